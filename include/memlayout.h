@@ -1,0 +1,268 @@
+/*
+ * memlayout.h - public API of libmemlayout.
+ *
+ * libmemlayout reads a process's address space (/proc/PID/maps, smaps,
+ * status, stat, limits, auxv, task/TID/syscall, and the ELF files mapped
+ * into it) and builds a snapshot: the ordered regions, each named in the
+ * terms of the process memory model (text, rodata, data, bss, heap, stack,
+ * thread stack, guard, anonymous mmap, ...), plus the process facts.
+ *
+ * Conventions: functions return 0 (or a count) on success and -errno on
+ * failure; ret_* outputs are untouched on failure; the library never prints,
+ * logs or exits; destructors accept NULL.  Structures marked "read-only" are
+ * owned by the snapshot and stay valid until ml_snapshot_free().
+ */
+#ifndef MEMLAYOUT_H
+#define MEMLAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a region is, in the terms of the process memory model.  The order is
+ * the order of the per-kind summary.  ml_kind_name() gives the short name
+ * used in tables and JSON. */
+enum ml_kind {
+	ML_KIND_TEXT,         /* executable code of an ELF object          */
+	ML_KIND_RODATA,       /* read-only data of an ELF object           */
+	ML_KIND_RELRO,        /* .data.rel.ro/.got, read-only after start  */
+	ML_KIND_DATA,         /* initialised writable data (.data)         */
+	ML_KIND_BSS,          /* zero-initialised data (.bss)              */
+	ML_KIND_HEAP,         /* the brk heap                              */
+	ML_KIND_STACK,        /* the main thread's stack                   */
+	ML_KIND_THREAD_STACK, /* another thread's stack                    */
+	ML_KIND_GUARD,        /* PROT_NONE page below a thread stack       */
+	ML_KIND_RESERVED,     /* other PROT_NONE reservation               */
+	ML_KIND_ANON,         /* anonymous mmap                            */
+	ML_KIND_FILE,         /* file mmap that is not an ELF segment      */
+	ML_KIND_SHM,          /* shared memory: SysV, memfd, /dev/shm, ... */
+	ML_KIND_VDSO,
+	ML_KIND_VVAR,
+	ML_KIND_VSYSCALL,
+	ML_KIND_OTHER,        /* a special mapping we do not know          */
+	ML_KIND__COUNT
+};
+
+/* Permission bits of a region (the rwxp/s column). */
+enum {
+	ML_PERM_READ    = 1 << 0,
+	ML_PERM_WRITE   = 1 << 1,
+	ML_PERM_EXEC    = 1 << 2,
+	ML_PERM_SHARED  = 1 << 3,
+};
+
+/* smaps figures of one region, in bytes (the kernel's kB times 1024).
+ * have_smaps in ml_region says whether they were read. */
+struct ml_smaps {
+	uint64_t rss, pss, pss_dirty;
+	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
+	uint64_t referenced, anonymous, swap, swap_pss, locked;
+	uint64_t anon_huge, shmem_pmd, file_pmd;
+	uint64_t kernel_page_size, mmu_page_size;
+	uint64_t vmflags;        /* bit i set <=> ml_vmflag_name(i) present */
+	char vmflags_str[96];    /* the VmFlags line as the kernel wrote it  */
+};
+
+/* One ELF section (or, for files without section headers, one program
+ * header, named like "[LOAD#1]") clipped to the region holding it. */
+struct ml_section {
+	const char *name;        /* read-only, owned by the snapshot */
+	uint64_t start, end;     /* absolute addresses, end exclusive */
+	bool nobits;             /* SHT_NOBITS (.bss, .tbss) */
+};
+
+/* One mapping (a line of /proc/PID/maps), read-only. */
+struct ml_region {
+	uint64_t start, end;     /* [start, end) */
+	uint64_t offset;         /* file offset */
+	unsigned int perms;      /* ML_PERM_* */
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	const char *name;        /* decoded pathname or [special], "" if none;
+	                            may hold any byte but NUL */
+	bool deleted;            /* the name ended in " (deleted)" */
+	enum ml_kind kind;
+	const char *object;      /* owning object (ELF path, "[stack]", ...),
+	                            NULL if none */
+	pid_t tid;               /* thread whose stack (or guard) this is, 0 */
+	struct ml_section *sections;
+	size_t nsections;
+	bool have_smaps;
+	struct ml_smaps smaps;
+};
+
+/* Facts of the process as a whole, read-only. */
+struct ml_proc {
+	pid_t pid;
+	char comm[64];
+	const char *exe;          /* target of /proc/PID/exe or NULL */
+	bool is_32bit;
+	uint64_t start_brk;       /* stat field 47: where the heap starts */
+	uint64_t brk;             /* end of [heap] (page-rounded brk), or start_brk */
+	uint64_t start_stack;     /* stat field 28 */
+	uint64_t stack_rlimit;    /* RLIMIT_STACK soft limit, UINT64_MAX = unlimited */
+	uint64_t mmap_min_addr;   /* /proc/sys/vm/mmap_min_addr */
+	uint64_t user_top;        /* first address above user space */
+	uint64_t kernel_start;    /* first kernel address (may be > user_top) */
+	unsigned int paging_levels; /* 4 or 5 on x86-64, 0 unknown */
+	uint64_t page_size;
+	uint64_t entry;           /* AT_ENTRY from auxv, 0 if unknown */
+	uint64_t vdso;            /* AT_SYSINFO_EHDR, 0 if unknown */
+	uint64_t minflt, majflt;
+	size_t nthreads;
+};
+
+/* One thread of the process, read-only. */
+struct ml_thread {
+	pid_t tid;
+	char comm[64];
+	bool sp_known;            /* false if "running" and not interrupted */
+	uint64_t sp, pc;
+	long syscall_nr;          /* -1 if not in a syscall, -2 if running */
+};
+
+struct ml_snapshot;
+
+/* Options for taking a snapshot. */
+enum {
+	ML_SNAP_SMAPS  = 1 << 0,  /* read smaps (RSS/PSS/...), not just maps */
+	ML_SNAP_NOELF  = 1 << 1,  /* skip ELF attribution */
+	ML_SNAP_PTRACE = 1 << 2,  /* interrupt running threads to read sp */
+};
+
+struct ml_snap_opts {
+	const char *proc_root;    /* NULL means "/proc" */
+	unsigned int flags;       /* ML_SNAP_* */
+};
+
+/* Take a snapshot of process pid.  Returns 0 or -errno: -ESRCH no such
+ * process (or it exited mid-read), -EACCES/-EPERM permission denied,
+ * -ENODATA a kernel thread (no user address space), -EBADMSG unparsable
+ * input.  On success *ret owns the snapshot. */
+int ml_snapshot_take(pid_t pid, const struct ml_snap_opts *opts,
+		     struct ml_snapshot **ret);
+void ml_snapshot_free(struct ml_snapshot *snap);
+
+/* Accessors; the returned pointers are valid until ml_snapshot_free(). */
+const struct ml_proc *ml_snapshot_proc(const struct ml_snapshot *snap);
+const struct ml_region *ml_snapshot_regions(const struct ml_snapshot *snap,
+					    size_t *ret_n);
+const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap,
+					    size_t *ret_n);
+/* The region containing addr, or NULL.  O(log n). */
+const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap,
+					 uint64_t addr);
+
+/* Names: static strings, never NULL ("?" for out-of-range values). */
+const char *ml_kind_name(enum ml_kind kind);
+const char *ml_kind_description(enum ml_kind kind);
+/* Parse a kind name; returns the kind or -EINVAL. */
+int ml_kind_from_name(const char *name);
+const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
+size_t ml_vmflag_count(void);
+
+/* Per-kind totals. */
+struct ml_kind_total {
+	size_t count;
+	uint64_t vsize, rss, pss, dirty, swap;
+};
+/* Fills totals[ML_KIND__COUNT]. */
+void ml_snapshot_totals(const struct ml_snapshot *snap,
+			struct ml_kind_total totals[ML_KIND__COUNT]);
+
+/* Running a command under ptrace and snapshotting it (see ml_trace.c). */
+enum ml_stop_at {
+	ML_STOP_AT_EXIT,          /* PTRACE_EVENT_EXIT: address space whole */
+	ML_STOP_AT_START,         /* entry point, after the dynamic loader  */
+};
+
+struct ml_traced;
+/* Fork and exec argv[0] (searched in PATH) under ptrace, run it until the
+ * stop point, and return the stopped child in *ret.  -ENOENT/-EACCES if it
+ * cannot be executed, -ECHILD if it ended before the stop point (its wait
+ * status is then in *ret_status if non-NULL). */
+int ml_trace_start(char *const argv[], enum ml_stop_at at,
+		   struct ml_traced **ret, int *ret_status);
+pid_t ml_traced_pid(const struct ml_traced *t);
+/* Let the child go on (at exit: let it exit) and reap it.  Returns the wait
+ * status (>= 0) or -errno.  With kill, SIGKILL it first.  Frees t. */
+int ml_trace_finish(struct ml_traced *t, bool kill);
+
+/* Escaping of text the target controls.  ML_ESC_TERM: control bytes,
+ * backslash and invalid UTF-8 as \xHH / \\; ML_ESC_JSON_SAFE: the same
+ * for bytes that are not valid UTF-8 only (the JSON writer escapes the
+ * rest).  Returns a malloc'ed string or NULL on ENOMEM. */
+enum ml_escape { ML_ESC_TERM, ML_ESC_JSON_SAFE };
+char *ml_escape(const char *s, enum ml_escape mode);
+
+
+/* ---- Renderers (render-table.c, render-diagram.c) ----
+ * They write to the FILE the caller gives and nothing else. */
+#include <stdio.h>
+
+enum {
+	ML_OUT_JSON       = 1 << 0,
+	ML_OUT_RAW        = 1 << 1,
+	ML_OUT_NOHEADINGS = 1 << 2,
+	ML_OUT_BYTES      = 1 << 3,   /* sizes as plain byte counts */
+	ML_OUT_COLOR      = 1 << 4,   /* ANSI colour (caller decides: tty, NO_COLOR) */
+};
+
+/* One output column of the region table. */
+struct ml_column_info {
+	const char *name;         /* "START", ... ; JSON key is the lower case */
+	double whint;             /* libsmartcols width hint */
+	bool is_size;             /* a size: human or -b bytes, JSON number */
+	bool needs_smaps;         /* needs /proc/PID/smaps */
+	bool is_default;          /* in the default set */
+	const char *help;
+};
+/* The column table; *ret_n gets its length. */
+const struct ml_column_info *ml_columns(size_t *ret_n);
+/* Parse "START,END,+RSS" style lists (a leading '+' appends to the default
+ * set).  Fills ret_ids (column indexes) and *ret_n.  Returns 0, -EINVAL with
+ * *ret_bad pointing at the unknown name (in list), -E2BIG if over max. */
+int ml_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
+		     const char **ret_bad);
+
+struct ml_table_opts {
+	const int *columns;       /* column ids; NULL = the default set */
+	size_t ncolumns;
+	unsigned int flags;       /* ML_OUT_* */
+};
+/* The region table.  Returns 0 or -errno. */
+int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
+		      const struct ml_table_opts *opts);
+/* Per-kind totals: KIND COUNT VIRTUAL RSS PSS DIRTY SWAP. */
+int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
+		      const struct ml_table_opts *opts);
+
+/* An address to point at in the diagram. */
+struct ml_mark {
+	uint64_t addr;
+	const char *label;
+};
+struct ml_diagram_opts {
+	unsigned int flags;       /* ML_OUT_COLOR, ML_OUT_BYTES */
+	const struct ml_mark *marks;
+	size_t nmarks;
+	unsigned int width;       /* columns of the drawing, 0 = 78 */
+};
+/* The address space top-down: kernel half, regions (gaps compressed and
+ * labelled with their size), the stack's reach to RLIMIT_STACK, the brk,
+ * the NULL guard zone.  Returns 0 or -errno. */
+int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
+		      const struct ml_diagram_opts *opts);
+
+/* Human size: "4K", "1.5M", "8G" (binary units) into buf; returns buf. */
+char *ml_size_human(uint64_t bytes, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMLAYOUT_H */

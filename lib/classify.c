@@ -1,0 +1,173 @@
+/*
+ * classify.c - give each region its kind in the terms of the memory model.
+ *
+ * Two passes around ELF attribution (elf.c):
+ *  - ml__classify_basic: from the name the kernel gives ([heap], [stack],
+ *    [vdso], [anon:NAME], SysV/memfd/shm paths) and the permissions, via
+ *    the tables below.  File mappings start as "file"; elf.c refines them.
+ *  - ml__classify_threads: each thread's stack pointer marks the mapping
+ *    holding it as that thread's stack, and the PROT_NONE mapping directly
+ *    below it as its guard.  glibc's malloc arenas reserve HEAP_MAX_SIZE
+ *    (64 MiB, aligned to it) and leave the unused part PROT_NONE: such a
+ *    reservation is never taken for a guard.
+ */
+#include "ml-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Special names the kernel gives, matched exactly or by prefix. */
+static const struct special {
+	const char *name;
+	bool prefix;
+	enum ml_kind kind;
+	const char *object;
+} specials[] = {
+	{ "[heap]",         false, ML_KIND_HEAP,         "[heap]" },
+	{ "[stack]",        false, ML_KIND_STACK,        "[stack]" },
+	{ "[vdso]",         false, ML_KIND_VDSO,         "[vdso]" },
+	{ "[vvar]",         false, ML_KIND_VVAR,         "[vvar]" },
+	{ "[vvar_vclock]",  false, ML_KIND_VVAR,         "[vvar_vclock]" },
+	{ "[vsyscall]",     false, ML_KIND_VSYSCALL,     "[vsyscall]" },
+	{ "[stack:",        true,  ML_KIND_THREAD_STACK, NULL },  /* kernels < 4.5 */
+	{ "[anon_shmem:",   true,  ML_KIND_SHM,          NULL },
+	{ "[anon:",         true,  ML_KIND_ANON,         NULL },
+	{ "/SYSV",          true,  ML_KIND_SHM,          NULL },
+	{ "/memfd:",        true,  ML_KIND_SHM,          NULL },
+	{ "/dev/shm/",      true,  ML_KIND_SHM,          NULL },
+	{ "/dev/zero",      false, ML_KIND_SHM,          NULL },  /* shared anonymous */
+};
+
+#define ARENA_SIZE_64 (64ull << 20)   /* glibc HEAP_MAX_SIZE, 64-bit */
+#define ARENA_SIZE_32 (1ull << 20)    /* 32-bit */
+
+static const struct special *find_special(const char *name)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(specials); i++) {
+		const struct special *s = &specials[i];
+		size_t n = strlen(s->name);
+		if (s->prefix ? strncmp(name, s->name, n) == 0 : strcmp(name, s->name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static enum ml_kind kind_of_unnamed(const struct ml_region *r)
+{
+	if (!(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)))
+		return ML_KIND_RESERVED;
+	return (r->perms & ML_PERM_SHARED) ? ML_KIND_SHM : ML_KIND_ANON;
+}
+
+static void classify_one(struct ml_region *r)
+{
+	const struct special *s = find_special(r->name);
+
+	if (s) {
+		r->kind = s->kind;
+		r->object = s->object;
+		/* A private memfd mapping is file-like, not shared memory. */
+		if (s->kind == ML_KIND_SHM && r->name[0] == '/' &&
+		    !(r->perms & ML_PERM_SHARED) && strncmp(r->name, "/SYSV", 5))
+			r->kind = ML_KIND_FILE;
+		if (s->kind == ML_KIND_ANON && !(r->perms & (ML_PERM_READ |
+				ML_PERM_WRITE | ML_PERM_EXEC)))
+			r->kind = ML_KIND_RESERVED;
+		if (s->kind == ML_KIND_THREAD_STACK)
+			r->tid = (pid_t)atoi(r->name + 7);
+		if (!r->object)
+			r->object = r->name;
+		return;
+	}
+	if (r->name[0] == '\0' || r->inode == 0)
+		r->kind = r->name[0] == '[' ? ML_KIND_OTHER : kind_of_unnamed(r);
+	else
+		r->kind = ML_KIND_FILE;
+	if (r->name[0])
+		r->object = r->name;
+}
+
+void ml__classify_basic(struct ml_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nregions; i++)
+		classify_one(&snap->regions[i]);
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+		if (r->kind == ML_KIND_HEAP) {
+			snap->proc.brk = r->end;
+			if (!snap->proc.start_brk)
+				snap->proc.start_brk = r->start;
+		}
+	}
+	if (!snap->proc.brk)
+		snap->proc.brk = snap->proc.start_brk;
+}
+
+static bool is_anon(const struct ml_region *r)
+{
+	return r->inode == 0 && (r->name[0] == '\0' || strncmp(r->name, "[anon:", 6) == 0);
+}
+
+/* Is region i (PROT_NONE) the unused tail or whole of a glibc arena?  An
+ * arena starts aligned to its size and spans exactly that size, its used
+ * head rw-p and the rest ---p. */
+static bool is_arena_reservation(const struct ml_snapshot *snap, size_t i)
+{
+	const struct ml_region *r = &snap->regions[i];
+	uint64_t size = snap->proc.is_32bit ? ARENA_SIZE_32 : ARENA_SIZE_64;
+	uint64_t start = r->start;
+
+	if (i > 0) {
+		const struct ml_region *h = &snap->regions[i - 1];
+		if (h->end == r->start && is_anon(h) &&
+		    (h->perms & ML_PERM_WRITE) && h->start % size == 0)
+			start = h->start;
+	}
+	return start % size == 0 && r->end - start == size;
+}
+
+
+void ml__classify_threads(struct ml_snapshot *snap)
+{
+	for (size_t t = 0; t < snap->nthreads; t++) {
+		const struct ml_thread *th = &snap->threads[t];
+		const struct ml_region *found;
+		size_t i;
+
+		if (!th->sp_known)
+			continue;
+		found = ml_snapshot_find(snap, th->sp);
+		if (!found)
+			continue;
+		i = (size_t)(found - snap->regions);
+		struct ml_region *r = &snap->regions[i];
+		if (r->kind == ML_KIND_STACK) {
+			if (th->tid == snap->proc.pid || !r->tid)
+				r->tid = th->tid;
+			continue;
+		}
+		if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
+			continue;   /* a stack in a file? not ours to name */
+		r->kind = ML_KIND_THREAD_STACK;
+		r->tid = th->tid;
+		if (i == 0)
+			continue;
+		struct ml_region *g = &snap->regions[i - 1];
+		if (g->end == r->start && is_anon(g) &&
+		    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+		    !is_arena_reservation(snap, i - 1)) {
+			g->kind = ML_KIND_GUARD;
+			g->tid = th->tid;
+		}
+	}
+	/* Arena reservations left PROT_NONE: say what they are. */
+	for (size_t i = 0; i < snap->nregions; i++) {
+		struct ml_region *r = &snap->regions[i];
+		if (r->kind == ML_KIND_RESERVED && is_arena_reservation(snap, i)) {
+			r->object = "[malloc arena]";
+			if (i > 0 && snap->regions[i - 1].end == r->start &&
+			    snap->regions[i - 1].kind == ML_KIND_ANON)
+				snap->regions[i - 1].object = "[malloc arena]";
+		}
+	}
+}

@@ -1,0 +1,447 @@
+/*
+ * maps.c - one-pass parser of /proc/PID/maps and /proc/PID/smaps.
+ *
+ * The parser is fed chunks of any size and keeps at most one partial line,
+ * so it reads a 20,000-mapping smaps (~20 MB) in constant memory and in time
+ * linear in the input: every byte is looked at a bounded number of times
+ * (memchr for the line end, then one left-to-right scan of the line).  No
+ * sscanf over the remaining buffer.
+ *
+ * A maps line is "start-end perms offset major:minor inode   name"; smaps
+ * adds "Key:   value kB" lines and a "VmFlags:" line after each header.
+ * Header lines start with a lower-case hex digit, field lines with an
+ * upper-case letter: that is how the two are told apart.
+ *
+ * Names: the kernel escapes '\n' in paths as "\012" and appends
+ * " (deleted)" to unlinked files; ml__decode_name undoes both.  Leading
+ * spaces of a name cannot be told from the padding and are lost.
+ *
+ * Invariant kept for the model: regions come out sorted and disjoint, or
+ * the input is rejected with -EBADMSG.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ML_MAX_LINE (1u << 20)   /* longer lines are malformed input */
+
+struct ml__maps_parser {
+	struct ml_snapshot *snap;
+	bool smaps;
+	size_t next_field;        /* index in smaps_fields expected next */
+	char *partial;            /* incomplete line carried between chunks */
+	size_t plen, pcap;
+	int err;
+};
+
+/* smaps "Key: N kB" lines we keep, in the order the kernel prints them. */
+static const struct smaps_field {
+	const char *key;
+	size_t keylen;
+	size_t off;               /* offsetof in struct ml_smaps, or SIZE_MAX */
+} smaps_fields[] = {
+#define F(k, m) { k, sizeof(k) - 1, offsetof(struct ml_smaps, m) }
+	{ "Size", 4, SIZE_MAX },
+	F("KernelPageSize", kernel_page_size),
+	F("MMUPageSize", mmu_page_size),
+	F("Rss", rss),
+	F("Pss", pss),
+	F("Pss_Dirty", pss_dirty),
+	F("Shared_Clean", shared_clean),
+	F("Shared_Dirty", shared_dirty),
+	F("Private_Clean", private_clean),
+	F("Private_Dirty", private_dirty),
+	F("Referenced", referenced),
+	F("Anonymous", anonymous),
+	F("AnonHugePages", anon_huge),
+	F("ShmemPmdMapped", shmem_pmd),
+	F("FilePmdMapped", file_pmd),
+	F("Swap", swap),
+	F("SwapPss", swap_pss),
+	F("Locked", locked),
+#undef F
+};
+
+/* VmFlags mnemonics (fs/proc/task_mmu.c), bit i of ml_smaps.vmflags. */
+static const char vmflag_names[][3] = {
+	"rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "dw", "lo",
+	"io", "sr", "rr", "dc", "de", "ac", "nr", "ht", "sf", "nl", "ar", "wf",
+	"dd", "sd", "mm", "hg", "nh", "mg", "um", "uw", "ss", "sl", "ui", "bt",
+	"mt", "lf", "gu", "ov", "p0", "p1", "p2", "p3", "p4",
+};
+
+const char *ml_vmflag_name(unsigned int bit)
+{
+	return bit < ML_ARRAY_SIZE(vmflag_names) ? vmflag_names[bit] : "?";
+}
+
+size_t ml_vmflag_count(void)
+{
+	return ML_ARRAY_SIZE(vmflag_names);
+}
+
+int ml__vmflag_bit(const char two[2])
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(vmflag_names); i++)
+		if (vmflag_names[i][0] == two[0] && vmflag_names[i][1] == two[1])
+			return (int)i;
+	return -1;
+}
+
+/* Hex number at *pp up to a non-hex byte; advances *pp.  -1 if none or
+ * more than 16 digits. */
+static int parse_hex(const char **pp, const char *end, uint64_t *ret)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int n = 0;
+
+	for (; p < end; p++, n++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		else
+			break;
+		if (n == 16)
+			return -1;
+		v = v << 4 | d;
+	}
+	if (n == 0)
+		return -1;
+	*pp = p;
+	*ret = v;
+	return 0;
+}
+
+static int parse_dec(const char **pp, const char *end, uint64_t *ret)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+
+	if (p >= end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*pp = p;
+	*ret = v;
+	return 0;
+}
+
+static int expect(const char **pp, const char *end, char c)
+{
+	if (*pp >= end || **pp != c)
+		return -1;
+	(*pp)++;
+	return 0;
+}
+
+static void skip_spaces(const char **pp, const char *end)
+{
+	while (*pp < end && **pp == ' ')
+		(*pp)++;
+}
+
+size_t ml__decode_name(char *s, size_t len, bool *ret_deleted)
+{
+	static const char del[] = " (deleted)";
+	size_t dl = sizeof(del) - 1, o = 0;
+	bool deleted = false;
+
+	if (len > dl && memcmp(s + len - dl, del, dl) == 0) {
+		len -= dl;
+		deleted = true;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && len - i >= 4 &&
+		    memcmp(s + i, "\\012", 4) == 0) {
+			s[o++] = '\n';
+			i += 3;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	s[o] = '\0';
+	*ret_deleted = deleted;
+	return o;
+}
+
+static unsigned int parse_perms(const char *p)
+{
+	static const struct { int pos; char c; unsigned int bit; } tab[] = {
+		{ 0, 'r', ML_PERM_READ }, { 1, 'w', ML_PERM_WRITE },
+		{ 2, 'x', ML_PERM_EXEC }, { 3, 's', ML_PERM_SHARED },
+	};
+	unsigned int perms = 0;
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(tab); i++)
+		if (p[tab[i].pos] == tab[i].c)
+			perms |= tab[i].bit;
+	return perms;
+}
+
+static int valid_perms(const char *p)
+{
+	static const char ok[4][3] = { "r-", "w-", "x-", "ps" };
+
+	for (int i = 0; i < 4; i++)
+		if (!memchr(ok[i], p[i], 2))
+			return 0;
+	return 1;
+}
+
+static struct ml_region *append_region(struct ml_snapshot *snap)
+{
+	if (snap->nregions == snap->cap) {
+		size_t ncap = snap->cap ? snap->cap * 2 : 256;
+		struct ml_region *r = realloc(snap->regions, ncap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		snap->regions = r;
+		snap->cap = ncap;
+	}
+	struct ml_region *r = &snap->regions[snap->nregions++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static int parse_header(struct ml__maps_parser *mp, const char *p, const char *end)
+{
+	struct ml_snapshot *snap = mp->snap;
+	uint64_t start, stop, off, maj, min, ino;
+
+	if (parse_hex(&p, end, &start) || expect(&p, end, '-') ||
+	    parse_hex(&p, end, &stop) || expect(&p, end, ' ') ||
+	    end - p < 5 || !valid_perms(p) || p[4] != ' ')
+		return -EBADMSG;
+	unsigned int perms = parse_perms(p);
+	p += 5;
+	if (parse_hex(&p, end, &off) || expect(&p, end, ' ') ||
+	    parse_hex(&p, end, &maj) || expect(&p, end, ':') ||
+	    parse_hex(&p, end, &min) || expect(&p, end, ' ') ||
+	    parse_dec(&p, end, &ino) || (p < end && *p != ' '))
+		return -EBADMSG;
+	if (start >= stop || maj > 0xfff || min > 0xfffff)
+		return -EBADMSG;
+	if (snap->nregions && start < snap->regions[snap->nregions - 1].end)
+		return -EBADMSG;
+	skip_spaces(&p, end);
+
+	char *name = ml__strndup(snap, p, (size_t)(end - p));
+	struct ml_region *r = append_region(snap);
+	if (!name || !r)
+		return -ENOMEM;
+	r->start = start;
+	r->end = stop;
+	r->offset = off;
+	r->perms = perms;
+	r->dev_major = (unsigned int)maj;
+	r->dev_minor = (unsigned int)min;
+	r->inode = ino;
+	ml__decode_name(name, (size_t)(end - p), &r->deleted);
+	r->name = name;
+	r->kind = ML_KIND_OTHER;
+	r->have_smaps = mp->smaps;
+	mp->next_field = 0;
+	return 0;
+}
+
+static void parse_vmflags(struct ml_smaps *sm, const char *p, const char *end)
+{
+	size_t n = (size_t)(end - p);
+
+	skip_spaces(&p, end);
+	n = (size_t)(end - p);
+	if (n >= sizeof(sm->vmflags_str))
+		n = sizeof(sm->vmflags_str) - 1;
+	memcpy(sm->vmflags_str, p, n);
+	sm->vmflags_str[n] = '\0';
+	while (n && sm->vmflags_str[n - 1] == ' ')
+		sm->vmflags_str[--n] = '\0';
+	for (; end - p >= 2; p++) {
+		if (p[0] != ' ' && p[1] != ' ' && (end - p == 2 || p[2] == ' ')) {
+			int bit = ml__vmflag_bit(p);
+			if (bit >= 0)
+				sm->vmflags |= 1ull << bit;
+			p += 2;
+		}
+	}
+}
+
+/* A "Key: value" line of smaps.  Unknown keys are ignored (new kernels add
+ * some); a known key with a malformed value is an error. */
+static int parse_field(struct ml__maps_parser *mp, const char *p, const char *end)
+{
+	const char *colon = memchr(p, ':', (size_t)(end - p));
+	struct ml_region *r;
+
+	if (!colon)
+		return -EBADMSG;
+	if (!mp->snap->nregions)
+		return -EBADMSG;   /* a field before any header */
+	r = &mp->snap->regions[mp->snap->nregions - 1];
+	size_t klen = (size_t)(colon - p);
+	if (klen == 7 && memcmp(p, "VmFlags", 7) == 0) {
+		parse_vmflags(&r->smaps, colon + 1, end);
+		return 0;
+	}
+	size_t n = ML_ARRAY_SIZE(smaps_fields);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (mp->next_field + k) % n;
+		const struct smaps_field *f = &smaps_fields[i];
+
+		if (f->keylen != klen || memcmp(f->key, p, klen) != 0)
+			continue;
+		mp->next_field = i + 1;
+		if (f->off == SIZE_MAX)
+			return 0;
+		const char *v = colon + 1;
+		uint64_t kb;
+		skip_spaces(&v, end);
+		if (parse_dec(&v, end, &kb) || kb > UINT64_MAX / 1024)
+			return -EBADMSG;
+		*(uint64_t *)((char *)&r->smaps + f->off) = kb * 1024;
+		return 0;
+	}
+	return 0;
+}
+
+static int parse_line(struct ml__maps_parser *mp, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	if (len == 0)
+		return 0;
+	if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+		return parse_header(mp, p, end);
+	if (mp->smaps && *p >= 'A' && *p <= 'Z')
+		return parse_field(mp, p, end);
+	return -EBADMSG;
+}
+
+struct ml__maps_parser *ml__maps_parser_new(struct ml_snapshot *snap, bool smaps)
+{
+	struct ml__maps_parser *mp = calloc(1, sizeof(*mp));
+
+	if (mp) {
+		mp->snap = snap;
+		mp->smaps = smaps;
+	}
+	return mp;
+}
+
+static int carry(struct ml__maps_parser *mp, const char *buf, size_t len)
+{
+	if (mp->plen + len > ML_MAX_LINE)
+		return -EBADMSG;
+	if (mp->plen + len > mp->pcap) {
+		size_t ncap = mp->pcap ? mp->pcap : 256;
+		while (ncap < mp->plen + len)
+			ncap *= 2;
+		char *np = realloc(mp->partial, ncap);
+		if (!np)
+			return -ENOMEM;
+		mp->partial = np;
+		mp->pcap = ncap;
+	}
+	memcpy(mp->partial + mp->plen, buf, len);
+	mp->plen += len;
+	return 0;
+}
+
+int ml__maps_parser_feed(struct ml__maps_parser *mp, const char *buf, size_t len)
+{
+	const char *end = buf + len;
+
+	if (mp->err)
+		return mp->err;
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		int r;
+
+		if (!nl) {
+			r = carry(mp, buf, (size_t)(end - buf));
+			if (r < 0)
+				return mp->err = r;
+			break;
+		}
+		if (mp->plen) {
+			r = carry(mp, buf, (size_t)(nl - buf));
+			if (r == 0)
+				r = parse_line(mp, mp->partial, mp->plen);
+			mp->plen = 0;
+		} else {
+			r = parse_line(mp, buf, (size_t)(nl - buf));
+		}
+		if (r < 0)
+			return mp->err = r;
+		buf = nl + 1;
+	}
+	return 0;
+}
+
+int ml__maps_parser_finish(struct ml__maps_parser *mp)
+{
+	int r = mp->err;
+
+	if (!r && mp->plen)
+		r = parse_line(mp, mp->partial, mp->plen);
+	free(mp->partial);
+	free(mp);
+	return r;
+}
+
+int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
+			  size_t len, bool smaps)
+{
+	struct ml__maps_parser *mp = ml__maps_parser_new(snap, smaps);
+
+	if (!mp)
+		return -ENOMEM;
+	int r = ml__maps_parser_feed(mp, buf, len);
+	int r2 = ml__maps_parser_finish(mp);
+	return r < 0 ? r : r2;
+}
+
+int ml__maps_parse_fd(struct ml_snapshot *snap, int fd, bool smaps)
+{
+	struct ml__maps_parser *mp = ml__maps_parser_new(snap, smaps);
+	char *buf = malloc(256 * 1024);
+	int r = 0;
+
+	if (!mp || !buf) {
+		free(buf);
+		if (mp)
+			ml__maps_parser_finish(mp);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, 256 * 1024);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		r = ml__maps_parser_feed(mp, buf, (size_t)n);
+		if (r < 0)
+			break;
+	}
+	free(buf);
+	int r2 = ml__maps_parser_finish(mp);
+	return r < 0 ? r : r2;
+}

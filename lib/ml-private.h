@@ -1,0 +1,83 @@
+/*
+ * ml-private.h - what the modules of libmemlayout share and users do not.
+ *
+ * The snapshot owns everything it points to: the region and thread arrays
+ * and a string/object pool (ml__alloc, ml__strdup) freed in one go by
+ * ml_snapshot_free().  Internal non-static names start with ml__.
+ */
+#ifndef ML_PRIVATE_H
+#define ML_PRIVATE_H
+
+#include "memlayout.h"
+
+#include <stdio.h>
+
+#define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct ml__pool_chunk;
+
+struct ml_snapshot {
+	struct ml_proc proc;
+	struct ml_region *regions;   /* sorted by start, non-overlapping */
+	size_t nregions, cap;
+	struct ml_thread *threads;
+	size_t nthreads;
+	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
+	char proc_dir[4096];         /* "<proc_root>/<pid>" */
+	char proc_root[4096];        /* "/proc" or --proc-root */
+};
+
+/* pool.c: allocations that live as long as the snapshot. */
+void *ml__alloc(struct ml_snapshot *snap, size_t size);      /* zeroed; NULL on ENOMEM */
+char *ml__strdup(struct ml_snapshot *snap, const char *s);
+char *ml__strndup(struct ml_snapshot *snap, const char *s, size_t n);
+void ml__pool_free(struct ml_snapshot *snap);
+
+/* maps.c: the /proc/PID/maps and smaps parser.  Streaming: feed it chunks
+ * of any size; it keeps at most one partial line.  Linear in input size.
+ * Regions are appended to snap->regions with kind ML_KIND_OTHER (classify
+ * later).  Returns 0 or -EBADMSG (malformed line), -ENOMEM. */
+struct ml__maps_parser;
+struct ml__maps_parser *ml__maps_parser_new(struct ml_snapshot *snap, bool smaps);
+int ml__maps_parser_feed(struct ml__maps_parser *p, const char *buf, size_t len);
+int ml__maps_parser_finish(struct ml__maps_parser *p);  /* also frees p */
+/* Parse a whole buffer (tests, fuzzer). */
+int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
+			  size_t len, bool smaps);
+/* Read the file at fd to the end through the parser. */
+int ml__maps_parse_fd(struct ml_snapshot *snap, int fd, bool smaps);
+
+/* Decode a maps name field in place: "\012" -> '\n', trailing " (deleted)"
+ * removed (returned in *ret_deleted).  Returns the new length. */
+size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
+
+/* procfs.c: the small per-process files.  All return 0 or -errno. */
+/* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
+int ml__path(char *buf, size_t len, const char *dir, const char *name);
+int ml__read_file(const char *path, char **ret_buf, size_t *ret_len); /* NUL-terminated */
+/* Returns 1 for a kernel thread, 0, or -EBADMSG. */
+int ml__parse_stat(const char *buf, struct ml_proc *proc);
+int ml__parse_status(const char *buf, struct ml_proc *proc);
+int ml__parse_limits(const char *buf, uint64_t *ret_stack_soft);
+int ml__parse_auxv(const void *buf, size_t len, struct ml_proc *proc);
+int ml__parse_syscall(const char *buf, struct ml_thread *t);
+int ml__read_proc_facts(struct ml_snapshot *snap);
+int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace);
+
+/* classify.c: kinds from names and permissions, then heap/stack/threads. */
+void ml__classify_basic(struct ml_snapshot *snap);
+void ml__classify_threads(struct ml_snapshot *snap);
+
+/* elf.c: ELF attribution.  For each mapped ELF object, finds the load bias
+ * and fills kind, object and sections of its mappings and of the anonymous
+ * .bss mapping after its last PT_LOAD.  Never fails on a bad or missing
+ * file (those regions keep their basic labels); returns 0 or -ENOMEM. */
+int ml__elf_attribute(struct ml_snapshot *snap);
+
+/* ptrace.c: interrupt a running thread to read its registers. */
+int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
+
+/* vmflags table (maps.c). */
+int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
+
+#endif

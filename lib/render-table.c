@@ -1,0 +1,371 @@
+/*
+ * render-table.c - the region table and the per-kind summary, through
+ * libsmartcols (util-linux conventions: -o columns, JSON, raw, no headings).
+ *
+ * One table of columns drives everything: the default set, --list-columns,
+ * -o parsing, JSON types and the cell text.  Text the target controls
+ * (names, paths, section names) is escaped here: for the terminal every
+ * control byte is shown as \xHH; for JSON only invalid UTF-8 is, and
+ * libsmartcols escapes the rest.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <libsmartcols/libsmartcols.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ctx {
+	const struct ml_snapshot *snap;
+	unsigned int flags;
+};
+
+typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c);
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+char *ml_size_human(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	int u = 0;
+	uint64_t div = 1;
+
+	while (u < 6 && bytes >= div * 1024) {
+		div *= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 "B", bytes);
+	else if (bytes % div == 0)
+		snprintf(buf, len, "%" PRIu64 "%c", bytes / div, units[u]);
+	else
+		snprintf(buf, len, "%.1f%c", (double)bytes / (double)div, units[u]);
+	return buf;
+}
+
+static char *size_cell(uint64_t v, const struct ctx *c)
+{
+	char buf[32];
+
+	if (c->flags & ML_OUT_BYTES)
+		return xasprintf("%" PRIu64, v);
+	return strdup(ml_size_human(v, buf, sizeof(buf)));
+}
+
+static char *text_cell(const char *s, const struct ctx *c)
+{
+	if (!s)
+		return NULL;
+	return ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
+}
+
+static char *hex_cell(uint64_t v)
+{
+	return xasprintf("0x%" PRIx64, v);
+}
+
+static char *c_start(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->start); }
+static char *c_end(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->end); }
+static char *c_offset(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->offset); }
+static char *c_size(const struct ml_region *r, const struct ctx *c) { return size_cell(r->end - r->start, c); }
+static char *c_kind(const struct ml_region *r, const struct ctx *c) { (void)c; return strdup(ml_kind_name(r->kind)); }
+static char *c_object(const struct ml_region *r, const struct ctx *c) { return text_cell(r->object, c); }
+static char *c_name(const struct ml_region *r, const struct ctx *c) { return text_cell(r->name, c); }
+static char *c_inode(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%" PRIu64, r->inode); }
+static char *c_dev(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%02x:%02x", r->dev_major, r->dev_minor); }
+
+static char *c_perms(const struct ml_region *r, const struct ctx *c)
+{
+	(void)c;
+	return xasprintf("%c%c%c%c", r->perms & ML_PERM_READ ? 'r' : '-',
+			 r->perms & ML_PERM_WRITE ? 'w' : '-',
+			 r->perms & ML_PERM_EXEC ? 'x' : '-',
+			 r->perms & ML_PERM_SHARED ? 's' : 'p');
+}
+
+static char *c_tid(const struct ml_region *r, const struct ctx *c)
+{
+	(void)c;
+	return r->tid ? xasprintf("%d", (int)r->tid) : NULL;
+}
+
+/* Section names: one per line in JSON (an array), space-separated else. */
+static char *c_sections(const struct ml_region *r, const struct ctx *c)
+{
+	char sep = (c->flags & ML_OUT_JSON) ? '\n' : ' ';
+	size_t len = 1;
+	char *s, *p;
+
+	if (!r->nsections)
+		return NULL;
+	for (size_t i = 0; i < r->nsections; i++)
+		len += strlen(r->sections[i].name) + 1;
+	s = p = malloc(len);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < r->nsections; i++) {
+		size_t n = strlen(r->sections[i].name);
+		if (i)
+			*p++ = sep;
+		memcpy(p, r->sections[i].name, n);
+		p += n;
+	}
+	*p = '\0';
+	char *e = text_cell(s, c);
+	free(s);
+	return e;
+}
+
+static char *c_vmflags(const struct ml_region *r, const struct ctx *c)
+{
+	return r->have_smaps ? text_cell(r->smaps.vmflags_str, c) : NULL;
+}
+
+#define SMAPS_CELL(fn, expr)                                               \
+	static char *fn(const struct ml_region *r, const struct ctx *c)   \
+	{                                                                  \
+		return r->have_smaps ? size_cell((expr), c) : NULL;        \
+	}
+SMAPS_CELL(c_rss, r->smaps.rss)
+SMAPS_CELL(c_pss, r->smaps.pss)
+SMAPS_CELL(c_pss_dirty, r->smaps.pss_dirty)
+SMAPS_CELL(c_dirty, r->smaps.shared_dirty + r->smaps.private_dirty)
+SMAPS_CELL(c_swap, r->smaps.swap)
+SMAPS_CELL(c_swap_pss, r->smaps.swap_pss)
+SMAPS_CELL(c_shared_clean, r->smaps.shared_clean)
+SMAPS_CELL(c_shared_dirty, r->smaps.shared_dirty)
+SMAPS_CELL(c_private_clean, r->smaps.private_clean)
+SMAPS_CELL(c_private_dirty, r->smaps.private_dirty)
+SMAPS_CELL(c_anon, r->smaps.anonymous)
+SMAPS_CELL(c_anonhuge, r->smaps.anon_huge)
+SMAPS_CELL(c_locked, r->smaps.locked)
+#undef SMAPS_CELL
+
+enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
+
+static const struct column {
+	struct ml_column_info info;
+	cell_fn fn;
+	enum json_kind json;
+	bool right;
+} columns[] = {
+	/* name, whint, is_size, needs_smaps, default, help */
+	{ { "START",    0.10, false, false, true,  "start address" }, c_start, J_HEXSTR, true },
+	{ { "END",      0.10, false, false, true,  "end address (exclusive)" }, c_end, J_HEXSTR, true },
+	{ { "SIZE",     5,    true,  false, true,  "virtual size" }, c_size, J_SIZE, true },
+	{ { "PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false },
+	{ { "OFFSET",   0.08, false, false, false, "offset in the mapped file" }, c_offset, J_HEXSTR, true },
+	{ { "DEV",      5,    false, false, false, "device of the mapped file (major:minor)" }, c_dev, J_STR, false },
+	{ { "INODE",    0.06, false, false, false, "inode of the mapped file" }, c_inode, J_NUM, true },
+	{ { "KIND",     0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false },
+	{ { "OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)" }, c_object, J_STR, false },
+	{ { "SECTIONS", 0.15, false, false, true,  "ELF sections it holds" }, c_sections, J_ARRAY, false },
+	{ { "RSS",      5,    true,  true,  true,  "resident set size" }, c_rss, J_SIZE, true },
+	{ { "PSS",      5,    true,  true,  true,  "proportional set size" }, c_pss, J_SIZE, true },
+	{ { "PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size" }, c_pss_dirty, J_SIZE, true },
+	{ { "DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private" }, c_dirty, J_SIZE, true },
+	{ { "SWAP",     5,    true,  true,  true,  "swapped out" }, c_swap, J_SIZE, true },
+	{ { "SWAP_PSS", 5,    true,  true,  false, "proportional swap" }, c_swap_pss, J_SIZE, true },
+	{ { "SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes" }, c_shared_clean, J_SIZE, true },
+	{ { "SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes" }, c_shared_dirty, J_SIZE, true },
+	{ { "PRIVATE_CLEAN", 5, true, true, false, "clean private pages" }, c_private_clean, J_SIZE, true },
+	{ { "PRIVATE_DIRTY", 5, true, true, false, "dirty private pages" }, c_private_dirty, J_SIZE, true },
+	{ { "ANON",     5,    true,  true,  false, "anonymous memory" }, c_anon, J_SIZE, true },
+	{ { "ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages" }, c_anonhuge, J_SIZE, true },
+	{ { "LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)" }, c_locked, J_SIZE, true },
+	{ { "VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics" }, c_vmflags, J_STR, false },
+	{ { "TID",      5,    false, false, true,  "thread whose stack or guard this is" }, c_tid, J_NUM, true },
+	{ { "NAME",     0.20, false, false, false, "the name the kernel gives (decoded)" }, c_name, J_STR, false },
+};
+
+const struct ml_column_info *ml_columns(size_t *ret_n)
+{
+	static struct ml_column_info infos[ML_ARRAY_SIZE(columns)];
+
+	/* Built once from a constant table: the same every call. */
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+		infos[i] = columns[i].info;
+	*ret_n = ML_ARRAY_SIZE(columns);
+	return infos;
+}
+
+static int column_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+		if (strlen(columns[i].info.name) == len &&
+		    strncasecmp(columns[i].info.name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static size_t default_columns(int *ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
+		if (columns[i].info.is_default)
+			ids[n++] = (int)i;
+	return n;
+}
+
+int ml_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
+		     const char **ret_bad)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	if (*p == '+') {
+		n = default_columns(ret_ids, max);
+		p++;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int id = column_by_name(p, len);
+		if (id < 0) {
+			*ret_bad = p;
+			return -EINVAL;
+		}
+		if (n == max)
+			return -E2BIG;
+		ret_ids[n++] = id;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static struct libscols_table *new_table(FILE *out, unsigned int flags, const char *name)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (!tb)
+		return NULL;
+	scols_table_set_stream(tb, out);
+	scols_table_enable_json(tb, !!(flags & ML_OUT_JSON));
+	scols_table_enable_raw(tb, !!(flags & ML_OUT_RAW));
+	scols_table_enable_noheadings(tb, !!(flags & ML_OUT_NOHEADINGS));
+	scols_table_set_name(tb, name);
+	return tb;
+}
+
+static int json_type(enum json_kind j, unsigned int flags)
+{
+	switch (j) {
+	case J_SIZE:  return (flags & ML_OUT_BYTES) ? SCOLS_JSON_NUMBER : SCOLS_JSON_STRING;
+	case J_NUM:   return SCOLS_JSON_NUMBER;
+	case J_ARRAY: return SCOLS_JSON_ARRAY_STRING;
+	default:      return SCOLS_JSON_STRING;
+	}
+}
+
+int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
+		      const struct ml_table_opts *opts)
+{
+	int defids[ML_ARRAY_SIZE(columns)];
+	const int *ids = opts->columns;
+	size_t nids = opts->ncolumns;
+	struct ctx c = { snap, opts->flags };
+	struct libscols_table *tb = new_table(out, opts->flags, "regions");
+	int r = 0;
+
+	if (!tb)
+		return -ENOMEM;
+	if (!ids) {
+		nids = default_columns(defids, ML_ARRAY_SIZE(defids));
+		ids = defids;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		const struct column *col = &columns[ids[i]];
+		struct libscols_column *cl = scols_table_new_column(tb,
+			col->info.name, col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+		if (!cl) {
+			r = -ENOMEM;
+			goto out;
+		}
+		scols_column_set_json_type(cl, json_type(col->json, opts->flags));
+	}
+	for (size_t i = 0; i < snap->nregions; i++) {
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t k = 0; k < nids; k++) {
+			char *data = columns[ids[k]].fn(&snap->regions[i], &c);
+			if (data && scols_line_refer_data(ln, k, data) < 0) {
+				free(data);
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+	}
+	r = scols_print_table(tb);
+out:
+	scols_unref_table(tb);
+	return r;
+}
+
+int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
+		      const struct ml_table_opts *opts)
+{
+	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
+	struct ml_kind_total tot[ML_KIND__COUNT], all = { 0 };
+	struct ctx c = { snap, opts->flags };
+	struct libscols_table *tb = new_table(out, opts->flags, "summary");
+	bool smaps = snap->nregions && snap->regions[0].have_smaps;
+
+	if (!tb)
+		return -ENOMEM;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(heads); i++) {
+		struct libscols_column *cl = scols_table_new_column(tb, heads[i], 5,
+						i ? SCOLS_FL_RIGHT : 0);
+		if (!cl) {
+			scols_unref_table(tb);
+			return -ENOMEM;
+		}
+		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
+			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
+	}
+	ml_snapshot_totals(snap, tot);
+	for (int k = 0; k <= ML_KIND__COUNT; k++) {
+		const struct ml_kind_total *t = k < ML_KIND__COUNT ? &tot[k] : &all;
+		if (k < ML_KIND__COUNT) {
+			if (!t->count)
+				continue;
+			all.count += t->count;
+			all.vsize += t->vsize;
+			all.rss += t->rss;
+			all.pss += t->pss;
+			all.dirty += t->dirty;
+			all.swap += t->swap;
+		}
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln)
+			break;
+		uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
+		scols_line_set_data(ln, 0, k < ML_KIND__COUNT ? ml_kind_name(k) : "total");
+		scols_line_refer_data(ln, 1, xasprintf("%zu", t->count));
+		for (size_t i = 0; i < ML_ARRAY_SIZE(v); i++)
+			if (i == 0 || smaps)
+				scols_line_refer_data(ln, 2 + i, size_cell(v[i], &c));
+	}
+	int r = scols_print_table(tb);
+	scols_unref_table(tb);
+	return r;
+}

@@ -1,0 +1,162 @@
+/*
+ * cmd-demo.c - `memlayout demo`: start the bundled demo program, read the
+ * addresses it prints, and show its layout (table and diagram) with those
+ * addresses marked, then let it go.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_MARKS 16
+
+/* The demo program sits next to memlayout in the build tree, or in
+ * LIBEXECDIR once installed. */
+static int find_target(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(buf, len, "%s/memlayout-demo", dirname(self));
+		if (access(buf, X_OK) == 0)
+			return 0;
+	}
+	snprintf(buf, len, "%s/memlayout-demo", MEMLAYOUT_LIBEXECDIR);
+	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+struct demo {
+	pid_t pid;
+	int in_fd;                 /* its stdin: closing it ends it */
+	FILE *out;                 /* its stdout */
+	struct ml_mark marks[MAX_MARKS];
+	char labels[MAX_MARKS][64];
+	size_t nmarks;
+};
+
+static int start(struct demo *d, const char *path)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -errno;
+	d->pid = fork();
+	if (d->pid < 0)
+		return -errno;
+	if (d->pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	d->in_fd = in[1];
+	d->out = fdopen(out[0], "r");
+	return d->out ? 0 : -errno;
+}
+
+/* Read "label=0xADDR" lines up to "ready". */
+static int read_marks(struct demo *d)
+{
+	char line[256];
+
+	while (fgets(line, sizeof(line), d->out)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "ready"))
+			return 0;
+		char *eq = strrchr(line, '=');
+		if (!eq || d->nmarks == MAX_MARKS)
+			continue;
+		*eq = '\0';
+		struct ml_mark *m = &d->marks[d->nmarks];
+		if (ml_cli_parse_addr(eq + 1, &m->addr) < 0)
+			continue;
+		snprintf(d->labels[d->nmarks], sizeof(d->labels[0]), "%.63s", line);
+		m->label = d->labels[d->nmarks++];
+	}
+	return -EPIPE;
+}
+
+static void stop(struct demo *d)
+{
+	if (d->in_fd >= 0)
+		close(d->in_fd);
+	if (d->out)
+		fclose(d->out);
+	if (d->pid > 0)
+		waitpid(d->pid, NULL, 0);
+}
+
+static int show(struct demo *d)
+{
+	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
+	struct ml_snapshot *snap;
+	int r = ml_snapshot_take(d->pid, &so, &snap);
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
+	if (r < 0)
+		return ml_cli_error(pid, "%s", ml_cli_strerror(-r));
+	printf("memlayout demo: a program (PID %d) put one thing in each part of its\n"
+	       "address space and printed where:\n\n", (int)d->pid);
+	for (size_t i = 0; i < d->nmarks; i++) {
+		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
+		printf("  %-22s 0x%-14" PRIx64 " %s%s%s\n", d->marks[i].label, d->marks[i].addr,
+		       reg ? ml_kind_name(reg->kind) : "unmapped",
+		       reg && reg->nsections ? " " : "",
+		       reg && reg->nsections ? reg->sections[0].name : "");
+	}
+	printf("\nIts regions (memlayout show %d):\n\n", (int)d->pid);
+	struct ml_table_opts to = { NULL, 0, 0 };
+	r = ml_render_regions(snap, stdout, &to);
+	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
+	struct ml_diagram_opts dopt = { ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
+					d->marks, d->nmarks, 0 };
+	if (r == 0)
+		r = ml_render_diagram(snap, stdout, &dopt);
+	ml_snapshot_free(snap);
+	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+}
+
+int ml_cmd_demo(int argc, char **argv)
+{
+	struct demo d = { .pid = -1, .in_fd = -1 };
+	char path[PATH_MAX];
+	int r;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs("Usage:\n memlayout demo\n\nRun a small bundled program that puts a global in\n"
+		      ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
+		      "a local and a thread; show its layout with those addresses marked.\n", stdout);
+		return ML_EXIT_OK;
+	}
+	if (argc > 1)
+		return ml_cli_usage_error(argv[1], "demo takes no arguments");
+	if (find_target(path, sizeof(path)) < 0)
+		return ml_cli_error("memlayout-demo", "not found next to memlayout nor in %s",
+				    MEMLAYOUT_LIBEXECDIR);
+	signal(SIGPIPE, SIG_IGN);
+	r = start(&d, path);
+	if (r == 0)
+		r = read_marks(&d);
+	if (r < 0) {
+		stop(&d);
+		return ml_cli_error(path, "could not start it: %s", strerror(-r));
+	}
+	r = show(&d);
+	stop(&d);
+	return r;
+}

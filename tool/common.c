@@ -1,0 +1,144 @@
+/*
+ * common.c - error reporting, argument parsing and target resolution shared
+ * by the subcommands.  Only this layer turns -errno into words.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void verror(const char *input, const char *fmt, va_list ap)
+{
+	char *e = ml_escape(input ? input : "", ML_ESC_TERM);
+
+	fprintf(stderr, "memlayout: %s: ", e ? e : "?");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	free(e);
+}
+
+int ml_cli_error(const char *input, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(input, fmt, ap);
+	va_end(ap);
+	return ML_EXIT_FAILURE;
+}
+
+int ml_cli_usage_error(const char *input, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(input, fmt, ap);
+	va_end(ap);
+	fputs("Try 'memlayout --help'.\n", stderr);
+	return ML_EXIT_USAGE;
+}
+
+static const struct { int err; const char *words; } errwords[] = {
+	{ ESRCH,   "no such process (or it exited while being read)" },
+	{ EACCES,  "permission denied (another user's process needs root or CAP_SYS_PTRACE)" },
+	{ EPERM,   "operation not permitted (ptrace refused: root, CAP_SYS_PTRACE or kernel.yama.ptrace_scope)" },
+	{ ENODATA, "a kernel thread: it has no user address space" },
+	{ EBADMSG, "malformed data in its /proc files" },
+	{ ENOENT,  "no such file or command" },
+	{ ECHILD,  "the command ended before the snapshot point" },
+};
+
+const char *ml_cli_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof(errwords) / sizeof(errwords[0]); i++)
+		if (errwords[i].err == err)
+			return errwords[i].words;
+	return strerror(err);
+}
+
+int ml_cli_parse_pid(const char *s, pid_t *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
+		return -EINVAL;
+	*ret = (pid_t)v;
+	return 0;
+}
+
+int ml_cli_parse_addr(const char *s, uint64_t *ret)
+{
+	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2) || strpbrk(s, "abcdefABCDEF");
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, hex ? 16 : 10);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+bool ml_cli_color(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (nc && *nc)
+		return false;
+	return isatty(fd);
+}
+
+static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,
+			   struct ml_traced **ret_traced)
+{
+	int status = 0, r;
+	struct ml_traced *tr;
+	struct ml_snap_opts opts = { NULL, t->snap_flags };
+
+	r = ml_trace_start(t->argv, t->at, &tr, &status);
+	if (r == -ECHILD)
+		return ml_cli_error(t->argv[0], "it ended before the snapshot point (%s %d)",
+				    WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (r < 0)
+		return ml_cli_error(t->argv[0], "cannot run it: %s", strerror(-r));
+	r = ml_snapshot_take(ml_traced_pid(tr), &opts, ret);
+	if (r < 0) {
+		ml_trace_finish(tr, true);
+		return ml_cli_error(t->argv[0], "%s", ml_cli_strerror(-r));
+	}
+	*ret_traced = tr;
+	return 0;
+}
+
+int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
+		    struct ml_traced **ret_traced)
+{
+	struct ml_snap_opts opts = { t->proc_root, t->snap_flags };
+	char buf[32];
+	int r;
+
+	*ret_traced = NULL;
+	if (t->argv)
+		return snapshot_traced(t, ret, ret_traced);
+	if (t->self) {
+		t->pid = getpid();
+		snprintf(buf, sizeof(buf), "%d", (int)t->pid);
+		t->pid_arg = "self";
+	}
+	r = ml_snapshot_take(t->pid, &opts, ret);
+	if (r < 0)
+		return ml_cli_error(t->pid_arg, "%s", ml_cli_strerror(-r));
+	return 0;
+}
