@@ -324,6 +324,8 @@ static int parse_line(struct ml__maps_parser *mp, const char *p, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (len > ML_MAX_LINE)
+		return -EBADMSG;
 	if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
 		return parse_header(mp, p, end);
 	if (mp->smaps && *p >= 'A' && *p <= 'Z')
