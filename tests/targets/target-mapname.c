@@ -3,7 +3,7 @@
  * test chooses (argv[1]; hostile bytes such as newlines and escape
  * sequences are the point), so that /proc/PID/maps carries that name.
  *
- * Creates the file (one page), maps it shared, prints "map=0x<hex>" and
+ * Creates the file (one page), maps it private, prints "map=0x<hex>" and
  * "ready=0x1", blocks reading stdin, and exits 0 at EOF.  The test removes
  * the file.
  */
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, page) < 0)
 		return 1;
-	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		return 1;
 	close(fd);
