@@ -24,12 +24,12 @@
  * ("[LOAD#n]", "[PT_GNU_RELRO]", ...; see phdr_names[]).
  *
  * Bounds (the file and the maps are untrusted): at most ELF_MAX_PHDRS
- * program headers, ELF_MAX_SHDRS section headers, ELF_MAX_SECS allocated
+ * program headers of which ELF_MAX_LOADS PT_LOADs, ELF_MAX_SHDRS section headers, ELF_MAX_SECS allocated
  * sections (more: program headers are used), ELF_MAX_NAME bytes of section
  * name, ELF_MAX_REGION_SECS sections listed per region (the first ones in
  * address order); sections with file contents must lie inside the file;
  * headers whose address arithmetic would wrap are dropped.  Cost:
- * O(regions + per ELF mapping (loads + log sections + listed sections)
+ * O(regions + per ELF mapping (loads^2 + log sections + listed sections)
  * + one parse per distinct file).
  *
  * Ownership: the cache and the parsed objects are malloc'ed and freed before
@@ -48,7 +48,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define ELF_MAX_PHDRS       4096
+#define ELF_MAX_PHDRS       1024
+#define ELF_MAX_LOADS       64
 #define ELF_MAX_SHDRS       65535
 #define ELF_MAX_SECS        4096
 #define ELF_MAX_NAME        256
@@ -339,13 +340,16 @@ static int obj_phdrs(const struct elf_pass *p, Elf *e, struct elf_obj *obj)
 
 	if (elf_getphdrnum(e, &n) < 0 || n == 0 || n > ELF_MAX_PHDRS)
 		return -EINVAL;
-	obj->loads = calloc(n, sizeof(*obj->loads));
+	obj->loads = calloc(n < ELF_MAX_LOADS ? n : ELF_MAX_LOADS,
+			    sizeof(*obj->loads));
 	if (!obj->loads)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e, (int)i, &ph))
+			return -EINVAL;
+		if (ph.p_type == PT_LOAD && obj->nloads == ELF_MAX_LOADS)
 			return -EINVAL;
 		if (ph.p_type == PT_LOAD && load_ok(p, &ph))
 			obj_add_load(p, obj, &ph);
@@ -609,6 +613,25 @@ static bool in_span(const struct elf_obj *obj, const struct ml_region *r,
 	return lo < hi && lo >= obj->span_lo && hi <= obj->span_hi;
 }
 
+/* r at bias b maps the file pages of every segment it overlaps where the
+ * loader puts them (a plain mmap of the whole file does not). */
+static bool map_consistent(const struct elf_pass *p, const struct elf_obj *obj,
+			   const struct ml_region *r, uint64_t b)
+{
+	uint64_t lo = r->start - b, hi = r->end - b;
+
+	for (size_t i = 0; i < obj->nloads; i++) {
+		const struct elf_seg *s = &obj->loads[i];
+
+		if (s->filesz == 0 || hi <= pg_down(p, s->vaddr) ||
+		    lo >= pg_up(p, s->vaddr + s->filesz))
+			continue;
+		if (r->offset - lo != pg_down(p, s->offset) - pg_down(p, s->vaddr))
+			return false;
+	}
+	return true;
+}
+
 /* Number of rwx bits in which a mapping and a segment disagree. */
 static int perm_mismatch(unsigned int a, unsigned int b)
 {
@@ -617,7 +640,8 @@ static int perm_mismatch(unsigned int a, unsigned int b)
 
 /* The load bias of mapping r: the current instance's if r continues it,
  * else from the PT_LOAD whose file pages hold r's offset (fewest permission
- * mismatches wins).  false if r is not a mapping of a segment. */
+ * mismatches wins), if r then lies where the loader would map the file.
+ * false if r is not a mapping of a segment. */
 static bool obj_bias(const struct elf_pass *p, const struct elf_obj *obj,
 		     const struct ml_region *r, uint64_t *ret_bias)
 {
@@ -631,20 +655,20 @@ static bool obj_bias(const struct elf_pass *p, const struct elf_obj *obj,
 	for (size_t i = 0; i < obj->nloads; i++) {
 		const struct elf_seg *s = &obj->loads[i];
 		uint64_t fo = pg_down(p, s->offset), b;
+		int score;
 
 		if (r->offset < fo || r->offset >= s->offset + s->filesz)
 			continue;
 		b = r->start - (pg_down(p, s->vaddr) + (r->offset - fo));
-		if (!in_span(obj, r, b))
+		score = inst && b == obj->bias ? -1 :
+			perm_mismatch(s->perms, r->perms);
+		if (score >= best || !in_span(obj, r, b) ||
+		    !map_consistent(p, obj, r, b))
 			continue;
-		if (inst && b == obj->bias) {
-			*ret_bias = b;
+		*ret_bias = b;
+		best = score;
+		if (score < 0)
 			return true;
-		}
-		if (perm_mismatch(s->perms, r->perms) < best) {
-			best = perm_mismatch(s->perms, r->perms);
-			*ret_bias = b;
-		}
 	}
 	return best != 99;
 }
