@@ -1,0 +1,264 @@
+/* api.c: the exported malloc family.  malloc and free are the fast paths: a
+ * class lookup, a pop or a push on the current span's list and one counter;
+ * everything else goes to the noinline slow paths of heap.c and large.c.
+ * The checks here are always on: a pointer must map to a segment or large
+ * block we own, start a block, and not already be free; else ml__fatal. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mlalloc.h"
+
+/* The span of segment seg holding the block p; aborts if p is not a block
+ * start in an in-use span.  Does not check for double free. */
+static inline ml_page *checked_page(ml_segment *seg, void *p, const char *func)
+{
+	ml_page *page = ml__page_of(seg, p);
+	if (ml_unlikely(page->block_size == 0))
+		ml__fatal(ML_FAULT_FREE_SPAN, func, p, seg, 0);
+	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
+	if (ml_unlikely(!ml_divisible(off, page->div_magic) || off >= page->capacity * page->block_size)) {
+		uint32_t idx = off / page->block_size;
+		ml__fatal(ML_FAULT_INTERIOR, func, p, page->start + (size_t)idx * page->block_size, page->block_size);
+	}
+	return page;
+}
+
+static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block *b, const char *func)
+{
+	(void)seg;
+	if (ml__page_holds_free(page, b, true))
+		ml__fatal(ML_FAULT_DOUBLE, func, b, b, page->block_size);
+}
+
+ML_API void *malloc(size_t size)
+{
+	ml_heap *heap = ml__tl_heap;
+	if (ml_likely(size <= ML_MAX_SMALL)) {
+		unsigned c = ml_size_class(size);
+		ml_page *page = heap->pages[c];
+		ml_block *b = page->free;
+		if (ml_likely(b != NULL)) {
+			page->free = b->next;
+			b->key = 0;
+			page->used++;
+			heap->stat->nmalloc[c]++;
+			return b;
+		}
+	}
+	return ml__malloc_slow(size);
+}
+
+static inline void free_block(void *p, const char *func)
+{
+	ml_segment *seg = ml__hdr_of(p);
+	if (ml_unlikely(!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)) {
+		ml__free_slow(p, func);
+		return;
+	}
+	ml_page *page = checked_page(seg, p, func);
+	ml_block *b = p;
+	if (ml_unlikely(b->key == (ml__cookie ^ (uintptr_t)b)))
+		double_free_suspect(seg, page, b, func);
+	ml_heap *heap = ml__tl_heap;
+	if (ml_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
+		b->next = page->local_free;
+		b->key = ml__cookie ^ (uintptr_t)b;
+		page->local_free = b;
+		heap->stat->nfree[page->cls]++;
+		if (ml_unlikely(--page->used == 0 || page->in_full))
+			ml__free_local_slow(heap, page);
+		return;
+	}
+	ml__free_remote(seg, page, b);
+}
+
+ML_API void free(void *p)
+{
+	if (ml_likely(p != NULL))
+		free_block(p, "free");
+}
+
+ML_API void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	if (ml_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (total > ML_MAX_SMALL) {
+		ml__init_once();
+		return ml__large_alloc(total, ML_MIN_BLOCK, true);
+	}
+	void *p = malloc(total);
+	if (p)
+		memset(p, 0, total);
+	return p;
+}
+
+/* Usable size of the live block p; aborts on a bad pointer. */
+size_t ml__usable_size(const void *cp, const char *func)
+{
+	void *p = (void *)cp;
+	void *hdr = ml__hdr_of(p);
+	if (!hdr)
+		ml__fatal(ML_FAULT_FOREIGN, func, p, NULL, 0);
+	if (*(uint32_t *)hdr == ML_MAGIC_LARGE) {
+		ml_large *lg = hdr;
+		if (lg->state != MLALLOC_LARGE_LIVE)
+			ml__fatal(ML_FAULT_LARGE_DOUBLE, func, p, lg->user, lg->usable);
+		if (p != lg->user)
+			ml__fatal(ML_FAULT_INTERIOR, func, p, lg->user, lg->usable);
+		return lg->usable;
+	}
+	if (*(uint32_t *)hdr != ML_MAGIC_SEG || hdr == p)
+		ml__fatal(ML_FAULT_CORRUPT, func, p, hdr, 0);
+	ml_page *page = checked_page(hdr, p, func);
+	ml_block *b = p;
+	if (ml_unlikely(b->key == (ml__cookie ^ (uintptr_t)b)))
+		double_free_suspect(hdr, page, b, func);
+	return page->block_size;
+}
+
+ML_API void *realloc(void *p, size_t size)
+{
+	if (!p)
+		return malloc(size);
+	if (size == 0) {   /* as glibc: free and return NULL */
+		free_block(p, "realloc");
+		return NULL;
+	}
+	size_t usable = ml__usable_size(p, "realloc");
+	void *hdr = ml__hdr_of(p);
+	if (*(uint32_t *)hdr == ML_MAGIC_LARGE) {
+		if (size > ML_MAX_SMALL) {
+			void *r = ml__large_realloc(hdr, p, size);
+			if (r)
+				return r;
+		}
+	} else if (size <= usable && size >= usable / 2) {
+		return p;
+	}
+	void *q = malloc(size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, size < usable ? size : usable);
+	free_block(p, "realloc");
+	return q;
+}
+
+ML_API void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+	if (ml_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+static void *aligned(size_t align, size_t size)
+{
+	if (align <= ML_MIN_BLOCK)
+		return malloc(size);
+	return ml__malloc_aligned(size, align);
+}
+
+ML_API int posix_memalign(void **ret, size_t align, size_t size)
+{
+	if (!ml_is_pow2(align) || align % sizeof(void *) != 0)
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned(align, size);
+	if (!p) {
+		errno = saved;
+		return ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+ML_API void *aligned_alloc(size_t align, size_t size)
+{
+	if (!ml_is_pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(align, size);
+}
+
+ML_API void *memalign(size_t align, size_t size)
+{
+	if (!ml_is_pow2(align)) {   /* as glibc: round up to a power of two */
+		if (align > ((size_t)1 << 62)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t a = 1;
+		while (a < align)
+			a <<= 1;
+		align = a;
+	}
+	return aligned(align, size);
+}
+
+ML_API void *valloc(size_t size) { return aligned(4096, size); }
+
+ML_API void *pvalloc(size_t size)
+{
+	size_t r = ml_align_up(size ? size : 1, 4096);
+	if (!r) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned(4096, r);
+}
+
+ML_API size_t malloc_usable_size(void *p)
+{
+	return p ? ml__usable_size(p, "malloc_usable_size") : 0;
+}
+
+ML_API int ml_alloc_purge(void)
+{
+	ml__init_once();
+	ml__heap_purge(ml__tl_heap, true);
+	return 0;
+}
+
+ML_API unsigned ml_alloc_format_version(void) { return MLALLOC_PUB_VERSION; }
+
+/* ---- fork: every global lock is taken around fork, in one order ---- */
+
+static void fork_prepare(void)
+{
+	ml__heap_atfork(ML_FORK_PREPARE);
+	ml__large_atfork(ML_FORK_PREPARE);
+	ml__segment_atfork(ML_FORK_PREPARE);
+	ml__os_atfork(ML_FORK_PREPARE);
+	ml__pub_atfork(ML_FORK_PREPARE);
+}
+
+static void fork_parent(void)
+{
+	ml__pub_atfork(ML_FORK_PARENT);
+	ml__os_atfork(ML_FORK_PARENT);
+	ml__segment_atfork(ML_FORK_PARENT);
+	ml__large_atfork(ML_FORK_PARENT);
+	ml__heap_atfork(ML_FORK_PARENT);
+}
+
+static void fork_child(void)
+{
+	ml__pub_atfork(ML_FORK_CHILD);
+	ml__os_atfork(ML_FORK_CHILD);
+	ml__segment_atfork(ML_FORK_CHILD);
+	ml__large_atfork(ML_FORK_CHILD);
+	ml__heap_atfork(ML_FORK_CHILD);
+}
+
+__attribute__((constructor)) static void mlalloc_ctor(void)
+{
+	ml__init_once();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}

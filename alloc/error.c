@@ -1,0 +1,160 @@
+/* error.c: the fatal path of the always-on checks.  Writes one line to
+ * stderr naming the call, the address and what it points into, then aborts.
+ * Uses only write/open/read (no stdio, no allocation): the heap may be
+ * damaged, and we may be inside malloc.  For memory that is not ours, the
+ * line of /proc/self/maps holding the address says what it is. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct msg { char buf[768]; size_t len; };
+
+static void put(struct msg *m, const char *s)
+{
+	while (*s && m->len < sizeof(m->buf) - 1)
+		m->buf[m->len++] = *s++;
+}
+
+static void put_hex(struct msg *m, uintptr_t v)
+{
+	char tmp[19] = "0x";
+	int n = 0;
+	char digits[16];
+	do {
+		digits[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		tmp[2 + i] = digits[n - 1 - i];
+	tmp[2 + n] = 0;
+	put(m, tmp);
+}
+
+static void put_dec(struct msg *m, uint64_t v)
+{
+	char tmp[21];
+	int i = 20;
+	tmp[i] = 0;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(m, tmp + i);
+}
+
+static uintptr_t parse_hex(const char **s)
+{
+	uintptr_t v = 0;
+	for (;; (*s)++) {
+		char c = **s;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return v;
+		v = v * 16 + (uintptr_t)d;
+	}
+}
+
+/* Append the maps line covering a, or "no mapping". */
+static void put_mapping(struct msg *m, uintptr_t a)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		put(m, "an address /proc/self/maps does not show");
+		return;
+	}
+	char buf[4096], line[512];
+	size_t ll = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			const char *s = line;
+			uintptr_t lo = parse_hex(&s);
+			s++;
+			uintptr_t hi = parse_hex(&s);
+			if (a < lo || a >= hi)
+				continue;
+			close(fd);
+			/* name: after the 5th field */
+			const char *name = s;
+			for (int f = 0; f < 4 && *name; f++) {
+				while (*name == ' ')
+					name++;
+				while (*name && *name != ' ')
+					name++;
+			}
+			while (*name == ' ')
+				name++;
+			put(m, "the mapping ");
+			put_hex(m, lo);
+			put(m, "-");
+			put_hex(m, hi);
+			put(m, " ");
+			put(m, *name ? name : "(anonymous)");
+			return;
+		}
+	}
+	close(fd);
+	put(m, "no mapping at all");
+}
+
+_Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
+                         const void *block, size_t block_size)
+{
+	struct msg m = { .len = 0 };
+	put(&m, "mlalloc: ");
+	put(&m, func);
+	put(&m, "(): ");
+	switch (fault) {
+	case ML_FAULT_FOREIGN:
+		put(&m, "invalid pointer ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ": not allocated by mlalloc; it points into ");
+		put_mapping(&m, (uintptr_t)p);
+		break;
+	case ML_FAULT_INTERIOR:
+		put(&m, "invalid pointer ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ": it points inside the block ");
+		put_hex(&m, (uintptr_t)block);
+		put(&m, " of ");
+		put_dec(&m, block_size);
+		put(&m, " bytes, at offset ");
+		put_dec(&m, (uint64_t)((const uint8_t *)p - (const uint8_t *)block));
+		break;
+	case ML_FAULT_FREE_SPAN:
+		put(&m, "invalid pointer ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ": it points into free pages of the mlalloc segment ");
+		put_hex(&m, (uintptr_t)block);
+		break;
+	case ML_FAULT_DOUBLE:
+	case ML_FAULT_LARGE_DOUBLE:
+		put(&m, "double free of ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, fault == ML_FAULT_DOUBLE ? ": the block of " : ": the large block of ");
+		put_dec(&m, block_size);
+		put(&m, " bytes is already free");
+		break;
+	case ML_FAULT_CORRUPT:
+		put(&m, "heap metadata damaged near ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, " (header ");
+		put_hex(&m, (uintptr_t)block);
+		put(&m, ")");
+		break;
+	}
+	put(&m, "\n");
+	ssize_t r = write(2, m.buf, m.len);
+	(void)r;
+	abort();
+}

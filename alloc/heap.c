@@ -1,0 +1,439 @@
+/* heap.c: the thread-local heap: per-class queues of spans, the malloc slow
+ * path, the free slow paths, thread exit and decay.  The fast paths live in
+ * api.c; they fall here when the current span of a class has no free block,
+ * or when a free empties a span or lands in a full one.
+ *
+ * Full spans leave the class queue, so the slow path never rescans them; a
+ * remote free into a full span clears its ML_TF_FULL mark, sets the span's
+ * bit in its segment's `wake` bitmap and bumps the owner's wake_hint; the
+ * owner then brings the span back.  Heaps are recycled, never unmapped. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+ml_page ml__page_empty;
+ml_heap ml__heap_empty = { .pages = { [0 ... ML_NCLASSES - 1] = &ml__page_empty } };
+__thread ml_heap *ml__tl_heap __attribute__((tls_model("initial-exec"))) = &ml__heap_empty;
+uintptr_t ml__cookie;
+uint64_t ml__decay_ms = 1000;
+
+static ml_lock heaps_lock = ML_LOCK_INIT;
+static ml_heap *heap_pool;          /* heaps of exited threads */
+static ml_heap *heap_all[4096];     /* every heap ever made, for fork */
+static size_t heap_count;
+static uint8_t *meta_cur, *meta_end;
+static pthread_key_t heap_key;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+uint64_t ml__now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void heap_thread_exit(void *arg);
+
+static void init_globals(void)
+{
+	uintptr_t seed = (uintptr_t)&seed ^ (uintptr_t)ml__now_ms();
+	const uint8_t *rnd = (const uint8_t *)getauxval(AT_RANDOM);
+	if (rnd) {
+		uintptr_t r;
+		memcpy(&r, rnd + 8, sizeof(r));
+		seed ^= r;
+	}
+	ml__cookie = seed | 1;
+	const char *d = getenv("MLALLOC_DECAY_MS");
+	if (d && *d >= '0' && *d <= '9')
+		ml__decay_ms = strtoull(d, NULL, 10);
+	const char *nb = getenv("MLALLOC_NO_BRK");
+	if (nb && *nb == '1')
+		ml__os_no_brk = true;
+	pthread_key_create(&heap_key, heap_thread_exit);
+	(void)ml__pub();
+}
+
+void ml__init_once(void) { pthread_once(&init_once, init_globals); }
+
+/* ---- queues ---- */
+
+static void queue_push_front(ml_heap *heap, ml_page_queue *q, ml_page *p)
+{
+	p->prev = NULL;
+	p->next = q->first;
+	if (q->first)
+		q->first->prev = p;
+	else
+		q->last = p;
+	q->first = p;
+	if (q != &heap->full)
+		heap->pages[p->cls] = p;
+}
+
+static void queue_remove(ml_heap *heap, ml_page_queue *q, ml_page *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		q->first = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		q->last = p->prev;
+	p->next = p->prev = NULL;
+	if (q != &heap->full)
+		heap->pages[p->cls] = q->first ? q->first : &ml__page_empty;
+}
+
+static void page_unfull(ml_heap *heap, ml_page *page)
+{
+	atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
+	queue_remove(heap, &heap->full, page);
+	page->in_full = 0;
+	queue_push_front(heap, &heap->queue[page->cls], page);
+}
+
+/* Park a span with no free block in the full queue, unless remote frees
+ * arrived meanwhile (then returns false: collect again). */
+static bool page_try_full(ml_heap *heap, ml_page *page)
+{
+	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+	do {
+		if (tf & ~ML_TF_FULL)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, ML_TF_FULL,
+	                                               memory_order_acq_rel, memory_order_relaxed));
+	queue_remove(heap, &heap->queue[page->cls], page);
+	page->in_full = 1;
+	queue_push_front(heap, &heap->full, page);
+	return true;
+}
+
+/* Bring back full spans that remote frees woke (all of them if force). */
+static void heap_wake(ml_heap *heap, bool force)
+{
+	uint64_t hint = atomic_load_explicit(&heap->wake_hint, memory_order_relaxed);
+	if (!force && hint == heap->wake_seen)
+		return;
+	heap->wake_seen = hint;
+	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+		uint64_t w = atomic_exchange_explicit(&seg->wake, 0, memory_order_acquire);
+		while (w) {
+			ml_page *page = &seg->pages[__builtin_ctzll(w)];
+			w &= w - 1;
+			if (page->head_off == 0 && page->block_size && page->in_full)
+				page_unfull(heap, page);
+		}
+	}
+}
+
+/* File the spans of an adopted segment into this heap's queues. */
+static void heap_file_segment(ml_heap *heap, ml_segment *seg)
+{
+	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
+		ml_page *page = &seg->pages[i];
+		if (page->head_off || !page->block_size)
+			continue;
+		ml__page_collect_remote(page);
+		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
+		page->in_full = 0;
+		queue_push_front(heap, &heap->queue[page->cls], page);
+	}
+}
+
+static void heap_housekeeping(ml_heap *heap)
+{
+	if ((++heap->slow_count & 15) != 0)
+		return;
+	heap_wake(heap, (heap->slow_count & 1023) == 0);
+	uint64_t now = ml__now_ms();
+	if (now >= heap->next_purge_ms) {
+		heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
+		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+			uint64_t had = seg->dirty;
+			ml__segment_purge(seg, now, false);
+			if (had != seg->dirty)
+				ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+		}
+		ml__segment_pool_purge(now, false);
+		ml__large_purge(now, false);
+	}
+}
+
+/* A span of class c with a free block, at the front of queue[c]. */
+static ml_page *heap_find_page(ml_heap *heap, unsigned c)
+{
+	heap_housekeeping(heap);
+	for (int round = 0; round < 2; round++) {
+		ml_page *page = heap->queue[c].first, *next;
+		for (; page; page = next) {
+			next = page->next;
+			if (ml__page_collect(page))
+				goto found;
+			if (!page_try_full(heap, page) && ml__page_collect(page))
+				goto found;
+		}
+		if (round == 0)
+			heap_wake(heap, false);
+		continue;
+found:
+		if (page != heap->queue[c].first) {
+			queue_remove(heap, &heap->queue[c], page);
+			queue_push_front(heap, &heap->queue[c], page);
+		}
+		return page;
+	}
+	ml_segment *seg;
+	while ((seg = ml__segment_adopt(heap))) {
+		heap_file_segment(heap, seg);
+		ml_page *page = heap->queue[c].first;
+		if (page && ml__page_collect(page))
+			return page;
+	}
+	ml_page *page = ml__span_alloc(heap, ml_class_span_pages(c));
+	if (!page)
+		return NULL;
+	ml__page_init(page, c);
+	queue_push_front(heap, &heap->queue[c], page);
+	ml__page_collect(page);
+	return page;
+}
+
+static ml_heap *heap_new_struct(void)
+{
+	ml_heap *heap = heap_pool;
+	if (heap) {
+		heap_pool = heap->next_pool;
+		return heap;
+	}
+	size_t sz = ml_align_up(sizeof(ml_heap), 64);
+	if (meta_cur + sz > meta_end || !meta_cur) {
+		uint8_t *m = ml__os_map(ML_PAGE_SIZE);
+		if (!m)
+			return NULL;
+		meta_cur = m;
+		meta_end = m + ML_PAGE_SIZE;
+	}
+	heap = (ml_heap *)meta_cur;
+	meta_cur += sz;
+	if (heap_count < sizeof(heap_all) / sizeof(heap_all[0]))
+		heap_all[heap_count++] = heap;
+	heap->stat = ml__pub_heap_slot(0);
+	if (!heap->stat)
+		heap->stat = &heap->own_stat;
+	return heap;
+}
+
+/* The calling thread's heap, made on first use; NULL when out of memory. */
+ml_heap *ml__heap_init_thread(void)
+{
+	ml__init_once();
+	ml_lock_take(&heaps_lock);
+	ml_heap *heap = heap_new_struct();
+	ml_lock_drop(&heaps_lock);
+	if (!heap)
+		return NULL;
+	struct mlalloc_pub_heap *stat = heap->stat;
+	for (unsigned c = 0; c < ML_NCLASSES; c++) {
+		heap->pages[c] = &ml__page_empty;
+		heap->queue[c].first = heap->queue[c].last = NULL;
+	}
+	heap->full.first = heap->full.last = NULL;
+	heap->segments = NULL;
+	heap->wake_seen = atomic_load(&heap->wake_hint);
+	heap->slow_count = 0;
+	heap->next_purge_ms = 0;
+	heap->tid = (int)gettid();
+	heap->live = true;
+	stat->tid = (uint64_t)heap->tid;
+	stat->state = 1;
+	ml__tl_heap = heap;   /* before setspecific, which may allocate */
+	pthread_setspecific(heap_key, heap);
+	return heap;
+}
+
+/* Thread exit: collect what other threads freed, give back empty spans and
+ * hand every segment on (pool if empty, else abandoned for adoption). */
+static void heap_thread_exit(void *arg)
+{
+	ml_heap *heap = arg;
+	if (!heap || heap == &ml__heap_empty)
+		return;
+	ml_page_queue *queues[ML_NCLASSES + 1];
+	for (unsigned c = 0; c < ML_NCLASSES; c++)
+		queues[c] = &heap->queue[c];
+	queues[ML_NCLASSES] = &heap->full;
+	for (unsigned q = 0; q <= ML_NCLASSES; q++) {
+		for (ml_page *page = queues[q]->first, *next; page; page = next) {
+			next = page->next;
+			ml__page_collect_remote(page);
+			if (page->used == 0) {
+				queue_remove(heap, queues[q], page);
+				page->next = page->prev = NULL;
+				ml__span_free(heap, page);
+			}
+		}
+	}
+	while (heap->segments) {
+		ml_segment *seg = heap->segments;
+		heap->segments = seg->next;
+		seg->next = seg->prev = NULL;
+		ml__segment_abandon(seg);
+	}
+	heap->stat->state = 0;
+	heap->stat->tid = 0;
+	heap->live = false;
+	ml__tl_heap = &ml__heap_empty;
+	ml_lock_take(&heaps_lock);
+	heap->next_pool = heap_pool;
+	heap_pool = heap;
+	ml_lock_drop(&heaps_lock);
+}
+
+/* ---- malloc and free slow paths ---- */
+
+ML_NOINLINE void *ml__malloc_slow(size_t size)
+{
+	ml_heap *heap = ml__tl_heap;
+	if (heap == &ml__heap_empty && !(heap = ml__heap_init_thread())) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (size > ML_MAX_SMALL)
+		return ml__large_alloc(size, ML_MIN_BLOCK, false);
+	unsigned c = ml_size_class(size);
+	ml_page *page = heap_find_page(heap, c);
+	if (!page) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ml_block *b = page->free;
+	page->free = b->next;
+	b->key = 0;
+	page->used++;
+	heap->stat->nmalloc[c]++;
+	return b;
+}
+
+/* Blocks aligned to align (power of two > 16): a class whose size is a
+ * multiple of align when align <= 64 KiB, else a large block. */
+void *ml__malloc_aligned(size_t size, size_t align)
+{
+	if (align <= ML_PAGE_SIZE) {
+		unsigned c = ml_class_for_align(size, align);
+		if (c < ML_NCLASSES)
+			return ml__malloc_slow(ml_class_size(c));
+	}
+	ml_heap *heap = ml__tl_heap;
+	if (heap == &ml__heap_empty && !ml__heap_init_thread()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ml__large_alloc(size, align, false);
+}
+
+/* Owner's free that emptied a span or landed in a full one. */
+ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
+{
+	int saved = errno;
+	if (page->in_full)
+		page_unfull(heap, page);
+	if (page->used == 0) {
+		ml_page_queue *q = &heap->queue[page->cls];
+		if (q->first != page || page->next) {
+			queue_remove(heap, q, page);
+			ml__span_free(heap, page);
+		}
+	}
+	errno = saved;
+}
+
+/* Free by a thread that does not own the segment: push on thread_free. */
+ML_NOINLINE void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b)
+{
+	ml_heap *me = ml__tl_heap;
+	if (me == &ml__heap_empty) {
+		int saved = errno;
+		me = ml__heap_init_thread();
+		errno = saved;
+	}
+	if (me)
+		me->stat->nfree[page->cls]++;
+	b->key = ml__cookie ^ (uintptr_t)b;
+	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+	do {
+		b->next = (ml_block *)(tf & ~ML_TF_FULL);
+	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, (uintptr_t)b,
+	                                               memory_order_release, memory_order_relaxed));
+	if (tf & ML_TF_FULL) {
+		atomic_fetch_or_explicit(&seg->wake, (uint64_t)1 << page->index, memory_order_release);
+		ml_heap *owner = atomic_load_explicit(&seg->heap, memory_order_acquire);
+		if (owner)
+			atomic_fetch_add_explicit(&owner->wake_hint, 1, memory_order_release);
+	}
+}
+
+/* free() of a pointer that is not at the start of a segment-owned region:
+ * a large block, or something that is not ours. */
+ML_NOINLINE void ml__free_slow(void *p, const char *func)
+{
+	void *hdr = ml__hdr_of(p);
+	if (!hdr)
+		ml__fatal(ML_FAULT_FOREIGN, func, p, NULL, 0);
+	uint32_t magic = *(uint32_t *)hdr;
+	if (magic == ML_MAGIC_LARGE) {
+		int saved = errno;
+		ml__large_free(hdr, p, func);
+		errno = saved;
+		return;
+	}
+	ml__fatal(ML_FAULT_CORRUPT, func, p, hdr, 0);
+}
+
+void ml__heap_purge(ml_heap *heap, bool force)
+{
+	uint64_t now = ml__now_ms();
+	if (heap && heap != &ml__heap_empty) {
+		heap_wake(heap, true);
+		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+			ml__segment_purge(seg, now, force);
+			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+		}
+	}
+	ml__segment_pool_purge(now, force);
+	ml__large_purge(now, force);
+}
+
+void ml__heap_atfork(int phase)
+{
+	if (phase == ML_FORK_PREPARE) {
+		ml_lock_take(&heaps_lock);
+		return;
+	}
+	if (phase == ML_FORK_PARENT) {
+		ml_lock_drop(&heaps_lock);
+		return;
+	}
+	pthread_mutex_init(&heaps_lock, NULL);
+	/* Only this thread lives on in the child: the other heaps keep their
+	 * segments (frees into them become remote frees) but no thread. */
+	ml_heap *me = ml__tl_heap;
+	for (size_t i = 0; i < heap_count; i++) {
+		ml_heap *h = heap_all[i];
+		if (h == me || !h->live)
+			continue;
+		h->live = false;
+		h->stat->state = 0;
+		h->stat->tid = 0;
+	}
+	if (me != &ml__heap_empty) {
+		me->tid = (int)gettid();
+		me->stat->tid = (uint64_t)me->tid;
+	}
+}

@@ -1,0 +1,128 @@
+/* internal.h: what the allocator's files share: the glue (locks, time,
+ * fatal errors), the OS layer, and the functions of each concept.  Nothing
+ * here is exported from libmlalloc.so (-fvisibility=hidden). */
+#ifndef ML_ALLOC_INTERNAL_H
+#define ML_ALLOC_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "sizeclass.h"
+#include "types.h"
+
+/* ---- glue: locks and time ---- */
+typedef pthread_mutex_t ml_lock;
+#define ML_LOCK_INIT PTHREAD_MUTEX_INITIALIZER
+static inline void ml_lock_take(ml_lock *l) { pthread_mutex_lock(l); }
+static inline void ml_lock_drop(ml_lock *l) { pthread_mutex_unlock(l); }
+uint64_t ml__now_ms(void);
+
+/* ---- os.c: the only file that calls brk, mmap, munmap, madvise ---- */
+void *ml__os_brk_segment(size_t size, int *ret_from);  /* aligned to size */
+void *ml__os_map_aligned(size_t size, size_t align);   /* NULL on failure */
+void *ml__os_map(size_t size);
+void ml__os_unmap(void *p, size_t size);
+void ml__os_purge(void *p, size_t size);               /* MADV_DONTNEED */
+void *ml__os_map_named(size_t size);                   /* for the published region */
+int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size);
+void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
+void ml__os_atfork(int phase);
+struct ml_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };
+void ml__os_info(struct ml_os_info *ret);
+extern bool ml__os_no_brk;   /* tests: skip brk */
+
+/* ---- globals ---- */
+extern _Atomic uint8_t ml__segmap[ML_SEGMAP_LEN];
+extern uintptr_t ml__cookie;
+extern uint64_t ml__decay_ms;
+extern ml_page ml__page_empty;
+extern ml_heap ml__heap_empty;
+extern __thread ml_heap *ml__tl_heap __attribute__((tls_model("initial-exec")));
+
+/* ---- error.c ---- */
+enum ml_fault {
+	ML_FAULT_FOREIGN,     /* not memory mlalloc handed out */
+	ML_FAULT_INTERIOR,    /* inside a block, not its start */
+	ML_FAULT_FREE_SPAN,   /* into a segment page that is not in use */
+	ML_FAULT_DOUBLE,      /* block already free */
+	ML_FAULT_LARGE_DOUBLE,
+	ML_FAULT_CORRUPT,     /* metadata damaged */
+};
+_Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
+                         const void *block, size_t block_size);
+void ml__init_once(void);
+
+/* ---- segment.c ---- */
+ml_segment *ml__segment_new(ml_heap *heap);
+ml_page *ml__span_alloc(ml_heap *heap, size_t pages);
+void ml__span_free(ml_heap *heap, ml_page *page);
+void ml__segment_purge(ml_segment *seg, uint64_t now, bool force);
+void ml__segment_abandon(ml_segment *seg);
+ml_segment *ml__segment_adopt(ml_heap *heap);
+void ml__segment_pool_purge(uint64_t now, bool force);
+void ml__segment_atfork(int phase);
+void ml__segmap_set(uintptr_t base, size_t size, bool on);
+
+/* Header of the segment or large block holding p, or NULL if not ours. */
+static inline void *ml__hdr_of(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	if (ml_unlikely(a >> ML_ADDR_BITS))
+		return NULL;
+	size_t i = a >> ML_SEG_SHIFT;
+	uint8_t k = atomic_load_explicit(&ml__segmap[i], memory_order_relaxed);
+	if (ml_likely(k == 1))
+		return (void *)(i << ML_SEG_SHIFT);
+	if (k == 0)
+		return NULL;
+	extern void *ml__hdr_walk(size_t i);
+	return ml__hdr_walk(i);
+}
+
+static inline ml_page *ml__page_of(ml_segment *seg, const void *p)
+{
+	ml_page *pg = &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> ML_PAGE_SHIFT];
+	return pg - pg->head_off;
+}
+
+/* ---- page.c ---- */
+void ml__page_init(ml_page *page, unsigned cls);
+bool ml__page_collect(ml_page *page);   /* true if page->free is non-empty after */
+uint32_t ml__page_collect_remote(ml_page *page);
+bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote);
+void ml__page_publish(ml_segment *seg);
+
+/* ---- heap.c ---- */
+void *ml__malloc_slow(size_t size);
+void *ml__malloc_aligned(size_t size, size_t align);
+void ml__free_slow(void *p, const char *func);
+void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b);
+void ml__free_local_slow(ml_heap *heap, ml_page *page);
+ml_heap *ml__heap_init_thread(void);
+void ml__heap_purge(ml_heap *heap, bool force);
+void ml__heap_atfork(int phase);
+size_t ml__usable_size(const void *p, const char *func);
+
+/* ---- large.c ---- */
+void *ml__large_alloc(size_t size, size_t align, bool zero);
+void ml__large_free(ml_large *lg, const void *p, const char *func);
+void *ml__large_realloc(ml_large *lg, void *p, size_t size);
+void ml__large_purge(uint64_t now, bool force);
+void ml__large_atfork(int phase);
+
+/* ---- introspect.c ---- */
+struct mlalloc_pub_header *ml__pub(void);     /* NULL if it could not be mapped */
+struct mlalloc_pub_heap *ml__pub_heap_slot(int tid);
+void ml__pub_heap_release(struct mlalloc_pub_heap *slot);
+int ml__pub_seg_slot(void);                   /* -1 if none */
+uint32_t ml__pub_large_slot(void);            /* UINT32_MAX if none */
+void ml__pub_large_release(uint32_t index);
+void ml__pub_seg_write(ml_segment *seg, uint32_t state);
+void ml__pub_begin(void);                     /* takes the header seqlock */
+void ml__pub_end(void);
+void ml__pub_atfork(int phase);
+
+/* Atfork phases. */
+enum { ML_FORK_PREPARE, ML_FORK_PARENT, ML_FORK_CHILD };
+
+#endif

@@ -1,0 +1,209 @@
+/* introspect.c: the published heap state (format in mlalloc-format.h and
+ * FORMAT.md).  One mapping, named "mlalloc" so that /proc/PID/maps shows it,
+ * and pointed to by the exported `mlalloc_introspect_root`.  Writers:
+ *   header totals + large table: under pub_lock, inside the header seqlock;
+ *   a segment record: its owner (one thread at a time), inside its own seq;
+ *   a heap slot: its thread, plain 64-bit stores.
+ * Slots are handed out once and kept (segments and heaps are never freed);
+ * large-table slots are recycled through a stack of free indices. */
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define HEAPS_MAX 256
+#define SEGS_MAX  4096
+#define LARGE_MAX 4096
+
+struct mlalloc_introspect_root {
+	char magic[8];
+	uint64_t version;
+	uint64_t region;
+	uint64_t region_size;
+};
+
+ML_API struct mlalloc_introspect_root mlalloc_introspect_root = { MLALLOC_PUB_MAGIC, MLALLOC_PUB_VERSION, 0, 0 };
+
+static struct mlalloc_pub_header *pub;
+static ml_lock pub_lock = ML_LOCK_INIT;
+static uint32_t large_free_stack[LARGE_MAX];
+static uint32_t large_free_top, large_next;
+
+static size_t up64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+static void pub_create(void)
+{
+	size_t off = up64(sizeof(struct mlalloc_pub_header));
+	size_t classes_off = off;
+	off = up64(off + ML_NCLASSES * sizeof(uint32_t));
+	size_t heaps_off = off;
+	off = up64(off + HEAPS_MAX * sizeof(struct mlalloc_pub_heap));
+	size_t segs_off = off;
+	off = up64(off + SEGS_MAX * sizeof(struct mlalloc_pub_segment));
+	size_t large_off = off;
+	off = ml_align_up(off + LARGE_MAX * sizeof(struct mlalloc_pub_large), 4096);
+	struct mlalloc_pub_header *h = ml__os_map_named(off);
+	if (!h)
+		return;
+	memcpy(h->magic, MLALLOC_PUB_MAGIC, 8);
+	h->version = MLALLOC_PUB_VERSION;
+	h->header_size = sizeof(*h);
+	h->region_size = off;
+	h->pid = (uint64_t)getpid();
+	h->seg_size = ML_SEG_SIZE;
+	h->page_size = ML_PAGE_SIZE;
+	h->seg_pages = ML_SEG_PAGES;
+	h->nclasses = ML_NCLASSES;
+	h->max_small = ML_MAX_SMALL;
+	h->classes_off = classes_off;
+	h->heaps_off = heaps_off;
+	h->segs_off = segs_off;
+	h->large_off = large_off;
+	h->heap_stride = sizeof(struct mlalloc_pub_heap);
+	h->seg_stride = sizeof(struct mlalloc_pub_segment);
+	h->large_stride = sizeof(struct mlalloc_pub_large);
+	h->heaps_max = HEAPS_MAX;
+	h->segs_max = SEGS_MAX;
+	h->large_max = LARGE_MAX;
+	h->decay_ms = ml__decay_ms;
+	uint32_t *cls = (uint32_t *)((uint8_t *)h + classes_off);
+	for (unsigned c = 0; c < ML_NCLASSES; c++)
+		cls[c] = (uint32_t)ml_class_size(c);
+	pub = h;
+	mlalloc_introspect_root.region = (uintptr_t)h;
+	__atomic_store_n(&mlalloc_introspect_root.region_size, off, __ATOMIC_RELEASE);
+}
+
+struct mlalloc_pub_header *ml__pub(void)
+{
+	if (ml_unlikely(!pub)) {
+		ml_lock_take(&pub_lock);
+		if (!pub)
+			pub_create();
+		ml_lock_drop(&pub_lock);
+	}
+	return pub;
+}
+
+void ml__pub_begin(void)
+{
+	ml_lock_take(&pub_lock);
+	if (pub) {
+		__atomic_store_n(&pub->seq, pub->seq + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+}
+
+void ml__pub_end(void)
+{
+	if (pub) {
+		struct ml_os_info os;
+		ml__os_info(&os);
+		pub->brk_start = os.brk_start;
+		pub->brk_end = os.brk_end;
+		pub->brk_failed = os.brk_failed;
+		__atomic_store_n(&pub->seq, pub->seq + 1, __ATOMIC_RELEASE);
+	}
+	ml_lock_drop(&pub_lock);
+}
+
+struct mlalloc_pub_heap *ml__pub_heap_slot(int tid)
+{
+	if (!ml__pub())
+		return NULL;
+	struct mlalloc_pub_heap *slot = NULL;
+	ml__pub_begin();
+	if (pub->heaps_used < HEAPS_MAX)
+		slot = (void *)((uint8_t *)pub + pub->heaps_off + pub->heaps_used++ * sizeof(*slot));
+	else
+		pub->heaps_unpublished++;
+	if (slot)
+		slot->tid = (uint64_t)tid;
+	ml__pub_end();
+	return slot;
+}
+
+int ml__pub_seg_slot(void)
+{
+	if (!ml__pub())
+		return -1;
+	int slot = -1;
+	ml__pub_begin();
+	if (pub->segs_used < SEGS_MAX)
+		slot = (int)pub->segs_used++;
+	else
+		pub->segs_unpublished++;
+	ml__pub_end();
+	return slot;
+}
+
+uint32_t ml__pub_large_slot(void)
+{
+	if (!ml__pub())
+		return UINT32_MAX;
+	uint32_t slot = UINT32_MAX;
+	ml__pub_begin();
+	if (large_free_top)
+		slot = large_free_stack[--large_free_top];
+	else if (large_next < LARGE_MAX) {
+		slot = large_next++;
+		pub->large_used = large_next;
+	}
+	else
+		pub->large_unpublished++;
+	ml__pub_end();
+	return slot;
+}
+
+/* Called inside ml__pub_begin/end by large.c. */
+void ml__pub_large_release(uint32_t index)
+{
+	if (index != UINT32_MAX && large_free_top < LARGE_MAX)
+		large_free_stack[large_free_top++] = index;
+}
+
+/* Rewrite the record of seg; the caller owns seg. */
+void ml__pub_seg_write(ml_segment *seg, uint32_t state)
+{
+	if (!pub || seg->pub_index == 0xffff)
+		return;
+	struct mlalloc_pub_segment *r = (void *)((uint8_t *)pub + pub->segs_off + (size_t)seg->pub_index * sizeof(*r));
+	uint64_t s = r->seq;
+	__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	ml_heap *owner = atomic_load_explicit(&seg->heap, memory_order_relaxed);
+	r->base = (uintptr_t)seg;
+	r->kind = seg->from;
+	r->state = state;
+	r->owner_tid = owner && state == MLALLOC_SEGSTATE_OWNED ? (uint64_t)owner->tid : 0;
+	r->used = seg->used;
+	r->dirty = seg->dirty;
+	for (unsigned i = 0; i < ML_SEG_PAGES; i++) {
+		const ml_page *pg = &seg->pages[i];
+		const ml_page *head = pg - pg->head_off;
+		r->page_class[i] = (seg->used >> i & 1) && i && head->block_size ? head->cls : 0xff;
+	}
+	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+void ml__pub_atfork(int phase)
+{
+	if (phase == ML_FORK_PREPARE) {
+		ml_lock_take(&pub_lock);
+		return;
+	}
+	if (phase == ML_FORK_PARENT) {
+		ml_lock_drop(&pub_lock);
+		return;
+	}
+	pthread_mutex_init(&pub_lock, NULL);
+	if (!pub)
+		return;
+	pub->pid = (uint64_t)getpid();
+	/* A thread that does not exist here may have been mid-write. */
+	for (uint64_t i = 0; i < pub->segs_used; i++) {
+		struct mlalloc_pub_segment *r = (void *)((uint8_t *)pub + pub->segs_off + i * sizeof(*r));
+		if (r->seq & 1)
+			r->seq++;
+	}
+}

@@ -1,0 +1,234 @@
+/* large.c: blocks bigger than ML_MAX_SMALL, each in its own mmap aligned to
+ * ML_SEG_SIZE (or to its alignment if bigger), with struct ml_large in the
+ * first ML_LARGE_HDR bytes.  Freed blocks stay mapped in a small cache for
+ * ml__decay_ms so that a program that frees and reallocates big buffers does
+ * not pay for munmap, mmap and page faults every time; past the decay, or
+ * past the cache bounds, they are unmapped.  Growing realloc moves the pages
+ * with mremap instead of copying.  One lock guards the cache and the
+ * published large table; large operations are rare next to small ones. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CACHE_MAX_COUNT 32
+#define CACHE_MAX_BYTES ((size_t)256 << 20)
+#define OS_PAGE 4096
+
+static ml_lock large_lock = ML_LOCK_INIT;
+static ml_large *cache;            /* most recently freed first */
+static size_t cache_count, cache_bytes;
+
+static size_t user_offset(size_t align) { return ml_align_up(ML_LARGE_HDR, align); }
+
+static void pub_record(ml_large *lg)
+{
+	struct mlalloc_pub_header *h = ml__pub();
+	if (!h || lg->pub_index == UINT32_MAX)
+		return;
+	struct mlalloc_pub_large *r = (void *)((uint8_t *)h + h->large_off + (size_t)lg->pub_index * sizeof(*r));
+	r->addr = (uintptr_t)lg->user;
+	r->usable = lg->usable;
+	r->map_base = (uintptr_t)lg;
+	r->map_size = lg->map_size;
+	r->state = lg->state;
+}
+
+static void pub_release(ml_large *lg)
+{
+	struct mlalloc_pub_header *h = ml__pub();
+	if (!h || lg->pub_index == UINT32_MAX)
+		return;
+	struct mlalloc_pub_large *r = (void *)((uint8_t *)h + h->large_off + (size_t)lg->pub_index * sizeof(*r));
+	memset(r, 0, sizeof(*r));
+}
+
+/* Header totals; under large_lock and the pub seqlock. */
+static void pub_totals(long live, long live_bytes, long cached, long cached_bytes, int nmalloc, int nfree)
+{
+	struct mlalloc_pub_header *h = ml__pub();
+	if (!h)
+		return;
+	h->large_live += (uint64_t)live;
+	h->large_live_bytes += (uint64_t)live_bytes;
+	h->large_cached += (uint64_t)cached;
+	h->large_cached_bytes += (uint64_t)cached_bytes;
+	h->large_nmalloc += (uint64_t)nmalloc;
+	h->large_nfree += (uint64_t)nfree;
+}
+
+static void cache_remove(ml_large *lg)
+{
+	if (lg->prev)
+		lg->prev->next = lg->next;
+	else
+		cache = lg->next;
+	if (lg->next)
+		lg->next->prev = lg->prev;
+	lg->next = lg->prev = NULL;
+	cache_count--;
+	cache_bytes -= lg->map_size;
+}
+
+/* Unmap a cached block; under large_lock and the seqlock. */
+static void large_unmap(ml_large *lg)
+{
+	cache_remove(lg);
+	pub_totals(0, 0, -1, -(long)lg->map_size, 0, 0);
+	pub_release(lg);
+	ml__pub_large_release(lg->pub_index);
+	ml__segmap_set((uintptr_t)lg, lg->map_size, false);
+	struct mlalloc_pub_header *h = ml__pub();
+	if (h)
+		__atomic_fetch_add(&h->purged_bytes, lg->map_size, __ATOMIC_RELAXED);
+	ml__os_unmap(lg, lg->map_size);
+}
+
+/* A cached block that can hold size bytes at alignment align, not wasting
+ * more than half of it; under large_lock. */
+static ml_large *cache_take(size_t size, size_t align, size_t map_size)
+{
+	for (ml_large *lg = cache; lg; lg = lg->next) {
+		if (lg->map_size < map_size || lg->map_size / 2 > map_size)
+			continue;
+		if (((uintptr_t)lg & (align - 1)) != 0 || user_offset(align) + size > lg->map_size)
+			continue;
+		cache_remove(lg);
+		pub_totals(0, 0, -1, -(long)lg->map_size, 0, 0);
+		return lg;
+	}
+	return NULL;
+}
+
+void *ml__large_alloc(size_t size, size_t align, bool zero)
+{
+	size_t off = user_offset(align), map_size;
+	size_t base_align = align > ML_SEG_SIZE ? align : ML_SEG_SIZE;
+	if (!off || size > PTRDIFF_MAX || !(map_size = ml_align_up(off + size, OS_PAGE)) || off + size < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ml_lock_take(&large_lock);
+	ml__pub_begin();
+	ml_large *lg = cache_take(size, base_align, map_size);
+	ml__pub_end();
+	ml_lock_drop(&large_lock);
+	if (!lg) {
+		lg = ml__os_map_aligned(map_size, base_align);
+		if (!lg) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		lg->magic = ML_MAGIC_LARGE;
+		lg->kind = ML_KIND_LARGE;
+		lg->fresh = 1;
+		lg->map_size = map_size;
+		lg->pub_index = ml__pub_large_slot();
+		ml__segmap_set((uintptr_t)lg, map_size, true);
+	}
+	lg->user = (uint8_t *)lg + off;
+	lg->usable = lg->map_size - off;
+	lg->state = MLALLOC_LARGE_LIVE;
+	if (zero && !lg->fresh)
+		memset(lg->user, 0, size);
+	lg->fresh = 0;
+	ml_lock_take(&large_lock);
+	ml__pub_begin();
+	pub_totals(1, (long)lg->usable, 0, 0, 1, 0);
+	pub_record(lg);
+	ml__pub_end();
+	ml_lock_drop(&large_lock);
+	return lg->user;
+}
+
+void ml__large_free(ml_large *lg, const void *p, const char *func)
+{
+	if (ml_unlikely(lg->kind != ML_KIND_LARGE))
+		ml__fatal(ML_FAULT_CORRUPT, func, p, lg, 0);
+	if (ml_unlikely(lg->state != MLALLOC_LARGE_LIVE))
+		ml__fatal(ML_FAULT_LARGE_DOUBLE, func, p, lg->user, lg->usable);
+	if (ml_unlikely(p != lg->user))
+		ml__fatal(ML_FAULT_INTERIOR, func, p, lg->user, lg->usable);
+	uint64_t now = ml__now_ms();
+	ml_lock_take(&large_lock);
+	ml__pub_begin();
+	pub_totals(-1, -(long)lg->usable, 1, (long)lg->map_size, 0, 1);
+	lg->state = MLALLOC_LARGE_CACHED;
+	lg->freed_ms = now;
+	lg->prev = NULL;
+	lg->next = cache;
+	if (cache)
+		cache->prev = lg;
+	cache = lg;
+	cache_count++;
+	cache_bytes += lg->map_size;
+	pub_record(lg);
+	while (cache_count > CACHE_MAX_COUNT || cache_bytes > CACHE_MAX_BYTES) {
+		ml_large *old = cache;
+		while (old->next)
+			old = old->next;
+		large_unmap(old);
+	}
+	ml__pub_end();
+	ml_lock_drop(&large_lock);
+}
+
+/* realloc of a large block: in place when it fits and does not waste more
+ * than 3/4 of the mapping, else grow by moving pages.  NULL if it has to go
+ * through malloc + copy (the caller does that). */
+void *ml__large_realloc(ml_large *lg, void *p, size_t size)
+{
+	size_t off = (size_t)((uint8_t *)p - (uint8_t *)lg);
+	size_t need = ml_align_up(off + size, OS_PAGE);
+	if (!need || off + size < size)
+		return NULL;
+	if (need <= lg->map_size && need >= lg->map_size / 4)
+		return p;
+	if (need < lg->map_size || off > ML_SEG_SIZE)
+		return NULL;
+	/* Unmark first: once moved, the old range may be mapped by anyone. */
+	size_t old_map = lg->map_size, old_usable = lg->usable;
+	ml__segmap_set((uintptr_t)lg, old_map, false);
+	uint8_t *nb = ml__os_move(lg, old_map, need, ML_SEG_SIZE);
+	if (!nb) {
+		ml__segmap_set((uintptr_t)lg, old_map, true);
+		return NULL;
+	}
+	ml_large *nl = (ml_large *)nb;   /* the header moved with its page */
+	nl->map_size = need;
+	nl->user = nb + off;
+	nl->usable = need - off;
+	ml__segmap_set((uintptr_t)nb, need, true);
+	ml_lock_take(&large_lock);
+	ml__pub_begin();
+	pub_totals(0, (long)nl->usable - (long)old_usable, 0, 0, 0, 0);
+	pub_record(nl);
+	ml__pub_end();
+	ml_lock_drop(&large_lock);
+	return nl->user;
+}
+
+/* Unmap cached blocks idle for the decay time (all if force). */
+void ml__large_purge(uint64_t now, bool force)
+{
+	if (!cache || pthread_mutex_trylock(&large_lock) != 0)
+		return;
+	ml__pub_begin();
+	for (ml_large *lg = cache, *next; lg; lg = next) {
+		next = lg->next;
+		if (force || now - lg->freed_ms >= ml__decay_ms)
+			large_unmap(lg);
+	}
+	ml__pub_end();
+	ml_lock_drop(&large_lock);
+}
+
+void ml__large_atfork(int phase)
+{
+	if (phase == ML_FORK_PREPARE)
+		ml_lock_take(&large_lock);
+	else if (phase == ML_FORK_PARENT)
+		ml_lock_drop(&large_lock);
+	else
+		pthread_mutex_init(&large_lock, NULL);
+}

@@ -1,0 +1,145 @@
+/* os.c: the only file that talks to the kernel about memory (brk, mmap,
+ * munmap, mremap, madvise, memfd, prctl).  Segments come from brk first: the
+ * break is moved up to the next segment-aligned address plus the segment, so
+ * the heap grows just after .bss.  When brk is refused (RLIMIT_DATA, or a
+ * mapping sits right above the break), every later segment comes from mmap
+ * and brk is not tried again.  All calls here are raw syscalls or libc
+ * wrappers that never allocate. */
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+static ml_lock brk_lock = ML_LOCK_INIT;
+static uintptr_t brk_start, brk_end;   /* our part of the break, [start, end) */
+static bool brk_failed;
+bool ml__os_no_brk;
+
+static uintptr_t sys_brk(uintptr_t to) { return (uintptr_t)syscall(SYS_brk, to); }
+
+void *ml__os_brk_segment(size_t size, int *ret_from)
+{
+	void *p = NULL;
+	ml_lock_take(&brk_lock);
+	if (!brk_failed && !ml__os_no_brk) {
+		uintptr_t cur = sys_brk(0);
+		uintptr_t base = ml_align_up(cur, size);
+		uintptr_t want = base + size;
+		if (base && want > base && sys_brk(want) == want) {
+			if (!brk_start)
+				brk_start = base;
+			brk_end = want;
+			p = (void *)base;
+			*ret_from = MLALLOC_SEG_BRK;
+		} else {
+			sys_brk(cur);   /* undo a partial move, if any */
+			brk_failed = true;
+		}
+	}
+	ml_lock_drop(&brk_lock);
+	if (!p) {
+		p = ml__os_map_aligned(size, size);
+		*ret_from = MLALLOC_SEG_MMAP;
+	}
+	return p;
+}
+
+void ml__os_info(struct ml_os_info *ret)
+{
+	ret->brk_start = brk_start;
+	ret->brk_end = brk_end;
+	ret->brk_failed = brk_failed;
+}
+
+void *ml__os_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* size bytes aligned to align (a power of two >= the OS page): map more,
+ * then trim both ends. */
+void *ml__os_map_aligned(size_t size, size_t align)
+{
+	size_t over = size + align;
+	if (over < size)
+		return NULL;
+	uint8_t *raw = ml__os_map(over);
+	if (!raw)
+		return NULL;
+	uint8_t *p = (uint8_t *)ml_align_up((uintptr_t)raw, align);
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	size_t tail = (size_t)(raw + over - (p + size));
+	if (tail)
+		munmap(p + size, tail);
+	return p;
+}
+
+void ml__os_unmap(void *p, size_t size) { munmap(p, size); }
+
+void ml__os_purge(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
+
+/* Grow or shrink a mapping without moving it; 0 or -errno. */
+int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size)
+{
+	void *r = mremap(p, old_size, new_size, 0);
+	return r == MAP_FAILED ? -errno : 0;
+}
+
+/* The introspection region: an anonymous mapping named "mlalloc" where the
+ * kernel can name them, else a private mapping of a memfd named "mlalloc"
+ * (shows as /memfd:mlalloc), else a plain anonymous mapping. */
+void *ml__os_map_named(size_t size)
+{
+	void *p = ml__os_map(size);
+	if (p && prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)"mlalloc") == 0)
+		return p;
+	int fd = (int)syscall(SYS_memfd_create, "mlalloc", 1u /* MFD_CLOEXEC */);
+	if (fd >= 0) {
+		void *q = MAP_FAILED;
+		if (ftruncate(fd, (off_t)size) == 0)
+			q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (q != MAP_FAILED) {
+			if (p)
+				munmap(p, size);
+			return q;
+		}
+	}
+	return p;
+}
+
+void ml__os_atfork(int phase)
+{
+	if (phase == ML_FORK_PREPARE)
+		ml_lock_take(&brk_lock);
+	else if (phase == ML_FORK_PARENT)
+		ml_lock_drop(&brk_lock);
+	else
+		pthread_mutex_init(&brk_lock, NULL);
+}
+
+/* Move a mapping to a new place aligned to align, growing it to new_size,
+ * without copying its pages (mremap).  Returns the new base or NULL (the old
+ * mapping is then untouched). */
+void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align)
+{
+	uint8_t *to = ml__os_map_aligned(new_size, align);
+	if (!to)
+		return NULL;
+	void *r = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (r == MAP_FAILED) {
+		munmap(to, new_size);
+		return NULL;
+	}
+	return r;
+}

@@ -1,0 +1,108 @@
+/* page.c: the free lists of one span (mimalloc's free-list sharding).  A span
+ * keeps three lists: `free` (malloc pops), `local_free` (the owner's frees)
+ * and `thread_free` (other threads' frees, a lock-free stack).  The fast
+ * paths only touch the first two; this file carves fresh blocks lazily and
+ * folds the other lists into `free` when it runs dry.  Carving is lazy so
+ * that a class used for one block touches one OS page, not the whole span. */
+#include "internal.h"
+
+#define ML_CARVE_BYTES 16384   /* bytes carved per extension, at least one block */
+
+void ml__page_init(ml_page *page, unsigned cls)
+{
+	size_t bs = ml_class_size(cls);
+	page->cls = (uint8_t)cls;
+	page->block_size = (uint32_t)bs;
+	page->div_magic = ml_div_magic((uint32_t)bs);
+	page->reserved = (uint32_t)(((size_t)page->span_pages << ML_PAGE_SHIFT) / bs);
+	page->capacity = 0;
+	page->used = 0;
+	page->free = page->local_free = NULL;
+	page->in_full = 0;
+	page->next = page->prev = NULL;
+	atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
+}
+
+/* Carve the next blocks of the span onto `free` (which is empty). */
+static void page_extend(ml_page *page)
+{
+	uint32_t bs = page->block_size;
+	uint32_t n = (uint32_t)(ML_CARVE_BYTES / bs);
+	if (n == 0)
+		n = 1;
+	if (n > page->reserved - page->capacity)
+		n = page->reserved - page->capacity;
+	uint8_t *first = page->start + (size_t)page->capacity * bs;
+	ml_block *b = (ml_block *)first;
+	for (uint32_t i = 0; i + 1 < n; i++) {
+		ml_block *nx = (ml_block *)((uint8_t *)b + bs);
+		b->next = nx;
+		b->key = ml__cookie ^ (uintptr_t)b;
+		b = nx;
+	}
+	b->next = NULL;
+	b->key = ml__cookie ^ (uintptr_t)b;
+	page->free = (ml_block *)first;
+	page->capacity += n;
+}
+
+/* Take the remote frees of page onto local_free; returns how many.  When
+ * there were some, the first of them already cleared ML_TF_FULL. */
+uint32_t ml__page_collect_remote(ml_page *page)
+{
+	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+	if (!(tf & ~ML_TF_FULL))
+		return 0;   /* nothing; a FULL mark stays as it is */
+	tf = atomic_exchange_explicit(&page->thread_free, 0, memory_order_acquire);
+	ml_block *head = (ml_block *)(tf & ~ML_TF_FULL), *tail = head;
+	uint32_t n = 1;
+	while (tail->next) {
+		tail = tail->next;
+		if (ml_unlikely(++n > page->reserved))
+			ml__fatal(ML_FAULT_CORRUPT, "free", tail, page->start, page->block_size);
+	}
+	tail->next = page->local_free;
+	page->local_free = head;
+	page->used -= n;
+	return n;
+}
+
+/* Refill page->free from local_free, remote frees, or fresh blocks.
+ * Returns whether free is non-empty now. */
+bool ml__page_collect(ml_page *page)
+{
+	if (page->free)
+		return true;
+	ml__page_collect_remote(page);
+	if (page->local_free) {
+		page->free = page->local_free;
+		page->local_free = NULL;
+		return true;
+	}
+	if (page->capacity < page->reserved) {
+		page_extend(page);
+		return true;
+	}
+	return false;
+}
+
+/* Is b on one of page's free lists?  The confirmation step of the cheap
+ * double-free check; bounded by the span's block count. */
+bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote)
+{
+	ml_block *lists[3] = {
+		page->free, page->local_free,
+		walk_remote ? (ml_block *)(atomic_load_explicit(&page->thread_free, memory_order_acquire) & ~ML_TF_FULL) : NULL,
+	};
+	uint8_t *lo = page->start, *hi = page->start + (size_t)page->reserved * page->block_size;
+	for (int l = 0; l < 3; l++) {
+		uint32_t steps = 0;
+		for (ml_block *x = lists[l]; x && steps <= page->reserved; x = x->next, steps++) {
+			if (x == b)
+				return true;
+			if ((uint8_t *)x < lo || (uint8_t *)x >= hi)
+				break;   /* racing remote list or damage: stop, do not follow */
+		}
+	}
+	return false;
+}

@@ -1,0 +1,87 @@
+/* sizeclass.h: size classes and alignment arithmetic, all pure functions.
+ *
+ * Classes 0..7 are 16, 32, ... 128 bytes; above 128 every power-of-two range
+ * (2^b, 2^(b+1)] is split into 4 classes, as in jemalloc, up to 512 KiB: 56
+ * classes.  Bound: the class of n wastes less than n/4 bytes (n > 128) or 15
+ * bytes (n <= 128).  Every class size is a multiple of 16, and of every power
+ * of two up to min(its lowest set bit, 64 KiB) -- ml_class_for_align uses that.
+ */
+#ifndef ML_ALLOC_SIZECLASS_H
+#define ML_ALLOC_SIZECLASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ML_SC_NCLASSES 56
+#define ML_SC_MAX      ((size_t)512 << 10)
+
+static inline bool ml_is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+/* x rounded up to a multiple of the power of two a; 0 if that overflows. */
+static inline size_t ml_align_up(size_t x, size_t a)
+{
+	size_t r = (x + a - 1) & ~(a - 1);
+	return r < x ? 0 : r;
+}
+
+static inline uintptr_t ml_align_down(uintptr_t x, size_t a) { return x & ~(uintptr_t)(a - 1); }
+
+/* Class of a request of n bytes, 0 < n <= ML_SC_MAX (n == 0 gives class 0). */
+static inline unsigned ml_size_class(size_t n)
+{
+	if (n <= 128)
+		return n ? (unsigned)((n + 15) >> 4) - 1 : 0;
+	size_t s = n - 1;
+	unsigned b = 63u - (unsigned)__builtin_clzl(s);   /* b >= 7 */
+	return 8u + (b - 7u) * 4u + (unsigned)((s >> (b - 2u)) & 3u);
+}
+
+/* Block size of class c. */
+static inline size_t ml_class_size(unsigned c)
+{
+	if (c < 8)
+		return (size_t)(c + 1) << 4;
+	unsigned g = (c - 8) >> 2, k = (c - 8) & 3;
+	return ((size_t)128 << g) + ((size_t)(k + 1) << (g + 5));
+}
+
+/* Pages of 64 KiB in a span of class c: enough for 4 blocks (at least 1). */
+static inline unsigned ml_class_span_pages(unsigned c)
+{
+	size_t sz = ml_class_size(c);
+	size_t n = (4 * sz + ((size_t)1 << 16) - 1) >> 16;
+	if (sz <= 8192 || n == 0)
+		n = 1;
+	return (unsigned)n;
+}
+
+/* Smallest class whose blocks can hold n bytes and are all aligned to align
+ * (a power of two <= 64 KiB) because the class size is a multiple of it and
+ * spans start on 64 KiB boundaries.  Returns ML_SC_NCLASSES if none fits. */
+static inline unsigned ml_class_for_align(size_t n, size_t align)
+{
+	if (n < align)
+		n = align;
+	if (n > ML_SC_MAX)
+		return ML_SC_NCLASSES;
+	for (unsigned c = ml_size_class(n); c < ML_SC_NCLASSES; c++)
+		if ((ml_class_size(c) & (align - 1)) == 0)
+			return c;
+	return ML_SC_NCLASSES;
+}
+
+/* Constant for ml_divisible(): d > 0. */
+static inline uint64_t ml_div_magic(uint32_t d) { return UINT64_MAX / d + 1; }
+
+/* Whether d divides n, for 32-bit n, with the magic of d (Lemire et al.,
+ * "Faster remainder by direct computation", 2019): one multiply. */
+static inline bool ml_divisible(uint32_t n, uint64_t magic) { return (uint64_t)n * magic <= magic - 1; }
+
+/* Rounded-up request for calloc: n * size, false on overflow. */
+static inline bool ml_mul_overflow(size_t n, size_t size, size_t *ret)
+{
+	return __builtin_mul_overflow(n, size, ret);
+}
+
+#endif

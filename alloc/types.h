@@ -1,0 +1,154 @@
+/* types.h: the allocator's data structures and their invariants.  This is the
+ * design document of mlalloc in code; README.md tells the story around it.
+ *
+ * Memory is cut into segments of ML_SEG_SIZE bytes, aligned to ML_SEG_SIZE,
+ * taken from the brk heap (or mmap when brk cannot grow).  A segment holds
+ * ML_SEG_PAGES pages of ML_PAGE_SIZE; page 0 holds struct ml_segment itself.
+ * A span is a run of pages serving blocks of one size class; its first page
+ * descriptor (the head) carries the free lists.  Each segment belongs to one
+ * thread's heap; only that thread allocates from it.  Blocks bigger than
+ * ML_MAX_SMALL are "large": each gets its own mmap, aligned to ML_SEG_SIZE,
+ * with struct ml_large at the start of the mapping.
+ *
+ * Finding metadata from a pointer p: ml__segmap[p >> ML_SEG_SHIFT] is 0 for
+ * memory we do not own, 1 if an ml_segment or ml_large header starts at the
+ * ML_SEG_SIZE boundary below p, and k > 1 if it starts k-1 boundaries lower
+ * (large blocks spanning several segments; 255 means "at least 254 lower").
+ */
+#ifndef ML_ALLOC_TYPES_H
+#define ML_ALLOC_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlalloc-format.h"
+
+#define ML_SEG_SHIFT   22
+#define ML_SEG_SIZE    ((size_t)1 << ML_SEG_SHIFT)          /* 4 MiB */
+#define ML_PAGE_SHIFT  16
+#define ML_PAGE_SIZE   ((size_t)1 << ML_PAGE_SHIFT)         /* 64 KiB */
+#define ML_SEG_PAGES   (ML_SEG_SIZE / ML_PAGE_SIZE)         /* 64 */
+#define ML_NCLASSES    MLALLOC_PUB_NCLASSES                 /* 56 */
+#define ML_MAX_SMALL   ((size_t)512 << 10)                  /* 512 KiB */
+#define ML_MIN_BLOCK   16                                   /* malloc alignment too */
+#define ML_MAX_SPAN    32                                   /* pages */
+#define ML_ADDR_BITS   47
+#define ML_SEGMAP_LEN  ((size_t)1 << (ML_ADDR_BITS - ML_SEG_SHIFT))
+
+#define ML_MAGIC_SEG   0x6d6c5345u   /* "ESlm" */
+#define ML_MAGIC_LARGE 0x6d6c4c41u   /* "ALlm" */
+
+enum ml_hdr_kind { ML_KIND_SEGMENT = 1, ML_KIND_LARGE = 2 };
+
+#define ml_likely(x)   __builtin_expect(!!(x), 1)
+#define ml_unlikely(x) __builtin_expect(!!(x), 0)
+#define ML_NOINLINE    __attribute__((noinline))
+#define ML_COLD        __attribute__((noinline, cold))
+#define ML_API         __attribute__((visibility("default")))
+
+/* A free block.  `key` = ml__cookie ^ address while the block is on any free
+ * list of its page; malloc clears it.  Seeing the key on free is the cheap
+ * double-free suspicion that a list walk then confirms. */
+typedef struct ml_block {
+	struct ml_block *next;
+	uintptr_t key;
+} ml_block;
+
+/* thread_free word: list head of blocks freed by other threads, low bit
+ * ML_TF_FULL set while the owner parked the page in its full queue (the next
+ * remote free clears it and rings the segment's wake bitmap). */
+#define ML_TF_FULL ((uintptr_t)1)
+
+/* Page descriptor.  For a span of n pages, descriptor [i] heads it and
+ * [i+1 .. i+n-1] have head_off = their distance to [i].  Invariants for a
+ * head with block_size != 0 (owner-only fields unless marked atomic):
+ *   capacity <= reserved;  blocks [0, capacity) were carved;
+ *   used == capacity - |free| - |local_free|
+ *   used - |thread_free| == blocks live in the program
+ *   in_full  <=> the page is in heap->full, not heap->queue[class]
+ *   in_full and no remote free since  <=> thread_free has ML_TF_FULL
+ * block_size == 0 means the span is free (or the page is metadata). */
+typedef struct ml_page {
+	ml_block *free;              /* malloc pops here */
+	ml_block *local_free;        /* owner's frees; moved to free when free runs dry */
+	_Atomic uintptr_t thread_free;
+	uint32_t used;
+	uint32_t capacity;
+	uint32_t reserved;
+	uint32_t block_size;
+	uint64_t div_magic;          /* ml__divisible() constant for block_size */
+	uint8_t *start;              /* first block */
+	struct ml_page *next, *prev; /* in heap->queue[class] or heap->full */
+	uint8_t cls;
+	uint8_t in_full;
+	uint8_t span_pages;          /* on the head: pages in this span */
+	uint8_t head_off;            /* on any page: distance back to its head */
+	uint32_t index;              /* position in segment->pages */
+} ml_page;
+
+struct ml_heap;
+
+/* Segment header, at the ML_SEG_SIZE-aligned start of the segment.
+ * used  : bit i set <=> page i belongs to an in-use span (bit 0 = this header)
+ * dirty : bit i set => page i is free and was touched since last purged
+ * (used & dirty) == 0.  heap is the owner (NULL when abandoned or pooled);
+ * only the owner changes used/dirty and the page descriptors' owner fields. */
+typedef struct ml_segment {
+	uint32_t magic;              /* ML_MAGIC_SEG */
+	uint8_t kind;                /* ML_KIND_SEGMENT */
+	uint8_t from;                /* MLALLOC_SEG_BRK or MLALLOC_SEG_MMAP */
+	uint16_t pub_index;          /* record in the published table, or 0xffff */
+	_Atomic(struct ml_heap *) heap;
+	uint64_t used;
+	uint64_t dirty;
+	uint64_t dirty_since_ms;     /* when dirty went from 0 to non-0 */
+	_Atomic uint64_t wake;       /* bit i: a remote free hit full page i */
+	struct ml_segment *next, *prev;
+	ml_page pages[ML_SEG_PAGES];
+} ml_segment;
+
+/* Large block header, at the start of its own ML_SEG_SIZE-aligned mapping.
+ * user + usable <= (uint8_t *)this + map_size; state LIVE or CACHED. */
+typedef struct ml_large {
+	uint32_t magic;              /* ML_MAGIC_LARGE */
+	uint8_t kind;                /* ML_KIND_LARGE */
+	uint8_t state;               /* MLALLOC_LARGE_LIVE / _CACHED */
+	uint8_t fresh;               /* never handed out since mmap: still zero */
+	uint8_t pad;
+	uint32_t pub_index;          /* record in the published table, or UINT32_MAX */
+	size_t map_size;
+	size_t usable;
+	uint8_t *user;
+	uint64_t freed_ms;
+	struct ml_large *next, *prev;  /* in the cache while CACHED */
+} ml_large;
+
+#define ML_LARGE_HDR 64   /* bytes reserved for struct ml_large */
+
+typedef struct ml_page_queue {
+	ml_page *first, *last;
+} ml_page_queue;
+
+/* Thread-local heap.  pages[c] == queue[c].first, or &ml__page_empty when the
+ * queue is empty, so the malloc fast path needs no NULL test.  Heap structs
+ * are never unmapped (recycled through a pool), so a stale pointer read by a
+ * racing remote free stays safe to touch. */
+typedef struct ml_heap {
+	ml_page *pages[ML_NCLASSES];
+	struct mlalloc_pub_heap *stat;   /* published counters (or &own_stat) */
+	ml_page_queue queue[ML_NCLASSES];
+	ml_page_queue full;
+	ml_segment *segments;            /* owned segments (list via next/prev) */
+	_Atomic uint64_t wake_hint;      /* bumped by remote frees into full pages */
+	uint64_t wake_seen;
+	uint64_t next_purge_ms;
+	uint64_t slow_count;
+	int tid;
+	bool live;
+	struct ml_heap *next_pool;       /* in the pool of unused heaps */
+	struct mlalloc_pub_heap own_stat;
+} ml_heap;
+
+#endif
