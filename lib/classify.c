@@ -1,10 +1,14 @@
 /*
  * classify.c - give each region its kind in the terms of the memory model.
  *
- * Two passes around ELF attribution (elf.c):
+ * Passes around ELF attribution (elf.c):
  *  - ml__classify_basic: from the name the kernel gives ([heap], [stack],
  *    [vdso], [anon:NAME], SysV/memfd/shm paths) and the permissions, via
  *    the tables below.  File mappings start as "file"; elf.c refines them.
+ *  - ml__classify_fallback: an object elf.c could not read (deleted,
+ *    unreadable, a capture from another machine) but that has an
+ *    executable mapping is code: its mappings get text/rodata/data by
+ *    permissions, and the anonymous rw-p mapping right after it is its bss.
  *  - ml__classify_threads: each thread's stack pointer marks the mapping
  *    holding it as that thread's stack, and the PROT_NONE mapping directly
  *    below it as its guard.  glibc's malloc arenas reserve HEAP_MAX_SIZE
@@ -106,6 +110,51 @@ void ml__classify_basic(struct ml_snapshot *snap)
 static bool is_anon(const struct ml_region *r)
 {
 	return r->inode == 0 && (r->name[0] == '\0' || strncmp(r->name, "[anon:", 6) == 0);
+}
+
+static bool same_object(const struct ml_region *a, const struct ml_region *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && strcmp(a->name, b->name) == 0;
+}
+
+/* Kind of a code object's mapping by its permissions alone. */
+static enum ml_kind kind_by_perms(unsigned int perms)
+{
+	if (perms & ML_PERM_EXEC)
+		return ML_KIND_TEXT;
+	if (perms & ML_PERM_WRITE)
+		return ML_KIND_DATA;
+	return ML_KIND_RODATA;
+}
+
+void ml__classify_fallback(struct ml_snapshot *snap)
+{
+	size_t i = 0;
+
+	while (i < snap->nregions) {
+		struct ml_region *r = &snap->regions[i];
+		size_t j = i + 1;
+		bool code = r->perms & ML_PERM_EXEC;
+
+		while (j < snap->nregions && same_object(r, &snap->regions[j])) {
+			code |= snap->regions[j].perms & ML_PERM_EXEC;
+			j++;
+		}
+		if (r->kind == ML_KIND_FILE && r->inode && code &&
+		    !(r->perms & ML_PERM_SHARED)) {
+			for (size_t k = i; k < j; k++)
+				snap->regions[k].kind = kind_by_perms(snap->regions[k].perms);
+			struct ml_region *last = &snap->regions[j - 1], *next = &snap->regions[j];
+			if (j < snap->nregions && next->start == last->end &&
+			    next->kind == ML_KIND_ANON && next->name[0] == '\0' &&
+			    (last->perms & ML_PERM_WRITE) && (next->perms & ML_PERM_WRITE)) {
+				next->kind = ML_KIND_BSS;
+				next->object = last->object;
+			}
+		}
+		i = j;
+	}
 }
 
 /* Is region i (PROT_NONE) the unused tail or whole of a glibc arena?  An

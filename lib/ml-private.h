@@ -66,6 +66,7 @@ int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace);
 
 /* classify.c: kinds from names and permissions, then heap/stack/threads. */
 void ml__classify_basic(struct ml_snapshot *snap);
+void ml__classify_fallback(struct ml_snapshot *snap);
 void ml__classify_threads(struct ml_snapshot *snap);
 
 /* elf.c: ELF attribution.  For each mapped ELF object, finds the load bias

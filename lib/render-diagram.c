@@ -57,6 +57,12 @@ static const char *size_str(const struct dctx *d, uint64_t v, char *buf, size_t 
 	return buf;
 }
 
+/* Room for a size: "1023.9M", or up to 20 digits with -b. */
+static int size_width(const struct dctx *d)
+{
+	return (d->o->flags & ML_OUT_BYTES) ? 20 : 7;
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -94,7 +100,7 @@ static void band(const struct dctx *d, uint64_t at, const char *bar,
 		noaddr(d);
 	else
 		addr(d, at);
-	fprintf(d->out, "%s %-12s %7s       %s", bar, label,
+	fprintf(d->out, "%s %-12s %*s       %s", bar, label, size_width(d),
 		size ? size_str(d, size, sz, sizeof(sz)) : "", note);
 }
 
@@ -123,7 +129,7 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 	addr(d, lo);
 	if (color)
 		fprintf(d->out, "\033[%sm", color);
-	fprintf(d->out, "| %-12s %7s %s", ml_kind_name(r->kind),
+	fprintf(d->out, "| %-12s %*s %s", ml_kind_name(r->kind), size_width(d),
 		size_str(d, r->end - lo, sz, sizeof(sz)), perms);
 	if (color)
 		fputs("\033[0m", d->out);

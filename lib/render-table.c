@@ -4,9 +4,9 @@
  *
  * One table of columns drives everything: the default set, --list-columns,
  * -o parsing, JSON types and the cell text.  Text the target controls
- * (names, paths, section names) is escaped here: for the terminal every
- * control byte is shown as \xHH; for JSON only invalid UTF-8 is, and
- * libsmartcols escapes the rest.
+ * (names, paths, section names) is escaped: for the terminal by
+ * libsmartcols (every non-printable character as \xHH); for JSON, invalid
+ * UTF-8 here and the rest by libsmartcols' JSON writer.
  */
 #include "ml-private.h"
 
@@ -66,11 +66,14 @@ static char *size_cell(uint64_t v, const struct ctx *c)
 	return strdup(ml_size_human(v, buf, sizeof(buf)));
 }
 
+/* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
+ * the rest; for the terminal, libsmartcols' own encoding turns every
+ * non-printable character and backslash into \xHH (so we must not). */
 static char *text_cell(const char *s, const struct ctx *c)
 {
 	if (!s)
 		return NULL;
-	return ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
+	return (c->flags & ML_OUT_JSON) ? ml_escape(s, ML_ESC_JSON_SAFE) : strdup(s);
 }
 
 static char *hex_cell(uint64_t v)
@@ -83,7 +86,15 @@ static char *c_end(const struct ml_region *r, const struct ctx *c) { (void)c; re
 static char *c_offset(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->offset); }
 static char *c_size(const struct ml_region *r, const struct ctx *c) { return size_cell(r->end - r->start, c); }
 static char *c_kind(const struct ml_region *r, const struct ctx *c) { (void)c; return strdup(ml_kind_name(r->kind)); }
-static char *c_object(const struct ml_region *r, const struct ctx *c) { return text_cell(r->object, c); }
+/* The object, with " (deleted)" when the file is gone. */
+static char *c_object(const struct ml_region *r, const struct ctx *c)
+{
+	if (!r->object || !r->deleted)
+		return text_cell(r->object, c);
+	char *o = text_cell(r->object, c), *s = o ? xasprintf("%s (deleted)", o) : NULL;
+	free(o);
+	return s;
+}
 static char *c_name(const struct ml_region *r, const struct ctx *c) { return text_cell(r->name, c); }
 static char *c_inode(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%" PRIu64, r->inode); }
 static char *c_dev(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%02x:%02x", r->dev_major, r->dev_minor); }
@@ -110,7 +121,7 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c)
 	size_t len = 1;
 	char *s, *p;
 
-	if (!r->nsections)
+	if (!r->nsections)   /* JSON: [null], as lsblk's empty MOUNTPOINTS */
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++)
 		len += strlen(r->sections[i].name) + 1;
@@ -299,6 +310,13 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 			goto out;
 		}
 		scols_column_set_json_type(cl, json_type(col->json, opts->flags));
+		/* libsmartcols splits an array cell at newlines only through
+		 * its wrap callbacks (as lsblk's MOUNTPOINTS). */
+		if (col->json == J_ARRAY && (opts->flags & ML_OUT_JSON)) {
+			scols_column_set_flags(cl, SCOLS_FL_WRAP);
+			scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize,
+						  scols_wrapnl_nextchunk, NULL);
+		}
 	}
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
@@ -332,7 +350,8 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 
 	if (!tb)
 		return -ENOMEM;
-	for (size_t i = 0; i < ML_ARRAY_SIZE(heads); i++) {
+	/* Without smaps there are no residency figures: no empty columns. */
+	for (size_t i = 0; i < (smaps ? ML_ARRAY_SIZE(heads) : 3); i++) {
 		struct libscols_column *cl = scols_table_new_column(tb, heads[i], 5,
 						i ? SCOLS_FL_RIGHT : 0);
 		if (!cl) {

@@ -98,6 +98,7 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 		if (r < 0)
 			return r;
 	}
+	ml__classify_fallback(snap);
 	ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
 	ml__classify_threads(snap);
 	/* Still there?  (read_stat refreshes the fault counters too.) */

@@ -176,11 +176,13 @@ static int parse_option(struct show_opts *o, int c, char *arg)
 	}
 }
 
-/* PID, --self or -- COMMAND: exactly one. */
-static int parse_target(struct show_opts *o, int argc, char **argv, bool dashdash)
+/* PID, --self or -- COMMAND: exactly one.  argv[0..argc) are the words
+ * before "--"; cmd the words after it (NULL if there was no "--"). */
+static int parse_target(struct show_opts *o, int argc, char **argv, char **cmd)
 {
 	struct ml_target *t = &o->target;
-	int given = t->self + (dashdash && optind < argc) + (!dashdash && optind < argc);
+	bool dashdash = cmd != NULL;
+	int given = t->self + (dashdash && *cmd) + (optind < argc);
 
 	if (given == 0)
 		return ml_cli_usage_error("show", "no process given (PID, --self or -- COMMAND)");
@@ -189,7 +191,7 @@ static int parse_target(struct show_opts *o, int argc, char **argv, bool dashdas
 	if (dashdash) {
 		if (t->proc_root)
 			return ml_cli_usage_error("show", "--proc-root does not go with -- COMMAND");
-		t->argv = argv + optind;
+		t->argv = cmd;
 		return 0;
 	}
 	if (t->self)
@@ -242,6 +244,13 @@ static void process_line(const struct ml_snapshot *snap, unsigned int flags)
 	(void)flags;
 	free(exe);
 	free(comm);
+	size_t nt, unknown = 0;
+	const struct ml_thread *th = ml_snapshot_threads(snap, &nt);
+	for (size_t i = 0; i < nt; i++)
+		unknown += !th[i].sp_known;
+	if (unknown)
+		printf("%zu of %zu threads running in user space: their stacks are not "
+		       "labelled (--ptrace interrupts them to find out)\n", unknown, nt);
 }
 
 static int render(const struct show_opts *o, const struct ml_snapshot *snap)
@@ -275,16 +284,29 @@ int ml_cmd_show(int argc, char **argv)
 {
 	struct show_opts o = { 0 };
 	int seen[32], nseen = 0, c, r;
-	bool dashdash;
+	char **cmd = NULL;
 
+	/* Everything after "--" is the command, untouched by getopt. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:JrnbsdhV", longopts, NULL)) != -1) {
+	opterr = 0;   /* we say it ourselves, in our format */
+	while ((c = getopt_long(argc, argv, ":o:JrnbsdhV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage();
 			return ML_EXIT_OK;
 		}
-		if (c == '?')
-			return ml_cli_usage_error("show", "bad option");
+		if (c == '?') {
+			if (optopt)
+				return ml_cli_usage_error("show", "invalid option -- '%c'", optopt);
+			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		}
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
 		if ((r = parse_option(&o, c, optarg)))
 			return r;
 		if (nseen < 32)
@@ -296,8 +318,7 @@ int ml_cmd_show(int argc, char **argv)
 	}
 	if ((r = check_excl(seen, (size_t)nseen)))
 		return r;
-	dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
-	if ((r = parse_target(&o, argc, argv, dashdash)))
+	if ((r = parse_target(&o, argc, argv, cmd)))
 		return r;
 	if (wants_smaps(&o))
 		o.target.snap_flags |= ML_SNAP_SMAPS;

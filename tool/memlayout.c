@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,9 @@ static size_t distance(const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
+	/* The user's locale, so libsmartcols and our escaping know which
+	 * multibyte characters are printable. */
+	setlocale(LC_ALL, "");
 	if (argc < 2)
 		return ml_cli_usage_error("memlayout", "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""run-golden.py MEMLAYOUT [--update] - run memlayout on the saved /proc
+trees in trees/ (through --proc-root) and compare stdout, stderr and the
+exit code with the pinned files in expected/.  --update rewrites them
+(review the diff before committing).  Prints one line per case and ends
+with a count; exits 1 if any case differs."""
+import os, subprocess, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T = os.path.join(HERE, "trees")
+X, I = os.path.join(T, "x86_64"), os.path.join(T, "i386")
+
+CASES = {
+    "x86_64-table":    ["show", "--proc-root", X, "4242"],
+    "x86_64-json":     ["show", "-J", "-b", "--proc-root", X, "4242"],
+    "x86_64-json-h":   ["show", "-J", "-o", "START,SIZE,KIND,OBJECT,SECTIONS,TID,NAME", "--proc-root", X, "4242"],
+    "x86_64-raw":      ["show", "-r", "-n", "-o", "START,END,PERMS,OFFSET,DEV,INODE,KIND,OBJECT,TID,NAME", "--proc-root", X, "4242"],
+    "x86_64-smaps":    ["show", "-o", "START,PSS_DIRTY,SWAP_PSS,SHARED_CLEAN,SHARED_DIRTY,PRIVATE_CLEAN,PRIVATE_DIRTY,ANON,ANONHUGE,LOCKED,VMFLAGS", "--proc-root", X, "4242"],
+    "x86_64-summary":  ["show", "-s", "-J", "-b", "--proc-root", X, "4242"],
+    "x86_64-diagram":  ["show", "-d", "--mark", "0x555555700010=heap block", "--mark", "0x20=NULL->member", "--proc-root", X, "4242"],
+    "i386-table":      ["show", "--proc-root", I, "777"],
+    "i386-diagram":    ["show", "-d", "-b", "--proc-root", I, "777"],
+    "kthread":         ["show", "--proc-root", os.path.join(T, "kthread"), "2"],
+    "malformed-maps":  ["show", "-o", "START,KIND", "--proc-root", os.path.join(T, "malformed"), "9"],
+    "malformed-smaps": ["show", "--proc-root", os.path.join(T, "malformed"), "9"],
+    "no-such-pid":     ["show", "--proc-root", X, "5"],
+    "bad-column":      ["show", "-o", "START,BOGUS", "--proc-root", X, "4242"],
+    "json-and-raw":    ["show", "-J", "-r", "--proc-root", X, "4242"],
+}
+
+def run(exe, args):
+    env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
+    p = subprocess.run([exe] + args, capture_output=True, env=env, timeout=60)
+    out = p.stdout.replace(T.encode(), b"@TREES@")
+    err = p.stderr.replace(T.encode(), b"@TREES@")
+    return b"rc: %d\n--- stdout\n%s--- stderr\n%s" % (p.returncode, out, err)
+
+def main():
+    exe, update = sys.argv[1], "--update" in sys.argv
+    exp_dir = os.path.join(HERE, "expected")
+    os.makedirs(exp_dir, exist_ok=True)
+    failed = 0
+    for name, args in CASES.items():
+        got = run(exe, args)
+        path = os.path.join(exp_dir, name + ".txt")
+        if update:
+            open(path, "wb").write(got)
+            print("updated", name)
+            continue
+        want = open(path, "rb").read() if os.path.exists(path) else b"(missing)"
+        if got == want:
+            print("ok  ", name)
+        else:
+            failed += 1
+            print("FAIL", name, "(memlayout " + " ".join(args) + ")")
+            import difflib
+            for l in difflib.unified_diff(want.decode("utf-8", "replace").splitlines(),
+                                          got.decode("utf-8", "replace").splitlines(),
+                                          "expected", "got", lineterm="", n=2):
+                print("    " + l)
+    print("%d passed, %d failed" % (len(CASES) - failed, failed))
+    sys.exit(1 if failed else 0)
+
+main()
