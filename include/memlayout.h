@@ -158,6 +158,9 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap,
 const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap,
 					 uint64_t addr);
 
+/* The section of region r holding addr, or NULL (none, or not in r). */
+const struct ml_section *ml_region_section(const struct ml_region *r, uint64_t addr);
+
 /* Names: static strings, never NULL ("?" for out-of-range values). */
 const char *ml_kind_name(enum ml_kind kind);
 const char *ml_kind_description(enum ml_kind kind);

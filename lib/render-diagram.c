@@ -69,15 +69,20 @@ static const char *base_name(const char *p)
 	return s && s[1] ? s + 1 : p;
 }
 
-/* Print the marks in [lo, hi) after a line, "<- label". */
-static void marks_in(const struct dctx *d, uint64_t lo, uint64_t hi)
+/* Print the marks in [lo, hi) after a line: "<- label 0xADDR (.section)". */
+static void marks_in(const struct dctx *d, const struct ml_region *r,
+		     uint64_t lo, uint64_t hi)
 {
 	for (size_t i = 0; i < d->o->nmarks; i++) {
 		const struct ml_mark *m = &d->o->marks[i];
+		const struct ml_section *sec = r ? ml_region_section(r, m->addr) : NULL;
 		if (m->addr >= lo && m->addr < hi) {
 			char *e = ml_escape(m->label ? m->label : "", ML_ESC_TERM);
-			fprintf(d->out, "  <- %s 0x%" PRIx64, e ? e : "", m->addr);
+			char *se = sec ? ml_escape(sec->name, ML_ESC_TERM) : NULL;
+			fprintf(d->out, "  <- %s 0x%" PRIx64 "%s%s%s", e ? e : "", m->addr,
+				se ? " (" : "", se ? se : "", se ? ")" : "");
 			free(e);
+			free(se);
 		}
 	}
 }
@@ -112,7 +117,7 @@ static void gap_line(const struct dctx *d, uint64_t lo, uint64_t hi)
 	if (lo < p->brk && p->brk < hi && p->brk != p->start_brk)
 		snprintf(note, sizeof(note), "unmapped (brk 0x%" PRIx64 ")", p->brk);
 	band(d, UINT64_MAX, ":", "", hi - lo, note);
-	marks_in(d, lo, hi);
+	marks_in(d, NULL, lo, hi);
 	fputc('\n', d->out);
 }
 
@@ -151,7 +156,7 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 	if (r->kind == ML_KIND_HEAP)
 		fprintf(d->out, "  brk 0x%" PRIx64, d->snap->proc.brk);
 	sp_marks(d, lo, r->end);
-	marks_in(d, lo, r->end);
+	marks_in(d, nfold ? NULL : r, lo, r->end);
 	fputc('\n', d->out);
 }
 
@@ -234,7 +239,7 @@ static void bottom_part(const struct dctx *d, uint64_t lowest)
 	} else {
 		band(d, 0, "#", "null-guard", 0, "vm.mmap_min_addr is 0 (or unknown): page 0 can be mapped");
 	}
-	marks_in(d, 0, p->mmap_min_addr);
+	marks_in(d, NULL, 0, p->mmap_min_addr);
 	fputc('\n', d->out);
 }
 

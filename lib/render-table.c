@@ -303,8 +303,10 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	}
 	for (size_t i = 0; i < nids; i++) {
 		const struct column *col = &columns[ids[i]];
+		/* On a terminal the section list gives way first. */
+		int fl = col->right ? SCOLS_FL_RIGHT : col->json == J_ARRAY ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb,
-			col->info.name, col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+			col->info.name, col->info.whint, fl);
 		if (!cl) {
 			r = -ENOMEM;
 			goto out;

@@ -164,6 +164,18 @@ const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_
 	return NULL;
 }
 
+const struct ml_section *ml_region_section(const struct ml_region *r, uint64_t addr)
+{
+	/* Sections may overlap (.tdata/.init_array); the last one starting
+	 * at or below addr is the most specific. */
+	const struct ml_section *best = NULL;
+
+	for (size_t i = 0; i < r->nsections; i++)
+		if (addr >= r->sections[i].start && addr < r->sections[i].end)
+			best = &r->sections[i];
+	return best;
+}
+
 void ml_snapshot_totals(const struct ml_snapshot *snap,
 			struct ml_kind_total totals[ML_KIND__COUNT])
 {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define MAX_MARKS 16
+#define DEMO_COLUMNS "START,END,SIZE,PERMS,KIND,OBJECT,RSS,TID"
 
 /* The demo program sits next to memlayout in the build tree, or in
  * LIBEXECDIR once installed. */
@@ -114,13 +115,17 @@ static int show(struct demo *d)
 	       "address space and printed where:\n\n", (int)d->pid);
 	for (size_t i = 0; i < d->nmarks; i++) {
 		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
-		printf("  %-22s 0x%-14" PRIx64 " %s%s%s\n", d->marks[i].label, d->marks[i].addr,
-		       reg ? ml_kind_name(reg->kind) : "unmapped",
-		       reg && reg->nsections ? " " : "",
-		       reg && reg->nsections ? reg->sections[0].name : "");
+		const struct ml_section *sec = reg ? ml_region_section(reg, d->marks[i].addr) : NULL;
+		printf("  %-20s 0x%-14" PRIx64 " %-13s %s\n", d->marks[i].label, d->marks[i].addr,
+		       reg ? ml_kind_name(reg->kind) : "unmapped", sec ? sec->name : "");
 	}
-	printf("\nIts regions (memlayout show %d):\n\n", (int)d->pid);
-	struct ml_table_opts to = { NULL, 0, 0 };
+	printf("\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
+	int ids[16];
+	size_t nids = 0;
+	const char *bad;
+	if (ml_columns_parse(DEMO_COLUMNS, ids, 16, &nids, &bad) < 0)
+		abort();   /* our own constant: a bug */
+	struct ml_table_opts to = { ids, nids, 0 };
 	r = ml_render_regions(snap, stdout, &to);
 	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
 	struct ml_diagram_opts dopt = { ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
