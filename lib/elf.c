@@ -7,7 +7,9 @@
  * opened and parsed at most once per snapshot however often it is mapped;
  * an anonymous region costs one test.  The file is opened through
  * <proc_dir>/map_files/<start>-<end> (works for deleted files), else through
- * its path if the inode (and, for real device numbers, the device) matches.
+ * <proc_dir>/root/<path>, else (live /proc only) through the path itself;
+ * it must be a regular file whose inode (and, for real device numbers, the
+ * device) is the one in maps.
  * libelf reads it with ELF_C_READ: headers are pread() on demand and nothing
  * is mmap()ed, so a file the target truncates under us is a read error, not
  * a SIGBUS.
@@ -277,23 +279,44 @@ static int open_checked(const char *path, const struct ml_region *r)
 	return fd;
 }
 
+/* Live /proc: the mapped paths are (probably) ours too. */
+static bool proc_is_live(const struct ml_snapshot *snap)
+{
+	return snap->proc_root[0] == '\0' || strcmp(snap->proc_root, "/proc") == 0;
+}
+
+/* The how-th place to open r's file from: its map_files entry (root; also
+ * deleted files), its path under the target's own root (another mount
+ * namespace, chroot), its path as we see it (live /proc only).  false if
+ * that place does not apply. */
+static bool region_path(const struct ml_snapshot *snap,
+			const struct ml_region *r, int how, char *buf,
+			size_t size)
+{
+	const char *name = region_name(r);
+	bool by_name = !r->deleted && name[0] == '/';
+	int n = -1;
+
+	if (how == 0)
+		n = snprintf(buf, size, "%s/map_files/%" PRIx64 "-%" PRIx64,
+			     snap->proc_dir, r->start, r->end);
+	else if (how == 1 && by_name)
+		n = snprintf(buf, size, "%s/root%s", snap->proc_dir, name);
+	else if (how == 2 && by_name && proc_is_live(snap))
+		n = snprintf(buf, size, "%s", name);
+	return n > 0 && (size_t)n < size;
+}
+
 static int open_region_file(const struct ml_snapshot *snap,
 			    const struct ml_region *r)
 {
-	char path[sizeof(snap->proc_dir) + 64];
-	const char *name = region_name(r);
-	int n, fd;
+	char path[2 * sizeof(snap->proc_dir) + 64];
+	int fd = -1;
 
-	n = snprintf(path, sizeof(path), "%s/map_files/%" PRIx64 "-%" PRIx64,
-		     snap->proc_dir, r->start, r->end);
-	if (n > 0 && (size_t)n < sizeof(path)) {
-		fd = open_checked(path, r);
-		if (fd >= 0)
-			return fd;
-	}
-	if (r->deleted || name[0] != '/')
-		return -1;
-	return open_checked(name, r);
+	for (int how = 0; how < 3 && fd < 0; how++)
+		if (region_path(snap, r, how, path, sizeof(path)))
+			fd = open_checked(path, r);
+	return fd;
 }
 
 /* ---- parsing ---- */
