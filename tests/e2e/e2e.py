@@ -209,10 +209,13 @@ KINDS = ('text rodata relro data bss heap stack thread-stack guard reserved '
 def check_shape(regions, what):
     """The JSON types of the spec: kind a known kind, perms rwxp-style,
     object a string or null, tid an int or null, sections a list of
-    section names (one string each)."""
+    section names (one string each); no sections may be [] or, as lsblk
+    writes an empty MOUNTPOINTS, [null]."""
     bad = {}
     for r in regions:
         secs = r.get('sections')
+        if secs == [None]:
+            secs = []
         tests = {
             'kind': r.get('kind') in KINDS,
             'perms': isinstance(r.get('perms'), str) and len(r['perms']) == 4,
