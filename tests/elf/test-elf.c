@@ -6,7 +6,9 @@
  * sections of the regions holding the addresses the child reports.
  * Arguments: elf-target, its stripped copy, its copy without section
  * headers, and the 32-bit build (or "-" if it could not be built).
- * Scratch files go to a mkdtemp() directory removed at the end.
+ * test_layout_rules feeds edited copies of a real layout straight to
+ * ml__elf_attribute() (ml-private.h).  Scratch files go to a mkdtemp()
+ * directory removed at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "memlayout.h"
+#include "ml-private.h"
 
 static const char *target_path, *stripped_path, *noshdr_path, *target32_path;
 static char tmpdir[PATH_MAX];
@@ -232,6 +235,7 @@ static unsigned int kinds_of(const struct ml_snapshot *snap, const char *name)
 }
 
 #define KIND_BIT(k) (1u << (k))
+#define PERM_ANY (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)
 
 /* The checks shared by the attributed variants; secs: real section names
  * (else program-header names). */
@@ -553,6 +557,149 @@ static void test_many_mappings(void **state)
 	child_stop(&c);
 }
 
+/* A copy of src (an ML_SNAP_NOELF snapshot) below the user-space top, with
+ * the basic labels back (file / anonymous) and room for extra regions.
+ * Names are borrowed from src, which must outlive it. */
+static struct ml_snapshot *basic_copy(const struct ml_snapshot *src,
+				      size_t extra)
+{
+	struct ml_snapshot *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	t->proc = src->proc;
+	memcpy(t->proc_dir, src->proc_dir, sizeof(t->proc_dir));
+	memcpy(t->proc_root, src->proc_root, sizeof(t->proc_root));
+	t->regions = calloc(src->nregions + extra, sizeof(*t->regions));
+	assert_non_null(t->regions);
+	t->cap = src->nregions + extra;
+	for (size_t i = 0; i < src->nregions; i++) {
+		struct ml_region *r = &t->regions[t->nregions];
+
+		if (src->regions[i].start >= (1ull << 47))
+			break;
+		*r = src->regions[i];
+		r->sections = NULL;
+		r->nsections = 0;
+		if (r->name[0] == '/' && r->inode) {
+			r->kind = ML_KIND_FILE;
+			r->object = r->name;
+		} else if (r->name[0] == '\0') {
+			r->kind = r->perms & PERM_ANY ? ML_KIND_ANON : ML_KIND_RESERVED;
+			r->object = NULL;
+		}
+		t->nregions++;
+	}
+	return t;
+}
+
+/* Index in t of the first and last file mapping named exe. */
+static void exe_span(const struct ml_snapshot *t, const char *exe,
+		     size_t *ret_first, size_t *ret_last)
+{
+	size_t first = SIZE_MAX, last = 0;
+
+	for (size_t i = 0; i < t->nregions; i++)
+		if (strcmp(t->regions[i].name, exe) == 0) {
+			if (first == SIZE_MAX)
+				first = i;
+			last = i;
+		}
+	assert_true(first != SIZE_MAX);
+	*ret_first = first;
+	*ret_last = last;
+}
+
+/* Rules that real layouts rarely show, on edited copies of a real layout
+ * fed to ml__elf_attribute(): [heap] right after the last file mapping is
+ * never .bss; an anonymous mapping reaching past p_memsz (merged with
+ * another) is not .bss; a second load of the same file at another address
+ * gets its own bias; a PROT_NONE hole inside a load is a reservation of
+ * the object. */
+static void test_layout_rules(void **state)
+{
+	struct child c;
+	struct ml_snapshot *src, *t;
+	const struct ml_region *r, *o;
+	char *exe = real(target_path);
+	size_t first, last, n, k;
+	uint64_t delta, text = 0;
+
+	(void)state;
+	child_start(&c, target_path, NULL);
+	src = snap_flags(&c, ML_SNAP_NOELF);
+
+	/* [heap] directly after the rw-p file mapping. */
+	t = basic_copy(src, 0);
+	exe_span(t, exe, &first, &last);
+	assert_int_equal(t->regions[last + 1].start, t->regions[last].end);
+	t->regions[last + 1].name = "[heap]";
+	t->regions[last + 1].kind = ML_KIND_HEAP;
+	t->regions[last + 1].object = "[heap]";
+	assert_int_equal(ml__elf_attribute(t), 0);
+	assert_int_equal(t->regions[last].kind, ML_KIND_DATA);
+	assert_int_equal(t->regions[last + 1].kind, ML_KIND_HEAP);
+	assert_string_equal(t->regions[last + 1].object, "[heap]");
+	assert_int_equal(t->regions[last + 1].nsections, 0);
+	ml_snapshot_free(t);
+
+	/* The .bss mapping merged with the anonymous mapping after it. */
+	t = basic_copy(src, 0);
+	exe_span(t, exe, &first, &last);
+	assert_true(t->regions[last + 2].start >= t->regions[last + 1].end + 16 * 4096);
+	t->regions[last + 1].end += 16 * 4096;
+	assert_int_equal(ml__elf_attribute(t), 0);
+	assert_int_equal(t->regions[last + 1].kind, ML_KIND_ANON);
+	assert_null(t->regions[last + 1].object);
+	ml_snapshot_free(t);
+
+	/* A second load of the executable above everything else, its text
+	 * turned into a PROT_NONE hole. */
+	t = basic_copy(src, 16);
+	exe_span(t, exe, &first, &last);
+	n = last + 2 - first;                /* file mappings + .bss */
+	assert_true(n <= 16);
+	delta = (t->regions[t->nregions - 1].end - t->regions[first].start +
+		 (1ull << 32)) & ~0xfffffull;
+	for (size_t i = 0; i < n; i++) {
+		struct ml_region *copy = &t->regions[t->nregions + i];
+
+		*copy = t->regions[first + i];
+		copy->start += delta;
+		copy->end += delta;
+		if (copy->perms & ML_PERM_EXEC)
+			copy->perms = 0;
+	}
+	t->nregions += n;
+	assert_int_equal(ml__elf_attribute(t), 0);
+	for (size_t i = 0; i < n; i++) {
+		o = &t->regions[first + i];
+		r = &t->regions[t->nregions - n + i];
+		if (o->kind == ML_KIND_TEXT) {
+			assert_int_equal(r->kind, ML_KIND_RESERVED);
+			assert_string_equal(r->object, exe);
+			assert_true(o->nsections > 0);
+			text = o->sections[0].start;
+			continue;
+		}
+		assert_int_equal(r->kind, o->kind);
+		assert_string_equal(r->object, exe);
+		assert_int_equal(r->nsections, o->nsections);
+		for (k = 0; k < r->nsections; k++) {
+			assert_string_equal(r->sections[k].name, o->sections[k].name);
+			assert_int_equal(r->sections[k].start, o->sections[k].start + delta);
+			assert_int_equal(r->sections[k].end, o->sections[k].end + delta);
+		}
+	}
+	assert_true(text != 0);
+	assert_int_equal(t->regions[last + 1].kind, ML_KIND_BSS);
+	assert_int_equal(t->regions[t->nregions - 1].kind, ML_KIND_BSS);
+	ml_snapshot_free(t);
+
+	ml_snapshot_free(src);
+	child_stop(&c);
+	free(exe);
+}
+
 static int rm_tmpdir(void)
 {
 	char cmd[PATH_MAX + 32];
@@ -571,6 +718,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_deleted),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_many_mappings),
+		cmocka_unit_test(test_layout_rules),
 	};
 	const char *tmp = getenv("TMPDIR");
 	int r;
