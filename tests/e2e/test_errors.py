@@ -54,6 +54,33 @@ def usage_error(ml, args, what, mention=None):
         check(mention in err, '%s: stderr names %r' % (what, mention), err)
 
 
+def permission_denied(ml, target):
+    """Another user's process: as root, look at our target as 'nobody'
+    (through a copy of memlayout it may execute); as a user, look at PID 1."""
+    import shutil, tempfile
+    if os.getuid() != 0:
+        target_failure(ml, [1], 'memlayout: 1:', 'permission denied (PID 1)',
+                       ['permission denied'])
+        return
+    d = tempfile.mkdtemp()
+    try:
+        os.chmod(d, 0o755)
+        copy = os.path.join(d, 'memlayout')
+        shutil.copy(ml, copy)
+        os.chmod(copy, 0o755)
+        with Target([target]) as t:
+            for args in ([t.pid], ['-o', 'START,KIND', t.pid], ['-d', t.pid]):
+                res = run('runuser', '-u', 'nobody', '--', copy, 'show', *args)
+                err = text(res.stderr)
+                what = 'as nobody: show %s' % ' '.join(map(str, args))
+                check_eq(res.returncode, 1, what + ': exit status')
+                check_eq(res.stdout, b'', what + ': stdout')
+                check(err.startswith('memlayout: %d: permission denied' % t.pid)
+                      and err.count('\n') == 1, what + ': one line, permission denied', err)
+    finally:
+        shutil.rmtree(d)
+
+
 def main():
     ml, target = sys.argv[1], sys.argv[2]
     pid = free_pid()
@@ -79,6 +106,7 @@ def main():
     check(res.returncode == 0 and not missing,
           'show --list-columns lists every column, exit 0', res.returncode,
           missing)
+    permission_denied(ml, target)
     # A process that is gone by the time we look: stopped, then reaped.
     with Target([target]) as t:
         gone = t.pid
