@@ -17,7 +17,9 @@
  * A mapping's file offset places it in a PT_LOAD, which gives the load bias:
  *   bias = start - (pagedown(p_vaddr) + off - pagedown(p_offset)).
  * Mappings of one object that follow each other keep one bias (a load
- * instance); PROT_NONE holes between segments inherit it.  The kind comes
+ * instance); PROT_NONE holes between segments inherit it.  A new instance
+ * counts only if every segment's first page is mapped from the file where
+ * the bias puts it, so a plain mmap of an ELF file stays a file mapping.  The kind comes
  * from the permissions (perm_kinds[]), refined by PT_GNU_RELRO and by
  * whether only SHT_NOBITS sections lie in the mapping.  The anonymous
  * mapping that starts where a segment's file pages end and stays inside its
@@ -31,8 +33,8 @@
  * name, ELF_MAX_REGION_SECS sections listed per region (the first ones in
  * address order); sections with file contents must lie inside the file;
  * headers whose address arithmetic would wrap are dropped.  Cost:
- * O(regions + per ELF mapping (loads^2 + log sections + listed sections)
- * + one parse per distinct file).
+ * O(regions + per ELF mapping (loads^2 + loads log regions + log sections
+ * + listed sections) + one parse per distinct file).
  *
  * Ownership: the cache and the parsed objects are malloc'ed and freed before
  * ml__elf_attribute() returns; what regions point to (object paths, section
@@ -655,6 +657,28 @@ static bool map_consistent(const struct elf_pass *p, const struct elf_obj *obj,
 	return true;
 }
 
+/* A load of r's object at bias b is all there: the first file page of
+ * every segment is mapped from r's file at its offset.  (A plain mmap of
+ * an ELF file's first page looks like a load otherwise.) */
+static bool load_complete(const struct elf_pass *p, const struct elf_obj *obj,
+			  const struct ml_region *r, uint64_t b)
+{
+	for (size_t i = 0; i < obj->nloads; i++) {
+		const struct elf_seg *s = &obj->loads[i];
+		uint64_t addr = b + pg_down(p, s->vaddr);
+		const struct ml_region *m;
+
+		if (s->filesz == 0)
+			continue;
+		m = ml_snapshot_find(p->snap, addr);
+		if (!m || m->inode != r->inode || m->dev_major != r->dev_major ||
+		    m->dev_minor != r->dev_minor ||
+		    m->offset + (addr - m->start) != pg_down(p, s->offset))
+			return false;
+	}
+	return true;
+}
+
 /* Number of rwx bits in which a mapping and a segment disagree. */
 static int perm_mismatch(unsigned int a, unsigned int b)
 {
@@ -663,8 +687,9 @@ static int perm_mismatch(unsigned int a, unsigned int b)
 
 /* The load bias of mapping r: the current instance's if r continues it,
  * else from the PT_LOAD whose file pages hold r's offset (fewest permission
- * mismatches wins), if r then lies where the loader would map the file.
- * false if r is not a mapping of a segment. */
+ * mismatches wins), if r then lies where the loader would map the file and
+ * the other segments are mapped too.  false if r is not a mapping of a
+ * segment. */
 static bool obj_bias(const struct elf_pass *p, const struct elf_obj *obj,
 		     const struct ml_region *r, uint64_t *ret_bias)
 {
@@ -686,7 +711,8 @@ static bool obj_bias(const struct elf_pass *p, const struct elf_obj *obj,
 		score = inst && b == obj->bias ? -1 :
 			perm_mismatch(s->perms, r->perms);
 		if (score >= best || !in_span(obj, r, b) ||
-		    !map_consistent(p, obj, r, b))
+		    !map_consistent(p, obj, r, b) ||
+		    (score >= 0 && !load_complete(p, obj, r, b)))
 			continue;
 		*ret_bias = b;
 		best = score;
