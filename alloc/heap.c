@@ -55,6 +55,9 @@ static void init_globals(void)
 	const char *nb = getenv("MLALLOC_NO_BRK");
 	if (nb && *nb == '1')
 		ml__os_no_brk = true;
+	const char *un = getenv("MLALLOC_PUB_UNNAMED");
+	if (un && *un == '1')
+		ml__pub_unnamed = true;
 	pthread_key_create(&heap_key, heap_thread_exit);
 	(void)ml__pub();
 }
@@ -147,23 +150,37 @@ static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 	}
 }
 
+/* Give back what stayed free past the decay time; at most every decay/4. */
+static void heap_decay(ml_heap *heap)
+{
+	uint64_t now = ml__now_ms();
+	if (now < heap->next_purge_ms)
+		return;
+	heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
+	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+		uint64_t had = seg->dirty;
+		ml__segment_purge(seg, now, false);
+		if (had != seg->dirty)
+			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	}
+	ml__segment_pool_purge(now, false);
+	ml__large_purge(now, false);
+}
+
 static void heap_housekeeping(ml_heap *heap)
 {
 	if ((++heap->slow_count & 15) != 0)
 		return;
 	heap_wake(heap, (heap->slow_count & 1023) == 0);
-	uint64_t now = ml__now_ms();
-	if (now >= heap->next_purge_ms) {
-		heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
-		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
-			uint64_t had = seg->dirty;
-			ml__segment_purge(seg, now, false);
-			if (had != seg->dirty)
-				ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
-		}
-		ml__segment_pool_purge(now, false);
-		ml__large_purge(now, false);
-	}
+	heap_decay(heap);
+}
+
+/* Called by large allocations and frees, which are slow anyway. */
+void ml__heap_tick(void)
+{
+	ml_heap *heap = ml__tl_heap;
+	if (heap != &ml__heap_empty)
+		heap_decay(heap);
 }
 
 /* A span of class c with a free block, at the front of queue[c]. */
@@ -349,6 +366,7 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 		if (q->first != page || page->next) {
 			queue_remove(heap, q, page);
 			ml__span_free(heap, page);
+			heap_housekeeping(heap);
 		}
 	}
 	errno = saved;

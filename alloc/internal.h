@@ -23,13 +23,14 @@ void *ml__os_map_aligned(size_t size, size_t align);   /* NULL on failure */
 void *ml__os_map(size_t size);
 void ml__os_unmap(void *p, size_t size);
 void ml__os_purge(void *p, size_t size);               /* MADV_DONTNEED */
-void *ml__os_map_named(size_t size);                   /* for the published region */
+void *ml__os_map_named(size_t size, bool name);        /* for the published region */
 int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
 void ml__os_atfork(int phase);
 struct ml_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };
 void ml__os_info(struct ml_os_info *ret);
-extern bool ml__os_no_brk;   /* tests: skip brk */
+extern bool ml__os_no_brk;   /* MLALLOC_NO_BRK=1: skip brk */
+extern bool ml__pub_unnamed; /* MLALLOC_PUB_UNNAMED=1: do not name the region */
 
 /* ---- globals ---- */
 extern _Atomic uint8_t ml__segmap[ML_SEGMAP_LEN];
@@ -100,6 +101,7 @@ void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b);
 void ml__free_local_slow(ml_heap *heap, ml_page *page);
 ml_heap *ml__heap_init_thread(void);
 void ml__heap_purge(ml_heap *heap, bool force);
+void ml__heap_tick(void);
 void ml__heap_atfork(int phase);
 size_t ml__usable_size(const void *p, const char *func);
 

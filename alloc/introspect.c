@@ -25,6 +25,7 @@ struct mlalloc_introspect_root {
 ML_API struct mlalloc_introspect_root mlalloc_introspect_root = { MLALLOC_PUB_MAGIC, MLALLOC_PUB_VERSION, 0, 0 };
 
 static struct mlalloc_pub_header *pub;
+bool ml__pub_unnamed;
 static ml_lock pub_lock = ML_LOCK_INIT;
 static uint32_t large_free_stack[LARGE_MAX];
 static uint32_t large_free_top, large_next;
@@ -42,7 +43,7 @@ static void pub_create(void)
 	off = up64(off + SEGS_MAX * sizeof(struct mlalloc_pub_segment));
 	size_t large_off = off;
 	off = ml_align_up(off + LARGE_MAX * sizeof(struct mlalloc_pub_large), 4096);
-	struct mlalloc_pub_header *h = ml__os_map_named(off);
+	struct mlalloc_pub_header *h = ml__os_map_named(off, !ml__pub_unnamed);
 	if (!h)
 		return;
 	memcpy(h->magic, MLALLOC_PUB_MAGIC, 8);

@@ -86,12 +86,12 @@ static void large_unmap(ml_large *lg)
 
 /* A cached block that can hold size bytes at alignment align, not wasting
  * more than half of it; under large_lock. */
-static ml_large *cache_take(size_t size, size_t align, size_t map_size)
+static ml_large *cache_take(size_t size, size_t align, size_t base_align, size_t map_size)
 {
 	for (ml_large *lg = cache; lg; lg = lg->next) {
 		if (lg->map_size < map_size || lg->map_size / 2 > map_size)
 			continue;
-		if (((uintptr_t)lg & (align - 1)) != 0 || user_offset(align) + size > lg->map_size)
+		if (((uintptr_t)lg & (base_align - 1)) != 0 || user_offset(align) + size > lg->map_size)
 			continue;
 		cache_remove(lg);
 		pub_totals(0, 0, -1, -(long)lg->map_size, 0, 0);
@@ -108,9 +108,10 @@ void *ml__large_alloc(size_t size, size_t align, bool zero)
 		errno = ENOMEM;
 		return NULL;
 	}
+	ml__heap_tick();
 	ml_lock_take(&large_lock);
 	ml__pub_begin();
-	ml_large *lg = cache_take(size, base_align, map_size);
+	ml_large *lg = cache_take(size, align, base_align, map_size);
 	ml__pub_end();
 	ml_lock_drop(&large_lock);
 	if (!lg) {
@@ -171,6 +172,7 @@ void ml__large_free(ml_large *lg, const void *p, const char *func)
 	}
 	ml__pub_end();
 	ml_lock_drop(&large_lock);
+	ml__heap_tick();
 }
 
 /* realloc of a large block: in place when it fits and does not waste more

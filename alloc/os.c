@@ -61,7 +61,7 @@ void ml__os_info(struct ml_os_info *ret)
 
 void *ml__os_map(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -97,10 +97,13 @@ int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size)
 
 /* The introspection region: an anonymous mapping named "mlalloc" where the
  * kernel can name them, else a private mapping of a memfd named "mlalloc"
- * (shows as /memfd:mlalloc), else a plain anonymous mapping. */
-void *ml__os_map_named(size_t size)
+ * (shows as /memfd:mlalloc), else (or when !name) a plain anonymous
+ * mapping, which readers find through the exported symbol. */
+void *ml__os_map_named(size_t size, bool name)
 {
 	void *p = ml__os_map(size);
+	if (!name)
+		return p;
 	if (p && prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)"mlalloc") == 0)
 		return p;
 	int fd = (int)syscall(SYS_memfd_create, "mlalloc", 1u /* MFD_CLOEXEC */);

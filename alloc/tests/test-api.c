@@ -1,0 +1,198 @@
+/* test-api: the malloc family's contract, one test per function, run with
+ * mlalloc linked in (static copy) so every call below reaches it. */
+#include <errno.h>
+#include <malloc.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "internal.h"
+#include "mlalloc.h"
+
+static void *volatile sink;   /* keeps the compiler from folding malloc away */
+
+static void test_malloc_contract(void **state)
+{
+	(void)state;
+	void *z = malloc(0), *z2 = malloc(0);
+	assert_non_null(z);
+	assert_ptr_not_equal(z, z2);
+	free(z);
+	free(z2);
+	for (size_t n = 1; n < ((size_t)3 << 20); n = n * 3 / 2 + 1) {
+		uint8_t *p = malloc(n);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 16, 0);
+		assert_true(malloc_usable_size(p) >= n);
+		memset(p, 0xa5, malloc_usable_size(p));
+		free(p);
+	}
+	assert_int_equal(ml_alloc_check(), 0);
+}
+
+static void test_enomem(void **state)
+{
+	(void)state;
+	errno = 0;
+	sink = malloc(SIZE_MAX);
+	assert_null(sink);
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	sink = malloc(SIZE_MAX - 4096);
+	assert_null(sink);
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	sink = malloc((size_t)1 << 46);   /* 64 TiB: the kernel refuses it */
+	assert_null(sink);
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	sink = calloc(SIZE_MAX / 2, 3);
+	assert_null(sink);
+	assert_int_equal(errno, ENOMEM);
+	errno = 0;
+	sink = reallocarray(NULL, SIZE_MAX / 2, 3);
+	assert_null(sink);
+	assert_int_equal(errno, ENOMEM);
+	void *p = malloc(100);
+	errno = 0;
+	assert_null(realloc(p, SIZE_MAX - 100));
+	assert_int_equal(errno, ENOMEM);
+	free(p);   /* still valid after the failed realloc */
+}
+
+static void test_calloc_contract(void **state)
+{
+	(void)state;
+	/* Dirty blocks first, so calloc must really clear reused memory. */
+	for (size_t n = 16; n < ((size_t)2 << 20); n *= 4) {
+		void *d = malloc(n);
+		memset(d, 0xff, n);
+		free(d);
+		uint8_t *p = calloc(1, n);
+		assert_non_null(p);
+		for (size_t i = 0; i < n; i++)
+			if (p[i])
+				fail_msg("calloc(%zu) byte %zu is %d", n, i, p[i]);
+		free(p);
+	}
+}
+
+static void test_realloc_contract(void **state)
+{
+	(void)state;
+	uint8_t *p = realloc(NULL, 100);
+	assert_non_null(p);
+	for (int i = 0; i < 100; i++)
+		p[i] = (uint8_t)i;
+	uint8_t *q = realloc(p, 110);   /* same class (112): in place */
+	assert_ptr_equal(q, p);
+	q = realloc(q, 5000);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(q[i], i);
+	/* Large growth moves pages (mremap) and keeps the bytes. */
+	size_t n = (size_t)1 << 20;
+	uint8_t *l = malloc(n);
+	for (size_t i = 0; i < n; i += 4096)
+		l[i] = (uint8_t)(i >> 12);
+	for (size_t m = 2 * n; m <= 64 * n; m *= 2) {
+		l = realloc(l, m);
+		assert_non_null(l);
+		assert_true(malloc_usable_size(l) >= m);
+	}
+	for (size_t i = 0; i < n; i += 4096)
+		assert_int_equal(l[i], (uint8_t)(i >> 12));
+	uint8_t *s = realloc(l, 1000);   /* back to a small block */
+	for (size_t i = 0; i < 1000; i += 4096)
+		assert_int_equal(s[i], (uint8_t)(i >> 12));
+	free(s);
+	assert_null(realloc(q, 0));   /* frees, as glibc */
+}
+
+static void test_aligned(void **state)
+{
+	(void)state;
+	for (size_t a = 1; a <= ((size_t)4 << 20); a <<= 1) {
+		size_t sizes[] = { 0, 1, 24, a, a + 1, 3 * a + 5, 700000 };
+		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			void *p = NULL;
+			if (a >= sizeof(void *)) {
+				assert_int_equal(posix_memalign(&p, a, sizes[i]), 0);
+				assert_int_equal((uintptr_t)p % a, 0);
+				assert_true(malloc_usable_size(p) >= sizes[i]);
+				free(p);
+			}
+			p = aligned_alloc(a, sizes[i]);
+			assert_non_null(p);
+			assert_int_equal((uintptr_t)p % a, 0);
+			free(p);
+			p = memalign(a, sizes[i]);
+			assert_int_equal((uintptr_t)p % a, 0);
+			free(p);
+		}
+	}
+	void *p;
+	assert_int_equal(posix_memalign(&p, 24, 10), EINVAL);
+	assert_int_equal(posix_memalign(&p, 4, 10), EINVAL);
+	errno = 0;
+	assert_null(aligned_alloc(48, 96));
+	assert_int_equal(errno, EINVAL);
+	p = memalign(48, 10);   /* glibc rounds to 64 */
+	assert_int_equal((uintptr_t)p % 64, 0);
+	free(p);
+	p = valloc(10);
+	assert_int_equal((uintptr_t)p % 4096, 0);
+	free(p);
+	p = pvalloc(10);
+	assert_int_equal((uintptr_t)p % 4096, 0);
+	assert_true(malloc_usable_size(p) >= 4096);
+	free(p);
+	assert_int_equal(ml_alloc_check(), 0);
+}
+
+static void test_free_keeps_errno(void **state)
+{
+	(void)state;
+	void *ps[2000];
+	for (int i = 0; i < 2000; i++)
+		ps[i] = malloc(i % 3 ? 48 : 2 << 20);
+	for (int i = 0; i < 2000; i++) {
+		errno = 1234;
+		free(ps[i]);
+		assert_int_equal(errno, 1234);
+	}
+	errno = 77;
+	ml_alloc_purge();
+	free(NULL);
+	assert_int_equal(errno, 77);
+	assert_int_equal(malloc_usable_size(NULL), 0);
+}
+
+/* Large blocks are reused from the cache, not mapped again. */
+static void test_large_reuse(void **state)
+{
+	(void)state;
+	void *p = malloc(8 << 20);
+	memset(p, 1, 8 << 20);
+	free(p);
+	void *q = malloc(8 << 20);
+	assert_ptr_equal(p, q);
+	free(q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malloc_contract),
+		cmocka_unit_test(test_enomem),
+		cmocka_unit_test(test_calloc_contract),
+		cmocka_unit_test(test_realloc_contract),
+		cmocka_unit_test(test_aligned),
+		cmocka_unit_test(test_free_keeps_errno),
+		cmocka_unit_test(test_large_reuse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,87 @@
+/* test-os: the OS layer's fallbacks.  brk blocked by a mapping right above
+ * the break: allocation goes on from mmap and the published header says so.
+ * Address space exhausted (RLIMIT_AS): malloc, calloc, realloc and
+ * posix_memalign return NULL with ENOMEM, never crash, and work again once
+ * memory is freed.  Each case runs in a child process. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tcheck.h"
+
+static int brk_blocked(void)
+{
+	uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
+	void *wall = mmap((void *)cur, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(wall == (void *)cur);
+	static void *blocks[20000];
+	for (int i = 0; i < 20000; i++) {   /* ~80 MB: many new segments */
+		blocks[i] = malloc(4000);
+		CHECK(blocks[i] != NULL);
+		memset(blocks[i], i & 0xff, 4000);
+	}
+	for (int i = 0; i < 20000; i++)
+		free(blocks[i]);
+	struct mlalloc_pub_header *h = ml__pub();
+	CHECK(h != NULL);
+	CHECK_EQ(h->brk_failed, 1);
+	CHECK(h->seg_bytes_mmap >= (64u << 20));
+	return 0;
+}
+
+static int out_of_memory(void)
+{
+	struct rlimit rl = { 256u << 20, 256u << 20 };
+	CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
+	static void *blocks[100000];
+	int n = 0;
+	errno = 0;
+	while (n < 100000 && (blocks[n] = malloc(n % 2 ? 100000 : 1 << 20)))
+		n++;
+	CHECK(n < 100000);
+	CHECK_EQ(errno, ENOMEM);
+	errno = 0;
+	CHECK(calloc(1, 64 << 20) == NULL && errno == ENOMEM);
+	void *p;
+	CHECK_EQ(posix_memalign(&p, 1 << 21, 64 << 20), ENOMEM);
+	errno = 0;
+	int small = 0;   /* small blocks until the last segment is full too */
+	while (malloc(2000))
+		small++;
+	CHECK_EQ(errno, ENOMEM);
+	while (n > 0)
+		free(blocks[--n]);
+	ml__heap_purge(ml__tl_heap, true);
+	p = malloc(8 << 20);
+	CHECK(p != NULL);
+	free(p);
+	return 0;
+}
+
+static int run(const char *name, int (*fn)(void))
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(fn());
+	int st;
+	waitpid(pid, &st, 0);
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	printf("%s: %s (status 0x%x)\n", ok ? "ok  " : "FAIL", name, st);
+	return ok ? 0 : 1;
+}
+
+int main(void)
+{
+	int failed = run("brk blocked by a mapping: segments come from mmap", brk_blocked);
+	failed += run("RLIMIT_AS exhausted: NULL and ENOMEM, no crash", out_of_memory);
+	printf("%d passed, %d failed\n", 2 - failed, failed);
+	return failed != 0;
+}
