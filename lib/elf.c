@@ -19,22 +19,23 @@
  * Mappings of one object that follow each other keep one bias (a load
  * instance); PROT_NONE holes between segments inherit it.  A new instance
  * counts only if every segment's first page is mapped from the file where
- * the bias puts it, so a plain mmap of an ELF file stays a file mapping.  The kind comes
- * from the permissions (perm_kinds[]), refined by PT_GNU_RELRO and by
- * whether only SHT_NOBITS sections lie in the mapping.  The anonymous
- * mapping that starts where a segment's file pages end and stays inside its
- * page-rounded p_memsz is that segment's .bss tail.  Files without usable
- * section headers get pseudo-sections from the program headers
- * ("[LOAD#n]", "[PT_GNU_RELRO]", ...; see phdr_names[]).
+ * the bias puts it, so a plain mmap of an ELF file stays a file mapping.
+ * The kind comes from the permissions (perm_kinds[]), refined by
+ * PT_GNU_RELRO and by whether only SHT_NOBITS sections lie in the mapping.
+ * The anonymous mapping that starts where a segment's file pages end and
+ * stays inside its page-rounded p_memsz is that segment's .bss tail.  Files
+ * without usable section headers get pseudo-sections from the program
+ * headers ("[LOAD#n]", "[PT_GNU_RELRO]", ...; see phdr_names[]).
  *
  * Bounds (the file and the maps are untrusted): at most ELF_MAX_PHDRS
- * program headers of which ELF_MAX_LOADS PT_LOADs, ELF_MAX_SHDRS section headers, ELF_MAX_SECS allocated
- * sections (more: program headers are used), ELF_MAX_NAME bytes of section
- * name, ELF_MAX_REGION_SECS sections listed per region (the first ones in
- * address order); sections with file contents must lie inside the file;
- * headers whose address arithmetic would wrap are dropped.  Cost:
- * O(regions + per ELF mapping (loads^2 + loads log regions + log sections
- * + listed sections) + one parse per distinct file).
+ * program headers, ELF_MAX_LOADS of them PT_LOAD; ELF_MAX_SHDRS section
+ * headers, ELF_MAX_SECS allocated sections (more: program headers are
+ * used); ELF_MAX_NAME bytes of section name; ELF_MAX_REGION_SECS sections
+ * listed per region (the first ones in address order).  Sections with file
+ * contents must lie inside the file; headers whose address arithmetic
+ * would wrap are dropped.  Cost: O(regions + per ELF mapping (loads^2 +
+ * loads log regions + log sections + listed sections) + one parse per
+ * distinct file).
  *
  * Ownership: the cache and the parsed objects are malloc'ed and freed before
  * ml__elf_attribute() returns; what regions point to (object paths, section
