@@ -143,8 +143,10 @@ void ml__classify_fallback(struct ml_snapshot *snap)
 		}
 		if (r->kind == ML_KIND_FILE && r->inode && code &&
 		    !(r->perms & ML_PERM_SHARED)) {
+			/* Only what elf.c left as a plain file mapping. */
 			for (size_t k = i; k < j; k++)
-				snap->regions[k].kind = kind_by_perms(snap->regions[k].perms);
+				if (snap->regions[k].kind == ML_KIND_FILE)
+					snap->regions[k].kind = kind_by_perms(snap->regions[k].perms);
 			struct ml_region *last = &snap->regions[j - 1], *next = &snap->regions[j];
 			if (j < snap->nregions && next->start == last->end &&
 			    next->kind == ML_KIND_ANON && next->name[0] == '\0' &&
