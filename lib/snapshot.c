@@ -56,8 +56,10 @@ static int read_maps(struct ml_snapshot *snap, bool smaps)
 	if (ml__path(path, sizeof(path), snap->proc_dir, smaps ? "smaps" : "maps") < 0)
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Gone if its directory is gone; else (a saved tree without this
+	 * file) say the file is missing. */
 	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
+		return errno == ENOENT && access(snap->proc_dir, F_OK) < 0 ? -ESRCH : -errno;
 	r = ml__maps_parse_fd(snap, fd, smaps);
 	close(fd);
 	return r;

@@ -247,7 +247,7 @@ static void process_line(const struct ml_snapshot *snap, unsigned int flags)
 	size_t nt, unknown = 0;
 	const struct ml_thread *th = ml_snapshot_threads(snap, &nt);
 	for (size_t i = 0; i < nt; i++)
-		unknown += !th[i].sp_known;
+		unknown += !th[i].sp_known && th[i].tid != p->pid;   /* [stack] is named anyway */
 	if (unknown)
 		printf("%zu of %zu threads running in user space: their stacks are not "
 		       "labelled (--ptrace interrupts them to find out)\n", unknown, nt);

@@ -138,8 +138,9 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 		t->pid_arg = "self";
 	}
 	r = ml_snapshot_take(t->pid, &opts, ret);
-	if (r == -EBADMSG)   /* name the file that is malformed */
-		return ml_cli_error(t->pid_arg, "malformed line in %s/%d/%s",
+	if (r == -EBADMSG || r == -ENOENT)   /* name the file */
+		return ml_cli_error(t->pid_arg, "%s %s/%d/%s",
+				    r == -ENOENT ? "no file" : "malformed line in",
 				    t->proc_root ? t->proc_root : "/proc", (int)t->pid,
 				    (t->snap_flags & ML_SNAP_SMAPS) ? "smaps" : "maps");
 	if (r < 0)

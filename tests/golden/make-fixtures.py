@@ -11,6 +11,7 @@ trees/x86_64: a 64-bit process, PID 4242, three threads (one running),
 trees/i386: a 32-bit process, PID 777, auxv with 4-byte words.
 trees/kthread: PID 2, a kernel thread (PF_KTHREAD, empty maps).
 trees/malformed: PID 9, a maps file with a broken line.
+trees/nosmaps: PID 55, a capture with maps but no smaps.
 """
 import os, struct, sys
 
@@ -155,6 +156,9 @@ def main():
         f.write("56557000-56556000 r--p 00000000 08:01 1 /backwards\n")
     with open(os.path.join(ROOT, "malformed", "9", "smaps"), "a", encoding="latin-1") as f:
         f.write("not a line at all\n")
+    # nosmaps: a capture that saved maps but not smaps
+    tree("nosmaps", 55, "t32", I386, [(55, "t32", "running")], AUX32)
+    os.unlink(os.path.join(ROOT, "nosmaps", "55", "smaps"))
 
 if __name__ == "__main__":
     main()

@@ -23,6 +23,8 @@ CASES = {
     "kthread":         ["show", "--proc-root", os.path.join(T, "kthread"), "2"],
     "malformed-maps":  ["show", "-o", "START,KIND", "--proc-root", os.path.join(T, "malformed"), "9"],
     "malformed-smaps": ["show", "--proc-root", os.path.join(T, "malformed"), "9"],
+    "nosmaps-table":   ["show", "--proc-root", os.path.join(T, "nosmaps"), "55"],
+    "nosmaps-maps":    ["show", "-o", "START,SIZE,KIND,OBJECT", "--proc-root", os.path.join(T, "nosmaps"), "55"],
     "no-such-pid":     ["show", "--proc-root", X, "5"],
     "bad-column":      ["show", "-o", "START,BOGUS", "--proc-root", X, "4242"],
     "json-and-raw":    ["show", "-J", "-r", "--proc-root", X, "4242"],

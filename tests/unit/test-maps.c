@@ -234,6 +234,21 @@ static void test_smaps(void **state)
 	free_snap(s);
 }
 
+/* Numbers up to UINT64_MAX parse; one more does not. */
+static void test_number_limits(void **state)
+{
+	(void)state;
+	const char *ok = "1000-2000 r--p 00000000 00:00 18446744073709551615 /x\n";
+	const char *over = "1000-2000 r--p 00000000 00:00 18446744073709551616 /x\n";
+	struct ml_snapshot *s = new_snap();
+	parse_whole(s, ok, false);
+	assert_true(s->regions[0].inode == UINT64_MAX);
+	free_snap(s);
+	s = new_snap();
+	assert_int_equal(ml__maps_parse_buffer(s, over, strlen(over), false), -EBADMSG);
+	free_snap(s);
+}
+
 static void test_32bit(void **state)
 {
 	(void)state;
@@ -280,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_smaps),
+		cmocka_unit_test(test_number_limits),
 		cmocka_unit_test(test_32bit),
 		cmocka_unit_test(test_20k),
 	};
