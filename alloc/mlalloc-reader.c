@@ -10,6 +10,7 @@
  * read from the target is validated before use (it is untrusted). */
 #include <elf.h>
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -267,11 +268,20 @@ int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 	struct ml_alloc_snapshot *s = calloc(1, sizeof(*s) + tables);
 	if (!s)
 		return -ENOMEM;
+	/* A writer that churns without pause can keep moving the seqlock:
+	 * yield at first, then back off (50 us doubling to 10 ms, about 2 s in
+	 * all) so the copy lands between its updates. */
 	for (int t = 0; t < TRIES; t++) {
 		r = copy_once(pid, addr, size, s, (uint8_t *)(s + 1));
 		if (r != -EAGAIN)
 			break;
-		sched_yield();
+		if (t < 20) {
+			sched_yield();
+		} else {
+			long us = 50L << (t - 20 < 8 ? t - 20 : 8);
+			struct timespec ts = { 0, (us > 10000 ? 10000 : us) * 1000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 	if (r < 0) {
 		free(s);
