@@ -210,12 +210,11 @@ int ml__parse_syscall(const char *buf, struct ml_thread *t)
 	return 0;
 }
 
-static int read_at(const struct ml_snapshot *snap, const char *dir,
-		   const char *name, char **ret_buf, size_t *ret_len)
+static int read_at(const char *dir, const char *name, char **ret_buf,
+		   size_t *ret_len)
 {
 	char path[PATH_MAX];
 
-	(void)snap;
 	if (ml__path(path, sizeof(path), dir, name) < 0)
 		return -ENAMETOOLONG;
 	return ml__read_file(path, ret_buf, ret_len);
@@ -257,7 +256,7 @@ static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
 #else
 	char *cpu = NULL;
 	bool la57 = false;
-	if (read_at(snap, snap->proc_root, "cpuinfo", &cpu, NULL) == 0) {
+	if (read_at(snap->proc_root, "cpuinfo", &cpu, NULL) == 0) {
 		la57 = strstr(cpu, " la57") != NULL;
 		free(cpu);
 	}
@@ -288,17 +287,17 @@ int ml__read_proc_facts(struct ml_snapshot *snap)
 	size_t len;
 	int cls;
 
-	if (read_at(snap, snap->proc_dir, "status", &buf, NULL) == 0) {
+	if (read_at(snap->proc_dir, "status", &buf, NULL) == 0) {
 		ml__parse_status(buf, proc);
 		free(buf);
 	}
 	proc->stack_rlimit = 8u << 20;
-	if (read_at(snap, snap->proc_dir, "limits", &buf, NULL) == 0) {
+	if (read_at(snap->proc_dir, "limits", &buf, NULL) == 0) {
 		ml__parse_limits(buf, &proc->stack_rlimit);
 		free(buf);
 	}
 	cls = exe_class(snap);
-	if (read_at(snap, snap->proc_dir, "auxv", &buf, &len) == 0) {
+	if (read_at(snap->proc_dir, "auxv", &buf, &len) == 0) {
 		int acls = ml__parse_auxv(buf, len, proc);
 		if (!cls && acls > 0)
 			cls = acls;
@@ -309,7 +308,7 @@ int ml__read_proc_facts(struct ml_snapshot *snap)
 	proc->is_32bit = cls == 32;
 	if (!proc->page_size)
 		proc->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (read_at(snap, snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL) == 0) {
+	if (read_at(snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL) == 0) {
 		proc->mmap_min_addr = strtoull(buf, NULL, 10);
 		free(buf);
 	}
@@ -327,7 +326,7 @@ static int thread_cmp(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-static void read_one_thread(struct ml_snapshot *snap, const char *taskdir,
+static void read_one_thread(const char *taskdir,
 			    struct ml_thread *t, bool use_ptrace)
 {
 	char dir[PATH_MAX], *buf;
@@ -337,12 +336,12 @@ static void read_one_thread(struct ml_snapshot *snap, const char *taskdir,
 	if (ml__path(dir, sizeof(dir), taskdir, tid) < 0)
 		return;
 	t->syscall_nr = -2;
-	if (read_at(snap, dir, "comm", &buf, NULL) == 0) {
+	if (read_at(dir, "comm", &buf, NULL) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(t->comm, sizeof(t->comm), "%s", buf);
 		free(buf);
 	}
-	if (read_at(snap, dir, "syscall", &buf, NULL) == 0) {
+	if (read_at(dir, "syscall", &buf, NULL) == 0) {
 		ml__parse_syscall(buf, t);
 		free(buf);
 	}
@@ -380,7 +379,7 @@ int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace)
 		}
 		memset(&snap->threads[n], 0, sizeof(snap->threads[n]));
 		snap->threads[n].tid = (pid_t)tid;
-		read_one_thread(snap, taskdir, &snap->threads[n], use_ptrace);
+		read_one_thread(taskdir, &snap->threads[n], use_ptrace);
 		n++;
 	}
 	closedir(d);

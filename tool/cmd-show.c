@@ -225,7 +225,7 @@ static bool wants_smaps(const struct show_opts *o)
 	return false;
 }
 
-static void process_line(const struct ml_snapshot *snap, unsigned int flags)
+static void process_line(const struct ml_snapshot *snap)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	char lim[32], hs[32];
@@ -241,7 +241,6 @@ static void process_line(const struct ml_snapshot *snap, unsigned int flags)
 	       exe ? exe : "", p->is_32bit ? 32 : 64,
 	       ml_size_human(p->brk - p->start_brk, hs, sizeof(hs)), p->brk, lim,
 	       p->mmap_min_addr);
-	(void)flags;
 	free(exe);
 	free(comm);
 	size_t nt, unknown = 0;
@@ -265,13 +264,13 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 		if (ml_cli_color(STDOUT_FILENO))
 			d.flags |= ML_OUT_COLOR;
 		if (plain)
-			process_line(snap, o->out_flags);
+			process_line(snap);
 		return ml_render_diagram(snap, stdout, &d);
 	}
 	if (o->summary)
 		return ml_render_summary(snap, stdout, &to);
 	if (plain)
-		process_line(snap, o->out_flags);
+		process_line(snap);
 	r = ml_render_regions(snap, stdout, &to);
 	if (r == 0 && plain) {
 		putchar('\n');
