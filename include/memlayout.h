@@ -265,6 +265,59 @@ int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 /* Human size: "4K", "1.5M", "8G" (binary units) into buf; returns buf. */
 char *ml_size_human(uint64_t bytes, char *buf, size_t len);
 
+/* --- Pages: /proc/PID/pagemap, /proc/kpageflags, /proc/kpagecount --- */
+
+/* What the kernel says of one virtual page (Documentation/admin-guide/mm/
+ * pagemap.rst).  A guard-region marker (bit 58) is tested before "swapped"
+ * (bit 62), which the kernel may also set for it. */
+enum {
+	ML_PAGE_PRESENT     = 1u << 0,  /* bit 63: in RAM */
+	ML_PAGE_SWAPPED     = 1u << 1,  /* bit 62, not a guard */
+	ML_PAGE_FILE_SHARED = 1u << 2,  /* bit 61: file page or shared anonymous */
+	ML_PAGE_EXCLUSIVE   = 1u << 3,  /* bit 56: mapped by this process only */
+	ML_PAGE_GUARD       = 1u << 4,  /* bit 58: MADV_GUARD_INSTALL region */
+	ML_PAGE_SOFT_DIRTY  = 1u << 5,  /* bit 55 */
+	ML_PAGE_UFFD_WP     = 1u << 6,  /* bit 57 */
+	ML_PAGE_PFN_HIDDEN  = 1u << 7,  /* present, but PFN reads as 0: needs CAP_SYS_ADMIN */
+	ML_PAGE_KFLAGS      = 1u << 8,  /* kflags below is valid */
+	ML_PAGE_MAPCOUNT    = 1u << 9,  /* mapcount below is valid */
+};
+struct ml_page {
+	uint64_t entry;           /* the raw pagemap entry */
+	unsigned int flags;       /* ML_PAGE_* */
+	uint64_t pfn;             /* frame number when present and visible, else 0 */
+	unsigned int swap_type;   /* when swapped */
+	uint64_t swap_offset;
+	uint64_t kflags;          /* /proc/kpageflags bits (KPF_*), with ML_PAGE_KFLAGS */
+	uint64_t mapcount;        /* /proc/kpagecount, with ML_PAGE_MAPCOUNT */
+};
+
+/* Decode one raw pagemap entry (no I/O). */
+void ml_page_decode(uint64_t entry, struct ml_page *ret);
+/* The name of /proc/kpageflags bit (KPF_*), e.g. "thp", "zero_page"; NULL if
+ * the bit has none. */
+const char *ml_kpageflag_name(unsigned int bit);
+
+struct ml_pagemap;
+/* Open the pagemap of PID under proc_root (NULL: "/proc"), and the frame
+ * files (kpageflags, kpagecount) when they can be read (root).  Returns 0,
+ * -ESRCH, -EACCES, -ENOMEM. */
+int ml_pagemap_open(pid_t pid, const char *proc_root, struct ml_pagemap **ret);
+void ml_pagemap_close(struct ml_pagemap *pm);
+/* The raw entries of npages pages from the page containing addr, with as
+ * few preads as it takes.  Returns 0, -ESRCH (the process is gone), -EIO. */
+int ml_pagemap_read(struct ml_pagemap *pm, uint64_t addr, size_t npages,
+		    uint64_t *ret_entries);
+/* Fill kflags and mapcount of a present page with a known PFN, when the
+ * frame files could be opened; 0 (flags say what was filled) or -errno. */
+int ml_pagemap_frame(struct ml_pagemap *pm, struct ml_page *page);
+/* Could the frame files be opened (are PFNs and frame flags visible)? */
+bool ml_pagemap_frames_readable(const struct ml_pagemap *pm);
+/* The page size of the target's mappings (the system page size). */
+uint64_t ml_pagemap_page_size(const struct ml_pagemap *pm);
+/* The fd of the pagemap file, for ioctls (PAGEMAP_SCAN) of other modules. */
+int ml_pagemap_fd(const struct ml_pagemap *pm);
+
 #ifdef __cplusplus
 }
 #endif
