@@ -419,7 +419,7 @@ static void prose(FILE *out, const struct ctx *c)
 	const struct ml_heap *h = c->h;
 	const struct mlalloc_pub_header *hd = &h->as->header;
 	const struct ml_proc *p = proc(c);
-	char a[32], b[32], d[32], e[32], f[32];
+	char a[32], b[32], d[32], e[32], f[32], g[32];
 	char *comm = ml_escape(p->comm, ML_ESC_TERM);
 	size_t nseg = h->nregions - h->live_large_blocks - h->cached_large_blocks;
 
@@ -446,7 +446,7 @@ static void prose(FILE *out, const struct ctx *c)
 		ml_size_human(h->free_in_spans, a, sizeof(a)), ml_size_human(h->free_pages, b, sizeof(b)),
 		ml_size_human(h->dirty_pages, d, sizeof(d)), ml_size_human(h->largest_run, e, sizeof(e)),
 		h->cached_large_blocks, h->cached_large_blocks == 1 ? "" : "s",
-		ml_size_human(h->cached_large, f, sizeof(f)), ml_size_human(hd->purged_bytes, a, sizeof(a)));
+		ml_size_human(h->cached_large, f, sizeof(f)), ml_size_human(hd->purged_bytes, g, sizeof(g)));
 	if (hd->heaps_unpublished + hd->segs_unpublished + hd->large_unpublished)
 		fprintf(out, "not published (tables full): %" PRIu64 " heaps, %" PRIu64 " segments, %" PRIu64
 			" large blocks\n", hd->heaps_unpublished, hd->segs_unpublished, hd->large_unpublished);
@@ -494,8 +494,9 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		struct rows rows = { h->regions, sizeof(*h->regions), h->nregions, NULL };
 		const int *rids = o->columns;
 		size_t n = o->ncolumns;
-		if (!rids) {
-			n = default_ids(region_cols, ARRAY_SIZE(region_cols), ids);
+		if (!rids) {   /* JSON: every column */
+			n = json ? (size_t)all_ids(region_cols, ARRAY_SIZE(region_cols), false, ids) :
+				   default_ids(region_cols, ARRAY_SIZE(region_cols), ids);
 			rids = ids;
 		}
 		if (plain && (parts & (ML_HEAP_SUMMARY | ML_HEAP_CLASSES)))
