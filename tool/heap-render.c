@@ -472,14 +472,14 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 	int r = 0;
 
 	if (parts & ML_HEAP_SUMMARY) {
-		if (json) {
+		if (!plain) {   /* JSON, or a raw / headless one-row table */
 			struct rows one = { h, 0, 1, NULL };
 			size_t n = 0;
 			for (size_t i = 0; i < ARRAY_SIZE(summary_cols); i++)
 				if (summary_cols[i].fn != s_reason)   /* why not mlalloc */
 					ids[n++] = (int)i;
 			r = print_table(out, "heap", summary_cols, ids, n, &one, &c, &doc);
-		} else if (plain) {
+		} else {
 			prose(out, &c);
 		}
 	}
@@ -537,11 +537,11 @@ int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
 		skip[i] = !heapish(&regs[i]);
 		nheap += !skip[i];
 	}
-	if (o->flags & ML_OUT_JSON) {
+	if (!plain) {   /* JSON, or a raw / headless one-row table */
 		struct rows one = { NULL, 0, 1, NULL };
 		int k = all_ids(summary_cols, ARRAY_SIZE(summary_cols), true, ids);
 		r = print_table(out, "heap", summary_cols, ids, (size_t)k, &one, &c, &doc);
-	} else if (plain) {
+	} else {
 		char *comm = ml_escape(p->comm, ML_ESC_TERM), *w = ml_escape(why, ML_ESC_TERM);
 		fprintf(out, "PID %d (%s) does not use mlalloc: %s.\nWhat its maps tell: brk starts at "
 			"0x%" PRIx64 " and stands at 0x%" PRIx64 ": moved %s%s\n", (int)p->pid,

@@ -163,6 +163,13 @@ def check_mlalloc():
         check(res.returncode == 0 and ['2', '48B', str(c['live']), str(c['free'])] in
               [r[:4] for r in rows], '-c -r -n: raw class rows', rows[:5])
 
+        res = run(MEMLAYOUT, 'heap', '-s', '-r', '-b', t.pid)
+        lines = res.stdout.decode().splitlines()
+        if check(res.returncode == 0 and len(lines) == 2, '-s -r: a heading and one row', lines):
+            row = dict(zip(lines[0].split(), lines[1].split()))
+            check_eq(row.get('PID'), str(t.pid), '-s -r: PID')
+            check_eq(row.get('LIVE_SMALL'), str(heap['live_small']), '-s -r: LIVE_SMALL')
+
         # A torn published state: the reader gives up; an unknown version.
         t.command('t')
         res = run(MEMLAYOUT, 'heap', t.pid)
