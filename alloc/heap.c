@@ -217,6 +217,8 @@ found:
 	if (!page)
 		return NULL;
 	ml__page_init(page, c);
+	/* Publish the new span (used bit and class) for outside readers. */
+	ml__pub_seg_write((ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE), MLALLOC_SEGSTATE_OWNED);
 	queue_push_front(heap, &heap->queue[c], page);
 	ml__page_collect(page);
 	return page;

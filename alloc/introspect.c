@@ -37,6 +37,8 @@ static void pub_create(void)
 	size_t off = up64(sizeof(struct mlalloc_pub_header));
 	size_t classes_off = off;
 	off = up64(off + ML_NCLASSES * sizeof(uint32_t));
+	size_t class_pages_off = off;
+	off = up64(off + ML_NCLASSES);
 	size_t heaps_off = off;
 	off = up64(off + HEAPS_MAX * sizeof(struct mlalloc_pub_heap));
 	size_t segs_off = off;
@@ -57,6 +59,7 @@ static void pub_create(void)
 	h->nclasses = ML_NCLASSES;
 	h->max_small = ML_MAX_SMALL;
 	h->classes_off = classes_off;
+	h->class_pages_off = class_pages_off;
 	h->heaps_off = heaps_off;
 	h->segs_off = segs_off;
 	h->large_off = large_off;
@@ -70,6 +73,9 @@ static void pub_create(void)
 	uint32_t *cls = (uint32_t *)((uint8_t *)h + classes_off);
 	for (unsigned c = 0; c < ML_NCLASSES; c++)
 		cls[c] = (uint32_t)ml_class_size(c);
+	uint8_t *pages = (uint8_t *)h + class_pages_off;
+	for (unsigned c = 0; c < ML_NCLASSES; c++)
+		pages[c] = (uint8_t)ml_class_span_pages(c);
 	pub = h;
 	mlalloc_introspect_root.region = (uintptr_t)h;
 	__atomic_store_n(&mlalloc_introspect_root.region_size, off, __ATOMIC_RELEASE);

@@ -122,6 +122,10 @@ struct mlalloc_pub_header {
 	uint64_t large_nfree;         /* large frees ever */
 	uint64_t purged_bytes;        /* bytes ever given back with madvise/munmap */
 	uint64_t decay_ms;            /* idle time before free pages are given back */
+
+	/* Added after the first release of version 1 (a reader sees it only
+	 * when header_size covers it; older writers leave it out). */
+	uint64_t class_pages_off;     /* uint8_t span_pages[nclasses]: pages per span of class i */
 };
 
 #endif

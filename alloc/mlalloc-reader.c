@@ -13,6 +13,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@
 #define REGION_MAX ((uint64_t)64 << 20)
 #define TRIES 200
 #define ROOT_SYMBOL "mlalloc_introspect_root"
+/* Header fields up to here are in every version-1 writer; later ones are
+ * read only when header_size covers them. */
+#define HEADER_MIN offsetof(struct mlalloc_pub_header, class_pages_off)
+#define HAS_FIELD(h, f) ((h)->header_size >= offsetof(struct mlalloc_pub_header, f) + sizeof((h)->f))
 
 struct root { char magic[8]; uint64_t version, region, region_size; };
 
@@ -179,11 +184,13 @@ int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size)
 	return locate(pid, ret_addr, ret_size, &how);
 }
 
-static int check_header(const struct mlalloc_pub_header *h, uint64_t size)
+static int check_header(struct mlalloc_pub_header *h, uint64_t size)
 {
 	if (memcmp(h->magic, MLALLOC_PUB_MAGIC, 8))
 		return -ENOENT;
-	if (h->version != MLALLOC_PUB_VERSION || h->header_size < sizeof(*h) ||
+	if (!HAS_FIELD(h, class_pages_off))
+		h->class_pages_off = 0;
+	if (h->version != MLALLOC_PUB_VERSION || h->header_size < HEADER_MIN ||
 	    h->heap_stride != sizeof(struct mlalloc_pub_heap) || h->seg_stride != sizeof(struct mlalloc_pub_segment) ||
 	    h->large_stride != sizeof(struct mlalloc_pub_large) || h->nclasses != MLALLOC_PUB_NCLASSES)
 		return -EPROTO;
@@ -192,7 +199,8 @@ static int check_header(const struct mlalloc_pub_header *h, uint64_t size)
 	    h->classes_off + h->nclasses * 4 > h->region_size ||
 	    h->heaps_off + h->heaps_max * (uint64_t)h->heap_stride > h->region_size ||
 	    h->segs_off + h->segs_max * (uint64_t)h->seg_stride > h->region_size ||
-	    h->large_off + h->large_max * (uint64_t)h->large_stride > h->region_size)
+	    h->large_off + h->large_max * (uint64_t)h->large_stride > h->region_size ||
+	    h->class_pages_off + h->nclasses > h->region_size)
 		return -EPROTO;
 	return 0;
 }
@@ -210,15 +218,19 @@ static int copy_once(pid_t pid, uint64_t addr, uint64_t size, struct ml_alloc_sn
 		return -EAGAIN;
 	size_t lc = h.nclasses * 4, lh = h.heaps_used * sizeof(struct mlalloc_pub_heap);
 	size_t ls = h.segs_used * sizeof(struct mlalloc_pub_segment), ll = h.large_used * sizeof(struct mlalloc_pub_large);
-	struct iovec local[4] = { { tables, lc }, { tables + lc, lh }, { tables + lc + lh, ls }, { tables + lc + lh + ls, ll } };
-	struct iovec remote[4] = {
+	size_t lp = h.class_pages_off ? h.nclasses : 0;
+	uint8_t *pages = tables + lc + lh + ls + ll;
+	struct iovec local[5] = { { tables, lc }, { tables + lc, lh }, { tables + lc + lh, ls }, { tables + lc + lh + ls, ll },
+	                          { pages, lp } };
+	struct iovec remote[5] = {
 		{ (void *)(uintptr_t)(addr + h.classes_off), lc }, { (void *)(uintptr_t)(addr + h.heaps_off), lh },
 		{ (void *)(uintptr_t)(addr + h.segs_off), ls }, { (void *)(uintptr_t)(addr + h.large_off), ll },
+		{ (void *)(uintptr_t)(addr + h.class_pages_off), lp },
 	};
-	ssize_t n = process_vm_readv(pid, local, 4, remote, 4, 0);
+	ssize_t n = process_vm_readv(pid, local, 5, remote, 5, 0);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != lc + lh + ls + ll)
+	if ((size_t)n != lc + lh + ls + ll + lp)
 		return -EFAULT;
 	if ((r = peek(pid, addr, &h2, sizeof(h2))) < 0)
 		return r;
@@ -232,6 +244,7 @@ static int copy_once(pid_t pid, uint64_t addr, uint64_t size, struct ml_alloc_sn
 	s->nsegs = h.segs_used;
 	s->large = (const void *)(tables + lc + lh + ls);
 	s->nlarge = h.large_used;
+	s->class_pages = lp ? pages : NULL;
 	/* Each segment record: seq even, and the same when read again. */
 	struct mlalloc_pub_segment *segs = (struct mlalloc_pub_segment *)(tables + lc + lh);
 	for (size_t i = 0; i < s->nsegs; i++) {
@@ -264,7 +277,8 @@ int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 	if ((r = check_header(&h, size)) < 0)
 		return r;
 	size_t tables = h.nclasses * 4 + h.heaps_max * sizeof(struct mlalloc_pub_heap) +
-	                h.segs_max * sizeof(struct mlalloc_pub_segment) + h.large_max * sizeof(struct mlalloc_pub_large);
+	                h.segs_max * sizeof(struct mlalloc_pub_segment) + h.large_max * sizeof(struct mlalloc_pub_large) +
+	                h.nclasses;
 	struct ml_alloc_snapshot *s = calloc(1, sizeof(*s) + tables);
 	if (!s)
 		return -ENOMEM;

@@ -25,6 +25,9 @@ struct ml_alloc_snapshot {
 	size_t nsegs;
 	const struct mlalloc_pub_large *large;  /* [nlarge] */
 	size_t nlarge;
+	const uint8_t *class_pages;             /* [header.nclasses] pages per span of
+	                                           each class; NULL if the writer is
+	                                           older than that field */
 };
 
 /* Copy the heap state of process pid into *ret_snap.  Returns 0, or

@@ -17,6 +17,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
 };
 
 static void usage(FILE *out)

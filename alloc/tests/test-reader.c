@@ -76,6 +76,9 @@ static void check_counts(struct child *c, const char *found_by)
 	CHECK(strcmp(s->found_by, found_by) == 0);
 	CHECK_EQ(s->header.pid, c->pid);
 	CHECK_EQ(s->class_size[ml_size_class(300000)], ml_class_size(ml_size_class(300000)));
+	CHECK(s->class_pages != NULL);
+	for (unsigned c = 0; c < ML_SC_NCLASSES; c++)
+		CHECK_EQ(s->class_pages[c], ml_class_span_pages(c));
 	CHECK_EQ(ml_alloc_snapshot_live(s, ml_size_class(300000)), 20);
 	CHECK(ml_alloc_snapshot_live(s, ml_size_class(24)) >= 1000);
 	CHECK_EQ(s->header.large_live, 3);

@@ -1,0 +1,254 @@
+"""test_heap.py - `memlayout heap` on heap-target, whose allocations are
+known: 1000 blocks of 48 bytes with every other one freed, and a 3 MiB
+block.  Under LD_PRELOAD=libmlalloc.so: per-class live and free counts,
+the large block, the brk, the page map, JSON and text; -o, --list-columns;
+a published state left torn (the reader gives up) or in an unknown version;
+-- COMMAND.  Without mlalloc: the plain message and exit status 3; as a
+32-bit process too.  Errors: no such process, permission denied, usage.
+
+Usage: test_heap.py MEMLAYOUT HEAP_TARGET LIBMLALLOC [HEAP_TARGET32]
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'e2e'))
+from e2e import Target, check, check_eq, done, parse_facts, run  # noqa: E402
+
+MEMLAYOUT, TARGET, LIB = sys.argv[1:4]
+TARGET32 = sys.argv[4] if len(sys.argv) > 4 else None
+EXIT_NOT_MLALLOC = 3
+CLASS48 = 2                 # classes are 16, 32, 48, ... bytes
+PER_SPAN48 = 65536 // 48    # a 48-byte span is one 64 KiB page: 1365 blocks
+
+
+class HeapTarget(Target):
+    """heap-target, optionally under mlalloc; command() sends one letter."""
+
+    def __init__(self, argv, mlalloc):
+        env = dict(os.environ)
+        env.pop('LD_PRELOAD', None)
+        if mlalloc:
+            env['LD_PRELOAD'] = LIB
+        self.argv = list(argv)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env)
+        self.pid = self.proc.pid
+        self.facts = self._until_ready()
+
+    def _until_ready(self):
+        lines = []
+        for raw in self.proc.stdout:
+            line = raw.decode('utf-8', 'replace').rstrip('\n')
+            lines.append(line)
+            if line == 'ready=0x1':
+                return parse_facts(lines)
+        raise RuntimeError('%s ended before ready: %r' % (self.argv, lines))
+
+    def command(self, letter):
+        self.proc.stdin.write(letter.encode())
+        self.proc.stdin.flush()
+        self.facts.update(self._until_ready())
+
+
+def stat_start_brk(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return int(fields[47 - 3])
+
+
+def heap_json(pid, *extra, want_rc=0):
+    res = run(MEMLAYOUT, 'heap', '-J', '-b', *extra, pid)
+    check_eq(res.returncode, want_rc, 'heap -J -b %s exit status' % pid)
+    check_eq(res.stderr, b'', 'heap -J -b %s prints nothing on stderr' % pid)
+    try:
+        return json.loads(res.stdout)
+    except ValueError as e:
+        check(False, 'heap -J prints one JSON document', str(e), res.stdout[:500])
+        return None
+
+
+def class_row(doc, cls):
+    rows = [c for c in doc['classes'] if c['class'] == cls]
+    return rows[0] if rows else {'class': cls, 'live': 0, 'free': 0, 'spans': 0,
+                                 'live_bytes': 0, 'free_bytes': 0, 'size': 48}
+
+
+def check_mlalloc():
+    with HeapTarget([TARGET], mlalloc=True) as t:
+        before = heap_json(t.pid)
+        t.command('a')
+        f = t.facts
+        doc = heap_json(t.pid)
+        if not before or not doc:
+            return
+        check(set(doc) == {'heap', 'classes', 'regions'}, 'JSON keys', sorted(doc))
+        heap = doc['heap'][0]
+        check_eq(heap['pid'], t.pid, 'heap.pid')
+        check_eq(heap['mlalloc'], True, 'heap.mlalloc')
+
+        # Size class of 48 bytes: 500 more live, the rest of its spans free.
+        c0, c = class_row(before, CLASS48), class_row(doc, CLASS48)
+        check_eq(c['size'], 48, 'class 2 block size')
+        check_eq(c['live'] - c0['live'], 500, 'live 48-byte blocks added')
+        check_eq(c['live_bytes'], c['live'] * 48, 'live_bytes of class 48')
+        check(c['spans'] >= 1, 'class 48 has a span', c)
+        check_eq(c['live'] + c['free'], c['spans'] * PER_SPAN48,
+                 'live + free 48-byte blocks == spans * 1365')
+        check_eq(c['free_bytes'], c['free'] * 48, 'free_bytes of class 48')
+        check_eq(c['span_bytes'], c['spans'] * 65536, 'span_bytes of class 48')
+        total_live = sum(k['live_bytes'] for k in doc['classes'])
+        check_eq(heap['live_small'], total_live, 'live_small == sum of classes')
+
+        # The 3 MiB block: a live large region holding it.
+        larges = [r for r in doc['regions'] if r['type'] == 'large'
+                  and r['block'] == '0x%x' % f['large']]
+        if check(len(larges) == 1, 'one large region holds the 3 MiB block',
+                 [r for r in doc['regions'] if r['type'] == 'large']):
+            r = larges[0]
+            check_eq(r['state'], 'live', 'large block state')
+            check_eq(r['used'], f['large_usable'], 'large block usable bytes')
+            check(int(r['start'], 16) <= f['large'] < int(r['end'], 16),
+                  'the large region covers the block', r)
+            check(r['map'].startswith('#' * 48), 'large map: 48 live cells', r['map'])
+        check(heap['large_live'] >= 1 and heap['live_large'] >= 3 << 20,
+              'heap counts the large block', heap)
+
+        # The brk: where it started, where it stands, mlalloc's part.
+        check_eq(heap['start_brk'], '0x%x' % stat_start_brk(t.pid), 'start_brk from stat')
+        check_eq(heap['brk'], '0x%x' % f['brk'], 'brk == sbrk(0)')
+        check_eq(heap['brk_moved'], f['brk'] - stat_start_brk(t.pid), 'brk_moved')
+        check_eq(heap['mlalloc_brk_end'], '0x%x' % f['brk'], 'mlalloc brk end == sbrk(0)')
+
+        # The segment holding the 48-byte blocks: brk, metadata page, span page.
+        seg = [r for r in doc['regions'] if r['type'] == 'segment'
+               and int(r['start'], 16) <= f['small'] < int(r['end'], 16)]
+        if check(len(seg) == 1, 'one segment holds the 48-byte blocks', doc['regions']):
+            s = seg[0]
+            cell = (f['small'] - int(s['start'], 16)) // 65536
+            check_eq(s['from'], 'brk', 'segment of the small blocks comes from brk')
+            check_eq(s['map'][0], 'M', 'map cell 0 is metadata')
+            check_eq(s['map'][cell], '#', 'map cell of the 48-byte span')
+            check_eq(s['used'], s['map'].count('#') * 65536, 'USED == span cells * 64K')
+            check_eq(s['free'], (s['map'].count('.') + s['map'].count(':')) * 65536,
+                     'FREE == free cells * 64K')
+        check(heap['committed'] >= heap['live'] and heap['reserved'] >= heap['committed'],
+              'live <= committed <= reserved', heap)
+        frag = 1 - heap['live'] / heap['committed']
+        check(abs(heap['fragmentation'] - frag) < 1e-3, 'fragmentation == 1 - live/committed',
+              heap['fragmentation'], frag)
+
+        # Text: prose, class table, map legend.
+        res = run(MEMLAYOUT, 'heap', t.pid)
+        out = res.stdout.decode()
+        check_eq(res.returncode, 0, 'heap PID exit status')
+        check('uses mlalloc' in out and 'brk: starts at 0x%x' % stat_start_brk(t.pid) in out,
+              'text names mlalloc and the brk', out[:400])
+        row = [l.split() for l in out.splitlines() if l.split()[:2] == ['2', '48B']]
+        check(row and row[0][2] == str(c['live']) and row[0][3] == str(c['free']),
+              'text class row of 48B has the live and free counts', row)
+        check('MAP: one cell per 64K page' in out, 'text explains the map')
+
+        # -o, --list-columns, -c with -r and -n.
+        d = heap_json(t.pid, '-m', '-o', 'START,MAP')
+        if d:
+            check(set(d) == {'regions'} and all(set(r) == {'start', 'map'} for r in d['regions']),
+                  '-m -o START,MAP gives only those', d)
+        res = run(MEMLAYOUT, 'heap', '--list-columns')
+        check(res.returncode == 0 and b'MAP' in res.stdout and b'RUN' in res.stdout,
+              '--list-columns', res.stdout)
+        res = run(MEMLAYOUT, 'heap', '-c', '-r', '-n', t.pid)
+        rows = [l.split() for l in res.stdout.decode().splitlines()]
+        check(res.returncode == 0 and ['2', '48B', str(c['live']), str(c['free'])] in
+              [r[:4] for r in rows], '-c -r -n: raw class rows', rows[:5])
+
+        res = run(MEMLAYOUT, 'heap', '-s', '-r', '-b', t.pid)
+        lines = res.stdout.decode().splitlines()
+        if check(res.returncode == 0 and len(lines) == 2, '-s -r: a heading and one row', lines):
+            row = dict(zip(lines[0].split(), lines[1].split()))
+            check_eq(row.get('PID'), str(t.pid), '-s -r: PID')
+            check_eq(row.get('LIVE_SMALL'), str(heap['live_small']), '-s -r: LIVE_SMALL')
+
+        # A torn published state: the reader gives up; an unknown version.
+        t.command('t')
+        res = run(MEMLAYOUT, 'heap', t.pid)
+        err = res.stderr.decode()
+        check_eq(res.returncode, 1, 'torn state: exit status')
+        check(err.startswith('memlayout: %d: ' % t.pid) and 'torn' in err and err.count('\n') == 1,
+              'torn state: one line naming the PID', err)
+        check_eq(res.stdout, b'', 'torn state: nothing on stdout')
+        t.command('v')
+        res = run(MEMLAYOUT, 'heap', t.pid)
+        check(res.returncode == 1 and b'format version' in res.stderr,
+              'unknown version: exit 1 and says so', res.returncode, res.stderr)
+
+
+def check_plain(target, bits):
+    with HeapTarget([target], mlalloc=False) as t:
+        t.command('a')
+        res = run(MEMLAYOUT, 'heap', t.pid)
+        out = res.stdout.decode()
+        check_eq(res.returncode, EXIT_NOT_MLALLOC, '%d-bit plain process: exit status' % bits)
+        check('PID %d (heap-target' % t.pid in out and 'does not use mlalloc' in out,
+              '%d-bit plain process: says it plainly' % bits, out)
+        if bits == 32:
+            check('32-bit' in out, '32-bit process: says why', out)
+        check('brk starts at 0x%x' % stat_start_brk(t.pid) in out,
+              '%d-bit plain process: the brk from stat' % bits, out)
+        doc = heap_json(t.pid, want_rc=EXIT_NOT_MLALLOC)
+        if doc:
+            heap = doc['heap'][0]
+            check_eq(heap['mlalloc'], False, 'plain JSON: mlalloc false')
+            check_eq(heap['bits'], bits, 'plain JSON: bits')
+            check_eq(heap['start_brk'], '0x%x' % stat_start_brk(t.pid), 'plain JSON: start_brk')
+            heaps = [r for r in doc['regions'] if r['kind'] == 'heap']
+            if check(len(heaps) == 1, 'plain JSON: the [heap] mapping', doc['regions']):
+                check_eq(heaps[0]['end'], heap['brk'], 'plain JSON: [heap] ends at the brk')
+                check_eq(heaps[0]['size'], heap['brk_moved'], 'plain JSON: heap size == brk moved')
+
+
+def check_command():
+    res = run(MEMLAYOUT, 'heap', '-J', '-b', '-c', '--', 'env', 'LD_PRELOAD=' + LIB, TARGET, 'exit')
+    check_eq(res.returncode, 0, 'heap -- COMMAND exit status')
+    try:
+        doc = json.loads(res.stdout)
+        check(class_row(doc, CLASS48)['live'] >= 500, '-- COMMAND: 48-byte blocks at exit', doc)
+    except ValueError as e:
+        check(False, '-- COMMAND prints JSON', str(e), res.stdout[:300])
+
+
+def check_errors():
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    res = run(MEMLAYOUT, 'heap', gone.pid)
+    check(res.returncode == 1 and b'no such process' in res.stderr and not res.stdout,
+          'gone process: exit 1, no such process', res.returncode, res.stderr)
+    with HeapTarget([TARGET], mlalloc=True) as t:
+        if os.getuid() == 0:   # as nobody, look at our (root's) process
+            def drop():
+                os.setgid(65534)
+                os.setuid(65534)
+            res = subprocess.run([MEMLAYOUT, 'heap', str(t.pid)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, preexec_fn=drop, timeout=60)
+        else:                  # init belongs to root
+            res = run(MEMLAYOUT, 'heap', 1)
+        check(res.returncode == 1 and b'permission denied' in res.stderr and not res.stdout,
+              'another user\'s process: exit 1, permission denied', res.returncode, res.stderr)
+    for args, what in ((['heap'], 'no PID'), (['heap', '-J', '-r', '1'], '-J with -r'),
+                       (['heap', '-o', 'NOPE', '1'], 'unknown column'),
+                       (['heap', 'x1'], 'not a PID')):
+        res = run(MEMLAYOUT, *args)
+        check(res.returncode == 2 and res.stderr.endswith(b"Try 'memlayout --help'.\n"),
+              'usage error (%s): exit 2' % what, res.returncode, res.stderr)
+    res = run(MEMLAYOUT, 'heap', '--help')
+    check(res.returncode == 0 and b'memlayout heap [options] PID' in res.stdout, '--help')
+
+
+check_mlalloc()
+check_plain(TARGET, 64)
+if TARGET32:
+    check_plain(TARGET32, 32)
+check_command()
+check_errors()
+done()
