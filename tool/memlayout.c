@@ -17,6 +17,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
 };
 
 static void usage(FILE *out)
