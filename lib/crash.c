@@ -310,7 +310,7 @@ static void say_ill(const struct ctx *x, char *buf, size_t len)
 static void say_trap(const struct ctx *x, char *buf, size_t len)
 {
 	append(buf, len, "breakpoint trap at 0x%" PRIx64 ": an int3 (or a debugger's trap) "
-	       "ran with no debugger to catch it", x->c->pc);
+	       "ran with no debugger to catch it", x->c->addr);
 }
 
 static void say_message(const struct ctx *x, char *buf, size_t len)
@@ -556,7 +556,7 @@ static void locate_hole(const struct ctx *x, uint64_t a)
 
 	while (i < s->nregions && s->regions[i].end <= a)
 		i++;
-	c->hole_start = i ? s->regions[i - 1].end : 0;
+	c->hole_start = i ? s->regions[i - 1].end : p->mmap_min_addr;
 	c->hole_end = i < s->nregions ? s->regions[i].start : UINT64_MAX;
 	if (a < p->mmap_min_addr) {
 		c->hole = ML_HOLE_NULL_GUARD;
@@ -610,6 +610,14 @@ static void fault_address(const struct ctx *x)
 		return;
 	}
 	c->addr = f->addr;
+	/* SIGTRAP from int3 (SI_KERNEL) carries no address: the pc is it. */
+	if (!c->addr && (c->signo == SIGTRAP || c->signo == SIGILL || c->signo == SIGFPE))
+		c->addr = c->pc;
+#if defined(__x86_64__)
+	/* x86 reports an int3 trap with pc past the one-byte instruction. */
+	if (c->signo == SIGTRAP && c->code == SI_KERNEL && c->addr == c->pc)
+		c->addr = c->pc - 1;
+#endif
 	c->addr_known = true;
 }
 

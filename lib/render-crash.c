@@ -115,6 +115,16 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 {
 	for (size_t i = 0; i < bt->n; i++) {
 		const struct ml_frame *f = &bt->frames[i];
+		size_t same = 0;
+
+		/* A recursion: one line for a run of the same return address. */
+		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc)
+			same++;
+		if (same > 1) {
+			fprintf(out, "  ...  the same frame %zu more times\n", same);
+			i += same - 1;
+			continue;
+		}
 
 		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, f->pc);
 		put_escaped(out, f->function ? f->function : "??");

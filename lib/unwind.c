@@ -121,6 +121,32 @@ static void find_period(struct ml_backtrace *bt)
 	}
 }
 
+/* A fetch from an address outside every module (a call through a bad
+ * pointer) has no CFI to unwind: the return address the call left at sp
+ * names the caller, which a frame-pointer fallback would skip. */
+static void caller_of_wild_call(pid_t pid, struct walk *w, bool is32)
+{
+	struct ml_backtrace *bt = w->bt;
+	uint64_t ret = 0;
+	size_t width = is32 ? 4 : 8;
+
+	if (bt->n == 0 || bt->frames[0].object || !bt->frames[0].sp)
+		return;
+	if (ml_tracee_read(pid, bt->frames[0].sp, &ret, width) != (ssize_t)width || !ret)
+		return;
+	if (!dwfl_addrmodule(w->dwfl, ret - 1) || (bt->n > 1 && bt->frames[1].pc == ret - 1))
+		return;
+	if (bt->n == w->max) {
+		bt->n--;
+		bt->truncated = true;
+	}
+	memmove(&bt->frames[2], &bt->frames[1], (bt->n - 1) * sizeof(bt->frames[0]));
+	memset(&bt->frames[1], 0, sizeof(bt->frames[1]));
+	bt->frames[1].pc = ret - 1;
+	symbolise(w->dwfl, &bt->frames[1]);
+	bt->n++;
+}
+
 /* Is the process pid a 32-bit one?  (Which sp register to read.) */
 static bool is_32bit(pid_t tid)
 {
@@ -141,10 +167,12 @@ static int walk(pid_t pid, pid_t tid, struct walk *w)
 	r = dwfl_linux_proc_attach(w->dwfl, pid, true);
 	if (r != 0)
 		return r > 0 ? -r : -ESRCH;
-	w->sp_reg = is_32bit(tid) ? DWARF_SP_32 : DWARF_SP_64;
+	bool is32 = is_32bit(tid);
+	w->sp_reg = is32 ? DWARF_SP_32 : DWARF_SP_64;
 	/* Ends with -1 when the unwinder runs out of CFI or hits the cap:
 	 * the frames so far are the answer either way. */
 	dwfl_getthread_frames(w->dwfl, tid, frame_cb, w);
+	caller_of_wild_call(pid, w, is32);
 	return 0;
 }
 
