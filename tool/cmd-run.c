@@ -204,6 +204,7 @@ static int spawn(struct run *r, int *ret_err_fd)
 	}
 	r->main = main_pid = pid;
 	tracee_add(&r->t, pid);
+	install_handlers();
 	if (write(go[1], "g", 1) != 1) {
 		kill(pid, SIGKILL);
 		close(go[1]);
@@ -438,7 +439,6 @@ int ml_cmd_run(int argc, char **argv)
 	r.o.argv = argv + optind;
 	if ((code = spawn(&r, &err_fd)))
 		return code;
-	install_handlers();
 	code = trace_loop(&r, err_fd);
 	close(err_fd);
 	if (r.report && r.report != stderr)

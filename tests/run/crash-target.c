@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	if (!strcmp(m, "handler")) return handler();
 	if (!strcmp(m, "exit7")) return 7;
 	if (!strcmp(m, "sigkill")) raise(SIGKILL);
-	if (!strcmp(m, "sleep")) { sleep(30); return 0; }
+	if (!strcmp(m, "sleep")) { printf("sleeping\n"); sleep(30); return 0; }
 	fprintf(stderr, "crash-target: unknown mode '%s'\n", m);
 	return 100;
 }

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'e2e'))
 from e2e import check, check_eq, done  # noqa: E402
@@ -200,7 +199,7 @@ def forwarding(ml, target):
     p = subprocess.Popen([ml, 'run', '--', target, 'sleep'],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(0.3)
+    check_eq(p.stdout.readline(), b'sleeping\n', 'the program runs')
     p.send_signal(signal.SIGTERM)
     try:
         out, err = p.communicate(timeout=20)
