@@ -255,6 +255,9 @@ struct ml_diagram_opts {
 	const struct ml_mark *marks;
 	size_t nmarks;
 	unsigned int width;       /* columns of the drawing, 0 = 78 */
+	unsigned int context;     /* >0: only this many regions either side
+	                             of the one at `around` (a slice) */
+	uint64_t around;
 };
 /* The address space top-down: kernel half, regions (gaps compressed and
  * labelled with their size), the stack's reach to RLIMIT_STACK, the brk,
@@ -317,6 +320,171 @@ bool ml_pagemap_frames_readable(const struct ml_pagemap *pm);
 uint64_t ml_pagemap_page_size(const struct ml_pagemap *pm);
 /* The fd of the pagemap file, for ioctls (PAGEMAP_SCAN) of other modules. */
 int ml_pagemap_fd(const struct ml_pagemap *pm);
+/* ---- Crashes: memlayout run (tracee.c, insn.c, unwind.c, abortmsg.c,
+ * crash.c, render-crash.c) ----
+ * A thread stopped under ptrace at the delivery of a fatal signal is read
+ * (registers, the faulting instruction, a backtrace, the C library's abort
+ * message), then explained against a snapshot of its process. */
+
+/* Registers of a thread stopped under ptrace, as the kernel gave them
+ * (NT_PRSTATUS, in the tracee's own view: i386 layout for a 32-bit one). */
+struct ml_regs {
+	unsigned char raw[512];
+	size_t len;
+	bool is_32bit;
+	uint64_t pc, sp;
+};
+/* Read them.  0 or -errno (-ESRCH: not a stopped tracee of ours). */
+int ml_regs_get(pid_t tid, struct ml_regs *ret);
+/* Copy len bytes at addr of process pid into buf; returns the count read
+ * (may be short at the end of a mapping) or -errno. */
+ssize_t ml_tracee_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* What /proc/TID/status says of a thread and its signal dispositions. */
+struct ml_task_status {
+	pid_t tgid;
+	uint64_t sig_blocked, sig_ignored, sig_caught;   /* bit (signo - 1) */
+};
+int ml_task_status(pid_t tid, struct ml_task_status *ret);
+
+/* The kind of memory access of an instruction. */
+enum ml_access {
+	ML_ACCESS_UNKNOWN,
+	ML_ACCESS_READ,
+	ML_ACCESS_WRITE,
+	ML_ACCESS_EXEC,
+};
+const char *ml_access_name(enum ml_access a);   /* "read", ... */
+
+/* One decoded instruction (capstone). */
+struct ml_insn {
+	char text[128];          /* "mov eax, dword ptr [rax + 0x18]" */
+	unsigned int size;       /* bytes */
+	bool has_mem;            /* an explicit or implicit (push, call, ret)
+	                            memory operand */
+	enum ml_access access;   /* of that operand: read or write */
+	bool ea_known;           /* ea computed from the registers */
+	uint64_t ea;             /* its effective address */
+	unsigned int align;      /* alignment it requires (movaps: 16), 0 */
+};
+/* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
+ * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
+ * decoder for this architecture, -ENOMEM. */
+int ml_insn_decode(const unsigned char *code, size_t len,
+		   const struct ml_regs *regs, struct ml_insn *ret);
+
+/* A backtrace of a stopped thread (elfutils libdwfl). */
+struct ml_frame {
+	uint64_t pc;             /* return addresses already moved back */
+	uint64_t sp;             /* 0 if unknown */
+	char *function;          /* NULL if no symbol */
+	uint64_t offset;         /* pc - function start */
+	char *file;              /* source file, NULL if no debug info */
+	int line;                /* 0 if none */
+	char *object;            /* module path, NULL if none */
+};
+struct ml_backtrace {
+	struct ml_frame *frames;
+	size_t n;
+	bool truncated;          /* stopped at the cap: there are more */
+	size_t period;           /* >0: the innermost frames repeat every
+	                            `period` frames (recursion) */
+	uint64_t period_bytes;   /* stack bytes one cycle of it takes */
+};
+/* Unwind thread tid of process pid, stopped under ptrace by us, at most
+ * max frames.  Returns 0 (even with no frames) or -errno. */
+int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret);
+void ml_backtrace_free(struct ml_backtrace *bt);
+
+/* The message the C library stored before it called abort() (glibc's
+ * __abort_msg: "double free or corruption (fasttop)"), malloc'ed, as the
+ * target wrote it (escape it).  -ENOENT if none. */
+int ml_abort_message(pid_t pid, bool is_32bit, char **ret);
+
+/* What a crash is: the fixed vocabulary of the JSON "kind". */
+enum ml_crash_kind {
+	ML_CRASH_NULL_POINTER,
+	ML_CRASH_STACK_OVERFLOW,
+	ML_CRASH_THREAD_STACK_OVERFLOW,
+	ML_CRASH_WRITE_READ_ONLY,
+	ML_CRASH_EXEC_NON_EXECUTABLE,
+	ML_CRASH_JUMP_UNMAPPED,
+	ML_CRASH_KERNEL_SPACE,
+	ML_CRASH_NON_CANONICAL,
+	ML_CRASH_UNMAPPED,
+	ML_CRASH_PAST_HEAP_END,
+	ML_CRASH_NO_ACCESS,
+	ML_CRASH_FILE_TRUNCATED,
+	ML_CRASH_MISALIGNED,
+	ML_CRASH_DIVIDE_BY_ZERO,
+	ML_CRASH_ILLEGAL_INSTRUCTION,
+	ML_CRASH_BREAKPOINT,
+	ML_CRASH_HEAP_CORRUPTION,
+	ML_CRASH_STACK_SMASHING,
+	ML_CRASH_ABORT,
+	ML_CRASH_SENT,           /* a fatal signal sent by kill(), not a fault */
+	ML_CRASH__COUNT
+};
+const char *ml_crash_kind_name(enum ml_crash_kind k);   /* "null-pointer" */
+
+/* The kind of hole an address lies in when no region holds it. */
+enum ml_hole {
+	ML_HOLE_NONE,            /* a region holds it */
+	ML_HOLE_NULL_GUARD,      /* below vm.mmap_min_addr */
+	ML_HOLE_STACK_GAP,       /* below [stack], where it would grow */
+	ML_HOLE_ABOVE_BRK,       /* just above the heap's brk */
+	ML_HOLE_UNMAPPED,        /* between mappings */
+	ML_HOLE_NON_CANONICAL,   /* between user space and the kernel half */
+	ML_HOLE_KERNEL,          /* the kernel half */
+};
+const char *ml_hole_name(enum ml_hole h);
+
+/* What the tracer saw at the fatal signal-delivery-stop. */
+struct ml_fault {
+	pid_t pid, tid;
+	int signo, code;         /* siginfo si_signo, si_code */
+	uint64_t addr;           /* si_addr */
+	pid_t sender;            /* si_pid for a signal sent by a process */
+	bool have_regs;
+	struct ml_regs regs;
+	unsigned char code_bytes[16];   /* at regs.pc */
+	size_t ncode;            /* 0 if unreadable */
+	const char *abort_msg;   /* ml_abort_message(), or NULL */
+	const struct ml_backtrace *bt;  /* or NULL */
+};
+
+/* The explanation.  Pointers are into the snapshot and the fault. */
+struct ml_crash {
+	enum ml_crash_kind kind;
+	enum ml_access access;
+	int signo, code;
+	bool addr_known;         /* false: SI_KERNEL with no decodable operand */
+	uint64_t addr;           /* the address explained (si_addr, or the
+	                            decoded operand's for SI_KERNEL) */
+	bool have_insn;
+	struct ml_insn insn;
+	uint64_t pc, sp;
+	const struct ml_region *region;     /* holding addr, or NULL */
+	const struct ml_section *section;   /* in region, or NULL */
+	enum ml_hole hole;
+	uint64_t hole_start, hole_end;      /* when hole != NONE */
+	pid_t pid, tid;
+	const struct ml_region *thread_stack;  /* the stack of tid, or NULL */
+	size_t recursion_depth;  /* >0: frames of the repeating cycle */
+	const char *abort_msg;
+	char explanation[512];   /* one sentence, plain words; target text
+	                            in it is already escaped */
+};
+/* Explain fault f of the process in snap (taken at the stop).  0 or
+ * -EINVAL. */
+int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
+		     struct ml_crash *ret);
+
+/* The report: plain words, then the facts, the backtrace and a slice of
+ * the diagram around the fault (text); or the same as one JSON object
+ * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
+int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
+		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
 #ifdef __cplusplus
 }

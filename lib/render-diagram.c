@@ -216,9 +216,11 @@ static size_t top_part(const struct dctx *d)
 		snprintf(note, sizeof(note), "kernel half: off limits to user code (%u-level paging)",
 			 p->paging_levels);
 		band(d, p->kernel_start, "#", "kernel", 0 - p->kernel_start, note);
+		marks_in(d, NULL, p->kernel_start, UINT64_MAX);
 		fputc('\n', d->out);
 		band(d, UINT64_MAX, ":", "", p->kernel_start - p->user_top,
 		     "non-canonical hole: no address here is valid");
+		marks_in(d, NULL, p->user_top, p->kernel_start);
 		fputc('\n', d->out);
 	}
 	band(d, p->user_top, "-", "", 0, "top of user space");
@@ -243,19 +245,65 @@ static void bottom_part(const struct dctx *d, uint64_t lowest)
 	fputc('\n', d->out);
 }
 
+/* Regions above user space (the vsyscall page), drawn in the top part. */
+static size_t count_kernel(const struct ml_snapshot *s)
+{
+	size_t n = 0;
+
+	if (s->proc.is_32bit)
+		return 0;
+	for (size_t i = s->nregions; i-- > 0 && s->regions[i].start >= s->proc.user_top;)
+		n++;
+	return n;
+}
+
+/* The slice of user regions [*lo, *hi] to draw: all, or `context` either
+ * side of the region at (or the first above) `around`. */
+static void slice(const struct ml_snapshot *s, const struct ml_diagram_opts *o,
+		  size_t nuser, size_t *lo, size_t *hi)
+{
+	size_t k = 0;
+
+	*lo = 0;
+	*hi = nuser ? nuser - 1 : 0;
+	if (!o->context || !nuser)
+		return;
+	while (k < nuser && s->regions[k].end <= o->around)
+		k++;
+	if (k == nuser)
+		k = nuser - 1;
+	*lo = k > o->context ? k - o->context : 0;
+	*hi = k + o->context < nuser ? k + o->context : nuser - 1;
+}
+
+static void elided(const struct dctx *d)
+{
+	band(d, UINT64_MAX, ".", "...", 0, "");
+	fputc('\n', d->out);
+}
+
 int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_diagram_opts *opts)
 {
 	struct dctx d = { snap, opts, out, snap->proc.is_32bit ? 8 : 16,
 			  !!(opts->flags & ML_OUT_COLOR) };
 	uint64_t above;
+	size_t nkernel = count_kernel(snap), lo, hi;
 
-	size_t nkernel = top_part(&d);
-	above = snap->proc.user_top;
-	for (size_t i = snap->nregions - nkernel; i-- > 0;) {
+	slice(snap, opts, snap->nregions - nkernel, &lo, &hi);
+	if (hi + 1 + nkernel >= snap->nregions) {
+		top_part(&d);
+		above = snap->proc.user_top;
+	} else {
+		elided(&d);
+		above = snap->regions[hi].end;
+	}
+	for (size_t i = nkernel < snap->nregions ? hi + 1 : 0; i-- > lo;) {
 		const struct ml_region *r = &snap->regions[i];
 		size_t n = fold_run(snap, i);
 
+		if (n > i - lo + 1)
+			n = i - lo + 1;
 		if (r->end < above)
 			gap_line(&d, r->end, above);
 		if (n > ML_RUN_FOLD) {
@@ -269,6 +317,9 @@ int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 			stack_reach(&d, r, i ? snap->regions[i - 1].end : 0);
 		above = r->start;
 	}
-	bottom_part(&d, above);
+	if (lo == 0)
+		bottom_part(&d, above);
+	else
+		elided(&d);
 	return ferror(out) ? -EIO : 0;
 }

@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
 	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
+	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
 };
 
 static void usage(FILE *out)

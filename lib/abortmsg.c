@@ -1,0 +1,110 @@
+/*
+ * abortmsg.c - the message the C library left before it called abort().
+ *
+ * glibc's fatal checks (malloc's "double free or corruption", the stack
+ * protector's "*** stack smashing detected ***", assert, fortify) format
+ * their message into a fresh mapping and store its address in
+ * __abort_msg (a GLIBC_PRIVATE symbol of libc.so, or of a static
+ * executable), so that it lands in core dumps:
+ *     struct abort_msg_s { unsigned int size; char msg[]; };
+ * We find the symbol with libdwfl in the modules of the stopped tracee,
+ * read the pointer, then the text.  The text is the target's: escape it.
+ */
+#include "ml-private.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABORT_SYMBOL "__abort_msg"
+#define MAX_MSG 4096
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+struct find {
+	GElf_Addr addr;
+	bool found;
+};
+
+static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
+		     Dwarf_Addr start, void *arg)
+{
+	struct find *f = arg;
+	int n = dwfl_module_getsymtab(mod);
+
+	(void)userdata; (void)name; (void)start;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							NULL, NULL, NULL);
+		if (s && sym.st_shndx != SHN_UNDEF && !strcmp(s, ABORT_SYMBOL)) {
+			f->addr = addr;
+			f->found = true;
+			return DWARF_CB_ABORT;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+static int find_symbol(pid_t pid, GElf_Addr *ret)
+{
+	Dwfl *dwfl = dwfl_begin(&callbacks);
+	struct find f = { 0 };
+	int r;
+
+	if (!dwfl)
+		return -ENOMEM;
+	dwfl_report_begin(dwfl);
+	r = dwfl_linux_proc_report(dwfl, pid);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (r == 0)
+		dwfl_getmodules(dwfl, module_cb, &f, 0);
+	dwfl_end(dwfl);
+	if (r != 0)
+		return r > 0 ? -r : -ESRCH;
+	if (!f.found)
+		return -ENOENT;
+	*ret = f.addr;
+	return 0;
+}
+
+int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
+{
+	GElf_Addr sym;
+	uint64_t ptr = 0;
+	size_t width;
+	char *buf;
+	ssize_t n;
+	int r;
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	r = find_symbol(pid, &sym);
+	if (r < 0)
+		return r;
+	width = is_32bit ? 4 : 8;
+	if (ml_tracee_read(pid, sym, &ptr, width) != (ssize_t)width)
+		return -EFAULT;
+	if (ptr == 0)
+		return -ENOENT;
+	buf = calloc(1, MAX_MSG + 1);
+	if (!buf)
+		return -ENOMEM;
+	/* Skip the size word; the text is NUL-terminated within the page. */
+	n = ml_tracee_read(pid, ptr + sizeof(unsigned int), buf, MAX_MSG);
+	if (n <= 0) {
+		free(buf);
+		return n < 0 ? (int)n : -ENOENT;
+	}
+	buf[n] = '\0';
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	*ret = buf;
+	return 0;
+}

@@ -1,0 +1,220 @@
+/*
+ * unwind.c - the backtrace of a thread stopped under ptrace by us, with
+ * elfutils libdwfl: modules from /proc/PID/maps (dwfl_linux_proc_report),
+ * the thread's registers and memory through ptrace
+ * (dwfl_linux_proc_attach with assume_ptrace_stopped), CFI unwinding
+ * (dwfl_getthread_frames), and per frame its symbol, source line and
+ * module.  No unwinder of our own.
+ *
+ * Bound: at most `max` frames are unwound and symbolised, so a stack
+ * overflowed by recursion (100,000 frames) costs what `max` frames cost.
+ * The repeating cycle of the innermost frames (the recursion) is found by
+ * comparing return addresses: the period and the stack bytes one cycle
+ * takes, from which crash.c estimates the depth.
+ *
+ * Ownership: the backtrace and its strings are malloc'ed, freed by
+ * ml_backtrace_free().
+ */
+#include "ml-private.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PERIOD 16
+
+#if defined(__x86_64__)
+/* DWARF register numbers of the stack pointer: rsp, and esp for i386. */
+enum { DWARF_SP_64 = 7, DWARF_SP_32 = 4 };
+#elif defined(__aarch64__)
+enum { DWARF_SP_64 = 31, DWARF_SP_32 = 13 };
+#endif
+
+struct walk {
+	Dwfl *dwfl;
+	struct ml_backtrace *bt;
+	size_t max;
+	unsigned int sp_reg;
+	int err;
+};
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Symbol, source line and module of pc (already moved back for return
+ * addresses, so it lies in the call instruction). */
+static void symbolise(Dwfl *dwfl, struct ml_frame *f)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, f->pc);
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name, *file;
+	Dwfl_Line *line;
+	int lineno = 0;
+
+	if (!mod)
+		return;
+	f->object = dup_or_null(dwfl_module_info(mod, NULL, NULL, NULL, NULL,
+						 NULL, NULL, NULL));
+	name = dwfl_module_addrinfo(mod, f->pc, &off, &sym, NULL, NULL, NULL);
+	if (name) {
+		f->function = strdup(name);
+		f->offset = off;
+	}
+	line = dwfl_module_getsrc(mod, f->pc);
+	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	if (file) {
+		f->file = strdup(file);
+		f->line = lineno;
+	}
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct walk *w = arg;
+	struct ml_backtrace *bt = w->bt;
+	struct ml_frame *f;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+	bool activation = false;
+
+	if (bt->n == w->max) {
+		bt->truncated = true;
+		return DWARF_CB_ABORT;
+	}
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	f = &bt->frames[bt->n++];
+	f->pc = activation ? pc : pc - 1;
+	if (dwfl_frame_reg(state, w->sp_reg, &sp) == 0)
+		f->sp = sp;
+	symbolise(w->dwfl, f);
+	return DWARF_CB_OK;
+}
+
+/* The smallest period p such that the frames from #1 on repeat every p
+ * (at least twice over); 0 if none. */
+static void find_period(struct ml_backtrace *bt)
+{
+	for (size_t p = 1; p <= MAX_PERIOD; p++) {
+		size_t i;
+
+		if (1 + 3 * p > bt->n)
+			break;
+		for (i = 1; i + p < bt->n && i < 1 + 2 * p; i++)
+			if (bt->frames[i].pc != bt->frames[i + p].pc)
+				break;
+		if (i < 1 + 2 * p)
+			continue;
+		bt->period = p;
+		if (bt->frames[1 + p].sp > bt->frames[1].sp)
+			bt->period_bytes = bt->frames[1 + p].sp - bt->frames[1].sp;
+		return;
+	}
+}
+
+/* A fetch from an address outside every module (a call through a bad
+ * pointer) has no CFI to unwind: the return address the call left at sp
+ * names the caller, which a frame-pointer fallback would skip. */
+static void caller_of_wild_call(pid_t pid, struct walk *w, bool is32)
+{
+	struct ml_backtrace *bt = w->bt;
+	uint64_t ret = 0;
+	size_t width = is32 ? 4 : 8;
+
+	if (bt->n == 0 || bt->frames[0].object || !bt->frames[0].sp)
+		return;
+	if (ml_tracee_read(pid, bt->frames[0].sp, &ret, width) != (ssize_t)width || !ret)
+		return;
+	if (!dwfl_addrmodule(w->dwfl, ret - 1) || (bt->n > 1 && bt->frames[1].pc == ret - 1))
+		return;
+	if (bt->n == w->max) {
+		bt->n--;
+		bt->truncated = true;
+	}
+	memmove(&bt->frames[2], &bt->frames[1], (bt->n - 1) * sizeof(bt->frames[0]));
+	memset(&bt->frames[1], 0, sizeof(bt->frames[1]));
+	bt->frames[1].pc = ret - 1;
+	symbolise(w->dwfl, &bt->frames[1]);
+	bt->n++;
+}
+
+/* Is the process pid a 32-bit one?  (Which sp register to read.) */
+static bool is_32bit(pid_t tid)
+{
+	struct ml_regs r;
+
+	return ml_regs_get(tid, &r) == 0 && r.is_32bit;
+}
+
+static int walk(pid_t pid, pid_t tid, struct walk *w)
+{
+	int r;
+
+	dwfl_report_begin(w->dwfl);
+	r = dwfl_linux_proc_report(w->dwfl, pid);
+	dwfl_report_end(w->dwfl, NULL, NULL);
+	if (r != 0)
+		return r > 0 ? -r : -ESRCH;
+	r = dwfl_linux_proc_attach(w->dwfl, pid, true);
+	if (r != 0)
+		return r > 0 ? -r : -ESRCH;
+	bool is32 = is_32bit(tid);
+	w->sp_reg = is32 ? DWARF_SP_32 : DWARF_SP_64;
+	/* Ends with -1 when the unwinder runs out of CFI or hits the cap:
+	 * the frames so far are the answer either way. */
+	dwfl_getthread_frames(w->dwfl, tid, frame_cb, w);
+	caller_of_wild_call(pid, w, is32);
+	return 0;
+}
+
+int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret)
+{
+	struct ml_backtrace *bt;
+	struct walk w = { 0 };
+	int r;
+
+	if (pid <= 0 || tid <= 0 || max == 0 || !ret)
+		return -EINVAL;
+	bt = calloc(1, sizeof(*bt));
+	if (bt)
+		bt->frames = calloc(max, sizeof(*bt->frames));
+	w.dwfl = dwfl_begin(&callbacks);
+	if (!bt || !bt->frames || !w.dwfl) {
+		ml_backtrace_free(bt);
+		dwfl_end(w.dwfl);
+		return -ENOMEM;
+	}
+	w.bt = bt;
+	w.max = max;
+	r = walk(pid, tid, &w);
+	dwfl_end(w.dwfl);
+	if (r < 0) {
+		ml_backtrace_free(bt);
+		return r;
+	}
+	find_period(bt);
+	*ret = bt;
+	return 0;
+}
+
+void ml_backtrace_free(struct ml_backtrace *bt)
+{
+	if (!bt)
+		return;
+	for (size_t i = 0; bt->frames && i < bt->n; i++) {
+		free(bt->frames[i].function);
+		free(bt->frames[i].file);
+		free(bt->frames[i].object);
+	}
+	free(bt->frames);
+	free(bt);
+}

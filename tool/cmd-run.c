@@ -1,0 +1,448 @@
+/*
+ * cmd-run.c - `memlayout run -- COMMAND`: run a program as the shell
+ * would, under ptrace, and when it (or any thread, fork or exec of it)
+ * dies of SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT or SIGTRAP, explain the
+ * crash in the terms of the process memory model, then let the signal do
+ * what it would have done (kill, dump core).  Otherwise say nothing.
+ *
+ * Tracer protocol: fork; the child waits on a pipe until it is seized
+ * (PTRACE_SEIZE with TRACECLONE/FORK/VFORK/EXEC and EXITKILL, so nothing
+ * outlives us untraced-and-stopped or orphaned), then execvp()s; an exec
+ * failure comes back as its errno on a close-on-exec pipe.  One waitpid
+ * loop over every tracee: event stops are resumed; group-stops are left
+ * stopped with PTRACE_LISTEN (and if the program stops, memlayout stops
+ * too, so job control works); signal-delivery-stops get their signal back
+ * unchanged, except that a crash signal the thread does not catch or
+ * ignore (SigCgt/SigIgn, read at the stop) is first explained.  When the
+ * main program ends, tracees still running (its background children) are
+ * interrupted and detached, and memlayout exits with the program's status
+ * (128 + signal if a signal ended it).
+ *
+ * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT) by
+ * kill(1) are passed to the program; those from the terminal already
+ * reach it, as it shares memlayout's process group and terminal.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_FRAMES 64
+
+enum { OPT_REPORT = 0x100 };
+
+enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
+
+struct run_opts {
+	const char *report;       /* --report=FILE, NULL = stderr */
+	unsigned int out_flags;
+	char **argv;
+};
+
+/* The tracees we know of (tids), to detach from at the end. */
+struct tracees {
+	pid_t *tids;
+	size_t n, cap;
+};
+
+struct run {
+	struct run_opts o;
+	pid_t main;
+	struct tracees t;
+	FILE *report;
+	int crashes;
+};
+
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static const int job_control[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+
+static volatile sig_atomic_t main_pid;
+
+static const struct option longopts[] = {
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "json",   no_argument,       NULL, 'J' },
+	{ "help",   no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout run [options] [--] COMMAND [ARGS]\n\n"
+	      "Run a program as the shell would.  If it dies of SIGSEGV, SIGBUS, SIGILL,\n"
+	      "SIGFPE, SIGABRT or SIGTRAP, explain the crash in terms of its address\n"
+	      "space (what kind, read/write/fetch, which region and section, backtrace),\n"
+	      "then let the signal end it; exit with its status (128 + signal).\n\n"
+	      "Options:\n"
+	      "     --report <file>    write the report to <file> instead of stderr\n"
+	      " -J, --json             the report as JSON (one object per crash)\n"
+	      " -h, --help             display this help\n\n"
+	      "Examples:\n"
+	      " memlayout run -- ./a.out arg        explain a crash of ./a.out, if any\n"
+	      " memlayout run -J --report=crash.json -- make check\n\n"
+	      "See memlayout-run(1).\n", stdout);
+}
+
+/* ---- signals to memlayout ---- */
+
+static void on_forwarded(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* From the terminal (SI_KERNEL) the program got it already. */
+	if (si->si_code == SI_KERNEL || main_pid <= 0 || si->si_pid == main_pid)
+		return;
+	kill(main_pid, sig);
+}
+
+static void on_job_control(int sig)
+{
+	(void)sig;   /* we stop when the program stops, not before */
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_sigaction = on_forwarded;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		struct sigaction old;
+		/* A signal the caller made us ignore stays ignored (nohup). */
+		if (sigaction(forwarded[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(forwarded[i], &sa, NULL);
+	}
+	sa.sa_flags = 0;
+	sa.sa_handler = on_job_control;
+	for (size_t i = 0; i < sizeof(job_control) / sizeof(job_control[0]); i++)
+		sigaction(job_control[i], &sa, NULL);
+}
+
+/* ---- tracee set ---- */
+
+static void tracee_add(struct tracees *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->tids[i] == tid)
+			return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		pid_t *p = realloc(t->tids, cap * sizeof(*p));
+		if (!p)
+			return;   /* only the final detach would miss it */
+		t->tids = p;
+		t->cap = cap;
+	}
+	t->tids[t->n++] = tid;
+}
+
+static void tracee_del(struct tracees *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->tids[i] == tid) {
+			t->tids[i] = t->tids[--t->n];
+			return;
+		}
+}
+
+/* ---- starting the program ---- */
+
+static _Noreturn void child(char **argv, int go_fd, int err_fd)
+{
+	char c;
+	int e;
+
+	/* Wait until the parent has seized us; EOF means it gave up. */
+	if (read(go_fd, &c, 1) != 1)
+		_exit(127);
+	execvp(argv[0], argv);
+	e = errno;
+	if (write(err_fd, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Fork, seize, let it exec.  Returns the exit code on failure (> 0). */
+static int spawn(struct run *r, int *ret_err_fd)
+{
+	int go[2], err[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
+		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+	if (pid == 0) {
+		close(go[1]);
+		close(err[0]);
+		child(r->o.argv, go[0], err[1]);
+	}
+	close(go[0]);
+	close(err[1]);
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(go[1]);
+		close(err[0]);
+		return ml_cli_error(r->o.argv[0], "cannot trace it: %s", e == EPERM ?
+			"ptrace refused (already traced, or kernel.yama.ptrace_scope, "
+			"seccomp or a missing CAP_SYS_PTRACE forbid it)" : strerror(e));
+	}
+	r->main = main_pid = pid;
+	tracee_add(&r->t, pid);
+	install_handlers();
+	if (write(go[1], "g", 1) != 1) {
+		kill(pid, SIGKILL);
+		close(go[1]);
+		close(err[0]);
+		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+	}
+	close(go[1]);
+	*ret_err_fd = err[0];
+	return 0;
+}
+
+/* ---- the crash ---- */
+
+static bool is_crash_signal(int sig)
+{
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
+		if (crash_signals[i] == sig)
+			return true;
+	return false;
+}
+
+/* Will delivering sig kill the thread's process?  Not if it catches or
+ * ignores it (a fault's signal the program ignored or blocked has been
+ * reset to the default by the kernel already). */
+static bool is_fatal(pid_t tid, int sig, struct ml_task_status *ts)
+{
+	uint64_t bit = 1ull << (sig - 1);
+
+	if (ml_task_status(tid, ts) < 0)
+		return false;
+	return !(ts->sig_caught & bit) && !(ts->sig_ignored & bit);
+}
+
+static FILE *report_stream(struct run *r)
+{
+	if (!r->report) {
+		r->report = r->o.report ? fopen(r->o.report, "we") : stderr;
+		if (!r->report) {
+			ml_cli_error(r->o.report, "cannot write the report: %s", strerror(errno));
+			r->report = stderr;
+		}
+	}
+	return r->report;
+}
+
+static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *ts,
+		   const siginfo_t *si)
+{
+	ssize_t n;
+
+	f->pid = ts->tgid;
+	f->tid = tid;
+	f->signo = si->si_signo;
+	f->code = si->si_code;
+	f->addr = (uint64_t)(uintptr_t)si->si_addr;
+	f->sender = si->si_code <= 0 ? si->si_pid : 0;
+	if (ml_regs_get(tid, &f->regs) == 0) {
+		f->have_regs = true;
+		n = ml_tracee_read(tid, f->regs.pc, f->code_bytes, sizeof(f->code_bytes));
+		f->ncode = n > 0 ? (size_t)n : 0;
+	}
+}
+
+static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
+		    const siginfo_t *si)
+{
+	struct ml_snap_opts so = { NULL, 0 };
+	struct ml_snapshot *snap = NULL;
+	struct ml_backtrace *bt = NULL;
+	struct ml_fault f = { 0 };
+	struct ml_crash c;
+	char *msg = NULL, name[32];
+	FILE *out = report_stream(r);
+	int e;
+
+	gather(&f, tid, ts, si);
+	snprintf(name, sizeof(name), "%d", (int)f.pid);
+	e = ml_snapshot_take(f.pid, &so, &snap);
+	if (e < 0) {
+		ml_cli_error(name, "cannot explain its crash: %s", ml_cli_strerror(-e));
+		return;
+	}
+	if (f.signo == SIGABRT && ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
+		f.abort_msg = msg;
+	if (ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt) == 0)
+		f.bt = bt;
+	if (ml_crash_explain(snap, &f, &c) == 0) {
+		unsigned int flags = r->o.out_flags;
+		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
+			flags |= ML_OUT_COLOR;
+		ml_render_crash(snap, &c, bt, out, flags);
+		fflush(out);
+		r->crashes++;
+	}
+	ml_backtrace_free(bt);
+	free(msg);
+	ml_snapshot_free(snap);
+}
+
+/* ---- the loop ---- */
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* An event stop: new tracees, exec, group-stop, our interrupt. */
+static void on_event(struct run *r, pid_t tid, int sig, int ev)
+{
+	unsigned long msg = 0;
+
+	if (ev == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
+		ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+		if (tid == r->main)      /* job control: stop with it */
+			raise(SIGSTOP);
+		return;
+	}
+	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
+		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
+			tracee_add(&r->t, (pid_t)msg);
+	} else if (ev == PTRACE_EVENT_EXEC) {
+		/* A thread that exec'd took the leader's pid: the old tid is gone. */
+		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)
+			tracee_del(&r->t, (pid_t)msg);
+	}
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
+}
+
+/* A signal-delivery-stop: explain a fatal crash signal, then deliver. */
+static void on_signal(struct run *r, pid_t tid, int sig)
+{
+	struct ml_task_status ts;
+	siginfo_t si;
+
+	if (is_crash_signal(sig) && ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0 &&
+	    is_fatal(tid, sig, &ts))
+		explain(r, tid, &ts, &si);
+	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+}
+
+/* After the program ended: let go of what it left running. */
+static void detach_all(struct run *r)
+{
+	int st;
+
+	for (size_t i = 0; i < r->t.n; i++)
+		ptrace(PTRACE_INTERRUPT, r->t.tids[i], NULL, NULL);
+	while (r->t.n) {
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFSTOPPED(st)) {
+			int ev = st >> 16, sig = WSTOPSIG(st);
+			/* Hand back a pending signal; a stop event carries none. */
+			ptrace(PTRACE_DETACH, w, NULL,
+			       (void *)(long)(ev || sig == SIGTRAP ? 0 : sig));
+		}
+		tracee_del(&r->t, w);
+	}
+}
+
+static int exit_code(int st)
+{
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static int trace_loop(struct run *r, int err_fd)
+{
+	bool exec_seen = false;
+	int st, e;
+
+	for (;;) {
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(errno));
+		}
+		if (!WIFSTOPPED(st)) {
+			tracee_del(&r->t, w);
+			if (w != r->main)
+				continue;
+			if (!exec_seen && read(err_fd, &e, sizeof(e)) == (ssize_t)sizeof(e))
+				return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+			detach_all(r);
+			return exit_code(st);
+		}
+		tracee_add(&r->t, w);
+		if (st >> 16) {
+			exec_seen |= w == r->main && (st >> 16) == PTRACE_EVENT_EXEC;
+			on_event(r, w, WSTOPSIG(st), st >> 16);
+		} else {
+			on_signal(r, w, WSTOPSIG(st));
+		}
+	}
+}
+
+int ml_cmd_run(int argc, char **argv)
+{
+	struct run r = { 0 };
+	int c, err_fd = -1, code;
+
+	optind = 1;
+	opterr = 0;
+	/* '+': the first word that is not an option starts the command. */
+	while ((c = getopt_long(argc, argv, "+:Jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage();
+			return ML_EXIT_OK;
+		case 'J':
+			r.o.out_flags |= ML_OUT_JSON;
+			break;
+		case OPT_REPORT:
+			r.o.report = optarg;
+			break;
+		case ':':
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		default:
+			if (optopt)
+				return ml_cli_usage_error("run", "invalid option -- '%c'", optopt);
+			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		}
+	}
+	if (optind >= argc)
+		return ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)");
+	r.o.argv = argv + optind;
+	if ((code = spawn(&r, &err_fd)))
+		return code;
+	code = trace_loop(&r, err_fd);
+	close(err_fd);
+	if (r.report && r.report != stderr)
+		fclose(r.report);
+	free(r.t.tids);
+	return code;
+}
