@@ -16,6 +16,7 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
+	{ "where", ml_cmd_where, "what an address of a process is: region, symbol, line, page" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
 };
 
