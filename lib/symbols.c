@@ -183,8 +183,10 @@ static char *build_id_hex(Dwfl_Module *mod)
 	return s;
 }
 
+/* libdwfl's end is that of the last segment's p_memsz; the mapping (and
+ * its .bss tail) goes on to the page boundary. */
 static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
-		      const char *object, uint64_t bias)
+		      const char *object, uint64_t bias, uint64_t pgsz)
 {
 	Dwarf_Addr lo, hi;
 	struct module *m;
@@ -199,7 +201,8 @@ static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
 	}
 	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
 	m = &sz->mods[sz->nmods];
-	*m = (struct module){ .lo = lo, .hi = hi, .bias = bias, .mod = mod,
+	*m = (struct module){ .lo = lo, .hi = (hi + pgsz - 1) & ~(pgsz - 1),
+			      .bias = bias, .mod = mod,
 			      .path = strdup(object), .build_id = build_id_hex(mod) };
 	if (!m->path)
 		return -ENOMEM;
@@ -207,13 +210,14 @@ static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
 	return 0;
 }
 
-/* Is r covered by a module already reported for the same file? */
+/* Does r start inside a module already reported?  (Reporting the same
+ * module twice makes libdwfl drop the first at dwfl_report_end.) */
 static bool covered(const struct ml_symbolizer *sz, const struct ml_region *r)
 {
 	for (size_t i = sz->nmods; i-- > 0;) {
 		const struct module *m = &sz->mods[i];
 
-		if (r->start >= m->lo && r->end <= m->hi)
+		if (r->start >= m->lo && r->start < m->hi)
 			return true;
 		if (m->hi <= r->start)   /* modules come in address order */
 			break;
@@ -243,7 +247,7 @@ static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *sna
 		close(fd);
 		return 0;
 	}
-	return add_module(sz, mod, object, bias);
+	return add_module(sz, mod, object, bias, pgsz);
 }
 
 static int module_cmp(const void *a, const void *b)
