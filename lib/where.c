@@ -13,14 +13,15 @@
  *    machine's geometry (walks[]);
  *  - with a pagemap, what the kernel says of the page, read at call time.
  *    Entries are read 512 at a time (one 2 MiB-aligned stretch, clipped to
- *    the region, since pagemap ends at TASK_SIZE) into a small direct-mapped
- *    cache, so a batch of addresses costs few preads; a page that changes
- *    during one batch may be seen as it was when its stretch was read.
+ *    TASK_SIZE, where pagemap ends) into a small direct-mapped cache, and
+ *    frame facts are cached by PFN, so a batch of addresses costs few
+ *    preads; a page that changes during one batch may be seen as it was
+ *    when its stretch was read.
  *    The size of the page comes from /proc/kpageflags (root): a THP whose
  *    stretch holds 512 present, physically contiguous, aligned frames is a
  *    PMD-mapped huge page; otherwise a THP is a large folio of unknown size.
  *
- * Bounds: O(log regions) per address, plus the symbolizer's lookup and at
+ * Bounds: O(log regions) per address (on a packed array of starts), plus the symbolizer's lookup and at
  * most one pagemap pread (PM_CHUNK entries) and two frame preads.
  */
 #include "ml-private.h"
@@ -31,6 +32,7 @@
 
 #define PM_CHUNK      512       /* pagemap entries per cached stretch */
 #define PM_SLOTS      64        /* cached stretches */
+#define FRAME_SLOTS   4096      /* cached frame facts, direct-mapped by PFN */
 #define KPF_HUGE_BIT  17
 #define KPF_THP_BIT   22
 #define GUARD_GAP_DEFAULT_PAGES 256   /* the kernel's stack_guard_gap */
@@ -39,6 +41,13 @@ struct pm_slot {
 	uint64_t chunk;           /* vpn / PM_CHUNK, UINT64_MAX if empty */
 	uint64_t lo, hi;          /* vpns read: [lo, hi) */
 	uint64_t e[PM_CHUNK];
+};
+
+/* Frame facts of a PFN, cached for a batch. */
+struct frame_slot {
+	uint64_t pfn;             /* 0: empty */
+	unsigned int flags;       /* ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT */
+	uint64_t kflags, mapcount;
 };
 
 struct ml_where_ctx {
@@ -51,6 +60,8 @@ struct ml_where_ctx {
 	const struct ml_pt_level *walk;
 	unsigned int nlevels;
 	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
+	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
+	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
 };
 
 /* ---- holes ---- */
@@ -154,14 +165,16 @@ static const struct {
 	{ ML_HOLE_BETWEEN,      h_between },
 };
 
-/* Index of the first region starting above addr. */
-static size_t upper_bound(const struct ml_snapshot *s, uint64_t addr)
+/* Index of the first region starting above addr.  The search runs on a
+ * packed copy of the start addresses (8 bytes a region, not a whole
+ * struct ml_region), which stays in cache. */
+static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
 {
-	size_t a = 0, b = s->nregions;
+	size_t a = 0, b = ctx->snap->nregions;
 
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
-		if (s->regions[m].start <= addr)
+		if (ctx->starts[m] <= addr)
 			a = m + 1;
 		else
 			b = m;
@@ -317,21 +330,21 @@ static void explain_page(const struct ml_where_ctx *ctx, struct ml_where *w)
 
 /* ---- pagemap ---- */
 
-/* The pagemap entry of addr's page (a mapped user page of region r). */
-static int pm_entry(struct ml_where_ctx *ctx, const struct ml_region *r,
-		    uint64_t vpn, uint64_t **ret_chunk, uint64_t *ret_e)
+/* The pagemap entry of page vpn (a mapped user page).  Its whole stretch
+ * is read, holes included (they read as zeros), up to TASK_SIZE. */
+static int pm_entry(struct ml_where_ctx *ctx, uint64_t vpn, uint64_t **ret_chunk,
+		    uint64_t *ret_e)
 {
 	uint64_t chunk = vpn / PM_CHUNK, ps = ctx->page_size;
+	uint64_t top = ctx->snap->proc.user_top ? ctx->snap->proc.user_top / ps : UINT64_MAX;
 	struct pm_slot *s = &ctx->slots[chunk % PM_SLOTS];
 	int err;
 
 	if (s->chunk != chunk || vpn < s->lo || vpn >= s->hi) {
 		uint64_t lo = chunk * PM_CHUNK, hi = lo + PM_CHUNK;
 
-		if (lo < r->start / ps)
-			lo = r->start / ps;
-		if (hi > (r->end + ps - 1) / ps)
-			hi = (r->end + ps - 1) / ps;
+		if (hi > top)
+			hi = top;
 		s->chunk = UINT64_MAX;
 		err = ml_pagemap_read(ctx->pm, lo * ps, (size_t)(hi - lo),
 				      s->e + (lo - chunk * PM_CHUNK));
@@ -391,6 +404,24 @@ static void page_size_verdict(const struct ml_where *w, const uint64_t *chunk,
 		out->pgsz_known = ML_PGSZ_BASE;
 }
 
+/* kpageflags and kpagecount of a present page, through the cache; best
+ * effort: page->flags say what was found. */
+static void frame_facts(struct ml_where_ctx *ctx, struct ml_page *page)
+{
+	struct frame_slot *f = &ctx->frames[page->pfn % FRAME_SLOTS];
+
+	if (f->pfn != page->pfn) {
+		if (ml_pagemap_frame(ctx->pm, page) < 0)
+			return;
+		*f = (struct frame_slot){ page->pfn, page->flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT),
+					  page->kflags, page->mapcount };
+		return;
+	}
+	page->flags |= f->flags;
+	page->kflags = f->kflags;
+	page->mapcount = f->mapcount;
+}
+
 static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
 {
 	const struct ml_region *r = w->region;
@@ -403,7 +434,7 @@ static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
 	w->pagemap_status = -ERANGE;
 	if (ctx->snap->proc.user_top && r->end > ctx->snap->proc.user_top)
 		return 0;      /* [vsyscall]: above TASK_SIZE, pagemap ends there */
-	err = pm_entry(ctx, r, w->vpn, &chunk, &e);
+	err = pm_entry(ctx, w->vpn, &chunk, &e);
 	if (err < 0)
 		return err == -ESRCH ? -ESRCH : (w->pagemap_status = err, 0);
 	w->pagemap_status = 0;
@@ -411,7 +442,7 @@ static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
 	if (w->page.pfn) {
 		w->has_phys = true;
 		w->phys = w->page.pfn * ctx->page_size + w->page_offset;
-		ml_pagemap_frame(ctx->pm, &w->page);   /* best effort: flags say */
+		frame_facts(ctx, &w->page);
 	}
 	if (w->page.flags & ML_PAGE_PRESENT)
 		page_size_verdict(w, chunk, w);
@@ -449,10 +480,18 @@ int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 	ctx->page_size = snap->proc.page_size ? snap->proc.page_size : 4096;
 	ctx->guard_gap = guard_gap(snap, ctx->page_size);
 	geometry(ctx, snap->proc.paging_levels);
+	ctx->starts = malloc((snap->nregions ? snap->nregions : 1) * sizeof(*ctx->starts));
+	if (!ctx->starts) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < snap->nregions; i++)
+		ctx->starts[i] = snap->regions[i].start;
 	if (pm) {
 		ctx->slots = malloc(PM_SLOTS * sizeof(*ctx->slots));
-		if (!ctx->slots) {
-			free(ctx);
+		ctx->frames = calloc(FRAME_SLOTS, sizeof(*ctx->frames));
+		if (!ctx->slots || !ctx->frames) {
+			ml_where_ctx_free(ctx);
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < PM_SLOTS; i++)
@@ -467,13 +506,15 @@ void ml_where_ctx_free(struct ml_where_ctx *ctx)
 	if (!ctx)
 		return;
 	free(ctx->slots);
+	free(ctx->frames);
+	free(ctx->starts);
 	free(ctx);
 }
 
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
 {
 	const struct ml_snapshot *s = ctx->snap;
-	size_t up = upper_bound(s, addr);
+	size_t up = upper_bound(ctx, addr);
 	struct ml_where w = { .addr = addr, .pagemap_status = -ENOENT };
 	const struct ml_region *r = up ? &s->regions[up - 1] : NULL;
 	int err;
