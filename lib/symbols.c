@@ -15,7 +15,8 @@
  * Lookups are lazy per module.  The first address in a module loads its
  * symbols through dwfl_module_getsym_info() (libdwfl takes .symtab from the
  * file or its debug file, else .dynsym) into an array sorted by address,
- * aliases folded (sized before unsized, global before weak before local),
+ * aliases folded (sized before unsized, global before weak before local,
+ * fewer leading underscores first),
  * with maxend[i] = max(end of syms[0..i]) so the symbol holding an address
  * is found by binary search plus a walk back that stops as soon as no
  * earlier symbol can reach the address.  DWARF is loaded on the first
@@ -335,13 +336,28 @@ static unsigned char table_of(Elf *e)
 	return 1;
 }
 
+static size_t underscores(const char *s)
+{
+	return strspn(s, "_");
+}
+
+/* By address; among aliases the preferred first: rank, then the public
+ * name (malloc before __libc_malloc), then by name so the order is
+ * stable. */
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct sym *x = a, *y = b;
+	size_t ux, uy;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return (x->rank > y->rank) - (x->rank < y->rank);
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	ux = underscores(x->name);
+	uy = underscores(y->name);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 /* One symbol of the module's table into *ret; false if it names no

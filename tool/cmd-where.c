@@ -97,7 +97,7 @@ static void usage(void)
 	      " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
 	      " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
 	      " memlayout where -J 1234 0x401136            JSON, every field\n"
-	      " seq 4096 8192 65536 | memlayout where -t -r 1234 -   batch from stdin\n\n"
+	      " seq 4096 4096 65536 | memlayout where -t -r 1234 -   batch from stdin\n\n"
 	      "See memlayout-where(1).\n", stdout);
 }
 
