@@ -5,7 +5,9 @@
  * 64 KiB .bss array, a const in .rodata, a function (its line is marked
  * LINE:where_func in this file), a local of main, a malloc'ed block, a
  * local of a thread blocked in read() (and its TID), an untouched
- * anonymous page, a hole (the middle of three pages, unmapped), and for
+ * anonymous page, a hole (the middle of three pages, unmapped), an
+ * address in a 2 MiB-aligned, touched MADV_HUGEPAGE area (a THP where
+ * the kernel gives one), and for
  * each shared object given as an argument (dlopen'ed) its global and its
  * static function; then "ready=0x1".  Then it reads stdin line by line:
  * "touch" writes to the untouched page and answers "touched=0x1"; EOF ends
@@ -71,7 +73,8 @@ int main(int argc, char **argv)
 {
 	volatile int local = where_func(1);
 	long ps = sysconf(_SC_PAGESIZE);
-	char *heap = malloc(32), *fresh, *three, line[64];
+	char *heap = malloc(32), *fresh, *three, *raw, *thp, line[64];
+	const size_t huge = 2u << 20;
 	pthread_t th;
 	char c;
 
@@ -84,6 +87,13 @@ int main(int argc, char **argv)
 	    pipe(started_pipe) < 0)
 		return 1;
 	memset(heap, 1, 32);
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return 1;
+	thp = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	madvise(thp, huge, MADV_HUGEPAGE);   /* best effort: the test asks smaps */
+	memset(thp, 1, huge);
+	fact("thp", thp + 3 * ps + 5);
 	fact("data", &where_data);
 	fact("bss", where_bss + 40000);
 	fact("rodata", where_rodata);

@@ -11,7 +11,9 @@ from it, its line) and, without a debug file, the global comes from
 .dynsym with the source unknown; an untouched page is not present and
 turns present once the target touches it; an unmapped page between two
 mappings, address 0 and a kernel address get their hole kinds and
-neighbours; the block and the table agree with the JSON; malformed
+neighbours; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the page
+size smaps implies (a 2 MiB THP when AnonHugePages says so); the block and
+the table agree with the JSON; malformed
 addresses exit 2; a missing process exits 1.
 
 usage: test_where.py MEMLAYOUT TARGET LIB LIB_LINKED LIB_BARE TARGET_SRC LIB_SRC
@@ -168,6 +170,42 @@ def check_holes(ml, t):
                                            'unmapped', 'gap'], 'raw table of a hole')
 
 
+def anon_huge_kib(pid, a):
+    """AnonHugePages (kB) of the smaps entry holding address a."""
+    inside = False
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            head = line.split()[0]
+            if '-' in head and not head.endswith(':'):
+                lo, hi = (int(x, 16) for x in head.split('-'))
+                inside = lo <= a < hi
+            elif inside and head == 'AnonHugePages:':
+                return int(line.split()[1])
+    return None
+
+
+def check_thp(ml, t):
+    """The page size where reports agrees with the kernel's smaps: a 2 MiB
+    huge page when the area got one, a base page otherwise (root: frame
+    flags), unknown without root."""
+    a = t.facts['thp']
+    ans = where_json(ml, t.pid, hex(a), what='where THP area')
+    huge = anon_huge_kib(t.pid, a)
+    if not ans or not check(huge is not None, 'smaps has the THP area', hex(a)):
+        return
+    got = ans[0].get('pagesize')
+    if os.geteuid() != 0:
+        want = 'unknown'
+    elif huge >= 2048:
+        want = '2097152 huge'
+    else:
+        want = str(os.sysconf('SC_PAGE_SIZE'))
+    check_eq(got, want, 'THP area page size (AnonHugePages %s kB)' % huge)
+    if want.endswith('huge'):
+        check(ans[0].get('kflags') and 'thp' in ans[0]['kflags'],
+              'THP: the frame flags say thp', ans[0].get('kflags'))
+
+
 def check_batch_and_errors(ml, t):
     f = t.facts
     batch = '%s\n# comment\n\n%d\n0xnothex\n' % (hex(f['data']), f['rodata'])
@@ -201,6 +239,7 @@ def main():
         check_globals(ml, t, src)
         check_libs(ml, t, lib_src)
         check_holes(ml, t)
+        check_thp(ml, t)
         check_batch_and_errors(ml, t)
         check_pagemap(ml, t)
     done()
