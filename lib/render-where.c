@@ -545,6 +545,10 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 		bprintf(b, "not covered: pagemap ends at the top of user space");
 		return true;
 	}
+	if (w->pagemap_status != 0 && w->pagemap_status != -ENOENT && w->region) {
+		bprintf(b, "unreadable (%s)", strerror(-w->pagemap_status));
+		return true;
+	}
 	if (w->pagemap_status != 0)
 		return false;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(page_flags); i++)

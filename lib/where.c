@@ -62,6 +62,7 @@ struct ml_where_ctx {
 	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
+	bool live;                /* /proc, not a saved tree */
 };
 
 /* ---- holes ---- */
@@ -435,8 +436,12 @@ static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
 	if (ctx->snap->proc.user_top && r->end > ctx->snap->proc.user_top)
 		return 0;      /* [vsyscall]: above TASK_SIZE, pagemap ends there */
 	err = pm_entry(ctx, w->vpn, &chunk, &e);
-	if (err < 0)
-		return err == -ESRCH ? -ESRCH : (w->pagemap_status = err, 0);
+	if (err == -ESRCH && ctx->live)
+		return err;           /* the process is gone */
+	if (err < 0) {            /* a saved tree's short pagemap, ... */
+		w->pagemap_status = err;
+		return 0;
+	}
 	w->pagemap_status = 0;
 	ml_page_decode(e, &w->page);
 	if (w->page.pfn) {
@@ -479,6 +484,7 @@ int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 	ctx->pm = pm;
 	ctx->page_size = snap->proc.page_size ? snap->proc.page_size : 4096;
 	ctx->guard_gap = guard_gap(snap, ctx->page_size);
+	ctx->live = !snap->proc_root[0] || !strcmp(snap->proc_root, "/proc");
 	geometry(ctx, snap->proc.paging_levels);
 	ctx->starts = malloc((snap->nregions ? snap->nregions : 1) * sizeof(*ctx->starts));
 	if (!ctx->starts) {
