@@ -486,6 +486,162 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
+/* --- Symbols: addresses to object, symbol and source line (symbols.c) ---
+ * A symbolizer reports every ELF object of a snapshot (text, rodata, relro,
+ * data or bss regions of a mapped file) to elfutils' libdwfl at its load
+ * bias, and loads each object's symbols (.symtab, else .dynsym) and DWARF
+ * (in the file, or a separate debug file found by build-id under
+ * /usr/lib/debug/.build-id/ or by .gnu_debuglink) the first time an address
+ * falls in it.  Symbols are then looked up by binary search.  It keeps no
+ * pointer to the snapshot once created. */
+struct ml_symbolizer;
+
+/* What a symbolizer knows of an address.  Strings are owned by the
+ * symbolizer, valid until ml_symbolizer_free(); NULL when unknown. */
+struct ml_symbol {
+	const char *module;       /* the ELF object's path as mapped */
+	uint64_t bias;            /* its load bias */
+	const char *build_id;     /* hex, or NULL if it has none */
+	const char *section;      /* ELF section holding addr, or NULL */
+	uint64_t section_offset;  /* addr - the section's start (whole section) */
+	const char *name;         /* symbol, NULL if none holds addr */
+	const char *table;        /* ".symtab" or ".dynsym" */
+	uint64_t sym_addr, sym_size, offset;  /* offset = addr - sym_addr */
+	bool sym_sized;           /* false: nearest preceding symbol without size */
+	bool has_dwarf;           /* DWARF found (has_dwarf false: source unknown) */
+	const char *debug_file;   /* where the DWARF came from (may be the module) */
+	const char *file;         /* source file, NULL if no line for addr */
+	int line, column;         /* column 0 if unknown */
+};
+
+enum {
+	ML_SYM_LINES = 1 << 0,    /* also look up the source line (code addresses) */
+};
+
+/* Create a symbolizer for the ELF objects of snap (files opened through
+ * map_files, the target's root, or the path).  Returns 0, -ENOMEM. */
+int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret);
+/* The same for a live process: takes its snapshot first (-ESRCH, ...). */
+int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret);
+void ml_symbolizer_free(struct ml_symbolizer *sz);
+/* Symbolize addr (flags ML_SYM_*).  Returns 0 with *ret filled (name,
+ * file... NULL when unknown), -ENOENT if no ELF object holds addr. */
+int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
+		 struct ml_symbol *ret);
+
+/* --- Where: what an address is, in the terms of the model (where.c) ---
+ * ml_where_explain() answers from the snapshot (region, kind, offsets,
+ * stack and heap facts, the hole an unmapped address lies in, the page and
+ * its page-table indices), plus, when given, a symbolizer (section,
+ * symbol, source line) and a pagemap (what the kernel says of the page,
+ * read at the time of the call). */
+
+/* What an unmapped address is. */
+enum ml_hole {
+	ML_HOLE_NONE,             /* mapped */
+	ML_HOLE_NULL_ZONE,        /* below mmap_min_addr: never mappable */
+	ML_HOLE_BELOW_FIRST,      /* between mmap_min_addr and the first mapping */
+	ML_HOLE_PRE_HEAP,         /* between the program and the heap (brk randomisation) */
+	ML_HOLE_HEAP_MMAP,        /* above the brk, below the mmap area: room for heap and mmaps */
+	ML_HOLE_STACK_GUARD,      /* the stack guard gap below [stack] */
+	ML_HOLE_STACK_REACH,      /* below [stack], where it may still grow (RLIMIT_STACK) */
+	ML_HOLE_BETWEEN,          /* between two mappings */
+	ML_HOLE_ABOVE_LAST,       /* above the last mapping, below the top of user space */
+	ML_HOLE_USER_TOP,         /* the top of the address space the process cannot map */
+	ML_HOLE_NONCANONICAL,     /* the non-canonical hole of x86-64 / aarch64 */
+	ML_HOLE_KERNEL,           /* the kernel half */
+	ML_HOLE__COUNT
+};
+/* Short name ("null-zone", ...) and sentence; "?" if out of range. */
+const char *ml_hole_name(enum ml_hole h);
+const char *ml_hole_description(enum ml_hole h);
+
+/* One level of the page-table walk. */
+struct ml_pt_level {
+	const char *name;         /* "PGD", "P4D", "PUD", "PMD", "PTE" */
+	unsigned int index;       /* entry index at this level */
+	unsigned int shift;       /* address bits [shift, shift + bits) */
+};
+
+/* Page-size verdicts. */
+enum ml_page_size_known {
+	ML_PGSZ_UNKNOWN,          /* no frame information (not root, not present) */
+	ML_PGSZ_BASE,             /* a base page (4 KiB on x86-64) */
+	ML_PGSZ_HUGE,             /* part of a huge page / large folio of huge_size */
+};
+
+struct ml_where {
+	uint64_t addr;
+	/* The region, NULL if unmapped.  Points into the snapshot. */
+	const struct ml_region *region;
+	uint64_t map_offset;      /* addr - region->start */
+	bool has_file_offset;     /* the address is backed by a file page */
+	uint64_t file_offset;
+	/* ELF: from the symbolizer (has_symbol false if none or no object). */
+	bool has_object;
+	struct ml_symbol sym;
+	/* Stacks (kind stack or thread-stack). */
+	bool is_stack;
+	pid_t stack_tid;          /* main thread: the PID */
+	uint64_t below_top;       /* region end - addr */
+	bool sp_known;
+	uint64_t sp;
+	uint64_t room;            /* how much further it may grow (see room_limit) */
+	const char *room_limit;   /* "RLIMIT_STACK", "the stack guard gap", "the guard page", "unlimited" */
+	/* Heap (kind heap). */
+	bool is_heap;
+	uint64_t heap_offset;     /* addr - start_brk */
+	uint64_t to_brk;          /* brk - addr */
+	/* Unmapped: the hole and its neighbours (NULL if none). */
+	enum ml_hole hole;
+	const struct ml_region *below, *above;
+	uint64_t dist_below;      /* addr - below->end: bytes past its end */
+	uint64_t dist_above;      /* above->start - addr */
+	/* The page and the walk to it. */
+	uint64_t page_size, vpn, page_offset;
+	unsigned int nlevels;     /* 0 if the geometry is unknown */
+	struct ml_pt_level levels[5];
+	/* pagemap (pagemap_status 0 if read, -errno: -ENOENT not asked,
+	 * -ERANGE outside what pagemap covers, -ESRCH the process is gone). */
+	int pagemap_status;
+	struct ml_page page;
+	bool has_phys;
+	uint64_t phys;            /* physical address, with root */
+	enum ml_page_size_known pgsz_known;
+	uint64_t huge_size;       /* bytes of the huge page / folio */
+	uint64_t huge_head_pfn;
+};
+
+struct ml_where_ctx;
+/* A context for explaining addresses of snap; sym and pm are optional
+ * (NULL) and stay owned by the caller, as snap does; all three must live
+ * as long as the context.  Returns 0, -ENOMEM. */
+int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
+		     struct ml_pagemap *pm, struct ml_where_ctx **ret);
+void ml_where_ctx_free(struct ml_where_ctx *ctx);
+/* Explain addr into *ret.  Returns 0, -ESRCH if the process vanished
+ * while its pagemap was read, -ENOMEM. */
+int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret);
+
+/* The where renderers (render-where.c). */
+/* A readable block per address. */
+int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags);
+/* The column table of where (-o, --list-columns), as ml_columns(). */
+const struct ml_column_info *ml_where_columns(size_t *ret_n);
+int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
+			   size_t *ret_n, const char **ret_bad);
+/* A table or JSON ("addresses"), one line per answer, built as answers
+ * come: new, add each, then finish (prints, frees; 0 or -errno) or free.
+ * opts->columns NULL: the default set (with ML_OUT_JSON: every column).
+ * With ML_OUT_RAW (not JSON) lines are printed every few thousand, so a
+ * batch of any length takes bounded memory. */
+struct ml_where_table;
+int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
+		       struct ml_where_table **ret);
+int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w);
+int ml_where_table_finish(struct ml_where_table *t);
+void ml_where_table_free(struct ml_where_table *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,900 @@
+/*
+ * render-where.c - the answers of ml_where_explain() as text: a readable
+ * block per address, or a table / JSON through libsmartcols.
+ *
+ * Both read the same field texts: block_lines[] says which lines a block
+ * has (a line whose function writes nothing is left out), columns[] which
+ * columns the table may have (-o, --list-columns, JSON types).  Text the
+ * target controls (paths, symbol, section and source file names) is
+ * escaped: ml_escape(ML_ESC_TERM) in blocks, libsmartcols' own encoding on
+ * a terminal table, ML_ESC_JSON_SAFE in JSON.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libsmartcols/libsmartcols.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FLUSH_LINES 4096   /* raw tables are printed this many lines at a time */
+
+struct wctx {
+	unsigned int flags;     /* ML_OUT_* */
+};
+
+/* A growing text buffer: fields are appended, never truncated. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap : 64) * 2 + (size_t)n;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+/* Target-controlled text, escaped for where it goes. */
+static void btext(struct buf *b, const char *s, const struct wctx *c, bool table)
+{
+	char *e;
+
+	if (table && !(c->flags & ML_OUT_JSON)) {   /* libsmartcols escapes */
+		bprintf(b, "%s", s);
+		return;
+	}
+	e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
+	bprintf(b, "%s", e ? e : "?");
+	free(e);
+}
+
+static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
+{
+	char tmp[32];
+
+	if (c->flags & ML_OUT_BYTES)
+		bprintf(b, "%" PRIu64, v);
+	else
+		bprintf(b, "%s", ml_size_human(v, tmp, sizeof(tmp)));
+}
+
+static const char *perms_str(unsigned int p, char out[5])
+{
+	out[0] = p & ML_PERM_READ ? 'r' : '-';
+	out[1] = p & ML_PERM_WRITE ? 'w' : '-';
+	out[2] = p & ML_PERM_EXEC ? 'x' : '-';
+	out[3] = p & ML_PERM_SHARED ? 's' : 'p';
+	out[4] = '\0';
+	return out;
+}
+
+/* ---- field texts, shared by blocks and tables ----
+ * Each appends to b and returns whether it had something to say.  table:
+ * the text is for a cell (short) rather than a block line. */
+typedef bool (*field_fn)(struct buf *b, const struct ml_where *w, const struct wctx *c, bool table);
+
+static bool f_addr(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	bprintf(b, "0x%" PRIx64, w->addr);
+	return true;
+}
+
+static bool f_kind(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	bprintf(b, "%s", w->region ? ml_kind_name(w->region->kind) : "unmapped");
+	return true;
+}
+
+static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	char p[5];
+
+	(void)c; (void)t;
+	if (!w->region)
+		return false;
+	bprintf(b, "%s", perms_str(w->region->perms, p));
+	return true;
+}
+
+static const char *object_of(const struct ml_region *r)
+{
+	return r->object ? r->object : r->name && r->name[0] ? r->name : NULL;
+}
+
+static bool f_object(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	const char *o = w->region ? object_of(w->region) : NULL;
+
+	if (!o)
+		return false;
+	btext(b, o, c, t);
+	if (w->region->deleted)
+		bprintf(b, " (deleted)");
+	return true;
+}
+
+static bool f_start(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->region)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->region->start);
+	return true;
+}
+
+static bool f_end(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->region)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->region->end);
+	return true;
+}
+
+static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	char p[5];
+
+	if (!w->region)
+		return false;
+	bprintf(b, "%s %s ", ml_kind_name(w->region->kind), perms_str(w->region->perms, p));
+	if (f_object(b, w, c, t))
+		bprintf(b, " ");
+	bprintf(b, "0x%" PRIx64 "-0x%" PRIx64 " (", w->region->start, w->region->end);
+	bsize(b, w->region->end - w->region->start, c);
+	bprintf(b, ")");
+	if (w->region->tid && w->region->kind == ML_KIND_GUARD)
+		bprintf(b, " below the stack of thread %d", (int)w->region->tid);
+	return true;
+}
+
+static bool f_mapoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->region)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->map_offset);
+	return true;
+}
+
+static bool f_fileoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->has_file_offset)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->file_offset);
+	return true;
+}
+
+static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->region)
+		return false;
+	bprintf(b, "0x%" PRIx64 " into the mapping", w->map_offset);
+	if (w->has_file_offset)
+		bprintf(b, ", 0x%" PRIx64 " into the file", w->file_offset);
+	else if (w->region->kind == ML_KIND_BSS)
+		bprintf(b, "; no file behind it (zero-filled)");
+	(void)c;
+	return true;
+}
+
+static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (!w->has_object || !w->sym.section)
+		return false;
+	btext(b, w->sym.section, c, t);
+	if (!t)
+		bprintf(b, " +0x%" PRIx64, w->sym.section_offset);
+	return true;
+}
+
+static bool f_secoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->has_object || !w->sym.section)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->sym.section_offset);
+	return true;
+}
+
+static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (!w->has_object || !w->sym.name) {
+		if (t || !w->has_object)
+			return false;
+		bprintf(b, "none holds this address");
+		return true;
+	}
+	btext(b, w->sym.name, c, t);
+	if (t)
+		return true;
+	bprintf(b, "+0x%" PRIx64 " (%s", w->sym.offset, w->sym.table);
+	if (w->sym.sym_sized)
+		bprintf(b, ", %" PRIu64 " bytes at 0x%" PRIx64 ")", w->sym.sym_size, w->sym.sym_addr);
+	else
+		bprintf(b, "; no size: the nearest symbol below)");
+	return true;
+}
+
+static bool f_symoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->has_object || !w->sym.name)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->sym.offset);
+	return true;
+}
+
+static bool f_symtab(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->has_object || !w->sym.name)
+		return false;
+	bprintf(b, "%s", w->sym.table);
+	return true;
+}
+
+/* Source lines are looked up for code only. */
+static bool code(const struct ml_where *w)
+{
+	return w->has_object && (w->region->perms & ML_PERM_EXEC);
+}
+
+static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (!code(w))
+		return false;
+	if (w->sym.file) {
+		btext(b, w->sym.file, c, t);
+		bprintf(b, ":%d", w->sym.line);
+		if (w->sym.column)
+			bprintf(b, ":%d", w->sym.column);
+		return true;
+	}
+	if (t)
+		return false;
+	if (w->sym.has_dwarf)
+		bprintf(b, "unknown (no line for this address in the DWARF)");
+	else if (w->sym.build_id)
+		bprintf(b, "unknown (no DWARF: no debug file for build-id %s)", w->sym.build_id);
+	else
+		bprintf(b, "unknown (no DWARF and no build-id)");
+	return true;
+}
+
+static bool f_debugfile(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (!code(w) || !w->sym.debug_file || !w->sym.has_dwarf)
+		return false;
+	btext(b, w->sym.debug_file, c, t);
+	return true;
+}
+
+static bool f_buildid(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->has_object || !w->sym.build_id)
+		return false;
+	bprintf(b, "%s", w->sym.build_id);
+	return true;
+}
+
+static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (!w->is_stack)
+		return false;
+	if (t) {
+		bprintf(b, "%d", (int)w->stack_tid);
+		return true;
+	}
+	if (w->region->kind == ML_KIND_STACK)
+		bprintf(b, "the main thread's (TID %d); ", (int)w->stack_tid);
+	else if (w->stack_tid)
+		bprintf(b, "thread %d's; ", (int)w->stack_tid);
+	else
+		bprintf(b, "a thread's (TID unknown); ");
+	bsize(b, w->below_top, c);
+	bprintf(b, " below its top");
+	if (w->sp_known)
+		bprintf(b, ", %s its sp 0x%" PRIx64 " (%s)", w->addr >= w->sp ? "above" : "below",
+			w->sp, w->addr >= w->sp ? "in a live frame" : "free: not in use now");
+	bprintf(b, "; may grow ");
+	bsize(b, w->room, c);
+	bprintf(b, " further before %s", w->room_limit);
+	return true;
+}
+
+static bool f_belowtop(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->is_stack)
+		return false;
+	bsize(b, w->below_top, c);
+	return true;
+}
+
+static bool f_sp(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->sp_known)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->sp);
+	return true;
+}
+
+static bool f_room(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->is_stack)
+		return false;
+	bsize(b, w->room, c);
+	return true;
+}
+
+static bool f_roomlimit(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (!w->is_stack)
+		return false;
+	bprintf(b, "%s", w->room_limit);
+	return true;
+}
+
+static bool f_heap(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->is_heap)
+		return false;
+	bsize(b, w->heap_offset, c);
+	bprintf(b, " from the heap's start, ");
+	bsize(b, w->to_brk, c);
+	bprintf(b, " below the brk (end of [heap])");
+	return true;
+}
+
+static bool f_heapoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->is_heap)
+		return false;
+	bsize(b, w->heap_offset, c);
+	return true;
+}
+
+static bool f_tobrk(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (!w->is_heap)
+		return false;
+	bsize(b, w->to_brk, c);
+	return true;
+}
+
+static bool f_hole(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c;
+	if (w->region)
+		return false;
+	bprintf(b, "%s", ml_hole_name(w->hole));
+	if (!t)
+		bprintf(b, ": %s", ml_hole_description(w->hole));
+	return true;
+}
+
+/* "kind object start-end, its end 12K below" (side: "end below" or
+ * "start above"). */
+static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
+		      const char *edge, const char *dir, const struct wctx *c, bool t)
+{
+	const char *o = object_of(r);
+
+	bprintf(b, "%s", ml_kind_name(r->kind));
+	if (o) {
+		bprintf(b, " ");
+		btext(b, o, c, t);
+	}
+	if (t)
+		return;
+	bprintf(b, " 0x%" PRIx64 "-0x%" PRIx64 ", its %s ", r->start, r->end, edge);
+	bsize(b, dist, c);
+	bprintf(b, " %s", dir);
+}
+
+static bool f_below(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (w->region || !w->below)
+		return false;
+	neighbour(b, w->below, w->dist_below, "end", "below", c, t);
+	return true;
+}
+
+static bool f_above(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	if (w->region || !w->above)
+		return false;
+	neighbour(b, w->above, w->dist_above, "start", "above", c, t);
+	return true;
+}
+
+static bool f_belowdist(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (w->region || !w->below)
+		return false;
+	bsize(b, w->dist_below, c);
+	return true;
+}
+
+static bool f_abovedist(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)t;
+	if (w->region || !w->above)
+		return false;
+	bsize(b, w->dist_above, c);
+	return true;
+}
+
+static bool f_vpn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	bprintf(b, "0x%" PRIx64, w->vpn);
+	return true;
+}
+
+static bool f_pgoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	bprintf(b, "0x%" PRIx64, w->page_offset);
+	return true;
+}
+
+static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c;
+	if (!w->nlevels)
+		return false;
+	for (unsigned int i = 0; i < w->nlevels; i++)
+		bprintf(b, "%s%s %u", i ? " " : "", w->levels[i].name, w->levels[i].index);
+	if (!t)
+		bprintf(b, " (%u-level page tables)", w->nlevels);
+	return true;
+}
+
+static bool f_page(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	bprintf(b, "VPN 0x%" PRIx64 ", offset 0x%" PRIx64 "; walk ", w->vpn, w->page_offset);
+	if (!f_walk(b, w, c, t))
+		bprintf(b, "unknown (paging geometry not known for this process)");
+	return true;
+}
+
+static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	bool present = w->pagemap_status == 0 && (w->page.flags & ML_PAGE_PRESENT);
+
+	if (w->pagemap_status != 0 && t)
+		return false;
+	if (w->pagemap_status != 0 || !present) {
+		if (!w->region || w->pagemap_status != 0)
+			return false;
+		bprintf(b, t ? "none" : "none: no page is mapped here yet");
+		return true;
+	}
+	switch (w->pgsz_known) {
+	case ML_PGSZ_BASE:
+		bsize(b, w->page_size, c);
+		if (!t)
+			bprintf(b, " (a base page)");
+		return true;
+	case ML_PGSZ_HUGE:
+		if (w->huge_size) {
+			bsize(b, w->huge_size, c);
+			bprintf(b, t ? " huge" : " huge page (mapped by one PMD entry: the walk ends there)");
+		} else {
+			bprintf(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
+		}
+		return true;
+	default:
+		bprintf(b, t ? "unknown" : "unknown: a base page or a THP (frame flags need root)");
+		return true;
+	}
+}
+
+static const struct {
+	unsigned int flag;
+	const char *name;
+} page_flags[] = {
+	{ ML_PAGE_PRESENT, "present" }, { ML_PAGE_SWAPPED, "swapped" },
+	{ ML_PAGE_FILE_SHARED, "file-or-shared-anon" }, { ML_PAGE_EXCLUSIVE, "exclusive" },
+	{ ML_PAGE_GUARD, "guard" }, { ML_PAGE_SOFT_DIRTY, "soft-dirty" },
+	{ ML_PAGE_UFFD_WP, "uffd-wp" },
+};
+
+static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	size_t n = 0;
+
+	(void)c; (void)t;
+	if (w->pagemap_status == -ERANGE) {
+		bprintf(b, "not covered: pagemap ends at the top of user space");
+		return true;
+	}
+	if (w->pagemap_status != 0 && w->pagemap_status != -ENOENT && w->region) {
+		bprintf(b, "unreadable (%s)", strerror(-w->pagemap_status));
+		return true;
+	}
+	if (w->pagemap_status != 0)
+		return false;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(page_flags); i++)
+		if (w->page.flags & page_flags[i].flag)
+			bprintf(b, "%s%s", n++ ? " " : "", page_flags[i].name);
+	if (!n)
+		bprintf(b, "not present (never touched, or reclaimed)");
+	if (w->page.flags & ML_PAGE_SWAPPED)
+		bprintf(b, "; swap type %u offset 0x%" PRIx64, w->page.swap_type, w->page.swap_offset);
+	if (w->page.flags & ML_PAGE_PFN_HIDDEN)
+		bprintf(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
+	else if (w->has_phys)
+		bprintf(b, "; PFN 0x%" PRIx64 ", physical address 0x%" PRIx64, w->page.pfn, w->phys);
+	return true;
+}
+
+static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	size_t n = 0;
+
+	(void)c; (void)t;
+	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
+		return false;
+	if (w->page.flags & ML_PAGE_KFLAGS) {
+		bprintf(b, "flags");
+		for (unsigned int i = 0; i < 64; i++)
+			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
+				bprintf(b, "%s%s", n++ ? "," : " ", ml_kpageflag_name(i));
+	}
+	if (w->page.flags & ML_PAGE_MAPCOUNT)
+		bprintf(b, "%smapped %" PRIu64 " time%s", n || (w->page.flags & ML_PAGE_KFLAGS) ? "; " : "",
+			w->page.mapcount, w->page.mapcount == 1 ? "" : "s");
+	return true;
+}
+
+/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans). */
+#define FLAG_CELL(fn, flag)                                                              \
+	static bool fn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t) \
+	{                                                                                \
+		(void)c; (void)t;                                                        \
+		if (w->pagemap_status != 0)                                              \
+			return false;                                                    \
+		bprintf(b, "%s", (w->page.flags & (flag)) ? "1" : "0");                  \
+		return true;                                                             \
+	}
+FLAG_CELL(f_present, ML_PAGE_PRESENT)
+FLAG_CELL(f_swapped, ML_PAGE_SWAPPED)
+FLAG_CELL(f_fileshared, ML_PAGE_FILE_SHARED)
+FLAG_CELL(f_exclusive, ML_PAGE_EXCLUSIVE)
+FLAG_CELL(f_guardpg, ML_PAGE_GUARD)
+FLAG_CELL(f_softdirty, ML_PAGE_SOFT_DIRTY)
+#undef FLAG_CELL
+
+static bool f_pfn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (w->pagemap_status != 0 || !w->has_phys)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->page.pfn);
+	return true;
+}
+
+static bool f_phys(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (w->pagemap_status != 0 || !w->has_phys)
+		return false;
+	bprintf(b, "0x%" PRIx64, w->phys);
+	return true;
+}
+
+static bool f_kflags(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	size_t n = 0;
+	char sep = (c->flags & ML_OUT_JSON) ? '\n' : ',';
+
+	(void)t;
+	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_KFLAGS))
+		return false;
+	for (unsigned int i = 0; i < 64; i++)
+		if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
+			bprintf(b, "%s%s", n++ ? (char[]){ sep, 0 } : "", ml_kpageflag_name(i));
+	return n > 0;
+}
+
+static bool f_mapcount(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	(void)c; (void)t;
+	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_MAPCOUNT))
+		return false;
+	bprintf(b, "%" PRIu64, w->page.mapcount);
+	return true;
+}
+
+/* ---- the block ---- */
+
+static const struct {
+	const char *label;
+	field_fn fn;
+} block_lines[] = {
+	{ "region",    f_region },
+	{ "offset",    f_offsets },
+	{ "section",   f_section },
+	{ "symbol",    f_symbol },
+	{ "source",    f_source },
+	{ "debuginfo", f_debugfile },
+	{ "stack",     f_stack },
+	{ "heap",      f_heap },
+	{ "hole",      f_hole },
+	{ "below",     f_below },
+	{ "above",     f_above },
+	{ "page",      f_page },
+	{ "page size", f_pagesize },
+	{ "pagemap",   f_pagemap },
+	{ "frame",     f_frame },
+};
+
+int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags)
+{
+	struct wctx c = { flags & ~ML_OUT_JSON };
+	struct buf b = { 0 };
+	bool color = flags & ML_OUT_COLOR;
+
+	fprintf(out, color ? "\033[1m0x%" PRIx64 "\033[0m\n" : "0x%" PRIx64 "\n", w->addr);
+	for (size_t i = 0; i < ML_ARRAY_SIZE(block_lines); i++) {
+		b.len = 0;
+		if (block_lines[i].fn(&b, w, &c, false) && b.s)
+			fprintf(out, "  %-10s %s\n", block_lines[i].label, b.s);
+	}
+	free(b.s);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- the table ---- */
+
+enum jtype { J_STR, J_SIZE, J_NUM, J_BOOL, J_ARRAY };
+
+static const struct column {
+	struct ml_column_info info;
+	field_fn fn;
+	enum jtype json;
+	bool right;
+} columns[] = {
+	/* name, whint, is_size, needs_smaps, default, help */
+	{ { "ADDR",      0.10, false, false, true,  "the address" }, f_addr, J_STR, true },
+	{ { "KIND",      0.06, false, false, true,  "kind of region, or unmapped" }, f_kind, J_STR, false },
+	{ { "PERMS",     5,    false, false, true,  "permissions of the region" }, f_perms, J_STR, false },
+	{ { "OBJECT",    0.20, false, false, true,  "the object the region belongs to" }, f_object, J_STR, false },
+	{ { "START",     0.10, false, false, false, "start of the region" }, f_start, J_STR, true },
+	{ { "END",       0.10, false, false, false, "end of the region (exclusive)" }, f_end, J_STR, true },
+	{ { "MAPOFF",    0.08, false, false, false, "offset in the mapping" }, f_mapoff, J_STR, true },
+	{ { "FILEOFF",   0.08, false, false, false, "offset in the mapped file" }, f_fileoff, J_STR, true },
+	{ { "SECTION",   0.08, false, false, true,  "ELF section holding the address" }, f_section, J_STR, false },
+	{ { "SECOFF",    0.08, false, false, false, "offset in the section" }, f_secoff, J_STR, true },
+	{ { "SYMBOL",    0.15, false, false, true,  "symbol holding the address" }, f_symbol, J_STR, false },
+	{ { "SYMOFF",    0.06, false, false, true,  "offset in the symbol" }, f_symoff, J_STR, true },
+	{ { "SYMTAB",    5,    false, false, false, "table the symbol came from (.symtab, .dynsym)" }, f_symtab, J_STR, false },
+	{ { "SOURCE",    0.15, false, false, true,  "source file:line (code with DWARF)" }, f_source, J_STR, false },
+	{ { "DEBUGINFO", 0.15, false, false, false, "file the DWARF came from" }, f_debugfile, J_STR, false },
+	{ { "BUILDID",   0.10, false, false, false, "build-id of the object" }, f_buildid, J_STR, false },
+	{ { "STACK",     5,    false, false, false, "thread whose stack holds the address" }, f_stack, J_NUM, true },
+	{ { "BELOWTOP",  5,    true,  false, false, "distance below the top of the stack" }, f_belowtop, J_SIZE, true },
+	{ { "SP",        0.10, false, false, false, "that thread's stack pointer" }, f_sp, J_STR, true },
+	{ { "ROOM",      5,    true,  false, false, "how much further the stack may grow" }, f_room, J_SIZE, true },
+	{ { "ROOMLIMIT", 0.08, false, false, false, "what stops it (RLIMIT_STACK, guard gap, guard page)" }, f_roomlimit, J_STR, false },
+	{ { "HEAPOFF",   5,    true,  false, false, "offset from the start of the heap" }, f_heapoff, J_SIZE, true },
+	{ { "TOBRK",     5,    true,  false, false, "distance to the brk" }, f_tobrk, J_SIZE, true },
+	{ { "HOLE",      0.08, false, false, true,  "kind of hole an unmapped address is in" }, f_hole, J_STR, false },
+	{ { "BELOW",     0.10, false, false, false, "nearest region below (unmapped)" }, f_below, J_STR, false },
+	{ { "BELOWDIST", 5,    true,  false, false, "bytes past its end" }, f_belowdist, J_SIZE, true },
+	{ { "ABOVE",     0.10, false, false, false, "nearest region above (unmapped)" }, f_above, J_STR, false },
+	{ { "ABOVEDIST", 5,    true,  false, false, "bytes to its start" }, f_abovedist, J_SIZE, true },
+	{ { "VPN",       0.08, false, false, false, "virtual page number" }, f_vpn, J_STR, true },
+	{ { "PGOFF",     5,    false, false, false, "offset in the page" }, f_pgoff, J_STR, true },
+	{ { "WALK",      0.12, false, false, false, "page-table index at each level" }, f_walk, J_STR, false },
+	{ { "PAGESIZE",  5,    false, false, false, "size of the page that maps it" }, f_pagesize, J_STR, false },
+	{ { "PRESENT",   5,    false, false, true,  "the page is in RAM" }, f_present, J_BOOL, false },
+	{ { "SWAPPED",   5,    false, false, false, "the page is in swap" }, f_swapped, J_BOOL, false },
+	{ { "FILESHARED", 5,   false, false, false, "a file page or shared anonymous" }, f_fileshared, J_BOOL, false },
+	{ { "EXCLUSIVE", 5,    false, false, false, "mapped by this process only" }, f_exclusive, J_BOOL, false },
+	{ { "GUARDPG",   5,    false, false, false, "a guard-region marker (MADV_GUARD_INSTALL)" }, f_guardpg, J_BOOL, false },
+	{ { "SOFTDIRTY", 5,    false, false, false, "soft-dirty" }, f_softdirty, J_BOOL, false },
+	{ { "PFN",       0.08, false, false, false, "physical frame number (root)" }, f_pfn, J_STR, true },
+	{ { "PHYS",      0.10, false, false, false, "physical address (root)" }, f_phys, J_STR, true },
+	{ { "KFLAGS",    0.15, false, false, false, "flags of the frame (/proc/kpageflags, root)" }, f_kflags, J_ARRAY, false },
+	{ { "MAPCOUNT",  5,    false, false, false, "times the frame is mapped (/proc/kpagecount, root)" }, f_mapcount, J_NUM, true },
+};
+
+const struct ml_column_info *ml_where_columns(size_t *ret_n)
+{
+	static struct ml_column_info infos[ML_ARRAY_SIZE(columns)];
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+		infos[i] = columns[i].info;
+	*ret_n = ML_ARRAY_SIZE(columns);
+	return infos;
+}
+
+int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
+			   size_t *ret_n, const char **ret_bad)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	if (*p == '+') {
+		for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
+			if (columns[i].info.is_default)
+				ret_ids[n++] = (int)i;
+		p++;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ","), i = 0;
+
+		while (i < ML_ARRAY_SIZE(columns) && (strlen(columns[i].info.name) != len ||
+		       strncasecmp(columns[i].info.name, p, len)))
+			i++;
+		if (i == ML_ARRAY_SIZE(columns)) {
+			*ret_bad = p;
+			return -EINVAL;
+		}
+		if (n == max)
+			return -E2BIG;
+		ret_ids[n++] = (int)i;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+struct ml_where_table {
+	struct libscols_table *tb;
+	int ids[ML_ARRAY_SIZE(columns)];
+	size_t nids, pending;
+	struct wctx c;
+	struct buf b;
+};
+
+static int json_type(enum jtype j, unsigned int flags)
+{
+	static const int types[] = {
+		[J_STR] = SCOLS_JSON_STRING, [J_SIZE] = SCOLS_JSON_STRING,
+		[J_NUM] = SCOLS_JSON_NUMBER, [J_BOOL] = SCOLS_JSON_BOOLEAN,
+		[J_ARRAY] = SCOLS_JSON_ARRAY_STRING,
+	};
+	if (j == J_SIZE && (flags & ML_OUT_BYTES))
+		return SCOLS_JSON_NUMBER;
+	return types[j];
+}
+
+static int add_columns(struct ml_where_table *t)
+{
+	for (size_t i = 0; i < t->nids; i++) {
+		const struct column *col = &columns[t->ids[i]];
+		struct libscols_column *cl = scols_table_new_column(t->tb, col->info.name,
+			col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+
+		if (!cl)
+			return -ENOMEM;
+		scols_column_set_json_type(cl, json_type(col->json, t->c.flags));
+		if (col->json == J_ARRAY && (t->c.flags & ML_OUT_JSON)) {
+			scols_column_set_flags(cl, SCOLS_FL_WRAP);
+			scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize,
+						  scols_wrapnl_nextchunk, NULL);
+		}
+	}
+	return 0;
+}
+
+int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
+		       struct ml_where_table **ret)
+{
+	struct ml_where_table *t = calloc(1, sizeof(*t));
+	bool json = opts->flags & ML_OUT_JSON;
+
+	if (!t || !(t->tb = scols_new_table())) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->c.flags = opts->flags;
+	if (opts->columns) {
+		t->nids = opts->ncolumns < ML_ARRAY_SIZE(t->ids) ? opts->ncolumns : ML_ARRAY_SIZE(t->ids);
+		memcpy(t->ids, opts->columns, t->nids * sizeof(int));
+	} else {
+		for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+			if (json || columns[i].info.is_default)
+				t->ids[t->nids++] = (int)i;
+	}
+	scols_table_set_stream(t->tb, out);
+	scols_table_enable_json(t->tb, json);
+	scols_table_enable_raw(t->tb, !!(opts->flags & ML_OUT_RAW));
+	scols_table_enable_noheadings(t->tb, !!(opts->flags & ML_OUT_NOHEADINGS));
+	scols_table_set_name(t->tb, "addresses");
+	if (add_columns(t) < 0) {
+		ml_where_table_free(t);
+		return -ENOMEM;
+	}
+	*ret = t;
+	return 0;
+}
+
+void ml_where_table_free(struct ml_where_table *t)
+{
+	if (!t)
+		return;
+	scols_unref_table(t->tb);
+	free(t->b.s);
+	free(t);
+}
+
+/* Print the lines so far and drop them (raw output only). */
+static int flush(struct ml_where_table *t)
+{
+	int r = scols_print_table(t->tb);
+
+	scols_table_remove_lines(t->tb);
+	scols_table_enable_noheadings(t->tb, 1);
+	t->pending = 0;
+	return r;
+}
+
+int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
+{
+	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
+
+	if (!ln)
+		return -ENOMEM;
+	for (size_t k = 0; k < t->nids; k++) {
+		t->b.len = 0;
+		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true) || !t->b.s)
+			continue;
+		if (scols_line_set_data(ln, k, t->b.s) < 0)
+			return -ENOMEM;
+	}
+	if ((t->c.flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW &&
+	    ++t->pending == FLUSH_LINES)
+		return flush(t);
+	return 0;
+}
+
+int ml_where_table_finish(struct ml_where_table *t)
+{
+	int r = (t->pending || !(t->c.flags & ML_OUT_RAW) || (t->c.flags & ML_OUT_JSON))
+		? scols_print_table(t->tb) : 0;
+
+	ml_where_table_free(t);
+	return r;
+}

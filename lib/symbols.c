@@ -1,0 +1,535 @@
+/*
+ * symbols.c - a symbolizer: address -> ELF object, section, symbol and
+ * source line, through elfutils' libdwfl.
+ *
+ * Creation walks the snapshot's regions once (O(regions)): every private
+ * file mapping that ELF attribution labelled text, rodata, relro, data or
+ * bss and that no module reported so far covers starts a module.  Its file
+ * is opened by path (live /proc), under <proc>/PID/root, or through
+ * map_files (deleted files), and must be the inode the mapping names; the
+ * load bias comes from the PT_LOAD holding the mapping's file offset:
+ *   bias = start - (pagedown(p_vaddr) + offset - pagedown(p_offset)).
+ * The module is reported with dwfl_report_elf() at that bias; libdwfl then
+ * owns the descriptor.  Modules are kept sorted by start address.
+ *
+ * Lookups are lazy per module.  The first address in a module loads its
+ * symbols through dwfl_module_getsym_info() (libdwfl takes .symtab from the
+ * file or its debug file, else .dynsym) into an array sorted by address,
+ * aliases folded (sized before unsized, global before weak before local,
+ * fewer leading underscores first),
+ * with maxend[i] = max(end of syms[0..i]) so the symbol holding an address
+ * is found by binary search plus a walk back that stops as soon as no
+ * earlier symbol can reach the address.  DWARF is loaded on the first
+ * ML_SYM_LINES lookup (dwfl_standard_find_debuginfo: the file itself,
+ * /usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink).  Cost per
+ * lookup after that: O(log modules + log symbols) plus libdw's line search.
+ *
+ * Ownership: names, sections and file names point into libdwfl's data and
+ * the module table, valid until ml_symbolizer_free().
+ */
+#include "ml-private.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Walk back at most this far for a symbol holding an address. */
+#define SYM_MAX_WALK 64
+
+struct sym {
+	uint64_t addr, end;       /* end == addr: no size */
+	const char *name;         /* libdwfl's string table */
+	unsigned char rank;       /* lower is preferred among aliases */
+	unsigned char table;      /* index into tables[] */
+};
+
+struct module {
+	uint64_t lo, hi;          /* [lo, hi) as libdwfl placed it */
+	uint64_t bias;
+	Dwfl_Module *mod;
+	char *path;               /* the object as the snapshot names it */
+	char *build_id;           /* hex or NULL */
+	bool syms_loaded, dwarf_tried, has_dwarf;
+	struct sym *syms;
+	uint64_t *maxend;
+	size_t nsyms;
+	const char *debug_file;
+};
+
+struct ml_symbolizer {
+	Dwfl *dwfl;
+	Dwfl_Callbacks cb;
+	char *debuginfo_path;     /* NULL: libdwfl's default path */
+	struct module *mods;      /* sorted by lo, disjoint */
+	size_t nmods, cap;
+	size_t last;              /* module of the previous lookup */
+};
+
+/* Kinds ELF attribution gives to the segments of a loaded object. */
+static const bool segment_kind[ML_KIND__COUNT] = {
+	[ML_KIND_TEXT] = true, [ML_KIND_RODATA] = true, [ML_KIND_RELRO] = true,
+	[ML_KIND_DATA] = true, [ML_KIND_BSS] = true,
+};
+
+/* Symbol types that name an address in the image. */
+static const bool sym_type_wanted[STT_NUM + 16] = {
+	[STT_NOTYPE] = true, [STT_OBJECT] = true, [STT_FUNC] = true,
+	[STT_COMMON] = true, [STT_GNU_IFUNC] = true,
+};
+
+/* Preference among aliases by binding. */
+static unsigned char bind_rank(unsigned int bind)
+{
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* ---- opening the mapped file ---- */
+
+static bool same_file(const struct stat *st, const struct ml_region *r)
+{
+	return S_ISREG(st->st_mode) && (uint64_t)st->st_ino == r->inode;
+}
+
+/* Open path if it is r's file; -1 if not. */
+static int open_if_same(const char *path, const struct ml_region *r)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !same_file(&st, r)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* r's file, opened; its path (for libdwfl's .gnu_debuglink search) in buf.
+ * Live /proc: the path itself first, so debug links resolve beside it. */
+static int open_region(const struct ml_snapshot *snap, const struct ml_region *r,
+		       char *buf, size_t size)
+{
+	bool live = !snap->proc_root[0] || !strcmp(snap->proc_root, "/proc");
+	bool named = !r->deleted && r->name && r->name[0] == '/';
+	int fd = -1;
+
+	for (int how = 0; how < 3 && fd < 0; how++) {
+		int n = -1;
+
+		if (how == 0 && named && live)
+			n = snprintf(buf, size, "%s", r->name);
+		else if (how == 1 && named)
+			n = snprintf(buf, size, "%s/root%s", snap->proc_dir, r->name);
+		else if (how == 2)
+			n = snprintf(buf, size, "%s/map_files/%" PRIx64 "-%" PRIx64,
+				     snap->proc_dir, r->start, r->end);
+		if (n > 0 && (size_t)n < size)
+			fd = open_if_same(buf, r);
+	}
+	return fd;
+}
+
+/* The load bias of mapping r of the ELF file at fd; -EINVAL if r maps no
+ * PT_LOAD of it. */
+static int load_bias(int fd, const struct ml_region *r, uint64_t pgsz,
+		     uint64_t *ret_bias)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Ehdr eh;
+	size_t n;
+	int res = -EINVAL;
+
+	if (!e)
+		return -EINVAL;
+	if (elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh) &&
+	    (eh.e_type == ET_DYN || eh.e_type == ET_EXEC) &&
+	    elf_getphdrnum(e, &n) == 0) {
+		for (size_t i = 0; i < n && res < 0; i++) {
+			GElf_Phdr ph;
+			uint64_t fo;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			fo = ph.p_offset & ~(pgsz - 1);
+			if (r->offset < fo || r->offset >= ph.p_offset + ph.p_filesz)
+				continue;
+			*ret_bias = r->start - ((ph.p_vaddr & ~(pgsz - 1)) + (r->offset - fo));
+			if (eh.e_type == ET_EXEC && *ret_bias)
+				continue;
+			res = 0;
+		}
+	}
+	elf_end(e);
+	return res;
+}
+
+static char *build_id_hex(Dwfl_Module *mod)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	char *s;
+
+	if (n <= 0 || !(s = malloc((size_t)n * 2 + 1)))
+		return NULL;
+	for (int i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", bits[i]);
+	return s;
+}
+
+/* libdwfl's end is that of the last segment's p_memsz; the mapping (and
+ * its .bss tail) goes on to the page boundary. */
+static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
+		      const char *object, uint64_t bias, uint64_t pgsz)
+{
+	Dwarf_Addr lo, hi;
+	struct module *m;
+
+	if (sz->nmods == sz->cap) {
+		size_t cap = sz->cap ? sz->cap * 2 : 16;
+		m = realloc(sz->mods, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		sz->mods = m;
+		sz->cap = cap;
+	}
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	m = &sz->mods[sz->nmods];
+	*m = (struct module){ .lo = lo, .hi = (hi + pgsz - 1) & ~(pgsz - 1),
+			      .bias = bias, .mod = mod,
+			      .path = strdup(object), .build_id = build_id_hex(mod) };
+	if (!m->path)
+		return -ENOMEM;
+	sz->nmods++;
+	return 0;
+}
+
+/* Does r start inside a module already reported?  (Reporting the same
+ * module twice makes libdwfl drop the first at dwfl_report_end.) */
+static bool covered(const struct ml_symbolizer *sz, const struct ml_region *r)
+{
+	for (size_t i = sz->nmods; i-- > 0;) {
+		const struct module *m = &sz->mods[i];
+
+		if (r->start >= m->lo && r->start < m->hi)
+			return true;
+		if (m->hi <= r->start)   /* modules come in address order */
+			break;
+	}
+	return false;
+}
+
+static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
+			 const struct ml_region *r)
+{
+	char path[2 * sizeof(snap->proc_dir) + 64];
+	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
+	const char *object = r->object ? r->object : r->name;
+	const char *base;
+	Dwfl_Module *mod;
+	int fd = open_region(snap, r, path, sizeof(path));
+
+	if (fd < 0)
+		return 0;
+	if (load_bias(fd, r, pgsz, &bias) < 0) {
+		close(fd);
+		return 0;
+	}
+	base = strrchr(object, '/');
+	mod = dwfl_report_elf(sz->dwfl, base ? base + 1 : object, path, fd, bias, false);
+	if (!mod) {           /* not consumed on failure */
+		close(fd);
+		return 0;
+	}
+	return add_module(sz, mod, object, bias, pgsz);
+}
+
+static int module_cmp(const void *a, const void *b)
+{
+	const struct module *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret)
+{
+	struct ml_symbolizer *sz = calloc(1, sizeof(*sz));
+	int r = 0;
+
+	if (!sz)
+		return -ENOMEM;
+	sz->cb = (Dwfl_Callbacks){ .find_elf = dwfl_build_id_find_elf,
+				   .find_debuginfo = dwfl_standard_find_debuginfo,
+				   .debuginfo_path = &sz->debuginfo_path };
+	sz->dwfl = dwfl_begin(&sz->cb);
+	if (!sz->dwfl) {
+		free(sz);
+		return -ENOMEM;
+	}
+	dwfl_report_begin(sz->dwfl);
+	for (size_t i = 0; i < snap->nregions && r == 0; i++) {
+		const struct ml_region *reg = &snap->regions[i];
+
+		if (reg->inode && !(reg->perms & ML_PERM_SHARED) &&
+		    (unsigned int)reg->kind < ML_KIND__COUNT && segment_kind[reg->kind] &&
+		    !covered(sz, reg))
+			r = report_region(sz, snap, reg);
+	}
+	if (r == 0 && dwfl_report_end(sz->dwfl, NULL, NULL) != 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		ml_symbolizer_free(sz);
+		return r;
+	}
+	qsort(sz->mods, sz->nmods, sizeof(*sz->mods), module_cmp);
+	*ret = sz;
+	return 0;
+}
+
+int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret)
+{
+	struct ml_snapshot *snap;
+	int r = ml_snapshot_take(pid, NULL, &snap);
+
+	if (r < 0)
+		return r;
+	r = ml_symbolizer_new(snap, ret);
+	ml_snapshot_free(snap);
+	return r;
+}
+
+void ml_symbolizer_free(struct ml_symbolizer *sz)
+{
+	if (!sz)
+		return;
+	for (size_t i = 0; i < sz->nmods; i++) {
+		free(sz->mods[i].path);
+		free(sz->mods[i].build_id);
+		free(sz->mods[i].syms);
+		free(sz->mods[i].maxend);
+	}
+	free(sz->mods);
+	dwfl_end(sz->dwfl);
+	free(sz);
+}
+
+/* ---- symbols ---- */
+
+static const char *const table_names[] = { ".symtab", ".dynsym" };
+
+/* 0 (.symtab) if e has a SHT_SYMTAB section, else 1 (.dynsym). */
+static unsigned char table_of(Elf *e)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while (e && (scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			return 0;
+	return 1;
+}
+
+static size_t underscores(const char *s)
+{
+	return strspn(s, "_");
+}
+
+/* By address; among aliases the preferred first: rank, then the public
+ * name (malloc before __libc_malloc), then by name so the order is
+ * stable. */
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	size_t ux, uy;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	ux = underscores(x->name);
+	uy = underscores(y->name);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* One symbol of the module's table into *ret; false if it names no
+ * address of the image. */
+static bool read_sym(Dwfl_Module *mod, int i, Elf **elfs, unsigned char *tables,
+		     struct sym *ret)
+{
+	GElf_Sym s;
+	GElf_Addr addr;
+	GElf_Word shndx;
+	Elf *e = NULL;
+	const char *name = dwfl_module_getsym_info(mod, i, &s, &addr, &shndx, &e, NULL);
+	unsigned int type = GELF_ST_TYPE(s.st_info);
+
+	if (!name || !name[0] || name[0] == '$' || shndx == SHN_UNDEF ||
+	    shndx == (GElf_Word)-1 || s.st_shndx == SHN_ABS ||
+	    type >= ML_ARRAY_SIZE(sym_type_wanted) || !sym_type_wanted[type])
+		return false;
+	/* Which table: cache the verdict for the (at most 3) files libdwfl
+	 * takes symbols from. */
+	size_t k = 0;
+	while (k < 3 && elfs[k] && elfs[k] != e)
+		k++;
+	if (k < 3 && !elfs[k]) {
+		elfs[k] = e;
+		tables[k] = table_of(e);
+	}
+	*ret = (struct sym){ .addr = addr, .end = addr + s.st_size, .name = name,
+			     .table = k < 3 ? tables[k] : 1,
+			     .rank = (unsigned char)((s.st_size == 0) * 8 +
+				     (type == STT_NOTYPE) * 4 + bind_rank(GELF_ST_BIND(s.st_info))) };
+	return ret->end >= ret->addr;
+}
+
+static int load_syms(struct module *m)
+{
+	int n = dwfl_module_getsymtab(m->mod);
+	Elf *elfs[3] = { NULL };
+	unsigned char tables[3] = { 1, 1, 1 };
+	size_t k = 0, out = 0;
+	uint64_t mx = 0;
+
+	m->syms_loaded = true;
+	if (n <= 0)
+		return 0;
+	m->syms = malloc((size_t)n * sizeof(*m->syms));
+	if (!m->syms)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		k += read_sym(m->mod, i, elfs, tables, &m->syms[k]);
+	qsort(m->syms, k, sizeof(*m->syms), sym_cmp);
+	for (size_t i = 0; i < k; i++)      /* keep the best of each address */
+		if (out == 0 || m->syms[out - 1].addr != m->syms[i].addr)
+			m->syms[out++] = m->syms[i];
+	m->maxend = malloc((out ? out : 1) * sizeof(*m->maxend));
+	if (!m->maxend)
+		return -ENOMEM;
+	for (size_t i = 0; i < out; i++) {
+		if (m->syms[i].end > mx)
+			mx = m->syms[i].end;
+		m->maxend[i] = mx;
+	}
+	m->nsyms = out;
+	return 0;
+}
+
+/* The symbol holding addr, or the nearest sizeless one before it; NULL. */
+static const struct sym *find_sym(const struct module *m, uint64_t addr)
+{
+	size_t a = 0, b = m->nsyms;
+
+	while (a < b) {                     /* first symbol starting after addr */
+		size_t mid = a + (b - a) / 2;
+		if (m->syms[mid].addr <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a == 0)
+		return NULL;
+	for (size_t j = a, steps = 0; j-- > 0 && steps < SYM_MAX_WALK; steps++) {
+		if (m->maxend[j] <= addr)
+			break;
+		if (m->syms[j].end > addr)
+			return &m->syms[j];
+	}
+	return m->syms[a - 1].end == m->syms[a - 1].addr ? &m->syms[a - 1] : NULL;
+}
+
+/* ---- sections and lines ---- */
+
+static void find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret)
+{
+	Dwarf_Addr off = addr, bias, ebias;
+	Elf_Scn *scn = dwfl_module_address_section(m->mod, &off, &bias);
+	Elf *e = dwfl_module_getelf(m->mod, &ebias);
+	size_t strndx;
+	GElf_Shdr sh;
+
+	if (!scn || !e || !gelf_getshdr(scn, &sh) || elf_getshdrstrndx(e, &strndx) < 0)
+		return;
+	ret->section = elf_strptr(e, strndx, sh.sh_name);
+	ret->section_offset = off;
+}
+
+static void find_line(struct module *m, uint64_t addr, struct ml_symbol *ret)
+{
+	Dwarf_Addr bias, laddr;
+	Dwfl_Line *line;
+	const char *main_file, *debug_file;
+	int lineno = 0, col = 0;
+
+	if (!m->dwarf_tried) {
+		m->dwarf_tried = true;
+		m->has_dwarf = dwfl_module_getdwarf(m->mod, &bias) != NULL;
+		dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &main_file, &debug_file);
+		m->debug_file = m->has_dwarf ? (debug_file ? debug_file : main_file) : NULL;
+	}
+	ret->has_dwarf = m->has_dwarf;
+	ret->debug_file = m->debug_file;
+	if (!m->has_dwarf || !(line = dwfl_module_getsrc(m->mod, addr)))
+		return;
+	ret->file = dwfl_lineinfo(line, &laddr, &lineno, &col, NULL, NULL);
+	ret->line = lineno;
+	ret->column = col;
+}
+
+static struct module *find_module(struct ml_symbolizer *sz, uint64_t addr)
+{
+	size_t a = 0, b = sz->nmods;
+
+	if (sz->last < sz->nmods && addr >= sz->mods[sz->last].lo &&
+	    addr < sz->mods[sz->last].hi)
+		return &sz->mods[sz->last];
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (sz->mods[mid].lo <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a == 0 || addr >= sz->mods[a - 1].hi)
+		return NULL;
+	sz->last = a - 1;
+	return &sz->mods[a - 1];
+}
+
+int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
+		 struct ml_symbol *ret)
+{
+	struct module *m = find_module(sz, addr);
+	const struct sym *s;
+	int r;
+
+	if (!m)
+		return -ENOENT;
+	if (!m->syms_loaded && (r = load_syms(m)) < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	ret->module = m->path;
+	ret->bias = m->bias;
+	ret->build_id = m->build_id;
+	find_section(m, addr, ret);
+	if ((s = find_sym(m, addr))) {
+		ret->name = s->name;
+		ret->table = table_names[s->table];
+		ret->sym_addr = s->addr;
+		ret->sym_size = s->end - s->addr;
+		ret->offset = addr - s->addr;
+		ret->sym_sized = s->end > s->addr;
+	}
+	if (flags & ML_SYM_LINES)
+		find_line(m, addr, ret);
+	return 0;
+}

@@ -1,0 +1,548 @@
+/*
+ * where.c - what an address is, in the terms of the process memory model.
+ *
+ * ml_where_explain() fills a struct ml_where and prints nothing:
+ *  - the region (binary search in the snapshot), offsets in the mapping and
+ *    in the file; with a symbolizer, section, symbol and source line;
+ *  - stack facts (whose stack, distance below its top, room left before
+ *    RLIMIT_STACK or the stack guard gap) and heap facts (offset from
+ *    start_brk, distance to the brk);
+ *  - for an unmapped address, the kind of hole, decided by the first rule
+ *    of hole_rules[] that matches, and the neighbours;
+ *  - the page: number, offset, page-table indices per level of this
+ *    machine's geometry (walks[]);
+ *  - with a pagemap, what the kernel says of the page, read at call time.
+ *    Entries are read 512 at a time (one 2 MiB-aligned stretch, clipped to
+ *    TASK_SIZE, where pagemap ends) into a small direct-mapped cache, and
+ *    frame facts are cached by PFN, so a batch of addresses costs few
+ *    preads; a page that changes during one batch may be seen as it was
+ *    when its stretch was read.
+ *    The size of the page comes from /proc/kpageflags (root): a THP whose
+ *    stretch holds 512 present, physically contiguous, aligned frames is a
+ *    PMD-mapped huge page; otherwise a THP is a large folio of unknown size.
+ *
+ * Bounds: O(log regions) per address (on a packed array of starts), plus the symbolizer's lookup and at
+ * most one pagemap pread (PM_CHUNK entries) and two frame preads.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PM_CHUNK      512       /* pagemap entries per cached stretch */
+#define PM_SLOTS      64        /* cached stretches */
+#define FRAME_SLOTS   4096      /* cached frame facts, direct-mapped by PFN */
+#define KPF_HUGE_BIT  17
+#define KPF_THP_BIT   22
+#define GUARD_GAP_DEFAULT_PAGES 256   /* the kernel's stack_guard_gap */
+
+struct pm_slot {
+	uint64_t chunk;           /* vpn / PM_CHUNK, UINT64_MAX if empty */
+	uint64_t lo, hi;          /* vpns read: [lo, hi) */
+	uint64_t e[PM_CHUNK];
+};
+
+/* Frame facts of a PFN, cached for a batch. */
+struct frame_slot {
+	uint64_t pfn;             /* 0: empty */
+	unsigned int flags;       /* ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT */
+	uint64_t kflags, mapcount;
+};
+
+struct ml_where_ctx {
+	const struct ml_snapshot *snap;
+	struct ml_symbolizer *sym;
+	struct ml_pagemap *pm;
+	uint64_t page_size;
+	uint64_t guard_gap;       /* bytes */
+	uint64_t canon_top;       /* first non-canonical address, 0 if none */
+	const struct ml_pt_level *walk;
+	unsigned int nlevels;
+	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
+	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
+	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
+	bool live;                /* /proc, not a saved tree */
+};
+
+/* ---- holes ---- */
+
+static const struct {
+	const char *name, *description;
+} holes[ML_HOLE__COUNT] = {
+	[ML_HOLE_NONE]         = { "mapped", "mapped" },
+	[ML_HOLE_NULL_ZONE]    = { "null-zone", "the NULL guard zone below mmap_min_addr: nothing can ever be mapped here" },
+	[ML_HOLE_BELOW_FIRST]  = { "below-first", "unmapped, below the lowest mapping" },
+	[ML_HOLE_PRE_HEAP]     = { "pre-heap", "the random gap between the program's data and the start of the heap" },
+	[ML_HOLE_HEAP_MMAP]    = { "heap-mmap-gap", "the gap between the heap (brk) and the mmap area: the heap grows up into it, mmaps down" },
+	[ML_HOLE_STACK_GUARD]  = { "stack-guard-gap", "the stack guard gap: no mapping may come this close below the stack" },
+	[ML_HOLE_STACK_REACH]  = { "stack-reach", "below the stack, within RLIMIT_STACK: the stack may grow down here" },
+	[ML_HOLE_BETWEEN]      = { "gap", "unmapped, between two mappings" },
+	[ML_HOLE_ABOVE_LAST]   = { "above-last", "unmapped, above the highest mapping of user space" },
+	[ML_HOLE_USER_TOP]     = { "above-user-top", "above the top of user space: the process cannot map here" },
+	[ML_HOLE_NONCANONICAL] = { "non-canonical", "the non-canonical hole: no address here is valid" },
+	[ML_HOLE_KERNEL]       = { "kernel", "the kernel half: off limits to user code" },
+};
+
+const char *ml_hole_name(enum ml_hole h)
+{
+	return (unsigned int)h < ML_HOLE__COUNT ? holes[h].name : "?";
+}
+
+const char *ml_hole_description(enum ml_hole h)
+{
+	return (unsigned int)h < ML_HOLE__COUNT ? holes[h].description : "?";
+}
+
+/* What a hole rule sees. */
+struct hole_in {
+	const struct ml_where_ctx *ctx;
+	const struct ml_proc *p;
+	uint64_t addr;
+	const struct ml_region *below, *above;   /* user-space neighbours */
+};
+
+static bool h_kernel(const struct hole_in *h)
+{
+	return !h->p->is_32bit && h->p->kernel_start && h->addr >= h->p->kernel_start;
+}
+
+static bool h_noncanon(const struct hole_in *h)
+{
+	return !h->p->is_32bit && h->ctx->canon_top && h->addr >= h->ctx->canon_top;
+}
+
+static bool h_user_top(const struct hole_in *h) { return h->p->user_top && h->addr >= h->p->user_top; }
+static bool h_null(const struct hole_in *h) { return h->addr < h->p->mmap_min_addr; }
+
+static bool under_stack(const struct hole_in *h)
+{
+	return h->above && h->above->kind == ML_KIND_STACK;
+}
+
+static bool h_stack_guard(const struct hole_in *h)
+{
+	return under_stack(h) && h->above->start - h->addr <= h->ctx->guard_gap;
+}
+
+static bool h_stack_reach(const struct hole_in *h)
+{
+	uint64_t lim = h->p->stack_rlimit;
+
+	return under_stack(h) && (lim == UINT64_MAX || h->above->end - h->addr <= lim);
+}
+
+static bool h_below_first(const struct hole_in *h) { return !h->below; }
+static bool h_above_last(const struct hole_in *h) { return !h->above; }
+
+static bool h_pre_heap(const struct hole_in *h)
+{
+	return h->p->start_brk && h->addr < h->p->start_brk &&
+	       h->above && h->above->start >= h->p->start_brk;
+}
+
+static bool h_heap_mmap(const struct hole_in *h)
+{
+	return h->p->start_brk && h->addr >= h->p->brk && h->below->end <= h->p->brk;
+}
+
+static bool h_between(const struct hole_in *h) { (void)h; return true; }
+
+/* In order: the first that matches names the hole. */
+static const struct {
+	enum ml_hole hole;
+	bool (*match)(const struct hole_in *h);
+} hole_rules[] = {
+	{ ML_HOLE_KERNEL,       h_kernel },
+	{ ML_HOLE_NONCANONICAL, h_noncanon },
+	{ ML_HOLE_USER_TOP,     h_user_top },
+	{ ML_HOLE_NULL_ZONE,    h_null },
+	{ ML_HOLE_STACK_GUARD,  h_stack_guard },
+	{ ML_HOLE_STACK_REACH,  h_stack_reach },
+	{ ML_HOLE_BELOW_FIRST,  h_below_first },
+	{ ML_HOLE_ABOVE_LAST,   h_above_last },
+	{ ML_HOLE_PRE_HEAP,     h_pre_heap },
+	{ ML_HOLE_HEAP_MMAP,    h_heap_mmap },
+	{ ML_HOLE_BETWEEN,      h_between },
+};
+
+/* Index of the first region starting above addr.  The search runs on a
+ * packed copy of the start addresses (8 bytes a region, not a whole
+ * struct ml_region), which stays in cache. */
+static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
+{
+	size_t a = 0, b = ctx->snap->nregions;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (ctx->starts[m] <= addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_where *w)
+{
+	const struct ml_snapshot *s = ctx->snap;
+	const struct ml_proc *p = &s->proc;
+	struct hole_in h = { ctx, p, w->addr, NULL, NULL };
+
+	w->below = up ? &s->regions[up - 1] : NULL;
+	w->above = up < s->nregions ? &s->regions[up] : NULL;
+	if (w->below)
+		w->dist_below = w->addr - w->below->end;
+	if (w->above)
+		w->dist_above = w->above->start - w->addr;
+	/* Regions above user space (vsyscall) are no neighbours in it. */
+	h.below = w->below && (!p->user_top || w->below->end <= p->user_top) ? w->below : NULL;
+	h.above = w->above && (!p->user_top || w->above->start < p->user_top) ? w->above : NULL;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(hole_rules); i++)
+		if (hole_rules[i].match(&h)) {
+			w->hole = hole_rules[i].hole;
+			return;
+		}
+}
+
+/* ---- stacks and heap ---- */
+
+static const struct ml_thread *thread_of(const struct ml_snapshot *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+/* The lowest address the main stack may grow down to, and why. */
+static uint64_t stack_floor(const struct ml_where_ctx *ctx, const struct ml_region *r,
+			    const char **ret_why)
+{
+	const struct ml_snapshot *s = ctx->snap;
+	uint64_t lim = s->proc.stack_rlimit, floor = 0, gap = 0;
+	size_t i = (size_t)(r - s->regions);
+
+	*ret_why = "unlimited";
+	if (lim != UINT64_MAX) {
+		floor = r->end > lim ? r->end - lim : 0;
+		*ret_why = "RLIMIT_STACK";
+	}
+	if (i > 0)
+		gap = s->regions[i - 1].end + ctx->guard_gap;
+	if (i > 0 && gap > floor) {
+		floor = gap;
+		*ret_why = "the stack guard gap";
+	}
+	return floor;
+}
+
+static void explain_stack(const struct ml_where_ctx *ctx, struct ml_where *w)
+{
+	const struct ml_region *r = w->region;
+	const struct ml_thread *t;
+	uint64_t from, floor;
+
+	w->is_stack = true;
+	w->stack_tid = r->kind == ML_KIND_STACK ? ctx->snap->proc.pid : r->tid;
+	w->below_top = r->end - w->addr;
+	t = w->stack_tid ? thread_of(ctx->snap, w->stack_tid) : NULL;
+	if (t && t->sp_known && t->sp >= r->start && t->sp < r->end) {
+		w->sp_known = true;
+		w->sp = t->sp;
+	}
+	from = w->sp_known ? w->sp : r->start;
+	if (r->kind == ML_KIND_STACK) {
+		floor = stack_floor(ctx, r, &w->room_limit);
+	} else {
+		floor = r->start;     /* a thread stack has a fixed size */
+		w->room_limit = "the guard page";
+	}
+	w->room = from > floor ? from - floor : 0;
+}
+
+static void explain_heap(const struct ml_where_ctx *ctx, struct ml_where *w)
+{
+	const struct ml_proc *p = &ctx->snap->proc;
+	uint64_t start = p->start_brk && p->start_brk <= w->addr ? p->start_brk : w->region->start;
+	uint64_t brk = p->brk > w->addr ? p->brk : w->region->end;
+
+	w->is_heap = true;
+	w->heap_offset = w->addr - start;
+	w->to_brk = brk - w->addr;
+}
+
+/* ---- the page and the walk ---- */
+
+/* Page-table levels, top down; 9 bits of index each. */
+static const struct ml_pt_level walk_x86_4[] = {
+	{ "PGD", 0, 39 }, { "PUD", 0, 30 }, { "PMD", 0, 21 }, { "PTE", 0, 12 },
+};
+static const struct ml_pt_level walk_x86_5[] = {
+	{ "PGD", 0, 48 }, { "P4D", 0, 39 }, { "PUD", 0, 30 }, { "PMD", 0, 21 }, { "PTE", 0, 12 },
+};
+static const struct ml_pt_level walk_arm64_4k[] = {
+	{ "L0", 0, 39 }, { "L1", 0, 30 }, { "L2", 0, 21 }, { "L3", 0, 12 },
+};
+
+/* The walk of this machine for paging_levels, and the first
+ * non-canonical address. */
+static void geometry(struct ml_where_ctx *ctx, unsigned int levels)
+{
+#if defined(__aarch64__)
+	(void)walk_x86_4;
+	(void)walk_x86_5;
+	if (levels == 4 && ctx->page_size == 4096) {
+		ctx->walk = walk_arm64_4k;
+		ctx->nlevels = ML_ARRAY_SIZE(walk_arm64_4k);
+		ctx->canon_top = 1ull << 48;
+	}
+#elif defined(__x86_64__)
+	(void)walk_arm64_4k;
+	if (levels == 4) {
+		ctx->walk = walk_x86_4;
+		ctx->nlevels = ML_ARRAY_SIZE(walk_x86_4);
+		ctx->canon_top = 1ull << 47;
+	} else if (levels == 5) {
+		ctx->walk = walk_x86_5;
+		ctx->nlevels = ML_ARRAY_SIZE(walk_x86_5);
+		ctx->canon_top = 1ull << 56;
+	}
+#else
+	(void)walk_x86_4; (void)walk_x86_5; (void)walk_arm64_4k; (void)levels;
+#endif
+}
+
+static void explain_page(const struct ml_where_ctx *ctx, struct ml_where *w)
+{
+	w->page_size = ctx->page_size;
+	w->vpn = w->addr / ctx->page_size;
+	w->page_offset = w->addr % ctx->page_size;
+	/* A non-canonical address has no walk. */
+	if (!ctx->nlevels || (w->addr >= ctx->canon_top &&
+			      w->addr < ctx->snap->proc.kernel_start))
+		return;
+	w->nlevels = ctx->nlevels;
+	for (unsigned int i = 0; i < ctx->nlevels; i++) {
+		w->levels[i] = ctx->walk[i];
+		w->levels[i].index = (unsigned int)(w->addr >> ctx->walk[i].shift) & 511;
+	}
+}
+
+/* ---- pagemap ---- */
+
+/* The pagemap entry of page vpn (a mapped user page).  Its whole stretch
+ * is read, holes included (they read as zeros), up to TASK_SIZE. */
+static int pm_entry(struct ml_where_ctx *ctx, uint64_t vpn, uint64_t **ret_chunk,
+		    uint64_t *ret_e)
+{
+	uint64_t chunk = vpn / PM_CHUNK, ps = ctx->page_size;
+	uint64_t top = ctx->snap->proc.user_top ? ctx->snap->proc.user_top / ps : UINT64_MAX;
+	struct pm_slot *s = &ctx->slots[chunk % PM_SLOTS];
+	int err;
+
+	if (s->chunk != chunk || vpn < s->lo || vpn >= s->hi) {
+		uint64_t lo = chunk * PM_CHUNK, hi = lo + PM_CHUNK;
+
+		if (hi > top)
+			hi = top;
+		s->chunk = UINT64_MAX;
+		err = ml_pagemap_read(ctx->pm, lo * ps, (size_t)(hi - lo),
+				      s->e + (lo - chunk * PM_CHUNK));
+		if (err < 0)
+			return err;
+		s->chunk = chunk;
+		s->lo = lo;
+		s->hi = hi;
+	}
+	*ret_e = s->e[vpn - chunk * PM_CHUNK];
+	*ret_chunk = (s->lo == chunk * PM_CHUNK && s->hi == s->lo + PM_CHUNK) ? s->e : NULL;
+	return 0;
+}
+
+/* A THP filling its whole aligned stretch with contiguous frames is mapped
+ * by one PMD entry: a huge page of PM_CHUNK pages. */
+static bool pmd_mapped(const uint64_t *chunk)
+{
+	struct ml_page first, p;
+
+	if (!chunk)
+		return false;
+	ml_page_decode(chunk[0], &first);
+	if (!first.pfn || first.pfn % PM_CHUNK)
+		return false;
+	for (size_t i = 1; i < PM_CHUNK; i++) {
+		ml_page_decode(chunk[i], &p);
+		if (p.pfn != first.pfn + i)
+			return false;
+	}
+	return true;
+}
+
+static void page_size_verdict(const struct ml_where *w, const uint64_t *chunk,
+			      struct ml_where *out)
+{
+	const struct ml_region *r = w->region;
+
+	if (w->page.flags & ML_PAGE_KFLAGS) {
+		bool thp = w->page.kflags >> KPF_THP_BIT & 1;
+		bool huge = w->page.kflags >> KPF_HUGE_BIT & 1;
+
+		out->pgsz_known = thp || huge ? ML_PGSZ_HUGE : ML_PGSZ_BASE;
+		if (thp && pmd_mapped(chunk)) {
+			struct ml_page head;
+			ml_page_decode(chunk[0], &head);
+			out->huge_size = w->page_size * PM_CHUNK;
+			out->huge_head_pfn = head.pfn;
+		} else if (huge && r->have_smaps && r->smaps.kernel_page_size > w->page_size) {
+			out->huge_size = r->smaps.kernel_page_size;
+		}
+		return;
+	}
+	/* No frame flags: smaps can still say "no huge pages in this region". */
+	if (r->have_smaps && r->smaps.kernel_page_size == w->page_size &&
+	    r->smaps.anon_huge == 0 && r->smaps.file_pmd == 0 && r->smaps.shmem_pmd == 0)
+		out->pgsz_known = ML_PGSZ_BASE;
+}
+
+/* kpageflags and kpagecount of a present page, through the cache; best
+ * effort: page->flags say what was found. */
+static void frame_facts(struct ml_where_ctx *ctx, struct ml_page *page)
+{
+	struct frame_slot *f = &ctx->frames[page->pfn % FRAME_SLOTS];
+
+	if (f->pfn != page->pfn) {
+		if (ml_pagemap_frame(ctx->pm, page) < 0)
+			return;
+		*f = (struct frame_slot){ page->pfn, page->flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT),
+					  page->kflags, page->mapcount };
+		return;
+	}
+	page->flags |= f->flags;
+	page->kflags = f->kflags;
+	page->mapcount = f->mapcount;
+}
+
+static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
+{
+	const struct ml_region *r = w->region;
+	uint64_t e, *chunk;
+	int err;
+
+	w->pagemap_status = -ENOENT;
+	if (!ctx->pm || !r)
+		return 0;
+	w->pagemap_status = -ERANGE;
+	if (ctx->snap->proc.user_top && r->end > ctx->snap->proc.user_top)
+		return 0;      /* [vsyscall]: above TASK_SIZE, pagemap ends there */
+	err = pm_entry(ctx, w->vpn, &chunk, &e);
+	if (err == -ESRCH && ctx->live)
+		return err;           /* the process is gone */
+	if (err < 0) {            /* a saved tree's short pagemap, ... */
+		w->pagemap_status = err;
+		return 0;
+	}
+	w->pagemap_status = 0;
+	ml_page_decode(e, &w->page);
+	if (w->page.pfn) {
+		w->has_phys = true;
+		w->phys = w->page.pfn * ctx->page_size + w->page_offset;
+		frame_facts(ctx, &w->page);
+	}
+	if (w->page.flags & ML_PAGE_PRESENT)
+		page_size_verdict(w, chunk, w);
+	return 0;
+}
+
+/* ---- context ---- */
+
+/* stack_guard_gap=N (pages) on the kernel command line, or the default. */
+static uint64_t guard_gap(const struct ml_snapshot *s, uint64_t ps)
+{
+	char path[sizeof(s->proc_root) + 16], *buf = NULL, *p;
+	uint64_t pages = GUARD_GAP_DEFAULT_PAGES;
+
+	if (ml__path(path, sizeof(path), s->proc_root, "cmdline") == 0 &&
+	    ml__read_file(path, &buf, NULL) == 0) {
+		p = strstr(buf, "stack_guard_gap=");
+		if (p)
+			pages = strtoull(p + 16, NULL, 0);
+		free(buf);
+	}
+	return pages * ps;
+}
+
+int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
+		     struct ml_pagemap *pm, struct ml_where_ctx **ret)
+{
+	struct ml_where_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->snap = snap;
+	ctx->sym = sym;
+	ctx->pm = pm;
+	ctx->page_size = snap->proc.page_size ? snap->proc.page_size : 4096;
+	ctx->guard_gap = guard_gap(snap, ctx->page_size);
+	ctx->live = !snap->proc_root[0] || !strcmp(snap->proc_root, "/proc");
+	geometry(ctx, snap->proc.paging_levels);
+	ctx->starts = malloc((snap->nregions ? snap->nregions : 1) * sizeof(*ctx->starts));
+	if (!ctx->starts) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < snap->nregions; i++)
+		ctx->starts[i] = snap->regions[i].start;
+	if (pm) {
+		ctx->slots = malloc(PM_SLOTS * sizeof(*ctx->slots));
+		ctx->frames = calloc(FRAME_SLOTS, sizeof(*ctx->frames));
+		if (!ctx->slots || !ctx->frames) {
+			ml_where_ctx_free(ctx);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < PM_SLOTS; i++)
+			ctx->slots[i].chunk = UINT64_MAX;
+	}
+	*ret = ctx;
+	return 0;
+}
+
+void ml_where_ctx_free(struct ml_where_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->slots);
+	free(ctx->frames);
+	free(ctx->starts);
+	free(ctx);
+}
+
+int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
+{
+	const struct ml_snapshot *s = ctx->snap;
+	size_t up = upper_bound(ctx, addr);
+	struct ml_where w = { .addr = addr, .pagemap_status = -ENOENT };
+	const struct ml_region *r = up ? &s->regions[up - 1] : NULL;
+	int err;
+
+	if (r && addr < r->end) {
+		w.region = r;
+		w.map_offset = addr - r->start;
+		w.has_file_offset = r->inode != 0;
+		w.file_offset = r->offset + w.map_offset;
+		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
+			explain_stack(ctx, &w);
+		if (r->kind == ML_KIND_HEAP)
+			explain_heap(ctx, &w);
+		if (ctx->sym && r->object)
+			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) ?
+						    ML_SYM_LINES : 0, &w.sym) == 0;
+	} else {
+		explain_hole(ctx, up, &w);
+	}
+	explain_page(ctx, &w);
+	if ((err = explain_pagemap(ctx, &w)) < 0)
+		return err;
+	*ret = w;
+	return 0;
+}

@@ -1,0 +1,248 @@
+"""test_where.py - memlayout where on target-where (built -O0 -g) and
+three builds of a shared object (DWARF inside; stripped with a separate
+debug file; stripped with none).
+
+Checks, on a live target: the kind, section and symbol of a global in
+.data, an address deep in a .bss array, a const in .rodata, a function
+(with its source line), a local of main (main stack, distance below the
+top), a heap block (offset, brk), a thread's local (its TID); the static
+function of the library is found through the separate debug file (.symtab
+from it, its line) and, without a debug file, the global comes from
+.dynsym with the source unknown; an untouched page is not present and
+turns present once the target touches it; an unmapped page between two
+mappings, address 0 and a kernel address get their hole kinds and
+neighbours; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the page
+size smaps implies (a 2 MiB THP when AnonHugePages says so); the block and
+the table agree with the JSON; malformed
+addresses exit 2; a missing process exits 1.
+
+usage: test_where.py MEMLAYOUT TARGET LIB LIB_LINKED LIB_BARE TARGET_SRC LIB_SRC
+"""
+import os
+import subprocess
+import sys
+
+from e2e import Target, addr, check, check_eq, done, run
+
+
+def marker_line(src, name):
+    """The line number of the 'LINE:name' marker in src."""
+    with open(src) as f:
+        for i, line in enumerate(f, 1):
+            if 'LINE:%s */' % name in line:
+                return i
+    raise RuntimeError('no marker %s in %s' % (name, src))
+
+
+def where_json(ml, *args, what):
+    res = run(ml, 'where', '-J', '-b', *args)
+    if not check(res.returncode == 0, '%s exits 0' % what, res.returncode,
+                 res.stderr.decode(errors='replace')):
+        return []
+    import json
+    try:
+        doc = json.loads(res.stdout)
+    except ValueError as e:
+        check(False, '%s prints JSON' % what, str(e), res.stdout[:500])
+        return []
+    return doc.get('addresses', [])
+
+
+def check_fields(a, want, what):
+    for k, v in want.items():
+        check_eq(a.get(k), v, '%s: %s' % (what, k))
+
+
+def check_globals(ml, t, src):
+    f = t.facts
+    names = ['data', 'bss', 'rodata', 'func', 'local', 'heap', 'thread_local']
+    ans = where_json(ml, t.pid, *[hex(f[n]) for n in names], what='where -J globals')
+    if not check_eq(len(ans), len(names), 'one answer per address'):
+        return
+    a = dict(zip(names, ans))
+    exe = os.path.realpath(t.argv[0])
+    for n in names:
+        check_eq(addr(a[n]['addr']), f[n], '%s: addr echoed' % n)
+    check_fields(a['data'], {'kind': 'data', 'section': '.data', 'symbol': 'where_data',
+                             'symoff': '0x0', 'symtab': '.symtab', 'object': exe}, 'data')
+    check_fields(a['bss'], {'kind': 'bss', 'section': '.bss', 'symbol': 'where_bss',
+                            'symoff': hex(40000), 'object': exe, 'fileoff': None}, 'bss')
+    check_fields(a['rodata'], {'kind': 'rodata', 'section': '.rodata',
+                               'symbol': 'where_rodata', 'object': exe}, 'rodata')
+    check_fields(a['func'], {'kind': 'text', 'section': '.text', 'symbol': 'where_func',
+                             'symoff': '0x0', 'perms': 'r-xp'}, 'func')
+    line = marker_line(src, 'where_func')
+    srcs = a['func'].get('source') or ''
+    check(srcs.split(':')[0].endswith('target-where.c') and srcs.split(':')[1] == str(line),
+          'func: source is target-where.c:%d (its opening brace)' % line, srcs)
+    check_eq(a['func'].get('debuginfo'), exe, 'func: DWARF from the executable')
+    # The main stack: whose, and how far below its top.
+    loc = a['local']
+    check_fields(loc, {'kind': 'stack', 'stack': t.pid}, 'local')
+    check_eq(loc.get('belowtop'), addr(loc['end']) - f['local'], 'local: below the top')
+    check(isinstance(loc.get('room'), int) and loc['room'] > 0 and
+          loc.get('roomlimit') in ('RLIMIT_STACK', 'the stack guard gap', 'unlimited'),
+          'local: room to grow and its limit', loc.get('room'), loc.get('roomlimit'))
+    check(loc.get('sp') is not None and addr(loc['sp']) <= f['local'],
+          'local: above the main thread\'s sp', loc.get('sp'))
+    # The heap: offset from start and the brk.
+    h = a['heap']
+    check_eq(h.get('kind'), 'heap', 'heap: kind')
+    check(isinstance(h.get('tobrk'), int) and f['heap'] + h['tobrk'] == addr(h['end']),
+          'heap: addr + distance to brk == end of [heap]', h.get('tobrk'), h.get('end'))
+    check(isinstance(h.get('heapoff'), int) and 0 < h['heapoff'] <= f['heap'] - addr(h['start']),
+          'heap: offset from the heap start', h.get('heapoff'))
+    # A thread's stack.
+    check_fields(a['thread_local'], {'kind': 'thread-stack', 'stack': f['thread_tid'],
+                                     'roomlimit': 'the guard page'}, 'thread local')
+    # Pages of mapped addresses: present with a PFN (root) or hidden.
+    d = a['data']
+    check_eq(d.get('present'), True, 'data: page present')
+    check_eq(d.get('vpn'), hex(f['data'] // os.sysconf('SC_PAGE_SIZE')), 'data: VPN')
+    if os.geteuid() == 0:
+        check(d.get('pfn') is not None and addr(d['phys']) % os.sysconf('SC_PAGE_SIZE') ==
+              f['data'] % os.sysconf('SC_PAGE_SIZE') and d.get('mapcount', 0) >= 1,
+              'data: root sees PFN, physical address, map count', d)
+
+
+def check_libs(ml, t, lib_src):
+    f = t.facts
+    line = marker_line(lib_src, 'lib_static')
+    names = ['lib1_static', 'lib2_static', 'lib2_global', 'lib3_global', 'lib3_static']
+    ans = where_json(ml, t.pid, *[hex(f[n]) for n in names], what='where -J library')
+    if not check_eq(len(ans), len(names), 'one answer per library address'):
+        return
+    a = dict(zip(names, ans))
+    for n in ('lib1_static', 'lib2_static'):
+        check_fields(a[n], {'symbol': 'where_lib_static', 'symtab': '.symtab',
+                            'section': '.text'}, n)
+        srcs = a[n].get('source') or ''
+        check(srcs.split(':')[0].endswith('where-lib.c') and srcs.split(':')[1] == str(line),
+              '%s: source is where-lib.c:%d (its opening brace)' % (n, line), srcs)
+    check(str(a['lib2_static'].get('debuginfo', '')).endswith('wherelib.debug'),
+          'stripped library: DWARF from the separate debug file', a['lib2_static'].get('debuginfo'))
+    check_fields(a['lib3_global'], {'symbol': 'where_lib_global', 'symtab': '.dynsym',
+                                    'source': None, 'debuginfo': None}, 'bare library global')
+    check_eq(a['lib3_static'].get('source'), None, 'bare library: no source line')
+    check(a['lib3_static'].get('symbol') in (None,) or a['lib3_static'].get('symoff') != '0x0',
+          'bare library: the static function is not named wrongly', a['lib3_static'])
+    res = run(ml, 'where', t.pid, hex(f['lib3_global']))
+    check(b'source     unknown (no DWARF' in res.stdout,
+          'block: a missing debug file makes the source unknown', res.stdout)
+
+
+def check_pagemap(ml, t):
+    f = t.facts
+    before = where_json(ml, t.pid, hex(f['fresh']), what='where fresh page')
+    check(before and before[0].get('present') is False and before[0].get('kind') == 'anon',
+          'untouched page: anon, not present', before)
+    t.proc.stdin.write(b'touch\n')
+    t.proc.stdin.flush()
+    line = t.proc.stdout.readline().decode()
+    check_eq(line.strip(), 'touched=0x1', 'target touched the page')
+    after = where_json(ml, t.pid, hex(f['fresh']), what='where touched page')
+    check(after and after[0].get('present') is True and after[0].get('exclusive') is True,
+          'touched page: present, exclusive', after)
+
+
+def check_holes(ml, t):
+    f = t.facts
+    page = os.sysconf('SC_PAGE_SIZE')
+    ans = where_json(ml, t.pid, hex(f['hole']), '0', '0xffff900000000000',
+                     what='where holes')
+    if not check_eq(len(ans), 3, 'three hole answers'):
+        return
+    hole, null, kern = ans
+    check_fields(hole, {'kind': 'unmapped', 'hole': 'gap', 'belowdist': 8,
+                        'abovedist': page - 8}, 'unmapped page')
+    check(hole.get('present') in (None, False) and hole.get('pfn') is None,
+          'unmapped page: not present, no frame', hole)
+    check(str(hole.get('below', '')).startswith('anon') and
+          str(hole.get('above', '')).startswith('anon'), 'hole neighbours are the two pages',
+          hole.get('below'), hole.get('above'))
+    check_fields(null, {'kind': 'unmapped', 'hole': 'null-zone'}, 'address 0')
+    check_fields(kern, {'kind': 'unmapped', 'hole': 'kernel'}, 'kernel address')
+    res = run(ml, 'where', t.pid, '0')
+    check(b'null-zone: the NULL guard zone' in res.stdout, 'block names the NULL zone',
+          res.stdout)
+    res = run(ml, 'where', '-t', '-r', '-o', 'ADDR,KIND,HOLE', t.pid, hex(f['hole']))
+    check_eq(res.stdout.decode().split(), ['ADDR', 'KIND', 'HOLE', hex(f['hole']),
+                                           'unmapped', 'gap'], 'raw table of a hole')
+
+
+def anon_huge_kib(pid, a):
+    """AnonHugePages (kB) of the smaps entry holding address a."""
+    inside = False
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            head = line.split()[0]
+            if '-' in head and not head.endswith(':'):
+                lo, hi = (int(x, 16) for x in head.split('-'))
+                inside = lo <= a < hi
+            elif inside and head == 'AnonHugePages:':
+                return int(line.split()[1])
+    return None
+
+
+def check_thp(ml, t):
+    """The page size where reports agrees with the kernel's smaps: a 2 MiB
+    huge page when the area got one, a base page otherwise (root: frame
+    flags), unknown without root."""
+    a = t.facts['thp']
+    ans = where_json(ml, t.pid, hex(a), what='where THP area')
+    huge = anon_huge_kib(t.pid, a)
+    if not ans or not check(huge is not None, 'smaps has the THP area', hex(a)):
+        return
+    got = ans[0].get('pagesize')
+    if os.geteuid() != 0:
+        want = 'unknown'
+    elif huge >= 2048:
+        want = '2097152 huge'
+    else:
+        want = str(os.sysconf('SC_PAGE_SIZE'))
+    check_eq(got, want, 'THP area page size (AnonHugePages %s kB)' % huge)
+    if want.endswith('huge'):
+        check(ans[0].get('kflags') and 'thp' in ans[0]['kflags'],
+              'THP: the frame flags say thp', ans[0].get('kflags'))
+
+
+def check_batch_and_errors(ml, t):
+    f = t.facts
+    batch = '%s\n# comment\n\n%d\n0xnothex\n' % (hex(f['data']), f['rodata'])
+    res = subprocess.run([ml, 'where', '-t', '-r', '-n', '-o', 'ADDR,SYMBOL', str(t.pid), '-'],
+                         input=batch.encode(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60)
+    check_eq(res.stdout.decode().split(), [hex(f['data']), 'where_data', hex(f['rodata']),
+                                           'where_rodata'], 'batch: hex and decimal lines')
+    check_eq(res.returncode, 2, 'batch: a malformed line gives exit 2 at the end')
+    check(b'0xnothex: not an address (stdin line 5)' in res.stderr,
+          'batch: the malformed line is named', res.stderr)
+    for bad in ('0xzz', '12abcg', '-5', ''):
+        res = run(ml, 'where', t.pid, bad)
+        check(res.returncode == 2 and res.stdout == b'' and
+              b"Try 'memlayout --help'." in res.stderr,
+              'malformed address %r: exit 2, nothing on stdout' % bad,
+              res.returncode, res.stderr)
+    res = run(ml, 'where', t.pid, '0xzz')
+    check(res.stderr.startswith(b'memlayout: 0xzz: not an address'),
+          'malformed address named first', res.stderr)
+    res = run(ml, 'where', '4194303', '0x1000')
+    check(res.returncode == 1 and b'no such process' in res.stderr,
+          'missing process: exit 1', res.returncode, res.stderr)
+    res = run(ml, 'where', t.pid)
+    check_eq(res.returncode, 2, 'no address: exit 2')
+
+
+def main():
+    ml, target, lib, lib_linked, lib_bare, src, lib_src = sys.argv[1:8]
+    with Target([target, lib, lib_linked, lib_bare]) as t:
+        check_globals(ml, t, src)
+        check_libs(ml, t, lib_src)
+        check_holes(ml, t)
+        check_thp(ml, t)
+        check_batch_and_errors(ml, t)
+        check_pagemap(ml, t)
+    done()
+
+
+main()

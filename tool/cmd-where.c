@@ -1,0 +1,386 @@
+/*
+ * cmd-where.c - `memlayout where`: what each given address of a process
+ * is: region, object, section, symbol, source line, stack or heap facts,
+ * the hole an unmapped address lies in, the page and what pagemap says.
+ *
+ * Addresses come from the command line (checked before the process is
+ * read: a malformed one is a usage error) or, with "-", one per line from
+ * stdin (batch mode: a malformed line is reported and skipped, and the
+ * exit status is 2 at the end).  Answers stream out as they are computed:
+ * a block per address, or a table / JSON.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_COLUMNS 64
+
+enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_PTRACE, OPT_AT, OPT_SELF,
+       OPT_NO_PAGEMAP, OPT_NO_SYMBOLS };
+
+struct where_opts {
+	struct ml_target target;
+	int columns[MAX_COLUMNS];
+	size_t ncolumns;
+	bool have_columns, table, list_columns, no_pagemap, no_symbols;
+	unsigned int out_flags;
+	char **addrs;              /* ADDR arguments */
+	size_t naddrs;
+};
+
+/* The state of one run: what answers are rendered with. */
+struct where_run {
+	const struct where_opts *o;
+	struct ml_where_ctx *ctx;
+	struct ml_where_table *table;   /* NULL: blocks */
+	unsigned int block_flags;
+	size_t count;
+	bool bad_input;
+};
+
+static const struct option longopts[] = {
+	{ "output",       required_argument, NULL, 'o' },
+	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
+	{ "table",        no_argument,       NULL, 't' },
+	{ "json",         no_argument,       NULL, 'J' },
+	{ "raw",          no_argument,       NULL, 'r' },
+	{ "noheadings",   no_argument,       NULL, 'n' },
+	{ "bytes",        no_argument,       NULL, 'b' },
+	{ "proc-root",    required_argument, NULL, OPT_PROC_ROOT },
+	{ "ptrace",       no_argument,       NULL, OPT_PTRACE },
+	{ "at",           required_argument, NULL, OPT_AT },
+	{ "self",         no_argument,       NULL, OPT_SELF },
+	{ "no-pagemap",   no_argument,       NULL, OPT_NO_PAGEMAP },
+	{ "no-symbols",   no_argument,       NULL, OPT_NO_SYMBOLS },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct { int a, b; } excl[] = {
+	{ 'J', 'r' }, { OPT_SELF, OPT_PROC_ROOT },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout where [options] PID ADDR...\n"
+	      " memlayout where [options] --self ADDR...\n"
+	      " memlayout where [options] ADDR... -- COMMAND [ARGS]\n"
+	      " memlayout where [options] PID -      (addresses from stdin, one a line)\n\n"
+	      "Tell what each address is in the process's memory: its region (kind,\n"
+	      "object, permissions, offsets), ELF section, symbol and source line;\n"
+	      "whose stack or how far into the heap; for an unmapped address the kind\n"
+	      "of hole and the nearest regions; the page, its page-table walk, and\n"
+	      "what /proc/PID/pagemap says of it (frame numbers need root).\n"
+	      "ADDR is hex (0x1234, or with a-f digits) or decimal.\n\n"
+	      "Options:\n"
+	      " -t, --table            a table, one line per address\n"
+	      " -o, --output <list>    table columns (\"+COL,...\" adds to the default)\n"
+	      "     --list-columns     list the columns and exit\n"
+	      " -J, --json             JSON output (every column unless -o)\n"
+	      " -r, --raw              raw table output\n"
+	      " -n, --noheadings       table without headings\n"
+	      " -b, --bytes            sizes and distances in bytes\n"
+	      "     --self             addresses of memlayout itself\n"
+	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
+	      "     --ptrace           interrupt running threads to find their stacks\n"
+	      "     --at <start|exit>  with -- COMMAND: when to look (default exit)\n"
+	      "     --no-pagemap       do not read /proc/PID/pagemap\n"
+	      "     --no-symbols       no sections, symbols or source lines\n"
+	      " -h, --help             display this help\n\n"
+	      "Examples:\n"
+	      " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
+	      " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
+	      " memlayout where -J 1234 0x401136            JSON, every field\n"
+	      " seq 4096 4096 65536 | memlayout where -t -r 1234 -   batch from stdin\n\n"
+	      "See memlayout-where(1).\n", stdout);
+}
+
+static void list_columns(void)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_where_columns(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%12s  %s\n", c[i].name, c[i].help);
+}
+
+static int check_excl(const int *seen, size_t nseen)
+{
+	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
+		bool a = false, b = false;
+		for (size_t k = 0; k < nseen; k++) {
+			a |= seen[k] == excl[i].a;
+			b |= seen[k] == excl[i].b;
+		}
+		if (a && b) {
+			const char *na = "?", *nb = "?";
+			for (const struct option *o = longopts; o->name; o++) {
+				if (o->val == excl[i].a)
+					na = o->name;
+				if (o->val == excl[i].b)
+					nb = o->name;
+			}
+			return ml_cli_usage_error("where", "--%s and --%s cannot be used together", na, nb);
+		}
+	}
+	return 0;
+}
+
+static int parse_option(struct where_opts *o, int c, char *arg)
+{
+	const char *bad = NULL;
+	int r;
+
+	switch (c) {
+	case 'o':
+		r = ml_where_columns_parse(arg, o->columns, MAX_COLUMNS, &o->ncolumns, &bad);
+		if (r == -EINVAL)
+			return ml_cli_usage_error(bad, "unknown column");
+		if (r < 0)
+			return ml_cli_usage_error(arg, "too many columns");
+		o->have_columns = o->table = true;
+		return 0;
+	case 't': o->table = true; return 0;
+	case 'J': o->out_flags |= ML_OUT_JSON; o->table = true; return 0;
+	case 'r': o->out_flags |= ML_OUT_RAW; o->table = true; return 0;
+	case 'n': o->out_flags |= ML_OUT_NOHEADINGS; o->table = true; return 0;
+	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
+	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
+	case OPT_PROC_ROOT: o->target.proc_root = arg; return 0;
+	case OPT_PTRACE: o->target.snap_flags |= ML_SNAP_PTRACE; return 0;
+	case OPT_SELF: o->target.self = true; return 0;
+	case OPT_NO_PAGEMAP: o->no_pagemap = true; return 0;
+	case OPT_NO_SYMBOLS: o->no_symbols = true; return 0;
+	case OPT_AT:
+		if (!strcmp(arg, "start"))
+			o->target.at = ML_STOP_AT_START;
+		else if (!strcmp(arg, "exit"))
+			o->target.at = ML_STOP_AT_EXIT;
+		else
+			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
+		return 0;
+	default:
+		return ml_cli_usage_error("where", "unknown option");
+	}
+}
+
+/* [PID] ADDR... before "--"; cmd: the words after it (NULL if none). */
+static int parse_target(struct where_opts *o, int argc, char **argv, char **cmd)
+{
+	struct ml_target *t = &o->target;
+	bool has_cmd = cmd && *cmd;
+	int first = optind;
+	uint64_t a;
+
+	if (t->self && has_cmd)
+		return ml_cli_usage_error("where", "give one of PID, --self or -- COMMAND");
+	if (cmd && !*cmd)
+		return ml_cli_usage_error("where", "no command after --");
+	if (has_cmd && t->proc_root)
+		return ml_cli_usage_error("where", "--proc-root does not go with -- COMMAND");
+	if (has_cmd)
+		t->argv = cmd;
+	if (!t->self && !has_cmd) {
+		if (first >= argc)
+			return ml_cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
+		t->pid_arg = argv[first];
+		if (ml_cli_parse_pid(argv[first], &t->pid) < 0)
+			return ml_cli_usage_error(argv[first], "not a process ID");
+		first++;
+	}
+	if (first >= argc)
+		return ml_cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], "-") && ml_cli_parse_addr(argv[i], &a) < 0)
+			return ml_cli_usage_error(argv[i], "not an address (hex like 0x7ffd1234, or decimal)");
+	o->addrs = argv + first;
+	o->naddrs = (size_t)(argc - first);
+	return 0;
+}
+
+static int parse_args(struct where_opts *o, int argc, char **argv)
+{
+	int seen[32], nseen = 0, c, r;
+	char **cmd = NULL;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	optind = 1;
+	opterr = 0;
+	/* A lone "-" (stdin) is no option to getopt. */
+	while ((c = getopt_long(argc, argv, ":o:tJrnbh", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c == '?') {
+			if (optopt)
+				return ml_cli_usage_error("where", "invalid option -- '%c'", optopt);
+			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		}
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		if ((r = parse_option(o, c, optarg)))
+			return r;
+		if (nseen < 32)
+			seen[nseen++] = c;
+	}
+	if (o->list_columns) {
+		list_columns();
+		return -1;
+	}
+	if ((r = check_excl(seen, (size_t)nseen)))
+		return r;
+	return parse_target(o, argc, argv, cmd);
+}
+
+/* Explain and render one address; 0, or an exit code. */
+static int answer(struct where_run *run, uint64_t addr)
+{
+	struct ml_where w;
+	int r = ml_where_explain(run->ctx, addr, &w);
+
+	if (r == -ESRCH)
+		return ml_cli_error(run->o->target.pid_arg ? run->o->target.pid_arg : "where",
+				    "the process exited while being read");
+	if (r < 0)
+		return ml_cli_error("where", "%s", strerror(-r));
+	if (!run->table && run->count)
+		putchar('\n');             /* a blank line between blocks */
+	r = run->table ? ml_where_table_add(run->table, &w)
+		       : ml_render_where_block(&w, stdout, run->block_flags);
+	run->count++;
+	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
+}
+
+/* Batch mode: one address a line; blank lines and #-comments skipped. */
+static int answer_stdin(struct where_run *run)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int r = 0;
+
+	while (r == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+		char *s = line, *e = line + n;
+		uint64_t a;
+
+		lineno++;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (s == e || *s == '#')
+			continue;
+		if (ml_cli_parse_addr(s, &a) < 0) {
+			ml_cli_error(s, "not an address (stdin line %zu)", lineno);
+			run->bad_input = true;
+			continue;
+		}
+		r = answer(run, a);
+	}
+	free(line);
+	return r;
+}
+
+static int answer_all(struct where_run *run)
+{
+	const struct where_opts *o = run->o;
+	int r = 0;
+
+	for (size_t i = 0; i < o->naddrs && r == 0; i++) {
+		uint64_t a;
+
+		if (!strcmp(o->addrs[i], "-")) {
+			r = answer_stdin(run);
+			continue;
+		}
+		ml_cli_parse_addr(o->addrs[i], &a);   /* checked in parse_target */
+		r = answer(run, a);
+	}
+	return r;
+}
+
+/* Symbolizer and pagemap are optional: without them fewer fields. */
+static int open_helpers(const struct where_opts *o, const struct ml_snapshot *snap,
+			struct ml_symbolizer **ret_sym, struct ml_pagemap **ret_pm)
+{
+	const struct ml_proc *p = ml_snapshot_proc(snap);
+	int r;
+
+	*ret_sym = NULL;
+	*ret_pm = NULL;
+	if (!o->no_symbols && (r = ml_symbolizer_new(snap, ret_sym)) < 0)
+		return ml_cli_error("where", "%s", strerror(-r));
+	if (o->no_pagemap)
+		return 0;
+	r = ml_pagemap_open(p->pid, o->target.proc_root, ret_pm);
+	if (r == -ESRCH && !o->target.proc_root)
+		return ml_cli_error(o->target.pid_arg ? o->target.pid_arg : "where",
+				    "%s", ml_cli_strerror(ESRCH));
+	return 0;   /* a saved tree without pagemap, or no access: no page facts */
+}
+
+static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
+{
+	struct where_run run = { .o = o };
+	struct ml_symbolizer *sym;
+	struct ml_pagemap *pm;
+	int r, e;
+
+	if ((r = open_helpers(o, snap, &sym, &pm)))
+		return r;
+	r = ml_where_ctx_new(snap, sym, pm, &run.ctx);
+	if (r == 0 && o->table) {
+		struct ml_table_opts to = { o->have_columns ? o->columns : NULL,
+					    o->ncolumns, o->out_flags };
+		r = ml_where_table_new(stdout, &to, &run.table);
+	}
+	if (r < 0) {
+		e = ml_cli_error("where", "%s", strerror(-r));
+	} else {
+		run.block_flags = o->out_flags | (ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0);
+		e = answer_all(&run);
+		if (run.table) {
+			r = ml_where_table_finish(run.table);
+			if (e == 0 && r < 0)
+				e = ml_cli_error("stdout", "write error");
+		}
+		if (e == 0 && run.bad_input)
+			e = ML_EXIT_USAGE;
+	}
+	ml_where_ctx_free(run.ctx);
+	ml_pagemap_close(pm);
+	ml_symbolizer_free(sym);
+	return e;
+}
+
+int ml_cmd_where(int argc, char **argv)
+{
+	struct where_opts o = { 0 };
+	struct ml_snapshot *snap;
+	struct ml_traced *tr;
+	int r;
+
+	if ((r = parse_args(&o, argc, argv)))
+		return r < 0 ? ML_EXIT_OK : r;
+	if ((r = ml_cli_snapshot(&o.target, &snap, &tr)))
+		return r;
+	r = run_where(&o, snap);
+	ml_snapshot_free(snap);
+	if (tr)
+		ml_trace_finish(tr, o.target.at == ML_STOP_AT_START);
+	if (fflush(stdout) && r == 0)
+		return ml_cli_error("stdout", "write error");
+	return r;
+}
