@@ -428,16 +428,16 @@ enum ml_crash_kind {
 const char *ml_crash_kind_name(enum ml_crash_kind k);   /* "null-pointer" */
 
 /* The kind of hole an address lies in when no region holds it. */
-enum ml_hole {
-	ML_HOLE_NONE,            /* a region holds it */
-	ML_HOLE_NULL_GUARD,      /* below vm.mmap_min_addr */
-	ML_HOLE_STACK_GAP,       /* below [stack], where it would grow */
-	ML_HOLE_ABOVE_BRK,       /* just above the heap's brk */
-	ML_HOLE_UNMAPPED,        /* between mappings */
-	ML_HOLE_NON_CANONICAL,   /* between user space and the kernel half */
-	ML_HOLE_KERNEL,          /* the kernel half */
+enum ml_crash_hole {
+	ML_CRASH_HOLE_NONE,            /* a region holds it */
+	ML_CRASH_HOLE_NULL_GUARD,      /* below vm.mmap_min_addr */
+	ML_CRASH_HOLE_STACK_GAP,       /* below [stack], where it would grow */
+	ML_CRASH_HOLE_ABOVE_BRK,       /* just above the heap's brk */
+	ML_CRASH_HOLE_UNMAPPED,        /* between mappings */
+	ML_CRASH_HOLE_NON_CANONICAL,   /* between user space and the kernel half */
+	ML_CRASH_HOLE_KERNEL,          /* the kernel half */
 };
-const char *ml_hole_name(enum ml_hole h);
+const char *ml_crash_hole_name(enum ml_crash_hole h);
 
 /* What the tracer saw at the fatal signal-delivery-stop. */
 struct ml_fault {
@@ -466,7 +466,7 @@ struct ml_crash {
 	uint64_t pc, sp;
 	const struct ml_region *region;     /* holding addr, or NULL */
 	const struct ml_section *section;   /* in region, or NULL */
-	enum ml_hole hole;
+	enum ml_crash_hole hole;
 	uint64_t hole_start, hole_end;      /* when hole != NONE */
 	pid_t pid, tid;
 	const struct ml_region *thread_stack;  /* the stack of tid, or NULL */

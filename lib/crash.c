@@ -382,13 +382,13 @@ const char *ml_crash_kind_name(enum ml_crash_kind k)
 }
 
 static const char *const hole_names[] = {
-	[ML_HOLE_NONE] = "none", [ML_HOLE_NULL_GUARD] = "null-guard",
-	[ML_HOLE_STACK_GAP] = "stack-gap", [ML_HOLE_ABOVE_BRK] = "above-brk",
-	[ML_HOLE_UNMAPPED] = "unmapped", [ML_HOLE_NON_CANONICAL] = "non-canonical",
-	[ML_HOLE_KERNEL] = "kernel",
+	[ML_CRASH_HOLE_NONE] = "none", [ML_CRASH_HOLE_NULL_GUARD] = "null-guard",
+	[ML_CRASH_HOLE_STACK_GAP] = "stack-gap", [ML_CRASH_HOLE_ABOVE_BRK] = "above-brk",
+	[ML_CRASH_HOLE_UNMAPPED] = "unmapped", [ML_CRASH_HOLE_NON_CANONICAL] = "non-canonical",
+	[ML_CRASH_HOLE_KERNEL] = "kernel",
 };
 
-const char *ml_hole_name(enum ml_hole h)
+const char *ml_crash_hole_name(enum ml_crash_hole h)
 {
 	return (size_t)h < ML_ARRAY_SIZE(hole_names) ? hole_names[h] : "?";
 }
@@ -427,12 +427,12 @@ static bool is_smash(const struct ctx *x) { return abort_kind(x->c->abort_msg) =
 static bool is_heap(const struct ctx *x) { return abort_kind(x->c->abort_msg) == ML_CRASH_HEAP_CORRUPTION; }
 static bool bus_adraln(const struct ctx *x) { return x->c->code == BUS_ADRALN; }
 static bool in_region(const struct ctx *x) { return x->c->region != NULL; }
-static bool hole_is(const struct ctx *x, enum ml_hole h) { return x->c->addr_known && x->c->hole == h; }
-static bool in_null(const struct ctx *x) { return hole_is(x, ML_HOLE_NULL_GUARD); }
-static bool in_kernel(const struct ctx *x) { return hole_is(x, ML_HOLE_KERNEL); }
-static bool in_noncanon(const struct ctx *x) { return hole_is(x, ML_HOLE_NON_CANONICAL); }
-static bool above_brk(const struct ctx *x) { return hole_is(x, ML_HOLE_ABOVE_BRK); }
-static bool in_hole(const struct ctx *x) { return x->c->addr_known && x->c->hole != ML_HOLE_NONE; }
+static bool hole_is(const struct ctx *x, enum ml_crash_hole h) { return x->c->addr_known && x->c->hole == h; }
+static bool in_null(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_NULL_GUARD); }
+static bool in_kernel(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_KERNEL); }
+static bool in_noncanon(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_NON_CANONICAL); }
+static bool above_brk(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_ABOVE_BRK); }
+static bool in_hole(const struct ctx *x) { return x->c->addr_known && x->c->hole != ML_CRASH_HOLE_NONE; }
 static bool gp_fault(const struct ctx *x) { return x->c->code == SI_KERNEL; }
 
 static bool gp_misaligned(const struct ctx *x)
@@ -460,7 +460,7 @@ static bool main_stack_overflow(const struct ctx *x)
 
 	if (!is_main_thread(x) || !c->addr_known || c->region)
 		return false;
-	if (c->hole == ML_HOLE_STACK_GAP)
+	if (c->hole == ML_CRASH_HOLE_STACK_GAP)
 		return true;
 	return s && c->sp < s->start && near_sp(x);
 }
@@ -559,24 +559,24 @@ static void locate_hole(const struct ctx *x, uint64_t a)
 	c->hole_start = i ? s->regions[i - 1].end : p->mmap_min_addr;
 	c->hole_end = i < s->nregions ? s->regions[i].start : UINT64_MAX;
 	if (a < p->mmap_min_addr) {
-		c->hole = ML_HOLE_NULL_GUARD;
+		c->hole = ML_CRASH_HOLE_NULL_GUARD;
 		c->hole_start = 0;
 		c->hole_end = p->mmap_min_addr;
 	} else if (!p->is_32bit && p->kernel_start && a >= p->kernel_start) {
-		c->hole = ML_HOLE_KERNEL;
+		c->hole = ML_CRASH_HOLE_KERNEL;
 		c->hole_start = p->kernel_start;
 	} else if (!p->is_32bit && p->user_top && a >= p->user_top) {
-		c->hole = ML_HOLE_NON_CANONICAL;
+		c->hole = ML_CRASH_HOLE_NON_CANONICAL;
 		c->hole_start = p->user_top;
 		c->hole_end = p->kernel_start;
 	} else if (i < s->nregions && s->regions[i].kind == ML_KIND_STACK &&
 		   (p->stack_rlimit == UINT64_MAX ||
 		    a + p->stack_rlimit + STACK_GUARD_GAP >= s->regions[i].end)) {
-		c->hole = ML_HOLE_STACK_GAP;
+		c->hole = ML_CRASH_HOLE_STACK_GAP;
 	} else if (p->brk && c->hole_start == p->brk && a - p->brk < ABOVE_BRK) {
-		c->hole = ML_HOLE_ABOVE_BRK;
+		c->hole = ML_CRASH_HOLE_ABOVE_BRK;
 	} else {
-		c->hole = ML_HOLE_UNMAPPED;
+		c->hole = ML_CRASH_HOLE_UNMAPPED;
 	}
 }
 

@@ -96,7 +96,7 @@ static void text_where(const struct ml_crash *c, FILE *out)
 	}
 	if (!r) {
 		fprintf(out, "  where        %s hole [0x%" PRIx64 ", 0x%" PRIx64 "), %s\n",
-			ml_hole_name(c->hole), c->hole_start, c->hole_end,
+			ml_crash_hole_name(c->hole), c->hole_start, c->hole_end,
 			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)));
 		return;
 	}
@@ -234,7 +234,7 @@ static json_t *json_hole(const struct ml_crash *c)
 {
 	if (!c->addr_known || c->region)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
+	return json_pack("{s:s, s:o, s:o}", "kind", ml_crash_hole_name(c->hole),
 			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
 }
 
