@@ -17,6 +17,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "pages", ml_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
 };
 
 static void usage(FILE *out)
