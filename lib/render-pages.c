@@ -7,9 +7,8 @@
  *
  * Counts a method could not know (ml_residency.unknown) print as "?" and
  * as JSON null.  Target-controlled text (OBJECT) is left to libsmartcols'
- * encoding on a terminal and made valid UTF-8 for JSON; with colour the
- * bar carries ANSI sequences, so encoding is off and OBJECT is escaped
- * here (ml_escape) instead.
+ * encoding on a terminal and made valid UTF-8 for JSON.  With colour a bar
+ * takes the colour of the state most of its touched pages are in.
  */
 #include "ml-private.h"
 
@@ -81,9 +80,7 @@ static char *c_object(const struct ml_pages_row *r, const struct ctx *c)
 
 	if (!o)
 		return NULL;
-	if (c->flags & ML_OUT_JSON)
-		return ml_escape(o, ML_ESC_JSON_SAFE);
-	return (c->flags & ML_OUT_COLOR) ? ml_escape(o, ML_ESC_TERM) : strdup(o);
+	return (c->flags & ML_OUT_JSON) ? ml_escape(o, ML_ESC_JSON_SAFE) : strdup(o);
 }
 
 static char *c_pages(const struct ml_pages_row *r, const struct ctx *c)
@@ -112,32 +109,29 @@ static char *c_guard(const struct ml_pages_row *r, const struct ctx *c) { return
 static char *c_shared(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return r->have_share ? num(r->share.shared) : NULL; }
 static char *c_private(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return r->have_share ? num(r->share.private_pages) : NULL; }
 
-/* ANSI colour of each state in the bar (untouched: none). */
+/* Colour of a bar, by the state holding most of the touched pages (a
+ * cell's colour is all libsmartcols can align: it measures escape
+ * sequences inside the text as printable). */
 static const char *const bar_colors[ML_PST__COUNT] = {
-	[ML_PST_PRESENT] = "\033[32m", [ML_PST_HUGE] = "\033[35m",
-	[ML_PST_ZERO] = "\033[36m", [ML_PST_SWAPPED] = "\033[33m",
-	[ML_PST_GUARD] = "\033[31m",
+	[ML_PST_PRESENT] = "green", [ML_PST_HUGE] = "magenta", [ML_PST_ZERO] = "cyan",
+	[ML_PST_SWAPPED] = "yellow", [ML_PST_GUARD] = "red",
 };
+
+static const char *bar_color(const struct ml_pages_row *r)
+{
+	int best = ML_PST_UNTOUCHED;
+
+	for (int s = ML_PST_UNTOUCHED + 1; s < ML_PST__COUNT; s++)
+		if (r->res.pages[s] && (best == ML_PST_UNTOUCHED ||
+					r->res.pages[s] >= r->res.pages[best]))
+			best = s;
+	return bar_colors[best];
+}
 
 static char *c_bar(const struct ml_pages_row *r, const struct ctx *c)
 {
-	const char *b = r->res.bar;
-	char *s, *p;
-
-	if (!(c->flags & ML_OUT_COLOR))
-		return strdup(b);
-	s = p = malloc(strlen(b) * 10 + 8);
-	if (!s)
-		return NULL;
-	for (; *b; b++) {
-		int st = ml_pstate_from_bar_char(*b);
-		if (st > 0 && bar_colors[st])
-			p += sprintf(p, "%s%c\033[0m", bar_colors[st], *b);
-		else
-			*p++ = *b;
-	}
-	*p = '\0';
-	return s;
+	(void)c;
+	return strdup(r->res.bar);
 }
 
 enum json_kind { J_STR, J_SIZE, J_NUM };
@@ -147,6 +141,7 @@ static const struct column {
 	cell_fn fn;
 	enum json_kind json;
 	bool right;
+	const char *(*color)(const struct ml_pages_row *r);  /* with ML_OUT_COLOR */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
 	{ { "PID",       5,    false, false, false, "process ID" }, c_pid, J_NUM, true },
@@ -163,7 +158,7 @@ static const struct column {
 	{ { "SWAPPED",   5,    false, false, true,  "pages in swap" }, c_swapped, J_NUM, true },
 	{ { "GUARD",     5,    false, false, true,  "guard markers (MADV_GUARD_INSTALL)" }, c_guard, J_NUM, true },
 	{ { "UNTOUCHED", 5,    false, false, true,  "pages with no page-table entry: never touched" }, c_untouched, J_NUM, true },
-	{ { "BAR",       0.20, false, false, true,  "residency bar: O present H huge Z zero S swapped G guard . untouched" }, c_bar, J_STR, false },
+	{ { "BAR",       0.20, false, false, true,  "residency bar: O present H huge Z zero S swapped G guard . untouched" }, c_bar, J_STR, false, bar_color },
 	{ { "SHARED",    5,    false, false, false, "--shared-with: pages whose frame the other process maps too" }, c_shared, J_NUM, true },
 	{ { "PRIVATE",   5,    false, false, false, "--shared-with: resident pages whose frame the other does not map" }, c_private, J_NUM, true },
 };
@@ -268,7 +263,7 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 	scols_table_enable_json(tb, !!(c.flags & ML_OUT_JSON));
 	scols_table_enable_raw(tb, !!(c.flags & ML_OUT_RAW));
 	scols_table_enable_noheadings(tb, !!(c.flags & ML_OUT_NOHEADINGS));
-	scols_table_enable_noencoding(tb, !!(c.flags & ML_OUT_COLOR));
+	scols_table_enable_colors(tb, !!(c.flags & ML_OUT_COLOR));
 	scols_table_set_name(tb, "pages");
 	if ((r = add_columns(tb, ids, nids, c.flags)) < 0)
 		goto out;
@@ -285,6 +280,10 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 				r = -ENOMEM;
 				goto out;
 			}
+			if ((c.flags & ML_OUT_COLOR) && columns[ids[k]].color &&
+			    columns[ids[k]].color(&rows[i]))
+				scols_cell_set_color(scols_line_get_cell(ln, k),
+						     columns[ids[k]].color(&rows[i]));
 		}
 	}
 	r = scols_print_table(tb);
