@@ -356,12 +356,25 @@ static void header(const struct pages_opts *o, const struct side *s)
 	(void)o;
 }
 
-static void legend(const struct side *s)
+/* Is the BAR column printed (the default sets have it)? */
+static bool shows_bar(const struct pages_opts *o)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_pages_columns(&n);
+
+	for (size_t i = 0; o->have_columns && i < o->ncolumns; i++)
+		if (!strcmp(c[o->columns[i]].name, "BAR"))
+			return true;
+	return !o->have_columns;
+}
+
+static void legend(const struct pages_opts *o, const struct side *s)
 {
 	unsigned int unk = ml_scanner_unknown(s->sc);
 
-	fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched"
-	      " (lower case: part of the cell)\n", stdout);
+	if (shows_bar(o))
+		fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched"
+		      " (lower case: part of the cell)\n", stdout);
 	if (unk & (1u << ML_PST_ZERO | 1u << ML_PST_HUGE))
 		fputs("ZERO and HUGE are unknown (?): pagemap read with pread hides frame numbers"
 		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", stdout);
@@ -455,7 +468,7 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	if (rows != a->rows)
 		free(rows);
 	if (r == 0 && plain) {
-		legend(a);
+		legend(o, a);
 		if (b)
 			printf("Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
 			       " only by %d, %" PRIu64 " only by %d.  Each process has its own"

@@ -36,7 +36,8 @@ static void usage(FILE *out)
 	      " memlayout show $$              the regions of your shell\n"
 	      " memlayout show -d $$           its address space drawn top-down\n"
 	      " memlayout show -s -- ls        per-kind totals of ls, just before it exits\n"
-	      " memlayout show -J -b --self    memlayout itself, as JSON with byte counts\n\n"
+	      " memlayout show -J -b --self    memlayout itself, as JSON with byte counts\n"
+	      " memlayout pages $$ heap        which pages of your shell's heap are in RAM\n\n"
 	      "Run 'memlayout <command> --help' for a command's options; see memlayout(1).\n", out);
 }
 
