@@ -203,7 +203,7 @@ static int parse_option(struct pages_opts *o, int c, char *arg)
 static int parse_target(struct pages_opts *o, int argc, char **argv, char **cmd)
 {
 	struct ml_target *t = &o->target;
-	int npos = argc - optind, nsel;
+	int npos = argc - optind;
 	bool cmdline = cmd && *cmd;
 
 	if (t->self && cmdline)
@@ -220,10 +220,9 @@ static int parse_target(struct pages_opts *o, int argc, char **argv, char **cmd)
 		npos--;
 	}
 	t->argv = cmdline ? cmd : NULL;
-	nsel = npos;
-	if (nsel > 1)
+	if (npos > 1)
 		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one REGION or START-END)");
-	if (nsel == 1)
+	if (npos == 1)
 		return parse_selector(&o->sel, argv[optind]);
 	return 0;
 }
@@ -342,7 +341,7 @@ static int no_match(const struct pages_opts *o, pid_t pid)
 	return ml_cli_error(o->sel.arg, "%s in process %d", what[o->sel.type], (int)pid);
 }
 
-static void header(const struct pages_opts *o, const struct side *s)
+static void header(const struct side *s)
 {
 	const struct ml_proc *p = ml_snapshot_proc(s->snap);
 	char *comm = ml_escape(p->comm, ML_ESC_TERM);
@@ -353,7 +352,6 @@ static void header(const struct pages_opts *o, const struct side *s)
 	       ml_size_human(p->page_size, ps, sizeof(ps)),
 	       ml_scanner_method(s->sc) == ML_SCAN_PREAD ? "pread of pagemap" : "PAGEMAP_SCAN");
 	free(comm);
-	(void)o;
 }
 
 /* Is the BAR column printed (the default sets have it)? */
@@ -460,9 +458,9 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 		n += b->nrows;
 	}
 	if (plain) {
-		header(o, a);
+		header(a);
 		if (b)
-			header(o, b);
+			header(b);
 	}
 	r = ml_render_pages(rows, n, stdout, &to);
 	if (rows != a->rows)
