@@ -642,6 +642,139 @@ int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w);
 int ml_where_table_finish(struct ml_where_table *t);
 void ml_where_table_free(struct ml_where_table *t);
 
+
+/* --- Residency: the state of every page of a range (residency.c) ---
+ *
+ * A scanner walks the page tables of a process through its pagemap: with
+ * the PAGEMAP_SCAN ioctl (Linux 6.7+), which returns only the ranges of
+ * pages that are in RAM, swapped or guards, or with pread() of the raw
+ * entries in large chunks (every kernel; also forced for comparison). */
+
+/* The state of one virtual page.  Exclusive: a page that is two things is
+ * counted once, as the later state in this list except that guard and
+ * swapped come first (a huge zero page counts as zero). */
+enum ml_pstate {
+	ML_PST_UNTOUCHED,   /* no page-table entry: never touched by this process
+	                       (a file page may still be in the page cache) */
+	ML_PST_PRESENT,     /* in RAM, a normal page */
+	ML_PST_HUGE,        /* in RAM, part of a PMD-mapped huge page (THP, hugetlb) */
+	ML_PST_ZERO,        /* maps the shared zero page: read, never written */
+	ML_PST_SWAPPED,     /* in swap */
+	ML_PST_GUARD,       /* an MADV_GUARD_INSTALL marker: touching it faults */
+	ML_PST__COUNT
+};
+/* "untouched", "present", ...; "?" out of range. */
+const char *ml_pstate_name(enum ml_pstate st);
+
+enum ml_scan_method {
+	ML_SCAN_AUTO,       /* PAGEMAP_SCAN, or pread where the kernel lacks it */
+	ML_SCAN_IOCTL,      /* PAGEMAP_SCAN only (-EOPNOTSUPP without it) */
+	ML_SCAN_PREAD,      /* pread of /proc/PID/pagemap */
+};
+/* "auto", "scan", "pread". */
+const char *ml_scan_method_name(enum ml_scan_method m);
+/* Parse one of those names; the method or -EINVAL. */
+int ml_scan_method_from_name(const char *name);
+
+struct ml_scanner;
+/* A scanner over an open pagemap (which must outlive it).  Returns 0,
+ * -EINVAL, -ENOMEM. */
+int ml_scanner_new(struct ml_pagemap *pm, enum ml_scan_method method,
+		   struct ml_scanner **ret);
+void ml_scanner_free(struct ml_scanner *sc);
+/* The method in use: ML_SCAN_IOCTL or ML_SCAN_PREAD (AUTO until the first
+ * run decides). */
+enum ml_scan_method ml_scanner_method(const struct ml_scanner *sc);
+/* States the scans so far could not tell apart (bit 1 << ML_PST_*): with
+ * pread and without CAP_SYS_ADMIN the kernel hides frame numbers, so zero
+ * and huge pages cannot be told from present ones (they count as
+ * PRESENT); guard markers where the kernel does not report them. */
+unsigned int ml_scanner_unknown(const struct ml_scanner *sc);
+
+/* Called for consecutive runs of pages in one state, in address order,
+ * together covering the scanned range exactly.  A non-zero return stops
+ * the scan and is returned by ml_scanner_run. */
+typedef int (*ml_run_fn)(uint64_t start, uint64_t end, enum ml_pstate st,
+			 void *arg);
+/* Scan the pages of [start, end) (rounded out to pages).  Returns 0, the
+ * callback's non-zero value, -ESRCH (the process is gone), -EOPNOTSUPP
+ * (ML_SCAN_IOCTL on a kernel without it), -EIO, -ENOMEM. */
+int ml_scanner_run(struct ml_scanner *sc, uint64_t start, uint64_t end,
+		   ml_run_fn fn, void *arg);
+/* Is the process still there?  PAGEMAP_SCAN of an exited process finds an
+ * empty address space rather than failing: call this after the scans; a
+ * process alive now was alive during them.  0 or -ESRCH. */
+int ml_scanner_check_alive(struct ml_scanner *sc);
+
+#define ML_BAR_MAX 256
+/* The residency of one range: counts per state and a one-line bar of
+ * min(width, pages) cells.  Each cell shows the state holding most of its
+ * touched pages: upper case if the cell has no untouched page, lower case
+ * if it has some, '.' if all are untouched (ml_pstate_bar_char). */
+struct ml_residency {
+	uint64_t start, end;
+	uint64_t pages[ML_PST__COUNT];
+	unsigned int unknown;          /* ml_scanner_unknown() after the scan */
+	char bar[ML_BAR_MAX + 1];
+};
+/* The bar character of a state (upper or lower case). */
+char ml_pstate_bar_char(enum ml_pstate st, bool full);
+/* The state a bar character stands for, or -EINVAL. */
+int ml_pstate_from_bar_char(char c);
+/* Scan [start, end) into *ret with a bar of at most width cells (1 to
+ * ML_BAR_MAX).  Returns 0 or the errors of ml_scanner_run. */
+int ml_residency_scan(struct ml_scanner *sc, uint64_t start, uint64_t end,
+		      unsigned int width, struct ml_residency *ret);
+
+
+/* --- Frames shared by two processes (shared.c) ---
+ * Each process has its own page tables; two of them may still map the same
+ * physical frames (the text of a library both map, the zero page).  Frame
+ * numbers need CAP_SYS_ADMIN: without it the kernel shows them as 0. */
+struct ml_frames;                 /* the frames of some ranges of one process */
+/* Collect the frame of every resident page of ranges[i] = { start, end }
+ * (i < n).  Returns 0, -EPERM (frame numbers hidden: needs
+ * CAP_SYS_ADMIN), -ESRCH, -ENOMEM, or the errors of ml_scanner_run. */
+int ml_frames_collect(struct ml_scanner *sc, struct ml_pagemap *pm,
+		      const uint64_t (*ranges)[2], size_t n,
+		      struct ml_frames **ret);
+void ml_frames_free(struct ml_frames *f);
+
+/* Per range, in pages: resident = shared + private. */
+struct ml_share_count {
+	uint64_t resident;
+	uint64_t shared;          /* its frame is mapped by the other process too */
+	uint64_t private_pages;   /* the other process does not map its frame */
+};
+/* Distinct frames: in both, only in a, only in b. */
+struct ml_share_totals {
+	uint64_t shared, only_a, only_b;
+};
+/* Compare the frame sets: ret_a gets one count per range of a, ret_b per
+ * range of b (either may be NULL).  Returns 0. */
+int ml_frames_compare(const struct ml_frames *a, const struct ml_frames *b,
+		      struct ml_share_count *ret_a, struct ml_share_count *ret_b,
+		      struct ml_share_totals *ret);
+
+/* --- The tables of `memlayout pages` (render-pages.c) --- */
+/* One row: a region (or the part of it that was asked for). */
+struct ml_pages_row {
+	pid_t pid;
+	const struct ml_region *region;   /* owned by its snapshot */
+	struct ml_residency res;          /* res.start, res.end: the part scanned */
+	bool have_share;                  /* share below is filled */
+	struct ml_share_count share;
+};
+/* The columns of the pages table; *ret_n gets its length. */
+const struct ml_column_info *ml_pages_columns(size_t *ret_n);
+/* As ml_columns_parse, for the pages table. */
+int ml_pages_columns_parse(const char *list, int *ret_ids, size_t max,
+			   size_t *ret_n, const char **ret_bad);
+/* The rows as a table (libsmartcols: -o columns, JSON, raw).  Counts the
+ * method could not know are "?" (JSON null).  Returns 0 or -errno. */
+int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
+		    const struct ml_table_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,5 +56,6 @@ int ml_cmd_demo(int argc, char **argv);
 int ml_cmd_heap(int argc, char **argv);
 int ml_cmd_run(int argc, char **argv);
 int ml_cmd_where(int argc, char **argv);
+int ml_cmd_pages(int argc, char **argv);
 
 #endif

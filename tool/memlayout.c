@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
 	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
 	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
+	{ "pages", ml_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
 };
 
 static void usage(FILE *out)
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 	      " memlayout show $$              the regions of your shell\n"
 	      " memlayout show -d $$           its address space drawn top-down\n"
 	      " memlayout show -s -- ls        per-kind totals of ls, just before it exits\n"
-	      " memlayout show -J -b --self    memlayout itself, as JSON with byte counts\n\n"
+	      " memlayout show -J -b --self    memlayout itself, as JSON with byte counts\n"
+	      " memlayout pages $$ heap        which pages of your shell's heap are in RAM\n\n"
 	      "Run 'memlayout <command> --help' for a command's options; see memlayout(1).\n", out);
 }
 

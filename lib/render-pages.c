@@ -1,0 +1,293 @@
+/*
+ * render-pages.c - the table of `memlayout pages`: per region (or part of
+ * one) its page counts by state, a residency bar, and with --shared-with
+ * the pages whose frames the other process maps too.  libsmartcols does
+ * the table, raw and JSON output; one column table drives the default
+ * set, --list-columns, -o and the JSON types.
+ *
+ * Counts a method could not know (ml_residency.unknown) print as "?" and
+ * as JSON null.  Target-controlled text (OBJECT) is left to libsmartcols'
+ * encoding on a terminal and made valid UTF-8 for JSON.  With colour a bar
+ * takes the colour of the state most of its touched pages are in.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libsmartcols/libsmartcols.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ctx {
+	unsigned int flags;
+};
+
+typedef char *(*cell_fn)(const struct ml_pages_row *r, const struct ctx *c);
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static char *num(uint64_t v) { return xasprintf("%" PRIu64, v); }
+
+/* A count of one state; "?" (JSON: null) if it could not be known. */
+static char *state_cell(const struct ml_pages_row *r, const struct ctx *c,
+			enum ml_pstate st)
+{
+	if (r->res.unknown >> st & 1)
+		return (c->flags & ML_OUT_JSON) ? NULL : strdup("?");
+	return num(r->res.pages[st]);
+}
+
+static char *c_pid(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("%d", (int)r->pid); }
+static char *c_start(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("0x%" PRIx64, r->res.start); }
+static char *c_end(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("0x%" PRIx64, r->res.end); }
+static char *c_kind(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return strdup(ml_kind_name(r->region->kind)); }
+
+static char *c_size(const struct ml_pages_row *r, const struct ctx *c)
+{
+	char buf[32];
+	uint64_t v = r->res.end - r->res.start;
+
+	if (c->flags & ML_OUT_BYTES)
+		return num(v);
+	return strdup(ml_size_human(v, buf, sizeof(buf)));
+}
+
+static char *c_perms(const struct ml_pages_row *r, const struct ctx *c)
+{
+	unsigned int p = r->region->perms;
+
+	(void)c;
+	return xasprintf("%c%c%c%c", p & ML_PERM_READ ? 'r' : '-', p & ML_PERM_WRITE ? 'w' : '-',
+			 p & ML_PERM_EXEC ? 'x' : '-', p & ML_PERM_SHARED ? 's' : 'p');
+}
+
+static char *c_object(const struct ml_pages_row *r, const struct ctx *c)
+{
+	const char *o = r->region->object;
+
+	if (!o)
+		return NULL;
+	return (c->flags & ML_OUT_JSON) ? ml_escape(o, ML_ESC_JSON_SAFE) : strdup(o);
+}
+
+static char *c_pages(const struct ml_pages_row *r, const struct ctx *c)
+{
+	uint64_t n = 0;
+
+	(void)c;
+	for (int i = 0; i < ML_PST__COUNT; i++)
+		n += r->res.pages[i];
+	return num(n);
+}
+
+/* In RAM and this process's own mapping of a frame: present and huge
+ * (what smaps counts as Rss); the zero page is counted apart. */
+static char *c_resident(const struct ml_pages_row *r, const struct ctx *c)
+{
+	(void)c;
+	return num(r->res.pages[ML_PST_PRESENT] + r->res.pages[ML_PST_HUGE]);
+}
+
+static char *c_untouched(const struct ml_pages_row *r, const struct ctx *c) { return state_cell(r, c, ML_PST_UNTOUCHED); }
+static char *c_swapped(const struct ml_pages_row *r, const struct ctx *c) { return state_cell(r, c, ML_PST_SWAPPED); }
+static char *c_zero(const struct ml_pages_row *r, const struct ctx *c) { return state_cell(r, c, ML_PST_ZERO); }
+static char *c_huge(const struct ml_pages_row *r, const struct ctx *c) { return state_cell(r, c, ML_PST_HUGE); }
+static char *c_guard(const struct ml_pages_row *r, const struct ctx *c) { return state_cell(r, c, ML_PST_GUARD); }
+static char *c_shared(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return r->have_share ? num(r->share.shared) : NULL; }
+static char *c_private(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return r->have_share ? num(r->share.private_pages) : NULL; }
+
+/* Colour of a bar, by the state holding most of the touched pages (a
+ * cell's colour is all libsmartcols can align: it measures escape
+ * sequences inside the text as printable). */
+static const char *const bar_colors[ML_PST__COUNT] = {
+	[ML_PST_PRESENT] = "green", [ML_PST_HUGE] = "magenta", [ML_PST_ZERO] = "cyan",
+	[ML_PST_SWAPPED] = "yellow", [ML_PST_GUARD] = "red",
+};
+
+static const char *bar_color(const struct ml_pages_row *r)
+{
+	int best = ML_PST_UNTOUCHED;
+
+	for (int s = ML_PST_UNTOUCHED + 1; s < ML_PST__COUNT; s++)
+		if (r->res.pages[s] && (best == ML_PST_UNTOUCHED ||
+					r->res.pages[s] >= r->res.pages[best]))
+			best = s;
+	return bar_colors[best];
+}
+
+static char *c_bar(const struct ml_pages_row *r, const struct ctx *c)
+{
+	(void)c;
+	return strdup(r->res.bar);
+}
+
+enum json_kind { J_STR, J_SIZE, J_NUM };
+
+static const struct column {
+	struct ml_column_info info;
+	cell_fn fn;
+	enum json_kind json;
+	bool right;
+	const char *(*color)(const struct ml_pages_row *r);  /* with ML_OUT_COLOR */
+} columns[] = {
+	/* name, whint, is_size, needs_smaps, default, help */
+	{ { "PID",       5,    false, false, false, "process ID" }, c_pid, J_NUM, true },
+	{ { "START",     0.10, false, false, true,  "start address of the part scanned" }, c_start, J_STR, true },
+	{ { "END",       0.10, false, false, true,  "end address (exclusive)" }, c_end, J_STR, true },
+	{ { "SIZE",      5,    true,  false, false, "virtual size" }, c_size, J_SIZE, true },
+	{ { "PERMS",     5,    false, false, false, "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false },
+	{ { "KIND",      0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false },
+	{ { "OBJECT",    0.20, false, false, true,  "the object it belongs to" }, c_object, J_STR, false },
+	{ { "PAGES",     5,    false, false, true,  "pages in the range" }, c_pages, J_NUM, true },
+	{ { "RESIDENT",  5,    false, false, true,  "pages in RAM that map their own frame (smaps Rss)" }, c_resident, J_NUM, true },
+	{ { "HUGE",      5,    false, false, true,  "pages of PMD-mapped huge pages (THP, hugetlb)" }, c_huge, J_NUM, true },
+	{ { "ZERO",      5,    false, false, true,  "pages mapping the shared zero page (read, never written)" }, c_zero, J_NUM, true },
+	{ { "SWAPPED",   5,    false, false, true,  "pages in swap" }, c_swapped, J_NUM, true },
+	{ { "GUARD",     5,    false, false, true,  "guard markers (MADV_GUARD_INSTALL)" }, c_guard, J_NUM, true },
+	{ { "UNTOUCHED", 5,    false, false, true,  "pages with no page-table entry: never touched" }, c_untouched, J_NUM, true },
+	{ { "BAR",       0.20, false, false, true,  "residency bar: O present H huge Z zero S swapped G guard . untouched" }, c_bar, J_STR, false, bar_color },
+	{ { "SHARED",    5,    false, false, false, "--shared-with: pages whose frame the other process maps too" }, c_shared, J_NUM, true },
+	{ { "PRIVATE",   5,    false, false, false, "--shared-with: resident pages whose frame the other does not map" }, c_private, J_NUM, true },
+};
+
+const struct ml_column_info *ml_pages_columns(size_t *ret_n)
+{
+	static struct ml_column_info infos[ML_ARRAY_SIZE(columns)];
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+		infos[i] = columns[i].info;
+	*ret_n = ML_ARRAY_SIZE(columns);
+	return infos;
+}
+
+static int column_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
+		if (strlen(columns[i].info.name) == len &&
+		    strncasecmp(columns[i].info.name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static size_t default_columns(int *ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
+		if (columns[i].info.is_default)
+			ids[n++] = (int)i;
+	return n;
+}
+
+int ml_pages_columns_parse(const char *list, int *ret_ids, size_t max,
+			   size_t *ret_n, const char **ret_bad)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	if (*p == '+') {
+		n = default_columns(ret_ids, max);
+		p++;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int id = column_by_name(p, len);
+		if (id < 0) {
+			*ret_bad = p;
+			return -EINVAL;
+		}
+		if (n == max)
+			return -E2BIG;
+		ret_ids[n++] = id;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int json_type(enum json_kind j, unsigned int flags)
+{
+	if (j == J_NUM || (j == J_SIZE && (flags & ML_OUT_BYTES)))
+		return SCOLS_JSON_NUMBER;
+	return SCOLS_JSON_STRING;
+}
+
+static int add_columns(struct libscols_table *tb, const int *ids, size_t n,
+		       unsigned int flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct column *col = &columns[ids[i]];
+		struct libscols_column *cl = scols_table_new_column(tb, col->info.name,
+			col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+		if (!cl)
+			return -ENOMEM;
+		scols_column_set_json_type(cl, json_type(col->json, flags));
+	}
+	return 0;
+}
+
+int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
+		    const struct ml_table_opts *opts)
+{
+	int defids[ML_ARRAY_SIZE(columns)];
+	const int *ids = opts->columns;
+	size_t nids = opts->ncolumns;
+	struct ctx c = { opts->flags };
+	struct libscols_table *tb = scols_new_table();
+	int r;
+
+	if (!tb)
+		return -ENOMEM;
+	if (c.flags & (ML_OUT_JSON | ML_OUT_RAW))
+		c.flags &= ~(unsigned int)ML_OUT_COLOR;
+	if (!ids) {
+		nids = default_columns(defids, ML_ARRAY_SIZE(defids));
+		ids = defids;
+	}
+	scols_table_set_stream(tb, out);
+	scols_table_enable_json(tb, !!(c.flags & ML_OUT_JSON));
+	scols_table_enable_raw(tb, !!(c.flags & ML_OUT_RAW));
+	scols_table_enable_noheadings(tb, !!(c.flags & ML_OUT_NOHEADINGS));
+	scols_table_enable_colors(tb, !!(c.flags & ML_OUT_COLOR));
+	scols_table_set_name(tb, "pages");
+	if ((r = add_columns(tb, ids, nids, c.flags)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t k = 0; k < nids; k++) {
+			char *data = columns[ids[k]].fn(&rows[i], &c);
+			if (data && scols_line_refer_data(ln, k, data) < 0) {
+				free(data);
+				r = -ENOMEM;
+				goto out;
+			}
+			if ((c.flags & ML_OUT_COLOR) && columns[ids[k]].color &&
+			    columns[ids[k]].color(&rows[i]))
+				scols_cell_set_color(scols_line_get_cell(ln, k),
+						     columns[ids[k]].color(&rows[i]));
+		}
+	}
+	r = scols_print_table(tb);
+out:
+	scols_unref_table(tb);
+	return r;
+}

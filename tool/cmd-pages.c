@@ -1,0 +1,566 @@
+/*
+ * cmd-pages.c - `memlayout pages`: residency page by page.  For each region
+ * of a process (or those a REGION or START-END argument selects) the pages
+ * in RAM, huge, zero page, swapped, guard and never touched, with a
+ * one-line bar; with --shared-with, the physical frames two processes
+ * share against those private to each.
+ *
+ * Order: options and the selector are checked first (usage errors, exit
+ * 2); then the snapshot (kinds and objects), the pagemap scans, a last
+ * check that the process was alive through them (PAGEMAP_SCAN of an exited
+ * process reads as an empty address space), and only then output.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_COLUMNS 64
+#define DEFAULT_WIDTH 32
+#define METHOD_ENV "MEMLAYOUT_PAGEMAP_METHOD"
+#define SHARED_COLUMNS "PID,START,END,KIND,OBJECT,RESIDENT,SHARED,PRIVATE,BAR"
+
+enum { OPT_LIST_COLUMNS = 0x100, OPT_SELF, OPT_METHOD, OPT_SHARED_WITH };
+
+/* What the REGION argument selects. */
+enum sel_type { SEL_ALL, SEL_KIND, SEL_RANGE, SEL_ADDR, SEL_OBJECT };
+struct selector {
+	enum sel_type type;
+	const char *arg;
+	int kind;
+	uint64_t lo, hi;          /* SEL_RANGE [lo, hi); SEL_ADDR lo */
+};
+
+struct pages_opts {
+	struct ml_target target;
+	int columns[MAX_COLUMNS];
+	size_t ncolumns;
+	bool have_columns, list_columns;
+	unsigned int out_flags;
+	unsigned int width;
+	enum ml_scan_method method;
+	const char *other_arg;    /* --shared-with PID2 */
+	pid_t other;
+	struct selector sel;
+};
+
+static const struct option longopts[] = {
+	{ "output",       required_argument, NULL, 'o' },
+	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
+	{ "json",         no_argument,       NULL, 'J' },
+	{ "raw",          no_argument,       NULL, 'r' },
+	{ "noheadings",   no_argument,       NULL, 'n' },
+	{ "bytes",        no_argument,       NULL, 'b' },
+	{ "width",        required_argument, NULL, 'w' },
+	{ "method",       required_argument, NULL, OPT_METHOD },
+	{ "shared-with",  required_argument, NULL, OPT_SHARED_WITH },
+	{ "self",         no_argument,       NULL, OPT_SELF },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct { int a, b; } excl[] = {
+	{ 'J', 'r' },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout pages [options] PID [REGION | START-END]\n"
+	      " memlayout pages [options] --self [REGION | START-END]\n"
+	      " memlayout pages [options] [REGION | START-END] -- COMMAND [ARGS]\n\n"
+	      "Show which pages of each region are in RAM, part of a huge page, the\n"
+	      "shared zero page, swapped, guard markers, or never touched, with a bar\n"
+	      "per region.  REGION is a kind (heap, stack, text, ...), an object (a path\n"
+	      "or its file name) or an address inside a region.\n\n"
+	      "Options:\n"
+	      " -o, --output <list>      columns to print (\"+COL,...\" adds to the default)\n"
+	      "     --list-columns       list the columns and exit\n"
+	      " -J, --json               JSON output\n"
+	      " -r, --raw                raw output (no alignment)\n"
+	      " -n, --noheadings         no headings, no process line, no legend\n"
+	      " -b, --bytes              sizes in bytes\n"
+	      " -w, --width <cells>      cells of the bar (1-256, default 32)\n"
+	      "     --method <m>         auto, scan (PAGEMAP_SCAN) or pread (of pagemap)\n"
+	      "     --shared-with <pid>  frames shared with another process (root)\n"
+	      "     --self               look at memlayout itself\n"
+	      " -h, --help               display this help\n\n"
+	      "Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
+	      "lower case when part of the cell is untouched.\n\n"
+	      "Examples:\n"
+	      " memlayout pages $$                     every region of your shell\n"
+	      " memlayout pages $$ heap                its heap only\n"
+	      " memlayout pages 1234 libc.so.6         the regions of libc\n"
+	      " memlayout pages 1234 0x7f0000000000-0x7f0000400000\n"
+	      " sudo memlayout pages --shared-with 1235 1234 text\n\n"
+	      "See memlayout-pages(1).\n", stdout);
+}
+
+static void list_columns(void)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_pages_columns(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%10s  %s\n", c[i].name, c[i].help);
+}
+
+static int check_excl(const int *seen, size_t nseen)
+{
+	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
+		bool a = false, b = false;
+		for (size_t k = 0; k < nseen; k++) {
+			a |= seen[k] == excl[i].a;
+			b |= seen[k] == excl[i].b;
+		}
+		if (a && b)
+			return ml_cli_usage_error("pages", "--json and --raw cannot be used together");
+	}
+	return 0;
+}
+
+/* REGION or START-END, decided by its shape; malformed ranges are usage
+ * errors.  An argument that is none of kind, range or address names an
+ * object. */
+static int parse_selector(struct selector *s, const char *arg)
+{
+	const char *dash = strchr(arg, '-');
+	char left[64];
+	int k;
+
+	s->arg = arg;
+	if ((k = ml_kind_from_name(arg)) >= 0) {
+		s->type = SEL_KIND;
+		s->kind = k;
+		return 0;
+	}
+	if (dash && (size_t)(dash - arg) < sizeof(left)) {
+		memcpy(left, arg, (size_t)(dash - arg));
+		left[dash - arg] = '\0';
+		if (ml_cli_parse_addr(left, &s->lo) == 0) {
+			if (ml_cli_parse_addr(dash + 1, &s->hi) < 0)
+				return ml_cli_usage_error(arg, "not an address range (START-END)");
+			if (s->hi <= s->lo)
+				return ml_cli_usage_error(arg, "empty range: END must be above START");
+			s->type = SEL_RANGE;
+			return 0;
+		}
+	}
+	s->type = ml_cli_parse_addr(arg, &s->lo) == 0 ? SEL_ADDR : SEL_OBJECT;
+	return 0;
+}
+
+static int parse_option(struct pages_opts *o, int c, char *arg)
+{
+	const char *bad = NULL;
+	char *end;
+	long w;
+	int r;
+
+	switch (c) {
+	case 'o':
+		r = ml_pages_columns_parse(arg, o->columns, MAX_COLUMNS, &o->ncolumns, &bad);
+		if (r == -EINVAL)
+			return ml_cli_usage_error(bad, "unknown column");
+		if (r < 0)
+			return ml_cli_usage_error(arg, "too many columns");
+		o->have_columns = true;
+		return 0;
+	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
+	case 'r': o->out_flags |= ML_OUT_RAW; return 0;
+	case 'n': o->out_flags |= ML_OUT_NOHEADINGS; return 0;
+	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
+	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
+	case OPT_SELF: o->target.self = true; return 0;
+	case 'w':
+		errno = 0;
+		w = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || w < 1 || w > ML_BAR_MAX)
+			return ml_cli_usage_error(arg, "--width takes a number from 1 to %d", ML_BAR_MAX);
+		o->width = (unsigned int)w;
+		return 0;
+	case OPT_METHOD:
+		if ((r = ml_scan_method_from_name(arg)) < 0)
+			return ml_cli_usage_error(arg, "--method takes auto, scan or pread");
+		o->method = (enum ml_scan_method)r;
+		return 0;
+	case OPT_SHARED_WITH:
+		o->other_arg = arg;
+		if (ml_cli_parse_pid(arg, &o->other) < 0)
+			return ml_cli_usage_error(arg, "not a process ID");
+		return 0;
+	default:
+		return ml_cli_usage_error("pages", "unknown option");
+	}
+}
+
+/* PID [REGION], --self [REGION] or [REGION] -- COMMAND. */
+static int parse_target(struct pages_opts *o, int argc, char **argv, char **cmd)
+{
+	struct ml_target *t = &o->target;
+	int npos = argc - optind;
+	bool cmdline = cmd && *cmd;
+
+	if (t->self && cmdline)
+		return ml_cli_usage_error("pages", "give one of PID, --self or -- COMMAND");
+	if (cmd && !*cmd)
+		return ml_cli_usage_error("pages", "no command after --");
+	if (!t->self && !cmdline) {
+		if (npos == 0)
+			return ml_cli_usage_error("pages", "no process given (PID, --self or -- COMMAND)");
+		t->pid_arg = argv[optind];
+		if (ml_cli_parse_pid(argv[optind], &t->pid) < 0)
+			return ml_cli_usage_error(argv[optind], "not a process ID");
+		optind++;
+		npos--;
+	}
+	t->argv = cmdline ? cmd : NULL;
+	if (npos > 1)
+		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one REGION or START-END)");
+	if (npos == 1)
+		return parse_selector(&o->sel, argv[optind]);
+	return 0;
+}
+
+/* The method from the environment, before options override it. */
+static int method_from_env(struct pages_opts *o)
+{
+	const char *e = getenv(METHOD_ENV);
+	int r;
+
+	if (!e || !*e)
+		return 0;
+	if ((r = ml_scan_method_from_name(e)) < 0)
+		return ml_cli_usage_error(METHOD_ENV, "'%s' is not auto, scan or pread", e);
+	o->method = (enum ml_scan_method)r;
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/* Does region r match the selector; [*lo, *hi) is the part to scan. */
+static bool selects(const struct selector *s, const struct ml_region *r,
+		    bool whole, uint64_t *lo, uint64_t *hi)
+{
+	*lo = r->start;
+	*hi = r->end;
+	switch (whole ? SEL_ALL : s->type) {
+	case SEL_KIND:   return (int)r->kind == s->kind;
+	case SEL_ADDR:   return r->start <= s->lo && s->lo < r->end;
+	case SEL_OBJECT: return r->object && (!strcmp(r->object, s->arg) ||
+					      !strcmp(base_name(r->object), s->arg));
+	case SEL_RANGE:
+		if (r->end <= s->lo || r->start >= s->hi)
+			return false;
+		*lo = r->start > s->lo ? r->start : s->lo;
+		*hi = r->end < s->hi ? r->end : s->hi;
+		return true;
+	default:         return true;
+	}
+}
+
+/* One process: its snapshot, pagemap, scanner and selected rows. */
+struct side {
+	pid_t pid;
+	const char *arg;
+	struct ml_snapshot *snap;
+	struct ml_pagemap *pm;
+	struct ml_scanner *sc;
+	struct ml_pages_row *rows;
+	size_t nrows;
+};
+
+static void side_free(struct side *s)
+{
+	ml_scanner_free(s->sc);
+	ml_pagemap_close(s->pm);
+	free(s->rows);
+	ml_snapshot_free(s->snap);
+}
+
+static int target_error(const char *arg, int err)
+{
+	return ml_cli_error(arg, "%s", ml_cli_strerror(err));
+}
+
+static int scan_error(const char *arg, int err)
+{
+	if (err == EOPNOTSUPP)
+		return ml_cli_error(arg, "this kernel has no PAGEMAP_SCAN (Linux 6.7+): use --method=pread");
+	return target_error(arg, err);
+}
+
+/* Select the rows of s (whole: every region) and scan them. */
+static int scan_side(struct side *s, const struct pages_opts *o, bool whole)
+{
+	size_t n;
+	const struct ml_region *reg = ml_snapshot_regions(s->snap, &n);
+	uint64_t top = ml_snapshot_proc(s->snap)->user_top;
+	int r;
+
+	if ((r = ml_pagemap_open(s->pid, NULL, &s->pm)) < 0)
+		return target_error(s->arg, -r);
+	if ((r = ml_scanner_new(s->pm, o->method, &s->sc)) < 0)
+		return target_error(s->arg, -r);
+	if (!(s->rows = calloc(n ? n : 1, sizeof(*s->rows))))
+		return ml_cli_error(s->arg, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo, hi;
+		/* [vsyscall] lies above user space, in the kernel's page
+		 * tables: pagemap neither reads nor scans it. */
+		if ((top && reg[i].start >= top) || !selects(&o->sel, &reg[i], whole, &lo, &hi))
+			continue;
+		struct ml_pages_row *row = &s->rows[s->nrows++];
+		row->pid = s->pid;
+		row->region = &reg[i];
+		if ((r = ml_residency_scan(s->sc, lo, hi, o->width, &row->res)) < 0)
+			return scan_error(s->arg, -r);
+	}
+	if ((r = ml_scanner_check_alive(s->sc)) < 0)
+		return target_error(s->arg, -r);
+	return 0;
+}
+
+static int no_match(const struct pages_opts *o, pid_t pid)
+{
+	static const char *const what[] = {
+		[SEL_KIND] = "no region of this kind", [SEL_RANGE] = "nothing is mapped in this range",
+		[SEL_ADDR] = "no region holds this address", [SEL_OBJECT] =
+		"not a kind, an address or the object of any region",
+	};
+	return ml_cli_error(o->sel.arg, "%s in process %d", what[o->sel.type], (int)pid);
+}
+
+static void header(const struct side *s)
+{
+	const struct ml_proc *p = ml_snapshot_proc(s->snap);
+	char *comm = ml_escape(p->comm, ML_ESC_TERM);
+	char ps[32];
+
+	printf("PID %d (%s): %zu region%s, pages of %s, read with %s\n", (int)p->pid,
+	       comm ? comm : "", s->nrows, s->nrows == 1 ? "" : "s",
+	       ml_size_human(p->page_size, ps, sizeof(ps)),
+	       ml_scanner_method(s->sc) == ML_SCAN_PREAD ? "pread of pagemap" : "PAGEMAP_SCAN");
+	free(comm);
+}
+
+/* Is the BAR column printed (the default sets have it)? */
+static bool shows_bar(const struct pages_opts *o)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_pages_columns(&n);
+
+	for (size_t i = 0; o->have_columns && i < o->ncolumns; i++)
+		if (!strcmp(c[o->columns[i]].name, "BAR"))
+			return true;
+	return !o->have_columns;
+}
+
+static void legend(const struct pages_opts *o, const struct side *s)
+{
+	unsigned int unk = ml_scanner_unknown(s->sc);
+
+	if (shows_bar(o))
+		fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched"
+		      " (lower case: part of the cell)\n", stdout);
+	if (unk & (1u << ML_PST_ZERO | 1u << ML_PST_HUGE))
+		fputs("ZERO and HUGE are unknown (?): pagemap read with pread hides frame numbers"
+		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", stdout);
+	if (unk & 1u << ML_PST_GUARD)
+		fputs("GUARD is unknown (?): this kernel's PAGEMAP_SCAN does not report guard markers.\n",
+		      stdout);
+}
+
+/* The frames of the rows of s, into *ret. */
+static int side_frames(struct side *s, struct ml_frames **ret)
+{
+	uint64_t (*ranges)[2] = calloc(s->nrows ? s->nrows : 1, sizeof(*ranges));
+	int r;
+
+	if (!ranges)
+		return ml_cli_error(s->arg, "out of memory");
+	for (size_t k = 0; k < s->nrows; k++) {
+		ranges[k][0] = s->rows[k].res.start;
+		ranges[k][1] = s->rows[k].res.end;
+	}
+	r = ml_frames_collect(s->sc, s->pm, (const uint64_t (*)[2])ranges, s->nrows, ret);
+	free(ranges);
+	if (r == -EPERM)
+		return ml_cli_error("--shared-with", "physical frame numbers need root "
+				    "(CAP_SYS_ADMIN): without it /proc/%d/pagemap shows them as 0",
+				    (int)s->pid);
+	return r < 0 ? target_error(s->arg, -r) : 0;
+}
+
+static void set_share(struct side *s, const struct ml_share_count *c)
+{
+	for (size_t k = 0; k < s->nrows; k++) {
+		s->rows[k].share = c[k];
+		s->rows[k].have_share = true;
+	}
+}
+
+/* --shared-with: collect the frames of both sides and count them. */
+static int compare_frames(struct side *a, struct side *b, struct ml_share_totals *ret)
+{
+	struct ml_frames *fa = NULL, *fb = NULL;
+	struct ml_share_count *ca = calloc(a->nrows + 1, sizeof(*ca));
+	struct ml_share_count *cb = calloc(b->nrows + 1, sizeof(*cb));
+	int r;
+
+	if (!ca || !cb)
+		r = ml_cli_error("--shared-with", "out of memory");
+	else if ((r = side_frames(a, &fa)) == 0 && (r = side_frames(b, &fb)) == 0) {
+		ml_frames_compare(fa, fb, ca, cb, ret);
+		set_share(a, ca);
+		set_share(b, cb);
+	}
+	free(ca);
+	free(cb);
+	ml_frames_free(fa);
+	ml_frames_free(fb);
+	return r;
+}
+
+static int render(const struct pages_opts *o, struct side *a, struct side *b,
+		  const struct ml_share_totals *t)
+{
+	bool plain = !(o->out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
+	struct ml_table_opts to = { o->columns, o->ncolumns, o->out_flags };
+	int shared_ids[MAX_COLUMNS];
+	struct ml_pages_row *rows = a->rows;
+	size_t n = a->nrows;
+	const char *bad;
+	int r;
+
+	if (ml_cli_color(STDOUT_FILENO))
+		to.flags |= ML_OUT_COLOR;
+	if (!o->have_columns && b) {
+		ml_pages_columns_parse(SHARED_COLUMNS, shared_ids, MAX_COLUMNS, &to.ncolumns, &bad);
+		to.columns = shared_ids;
+	} else if (!o->have_columns)
+		to.columns = NULL;
+	if (b) {   /* both sides in one table, the PID column tells them apart */
+		if (!(rows = malloc((a->nrows + b->nrows) * sizeof(*rows))))
+			return -ENOMEM;
+		memcpy(rows, a->rows, a->nrows * sizeof(*rows));
+		memcpy(rows + a->nrows, b->rows, b->nrows * sizeof(*rows));
+		n += b->nrows;
+	}
+	if (plain) {
+		header(a);
+		if (b)
+			header(b);
+	}
+	r = ml_render_pages(rows, n, stdout, &to);
+	if (rows != a->rows)
+		free(rows);
+	if (r == 0 && plain) {
+		legend(o, a);
+		if (b)
+			printf("Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
+			       " only by %d, %" PRIu64 " only by %d.  Each process has its own"
+			       " page tables; SHARED pages map a frame the other maps too.\n",
+			       t->shared, (int)a->pid, (int)b->pid, t->only_a, (int)a->pid,
+			       t->only_b, (int)b->pid);
+	}
+	return r;
+}
+
+static int parse_args(struct pages_opts *o, int argc, char **argv)
+{
+	int seen[32], nseen = 0, c, r;
+	char **cmd = NULL;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	if ((r = method_from_env(o)))
+		return r;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:Jrnbw:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c == '?') {
+			if (optopt)
+				return ml_cli_usage_error("pages", "invalid option -- '%c'", optopt);
+			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		}
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		if ((r = parse_option(o, c, optarg)))
+			return r;
+		if (nseen < 32)
+			seen[nseen++] = c;
+	}
+	if (o->list_columns) {
+		list_columns();
+		return -1;
+	}
+	if ((r = check_excl(seen, (size_t)nseen)))
+		return r;
+	return parse_target(o, argc, argv, cmd);
+}
+
+/* Snapshot (maps only: kinds and objects) of another PID. */
+static int snapshot_pid(struct side *s)
+{
+	struct ml_snap_opts so = { NULL, 0 };
+	int r = ml_snapshot_take(s->pid, &so, &s->snap);
+
+	return r < 0 ? target_error(s->arg, -r) : 0;
+}
+
+int ml_cmd_pages(int argc, char **argv)
+{
+	struct pages_opts o = { .width = DEFAULT_WIDTH };
+	struct side a = { 0 }, b = { 0 };
+	struct ml_share_totals t = { 0 };
+	struct ml_traced *tr = NULL;
+	int r;
+
+	if ((r = parse_args(&o, argc, argv)))
+		return r < 0 ? ML_EXIT_OK : r;
+	if ((r = ml_cli_snapshot(&o.target, &a.snap, &tr)))
+		return r;
+	a.pid = tr ? ml_traced_pid(tr) : o.target.pid;
+	a.arg = o.target.argv ? o.target.argv[0] : o.target.pid_arg;
+	if ((r = scan_side(&a, &o, false)))
+		goto out;
+	if (!a.nrows && o.sel.type != SEL_ALL) {
+		r = no_match(&o, a.pid);
+		goto out;
+	}
+	if (o.other_arg) {
+		b.pid = o.other;
+		b.arg = o.other_arg;
+		bool whole = o.sel.type == SEL_RANGE || o.sel.type == SEL_ADDR;
+		if ((r = snapshot_pid(&b)) || (r = scan_side(&b, &o, whole)) ||
+		    (r = compare_frames(&a, &b, &t)))
+			goto out;
+	}
+	if (render(&o, &a, o.other_arg ? &b : NULL, &t) < 0 || fflush(stdout))
+		r = ml_cli_error("stdout", "write error");
+out:
+	side_free(&a);
+	side_free(&b);
+	if (tr)
+		ml_trace_finish(tr, false);
+	return r;
+}
