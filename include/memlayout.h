@@ -265,6 +265,62 @@ int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 /* Human size: "4K", "1.5M", "8G" (binary units) into buf; returns buf. */
 char *ml_size_human(uint64_t bytes, char *buf, size_t len);
 
+
+/* ---- ASLR across runs (aslr.c, aslr-sample.c, render-aslr.c) ----
+ * Named bases observed once per run; their randomisation in bits and the
+ * groups that move together (see aslr.c for the estimator). */
+struct ml_aslr;
+enum {
+	ML_ASLR_RELATIVE = 1 << 0,   /* an offset between two addresses: not grouped */
+};
+struct ml_aslr_row {
+	const char *name;            /* owned by the estimator */
+	unsigned int flags;          /* ML_ASLR_* */
+	size_t samples;              /* runs that showed it */
+	size_t distinct;             /* distinct values among them */
+	uint64_t min, max;
+	uint64_t align;              /* step of the observed values (>= unit) */
+	double bits;                 /* estimated randomisation, 0 if fixed */
+	double ceiling;              /* log2(samples): observed, not extrapolated */
+	size_t group;                /* 1.. ; 0 for offsets (not grouped) */
+	const char *leader;          /* first point of its group */
+	int64_t offset;              /* from the leader, the same in every run */
+};
+int ml_aslr_new(struct ml_aslr **ret);
+void ml_aslr_free(struct ml_aslr *a);
+/* Begin a run; returns its index (0, 1, ...). */
+int ml_aslr_begin_run(struct ml_aslr *a);
+size_t ml_aslr_runs(const struct ml_aslr *a);
+/* Record a point in the current run (the first value of a name in a run
+ * counts).  unit: the alignment expected (page, 16).  0 or -errno. */
+int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
+		uint64_t unit, unsigned int flags);
+/* Begin a run and record the points of snap (see aslr-sample.c). */
+int ml_aslr_add_snapshot(struct ml_aslr *a, const struct ml_snapshot *snap);
+/* One run: start argv under ptrace, stop at `at`, record, kill.  Errors as
+ * ml_trace_start(); ret_status as there. */
+int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
+		   int *ret_status);
+/* Estimate; returns the number of rows in *ret (valid until the estimator
+ * changes or is freed) or -errno. */
+int ml_aslr_result(struct ml_aslr *a, const struct ml_aslr_row **ret);
+
+/* Parse a column list ("A,B", "+C" adds to the defaults) against any
+ * column table (columns.c).  As ml_columns_parse(). */
+int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
+			const char *list, int *ret_ids, size_t max, size_t *ret_n,
+			const char **ret_bad);
+
+/* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
+struct ml_aslr_info {
+	int randomize_va_space;      /* /proc/sys/kernel/randomize_va_space, -1 unknown */
+	bool no_randomize;           /* runs under personality(ADDR_NO_RANDOMIZE) */
+};
+const struct ml_column_info *ml_aslr_columns(size_t *ret_n);
+int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
+		   const struct ml_aslr_info *info, FILE *out,
+		   const struct ml_table_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

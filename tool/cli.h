@@ -53,5 +53,6 @@ bool ml_cli_color(int fd);
 /* Subcommands. */
 int ml_cmd_show(int argc, char **argv);
 int ml_cmd_demo(int argc, char **argv);
+int ml_cmd_aslr(int argc, char **argv);
 
 #endif
