@@ -54,5 +54,6 @@ bool ml_cli_color(int fd);
 int ml_cmd_show(int argc, char **argv);
 int ml_cmd_demo(int argc, char **argv);
 int ml_cmd_aslr(int argc, char **argv);
+int ml_cmd_watch(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
 	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
 };
 
