@@ -1,7 +1,8 @@
 /*
  * aslr-sample.c - one run of the ASLR measurement: start the command under
  * ptrace, stop it at its entry point (or exit), take a cheap snapshot, record
- * the bases it shows in the estimator (aslr.c), kill it.
+ * the bases it shows in the estimator (aslr.c), kill it (at exit: let it
+ * finish exiting).
  *
  * The snapshot skips ELF attribution (ML_SNAP_NOELF): the executable's
  * text, rodata, data and bss come from the permissions of its mappings and
@@ -165,6 +166,9 @@ int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
 	if (r == 0)
 		r = ml_aslr_add_snapshot(a, snap);
 	ml_snapshot_free(snap);
-	ml_trace_finish(t, true);
+	/* At its exit stop the child is let go to finish exiting: SIGKILL
+	 * does not end a PTRACE_EVENT_EXIT stop on recent kernels, and
+	 * ml_trace_finish(t, true) would then wait for it for ever. */
+	ml_trace_finish(t, at == ML_STOP_AT_START);
 	return r;
 }

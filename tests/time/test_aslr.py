@@ -146,6 +146,14 @@ def no_randomize(ml, target):
     check_eq(len(groups), 1, what + ': nothing moves, so all move together')
 
 
+def at_exit(ml, target):
+    what = 'aslr --at=exit -n 5 -- target-pie'
+    rows = aslr_json(ml, '--at=exit', '-n', 5, '--', target, what=what)
+    if rows:
+        check_shape(rows, what, 5)
+        check_eq(rows['exe text']['samples'], 5, what + ': every run recorded')
+
+
 def table_and_errors(ml, target):
     res = run(ml, 'aslr', '-n', 4, '-o', 'REGION,BITS,GROUP', '--', target)
     out = res.stdout.decode()
@@ -178,6 +186,7 @@ def main():
     pie(ml, pie_t)
     nopie(ml, nopie_t)
     no_randomize(ml, pie_t)
+    at_exit(ml, pie_t)
     table_and_errors(ml, pie_t)
     done()
 
