@@ -775,6 +775,166 @@ int ml_pages_columns_parse(const char *list, int *ret_ids, size_t max,
 int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 		    const struct ml_table_opts *opts);
 
+/* ---- ASLR across runs (aslr.c, aslr-sample.c, render-aslr.c) ----
+ * Named bases observed once per run; their randomisation in bits and the
+ * groups that move together (see aslr.c for the estimator). */
+struct ml_aslr;
+enum {
+	ML_ASLR_RELATIVE = 1 << 0,   /* an offset between two addresses: not grouped */
+};
+struct ml_aslr_row {
+	const char *name;            /* owned by the estimator */
+	unsigned int flags;          /* ML_ASLR_* */
+	size_t samples;              /* runs that showed it */
+	size_t distinct;             /* distinct values among them */
+	uint64_t min, max;
+	uint64_t align;              /* step of the observed values (>= unit) */
+	double bits;                 /* estimated randomisation, 0 if fixed */
+	double ceiling;              /* log2(samples): observed, not extrapolated */
+	size_t group;                /* 1.. ; 0 for offsets (not grouped) */
+	const char *leader;          /* first point of its group */
+	int64_t offset;              /* from the leader, the same in every run */
+};
+int ml_aslr_new(struct ml_aslr **ret);
+void ml_aslr_free(struct ml_aslr *a);
+/* Begin a run; returns its index (0, 1, ...). */
+int ml_aslr_begin_run(struct ml_aslr *a);
+size_t ml_aslr_runs(const struct ml_aslr *a);
+/* Record a point in the current run (the first value of a name in a run
+ * counts).  unit: the alignment expected (page, 16).  0 or -errno. */
+int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
+		uint64_t unit, unsigned int flags);
+/* Begin a run and record the points of snap (see aslr-sample.c). */
+int ml_aslr_add_snapshot(struct ml_aslr *a, const struct ml_snapshot *snap);
+/* One run: start argv under ptrace, stop at `at`, record, kill.  Errors as
+ * ml_trace_start(); ret_status as there. */
+int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
+		   int *ret_status);
+/* Estimate; returns the number of rows in *ret (valid until the estimator
+ * changes or is freed) or -errno. */
+int ml_aslr_result(struct ml_aslr *a, const struct ml_aslr_row **ret);
+
+/* Parse a column list ("A,B", "+C" adds to the defaults) against any
+ * column table (columns.c).  As ml_columns_parse(). */
+int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
+			const char *list, int *ret_ids, size_t max, size_t *ret_n,
+			const char **ret_bad);
+
+/* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
+struct ml_aslr_info {
+	int randomize_va_space;      /* /proc/sys/kernel/randomize_va_space, -1 unknown */
+	bool no_randomize;           /* runs under personality(ADDR_NO_RANDOMIZE) */
+};
+const struct ml_column_info *ml_aslr_columns(size_t *ret_n);
+int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
+		   const struct ml_aslr_info *info, FILE *out,
+		   const struct ml_table_opts *opts);
+
+
+/* ---- Watching a process over time (watch.c, render-watch.c) ----
+ * Each sample reads maps, stat and smaps_rollup (full smaps with
+ * ML_WATCH_DETAIL), the task list, and the syscall file of threads not
+ * seen before; kinds come from names and permissions, refined by the ELF
+ * kinds of each file cached by (dev, inode, offset) across samples. */
+enum {
+	ML_WATCH_DETAIL = 1 << 0,    /* full smaps: resident size per kind */
+};
+enum ml_watch_event_type {
+	ML_EV_APPEARED,              /* a mapping appeared */
+	ML_EV_VANISHED,              /* a mapping was unmapped */
+	ML_EV_GREW,                  /* it grew (before/after: sizes) */
+	ML_EV_SHRANK,                /* part of it was unmapped (sizes) */
+	ML_EV_PERMS,                 /* permissions changed (ML_PERM_*) */
+	ML_EV_BRK,                   /* the brk moved (before/after: brk) */
+	ML_EV_THREAD_NEW,            /* a thread came (tid) */
+	ML_EV_THREAD_GONE,           /* a thread went (tid) */
+	ML_EV__COUNT
+};
+struct ml_watch_event {
+	enum ml_watch_event_type type;
+	enum ml_kind kind;
+	uint64_t start, end;         /* the mapping now (before, if it vanished or shrank) */
+	uint64_t before, after;      /* sizes, brk values or permissions */
+	const char *name;            /* object or name, NULL if none; valid until the next sample */
+	pid_t tid;                   /* thread events, thread stacks; 0 else */
+};
+struct ml_watch_kind {
+	size_t count;
+	uint64_t vsize;
+	uint64_t rss;                /* with ML_WATCH_DETAIL only */
+};
+struct ml_watch_sample {
+	uint64_t t_ns;               /* since the first sample */
+	size_t index;                /* 0, 1, ... */
+	struct ml_watch_kind kinds[ML_KIND__COUNT];
+	bool kind_rss;               /* kinds[].rss known (ML_WATCH_DETAIL) */
+	uint64_t vsize;              /* sum over all mappings */
+	uint64_t rss, pss, anon, swap;   /* process totals (smaps_rollup) */
+	uint64_t start_brk, brk;
+	uint64_t stack_start, stack_end; /* the main stack now */
+	uint64_t stack_lowest;       /* lowest start it has had */
+	uint64_t minflt, majflt;     /* since the process started */
+	size_t nregions, nthreads;
+	const struct ml_watch_event *events;
+	size_t nevents;
+};
+struct ml_watch;
+/* Start watching pid (its first full snapshot fills the ELF kind cache).
+ * Errors as ml_snapshot_take(). */
+int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret);
+void ml_watch_free(struct ml_watch *w);
+/* Take a sample at t_ns (monotonic, any origin); events are the changes
+ * since the previous sample.  -ESRCH once the process is gone. *ret is
+ * valid until the next call. */
+int ml_watch_sample(struct ml_watch *w, uint64_t t_ns,
+		    const struct ml_watch_sample **ret);
+pid_t ml_watch_pid(const struct ml_watch *w);
+const char *ml_watch_comm(const struct ml_watch *w);
+const char *ml_watch_event_name(enum ml_watch_event_type type);
+/* The first sample (events excluded), NULL before any. */
+const struct ml_watch_sample *ml_watch_first(const struct ml_watch *w);
+/* The latest sample, NULL before any. */
+const struct ml_watch_sample *ml_watch_last(const struct ml_watch *w);
+/* The last n (<= ML_WATCH_HISTORY) virtual sizes of kind k (or, with
+ * k == ML_KIND__COUNT, of the whole process), oldest first; returns n. */
+#define ML_WATCH_HISTORY 32
+size_t ml_watch_history(const struct ml_watch *w, enum ml_kind k,
+			uint64_t *ret, size_t max);
+
+struct ml_watch_peak {
+	uint64_t vsize, vsize_t_ns;  /* highest virtual size and when (since start) */
+	uint64_t rss, rss_t_ns;      /* highest resident size (detail, or total) */
+};
+struct ml_watch_summary {
+	size_t samples;
+	uint64_t duration_ns;
+	struct ml_watch_peak kinds[ML_KIND__COUNT];
+	bool kind_rss;
+	struct ml_watch_peak total;  /* total.rss from smaps_rollup */
+	uint64_t minflt, majflt;     /* during the watch */
+	size_t max_threads;
+	size_t events[ML_EV__COUNT];
+};
+void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
+
+/* Renderers of watch (render-watch.c), to the FILE given.  Flags are
+ * ML_OUT_* and ML_OUT_ASCII (sparklines without UTF-8 blocks). */
+enum { ML_OUT_ASCII = 1 << 12 };
+/* One JSON object on one line: a sample with its events. */
+int ml_render_watch_json(const struct ml_watch *w, const struct ml_watch_sample *s,
+			 FILE *out);
+/* Log lines: one per event of s; one line for the sample itself. */
+int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sample *s,
+			   FILE *out, unsigned int flags);
+int ml_render_watch_line(const struct ml_watch *w, const struct ml_watch_sample *s,
+			 FILE *out, unsigned int flags);
+/* The screen of the terminal view (the caller clears and homes); rows is
+ * the height available, 0 for no limit. */
+int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sample *s,
+			   FILE *out, unsigned int flags, unsigned int rows);
+/* The summary: a per-kind table (or, with ML_OUT_JSON, one JSON line). */
+int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif

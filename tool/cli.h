@@ -57,5 +57,7 @@ int ml_cmd_heap(int argc, char **argv);
 int ml_cmd_run(int argc, char **argv);
 int ml_cmd_where(int argc, char **argv);
 int ml_cmd_pages(int argc, char **argv);
+int ml_cmd_aslr(int argc, char **argv);
+int ml_cmd_watch(int argc, char **argv);
 
 #endif

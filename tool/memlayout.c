@@ -17,10 +17,12 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
 	{ "where", ml_cmd_where, "what an address of a process is: region, symbol, line, page" },
-	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
-	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
-	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
 	{ "pages", ml_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
+	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
+	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
+	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
+	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
+	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,418 @@
+/*
+ * render-watch.c - what `memlayout watch` prints: JSON lines (--record,
+ * -J), log lines (one per event, one per sample), the terminal screen (a
+ * per-kind table with sparklines, through libsmartcols) and the summary.
+ *
+ * JSON lines are written here because libsmartcols writes one document
+ * per table, over many lines; strings the target controls (mapping names)
+ * are made valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE) and then JSON-escaped.
+ * Log and screen text the target controls goes through ml_escape
+ * (ML_ESC_TERM) or libsmartcols' own escaping.
+ */
+#include "ml-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libsmartcols/libsmartcols.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS 1e9
+
+static const char *perm_str(uint64_t p, char buf[5])
+{
+	buf[0] = p & ML_PERM_READ ? 'r' : '-';
+	buf[1] = p & ML_PERM_WRITE ? 'w' : '-';
+	buf[2] = p & ML_PERM_EXEC ? 'x' : '-';
+	buf[3] = p & ML_PERM_SHARED ? 's' : 'p';
+	buf[4] = '\0';
+	return buf;
+}
+
+static const char *size_str(uint64_t v, unsigned int flags, char *buf, size_t len)
+{
+	if (flags & ML_OUT_BYTES) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
+	return ml_size_human(v, buf, len);
+}
+
+/* "+4K", "-64K", "0" */
+static const char *delta_str(uint64_t now, uint64_t then, unsigned int flags,
+			     char *buf, size_t len)
+{
+	char tmp[24];
+
+	if (now == then)
+		return strcpy(buf, "0");
+	size_str(now > then ? now - then : then - now, flags, tmp, sizeof(tmp));
+	snprintf(buf, len, "%c%s", now > then ? '+' : '-', tmp);
+	return buf;
+}
+
+/* ---- JSON lines ---- */
+
+static void json_string(FILE *out, const char *s)
+{
+	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
+
+	if (!e) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+	free(e);
+}
+
+static void json_event(FILE *out, const struct ml_watch_event *e)
+{
+	fprintf(out, "{\"event\":\"%s\",\"kind\":\"%s\",\"start\":\"0x%" PRIx64
+		"\",\"end\":\"0x%" PRIx64 "\",", ml_watch_event_name(e->type),
+		ml_kind_name(e->kind), e->start, e->end);
+	if (e->type == ML_EV_PERMS) {
+		char a[5], b[5];
+		fprintf(out, "\"before\":\"%s\",\"after\":\"%s\",", perm_str(e->before, a),
+			perm_str(e->after, b));
+	} else if (e->type == ML_EV_BRK) {
+		fprintf(out, "\"before\":\"0x%" PRIx64 "\",\"after\":\"0x%" PRIx64 "\",",
+			e->before, e->after);
+	} else {
+		fprintf(out, "\"before\":%" PRIu64 ",\"after\":%" PRIu64 ",", e->before, e->after);
+	}
+	fputs("\"name\":", out);
+	json_string(out, e->name);
+	if (e->tid)
+		fprintf(out, ",\"tid\":%d}", (int)e->tid);
+	else
+		fputs(",\"tid\":null}", out);
+}
+
+int ml_render_watch_json(const struct ml_watch *w, const struct ml_watch_sample *s,
+			 FILE *out)
+{
+	fprintf(out, "{\"t\":%.3f,\"sample\":%zu,\"pid\":%d,\"vsize\":%" PRIu64
+		",\"rss\":%" PRIu64 ",\"pss\":%" PRIu64 ",\"anon\":%" PRIu64
+		",\"swap\":%" PRIu64 ",\"start_brk\":\"0x%" PRIx64 "\",\"brk\":\"0x%" PRIx64
+		"\",\"stack_start\":\"0x%" PRIx64 "\",\"stack_end\":\"0x%" PRIx64
+		"\",\"stack_lowest\":\"0x%" PRIx64 "\",\"minflt\":%" PRIu64 ",\"majflt\":%"
+		PRIu64 ",\"threads\":%zu,\"regions\":%zu,\"kinds\":{",
+		(double)s->t_ns / NS, s->index, (int)ml_watch_pid(w), s->vsize, s->rss,
+		s->pss, s->anon, s->swap, s->start_brk, s->brk, s->stack_start,
+		s->stack_end, s->stack_lowest, s->minflt, s->majflt, s->nthreads,
+		s->nregions);
+	bool first = true;
+	for (int k = 0; k < ML_KIND__COUNT; k++) {
+		const struct ml_watch_kind *kk = &s->kinds[k];
+		if (!kk->count)
+			continue;
+		fprintf(out, "%s\"%s\":{\"count\":%zu,\"vsize\":%" PRIu64, first ? "" : ",",
+			ml_kind_name(k), kk->count, kk->vsize);
+		if (s->kind_rss)
+			fprintf(out, ",\"rss\":%" PRIu64, kk->rss);
+		fputc('}', out);
+		first = false;
+	}
+	fputs("},\"events\":[", out);
+	for (size_t i = 0; i < s->nevents; i++) {
+		if (i)
+			fputc(',', out);
+		json_event(out, &s->events[i]);
+	}
+	fputs("]}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- log lines ---- */
+
+static void event_detail(FILE *out, const struct ml_watch_event *e, unsigned int flags)
+{
+	char a[32], b[32], d[32];
+
+	switch (e->type) {
+	case ML_EV_APPEARED:
+	case ML_EV_VANISHED:
+		fprintf(out, " %s", size_str(e->end - e->start, flags, a, sizeof(a)));
+		break;
+	case ML_EV_GREW:
+	case ML_EV_SHRANK:
+		fprintf(out, " %s -> %s (%s)", size_str(e->before, flags, a, sizeof(a)),
+			size_str(e->after, flags, b, sizeof(b)),
+			delta_str(e->after, e->before, flags, d, sizeof(d)));
+		break;
+	case ML_EV_PERMS:
+		fprintf(out, " %s -> %s", perm_str(e->before, a), perm_str(e->after, b));
+		break;
+	case ML_EV_BRK:
+		fprintf(out, " 0x%" PRIx64 " -> 0x%" PRIx64 " (%s)", e->before, e->after,
+			delta_str(e->after, e->before, flags, d, sizeof(d)));
+		break;
+	default:
+		break;
+	}
+}
+
+int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sample *s,
+			   FILE *out, unsigned int flags)
+{
+	(void)w;
+	for (size_t i = 0; i < s->nevents; i++) {
+		const struct ml_watch_event *e = &s->events[i];
+		char *name = e->name ? ml_escape(e->name, ML_ESC_TERM) : NULL;
+
+		fprintf(out, "%9.3f %-11s %-12s", (double)s->t_ns / NS,
+			ml_watch_event_name(e->type), ml_kind_name(e->kind));
+		if (e->start != e->end)
+			fprintf(out, " 0x%" PRIx64 "-0x%" PRIx64, e->start, e->end);
+		event_detail(out, e, flags);
+		if (e->tid)
+			fprintf(out, " tid %d", (int)e->tid);
+		if (name && e->type != ML_EV_BRK)
+			fprintf(out, " %s", name);
+		fputc('\n', out);
+		free(name);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+/* Kinds summed for the one-line view. */
+static const struct { const char *label; unsigned int kinds; } line_groups[] = {
+	{ "code",   1u << ML_KIND_TEXT | 1u << ML_KIND_RODATA | 1u << ML_KIND_RELRO },
+	{ "data",   1u << ML_KIND_DATA | 1u << ML_KIND_BSS },
+	{ "heap",   1u << ML_KIND_HEAP },
+	{ "stack",  1u << ML_KIND_STACK },
+	{ "tstacks", 1u << ML_KIND_THREAD_STACK },
+	{ "anon",   1u << ML_KIND_ANON },
+	{ "file",   1u << ML_KIND_FILE | 1u << ML_KIND_SHM },
+};
+
+int ml_render_watch_line(const struct ml_watch *w, const struct ml_watch_sample *s,
+			 FILE *out, unsigned int flags)
+{
+	const struct ml_watch_sample *first = ml_watch_first(w);
+	char a[32], b[32];
+
+	fprintf(out, "%9.3f %-11s vsz %s (%s)", (double)s->t_ns / NS, "sample",
+		size_str(s->vsize, flags, a, sizeof(a)),
+		delta_str(s->vsize, first ? first->vsize : s->vsize, flags, b, sizeof(b)));
+	fprintf(out, " rss %s", size_str(s->rss, flags, a, sizeof(a)));
+	for (size_t g = 0; g < ML_ARRAY_SIZE(line_groups); g++) {
+		uint64_t v = 0;
+		for (int k = 0; k < ML_KIND__COUNT; k++)
+			if (line_groups[g].kinds & (1u << k))
+				v += s->kinds[k].vsize;
+		fprintf(out, " %s %s", line_groups[g].label, size_str(v, flags, a, sizeof(a)));
+	}
+	fprintf(out, " threads %zu faults %" PRIu64 "+%" PRIu64 "\n", s->nthreads,
+		s->minflt - (first ? first->minflt : s->minflt),
+		s->majflt - (first ? first->majflt : s->majflt));
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- the terminal screen ---- */
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static char *sparkline(const struct ml_watch *w, enum ml_kind k, unsigned int flags)
+{
+	static const char *const utf8[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char ascii[] = "_.-~=+*#";
+	uint64_t h[ML_WATCH_HISTORY], lo = UINT64_MAX, hi = 0;
+	size_t n = ml_watch_history(w, k, h, ML_WATCH_HISTORY);
+	char *s = calloc(n * 4 + 1, 1), *p = s;
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		lo = h[i] < lo ? h[i] : lo;
+		hi = h[i] > hi ? h[i] : hi;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t level = hi > lo ? (size_t)((h[i] - lo) * 7 / (hi - lo)) : (h[i] ? 3 : 0);
+		if (flags & ML_OUT_ASCII)
+			*p++ = ascii[level];
+		else
+			p = stpcpy(p, utf8[level]);
+	}
+	return s;
+}
+
+static int add_cols(struct libscols_table *tb, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!scols_table_new_column(tb, names[i], 1, i == 0 || i + 1 == n ? 0 : SCOLS_FL_RIGHT))
+			return -ENOMEM;
+	return 0;
+}
+
+static int screen_table(const struct ml_watch *w, const struct ml_watch_sample *s,
+			FILE *out, unsigned int flags)
+{
+	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "LAST", "START", "RSS", "HISTORY" };
+	const struct ml_watch_sample *first = ml_watch_first(w);
+	uint64_t prev[ML_WATCH_HISTORY];
+	struct libscols_table *tb = scols_new_table();
+	int r;
+
+	if (!tb)
+		return -ENOMEM;
+	scols_table_set_stream(tb, out);
+	r = add_cols(tb, heads, ML_ARRAY_SIZE(heads));
+	for (int k = 0; r == 0 && k < ML_KIND__COUNT; k++) {
+		size_t n = ml_watch_history(w, k, prev, ML_WATCH_HISTORY);
+		uint64_t v = s->kinds[k].vsize, before = n >= 2 ? prev[n - 2] : v;
+		char a[32], b[32], c[32], d[32];
+		if (!s->kinds[k].count && !(first && first->kinds[k].count))
+			continue;
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln)
+			return scols_unref_table(tb), -ENOMEM;
+		scols_line_set_data(ln, 0, ml_kind_name(k));
+		scols_line_refer_data(ln, 1, fmt("%zu", s->kinds[k].count));
+		scols_line_set_data(ln, 2, size_str(v, flags, a, sizeof(a)));
+		scols_line_set_data(ln, 3, delta_str(v, before, flags, b, sizeof(b)));
+		scols_line_set_data(ln, 4, delta_str(v, first ? first->kinds[k].vsize : v,
+						     flags, c, sizeof(c)));
+		scols_line_set_data(ln, 5, s->kind_rss ? size_str(s->kinds[k].rss, flags, d, sizeof(d)) : "-");
+		scols_line_refer_data(ln, 6, sparkline(w, k, flags));
+	}
+	if (r == 0)
+		r = scols_print_table(tb);
+	scols_unref_table(tb);
+	return r;
+}
+
+int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sample *s,
+			   FILE *out, unsigned int flags, unsigned int rows)
+{
+	const struct ml_watch_sample *first = ml_watch_first(w);
+	char *comm = ml_escape(ml_watch_comm(w), ML_ESC_TERM);
+	char a[32], b[32], c[32], d[32], e[32];
+
+	(void)rows;
+	fprintf(out, "PID %d (%s)  %.1fs  sample %zu  threads %zu  mappings %zu\n",
+		(int)ml_watch_pid(w), comm ? comm : "?", (double)s->t_ns / NS, s->index + 1,
+		s->nthreads, s->nregions);
+	free(comm);
+	fprintf(out, "virtual %s (%s since start)  resident %s  anon %s  swap %s\n",
+		size_str(s->vsize, flags, a, sizeof(a)),
+		delta_str(s->vsize, first ? first->vsize : s->vsize, flags, b, sizeof(b)),
+		size_str(s->rss, flags, c, sizeof(c)), size_str(s->anon, flags, d, sizeof(d)),
+		size_str(s->swap, flags, e, sizeof(e)));
+	fprintf(out, "brk 0x%" PRIx64 " (heap %s)  stack 0x%" PRIx64 "-0x%" PRIx64
+		" (lowest 0x%" PRIx64 ")  faults %" PRIu64 " minor, %" PRIu64 " major\n\n",
+		s->brk, size_str(s->brk - s->start_brk, flags, a, sizeof(a)), s->stack_start,
+		s->stack_end, s->stack_lowest, s->minflt, s->majflt);
+	return screen_table(w, s, out, flags);
+}
+
+/* ---- the summary ---- */
+
+static int summary_json(const struct ml_watch *w, const struct ml_watch_summary *sum,
+			FILE *out)
+{
+	fprintf(out, "{\"summary\":{\"pid\":%d,\"samples\":%zu,\"duration\":%.3f,"
+		"\"minflt\":%" PRIu64 ",\"majflt\":%" PRIu64 ",\"max_threads\":%zu,"
+		"\"peak_vsize\":%" PRIu64 ",\"peak_vsize_t\":%.3f,\"peak_rss\":%" PRIu64
+		",\"peak_rss_t\":%.3f,\"events\":{", (int)ml_watch_pid(w), sum->samples,
+		(double)sum->duration_ns / NS, sum->minflt, sum->majflt, sum->max_threads,
+		sum->total.vsize, (double)sum->total.vsize_t_ns / NS, sum->total.rss,
+		(double)sum->total.rss_t_ns / NS);
+	for (int t = 0; t < ML_EV__COUNT; t++)
+		fprintf(out, "%s\"%s\":%zu", t ? "," : "", ml_watch_event_name(t), sum->events[t]);
+	fputs("},\"kinds\":{", out);
+	bool firstk = true;
+	for (int k = 0; k < ML_KIND__COUNT; k++) {
+		if (!sum->kinds[k].vsize)
+			continue;
+		fprintf(out, "%s\"%s\":{\"peak_vsize\":%" PRIu64 ",\"peak_vsize_t\":%.3f",
+			firstk ? "" : ",", ml_kind_name(k), sum->kinds[k].vsize,
+			(double)sum->kinds[k].vsize_t_ns / NS);
+		if (sum->kind_rss)
+			fprintf(out, ",\"peak_rss\":%" PRIu64 ",\"peak_rss_t\":%.3f",
+				sum->kinds[k].rss, (double)sum->kinds[k].rss_t_ns / NS);
+		fputc('}', out);
+		firstk = false;
+	}
+	fputs("}}}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+static void summary_row(struct libscols_table *tb, const char *name,
+			const struct ml_watch_peak *p, uint64_t start, uint64_t end,
+			bool rss, unsigned int flags)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	char a[32];
+
+	if (!ln)
+		return;
+	scols_line_set_data(ln, 0, name);
+	scols_line_set_data(ln, 1, size_str(start, flags, a, sizeof(a)));
+	scols_line_set_data(ln, 2, size_str(end, flags, a, sizeof(a)));
+	scols_line_set_data(ln, 3, size_str(p->vsize, flags, a, sizeof(a)));
+	scols_line_refer_data(ln, 4, fmt("%.3fs", (double)p->vsize_t_ns / NS));
+	if (rss) {
+		scols_line_set_data(ln, 5, size_str(p->rss, flags, a, sizeof(a)));
+		scols_line_refer_data(ln, 6, fmt("%.3fs", (double)p->rss_t_ns / NS));
+	}
+}
+
+int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int flags)
+{
+	static const char *const heads[] = { "KIND", "START", "END", "PEAK", "AT", "PEAK_RSS", "RSS_AT" };
+	struct ml_watch_summary sum;
+	const struct ml_watch_sample *first = ml_watch_first(w), *last;
+	struct libscols_table *tb;
+	int r;
+
+	ml_watch_summary(w, &sum);
+	if (flags & ML_OUT_JSON)
+		return summary_json(w, &sum, out);
+	if (!first)
+		return 0;
+	last = ml_watch_last(w);
+	fprintf(out, "\nSummary of PID %d: %zu samples over %.3fs; %" PRIu64 " minor and %"
+		PRIu64 " major page faults; up to %zu threads.\n", (int)ml_watch_pid(w),
+		sum.samples, (double)sum.duration_ns / NS, sum.minflt, sum.majflt,
+		sum.max_threads);
+	if (!(tb = scols_new_table()))
+		return -ENOMEM;
+	scols_table_set_stream(tb, out);
+	r = add_cols(tb, heads, sum.kind_rss ? 7 : 5);
+	for (int k = 0; r == 0 && k < ML_KIND__COUNT; k++)
+		if (sum.kinds[k].vsize)
+			summary_row(tb, ml_kind_name(k), &sum.kinds[k], first->kinds[k].vsize,
+				    last->kinds[k].vsize, sum.kind_rss, flags);
+	if (r == 0) {
+		summary_row(tb, "total", &sum.total, first->vsize, last->vsize, sum.kind_rss, flags);
+		r = scols_print_table(tb);
+	}
+	scols_unref_table(tb);
+	if (r == 0 && !sum.kind_rss)
+		fprintf(out, "Peak resident (smaps_rollup): %s at %.3fs.\n",
+			size_str(sum.total.rss, flags, (char[32]){ 0 }, 32),
+			(double)sum.total.rss_t_ns / NS);
+	return r;
+}

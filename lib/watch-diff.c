@@ -1,0 +1,240 @@
+/*
+ * watch-diff.c - the changes between two samples of a process, as events:
+ * a mapping appeared, vanished, grew, shrank or changed permissions; the
+ * brk moved; a thread came or went.
+ *
+ * Mappings are compared by coverage, not by start address: an old and a
+ * new mapping correspond where they overlap and hold the same thing (same
+ * dev, inode and name; all anonymous memory is one thing).  Both lists are
+ * sorted and disjoint, so one merge-like sweep visits every overlapping
+ * pair: O(old + new).  Then:
+ *   new mapping covered by nothing old            appeared
+ *   new mapping larger than what covers it         grew (the stack, the heap,
+ *                                                  an mmap merged onto one)
+ *   new mapping whose main old part had other perms  perms (mprotect)
+ *   old mapping covered by nothing new             vanished
+ *   old mapping partly covered                     shrank (munmap of a part)
+ * An mprotect that splits a mapping is one perms event, not a shrink.
+ */
+#include "watch-private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ml__events_free(struct ml__events *e)
+{
+	free(e->ev);
+	free(e->cov_old);
+	free(e->cov_new);
+	free(e->best);
+	free(e->bestov);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct ml_watch_event *push(struct ml__events *e, enum ml_watch_event_type t)
+{
+	if (e->n == e->cap) {
+		size_t ncap = e->cap ? e->cap * 2 : 64;
+		struct ml_watch_event *nv = realloc(e->ev, ncap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		e->ev = nv;
+		e->cap = ncap;
+	}
+	struct ml_watch_event *ev = &e->ev[e->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = t;
+	return ev;
+}
+
+static struct ml_watch_event *push_region(struct ml__events *e, enum ml_watch_event_type t,
+					  const struct ml_region *r, uint64_t before,
+					  uint64_t after)
+{
+	struct ml_watch_event *ev = push(e, t);
+
+	if (!ev)
+		return NULL;
+	ev->kind = r->kind;
+	ev->start = r->start;
+	ev->end = r->end;
+	ev->before = before;
+	ev->after = after;
+	ev->name = r->object ? r->object : (r->name[0] ? r->name : NULL);
+	ev->tid = r->tid;
+	return ev;
+}
+
+static bool same_thing(const struct ml_region *a, const struct ml_region *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && !strcmp(a->name, b->name);
+}
+
+static int grow(size_t **arr, size_t n)
+{
+	size_t *a = realloc(*arr, n * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	return 0;
+}
+
+static int scratch(struct ml__events *e, size_t n)
+{
+	if (n <= e->scratch_cap)
+		return 0;
+	if (grow(&e->cov_old, n) < 0 || grow(&e->cov_new, n) < 0 ||
+	    grow(&e->best, n) < 0 || grow(&e->bestov, n) < 0)
+		return -ENOMEM;
+	e->scratch_cap = n;
+	return 0;
+}
+
+/* Fill cov_old, cov_new (bytes covered by the same thing on the other
+ * side) and best (the old mapping overlapping each new one most, or
+ * SIZE_MAX). */
+static void sweep(struct ml__events *e, const struct ml_snapshot *p,
+		  const struct ml_snapshot *c)
+{
+	size_t i = 0, j = 0;
+
+	memset(e->cov_old, 0, p->nregions * sizeof(size_t));
+	memset(e->cov_new, 0, c->nregions * sizeof(size_t));
+	memset(e->bestov, 0, c->nregions * sizeof(size_t));
+	for (size_t k = 0; k < c->nregions; k++)
+		e->best[k] = SIZE_MAX;
+	while (i < p->nregions && j < c->nregions) {
+		const struct ml_region *o = &p->regions[i], *n = &c->regions[j];
+		uint64_t lo = o->start > n->start ? o->start : n->start;
+		uint64_t hi = o->end < n->end ? o->end : n->end;
+		if (lo < hi && same_thing(o, n)) {
+			e->cov_old[i] += hi - lo;
+			e->cov_new[j] += hi - lo;
+			if (hi - lo > e->bestov[j]) {
+				e->bestov[j] = hi - lo;
+				e->best[j] = i;
+			}
+		}
+		if (o->end <= n->end)
+			i++;
+		else
+			j++;
+	}
+}
+
+static int diff_regions(struct ml__events *e, const struct ml_snapshot *p,
+			const struct ml_snapshot *c)
+{
+	size_t n = p->nregions > c->nregions ? p->nregions : c->nregions;
+
+	if (scratch(e, n + 1) < 0)
+		return -ENOMEM;
+	sweep(e, p, c);
+	for (size_t i = 0; i < p->nregions; i++) {
+		const struct ml_region *o = &p->regions[i];
+		uint64_t size = o->end - o->start;
+		if (e->cov_old[i] == 0 && !push_region(e, ML_EV_VANISHED, o, size, 0))
+			return -ENOMEM;
+		if (e->cov_old[i] && e->cov_old[i] < size &&
+		    !push_region(e, ML_EV_SHRANK, o, size, e->cov_old[i]))
+			return -ENOMEM;
+	}
+	for (size_t j = 0; j < c->nregions; j++) {
+		const struct ml_region *r = &c->regions[j];
+		uint64_t size = r->end - r->start;
+		if (e->cov_new[j] == 0) {
+			if (!push_region(e, ML_EV_APPEARED, r, 0, size))
+				return -ENOMEM;
+			continue;
+		}
+		if (e->cov_new[j] < size &&
+		    !push_region(e, ML_EV_GREW, r, e->cov_new[j], size))
+			return -ENOMEM;
+		const struct ml_region *o = e->best[j] == SIZE_MAX ? NULL : &p->regions[e->best[j]];
+		if (o && o->perms != r->perms &&
+		    !push_region(e, ML_EV_PERMS, r, o->perms, r->perms))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int diff_brk(struct ml__events *e, const struct ml_snapshot *p,
+		    const struct ml_snapshot *c)
+{
+	struct ml_watch_event *ev;
+
+	if (p->proc.brk == c->proc.brk)
+		return 0;
+	if (!(ev = push(e, ML_EV_BRK)))
+		return -ENOMEM;
+	ev->kind = ML_KIND_HEAP;
+	ev->start = c->proc.start_brk;
+	ev->end = c->proc.brk;
+	ev->before = p->proc.brk;
+	ev->after = c->proc.brk;
+	ev->name = "[heap]";
+	return 0;
+}
+
+/* The stack mapping of tid in snap, or NULL. */
+static const struct ml_region *stack_of(const struct ml_snapshot *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nregions; i++)
+		if (s->regions[i].tid == tid && (s->regions[i].kind == ML_KIND_THREAD_STACK ||
+						  s->regions[i].kind == ML_KIND_STACK))
+			return &s->regions[i];
+	return NULL;
+}
+
+static int thread_event(struct ml__events *e, enum ml_watch_event_type t,
+			const struct ml_snapshot *s, pid_t tid)
+{
+	const struct ml_region *st = stack_of(s, tid);
+	struct ml_watch_event *ev = st ? push_region(e, t, st, 0, 0) : push(e, t);
+
+	if (!ev)
+		return -ENOMEM;
+	if (!st)
+		ev->kind = ML_KIND_THREAD_STACK;
+	ev->tid = tid;
+	return 0;
+}
+
+/* Threads are sorted by tid in both samples. */
+static int diff_threads(struct ml__events *e, const struct ml_snapshot *p,
+			const struct ml_snapshot *c)
+{
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	while (r == 0 && (i < p->nthreads || j < c->nthreads)) {
+		pid_t a = i < p->nthreads ? p->threads[i].tid : 0;
+		pid_t b = j < c->nthreads ? c->threads[j].tid : 0;
+		if (j == c->nthreads || (i < p->nthreads && a < b)) {
+			r = thread_event(e, ML_EV_THREAD_GONE, p, a);
+			i++;
+		} else if (i == p->nthreads || b < a) {
+			r = thread_event(e, ML_EV_THREAD_NEW, c, b);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	return r;
+}
+
+int ml__watch_diff(struct ml__events *e, const struct ml_snapshot *prev,
+		   const struct ml_snapshot *cur)
+{
+	int r = diff_regions(e, prev, cur);
+
+	if (r == 0)
+		r = diff_brk(e, prev, cur);
+	if (r == 0)
+		r = diff_threads(e, prev, cur);
+	return r;
+}

@@ -1,0 +1,418 @@
+/*
+ * watch.c - sample a process over time: per-kind virtual (and, with
+ * ML_WATCH_DETAIL, resident) sizes, brk, main stack extent, page faults,
+ * threads; the events between samples (watch-diff.c); the history for
+ * sparklines and the peaks for the summary.
+ *
+ * A sample is cheap by construction: stat, maps (smaps with DETAIL),
+ * smaps_rollup (not with DETAIL: smaps has it all), a listing of task/,
+ * and task/TID/syscall only for a thread whose stack pointer is not known
+ * yet (a thread's stack does not move).  No ELF parsing: kinds come from
+ * names and permissions (classify.c) and the ELF kind cache (watch-kinds.c),
+ * which a full snapshot refills only when a file not seen before is mapped.
+ * The facts that do not change (32-bit, page size) come from the first full
+ * snapshot.
+ *
+ * smaps_rollup gives process totals only (Rss, Pss, Anonymous, Swap): the
+ * resident size per kind needs --detail (full smaps, costly on big
+ * processes).
+ *
+ * Ownership: the watch owns the previous and current samples' snapshots;
+ * a sample and its events stay valid until the next ml_watch_sample().
+ */
+#include "watch-private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct ml_watch {
+	pid_t pid;
+	unsigned int flags;
+	char proc_dir[64];
+	struct ml_proc facts;                 /* from the first full snapshot */
+	char comm[64];
+	struct ml__kind_cache *kinds;
+	struct ml_snapshot *prev, *cur;
+	struct ml__events events;
+	struct ml_watch_sample sample, first;
+	uint64_t t0;
+	/* ring of the last ML_WATCH_HISTORY samples: per kind, then total */
+	uint64_t hist[ML_WATCH_HISTORY][ML_KIND__COUNT + 1];
+	size_t hist_n, hist_head;
+	struct ml_watch_summary sum;
+};
+
+static const char *const event_names[ML_EV__COUNT] = {
+	[ML_EV_APPEARED]    = "appeared",
+	[ML_EV_VANISHED]    = "vanished",
+	[ML_EV_GREW]        = "grew",
+	[ML_EV_SHRANK]      = "shrank",
+	[ML_EV_PERMS]       = "perms",
+	[ML_EV_BRK]         = "brk",
+	[ML_EV_THREAD_NEW]  = "thread-new",
+	[ML_EV_THREAD_GONE] = "thread-gone",
+};
+
+const char *ml_watch_event_name(enum ml_watch_event_type t)
+{
+	return (unsigned)t < ML_EV__COUNT ? event_names[t] : "?";
+}
+
+pid_t ml_watch_pid(const struct ml_watch *w) { return w->pid; }
+const char *ml_watch_comm(const struct ml_watch *w) { return w->comm; }
+
+const struct ml_watch_sample *ml_watch_first(const struct ml_watch *w)
+{
+	return w->sum.samples ? &w->first : NULL;
+}
+
+const struct ml_watch_sample *ml_watch_last(const struct ml_watch *w)
+{
+	return w->sum.samples ? &w->sample : NULL;
+}
+
+/* Take a full snapshot (ELF attribution) and learn the kinds it gives. */
+static int refresh_kinds(struct ml_watch *w, const struct ml_snapshot *snap)
+{
+	struct ml_snap_opts opts = { NULL, 0 };
+	struct ml_snapshot *full;
+	int r = ml_snapshot_take(w->pid, &opts, &full);
+
+	if (r < 0)
+		return r;
+	if (!snap) {
+		w->facts = full->proc;
+		w->facts.exe = NULL;          /* lives in full's pool */
+		snprintf(w->comm, sizeof(w->comm), "%s", full->proc.comm);
+	}
+	r = ml__kind_cache_learn(w->kinds, full, snap ? snap : full);
+	ml_snapshot_free(full);
+	return r;
+}
+
+int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret)
+{
+	struct ml_watch *w;
+	int r;
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->pid = pid;
+	w->flags = flags;
+	snprintf(w->proc_dir, sizeof(w->proc_dir), "/proc/%d", (int)pid);
+	w->kinds = ml__kind_cache_new();
+	r = w->kinds ? refresh_kinds(w, NULL) : -ENOMEM;
+	if (r < 0) {
+		ml_watch_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+void ml_watch_free(struct ml_watch *w)
+{
+	if (!w)
+		return;
+	ml_snapshot_free(w->prev);
+	ml_snapshot_free(w->cur);
+	ml__kind_cache_free(w->kinds);
+	ml__events_free(&w->events);
+	free(w);
+}
+
+static int read_proc_file(const struct ml_watch *w, const char *name, char **ret)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, name);
+	int r = ml__read_file(path, ret, NULL);
+	return r == -ENOENT ? -ESRCH : r;
+}
+
+/* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
+static int read_stat(const struct ml_watch *w, struct ml_snapshot *snap)
+{
+	char *buf;
+	int r = read_proc_file(w, "stat", &buf);
+
+	if (r < 0)
+		return r;
+	r = ml__parse_stat(buf, &snap->proc);
+	const char *rp = strrchr(buf, ')');
+	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
+		r = -ESRCH;
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+static int read_maps(const struct ml_watch *w, struct ml_snapshot *snap)
+{
+	char path[128];
+	bool smaps = w->flags & ML_WATCH_DETAIL;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, smaps ? "smaps" : "maps");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	r = ml__maps_parse_fd(snap, fd, smaps);
+	close(fd);
+	if (r == 0 && snap->nregions == 0)
+		r = -ESRCH;                   /* exited: its mm is gone */
+	return r;
+}
+
+/* smaps_rollup's totals, in bytes. */
+static void read_rollup(const struct ml_watch *w, struct ml_watch_sample *s)
+{
+	static const struct { const char *key; size_t off; } keys[] = {
+		{ "\nRss:",       offsetof(struct ml_watch_sample, rss) },
+		{ "\nPss:",       offsetof(struct ml_watch_sample, pss) },
+		{ "\nAnonymous:", offsetof(struct ml_watch_sample, anon) },
+		{ "\nSwap:",      offsetof(struct ml_watch_sample, swap) },
+	};
+	char *buf;
+
+	if (read_proc_file(w, "smaps_rollup", &buf) < 0)
+		return;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(buf, keys[i].key);
+		if (p)
+			*(uint64_t *)((char *)s + keys[i].off) =
+				strtoull(p + strlen(keys[i].key), NULL, 10) * 1024;
+	}
+	free(buf);
+}
+
+/* The stack pointer of a thread, known from the previous sample or read
+ * from task/TID/syscall (blocked threads only). */
+static void thread_sp(const struct ml_watch *w, struct ml_thread *t)
+{
+	char name[64], *buf;
+
+	if (w->cur) {
+		for (size_t i = 0; i < w->cur->nthreads; i++) {
+			if (w->cur->threads[i].tid == t->tid && w->cur->threads[i].sp_known) {
+				*t = w->cur->threads[i];
+				return;
+			}
+		}
+	}
+	snprintf(name, sizeof(name), "task/%d/syscall", (int)t->tid);
+	if (read_proc_file(w, name, &buf) == 0) {
+		ml__parse_syscall(buf, t);
+		free(buf);
+	}
+}
+
+static int thread_cmp(const void *a, const void *b)
+{
+	const struct ml_thread *x = a, *y = b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int read_threads(const struct ml_watch *w, struct ml_snapshot *snap)
+{
+	char path[128];
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/task", w->proc_dir);
+	if (!(d = opendir(path)))
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		long tid = strtol(de->d_name, NULL, 10);
+		if (tid <= 0)
+			continue;
+		if (snap->nthreads == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct ml_thread *nt = realloc(snap->threads, cap * sizeof(*nt));
+			if (!nt) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			snap->threads = nt;
+		}
+		struct ml_thread *t = &snap->threads[snap->nthreads++];
+		memset(t, 0, sizeof(*t));
+		t->tid = (pid_t)tid;
+		thread_sp(w, t);
+	}
+	closedir(d);
+	qsort(snap->threads, snap->nthreads, sizeof(*snap->threads), thread_cmp);
+	return 0;
+}
+
+/* Read and classify one sample into a new snapshot. */
+static int take(struct ml_watch *w, struct ml_snapshot **ret)
+{
+	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
+	int r;
+
+	if (!snap)
+		return -ENOMEM;
+	snprintf(snap->proc_dir, sizeof(snap->proc_dir), "%s", w->proc_dir);
+	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
+	snap->proc = w->facts;
+	snap->proc.brk = snap->proc.start_brk = 0;   /* from this sample */
+	r = read_stat(w, snap);
+	if (r == 0)
+		r = read_maps(w, snap);
+	if (r == 0) {
+		ml__classify_basic(snap);
+		ml__classify_fallback(snap);
+		if (ml__kind_cache_stale(w->kinds, snap))
+			r = refresh_kinds(w, snap);
+		ml__kind_cache_apply(w->kinds, snap);
+	}
+	if (r == 0)
+		r = read_threads(w, snap);
+	if (r == 0) {
+		ml__classify_threads(snap);
+		snap->proc.nthreads = snap->nthreads;
+		*ret = snap;
+		return 0;
+	}
+	ml_snapshot_free(snap);
+	return r;
+}
+
+static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
+			struct ml_watch_sample *s)
+{
+	bool detail = w->flags & ML_WATCH_DETAIL;
+
+	s->kind_rss = detail;
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+		struct ml_watch_kind *k = &s->kinds[r->kind];
+		k->count++;
+		k->vsize += r->end - r->start;
+		s->vsize += r->end - r->start;
+		if (detail) {
+			k->rss += r->smaps.rss;
+			s->rss += r->smaps.rss;
+			s->pss += r->smaps.pss;
+			s->anon += r->smaps.anonymous;
+			s->swap += r->smaps.swap;
+		}
+		if (r->kind == ML_KIND_STACK) {
+			s->stack_start = r->start;
+			s->stack_end = r->end;
+		}
+	}
+	if (!detail)
+		read_rollup(w, s);
+	s->start_brk = snap->proc.start_brk;
+	s->brk = snap->proc.brk;
+	s->stack_lowest = s->stack_start;
+	if (w->sum.samples && w->sample.stack_lowest &&
+	    (!s->stack_start || w->sample.stack_lowest < s->stack_start))
+		s->stack_lowest = w->sample.stack_lowest;
+	s->minflt = snap->proc.minflt;
+	s->majflt = snap->proc.majflt;
+	s->nregions = snap->nregions;
+	s->nthreads = snap->nthreads;
+}
+
+static void peak(struct ml_watch_peak *p, uint64_t vsize, uint64_t rss, uint64_t t)
+{
+	if (vsize > p->vsize) {
+		p->vsize = vsize;
+		p->vsize_t_ns = t;
+	}
+	if (rss > p->rss) {
+		p->rss = rss;
+		p->rss_t_ns = t;
+	}
+}
+
+static void account(struct ml_watch *w, const struct ml_watch_sample *s)
+{
+	struct ml_watch_summary *sum = &w->sum;
+	uint64_t *h = w->hist[w->hist_head];
+
+	if (sum->samples == 0) {
+		w->first = *s;
+		w->first.events = NULL;
+		w->first.nevents = 0;
+	}
+	sum->samples++;
+	sum->duration_ns = s->t_ns;
+	sum->kind_rss = s->kind_rss;
+	for (size_t k = 0; k < ML_KIND__COUNT; k++) {
+		peak(&sum->kinds[k], s->kinds[k].vsize, s->kinds[k].rss, s->t_ns);
+		h[k] = s->kinds[k].vsize;
+	}
+	h[ML_KIND__COUNT] = s->vsize;
+	peak(&sum->total, s->vsize, s->rss, s->t_ns);
+	sum->minflt = s->minflt - w->first.minflt;
+	sum->majflt = s->majflt - w->first.majflt;
+	if (s->nthreads > sum->max_threads)
+		sum->max_threads = s->nthreads;
+	for (size_t i = 0; i < s->nevents; i++)
+		sum->events[s->events[i].type]++;
+	w->hist_head = (w->hist_head + 1) % ML_WATCH_HISTORY;
+	if (w->hist_n < ML_WATCH_HISTORY)
+		w->hist_n++;
+}
+
+int ml_watch_sample(struct ml_watch *w, uint64_t t_ns, const struct ml_watch_sample **ret)
+{
+	struct ml_snapshot *snap = NULL;
+	struct ml_watch_sample s = { 0 };
+	int r;
+
+	if (!w || !ret)
+		return -EINVAL;
+	r = take(w, &snap);
+	if (r < 0)
+		return r;
+	if (w->sum.samples == 0)
+		w->t0 = t_ns;
+	s.t_ns = t_ns - w->t0;
+	s.index = w->sum.samples;
+	fill_sample(w, snap, &s);
+	w->events.n = 0;
+	if (w->cur && (r = ml__watch_diff(&w->events, w->cur, snap)) < 0) {
+		ml_snapshot_free(snap);
+		return r;
+	}
+	s.events = w->events.ev;
+	s.nevents = w->events.n;
+	ml_snapshot_free(w->prev);
+	w->prev = w->cur;
+	w->cur = snap;
+	w->sample = s;
+	account(w, &w->sample);
+	*ret = &w->sample;
+	return 0;
+}
+
+size_t ml_watch_history(const struct ml_watch *w, enum ml_kind k, uint64_t *ret, size_t max)
+{
+	size_t n = w->hist_n < max ? w->hist_n : max;
+
+	if ((unsigned)k > ML_KIND__COUNT)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t slot = (w->hist_head + ML_WATCH_HISTORY - n + i) % ML_WATCH_HISTORY;
+		ret[i] = w->hist[slot][k];
+	}
+	return n;
+}
+
+void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret)
+{
+	*ret = w->sum;
+}

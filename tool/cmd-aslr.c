@@ -1,0 +1,322 @@
+/*
+ * cmd-aslr.c - `memlayout aslr -- COMMAND`: run a command many times, stop
+ * each run at its entry point (or exit), record where its regions were,
+ * and print how many bits of randomisation each region showed and which
+ * regions moved together.
+ *
+ * The runs' stdin, stdout and stderr are /dev/null (our own are kept for
+ * the table and the progress bar).  --no-randomize sets
+ * personality(ADDR_NO_RANDOMIZE) on memlayout before the runs; a persona is
+ * inherited by the children it forks and kept across their exec.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_COLUMNS 32
+#define MAX_RUNS 1000000
+#define BAR_WIDTH 30
+
+enum { OPT_LIST_COLUMNS = 0x100, OPT_AT, OPT_NO_RANDOMIZE, OPT_NOHEADINGS };
+
+struct aslr_opts {
+	long runs;
+	enum ml_stop_at at;
+	bool no_randomize, list_columns;
+	int columns[MAX_COLUMNS];
+	size_t ncolumns;
+	bool have_columns;
+	unsigned int out_flags;
+	char **argv;
+};
+
+static const struct option longopts[] = {
+	{ "runs",         required_argument, NULL, 'n' },
+	{ "at",           required_argument, NULL, OPT_AT },
+	{ "no-randomize", no_argument,       NULL, OPT_NO_RANDOMIZE },
+	{ "output",       required_argument, NULL, 'o' },
+	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
+	{ "json",         no_argument,       NULL, 'J' },
+	{ "raw",          no_argument,       NULL, 'r' },
+	{ "noheadings",   no_argument,       NULL, OPT_NOHEADINGS },
+	{ "bytes",        no_argument,       NULL, 'b' },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What each value of randomize_va_space means (Documentation/admin-guide/sysctl/kernel.rst). */
+static const char *const va_space_words[] = {
+	"no randomisation",
+	"stack, mmap base and vdso randomised; brk heap not",
+	"stack, mmap base, vdso and brk heap randomised",
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout aslr [options] -- COMMAND [ARGS]\n\n"
+	      "Run COMMAND many times, stopping each run at its entry point (after the\n"
+	      "dynamic loader), and measure how far address-space layout randomisation\n"
+	      "moves each region: text, data, bss, heap, each library, vdso, anonymous\n"
+	      "mmaps, the stack and the stack pointer; and which regions move together.\n\n"
+	      "Options:\n"
+	      " -n, --runs <n>         number of runs (default 200)\n"
+	      "     --at <start|exit>  stop at the entry point (default) or at exit,\n"
+	      "                        which includes the heap as the program left it\n"
+	      "     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n"
+	      " -o, --output <list>    columns to print (\"+COL,...\" adds to the default)\n"
+	      "     --list-columns     list the columns and exit\n"
+	      " -J, --json             JSON output\n"
+	      " -r, --raw              raw output (no alignment)\n"
+	      "     --noheadings       no headings, no summary line\n"
+	      " -b, --bytes            sizes and offsets in bytes\n"
+	      " -h, --help             display this help\n\n"
+	      "BITS is estimated from the range of the bases seen; with n runs at most\n"
+	      "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
+	      "The runs' input and output are /dev/null.\n\n"
+	      "Examples:\n"
+	      " memlayout aslr -- /bin/true                 200 runs of true\n"
+	      " memlayout aslr -n 2000 -- /bin/true         more runs, tighter estimates\n"
+	      " memlayout aslr --no-randomize -- /bin/true  everything fixed: 0 bits\n"
+	      " memlayout aslr --at=exit -J -- ./a.out      with the heap, as JSON\n\n"
+	      "See memlayout-aslr(1).\n", stdout);
+}
+
+static void list_columns(void)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_aslr_columns(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%12s  %s\n", c[i].name, c[i].help);
+}
+
+static int parse_option(struct aslr_opts *o, int c, char *arg)
+{
+	size_t ncols;
+	const struct ml_column_info *cols;
+	const char *bad = NULL;
+	char *end;
+	int r;
+
+	switch (c) {
+	case 'n':
+		errno = 0;
+		o->runs = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
+			return ml_cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
+		return 0;
+	case OPT_AT:
+		if (!strcmp(arg, "start"))
+			o->at = ML_STOP_AT_START;
+		else if (!strcmp(arg, "exit"))
+			o->at = ML_STOP_AT_EXIT;
+		else
+			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
+		return 0;
+	case 'o':
+		cols = ml_aslr_columns(&ncols);
+		r = ml_columns_parse_in(cols, ncols, arg, o->columns, MAX_COLUMNS,
+					&o->ncolumns, &bad);
+		if (r == -EINVAL)
+			return ml_cli_usage_error(bad, "unknown column");
+		if (r < 0)
+			return ml_cli_usage_error(arg, "too many columns");
+		o->have_columns = true;
+		return 0;
+	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
+	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
+	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
+	case 'r': o->out_flags |= ML_OUT_RAW; return 0;
+	case OPT_NOHEADINGS: o->out_flags |= ML_OUT_NOHEADINGS; return 0;
+	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
+	default:
+		return ml_cli_usage_error("aslr", "unknown option");
+	}
+}
+
+static int parse_args(struct aslr_opts *o, int argc, char **argv)
+{
+	char **cmd = NULL;
+	int c, r;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:o:Jrbh", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c == '?')
+			return optopt ? ml_cli_usage_error("aslr", "invalid option -- '%c'", optopt)
+				      : ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		if ((r = parse_option(o, c, optarg)))
+			return r;
+	}
+	if (o->list_columns) {
+		list_columns();
+		return -1;
+	}
+	if ((o->out_flags & ML_OUT_JSON) && (o->out_flags & ML_OUT_RAW))
+		return ml_cli_usage_error("aslr", "--json and --raw cannot be used together");
+	if (optind < argc)
+		return ml_cli_usage_error(argv[optind], "unexpected argument (aslr runs a "
+					  "command: memlayout aslr -- COMMAND)");
+	if (!cmd || !*cmd)
+		return ml_cli_usage_error("aslr", "no command given (-- COMMAND [ARGS])");
+	o->argv = cmd;
+	return 0;
+}
+
+static int read_va_space(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The runs' stdin/stdout/stderr go to /dev/null; saved[] keeps ours. */
+static int silence(int saved[3])
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return -errno;
+	for (int fd = 0; fd < 3; fd++) {
+		saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		dup2(null, fd);
+	}
+	close(null);
+	return 0;
+}
+
+static void unsilence(int saved[3])
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (saved[fd] >= 0) {
+			dup2(saved[fd], fd);
+			close(saved[fd]);
+			saved[fd] = -1;
+		}
+	}
+}
+
+static void progress(int fd, long done, long total)
+{
+	char bar[BAR_WIDTH + 1];
+	long fill = done * BAR_WIDTH / total;
+
+	for (long i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[BAR_WIDTH] = '\0';
+	dprintf(fd, "\rmemlayout aslr: [%s] %ld/%ld", bar, done, total);
+	if (done == total)
+		dprintf(fd, "\r\033[K");
+}
+
+static int run_error(const struct aslr_opts *o, int r, int status)
+{
+	if (r == -ECHILD)
+		return ml_cli_error(o->argv[0], "it ended before the snapshot point (%s %d)",
+				    WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (r == -ENOENT || r == -EACCES || r == -ENOEXEC)
+		return ml_cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+	return ml_cli_error(o->argv[0], "%s", ml_cli_strerror(-r));
+}
+
+static int measure(const struct aslr_opts *o, struct ml_aslr *a)
+{
+	int saved[3] = { -1, -1, -1 }, status = 0, r;
+	bool bar;
+
+	if ((r = silence(saved)) < 0)
+		return ml_cli_error("/dev/null", "%s", strerror(-r));
+	bar = saved[2] >= 0 && isatty(saved[2]);
+	for (long i = 0; i < o->runs; i++) {
+		r = ml_aslr_sample(a, o->argv, o->at, &status);
+		if (r < 0) {
+			if (bar)
+				dprintf(saved[2], "\r\033[K");
+			unsilence(saved);
+			return run_error(o, r, status);
+		}
+		if (bar && ((i + 1) % 4 == 0 || i + 1 == o->runs))
+			progress(saved[2], i + 1, o->runs);
+	}
+	unsilence(saved);
+	return 0;
+}
+
+static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, size_t runs)
+{
+	char *cmd = ml_escape(o->argv[0], ML_ESC_TERM);
+	int v = info->randomize_va_space;
+
+	printf("%zu runs of %s, stopped %s%s; kernel.randomize_va_space = %d (%s).\n",
+	       runs, cmd ? cmd : "?",
+	       o->at == ML_STOP_AT_START ? "at the entry point" : "at exit",
+	       info->no_randomize ? ", with personality(ADDR_NO_RANDOMIZE)" : "", v,
+	       v >= 0 && v < (int)(sizeof(va_space_words) / sizeof(va_space_words[0]))
+		       ? va_space_words[v] : "unknown");
+	printf("BITS comes from the range of the values seen; %zu runs observe at most "
+	       "CEILING = log2 %zu bits, the rest is extrapolated.\n\n", runs, runs);
+	free(cmd);
+}
+
+int ml_cmd_aslr(int argc, char **argv)
+{
+	struct aslr_opts o = { .runs = 200, .at = ML_STOP_AT_START };
+	struct ml_aslr_info info = { 0 };
+	const struct ml_aslr_row *rows;
+	struct ml_aslr *a;
+	int r, n;
+
+	if ((r = parse_args(&o, argc, argv)))
+		return r < 0 ? ML_EXIT_OK : r;
+	info.randomize_va_space = read_va_space();
+	info.no_randomize = o.no_randomize;
+	if (o.no_randomize && personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) < 0)
+		return ml_cli_error("personality", "%s", strerror(errno));
+	if (ml_aslr_new(&a) < 0)
+		return ml_cli_error("aslr", "%s", strerror(ENOMEM));
+	r = measure(&o, a);
+	if (r) {
+		ml_aslr_free(a);
+		return r;
+	}
+	n = ml_aslr_result(a, &rows);
+	if (n >= 0) {
+		struct ml_table_opts to = { o.have_columns ? o.columns : NULL, o.ncolumns,
+					    o.out_flags };
+		if (!(o.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
+			header(&o, &info, ml_aslr_runs(a));
+		n = ml_render_aslr(rows, (size_t)n, &info, stdout, &to);
+	}
+	ml_aslr_free(a);
+	if (fflush(stdout) || n < 0)
+		return ml_cli_error("stdout", "write error");
+	return ML_EXIT_OK;
+}

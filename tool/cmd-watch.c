@@ -1,0 +1,396 @@
+/*
+ * cmd-watch.c - `memlayout watch PID | -- COMMAND`: sample a process at an
+ * interval and show how its memory changes: per-kind sizes, brk, stack,
+ * faults, and events (mappings appearing, growing, vanishing, changing
+ * permissions; the brk moving; threads coming and going).
+ *
+ * Output: on a terminal a screen redrawn in place (like top) with the
+ * recent events below; otherwise (or with --log) one line per event and
+ * per sample; with -J JSON lines.  --record FILE writes JSON lines too.
+ * The watch ends when the target exits, on Ctrl-C (SIGINT/SIGTERM) or
+ * after -c samples, and always ends with the summary.
+ *
+ * Waiting: ppoll() on a pidfd of the target (readable when it exits) with
+ * the time to the next sample as timeout, so an exit ends the watch at
+ * once; the signal handler only sets a flag (ppoll returns EINTR).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECENT 8
+#define NS_PER_S 1000000000ull
+
+enum { OPT_UNTIL_EXIT = 0x100, OPT_RECORD, OPT_DETAIL, OPT_LOG };
+
+struct watch_opts {
+	double interval;
+	long count;                /* 0: no limit */
+	bool until_exit, detail, log;
+	unsigned int out_flags;
+	const char *record;
+	pid_t pid;
+	const char *pid_arg;
+	char **argv;
+};
+
+/* The state of one watch: outputs and the recent events of the screen. */
+struct watch_run {
+	const struct watch_opts *o;
+	struct ml_watch *w;
+	FILE *record;
+	bool screen;
+	char *recent[RECENT];
+	size_t nrecent;
+	pid_t child;               /* -- COMMAND, else 0 */
+	int status;                /* its wait status, -1 if not reaped */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static const struct option longopts[] = {
+	{ "interval",   required_argument, NULL, 'i' },
+	{ "count",      required_argument, NULL, 'c' },
+	{ "until-exit", no_argument,       NULL, OPT_UNTIL_EXIT },
+	{ "record",     required_argument, NULL, OPT_RECORD },
+	{ "detail",     no_argument,       NULL, OPT_DETAIL },
+	{ "log",        no_argument,       NULL, OPT_LOG },
+	{ "json",       no_argument,       NULL, 'J' },
+	{ "bytes",      no_argument,       NULL, 'b' },
+	{ "help",       no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout watch [options] PID\n"
+	      " memlayout watch [options] -- COMMAND [ARGS]\n\n"
+	      "Sample a process at an interval and show how its memory changes: virtual\n"
+	      "size per kind (heap, stack, thread stacks, anonymous and file mmaps, code\n"
+	      "and data), resident size, the brk, the main stack, page faults, threads;\n"
+	      "and every mapping that appears, vanishes, grows, shrinks or changes\n"
+	      "permissions as it happens.  Ends with a summary: peak sizes, time to peak,\n"
+	      "faults.\n\n"
+	      "Options:\n"
+	      " -i, --interval <secs>  time between samples (default 0.2; fractions allowed)\n"
+	      " -c, --count <n>        stop after n samples\n"
+	      "     --until-exit       watch until the target exits (the default without -c;\n"
+	      "                        implied with -- COMMAND)\n"
+	      "     --record <file>    write every sample as a JSON line to file\n"
+	      "     --detail           read full smaps each sample: resident size per kind\n"
+	      "                        (costly on big processes; without it only totals)\n"
+	      "     --log              one line per event and sample even on a terminal\n"
+	      " -J, --json             JSON lines on stdout (samples, then the summary)\n"
+	      " -b, --bytes            sizes in bytes\n"
+	      " -h, --help             display this help\n\n"
+	      "Examples:\n"
+	      " memlayout watch $$                        your shell, redrawn in place\n"
+	      " memlayout watch -i 0.05 -- ./a.out        a program from its start\n"
+	      " memlayout watch --record run.jsonl 1234   keep every sample\n"
+	      " memlayout watch --log 1234 | grep grew    what grew, as it happens\n\n"
+	      "See memlayout-watch(1).\n", stdout);
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int parse_option(struct watch_opts *o, int c, char *arg)
+{
+	char *end;
+
+	switch (c) {
+	case 'i':
+		errno = 0;
+		o->interval = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->interval) ||
+		    o->interval < 0.01 || o->interval > 86400)
+			return ml_cli_usage_error(arg, "--interval takes seconds from 0.01 to 86400");
+		return 0;
+	case 'c':
+		errno = 0;
+		o->count = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || o->count < 1)
+			return ml_cli_usage_error(arg, "--count takes a positive number");
+		return 0;
+	case OPT_UNTIL_EXIT: o->until_exit = true; return 0;
+	case OPT_RECORD: o->record = arg; return 0;
+	case OPT_DETAIL: o->detail = true; return 0;
+	case OPT_LOG: o->log = true; return 0;
+	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
+	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
+	default:
+		return ml_cli_usage_error("watch", "unknown option");
+	}
+}
+
+static int parse_target(struct watch_opts *o, int argc, char **argv, char **cmd)
+{
+	int given = (cmd && *cmd) + (optind < argc);
+
+	if (given == 0)
+		return ml_cli_usage_error("watch", "no process given (PID or -- COMMAND)");
+	if (given > 1)
+		return ml_cli_usage_error("watch", "give one of PID or -- COMMAND");
+	if (o->count && o->until_exit)
+		return ml_cli_usage_error("watch", "--count and --until-exit cannot be used together");
+	if (cmd && *cmd) {
+		o->argv = cmd;
+		o->until_exit = true;
+		return 0;
+	}
+	if (optind + 1 < argc)
+		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one PID only)");
+	o->pid_arg = argv[optind];
+	if (ml_cli_parse_pid(argv[optind], &o->pid) < 0)
+		return ml_cli_usage_error(argv[optind], "not a process ID");
+	return 0;
+}
+
+/* 0, a usage exit code (> 0), or -1 after --help. */
+static int parse_args(struct watch_opts *o, int argc, char **argv)
+{
+	char **cmd = NULL;
+	int c, r;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:c:Jbh", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c == '?')
+			return optopt ? ml_cli_usage_error("watch", "invalid option -- '%c'", optopt)
+				      : ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		if ((r = parse_option(o, c, optarg)))
+			return r;
+	}
+	return parse_target(o, argc, argv, cmd);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* Fork and exec argv; returns once the exec happened (or failed). */
+static int spawn(char **argv, pid_t *ret)
+{
+	int fds[2], e = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		e = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return e;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		execvp(argv[0], argv);
+		e = errno;
+		ssize_t n = write(fds[1], &e, sizeof(e));
+		(void)n;
+		_exit(127);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], &e, sizeof(e));   /* EOF: the exec happened */
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		return -e;
+	}
+	*ret = pid;
+	return 0;
+}
+
+static void remember(struct watch_run *run, const struct ml_watch_sample *s)
+{
+	char *buf = NULL, *line, *save;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	ml_render_watch_events(run->w, s, m, run->o->out_flags);
+	fclose(m);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (run->nrecent == RECENT) {
+			free(run->recent[0]);
+			memmove(run->recent, run->recent + 1, (RECENT - 1) * sizeof(char *));
+			run->nrecent--;
+		}
+		run->recent[run->nrecent++] = strdup(line);
+	}
+	free(buf);
+}
+
+static int output(struct watch_run *run, const struct ml_watch_sample *s)
+{
+	unsigned int fl = run->o->out_flags;
+	int r = 0;
+
+	if (run->record && ml_render_watch_json(run->w, s, run->record) < 0)
+		return ml_cli_error(run->o->record, "write error");
+	if (fl & ML_OUT_JSON) {
+		r = ml_render_watch_json(run->w, s, stdout);
+	} else if (run->screen) {
+		remember(run, s);
+		fputs("\033[H\033[J", stdout);
+		r = ml_render_watch_screen(run->w, s, stdout, fl, 0);
+		fputs("\nRecent events:\n", stdout);
+		for (size_t i = 0; i < run->nrecent; i++)
+			printf("%s\n", run->recent[i]);
+	} else {
+		r = ml_render_watch_events(run->w, s, stdout, fl);
+		if (r == 0)
+			r = ml_render_watch_line(run->w, s, stdout, fl);
+	}
+	if (fflush(stdout) || r < 0)
+		return ml_cli_error("stdout", "write error");
+	return 0;
+}
+
+/* Wait until deadline; false if the target exited or a signal came. */
+static bool wait_until(int pidfd, uint64_t deadline)
+{
+	uint64_t now = now_ns();
+	struct pollfd pfd = { pidfd, POLLIN, 0 };
+	struct timespec ts;
+
+	if (now >= deadline)
+		return !stop_signal;
+	ts.tv_sec = (time_t)((deadline - now) / NS_PER_S);
+	ts.tv_nsec = (long)((deadline - now) % NS_PER_S);
+	int n = ppoll(pidfd >= 0 ? &pfd : NULL, pidfd >= 0 ? 1 : 0, &ts, NULL);
+	if (stop_signal)
+		return false;
+	return !(n > 0 && (pfd.revents & (POLLIN | POLLHUP)));
+}
+
+static int loop(struct watch_run *run)
+{
+	const struct watch_opts *o = run->o;
+	uint64_t step = (uint64_t)llround(o->interval * 1e9), next = now_ns();
+	int pidfd = (int)syscall(SYS_pidfd_open, ml_watch_pid(run->w), 0);
+	const struct ml_watch_sample *s;
+	int r = 0;
+
+	for (;;) {
+		int e = ml_watch_sample(run->w, now_ns(), &s);
+		if (e == -ESRCH)
+			break;                 /* it exited: the summary follows */
+		if (e < 0) {
+			r = ml_cli_error(o->pid_arg, "%s", ml_cli_strerror(-e));
+			break;
+		}
+		if ((r = output(run, s)))
+			break;
+		if (o->count && (long)s->index + 1 >= o->count)
+			break;
+		next += step;
+		if (next < now_ns())
+			next = now_ns() + step;   /* fell behind: skip, do not burst */
+		if (!wait_until(pidfd, next))
+			break;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+static int finish(struct watch_run *run, int r)
+{
+	if (run->child && waitpid(run->child, &run->status, WNOHANG) <= 0)
+		run->status = -1;
+	if (r == 0 && ml_watch_last(run->w)) {
+		ml_render_watch_summary(run->w, stdout, run->o->out_flags);
+		if (run->child && run->status >= 0 && !(run->o->out_flags & ML_OUT_JSON)) {
+			char *cmd = ml_escape(run->o->argv[0], ML_ESC_TERM);
+			printf("%s %s %d.\n", cmd ? cmd : "?",
+			       WIFSIGNALED(run->status) ? "was killed by signal" : "exited with status",
+			       WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
+			free(cmd);
+		}
+		if (fflush(stdout))
+			r = ml_cli_error("stdout", "write error");
+	}
+	if (run->record && fclose(run->record) && !r)
+		r = ml_cli_error(run->o->record, "write error");
+	for (size_t i = 0; i < run->nrecent; i++)
+		free(run->recent[i]);
+	ml_watch_free(run->w);
+	return r;
+}
+
+static int start(struct watch_run *run, struct watch_opts *o)
+{
+	int r;
+
+	if (o->argv) {
+		if ((r = spawn(o->argv, &run->child)) < 0)
+			return ml_cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+		o->pid = run->child;
+		o->pid_arg = o->argv[0];
+	}
+	r = ml_watch_new(o->pid, o->detail ? ML_WATCH_DETAIL : 0, &run->w);
+	if (r < 0)
+		return ml_cli_error(o->pid_arg, "%s", ml_cli_strerror(-r));
+	if (o->record && !(run->record = fopen(o->record, "we"))) {
+		r = ml_cli_error(o->record, "%s", strerror(errno));
+		ml_watch_free(run->w);
+		return r;
+	}
+	return 0;
+}
+
+int ml_cmd_watch(int argc, char **argv)
+{
+	struct watch_opts o = { .interval = 0.2 };
+	struct watch_run run = { .o = &o, .status = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int r;
+
+	if ((r = parse_args(&o, argc, argv)))
+		return r < 0 ? ML_EXIT_OK : r;
+	if ((r = start(&run, &o)))
+		return r;
+	run.screen = !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
+	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
+		o.out_flags |= ML_OUT_ASCII;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = loop(&run);
+	return finish(&run, r);
+}
