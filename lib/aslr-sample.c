@@ -166,9 +166,7 @@ int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
 	if (r == 0)
 		r = ml_aslr_add_snapshot(a, snap);
 	ml_snapshot_free(snap);
-	/* At its exit stop the child is let go to finish exiting: SIGKILL
-	 * does not end a PTRACE_EVENT_EXIT stop on recent kernels, and
-	 * ml_trace_finish(t, true) would then wait for it for ever. */
+	/* At its exit stop the child is already leaving: let it finish. */
 	ml_trace_finish(t, at == ML_STOP_AT_START);
 	return r;
 }

@@ -321,9 +321,13 @@ static int reap(struct ml_traced *t, bool kill_it)
 
 	if (t->gone)
 		return -ECHILD;
-	if (kill_it)
+	if (kill_it) {
 		kill(t->pid, SIGKILL);
-	else
+		/* A child held at PTRACE_EVENT_EXIT is not woken by SIGKILL on
+		 * every kernel (6.18 keeps it stopped, and waitpid would wait
+		 * for ever): let it go on out. */
+		ptrace(PTRACE_CONT, t->pid, NULL, NULL);
+	} else
 		ptrace(PTRACE_DETACH, t->pid, NULL, NULL);
 	for (;;) {
 		if (waitpid(t->pid, &st, __WALL) < 0) {
