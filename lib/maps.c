@@ -112,6 +112,14 @@ int ml__vmflag_bit(const char two[2])
 	return vmflag_bit_from(two, 0);
 }
 
+/* Value of a hex digit plus one; 0 for any other byte. */
+static const unsigned char hex_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 /* Hex number at *pp up to a non-hex byte; advances *pp.  -1 if none or
  * more than 16 digits. */
 static int parse_hex(const char **pp, const char *end, uint64_t *ret)
@@ -121,19 +129,13 @@ static int parse_hex(const char **pp, const char *end, uint64_t *ret)
 	int n = 0;
 
 	for (; p < end; p++, n++) {
-		unsigned int d;
+		unsigned int d = hex_digit[(unsigned char)*p];
 
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned int)(*p - '0');
-		else if (*p >= 'a' && *p <= 'f')
-			d = (unsigned int)(*p - 'a' + 10);
-		else if (*p >= 'A' && *p <= 'F')
-			d = (unsigned int)(*p - 'A' + 10);
-		else
+		if (!d)
 			break;
 		if (n == 16)
 			return -1;
-		v = v << 4 | d;
+		v = v << 4 | (d - 1);
 	}
 	if (n == 0)
 		return -1;
