@@ -38,14 +38,17 @@ struct ml__maps_parser {
 	int err;
 };
 
-/* smaps "Key: N kB" lines we keep, in the order the kernel prints them. */
+/* smaps "Key: N kB" lines, in the order the kernel (6.x) prints them: the
+ * ones we keep, and the ones we skip (SIZE_MAX) so that a line we do not
+ * keep is still found at once where it is expected. */
 static const struct smaps_field {
 	const char *key;
 	size_t keylen;
 	size_t off;               /* offsetof in struct ml_smaps, or SIZE_MAX */
 } smaps_fields[] = {
 #define F(k, m) { k, sizeof(k) - 1, offsetof(struct ml_smaps, m) }
-	{ "Size", 4, SIZE_MAX },
+#define SKIP(k) { k, sizeof(k) - 1, SIZE_MAX }
+	SKIP("Size"),
 	F("KernelPageSize", kernel_page_size),
 	F("MMUPageSize", mmu_page_size),
 	F("Rss", rss),
@@ -57,12 +60,19 @@ static const struct smaps_field {
 	F("Private_Dirty", private_dirty),
 	F("Referenced", referenced),
 	F("Anonymous", anonymous),
+	SKIP("KSM"),
+	SKIP("LazyFree"),
 	F("AnonHugePages", anon_huge),
 	F("ShmemPmdMapped", shmem_pmd),
 	F("FilePmdMapped", file_pmd),
+	SKIP("Shared_Hugetlb"),
+	SKIP("Private_Hugetlb"),
 	F("Swap", swap),
 	F("SwapPss", swap_pss),
 	F("Locked", locked),
+	SKIP("THPeligible"),
+	SKIP("ProtectionKey"),
+#undef SKIP
 #undef F
 };
 
@@ -84,13 +94,31 @@ size_t ml_vmflag_count(void)
 	return ML_ARRAY_SIZE(vmflag_names);
 }
 
-int ml__vmflag_bit(const char two[2])
+/* Bit of a two-letter mnemonic, searched from bit `from` on and wrapping
+ * around: the kernel prints flags in bit order, so starting after the
+ * previous one finds the next at once.  -1 if unknown. */
+static int vmflag_bit_from(const char two[2], size_t from)
 {
-	for (size_t i = 0; i < ML_ARRAY_SIZE(vmflag_names); i++)
+	size_t n = ML_ARRAY_SIZE(vmflag_names);
+
+	for (size_t k = 0, i = from % n; k < n; k++, i = i + 1 == n ? 0 : i + 1)
 		if (vmflag_names[i][0] == two[0] && vmflag_names[i][1] == two[1])
 			return (int)i;
 	return -1;
 }
+
+int ml__vmflag_bit(const char two[2])
+{
+	return vmflag_bit_from(two, 0);
+}
+
+/* Value of a hex digit plus one; 0 for any other byte. */
+static const unsigned char hex_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* Hex number at *pp up to a non-hex byte; advances *pp.  -1 if none or
  * more than 16 digits. */
@@ -101,19 +129,13 @@ static int parse_hex(const char **pp, const char *end, uint64_t *ret)
 	int n = 0;
 
 	for (; p < end; p++, n++) {
-		unsigned int d;
+		unsigned int d = hex_digit[(unsigned char)*p];
 
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned int)(*p - '0');
-		else if (*p >= 'a' && *p <= 'f')
-			d = (unsigned int)(*p - 'a' + 10);
-		else if (*p >= 'A' && *p <= 'F')
-			d = (unsigned int)(*p - 'A' + 10);
-		else
+		if (!d)
 			break;
 		if (n == 16)
 			return -1;
-		v = v << 4 | d;
+		v = v << 4 | (d - 1);
 	}
 	if (n == 0)
 		return -1;
@@ -148,8 +170,11 @@ static int expect(const char **pp, const char *end, char c)
 	return 0;
 }
 
+/* smaps pads its values with runs of spaces: eight at a time first. */
 static void skip_spaces(const char **pp, const char *end)
 {
+	while (end - *pp >= 8 && memcmp(*pp, "        ", 8) == 0)
+		*pp += 8;
 	while (*pp < end && **pp == ' ')
 		(*pp)++;
 }
@@ -240,9 +265,10 @@ static int parse_header(struct ml__maps_parser *mp, const char *p, const char *e
 		return -EBADMSG;
 	skip_spaces(&p, end);
 
-	char *name = ml__strndup(snap, p, (size_t)(end - p));
+	/* Most mappings of a big process are anonymous: no copy of "". */
+	char *name = p < end ? ml__strndup(snap, p, (size_t)(end - p)) : NULL;
 	struct ml_region *r = append_region(snap);
-	if (!name || !r)
+	if ((p < end && !name) || !r)
 		return -ENOMEM;
 	r->start = start;
 	r->end = stop;
@@ -251,8 +277,12 @@ static int parse_header(struct ml__maps_parser *mp, const char *p, const char *e
 	r->dev_major = (unsigned int)maj;
 	r->dev_minor = (unsigned int)min;
 	r->inode = ino;
-	ml__decode_name(name, (size_t)(end - p), &r->deleted);
-	r->name = name;
+	if (name) {
+		ml__decode_name(name, (size_t)(end - p), &r->deleted);
+		r->name = name;
+	} else {
+		r->name = "";
+	}
 	r->kind = ML_KIND_OTHER;
 	r->have_smaps = mp->smaps;
 	mp->next_field = 0;
@@ -261,7 +291,7 @@ static int parse_header(struct ml__maps_parser *mp, const char *p, const char *e
 
 static void parse_vmflags(struct ml_smaps *sm, const char *p, const char *end)
 {
-	size_t n = (size_t)(end - p);
+	size_t n, next = 0;
 
 	skip_spaces(&p, end);
 	n = (size_t)(end - p);
@@ -273,48 +303,60 @@ static void parse_vmflags(struct ml_smaps *sm, const char *p, const char *end)
 		sm->vmflags_str[--n] = '\0';
 	for (; end - p >= 2; p++) {
 		if (p[0] != ' ' && p[1] != ' ' && (end - p == 2 || p[2] == ' ')) {
-			int bit = ml__vmflag_bit(p);
-			if (bit >= 0)
+			int bit = vmflag_bit_from(p, next);
+			if (bit >= 0) {
 				sm->vmflags |= 1ull << bit;
+				next = (size_t)bit + 1;
+			}
 			p += 2;
 		}
 	}
+}
+
+/* The value of field f ("   N kB" at v) into r; the next field expected
+ * is the one after f. */
+static int store_field(struct ml__maps_parser *mp, struct ml_region *r,
+		       const struct smaps_field *f, const char *v, const char *end)
+{
+	uint64_t kb;
+
+	mp->next_field = (size_t)(f - smaps_fields) + 1;
+	if (f->off == SIZE_MAX)
+		return 0;
+	skip_spaces(&v, end);
+	if (parse_dec(&v, end, &kb) || kb > UINT64_MAX / 1024)
+		return -EBADMSG;
+	*(uint64_t *)((char *)&r->smaps + f->off) = kb * 1024;
+	return 0;
 }
 
 /* A "Key: value" line of smaps.  Unknown keys are ignored (new kernels add
  * some); a known key with a malformed value is an error. */
 static int parse_field(struct ml__maps_parser *mp, const char *p, const char *end)
 {
-	const char *colon = memchr(p, ':', (size_t)(end - p));
+	size_t n = ML_ARRAY_SIZE(smaps_fields), len = (size_t)(end - p);
+	const struct smaps_field *f = &smaps_fields[mp->next_field % n];
+	const char *colon;
 	struct ml_region *r;
 
-	if (!colon)
-		return -EBADMSG;
 	if (!mp->snap->nregions)
 		return -EBADMSG;   /* a field before any header */
 	r = &mp->snap->regions[mp->snap->nregions - 1];
+	/* Fast path: the key the kernel prints next. */
+	if (len > f->keylen && p[f->keylen] == ':' && memcmp(p, f->key, f->keylen) == 0)
+		return store_field(mp, r, f, p + f->keylen + 1, end);
+	colon = memchr(p, ':', len);
+	if (!colon)
+		return -EBADMSG;
 	size_t klen = (size_t)(colon - p);
 	if (klen == 7 && memcmp(p, "VmFlags", 7) == 0) {
 		parse_vmflags(&r->smaps, colon + 1, end);
 		return 0;
 	}
-	size_t n = ML_ARRAY_SIZE(smaps_fields);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = (mp->next_field + k) % n;
-		const struct smaps_field *f = &smaps_fields[i];
-
-		if (f->keylen != klen || memcmp(f->key, p, klen) != 0)
-			continue;
-		mp->next_field = i + 1;
-		if (f->off == SIZE_MAX)
-			return 0;
-		const char *v = colon + 1;
-		uint64_t kb;
-		skip_spaces(&v, end);
-		if (parse_dec(&v, end, &kb) || kb > UINT64_MAX / 1024)
-			return -EBADMSG;
-		*(uint64_t *)((char *)&r->smaps + f->off) = kb * 1024;
-		return 0;
+	for (size_t k = 1; k < n; k++) {
+		f = &smaps_fields[(mp->next_field + k) % n];
+		if (f->keylen == klen && memcmp(f->key, p, klen) == 0)
+			return store_field(mp, r, f, colon + 1, end);
 	}
 	return 0;
 }

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +22,48 @@ struct ctx {
 	unsigned int flags;
 };
 
-typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c);
+/* A cell's text.  Short cells (numbers, permissions, kinds) are written
+ * into buf (CELL_BUF bytes) and buf is returned; text cells return a
+ * malloc'ed string the caller then owns; NULL is an empty cell.  No printf:
+ * with 20,000 regions the table has a quarter of a million cells. */
+#define CELL_BUF 48
+typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+/* Decimal digits of v at p; returns the end (not NUL-terminated). */
+static char *put_dec(char *p, uint64_t v)
 {
-	va_list ap;
-	char *s = NULL;
+	char tmp[20];
+	int n = 0;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
-char *ml_size_human(uint64_t bytes, char *buf, size_t len)
+/* "0x" and lower-case hex digits of v at p; returns the end. */
+static char *put_hex(char *p, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 60;
+
+	*p++ = '0';
+	*p++ = 'x';
+	while (shift > 0 && !(v >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 15];
+	return p;
+}
+
+/* The text of ml_size_human at p (at most 24 bytes); returns the end.  The
+ * same as printf's "%.1f" of bytes / 1024^u: below 2^53 the quotient is
+ * exact in a double, so the tenths are rounded here half to even as printf
+ * rounds an exact tie; above, printf does it. */
+static char *put_size_human(char *p, uint64_t bytes)
 {
 	static const char units[] = "BKMGTPE";
 	int u = 0;
@@ -48,22 +73,59 @@ char *ml_size_human(uint64_t bytes, char *buf, size_t len)
 		div *= 1024;
 		u++;
 	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 "B", bytes);
-	else if (bytes % div == 0)
-		snprintf(buf, len, "%" PRIu64 "%c", bytes / div, units[u]);
-	else
-		snprintf(buf, len, "%.1f%c", (double)bytes / (double)div, units[u]);
+	if (u == 0) {
+		p = put_dec(p, bytes);
+		*p++ = 'B';
+		return p;
+	}
+	if (bytes % div == 0) {
+		p = put_dec(p, bytes / div);
+	} else if (bytes >= (uint64_t)1 << 53) {
+		p += snprintf(p, 24, "%.1f", (double)bytes / (double)div);
+	} else {
+		uint64_t t = bytes * 10 / div, rem = bytes * 10 % div;
+		if (rem * 2 > div || (rem * 2 == div && (t & 1)))
+			t++;
+		p = put_dec(p, t / 10);
+		*p++ = '.';
+		*p++ = (char)('0' + t % 10);
+	}
+	*p++ = units[u];
+	return p;
+}
+
+char *ml_size_human(uint64_t bytes, char *buf, size_t len)
+{
+	char tmp[32];
+	size_t n = (size_t)(put_size_human(tmp, bytes) - tmp);
+
+	if (len) {
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
-static char *size_cell(uint64_t v, const struct ctx *c)
+static char *size_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	char buf[32];
+	char *e = (c->flags & ML_OUT_BYTES) ? put_dec(buf, v) : put_size_human(buf, v);
 
-	if (c->flags & ML_OUT_BYTES)
-		return xasprintf("%" PRIu64, v);
-	return strdup(ml_size_human(v, buf, sizeof(buf)));
+	*e = '\0';
+	return buf;
+}
+
+static char *hex_cell(uint64_t v, char *buf)
+{
+	*put_hex(buf, v) = '\0';
+	return buf;
+}
+
+static char *dec_cell(uint64_t v, char *buf)
+{
+	*put_dec(buf, v) = '\0';
+	return buf;
 }
 
 /* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
@@ -76,51 +138,92 @@ static char *text_cell(const char *s, const struct ctx *c)
 	return (c->flags & ML_OUT_JSON) ? ml_escape(s, ML_ESC_JSON_SAFE) : strdup(s);
 }
 
-static char *hex_cell(uint64_t v)
+static char *c_start(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->start, buf); }
+static char *c_end(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->end, buf); }
+static char *c_offset(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->offset, buf); }
+static char *c_size(const struct ml_region *r, const struct ctx *c, char *buf) { return size_cell(r->end - r->start, c, buf); }
+static char *c_inode(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return dec_cell(r->inode, buf); }
+static char *c_name(const struct ml_region *r, const struct ctx *c, char *buf) { (void)buf; return text_cell(r->name, c); }
+
+static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
 {
-	return xasprintf("0x%" PRIx64, v);
+	(void)c;
+	return strcpy(buf, ml_kind_name(r->kind));   /* names are short */
 }
 
-static char *c_start(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->start); }
-static char *c_end(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->end); }
-static char *c_offset(const struct ml_region *r, const struct ctx *c) { (void)c; return hex_cell(r->offset); }
-static char *c_size(const struct ml_region *r, const struct ctx *c) { return size_cell(r->end - r->start, c); }
-static char *c_kind(const struct ml_region *r, const struct ctx *c) { (void)c; return strdup(ml_kind_name(r->kind)); }
 /* The object, with " (deleted)" when the file is gone. */
-static char *c_object(const struct ml_region *r, const struct ctx *c)
+static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
 {
-	if (!r->object || !r->deleted)
-		return text_cell(r->object, c);
-	char *o = text_cell(r->object, c), *s = o ? xasprintf("%s (deleted)", o) : NULL;
-	free(o);
+	static const char del[] = " (deleted)";
+	char *o = text_cell(r->object, c), *s;
+	size_t n;
+
+	(void)buf;
+	if (!o || !r->deleted)
+		return o;
+	n = strlen(o);
+	s = realloc(o, n + sizeof(del));
+	if (!s) {
+		free(o);
+		return NULL;
+	}
+	memcpy(s + n, del, sizeof(del));
 	return s;
 }
-static char *c_name(const struct ml_region *r, const struct ctx *c) { return text_cell(r->name, c); }
-static char *c_inode(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%" PRIu64, r->inode); }
-static char *c_dev(const struct ml_region *r, const struct ctx *c) { (void)c; return xasprintf("%02x:%02x", r->dev_major, r->dev_minor); }
 
-static char *c_perms(const struct ml_region *r, const struct ctx *c)
+static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
 {
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf;
+
 	(void)c;
-	return xasprintf("%c%c%c%c", r->perms & ML_PERM_READ ? 'r' : '-',
-			 r->perms & ML_PERM_WRITE ? 'w' : '-',
-			 r->perms & ML_PERM_EXEC ? 'x' : '-',
-			 r->perms & ML_PERM_SHARED ? 's' : 'p');
+	/* "%02x:%02x": at least two lower-case hex digits each */
+	for (int i = 0; i < 2; i++) {
+		unsigned int v = i ? r->dev_minor : r->dev_major;
+		int shift = 28;
+		while (shift > 4 && !(v >> shift))
+			shift -= 4;
+		for (; shift >= 0; shift -= 4)
+			*p++ = hex[(v >> shift) & 15];
+		if (!i)
+			*p++ = ':';
+	}
+	*p = '\0';
+	return buf;
 }
 
-static char *c_tid(const struct ml_region *r, const struct ctx *c)
+static char *c_perms(const struct ml_region *r, const struct ctx *c, char *buf)
 {
 	(void)c;
-	return r->tid ? xasprintf("%d", (int)r->tid) : NULL;
+	buf[0] = r->perms & ML_PERM_READ ? 'r' : '-';
+	buf[1] = r->perms & ML_PERM_WRITE ? 'w' : '-';
+	buf[2] = r->perms & ML_PERM_EXEC ? 'x' : '-';
+	buf[3] = r->perms & ML_PERM_SHARED ? 's' : 'p';
+	buf[4] = '\0';
+	return buf;
+}
+
+static char *c_tid(const struct ml_region *r, const struct ctx *c, char *buf)
+{
+	(void)c;
+	if (!r->tid)
+		return NULL;
+	if (r->tid < 0) {   /* never from the kernel; printed as it is */
+		buf[0] = '-';
+		*put_dec(buf + 1, -(uint64_t)(int64_t)r->tid) = '\0';
+		return buf;
+	}
+	return dec_cell((uint64_t)r->tid, buf);
 }
 
 /* Section names: one per line in JSON (an array), space-separated else. */
-static char *c_sections(const struct ml_region *r, const struct ctx *c)
+static char *c_sections(const struct ml_region *r, const struct ctx *c, char *buf)
 {
 	char sep = (c->flags & ML_OUT_JSON) ? '\n' : ' ';
 	size_t len = 1;
 	char *s, *p;
 
+	(void)buf;
 	if (!r->nsections)   /* JSON: [null], as lsblk's empty MOUNTPOINTS */
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++)
@@ -136,20 +239,23 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c)
 		p += n;
 	}
 	*p = '\0';
+	if (!(c->flags & ML_OUT_JSON))
+		return s;
 	char *e = text_cell(s, c);
 	free(s);
 	return e;
 }
 
-static char *c_vmflags(const struct ml_region *r, const struct ctx *c)
+static char *c_vmflags(const struct ml_region *r, const struct ctx *c, char *buf)
 {
+	(void)buf;
 	return r->have_smaps ? text_cell(r->smaps.vmflags_str, c) : NULL;
 }
 
-#define SMAPS_CELL(fn, expr)                                               \
-	static char *fn(const struct ml_region *r, const struct ctx *c)   \
-	{                                                                  \
-		return r->have_smaps ? size_cell((expr), c) : NULL;        \
+#define SMAPS_CELL(fn, expr)                                                        \
+	static char *fn(const struct ml_region *r, const struct ctx *c, char *buf) \
+	{                                                                           \
+		return r->have_smaps ? size_cell((expr), c, buf) : NULL;            \
 	}
 SMAPS_CELL(c_rss, r->smaps.rss)
 SMAPS_CELL(c_pss, r->smaps.pss)
@@ -168,57 +274,66 @@ SMAPS_CELL(c_locked, r->smaps.locked)
 
 enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 
+/* The column table, one row per column:
+ * X(name, whint, is_size, needs_smaps, default, help, cell, json, right).
+ * It expands into the public ml_column_info table and, row for row, into
+ * how each column is rendered. */
+#define COLUMNS(X)                                                                                  \
+	X("START",    0.10, false, false, true,  "start address", c_start, J_HEXSTR, true)            \
+	X("END",      0.10, false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true)    \
+	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true)                \
+	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false) \
+	X("OFFSET",   0.08, false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true) \
+	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false) \
+	X("INODE",    0.06, false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
+	X("KIND",     0.06, false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
+	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_STR, false) \
+	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false)  \
+	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true)            \
+	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true)        \
+	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true) \
+	X("DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private", c_dirty, J_SIZE, true) \
+	X("SWAP",     5,    true,  true,  true,  "swapped out", c_swap, J_SIZE, true)                 \
+	X("SWAP_PSS", 5,    true,  true,  false, "proportional swap", c_swap_pss, J_SIZE, true)       \
+	X("SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes", c_shared_clean, J_SIZE, true) \
+	X("SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes", c_shared_dirty, J_SIZE, true) \
+	X("PRIVATE_CLEAN", 5, true, true, false, "clean private pages", c_private_clean, J_SIZE, true) \
+	X("PRIVATE_DIRTY", 5, true, true, false, "dirty private pages", c_private_dirty, J_SIZE, true) \
+	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, J_SIZE, true)            \
+	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, J_SIZE, true) \
+	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true)     \
+	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_STR, false) \
+	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true) \
+	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_STR, false)
+
+#define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right) \
+	{ name, whint, size, smaps, def, help },
+static const struct ml_column_info infos[] = { COLUMNS(INFO_ROW) };
+#undef INFO_ROW
+
+#define RENDER_ROW(name, whint, size, smaps, def, help, fn, json, right) \
+	{ fn, json, right },
 static const struct column {
-	struct ml_column_info info;
 	cell_fn fn;
 	enum json_kind json;
 	bool right;
-} columns[] = {
-	/* name, whint, is_size, needs_smaps, default, help */
-	{ { "START",    0.10, false, false, true,  "start address" }, c_start, J_HEXSTR, true },
-	{ { "END",      0.10, false, false, true,  "end address (exclusive)" }, c_end, J_HEXSTR, true },
-	{ { "SIZE",     5,    true,  false, true,  "virtual size" }, c_size, J_SIZE, true },
-	{ { "PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false },
-	{ { "OFFSET",   0.08, false, false, false, "offset in the mapped file" }, c_offset, J_HEXSTR, true },
-	{ { "DEV",      5,    false, false, false, "device of the mapped file (major:minor)" }, c_dev, J_STR, false },
-	{ { "INODE",    0.06, false, false, false, "inode of the mapped file" }, c_inode, J_NUM, true },
-	{ { "KIND",     0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false },
-	{ { "OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)" }, c_object, J_STR, false },
-	{ { "SECTIONS", 0.15, false, false, true,  "ELF sections it holds" }, c_sections, J_ARRAY, false },
-	{ { "RSS",      5,    true,  true,  true,  "resident set size" }, c_rss, J_SIZE, true },
-	{ { "PSS",      5,    true,  true,  true,  "proportional set size" }, c_pss, J_SIZE, true },
-	{ { "PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size" }, c_pss_dirty, J_SIZE, true },
-	{ { "DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private" }, c_dirty, J_SIZE, true },
-	{ { "SWAP",     5,    true,  true,  true,  "swapped out" }, c_swap, J_SIZE, true },
-	{ { "SWAP_PSS", 5,    true,  true,  false, "proportional swap" }, c_swap_pss, J_SIZE, true },
-	{ { "SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes" }, c_shared_clean, J_SIZE, true },
-	{ { "SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes" }, c_shared_dirty, J_SIZE, true },
-	{ { "PRIVATE_CLEAN", 5, true, true, false, "clean private pages" }, c_private_clean, J_SIZE, true },
-	{ { "PRIVATE_DIRTY", 5, true, true, false, "dirty private pages" }, c_private_dirty, J_SIZE, true },
-	{ { "ANON",     5,    true,  true,  false, "anonymous memory" }, c_anon, J_SIZE, true },
-	{ { "ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages" }, c_anonhuge, J_SIZE, true },
-	{ { "LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)" }, c_locked, J_SIZE, true },
-	{ { "VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics" }, c_vmflags, J_STR, false },
-	{ { "TID",      5,    false, false, true,  "thread whose stack or guard this is" }, c_tid, J_NUM, true },
-	{ { "NAME",     0.20, false, false, false, "the name the kernel gives (decoded)" }, c_name, J_STR, false },
-};
+} columns[] = { COLUMNS(RENDER_ROW) };
+#undef RENDER_ROW
+
+_Static_assert(ML_ARRAY_SIZE(infos) == ML_ARRAY_SIZE(columns),
+	       "one rendering row per column");
 
 const struct ml_column_info *ml_columns(size_t *ret_n)
 {
-	static struct ml_column_info infos[ML_ARRAY_SIZE(columns)];
-
-	/* Built once from a constant table: the same every call. */
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-		infos[i] = columns[i].info;
-	*ret_n = ML_ARRAY_SIZE(columns);
+	*ret_n = ML_ARRAY_SIZE(infos);
 	return infos;
 }
 
 static int column_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-		if (strlen(columns[i].info.name) == len &&
-		    strncasecmp(columns[i].info.name, name, len) == 0)
+		if (strlen(infos[i].name) == len &&
+		    strncasecmp(infos[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -228,7 +343,7 @@ static size_t default_columns(int *ids, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
-		if (columns[i].info.is_default)
+		if (infos[i].is_default)
 			ids[n++] = (int)i;
 	return n;
 }
@@ -285,6 +400,30 @@ static int json_type(enum json_kind j, unsigned int flags)
 	}
 }
 
+/* One line of the region table: short cells are copied by libsmartcols
+ * (scols_line_set_data), malloc'ed ones handed over (refer_data). */
+static int add_line(struct libscols_table *tb, const struct ml_region *reg,
+		    const struct ctx *c, const int *ids, size_t nids)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	char buf[CELL_BUF];
+
+	if (!ln)
+		return -ENOMEM;
+	for (size_t k = 0; k < nids; k++) {
+		char *data = columns[ids[k]].fn(reg, c, buf);
+		int r = 0;
+
+		if (data == buf)
+			r = scols_line_set_data(ln, k, buf);
+		else if (data && (r = scols_line_refer_data(ln, k, data)) < 0)
+			free(data);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
@@ -306,7 +445,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		/* On a terminal the section list gives way first. */
 		int fl = col->right ? SCOLS_FL_RIGHT : col->json == J_ARRAY ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb,
-			col->info.name, col->info.whint, fl);
+			infos[ids[i]].name, infos[ids[i]].whint, fl);
 		if (!cl) {
 			r = -ENOMEM;
 			goto out;
@@ -320,22 +459,10 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 						  scols_wrapnl_nextchunk, NULL);
 		}
 	}
-	for (size_t i = 0; i < snap->nregions; i++) {
-		struct libscols_line *ln = scols_table_new_line(tb, NULL);
-		if (!ln) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t k = 0; k < nids; k++) {
-			char *data = columns[ids[k]].fn(&snap->regions[i], &c);
-			if (data && scols_line_refer_data(ln, k, data) < 0) {
-				free(data);
-				r = -ENOMEM;
-				goto out;
-			}
-		}
-	}
-	r = scols_print_table(tb);
+	for (size_t i = 0; i < snap->nregions && r == 0; i++)
+		r = add_line(tb, &snap->regions[i], &c, ids, nids);
+	if (r == 0)
+		r = scols_print_table(tb);
 out:
 	scols_unref_table(tb);
 	return r;
@@ -347,6 +474,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
 	struct ml_kind_total tot[ML_KIND__COUNT], all = { 0 };
 	struct ctx c = { snap, opts->flags };
+	char buf[CELL_BUF];
 	struct libscols_table *tb = new_table(out, opts->flags, "summary");
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
 
@@ -381,10 +509,10 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 			break;
 		uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
 		scols_line_set_data(ln, 0, k < ML_KIND__COUNT ? ml_kind_name(k) : "total");
-		scols_line_refer_data(ln, 1, xasprintf("%zu", t->count));
+		scols_line_set_data(ln, 1, dec_cell(t->count, buf));
 		for (size_t i = 0; i < ML_ARRAY_SIZE(v); i++)
 			if (i == 0 || smaps)
-				scols_line_refer_data(ln, 2 + i, size_cell(v[i], &c));
+				scols_line_set_data(ln, 2 + i, size_cell(v[i], &c, buf));
 	}
 	int r = scols_print_table(tb);
 	scols_unref_table(tb);

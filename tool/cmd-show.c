@@ -326,6 +326,12 @@ int ml_cmd_show(int argc, char **argv)
 	struct ml_traced *tr;
 	if ((r = ml_cli_snapshot(&o.target, &snap, &tr)))
 		return r;
+	/* A table of 20,000 regions is megabytes: not in 4 KiB writes to a
+	 * pipe or file (glibc ignores the size unless given the buffer).  A
+	 * terminal keeps its line buffering. */
+	static char outbuf[1 << 16];
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	r = render(&o, snap);
 	ml_snapshot_free(snap);
 	if (tr)
