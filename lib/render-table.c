@@ -274,7 +274,9 @@ SMAPS_CELL(c_locked, r->smaps.locked)
 
 enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 
-/* The column table, one row per column:
+/* The column table, one row per column, in the default order.  The long
+ * text columns, OBJECT and SECTIONS, come last (as lsblk puts MOUNTPOINTS
+ * last) so the empty cells of anonymous regions are never padded out:
  * X(name, whint, is_size, needs_smaps, default, help, cell, json, right).
  * It expands into the public ml_column_info table and, row for row, into
  * how each column is rendered. */
@@ -287,8 +289,6 @@ enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false) \
 	X("INODE",    0.06, false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
 	X("KIND",     0.06, false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
-	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_STR, false) \
-	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false)  \
 	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true)            \
 	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true)        \
 	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true) \
@@ -304,6 +304,8 @@ enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true)     \
 	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_STR, false) \
 	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true) \
+	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_STR, false) \
+	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false)  \
 	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_STR, false)
 
 #define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right) \
