@@ -597,6 +597,9 @@ struct ml_where {
 	const struct ml_region *below, *above;
 	uint64_t dist_below;      /* addr - below->end: bytes past its end */
 	uint64_t dist_above;      /* above->start - addr */
+	/* The stretch of addresses around addr of the same hole kind: within
+	 * [below->end, above->start), hole_end UINT64_MAX meaning to the top. */
+	uint64_t hole_start, hole_end;
 	/* The page and the walk to it. */
 	uint64_t page_size, vpn, page_offset;
 	unsigned int nlevels;     /* 0 if the geometry is unknown */
