@@ -95,9 +95,10 @@ static void text_where(const struct ml_crash *c, FILE *out)
 		return;
 	}
 	if (!r) {
-		fprintf(out, "  where        %s hole [0x%" PRIx64 ", 0x%" PRIx64 "), %s\n",
-			ml_crash_hole_name(c->hole), c->hole_start, c->hole_end,
-			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)));
+		fprintf(out, "  hole         %s [0x%" PRIx64 ", 0x%" PRIx64 "), %s: %s\n",
+			ml_hole_name(c->hole), c->hole_start, c->hole_end,
+			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)),
+			ml_hole_description(c->hole));
 		return;
 	}
 	perms_str(r->perms, perms);
@@ -234,7 +235,8 @@ static json_t *json_hole(const struct ml_crash *c)
 {
 	if (!c->addr_known || c->region)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o}", "kind", ml_crash_hole_name(c->hole),
+	return json_pack("{s:s, s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
+			 "description", ml_hole_description(c->hole),
 			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
 }
 
