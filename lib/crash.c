@@ -725,11 +725,12 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 		     struct ml_crash *ret)
 {
 	struct ml_crash c = { 0 };
-	struct ctx x = { snap, &snap->proc, f, &c };
+	struct ctx x = { snap, NULL, f, &c };
 	int err;
 
 	if (!snap || !f || !ret)
 		return -EINVAL;
+	x.p = &snap->proc;
 	c.signo = f->signo;
 	c.code = f->code;
 	c.pid = f->pid;
