@@ -616,6 +616,8 @@ struct ml_crash {
 	uint64_t pc, sp;
 	const struct ml_region *region;     /* holding addr, or NULL */
 	const struct ml_section *section;   /* in region, or NULL */
+	bool guard_page;         /* the page at addr is a guard marker
+	                            (MADV_GUARD_INSTALL, pagemap bit 58) */
 	enum ml_hole hole;                  /* where.c's kind of hole (ML_HOLE_NONE: mapped) */
 	uint64_t hole_start, hole_end;      /* its bounds, when hole != NONE */
 	pid_t pid, tid;

@@ -13,7 +13,8 @@
  * the kind.  The rules about holes read hole_crash[], which maps each of
  * where's hole kinds to the crash kind it means (and what must hold too).
  * Each kind has its sentence writer in the kinds table.  Nothing here
- * reads the tracee except one stat() of a mapped file (file-truncated).
+ * reads the tracee except one pagemap entry (is the page a MADV_GUARD
+ * guard?) and one stat() of a mapped file (file-truncated).
  */
 #include "ml-private.h"
 
@@ -157,7 +158,10 @@ static void say_thread_stack(const struct ctx *x, char *buf, size_t len)
 
 	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack; "
 	       "%s at 0x%" PRIx64 " hit ", (int)c->tid, access_words(c), c->addr);
-	if (c->region)
+	if (c->guard_page)
+		append(buf, len, "a guard page installed with MADV_GUARD_INSTALL inside its "
+		       "stack mapping (no PROT_NONE page)");
+	else if (c->region)
 		append(buf, len, "the %" PRIu64 "-byte guard below it",
 		       c->region->end - c->region->start);
 	else
@@ -235,7 +239,8 @@ static void say_past_heap(const struct ctx *x, char *buf, size_t len)
 
 static void say_no_access(const struct ctx *x, char *buf, size_t len)
 {
-	append(buf, len, "access to a PROT_NONE mapping: %s at 0x%" PRIx64 " ",
+	append(buf, len, "access to %s: %s at 0x%" PRIx64 " ", x->c->guard_page ?
+	       "a guard page (MADV_GUARD_INSTALL) inside a mapping" : "a PROT_NONE mapping",
 	       access_words(x->c), x->c->addr);
 	where_region(x, buf, len);
 }
@@ -517,7 +522,8 @@ static bool sp_left_main_stack(const struct ctx *x, enum ml_crash_kind k)
 	       near_sp(x);
 }
 
-/* A PROT_NONE mapping right below a thread's stack, or sp ran off one. */
+/* A PROT_NONE mapping right below a thread's stack, a MADV_GUARD guard
+ * page in the thread's own stack (or near its sp), or sp ran off one. */
 static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
@@ -528,6 +534,8 @@ static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 		return false;
 	if (r && r->kind == ML_KIND_GUARD)
 		return true;
+	if (r && c->guard_page)
+		return r == c->thread_stack || near_sp(x);
 	if (r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC))) {
 		const struct ml_region *above = ml_snapshot_find(x->snap, r->end);
 		return above && above->kind == ML_KIND_THREAD_STACK && near_sp(x);
@@ -557,12 +565,14 @@ static bool write_ro(const struct ctx *x, enum ml_crash_kind k)
 	       (r->perms & (ML_PERM_READ | ML_PERM_EXEC));
 }
 
+/* A PROT_NONE mapping, or a guard page (MADV_GUARD_INSTALL) in any. */
 static bool prot_none(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_region *r = x->c->region;
 
 	(void)k;
-	return r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC));
+	return r && (!(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) ||
+		     x->c->guard_page);
 }
 
 /* First match wins; each test is called with the rule's kind.  signo 0:
@@ -590,8 +600,8 @@ static const struct rule {
 	{ SIGSEGV, sp_left_main_stack,    ML_CRASH_STACK_OVERFLOW },
 	{ SIGSEGV, exec_unmapped,         ML_CRASH_JUMP_UNMAPPED },
 	{ SIGSEGV, exec_nx,               ML_CRASH_EXEC_NON_EXECUTABLE },
-	{ SIGSEGV, write_ro,              ML_CRASH_WRITE_READ_ONLY },
 	{ SIGSEGV, prot_none,             ML_CRASH_NO_ACCESS },
+	{ SIGSEGV, write_ro,              ML_CRASH_WRITE_READ_ONLY },
 	{ SIGSEGV, hole_says,             ML_CRASH_PAST_HEAP_END },
 	{ SIGSEGV, in_hole,               ML_CRASH_UNMAPPED },
 	{ SIGSEGV, gp_fault,              ML_CRASH_NON_CANONICAL },
@@ -606,6 +616,26 @@ static const struct ml_region *main_stack(const struct ml_snapshot *s)
 		if (s->regions[i].kind == ML_KIND_STACK)
 			return &s->regions[i];
 	return NULL;
+}
+
+/* Is the page at addr a guard marker (MADV_GUARD_INSTALL, pagemap bit
+ * 58)?  Guards live inside ordinary mappings, so only the pagemap tells;
+ * unreadable (a saved tree without it): no. */
+static bool is_guard_page(const struct ml_snapshot *s, uint64_t addr)
+{
+	struct ml_pagemap *pm;
+	struct ml_page page;
+	uint64_t e;
+	bool guard = false;
+
+	if (ml_pagemap_open(s->proc.pid, s->proc_root, &pm) < 0)
+		return false;
+	if (ml_pagemap_read(pm, addr, 1, &e) == 0) {
+		ml_page_decode(e, &page);
+		guard = page.flags & ML_PAGE_GUARD;
+	}
+	ml_pagemap_close(pm);
+	return guard;
 }
 
 /* The region and section holding the address, or the kind and bounds of
@@ -626,8 +656,10 @@ static int locate(const struct ctx *x)
 	if (err < 0)
 		return err;
 	c->region = w.region;
-	if (c->region)
+	if (c->region) {
 		c->section = ml_region_section(c->region, c->addr);
+		c->guard_page = c->signo == SIGSEGV && is_guard_page(x->snap, c->addr);
+	}
 	c->hole = w.hole;
 	c->hole_start = w.hole_start;
 	c->hole_end = w.hole_end;

@@ -109,6 +109,8 @@ static void text_where(const struct ml_crash *c, FILE *out)
 		fputs(", section ", out);
 		put_escaped(out, c->section->name);
 	}
+	if (c->guard_page)
+		fputs(", a guard page (MADV_GUARD_INSTALL)", out);
 	fputc('\n', out);
 }
 
@@ -225,10 +227,11 @@ static json_t *json_region(const struct ml_crash *c)
 	if (!r)
 		return json_null();
 	perms_str(r->perms, perms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "kind", ml_kind_name(r->kind),
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
 			 "object", jstr(r->object ? r->object : (r->name[0] ? r->name : NULL)),
 			 "section", jstr(c->section ? c->section->name : NULL),
-			 "start", jhex(r->start), "end", jhex(r->end), "perms", perms);
+			 "start", jhex(r->start), "end", jhex(r->end), "perms", perms,
+			 "guard_page", c->guard_page);
 }
 
 static json_t *json_hole(const struct ml_crash *c)

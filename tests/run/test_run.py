@@ -33,6 +33,9 @@ CASES = {
     'null-pointer': (SEGV, 'read', None, 'null-zone', 'null_read'),
     'stack-overflow': (SEGV, 'write', None, 'stack-guard-gap', 'recurse'),
     'thread-stack-overflow': (SEGV, 'write', 'guard', None, 'recurse'),
+    # A thread stack of our own whose low pages are MADV_GUARD_INSTALL
+    # guards inside the rw-p mapping (Linux 6.13+; no skipping if refused).
+    'thread-guard-overflow': (SEGV, 'write', 'thread-stack', None, 'recurse'),
     'write-read-only': (SEGV, 'write', 'rodata', None, 'write_rodata'),
     'exec-non-executable': (SEGV, 'exec', 'heap', None, 'exec_heap'),
     'jump-unmapped': (SEGV, 'exec', None, 'below-first', 'jump_wild'),
@@ -51,10 +54,13 @@ CASES = {
     'stack-smashing': (ABRT, 'unknown', None, None, 'smash'),
     'abort': (ABRT, 'unknown', None, None, 'call_abort'),
 }
+# Modes whose kind is not their name.
+KIND_OF = {'thread-guard-overflow': 'thread-stack-overflow'}
 MESSAGES = {'heap-corruption': 'double free',
             'stack-smashing': 'stack smashing detected'}
 # i386: no kernel half or non-canonical hole in a 32-bit address space.
 CASES32 = ('null-pointer', 'stack-overflow', 'thread-stack-overflow',
+           'thread-guard-overflow',
            'write-read-only', 'exec-non-executable', 'misaligned',
            'divide-by-zero', 'heap-corruption', 'stack-smashing')
 SECTIONS = {'write-read-only': '.rodata', 'misaligned': '.bss'}
@@ -111,13 +117,14 @@ def crash_cases(ml, target, src, modes):
         if mode not in modes:
             continue
         what = 'run ' + mode
+        kind = KIND_OF.get(mode, mode)
         res, docs = run_reported(ml, target, mode)
         check_eq(res.returncode, status, what + ': exit status')
         if not check(len(docs) == 1, what + ': one report', docs,
                      res.stderr[-500:]):
             continue
         d = docs[0]
-        check_eq(d.get('kind'), mode, what + ': kind')
+        check_eq(d.get('kind'), kind, what + ': kind')
         check_eq(d.get('access'), access, what + ': access')
         check_eq(d.get('signo'), status - 128, what + ': signal number')
         region, hole = d.get('region'), d.get('hole')
@@ -132,10 +139,14 @@ def crash_cases(ml, target, src, modes):
         check(isinstance(d.get('explanation'), str) and
               len(d['explanation']) > 20, what + ': an explanation',
               d.get('explanation'))
-        check_eq(d['thread']['main'], mode != 'thread-stack-overflow',
+        check_eq(d['thread']['main'], kind != 'thread-stack-overflow',
                  what + ': crashed in the main thread (or not)')
-        check_backtrace(d, func, lines[mode.replace('thread-', '')], src, what)
-        if mode.endswith('stack-overflow'):
+        if region:
+            check_eq(region.get('guard_page'), mode == 'thread-guard-overflow',
+                     what + ': the page is a MADV_GUARD guard (or not)')
+        line = 'stack-overflow' if kind.endswith('stack-overflow') else mode
+        check_backtrace(d, func, lines[line], src, what)
+        if kind.endswith('stack-overflow'):
             check((d.get('recursion_depth') or 0) > 100,
                   what + ': says the recursion depth',
                   d.get('recursion_depth'))

@@ -2,7 +2,8 @@
  * test-crash.c - the crash rule table (crash.c) on a real snapshot: this
  * test process takes a snapshot of itself, with a thread blocked in a
  * read (so its stack and guard are classified), a PROT_NONE mapping, a
- * hole punched between two mapped pages and a file mapping, and then
+ * hole punched between two mapped pages, a rw-p mapping whose first page
+ * is a MADV_GUARD_INSTALL guard (the kernel must accept it), and then
  * explains faults crafted at addresses inside its own regions and holes:
  * one case per rule, and the edges (mmap_min_addr - 1 and mmap_min_addr,
  * just below [stack] and below its guard gap, the brk and 16 MiB above
@@ -40,6 +41,7 @@ struct world {
 	int pipe[2];
 	char *hole;            /* 3 pages, the middle one unmapped */
 	char *none;            /* PROT_NONE, 2 pages */
+	char *guarded;         /* rw-p, 2 pages, the first a MADV_GUARD guard */
 	char *heap;            /* malloc'ed */
 	const struct ml_region *stack, *guard;
 	long page;
@@ -96,6 +98,9 @@ static int setup(void **state)
 	if (!W.heap || W.hole == MAP_FAILED || W.none == MAP_FAILED || pipe(W.pipe) < 0)
 		return -1;
 	munmap(W.hole + W.page, W.page);
+	W.guarded = mmap(NULL, 2 * W.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (W.guarded == MAP_FAILED || madvise(W.guarded, W.page, 102 /* MADV_GUARD_INSTALL */) < 0)
+		fail_msg("MADV_GUARD_INSTALL refused: %s", strerror(errno));
 	if (pthread_create(&W.thread, NULL, blocked_thread, NULL))
 		return -1;
 	wait_blocked();
@@ -370,6 +375,35 @@ static void test_punched_hole(void **state)
 	assert_non_null(strstr(c.explanation, "between two mappings"));
 }
 
+static void test_madv_guard(void **state)
+{
+	uint64_t g = (uint64_t)(uintptr_t)W.guarded;
+	struct ml_fault f;
+	struct ml_crash c;
+
+	(void)state;
+	/* A thread whose sp is just above the guard: its stack overflowed. */
+	f = fault_at(SIGSEGV, SEGV_MAPERR, g + 8, 0x1000, g + 64);
+	f.tid = W.thread_tid;
+	c = explain(&f);
+	assert_true(c.guard_page);
+	assert_kind(c, ML_CRASH_THREAD_STACK_OVERFLOW);
+	assert_non_null(strstr(c.explanation, "MADV_GUARD_INSTALL"));
+
+	/* The main thread there: a guard page that is no stack's. */
+	f.tid = W.pid;
+	c = explain(&f);
+	assert_true(c.guard_page);
+	assert_kind(c, ML_CRASH_NO_ACCESS);
+	assert_non_null(strstr(c.explanation, "guard page"));
+
+	/* The last byte before the guard's end and the first after it. */
+	f = fault(SIGSEGV, SEGV_MAPERR, g + (uint64_t)W.page - 1);
+	assert_true(explain(&f).guard_page);
+	f = fault(SIGSEGV, SEGV_MAPERR, g + (uint64_t)W.page);
+	assert_false(explain(&f).guard_page);
+}
+
 static void test_other_signals(void **state)
 {
 	static const struct {
@@ -422,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_general_protection),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_punched_hole),
+		cmocka_unit_test(test_madv_guard),
 		cmocka_unit_test(test_other_signals),
 		cmocka_unit_test(test_bad_arguments),
 	};
