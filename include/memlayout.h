@@ -343,6 +343,7 @@ ssize_t ml_tracee_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* What /proc/TID/status says of a thread and its signal dispositions. */
 struct ml_task_status {
 	pid_t tgid;
+	pid_t tracer;            /* TracerPid: 0 if not traced */
 	uint64_t sig_blocked, sig_ignored, sig_caught;   /* bit (signo - 1) */
 };
 int ml_task_status(pid_t tid, struct ml_task_status *ret);

@@ -5,12 +5,14 @@ function at the line marked "LINE:<mode>" in crash-target.c; and for
 the programs that do not crash (their own SIGSEGV handler, exit 7,
 SIGKILL), no report and the same status.  Also: a crash in a thread, in
 a forked child and in an exec'd grandchild (the parent's status wins),
-a command that does not exist, a usage error, and SIGTERM sent to
-memlayout reaching the program.
+a command that does not exist, a usage error, SIGTERM sent to memlayout
+reaching the program, and ptrace refused: the program is already traced
+(memlayout run under memlayout run: the outer one follows the inner one's
+fork first) or ptrace(2) fails under a seccomp filter (NO_PTRACE).
 
 With --32 (CRASH_TARGET built -m32), the kinds in CASES32 only.
 
-usage: test_run.py MEMLAYOUT CRASH_TARGET CRASH_TARGET_SOURCE [--32]
+usage: test_run.py MEMLAYOUT CRASH_TARGET CRASH_TARGET_SOURCE (NO_PTRACE | --32)
 """
 import json
 import os
@@ -230,17 +232,50 @@ def forwarding(ml, target):
     check_eq(err, b'', 'SIGTERM: no report')
 
 
+def refused(ml, target, no_ptrace):
+    """Both ways: exit 1, one line saying ptrace was refused (and by whom
+    when a tracer holds the program), the program never ran, memlayout
+    returned at once."""
+    outer = subprocess.Popen([ml, 'run', '--', ml, 'run', '--', target,
+                              'handler'], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = outer.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        outer.kill()
+        out, err = outer.communicate()
+    what = 'run under run'
+    check_eq(outer.returncode, 1, what + ': exit 1 (the inner one\'s)')
+    check_eq(err.decode(), 'memlayout: %s: cannot trace it: ptrace refused: '
+             'it is already traced by process %d\n' % (target, outer.pid),
+             what + ': names the tracer that holds it')
+    check_eq(out, b'', what + ': the program never ran')
+
+    res = subprocess.run([no_ptrace, ml, 'run', '--', target, 'handler'],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=20)
+    what = 'run under seccomp'
+    check_eq(res.returncode, 1, what + ': exit 1')
+    check(res.stderr.startswith(('memlayout: %s: cannot trace it: ptrace '
+                                 'refused (' % target).encode()) and
+          res.stderr.count(b'\n') == 1, what + ': one line, ptrace refused',
+          res.stderr)
+    check_eq(res.stdout, b'', what + ': the program never ran')
+
+
 def main():
     ml, target, src = sys.argv[1:4]
     if sys.argv[4:] == ['--32']:
         crash_cases(ml, target, src, CASES32)
         done()
+    no_ptrace = sys.argv[4]
     crash_cases(ml, target, src, CASES)
     descendants(ml, target, src)
     quiet_cases(ml, target)
     text_report(ml, target)
     errors(ml, target)
     forwarding(ml, target)
+    refused(ml, target, no_ptrace)
     done()
 
 
