@@ -466,6 +466,10 @@ static bool near_sp(const struct ctx *x)
 	return sp && (a > sp ? a - sp : sp - a) <= NEAR_SP;
 }
 
+/* A general-protection fault: above TASK_SIZE, only a non-canonical
+ * address faults so (a canonical one page-faults, with its address). */
+static bool is_gp(const struct ctx *x) { return x->c->code == SI_KERNEL; }
+
 static bool near_brk(const struct ctx *x)
 {
 	return x->p->brk && x->c->addr >= x->p->brk && x->c->addr - x->p->brk < ABOVE_BRK;
@@ -487,7 +491,7 @@ static const struct {
 	[ML_HOLE_STACK_REACH]  = { ML_CRASH_STACK_OVERFLOW, is_main_thread },
 	[ML_HOLE_BETWEEN]      = { ML_CRASH_UNMAPPED, NULL },
 	[ML_HOLE_ABOVE_LAST]   = { ML_CRASH_UNMAPPED, NULL },
-	[ML_HOLE_USER_TOP]     = { ML_CRASH_UNMAPPED, NULL },
+	[ML_HOLE_USER_TOP]     = { ML_CRASH_NON_CANONICAL, is_gp },  /* else unmapped */
 	[ML_HOLE_NONCANONICAL] = { ML_CRASH_NON_CANONICAL, NULL },
 	[ML_HOLE_KERNEL]       = { ML_CRASH_KERNEL_SPACE, NULL },
 };

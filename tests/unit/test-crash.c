@@ -330,6 +330,14 @@ static void test_general_protection(void **state)
 	assert_int_equal(c.addr, 1ull << 63);
 	assert_int_equal(c.access, ML_ACCESS_READ);
 	assert_hole(c, ML_HOLE_NONCANONICAL);
+
+	/* A GP fault above TASK_SIZE is non-canonical whatever where's
+	 * boundary says (a canonical address would page-fault instead). */
+	regs.rax = W.p->user_top + 8;
+	memcpy(f.regs.raw, &regs, sizeof(regs));
+	c = explain(&f);
+	assert_hole(c, ML_HOLE_USER_TOP);
+	assert_kind(c, ML_CRASH_NON_CANONICAL);
 #endif
 }
 
