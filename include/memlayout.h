@@ -370,7 +370,8 @@ struct ml_insn {
 };
 /* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
  * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
- * decoder for this architecture, -ENOMEM. */
+ * decoder for this architecture or no capstone library (libcapstone.so.N
+ * of the header built with, loaded at the call), -ENOMEM. */
 int ml_insn_decode(const unsigned char *code, size_t len,
 		   const struct ml_regs *regs, struct ml_insn *ret);
 
