@@ -343,6 +343,7 @@ ssize_t ml_tracee_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* What /proc/TID/status says of a thread and its signal dispositions. */
 struct ml_task_status {
 	pid_t tgid;
+	pid_t tracer;            /* TracerPid: 0 if not traced */
 	uint64_t sig_blocked, sig_ignored, sig_caught;   /* bit (signo - 1) */
 };
 int ml_task_status(pid_t tid, struct ml_task_status *ret);
@@ -369,7 +370,8 @@ struct ml_insn {
 };
 /* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
  * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
- * decoder for this architecture, -ENOMEM. */
+ * decoder for this architecture or no capstone library (libcapstone.so.N
+ * of the header built with, loaded at the call), -ENOMEM. */
 int ml_insn_decode(const unsigned char *code, size_t len,
 		   const struct ml_regs *regs, struct ml_insn *ret);
 
@@ -400,91 +402,6 @@ void ml_backtrace_free(struct ml_backtrace *bt);
  * __abort_msg: "double free or corruption (fasttop)"), malloc'ed, as the
  * target wrote it (escape it).  -ENOENT if none. */
 int ml_abort_message(pid_t pid, bool is_32bit, char **ret);
-
-/* What a crash is: the fixed vocabulary of the JSON "kind". */
-enum ml_crash_kind {
-	ML_CRASH_NULL_POINTER,
-	ML_CRASH_STACK_OVERFLOW,
-	ML_CRASH_THREAD_STACK_OVERFLOW,
-	ML_CRASH_WRITE_READ_ONLY,
-	ML_CRASH_EXEC_NON_EXECUTABLE,
-	ML_CRASH_JUMP_UNMAPPED,
-	ML_CRASH_KERNEL_SPACE,
-	ML_CRASH_NON_CANONICAL,
-	ML_CRASH_UNMAPPED,
-	ML_CRASH_PAST_HEAP_END,
-	ML_CRASH_NO_ACCESS,
-	ML_CRASH_FILE_TRUNCATED,
-	ML_CRASH_MISALIGNED,
-	ML_CRASH_DIVIDE_BY_ZERO,
-	ML_CRASH_ILLEGAL_INSTRUCTION,
-	ML_CRASH_BREAKPOINT,
-	ML_CRASH_HEAP_CORRUPTION,
-	ML_CRASH_STACK_SMASHING,
-	ML_CRASH_ABORT,
-	ML_CRASH_SENT,           /* a fatal signal sent by kill(), not a fault */
-	ML_CRASH__COUNT
-};
-const char *ml_crash_kind_name(enum ml_crash_kind k);   /* "null-pointer" */
-
-/* The kind of hole an address lies in when no region holds it. */
-enum ml_crash_hole {
-	ML_CRASH_HOLE_NONE,            /* a region holds it */
-	ML_CRASH_HOLE_NULL_GUARD,      /* below vm.mmap_min_addr */
-	ML_CRASH_HOLE_STACK_GAP,       /* below [stack], where it would grow */
-	ML_CRASH_HOLE_ABOVE_BRK,       /* just above the heap's brk */
-	ML_CRASH_HOLE_UNMAPPED,        /* between mappings */
-	ML_CRASH_HOLE_NON_CANONICAL,   /* between user space and the kernel half */
-	ML_CRASH_HOLE_KERNEL,          /* the kernel half */
-};
-const char *ml_crash_hole_name(enum ml_crash_hole h);
-
-/* What the tracer saw at the fatal signal-delivery-stop. */
-struct ml_fault {
-	pid_t pid, tid;
-	int signo, code;         /* siginfo si_signo, si_code */
-	uint64_t addr;           /* si_addr */
-	pid_t sender;            /* si_pid for a signal sent by a process */
-	bool have_regs;
-	struct ml_regs regs;
-	unsigned char code_bytes[16];   /* at regs.pc */
-	size_t ncode;            /* 0 if unreadable */
-	const char *abort_msg;   /* ml_abort_message(), or NULL */
-	const struct ml_backtrace *bt;  /* or NULL */
-};
-
-/* The explanation.  Pointers are into the snapshot and the fault. */
-struct ml_crash {
-	enum ml_crash_kind kind;
-	enum ml_access access;
-	int signo, code;
-	bool addr_known;         /* false: SI_KERNEL with no decodable operand */
-	uint64_t addr;           /* the address explained (si_addr, or the
-	                            decoded operand's for SI_KERNEL) */
-	bool have_insn;
-	struct ml_insn insn;
-	uint64_t pc, sp;
-	const struct ml_region *region;     /* holding addr, or NULL */
-	const struct ml_section *section;   /* in region, or NULL */
-	enum ml_crash_hole hole;
-	uint64_t hole_start, hole_end;      /* when hole != NONE */
-	pid_t pid, tid;
-	const struct ml_region *thread_stack;  /* the stack of tid, or NULL */
-	size_t recursion_depth;  /* >0: frames of the repeating cycle */
-	const char *abort_msg;
-	char explanation[512];   /* one sentence, plain words; target text
-	                            in it is already escaped */
-};
-/* Explain fault f of the process in snap (taken at the stop).  0 or
- * -EINVAL. */
-int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
-		     struct ml_crash *ret);
-
-/* The report: plain words, then the facts, the backtrace and a slice of
- * the diagram around the fault (text); or the same as one JSON object
- * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
-int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
-		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
 /* --- Symbols: addresses to object, symbol and source line (symbols.c) ---
  * A symbolizer reports every ELF object of a snapshot (text, rodata, relro,
@@ -597,6 +514,9 @@ struct ml_where {
 	const struct ml_region *below, *above;
 	uint64_t dist_below;      /* addr - below->end: bytes past its end */
 	uint64_t dist_above;      /* above->start - addr */
+	/* The stretch of addresses around addr of the same hole kind: within
+	 * [below->end, above->start), hole_end UINT64_MAX meaning to the top. */
+	uint64_t hole_start, hole_end;
 	/* The page and the walk to it. */
 	uint64_t page_size, vpn, page_offset;
 	unsigned int nlevels;     /* 0 if the geometry is unknown */
@@ -934,6 +854,83 @@ int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sampl
 			   FILE *out, unsigned int flags, unsigned int rows);
 /* The summary: a per-kind table (or, with ML_OUT_JSON, one JSON line). */
 int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int flags);
+/* ---- Crashes, continued: the explanation (crash.c, render-crash.c).
+ * It names holes with where's kinds (enum ml_hole, above). ---- */
+
+/* What a crash is: the fixed vocabulary of the JSON "kind". */
+enum ml_crash_kind {
+	ML_CRASH_NULL_POINTER,
+	ML_CRASH_STACK_OVERFLOW,
+	ML_CRASH_THREAD_STACK_OVERFLOW,
+	ML_CRASH_WRITE_READ_ONLY,
+	ML_CRASH_EXEC_NON_EXECUTABLE,
+	ML_CRASH_JUMP_UNMAPPED,
+	ML_CRASH_KERNEL_SPACE,
+	ML_CRASH_NON_CANONICAL,
+	ML_CRASH_UNMAPPED,
+	ML_CRASH_PAST_HEAP_END,
+	ML_CRASH_NO_ACCESS,
+	ML_CRASH_FILE_TRUNCATED,
+	ML_CRASH_MISALIGNED,
+	ML_CRASH_DIVIDE_BY_ZERO,
+	ML_CRASH_ILLEGAL_INSTRUCTION,
+	ML_CRASH_BREAKPOINT,
+	ML_CRASH_HEAP_CORRUPTION,
+	ML_CRASH_STACK_SMASHING,
+	ML_CRASH_ABORT,
+	ML_CRASH_SENT,           /* a fatal signal sent by kill(), not a fault */
+	ML_CRASH__COUNT
+};
+const char *ml_crash_kind_name(enum ml_crash_kind k);   /* "null-pointer" */
+
+/* What the tracer saw at the fatal signal-delivery-stop. */
+struct ml_fault {
+	pid_t pid, tid;
+	int signo, code;         /* siginfo si_signo, si_code */
+	uint64_t addr;           /* si_addr */
+	pid_t sender;            /* si_pid for a signal sent by a process */
+	bool have_regs;
+	struct ml_regs regs;
+	unsigned char code_bytes[16];   /* at regs.pc */
+	size_t ncode;            /* 0 if unreadable */
+	const char *abort_msg;   /* ml_abort_message(), or NULL */
+	const struct ml_backtrace *bt;  /* or NULL */
+};
+
+/* The explanation.  Pointers are into the snapshot and the fault. */
+struct ml_crash {
+	enum ml_crash_kind kind;
+	enum ml_access access;
+	int signo, code;
+	bool addr_known;         /* false: SI_KERNEL with no decodable operand */
+	uint64_t addr;           /* the address explained (si_addr, or the
+	                            decoded operand's for SI_KERNEL) */
+	bool have_insn;
+	struct ml_insn insn;
+	uint64_t pc, sp;
+	const struct ml_region *region;     /* holding addr, or NULL */
+	const struct ml_section *section;   /* in region, or NULL */
+	bool guard_page;         /* the page at addr is a guard marker
+	                            (MADV_GUARD_INSTALL, pagemap bit 58) */
+	enum ml_hole hole;                  /* where.c's kind of hole (ML_HOLE_NONE: mapped) */
+	uint64_t hole_start, hole_end;      /* its bounds, when hole != NONE */
+	pid_t pid, tid;
+	const struct ml_region *thread_stack;  /* the stack of tid, or NULL */
+	size_t recursion_depth;  /* >0: frames of the repeating cycle */
+	const char *abort_msg;
+	char explanation[512];   /* one sentence, plain words; target text
+	                            in it is already escaped */
+};
+/* Explain fault f of the process in snap (taken at the stop); the hole
+ * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */
+int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
+		     struct ml_crash *ret);
+
+/* The report: plain words, then the facts, the backtrace and a slice of
+ * the diagram around the fault (text); or the same as one JSON object
+ * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
+int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
+		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
 #ifdef __cplusplus
 }

@@ -6,11 +6,15 @@
  *
  * Input: a snapshot taken at the signal-delivery-stop (the maps are still
  * those of the fault) and what the tracer read there (struct ml_fault).
- * Order: locate the address (region, section, or hole), decode the
- * instruction (insn.c), settle the access, then walk the rule table: the
- * first rule whose signal matches and whose test holds gives the kind.
+ * Order: locate the address through where.c (region and section, or the
+ * kind and bounds of the hole: where's hole rules are the only ones),
+ * decode the instruction (insn.c), settle the access, then walk the rule
+ * table: the first rule whose signal matches and whose test holds gives
+ * the kind.  The rules about holes read hole_crash[], which maps each of
+ * where's hole kinds to the crash kind it means (and what must hold too).
  * Each kind has its sentence writer in the kinds table.  Nothing here
- * reads the tracee except one stat() of a mapped file (file-truncated).
+ * reads the tracee except one pagemap entry (is the page a MADV_GUARD
+ * guard?) and one stat() of a mapped file (file-truncated).
  */
 #include "ml-private.h"
 
@@ -22,7 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STACK_GUARD_GAP (1ull << 20)   /* kernel stack_guard_gap default */
 #define NEAR_SP (64ull << 10)          /* a fault this close to sp is the stack's */
 #define ABOVE_BRK (16ull << 20)        /* "just above the brk" */
 
@@ -33,7 +36,7 @@ struct ctx {
 	struct ml_crash *c;
 };
 
-typedef bool (*rule_fn)(const struct ctx *x);
+typedef bool (*rule_fn)(const struct ctx *x, enum ml_crash_kind k);
 typedef void (*say_fn)(const struct ctx *x, char *buf, size_t len);
 
 /* ---- helpers for the sentences ---- */
@@ -155,7 +158,10 @@ static void say_thread_stack(const struct ctx *x, char *buf, size_t len)
 
 	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack; "
 	       "%s at 0x%" PRIx64 " hit ", (int)c->tid, access_words(c), c->addr);
-	if (c->region)
+	if (c->guard_page)
+		append(buf, len, "a guard page installed with MADV_GUARD_INSTALL inside its "
+		       "stack mapping (no PROT_NONE page)");
+	else if (c->region)
 		append(buf, len, "the %" PRIu64 "-byte guard below it",
 		       c->region->end - c->region->start);
 	else
@@ -180,9 +186,9 @@ static void say_hole(const struct ctx *x, char *buf, size_t len)
 {
 	char sz[32];
 
-	append(buf, len, ", in a %s hole of unmapped addresses [0x%" PRIx64 ", 0x%" PRIx64 ")",
-	       ml_size_human(x->c->hole_end - x->c->hole_start, sz, sizeof(sz)),
-	       x->c->hole_start, x->c->hole_end);
+	append(buf, len, ", in a %s hole of unmapped addresses [0x%" PRIx64 ", 0x%" PRIx64
+	       "), %s", ml_size_human(x->c->hole_end - x->c->hole_start, sz, sizeof(sz)),
+	       x->c->hole_start, x->c->hole_end, ml_hole_description(x->c->hole));
 }
 
 static void say_jump_unmapped(const struct ctx *x, char *buf, size_t len)
@@ -233,7 +239,8 @@ static void say_past_heap(const struct ctx *x, char *buf, size_t len)
 
 static void say_no_access(const struct ctx *x, char *buf, size_t len)
 {
-	append(buf, len, "access to a PROT_NONE mapping: %s at 0x%" PRIx64 " ",
+	append(buf, len, "access to %s: %s at 0x%" PRIx64 " ", x->c->guard_page ?
+	       "a guard page (MADV_GUARD_INSTALL) inside a mapping" : "a PROT_NONE mapping",
 	       access_words(x->c), x->c->addr);
 	where_region(x, buf, len);
 }
@@ -381,18 +388,6 @@ const char *ml_crash_kind_name(enum ml_crash_kind k)
 	return (size_t)k < ML_CRASH__COUNT ? kinds[k].name : "?";
 }
 
-static const char *const hole_names[] = {
-	[ML_CRASH_HOLE_NONE] = "none", [ML_CRASH_HOLE_NULL_GUARD] = "null-guard",
-	[ML_CRASH_HOLE_STACK_GAP] = "stack-gap", [ML_CRASH_HOLE_ABOVE_BRK] = "above-brk",
-	[ML_CRASH_HOLE_UNMAPPED] = "unmapped", [ML_CRASH_HOLE_NON_CANONICAL] = "non-canonical",
-	[ML_CRASH_HOLE_KERNEL] = "kernel",
-};
-
-const char *ml_crash_hole_name(enum ml_crash_hole h)
-{
-	return (size_t)h < ML_ARRAY_SIZE(hole_names) ? hole_names[h] : "?";
-}
-
 /* ---- the rules ---- */
 
 /* Messages of glibc's fatal checks, by the kind they mean. */
@@ -421,24 +416,43 @@ static enum ml_crash_kind abort_kind(const char *msg)
 	return ML_CRASH_ABORT;
 }
 
-static bool is_sent(const struct ctx *x) { return x->c->code <= 0 && x->c->signo != SIGABRT; }
-static bool always(const struct ctx *x) { (void)x; return true; }
-static bool is_smash(const struct ctx *x) { return abort_kind(x->c->abort_msg) == ML_CRASH_STACK_SMASHING; }
-static bool is_heap(const struct ctx *x) { return abort_kind(x->c->abort_msg) == ML_CRASH_HEAP_CORRUPTION; }
-static bool bus_adraln(const struct ctx *x) { return x->c->code == BUS_ADRALN; }
-static bool in_region(const struct ctx *x) { return x->c->region != NULL; }
-static bool hole_is(const struct ctx *x, enum ml_crash_hole h) { return x->c->addr_known && x->c->hole == h; }
-static bool in_null(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_NULL_GUARD); }
-static bool in_kernel(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_KERNEL); }
-static bool in_noncanon(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_NON_CANONICAL); }
-static bool above_brk(const struct ctx *x) { return hole_is(x, ML_CRASH_HOLE_ABOVE_BRK); }
-static bool in_hole(const struct ctx *x) { return x->c->addr_known && x->c->hole != ML_CRASH_HOLE_NONE; }
-static bool gp_fault(const struct ctx *x) { return x->c->code == SI_KERNEL; }
+static bool is_sent(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->code <= 0 && x->c->signo != SIGABRT;
+}
 
-static bool gp_misaligned(const struct ctx *x)
+static bool always(const struct ctx *x, enum ml_crash_kind k) { (void)x; (void)k; return true; }
+
+/* An abort whose C library message means kind k. */
+static bool abort_says(const struct ctx *x, enum ml_crash_kind k)
+{
+	return abort_kind(x->c->abort_msg) == k;
+}
+
+static bool bus_adraln(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->code == BUS_ADRALN;
+}
+
+static bool in_region(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->region != NULL;
+}
+
+static bool gp_fault(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->code == SI_KERNEL;
+}
+
+static bool gp_misaligned(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
 
+	(void)k;
 	return c->code == SI_KERNEL && c->have_insn && c->insn.align && c->insn.ea_known &&
 	       c->insn.ea % c->insn.align != 0;
 }
@@ -452,29 +466,80 @@ static bool near_sp(const struct ctx *x)
 	return sp && (a > sp ? a - sp : sp - a) <= NEAR_SP;
 }
 
-/* Main thread: in the gap below [stack], or near an sp that left it. */
-static bool main_stack_overflow(const struct ctx *x)
+/* A general-protection fault: above TASK_SIZE, only a non-canonical
+ * address faults so (a canonical one page-faults, with its address). */
+static bool is_gp(const struct ctx *x) { return x->c->code == SI_KERNEL; }
+
+static bool near_brk(const struct ctx *x)
+{
+	return x->p->brk && x->c->addr >= x->p->brk && x->c->addr - x->p->brk < ABOVE_BRK;
+}
+
+/* What each of where's hole kinds means for a data access (a fetch from
+ * any hole but the NULL zone is jump-unmapped, a rule of its own), and
+ * what must hold too (NULL: nothing).  ML_CRASH__COUNT: no kind. */
+static const struct {
+	enum ml_crash_kind kind;
+	bool (*also)(const struct ctx *x);
+} hole_crash[ML_HOLE__COUNT] = {
+	[ML_HOLE_NONE]         = { ML_CRASH__COUNT, NULL },
+	[ML_HOLE_NULL_ZONE]    = { ML_CRASH_NULL_POINTER, NULL },
+	[ML_HOLE_BELOW_FIRST]  = { ML_CRASH_UNMAPPED, NULL },
+	[ML_HOLE_PRE_HEAP]     = { ML_CRASH_UNMAPPED, NULL },
+	[ML_HOLE_HEAP_MMAP]    = { ML_CRASH_PAST_HEAP_END, near_brk },
+	[ML_HOLE_STACK_GUARD]  = { ML_CRASH_STACK_OVERFLOW, is_main_thread },
+	[ML_HOLE_STACK_REACH]  = { ML_CRASH_STACK_OVERFLOW, is_main_thread },
+	[ML_HOLE_BETWEEN]      = { ML_CRASH_UNMAPPED, NULL },
+	[ML_HOLE_ABOVE_LAST]   = { ML_CRASH_UNMAPPED, NULL },
+	[ML_HOLE_USER_TOP]     = { ML_CRASH_NON_CANONICAL, is_gp },  /* else unmapped */
+	[ML_HOLE_NONCANONICAL] = { ML_CRASH_NON_CANONICAL, NULL },
+	[ML_HOLE_KERNEL]       = { ML_CRASH_KERNEL_SPACE, NULL },
+};
+
+/* The address lies in a hole that means kind k (hole_crash[]). */
+static bool hole_says(const struct ctx *x, enum ml_crash_kind k)
+{
+	const struct ml_crash *c = x->c;
+
+	if (!c->addr_known || c->region || (unsigned int)c->hole >= ML_HOLE__COUNT)
+		return false;
+	return hole_crash[c->hole].kind == k &&
+	       (!hole_crash[c->hole].also || hole_crash[c->hole].also(x));
+}
+
+/* Any hole at all (the last word on a data access that found nothing). */
+static bool in_hole(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->addr_known && !x->c->region && x->c->hole != ML_HOLE_NONE;
+}
+
+/* Main thread, not in a hole below [stack]: sp left the stack (a huge
+ * frame or alloca jumped past the guard gap) and the fault is near it. */
+static bool sp_left_main_stack(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
 	const struct ml_region *s = c->thread_stack;
 
-	if (!is_main_thread(x) || !c->addr_known || c->region)
-		return false;
-	if (c->hole == ML_CRASH_HOLE_STACK_GAP)
-		return true;
-	return s && c->sp < s->start && near_sp(x);
+	(void)k;
+	return is_main_thread(x) && c->addr_known && !c->region && s && c->sp < s->start &&
+	       near_sp(x);
 }
 
-/* A PROT_NONE mapping right below a thread's stack, or sp ran off one. */
-static bool thread_stack_overflow(const struct ctx *x)
+/* A PROT_NONE mapping right below a thread's stack, a MADV_GUARD guard
+ * page in the thread's own stack (or near its sp), or sp ran off one. */
+static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
 	const struct ml_region *r = c->region;
 
+	(void)k;
 	if (is_main_thread(x) || !c->addr_known)
 		return false;
 	if (r && r->kind == ML_KIND_GUARD)
 		return true;
+	if (r && c->guard_page)
+		return r == c->thread_stack || near_sp(x);
 	if (r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC))) {
 		const struct ml_region *above = ml_snapshot_find(x->snap, r->end);
 		return above && above->kind == ML_KIND_THREAD_STACK && near_sp(x);
@@ -482,38 +547,48 @@ static bool thread_stack_overflow(const struct ctx *x)
 	return !r && c->thread_stack && c->sp < c->thread_stack->start && near_sp(x);
 }
 
-static bool exec_unmapped(const struct ctx *x) { return x->c->access == ML_ACCESS_EXEC && !x->c->region; }
-
-static bool exec_nx(const struct ctx *x)
+static bool exec_unmapped(const struct ctx *x, enum ml_crash_kind k)
 {
+	(void)k;
+	return x->c->access == ML_ACCESS_EXEC && !x->c->region;
+}
+
+static bool exec_nx(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
 	return x->c->access == ML_ACCESS_EXEC && x->c->region &&
 	       !(x->c->region->perms & ML_PERM_EXEC);
 }
 
-static bool write_ro(const struct ctx *x)
+static bool write_ro(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_region *r = x->c->region;
 
+	(void)k;
 	return x->c->access == ML_ACCESS_WRITE && r && !(r->perms & ML_PERM_WRITE) &&
 	       (r->perms & (ML_PERM_READ | ML_PERM_EXEC));
 }
 
-static bool prot_none(const struct ctx *x)
+/* A PROT_NONE mapping, or a guard page (MADV_GUARD_INSTALL) in any. */
+static bool prot_none(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_region *r = x->c->region;
 
-	return r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC));
+	(void)k;
+	return r && (!(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) ||
+		     x->c->guard_page);
 }
 
-/* First match wins.  signo 0: any of the fault signals. */
+/* First match wins; each test is called with the rule's kind.  signo 0:
+ * any of the fault signals. */
 static const struct rule {
 	int signo;
 	rule_fn test;
 	enum ml_crash_kind kind;
 } rules[] = {
 	{ 0,       is_sent,               ML_CRASH_SENT },
-	{ SIGABRT, is_smash,              ML_CRASH_STACK_SMASHING },
-	{ SIGABRT, is_heap,               ML_CRASH_HEAP_CORRUPTION },
+	{ SIGABRT, abort_says,            ML_CRASH_STACK_SMASHING },
+	{ SIGABRT, abort_says,            ML_CRASH_HEAP_CORRUPTION },
 	{ SIGABRT, always,                ML_CRASH_ABORT },
 	{ SIGFPE,  always,                ML_CRASH_DIVIDE_BY_ZERO },
 	{ SIGILL,  always,                ML_CRASH_ILLEGAL_INSTRUCTION },
@@ -521,16 +596,17 @@ static const struct rule {
 	{ SIGBUS,  bus_adraln,            ML_CRASH_MISALIGNED },
 	{ SIGBUS,  in_region,             ML_CRASH_FILE_TRUNCATED },
 	{ SIGSEGV, gp_misaligned,         ML_CRASH_MISALIGNED },
-	{ SIGSEGV, in_noncanon,           ML_CRASH_NON_CANONICAL },
-	{ SIGSEGV, in_null,               ML_CRASH_NULL_POINTER },
-	{ SIGSEGV, in_kernel,             ML_CRASH_KERNEL_SPACE },
+	{ SIGSEGV, hole_says,             ML_CRASH_NON_CANONICAL },
+	{ SIGSEGV, hole_says,             ML_CRASH_NULL_POINTER },
+	{ SIGSEGV, hole_says,             ML_CRASH_KERNEL_SPACE },
 	{ SIGSEGV, thread_stack_overflow, ML_CRASH_THREAD_STACK_OVERFLOW },
-	{ SIGSEGV, main_stack_overflow,   ML_CRASH_STACK_OVERFLOW },
+	{ SIGSEGV, hole_says,             ML_CRASH_STACK_OVERFLOW },
+	{ SIGSEGV, sp_left_main_stack,    ML_CRASH_STACK_OVERFLOW },
 	{ SIGSEGV, exec_unmapped,         ML_CRASH_JUMP_UNMAPPED },
 	{ SIGSEGV, exec_nx,               ML_CRASH_EXEC_NON_EXECUTABLE },
-	{ SIGSEGV, write_ro,              ML_CRASH_WRITE_READ_ONLY },
 	{ SIGSEGV, prot_none,             ML_CRASH_NO_ACCESS },
-	{ SIGSEGV, above_brk,             ML_CRASH_PAST_HEAP_END },
+	{ SIGSEGV, write_ro,              ML_CRASH_WRITE_READ_ONLY },
+	{ SIGSEGV, hole_says,             ML_CRASH_PAST_HEAP_END },
 	{ SIGSEGV, in_hole,               ML_CRASH_UNMAPPED },
 	{ SIGSEGV, gp_fault,              ML_CRASH_NON_CANONICAL },
 	{ 0,       always,                ML_CRASH_UNMAPPED },
@@ -546,51 +622,52 @@ static const struct ml_region *main_stack(const struct ml_snapshot *s)
 	return NULL;
 }
 
-/* The hole holding addr (no region does): its kind and bounds. */
-static void locate_hole(const struct ctx *x, uint64_t a)
+/* Is the page at addr a guard marker (MADV_GUARD_INSTALL, pagemap bit
+ * 58)?  Guards live inside ordinary mappings, so only the pagemap tells;
+ * unreadable (a saved tree without it): no. */
+static bool is_guard_page(const struct ml_snapshot *s, uint64_t addr)
 {
-	const struct ml_snapshot *s = x->snap;
-	const struct ml_proc *p = x->p;
-	struct ml_crash *c = x->c;
-	size_t i = 0;
+	struct ml_pagemap *pm;
+	struct ml_page page;
+	uint64_t e;
+	bool guard = false;
 
-	while (i < s->nregions && s->regions[i].end <= a)
-		i++;
-	c->hole_start = i ? s->regions[i - 1].end : p->mmap_min_addr;
-	c->hole_end = i < s->nregions ? s->regions[i].start : UINT64_MAX;
-	if (a < p->mmap_min_addr) {
-		c->hole = ML_CRASH_HOLE_NULL_GUARD;
-		c->hole_start = 0;
-		c->hole_end = p->mmap_min_addr;
-	} else if (!p->is_32bit && p->kernel_start && a >= p->kernel_start) {
-		c->hole = ML_CRASH_HOLE_KERNEL;
-		c->hole_start = p->kernel_start;
-	} else if (!p->is_32bit && p->user_top && a >= p->user_top) {
-		c->hole = ML_CRASH_HOLE_NON_CANONICAL;
-		c->hole_start = p->user_top;
-		c->hole_end = p->kernel_start;
-	} else if (i < s->nregions && s->regions[i].kind == ML_KIND_STACK &&
-		   (p->stack_rlimit == UINT64_MAX ||
-		    a + p->stack_rlimit + STACK_GUARD_GAP >= s->regions[i].end)) {
-		c->hole = ML_CRASH_HOLE_STACK_GAP;
-	} else if (p->brk && c->hole_start == p->brk && a - p->brk < ABOVE_BRK) {
-		c->hole = ML_CRASH_HOLE_ABOVE_BRK;
-	} else {
-		c->hole = ML_CRASH_HOLE_UNMAPPED;
+	if (ml_pagemap_open(s->proc.pid, s->proc_root, &pm) < 0)
+		return false;
+	if (ml_pagemap_read(pm, addr, 1, &e) == 0) {
+		ml_page_decode(e, &page);
+		guard = page.flags & ML_PAGE_GUARD;
 	}
+	ml_pagemap_close(pm);
+	return guard;
 }
 
-static void locate(const struct ctx *x)
+/* The region and section holding the address, or the kind and bounds of
+ * the hole it lies in, as where.c explains them. */
+static int locate(const struct ctx *x)
 {
 	struct ml_crash *c = x->c;
+	struct ml_where_ctx *wc;
+	struct ml_where w;
+	int err;
 
 	if (!c->addr_known)
-		return;
-	c->region = ml_snapshot_find(x->snap, c->addr);
-	if (c->region)
+		return 0;
+	if ((err = ml_where_ctx_new(x->snap, NULL, NULL, &wc)) < 0)
+		return err;
+	err = ml_where_explain(wc, c->addr, &w);
+	ml_where_ctx_free(wc);
+	if (err < 0)
+		return err;
+	c->region = w.region;
+	if (c->region) {
 		c->section = ml_region_section(c->region, c->addr);
-	else
-		locate_hole(x, c->addr);
+		c->guard_page = c->signo == SIGSEGV && is_guard_page(x->snap, c->addr);
+	}
+	c->hole = w.hole;
+	c->hole_start = w.hole_start;
+	c->hole_end = w.hole_end;
+	return 0;
 }
 
 /* The address to explain: si_addr, or for a general-protection fault
@@ -684,10 +761,12 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 		     struct ml_crash *ret)
 {
 	struct ml_crash c = { 0 };
-	struct ctx x = { snap, &snap->proc, f, &c };
+	struct ctx x = { snap, NULL, f, &c };
+	int err;
 
 	if (!snap || !f || !ret)
 		return -EINVAL;
+	x.p = &snap->proc;
 	c.signo = f->signo;
 	c.code = f->code;
 	c.pid = f->pid;
@@ -700,13 +779,14 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 			c.have_insn = true;
 	}
 	fault_address(&x);
-	locate(&x);
+	if ((err = locate(&x)) < 0)
+		return err;
 	settle_access(&x);
 	find_thread_stack(&x);
 	for (size_t i = 0; i < ML_ARRAY_SIZE(rules); i++) {
 		if (rules[i].signo && rules[i].signo != c.signo)
 			continue;
-		if (rules[i].test(&x)) {
+		if (rules[i].test(&x, rules[i].kind)) {
 			c.kind = rules[i].kind;
 			break;
 		}

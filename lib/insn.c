@@ -9,10 +9,17 @@
  * scale + displacement, with rip-relative operands counted from the next
  * instruction.  A register we cannot read (i386 segment bases, vector
  * registers in a VSIB address) leaves the address unknown.
+ *
+ * capstone is dlopen()ed by each decode (one per crash), not linked: its
+ * ~77,000 relocations would cost every start of memlayout, whatever the
+ * verb, about 1.2 ms.  The library opened is the one of the header we
+ * were built with (libcapstone.so.CS_API_MAJOR, its soname), so the
+ * structures agree; nothing is kept between calls.
  */
 #include "ml-private.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -168,20 +175,67 @@ static void fill_memory(const cs_insn *in, const struct ml_regs *r, struct ml_in
 	}
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CS_SONAME "libcapstone.so." STR(CS_API_MAJOR)
+
+/* The capstone functions we call, from the library opened for one decode. */
+struct cs_api {
+	void *lib;
+	__typeof__(&cs_open) open;
+	__typeof__(&cs_option) option;
+	__typeof__(&cs_disasm) disasm;
+	__typeof__(&cs_free) free;
+	__typeof__(&cs_close) close;
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} cs_syms[] = {
+	{ "cs_open", offsetof(struct cs_api, open) },
+	{ "cs_option", offsetof(struct cs_api, option) },
+	{ "cs_disasm", offsetof(struct cs_api, disasm) },
+	{ "cs_free", offsetof(struct cs_api, free) },
+	{ "cs_close", offsetof(struct cs_api, close) },
+};
+
+/* 0, or -ENOTSUP: no capstone of our ABI to load. */
+static int cs_load(struct cs_api *api)
+{
+	api->lib = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!api->lib)
+		return -ENOTSUP;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(cs_syms); i++) {
+		void *f = dlsym(api->lib, cs_syms[i].name);
+		if (!f) {
+			dlclose(api->lib);
+			return -ENOTSUP;
+		}
+		memcpy((char *)api + cs_syms[i].off, &f, sizeof(f));
+	}
+	return 0;
+}
+
 int ml_insn_decode(const unsigned char *code, size_t len,
 		   const struct ml_regs *regs, struct ml_insn *ret)
 {
 	struct ml_insn o = { 0 };
+	struct cs_api cs;
 	cs_insn *in = NULL;
 	csh h;
 	int r = 0;
 
 	if (!code || !regs || !ret)
 		return -EINVAL;
-	if (cs_open(CS_ARCH_X86, regs->is_32bit ? CS_MODE_32 : CS_MODE_64, &h) != CS_ERR_OK)
+	if ((r = cs_load(&cs)) < 0)
+		return r;
+	if (cs.open(CS_ARCH_X86, regs->is_32bit ? CS_MODE_32 : CS_MODE_64, &h) != CS_ERR_OK) {
+		dlclose(cs.lib);
 		return -ENOMEM;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	if (cs_disasm(h, code, len, regs->pc, 1, &in) != 1) {
+	}
+	cs.option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	if (cs.disasm(h, code, len, regs->pc, 1, &in) != 1) {
 		r = -ENOEXEC;
 		goto out;
 	}
@@ -190,9 +244,10 @@ int ml_insn_decode(const unsigned char *code, size_t len,
 	o.size = in->size;
 	fill_memory(in, regs, &o);
 	*ret = o;
-	cs_free(in, 1);
+	cs.free(in, 1);
 out:
-	cs_close(&h);
+	cs.close(&h);
+	dlclose(cs.lib);
 	return r;
 }
 

@@ -95,9 +95,10 @@ static void text_where(const struct ml_crash *c, FILE *out)
 		return;
 	}
 	if (!r) {
-		fprintf(out, "  where        %s hole [0x%" PRIx64 ", 0x%" PRIx64 "), %s\n",
-			ml_crash_hole_name(c->hole), c->hole_start, c->hole_end,
-			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)));
+		fprintf(out, "  hole         %s [0x%" PRIx64 ", 0x%" PRIx64 "), %s: %s\n",
+			ml_hole_name(c->hole), c->hole_start, c->hole_end,
+			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)),
+			ml_hole_description(c->hole));
 		return;
 	}
 	perms_str(r->perms, perms);
@@ -108,6 +109,8 @@ static void text_where(const struct ml_crash *c, FILE *out)
 		fputs(", section ", out);
 		put_escaped(out, c->section->name);
 	}
+	if (c->guard_page)
+		fputs(", a guard page (MADV_GUARD_INSTALL)", out);
 	fputc('\n', out);
 }
 
@@ -224,17 +227,19 @@ static json_t *json_region(const struct ml_crash *c)
 	if (!r)
 		return json_null();
 	perms_str(r->perms, perms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "kind", ml_kind_name(r->kind),
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
 			 "object", jstr(r->object ? r->object : (r->name[0] ? r->name : NULL)),
 			 "section", jstr(c->section ? c->section->name : NULL),
-			 "start", jhex(r->start), "end", jhex(r->end), "perms", perms);
+			 "start", jhex(r->start), "end", jhex(r->end), "perms", perms,
+			 "guard_page", c->guard_page);
 }
 
 static json_t *json_hole(const struct ml_crash *c)
 {
 	if (!c->addr_known || c->region)
 		return json_null();
-	return json_pack("{s:s, s:o, s:o}", "kind", ml_crash_hole_name(c->hole),
+	return json_pack("{s:s, s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
+			 "description", ml_hole_description(c->hole),
 			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
 }
 

@@ -115,6 +115,8 @@ int ml_task_status(pid_t tid, struct ml_task_status *ret)
 			st.tgid = (pid_t)strtol(line + 5, NULL, 10);
 			found++;
 		}
+		if (!strncmp(line, "TracerPid:", 10))
+			st.tracer = (pid_t)strtol(line + 10, NULL, 10);
 		for (size_t i = 0; i < ML_ARRAY_SIZE(fields); i++) {
 			size_t n = strlen(fields[i].name);
 			if (strncmp(line, fields[i].name, n))

@@ -8,7 +8,8 @@
  *    RLIMIT_STACK or the stack guard gap) and heap facts (offset from
  *    start_brk, distance to the brk);
  *  - for an unmapped address, the kind of hole, decided by the first rule
- *    of hole_rules[] that matches, and the neighbours;
+ *    of hole_rules[] that matches (each rule claims an interval), its
+ *    bounds, and the neighbours;
  *  - the page: number, offset, page-table indices per level of this
  *    machine's geometry (walks[]);
  *  - with a pagemap, what the kernel says of the page, read at call time.
@@ -102,56 +103,83 @@ struct hole_in {
 	const struct ml_region *below, *above;   /* user-space neighbours */
 };
 
-static bool h_kernel(const struct hole_in *h)
+/* Each rule gives the addresses it claims as one interval [lo, hi) (hi
+ * UINT64_MAX: to the top); an empty one (lo >= hi) claims none.  A rule
+ * matches an address in its interval, and the hole's bounds are the
+ * rule's interval clipped by the gap between the neighbours and by the
+ * intervals of the rules before it (which did not match). */
+struct span { uint64_t lo, hi; };
+
+#define SPAN_ALL  ((struct span){ 0, UINT64_MAX })
+#define SPAN_NONE ((struct span){ 0, 0 })
+#define SPAN_FROM(a) ((struct span){ (a), UINT64_MAX })
+
+static uint64_t sub_sat(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+static struct span h_kernel(const struct hole_in *h)
 {
-	return !h->p->is_32bit && h->p->kernel_start && h->addr >= h->p->kernel_start;
+	return !h->p->is_32bit && h->p->kernel_start ? SPAN_FROM(h->p->kernel_start) : SPAN_NONE;
 }
 
-static bool h_noncanon(const struct hole_in *h)
+static struct span h_noncanon(const struct hole_in *h)
 {
-	return !h->p->is_32bit && h->ctx->canon_top && h->addr >= h->ctx->canon_top;
+	return !h->p->is_32bit && h->ctx->canon_top ? SPAN_FROM(h->ctx->canon_top) : SPAN_NONE;
 }
 
-static bool h_user_top(const struct hole_in *h) { return h->p->user_top && h->addr >= h->p->user_top; }
-static bool h_null(const struct hole_in *h) { return h->addr < h->p->mmap_min_addr; }
+static struct span h_user_top(const struct hole_in *h)
+{
+	return h->p->user_top ? SPAN_FROM(h->p->user_top) : SPAN_NONE;
+}
+
+static struct span h_null(const struct hole_in *h)
+{
+	return (struct span){ 0, h->p->mmap_min_addr };
+}
 
 static bool under_stack(const struct hole_in *h)
 {
 	return h->above && h->above->kind == ML_KIND_STACK;
 }
 
-static bool h_stack_guard(const struct hole_in *h)
+static struct span h_stack_guard(const struct hole_in *h)
 {
-	return under_stack(h) && h->above->start - h->addr <= h->ctx->guard_gap;
+	if (!under_stack(h))
+		return SPAN_NONE;
+	return (struct span){ sub_sat(h->above->start, h->ctx->guard_gap), h->above->start };
 }
 
-static bool h_stack_reach(const struct hole_in *h)
+static struct span h_stack_reach(const struct hole_in *h)
 {
 	uint64_t lim = h->p->stack_rlimit;
 
-	return under_stack(h) && (lim == UINT64_MAX || h->above->end - h->addr <= lim);
+	if (!under_stack(h))
+		return SPAN_NONE;
+	return lim == UINT64_MAX ? SPAN_ALL : SPAN_FROM(sub_sat(h->above->end, lim));
 }
 
-static bool h_below_first(const struct hole_in *h) { return !h->below; }
-static bool h_above_last(const struct hole_in *h) { return !h->above; }
+static struct span h_below_first(const struct hole_in *h) { return h->below ? SPAN_NONE : SPAN_ALL; }
+static struct span h_above_last(const struct hole_in *h) { return h->above ? SPAN_NONE : SPAN_ALL; }
 
-static bool h_pre_heap(const struct hole_in *h)
+static struct span h_pre_heap(const struct hole_in *h)
 {
-	return h->p->start_brk && h->addr < h->p->start_brk &&
-	       h->above && h->above->start >= h->p->start_brk;
+	if (!h->p->start_brk || !h->above || h->above->start < h->p->start_brk)
+		return SPAN_NONE;
+	return (struct span){ 0, h->p->start_brk };
 }
 
-static bool h_heap_mmap(const struct hole_in *h)
+static struct span h_heap_mmap(const struct hole_in *h)
 {
-	return h->p->start_brk && h->addr >= h->p->brk && h->below->end <= h->p->brk;
+	if (!h->p->start_brk || !h->below || h->below->end > h->p->brk)
+		return SPAN_NONE;
+	return SPAN_FROM(h->p->brk);
 }
 
-static bool h_between(const struct hole_in *h) { (void)h; return true; }
+static struct span h_between(const struct hole_in *h) { (void)h; return SPAN_ALL; }
 
 /* In order: the first that matches names the hole. */
 static const struct {
 	enum ml_hole hole;
-	bool (*match)(const struct hole_in *h);
+	struct span (*span)(const struct hole_in *h);
 } hole_rules[] = {
 	{ ML_HOLE_KERNEL,       h_kernel },
 	{ ML_HOLE_NONCANONICAL, h_noncanon },
@@ -165,6 +193,8 @@ static const struct {
 	{ ML_HOLE_HEAP_MMAP,    h_heap_mmap },
 	{ ML_HOLE_BETWEEN,      h_between },
 };
+
+static bool in_span(struct span s, uint64_t a) { return a >= s.lo && a < s.hi; }
 
 /* Index of the first region starting above addr.  The search runs on a
  * packed copy of the start addresses (8 bytes a region, not a whole
@@ -188,6 +218,7 @@ static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_wh
 	const struct ml_snapshot *s = ctx->snap;
 	const struct ml_proc *p = &s->proc;
 	struct hole_in h = { ctx, p, w->addr, NULL, NULL };
+	uint64_t lo, hi;
 
 	w->below = up ? &s->regions[up - 1] : NULL;
 	w->above = up < s->nregions ? &s->regions[up] : NULL;
@@ -195,14 +226,27 @@ static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_wh
 		w->dist_below = w->addr - w->below->end;
 	if (w->above)
 		w->dist_above = w->above->start - w->addr;
+	lo = w->below ? w->below->end : 0;
+	hi = w->above ? w->above->start : UINT64_MAX;
 	/* Regions above user space (vsyscall) are no neighbours in it. */
 	h.below = w->below && (!p->user_top || w->below->end <= p->user_top) ? w->below : NULL;
 	h.above = w->above && (!p->user_top || w->above->start < p->user_top) ? w->above : NULL;
-	for (size_t i = 0; i < ML_ARRAY_SIZE(hole_rules); i++)
-		if (hole_rules[i].match(&h)) {
+	for (size_t i = 0; i < ML_ARRAY_SIZE(hole_rules); i++) {
+		struct span sp = hole_rules[i].span(&h);
+
+		if (in_span(sp, w->addr)) {
 			w->hole = hole_rules[i].hole;
+			w->hole_start = sp.lo > lo ? sp.lo : lo;
+			w->hole_end = sp.hi < hi ? sp.hi : hi;
 			return;
 		}
+		if (sp.lo >= sp.hi)
+			continue;
+		if (sp.lo > w->addr && sp.lo < hi)
+			hi = sp.lo;
+		else if (sp.hi <= w->addr && sp.hi > lo)
+			lo = sp.hi;
+	}
 }
 
 /* ---- stacks and heap ---- */

@@ -173,6 +173,28 @@ static _Noreturn void child(char **argv, int go_fd, int err_fd)
 	_exit(127);
 }
 
+/* PTRACE_SEIZE of our child failed with e: say why, as precisely as
+ * /proc tells (a tracer already attached to it: ours was, under another
+ * memlayout run or a debugger), and end the child.  Returns the exit code. */
+static int seize_failed(struct run *r, pid_t pid, int e, int go_fd, int err_fd)
+{
+	struct ml_task_status ts;
+	int code;
+
+	if (e == EPERM && ml_task_status(pid, &ts) == 0 && ts.tracer > 0)
+		code = ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused: it is "
+				    "already traced by process %d", (int)ts.tracer);
+	else
+		code = ml_cli_error(r->o.argv[0], "cannot trace it: %s", e == EPERM ?
+			"ptrace refused (already traced, or kernel.yama.ptrace_scope, "
+			"seccomp or a missing CAP_SYS_PTRACE forbid it)" : strerror(e));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(go_fd);
+	close(err_fd);
+	return code;
+}
+
 /* Fork, seize, let it exec.  Returns the exit code on failure (> 0). */
 static int spawn(struct run *r, int *ret_err_fd)
 {
@@ -192,16 +214,8 @@ static int spawn(struct run *r, int *ret_err_fd)
 	}
 	close(go[0]);
 	close(err[1]);
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0) {
-		int e = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(go[1]);
-		close(err[0]);
-		return ml_cli_error(r->o.argv[0], "cannot trace it: %s", e == EPERM ?
-			"ptrace refused (already traced, or kernel.yama.ptrace_scope, "
-			"seccomp or a missing CAP_SYS_PTRACE forbid it)" : strerror(e));
-	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0)
+		return seize_failed(r, pid, errno, go[1], err[0]);
 	r->main = main_pid = pid;
 	tracee_add(&r->t, pid);
 	install_handlers();

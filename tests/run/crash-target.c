@@ -4,6 +4,7 @@
  * that crashes with a comment "LINE:<mode>" so the test can check the
  * backtrace's file:line.  Built -g -O0 -fstack-protector-all.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -188,6 +189,37 @@ static int in_thread(void *(*fn)(void *))
 	return 0;
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102    /* Linux 6.13 */
+#endif
+#define GUARDED_STACK (256 << 10)
+#define GUARD_PAGES 4
+
+/* A thread on a stack of our own (pthread_attr_setstack: glibc adds no
+ * guard), rw-p throughout, whose lowest pages are guard markers installed
+ * with MADV_GUARD_INSTALL, not a PROT_NONE mapping.  A kernel that
+ * refuses them ends the program with status 98 and says why. */
+static int in_guarded_thread(void *(*fn)(void *))
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	char *stack = mmap(NULL, GUARDED_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pthread_attr_t a;
+	pthread_t t;
+
+	if (stack == MAP_FAILED)
+		return 97;
+	if (madvise(stack, (size_t)(GUARD_PAGES * ps), MADV_GUARD_INSTALL) < 0) {
+		fprintf(stderr, "crash-target: madvise(MADV_GUARD_INSTALL): %s\n", strerror(errno));
+		return 98;
+	}
+	pthread_attr_init(&a);
+	pthread_attr_setstack(&a, stack, GUARDED_STACK);
+	pthread_create(&t, &a, fn, NULL);
+	pthread_join(t, NULL);
+	return 0;
+}
+
 /* The parent lives on after its child crashed: exit 3. */
 static int in_child(const char *self, bool do_exec)
 {
@@ -213,6 +245,7 @@ int main(int argc, char **argv)
 	if (!strcmp(m, "null-pointer")) return null_read(NULL);
 	if (!strcmp(m, "stack-overflow")) return recurse(0);
 	if (!strcmp(m, "thread-stack-overflow")) return in_thread(thread_recurse);
+	if (!strcmp(m, "thread-guard-overflow")) return in_guarded_thread(thread_recurse);
 	if (!strcmp(m, "write-read-only")) write_rodata();
 	if (!strcmp(m, "exec-non-executable")) exec_heap();
 	if (!strcmp(m, "jump-unmapped")) jump_wild();

@@ -5,12 +5,14 @@ function at the line marked "LINE:<mode>" in crash-target.c; and for
 the programs that do not crash (their own SIGSEGV handler, exit 7,
 SIGKILL), no report and the same status.  Also: a crash in a thread, in
 a forked child and in an exec'd grandchild (the parent's status wins),
-a command that does not exist, a usage error, and SIGTERM sent to
-memlayout reaching the program.
+a command that does not exist, a usage error, SIGTERM sent to memlayout
+reaching the program, and ptrace refused: the program is already traced
+(memlayout run under memlayout run: the outer one follows the inner one's
+fork first) or ptrace(2) fails under a seccomp filter (NO_PTRACE).
 
 With --32 (CRASH_TARGET built -m32), the kinds in CASES32 only.
 
-usage: test_run.py MEMLAYOUT CRASH_TARGET CRASH_TARGET_SOURCE [--32]
+usage: test_run.py MEMLAYOUT CRASH_TARGET CRASH_TARGET_SOURCE (NO_PTRACE | --32)
 """
 import json
 import os
@@ -30,17 +32,20 @@ SEGV, BUS, ILL, FPE, ABRT, TRAP = (128 + s for s in (
 # mode: (exit status, access, region kind or None, hole kind or None,
 #        function in the backtrace, marked line checked)
 CASES = {
-    'null-pointer': (SEGV, 'read', None, 'null-guard', 'null_read'),
-    'stack-overflow': (SEGV, 'write', None, 'stack-gap', 'recurse'),
+    'null-pointer': (SEGV, 'read', None, 'null-zone', 'null_read'),
+    'stack-overflow': (SEGV, 'write', None, 'stack-guard-gap', 'recurse'),
     'thread-stack-overflow': (SEGV, 'write', 'guard', None, 'recurse'),
+    # A thread stack of our own whose low pages are MADV_GUARD_INSTALL
+    # guards inside the rw-p mapping (Linux 6.13+; no skipping if refused).
+    'thread-guard-overflow': (SEGV, 'write', 'thread-stack', None, 'recurse'),
     'write-read-only': (SEGV, 'write', 'rodata', None, 'write_rodata'),
     'exec-non-executable': (SEGV, 'exec', 'heap', None, 'exec_heap'),
-    'jump-unmapped': (SEGV, 'exec', None, 'unmapped', 'jump_wild'),
+    'jump-unmapped': (SEGV, 'exec', None, 'below-first', 'jump_wild'),
     'kernel-space': (SEGV, 'read', None, 'kernel', 'read_kernel'),
     'non-canonical': (SEGV, 'read', None, 'non-canonical',
                       'read_noncanonical'),
-    'unmapped': (SEGV, 'read', None, 'unmapped', 'use_after_munmap'),
-    'past-heap-end': (SEGV, 'read', None, 'above-brk', 'past_brk'),
+    'unmapped': (SEGV, 'read', None, 'gap', 'use_after_munmap'),
+    'past-heap-end': (SEGV, 'read', None, 'heap-mmap-gap', 'past_brk'),
     'no-access': (SEGV, 'read', 'reserved', None, 'prot_none'),
     'file-truncated': (BUS, 'read', 'file', None, 'truncated'),
     'misaligned': (SEGV, 'read', 'data', None, 'misaligned'),
@@ -51,10 +56,13 @@ CASES = {
     'stack-smashing': (ABRT, 'unknown', None, None, 'smash'),
     'abort': (ABRT, 'unknown', None, None, 'call_abort'),
 }
+# Modes whose kind is not their name.
+KIND_OF = {'thread-guard-overflow': 'thread-stack-overflow'}
 MESSAGES = {'heap-corruption': 'double free',
             'stack-smashing': 'stack smashing detected'}
 # i386: no kernel half or non-canonical hole in a 32-bit address space.
 CASES32 = ('null-pointer', 'stack-overflow', 'thread-stack-overflow',
+           'thread-guard-overflow',
            'write-read-only', 'exec-non-executable', 'misaligned',
            'divide-by-zero', 'heap-corruption', 'stack-smashing')
 SECTIONS = {'write-read-only': '.rodata', 'misaligned': '.bss'}
@@ -111,13 +119,14 @@ def crash_cases(ml, target, src, modes):
         if mode not in modes:
             continue
         what = 'run ' + mode
+        kind = KIND_OF.get(mode, mode)
         res, docs = run_reported(ml, target, mode)
         check_eq(res.returncode, status, what + ': exit status')
         if not check(len(docs) == 1, what + ': one report', docs,
                      res.stderr[-500:]):
             continue
         d = docs[0]
-        check_eq(d.get('kind'), mode, what + ': kind')
+        check_eq(d.get('kind'), kind, what + ': kind')
         check_eq(d.get('access'), access, what + ': access')
         check_eq(d.get('signo'), status - 128, what + ': signal number')
         region, hole = d.get('region'), d.get('hole')
@@ -132,10 +141,14 @@ def crash_cases(ml, target, src, modes):
         check(isinstance(d.get('explanation'), str) and
               len(d['explanation']) > 20, what + ': an explanation',
               d.get('explanation'))
-        check_eq(d['thread']['main'], mode != 'thread-stack-overflow',
+        check_eq(d['thread']['main'], kind != 'thread-stack-overflow',
                  what + ': crashed in the main thread (or not)')
-        check_backtrace(d, func, lines[mode.replace('thread-', '')], src, what)
-        if mode.endswith('stack-overflow'):
+        if region:
+            check_eq(region.get('guard_page'), mode == 'thread-guard-overflow',
+                     what + ': the page is a MADV_GUARD guard (or not)')
+        line = 'stack-overflow' if kind.endswith('stack-overflow') else mode
+        check_backtrace(d, func, lines[line], src, what)
+        if kind.endswith('stack-overflow'):
             check((d.get('recursion_depth') or 0) > 100,
                   what + ': says the recursion depth',
                   d.get('recursion_depth'))
@@ -219,17 +232,50 @@ def forwarding(ml, target):
     check_eq(err, b'', 'SIGTERM: no report')
 
 
+def refused(ml, target, no_ptrace):
+    """Both ways: exit 1, one line saying ptrace was refused (and by whom
+    when a tracer holds the program), the program never ran, memlayout
+    returned at once."""
+    outer = subprocess.Popen([ml, 'run', '--', ml, 'run', '--', target,
+                              'handler'], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = outer.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        outer.kill()
+        out, err = outer.communicate()
+    what = 'run under run'
+    check_eq(outer.returncode, 1, what + ': exit 1 (the inner one\'s)')
+    check_eq(err.decode(), 'memlayout: %s: cannot trace it: ptrace refused: '
+             'it is already traced by process %d\n' % (target, outer.pid),
+             what + ': names the tracer that holds it')
+    check_eq(out, b'', what + ': the program never ran')
+
+    res = subprocess.run([no_ptrace, ml, 'run', '--', target, 'handler'],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=20)
+    what = 'run under seccomp'
+    check_eq(res.returncode, 1, what + ': exit 1')
+    check(res.stderr.startswith(('memlayout: %s: cannot trace it: ptrace '
+                                 'refused (' % target).encode()) and
+          res.stderr.count(b'\n') == 1, what + ': one line, ptrace refused',
+          res.stderr)
+    check_eq(res.stdout, b'', what + ': the program never ran')
+
+
 def main():
     ml, target, src = sys.argv[1:4]
     if sys.argv[4:] == ['--32']:
         crash_cases(ml, target, src, CASES32)
         done()
+    no_ptrace = sys.argv[4]
     crash_cases(ml, target, src, CASES)
     descendants(ml, target, src)
     quiet_cases(ml, target)
     text_report(ml, target)
     errors(ml, target)
     forwarding(ml, target)
+    refused(ml, target, no_ptrace)
     done()
 
 
