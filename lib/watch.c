@@ -17,8 +17,17 @@
  * resident size per kind needs --detail (full smaps, costly on big
  * processes).
  *
- * Ownership: the watch owns the previous and current samples' snapshots;
- * a sample and its events stay valid until the next ml_watch_sample().
+ * Objects: the text, rodata, relro, data and bss of each ELF object are
+ * summed per object into a table of every object seen so far (in the
+ * order first seen, never shrinking, so an index is an object for the
+ * whole watch).  The mappings of one object are adjacent in maps, so a
+ * one-entry cache of the last object found makes the lookup a string
+ * comparison per mapping and a linear search per object: O(mappings +
+ * objects^2) per sample, small next to reading maps.
+ *
+ * Ownership: the watch owns the previous and current samples' snapshots
+ * and the object table (names copied); a sample and its events stay valid
+ * until the next ml_watch_sample(), object names until ml_watch_free().
  */
 #include "watch-private.h"
 
@@ -45,6 +54,8 @@ struct ml_watch {
 	uint64_t hist[ML_WATCH_HISTORY][ML_KIND__COUNT + 1];
 	size_t hist_n, hist_head;
 	struct ml_watch_summary sum;
+	struct ml_watch_object *objs;         /* every object seen, names owned */
+	size_t nobjs, objs_cap;
 };
 
 static const char *const event_names[ML_EV__COUNT] = {
@@ -126,6 +137,9 @@ void ml_watch_free(struct ml_watch *w)
 	ml_snapshot_free(w->cur);
 	ml__kind_cache_free(w->kinds);
 	ml__events_free(&w->events);
+	for (size_t i = 0; i < w->nobjs; i++)
+		free((char *)w->objs[i].name);
+	free(w->objs);
 	free(w);
 }
 
@@ -287,6 +301,73 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	return r;
 }
 
+/* The index of object name in the table, added if new; -ENOMEM. */
+static ssize_t object_index(struct ml_watch *w, const char *name, ssize_t hint)
+{
+	if (hint >= 0 && !strcmp(w->objs[hint].name, name))
+		return hint;
+	for (size_t i = 0; i < w->nobjs; i++)
+		if (!strcmp(w->objs[i].name, name))
+			return (ssize_t)i;
+	if (w->nobjs == w->objs_cap) {
+		size_t ncap = w->objs_cap ? w->objs_cap * 2 : 16;
+		struct ml_watch_object *no = realloc(w->objs, ncap * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		w->objs = no;
+		w->objs_cap = ncap;
+	}
+	struct ml_watch_object *o = &w->objs[w->nobjs];
+	memset(o, 0, sizeof(*o));
+	if (!(o->name = strdup(name)))
+		return -ENOMEM;
+	return (ssize_t)w->nobjs++;
+}
+
+static bool object_kind(const struct ml_region *r)
+{
+	return (unsigned)r->kind < ML_WATCH_OBJ_KINDS && r->object;
+}
+
+/* Per-object sums of snap into the table, with last, first and peaks. */
+static int fill_objects(struct ml_watch *w, const struct ml_snapshot *snap, uint64_t t_ns)
+{
+	ssize_t hint = -1;
+
+	for (size_t i = 0; i < w->nobjs; i++) {
+		struct ml_watch_object *o = &w->objs[i];
+		o->vsize_last = o->vsize;
+		o->vsize = o->rss = 0;
+		memset(o->kinds, 0, sizeof(o->kinds));
+	}
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+		if (!object_kind(r))
+			continue;
+		if ((hint = object_index(w, r->object, hint)) < 0)
+			return (int)hint;
+		struct ml_watch_object *o = &w->objs[hint];
+		o->kinds[r->kind].count++;
+		o->kinds[r->kind].vsize += r->end - r->start;
+		o->kinds[r->kind].rss += r->smaps.rss;
+		o->vsize += r->end - r->start;
+		o->rss += r->smaps.rss;
+	}
+	for (size_t i = 0; i < w->nobjs; i++) {
+		struct ml_watch_object *o = &w->objs[i];
+		if (w->sum.samples == 0)
+			o->vsize_first = o->vsize;
+		for (size_t k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			if (o->kinds[k].vsize > o->peak_kind[k])
+				o->peak_kind[k] = o->kinds[k].vsize;
+		if (o->vsize > o->peak_vsize) {
+			o->peak_vsize = o->vsize;
+			o->peak_t_ns = t_ns;
+		}
+	}
+	return 0;
+}
+
 static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 			struct ml_watch_sample *s)
 {
@@ -346,6 +427,8 @@ static void account(struct ml_watch *w, const struct ml_watch_sample *s)
 		w->first = *s;
 		w->first.events = NULL;
 		w->first.nevents = 0;
+		w->first.objects = NULL;      /* see objects[].vsize_first */
+		w->first.nobjects = 0;
 	}
 	sum->samples++;
 	sum->duration_ns = s->t_ns;
@@ -362,6 +445,8 @@ static void account(struct ml_watch *w, const struct ml_watch_sample *s)
 		sum->max_threads = s->nthreads;
 	for (size_t i = 0; i < s->nevents; i++)
 		sum->events[s->events[i].type]++;
+	sum->objects = s->objects;
+	sum->nobjects = s->nobjects;
 	w->hist_head = (w->hist_head + 1) % ML_WATCH_HISTORY;
 	if (w->hist_n < ML_WATCH_HISTORY)
 		w->hist_n++;
@@ -383,6 +468,12 @@ int ml_watch_sample(struct ml_watch *w, uint64_t t_ns, const struct ml_watch_sam
 	s.t_ns = t_ns - w->t0;
 	s.index = w->sum.samples;
 	fill_sample(w, snap, &s);
+	if ((r = fill_objects(w, snap, s.t_ns)) < 0) {
+		ml_snapshot_free(snap);
+		return r;
+	}
+	s.objects = w->objs;
+	s.nobjects = w->nobjs;
 	w->events.n = 0;
 	if (w->cur && (r = ml__watch_diff(&w->events, w->cur, snap)) < 0) {
 		ml_snapshot_free(snap);

@@ -1,14 +1,15 @@
 """test_watch.py - memlayout watch on target-watch, which changes its
 address space one step per command: grows its heap with sbrk in known
 steps, maps a region, mprotects a page of it, unmaps it, starts a thread,
-exits.  After each step the test waits for watch's log line of that event
+dlopens and dlcloses a library with 64 KiB of .data and 1 MiB of .bss
+(its per-object text/data/bss must be those of /proc/PID/maps), exits.  After each step the test waits for watch's log line of that event
 (so no step can be missed between samples) and checks it against what the
 target printed and against /proc/PID/maps read at the same moment (the
 target is blocked on stdin, so its maps do not move).  Then the record
 file (JSON lines), the summary at the target's exit, watch -- COMMAND
 with -J, Ctrl-C, and usage/target errors.
 
-usage: test_watch.py MEMLAYOUT TARGET_WATCH
+usage: test_watch.py MEMLAYOUT TARGET_WATCH WATCH_LIB
 """
 import json
 import os
@@ -173,6 +174,47 @@ def thread_step(target, lines):
                 'a sample line with 2 threads')
 
 
+OBJECT_RE = re.compile(r' (\d+) -> (\d+) \(([-+]?\d+)\) text (\d+) rodata (\d+) '
+                       r'relro (\d+) data (\d+) bss (\d+) (.*)$')
+
+
+def object_in_maps(pid, path):
+    """(total, text, bss) of the library at path in /proc/PID/maps: its
+    own mappings and the anonymous rw-p one right after them (its bss)."""
+    maps = maps_of(pid)
+    own = [m for m in maps if m[3] == path]
+    if not own:
+        return 0, 0, 0
+    after = [m for m in maps if m[0] == own[-1][1] and m[3] == '' and m[2] == 'rw-p']
+    bss = after[0][1] - after[0][0] if after else 0
+    return (sum(m[1] - m[0] for m in own) + bss,
+            sum(m[1] - m[0] for m in own if m[2] == 'r-xp'), bss)
+
+
+def object_steps(target, lines, lib):
+    """dlopen: a log line for the library, 0 -> its size, with its text and
+    bss as in /proc; dlclose: its size -> 0.  Returns (total, bss)."""
+    step(target, 'dlopen ' + lib)
+    total, text, bss = object_in_maps(target.pid, lib)
+    check(bss >= 1 << 20, 'the library has its 1 MiB bss mapping in /proc', bss)
+    line = lines.until(lambda l: (event(l) or ('',))[0] == 'object' and
+                       l.endswith(' ' + lib), 'object line for the dlopen')
+    m = OBJECT_RE.search(line or '')
+    if check(m is not None, 'object line has sizes and kinds', line):
+        v = [int(x) for x in m.groups()[:8]]
+        check(v[0] == 0 and v[1] == total and v[2] == total,
+              'object line: 0 -> the size in /proc (%d)' % total, line)
+        check_eq(v[3], text, 'object line: text is the r-xp size in /proc')
+        check_eq(v[7], bss, 'object line: bss is the anonymous mapping after it')
+        check(v[6] >= 64 << 10, 'object line: 64 KiB of data at least', line)
+        check_eq(sum(v[3:8]), total, 'object line: the kinds add up')
+    step(target, 'dlclose')
+    check_eq(object_in_maps(target.pid, lib)[0], 0, 'dlclose unmapped the library')
+    lines.until(lambda l: (event(l) or ('',))[0] == 'object' and l.endswith(' ' + lib)
+                and ' %d -> 0 ' % total in l, 'object line for the dlclose')
+    return total, bss
+
+
 def record_checks(path, pid):
     with open(path) as f:
         text = f.read()
@@ -199,7 +241,18 @@ def record_checks(path, pid):
     return recs
 
 
-def watch_pid(ml, target_exe):
+def summary_object(rest, lib, total, bss):
+    """The summary's row of lib: OBJECT TEXT RODATA RELRO DATA BSS START
+    END PEAK AT."""
+    rows = [l.split() for l in rest if l.startswith(lib + ' ')]
+    if not check(len(rows) == 1, 'the summary has a row for the library', rest[-12:]):
+        return
+    r = rows[0]
+    check(int(r[5]) == bss and int(r[8]) == total and int(r[7]) == 0,
+          'summary: library bss %d, peak %d, 0 at the end' % (bss, total), r)
+
+
+def watch_pid(ml, target_exe, lib):
     with tempfile.TemporaryDirectory() as tmp:
         rec = os.path.join(tmp, 'rec.jsonl')
         with Target([target_exe]) as t:
@@ -212,6 +265,7 @@ def watch_pid(ml, target_exe):
             heap_steps(t, lines)
             map_steps(t, lines)
             thread_step(t, lines)
+            lib_total, lib_bss = object_steps(t, lines, lib)
             final_heap = heap_of(t.pid)
             t.proc.stdin.write(b'quit\n')
             t.proc.stdin.flush()
@@ -231,8 +285,16 @@ def watch_pid(ml, target_exe):
             if heap0:
                 check_eq(start, heap0[0][1] - heap0[0][0],
                          'summary: heap at the start as in /proc')
+        summary_object(rest, lib, lib_total, lib_bss)
         recs = record_checks(rec, t.pid)
         if recs:
+            objs = [o for r in recs for o in r['objects'] if o['name'] == lib]
+            check(objs and max(o['vsize'] for o in objs) == lib_total and
+                  max(o['bss'] for o in objs) == lib_bss,
+                  'record: the library with its size and bss', objs[:1])
+            check(all(sum(o[k] for k in ('text', 'rodata', 'relro', 'data', 'bss'))
+                      == o['vsize'] for r in recs for o in r['objects']),
+                  'record: each object\'s kinds add up to its vsize')
             check_eq(recs[-1]['kinds']['heap']['vsize'],
                      final_heap[0][1] - final_heap[0][0],
                      'record: the last heap size is the [heap] size in /proc')
@@ -294,7 +356,8 @@ def errors(ml):
 
 def main():
     ml, target_exe = sys.argv[1], os.path.realpath(sys.argv[2])
-    watch_pid(ml, target_exe)
+    lib = os.path.realpath(sys.argv[3])
+    watch_pid(ml, target_exe, lib)
     watch_command(ml, target_exe)
     ctrl_c(ml, target_exe)
     errors(ml)
