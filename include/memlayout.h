@@ -115,6 +115,7 @@ struct ml_proc {
 	uint64_t vdso;            /* AT_SYSINFO_EHDR, 0 if unknown */
 	uint64_t minflt, majflt;
 	size_t nthreads;
+	uint64_t arg_start, env_start;  /* stat fields 48, 50: argv and environment strings, 0 if unknown */
 };
 
 /* One thread of the process, read-only. */
