@@ -7,7 +7,13 @@
  * A sample is cheap by construction: stat, maps (smaps with DETAIL),
  * smaps_rollup (not with DETAIL: smaps has it all), a listing of task/,
  * and task/TID/syscall only for a thread whose stack pointer is not known
- * yet (a thread's stack does not move).  No ELF parsing: kinds come from
+ * yet (a thread's stack does not move).  stat, maps, smaps_rollup and
+ * task/ stay open for the whole watch and are read again from offset 0
+ * into one reused buffer: no path lookup, open or allocation per sample,
+ * and the files keep naming the process we started with even if its PID
+ * were reused.  maps and smaps_rollup hold the address space they were
+ * opened on: after an exec they read empty, so an empty read reopens them
+ * once before the process counts as gone.  No ELF parsing: kinds come from
  * names and permissions (classify.c) and the ELF kind cache (watch-kinds.c),
  * which a full snapshot refills only when a file not seen before is mapped.
  * The facts that do not change (32-bit, page size) come from the first full
@@ -56,7 +62,14 @@ struct ml_watch {
 	struct ml_watch_summary sum;
 	struct ml_watch_object *objs;         /* every object seen, names owned */
 	size_t nobjs, objs_cap;
+	/* files held open, -1 (NULL) until first needed; buf reused by reads */
+	int fd_stat, fd_maps, fd_rollup;
+	DIR *task;
+	char *buf;
+	size_t buf_cap;
 };
+
+enum { F_STAT, F_MAPS, F_ROLLUP };
 
 static const char *const event_names[ML_EV__COUNT] = {
 	[ML_EV_APPEARED]    = "appeared",
@@ -118,6 +131,7 @@ int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret)
 		return -ENOMEM;
 	w->pid = pid;
 	w->flags = flags;
+	w->fd_stat = w->fd_maps = w->fd_rollup = -1;
 	snprintf(w->proc_dir, sizeof(w->proc_dir), "/proc/%d", (int)pid);
 	w->kinds = ml__kind_cache_new();
 	r = w->kinds ? refresh_kinds(w, NULL) : -ENOMEM;
@@ -137,6 +151,15 @@ void ml_watch_free(struct ml_watch *w)
 	ml_snapshot_free(w->cur);
 	ml__kind_cache_free(w->kinds);
 	ml__events_free(&w->events);
+	if (w->fd_stat >= 0)
+		close(w->fd_stat);
+	if (w->fd_maps >= 0)
+		close(w->fd_maps);
+	if (w->fd_rollup >= 0)
+		close(w->fd_rollup);
+	if (w->task)
+		closedir(w->task);
+	free(w->buf);
 	for (size_t i = 0; i < w->nobjs; i++)
 		free((char *)w->objs[i].name);
 	free(w->objs);
@@ -152,41 +175,87 @@ static int read_proc_file(const struct ml_watch *w, const char *name, char **ret
 	return r == -ENOENT ? -ESRCH : r;
 }
 
-/* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
-static int read_stat(const struct ml_watch *w, struct ml_snapshot *snap)
+/* The held file f, opened (again, with reopen) if need be; -errno. */
+static int held_fd(struct ml_watch *w, int f, bool reopen)
 {
-	char *buf;
-	int r = read_proc_file(w, "stat", &buf);
+	static const char *const names[] = { [F_STAT] = "stat", [F_MAPS] = "maps",
+					     [F_ROLLUP] = "smaps_rollup" };
+	int *fd = f == F_STAT ? &w->fd_stat : f == F_MAPS ? &w->fd_maps : &w->fd_rollup;
+	const char *name = f == F_MAPS && (w->flags & ML_WATCH_DETAIL) ? "smaps" : names[f];
+	char path[128];
 
-	if (r < 0)
-		return r;
-	r = ml__parse_stat(buf, &snap->proc);
-	const char *rp = strrchr(buf, ')');
+	if (*fd >= 0 && !reopen)
+		return *fd;
+	if (*fd >= 0)
+		close(*fd);
+	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, name);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return *fd;
+}
+
+/* Read the held file f whole into w->buf (NUL-terminated), from offset 0;
+ * an empty read reopens it once (an exec replaced the address space).
+ * Its length or -errno. */
+static ssize_t read_held(struct ml_watch *w, int f)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = held_fd(w, f, attempt > 0);
+		size_t len = 0;
+		if (fd < 0)
+			return fd;
+		for (;;) {
+			if (w->buf_cap - len < 4096) {
+				size_t ncap = w->buf_cap ? w->buf_cap * 2 : 64 * 1024;
+				char *nb = realloc(w->buf, ncap);
+				if (!nb)
+					return -ENOMEM;
+				w->buf = nb;
+				w->buf_cap = ncap;
+			}
+			ssize_t n = pread(fd, w->buf + len, w->buf_cap - len - 1, (off_t)len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno == ENOENT ? -ESRCH : -errno;
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		w->buf[len] = '\0';
+		if (len)
+			return (ssize_t)len;
+	}
+	return 0;
+}
+
+/* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
+static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
+{
+	ssize_t n = read_held(w, F_STAT);
+	int r;
+
+	if (n <= 0)
+		return n == 0 ? -ESRCH : (int)n;
+	r = ml__parse_stat(w->buf, &snap->proc);
+	const char *rp = strrchr(w->buf, ')');
 	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
 		r = -ESRCH;
-	free(buf);
 	return r < 0 ? r : 0;
 }
 
-static int read_maps(const struct ml_watch *w, struct ml_snapshot *snap)
+static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
 {
-	char path[128];
-	bool smaps = w->flags & ML_WATCH_DETAIL;
-	int fd, r;
+	ssize_t n = read_held(w, F_MAPS);
 
-	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, smaps ? "smaps" : "maps");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	r = ml__maps_parse_fd(snap, fd, smaps);
-	close(fd);
-	if (r == 0 && snap->nregions == 0)
-		r = -ESRCH;                   /* exited: its mm is gone */
-	return r;
+	if (n <= 0)
+		return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
+	return ml__maps_parse_buffer(snap, w->buf, (size_t)n, w->flags & ML_WATCH_DETAIL);
 }
 
 /* smaps_rollup's totals, in bytes. */
-static void read_rollup(const struct ml_watch *w, struct ml_watch_sample *s)
+static void read_rollup(struct ml_watch *w, struct ml_watch_sample *s)
 {
 	static const struct { const char *key; size_t off; } keys[] = {
 		{ "\nRss:",       offsetof(struct ml_watch_sample, rss) },
@@ -194,17 +263,15 @@ static void read_rollup(const struct ml_watch *w, struct ml_watch_sample *s)
 		{ "\nAnonymous:", offsetof(struct ml_watch_sample, anon) },
 		{ "\nSwap:",      offsetof(struct ml_watch_sample, swap) },
 	};
-	char *buf;
 
-	if (read_proc_file(w, "smaps_rollup", &buf) < 0)
+	if (read_held(w, F_ROLLUP) <= 0)
 		return;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(keys); i++) {
-		const char *p = strstr(buf, keys[i].key);
+		const char *p = strstr(w->buf, keys[i].key);
 		if (p)
 			*(uint64_t *)((char *)s + keys[i].off) =
 				strtoull(p + strlen(keys[i].key), NULL, 10) * 1024;
 	}
-	free(buf);
 }
 
 /* The stack pointer of a thread, known from the previous sample or read
@@ -234,27 +301,29 @@ static int thread_cmp(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-static int read_threads(const struct ml_watch *w, struct ml_snapshot *snap)
+/* task/, held open and rewound each sample. */
+static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 {
 	char path[128];
 	struct dirent *de;
 	size_t cap = 0;
-	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/task", w->proc_dir);
-	if (!(d = opendir(path)))
-		return errno == ENOENT ? -ESRCH : -errno;
-	while ((de = readdir(d))) {
+	if (!w->task) {
+		snprintf(path, sizeof(path), "%s/task", w->proc_dir);
+		if (!(w->task = opendir(path)))
+			return errno == ENOENT ? -ESRCH : -errno;
+	} else {
+		rewinddir(w->task);
+	}
+	while ((de = readdir(w->task))) {
 		long tid = strtol(de->d_name, NULL, 10);
 		if (tid <= 0)
 			continue;
 		if (snap->nthreads == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct ml_thread *nt = realloc(snap->threads, cap * sizeof(*nt));
-			if (!nt) {
-				closedir(d);
+			if (!nt)
 				return -ENOMEM;
-			}
 			snap->threads = nt;
 		}
 		struct ml_thread *t = &snap->threads[snap->nthreads++];
@@ -262,7 +331,8 @@ static int read_threads(const struct ml_watch *w, struct ml_snapshot *snap)
 		t->tid = (pid_t)tid;
 		thread_sp(w, t);
 	}
-	closedir(d);
+	if (snap->nthreads == 0)
+		return -ESRCH;                /* reaped: task/ lists nothing */
 	qsort(snap->threads, snap->nthreads, sizeof(*snap->threads), thread_cmp);
 	return 0;
 }

@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -320,6 +321,24 @@ def watch_command(ml, target_exe):
           what + ': summary has the peak stack size', s)
 
 
+def watch_exec(ml):
+    """The files watch holds open follow the target through an exec: it
+    goes on watching the new program until that exits."""
+    sleep = os.path.realpath(shutil.which('sleep'))
+    what = 'watch -J -- sh -c "sleep 0.3; exec sleep 0.3"'
+    res = run(ml, 'watch', '-J', '-i', '0.02', '--', 'sh', '-c',
+              'sleep 0.3; exec %s 0.3' % sleep)
+    check_eq(res.returncode, 0, what + ': exit status')
+    try:
+        s = json.loads(res.stdout.decode().splitlines()[-1])['summary']
+    except (ValueError, IndexError, KeyError) as e:
+        check(False, what + ': a summary line', str(e), res.stdout[-300:])
+        return
+    check(s['duration'] >= 0.5, what + ': watched past the exec', s['duration'])
+    check(sleep in [o['name'] for o in s['objects']],
+          what + ': the program exec\'d is among the objects', s['objects'])
+
+
 def ctrl_c(ml, target_exe):
     with Target([target_exe]) as t:
         w = subprocess.Popen([ml, 'watch', '--log', '-i', '0.02', str(t.pid)],
@@ -359,6 +378,7 @@ def main():
     lib = os.path.realpath(sys.argv[3])
     watch_pid(ml, target_exe, lib)
     watch_command(ml, target_exe)
+    watch_exec(ml)
     ctrl_c(ml, target_exe)
     errors(ml)
     done()
