@@ -13,7 +13,16 @@
  * and the files keep naming the process we started with even if its PID
  * were reused.  maps and smaps_rollup hold the address space they were
  * opened on: after an exec they read empty, so an empty read reopens them
- * once before the process counts as gone.  No ELF parsing: kinds come from
+ * once before the process counts as gone.
+ *
+ * smaps_rollup walks the page tables of the whole process (about a fifth
+ * of a sample's cost on 1,000 mappings), so it is read again only when
+ * something that moves resident memory moved: the fault counts, stat's
+ * rss (field 24), the mappings (their count or total size), or
+ * ROLLUP_MAX_AGE passed (what no counter of this process shows: PSS as
+ * other processes share or drop pages, reclaim hidden by the kernel's
+ * approximate rss counter).  Otherwise the sample repeats the last totals,
+ * at most ROLLUP_MAX_AGE old.  No ELF parsing: kinds come from
  * names and permissions (classify.c) and the ELF kind cache (watch-kinds.c),
  * which a full snapshot refills only when a file not seen before is mapped.
  * The facts that do not change (32-bit, page size) come from the first full
@@ -45,6 +54,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define ROLLUP_MAX_AGE 1000000000ull   /* ns */
+
 struct ml_watch {
 	pid_t pid;
 	unsigned int flags;
@@ -67,6 +78,8 @@ struct ml_watch {
 	DIR *task;
 	char *buf;
 	size_t buf_cap;
+	uint64_t stat_rss;                    /* stat field 24 of this sample */
+	uint64_t rollup_t_ns, rollup_stat_rss; /* when smaps_rollup was last read */
 };
 
 enum { F_STAT, F_MAPS, F_ROLLUP };
@@ -242,6 +255,12 @@ static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
 	const char *rp = strrchr(w->buf, ')');
 	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
 		r = -ESRCH;
+	w->stat_rss = 0;
+	for (int field = 3; rp && (rp = strchr(rp + 1, ' ')); field++)
+		if (field == 24) {
+			w->stat_rss = strtoull(rp + 1, NULL, 10);
+			break;
+		}
 	return r < 0 ? r : 0;
 }
 
@@ -438,6 +457,26 @@ static int fill_objects(struct ml_watch *w, const struct ml_snapshot *snap, uint
 	return 0;
 }
 
+/* smaps_rollup's totals into s, read again only if resident memory may
+ * have moved since the last read (see the top of this file). */
+static void rollup(struct ml_watch *w, struct ml_watch_sample *s)
+{
+	const struct ml_watch_sample *p = &w->sample;
+
+	if (w->sum.samples && s->minflt == p->minflt && s->majflt == p->majflt &&
+	    w->stat_rss == w->rollup_stat_rss && s->vsize == p->vsize &&
+	    s->nregions == p->nregions && s->t_ns - w->rollup_t_ns < ROLLUP_MAX_AGE) {
+		s->rss = p->rss;
+		s->pss = p->pss;
+		s->anon = p->anon;
+		s->swap = p->swap;
+		return;
+	}
+	read_rollup(w, s);
+	w->rollup_t_ns = s->t_ns;
+	w->rollup_stat_rss = w->stat_rss;
+}
+
 static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 			struct ml_watch_sample *s)
 {
@@ -462,8 +501,6 @@ static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 			s->stack_end = r->end;
 		}
 	}
-	if (!detail)
-		read_rollup(w, s);
 	s->start_brk = snap->proc.start_brk;
 	s->brk = snap->proc.brk;
 	s->stack_lowest = s->stack_start;
@@ -474,6 +511,8 @@ static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 	s->majflt = snap->proc.majflt;
 	s->nregions = snap->nregions;
 	s->nthreads = snap->nthreads;
+	if (!detail)
+		rollup(w, s);
 }
 
 static void peak(struct ml_watch_peak *p, uint64_t vsize, uint64_t rss, uint64_t t)

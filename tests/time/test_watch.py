@@ -216,6 +216,22 @@ def object_steps(target, lines, lib):
     return total, bss
 
 
+def rss_follows_faults(recs):
+    """smaps_rollup is reread when the faults move: the 16 pages the target
+    touched after mapping them are resident by the sample of the mprotect
+    that followed (sent only once the target was done touching them)."""
+    def first(pred):
+        return next((i for i, r in enumerate(recs) if any(pred(e) for e in r['events'])),
+                    None)
+    a = first(lambda e: e['event'] == 'appeared' and e['kind'] == 'anon' and
+              e['after'] == 16 * PAGE)
+    p = first(lambda e: e['event'] == 'perms')
+    if check(a and p and a <= p, 'record: the map and mprotect events', a, p):
+        check(recs[p]['rss'] - recs[a - 1]['rss'] >= 16 * PAGE,
+              'record: rss grew by the 16 pages touched', recs[a - 1]['rss'],
+              recs[p]['rss'])
+
+
 def record_checks(path, pid):
     with open(path) as f:
         text = f.read()
@@ -235,6 +251,7 @@ def record_checks(path, pid):
     seen = {e['event'] for r in recs for e in r['events']}
     for ev in ('brk', 'grew', 'appeared', 'perms', 'vanished', 'thread-new'):
         check(ev in seen, 'record: a %s event' % ev, sorted(seen))
+    rss_follows_faults(recs)
     last = recs[-1]
     check(sum(k['vsize'] for k in last['kinds'].values()) == last['vsize'],
           'record: kinds add up to vsize', last)
