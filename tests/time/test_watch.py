@@ -7,18 +7,23 @@ dlopens and dlcloses a library with 64 KiB of .data and 1 MiB of .bss
 target printed and against /proc/PID/maps read at the same moment (the
 target is blocked on stdin, so its maps do not move).  Then the record
 file (JSON lines), the summary at the target's exit, watch -- COMMAND
-with -J, Ctrl-C, and usage/target errors.
+with -J and through an exec, the terminal view on a pseudo-terminal
+(height, colour, NO_COLOR), Ctrl-C, and usage/target errors.
 
 usage: test_watch.py MEMLAYOUT TARGET_WATCH WATCH_LIB
 """
+import fcntl
 import json
 import os
+import pty
 import queue
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import tempfile
 import threading
 import time
@@ -356,6 +361,51 @@ def watch_exec(ml):
           what + ': the program exec\'d is among the objects', s['objects'])
 
 
+def on_pty(ml, pid, rows, env):
+    """watch -c 3 on a pseudo-terminal of rows x 160: its output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, 160, 0, 0))
+    p = subprocess.Popen([ml, 'watch', '-c', '3', '-i', '0.05', str(pid)],
+                         stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.wait(timeout=WAIT)
+    return out.decode('utf-8', 'replace').replace('\r\n', '\n')
+
+
+def screen(ml, target_exe):
+    """On a terminal: every redraw fits its height (the last line free),
+    kinds are coloured unless NO_COLOR is set, objects shown when there is
+    room."""
+    env = {k: v for k, v in os.environ.items() if k != 'NO_COLOR'}
+    with Target([target_exe]) as t:
+        for rows, nocolor in ((15, False), (60, True)):
+            what = 'watch on a %d-row terminal%s' % (rows, ', NO_COLOR' if nocolor else '')
+            e = dict(env, NO_COLOR='1') if nocolor else env
+            out = on_pty(ml, t.pid, rows, e)
+            frames = [f.split('\nSummary of PID')[0]
+                      for f in out.split('\x1b[H\x1b[J')[1:]]
+            if not check(len(frames) == 3, what + ': three redraws', out[-500:]):
+                continue
+            check(all(f.count('\n') <= rows - 1 for f in frames),
+                  what + ': each redraw fits', [f.count('\n') for f in frames])
+            colours = any('\x1b[31m' in f for f in frames)
+            check(colours != nocolor, what + ': kinds coloured unless NO_COLOR',
+                  frames[-1][:400])
+            if rows == 60:
+                check('OBJECT' in frames[-1] and target_exe in frames[-1],
+                      what + ': the objects table with the target', frames[-1])
+
+
 def ctrl_c(ml, target_exe):
     with Target([target_exe]) as t:
         w = subprocess.Popen([ml, 'watch', '--log', '-i', '0.02', str(t.pid)],
@@ -396,6 +446,7 @@ def main():
     watch_pid(ml, target_exe, lib)
     watch_command(ml, target_exe)
     watch_exec(ml)
+    screen(ml, target_exe)
     ctrl_c(ml, target_exe)
     errors(ml)
     done()
