@@ -115,6 +115,7 @@ struct ml_proc {
 	uint64_t vdso;            /* AT_SYSINFO_EHDR, 0 if unknown */
 	uint64_t minflt, majflt;
 	size_t nthreads;
+	uint64_t arg_start, env_start;  /* stat fields 48, 50: argv and environment strings, 0 if unknown */
 };
 
 /* One thread of the process, read-only. */
@@ -783,6 +784,18 @@ struct ml_watch_kind {
 	uint64_t vsize;
 	uint64_t rss;                /* with ML_WATCH_DETAIL only */
 };
+/* Code and data of one ELF object: the kinds text, rodata, relro, data
+ * and bss (ML_KIND_TEXT .. ML_KIND_BSS) of the mappings it owns. */
+#define ML_WATCH_OBJ_KINDS (ML_KIND_BSS + 1)
+struct ml_watch_object {
+	const char *name;            /* its path; owned by the watch */
+	struct ml_watch_kind kinds[ML_WATCH_OBJ_KINDS];   /* now */
+	uint64_t vsize, rss;         /* their sums now (rss: ML_WATCH_DETAIL) */
+	uint64_t vsize_last;         /* the sum at the previous sample, 0 if unmapped */
+	uint64_t vsize_first;        /* at the first sample, 0 if not mapped then */
+	uint64_t peak_kind[ML_WATCH_OBJ_KINDS];   /* highest vsize of each kind */
+	uint64_t peak_vsize, peak_t_ns;           /* highest sum and when */
+};
 struct ml_watch_sample {
 	uint64_t t_ns;               /* since the first sample */
 	size_t index;                /* 0, 1, ... */
@@ -797,6 +810,10 @@ struct ml_watch_sample {
 	size_t nregions, nthreads;
 	const struct ml_watch_event *events;
 	size_t nevents;
+	/* every object mapped at some sample so far, in the order first
+	 * seen (an index names the same object in every later sample) */
+	const struct ml_watch_object *objects;
+	size_t nobjects;
 };
 struct ml_watch;
 /* Start watching pid (its first full snapshot fills the ELF kind cache).
@@ -834,6 +851,8 @@ struct ml_watch_summary {
 	uint64_t minflt, majflt;     /* during the watch */
 	size_t max_threads;
 	size_t events[ML_EV__COUNT];
+	const struct ml_watch_object *objects;   /* as in the last sample */
+	size_t nobjects;
 };
 void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
 
@@ -843,13 +862,16 @@ enum { ML_OUT_ASCII = 1 << 12 };
 /* One JSON object on one line: a sample with its events. */
 int ml_render_watch_json(const struct ml_watch *w, const struct ml_watch_sample *s,
 			 FILE *out);
-/* Log lines: one per event of s; one line for the sample itself. */
+/* Log lines: one per event of s and one per object whose code and data
+ * size changed since the previous sample; one line for the sample itself. */
 int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sample *s,
 			   FILE *out, unsigned int flags);
 int ml_render_watch_line(const struct ml_watch *w, const struct ml_watch_sample *s,
 			 FILE *out, unsigned int flags);
 /* The screen of the terminal view (the caller clears and homes); rows is
- * the height available, 0 for no limit. */
+ * the height available, 0 for no limit (the objects table is cut to fit,
+ * then the kinds table).  With ML_OUT_COLOR each kind has its colour.
+ * Returns the number of lines printed or -errno. */
 int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sample *s,
 			   FILE *out, unsigned int flags, unsigned int rows);
 /* The summary: a per-kind table (or, with ML_OUT_JSON, one JSON line). */

@@ -20,7 +20,18 @@
  *                                             anonymous mmaps numbered from
  *                                             the top (the first mapped)
  *   vdso, vvar, vsyscall, stack               region start; the stack's top
+ *   argv, env                                 arg_start, env_start (stat
+ *                                             fields 48, 50): where the
+ *                                             argument and environment strings
+ *                                             begin, in bytes (unit 1)
  *   stack pointer                             the main thread's sp (16-byte)
+ *
+ * argv and env are counted at byte granularity because they are not
+ * aligned to anything: the kernel copies the strings just below the top
+ * of the stack, so they sit at the stack top minus their lengths.  The
+ * estimator's step detection then finds the step the runs really show
+ * (a page on x86-64, where only the stack top moves), rather than this
+ * file presuming one.
  */
 #include "ml-private.h"
 
@@ -128,6 +139,13 @@ static int add_specials(struct ml_aslr *a, const struct ml_snapshot *snap, uint6
 				return r;
 			break;
 		}
+	}
+	if (snap->proc.arg_start) {
+		int r = ml_aslr_add(a, "argv", snap->proc.arg_start, 1, 0);
+		if (r == 0 && snap->proc.env_start)
+			r = ml_aslr_add(a, "env", snap->proc.env_start, 1, 0);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < snap->nthreads; i++)
 		if (snap->threads[i].tid == snap->proc.pid && snap->threads[i].sp_known)

@@ -33,6 +33,22 @@ static const struct kind_info kinds[ML_KIND__COUNT] = {
 	[ML_KIND_OTHER]        = { "other",        "a special mapping memlayout does not know" },
 };
 
+/* ANSI colour per kind (SGR parameters), NULL for none: the diagram's
+ * and watch's. */
+static const char *const kind_color[ML_KIND__COUNT] = {
+	[ML_KIND_TEXT] = "31", [ML_KIND_RODATA] = "35", [ML_KIND_RELRO] = "35;2",
+	[ML_KIND_DATA] = "34", [ML_KIND_BSS] = "36", [ML_KIND_HEAP] = "32;1",
+	[ML_KIND_STACK] = "33;1", [ML_KIND_THREAD_STACK] = "33",
+	[ML_KIND_GUARD] = "2", [ML_KIND_RESERVED] = "2", [ML_KIND_ANON] = "32",
+	[ML_KIND_FILE] = "34;2", [ML_KIND_SHM] = "36;1", [ML_KIND_VDSO] = "35;1",
+	[ML_KIND_VVAR] = "35;1", [ML_KIND_VSYSCALL] = "35;1",
+};
+
+const char *ml__kind_color(enum ml_kind kind)
+{
+	return (unsigned int)kind < ML_KIND__COUNT ? kind_color[kind] : NULL;
+}
+
 const char *ml_kind_name(enum ml_kind kind)
 {
 	return (unsigned int)kind < ML_KIND__COUNT ? kinds[kind].name : "?";

@@ -64,6 +64,9 @@ int ml__parse_syscall(const char *buf, struct ml_thread *t);
 int ml__read_proc_facts(struct ml_snapshot *snap);
 int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace);
 
+/* kinds.c: a kind's ANSI colour (SGR parameters, "31"), NULL for none. */
+const char *ml__kind_color(enum ml_kind kind);
+
 /* classify.c: kinds from names and permissions, then heap/stack/threads. */
 void ml__classify_basic(struct ml_snapshot *snap);
 void ml__classify_fallback(struct ml_snapshot *snap);

@@ -109,6 +109,10 @@ int ml__parse_stat(const char *buf, struct ml_proc *proc)
 	proc->start_stack = strtoull(f[28], NULL, 10);
 	if (n > 47)
 		proc->start_brk = strtoull(f[47], NULL, 10);
+	if (n > 50) {
+		proc->arg_start = strtoull(f[48], NULL, 10);
+		proc->env_start = strtoull(f[50], NULL, 10);
+	}
 	unsigned long flags = strtoul(f[9], NULL, 10);
 	return (flags & PF_KTHREAD_FLAG) ? 1 : 0;
 }

@@ -20,16 +20,6 @@
 
 #define ML_RUN_FOLD 8
 
-/* ANSI colour per kind (SGR parameters), NULL for none. */
-static const char *const kind_color[ML_KIND__COUNT] = {
-	[ML_KIND_TEXT] = "31", [ML_KIND_RODATA] = "35", [ML_KIND_RELRO] = "35;2",
-	[ML_KIND_DATA] = "34", [ML_KIND_BSS] = "36", [ML_KIND_HEAP] = "32;1",
-	[ML_KIND_STACK] = "33;1", [ML_KIND_THREAD_STACK] = "33",
-	[ML_KIND_GUARD] = "2", [ML_KIND_RESERVED] = "2", [ML_KIND_ANON] = "32",
-	[ML_KIND_FILE] = "34;2", [ML_KIND_SHM] = "36;1", [ML_KIND_VDSO] = "35;1",
-	[ML_KIND_VVAR] = "35;1", [ML_KIND_VSYSCALL] = "35;1",
-};
-
 struct dctx {
 	const struct ml_snapshot *snap;
 	const struct ml_diagram_opts *o;
@@ -125,7 +115,7 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 			size_t nfold, uint64_t fold_lo)
 {
 	char sz[32], perms[5];
-	const char *color = d->color ? kind_color[r->kind] : NULL;
+	const char *color = d->color ? ml__kind_color(r->kind) : NULL;
 	uint64_t lo = nfold ? fold_lo : r->start;
 
 	snprintf(perms, sizeof(perms), "%c%c%c%c", r->perms & ML_PERM_READ ? 'r' : '-',

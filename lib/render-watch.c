@@ -3,6 +3,13 @@
  * -J), log lines (one per event, one per sample), the terminal screen (a
  * per-kind table with sparklines, through libsmartcols) and the summary.
  *
+ * Objects (the text, rodata, relro, data and bss of each ELF object) are
+ * in the JSON record (those mapped now), in a log line whenever an
+ * object's size changed (a dlopen, a dlclose), in a table of the screen
+ * and of the summary (peaks).  The screen fits in the rows it is given:
+ * the objects table is cut first, then the kinds table; with ML_OUT_COLOR
+ * kinds take their colour (kinds.c).
+ *
  * JSON lines are written here because libsmartcols writes one document
  * per table, over many lines; strings the target controls (mapping names)
  * are made valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE) and then JSON-escaped.
@@ -98,6 +105,27 @@ static void json_event(FILE *out, const struct ml_watch_event *e)
 		fputs(",\"tid\":null}", out);
 }
 
+/* The objects mapped now: name, sum and each kind's size. */
+static void json_objects(FILE *out, const struct ml_watch_sample *s)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < s->nobjects; i++) {
+		const struct ml_watch_object *o = &s->objects[i];
+		if (!o->vsize)
+			continue;
+		fputs(first ? "{\"name\":" : ",{\"name\":", out);
+		json_string(out, o->name);
+		fprintf(out, ",\"vsize\":%" PRIu64, o->vsize);
+		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			fprintf(out, ",\"%s\":%" PRIu64, ml_kind_name(k), o->kinds[k].vsize);
+		if (s->kind_rss)
+			fprintf(out, ",\"rss\":%" PRIu64, o->rss);
+		fputc('}', out);
+		first = false;
+	}
+}
+
 int ml_render_watch_json(const struct ml_watch *w, const struct ml_watch_sample *s,
 			 FILE *out)
 {
@@ -123,7 +151,9 @@ int ml_render_watch_json(const struct ml_watch *w, const struct ml_watch_sample 
 		fputc('}', out);
 		first = false;
 	}
-	fputs("},\"events\":[", out);
+	fputs("},\"objects\":[", out);
+	json_objects(out, s);
+	fputs("],\"events\":[", out);
 	for (size_t i = 0; i < s->nevents; i++) {
 		if (i)
 			fputc(',', out);
@@ -162,6 +192,24 @@ static void event_detail(FILE *out, const struct ml_watch_event *e, unsigned int
 	}
 }
 
+/* "object code+data 0 -> 2.1M (+2.1M) text 1M rodata ... bss 1M NAME" */
+static void object_line(FILE *out, const struct ml_watch_sample *s,
+			const struct ml_watch_object *o, unsigned int flags)
+{
+	char *name = ml_escape(o->name, ML_ESC_TERM);
+	char a[32], b[32], d[32];
+
+	fprintf(out, "%9.3f %-11s %-12s %s -> %s (%s)", (double)s->t_ns / NS, "object",
+		"code+data", size_str(o->vsize_last, flags, a, sizeof(a)),
+		size_str(o->vsize, flags, b, sizeof(b)),
+		delta_str(o->vsize, o->vsize_last, flags, d, sizeof(d)));
+	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+		fprintf(out, " %s %s", ml_kind_name(k),
+			size_str(o->kinds[k].vsize, flags, a, sizeof(a)));
+	fprintf(out, " %s\n", name ? name : "?");
+	free(name);
+}
+
 int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sample *s,
 			   FILE *out, unsigned int flags)
 {
@@ -182,6 +230,9 @@ int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sampl
 		fputc('\n', out);
 		free(name);
 	}
+	for (size_t i = 0; s->index && i < s->nobjects; i++)
+		if (s->objects[i].vsize != s->objects[i].vsize_last)
+			object_line(out, s, &s->objects[i], flags);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -266,41 +317,142 @@ static int add_cols(struct libscols_table *tb, const char *const *names, size_t 
 	return 0;
 }
 
-static int screen_table(const struct ml_watch *w, const struct ml_watch_sample *s,
-			FILE *out, unsigned int flags)
+/* A kind's colour as the escape sequence libsmartcols takes, or NULL. */
+static const char *kind_seq(enum ml_kind k, unsigned int flags, char buf[24])
+{
+	const char *sgr = flags & ML_OUT_COLOR ? ml__kind_color(k) : NULL;
+
+	if (!sgr)
+		return NULL;
+	snprintf(buf, 24, "\033[%sm", sgr);
+	return buf;
+}
+
+static struct libscols_table *new_table(FILE *out, unsigned int flags)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (tb) {
+		scols_table_set_stream(tb, out);
+		scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
+	}
+	return tb;
+}
+
+static bool kind_shown(const struct ml_watch_sample *s, const struct ml_watch_sample *first,
+		       int k)
+{
+	return s->kinds[k].count || (first && first->kinds[k].count);
+}
+
+static int kind_row(struct libscols_table *tb, const struct ml_watch *w,
+		    const struct ml_watch_sample *s, int k, unsigned int flags)
+{
+	const struct ml_watch_sample *first = ml_watch_first(w);
+	uint64_t prev[ML_WATCH_HISTORY];
+	size_t n = ml_watch_history(w, k, prev, ML_WATCH_HISTORY);
+	uint64_t v = s->kinds[k].vsize, before = n >= 2 ? prev[n - 2] : v;
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	char a[32], b[32], c[32], d[32], seq[24];
+
+	if (!ln)
+		return -ENOMEM;
+	scols_line_set_data(ln, 0, ml_kind_name(k));
+	if (kind_seq(k, flags, seq))
+		scols_cell_set_color(scols_line_get_cell(ln, 0), seq);
+	scols_line_refer_data(ln, 1, fmt("%zu", s->kinds[k].count));
+	scols_line_set_data(ln, 2, size_str(v, flags, a, sizeof(a)));
+	scols_line_set_data(ln, 3, delta_str(v, before, flags, b, sizeof(b)));
+	scols_line_set_data(ln, 4, delta_str(v, first ? first->kinds[k].vsize : v,
+					     flags, c, sizeof(c)));
+	scols_line_set_data(ln, 5, s->kind_rss ? size_str(s->kinds[k].rss, flags, d, sizeof(d)) : "-");
+	scols_line_refer_data(ln, 6, sparkline(w, k, flags));
+	return 0;
+}
+
+/* The kinds table, at most max rows; the lines printed or -errno. */
+static int screen_kinds(const struct ml_watch *w, const struct ml_watch_sample *s,
+			FILE *out, unsigned int flags, size_t max)
 {
 	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "LAST", "START", "RSS", "HISTORY" };
 	const struct ml_watch_sample *first = ml_watch_first(w);
-	uint64_t prev[ML_WATCH_HISTORY];
-	struct libscols_table *tb = scols_new_table();
+	struct libscols_table *tb;
+	size_t shown = 0;
 	int r;
 
-	if (!tb)
+	if (max == 0)
+		return 0;
+	if (!(tb = new_table(out, flags)))
 		return -ENOMEM;
-	scols_table_set_stream(tb, out);
 	r = add_cols(tb, heads, ML_ARRAY_SIZE(heads));
-	for (int k = 0; r == 0 && k < ML_KIND__COUNT; k++) {
-		size_t n = ml_watch_history(w, k, prev, ML_WATCH_HISTORY);
-		uint64_t v = s->kinds[k].vsize, before = n >= 2 ? prev[n - 2] : v;
-		char a[32], b[32], c[32], d[32];
-		if (!s->kinds[k].count && !(first && first->kinds[k].count))
-			continue;
-		struct libscols_line *ln = scols_table_new_line(tb, NULL);
-		if (!ln)
-			return scols_unref_table(tb), -ENOMEM;
-		scols_line_set_data(ln, 0, ml_kind_name(k));
-		scols_line_refer_data(ln, 1, fmt("%zu", s->kinds[k].count));
-		scols_line_set_data(ln, 2, size_str(v, flags, a, sizeof(a)));
-		scols_line_set_data(ln, 3, delta_str(v, before, flags, b, sizeof(b)));
-		scols_line_set_data(ln, 4, delta_str(v, first ? first->kinds[k].vsize : v,
-						     flags, c, sizeof(c)));
-		scols_line_set_data(ln, 5, s->kind_rss ? size_str(s->kinds[k].rss, flags, d, sizeof(d)) : "-");
-		scols_line_refer_data(ln, 6, sparkline(w, k, flags));
-	}
+	for (int k = 0; r == 0 && k < ML_KIND__COUNT && shown < max; k++)
+		if (kind_shown(s, first, k) && (r = kind_row(tb, w, s, k, flags)) == 0)
+			shown++;
 	if (r == 0)
 		r = scols_print_table(tb);
 	scols_unref_table(tb);
-	return r;
+	return r < 0 ? r : (int)shown + 1;
+}
+
+static int object_row(struct libscols_table *tb, const struct ml_watch_object *o,
+		      unsigned int flags)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	char a[32];
+
+	if (!ln)
+		return -ENOMEM;
+	scols_line_set_data(ln, 0, o->name);
+	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+		scols_line_set_data(ln, 1 + k, size_str(o->kinds[k].vsize, flags, a, sizeof(a)));
+	scols_line_set_data(ln, 6, delta_str(o->vsize, o->vsize_last, flags, a, sizeof(a)));
+	scols_line_set_data(ln, 7, delta_str(o->vsize, o->vsize_first, flags, a, sizeof(a)));
+	return 0;
+}
+
+/* The objects mapped now, at most max rows (the last says how many more
+ * when they do not fit); the lines printed or -errno. */
+static int screen_objects(const struct ml_watch_sample *s, FILE *out, unsigned int flags,
+			  size_t max)
+{
+	static const char *const heads[] = { "OBJECT", "TEXT", "RODATA", "RELRO", "DATA", "BSS", "LAST", "START" };
+	size_t mapped = 0, shown = 0;
+	struct libscols_table *tb;
+	char seq[24];
+	int r = 0;
+
+	for (size_t i = 0; i < s->nobjects; i++)
+		mapped += s->objects[i].vsize != 0;
+	if (max == 0 || mapped == 0)
+		return 0;
+	if (!(tb = new_table(out, flags)))
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < ML_ARRAY_SIZE(heads); i++) {
+		struct libscols_column *cl = scols_table_new_column(tb, heads[i], i ? 1 : 0.5,
+								    i ? SCOLS_FL_RIGHT : SCOLS_FL_TRUNC);
+		if (!cl)
+			r = -ENOMEM;
+		else if (i >= 1 && i <= ML_WATCH_OBJ_KINDS && kind_seq(i - 1, flags, seq))
+			scols_column_set_color(cl, seq);
+	}
+	for (size_t i = 0; r == 0 && i < s->nobjects; i++) {
+		if (!s->objects[i].vsize)
+			continue;
+		if (shown + 1 == max && mapped > max) {
+			struct libscols_line *ln = scols_table_new_line(tb, NULL);
+			if (!ln || scols_line_refer_data(ln, 0, fmt("(%zu more)", mapped - shown)))
+				r = -ENOMEM;
+			shown++;
+			break;
+		}
+		if ((r = object_row(tb, &s->objects[i], flags)) == 0)
+			shown++;
+	}
+	fputc('\n', out);
+	if (r == 0)
+		r = scols_print_table(tb);
+	scols_unref_table(tb);
+	return r < 0 ? r : (int)shown + 2;
 }
 
 int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sample *s,
@@ -309,8 +461,9 @@ int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sampl
 	const struct ml_watch_sample *first = ml_watch_first(w);
 	char *comm = ml_escape(ml_watch_comm(w), ML_ESC_TERM);
 	char a[32], b[32], c[32], d[32], e[32];
+	size_t used = 4, room = rows ? rows : SIZE_MAX;
+	int r;
 
-	(void)rows;
 	fprintf(out, "PID %d (%s)  %.1fs  sample %zu  threads %zu  mappings %zu\n",
 		(int)ml_watch_pid(w), comm ? comm : "?", (double)s->t_ns / NS, s->index + 1,
 		s->nthreads, s->nregions);
@@ -324,7 +477,15 @@ int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sampl
 		" (lowest 0x%" PRIx64 ")  faults %" PRIu64 " minor, %" PRIu64 " major\n\n",
 		s->brk, size_str(s->brk - s->start_brk, flags, a, sizeof(a)), s->stack_start,
 		s->stack_end, s->stack_lowest, s->minflt, s->majflt);
-	return screen_table(w, s, out, flags);
+	r = screen_kinds(w, s, out, flags, room > used + 1 ? room - used - 1 : 0);
+	if (r < 0)
+		return r;
+	used += (size_t)r;
+	r = screen_objects(s, out, flags, room > used + 2 ? room - used - 2 : 0);
+	if (r < 0)
+		return r;
+	used += (size_t)r;
+	return ferror(out) ? -EIO : (int)used;
 }
 
 /* ---- the summary ---- */
@@ -355,8 +516,57 @@ static int summary_json(const struct ml_watch *w, const struct ml_watch_summary 
 		fputc('}', out);
 		firstk = false;
 	}
-	fputs("}}}\n", out);
+	fputs("},\"objects\":[", out);
+	for (size_t i = 0; i < sum->nobjects; i++) {
+		const struct ml_watch_object *o = &sum->objects[i];
+		fputs(i ? ",{\"name\":" : "{\"name\":", out);
+		json_string(out, o->name);
+		fprintf(out, ",\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"peak_vsize\":%"
+			PRIu64 ",\"peak_vsize_t\":%.3f", o->vsize_first, o->vsize,
+			o->peak_vsize, (double)o->peak_t_ns / NS);
+		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			fprintf(out, ",\"peak_%s\":%" PRIu64, ml_kind_name(k), o->peak_kind[k]);
+		fputc('}', out);
+	}
+	fputs("]}}\n", out);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* Each object: the peak of each of its kinds, START, END, the peak of
+ * their sum and when. */
+static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsigned int flags)
+{
+	static const char *const heads[] = { "OBJECT", "TEXT", "RODATA", "RELRO", "DATA", "BSS",
+					     "START", "END", "PEAK", "AT" };
+	struct libscols_table *tb;
+	char a[32];
+	int r;
+
+	if (!sum->nobjects)
+		return 0;
+	if (!(tb = new_table(out, 0)))
+		return -ENOMEM;
+	r = add_cols(tb, heads, ML_ARRAY_SIZE(heads));
+	for (size_t i = 0; r == 0 && i < sum->nobjects; i++) {
+		const struct ml_watch_object *o = &sum->objects[i];
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln) {
+			r = -ENOMEM;
+			break;
+		}
+		scols_line_set_data(ln, 0, o->name);
+		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			scols_line_set_data(ln, 1 + k, size_str(o->peak_kind[k], flags, a, sizeof(a)));
+		scols_line_set_data(ln, 6, size_str(o->vsize_first, flags, a, sizeof(a)));
+		scols_line_set_data(ln, 7, size_str(o->vsize, flags, a, sizeof(a)));
+		scols_line_set_data(ln, 8, size_str(o->peak_vsize, flags, a, sizeof(a)));
+		scols_line_refer_data(ln, 9, fmt("%.3fs", (double)o->peak_t_ns / NS));
+	}
+	fputs("\nCode and data per object (each kind at its peak):\n", out);
+	if (r == 0)
+		r = scols_print_table(tb);
+	scols_unref_table(tb);
+	return r;
 }
 
 static void summary_row(struct libscols_table *tb, const char *name,
@@ -397,9 +607,8 @@ int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int fl
 		PRIu64 " major page faults; up to %zu threads.\n", (int)ml_watch_pid(w),
 		sum.samples, (double)sum.duration_ns / NS, sum.minflt, sum.majflt,
 		sum.max_threads);
-	if (!(tb = scols_new_table()))
+	if (!(tb = new_table(out, 0)))
 		return -ENOMEM;
-	scols_table_set_stream(tb, out);
 	r = add_cols(tb, heads, sum.kind_rss ? 7 : 5);
 	for (int k = 0; r == 0 && k < ML_KIND__COUNT; k++)
 		if (sum.kinds[k].vsize)
@@ -414,5 +623,7 @@ int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int fl
 		fprintf(out, "Peak resident (smaps_rollup): %s at %.3fs.\n",
 			size_str(sum.total.rss, flags, (char[32]){ 0 }, 32),
 			(double)sum.total.rss_t_ns / NS);
+	if (r == 0)
+		r = summary_objects(&sum, out, flags);
 	return r;
 }

@@ -14,7 +14,12 @@
  *   new mapping whose main old part had other perms  perms (mprotect)
  *   old mapping covered by nothing new             vanished
  *   old mapping partly covered                     shrank (munmap of a part)
- * An mprotect that splits a mapping is one perms event, not a shrink.
+ *   old mapping whose main new part has other perms  perms, unless that new
+ *                                                  mapping reported it (an
+ *                                                  mprotect that merges)
+ * An mprotect that splits a mapping is one perms event, not a shrink; one
+ * that merges a part back into its neighbour is one perms event on the
+ * part, not silence.
  */
 #include "watch-private.h"
 
@@ -29,6 +34,8 @@ void ml__events_free(struct ml__events *e)
 	free(e->cov_new);
 	free(e->best);
 	free(e->bestov);
+	free(e->best_old);
+	free(e->bestov_old);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -72,13 +79,13 @@ static bool same_thing(const struct ml_region *a, const struct ml_region *b)
 	       a->dev_minor == b->dev_minor && !strcmp(a->name, b->name);
 }
 
-static int grow(size_t **arr, size_t n)
+static int grow(void *arr, size_t n, size_t elem)
 {
-	size_t *a = realloc(*arr, n * sizeof(*a));
+	void *a = realloc(*(void **)arr, n * elem);
 
 	if (!a)
 		return -ENOMEM;
-	*arr = a;
+	*(void **)arr = a;
 	return 0;
 }
 
@@ -86,26 +93,33 @@ static int scratch(struct ml__events *e, size_t n)
 {
 	if (n <= e->scratch_cap)
 		return 0;
-	if (grow(&e->cov_old, n) < 0 || grow(&e->cov_new, n) < 0 ||
-	    grow(&e->best, n) < 0 || grow(&e->bestov, n) < 0)
+	if (grow(&e->cov_old, n, sizeof(uint64_t)) < 0 ||
+	    grow(&e->cov_new, n, sizeof(uint64_t)) < 0 ||
+	    grow(&e->bestov, n, sizeof(uint64_t)) < 0 ||
+	    grow(&e->bestov_old, n, sizeof(uint64_t)) < 0 ||
+	    grow(&e->best, n, sizeof(size_t)) < 0 ||
+	    grow(&e->best_old, n, sizeof(size_t)) < 0)
 		return -ENOMEM;
 	e->scratch_cap = n;
 	return 0;
 }
 
 /* Fill cov_old, cov_new (bytes covered by the same thing on the other
- * side) and best (the old mapping overlapping each new one most, or
- * SIZE_MAX). */
+ * side), best (the old mapping overlapping each new one most, or
+ * SIZE_MAX) and best_old (the new mapping overlapping each old one most). */
 static void sweep(struct ml__events *e, const struct ml_snapshot *p,
 		  const struct ml_snapshot *c)
 {
 	size_t i = 0, j = 0;
 
-	memset(e->cov_old, 0, p->nregions * sizeof(size_t));
-	memset(e->cov_new, 0, c->nregions * sizeof(size_t));
-	memset(e->bestov, 0, c->nregions * sizeof(size_t));
+	memset(e->cov_old, 0, p->nregions * sizeof(uint64_t));
+	memset(e->cov_new, 0, c->nregions * sizeof(uint64_t));
+	memset(e->bestov, 0, c->nregions * sizeof(uint64_t));
+	memset(e->bestov_old, 0, p->nregions * sizeof(uint64_t));
 	for (size_t k = 0; k < c->nregions; k++)
 		e->best[k] = SIZE_MAX;
+	for (size_t k = 0; k < p->nregions; k++)
+		e->best_old[k] = SIZE_MAX;
 	while (i < p->nregions && j < c->nregions) {
 		const struct ml_region *o = &p->regions[i], *n = &c->regions[j];
 		uint64_t lo = o->start > n->start ? o->start : n->start;
@@ -116,6 +130,10 @@ static void sweep(struct ml__events *e, const struct ml_snapshot *p,
 			if (hi - lo > e->bestov[j]) {
 				e->bestov[j] = hi - lo;
 				e->best[j] = i;
+			}
+			if (hi - lo > e->bestov_old[i]) {
+				e->bestov_old[i] = hi - lo;
+				e->best_old[i] = j;
 			}
 		}
 		if (o->end <= n->end)
@@ -140,6 +158,10 @@ static int diff_regions(struct ml__events *e, const struct ml_snapshot *p,
 			return -ENOMEM;
 		if (e->cov_old[i] && e->cov_old[i] < size &&
 		    !push_region(e, ML_EV_SHRANK, o, size, e->cov_old[i]))
+			return -ENOMEM;
+		size_t j = e->best_old[i];
+		if (j != SIZE_MAX && e->best[j] != i && c->regions[j].perms != o->perms &&
+		    !push_region(e, ML_EV_PERMS, o, o->perms, c->regions[j].perms))
 			return -ENOMEM;
 	}
 	for (size_t j = 0; j < c->nregions; j++) {

@@ -25,7 +25,10 @@ void ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *sn
 struct ml__events {
 	struct ml_watch_event *ev;
 	size_t n, cap;
-	size_t *cov_old, *cov_new, *best, *bestov;   /* scratch of the diff */
+	/* scratch of the diff: bytes covered (64-bit: a 32-bit host may watch
+	 * more than 4 GiB), the other side's mapping overlapping most */
+	uint64_t *cov_old, *cov_new, *bestov, *bestov_old;
+	size_t *best, *best_old;
 	size_t scratch_cap;
 };
 void ml__events_free(struct ml__events *e);

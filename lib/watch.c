@@ -7,7 +7,22 @@
  * A sample is cheap by construction: stat, maps (smaps with DETAIL),
  * smaps_rollup (not with DETAIL: smaps has it all), a listing of task/,
  * and task/TID/syscall only for a thread whose stack pointer is not known
- * yet (a thread's stack does not move).  No ELF parsing: kinds come from
+ * yet (a thread's stack does not move).  stat, maps, smaps_rollup and
+ * task/ stay open for the whole watch and are read again from offset 0
+ * into one reused buffer: no path lookup, open or allocation per sample,
+ * and the files keep naming the process we started with even if its PID
+ * were reused.  maps and smaps_rollup hold the address space they were
+ * opened on: after an exec they read empty, so an empty read reopens them
+ * once before the process counts as gone.
+ *
+ * smaps_rollup walks the page tables of the whole process (about a fifth
+ * of a sample's cost on 1,000 mappings), so it is read again only when
+ * something that moves resident memory moved: the fault counts, stat's
+ * rss (field 24), the mappings (their count or total size), or
+ * ROLLUP_MAX_AGE passed (what no counter of this process shows: PSS as
+ * other processes share or drop pages, reclaim hidden by the kernel's
+ * approximate rss counter).  Otherwise the sample repeats the last totals,
+ * at most ROLLUP_MAX_AGE old.  No ELF parsing: kinds come from
  * names and permissions (classify.c) and the ELF kind cache (watch-kinds.c),
  * which a full snapshot refills only when a file not seen before is mapped.
  * The facts that do not change (32-bit, page size) come from the first full
@@ -17,8 +32,17 @@
  * resident size per kind needs --detail (full smaps, costly on big
  * processes).
  *
- * Ownership: the watch owns the previous and current samples' snapshots;
- * a sample and its events stay valid until the next ml_watch_sample().
+ * Objects: the text, rodata, relro, data and bss of each ELF object are
+ * summed per object into a table of every object seen so far (in the
+ * order first seen, never shrinking, so an index is an object for the
+ * whole watch).  The mappings of one object are adjacent in maps, so a
+ * one-entry cache of the last object found makes the lookup a string
+ * comparison per mapping and a linear search per object: O(mappings +
+ * objects^2) per sample, small next to reading maps.
+ *
+ * Ownership: the watch owns the previous and current samples' snapshots
+ * and the object table (names copied); a sample and its events stay valid
+ * until the next ml_watch_sample(), object names until ml_watch_free().
  */
 #include "watch-private.h"
 
@@ -29,6 +53,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define ROLLUP_MAX_AGE 1000000000ull   /* ns */
 
 struct ml_watch {
 	pid_t pid;
@@ -45,7 +71,18 @@ struct ml_watch {
 	uint64_t hist[ML_WATCH_HISTORY][ML_KIND__COUNT + 1];
 	size_t hist_n, hist_head;
 	struct ml_watch_summary sum;
+	struct ml_watch_object *objs;         /* every object seen, names owned */
+	size_t nobjs, objs_cap;
+	/* files held open, -1 (NULL) until first needed; buf reused by reads */
+	int fd_stat, fd_maps, fd_rollup;
+	DIR *task;
+	char *buf;
+	size_t buf_cap;
+	uint64_t stat_rss;                    /* stat field 24 of this sample */
+	uint64_t rollup_t_ns, rollup_stat_rss; /* when smaps_rollup was last read */
 };
+
+enum { F_STAT, F_MAPS, F_ROLLUP };
 
 static const char *const event_names[ML_EV__COUNT] = {
 	[ML_EV_APPEARED]    = "appeared",
@@ -107,6 +144,7 @@ int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret)
 		return -ENOMEM;
 	w->pid = pid;
 	w->flags = flags;
+	w->fd_stat = w->fd_maps = w->fd_rollup = -1;
 	snprintf(w->proc_dir, sizeof(w->proc_dir), "/proc/%d", (int)pid);
 	w->kinds = ml__kind_cache_new();
 	r = w->kinds ? refresh_kinds(w, NULL) : -ENOMEM;
@@ -126,6 +164,18 @@ void ml_watch_free(struct ml_watch *w)
 	ml_snapshot_free(w->cur);
 	ml__kind_cache_free(w->kinds);
 	ml__events_free(&w->events);
+	if (w->fd_stat >= 0)
+		close(w->fd_stat);
+	if (w->fd_maps >= 0)
+		close(w->fd_maps);
+	if (w->fd_rollup >= 0)
+		close(w->fd_rollup);
+	if (w->task)
+		closedir(w->task);
+	free(w->buf);
+	for (size_t i = 0; i < w->nobjs; i++)
+		free((char *)w->objs[i].name);
+	free(w->objs);
 	free(w);
 }
 
@@ -138,41 +188,93 @@ static int read_proc_file(const struct ml_watch *w, const char *name, char **ret
 	return r == -ENOENT ? -ESRCH : r;
 }
 
-/* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
-static int read_stat(const struct ml_watch *w, struct ml_snapshot *snap)
+/* The held file f, opened (again, with reopen) if need be; -errno. */
+static int held_fd(struct ml_watch *w, int f, bool reopen)
 {
-	char *buf;
-	int r = read_proc_file(w, "stat", &buf);
+	static const char *const names[] = { [F_STAT] = "stat", [F_MAPS] = "maps",
+					     [F_ROLLUP] = "smaps_rollup" };
+	int *fd = f == F_STAT ? &w->fd_stat : f == F_MAPS ? &w->fd_maps : &w->fd_rollup;
+	const char *name = f == F_MAPS && (w->flags & ML_WATCH_DETAIL) ? "smaps" : names[f];
+	char path[128];
 
-	if (r < 0)
-		return r;
-	r = ml__parse_stat(buf, &snap->proc);
-	const char *rp = strrchr(buf, ')');
+	if (*fd >= 0 && !reopen)
+		return *fd;
+	if (*fd >= 0)
+		close(*fd);
+	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, name);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return *fd;
+}
+
+/* Read the held file f whole into w->buf (NUL-terminated), from offset 0;
+ * an empty read reopens it once (an exec replaced the address space).
+ * Its length or -errno. */
+static ssize_t read_held(struct ml_watch *w, int f)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = held_fd(w, f, attempt > 0);
+		size_t len = 0;
+		if (fd < 0)
+			return fd;
+		for (;;) {
+			if (w->buf_cap - len < 4096) {
+				size_t ncap = w->buf_cap ? w->buf_cap * 2 : 64 * 1024;
+				char *nb = realloc(w->buf, ncap);
+				if (!nb)
+					return -ENOMEM;
+				w->buf = nb;
+				w->buf_cap = ncap;
+			}
+			ssize_t n = pread(fd, w->buf + len, w->buf_cap - len - 1, (off_t)len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno == ENOENT ? -ESRCH : -errno;
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		w->buf[len] = '\0';
+		if (len)
+			return (ssize_t)len;
+	}
+	return 0;
+}
+
+/* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
+static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
+{
+	ssize_t n = read_held(w, F_STAT);
+	int r;
+
+	if (n <= 0)
+		return n == 0 ? -ESRCH : (int)n;
+	r = ml__parse_stat(w->buf, &snap->proc);
+	const char *rp = strrchr(w->buf, ')');
 	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
 		r = -ESRCH;
-	free(buf);
+	w->stat_rss = 0;
+	for (int field = 3; rp && (rp = strchr(rp + 1, ' ')); field++)
+		if (field == 24) {
+			w->stat_rss = strtoull(rp + 1, NULL, 10);
+			break;
+		}
 	return r < 0 ? r : 0;
 }
 
-static int read_maps(const struct ml_watch *w, struct ml_snapshot *snap)
+static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
 {
-	char path[128];
-	bool smaps = w->flags & ML_WATCH_DETAIL;
-	int fd, r;
+	ssize_t n = read_held(w, F_MAPS);
 
-	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, smaps ? "smaps" : "maps");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	r = ml__maps_parse_fd(snap, fd, smaps);
-	close(fd);
-	if (r == 0 && snap->nregions == 0)
-		r = -ESRCH;                   /* exited: its mm is gone */
-	return r;
+	if (n <= 0)
+		return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
+	return ml__maps_parse_buffer(snap, w->buf, (size_t)n, w->flags & ML_WATCH_DETAIL);
 }
 
 /* smaps_rollup's totals, in bytes. */
-static void read_rollup(const struct ml_watch *w, struct ml_watch_sample *s)
+static void read_rollup(struct ml_watch *w, struct ml_watch_sample *s)
 {
 	static const struct { const char *key; size_t off; } keys[] = {
 		{ "\nRss:",       offsetof(struct ml_watch_sample, rss) },
@@ -180,17 +282,15 @@ static void read_rollup(const struct ml_watch *w, struct ml_watch_sample *s)
 		{ "\nAnonymous:", offsetof(struct ml_watch_sample, anon) },
 		{ "\nSwap:",      offsetof(struct ml_watch_sample, swap) },
 	};
-	char *buf;
 
-	if (read_proc_file(w, "smaps_rollup", &buf) < 0)
+	if (read_held(w, F_ROLLUP) <= 0)
 		return;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(keys); i++) {
-		const char *p = strstr(buf, keys[i].key);
+		const char *p = strstr(w->buf, keys[i].key);
 		if (p)
 			*(uint64_t *)((char *)s + keys[i].off) =
 				strtoull(p + strlen(keys[i].key), NULL, 10) * 1024;
 	}
-	free(buf);
 }
 
 /* The stack pointer of a thread, known from the previous sample or read
@@ -220,27 +320,29 @@ static int thread_cmp(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-static int read_threads(const struct ml_watch *w, struct ml_snapshot *snap)
+/* task/, held open and rewound each sample. */
+static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 {
 	char path[128];
 	struct dirent *de;
 	size_t cap = 0;
-	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/task", w->proc_dir);
-	if (!(d = opendir(path)))
-		return errno == ENOENT ? -ESRCH : -errno;
-	while ((de = readdir(d))) {
+	if (!w->task) {
+		snprintf(path, sizeof(path), "%s/task", w->proc_dir);
+		if (!(w->task = opendir(path)))
+			return errno == ENOENT ? -ESRCH : -errno;
+	} else {
+		rewinddir(w->task);
+	}
+	while ((de = readdir(w->task))) {
 		long tid = strtol(de->d_name, NULL, 10);
 		if (tid <= 0)
 			continue;
 		if (snap->nthreads == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct ml_thread *nt = realloc(snap->threads, cap * sizeof(*nt));
-			if (!nt) {
-				closedir(d);
+			if (!nt)
 				return -ENOMEM;
-			}
 			snap->threads = nt;
 		}
 		struct ml_thread *t = &snap->threads[snap->nthreads++];
@@ -248,7 +350,8 @@ static int read_threads(const struct ml_watch *w, struct ml_snapshot *snap)
 		t->tid = (pid_t)tid;
 		thread_sp(w, t);
 	}
-	closedir(d);
+	if (snap->nthreads == 0)
+		return -ESRCH;                /* reaped: task/ lists nothing */
 	qsort(snap->threads, snap->nthreads, sizeof(*snap->threads), thread_cmp);
 	return 0;
 }
@@ -287,6 +390,93 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	return r;
 }
 
+/* The index of object name in the table, added if new; -ENOMEM. */
+static ssize_t object_index(struct ml_watch *w, const char *name, ssize_t hint)
+{
+	if (hint >= 0 && !strcmp(w->objs[hint].name, name))
+		return hint;
+	for (size_t i = 0; i < w->nobjs; i++)
+		if (!strcmp(w->objs[i].name, name))
+			return (ssize_t)i;
+	if (w->nobjs == w->objs_cap) {
+		size_t ncap = w->objs_cap ? w->objs_cap * 2 : 16;
+		struct ml_watch_object *no = realloc(w->objs, ncap * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		w->objs = no;
+		w->objs_cap = ncap;
+	}
+	struct ml_watch_object *o = &w->objs[w->nobjs];
+	memset(o, 0, sizeof(*o));
+	if (!(o->name = strdup(name)))
+		return -ENOMEM;
+	return (ssize_t)w->nobjs++;
+}
+
+static bool object_kind(const struct ml_region *r)
+{
+	return (unsigned)r->kind < ML_WATCH_OBJ_KINDS && r->object;
+}
+
+/* Per-object sums of snap into the table, with last, first and peaks. */
+static int fill_objects(struct ml_watch *w, const struct ml_snapshot *snap, uint64_t t_ns)
+{
+	ssize_t hint = -1;
+
+	for (size_t i = 0; i < w->nobjs; i++) {
+		struct ml_watch_object *o = &w->objs[i];
+		o->vsize_last = o->vsize;
+		o->vsize = o->rss = 0;
+		memset(o->kinds, 0, sizeof(o->kinds));
+	}
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+		if (!object_kind(r))
+			continue;
+		if ((hint = object_index(w, r->object, hint)) < 0)
+			return (int)hint;
+		struct ml_watch_object *o = &w->objs[hint];
+		o->kinds[r->kind].count++;
+		o->kinds[r->kind].vsize += r->end - r->start;
+		o->kinds[r->kind].rss += r->smaps.rss;
+		o->vsize += r->end - r->start;
+		o->rss += r->smaps.rss;
+	}
+	for (size_t i = 0; i < w->nobjs; i++) {
+		struct ml_watch_object *o = &w->objs[i];
+		if (w->sum.samples == 0)
+			o->vsize_first = o->vsize;
+		for (size_t k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			if (o->kinds[k].vsize > o->peak_kind[k])
+				o->peak_kind[k] = o->kinds[k].vsize;
+		if (o->vsize > o->peak_vsize) {
+			o->peak_vsize = o->vsize;
+			o->peak_t_ns = t_ns;
+		}
+	}
+	return 0;
+}
+
+/* smaps_rollup's totals into s, read again only if resident memory may
+ * have moved since the last read (see the top of this file). */
+static void rollup(struct ml_watch *w, struct ml_watch_sample *s)
+{
+	const struct ml_watch_sample *p = &w->sample;
+
+	if (w->sum.samples && s->minflt == p->minflt && s->majflt == p->majflt &&
+	    w->stat_rss == w->rollup_stat_rss && s->vsize == p->vsize &&
+	    s->nregions == p->nregions && s->t_ns - w->rollup_t_ns < ROLLUP_MAX_AGE) {
+		s->rss = p->rss;
+		s->pss = p->pss;
+		s->anon = p->anon;
+		s->swap = p->swap;
+		return;
+	}
+	read_rollup(w, s);
+	w->rollup_t_ns = s->t_ns;
+	w->rollup_stat_rss = w->stat_rss;
+}
+
 static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 			struct ml_watch_sample *s)
 {
@@ -311,8 +501,6 @@ static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 			s->stack_end = r->end;
 		}
 	}
-	if (!detail)
-		read_rollup(w, s);
 	s->start_brk = snap->proc.start_brk;
 	s->brk = snap->proc.brk;
 	s->stack_lowest = s->stack_start;
@@ -323,6 +511,8 @@ static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 	s->majflt = snap->proc.majflt;
 	s->nregions = snap->nregions;
 	s->nthreads = snap->nthreads;
+	if (!detail)
+		rollup(w, s);
 }
 
 static void peak(struct ml_watch_peak *p, uint64_t vsize, uint64_t rss, uint64_t t)
@@ -346,6 +536,8 @@ static void account(struct ml_watch *w, const struct ml_watch_sample *s)
 		w->first = *s;
 		w->first.events = NULL;
 		w->first.nevents = 0;
+		w->first.objects = NULL;      /* see objects[].vsize_first */
+		w->first.nobjects = 0;
 	}
 	sum->samples++;
 	sum->duration_ns = s->t_ns;
@@ -362,6 +554,8 @@ static void account(struct ml_watch *w, const struct ml_watch_sample *s)
 		sum->max_threads = s->nthreads;
 	for (size_t i = 0; i < s->nevents; i++)
 		sum->events[s->events[i].type]++;
+	sum->objects = s->objects;
+	sum->nobjects = s->nobjects;
 	w->hist_head = (w->hist_head + 1) % ML_WATCH_HISTORY;
 	if (w->hist_n < ML_WATCH_HISTORY)
 		w->hist_n++;
@@ -383,6 +577,12 @@ int ml_watch_sample(struct ml_watch *w, uint64_t t_ns, const struct ml_watch_sam
 	s.t_ns = t_ns - w->t0;
 	s.index = w->sum.samples;
 	fill_sample(w, snap, &s);
+	if ((r = fill_objects(w, snap, s.t_ns)) < 0) {
+		ml_snapshot_free(snap);
+		return r;
+	}
+	s.objects = w->objs;
+	s.nobjects = w->nobjs;
 	w->events.n = 0;
 	if (w->cur && (r = ml__watch_diff(&w->events, w->cur, snap)) < 0) {
 		ml_snapshot_free(snap);

@@ -5,8 +5,11 @@
  * permissions; the brk moving; threads coming and going).
  *
  * Output: on a terminal a screen redrawn in place (like top) with the
- * recent events below; otherwise (or with --log) one line per event and
- * per sample; with -J JSON lines.  --record FILE writes JSON lines too.
+ * recent events below, fitted to the terminal's height (TIOCGWINSZ at
+ * each redraw, so a resize takes effect at the next sample) and coloured
+ * per kind unless NO_COLOR is set; otherwise (or with --log) one line per
+ * event and per sample; with -J JSON lines.  --record FILE writes JSON
+ * lines too.
  * The watch ends when the target exits, on Ctrl-C (SIGINT/SIGTERM) or
  * after -c samples, and always ends with the summary.
  *
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -255,6 +259,41 @@ static void remember(struct watch_run *run, const struct ml_watch_sample *s)
 	free(buf);
 }
 
+/* The terminal's rows, 0 if unknown (no limit). */
+static unsigned int term_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return ws.ws_row;
+}
+
+/* The screen, then as many recent events as fit (the newest); the screen
+ * leaves room for up to 3 of them and the last line stays free. */
+static int redraw(struct watch_run *run, const struct ml_watch_sample *s)
+{
+	unsigned int rows = term_rows(), keep = run->nrecent < 3 ? (unsigned)run->nrecent : 3;
+	unsigned int avail = rows ? rows - 1 : 0, room = 0;
+	int used;
+
+	fputs("\033[H\033[J", stdout);
+	if (avail && avail <= keep + 2 + 4)
+		avail = keep + 2 + 5;              /* too small: let it scroll */
+	used = ml_render_watch_screen(run->w, s, stdout, run->o->out_flags,
+				      avail ? avail - keep - 2 : 0);
+	if (used < 0)
+		return used;
+	if (avail)
+		room = avail > (unsigned)used + 2 ? avail - (unsigned)used - 2 : 0;
+	size_t n = avail && room < run->nrecent ? room : run->nrecent;
+	if (n)
+		fputs("\nRecent events:\n", stdout);
+	for (size_t i = run->nrecent - n; i < run->nrecent; i++)
+		printf("%s\n", run->recent[i]);
+	return 0;
+}
+
 static int output(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	unsigned int fl = run->o->out_flags;
@@ -266,11 +305,7 @@ static int output(struct watch_run *run, const struct ml_watch_sample *s)
 		r = ml_render_watch_json(run->w, s, stdout);
 	} else if (run->screen) {
 		remember(run, s);
-		fputs("\033[H\033[J", stdout);
-		r = ml_render_watch_screen(run->w, s, stdout, fl, 0);
-		fputs("\nRecent events:\n", stdout);
-		for (size_t i = 0; i < run->nrecent; i++)
-			printf("%s\n", run->recent[i]);
+		r = redraw(run, s);
 	} else {
 		r = ml_render_watch_events(run->w, s, stdout, fl);
 		if (r == 0)
@@ -386,6 +421,8 @@ int ml_cmd_watch(int argc, char **argv)
 	if ((r = start(&run, &o)))
 		return r;
 	run.screen = !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
+	if (run.screen && ml_cli_color(STDOUT_FILENO))
+		o.out_flags |= ML_OUT_COLOR;
 	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
 		o.out_flags |= ML_OUT_ASCII;
 	sigemptyset(&sa.sa_mask);

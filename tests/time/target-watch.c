@@ -9,9 +9,12 @@
  *   protect    mprotect the first page of that mapping read-only
  *   unmap      munmap the whole mapping
  *   thread     start a thread that blocks in read(2); prints thread_tid=<tid>
+ *   dlopen P   dlopen the library at path P (RTLD_NOW)
+ *   dlclose    dlclose it (it is unmapped: nothing else holds it)
  *   quit       exit 0 (EOF too)
  * Prints "ready=0x1" at start and "done=0x1" after each command, flushed.
  */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -41,9 +44,17 @@ static void *blocker(void *arg)
 	return read(block_pipe[0], &c, 1) < 0 ? NULL : NULL;
 }
 
-static int command(const char *cmd, unsigned long n)
+static void *lib;
+
+static int command(const char *cmd, const char *arg)
 {
-	if (!strcmp(cmd, "brk")) {
+	unsigned long n = strtoul(arg, NULL, 10);
+
+	if (!strcmp(cmd, "dlopen")) {
+		return (lib = dlopen(arg, RTLD_NOW)) ? 0 : -1;
+	} else if (!strcmp(cmd, "dlclose")) {
+		return lib && dlclose(lib) == 0 ? 0 : -1;
+	} else if (!strcmp(cmd, "brk")) {
 		if (sbrk((intptr_t)n) == (void *)-1)
 			return -1;
 		printf("brk=0x%" PRIxPTR "\n", (uintptr_t)sbrk(0));
@@ -79,16 +90,15 @@ static int command(const char *cmd, unsigned long n)
 
 int main(void)
 {
-	char line[128], cmd[32];
-	unsigned long n;
+	char line[4200], cmd[32], arg[4096];
 
 	if (pipe(block_pipe) < 0)
 		return 1;
 	printf("ready=0x1\n");
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
-		n = 0;
-		if (sscanf(line, "%31s %lu", cmd, &n) < 1 || command(cmd, n) < 0) {
+		arg[0] = '\0';
+		if (sscanf(line, "%31s %4095s", cmd, arg) < 1 || command(cmd, arg) < 0) {
 			fprintf(stderr, "target-watch: %s failed\n", line);
 			return 1;
 		}

@@ -2,7 +2,8 @@
 -no-pie: the PIE's text is randomised (distinct page-aligned bases, bits >
 0), the non-PIE's text fixed (exactly 0 bits, one base, where its main is);
 text, data and bss move as one group, the libraries, ld.so, the vdso and
-the anonymous mmaps as another; --no-randomize gives 0 bits everywhere;
+the anonymous mmaps as another; argv and env with the stack top, env one
+argument string above argv; --no-randomize gives 0 bits everywhere;
 -J/-b types; usage and command errors.  Modest run counts: the properties
 checked hold for any n >= 2 with overwhelming probability (28 bits).
 
@@ -54,7 +55,7 @@ def check_shape(rows, what, runs):
         check(r['distinct'] <= r['samples'], what + ': distinct <= samples', r)
         check(r['va_space'] == va_space(), what + ': va_space as in /proc', r)
     for name in ('exe text', 'exe data', 'exe bss', 'vdso', 'stack (top)',
-                 'stack pointer', 'libc.so.6'):
+                 'stack pointer', 'libc.so.6', 'argv', 'env'):
         check(name in rows, '%s: a row for %s' % (what, name), sorted(rows))
 
 
@@ -100,6 +101,23 @@ def pie(ml, target):
     check_groups(rows, what)
     check(rows['libc.so.6']['bits'] > 8, what + ': libc randomised',
           rows['libc.so.6'])
+    check_argv(rows, what, target)
+
+
+def check_argv(rows, what, target):
+    """argv and env: strings copied just below the stack top, so they
+    move with it (a page step, in its group, below it) and env follows
+    argv by the length of the one argument string, in every run."""
+    argv, env, top = rows['argv'], rows['env'], rows['stack (top)']
+    check(argv['group'] == env['group'] == top['group'],
+          what + ': argv and env move with the stack top', argv, env, top)
+    check(argv['offset'] < 0 and env['offset'] < 0,
+          what + ': argv and env are below the stack top', argv, env)
+    check_eq(env['offset'] - argv['offset'], len(target) + 1,
+             what + ': env starts after the argument string and its NUL')
+    check_eq(argv['align'], PAGE, what + ': argv moves in page steps')
+    check(argv['bits'] > 8 and argv['samples'] == RUNS,
+          what + ': argv randomised, seen in every run', argv)
 
 
 def nopie(ml, target):

@@ -1,22 +1,29 @@
 """test_watch.py - memlayout watch on target-watch, which changes its
 address space one step per command: grows its heap with sbrk in known
 steps, maps a region, mprotects a page of it, unmaps it, starts a thread,
-exits.  After each step the test waits for watch's log line of that event
+dlopens and dlcloses a library with 64 KiB of .data and 1 MiB of .bss
+(its per-object text/data/bss must be those of /proc/PID/maps), exits.  After each step the test waits for watch's log line of that event
 (so no step can be missed between samples) and checks it against what the
 target printed and against /proc/PID/maps read at the same moment (the
 target is blocked on stdin, so its maps do not move).  Then the record
 file (JSON lines), the summary at the target's exit, watch -- COMMAND
-with -J, Ctrl-C, and usage/target errors.
+with -J and through an exec, the terminal view on a pseudo-terminal
+(height, colour, NO_COLOR), Ctrl-C, and usage/target errors.
 
-usage: test_watch.py MEMLAYOUT TARGET_WATCH
+usage: test_watch.py MEMLAYOUT TARGET_WATCH WATCH_LIB
 """
+import fcntl
 import json
 import os
+import pty
 import queue
 import re
+import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import tempfile
 import threading
 import time
@@ -173,6 +180,63 @@ def thread_step(target, lines):
                 'a sample line with 2 threads')
 
 
+OBJECT_RE = re.compile(r' (\d+) -> (\d+) \(([-+]?\d+)\) text (\d+) rodata (\d+) '
+                       r'relro (\d+) data (\d+) bss (\d+) (.*)$')
+
+
+def object_in_maps(pid, path):
+    """(total, text, bss) of the library at path in /proc/PID/maps: its
+    own mappings and the anonymous rw-p one right after them (its bss)."""
+    maps = maps_of(pid)
+    own = [m for m in maps if m[3] == path]
+    if not own:
+        return 0, 0, 0
+    after = [m for m in maps if m[0] == own[-1][1] and m[3] == '' and m[2] == 'rw-p']
+    bss = after[0][1] - after[0][0] if after else 0
+    return (sum(m[1] - m[0] for m in own) + bss,
+            sum(m[1] - m[0] for m in own if m[2] == 'r-xp'), bss)
+
+
+def object_steps(target, lines, lib):
+    """dlopen: a log line for the library, 0 -> its size, with its text and
+    bss as in /proc; dlclose: its size -> 0.  Returns (total, bss)."""
+    step(target, 'dlopen ' + lib)
+    total, text, bss = object_in_maps(target.pid, lib)
+    check(bss >= 1 << 20, 'the library has its 1 MiB bss mapping in /proc', bss)
+    line = lines.until(lambda l: (event(l) or ('',))[0] == 'object' and
+                       l.endswith(' ' + lib), 'object line for the dlopen')
+    m = OBJECT_RE.search(line or '')
+    if check(m is not None, 'object line has sizes and kinds', line):
+        v = [int(x) for x in m.groups()[:8]]
+        check(v[0] == 0 and v[1] == total and v[2] == total,
+              'object line: 0 -> the size in /proc (%d)' % total, line)
+        check_eq(v[3], text, 'object line: text is the r-xp size in /proc')
+        check_eq(v[7], bss, 'object line: bss is the anonymous mapping after it')
+        check(v[6] >= 64 << 10, 'object line: 64 KiB of data at least', line)
+        check_eq(sum(v[3:8]), total, 'object line: the kinds add up')
+    step(target, 'dlclose')
+    check_eq(object_in_maps(target.pid, lib)[0], 0, 'dlclose unmapped the library')
+    lines.until(lambda l: (event(l) or ('',))[0] == 'object' and l.endswith(' ' + lib)
+                and ' %d -> 0 ' % total in l, 'object line for the dlclose')
+    return total, bss
+
+
+def rss_follows_faults(recs):
+    """smaps_rollup is reread when the faults move: the 16 pages the target
+    touched after mapping them are resident by the sample of the mprotect
+    that followed (sent only once the target was done touching them)."""
+    def first(pred):
+        return next((i for i, r in enumerate(recs) if any(pred(e) for e in r['events'])),
+                    None)
+    a = first(lambda e: e['event'] == 'appeared' and e['kind'] == 'anon' and
+              e['after'] == 16 * PAGE)
+    p = first(lambda e: e['event'] == 'perms')
+    if check(a and p and a <= p, 'record: the map and mprotect events', a, p):
+        check(recs[p]['rss'] - recs[a - 1]['rss'] >= 16 * PAGE,
+              'record: rss grew by the 16 pages touched', recs[a - 1]['rss'],
+              recs[p]['rss'])
+
+
 def record_checks(path, pid):
     with open(path) as f:
         text = f.read()
@@ -192,6 +256,7 @@ def record_checks(path, pid):
     seen = {e['event'] for r in recs for e in r['events']}
     for ev in ('brk', 'grew', 'appeared', 'perms', 'vanished', 'thread-new'):
         check(ev in seen, 'record: a %s event' % ev, sorted(seen))
+    rss_follows_faults(recs)
     last = recs[-1]
     check(sum(k['vsize'] for k in last['kinds'].values()) == last['vsize'],
           'record: kinds add up to vsize', last)
@@ -199,7 +264,18 @@ def record_checks(path, pid):
     return recs
 
 
-def watch_pid(ml, target_exe):
+def summary_object(rest, lib, total, bss):
+    """The summary's row of lib: OBJECT TEXT RODATA RELRO DATA BSS START
+    END PEAK AT."""
+    rows = [l.split() for l in rest if l.startswith(lib + ' ')]
+    if not check(len(rows) == 1, 'the summary has a row for the library', rest[-12:]):
+        return
+    r = rows[0]
+    check(int(r[5]) == bss and int(r[8]) == total and int(r[7]) == 0,
+          'summary: library bss %d, peak %d, 0 at the end' % (bss, total), r)
+
+
+def watch_pid(ml, target_exe, lib):
     with tempfile.TemporaryDirectory() as tmp:
         rec = os.path.join(tmp, 'rec.jsonl')
         with Target([target_exe]) as t:
@@ -212,6 +288,7 @@ def watch_pid(ml, target_exe):
             heap_steps(t, lines)
             map_steps(t, lines)
             thread_step(t, lines)
+            lib_total, lib_bss = object_steps(t, lines, lib)
             final_heap = heap_of(t.pid)
             t.proc.stdin.write(b'quit\n')
             t.proc.stdin.flush()
@@ -231,8 +308,16 @@ def watch_pid(ml, target_exe):
             if heap0:
                 check_eq(start, heap0[0][1] - heap0[0][0],
                          'summary: heap at the start as in /proc')
+        summary_object(rest, lib, lib_total, lib_bss)
         recs = record_checks(rec, t.pid)
         if recs:
+            objs = [o for r in recs for o in r['objects'] if o['name'] == lib]
+            check(objs and max(o['vsize'] for o in objs) == lib_total and
+                  max(o['bss'] for o in objs) == lib_bss,
+                  'record: the library with its size and bss', objs[:1])
+            check(all(sum(o[k] for k in ('text', 'rodata', 'relro', 'data', 'bss'))
+                      == o['vsize'] for r in recs for o in r['objects']),
+                  'record: each object\'s kinds add up to its vsize')
             check_eq(recs[-1]['kinds']['heap']['vsize'],
                      final_heap[0][1] - final_heap[0][0],
                      'record: the last heap size is the [heap] size in /proc')
@@ -256,6 +341,69 @@ def watch_command(ml, target_exe):
           what + ': summary counts the samples and the time', s)
     check(s.get('kinds', {}).get('stack', {}).get('peak_vsize', 0) > 0,
           what + ': summary has the peak stack size', s)
+
+
+def watch_exec(ml):
+    """The files watch holds open follow the target through an exec: it
+    goes on watching the new program until that exits."""
+    sleep = os.path.realpath(shutil.which('sleep'))
+    what = 'watch -J -- sh -c "sleep 0.3; exec sleep 0.3"'
+    res = run(ml, 'watch', '-J', '-i', '0.02', '--', 'sh', '-c',
+              'sleep 0.3; exec %s 0.3' % sleep)
+    check_eq(res.returncode, 0, what + ': exit status')
+    try:
+        s = json.loads(res.stdout.decode().splitlines()[-1])['summary']
+    except (ValueError, IndexError, KeyError) as e:
+        check(False, what + ': a summary line', str(e), res.stdout[-300:])
+        return
+    check(s['duration'] >= 0.5, what + ': watched past the exec', s['duration'])
+    check(sleep in [o['name'] for o in s['objects']],
+          what + ': the program exec\'d is among the objects', s['objects'])
+
+
+def on_pty(ml, pid, rows, env):
+    """watch -c 3 on a pseudo-terminal of rows x 160: its output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, 160, 0, 0))
+    p = subprocess.Popen([ml, 'watch', '-c', '3', '-i', '0.05', str(pid)],
+                         stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.wait(timeout=WAIT)
+    return out.decode('utf-8', 'replace').replace('\r\n', '\n')
+
+
+def screen(ml, target_exe):
+    """On a terminal: every redraw fits its height (the last line free),
+    kinds are coloured unless NO_COLOR is set, objects shown when there is
+    room."""
+    env = {k: v for k, v in os.environ.items() if k != 'NO_COLOR'}
+    with Target([target_exe]) as t:
+        for rows, nocolor in ((15, False), (60, True)):
+            what = 'watch on a %d-row terminal%s' % (rows, ', NO_COLOR' if nocolor else '')
+            e = dict(env, NO_COLOR='1') if nocolor else env
+            out = on_pty(ml, t.pid, rows, e)
+            frames = [f.split('\nSummary of PID')[0]
+                      for f in out.split('\x1b[H\x1b[J')[1:]]
+            if not check(len(frames) == 3, what + ': three redraws', out[-500:]):
+                continue
+            check(all(f.count('\n') <= rows - 1 for f in frames),
+                  what + ': each redraw fits', [f.count('\n') for f in frames])
+            colours = any('\x1b[31m' in f for f in frames)
+            check(colours != nocolor, what + ': kinds coloured unless NO_COLOR',
+                  frames[-1][:400])
+            if rows == 60:
+                check('OBJECT' in frames[-1] and target_exe in frames[-1],
+                      what + ': the objects table with the target', frames[-1])
 
 
 def ctrl_c(ml, target_exe):
@@ -294,8 +442,11 @@ def errors(ml):
 
 def main():
     ml, target_exe = sys.argv[1], os.path.realpath(sys.argv[2])
-    watch_pid(ml, target_exe)
+    lib = os.path.realpath(sys.argv[3])
+    watch_pid(ml, target_exe, lib)
     watch_command(ml, target_exe)
+    watch_exec(ml)
+    screen(ml, target_exe)
     ctrl_c(ml, target_exe)
     errors(ml)
     done()

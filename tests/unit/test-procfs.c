@@ -35,6 +35,8 @@ static void test_stat(void **state)
 	assert_true(p.majflt == 22);
 	assert_true(p.start_stack == 140720000000000ull);
 	assert_true(p.start_brk == 94000001000000ull);
+	assert_true(p.arg_start == 140720000001000ull);
+	assert_true(p.env_start == 140720000002000ull);
 
 	struct ml_proc k = { 0 };
 	snprintf(buf, sizeof(buf), stat_line, "2129984");   /* PF_KTHREAD set */
