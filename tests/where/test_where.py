@@ -21,6 +21,7 @@ usage: test_where.py MEMLAYOUT TARGET LIB LIB_LINKED LIB_BARE TARGET_SRC LIB_SRC
 import os
 import subprocess
 import sys
+import time
 
 from e2e import Target, addr, check, check_eq, done, run
 
@@ -48,6 +49,24 @@ def where_json(ml, *args, what):
     return doc.get('addresses', [])
 
 
+def wait_blocked(pid, tids, what):
+    """Wait (at most 20 s) until every thread in tids is blocked in a
+    system call.  The target prints ready=0x1 just before its main thread
+    enters read(), and its second thread announces itself just before its
+    own read(): on a loaded machine either may still be running when the
+    test asks, and a running thread has no stack pointer in
+    /proc/PID/task/TID/syscall, so its stack would not be recognised."""
+    deadline = time.monotonic() + 20
+    pending = list(tids)
+    while pending and time.monotonic() < deadline:
+        with open('/proc/%d/task/%d/syscall' % (pid, pending[0])) as f:
+            if f.read().startswith('running'):
+                time.sleep(0.005)
+                continue
+        pending.pop(0)
+    check(not pending, '%s: threads %s blocked in a system call' % (what, tids))
+
+
 def check_fields(a, want, what):
     for k, v in want.items():
         check_eq(a.get(k), v, '%s: %s' % (what, k))
@@ -56,6 +75,7 @@ def check_fields(a, want, what):
 def check_globals(ml, t, src):
     f = t.facts
     names = ['data', 'bss', 'rodata', 'func', 'local', 'heap', 'thread_local']
+    wait_blocked(t.pid, [t.pid, f['thread_tid']], 'before where -J globals')
     ans = where_json(ml, t.pid, *[hex(f[n]) for n in names], what='where -J globals')
     if not check_eq(len(ans), len(names), 'one answer per address'):
         return
@@ -189,8 +209,14 @@ def check_thp(ml, t):
     huge page when the area got one, a base page otherwise (root: frame
     flags), unknown without root."""
     a = t.facts['thp']
-    ans = where_json(ml, t.pid, hex(a), what='where THP area')
-    huge = anon_huge_kib(t.pid, a)
+    # khugepaged may collapse the area between where and the smaps read:
+    # ask again until smaps says the same before and after.
+    for _ in range(5):
+        before = anon_huge_kib(t.pid, a)
+        ans = where_json(ml, t.pid, hex(a), what='where THP area')
+        huge = anon_huge_kib(t.pid, a)
+        if huge == before:
+            break
     if not ans or not check(huge is not None, 'smaps has the THP area', hex(a)):
         return
     got = ans[0].get('pagesize')
