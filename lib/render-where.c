@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libsmartcols/libsmartcols.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,35 +24,98 @@ struct wctx {
 	unsigned int flags;     /* ML_OUT_* */
 };
 
-/* A growing text buffer: fields are appended, never truncated. */
+/* A growing text buffer: fields are appended, never truncated, and it is
+ * always NUL-terminated.  It may start on the caller's storage (heap
+ * false) and moves to the heap only when that is too small.  Numbers are
+ * formatted here, not by printf: a batch formats millions of them. */
 struct buf {
 	char *s;
 	size_t len, cap;
+	bool heap;              /* s is malloc'ed (ours to free) */
+	bool oom;               /* an append failed: the text is short */
 };
 
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
+static __attribute__((noinline)) bool bgrow_slow(struct buf *b, size_t n)
 {
-	va_list ap;
-	int n;
+	size_t cap = (b->cap ? b->cap : 64) * 2 + n;
+	char *s = b->heap ? realloc(b->s, cap) : malloc(cap);
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 64) * 2 + (size_t)n;
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
+	if (!s) {
+		b->oom = true;
+		return false;
 	}
+	if (!b->heap && b->len)
+		memcpy(s, b->s, b->len);
+	b->s = s;
+	b->cap = cap;
+	b->heap = true;
+	return true;
+}
+
+/* Room for n more bytes and the NUL. */
+static inline bool bgrow(struct buf *b, size_t n)
+{
+	return b->len + n < b->cap || bgrow_slow(b, n);
+}
+
+static inline void bmem(struct buf *b, const char *p, size_t n)
+{
+	if (!bgrow(b, n))
+		return;
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static inline void bstr(struct buf *b, const char *s)
+{
+	bmem(b, s, strlen(s));
+}
+
+static inline void bch(struct buf *b, char c)
+{
+	bmem(b, &c, 1);
+}
+
+/* "0x" and v in lower-case hex. */
+static void bhex(struct buf *b, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = digits[v & 15];
+	while (v >>= 4);
+	*--p = 'x';
+	*--p = '0';
+	bmem(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void bdec(struct buf *b, uint64_t v)
+{
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	bmem(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void bint(struct buf *b, int v)
+{
+	if (v < 0)
+		bch(b, '-');
+	bdec(b, v < 0 ? -(uint64_t)(int64_t)v : (uint64_t)v);
+}
+
+/* Printable ASCII without a backslash reads the same escaped or not, in
+ * both escaping modes: the common case, copied as it is. */
+static bool plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '\\')
+			return false;
+	return true;
 }
 
 /* Target-controlled text, escaped for where it goes. */
@@ -61,12 +123,12 @@ static void btext(struct buf *b, const char *s, const struct wctx *c, bool table
 {
 	char *e;
 
-	if (table && !(c->flags & ML_OUT_JSON)) {   /* libsmartcols escapes */
-		bprintf(b, "%s", s);
+	if ((table && !(c->flags & ML_OUT_JSON)) || plain(s)) {   /* libsmartcols escapes */
+		bstr(b, s);
 		return;
 	}
 	e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
-	bprintf(b, "%s", e ? e : "?");
+	bstr(b, e ? e : "?");
 	free(e);
 }
 
@@ -75,9 +137,9 @@ static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
 	char tmp[32];
 
 	if (c->flags & ML_OUT_BYTES)
-		bprintf(b, "%" PRIu64, v);
+		bdec(b, v);
 	else
-		bprintf(b, "%s", ml_size_human(v, tmp, sizeof(tmp)));
+		bstr(b, ml_size_human(v, tmp, sizeof(tmp)));
 }
 
 static const char *perms_str(unsigned int p, char out[5])
@@ -98,14 +160,14 @@ typedef bool (*field_fn)(struct buf *b, const struct ml_where *w, const struct w
 static bool f_addr(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->addr);
+	bhex(b, w->addr);
 	return true;
 }
 
 static bool f_kind(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "%s", w->region ? ml_kind_name(w->region->kind) : "unmapped");
+	bstr(b, w->region ? ml_kind_name(w->region->kind) : "unmapped");
 	return true;
 }
 
@@ -116,7 +178,7 @@ static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "%s", perms_str(w->region->perms, p));
+	bstr(b, perms_str(w->region->perms, p));
 	return true;
 }
 
@@ -133,7 +195,7 @@ static bool f_object(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	btext(b, o, c, t);
 	if (w->region->deleted)
-		bprintf(b, " (deleted)");
+		bstr(b, " (deleted)");
 	return true;
 }
 
@@ -142,7 +204,7 @@ static bool f_start(struct buf *b, const struct ml_where *w, const struct wctx *
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->region->start);
+	bhex(b, w->region->start);
 	return true;
 }
 
@@ -151,7 +213,7 @@ static bool f_end(struct buf *b, const struct ml_where *w, const struct wctx *c,
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->region->end);
+	bhex(b, w->region->end);
 	return true;
 }
 
@@ -161,14 +223,22 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 
 	if (!w->region)
 		return false;
-	bprintf(b, "%s %s ", ml_kind_name(w->region->kind), perms_str(w->region->perms, p));
+	bstr(b, ml_kind_name(w->region->kind));
+	bch(b, ' ');
+	bmem(b, perms_str(w->region->perms, p), 4);
+	bch(b, ' ');
 	if (f_object(b, w, c, t))
-		bprintf(b, " ");
-	bprintf(b, "0x%" PRIx64 "-0x%" PRIx64 " (", w->region->start, w->region->end);
+		bstr(b, " ");
+	bhex(b, w->region->start);
+	bch(b, '-');
+	bhex(b, w->region->end);
+	bstr(b, " (");
 	bsize(b, w->region->end - w->region->start, c);
-	bprintf(b, ")");
-	if (w->region->tid && w->region->kind == ML_KIND_GUARD)
-		bprintf(b, " below the stack of thread %d", (int)w->region->tid);
+	bstr(b, ")");
+	if (w->region->tid && w->region->kind == ML_KIND_GUARD) {
+		bstr(b, " below the stack of thread ");
+		bint(b, (int)w->region->tid);
+	}
 	return true;
 }
 
@@ -177,7 +247,7 @@ static bool f_mapoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->map_offset);
+	bhex(b, w->map_offset);
 	return true;
 }
 
@@ -186,7 +256,7 @@ static bool f_fileoff(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)c; (void)t;
 	if (!w->has_file_offset)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->file_offset);
+	bhex(b, w->file_offset);
 	return true;
 }
 
@@ -195,11 +265,15 @@ static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64 " into the mapping", w->map_offset);
-	if (w->has_file_offset)
-		bprintf(b, ", 0x%" PRIx64 " into the file", w->file_offset);
+	bhex(b, w->map_offset);
+	bstr(b, " into the mapping");
+	if (w->has_file_offset) {
+		bstr(b, ", ");
+		bhex(b, w->file_offset);
+		bstr(b, " into the file");
+	}
 	else if (w->region->kind == ML_KIND_BSS)
-		bprintf(b, "; no file behind it (zero-filled)");
+		bstr(b, "; no file behind it (zero-filled)");
 	(void)c;
 	return true;
 }
@@ -209,8 +283,10 @@ static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx
 	if (!w->has_object || !w->sym.section)
 		return false;
 	btext(b, w->sym.section, c, t);
-	if (!t)
-		bprintf(b, " +0x%" PRIx64, w->sym.section_offset);
+	if (!t) {
+		bstr(b, " +");
+		bhex(b, w->sym.section_offset);
+	}
 	return true;
 }
 
@@ -219,7 +295,7 @@ static bool f_secoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.section)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sym.section_offset);
+	bhex(b, w->sym.section_offset);
 	return true;
 }
 
@@ -228,17 +304,24 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (!w->has_object || !w->sym.name) {
 		if (t || !w->has_object)
 			return false;
-		bprintf(b, "none holds this address");
+		bstr(b, "none holds this address");
 		return true;
 	}
 	btext(b, w->sym.name, c, t);
 	if (t)
 		return true;
-	bprintf(b, "+0x%" PRIx64 " (%s", w->sym.offset, w->sym.table);
-	if (w->sym.sym_sized)
-		bprintf(b, ", %" PRIu64 " bytes at 0x%" PRIx64 ")", w->sym.sym_size, w->sym.sym_addr);
-	else
-		bprintf(b, "; no size: the nearest symbol below)");
+	bch(b, '+');
+	bhex(b, w->sym.offset);
+	bstr(b, " (");
+	bstr(b, w->sym.table);
+	if (w->sym.sym_sized) {
+		bstr(b, ", ");
+		bdec(b, w->sym.sym_size);
+		bstr(b, " bytes at ");
+		bhex(b, w->sym.sym_addr);
+		bch(b, ')');
+	} else
+		bstr(b, "; no size: the nearest symbol below)");
 	return true;
 }
 
@@ -247,7 +330,7 @@ static bool f_symoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.name)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sym.offset);
+	bhex(b, w->sym.offset);
 	return true;
 }
 
@@ -256,7 +339,7 @@ static bool f_symtab(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.name)
 		return false;
-	bprintf(b, "%s", w->sym.table);
+	bstr(b, w->sym.table);
 	return true;
 }
 
@@ -272,19 +355,25 @@ static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	if (w->sym.file) {
 		btext(b, w->sym.file, c, t);
-		bprintf(b, ":%d", w->sym.line);
-		if (w->sym.column)
-			bprintf(b, ":%d", w->sym.column);
+		bch(b, ':');
+		bint(b, w->sym.line);
+		if (w->sym.column) {
+			bch(b, ':');
+			bint(b, w->sym.column);
+		}
 		return true;
 	}
 	if (t)
 		return false;
 	if (w->sym.has_dwarf)
-		bprintf(b, "unknown (no line for this address in the DWARF)");
-	else if (w->sym.build_id)
-		bprintf(b, "unknown (no DWARF: no debug file for build-id %s)", w->sym.build_id);
+		bstr(b, "unknown (no line for this address in the DWARF)");
+	else if (w->sym.build_id) {
+		bstr(b, "unknown (no DWARF: no debug file for build-id ");
+		bstr(b, w->sym.build_id);
+		bch(b, ')');
+	}
 	else
-		bprintf(b, "unknown (no DWARF and no build-id)");
+		bstr(b, "unknown (no DWARF and no build-id)");
 	return true;
 }
 
@@ -301,7 +390,7 @@ static bool f_buildid(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.build_id)
 		return false;
-	bprintf(b, "%s", w->sym.build_id);
+	bstr(b, w->sym.build_id);
 	return true;
 }
 
@@ -310,23 +399,30 @@ static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *
 	if (!w->is_stack)
 		return false;
 	if (t) {
-		bprintf(b, "%d", (int)w->stack_tid);
+		bint(b, (int)w->stack_tid);
 		return true;
 	}
-	if (w->region->kind == ML_KIND_STACK)
-		bprintf(b, "the main thread's (TID %d); ", (int)w->stack_tid);
-	else if (w->stack_tid)
-		bprintf(b, "thread %d's; ", (int)w->stack_tid);
-	else
-		bprintf(b, "a thread's (TID unknown); ");
+	if (w->region->kind == ML_KIND_STACK) {
+		bstr(b, "the main thread's (TID ");
+		bint(b, (int)w->stack_tid);
+		bstr(b, "); ");
+	} else if (w->stack_tid) {
+		bstr(b, "thread ");
+		bint(b, (int)w->stack_tid);
+		bstr(b, "'s; ");
+	} else
+		bstr(b, "a thread's (TID unknown); ");
 	bsize(b, w->below_top, c);
-	bprintf(b, " below its top");
-	if (w->sp_known)
-		bprintf(b, ", %s its sp 0x%" PRIx64 " (%s)", w->addr >= w->sp ? "above" : "below",
-			w->sp, w->addr >= w->sp ? "in a live frame" : "free: not in use now");
-	bprintf(b, "; may grow ");
+	bstr(b, " below its top");
+	if (w->sp_known) {
+		bstr(b, w->addr >= w->sp ? ", above its sp " : ", below its sp ");
+		bhex(b, w->sp);
+		bstr(b, w->addr >= w->sp ? " (in a live frame)" : " (free: not in use now)");
+	}
+	bstr(b, "; may grow ");
 	bsize(b, w->room, c);
-	bprintf(b, " further before %s", w->room_limit);
+	bstr(b, " further before ");
+	bstr(b, w->room_limit);
 	return true;
 }
 
@@ -344,7 +440,7 @@ static bool f_sp(struct buf *b, const struct ml_where *w, const struct wctx *c, 
 	(void)c; (void)t;
 	if (!w->sp_known)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sp);
+	bhex(b, w->sp);
 	return true;
 }
 
@@ -362,7 +458,7 @@ static bool f_roomlimit(struct buf *b, const struct ml_where *w, const struct wc
 	(void)c; (void)t;
 	if (!w->is_stack)
 		return false;
-	bprintf(b, "%s", w->room_limit);
+	bstr(b, w->room_limit);
 	return true;
 }
 
@@ -372,9 +468,9 @@ static bool f_heap(struct buf *b, const struct ml_where *w, const struct wctx *c
 	if (!w->is_heap)
 		return false;
 	bsize(b, w->heap_offset, c);
-	bprintf(b, " from the heap's start, ");
+	bstr(b, " from the heap's start, ");
 	bsize(b, w->to_brk, c);
-	bprintf(b, " below the brk (end of [heap])");
+	bstr(b, " below the brk (end of [heap])");
 	return true;
 }
 
@@ -401,9 +497,11 @@ static bool f_hole(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c;
 	if (w->region)
 		return false;
-	bprintf(b, "%s", ml_hole_name(w->hole));
-	if (!t)
-		bprintf(b, ": %s", ml_hole_description(w->hole));
+	bstr(b, ml_hole_name(w->hole));
+	if (!t) {
+		bstr(b, ": ");
+		bstr(b, ml_hole_description(w->hole));
+	}
 	return true;
 }
 
@@ -414,16 +512,23 @@ static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
 {
 	const char *o = object_of(r);
 
-	bprintf(b, "%s", ml_kind_name(r->kind));
+	bstr(b, ml_kind_name(r->kind));
 	if (o) {
-		bprintf(b, " ");
+		bstr(b, " ");
 		btext(b, o, c, t);
 	}
 	if (t)
 		return;
-	bprintf(b, " 0x%" PRIx64 "-0x%" PRIx64 ", its %s ", r->start, r->end, edge);
+	bch(b, ' ');
+	bhex(b, r->start);
+	bch(b, '-');
+	bhex(b, r->end);
+	bstr(b, ", its ");
+	bstr(b, edge);
+	bch(b, ' ');
 	bsize(b, dist, c);
-	bprintf(b, " %s", dir);
+	bch(b, ' ');
+	bstr(b, dir);
 }
 
 static bool f_below(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
@@ -463,14 +568,14 @@ static bool f_abovedist(struct buf *b, const struct ml_where *w, const struct wc
 static bool f_vpn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->vpn);
+	bhex(b, w->vpn);
 	return true;
 }
 
 static bool f_pgoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->page_offset);
+	bhex(b, w->page_offset);
 	return true;
 }
 
@@ -479,18 +584,30 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c;
 	if (!w->nlevels)
 		return false;
-	for (unsigned int i = 0; i < w->nlevels; i++)
-		bprintf(b, "%s%s %u", i ? " " : "", w->levels[i].name, w->levels[i].index);
-	if (!t)
-		bprintf(b, " (%u-level page tables)", w->nlevels);
+	for (unsigned int i = 0; i < w->nlevels; i++) {
+		if (i)
+			bch(b, ' ');
+		bstr(b, w->levels[i].name);
+		bch(b, ' ');
+		bdec(b, w->levels[i].index);
+	}
+	if (!t) {
+		bstr(b, " (");
+		bdec(b, w->nlevels);
+		bstr(b, "-level page tables)");
+	}
 	return true;
 }
 
 static bool f_page(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
-	bprintf(b, "VPN 0x%" PRIx64 ", offset 0x%" PRIx64 "; walk ", w->vpn, w->page_offset);
+	bstr(b, "VPN ");
+	bhex(b, w->vpn);
+	bstr(b, ", offset ");
+	bhex(b, w->page_offset);
+	bstr(b, "; walk ");
 	if (!f_walk(b, w, c, t))
-		bprintf(b, "unknown (paging geometry not known for this process)");
+		bstr(b, "unknown (paging geometry not known for this process)");
 	return true;
 }
 
@@ -503,25 +620,25 @@ static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wct
 	if (w->pagemap_status != 0 || !present) {
 		if (!w->region || w->pagemap_status != 0)
 			return false;
-		bprintf(b, t ? "none" : "none: no page is mapped here yet");
+		bstr(b, t ? "none" : "none: no page is mapped here yet");
 		return true;
 	}
 	switch (w->pgsz_known) {
 	case ML_PGSZ_BASE:
 		bsize(b, w->page_size, c);
 		if (!t)
-			bprintf(b, " (a base page)");
+			bstr(b, " (a base page)");
 		return true;
 	case ML_PGSZ_HUGE:
 		if (w->huge_size) {
 			bsize(b, w->huge_size, c);
-			bprintf(b, t ? " huge" : " huge page (mapped by one PMD entry: the walk ends there)");
+			bstr(b, t ? " huge" : " huge page (mapped by one PMD entry: the walk ends there)");
 		} else {
-			bprintf(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
+			bstr(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
 		}
 		return true;
 	default:
-		bprintf(b, t ? "unknown" : "unknown: a base page or a THP (frame flags need root)");
+		bstr(b, t ? "unknown" : "unknown: a base page or a THP (frame flags need root)");
 		return true;
 	}
 }
@@ -542,26 +659,39 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 
 	(void)c; (void)t;
 	if (w->pagemap_status == -ERANGE) {
-		bprintf(b, "not covered: pagemap ends at the top of user space");
+		bstr(b, "not covered: pagemap ends at the top of user space");
 		return true;
 	}
 	if (w->pagemap_status != 0 && w->pagemap_status != -ENOENT && w->region) {
-		bprintf(b, "unreadable (%s)", strerror(-w->pagemap_status));
+		bstr(b, "unreadable (");
+		bstr(b, strerror(-w->pagemap_status));
+		bch(b, ')');
 		return true;
 	}
 	if (w->pagemap_status != 0)
 		return false;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(page_flags); i++)
-		if (w->page.flags & page_flags[i].flag)
-			bprintf(b, "%s%s", n++ ? " " : "", page_flags[i].name);
+		if (w->page.flags & page_flags[i].flag) {
+			if (n++)
+				bch(b, ' ');
+			bstr(b, page_flags[i].name);
+		}
 	if (!n)
-		bprintf(b, "not present (never touched, or reclaimed)");
-	if (w->page.flags & ML_PAGE_SWAPPED)
-		bprintf(b, "; swap type %u offset 0x%" PRIx64, w->page.swap_type, w->page.swap_offset);
+		bstr(b, "not present (never touched, or reclaimed)");
+	if (w->page.flags & ML_PAGE_SWAPPED) {
+		bstr(b, "; swap type ");
+		bdec(b, w->page.swap_type);
+		bstr(b, " offset ");
+		bhex(b, w->page.swap_offset);
+	}
 	if (w->page.flags & ML_PAGE_PFN_HIDDEN)
-		bprintf(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
-	else if (w->has_phys)
-		bprintf(b, "; PFN 0x%" PRIx64 ", physical address 0x%" PRIx64, w->page.pfn, w->phys);
+		bstr(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
+	else if (w->has_phys) {
+		bstr(b, "; PFN ");
+		bhex(b, w->page.pfn);
+		bstr(b, ", physical address ");
+		bhex(b, w->phys);
+	}
 	return true;
 }
 
@@ -573,14 +703,18 @@ static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *
 	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
 		return false;
 	if (w->page.flags & ML_PAGE_KFLAGS) {
-		bprintf(b, "flags");
+		bstr(b, "flags");
 		for (unsigned int i = 0; i < 64; i++)
-			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
-				bprintf(b, "%s%s", n++ ? "," : " ", ml_kpageflag_name(i));
+			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
+				bch(b, n++ ? ',' : ' ');
+				bstr(b, ml_kpageflag_name(i));
+			}
 	}
-	if (w->page.flags & ML_PAGE_MAPCOUNT)
-		bprintf(b, "%smapped %" PRIu64 " time%s", n || (w->page.flags & ML_PAGE_KFLAGS) ? "; " : "",
-			w->page.mapcount, w->page.mapcount == 1 ? "" : "s");
+	if (w->page.flags & ML_PAGE_MAPCOUNT) {
+		bstr(b, n || (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
+		bdec(b, w->page.mapcount);
+		bstr(b, w->page.mapcount == 1 ? " time" : " times");
+	}
 	return true;
 }
 
@@ -591,7 +725,7 @@ static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *
 		(void)c; (void)t;                                                        \
 		if (w->pagemap_status != 0)                                              \
 			return false;                                                    \
-		bprintf(b, "%s", (w->page.flags & (flag)) ? "1" : "0");                  \
+		bstr(b, (w->page.flags & (flag)) ? "1" : "0");                  \
 		return true;                                                             \
 	}
 FLAG_CELL(f_present, ML_PAGE_PRESENT)
@@ -607,7 +741,7 @@ static bool f_pfn(struct buf *b, const struct ml_where *w, const struct wctx *c,
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !w->has_phys)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->page.pfn);
+	bhex(b, w->page.pfn);
 	return true;
 }
 
@@ -616,7 +750,7 @@ static bool f_phys(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !w->has_phys)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->phys);
+	bhex(b, w->phys);
 	return true;
 }
 
@@ -629,8 +763,11 @@ static bool f_kflags(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_KFLAGS))
 		return false;
 	for (unsigned int i = 0; i < 64; i++)
-		if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
-			bprintf(b, "%s%s", n++ ? (char[]){ sep, 0 } : "", ml_kpageflag_name(i));
+		if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
+			if (n++)
+				bch(b, sep);
+			bstr(b, ml_kpageflag_name(i));
+		}
 	return n > 0;
 }
 
@@ -639,7 +776,7 @@ static bool f_mapcount(struct buf *b, const struct ml_where *w, const struct wct
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_MAPCOUNT))
 		return false;
-	bprintf(b, "%" PRIu64, w->page.mapcount);
+	bdec(b, w->page.mapcount);
 	return true;
 }
 
@@ -666,20 +803,48 @@ static const struct {
 	{ "frame",     f_frame },
 };
 
+/* "  label      " before a block line's text. */
+static void blabel(struct buf *b, const char *label)
+{
+	static const char pad[] = "           ";
+	size_t n = strlen(label);
+
+	bmem(b, "  ", 2);
+	bmem(b, label, n);
+	bmem(b, pad, n < 10 ? 11 - n : 1);
+}
+
+/* The block is built in one buffer (on the stack unless it is long) and
+ * written with one fwrite. */
 int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags)
 {
 	struct wctx c = { flags & ~ML_OUT_JSON };
-	struct buf b = { 0 };
+	char store[2048];
+	struct buf b = { store, 0, sizeof(store), false, false };
 	bool color = flags & ML_OUT_COLOR;
+	int r = 0;
 
-	fprintf(out, color ? "\033[1m0x%" PRIx64 "\033[0m\n" : "0x%" PRIx64 "\n", w->addr);
+	store[0] = '\0';
+	if (color)
+		bstr(&b, "\033[1m");
+	bhex(&b, w->addr);
+	bstr(&b, color ? "\033[0m\n" : "\n");
 	for (size_t i = 0; i < ML_ARRAY_SIZE(block_lines); i++) {
-		b.len = 0;
-		if (block_lines[i].fn(&b, w, &c, false) && b.s)
-			fprintf(out, "  %-10s %s\n", block_lines[i].label, b.s);
+		size_t mark = b.len;
+
+		blabel(&b, block_lines[i].label);
+		if (block_lines[i].fn(&b, w, &c, false))
+			bch(&b, '\n');
+		else
+			b.len = mark;
 	}
-	free(b.s);
-	return ferror(out) ? -EIO : 0;
+	if (b.oom)
+		r = -ENOMEM;
+	else if (fwrite(b.s, 1, b.len, out) != b.len || ferror(out))
+		r = -EIO;
+	if (b.heap)
+		free(b.s);
+	return r;
 }
 
 /* ---- the table ---- */
@@ -830,6 +995,7 @@ int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 		return -ENOMEM;
 	}
 	t->c.flags = opts->flags;
+	t->b.heap = true;   /* grows on the heap from nothing */
 	if (opts->columns) {
 		t->nids = opts->ncolumns < ML_ARRAY_SIZE(t->ids) ? opts->ncolumns : ML_ARRAY_SIZE(t->ids);
 		memcpy(t->ids, opts->columns, t->nids * sizeof(int));
@@ -878,11 +1044,19 @@ int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 	if (!ln)
 		return -ENOMEM;
 	for (size_t k = 0; k < t->nids; k++) {
+		char *d;
+
 		t->b.len = 0;
-		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true) || !t->b.s)
+		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true) || !t->b.len)
 			continue;
-		if (scols_line_set_data(ln, k, t->b.s) < 0)
+		/* The cell takes a copy of known length (no strdup). */
+		if (t->b.oom || !(d = malloc(t->b.len + 1)))
 			return -ENOMEM;
+		memcpy(d, t->b.s, t->b.len + 1);
+		if (scols_line_refer_data(ln, k, d) < 0) {
+			free(d);
+			return -ENOMEM;
+		}
 	}
 	if ((t->c.flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW &&
 	    ++t->pending == FLUSH_LINES)
