@@ -619,6 +619,12 @@ struct ml_where_ctx;
 int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 		     struct ml_pagemap *pm, struct ml_where_ctx **ret);
 void ml_where_ctx_free(struct ml_where_ctx *ctx);
+/* What a context may leave out (a caller that shows less asks less). */
+enum {
+	ML_WHERE_NO_LINES = 1 << 0,   /* no source lines: sym.file, line, has_dwarf, debug_file stay unset */
+};
+/* Set ML_WHERE_* flags for the next explanations (default 0: everything). */
+void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags);
 /* Explain addr into *ret.  Returns 0, -ESRCH if the process vanished
  * while its pagemap was read, -ENOMEM. */
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret);

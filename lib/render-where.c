@@ -945,10 +945,18 @@ int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 	return 0;
 }
 
+/* A streamed raw table keeps its FLUSH_LINES lines (one reference ours)
+ * and refills them after each flush; a cell keeps the malloc'ed text it
+ * was given (scols_line_refer_data) and is rewritten in place when the new
+ * text fits, cap[line * nids + column] bytes, so a steady batch allocates
+ * nothing per address.  Other modes build the table once: new lines. */
 struct ml_where_table {
 	struct libscols_table *tb;
 	int ids[ML_ARRAY_SIZE(columns)];
 	size_t nids, pending;
+	bool stream;                      /* raw, not JSON: flushed, lines reused */
+	struct libscols_line **lines;     /* FLUSH_LINES, with stream */
+	uint32_t *cap;                    /* FLUSH_LINES * nids, with stream */
 	struct wctx c;
 	struct buf b;
 };
@@ -1009,6 +1017,12 @@ int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 	scols_table_enable_raw(t->tb, !!(opts->flags & ML_OUT_RAW));
 	scols_table_enable_noheadings(t->tb, !!(opts->flags & ML_OUT_NOHEADINGS));
 	scols_table_set_name(t->tb, "addresses");
+	t->stream = (opts->flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW;
+	if (t->stream && (!(t->lines = calloc(FLUSH_LINES, sizeof(*t->lines))) ||
+			  !(t->cap = calloc(FLUSH_LINES * (t->nids ? t->nids : 1), sizeof(*t->cap))))) {
+		ml_where_table_free(t);
+		return -ENOMEM;
+	}
 	if (add_columns(t) < 0) {
 		ml_where_table_free(t);
 		return -ENOMEM;
@@ -1022,6 +1036,10 @@ void ml_where_table_free(struct ml_where_table *t)
 	if (!t)
 		return;
 	scols_unref_table(t->tb);
+	for (size_t i = 0; t->lines && i < FLUSH_LINES; i++)
+		scols_unref_line(t->lines[i]);
+	free(t->lines);
+	free(t->cap);
 	free(t->b.s);
 	free(t);
 }
@@ -1037,29 +1055,65 @@ static int flush(struct ml_where_table *t)
 	return r;
 }
 
+/* The line for the next answer: a kept one when streaming. */
+static struct libscols_line *next_line(struct ml_where_table *t)
+{
+	struct libscols_line **kept = t->stream ? &t->lines[t->pending] : NULL;
+
+	if (kept && *kept)
+		return scols_table_add_line(t->tb, *kept) < 0 ? NULL : *kept;
+	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
+	if (ln && kept) {
+		scols_ref_line(ln);
+		*kept = ln;
+	}
+	return ln;
+}
+
+/* Cell k of ln gets the text in t->b ("" if none). */
+static int set_cell(struct ml_where_table *t, struct libscols_line *ln, size_t k)
+{
+	uint32_t *cap = t->stream ? &t->cap[t->pending * t->nids + k] : NULL;
+	size_t need = t->b.len + 1, size;
+	char *d;
+
+	if (t->b.oom)
+		return -ENOMEM;
+	if (cap && need <= *cap) {   /* our own buffer, handed over earlier */
+		d = (char *)scols_cell_get_data(scols_line_get_cell(ln, k));
+		memcpy(d, t->b.len ? t->b.s : "", need);
+		return 0;
+	}
+	if (t->b.len == 0)
+		return 0;                /* a fresh cell is empty already */
+	size = need < 32 ? 32 : need;
+	if (!(d = malloc(size)))
+		return -ENOMEM;
+	memcpy(d, t->b.s, need);
+	if (scols_line_refer_data(ln, k, d) < 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	if (cap)
+		*cap = (uint32_t)size;
+	return 0;
+}
+
 int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 {
-	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
+	struct libscols_line *ln = next_line(t);
+	int r;
 
 	if (!ln)
 		return -ENOMEM;
 	for (size_t k = 0; k < t->nids; k++) {
-		char *d;
-
 		t->b.len = 0;
-		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true) || !t->b.len)
-			continue;
-		/* The cell takes a copy of known length (no strdup). */
-		if (t->b.oom || !(d = malloc(t->b.len + 1)))
-			return -ENOMEM;
-		memcpy(d, t->b.s, t->b.len + 1);
-		if (scols_line_refer_data(ln, k, d) < 0) {
-			free(d);
-			return -ENOMEM;
-		}
+		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true))
+			t->b.len = 0;
+		if ((r = set_cell(t, ln, k)) < 0)
+			return r;
 	}
-	if ((t->c.flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW &&
-	    ++t->pending == FLUSH_LINES)
+	if (t->stream && ++t->pending == FLUSH_LINES)
 		return flush(t);
 	return 0;
 }

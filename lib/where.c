@@ -63,6 +63,7 @@ struct ml_where_ctx {
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
 	bool live;                /* /proc, not a saved tree */
+	unsigned int flags;       /* ML_WHERE_* */
 };
 
 /* ---- holes ---- */
@@ -517,6 +518,11 @@ void ml_where_ctx_free(struct ml_where_ctx *ctx)
 	free(ctx);
 }
 
+void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags)
+{
+	ctx->flags = flags;
+}
+
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
 {
 	const struct ml_snapshot *s = ctx->snap;
@@ -535,7 +541,8 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 		if (r->kind == ML_KIND_HEAP)
 			explain_heap(ctx, &w);
 		if (ctx->sym && r->object)
-			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) ?
+			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
+						    !(ctx->flags & ML_WHERE_NO_LINES) ?
 						    ML_SYM_LINES : 0, &w.sym) == 0;
 	} else {
 		explain_hole(ctx, up, &w);

@@ -61,6 +61,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Columns that need source lines looked up (DWARF line tables). */
+static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
+
 static const struct { int a, b; } excl[] = {
 	{ 'J', 'r' }, { OPT_SELF, OPT_PROC_ROOT },
 };
@@ -311,6 +314,22 @@ static int answer_all(struct where_run *run)
 	return r;
 }
 
+/* Blocks, the default columns and JSON show source lines; a table of
+ * chosen columns needs them only if it has one of line_columns[]. */
+static bool wants_lines(const struct where_opts *o)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_where_columns(&n);
+
+	if (!o->table || !o->have_columns)
+		return true;
+	for (size_t i = 0; i < o->ncolumns; i++)
+		for (size_t k = 0; k < sizeof(line_columns) / sizeof(line_columns[0]); k++)
+			if (!strcmp(c[o->columns[i]].name, line_columns[k]))
+				return true;
+	return false;
+}
+
 /* Symbolizer and pagemap are optional: without them fewer fields. */
 static int open_helpers(const struct where_opts *o, const struct ml_snapshot *snap,
 			struct ml_symbolizer **ret_sym, struct ml_pagemap **ret_pm)
@@ -341,6 +360,8 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
 	r = ml_where_ctx_new(snap, sym, pm, &run.ctx);
+	if (r == 0 && !wants_lines(o))
+		ml_where_ctx_set_flags(run.ctx, ML_WHERE_NO_LINES);
 	if (r == 0 && o->table) {
 		struct ml_table_opts to = { o->have_columns ? o->columns : NULL,
 					    o->ncolumns, o->out_flags };
