@@ -109,7 +109,7 @@ struct ml_proc {
 	uint64_t mmap_min_addr;   /* /proc/sys/vm/mmap_min_addr */
 	uint64_t user_top;        /* first address above user space */
 	uint64_t kernel_start;    /* first kernel address (may be > user_top) */
-	unsigned int paging_levels; /* 4 or 5 on x86-64, 0 unknown */
+	unsigned int paging_levels; /* 4 or 5 on x86-64 (32-bit tasks too), 0 unknown */
 	uint64_t page_size;
 	uint64_t entry;           /* AT_ENTRY from auxv, 0 if unknown */
 	uint64_t vdso;            /* AT_SYSINFO_EHDR, 0 if unknown */

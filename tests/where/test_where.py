@@ -11,8 +11,10 @@ from it, its line) and, without a debug file, the global comes from
 .dynsym with the source unknown; an untouched page is not present and
 turns present once the target touches it; an unmapped page between two
 mappings, address 0 and a kernel address get their hole kinds and
-neighbours; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the page
-size smaps implies (a 2 MiB THP when AnonHugePages says so); the block and
+neighbours; the page-table walk has this machine's levels and the
+address's indices; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the
+page size smaps implies (a 2 MiB THP when AnonHugePages says so); the
+block and
 the table agree with the JSON; malformed
 addresses exit 2; a missing process exits 1.
 
@@ -67,6 +69,21 @@ def wait_blocked(pid, tids, what):
     check(not pending, '%s: threads %s blocked in a system call' % (what, tids))
 
 
+def expected_walk(a):
+    """The page-table walk of address a on this machine: 'PGD i PUD j ...'
+    (x86-64, 5 levels with la57 in /proc/cpuinfo) or 'L0 i ... L3 l'
+    (aarch64, 4K granule), each index the address's 9 bits at that level."""
+    import platform
+    if platform.machine() == 'aarch64':
+        names = ['L0', 'L1', 'L2', 'L3']
+    else:
+        with open('/proc/cpuinfo') as f:
+            la57 = ' la57' in f.read()
+        names = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'] if la57 else ['PGD', 'PUD', 'PMD', 'PTE']
+    shifts = [12 + 9 * i for i in range(len(names) - 1, -1, -1)]
+    return ' '.join('%s %d' % (n, (a >> s) & 511) for n, s in zip(names, shifts))
+
+
 def check_fields(a, want, what):
     for k, v in want.items():
         check_eq(a.get(k), v, '%s: %s' % (what, k))
@@ -119,6 +136,7 @@ def check_globals(ml, t, src):
     d = a['data']
     check_eq(d.get('present'), True, 'data: page present')
     check_eq(d.get('vpn'), hex(f['data'] // os.sysconf('SC_PAGE_SIZE')), 'data: VPN')
+    check_eq(d.get('walk'), expected_walk(f['data']), 'data: page-table walk of a base page')
     if os.geteuid() == 0:
         check(d.get('pfn') is not None and addr(d['phys']) % os.sysconf('SC_PAGE_SIZE') ==
               f['data'] % os.sysconf('SC_PAGE_SIZE') and d.get('mapcount', 0) >= 1,
@@ -271,4 +289,5 @@ def main():
     done()
 
 
-main()
+if __name__ == '__main__':
+    main()
