@@ -599,7 +599,10 @@ struct ml_where {
 	uint64_t dist_above;      /* above->start - addr */
 	/* The page and the walk to it. */
 	uint64_t page_size, vpn, page_offset;
-	unsigned int nlevels;     /* 0 if the geometry is unknown */
+	unsigned int nlevels;     /* 0 if the geometry is unknown; a huge page
+				   * mapped by a PMD (PUD) entry ends the walk
+				   * there: the levels below stay in levels[]
+				   * past nlevels, named, for the depth */
 	struct ml_pt_level levels[5];
 	/* pagemap (pagemap_status 0 if read, -errno: -ENOENT not asked,
 	 * -ERANGE outside what pagemap covers, -ESRCH the process is gone). */

@@ -592,9 +592,18 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 		bdec(b, w->levels[i].index);
 	}
 	if (!t) {
+		unsigned int depth = w->nlevels;
+
+		while (depth < ML_ARRAY_SIZE(w->levels) && w->levels[depth].name)
+			depth++;   /* levels a huge page made unused */
 		bstr(b, " (");
-		bdec(b, w->nlevels);
-		bstr(b, "-level page tables)");
+		bdec(b, depth);
+		bstr(b, depth > w->nlevels ? "-level page tables; a huge page ends the walk at the "
+			: "-level page tables)");
+		if (depth > w->nlevels) {
+			bstr(b, w->levels[w->nlevels - 1].name);
+			bch(b, ')');
+		}
 	}
 	return true;
 }
@@ -632,7 +641,17 @@ static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wct
 	case ML_PGSZ_HUGE:
 		if (w->huge_size) {
 			bsize(b, w->huge_size, c);
-			bstr(b, t ? " huge" : " huge page (mapped by one PMD entry: the walk ends there)");
+			if (t) {
+				bstr(b, " huge");
+			} else if (w->nlevels) {
+				bstr(b, " huge page (mapped by one ");
+				bstr(b, w->levels[w->nlevels - 1].name);
+				bstr(b, " entry: the walk ends there; offset ");
+				bhex(b, w->addr & (w->huge_size - 1));
+				bstr(b, " in it)");
+			} else {
+				bstr(b, " huge page");
+			}
 		} else {
 			bstr(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
 		}

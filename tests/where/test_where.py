@@ -13,8 +13,8 @@ turns present once the target touches it; an unmapped page between two
 mappings, address 0 and a kernel address get their hole kinds and
 neighbours; the page-table walk has this machine's levels and the
 address's indices; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the
-page size smaps implies (a 2 MiB THP when AnonHugePages says so); the
-block and
+page size smaps implies (a 2 MiB THP when AnonHugePages says so, its walk
+ending at the PMD); the block and
 the table agree with the JSON; malformed
 addresses exit 2; a missing process exits 1.
 
@@ -245,9 +245,13 @@ def check_thp(ml, t):
     else:
         want = str(os.sysconf('SC_PAGE_SIZE'))
     check_eq(got, want, 'THP area page size (AnonHugePages %s kB)' % huge)
+    walk = expected_walk(a)
     if want.endswith('huge'):
         check(ans[0].get('kflags') and 'thp' in ans[0]['kflags'],
               'THP: the frame flags say thp', ans[0].get('kflags'))
+        # A PMD-mapped huge page: the walk ends at the PMD entry.
+        walk = walk.rsplit(' ', 2)[0]
+    check_eq(ans[0].get('walk'), walk, 'THP area walk (page size %s)' % got)
 
 
 def check_batch_and_errors(ml, t):
