@@ -737,7 +737,8 @@ static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *
 	return true;
 }
 
-/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans). */
+/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans); empty, and
+ * null in JSON, when pagemap was not read (unmapped, --no-pagemap). */
 #define FLAG_CELL(fn, flag)                                                              \
 	static bool fn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t) \
 	{                                                                                \
@@ -984,7 +985,9 @@ static int json_type(enum jtype j, unsigned int flags)
 {
 	static const int types[] = {
 		[J_STR] = SCOLS_JSON_STRING, [J_SIZE] = SCOLS_JSON_STRING,
-		[J_NUM] = SCOLS_JSON_NUMBER, [J_BOOL] = SCOLS_JSON_BOOLEAN,
+		[J_NUM] = SCOLS_JSON_NUMBER,
+		/* an empty cell (unmapped, no pagemap) is null, not false */
+		[J_BOOL] = SCOLS_JSON_BOOLEAN_OPTIONAL,
 		[J_ARRAY] = SCOLS_JSON_ARRAY_STRING,
 	};
 	if (j == J_SIZE && (flags & ML_OUT_BYTES))

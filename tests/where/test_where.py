@@ -20,6 +20,7 @@ addresses exit 2; a missing process exits 1.
 
 usage: test_where.py MEMLAYOUT TARGET LIB LIB_LINKED LIB_BARE TARGET_SRC LIB_SRC
 """
+import json
 import os
 import subprocess
 import sys
@@ -42,7 +43,6 @@ def where_json(ml, *args, what):
     if not check(res.returncode == 0, '%s exits 0' % what, res.returncode,
                  res.stderr.decode(errors='replace')):
         return []
-    import json
     try:
         doc = json.loads(res.stdout)
     except ValueError as e:
@@ -193,12 +193,18 @@ def check_holes(ml, t):
     hole, null, kern = ans
     check_fields(hole, {'kind': 'unmapped', 'hole': 'gap', 'belowdist': 8,
                         'abovedist': page - 8}, 'unmapped page')
-    check(hole.get('present') in (None, False) and hole.get('pfn') is None,
-          'unmapped page: not present, no frame', hole)
+    check(all(k in hole and hole[k] is None for k in
+              ('present', 'swapped', 'fileshared', 'exclusive', 'guardpg', 'softdirty', 'pfn')),
+          'unmapped page: page flags unknown (null, not false), no frame', hole)
     check(str(hole.get('below', '')).startswith('anon') and
           str(hole.get('above', '')).startswith('anon'), 'hole neighbours are the two pages',
           hole.get('below'), hole.get('above'))
     check_fields(null, {'kind': 'unmapped', 'hole': 'null-zone'}, 'address 0')
+    res = run(ml, 'where', '-J', '--no-pagemap', '-o', 'ADDR,PRESENT,EXCLUSIVE', t.pid,
+              hex(t.facts['data']))
+    check(res.returncode == 0 and json.loads(res.stdout)['addresses'][0] ==
+          {'addr': hex(t.facts['data']), 'present': None, 'exclusive': None},
+          'without pagemap the page flags are null in JSON', res.stdout)
     check_fields(kern, {'kind': 'unmapped', 'hole': 'kernel'}, 'kernel address')
     res = run(ml, 'where', t.pid, '0')
     check(b'null-zone: the NULL guard zone' in res.stdout, 'block names the NULL zone',
