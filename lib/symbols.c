@@ -23,6 +23,10 @@
  * ML_SYM_LINES lookup (dwfl_standard_find_debuginfo: the file itself,
  * /usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink).  Cost per
  * lookup after that: O(log modules + log symbols) plus libdw's line search.
+ * A line's file name is shown joined with its unit's DW_AT_comp_dir when
+ * relative (libdw gives "../src/x.c" as the compiler saw it) and
+ * normalised lexically; the joined names are made once per name and kept
+ * in a small hash table keyed by libdw's pointer.
  *
  * Ownership: names, sections and file names point into libdwfl's data and
  * the module table, valid until ml_symbolizer_free().
@@ -62,6 +66,13 @@ struct module {
 	const char *debug_file;
 };
 
+/* A source file name as libdw's line table gives it (a stable pointer into
+ * one compilation unit's file table), and the path shown for it. */
+struct srcpath {
+	const char *raw;          /* NULL: empty slot */
+	char *path;               /* joined with DW_AT_comp_dir, normalised */
+};
+
 struct ml_symbolizer {
 	Dwfl *dwfl;
 	Dwfl_Callbacks cb;
@@ -69,6 +80,8 @@ struct ml_symbolizer {
 	struct module *mods;      /* sorted by lo, disjoint */
 	size_t nmods, cap;
 	size_t last;              /* module of the previous lookup */
+	struct srcpath *paths;    /* open addressing by raw pointer; npaths <= pathcap / 2 */
+	size_t npaths, pathcap;   /* pathcap: 0 or a power of two */
 };
 
 /* Kinds ELF attribution gives to the segments of a loaded object. */
@@ -316,6 +329,9 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 		free(sz->mods[i].maxend);
 	}
 	free(sz->mods);
+	for (size_t i = 0; i < sz->pathcap; i++)
+		free(sz->paths[i].path);
+	free(sz->paths);
 	dwfl_end(sz->dwfl);
 	free(sz);
 }
@@ -463,7 +479,123 @@ static void find_section(const struct module *m, uint64_t addr, struct ml_symbol
 	ret->section_offset = off;
 }
 
-static void find_line(struct module *m, uint64_t addr, struct ml_symbol *ret)
+/* Lexically, in place: "a//b" and "a/./b" -> "a/b", "a/x/../b" -> "a/b",
+ * "/.." -> "/"; a relative path keeps its leading "..".  Symbolic links
+ * are not followed (the file may not exist here). */
+static void normalise(char *path)
+{
+	char *r = path, *w = path;
+	bool abs = *r == '/';
+	size_t fixed;             /* output bytes a ".." cannot remove */
+
+	if (abs)
+		*w++ = *r++;
+	fixed = (size_t)(w - path);
+	while (*r) {
+		char *seg = r;
+		size_t n;
+
+		while (*r && *r != '/')
+			r++;
+		n = (size_t)(r - seg);
+		while (*r == '/')
+			r++;
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			if ((size_t)(w - path) > fixed) {       /* drop the last segment */
+				w--;
+				while ((size_t)(w - path) > fixed && w[-1] != '/')
+					w--;
+				continue;
+			}
+			if (abs)
+				continue;
+			fixed += 3;                       /* a leading "../" stays */
+		}
+		memmove(w, seg, n);
+		w += n;
+		*w++ = '/';
+	}
+	if ((size_t)(w - path) > (abs ? 1u : 0u) && w[-1] == '/')
+		w--;
+	if (w == path)
+		*w++ = '.';
+	*w = '\0';
+}
+
+/* file (relative to dir unless absolute), normalised; NULL if no memory. */
+static char *join_path(const char *dir, const char *file)
+{
+	size_t dl = file[0] != '/' && dir && dir[0] == '/' ? strlen(dir) : 0;
+	size_t fl = strlen(file);
+	char *p = malloc(dl + 1 + fl + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + (dl ? dl + 1 : 0), file, fl + 1);
+	normalise(p);
+	return p;
+}
+
+static size_t path_slot(const struct ml_symbolizer *sz, const char *raw)
+{
+	uint64_t h = (uint64_t)(uintptr_t)raw * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (sz->pathcap - 1);
+}
+
+static bool paths_grow(struct ml_symbolizer *sz)
+{
+	size_t cap = sz->pathcap ? sz->pathcap * 2 : 64;
+	struct srcpath *old = sz->paths, *p = calloc(cap, sizeof(*p));
+	size_t oldcap = sz->pathcap;
+
+	if (!p)
+		return false;
+	sz->paths = p;
+	sz->pathcap = cap;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t k = path_slot(sz, old[i].raw);
+
+		if (!old[i].raw)
+			continue;
+		while (p[k].raw)
+			k = (k + 1) & (cap - 1);
+		p[k] = old[i];
+	}
+	free(old);
+	return true;
+}
+
+/* The path shown for the line table's name raw: joined with the
+ * compilation directory when relative, normalised, made once per name.
+ * raw itself if memory runs out. */
+static const char *source_path(struct ml_symbolizer *sz, Dwfl_Line *line, const char *raw)
+{
+	size_t k;
+	char *p;
+
+	if (sz->pathcap) {
+		for (k = path_slot(sz, raw); sz->paths[k].raw; k = (k + 1) & (sz->pathcap - 1))
+			if (sz->paths[k].raw == raw)
+				return sz->paths[k].path;
+	}
+	if ((sz->npaths + 1) * 2 > sz->pathcap && !paths_grow(sz))
+		return raw;
+	if (!(p = join_path(dwfl_line_comp_dir(line), raw)))
+		return raw;
+	for (k = path_slot(sz, raw); sz->paths[k].raw; k = (k + 1) & (sz->pathcap - 1))
+		;
+	sz->paths[k] = (struct srcpath){ raw, p };
+	sz->npaths++;
+	return p;
+}
+
+static void find_line(struct ml_symbolizer *sz, struct module *m, uint64_t addr,
+		      struct ml_symbol *ret)
 {
 	Dwarf_Addr bias, laddr;
 	Dwfl_Line *line;
@@ -481,6 +613,8 @@ static void find_line(struct module *m, uint64_t addr, struct ml_symbol *ret)
 	if (!m->has_dwarf || !(line = dwfl_module_getsrc(m->mod, addr)))
 		return;
 	ret->file = dwfl_lineinfo(line, &laddr, &lineno, &col, NULL, NULL);
+	if (ret->file)
+		ret->file = source_path(sz, line, ret->file);
 	ret->line = lineno;
 	ret->column = col;
 }
@@ -530,6 +664,6 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 		ret->sym_sized = s->end > s->addr;
 	}
 	if (flags & ML_SYM_LINES)
-		find_line(m, addr, ret);
+		find_line(sz, m, addr, ret);
 	return 0;
 }
