@@ -24,8 +24,8 @@
  * /usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink).  Cost per
  * lookup after that: O(log modules + log symbols) plus libdw's line search.
  * A line's file name is shown joined with its unit's DW_AT_comp_dir when
- * relative (libdw gives "../src/x.c" as the compiler saw it) and
- * normalised lexically; the joined names are made once per name and kept
+ * relative (libdw gives "../src/x.c" as the compiler saw it) and that
+ * directory is absolute, and normalised lexically; the joined names are made once per name and kept
  * in a small hash table keyed by libdw's pointer.
  *
  * Ownership: names, sections and file names point into libdwfl's data and
@@ -524,19 +524,23 @@ static void normalise(char *path)
 	*w = '\0';
 }
 
-/* file (relative to dir unless absolute), normalised; NULL if no memory. */
+/* file joined with dir and normalised; as it is when it stays relative
+ * (no directory, or a relative one such as the "." that
+ * -fdebug-prefix-map leaves): then nothing is known to resolve it against.
+ * NULL if no memory. */
 static char *join_path(const char *dir, const char *file)
 {
-	size_t dl = file[0] != '/' && dir && dir[0] == '/' ? strlen(dir) : 0;
-	size_t fl = strlen(file);
+	bool join = file[0] != '/' && dir && dir[0] == '/';
+	size_t dl = join ? strlen(dir) : 0, fl = strlen(file);
 	char *p = malloc(dl + 1 + fl + 1);
 
 	if (!p)
 		return NULL;
 	memcpy(p, dir, dl);
 	p[dl] = '/';
-	memcpy(p + (dl ? dl + 1 : 0), file, fl + 1);
-	normalise(p);
+	memcpy(p + (join ? dl + 1 : 0), file, fl + 1);
+	if (join || file[0] == '/')
+		normalise(p);
 	return p;
 }
 
