@@ -486,14 +486,17 @@ static void normalise(char *path)
 {
 	char *r = path, *w = path;
 	bool abs = *r == '/';
-	size_t fixed;             /* output bytes a ".." cannot remove */
+	size_t root = abs, fixed;  /* fixed: output bytes a ".." cannot remove */
 
 	if (abs)
 		*w++ = *r++;
-	fixed = (size_t)(w - path);
+	fixed = root;
+	/* Invariant: w <= r, so the output never overtakes the input; a
+	 * segment is written after a '/' separator, which the input has too. */
 	while (*r) {
 		char *seg = r;
 		size_t n;
+		bool up;
 
 		while (*r && *r != '/')
 			r++;
@@ -502,23 +505,23 @@ static void normalise(char *path)
 			r++;
 		if (n == 0 || (n == 1 && seg[0] == '.'))
 			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			if ((size_t)(w - path) > fixed) {       /* drop the last segment */
+		up = n == 2 && seg[0] == '.' && seg[1] == '.';
+		if (up && (size_t)(w - path) > fixed) {       /* drop the last segment */
+			while ((size_t)(w - path) > fixed && w[-1] != '/')
 				w--;
-				while ((size_t)(w - path) > fixed && w[-1] != '/')
-					w--;
-				continue;
-			}
-			if (abs)
-				continue;
-			fixed += 3;                       /* a leading "../" stays */
+			if ((size_t)(w - path) > fixed)
+				w--;                             /* and its separator */
+			continue;
 		}
+		if (up && abs)
+			continue;                                /* "/.." is "/" */
+		if ((size_t)(w - path) > root)
+			*w++ = '/';
 		memmove(w, seg, n);
 		w += n;
-		*w++ = '/';
+		if (up)
+			fixed = (size_t)(w - path);              /* a leading ".." stays */
 	}
-	if ((size_t)(w - path) > (abs ? 1u : 0u) && w[-1] == '/')
-		w--;
 	if (w == path)
 		*w++ = '.';
 	*w = '\0';
