@@ -132,14 +132,52 @@ static void btext(struct buf *b, const char *s, const struct wctx *c, bool table
 	free(e);
 }
 
-static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
+/* ml_size_human()'s text ("512B", "4K", "1.3M") without printf: a whole
+ * number of units, or one decimal rounded to nearest, ties to even, as
+ * "%.1f" rounds the exact quotient (exact below 2^53 bytes; above, the
+ * library function itself). */
+static void bhuman(struct buf *b, uint64_t v)
 {
+	static const char units[] = "BKMGTPE";
+	unsigned int u = 0;
+	uint64_t div = 1, whole, frac, tenth, rest;
 	char tmp[32];
 
+	while (u < 6 && v >= div * 1024) {
+		div *= 1024;
+		u++;
+	}
+	whole = v / div;
+	frac = v % div;
+	if (frac && v >= 1ull << 53) {
+		bstr(b, ml_size_human(v, tmp, sizeof(tmp)));
+		return;
+	}
+	if (!frac) {                 /* "4K", "512B" */
+		bdec(b, whole);
+		bch(b, units[u]);
+		return;
+	}
+	tenth = frac * 10 / div;     /* frac < 2^53: frac * 10 fits */
+	rest = frac * 10 % div;
+	if (rest * 2 > div || (rest * 2 == div && (tenth & 1)))
+		tenth++;
+	if (tenth == 10) {           /* 1023.96K reads "1024.0K" */
+		whole++;
+		tenth = 0;
+	}
+	bdec(b, whole);
+	bch(b, '.');
+	bch(b, (char)('0' + tenth));
+	bch(b, units[u]);
+}
+
+static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
+{
 	if (c->flags & ML_OUT_BYTES)
 		bdec(b, v);
 	else
-		bstr(b, ml_size_human(v, tmp, sizeof(tmp)));
+		bhuman(b, v);
 }
 
 static const char *perms_str(unsigned int p, char out[5])
