@@ -72,6 +72,9 @@ static inline void bstr(struct buf *b, const char *s)
 	bmem(b, s, strlen(s));
 }
 
+/* A string literal: its length known when compiling. */
+#define blit(b, lit) bmem((b), "" lit, sizeof(lit) - 1)
+
 static inline void bch(struct buf *b, char c)
 {
 	bmem(b, &c, 1);
@@ -233,7 +236,7 @@ static bool f_object(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	btext(b, o, c, t);
 	if (w->region->deleted)
-		bstr(b, " (deleted)");
+		blit(b, " (deleted)");
 	return true;
 }
 
@@ -266,15 +269,15 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 	bmem(b, perms_str(w->region->perms, p), 4);
 	bch(b, ' ');
 	if (f_object(b, w, c, t))
-		bstr(b, " ");
+		blit(b, " ");
 	bhex(b, w->region->start);
 	bch(b, '-');
 	bhex(b, w->region->end);
-	bstr(b, " (");
+	blit(b, " (");
 	bsize(b, w->region->end - w->region->start, c);
-	bstr(b, ")");
+	blit(b, ")");
 	if (w->region->tid && w->region->kind == ML_KIND_GUARD) {
-		bstr(b, " below the stack of thread ");
+		blit(b, " below the stack of thread ");
 		bint(b, (int)w->region->tid);
 	}
 	return true;
@@ -304,14 +307,14 @@ static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx
 	if (!w->region)
 		return false;
 	bhex(b, w->map_offset);
-	bstr(b, " into the mapping");
+	blit(b, " into the mapping");
 	if (w->has_file_offset) {
-		bstr(b, ", ");
+		blit(b, ", ");
 		bhex(b, w->file_offset);
-		bstr(b, " into the file");
+		blit(b, " into the file");
 	}
 	else if (w->region->kind == ML_KIND_BSS)
-		bstr(b, "; no file behind it (zero-filled)");
+		blit(b, "; no file behind it (zero-filled)");
 	(void)c;
 	return true;
 }
@@ -322,7 +325,7 @@ static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx
 		return false;
 	btext(b, w->sym.section, c, t);
 	if (!t) {
-		bstr(b, " +");
+		blit(b, " +");
 		bhex(b, w->sym.section_offset);
 	}
 	return true;
@@ -342,7 +345,7 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (!w->has_object || !w->sym.name) {
 		if (t || !w->has_object)
 			return false;
-		bstr(b, "none holds this address");
+		blit(b, "none holds this address");
 		return true;
 	}
 	btext(b, w->sym.name, c, t);
@@ -350,16 +353,16 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 		return true;
 	bch(b, '+');
 	bhex(b, w->sym.offset);
-	bstr(b, " (");
+	blit(b, " (");
 	bstr(b, w->sym.table);
 	if (w->sym.sym_sized) {
-		bstr(b, ", ");
+		blit(b, ", ");
 		bdec(b, w->sym.sym_size);
-		bstr(b, " bytes at ");
+		blit(b, " bytes at ");
 		bhex(b, w->sym.sym_addr);
 		bch(b, ')');
 	} else
-		bstr(b, "; no size: the nearest symbol below)");
+		blit(b, "; no size: the nearest symbol below)");
 	return true;
 }
 
@@ -404,14 +407,14 @@ static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (t)
 		return false;
 	if (w->sym.has_dwarf)
-		bstr(b, "unknown (no line for this address in the DWARF)");
+		blit(b, "unknown (no line for this address in the DWARF)");
 	else if (w->sym.build_id) {
-		bstr(b, "unknown (no DWARF: no debug file for build-id ");
+		blit(b, "unknown (no DWARF: no debug file for build-id ");
 		bstr(b, w->sym.build_id);
 		bch(b, ')');
 	}
 	else
-		bstr(b, "unknown (no DWARF and no build-id)");
+		blit(b, "unknown (no DWARF and no build-id)");
 	return true;
 }
 
@@ -441,25 +444,25 @@ static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *
 		return true;
 	}
 	if (w->region->kind == ML_KIND_STACK) {
-		bstr(b, "the main thread's (TID ");
+		blit(b, "the main thread's (TID ");
 		bint(b, (int)w->stack_tid);
-		bstr(b, "); ");
+		blit(b, "); ");
 	} else if (w->stack_tid) {
-		bstr(b, "thread ");
+		blit(b, "thread ");
 		bint(b, (int)w->stack_tid);
-		bstr(b, "'s; ");
+		blit(b, "'s; ");
 	} else
-		bstr(b, "a thread's (TID unknown); ");
+		blit(b, "a thread's (TID unknown); ");
 	bsize(b, w->below_top, c);
-	bstr(b, " below its top");
+	blit(b, " below its top");
 	if (w->sp_known) {
 		bstr(b, w->addr >= w->sp ? ", above its sp " : ", below its sp ");
 		bhex(b, w->sp);
 		bstr(b, w->addr >= w->sp ? " (in a live frame)" : " (free: not in use now)");
 	}
-	bstr(b, "; may grow ");
+	blit(b, "; may grow ");
 	bsize(b, w->room, c);
-	bstr(b, " further before ");
+	blit(b, " further before ");
 	bstr(b, w->room_limit);
 	return true;
 }
@@ -506,9 +509,9 @@ static bool f_heap(struct buf *b, const struct ml_where *w, const struct wctx *c
 	if (!w->is_heap)
 		return false;
 	bsize(b, w->heap_offset, c);
-	bstr(b, " from the heap's start, ");
+	blit(b, " from the heap's start, ");
 	bsize(b, w->to_brk, c);
-	bstr(b, " below the brk (end of [heap])");
+	blit(b, " below the brk (end of [heap])");
 	return true;
 }
 
@@ -537,7 +540,7 @@ static bool f_hole(struct buf *b, const struct ml_where *w, const struct wctx *c
 		return false;
 	bstr(b, ml_hole_name(w->hole));
 	if (!t) {
-		bstr(b, ": ");
+		blit(b, ": ");
 		bstr(b, ml_hole_description(w->hole));
 	}
 	return true;
@@ -552,7 +555,7 @@ static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
 
 	bstr(b, ml_kind_name(r->kind));
 	if (o) {
-		bstr(b, " ");
+		blit(b, " ");
 		btext(b, o, c, t);
 	}
 	if (t)
@@ -561,7 +564,7 @@ static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
 	bhex(b, r->start);
 	bch(b, '-');
 	bhex(b, r->end);
-	bstr(b, ", its ");
+	blit(b, ", its ");
 	bstr(b, edge);
 	bch(b, ' ');
 	bsize(b, dist, c);
@@ -634,7 +637,7 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 
 		while (depth < ML_ARRAY_SIZE(w->levels) && w->levels[depth].name)
 			depth++;   /* levels a huge page made unused */
-		bstr(b, " (");
+		blit(b, " (");
 		bdec(b, depth);
 		bstr(b, depth > w->nlevels ? "-level page tables; a huge page ends the walk at the "
 			: "-level page tables)");
@@ -648,13 +651,13 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 
 static bool f_page(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
-	bstr(b, "VPN ");
+	blit(b, "VPN ");
 	bhex(b, w->vpn);
-	bstr(b, ", offset ");
+	blit(b, ", offset ");
 	bhex(b, w->page_offset);
-	bstr(b, "; walk ");
+	blit(b, "; walk ");
 	if (!f_walk(b, w, c, t))
-		bstr(b, "unknown (paging geometry not known for this process)");
+		blit(b, "unknown (paging geometry not known for this process)");
 	return true;
 }
 
@@ -674,21 +677,21 @@ static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wct
 	case ML_PGSZ_BASE:
 		bsize(b, w->page_size, c);
 		if (!t)
-			bstr(b, " (a base page)");
+			blit(b, " (a base page)");
 		return true;
 	case ML_PGSZ_HUGE:
 		if (w->huge_size) {
 			bsize(b, w->huge_size, c);
 			if (t) {
-				bstr(b, " huge");
+				blit(b, " huge");
 			} else if (w->nlevels) {
-				bstr(b, " huge page (mapped by one ");
+				blit(b, " huge page (mapped by one ");
 				bstr(b, w->levels[w->nlevels - 1].name);
-				bstr(b, " entry: the walk ends there; offset ");
+				blit(b, " entry: the walk ends there; offset ");
 				bhex(b, w->addr & (w->huge_size - 1));
-				bstr(b, " in it)");
+				blit(b, " in it)");
 			} else {
-				bstr(b, " huge page");
+				blit(b, " huge page");
 			}
 		} else {
 			bstr(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
@@ -716,11 +719,11 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 
 	(void)c; (void)t;
 	if (w->pagemap_status == -ERANGE) {
-		bstr(b, "not covered: pagemap ends at the top of user space");
+		blit(b, "not covered: pagemap ends at the top of user space");
 		return true;
 	}
 	if (w->pagemap_status != 0 && w->pagemap_status != -ENOENT && w->region) {
-		bstr(b, "unreadable (");
+		blit(b, "unreadable (");
 		bstr(b, strerror(-w->pagemap_status));
 		bch(b, ')');
 		return true;
@@ -734,19 +737,19 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 			bstr(b, page_flags[i].name);
 		}
 	if (!n)
-		bstr(b, "not present (never touched, or reclaimed)");
+		blit(b, "not present (never touched, or reclaimed)");
 	if (w->page.flags & ML_PAGE_SWAPPED) {
-		bstr(b, "; swap type ");
+		blit(b, "; swap type ");
 		bdec(b, w->page.swap_type);
-		bstr(b, " offset ");
+		blit(b, " offset ");
 		bhex(b, w->page.swap_offset);
 	}
 	if (w->page.flags & ML_PAGE_PFN_HIDDEN)
-		bstr(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
+		blit(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
 	else if (w->has_phys) {
-		bstr(b, "; PFN ");
+		blit(b, "; PFN ");
 		bhex(b, w->page.pfn);
-		bstr(b, ", physical address ");
+		blit(b, ", physical address ");
 		bhex(b, w->phys);
 	}
 	return true;
@@ -760,7 +763,7 @@ static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *
 	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
 		return false;
 	if (w->page.flags & ML_PAGE_KFLAGS) {
-		bstr(b, "flags");
+		blit(b, "flags");
 		for (unsigned int i = 0; i < 64; i++)
 			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
 				bch(b, n++ ? ',' : ' ');
