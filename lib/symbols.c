@@ -28,6 +28,12 @@
  * directory is absolute, and normalised lexically; the joined names are made once per name and kept
  * in a small hash table keyed by libdw's pointer.
  *
+ * Sections come from the main file's section headers (SHF_ALLOC), sorted
+ * once per module and found by binary search, chosen as
+ * dwfl_module_address_section() would, which is not called: it loads the
+ * module's DWARF first (most of the time of a one-address lookup in a
+ * library whose debug file is compressed).
+ *
  * Ownership: names, sections and file names point into libdwfl's data and
  * the module table, valid until ml_symbolizer_free().
  */
@@ -53,17 +59,27 @@ struct sym {
 	unsigned char table;      /* index into tables[] */
 };
 
+/* An allocated section of the main ELF file, at its address in memory. */
+struct secn {
+	uint64_t start, end;
+	const char *name;         /* libelf's string table */
+	size_t index;             /* section header index, the last tie-break */
+};
+
 struct module {
 	uint64_t lo, hi;          /* [lo, hi) as libdwfl placed it */
 	uint64_t bias;
 	Dwfl_Module *mod;
 	char *path;               /* the object as the snapshot names it */
 	char *build_id;           /* hex or NULL */
-	bool syms_loaded, dwarf_tried, has_dwarf;
+	bool syms_loaded, dwarf_tried, has_dwarf, secs_loaded;
 	struct sym *syms;
 	uint64_t *maxend;
 	size_t nsyms;
 	const char *debug_file;
+	struct secn *secs;        /* sorted by (start, end, index) */
+	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
+	size_t nsecs;
 };
 
 /* A source file name as libdw's line table gives it (a stable pointer into
@@ -327,6 +343,8 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 		free(sz->mods[i].build_id);
 		free(sz->mods[i].syms);
 		free(sz->mods[i].maxend);
+		free(sz->mods[i].secs);
+		free(sz->mods[i].sec_maxend);
 	}
 	free(sz->mods);
 	for (size_t i = 0; i < sz->pathcap; i++)
@@ -465,18 +483,70 @@ static const struct sym *find_sym(const struct module *m, uint64_t addr)
 
 /* ---- sections and lines ---- */
 
+static int secn_cmp(const void *a, const void *b)
+{
+	const struct secn *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The SHF_ALLOC sections of the module's main file, as libdwfl's
+ * dwfl_module_address_section() sees them, without what that function
+ * also does first: load (and decompress) the module's DWARF. */
+static int load_sections(struct module *m)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(m->mod, &bias);
+	Elf_Scn *scn = NULL;
+	size_t strndx, n = 0, cap = 0;
+	uint64_t mx = 0;
+
+	m->secs_loaded = true;
+	if (!e || elf_getshdrstrndx(e, &strndx) < 0 || elf_getshdrnum(e, &cap) < 0 || !cap)
+		return 0;
+	if (!(m->secs = malloc(cap * sizeof(*m->secs))) ||
+	    !(m->sec_maxend = malloc(cap * sizeof(*m->sec_maxend))))
+		return -ENOMEM;
+	while ((scn = elf_nextscn(e, scn)) && n < cap) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
+					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };
+	}
+	qsort(m->secs, n, sizeof(*m->secs), secn_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m->secs[i].end > mx)
+			mx = m->secs[i].end;
+		m->sec_maxend[i] = mx;
+	}
+	m->nsecs = n;
+	return 0;
+}
+
+/* libdwfl's rule: in (start, end, index) order, the first section ending
+ * above addr holds it if it starts at or below addr.  That section is the
+ * first whose prefix maximum of ends exceeds addr: a binary search. */
 static void find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret)
 {
-	Dwarf_Addr off = addr, bias, ebias;
-	Elf_Scn *scn = dwfl_module_address_section(m->mod, &off, &bias);
-	Elf *e = dwfl_module_getelf(m->mod, &ebias);
-	size_t strndx;
-	GElf_Shdr sh;
+	size_t a = 0, b = m->nsecs;
 
-	if (!scn || !e || !gelf_getshdr(scn, &sh) || elf_getshdrstrndx(e, &strndx) < 0)
-		return;
-	ret->section = elf_strptr(e, strndx, sh.sh_name);
-	ret->section_offset = off;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (m->sec_maxend[mid] <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a < m->nsecs && m->secs[a].start <= addr) {
+		ret->section = m->secs[a].name;
+		ret->section_offset = addr - m->secs[a].start;
+	}
 }
 
 /* Lexically, in place: "a//b" and "a/./b" -> "a/b", "a/x/../b" -> "a/b",
@@ -655,7 +725,8 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 
 	if (!m)
 		return -ENOENT;
-	if (!m->syms_loaded && (r = load_syms(m)) < 0)
+	if ((!m->syms_loaded && (r = load_syms(m)) < 0) ||
+	    (!m->secs_loaded && (r = load_sections(m)) < 0))
 		return r;
 	memset(ret, 0, sizeof(*ret));
 	ret->module = m->path;
