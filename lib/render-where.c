@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libsmartcols/libsmartcols.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -112,22 +113,30 @@ static void bint(struct buf *b, int v)
 }
 
 /* Printable ASCII without a backslash reads the same escaped or not, in
- * both escaping modes: the common case, copied as it is. */
-static bool plain(const char *s)
+ * both escaping modes: the common case, copied as it is.  Its length, or
+ * SIZE_MAX if s needs escaping. */
+static size_t plain_len(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '\\')
-			return false;
-	return true;
+	const char *p = s;
+
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+			return SIZE_MAX;
+	return (size_t)(p - s);
 }
 
 /* Target-controlled text, escaped for where it goes. */
 static void btext(struct buf *b, const char *s, const struct wctx *c, bool table)
 {
+	size_t n;
 	char *e;
 
-	if ((table && !(c->flags & ML_OUT_JSON)) || plain(s)) {   /* libsmartcols escapes */
+	if (table && !(c->flags & ML_OUT_JSON)) {   /* libsmartcols escapes */
 		bstr(b, s);
+		return;
+	}
+	if ((n = plain_len(s)) != SIZE_MAX) {
+		bmem(b, s, n);
 		return;
 	}
 	e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
@@ -843,37 +852,28 @@ static bool f_mapcount(struct buf *b, const struct ml_where *w, const struct wct
 
 /* ---- the block ---- */
 
+/* Labels come padded: two spaces, the label in 10 columns, a space. */
+#define LABEL_LEN 13
 static const struct {
-	const char *label;
+	const char label[LABEL_LEN + 1];
 	field_fn fn;
 } block_lines[] = {
-	{ "region",    f_region },
-	{ "offset",    f_offsets },
-	{ "section",   f_section },
-	{ "symbol",    f_symbol },
-	{ "source",    f_source },
-	{ "debuginfo", f_debugfile },
-	{ "stack",     f_stack },
-	{ "heap",      f_heap },
-	{ "hole",      f_hole },
-	{ "below",     f_below },
-	{ "above",     f_above },
-	{ "page",      f_page },
-	{ "page size", f_pagesize },
-	{ "pagemap",   f_pagemap },
-	{ "frame",     f_frame },
+	{ "  region     ", f_region },
+	{ "  offset     ", f_offsets },
+	{ "  section    ", f_section },
+	{ "  symbol     ", f_symbol },
+	{ "  source     ", f_source },
+	{ "  debuginfo  ", f_debugfile },
+	{ "  stack      ", f_stack },
+	{ "  heap       ", f_heap },
+	{ "  hole       ", f_hole },
+	{ "  below      ", f_below },
+	{ "  above      ", f_above },
+	{ "  page       ", f_page },
+	{ "  page size  ", f_pagesize },
+	{ "  pagemap    ", f_pagemap },
+	{ "  frame      ", f_frame },
 };
-
-/* "  label      " before a block line's text. */
-static void blabel(struct buf *b, const char *label)
-{
-	static const char pad[] = "           ";
-	size_t n = strlen(label);
-
-	bmem(b, "  ", 2);
-	bmem(b, label, n);
-	bmem(b, pad, n < 10 ? 11 - n : 1);
-}
 
 /* The block is built in one buffer (on the stack unless it is long) and
  * written with one fwrite. */
@@ -893,7 +893,7 @@ int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flag
 	for (size_t i = 0; i < ML_ARRAY_SIZE(block_lines); i++) {
 		size_t mark = b.len;
 
-		blabel(&b, block_lines[i].label);
+		bmem(&b, block_lines[i].label, LABEL_LEN);
 		if (block_lines[i].fn(&b, w, &c, false))
 			bch(&b, '\n');
 		else

@@ -387,6 +387,8 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
+	if (!isatty(STDOUT_FILENO))   /* a batch writes fewer, larger chunks */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	r = ml_where_ctx_new(snap, sym, pm, &run.ctx);
 	if (r == 0 && !wants_lines(o))
 		ml_where_ctx_set_flags(run.ctx, ML_WHERE_NO_LINES);
