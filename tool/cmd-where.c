@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -389,6 +390,9 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 		return r;
 	if (!isatty(STDOUT_FILENO))   /* a batch writes fewer, larger chunks */
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* One thread writes stdout: no lock per call (libsmartcols writes
+	 * raw cells a character at a time). */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	r = ml_where_ctx_new(snap, sym, pm, &run.ctx);
 	if (r == 0 && !wants_lines(o))
 		ml_where_ctx_set_flags(run.ctx, ML_WHERE_NO_LINES);
