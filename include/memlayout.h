@@ -109,7 +109,7 @@ struct ml_proc {
 	uint64_t mmap_min_addr;   /* /proc/sys/vm/mmap_min_addr */
 	uint64_t user_top;        /* first address above user space */
 	uint64_t kernel_start;    /* first kernel address (may be > user_top) */
-	unsigned int paging_levels; /* 4 or 5 on x86-64, 0 unknown */
+	unsigned int paging_levels; /* 4 or 5 on x86-64 (32-bit tasks too), 0 unknown */
 	uint64_t page_size;
 	uint64_t entry;           /* AT_ENTRY from auxv, 0 if unknown */
 	uint64_t vdso;            /* AT_SYSINFO_EHDR, 0 if unknown */
@@ -520,7 +520,10 @@ struct ml_where {
 	uint64_t hole_start, hole_end;
 	/* The page and the walk to it. */
 	uint64_t page_size, vpn, page_offset;
-	unsigned int nlevels;     /* 0 if the geometry is unknown */
+	unsigned int nlevels;     /* 0 if the geometry is unknown; a huge page
+				   * mapped by a PMD (PUD) entry ends the walk
+				   * there: the levels below stay in levels[]
+				   * past nlevels, named, for the depth */
 	struct ml_pt_level levels[5];
 	/* pagemap (pagemap_status 0 if read, -errno: -ENOENT not asked,
 	 * -ERANGE outside what pagemap covers, -ESRCH the process is gone). */
@@ -540,6 +543,12 @@ struct ml_where_ctx;
 int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 		     struct ml_pagemap *pm, struct ml_where_ctx **ret);
 void ml_where_ctx_free(struct ml_where_ctx *ctx);
+/* What a context may leave out (a caller that shows less asks less). */
+enum {
+	ML_WHERE_NO_LINES = 1 << 0,   /* no source lines: sym.file, line, has_dwarf, debug_file stay unset */
+};
+/* Set ML_WHERE_* flags for the next explanations (default 0: everything). */
+void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags);
 /* Explain addr into *ret.  Returns 0, -ESRCH if the process vanished
  * while its pagemap was read, -ENOMEM. */
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret);

@@ -250,13 +250,18 @@ struct geometry {
 	uint64_t user_top, kernel_start;
 };
 
+/* A compat (32-bit) task on a 64-bit kernel runs in the compatibility
+ * sub-mode of long mode (x86-64) or at AArch32 EL0 (arm64): its addresses
+ * are still translated by the kernel's 4- or 5-level tables, the same as
+ * any task's (2-level and PAE paging belong to 32-bit kernels), with the
+ * upper indices 0.  Only its user space differs: all but the top pages of
+ * the low 4 GiB. */
 static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
 {
-	if (is32)   /* compat task on a 64-bit kernel: all but the top page */
-		return (struct geometry){ 0, 0xffffe000ull, 0x100000000ull };
+	struct geometry g;
 #if defined(__aarch64__)
 	(void)snap;
-	return (struct geometry){ 4, 1ull << 48, 0xffff000000000000ull };
+	g = (struct geometry){ 4, 1ull << 48, 0xffff000000000000ull };
 #else
 	char *cpu = NULL;
 	bool la57 = false;
@@ -264,10 +269,14 @@ static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
 		la57 = strstr(cpu, " la57") != NULL;
 		free(cpu);
 	}
-	if (la57)
-		return (struct geometry){ 5, (1ull << 56) - 4096, 0xff00000000000000ull };
-	return (struct geometry){ 4, (1ull << 47) - 4096, 0xffff800000000000ull };
+	g = la57 ? (struct geometry){ 5, (1ull << 56) - 4096, 0xff00000000000000ull }
+		 : (struct geometry){ 4, (1ull << 47) - 4096, 0xffff800000000000ull };
 #endif
+	if (is32) {
+		g.user_top = 0xffffe000ull;
+		g.kernel_start = 0x100000000ull;
+	}
+	return g;
 }
 
 static void read_exe(struct ml_snapshot *snap)

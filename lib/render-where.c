@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libsmartcols/libsmartcols.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,59 +25,171 @@ struct wctx {
 	unsigned int flags;     /* ML_OUT_* */
 };
 
-/* A growing text buffer: fields are appended, never truncated. */
+/* A growing text buffer: fields are appended, never truncated, and it is
+ * always NUL-terminated.  It may start on the caller's storage (heap
+ * false) and moves to the heap only when that is too small.  Numbers are
+ * formatted here, not by printf: a batch formats millions of them. */
 struct buf {
 	char *s;
 	size_t len, cap;
+	bool heap;              /* s is malloc'ed (ours to free) */
+	bool oom;               /* an append failed: the text is short */
 };
 
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
+static __attribute__((noinline)) bool bgrow_slow(struct buf *b, size_t n)
 {
-	va_list ap;
-	int n;
+	size_t cap = (b->cap ? b->cap : 64) * 2 + n;
+	char *s = b->heap ? realloc(b->s, cap) : malloc(cap);
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 64) * 2 + (size_t)n;
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
+	if (!s) {
+		b->oom = true;
+		return false;
 	}
+	if (!b->heap && b->len)
+		memcpy(s, b->s, b->len);
+	b->s = s;
+	b->cap = cap;
+	b->heap = true;
+	return true;
+}
+
+/* Room for n more bytes and the NUL. */
+static inline bool bgrow(struct buf *b, size_t n)
+{
+	return b->len + n < b->cap || bgrow_slow(b, n);
+}
+
+static inline void bmem(struct buf *b, const char *p, size_t n)
+{
+	if (!bgrow(b, n))
+		return;
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static inline void bstr(struct buf *b, const char *s)
+{
+	bmem(b, s, strlen(s));
+}
+
+/* A string literal: its length known when compiling. */
+#define blit(b, lit) bmem((b), "" lit, sizeof(lit) - 1)
+
+static inline void bch(struct buf *b, char c)
+{
+	bmem(b, &c, 1);
+}
+
+/* "0x" and v in lower-case hex. */
+static void bhex(struct buf *b, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = digits[v & 15];
+	while (v >>= 4);
+	*--p = 'x';
+	*--p = '0';
+	bmem(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void bdec(struct buf *b, uint64_t v)
+{
+	char t[20], *p = t + sizeof(t);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	bmem(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void bint(struct buf *b, int v)
+{
+	if (v < 0)
+		bch(b, '-');
+	bdec(b, v < 0 ? -(uint64_t)(int64_t)v : (uint64_t)v);
+}
+
+/* Printable ASCII without a backslash reads the same escaped or not, in
+ * both escaping modes: the common case, copied as it is.  Its length, or
+ * SIZE_MAX if s needs escaping. */
+static size_t plain_len(const char *s)
+{
+	const char *p = s;
+
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+			return SIZE_MAX;
+	return (size_t)(p - s);
 }
 
 /* Target-controlled text, escaped for where it goes. */
 static void btext(struct buf *b, const char *s, const struct wctx *c, bool table)
 {
+	size_t n;
 	char *e;
 
 	if (table && !(c->flags & ML_OUT_JSON)) {   /* libsmartcols escapes */
-		bprintf(b, "%s", s);
+		bstr(b, s);
+		return;
+	}
+	if ((n = plain_len(s)) != SIZE_MAX) {
+		bmem(b, s, n);
 		return;
 	}
 	e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
-	bprintf(b, "%s", e ? e : "?");
+	bstr(b, e ? e : "?");
 	free(e);
+}
+
+/* ml_size_human()'s text ("512B", "4K", "1.3M") without printf: a whole
+ * number of units, or one decimal rounded to nearest, ties to even, as
+ * "%.1f" rounds the exact quotient (exact below 2^53 bytes; above, the
+ * library function itself). */
+static void bhuman(struct buf *b, uint64_t v)
+{
+	static const char units[] = "BKMGTPE";
+	unsigned int u = 0;
+	uint64_t div = 1, whole, frac, tenth, rest;
+	char tmp[32];
+
+	while (u < 6 && v >= div * 1024) {
+		div *= 1024;
+		u++;
+	}
+	whole = v / div;
+	frac = v % div;
+	if (frac && v >= 1ull << 53) {
+		bstr(b, ml_size_human(v, tmp, sizeof(tmp)));
+		return;
+	}
+	if (!frac) {                 /* "4K", "512B" */
+		bdec(b, whole);
+		bch(b, units[u]);
+		return;
+	}
+	tenth = frac * 10 / div;     /* frac < 2^53: frac * 10 fits */
+	rest = frac * 10 % div;
+	if (rest * 2 > div || (rest * 2 == div && (tenth & 1)))
+		tenth++;
+	if (tenth == 10) {           /* 1023.96K reads "1024.0K" */
+		whole++;
+		tenth = 0;
+	}
+	bdec(b, whole);
+	bch(b, '.');
+	bch(b, (char)('0' + tenth));
+	bch(b, units[u]);
 }
 
 static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
 {
-	char tmp[32];
-
 	if (c->flags & ML_OUT_BYTES)
-		bprintf(b, "%" PRIu64, v);
+		bdec(b, v);
 	else
-		bprintf(b, "%s", ml_size_human(v, tmp, sizeof(tmp)));
+		bhuman(b, v);
 }
 
 static const char *perms_str(unsigned int p, char out[5])
@@ -98,14 +210,14 @@ typedef bool (*field_fn)(struct buf *b, const struct ml_where *w, const struct w
 static bool f_addr(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->addr);
+	bhex(b, w->addr);
 	return true;
 }
 
 static bool f_kind(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "%s", w->region ? ml_kind_name(w->region->kind) : "unmapped");
+	bstr(b, w->region ? ml_kind_name(w->region->kind) : "unmapped");
 	return true;
 }
 
@@ -116,7 +228,7 @@ static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "%s", perms_str(w->region->perms, p));
+	bstr(b, perms_str(w->region->perms, p));
 	return true;
 }
 
@@ -133,7 +245,7 @@ static bool f_object(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	btext(b, o, c, t);
 	if (w->region->deleted)
-		bprintf(b, " (deleted)");
+		blit(b, " (deleted)");
 	return true;
 }
 
@@ -142,7 +254,7 @@ static bool f_start(struct buf *b, const struct ml_where *w, const struct wctx *
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->region->start);
+	bhex(b, w->region->start);
 	return true;
 }
 
@@ -151,7 +263,7 @@ static bool f_end(struct buf *b, const struct ml_where *w, const struct wctx *c,
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->region->end);
+	bhex(b, w->region->end);
 	return true;
 }
 
@@ -161,14 +273,22 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 
 	if (!w->region)
 		return false;
-	bprintf(b, "%s %s ", ml_kind_name(w->region->kind), perms_str(w->region->perms, p));
+	bstr(b, ml_kind_name(w->region->kind));
+	bch(b, ' ');
+	bmem(b, perms_str(w->region->perms, p), 4);
+	bch(b, ' ');
 	if (f_object(b, w, c, t))
-		bprintf(b, " ");
-	bprintf(b, "0x%" PRIx64 "-0x%" PRIx64 " (", w->region->start, w->region->end);
+		blit(b, " ");
+	bhex(b, w->region->start);
+	bch(b, '-');
+	bhex(b, w->region->end);
+	blit(b, " (");
 	bsize(b, w->region->end - w->region->start, c);
-	bprintf(b, ")");
-	if (w->region->tid && w->region->kind == ML_KIND_GUARD)
-		bprintf(b, " below the stack of thread %d", (int)w->region->tid);
+	blit(b, ")");
+	if (w->region->tid && w->region->kind == ML_KIND_GUARD) {
+		blit(b, " below the stack of thread ");
+		bint(b, (int)w->region->tid);
+	}
 	return true;
 }
 
@@ -177,7 +297,7 @@ static bool f_mapoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->map_offset);
+	bhex(b, w->map_offset);
 	return true;
 }
 
@@ -186,7 +306,7 @@ static bool f_fileoff(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)c; (void)t;
 	if (!w->has_file_offset)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->file_offset);
+	bhex(b, w->file_offset);
 	return true;
 }
 
@@ -195,11 +315,15 @@ static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)t;
 	if (!w->region)
 		return false;
-	bprintf(b, "0x%" PRIx64 " into the mapping", w->map_offset);
-	if (w->has_file_offset)
-		bprintf(b, ", 0x%" PRIx64 " into the file", w->file_offset);
+	bhex(b, w->map_offset);
+	blit(b, " into the mapping");
+	if (w->has_file_offset) {
+		blit(b, ", ");
+		bhex(b, w->file_offset);
+		blit(b, " into the file");
+	}
 	else if (w->region->kind == ML_KIND_BSS)
-		bprintf(b, "; no file behind it (zero-filled)");
+		blit(b, "; no file behind it (zero-filled)");
 	(void)c;
 	return true;
 }
@@ -209,8 +333,10 @@ static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx
 	if (!w->has_object || !w->sym.section)
 		return false;
 	btext(b, w->sym.section, c, t);
-	if (!t)
-		bprintf(b, " +0x%" PRIx64, w->sym.section_offset);
+	if (!t) {
+		blit(b, " +");
+		bhex(b, w->sym.section_offset);
+	}
 	return true;
 }
 
@@ -219,7 +345,7 @@ static bool f_secoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.section)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sym.section_offset);
+	bhex(b, w->sym.section_offset);
 	return true;
 }
 
@@ -228,17 +354,24 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (!w->has_object || !w->sym.name) {
 		if (t || !w->has_object)
 			return false;
-		bprintf(b, "none holds this address");
+		blit(b, "none holds this address");
 		return true;
 	}
 	btext(b, w->sym.name, c, t);
 	if (t)
 		return true;
-	bprintf(b, "+0x%" PRIx64 " (%s", w->sym.offset, w->sym.table);
-	if (w->sym.sym_sized)
-		bprintf(b, ", %" PRIu64 " bytes at 0x%" PRIx64 ")", w->sym.sym_size, w->sym.sym_addr);
-	else
-		bprintf(b, "; no size: the nearest symbol below)");
+	bch(b, '+');
+	bhex(b, w->sym.offset);
+	blit(b, " (");
+	bstr(b, w->sym.table);
+	if (w->sym.sym_sized) {
+		blit(b, ", ");
+		bdec(b, w->sym.sym_size);
+		blit(b, " bytes at ");
+		bhex(b, w->sym.sym_addr);
+		bch(b, ')');
+	} else
+		blit(b, "; no size: the nearest symbol below)");
 	return true;
 }
 
@@ -247,7 +380,7 @@ static bool f_symoff(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.name)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sym.offset);
+	bhex(b, w->sym.offset);
 	return true;
 }
 
@@ -256,7 +389,7 @@ static bool f_symtab(struct buf *b, const struct ml_where *w, const struct wctx 
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.name)
 		return false;
-	bprintf(b, "%s", w->sym.table);
+	bstr(b, w->sym.table);
 	return true;
 }
 
@@ -272,19 +405,25 @@ static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	if (w->sym.file) {
 		btext(b, w->sym.file, c, t);
-		bprintf(b, ":%d", w->sym.line);
-		if (w->sym.column)
-			bprintf(b, ":%d", w->sym.column);
+		bch(b, ':');
+		bint(b, w->sym.line);
+		if (w->sym.column) {
+			bch(b, ':');
+			bint(b, w->sym.column);
+		}
 		return true;
 	}
 	if (t)
 		return false;
 	if (w->sym.has_dwarf)
-		bprintf(b, "unknown (no line for this address in the DWARF)");
-	else if (w->sym.build_id)
-		bprintf(b, "unknown (no DWARF: no debug file for build-id %s)", w->sym.build_id);
+		blit(b, "unknown (no line for this address in the DWARF)");
+	else if (w->sym.build_id) {
+		blit(b, "unknown (no DWARF: no debug file for build-id ");
+		bstr(b, w->sym.build_id);
+		bch(b, ')');
+	}
 	else
-		bprintf(b, "unknown (no DWARF and no build-id)");
+		blit(b, "unknown (no DWARF and no build-id)");
 	return true;
 }
 
@@ -301,7 +440,7 @@ static bool f_buildid(struct buf *b, const struct ml_where *w, const struct wctx
 	(void)c; (void)t;
 	if (!w->has_object || !w->sym.build_id)
 		return false;
-	bprintf(b, "%s", w->sym.build_id);
+	bstr(b, w->sym.build_id);
 	return true;
 }
 
@@ -310,23 +449,30 @@ static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *
 	if (!w->is_stack)
 		return false;
 	if (t) {
-		bprintf(b, "%d", (int)w->stack_tid);
+		bint(b, (int)w->stack_tid);
 		return true;
 	}
-	if (w->region->kind == ML_KIND_STACK)
-		bprintf(b, "the main thread's (TID %d); ", (int)w->stack_tid);
-	else if (w->stack_tid)
-		bprintf(b, "thread %d's; ", (int)w->stack_tid);
-	else
-		bprintf(b, "a thread's (TID unknown); ");
+	if (w->region->kind == ML_KIND_STACK) {
+		blit(b, "the main thread's (TID ");
+		bint(b, (int)w->stack_tid);
+		blit(b, "); ");
+	} else if (w->stack_tid) {
+		blit(b, "thread ");
+		bint(b, (int)w->stack_tid);
+		blit(b, "'s; ");
+	} else
+		blit(b, "a thread's (TID unknown); ");
 	bsize(b, w->below_top, c);
-	bprintf(b, " below its top");
-	if (w->sp_known)
-		bprintf(b, ", %s its sp 0x%" PRIx64 " (%s)", w->addr >= w->sp ? "above" : "below",
-			w->sp, w->addr >= w->sp ? "in a live frame" : "free: not in use now");
-	bprintf(b, "; may grow ");
+	blit(b, " below its top");
+	if (w->sp_known) {
+		bstr(b, w->addr >= w->sp ? ", above its sp " : ", below its sp ");
+		bhex(b, w->sp);
+		bstr(b, w->addr >= w->sp ? " (in a live frame)" : " (free: not in use now)");
+	}
+	blit(b, "; may grow ");
 	bsize(b, w->room, c);
-	bprintf(b, " further before %s", w->room_limit);
+	blit(b, " further before ");
+	bstr(b, w->room_limit);
 	return true;
 }
 
@@ -344,7 +490,7 @@ static bool f_sp(struct buf *b, const struct ml_where *w, const struct wctx *c, 
 	(void)c; (void)t;
 	if (!w->sp_known)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->sp);
+	bhex(b, w->sp);
 	return true;
 }
 
@@ -362,7 +508,7 @@ static bool f_roomlimit(struct buf *b, const struct ml_where *w, const struct wc
 	(void)c; (void)t;
 	if (!w->is_stack)
 		return false;
-	bprintf(b, "%s", w->room_limit);
+	bstr(b, w->room_limit);
 	return true;
 }
 
@@ -372,9 +518,9 @@ static bool f_heap(struct buf *b, const struct ml_where *w, const struct wctx *c
 	if (!w->is_heap)
 		return false;
 	bsize(b, w->heap_offset, c);
-	bprintf(b, " from the heap's start, ");
+	blit(b, " from the heap's start, ");
 	bsize(b, w->to_brk, c);
-	bprintf(b, " below the brk (end of [heap])");
+	blit(b, " below the brk (end of [heap])");
 	return true;
 }
 
@@ -401,9 +547,11 @@ static bool f_hole(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c;
 	if (w->region)
 		return false;
-	bprintf(b, "%s", ml_hole_name(w->hole));
-	if (!t)
-		bprintf(b, ": %s", ml_hole_description(w->hole));
+	bstr(b, ml_hole_name(w->hole));
+	if (!t) {
+		blit(b, ": ");
+		bstr(b, ml_hole_description(w->hole));
+	}
 	return true;
 }
 
@@ -414,16 +562,23 @@ static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
 {
 	const char *o = object_of(r);
 
-	bprintf(b, "%s", ml_kind_name(r->kind));
+	bstr(b, ml_kind_name(r->kind));
 	if (o) {
-		bprintf(b, " ");
+		blit(b, " ");
 		btext(b, o, c, t);
 	}
 	if (t)
 		return;
-	bprintf(b, " 0x%" PRIx64 "-0x%" PRIx64 ", its %s ", r->start, r->end, edge);
+	bch(b, ' ');
+	bhex(b, r->start);
+	bch(b, '-');
+	bhex(b, r->end);
+	blit(b, ", its ");
+	bstr(b, edge);
+	bch(b, ' ');
 	bsize(b, dist, c);
-	bprintf(b, " %s", dir);
+	bch(b, ' ');
+	bstr(b, dir);
 }
 
 static bool f_below(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
@@ -463,14 +618,14 @@ static bool f_abovedist(struct buf *b, const struct ml_where *w, const struct wc
 static bool f_vpn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->vpn);
+	bhex(b, w->vpn);
 	return true;
 }
 
 static bool f_pgoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	(void)c; (void)t;
-	bprintf(b, "0x%" PRIx64, w->page_offset);
+	bhex(b, w->page_offset);
 	return true;
 }
 
@@ -479,18 +634,39 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c;
 	if (!w->nlevels)
 		return false;
-	for (unsigned int i = 0; i < w->nlevels; i++)
-		bprintf(b, "%s%s %u", i ? " " : "", w->levels[i].name, w->levels[i].index);
-	if (!t)
-		bprintf(b, " (%u-level page tables)", w->nlevels);
+	for (unsigned int i = 0; i < w->nlevels; i++) {
+		if (i)
+			bch(b, ' ');
+		bstr(b, w->levels[i].name);
+		bch(b, ' ');
+		bdec(b, w->levels[i].index);
+	}
+	if (!t) {
+		unsigned int depth = w->nlevels;
+
+		while (depth < ML_ARRAY_SIZE(w->levels) && w->levels[depth].name)
+			depth++;   /* levels a huge page made unused */
+		blit(b, " (");
+		bdec(b, depth);
+		bstr(b, depth > w->nlevels ? "-level page tables; a huge page ends the walk at the "
+			: "-level page tables)");
+		if (depth > w->nlevels) {
+			bstr(b, w->levels[w->nlevels - 1].name);
+			bch(b, ')');
+		}
+	}
 	return true;
 }
 
 static bool f_page(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
-	bprintf(b, "VPN 0x%" PRIx64 ", offset 0x%" PRIx64 "; walk ", w->vpn, w->page_offset);
+	blit(b, "VPN ");
+	bhex(b, w->vpn);
+	blit(b, ", offset ");
+	bhex(b, w->page_offset);
+	blit(b, "; walk ");
 	if (!f_walk(b, w, c, t))
-		bprintf(b, "unknown (paging geometry not known for this process)");
+		blit(b, "unknown (paging geometry not known for this process)");
 	return true;
 }
 
@@ -503,25 +679,35 @@ static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wct
 	if (w->pagemap_status != 0 || !present) {
 		if (!w->region || w->pagemap_status != 0)
 			return false;
-		bprintf(b, t ? "none" : "none: no page is mapped here yet");
+		bstr(b, t ? "none" : "none: no page is mapped here yet");
 		return true;
 	}
 	switch (w->pgsz_known) {
 	case ML_PGSZ_BASE:
 		bsize(b, w->page_size, c);
 		if (!t)
-			bprintf(b, " (a base page)");
+			blit(b, " (a base page)");
 		return true;
 	case ML_PGSZ_HUGE:
 		if (w->huge_size) {
 			bsize(b, w->huge_size, c);
-			bprintf(b, t ? " huge" : " huge page (mapped by one PMD entry: the walk ends there)");
+			if (t) {
+				blit(b, " huge");
+			} else if (w->nlevels) {
+				blit(b, " huge page (mapped by one ");
+				bstr(b, w->levels[w->nlevels - 1].name);
+				blit(b, " entry: the walk ends there; offset ");
+				bhex(b, w->addr & (w->huge_size - 1));
+				blit(b, " in it)");
+			} else {
+				blit(b, " huge page");
+			}
 		} else {
-			bprintf(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
+			bstr(b, t ? "huge" : "part of a transparent huge page / large folio of unknown size");
 		}
 		return true;
 	default:
-		bprintf(b, t ? "unknown" : "unknown: a base page or a THP (frame flags need root)");
+		bstr(b, t ? "unknown" : "unknown: a base page or a THP (frame flags need root)");
 		return true;
 	}
 }
@@ -542,26 +728,39 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 
 	(void)c; (void)t;
 	if (w->pagemap_status == -ERANGE) {
-		bprintf(b, "not covered: pagemap ends at the top of user space");
+		blit(b, "not covered: pagemap ends at the top of user space");
 		return true;
 	}
 	if (w->pagemap_status != 0 && w->pagemap_status != -ENOENT && w->region) {
-		bprintf(b, "unreadable (%s)", strerror(-w->pagemap_status));
+		blit(b, "unreadable (");
+		bstr(b, strerror(-w->pagemap_status));
+		bch(b, ')');
 		return true;
 	}
 	if (w->pagemap_status != 0)
 		return false;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(page_flags); i++)
-		if (w->page.flags & page_flags[i].flag)
-			bprintf(b, "%s%s", n++ ? " " : "", page_flags[i].name);
+		if (w->page.flags & page_flags[i].flag) {
+			if (n++)
+				bch(b, ' ');
+			bstr(b, page_flags[i].name);
+		}
 	if (!n)
-		bprintf(b, "not present (never touched, or reclaimed)");
-	if (w->page.flags & ML_PAGE_SWAPPED)
-		bprintf(b, "; swap type %u offset 0x%" PRIx64, w->page.swap_type, w->page.swap_offset);
+		blit(b, "not present (never touched, or reclaimed)");
+	if (w->page.flags & ML_PAGE_SWAPPED) {
+		blit(b, "; swap type ");
+		bdec(b, w->page.swap_type);
+		blit(b, " offset ");
+		bhex(b, w->page.swap_offset);
+	}
 	if (w->page.flags & ML_PAGE_PFN_HIDDEN)
-		bprintf(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
-	else if (w->has_phys)
-		bprintf(b, "; PFN 0x%" PRIx64 ", physical address 0x%" PRIx64, w->page.pfn, w->phys);
+		blit(b, "; frame number hidden: it needs root (CAP_SYS_ADMIN)");
+	else if (w->has_phys) {
+		blit(b, "; PFN ");
+		bhex(b, w->page.pfn);
+		blit(b, ", physical address ");
+		bhex(b, w->phys);
+	}
 	return true;
 }
 
@@ -573,25 +772,30 @@ static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *
 	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
 		return false;
 	if (w->page.flags & ML_PAGE_KFLAGS) {
-		bprintf(b, "flags");
+		blit(b, "flags");
 		for (unsigned int i = 0; i < 64; i++)
-			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
-				bprintf(b, "%s%s", n++ ? "," : " ", ml_kpageflag_name(i));
+			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
+				bch(b, n++ ? ',' : ' ');
+				bstr(b, ml_kpageflag_name(i));
+			}
 	}
-	if (w->page.flags & ML_PAGE_MAPCOUNT)
-		bprintf(b, "%smapped %" PRIu64 " time%s", n || (w->page.flags & ML_PAGE_KFLAGS) ? "; " : "",
-			w->page.mapcount, w->page.mapcount == 1 ? "" : "s");
+	if (w->page.flags & ML_PAGE_MAPCOUNT) {
+		bstr(b, n || (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
+		bdec(b, w->page.mapcount);
+		bstr(b, w->page.mapcount == 1 ? " time" : " times");
+	}
 	return true;
 }
 
-/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans). */
+/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans); empty, and
+ * null in JSON, when pagemap was not read (unmapped, --no-pagemap). */
 #define FLAG_CELL(fn, flag)                                                              \
 	static bool fn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t) \
 	{                                                                                \
 		(void)c; (void)t;                                                        \
 		if (w->pagemap_status != 0)                                              \
 			return false;                                                    \
-		bprintf(b, "%s", (w->page.flags & (flag)) ? "1" : "0");                  \
+		bstr(b, (w->page.flags & (flag)) ? "1" : "0");                  \
 		return true;                                                             \
 	}
 FLAG_CELL(f_present, ML_PAGE_PRESENT)
@@ -607,7 +811,7 @@ static bool f_pfn(struct buf *b, const struct ml_where *w, const struct wctx *c,
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !w->has_phys)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->page.pfn);
+	bhex(b, w->page.pfn);
 	return true;
 }
 
@@ -616,7 +820,7 @@ static bool f_phys(struct buf *b, const struct ml_where *w, const struct wctx *c
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !w->has_phys)
 		return false;
-	bprintf(b, "0x%" PRIx64, w->phys);
+	bhex(b, w->phys);
 	return true;
 }
 
@@ -629,8 +833,11 @@ static bool f_kflags(struct buf *b, const struct ml_where *w, const struct wctx 
 	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_KFLAGS))
 		return false;
 	for (unsigned int i = 0; i < 64; i++)
-		if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i))
-			bprintf(b, "%s%s", n++ ? (char[]){ sep, 0 } : "", ml_kpageflag_name(i));
+		if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
+			if (n++)
+				bch(b, sep);
+			bstr(b, ml_kpageflag_name(i));
+		}
 	return n > 0;
 }
 
@@ -639,47 +846,66 @@ static bool f_mapcount(struct buf *b, const struct ml_where *w, const struct wct
 	(void)c; (void)t;
 	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_MAPCOUNT))
 		return false;
-	bprintf(b, "%" PRIu64, w->page.mapcount);
+	bdec(b, w->page.mapcount);
 	return true;
 }
 
 /* ---- the block ---- */
 
+/* Labels come padded: two spaces, the label in 10 columns, a space. */
+#define LABEL_LEN 13
 static const struct {
-	const char *label;
+	const char label[LABEL_LEN + 1];
 	field_fn fn;
 } block_lines[] = {
-	{ "region",    f_region },
-	{ "offset",    f_offsets },
-	{ "section",   f_section },
-	{ "symbol",    f_symbol },
-	{ "source",    f_source },
-	{ "debuginfo", f_debugfile },
-	{ "stack",     f_stack },
-	{ "heap",      f_heap },
-	{ "hole",      f_hole },
-	{ "below",     f_below },
-	{ "above",     f_above },
-	{ "page",      f_page },
-	{ "page size", f_pagesize },
-	{ "pagemap",   f_pagemap },
-	{ "frame",     f_frame },
+	{ "  region     ", f_region },
+	{ "  offset     ", f_offsets },
+	{ "  section    ", f_section },
+	{ "  symbol     ", f_symbol },
+	{ "  source     ", f_source },
+	{ "  debuginfo  ", f_debugfile },
+	{ "  stack      ", f_stack },
+	{ "  heap       ", f_heap },
+	{ "  hole       ", f_hole },
+	{ "  below      ", f_below },
+	{ "  above      ", f_above },
+	{ "  page       ", f_page },
+	{ "  page size  ", f_pagesize },
+	{ "  pagemap    ", f_pagemap },
+	{ "  frame      ", f_frame },
 };
 
+/* The block is built in one buffer (on the stack unless it is long) and
+ * written with one fwrite. */
 int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags)
 {
 	struct wctx c = { flags & ~ML_OUT_JSON };
-	struct buf b = { 0 };
+	char store[2048];
+	struct buf b = { store, 0, sizeof(store), false, false };
 	bool color = flags & ML_OUT_COLOR;
+	int r = 0;
 
-	fprintf(out, color ? "\033[1m0x%" PRIx64 "\033[0m\n" : "0x%" PRIx64 "\n", w->addr);
+	store[0] = '\0';
+	if (color)
+		bstr(&b, "\033[1m");
+	bhex(&b, w->addr);
+	bstr(&b, color ? "\033[0m\n" : "\n");
 	for (size_t i = 0; i < ML_ARRAY_SIZE(block_lines); i++) {
-		b.len = 0;
-		if (block_lines[i].fn(&b, w, &c, false) && b.s)
-			fprintf(out, "  %-10s %s\n", block_lines[i].label, b.s);
+		size_t mark = b.len;
+
+		bmem(&b, block_lines[i].label, LABEL_LEN);
+		if (block_lines[i].fn(&b, w, &c, false))
+			bch(&b, '\n');
+		else
+			b.len = mark;
 	}
-	free(b.s);
-	return ferror(out) ? -EIO : 0;
+	if (b.oom)
+		r = -ENOMEM;
+	else if (fwrite(b.s, 1, b.len, out) != b.len || ferror(out))
+		r = -EIO;
+	if (b.heap)
+		free(b.s);
+	return r;
 }
 
 /* ---- the table ---- */
@@ -780,10 +1006,18 @@ int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 	return 0;
 }
 
+/* A streamed raw table keeps its FLUSH_LINES lines (one reference ours)
+ * and refills them after each flush; a cell keeps the malloc'ed text it
+ * was given (scols_line_refer_data) and is rewritten in place when the new
+ * text fits, cap[line * nids + column] bytes, so a steady batch allocates
+ * nothing per address.  Other modes build the table once: new lines. */
 struct ml_where_table {
 	struct libscols_table *tb;
 	int ids[ML_ARRAY_SIZE(columns)];
 	size_t nids, pending;
+	bool stream;                      /* raw, not JSON: flushed, lines reused */
+	struct libscols_line **lines;     /* FLUSH_LINES, with stream */
+	uint32_t *cap;                    /* FLUSH_LINES * nids, with stream */
 	struct wctx c;
 	struct buf b;
 };
@@ -792,7 +1026,9 @@ static int json_type(enum jtype j, unsigned int flags)
 {
 	static const int types[] = {
 		[J_STR] = SCOLS_JSON_STRING, [J_SIZE] = SCOLS_JSON_STRING,
-		[J_NUM] = SCOLS_JSON_NUMBER, [J_BOOL] = SCOLS_JSON_BOOLEAN,
+		[J_NUM] = SCOLS_JSON_NUMBER,
+		/* an empty cell (unmapped, no pagemap) is null, not false */
+		[J_BOOL] = SCOLS_JSON_BOOLEAN_OPTIONAL,
 		[J_ARRAY] = SCOLS_JSON_ARRAY_STRING,
 	};
 	if (j == J_SIZE && (flags & ML_OUT_BYTES))
@@ -830,6 +1066,7 @@ int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 		return -ENOMEM;
 	}
 	t->c.flags = opts->flags;
+	t->b.heap = true;   /* grows on the heap from nothing */
 	if (opts->columns) {
 		t->nids = opts->ncolumns < ML_ARRAY_SIZE(t->ids) ? opts->ncolumns : ML_ARRAY_SIZE(t->ids);
 		memcpy(t->ids, opts->columns, t->nids * sizeof(int));
@@ -843,6 +1080,12 @@ int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 	scols_table_enable_raw(t->tb, !!(opts->flags & ML_OUT_RAW));
 	scols_table_enable_noheadings(t->tb, !!(opts->flags & ML_OUT_NOHEADINGS));
 	scols_table_set_name(t->tb, "addresses");
+	t->stream = (opts->flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW;
+	if (t->stream && (!(t->lines = calloc(FLUSH_LINES, sizeof(*t->lines))) ||
+			  !(t->cap = calloc(FLUSH_LINES * (t->nids ? t->nids : 1), sizeof(*t->cap))))) {
+		ml_where_table_free(t);
+		return -ENOMEM;
+	}
 	if (add_columns(t) < 0) {
 		ml_where_table_free(t);
 		return -ENOMEM;
@@ -856,6 +1099,10 @@ void ml_where_table_free(struct ml_where_table *t)
 	if (!t)
 		return;
 	scols_unref_table(t->tb);
+	for (size_t i = 0; t->lines && i < FLUSH_LINES; i++)
+		scols_unref_line(t->lines[i]);
+	free(t->lines);
+	free(t->cap);
 	free(t->b.s);
 	free(t);
 }
@@ -871,21 +1118,65 @@ static int flush(struct ml_where_table *t)
 	return r;
 }
 
+/* The line for the next answer: a kept one when streaming. */
+static struct libscols_line *next_line(struct ml_where_table *t)
+{
+	struct libscols_line **kept = t->stream ? &t->lines[t->pending] : NULL;
+
+	if (kept && *kept)
+		return scols_table_add_line(t->tb, *kept) < 0 ? NULL : *kept;
+	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
+	if (ln && kept) {
+		scols_ref_line(ln);
+		*kept = ln;
+	}
+	return ln;
+}
+
+/* Cell k of ln gets the text in t->b ("" if none). */
+static int set_cell(struct ml_where_table *t, struct libscols_line *ln, size_t k)
+{
+	uint32_t *cap = t->stream ? &t->cap[t->pending * t->nids + k] : NULL;
+	size_t need = t->b.len + 1, size;
+	char *d;
+
+	if (t->b.oom)
+		return -ENOMEM;
+	if (cap && need <= *cap) {   /* our own buffer, handed over earlier */
+		d = (char *)scols_cell_get_data(scols_line_get_cell(ln, k));
+		memcpy(d, t->b.len ? t->b.s : "", need);
+		return 0;
+	}
+	if (t->b.len == 0)
+		return 0;                /* a fresh cell is empty already */
+	size = need < 32 ? 32 : need;
+	if (!(d = malloc(size)))
+		return -ENOMEM;
+	memcpy(d, t->b.s, need);
+	if (scols_line_refer_data(ln, k, d) < 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	if (cap)
+		*cap = (uint32_t)size;
+	return 0;
+}
+
 int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 {
-	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
+	struct libscols_line *ln = next_line(t);
+	int r;
 
 	if (!ln)
 		return -ENOMEM;
 	for (size_t k = 0; k < t->nids; k++) {
 		t->b.len = 0;
-		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true) || !t->b.s)
-			continue;
-		if (scols_line_set_data(ln, k, t->b.s) < 0)
-			return -ENOMEM;
+		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true))
+			t->b.len = 0;
+		if ((r = set_cell(t, ln, k)) < 0)
+			return r;
 	}
-	if ((t->c.flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW &&
-	    ++t->pending == FLUSH_LINES)
+	if (t->stream && ++t->pending == FLUSH_LINES)
 		return flush(t);
 	return 0;
 }

@@ -23,6 +23,16 @@
  * ML_SYM_LINES lookup (dwfl_standard_find_debuginfo: the file itself,
  * /usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink).  Cost per
  * lookup after that: O(log modules + log symbols) plus libdw's line search.
+ * A line's file name is shown joined with its unit's DW_AT_comp_dir when
+ * relative (libdw gives "../src/x.c" as the compiler saw it) and that
+ * directory is absolute, and normalised lexically; the joined names are made once per name and kept
+ * in a small hash table keyed by libdw's pointer.
+ *
+ * Sections come from the main file's section headers (SHF_ALLOC), sorted
+ * once per module and found by binary search, chosen as
+ * dwfl_module_address_section() would, which is not called: it loads the
+ * module's DWARF first (most of the time of a one-address lookup in a
+ * library whose debug file is compressed).
  *
  * Ownership: names, sections and file names point into libdwfl's data and
  * the module table, valid until ml_symbolizer_free().
@@ -49,17 +59,34 @@ struct sym {
 	unsigned char table;      /* index into tables[] */
 };
 
+/* An allocated section of the main ELF file, at its address in memory. */
+struct secn {
+	uint64_t start, end;
+	const char *name;         /* libelf's string table */
+	size_t index;             /* section header index, the last tie-break */
+};
+
 struct module {
 	uint64_t lo, hi;          /* [lo, hi) as libdwfl placed it */
 	uint64_t bias;
 	Dwfl_Module *mod;
 	char *path;               /* the object as the snapshot names it */
 	char *build_id;           /* hex or NULL */
-	bool syms_loaded, dwarf_tried, has_dwarf;
+	bool syms_loaded, dwarf_tried, has_dwarf, secs_loaded;
 	struct sym *syms;
 	uint64_t *maxend;
 	size_t nsyms;
 	const char *debug_file;
+	struct secn *secs;        /* sorted by (start, end, index) */
+	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
+	size_t nsecs;
+};
+
+/* A source file name as libdw's line table gives it (a stable pointer into
+ * one compilation unit's file table), and the path shown for it. */
+struct srcpath {
+	const char *raw;          /* NULL: empty slot */
+	char *path;               /* joined with DW_AT_comp_dir, normalised */
 };
 
 struct ml_symbolizer {
@@ -69,6 +96,8 @@ struct ml_symbolizer {
 	struct module *mods;      /* sorted by lo, disjoint */
 	size_t nmods, cap;
 	size_t last;              /* module of the previous lookup */
+	struct srcpath *paths;    /* open addressing by raw pointer; npaths <= pathcap / 2 */
+	size_t npaths, pathcap;   /* pathcap: 0 or a power of two */
 };
 
 /* Kinds ELF attribution gives to the segments of a loaded object. */
@@ -314,8 +343,13 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 		free(sz->mods[i].build_id);
 		free(sz->mods[i].syms);
 		free(sz->mods[i].maxend);
+		free(sz->mods[i].secs);
+		free(sz->mods[i].sec_maxend);
 	}
 	free(sz->mods);
+	for (size_t i = 0; i < sz->pathcap; i++)
+		free(sz->paths[i].path);
+	free(sz->paths);
 	dwfl_end(sz->dwfl);
 	free(sz);
 }
@@ -449,21 +483,196 @@ static const struct sym *find_sym(const struct module *m, uint64_t addr)
 
 /* ---- sections and lines ---- */
 
-static void find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret)
+static int secn_cmp(const void *a, const void *b)
 {
-	Dwarf_Addr off = addr, bias, ebias;
-	Elf_Scn *scn = dwfl_module_address_section(m->mod, &off, &bias);
-	Elf *e = dwfl_module_getelf(m->mod, &ebias);
-	size_t strndx;
-	GElf_Shdr sh;
+	const struct secn *x = a, *y = b;
 
-	if (!scn || !e || !gelf_getshdr(scn, &sh) || elf_getshdrstrndx(e, &strndx) < 0)
-		return;
-	ret->section = elf_strptr(e, strndx, sh.sh_name);
-	ret->section_offset = off;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
 }
 
-static void find_line(struct module *m, uint64_t addr, struct ml_symbol *ret)
+/* The SHF_ALLOC sections of the module's main file, as libdwfl's
+ * dwfl_module_address_section() sees them, without what that function
+ * also does first: load (and decompress) the module's DWARF. */
+static int load_sections(struct module *m)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(m->mod, &bias);
+	Elf_Scn *scn = NULL;
+	size_t strndx, n = 0, cap = 0;
+	uint64_t mx = 0;
+
+	m->secs_loaded = true;
+	if (!e || elf_getshdrstrndx(e, &strndx) < 0 || elf_getshdrnum(e, &cap) < 0 || !cap)
+		return 0;
+	if (!(m->secs = malloc(cap * sizeof(*m->secs))) ||
+	    !(m->sec_maxend = malloc(cap * sizeof(*m->sec_maxend))))
+		return -ENOMEM;
+	while ((scn = elf_nextscn(e, scn)) && n < cap) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
+					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };
+	}
+	qsort(m->secs, n, sizeof(*m->secs), secn_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m->secs[i].end > mx)
+			mx = m->secs[i].end;
+		m->sec_maxend[i] = mx;
+	}
+	m->nsecs = n;
+	return 0;
+}
+
+/* libdwfl's rule: in (start, end, index) order, the first section ending
+ * above addr holds it if it starts at or below addr.  That section is the
+ * first whose prefix maximum of ends exceeds addr: a binary search. */
+static void find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret)
+{
+	size_t a = 0, b = m->nsecs;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (m->sec_maxend[mid] <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a < m->nsecs && m->secs[a].start <= addr) {
+		ret->section = m->secs[a].name;
+		ret->section_offset = addr - m->secs[a].start;
+	}
+}
+
+/* Lexically, in place: "a//b" and "a/./b" -> "a/b", "a/x/../b" -> "a/b",
+ * "/.." -> "/"; a relative path keeps its leading "..".  Symbolic links
+ * are not followed (the file may not exist here). */
+static void normalise(char *path)
+{
+	char *r = path, *w = path;
+	bool abs = *r == '/';
+	size_t root = abs, fixed;  /* fixed: output bytes a ".." cannot remove */
+
+	if (abs)
+		*w++ = *r++;
+	fixed = root;
+	/* Invariant: w <= r, so the output never overtakes the input; a
+	 * segment is written after a '/' separator, which the input has too. */
+	while (*r) {
+		char *seg = r;
+		size_t n;
+		bool up;
+
+		while (*r && *r != '/')
+			r++;
+		n = (size_t)(r - seg);
+		while (*r == '/')
+			r++;
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		up = n == 2 && seg[0] == '.' && seg[1] == '.';
+		if (up && (size_t)(w - path) > fixed) {       /* drop the last segment */
+			while ((size_t)(w - path) > fixed && w[-1] != '/')
+				w--;
+			if ((size_t)(w - path) > fixed)
+				w--;                             /* and its separator */
+			continue;
+		}
+		if (up && abs)
+			continue;                                /* "/.." is "/" */
+		if ((size_t)(w - path) > root)
+			*w++ = '/';
+		memmove(w, seg, n);
+		w += n;
+		if (up)
+			fixed = (size_t)(w - path);              /* a leading ".." stays */
+	}
+	if (w == path)
+		*w++ = '.';
+	*w = '\0';
+}
+
+/* file joined with dir and normalised; as it is when it stays relative
+ * (no directory, or a relative one such as the "." that
+ * -fdebug-prefix-map leaves): then nothing is known to resolve it against.
+ * NULL if no memory. */
+static char *join_path(const char *dir, const char *file)
+{
+	bool join = file[0] != '/' && dir && dir[0] == '/';
+	size_t dl = join ? strlen(dir) : 0, fl = strlen(file);
+	char *p = malloc(dl + 1 + fl + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + (join ? dl + 1 : 0), file, fl + 1);
+	if (join || file[0] == '/')
+		normalise(p);
+	return p;
+}
+
+static size_t path_slot(const struct ml_symbolizer *sz, const char *raw)
+{
+	uint64_t h = (uint64_t)(uintptr_t)raw * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (sz->pathcap - 1);
+}
+
+static bool paths_grow(struct ml_symbolizer *sz)
+{
+	size_t cap = sz->pathcap ? sz->pathcap * 2 : 64;
+	struct srcpath *old = sz->paths, *p = calloc(cap, sizeof(*p));
+	size_t oldcap = sz->pathcap;
+
+	if (!p)
+		return false;
+	sz->paths = p;
+	sz->pathcap = cap;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t k = path_slot(sz, old[i].raw);
+
+		if (!old[i].raw)
+			continue;
+		while (p[k].raw)
+			k = (k + 1) & (cap - 1);
+		p[k] = old[i];
+	}
+	free(old);
+	return true;
+}
+
+/* The path shown for the line table's name raw: joined with the
+ * compilation directory when relative, normalised, made once per name.
+ * raw itself if memory runs out. */
+static const char *source_path(struct ml_symbolizer *sz, Dwfl_Line *line, const char *raw)
+{
+	size_t k;
+	char *p;
+
+	if (sz->pathcap) {
+		for (k = path_slot(sz, raw); sz->paths[k].raw; k = (k + 1) & (sz->pathcap - 1))
+			if (sz->paths[k].raw == raw)
+				return sz->paths[k].path;
+	}
+	if ((sz->npaths + 1) * 2 > sz->pathcap && !paths_grow(sz))
+		return raw;
+	if (!(p = join_path(dwfl_line_comp_dir(line), raw)))
+		return raw;
+	for (k = path_slot(sz, raw); sz->paths[k].raw; k = (k + 1) & (sz->pathcap - 1))
+		;
+	sz->paths[k] = (struct srcpath){ raw, p };
+	sz->npaths++;
+	return p;
+}
+
+static void find_line(struct ml_symbolizer *sz, struct module *m, uint64_t addr,
+		      struct ml_symbol *ret)
 {
 	Dwarf_Addr bias, laddr;
 	Dwfl_Line *line;
@@ -481,6 +690,8 @@ static void find_line(struct module *m, uint64_t addr, struct ml_symbol *ret)
 	if (!m->has_dwarf || !(line = dwfl_module_getsrc(m->mod, addr)))
 		return;
 	ret->file = dwfl_lineinfo(line, &laddr, &lineno, &col, NULL, NULL);
+	if (ret->file)
+		ret->file = source_path(sz, line, ret->file);
 	ret->line = lineno;
 	ret->column = col;
 }
@@ -514,7 +725,8 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 
 	if (!m)
 		return -ENOENT;
-	if (!m->syms_loaded && (r = load_syms(m)) < 0)
+	if ((!m->syms_loaded && (r = load_syms(m)) < 0) ||
+	    (!m->secs_loaded && (r = load_sections(m)) < 0))
 		return r;
 	memset(ret, 0, sizeof(*ret));
 	ret->module = m->path;
@@ -530,6 +742,6 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 		ret->sym_sized = s->end > s->addr;
 	}
 	if (flags & ML_SYM_LINES)
-		find_line(m, addr, ret);
+		find_line(sz, m, addr, ret);
 	return 0;
 }

@@ -20,7 +20,8 @@
  *    when its stretch was read.
  *    The size of the page comes from /proc/kpageflags (root): a THP whose
  *    stretch holds 512 present, physically contiguous, aligned frames is a
- *    PMD-mapped huge page; otherwise a THP is a large folio of unknown size.
+ *    PMD-mapped huge page (its walk ends at the PMD); otherwise a THP is a
+ *    large folio of unknown size.
  *
  * Bounds: O(log regions) per address (on a packed array of starts), plus the symbolizer's lookup and at
  * most one pagemap pread (PM_CHUNK entries) and two frame preads.
@@ -64,6 +65,7 @@ struct ml_where_ctx {
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
 	bool live;                /* /proc, not a saved tree */
+	unsigned int flags;       /* ML_WHERE_* */
 };
 
 /* ---- holes ---- */
@@ -449,6 +451,22 @@ static void page_size_verdict(const struct ml_where *w, const uint64_t *chunk,
 		out->pgsz_known = ML_PGSZ_BASE;
 }
 
+/* A huge page mapped by one entry (a 2 MiB page by a PMD entry, 1 GiB by
+ * a PUD entry) ends the walk at that level: the levels below it, which
+ * index within the huge page, are dropped. */
+static void end_walk_at_huge(struct ml_where *w)
+{
+	unsigned int n = w->nlevels;
+
+	if (w->pgsz_known != ML_PGSZ_HUGE || !w->huge_size ||
+	    (w->huge_size & (w->huge_size - 1)))
+		return;
+	while (n > 1 && (1ull << w->levels[n - 1].shift) < w->huge_size)
+		n--;
+	if (n < w->nlevels && (1ull << w->levels[n - 1].shift) == w->huge_size)
+		w->nlevels = n;
+}
+
 /* kpageflags and kpagecount of a present page, through the cache; best
  * effort: page->flags say what was found. */
 static void frame_facts(struct ml_where_ctx *ctx, struct ml_page *page)
@@ -495,6 +513,7 @@ static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
 	}
 	if (w->page.flags & ML_PAGE_PRESENT)
 		page_size_verdict(w, chunk, w);
+	end_walk_at_huge(w);
 	return 0;
 }
 
@@ -561,6 +580,11 @@ void ml_where_ctx_free(struct ml_where_ctx *ctx)
 	free(ctx);
 }
 
+void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags)
+{
+	ctx->flags = flags;
+}
+
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
 {
 	const struct ml_snapshot *s = ctx->snap;
@@ -579,7 +603,8 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 		if (r->kind == ML_KIND_HEAP)
 			explain_heap(ctx, &w);
 		if (ctx->sym && r->object)
-			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) ?
+			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
+						    !(ctx->flags & ML_WHERE_NO_LINES) ?
 						    ML_SYM_LINES : 0, &w.sym) == 0;
 	} else {
 		explain_hole(ctx, up, &w);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,9 @@ static const struct option longopts[] = {
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Columns that need source lines looked up (DWARF line tables). */
+static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 
 static const struct { int a, b; } excl[] = {
 	{ 'J', 'r' }, { OPT_SELF, OPT_PROC_ROOT },
@@ -263,6 +267,34 @@ static int answer(struct where_run *run, uint64_t addr)
 	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* An address of a batch line: "0x" and 1 to 16 hex digits, the usual
+ * form, parsed here (strtoull was a few percent of a batch); anything
+ * else by ml_cli_parse_addr, which gives the same answer for these. */
+static int parse_line_addr(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+	int d;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return ml_cli_parse_addr(s, ret);
+	for (const char *p = s + 2; *p; p++, n++) {
+		if (n == 16 || (d = hex_digit(*p)) < 0)
+			return ml_cli_parse_addr(s, ret);
+		v = v << 4 | (uint64_t)d;
+	}
+	if (n == 0)
+		return ml_cli_parse_addr(s, ret);
+	*ret = v;
+	return 0;
+}
+
 /* Batch mode: one address a line; blank lines and #-comments skipped. */
 static int answer_stdin(struct where_run *run)
 {
@@ -282,7 +314,7 @@ static int answer_stdin(struct where_run *run)
 			*--e = '\0';
 		if (s == e || *s == '#')
 			continue;
-		if (ml_cli_parse_addr(s, &a) < 0) {
+		if (parse_line_addr(s, &a) < 0) {
 			ml_cli_error(s, "not an address (stdin line %zu)", lineno);
 			run->bad_input = true;
 			continue;
@@ -309,6 +341,22 @@ static int answer_all(struct where_run *run)
 		r = answer(run, a);
 	}
 	return r;
+}
+
+/* Blocks, the default columns and JSON show source lines; a table of
+ * chosen columns needs them only if it has one of line_columns[]. */
+static bool wants_lines(const struct where_opts *o)
+{
+	size_t n;
+	const struct ml_column_info *c = ml_where_columns(&n);
+
+	if (!o->table || !o->have_columns)
+		return true;
+	for (size_t i = 0; i < o->ncolumns; i++)
+		for (size_t k = 0; k < sizeof(line_columns) / sizeof(line_columns[0]); k++)
+			if (!strcmp(c[o->columns[i]].name, line_columns[k]))
+				return true;
+	return false;
 }
 
 /* Symbolizer and pagemap are optional: without them fewer fields. */
@@ -340,7 +388,14 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
+	if (!isatty(STDOUT_FILENO))   /* a batch writes fewer, larger chunks */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* One thread writes stdout: no lock per call (libsmartcols writes
+	 * raw cells a character at a time). */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	r = ml_where_ctx_new(snap, sym, pm, &run.ctx);
+	if (r == 0 && !wants_lines(o))
+		ml_where_ctx_set_flags(run.ctx, ML_WHERE_NO_LINES);
 	if (r == 0 && o->table) {
 		struct ml_table_opts to = { o->have_columns ? o->columns : NULL,
 					    o->ncolumns, o->out_flags };

@@ -4,23 +4,27 @@ debug file; stripped with none).
 
 Checks, on a live target: the kind, section and symbol of a global in
 .data, an address deep in a .bss array, a const in .rodata, a function
-(with its source line), a local of main (main stack, distance below the
+(with its source line, the file joined with the compilation directory), a local of main (main stack, distance below the
 top), a heap block (offset, brk), a thread's local (its TID); the static
 function of the library is found through the separate debug file (.symtab
 from it, its line) and, without a debug file, the global comes from
 .dynsym with the source unknown; an untouched page is not present and
 turns present once the target touches it; an unmapped page between two
 mappings, address 0 and a kernel address get their hole kinds and
-neighbours; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the page
-size smaps implies (a 2 MiB THP when AnonHugePages says so); the block and
+neighbours; the page-table walk has this machine's levels and the
+address's indices; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the
+page size smaps implies (a 2 MiB THP when AnonHugePages says so, its walk
+ending at the PMD); the block and
 the table agree with the JSON; malformed
 addresses exit 2; a missing process exits 1.
 
 usage: test_where.py MEMLAYOUT TARGET LIB LIB_LINKED LIB_BARE TARGET_SRC LIB_SRC
 """
+import json
 import os
 import subprocess
 import sys
+import time
 
 from e2e import Target, addr, check, check_eq, done, run
 
@@ -39,13 +43,45 @@ def where_json(ml, *args, what):
     if not check(res.returncode == 0, '%s exits 0' % what, res.returncode,
                  res.stderr.decode(errors='replace')):
         return []
-    import json
     try:
         doc = json.loads(res.stdout)
     except ValueError as e:
         check(False, '%s prints JSON' % what, str(e), res.stdout[:500])
         return []
     return doc.get('addresses', [])
+
+
+def wait_blocked(pid, tids, what):
+    """Wait (at most 20 s) until every thread in tids is blocked in a
+    system call.  The target prints ready=0x1 just before its main thread
+    enters read(), and its second thread announces itself just before its
+    own read(): on a loaded machine either may still be running when the
+    test asks, and a running thread has no stack pointer in
+    /proc/PID/task/TID/syscall, so its stack would not be recognised."""
+    deadline = time.monotonic() + 20
+    pending = list(tids)
+    while pending and time.monotonic() < deadline:
+        with open('/proc/%d/task/%d/syscall' % (pid, pending[0])) as f:
+            if f.read().startswith('running'):
+                time.sleep(0.005)
+                continue
+        pending.pop(0)
+    check(not pending, '%s: threads %s blocked in a system call' % (what, tids))
+
+
+def expected_walk(a):
+    """The page-table walk of address a on this machine: 'PGD i PUD j ...'
+    (x86-64, 5 levels with la57 in /proc/cpuinfo) or 'L0 i ... L3 l'
+    (aarch64, 4K granule), each index the address's 9 bits at that level."""
+    import platform
+    if platform.machine() == 'aarch64':
+        names = ['L0', 'L1', 'L2', 'L3']
+    else:
+        with open('/proc/cpuinfo') as f:
+            la57 = ' la57' in f.read()
+        names = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'] if la57 else ['PGD', 'PUD', 'PMD', 'PTE']
+    shifts = [12 + 9 * i for i in range(len(names) - 1, -1, -1)]
+    return ' '.join('%s %d' % (n, (a >> s) & 511) for n, s in zip(names, shifts))
 
 
 def check_fields(a, want, what):
@@ -56,6 +92,7 @@ def check_fields(a, want, what):
 def check_globals(ml, t, src):
     f = t.facts
     names = ['data', 'bss', 'rodata', 'func', 'local', 'heap', 'thread_local']
+    wait_blocked(t.pid, [t.pid, f['thread_tid']], 'before where -J globals')
     ans = where_json(ml, t.pid, *[hex(f[n]) for n in names], what='where -J globals')
     if not check_eq(len(ans), len(names), 'one answer per address'):
         return
@@ -73,8 +110,11 @@ def check_globals(ml, t, src):
                              'symoff': '0x0', 'perms': 'r-xp'}, 'func')
     line = marker_line(src, 'where_func')
     srcs = a['func'].get('source') or ''
-    check(srcs.split(':')[0].endswith('target-where.c') and srcs.split(':')[1] == str(line),
-          'func: source is target-where.c:%d (its opening brace)' % line, srcs)
+    # The line table says ../tests/where/target-where.c, relative to the
+    # build directory (DW_AT_comp_dir): shown joined and normalised.
+    want = '%s:%d' % (os.path.normpath(os.path.abspath(src)), line)
+    check(srcs == want or srcs.startswith(want + ':'),
+          'func: source is %s (its opening brace), the full path' % want, srcs)
     check_eq(a['func'].get('debuginfo'), exe, 'func: DWARF from the executable')
     # The main stack: whose, and how far below its top.
     loc = a['local']
@@ -99,6 +139,7 @@ def check_globals(ml, t, src):
     d = a['data']
     check_eq(d.get('present'), True, 'data: page present')
     check_eq(d.get('vpn'), hex(f['data'] // os.sysconf('SC_PAGE_SIZE')), 'data: VPN')
+    check_eq(d.get('walk'), expected_walk(f['data']), 'data: page-table walk of a base page')
     if os.geteuid() == 0:
         check(d.get('pfn') is not None and addr(d['phys']) % os.sysconf('SC_PAGE_SIZE') ==
               f['data'] % os.sysconf('SC_PAGE_SIZE') and d.get('mapcount', 0) >= 1,
@@ -117,8 +158,9 @@ def check_libs(ml, t, lib_src):
         check_fields(a[n], {'symbol': 'where_lib_static', 'symtab': '.symtab',
                             'section': '.text'}, n)
         srcs = a[n].get('source') or ''
-        check(srcs.split(':')[0].endswith('where-lib.c') and srcs.split(':')[1] == str(line),
-              '%s: source is where-lib.c:%d (its opening brace)' % (n, line), srcs)
+        want = '%s:%d' % (os.path.normpath(os.path.abspath(lib_src)), line)
+        check(srcs == want or srcs.startswith(want + ':'),
+              '%s: source is %s (its opening brace), the full path' % (n, want), srcs)
     check(str(a['lib2_static'].get('debuginfo', '')).endswith('wherelib.debug'),
           'stripped library: DWARF from the separate debug file', a['lib2_static'].get('debuginfo'))
     check_fields(a['lib3_global'], {'symbol': 'where_lib_global', 'symtab': '.dynsym',
@@ -155,12 +197,18 @@ def check_holes(ml, t):
     hole, null, kern = ans
     check_fields(hole, {'kind': 'unmapped', 'hole': 'gap', 'belowdist': 8,
                         'abovedist': page - 8}, 'unmapped page')
-    check(hole.get('present') in (None, False) and hole.get('pfn') is None,
-          'unmapped page: not present, no frame', hole)
+    check(all(k in hole and hole[k] is None for k in
+              ('present', 'swapped', 'fileshared', 'exclusive', 'guardpg', 'softdirty', 'pfn')),
+          'unmapped page: page flags unknown (null, not false), no frame', hole)
     check(str(hole.get('below', '')).startswith('anon') and
           str(hole.get('above', '')).startswith('anon'), 'hole neighbours are the two pages',
           hole.get('below'), hole.get('above'))
     check_fields(null, {'kind': 'unmapped', 'hole': 'null-zone'}, 'address 0')
+    res = run(ml, 'where', '-J', '--no-pagemap', '-o', 'ADDR,PRESENT,EXCLUSIVE', t.pid,
+              hex(t.facts['data']))
+    check(res.returncode == 0 and json.loads(res.stdout)['addresses'][0] ==
+          {'addr': hex(t.facts['data']), 'present': None, 'exclusive': None},
+          'without pagemap the page flags are null in JSON', res.stdout)
     check_fields(kern, {'kind': 'unmapped', 'hole': 'kernel'}, 'kernel address')
     res = run(ml, 'where', t.pid, '0')
     check(b'null-zone: the NULL guard zone' in res.stdout, 'block names the NULL zone',
@@ -189,8 +237,14 @@ def check_thp(ml, t):
     huge page when the area got one, a base page otherwise (root: frame
     flags), unknown without root."""
     a = t.facts['thp']
-    ans = where_json(ml, t.pid, hex(a), what='where THP area')
-    huge = anon_huge_kib(t.pid, a)
+    # khugepaged may collapse the area between where and the smaps read:
+    # ask again until smaps says the same before and after.
+    for _ in range(5):
+        before = anon_huge_kib(t.pid, a)
+        ans = where_json(ml, t.pid, hex(a), what='where THP area')
+        huge = anon_huge_kib(t.pid, a)
+        if huge == before:
+            break
     if not ans or not check(huge is not None, 'smaps has the THP area', hex(a)):
         return
     got = ans[0].get('pagesize')
@@ -201,9 +255,13 @@ def check_thp(ml, t):
     else:
         want = str(os.sysconf('SC_PAGE_SIZE'))
     check_eq(got, want, 'THP area page size (AnonHugePages %s kB)' % huge)
+    walk = expected_walk(a)
     if want.endswith('huge'):
         check(ans[0].get('kflags') and 'thp' in ans[0]['kflags'],
               'THP: the frame flags say thp', ans[0].get('kflags'))
+        # A PMD-mapped huge page: the walk ends at the PMD entry.
+        walk = walk.rsplit(' ', 2)[0]
+    check_eq(ans[0].get('walk'), walk, 'THP area walk (page size %s)' % got)
 
 
 def check_batch_and_errors(ml, t):
@@ -245,4 +303,5 @@ def main():
     done()
 
 
-main()
+if __name__ == '__main__':
+    main()
