@@ -93,10 +93,11 @@ static void usage(void)
 
 static void list_columns(void)
 {
-	const char *name, *help;
+	size_t n;
+	const struct ml_column_info *c = ml_heap_columns(&n);
 
-	for (size_t i = 0; ml_heap_column(i, &name, &help) == 0; i++)
-		printf("%8s  %s\n", name, help);
+	for (size_t i = 0; i < n; i++)
+		printf("%8s  %s\n", c[i].name, c[i].help);
 }
 
 static int check_excl(const int *seen, size_t nseen)
