@@ -83,7 +83,8 @@ enum {
 
 /* What the words after the options are. */
 enum ml_cli_words {
-	ML_CLI_WORDS_FREE,       /* the command's (run: COMMAND [ARGS]) */
+	ML_CLI_WORDS_FREE,       /* the command's (run: COMMAND [ARGS]); the
+				  * words after "--" in ml_cli.command */
 	ML_CLI_WORDS_TARGET,     /* exactly one of PID, --self, -- COMMAND */
 	ML_CLI_WORDS_OPERAND,    /* PID, --self or -- COMMAND, and at most one
 				  * more word, the operand (pages' REGION) */
@@ -131,6 +132,8 @@ struct ml_cli {
 	char **words;                      /* the operand (at most one) or, for
 					    * ML_CLI_WORDS_FREE, every word left */
 	int nwords;
+	char **command;                    /* ML_CLI_WORDS_FREE: the words after
+					    * "--" (NULL without "--") */
 };
 
 /* Parse argv (argv[0] is the verb) by spec into *cli (zeroed by the

@@ -237,6 +237,7 @@ static int words(const struct ml_cli_spec *spec, struct ml_cli *cli, char **w, i
 	default:
 		cli->words = w;
 		cli->nwords = nw;
+		cli->command = cmd;
 		return 0;
 	}
 }
