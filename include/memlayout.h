@@ -749,6 +749,15 @@ int ml_aslr_result(struct ml_aslr *a, const struct ml_aslr_row **ret);
 int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
 			const char *list, int *ret_ids, size_t max, size_t *ret_n,
 			const char **ret_bad);
+/* The default set of a column table: its ids into ret_ids (at most max);
+ * returns how many. */
+size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
+			  int *ret_ids, size_t max);
+/* A libsmartcols table writing to out, set up from ML_OUT_* flags (JSON,
+ * raw, no headings, colour) and named name (the JSON key); NULL on ENOMEM.
+ * The caller adds columns and lines and unrefs it. */
+struct libscols_table;
+struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
 
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {

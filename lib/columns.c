@@ -1,11 +1,15 @@
 /*
- * columns.c - parse a util-linux column list ("START,SIZE", "+RSS" to add
- * to the default set) against any table of struct ml_column_info, so every
- * table of memlayout (regions, aslr, watch) reads -o the same way.
+ * columns.c - what every column table of memlayout shares: parsing a
+ * util-linux column list ("START,SIZE", "+RSS" to add to the default set)
+ * against any table of struct ml_column_info, its default set, and the
+ * libsmartcols table set up from the ML_OUT_* flags (stream, JSON, raw,
+ * headings, colour, name), so -o and the output modes read the same way
+ * in every table (regions, pages, heap, aslr, watch).
  */
 #include "ml-private.h"
 
 #include <errno.h>
+#include <libsmartcols/libsmartcols.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,6 +20,17 @@ static int by_name(const struct ml_column_info *cols, size_t ncols,
 		if (strlen(cols[i].name) == len && !strncasecmp(cols[i].name, name, len))
 			return (int)i;
 	return -1;
+}
+
+size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
+			  int *ret_ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ncols && n < max; i++)
+		if (cols[i].is_default)
+			ret_ids[n++] = (int)i;
+	return n;
 }
 
 int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
@@ -51,4 +66,19 @@ int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
 	}
 	*ret_n = n;
 	return 0;
+}
+
+struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (!tb)
+		return NULL;
+	scols_table_set_stream(tb, out);
+	scols_table_enable_json(tb, !!(flags & ML_OUT_JSON));
+	scols_table_enable_raw(tb, !!(flags & ML_OUT_RAW));
+	scols_table_enable_noheadings(tb, !!(flags & ML_OUT_NOHEADINGS));
+	scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
+	scols_table_set_name(tb, name);
+	return tb;
 }

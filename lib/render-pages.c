@@ -18,7 +18,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct ctx {
 	unsigned int flags;
@@ -173,51 +172,13 @@ const struct ml_column_info *ml_pages_columns(size_t *ret_n)
 	return infos;
 }
 
-static int column_by_name(const char *name, size_t len)
-{
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-		if (strlen(columns[i].info.name) == len &&
-		    strncasecmp(columns[i].info.name, name, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-static size_t default_columns(int *ids, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
-		if (columns[i].info.is_default)
-			ids[n++] = (int)i;
-	return n;
-}
-
 int ml_pages_columns_parse(const char *list, int *ret_ids, size_t max,
 			   size_t *ret_n, const char **ret_bad)
 {
-	size_t n = 0;
-	const char *p = list;
+	size_t n;
+	const struct ml_column_info *infos = ml_pages_columns(&n);
 
-	if (*p == '+') {
-		n = default_columns(ret_ids, max);
-		p++;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int id = column_by_name(p, len);
-		if (id < 0) {
-			*ret_bad = p;
-			return -EINVAL;
-		}
-		if (n == max)
-			return -E2BIG;
-		ret_ids[n++] = id;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	*ret_n = n;
-	return 0;
+	return ml_columns_parse_in(infos, n, list, ret_ids, max, ret_n, ret_bad);
 }
 
 static int json_type(enum json_kind j, unsigned int flags)
@@ -248,23 +209,19 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct ctx c = { opts->flags };
-	struct libscols_table *tb = scols_new_table();
+	struct libscols_table *tb;
 	int r;
 
-	if (!tb)
-		return -ENOMEM;
 	if (c.flags & (ML_OUT_JSON | ML_OUT_RAW))
 		c.flags &= ~(unsigned int)ML_OUT_COLOR;
+	if (!(tb = ml_scols_table_new(out, c.flags, "pages")))
+		return -ENOMEM;
 	if (!ids) {
-		nids = default_columns(defids, ML_ARRAY_SIZE(defids));
+		size_t ninfos;
+		const struct ml_column_info *infos = ml_pages_columns(&ninfos);
+		nids = ml_columns_default(infos, ninfos, defids, ML_ARRAY_SIZE(defids));
 		ids = defids;
 	}
-	scols_table_set_stream(tb, out);
-	scols_table_enable_json(tb, !!(c.flags & ML_OUT_JSON));
-	scols_table_enable_raw(tb, !!(c.flags & ML_OUT_RAW));
-	scols_table_enable_noheadings(tb, !!(c.flags & ML_OUT_NOHEADINGS));
-	scols_table_enable_colors(tb, !!(c.flags & ML_OUT_COLOR));
-	scols_table_set_name(tb, "pages");
 	if ((r = add_columns(tb, ids, nids, c.flags)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

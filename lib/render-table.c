@@ -15,7 +15,6 @@
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct ctx {
 	const struct ml_snapshot *snap;
@@ -331,65 +330,12 @@ const struct ml_column_info *ml_columns(size_t *ret_n)
 	return infos;
 }
 
-static int column_by_name(const char *name, size_t len)
-{
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-		if (strlen(infos[i].name) == len &&
-		    strncasecmp(infos[i].name, name, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-static size_t default_columns(int *ids, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
-		if (infos[i].is_default)
-			ids[n++] = (int)i;
-	return n;
-}
-
+/* The region table's -o list (columns.c parses every table's). */
 int ml_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
 		     const char **ret_bad)
 {
-	size_t n = 0;
-	const char *p = list;
-
-	if (*p == '+') {
-		n = default_columns(ret_ids, max);
-		p++;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int id = column_by_name(p, len);
-		if (id < 0) {
-			*ret_bad = p;
-			return -EINVAL;
-		}
-		if (n == max)
-			return -E2BIG;
-		ret_ids[n++] = id;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	*ret_n = n;
-	return 0;
-}
-
-static struct libscols_table *new_table(FILE *out, unsigned int flags, const char *name)
-{
-	struct libscols_table *tb = scols_new_table();
-
-	if (!tb)
-		return NULL;
-	scols_table_set_stream(tb, out);
-	scols_table_enable_json(tb, !!(flags & ML_OUT_JSON));
-	scols_table_enable_raw(tb, !!(flags & ML_OUT_RAW));
-	scols_table_enable_noheadings(tb, !!(flags & ML_OUT_NOHEADINGS));
-	scols_table_set_name(tb, name);
-	return tb;
+	return ml_columns_parse_in(infos, ML_ARRAY_SIZE(infos), list, ret_ids, max,
+				   ret_n, ret_bad);
 }
 
 static int json_type(enum json_kind j, unsigned int flags)
@@ -433,13 +379,13 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct ctx c = { snap, opts->flags };
-	struct libscols_table *tb = new_table(out, opts->flags, "regions");
+	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "regions");
 	int r = 0;
 
 	if (!tb)
 		return -ENOMEM;
 	if (!ids) {
-		nids = default_columns(defids, ML_ARRAY_SIZE(defids));
+		nids = ml_columns_default(infos, ML_ARRAY_SIZE(infos), defids, ML_ARRAY_SIZE(defids));
 		ids = defids;
 	}
 	for (size_t i = 0; i < nids; i++) {
@@ -477,7 +423,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 	struct ml_kind_total tot[ML_KIND__COUNT], all = { 0 };
 	struct ctx c = { snap, opts->flags };
 	char buf[CELL_BUF];
-	struct libscols_table *tb = new_table(out, opts->flags, "summary");
+	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
 
 	if (!tb)

@@ -50,6 +50,99 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 /* Colour on stdout? (a terminal and no NO_COLOR) */
 bool ml_cli_color(int fd);
 
+/* ---- options (getopt.c) ----
+ * One parser for every subcommand: a spec names the command's own options
+ * and the shared ones it opts into (ML_CLI_*), the pairs that cannot go
+ * together, and what the words after the options are (the target).  It
+ * splits argv at "--", runs getopt_long with the usual error words, handles
+ * the shared options itself and hands the command's own to spec->option. */
+
+/* Shared options a spec opts into. */
+enum {
+	ML_CLI_COLUMNS    = 1 << 0,   /* -o, --output LIST; --list-columns */
+	ML_CLI_JSON       = 1 << 1,   /* -J, --json */
+	ML_CLI_RAW        = 1 << 2,   /* -r, --raw */
+	ML_CLI_NOHEADINGS = 1 << 3,   /* -n, --noheadings */
+	ML_CLI_BYTES      = 1 << 4,   /* -b, --bytes */
+	ML_CLI_SELF       = 1 << 5,   /* --self */
+	ML_CLI_PROC_ROOT  = 1 << 6,   /* --proc-root DIR */
+	ML_CLI_PTRACE     = 1 << 7,   /* --ptrace */
+	ML_CLI_AT         = 1 << 8,   /* --at start|exit */
+	ML_CLI_NO_ELF     = 1 << 9,   /* --no-elf */
+	ML_CLI_OUTPUT     = ML_CLI_COLUMNS | ML_CLI_JSON | ML_CLI_RAW |
+			    ML_CLI_NOHEADINGS | ML_CLI_BYTES,
+};
+
+/* getopt values of the shared long-only options (for exclusion tables);
+ * a command's own long-only options start at ML_OPT_CMD. */
+enum {
+	ML_OPT_LIST_COLUMNS = 0x100, ML_OPT_SELF, ML_OPT_PROC_ROOT, ML_OPT_PTRACE,
+	ML_OPT_AT, ML_OPT_NO_ELF,
+	ML_OPT_CMD = 0x140,
+};
+
+/* What the words after the options are. */
+enum ml_cli_words {
+	ML_CLI_WORDS_FREE,       /* the command's (run: COMMAND [ARGS]); the
+				  * words after "--" in ml_cli.command */
+	ML_CLI_WORDS_TARGET,     /* exactly one of PID, --self, -- COMMAND */
+	ML_CLI_WORDS_OPERAND,    /* PID, --self or -- COMMAND, and at most one
+				  * more word, the operand (pages' REGION) */
+};
+
+/* Two options that cannot be used together (getopt values). */
+struct ml_cli_excl {
+	int a, b;
+};
+
+#define ML_CLI_MAX_COLUMNS 64
+#define ML_CLI_DONE (-1)   /* --help or --list-columns printed: exit 0 */
+
+struct option;
+struct ml_cli_spec {
+	const char *verb;                  /* "show": the input of its usage errors */
+	unsigned int shared;               /* ML_CLI_* */
+	const struct option *longopts;     /* its own options, {0}-ended, or NULL
+					    * (a val below 0x100 is the short one) */
+	const char *shortopts;             /* its short options without a long name */
+	const struct ml_cli_excl *excl;
+	size_t nexcl;
+	/* Its own option c (argument arg): 0 or an exit code. */
+	int (*option)(void *ctx, int c, char *arg);
+	void (*usage)(void);               /* --help, -h */
+	/* ML_CLI_COLUMNS: the column table, the most -o may list (0:
+	 * ML_CLI_MAX_COLUMNS), the width of names in --list-columns. */
+	const struct ml_column_info *(*columns)(size_t *ret_n);
+	size_t max_columns;
+	int list_width;
+	enum ml_cli_words words;
+	const char *operand;               /* ML_CLI_WORDS_OPERAND: "REGION or START-END" */
+	bool posix;                        /* the first word not an option ends
+					    * them ("--" is getopt's): run */
+};
+
+/* What ml_cli_getopt fills: the shared options and the words. */
+struct ml_cli {
+	struct ml_target target;
+	unsigned int out_flags;            /* ML_OUT_* of -J -r -n -b */
+	int columns[ML_CLI_MAX_COLUMNS];   /* -o */
+	size_t ncolumns;
+	bool have_columns;
+	bool list_columns;                 /* --list-columns (printed by ml_cli_getopt) */
+	char **words;                      /* the operand (at most one) or, for
+					    * ML_CLI_WORDS_FREE, every word left */
+	int nwords;
+	char **command;                    /* ML_CLI_WORDS_FREE: the words after
+					    * "--" (NULL without "--") */
+};
+
+/* Parse argv (argv[0] is the verb) by spec into *cli (zeroed by the
+ * caller, defaults set), calling spec->option(ctx, ...) for the command's
+ * own options.  Returns 0, ML_CLI_DONE, or an exit code after printing the
+ * usage error. */
+int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
+		  struct ml_cli *cli, void *ctx);
+
 /* Subcommands. */
 int ml_cmd_show(int argc, char **argv);
 int ml_cmd_demo(int argc, char **argv);

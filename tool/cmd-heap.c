@@ -20,33 +20,21 @@
 
 #define MAX_COLUMNS 32
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_SELF, OPT_AT };
-
 struct heap_opts {
-	struct ml_target target;
+	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	struct ml_heap_out out;
-	int columns[MAX_COLUMNS];
-	bool list_columns;
 };
 
+/* Its own options; the shared ones are in the spec below. */
 static const struct option longopts[] = {
-	{ "output",       required_argument, NULL, 'o' },
-	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
-	{ "json",         no_argument,       NULL, 'J' },
-	{ "raw",          no_argument,       NULL, 'r' },
-	{ "noheadings",   no_argument,       NULL, 'n' },
-	{ "bytes",        no_argument,       NULL, 'b' },
 	{ "summary",      no_argument,       NULL, 's' },
 	{ "classes",      no_argument,       NULL, 'c' },
 	{ "map",          no_argument,       NULL, 'm' },
-	{ "self",         no_argument,       NULL, OPT_SELF },
-	{ "at",           required_argument, NULL, OPT_AT },
-	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
-static const struct { int a, b; } excl[] = {
+static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' },
 };
 
@@ -91,133 +79,33 @@ static void usage(void)
 	      "See memlayout-heap(1).\n", stdout);
 }
 
-static void list_columns(void)
+static int parse_option(void *ctx, int c, char *arg)
 {
-	const char *name, *help;
+	struct heap_opts *o = ctx;
 
-	for (size_t i = 0; ml_heap_column(i, &name, &help) == 0; i++)
-		printf("%8s  %s\n", name, help);
-}
-
-static int check_excl(const int *seen, size_t nseen)
-{
-	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
-		bool a = false, b = false;
-		for (size_t k = 0; k < nseen; k++) {
-			a |= seen[k] == excl[i].a;
-			b |= seen[k] == excl[i].b;
-		}
-		if (a && b) {
-			const char *na = "?", *nb = "?";
-			for (const struct option *o = longopts; o->name; o++) {
-				if (o->val == excl[i].a)
-					na = o->name;
-				if (o->val == excl[i].b)
-					nb = o->name;
-			}
-			return ml_cli_usage_error("heap", "--%s and --%s cannot be used together", na, nb);
-		}
-	}
-	return 0;
-}
-
-static int parse_option(struct heap_opts *o, int c, char *arg)
-{
-	const char *bad = NULL;
-	int r;
-
+	(void)arg;
 	switch (c) {
-	case 'o':
-		r = ml_heap_columns_parse(arg, o->columns, MAX_COLUMNS, &o->out.ncolumns, &bad);
-		if (r == -EINVAL)
-			return ml_cli_usage_error(bad, "unknown column");
-		if (r < 0)
-			return ml_cli_usage_error(arg, "too many columns");
-		o->out.columns = o->columns;
-		return 0;
-	case 'J': o->out.flags |= ML_OUT_JSON; return 0;
-	case 'r': o->out.flags |= ML_OUT_RAW; return 0;
-	case 'n': o->out.flags |= ML_OUT_NOHEADINGS; return 0;
-	case 'b': o->out.flags |= ML_OUT_BYTES; return 0;
 	case 's': o->out.parts |= ML_HEAP_SUMMARY; return 0;
 	case 'c': o->out.parts |= ML_HEAP_CLASSES; return 0;
 	case 'm': o->out.parts |= ML_HEAP_MAP; return 0;
-	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
-	case OPT_SELF: o->target.self = true; return 0;
-	case OPT_AT:
-		if (!strcmp(arg, "start"))
-			o->target.at = ML_STOP_AT_START;
-		else if (!strcmp(arg, "exit"))
-			o->target.at = ML_STOP_AT_EXIT;
-		else
-			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
-		return 0;
 	default:
 		return ml_cli_usage_error("heap", "unknown option");
 	}
 }
 
-/* PID, --self or -- COMMAND: exactly one (as in cmd-show.c). */
-static int parse_target(struct ml_target *t, int argc, char **argv, char **cmd)
-{
-	int given = t->self + (cmd && *cmd) + (optind < argc);
-
-	if (given == 0)
-		return ml_cli_usage_error("heap", "no process given (PID, --self or -- COMMAND)");
-	if (given > 1)
-		return ml_cli_usage_error("heap", "give one of PID, --self or -- COMMAND");
-	if (cmd) {
-		t->argv = cmd;
-		return 0;
-	}
-	if (t->self)
-		return 0;
-	if (optind + 1 < argc)
-		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one PID only)");
-	t->pid_arg = argv[optind];
-	if (ml_cli_parse_pid(argv[optind], &t->pid) < 0)
-		return ml_cli_usage_error(argv[optind], "not a process ID");
-	return 0;
-}
-
-static int parse_args(struct heap_opts *o, int argc, char **argv)
-{
-	int seen[32], nseen = 0, c, r;
-	char **cmd = NULL;
-
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:Jrnbscmh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?') {
-			if (optopt)
-				return ml_cli_usage_error("heap", "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		}
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(o, c, optarg)))
-			return r;
-		if (nseen < 32)
-			seen[nseen++] = c;
-	}
-	if (o->list_columns) {
-		list_columns();
-		return -1;
-	}
-	if ((r = check_excl(seen, (size_t)nseen)))
-		return r;
-	return parse_target(&o->target, argc, argv, cmd);
-}
+static const struct ml_cli_spec spec = {
+	.verb = "heap",
+	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_AT,
+	.longopts = longopts,
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
+	.option = parse_option,
+	.usage = usage,
+	.columns = ml_heap_columns,
+	.max_columns = MAX_COLUMNS,
+	.list_width = 8,
+	.words = ML_CLI_WORDS_TARGET,
+};
 
 /* Is libmlalloc mapped (loaded, but nothing published yet)? */
 static bool has_mlalloc_lib(const struct ml_snapshot *snap)
@@ -276,17 +164,22 @@ int ml_cmd_heap(int argc, char **argv)
 	struct ml_traced *tr;
 	int r;
 
-	if ((r = parse_args(&o, argc, argv)))
-		return r < 0 ? ML_EXIT_OK : r;
+	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	o.out.flags = o.cli.out_flags;
+	if (o.cli.have_columns) {
+		o.out.columns = o.cli.columns;
+		o.out.ncolumns = o.cli.ncolumns;
+	}
 	if (ml_cli_color(STDOUT_FILENO) && !(o.out.flags & ML_OUT_JSON))
 		o.out.flags |= ML_OUT_COLOR;
-	o.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */
-	if ((r = ml_cli_snapshot(&o.target, &snap, &tr)))
+	o.cli.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */
+	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
-	r = heap_of(&o, snap, o.target.argv ? o.target.argv[0] : o.target.pid_arg);
+	r = heap_of(&o, snap, o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg);
 	ml_snapshot_free(snap);
 	if (tr)
-		ml_trace_finish(tr, o.target.at == ML_STOP_AT_START);
+		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
 	if (fflush(stdout) && r != ML_EXIT_FAILURE)
 		return ml_cli_error("stdout", "write error");
 	return r;

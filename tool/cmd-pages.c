@@ -25,7 +25,7 @@
 #define METHOD_ENV "MEMLAYOUT_PAGEMAP_METHOD"
 #define SHARED_COLUMNS "PID,START,END,KIND,OBJECT,RESIDENT,SHARED,PRIVATE,BAR"
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_SELF, OPT_METHOD, OPT_SHARED_WITH };
+enum { OPT_METHOD = ML_OPT_CMD, OPT_SHARED_WITH };
 
 /* What the REGION argument selects. */
 enum sel_type { SEL_ALL, SEL_KIND, SEL_RANGE, SEL_ADDR, SEL_OBJECT };
@@ -37,11 +37,7 @@ struct selector {
 };
 
 struct pages_opts {
-	struct ml_target target;
-	int columns[MAX_COLUMNS];
-	size_t ncolumns;
-	bool have_columns, list_columns;
-	unsigned int out_flags;
+	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	unsigned int width;
 	enum ml_scan_method method;
 	const char *other_arg;    /* --shared-with PID2 */
@@ -49,22 +45,15 @@ struct pages_opts {
 	struct selector sel;
 };
 
+/* Its own options; the shared ones are in the spec below. */
 static const struct option longopts[] = {
-	{ "output",       required_argument, NULL, 'o' },
-	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
-	{ "json",         no_argument,       NULL, 'J' },
-	{ "raw",          no_argument,       NULL, 'r' },
-	{ "noheadings",   no_argument,       NULL, 'n' },
-	{ "bytes",        no_argument,       NULL, 'b' },
 	{ "width",        required_argument, NULL, 'w' },
 	{ "method",       required_argument, NULL, OPT_METHOD },
 	{ "shared-with",  required_argument, NULL, OPT_SHARED_WITH },
-	{ "self",         no_argument,       NULL, OPT_SELF },
-	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct { int a, b; } excl[] = {
+static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' },
 };
 
@@ -101,29 +90,6 @@ static void usage(void)
 	      "See memlayout-pages(1).\n", stdout);
 }
 
-static void list_columns(void)
-{
-	size_t n;
-	const struct ml_column_info *c = ml_pages_columns(&n);
-
-	for (size_t i = 0; i < n; i++)
-		printf("%10s  %s\n", c[i].name, c[i].help);
-}
-
-static int check_excl(const int *seen, size_t nseen)
-{
-	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
-		bool a = false, b = false;
-		for (size_t k = 0; k < nseen; k++) {
-			a |= seen[k] == excl[i].a;
-			b |= seen[k] == excl[i].b;
-		}
-		if (a && b)
-			return ml_cli_usage_error("pages", "--json and --raw cannot be used together");
-	}
-	return 0;
-}
-
 /* REGION or START-END, decided by its shape; malformed ranges are usage
  * errors.  An argument that is none of kind, range or address names an
  * object. */
@@ -155,28 +121,14 @@ static int parse_selector(struct selector *s, const char *arg)
 	return 0;
 }
 
-static int parse_option(struct pages_opts *o, int c, char *arg)
+static int parse_option(void *ctx, int c, char *arg)
 {
-	const char *bad = NULL;
+	struct pages_opts *o = ctx;
 	char *end;
 	long w;
 	int r;
 
 	switch (c) {
-	case 'o':
-		r = ml_pages_columns_parse(arg, o->columns, MAX_COLUMNS, &o->ncolumns, &bad);
-		if (r == -EINVAL)
-			return ml_cli_usage_error(bad, "unknown column");
-		if (r < 0)
-			return ml_cli_usage_error(arg, "too many columns");
-		o->have_columns = true;
-		return 0;
-	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
-	case 'r': o->out_flags |= ML_OUT_RAW; return 0;
-	case 'n': o->out_flags |= ML_OUT_NOHEADINGS; return 0;
-	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
-	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
-	case OPT_SELF: o->target.self = true; return 0;
 	case 'w':
 		errno = 0;
 		w = strtol(arg, &end, 10);
@@ -199,33 +151,19 @@ static int parse_option(struct pages_opts *o, int c, char *arg)
 	}
 }
 
-/* PID [REGION], --self [REGION] or [REGION] -- COMMAND. */
-static int parse_target(struct pages_opts *o, int argc, char **argv, char **cmd)
-{
-	struct ml_target *t = &o->target;
-	int npos = argc - optind;
-	bool cmdline = cmd && *cmd;
-
-	if (t->self && cmdline)
-		return ml_cli_usage_error("pages", "give one of PID, --self or -- COMMAND");
-	if (cmd && !*cmd)
-		return ml_cli_usage_error("pages", "no command after --");
-	if (!t->self && !cmdline) {
-		if (npos == 0)
-			return ml_cli_usage_error("pages", "no process given (PID, --self or -- COMMAND)");
-		t->pid_arg = argv[optind];
-		if (ml_cli_parse_pid(argv[optind], &t->pid) < 0)
-			return ml_cli_usage_error(argv[optind], "not a process ID");
-		optind++;
-		npos--;
-	}
-	t->argv = cmdline ? cmd : NULL;
-	if (npos > 1)
-		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one REGION or START-END)");
-	if (npos == 1)
-		return parse_selector(&o->sel, argv[optind]);
-	return 0;
-}
+static const struct ml_cli_spec spec = {
+	.verb = "pages",
+	.shared = ML_CLI_OUTPUT | ML_CLI_SELF,
+	.longopts = longopts,
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
+	.option = parse_option,
+	.usage = usage,
+	.columns = ml_pages_columns,
+	.list_width = 10,
+	.words = ML_CLI_WORDS_OPERAND,   /* PID [REGION], --self [REGION] or [REGION] -- COMMAND */
+	.operand = "REGION or START-END",
+};
 
 /* The method from the environment, before options override it. */
 static int method_from_env(struct pages_opts *o)
@@ -360,10 +298,10 @@ static bool shows_bar(const struct pages_opts *o)
 	size_t n;
 	const struct ml_column_info *c = ml_pages_columns(&n);
 
-	for (size_t i = 0; o->have_columns && i < o->ncolumns; i++)
-		if (!strcmp(c[o->columns[i]].name, "BAR"))
+	for (size_t i = 0; o->cli.have_columns && i < o->cli.ncolumns; i++)
+		if (!strcmp(c[o->cli.columns[i]].name, "BAR"))
 			return true;
-	return !o->have_columns;
+	return !o->cli.have_columns;
 }
 
 static void legend(const struct pages_opts *o, const struct side *s)
@@ -435,8 +373,8 @@ static int compare_frames(struct side *a, struct side *b, struct ml_share_totals
 static int render(const struct pages_opts *o, struct side *a, struct side *b,
 		  const struct ml_share_totals *t)
 {
-	bool plain = !(o->out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
-	struct ml_table_opts to = { o->columns, o->ncolumns, o->out_flags };
+	bool plain = !(o->cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
+	struct ml_table_opts to = { o->cli.columns, o->cli.ncolumns, o->cli.out_flags };
 	int shared_ids[MAX_COLUMNS];
 	struct ml_pages_row *rows = a->rows;
 	size_t n = a->nrows;
@@ -445,10 +383,10 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 
 	if (ml_cli_color(STDOUT_FILENO))
 		to.flags |= ML_OUT_COLOR;
-	if (!o->have_columns && b) {
+	if (!o->cli.have_columns && b) {
 		ml_pages_columns_parse(SHARED_COLUMNS, shared_ids, MAX_COLUMNS, &to.ncolumns, &bad);
 		to.columns = shared_ids;
-	} else if (!o->have_columns)
+	} else if (!o->cli.have_columns)
 		to.columns = NULL;
 	if (b) {   /* both sides in one table, the PID column tells them apart */
 		if (!(rows = malloc((a->nrows + b->nrows) * sizeof(*rows))))
@@ -479,43 +417,13 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 
 static int parse_args(struct pages_opts *o, int argc, char **argv)
 {
-	int seen[32], nseen = 0, c, r;
-	char **cmd = NULL;
+	int r;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
 	if ((r = method_from_env(o)))
 		return r;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:Jrnbw:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?') {
-			if (optopt)
-				return ml_cli_usage_error("pages", "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		}
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(o, c, optarg)))
-			return r;
-		if (nseen < 32)
-			seen[nseen++] = c;
-	}
-	if (o->list_columns) {
-		list_columns();
-		return -1;
-	}
-	if ((r = check_excl(seen, (size_t)nseen)))
+	if ((r = ml_cli_getopt(&spec, argc, argv, &o->cli, o)))
 		return r;
-	return parse_target(o, argc, argv, cmd);
+	return o->cli.nwords ? parse_selector(&o->sel, o->cli.words[0]) : 0;
 }
 
 /* Snapshot (maps only: kinds and objects) of another PID. */
@@ -536,11 +444,11 @@ int ml_cmd_pages(int argc, char **argv)
 	int r;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r < 0 ? ML_EXIT_OK : r;
-	if ((r = ml_cli_snapshot(&o.target, &a.snap, &tr)))
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if ((r = ml_cli_snapshot(&o.cli.target, &a.snap, &tr)))
 		return r;
-	a.pid = tr ? ml_traced_pid(tr) : o.target.pid;
-	a.arg = o.target.argv ? o.target.argv[0] : o.target.pid_arg;
+	a.pid = tr ? ml_traced_pid(tr) : o.cli.target.pid;
+	a.arg = o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg;
 	if ((r = scan_side(&a, &o, false)))
 		goto out;
 	if (!a.nrows && o.sel.type != SEL_ALL) {

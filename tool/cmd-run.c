@@ -37,7 +37,7 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_REPORT = 0x100 };
+enum { OPT_REPORT = ML_OPT_CMD };
 
 enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
@@ -68,10 +68,9 @@ static const int job_control[] = { SIGTSTP, SIGTTIN, SIGTTOU };
 
 static volatile sig_atomic_t main_pid;
 
+/* Its own options; -J is the shared one (cli.h). */
 static const struct option longopts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "json",   no_argument,       NULL, 'J' },
-	{ "help",   no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -421,36 +420,38 @@ static int trace_loop(struct run *r, int err_fd)
 	}
 }
 
+static int parse_option(void *ctx, int c, char *arg)
+{
+	struct run_opts *o = ctx;
+
+	if (c != OPT_REPORT)
+		return ml_cli_usage_error("run", "unknown option");
+	o->report = arg;
+	return 0;
+}
+
+static const struct ml_cli_spec spec = {
+	.verb = "run",
+	.shared = ML_CLI_JSON,
+	.longopts = longopts,
+	.option = parse_option,
+	.usage = usage,
+	.words = ML_CLI_WORDS_FREE,
+	.posix = true,   /* the first word that is not an option starts the command */
+};
+
 int ml_cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
-	int c, err_fd = -1, code;
+	struct ml_cli cli = { 0 };
+	int err_fd = -1, code;
 
-	optind = 1;
-	opterr = 0;
-	/* '+': the first word that is not an option starts the command. */
-	while ((c = getopt_long(argc, argv, "+:Jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage();
-			return ML_EXIT_OK;
-		case 'J':
-			r.o.out_flags |= ML_OUT_JSON;
-			break;
-		case OPT_REPORT:
-			r.o.report = optarg;
-			break;
-		case ':':
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		default:
-			if (optopt)
-				return ml_cli_usage_error("run", "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		}
-	}
-	if (optind >= argc)
+	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &r.o)))
+		return code == ML_CLI_DONE ? ML_EXIT_OK : code;
+	if (!cli.nwords)
 		return ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)");
-	r.o.argv = argv + optind;
+	r.o.out_flags = cli.out_flags;
+	r.o.argv = cli.words;
 	if ((code = spawn(&r, &err_fd)))
 		return code;
 	code = trace_loop(&r, err_fd);

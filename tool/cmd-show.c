@@ -15,46 +15,29 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_COLUMNS 64
 #define MAX_MARKS 64
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_PTRACE, OPT_AT, OPT_MARK,
-       OPT_SELF, OPT_NO_ELF };
+enum { OPT_MARK = ML_OPT_CMD };
 
 struct show_opts {
-	struct ml_target target;
-	int columns[MAX_COLUMNS];
-	size_t ncolumns;
-	bool have_columns;
-	unsigned int out_flags;
-	bool summary, diagram, list_columns;
+	struct ml_cli cli;        /* target, -o, -J -r -n -b */
+	bool summary, diagram;
 	struct ml_mark marks[MAX_MARKS];
 	size_t nmarks;
 };
 
+/* Its own options; the shared ones are in the spec below. */
 static const struct option longopts[] = {
-	{ "output",       required_argument, NULL, 'o' },
-	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
-	{ "json",         no_argument,       NULL, 'J' },
-	{ "raw",          no_argument,       NULL, 'r' },
-	{ "noheadings",   no_argument,       NULL, 'n' },
-	{ "bytes",        no_argument,       NULL, 'b' },
 	{ "summary",      no_argument,       NULL, 's' },
 	{ "diagram",      no_argument,       NULL, 'd' },
-	{ "proc-root",    required_argument, NULL, OPT_PROC_ROOT },
-	{ "ptrace",       no_argument,       NULL, OPT_PTRACE },
-	{ "at",           required_argument, NULL, OPT_AT },
 	{ "mark",         required_argument, NULL, OPT_MARK },
-	{ "self",         no_argument,       NULL, OPT_SELF },
-	{ "no-elf",       no_argument,       NULL, OPT_NO_ELF },
-	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
-static const struct { int a, b; } excl[] = {
+static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' }, { 'J', 'd' }, { 'd', 's' }, { 'd', 'o' },
-	{ OPT_SELF, OPT_PROC_ROOT },
+	{ ML_OPT_SELF, ML_OPT_PROC_ROOT },
 };
 
 static void usage(void)
@@ -91,38 +74,6 @@ static void usage(void)
 	      "See memlayout-show(1).\n", stdout);
 }
 
-static void list_columns(void)
-{
-	size_t n;
-	const struct ml_column_info *c = ml_columns(&n);
-
-	for (size_t i = 0; i < n; i++)
-		printf("%14s  %s%s\n", c[i].name, c[i].help,
-		       c[i].needs_smaps ? " (smaps)" : "");
-}
-
-static int check_excl(const int *seen, size_t nseen)
-{
-	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
-		bool a = false, b = false;
-		for (size_t k = 0; k < nseen; k++) {
-			a |= seen[k] == excl[i].a;
-			b |= seen[k] == excl[i].b;
-		}
-		if (a && b) {
-			const char *na = "?", *nb = "?";
-			for (const struct option *o = longopts; o->name; o++) {
-				if (o->val == excl[i].a)
-					na = o->name;
-				if (o->val == excl[i].b)
-					nb = o->name;
-			}
-			return ml_cli_usage_error("show", "--%s and --%s cannot be used together", na, nb);
-		}
-	}
-	return 0;
-}
-
 static int add_mark(struct show_opts *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
@@ -137,72 +88,33 @@ static int add_mark(struct show_opts *o, char *arg)
 	return 0;
 }
 
-static int parse_option(struct show_opts *o, int c, char *arg)
+static int parse_option(void *ctx, int c, char *arg)
 {
-	const char *bad = NULL;
-	int r;
+	struct show_opts *o = ctx;
 
 	switch (c) {
-	case 'o':
-		r = ml_columns_parse(arg, o->columns, MAX_COLUMNS, &o->ncolumns, &bad);
-		if (r == -EINVAL)
-			return ml_cli_usage_error(bad, "unknown column");
-		if (r < 0)
-			return ml_cli_usage_error(arg, "too many columns");
-		o->have_columns = true;
-		return 0;
-	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
-	case 'r': o->out_flags |= ML_OUT_RAW; return 0;
-	case 'n': o->out_flags |= ML_OUT_NOHEADINGS; return 0;
-	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
 	case 's': o->summary = true; return 0;
 	case 'd': o->diagram = true; return 0;
-	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
-	case OPT_PROC_ROOT: o->target.proc_root = arg; return 0;
-	case OPT_PTRACE: o->target.snap_flags |= ML_SNAP_PTRACE; return 0;
-	case OPT_NO_ELF: o->target.snap_flags |= ML_SNAP_NOELF; return 0;
-	case OPT_SELF: o->target.self = true; return 0;
 	case OPT_MARK: return add_mark(o, arg);
-	case OPT_AT:
-		if (!strcmp(arg, "start"))
-			o->target.at = ML_STOP_AT_START;
-		else if (!strcmp(arg, "exit"))
-			o->target.at = ML_STOP_AT_EXIT;
-		else
-			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
-		return 0;
 	default:
 		return ml_cli_usage_error("show", "unknown option");
 	}
 }
 
-/* PID, --self or -- COMMAND: exactly one.  argv[0..argc) are the words
- * before "--"; cmd the words after it (NULL if there was no "--"). */
-static int parse_target(struct show_opts *o, int argc, char **argv, char **cmd)
-{
-	struct ml_target *t = &o->target;
-	bool dashdash = cmd != NULL;
-	int given = t->self + (dashdash && *cmd) + (optind < argc);
-
-	if (given == 0)
-		return ml_cli_usage_error("show", "no process given (PID, --self or -- COMMAND)");
-	if (given > 1)
-		return ml_cli_usage_error("show", "give one of PID, --self or -- COMMAND");
-	if (dashdash) {
-		if (t->proc_root)
-			return ml_cli_usage_error("show", "--proc-root does not go with -- COMMAND");
-		t->argv = cmd;
-		return 0;
-	}
-	if (t->self)
-		return 0;
-	if (optind + 1 < argc)
-		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one PID only)");
-	t->pid_arg = argv[optind];
-	if (ml_cli_parse_pid(argv[optind], &t->pid) < 0)
-		return ml_cli_usage_error(argv[optind], "not a process ID");
-	return 0;
-}
+static const struct ml_cli_spec spec = {
+	.verb = "show",
+	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE |
+		  ML_CLI_AT | ML_CLI_NO_ELF,
+	.longopts = longopts,
+	.shortopts = "V",   /* not an option of show: "unknown option" */
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
+	.option = parse_option,
+	.usage = usage,
+	.columns = ml_columns,
+	.list_width = 14,
+	.words = ML_CLI_WORDS_TARGET,
+};
 
 static bool wants_smaps(const struct show_opts *o)
 {
@@ -213,14 +125,14 @@ static bool wants_smaps(const struct show_opts *o)
 		return false;
 	if (o->summary)
 		return true;
-	if (!o->have_columns) {
+	if (!o->cli.have_columns) {
 		for (size_t i = 0; i < n; i++)
 			if (info[i].is_default && info[i].needs_smaps)
 				return true;
 		return false;
 	}
-	for (size_t i = 0; i < o->ncolumns; i++)
-		if (info[o->columns[i]].needs_smaps)
+	for (size_t i = 0; i < o->cli.ncolumns; i++)
+		if (info[o->cli.columns[i]].needs_smaps)
 			return true;
 	return false;
 }
@@ -254,13 +166,13 @@ static void process_line(const struct ml_snapshot *snap)
 
 static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 {
-	struct ml_table_opts to = { o->have_columns ? o->columns : NULL,
-				    o->ncolumns, o->out_flags };
-	bool plain = !(o->out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
+	struct ml_table_opts to = { o->cli.have_columns ? o->cli.columns : NULL,
+				    o->cli.ncolumns, o->cli.out_flags };
+	bool plain = !(o->cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	int r;
 
 	if (o->diagram) {
-		struct ml_diagram_opts d = { o->out_flags, o->marks, o->nmarks, 0 };
+		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks, 0 };
 		if (ml_cli_color(STDOUT_FILENO))
 			d.flags |= ML_OUT_COLOR;
 		if (plain)
@@ -282,49 +194,16 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 int ml_cmd_show(int argc, char **argv)
 {
 	struct show_opts o = { 0 };
-	int seen[32], nseen = 0, c, r;
-	char **cmd = NULL;
+	int r;
 
-	/* Everything after "--" is the command, untouched by getopt. */
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;   /* we say it ourselves, in our format */
-	while ((c = getopt_long(argc, argv, ":o:JrnbsdhV", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return ML_EXIT_OK;
-		}
-		if (c == '?') {
-			if (optopt)
-				return ml_cli_usage_error("show", "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		}
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(&o, c, optarg)))
-			return r;
-		if (nseen < 32)
-			seen[nseen++] = c;
-	}
-	if (o.list_columns) {
-		list_columns();
-		return ML_EXIT_OK;
-	}
-	if ((r = check_excl(seen, (size_t)nseen)))
-		return r;
-	if ((r = parse_target(&o, argc, argv, cmd)))
-		return r;
+	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	if (wants_smaps(&o))
-		o.target.snap_flags |= ML_SNAP_SMAPS;
+		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
 
 	struct ml_snapshot *snap;
 	struct ml_traced *tr;
-	if ((r = ml_cli_snapshot(&o.target, &snap, &tr)))
+	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
 	/* A table of 20,000 regions is megabytes: not in 4 KiB writes to a
 	 * pipe or file (glibc ignores the size unless given the buffer).  A
@@ -335,7 +214,7 @@ int ml_cmd_show(int argc, char **argv)
 	r = render(&o, snap);
 	ml_snapshot_free(snap);
 	if (tr)
-		ml_trace_finish(tr, o.target.at == ML_STOP_AT_START);
+		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
 	if (fflush(stdout) || r < 0)
 		return ml_cli_error("stdout", "write error");
 	return ML_EXIT_OK;

@@ -18,7 +18,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -130,57 +129,25 @@ static const struct col region_cols[] = {
 	{ "MAP",     ML_HEAP_MAP_CELLS, J_STR, true, "one cell per page: M metadata, # span, : free dirty, . free clean", r_map },
 };
 
-int ml_heap_column(size_t i, const char **ret_name, const char **ret_help)
+const struct ml_column_info *ml_heap_columns(size_t *ret_n)
 {
-	if (i >= ARRAY_SIZE(region_cols))
-		return -1;
-	*ret_name = region_cols[i].name;
-	*ret_help = region_cols[i].help;
-	return 0;
-}
+	static struct ml_column_info infos[ARRAY_SIZE(region_cols)];
 
-static size_t default_ids(const struct col *cols, size_t n, int *ids)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (cols[i].def)
-			ids[k++] = (int)i;
-	return k;
+	for (size_t i = 0; i < ARRAY_SIZE(region_cols); i++)
+		infos[i] = (struct ml_column_info){ .name = region_cols[i].name,
+			.whint = region_cols[i].whint, .is_default = region_cols[i].def,
+			.help = region_cols[i].help };
+	*ret_n = ARRAY_SIZE(region_cols);
+	return infos;
 }
 
 int ml_heap_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
 			  const char **ret_bad)
 {
-	int ids[ARRAY_SIZE(region_cols)];
-	size_t n = 0;
-	const char *p = list;
+	size_t n;
+	const struct ml_column_info *infos = ml_heap_columns(&n);
 
-	if (*p == '+') {
-		size_t d = default_ids(region_cols, ARRAY_SIZE(region_cols), ids);
-		if (d > max)
-			return -E2BIG;
-		memcpy(ret_ids, ids, d * sizeof(*ids));
-		n = d;
-		p++;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int id = -1;
-		for (size_t i = 0; i < ARRAY_SIZE(region_cols); i++)
-			if (strlen(region_cols[i].name) == len && !strncasecmp(region_cols[i].name, p, len))
-				id = (int)i;
-		if (id < 0) {
-			*ret_bad = p;
-			return -EINVAL;
-		}
-		if (n == max)
-			return -E2BIG;
-		ret_ids[n++] = id;
-		p += len + (p[len] == ',');
-	}
-	*ret_n = n;
-	return 0;
+	return ml_columns_parse_in(infos, n, list, ret_ids, max, ret_n, ret_bad);
 }
 
 /* ---- size-class table ---- */
@@ -337,17 +304,11 @@ static int print_table(FILE *out, const char *name, const struct col *cols,
 		       const int *ids, size_t nids, const struct rows *rows,
 		       const struct ctx *c, char **json)
 {
-	struct libscols_table *tb = scols_new_table();
+	struct libscols_table *tb = ml_scols_table_new(out, c->flags, name);
 	int r = -ENOMEM;
 
 	if (!tb)
 		return -ENOMEM;
-	scols_table_set_stream(tb, out);
-	scols_table_enable_json(tb, !!(c->flags & ML_OUT_JSON));
-	scols_table_enable_raw(tb, !!(c->flags & ML_OUT_RAW));
-	scols_table_enable_noheadings(tb, !!(c->flags & ML_OUT_NOHEADINGS));
-	scols_table_enable_colors(tb, !!(c->flags & ML_OUT_COLOR));
-	scols_table_set_name(tb, name);
 	for (size_t i = 0; i < nids; i++) {
 		const struct col *col = &cols[ids[i]];
 		int fl = col->json == J_STR ? 0 : SCOLS_FL_RIGHT;
@@ -496,7 +457,7 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		size_t n = o->ncolumns;
 		if (!rids) {   /* JSON: every column */
 			n = json ? (size_t)all_ids(region_cols, ARRAY_SIZE(region_cols), false, ids) :
-				   default_ids(region_cols, ARRAY_SIZE(region_cols), ids);
+				   (size_t)all_ids(region_cols, ARRAY_SIZE(region_cols), true, ids);
 			rids = ids;
 		}
 		if (plain && (parts & (ML_HEAP_SUMMARY | ML_HEAP_CLASSES)))

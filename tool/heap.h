@@ -82,8 +82,8 @@ struct ml_heap_out {
 	size_t ncolumns;
 };
 
-/* Region-table columns: name and help of column i; -1 when past the end. */
-int ml_heap_column(size_t i, const char **ret_name, const char **ret_help);
+/* The region-table columns (for -o and --list-columns); *ret_n gets its length. */
+const struct ml_column_info *ml_heap_columns(size_t *ret_n);
 /* Parse "START,SIZE" or "+CLASSES"; 0, -EINVAL (*ret_bad = the name), -E2BIG. */
 int ml_heap_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
 			  const char **ret_bad);

@@ -1,0 +1,301 @@
+/*
+ * getopt.c - the option parser of every subcommand (see cli.h): split argv
+ * at "--" (everything after it is the command, untouched), getopt_long over
+ * the command's own options and the shared ones its spec opts into, the
+ * usage errors in one wording, the exclusion table, and the target (PID,
+ * --self, -- COMMAND, with an operand for pages) into struct ml_target.
+ *
+ * The shared options are a table; each sets an output flag, a snapshot
+ * flag, or is one of the five with an argument or an action (-o,
+ * --list-columns, --self, --proc-root, --at).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_OPTS 40
+#define MAX_SEEN 32
+
+static const struct shared_opt {
+	unsigned int bit;          /* ML_CLI_* */
+	struct option opt;
+	unsigned int out_flag;     /* ML_OUT_* it sets */
+	unsigned int snap_flag;    /* ML_SNAP_* it sets */
+} shared_opts[] = {
+	{ ML_CLI_COLUMNS,    { "output",       required_argument, NULL, 'o' }, 0, 0 },
+	{ ML_CLI_COLUMNS,    { "list-columns", no_argument, NULL, ML_OPT_LIST_COLUMNS }, 0, 0 },
+	{ ML_CLI_JSON,       { "json",         no_argument, NULL, 'J' }, ML_OUT_JSON, 0 },
+	{ ML_CLI_RAW,        { "raw",          no_argument, NULL, 'r' }, ML_OUT_RAW, 0 },
+	{ ML_CLI_NOHEADINGS, { "noheadings",   no_argument, NULL, 'n' }, ML_OUT_NOHEADINGS, 0 },
+	{ ML_CLI_BYTES,      { "bytes",        no_argument, NULL, 'b' }, ML_OUT_BYTES, 0 },
+	{ ML_CLI_SELF,       { "self",         no_argument, NULL, ML_OPT_SELF }, 0, 0 },
+	{ ML_CLI_PROC_ROOT,  { "proc-root",    required_argument, NULL, ML_OPT_PROC_ROOT }, 0, 0 },
+	{ ML_CLI_PTRACE,     { "ptrace",       no_argument, NULL, ML_OPT_PTRACE }, 0, ML_SNAP_PTRACE },
+	{ ML_CLI_AT,         { "at",           required_argument, NULL, ML_OPT_AT }, 0, 0 },
+	{ ML_CLI_NO_ELF,     { "no-elf",       no_argument, NULL, ML_OPT_NO_ELF }, 0, ML_SNAP_NOELF },
+};
+
+static const struct option help_opt = { "help", no_argument, NULL, 'h' };
+
+static const struct { const char *word; enum ml_stop_at at; } stop_points[] = {
+	{ "start", ML_STOP_AT_START },
+	{ "exit",  ML_STOP_AT_EXIT },
+};
+
+/* The options of spec: the shared ones it opts into, its own, --help. */
+struct optset {
+	struct option longopts[MAX_OPTS + 1];
+	char shortopts[2 * MAX_OPTS + 3];
+	size_t n;
+};
+
+static void add_opt(struct optset *s, const struct option *o)
+{
+	size_t len = strlen(s->shortopts);
+
+	if (s->n == MAX_OPTS)
+		return;   /* assert-worthy: no command has that many */
+	s->longopts[s->n++] = *o;
+	if (o->val > 0 && o->val < 0x100) {
+		s->shortopts[len++] = (char)o->val;
+		if (o->has_arg == required_argument)
+			s->shortopts[len++] = ':';
+		s->shortopts[len] = '\0';
+	}
+}
+
+static void build(const struct ml_cli_spec *spec, struct optset *s)
+{
+	memset(s, 0, sizeof(*s));
+	strcpy(s->shortopts, spec->posix ? "+:" : ":");
+	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++)
+		if (spec->shared & shared_opts[i].bit)
+			add_opt(s, &shared_opts[i].opt);
+	for (const struct option *o = spec->longopts; o && o->name; o++)
+		add_opt(s, o);
+	/* Short-only options of the command ("V"). */
+	strncat(s->shortopts, spec->shortopts ? spec->shortopts : "",
+		sizeof(s->shortopts) - strlen(s->shortopts) - 2);
+	add_opt(s, &help_opt);
+}
+
+static const char *long_name(const struct optset *s, int val)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->longopts[i].val == val)
+			return s->longopts[i].name;
+	return "?";
+}
+
+static int check_excl(const struct ml_cli_spec *spec, const struct optset *s,
+		      const int *seen, size_t nseen)
+{
+	for (size_t i = 0; i < spec->nexcl; i++) {
+		bool a = false, b = false;
+		for (size_t k = 0; k < nseen; k++) {
+			a |= seen[k] == spec->excl[i].a;
+			b |= seen[k] == spec->excl[i].b;
+		}
+		if (a && b)
+			return ml_cli_usage_error(spec->verb, "--%s and --%s cannot be used together",
+						  long_name(s, spec->excl[i].a),
+						  long_name(s, spec->excl[i].b));
+	}
+	return 0;
+}
+
+static void list_columns(const struct ml_cli_spec *spec)
+{
+	size_t n;
+	const struct ml_column_info *c = spec->columns(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%*s  %s%s\n", spec->list_width, c[i].name, c[i].help,
+		       c[i].needs_smaps ? " (smaps)" : "");
+}
+
+static int parse_columns(const struct ml_cli_spec *spec, struct ml_cli *cli, const char *arg)
+{
+	size_t n, max = spec->max_columns ? spec->max_columns : ML_CLI_MAX_COLUMNS;
+	const struct ml_column_info *cols = spec->columns(&n);
+	const char *bad = NULL;
+	int r = ml_columns_parse_in(cols, n, arg, cli->columns, max, &cli->ncolumns, &bad);
+
+	if (r == -EINVAL)
+		return ml_cli_usage_error(bad, "unknown column");
+	if (r < 0)
+		return ml_cli_usage_error(arg, "too many columns");
+	cli->have_columns = true;
+	return 0;
+}
+
+static int parse_at(struct ml_target *t, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(stop_points) / sizeof(stop_points[0]); i++)
+		if (!strcmp(arg, stop_points[i].word)) {
+			t->at = stop_points[i].at;
+			return 0;
+		}
+	return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
+}
+
+/* A shared option (*handled = true), or leave it to the command. */
+static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int c,
+			 char *arg, bool *handled)
+{
+	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
+		const struct shared_opt *so = &shared_opts[i];
+		if (!(spec->shared & so->bit) || so->opt.val != c)
+			continue;
+		*handled = true;
+		cli->out_flags |= so->out_flag;
+		cli->target.snap_flags |= so->snap_flag;
+		switch (c) {
+		case 'o':              return parse_columns(spec, cli, arg);
+		case ML_OPT_SELF:      cli->target.self = true; return 0;
+		case ML_OPT_PROC_ROOT: cli->target.proc_root = arg; return 0;
+		case ML_OPT_AT:        return parse_at(&cli->target, arg);
+		case ML_OPT_LIST_COLUMNS: cli->list_columns = true; return 0;
+		default:               return 0;   /* a flag */
+		}
+	}
+	*handled = false;
+	return 0;
+}
+
+static int parse_pid(struct ml_target *t, char *word)
+{
+	t->pid_arg = word;
+	if (ml_cli_parse_pid(word, &t->pid) < 0)
+		return ml_cli_usage_error(word, "not a process ID");
+	return 0;
+}
+
+/* PID, --self or -- COMMAND: exactly one.  w[0..nw) are the words before
+ * "--"; cmd the words after it (NULL if there was no "--"). */
+static int target_only(const struct ml_cli_spec *spec, struct ml_target *t,
+		       char **w, int nw, char **cmd)
+{
+	int given = t->self + (cmd && *cmd) + (nw > 0);
+
+	if (given == 0)
+		return ml_cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
+	if (given > 1)
+		return ml_cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+	if (cmd) {
+		if (t->proc_root)
+			return ml_cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
+		t->argv = cmd;
+		return 0;
+	}
+	if (t->self)
+		return 0;
+	if (nw > 1)
+		return ml_cli_usage_error(w[1], "unexpected argument (one PID only)");
+	return parse_pid(t, w[0]);
+}
+
+/* PID [OPERAND], --self [OPERAND] or [OPERAND] -- COMMAND. */
+static int target_operand(const struct ml_cli_spec *spec, struct ml_cli *cli,
+			  char **w, int nw, char **cmd)
+{
+	struct ml_target *t = &cli->target;
+	bool cmdline = cmd && *cmd;
+	int r;
+
+	if (t->self && cmdline)
+		return ml_cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+	if (cmd && !*cmd)
+		return ml_cli_usage_error(spec->verb, "no command after --");
+	if (!t->self && !cmdline) {
+		if (nw == 0)
+			return ml_cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
+		if ((r = parse_pid(t, w[0])))
+			return r;
+		w++;
+		nw--;
+	}
+	t->argv = cmdline ? cmd : NULL;
+	if (nw > 1)
+		return ml_cli_usage_error(w[1], "unexpected argument (one %s)", spec->operand);
+	cli->words = w;
+	cli->nwords = nw;
+	return 0;
+}
+
+static int words(const struct ml_cli_spec *spec, struct ml_cli *cli, char **w, int nw,
+		 char **cmd)
+{
+	switch (spec->words) {
+	case ML_CLI_WORDS_TARGET:
+		return target_only(spec, &cli->target, w, nw, cmd);
+	case ML_CLI_WORDS_OPERAND:
+		return target_operand(spec, cli, w, nw, cmd);
+	default:
+		cli->words = w;
+		cli->nwords = nw;
+		cli->command = cmd;
+		return 0;
+	}
+}
+
+/* The getopt loop: 0, ML_CLI_DONE after --help, or an exit code. */
+static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc,
+		char **argv, struct ml_cli *cli, void *ctx, int *seen, size_t *nseen)
+{
+	bool handled;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;   /* we say it ourselves, in our format */
+	while ((c = getopt_long(argc, argv, s->shortopts, s->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			spec->usage();
+			return ML_CLI_DONE;
+		}
+		if (c == '?') {
+			if (optopt)
+				return ml_cli_usage_error(spec->verb, "invalid option -- '%c'", optopt);
+			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		}
+		if (c == ':')
+			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+		if ((r = shared_option(spec, cli, c, optarg, &handled)))
+			return r;
+		if (!handled && (r = spec->option(ctx, c, optarg)))
+			return r;
+		if (*nseen < MAX_SEEN)
+			seen[(*nseen)++] = c;
+	}
+	return 0;
+}
+
+int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
+		  struct ml_cli *cli, void *ctx)
+{
+	struct optset s;
+	int seen[MAX_SEEN], r;
+	size_t nseen = 0;
+	char **cmd = NULL;
+
+	/* Everything after "--" is the command, untouched by getopt. */
+	for (int i = 1; i < argc && !spec->posix; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	build(spec, &s);
+	if ((r = loop(spec, &s, argc, argv, cli, ctx, seen, &nseen)))
+		return r;
+	if (cli->list_columns) {
+		list_columns(spec);
+		return ML_CLI_DONE;
+	}
+	if ((r = check_excl(spec, &s, seen, nseen)))
+		return r;
+	return words(spec, cli, argv + optind, argc - optind, cmd);
+}
