@@ -79,6 +79,22 @@ static void queue_push_front(ml_heap *heap, ml_page_queue *q, ml_page *p)
 		heap->pages[p->cls] = p;
 }
 
+/* At the back: a span that just got a block back should not become the
+ * current one, or malloc takes that one block and falls to the slow path
+ * again (larson: spans bounced between full and current on every call). */
+static void queue_push_back(ml_heap *heap, ml_page_queue *q, ml_page *p)
+{
+	p->next = NULL;
+	p->prev = q->last;
+	if (q->last)
+		q->last->next = p;
+	else
+		q->first = p;
+	q->last = p;
+	if (q != &heap->full && q->first == p)
+		heap->pages[p->cls] = p;
+}
+
 static void queue_remove(ml_heap *heap, ml_page_queue *q, ml_page *p)
 {
 	if (p->prev)
@@ -136,9 +152,15 @@ static void heap_wake(ml_heap *heap, bool force)
 	}
 }
 
-/* File the spans of an adopted segment into this heap's queues. */
+/* File the spans of an adopted segment into this heap's queues; spans
+ * that turn out empty (their blocks were freed while nobody owned them) go
+ * back to the segment, so any class can use their pages.  Those are freed
+ * last: freeing the last one may pool the segment, after which it is no
+ * longer ours to read. */
 static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 {
+	ml_page *empty[ML_SEG_PAGES];
+	unsigned nempty = 0;
 	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
 		ml_page *page = &seg->pages[i];
 		if (page->head_off || !page->block_size)
@@ -146,8 +168,14 @@ static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 		ml__page_collect_remote(page);
 		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
 		page->in_full = 0;
-		queue_push_front(heap, &heap->queue[page->cls], page);
+		page->next = page->prev = NULL;
+		if (page->used == 0)
+			empty[nempty++] = page;
+		else
+			queue_push_back(heap, &heap->queue[page->cls], page);
 	}
+	for (unsigned k = 0; k < nempty; k++)
+		ml__span_free(heap, empty[k]);
 }
 
 /* Give back what stayed free past the decay time; at most every decay/4. */
@@ -183,6 +211,28 @@ void ml__heap_tick(void)
 		heap_decay(heap);
 }
 
+/* Collect the remote frees of every span of the heap; spans left empty go
+ * back to their segments, full ones that got blocks back rejoin their
+ * queue.  Slow (every span); only before the heap takes a new segment. */
+static void heap_collect_all(ml_heap *heap)
+{
+	heap_wake(heap, true);
+	for (unsigned q = 0; q <= ML_NCLASSES; q++) {
+		ml_page_queue *queue = q < ML_NCLASSES ? &heap->queue[q] : &heap->full;
+		for (ml_page *page = queue->first, *next; page; page = next) {
+			next = page->next;
+			if (!ml__page_collect_remote(page) && page->used)
+				continue;
+			if (page->used == 0 && (queue != &heap->queue[page->cls] || page != queue->first || page->next)) {
+				queue_remove(heap, queue, page);
+				ml__span_free(heap, page);
+			} else if (page->in_full) {
+				page_unfull(heap, page);
+			}
+		}
+	}
+}
+
 /* A span of class c with a free block, at the front of queue[c]. */
 static ml_page *heap_find_page(ml_heap *heap, unsigned c)
 {
@@ -213,7 +263,14 @@ found:
 		if (page && ml__page_collect(page))
 			return page;
 	}
-	ml_page *page = ml__span_alloc(heap, ml_class_span_pages(c));
+	ml_page *page = ml__span_alloc(heap, ml_class_span_pages(c), false);
+	if (!page) {
+		/* Before taking another segment, take in every remote free: spans
+		 * other threads emptied give their pages back (larson grew by a
+		 * segment per thread generation without this). */
+		heap_collect_all(heap);
+		page = ml__span_alloc(heap, ml_class_span_pages(c), true);
+	}
 	if (!page)
 		return NULL;
 	ml__page_init(page, c);
@@ -439,8 +496,12 @@ void ml__heap_atfork(int phase)
 		return;
 	}
 	pthread_mutex_init(&heaps_lock, NULL);
-	/* Only this thread lives on in the child: the other heaps keep their
-	 * segments (frees into them become remote frees) but no thread. */
+	/* Only this thread lives on in the child: the heaps of the others have
+	 * no thread, so their segments are handed on as if those threads had
+	 * exited (abandoned, or pooled if empty: the heaps of the child adopt
+	 * them) and the heap structs go to the pool.  A thread caught in the
+	 * middle of an operation at fork time leaves at worst a block or a span
+	 * that nobody can free in the child: a bounded leak, never a crash. */
 	ml_heap *me = ml__tl_heap;
 	for (size_t i = 0; i < heap_count; i++) {
 		ml_heap *h = heap_all[i];
@@ -449,6 +510,14 @@ void ml__heap_atfork(int phase)
 		h->live = false;
 		h->stat->state = 0;
 		h->stat->tid = 0;
+		while (h->segments) {
+			ml_segment *seg = h->segments;
+			h->segments = seg->next;
+			seg->next = seg->prev = NULL;
+			ml__segment_abandon(seg);
+		}
+		h->next_pool = heap_pool;
+		heap_pool = h;
 	}
 	if (me != &ml__heap_empty) {
 		me->tid = (int)gettid();

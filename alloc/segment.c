@@ -4,9 +4,11 @@
  * spans coalesce for free.  Owners: a segment belongs to one heap (only that
  * thread changes its bitmaps); a segment whose thread exited sits on the
  * abandoned list until another heap adopts it; an empty one sits in the pool.
- * Both lists are under one lock; only slow paths take it.  Segments are never
- * given back to the kernel (brk memory cannot be, short of the top), but
- * their free pages are purged (MADV_DONTNEED) once idle for ml__decay_ms. */
+ * Both lists are under one lock; only slow paths take it.  Free pages are
+ * purged (MADV_DONTNEED) once idle for ml__decay_ms; a segment that stayed
+ * empty in the pool that long is given back: unmapped if it came from mmap,
+ * or, if it came from brk, by lowering the break once it is the top one
+ * (brk memory below a live segment cannot be given back). */
 #include <string.h>
 
 #include "internal.h"
@@ -98,6 +100,9 @@ ml_segment *ml__segment_new(ml_heap *heap)
 {
 	ml_lock_take(&seg_lock);
 	ml_segment *seg = pool;
+	for (ml_segment *s = pool; s; s = s->next)   /* the lowest: let the top empty */
+		if (s < seg)
+			seg = s;
 	if (seg)
 		list_remove(&pool, seg);
 	ml_lock_drop(&seg_lock);
@@ -129,16 +134,18 @@ ml_segment *ml__segment_adopt(ml_heap *heap)
 	return seg;
 }
 
-/* First run of n free pages in seg, or -1. */
-static int find_run(const ml_segment *seg, unsigned n)
+/* First run of n pages of the set `free` (a page bitmap), or -1. */
+static int find_run_in(uint64_t free, unsigned n)
 {
-	uint64_t free = ~seg->used, m = free;
+	uint64_t m = free;
 	for (unsigned i = 1; i < n && m; i++)
 		m &= free >> i;
 	if (n > 1)
 		m &= ~(uint64_t)0 >> (n - 1);   /* the run must end inside the segment */
 	return m ? __builtin_ctzll(m) : -1;
 }
+
+static int find_run(const ml_segment *seg, unsigned n) { return find_run_in(~seg->used, n); }
 
 static uint64_t run_mask(unsigned first, unsigned n)
 {
@@ -147,15 +154,26 @@ static uint64_t run_mask(unsigned first, unsigned n)
 }
 
 /* A span of `pages` pages owned by heap, head descriptor returned with
- * block_size still 0 (ml__page_init sets it), or NULL if out of memory. */
-ml_page *ml__span_alloc(ml_heap *heap, size_t pages)
+ * block_size still 0 (ml__page_init sets it), or NULL if out of memory, or
+ * if !grow and no segment of the heap has room. */
+ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 {
 	ml_segment *seg;
 	int at = -1;
-	for (seg = heap->segments; seg; seg = seg->next)
-		if ((at = find_run(seg, (unsigned)pages)) >= 0)
+	/* Pages freed but still resident first (in the first few segments), so
+	 * a heap that frees and allocates in waves keeps touching the same
+	 * memory; then the first fit. */
+	unsigned looked = 0;
+	for (seg = heap->segments; seg && looked < 16; seg = seg->next, looked++)
+		if ((at = find_run_in(~seg->used & seg->dirty, (unsigned)pages)) >= 0)
 			break;
+	if (!seg || at < 0)
+		for (seg = heap->segments; seg; seg = seg->next)
+			if ((at = find_run(seg, (unsigned)pages)) >= 0)
+				break;
 	if (!seg) {
+		if (!grow)
+			return NULL;
 		seg = ml__segment_new(heap);
 		if (!seg || (at = find_run(seg, (unsigned)pages)) < 0)
 			return NULL;
@@ -175,7 +193,9 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages)
 }
 
 /* Give a span whose blocks are all free back to its segment.  The segment
- * goes to the pool when it becomes empty and the heap has another one. */
+ * goes to the pool when it becomes empty (even the heap's last one: the
+ * pool hands out its lowest segment, so the top of the break can empty
+ * and be given back). */
 void ml__span_free(ml_heap *heap, ml_page *page)
 {
 	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE);
@@ -192,10 +212,11 @@ void ml__span_free(ml_heap *heap, ml_page *page)
 	if (!seg->dirty)
 		seg->dirty_since_ms = ml__now_ms();
 	seg->dirty |= mask;
-	if (seg->used == 1 && !(heap->segments == seg && !seg->next)) {
+	if (seg->used == 1) {
 		list_remove(&heap->segments, seg);
 		atomic_store_explicit(&seg->heap, NULL, memory_order_release);
 		ml__pub_seg_write(seg, MLALLOC_SEGSTATE_POOLED);
+		seg->pooled_ms = ml__now_ms();
 		ml_lock_take(&seg_lock);
 		list_push(&pool, seg);
 		ml_lock_drop(&seg_lock);
@@ -225,15 +246,63 @@ void ml__segment_purge(ml_segment *seg, uint64_t now, bool force)
 		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
 }
 
+/* Give a pooled segment back to the OS; under seg_lock, seg already out of
+ * the pool.  False (nothing changed) if it cannot go: a brk segment that
+ * is not the top of the break. */
+static bool segment_release(ml_segment *seg)
+{
+	uint8_t from = seg->from;
+	uint16_t index = seg->pub_index;
+	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << ML_PAGE_SHIFT;
+	ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, false);   /* before the range can be reused */
+	if (from == MLALLOC_SEG_BRK) {
+		if (!ml__os_brk_release(seg, ML_SEG_SIZE)) {
+			ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, true);
+			return false;
+		}
+	} else {
+		ml__os_unmap(seg, ML_SEG_SIZE);
+	}
+	ml__pub_seg_release(from, index, resident);   /* seg is gone: values only */
+	return true;
+}
+
+static bool pool_idle(const ml_segment *s, uint64_t now, bool force)
+{
+	return force || now - s->pooled_ms >= ml__decay_ms;
+}
+
+/* Purge idle pooled segments; give back those that stayed empty for the
+ * decay time (all of them if force): mmap ones at once, brk ones from the
+ * top of the break down. */
 void ml__segment_pool_purge(uint64_t now, bool force)
 {
 	if (pthread_mutex_trylock(&seg_lock) != 0)
 		return;
-	for (ml_segment *s = pool; s; s = s->next) {
+	for (ml_segment *s = pool, *next; s; s = next) {
+		next = s->next;
+		if (s->from == MLALLOC_SEG_MMAP && pool_idle(s, now, force)) {
+			list_remove(&pool, s);
+			segment_release(s);
+			continue;
+		}
 		bool had = s->dirty != 0;
 		ml__segment_purge(s, now, force);
 		if (had && !s->dirty)
 			ml__pub_seg_write(s, MLALLOC_SEGSTATE_POOLED);
+	}
+	uintptr_t top;
+	while ((top = ml__os_brk_top()) != 0) {
+		ml_segment *s = pool;
+		while (s && (uintptr_t)s + ML_SEG_SIZE != top)
+			s = s->next;
+		if (!s || !pool_idle(s, now, force))
+			break;
+		list_remove(&pool, s);
+		if (!segment_release(s)) {
+			list_push(&pool, s);
+			break;
+		}
 	}
 	ml_lock_drop(&seg_lock);
 }
@@ -245,6 +314,7 @@ void ml__segment_abandon(ml_segment *seg)
 	atomic_store_explicit(&seg->heap, NULL, memory_order_release);
 	bool empty = seg->used == 1;
 	ml__pub_seg_write(seg, empty ? MLALLOC_SEGSTATE_POOLED : MLALLOC_SEGSTATE_ABANDONED);
+	seg->pooled_ms = ml__now_ms();
 	ml_lock_take(&seg_lock);
 	list_push(empty ? &pool : &abandoned, seg);
 	ml_lock_drop(&seg_lock);

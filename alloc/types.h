@@ -104,6 +104,7 @@ typedef struct ml_segment {
 	uint64_t used;
 	uint64_t dirty;
 	uint64_t dirty_since_ms;     /* when dirty went from 0 to non-0 */
+	uint64_t pooled_ms;          /* when it last went to the pool (empty) */
 	_Atomic uint64_t wake;       /* bit i: a remote free hit full page i */
 	struct ml_segment *next, *prev;
 	ml_page pages[ML_SEG_PAGES];
