@@ -30,14 +30,20 @@ static uint8_t *meta_cur, *meta_end;
 static pthread_key_t heap_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-uint64_t ml__now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void heap_thread_exit(void *arg);
+
+/* getenv without libc's getenv and strtoull: in a small program under
+ * LD_PRELOAD every libc code page we touch first costs resident memory
+ * (the kernel maps 16 pages around each fault). */
+extern char **environ;
+static const char *env(const char *name)
+{
+	size_t n = strlen(name);
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
 
 static void init_globals(void)
 {
@@ -49,13 +55,17 @@ static void init_globals(void)
 		seed ^= r;
 	}
 	ml__cookie = seed | 1;
-	const char *d = getenv("MLALLOC_DECAY_MS");
-	if (d && *d >= '0' && *d <= '9')
-		ml__decay_ms = strtoull(d, NULL, 10);
-	const char *nb = getenv("MLALLOC_NO_BRK");
+	const char *d = env("MLALLOC_DECAY_MS");
+	if (d && *d >= '0' && *d <= '9') {
+		uint64_t v = 0;
+		while (*d >= '0' && *d <= '9' && v < UINT64_MAX / 10)
+			v = v * 10 + (uint64_t)(*d++ - '0');
+		ml__decay_ms = v;
+	}
+	const char *nb = env("MLALLOC_NO_BRK");
 	if (nb && *nb == '1')
 		ml__os_no_brk = true;
-	const char *un = getenv("MLALLOC_PUB_UNNAMED");
+	const char *un = env("MLALLOC_PUB_UNNAMED");
 	if (un && *un == '1')
 		ml__pub_unnamed = true;
 	pthread_key_create(&heap_key, heap_thread_exit);
@@ -115,7 +125,7 @@ static void page_unfull(ml_heap *heap, ml_page *page)
 	atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
 	queue_remove(heap, &heap->full, page);
 	page->in_full = 0;
-	queue_push_front(heap, &heap->queue[page->cls], page);
+	queue_push_back(heap, &heap->queue[page->cls], page);
 }
 
 /* Park a span with no free block in the full queue, unless remote frees
