@@ -188,13 +188,34 @@ static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 		ml__span_free(heap, empty[k]);
 }
 
-/* Give back what stayed free past the decay time; at most every decay/4. */
+/* The span a class keeps when its last block is freed (so that a single
+ * block churning does not free and take a span every time) goes back to
+ * its segment on the decay tick if it is still empty: else it would pin
+ * its segment, and the top of the break, forever. */
+static void heap_free_kept_spans(ml_heap *heap)
+{
+	for (unsigned c = 0; c < ML_NCLASSES; c++) {
+		ml_page *page = heap->queue[c].first;
+		if (!page || page->next)
+			continue;
+		ml__page_collect_remote(page);
+		if (page->used == 0) {
+			queue_remove(heap, &heap->queue[c], page);
+			ml__span_free(heap, page);
+		}
+	}
+}
+
+/* Give back what stayed free past the decay time; at most every decay/4.
+ * An empty segment goes back to the OS once it has been pooled for the
+ * decay time, so memory freed at t is given back by about t + 2 decays. */
 static void heap_decay(ml_heap *heap)
 {
 	uint64_t now = ml__now_ms();
 	if (now < heap->next_purge_ms)
 		return;
 	heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
+	heap_free_kept_spans(heap);
 	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
 		uint64_t had = seg->dirty;
 		ml__segment_purge(seg, now, false);
@@ -486,6 +507,8 @@ void ml__heap_purge(ml_heap *heap, bool force)
 	uint64_t now = ml__now_ms();
 	if (heap && heap != &ml__heap_empty) {
 		heap_wake(heap, true);
+		if (force)
+			heap_free_kept_spans(heap);
 		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
 			ml__segment_purge(seg, now, force);
 			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
