@@ -460,6 +460,36 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 	errno = saved;
 }
 
+/* realloc of the block p to size > its class, in place: possible when p
+ * is the one block of its span (a class that is a multiple of 64 KiB), the
+ * new class is one of those too, the caller owns the segment and the pages
+ * after the span are free.  The span changes class: counted as a free in
+ * the old class and a malloc in the new one. */
+bool ml__realloc_grow(ml_segment *seg, void *p, size_t size)
+{
+	ml_heap *heap = ml__tl_heap;
+	ml_page *page = ml__page_of(seg, p);
+	unsigned nc = ml_size_class(size);
+	size_t nsz = ml_class_size(nc);
+	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || page->reserved != 1 ||
+	    (nsz & (ML_PAGE_SIZE - 1)) != 0 || !ml__span_extend(page, nsz >> ML_PAGE_SHIFT))
+		return false;
+	unsigned oc = page->cls;
+	queue_remove(heap, page->in_full ? &heap->full : &heap->queue[oc], page);
+	if (page->in_full) {
+		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
+		page->in_full = 0;
+	}
+	page->cls = (uint8_t)nc;
+	page->block_size = (uint32_t)nsz;
+	page->div_magic = ml_div_magic((uint32_t)nsz);
+	queue_push_back(heap, &heap->queue[nc], page);
+	heap->stat->nfree[oc]++;
+	heap->stat->nmalloc[nc]++;
+	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	return true;
+}
+
 /* Free by a thread that does not own the segment: push on thread_free. */
 ML_NOINLINE void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b)
 {

@@ -58,6 +58,7 @@ void ml__init_once(void);
 /* ---- segment.c ---- */
 ml_segment *ml__segment_new(ml_heap *heap);
 ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow);
+bool ml__span_extend(ml_page *head, size_t pages);
 void ml__span_free(ml_heap *heap, ml_page *page);
 void ml__segment_purge(ml_segment *seg, uint64_t now, bool force);
 void ml__segment_abandon(ml_segment *seg);
@@ -101,6 +102,7 @@ void *ml__malloc_aligned(size_t size, size_t align);
 void ml__free_slow(void *p, const char *func);
 void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b);
 void ml__free_local_slow(ml_heap *heap, ml_page *page);
+bool ml__realloc_grow(ml_segment *seg, void *p, size_t size);
 ml_heap *ml__heap_init_thread(void);
 void ml__heap_purge(ml_heap *heap, bool force);
 void ml__heap_tick(void);

@@ -192,6 +192,26 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 	return head;
 }
 
+/* Grow the span headed by head to `pages` pages in place, if the pages
+ * after it in its segment are free; the caller owns the segment and sets
+ * the new class.  False (nothing changed) if they are not. */
+bool ml__span_extend(ml_page *head, size_t pages)
+{
+	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	unsigned at = head->index, n = head->span_pages;
+	if (pages <= n || at + pages > ML_SEG_PAGES)
+		return false;
+	uint64_t more = run_mask(at + n, (unsigned)pages - n);
+	if (seg->used & more)
+		return false;
+	seg->used |= more;
+	seg->dirty &= ~more;
+	for (unsigned i = n; i < pages; i++)
+		seg->pages[at + i].head_off = (uint8_t)i;
+	head->span_pages = (uint8_t)pages;
+	return true;
+}
+
 /* Give a span whose blocks are all free back to its segment.  The segment
  * goes to the pool when it becomes empty (even the heap's last one: the
  * pool hands out its lowest segment, so the top of the break can empty

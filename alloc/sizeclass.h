@@ -46,14 +46,19 @@ static inline size_t ml_class_size(unsigned c)
 	return ((size_t)128 << g) + ((size_t)(k + 1) << (g + 5));
 }
 
-/* Pages of 64 KiB in a span of class c: one up to 8 KiB blocks, else enough
- * for 4 blocks, or up to 4 pages more when that wastes a smaller fraction
- * (never more than 32 pages, half a segment). */
+/* Pages of 64 KiB in a span of class c: one up to 8 KiB blocks; exactly one
+ * block when the class is a multiple of 64 KiB (no waste, and a freed span
+ * is a run of pages any other span can reuse: blocks growing by realloc
+ * move through such classes); else enough for 4 blocks, or up to 4 pages
+ * more when that wastes a smaller fraction (never more than 32 pages, half
+ * a segment). */
 static inline unsigned ml_class_span_pages(unsigned c)
 {
 	size_t sz = ml_class_size(c);
 	if (sz <= 8192)
 		return 1;
+	if ((sz & 0xffff) == 0)
+		return (unsigned)(sz >> 16);
 	size_t n0 = (4 * sz + ((size_t)1 << 16) - 1) >> 16, best = n0;
 	for (size_t n = n0 + 1; n <= n0 + 4 && n <= 32; n++) {
 		size_t w = (n << 16) % sz, bw = (best << 16) % sz;
