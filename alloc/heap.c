@@ -32,16 +32,21 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void heap_thread_exit(void *arg);
 
-/* getenv without libc's getenv and strtoull: in a small program under
- * LD_PRELOAD every libc code page we touch first costs resident memory
- * (the kernel maps 16 pages around each fault). */
+/* getenv without libc's getenv, strncmp and strtoull: in a small program
+ * under LD_PRELOAD every libc code page we touch first costs resident
+ * memory (the kernel maps 16 pages around each fault). */
 extern char **environ;
 static const char *env(const char *name)
 {
-	size_t n = strlen(name);
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			return *e + n + 1;
+	for (char **e = environ; e && *e; e++) {
+		const char *s = *e, *n = name;
+		while (*n && *s == *n) {
+			s++;
+			n++;
+		}
+		if (!*n && *s == '=')
+			return s + 1;
+	}
 	return NULL;
 }
 
