@@ -456,7 +456,11 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 		page_unfull(heap, page);
 	if (page->used == 0) {
 		ml_page_queue *q = &heap->queue[page->cls];
-		if (q->first != page || page->next) {
+		/* A class keeps its last span of one page (a single block
+		 * churning would free and take it every time); longer spans go
+		 * back at once, or the runs they pin break up the free pages
+		 * that bigger spans need (blocks growing by realloc). */
+		if (q->first != page || page->next || page->span_pages > 1) {
 			queue_remove(heap, q, page);
 			ml__span_free(heap, page);
 			heap_housekeeping(heap);

@@ -147,6 +147,45 @@ static int find_run_in(uint64_t free, unsigned n)
 
 static int find_run(const ml_segment *seg, unsigned n) { return find_run_in(~seg->used, n); }
 
+static uint64_t run_mask(unsigned first, unsigned n);
+
+/* The best place for n pages in seg: in the free run where they cover the
+ * most pages still resident (freed, not purged), then the tightest such
+ * run (best fit keeps long runs for long spans).  Returns the first page
+ * or -1; *ret_score orders candidates across segments (higher is better). */
+static int find_best(const ml_segment *seg, unsigned n, long *ret_score)
+{
+	uint64_t free = ~seg->used;
+	int best = -1;
+	long best_score = -1;
+	while (free) {
+		unsigned at = (unsigned)__builtin_ctzll(free);
+		uint64_t rest = ~(free >> at);
+		unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - at;
+		free &= ~run_mask(at, len);
+		if (len < n)
+			continue;
+		/* the n pages at the end of the run with the most dirty ones */
+		unsigned pos = at, most = 0;
+		for (unsigned p = at; p + n <= at + len; p++) {
+			unsigned d = (unsigned)__builtin_popcountll(seg->dirty & run_mask(p, n));
+			if (d > most) {
+				most = d;
+				pos = p;
+			}
+			if (d == n)
+				break;
+		}
+		long score = (long)most * 128 - (long)(len - n);
+		if (score > best_score) {
+			best_score = score;
+			best = (int)pos;
+		}
+	}
+	*ret_score = best_score;
+	return best;
+}
+
 static uint64_t run_mask(unsigned first, unsigned n)
 {
 	uint64_t m = n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
@@ -158,16 +197,24 @@ static uint64_t run_mask(unsigned first, unsigned n)
  * if !grow and no segment of the heap has room. */
 ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 {
-	ml_segment *seg;
+	ml_segment *seg = NULL;
 	int at = -1;
-	/* Pages freed but still resident first (in the first few segments), so
-	 * a heap that frees and allocates in waves keeps touching the same
-	 * memory; then the first fit. */
+	/* In the first few segments, the place covering the most pages freed
+	 * but still resident, in the tightest run: a heap that frees and
+	 * allocates in waves keeps touching the same memory.  Past those, the
+	 * first fit. */
+	long best_score = -1;
 	unsigned looked = 0;
-	for (seg = heap->segments; seg && looked < 16; seg = seg->next, looked++)
-		if ((at = find_run_in(~seg->used & seg->dirty, (unsigned)pages)) >= 0)
-			break;
-	if (!seg || at < 0)
+	for (ml_segment *s = heap->segments; s && looked < 16; s = s->next, looked++) {
+		long score;
+		int a = find_best(s, (unsigned)pages, &score);
+		if (a >= 0 && score > best_score) {
+			best_score = score;
+			seg = s;
+			at = a;
+		}
+	}
+	if (!seg)
 		for (seg = heap->segments; seg; seg = seg->next)
 			if ((at = find_run(seg, (unsigned)pages)) >= 0)
 				break;
