@@ -310,6 +310,7 @@ found:
 	if (!page)
 		return NULL;
 	ml__page_init(page, c);
+	ml__pub_seg_write((ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE), MLALLOC_SEGSTATE_OWNED);
 	queue_push_front(heap, &heap->queue[c], page);
 	ml__page_collect(page);
 	return page;

@@ -94,7 +94,6 @@ void ml__page_init(ml_page *page, unsigned cls);
 bool ml__page_collect(ml_page *page);   /* true if page->free is non-empty after */
 uint32_t ml__page_collect_remote(ml_page *page);
 bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote);
-void ml__page_publish(ml_segment *seg);
 
 /* ---- heap.c ---- */
 void *ml__malloc_slow(size_t size);
