@@ -138,8 +138,10 @@ ML_API void *realloc(void *p, size_t size)
 		}
 	} else if (size <= usable && size >= usable / 2) {
 		return p;
-	} else if (size > usable && size <= ML_MAX_SMALL && ml__realloc_grow(hdr, p, size)) {
-		return p;
+	} else if (size > usable && size <= ML_MAX_SMALL) {
+		void *r = ml__realloc_grow(hdr, p, size);
+		if (r)
+			return r;
 	}
 	void *q = malloc(size);
 	if (!q)

@@ -470,34 +470,50 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 	errno = saved;
 }
 
-/* realloc of the block p to size > its class, in place: possible when p
- * is the one block of its span (a class that is a multiple of 64 KiB), the
- * new class is one of those too, the caller owns the segment and the pages
- * after the span are free.  The span changes class: counted as a free in
- * the old class and a malloc in the new one. */
-bool ml__realloc_grow(ml_segment *seg, void *p, size_t size)
+/* realloc of the block p to size > its class without malloc + copy + free:
+ * possible when p is the one block of its span (ml_class_one_block), the
+ * new class is one of those too and the caller owns the segment.  In place
+ * when the span already covers the new class or the pages after it are
+ * free; else, when
+ * the free pages just before it make room, the span slides down into them
+ * (memmove) and grows: blocks growing in turn then keep filling the hole
+ * the previous one left instead of leaving holes too short for anything.
+ * The span changes class: a free in the old class, a malloc in the new.
+ * Returns the block's address, or NULL (nothing changed). */
+void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
 {
 	ml_heap *heap = ml__tl_heap;
 	ml_page *page = ml__page_of(seg, p);
 	unsigned nc = ml_size_class(size);
-	size_t nsz = ml_class_size(nc);
-	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || page->reserved != 1 ||
-	    (nsz & (ML_PAGE_SIZE - 1)) != 0 || !ml__span_extend(page, nsz >> ML_PAGE_SHIFT))
-		return false;
+	size_t nsz = ml_class_size(nc), pages = ml_class_span_pages(nc);
+	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || !ml_class_one_block(page->cls) ||
+	    !ml_class_one_block(nc))
+		return NULL;
 	unsigned oc = page->cls;
-	queue_remove(heap, page->in_full ? &heap->full : &heap->queue[oc], page);
-	if (page->in_full) {
-		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
-		page->in_full = 0;
+	size_t old_size = page->block_size;
+	ml_page_queue *q = page->in_full ? &heap->full : &heap->queue[oc];
+	queue_remove(heap, q, page);
+	ml_page *head = page;
+	if (pages > page->span_pages && !ml__span_extend(page, pages)) {
+		head = ml__span_slide(page, pages);
+		if (!head) {
+			queue_push_back(heap, q, page);
+			return NULL;
+		}
+		memmove(head->start, p, old_size);
 	}
-	page->cls = (uint8_t)nc;
-	page->block_size = (uint32_t)nsz;
-	page->div_magic = ml_div_magic((uint32_t)nsz);
-	queue_push_back(heap, &heap->queue[nc], page);
+	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
+	head->in_full = 0;
+	head->cls = (uint8_t)nc;
+	head->block_size = (uint32_t)nsz;
+	head->div_magic = ml_div_magic((uint32_t)nsz);
+	head->reserved = head->capacity = head->used = 1;
+	head->free = head->local_free = NULL;
+	queue_push_back(heap, &heap->queue[nc], head);
 	heap->stat->nfree[oc]++;
 	heap->stat->nmalloc[nc]++;
 	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
-	return true;
+	return head->start;
 }
 
 /* Free by a thread that does not own the segment: push on thread_free. */

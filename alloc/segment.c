@@ -259,6 +259,43 @@ bool ml__span_extend(ml_page *head, size_t pages)
 	return true;
 }
 
+/* Move the span headed by head (one block, live) down into the free pages
+ * just before it, growing it into those after it if need be, so that it
+ * covers `pages` pages starting with the first free page before it.  The
+ * caller owns the segment, has taken head off its queue, moves the bytes
+ * and sets the new head's class and lists.  Returns the new head, or NULL
+ * (nothing changed) when there is no free page before the span or the free
+ * run around it is too short. */
+ml_page *ml__span_slide(ml_page *head, size_t pages)
+{
+	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	unsigned at = head->index, n = head->span_pages, before = 0, after = 0;
+	while (!(seg->used >> (at - before - 1) & 1))   /* bit 0 (metadata) is always set */
+		before++;
+	while (at + n + after < ML_SEG_PAGES && !(seg->used >> (at + n + after) & 1))
+		after++;
+	if (!before || before + n + after < pages)
+		return NULL;
+	unsigned nat = at - before;
+	uint64_t oldm = run_mask(at, n), newm = run_mask(nat, (unsigned)pages);
+	for (unsigned i = 0; i < n; i++)
+		seg->pages[at + i].head_off = 0;
+	head->block_size = 0;   /* no longer a head: must not look like a span */
+	head->free = head->local_free = NULL;
+	head->in_full = 0;
+	seg->used = (seg->used & ~oldm) | newm;
+	if (!seg->dirty && (oldm & ~newm))
+		seg->dirty_since_ms = ml__now_ms();
+	seg->dirty = (seg->dirty | (oldm & ~newm)) & ~newm;
+	for (unsigned i = 0; i < pages; i++)
+		seg->pages[nat + i].head_off = (uint8_t)i;
+	ml_page *nh = &seg->pages[nat];
+	nh->span_pages = (uint8_t)pages;
+	nh->start = (uint8_t *)seg + ((size_t)nat << ML_PAGE_SHIFT);
+	nh->next = nh->prev = NULL;
+	return nh;
+}
+
 /* Give a span whose blocks are all free back to its segment.  The segment
  * goes to the pool when it becomes empty (even the heap's last one: the
  * pool hands out its lowest segment, so the top of the break can empty
