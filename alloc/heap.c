@@ -292,14 +292,19 @@ found:
 		}
 		return page;
 	}
+	/* A new span where the heap has room; else adopt one abandoned segment
+	 * at a time, using its spans of class c or its room.  Adopting only
+	 * when out of room leaves the other abandoned segments to the heaps
+	 * that need them (larson: the first new thread took every segment of
+	 * the exited ones, and the second took fresh memory). */
+	ml_page *page;
 	ml_segment *seg;
-	while ((seg = ml__segment_adopt(heap))) {
+	while (!(page = ml__span_alloc(heap, ml_class_span_pages(c), false)) && (seg = ml__segment_adopt(heap))) {
 		heap_file_segment(heap, seg);
-		ml_page *page = heap->queue[c].first;
+		page = heap->queue[c].first;
 		if (page && ml__page_collect(page))
 			return page;
 	}
-	ml_page *page = ml__span_alloc(heap, ml_class_span_pages(c), false);
 	if (!page) {
 		/* Before taking another segment, take in every remote free: spans
 		 * other threads emptied give their pages back (larson grew by a
