@@ -128,8 +128,13 @@ static inline void free_block(void *p, const char *func)
 	b->key = key;
 	page->local_free = b;
 	heap->stat->nfree[page->cls]++;
-	if (ml_unlikely(--page->used == 0 || page->in_full))
+	if (ml_unlikely(--page->used == 0 || page->in_full)) {
+		/* A class keeps its only one-page span when it empties (see
+		 * ml__free_local_slow): a block churning alone stays here. */
+		if (!page->in_full && heap->pages[page->cls] == page && !page->next && page->span_pages == 1)
+			return;
 		return ml__free_local_slow(heap, page);
+	}
 }
 
 ML_API void free(void *p)
