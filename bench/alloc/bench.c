@@ -1,7 +1,8 @@
 /* bench.c: allocator speed workloads after the well-known allocator
  * benchmarks (our own code and parameters; only the ideas are borrowed),
  * each a bounded, deterministic amount of work (no time loops):
- *   bench WORKLOAD [THREADS]  prints "WORKLOAD seconds peak-rss-KiB".
+ *   bench WORKLOAD [THREADS]  prints "WORKLOAD seconds peak-rss-KiB cpu-seconds"
+ * (wall time, and the user + system time of all threads).
  *   cfrac          small-object churn: many short-lived 8..64 byte blocks
  *   espresso       mixed sizes with realloc growth, moderate lifetimes
  *   larson         server churn: threads replace random blocks, and hand
@@ -336,8 +337,10 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
-		printf("%s %.4f %ld\n", argv[1], (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-		       ru.ru_maxrss);
+		double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		             (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		printf("%s %.4f %ld %.4f\n", argv[1], (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
+		       ru.ru_maxrss, cpu);
 		return 0;
 	}
 	fprintf(stderr, "bench: %s: unknown workload\n", argv[1]);

@@ -6,7 +6,9 @@
 # LD_PRELOAD, RUNS times (default 5) interleaved: every repetition runs every
 # workload under every allocator, so drift and load hit all alike.
 # Prints per workload and allocator the median time and the median peak RSS
-# with their ratios to glibc, the geometric means of those ratios, the
+# with their ratios to glibc, the geometric means of those ratios (and of
+# CPU time, user + system of all threads, which load on a shared machine
+# disturbs less than wall time; the targets are on wall time), the
 # space utilization of each trace (peak live payload / heap growth) and its
 # average, then PASS/MISS against the targets of issue 5:
 #   mlalloc's time geomean <= mimalloc's, no workload slower than glibc,
@@ -54,9 +56,11 @@ for line in $want; do
 	if [ -f "$f" ]; then allocs="$allocs $name:$f"; else echo "$name: not installed, left out" >&2; fi
 done
 
-# One line per run: "w|t NAME ALLOC seconds peak-rss-KiB [utilization]".
+# One line per run: "w NAME ALLOC seconds peak-rss-KiB cpu-seconds" or
+# "t NAME ALLOC seconds peak-rss-KiB utilization".
 run_one() {   # kind prog arg alloc lib
-	if [ -n "$5" ]; then r=$(LD_PRELOAD=$5 "$2" "$3" "$threads"); else r=$("$2" "$3" "$threads"); fi
+	if [ -n "$5" ]; then r=$(LD_PRELOAD=$5 "$2" "$3" "$threads") || r=""; else r=$("$2" "$3" "$threads") || r=""; fi
+	[ -n "$r" ] || { echo "$3 under $4 failed" >&2; return 0; }
 	echo "$r" | awk -v k="$1" -v a="$4" '{ $1 = k " " $1 " " a; print }' >> "$out/results"
 }
 i=0
@@ -81,10 +85,16 @@ function median(list,    n, v, i, j, t) {
 }
 {
 	key = $1 SUBSEP $2 SUBSEP $3
-	tm[key] = tm[key] " " $4; rs[key] = rs[key] " " $5; ut[key] = ut[key] " " $6
+	tm[key] = tm[key] " " $4; rs[key] = rs[key] " " $5; cnt[key]++
+	if ($1 == "t") ut[key] = ut[key] " " $6; else ct[key] = ct[key] " " $6
 	if (!(($1, $2) in seen)) { seen[$1, $2] = 1; order[$1] = order[$1] " " $2 }
 }
 END {
+	for (k in cnt)
+		if (cnt[k] != runs) {
+			split(k, part, SUBSEP)
+			printf "warning: %s under %s: %d results of %d (a run failed)\n", part[2], part[3], cnt[k], runs
+		}
 	na = split(names, al, " ")
 	nw = split(order["w"], wl, " ")
 	printf "%-14s", "time"
@@ -99,6 +109,19 @@ END {
 			lt[al[j]] += log(r)
 			printf "%17s", sprintf("%.3fs %.2fx", m, r)
 			if (al[j] == "mlalloc" && r > worst) { worst = r; worstw = w }
+		}
+		printf "\n"
+	}
+	printf "\n%-14s", "CPU time"
+	for (j = 1; j <= na; j++) printf "%17s", al[j]
+	printf "\n"
+	for (i = 1; i <= nw; i++) {
+		w = wl[i]; base = median(ct["w", w, "glibc"])
+		printf "%-14s", w
+		for (j = 1; j <= na; j++) {
+			m = median(ct["w", w, al[j]]); r = m / base
+			lc[al[j]] += log(r)
+			printf "%17s", sprintf("%.3fs %.2fx", m, r)
 		}
 		printf "\n"
 	}
@@ -119,6 +142,8 @@ END {
 	for (j = 1; j <= na; j++) printf "%17s", al[j]
 	printf "\n%-14s", "time"
 	for (j = 1; j <= na; j++) { gt[al[j]] = exp(lt[al[j]] / nw); printf "%17.3f", gt[al[j]] }
+	printf "\n%-14s", "CPU time"
+	for (j = 1; j <= na; j++) printf "%17.3f", exp(lc[al[j]] / nw)
 	printf "\n%-14s", "peak RSS"
 	for (j = 1; j <= na; j++) { gr[al[j]] = exp(lr[al[j]] / nw); printf "%17.3f", gr[al[j]] }
 	nt = split(order["t"], tl, " ")
