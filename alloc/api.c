@@ -9,26 +9,59 @@
 #include "internal.h"
 #include "mlalloc.h"
 
-/* The span of segment seg holding the block p; aborts if p is not a block
- * start in an in-use span.  Does not check for double free. */
-static inline ml_page *checked_page(ml_segment *seg, void *p, const char *func)
+/* The span of segment seg holding the block p, or NULL if p is not a block
+ * start in an in-use span (the caller reports it: bad_block). */
+static inline ml_page *checked_page(ml_segment *seg, void *p)
 {
 	ml_page *page = ml__page_of(seg, p);
-	if (ml_unlikely(page->block_size == 0))
-		ml__fatal(ML_FAULT_FREE_SPAN, func, p, seg, 0);
 	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
-	if (ml_unlikely(!ml_divisible(off, page->div_magic) || off >= page->capacity * page->block_size)) {
-		uint32_t idx = off / page->block_size;
-		ml__fatal(ML_FAULT_INTERIOR, func, p, page->start + (size_t)idx * page->block_size, page->block_size);
-	}
+	if (ml_unlikely(page->block_size == 0 || !ml_divisible(off, page->div_magic) ||
+	                off >= page->capacity * page->block_size))
+		return NULL;
 	return page;
 }
 
-static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block *b, const char *func)
+/* p is in segment seg but not a block start of an in-use span: abort. */
+static ML_COLD _Noreturn void bad_block(ml_segment *seg, void *p, const char *func)
 {
-	(void)seg;
+	ml_page *page = ml__page_of(seg, p);
+	if (page->block_size == 0)
+		ml__fatal(ML_FAULT_FREE_SPAN, func, p, seg, 0);
+	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
+	uint32_t idx = off / page->block_size;
+	ml__fatal(ML_FAULT_INTERIOR, func, p, page->start + (size_t)idx * page->block_size, page->block_size);
+}
+
+/* Push the block b of page on its free list: local_free if the calling
+ * thread owns the segment, else thread_free (a remote free). */
+static inline void free_push(ml_segment *seg, ml_page *page, ml_block *b, uintptr_t key)
+{
+	ml_heap *heap = ml__tl_heap;
+	if (ml_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
+		b->next = page->local_free;
+		b->key = key;
+		page->local_free = b;
+		heap->stat->nfree[page->cls]++;
+		if (ml_unlikely(--page->used == 0 || page->in_full))
+			ml__free_local_slow(heap, page);
+		return;
+	}
+	ml__free_remote(seg, page, b);
+}
+
+/* b carries the free-block key: a block already free, or live data that
+ * happens to look like it.  Walk the span's lists to tell; abort if free. */
+static ML_COLD void check_not_free(ml_page *page, ml_block *b, const char *func)
+{
 	if (ml__page_holds_free(page, b, true))
 		ml__fatal(ML_FAULT_DOUBLE, func, b, b, page->block_size);
+}
+
+/* free() of a block carrying the key: abort on a double free, else free it. */
+static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block *b, const char *func)
+{
+	check_not_free(page, b, func);
+	free_push(seg, page, b, ml__cookie ^ (uintptr_t)b);
 }
 
 ML_API void *malloc(size_t size)
@@ -49,28 +82,59 @@ ML_API void *malloc(size_t size)
 	return ml__malloc_slow(size);
 }
 
-static inline void free_block(void *p, const char *func)
+/* Every free: the checks, reported with their message, then the push. */
+static ML_NOINLINE void free_checked(void *p, const char *func)
 {
 	ml_segment *seg = ml__hdr_of(p);
 	if (ml_unlikely(!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)) {
 		ml__free_slow(p, func);
 		return;
 	}
-	ml_page *page = checked_page(seg, p, func);
+	ml_page *page = checked_page(seg, p);
+	if (ml_unlikely(!page))
+		bad_block(seg, p, func);
 	ml_block *b = p;
-	if (ml_unlikely(b->key == (ml__cookie ^ (uintptr_t)b)))
+	uintptr_t key = ml__cookie ^ (uintptr_t)b;
+	if (ml_unlikely(b->key == key)) {
 		double_free_suspect(seg, page, b, func);
-	ml_heap *heap = ml__tl_heap;
-	if (ml_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
-		b->next = page->local_free;
-		b->key = ml__cookie ^ (uintptr_t)b;
-		page->local_free = b;
-		heap->stat->nfree[page->cls]++;
-		if (ml_unlikely(--page->used == 0 || page->in_full))
-			ml__free_local_slow(heap, page);
 		return;
 	}
-	ml__free_remote(seg, page, b);
+	free_push(seg, page, b, key);
+}
+
+/* The fast path of free: the same checks, but anything out of the common
+ * case (not a block of an in-use span of a segment, a block that looks
+ * free, a span that empties or was full, another thread's segment) leaves
+ * by a tail call, so the common case saves no register and calls nothing. */
+static inline void free_block(void *p, const char *func)
+{
+	uintptr_t a = (uintptr_t)p;
+	size_t i = a >> ML_SEG_SHIFT;
+	if (ml_unlikely((a >> ML_ADDR_BITS) != 0 ||
+	                atomic_load_explicit(&ml__segmap[i], memory_order_relaxed) != 1))
+		return free_checked(p, func);
+	ml_segment *seg = (ml_segment *)(i << ML_SEG_SHIFT);
+	if (ml_unlikely(seg->magic != ML_MAGIC_SEG || (void *)seg == p))
+		return free_checked(p, func);
+	ml_page *page = checked_page(seg, p);
+	ml_block *b = p;
+	uintptr_t key = ml__cookie ^ a;
+	if (ml_unlikely(!page || b->key == key))
+		return free_checked(p, func);
+	ml_heap *heap = ml__tl_heap;
+	if (ml_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
+		return ml__free_remote(seg, page, b);
+	b->next = page->local_free;
+	b->key = key;
+	page->local_free = b;
+	heap->stat->nfree[page->cls]++;
+	if (ml_unlikely(--page->used == 0 || page->in_full)) {
+		/* A class keeps its only one-page span when it empties (see
+		 * ml__free_local_slow): a block churning alone stays here. */
+		if (!page->in_full && heap->pages[page->cls] == page && !page->next && page->span_pages == 1)
+			return;
+		return ml__free_local_slow(heap, page);
+	}
 }
 
 ML_API void free(void *p)
@@ -113,10 +177,12 @@ size_t ml__usable_size(const void *cp, const char *func)
 	}
 	if (*(uint32_t *)hdr != ML_MAGIC_SEG || hdr == p)
 		ml__fatal(ML_FAULT_CORRUPT, func, p, hdr, 0);
-	ml_page *page = checked_page(hdr, p, func);
+	ml_page *page = checked_page(hdr, p);
+	if (ml_unlikely(!page))
+		bad_block(hdr, p, func);
 	ml_block *b = p;
 	if (ml_unlikely(b->key == (ml__cookie ^ (uintptr_t)b)))
-		double_free_suspect(hdr, page, b, func);
+		check_not_free(page, b, func);
 	return page->block_size;
 }
 
@@ -138,6 +204,10 @@ ML_API void *realloc(void *p, size_t size)
 		}
 	} else if (size <= usable && size >= usable / 2) {
 		return p;
+	} else if (size > usable && size <= ML_MAX_SMALL) {
+		void *r = ml__realloc_grow(hdr, p, size);
+		if (r)
+			return r;
 	}
 	void *q = malloc(size);
 	if (!q)

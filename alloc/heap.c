@@ -30,14 +30,25 @@ static uint8_t *meta_cur, *meta_end;
 static pthread_key_t heap_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-uint64_t ml__now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void heap_thread_exit(void *arg);
+
+/* getenv without libc's getenv, strncmp and strtoull: in a small program
+ * under LD_PRELOAD every libc code page we touch first costs resident
+ * memory (the kernel maps 16 pages around each fault). */
+extern char **environ;
+static const char *env(const char *name)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *s = *e, *n = name;
+		while (*n && *s == *n) {
+			s++;
+			n++;
+		}
+		if (!*n && *s == '=')
+			return s + 1;
+	}
+	return NULL;
+}
 
 static void init_globals(void)
 {
@@ -49,13 +60,17 @@ static void init_globals(void)
 		seed ^= r;
 	}
 	ml__cookie = seed | 1;
-	const char *d = getenv("MLALLOC_DECAY_MS");
-	if (d && *d >= '0' && *d <= '9')
-		ml__decay_ms = strtoull(d, NULL, 10);
-	const char *nb = getenv("MLALLOC_NO_BRK");
+	const char *d = env("MLALLOC_DECAY_MS");
+	if (d && *d >= '0' && *d <= '9') {
+		uint64_t v = 0;
+		while (*d >= '0' && *d <= '9' && v < UINT64_MAX / 10)
+			v = v * 10 + (uint64_t)(*d++ - '0');
+		ml__decay_ms = v;
+	}
+	const char *nb = env("MLALLOC_NO_BRK");
 	if (nb && *nb == '1')
 		ml__os_no_brk = true;
-	const char *un = getenv("MLALLOC_PUB_UNNAMED");
+	const char *un = env("MLALLOC_PUB_UNNAMED");
 	if (un && *un == '1')
 		ml__pub_unnamed = true;
 	pthread_key_create(&heap_key, heap_thread_exit);
@@ -79,6 +94,22 @@ static void queue_push_front(ml_heap *heap, ml_page_queue *q, ml_page *p)
 		heap->pages[p->cls] = p;
 }
 
+/* At the back: a span that just got a block back should not become the
+ * current one, or malloc takes that one block and falls to the slow path
+ * again (larson: spans bounced between full and current on every call). */
+static void queue_push_back(ml_heap *heap, ml_page_queue *q, ml_page *p)
+{
+	p->next = NULL;
+	p->prev = q->last;
+	if (q->last)
+		q->last->next = p;
+	else
+		q->first = p;
+	q->last = p;
+	if (q != &heap->full && q->first == p)
+		heap->pages[p->cls] = p;
+}
+
 static void queue_remove(ml_heap *heap, ml_page_queue *q, ml_page *p)
 {
 	if (p->prev)
@@ -99,7 +130,7 @@ static void page_unfull(ml_heap *heap, ml_page *page)
 	atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
 	queue_remove(heap, &heap->full, page);
 	page->in_full = 0;
-	queue_push_front(heap, &heap->queue[page->cls], page);
+	queue_push_back(heap, &heap->queue[page->cls], page);
 }
 
 /* Park a span with no free block in the full queue, unless remote frees
@@ -136,9 +167,15 @@ static void heap_wake(ml_heap *heap, bool force)
 	}
 }
 
-/* File the spans of an adopted segment into this heap's queues. */
+/* File the spans of an adopted segment into this heap's queues; spans
+ * that turn out empty (their blocks were freed while nobody owned them) go
+ * back to the segment, so any class can use their pages.  Those are freed
+ * last: freeing the last one may pool the segment, after which it is no
+ * longer ours to read. */
 static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 {
+	ml_page *empty[ML_SEG_PAGES];
+	unsigned nempty = 0;
 	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
 		ml_page *page = &seg->pages[i];
 		if (page->head_off || !page->block_size)
@@ -146,17 +183,44 @@ static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 		ml__page_collect_remote(page);
 		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
 		page->in_full = 0;
-		queue_push_front(heap, &heap->queue[page->cls], page);
+		page->next = page->prev = NULL;
+		if (page->used == 0)
+			empty[nempty++] = page;
+		else
+			queue_push_back(heap, &heap->queue[page->cls], page);
+	}
+	for (unsigned k = 0; k < nempty; k++)
+		ml__span_free(heap, empty[k]);
+}
+
+/* The span a class keeps when its last block is freed (so that a single
+ * block churning does not free and take a span every time) goes back to
+ * its segment on the decay tick if it is still empty: else it would pin
+ * its segment, and the top of the break, forever. */
+static void heap_free_kept_spans(ml_heap *heap)
+{
+	for (unsigned c = 0; c < ML_NCLASSES; c++) {
+		ml_page *page = heap->queue[c].first;
+		if (!page || page->next)
+			continue;
+		ml__page_collect_remote(page);
+		if (page->used == 0) {
+			queue_remove(heap, &heap->queue[c], page);
+			ml__span_free(heap, page);
+		}
 	}
 }
 
-/* Give back what stayed free past the decay time; at most every decay/4. */
+/* Give back what stayed free past the decay time; at most every decay/4.
+ * An empty segment goes back to the OS once it has been pooled for the
+ * decay time, so memory freed at t is given back by about t + 2 decays. */
 static void heap_decay(ml_heap *heap)
 {
 	uint64_t now = ml__now_ms();
 	if (now < heap->next_purge_ms)
 		return;
 	heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
+	heap_free_kept_spans(heap);
 	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
 		uint64_t had = seg->dirty;
 		ml__segment_purge(seg, now, false);
@@ -183,6 +247,28 @@ void ml__heap_tick(void)
 		heap_decay(heap);
 }
 
+/* Collect the remote frees of every span of the heap; spans left empty go
+ * back to their segments, full ones that got blocks back rejoin their
+ * queue.  Slow (every span); only before the heap takes a new segment. */
+static void heap_collect_all(ml_heap *heap)
+{
+	heap_wake(heap, true);
+	for (unsigned q = 0; q <= ML_NCLASSES; q++) {
+		ml_page_queue *queue = q < ML_NCLASSES ? &heap->queue[q] : &heap->full;
+		for (ml_page *page = queue->first, *next; page; page = next) {
+			next = page->next;
+			if (!ml__page_collect_remote(page) && page->used)
+				continue;
+			if (page->used == 0 && (queue != &heap->queue[page->cls] || page != queue->first || page->next)) {
+				queue_remove(heap, queue, page);
+				ml__span_free(heap, page);
+			} else if (page->in_full) {
+				page_unfull(heap, page);
+			}
+		}
+	}
+}
+
 /* A span of class c with a free block, at the front of queue[c]. */
 static ml_page *heap_find_page(ml_heap *heap, unsigned c)
 {
@@ -206,14 +292,26 @@ found:
 		}
 		return page;
 	}
+	/* A new span where the heap has room; else adopt one abandoned segment
+	 * at a time, using its spans of class c or its room.  Adopting only
+	 * when out of room leaves the other abandoned segments to the heaps
+	 * that need them (larson: the first new thread took every segment of
+	 * the exited ones, and the second took fresh memory). */
+	ml_page *page;
 	ml_segment *seg;
-	while ((seg = ml__segment_adopt(heap))) {
+	while (!(page = ml__span_alloc(heap, ml_class_span_pages(c), false)) && (seg = ml__segment_adopt(heap))) {
 		heap_file_segment(heap, seg);
-		ml_page *page = heap->queue[c].first;
+		page = heap->queue[c].first;
 		if (page && ml__page_collect(page))
 			return page;
 	}
-	ml_page *page = ml__span_alloc(heap, ml_class_span_pages(c));
+	if (!page) {
+		/* Before taking another segment, take in every remote free: spans
+		 * other threads emptied give their pages back (larson grew by a
+		 * segment per thread generation without this). */
+		heap_collect_all(heap);
+		page = ml__span_alloc(heap, ml_class_span_pages(c), true);
+	}
 	if (!page)
 		return NULL;
 	ml__page_init(page, c);
@@ -365,13 +463,63 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 		page_unfull(heap, page);
 	if (page->used == 0) {
 		ml_page_queue *q = &heap->queue[page->cls];
-		if (q->first != page || page->next) {
+		/* A class keeps its last span of one page (a single block
+		 * churning would free and take it every time); longer spans go
+		 * back at once, or the runs they pin break up the free pages
+		 * that bigger spans need (blocks growing by realloc). */
+		if (q->first != page || page->next || page->span_pages > 1) {
 			queue_remove(heap, q, page);
 			ml__span_free(heap, page);
 			heap_housekeeping(heap);
 		}
 	}
 	errno = saved;
+}
+
+/* realloc of the block p to size > its class without malloc + copy + free:
+ * possible when p is the one block of its span (ml_class_one_block), the
+ * new class is one of those too and the caller owns the segment.  In place
+ * when the span already covers the new class or the pages after it are
+ * free; else, when
+ * the free pages just before it make room, the span slides down into them
+ * (memmove) and grows: blocks growing in turn then keep filling the hole
+ * the previous one left instead of leaving holes too short for anything.
+ * The span changes class: a free in the old class, a malloc in the new.
+ * Returns the block's address, or NULL (nothing changed). */
+void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
+{
+	ml_heap *heap = ml__tl_heap;
+	ml_page *page = ml__page_of(seg, p);
+	unsigned nc = ml_size_class(size);
+	size_t nsz = ml_class_size(nc), pages = ml_class_span_pages(nc);
+	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || !ml_class_one_block(page->cls) ||
+	    !ml_class_one_block(nc))
+		return NULL;
+	unsigned oc = page->cls;
+	size_t old_size = page->block_size;
+	ml_page_queue *q = page->in_full ? &heap->full : &heap->queue[oc];
+	queue_remove(heap, q, page);
+	ml_page *head = page;
+	if (pages > page->span_pages && !ml__span_extend(page, pages)) {
+		head = ml__span_slide(page, pages);
+		if (!head) {
+			queue_push_back(heap, q, page);
+			return NULL;
+		}
+		memmove(head->start, p, old_size);
+	}
+	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
+	head->in_full = 0;
+	head->cls = (uint8_t)nc;
+	head->block_size = (uint32_t)nsz;
+	head->div_magic = ml_div_magic((uint32_t)nsz);
+	head->reserved = head->capacity = head->used = 1;
+	head->free = head->local_free = NULL;
+	queue_push_back(heap, &heap->queue[nc], head);
+	heap->stat->nfree[oc]++;
+	heap->stat->nmalloc[nc]++;
+	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	return head->start;
 }
 
 /* Free by a thread that does not own the segment: push on thread_free. */
@@ -421,6 +569,8 @@ void ml__heap_purge(ml_heap *heap, bool force)
 	uint64_t now = ml__now_ms();
 	if (heap && heap != &ml__heap_empty) {
 		heap_wake(heap, true);
+		if (force)
+			heap_free_kept_spans(heap);
 		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
 			ml__segment_purge(seg, now, force);
 			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
@@ -441,8 +591,12 @@ void ml__heap_atfork(int phase)
 		return;
 	}
 	pthread_mutex_init(&heaps_lock, NULL);
-	/* Only this thread lives on in the child: the other heaps keep their
-	 * segments (frees into them become remote frees) but no thread. */
+	/* Only this thread lives on in the child: the heaps of the others have
+	 * no thread, so their segments are handed on as if those threads had
+	 * exited (abandoned, or pooled if empty: the heaps of the child adopt
+	 * them) and the heap structs go to the pool.  A thread caught in the
+	 * middle of an operation at fork time leaves at worst a block or a span
+	 * that nobody can free in the child: a bounded leak, never a crash. */
 	ml_heap *me = ml__tl_heap;
 	for (size_t i = 0; i < heap_count; i++) {
 		ml_heap *h = heap_all[i];
@@ -451,6 +605,14 @@ void ml__heap_atfork(int phase)
 		h->live = false;
 		h->stat->state = 0;
 		h->stat->tid = 0;
+		while (h->segments) {
+			ml_segment *seg = h->segments;
+			h->segments = seg->next;
+			seg->next = seg->prev = NULL;
+			ml__segment_abandon(seg);
+		}
+		h->next_pool = heap_pool;
+		heap_pool = h;
 	}
 	if (me != &ml__heap_empty) {
 		me->tid = (int)gettid();

@@ -23,6 +23,8 @@ void *ml__os_map_aligned(size_t size, size_t align);   /* NULL on failure */
 void *ml__os_map(size_t size);
 void ml__os_unmap(void *p, size_t size);
 void ml__os_purge(void *p, size_t size);               /* MADV_DONTNEED */
+uintptr_t ml__os_brk_top(void);                        /* our break if nobody moved it, else 0 */
+bool ml__os_brk_release(void *seg, size_t size);       /* lower the break to seg if seg ends it */
 void *ml__os_map_named(size_t size, bool name);        /* for the published region */
 int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
@@ -55,12 +57,14 @@ void ml__init_once(void);
 
 /* ---- segment.c ---- */
 ml_segment *ml__segment_new(ml_heap *heap);
-ml_page *ml__span_alloc(ml_heap *heap, size_t pages);
+ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow);
+bool ml__span_extend(ml_page *head, size_t pages);
+ml_page *ml__span_slide(ml_page *head, size_t pages);
 void ml__span_free(ml_heap *heap, ml_page *page);
 void ml__segment_purge(ml_segment *seg, uint64_t now, bool force);
 void ml__segment_abandon(ml_segment *seg);
 ml_segment *ml__segment_adopt(ml_heap *heap);
-void ml__segment_pool_purge(uint64_t now, bool force);
+void ml__segment_pool_purge(uint64_t now, bool force);   /* and give idle segments back */
 void ml__segment_atfork(int phase);
 void ml__segmap_set(uintptr_t base, size_t size, bool on);
 
@@ -91,7 +95,6 @@ void ml__page_init(ml_page *page, unsigned cls);
 bool ml__page_collect(ml_page *page);   /* true if page->free is non-empty after */
 uint32_t ml__page_collect_remote(ml_page *page);
 bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote);
-void ml__page_publish(ml_segment *seg);
 
 /* ---- heap.c ---- */
 void *ml__malloc_slow(size_t size);
@@ -99,6 +102,7 @@ void *ml__malloc_aligned(size_t size, size_t align);
 void ml__free_slow(void *p, const char *func);
 void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b);
 void ml__free_local_slow(ml_heap *heap, ml_page *page);
+void *ml__realloc_grow(ml_segment *seg, void *p, size_t size);
 ml_heap *ml__heap_init_thread(void);
 void ml__heap_purge(ml_heap *heap, bool force);
 void ml__heap_tick(void);
@@ -120,6 +124,7 @@ int ml__pub_seg_slot(void);                   /* -1 if none */
 uint32_t ml__pub_large_slot(void);            /* UINT32_MAX if none */
 void ml__pub_large_release(uint32_t index);
 void ml__pub_seg_write(ml_segment *seg, uint32_t state);
+void ml__pub_seg_release(uint8_t from, uint16_t index, size_t resident);   /* segment given back */
 void ml__pub_begin(void);                     /* takes the header seqlock */
 void ml__pub_end(void);
 void ml__pub_atfork(int phase);

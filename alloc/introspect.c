@@ -4,8 +4,9 @@
  *   header totals + large table: under pub_lock, inside the header seqlock;
  *   a segment record: its owner (one thread at a time), inside its own seq;
  *   a heap slot: its thread, plain 64-bit stores.
- * Slots are handed out once and kept (segments and heaps are never freed);
- * large-table slots are recycled through a stack of free indices. */
+ * Heap slots are handed out once and kept (heaps are never freed); segment
+ * and large-table slots are recycled through stacks of free indices (a
+ * segment given back to the OS leaves a record of kind MLALLOC_SEG_UNUSED). */
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@ bool ml__pub_unnamed;
 static ml_lock pub_lock = ML_LOCK_INIT;
 static uint32_t large_free_stack[LARGE_MAX];
 static uint32_t large_free_top, large_next;
+static uint16_t seg_free_stack[SEGS_MAX];
+static uint32_t seg_free_top;
 
 static size_t up64(size_t x) { return (x + 63) & ~(size_t)63; }
 
@@ -136,7 +139,9 @@ int ml__pub_seg_slot(void)
 		return -1;
 	int slot = -1;
 	ml__pub_begin();
-	if (pub->segs_used < SEGS_MAX)
+	if (seg_free_top)
+		slot = seg_free_stack[--seg_free_top];
+	else if (pub->segs_used < SEGS_MAX)
 		slot = (int)pub->segs_used++;
 	else
 		pub->segs_unpublished++;
@@ -191,6 +196,33 @@ void ml__pub_seg_write(ml_segment *seg, uint32_t state)
 		r->page_class[i] = (seg->used >> i & 1) && i && head->block_size ? head->cls : 0xff;
 	}
 	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* A segment (of kind `from`, record `index` or 0xffff) was given back to
+ * the OS: its record becomes unused (kind 0) and free for the next
+ * segment, its bytes leave the header totals, and `resident` bytes (its
+ * pages not purged before) count as purged. */
+void ml__pub_seg_release(uint8_t from, uint16_t index, size_t resident)
+{
+	if (!pub)
+		return;
+	__atomic_fetch_add(&pub->purged_bytes, resident, __ATOMIC_RELAXED);
+	ml__pub_begin();
+	if (from == MLALLOC_SEG_BRK)
+		pub->seg_bytes_brk -= ML_SEG_SIZE;
+	else
+		pub->seg_bytes_mmap -= ML_SEG_SIZE;
+	if (index != 0xffff) {
+		struct mlalloc_pub_segment *r = (void *)((uint8_t *)pub + pub->segs_off + (size_t)index * sizeof(*r));
+		uint64_t s = r->seq;
+		__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
+		memset(r->page_class, 0xff, sizeof(r->page_class));
+		__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
+		seg_free_stack[seg_free_top++] = index;
+	}
+	ml__pub_end();
 }
 
 void ml__pub_atfork(int phase)

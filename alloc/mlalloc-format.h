@@ -26,7 +26,7 @@
 
 /* Segment kinds (mlalloc_pub_segment.kind). */
 enum {
-	MLALLOC_SEG_UNUSED = 0,   /* record slot not in use */
+	MLALLOC_SEG_UNUSED = 0,   /* record slot not in use (never, or its segment was given back) */
 	MLALLOC_SEG_BRK    = 1,   /* small/medium segment carved from the brk heap */
 	MLALLOC_SEG_MMAP   = 2,   /* small/medium segment from mmap (brk could not grow) */
 };
@@ -112,8 +112,8 @@ struct mlalloc_pub_header {
 	uint64_t brk_start;           /* first brk address the allocator took, 0 if none */
 	uint64_t brk_end;             /* current end of the allocator's brk heap */
 	uint64_t brk_failed;          /* 1 once brk was refused and mmap took over */
-	uint64_t seg_bytes_brk;       /* bytes of segments from brk */
-	uint64_t seg_bytes_mmap;      /* bytes of segments from mmap */
+	uint64_t seg_bytes_brk;       /* bytes of segments from brk, held now */
+	uint64_t seg_bytes_mmap;      /* bytes of segments from mmap, held now */
 	uint64_t large_live;          /* large blocks in use */
 	uint64_t large_live_bytes;    /* their usable bytes */
 	uint64_t large_cached;        /* freed large blocks kept mapped */

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -50,6 +51,31 @@ void *ml__os_brk_segment(size_t size, int *ret_from)
 		*ret_from = MLALLOC_SEG_MMAP;
 	}
 	return p;
+}
+
+/* The end of our part of the break, if the break is still there (nobody
+ * called sbrk since), else 0: only then can the top segment be given back. */
+uintptr_t ml__os_brk_top(void)
+{
+	ml_lock_take(&brk_lock);
+	uintptr_t top = brk_end > brk_start && sys_brk(0) == brk_end ? brk_end : 0;
+	ml_lock_drop(&brk_lock);
+	return top;
+}
+
+/* Lower the break to seg when [seg, seg + size) is the top of our part of
+ * it; false (nothing changed) otherwise. */
+bool ml__os_brk_release(void *seg, size_t size)
+{
+	bool done = false;
+	ml_lock_take(&brk_lock);
+	uintptr_t s = (uintptr_t)seg;
+	if (s >= brk_start && s + size == brk_end && sys_brk(0) == brk_end && sys_brk(s) == s) {
+		brk_end = s;
+		done = true;
+	}
+	ml_lock_drop(&brk_lock);
+	return done;
 }
 
 void ml__os_info(struct ml_os_info *ret)
@@ -119,6 +145,15 @@ void *ml__os_map_named(size_t size, bool name)
 		}
 	}
 	return p;
+}
+
+/* CLOCK_MONOTONIC_COARSE in ms, by a raw syscall: the libc wrapper sits
+ * on code pages a small program would not otherwise touch (see heap.c env). */
+uint64_t ml__now_ms(void)
+{
+	struct timespec ts;
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void ml__os_atfork(int phase)

@@ -4,9 +4,11 @@
  * spans coalesce for free.  Owners: a segment belongs to one heap (only that
  * thread changes its bitmaps); a segment whose thread exited sits on the
  * abandoned list until another heap adopts it; an empty one sits in the pool.
- * Both lists are under one lock; only slow paths take it.  Segments are never
- * given back to the kernel (brk memory cannot be, short of the top), but
- * their free pages are purged (MADV_DONTNEED) once idle for ml__decay_ms. */
+ * Both lists are under one lock; only slow paths take it.  Free pages are
+ * purged (MADV_DONTNEED) once idle for ml__decay_ms; a segment that stayed
+ * empty in the pool that long is given back: unmapped if it came from mmap,
+ * or, if it came from brk, by lowering the break once it is the top one
+ * (brk memory below a live segment cannot be given back). */
 #include <string.h>
 
 #include "internal.h"
@@ -98,6 +100,9 @@ ml_segment *ml__segment_new(ml_heap *heap)
 {
 	ml_lock_take(&seg_lock);
 	ml_segment *seg = pool;
+	for (ml_segment *s = pool; s; s = s->next)   /* the lowest: let the top empty */
+		if (s < seg)
+			seg = s;
 	if (seg)
 		list_remove(&pool, seg);
 	ml_lock_drop(&seg_lock);
@@ -129,15 +134,56 @@ ml_segment *ml__segment_adopt(ml_heap *heap)
 	return seg;
 }
 
-/* First run of n free pages in seg, or -1. */
-static int find_run(const ml_segment *seg, unsigned n)
+/* First run of n pages of the set `free` (a page bitmap), or -1. */
+static int find_run_in(uint64_t free, unsigned n)
 {
-	uint64_t free = ~seg->used, m = free;
+	uint64_t m = free;
 	for (unsigned i = 1; i < n && m; i++)
 		m &= free >> i;
 	if (n > 1)
 		m &= ~(uint64_t)0 >> (n - 1);   /* the run must end inside the segment */
 	return m ? __builtin_ctzll(m) : -1;
+}
+
+static int find_run(const ml_segment *seg, unsigned n) { return find_run_in(~seg->used, n); }
+
+static uint64_t run_mask(unsigned first, unsigned n);
+
+/* The best place for n pages in seg: in the free run where they cover the
+ * most pages still resident (freed, not purged), then the tightest such
+ * run (best fit keeps long runs for long spans).  Returns the first page
+ * or -1; *ret_score orders candidates across segments (higher is better). */
+static int find_best(const ml_segment *seg, unsigned n, long *ret_score)
+{
+	uint64_t free = ~seg->used;
+	int best = -1;
+	long best_score = -1;
+	while (free) {
+		unsigned at = (unsigned)__builtin_ctzll(free);
+		uint64_t rest = ~(free >> at);
+		unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : 64 - at;
+		free &= ~run_mask(at, len);
+		if (len < n)
+			continue;
+		/* the n pages at the end of the run with the most dirty ones */
+		unsigned pos = at, most = 0;
+		for (unsigned p = at; p + n <= at + len; p++) {
+			unsigned d = (unsigned)__builtin_popcountll(seg->dirty & run_mask(p, n));
+			if (d > most) {
+				most = d;
+				pos = p;
+			}
+			if (d == n)
+				break;
+		}
+		long score = (long)most * 128 - (long)(len - n);
+		if (score > best_score) {
+			best_score = score;
+			best = (int)pos;
+		}
+	}
+	*ret_score = best_score;
+	return best;
 }
 
 static uint64_t run_mask(unsigned first, unsigned n)
@@ -147,15 +193,34 @@ static uint64_t run_mask(unsigned first, unsigned n)
 }
 
 /* A span of `pages` pages owned by heap, head descriptor returned with
- * block_size still 0 (ml__page_init sets it), or NULL if out of memory. */
-ml_page *ml__span_alloc(ml_heap *heap, size_t pages)
+ * block_size still 0 (ml__page_init sets it), or NULL if out of memory, or
+ * if !grow and no segment of the heap has room. */
+ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 {
-	ml_segment *seg;
+	ml_segment *seg = NULL;
 	int at = -1;
-	for (seg = heap->segments; seg; seg = seg->next)
-		if ((at = find_run(seg, (unsigned)pages)) >= 0)
-			break;
+	/* In the first few segments, the place covering the most pages freed
+	 * but still resident, in the tightest run: a heap that frees and
+	 * allocates in waves keeps touching the same memory.  Past those, the
+	 * first fit. */
+	long best_score = -1;
+	unsigned looked = 0;
+	for (ml_segment *s = heap->segments; s && looked < 16; s = s->next, looked++) {
+		long score;
+		int a = find_best(s, (unsigned)pages, &score);
+		if (a >= 0 && score > best_score) {
+			best_score = score;
+			seg = s;
+			at = a;
+		}
+	}
+	if (!seg)
+		for (seg = heap->segments; seg; seg = seg->next)
+			if ((at = find_run(seg, (unsigned)pages)) >= 0)
+				break;
 	if (!seg) {
+		if (!grow)
+			return NULL;
 		seg = ml__segment_new(heap);
 		if (!seg || (at = find_run(seg, (unsigned)pages)) < 0)
 			return NULL;
@@ -174,8 +239,67 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages)
 	return head;
 }
 
+/* Grow the span headed by head to `pages` pages in place, if the pages
+ * after it in its segment are free; the caller owns the segment and sets
+ * the new class.  False (nothing changed) if they are not. */
+bool ml__span_extend(ml_page *head, size_t pages)
+{
+	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	unsigned at = head->index, n = head->span_pages;
+	if (pages <= n || at + pages > ML_SEG_PAGES)
+		return false;
+	uint64_t more = run_mask(at + n, (unsigned)pages - n);
+	if (seg->used & more)
+		return false;
+	seg->used |= more;
+	seg->dirty &= ~more;
+	for (unsigned i = n; i < pages; i++)
+		seg->pages[at + i].head_off = (uint8_t)i;
+	head->span_pages = (uint8_t)pages;
+	return true;
+}
+
+/* Move the span headed by head (one block, live) down into the free pages
+ * just before it, growing it into those after it if need be, so that it
+ * covers `pages` pages starting with the first free page before it.  The
+ * caller owns the segment, has taken head off its queue, moves the bytes
+ * and sets the new head's class and lists.  Returns the new head, or NULL
+ * (nothing changed) when there is no free page before the span or the free
+ * run around it is too short. */
+ml_page *ml__span_slide(ml_page *head, size_t pages)
+{
+	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	unsigned at = head->index, n = head->span_pages, before = 0, after = 0;
+	while (!(seg->used >> (at - before - 1) & 1))   /* bit 0 (metadata) is always set */
+		before++;
+	while (at + n + after < ML_SEG_PAGES && !(seg->used >> (at + n + after) & 1))
+		after++;
+	if (!before || before + n + after < pages)
+		return NULL;
+	unsigned nat = at - before;
+	uint64_t oldm = run_mask(at, n), newm = run_mask(nat, (unsigned)pages);
+	for (unsigned i = 0; i < n; i++)
+		seg->pages[at + i].head_off = 0;
+	head->block_size = 0;   /* no longer a head: must not look like a span */
+	head->free = head->local_free = NULL;
+	head->in_full = 0;
+	seg->used = (seg->used & ~oldm) | newm;
+	if (!seg->dirty && (oldm & ~newm))
+		seg->dirty_since_ms = ml__now_ms();
+	seg->dirty = (seg->dirty | (oldm & ~newm)) & ~newm;
+	for (unsigned i = 0; i < pages; i++)
+		seg->pages[nat + i].head_off = (uint8_t)i;
+	ml_page *nh = &seg->pages[nat];
+	nh->span_pages = (uint8_t)pages;
+	nh->start = (uint8_t *)seg + ((size_t)nat << ML_PAGE_SHIFT);
+	nh->next = nh->prev = NULL;
+	return nh;
+}
+
 /* Give a span whose blocks are all free back to its segment.  The segment
- * goes to the pool when it becomes empty and the heap has another one. */
+ * goes to the pool when it becomes empty (even the heap's last one: the
+ * pool hands out its lowest segment, so the top of the break can empty
+ * and be given back). */
 void ml__span_free(ml_heap *heap, ml_page *page)
 {
 	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE);
@@ -192,10 +316,11 @@ void ml__span_free(ml_heap *heap, ml_page *page)
 	if (!seg->dirty)
 		seg->dirty_since_ms = ml__now_ms();
 	seg->dirty |= mask;
-	if (seg->used == 1 && !(heap->segments == seg && !seg->next)) {
+	if (seg->used == 1) {
 		list_remove(&heap->segments, seg);
 		atomic_store_explicit(&seg->heap, NULL, memory_order_release);
 		ml__pub_seg_write(seg, MLALLOC_SEGSTATE_POOLED);
+		seg->pooled_ms = ml__now_ms();
 		ml_lock_take(&seg_lock);
 		list_push(&pool, seg);
 		ml_lock_drop(&seg_lock);
@@ -225,15 +350,63 @@ void ml__segment_purge(ml_segment *seg, uint64_t now, bool force)
 		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
 }
 
+/* Give a pooled segment back to the OS; under seg_lock, seg already out of
+ * the pool.  False (nothing changed) if it cannot go: a brk segment that
+ * is not the top of the break. */
+static bool segment_release(ml_segment *seg)
+{
+	uint8_t from = seg->from;
+	uint16_t index = seg->pub_index;
+	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << ML_PAGE_SHIFT;
+	ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, false);   /* before the range can be reused */
+	if (from == MLALLOC_SEG_BRK) {
+		if (!ml__os_brk_release(seg, ML_SEG_SIZE)) {
+			ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, true);
+			return false;
+		}
+	} else {
+		ml__os_unmap(seg, ML_SEG_SIZE);
+	}
+	ml__pub_seg_release(from, index, resident);   /* seg is gone: values only */
+	return true;
+}
+
+static bool pool_idle(const ml_segment *s, uint64_t now, bool force)
+{
+	return force || now - s->pooled_ms >= ml__decay_ms;
+}
+
+/* Purge idle pooled segments; give back those that stayed empty for the
+ * decay time (all of them if force): mmap ones at once, brk ones from the
+ * top of the break down. */
 void ml__segment_pool_purge(uint64_t now, bool force)
 {
 	if (pthread_mutex_trylock(&seg_lock) != 0)
 		return;
-	for (ml_segment *s = pool; s; s = s->next) {
+	for (ml_segment *s = pool, *next; s; s = next) {
+		next = s->next;
+		if (s->from == MLALLOC_SEG_MMAP && pool_idle(s, now, force)) {
+			list_remove(&pool, s);
+			segment_release(s);
+			continue;
+		}
 		bool had = s->dirty != 0;
 		ml__segment_purge(s, now, force);
 		if (had && !s->dirty)
 			ml__pub_seg_write(s, MLALLOC_SEGSTATE_POOLED);
+	}
+	uintptr_t top;
+	while ((top = ml__os_brk_top()) != 0) {
+		ml_segment *s = pool;
+		while (s && (uintptr_t)s + ML_SEG_SIZE != top)
+			s = s->next;
+		if (!s || !pool_idle(s, now, force))
+			break;
+		list_remove(&pool, s);
+		if (!segment_release(s)) {
+			list_push(&pool, s);
+			break;
+		}
 	}
 	ml_lock_drop(&seg_lock);
 }
@@ -245,6 +418,7 @@ void ml__segment_abandon(ml_segment *seg)
 	atomic_store_explicit(&seg->heap, NULL, memory_order_release);
 	bool empty = seg->used == 1;
 	ml__pub_seg_write(seg, empty ? MLALLOC_SEGSTATE_POOLED : MLALLOC_SEGSTATE_ABANDONED);
+	seg->pooled_ms = ml__now_ms();
 	ml_lock_take(&seg_lock);
 	list_push(empty ? &pool : &abandoned, seg);
 	ml_lock_drop(&seg_lock);

@@ -46,14 +46,30 @@ static inline size_t ml_class_size(unsigned c)
 	return ((size_t)128 << g) + ((size_t)(k + 1) << (g + 5));
 }
 
-/* Pages of 64 KiB in a span of class c: one up to 8 KiB blocks, else enough
- * for 4 blocks, or up to 4 pages more when that wastes a smaller fraction
- * (never more than 32 pages, half a segment). */
+/* Whether spans of class c hold one block: the classes that are multiples
+ * of 64 KiB (64, 128, 192, 256, 320, 384, 448, 512 KiB), which then waste
+ * nothing.  A freed one-block span is a run of pages any other span can
+ * reuse, and realloc can grow such a block in place or slide it into the
+ * free pages before it (blocks growing by realloc move through these
+ * classes).  (One-block spans for every class from 64 KiB, with untouched
+ * tails, measured worse on the realloc trace: 63% against 70%.) */
+static inline bool ml_class_one_block(unsigned c)
+{
+	size_t sz = ml_class_size(c);
+	return sz >= 65536 && (sz & 0xffff) == 0;
+}
+
+/* Pages of 64 KiB in a span of class c: one up to 8 KiB blocks; for a
+ * one-block class, the pages its block covers; else enough for 4 blocks, or
+ * up to 4 pages more when that wastes a smaller fraction (never more than
+ * 32 pages, half a segment). */
 static inline unsigned ml_class_span_pages(unsigned c)
 {
 	size_t sz = ml_class_size(c);
 	if (sz <= 8192)
 		return 1;
+	if (ml_class_one_block(c))
+		return (unsigned)(sz >> 16);
 	size_t n0 = (4 * sz + ((size_t)1 << 16) - 1) >> 16, best = n0;
 	for (size_t n = n0 + 1; n <= n0 + 4 && n <= 32; n++) {
 		size_t w = (n << 16) % sz, bw = (best << 16) % sz;

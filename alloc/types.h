@@ -71,22 +71,24 @@ typedef struct ml_block {
  *   in_full and no remote free since  <=> thread_free has ML_TF_FULL
  * block_size == 0 means the span is free (or the page is metadata). */
 typedef struct ml_page {
+	/* first cache line: what malloc and a local free read and write */
 	ml_block *free;              /* malloc pops here */
 	ml_block *local_free;        /* owner's frees; moved to free when free runs dry */
-	_Atomic uintptr_t thread_free;
+	uint8_t *start;              /* first block */
+	uint64_t div_magic;          /* ml__divisible() constant for block_size */
 	uint32_t used;
 	uint32_t capacity;
-	uint32_t reserved;
 	uint32_t block_size;
-	uint64_t div_magic;          /* ml__divisible() constant for block_size */
-	uint8_t *start;              /* first block */
-	struct ml_page *next, *prev; /* in heap->queue[class] or heap->full */
 	uint8_t cls;
 	uint8_t in_full;
 	uint8_t span_pages;          /* on the head: pages in this span */
 	uint8_t head_off;            /* on any page: distance back to its head */
+	/* second line: remote frees and the slow paths */
+	_Atomic uintptr_t thread_free __attribute__((aligned(64)));
+	uint32_t reserved;
 	uint32_t index;              /* position in segment->pages */
-} ml_page;
+	struct ml_page *next, *prev; /* in heap->queue[class] or heap->full */
+} ml_page;   /* 128 bytes, 64-aligned: a remote free does not share the owner's line */
 
 struct ml_heap;
 
@@ -104,6 +106,7 @@ typedef struct ml_segment {
 	uint64_t used;
 	uint64_t dirty;
 	uint64_t dirty_since_ms;     /* when dirty went from 0 to non-0 */
+	uint64_t pooled_ms;          /* when it last went to the pool (empty) */
 	_Atomic uint64_t wake;       /* bit i: a remote free hit full page i */
 	struct ml_segment *next, *prev;
 	ml_page pages[ML_SEG_PAGES];

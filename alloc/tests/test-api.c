@@ -2,6 +2,7 @@
  * mlalloc linked in (static copy) so every call below reaches it. */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +80,57 @@ static void test_calloc_contract(void **state)
 				fail_msg("calloc(%zu) byte %zu is %d", n, i, p[i]);
 		free(p);
 	}
+}
+
+/* In a fresh thread (a heap with a fresh segment, so the pages after the
+ * first span are free), a 256 KiB block (a one-block span) grows in place
+ * through the 64 KiB-multiple classes, keeping its bytes; a 300 KiB request
+ * in another thread's block cannot grow in place and moves.  Then a block
+ * with a live neighbour after it and a freed one before it slides down
+ * into the freed one's pages. */
+static void *grow_thread(void *arg)
+{
+	uint8_t **ret = arg;
+	uint8_t *a = malloc(256 << 10), *b = malloc(256 << 10), *c = malloc(256 << 10);
+	memset(b, 'b', 256 << 10);
+	free(a);
+	uint8_t *s = realloc(b, 300 << 10);
+	ret[3] = s == a ? a : NULL;   /* slid into a's pages */
+	for (size_t i = 0; s && i < (256 << 10); i++)
+		if (s[i] != 'b')
+			ret[3] = NULL;
+	free(s);
+	free(c);
+	uint8_t *p = malloc(256 << 10);
+	for (size_t i = 0; i < (256 << 10); i += 1000)
+		p[i] = (uint8_t)(i / 1000);
+	uint8_t *q = realloc(p, 300 << 10);
+	ret[0] = p;
+	ret[1] = q;
+	ret[2] = q ? (uint8_t *)(uintptr_t)malloc_usable_size(q) : NULL;
+	for (size_t i = 0; q && i < (256 << 10); i += 1000)
+		if (q[i] != (uint8_t)(i / 1000))
+			ret[2] = NULL;
+	return NULL;
+}
+
+static void test_realloc_grow_in_place(void **state)
+{
+	(void)state;
+	uint8_t *r[4];
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, grow_thread, r), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_non_null(r[3]);
+	assert_ptr_equal(r[1], r[0]);
+	assert_int_equal((uintptr_t)r[2], 320 << 10);
+	/* The block is now the other thread's: growing it here must move it. */
+	uint8_t *q = realloc(r[1], 400 << 10);
+	assert_non_null(q);
+	assert_ptr_not_equal(q, r[1]);
+	for (size_t i = 0; i < (256 << 10); i += 1000)
+		assert_int_equal(q[i], (uint8_t)(i / 1000));
+	free(q);
 }
 
 static void test_realloc_contract(void **state)
@@ -190,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_enomem),
 		cmocka_unit_test(test_calloc_contract),
 		cmocka_unit_test(test_realloc_contract),
+		cmocka_unit_test(test_realloc_grow_in_place),
 		cmocka_unit_test(test_aligned),
 		cmocka_unit_test(test_free_keeps_errno),
 		cmocka_unit_test(test_large_reuse),

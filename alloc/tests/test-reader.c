@@ -100,6 +100,19 @@ static void check_counts(struct child *c, const char *found_by)
 		            s->segs[i].base < s->header.brk_end;
 	CHECK_EQ(main_heap, 1);
 	CHECK(brk_segs >= 1);
+	/* The page maps are current: the live blocks of each class fit in the
+	 * pages the segment records mark with that class. */
+	for (unsigned cls = 0; cls < s->header.nclasses; cls++) {
+		uint64_t marked = 0;
+		for (size_t i = 0; i < s->nsegs; i++)
+			for (unsigned p = 0; p < 64 && s->segs[i].kind != MLALLOC_SEG_UNUSED; p++)
+				marked += s->segs[i].page_class[p] == cls;
+		uint64_t live = ml_alloc_snapshot_live(s, cls);
+		if (marked * 65536 < live * s->class_size[cls])
+			fprintf(stderr, "class %u: %llu live blocks of %u bytes, %llu pages marked\n", cls,
+			        (unsigned long long)live, (unsigned)s->class_size[cls], (unsigned long long)marked);
+		CHECK(marked * 65536 >= live * s->class_size[cls]);
+	}
 	ml_alloc_snapshot_free(s);
 
 	command(c, 'f');
@@ -125,7 +138,8 @@ int main(int argc, char **argv)
 		CHECK_EQ(ml_alloc_snapshot_read(c.pid, &s), 0);
 		CHECK(s->header.large_live >= 2 && s->header.large_live <= 2 + 128);
 		for (size_t k = 0; k < s->nsegs; k++)
-			CHECK((s->segs[k].seq & 1) == 0 && (s->segs[k].used & 1));
+			CHECK((s->segs[k].seq & 1) == 0 &&
+			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
 		ml_alloc_snapshot_free(s);
 	}
 	printf("ok   100 consistent copies during churn\n");

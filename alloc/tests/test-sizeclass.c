@@ -41,7 +41,8 @@ static void test_size_to_class(void **state)
 	}
 }
 
-/* Spans hold at least 4 blocks past 8 KiB, fit a segment, waste < 1/8. */
+/* Spans hold exactly one block of a class that is a multiple of 64 KiB, or
+ * at least 4 blocks past 8 KiB; they fit a segment and waste < 1/8. */
 static void test_span_pages(void **state)
 {
 	(void)state;
@@ -49,6 +50,11 @@ static void test_span_pages(void **state)
 		unsigned pages = ml_class_span_pages(c);
 		size_t bytes = (size_t)pages << 16, bs = ml_class_size(c);
 		assert_true(pages >= 1 && pages <= 32);
+		assert_int_equal(ml_class_one_block(c), bs >= 65536 && bs % 65536 == 0);
+		if (ml_class_one_block(c)) {
+			assert_true(bytes == bs);
+			continue;
+		}
 		assert_true(bytes / bs >= (bs <= 8192 ? 8u : 4u));
 		assert_true(bytes % bs <= bytes / 8);
 	}

@@ -1,21 +1,34 @@
-/* bench.c: allocator workloads after the well-known allocator benchmarks,
- * each a bounded amount of work (no time loops), timed by the caller's
- * clock:  bench WORKLOAD [THREADS]  prints "WORKLOAD seconds".
- *   cfrac     small-object churn: many short-lived 8..64 byte blocks
- *   espresso  mixed sizes with realloc growth, moderate lifetimes
- *   larson    server churn: threads replace random blocks, and hand their
- *             arrays to new threads, so frees are cross-thread
- *   xmalloc   producer/consumer: one thread allocates, another frees
- *   cache-scratch  false sharing: threads write to blocks the main thread
- *             allocated next to each other
- *   large     large-block churn: 1..8 MiB blocks allocated, touched, freed
+/* bench.c: allocator speed workloads after the well-known allocator
+ * benchmarks (our own code and parameters; only the ideas are borrowed),
+ * each a bounded, deterministic amount of work (no time loops):
+ *   bench WORKLOAD [THREADS]  prints "WORKLOAD seconds peak-rss-KiB cpu-seconds"
+ * (wall time, and the user + system time of all threads).
+ *   cfrac          small-object churn: many short-lived 8..64 byte blocks
+ *   espresso       mixed sizes with realloc growth, moderate lifetimes
+ *   larson         server churn: threads replace random blocks, and hand
+ *                  their arrays to new threads, so frees are cross-thread
+ *   xmalloc        producer/consumer: one thread allocates, another frees
+ *   cache-scratch  false sharing: threads free a block the main thread
+ *                  allocated next to the others', then write their own
+ *   glibc-simple   glibc's bench-malloc-simple idea: one thread, batches of
+ *                  same-size malloc then free, several sizes
+ *   glibc-thread   glibc's bench-malloc-thread idea: each thread replaces
+ *                  random slots of its own working set, no sharing
+ *   alloc-test     Pareto-distributed sizes up to 1 KiB, random lifetimes,
+ *                  per thread (after alloc-test)
+ *   large          large-block churn: 1..8 MiB blocks allocated, touched, freed
+ *   malloc-large   5..25 MiB blocks churned through 20 slots (malloc-large)
+ * Peak RSS is getrusage's ru_maxrss of the whole process at the end.
+ * Space utilization on traces is measured by traces.c.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static unsigned long long rnd(unsigned long long *s)
@@ -181,6 +194,88 @@ static void cache_scratch(int threads)
 		pthread_join(th[t], NULL);
 }
 
+/* glibc-simple: batches of N same-size blocks, malloc'd then freed in order. */
+static void glibc_simple(int threads)
+{
+	(void)threads;
+	static void *b[1000];
+	static const size_t sizes[] = { 16, 32, 64, 128, 256, 512, 1024, 4096 };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (int rep = 0; rep < 250; rep++) {
+			for (int i = 0; i < 1000; i++) {
+				b[i] = malloc(sizes[s]);
+				*(char *)b[i] = 1;
+			}
+			for (int i = 0; i < 1000; i++)
+				free(b[i]);
+		}
+}
+
+/* glibc-thread: each thread churns its own working set of 1024 slots with
+ * sizes 8..(1 << k) bytes, k mostly small (a skew towards small blocks). */
+static void *gthread(void *a)
+{
+	unsigned long long r = (uintptr_t)a * 7919 + 1;
+	void *slot[1024] = { 0 };
+	for (long i = 0; i < 3000000; i++) {
+		unsigned k = (unsigned)(rnd(&r) & 1023);
+		free(slot[k]);
+		unsigned lg = 3 + (unsigned)(rnd(&r) % 8);   /* 8 .. 1 KiB upper bounds */
+		size_t n = 8 + rnd(&r) % ((size_t)1 << lg);
+		slot[k] = malloc(n);
+		*(char *)slot[k] = 1;
+	}
+	for (int k = 0; k < 1024; k++)
+		free(slot[k]);
+	return NULL;
+}
+
+static void run_threads(int threads, void *(*fn)(void *))
+{
+	pthread_t th[64];
+	for (int t = 0; t < threads; t++)
+		pthread_create(&th[t], NULL, fn, (void *)(uintptr_t)(t + 1));
+	for (int t = 0; t < threads; t++)
+		pthread_join(th[t], NULL);
+}
+
+static void glibc_thread(int threads) { run_threads(threads, gthread); }
+
+/* alloc-test: Pareto sizes (shape 1.1, minimum 8 bytes, capped at 1 KiB),
+ * working set of 8192 slots per thread; each step frees a random slot with
+ * probability 1/2 and fills an empty one, so lifetimes are geometric. */
+static size_t pareto_size(unsigned long long *r)
+{
+	double u = (double)((rnd(r) >> 11) + 1) / 9007199254740993.0;   /* (0, 1] */
+	double x = 8.0 / pow(u, 1.0 / 1.1);
+	return x > 1024.0 ? 1024 : (size_t)x;
+}
+
+static void *atest(void *a)
+{
+	enum { N = 8192 };
+	unsigned long long r = (uintptr_t)a * 104729 + 3;
+	static __thread void *slot[N];
+	for (long i = 0; i < 3000000; i++) {
+		unsigned k = (unsigned)(rnd(&r) % N);
+		if (slot[k] && (rnd(&r) & 1)) {
+			free(slot[k]);
+			slot[k] = NULL;
+		}
+		unsigned j = (unsigned)(rnd(&r) % N);
+		if (!slot[j]) {
+			size_t n = pareto_size(&r);
+			slot[j] = malloc(n);
+			memset(slot[j], (int)j, n < 64 ? n : 64);
+		}
+	}
+	for (int k = 0; k < N; k++)
+		free(slot[k]);
+	return NULL;
+}
+
+static void alloc_test(int threads) { run_threads(threads, atest); }
+
 static void large(int threads)
 {
 	(void)threads;
@@ -199,9 +294,31 @@ static void large(int threads)
 		free(live[k]);
 }
 
+/* malloc-large: 20 slots of 5..25 MiB blocks, replaced at random, a byte
+ * written every 64 KiB of each. */
+static void malloc_large(int threads)
+{
+	(void)threads;
+	unsigned long long r = 9;
+	void *live[20] = { 0 };
+	for (int i = 0; i < 2000; i++) {
+		unsigned k = (unsigned)(rnd(&r) % 20);
+		free(live[k]);
+		size_t n = ((size_t)5 << 20) + rnd(&r) % ((size_t)20 << 20);
+		char *p = malloc(n);
+		for (size_t o = 0; o < n; o += 65536)
+			p[o] = 1;
+		live[k] = p;
+	}
+	for (int k = 0; k < 20; k++)
+		free(live[k]);
+}
+
 static const struct { const char *name; void (*run)(int); } workloads[] = {
 	{ "cfrac", cfrac }, { "espresso", espresso }, { "larson", larson },
-	{ "xmalloc", xmalloc }, { "cache-scratch", cache_scratch }, { "large", large },
+	{ "xmalloc", xmalloc }, { "cache-scratch", cache_scratch },
+	{ "glibc-simple", glibc_simple }, { "glibc-thread", glibc_thread },
+	{ "alloc-test", alloc_test }, { "large", large }, { "malloc-large", malloc_large },
 };
 
 int main(int argc, char **argv)
@@ -218,7 +335,12 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		workloads[i].run(threads);
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		printf("%s %.4f\n", argv[1], (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		             (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		printf("%s %.4f %ld %.4f\n", argv[1], (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
+		       ru.ru_maxrss, cpu);
 		return 0;
 	}
 	fprintf(stderr, "bench: %s: unknown workload\n", argv[1]);
