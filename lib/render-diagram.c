@@ -227,9 +227,9 @@ static void bottom_part(const struct dctx *d, uint64_t lowest)
 		gap_line(d, p->mmap_min_addr, lowest);
 	if (p->mmap_min_addr) {
 		snprintf(note, sizeof(note), "NULL guard zone: nothing may map below vm.mmap_min_addr");
-		band(d, 0, "#", "null-guard", p->mmap_min_addr, note);
+		band(d, 0, "#", "null-zone", p->mmap_min_addr, note);
 	} else {
-		band(d, 0, "#", "null-guard", 0, "vm.mmap_min_addr is 0 (or unknown): page 0 can be mapped");
+		band(d, 0, "#", "null-zone", 0, "vm.mmap_min_addr is 0 (or unknown): page 0 can be mapped");
 	}
 	marks_in(d, NULL, 0, p->mmap_min_addr);
 	fputc('\n', d->out);
