@@ -25,31 +25,26 @@
 #define MAX_RUNS 1000000
 #define BAR_WIDTH 30
 
-enum { OPT_LIST_COLUMNS = 0x100, OPT_AT, OPT_NO_RANDOMIZE, OPT_NOHEADINGS };
+enum { OPT_NO_RANDOMIZE = ML_OPT_CMD, OPT_NOHEADINGS };
 
 struct aslr_opts {
+	struct ml_cli cli;         /* --at, -o, -J -r --noheadings -b */
 	long runs;
-	enum ml_stop_at at;
-	bool no_randomize, list_columns;
-	int columns[MAX_COLUMNS];
-	size_t ncolumns;
-	bool have_columns;
-	unsigned int out_flags;
-	char **argv;
+	bool no_randomize;
+	char **argv;               /* -- COMMAND [ARGS] */
 };
 
+/* Its own options; the shared ones are in the spec below.  --noheadings
+ * has no -n here: -n is --runs. */
 static const struct option longopts[] = {
 	{ "runs",         required_argument, NULL, 'n' },
-	{ "at",           required_argument, NULL, OPT_AT },
 	{ "no-randomize", no_argument,       NULL, OPT_NO_RANDOMIZE },
-	{ "output",       required_argument, NULL, 'o' },
-	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
-	{ "json",         no_argument,       NULL, 'J' },
-	{ "raw",          no_argument,       NULL, 'r' },
 	{ "noheadings",   no_argument,       NULL, OPT_NOHEADINGS },
-	{ "bytes",        no_argument,       NULL, 'b' },
-	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct ml_cli_excl excl[] = {
+	{ 'J', 'r' },
 };
 
 /* What each value of randomize_va_space means (Documentation/admin-guide/sysctl/kernel.rst). */
@@ -90,22 +85,10 @@ static void usage(void)
 	      "See memlayout-aslr(1).\n", stdout);
 }
 
-static void list_columns(void)
+static int parse_option(void *ctx, int c, char *arg)
 {
-	size_t n;
-	const struct ml_column_info *c = ml_aslr_columns(&n);
-
-	for (size_t i = 0; i < n; i++)
-		printf("%12s  %s\n", c[i].name, c[i].help);
-}
-
-static int parse_option(struct aslr_opts *o, int c, char *arg)
-{
-	size_t ncols;
-	const struct ml_column_info *cols;
-	const char *bad = NULL;
+	struct aslr_opts *o = ctx;
 	char *end;
-	int r;
 
 	switch (c) {
 	case 'n':
@@ -114,73 +97,40 @@ static int parse_option(struct aslr_opts *o, int c, char *arg)
 		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
 			return ml_cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
 		return 0;
-	case OPT_AT:
-		if (!strcmp(arg, "start"))
-			o->at = ML_STOP_AT_START;
-		else if (!strcmp(arg, "exit"))
-			o->at = ML_STOP_AT_EXIT;
-		else
-			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
-		return 0;
-	case 'o':
-		cols = ml_aslr_columns(&ncols);
-		r = ml_columns_parse_in(cols, ncols, arg, o->columns, MAX_COLUMNS,
-					&o->ncolumns, &bad);
-		if (r == -EINVAL)
-			return ml_cli_usage_error(bad, "unknown column");
-		if (r < 0)
-			return ml_cli_usage_error(arg, "too many columns");
-		o->have_columns = true;
-		return 0;
 	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
-	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
-	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
-	case 'r': o->out_flags |= ML_OUT_RAW; return 0;
-	case OPT_NOHEADINGS: o->out_flags |= ML_OUT_NOHEADINGS; return 0;
-	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
+	case OPT_NOHEADINGS: o->cli.out_flags |= ML_OUT_NOHEADINGS; return 0;
 	default:
 		return ml_cli_usage_error("aslr", "unknown option");
 	}
 }
 
+static const struct ml_cli_spec spec = {
+	.verb = "aslr",
+	.shared = ML_CLI_COLUMNS | ML_CLI_JSON | ML_CLI_RAW | ML_CLI_BYTES | ML_CLI_AT,
+	.longopts = longopts,
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
+	.option = parse_option,
+	.usage = usage,
+	.columns = ml_aslr_columns,
+	.max_columns = MAX_COLUMNS,
+	.list_width = 12,
+	.words = ML_CLI_WORDS_FREE,   /* none before --: aslr runs a command */
+};
+
+/* 0, a usage exit code (> 0), or ML_CLI_DONE after --help or --list-columns. */
 static int parse_args(struct aslr_opts *o, int argc, char **argv)
 {
-	char **cmd = NULL;
-	int c, r;
+	int r;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:o:Jrbh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?')
-			return optopt ? ml_cli_usage_error("aslr", "invalid option -- '%c'", optopt)
-				      : ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(o, c, optarg)))
-			return r;
-	}
-	if (o->list_columns) {
-		list_columns();
-		return -1;
-	}
-	if ((o->out_flags & ML_OUT_JSON) && (o->out_flags & ML_OUT_RAW))
-		return ml_cli_usage_error("aslr", "--json and --raw cannot be used together");
-	if (optind < argc)
-		return ml_cli_usage_error(argv[optind], "unexpected argument (aslr runs a "
+	if ((r = ml_cli_getopt(&spec, argc, argv, &o->cli, o)))
+		return r;
+	if (o->cli.nwords > 0)
+		return ml_cli_usage_error(o->cli.words[0], "unexpected argument (aslr runs a "
 					  "command: memlayout aslr -- COMMAND)");
-	if (!cmd || !*cmd)
+	if (!o->cli.command || !*o->cli.command)
 		return ml_cli_usage_error("aslr", "no command given (-- COMMAND [ARGS])");
-	o->argv = cmd;
+	o->argv = o->cli.command;
 	return 0;
 }
 
@@ -256,7 +206,7 @@ static int measure(const struct aslr_opts *o, struct ml_aslr *a)
 		return ml_cli_error("/dev/null", "%s", strerror(-r));
 	bar = saved[2] >= 0 && isatty(saved[2]);
 	for (long i = 0; i < o->runs; i++) {
-		r = ml_aslr_sample(a, o->argv, o->at, &status);
+		r = ml_aslr_sample(a, o->argv, o->cli.target.at, &status);
 		if (r < 0) {
 			if (bar)
 				dprintf(saved[2], "\r\033[K");
@@ -277,7 +227,7 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 
 	printf("%zu runs of %s, stopped %s%s; kernel.randomize_va_space = %d (%s).\n",
 	       runs, cmd ? cmd : "?",
-	       o->at == ML_STOP_AT_START ? "at the entry point" : "at exit",
+	       o->cli.target.at == ML_STOP_AT_START ? "at the entry point" : "at exit",
 	       info->no_randomize ? ", with personality(ADDR_NO_RANDOMIZE)" : "", v,
 	       v >= 0 && v < (int)(sizeof(va_space_words) / sizeof(va_space_words[0]))
 		       ? va_space_words[v] : "unknown");
@@ -288,14 +238,14 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 
 int ml_cmd_aslr(int argc, char **argv)
 {
-	struct aslr_opts o = { .runs = 200, .at = ML_STOP_AT_START };
+	struct aslr_opts o = { .cli.target.at = ML_STOP_AT_START, .runs = 200 };
 	struct ml_aslr_info info = { 0 };
 	const struct ml_aslr_row *rows;
 	struct ml_aslr *a;
 	int r, n;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r < 0 ? ML_EXIT_OK : r;
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	info.randomize_va_space = read_va_space();
 	info.no_randomize = o.no_randomize;
 	if (o.no_randomize && personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) < 0)
@@ -309,9 +259,9 @@ int ml_cmd_aslr(int argc, char **argv)
 	}
 	n = ml_aslr_result(a, &rows);
 	if (n >= 0) {
-		struct ml_table_opts to = { o.have_columns ? o.columns : NULL, o.ncolumns,
-					    o.out_flags };
-		if (!(o.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
+		struct ml_table_opts to = { o.cli.have_columns ? o.cli.columns : NULL,
+					    o.cli.ncolumns, o.cli.out_flags };
+		if (!(o.cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
 			header(&o, &info, ml_aslr_runs(a));
 		n = ml_render_aslr(rows, (size_t)n, &info, stdout, &to);
 	}

@@ -38,7 +38,7 @@
 #define RECENT 8
 #define NS_PER_S 1000000000ull
 
-enum { OPT_UNTIL_EXIT = 0x100, OPT_RECORD, OPT_DETAIL, OPT_LOG };
+enum { OPT_UNTIL_EXIT = ML_OPT_CMD, OPT_RECORD, OPT_DETAIL, OPT_LOG };
 
 struct watch_opts {
 	double interval;
@@ -65,6 +65,7 @@ struct watch_run {
 
 static volatile sig_atomic_t stop_signal;
 
+/* Its own options; -J and -b are the shared ones (cli.h). */
 static const struct option longopts[] = {
 	{ "interval",   required_argument, NULL, 'i' },
 	{ "count",      required_argument, NULL, 'c' },
@@ -72,9 +73,6 @@ static const struct option longopts[] = {
 	{ "record",     required_argument, NULL, OPT_RECORD },
 	{ "detail",     no_argument,       NULL, OPT_DETAIL },
 	{ "log",        no_argument,       NULL, OPT_LOG },
-	{ "json",       no_argument,       NULL, 'J' },
-	{ "bytes",      no_argument,       NULL, 'b' },
-	{ "help",       no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,8 +112,9 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int parse_option(struct watch_opts *o, int c, char *arg)
+static int parse_option(void *ctx, int c, char *arg)
 {
+	struct watch_opts *o = ctx;
 	char *end;
 
 	switch (c) {
@@ -136,16 +135,26 @@ static int parse_option(struct watch_opts *o, int c, char *arg)
 	case OPT_RECORD: o->record = arg; return 0;
 	case OPT_DETAIL: o->detail = true; return 0;
 	case OPT_LOG: o->log = true; return 0;
-	case 'J': o->out_flags |= ML_OUT_JSON; return 0;
-	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
 	default:
 		return ml_cli_usage_error("watch", "unknown option");
 	}
 }
 
-static int parse_target(struct watch_opts *o, int argc, char **argv, char **cmd)
+static const struct ml_cli_spec spec = {
+	.verb = "watch",
+	.shared = ML_CLI_JSON | ML_CLI_BYTES,
+	.longopts = longopts,
+	.option = parse_option,
+	.usage = usage,
+	.words = ML_CLI_WORDS_FREE,   /* PID or -- COMMAND, checked below */
+};
+
+/* PID or -- COMMAND (no --self).  -c and --until-exit are checked here, not
+ * in an exclusion table, so that target errors are reported first. */
+static int parse_target(struct watch_opts *o, const struct ml_cli *cli)
 {
-	int given = (cmd && *cmd) + (optind < argc);
+	char **cmd = cli->command;
+	int given = (cmd && *cmd) + (cli->nwords > 0);
 
 	if (given == 0)
 		return ml_cli_usage_error("watch", "no process given (PID or -- COMMAND)");
@@ -158,42 +167,24 @@ static int parse_target(struct watch_opts *o, int argc, char **argv, char **cmd)
 		o->until_exit = true;
 		return 0;
 	}
-	if (optind + 1 < argc)
-		return ml_cli_usage_error(argv[optind + 1], "unexpected argument (one PID only)");
-	o->pid_arg = argv[optind];
-	if (ml_cli_parse_pid(argv[optind], &o->pid) < 0)
-		return ml_cli_usage_error(argv[optind], "not a process ID");
+	if (cli->nwords > 1)
+		return ml_cli_usage_error(cli->words[1], "unexpected argument (one PID only)");
+	o->pid_arg = cli->words[0];
+	if (ml_cli_parse_pid(cli->words[0], &o->pid) < 0)
+		return ml_cli_usage_error(cli->words[0], "not a process ID");
 	return 0;
 }
 
-/* 0, a usage exit code (> 0), or -1 after --help. */
+/* 0, a usage exit code (> 0), or ML_CLI_DONE after --help. */
 static int parse_args(struct watch_opts *o, int argc, char **argv)
 {
-	char **cmd = NULL;
-	int c, r;
+	struct ml_cli cli = { 0 };
+	int r;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:c:Jbh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?')
-			return optopt ? ml_cli_usage_error("watch", "invalid option -- '%c'", optopt)
-				      : ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(o, c, optarg)))
-			return r;
-	}
-	return parse_target(o, argc, argv, cmd);
+	if ((r = ml_cli_getopt(&spec, argc, argv, &cli, o)))
+		return r;
+	o->out_flags = cli.out_flags;
+	return parse_target(o, &cli);
 }
 
 static uint64_t now_ns(void)
@@ -417,7 +408,7 @@ int ml_cmd_watch(int argc, char **argv)
 	int r;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r < 0 ? ML_EXIT_OK : r;
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	if ((r = start(&run, &o)))
 		return r;
 	run.screen = !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
