@@ -213,7 +213,10 @@ ML_API void *realloc(void *p, size_t size)
 	if (!q)
 		return NULL;
 	memcpy(q, p, size < usable ? size : usable);
+	uint64_t leaving = *(uint32_t *)hdr == ML_MAGIC_SEG ? ml__realloc_leaving(hdr, p, usable) : 0;
 	free_block(p, "realloc");
+	if (leaving)
+		ml__segment_purge_pages(hdr, leaving);
 	return q;
 }
 

@@ -501,12 +501,14 @@ void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
 	queue_remove(heap, q, page);
 	ml_page *head = page;
 	if (pages > page->span_pages && !ml__span_extend(page, pages)) {
+		uint64_t oldm = (((uint64_t)1 << page->span_pages) - 1) << page->index;
 		head = ml__span_slide(page, pages);
 		if (!head) {
 			queue_push_back(heap, q, page);
 			return NULL;
 		}
 		memmove(head->start, p, old_size);
+		ml__segment_purge_pages(seg, oldm);   /* what the block left: see ml__realloc_leaving */
 	}
 	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
 	head->in_full = 0;
@@ -520,6 +522,29 @@ void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
 	heap->stat->nmalloc[nc]++;
 	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 	return head->start;
+}
+
+/* realloc is moving the block p (usable bytes) of seg elsewhere and is
+ * about to free it.  Returns the pages the free will leave that realloc
+ * should then give back at once with ml__segment_purge_pages() (0: none):
+ * those of a one-block span (64 KiB and up) in a segment of this thread
+ * that the free does not send to the pool (after which the segment is no
+ * longer ours to touch).  Why at once rather than after the decay: a block
+ * that grew out of its pages is a buffer still growing; no span of its old
+ * size is likely to want them soon, and the runs growing blocks leave
+ * between the blocks after them are too short for the next, bigger size.
+ * Left resident they are pure overhead (a quarter of the resident set when
+ * 64 buffers grow in turn); purged, they cost one madvise per move of a
+ * block that was just copied anyway. */
+uint64_t ml__realloc_leaving(ml_segment *seg, void *p, size_t usable)
+{
+	if (usable < ML_PAGE_SIZE || atomic_load_explicit(&seg->heap, memory_order_relaxed) != ml__tl_heap)
+		return 0;
+	ml_page *page = ml__page_of(seg, p);
+	if (!ml_class_one_block(page->cls) || page->span_pages >= 64)
+		return 0;
+	uint64_t mask = (((uint64_t)1 << page->span_pages) - 1) << page->index;
+	return (seg->used & ~mask) == 1 ? 0 : mask;
 }
 
 /* Free by a thread that does not own the segment: push on thread_free. */

@@ -62,6 +62,7 @@ bool ml__span_extend(ml_page *head, size_t pages);
 ml_page *ml__span_slide(ml_page *head, size_t pages);
 void ml__span_free(ml_heap *heap, ml_page *page);
 void ml__segment_purge(ml_segment *seg, uint64_t now, bool force);
+void ml__segment_purge_pages(ml_segment *seg, uint64_t pages);   /* free ones, now */
 void ml__segment_abandon(ml_segment *seg);
 ml_segment *ml__segment_adopt(ml_heap *heap);
 void ml__segment_pool_purge(uint64_t now, bool force);   /* and give idle segments back */
@@ -103,6 +104,7 @@ void ml__free_slow(void *p, const char *func);
 void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b);
 void ml__free_local_slow(ml_heap *heap, ml_page *page);
 void *ml__realloc_grow(ml_segment *seg, void *p, size_t size);
+uint64_t ml__realloc_leaving(ml_segment *seg, void *p, size_t usable);
 ml_heap *ml__heap_init_thread(void);
 void ml__heap_purge(ml_heap *heap, bool force);
 void ml__heap_tick(void);

@@ -350,6 +350,26 @@ void ml__segment_purge(ml_segment *seg, uint64_t now, bool force)
 		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
 }
 
+/* Give back at once the pages of seg in `pages` (a bitmap) that are free
+ * and dirty, whatever their age; the caller owns seg. */
+void ml__segment_purge_pages(ml_segment *seg, uint64_t pages)
+{
+	uint64_t d = pages & seg->dirty & ~seg->used;
+	size_t bytes = 0;
+	seg->dirty &= ~d;
+	while (d) {
+		unsigned at = (unsigned)__builtin_ctzll(d);
+		uint64_t rest = ~(d >> at);
+		unsigned n = rest ? (unsigned)__builtin_ctzll(rest) : 64 - at;
+		ml__os_purge((uint8_t *)seg + ((size_t)at << ML_PAGE_SHIFT), (size_t)n << ML_PAGE_SHIFT);
+		bytes += (size_t)n << ML_PAGE_SHIFT;
+		d &= ~run_mask(at, n);
+	}
+	struct mlalloc_pub_header *h = ml__pub();
+	if (h && bytes)
+		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
+}
+
 /* Give a pooled segment back to the OS; under seg_lock, seg already out of
  * the pool.  False (nothing changed) if it cannot go: a brk segment that
  * is not the top of the break. */

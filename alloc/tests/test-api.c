@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "internal.h"
@@ -133,6 +135,55 @@ static void test_realloc_grow_in_place(void **state)
 	free(q);
 }
 
+/* A block of a one-block span that realloc moves (or slides down) gives the
+ * pages it leaves back at once (ml__realloc_leaving): none of them stays
+ * resident.  The block moved is one with live blocks right before and
+ * after it, so that it cannot grow in place. */
+static void *move_thread(void *arg)
+{
+	enum { N = 40 };
+	size_t *ret = arg, sz = 128 << 10, nsz = 300 << 10, os = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *blk[N], *a = NULL;
+	for (int i = 0; i < N; i++)
+		blk[i] = malloc(sz);
+	for (int i = 0; i < N && !a; i++) {
+		int around = 0;
+		for (int j = 0; j < N; j++)
+			around += blk[j] + sz == blk[i] || blk[i] + sz == blk[j];
+		if (around == 2)
+			a = blk[i];
+	}
+	ret[0] = ret[1] = ret[2] = 0;
+	if (!a)
+		return NULL;
+	memset(a, 7, sz);
+	uint8_t *q = realloc(a, nsz);
+	ret[0] = q != a;
+	ret[1] = q && q[0] == 7 && q[sz - 1] == 7;
+	for (uint8_t *o = a; q && o < a + sz; o += os) {
+		unsigned char v = 0;
+		if (o >= q && o < q + nsz)
+			continue;   /* now part of the block again */
+		if (mincore(o, os, &v) == 0 && (v & 1))
+			ret[2]++;
+	}
+	for (int i = 0; i < N; i++)
+		free(blk[i] == a ? q : blk[i]);
+	return NULL;
+}
+
+static void test_realloc_move_gives_back(void **state)
+{
+	(void)state;
+	size_t r[3];
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, move_thread, r), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r[0], 1);
+	assert_int_equal(r[1], 1);
+	assert_int_equal(r[2], 0);   /* resident pages left behind */
+}
+
 static void test_realloc_contract(void **state)
 {
 	(void)state;
@@ -243,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_calloc_contract),
 		cmocka_unit_test(test_realloc_contract),
 		cmocka_unit_test(test_realloc_grow_in_place),
+		cmocka_unit_test(test_realloc_move_gives_back),
 		cmocka_unit_test(test_aligned),
 		cmocka_unit_test(test_free_keeps_errno),
 		cmocka_unit_test(test_large_reuse),
