@@ -29,6 +29,7 @@
 #include "ml-private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -485,36 +486,47 @@ static void frame_facts(struct ml_where_ctx *ctx, struct ml_page *page)
 	page->mapcount = f->mapcount;
 }
 
-static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
-{
-	const struct ml_region *r = w->region;
+/* What pagemap says of the page of a mapped address, read before *ret is
+ * touched (the one step of an explanation that can fail). */
+struct pm_got {
+	int status;               /* as ml_where.pagemap_status */
 	uint64_t e, *chunk;
+};
+
+static int pagemap_get(struct ml_where_ctx *ctx, const struct ml_region *r, uint64_t vpn,
+		       struct pm_got *ret)
+{
 	int err;
 
-	w->pagemap_status = -ENOENT;
+	ret->status = -ENOENT;
+	ret->chunk = NULL;
 	if (!ctx->pm || !r)
 		return 0;
-	w->pagemap_status = -ERANGE;
+	ret->status = -ERANGE;
 	if (ctx->snap->proc.user_top && r->end > ctx->snap->proc.user_top)
 		return 0;      /* [vsyscall]: above TASK_SIZE, pagemap ends there */
-	err = pm_entry(ctx, w->vpn, &chunk, &e);
+	err = pm_entry(ctx, vpn, &ret->chunk, &ret->e);
 	if (err == -ESRCH && ctx->live)
 		return err;           /* the process is gone */
-	if (err < 0) {            /* a saved tree's short pagemap, ... */
-		w->pagemap_status = err;
-		return 0;
-	}
-	w->pagemap_status = 0;
-	ml_page_decode(e, &w->page);
+	ret->status = err < 0 ? err : 0;   /* a saved tree's short pagemap, ... */
+	return 0;
+}
+
+static void explain_pagemap(struct ml_where_ctx *ctx, const struct pm_got *pg,
+			    struct ml_where *w)
+{
+	w->pagemap_status = pg->status;
+	if (pg->status < 0)
+		return;
+	ml_page_decode(pg->e, &w->page);
 	if (w->page.pfn) {
 		w->has_phys = true;
 		w->phys = w->page.pfn * ctx->page_size + w->page_offset;
 		frame_facts(ctx, &w->page);
 	}
 	if (w->page.flags & ML_PAGE_PRESENT)
-		page_size_verdict(w, chunk, w);
+		page_size_verdict(w, pg->chunk, w);
 	end_walk_at_huge(w);
-	return 0;
 }
 
 /* ---- context ---- */
@@ -585,33 +597,55 @@ void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags)
 	ctx->flags = flags;
 }
 
+/* Everything of w zeroed but sym, which ml_symbolize() fills whole when
+ * it succeeds: an explanation writes *ret in place, without a second
+ * struct to zero and copy (a batch explains millions of addresses). */
+static void where_clear(struct ml_where *w, bool keep_sym)
+{
+	if (!keep_sym) {
+		memset(w, 0, sizeof(*w));
+		return;
+	}
+	memset(w, 0, offsetof(struct ml_where, sym));
+	memset((char *)w + offsetof(struct ml_where, sym) + sizeof(w->sym), 0,
+	       sizeof(*w) - offsetof(struct ml_where, sym) - sizeof(w->sym));
+}
+
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
 {
 	const struct ml_snapshot *s = ctx->snap;
 	size_t up = upper_bound(ctx, addr);
-	struct ml_where w = { .addr = addr, .pagemap_status = -ENOENT };
 	const struct ml_region *r = up ? &s->regions[up - 1] : NULL;
+	struct pm_got pg;
 	int err;
 
-	if (r && addr < r->end) {
-		w.region = r;
-		w.map_offset = addr - r->start;
-		w.has_file_offset = r->inode != 0;
-		w.file_offset = r->offset + w.map_offset;
-		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
-			explain_stack(ctx, &w);
-		if (r->kind == ML_KIND_HEAP)
-			explain_heap(ctx, &w);
-		if (ctx->sym && r->object)
-			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
-						    !(ctx->flags & ML_WHERE_NO_LINES) ?
-						    ML_SYM_LINES : 0, &w.sym) == 0;
-	} else {
-		explain_hole(ctx, up, &w);
-	}
-	explain_page(ctx, &w);
-	if ((err = explain_pagemap(ctx, &w)) < 0)
+	if (r && addr >= r->end)
+		r = NULL;
+	/* The only step that fails comes first: *ret is untouched then. */
+	if ((err = pagemap_get(ctx, r, addr / ctx->page_size, &pg)) < 0)
 		return err;
-	*ret = w;
+	where_clear(ret, r && ctx->sym && r->object);
+	ret->addr = addr;
+	if (r) {
+		ret->region = r;
+		ret->map_offset = addr - r->start;
+		ret->has_file_offset = r->inode != 0;
+		ret->file_offset = r->offset + ret->map_offset;
+		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
+			explain_stack(ctx, ret);
+		if (r->kind == ML_KIND_HEAP)
+			explain_heap(ctx, ret);
+		if (ctx->sym && r->object) {
+			ret->has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
+						       !(ctx->flags & ML_WHERE_NO_LINES) ?
+						       ML_SYM_LINES : 0, &ret->sym) == 0;
+			if (!ret->has_object)
+				memset(&ret->sym, 0, sizeof(ret->sym));
+		}
+	} else {
+		explain_hole(ctx, up, ret);
+	}
+	explain_page(ctx, ret);
+	explain_pagemap(ctx, &pg, ret);
 	return 0;
 }
