@@ -204,16 +204,21 @@ static bool in_span(struct span s, uint64_t a) { return a >= s.lo && a < s.hi; }
  * struct ml_region), which stays in cache. */
 static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
 {
-	size_t a = 0, b = ctx->snap->nregions;
+	const uint64_t *base = ctx->starts;
+	size_t n = ctx->snap->nregions;
 
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-		if (ctx->starts[m] <= addr)
-			a = m + 1;
-		else
-			b = m;
+	if (!n)
+		return 0;
+	/* Branch-free: the answer stays in [base, base + n]; a batch's
+	 * addresses are random, so a branch here was mispredicted half
+	 * the time. */
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= addr ? base + half : base;
+		n -= half;
 	}
-	return a;
+	return (size_t)(base - ctx->starts) + (*base <= addr);
 }
 
 static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_where *w)
