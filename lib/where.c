@@ -65,6 +65,12 @@ struct ml_where_ctx {
 	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
+	/* The last two addresses given to ml_where_prefetch() (a batch
+	 * prefetches one while it explains the one before) and their
+	 * upper_bound(); nnext of them set, the newer at [last_next]. */
+	uint64_t next_addr[2];
+	size_t next_up[2];
+	unsigned int nnext, last_next;
 	bool live;                /* /proc, not a saved tree */
 	unsigned int flags;       /* ML_WHERE_* */
 };
@@ -616,10 +622,41 @@ static void where_clear(struct ml_where *w, bool keep_sym)
 	       sizeof(*w) - offsetof(struct ml_where, sym) - sizeof(w->sym));
 }
 
-int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
+/* upper_bound(addr), found by ml_where_prefetch() if it was given addr. */
+static size_t prefetched_up(const struct ml_where_ctx *ctx, uint64_t addr)
+{
+	for (unsigned int i = 0; i < ctx->nnext; i++)
+		if (ctx->next_addr[i] == addr)
+			return ctx->next_up[i];
+	return upper_bound(ctx, addr);
+}
+
+/* The lines of a region an explanation reads, and its upper neighbour
+ * (a hole's); the region structs of a big process do not stay in cache. */
+void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr)
 {
 	const struct ml_snapshot *s = ctx->snap;
 	size_t up = upper_bound(ctx, addr);
+
+	ctx->last_next ^= 1;
+	ctx->next_addr[ctx->last_next] = addr;
+	ctx->next_up[ctx->last_next] = up;
+	if (ctx->nnext < 2)
+		ctx->nnext++;
+	if (up) {
+		const char *r = (const char *)&s->regions[up - 1];
+
+		for (size_t off = 0; off < sizeof(struct ml_region); off += 64)
+			__builtin_prefetch(r + off);
+	}
+	if (up < s->nregions)
+		__builtin_prefetch(&s->regions[up]);
+}
+
+int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
+{
+	const struct ml_snapshot *s = ctx->snap;
+	size_t up = prefetched_up(ctx, addr);
 	const struct ml_region *r = up ? &s->regions[up - 1] : NULL;
 	struct pm_got pg;
 	int err;

@@ -17,6 +17,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_COLUMNS 64
@@ -295,13 +296,27 @@ static int parse_line_addr(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* Batch mode: one address a line; blank lines and #-comments skipped. */
+/* Look ahead one line only where nothing can be waiting for an answer
+ * before writing the next line: a regular file, not a pipe or terminal. */
+static bool stdin_is_file(void)
+{
+	struct stat st;
+
+	return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Batch mode: one address a line; blank lines and #-comments skipped.
+ * Reading a file, an address is answered once the next one is read, and
+ * the next one's region is prefetched meanwhile (a big process's region
+ * structs are not in cache). */
 static int answer_stdin(struct where_run *run)
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 	int r = 0;
+	bool ahead = stdin_is_file(), pending = false;
+	uint64_t pending_addr = 0;
 
 	while (r == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
 		char *s = line, *e = line + n;
@@ -315,12 +330,25 @@ static int answer_stdin(struct where_run *run)
 		if (s == e || *s == '#')
 			continue;
 		if (parse_line_addr(s, &a) < 0) {
+			if (pending && (r = answer(run, pending_addr)))
+				break;
+			pending = false;
 			ml_cli_error(s, "not an address (stdin line %zu)", lineno);
 			run->bad_input = true;
 			continue;
 		}
-		r = answer(run, a);
+		if (!ahead) {
+			r = answer(run, a);
+			continue;
+		}
+		ml_where_prefetch(run->ctx, a);
+		if (pending)
+			r = answer(run, pending_addr);
+		pending = true;
+		pending_addr = a;
 	}
+	if (r == 0 && pending)
+		r = answer(run, pending_addr);
 	free(line);
 	return r;
 }
