@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STARTS_BLOCK  32        /* region starts per block of the search index */
 #define PM_CHUNK      512       /* pagemap entries per cached stretch */
 #define PM_SLOTS      64        /* cached stretches */
 #define FRAME_SLOTS   4096      /* cached frame facts, direct-mapped by PFN */
@@ -65,6 +66,8 @@ struct ml_where_ctx {
 	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
+	uint64_t *tops;           /* tops[k] = starts[k * STARTS_BLOCK] */
+	size_t ntops;
 	/* The last two addresses given to ml_where_prefetch() (a batch
 	 * prefetches one while it explains the one before) and their
 	 * upper_bound(); nnext of them set, the newer at [last_next]. */
@@ -205,26 +208,38 @@ static const struct {
 
 static bool in_span(struct span s, uint64_t a) { return a >= s.lo && a < s.hi; }
 
-/* Index of the first region starting above addr.  The search runs on a
- * packed copy of the start addresses (8 bytes a region, not a whole
- * struct ml_region), which stays in cache. */
-static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
+/* How many of the n sorted values a[] are <= x.  Branch-free: the answer
+ * stays in [base, base + n]; a batch's addresses are random, so a branch
+ * here was mispredicted half the time. */
+static size_t count_le(const uint64_t *a, size_t n, uint64_t x)
 {
-	const uint64_t *base = ctx->starts;
-	size_t n = ctx->snap->nregions;
+	const uint64_t *base = a;
 
 	if (!n)
 		return 0;
-	/* Branch-free: the answer stays in [base, base + n]; a batch's
-	 * addresses are random, so a branch here was mispredicted half
-	 * the time. */
 	while (n > 1) {
 		size_t half = n / 2;
 
-		base = base[half] <= addr ? base + half : base;
+		base = base[half] <= x ? base + half : base;
 		n -= half;
 	}
-	return (size_t)(base - ctx->starts) + (*base <= addr);
+	return (size_t)(base - a) + (*base <= x);
+}
+
+/* Index of the first region starting above addr.  The search runs on a
+ * packed copy of the start addresses (8 bytes a region, not a whole
+ * struct ml_region), in two levels: tops[] (every STARTS_BLOCK-th start,
+ * small enough for the L1 cache) picks a block, then the block's few
+ * cache lines of starts[] are searched. */
+static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
+{
+	size_t n = ctx->snap->nregions, k = count_le(ctx->tops, ctx->ntops, addr), lo, len;
+
+	if (k == 0)
+		return 0;                 /* below the first start */
+	lo = (k - 1) * STARTS_BLOCK;      /* starts[lo] <= addr */
+	len = n - lo < STARTS_BLOCK ? n - lo : STARTS_BLOCK;
+	return lo + count_le(ctx->starts + lo, len, addr);
 }
 
 static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_where *w)
@@ -577,8 +592,16 @@ int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 		free(ctx);
 		return -ENOMEM;
 	}
+	ctx->ntops = (snap->nregions + STARTS_BLOCK - 1) / STARTS_BLOCK;
+	ctx->tops = malloc((ctx->ntops ? ctx->ntops : 1) * sizeof(*ctx->tops));
+	if (!ctx->tops) {
+		ml_where_ctx_free(ctx);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < snap->nregions; i++)
 		ctx->starts[i] = snap->regions[i].start;
+	for (size_t k = 0; k < ctx->ntops; k++)
+		ctx->tops[k] = ctx->starts[k * STARTS_BLOCK];
 	if (pm) {
 		ctx->slots = malloc(PM_SLOTS * sizeof(*ctx->slots));
 		ctx->frames = calloc(FRAME_SLOTS, sizeof(*ctx->frames));
@@ -600,6 +623,7 @@ void ml_where_ctx_free(struct ml_where_ctx *ctx)
 	free(ctx->slots);
 	free(ctx->frames);
 	free(ctx->starts);
+	free(ctx->tops);
 	free(ctx);
 }
 
