@@ -268,11 +268,14 @@ static int answer(struct where_run *run, uint64_t addr)
 	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
+/* Hex digit values + 1, 0 for any other byte: one load a digit, no
+ * branches on which range the byte is in. */
+static const unsigned char hex_value[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* An address of a batch line: "0x" and 1 to 16 hex digits, the usual
  * form, parsed here (strtoull was a few percent of a batch); anything
@@ -281,14 +284,14 @@ static int parse_line_addr(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0;
 	size_t n = 0;
-	int d;
+	unsigned int d;
 
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return ml_cli_parse_addr(s, ret);
 	for (const char *p = s + 2; *p; p++, n++) {
-		if (n == 16 || (d = hex_digit(*p)) < 0)
+		if (n == 16 || !(d = hex_value[(unsigned char)*p]))
 			return ml_cli_parse_addr(s, ret);
-		v = v << 4 | (uint64_t)d;
+		v = v << 4 | (d - 1);
 	}
 	if (n == 0)
 		return ml_cli_parse_addr(s, ret);
