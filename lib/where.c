@@ -23,7 +23,9 @@
  *    PMD-mapped huge page (its walk ends at the PMD); otherwise a THP is a
  *    large folio of unknown size.
  *
- * Bounds: O(log regions) per address (on a packed array of starts), plus the symbolizer's lookup and at
+ * Bounds: O(log regions) per address (a branch-free search of a packed
+ * array of starts, in two levels; ml_where_prefetch() lets a batch start
+ * loading the next address's region early), plus the symbolizer's lookup and at
  * most one pagemap pread (PM_CHUNK entries) and two frame preads.
  */
 #include "ml-private.h"
