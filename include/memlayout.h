@@ -552,6 +552,10 @@ void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags);
 /* Explain addr into *ret.  Returns 0, -ESRCH if the process vanished
  * while its pagemap was read, -ENOMEM. */
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret);
+/* A hint for a batch: the next ml_where_explain() on ctx will likely be
+ * for addr; start loading what it reads, so that the wait overlaps the
+ * work on the current address.  No effect on any answer. */
+void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr);
 
 /* The where renderers (render-where.c). */
 /* A readable block per address. */

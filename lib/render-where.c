@@ -81,28 +81,41 @@ static inline void bch(struct buf *b, char c)
 	bmem(b, &c, 1);
 }
 
-/* "0x" and v in lower-case hex. */
+/* "0x" and v in lower-case hex, written in place (no copy: a block has
+ * a dozen numbers and a batch a million blocks). */
 static void bhex(struct buf *b, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char t[20], *p = t + sizeof(t);
+	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
+	char *p;
 
-	do
-		*--p = digits[v & 15];
-	while (v >>= 4);
-	*--p = 'x';
-	*--p = '0';
-	bmem(b, p, (size_t)(t + sizeof(t) - p));
+	if (!bgrow(b, n + 2))
+		return;
+	p = b->s + b->len;
+	p[0] = '0';
+	p[1] = 'x';
+	for (char *d = p + 2 + n; d > p + 2; v >>= 4)
+		*--d = digits[v & 15];
+	b->len += n + 2;
+	b->s[b->len] = '\0';
 }
 
+/* v in decimal, in place as bhex(). */
 static void bdec(struct buf *b, uint64_t v)
 {
-	char t[20], *p = t + sizeof(t);
+	size_t n = 1;
+	char *d;
 
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	if (!bgrow(b, n))
+		return;
+	d = b->s + b->len + n;
 	do
-		*--p = (char)('0' + v % 10);
+		*--d = (char)('0' + v % 10);
 	while (v /= 10);
-	bmem(b, p, (size_t)(t + sizeof(t) - p));
+	b->len += n;
+	b->s[b->len] = '\0';
 }
 
 static void bint(struct buf *b, int v)

@@ -23,15 +23,19 @@
  *    PMD-mapped huge page (its walk ends at the PMD); otherwise a THP is a
  *    large folio of unknown size.
  *
- * Bounds: O(log regions) per address (on a packed array of starts), plus the symbolizer's lookup and at
+ * Bounds: O(log regions) per address (a branch-free search of a packed
+ * array of starts, in two levels; ml_where_prefetch() lets a batch start
+ * loading the next address's region early), plus the symbolizer's lookup and at
  * most one pagemap pread (PM_CHUNK entries) and two frame preads.
  */
 #include "ml-private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define STARTS_BLOCK  32        /* region starts per block of the search index */
 #define PM_CHUNK      512       /* pagemap entries per cached stretch */
 #define PM_SLOTS      64        /* cached stretches */
 #define FRAME_SLOTS   4096      /* cached frame facts, direct-mapped by PFN */
@@ -64,6 +68,14 @@ struct ml_where_ctx {
 	struct pm_slot *slots;    /* PM_SLOTS of them, with pm */
 	struct frame_slot *frames;  /* FRAME_SLOTS of them, with pm */
 	uint64_t *starts;         /* starts[i] = snap->regions[i].start */
+	uint64_t *tops;           /* tops[k] = starts[k * STARTS_BLOCK] */
+	size_t ntops;
+	/* The last two addresses given to ml_where_prefetch() (a batch
+	 * prefetches one while it explains the one before) and their
+	 * upper_bound(); nnext of them set, the newer at [last_next]. */
+	uint64_t next_addr[2];
+	size_t next_up[2];
+	unsigned int nnext, last_next;
 	bool live;                /* /proc, not a saved tree */
 	unsigned int flags;       /* ML_WHERE_* */
 };
@@ -198,21 +210,38 @@ static const struct {
 
 static bool in_span(struct span s, uint64_t a) { return a >= s.lo && a < s.hi; }
 
+/* How many of the n sorted values a[] are <= x.  Branch-free: the answer
+ * stays in [base, base + n]; a batch's addresses are random, so a branch
+ * here was mispredicted half the time. */
+static size_t count_le(const uint64_t *a, size_t n, uint64_t x)
+{
+	const uint64_t *base = a;
+
+	if (!n)
+		return 0;
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= x ? base + half : base;
+		n -= half;
+	}
+	return (size_t)(base - a) + (*base <= x);
+}
+
 /* Index of the first region starting above addr.  The search runs on a
  * packed copy of the start addresses (8 bytes a region, not a whole
- * struct ml_region), which stays in cache. */
+ * struct ml_region), in two levels: tops[] (every STARTS_BLOCK-th start,
+ * small enough for the L1 cache) picks a block, then the block's few
+ * cache lines of starts[] are searched. */
 static size_t upper_bound(const struct ml_where_ctx *ctx, uint64_t addr)
 {
-	size_t a = 0, b = ctx->snap->nregions;
+	size_t n = ctx->snap->nregions, k = count_le(ctx->tops, ctx->ntops, addr), lo, len;
 
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-		if (ctx->starts[m] <= addr)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a;
+	if (k == 0)
+		return 0;                 /* below the first start */
+	lo = (k - 1) * STARTS_BLOCK;      /* starts[lo] <= addr */
+	len = n - lo < STARTS_BLOCK ? n - lo : STARTS_BLOCK;
+	return lo + count_le(ctx->starts + lo, len, addr);
 }
 
 static void explain_hole(const struct ml_where_ctx *ctx, size_t up, struct ml_where *w)
@@ -485,36 +514,47 @@ static void frame_facts(struct ml_where_ctx *ctx, struct ml_page *page)
 	page->mapcount = f->mapcount;
 }
 
-static int explain_pagemap(struct ml_where_ctx *ctx, struct ml_where *w)
-{
-	const struct ml_region *r = w->region;
+/* What pagemap says of the page of a mapped address, read before *ret is
+ * touched (the one step of an explanation that can fail). */
+struct pm_got {
+	int status;               /* as ml_where.pagemap_status */
 	uint64_t e, *chunk;
+};
+
+static int pagemap_get(struct ml_where_ctx *ctx, const struct ml_region *r, uint64_t vpn,
+		       struct pm_got *ret)
+{
 	int err;
 
-	w->pagemap_status = -ENOENT;
+	ret->status = -ENOENT;
+	ret->chunk = NULL;
 	if (!ctx->pm || !r)
 		return 0;
-	w->pagemap_status = -ERANGE;
+	ret->status = -ERANGE;
 	if (ctx->snap->proc.user_top && r->end > ctx->snap->proc.user_top)
 		return 0;      /* [vsyscall]: above TASK_SIZE, pagemap ends there */
-	err = pm_entry(ctx, w->vpn, &chunk, &e);
+	err = pm_entry(ctx, vpn, &ret->chunk, &ret->e);
 	if (err == -ESRCH && ctx->live)
 		return err;           /* the process is gone */
-	if (err < 0) {            /* a saved tree's short pagemap, ... */
-		w->pagemap_status = err;
-		return 0;
-	}
-	w->pagemap_status = 0;
-	ml_page_decode(e, &w->page);
+	ret->status = err < 0 ? err : 0;   /* a saved tree's short pagemap, ... */
+	return 0;
+}
+
+static void explain_pagemap(struct ml_where_ctx *ctx, const struct pm_got *pg,
+			    struct ml_where *w)
+{
+	w->pagemap_status = pg->status;
+	if (pg->status < 0)
+		return;
+	ml_page_decode(pg->e, &w->page);
 	if (w->page.pfn) {
 		w->has_phys = true;
 		w->phys = w->page.pfn * ctx->page_size + w->page_offset;
 		frame_facts(ctx, &w->page);
 	}
 	if (w->page.flags & ML_PAGE_PRESENT)
-		page_size_verdict(w, chunk, w);
+		page_size_verdict(w, pg->chunk, w);
 	end_walk_at_huge(w);
-	return 0;
 }
 
 /* ---- context ---- */
@@ -554,8 +594,16 @@ int ml_where_ctx_new(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
 		free(ctx);
 		return -ENOMEM;
 	}
+	ctx->ntops = (snap->nregions + STARTS_BLOCK - 1) / STARTS_BLOCK;
+	ctx->tops = malloc((ctx->ntops ? ctx->ntops : 1) * sizeof(*ctx->tops));
+	if (!ctx->tops) {
+		ml_where_ctx_free(ctx);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < snap->nregions; i++)
 		ctx->starts[i] = snap->regions[i].start;
+	for (size_t k = 0; k < ctx->ntops; k++)
+		ctx->tops[k] = ctx->starts[k * STARTS_BLOCK];
 	if (pm) {
 		ctx->slots = malloc(PM_SLOTS * sizeof(*ctx->slots));
 		ctx->frames = calloc(FRAME_SLOTS, sizeof(*ctx->frames));
@@ -577,6 +625,7 @@ void ml_where_ctx_free(struct ml_where_ctx *ctx)
 	free(ctx->slots);
 	free(ctx->frames);
 	free(ctx->starts);
+	free(ctx->tops);
 	free(ctx);
 }
 
@@ -585,33 +634,86 @@ void ml_where_ctx_set_flags(struct ml_where_ctx *ctx, unsigned int flags)
 	ctx->flags = flags;
 }
 
-int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
+/* Everything of w zeroed but sym, which ml_symbolize() fills whole when
+ * it succeeds: an explanation writes *ret in place, without a second
+ * struct to zero and copy (a batch explains millions of addresses). */
+static void where_clear(struct ml_where *w, bool keep_sym)
+{
+	if (!keep_sym) {
+		memset(w, 0, sizeof(*w));
+		return;
+	}
+	memset(w, 0, offsetof(struct ml_where, sym));
+	memset((char *)w + offsetof(struct ml_where, sym) + sizeof(w->sym), 0,
+	       sizeof(*w) - offsetof(struct ml_where, sym) - sizeof(w->sym));
+}
+
+/* upper_bound(addr), found by ml_where_prefetch() if it was given addr. */
+static size_t prefetched_up(const struct ml_where_ctx *ctx, uint64_t addr)
+{
+	for (unsigned int i = 0; i < ctx->nnext; i++)
+		if (ctx->next_addr[i] == addr)
+			return ctx->next_up[i];
+	return upper_bound(ctx, addr);
+}
+
+/* The lines of a region an explanation reads, and its upper neighbour
+ * (a hole's); the region structs of a big process do not stay in cache. */
+void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr)
 {
 	const struct ml_snapshot *s = ctx->snap;
 	size_t up = upper_bound(ctx, addr);
-	struct ml_where w = { .addr = addr, .pagemap_status = -ENOENT };
+
+	ctx->last_next ^= 1;
+	ctx->next_addr[ctx->last_next] = addr;
+	ctx->next_up[ctx->last_next] = up;
+	if (ctx->nnext < 2)
+		ctx->nnext++;
+	if (up) {
+		const char *r = (const char *)&s->regions[up - 1];
+
+		for (size_t off = 0; off < sizeof(struct ml_region); off += 64)
+			__builtin_prefetch(r + off);
+	}
+	if (up < s->nregions)
+		__builtin_prefetch(&s->regions[up]);
+}
+
+int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
+{
+	const struct ml_snapshot *s = ctx->snap;
+	size_t up = prefetched_up(ctx, addr);
 	const struct ml_region *r = up ? &s->regions[up - 1] : NULL;
+	struct pm_got pg;
 	int err;
 
-	if (r && addr < r->end) {
-		w.region = r;
-		w.map_offset = addr - r->start;
-		w.has_file_offset = r->inode != 0;
-		w.file_offset = r->offset + w.map_offset;
-		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
-			explain_stack(ctx, &w);
-		if (r->kind == ML_KIND_HEAP)
-			explain_heap(ctx, &w);
-		if (ctx->sym && r->object)
-			w.has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
-						    !(ctx->flags & ML_WHERE_NO_LINES) ?
-						    ML_SYM_LINES : 0, &w.sym) == 0;
-	} else {
-		explain_hole(ctx, up, &w);
-	}
-	explain_page(ctx, &w);
-	if ((err = explain_pagemap(ctx, &w)) < 0)
+	if (r && addr >= r->end)
+		r = NULL;
+	/* The only step that fails comes first: *ret is untouched then. */
+	if ((err = pagemap_get(ctx, r, addr / ctx->page_size, &pg)) < 0)
 		return err;
-	*ret = w;
+	where_clear(ret, r && ctx->sym && r->object);
+	ret->addr = addr;
+	if (r) {
+		ret->region = r;
+		ret->map_offset = addr - r->start;
+		ret->has_file_offset = r->inode != 0;
+		ret->file_offset = r->offset + ret->map_offset;
+		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
+			explain_stack(ctx, ret);
+		if (r->kind == ML_KIND_HEAP)
+			explain_heap(ctx, ret);
+		if (ctx->sym && r->object) {
+			ret->has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
+						       !(ctx->flags & ML_WHERE_NO_LINES) ?
+						       ML_SYM_LINES : 0, &ret->sym) == 0;
+			if (!ret->has_object)
+				memset(&ret->sym, 0, sizeof(ret->sym));
+		}
+	} else {
+		explain_hole(ctx, up, ret);
+	}
+	explain_page(ctx, ret);
+	explain_pagemap(ctx, &pg, ret);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_COLUMNS 64
@@ -267,11 +268,14 @@ static int answer(struct where_run *run, uint64_t addr)
 	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
+/* Hex digit values + 1, 0 for any other byte: one load a digit, no
+ * branches on which range the byte is in. */
+static const unsigned char hex_value[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* An address of a batch line: "0x" and 1 to 16 hex digits, the usual
  * form, parsed here (strtoull was a few percent of a batch); anything
@@ -280,14 +284,14 @@ static int parse_line_addr(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0;
 	size_t n = 0;
-	int d;
+	unsigned int d;
 
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return ml_cli_parse_addr(s, ret);
 	for (const char *p = s + 2; *p; p++, n++) {
-		if (n == 16 || (d = hex_digit(*p)) < 0)
+		if (n == 16 || !(d = hex_value[(unsigned char)*p]))
 			return ml_cli_parse_addr(s, ret);
-		v = v << 4 | (uint64_t)d;
+		v = v << 4 | (d - 1);
 	}
 	if (n == 0)
 		return ml_cli_parse_addr(s, ret);
@@ -295,13 +299,27 @@ static int parse_line_addr(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* Batch mode: one address a line; blank lines and #-comments skipped. */
+/* Look ahead one line only where nothing can be waiting for an answer
+ * before writing the next line: a regular file, not a pipe or terminal. */
+static bool stdin_is_file(void)
+{
+	struct stat st;
+
+	return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Batch mode: one address a line; blank lines and #-comments skipped.
+ * Reading a file, an address is answered once the next one is read, and
+ * the next one's region is prefetched meanwhile (a big process's region
+ * structs are not in cache). */
 static int answer_stdin(struct where_run *run)
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 	int r = 0;
+	bool ahead = stdin_is_file(), pending = false;
+	uint64_t pending_addr = 0;
 
 	while (r == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
 		char *s = line, *e = line + n;
@@ -315,12 +333,25 @@ static int answer_stdin(struct where_run *run)
 		if (s == e || *s == '#')
 			continue;
 		if (parse_line_addr(s, &a) < 0) {
+			if (pending && (r = answer(run, pending_addr)))
+				break;
+			pending = false;
 			ml_cli_error(s, "not an address (stdin line %zu)", lineno);
 			run->bad_input = true;
 			continue;
 		}
-		r = answer(run, a);
+		if (!ahead) {
+			r = answer(run, a);
+			continue;
+		}
+		ml_where_prefetch(run->ctx, a);
+		if (pending)
+			r = answer(run, pending_addr);
+		pending = true;
+		pending_addr = a;
 	}
+	if (r == 0 && pending)
+		r = answer(run, pending_addr);
 	free(line);
 	return r;
 }

@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 from e2e import Target, addr, check, check_eq, done, run
@@ -279,6 +280,20 @@ def check_batch_and_errors(ml, t):
     check_eq(res.returncode, 2, 'batch: a malformed line gives exit 2 at the end')
     check(b'0xnothex: not an address (stdin line 5)' in res.stderr,
           'batch: the malformed line is named', res.stderr)
+    # From a regular file the batch reads a line ahead and prefetches its
+    # region; what it prints, and in which order, is the same as from a pipe.
+    batch += '%s\n%s\n0x0\n' % (hex(f['rodata']), hex(f['data']))
+    for args in (['-t', '-r', '-n', '-o', 'ADDR,KIND,SYMBOL,HOLE'], []):
+        argv = [ml, 'where', '--no-pagemap'] + args + [str(t.pid), '-']
+        piped = subprocess.run(argv, input=batch.encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+        with tempfile.TemporaryFile() as tf:
+            tf.write(batch.encode())
+            tf.seek(0)
+            filed = subprocess.run(argv, stdin=tf, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=60)
+        check_eq((filed.returncode, filed.stdout), (piped.returncode, piped.stdout),
+                 'batch %s: from a file as from a pipe' % (' '.join(args) or 'blocks'))
     for bad in ('0xzz', '12abcg', '-5', ''):
         res = run(ml, 'where', t.pid, bad)
         check(res.returncode == 2 and res.stdout == b'' and
