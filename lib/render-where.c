@@ -989,34 +989,10 @@ const struct ml_column_info *ml_where_columns(size_t *ret_n)
 int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 			   size_t *ret_n, const char **ret_bad)
 {
-	size_t n = 0;
-	const char *p = list;
+	size_t n;
+	const struct ml_column_info *cols = ml_where_columns(&n);
 
-	if (*p == '+') {
-		for (size_t i = 0; i < ML_ARRAY_SIZE(columns) && n < max; i++)
-			if (columns[i].info.is_default)
-				ret_ids[n++] = (int)i;
-		p++;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ","), i = 0;
-
-		while (i < ML_ARRAY_SIZE(columns) && (strlen(columns[i].info.name) != len ||
-		       strncasecmp(columns[i].info.name, p, len)))
-			i++;
-		if (i == ML_ARRAY_SIZE(columns)) {
-			*ret_bad = p;
-			return -EINVAL;
-		}
-		if (n == max)
-			return -E2BIG;
-		ret_ids[n++] = (int)i;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	*ret_n = n;
-	return 0;
+	return ml_columns_parse_in(cols, n, list, ret_ids, max, ret_n, ret_bad);
 }
 
 /* A streamed raw table keeps its FLUSH_LINES lines (one reference ours)

@@ -20,17 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_COLUMNS 64
-
-enum { OPT_LIST_COLUMNS = 0x100, OPT_PROC_ROOT, OPT_PTRACE, OPT_AT, OPT_SELF,
-       OPT_NO_PAGEMAP, OPT_NO_SYMBOLS };
+enum { OPT_NO_PAGEMAP = ML_OPT_CMD, OPT_NO_SYMBOLS };
 
 struct where_opts {
-	struct ml_target target;
-	int columns[MAX_COLUMNS];
-	size_t ncolumns;
-	bool have_columns, table, list_columns, no_pagemap, no_symbols;
-	unsigned int out_flags;
+	struct ml_cli cli;         /* the shared options, the target, the words */
+	bool table, no_pagemap, no_symbols;
 	char **addrs;              /* ADDR arguments */
 	size_t naddrs;
 };
@@ -46,30 +40,17 @@ struct where_run {
 };
 
 static const struct option longopts[] = {
-	{ "output",       required_argument, NULL, 'o' },
-	{ "list-columns", no_argument,       NULL, OPT_LIST_COLUMNS },
 	{ "table",        no_argument,       NULL, 't' },
-	{ "json",         no_argument,       NULL, 'J' },
-	{ "raw",          no_argument,       NULL, 'r' },
-	{ "noheadings",   no_argument,       NULL, 'n' },
-	{ "bytes",        no_argument,       NULL, 'b' },
-	{ "proc-root",    required_argument, NULL, OPT_PROC_ROOT },
-	{ "ptrace",       no_argument,       NULL, OPT_PTRACE },
-	{ "at",           required_argument, NULL, OPT_AT },
-	{ "self",         no_argument,       NULL, OPT_SELF },
 	{ "no-pagemap",   no_argument,       NULL, OPT_NO_PAGEMAP },
 	{ "no-symbols",   no_argument,       NULL, OPT_NO_SYMBOLS },
-	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
 /* Columns that need source lines looked up (DWARF line tables). */
 static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 
-static const struct { int a, b; } excl[] = {
-	{ 'J', 'r' }, { OPT_SELF, OPT_PROC_ROOT },
+static const struct ml_cli_excl excl[] = {
+	{ 'J', 'r' }, { ML_OPT_SELF, ML_OPT_PROC_ROOT },
 };
-
 static void usage(void)
 {
 	fputs("Usage:\n"
@@ -106,81 +87,27 @@ static void usage(void)
 	      "See memlayout-where(1).\n", stdout);
 }
 
-static void list_columns(void)
+/* Its own options (the shared ones are ml_cli_getopt's). */
+static int parse_option(void *ctx, int c, char *arg)
 {
-	size_t n;
-	const struct ml_column_info *c = ml_where_columns(&n);
+	struct where_opts *o = ctx;
 
-	for (size_t i = 0; i < n; i++)
-		printf("%12s  %s\n", c[i].name, c[i].help);
-}
-
-static int check_excl(const int *seen, size_t nseen)
-{
-	for (size_t i = 0; i < sizeof(excl) / sizeof(excl[0]); i++) {
-		bool a = false, b = false;
-		for (size_t k = 0; k < nseen; k++) {
-			a |= seen[k] == excl[i].a;
-			b |= seen[k] == excl[i].b;
-		}
-		if (a && b) {
-			const char *na = "?", *nb = "?";
-			for (const struct option *o = longopts; o->name; o++) {
-				if (o->val == excl[i].a)
-					na = o->name;
-				if (o->val == excl[i].b)
-					nb = o->name;
-			}
-			return ml_cli_usage_error("where", "--%s and --%s cannot be used together", na, nb);
-		}
-	}
-	return 0;
-}
-
-static int parse_option(struct where_opts *o, int c, char *arg)
-{
-	const char *bad = NULL;
-	int r;
-
+	(void)arg;
 	switch (c) {
-	case 'o':
-		r = ml_where_columns_parse(arg, o->columns, MAX_COLUMNS, &o->ncolumns, &bad);
-		if (r == -EINVAL)
-			return ml_cli_usage_error(bad, "unknown column");
-		if (r < 0)
-			return ml_cli_usage_error(arg, "too many columns");
-		o->have_columns = o->table = true;
-		return 0;
 	case 't': o->table = true; return 0;
-	case 'J': o->out_flags |= ML_OUT_JSON; o->table = true; return 0;
-	case 'r': o->out_flags |= ML_OUT_RAW; o->table = true; return 0;
-	case 'n': o->out_flags |= ML_OUT_NOHEADINGS; o->table = true; return 0;
-	case 'b': o->out_flags |= ML_OUT_BYTES; return 0;
-	case OPT_LIST_COLUMNS: o->list_columns = true; return 0;
-	case OPT_PROC_ROOT: o->target.proc_root = arg; return 0;
-	case OPT_PTRACE: o->target.snap_flags |= ML_SNAP_PTRACE; return 0;
-	case OPT_SELF: o->target.self = true; return 0;
 	case OPT_NO_PAGEMAP: o->no_pagemap = true; return 0;
 	case OPT_NO_SYMBOLS: o->no_symbols = true; return 0;
-	case OPT_AT:
-		if (!strcmp(arg, "start"))
-			o->target.at = ML_STOP_AT_START;
-		else if (!strcmp(arg, "exit"))
-			o->target.at = ML_STOP_AT_EXIT;
-		else
-			return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
-		return 0;
-	default:
-		return ml_cli_usage_error("where", "unknown option");
+	default: return ml_cli_usage_error("where", "unknown option");
 	}
 }
 
-/* [PID] ADDR... before "--"; cmd: the words after it (NULL if none). */
-static int parse_target(struct where_opts *o, int argc, char **argv, char **cmd)
+/* [PID] ADDR... before "--" (w[0..nw)); cmd: the words after it (NULL if
+ * there was no "--"). */
+static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 {
-	struct ml_target *t = &o->target;
+	struct ml_target *t = &o->cli.target;
 	bool has_cmd = cmd && *cmd;
-	int first = optind;
+	int first = 0;
 	uint64_t a;
 
 	if (t->self && has_cmd)
@@ -192,61 +119,46 @@ static int parse_target(struct where_opts *o, int argc, char **argv, char **cmd)
 	if (has_cmd)
 		t->argv = cmd;
 	if (!t->self && !has_cmd) {
-		if (first >= argc)
+		if (first >= nw)
 			return ml_cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
-		t->pid_arg = argv[first];
-		if (ml_cli_parse_pid(argv[first], &t->pid) < 0)
-			return ml_cli_usage_error(argv[first], "not a process ID");
+		t->pid_arg = w[first];
+		if (ml_cli_parse_pid(w[first], &t->pid) < 0)
+			return ml_cli_usage_error(w[first], "not a process ID");
 		first++;
 	}
-	if (first >= argc)
+	if (first >= nw)
 		return ml_cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
-	for (int i = first; i < argc; i++)
-		if (strcmp(argv[i], "-") && ml_cli_parse_addr(argv[i], &a) < 0)
-			return ml_cli_usage_error(argv[i], "not an address (hex like 0x7ffd1234, or decimal)");
-	o->addrs = argv + first;
-	o->naddrs = (size_t)(argc - first);
+	for (int i = first; i < nw; i++)
+		if (strcmp(w[i], "-") && ml_cli_parse_addr(w[i], &a) < 0)
+			return ml_cli_usage_error(w[i], "not an address (hex like 0x7ffd1234, or decimal)");
+	o->addrs = w + first;
+	o->naddrs = (size_t)(nw - first);
 	return 0;
 }
 
+static const struct ml_cli_spec spec = {
+	.verb = "where",
+	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE | ML_CLI_AT,
+	.longopts = longopts,
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
+	.option = parse_option,
+	.usage = usage,
+	.columns = ml_where_columns,
+	.list_width = 12,
+	.words = ML_CLI_WORDS_FREE,
+};
+
 static int parse_args(struct where_opts *o, int argc, char **argv)
 {
-	int seen[32], nseen = 0, c, r;
-	char **cmd = NULL;
+	int r = ml_cli_getopt(&spec, argc, argv, &o->cli, o);
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = argv + i + 1;
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	/* A lone "-" (stdin) is no option to getopt. */
-	while ((c = getopt_long(argc, argv, ":o:tJrnbh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?') {
-			if (optopt)
-				return ml_cli_usage_error("where", "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
-		}
-		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = parse_option(o, c, optarg)))
-			return r;
-		if (nseen < 32)
-			seen[nseen++] = c;
-	}
-	if (o->list_columns) {
-		list_columns();
-		return -1;
-	}
-	if ((r = check_excl(seen, (size_t)nseen)))
+	if (r)
 		return r;
-	return parse_target(o, argc, argv, cmd);
+	/* Any table option asks for the table. */
+	if (o->cli.have_columns || (o->cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
+		o->table = true;
+	return parse_target(o, o->cli.words, o->cli.nwords, o->cli.command);
 }
 
 /* Explain and render one address; 0, or an exit code. */
@@ -256,7 +168,7 @@ static int answer(struct where_run *run, uint64_t addr)
 	int r = ml_where_explain(run->ctx, addr, &w);
 
 	if (r == -ESRCH)
-		return ml_cli_error(run->o->target.pid_arg ? run->o->target.pid_arg : "where",
+		return ml_cli_error(run->o->cli.target.pid_arg ? run->o->cli.target.pid_arg : "where",
 				    "the process exited while being read");
 	if (r < 0)
 		return ml_cli_error("where", "%s", strerror(-r));
@@ -381,11 +293,11 @@ static bool wants_lines(const struct where_opts *o)
 	size_t n;
 	const struct ml_column_info *c = ml_where_columns(&n);
 
-	if (!o->table || !o->have_columns)
+	if (!o->table || !o->cli.have_columns)
 		return true;
-	for (size_t i = 0; i < o->ncolumns; i++)
+	for (size_t i = 0; i < o->cli.ncolumns; i++)
 		for (size_t k = 0; k < sizeof(line_columns) / sizeof(line_columns[0]); k++)
-			if (!strcmp(c[o->columns[i]].name, line_columns[k]))
+			if (!strcmp(c[o->cli.columns[i]].name, line_columns[k]))
 				return true;
 	return false;
 }
@@ -403,9 +315,9 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 		return ml_cli_error("where", "%s", strerror(-r));
 	if (o->no_pagemap)
 		return 0;
-	r = ml_pagemap_open(p->pid, o->target.proc_root, ret_pm);
-	if (r == -ESRCH && !o->target.proc_root)
-		return ml_cli_error(o->target.pid_arg ? o->target.pid_arg : "where",
+	r = ml_pagemap_open(p->pid, o->cli.target.proc_root, ret_pm);
+	if (r == -ESRCH && !o->cli.target.proc_root)
+		return ml_cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
 				    "%s", ml_cli_strerror(ESRCH));
 	return 0;   /* a saved tree without pagemap, or no access: no page facts */
 }
@@ -428,14 +340,14 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 	if (r == 0 && !wants_lines(o))
 		ml_where_ctx_set_flags(run.ctx, ML_WHERE_NO_LINES);
 	if (r == 0 && o->table) {
-		struct ml_table_opts to = { o->have_columns ? o->columns : NULL,
-					    o->ncolumns, o->out_flags };
+		struct ml_table_opts to = { o->cli.have_columns ? o->cli.columns : NULL,
+					    o->cli.ncolumns, o->cli.out_flags };
 		r = ml_where_table_new(stdout, &to, &run.table);
 	}
 	if (r < 0) {
 		e = ml_cli_error("where", "%s", strerror(-r));
 	} else {
-		run.block_flags = o->out_flags | (ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0);
+		run.block_flags = o->cli.out_flags | (ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0);
 		e = answer_all(&run);
 		if (run.table) {
 			r = ml_where_table_finish(run.table);
@@ -460,12 +372,12 @@ int ml_cmd_where(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r < 0 ? ML_EXIT_OK : r;
-	if ((r = ml_cli_snapshot(&o.target, &snap, &tr)))
+	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
 	r = run_where(&o, snap);
 	ml_snapshot_free(snap);
 	if (tr)
-		ml_trace_finish(tr, o.target.at == ML_STOP_AT_START);
+		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
 	if (fflush(stdout) && r == 0)
 		return ml_cli_error("stdout", "write error");
 	return r;
