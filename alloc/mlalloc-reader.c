@@ -7,12 +7,16 @@
  * then the header again and the segment table again: the copy stands when
  * the header's seqlock did not move and each segment record's own seq is
  * even and unchanged; unstable records are read again alone.  Everything
- * read from the target is validated before use (it is untrusted). */
+ * read from the target is validated before use (it is untrusted), with
+ * bounds written so that no sum or product can wrap.  The same copying
+ * and validation run on a memory buffer (struct source with pid 0) for
+ * ml__alloc_snapshot_parse(), which the fuzzer drives. */
 #include <elf.h>
 #include <errno.h>
 #include <time.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "mlalloc-reader.h"
+#include "mlalloc-reader-internal.h"
 
 #define REGION_MAX ((uint64_t)64 << 20)
 #define TRIES 200
@@ -39,6 +43,48 @@ static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* Where the published bytes come from: the memory of process pid at addr,
+ * or (pid 0) the len bytes at buf, for ml__alloc_snapshot_parse().  Reads
+ * are by offset from the region start. */
+struct source {
+	pid_t pid;
+	uint64_t addr;
+	const uint8_t *buf;
+	size_t len;
+};
+
+/* Copy n pieces (local[i] <- offset off[i]); 0, -errno, or -EFAULT if not
+ * all of it could be read. */
+static int src_readv(const struct source *src, const struct iovec *local, const uint64_t *off, unsigned n)
+{
+	if (src->pid) {
+		struct iovec remote[8];
+		size_t want = 0;
+		for (unsigned i = 0; i < n; i++) {
+			remote[i].iov_base = (void *)(uintptr_t)(src->addr + off[i]);
+			remote[i].iov_len = local[i].iov_len;
+			want += local[i].iov_len;
+		}
+		ssize_t got = process_vm_readv(src->pid, local, n, remote, n, 0);
+		if (got < 0)
+			return -errno;
+		return (size_t)got == want ? 0 : -EFAULT;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (off[i] > src->len || local[i].iov_len > src->len - off[i])
+			return -EFAULT;
+	for (unsigned i = 0; i < n; i++)
+		if (local[i].iov_len)
+			memcpy(local[i].iov_base, src->buf + off[i], local[i].iov_len);
+	return 0;
+}
+
+static int src_read(const struct source *src, uint64_t off, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	return src_readv(src, &local, &off, 1);
 }
 
 /* Symbol value of name in the ELF file at path (.dynsym, then .symtab), and
@@ -184,6 +230,13 @@ int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size)
 	return locate(pid, ret_addr, ret_size, &how);
 }
 
+/* Does a table of n elements of stride bytes at off lie inside [0, size)?
+ * (Written so that no sum or product can wrap.) */
+static bool fits(uint64_t off, uint64_t n, uint64_t stride, uint64_t size)
+{
+	return off <= size && (stride == 0 || n <= (size - off) / stride);
+}
+
 static int check_header(struct mlalloc_pub_header *h, uint64_t size)
 {
 	if (memcmp(h->magic, MLALLOC_PUB_MAGIC, 8))
@@ -196,43 +249,49 @@ static int check_header(struct mlalloc_pub_header *h, uint64_t size)
 		return -EPROTO;
 	if (h->region_size > REGION_MAX || (size && h->region_size > size) ||
 	    h->heaps_used > h->heaps_max || h->segs_used > h->segs_max || h->large_used > h->large_max ||
-	    h->classes_off + h->nclasses * 4 > h->region_size ||
-	    h->heaps_off + h->heaps_max * (uint64_t)h->heap_stride > h->region_size ||
-	    h->segs_off + h->segs_max * (uint64_t)h->seg_stride > h->region_size ||
-	    h->large_off + h->large_max * (uint64_t)h->large_stride > h->region_size ||
-	    h->class_pages_off + h->nclasses > h->region_size)
+	    !fits(h->classes_off, h->nclasses, 4, h->region_size) ||
+	    !fits(h->heaps_off, h->heaps_max, h->heap_stride, h->region_size) ||
+	    !fits(h->segs_off, h->segs_max, h->seg_stride, h->region_size) ||
+	    !fits(h->large_off, h->large_max, h->large_stride, h->region_size) ||
+	    !fits(h->class_pages_off, h->nclasses, 1, h->region_size))
 		return -EPROTO;
 	return 0;
 }
 
-/* One try: fills snap's tables; -EAGAIN if the writer moved meanwhile. */
-static int copy_once(pid_t pid, uint64_t addr, uint64_t size, struct ml_alloc_snapshot *s, uint8_t *tables)
+/* Bytes of the tables a snapshot of header h holds, at most. */
+static size_t tables_size(const struct mlalloc_pub_header *h)
+{
+	return h->nclasses * 4 + h->heaps_max * sizeof(struct mlalloc_pub_heap) +
+	       h->segs_max * sizeof(struct mlalloc_pub_segment) + h->large_max * sizeof(struct mlalloc_pub_large) +
+	       h->nclasses;
+}
+
+/* One try: fills snap's tables (cap bytes at tables); -EAGAIN if the
+ * writer moved meanwhile. */
+static int copy_once(const struct source *src, struct ml_alloc_snapshot *s, uint8_t *tables, size_t cap)
 {
 	struct mlalloc_pub_header h, h2;
-	int r = peek(pid, addr, &h, sizeof(h));
+	int r = src_read(src, 0, &h, sizeof(h));
 	if (r < 0)
 		return r;
-	if ((r = check_header(&h, size)) < 0)
+	if ((r = check_header(&h, src->len)) < 0)
 		return r;
 	if (h.seq & 1)
 		return -EAGAIN;
+	/* The writer may have grown its tables since the first look: the
+	 * copy must still fit the room allocated for it. */
+	if (tables_size(&h) > cap)
+		return -EPROTO;
 	size_t lc = h.nclasses * 4, lh = h.heaps_used * sizeof(struct mlalloc_pub_heap);
 	size_t ls = h.segs_used * sizeof(struct mlalloc_pub_segment), ll = h.large_used * sizeof(struct mlalloc_pub_large);
 	size_t lp = h.class_pages_off ? h.nclasses : 0;
 	uint8_t *pages = tables + lc + lh + ls + ll;
 	struct iovec local[5] = { { tables, lc }, { tables + lc, lh }, { tables + lc + lh, ls }, { tables + lc + lh + ls, ll },
 	                          { pages, lp } };
-	struct iovec remote[5] = {
-		{ (void *)(uintptr_t)(addr + h.classes_off), lc }, { (void *)(uintptr_t)(addr + h.heaps_off), lh },
-		{ (void *)(uintptr_t)(addr + h.segs_off), ls }, { (void *)(uintptr_t)(addr + h.large_off), ll },
-		{ (void *)(uintptr_t)(addr + h.class_pages_off), lp },
-	};
-	ssize_t n = process_vm_readv(pid, local, 5, remote, 5, 0);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != lc + lh + ls + ll + lp)
-		return -EFAULT;
-	if ((r = peek(pid, addr, &h2, sizeof(h2))) < 0)
+	uint64_t off[5] = { h.classes_off, h.heaps_off, h.segs_off, h.large_off, h.class_pages_off };
+	if ((r = src_readv(src, local, off, 5)) < 0)
+		return r;
+	if ((r = src_read(src, 0, &h2, sizeof(h2))) < 0)
 		return r;
 	if (h2.seq != h.seq)
 		return -EAGAIN;
@@ -245,23 +304,42 @@ static int copy_once(pid_t pid, uint64_t addr, uint64_t size, struct ml_alloc_sn
 	s->large = (const void *)(tables + lc + lh + ls);
 	s->nlarge = h.large_used;
 	s->class_pages = lp ? pages : NULL;
-	/* Each segment record: seq even, and the same when read again. */
+	/* Each segment record: seq even, and the same when read again (a
+	 * buffer does not change: an odd seq there is final). */
 	struct mlalloc_pub_segment *segs = (struct mlalloc_pub_segment *)(tables + lc + lh);
 	for (size_t i = 0; i < s->nsegs; i++) {
-		uint64_t at = addr + h.segs_off + i * sizeof(*segs), seq2;
+		uint64_t at = h.segs_off + i * sizeof(*segs), seq2;
 		for (int t = 0;; t++) {
-			if ((r = peek(pid, at, &seq2, sizeof(seq2))) < 0)
+			if ((r = src_read(src, at, &seq2, sizeof(seq2))) < 0)
 				return r;
 			if (!(segs[i].seq & 1) && seq2 == segs[i].seq)
 				break;
-			if (t == TRIES)
+			if (t == TRIES || !src->pid)
 				return -EAGAIN;
 			sched_yield();
-			if ((r = peek(pid, at, &segs[i], sizeof(segs[i]))) < 0)
+			if ((r = src_read(src, at, &segs[i], sizeof(segs[i]))) < 0)
 				return r;
 		}
 	}
 	return 0;
+}
+
+/* A snapshot with room for the tables of header h, or NULL. */
+static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *ret_cap, int *ret_err)
+{
+	struct mlalloc_pub_header h;
+	int r = src_read(src, 0, &h, sizeof(h));
+	if (r == 0)
+		r = check_header(&h, src->len);
+	if (r < 0) {
+		*ret_err = r;
+		return NULL;
+	}
+	*ret_cap = tables_size(&h);
+	struct ml_alloc_snapshot *s = calloc(1, sizeof(*s) + *ret_cap);
+	if (!s)
+		*ret_err = -ENOMEM;
+	return s;
 }
 
 int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
@@ -271,22 +349,16 @@ int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 	int r = locate(pid, &addr, &size, &how);
 	if (r < 0)
 		return r;
-	struct mlalloc_pub_header h;
-	if ((r = peek(pid, addr, &h, sizeof(h))) < 0)
-		return r;
-	if ((r = check_header(&h, size)) < 0)
-		return r;
-	size_t tables = h.nclasses * 4 + h.heaps_max * sizeof(struct mlalloc_pub_heap) +
-	                h.segs_max * sizeof(struct mlalloc_pub_segment) + h.large_max * sizeof(struct mlalloc_pub_large) +
-	                h.nclasses;
-	struct ml_alloc_snapshot *s = calloc(1, sizeof(*s) + tables);
+	struct source src = { pid, addr, NULL, size };
+	size_t cap;
+	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r);
 	if (!s)
-		return -ENOMEM;
+		return r;
 	/* A writer that churns without pause can keep moving the seqlock:
 	 * yield at first, then back off (50 us doubling to 10 ms, about 2 s in
 	 * all) so the copy lands between its updates. */
 	for (int t = 0; t < TRIES; t++) {
-		r = copy_once(pid, addr, size, s, (uint8_t *)(s + 1));
+		r = copy_once(&src, s, (uint8_t *)(s + 1), cap);
 		if (r != -EAGAIN)
 			break;
 		if (t < 20) {
@@ -303,6 +375,26 @@ int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 	}
 	s->region_addr = addr;
 	s->found_by = how;
+	*ret_snap = s;
+	return 0;
+}
+
+int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapshot **ret_snap)
+{
+	struct source src = { 0, 0, buf, len };
+	size_t cap;
+	int r;
+
+	if (!buf || !len)
+		return -ENOENT;
+	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r);
+	if (!s)
+		return r;
+	if ((r = copy_once(&src, s, (uint8_t *)(s + 1), cap)) < 0) {
+		free(s);
+		return r;
+	}
+	s->found_by = "buffer";
 	*ret_snap = s;
 	return 0;
 }
