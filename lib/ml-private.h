@@ -27,6 +27,10 @@ struct ml_snapshot {
 	char proc_root[4096];        /* "/proc" or --proc-root */
 };
 
+/* asprintf.c: a formatted string on the heap (free() it), or NULL on
+ * ENOMEM: for the cells renderers hand to libsmartcols. */
+char *ml__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* pool.c: allocations that live as long as the snapshot. */
 void *ml__alloc(struct ml_snapshot *snap, size_t size);      /* zeroed; NULL on ENOMEM */
 char *ml__strdup(struct ml_snapshot *snap, const char *s);

@@ -23,18 +23,6 @@ struct actx {
 
 typedef char *(*acell_fn)(const struct ml_aslr_row *r, const struct actx *c);
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static bool json(const struct actx *c) { return c->flags & ML_OUT_JSON; }
 
@@ -42,26 +30,26 @@ static char *c_region(const struct ml_aslr_row *r, const struct actx *c)
 {
 	return json(c) ? ml_escape(r->name, ML_ESC_JSON_SAFE) : strdup(r->name);
 }
-static char *c_bits(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("%.1f", r->bits); }
-static char *c_ceiling(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("%.1f", r->ceiling); }
-static char *c_samples(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("%zu", r->samples); }
-static char *c_distinct(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("%zu", r->distinct); }
-static char *c_min(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("0x%" PRIx64, r->min); }
-static char *c_max(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return fmt("0x%" PRIx64, r->max); }
+static char *c_bits(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%.1f", r->bits); }
+static char *c_ceiling(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%.1f", r->ceiling); }
+static char *c_samples(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%zu", r->samples); }
+static char *c_distinct(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%zu", r->distinct); }
+static char *c_min(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("0x%" PRIx64, r->min); }
+static char *c_max(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("0x%" PRIx64, r->max); }
 
 static char *c_align(const struct ml_aslr_row *r, const struct actx *c)
 {
 	char buf[32];
 
 	if (c->flags & ML_OUT_BYTES)
-		return fmt("%" PRIu64, r->align);
+		return ml__asprintf("%" PRIu64, r->align);
 	return strdup(ml_size_human(r->align, buf, sizeof(buf)));
 }
 
 static char *c_group(const struct ml_aslr_row *r, const struct actx *c)
 {
 	(void)c;
-	return r->group ? fmt("%zu", r->group) : NULL;
+	return r->group ? ml__asprintf("%zu", r->group) : NULL;
 }
 
 static char *c_leader(const struct ml_aslr_row *r, const struct actx *c)
@@ -79,14 +67,14 @@ static char *c_offset(const struct ml_aslr_row *r, const struct actx *c)
 	if (!r->group)
 		return NULL;
 	if (c->flags & ML_OUT_BYTES)
-		return fmt("%" PRId64, r->offset);
-	return fmt("%s0x%" PRIx64, r->offset < 0 ? "-" : "+", mag);
+		return ml__asprintf("%" PRId64, r->offset);
+	return ml__asprintf("%s0x%" PRIx64, r->offset < 0 ? "-" : "+", mag);
 }
 
 static char *c_va_space(const struct ml_aslr_row *r, const struct actx *c)
 {
 	(void)r;
-	return c->info->randomize_va_space < 0 ? NULL : fmt("%d", c->info->randomize_va_space);
+	return c->info->randomize_va_space < 0 ? NULL : ml__asprintf("%d", c->info->randomize_va_space);
 }
 
 static char *c_norand(const struct ml_aslr_row *r, const struct actx *c)

@@ -25,20 +25,8 @@ struct ctx {
 
 typedef char *(*cell_fn)(const struct ml_pages_row *r, const struct ctx *c);
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-static char *num(uint64_t v) { return xasprintf("%" PRIu64, v); }
+static char *num(uint64_t v) { return ml__asprintf("%" PRIu64, v); }
 
 /* A count of one state; "?" (JSON: null) if it could not be known. */
 static char *state_cell(const struct ml_pages_row *r, const struct ctx *c,
@@ -49,9 +37,9 @@ static char *state_cell(const struct ml_pages_row *r, const struct ctx *c,
 	return num(r->res.pages[st]);
 }
 
-static char *c_pid(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("%d", (int)r->pid); }
-static char *c_start(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("0x%" PRIx64, r->res.start); }
-static char *c_end(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return xasprintf("0x%" PRIx64, r->res.end); }
+static char *c_pid(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return ml__asprintf("%d", (int)r->pid); }
+static char *c_start(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return ml__asprintf("0x%" PRIx64, r->res.start); }
+static char *c_end(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return ml__asprintf("0x%" PRIx64, r->res.end); }
 static char *c_kind(const struct ml_pages_row *r, const struct ctx *c) { (void)c; return strdup(ml_kind_name(r->region->kind)); }
 
 static char *c_size(const struct ml_pages_row *r, const struct ctx *c)
@@ -69,7 +57,7 @@ static char *c_perms(const struct ml_pages_row *r, const struct ctx *c)
 	unsigned int p = r->region->perms;
 
 	(void)c;
-	return xasprintf("%c%c%c%c", p & ML_PERM_READ ? 'r' : '-', p & ML_PERM_WRITE ? 'w' : '-',
+	return ml__asprintf("%c%c%c%c", p & ML_PERM_READ ? 'r' : '-', p & ML_PERM_WRITE ? 'w' : '-',
 			 p & ML_PERM_EXEC ? 'x' : '-', p & ML_PERM_SHARED ? 's' : 'p');
 }
 

@@ -272,18 +272,6 @@ int ml_render_watch_line(const struct ml_watch *w, const struct ml_watch_sample 
 
 /* ---- the terminal screen ---- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static char *sparkline(const struct ml_watch *w, enum ml_kind k, unsigned int flags)
 {
@@ -360,7 +348,7 @@ static int kind_row(struct libscols_table *tb, const struct ml_watch *w,
 	scols_line_set_data(ln, 0, ml_kind_name(k));
 	if (kind_seq(k, flags, seq))
 		scols_cell_set_color(scols_line_get_cell(ln, 0), seq);
-	scols_line_refer_data(ln, 1, fmt("%zu", s->kinds[k].count));
+	scols_line_refer_data(ln, 1, ml__asprintf("%zu", s->kinds[k].count));
 	scols_line_set_data(ln, 2, size_str(v, flags, a, sizeof(a)));
 	scols_line_set_data(ln, 3, delta_str(v, before, flags, b, sizeof(b)));
 	scols_line_set_data(ln, 4, delta_str(v, first ? first->kinds[k].vsize : v,
@@ -440,7 +428,7 @@ static int screen_objects(const struct ml_watch_sample *s, FILE *out, unsigned i
 			continue;
 		if (shown + 1 == max && mapped > max) {
 			struct libscols_line *ln = scols_table_new_line(tb, NULL);
-			if (!ln || scols_line_refer_data(ln, 0, fmt("(%zu more)", mapped - shown)))
+			if (!ln || scols_line_refer_data(ln, 0, ml__asprintf("(%zu more)", mapped - shown)))
 				r = -ENOMEM;
 			shown++;
 			break;
@@ -560,7 +548,7 @@ static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsign
 		scols_line_set_data(ln, 6, size_str(o->vsize_first, flags, a, sizeof(a)));
 		scols_line_set_data(ln, 7, size_str(o->vsize, flags, a, sizeof(a)));
 		scols_line_set_data(ln, 8, size_str(o->peak_vsize, flags, a, sizeof(a)));
-		scols_line_refer_data(ln, 9, fmt("%.3fs", (double)o->peak_t_ns / NS));
+		scols_line_refer_data(ln, 9, ml__asprintf("%.3fs", (double)o->peak_t_ns / NS));
 	}
 	fputs("\nCode and data per object (each kind at its peak):\n", out);
 	if (r == 0)
@@ -582,10 +570,10 @@ static void summary_row(struct libscols_table *tb, const char *name,
 	scols_line_set_data(ln, 1, size_str(start, flags, a, sizeof(a)));
 	scols_line_set_data(ln, 2, size_str(end, flags, a, sizeof(a)));
 	scols_line_set_data(ln, 3, size_str(p->vsize, flags, a, sizeof(a)));
-	scols_line_refer_data(ln, 4, fmt("%.3fs", (double)p->vsize_t_ns / NS));
+	scols_line_refer_data(ln, 4, ml__asprintf("%.3fs", (double)p->vsize_t_ns / NS));
 	if (rss) {
 		scols_line_set_data(ln, 5, size_str(p->rss, flags, a, sizeof(a)));
-		scols_line_refer_data(ln, 6, fmt("%.3fs", (double)p->rss_t_ns / NS));
+		scols_line_refer_data(ln, 6, ml__asprintf("%.3fs", (double)p->rss_t_ns / NS));
 	}
 }
 
