@@ -168,6 +168,8 @@ const char *ml_kind_description(enum ml_kind kind);
 /* Parse a kind name; returns the kind or -EINVAL. */
 int ml_kind_from_name(const char *name);
 const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
+/* perms as maps writes them ("r-xp", "rw-s") into buf; returns buf. */
+char *ml_perms_str(unsigned int perms, char buf[5]);
 size_t ml_vmflag_count(void);
 
 /* Per-kind totals. */

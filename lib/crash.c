@@ -70,13 +70,6 @@ static const char *base_name(const char *p)
 	return s && s[1] ? s + 1 : p;
 }
 
-static void perms_str(unsigned int perms, char out[5])
-{
-	snprintf(out, 5, "%c%c%c%c", perms & ML_PERM_READ ? 'r' : '-',
-		 perms & ML_PERM_WRITE ? 'w' : '-', perms & ML_PERM_EXEC ? 'x' : '-',
-		 perms & ML_PERM_SHARED ? 's' : 'p');
-}
-
 /* "in .rodata of prog (rodata, mapped r--p)" for the fault's region. */
 static void where_region(const struct ctx *x, char *buf, size_t len)
 {
@@ -86,7 +79,7 @@ static void where_region(const struct ctx *x, char *buf, size_t len)
 	char *s = x->c->section ? ml_escape(x->c->section->name, ML_ESC_TERM) : NULL;
 	char perms[5];
 
-	perms_str(r->perms, perms);
+	ml_perms_str(r->perms, perms);
 	append(buf, len, "in %s%s%s%s(%s, mapped %s)", s ? s : "", s ? " of " : "",
 	       e && *e ? e : "an anonymous mapping", " ", ml_kind_name(r->kind), perms);
 	free(e);

@@ -203,28 +203,37 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted)
 	return o;
 }
 
+/* The perms column of maps, one character a bit: the character when the
+ * bit is set and when it is not ("rwxp", "r--s"). */
+static const struct { unsigned int bit; char set, unset; } perm_chars[4] = {
+	{ ML_PERM_READ, 'r', '-' }, { ML_PERM_WRITE, 'w', '-' },
+	{ ML_PERM_EXEC, 'x', '-' }, { ML_PERM_SHARED, 's', 'p' },
+};
+
 static unsigned int parse_perms(const char *p)
 {
-	static const struct { int pos; char c; unsigned int bit; } tab[] = {
-		{ 0, 'r', ML_PERM_READ }, { 1, 'w', ML_PERM_WRITE },
-		{ 2, 'x', ML_PERM_EXEC }, { 3, 's', ML_PERM_SHARED },
-	};
 	unsigned int perms = 0;
 
-	for (size_t i = 0; i < ML_ARRAY_SIZE(tab); i++)
-		if (p[tab[i].pos] == tab[i].c)
-			perms |= tab[i].bit;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(perm_chars); i++)
+		if (p[i] == perm_chars[i].set)
+			perms |= perm_chars[i].bit;
 	return perms;
 }
 
 static int valid_perms(const char *p)
 {
-	static const char ok[4][3] = { "r-", "w-", "x-", "ps" };
-
-	for (int i = 0; i < 4; i++)
-		if (!memchr(ok[i], p[i], 2))
+	for (size_t i = 0; i < ML_ARRAY_SIZE(perm_chars); i++)
+		if (p[i] != perm_chars[i].set && p[i] != perm_chars[i].unset)
 			return 0;
 	return 1;
+}
+
+char *ml_perms_str(unsigned int perms, char buf[5])
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(perm_chars); i++)
+		buf[i] = perms & perm_chars[i].bit ? perm_chars[i].set : perm_chars[i].unset;
+	buf[4] = '\0';
+	return buf;
 }
 
 static struct ml_region *append_region(struct ml_snapshot *snap)

@@ -61,13 +61,6 @@ static const char *sig_abbrev(int signo)
 	return s ? s : "?";
 }
 
-static void perms_str(unsigned int perms, char out[5])
-{
-	snprintf(out, 5, "%c%c%c%c", perms & ML_PERM_READ ? 'r' : '-',
-		 perms & ML_PERM_WRITE ? 'w' : '-', perms & ML_PERM_EXEC ? 'x' : '-',
-		 perms & ML_PERM_SHARED ? 's' : 'p');
-}
-
 static const struct ml_thread *find_thread(const struct ml_snapshot *s, pid_t tid)
 {
 	for (size_t i = 0; i < s->nthreads; i++)
@@ -101,7 +94,7 @@ static void text_where(const struct ml_crash *c, FILE *out)
 			ml_hole_description(c->hole));
 		return;
 	}
-	perms_str(r->perms, perms);
+	ml_perms_str(r->perms, perms);
 	fprintf(out, "  region       %s [0x%" PRIx64 ", 0x%" PRIx64 ") %s ",
 		ml_kind_name(r->kind), r->start, r->end, perms);
 	put_escaped(out, r->object ? r->object : r->name);
@@ -226,7 +219,7 @@ static json_t *json_region(const struct ml_crash *c)
 
 	if (!r)
 		return json_null();
-	perms_str(r->perms, perms);
+	ml_perms_str(r->perms, perms);
 	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
 			 "object", jstr(r->object ? r->object : (r->name[0] ? r->name : NULL)),
 			 "section", jstr(c->section ? c->section->name : NULL),

@@ -118,9 +118,7 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 	const char *color = d->color ? ml__kind_color(r->kind) : NULL;
 	uint64_t lo = nfold ? fold_lo : r->start;
 
-	snprintf(perms, sizeof(perms), "%c%c%c%c", r->perms & ML_PERM_READ ? 'r' : '-',
-		 r->perms & ML_PERM_WRITE ? 'w' : '-', r->perms & ML_PERM_EXEC ? 'x' : '-',
-		 r->perms & ML_PERM_SHARED ? 's' : 'p');
+	ml_perms_str(r->perms, perms);
 	addr(d, lo);
 	if (color)
 		fprintf(d->out, "\033[%sm", color);

@@ -54,11 +54,10 @@ static char *c_size(const struct ml_pages_row *r, const struct ctx *c)
 
 static char *c_perms(const struct ml_pages_row *r, const struct ctx *c)
 {
-	unsigned int p = r->region->perms;
+	char buf[5];
 
 	(void)c;
-	return ml__asprintf("%c%c%c%c", p & ML_PERM_READ ? 'r' : '-', p & ML_PERM_WRITE ? 'w' : '-',
-			 p & ML_PERM_EXEC ? 'x' : '-', p & ML_PERM_SHARED ? 's' : 'p');
+	return strdup(ml_perms_str(r->region->perms, buf));
 }
 
 static char *c_object(const struct ml_pages_row *r, const struct ctx *c)

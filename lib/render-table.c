@@ -194,12 +194,7 @@ static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
 static char *c_perms(const struct ml_region *r, const struct ctx *c, char *buf)
 {
 	(void)c;
-	buf[0] = r->perms & ML_PERM_READ ? 'r' : '-';
-	buf[1] = r->perms & ML_PERM_WRITE ? 'w' : '-';
-	buf[2] = r->perms & ML_PERM_EXEC ? 'x' : '-';
-	buf[3] = r->perms & ML_PERM_SHARED ? 's' : 'p';
-	buf[4] = '\0';
-	return buf;
+	return ml_perms_str(r->perms, buf);
 }
 
 static char *c_tid(const struct ml_region *r, const struct ctx *c, char *buf)

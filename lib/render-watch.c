@@ -27,16 +27,6 @@
 
 #define NS 1e9
 
-static const char *perm_str(uint64_t p, char buf[5])
-{
-	buf[0] = p & ML_PERM_READ ? 'r' : '-';
-	buf[1] = p & ML_PERM_WRITE ? 'w' : '-';
-	buf[2] = p & ML_PERM_EXEC ? 'x' : '-';
-	buf[3] = p & ML_PERM_SHARED ? 's' : 'p';
-	buf[4] = '\0';
-	return buf;
-}
-
 static const char *size_str(uint64_t v, unsigned int flags, char *buf, size_t len)
 {
 	if (flags & ML_OUT_BYTES) {
@@ -89,8 +79,8 @@ static void json_event(FILE *out, const struct ml_watch_event *e)
 		ml_kind_name(e->kind), e->start, e->end);
 	if (e->type == ML_EV_PERMS) {
 		char a[5], b[5];
-		fprintf(out, "\"before\":\"%s\",\"after\":\"%s\",", perm_str(e->before, a),
-			perm_str(e->after, b));
+		fprintf(out, "\"before\":\"%s\",\"after\":\"%s\",", ml_perms_str(e->before, a),
+			ml_perms_str(e->after, b));
 	} else if (e->type == ML_EV_BRK) {
 		fprintf(out, "\"before\":\"0x%" PRIx64 "\",\"after\":\"0x%" PRIx64 "\",",
 			e->before, e->after);
@@ -181,7 +171,7 @@ static void event_detail(FILE *out, const struct ml_watch_event *e, unsigned int
 			delta_str(e->after, e->before, flags, d, sizeof(d)));
 		break;
 	case ML_EV_PERMS:
-		fprintf(out, " %s -> %s", perm_str(e->before, a), perm_str(e->after, b));
+		fprintf(out, " %s -> %s", ml_perms_str(e->before, a), ml_perms_str(e->after, b));
 		break;
 	case ML_EV_BRK:
 		fprintf(out, " 0x%" PRIx64 " -> 0x%" PRIx64 " (%s)", e->before, e->after,

@@ -205,16 +205,6 @@ static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
 		bhuman(b, v);
 }
 
-static const char *perms_str(unsigned int p, char out[5])
-{
-	out[0] = p & ML_PERM_READ ? 'r' : '-';
-	out[1] = p & ML_PERM_WRITE ? 'w' : '-';
-	out[2] = p & ML_PERM_EXEC ? 'x' : '-';
-	out[3] = p & ML_PERM_SHARED ? 's' : 'p';
-	out[4] = '\0';
-	return out;
-}
-
 /* ---- field texts, shared by blocks and tables ----
  * Each appends to b and returns whether it had something to say.  table:
  * the text is for a cell (short) rather than a block line. */
@@ -241,7 +231,7 @@ static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *
 	(void)c; (void)t;
 	if (!w->region)
 		return false;
-	bstr(b, perms_str(w->region->perms, p));
+	bstr(b, ml_perms_str(w->region->perms, p));
 	return true;
 }
 
@@ -288,7 +278,7 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 		return false;
 	bstr(b, ml_kind_name(w->region->kind));
 	bch(b, ' ');
-	bmem(b, perms_str(w->region->perms, p), 4);
+	bmem(b, ml_perms_str(w->region->perms, p), 4);
 	bch(b, ' ');
 	if (f_object(b, w, c, t))
 		blit(b, " ");

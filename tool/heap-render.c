@@ -264,10 +264,10 @@ static char *m_kind(const void *x, const struct ctx *c) { (void)c; return strdup
 static char *m_object(const void *x, const struct ctx *c) { return text_cell(M(x)->object, c); }
 static char *m_perms(const void *x, const struct ctx *c)
 {
+	char buf[5];
+
 	(void)c;
-	return xasprintf("%c%c%c%c", M(x)->perms & ML_PERM_READ ? 'r' : '-',
-			 M(x)->perms & ML_PERM_WRITE ? 'w' : '-', M(x)->perms & ML_PERM_EXEC ? 'x' : '-',
-			 M(x)->perms & ML_PERM_SHARED ? 's' : 'p');
+	return strdup(ml_perms_str(M(x)->perms, buf));
 }
 #undef M
 

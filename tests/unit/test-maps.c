@@ -264,6 +264,20 @@ static void test_32bit(void **state)
 	free_snap(s);
 }
 
+/* ml_perms_str writes back what the parser read, for all 16 combinations. */
+static void test_perms_str(void **state)
+{
+	static const char *const all[] = {
+		"---p", "r--p", "-w-p", "rw-p", "--xp", "r-xp", "-wxp", "rwxp",
+		"---s", "r--s", "-w-s", "rw-s", "--xs", "r-xs", "-wxs", "rwxs",
+	};
+	char buf[5];
+	(void)state;
+
+	for (unsigned int p = 0; p < 16; p++)
+		assert_string_equal(ml_perms_str(p, buf), all[p]);
+}
+
 static void test_20k(void **state)
 {
 	(void)state;
@@ -298,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_number_limits),
 		cmocka_unit_test(test_32bit),
 		cmocka_unit_test(test_20k),
+		cmocka_unit_test(test_perms_str),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
