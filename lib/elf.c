@@ -310,14 +310,13 @@ static bool region_path(const struct ml_snapshot *snap,
 	return n > 0 && (size_t)n < size;
 }
 
-static int open_region_file(const struct ml_snapshot *snap,
-			    const struct ml_region *r)
+int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
+		    bool name_first, char *path, size_t size)
 {
-	char path[2 * sizeof(snap->proc_dir) + 64];
 	int fd = -1;
 
-	for (int how = 0; how < 3 && fd < 0; how++)
-		if (region_path(snap, r, how, path, sizeof(path)))
+	for (int i = 0; i < 3 && fd < 0; i++)
+		if (region_path(snap, r, name_first ? 2 - i : i, path, size))
 			fd = open_checked(path, r);
 	return fd;
 }
@@ -587,11 +586,12 @@ static int obj_read(struct elf_pass *p, int fd, struct elf_obj *obj)
 static int obj_load(struct elf_pass *p, const struct ml_region *r,
 		    struct elf_obj **ret_obj)
 {
+	char path[2 * sizeof(p->snap->proc_dir) + 64];
 	struct elf_obj *obj;
 	int fd, k;
 
 	*ret_obj = NULL;
-	fd = open_region_file(p->snap, r);
+	fd = ml__region_open(p->snap, r, false, path, sizeof(path));
 	if (fd < 0)
 		return 0;
 	obj = calloc(1, sizeof(*obj));

@@ -81,6 +81,13 @@ void ml__classify_threads(struct ml_snapshot *snap);
  * .bss mapping after its last PT_LOAD.  Never fails on a bad or missing
  * file (those regions keep their basic labels); returns 0 or -ENOMEM. */
 int ml__elf_attribute(struct ml_snapshot *snap);
+/* The file r maps, opened read-only if it is that file (inode, device):
+ * from its map_files entry, its path under the target's root, or its path
+ * as we see it (live /proc only), in that order, or the reverse with
+ * name_first (a real path lets libdwfl find debug links beside it).  The
+ * path it was opened by goes to path; -1 if none works. */
+int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
+		    bool name_first, char *path, size_t size);
 
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);

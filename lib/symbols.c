@@ -5,8 +5,8 @@
  * Creation walks the snapshot's regions once (O(regions)): every private
  * file mapping that ELF attribution labelled text, rodata, relro, data or
  * bss and that no module reported so far covers starts a module.  Its file
- * is opened by path (live /proc), under <proc>/PID/root, or through
- * map_files (deleted files), and must be the inode the mapping names; the
+ * is opened as elf.c opens it (ml__region_open), path first so libdwfl
+ * finds debug links beside it; the
  * load bias comes from the PT_LOAD holding the mapping's file offset:
  *   bias = start - (pagedown(p_vaddr) + offset - pagedown(p_offset)).
  * The module is reported with dwfl_report_elf() at that bias; libdwfl then
@@ -41,12 +41,10 @@
 
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Walk back at most this far for a symbol holding an address. */
@@ -118,52 +116,7 @@ static unsigned char bind_rank(unsigned int bind)
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 }
 
-/* ---- opening the mapped file ---- */
-
-static bool same_file(const struct stat *st, const struct ml_region *r)
-{
-	return S_ISREG(st->st_mode) && (uint64_t)st->st_ino == r->inode;
-}
-
-/* Open path if it is r's file; -1 if not. */
-static int open_if_same(const char *path, const struct ml_region *r)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !same_file(&st, r)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* r's file, opened; its path (for libdwfl's .gnu_debuglink search) in buf.
- * Live /proc: the path itself first, so debug links resolve beside it. */
-static int open_region(const struct ml_snapshot *snap, const struct ml_region *r,
-		       char *buf, size_t size)
-{
-	bool live = !snap->proc_root[0] || !strcmp(snap->proc_root, "/proc");
-	bool named = !r->deleted && r->name && r->name[0] == '/';
-	int fd = -1;
-
-	for (int how = 0; how < 3 && fd < 0; how++) {
-		int n = -1;
-
-		if (how == 0 && named && live)
-			n = snprintf(buf, size, "%s", r->name);
-		else if (how == 1 && named)
-			n = snprintf(buf, size, "%s/root%s", snap->proc_dir, r->name);
-		else if (how == 2)
-			n = snprintf(buf, size, "%s/map_files/%" PRIx64 "-%" PRIx64,
-				     snap->proc_dir, r->start, r->end);
-		if (n > 0 && (size_t)n < size)
-			fd = open_if_same(buf, r);
-	}
-	return fd;
-}
+/* ---- the mapped file (opened by elf.c's ml__region_open) ---- */
 
 /* The load bias of mapping r of the ELF file at fd; -EINVAL if r maps no
  * PT_LOAD of it. */
@@ -263,7 +216,7 @@ static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *sna
 	const char *object = r->object ? r->object : r->name;
 	const char *base;
 	Dwfl_Module *mod;
-	int fd = open_region(snap, r, path, sizeof(path));
+	int fd = ml__region_open(snap, r, true, path, sizeof(path));
 
 	if (fd < 0)
 		return 0;
