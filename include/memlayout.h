@@ -217,6 +217,9 @@ enum {
 	ML_OUT_NOHEADINGS = 1 << 2,
 	ML_OUT_BYTES      = 1 << 3,   /* sizes as plain byte counts */
 	ML_OUT_COLOR      = 1 << 4,   /* ANSI colour (caller decides: tty, NO_COLOR) */
+	ML_OUT_SCOLS_ONLY = 1 << 5,   /* every table through libsmartcols: never
+	                                 the bulk writer for plain ASCII tables
+	                                 off a terminal (same bytes, faster) */
 };
 
 /* One output column of the region table. */

@@ -93,6 +93,17 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 
 /* vmflags table (maps.c). */
+/* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
+ * written in bulk.  Cells row by row; -EILSEQ when a byte needs encoding
+ * (then nothing was printed and libsmartcols must print the table). */
+struct ml__text_table;
+struct ml__text_table *ml__text_table_new(size_t ncols);
+int ml__text_table_column(struct ml__text_table *t, size_t i, const char *header,
+			  double whint, bool right);
+int ml__text_table_cell(struct ml__text_table *t, const char *s);
+int ml__text_table_print(struct ml__text_table *t, FILE *out, unsigned int flags);
+void ml__text_table_free(struct ml__text_table *t);
+
 int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
 
 #endif

@@ -15,16 +15,21 @@
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ctx {
 	const struct ml_snapshot *snap;
 	unsigned int flags;
+	bool borrow;              /* text cells: lent, not malloc'ed (below) */
+	char *scratch;            /* with borrow: where built text goes */
+	size_t scap;
 };
 
 /* A cell's text.  Short cells (numbers, permissions, kinds) are written
  * into buf (CELL_BUF bytes) and buf is returned; text cells return a
- * malloc'ed string the caller then owns; NULL is an empty cell.  No printf:
- * with 20,000 regions the table has a quarter of a million cells. */
+ * malloc'ed string the caller then owns -- or, with c->borrow, a string
+ * that stays valid only until the next cell; NULL is an empty cell.  No
+ * printf: with 20,000 regions the table has a quarter of a million cells. */
 #define CELL_BUF 48
 typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
 
@@ -134,7 +139,27 @@ static char *text_cell(const char *s, const struct ctx *c)
 {
 	if (!s)
 		return NULL;
+	if (c->borrow)
+		return (char *)s;
 	return (c->flags & ML_OUT_JSON) ? ml_escape(s, ML_ESC_JSON_SAFE) : strdup(s);
+}
+
+/* Room for n bytes of built text: c->scratch when borrowing, else a new
+ * malloc'ed buffer. */
+static char *text_room(const struct ctx *c, size_t n)
+{
+	struct ctx *w = (struct ctx *)c;   /* the scratch buffer is the ctx's own */
+
+	if (!c->borrow)
+		return malloc(n);
+	if (n > w->scap) {
+		char *p = realloc(w->scratch, n);
+		if (!p)
+			return NULL;
+		w->scratch = p;
+		w->scap = n;
+	}
+	return w->scratch;
 }
 
 static char *c_start(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->start, buf); }
@@ -161,12 +186,14 @@ static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
 	if (!o || !r->deleted)
 		return o;
 	n = strlen(o);
-	s = realloc(o, n + sizeof(del));
-	if (!s) {
+	if (c->borrow) {
+		if ((s = text_room(c, n + sizeof(del))))
+			memcpy(s, o, n);
+	} else if (!(s = realloc(o, n + sizeof(del)))) {
 		free(o);
-		return NULL;
 	}
-	memcpy(s + n, del, sizeof(del));
+	if (s)
+		memcpy(s + n, del, sizeof(del));
 	return s;
 }
 
@@ -222,7 +249,7 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c, char *bu
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++)
 		len += strlen(r->sections[i].name) + 1;
-	s = p = malloc(len);
+	s = p = text_room(c, len);
 	if (!s)
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++) {
@@ -233,7 +260,7 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c, char *bu
 		p += n;
 	}
 	*p = '\0';
-	if (!(c->flags & ML_OUT_JSON))
+	if (!(c->flags & ML_OUT_JSON) || c->borrow)
 		return s;
 	char *e = text_cell(s, c);
 	free(s);
@@ -367,22 +394,56 @@ static int add_line(struct libscols_table *tb, const struct ml_region *reg,
 	return 0;
 }
 
+/* The table through the bulk writer (table-text.c) when it can print it
+ * exactly as libsmartcols would: not JSON, stdout not a terminal (the test
+ * libsmartcols makes), every cell plain ASCII.  -EILSEQ: it cannot, and
+ * nothing was written. */
+static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
+		      const int *ids, size_t nids)
+{
+	struct ctx c = { snap, flags, true, NULL, 0 };
+	struct ml__text_table *t;
+	int r = 0;
+
+	if ((flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) || !snap->nregions ||
+	    isatty(STDOUT_FILENO))
+		return -EILSEQ;
+	if (!(t = ml__text_table_new(nids)))
+		return -ENOMEM;
+	for (size_t i = 0; i < nids && r == 0; i++)
+		r = ml__text_table_column(t, i, infos[ids[i]].name, infos[ids[i]].whint,
+					  columns[ids[i]].right);
+	for (size_t i = 0; i < snap->nregions && r == 0; i++)
+		for (size_t k = 0; k < nids && r == 0; k++) {
+			char buf[CELL_BUF];
+			r = ml__text_table_cell(t, columns[ids[k]].fn(&snap->regions[i], &c, buf));
+		}
+	if (r == 0)
+		r = ml__text_table_print(t, out, flags);
+	ml__text_table_free(t);
+	free(c.scratch);
+	return r;
+}
+
 int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
 	int defids[ML_ARRAY_SIZE(columns)];
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
-	struct ctx c = { snap, opts->flags };
-	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "regions");
+	struct ctx c = { snap, opts->flags, false, NULL, 0 };
+	struct libscols_table *tb;
 	int r = 0;
 
-	if (!tb)
-		return -ENOMEM;
 	if (!ids) {
 		nids = ml_columns_default(infos, ML_ARRAY_SIZE(infos), defids, ML_ARRAY_SIZE(defids));
 		ids = defids;
 	}
+	if ((r = print_bulk(snap, out, opts->flags, ids, nids)) != -EILSEQ)
+		return r;
+	r = 0;
+	if (!(tb = ml_scols_table_new(out, opts->flags, "regions")))
+		return -ENOMEM;
 	for (size_t i = 0; i < nids; i++) {
 		const struct column *col = &columns[ids[i]];
 		/* On a terminal the section list gives way first. */

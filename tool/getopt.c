@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_OPTS 40
@@ -291,6 +292,10 @@ int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
 	build(spec, &s);
 	if ((r = loop(spec, &s, argc, argv, cli, ctx, seen, &nseen)))
 		return r;
+	/* MEMLAYOUT_TABLE=libsmartcols: no bulk writer (memlayout(1)). */
+	const char *tw = getenv("MEMLAYOUT_TABLE");
+	if (tw && !strcmp(tw, "libsmartcols"))
+		cli->out_flags |= ML_OUT_SCOLS_ONLY;
 	if (cli->list_columns) {
 		list_columns(spec);
 		return ML_CLI_DONE;
