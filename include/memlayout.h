@@ -57,7 +57,8 @@ enum {
 };
 
 /* smaps figures of one region, in bytes (the kernel's kB times 1024).
- * have_smaps in ml_region says whether they were read. */
+ * have_smaps in ml_region says whether they were read; if not, its smaps
+ * points at figures that are all zero. */
 struct ml_smaps {
 	uint64_t rss, pss, pss_dirty;
 	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
@@ -93,7 +94,8 @@ struct ml_region {
 	struct ml_section *sections;
 	size_t nsections;
 	bool have_smaps;
-	struct ml_smaps smaps;
+	const struct ml_smaps *smaps;   /* never NULL; apart, so that a region
+	                                   read without smaps stays small */
 };
 
 /* Facts of the process as a whole, read-only. */

@@ -104,6 +104,7 @@ int ml__text_table_cell(struct ml__text_table *t, const char *s);
 int ml__text_table_print(struct ml__text_table *t, FILE *out, unsigned int flags);
 void ml__text_table_free(struct ml__text_table *t);
 
-int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
+int ml__vmflag_bit(const char two[2]);
+extern const struct ml_smaps ml__no_smaps;   /* all zero */   /* bit index or -1 */
 
 #endif

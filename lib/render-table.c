@@ -270,7 +270,7 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c, char *bu
 static char *c_vmflags(const struct ml_region *r, const struct ctx *c, char *buf)
 {
 	(void)buf;
-	return r->have_smaps ? text_cell(r->smaps.vmflags_str, c) : NULL;
+	return r->have_smaps ? text_cell(r->smaps->vmflags_str, c) : NULL;
 }
 
 #define SMAPS_CELL(fn, expr)                                                        \
@@ -278,19 +278,19 @@ static char *c_vmflags(const struct ml_region *r, const struct ctx *c, char *buf
 	{                                                                           \
 		return r->have_smaps ? size_cell((expr), c, buf) : NULL;            \
 	}
-SMAPS_CELL(c_rss, r->smaps.rss)
-SMAPS_CELL(c_pss, r->smaps.pss)
-SMAPS_CELL(c_pss_dirty, r->smaps.pss_dirty)
-SMAPS_CELL(c_dirty, r->smaps.shared_dirty + r->smaps.private_dirty)
-SMAPS_CELL(c_swap, r->smaps.swap)
-SMAPS_CELL(c_swap_pss, r->smaps.swap_pss)
-SMAPS_CELL(c_shared_clean, r->smaps.shared_clean)
-SMAPS_CELL(c_shared_dirty, r->smaps.shared_dirty)
-SMAPS_CELL(c_private_clean, r->smaps.private_clean)
-SMAPS_CELL(c_private_dirty, r->smaps.private_dirty)
-SMAPS_CELL(c_anon, r->smaps.anonymous)
-SMAPS_CELL(c_anonhuge, r->smaps.anon_huge)
-SMAPS_CELL(c_locked, r->smaps.locked)
+SMAPS_CELL(c_rss, r->smaps->rss)
+SMAPS_CELL(c_pss, r->smaps->pss)
+SMAPS_CELL(c_pss_dirty, r->smaps->pss_dirty)
+SMAPS_CELL(c_dirty, r->smaps->shared_dirty + r->smaps->private_dirty)
+SMAPS_CELL(c_swap, r->smaps->swap)
+SMAPS_CELL(c_swap_pss, r->smaps->swap_pss)
+SMAPS_CELL(c_shared_clean, r->smaps->shared_clean)
+SMAPS_CELL(c_shared_dirty, r->smaps->shared_dirty)
+SMAPS_CELL(c_private_clean, r->smaps->private_clean)
+SMAPS_CELL(c_private_dirty, r->smaps->private_dirty)
+SMAPS_CELL(c_anon, r->smaps->anonymous)
+SMAPS_CELL(c_anonhuge, r->smaps->anon_huge)
+SMAPS_CELL(c_locked, r->smaps->locked)
 #undef SMAPS_CELL
 
 enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };

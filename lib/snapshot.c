@@ -187,9 +187,9 @@ void ml_snapshot_totals(const struct ml_snapshot *snap,
 		struct ml_kind_total *t = &totals[r->kind];
 		t->count++;
 		t->vsize += r->end - r->start;
-		t->rss += r->smaps.rss;
-		t->pss += r->smaps.pss;
-		t->dirty += r->smaps.shared_dirty + r->smaps.private_dirty;
-		t->swap += r->smaps.swap;
+		t->rss += r->smaps->rss;
+		t->pss += r->smaps->pss;
+		t->dirty += r->smaps->shared_dirty + r->smaps->private_dirty;
+		t->swap += r->smaps->swap;
 	}
 }

@@ -438,9 +438,9 @@ static int fill_objects(struct ml_watch *w, const struct ml_snapshot *snap, uint
 		struct ml_watch_object *o = &w->objs[hint];
 		o->kinds[r->kind].count++;
 		o->kinds[r->kind].vsize += r->end - r->start;
-		o->kinds[r->kind].rss += r->smaps.rss;
+		o->kinds[r->kind].rss += r->smaps->rss;
 		o->vsize += r->end - r->start;
-		o->rss += r->smaps.rss;
+		o->rss += r->smaps->rss;
 	}
 	for (size_t i = 0; i < w->nobjs; i++) {
 		struct ml_watch_object *o = &w->objs[i];
@@ -490,11 +490,11 @@ static void fill_sample(struct ml_watch *w, const struct ml_snapshot *snap,
 		k->vsize += r->end - r->start;
 		s->vsize += r->end - r->start;
 		if (detail) {
-			k->rss += r->smaps.rss;
-			s->rss += r->smaps.rss;
-			s->pss += r->smaps.pss;
-			s->anon += r->smaps.anonymous;
-			s->swap += r->smaps.swap;
+			k->rss += r->smaps->rss;
+			s->rss += r->smaps->rss;
+			s->pss += r->smaps->pss;
+			s->anon += r->smaps->anonymous;
+			s->swap += r->smaps->swap;
 		}
 		if (r->kind == ML_KIND_STACK) {
 			s->stack_start = r->start;

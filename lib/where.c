@@ -469,14 +469,14 @@ static void page_size_verdict(const struct ml_where *w, const uint64_t *chunk,
 			ml_page_decode(chunk[0], &head);
 			out->huge_size = w->page_size * PM_CHUNK;
 			out->huge_head_pfn = head.pfn;
-		} else if (huge && r->have_smaps && r->smaps.kernel_page_size > w->page_size) {
-			out->huge_size = r->smaps.kernel_page_size;
+		} else if (huge && r->have_smaps && r->smaps->kernel_page_size > w->page_size) {
+			out->huge_size = r->smaps->kernel_page_size;
 		}
 		return;
 	}
 	/* No frame flags: smaps can still say "no huge pages in this region". */
-	if (r->have_smaps && r->smaps.kernel_page_size == w->page_size &&
-	    r->smaps.anon_huge == 0 && r->smaps.file_pmd == 0 && r->smaps.shmem_pmd == 0)
+	if (r->have_smaps && r->smaps->kernel_page_size == w->page_size &&
+	    r->smaps->anon_huge == 0 && r->smaps->file_pmd == 0 && r->smaps->shmem_pmd == 0)
 		out->pgsz_known = ML_PGSZ_BASE;
 }
 

@@ -213,7 +213,7 @@ static void test_smaps(void **state)
 	struct ml_snapshot *s = new_snap();
 	parse_whole(s, smaps_fixture, true);
 	assert_int_equal(s->nregions, 2);
-	const struct ml_smaps *m = &s->regions[0].smaps;
+	const struct ml_smaps *m = s->regions[0].smaps;
 	assert_true(s->regions[0].have_smaps);
 	assert_true(m->rss == 1124 * 1024);
 	assert_true(m->pss == 188 * 1024);
@@ -228,7 +228,7 @@ static void test_smaps(void **state)
 	assert_true(m->vmflags & (1ull << ml__vmflag_bit("gu")));
 	assert_true(m->vmflags & (1ull << ml__vmflag_bit("ex")));
 	assert_false(m->vmflags & (1ull << ml__vmflag_bit("wr")));
-	const struct ml_smaps *st = &s->regions[1].smaps;
+	const struct ml_smaps *st = s->regions[1].smaps;
 	assert_true(st->rss == 20 * 1024);
 	assert_true(st->vmflags & (1ull << ml__vmflag_bit("gd")));
 	free_snap(s);
