@@ -23,34 +23,41 @@
 /* Special names the kernel gives, matched exactly or by prefix. */
 static const struct special {
 	const char *name;
+	size_t len;
 	bool prefix;
 	enum ml_kind kind;
 	const char *object;
 } specials[] = {
-	{ "[heap]",         false, ML_KIND_HEAP,         "[heap]" },
-	{ "[stack]",        false, ML_KIND_STACK,        "[stack]" },
-	{ "[vdso]",         false, ML_KIND_VDSO,         "[vdso]" },
-	{ "[vvar]",         false, ML_KIND_VVAR,         "[vvar]" },
-	{ "[vvar_vclock]",  false, ML_KIND_VVAR,         "[vvar_vclock]" },
-	{ "[vsyscall]",     false, ML_KIND_VSYSCALL,     "[vsyscall]" },
-	{ "[stack:",        true,  ML_KIND_THREAD_STACK, NULL },  /* kernels < 4.5 */
-	{ "[anon_shmem:",   true,  ML_KIND_SHM,          NULL },
-	{ "[anon:",         true,  ML_KIND_ANON,         NULL },
-	{ "/SYSV",          true,  ML_KIND_SHM,          NULL },
-	{ "/memfd:",        true,  ML_KIND_SHM,          NULL },
-	{ "/dev/shm/",      true,  ML_KIND_SHM,          NULL },
-	{ "/dev/zero",      false, ML_KIND_SHM,          NULL },  /* shared anonymous */
+#define S(name, prefix, kind, object) { name, sizeof(name) - 1, prefix, kind, object }
+	S("[heap]",         false, ML_KIND_HEAP,         "[heap]"),
+	S("[stack]",        false, ML_KIND_STACK,        "[stack]"),
+	S("[vdso]",         false, ML_KIND_VDSO,         "[vdso]"),
+	S("[vvar]",         false, ML_KIND_VVAR,         "[vvar]"),
+	S("[vvar_vclock]",  false, ML_KIND_VVAR,         "[vvar_vclock]"),
+	S("[vsyscall]",     false, ML_KIND_VSYSCALL,     "[vsyscall]"),
+	S("[stack:",        true,  ML_KIND_THREAD_STACK, NULL),  /* kernels < 4.5 */
+	S("[anon_shmem:",   true,  ML_KIND_SHM,          NULL),
+	S("[anon:",         true,  ML_KIND_ANON,         NULL),
+	S("/SYSV",          true,  ML_KIND_SHM,          NULL),
+	S("/memfd:",        true,  ML_KIND_SHM,          NULL),
+	S("/dev/shm/",      true,  ML_KIND_SHM,          NULL),
+	S("/dev/zero",      false, ML_KIND_SHM,          NULL),  /* shared anonymous */
+#undef S
 };
 
 #define ARENA_SIZE_64 (64ull << 20)   /* glibc HEAP_MAX_SIZE, 64-bit */
 #define ARENA_SIZE_32 (1ull << 20)    /* 32-bit */
 
+/* Every special name starts with '[' or '/': most names of a big process
+ * ("", or a path) are settled by their first byte or two. */
 static const struct special *find_special(const char *name)
 {
+	if (name[0] != '[' && name[0] != '/')
+		return NULL;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(specials); i++) {
 		const struct special *s = &specials[i];
-		size_t n = strlen(s->name);
-		if (s->prefix ? strncmp(name, s->name, n) == 0 : strcmp(name, s->name) == 0)
+		if (name[1] == s->name[1] && strncmp(name, s->name, s->len) == 0 &&
+		    (s->prefix || name[s->len] == '\0'))
 			return s;
 	}
 	return NULL;

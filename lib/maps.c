@@ -482,8 +482,8 @@ int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
  * chunk shows the file is big, a reader thread reads the rest into a ring
  * of chunks while this thread parses the chunks already read: the parse
  * hides behind the kernel's work instead of following it. */
-#define CHUNK (128 * 1024)
-#define NCHUNKS 8
+#define CHUNK (64 * 1024)
+#define NCHUNKS 4
 
 struct ring {
 	int fd;
@@ -608,8 +608,8 @@ int ml__maps_parse_fd(struct ml_snapshot *snap, int fd, bool smaps)
 		r = ml__maps_parser_feed(mp, buf, (size_t)n);
 		if (r < 0)
 			break;
-		/* Past 64 KiB, a big file: the rest through the ring. */
-		if ((total += (size_t)n) >= 64 * 1024) {
+		/* Past 32 KiB, a big file: the rest through the ring. */
+		if ((total += (size_t)n) >= 32 * 1024) {
 			r = parse_ring(mp, fd);
 			break;
 		}

@@ -94,15 +94,20 @@ int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 
 /* vmflags table (maps.c). */
 /* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
- * written in bulk.  Cells row by row; -EILSEQ when a byte needs encoding
- * (then nothing was printed and libsmartcols must print the table). */
-struct ml__text_table;
-struct ml__text_table *ml__text_table_new(size_t ncols);
-int ml__text_table_column(struct ml__text_table *t, size_t i, const char *header,
-			  double whint, bool right);
-int ml__text_table_cell(struct ml__text_table *t, const char *s);
-int ml__text_table_print(struct ml__text_table *t, FILE *out, unsigned int flags);
-void ml__text_table_free(struct ml__text_table *t);
+ * written in bulk.  cell() gives the text of (row, col) -- NULL if empty --
+ * built in buf (the column's own) if it likes, and valid until cell() is
+ * asked for the same column of another row.  -EILSEQ when a byte
+ * would need encoding: then nothing was written, and libsmartcols must
+ * print the table. */
+#define ML__TEXT_CELL_BUF 64
+struct ml__text_col {
+	const char *header;
+	double whint;             /* libsmartcols width hint */
+	bool right;               /* SCOLS_FL_RIGHT */
+};
+typedef const char *(*ml__text_cell_fn)(void *ctx, size_t row, size_t col, char *buf);
+int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
+			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx);
 
 int ml__vmflag_bit(const char two[2]);
 extern const struct ml_smaps ml__no_smaps;   /* all zero */   /* bit index or -1 */

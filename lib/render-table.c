@@ -30,7 +30,7 @@ struct ctx {
  * malloc'ed string the caller then owns -- or, with c->borrow, a string
  * that stays valid only until the next cell; NULL is an empty cell.  No
  * printf: with 20,000 regions the table has a quarter of a million cells. */
-#define CELL_BUF 48
+#define CELL_BUF ML__TEXT_CELL_BUF
 typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
 
 /* Decimal digits of v at p; returns the end (not NUL-terminated). */
@@ -398,30 +398,43 @@ static int add_line(struct libscols_table *tb, const struct ml_region *reg,
  * exactly as libsmartcols would: not JSON, stdout not a terminal (the test
  * libsmartcols makes), every cell plain ASCII.  -EILSEQ: it cannot, and
  * nothing was written. */
+struct bulk {
+	struct ctx c;
+	const struct ml_snapshot *snap;
+	const int *ids;
+	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
+};
+
+/* A column's built text lives in its own scratch buffer, so that a row's
+ * cells all stay valid together (table-text.c makes a row, then reads it). */
+static const char *bulk_cell(void *ctx, size_t row, size_t col, char *buf)
+{
+	struct bulk *b = ctx;
+	const char *s;
+
+	b->c.scratch = b->scratch[col].p;
+	b->c.scap = b->scratch[col].cap;
+	s = columns[b->ids[col]].fn(&b->snap->regions[row], &b->c, buf);
+	b->scratch[col].p = b->c.scratch;
+	b->scratch[col].cap = b->c.scap;
+	return s;
+}
+
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
-	struct ctx c = { snap, flags, true, NULL, 0 };
-	struct ml__text_table *t;
-	int r = 0;
+	struct bulk b = { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } };
+	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
+	int r;
 
-	if ((flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) || !snap->nregions ||
-	    isatty(STDOUT_FILENO))
+	if ((flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) || isatty(STDOUT_FILENO))
 		return -EILSEQ;
-	if (!(t = ml__text_table_new(nids)))
-		return -ENOMEM;
-	for (size_t i = 0; i < nids && r == 0; i++)
-		r = ml__text_table_column(t, i, infos[ids[i]].name, infos[ids[i]].whint,
-					  columns[ids[i]].right);
-	for (size_t i = 0; i < snap->nregions && r == 0; i++)
-		for (size_t k = 0; k < nids && r == 0; k++) {
-			char buf[CELL_BUF];
-			r = ml__text_table_cell(t, columns[ids[k]].fn(&snap->regions[i], &c, buf));
-		}
-	if (r == 0)
-		r = ml__text_table_print(t, out, flags);
-	ml__text_table_free(t);
-	free(c.scratch);
+	for (size_t i = 0; i < nids; i++)
+		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
+						 columns[ids[i]].right };
+	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b);
+	for (size_t i = 0; i < nids; i++)
+		free(b.scratch[i].p);
 	return r;
 }
 

@@ -27,108 +27,44 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
-struct ml__text_table {
-	size_t ncols;
-	struct text_col {
-		const char *header;
-		size_t hlen, width;
-		double whint;
-		bool right;
-	} *cols;
-	char *text;               /* every cell's bytes, one after another */
-	size_t tlen, tcap;
-	uint32_t *ends;           /* end of cell i in text */
-	size_t ncells, ccap;
-	bool refused;
-};
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* A byte of v is zero (the classic bit trick, exact for 7-bit bytes). */
+static inline uint64_t has_zero(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
 
 /* Bytes printed as they are in both formats: printable ASCII except '\'
- * (libsmartcols encodes "\x" in human format and every '\' in raw). */
-static bool plain_byte(unsigned char b)
+ * (libsmartcols encodes "\x" in human format and every '\' in raw).
+ * Eight bytes at a time: none >= 0x80, none < 0x20, no 0x7f, no '\'. */
+static bool plain(const char *s, size_t n)
 {
-	return b >= 0x20 && b <= 0x7e && b != '\\';
-}
+	size_t k = 0;
 
-struct ml__text_table *ml__text_table_new(size_t ncols)
-{
-	struct ml__text_table *t = calloc(1, sizeof(*t));
-
-	if (t && !(t->cols = calloc(ncols ? ncols : 1, sizeof(*t->cols)))) {
-		free(t);
-		return NULL;
+	for (; k + 8 <= n; k += 8) {
+		uint64_t w;
+		memcpy(&w, s + k, 8);
+		if ((w & HIGHS) || ((w - 0x20 * ONES) & ~w & HIGHS) ||
+		    has_zero(w ^ (0x7f * ONES)) || has_zero(w ^ ('\\' * ONES)))
+			return false;
 	}
-	if (t)
-		t->ncols = ncols;
-	return t;
+	for (; k < n; k++) {
+		unsigned char b = (unsigned char)s[k];
+		if (b < 0x20 || b > 0x7e || b == '\\')
+			return false;
+	}
+	return true;
 }
 
-void ml__text_table_free(struct ml__text_table *t)
-{
-	if (!t)
-		return;
-	free(t->cols);
-	free(t->text);
-	free(t->ends);
-	free(t);
-}
-
-int ml__text_table_column(struct ml__text_table *t, size_t i, const char *header,
-			  double whint, bool right)
-{
-	size_t n = strlen(header);
-
-	for (size_t k = 0; k < n; k++)
-		if (!plain_byte((unsigned char)header[k]))
-			return t->refused = true, -EILSEQ;
-	t->cols[i] = (struct text_col){ header, n, 0, whint, right };
-	return 0;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
-{
-	size_t ncap = *cap ? *cap : first;
-	void *np;
-
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > UINT32_MAX || !(np = realloc(*p, ncap * elem)))
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* The next cell, row by row; s NULL is an empty cell. */
-int ml__text_table_cell(struct ml__text_table *t, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	struct text_col *col = &t->cols[t->ncells % t->ncols];
-
-	if (t->refused)
-		return -EILSEQ;
-	for (size_t k = 0; k < n; k++)
-		if (!plain_byte((unsigned char)s[k]))
-			return t->refused = true, -EILSEQ;
-	if ((t->tlen + n > t->tcap && grow((void **)&t->text, &t->tcap, t->tlen + n, 1, 1 << 16)) ||
-	    (t->ncells == t->ccap && grow((void **)&t->ends, &t->ccap, t->ncells + 1,
-					  sizeof(*t->ends), 1024)))
-		return -ENOMEM;
-	if (n)
-		memcpy(t->text + t->tlen, s, n);
-	t->tlen += n;
-	t->ends[t->ncells++] = (uint32_t)t->tlen;
-	if (n > col->width)
-		col->width = n;
-	return 0;
-}
-
-/* An output buffer in front of the stream: lines are built here. */
+/* The output, built a row at a time in a buffer with room for the row. */
 struct out {
 	FILE *f;
-	char buf[1 << 16];
-	size_t len;
+	char *buf;
+	size_t len, cap;
 	int err;
 };
 
@@ -139,105 +75,191 @@ static void flush(struct out *o)
 	o->len = 0;
 }
 
-static void put(struct out *o, const char *s, size_t n)
+/* Room for need more bytes; the write position, or NULL on ENOMEM. */
+static char *room(struct out *o, size_t need)
 {
-	while (n) {
-		if (o->len == sizeof(o->buf))
-			flush(o);
-		size_t k = sizeof(o->buf) - o->len < n ? sizeof(o->buf) - o->len : n;
-		memcpy(o->buf + o->len, s, k);
-		o->len += k;
-		s += k;
-		n -= k;
+	if (o->len + need > o->cap) {
+		flush(o);
+		if (need > o->cap) {
+			char *nb = realloc(o->buf, need);
+			if (!nb)
+				return NULL;
+			o->buf = nb;
+			o->cap = need;
+		}
 	}
-}
-
-static void pad(struct out *o, size_t n)
-{
-	static const char spaces[64] = "                                                                ";
-
-	while (n) {
-		size_t k = n < sizeof(spaces) ? n : sizeof(spaces);
-		put(o, spaces, k);
-		n -= k;
-	}
+	return o->buf + o->len;
 }
 
 /* Raw format: blanks as "\x20" (nothing else in a plain cell needs it). */
-static void put_raw(struct out *o, const char *s, size_t n)
+static char *put_raw(char *p, const char *s, size_t n)
 {
-	const char *sp;
-
-	while (n && (sp = memchr(s, ' ', n))) {
-		put(o, s, (size_t)(sp - s));
-		put(o, "\\x20", 4);
-		n -= (size_t)(sp - s) + 1;
-		s = sp + 1;
+	for (size_t k = 0; k < n; k++) {
+		if (s[k] == ' ') {
+			memcpy(p, "\\x20", 4);
+			p += 4;
+		} else {
+			*p++ = s[k];
+		}
 	}
-	put(o, s, n);
+	return p;
 }
 
-static void put_cell(struct out *o, const struct ml__text_table *t, size_t c,
-		     const char *s, size_t n, bool raw)
+/* One cell at p (room for max(width, 4n) + 1 bytes); returns the end. */
+static char *put_cell(char *p, const struct ml__text_col *col, size_t width,
+		      bool last, const char *s, size_t n, bool raw)
 {
-	const struct text_col *col = &t->cols[c];
-	bool last = c + 1 == t->ncols;
-
 	if (raw) {
-		put_raw(o, s, n);
-		if (!last)
-			put(o, " ", 1);
-		return;
+		p = put_raw(p, s, n);
+	} else {
+		if (n && col->right) {
+			memset(p, ' ', width - n);
+			p += width - n;
+		}
+		memcpy(p, s, n);
+		p += n;
+		if (!last && !(n && col->right)) {
+			memset(p, ' ', width - n);
+			p += width - n;
+		}
 	}
-	if (n && col->right)
-		pad(o, col->width - n);
-	put(o, s, n);
-	if (!last) {
-		if (!(n && col->right))
-			pad(o, col->width - n);
-		put(o, " ", 1);
-	}
+	if (!last)
+		*p++ = ' ';
+	return p;
 }
 
-/* libsmartcols' width of a column (count_column_width, not a terminal). */
-static void final_width(struct text_col *col)
+/* A whole line: cells s[], n[] bytes long, and "\n". */
+static int put_line(struct out *o, const struct ml__text_col *cols, const size_t *width,
+		    size_t ncols, const char *const *s, const size_t *n, bool raw)
 {
-	size_t min = col->hlen ? col->hlen : 1;
+	size_t need = 1;
+	char *p;
 
-	if (col->width < min)
-		col->width = min;
-	else if (col->whint >= 1 && col->width < (size_t)col->whint && min < (size_t)col->whint)
-		col->width = (size_t)col->whint;
+	for (size_t c = 0; c < ncols; c++)
+		need += (raw ? 4 * n[c] : width[c] > n[c] ? width[c] : n[c]) + 1;
+	if (!(p = room(o, need)))
+		return -ENOMEM;
+	for (size_t c = 0; c < ncols; c++)
+		p = put_cell(p, &cols[c], width[c], c + 1 == ncols, s[c], n[c], raw);
+	*p++ = '\n';
+	o->len = (size_t)(p - o->buf);
+	return 0;
 }
 
-int ml__text_table_print(struct ml__text_table *t, FILE *out, unsigned int flags)
+/* libsmartcols' width of a column (count_column_width, not a terminal),
+ * from the widest cell. */
+static size_t final_width(const struct ml__text_col *col, size_t widest)
+{
+	size_t hlen = strlen(col->header), min = hlen ? hlen : 1;
+
+	if (widest < min)
+		return min;
+	if (col->whint >= 1 && widest < (size_t)col->whint && min < (size_t)col->whint)
+		return (size_t)col->whint;
+	return widest;
+}
+
+/* The cells of row i, made one after another before any is read: a cell
+ * written byte by byte and read back at once with wide loads stalls on
+ * store forwarding. */
+static void make_row(const char **s, size_t *n, char (*bufs)[ML__TEXT_CELL_BUF],
+		     size_t ncols, size_t i, ml__text_cell_fn cell, void *ctx)
+{
+	for (size_t c = 0; c < ncols; c++)
+		if (!(s[c] = cell(ctx, i, c, bufs[c])))
+			s[c] = "";
+	for (size_t c = 0; c < ncols; c++)
+		n[c] = strlen(s[c]);
+}
+
+/* Every cell's bytes one after another, and each cell's length: made
+ * once, measured, then printed.  (Making the cells twice instead costs
+ * more than the memory.) */
+struct cells {
+	char *text;
+	size_t len, cap;
+	uint16_t *lens;           /* longer cells go to libsmartcols */
+};
+
+static int keep(struct cells *k, size_t i, const char *s, size_t n)
+{
+	if (k->len + n > k->cap) {
+		size_t ncap = k->cap * 2 > k->len + n ? k->cap * 2 : k->len + n;
+		char *nt = realloc(k->text, ncap);
+		if (!nt)
+			return -ENOMEM;
+		k->text = nt;
+		k->cap = ncap;
+	}
+	memcpy(k->text + k->len, s, n);
+	k->len += n;
+	k->lens[i] = (uint16_t)n;
+	return 0;
+}
+
+int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
+			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx)
 {
 	bool raw = flags & ML_OUT_RAW;
-	size_t nlines = t->ncols ? t->ncells / t->ncols : 0;
-	struct out *o;
+	char (*bufs)[ML__TEXT_CELL_BUF] = NULL;
+	const char **s = NULL;
+	size_t *width = NULL, *n = NULL;
+	struct cells k = { NULL, 0, 1 << 16, NULL };
+	struct out o = { out, NULL, 0, 1 << 16, 0 };
+	int r = -ENOMEM;
 
-	if (t->refused || !nlines || t->ncells % t->ncols || (flags & ML_OUT_JSON))
+	if (!nrows || !ncols || (flags & ML_OUT_JSON) || nrows > SIZE_MAX / 2 / ncols)
 		return -EILSEQ;
-	if (!(o = malloc(sizeof(*o))))
-		return -ENOMEM;
-	o->f = out;
-	o->len = 0;
-	o->err = 0;
-	for (size_t c = 0; c < t->ncols; c++)
-		final_width(&t->cols[c]);
+	for (size_t c = 0; c < ncols; c++)
+		if (!plain(cols[c].header, strlen(cols[c].header)))
+			return -EILSEQ;
+	if (!(width = calloc(ncols, sizeof(*width))) || !(n = calloc(ncols, sizeof(*n))) ||
+	    !(s = calloc(ncols, sizeof(*s))) || !(bufs = calloc(ncols, sizeof(*bufs))) ||
+	    !(k.text = malloc(k.cap)) || !(k.lens = malloc(nrows * ncols * sizeof(*k.lens))) ||
+	    !(o.buf = malloc(o.cap)))
+		goto out;
+	for (size_t i = 0; i < nrows; i++) {
+		make_row(s, n, bufs, ncols, i, cell, ctx);
+		for (size_t c = 0; c < ncols; c++) {
+			if (n[c] > UINT16_MAX || !plain(s[c], n[c])) {
+				r = -EILSEQ;
+				goto out;
+			}
+			if (n[c] > width[c])
+				width[c] = n[c];
+			if ((r = keep(&k, i * ncols + c, s[c], n[c])) < 0)
+				goto out;
+		}
+	}
+	for (size_t c = 0; c < ncols; c++)
+		width[c] = final_width(&cols[c], width[c]);
 	if (!(flags & ML_OUT_NOHEADINGS)) {
-		for (size_t c = 0; c < t->ncols; c++)
-			put_cell(o, t, c, t->cols[c].header, t->cols[c].hlen, raw);
-		put(o, "\n", 1);
+		for (size_t c = 0; c < ncols; c++) {
+			s[c] = cols[c].header;
+			n[c] = strlen(s[c]);
+		}
+		if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
+			goto out;
 	}
-	for (size_t i = 0, start = 0; i < t->ncells; i++) {
-		put_cell(o, t, i % t->ncols, t->text + start, t->ends[i] - start, raw);
-		if ((i + 1) % t->ncols == 0)
-			put(o, "\n", 1);
-		start = t->ends[i];
+	const char *t = k.text;
+	for (size_t i = 0; i < nrows; i++) {
+		for (size_t c = 0; c < ncols; c++) {
+			s[c] = t;
+			n[c] = k.lens[i * ncols + c];
+			t += n[c];
+		}
+		if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
+			goto out;
 	}
-	flush(o);
-	int r = o->err;
-	free(o);
+	flush(&o);
+	r = o.err;
+out:
+	free(o.buf);
+	free(k.text);
+	free(k.lens);
+	free(bufs);
+	free(s);
+	free(n);
+	free(width);
 	return r;
 }

@@ -22,6 +22,9 @@
 
 #include "ml-private.h"
 
+#define MAXC 7
+#define MAXL 40
+
 struct mem {
 	char *buf;
 	size_t len;
@@ -58,8 +61,23 @@ static unsigned int rnd(unsigned int n)
 	return (seed >> 8) % n;
 }
 
-#define MAXC 7
-#define MAXL 40
+
+/* The bulk writer's cells from a grid; NULL for a cell with no data. */
+struct grid {
+	size_t ncols;
+	const char *cells;        /* [row][MAXC][24] */
+	bool (*empty)[MAXC];
+};
+
+static const char *grid_cell(void *ctx, size_t row, size_t col, char *buf)
+{
+	const struct grid *g = ctx;
+
+	(void)buf;
+	if (g->empty[row][col])
+		return NULL;
+	return g->cells + (row * MAXC + col) * 24;
+}
 
 /* A random table printed by libsmartcols and by the bulk writer. */
 static void one_random_table(unsigned int flags)
@@ -69,6 +87,7 @@ static void one_random_table(unsigned int flags)
 	static const char *const heads[] = { "A", "START", "SIZE", "TID", "LONGHEADER", "X Y", "K" };
 	size_t nc = 1 + rnd(MAXC), nl = 1 + rnd(MAXL);
 	char cells[MAXL][MAXC][24];
+	bool empty[MAXL][MAXC];
 	double wh[MAXC];
 	bool right[MAXC];
 	struct mem a, b;
@@ -95,25 +114,22 @@ static void one_random_table(unsigned int flags)
 	for (size_t l = 0; l < nl; l++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		assert_non_null(ln);
-		for (size_t c = 0; c < nc; c++)
-			if (cells[l][c][0] || rnd(2))   /* "" and no data alike */
+		for (size_t c = 0; c < nc; c++) {
+			empty[l][c] = !cells[l][c][0] && rnd(2);   /* no data, or "" */
+			if (!empty[l][c])
 				assert_int_equal(scols_line_set_data(ln, c, cells[l][c]), 0);
+		}
 	}
 	assert_int_equal(scols_print_table(tb), 0);
 	scols_unref_table(tb);
 	mem_close(&a);
 
 	mem_open(&b);
-	struct ml__text_table *t = ml__text_table_new(nc);
-	assert_non_null(t);
+	struct ml__text_col cols[MAXC];
+	struct grid g = { nc, &cells[0][0][0], empty };
 	for (size_t c = 0; c < nc; c++)
-		assert_int_equal(ml__text_table_column(t, c, heads[c], wh[c], right[c]), 0);
-	for (size_t l = 0; l < nl; l++)
-		for (size_t c = 0; c < nc; c++)
-			assert_int_equal(ml__text_table_cell(t, cells[l][c][0] || rnd(2) ?
-							     cells[l][c] : NULL), 0);
-	assert_int_equal(ml__text_table_print(t, b.f, flags), 0);
-	ml__text_table_free(t);
+		cols[c] = (struct ml__text_col){ heads[c], wh[c], right[c] };
+	assert_int_equal(ml__text_table_print(b.f, flags, cols, nc, nl, grid_cell, &g), 0);
 	mem_close(&b);
 
 	assert_same(&a, &b, "random table");
@@ -134,40 +150,47 @@ static void test_random_tables(void **state)
 }
 
 /* What libsmartcols would encode is refused, and nothing is written. */
+static const char *one_bad_cell(void *ctx, size_t row, size_t col, char *buf)
+{
+	(void)buf;
+	return row == 1 && col == 1 ? ctx : "fine";
+}
+
 static void test_refuses(void **state)
 {
 	static const char *const bad[] = {
 		"back\\slash", "\\x41", "tab\there", "new\nline", "esc\033[31m",
 		"caf\xc3\xa9", "\x7f", "\xff",
 	};
+	const struct ml__text_col cols[] = { { "A", 1, false }, { "B", 1, true } };
+	struct mem m;
 
 	(void)state;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(bad); i++) {
-		struct mem m;
-		struct ml__text_table *t = ml__text_table_new(2);
-
-		assert_non_null(t);
 		mem_open(&m);
-		assert_int_equal(ml__text_table_column(t, 0, "A", 1, false), 0);
-		assert_int_equal(ml__text_table_column(t, 1, "B", 1, true), 0);
-		assert_int_equal(ml__text_table_cell(t, "fine"), 0);
-		assert_int_equal(ml__text_table_cell(t, bad[i]), -EILSEQ);
-		assert_int_equal(ml__text_table_print(t, m.f, 0), -EILSEQ);
+		assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 3, one_bad_cell,
+						      (void *)bad[i]), -EILSEQ);
+		assert_int_equal(ml__text_table_print(m.f, ML_OUT_RAW, cols, 2, 3,
+						      one_bad_cell, (void *)bad[i]), -EILSEQ);
 		mem_close(&m);
 		assert_int_equal(m.len, 0);
 		free(m.buf);
-		ml__text_table_free(t);
 	}
 	/* a header too; JSON is never this writer's; nor is an empty table */
-	struct ml__text_table *t = ml__text_table_new(1);
-	assert_int_equal(ml__text_table_column(t, 0, "\x01", 1, false), -EILSEQ);
-	ml__text_table_free(t);
-	t = ml__text_table_new(1);
-	assert_int_equal(ml__text_table_column(t, 0, "A", 1, false), 0);
-	assert_int_equal(ml__text_table_print(t, stderr, 0), -EILSEQ);
-	assert_int_equal(ml__text_table_cell(t, "x"), 0);
-	assert_int_equal(ml__text_table_print(t, stderr, ML_OUT_JSON), -EILSEQ);
-	ml__text_table_free(t);
+	const struct ml__text_col badhead[] = { { "A\x01", 1, false } };
+	mem_open(&m);
+	assert_int_equal(ml__text_table_print(m.f, 0, badhead, 1, 3, one_bad_cell, "x"), -EILSEQ);
+	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 0, one_bad_cell, "x"), -EILSEQ);
+	assert_int_equal(ml__text_table_print(m.f, ML_OUT_JSON, cols, 2, 3, one_bad_cell, "x"), -EILSEQ);
+	mem_close(&m);
+	assert_int_equal(m.len, 0);
+	free(m.buf);
+	/* and the same table with a plain cell is printed */
+	mem_open(&m);
+	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 3, one_bad_cell, "ok"), 0);
+	mem_close(&m);
+	assert_string_equal(m.buf, "A       B\nfine fine\nfine   ok\nfine fine\n");
+	free(m.buf);
 }
 
 /* The region table of a snapshot, rendered with and without the bulk
