@@ -104,6 +104,8 @@ struct ml__text_col {
 	const char *header;
 	double whint;             /* libsmartcols width hint */
 	bool right;               /* SCOLS_FL_RIGHT */
+	bool ascii;               /* its cells are plain by construction: not
+	                             checked (only text a target controls is) */
 };
 typedef const char *(*ml__text_cell_fn)(void *ctx, size_t row, size_t col, char *buf);
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,

@@ -293,7 +293,10 @@ SMAPS_CELL(c_anonhuge, r->smaps->anon_huge)
 SMAPS_CELL(c_locked, r->smaps->locked)
 #undef SMAPS_CELL
 
-enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
+/* How a column is typed in JSON; J_TEXT and J_ARRAY cells hold text the
+ * target controls (names, paths, section names), the others only text
+ * made here (numbers, permissions, kind names), which is plain ASCII. */
+enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 
 /* The column table, one row per column, in the default order.  The long
  * text columns, OBJECT and SECTIONS, come last (as lsblk puts MOUNTPOINTS
@@ -323,11 +326,11 @@ enum json_kind { J_STR, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, J_SIZE, true)            \
 	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, J_SIZE, true) \
 	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true)     \
-	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_STR, false) \
+	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_TEXT, false) \
 	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true) \
-	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_STR, false) \
+	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_TEXT, false) \
 	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false)  \
-	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_STR, false)
+	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_TEXT, false)
 
 #define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right) \
 	{ name, whint, size, smaps, def, help },
@@ -431,7 +434,8 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 		return -EILSEQ;
 	for (size_t i = 0; i < nids; i++)
 		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
-						 columns[ids[i]].right };
+			columns[ids[i]].right,
+			columns[ids[i]].json != J_TEXT && columns[ids[i]].json != J_ARRAY };
 	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b);
 	for (size_t i = 0; i < nids; i++)
 		free(b.scratch[i].p);

@@ -221,7 +221,7 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 	for (size_t i = 0; i < nrows; i++) {
 		make_row(s, n, bufs, ncols, i, cell, ctx);
 		for (size_t c = 0; c < ncols; c++) {
-			if (n[c] > UINT16_MAX || !plain(s[c], n[c])) {
+			if (n[c] > UINT16_MAX || (!cols[c].ascii && !plain(s[c], n[c]))) {
 				r = -EILSEQ;
 				goto out;
 			}
