@@ -96,7 +96,9 @@ int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 /* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
  * written in bulk.  cell() gives the text of (row, col) -- NULL if empty --
  * built in buf (the column's own) if it likes, and valid until cell() is
- * asked for the same column of another row.  -EILSEQ when a byte
+ * asked for the same column of another row.  With ctx2, a big table's
+ * cells are made by two threads at once, the second passing ctx2: cell()
+ * must then keep nothing but in its ctx.  -EILSEQ when a byte
  * would need encoding: then nothing was written, and libsmartcols must
  * print the table. */
 #define ML__TEXT_CELL_BUF 64
@@ -109,7 +111,8 @@ struct ml__text_col {
 };
 typedef const char *(*ml__text_cell_fn)(void *ctx, size_t row, size_t col, char *buf);
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
-			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx);
+			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx,
+			 void *ctx2);
 
 int ml__vmflag_bit(const char two[2]);
 extern const struct ml_smaps ml__no_smaps;   /* all zero */   /* bit index or -1 */

@@ -426,7 +426,8 @@ static const char *bulk_cell(void *ctx, size_t row, size_t col, char *buf)
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
-	struct bulk b = { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } };
+	struct bulk b[2] = { { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } },
+			     { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } } };
 	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
 	int r;
 
@@ -436,9 +437,11 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
 			columns[ids[i]].right,
 			columns[ids[i]].json != J_TEXT && columns[ids[i]].json != J_ARRAY };
-	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b);
-	for (size_t i = 0; i < nids; i++)
-		free(b.scratch[i].p);
+	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b[0], &b[1]);
+	for (size_t i = 0; i < nids; i++) {
+		free(b[0].scratch[i].p);
+		free(b[1].scratch[i].p);
+	}
 	return r;
 }
 

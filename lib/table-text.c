@@ -26,6 +26,7 @@
 #include "ml-private.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -172,16 +173,25 @@ static void make_row(const char **s, size_t *n, char (*bufs)[ML__TEXT_CELL_BUF],
 		n[c] = strlen(s[c]);
 }
 
-/* Every cell's bytes one after another, and each cell's length: made
- * once, measured, then printed.  (Making the cells twice instead costs
- * more than the memory.) */
-struct cells {
+/* The cells of rows [from, to): every cell's bytes one after another and
+ * each cell's length, made once, checked and measured, printed after.
+ * (Making the cells twice instead costs more than the memory.)  Big tables
+ * are made in two parts by two threads. */
+struct part {
+	const struct ml__text_col *cols;
+	size_t ncols, from, to;
+	ml__text_cell_fn cell;
+	void *ctx;
 	char *text;
 	size_t len, cap;
 	uint16_t *lens;           /* longer cells go to libsmartcols */
+	size_t *width;            /* the widest cell of each column */
+	int r;
 };
 
-static int keep(struct cells *k, size_t i, const char *s, size_t n)
+#define PARALLEL_ROWS 4096        /* fewer: not worth a thread */
+
+static int keep(struct part *k, size_t i, const char *s, size_t n)
 {
 	if (k->len + n > k->cap) {
 		size_t ncap = k->cap * 2 > k->len + n ? k->cap * 2 : k->len + n;
@@ -197,15 +207,50 @@ static int keep(struct cells *k, size_t i, const char *s, size_t n)
 	return 0;
 }
 
+static void *make_part(void *arg)
+{
+	struct part *k = arg;
+	size_t nc = k->ncols;
+	char (*bufs)[ML__TEXT_CELL_BUF] = calloc(nc, sizeof(*bufs));
+	const char **s = calloc(nc, sizeof(*s));
+	size_t *n = calloc(nc, sizeof(*n));
+
+	k->cap = 1 << 16;
+	k->r = -ENOMEM;
+	if (!bufs || !s || !n || !(k->width = calloc(nc, sizeof(*k->width))) ||
+	    !(k->text = malloc(k->cap)) ||
+	    !(k->lens = malloc((k->to - k->from) * nc * sizeof(*k->lens))))
+		goto out;
+	k->r = 0;
+	for (size_t i = k->from; i < k->to && k->r == 0; i++) {
+		make_row(s, n, bufs, nc, i, k->cell, k->ctx);
+		for (size_t c = 0; c < nc && k->r == 0; c++) {
+			if (n[c] > UINT16_MAX || (!k->cols[c].ascii && !plain(s[c], n[c])))
+				k->r = -EILSEQ;
+			else if (n[c] > k->width[c])
+				k->width[c] = n[c];
+			if (k->r == 0)
+				k->r = keep(k, (i - k->from) * nc + c, s[c], n[c]);
+		}
+	}
+out:
+	free(bufs);
+	free(s);
+	free(n);
+	return NULL;
+}
+
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
-			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx)
+			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx, void *ctx2)
 {
 	bool raw = flags & ML_OUT_RAW;
-	char (*bufs)[ML__TEXT_CELL_BUF] = NULL;
+	struct part parts[2] = { { cols, ncols, 0, nrows, cell, ctx }, { 0 } };
+	size_t nparts = 1;
 	const char **s = NULL;
 	size_t *width = NULL, *n = NULL;
-	struct cells k = { NULL, 0, 1 << 16, NULL };
 	struct out o = { out, NULL, 0, 1 << 16, 0 };
+	pthread_t th;
+	bool threaded = false;
 	int r = -ENOMEM;
 
 	if (!nrows || !ncols || (flags & ML_OUT_JSON) || nrows > SIZE_MAX / 2 / ncols)
@@ -213,26 +258,32 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 	for (size_t c = 0; c < ncols; c++)
 		if (!plain(cols[c].header, strlen(cols[c].header)))
 			return -EILSEQ;
-	if (!(width = calloc(ncols, sizeof(*width))) || !(n = calloc(ncols, sizeof(*n))) ||
-	    !(s = calloc(ncols, sizeof(*s))) || !(bufs = calloc(ncols, sizeof(*bufs))) ||
-	    !(k.text = malloc(k.cap)) || !(k.lens = malloc(nrows * ncols * sizeof(*k.lens))) ||
-	    !(o.buf = malloc(o.cap)))
-		goto out;
-	for (size_t i = 0; i < nrows; i++) {
-		make_row(s, n, bufs, ncols, i, cell, ctx);
-		for (size_t c = 0; c < ncols; c++) {
-			if (n[c] > UINT16_MAX || (!cols[c].ascii && !plain(s[c], n[c]))) {
-				r = -EILSEQ;
-				goto out;
-			}
-			if (n[c] > width[c])
-				width[c] = n[c];
-			if ((r = keep(&k, i * ncols + c, s[c], n[c])) < 0)
-				goto out;
-		}
+	if (ctx2 && nrows >= PARALLEL_ROWS) {
+		parts[1] = parts[0];
+		parts[1].ctx = ctx2;
+		parts[0].to = parts[1].from = nrows / 2;
+		nparts = 2;
+		threaded = pthread_create(&th, NULL, make_part, &parts[1]) == 0;
 	}
-	for (size_t c = 0; c < ncols; c++)
+	make_part(&parts[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (nparts == 2)
+		make_part(&parts[1]);
+	for (size_t p = 0; p < nparts; p++)
+		if (parts[p].r < 0) {
+			r = parts[p].r;
+			goto out;
+		}
+	if (!(width = calloc(ncols, sizeof(*width))) || !(n = calloc(ncols, sizeof(*n))) ||
+	    !(s = calloc(ncols, sizeof(*s))) || !(o.buf = malloc(o.cap)))
+		goto out;
+	for (size_t c = 0; c < ncols; c++) {
+		for (size_t p = 0; p < nparts; p++)
+			if (parts[p].width[c] > width[c])
+				width[c] = parts[p].width[c];
 		width[c] = final_width(&cols[c], width[c]);
+	}
 	if (!(flags & ML_OUT_NOHEADINGS)) {
 		for (size_t c = 0; c < ncols; c++) {
 			s[c] = cols[c].header;
@@ -241,23 +292,27 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 		if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
 			goto out;
 	}
-	const char *t = k.text;
-	for (size_t i = 0; i < nrows; i++) {
-		for (size_t c = 0; c < ncols; c++) {
-			s[c] = t;
-			n[c] = k.lens[i * ncols + c];
-			t += n[c];
+	for (size_t p = 0; p < nparts; p++) {
+		const char *t = parts[p].text;
+		const uint16_t *len = parts[p].lens;
+		for (size_t i = parts[p].from; i < parts[p].to; i++) {
+			for (size_t c = 0; c < ncols; c++) {
+				s[c] = t;
+				t += n[c] = *len++;
+			}
+			if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
+				goto out;
 		}
-		if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
-			goto out;
 	}
 	flush(&o);
 	r = o.err;
 out:
+	for (size_t p = 0; p < nparts; p++) {
+		free(parts[p].text);
+		free(parts[p].lens);
+		free(parts[p].width);
+	}
 	free(o.buf);
-	free(k.text);
-	free(k.lens);
-	free(bufs);
 	free(s);
 	free(n);
 	free(width);

@@ -1,9 +1,11 @@
 /*
  * test-table-text.c - the bulk table writer (lib/table-text.c) prints the
  * bytes libsmartcols prints: random tables of every shape, both ways, in
- * human and raw format, with and without headings; the region table of a
- * real snapshot (this process), both ways, for several column sets; and it
- * refuses, having written nothing, every cell libsmartcols would encode.
+ * human and raw format, with and without headings; tables big enough to
+ * be made by two threads; the region table of a real snapshot (this
+ * process, with 6,000 more mappings), both ways, for several column sets;
+ * and it refuses, having written nothing, every cell libsmartcols would
+ * encode, in either half of a big table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,7 +131,7 @@ static void one_random_table(unsigned int flags)
 	struct grid g = { nc, &cells[0][0][0], empty };
 	for (size_t c = 0; c < nc; c++)
 		cols[c] = (struct ml__text_col){ heads[c], wh[c], right[c] };
-	assert_int_equal(ml__text_table_print(b.f, flags, cols, nc, nl, grid_cell, &g), 0);
+	assert_int_equal(ml__text_table_print(b.f, flags, cols, nc, nl, grid_cell, &g, &g), 0);
 	mem_close(&b);
 
 	assert_same(&a, &b, "random table");
@@ -169,9 +171,9 @@ static void test_refuses(void **state)
 	for (size_t i = 0; i < ML_ARRAY_SIZE(bad); i++) {
 		mem_open(&m);
 		assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 3, one_bad_cell,
-						      (void *)bad[i]), -EILSEQ);
+						      (void *)bad[i], NULL), -EILSEQ);
 		assert_int_equal(ml__text_table_print(m.f, ML_OUT_RAW, cols, 2, 3,
-						      one_bad_cell, (void *)bad[i]), -EILSEQ);
+						      one_bad_cell, (void *)bad[i], NULL), -EILSEQ);
 		mem_close(&m);
 		assert_int_equal(m.len, 0);
 		free(m.buf);
@@ -179,18 +181,91 @@ static void test_refuses(void **state)
 	/* a header too; JSON is never this writer's; nor is an empty table */
 	const struct ml__text_col badhead[] = { { "A\x01", 1, false } };
 	mem_open(&m);
-	assert_int_equal(ml__text_table_print(m.f, 0, badhead, 1, 3, one_bad_cell, "x"), -EILSEQ);
-	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 0, one_bad_cell, "x"), -EILSEQ);
-	assert_int_equal(ml__text_table_print(m.f, ML_OUT_JSON, cols, 2, 3, one_bad_cell, "x"), -EILSEQ);
+	assert_int_equal(ml__text_table_print(m.f, 0, badhead, 1, 3, one_bad_cell, "x", NULL), -EILSEQ);
+	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 0, one_bad_cell, "x", NULL), -EILSEQ);
+	assert_int_equal(ml__text_table_print(m.f, ML_OUT_JSON, cols, 2, 3, one_bad_cell, "x", NULL), -EILSEQ);
 	mem_close(&m);
 	assert_int_equal(m.len, 0);
 	free(m.buf);
 	/* and the same table with a plain cell is printed */
 	mem_open(&m);
-	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 3, one_bad_cell, "ok"), 0);
+	assert_int_equal(ml__text_table_print(m.f, 0, cols, 2, 3, one_bad_cell, "ok", NULL), 0);
 	mem_close(&m);
 	assert_string_equal(m.buf, "A       B\nfine fine\nfine   ok\nfine fine\n");
 	free(m.buf);
+}
+
+/* Tables big enough to be made by two threads: the same bytes as
+ * libsmartcols, and a bad cell in either half refused. */
+struct big {
+	size_t bad_row;           /* SIZE_MAX: none */
+};
+
+static const char *big_cell(void *ctx, size_t row, size_t col, char *buf)
+{
+	const struct big *b = ctx;
+
+	if (row == b->bad_row && col == 2)
+		return "bad\\cell";
+	if ((row + col) % 7 == 0)
+		return NULL;
+	/* the widest cells in the second half */
+	snprintf(buf, ML__TEXT_CELL_BUF, "%zx%.*s", row * 2654435761u % 100003,
+		 (int)(row > 8000 ? 20 : (row * 31 + col) % 9), "                    ");
+	return buf;
+}
+
+static void test_big_tables(void **state)
+{
+	const struct ml__text_col cols[] = {
+		{ "ROW", 0.1, true, false }, { "B", 5, false, false },
+		{ "C D", 12, true, false }, { "LAST", 0.2, false, false },
+	};
+	const size_t nrows = 9001;
+	struct big b = { SIZE_MAX }, b2 = { SIZE_MAX };
+	struct mem a, m;
+
+	(void)state;
+	for (unsigned int flags = 0; flags <= ML_OUT_RAW; flags += ML_OUT_RAW) {
+		mem_open(&a);
+		struct libscols_table *tb = ml_scols_table_new(a.f, flags, "t");
+		assert_non_null(tb);
+		scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
+		for (size_t c = 0; c < 4; c++)
+			assert_non_null(scols_table_new_column(tb, cols[c].header, cols[c].whint,
+							       cols[c].right ? SCOLS_FL_RIGHT : 0));
+		for (size_t i = 0; i < nrows; i++) {
+			struct libscols_line *ln = scols_table_new_line(tb, NULL);
+			char buf[ML__TEXT_CELL_BUF];
+			assert_non_null(ln);
+			for (size_t c = 0; c < 4; c++) {
+				const char *t = big_cell(&b, i, c, buf);
+				if (t)
+					assert_int_equal(scols_line_set_data(ln, c, t), 0);
+			}
+		}
+		assert_int_equal(scols_print_table(tb), 0);
+		scols_unref_table(tb);
+		mem_close(&a);
+
+		mem_open(&m);
+		assert_int_equal(ml__text_table_print(m.f, flags, cols, 4, nrows, big_cell, &b, &b2), 0);
+		mem_close(&m);
+		assert_same(&a, &m, "big table");
+		free(a.buf);
+		free(m.buf);
+	}
+	/* a bad cell in the first half, then in the second: nothing written */
+	size_t bad[] = { 10, nrows - 1 };
+	for (size_t k = 0; k < 2; k++) {
+		b.bad_row = b2.bad_row = bad[k];
+		mem_open(&m);
+		assert_int_equal(ml__text_table_print(m.f, 0, cols, 4, nrows, big_cell, &b, &b2),
+				 -EILSEQ);
+		mem_close(&m);
+		assert_int_equal(m.len, 0);
+		free(m.buf);
+	}
 }
 
 /* The region table of a snapshot, rendered with and without the bulk
@@ -235,6 +310,14 @@ static void test_regions(void **state)
 	struct ml_snapshot *snap;
 
 	(void)state;
+	/* 6,000 more regions (every other page read-only, so none merge):
+	 * enough for the table to be made by two threads. */
+	long pg = sysconf(_SC_PAGESIZE);
+	char *many = mmap(NULL, 12000 * (size_t)pg, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(many != MAP_FAILED);
+	for (size_t i = 0; i < 12000; i += 2)
+		assert_int_equal(mprotect(many + i * (size_t)pg, (size_t)pg, PROT_READ), 0);
 	/* A region named with spaces (plain), and then one the writer must
 	 * refuse: both tables still come out the same. */
 	int fd = memfd_create("bulk writer test", 0);
@@ -259,6 +342,7 @@ static void test_regions(void **state)
 	ml_snapshot_free(snap);
 	munmap(p, 4096);
 	munmap(p2, 4096);
+	munmap(many, 12000 * (size_t)pg);
 	close(fd);
 	close(fd2);
 }
@@ -276,6 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_tables),
 		cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_big_tables),
 		cmocka_unit_test(test_regions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
