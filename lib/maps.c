@@ -243,13 +243,15 @@ char *ml_perms_str(unsigned int perms, char buf[5])
 static struct ml_region *append_region(struct ml_snapshot *snap)
 {
 	if (snap->nregions == snap->cap) {
-		size_t ncap = snap->cap ? snap->cap * 2 : 256;
-		struct ml_region *r = realloc(snap->regions, ncap * sizeof(*r));
+		size_t sz = sizeof(*snap->regions), bytes = snap->cap * sz;
+		void *p = snap->regions;
 
-		if (!r)
+		if (snap->cap > SIZE_MAX / 2 / sz ||
+		    ml__grow(&p, &bytes, &snap->regions_huge, snap->nregions * sz,
+			     (snap->cap ? snap->cap * 2 : 256) * sz) < 0)
 			return NULL;
-		snap->regions = r;
-		snap->cap = ncap;
+		snap->regions = p;
+		snap->cap = bytes / sz;
 	}
 	struct ml_region *r = &snap->regions[snap->nregions++];
 	memset(r, 0, sizeof(*r));
@@ -542,12 +544,14 @@ static void *reader(void *arg)
 static int parse_ring(struct ml__maps_parser *mp, int fd)
 {
 	struct ring g = { .fd = fd };
+	char *ring = ml__huge_alloc(NCHUNKS * CHUNK);   /* one page fault */
 	pthread_t th;
 	int r = 0;
 
-	for (size_t i = 0; i < NCHUNKS; i++)
-		if (!(g.buf[i] = malloc(CHUNK)))
-			r = -ENOMEM;
+	if (!ring)
+		r = -ENOMEM;
+	for (size_t i = 0; ring && i < NCHUNKS; i++)
+		g.buf[i] = ring + i * CHUNK;
 	if (r == 0 && (r = -pthread_mutex_init(&g.mu, NULL)) == 0) {
 		if ((r = -pthread_cond_init(&g.cv, NULL)) == 0) {
 			if ((r = -pthread_create(&th, NULL, reader, &g)) == 0) {
@@ -577,8 +581,7 @@ static int parse_ring(struct ml__maps_parser *mp, int fd)
 		}
 		pthread_mutex_destroy(&g.mu);
 	}
-	for (size_t i = 0; i < NCHUNKS; i++)
-		free(g.buf[i]);
+	ml__huge_free(ring, NCHUNKS * CHUNK);
 	return r;
 }
 

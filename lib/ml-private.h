@@ -20,6 +20,7 @@ struct ml_snapshot {
 	struct ml_proc proc;
 	struct ml_region *regions;   /* sorted by start, non-overlapping */
 	size_t nregions, cap;
+	bool regions_huge;           /* regions from ml__huge_alloc(cap * size) */
 	struct ml_thread *threads;
 	size_t nthreads;
 	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
@@ -93,6 +94,18 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 
 /* vmflags table (maps.c). */
+/* hugemem.c: zeroed blocks of whole 2 MiB pages, transparent huge pages
+ * where the kernel gives them (NULL on ENOMEM); free with the same size. */
+#define ML__HUGE_MIN ((size_t)256 << 10)   /* smaller: malloc is as good */
+size_t ml__huge_size(size_t size);      /* size rounded up to 2 MiB */
+void *ml__huge_alloc(size_t size);
+void ml__huge_free(void *p, size_t size);
+/* A growing block: *cap bytes at *p, used of them in use, made to hold
+ * need (the capacity doubles); malloc'ed while small, huge pages past
+ * ML__HUGE_MIN (*huge then set).  0 or -ENOMEM, the old block kept. */
+int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need);
+void ml__grow_free(void *p, size_t cap, bool huge);
+
 /* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
  * written in bulk.  cell() gives the text of (row, col) -- NULL if empty --
  * built in buf (the column's own) if it likes, and valid until cell() is

@@ -1,8 +1,9 @@
 /*
  * pool.c - an arena for everything a snapshot points to (names, sections).
  *
- * Allocations are carved from chunks of at least 64 KiB and freed together
- * by ml__pool_free(); none is freed alone.  Invariant: chunk->used <= size.
+ * Allocations are carved from chunks of at least 64 KiB -- past 256 KiB in
+ * all, of whole huge pages (hugemem.c) -- and freed together by
+ * ml__pool_free(); none is freed alone.  Invariant: chunk->used <= size.
  */
 #include "ml-private.h"
 
@@ -15,6 +16,8 @@
 struct ml__pool_chunk {
 	struct ml__pool_chunk *next;
 	size_t size, used;
+	size_t total;             /* sizes of this chunk and all before it */
+	bool huge;                /* from ml__huge_alloc */
 	max_align_t data[];
 };
 
@@ -25,10 +28,16 @@ void *ml__alloc(struct ml_snapshot *snap, size_t size)
 	size = (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
 	if (!c || c->size - c->used < size) {
 		size_t csize = size > POOL_CHUNK_MIN ? size : POOL_CHUNK_MIN;
+		size_t total = c ? c->total : 0;
+		bool huge = total + csize >= ML__HUGE_MIN;
 
-		c = malloc(sizeof(*c) + csize);
-		if (!c)
+		/* Past ML__HUGE_MIN in all, chunks of huge pages (hugemem.c). */
+		if (huge && (c = ml__huge_alloc(sizeof(*c) + csize)))
+			csize = ml__huge_size(sizeof(*c) + csize) - sizeof(*c);
+		else if ((huge = false), !(c = malloc(sizeof(*c) + csize)))
 			return NULL;
+		c->huge = huge;
+		c->total = total + csize;
 		c->size = csize;
 		c->used = 0;
 		c->next = snap->pool;
@@ -62,7 +71,10 @@ void ml__pool_free(struct ml_snapshot *snap)
 
 	for (; c; c = next) {
 		next = c->next;
-		free(c);
+		if (c->huge)
+			ml__huge_free(c, sizeof(*c) + c->size);
+		else
+			free(c);
 	}
 	snap->pool = NULL;
 }

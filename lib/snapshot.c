@@ -20,7 +20,7 @@ void ml_snapshot_free(struct ml_snapshot *snap)
 {
 	if (!snap)
 		return;
-	free(snap->regions);
+	ml__grow_free(snap->regions, snap->cap * sizeof(*snap->regions), snap->regions_huge);
 	free(snap->threads);
 	ml__pool_free(snap);
 	free(snap);

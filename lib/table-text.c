@@ -182,8 +182,9 @@ struct part {
 	size_t ncols, from, to;
 	ml__text_cell_fn cell;
 	void *ctx;
-	char *text;
+	char *text;               /* grown by ml__grow() */
 	size_t len, cap;
+	bool huge;
 	uint16_t *lens;           /* longer cells go to libsmartcols */
 	size_t *width;            /* the widest cell of each column */
 	int r;
@@ -194,12 +195,10 @@ struct part {
 static int keep(struct part *k, size_t i, const char *s, size_t n)
 {
 	if (k->len + n > k->cap) {
-		size_t ncap = k->cap * 2 > k->len + n ? k->cap * 2 : k->len + n;
-		char *nt = realloc(k->text, ncap);
-		if (!nt)
+		void *p = k->text;
+		if (ml__grow(&p, &k->cap, &k->huge, k->len, k->len + n) < 0)
 			return -ENOMEM;
-		k->text = nt;
-		k->cap = ncap;
+		k->text = p;
 	}
 	memcpy(k->text + k->len, s, n);
 	k->len += n;
@@ -215,10 +214,13 @@ static void *make_part(void *arg)
 	const char **s = calloc(nc, sizeof(*s));
 	size_t *n = calloc(nc, sizeof(*n));
 
-	k->cap = 1 << 16;
+	void *text = NULL;
+
 	k->r = -ENOMEM;
+	/* Room for cells of 8 bytes on average: one allocation, mostly. */
 	if (!bufs || !s || !n || !(k->width = calloc(nc, sizeof(*k->width))) ||
-	    !(k->text = malloc(k->cap)) ||
+	    ml__grow(&text, &k->cap, &k->huge, 0, (k->to - k->from) * nc * 8) < 0 ||
+	    !(k->text = text) ||
 	    !(k->lens = malloc((k->to - k->from) * nc * sizeof(*k->lens))))
 		goto out;
 	k->r = 0;
@@ -308,7 +310,7 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 	r = o.err;
 out:
 	for (size_t p = 0; p < nparts; p++) {
-		free(parts[p].text);
+		ml__grow_free(parts[p].text, parts[p].cap, parts[p].huge);
 		free(parts[p].lens);
 		free(parts[p].width);
 	}
