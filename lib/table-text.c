@@ -61,11 +61,14 @@ static bool plain(const char *s, size_t n)
 	return true;
 }
 
-/* The output, built a row at a time in a buffer with room for the row. */
+/* The output, built a row at a time in a buffer with room for the row:
+ * flushed to f as it fills, or, without f, grown to keep everything (the
+ * second half of a big table, made while the first is written). */
 struct out {
 	FILE *f;
 	char *buf;
 	size_t len, cap;
+	bool huge;
 	int err;
 };
 
@@ -80,14 +83,13 @@ static void flush(struct out *o)
 static char *room(struct out *o, size_t need)
 {
 	if (o->len + need > o->cap) {
-		flush(o);
-		if (need > o->cap) {
-			char *nb = realloc(o->buf, need);
-			if (!nb)
-				return NULL;
-			o->buf = nb;
-			o->cap = need;
-		}
+		void *p = o->buf;
+		if (o->f)
+			flush(o);
+		if (o->len + need > o->cap &&
+		    ml__grow(&p, &o->cap, &o->huge, o->len, o->len + need) < 0)
+			return NULL;
+		o->buf = p;
 	}
 	return o->buf + o->len;
 }
@@ -242,17 +244,60 @@ out:
 	return NULL;
 }
 
+/* Lines of the rows of part k into o; 0 or -errno. */
+struct fmt {
+	const struct part *k;
+	const size_t *width;
+	bool raw;
+	struct out *o;
+	int r;
+};
+
+static void *format_part(void *arg)
+{
+	struct fmt *f = arg;
+	const struct part *k = f->k;
+	size_t nc = k->ncols;
+	const char **s = calloc(nc, sizeof(*s));
+	size_t *n = calloc(nc, sizeof(*n));
+	const char *t = k->text;
+	const uint16_t *len = k->lens;
+
+	f->r = s && n ? 0 : -ENOMEM;
+	for (size_t i = k->from; i < k->to && f->r == 0; i++) {
+		for (size_t c = 0; c < nc; c++) {
+			s[c] = t;
+			t += n[c] = *len++;
+		}
+		f->r = put_line(f->o, k->cols, f->width, nc, s, n, f->raw);
+	}
+	free(s);
+	free(n);
+	return NULL;
+}
+
+/* Run fn on arg[0] here and on arg[1] (if there are two) in a thread of its
+ * own, or here after arg[0] if no thread can be had. */
+static void run_parts(void *(*fn)(void *), void *arg0, void *arg1)
+{
+	pthread_t th;
+	bool threaded = arg1 && pthread_create(&th, NULL, fn, arg1) == 0;
+
+	fn(arg0);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (arg1)
+		fn(arg1);
+}
+
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
 			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx, void *ctx2)
 {
 	bool raw = flags & ML_OUT_RAW;
 	struct part parts[2] = { { cols, ncols, 0, nrows, cell, ctx }, { 0 } };
-	size_t nparts = 1;
-	const char **s = NULL;
-	size_t *width = NULL, *n = NULL;
-	struct out o = { out, NULL, 0, 1 << 16, 0 };
-	pthread_t th;
-	bool threaded = false;
+	size_t nparts = 1, *width = NULL;
+	struct out o = { out, NULL, 0, 0, false, 0 }, o2 = { NULL, NULL, 0, 0, false, 0 };
+	struct fmt fmt[2];
 	int r = -ENOMEM;
 
 	if (!nrows || !ncols || (flags & ML_OUT_JSON) || nrows > SIZE_MAX / 2 / ncols)
@@ -265,20 +310,14 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 		parts[1].ctx = ctx2;
 		parts[0].to = parts[1].from = nrows / 2;
 		nparts = 2;
-		threaded = pthread_create(&th, NULL, make_part, &parts[1]) == 0;
 	}
-	make_part(&parts[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else if (nparts == 2)
-		make_part(&parts[1]);
+	run_parts(make_part, &parts[0], nparts == 2 ? &parts[1] : NULL);
 	for (size_t p = 0; p < nparts; p++)
 		if (parts[p].r < 0) {
 			r = parts[p].r;
 			goto out;
 		}
-	if (!(width = calloc(ncols, sizeof(*width))) || !(n = calloc(ncols, sizeof(*n))) ||
-	    !(s = calloc(ncols, sizeof(*s))) || !(o.buf = malloc(o.cap)))
+	if (!(width = calloc(ncols, sizeof(*width))))
 		goto out;
 	for (size_t c = 0; c < ncols; c++) {
 		for (size_t p = 0; p < nparts; p++)
@@ -286,37 +325,40 @@ int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_co
 				width[c] = parts[p].width[c];
 		width[c] = final_width(&cols[c], width[c]);
 	}
+	void *ob = NULL;
+	if (ml__grow(&ob, &o.cap, &o.huge, 0, 1 << 16) < 0)
+		goto out;
+	o.buf = ob;
 	if (!(flags & ML_OUT_NOHEADINGS)) {
-		for (size_t c = 0; c < ncols; c++) {
-			s[c] = cols[c].header;
-			n[c] = strlen(s[c]);
-		}
-		if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
+		const char **hs = calloc(ncols, sizeof(*hs));
+		size_t *hn = calloc(ncols, sizeof(*hn));
+		for (size_t c = 0; hs && hn && c < ncols; c++)
+			hn[c] = strlen(hs[c] = cols[c].header);
+		r = hs && hn ? put_line(&o, cols, width, ncols, hs, hn, raw) : -ENOMEM;
+		free(hs);
+		free(hn);
+		if (r < 0)
 			goto out;
 	}
-	for (size_t p = 0; p < nparts; p++) {
-		const char *t = parts[p].text;
-		const uint16_t *len = parts[p].lens;
-		for (size_t i = parts[p].from; i < parts[p].to; i++) {
-			for (size_t c = 0; c < ncols; c++) {
-				s[c] = t;
-				t += n[c] = *len++;
-			}
-			if ((r = put_line(&o, cols, width, ncols, s, n, raw)) < 0)
-				goto out;
-		}
+	/* The first half is written while the second is made into o2. */
+	for (size_t p = 0; p < nparts; p++)
+		fmt[p] = (struct fmt){ &parts[p], width, raw, p ? &o2 : &o, 0 };
+	run_parts(format_part, &fmt[0], nparts == 2 ? &fmt[1] : NULL);
+	r = fmt[0].r < 0 ? fmt[0].r : nparts == 2 ? fmt[1].r : 0;
+	if (r == 0) {
+		flush(&o);
+		if (o2.len && fwrite(o2.buf, 1, o2.len, out) != o2.len)
+			o.err = -EIO;
+		r = o.err;
 	}
-	flush(&o);
-	r = o.err;
 out:
 	for (size_t p = 0; p < nparts; p++) {
 		ml__grow_free(parts[p].text, parts[p].cap, parts[p].huge);
 		free(parts[p].lens);
 		free(parts[p].width);
 	}
-	free(o.buf);
-	free(s);
-	free(n);
+	ml__grow_free(o.buf, o.cap, o.huge);
+	ml__grow_free(o2.buf, o2.cap, o2.huge);
 	free(width);
 	return r;
 }
