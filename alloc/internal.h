@@ -23,8 +23,8 @@ void *ml__os_map_aligned(size_t size, size_t align);   /* NULL on failure */
 void *ml__os_map(size_t size);
 void ml__os_unmap(void *p, size_t size);
 void ml__os_purge(void *p, size_t size);               /* MADV_DONTNEED */
-uintptr_t ml__os_brk_top(void);                        /* our break if nobody moved it, else 0 */
-bool ml__os_brk_release(void *seg, size_t size);       /* lower the break to seg if seg ends it */
+uintptr_t ml__os_brk_top(void);                        /* end of our top brk segment if nobody moved the break, else 0 */
+bool ml__os_brk_release(void *seg, size_t size);       /* lower the break to seg if seg is the top segment */
 void *ml__os_map_named(size_t size, bool name);        /* for the published region */
 int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);

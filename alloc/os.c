@@ -1,10 +1,19 @@
 /* os.c: the only file that talks to the kernel about memory (brk, mmap,
  * munmap, mremap, madvise, memfd, prctl).  Segments come from brk first: the
- * break is moved up to the next segment-aligned address plus the segment, so
- * the heap grows just after .bss.  When brk is refused (RLIMIT_DATA, or a
- * mapping sits right above the break), every later segment comes from mmap
- * and brk is not tried again.  All calls here are raw syscalls or libc
- * wrappers that never allocate. */
+ * break is moved up to the next segment-aligned address plus ML_BRK_AHEAD
+ * segments, so the heap grows just after .bss, and the segments after the
+ * first are handed out from that reserve without a syscall.  The reserve is
+ * there for threads: moving the break expands the heap's VMA, which must
+ * wait for every page fault in progress in it and makes later faults in it
+ * wait (the mmap lock), so a thread taking its first segment stalled the
+ * threads already running in theirs, and the sleep and wake-up put both on
+ * one CPU until the next load balance (cache-scratch ran 1.04x glibc's
+ * wall time at equal CPU time).  Reserved pages are never touched, so they
+ * cost address space, not memory.  When brk is refused (RLIMIT_DATA, or a
+ * mapping sits right above the break; a refused reserve is retried as one
+ * segment), every later segment comes from mmap and brk is not tried
+ * again.  All calls here are raw syscalls or libc wrappers that never
+ * allocate. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -19,31 +28,52 @@
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
+#define ML_BRK_AHEAD 8   /* segments the break moves by at once */
+
 static ml_lock brk_lock = ML_LOCK_INIT;
-static uintptr_t brk_start, brk_end;   /* our part of the break, [start, end) */
+/* Our part of the break is [brk_start, brk_end); segments [brk_start,
+ * brk_next) were handed out, [brk_next, brk_end) is the untouched reserve. */
+static uintptr_t brk_start, brk_next, brk_end;
 static bool brk_failed;
 bool ml__os_no_brk;
 
 static uintptr_t sys_brk(uintptr_t to) { return (uintptr_t)syscall(SYS_brk, to); }
+
+/* Move the break up so that [base, base + size) is ours, base aligned to
+ * size, with the reserve after it if the kernel allows; under brk_lock.
+ * (A reserve left below a break somebody else moved is given up.) */
+static void *brk_grow(size_t size)
+{
+	uintptr_t cur = sys_brk(0);
+	uintptr_t base = ml_align_up(cur, size);
+	for (size_t n = ML_BRK_AHEAD; ; n = 1) {
+		uintptr_t want = base + n * size;
+		if (base && want > base && sys_brk(want) == want) {
+			if (!brk_start)
+				brk_start = base;
+			brk_next = base + size;
+			brk_end = want;
+			return (void *)base;
+		}
+		sys_brk(cur);   /* undo a partial move, if any */
+		if (n == 1)
+			return NULL;
+	}
+}
 
 void *ml__os_brk_segment(size_t size, int *ret_from)
 {
 	void *p = NULL;
 	ml_lock_take(&brk_lock);
 	if (!brk_failed && !ml__os_no_brk) {
-		uintptr_t cur = sys_brk(0);
-		uintptr_t base = ml_align_up(cur, size);
-		uintptr_t want = base + size;
-		if (base && want > base && sys_brk(want) == want) {
-			if (!brk_start)
-				brk_start = base;
-			brk_end = want;
-			p = (void *)base;
-			*ret_from = MLALLOC_SEG_BRK;
-		} else {
-			sys_brk(cur);   /* undo a partial move, if any */
+		if (brk_end && brk_end - brk_next >= size) {
+			p = (void *)brk_next;   /* from the reserve: no syscall */
+			brk_next += size;
+		} else if (!(p = brk_grow(size))) {
 			brk_failed = true;
 		}
+		if (p)
+			*ret_from = MLALLOC_SEG_BRK;
 	}
 	ml_lock_drop(&brk_lock);
 	if (!p) {
@@ -53,25 +83,26 @@ void *ml__os_brk_segment(size_t size, int *ret_from)
 	return p;
 }
 
-/* The end of our part of the break, if the break is still there (nobody
- * called sbrk since), else 0: only then can the top segment be given back. */
+/* The end of the segments handed out from our part of the break, if the
+ * break is still there (nobody called sbrk since), else 0: only then can
+ * the top segment be given back. */
 uintptr_t ml__os_brk_top(void)
 {
 	ml_lock_take(&brk_lock);
-	uintptr_t top = brk_end > brk_start && sys_brk(0) == brk_end ? brk_end : 0;
+	uintptr_t top = brk_next > brk_start && sys_brk(0) == brk_end ? brk_next : 0;
 	ml_lock_drop(&brk_lock);
 	return top;
 }
 
-/* Lower the break to seg when [seg, seg + size) is the top of our part of
- * it; false (nothing changed) otherwise. */
+/* Lower the break to seg when [seg, seg + size) is the top segment handed
+ * out (the reserve above it goes too); false (nothing changed) otherwise. */
 bool ml__os_brk_release(void *seg, size_t size)
 {
 	bool done = false;
 	ml_lock_take(&brk_lock);
 	uintptr_t s = (uintptr_t)seg;
-	if (s >= brk_start && s + size == brk_end && sys_brk(0) == brk_end && sys_brk(s) == s) {
-		brk_end = s;
+	if (s >= brk_start && s + size == brk_next && sys_brk(0) == brk_end && sys_brk(s) == s) {
+		brk_next = brk_end = s;
 		done = true;
 	}
 	ml_lock_drop(&brk_lock);

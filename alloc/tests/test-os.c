@@ -1,9 +1,13 @@
 /* test-os: the OS layer's fallbacks.  brk blocked by a mapping right above
  * the break: allocation goes on from mmap and the published header says so.
+ * The brk reserve: a new thread's first segment comes from it without
+ * moving the break; a reserve that does not fit is taken one segment at a
+ * time until brk is refused.
  * Address space exhausted (RLIMIT_AS): malloc, calloc, realloc and
  * posix_memalign return NULL with ENOMEM, never crash, and work again once
  * memory is freed.  Each case runs in a child process. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,6 +37,70 @@ static int brk_blocked(void)
 	CHECK(h != NULL);
 	CHECK_EQ(h->brk_failed, 1);
 	CHECK(h->seg_bytes_mmap >= (64u << 20));
+	return 0;
+}
+
+static pthread_barrier_t all_in;
+
+/* Each thread holds its block until all have one: else a thread could
+ * adopt the segment an exited one left. */
+static void *thread_malloc(void *arg)
+{
+	(void)arg;
+	char *p = malloc(8);
+	if (p)
+		memset(p, 1, 8);
+	pthread_barrier_wait(&all_in);
+	return p;
+}
+
+static int reserve_for_threads(void)
+{
+	free(malloc(8));   /* this thread's heap and segment */
+	struct mlalloc_pub_header *h = ml__pub();
+	CHECK(h != NULL);
+	uint64_t segs = h->seg_bytes_brk;
+	uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
+	CHECK_EQ(cur, h->brk_end);
+	pthread_t t[3];
+	void *got[3];
+	CHECK(pthread_barrier_init(&all_in, NULL, 3) == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(pthread_create(&t[i], NULL, thread_malloc, NULL) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(pthread_join(t[i], &got[i]) == 0);
+		CHECK((uintptr_t)got[i] >= h->brk_start && (uintptr_t)got[i] < cur);
+	}
+	CHECK_EQ((uintptr_t)syscall(SYS_brk, 0), cur);   /* no thread moved the break */
+	CHECK_EQ(h->seg_bytes_brk, segs + 3 * ML_SEG_SIZE);
+	for (int i = 0; i < 3; i++)
+		free(got[i]);
+	return 0;
+}
+
+static int reserve_refused(void)
+{
+	free(malloc(8));
+	uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
+	CHECK_EQ(cur % ML_SEG_SIZE, 0);
+	/* Room for three segments above the break (brk wants a free page after
+	 * the new break): no reserve fits. */
+	uintptr_t at = cur + 3 * ML_SEG_SIZE + (uintptr_t)sysconf(_SC_PAGESIZE);
+	void *wall = mmap((void *)at, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(wall == (void *)at);
+	static void *blocks[20000];
+	for (int i = 0; i < 20000; i++) {   /* ~80 MB: the old reserve, then more */
+		blocks[i] = malloc(4000);
+		CHECK(blocks[i] != NULL);
+		memset(blocks[i], i & 0xff, 4000);
+	}
+	struct mlalloc_pub_header *h = ml__pub();
+	CHECK(h != NULL);
+	CHECK_EQ(h->brk_failed, 1);
+	CHECK_EQ(h->brk_end, cur + 3 * ML_SEG_SIZE);   /* taken one at a time up to the wall */
+	CHECK(h->seg_bytes_mmap > 0);
+	for (int i = 0; i < 20000; i++)
+		free(blocks[i]);
 	return 0;
 }
 
@@ -67,6 +135,7 @@ static int out_of_memory(void)
 
 static int run(const char *name, int (*fn)(void))
 {
+	fflush(stdout);
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)
@@ -82,6 +151,8 @@ int main(void)
 {
 	int failed = run("brk blocked by a mapping: segments come from mmap", brk_blocked);
 	failed += run("RLIMIT_AS exhausted: NULL and ENOMEM, no crash", out_of_memory);
-	printf("%d passed, %d failed\n", 2 - failed, failed);
+	failed += run("new threads take segments from the brk reserve", reserve_for_threads);
+	failed += run("a reserve that does not fit: one segment at a time", reserve_refused);
+	printf("%d passed, %d failed\n", 4 - failed, failed);
 	return failed != 0;
 }
