@@ -171,7 +171,8 @@ static char *c_name(const struct ml_region *r, const struct ctx *c, char *buf) {
 
 static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
 {
-	(void)c;
+	if (c->borrow)
+		return (char *)ml_kind_name(r->kind);
 	return strcpy(buf, ml_kind_name(r->kind));   /* names are short */
 }
 
