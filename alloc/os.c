@@ -83,13 +83,15 @@ void *ml__os_brk_segment(size_t size, int *ret_from)
 	return p;
 }
 
-/* The end of the segments handed out from our part of the break, if the
- * break is still there (nobody called sbrk since), else 0: only then can
- * the top segment be given back. */
+/* The end of the segments handed out from our part of the break, 0 if
+ * none.  No system call: brk(0) takes the process's mmap lock for writing
+ * and would stall the page faults of every other thread at each decay
+ * tick; whether the break is still ours (nobody called sbrk since) is
+ * checked when a segment is given back. */
 uintptr_t ml__os_brk_top(void)
 {
 	ml_lock_take(&brk_lock);
-	uintptr_t top = brk_next > brk_start && sys_brk(0) == brk_end ? brk_next : 0;
+	uintptr_t top = brk_next > brk_start ? brk_next : 0;
 	ml_lock_drop(&brk_lock);
 	return top;
 }
