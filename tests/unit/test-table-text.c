@@ -297,6 +297,19 @@ static void regions_both_ways(const struct ml_snapshot *snap, const char *cols,
 	free(b.buf);
 }
 
+/* A page of a new memfd called name, mapped shared (the fd is closed:
+ * the mapping keeps the file and its name in maps). */
+static void *map_memfd(const char *name)
+{
+	int fd = memfd_create(name, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	close(fd);
+	return p;
+}
+
 static void test_regions(void **state)
 {
 	static const char *const colsets[] = {
@@ -320,22 +333,14 @@ static void test_regions(void **state)
 		assert_int_equal(mprotect(many + i * (size_t)pg, (size_t)pg, PROT_READ), 0);
 	/* A region named with spaces (plain), and then one the writer must
 	 * refuse: both tables still come out the same. */
-	int fd = memfd_create("bulk writer test", 0);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 4096), 0);
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-	assert_true(p != MAP_FAILED);
+	void *p = map_memfd("bulk writer test");
 	assert_int_equal(ml_snapshot_take(getpid(), &o, &snap), 0);
 	for (size_t c = 0; c < ML_ARRAY_SIZE(colsets); c++)
 		for (size_t f = 0; f < ML_ARRAY_SIZE(flagsets); f++)
 			regions_both_ways(snap, colsets[c], flagsets[f]);
 	ml_snapshot_free(snap);
 
-	int fd2 = memfd_create("evil\\x1b[31m \xc3\xa9", 0);
-	assert_true(fd2 >= 0);
-	assert_int_equal(ftruncate(fd2, 4096), 0);
-	void *p2 = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0);
-	assert_true(p2 != MAP_FAILED);
+	void *p2 = map_memfd("evil\\x1b[31m \xc3\xa9");
 	assert_int_equal(ml_snapshot_take(getpid(), &o, &snap), 0);
 	regions_both_ways(snap, "+NAME", 0);
 	regions_both_ways(snap, "+NAME", ML_OUT_RAW);
@@ -343,8 +348,6 @@ static void test_regions(void **state)
 	munmap(p, 4096);
 	munmap(p2, 4096);
 	munmap(many, 12000 * (size_t)pg);
-	close(fd);
-	close(fd2);
 }
 
 int main(void)
