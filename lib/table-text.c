@@ -11,7 +11,8 @@
  * cell.  This writer takes only what it can print exactly as libsmartcols
  * would -- cells of bytes 0x20..0x7e other than '\', human or raw format,
  * stdout not a terminal, at least one line -- and refuses (-EILSEQ) at the
- * first byte it cannot; the caller then prints through libsmartcols.
+ * first byte it cannot, before it writes anything; the caller then prints
+ * through libsmartcols.
  *
  * The rules copied (libsmartcols/src/calculate.c and print.c, non-terminal):
  * a column is as wide as its widest cell, at least as wide as its header
@@ -19,9 +20,13 @@
  * the header is also narrower than, as wide as the hint; cells are padded
  * with spaces, right-aligned ones on the left; nothing follows the last
  * cell of a line but "\n" (a right-aligned one is still padded on its
- * left); one space between columns.  Raw format: no padding, and blanks written as "\x20".
- * tests/unit/test-table-text.c prints the same tables both ways and
- * compares the bytes.
+ * left); one space between columns.  Raw format: no padding, and blanks
+ * written as "\x20".  tests/unit/test-table-text.c prints the same tables
+ * both ways and compares the bytes.
+ *
+ * How: every cell is made once, a row at a time, checked, measured and
+ * kept; then the lines are built in place and written.  A table of 4,096
+ * rows or more is made, and then formatted, in two halves by two threads.
  */
 #include "ml-private.h"
 
@@ -33,7 +38,8 @@
 
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
-/* A byte of v is zero (the classic bit trick, exact for 7-bit bytes). */
+/* Some byte of v is zero (the classic bit trick: the bits it sets may be
+ * off, but whether it sets any is exact). */
 static inline uint64_t has_zero(uint64_t v)
 {
 	return (v - ONES) & ~v & HIGHS;
