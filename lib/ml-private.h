@@ -61,7 +61,7 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
 int ml__path(char *buf, size_t len, const char *dir, const char *name);
 int ml__read_file(const char *path, char **ret_buf, size_t *ret_len); /* NUL-terminated */
 /* Returns 1 for a kernel thread, 0, or -EBADMSG. */
-int ml__parse_stat(const char *buf, struct ml_proc *proc);
+int ml__parse_stat(const char *buf, struct ml_proc *proc);   /* 1 kthread, -ESRCH exiting */
 int ml__parse_status(const char *buf, struct ml_proc *proc);
 int ml__parse_limits(const char *buf, uint64_t *ret_stack_soft);
 int ml__parse_auxv(const void *buf, size_t len, struct ml_proc *proc);

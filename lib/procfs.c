@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define PF_EXITING_FLAG 0x00000004u
 #define PF_KTHREAD_FLAG 0x00200000u
 
 int ml__path(char *buf, size_t len, const char *dir, const char *name)
@@ -113,7 +114,12 @@ int ml__parse_stat(const char *buf, struct ml_proc *proc)
 		proc->arg_start = strtoull(f[48], NULL, 10);
 		proc->env_start = strtoull(f[50], NULL, 10);
 	}
+	/* Exiting: its address space is being torn down, and maps read now
+	 * may have stopped short (at SIGKILL the kernel sets PF_EXITING before
+	 * it unmaps anything; the task is a zombie only after). */
 	unsigned long flags = strtoul(f[9], NULL, 10);
+	if (flags & PF_EXITING_FLAG)
+		return -ESRCH;
 	return (flags & PF_KTHREAD_FLAG) ? 1 : 0;
 }
 

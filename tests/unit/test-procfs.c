@@ -42,6 +42,10 @@ static void test_stat(void **state)
 	snprintf(buf, sizeof(buf), stat_line, "2129984");   /* PF_KTHREAD set */
 	assert_int_equal(ml__parse_stat(buf, &k), 1);
 
+	struct ml_proc x = { 0 };
+	snprintf(buf, sizeof(buf), stat_line, "4194308");   /* PF_EXITING set */
+	assert_int_equal(ml__parse_stat(buf, &x), -ESRCH);
+
 	struct ml_proc z = { 0 };
 	assert_int_equal(ml__parse_stat("12 (x S 1 2 3", &z), -EBADMSG);
 	assert_int_equal(ml__parse_stat("12 (x) S 1 2 3", &z), -EBADMSG);
