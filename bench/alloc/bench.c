@@ -83,7 +83,17 @@ static void espresso(int threads)
 
 /* larson: each thread owns an array of blocks, replaces random ones, then
  * passes the array to a fresh thread (which frees the old owner's blocks). */
-struct larson_arg { void **blocks; int n; unsigned long long seed; long rounds; };
+/* Each thread's arguments on a cache line of their own: seed is written
+ * twice an iteration, and two threads' seeds side by side in args[] on
+ * main's stack shared a line or not as ASLR placed the stack -- a false
+ * sharing of the benchmark's own that swung every allocator's figure
+ * between four speeds (bench/alloc/README.md). */
+struct larson_arg {
+	_Alignas(64) void **blocks;
+	int n;
+	unsigned long long seed;
+	long rounds;
+};
 
 static void *larson_thread(void *a)
 {
