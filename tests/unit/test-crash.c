@@ -93,6 +93,9 @@ static int setup(void **state)
 	W.pid = getpid();
 	W.page = sysconf(_SC_PAGESIZE);
 	W.heap = malloc(100);
+	/* A [heap] whatever malloc is in use (ASan's does not use brk). */
+	if (sbrk(W.page) == (void *)-1)
+		return -1;
 	W.hole = mmap(NULL, 3 * W.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	W.none = mmap(NULL, 2 * W.page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!W.heap || W.hole == MAP_FAILED || W.none == MAP_FAILED || pipe(W.pipe) < 0)
