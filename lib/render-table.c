@@ -306,14 +306,14 @@ enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
  * It expands into the public ml_column_info table and, row for row, into
  * how each column is rendered. */
 #define COLUMNS(X)                                                                                  \
-	X("START",    0.10, false, false, true,  "start address", c_start, J_HEXSTR, true)            \
-	X("END",      0.10, false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true)    \
+	X("START",    1,    false, false, true,  "start address", c_start, J_HEXSTR, true)            \
+	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true)    \
 	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true)                \
 	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false) \
-	X("OFFSET",   0.08, false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true) \
+	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true) \
 	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false) \
-	X("INODE",    0.06, false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
-	X("KIND",     0.06, false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
+	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
+	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
 	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true)            \
 	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true)        \
 	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true) \
@@ -467,8 +467,12 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		return -ENOMEM;
 	for (size_t i = 0; i < nids; i++) {
 		const struct column *col = &columns[ids[i]];
-		/* On a terminal the section list gives way first. */
-		int fl = col->right ? SCOLS_FL_RIGHT : col->json == J_ARRAY ? SCOLS_FL_TRUNC : 0;
+		/* On a narrow terminal the text columns (sections, object,
+		 * name) are cut to fit; the others have absolute width hints,
+		 * so libsmartcols never squeezes them below their text (which
+		 * would spill the rest of the row onto a line of its own). */
+		int fl = col->right ? SCOLS_FL_RIGHT :
+			 col->json == J_ARRAY || col->json == J_TEXT ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb,
 			infos[ids[i]].name, infos[ids[i]].whint, fl);
 		if (!cl) {
