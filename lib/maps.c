@@ -520,23 +520,16 @@ static void *reader(void *arg)
 				break;
 			got += n;
 		}
+		int err = n < 0 ? -errno : 0;
 		pthread_mutex_lock(&g->mu);
-		g->len[i] = n < 0 ? -errno : got;
+		g->len[i] = err ? err : got;
 		g->head++;
 		pthread_cond_signal(&g->cv);
 		pthread_mutex_unlock(&g->mu);
-		if (n <= 0) {
-			if (got > 0 && n == 0) {   /* the last chunk, then EOF */
-				pthread_mutex_lock(&g->mu);
-				while (g->head - g->tail == NCHUNKS && !g->stop)
-					pthread_cond_wait(&g->cv, &g->mu);
-				g->len[g->head % NCHUNKS] = 0;
-				g->head++;
-				pthread_cond_signal(&g->cv);
-				pthread_mutex_unlock(&g->mu);
-			}
+		/* An error, or EOF with nothing read, ends the ring; after the
+		 * last chunk the next read finds EOF again. */
+		if (err || got == 0)
 			return NULL;
-		}
 	}
 }
 

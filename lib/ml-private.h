@@ -20,7 +20,7 @@ struct ml_snapshot {
 	struct ml_proc proc;
 	struct ml_region *regions;   /* sorted by start, non-overlapping */
 	size_t nregions, cap;
-	bool regions_huge;           /* regions from ml__huge_alloc(cap * size) */
+	bool regions_huge;           /* regions grown into huge pages (ml__grow) */
 	struct ml_thread *threads;
 	size_t nthreads;
 	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
@@ -60,8 +60,9 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
 /* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
 int ml__path(char *buf, size_t len, const char *dir, const char *name);
 int ml__read_file(const char *path, char **ret_buf, size_t *ret_len); /* NUL-terminated */
-/* Returns 1 for a kernel thread, 0, or -EBADMSG. */
-int ml__parse_stat(const char *buf, struct ml_proc *proc);   /* 1 kthread, -ESRCH exiting */
+/* Returns 1 for a kernel thread, 0, -ESRCH for a process exiting, or
+ * -EBADMSG. */
+int ml__parse_stat(const char *buf, struct ml_proc *proc);
 int ml__parse_status(const char *buf, struct ml_proc *proc);
 int ml__parse_limits(const char *buf, uint64_t *ret_stack_soft);
 int ml__parse_auxv(const void *buf, size_t len, struct ml_proc *proc);
@@ -93,7 +94,10 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 
-/* vmflags table (maps.c). */
+/* vmflags table and smaps figures (maps.c). */
+int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
+extern const struct ml_smaps ml__no_smaps;   /* all zero */
+
 /* hugemem.c: zeroed blocks of whole 2 MiB pages, transparent huge pages
  * where the kernel gives them (NULL on ENOMEM); free with the same size. */
 #define ML__HUGE_MIN ((size_t)256 << 10)   /* smaller: malloc is as good */
@@ -126,8 +130,5 @@ typedef const char *(*ml__text_cell_fn)(void *ctx, size_t row, size_t col, char 
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
 			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx,
 			 void *ctx2);
-
-int ml__vmflag_bit(const char two[2]);
-extern const struct ml_smaps ml__no_smaps;   /* all zero */   /* bit index or -1 */
 
 #endif

@@ -29,12 +29,13 @@ void *ml__alloc(struct ml_snapshot *snap, size_t size)
 	if (!c || c->size - c->used < size) {
 		size_t csize = size > POOL_CHUNK_MIN ? size : POOL_CHUNK_MIN;
 		size_t total = c ? c->total : 0;
-		bool huge = total + csize >= ML__HUGE_MIN;
 
 		/* Past ML__HUGE_MIN in all, chunks of huge pages (hugemem.c). */
-		if (huge && (c = ml__huge_alloc(sizeof(*c) + csize)))
+		c = total + csize >= ML__HUGE_MIN ? ml__huge_alloc(sizeof(*c) + csize) : NULL;
+		bool huge = c != NULL;
+		if (huge)
 			csize = ml__huge_size(sizeof(*c) + csize) - sizeof(*c);
-		else if ((huge = false), !(c = malloc(sizeof(*c) + csize)))
+		else if (!(c = malloc(sizeof(*c) + csize)))
 			return NULL;
 		c->huge = huge;
 		c->total = total + csize;

@@ -398,13 +398,18 @@ static int add_line(struct libscols_table *tb, const struct ml_region *reg,
 	return 0;
 }
 
+/* Its cells hold text the target controls (names, paths, sections). */
+static bool target_text(const struct column *col)
+{
+	return col->json == J_TEXT || col->json == J_ARRAY;
+}
+
 /* The table through the bulk writer (table-text.c) when it can print it
  * exactly as libsmartcols would: not JSON, stdout not a terminal (the test
  * libsmartcols makes), every cell plain ASCII.  -EILSEQ: it cannot, and
  * nothing was written. */
 struct bulk {
 	struct ctx c;
-	const struct ml_snapshot *snap;
 	const int *ids;
 	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
 };
@@ -418,7 +423,7 @@ static const char *bulk_cell(void *ctx, size_t row, size_t col, char *buf)
 
 	b->c.scratch = b->scratch[col].p;
 	b->c.scap = b->scratch[col].cap;
-	s = columns[b->ids[col]].fn(&b->snap->regions[row], &b->c, buf);
+	s = columns[b->ids[col]].fn(&b->c.snap->regions[row], &b->c, buf);
 	b->scratch[col].p = b->c.scratch;
 	b->scratch[col].cap = b->c.scap;
 	return s;
@@ -427,8 +432,8 @@ static const char *bulk_cell(void *ctx, size_t row, size_t col, char *buf)
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
-	struct bulk b[2] = { { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } },
-			     { { snap, flags, true, NULL, 0 }, snap, ids, { { NULL, 0 } } } };
+	struct bulk b[2] = { { { snap, flags, true, NULL, 0 }, ids, { { NULL, 0 } } },
+			     { { snap, flags, true, NULL, 0 }, ids, { { NULL, 0 } } } };
 	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
 	int r;
 
@@ -436,8 +441,7 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 		return -EILSEQ;
 	for (size_t i = 0; i < nids; i++)
 		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
-			columns[ids[i]].right,
-			columns[ids[i]].json != J_TEXT && columns[ids[i]].json != J_ARRAY };
+			columns[ids[i]].right, !target_text(&columns[ids[i]]) };
 	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b[0], &b[1]);
 	for (size_t i = 0; i < nids; i++) {
 		free(b[0].scratch[i].p);
@@ -471,8 +475,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		 * name) are cut to fit; the others have absolute width hints,
 		 * so libsmartcols never squeezes them below their text (which
 		 * would spill the rest of the row onto a line of its own). */
-		int fl = col->right ? SCOLS_FL_RIGHT :
-			 col->json == J_ARRAY || col->json == J_TEXT ? SCOLS_FL_TRUNC : 0;
+		int fl = col->right ? SCOLS_FL_RIGHT : target_text(col) ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb,
 			infos[ids[i]].name, infos[ids[i]].whint, fl);
 		if (!cl) {

@@ -221,15 +221,15 @@ static void *make_part(void *arg)
 	char (*bufs)[ML__TEXT_CELL_BUF] = calloc(nc, sizeof(*bufs));
 	const char **s = calloc(nc, sizeof(*s));
 	size_t *n = calloc(nc, sizeof(*n));
-
 	void *text = NULL;
 
 	k->r = -ENOMEM;
 	/* Room for cells of 8 bytes on average: one allocation, mostly. */
 	if (!bufs || !s || !n || !(k->width = calloc(nc, sizeof(*k->width))) ||
-	    ml__grow(&text, &k->cap, &k->huge, 0, (k->to - k->from) * nc * 8) < 0 ||
-	    !(k->text = text) ||
-	    !(k->lens = malloc((k->to - k->from) * nc * sizeof(*k->lens))))
+	    ml__grow(&text, &k->cap, &k->huge, 0, (k->to - k->from) * nc * 8) < 0)
+		goto out;
+	k->text = text;
+	if (!(k->lens = malloc((k->to - k->from) * nc * sizeof(*k->lens))))
 		goto out;
 	k->r = 0;
 	for (size_t i = k->from; i < k->to && k->r == 0; i++) {
