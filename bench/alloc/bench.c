@@ -185,10 +185,17 @@ static void xmalloc(int threads)
 }
 
 /* cache-scratch: main allocates one small block per thread, back to back;
- * each thread frees it, then repeatedly allocates its own and writes it. */
+ * each thread frees it, then repeatedly allocates its own and writes it.
+ * The threads start together at a barrier: without it the first thread,
+ * woken on main's CPU, preempted main for 1-4 ms before main could create
+ * the next one (seen with every allocator, glibc's included), and that
+ * scheduler delay, not the allocator, decided the wall time. */
+static pthread_barrier_t scratch_start;
+
 static void *scratch_thread(void *a)
 {
 	char *mine = a;
+	pthread_barrier_wait(&scratch_start);
 	free(mine);
 	for (int i = 0; i < 20000; i++) {
 		char *p = malloc(8);
@@ -204,10 +211,12 @@ static void *scratch_thread(void *a)
 static void cache_scratch(int threads)
 {
 	pthread_t th[64];
+	pthread_barrier_init(&scratch_start, NULL, (unsigned)threads);
 	for (int t = 0; t < threads; t++)
 		pthread_create(&th[t], NULL, scratch_thread, malloc(8));
 	for (int t = 0; t < threads; t++)
 		pthread_join(th[t], NULL);
+	pthread_barrier_destroy(&scratch_start);
 }
 
 /* glibc-simple: batches of N same-size blocks, malloc'd then freed in order. */
