@@ -383,6 +383,14 @@ struct ml_insn {
 int ml_insn_decode(const unsigned char *code, size_t len,
 		   const struct ml_regs *regs, struct ml_insn *ret);
 
+/* Shared libraries loaded on first use (dlopen), not linked, so that they
+ * cost nothing to the commands that do not need them: a function that
+ * needs one that cannot be loaded (absent, or lacking a function) returns
+ * -ENOTSUP.  libdw: backtraces, the abort message, symbolizers; jansson:
+ * the JSON crash report. */
+#define ML_LIBDW_SONAME "libdw.so.1"          /* elfutils: no header macro names it */
+#define ML_JANSSON_SONAME "libjansson.so.4"   /* jansson 2.x: nor here */
+
 /* A backtrace of a stopped thread (elfutils libdwfl). */
 struct ml_frame {
 	uint64_t pc;             /* return addresses already moved back */
@@ -402,13 +410,15 @@ struct ml_backtrace {
 	uint64_t period_bytes;   /* stack bytes one cycle of it takes */
 };
 /* Unwind thread tid of process pid, stopped under ptrace by us, at most
- * max frames.  Returns 0 (even with no frames) or -errno. */
+ * max frames.  Returns 0 (even with no frames) or -errno (-ENOTSUP: no
+ * ML_LIBDW_SONAME). */
 int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret);
 void ml_backtrace_free(struct ml_backtrace *bt);
 
 /* The message the C library stored before it called abort() (glibc's
  * __abort_msg: "double free or corruption (fasttop)"), malloc'ed, as the
- * target wrote it (escape it).  -ENOENT if none. */
+ * target wrote it (escape it).  -ENOENT if none, -ENOTSUP if no
+ * ML_LIBDW_SONAME. */
 int ml_abort_message(pid_t pid, bool is_32bit, char **ret);
 
 /* --- Symbols: addresses to object, symbol and source line (symbols.c) ---
@@ -444,7 +454,8 @@ enum {
 };
 
 /* Create a symbolizer for the ELF objects of snap (files opened through
- * map_files, the target's root, or the path).  Returns 0, -ENOMEM. */
+ * map_files, the target's root, or the path).  Returns 0, -ENOMEM,
+ * -ENOTSUP (no ML_LIBDW_SONAME). */
 int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret);
 /* The same for a live process: takes its snapshot first (-ESRCH, ...). */
 int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret);
@@ -979,7 +990,8 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 
 /* The report: plain words, then the facts, the backtrace and a slice of
  * the diagram around the fault (text); or the same as one JSON object
- * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
+ * (ML_OUT_JSON).  bt may be NULL.  0 or -errno (-ENOTSUP: JSON asked
+ * for and no ML_JANSSON_SONAME). */
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 

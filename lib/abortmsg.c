@@ -11,19 +11,14 @@
  * read the pointer, then the text.  The text is the target's: escape it.
  */
 #include "ml-private.h"
+#include "dynlib.h"
 
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ABORT_SYMBOL "__abort_msg"
 #define MAX_MSG 4096
-
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-};
 
 struct find {
 	GElf_Addr addr;
@@ -51,13 +46,19 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 	return DWARF_CB_OK;
 }
 
+/* libdw loaded (ml__dw_load()) by the caller. */
 static int find_symbol(pid_t pid, GElf_Addr *ret)
 {
-	Dwfl *dwfl = dwfl_begin(&callbacks);
+	/* libdw's functions are known once it is loaded: filled here. */
+	const Dwfl_Callbacks callbacks = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+	};
 	struct find f = { 0 };
+	Dwfl *dwfl;
 	int r;
 
-	if (!dwfl)
+	if (!(dwfl = dwfl_begin(&callbacks)))
 		return -ENOMEM;
 	dwfl_report_begin(dwfl);
 	r = dwfl_linux_proc_report(dwfl, pid);
@@ -84,6 +85,8 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 
 	if (pid <= 0 || !ret)
 		return -EINVAL;
+	if ((r = ml__dw_load()) < 0)
+		return r;
 	r = find_symbol(pid, &sym);
 	if (r < 0)
 		return r;

@@ -12,10 +12,10 @@
  * jansson's writer.
  */
 #include "ml-private.h"
+#include "dynlib.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +260,8 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_t *o;
 	int r;
 
+	if ((r = ml__json_load()) < 0)
+		return r;
 	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->signo));
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"kind", ml_crash_kind_name(c->kind), "access", ml_access_name(c->access),

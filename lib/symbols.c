@@ -38,8 +38,8 @@
  * the module table, valid until ml_symbolizer_free().
  */
 #include "ml-private.h"
+#include "dynlib.h"
 
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -242,10 +242,12 @@ static int module_cmp(const void *a, const void *b)
 
 int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret)
 {
-	struct ml_symbolizer *sz = calloc(1, sizeof(*sz));
-	int r = 0;
+	struct ml_symbolizer *sz;
+	int r = ml__dw_load();
 
-	if (!sz)
+	if (r < 0)
+		return r;
+	if (!(sz = calloc(1, sizeof(*sz))))
 		return -ENOMEM;
 	sz->cb = (Dwfl_Callbacks){ .find_elf = dwfl_build_id_find_elf,
 				   .find_debuginfo = dwfl_standard_find_debuginfo,

@@ -16,8 +16,8 @@
  * ml_backtrace_free().
  */
 #include "ml-private.h"
+#include "dynlib.h"
 
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +37,6 @@ struct walk {
 	size_t max;
 	unsigned int sp_reg;
 	int err;
-};
-
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
 static char *dup_or_null(const char *s)
@@ -184,6 +179,14 @@ int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **re
 
 	if (pid <= 0 || tid <= 0 || max == 0 || !ret)
 		return -EINVAL;
+	if ((r = ml__dw_load()) < 0)
+		return r;
+	/* libdw's functions are known once it is loaded: filled here; the
+	 * Dwfl points to it until dwfl_end(). */
+	const Dwfl_Callbacks callbacks = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+	};
 	bt = calloc(1, sizeof(*bt));
 	if (bt)
 		bt->frames = calloc(max, sizeof(*bt->frames));

@@ -25,6 +25,10 @@ int ml_cli_usage_error(const char *input, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Words for a library error about a target (errno value, positive). */
 const char *ml_cli_strerror(int err);
+/* The same for a function that loads the shared library soname
+ * (ML_LIBDW_SONAME, ML_JANSSON_SONAME) on first use: ENOTSUP says that
+ * library is missing. */
+const char *ml_cli_strerror_lib(int err, const char *soname);
 
 /* The target of a command. */
 struct ml_target {

@@ -302,14 +302,20 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 	}
 	if (f.signo == SIGABRT && ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
 		f.abort_msg = msg;
-	if (ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt) == 0)
+	e = ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt);
+	if (e == 0)
 		f.bt = bt;
+	else if (e == -ENOTSUP)     /* the report goes on without one */
+		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
 	if (ml_crash_explain(snap, &f, &c) == 0) {
 		unsigned int flags = r->o.out_flags;
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
 			flags |= ML_OUT_COLOR;
-		ml_render_crash(snap, &c, bt, out, flags);
+		e = ml_render_crash(snap, &c, bt, out, flags);
 		fflush(out);
+		if (e < 0)
+			ml_cli_error(name, "cannot write the crash report: %s",
+				     ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
 		r->crashes++;
 	}
 	ml_backtrace_free(bt);

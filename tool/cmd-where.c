@@ -312,7 +312,8 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	*ret_sym = NULL;
 	*ret_pm = NULL;
 	if (!o->no_symbols && (r = ml_symbolizer_new(snap, ret_sym)) < 0)
-		return ml_cli_error("where", "%s", strerror(-r));
+		return ml_cli_error("where", "%s%s", ml_cli_strerror_lib(-r, ML_LIBDW_SONAME),
+				    r == -ENOTSUP ? " (--no-symbols does without it)" : "");
 	if (o->no_pagemap)
 		return 0;
 	r = ml_pagemap_open(p->pid, o->cli.target.proc_root, ret_pm);

@@ -61,6 +61,19 @@ const char *ml_cli_strerror(int err)
 	return strerror(err);
 }
 
+static const struct { const char *soname, *words; } missing_libs[] = {
+	{ ML_LIBDW_SONAME,   ML_LIBDW_SONAME " (elfutils' libdw) is not installed" },
+	{ ML_JANSSON_SONAME, ML_JANSSON_SONAME " (jansson) is not installed" },
+};
+
+const char *ml_cli_strerror_lib(int err, const char *soname)
+{
+	for (size_t i = 0; err == ENOTSUP && i < sizeof(missing_libs) / sizeof(missing_libs[0]); i++)
+		if (!strcmp(missing_libs[i].soname, soname))
+			return missing_libs[i].words;
+	return ml_cli_strerror(err);
+}
+
 int ml_cli_parse_pid(const char *s, pid_t *ret)
 {
 	char *end;

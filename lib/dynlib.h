@@ -1,0 +1,105 @@
+/*
+ * dynlib.h - libdw (elfutils' libdwfl) and jansson, loaded on first use:
+ * the files that call them include this header instead of
+ * <elfutils/libdwfl.h> or <jansson.h>.
+ *
+ * Every function we call is a pointer in ml__dw or ml__json, typed from
+ * the real header (__typeof__), and its name is #defined to that pointer,
+ * so call sites read as plain libdw/jansson calls.  A caller must have
+ * ml__dw_load() (ml__json_load()) return 0 before the first such call;
+ * the tables hold NULL until then.  Consequences for the call sites:
+ *   - a function used as a value (libdwfl's find_elf/find_debuginfo
+ *     callbacks) is a run-time value: a Dwfl_Callbacks is filled after
+ *     loading (not in a static initializer, nor in a local one that runs
+ *     before the call to ml__dw_load());
+ *   - jansson's static inline functions call the library directly: each
+ *     one we use is replaced (json_decref -> ml__json_decref); its macros
+ *     (json_boolean) expand at the call site into redirected names.
+ * A function missing from a list below is a link error ("undefined
+ * reference"), not a silent DT_NEEDED: the library is not linked.
+ */
+#ifndef ML_DYNLIB_H
+#define ML_DYNLIB_H
+
+#include <elfutils/libdwfl.h>
+#include <jansson.h>
+
+/* The libdw functions lib/ calls. */
+#define ML__DW_FUNCS(X) \
+	X(dwfl_addrmodule) X(dwfl_begin) X(dwfl_build_id_find_elf) X(dwfl_end) \
+	X(dwfl_frame_pc) X(dwfl_frame_reg) X(dwfl_getmodules) \
+	X(dwfl_getthread_frames) X(dwfl_line_comp_dir) X(dwfl_lineinfo) \
+	X(dwfl_linux_proc_attach) X(dwfl_linux_proc_find_elf) \
+	X(dwfl_linux_proc_report) X(dwfl_module_addrinfo) X(dwfl_module_build_id) \
+	X(dwfl_module_getdwarf) X(dwfl_module_getelf) X(dwfl_module_getsrc) \
+	X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_module_info) \
+	X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end) \
+	X(dwfl_standard_find_debuginfo)
+
+/* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
+#define ML__JSON_FUNCS(X) \
+	X(json_array) X(json_array_append_new) X(json_delete) X(json_dumpf) \
+	X(json_false) X(json_integer) X(json_null) X(json_object_set_new) \
+	X(json_pack) X(json_string) X(json_true)
+
+#define ML__FN_POINTER(f) __typeof__(f) *f;
+struct ml__dw_api { ML__DW_FUNCS(ML__FN_POINTER) };
+struct ml__json_api { ML__JSON_FUNCS(ML__FN_POINTER) };
+#undef ML__FN_POINTER
+
+/* Filled once by the loaders below, then only read. */
+extern struct ml__dw_api ml__dw;
+extern struct ml__json_api ml__json;
+
+/* Load libdw (ML_LIBDW_SONAME) / jansson (ML_JANSSON_SONAME) and resolve
+ * every function of its list, once per process (thread-safe; later calls
+ * return the first verdict).  0, or -ENOTSUP: the library or one of the
+ * functions is missing. */
+int ml__dw_load(void);
+int ml__json_load(void);
+
+/* jansson's inline json_decref(), through the loaded json_delete. */
+void ml__json_decref(json_t *json);
+
+#ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
+#define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
+#define dwfl_begin (*ml__dw.dwfl_begin)
+#define dwfl_build_id_find_elf (*ml__dw.dwfl_build_id_find_elf)
+#define dwfl_end (*ml__dw.dwfl_end)
+#define dwfl_frame_pc (*ml__dw.dwfl_frame_pc)
+#define dwfl_frame_reg (*ml__dw.dwfl_frame_reg)
+#define dwfl_getmodules (*ml__dw.dwfl_getmodules)
+#define dwfl_getthread_frames (*ml__dw.dwfl_getthread_frames)
+#define dwfl_line_comp_dir (*ml__dw.dwfl_line_comp_dir)
+#define dwfl_lineinfo (*ml__dw.dwfl_lineinfo)
+#define dwfl_linux_proc_attach (*ml__dw.dwfl_linux_proc_attach)
+#define dwfl_linux_proc_find_elf (*ml__dw.dwfl_linux_proc_find_elf)
+#define dwfl_linux_proc_report (*ml__dw.dwfl_linux_proc_report)
+#define dwfl_module_addrinfo (*ml__dw.dwfl_module_addrinfo)
+#define dwfl_module_build_id (*ml__dw.dwfl_module_build_id)
+#define dwfl_module_getdwarf (*ml__dw.dwfl_module_getdwarf)
+#define dwfl_module_getelf (*ml__dw.dwfl_module_getelf)
+#define dwfl_module_getsrc (*ml__dw.dwfl_module_getsrc)
+#define dwfl_module_getsym_info (*ml__dw.dwfl_module_getsym_info)
+#define dwfl_module_getsymtab (*ml__dw.dwfl_module_getsymtab)
+#define dwfl_module_info (*ml__dw.dwfl_module_info)
+#define dwfl_report_begin (*ml__dw.dwfl_report_begin)
+#define dwfl_report_elf (*ml__dw.dwfl_report_elf)
+#define dwfl_report_end (*ml__dw.dwfl_report_end)
+#define dwfl_standard_find_debuginfo (*ml__dw.dwfl_standard_find_debuginfo)
+
+#define json_array (*ml__json.json_array)
+#define json_array_append_new (*ml__json.json_array_append_new)
+#define json_delete (*ml__json.json_delete)
+#define json_dumpf (*ml__json.json_dumpf)
+#define json_false (*ml__json.json_false)
+#define json_integer (*ml__json.json_integer)
+#define json_null (*ml__json.json_null)
+#define json_object_set_new (*ml__json.json_object_set_new)
+#define json_pack (*ml__json.json_pack)
+#define json_string (*ml__json.json_string)
+#define json_true (*ml__json.json_true)
+#define json_decref ml__json_decref
+#endif
+
+#endif /* ML_DYNLIB_H */
