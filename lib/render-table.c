@@ -521,21 +521,88 @@ out:
 	return r;
 }
 
+/* The summary's rows: the kinds present, then the total. */
+struct sum_row {
+	const char *kind;
+	struct ml_kind_total t;
+};
+
+static const char *const sum_heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
+
+struct sum {
+	struct ctx c;
+	const struct sum_row *rows;
+	size_t ncols;
+};
+
+/* Cell col of a summary row into buf (kind names are ours: plain). */
+static const char *sum_cell(const struct sum *m, const struct sum_row *row, size_t col,
+			    char *buf)
+{
+	const struct ml_kind_total *t = &row->t;
+	uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
+
+	if (col == 0)
+		return row->kind;
+	if (col == 1)
+		return dec_cell(t->count, &m->c, buf);
+	return size_cell(v[col - 2], &m->c, buf);
+}
+
+static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
+			  char (*bufs)[ML__TEXT_CELL_BUF])
+{
+	struct sum *m = ctx;
+
+	for (size_t col = 0; col < m->ncols; col++) {
+		m->c.len = SIZE_MAX;
+		s[col] = sum_cell(m, &m->rows[row], col, bufs[col]);
+		n[col] = s[col] == bufs[col] ? m->c.len : SIZE_MAX;
+	}
+}
+
 int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
-	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
-	struct ml_kind_total tot[ML_KIND__COUNT], all = { 0 };
-	struct ctx c = { snap, opts->flags };
-	char buf[CELL_BUF];
-	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
+	struct ml_kind_total tot[ML_KIND__COUNT];
+	struct sum_row rows[ML_KIND__COUNT + 1], *all;
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
+	/* Without smaps there are no residency figures: no empty columns. */
+	size_t ncols = smaps ? ML_ARRAY_SIZE(sum_heads) : 3, nrows = 0;
+	struct sum m = { { snap, opts->flags }, rows, ncols };
+	char buf[CELL_BUF];
 
+	ml_snapshot_totals(snap, tot);
+	for (int k = 0; k < ML_KIND__COUNT; k++)
+		if (tot[k].count)
+			rows[nrows++] = (struct sum_row){ ml_kind_name(k), tot[k] };
+	all = &rows[nrows];
+	*all = (struct sum_row){ "total", { 0 } };
+	for (size_t i = 0; i < nrows; i++) {
+		all->t.count += rows[i].t.count;
+		all->t.vsize += rows[i].t.vsize;
+		all->t.rss += rows[i].t.rss;
+		all->t.pss += rows[i].t.pss;
+		all->t.dirty += rows[i].t.dirty;
+		all->t.swap += rows[i].t.swap;
+	}
+	nrows++;
+
+	/* Off a terminal, through the bulk writer as the region table. */
+	if (!(opts->flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) && !isatty(STDOUT_FILENO)) {
+		struct ml__text_col cols[ML_ARRAY_SIZE(sum_heads)];
+		for (size_t i = 0; i < ncols; i++)
+			cols[i] = (struct ml__text_col){ sum_heads[i], 5, i > 0, true };
+		int r = ml__text_table_print(out, opts->flags, cols, ncols, nrows, sum_row_cells, &m);
+		if (r != -EILSEQ)
+			return r;
+	}
+
+	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
 	if (!tb)
 		return -ENOMEM;
-	/* Without smaps there are no residency figures: no empty columns. */
-	for (size_t i = 0; i < (smaps ? ML_ARRAY_SIZE(heads) : 3); i++) {
-		struct libscols_column *cl = scols_table_new_column(tb, heads[i], 5,
+	for (size_t i = 0; i < ncols; i++) {
+		struct libscols_column *cl = scols_table_new_column(tb, sum_heads[i], 5,
 						i ? SCOLS_FL_RIGHT : 0);
 		if (!cl) {
 			scols_unref_table(tb);
@@ -544,28 +611,12 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
 			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
 	}
-	ml_snapshot_totals(snap, tot);
-	for (int k = 0; k <= ML_KIND__COUNT; k++) {
-		const struct ml_kind_total *t = k < ML_KIND__COUNT ? &tot[k] : &all;
-		if (k < ML_KIND__COUNT) {
-			if (!t->count)
-				continue;
-			all.count += t->count;
-			all.vsize += t->vsize;
-			all.rss += t->rss;
-			all.pss += t->pss;
-			all.dirty += t->dirty;
-			all.swap += t->swap;
-		}
+	for (size_t k = 0; k < nrows; k++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		if (!ln)
 			break;
-		uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
-		scols_line_set_data(ln, 0, k < ML_KIND__COUNT ? ml_kind_name(k) : "total");
-		scols_line_set_data(ln, 1, dec_cell(t->count, &c, buf));
-		for (size_t i = 0; i < ML_ARRAY_SIZE(v); i++)
-			if (i == 0 || smaps)
-				scols_line_set_data(ln, 2 + i, size_cell(v[i], &c, buf));
+		for (size_t i = 0; i < ncols; i++)
+			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
 	}
 	int r = scols_print_table(tb);
 	scols_unref_table(tb);
