@@ -111,13 +111,11 @@ int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need);
 void ml__grow_free(void *p, size_t cap, bool huge);
 
 /* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
- * written in bulk.  cell() gives the text of (row, col) -- NULL if empty --
- * built in buf (the column's own) if it likes, and valid until cell() is
- * asked for the same column of another row.  With ctx2, a big table's
- * cells are made by two threads at once, the second passing ctx2: cell()
- * must then keep nothing but in its ctx.  -EILSEQ when a byte
- * would need encoding: then nothing was written, and libsmartcols must
- * print the table. */
+ * written in bulk.  row() gives the cells of a row: s[c], the text of
+ * column c (NULL if empty), built in bufs[c] (the column's own) if it
+ * likes, valid until the next call; n[c] its length, or SIZE_MAX if not
+ * known (strlen then).  -EILSEQ when a byte would need encoding: then
+ * nothing was written, and libsmartcols must print the table. */
 #define ML__TEXT_CELL_BUF 64
 struct ml__text_col {
 	const char *header;
@@ -126,9 +124,9 @@ struct ml__text_col {
 	bool ascii;               /* its cells are plain by construction: not
 	                             checked (only text a target controls is) */
 };
-typedef const char *(*ml__text_cell_fn)(void *ctx, size_t row, size_t col, char *buf);
+typedef void (*ml__text_row_fn)(void *ctx, size_t row, const char **s, size_t *n,
+				char (*bufs)[ML__TEXT_CELL_BUF]);
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
-			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx,
-			 void *ctx2);
+			 size_t ncols, size_t nrows, ml__text_row_fn row, void *ctx);
 
 #endif

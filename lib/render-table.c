@@ -23,6 +23,9 @@ struct ctx {
 	bool borrow;              /* text cells: lent, not malloc'ed (below) */
 	char *scratch;            /* with borrow: where built text goes */
 	size_t scap;
+	size_t len;               /* the length of the text a cell built in
+	                             its buf (the bulk writer then needs no
+	                             strlen); SIZE_MAX: not told */
 };
 
 /* A cell's text.  Short cells (numbers, permissions, kinds) are written
@@ -48,19 +51,36 @@ static char *put_dec(char *p, uint64_t v)
 	return p;
 }
 
-/* "0x" and lower-case hex digits of v at p; returns the end. */
+/* The eight hex digits of x, most significant first, as the bytes of a
+ * little-endian word: each nibble spread into a byte of its own, the
+ * bytes put in printing order, then each turned into '0'..'9' or 'a'..'f'
+ * (9 + 6 carries into bit 4: those bytes get 'a' - '0' - 10 = 39 more). */
+static uint64_t hex8(uint32_t x)
+{
+	uint64_t y = x;
+
+	y = (y | y << 16) & 0x0000ffff0000ffffull;
+	y = (y | y << 8) & 0x00ff00ff00ff00ffull;
+	y = (y | y << 4) & 0x0f0f0f0f0f0f0f0full;
+	y = __builtin_bswap64(y);
+	return y + 0x3030303030303030ull + (((y + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) * 39;
+}
+
+/* "0x" and lower-case hex digits of v at p, which has room for 18 bytes
+ * whatever v; returns the end. */
 static char *put_hex(char *p, uint64_t v)
 {
-	static const char hex[] = "0123456789abcdef";
-	int shift = 60;
+	char digits[32];
+	uint64_t hi = hex8((uint32_t)(v >> 32)), lo = hex8((uint32_t)v);
+	size_t n = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
 
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hex8 builds little-endian words");
+	memcpy(digits, &hi, 8);
+	memcpy(digits + 8, &lo, 8);
 	*p++ = '0';
 	*p++ = 'x';
-	while (shift > 0 && !(v >> shift))
-		shift -= 4;
-	for (; shift >= 0; shift -= 4)
-		*p++ = hex[(v >> shift) & 15];
-	return p;
+	memcpy(p, digits + 16 - n, 16);   /* the n digits and what follows */
+	return p + n;
 }
 
 /* The text of ml_size_human at p (at most 24 bytes); returns the end.  The
@@ -112,24 +132,27 @@ char *ml_size_human(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* Text built in buf up to e: ended, and its length told (ctx.len). */
+static char *built(const struct ctx *c, char *buf, char *e)
+{
+	*e = '\0';
+	((struct ctx *)c)->len = (size_t)(e - buf);   /* the ctx's own field */
+	return buf;
+}
+
 static char *size_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	char *e = (c->flags & ML_OUT_BYTES) ? put_dec(buf, v) : put_size_human(buf, v);
-
-	*e = '\0';
-	return buf;
+	return built(c, buf, (c->flags & ML_OUT_BYTES) ? put_dec(buf, v) : put_size_human(buf, v));
 }
 
-static char *hex_cell(uint64_t v, char *buf)
+static char *hex_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	*put_hex(buf, v) = '\0';
-	return buf;
+	return built(c, buf, put_hex(buf, v));
 }
 
-static char *dec_cell(uint64_t v, char *buf)
+static char *dec_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	*put_dec(buf, v) = '\0';
-	return buf;
+	return built(c, buf, put_dec(buf, v));
 }
 
 /* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
@@ -162,11 +185,11 @@ static char *text_room(const struct ctx *c, size_t n)
 	return w->scratch;
 }
 
-static char *c_start(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->start, buf); }
-static char *c_end(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->end, buf); }
-static char *c_offset(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return hex_cell(r->offset, buf); }
+static char *c_start(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->start, c, buf); }
+static char *c_end(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->end, c, buf); }
+static char *c_offset(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->offset, c, buf); }
 static char *c_size(const struct ml_region *r, const struct ctx *c, char *buf) { return size_cell(r->end - r->start, c, buf); }
-static char *c_inode(const struct ml_region *r, const struct ctx *c, char *buf) { (void)c; return dec_cell(r->inode, buf); }
+static char *c_inode(const struct ml_region *r, const struct ctx *c, char *buf) { return dec_cell(r->inode, c, buf); }
 static char *c_name(const struct ml_region *r, const struct ctx *c, char *buf) { (void)buf; return text_cell(r->name, c); }
 
 static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
@@ -203,7 +226,6 @@ static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
 	static const char hex[] = "0123456789abcdef";
 	char *p = buf;
 
-	(void)c;
 	/* "%02x:%02x": at least two lower-case hex digits each */
 	for (int i = 0; i < 2; i++) {
 		unsigned int v = i ? r->dev_minor : r->dev_major;
@@ -215,27 +237,23 @@ static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
 		if (!i)
 			*p++ = ':';
 	}
-	*p = '\0';
-	return buf;
+	return built(c, buf, p);
 }
 
 static char *c_perms(const struct ml_region *r, const struct ctx *c, char *buf)
 {
-	(void)c;
-	return ml_perms_str(r->perms, buf);
+	return built(c, buf, ml_perms_str(r->perms, buf) + 4);
 }
 
 static char *c_tid(const struct ml_region *r, const struct ctx *c, char *buf)
 {
-	(void)c;
 	if (!r->tid)
 		return NULL;
 	if (r->tid < 0) {   /* never from the kernel; printed as it is */
 		buf[0] = '-';
-		*put_dec(buf + 1, -(uint64_t)(int64_t)r->tid) = '\0';
-		return buf;
+		return built(c, buf, put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
 	}
-	return dec_cell((uint64_t)r->tid, buf);
+	return dec_cell((uint64_t)r->tid, c, buf);
 }
 
 /* Section names: one per line in JSON (an array), space-separated else. */
@@ -411,29 +429,34 @@ static bool target_text(const struct column *col)
 struct bulk {
 	struct ctx c;
 	const int *ids;
+	size_t ncols;
 	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
 };
 
-/* A column's built text lives in its own scratch buffer, so that a row's
- * cells all stay valid together (table-text.c makes a row, then reads it). */
-static const char *bulk_cell(void *ctx, size_t row, size_t col, char *buf)
+/* The cells of a row, for table-text.c.  A column's built text lives in
+ * its own scratch buffer, so that a row's cells all stay valid together
+ * (table-text.c makes a row, then reads it). */
+static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
+		     char (*bufs)[ML__TEXT_CELL_BUF])
 {
 	struct bulk *b = ctx;
-	const char *s;
+	const struct ml_region *r = &b->c.snap->regions[row];
 
-	b->c.scratch = b->scratch[col].p;
-	b->c.scap = b->scratch[col].cap;
-	s = columns[b->ids[col]].fn(&b->c.snap->regions[row], &b->c, buf);
-	b->scratch[col].p = b->c.scratch;
-	b->scratch[col].cap = b->c.scap;
-	return s;
+	for (size_t col = 0; col < b->ncols; col++) {
+		b->c.scratch = b->scratch[col].p;
+		b->c.scap = b->scratch[col].cap;
+		b->c.len = SIZE_MAX;
+		s[col] = columns[b->ids[col]].fn(r, &b->c, bufs[col]);
+		n[col] = s[col] == bufs[col] ? b->c.len : SIZE_MAX;
+		b->scratch[col].p = b->c.scratch;
+		b->scratch[col].cap = b->c.scap;
+	}
 }
 
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
-	struct bulk b[2] = { { { snap, flags, true, NULL, 0 }, ids, { { NULL, 0 } } },
-			     { { snap, flags, true, NULL, 0 }, ids, { { NULL, 0 } } } };
+	struct bulk b = { { snap, flags, true, NULL, 0, 0 }, ids, nids, { { NULL, 0 } } };
 	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
 	int r;
 
@@ -442,11 +465,9 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 	for (size_t i = 0; i < nids; i++)
 		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
 			columns[ids[i]].right, !target_text(&columns[ids[i]]) };
-	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_cell, &b[0], &b[1]);
-	for (size_t i = 0; i < nids; i++) {
-		free(b[0].scratch[i].p);
-		free(b[1].scratch[i].p);
-	}
+	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_row, &b);
+	for (size_t i = 0; i < nids; i++)
+		free(b.scratch[i].p);
 	return r;
 }
 
@@ -500,21 +521,88 @@ out:
 	return r;
 }
 
+/* The summary's rows: the kinds present, then the total. */
+struct sum_row {
+	const char *kind;
+	struct ml_kind_total t;
+};
+
+static const char *const sum_heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
+
+struct sum {
+	struct ctx c;
+	const struct sum_row *rows;
+	size_t ncols;
+};
+
+/* Cell col of a summary row into buf (kind names are ours: plain). */
+static const char *sum_cell(const struct sum *m, const struct sum_row *row, size_t col,
+			    char *buf)
+{
+	const struct ml_kind_total *t = &row->t;
+	uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
+
+	if (col == 0)
+		return row->kind;
+	if (col == 1)
+		return dec_cell(t->count, &m->c, buf);
+	return size_cell(v[col - 2], &m->c, buf);
+}
+
+static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
+			  char (*bufs)[ML__TEXT_CELL_BUF])
+{
+	struct sum *m = ctx;
+
+	for (size_t col = 0; col < m->ncols; col++) {
+		m->c.len = SIZE_MAX;
+		s[col] = sum_cell(m, &m->rows[row], col, bufs[col]);
+		n[col] = s[col] == bufs[col] ? m->c.len : SIZE_MAX;
+	}
+}
+
 int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
-	static const char *const heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
-	struct ml_kind_total tot[ML_KIND__COUNT], all = { 0 };
-	struct ctx c = { snap, opts->flags };
-	char buf[CELL_BUF];
-	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
+	struct ml_kind_total tot[ML_KIND__COUNT];
+	struct sum_row rows[ML_KIND__COUNT + 1], *all;
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
+	/* Without smaps there are no residency figures: no empty columns. */
+	size_t ncols = smaps ? ML_ARRAY_SIZE(sum_heads) : 3, nrows = 0;
+	struct sum m = { { snap, opts->flags }, rows, ncols };
+	char buf[CELL_BUF];
 
+	ml_snapshot_totals(snap, tot);
+	for (int k = 0; k < ML_KIND__COUNT; k++)
+		if (tot[k].count)
+			rows[nrows++] = (struct sum_row){ ml_kind_name(k), tot[k] };
+	all = &rows[nrows];
+	*all = (struct sum_row){ "total", { 0 } };
+	for (size_t i = 0; i < nrows; i++) {
+		all->t.count += rows[i].t.count;
+		all->t.vsize += rows[i].t.vsize;
+		all->t.rss += rows[i].t.rss;
+		all->t.pss += rows[i].t.pss;
+		all->t.dirty += rows[i].t.dirty;
+		all->t.swap += rows[i].t.swap;
+	}
+	nrows++;
+
+	/* Off a terminal, through the bulk writer as the region table. */
+	if (!(opts->flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) && !isatty(STDOUT_FILENO)) {
+		struct ml__text_col cols[ML_ARRAY_SIZE(sum_heads)];
+		for (size_t i = 0; i < ncols; i++)
+			cols[i] = (struct ml__text_col){ sum_heads[i], 5, i > 0, true };
+		int r = ml__text_table_print(out, opts->flags, cols, ncols, nrows, sum_row_cells, &m);
+		if (r != -EILSEQ)
+			return r;
+	}
+
+	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
 	if (!tb)
 		return -ENOMEM;
-	/* Without smaps there are no residency figures: no empty columns. */
-	for (size_t i = 0; i < (smaps ? ML_ARRAY_SIZE(heads) : 3); i++) {
-		struct libscols_column *cl = scols_table_new_column(tb, heads[i], 5,
+	for (size_t i = 0; i < ncols; i++) {
+		struct libscols_column *cl = scols_table_new_column(tb, sum_heads[i], 5,
 						i ? SCOLS_FL_RIGHT : 0);
 		if (!cl) {
 			scols_unref_table(tb);
@@ -523,28 +611,12 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
 			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
 	}
-	ml_snapshot_totals(snap, tot);
-	for (int k = 0; k <= ML_KIND__COUNT; k++) {
-		const struct ml_kind_total *t = k < ML_KIND__COUNT ? &tot[k] : &all;
-		if (k < ML_KIND__COUNT) {
-			if (!t->count)
-				continue;
-			all.count += t->count;
-			all.vsize += t->vsize;
-			all.rss += t->rss;
-			all.pss += t->pss;
-			all.dirty += t->dirty;
-			all.swap += t->swap;
-		}
+	for (size_t k = 0; k < nrows; k++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		if (!ln)
 			break;
-		uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
-		scols_line_set_data(ln, 0, k < ML_KIND__COUNT ? ml_kind_name(k) : "total");
-		scols_line_set_data(ln, 1, dec_cell(t->count, buf));
-		for (size_t i = 0; i < ML_ARRAY_SIZE(v); i++)
-			if (i == 0 || smaps)
-				scols_line_set_data(ln, 2 + i, size_cell(v[i], &c, buf));
+		for (size_t i = 0; i < ncols; i++)
+			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
 	}
 	int r = scols_print_table(tb);
 	scols_unref_table(tb);

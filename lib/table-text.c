@@ -25,13 +25,15 @@
  * both ways and compares the bytes.
  *
  * How: every cell is made once, a row at a time, checked, measured and
- * kept; then the lines are built in place and written.  A table of 4,096
- * rows or more is made, and then formatted, in two halves by two threads.
+ * kept (its length, then its bytes); then each line is laid out at fixed
+ * column offsets in the output buffer and written.  One thread: a second
+ * one for half the rows gained nothing on average on a 2-CPU VM, where the
+ * new thread often waited on its creator's CPU until the creator was done
+ * (bench/README.md, session 4).
  */
 #include "ml-private.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -67,9 +69,33 @@ static bool plain(const char *s, size_t n)
 	return true;
 }
 
-/* The output, built a row at a time in a buffer with room for the row:
- * flushed to f as it fills, or, without f, grown to keep everything (the
- * second half of a big table, made while the first is written). */
+/* n bytes from s to d, short copies inline (most cells are 1 to 16
+ * bytes): two overlapping loads and stores instead of a call; reads and
+ * writes nothing outside [s, s + n) and [d, d + n). */
+static inline void copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n < 4) {
+		for (size_t k = 0; k < n; k++)
+			d[k] = s[k];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+/* The output, built a line at a time in a buffer with room for the line,
+ * flushed to f as it fills. */
 struct out {
 	FILE *f;
 	char *buf;
@@ -90,10 +116,8 @@ static char *room(struct out *o, size_t need)
 {
 	if (o->len + need > o->cap) {
 		void *p = o->buf;
-		if (o->f)
-			flush(o);
-		if (o->len + need > o->cap &&
-		    ml__grow(&p, &o->cap, &o->huge, o->len, o->len + need) < 0)
+		flush(o);
+		if (need > o->cap && ml__grow(&p, &o->cap, &o->huge, 0, need) < 0)
 			return NULL;
 		o->buf = p;
 	}
@@ -114,44 +138,52 @@ static char *put_raw(char *p, const char *s, size_t n)
 	return p;
 }
 
-/* One cell at p (room for max(width, 4n) + 1 bytes); returns the end. */
-static char *put_cell(char *p, const struct ml__text_col *col, size_t width,
-		      bool last, const char *s, size_t n, bool raw)
-{
-	if (raw) {
-		p = put_raw(p, s, n);
-	} else {
-		if (n && col->right) {
-			memset(p, ' ', width - n);
-			p += width - n;
-		}
-		memcpy(p, s, n);
-		p += n;
-		if (!last && !(n && col->right)) {
-			memset(p, ' ', width - n);
-			p += width - n;
-		}
-	}
-	if (!last)
-		*p++ = ' ';
-	return p;
-}
+/* The columns once the widest cells are known: their widths and where
+ * each one's cells start in a line. */
+struct layout {
+	const struct ml__text_col *cols;
+	size_t ncols;
+	size_t *width, *off;
+	bool raw;
+};
 
-/* A whole line: cells s[], n[] bytes long, and "\n". */
-static int put_line(struct out *o, const struct ml__text_col *cols, const size_t *width,
-		    size_t ncols, const char *const *s, const size_t *n, bool raw)
+/* A whole line: cells s[], n[] bytes long, and "\n".  Human format: the
+ * line is blanks up to the last column with the cells copied over them
+ * (right-aligned ones against their column's right edge); nothing follows
+ * the last cell, but a right-aligned one is still padded on its left. */
+static int put_line(struct out *o, const struct layout *l, const char *const *s,
+		    const size_t *n)
 {
-	size_t need = 1;
+	size_t nc = l->ncols, last = nc - 1, need = 1;
 	char *p;
 
-	for (size_t c = 0; c < ncols; c++)
-		need += (raw ? 4 * n[c] : width[c] > n[c] ? width[c] : n[c]) + 1;
-	if (!(p = room(o, need)))
+	if (l->raw) {
+		for (size_t c = 0; c < nc; c++)
+			need += 4 * n[c] + 1;
+		if (!(p = room(o, need)))
+			return -ENOMEM;
+		for (size_t c = 0; c < nc; c++) {
+			p = put_raw(p, s[c], n[c]);
+			*p++ = c == last ? '\n' : ' ';
+		}
+		o->len = (size_t)(p - o->buf);
+		return 0;
+	}
+	bool pad = n[last] && l->cols[last].right;
+	size_t len = l->off[last] + (pad ? l->width[last] : n[last]);
+	if (!(p = room(o, len + 1)))
 		return -ENOMEM;
-	for (size_t c = 0; c < ncols; c++)
-		p = put_cell(p, &cols[c], width[c], c + 1 == ncols, s[c], n[c], raw);
-	*p++ = '\n';
-	o->len = (size_t)(p - o->buf);
+	memset(p, ' ', l->off[last]);
+	for (size_t c = 0; c < nc; c++) {
+		size_t at = l->off[c];
+		if (n[c] && l->cols[c].right)
+			at += l->width[c] - n[c];
+		copy(p + at, s[c], n[c]);
+	}
+	if (pad)
+		memset(p + l->off[last], ' ', l->width[last] - n[last]);
+	p[len] = '\n';
+	o->len += len + 1;
 	return 0;
 }
 
@@ -168,203 +200,141 @@ static size_t final_width(const struct ml__text_col *col, size_t widest)
 	return widest;
 }
 
-/* The cells of row i, made one after another before any is read: a cell
- * written byte by byte and read back at once with wide loads stalls on
- * store forwarding. */
+/* The cells of row i, all made before any is measured (a cell written
+ * byte by byte and read back at once with wide loads stalls on store
+ * forwarding); most come with their length. */
 static void make_row(const char **s, size_t *n, char (*bufs)[ML__TEXT_CELL_BUF],
-		     size_t ncols, size_t i, ml__text_cell_fn cell, void *ctx)
+		     size_t ncols, size_t i, ml__text_row_fn row, void *ctx)
 {
-	for (size_t c = 0; c < ncols; c++)
-		if (!(s[c] = cell(ctx, i, c, bufs[c])))
+	row(ctx, i, s, n, bufs);
+	for (size_t c = 0; c < ncols; c++) {
+		if (!s[c]) {
 			s[c] = "";
-	for (size_t c = 0; c < ncols; c++)
-		n[c] = strlen(s[c]);
+			n[c] = 0;
+		} else if (n[c] == SIZE_MAX) {
+			n[c] = strlen(s[c]);
+		}
+	}
 }
 
-/* The cells of rows [from, to): every cell's bytes one after another and
- * each cell's length, made once, checked and measured, printed after.
- * (Making the cells twice instead costs more than the memory.)  Big tables
- * are made in two parts by two threads. */
-struct part {
-	const struct ml__text_col *cols;
-	size_t ncols, from, to;
-	ml__text_cell_fn cell;
-	void *ctx;
+/* Every cell of the table, checked, measured and kept in text one after
+ * another, each as its length (two bytes) and its bytes: made once, they
+ * are printed once the widths are known.  (Making the cells twice instead
+ * costs more than the memory.) */
+struct cells {
 	char *text;               /* grown by ml__grow() */
 	size_t len, cap;
 	bool huge;
-	uint16_t *lens;           /* longer cells go to libsmartcols */
-	size_t *width;            /* the widest cell of each column */
-	int r;
 };
 
-#define PARALLEL_ROWS 4096        /* fewer: not worth a thread */
-
-static int keep(struct part *k, size_t i, const char *s, size_t n)
+static int make_cells(struct cells *k, const struct ml__text_col *cols, size_t nc,
+		      size_t nrows, ml__text_row_fn row, void *ctx, size_t *widest,
+		      const char **s, size_t *n, char (*bufs)[ML__TEXT_CELL_BUF])
 {
-	if (k->len + n > k->cap) {
-		void *p = k->text;
-		if (ml__grow(&p, &k->cap, &k->huge, k->len, k->len + n) < 0)
-			return -ENOMEM;
-		k->text = p;
+	void *text = NULL;
+
+	/* Room for cells of 8 bytes on average: one allocation, mostly. */
+	if (ml__grow(&text, &k->cap, &k->huge, 0, nrows * nc * 10) < 0)
+		return -ENOMEM;
+	k->text = text;
+	for (size_t i = 0; i < nrows; i++) {
+		size_t need = 0;
+		make_row(s, n, bufs, nc, i, row, ctx);
+		for (size_t c = 0; c < nc; c++) {
+			if (n[c] > UINT16_MAX || (!cols[c].ascii && !plain(s[c], n[c])))
+				return -EILSEQ;
+			if (n[c] > widest[c])
+				widest[c] = n[c];
+			need += 2 + n[c];
+		}
+		if (k->len + need > k->cap) {
+			text = k->text;
+			if (ml__grow(&text, &k->cap, &k->huge, k->len, k->len + need) < 0)
+				return -ENOMEM;
+			k->text = text;
+		}
+		char *p = k->text + k->len;
+		for (size_t c = 0; c < nc; c++) {
+			uint16_t len = (uint16_t)n[c];
+			memcpy(p, &len, 2);
+			copy(p + 2, s[c], n[c]);
+			p += 2 + n[c];
+		}
+		k->len = (size_t)(p - k->text);
 	}
-	memcpy(k->text + k->len, s, n);
-	k->len += n;
-	k->lens[i] = (uint16_t)n;
 	return 0;
 }
 
-static void *make_part(void *arg)
+/* The lines of the kept cells into o; 0 or -errno. */
+static int put_cells(struct out *o, const struct layout *l, const struct cells *k,
+		     size_t nrows, const char **s, size_t *n)
 {
-	struct part *k = arg;
-	size_t nc = k->ncols;
-	char (*bufs)[ML__TEXT_CELL_BUF] = calloc(nc, sizeof(*bufs));
-	const char **s = calloc(nc, sizeof(*s));
-	size_t *n = calloc(nc, sizeof(*n));
-	void *text = NULL;
-
-	k->r = -ENOMEM;
-	/* Room for cells of 8 bytes on average: one allocation, mostly. */
-	if (!bufs || !s || !n || !(k->width = calloc(nc, sizeof(*k->width))) ||
-	    ml__grow(&text, &k->cap, &k->huge, 0, (k->to - k->from) * nc * 8) < 0)
-		goto out;
-	k->text = text;
-	if (!(k->lens = malloc((k->to - k->from) * nc * sizeof(*k->lens))))
-		goto out;
-	k->r = 0;
-	for (size_t i = k->from; i < k->to && k->r == 0; i++) {
-		make_row(s, n, bufs, nc, i, k->cell, k->ctx);
-		for (size_t c = 0; c < nc && k->r == 0; c++) {
-			if (n[c] > UINT16_MAX || (!k->cols[c].ascii && !plain(s[c], n[c])))
-				k->r = -EILSEQ;
-			else if (n[c] > k->width[c])
-				k->width[c] = n[c];
-			if (k->r == 0)
-				k->r = keep(k, (i - k->from) * nc + c, s[c], n[c]);
-		}
-	}
-out:
-	free(bufs);
-	free(s);
-	free(n);
-	return NULL;
-}
-
-/* Lines of the rows of part k into o; 0 or -errno. */
-struct fmt {
-	const struct part *k;
-	const size_t *width;
-	bool raw;
-	struct out *o;
-	int r;
-};
-
-static void *format_part(void *arg)
-{
-	struct fmt *f = arg;
-	const struct part *k = f->k;
-	size_t nc = k->ncols;
-	const char **s = calloc(nc, sizeof(*s));
-	size_t *n = calloc(nc, sizeof(*n));
 	const char *t = k->text;
-	const uint16_t *len = k->lens;
+	int r = 0;
 
-	f->r = s && n ? 0 : -ENOMEM;
-	for (size_t i = k->from; i < k->to && f->r == 0; i++) {
-		for (size_t c = 0; c < nc; c++) {
-			s[c] = t;
-			t += n[c] = *len++;
+	for (size_t i = 0; i < nrows && r == 0; i++) {
+		for (size_t c = 0; c < l->ncols; c++) {
+			uint16_t len;
+			memcpy(&len, t, 2);
+			s[c] = t + 2;
+			n[c] = len;
+			t += 2 + len;
 		}
-		f->r = put_line(f->o, k->cols, f->width, nc, s, n, f->raw);
+		r = put_line(o, l, s, n);
 	}
-	free(s);
-	free(n);
-	return NULL;
-}
-
-/* Run fn on arg[0] here and on arg[1] (if there are two) in a thread of its
- * own, or here after arg[0] if no thread can be had. */
-static void run_parts(void *(*fn)(void *), void *arg0, void *arg1)
-{
-	pthread_t th;
-	bool threaded = arg1 && pthread_create(&th, NULL, fn, arg1) == 0;
-
-	fn(arg0);
-	if (threaded)
-		pthread_join(th, NULL);
-	else if (arg1)
-		fn(arg1);
+	return r;
 }
 
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
-			 size_t ncols, size_t nrows, ml__text_cell_fn cell, void *ctx, void *ctx2)
+			 size_t ncols, size_t nrows, ml__text_row_fn row, void *ctx)
 {
-	bool raw = flags & ML_OUT_RAW;
-	struct part parts[2] = { { cols, ncols, 0, nrows, cell, ctx }, { 0 } };
-	size_t nparts = 1, *width = NULL;
-	struct out o = { out, NULL, 0, 0, false, 0 }, o2 = { NULL, NULL, 0, 0, false, 0 };
-	struct fmt fmt[2];
+	struct cells k = { NULL, 0, 0, false };
+	struct out o = { out, NULL, 0, 0, false, 0 };
+	struct layout lay = { cols, ncols, NULL, NULL, flags & ML_OUT_RAW };
+	char (*bufs)[ML__TEXT_CELL_BUF] = NULL;
+	const char **s = NULL;
+	size_t *n = NULL;
 	int r = -ENOMEM;
 
-	if (!nrows || !ncols || (flags & ML_OUT_JSON) || nrows > SIZE_MAX / 2 / ncols)
+	if (!nrows || !ncols || (flags & ML_OUT_JSON) || nrows > SIZE_MAX / 16 / ncols)
 		return -EILSEQ;
 	for (size_t c = 0; c < ncols; c++)
 		if (!plain(cols[c].header, strlen(cols[c].header)))
 			return -EILSEQ;
-	if (ctx2 && nrows >= PARALLEL_ROWS) {
-		parts[1] = parts[0];
-		parts[1].ctx = ctx2;
-		parts[0].to = parts[1].from = nrows / 2;
-		nparts = 2;
-	}
-	run_parts(make_part, &parts[0], nparts == 2 ? &parts[1] : NULL);
-	for (size_t p = 0; p < nparts; p++)
-		if (parts[p].r < 0) {
-			r = parts[p].r;
-			goto out;
-		}
-	if (!(width = calloc(ncols, sizeof(*width))))
+	if (!(bufs = calloc(ncols, sizeof(*bufs))) || !(s = calloc(ncols, sizeof(*s))) ||
+	    !(n = calloc(ncols, sizeof(*n))) || !(lay.width = calloc(ncols, sizeof(*lay.width))) ||
+	    !(lay.off = calloc(ncols, sizeof(*lay.off))))
+		goto out;
+	if ((r = make_cells(&k, cols, ncols, nrows, row, ctx, lay.width, s, n, bufs)) < 0)
 		goto out;
 	for (size_t c = 0; c < ncols; c++) {
-		for (size_t p = 0; p < nparts; p++)
-			if (parts[p].width[c] > width[c])
-				width[c] = parts[p].width[c];
-		width[c] = final_width(&cols[c], width[c]);
+		lay.width[c] = final_width(&cols[c], lay.width[c]);
+		if (c)
+			lay.off[c] = lay.off[c - 1] + lay.width[c - 1] + 1;
 	}
 	void *ob = NULL;
+	r = -ENOMEM;
 	if (ml__grow(&ob, &o.cap, &o.huge, 0, 1 << 16) < 0)
 		goto out;
 	o.buf = ob;
 	if (!(flags & ML_OUT_NOHEADINGS)) {
-		const char **hs = calloc(ncols, sizeof(*hs));
-		size_t *hn = calloc(ncols, sizeof(*hn));
-		for (size_t c = 0; hs && hn && c < ncols; c++)
-			hn[c] = strlen(hs[c] = cols[c].header);
-		r = hs && hn ? put_line(&o, cols, width, ncols, hs, hn, raw) : -ENOMEM;
-		free(hs);
-		free(hn);
-		if (r < 0)
+		for (size_t c = 0; c < ncols; c++)
+			n[c] = strlen(s[c] = cols[c].header);
+		if ((r = put_line(&o, &lay, s, n)) < 0)
 			goto out;
 	}
-	/* The first half is written while the second is made into o2. */
-	for (size_t p = 0; p < nparts; p++)
-		fmt[p] = (struct fmt){ &parts[p], width, raw, p ? &o2 : &o, 0 };
-	run_parts(format_part, &fmt[0], nparts == 2 ? &fmt[1] : NULL);
-	r = fmt[0].r < 0 ? fmt[0].r : nparts == 2 ? fmt[1].r : 0;
+	r = put_cells(&o, &lay, &k, nrows, s, n);
 	if (r == 0) {
 		flush(&o);
-		if (o2.len && fwrite(o2.buf, 1, o2.len, out) != o2.len)
-			o.err = -EIO;
 		r = o.err;
 	}
 out:
-	for (size_t p = 0; p < nparts; p++) {
-		ml__grow_free(parts[p].text, parts[p].cap, parts[p].huge);
-		free(parts[p].lens);
-		free(parts[p].width);
-	}
+	ml__grow_free(k.text, k.cap, k.huge);
 	ml__grow_free(o.buf, o.cap, o.huge);
-	ml__grow_free(o2.buf, o2.cap, o2.huge);
-	free(width);
+	free(bufs);
+	free(s);
+	free(n);
+	free(lay.width);
+	free(lay.off);
 	return r;
 }

@@ -69,9 +69,11 @@ static size_t distance(const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
-	/* The user's locale, so libsmartcols and our escaping know which
-	 * multibyte characters are printable. */
-	setlocale(LC_ALL, "");
+	/* The user's character type, so libsmartcols and our escaping know
+	 * which multibyte characters are printable.  Only that category:
+	 * messages stay English and numbers C (parsable), and loading the
+	 * other eleven categories cost ~0.2 ms of every start (memlayout(1)). */
+	setlocale(LC_CTYPE, "");
 	if (argc < 2)
 		return ml_cli_usage_error("memlayout", "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -2,8 +2,10 @@
 """run-golden.py MEMLAYOUT [--update] - run memlayout on the saved /proc
 trees in trees/ (through --proc-root) and compare stdout, stderr and the
 exit code with the pinned files in expected/.  --update rewrites them
-(review the diff before committing).  Prints one line per case and ends
-with a count; exits 1 if any case differs."""
+(review the diff before committing).  Every case runs twice: as it is
+(off a terminal, plain tables go through the bulk writer) and with
+MEMLAYOUT_TABLE=libsmartcols; both must give the pinned bytes.  Prints one
+line per case and ends with a count; exits 1 if any case differs."""
 import os, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,8 +32,12 @@ CASES = {
     "json-and-raw":    ["show", "-J", "-r", "--proc-root", X, "4242"],
 }
 
-def run(exe, args):
+WAYS = {"": {}, " (libsmartcols)": {"MEMLAYOUT_TABLE": "libsmartcols"}}
+
+def run(exe, args, extra):
     env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
+    env.pop("MEMLAYOUT_TABLE", None)
+    env.update(extra)
     p = subprocess.run([exe] + args, capture_output=True, env=env, timeout=60)
     out = p.stdout.replace(T.encode(), b"@TREES@")
     err = p.stderr.replace(T.encode(), b"@TREES@")
@@ -41,26 +47,28 @@ def main():
     exe, update = sys.argv[1], "--update" in sys.argv
     exp_dir = os.path.join(HERE, "expected")
     os.makedirs(exp_dir, exist_ok=True)
-    failed = 0
+    failed = total = 0
     for name, args in CASES.items():
-        got = run(exe, args)
         path = os.path.join(exp_dir, name + ".txt")
         if update:
-            open(path, "wb").write(got)
+            open(path, "wb").write(run(exe, args, {}))
             print("updated", name)
             continue
         want = open(path, "rb").read() if os.path.exists(path) else b"(missing)"
-        if got == want:
-            print("ok  ", name)
-        else:
+        for way, extra in WAYS.items():
+            got = run(exe, args, extra)
+            total += 1
+            if got == want:
+                print("ok  ", name + way)
+                continue
             failed += 1
-            print("FAIL", name, "(memlayout " + " ".join(args) + ")")
+            print("FAIL", name + way, "(memlayout " + " ".join(args) + ")")
             import difflib
             for l in difflib.unified_diff(want.decode("utf-8", "replace").splitlines(),
                                           got.decode("utf-8", "replace").splitlines(),
                                           "expected", "got", lineterm="", n=2):
                 print("    " + l)
-    print("%d passed, %d failed" % (len(CASES) - failed, failed))
+    print("%d passed, %d failed" % (total - failed, failed))
     sys.exit(1 if failed else 0)
 
 main()

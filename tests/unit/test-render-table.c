@@ -131,6 +131,46 @@ static void test_cells(void **state)
 	free(out);
 }
 
+/* Addresses and offsets of every length, 1 to 16 hex digits, with every
+ * digit value in every position: as printf's "0x%" PRIx64 (START, END and
+ * OFFSET are built without it), through the bulk writer (raw, to a memory
+ * stream) and through libsmartcols (JSON). */
+static void test_hex_cells(void **state)
+{
+	char *maps = NULL, *want = NULL, *out;
+	size_t mlen = 0, wlen = 0;
+	FILE *m = open_memstream(&maps, &mlen), *w = open_memstream(&want, &wlen);
+	uint64_t prev_end = 0;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(w);
+	for (int digits = 4; digits <= 16; digits++)
+		for (int d = 0; d < 16; d++) {
+			/* digits long, digit d in every place but the top one (1..f) */
+			uint64_t v = (uint64_t)(d ? d : 1) << (4 * (digits - 1));
+			for (int k = 3; k < digits - 1; k++)
+				v |= (uint64_t)((d + k) & 15) << (4 * k);
+			v &= ~(uint64_t)0xfff;
+			if (v <= prev_end)
+				continue;
+			uint64_t end = v + 0x1000, off = (v >> 12) >> (4 * ((16 - digits) % 8));
+			fprintf(m, "%" PRIx64 "-%" PRIx64 " r--p %08" PRIx64 " 08:01 1 /x\n", v, end, off);
+			fprintf(w, "0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n", v, end, off);
+			prev_end = end;
+		}
+	fclose(m);
+	fclose(w);
+	out = render(maps, "START,END,OFFSET", ML_OUT_RAW | ML_OUT_NOHEADINGS);
+	assert_string_equal(out, want);
+	free(out);
+	out = render(maps, "START", ML_OUT_JSON);
+	assert_non_null(strstr(out, "\"start\": \"0x1000\""));
+	free(out);
+	free(maps);
+	free(want);
+}
+
 static void test_columns_const(void **state)
 {
 	size_t n1, n2;
@@ -150,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_size_human),
 		cmocka_unit_test(test_size_human_short_buffer),
 		cmocka_unit_test(test_cells),
+		cmocka_unit_test(test_hex_cells),
 		cmocka_unit_test(test_columns_const),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
