@@ -117,11 +117,18 @@ static uint32_t list_trim(ml_page *page, ml_block **link, uint32_t room)
  * in `used` (the span never empties: a leak ml_alloc_check reports),
  * `free` and `local_free` heading the same list (page_collect: the next
  * owner would hand those blocks out twice), a chain carved before
- * `capacity` covers it.  Make the lists and `used` agree again: keep what
- * is certainly free, count the rest as in use.  At worst a few blocks
- * are leaked; never one handed out twice. */
+ * `capacity` covers it, a class whose divisor is not set yet.  Make the
+ * lists and `used` agree again: keep what is certainly free, count the
+ * rest as in use.  At worst a few blocks are leaked; never one handed out
+ * twice. */
 void ml__page_repair(ml_page *page)
 {
+	/* Cut inside ml__page_init: block_size stored, what follows not yet. */
+	size_t most = ((size_t)page->span_pages << ML_PAGE_SHIFT) / page->block_size;
+	page->cls = (uint8_t)ml_size_class(page->block_size);
+	page->div_magic = ml_div_magic(page->block_size);
+	if (page->reserved > most)
+		page->reserved = (uint32_t)most;
 	if (page->capacity > page->reserved)
 		page->capacity = page->reserved;
 	if (page->local_free == page->free)
