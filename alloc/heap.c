@@ -620,8 +620,11 @@ void ml__heap_atfork(int phase)
 	 * no thread, so their segments are handed on as if those threads had
 	 * exited (abandoned, or pooled if empty: the heaps of the child adopt
 	 * them) and the heap structs go to the pool.  A thread caught in the
-	 * middle of an operation at fork time leaves at worst a block or a span
-	 * that nobody can free in the child: a bounded leak, never a crash. */
+	 * middle of an operation at fork time leaves its spans inconsistent
+	 * (a block pushed on a list but still counted, two lists sharing
+	 * blocks): ml__segment_repair makes them agree again, at the cost of at
+	 * worst a few blocks or a span that nobody can free in the child: a
+	 * bounded leak, never a block handed out twice. */
 	ml_heap *me = ml__tl_heap;
 	for (size_t i = 0; i < heap_count; i++) {
 		ml_heap *h = heap_all[i];
@@ -634,6 +637,7 @@ void ml__heap_atfork(int phase)
 			ml_segment *seg = h->segments;
 			h->segments = seg->next;
 			seg->next = seg->prev = NULL;
+			ml__segment_repair(seg);
 			ml__segment_abandon(seg);
 		}
 		h->next_pool = heap_pool;

@@ -64,6 +64,7 @@ void ml__span_free(ml_heap *heap, ml_page *page);
 void ml__segment_purge(ml_segment *seg, uint64_t now, bool force);
 void ml__segment_purge_pages(ml_segment *seg, uint64_t pages);   /* free ones, now */
 void ml__segment_abandon(ml_segment *seg);
+void ml__segment_repair(ml_segment *seg);   /* owner died mid-operation (fork child) */
 ml_segment *ml__segment_adopt(ml_heap *heap);
 void ml__segment_pool_purge(uint64_t now, bool force);   /* and give idle segments back */
 void ml__segment_atfork(int phase);
@@ -96,6 +97,7 @@ void ml__page_init(ml_page *page, unsigned cls);
 bool ml__page_collect(ml_page *page);   /* true if page->free is non-empty after */
 uint32_t ml__page_collect_remote(ml_page *page);
 bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote);
+void ml__page_repair(ml_page *page);   /* owner died mid-operation (fork child) */
 
 /* ---- heap.c ---- */
 void *ml__malloc_slow(size_t size);

@@ -86,6 +86,58 @@ bool ml__page_collect(ml_page *page)
 	return false;
 }
 
+/* Cut the list at *link after the first `room` blocks, or at the first
+ * entry that is not a carved, keyed free block of page; returns how many
+ * blocks it keeps.  A cut leaks what followed: in use, as far as the
+ * counts are concerned, which is what ml__page_repair wants. */
+static uint32_t list_trim(ml_page *page, ml_block **link, uint32_t room)
+{
+	const uint8_t *lo = page->start, *hi = lo + (size_t)page->capacity * page->block_size;
+	uint32_t n = 0;
+	for (ml_block *b = *link; b; link = &b->next, b = *link) {
+		const uint8_t *a = (const uint8_t *)b;
+		if (n == room || a < lo || a >= hi || (uint32_t)(a - lo) % page->block_size ||
+		    b->key != (ml__cookie ^ (uintptr_t)b)) {
+			*link = NULL;
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* The owner of page stopped for good inside an operation on it: the fork
+ * child has only the forking thread, and every other thread is frozen
+ * wherever fork found it; worse, fork write-protects the pages one by one
+ * while those threads run on, so a thread that faults on a page fork has
+ * already copied stops between two stores to different pages (a local free
+ * pushed the block, then faulted on its counter in the published region
+ * before `--used`).  Between the owner-only stores of one operation the
+ * span breaks its equations (types.h): a block on local_free still counted
+ * in `used` (the span never empties: a leak ml_alloc_check reports),
+ * `free` and `local_free` heading the same list (page_collect: the next
+ * owner would hand those blocks out twice), a chain carved before
+ * `capacity` covers it, a class whose divisor is not set yet.  Make the
+ * lists and `used` agree again: keep what is certainly free, count the
+ * rest as in use.  At worst a few blocks are leaked; never one handed out
+ * twice. */
+void ml__page_repair(ml_page *page)
+{
+	/* Cut inside ml__page_init: block_size stored, what follows not yet. */
+	size_t most = ((size_t)page->span_pages << ML_PAGE_SHIFT) / page->block_size;
+	page->cls = (uint8_t)ml_size_class(page->block_size);
+	page->div_magic = ml_div_magic(page->block_size);
+	if (page->reserved > most)
+		page->reserved = (uint32_t)most;
+	if (page->capacity > page->reserved)
+		page->capacity = page->reserved;
+	if (page->local_free == page->free)
+		page->local_free = NULL;
+	uint32_t n = list_trim(page, &page->free, page->capacity);
+	n += list_trim(page, &page->local_free, page->capacity - n);
+	page->used = page->capacity - n;
+}
+
 /* Is b on one of page's free lists?  The confirmation step of the cheap
  * double-free check; bounded by the span's block count. */
 bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote)

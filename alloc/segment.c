@@ -444,6 +444,21 @@ void ml__segment_abandon(ml_segment *seg)
 	ml_lock_drop(&seg_lock);
 }
 
+/* In the fork child, before a segment of a thread that does not exist
+ * there is abandoned: that thread may have stopped inside an operation on
+ * it (see ml__page_repair), so its spans' counts and lists, and the
+ * segment's bitmaps (a span taken: `used` set before `dirty` cleared), are
+ * made to agree again. */
+void ml__segment_repair(ml_segment *seg)
+{
+	seg->dirty &= ~seg->used;
+	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
+		ml_page *page = &seg->pages[i];
+		if (page->head_off == 0 && page->block_size)
+			ml__page_repair(page);
+	}
+}
+
 void ml__segment_atfork(int phase)
 {
 	if (phase == ML_FORK_PREPARE)

@@ -3,7 +3,11 @@
  * of its parent and of the other threads, and exits 0 within the timeout.
  * Then: a child reuses the memory of a thread that does not exist in it
  * (its segments are adopted), so freeing that thread's 20 MB and
- * allocating 20 MB of another size takes (almost) no new segment. */
+ * allocating 20 MB of another size takes (almost) no new segment.
+ * And: a thread that fork caught inside an operation on one of its spans
+ * (made deterministic by putting the span in the state that the operation
+ * leaves between two stores) leaves the child a heap whose invariants
+ * hold once it adopts that span, and no block handed out twice. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -136,9 +140,138 @@ static void adopt_test(void)
 	printf("fork: a child reused the memory of a thread it does not have\n");
 }
 
+/* ---- a thread stopped mid-operation at fork time ---- */
+#define NA 10
+#define NB 10
+#define NC 200
+static char *as[NA], *bs[NB], *cs[NC];
+static int frozen_ready[2], frozen_go[2];
+
+static ml_page *page_of(void *p) { return ml__page_of(ml__hdr_of(p), p); }
+
+static void *frozen(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < NA; i++)
+		CHECK((as[i] = malloc(1000)) != NULL);
+	for (int i = 0; i < NB; i++)
+		CHECK((bs[i] = malloc(2000)) != NULL);
+	CHECK((cs[0] = malloc(3000)) != NULL);
+	ml_page *pc = page_of(cs[0]);
+	int n = 1;   /* until the span's free list runs dry: the next malloc would collect */
+	while (pc->free && n < NC)
+		CHECK((cs[n++] = malloc(3000)) != NULL);
+	CHECK(pc->free == NULL && page_of(cs[n - 1]) == pc);
+	free(cs[0]);   /* two local frees: local_free is what collect would move */
+	free(cs[1]);
+	cs[0] = cs[1] = NULL;
+	char c = 1;
+	CHECK(write(frozen_ready[1], &c, 1) == 1);
+	CHECK(read(frozen_go[0], &c, 1) == 1);
+	for (int i = 0; i < NA; i++)
+		free(as[i]);
+	for (int i = 0; i < NB; i++)
+		free(bs[i]);
+	for (int i = 0; i < NC; i++)
+		free(cs[i]);
+	return NULL;
+}
+
+static int midop_child(ml_block *popped)
+{
+	/* Fill this thread's segments until it adopts the frozen thread's. */
+	ml_segment *seg = ml__hdr_of(as[0]);
+	static char *fill[2000];
+	int nfill = 0;
+	while (atomic_load(&seg->heap) != ml__tl_heap && nfill < 2000)
+		if (!(fill[nfill++] = malloc(40000)))
+			return 2;
+	if (atomic_load(&seg->heap) != ml__tl_heap)
+		return 6;
+	if (ml_alloc_check() != 0)
+		return 3;
+	/* The spans take blocks again: none of them may be a live one. */
+	for (int round = 0; round < 3; round++) {
+		size_t sz = round == 0 ? 1000 : round == 1 ? 2000 : 3000;
+		for (int i = 0; i < 40; i++) {
+			char *p = malloc(sz);
+			if (!p)
+				return 2;
+			if ((void *)p == (void *)popped)
+				return 7;
+			for (int k = 0; k < NA; k++)
+				if (p == as[k])
+					return 7;
+			for (int k = 0; k < NB; k++)
+				if (p == bs[k])
+					return 7;
+			for (int k = 0; k < NC; k++)
+				if (p == cs[k])
+					return 7;
+			memset(p, 'n', sz);
+		}
+	}
+	for (int i = 0; i < NA; i++)
+		free(as[i]);
+	for (int i = 0; i < NB; i++)
+		free(bs[i]);
+	for (int i = 0; i < NC; i++)
+		free(cs[i]);
+	for (int i = 0; i < nfill; i++)
+		free(fill[i]);
+	return ml_alloc_check() == 0 ? 0 : 3;
+}
+
+/* Fork catches a thread between two stores of one operation either by
+ * preemption or because fork write-protected one page the operation
+ * writes (the published counters) before the other (the span): the
+ * thread faults and waits while the child keeps the half-done state.
+ * Here the frozen thread waits on a pipe and its spans are put in those
+ * states by hand, then restored in the parent:
+ *   A: a local free pushed the block on local_free, `used` not yet lowered;
+ *   B: a malloc popped a block off free, `used` not yet raised;
+ *   C: a collect moved local_free to free, local_free not yet cleared. */
+static void midop_test(void)
+{
+	CHECK(pipe(frozen_ready) == 0 && pipe(frozen_go) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, frozen, NULL) == 0);
+	char c;
+	CHECK(read(frozen_ready[0], &c, 1) == 1);
+	ml_page *pa = page_of(as[0]), *pb = page_of(bs[0]), *pc = page_of(cs[2]);
+	CHECK(pa != pb && pb != pc && pa != pc);
+	CHECK(pb->free != NULL && pc->free == NULL && pc->local_free != NULL);
+	ml_page sa = *pa, sb = *pb, sc = *pc;
+	ml_block *x = (ml_block *)as[NA - 1], sx = *x;
+	x->next = pa->local_free;
+	x->key = ml__cookie ^ (uintptr_t)x;
+	pa->local_free = x;
+	as[NA - 1] = NULL;   /* being freed: the child must not free it again */
+	ml_block *popped = pb->free;
+	pb->free = popped->next;
+	pc->free = pc->local_free;
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(midop_child(popped));
+	as[NA - 1] = (char *)x;
+	*x = sx;
+	pa->free = sa.free, pa->local_free = sa.local_free, pa->used = sa.used;
+	pb->free = sb.free, pb->local_free = sb.local_free, pb->used = sb.used;
+	pc->free = sc.free, pc->local_free = sc.local_free, pc->used = sc.used;
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + st, 0);
+	c = 1;
+	CHECK(write(frozen_go[1], &c, 1) == 1);
+	pthread_join(t, NULL);
+	printf("fork: a child adopted the spans of a thread stopped inside malloc, free and collect\n");
+}
+
 int main(void)
 {
 	adopt_test();   /* first: no pooled segment yet that could hide a leak */
+	midop_test();
 	pthread_t t[NWORKERS];
 	for (uintptr_t i = 0; i < NWORKERS; i++)
 		CHECK(pthread_create(&t[i], NULL, worker, (void *)(i * 77 + 5)) == 0);
