@@ -81,21 +81,22 @@ struct ml_section {
 struct ml_region {
 	uint64_t start, end;     /* [start, end) */
 	uint64_t offset;         /* file offset */
-	unsigned int perms;      /* ML_PERM_* */
-	unsigned int dev_major, dev_minor;
 	uint64_t inode;
 	const char *name;        /* decoded pathname or [special], "" if none;
 	                            may hold any byte but NUL */
-	bool deleted;            /* the name ended in " (deleted)" */
-	enum ml_kind kind;
 	const char *object;      /* owning object (ELF path, "[stack]", ...),
 	                            NULL if none */
-	pid_t tid;               /* thread whose stack (or guard) this is, 0 */
 	struct ml_section *sections;
 	size_t nsections;
-	bool have_smaps;
 	const struct ml_smaps *smaps;   /* never NULL; apart, so that a region
 	                                   read without smaps stays small */
+	unsigned int perms;      /* ML_PERM_* */
+	unsigned int dev_major, dev_minor;
+	enum ml_kind kind;
+	pid_t tid;               /* thread whose stack (or guard) this is, 0 */
+	bool deleted;            /* the name ended in " (deleted)" */
+	bool have_smaps;
+	/* (In this order, 96 bytes: 20,000 regions fit one 2 MiB page.) */
 };
 
 /* Facts of the process as a whole, read-only. */

@@ -52,6 +52,20 @@ void ml__huge_free(void *p, size_t size)
 		munmap(p, ml__huge_size(size));
 }
 
+/* Huge block p (cap bytes) moved into the fresh huge block *np (ncap
+ * bytes): its pages themselves move (mremap over the fresh mapping, which
+ * keeps the 2 MiB alignment), so nothing is copied and only the new tail
+ * is faulted in when used.  false if it could not: p is as it was, and *np
+ * a fresh block again (a failed mremap may have unmapped it), or NULL. */
+static bool remap(void *p, size_t cap, void **np, size_t ncap)
+{
+	if (mremap(p, cap, ncap, MREMAP_MAYMOVE | MREMAP_FIXED, *np) != MAP_FAILED)
+		return true;
+	ml__huge_free(*np, ncap);
+	*np = ml__huge_alloc(ncap);
+	return false;
+}
+
 int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need)
 {
 	size_t ncap = *cap ? *cap : 4096;
@@ -71,9 +85,13 @@ int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need)
 		ncap = ml__huge_size(ncap);
 		if (!(np = ml__huge_alloc(ncap)))
 			return -ENOMEM;
-		if (used)
-			memcpy(np, *p, used);
-		ml__grow_free(*p, *cap, *huge);
+		if (!*huge || !remap(*p, *cap, &np, ncap)) {
+			if (!np)
+				return -ENOMEM;
+			if (used)
+				memcpy(np, *p, used);
+			ml__grow_free(*p, *cap, *huge);
+		}
 		*huge = true;
 	}
 	*p = np;
