@@ -67,24 +67,68 @@ static int child(void)
 	return ml_alloc_check() == 0 ? 0 : 3;
 }
 
+/* ---- a thread parked while the parent forks ---- */
+/* It runs take(), says so, waits until it is let go, runs give_back(). */
+struct parked {
+	void (*take)(void), (*give_back)(void);
+	int ready[2], go[2];
+	pthread_t t;
+};
+
+static void *parked_thread(void *arg)
+{
+	struct parked *p = arg;
+	char c = 1;
+
+	p->take();
+	CHECK(write(p->ready[1], &c, 1) == 1);
+	CHECK(read(p->go[0], &c, 1) == 1);
+	p->give_back();
+	return NULL;
+}
+
+/* Start p's thread; back once it has taken what it holds. */
+static void park(struct parked *p)
+{
+	char c;
+
+	CHECK(pipe(p->ready) == 0 && pipe(p->go) == 0);
+	CHECK(pthread_create(&p->t, NULL, parked_thread, p) == 0);
+	CHECK(read(p->ready[0], &c, 1) == 1);
+}
+
+/* The child pid must exit 0; then p's thread is let go and joined. */
+static void unpark_after(struct parked *p, pid_t pid)
+{
+	int st;
+	char c = 1;
+
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + st, 0);
+	CHECK(write(p->go[1], &c, 1) == 1);
+	pthread_join(p->t, NULL);
+	for (int i = 0; i < 2; i++) {
+		close(p->ready[i]);
+		close(p->go[i]);
+	}
+}
+
 #define NHELD 40000
 static char *held[NHELD];
-static int ready_pipe[2], go_pipe[2];
 
-static void *holder(void *arg)
+static void holder_take(void)
 {
-	(void)arg;
 	for (int i = 0; i < NHELD; i++) {
 		held[i] = malloc(500);
 		CHECK(held[i] != NULL);
 		memset(held[i], 'h', 500);
 	}
-	char c = 1;
-	CHECK(write(ready_pipe[1], &c, 1) == 1);
-	CHECK(read(go_pipe[0], &c, 1) == 1);
+}
+
+static void holder_give_back(void)
+{
 	for (int i = 0; i < NHELD; i++)
 		free(held[i]);
-	return NULL;
 }
 
 static long seg_mb(void)
@@ -122,21 +166,14 @@ static int adopt_child(void)
 /* The holder thread keeps 20 MB live while the parent forks. */
 static void adopt_test(void)
 {
-	CHECK(pipe(ready_pipe) == 0 && pipe(go_pipe) == 0);
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, holder, NULL) == 0);
-	char c;
-	CHECK(read(ready_pipe[0], &c, 1) == 1);
+	struct parked p = { holder_take, holder_give_back };
+
+	park(&p);
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0)
 		_exit(adopt_child());
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + st, 0);
-	c = 1;
-	CHECK(write(go_pipe[1], &c, 1) == 1);
-	pthread_join(t, NULL);
+	unpark_after(&p, pid);
 	printf("fork: a child reused the memory of a thread it does not have\n");
 }
 
@@ -145,13 +182,11 @@ static void adopt_test(void)
 #define NB 10
 #define NC 200
 static char *as[NA], *bs[NB], *cs[NC];
-static int frozen_ready[2], frozen_go[2];
 
 static ml_page *page_of(void *p) { return ml__page_of(ml__hdr_of(p), p); }
 
-static void *frozen(void *arg)
+static void frozen_take(void)
 {
-	(void)arg;
 	for (int i = 0; i < NA; i++)
 		CHECK((as[i] = malloc(1000)) != NULL);
 	for (int i = 0; i < NB; i++)
@@ -165,16 +200,16 @@ static void *frozen(void *arg)
 	free(cs[0]);   /* two local frees: local_free is what collect would move */
 	free(cs[1]);
 	cs[0] = cs[1] = NULL;
-	char c = 1;
-	CHECK(write(frozen_ready[1], &c, 1) == 1);
-	CHECK(read(frozen_go[0], &c, 1) == 1);
+}
+
+static void frozen_give_back(void)
+{
 	for (int i = 0; i < NA; i++)
 		free(as[i]);
 	for (int i = 0; i < NB; i++)
 		free(bs[i]);
 	for (int i = 0; i < NC; i++)
 		free(cs[i]);
-	return NULL;
 }
 
 static int midop_child(ml_block *popped)
@@ -211,12 +246,7 @@ static int midop_child(ml_block *popped)
 			memset(p, 'n', sz);
 		}
 	}
-	for (int i = 0; i < NA; i++)
-		free(as[i]);
-	for (int i = 0; i < NB; i++)
-		free(bs[i]);
-	for (int i = 0; i < NC; i++)
-		free(cs[i]);
+	frozen_give_back();   /* the child's copies, in the child */
 	for (int i = 0; i < nfill; i++)
 		free(fill[i]);
 	return ml_alloc_check() == 0 ? 0 : 3;
@@ -233,11 +263,9 @@ static int midop_child(ml_block *popped)
  *   C: a collect moved local_free to free, local_free not yet cleared. */
 static void midop_test(void)
 {
-	CHECK(pipe(frozen_ready) == 0 && pipe(frozen_go) == 0);
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, frozen, NULL) == 0);
-	char c;
-	CHECK(read(frozen_ready[0], &c, 1) == 1);
+	struct parked p = { frozen_take, frozen_give_back };
+
+	park(&p);
 	ml_page *pa = page_of(as[0]), *pb = page_of(bs[0]), *pc = page_of(cs[2]);
 	CHECK(pa != pb && pb != pc && pa != pc);
 	CHECK(pb->free != NULL && pc->free == NULL && pc->local_free != NULL);
@@ -259,12 +287,7 @@ static void midop_test(void)
 	pa->free = sa.free, pa->local_free = sa.local_free, pa->used = sa.used;
 	pb->free = sb.free, pb->local_free = sb.local_free, pb->used = sb.used;
 	pc->free = sc.free, pc->local_free = sc.local_free, pc->used = sc.used;
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + st, 0);
-	c = 1;
-	CHECK(write(frozen_go[1], &c, 1) == 1);
-	pthread_join(t, NULL);
+	unpark_after(&p, pid);
 	printf("fork: a child adopted the spans of a thread stopped inside malloc, free and collect\n");
 }
 
