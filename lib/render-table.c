@@ -70,7 +70,7 @@ static uint64_t hex8(uint32_t x)
  * whatever v; returns the end. */
 static char *put_hex(char *p, uint64_t v)
 {
-	char digits[32];
+	char digits[32] = { 0 };   /* the copy below reads past the digits */
 	uint64_t hi = hex8((uint32_t)(v >> 32)), lo = hex8((uint32_t)v);
 	size_t n = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
 
