@@ -66,6 +66,7 @@
  * meson.build and run there as the test 'fuzz-elf' on corpus-elf/.
  */
 #include "ml-private.h"
+#include "fuzz-common.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -114,17 +115,6 @@ struct fz_layout {
 	size_t n;
 	uint64_t pgsz;
 };
-
-static FILE *devnull(void)
-{
-	static FILE *f;
-
-	if (!f)
-		f = fopen("/dev/null", "w");
-	if (!f)
-		abort();
-	return f;
-}
 
 static uint64_t pg_down(uint64_t x, uint64_t pgsz)
 {

@@ -20,6 +20,7 @@
  * meson.build and run there as the test 'fuzz-heap' on corpus-heap/.
  */
 #include "ml-private.h"
+#include "fuzz-common.h"
 #include "heap.h"
 #include "mlalloc-reader-internal.h"
 
@@ -38,17 +39,6 @@ enum {
 	FZ_PARTS  = 1 << 6,   /* one part (by bit 7) instead of all */
 	FZ_PART2  = 1 << 7,
 };
-
-static FILE *devnull(void)
-{
-	static FILE *f;
-
-	if (!f)
-		f = fopen("/dev/null", "w");
-	if (!f)
-		abort();
-	return f;
-}
 
 /* The snapshot's tables as the header describes them. */
 static void check_snapshot(const struct ml_alloc_snapshot *s)

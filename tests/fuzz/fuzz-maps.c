@@ -21,6 +21,7 @@
  * meson.build and run there as the test 'fuzz-maps' on corpus/.
  */
 #include "ml-private.h"
+#include "fuzz-common.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -36,17 +37,6 @@ enum {
 	FZ_THREAD = 1 << 5,   /* one thread whose sp is in the middle region */
 	FZ_NOLIM  = 1 << 6,   /* RLIMIT_STACK unlimited */
 };
-
-static FILE *devnull(void)
-{
-	static FILE *f;
-
-	if (!f)
-		f = fopen("/dev/null", "w");
-	if (!f)
-		abort();
-	return f;
-}
 
 static void set_facts(struct ml_snapshot *snap, unsigned int fl)
 {
