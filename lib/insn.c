@@ -6,9 +6,10 @@
  *
  * x86-64 and i386 (the tracee's view, from the size of its registers).
  * Effective address = segment base (fs/gs on x86-64) + base + index *
- * scale + displacement, with rip-relative operands counted from the next
- * instruction.  A register we cannot read (i386 segment bases, vector
- * registers in a VSIB address) leaves the address unknown.
+ * scale + displacement, cut to the address size, with rip-relative
+ * operands counted from the next instruction.  A register we cannot read
+ * (i386 segment bases, vector registers in a VSIB address) leaves the
+ * address unknown.
  *
  * capstone is dlopen()ed by each decode (one per crash), not linked: its
  * ~77,000 relocations would cost every start of memlayout, whatever the
@@ -134,6 +135,12 @@ static bool effective_address(const cs_insn *in, const x86_op_mem *m,
 			return false;
 		ea += v * (uint64_t)m->scale;
 	}
+	/* An address-size prefix (0x67) computes the address in 32 bits on
+	 * x86-64 (16 on i386), wrapping there, before the segment base is
+	 * added: mov eax, [eax - 0x10] with eax = 8 reads 0xfffffff8, not
+	 * 0xfffffffffffffff8. */
+	if (in->detail->x86.addr_size < 8)
+		ea &= (UINT64_C(1) << (in->detail->x86.addr_size * 8)) - 1;
 	if (m->segment == X86_REG_FS || m->segment == X86_REG_GS) {
 		if (!reg_value(r, m->segment, &v))
 			return false;
