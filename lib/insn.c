@@ -174,7 +174,11 @@ static void fill_memory(const cs_insn *in, const struct ml_regs *r, struct ml_in
 			continue;
 		o->has_mem = true;
 		o->access = implicits[k].access;
-		o->ea = r->sp + (uint64_t)((int64_t)implicits[k].sp_delta * (int64_t)width);
+		/* A stack slot is a word, but push and pop with the operand-
+		 * size prefix move two bytes (66 50, push ax: sp - 2). */
+		uint64_t slot = in->detail->x86.prefix[2] == 0x66 &&
+				(in->id == X86_INS_PUSH || in->id == X86_INS_POP) ? 2 : width;
+		o->ea = r->sp + (uint64_t)((int64_t)implicits[k].sp_delta * (int64_t)slot);
 		if (r->is_32bit)
 			o->ea = (uint32_t)o->ea;
 		o->ea_known = true;

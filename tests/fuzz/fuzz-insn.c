@@ -35,7 +35,8 @@
  *    known;
  *  - no explicit memory operand: push and call (write below sp), pop and
  *    ret (read at sp) have an implicit one; an implicit one is known, at
- *    sp or one word (8 or 4 bytes) below it, cut to 32 bits on i386.
+ *    sp or one slot below it (a word, 8 or 4 bytes; 2 for push/pop with
+ *    the operand-size prefix 0x66), cut to 32 bits on i386.
  * A failed check calls abort(), which libFuzzer reports as a crash.
  *
  * The oracle is capstone, dlopen()ed here once for the process (insn.c
@@ -251,6 +252,9 @@ static void check_memory(const cs_insn *in, const uint64_t *v, bool is_32bit,
 	}
 	if (o->has_mem) {
 		uint64_t sp = v[F_SP];
+		if (in->detail->x86.prefix[2] == 0x66 &&
+		    (in->id == X86_INS_PUSH || in->id == X86_INS_POP))
+			word = 2;
 		uint64_t below = is_32bit ? (uint32_t)(sp - word) : sp - word;
 		if (is_32bit)
 			sp = (uint32_t)sp;
