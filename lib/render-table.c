@@ -453,6 +453,13 @@ static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
 	}
 }
 
+/* May a table go to the bulk writer at all: not JSON, not turned off, and
+ * stdout not a terminal (the test libsmartcols makes for its own output). */
+static bool bulk_allowed(unsigned int flags)
+{
+	return !(flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) && !isatty(STDOUT_FILENO);
+}
+
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
@@ -460,7 +467,7 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
 	int r;
 
-	if ((flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) || isatty(STDOUT_FILENO))
+	if (!bulk_allowed(flags))
 		return -EILSEQ;
 	for (size_t i = 0; i < nids; i++)
 		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
@@ -589,7 +596,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 	nrows++;
 
 	/* Off a terminal, through the bulk writer as the region table. */
-	if (!(opts->flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) && !isatty(STDOUT_FILENO)) {
+	if (bulk_allowed(opts->flags)) {
 		struct ml__text_col cols[ML_ARRAY_SIZE(sum_heads)];
 		for (size_t i = 0; i < ncols; i++)
 			cols[i] = (struct ml__text_col){ sum_heads[i], 5, i > 0, true };
