@@ -72,10 +72,7 @@ void ml__pool_free(struct ml_snapshot *snap)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (c->huge)
-			ml__huge_free(c, sizeof(*c) + c->size);
-		else
-			free(c);
+		ml__grow_free(c, sizeof(*c) + c->size, c->huge);
 	}
 	snap->pool = NULL;
 }
