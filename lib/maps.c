@@ -533,47 +533,49 @@ static void *reader(void *arg)
 	}
 }
 
+/* Parse the chunks as the reader hands them over, until EOF (0), a read
+ * error or a parse error (-errno; the reader is then told to stop). */
+static int drain(struct ring *g, struct ml__maps_parser *mp)
+{
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (g->head == g->tail)
+			pthread_cond_wait(&g->cv, &g->mu);
+		size_t i = g->tail % NCHUNKS;
+		pthread_mutex_unlock(&g->mu);
+		ssize_t n = g->len[i];
+		if (n <= 0)
+			return (int)n;
+		int r = ml__maps_parser_feed(mp, g->buf[i], (size_t)n);
+		pthread_mutex_lock(&g->mu);
+		g->tail++;
+		g->stop = r < 0;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		if (r < 0)
+			return r;
+	}
+}
+
 /* The rest of fd through a reader thread; 0 or -errno. */
 static int parse_ring(struct ml__maps_parser *mp, int fd)
 {
-	struct ring g = { .fd = fd };
+	struct ring g = { .fd = fd, .mu = PTHREAD_MUTEX_INITIALIZER,
+			  .cv = PTHREAD_COND_INITIALIZER };
 	char *ring = ml__huge_alloc(NCHUNKS * CHUNK);   /* one page fault */
 	pthread_t th;
-	int r = 0;
+	int r;
 
 	if (!ring)
-		r = -ENOMEM;
-	for (size_t i = 0; ring && i < NCHUNKS; i++)
+		return -ENOMEM;
+	for (size_t i = 0; i < NCHUNKS; i++)
 		g.buf[i] = ring + i * CHUNK;
-	if (r == 0 && (r = -pthread_mutex_init(&g.mu, NULL)) == 0) {
-		if ((r = -pthread_cond_init(&g.cv, NULL)) == 0) {
-			if ((r = -pthread_create(&th, NULL, reader, &g)) == 0) {
-				for (;;) {
-					pthread_mutex_lock(&g.mu);
-					while (g.head == g.tail)
-						pthread_cond_wait(&g.cv, &g.mu);
-					size_t i = g.tail % NCHUNKS;
-					pthread_mutex_unlock(&g.mu);
-					ssize_t n = g.len[i];
-					if (n <= 0) {
-						r = (int)n;
-						break;
-					}
-					r = ml__maps_parser_feed(mp, g.buf[i], (size_t)n);
-					pthread_mutex_lock(&g.mu);
-					g.tail++;
-					g.stop = r < 0;
-					pthread_cond_signal(&g.cv);
-					pthread_mutex_unlock(&g.mu);
-					if (r < 0)
-						break;
-				}
-				pthread_join(th, NULL);
-			}
-			pthread_cond_destroy(&g.cv);
-		}
-		pthread_mutex_destroy(&g.mu);
+	if ((r = -pthread_create(&th, NULL, reader, &g)) == 0) {
+		r = drain(&g, mp);
+		pthread_join(th, NULL);
 	}
+	pthread_cond_destroy(&g.cv);
+	pthread_mutex_destroy(&g.mu);
 	ml__huge_free(ring, NCHUNKS * CHUNK);
 	return r;
 }
