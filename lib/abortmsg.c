@@ -49,16 +49,11 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 /* libdw loaded (ml__dw_load()) by the caller. */
 static int find_symbol(pid_t pid, GElf_Addr *ret)
 {
-	/* libdw's functions are known once it is loaded: filled here. */
-	const Dwfl_Callbacks callbacks = {
-		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-	};
 	struct find f = { 0 };
 	Dwfl *dwfl;
 	int r;
 
-	if (!(dwfl = dwfl_begin(&callbacks)))
+	if (!(dwfl = dwfl_begin(&ml__dw_proc_callbacks)))
 		return -ENOMEM;
 	dwfl_report_begin(dwfl);
 	r = dwfl_linux_proc_report(dwfl, pid);

@@ -38,6 +38,7 @@
 
 struct ml__dw_api ml__dw;
 struct ml__json_api ml__json;
+Dwfl_Callbacks ml__dw_proc_callbacks;
 
 struct sym {
 	const char *name;
@@ -87,6 +88,11 @@ static int load(const struct dynlib *l)
 static void load_dw(void)
 {
 	verdict[LIB_DW] = load(&libs[LIB_DW]);
+	if (verdict[LIB_DW] == 0)
+		ml__dw_proc_callbacks = (Dwfl_Callbacks){
+			.find_elf = ml__dw.dwfl_linux_proc_find_elf,
+			.find_debuginfo = ml__dw.dwfl_standard_find_debuginfo,
+		};
 }
 
 static void load_json(void)

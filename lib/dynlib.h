@@ -11,7 +11,8 @@
  *   - a function used as a value (libdwfl's find_elf/find_debuginfo
  *     callbacks) is a run-time value: a Dwfl_Callbacks is filled after
  *     loading (not in a static initializer, nor in a local one that runs
- *     before the call to ml__dw_load());
+ *     before the call to ml__dw_load()); the one for a live process,
+ *     ml__dw_proc_callbacks, is filled by the loader itself;
  *   - jansson's static inline functions call the library directly: each
  *     one we use is replaced (json_decref -> ml__json_decref); its macros
  *     (json_boolean) expand at the call site into redirected names.
@@ -57,6 +58,11 @@ extern struct ml__json_api ml__json;
  * functions is missing. */
 int ml__dw_load(void);
 int ml__json_load(void);
+
+/* The callbacks of a Dwfl over a live process (libdwfl's own finders of
+ * its ELF files and debug files); valid once ml__dw_load() returned 0: a
+ * function of libdw is a value known only then. */
+extern Dwfl_Callbacks ml__dw_proc_callbacks;
 
 /* jansson's inline json_decref(), through the loaded json_delete. */
 void ml__json_decref(json_t *json);

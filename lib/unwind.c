@@ -181,16 +181,10 @@ int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **re
 		return -EINVAL;
 	if ((r = ml__dw_load()) < 0)
 		return r;
-	/* libdw's functions are known once it is loaded: filled here; the
-	 * Dwfl points to it until dwfl_end(). */
-	const Dwfl_Callbacks callbacks = {
-		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-	};
 	bt = calloc(1, sizeof(*bt));
 	if (bt)
 		bt->frames = calloc(max, sizeof(*bt->frames));
-	w.dwfl = dwfl_begin(&callbacks);
+	w.dwfl = dwfl_begin(&ml__dw_proc_callbacks);
 	if (!bt || !bt->frames || !w.dwfl) {
 		ml_backtrace_free(bt);
 		dwfl_end(w.dwfl);
