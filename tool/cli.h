@@ -43,8 +43,8 @@ struct ml_target {
 
 /* Parse a PID argument; 0 or -EINVAL. */
 int ml_cli_parse_pid(const char *s, pid_t *ret);
-/* Parse an address (hex with 0x, or decimal; "0x" optional for hex with
- * a-f digits); 0 or -EINVAL. */
+/* Parse an address: hexadecimal, with or without 0x; decimal only after
+ * "0d"; 0 or -EINVAL. */
 int ml_cli_parse_addr(const char *s, uint64_t *ret);
 /* Take the snapshot of the target; on failure print the error and return
  * the exit code (> 0).  *ret_traced holds a stopped child for -- COMMAND,

@@ -63,7 +63,8 @@ static void usage(void)
 	      "whose stack or how far into the heap; for an unmapped address the kind\n"
 	      "of hole and the nearest regions; the page, its page-table walk, and\n"
 	      "what /proc/PID/pagemap says of it (frame numbers need root).\n"
-	      "ADDR is hex (0x1234, or with a-f digits) or decimal.\n\n"
+	      "ADDR is hexadecimal, with or without 0x (as maps and pmap print it);\n"
+	      "decimal only after 0d (0d4096).\n\n"
 	      "Options:\n"
 	      " -t, --table            a table, one line per address\n"
 	      " -o, --output <list>    table columns (\"+COL,...\" adds to the default)\n"
@@ -130,7 +131,7 @@ static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 		return ml_cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
 	for (int i = first; i < nw; i++)
 		if (strcmp(w[i], "-") && ml_cli_parse_addr(w[i], &a) < 0)
-			return ml_cli_usage_error(w[i], "not an address (hex like 0x7ffd1234, or decimal)");
+			return ml_cli_usage_error(w[i], "not an address (hex like 0x7ffd1234 or 7ffd1234, or decimal like 0d4096)");
 	o->addrs = w + first;
 	o->naddrs = (size_t)(nw - first);
 	return 0;
@@ -317,9 +318,12 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	if (o->no_pagemap)
 		return 0;
 	r = ml_pagemap_open(p->pid, o->cli.target.proc_root, ret_pm);
-	if (r == -ESRCH && !o->cli.target.proc_root)
+	if (r == -ESRCH && !o->cli.target.proc_root) {
+		ml_symbolizer_free(*ret_sym);   /* the caller frees nothing on error */
+		*ret_sym = NULL;
 		return ml_cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
 				    "%s", ml_cli_strerror(ESRCH));
+	}
 	return 0;   /* a saved tree without pagemap, or no access: no page facts */
 }
 

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,16 +88,29 @@ int ml_cli_parse_pid(const char *s, pid_t *ret)
 	return 0;
 }
 
+/* Addresses are hexadecimal everywhere in this field (maps, pmap, gdb's x,
+ * addr2line), with or without 0x: "0000555555554000" is the address pmap
+ * printed, not a decimal number.  Decimal only with the explicit marker
+ * "0d" ("0d4096").  -EINVAL for anything else (a sign, a space, an empty
+ * digit string, trailing junk, a value over 64 bits). */
 int ml_cli_parse_addr(const char *s, uint64_t *ret)
 {
-	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2) || strpbrk(s, "abcdefABCDEF");
+	int base = 16;
 	char *end;
 	unsigned long long v;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2)) {
+		s += 2;
+	} else if (!strncmp(s, "0d", 2) || !strncmp(s, "0D", 2)) {
+		s += 2;
+		base = 10;
+	}
+	/* strtoull would take a sign, blanks or a second 0x here. */
+	if (!isxdigit((unsigned char)s[0]) ||
+	    (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, hex ? 16 : 10);
+	v = strtoull(s, &end, base);
 	if (errno || end == s || *end)
 		return -EINVAL;
 	*ret = v;

@@ -271,12 +271,19 @@ def check_thp(ml, t):
 
 def check_batch_and_errors(ml, t):
     f = t.facts
-    batch = '%s\n# comment\n\n%d\n0xnothex\n' % (hex(f['data']), f['rodata'])
+    # Addresses are hex with or without 0x (pmap and maps print 16 digits,
+    # no 0x, often no letter); decimal only after 0d.
+    batch = '%s\n# comment\n\n0d%d\n0xnothex\n%016x\n%d\n' % (
+        hex(f['data']), f['rodata'], f['data'], f['rodata'])
     res = subprocess.run([ml, 'where', '-t', '-r', '-n', '-o', 'ADDR,SYMBOL', str(t.pid), '-'],
                          input=batch.encode(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=60)
-    check_eq(res.stdout.decode().split(), [hex(f['data']), 'where_data', hex(f['rodata']),
-                                           'where_rodata'], 'batch: hex and decimal lines')
+    got = res.stdout.decode().split()
+    check_eq(got[:6], [hex(f['data']), 'where_data', hex(f['rodata']), 'where_rodata',
+                       hex(f['data']), 'where_data'],
+             'batch: 0x hex, 0d decimal and pmap-style bare hex lines')
+    check_eq(got[6:7], ['0x%x' % int(str(f['rodata']), 16)],
+             'batch: bare digits are hex, not decimal')
     check_eq(res.returncode, 2, 'batch: a malformed line gives exit 2 at the end')
     check(b'0xnothex: not an address (stdin line 5)' in res.stderr,
           'batch: the malformed line is named', res.stderr)
@@ -294,7 +301,7 @@ def check_batch_and_errors(ml, t):
                                    stderr=subprocess.STDOUT, timeout=60)
         check_eq((filed.returncode, filed.stdout), (piped.returncode, piped.stdout),
                  'batch %s: from a file as from a pipe' % (' '.join(args) or 'blocks'))
-    for bad in ('0xzz', '12abcg', '-5', ''):
+    for bad in ('0xzz', '12abcg', '-5', '', '0x0x5', '0d12ab', '+5', '0x'):
         res = run(ml, 'where', t.pid, bad)
         check(res.returncode == 2 and res.stdout == b'' and
               b"Try 'memlayout --help'." in res.stderr,
