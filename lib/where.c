@@ -208,7 +208,12 @@ static const struct {
 	{ ML_HOLE_BETWEEN,      h_between },
 };
 
-static bool in_span(struct span s, uint64_t a) { return a >= s.lo && a < s.hi; }
+/* hi UINT64_MAX means "to the top": the last address, 2^64 - 1, is in
+ * it (a half-open interval cannot name 2^64). */
+static bool in_span(struct span s, uint64_t a)
+{
+	return a >= s.lo && (a < s.hi || (s.hi == UINT64_MAX && s.lo < s.hi));
+}
 
 /* How many of the n sorted values a[] are <= x.  Branch-free: the answer
  * stays in [base, base + n]; a batch's addresses are random, so a branch

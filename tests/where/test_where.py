@@ -221,6 +221,11 @@ def check_holes(ml, t):
     res = run(ml, 'where', '-t', '-r', '-o', 'ADDR,KIND,HOLE', t.pid, hex(f['hole']))
     check_eq(res.stdout.decode().split(), ['ADDR', 'KIND', 'HOLE', hex(f['hole']),
                                            'unmapped', 'gap'], 'raw table of a hole')
+    # The last address, 2^64 - 1, is in the kernel half like the rest of
+    # it (it was "hole: mapped", with no region).
+    res = run(ml, 'where', '-t', '-r', '-n', '-o', 'ADDR,KIND,HOLE', t.pid, 'ffffffffffffffff')
+    check_eq(res.stdout.decode().split(), ['0xffffffffffffffff', 'unmapped', 'kernel'],
+             'the last address is in the kernel half')
 
 
 def anon_huge_kib(pid, a):
