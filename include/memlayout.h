@@ -119,6 +119,7 @@ struct ml_proc {
 	uint64_t minflt, majflt;
 	size_t nthreads;
 	uint64_t arg_start, env_start;  /* stat fields 48, 50: argv and environment strings, 0 if unknown */
+	uint64_t start_time;      /* stat field 22 (clock ticks after boot): kept across exec, new for a reused PID */
 };
 
 /* One thread of the process, read-only. */
@@ -147,7 +148,11 @@ struct ml_snap_opts {
 /* Take a snapshot of process pid.  Returns 0 or -errno: -ESRCH no such
  * process (or it exited mid-read), -EACCES/-EPERM permission denied,
  * -ENODATA a kernel thread (no user address space), -EBADMSG unparsable
- * input.  On success *ret owns the snapshot. */
+ * input; of a live process, read again up to ML_SNAP_TRIES times before
+ * -EAGAIN (its maps came out overlapping on every read: the address space
+ * kept changing) or -ESTALE (it exec'd during every read).  On success
+ * *ret owns the snapshot. */
+#define ML_SNAP_TRIES 8
 int ml_snapshot_take(pid_t pid, const struct ml_snap_opts *opts,
 		     struct ml_snapshot **ret);
 void ml_snapshot_free(struct ml_snapshot *snap);
@@ -819,6 +824,7 @@ struct ml_watch_event {
 	uint64_t before, after;      /* sizes, brk values or permissions */
 	const char *name;            /* object or name, NULL if none; valid until the next sample */
 	pid_t tid;                   /* thread events, thread stacks; 0 else */
+	bool deleted;                /* the mapped file was unlinked (name without " (deleted)") */
 };
 struct ml_watch_kind {
 	size_t count;

@@ -17,7 +17,14 @@
  * spaces of a name cannot be told from the padding and are lost.
  *
  * Invariant kept for the model: regions come out sorted and disjoint, or
- * the input is rejected with -EBADMSG.
+ * the input is rejected.  A line that does not parse is -EBADMSG; a
+ * well-formed header that starts below the end of the one before it is
+ * -EAGAIN: that is what a live maps or smaps gives when the address space
+ * changes between two read() calls (the kernel finds its place again by
+ * address, so a mapping replaced meanwhile comes out overlapping or out of
+ * order), and the reader (snapshot.c, watch.c) reads the file again.
+ * ml__maps_parse_buffer(), for saved text (tests, fuzzer), turns it into
+ * -EBADMSG: no second read can mend a file.
  */
 #include "ml-private.h"
 
@@ -277,7 +284,7 @@ static int parse_header(struct ml__maps_parser *mp, const char *p, const char *e
 	if (start >= stop || maj > 0xfff || min > 0xfffff)
 		return -EBADMSG;
 	if (snap->nregions && start < snap->regions[snap->nregions - 1].end)
-		return -EBADMSG;
+		return -EAGAIN;   /* well-formed, out of order: a race, see the top */
 	skip_spaces(&p, end);
 
 	/* Most mappings of a big process are anonymous: no copy of "". */
@@ -476,7 +483,8 @@ int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
 		return -ENOMEM;
 	int r = ml__maps_parser_feed(mp, buf, len);
 	int r2 = ml__maps_parser_finish(mp);
-	return r < 0 ? r : r2;
+	r = r < 0 ? r : r2;
+	return r == -EAGAIN ? -EBADMSG : r;   /* a saved text is not racing */
 }
 
 /* Reading a big smaps is mostly the kernel formatting it: ~60 ms of system

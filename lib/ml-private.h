@@ -41,12 +41,14 @@ void ml__pool_free(struct ml_snapshot *snap);
 /* maps.c: the /proc/PID/maps and smaps parser.  Streaming: feed it chunks
  * of any size; it keeps at most one partial line.  Linear in input size.
  * Regions are appended to snap->regions with kind ML_KIND_OTHER (classify
- * later).  Returns 0 or -EBADMSG (malformed line), -ENOMEM. */
+ * later).  Returns 0 or -EBADMSG (malformed line), -ENOMEM, and (feed,
+ * finish, parse_fd) -EAGAIN for well-formed lines out of order or
+ * overlapping: a live file read while the address space changed. */
 struct ml__maps_parser;
 struct ml__maps_parser *ml__maps_parser_new(struct ml_snapshot *snap, bool smaps);
 int ml__maps_parser_feed(struct ml__maps_parser *p, const char *buf, size_t len);
 int ml__maps_parser_finish(struct ml__maps_parser *p);  /* also frees p */
-/* Parse a whole buffer (tests, fuzzer). */
+/* Parse a whole buffer (tests, fuzzer): lines out of order are -EBADMSG. */
 int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
 			  size_t len, bool smaps);
 /* Read the file at fd to the end through the parser. */

@@ -108,6 +108,7 @@ int ml__parse_stat(const char *buf, struct ml_proc *proc)
 	proc->minflt = strtoull(f[10], NULL, 10);
 	proc->majflt = strtoull(f[12], NULL, 10);
 	proc->start_stack = strtoull(f[28], NULL, 10);
+	proc->start_time = strtoull(f[22], NULL, 10);
 	if (n > 47)
 		proc->start_brk = strtoull(f[47], NULL, 10);
 	if (n > 50) {

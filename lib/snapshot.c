@@ -6,14 +6,36 @@
  * the small files, basic kinds, ELF attribution, threads, thread stacks;
  * then stat again, so a process that exited while we read is reported as
  * gone (-ESRCH) rather than as a half-empty layout.
+ *
+ * A live process races us, and two races are told from real failures:
+ * - maps read while the address space changes between two read() calls
+ *   comes out with well-formed lines overlapping or out of order
+ *   (maps.c's -EAGAIN): the file is read again from the start, at most
+ *   ML_SNAP_TRIES times, then -EAGAIN.  A saved tree's is -EBADMSG.
+ * - a process that exec'd while we read looks gone (its old mm reads
+ *   empty, stat shows PF_EXITING while de_thread() runs): if after
+ *   -ESRCH the PID still names a live process with the same start time
+ *   (kept across exec, new for a reused PID), the whole snapshot is taken
+ *   again, at most ML_SNAP_TRIES times, then -ESTALE.
+ * - names a live mapping gives ambiguously in maps (" (deleted)" at the
+ *   end, "\012" inside: a file may be called that) are settled from
+ *   /proc/PID/map_files: its link text is the path unescaped, and the
+ *   file's link count (or, unprivileged, whether the literal path is that
+ *   inode) says whether it was unlinked.  Only those few names cost a
+ *   look; a saved tree keeps maps' textual rule.
+ * Memory of a discarded read stays in the pool until the snapshot is
+ * freed (at most ML_SNAP_TRIES reads).
  */
 #include "ml-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void ml_snapshot_free(struct ml_snapshot *snap)
@@ -48,13 +70,10 @@ static int read_stat(struct ml_snapshot *snap)
 	return r;
 }
 
-static int read_maps(struct ml_snapshot *snap, bool smaps)
+static int read_maps_once(struct ml_snapshot *snap, const char *path, bool smaps)
 {
-	char path[PATH_MAX];
 	int fd, r;
 
-	if (ml__path(path, sizeof(path), snap->proc_dir, smaps ? "smaps" : "maps") < 0)
-		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* Gone if its directory is gone; else (a saved tree without this
 	 * file) say the file is missing. */
@@ -63,6 +82,72 @@ static int read_maps(struct ml_snapshot *snap, bool smaps)
 	r = ml__maps_parse_fd(snap, fd, smaps);
 	close(fd);
 	return r;
+}
+
+/* maps or smaps, read again while it comes out out of order (live). */
+static int read_maps(struct ml_snapshot *snap, bool smaps, bool live)
+{
+	char path[PATH_MAX];
+	int r = -EAGAIN;
+
+	if (ml__path(path, sizeof(path), snap->proc_dir, smaps ? "smaps" : "maps") < 0)
+		return -ENAMETOOLONG;
+	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
+		snap->nregions = 0;
+		r = read_maps_once(snap, path, smaps);
+		if (r == -EAGAIN && !live)
+			return -EBADMSG;   /* a saved file does not race */
+	}
+	return r;
+}
+
+/* " (deleted)" at the end of s (length n)? */
+static bool deleted_suffix(const char *s, size_t n)
+{
+	static const char del[] = " (deleted)";
+
+	return n >= sizeof(del) - 1 && !memcmp(s + n - (sizeof(del) - 1), del, sizeof(del) - 1);
+}
+
+/* The name of a live file mapping whose maps text was ambiguous, from its
+ * map_files link; r is kept as maps said if the link cannot be read. */
+static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
+{
+	char entry[64], path[PATH_MAX], link[PATH_MAX], *name;
+	struct stat st;
+	bool deleted;
+	ssize_t n;
+
+	snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, r->start, r->end);
+	if (ml__path(path, sizeof(path), snap->proc_dir, entry) < 0)
+		return;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0 || n >= (ssize_t)sizeof(link) - 1)
+		return;
+	link[n] = '\0';
+	/* stat() through map_files needs CAP_CHECKPOINT_RESTORE; without it,
+	 * a file still linked under the literal name is that name. */
+	if (stat(path, &st) == 0 && st.st_ino == r->inode)
+		deleted = st.st_nlink == 0;
+	else
+		deleted = deleted_suffix(link, (size_t)n) &&
+			  !(lstat(link, &st) == 0 && st.st_ino == r->inode && st.st_nlink > 0);
+	if (deleted && deleted_suffix(link, (size_t)n))
+		n -= (ssize_t)strlen(" (deleted)");
+	if (!(name = ml__strndup(snap, link, (size_t)n)))
+		return;
+	r->name = name;
+	r->deleted = deleted;
+}
+
+static void settle_names(struct ml_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nregions; i++) {
+		struct ml_region *r = &snap->regions[i];
+
+		if (r->inode && (r->deleted || strchr(r->name, '\n')))
+			settle_name(snap, r);
+	}
 }
 
 static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *opts)
@@ -86,11 +171,13 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 	kthread = read_stat(snap);
 	if (kthread < 0)
 		return kthread;
-	r = read_maps(snap, flags & ML_SNAP_SMAPS);
+	r = read_maps(snap, flags & ML_SNAP_SMAPS, live);
 	if (r < 0)
 		return r;
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
+	if (live)
+		settle_names(snap);
 	r = ml__read_proc_facts(snap);
 	if (r < 0)
 		return r;
@@ -112,24 +199,63 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 	return 0;
 }
 
+/* After -ESRCH: is pid still the live process that had start_time?  Then
+ * it exec'd while we read.  An exec by a thread other than the leader
+ * shows the leader exiting (PF_EXITING) and then a zombie until
+ * de_thread() puts the thread in its place, so both are waited out for
+ * up to 20 ms: a process really exiting stays so (a zombie until reaped). */
+static bool still_there(const char *proc_dir, uint64_t start_time)
+{
+	struct ml_proc p;
+	char path[PATH_MAX], *buf;
+
+	if (ml__path(path, sizeof(path), proc_dir, "stat") < 0)
+		return false;
+	for (int i = 0; i < 20; i++) {
+		if (ml__read_file(path, &buf, NULL) < 0)
+			return false;
+		memset(&p, 0, sizeof(p));
+		int r = ml__parse_stat(buf, &p);
+		const char *rp = strrchr(buf, ')');
+		bool zombie = rp && (rp[2] == 'Z' || rp[2] == 'X');
+		free(buf);
+		if (p.start_time != start_time || r == -EBADMSG)
+			return false;
+		if (r >= 0 && !zombie)
+			return true;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return false;
+}
+
 int ml_snapshot_take(pid_t pid, const struct ml_snap_opts *opts,
 		     struct ml_snapshot **ret)
 {
-	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
 	unsigned int flags = opts ? opts->flags : 0;
+	bool live = !(opts && opts->proc_root);
 	int r;
 
-	if (!snap)
-		return -ENOMEM;
-	r = init(snap, pid, opts);
-	if (r == 0)
-		r = take(snap, flags, !(opts && opts->proc_root));
-	if (r < 0) {
+	for (int try = 1; ; try++) {
+		struct ml_snapshot *snap = calloc(1, sizeof(*snap));
+
+		if (!snap)
+			return -ENOMEM;
+		r = init(snap, pid, opts);
+		if (r == 0)
+			r = take(snap, flags, live);
+		if (r == 0) {
+			*ret = snap;
+			return 0;
+		}
+		/* Gone, or exec'd (the same process, a new image): again. */
+		bool again = r == -ESRCH && live && snap->proc.start_time &&
+			     still_there(snap->proc_dir, snap->proc.start_time);
 		ml_snapshot_free(snap);
-		return r;
+		if (!again)
+			return r;
+		if (try == ML_SNAP_TRIES)
+			return -ESTALE;
 	}
-	*ret = snap;
-	return 0;
 }
 
 const struct ml_proc *ml_snapshot_proc(const struct ml_snapshot *snap)

@@ -44,12 +44,17 @@ int ml_cli_usage_error(const char *input, const char *fmt, ...)
 	return ML_EXIT_USAGE;
 }
 
+#define ML_STR_(x) #x
+#define ML_STR(x) ML_STR_(x)
+
 static const struct { int err; const char *words; } errwords[] = {
 	{ ESRCH,   "no such process (or it exited while being read)" },
 	{ EACCES,  "permission denied (another user's process needs root or CAP_SYS_PTRACE)" },
 	{ EPERM,   "operation not permitted (ptrace refused: root, CAP_SYS_PTRACE or kernel.yama.ptrace_scope)" },
 	{ ENODATA, "a kernel thread: it has no user address space" },
 	{ EBADMSG, "malformed data in its /proc files" },
+	{ EAGAIN,  "the address space kept changing while it was read (" ML_STR(ML_SNAP_TRIES) " tries)" },
+	{ ESTALE,  "the process exec'd while being read (" ML_STR(ML_SNAP_TRIES) " tries)" },
 	{ ENOENT,  "no such file or command" },
 	{ ECHILD,  "the command ended before the snapshot point" },
 };
