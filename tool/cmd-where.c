@@ -6,8 +6,12 @@
  * Addresses come from the command line (checked before the process is
  * read: a malformed one is a usage error) or, with "-", one per line from
  * stdin (batch mode: a malformed line is reported and skipped, and the
- * exit status is 2 at the end).  Answers stream out as they are computed:
- * a block per address, or a table / JSON.
+ * exit status is 2 at the end).  Answers are a block per address, or a
+ * table / JSON.  Addresses from the command line (as many as fit in
+ * ARG_MAX) are answered into memory and written only when all are
+ * answered, so a failure midway (the process exits) leaves nothing on
+ * stdout; a batch from stdin streams its answers as they are computed,
+ * and a failure leaves the answers before it on stdout.
  */
 #include "cli.h"
 
@@ -34,6 +38,7 @@ struct where_run {
 	const struct where_opts *o;
 	struct ml_where_ctx *ctx;
 	struct ml_where_table *table;   /* NULL: blocks */
+	FILE *out;                      /* stdout, or the memory of a buffered run */
 	unsigned int block_flags;
 	size_t count;
 	bool bad_input;
@@ -174,9 +179,9 @@ static int answer(struct where_run *run, uint64_t addr)
 	if (r < 0)
 		return ml_cli_error("where", "%s", strerror(-r));
 	if (!run->table && run->count)
-		putchar('\n');             /* a blank line between blocks */
+		putc('\n', run->out);      /* a blank line between blocks */
 	r = run->table ? ml_where_table_add(run->table, &w)
-		       : ml_render_where_block(&w, stdout, run->block_flags);
+		       : ml_render_where_block(&w, run->out, run->block_flags);
 	run->count++;
 	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
 }
@@ -327,15 +332,46 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	return 0;   /* a saved tree without pagemap, or no access: no page facts */
 }
 
+/* Does the run read addresses from stdin (a batch, streamed)? */
+static bool batch(const struct where_opts *o)
+{
+	for (size_t i = 0; i < o->naddrs; i++)
+		if (!strcmp(o->addrs[i], "-"))
+			return true;
+	return false;
+}
+
+/* The answers of a buffered run to stdout, once all were given (e == 0);
+ * the memory freed either way.  e, or an exit code. */
+static int flush_buffered(FILE *mem, char **buf, size_t *len, int e)
+{
+	if (!mem)
+		return e;
+	if (fclose(mem) && e == 0)
+		e = ml_cli_error("where", "%s", strerror(ENOMEM));
+	if (e == 0 && *len && fwrite(*buf, 1, *len, stdout) != *len)
+		e = ml_cli_error("stdout", "write error");
+	free(*buf);
+	return e;
+}
+
 static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 {
-	struct where_run run = { .o = o };
+	struct where_run run = { .o = o, .out = stdout };
 	struct ml_symbolizer *sym;
 	struct ml_pagemap *pm;
+	FILE *mem = NULL;
+	char *membuf = NULL;
+	size_t memlen = 0;
 	int r, e;
 
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
+	if (!batch(o) && !(run.out = mem = open_memstream(&membuf, &memlen))) {
+		ml_pagemap_close(pm);
+		ml_symbolizer_free(sym);
+		return ml_cli_error("where", "%s", strerror(ENOMEM));
+	}
 	if (!isatty(STDOUT_FILENO))   /* a batch writes fewer, larger chunks */
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	/* One thread writes stdout: no lock per call (libsmartcols writes
@@ -347,7 +383,7 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 	if (r == 0 && o->table) {
 		struct ml_table_opts to = { o->cli.have_columns ? o->cli.columns : NULL,
 					    o->cli.ncolumns, o->cli.out_flags };
-		r = ml_where_table_new(stdout, &to, &run.table);
+		r = ml_where_table_new(run.out, &to, &run.table);
 	}
 	if (r < 0) {
 		e = ml_cli_error("where", "%s", strerror(-r));
@@ -365,7 +401,7 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 	ml_where_ctx_free(run.ctx);
 	ml_pagemap_close(pm);
 	ml_symbolizer_free(sym);
-	return e;
+	return flush_buffered(mem, &membuf, &memlen, e);
 }
 
 int ml_cmd_where(int argc, char **argv)
