@@ -10,24 +10,45 @@
  * read from the target is validated before use (it is untrusted), with
  * bounds written so that no sum or product can wrap.  The same copying
  * and validation run on a memory buffer (struct source with pid 0) for
- * ml__alloc_snapshot_parse(), which the fuzzer drives. */
+ * ml__alloc_snapshot_parse(), which the fuzzer drives.
+ *
+ * Never is a path taken from the target's maps opened as such: a mapped
+ * file is reached through /proc/PID/map_files/START-END (the mapping
+ * itself; root or CAP_CHECKPOINT_RESTORE), else by its name with no
+ * symlink followed (openat2 RESOLVE_NO_SYMLINKS, or O_NOFOLLOW), never for
+ * a " (deleted)" name; first as O_PATH (which opens nothing: no FIFO
+ * waits, no device driver runs), then reopened for reading only if fstat
+ * shows the regular file maps names (device and inode).
+ *
+ * Bounds (mlalloc-reader.h, memlayout-heap(1)): the retries of a torn or
+ * moving state share one deadline (ML_ALLOC_READ_MS, monotonic clock); the
+ * tables' capacities are capped (ML_ALLOC_MAX_HEAPS/SEGS/LARGE), which
+ * bounds every allocation and every loop over them; the symbol search
+ * reads symbols 4096 at a time, scans at most ML_ALLOC_MAX_SYMS and
+ * compares at most ML_ALLOC_MAX_NAMES names over all files, within
+ * ML_ALLOC_FIND_MS.  A bound hit is an error that says which
+ * (struct ml_alloc_bound), never a silent truncation. */
 #include <elf.h>
 #include <errno.h>
 #include <time.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "mlalloc-reader-internal.h"
 
 #define REGION_MAX ((uint64_t)64 << 20)
-#define TRIES 200
+#define SYM_CHUNK 4096          /* symbols per pread: 96 KiB */
 #define ROOT_SYMBOL "mlalloc_introspect_root"
 /* Header fields up to here are in every version-1 writer; later ones are
  * read only when header_size covers them. */
@@ -45,14 +66,60 @@ static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+/* ---- bounds ---- */
+
+static struct timespec deadline_in(unsigned ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Has the deadline d passed?  (NULL: there is none.) */
+static bool past(const struct timespec *d)
+{
+	struct timespec now;
+	if (!d)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
+/* Record which bound was hit in *b (if any); returns err. */
+static int hit(struct ml_alloc_bound *b, int err, const char *what, uint64_t value, uint64_t limit)
+{
+	if (b)
+		*b = (struct ml_alloc_bound){ what, value, limit };
+	return err;
+}
+
+/* What the symbol search may still do: one deadline and two counters for
+ * all the files of one search. */
+struct budget {
+	const struct timespec *deadline;   /* NULL: none (the fuzzer) */
+	uint64_t syms, names;              /* scanned, compared so far */
+	struct ml_alloc_bound *bound;
+};
+
 /* Where the published bytes come from: the memory of process pid at addr,
  * or (pid 0) the len bytes at buf, for ml__alloc_snapshot_parse().  Reads
- * are by offset from the region start. */
+ * are by offset from the region start.  deadline bounds the retries (NULL
+ * for a buffer, which never changes); moved records whether any seq was
+ * seen to change (a state kept changing) or not (it stayed torn). */
 struct source {
 	pid_t pid;
 	uint64_t addr;
 	const uint8_t *buf;
 	size_t len;
+	const struct timespec *deadline;
+	bool moved;
+	uint64_t last_seq;
 };
 
 /* Copy n pieces (local[i] <- offset off[i]); 0, -errno, or -EFAULT if not
@@ -87,73 +154,137 @@ static int src_read(const struct source *src, uint64_t off, void *buf, size_t le
 	return src_readv(src, &local, &off, 1);
 }
 
-/* Symbol value of name in the ELF file at path (.dynsym, then .symtab), and
- * the lowest PT_LOAD vaddr; 0 or -errno. */
-static int elf_symbol(const char *path, const char *name, uint64_t *ret_value, uint64_t *ret_vaddr0)
+/* ---- the ELF symbol search ---- */
+
+static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = -ENOENT;
-	Elf64_Ehdr eh;
-	Elf64_Shdr *sh = NULL;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_shnum == 0 || eh.e_shnum > 4096 || eh.e_phentsize != sizeof(Elf64_Phdr))
-		goto out;
-	uint64_t vaddr0 = UINT64_MAX;
-	for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
-			goto out;
-		if (ph.p_type == PT_LOAD && ph.p_vaddr < vaddr0)
-			vaddr0 = ph.p_vaddr & ~(uint64_t)4095;
-	}
-	sh = calloc(eh.e_shnum, sizeof(*sh));
-	if (!sh) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (pread(fd, sh, eh.e_shnum * sizeof(*sh), (off_t)eh.e_shoff) != (ssize_t)(eh.e_shnum * sizeof(*sh)))
-		goto out;
+	return off <= INT64_MAX && pread(fd, buf, len, (off_t)off) == (ssize_t)len;
+}
+
+/* Is symbol k the one called name?  One pread of the name, counted. */
+static int sym_is(int fd, const Elf64_Sym *sym, const Elf64_Shdr *str, const char *name, struct budget *b)
+{
 	size_t nlen = strlen(name);
-	for (int pass = 0; pass < 2 && r == -ENOENT; pass++) {
-		uint32_t want = pass == 0 ? SHT_DYNSYM : SHT_SYMTAB;
-		for (unsigned i = 0; i < eh.e_shnum && r == -ENOENT; i++) {
-			if (sh[i].sh_type != want || sh[i].sh_link >= eh.e_shnum || sh[i].sh_entsize != sizeof(Elf64_Sym))
-				continue;
-			const Elf64_Shdr *str = &sh[sh[i].sh_link];
-			size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
-			for (size_t k = 0; k < n && k < 1000000; k++) {
-				Elf64_Sym sym;
-				char buf[64];
-				if (pread(fd, &sym, sizeof(sym), (off_t)(sh[i].sh_offset + k * sizeof(sym))) != sizeof(sym))
-					break;
-				if (sym.st_name == 0 || sym.st_name >= str->sh_size || sym.st_shndx == SHN_UNDEF)
-					continue;
-				ssize_t got = pread(fd, buf, nlen + 1, (off_t)(str->sh_offset + sym.st_name));
-				if (got == (ssize_t)nlen + 1 && !memcmp(buf, name, nlen) && buf[nlen] == 0) {
-					*ret_value = sym.st_value;
-					*ret_vaddr0 = eh.e_type == ET_DYN ? vaddr0 : 0;
-					r = 0;
-					break;
-				}
-			}
+	char buf[64];
+
+	if (sym->st_name == 0 || sym->st_name >= str->sh_size || sym->st_shndx == SHN_UNDEF ||
+	    ELF64_ST_TYPE(sym->st_info) != STT_OBJECT || nlen + 1 > sizeof(buf))
+		return 0;
+	if (++b->names > ML_ALLOC_MAX_NAMES)
+		return hit(b->bound, -E2BIG, "symbol names compared", b->names, ML_ALLOC_MAX_NAMES);
+	if (!pread_all(fd, buf, nlen + 1, str->sh_offset + sym->st_name))
+		return 0;
+	return !memcmp(buf, name, nlen) && buf[nlen] == 0;
+}
+
+/* Search one symbol table (section symtab, strings str) SYM_CHUNK symbols
+ * per pread.  1 found (*ret_value), 0 not, -E2BIG/-ETIME/-ENOMEM. */
+static int table_search(int fd, const Elf64_Shdr *symtab, const Elf64_Shdr *str, const char *name,
+			struct budget *b, uint64_t *ret_value)
+{
+	uint64_t n = symtab->sh_size / sizeof(Elf64_Sym);
+	Elf64_Sym *chunk = malloc(SYM_CHUNK * sizeof(*chunk));
+	int r = 0;
+
+	if (!chunk)
+		return -ENOMEM;
+	for (uint64_t k = 0; k < n && r == 0;) {
+		size_t want = n - k < SYM_CHUNK ? (size_t)(n - k) : SYM_CHUNK;
+		if (b->syms + want > ML_ALLOC_MAX_SYMS) {
+			r = hit(b->bound, -E2BIG, "symbols scanned", b->syms + want, ML_ALLOC_MAX_SYMS);
+			break;
 		}
+		if (past(b->deadline)) {
+			r = hit(b->bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			break;
+		}
+		if (!pread_all(fd, chunk, want * sizeof(*chunk), symtab->sh_offset + k * sizeof(*chunk)))
+			break;
+		b->syms += want;
+		for (size_t i = 0; i < want && r == 0; i++)
+			if ((r = sym_is(fd, &chunk[i], str, name, b)) == 1)
+				*ret_value = chunk[i].st_value;
+		k += want;
 	}
-out:
-	free(sh);
-	close(fd);
+	free(chunk);
 	return r;
 }
 
-struct maps_line { uint64_t lo, hi, off; char perms[5]; char path[4096]; };
+/* The lowest PT_LOAD page of the file (UINT64_MAX if none); false if the
+ * program headers cannot be read. */
+static bool lowest_load(int fd, const Elf64_Ehdr *eh, uint64_t *ret_vaddr0)
+{
+	unsigned n = eh->e_phnum < 256 ? eh->e_phnum : 256;
+	Elf64_Phdr ph[256];
+
+	if (!pread_all(fd, ph, n * sizeof(ph[0]), eh->e_phoff))
+		return false;
+	*ret_vaddr0 = UINT64_MAX;
+	for (unsigned i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < *ret_vaddr0)
+			*ret_vaddr0 = ph[i].p_vaddr & ~(uint64_t)4095;
+	return true;
+}
+
+/* Symbol value of name in the ELF file open at fd (.dynsym, then .symtab),
+ * and the lowest PT_LOAD vaddr; 0, -ENOENT, or a bound's error. */
+static int elf_symbol(int fd, const char *name, struct budget *b, uint64_t *ret_value, uint64_t *ret_vaddr0)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh = NULL;
+	uint64_t vaddr0, value = 0;
+	int r = -ENOENT;
+
+	if (!pread_all(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_shnum == 0 || eh.e_shnum > 4096 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    !lowest_load(fd, &eh, &vaddr0))
+		return -ENOENT;
+	if (!(sh = calloc(eh.e_shnum, sizeof(*sh))))
+		return -ENOMEM;
+	if (!pread_all(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff))
+		goto out;
+	for (int pass = 0; pass < 2 && r == -ENOENT; pass++) {
+		uint32_t want = pass == 0 ? SHT_DYNSYM : SHT_SYMTAB;
+		for (unsigned i = 0; i < eh.e_shnum && r == -ENOENT; i++) {
+			if (sh[i].sh_type != want || sh[i].sh_link >= eh.e_shnum ||
+			    sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[sh[i].sh_link].sh_type != SHT_STRTAB)
+				continue;
+			int k = table_search(fd, &sh[i], &sh[sh[i].sh_link], name, b, &value);
+			r = k == 1 ? 0 : k < 0 ? k : -ENOENT;
+		}
+	}
+	if (r == 0) {
+		*ret_value = value;
+		*ret_vaddr0 = eh.e_type == ET_DYN ? vaddr0 : 0;
+	}
+out:
+	free(sh);
+	return r;
+}
+
+int ml__alloc_elf_symbol(int fd, const char *name, uint64_t *ret_value, uint64_t *ret_vaddr0,
+			 struct ml_alloc_bound *ret_bound)
+{
+	struct budget b = { NULL, 0, 0, ret_bound };
+	return elf_symbol(fd, name, &b, ret_value, ret_vaddr0);
+}
+
+/* ---- the target's maps, and opening what they name ---- */
+
+struct maps_line {
+	uint64_t lo, hi, off, inode;
+	unsigned dev_major, dev_minor;
+	char perms[5];
+	char path[4096];
+};
 
 static int parse_line(const char *line, struct maps_line *m)
 {
-	unsigned long long lo, hi, off;
+	unsigned long long lo, hi, off, ino;
 	int pos = 0;
-	if (sscanf(line, "%llx-%llx %4s %llx %*s %*s%n", &lo, &hi, m->perms, &off, &pos) != 4)
+	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &lo, &hi, m->perms, &off,
+		   &m->dev_major, &m->dev_minor, &ino, &pos) != 7)
 		return -1;
 	const char *p = line + pos;
 	while (*p == ' ')
@@ -163,22 +294,114 @@ static int parse_line(const char *line, struct maps_line *m)
 	m->lo = lo;
 	m->hi = hi;
 	m->off = off;
+	m->inode = ino;
 	return 0;
 }
 
-static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *ret_size)
+/* Is st the regular file maps line m names?  The device must match unless
+ * one side is an anonymous device number (major 0: overlayfs and btrfs
+ * report another one), as in lib/elf.c. */
+static bool same_file(const struct stat *st, const struct maps_line *m)
 {
+	bool dev_ok = m->dev_major == 0 || major(st->st_dev) == 0 ||
+		      (major(st->st_dev) == m->dev_major && minor(st->st_dev) == m->dev_minor);
+	return S_ISREG(st->st_mode) && (uint64_t)st->st_ino == m->inode && dev_ok;
+}
+
+/* An O_PATH descriptor of path, following no symlink anywhere in it
+ * (openat2 RESOLVE_NO_SYMLINKS; before Linux 5.6, O_NOFOLLOW: the last
+ * component only). */
+static int open_path_nofollow(const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))   /* EPERM: a seccomp filter */
+		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
+/* A read-only descriptor of the file maps line m maps, reached through
+ * path (follow: through a magic link, map_files), or -1.  The O_PATH open
+ * has no side effect; the file is opened for reading only once fstat says
+ * it is the one mapped, and checked again after. */
+static int open_checked(const char *path, bool follow, const struct maps_line *m)
+{
+	int pfd = follow ? open(path, O_PATH | O_CLOEXEC) : open_path_nofollow(path);
+	int fd = -1;
+	struct stat st;
+	char self[64];
+
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &st) == 0 && same_file(&st, m)) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !same_file(&st, m))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	close(pfd);
+	return fd;
+}
+
+static bool is_deleted(const char *path)
+{
+	size_t n = strlen(path), k = strlen(" (deleted)");
+	return n >= k && !strcmp(path + n - k, " (deleted)");
+}
+
+/* The file mapped by m in process pid: through map_files, else (refused:
+ * an ordinary user) by name, never a deleted one's; -1 if neither. */
+static int open_mapped(pid_t pid, const struct maps_line *m)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->lo, (unsigned long long)m->hi);
+	if ((fd = open_checked(path, true, m)) >= 0 || m->path[0] != '/' || is_deleted(m->path))
+		return fd;
+	return open_checked(m->path, false, m);
+}
+
+static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *ret_size,
+			    struct ml_alloc_bound *bound)
+{
+	struct timespec deadline = deadline_in(ML_ALLOC_FIND_MS);
+	struct budget b = { &deadline, 0, 0, bound };
+	uint64_t last_dev = 0, last_ino = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	struct maps_line m;
 	int r = -ENOENT;
+
 	rewind(f);
 	while (r == -ENOENT && getline(&line, &cap, f) > 0) {
-		if (parse_line(line, &m) < 0 || m.off != 0 || m.path[0] != '/')
+		if (parse_line(line, &m) < 0 || m.off != 0 || m.path[0] != '/' || m.inode == 0)
+			continue;
+		if (past(&deadline)) {
+			r = hit(bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			break;
+		}
+		uint64_t dev = (uint64_t)m.dev_major << 32 | m.dev_minor;
+		if (dev == last_dev && m.inode == last_ino)   /* the same file again */
+			continue;
+		last_dev = dev;
+		last_ino = m.inode;
+		int fd = open_mapped(pid, &m);
+		if (fd < 0)
 			continue;
 		uint64_t value = 0, vaddr0 = 0;
-		if (elf_symbol(m.path, ROOT_SYMBOL, &value, &vaddr0) < 0)
+		int k = elf_symbol(fd, ROOT_SYMBOL, &b, &value, &vaddr0);
+		close(fd);
+		if (k == -ENOENT)
 			continue;
+		if (k < 0) {
+			r = k;
+			break;
+		}
 		struct root root;
 		if (peek(pid, m.lo - vaddr0 + value, &root, sizeof(root)) < 0)
 			continue;
@@ -192,7 +415,8 @@ static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *re
 	return r;
 }
 
-static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char **ret_how)
+static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char **ret_how,
+		  struct ml_alloc_bound *bound)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -218,7 +442,7 @@ static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char 
 		}
 	}
 	free(line);
-	if (r == -ENOENT && (r = locate_by_symbol(pid, f, ret_addr, ret_size)) == 0)
+	if (r == -ENOENT && (r = locate_by_symbol(pid, f, ret_addr, ret_size, bound)) == 0)
 		*ret_how = "symbol";
 	fclose(f);
 	return r;
@@ -227,8 +451,10 @@ static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char 
 int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size)
 {
 	const char *how;
-	return locate(pid, ret_addr, ret_size, &how);
+	return locate(pid, ret_addr, ret_size, &how, NULL);
 }
+
+/* ---- copying ---- */
 
 /* Does a table of n elements of stride bytes at off lie inside [0, size)?
  * (Written so that no sum or product can wrap.) */
@@ -237,7 +463,19 @@ static bool fits(uint64_t off, uint64_t n, uint64_t stride, uint64_t size)
 	return off <= size && (stride == 0 || n <= (size - off) / stride);
 }
 
-static int check_header(struct mlalloc_pub_header *h, uint64_t size)
+/* The capacities against their caps: 0 or -E2BIG (*b says which). */
+static int check_caps(const struct mlalloc_pub_header *h, struct ml_alloc_bound *b)
+{
+	if (h->heaps_max > ML_ALLOC_MAX_HEAPS)
+		return hit(b, -E2BIG, "heap slots", h->heaps_max, ML_ALLOC_MAX_HEAPS);
+	if (h->segs_max > ML_ALLOC_MAX_SEGS)
+		return hit(b, -E2BIG, "segment records", h->segs_max, ML_ALLOC_MAX_SEGS);
+	if (h->large_max > ML_ALLOC_MAX_LARGE)
+		return hit(b, -E2BIG, "large-block records", h->large_max, ML_ALLOC_MAX_LARGE);
+	return 0;
+}
+
+static int check_header(struct mlalloc_pub_header *h, uint64_t size, struct ml_alloc_bound *b)
 {
 	if (memcmp(h->magic, MLALLOC_PUB_MAGIC, 8))
 		return -ENOENT;
@@ -248,8 +486,12 @@ static int check_header(struct mlalloc_pub_header *h, uint64_t size)
 	    h->large_stride != sizeof(struct mlalloc_pub_large) || h->nclasses != MLALLOC_PUB_NCLASSES)
 		return -EPROTO;
 	if (h->region_size > REGION_MAX || (size && h->region_size > size) ||
-	    h->heaps_used > h->heaps_max || h->segs_used > h->segs_max || h->large_used > h->large_max ||
-	    !fits(h->classes_off, h->nclasses, 4, h->region_size) ||
+	    h->heaps_used > h->heaps_max || h->segs_used > h->segs_max || h->large_used > h->large_max)
+		return -EPROTO;
+	int r = check_caps(h, b);
+	if (r < 0)
+		return r;
+	if (!fits(h->classes_off, h->nclasses, 4, h->region_size) ||
 	    !fits(h->heaps_off, h->heaps_max, h->heap_stride, h->region_size) ||
 	    !fits(h->segs_off, h->segs_max, h->seg_stride, h->region_size) ||
 	    !fits(h->large_off, h->large_max, h->large_stride, h->region_size) ||
@@ -258,7 +500,8 @@ static int check_header(struct mlalloc_pub_header *h, uint64_t size)
 	return 0;
 }
 
-/* Bytes of the tables a snapshot of header h holds, at most. */
+/* Bytes of the tables a snapshot of header h holds, at most (the caps
+ * keep it under 4 MiB). */
 static size_t tables_size(const struct mlalloc_pub_header *h)
 {
 	return h->nclasses * 4 + h->heaps_max * sizeof(struct mlalloc_pub_heap) +
@@ -266,16 +509,46 @@ static size_t tables_size(const struct mlalloc_pub_header *h)
 	       h->nclasses;
 }
 
+/* Each segment record: seq even, and the same when read again (a buffer
+ * does not change: an odd seq there is final); an unstable record is read
+ * again alone until the deadline.  0 or -EAGAIN, -errno. */
+static int settle_segments(struct source *src, const struct mlalloc_pub_header *h,
+			   struct mlalloc_pub_segment *segs, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at = h->segs_off + i * sizeof(*segs), seq2;
+		for (;;) {
+			if ((r = src_read(src, at, &seq2, sizeof(seq2))) < 0)
+				return r;
+			if (!(segs[i].seq & 1) && seq2 == segs[i].seq)
+				break;
+			src->moved |= seq2 != segs[i].seq;
+			if (!src->pid || past(src->deadline))
+				return -EAGAIN;
+			sched_yield();
+			if ((r = src_read(src, at, &segs[i], sizeof(segs[i]))) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* One try: fills snap's tables (cap bytes at tables); -EAGAIN if the
  * writer moved meanwhile. */
-static int copy_once(const struct source *src, struct ml_alloc_snapshot *s, uint8_t *tables, size_t cap)
+static int copy_once(struct source *src, struct ml_alloc_snapshot *s, uint8_t *tables, size_t cap,
+		     struct ml_alloc_bound *b)
 {
 	struct mlalloc_pub_header h, h2;
 	int r = src_read(src, 0, &h, sizeof(h));
 	if (r < 0)
 		return r;
-	if ((r = check_header(&h, src->len)) < 0)
+	if ((r = check_header(&h, src->len, b)) < 0)
 		return r;
+	if (src->last_seq != h.seq)
+		src->moved |= src->last_seq != UINT64_MAX;
+	src->last_seq = h.seq;
 	if (h.seq & 1)
 		return -EAGAIN;
 	/* The writer may have grown its tables since the first look: the
@@ -293,8 +566,10 @@ static int copy_once(const struct source *src, struct ml_alloc_snapshot *s, uint
 		return r;
 	if ((r = src_read(src, 0, &h2, sizeof(h2))) < 0)
 		return r;
-	if (h2.seq != h.seq)
+	if (h2.seq != h.seq) {
+		src->moved = true;
 		return -EAGAIN;
+	}
 	s->header = h;
 	s->class_size = (const uint32_t *)tables;
 	s->heaps = (const void *)(tables + lc);
@@ -304,33 +579,17 @@ static int copy_once(const struct source *src, struct ml_alloc_snapshot *s, uint
 	s->large = (const void *)(tables + lc + lh + ls);
 	s->nlarge = h.large_used;
 	s->class_pages = lp ? pages : NULL;
-	/* Each segment record: seq even, and the same when read again (a
-	 * buffer does not change: an odd seq there is final). */
-	struct mlalloc_pub_segment *segs = (struct mlalloc_pub_segment *)(tables + lc + lh);
-	for (size_t i = 0; i < s->nsegs; i++) {
-		uint64_t at = h.segs_off + i * sizeof(*segs), seq2;
-		for (int t = 0;; t++) {
-			if ((r = src_read(src, at, &seq2, sizeof(seq2))) < 0)
-				return r;
-			if (!(segs[i].seq & 1) && seq2 == segs[i].seq)
-				break;
-			if (t == TRIES || !src->pid)
-				return -EAGAIN;
-			sched_yield();
-			if ((r = src_read(src, at, &segs[i], sizeof(segs[i]))) < 0)
-				return r;
-		}
-	}
-	return 0;
+	return settle_segments(src, &h, (struct mlalloc_pub_segment *)(tables + lc + lh), s->nsegs);
 }
 
 /* A snapshot with room for the tables of header h, or NULL. */
-static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *ret_cap, int *ret_err)
+static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *ret_cap, int *ret_err,
+					      struct ml_alloc_bound *b)
 {
 	struct mlalloc_pub_header h;
 	int r = src_read(src, 0, &h, sizeof(h));
 	if (r == 0)
-		r = check_header(&h, src->len);
+		r = check_header(&h, src->len, b);
 	if (r < 0) {
 		*ret_err = r;
 		return NULL;
@@ -342,33 +601,42 @@ static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *
 	return s;
 }
 
-int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
+/* Wait before try t+1: yield at first, then sleep 50 us doubling to 10 ms,
+ * so the copy lands between the updates of a writer that churns. */
+static void back_off(unsigned t)
+{
+	if (t < 20) {
+		sched_yield();
+		return;
+	}
+	long us = 50L << (t - 20 < 8 ? t - 20 : 8);
+	struct timespec ts = { 0, (us > 10000 ? 10000 : us) * 1000 };
+	nanosleep(&ts, NULL);
+}
+
+int ml_alloc_snapshot_read_bounded(pid_t pid, struct ml_alloc_snapshot **ret_snap,
+				   struct ml_alloc_bound *ret_bound)
 {
 	uint64_t addr, size;
 	const char *how;
-	int r = locate(pid, &addr, &size, &how);
+	int r = locate(pid, &addr, &size, &how, ret_bound);
 	if (r < 0)
 		return r;
-	struct source src = { pid, addr, NULL, size };
+	struct timespec deadline = deadline_in(ML_ALLOC_READ_MS);
+	struct source src = { pid, addr, NULL, size, &deadline, false, UINT64_MAX };
 	size_t cap;
-	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r);
+	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
 	if (!s)
 		return r;
-	/* A writer that churns without pause can keep moving the seqlock:
-	 * yield at first, then back off (50 us doubling to 10 ms, about 2 s in
-	 * all) so the copy lands between its updates. */
-	for (int t = 0; t < TRIES; t++) {
-		r = copy_once(&src, s, (uint8_t *)(s + 1), cap);
-		if (r != -EAGAIN)
+	/* All tries share one deadline, the re-reads of segments too. */
+	for (unsigned t = 0;; t++) {
+		r = copy_once(&src, s, (uint8_t *)(s + 1), cap, ret_bound);
+		if (r != -EAGAIN || past(&deadline))
 			break;
-		if (t < 20) {
-			sched_yield();
-		} else {
-			long us = 50L << (t - 20 < 8 ? t - 20 : 8);
-			struct timespec ts = { 0, (us > 10000 ? 10000 : us) * 1000 };
-			nanosleep(&ts, NULL);
-		}
+		back_off(t);
 	}
+	if (r == -EAGAIN)
+		hit(ret_bound, r, src.moved ? "ms changing" : "ms torn", ML_ALLOC_READ_MS, ML_ALLOC_READ_MS);
 	if (r < 0) {
 		free(s);
 		return r;
@@ -379,18 +647,24 @@ int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 	return 0;
 }
 
-int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapshot **ret_snap)
+int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
 {
-	struct source src = { 0, 0, buf, len };
+	return ml_alloc_snapshot_read_bounded(pid, ret_snap, NULL);
+}
+
+int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapshot **ret_snap,
+			     struct ml_alloc_bound *ret_bound)
+{
+	struct source src = { 0, 0, buf, len, NULL, false, UINT64_MAX };
 	size_t cap;
 	int r;
 
 	if (!buf || !len)
 		return -ENOENT;
-	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r);
+	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
 	if (!s)
 		return r;
-	if ((r = copy_once(&src, s, (uint8_t *)(s + 1), cap)) < 0) {
+	if ((r = copy_once(&src, s, (uint8_t *)(s + 1), cap, ret_bound)) < 0) {
 		free(s);
 		return r;
 	}

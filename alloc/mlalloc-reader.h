@@ -30,12 +30,45 @@ struct ml_alloc_snapshot {
 	                                           older than that field */
 };
 
+/* Bounds on the work that data from the target can cause (the target is
+ * untrusted; memlayout-heap(1) lists them).  The table caps are 4 times the
+ * tables mlalloc itself publishes (256 heaps, 4096 segments, 4096 large
+ * blocks), so a real writer never reaches them: with them the copy is at
+ * most 1024 * 912 + 16384 * 112 + 16384 * 40 bytes (3.4 MiB). */
+#define ML_ALLOC_READ_MS    2000u        /* copying: retries of a torn or moving state */
+#define ML_ALLOC_FIND_MS    2000u        /* finding: the symbol search in mapped files */
+#define ML_ALLOC_MAX_HEAPS  1024u        /* heap slots (one per thread) */
+#define ML_ALLOC_MAX_SEGS   16384u       /* segment records */
+#define ML_ALLOC_MAX_LARGE  16384u       /* large-block records */
+#define ML_ALLOC_MAX_SYMS   (1u << 22)   /* ELF symbols scanned, all mapped files together */
+#define ML_ALLOC_MAX_NAMES  65536u       /* symbol names compared, all files together */
+
+/* Which bound stopped a read (ml_alloc_snapshot_read_bounded()): what
+ * ("heap slots", "segment records", "large-block records", "symbols
+ * scanned", "symbol names compared", "ms torn" (a seq stayed odd), "ms
+ * changing" (a seq kept moving), "ms searching"), the value met (for the
+ * times: the limit) and the limit. */
+struct ml_alloc_bound {
+	const char *what;
+	uint64_t value, limit;
+};
+
 /* Copy the heap state of process pid into *ret_snap.  Returns 0, or
  * -ESRCH (no such process), -ENOENT (the process does not use mlalloc),
  * -EPROTO (a format version this reader does not know), -EAGAIN (the state
- * kept changing during every try), -EPERM/-EACCES (not allowed to read it),
- * -ENOMEM. */
+ * stayed torn or kept changing for ML_ALLOC_READ_MS), -E2BIG (a table or
+ * the symbol search is over its ML_ALLOC_MAX_* limit), -ETIME (the symbol
+ * search ran past ML_ALLOC_FIND_MS), -EPERM/-EACCES (not allowed to read
+ * it), -ENOMEM.  Mapped files are opened only through
+ * /proc/PID/map_files/START-END or, where that is refused, by name without
+ * following any symlink, and only if the object opened is the regular file
+ * maps names (device and inode). */
 int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap);
+
+/* The same; on -EAGAIN, -E2BIG and -ETIME, *ret_bound (if not NULL) says
+ * which bound was hit (it is filled on those failures only). */
+int ml_alloc_snapshot_read_bounded(pid_t pid, struct ml_alloc_snapshot **ret_snap,
+				   struct ml_alloc_bound *ret_bound);
 
 /* Frees a snapshot; accepts NULL. */
 void ml_alloc_snapshot_free(struct ml_alloc_snapshot *snap);
@@ -48,7 +81,8 @@ uint64_t ml_alloc_snapshot_live(const struct ml_alloc_snapshot *snap, unsigned c
 uint64_t ml_alloc_snapshot_live_bytes(const struct ml_alloc_snapshot *snap);
 
 /* Address of the published region in process pid (what
- * ml_alloc_snapshot_read finds first).  0 or -errno as above. */
+ * ml_alloc_snapshot_read finds first).  0 or -errno as above (-E2BIG,
+ * -ETIME: the symbol search hit a bound). */
 int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size);
 
 #endif

@@ -8,6 +8,8 @@
  * Order: the maps snapshot first (it says whether the process exists, may
  * be read, is 32-bit, where its brk is), then the copy of mlalloc's state.
  * Options are parsed into one struct; conflicts are in the exclusion table.
+ * A bound the reader hit on the target's data (time, table sizes, the
+ * symbol search: alloc/mlalloc-reader.h) is exit 1 with the bound named.
  */
 #include "heap.h"
 
@@ -42,7 +44,6 @@ static const struct ml_cli_excl excl[] = {
 static const struct { int err; const char *words; } read_errors[] = {
 	{ EPERM,   "permission denied reading its memory (process_vm_readv needs ptrace access: same user, root or CAP_SYS_PTRACE)" },
 	{ EACCES,  "permission denied reading its memory (process_vm_readv needs ptrace access: same user, root or CAP_SYS_PTRACE)" },
-	{ EAGAIN,  "its published heap state stayed torn or kept changing through every try (200 over about 2 s): no consistent copy, try again" },
 	{ EPROTO,  "its published heap state is malformed or in a format version this memlayout does not know" },
 	{ EFAULT,  "its published heap state could not be read whole (unmapped while being read?)" },
 };
@@ -121,22 +122,48 @@ static bool has_mlalloc_lib(const struct ml_snapshot *snap)
 	return false;
 }
 
+/* The error of a bound the reader hit (alloc/mlalloc-reader.h): which
+ * bound, the value met and the limit; exit 1. */
+static int bound_error(const char *input, int err, const struct ml_alloc_bound *b)
+{
+	unsigned long long v = b->value, lim = b->limit;
+	double secs = (double)b->limit / 1000.0;
+
+	if (err == -EAGAIN && !strcmp(b->what, "ms torn"))
+		return ml_cli_error(input, "its published heap state stayed torn (a sequence number left odd: "
+				    "a writer stopped mid-update?) for %g s, the limit: no consistent copy", secs);
+	if (err == -EAGAIN)
+		return ml_cli_error(input, "its published heap state kept changing for %g s, the limit: "
+				    "no consistent copy, try again", secs);
+	if (err == -ETIME)
+		return ml_cli_error(input, "searching its mapped files for mlalloc_introspect_root took "
+				    "%g s, the limit", secs);
+	if (!strncmp(b->what, "symbol", 6))
+		return ml_cli_error(input, "searching its mapped files for mlalloc_introspect_root: %llu %s "
+				    "exceeds the limit of %llu", v, b->what, lim);
+	return ml_cli_error(input, "its published heap state has %llu %s, over the limit of %llu", v,
+			    b->what, lim);
+}
+
 /* The heap of the process in snap, or why there is none; the exit code. */
 static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	struct ml_alloc_snapshot *as = NULL;
 	struct ml_heap *h = NULL;
+	struct ml_alloc_bound bound = { NULL, 0, 0 };
 	const char *why = NULL;
 	int r;
 
 	if (p->is_32bit) {
 		why = "it is a 32-bit process, and mlalloc is built for x86-64 only";
-	} else if ((r = ml_alloc_snapshot_read(p->pid, &as)) == -ENOENT) {
+	} else if ((r = ml_alloc_snapshot_read_bounded(p->pid, &as, &bound)) == -ENOENT) {
 		why = has_mlalloc_lib(snap) ?
 			"libmlalloc is loaded but has published no heap state yet (no allocation so far)" :
 			"it publishes no mlalloc heap state (no [anon:mlalloc] or /memfd:mlalloc mapping, "
 			"no mlalloc_introspect_root symbol)";
+	} else if (r < 0 && bound.what) {
+		return bound_error(input, r, &bound);
 	} else if (r < 0) {
 		for (size_t i = 0; i < sizeof(read_errors) / sizeof(read_errors[0]); i++)
 			if (read_errors[i].err == -r)
@@ -149,7 +176,7 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 	}
 	if ((r = ml_heap_build(as, &h)) < 0) {
 		ml_alloc_snapshot_free(as);
-		return ml_cli_error(input, "%s", r == -EPROTO ? read_errors[3].words : strerror(-r));
+		return ml_cli_error(input, "%s", r == -EPROTO ? read_errors[2].words : strerror(-r));
 	}
 	r = ml_heap_render(snap, h, stdout, &o->out);
 	ml_heap_free(h);

@@ -9,11 +9,18 @@
  * input is
  *  1. parsed with ml__alloc_snapshot_parse(), the code that
  *     ml_alloc_snapshot_read() runs on what it copies from a process;
+ *     A refusal for a bound (-E2BIG) must name it, with a value over its
+ *     limit; an accepted snapshot must hold no table over its cap
+ *     (ML_ALLOC_MAX_HEAPS/SEGS/LARGE), which bounds everything after;
  *  2. if accepted, checked (every table the snapshot points to lies within
  *     it, as the header says), turned into classes, regions and totals by
  *     ml_heap_build(), checked again (regions in address order, counts
  *     bounded by the tables), and rendered with every part to /dev/null,
  *     as text or as JSON, beside a made-up maps snapshot.
+ *  3. if the region bytes start with an ELF magic, also searched as an ELF
+ *     file (in a memfd) for mlalloc_introspect_root by
+ *     ml__alloc_elf_symbol(), the reader's bounded symbol search: found,
+ *     not found, or a bound named with a value over its limit.
  * A failed check calls abort(), which libFuzzer reports as a crash.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined by tests/fuzz/
@@ -24,8 +31,12 @@
 #include "heap.h"
 #include "mlalloc-reader-internal.h"
 
+#include <elf.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +56,9 @@ static void check_snapshot(const struct ml_alloc_snapshot *s)
 {
 	const struct mlalloc_pub_header *h = &s->header;
 
+	if (h->heaps_max > ML_ALLOC_MAX_HEAPS || h->segs_max > ML_ALLOC_MAX_SEGS ||
+	    h->large_max > ML_ALLOC_MAX_LARGE)
+		abort();
 	if (h->nclasses != MLALLOC_PUB_NCLASSES || !s->class_size ||
 	    s->nheaps != h->heaps_used || s->nheaps > h->heaps_max ||
 	    s->nsegs != h->segs_used || s->nsegs > h->segs_max ||
@@ -113,6 +127,34 @@ static void render(const struct ml_heap *h, unsigned int fl)
 	ml_snapshot_free(snap);
 }
 
+/* A bound reported on -E2BIG: named, its value over its limit. */
+static void check_bound(int r, const struct ml_alloc_bound *b)
+{
+	if (r == -E2BIG && (!b->what || b->value <= b->limit))
+		abort();
+	if (r != -E2BIG && b->what)
+		abort();
+}
+
+/* The region bytes as an ELF file, through the reader's symbol search. */
+static void search_elf(const uint8_t *buf, size_t len)
+{
+	static int fd = -1;
+	struct ml_alloc_bound b = { NULL, 0, 0 };
+	uint64_t value, vaddr0;
+
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG))
+		return;
+	if (fd < 0 && (fd = memfd_create("fuzz-heap-elf", MFD_CLOEXEC)) < 0)
+		return;
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, len, 0) != (ssize_t)len)
+		return;
+	int r = ml__alloc_elf_symbol(fd, "mlalloc_introspect_root", &value, &vaddr0, &b);
+	if (r != 0 && r != -ENOENT && r != -E2BIG && r != -ENOMEM)
+		abort();
+	check_bound(r, &b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -128,7 +170,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, len);
-	if (ml__alloc_snapshot_parse(buf, len, &s) == 0) {
+	search_elf(buf, len);
+	struct ml_alloc_bound b = { NULL, 0, 0 };
+	int r = ml__alloc_snapshot_parse(buf, len, &s, &b);
+	check_bound(r, &b);
+	if (r == 0) {
 		free(buf);   /* the snapshot must hold its own copy */
 		buf = NULL;
 		check_snapshot(s);
