@@ -263,6 +263,27 @@ static FILE *report_stream(struct run *r)
 	return r->report;
 }
 
+/* Push the report out; 0, or -errno of the write that failed (a full
+ * disk shows only here: the report sat in the stream's buffer). */
+static int report_flush(FILE *out)
+{
+	errno = 0;
+	if (fflush(out) == 0 && !ferror(out))
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+/* A report lost (-EIO from the renderer: its stream failed): said on
+ * stderr as "memlayout: FILE: reason", the stream's error cleared so the
+ * next crash tries again.  The exit status stays the program's. */
+static void report_error(struct run *r, int err)
+{
+	if (err == -EIO && (err = report_flush(r->report)) == 0)
+		err = -EIO;
+	ml_cli_error(r->o.report ? r->o.report : "stderr", "%s", strerror(-err));
+	clearerr(r->report);
+}
+
 static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *ts,
 		   const siginfo_t *si)
 {
@@ -312,8 +333,9 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
 			flags |= ML_OUT_COLOR;
 		e = ml_render_crash(snap, &c, bt, out, flags);
-		fflush(out);
-		if (e < 0)
+		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
+			report_error(r, e);
+		else if (e < 0)
 			ml_cli_error(name, "cannot write the crash report: %s",
 				     ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
 		r->crashes++;
@@ -462,8 +484,8 @@ int ml_cmd_run(int argc, char **argv)
 		return code;
 	code = trace_loop(&r, err_fd);
 	close(err_fd);
-	if (r.report && r.report != stderr)
-		fclose(r.report);
+	if (r.report && r.report != stderr && fclose(r.report))
+		ml_cli_error(r.o.report, "%s", strerror(errno));
 	free(r.t.tids);
 	return code;
 }

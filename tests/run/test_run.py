@@ -204,6 +204,25 @@ def text_report(ml, target):
           err[-800:])
 
 
+def full_report(ml, target):
+    """A report that cannot be written (a full disk: /dev/full) is said on
+    stderr, naming the file and the reason; the status stays the
+    program's."""
+    if not os.path.exists('/dev/full'):
+        print('# no /dev/full here: the lost-report check is not run')
+        return
+    for extra in ([], ['-J']):
+        what = 'run %s--report=/dev/full' % ''.join(e + ' ' for e in extra)
+        res = subprocess.run([ml, 'run', *extra, '--report=/dev/full', '--',
+                              target, 'null-pointer'],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60)
+        check_eq(res.returncode, SEGV, what + ': the program\'s exit status')
+        check_eq(res.stderr.decode('utf-8', 'replace'),
+                 'memlayout: /dev/full: No space left on device\n',
+                 what + ': the lost report is said on stderr')
+
+
 def errors(ml, target):
     res = subprocess.run([ml, 'run', '--', '/nonexistent/prog'],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -273,6 +292,7 @@ def main():
     descendants(ml, target, src)
     quiet_cases(ml, target)
     text_report(ml, target)
+    full_report(ml, target)
     errors(ml, target)
     forwarding(ml, target)
     refused(ml, target, no_ptrace)
