@@ -219,6 +219,13 @@ char *ml_escape(const char *s, enum ml_escape mode);
  * They write to the FILE the caller gives and nothing else. */
 #include <stdio.h>
 
+/* A stream that passes the JSON text written to it on to out, with DEL
+ * and the bidirectional-text controls (U+061C, U+200E-200F, U+202A-202E,
+ * U+2066-2069) as \u escapes: the JSON writers (libsmartcols, jansson)
+ * leave them raw.  fclose() it to flush it (out stays open): 0, or EOF if
+ * a write to out failed.  NULL on ENOMEM. */
+FILE *ml_json_stream(FILE *out);
+
 enum {
 	ML_OUT_JSON       = 1 << 0,
 	ML_OUT_RAW        = 1 << 1,
@@ -786,6 +793,9 @@ size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
  * The caller adds columns and lines and unrefs it. */
 struct libscols_table;
 struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
+/* scols_print_table(tb), a JSON table through ml_json_stream().  0,
+ * -ENOMEM, or -EIO if writing to the table's stream failed. */
+int ml_scols_print(struct libscols_table *tb);
 
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {

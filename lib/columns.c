@@ -4,7 +4,9 @@
  * against any table of struct ml_column_info, its default set, and the
  * libsmartcols table set up from the ML_OUT_* flags (stream, JSON, raw,
  * headings, colour, name), so -o and the output modes read the same way
- * in every table (regions, pages, heap, aslr, watch).
+ * in every table (regions, pages, heap, aslr, watch), and its printing:
+ * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
+ * which libsmartcols leaves raw).
  */
 #include "ml-private.h"
 
@@ -81,4 +83,21 @@ struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const c
 	scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
 	scols_table_set_name(tb, name);
 	return tb;
+}
+
+int ml_scols_print(struct libscols_table *tb)
+{
+	FILE *out = scols_table_get_stream(tb), *j;
+	int r;
+
+	if (!scols_table_is_json(tb))
+		return scols_print_table(tb);
+	if (!(j = ml_json_stream(out)))
+		return -ENOMEM;
+	scols_table_set_stream(tb, j);
+	r = scols_print_table(tb);
+	scols_table_set_stream(tb, out);
+	if (fclose(j) && r == 0)
+		r = -EIO;
+	return r;
 }

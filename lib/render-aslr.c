@@ -194,7 +194,7 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 		}
 	}
 	if (r == 0)
-		r = scols_print_table(tb);
+		r = ml_scols_print(tb);
 	scols_unref_table(tb);
 	return r;
 }

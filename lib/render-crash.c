@@ -9,7 +9,8 @@
  * Text the target controls (paths, symbol and file names, the abort
  * message, comm) is escaped: ml_escape(ML_ESC_TERM) for the terminal;
  * for JSON, invalid UTF-8 as \xHH text (ML_ESC_JSON_SAFE) and the rest by
- * jansson's writer.
+ * jansson's writer, whose output goes through ml_json_stream() (DEL and
+ * bidi controls, which jansson leaves raw, as \u escapes).
  */
 #include "ml-private.h"
 #include "dynlib.h"
@@ -284,9 +285,12 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "message", jstr(c->abort_msg));
 	json_object_set_new(o, "backtrace", json_backtrace(bt));
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
-	r = json_dumpf(o, out, JSON_INDENT(3) | JSON_PRESERVE_ORDER);
+	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
+	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
 	json_decref(o);
-	if (r < 0)
+	if (!j)
+		return -ENOMEM;
+	if (fclose(j) || r < 0)
 		return -EIO;
 	fputc('\n', out);
 	return 0;

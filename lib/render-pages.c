@@ -230,7 +230,7 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 						     columns[ids[k]].color(&rows[i]));
 		}
 	}
-	r = scols_print_table(tb);
+	r = ml_scols_print(tb);
 out:
 	scols_unref_table(tb);
 	return r;

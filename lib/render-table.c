@@ -6,7 +6,8 @@
  * -o parsing, JSON types and the cell text.  Text the target controls
  * (names, paths, section names) is escaped: for the terminal by
  * libsmartcols (every non-printable character as \xHH); for JSON, invalid
- * UTF-8 here and the rest by libsmartcols' JSON writer.
+ * UTF-8 here and the rest by libsmartcols' JSON writer, printed through
+ * ml_scols_print() (DEL and bidi controls as \u escapes).
  */
 #include "ml-private.h"
 
@@ -522,7 +523,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	for (size_t i = 0; i < snap->nregions && r == 0; i++)
 		r = add_line(tb, &snap->regions[i], &c, ids, nids);
 	if (r == 0)
-		r = scols_print_table(tb);
+		r = ml_scols_print(tb);
 out:
 	scols_unref_table(tb);
 	return r;
@@ -625,7 +626,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		for (size_t i = 0; i < ncols; i++)
 			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
 	}
-	int r = scols_print_table(tb);
+	int r = ml_scols_print(tb);
 	scols_unref_table(tb);
 	return r;
 }

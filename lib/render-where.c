@@ -1089,7 +1089,7 @@ void ml_where_table_free(struct ml_where_table *t)
 /* Print the lines so far and drop them (raw output only). */
 static int flush(struct ml_where_table *t)
 {
-	int r = scols_print_table(t->tb);
+	int r = ml_scols_print(t->tb);
 
 	scols_table_remove_lines(t->tb);
 	scols_table_enable_noheadings(t->tb, 1);
@@ -1163,7 +1163,7 @@ int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 int ml_where_table_finish(struct ml_where_table *t)
 {
 	int r = (t->pending || !(t->c.flags & ML_OUT_RAW) || (t->c.flags & ML_OUT_JSON))
-		? scols_print_table(t->tb) : 0;
+		? ml_scols_print(t->tb) : 0;
 
 	ml_where_table_free(t);
 	return r;

@@ -413,10 +413,18 @@ static void prose(FILE *out, const struct ctx *c)
 			" large blocks\n", hd->heaps_unpublished, hd->segs_unpublished, hd->large_unpublished);
 }
 
+/* The document, through ml_json_stream (DEL, bidi controls as \u). */
 static int finish_json(FILE *out, char *json, int r)
 {
-	if (r == 0 && json)
-		fprintf(out, "{\n%s\n}\n", json);
+	FILE *j = r == 0 && json ? ml_json_stream(out) : NULL;
+
+	if (r == 0 && json && !j)
+		r = -ENOMEM;
+	if (j) {
+		fprintf(j, "{\n%s\n}\n", json);
+		if (fclose(j))
+			r = -EIO;
+	}
 	free(json);
 	return r;
 }

@@ -1,5 +1,6 @@
 """test_hostile_names.py - mapping names the target controls: target-mapname
-maps a file whose name holds a newline, an ESC [31m sequence and spaces.
+maps a file whose name holds a newline, an ESC [31m sequence, DEL and
+spaces (-J and pages -J write DEL as \\u007f).
 With -J the output is valid JSON and the name round-trips exactly (the
 kernel's \\012 decoded back to a newline); in table and raw output no raw
 ESC byte appears, every region stays on one line and the table shows the
@@ -15,9 +16,10 @@ import tempfile
 from e2e import (Target, check, check_eq, describe, done, read_maps,
                  region_at, run, show_json)
 
-EVIL = 'evil\nname \x1b[31mred\x1b[0m  two  spaces.dat'
-# ML_ESC_TERM: control bytes as \xHH (memlayout.h).
-TERM_ESCAPED = EVIL.replace('\n', '\\x0a').replace('\x1b', '\\x1b').encode()
+EVIL = 'evil\nname \x1b[31mred\x1b[0m  two  spaces\x7fdel.dat'
+# ML_ESC_TERM: control bytes and DEL as \xHH (memlayout.h).
+TERM_ESCAPED = EVIL.replace('\n', '\\x0a').replace('\x1b', '\\x1b').replace(
+    '\x7f', '\\x7f').encode()
 ROW_RE = re.compile(rb'^\s*0x[0-9a-f]+\s')
 
 
@@ -35,6 +37,14 @@ def main():
                       describe(r), path)
                 check(r is not None and r.get('kind') == 'file',
                       'the mapped data file is kind file', describe(r))
+            # DEL in JSON: \u007f, never the raw byte (JSON writers leave
+            # it raw; a terminal showing the document would act on it).
+            for args in (['show', '-J'], ['pages', '-J']):
+                res = run(ml, *(args + [t.pid]))
+                what = ' '.join(args)
+                check(b'\x7f' not in res.stdout and b'spaces\\u007fdel'
+                      in res.stdout, what + ': DEL as \\u007f', res.returncode,
+                      res.stdout[-300:], res.stderr)
             for args in (['show'], ['show', '-r'], ['show', '-r', '-n'],
                          ['show', '-o', 'START,END,KIND,OBJECT,NAME']):
                 what = ' '.join(args)
@@ -50,7 +60,7 @@ def main():
                 if 'NAME' not in what:
                     continue
                 named = [l for l in lines if b'red' in l]
-                check(len(named) == 1 and b'spaces.dat' in named[0],
+                check(len(named) == 1 and b'del.dat' in named[0],
                       what + ': the whole name on one line', named)
                 check(TERM_ESCAPED in res.stdout, what + ': the name '
                       'escaped once, as %r' % TERM_ESCAPED, named)

@@ -45,11 +45,51 @@ static void test_json(void **state)
 	check("caf\xc3\xa9", ML_ESC_JSON_SAFE, "caf\xc3\xa9");
 }
 
+/* in written to ml_json_stream() in writes of step bytes (0: at once). */
+static void check_stream(const char *in, size_t step, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0, n = strlen(in);
+	FILE *mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	FILE *j = ml_json_stream(mem);
+	assert_non_null(j);
+	for (size_t i = 0; i < n; i += step ? step : n) {
+		size_t k = step && n - i > step ? step : n - i;
+		assert_int_equal(fwrite(in + i, 1, k, j), k);
+		assert_int_equal(fflush(j), 0);   /* each piece a write of its own */
+	}
+	assert_int_equal(fclose(j), 0);
+	assert_int_equal(fclose(mem), 0);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+static void test_json_stream(void **state)
+{
+	static const char in[] =
+		"{\"name\": \"del\x7f \xe2\x80\xae" "evil \xd8\x9c \xe2\x81\xa6"
+		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xaa \xd8\xa8 \xe2\x80\x8f\"}\n";
+	static const char want[] =
+		"{\"name\": \"del\\u007f \\u202eevil \\u061c \\u2066"
+		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xaa \xd8\xa8 \\u200f\"}\n";
+
+	(void)state;
+	/* DEL and the bidi controls (RLO, ALM, LRI, RLM) become \u escapes;
+	 * other text, neighbours of theirs included (em dash U+2014, U+206A,
+	 * U+0628), passes as it is, however the writes cut the sequences. */
+	for (size_t step = 0; step <= 4; step++)
+		check_stream(in, step, want);
+	check_stream("end cut \xe2\x80", 1, "end cut \xe2\x80");
+	check_stream("\x7f\x7f", 0, "\\u007f\\u007f");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_term),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
