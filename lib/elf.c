@@ -9,7 +9,12 @@
  * <proc_dir>/map_files/<start>-<end> (works for deleted files), else through
  * <proc_dir>/root/<path>, else (live /proc only) through the path itself;
  * it must be a regular file whose inode (and, for real device numbers, the
- * device) is the one in maps.
+ * device) is the one in maps.  A name from maps is the target's to change:
+ * it is resolved with no symlink followed (openat2 RESOLVE_NO_SYMLINKS,
+ * inside the target's root for <proc_dir>/root; O_NOFOLLOW before Linux
+ * 5.6), and every place is opened first as O_PATH, which opens nothing (a
+ * FIFO cannot block us, no device driver runs), then reopened for reading
+ * through /proc/self/fd only once fstat says it is the mapped file.
  * libelf reads it with ELF_C_READ: headers are pread() on demand and nothing
  * is mmap()ed, so a file the target truncates under us is a read error, not
  * a SIGBUS.
@@ -48,8 +53,11 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -263,22 +271,43 @@ static bool is_r_file(const struct stat *st, const struct ml_region *r)
 	       dev_matches(st, r);
 }
 
-/* Open path read-only if it is the regular file r maps; -1 if not.  The
- * stat() first keeps us from opening devices (open has side effects). */
-static int open_checked(const char *path, const struct ml_region *r)
+/* An O_PATH descriptor of name under dirfd with no symlink followed
+ * (openat2; in_root: name resolved inside dirfd, as the target's root).
+ * Before Linux 5.6 (ENOSYS) or under a seccomp filter (EPERM), O_NOFOLLOW:
+ * the last component only. */
+static int open_path_nofollow(int dirfd, const char *name, bool in_root)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+					   (in_root ? RESOLVE_IN_ROOT : 0) };
+	int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		fd = openat(dirfd, in_root && name[0] == '/' ? name + 1 : name,
+			    O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
+/* The O_PATH descriptor pfd (closed here) reopened read-only if it is the
+ * regular file r maps; -1 if not.  Nothing is opened for reading before
+ * fstat has said so. */
+static int reopen_checked(int pfd, const struct ml_region *r)
 {
 	struct stat st;
-	int fd;
+	char self[48];
+	int fd = -1;
 
-	if (stat(path, &st) < 0 || !is_r_file(&st, r))
+	if (pfd < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !is_r_file(&st, r)) {
-		close(fd);
-		return -1;
+	if (fstat(pfd, &st) == 0 && is_r_file(&st, r)) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !is_r_file(&st, r))) {
+			close(fd);
+			fd = -1;
+		}
 	}
+	close(pfd);
 	return fd;
 }
 
@@ -310,14 +339,37 @@ static bool region_path(const struct ml_snapshot *snap,
 	return n > 0 && (size_t)n < size;
 }
 
+/* Open r's file from the how-th place (path, from region_path): map_files
+ * is a magic link to the mapping, followed; a name is resolved without
+ * symlinks, the root one inside <proc_dir>/root. */
+static int open_at(const struct ml_snapshot *snap, const struct ml_region *r,
+		   int how, const char *path)
+{
+	char root[sizeof(snap->proc_dir) + 8];
+	int dirfd, pfd;
+
+	if (how == 0)
+		return reopen_checked(open(path, O_PATH | O_CLOEXEC), r);
+	if (how == 2)
+		return reopen_checked(open_path_nofollow(AT_FDCWD, path, false), r);
+	snprintf(root, sizeof(root), "%s/root", snap->proc_dir);
+	if ((dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	pfd = open_path_nofollow(dirfd, region_name(r), true);
+	close(dirfd);
+	return reopen_checked(pfd, r);
+}
+
 int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 		    bool name_first, char *path, size_t size)
 {
 	int fd = -1;
 
-	for (int i = 0; i < 3 && fd < 0; i++)
-		if (region_path(snap, r, name_first ? 2 - i : i, path, size))
-			fd = open_checked(path, r);
+	for (int i = 0; i < 3 && fd < 0; i++) {
+		int how = name_first ? 2 - i : i;
+		if (region_path(snap, r, how, path, size))
+			fd = open_at(snap, r, how, path);
+	}
 	return fd;
 }
 

@@ -6,18 +6,35 @@ a published state left torn (the reader gives up) or in an unknown version;
 -- COMMAND.  Without mlalloc: the plain message and exit status 3; as a
 32-bit process too.  Errors: no such process, permission denied, usage.
 
-Usage: test_heap.py MEMLAYOUT HEAP_TARGET LIBMLALLOC [HEAP_TARGET32]
+Hostile targets (hostile-target.c), each of which hung or stalled the
+reader before it was bounded: a FIFO, or a symlink to the test's own FIFO,
+where a mapped file's name was (memlayout must not open either: it would
+block); as root, the same again with target and memlayout as nobody (no
+map_files: the by-name path); an ELF symbol-table bomb mapped many times;
+a published segment left torn, a seqlock that never rests, maximal
+tables: each must end within its time limit (well under the old 10 s to
+forever), with exit 1 and the bound named where one was hit, and small RSS.
+(The churning writer is odd all but an instant; should the copy land in
+that instant, while the writer is descheduled, it is consistent and
+memlayout rightly shows it.)
+
+Usage: test_heap.py MEMLAYOUT HEAP_TARGET LIBMLALLOC HOSTILE_TARGET [HEAP_TARGET32]
 """
 import json
 import os
+import shutil
+import struct
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'e2e'))
 from e2e import Target, check, check_eq, done, parse_facts, run  # noqa: E402
 
-MEMLAYOUT, TARGET, LIB = sys.argv[1:4]
-TARGET32 = sys.argv[4] if len(sys.argv) > 4 else None
+MEMLAYOUT, TARGET, LIB, HOSTILE = sys.argv[1:5]
+TARGET32 = sys.argv[5] if len(sys.argv) > 5 else None
 EXIT_NOT_MLALLOC = 3
 CLASS48 = 2                 # classes are 16, 32, 48, ... bytes
 PER_SPAN48 = 65536 // 48    # a 48-byte span is one 64 KiB page: 1365 blocks
@@ -175,7 +192,8 @@ def check_mlalloc():
         res = run(MEMLAYOUT, 'heap', t.pid)
         err = res.stderr.decode()
         check_eq(res.returncode, 1, 'torn state: exit status')
-        check(err.startswith('memlayout: %d: ' % t.pid) and 'torn' in err and err.count('\n') == 1,
+        check(err.startswith('memlayout: %d: ' % t.pid) and 'torn' in err and '2 s' in err
+              and err.count('\n') == 1,
               'torn state: one line naming the PID', err)
         check_eq(res.stdout, b'', 'torn state: nothing on stdout')
         t.command('v')
@@ -245,6 +263,149 @@ def check_errors():
     check(res.returncode == 0 and b'memlayout heap [options] PID' in res.stdout, '--help')
 
 
+def drop_to_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+class Hostile:
+    """hostile-target MODE ARGS..., set up and waiting (stdin open)."""
+
+    def __init__(self, *args, as_nobody=False):
+        self.proc = subprocess.Popen([HOSTILE] + list(args), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     preexec_fn=drop_to_nobody if as_nobody else None)
+        self.pid = self.proc.pid
+        line = self.proc.stdout.readline()
+        if line.strip() != b'ready=0x1':
+            raise RuntimeError('hostile-target %r: %r' % (args, line))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Timed:
+    """memlayout heap PID, killed after limit seconds: rc, out, err,
+    seconds, maxrss (KiB), hung.  maxrss counts this script's own pages
+    too (exec keeps the high-water mark of the forked copy): compare it
+    with that of `memlayout --help` run the same way."""
+
+    def __init__(self, pid, limit, as_nobody=False, args=None):
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            start = time.monotonic()
+            p = subprocess.Popen([MEMLAYOUT] + (args or ['heap', str(pid)]), stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=err,
+                                 preexec_fn=drop_to_nobody if as_nobody else None)
+            timer = threading.Timer(limit, p.kill)
+            timer.start()
+            _, status, ru = os.wait4(p.pid, 0)
+            timer.cancel()
+            p.returncode = os.waitstatus_to_exitcode(status)
+            self.seconds = time.monotonic() - start
+            self.rc, self.maxrss = p.returncode, ru.ru_maxrss
+            self.hung = self.rc == -9
+            out.seek(0)
+            err.seek(0)
+            self.out, self.err = out.read(64 << 20), err.read().decode('utf-8', 'replace')
+
+    def __repr__(self):
+        return 'rc %d after %.1f s, rss %d KiB, stdout %d bytes, stderr %r' % (
+            self.rc, self.seconds, self.maxrss, len(self.out), self.err)
+
+
+def check_trap(what, args, tmp, as_nobody=False):
+    """memlayout heap on a trap: ends (never blocks on the FIFO), exit 3."""
+    with Hostile(*args, as_nobody=as_nobody) as t:
+        res = Timed(t.pid, 15, as_nobody=as_nobody)
+        check(not res.hung, '%s: memlayout heap ends (it did not open the name)' % what, res)
+        check_eq(res.rc, EXIT_NOT_MLALLOC, '%s: exit status' % what)
+
+
+def check_traps():
+    tmp = tempfile.mkdtemp(prefix='heap-trap-')
+    try:
+        os.chmod(tmp, 0o777)
+        fifo = os.path.join(tmp, 'secret')        # the test's own FIFO, mode 0600
+        os.mkfifo(fifo, 0o600)
+        runs = [False] + ([True] if os.getuid() == 0 else [])
+        for nobody in runs:
+            who = ' (as nobody)' if nobody else ''
+            for mode in ('fifo', 'symlink'):
+                lib = os.path.join(tmp, 'lib%s%d.so' % (mode, nobody))
+                shutil.copyfile(LIB, lib)
+                os.chmod(lib, 0o644)
+                args = [mode, lib] + ([fifo] if mode == 'symlink' else [])
+                check_trap('%s trap%s' % (mode, who), args, tmp, as_nobody=nobody)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def symbol_bomb(path, nsyms):
+    """An ELF file whose .dynsym holds nsyms defined objects, none of them
+    mlalloc_introspect_root, each a name the old reader read with a pread."""
+    strtab = b'\0' + b'x' * 100 + b'\0'
+    sym = struct.pack('<IBBHQQ', 1, 0x11, 0, 1, 0, 32)
+    dynsym_off, str_off = 8192, 4096
+    sh_off = dynsym_off + nsyms * len(sym)
+    ehdr = struct.pack('<16sHHIQQQIHHHHHH', b'\x7fELF\x02\x01\x01' + b'\0' * 9, 3, 62, 1, 0,
+                       64, sh_off, 0, 64, 56, 1, 64, 3, 0)
+    phdr = struct.pack('<IIQQQQQQ', 1, 4, 0, 0, 0, 4096, 4096, 4096)
+    shdrs = (b'\0' * 64 +
+             struct.pack('<IIQQQQIIQQ', 0, 11, 2, 0, dynsym_off, nsyms * len(sym), 2, 1, 8, 24) +
+             struct.pack('<IIQQQQIIQQ', 0, 3, 2, 0, str_off, len(strtab), 0, 0, 1, 0))
+    with open(path, 'wb') as f:
+        f.write(ehdr + phdr)
+        f.seek(str_off)
+        f.write(strtab)
+        f.seek(dynsym_off)
+        f.write(sym * nsyms)
+        f.write(shdrs)
+
+
+def check_publishers():
+    """Hostile published states: bounded time and memory, the bound named."""
+    cases = (('odd-seg', 'stayed torn', 'a segment left torn'),
+             ('churn', 'kept changing for 2 s', 'a seqlock that never rests'),
+             ('max', 'over the limit of', 'maximal tables'))
+    base = Timed(0, 30, args=['--help']).maxrss
+    for mode, words, what in cases:
+        with Hostile(mode) as t:
+            res = Timed(t.pid, 30)
+            check(not res.hung and res.seconds < 5, '%s: memlayout heap ends within 5 s' % what, res)
+            if mode == 'churn' and res.rc == 0:
+                # The writer was descheduled in the instant its seqs were
+                # even: the copy taken then is consistent, and stands.
+                continue
+            check(res.rc == 1 and res.err.startswith('memlayout: %d: ' % t.pid) and words in res.err
+                  and res.err.count('\n') == 1 and not res.out,
+                  '%s: exit 1, one line naming the bound (%r), nothing on stdout' % (what, words), res)
+            check(res.maxrss < base + (64 << 10), '%s: RSS under 64 MiB more than --help' % what,
+                  res, base)
+    tmp = tempfile.mkdtemp(prefix='heap-bomb-')
+    try:
+        bombs = [os.path.join(tmp, 'bomb%d.so' % i) for i in range(2)]
+        for b in bombs:
+            symbol_bomb(b, 1000000)
+        with Hostile('map', '10', *bombs) as t:
+            res = Timed(t.pid, 30)
+            check(not res.hung and res.seconds < 5, 'symbol-table bomb: ends within 5 s', res)
+            check(res.rc == 1 and 'mlalloc_introspect_root' in res.err and 'exceeds the limit of' in res.err,
+                  'symbol-table bomb: exit 1 naming the bound', res)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+check_traps()
+check_publishers()
 check_mlalloc()
 check_plain(TARGET, 64)
 if TARGET32:
