@@ -2,7 +2,10 @@
  * class lookup, a pop or a push on the current span's list and one counter;
  * everything else goes to the noinline slow paths of heap.c and large.c.
  * The checks here are always on: a pointer must map to a segment or large
- * block we own, start a block, and not already be free; else ml__fatal. */
+ * block we own, start a block, and not already be free; else ml__fatal.
+ * malloc checks the canary and the encoded link of every block it pops
+ * (ml__page_pop, types.h "Free blocks"): a free block written by an
+ * overflow or after free aborts there, naming the block. */
 #include <errno.h>
 #include <string.h>
 
@@ -38,7 +41,7 @@ static inline void free_push(ml_segment *seg, ml_page *page, ml_block *b, uintpt
 {
 	ml_heap *heap = ml__tl_heap;
 	if (ml_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
-		b->next = page->local_free;
+		ml_link_set(b, page->local_free);
 		b->key = key;
 		page->local_free = b;
 		heap->stat->nfree[page->cls]++;
@@ -49,10 +52,15 @@ static inline void free_push(ml_segment *seg, ml_page *page, ml_block *b, uintpt
 	ml__free_remote(seg, page, b);
 }
 
-/* b carries the free-block key: a block already free, or live data that
- * happens to look like it.  Walk the span's lists to tell; abort if free. */
+/* b carries its canary: a block already free, or live data that happens
+ * to look like it (it would have to hold a secret).  A link that is not a
+ * block of the span then says the block was written while free, and it is
+ * freed again: abort at once, do not walk lists through it.  Else walk the
+ * span's lists to confirm; abort if free. */
 static ML_COLD void check_not_free(ml_page *page, ml_block *b, const char *func)
 {
+	if (!ml_link_ok(page, ml_link_get(b)))
+		ml__fatal(ML_FAULT_DOUBLE_WRITTEN, func, b, b, page->block_size);
 	if (ml__page_holds_free(page, b, true))
 		ml__fatal(ML_FAULT_DOUBLE, func, b, b, page->block_size);
 }
@@ -61,7 +69,7 @@ static ML_COLD void check_not_free(ml_page *page, ml_block *b, const char *func)
 static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block *b, const char *func)
 {
 	check_not_free(page, b, func);
-	free_push(seg, page, b, ml__cookie ^ (uintptr_t)b);
+	free_push(seg, page, b, ml_canary(b));
 }
 
 ML_API void *malloc(size_t size)
@@ -70,10 +78,8 @@ ML_API void *malloc(size_t size)
 	if (ml_likely(size <= ML_MAX_SMALL)) {
 		unsigned c = ml_size_class(size);
 		ml_page *page = heap->pages[c];
-		ml_block *b = page->free;
-		if (ml_likely(b != NULL)) {
-			page->free = b->next;
-			b->key = 0;
+		if (ml_likely(page->free != NULL)) {
+			ml_block *b = ml__page_pop(page);
 			page->used++;
 			heap->stat->nmalloc[c]++;
 			return b;
@@ -94,7 +100,7 @@ static ML_NOINLINE void free_checked(void *p, const char *func)
 	if (ml_unlikely(!page))
 		bad_block(seg, p, func);
 	ml_block *b = p;
-	uintptr_t key = ml__cookie ^ (uintptr_t)b;
+	uintptr_t key = ml_canary(b);
 	if (ml_unlikely(b->key == key)) {
 		double_free_suspect(seg, page, b, func);
 		return;
@@ -118,13 +124,13 @@ static inline void free_block(void *p, const char *func)
 		return free_checked(p, func);
 	ml_page *page = checked_page(seg, p);
 	ml_block *b = p;
-	uintptr_t key = ml__cookie ^ a;
+	uintptr_t key = ml_canary(b);
 	if (ml_unlikely(!page || b->key == key))
 		return free_checked(p, func);
 	ml_heap *heap = ml__tl_heap;
 	if (ml_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
 		return ml__free_remote(seg, page, b);
-	b->next = page->local_free;
+	ml_link_set(b, page->local_free);
 	b->key = key;
 	page->local_free = b;
 	heap->stat->nfree[page->cls]++;
@@ -181,7 +187,7 @@ size_t ml__usable_size(const void *cp, const char *func)
 	if (ml_unlikely(!page))
 		bad_block(hdr, p, func);
 	ml_block *b = p;
-	if (ml_unlikely(b->key == (ml__cookie ^ (uintptr_t)b)))
+	if (ml_unlikely(b->key == ml_canary(b)))
 		check_not_free(page, b, func);
 	return page->block_size;
 }

@@ -9,12 +9,12 @@
 static bool list_ok(const ml_page *page, const ml_block *b, uint32_t *count)
 {
 	const uint8_t *lo = page->start, *hi = page->start + (size_t)page->capacity * page->block_size;
-	for (; b; b = b->next) {
+	for (; b; b = ml_link_get(b)) {
 		if ((const uint8_t *)b < lo || (const uint8_t *)b >= hi)
 			return false;
 		if ((uint32_t)((const uint8_t *)b - lo) % page->block_size)
 			return false;
-		if (b->key != (ml__cookie ^ (uintptr_t)b))
+		if (b->key != ml_canary(b))
 			return false;
 		if (++*count > page->capacity)
 			return false;

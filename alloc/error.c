@@ -145,6 +145,23 @@ _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
 		put_dec(&m, block_size);
 		put(&m, " bytes is already free");
 		break;
+	case ML_FAULT_FREE_LIST:
+	case ML_FAULT_FREE_BLOCK:
+		put(&m, fault == ML_FAULT_FREE_LIST ? "corrupted free list: the free block " : "corrupted free block ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, " of ");
+		put_dec(&m, block_size);
+		put(&m, fault == ML_FAULT_FREE_LIST ? " bytes links to an address that is not a block of its span"
+		                                    : " bytes has its canary overwritten");
+		put(&m, " (written after it was freed, or by an overflow of the block before it)");
+		break;
+	case ML_FAULT_DOUBLE_WRITTEN:
+		put(&m, "double free of ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ": the block of ");
+		put_dec(&m, block_size);
+		put(&m, " bytes is already free, and was written after it was freed (corrupted free block)");
+		break;
 	case ML_FAULT_CORRUPT:
 		put(&m, "heap metadata damaged near ");
 		put_hex(&m, (uintptr_t)p);

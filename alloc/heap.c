@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +21,7 @@
 ml_page ml__page_empty;
 ml_heap ml__heap_empty = { .pages = { [0 ... ML_NCLASSES - 1] = &ml__page_empty } };
 __thread ml_heap *ml__tl_heap __attribute__((tls_model("initial-exec"))) = &ml__heap_empty;
-uintptr_t ml__cookie;
+struct ml_keys ml__keys __attribute__((aligned(16)));
 uint64_t ml__decay_ms = 1000;
 
 static ml_lock heaps_lock = ML_LOCK_INIT;
@@ -50,16 +52,27 @@ static const char *env(const char *name)
 	return NULL;
 }
 
+/* The secrets of the free blocks (types.h): from getrandom (a raw
+ * syscall, non-blocking: early in boot it may have no entropy yet), else
+ * from the kernel's AT_RANDOM bytes mixed with an address and the time.
+ * Drawn once; a fork child keeps them, as it keeps the blocks they sign. */
+static void init_keys(void)
+{
+	uintptr_t k[2] = { 0, 0 };
+	if (syscall(SYS_getrandom, k, sizeof(k), GRND_NONBLOCK) != (long)sizeof(k)) {
+		const uint8_t *rnd = (const uint8_t *)getauxval(AT_RANDOM);
+		if (rnd)
+			memcpy(k, rnd, sizeof(k));
+		k[0] ^= (uintptr_t)&k ^ (uintptr_t)ml__now_ms();
+		k[1] ^= ml_rotl(k[0], 29) * 0x9e3779b97f4a7c15u;
+	}
+	ml__keys.canary = k[0] | 1;   /* never 0, the key of a live block */
+	ml__keys.link = k[1];
+}
+
 static void init_globals(void)
 {
-	uintptr_t seed = (uintptr_t)&seed ^ (uintptr_t)ml__now_ms();
-	const uint8_t *rnd = (const uint8_t *)getauxval(AT_RANDOM);
-	if (rnd) {
-		uintptr_t r;
-		memcpy(&r, rnd + 8, sizeof(r));
-		seed ^= r;
-	}
-	ml__cookie = seed | 1;
+	init_keys();
 	const char *d = env("MLALLOC_DECAY_MS");
 	if (d && *d >= '0' && *d <= '9') {
 		uint64_t v = 0;
@@ -430,9 +443,7 @@ ML_NOINLINE void *ml__malloc_slow(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	ml_block *b = page->free;
-	page->free = b->next;
-	b->key = 0;
+	ml_block *b = ml__page_pop(page);
 	page->used++;
 	heap->stat->nmalloc[c]++;
 	return b;
@@ -558,10 +569,10 @@ ML_NOINLINE void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b)
 	}
 	if (me)
 		me->stat->nfree[page->cls]++;
-	b->key = ml__cookie ^ (uintptr_t)b;
+	b->key = ml_canary(b);
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	do {
-		b->next = (ml_block *)(tf & ~ML_TF_FULL);
+		ml_link_set(b, (ml_block *)(tf & ~ML_TF_FULL));
 	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, (uintptr_t)b,
 	                                               memory_order_release, memory_order_relaxed));
 	if (tf & ML_TF_FULL) {

@@ -36,11 +36,40 @@ extern bool ml__pub_unnamed; /* MLALLOC_PUB_UNNAMED=1: do not name the region */
 
 /* ---- globals ---- */
 extern _Atomic uint8_t ml__segmap[ML_SEGMAP_LEN];
-extern uintptr_t ml__cookie;
+extern struct ml_keys ml__keys;
 extern uint64_t ml__decay_ms;
 extern ml_page ml__page_empty;
 extern ml_heap ml__heap_empty;
 extern __thread ml_heap *ml__tl_heap __attribute__((tls_model("initial-exec")));
+
+/* ---- free-list links and canaries (types.h, "Free blocks") ---- */
+
+static inline uintptr_t ml_rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
+
+/* The canary of the free block b. */
+static inline uintptr_t ml_canary(const ml_block *b) { return ml__keys.canary ^ (uintptr_t)b; }
+
+/* Store next (NULL or a block of b's span) as b's link. */
+static inline void ml_link_set(ml_block *b, const ml_block *next)
+{
+	b->link = ml_rotl((uintptr_t)next ^ (uintptr_t)b ^ ml__keys.link, 64 - ML_LINK_ROT);
+}
+
+/* The link of b decoded, unchecked: see ml_link_ok. */
+static inline ml_block *ml_link_get(const ml_block *b)
+{
+	return (ml_block *)(ml_rotl(b->link, ML_LINK_ROT) ^ (uintptr_t)b ^ ml__keys.link);
+}
+
+/* Whether a decoded link may be followed: NULL, or a carved block of page
+ * (inside [start, start + capacity * block_size), at a multiple of
+ * block_size from start).  Two independent multiplies, no division. */
+static inline bool ml_link_ok(const ml_page *page, const ml_block *next)
+{
+	uintptr_t off = (uintptr_t)next - (uintptr_t)page->start;
+	return !next || (off < (uintptr_t)page->capacity * page->block_size &&
+	                 ml_divisible((uint32_t)off, page->div_magic));
+}
 
 /* ---- error.c ---- */
 enum ml_fault {
@@ -50,6 +79,9 @@ enum ml_fault {
 	ML_FAULT_DOUBLE,      /* block already free */
 	ML_FAULT_LARGE_DOUBLE,
 	ML_FAULT_CORRUPT,     /* metadata damaged */
+	ML_FAULT_FREE_LIST,   /* a free block's link is not a block of its span */
+	ML_FAULT_FREE_BLOCK,  /* a free block's canary is overwritten */
+	ML_FAULT_DOUBLE_WRITTEN,  /* double free of a block written while free */
 };
 _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
                          const void *block, size_t block_size);
@@ -93,6 +125,23 @@ static inline ml_page *ml__page_of(ml_segment *seg, const void *p)
 }
 
 /* ---- page.c ---- */
+ML_COLD _Noreturn void ml__page_pop_fatal(ml_page *page, ml_block *b);
+
+/* Take the first block of page->free (not empty) for malloc: its canary
+ * and its link are checked, so a block written while free (an overflow
+ * from the block before it, a write after free) aborts here rather than
+ * handing out the address it was made to hold. */
+static inline ml_block *ml__page_pop(ml_page *page)
+{
+	ml_block *b = page->free;
+	ml_block *next = ml_link_get(b);
+	if (ml_unlikely(b->key != ml_canary(b) || !ml_link_ok(page, next)))
+		ml__page_pop_fatal(page, b);
+	page->free = next;
+	b->key = 0;
+	return b;
+}
+
 void ml__page_init(ml_page *page, unsigned cls);
 bool ml__page_collect(ml_page *page);   /* true if page->free is non-empty after */
 uint32_t ml__page_collect_remote(ml_page *page);

@@ -3,7 +3,10 @@
  * and `thread_free` (other threads' frees, a lock-free stack).  The fast
  * paths only touch the first two; this file carves fresh blocks lazily and
  * folds the other lists into `free` when it runs dry.  Carving is lazy so
- * that a class used for one block touches one OS page, not the whole span. */
+ * that a class used for one block touches one OS page, not the whole span.
+ * Links between blocks are stored encoded and checked before they are
+ * followed (types.h, "Free blocks"); every walk here is bounded by the
+ * span's block count. */
 #include "internal.h"
 
 #define ML_CARVE_BYTES 16384   /* bytes carved per extension, at least one block */
@@ -36,32 +39,45 @@ static void page_extend(ml_page *page)
 	ml_block *b = (ml_block *)first;
 	for (uint32_t i = 0; i + 1 < n; i++) {
 		ml_block *nx = (ml_block *)((uint8_t *)b + bs);
-		b->next = nx;
-		b->key = ml__cookie ^ (uintptr_t)b;
+		ml_link_set(b, nx);
+		b->key = ml_canary(b);
 		b = nx;
 	}
-	b->next = NULL;
-	b->key = ml__cookie ^ (uintptr_t)b;
+	ml_link_set(b, NULL);
+	b->key = ml_canary(b);
 	page->free = (ml_block *)first;
 	page->capacity += n;
 }
 
+/* malloc found the block b at the head of page->free with a bad canary or
+ * link (ml__page_pop): name the block and what is wrong with it. */
+ML_COLD _Noreturn void ml__page_pop_fatal(ml_page *page, ml_block *b)
+{
+	if (b->key != ml_canary(b))
+		ml__fatal(ML_FAULT_FREE_BLOCK, "malloc", b, b, page->block_size);
+	ml__fatal(ML_FAULT_FREE_LIST, "malloc", b, b, page->block_size);
+}
+
 /* Take the remote frees of page onto local_free; returns how many.  When
- * there were some, the first of them already cleared ML_TF_FULL. */
+ * there were some, the first of them already cleared ML_TF_FULL.  Each
+ * link is checked before it is followed (their canaries, when malloc pops
+ * them); the walk is bounded by the span's block count. */
 uint32_t ml__page_collect_remote(ml_page *page)
 {
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	if (!(tf & ~ML_TF_FULL))
 		return 0;   /* nothing; a FULL mark stays as it is */
 	tf = atomic_exchange_explicit(&page->thread_free, 0, memory_order_acquire);
-	ml_block *head = (ml_block *)(tf & ~ML_TF_FULL), *tail = head;
+	ml_block *head = (ml_block *)(tf & ~ML_TF_FULL), *tail = head, *next;
 	uint32_t n = 1;
-	while (tail->next) {
-		tail = tail->next;
+	while ((next = ml_link_get(tail)) != NULL) {
+		if (ml_unlikely(!ml_link_ok(page, next)))
+			ml__fatal(ML_FAULT_FREE_LIST, "malloc", tail, tail, page->block_size);
+		tail = next;
 		if (ml_unlikely(++n > page->reserved))
 			ml__fatal(ML_FAULT_CORRUPT, "free", tail, page->start, page->block_size);
 	}
-	tail->next = page->local_free;
+	ml_link_set(tail, page->local_free);
 	page->local_free = head;
 	page->used -= n;
 	return n;
@@ -86,19 +102,20 @@ bool ml__page_collect(ml_page *page)
 	return false;
 }
 
-/* Cut the list at *link after the first `room` blocks, or at the first
- * entry that is not a carved, keyed free block of page; returns how many
- * blocks it keeps.  A cut leaks what followed: in use, as far as the
+/* Cut the list headed by *head after the first `room` blocks, or at the
+ * first entry that is not a carved, keyed free block of page; returns how
+ * many blocks it keeps.  A cut leaks what followed: in use, as far as the
  * counts are concerned, which is what ml__page_repair wants. */
-static uint32_t list_trim(ml_page *page, ml_block **link, uint32_t room)
+static uint32_t list_trim(ml_page *page, ml_block **head, uint32_t room)
 {
-	const uint8_t *lo = page->start, *hi = lo + (size_t)page->capacity * page->block_size;
 	uint32_t n = 0;
-	for (ml_block *b = *link; b; link = &b->next, b = *link) {
-		const uint8_t *a = (const uint8_t *)b;
-		if (n == room || a < lo || a >= hi || (uint32_t)(a - lo) % page->block_size ||
-		    b->key != (ml__cookie ^ (uintptr_t)b)) {
-			*link = NULL;
+	ml_block *prev = NULL;
+	for (ml_block *b = *head; b; prev = b, b = ml_link_get(b)) {
+		if (n == room || !ml_link_ok(page, b) || b->key != ml_canary(b)) {
+			if (prev)
+				ml_link_set(prev, NULL);
+			else
+				*head = NULL;
 			break;
 		}
 		n++;
@@ -149,7 +166,7 @@ bool ml__page_holds_free(ml_page *page, ml_block *b, bool walk_remote)
 	uint8_t *lo = page->start, *hi = page->start + (size_t)page->reserved * page->block_size;
 	for (int l = 0; l < 3; l++) {
 		uint32_t steps = 0;
-		for (ml_block *x = lists[l]; x && steps <= page->reserved; x = x->next, steps++) {
+		for (ml_block *x = lists[l]; x && steps <= page->reserved; x = ml_link_get(x), steps++) {
 			if (x == b)
 				return true;
 			if ((uint8_t *)x < lo || (uint8_t *)x >= hi)

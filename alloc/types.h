@@ -48,13 +48,41 @@ enum ml_hdr_kind { ML_KIND_SEGMENT = 1, ML_KIND_LARGE = 2 };
 #define ML_COLD        __attribute__((noinline, cold))
 #define ML_API         __attribute__((visibility("default")))
 
-/* A free block.  `key` = ml__cookie ^ address while the block is on any free
- * list of its page; malloc clears it.  Seeing the key on free is the cheap
- * double-free suspicion that a list walk then confirms. */
+/* Free blocks.  Every block is at least 16 bytes; a free one holds two
+ * words, both derived from secrets drawn once per process at init
+ * (getrandom, else AT_RANDOM; a fork child keeps them):
+ *
+ *   link = rotl(next ^ &block ^ keys.link, 64 - ML_LINK_ROT)
+ *   key  = keys.canary ^ &block                (the canary)
+ *
+ * `link` is the free-list link (next block, or NULL), encoded as in glibc's
+ * safe-linking and mimalloc's secure mode: a value planted by a program
+ * that does not know keys.link decodes to a random address.  Decoding
+ * rotates left by ML_LINK_ROT = 48, so the link's two low bytes land in the
+ * top 16 bits of the decoded address, which must be zero: an overflow of 1
+ * or 2 bytes into a free block always decodes out of range.  Every decoded
+ * link is checked before it is followed (ml_link_ok: NULL, or a carved
+ * block of the same span at a multiple of the block size).  `key` is the
+ * canary: written when the block goes on any list (free, local_free,
+ * thread_free, or carved), checked when malloc pops it, cleared by malloc.
+ * A free() that finds the canary intact has found a block already free: a
+ * bad link then means it was written while free (reported at once), else a
+ * walk of the span's lists confirms the double free.  The page's list heads
+ * (free, local_free, thread_free) are metadata and stay plain pointers.
+ * Invariant: for every block b on a list of page p, b->key == ml_canary(b)
+ * and ml_link_ok(p, ml_link_get(b)). */
+#define ML_LINK_ROT 48
+
 typedef struct ml_block {
-	struct ml_block *next;
-	uintptr_t key;
+	uintptr_t link;              /* encoded next: ml_link_get/ml_link_set */
+	uintptr_t key;               /* ml_canary(block) while free, 0 when handed out */
 } ml_block;
+
+/* The per-process secrets of the free blocks (heap.c draws them). */
+struct ml_keys {
+	uintptr_t canary;
+	uintptr_t link;
+};
 
 /* thread_free word: list head of blocks freed by other threads, low bit
  * ML_TF_FULL set while the owner parked the page in its full queue (the next

@@ -1,6 +1,9 @@
 /* test-faults: the always-on checks.  Each case runs in a child process that
  * commits one error; the child must die of SIGABRT after printing one line
- * that names the call, the address and what it points into. */
+ * that names the call, the address and what it points into.  A case may
+ * note() the address the line must name (known only in the child), and may
+ * itself catch what the checks exist to prevent (malloc handing out a global
+ * or a block twice): it then says so and exits 3 instead of aborting. */
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,7 +18,158 @@
 static int a_global = 42;
 static void *volatile keep;
 
+static int note_fd = -1;
+/* The address the overflows plant: big enough that a malloc handing it out
+ * (and clearing its second word) damages nothing else. */
+static void *planted[4];
+
 static void *free_in_thread(void *p) { free(p); return NULL; }
+
+/* Tell the parent the address the message must name. */
+static void note(const void *p)
+{
+	char s[32];
+	int n = snprintf(s, sizeof(s), "%p", p);
+	if (write(note_fd, s, (size_t)n) != n)
+		_exit(4);
+}
+
+static _Noreturn void escaped(const char *what, const void *p)
+{
+	fprintf(stderr, "no abort: malloc returned %s %p\n", what, p);
+	_exit(3);
+}
+
+/* p, hidden from the compiler: the overflows below are the bugs under test,
+ * not undefined behaviour for it to optimise away. */
+static char *hide(char *p)
+{
+	__asm__ volatile("" : "+r"(p) : : "memory");
+	keep = p;
+	return p;
+}
+
+/* Two neighbours a, b of 48 bytes, both live; b is the block after a. */
+static void neighbours(char **ret_a, char **ret_b)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		char *a = malloc(48), *b = malloc(48);
+		if (b == a + 48) {
+			*ret_a = hide(a);
+			*ret_b = b;
+			return;
+		}
+	}
+	fprintf(stderr, "no two neighbouring blocks in 100 tries\n");
+	_exit(5);
+}
+
+/* 1000 mallocs of 48 bytes must not hand out the global, a misaligned
+ * block, nor a block twice while it is live: they end in the check's abort. */
+static void malloc_many(void)
+{
+	static char *seen[1000];
+	for (int i = 0; i < 1000; i++) {
+		char *p = hide(malloc(48));   /* malloc's result may not alias a global, says its attribute */
+		if (p == (char *)planted)
+			escaped("the planted global", p);
+		if ((uintptr_t)p % 16)
+			escaped("a misaligned block", p);
+		for (int k = 0; k < i; k++)
+			if (seen[k] == p)
+				escaped("a live block again:", p);
+		seen[i] = p;
+	}
+}
+
+/* The case: 8 bytes past a, into its freed neighbour b's link. */
+static void overflow8_into_free(void)
+{
+	char *a, *b, *c;
+	neighbours(&a, &b);
+	c = malloc(48);
+	free(c);
+	free(b);   /* b links to c */
+	note(b);
+	void *g = planted;
+	memcpy(a + 48, &g, sizeof(g));
+	malloc_many();
+}
+
+/* An off-by-one: the first byte of b changes. */
+static void overflow1_into_free(void)
+{
+	char *a, *b, *c;
+	neighbours(&a, &b);
+	c = malloc(48);
+	free(c);
+	free(b);
+	note(b);
+	a[48] = (char)~a[48];
+	malloc_many();
+}
+
+/* 16 bytes past a: b's link and its canary. */
+static void overflow16_into_free(void)
+{
+	char *a, *b;
+	neighbours(&a, &b);
+	free(b);
+	note(b);
+	memset(a + 48, 0x41, 16);
+	malloc_many();
+}
+
+/* The same through the remote-free stack: b freed by another thread. */
+static void overflow8_into_remote_free(void)
+{
+	char *a, *b;
+	neighbours(&a, &b);
+	pthread_t t;
+	pthread_create(&t, NULL, free_in_thread, b);
+	pthread_join(t, NULL);
+	note(b);
+	void *g = planted;
+	memcpy(a + 48, &g, sizeof(g));
+	malloc_many();
+}
+
+/* A pointer stored into a freed block (its link), then the block freed
+ * again. */
+static void double_free_after_link_write(void)
+{
+	char *p = malloc(48), *q = malloc(48);
+	keep = q;
+	free(p);
+	note(p);
+	*(void **)hide(p) = planted;
+	free(p);
+}
+
+/* The whole freed block overwritten, then freed again: free cannot tell it
+ * from a live block, so it goes on the list twice; malloc must not hand it
+ * out twice. */
+static void double_free_after_block_write(void)
+{
+	char *p = malloc(48), *q = malloc(48);
+	keep = q;
+	free(p);
+	note(p);
+	memset(hide(p), 0x41, 48);
+	free(p);
+	malloc_many();
+}
+
+/* A double free behind other frees (the block is not the list's head). */
+static void double_free_deep(void)
+{
+	char *p = malloc(48), *q = malloc(48), *r = malloc(48);
+	free(p);
+	free(q);
+	free(r);
+	note(p);
+	free(p);
+}
 
 static void double_free_small(void) { char *p = malloc(40); keep = p; free(p); free(p); }
 static void double_free_remote(void)
@@ -48,23 +202,37 @@ static const struct fault_case {
 	{ "free inside a large block", free_interior_large, { "inside the block", "at offset 4096" } },
 	{ "realloc of a freed block", realloc_freed, { "realloc(): double free of 0x" } },
 	{ "malloc_usable_size inside a block", usable_interior, { "malloc_usable_size(): invalid pointer", "at offset 16" } },
+	{ "8-byte overflow into a free block", overflow8_into_free, { "malloc(): corrupted free list", "the free block 0x", "of 48 bytes" } },
+	{ "1-byte overflow into a free block", overflow1_into_free, { "malloc(): corrupted free list", "the free block 0x" } },
+	{ "16-byte overflow into a free block", overflow16_into_free, { "malloc(): corrupted free block 0x", "of 48 bytes" } },
+	{ "8-byte overflow into a remotely freed block", overflow8_into_remote_free, { "malloc(): corrupted free list" } },
+	{ "double free after a write of its link", double_free_after_link_write, { "free(): double free of 0x", "written after it was freed" } },
+	{ "double free after a write of the whole block", double_free_after_block_write, { "malloc(): corrupted free block 0x" } },
+	{ "double free behind other frees", double_free_deep, { "free(): double free of 0x", "already free" } },
 };
 
 int main(void)
 {
 	int failed = 0, passed = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int fds[2];
+		int fds[2], notes[2];
 		CHECK(pipe(fds) == 0);
+		CHECK(pipe(notes) == 0);
 		fflush(NULL);
 		pid_t pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0) {
 			dup2(fds[1], 2);
+			note_fd = notes[1];
 			cases[i].run();
 			_exit(0);
 		}
 		close(fds[1]);
+		close(notes[1]);
+		char want[32];
+		ssize_t wl = read(notes[0], want, sizeof(want) - 1);
+		want[wl > 0 ? wl : 0] = 0;
+		close(notes[0]);
 		char buf[2048];
 		size_t len = 0;
 		ssize_t n;
@@ -77,7 +245,10 @@ int main(void)
 		bool ok = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strncmp(buf, "mlalloc: ", 9) == 0;
 		for (int k = 0; k < 3 && cases[i].expect[k]; k++)
 			ok = ok && strstr(buf, cases[i].expect[k]);
+		ok = ok && (!want[0] || strstr(buf, want));
 		printf("%s: %s\n  %s", ok ? "ok  " : "FAIL", cases[i].name, len ? buf : "(no message)\n");
+		if (!ok)
+			printf("  child %s %d\n", WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		ok ? passed++ : failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);

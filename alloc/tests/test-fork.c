@@ -271,12 +271,12 @@ static void midop_test(void)
 	CHECK(pb->free != NULL && pc->free == NULL && pc->local_free != NULL);
 	ml_page sa = *pa, sb = *pb, sc = *pc;
 	ml_block *x = (ml_block *)as[NA - 1], sx = *x;
-	x->next = pa->local_free;
-	x->key = ml__cookie ^ (uintptr_t)x;
+	ml_link_set(x, pa->local_free);
+	x->key = ml_canary(x);
 	pa->local_free = x;
 	as[NA - 1] = NULL;   /* being freed: the child must not free it again */
 	ml_block *popped = pb->free;
-	pb->free = popped->next;
+	pb->free = ml_link_get(popped);
 	pc->free = pc->local_free;
 	pid_t pid = fork();
 	CHECK(pid >= 0);
