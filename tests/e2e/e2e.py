@@ -17,6 +17,9 @@ FACT_RE = re.compile(r'^([A-Za-z0-9_]+)=(0x[0-9a-fA-F]+|-?[0-9]+)$')
 # Columns asked for explicitly so the JSON keys do not depend on defaults.
 COLUMNS = 'START,END,SIZE,PERMS,OFFSET,KIND,OBJECT,SECTIONS,TID,NAME'
 TIMEOUT = 60
+# The sanitizers memlayout was built with (meson's b_sanitize, given by
+# the test setup of a sanitizer build), 'none' in a plain build.
+SANITIZE = os.environ.get('MEMLAYOUT_SANITIZE', 'none')
 
 _failures = []
 _checks = 0
@@ -92,6 +95,19 @@ class Target:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def traced_env():
+    """The environment for a memlayout that runs traced, or where ptrace
+    is refused (seccomp): in an ASan build its LeakSanitizer, which
+    stops the threads with ptrace at exit, cannot work there ("LeakSanitizer
+    has encountered a fatal error") and is turned off for it; elsewhere the
+    environment unchanged."""
+    env = dict(os.environ)
+    if 'address' in SANITIZE.split(','):
+        opts = env.get('ASAN_OPTIONS', '')
+        env['ASAN_OPTIONS'] = (opts + ':' if opts else '') + 'detect_leaks=0'
+    return env
 
 
 def run(memlayout, *args, stdin=subprocess.DEVNULL):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'e2e'))
-from e2e import check, check_eq, done  # noqa: E402
+from e2e import check, check_eq, done, traced_env  # noqa: E402
 
 SEGV, BUS, ILL, FPE, ABRT, TRAP = (128 + s for s in (
     signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -257,7 +257,8 @@ def refused(ml, target, no_ptrace):
     returned at once."""
     outer = subprocess.Popen([ml, 'run', '--', ml, 'run', '--', target,
                               'handler'], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=traced_env())
     try:
         out, err = outer.communicate(timeout=20)
     except subprocess.TimeoutExpired:
@@ -272,7 +273,7 @@ def refused(ml, target, no_ptrace):
 
     res = subprocess.run([no_ptrace, ml, 'run', '--', target, 'handler'],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, timeout=20)
+                         stderr=subprocess.PIPE, timeout=20, env=traced_env())
     what = 'run under seccomp'
     check_eq(res.returncode, 1, what + ': exit 1')
     check(res.stderr.startswith(('memlayout: %s: cannot trace it: ptrace '
