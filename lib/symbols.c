@@ -23,6 +23,15 @@
  * ML_SYM_LINES lookup (dwfl_standard_find_debuginfo: the file itself,
  * /usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink).  Cost per
  * lookup after that: O(log modules + log symbols) plus libdw's line search.
+ * libdwfl's own finders open names the target controls (its maps' paths,
+ * a debuglink such as "../../etc/shadow") with a blocking open() that
+ * follows symlinks, so every Dwfl here uses the checked finders below
+ * (also for unwind.c and abortmsg.c, through ml__dw_proc_callbacks):
+ * build-id debug files from the system's debug directories as libdwfl
+ * finds them; a debuglink only as a plain file name, in the main file's
+ * directory, its .debug/ and /usr/lib/debug/<dir>, its CRC checked; each
+ * name resolved with no symlink, opened as O_PATH, and reopened
+ * (O_NONBLOCK) only if it is a regular file.
  * A line's file name is shown joined with its unit's DW_AT_comp_dir when
  * relative (libdw gives "../src/x.c" as the compiler saw it) and that
  * directory is absolute, and normalised lexically; the joined names are made once per name and kept
@@ -41,10 +50,15 @@
 #include "dynlib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Walk back at most this far for a symbol holding an address. */
@@ -114,6 +128,108 @@ static const bool sym_type_wanted[STT_NUM + 16] = {
 static unsigned char bind_rank(unsigned int bind)
 {
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* ---- libdwfl's finders, checked ---- */
+
+/* A read-only descriptor of the regular file at path (absolute), reached
+ * with no symlink (openat2; O_NOFOLLOW before 5.6), or -1.  O_PATH first:
+ * a FIFO or a device is never opened. */
+static int open_regular(const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int pfd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	int fd = -1;
+	struct stat st;
+	char self[48];
+
+	if (pfd < 0 && (errno == ENOSYS || errno == EPERM))
+		pfd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	close(pfd);
+	return fd;
+}
+
+/* The CRC-32 of .gnu_debuglink (zlib's polynomial) of the file at fd. */
+static uint32_t file_crc(int fd)
+{
+	uint32_t table[256], crc = 0xffffffffu;
+	unsigned char buf[65536];
+	ssize_t n;
+	off_t off = 0;
+
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		table[i] = c;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			crc = table[(crc ^ buf[i]) & 0xff] ^ (crc >> 8);
+		off += n;
+	}
+	return crc ^ 0xffffffffu;
+}
+
+/* A debuglink is a file name, nothing more. */
+static bool plain_name(const char *name)
+{
+	return name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+int ml__dw_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink,
+			  GElf_Word crc, char **ret_name)
+{
+	static const char *const where[] = { "%.*s/%s", "%.*s/.debug/%s", "/usr/lib/debug%.*s/%s" };
+	int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+					      debuglink, crc, ret_name);
+	const char *slash = file_name ? strrchr(file_name, '/') : NULL;
+	char path[4096];
+
+	if (fd >= 0 || !debuglink || !plain_name(debuglink) || !slash || file_name[0] != '/')
+		return fd;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(where); i++) {
+		int n = snprintf(path, sizeof(path), where[i], (int)(slash - file_name), file_name, debuglink);
+		if (n <= 0 || (size_t)n >= sizeof(path) || (fd = open_regular(path)) < 0)
+			continue;
+		if (file_crc(fd) == crc && (*ret_name = strdup(path)))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+int ml__dw_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **ret_file, Elf **ret_elf)
+{
+	size_t n = strlen(name), k = strlen(" (deleted)");
+	int fd;
+
+	/* [vdso] and the like: libdwfl reads them from memory.  A deleted
+	 * file too, given a name that is certainly absent (libdwfl opens the
+	 * name if it is a regular file, else reads the image from memory):
+	 * the target may have put anything at "x (deleted)". */
+	if (name[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, ret_file, ret_elf);
+	if (n >= k && !strcmp(name + n - k, " (deleted)"))
+		return dwfl_linux_proc_find_elf(mod, userdata, "/ (deleted)", base, ret_file, ret_elf);
+	if ((fd = open_regular(name)) >= 0 && !(*ret_file = strdup(name))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* ---- the mapped file (opened by elf.c's ml__region_open) ---- */
@@ -250,7 +366,7 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 	if (!(sz = calloc(1, sizeof(*sz))))
 		return -ENOMEM;
 	sz->cb = (Dwfl_Callbacks){ .find_elf = dwfl_build_id_find_elf,
-				   .find_debuginfo = dwfl_standard_find_debuginfo,
+				   .find_debuginfo = ml__dw_find_debuginfo,
 				   .debuginfo_path = &sz->debuginfo_path };
 	sz->dwfl = dwfl_begin(&sz->cb);
 	if (!sz->dwfl) {

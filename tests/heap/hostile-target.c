@@ -11,7 +11,9 @@
  *                   symbol-table bombs the test wrote, searched by the
  *                   reader for mlalloc_introspect_root)
  *   odd-seg         publish a well-formed mlalloc state whose segment 2
- *                   keeps an odd seq (a writer stopped mid-update)
+ *                   keeps an odd seq (a writer stopped mid-update), and
+ *                   spin in a thread (pinned to memlayout's CPU by the test,
+ *                   each sched_yield of a reader costs it a time slice)
  *   churn           publish one whose seqs (the header's, every segment's)
  *                   change without pause, odd all but an instant
  *   max             publish maximal tables: a 64 MiB region holding
@@ -129,6 +131,13 @@ static struct mlalloc_pub_segment *publish(uint32_t nsegs, uint32_t nlarge)
 	return segs;
 }
 
+static void *spin(void *arg)
+{
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+	return arg;
+}
+
 static void *churn(void *arg)
 {
 	struct mlalloc_pub_segment *segs = arg;
@@ -164,7 +173,10 @@ int main(int argc, char **argv)
 			for (int k = 3; k < argc; k++)
 				map_file(argv[k]);
 	} else if (!strcmp(mode, "odd-seg")) {
+		pthread_t t;
 		publish(4, 1)[2].seq = 1;
+		if (pthread_create(&t, NULL, spin, NULL))
+			die("pthread_create");
 	} else if (!strcmp(mode, "churn")) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, churn, publish(4, 1)))

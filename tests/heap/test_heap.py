@@ -269,13 +269,26 @@ def drop_to_nobody():
     os.setuid(65534)
 
 
+ONE_CPU = {min(os.sched_getaffinity(0))}
+
+
+def preexec(as_nobody, pin):
+    """What a child does before exec: run on ONE_CPU, drop to nobody."""
+    def run_first():
+        if pin:
+            os.sched_setaffinity(0, ONE_CPU)
+        if as_nobody:
+            drop_to_nobody()
+    return run_first if as_nobody or pin else None
+
+
 class Hostile:
     """hostile-target MODE ARGS..., set up and waiting (stdin open)."""
 
-    def __init__(self, *args, as_nobody=False):
+    def __init__(self, *args, as_nobody=False, pin=False):
         self.proc = subprocess.Popen([HOSTILE] + list(args), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
-                                     preexec_fn=drop_to_nobody if as_nobody else None)
+                                     preexec_fn=preexec(as_nobody, pin))
         self.pid = self.proc.pid
         line = self.proc.stdout.readline()
         if line.strip() != b'ready=0x1':
@@ -299,12 +312,12 @@ class Timed:
     too (exec keeps the high-water mark of the forked copy): compare it
     with that of `memlayout --help` run the same way."""
 
-    def __init__(self, pid, limit, as_nobody=False, args=None):
+    def __init__(self, pid, limit, as_nobody=False, args=None, pin=False):
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             start = time.monotonic()
             p = subprocess.Popen([MEMLAYOUT] + (args or ['heap', str(pid)]), stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=err,
-                                 preexec_fn=drop_to_nobody if as_nobody else None)
+                                 preexec_fn=preexec(as_nobody, pin))
             timer = threading.Timer(limit, p.kill)
             timer.start()
             _, status, ru = os.wait4(p.pid, 0)
@@ -334,11 +347,15 @@ def check_traps():
     tmp = tempfile.mkdtemp(prefix='heap-trap-')
     try:
         os.chmod(tmp, 0o777)
-        fifo = os.path.join(tmp, 'secret')        # the test's own FIFO, mode 0600
-        os.mkfifo(fifo, 0o600)
         runs = [False] + ([True] if os.getuid() == 0 else [])
         for nobody in runs:
             who = ' (as nobody)' if nobody else ''
+            # The test's own FIFO, mode 0600, readable by the memlayout
+            # that runs: one that followed the symlink would block on it.
+            fifo = os.path.join(tmp, 'secret%d' % nobody)
+            os.mkfifo(fifo, 0o600)
+            if nobody:
+                os.chown(fifo, 65534, 65534)
             for mode in ('fifo', 'symlink'):
                 lib = os.path.join(tmp, 'lib%s%d.so' % (mode, nobody))
                 shutil.copyfile(LIB, lib)
@@ -373,13 +390,15 @@ def symbol_bomb(path, nsyms):
 
 def check_publishers():
     """Hostile published states: bounded time and memory, the bound named."""
-    cases = (('odd-seg', 'stayed torn', 'a segment left torn'),
+    cases = (('odd-seg', 'stayed torn (a sequence number left odd', 'a segment left torn'),
              ('churn', 'kept changing for 2 s', 'a seqlock that never rests'),
              ('max', 'over the limit of', 'maximal tables'))
     base = Timed(0, 30, args=['--help']).maxrss
     for mode, words, what in cases:
-        with Hostile(mode) as t:
-            res = Timed(t.pid, 30)
+        # Target and memlayout on one CPU: a reader that yields (or spins)
+        # gives a busy writer its whole time slice, as on a loaded machine.
+        with Hostile(mode, pin=True) as t:
+            res = Timed(t.pid, 30, pin=True)
             check(not res.hung and res.seconds < 5, '%s: memlayout heap ends within 5 s' % what, res)
             if mode == 'churn' and res.rc == 0:
                 # The writer was descheduled in the instant its seqs were
