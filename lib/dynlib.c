@@ -90,8 +90,8 @@ static void load_dw(void)
 	verdict[LIB_DW] = load(&libs[LIB_DW]);
 	if (verdict[LIB_DW] == 0)
 		ml__dw_proc_callbacks = (Dwfl_Callbacks){
-			.find_elf = ml__dw.dwfl_linux_proc_find_elf,
-			.find_debuginfo = ml__dw.dwfl_standard_find_debuginfo,
+			.find_elf = ml__dw_find_elf,
+			.find_debuginfo = ml__dw_find_debuginfo,
 		};
 }
 

@@ -27,7 +27,7 @@
 
 /* The libdw functions lib/ calls. */
 #define ML__DW_FUNCS(X) \
-	X(dwfl_addrmodule) X(dwfl_begin) X(dwfl_build_id_find_elf) X(dwfl_end) \
+	X(dwfl_addrmodule) X(dwfl_begin) X(dwfl_build_id_find_debuginfo) X(dwfl_build_id_find_elf) X(dwfl_end) \
 	X(dwfl_frame_pc) X(dwfl_frame_reg) X(dwfl_getmodules) \
 	X(dwfl_getthread_frames) X(dwfl_line_comp_dir) X(dwfl_lineinfo) \
 	X(dwfl_linux_proc_attach) X(dwfl_linux_proc_find_elf) \
@@ -59,10 +59,19 @@ extern struct ml__json_api ml__json;
 int ml__dw_load(void);
 int ml__json_load(void);
 
-/* The callbacks of a Dwfl over a live process (libdwfl's own finders of
- * its ELF files and debug files); valid once ml__dw_load() returned 0: a
+/* The callbacks of a Dwfl over a live process (checked finders of its
+ * ELF files and debug files, below); valid once ml__dw_load() returned 0: a
  * function of libdw is a value known only then. */
 extern Dwfl_Callbacks ml__dw_proc_callbacks;
+
+/* libdwfl's finders of a process's ELF files and of debug files, opening
+ * no name the target controls as such (symbols.c: no symlink, no FIFO or
+ * device, a debuglink only as a plain file name, CRC checked). */
+int ml__dw_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **ret_file, Elf **ret_elf);
+int ml__dw_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink,
+			  GElf_Word crc, char **ret_name);
 
 /* jansson's inline json_decref(), through the loaded json_delete. */
 void ml__json_decref(json_t *json);
@@ -70,6 +79,7 @@ void ml__json_decref(json_t *json);
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
 #define dwfl_begin (*ml__dw.dwfl_begin)
+#define dwfl_build_id_find_debuginfo (*ml__dw.dwfl_build_id_find_debuginfo)
 #define dwfl_build_id_find_elf (*ml__dw.dwfl_build_id_find_elf)
 #define dwfl_end (*ml__dw.dwfl_end)
 #define dwfl_frame_pc (*ml__dw.dwfl_frame_pc)
