@@ -218,7 +218,12 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 			goto out;
 		}
 		for (size_t k = 0; k < nids; k++) {
+			errno = 0;
 			char *data = columns[ids[k]].fn(&rows[i], &c);
+			if (!data && errno == ENOMEM) {   /* not an empty cell */
+				r = -ENOMEM;
+				goto out;
+			}
 			if (data && scols_line_refer_data(ln, k, data) < 0) {
 				free(data);
 				r = -ENOMEM;

@@ -32,7 +32,8 @@ struct ctx {
 /* A cell's text.  Short cells (numbers, permissions, kinds) are written
  * into buf (CELL_BUF bytes) and buf is returned; text cells return a
  * malloc'ed string the caller then owns -- or, with c->borrow, a string
- * that stays valid only until the next cell; NULL is an empty cell.  No
+ * that stays valid only until the next cell; NULL is an empty cell (with
+ * errno ENOMEM: an allocation failed, and the table with it).  No
  * printf: with 20,000 regions the table has a quarter of a million cells. */
 #define CELL_BUF ML__TEXT_CELL_BUF
 typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
@@ -404,9 +405,12 @@ static int add_line(struct libscols_table *tb, const struct ml_region *reg,
 	if (!ln)
 		return -ENOMEM;
 	for (size_t k = 0; k < nids; k++) {
+		errno = 0;
 		char *data = columns[ids[k]].fn(reg, c, buf);
 		int r = 0;
 
+		if (!data && errno == ENOMEM)   /* a cell lost, not an empty one */
+			return -ENOMEM;
 		if (data == buf)
 			r = scols_line_set_data(ln, k, buf);
 		else if (data && (r = scols_line_refer_data(ln, k, data)) < 0)

@@ -215,6 +215,10 @@ int ml_cmd_show(int argc, char **argv)
 	ml_snapshot_free(snap);
 	if (tr)
 		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
+	if (r == -ENOMEM)
+		return ml_cli_error(o.cli.target.argv ? o.cli.target.argv[0] :
+				    o.cli.target.pid_arg ? o.cli.target.pid_arg : "show",
+				    "out of memory");
 	if (fflush(stdout) || r < 0)
 		return ml_cli_error("stdout", "write error");
 	return ML_EXIT_OK;

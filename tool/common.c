@@ -57,6 +57,7 @@ static const struct { int err; const char *words; } errwords[] = {
 	{ ESTALE,  "the process exec'd while being read (" ML_STR(ML_SNAP_TRIES) " tries)" },
 	{ ENOENT,  "no such file or command" },
 	{ ECHILD,  "the command ended before the snapshot point" },
+	{ ENOMEM,  "out of memory" },
 };
 
 const char *ml_cli_strerror(int err)
