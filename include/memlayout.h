@@ -690,6 +690,16 @@ int ml_pstate_from_bar_char(char c);
  * ML_BAR_MAX).  Returns 0 or the errors of ml_scanner_run. */
 int ml_residency_scan(struct ml_scanner *sc, uint64_t start, uint64_t end,
 		      unsigned int width, struct ml_residency *ret);
+/* The same for [start, end), a part of region r.  With pread, a ---p
+ * region whose smaps (r->have_smaps) counts no Rss and no Swap is reported
+ * untouched without reading its entries (PAGEMAP_SCAN skips it the same
+ * way; pread would read 8 bytes a page, 40 GB for a 20 TiB reservation);
+ * zero-page entries or guard markers made before an mprotect(PROT_NONE)
+ * are then not seen.  Without smaps every page is read.  -EINVAL if
+ * [start, end) is not inside r; else as ml_residency_scan. */
+int ml_residency_scan_region(struct ml_scanner *sc, const struct ml_region *r,
+			     uint64_t start, uint64_t end, unsigned int width,
+			     struct ml_residency *ret);
 
 
 /* --- Frames shared by two processes (shared.c) ---

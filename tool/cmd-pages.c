@@ -6,9 +6,11 @@
  * share against those private to each.
  *
  * Order: options and the selector are checked first (usage errors, exit
- * 2); then the snapshot (kinds and objects), the pagemap scans, a last
+ * 2); then the snapshot (kinds and objects; with pread, smaps too: an
+ * empty ---p reservation is not read page by page), the pagemap scans, a last
  * check that the process was alive through them (PAGEMAP_SCAN of an exited
- * process reads as an empty address space), and only then output.
+ * process reads as an empty address space), the table made whole in
+ * memory, and only then output: a failure leaves nothing on stdout.
  */
 #include "cli.h"
 
@@ -261,7 +263,7 @@ static int scan_side(struct side *s, const struct pages_opts *o, bool whole)
 		struct ml_pages_row *row = &s->rows[s->nrows++];
 		row->pid = s->pid;
 		row->region = &reg[i];
-		if ((r = ml_residency_scan(s->sc, lo, hi, o->width, &row->res)) < 0)
+		if ((r = ml_residency_scan_region(s->sc, &reg[i], lo, hi, o->width, &row->res)) < 0)
 			return scan_error(s->arg, -r);
 	}
 	if ((r = ml_scanner_check_alive(s->sc)) < 0)
@@ -370,6 +372,57 @@ static int compare_frames(struct side *a, struct side *b, struct ml_share_totals
 	return r;
 }
 
+/* A memory stream whose failure to grow is an error of the stream
+ * (glibc's open_memstream() drops the write and sets no error). */
+struct membuf {
+	char *p;
+	size_t len, cap;
+};
+
+static ssize_t membuf_write(void *cookie, const char *buf, size_t size)
+{
+	struct membuf *m = cookie;
+
+	if (size > m->cap - m->len) {
+		size_t cap = m->cap ? m->cap : 1 << 16;
+		while (size > cap - m->len)
+			cap *= 2;
+		char *p = realloc(m->p, cap);
+		if (!p)
+			return -1;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, buf, size);
+	m->len += size;
+	return (ssize_t)size;
+}
+
+/* The table made whole in memory (*ret_text, *ret_len, malloc'ed) before
+ * anything is printed: an allocation failing halfway (a small ulimit -v)
+ * leaves nothing on stdout, not the process line and half a table.  0 or
+ * -ENOMEM. */
+static int table_text(const struct ml_pages_row *rows, size_t n,
+		      const struct ml_table_opts *to, char **ret_text, size_t *ret_len)
+{
+	struct membuf m = { NULL, 0, 0 };
+	FILE *mem = fopencookie(&m, "w", (cookie_io_functions_t){ .write = membuf_write });
+	int r;
+
+	if (!mem)
+		return -ENOMEM;
+	r = ml_render_pages(rows, n, mem, to);
+	if ((ferror(mem) | fclose(mem)) && r == 0)
+		r = -ENOMEM;       /* it fails only to grow */
+	if (r < 0) {
+		free(m.p);
+		return r == -EIO ? -ENOMEM : r;
+	}
+	*ret_text = m.p;
+	*ret_len = m.len;
+	return 0;
+}
+
 static int render(const struct pages_opts *o, struct side *a, struct side *b,
 		  const struct ml_share_totals *t)
 {
@@ -377,8 +430,9 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	struct ml_table_opts to = { o->cli.columns, o->cli.ncolumns, o->cli.out_flags };
 	int shared_ids[MAX_COLUMNS];
 	struct ml_pages_row *rows = a->rows;
-	size_t n = a->nrows;
+	size_t n = a->nrows, len;
 	const char *bad;
+	char *table;
 	int r;
 
 	if (ml_cli_color(STDOUT_FILENO))
@@ -395,15 +449,19 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 		memcpy(rows + a->nrows, b->rows, b->nrows * sizeof(*rows));
 		n += b->nrows;
 	}
+	r = table_text(rows, n, &to, &table, &len);
+	if (rows != a->rows)
+		free(rows);
+	if (r < 0)
+		return r;
 	if (plain) {
 		header(a);
 		if (b)
 			header(b);
 	}
-	r = ml_render_pages(rows, n, stdout, &to);
-	if (rows != a->rows)
-		free(rows);
-	if (r == 0 && plain) {
+	fwrite(table, 1, len, stdout);
+	free(table);
+	if (plain) {
 		legend(o, a);
 		if (b)
 			printf("Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
@@ -426,10 +484,30 @@ static int parse_args(struct pages_opts *o, int argc, char **argv)
 	return o->cli.nwords ? parse_selector(&o->sel, o->cli.words[0]) : 0;
 }
 
-/* Snapshot (maps only: kinds and objects) of another PID. */
-static int snapshot_pid(struct side *s)
+/* Will the scans read pagemap with pread: asked for, or auto on a kernel
+ * without PAGEMAP_SCAN (asked of memlayout's own pagemap: the ioctl is the
+ * kernel's).  Then the snapshots read smaps too, whose Rss and Swap let
+ * the scanner skip empty ---p reservations (ml_residency_scan_region). */
+static bool will_pread(enum ml_scan_method m)
 {
-	struct ml_snap_opts so = { NULL, 0 };
+	struct ml_pagemap *pm = NULL;
+	struct ml_scanner *sc = NULL;
+	struct ml_residency res;
+	bool pread = m == ML_SCAN_PREAD;
+
+	if (m == ML_SCAN_AUTO && ml_pagemap_open(getpid(), NULL, &pm) == 0 &&
+	    ml_scanner_new(pm, m, &sc) == 0 &&
+	    ml_residency_scan(sc, (uintptr_t)&res, (uintptr_t)&res + 1, 1, &res) == 0)
+		pread = ml_scanner_method(sc) == ML_SCAN_PREAD;
+	ml_scanner_free(sc);
+	ml_pagemap_close(pm);
+	return pread;
+}
+
+/* Snapshot (maps, and smaps with pread: kinds, objects) of another PID. */
+static int snapshot_pid(struct side *s, unsigned int flags)
+{
+	struct ml_snap_opts so = { NULL, flags };
 	int r = ml_snapshot_take(s->pid, &so, &s->snap);
 
 	return r < 0 ? target_error(s->arg, -r) : 0;
@@ -445,6 +523,8 @@ int ml_cmd_pages(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if (will_pread(o.method))
+		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
 	if ((r = ml_cli_snapshot(&o.cli.target, &a.snap, &tr)))
 		return r;
 	a.pid = tr ? ml_traced_pid(tr) : o.cli.target.pid;
@@ -459,11 +539,14 @@ int ml_cmd_pages(int argc, char **argv)
 		b.pid = o.other;
 		b.arg = o.other_arg;
 		bool whole = o.sel.type == SEL_RANGE || o.sel.type == SEL_ADDR;
-		if ((r = snapshot_pid(&b)) || (r = scan_side(&b, &o, whole)) ||
-		    (r = compare_frames(&a, &b, &t)))
+		if ((r = snapshot_pid(&b, o.cli.target.snap_flags & ML_SNAP_SMAPS)) ||
+		    (r = scan_side(&b, &o, whole)) || (r = compare_frames(&a, &b, &t)))
 			goto out;
 	}
-	if (render(&o, &a, o.other_arg ? &b : NULL, &t) < 0 || fflush(stdout))
+	r = render(&o, &a, o.other_arg ? &b : NULL, &t);
+	if (r == -ENOMEM)
+		r = ml_cli_error(a.arg ? a.arg : "pages", "out of memory");
+	else if (r < 0 || fflush(stdout) || ferror(stdout))
 		r = ml_cli_error("stdout", "write error");
 out:
 	side_free(&a);
