@@ -14,7 +14,10 @@
 #   mlalloc's time geomean <= mimalloc's, no workload slower than glibc,
 #   mlalloc's peak-RSS geomean <= 1.1x glibc's, utilization average >= 90%.
 # Env: BUILD (meson build dir, default build-alloc), THREADS (2),
-# WORKLOADS / TRACES (space-separated subsets).
+# WORKLOADS / TRACES (space-separated subsets), BASE (a second build dir,
+# e.g. of the commit before a change: its mlalloc runs as "mlalloc-base",
+# interleaved with the others, and the geomeans of mlalloc over it are
+# printed; an A/B comparison that load hits alike on both sides).
 # Benchmarks, not tests: a MISS is printed, the exit status stays 0.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +35,11 @@ if [ ! -f "$build/alloc/libmlalloc.so" ]; then
 	meson compile -C "$build" mlalloc >/dev/null
 fi
 mlalloc=$build/alloc/libmlalloc.so
+base=${BASE:-}
+if [ -n "$base" ] && [ ! -f "$base/alloc/libmlalloc.so" ]; then
+	[ -d "$base" ] || meson setup "$base" "$top" >/dev/null
+	meson compile -C "$base" mlalloc >/dev/null
+fi
 nobuiltin="-fno-builtin-malloc -fno-builtin-free -fno-builtin-realloc -fno-builtin-calloc"
 cc -O2 -pthread $nobuiltin "$here/bench.c" -o "$out/bench" -lm
 cc -O2 $nobuiltin "$here/traces.c" -o "$out/traces" -lm
@@ -51,6 +59,7 @@ if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; the
 		echo "apt-get install failed; running without them" >&2
 fi
 allocs="glibc: mlalloc:$mlalloc"
+[ -z "$base" ] || allocs="$allocs mlalloc-base:$base/alloc/libmlalloc.so"
 for line in $want; do
 	name=$(echo "$line" | cut -d: -f1); f=$(echo "$line" | cut -d: -f2)
 	if [ -f "$f" ]; then allocs="$allocs $name:$f"; else echo "$name: not installed, left out" >&2; fi
@@ -163,6 +172,8 @@ END {
 	for (j = 1; j <= na; j++) printf "%17s", nt ? sprintf("%.1f%%", 100 * su[al[j]] / nt) : "-"
 	printf "\n\nmedian of %d interleaved runs, %d threads; time and RSS ratios are to glibc (lower is better);\n", runs, threads
 	printf "utilization = peak live payload / resident-set growth during the trace replay\n\n"
+	if ("mlalloc-base" in gt)
+		printf "mlalloc / mlalloc-base: time geomean %.3f, CPU time geomean %.3f\n", gt["mlalloc"] / gt["mlalloc-base"], exp((lc["mlalloc"] - lc["mlalloc-base"]) / nw)
 	if ("mimalloc" in gt)
 		printf "%s time geomean %.3f <= mimalloc %.3f\n", (gt["mlalloc"] <= gt["mimalloc"] ? "PASS" : "MISS"), gt["mlalloc"], gt["mimalloc"]
 	printf "%s no workload slower than glibc (slowest: %s %.2fx)\n", (worst <= 1 ? "PASS" : "MISS"), worstw, worst
