@@ -89,6 +89,7 @@ static void json_event(FILE *out, const struct ml_watch_event *e)
 	}
 	fputs("\"name\":", out);
 	json_string(out, e->name);
+	fprintf(out, ",\"deleted\":%s", e->deleted ? "true" : "false");
 	if (e->tid)
 		fprintf(out, ",\"tid\":%d}", (int)e->tid);
 	else
@@ -216,7 +217,7 @@ int ml_render_watch_events(const struct ml_watch *w, const struct ml_watch_sampl
 		if (e->tid)
 			fprintf(out, " tid %d", (int)e->tid);
 		if (name && e->type != ML_EV_BRK)
-			fprintf(out, " %s", name);
+			fprintf(out, " %s%s", name, e->deleted ? " (deleted)" : "");
 		fputc('\n', out);
 		free(name);
 	}

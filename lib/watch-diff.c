@@ -69,6 +69,7 @@ static struct ml_watch_event *push_region(struct ml__events *e, enum ml_watch_ev
 	ev->before = before;
 	ev->after = after;
 	ev->name = r->object ? r->object : (r->name[0] ? r->name : NULL);
+	ev->deleted = r->deleted;   /* the name is without " (deleted)": say it apart */
 	ev->tid = r->tid;
 	return ev;
 }

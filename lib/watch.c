@@ -28,6 +28,10 @@
  * The facts that do not change (32-bit, page size) come from the first full
  * snapshot.
  *
+ * A maps read while the process maps and unmaps may come out overlapping
+ * (the kernel resumes each read() by address): it is read again, as a
+ * snapshot's is, and -EAGAIN only if it never settles.
+ *
  * smaps_rollup gives process totals only (Rss, Pss, Anonymous, Swap): the
  * resident size per kind needs --detail (full smaps, costly on big
  * processes).
@@ -264,13 +268,27 @@ static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
 	return r < 0 ? r : 0;
 }
 
+/* maps (smaps with DETAIL), read again while it comes out overlapping
+ * (the address space changed between two reads: maps.c's -EAGAIN), at
+ * most ML_SNAP_TRIES times, as a snapshot does. */
 static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
 {
-	ssize_t n = read_held(w, F_MAPS);
+	int r = -EAGAIN;
 
-	if (n <= 0)
-		return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
-	return ml__maps_parse_buffer(snap, w->buf, (size_t)n, w->flags & ML_WATCH_DETAIL);
+	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
+		ssize_t n = read_held(w, F_MAPS);
+		struct ml__maps_parser *mp;
+
+		if (n <= 0)
+			return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
+		if (!(mp = ml__maps_parser_new(snap, w->flags & ML_WATCH_DETAIL)))
+			return -ENOMEM;
+		snap->nregions = 0;
+		r = ml__maps_parser_feed(mp, w->buf, (size_t)n);
+		int r2 = ml__maps_parser_finish(mp);
+		r = r < 0 ? r : r2;
+	}
+	return r;
 }
 
 /* smaps_rollup's totals, in bytes. */
