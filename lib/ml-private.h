@@ -58,6 +58,11 @@ int ml__maps_parse_fd(struct ml_snapshot *snap, int fd, bool smaps);
  * removed (returned in *ret_deleted).  Returns the new length. */
 size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
 
+/* snapshot.c: the names of a live process's file mappings that maps
+ * leaves ambiguous (" (deleted)" at the end, "\012" inside) settled from
+ * snap->proc_dir's map_files: unescaped, and deleted only if unlinked. */
+void ml__settle_names(struct ml_snapshot *snap);
+
 /* procfs.c: the small per-process files.  All return 0 or -errno. */
 /* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
 int ml__path(char *buf, size_t len, const char *dir, const char *name);

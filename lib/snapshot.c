@@ -140,7 +140,7 @@ static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
 	r->deleted = deleted;
 }
 
-static void settle_names(struct ml_snapshot *snap)
+void ml__settle_names(struct ml_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];
@@ -177,7 +177,7 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
 	if (live)
-		settle_names(snap);
+		ml__settle_names(snap);
 	r = ml__read_proc_facts(snap);
 	if (r < 0)
 		return r;

@@ -390,6 +390,7 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	if (r == 0)
 		r = read_maps(w, snap);
 	if (r == 0) {
+		ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
 		ml__classify_basic(snap);
 		ml__classify_fallback(snap);
 		if (ml__kind_cache_stale(w->kinds, snap))

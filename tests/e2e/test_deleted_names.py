@@ -8,11 +8,13 @@ second one), a file whose name holds a literal backslash-0-1-2 (maps
 shows it as a newline would be shown; the name must keep the four
 bytes), a file whose name holds a newline (decoded to the newline), and
 a file unlinked while mapped (deleted: the name without the suffix, the
-object with it).  Then `watch --log` must keep the " (deleted)" mark on
-the event of a deleted file mapped while it watches.
+object with it).  Then `watch --log` and `watch --record` must keep the
+" (deleted)" mark on the event of a file mapped and unlinked while it
+watches, and not add one to a live file named "w (deleted)".
 
 usage: test_deleted_names.py MEMLAYOUT TARGET_MAPDEL
 """
+import json
 import os
 import queue
 import subprocess
@@ -70,33 +72,57 @@ def reader(stream, q):
     q.put(None)
 
 
+def wait_event(q, addr):
+    """The log line of the mapping appearing at addr, or None."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        line = q.get(timeout=WAIT)
+        if line is None:
+            return None
+        if ('0x%x-' % addr) in line and 'appeared' in line:
+            return line.rstrip('\n')
+    return None
+
+
+def recorded_events(path):
+    """Every event of the JSON lines watch --record wrote."""
+    events = []
+    with open(path) as f:
+        for line in f:
+            doc = json.loads(line)
+            events += doc.get('events') or []
+    return events
+
+
 def check_watch(ml, t, tmp):
-    w = subprocess.Popen([ml, 'watch', '--log', '-i', '0.05', str(t.pid)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    record = os.path.join(tmp, 'record.jsonl')
+    w = subprocess.Popen([ml, 'watch', '--log', '-i', '0.05', '--record', record,
+                          str(t.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     q = queue.Queue()
     threading.Thread(target=reader, args=(w.stdout, q), daemon=True).start()
+    cases = [('del', 'watched', True), ('map', 'w (deleted)', False)]
+    lines = {}
     try:
         q.get(timeout=WAIT)          # the first sample is out: watching
-        path = os.path.join(tmp, 'watched')
-        a = command(t, 'del ' + path)
-        want = (b'0x%x-' % a).decode(), path + ' (deleted)'
-        seen, found = [], None
-        deadline = time.monotonic() + WAIT
-        while found is None and time.monotonic() < deadline:
-            line = q.get(timeout=WAIT)
-            if line is None:
-                break
-            seen.append(line.rstrip('\n'))
-            if want[0] in line and 'appeared' in line:
-                found = line.rstrip('\n')
-        check(found is not None and found.endswith(want[1]),
-              'watch --log: the event of a deleted file ends in %r' % want[1],
-              found, seen[-3:])
+        for cmd, name, _ in cases:
+            path = os.path.join(tmp, name)
+            lines[path] = wait_event(q, command(t, '%s %s' % (cmd, path)))
     except queue.Empty:
         check(False, 'watch --log: a line within %d s' % WAIT)
     finally:
         w.terminate()
         w.wait()
+    events = recorded_events(record)
+    for _, name, deleted in cases:
+        path = os.path.join(tmp, name)
+        want = path + (' (deleted)' if deleted else '')
+        line = lines.get(path)
+        check(line is not None and line.endswith(' ' + want),
+              'watch --log: the event of %r ends in %r' % (name, want), line)
+        ev = [e for e in events if e.get('name') == path and e.get('event') == 'appeared']
+        check(len(ev) == 1 and ev[0].get('deleted') is deleted,
+              'watch --record: the event of %r has name %r, deleted %s'
+              % (name, path, deleted), ev, [e.get('name') for e in events])
 
 
 def main():
