@@ -36,6 +36,7 @@ struct where_opts {
 /* The state of one run: what answers are rendered with. */
 struct where_run {
 	const struct where_opts *o;
+	const struct ml_snapshot *snap;
 	struct ml_where_ctx *ctx;
 	struct ml_where_table *table;   /* NULL: blocks */
 	FILE *out;                      /* stdout, or the memory of a buffered run */
@@ -167,15 +168,39 @@ static int parse_args(struct where_opts *o, int argc, char **argv)
 	return parse_target(o, o->cli.words, o->cli.nwords, o->cli.command);
 }
 
+/* run_where()'s "the process exec'd before anything was written: take a
+ * new snapshot and start again" (not an exit code). */
+#define WHERE_AGAIN (-1)
+
+/* After -ESRCH midway: is the process still there, the same one (start
+ * time), with a new image?  Then it exec'd rather than exited. */
+static bool execd(const struct ml_snapshot *snap)
+{
+	const struct ml_proc *p = ml_snapshot_proc(snap);
+	struct ml_snap_opts opts = { NULL, ML_SNAP_NOELF };
+	struct ml_snapshot *now;
+	bool same;
+
+	if (ml_snapshot_take(p->pid, &opts, &now) < 0)
+		return false;
+	same = ml_snapshot_proc(now)->start_time == p->start_time;
+	ml_snapshot_free(now);
+	return same;
+}
+
 /* Explain and render one address; 0, or an exit code. */
 static int answer(struct where_run *run, uint64_t addr)
 {
 	struct ml_where w;
 	int r = ml_where_explain(run->ctx, addr, &w);
 
-	if (r == -ESRCH)
+	if (r == -ESRCH) {
+		bool exec = execd(run->snap);
+		if (exec && run->out != stdout)   /* buffered: nothing written yet */
+			return WHERE_AGAIN;
 		return ml_cli_error(run->o->cli.target.pid_arg ? run->o->cli.target.pid_arg : "where",
-				    "the process exited while being read");
+				    "the process %s while being read", exec ? "exec'd" : "exited");
+	}
 	if (r < 0)
 		return ml_cli_error("where", "%s", strerror(-r));
 	if (!run->table && run->count)
@@ -326,6 +351,8 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	if (r == -ESRCH && !o->cli.target.proc_root) {
 		ml_symbolizer_free(*ret_sym);   /* the caller frees nothing on error */
 		*ret_sym = NULL;
+		if (!o->cli.target.argv && execd(snap))
+			return WHERE_AGAIN;
 		return ml_cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
 				    "%s", ml_cli_strerror(ESRCH));
 	}
@@ -357,7 +384,7 @@ static int flush_buffered(FILE *mem, char **buf, size_t *len, int e)
 
 static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 {
-	struct where_run run = { .o = o, .out = stdout };
+	struct where_run run = { .o = o, .snap = snap, .out = stdout };
 	struct ml_symbolizer *sym;
 	struct ml_pagemap *pm;
 	FILE *mem = NULL;
@@ -413,12 +440,22 @@ int ml_cmd_where(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r < 0 ? ML_EXIT_OK : r;
-	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
-		return r;
-	r = run_where(&o, snap);
-	ml_snapshot_free(snap);
-	if (tr)
-		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
+	/* A process that exec'd under us is read again (WHERE_AGAIN). */
+	for (int try = 1; ; try++) {
+		if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
+			return r;
+		r = run_where(&o, snap);
+		ml_snapshot_free(snap);
+		if (tr)
+			ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
+		if (r != WHERE_AGAIN)
+			break;
+		if (try == ML_SNAP_TRIES) {
+			r = ml_cli_error(o.cli.target.pid_arg ? o.cli.target.pid_arg : "where",
+					 "%s", ml_cli_strerror(ESTALE));
+			break;
+		}
+	}
 	if (fflush(stdout) && r == 0)
 		return ml_cli_error("stdout", "write error");
 	return r;

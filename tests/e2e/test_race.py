@@ -51,9 +51,10 @@ def main():
               dict(bad))
         check_eq(t.close(), 0, 'target-churn exit status')
     with Target([execer]) as t:
-        bad = failures(ml, t.pid, [lambda p: ['show', p]])
+        bad = failures(ml, t.pid, [lambda p: ['show', p],
+                                   lambda p: ['where', p, '0x1000']])
         check(not bad, 'exec\'ing target: every one of %d runs of show '
-              'succeeds' % RUNS, dict(bad))
+              'and of where succeeds' % RUNS, dict(bad))
         check(not any('exited' in k[1] for k in bad),
               'exec\'ing target: no run says it exited', dict(bad))
         check_eq(t.close(), 0, 'target-exec exit status')
