@@ -9,9 +9,9 @@ may call the kernel's output "malformed" (before the retry, about 3 in 100
 runs of `show -s` and `pages` failed so).
 
 target-exec exec's itself every 2 ms (from a second thread half the
-time): `show` run N times must succeed every time, and never say the
-process "exited while being read" (it never exits; before, 3 to 6 in 100
-said so).
+time): `show` and `where` run N times each must succeed every time, and
+never say the process "exited while being read" (it never exits; before,
+about 1 in 10 runs of show and 1 in 100 of where said so).
 
 usage: test_race.py MEMLAYOUT TARGET_CHURN TARGET_EXEC
 """
