@@ -11,6 +11,11 @@
  * failure; ret_* outputs are untouched on failure; the library never prints,
  * logs or exits; destructors accept NULL.  Structures marked "read-only" are
  * owned by the snapshot and stay valid until ml_snapshot_free().
+ *
+ * Installed as <memlayout/memlayout.h>, with libmemlayout.so.0 and
+ * memlayout.pc (pkg-config --cflags --libs memlayout).  Every function
+ * declared here is exported (lib/libmemlayout.map lists them); nothing
+ * else is.
  */
 #ifndef MEMLAYOUT_H
 #define MEMLAYOUT_H
@@ -180,14 +185,6 @@ const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
 char *ml_perms_str(unsigned int perms, char buf[5]);
 size_t ml_vmflag_count(void);
 
-/* Per-kind totals. */
-struct ml_kind_total {
-	size_t count;
-	uint64_t vsize, rss, pss, dirty, swap;
-};
-/* Fills totals[ML_KIND__COUNT]. */
-void ml_snapshot_totals(const struct ml_snapshot *snap,
-			struct ml_kind_total totals[ML_KIND__COUNT]);
 
 /* Running a command under ptrace and snapshotting it (see ml_trace.c). */
 enum ml_stop_at {
@@ -316,8 +313,6 @@ struct ml_page {
 	uint64_t mapcount;        /* /proc/kpagecount, with ML_PAGE_MAPCOUNT */
 };
 
-/* Decode one raw pagemap entry (no I/O). */
-void ml_page_decode(uint64_t entry, struct ml_page *ret);
 /* The name of /proc/kpageflags bit (KPF_*), e.g. "thp", "zero_page"; NULL if
  * the bit has none. */
 const char *ml_kpageflag_name(unsigned int bit);
@@ -328,19 +323,6 @@ struct ml_pagemap;
  * -ESRCH, -EACCES, -ENOMEM. */
 int ml_pagemap_open(pid_t pid, const char *proc_root, struct ml_pagemap **ret);
 void ml_pagemap_close(struct ml_pagemap *pm);
-/* The raw entries of npages pages from the page containing addr, with as
- * few preads as it takes.  Returns 0, -ESRCH (the process is gone), -EIO. */
-int ml_pagemap_read(struct ml_pagemap *pm, uint64_t addr, size_t npages,
-		    uint64_t *ret_entries);
-/* Fill kflags and mapcount of a present page with a known PFN, when the
- * frame files could be opened; 0 (flags say what was filled) or -errno. */
-int ml_pagemap_frame(struct ml_pagemap *pm, struct ml_page *page);
-/* Could the frame files be opened (are PFNs and frame flags visible)? */
-bool ml_pagemap_frames_readable(const struct ml_pagemap *pm);
-/* The page size of the target's mappings (the system page size). */
-uint64_t ml_pagemap_page_size(const struct ml_pagemap *pm);
-/* The fd of the pagemap file, for ioctls (PAGEMAP_SCAN) of other modules. */
-int ml_pagemap_fd(const struct ml_pagemap *pm);
 /* ---- Crashes: memlayout run (tracee.c, insn.c, unwind.c, abortmsg.c,
  * crash.c, render-crash.c) ----
  * A thread stopped under ptrace at the delivery of a fatal signal is read
@@ -389,12 +371,6 @@ struct ml_insn {
 	uint64_t ea;             /* its effective address */
 	unsigned int align;      /* alignment it requires (movaps: 16), 0 */
 };
-/* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
- * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
- * decoder for this architecture or no capstone library (libcapstone.so.N
- * of the header built with, loaded at the call), -ENOMEM. */
-int ml_insn_decode(const unsigned char *code, size_t len,
-		   const struct ml_regs *regs, struct ml_insn *ret);
 
 /* Shared libraries loaded on first use (dlopen), not linked, so that they
  * cost nothing to the commands that do not need them: a function that
@@ -462,21 +438,12 @@ struct ml_symbol {
 	int line, column;         /* column 0 if unknown */
 };
 
-enum {
-	ML_SYM_LINES = 1 << 0,    /* also look up the source line (code addresses) */
-};
 
 /* Create a symbolizer for the ELF objects of snap (files opened through
  * map_files, the target's root, or the path).  Returns 0, -ENOMEM,
  * -ENOTSUP (no ML_LIBDW_SONAME). */
 int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret);
-/* The same for a live process: takes its snapshot first (-ESRCH, ...). */
-int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret);
 void ml_symbolizer_free(struct ml_symbolizer *sz);
-/* Symbolize addr (flags ML_SYM_*).  Returns 0 with *ret filled (name,
- * file... NULL when unknown), -ENOENT if no ELF object holds addr. */
-int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
-		 struct ml_symbol *ret);
 
 /* --- Where: what an address is, in the terms of the model (where.c) ---
  * ml_where_explain() answers from the snapshot (region, kind, offsets,
@@ -593,8 +560,6 @@ void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr);
 int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags);
 /* The column table of where (-o, --list-columns), as ml_columns(). */
 const struct ml_column_info *ml_where_columns(size_t *ret_n);
-int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
-			   size_t *ret_n, const char **ret_bad);
 /* A table or JSON ("addresses"), one line per answer, built as answers
  * come: new, add each, then finish (prints, frees; 0 or -errno) or free.
  * opts->columns NULL: the default set (with ML_OUT_JSON: every column).
@@ -656,16 +621,6 @@ enum ml_scan_method ml_scanner_method(const struct ml_scanner *sc);
  * PRESENT); guard markers where the kernel does not report them. */
 unsigned int ml_scanner_unknown(const struct ml_scanner *sc);
 
-/* Called for consecutive runs of pages in one state, in address order,
- * together covering the scanned range exactly.  A non-zero return stops
- * the scan and is returned by ml_scanner_run. */
-typedef int (*ml_run_fn)(uint64_t start, uint64_t end, enum ml_pstate st,
-			 void *arg);
-/* Scan the pages of [start, end) (rounded out to pages).  Returns 0, the
- * callback's non-zero value, -ESRCH (the process is gone), -EOPNOTSUPP
- * (ML_SCAN_IOCTL on a kernel without it), -EIO, -ENOMEM. */
-int ml_scanner_run(struct ml_scanner *sc, uint64_t start, uint64_t end,
-		   ml_run_fn fn, void *arg);
 /* Is the process still there?  PAGEMAP_SCAN of an exited process finds an
  * empty address space rather than failing: call this after the scans; a
  * process alive now was alive during them.  0 or -ESRCH. */
@@ -682,10 +637,6 @@ struct ml_residency {
 	unsigned int unknown;          /* ml_scanner_unknown() after the scan */
 	char bar[ML_BAR_MAX + 1];
 };
-/* The bar character of a state (upper or lower case). */
-char ml_pstate_bar_char(enum ml_pstate st, bool full);
-/* The state a bar character stands for, or -EINVAL. */
-int ml_pstate_from_bar_char(char c);
 /* Scan [start, end) into *ret with a bar of at most width cells (1 to
  * ML_BAR_MAX).  Returns 0 or the errors of ml_scanner_run. */
 int ml_residency_scan(struct ml_scanner *sc, uint64_t start, uint64_t end,
@@ -772,15 +723,7 @@ struct ml_aslr_row {
 };
 int ml_aslr_new(struct ml_aslr **ret);
 void ml_aslr_free(struct ml_aslr *a);
-/* Begin a run; returns its index (0, 1, ...). */
-int ml_aslr_begin_run(struct ml_aslr *a);
 size_t ml_aslr_runs(const struct ml_aslr *a);
-/* Record a point in the current run (the first value of a name in a run
- * counts).  unit: the alignment expected (page, 16).  0 or -errno. */
-int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
-		uint64_t unit, unsigned int flags);
-/* Begin a run and record the points of snap (see aslr-sample.c). */
-int ml_aslr_add_snapshot(struct ml_aslr *a, const struct ml_snapshot *snap);
 /* One run: start argv under ptrace, stop at `at`, record, kill.  Errors as
  * ml_trace_start(); ret_status as there. */
 int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
@@ -794,18 +737,11 @@ int ml_aslr_result(struct ml_aslr *a, const struct ml_aslr_row **ret);
 int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
 			const char *list, int *ret_ids, size_t max, size_t *ret_n,
 			const char **ret_bad);
-/* The default set of a column table: its ids into ret_ids (at most max);
- * returns how many. */
-size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
-			  int *ret_ids, size_t max);
 /* A libsmartcols table writing to out, set up from ML_OUT_* flags (JSON,
  * raw, no headings, colour) and named name (the JSON key); NULL on ENOMEM.
  * The caller adds columns and lines and unrefs it. */
 struct libscols_table;
 struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
-/* scols_print_table(tb), a JSON table through ml_json_stream().  0,
- * -ENOMEM, or -EIO if writing to the table's stream failed. */
-int ml_scols_print(struct libscols_table *tb);
 
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {
@@ -893,35 +829,10 @@ void ml_watch_free(struct ml_watch *w);
 int ml_watch_sample(struct ml_watch *w, uint64_t t_ns,
 		    const struct ml_watch_sample **ret);
 pid_t ml_watch_pid(const struct ml_watch *w);
-const char *ml_watch_comm(const struct ml_watch *w);
 const char *ml_watch_event_name(enum ml_watch_event_type type);
-/* The first sample (events excluded), NULL before any. */
-const struct ml_watch_sample *ml_watch_first(const struct ml_watch *w);
 /* The latest sample, NULL before any. */
 const struct ml_watch_sample *ml_watch_last(const struct ml_watch *w);
-/* The last n (<= ML_WATCH_HISTORY) virtual sizes of kind k (or, with
- * k == ML_KIND__COUNT, of the whole process), oldest first; returns n. */
-#define ML_WATCH_HISTORY 32
-size_t ml_watch_history(const struct ml_watch *w, enum ml_kind k,
-			uint64_t *ret, size_t max);
 
-struct ml_watch_peak {
-	uint64_t vsize, vsize_t_ns;  /* highest virtual size and when (since start) */
-	uint64_t rss, rss_t_ns;      /* highest resident size (detail, or total) */
-};
-struct ml_watch_summary {
-	size_t samples;
-	uint64_t duration_ns;
-	struct ml_watch_peak kinds[ML_KIND__COUNT];
-	bool kind_rss;
-	struct ml_watch_peak total;  /* total.rss from smaps_rollup */
-	uint64_t minflt, majflt;     /* during the watch */
-	size_t max_threads;
-	size_t events[ML_EV__COUNT];
-	const struct ml_watch_object *objects;   /* as in the last sample */
-	size_t nobjects;
-};
-void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
 
 /* Renderers of watch (render-watch.c), to the FILE given.  Flags are
  * ML_OUT_* and ML_OUT_ASCII (sparklines without UTF-8 blocks). */

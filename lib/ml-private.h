@@ -3,7 +3,9 @@
  *
  * The snapshot owns everything it points to: the region and thread arrays
  * and a string/object pool (ml__alloc, ml__strdup) freed in one go by
- * ml_snapshot_free().  Internal non-static names start with ml__.
+ * ml_snapshot_free().  Internal non-static names start with ml__.  At the
+ * end, the ml_ functions that only the library and its tests call: kept
+ * out of the public header and of libmemlayout.so's exports.
  */
 #ifndef ML_PRIVATE_H
 #define ML_PRIVATE_H
@@ -135,5 +137,121 @@ typedef void (*ml__text_row_fn)(void *ctx, size_t row, const char **s, size_t *n
 				char (*bufs)[ML__TEXT_CELL_BUF]);
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
 			 size_t ncols, size_t nrows, ml__text_row_fn row, void *ctx);
+
+/* ---- Functions with public-style names (ml_) that only the library and
+ * its tests call: not in memlayout.h, not exported by libmemlayout.so
+ * (libmemlayout.map).  Their contracts are as public functions' are. ---- */
+
+/* -- the per-kind totals (snapshot.c; render-table.c's summary) -- */
+/* Per-kind totals. */
+struct ml_kind_total {
+	size_t count;
+	uint64_t vsize, rss, pss, dirty, swap;
+};
+/* Fills totals[ML_KIND__COUNT]. */
+void ml_snapshot_totals(const struct ml_snapshot *snap,
+			struct ml_kind_total totals[ML_KIND__COUNT]);
+
+/* -- pagemap (pagemap.c): entries, frames, the fd for residency.c -- */
+/* Decode one raw pagemap entry (no I/O). */
+void ml_page_decode(uint64_t entry, struct ml_page *ret);
+/* The raw entries of npages pages from the page containing addr, with as
+ * few preads as it takes.  Returns 0, -ESRCH (the process is gone), -EIO. */
+int ml_pagemap_read(struct ml_pagemap *pm, uint64_t addr, size_t npages,
+		    uint64_t *ret_entries);
+/* Fill kflags and mapcount of a present page with a known PFN, when the
+ * frame files could be opened; 0 (flags say what was filled) or -errno. */
+int ml_pagemap_frame(struct ml_pagemap *pm, struct ml_page *page);
+/* Could the frame files be opened (are PFNs and frame flags visible)? */
+bool ml_pagemap_frames_readable(const struct ml_pagemap *pm);
+/* The page size of the target's mappings (the system page size). */
+uint64_t ml_pagemap_page_size(const struct ml_pagemap *pm);
+/* The fd of the pagemap file, for ioctls (PAGEMAP_SCAN) of other modules. */
+int ml_pagemap_fd(const struct ml_pagemap *pm);
+
+/* -- the instruction decoder (insn.c, for crash.c) -- */
+/* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
+ * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
+ * decoder for this architecture or no capstone library (libcapstone.so.N
+ * of the header built with, loaded at the call), -ENOMEM. */
+int ml_insn_decode(const unsigned char *code, size_t len,
+		   const struct ml_regs *regs, struct ml_insn *ret);
+
+/* -- symbolizer lookups (symbols.c, for where.c) -- */
+enum {
+	ML_SYM_LINES = 1 << 0,    /* also look up the source line (code addresses) */
+};
+/* The same for a live process: takes its snapshot first (-ESRCH, ...). */
+int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret);
+/* Symbolize addr (flags ML_SYM_*).  Returns 0 with *ret filled (name,
+ * file... NULL when unknown), -ENOENT if no ELF object holds addr. */
+int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
+		 struct ml_symbol *ret);
+
+/* -- where's column list (render-where.c) -- */
+int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
+			   size_t *ret_n, const char **ret_bad);
+
+/* -- the scanner's runs and the bar (residency.c, shared.c, render-pages.c) -- */
+/* Called for consecutive runs of pages in one state, in address order,
+ * together covering the scanned range exactly.  A non-zero return stops
+ * the scan and is returned by ml_scanner_run. */
+typedef int (*ml_run_fn)(uint64_t start, uint64_t end, enum ml_pstate st,
+			 void *arg);
+/* Scan the pages of [start, end) (rounded out to pages).  Returns 0, the
+ * callback's non-zero value, -ESRCH (the process is gone), -EOPNOTSUPP
+ * (ML_SCAN_IOCTL on a kernel without it), -EIO, -ENOMEM. */
+int ml_scanner_run(struct ml_scanner *sc, uint64_t start, uint64_t end,
+		   ml_run_fn fn, void *arg);
+/* The bar character of a state (upper or lower case). */
+char ml_pstate_bar_char(enum ml_pstate st, bool full);
+/* The state a bar character stands for, or -EINVAL. */
+int ml_pstate_from_bar_char(char c);
+
+/* -- the ASLR estimator's points (aslr.c, aslr-sample.c) -- */
+/* Begin a run; returns its index (0, 1, ...). */
+int ml_aslr_begin_run(struct ml_aslr *a);
+/* Record a point in the current run (the first value of a name in a run
+ * counts).  unit: the alignment expected (page, 16).  0 or -errno. */
+int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
+		uint64_t unit, unsigned int flags);
+/* Begin a run and record the points of snap (see aslr-sample.c). */
+int ml_aslr_add_snapshot(struct ml_aslr *a, const struct ml_snapshot *snap);
+
+/* -- column sets and libsmartcols printing (columns.c) -- */
+/* The default set of a column table: its ids into ret_ids (at most max);
+ * returns how many. */
+size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
+			  int *ret_ids, size_t max);
+/* scols_print_table(tb), a JSON table through ml_json_stream().  0,
+ * -ENOMEM, or -EIO if writing to the table's stream failed. */
+int ml_scols_print(struct libscols_table *tb);
+
+/* -- watch's state for its renderers (watch.c, render-watch.c) -- */
+const char *ml_watch_comm(const struct ml_watch *w);
+/* The first sample (events excluded), NULL before any. */
+const struct ml_watch_sample *ml_watch_first(const struct ml_watch *w);
+/* The last n (<= ML_WATCH_HISTORY) virtual sizes of kind k (or, with
+ * k == ML_KIND__COUNT, of the whole process), oldest first; returns n. */
+#define ML_WATCH_HISTORY 32
+size_t ml_watch_history(const struct ml_watch *w, enum ml_kind k,
+			uint64_t *ret, size_t max);
+struct ml_watch_peak {
+	uint64_t vsize, vsize_t_ns;  /* highest virtual size and when (since start) */
+	uint64_t rss, rss_t_ns;      /* highest resident size (detail, or total) */
+};
+struct ml_watch_summary {
+	size_t samples;
+	uint64_t duration_ns;
+	struct ml_watch_peak kinds[ML_KIND__COUNT];
+	bool kind_rss;
+	struct ml_watch_peak total;  /* total.rss from smaps_rollup */
+	uint64_t minflt, majflt;     /* during the watch */
+	size_t max_threads;
+	size_t events[ML_EV__COUNT];
+	const struct ml_watch_object *objects;   /* as in the last sample */
+	size_t nobjects;
+};
+void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
 
 #endif

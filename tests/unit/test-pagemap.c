@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memlayout.h"
+#include "ml-private.h"   /* ml_page_decode, ml_pagemap_read, ml_pagemap_page_size */
 
 #define BIT(n) (1ULL << (n))
 
