@@ -21,8 +21,11 @@
 #define MAX_MARKS 16
 #define DEMO_COLUMNS "START,END,SIZE,PERMS,KIND,OBJECT,RSS,TID"
 
-/* The demo program sits next to memlayout in the build tree, or in
- * LIBEXECDIR once installed. */
+/* The demo program: next to memlayout in the build tree; once installed,
+ * in LIBEXECDIR, looked for first relative to memlayout's own directory
+ * (MEMLAYOUT_LIBEXECDIR_REL, "../libexec/memlayout": an installed tree
+ * that was moved, a DESTDIR staging root), then at the absolute path baked
+ * in at configure time. */
 static int find_target(char *buf, size_t len)
 {
 	char self[PATH_MAX];
@@ -30,9 +33,15 @@ static int find_target(char *buf, size_t len)
 
 	if (n > 0) {
 		self[n] = '\0';
-		snprintf(buf, len, "%s/memlayout-demo", dirname(self));
+		const char *dir = dirname(self);
+		snprintf(buf, len, "%s/memlayout-demo", dir);
 		if (access(buf, X_OK) == 0)
 			return 0;
+		if (MEMLAYOUT_LIBEXECDIR_REL[0]) {
+			snprintf(buf, len, "%s/%s/memlayout-demo", dir, MEMLAYOUT_LIBEXECDIR_REL);
+			if (access(buf, X_OK) == 0)
+				return 0;
+		}
 	}
 	snprintf(buf, len, "%s/memlayout-demo", MEMLAYOUT_LIBEXECDIR);
 	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
