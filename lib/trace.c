@@ -6,7 +6,8 @@
  *
  * Protocol: fork; the child does PTRACE_TRACEME, raise(SIGSTOP), execvp.  An
  * exec failure is reported by the child as its errno through a close-on-exec
- * pipe (EOF = the exec happened).  The parent sets PTRACE_O_TRACEEXEC |
+ * pipe (EOF = the exec happened); execvp's EACCES for a bare name that no
+ * searchable PATH directory holds is sent as ENOENT, as the shell says.  The parent sets PTRACE_O_TRACEEXEC |
  * TRACEEXIT | EXITKILL and resumes the child until the exec event, then
  * until the chosen stop.  Signals the child receives on the way are handed
  * to it unchanged (signal-delivery-stops); group-stops are resumed, since a
@@ -199,6 +200,35 @@ static int run_to(struct ml_traced *t, const struct goal *g, int *st)
 	}
 }
 
+/* Whether a file called name (no '/') exists in a directory of PATH that
+ * we can search (execvp's search; its default PATH when unset). */
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	size_t len = strlen(name);
+	char buf[4096];
+
+	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
+		size_t dlen;
+
+		end = strchrnul(p, ':');
+		dlen = (size_t)(end - p);
+		if (dlen + len + 2 <= sizeof(buf)) {
+			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+			dlen = dlen ? dlen : 1;
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, name, len + 1);
+			if (faccessat(AT_FDCWD, buf, F_OK, AT_EACCESS) == 0)
+				return true;
+		}
+		if (*end == '\0')
+			return false;
+	}
+}
+
+/* execvp's EACCES for a bare name that no searchable PATH directory holds
+ * (a PATH with a directory we may not search, such as root's under su) is
+ * "no such command", as the shell says, not "permission denied". */
 static _Noreturn void child_exec(char *const argv[], int errfd)
 {
 	ssize_t n;
@@ -207,6 +237,8 @@ static _Noreturn void child_exec(char *const argv[], int errfd)
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0) {
 		raise(SIGSTOP);
 		execvp(argv[0], argv);
+		if (errno == EACCES && !strchr(argv[0], '/') && !on_path(argv[0]))
+			errno = ENOENT;
 	}
 	e = errno;
 	n = write(errfd, &e, sizeof(e));
