@@ -6,8 +6,10 @@
  * -- or the fact that the file is not a usable ELF file -- so a file is
  * opened and parsed at most once per snapshot however often it is mapped;
  * an anonymous region costs one test.  The file is opened through
- * <proc_dir>/map_files/<start>-<end> (works for deleted files), else through
- * <proc_dir>/root/<path>, else (live /proc only) through the path itself;
+ * <proc_dir>/map_files/<start>-<end> (works for deleted files; root only),
+ * else through <proc_dir>/root/<path>, else (live /proc only) through the
+ * path itself, else through <proc_dir>/exe (the main executable, deleted
+ * or not, for a user who may read the process but not its map_files);
  * it must be a regular file whose inode (and, for real device numbers, the
  * device) is the one in maps.  A name from maps is the target's to change:
  * it is resolved with no symlink followed (openat2 RESOLVE_NO_SYMLINKS,
@@ -319,8 +321,10 @@ static bool proc_is_live(const struct ml_snapshot *snap)
 
 /* The how-th place to open r's file from: its map_files entry (root; also
  * deleted files), its path under the target's own root (another mount
- * namespace, chroot), its path as we see it (live /proc only).  false if
- * that place does not apply. */
+ * namespace, chroot), its path as we see it (live /proc only), the
+ * process's exe link (whoever may read the process: the main executable's
+ * mappings, deleted or not, for a user without map_files).  false if that
+ * place does not apply. */
 static bool region_path(const struct ml_snapshot *snap,
 			const struct ml_region *r, int how, char *buf,
 			size_t size)
@@ -336,19 +340,22 @@ static bool region_path(const struct ml_snapshot *snap,
 		n = snprintf(buf, size, "%s/root%s", snap->proc_dir, name);
 	else if (how == 2 && by_name && proc_is_live(snap))
 		n = snprintf(buf, size, "%s", name);
+	else if (how == 3)
+		n = snprintf(buf, size, "%s/exe", snap->proc_dir);
 	return n > 0 && (size_t)n < size;
 }
 
 /* Open r's file from the how-th place (path, from region_path): map_files
- * is a magic link to the mapping, followed; a name is resolved without
- * symlinks, the root one inside <proc_dir>/root. */
+ * and exe are magic links, followed (exe is checked against r's dev/inode
+ * as any place is); a name is resolved without symlinks, the root one
+ * inside <proc_dir>/root. */
 static int open_at(const struct ml_snapshot *snap, const struct ml_region *r,
 		   int how, const char *path)
 {
 	char root[sizeof(snap->proc_dir) + 8];
 	int dirfd, pfd;
 
-	if (how == 0)
+	if (how == 0 || how == 3)
 		return reopen_checked(open(path, O_PATH | O_CLOEXEC), r);
 	if (how == 2)
 		return reopen_checked(open_path_nofollow(AT_FDCWD, path, false), r);
@@ -365,8 +372,8 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 {
 	int fd = -1;
 
-	for (int i = 0; i < 3 && fd < 0; i++) {
-		int how = name_first ? 2 - i : i;
+	for (int i = 0; i < 4 && fd < 0; i++) {
+		int how = name_first && i < 3 ? 2 - i : i;
 		if (region_path(snap, r, how, path, size))
 			fd = open_at(snap, r, how, path);
 	}

@@ -95,7 +95,8 @@ int ml__elf_attribute(struct ml_snapshot *snap);
 /* The file r maps, opened read-only if it is that file (inode, device):
  * from its map_files entry, its path under the target's root, or its path
  * as we see it (live /proc only), in that order, or the reverse with
- * name_first (a real path lets libdwfl find debug links beside it).  The
+ * name_first (a real path lets libdwfl find debug links beside it); then
+ * the process's exe link (the main executable without map_files).  The
  * path it was opened by goes to path; -1 if none works. */
 int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 		    bool name_first, char *path, size_t size);
