@@ -61,6 +61,7 @@ installed()
 install_deps()
 {
     local p missing=()
+    [[ -f $src/debian/control ]] || { echo "no debian/control in $src"; return 1; }
     for p in "${TOOLS[@]}"; do
         installed "$p" || missing+=("$p")
     done
@@ -75,7 +76,7 @@ install_deps()
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q &&
-        apt-get install -y -q --no-install-recommends "${TOOLS[@]}" &&
+        apt-get install -y -q --no-install-recommends "${missing[@]}" &&
         apt-get build-dep -y -q --no-install-recommends "$src"
 }
 
@@ -139,6 +140,31 @@ files()
 }
 
 # memlayout demo from the root, looking into the demo program from the root.
+# Every module a -dev package's .pc requires (Requires and
+# Requires.private: pkg-config reads both for --cflags) is in a package
+# that -dev package depends on, or pkg-config fails where it is missing.
+pc_requires()
+{
+    local dev pc mod pkg deps bad=0
+    for dev in libmemlayout-dev libmlalloc-dev; do
+        deps=$(dpkg-deb -f "$(ls "$work/${dev}_"*.deb)" Depends) || return 1
+        for pc in $(dpkg-deb -c "$(ls "$work/${dev}_"*.deb)" | grep -o '[^/]*\.pc$'); do
+            for mod in $(sed -n 's/^Requires\(\.private\)\?: *//p' \
+                "$work/root/usr/lib/$triplet/pkgconfig/$pc" |
+                sed 's/[<>=!]=\? *[^ ,]*//g; s/,/ /g'); do
+                pkg=$(dpkg-query -S "$(pkg-config --path "$mod")" | sed -n '1s/:.*//p')
+                if [[ $pkg && ", $deps," == *", $pkg"[\ ,]* ]]; then
+                    echo "$dev: $pc requires $mod, from $pkg: a dependency"
+                else
+                    echo "$dev: $pc requires $mod, from '${pkg:-?}': not in Depends: $deps"
+                    bad=1
+                fi
+            done
+        done
+    done
+    return $bad
+}
+
 demo()
 {
     LD_LIBRARY_PATH=$work/root/usr/lib/$triplet "$work/root/usr/bin/memlayout" demo \
@@ -170,6 +196,7 @@ sed -n 's/^\([EW]\): /    lintian \1: /p' "$out/lintian.txt" 2>/dev/null
 step unpack unpack || summary
 sed 's/^/    /' "$out/unpack.log"
 step files files
+step pc-requires pc_requires
 step demo demo
 step link-memlayout link snapshot-self memlayout libmemlayout.so.0
 step link-mlalloc link malloc-user mlalloc libmlalloc.so.0
