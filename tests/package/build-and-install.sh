@@ -18,7 +18,7 @@
 #
 # Logs and the .debs stay in $MEMLAYOUT_PACKAGE_DIR (build-package/).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 src=$PWD
 out=${MEMLAYOUT_PACKAGE_DIR:-$src/build-package}
 TOOLS=(dpkg-dev debhelper lintian pkgconf)
@@ -124,7 +124,7 @@ unpack()
 
 files()
 {
-    local f missing=0
+    local f lacking=0
     for f in usr/bin/memlayout usr/libexec/memlayout/memlayout-demo \
         usr/share/man/man1/memlayout.1.gz usr/share/man/man1/memlayout-show.1.gz \
         usr/share/bash-completion/completions/memlayout \
@@ -134,9 +134,9 @@ files()
         "usr/lib/$triplet/libmlalloc.so.0" "usr/lib/$triplet/libmlalloc.so" \
         usr/include/mlalloc/mlalloc.h "usr/lib/$triplet/pkgconfig/mlalloc.pc" \
         usr/share/doc/memlayout/copyright; do
-        if [[ -e $work/root/$f ]]; then echo "found $f"; else echo "MISSING $f"; missing=1; fi
+        if [[ -e $work/root/$f ]]; then echo "found $f"; else echo "MISSING $f"; lacking=1; fi
     done
-    return $missing
+    return $lacking
 }
 
 # memlayout demo from the root, looking into the demo program from the root.
