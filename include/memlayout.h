@@ -637,8 +637,13 @@ struct ml_residency {
 	unsigned int unknown;          /* ml_scanner_unknown() after the scan */
 	char bar[ML_BAR_MAX + 1];
 };
+/* The bar character of a state (upper or lower case). */
+char ml_pstate_bar_char(enum ml_pstate st, bool full);
+/* The state a bar character stands for, or -EINVAL. */
+int ml_pstate_from_bar_char(char c);
 /* Scan [start, end) into *ret with a bar of at most width cells (1 to
- * ML_BAR_MAX).  Returns 0 or the errors of ml_scanner_run. */
+ * ML_BAR_MAX).  Returns 0, -ESRCH (the process is gone), -EOPNOTSUPP
+ * (ML_SCAN_IOCTL on a kernel without PAGEMAP_SCAN), -EIO, -ENOMEM. */
 int ml_residency_scan(struct ml_scanner *sc, uint64_t start, uint64_t end,
 		      unsigned int width, struct ml_residency *ret);
 /* The same for [start, end), a part of region r.  With pread, a ---p
@@ -660,7 +665,7 @@ int ml_residency_scan_region(struct ml_scanner *sc, const struct ml_region *r,
 struct ml_frames;                 /* the frames of some ranges of one process */
 /* Collect the frame of every resident page of ranges[i] = { start, end }
  * (i < n).  Returns 0, -EPERM (frame numbers hidden: needs
- * CAP_SYS_ADMIN), -ESRCH, -ENOMEM, or the errors of ml_scanner_run. */
+ * CAP_SYS_ADMIN), -ESRCH, -ENOMEM, or the errors of ml_residency_scan. */
 int ml_frames_collect(struct ml_scanner *sc, struct ml_pagemap *pm,
 		      const uint64_t (*ranges)[2], size_t n,
 		      struct ml_frames **ret);

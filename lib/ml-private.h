@@ -193,7 +193,7 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 			   size_t *ret_n, const char **ret_bad);
 
-/* -- the scanner's runs and the bar (residency.c, shared.c, render-pages.c) -- */
+/* -- the scanner's runs (residency.c, for shared.c) -- */
 /* Called for consecutive runs of pages in one state, in address order,
  * together covering the scanned range exactly.  A non-zero return stops
  * the scan and is returned by ml_scanner_run. */
@@ -204,10 +204,6 @@ typedef int (*ml_run_fn)(uint64_t start, uint64_t end, enum ml_pstate st,
  * (ML_SCAN_IOCTL on a kernel without it), -EIO, -ENOMEM. */
 int ml_scanner_run(struct ml_scanner *sc, uint64_t start, uint64_t end,
 		   ml_run_fn fn, void *arg);
-/* The bar character of a state (upper or lower case). */
-char ml_pstate_bar_char(enum ml_pstate st, bool full);
-/* The state a bar character stands for, or -EINVAL. */
-int ml_pstate_from_bar_char(char c);
 
 /* -- the ASLR estimator's points (aslr.c, aslr-sample.c) -- */
 /* Begin a run; returns its index (0, 1, ...). */
