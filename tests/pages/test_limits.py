@@ -10,7 +10,7 @@ reservation, a PROT_NONE region whose even pages were written first, and
   what remains is a CPU limit of 10 s (the skip takes ~3 ms; reading the
   entries took 27 s of CPU here), a bound, not a timing.
 - the ---p region that holds pages is still read: 32 RESIDENT, 32
-  UNTOUCHED, with pread as with PAGEMAP_SCAN.
+  UNTOUCHED, with pread as with PAGEMAP_SCAN (where the kernel has it).
 - under an address-space limit (RLIMIT_AS) just below what show -J and
   pages need, each either succeeds whole or fails with
   "memlayout: PID: out of memory" (not "stdout: write error") and nothing
@@ -25,6 +25,7 @@ import subprocess
 import sys
 
 from e2e import Target, check, check_eq, done
+from test_pages import METHODS   # pread, and scan where the kernel has it
 
 MIB = 1 << 20
 MANY = 20000
@@ -83,7 +84,7 @@ def reservation(ml, t):
             check_eq((row['pages'], row['untouched'], row['resident']),
                      (f['reserve_pages'], f['reserve_pages'], 0),
                      what + ': pages, untouched, resident')
-    for method in ('pread', 'scan'):
+    for method in METHODS:
         row = pages_row(ml, t.pid, f['protected'], method)
         if row is None:
             continue
