@@ -151,7 +151,8 @@ struct ml_snap_opts {
 };
 
 /* Take a snapshot of process pid.  Returns 0 or -errno: -ESRCH no such
- * process (or it exited mid-read), -EACCES/-EPERM permission denied,
+ * process (or it exited mid-read), -EOWNERDEAD a zombie (exited, not yet
+ * reaped by its parent: no address space), -EACCES/-EPERM permission denied,
  * -ENODATA a kernel thread (no user address space), -EBADMSG unparsable
  * input; of a live process, read again up to ML_SNAP_TRIES times before
  * -EAGAIN (its maps came out overlapping on every read: the address space

@@ -5,7 +5,8 @@
  * Order: stat (is it there? a kernel thread?), maps or smaps (one pass),
  * the small files, basic kinds, ELF attribution, threads, thread stacks;
  * then stat again, so a process that exited while we read is reported as
- * gone (-ESRCH) rather than as a half-empty layout.
+ * gone (-ESRCH; -EOWNERDEAD while it is a zombie its parent has not
+ * reaped) rather than as a half-empty layout.
  *
  * A live process races us, and two races are told from real failures:
  * - maps read while the address space changes between two read() calls
@@ -48,7 +49,26 @@ void ml_snapshot_free(struct ml_snapshot *snap)
 	free(snap);
 }
 
-/* Read stat: 0, 1 for a kernel thread, or -errno (-ESRCH if gone). */
+/* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
+ * being reaped), no address space left; -ESRCH a thread-group leader
+ * that exited while other threads run (Z too, but num_threads, field 20,
+ * > 1: its maps read empty, as if gone). */
+static int dead_state(const char *stat)
+{
+	const char *rp = strrchr(stat, ')');
+	unsigned long threads = 0;
+	char state = 0;
+
+	if (!rp || sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+			  "%*u %*d %*d %*d %*d %lu", &state, &threads) != 2)
+		return 0;
+	if (state != 'Z' && state != 'X')
+		return 0;
+	return threads <= 1 ? -EOWNERDEAD : -ESRCH;
+}
+
+/* Read stat: 0, 1 for a kernel thread, or -errno (-ESRCH if gone,
+ * -EOWNERDEAD a zombie: exited, not yet reaped, no address space). */
 static int read_stat(struct ml_snapshot *snap)
 {
 	char path[PATH_MAX], *buf;
@@ -62,10 +82,13 @@ static int read_stat(struct ml_snapshot *snap)
 	if (r < 0)
 		return r;
 	r = ml__parse_stat(buf, &snap->proc);
-	/* A zombie has no address space left. */
-	const char *rp = strrchr(buf, ')');
-	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
-		r = -ESRCH;
+	/* A zombie has no address space left (its PF_EXITING already made
+	 * r -ESRCH): say which kind of dead. */
+	if (r >= 0 || r == -ESRCH) {
+		int dead = dead_state(buf);
+		if (dead)
+			r = dead;
+	}
 	free(buf);
 	return r;
 }
@@ -263,8 +286,10 @@ int ml_snapshot_take(pid_t pid, const struct ml_snap_opts *opts,
 			*ret = snap;
 			return 0;
 		}
-		/* Gone, or exec'd (the same process, a new image): again. */
-		bool again = r == -ESRCH && live && snap->proc.start_time &&
+		/* Gone, or exec'd (the same process, a new image): again.  An
+		 * exec by a non-leader thread shows the leader as a zombie
+		 * for a moment, so -EOWNERDEAD is checked the same way. */
+		bool again = (r == -ESRCH || r == -EOWNERDEAD) && live && snap->proc.start_time &&
 			     still_there(snap->proc_dir, snap->proc.start_time);
 		ml_snapshot_free(snap);
 		if (!again)

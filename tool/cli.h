@@ -20,9 +20,16 @@ enum {
 /* Print "memlayout: <input>: <reason>" to stderr; returns ML_EXIT_FAILURE. */
 int ml_cli_error(const char *input, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The same, then "Try 'memlayout --help'."; returns ML_EXIT_USAGE. */
+/* The same, then "Try 'memlayout VERB --help'." (the verb set by
+ * ml_cli_set_verb, or "Try 'memlayout --help'." before one is); returns
+ * ML_EXIT_USAGE.  A NULL input prints "memlayout: <reason>". */
 int ml_cli_usage_error(const char *input, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The subcommand being run (main sets it before dispatching), for the
+ * Try line of usage errors; NULL for the top level. */
+void ml_cli_set_verb(const char *verb);
+/* Print "memlayout VERSION" on stdout (-V, --version of every command). */
+void ml_cli_version(void);
 /* Words for a library error about a target (errno value, positive). */
 const char *ml_cli_strerror(int err);
 /* The same for a function that loads the shared library soname

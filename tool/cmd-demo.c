@@ -157,6 +157,10 @@ int ml_cmd_demo(int argc, char **argv)
 		      "a local and a thread; show its layout with those addresses marked.\n", stdout);
 		return ML_EXIT_OK;
 	}
+	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+		ml_cli_version();
+		return ML_EXIT_OK;
+	}
 	if (argc > 1)
 		return ml_cli_usage_error(argv[1], "demo takes no arguments");
 	if (find_target(path, sizeof(path)) < 0)

@@ -37,6 +37,7 @@ static const struct option longopts[] = {
 /* Options that cannot go together (util-linux's exclusive groups). */
 static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' }, { 'J', 'd' }, { 'd', 's' }, { 'd', 'o' },
+	{ 's', 'o' }, { 'd', 'r' },   /* the totals have fixed columns; the diagram no raw form */
 	{ ML_OPT_SELF, ML_OPT_PROC_ROOT },
 };
 
@@ -65,7 +66,8 @@ static void usage(void)
 	      "     --at <start|exit>  with -- COMMAND: snapshot at the entry point\n"
 	      "                        (then kill it) or just before it exits (default)\n"
 	      "     --no-elf           skip ELF attribution (kinds from permissions)\n"
-	      " -h, --help             display this help\n\n"
+	      " -h, --help             display this help\n"
+	      " -V, --version          display version\n\n"
 	      "Examples:\n"
 	      " memlayout show $$                    your shell, region by region\n"
 	      " memlayout show -d $$                 its address space drawn\n"
@@ -106,7 +108,6 @@ static const struct ml_cli_spec spec = {
 	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE |
 		  ML_CLI_AT | ML_CLI_NO_ELF,
 	.longopts = longopts,
-	.shortopts = "V",   /* not an option of show: "unknown option" */
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,

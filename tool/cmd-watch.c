@@ -334,7 +334,7 @@ static int loop(struct watch_run *run)
 
 	for (;;) {
 		int e = ml_watch_sample(run->w, now_ns(), &s);
-		if (e == -ESRCH)
+		if (e == -ESRCH || e == -EOWNERDEAD)
 			break;                 /* it exited: the summary follows */
 		if (e < 0) {
 			r = ml_cli_error(o->pid_arg, "%s", ml_cli_strerror(-e));

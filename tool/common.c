@@ -1,10 +1,13 @@
 /*
  * common.c - error reporting, argument parsing and target resolution shared
- * by the subcommands.  Only this layer turns -errno into words.
+ * by the subcommands.  Only this layer turns -errno into words.  The one
+ * piece of state is the verb being run (set by main), so a usage error
+ * points to that subcommand's --help.
  */
 #include "cli.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,14 +16,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The subcommand being run, for the Try line; NULL at the top level. */
+static const char *cli_verb;
+
+void ml_cli_set_verb(const char *verb)
+{
+	cli_verb = verb;
+}
+
+void ml_cli_version(void)
+{
+	printf("memlayout %s\n", MEMLAYOUT_VERSION);
+}
+
+/* "memlayout: <input>: <reason>", or "memlayout: <reason>" without input. */
 static void verror(const char *input, const char *fmt, va_list ap)
 {
-	char *e = ml_escape(input ? input : "", ML_ESC_TERM);
-
-	fprintf(stderr, "memlayout: %s: ", e ? e : "?");
+	if (input) {
+		char *e = ml_escape(input, ML_ESC_TERM);
+		fprintf(stderr, "memlayout: %s: ", e ? e : "?");
+		free(e);
+	} else {
+		fputs("memlayout: ", stderr);
+	}
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	free(e);
 }
 
 int ml_cli_error(const char *input, const char *fmt, ...)
@@ -40,7 +60,10 @@ int ml_cli_usage_error(const char *input, const char *fmt, ...)
 	va_start(ap, fmt);
 	verror(input, fmt, ap);
 	va_end(ap);
-	fputs("Try 'memlayout --help'.\n", stderr);
+	if (cli_verb)
+		fprintf(stderr, "Try 'memlayout %s --help'.\n", cli_verb);
+	else
+		fputs("Try 'memlayout --help'.\n", stderr);
 	return ML_EXIT_USAGE;
 }
 
@@ -58,6 +81,8 @@ static const struct { int err; const char *words; } errwords[] = {
 	{ ENOENT,  "no such file or command" },
 	{ ECHILD,  "the command ended before the snapshot point" },
 	{ ENOMEM,  "out of memory" },
+	{ EOWNERDEAD, "a zombie: it exited and its parent has not reaped it; it has no "
+		      "address space left" },
 };
 
 const char *ml_cli_strerror(int err)
@@ -155,6 +180,44 @@ static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,
 	return 0;
 }
 
+/* The parent of a zombie, from field 4 of its stat, or 0 if unknown (it
+ * may have been reaped since). */
+static pid_t parent_of(const struct ml_target *t)
+{
+	char path[PATH_MAX], buf[512];
+	const char *rp;
+	FILE *f;
+	int ppid = 0;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", t->proc_root ? t->proc_root : "/proc",
+		 (int)t->pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "PID (comm) S PPID ...": comm may hold ") " itself, so the last ')'. */
+	if ((rp = strrchr(buf, ')')) && sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	return ppid > 0 ? (pid_t)ppid : 0;
+}
+
+static int snapshot_error(const struct ml_target *t, int r)
+{
+	pid_t ppid;
+
+	if (r == -EBADMSG || r == -ENOENT)   /* name the file */
+		return ml_cli_error(t->pid_arg, "%s %s/%d/%s",
+				    r == -ENOENT ? "no file" : "malformed line in",
+				    t->proc_root ? t->proc_root : "/proc", (int)t->pid,
+				    (t->snap_flags & ML_SNAP_SMAPS) ? "smaps" : "maps");
+	if (r == -EOWNERDEAD && (ppid = parent_of(t)))
+		return ml_cli_error(t->pid_arg, "a zombie: it exited and its parent (PID %d) "
+				    "has not reaped it; it has no address space left", (int)ppid);
+	return ml_cli_error(t->pid_arg, "%s", ml_cli_strerror(-r));
+}
+
 int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced)
 {
@@ -171,12 +234,5 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 		t->pid_arg = "self";
 	}
 	r = ml_snapshot_take(t->pid, &opts, ret);
-	if (r == -EBADMSG || r == -ENOENT)   /* name the file */
-		return ml_cli_error(t->pid_arg, "%s %s/%d/%s",
-				    r == -ENOENT ? "no file" : "malformed line in",
-				    t->proc_root ? t->proc_root : "/proc", (int)t->pid,
-				    (t->snap_flags & ML_SNAP_SMAPS) ? "smaps" : "maps");
-	if (r < 0)
-		return ml_cli_error(t->pid_arg, "%s", ml_cli_strerror(-r));
-	return 0;
+	return r < 0 ? snapshot_error(t, r) : 0;
 }

@@ -7,7 +7,8 @@
  *
  * The shared options are a table; each sets an output flag, a snapshot
  * flag, or is one of the five with an argument or an action (-o,
- * --list-columns, --self, --proc-root, --at).
+ * --list-columns, --self, --proc-root, --at).  Every command takes -h,
+ * --help and -V, --version.
  */
 #include "cli.h"
 
@@ -40,13 +41,15 @@ static const struct shared_opt {
 };
 
 static const struct option help_opt = { "help", no_argument, NULL, 'h' };
+static const struct option version_opt = { "version", no_argument, NULL, 'V' };
 
 static const struct { const char *word; enum ml_stop_at at; } stop_points[] = {
 	{ "start", ML_STOP_AT_START },
 	{ "exit",  ML_STOP_AT_EXIT },
 };
 
-/* The options of spec: the shared ones it opts into, its own, --help. */
+/* The options of spec: the shared ones it opts into, its own, --help,
+ * --version. */
 struct optset {
 	struct option longopts[MAX_OPTS + 1];
 	char shortopts[2 * MAX_OPTS + 3];
@@ -77,10 +80,11 @@ static void build(const struct ml_cli_spec *spec, struct optset *s)
 			add_opt(s, &shared_opts[i].opt);
 	for (const struct option *o = spec->longopts; o && o->name; o++)
 		add_opt(s, o);
-	/* Short-only options of the command ("V"). */
+	/* Short-only options of the command. */
 	strncat(s->shortopts, spec->shortopts ? spec->shortopts : "",
-		sizeof(s->shortopts) - strlen(s->shortopts) - 2);
+		sizeof(s->shortopts) - strlen(s->shortopts) - 4);
 	add_opt(s, &help_opt);
+	add_opt(s, &version_opt);
 }
 
 static const char *long_name(const struct optset *s, int val)
@@ -243,7 +247,26 @@ static int words(const struct ml_cli_spec *spec, struct ml_cli *cli, char **w, i
 	}
 }
 
-/* The getopt loop: 0, ML_CLI_DONE after --help, or an exit code. */
+/* getopt_long's '?': an unknown option, or a long one given an argument it
+ * does not take ("--help=x": getopt sets optopt to its value, as for an
+ * unknown short one, so the word itself tells them apart). */
+static int bad_option(const struct ml_cli_spec *spec, const struct optset *s,
+		      char **argv)
+{
+	const char *word = argv[optind - 1], *eq = strchr(word, '=');
+	const char *name = optopt ? long_name(s, optopt) : NULL;
+
+	if (name && !strncmp(word, "--", 2) && eq && eq - word > 2 &&
+	    !strncmp(name, word + 2, (size_t)(eq - word - 2)))
+		return ml_cli_usage_error(spec->verb, "option '--%s' doesn't allow an argument",
+					  name);
+	if (optopt)
+		return ml_cli_usage_error(spec->verb, "invalid option -- '%c'", optopt);
+	return ml_cli_usage_error(word, "unrecognized option");
+}
+
+/* The getopt loop: 0, ML_CLI_DONE after --help or --version, or an exit
+ * code. */
 static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc,
 		char **argv, struct ml_cli *cli, void *ctx, int *seen, size_t *nseen)
 {
@@ -257,11 +280,12 @@ static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc
 			spec->usage();
 			return ML_CLI_DONE;
 		}
-		if (c == '?') {
-			if (optopt)
-				return ml_cli_usage_error(spec->verb, "invalid option -- '%c'", optopt);
-			return ml_cli_usage_error(argv[optind - 1], "unrecognized option");
+		if (c == 'V') {
+			ml_cli_version();
+			return ML_CLI_DONE;
 		}
+		if (c == '?')
+			return bad_option(spec, s, argv);
 		if (c == ':')
 			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
 		if ((r = shared_option(spec, cli, c, optarg, &handled)))

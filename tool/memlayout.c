@@ -1,9 +1,12 @@
 /*
  * memlayout.c - the memlayout command: global options and the verb table
- * that dispatches to one file per subcommand (cmd-*.c).
+ * that dispatches to one file per subcommand (cmd-*.c); `help [CMD]`; and,
+ * once a command has succeeded, the check that stdout was really written
+ * (util-linux's close_stdout: a full disk is an error, exit 1).
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +36,8 @@ static void usage(FILE *out)
 	      "Commands:\n", out);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, " %-6s %s\n", verbs[i].name, verbs[i].help);
-	fputs("\nOptions:\n"
+	fputs(" help   this help, or a command's: memlayout help COMMAND\n"
+	      "\nOptions:\n"
 	      " -h, --help     display this help\n"
 	      " -V, --version  display version\n\n"
 	      "Examples:\n"
@@ -67,29 +71,90 @@ static size_t distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-int main(int argc, char **argv)
+static const struct verb *find_verb(const char *name)
 {
-	/* The user's character type, so libsmartcols and our escaping know
-	 * which multibyte characters are printable.  Only that category:
-	 * messages stay English and numbers C (parsable), and loading the
-	 * other eleven categories cost ~0.2 ms of every start (memlayout(1)). */
-	setlocale(LC_CTYPE, "");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(name, verbs[i].name))
+			return &verbs[i];
+	return NULL;
+}
+
+static int unknown_verb(const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (distance(name, verbs[i].name) <= 2)
+			return ml_cli_usage_error(name, "unknown command; did you mean '%s'?",
+						  verbs[i].name);
+	return ml_cli_usage_error(name, "unknown command");
+}
+
+/* memlayout help [CMD]: the same as memlayout --help or memlayout CMD --help. */
+static int help(int argc, char **argv)
+{
+	const struct verb *v;
+	char *hargv[] = { NULL, (char *)"--help", NULL };
+
+	if (argc < 2) {
+		usage(stdout);
+		return ML_EXIT_OK;
+	}
+	if (argc > 2)
+		return ml_cli_usage_error(argv[2], "unexpected argument (help takes one command)");
+	if (!(v = find_verb(argv[1])))
+		return unknown_verb(argv[1]);
+	ml_cli_set_verb(v->name);
+	hargv[0] = argv[1];
+	return v->fn(2, hargv);
+}
+
+static int dispatch(int argc, char **argv)
+{
+	const struct verb *v;
+
 	if (argc < 2)
-		return ml_cli_usage_error("memlayout", "no command given");
+		return ml_cli_usage_error(NULL, "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return ML_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("memlayout %s\n", MEMLAYOUT_VERSION);
+		ml_cli_version();
 		return ML_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (distance(argv[1], verbs[i].name) <= 2)
-			return ml_cli_usage_error(argv[1], "unknown command; did you mean '%s'?",
-						  verbs[i].name);
-	return ml_cli_usage_error(argv[1], "unknown command");
+	if (!strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
+	if (!(v = find_verb(argv[1])))
+		return unknown_verb(argv[1]);
+	ml_cli_set_verb(v->name);
+	return v->fn(argc - 1, argv + 1);
+}
+
+/* Flush and close stdout: 0, or the errno of a write that failed (a
+ * broken pipe is not reported, as util-linux does not). */
+static int close_stdout(void)
+{
+	int r = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		r = errno ? errno : EIO;
+	if (fclose(stdout) != 0 && !r)
+		r = errno ? errno : EIO;
+	return r == EPIPE ? 0 : r;
+}
+
+int main(int argc, char **argv)
+{
+	int code, err;
+
+	/* The user's character type, so libsmartcols and our escaping know
+	 * which multibyte characters are printable.  Only that category:
+	 * messages stay English and numbers C (parsable), and loading the
+	 * other eleven categories cost ~0.2 ms of every start (memlayout(1)). */
+	setlocale(LC_CTYPE, "");
+	code = dispatch(argc, argv);
+	/* A command that succeeded must have written all of its output. */
+	if (code == ML_EXIT_OK && (err = close_stdout()))
+		return ml_cli_error("stdout", "write error: %s", strerror(err));
+	return code;
 }

@@ -1,16 +1,29 @@
-"""test_errors.py - failures and usage: a PID that does not exist and a
-kernel thread (kthreadd, PID 2) exit 1 with one line "memlayout: PID:
-reason" on stderr and nothing on stdout; bad options and columns exit 2
-with "Try 'memlayout --help'."; --help and --list-columns exit 0.
+"""test_errors.py - failures and usage: a PID that does not exist, a
+kernel thread (kthreadd, PID 2) and a zombie exit 1 with one line
+"memlayout: PID: reason" on stderr and nothing on stdout (the zombie's
+names its parent); bad options and columns exit 2 with "Try 'memlayout
+SUBCOMMAND --help'." ("Try 'memlayout --help'." at the top level);
+--help, -V and --list-columns exit 0, and a --help that cannot be written
+(/dev/full) exits 1 saying why; `memlayout help CMD` is CMD --help.
 
 usage: test_errors.py MEMLAYOUT TARGET_BSS
 """
 import os
+import subprocess
 import sys
+import time
 
 from e2e import Target, check, check_eq, done, run
 
 TRY = "Try 'memlayout --help'."
+
+
+def try_line(args):
+    """The Try line a usage error of memlayout ARGS ends with."""
+    verbs = ('show', 'where', 'pages', 'run', 'heap', 'watch', 'aslr', 'demo')
+    if args and args[0] in verbs:
+        return "Try 'memlayout %s --help'." % args[0]
+    return TRY
 COLUMNS = ('START END SIZE PERMS OFFSET DEV INODE KIND OBJECT SECTIONS RSS '
            'PSS PSS_DIRTY DIRTY SWAP SWAP_PSS SHARED_CLEAN SHARED_DIRTY '
            'PRIVATE_CLEAN PRIVATE_DIRTY ANON ANONHUGE LOCKED VMFLAGS TID '
@@ -44,14 +57,83 @@ def target_failure(ml, args, prefix, what, words=None):
 def usage_error(ml, args, what, mention=None):
     res = run(ml, *args)
     err = text(res.stderr)
+    want = try_line(args)
     check_eq(res.returncode, 2, what + ': exit status')
     check_eq(res.stdout, b'', what + ': stdout')
     lines = err.splitlines()
     check(len(lines) == 2 and lines[0].startswith('memlayout: ')
-          and lines[1] == TRY, '%s: stderr is "memlayout: ...: reason" '
-          'then %r' % (what, TRY), err)
+          and lines[1] == want, '%s: stderr is "memlayout: ...: reason" '
+          'then %r' % (what, want), err)
     if mention:
         check(mention in err, '%s: stderr names %r' % (what, mention), err)
+    return lines[0] if lines else ''
+
+
+def small_slips(ml):
+    """The usage slips of issue 16, each as the user met it."""
+    first = usage_error(ml, [], 'no command')
+    check_eq(first, 'memlayout: no command given', 'no command: one "memlayout: "')
+    usage_error(ml, ['shwo'], 'misspelt command', "did you mean 'show'")
+    usage_error(ml, ['help', 'nosuch'], 'help for an unknown command', 'nosuch')
+    for args in (['help', 'show'], ['help', 'aslr'], ['help']):
+        res = run(ml, *args)
+        want = run(ml, *(args[1:] + ['--help']))
+        check(res.returncode == 0 and res.stdout == want.stdout and b'Usage' in res.stdout
+              and not res.stderr, 'memlayout %s is %s --help' % (' '.join(args), args[1:]),
+              res.returncode, res.stderr)
+    first = usage_error(ml, ['show', '--help=x'], 'show --help=x')
+    check_eq(first, "memlayout: show: option '--help' doesn't allow an argument",
+             'show --help=x: the option given an argument')
+    first = usage_error(ml, ['show', '--sel=1'], 'show --sel=1 (abbreviated)')
+    check_eq(first, "memlayout: show: option '--self' doesn't allow an argument",
+             'show --sel=1: the option named in full')
+    usage_error(ml, ['show', '-q', '1'], 'show -q', "invalid option -- 'q'")
+    version = run(ml, '-V').stdout
+    check(version.startswith(b'memlayout '), 'memlayout -V', version)
+    for verb in ('show', 'where', 'pages', 'run', 'heap', 'watch', 'aslr', 'demo'):
+        for opt in ('-V', '--version'):
+            res = run(ml, verb, opt)
+            check(res.returncode == 0 and res.stdout == version and not res.stderr,
+                  'memlayout %s %s prints the version, exit 0' % (verb, opt),
+                  res.returncode, res.stdout, res.stderr)
+    for args, a, b in ((['show', '-s', '-o', 'START', '--self'], 'summary', 'output'),
+                       (['show', '-r', '-d', '--self'], 'diagram', 'raw')):
+        usage_error(ml, args, ' '.join(args) + ' refused',
+                    '--%s and --%s cannot be used together' % (a, b))
+    usage_error(ml, ['aslr', '-c', '0', '--', 'true'], 'aslr -c 0', '--runs takes')
+    for args in (['--help'], ['show', '--help'], ['aslr', '--help']):
+        with open('/dev/full', 'wb') as full:
+            res = subprocess.run([ml] + args, stdout=full, stderr=subprocess.PIPE,
+                                 timeout=30)
+        check(res.returncode == 1 and text(res.stderr) ==
+              'memlayout: stdout: write error: No space left on device\n',
+              'memlayout %s > /dev/full: the write error, exit 1' % ' '.join(args),
+              res.returncode, res.stderr)
+
+
+def zombie(ml):
+    """A child that exited and is not waited for: a zombie, named so with
+    its parent (us), for each command that reads a process."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        for _ in range(200):
+            with open('/proc/%d/stat' % pid) as f:
+                if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                    break
+            time.sleep(0.01)
+        want = ('memlayout: %d: a zombie: it exited and its parent (PID %d) has not '
+                'reaped it; it has no address space left\n' % (pid, os.getpid()))
+        for args in (['show', pid], ['show', '-d', pid], ['where', pid, '0x1000'],
+                     ['pages', pid]):
+            res = run(ml, *args)
+            what = 'zombie: memlayout %s' % ' '.join(map(str, args))
+            check_eq(res.returncode, 1, what + ': exit status')
+            check_eq(res.stdout, b'', what + ': stdout')
+            check_eq(text(res.stderr), want, what + ': stderr')
+    finally:
+        os.waitpid(pid, 0)
 
 
 def permission_denied(ml, target):
@@ -107,6 +189,8 @@ def main():
           'show --list-columns lists every column, exit 0', res.returncode,
           missing)
     permission_denied(ml, target)
+    small_slips(ml)
+    zombie(ml)
     # A process that is gone by the time we look: stopped, then reaped.
     with Target([target]) as t:
         gone = t.pid

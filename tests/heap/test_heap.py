@@ -257,7 +257,7 @@ def check_errors():
                        (['heap', '-o', 'NOPE', '1'], 'unknown column'),
                        (['heap', 'x1'], 'not a PID')):
         res = run(MEMLAYOUT, *args)
-        check(res.returncode == 2 and res.stderr.endswith(b"Try 'memlayout --help'.\n"),
+        check(res.returncode == 2 and res.stderr.endswith(b"Try 'memlayout heap --help'.\n"),
               'usage error (%s): exit 2' % what, res.returncode, res.stderr)
     res = run(MEMLAYOUT, 'heap', '--help')
     check(res.returncode == 0 and b'memlayout heap [options] PID' in res.stdout, '--help')

@@ -31,7 +31,7 @@ import tempfile
 
 from e2e import Target, check, check_eq, done, run
 
-TRY = "Try 'memlayout --help'."
+TRY = "Try 'memlayout pages --help'."
 MIB2 = 2 << 20
 
 

@@ -309,7 +309,7 @@ def check_batch_and_errors(ml, t):
     for bad in ('0xzz', '12abcg', '-5', '', '0x0x5', '0d12ab', '+5', '0x'):
         res = run(ml, 'where', t.pid, bad)
         check(res.returncode == 2 and res.stdout == b'' and
-              b"Try 'memlayout --help'." in res.stderr,
+              b"Try 'memlayout where --help'." in res.stderr,
               'malformed address %r: exit 2, nothing on stdout' % bad,
               res.returncode, res.stderr)
     res = run(ml, 'where', t.pid, '0xzz')
