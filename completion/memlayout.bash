@@ -13,7 +13,7 @@
 # the test.
 
 # The subcommands of tool/memlayout.c's verb table.
-_memlayout_verbs='show where pages run heap watch aslr demo'
+_memlayout_verbs='show where pages run heap watch aslr demo help'
 
 # _memlayout_options VERB: every option of VERB (short and long).
 _memlayout_options()
@@ -30,10 +30,10 @@ _memlayout_options()
         heap)  echo "$out -s --summary -c --classes -m --map --self --at" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
-        aslr)  echo "-n --runs --at --no-randomize -o --output --list-columns
-                     -J --json -r --raw --noheadings -b --bytes" ;;
+        aslr)  echo "-c --runs --at --no-randomize -o --output --list-columns
+                     -J --json -r --raw -n --noheadings -b --bytes" ;;
     esac
-    echo '-h --help'
+    echo '-h --help -V --version'
 }
 
 # _memlayout_takes_arg VERB OPTION: does OPTION of VERB take an argument
@@ -46,7 +46,7 @@ _memlayout_takes_arg()
     case $1:$2 in
         show:--mark | pages:-w | pages:--width | pages:--method | \
             pages:--shared-with | run:--report | watch:-i | watch:--interval | \
-            watch:-c | watch:--count | watch:--record | aslr:-n | aslr:--runs)
+            watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs)
             return 0 ;;
     esac
     return 1
@@ -180,6 +180,8 @@ _memlayout()
                 -- "$cur")) ;;
         run:*)
             _command_offset "$cword" ;;
+        help:*:0)
+            COMPREPLY=($(compgen -W "${_memlayout_verbs% help}" -- "$cur")) ;;
     esac
 }
 complete -F _memlayout memlayout

@@ -7,7 +7,9 @@
  * The runs' stdin, stdout and stderr are /dev/null (our own are kept for
  * the table and the progress bar).  --no-randomize sets
  * personality(ADDR_NO_RANDOMIZE) on memlayout before the runs; a persona is
- * inherited by the children it forks and kept across their exec.
+ * inherited by the children it forks and kept across their exec, so one
+ * memlayout itself inherited (setarch -R) holds for the runs too: the
+ * header says so rather than quote randomize_va_space alone.
  */
 #include "cli.h"
 
@@ -25,21 +27,20 @@
 #define MAX_RUNS 1000000
 #define BAR_WIDTH 30
 
-enum { OPT_NO_RANDOMIZE = ML_OPT_CMD, OPT_NOHEADINGS };
+enum { OPT_NO_RANDOMIZE = ML_OPT_CMD };
 
 struct aslr_opts {
-	struct ml_cli cli;         /* --at, -o, -J -r --noheadings -b */
+	struct ml_cli cli;         /* --at, -o, -J -r -n -b */
 	long runs;
 	bool no_randomize;
 	char **argv;               /* -- COMMAND [ARGS] */
 };
 
-/* Its own options; the shared ones are in the spec below.  --noheadings
- * has no -n here: -n is --runs. */
+/* Its own options; the shared ones are in the spec below (-n is
+ * --noheadings, as in every command; the runs are counted with -c). */
 static const struct option longopts[] = {
-	{ "runs",         required_argument, NULL, 'n' },
+	{ "runs",         required_argument, NULL, 'c' },
 	{ "no-randomize", no_argument,       NULL, OPT_NO_RANDOMIZE },
-	{ "noheadings",   no_argument,       NULL, OPT_NOHEADINGS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -63,7 +64,7 @@ static void usage(void)
 	      "moves each region: text, data, bss, heap, each library, vdso, anonymous\n"
 	      "mmaps, the stack and the stack pointer; and which regions move together.\n\n"
 	      "Options:\n"
-	      " -n, --runs <n>         number of runs (default 200)\n"
+	      " -c, --runs <n>         number of runs (default 200)\n"
 	      "     --at <start|exit>  stop at the entry point (default) or at exit,\n"
 	      "                        which includes the heap as the program left it\n"
 	      "     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n"
@@ -71,15 +72,16 @@ static void usage(void)
 	      "     --list-columns     list the columns and exit\n"
 	      " -J, --json             JSON output\n"
 	      " -r, --raw              raw output (no alignment)\n"
-	      "     --noheadings       no headings, no summary line\n"
+	      " -n, --noheadings       no headings, no summary line\n"
 	      " -b, --bytes            sizes and offsets in bytes\n"
-	      " -h, --help             display this help\n\n"
+	      " -h, --help             display this help\n"
+	      " -V, --version          display version\n\n"
 	      "BITS is estimated from the range of the bases seen; with n runs at most\n"
 	      "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
 	      "The runs' input and output are /dev/null.\n\n"
 	      "Examples:\n"
 	      " memlayout aslr -- /bin/true                 200 runs of true\n"
-	      " memlayout aslr -n 2000 -- /bin/true         more runs, tighter estimates\n"
+	      " memlayout aslr -c 2000 -- /bin/true         more runs, tighter estimates\n"
 	      " memlayout aslr --no-randomize -- /bin/true  everything fixed: 0 bits\n"
 	      " memlayout aslr --at=exit -J -- ./a.out      with the heap, as JSON\n\n"
 	      "See memlayout-aslr(1).\n", stdout);
@@ -91,14 +93,13 @@ static int parse_option(void *ctx, int c, char *arg)
 	char *end;
 
 	switch (c) {
-	case 'n':
+	case 'c':
 		errno = 0;
 		o->runs = strtol(arg, &end, 10);
 		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
 			return ml_cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
 		return 0;
 	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
-	case OPT_NOHEADINGS: o->cli.out_flags |= ML_OUT_NOHEADINGS; return 0;
 	default:
 		return ml_cli_usage_error("aslr", "unknown option");
 	}
@@ -106,7 +107,7 @@ static int parse_option(void *ctx, int c, char *arg)
 
 static const struct ml_cli_spec spec = {
 	.verb = "aslr",
-	.shared = ML_CLI_COLUMNS | ML_CLI_JSON | ML_CLI_RAW | ML_CLI_BYTES | ML_CLI_AT,
+	.shared = ML_CLI_OUTPUT | ML_CLI_AT,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -225,12 +226,15 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 	char *cmd = ml_escape(o->argv[0], ML_ESC_TERM);
 	int v = info->randomize_va_space;
 
-	printf("%zu runs of %s, stopped %s%s; kernel.randomize_va_space = %d (%s).\n",
+	printf("%zu runs of %s, stopped %s; kernel.randomize_va_space = %d (%s).\n",
 	       runs, cmd ? cmd : "?",
-	       o->cli.target.at == ML_STOP_AT_START ? "at the entry point" : "at exit",
-	       info->no_randomize ? ", with personality(ADDR_NO_RANDOMIZE)" : "", v,
+	       o->cli.target.at == ML_STOP_AT_START ? "at the entry point" : "at exit", v,
 	       v >= 0 && v < (int)(sizeof(va_space_words) / sizeof(va_space_words[0]))
 		       ? va_space_words[v] : "unknown");
+	/* The personality overrides the sysctl: say so, and who set it. */
+	if (info->no_randomize)
+		printf("This run was not randomised: ADDR_NO_RANDOMIZE is set (%s).\n",
+		       o->no_randomize ? "--no-randomize" : "setarch -R");
 	printf("BITS comes from the range of the values seen; %zu runs observe at most "
 	       "CEILING = log2 %zu bits, the rest is extrapolated.\n\n", runs, runs);
 	free(cmd);
@@ -247,8 +251,10 @@ int ml_cmd_aslr(int argc, char **argv)
 	if ((r = parse_args(&o, argc, argv)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	info.randomize_va_space = read_va_space();
-	info.no_randomize = o.no_randomize;
-	if (o.no_randomize && personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) < 0)
+	/* Ours (setarch -R, or a parent's) is the runs' too. */
+	int persona = personality(0xffffffff);
+	info.no_randomize = o.no_randomize || (persona >= 0 && (persona & ADDR_NO_RANDOMIZE));
+	if (o.no_randomize && personality((persona < 0 ? 0 : persona) | ADDR_NO_RANDOMIZE) < 0)
 		return ml_cli_error("personality", "%s", strerror(errno));
 	if (ml_aslr_new(&a) < 0)
 		return ml_cli_error("aslr", "%s", strerror(ENOMEM));

@@ -4,7 +4,7 @@
 # own framework: COMP_WORDS/COMP_CWORD/COMP_LINE set as bash sets them, the
 # function called, COMPREPLY compared.  Checks subcommands, options,
 # -o column names (one, after a comma, after +), --at, --method,
-# --proc-root directories, per-verb option arguments (aslr -n takes one,
+# --proc-root directories, per-verb option arguments (aslr -c takes one,
 # show -n does not), a PID this test starts (with its comm when bash
 # lists alternatives), commands after -- and after run; and that every
 # option each subcommand's --help lists is offered, and nothing more.
@@ -129,7 +129,7 @@ expect "start exit" memlayout show --at ''
 expect "exit" memlayout heap --at e
 mkdir "$tmp/dir-a" && : >"$tmp/file-b"
 expect "$tmp/dir-a" memlayout show --proc-root "$tmp/"
-expect "" memlayout aslr -n ''          # aslr: -n is --runs N
+expect "" memlayout aslr -c ''          # aslr: -c is --runs N
 expect "" memlayout watch -c ''         # watch: -c is --count N
 
 # A PID of a process started here, bare on TAB; with its comm when bash
@@ -152,7 +152,7 @@ expect "heap" memlayout pages --self hea
 expect_has "sleep" memlayout show -- slee
 expect_has "sleep" memlayout run slee
 expect_has "sleep" memlayout run -J slee
-expect_has "sleep" memlayout aslr -n 10 -- slee
+expect_has "sleep" memlayout aslr -c 10 -- slee
 
 # Every option of each subcommand's --help (short and long), and only those.
 for verb in $verbs; do

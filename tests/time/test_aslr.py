@@ -4,7 +4,8 @@
 text, data and bss move as one group, the libraries, ld.so, the vdso and
 the anonymous mmaps as another; argv and env with the stack top, env one
 argument string above argv; --no-randomize gives 0 bits everywhere;
--J/-b types; usage and command errors.  Modest run counts: the properties
+-J/-b types; -c counts the runs and -n is --noheadings; under setarch -R
+the header says the run was not randomised; usage and command errors.  Modest run counts: the properties
 checked hold for any n >= 2 with overwhelming probability (28 bits).
 
 usage: test_aslr.py MEMLAYOUT TARGET_PIE TARGET_NOPIE
@@ -81,8 +82,8 @@ def check_groups(rows, what):
 
 
 def pie(ml, target):
-    what = 'aslr -n %d -- target-pie' % RUNS
-    rows = aslr_json(ml, '-n', RUNS, '--', target, what=what)
+    what = 'aslr -c %d -- target-pie' % RUNS
+    rows = aslr_json(ml, '-c', RUNS, '--', target, what=what)
     if not rows:
         return
     check_shape(rows, what, RUNS)
@@ -121,10 +122,10 @@ def check_argv(rows, what, target):
 
 
 def nopie(ml, target):
-    what = 'aslr -n %d -- target-nopie' % RUNS
+    what = 'aslr -c %d -- target-nopie' % RUNS
     facts = parse_facts(subprocess.run([target], stdout=subprocess.PIPE,
                                        check=True).stdout.decode().split())
-    rows = aslr_json(ml, '-n', RUNS, '--', target, what=what)
+    rows = aslr_json(ml, '-c', RUNS, '--', target, what=what)
     if not rows:
         return
     check_shape(rows, what, RUNS)
@@ -151,8 +152,8 @@ def nopie(ml, target):
 
 
 def no_randomize(ml, target):
-    what = 'aslr --no-randomize -n 8 -- target-pie'
-    rows = aslr_json(ml, '--no-randomize', '-n', 8, '--', target, what=what)
+    what = 'aslr --no-randomize -c 8 -- target-pie'
+    rows = aslr_json(ml, '--no-randomize', '-c', 8, '--', target, what=what)
     if not rows:
         return
     check_shape(rows, what, 8)
@@ -165,15 +166,15 @@ def no_randomize(ml, target):
 
 
 def at_exit(ml, target):
-    what = 'aslr --at=exit -n 5 -- target-pie'
-    rows = aslr_json(ml, '--at=exit', '-n', 5, '--', target, what=what)
+    what = 'aslr --at=exit -c 5 -- target-pie'
+    rows = aslr_json(ml, '--at=exit', '-c', 5, '--', target, what=what)
     if rows:
         check_shape(rows, what, 5)
         check_eq(rows['exe text']['samples'], 5, what + ': every run recorded')
 
 
 def table_and_errors(ml, target):
-    res = run(ml, 'aslr', '-n', 4, '-o', 'REGION,BITS,GROUP', '--', target)
+    res = run(ml, 'aslr', '-c', 4, '-o', 'REGION,BITS,GROUP', '--', target)
     out = res.stdout.decode()
     check(res.returncode == 0 and 'kernel.randomize_va_space = %d' % va_space()
           in out and '4 runs of ' in out, 'aslr table: the summary line', out)
@@ -181,10 +182,10 @@ def table_and_errors(ml, target):
           'aslr -o: only the columns asked for', out)
     for args, code, text in (
             (['aslr'], 2, 'no command given'),
-            (['aslr', '-n', '0', '--', target], 2, '--runs takes'),
+            (['aslr', '-c', '0', '--', target], 2, '--runs takes'),
             (['aslr', '--at=middle', '--', target], 2, "--at takes"),
             (['aslr', '-o', 'NOPE', '--', target], 2, 'unknown column'),
-            (['aslr', '-n', '2', '--', '/nonexistent/ml-no-such'], 1,
+            (['aslr', '-c', '2', '--', '/nonexistent/ml-no-such'], 1,
              'memlayout: /nonexistent/ml-no-such: cannot run it')):
         res = run(ml, *args)
         err = res.stderr.decode()
@@ -193,9 +194,40 @@ def table_and_errors(ml, target):
               res.returncode, err)
         check(err.splitlines()[0].startswith('memlayout: '),
               'error line starts "memlayout: "', err)
+    # -n is --noheadings, as in every command (it was --runs).
+    res = run(ml, 'aslr', '-c', 2, '-n', '-o', 'REGION,BITS', '--', target)
+    out = res.stdout.decode()
+    check(res.returncode == 0 and 'runs of' not in out and 'REGION' not in out
+          and 'exe text' in out, 'aslr -n: no headings, no summary line',
+          res.returncode, out, res.stderr)
     res = run(ml, 'aslr', '--list-columns')
     check(res.returncode == 0 and b'CEILING' in res.stdout,
           'aslr --list-columns', res.stdout)
+
+
+def setarch_r(ml, target):
+    """Under setarch -R memlayout inherits ADDR_NO_RANDOMIZE and so do its
+    runs: the header says this run was not randomised and why, whatever
+    randomize_va_space says, and JSON's norandomize is true."""
+    import shutil
+    setarch = shutil.which('setarch')
+    probe = setarch and subprocess.run([setarch, '-R', 'true'], stderr=subprocess.PIPE)
+    if not probe or probe.returncode != 0:
+        print('skip: setarch -R: %s' % ('no setarch' if not setarch else
+                                        probe.stderr.decode().strip()))
+        return
+    res = run(setarch, '-R', ml, 'aslr', '-c', 3, '--', target)
+    out = res.stdout.decode()
+    check(res.returncode == 0 and 'This run was not randomised: ADDR_NO_RANDOMIZE is set '
+          '(setarch -R).' in out, 'setarch -R aslr: says the run was not randomised',
+          res.returncode, out, res.stderr)
+    res = run(ml, 'aslr', '-c', 3, '--', target)
+    check(res.returncode == 0 and b'not randomised' not in res.stdout,
+          'aslr without setarch -R: no such line', res.stdout)
+    res = run(setarch, '-R', ml, 'aslr', '-J', '-c', 3, '--', target)
+    rows = parse_json_output(res.stdout, 'setarch -R aslr -J', key='aslr')
+    check(rows and all(r['norandomize'] is True for r in rows),
+          'setarch -R aslr -J: norandomize true', rows and rows[0])
 
 
 def main():
@@ -206,6 +238,7 @@ def main():
     no_randomize(ml, pie_t)
     at_exit(ml, pie_t)
     table_and_errors(ml, pie_t)
+    setarch_r(ml, pie_t)
     done()
 
 
