@@ -88,13 +88,14 @@ static int unknown_verb(const char *name)
 	return ml_cli_usage_error(name, "unknown command");
 }
 
-/* memlayout help [CMD]: the same as memlayout --help or memlayout CMD --help. */
+/* memlayout help [CMD]: the same as memlayout --help or memlayout CMD --help
+ * (help --help is the first). */
 static int help(int argc, char **argv)
 {
 	const struct verb *v;
 	char *hargv[] = { NULL, (char *)"--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return ML_EXIT_OK;
 	}
