@@ -53,8 +53,11 @@ def one_round(ml, exe, k):
         return 'whole'
     check_eq(show.returncode, 1, what + ': exit status')
     check_eq(out, b'', what + ': nothing on stdout')
-    check(err == 'memlayout: %d: no such process (or it exited while being '
-          'read)\n' % pid, what + ': one line saying it is gone', err)
+    # Gone, or (not reaped yet by us, its parent) a zombie, named as such.
+    zombie = ('memlayout: %d: a zombie: it exited and its parent (PID %d) has not '
+              'reaped it; it has no address space left\n' % (pid, os.getpid()))
+    check(err in ('memlayout: %d: no such process (or it exited while being '
+                  'read)\n' % pid, zombie), what + ': one line saying it is gone', err)
     return 'gone'
 
 

@@ -314,7 +314,7 @@ def test_errors(ml, t):
                 if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
                     break
             time.sleep(0.01)
-        target_error(ml, ['pages', pid], 'exited process', '%d:' % pid, 'no such process')
+        target_error(ml, ['pages', pid], 'exited process', '%d:' % pid, 'a zombie')
     finally:
         os.waitpid(pid, 0)
     res = run(ml, 'pages', '--help')
