@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,6 +90,7 @@ struct module {
 	uint64_t *maxend;
 	size_t nsyms;
 	const char *debug_file;
+	char *plt_names;          /* "NAME@plt" strings of the synthetic symbols */
 	struct secn *secs;        /* sorted by (start, end, index) */
 	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
 	size_t nsecs;
@@ -349,6 +351,55 @@ static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *sna
 	return add_module(sz, mod, object, bias, pgsz);
 }
 
+/* The vDSO has no file: its image is read from the process's memory
+ * (<proc_dir>/mem, which needs ptrace access, as gdb does; a saved copy
+ * has no mem file and gets no vDSO symbols), bounded by VDSO_MAX, copied
+ * into a memfd and reported like a file.  Its bias is its mapping's start
+ * less its first PT_LOAD's page. */
+#define VDSO_MAX (1u << 20)
+
+static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
+{
+	char path[sizeof(snap->proc_dir) + 8];
+	size_t len = r->end - r->start;
+	unsigned char *buf;
+	int fd, mfd = -1;
+	ssize_t got = -1;
+
+	if (len > VDSO_MAX || r->start > (uint64_t)INT64_MAX - len ||
+	    snprintf(path, sizeof(path), "%s/mem", snap->proc_dir) >= (int)sizeof(path) ||
+	    (fd = open_regular(path)) < 0)
+		return -1;
+	if ((buf = malloc(len)))
+		got = pread(fd, buf, len, (off_t)r->start);
+	close(fd);
+	if (got == (ssize_t)len && memcmp(buf, ELFMAG, SELFMAG) == 0 &&
+	    (mfd = memfd_create("memlayout-vdso", MFD_CLOEXEC)) >= 0 &&
+	    write(mfd, buf, len) != (ssize_t)len) {
+		close(mfd);
+		mfd = -1;
+	}
+	free(buf);
+	return mfd;
+}
+
+static int report_vdso(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
+		       const struct ml_region *r)
+{
+	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
+	int fd = read_vdso(snap, r);
+	Dwfl_Module *mod;
+
+	if (fd < 0)
+		return 0;
+	if (load_bias(fd, r, pgsz, &bias) < 0 ||
+	    !(mod = dwfl_report_elf(sz->dwfl, "[vdso]", "[vdso]", fd, bias, false))) {
+		close(fd);
+		return 0;
+	}
+	return add_module(sz, mod, "[vdso]", bias, pgsz);
+}
+
 static int module_cmp(const void *a, const void *b)
 {
 	const struct module *x = a, *y = b;
@@ -381,6 +432,8 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 		    (unsigned int)reg->kind < ML_KIND__COUNT && segment_kind[reg->kind] &&
 		    !covered(sz, reg))
 			r = report_region(sz, snap, reg);
+		else if (reg->kind == ML_KIND_VDSO && !covered(sz, reg))
+			r = report_vdso(sz, snap, reg);
 	}
 	if (r == 0 && dwfl_report_end(sz->dwfl, NULL, NULL) != 0)
 		r = -ENOMEM;
@@ -413,6 +466,7 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 		free(sz->mods[i].path);
 		free(sz->mods[i].build_id);
 		free(sz->mods[i].syms);
+		free(sz->mods[i].plt_names);
 		free(sz->mods[i].maxend);
 		free(sz->mods[i].secs);
 		free(sz->mods[i].sec_maxend);
@@ -427,7 +481,11 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 
 /* ---- symbols ---- */
 
-static const char *const table_names[] = { ".symtab", ".dynsym" };
+/* Where a name came from: a symbol table, or a relocation that names a
+ * PLT entry (TABLE_REL + the index in rel_names[]). */
+static const char *const table_names[] = { ".symtab", ".dynsym", ".rela.plt",
+					   ".rela.dyn", ".rel.plt", ".rel.dyn" };
+#define TABLE_REL 2
 
 /* 0 (.symtab) if e has a SHT_SYMTAB section, else 1 (.dynsym). */
 static unsigned char table_of(Elf *e)
@@ -497,12 +555,227 @@ static bool read_sym(Dwfl_Module *mod, int i, Elf **elfs, unsigned char *tables,
 	return ret->end >= ret->addr;
 }
 
+/* ---- PLT entries, named from the relocations (as objdump names them) ----
+ * A PLT entry has no symbol; objdump and gdb call it NAME@plt after the
+ * relocation of the GOT slot its indirect jump reads.  x86-64 only: each
+ * entry of .plt, .plt.sec, .plt.got and .plt.bnd (sh_entsize bytes, 8 or
+ * 16) that starts with `jmp *disp32(%rip)`, possibly after endbr64 and a
+ * bnd prefix, reads the GOT slot at the end of that instruction + disp32;
+ * the JUMP_SLOT, GLOB_DAT or IRELATIVE relocation of that slot gives the
+ * name (the .plt header and lazy IBT stubs jump elsewhere: no name).
+ * Bounded by the sections' sizes; O(relocations log relocations). */
+
+#define R_X86_64_GLOB_DAT_ 6
+#define R_X86_64_JUMP_SLOT_ 7
+#define R_X86_64_IRELATIVE_ 37
+
+struct plt_rel {
+	uint64_t slot;            /* r_offset: the GOT slot, link-time address */
+	const char *name;         /* NULL: none (IRELATIVE) */
+	int64_t addend;
+	unsigned char table;      /* index into table_names[] */
+};
+
+struct plt_rels {
+	struct plt_rel *v;
+	size_t n, cap;
+};
+
+static int plt_rel_cmp(const void *a, const void *b)
+{
+	const struct plt_rel *x = a, *y = b;
+
+	return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+static unsigned char rel_table(const char *secname)
+{
+	for (unsigned char i = TABLE_REL; i < ML_ARRAY_SIZE(table_names); i++)
+		if (secname && !strcmp(secname, table_names[i]))
+			return i;
+	return TABLE_REL;
+}
+
+/* The relocations of one SHT_REL(A) section that can name a PLT entry. */
+static int plt_rels_add(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t strndx,
+			struct plt_rels *out)
+{
+	Elf_Scn *symscn = elf_getscn(e, sh->sh_link);
+	Elf_Data *d = elf_getdata(scn, NULL), *symd = symscn ? elf_getdata(symscn, NULL) : NULL;
+	GElf_Shdr symsh;
+	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+	unsigned char table = rel_table(elf_strptr(e, strndx, sh->sh_name));
+
+	if (!d || !symd || !gelf_getshdr(symscn, &symsh))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Rela ra;
+		GElf_Rel rl;
+		GElf_Sym sym;
+		struct plt_rel r = { .table = table };
+		uint64_t type, symi;
+
+		if (sh->sh_type == SHT_RELA ? !gelf_getrela(d, (int)i, &ra) : !gelf_getrel(d, (int)i, &rl))
+			break;
+		if (sh->sh_type == SHT_REL)
+			ra = (GElf_Rela){ rl.r_offset, rl.r_info, 0 };
+		type = GELF_R_TYPE(ra.r_info);
+		symi = GELF_R_SYM(ra.r_info);
+		if (type != R_X86_64_JUMP_SLOT_ && type != R_X86_64_GLOB_DAT_ &&
+		    type != R_X86_64_IRELATIVE_)
+			continue;
+		r.slot = ra.r_offset;
+		r.addend = ra.r_addend;
+		if (symi && gelf_getsym(symd, (int)symi, &sym))
+			r.name = elf_strptr(e, symsh.sh_link, sym.st_name);
+		if (symi && (!r.name || !r.name[0]))
+			continue;
+		if (out->n == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 64;
+			struct plt_rel *v = realloc(out->v, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			out->v = v;
+			out->cap = cap;
+		}
+		out->v[out->n++] = r;
+	}
+	return 0;
+}
+
+/* The GOT slot the entry at bytes p (n of them, at link-time address a)
+ * jumps through, or 0. */
+static uint64_t plt_slot(const unsigned char *p, size_t n, uint64_t a)
+{
+	static const struct { unsigned char len; unsigned char bytes[5]; } lead[] = {
+		{ 0, { 0 } }, { 1, { 0xf2 } }, { 4, { 0xf3, 0x0f, 0x1e, 0xfa } },
+		{ 5, { 0xf3, 0x0f, 0x1e, 0xfa, 0xf2 } },
+	};
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(lead); i++) {
+		size_t o = lead[i].len;
+		int32_t disp;
+
+		if (o + 6 > n || memcmp(p, lead[i].bytes, o) || p[o] != 0xff || p[o + 1] != 0x25)
+			continue;
+		memcpy(&disp, p + o + 2, 4);   /* little-endian: x86-64 */
+		return a + o + 6 + (uint64_t)(int64_t)disp;
+	}
+	return 0;
+}
+
+/* "NAME@plt", "NAME+0xA@plt" or "*ABS*+0xA@plt" into buf (size n). */
+static int plt_name(char *buf, size_t n, const struct plt_rel *r)
+{
+	if (r->name && !r->addend)
+		return snprintf(buf, n, "%s@plt", r->name);
+	return snprintf(buf, n, "%s+0x%" PRIx64 "@plt", r->name ? r->name : "*ABS*",
+			(uint64_t)r->addend);
+}
+
+static const struct plt_rel *plt_rel_find(const struct plt_rels *rels, uint64_t slot)
+{
+	struct plt_rel key = { .slot = slot };
+
+	return slot ? bsearch(&key, rels->v, rels->n, sizeof(*rels->v), plt_rel_cmp) : NULL;
+}
+
+static bool is_plt_section(const char *name)
+{
+	static const char *const names[] = { ".plt", ".plt.sec", ".plt.got", ".plt.bnd" };
+
+	for (size_t i = 0; name && i < ML_ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* Walk the PLT sections of e; for each named entry call back with its
+ * link-time address, size and relocation.  pass 0 counts name bytes into
+ * *ret_bytes and entries into *ret_n; pass 1 fills syms and names. */
+static void plt_walk(Elf *e, size_t strndx, const struct plt_rels *rels, uint64_t bias,
+		     struct sym *syms, char *names, size_t *ret_n, size_t *ret_bytes)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		uint64_t es;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) ||
+		    !is_plt_section(elf_strptr(e, strndx, sh.sh_name)) ||
+		    !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+			continue;
+		es = sh.sh_entsize == 8 || sh.sh_entsize == 16 ? sh.sh_entsize : 16;
+		for (uint64_t k = 0; k + es <= d->d_size && k + es <= sh.sh_size; k += es) {
+			const struct plt_rel *r = plt_rel_find(rels,
+				plt_slot((const unsigned char *)d->d_buf + k, es, sh.sh_addr + k));
+			int len;
+
+			if (!r || (len = plt_name(NULL, 0, r)) < 0)
+				continue;
+			if (syms) {
+				plt_name(names + *ret_bytes, (size_t)len + 1, r);
+				syms[*ret_n] = (struct sym){ .addr = sh.sh_addr + k + bias,
+					.end = sh.sh_addr + k + es + bias, .name = names + *ret_bytes,
+					.rank = 3, .table = r->table };
+			}
+			*ret_bytes += (size_t)len + 1;
+			(*ret_n)++;
+		}
+	}
+}
+
+/* Append the module's synthetic NAME@plt symbols to m->syms (k of them
+ * so far, room for k only): returns the new count, or -ENOMEM. */
+static ssize_t add_plt_syms(struct module *m, size_t k)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(m->mod, &bias);
+	GElf_Ehdr eh;
+	Elf_Scn *scn = NULL;
+	size_t strndx, n = 0, bytes = 0;
+	struct plt_rels rels = { 0 };
+	struct sym *grown;
+	int r = 0;
+
+	if (!e || !gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 ||
+	    elf_getshdrstrndx(e, &strndx) < 0)
+		return (ssize_t)k;
+	while (r == 0 && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL) &&
+		    (sh.sh_flags & SHF_ALLOC))
+			r = plt_rels_add(e, scn, &sh, strndx, &rels);
+	}
+	if (r == 0 && rels.n) {
+		qsort(rels.v, rels.n, sizeof(*rels.v), plt_rel_cmp);
+		plt_walk(e, strndx, &rels, bias, NULL, NULL, &n, &bytes);
+	}
+	if (r == 0 && n) {
+		if (!(m->plt_names = malloc(bytes)) ||
+		    !(grown = realloc(m->syms, (k + n) * sizeof(*grown)))) {
+			r = -ENOMEM;
+		} else {
+			m->syms = grown;
+			n = bytes = 0;
+			plt_walk(e, strndx, &rels, bias, m->syms + k, m->plt_names, &n, &bytes);
+		}
+	}
+	free(rels.v);
+	return r < 0 ? r : (ssize_t)(k + n);
+}
+
 static int load_syms(struct module *m)
 {
 	int n = dwfl_module_getsymtab(m->mod);
 	Elf *elfs[3] = { NULL };
 	unsigned char tables[3] = { 1, 1, 1 };
 	size_t k = 0, out = 0;
+	ssize_t plt;
 	uint64_t mx = 0;
 
 	m->syms_loaded = true;
@@ -513,6 +786,9 @@ static int load_syms(struct module *m)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++)
 		k += read_sym(m->mod, i, elfs, tables, &m->syms[k]);
+	if ((plt = add_plt_syms(m, k)) < 0)
+		return (int)plt;
+	k = (size_t)plt;
 	qsort(m->syms, k, sizeof(*m->syms), sym_cmp);
 	for (size_t i = 0; i < k; i++)      /* keep the best of each address */
 		if (out == 0 || m->syms[out - 1].addr != m->syms[i].addr)
@@ -529,8 +805,11 @@ static int load_syms(struct module *m)
 	return 0;
 }
 
-/* The symbol holding addr, or the nearest sizeless one before it; NULL. */
-static const struct sym *find_sym(const struct module *m, uint64_t addr)
+/* The symbol holding addr, or the nearest sizeless one before it; NULL.
+ * Only a symbol starting at or above lo (the start of addr's section)
+ * counts: a symbol's reach ends with its section, so a sizeless _init
+ * does not stretch over .plt and .text. */
+static const struct sym *find_sym(const struct module *m, uint64_t addr, uint64_t lo)
 {
 	size_t a = 0, b = m->nsyms;
 
@@ -544,12 +823,13 @@ static const struct sym *find_sym(const struct module *m, uint64_t addr)
 	if (a == 0)
 		return NULL;
 	for (size_t j = a, steps = 0; j-- > 0 && steps < SYM_MAX_WALK; steps++) {
-		if (m->maxend[j] <= addr)
+		if (m->maxend[j] <= addr || m->syms[j].addr < lo)
 			break;
 		if (m->syms[j].end > addr)
 			return &m->syms[j];
 	}
-	return m->syms[a - 1].end == m->syms[a - 1].addr ? &m->syms[a - 1] : NULL;
+	return m->syms[a - 1].end == m->syms[a - 1].addr && m->syms[a - 1].addr >= lo ?
+	       &m->syms[a - 1] : NULL;
 }
 
 /* ---- sections and lines ---- */
@@ -602,8 +882,10 @@ static int load_sections(struct module *m)
 
 /* libdwfl's rule: in (start, end, index) order, the first section ending
  * above addr holds it if it starts at or below addr.  That section is the
- * first whose prefix maximum of ends exceeds addr: a binary search. */
-static void find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret)
+ * first whose prefix maximum of ends exceeds addr: a binary search.
+ * Returns whether one holds addr (its start in *ret_start). */
+static bool find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret,
+			 uint64_t *ret_start)
 {
 	size_t a = 0, b = m->nsecs;
 
@@ -617,7 +899,10 @@ static void find_section(const struct module *m, uint64_t addr, struct ml_symbol
 	if (a < m->nsecs && m->secs[a].start <= addr) {
 		ret->section = m->secs[a].name;
 		ret->section_offset = addr - m->secs[a].start;
+		*ret_start = m->secs[a].start;
+		return true;
 	}
+	return false;
 }
 
 /* Lexically, in place: "a//b" and "a/./b" -> "a/b", "a/x/../b" -> "a/b",
@@ -792,6 +1077,7 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 {
 	struct module *m = find_module(sz, addr);
 	const struct sym *s;
+	uint64_t lo = 0;
 	int r;
 
 	if (!m)
@@ -803,8 +1089,13 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 	ret->module = m->path;
 	ret->bias = m->bias;
 	ret->build_id = m->build_id;
-	find_section(m, addr, ret);
-	if ((s = find_sym(m, addr))) {
+	/* An address in no section of a file that has sections (padding
+	 * after .fini, the page's tail) is in no symbol, as gdb says. */
+	if (!find_section(m, addr, ret, &lo) && m->nsecs)
+		s = NULL;
+	else
+		s = find_sym(m, addr, lo);
+	if (s) {
 		ret->name = s->name;
 		ret->table = table_names[s->table];
 		ret->sym_addr = s->addr;
