@@ -37,6 +37,14 @@
  * directory is absolute, and normalised lexically; the joined names are made once per name and kept
  * in a small hash table keyed by libdw's pointer.
  *
+ * The vDSO, which has no file, is read from <proc_dir>/mem (ptrace
+ * access, as gdb needs; at most 1 MiB) into a memfd reported the same way.
+ * PLT entries, which have no symbol, get synthetic ones named NAME@plt
+ * from the relocation of the GOT slot their jump reads (x86-64; objdump's
+ * and gdb's names; see add_plt_syms).  A symbol only reaches addresses of
+ * the section it starts in: a sizeless _init does not stretch over .plt,
+ * and an address in no section (padding after .fini) has no symbol.
+ *
  * Sections come from the main file's section headers (SHF_ALLOC), sorted
  * once per module and found by binary search, chosen as
  * dwfl_module_address_section() would, which is not called: it loads the

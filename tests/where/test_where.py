@@ -14,7 +14,9 @@ mappings, address 0 and a kernel address get their hole kinds and
 neighbours; the page-table walk has this machine's levels and the
 address's indices; a touched 2 MiB-aligned MADV_HUGEPAGE area reports the
 page size smaps implies (a 2 MiB THP when AnonHugePages says so, its walk
-ending at the PMD); the block and
+ending at the PMD); every PLT entry objdump names NAME@plt is named so; the padding after
+.fini, in no section, has no symbol; clock_gettime in the vDSO is named
+by an alias its .dynsym gives (and gdb agrees, as root); the block and
 the table agree with the JSON; malformed
 addresses exit 2; a missing process exits 1.
 
@@ -274,6 +276,124 @@ def check_thp(ml, t):
     check_eq(ans[0].get('walk'), walk, 'THP area walk (page size %s)' % got)
 
 
+def link_addr(exe, name):
+    """The link-time address of symbol name in exe (nm), or None."""
+    res = subprocess.run(['nm', exe], stdout=subprocess.PIPE, universal_newlines=True)
+    for line in res.stdout.splitlines():
+        p = line.split()
+        if len(p) == 3 and p[2] == name:
+            return int(p[0], 16)
+    return None
+
+
+def check_plt_and_padding(ml, t):
+    """Every PLT entry objdump names NAME@plt is named so by where, 5 bytes
+    in (objdump is the oracle); an address in the padding after .fini, in
+    no section, has no symbol (it was _init+0x... and _fini+0x...)."""
+    exe = os.path.realpath(t.argv[0])
+    func = link_addr(exe, 'where_func')
+    if not check(func is not None, 'nm finds where_func in the target'):
+        return
+    bias = t.facts['func'] - func
+    want = []
+    for sec in ('.plt', '.plt.sec', '.plt.got'):
+        res = subprocess.run(['objdump', '-d', '--section=' + sec, exe],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True)
+        for line in res.stdout.splitlines():
+            p = line.split()
+            if len(p) == 2 and p[1].endswith('@plt>:') and '-0x' not in p[1]:
+                want.append((int(p[0], 16) + bias + 5, p[1][1:-2], sec))
+    if not check(want, 'objdump names PLT entries in the target'):
+        return
+    ans = where_json(ml, t.pid, *[hex(a) for a, _, _ in want], what='where PLT entries')
+    for (a, name, sec), got in zip(want, ans):
+        check_eq((got.get('symbol'), got.get('symoff'), got.get('section')), (name, '0x5', sec),
+                 'PLT entry %s+5 as objdump names it' % name)
+    fini = None
+    res = subprocess.run(['readelf', '-SW', exe], stdout=subprocess.PIPE, universal_newlines=True)
+    for line in res.stdout.replace('[ ', '[').splitlines():
+        p = line.split()
+        if len(p) > 5 and p[1] == '.fini':
+            fini = int(p[3], 16) + int(p[5], 16)
+    page = os.sysconf('SC_PAGE_SIZE')
+    pad = (fini + 15) // 16 * 16 + 16 if fini else None
+    if not pad or pad >= (fini + page - 1) // page * page:
+        print('skip: padding after .fini: none in the same page here')
+        return
+    ans = where_json(ml, t.pid, hex(pad + bias), what='where padding after .fini')
+    check(ans and ans[0].get('kind') == 'text' and ans[0].get('symbol') is None and
+          ans[0].get('section') is None,
+          'padding after .fini: text, in no section, no symbol (gdb: No symbol matches)',
+          ans and ans[0])
+
+
+def vdso_names(pid, want=('clock_gettime', '__vdso_clock_gettime', '__kernel_clock_gettime')):
+    """(address of clock_gettime in the target's vDSO, the names the vDSO's
+    .dynsym gives that address), from its image in /proc/PID/mem (the test
+    is the target's parent, so it may read it); None if there is none."""
+    import struct
+    with open('/proc/%d/maps' % pid) as f:
+        spans = [l.split()[0] for l in f if l.rstrip().endswith('[vdso]')]
+    if not spans:
+        return None
+    lo, hi = (int(x, 16) for x in spans[0].split('-'))
+    with open('/proc/%d/mem' % pid, 'rb') as f:
+        f.seek(lo)
+        img = f.read(hi - lo)
+    if img[:4] != b'\x7fELF' or img[4] != 2:
+        return None
+    shoff, = struct.unpack_from('<Q', img, 0x28)
+    shentsize, shnum = struct.unpack_from('<HH', img, 0x3a)
+    shdrs = [struct.unpack_from('<IIQQQQIIQQ', img, shoff + i * shentsize) for i in range(shnum)]
+    by_addr = {}
+    for sh in shdrs:
+        if sh[1] != 11:                    # SHT_DYNSYM
+            continue
+        strtab = shdrs[sh[6]][4]
+        for k in range(sh[5] // 24):
+            st_name, st_info, _, st_shndx, st_value, _ = struct.unpack_from('<IBBHQQ', img, sh[4] + k * 24)
+            name = img[strtab + st_name:img.index(b'\0', strtab + st_name)].decode()
+            if st_shndx and st_value:
+                by_addr.setdefault(st_value, set()).add(name)
+    for a, names in by_addr.items():
+        if names & set(want):
+            return lo + a, names
+    return None
+
+
+def check_vdso(ml, t):
+    """A vDSO function is named as its .dynsym names it (gdb resolves it
+    too); memlayout reads the image from the target's memory, so an
+    ordinary user under Yama's ptrace_scope >= 1 gets the region only."""
+    got = vdso_names(t.pid)
+    if not got:
+        print('skip: vdso: no [vdso] with clock_gettime in the target')
+        return
+    a, names = got
+    ans = where_json(ml, t.pid, hex(a + 3), what='where vdso')
+    if not ans:
+        return
+    scope = '0'
+    if os.path.exists('/proc/sys/kernel/yama/ptrace_scope'):
+        with open('/proc/sys/kernel/yama/ptrace_scope') as f:
+            scope = f.read().strip()
+    s = ans[0]
+    if os.geteuid() != 0 and scope != '0' and s.get('symbol') is None:
+        print('skip: vdso: memlayout may not read the target\'s memory (ptrace_scope %s)' % scope)
+        return
+    check(s.get('kind') == 'vdso' and s.get('symbol') in names and s.get('symoff') == '0x3' and
+          s.get('section') == '.text', 'vdso: clock_gettime+3 named (%s)' % sorted(names), s)
+    import shutil
+    if shutil.which('gdb') and os.geteuid() == 0:
+        res = subprocess.run(['gdb', '-p', str(t.pid), '-batch', '-ex', 'info symbol %#x' % (a + 3)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, timeout=60)
+        said = [l for l in res.stdout.splitlines() if ' + 3 in section .text' in l]
+        check(said and said[0].split()[0] in names,
+              'gdb names the same vDSO address with an alias of the same symbol', res.stdout)
+
+
 def check_batch_and_errors(ml, t):
     f = t.facts
     # Addresses are hex with or without 0x (pmap and maps print 16 digits,
@@ -329,6 +449,8 @@ def main():
         check_libs(ml, t, lib_src)
         check_holes(ml, t)
         check_thp(ml, t)
+        check_plt_and_padding(ml, t)
+        check_vdso(ml, t)
         check_batch_and_errors(ml, t)
         check_pagemap(ml, t)
     done()
