@@ -6,12 +6,14 @@
  * headings, colour, name), so -o and the output modes read the same way
  * in every table (regions, pages, heap, aslr, watch), and its printing:
  * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
- * which libsmartcols leaves raw).
+ * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
+ * writes [null]), and a document's own members beside its table.
  */
 #include "ml-private.h"
 
 #include <errno.h>
 #include <libsmartcols/libsmartcols.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -85,19 +87,94 @@ struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const c
 	return tb;
 }
 
-int ml_scols_print(struct libscols_table *tb)
+/*
+ * libsmartcols (2.38) writes an array column's empty cell as [null]: one
+ * null where the column's type says an array of strings.  In its output an
+ * array of strings whose only element is null is exactly "[", newline,
+ * spaces, "null", newline, spaces, "]" (a string element is quoted, and a
+ * raw newline never occurs inside a JSON string), so rewriting that to []
+ * in place is exact.  Returns the new length.
+ */
+static size_t empty_arrays(char *s, size_t len)
+{
+	char *o = s;
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		const char *q = p + 1;
+		if (*p == '[' && q < end && *q == '\n') {
+			q += strspn(q + 1, " ") + 1;
+			if (!strncmp(q, "null\n", 5)) {
+				q += 5;
+				q += strspn(q, " ");
+				if (*q == ']') {
+					*o++ = '[';
+					*o++ = ']';
+					p = q + 1;
+					continue;
+				}
+			}
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return (size_t)(o - s);
+}
+
+void ml__json_string(FILE *out, const char *s)
+{
+	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
+
+	if (!e) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+	free(e);
+}
+
+int ml_scols_print_doc(struct libscols_table *tb, const char *members)
 {
 	FILE *out = scols_table_get_stream(tb), *j;
+	char *s = NULL;
+	size_t len;
 	int r;
 
 	if (!scols_table_is_json(tb))
 		return scols_print_table(tb);
-	if (!(j = ml_json_stream(out)))
+	if ((r = scols_print_table_to_string(tb, &s)) < 0)
+		return r;
+	len = empty_arrays(s, strlen(s));
+	if (!(j = ml_json_stream(out))) {
+		free(s);
 		return -ENOMEM;
-	scols_table_set_stream(tb, j);
-	r = scols_print_table(tb);
-	scols_table_set_stream(tb, out);
-	if (fclose(j) && r == 0)
+	}
+	/* {\n   "name": [...]\n}\n: the members go in before the last brace. */
+	char *close = members ? strrchr(s, '}') : NULL;
+	if (close) {
+		while (close > s && close[-1] == '\n')
+			close--;
+		fwrite(s, 1, (size_t)(close - s), j);
+		fprintf(j, ",\n%s%s", members, close);
+	} else {
+		fwrite(s, 1, len, j);
+	}
+	free(s);
+	if (fclose(j))
 		r = -EIO;
-	return r;
+	return r < 0 ? r : 0;
+}
+
+int ml_scols_print(struct libscols_table *tb)
+{
+	return ml_scols_print_doc(tb, NULL);
 }

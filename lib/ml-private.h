@@ -223,6 +223,13 @@ size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
 /* scols_print_table(tb), a JSON table through ml_json_stream().  0,
  * -ENOMEM, or -EIO if writing to the table's stream failed. */
 int ml_scols_print(struct libscols_table *tb);
+/* The same; in JSON, an empty array cell as [] (not libsmartcols' [null])
+ * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
+ * added to the document after the table. */
+int ml_scols_print_doc(struct libscols_table *tb, const char *members);
+/* s as a JSON string (valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE), quotes,
+ * backslashes and controls escaped), null for NULL or on ENOMEM. */
+void ml__json_string(FILE *out, const char *s);
 
 /* -- watch's state for its renderers (watch.c, render-watch.c) -- */
 const char *ml_watch_comm(const struct ml_watch *w);

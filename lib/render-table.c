@@ -7,7 +7,10 @@
  * (names, paths, section names) is escaped: for the terminal by
  * libsmartcols (every non-printable character as \xHH); for JSON, invalid
  * UTF-8 here and the rest by libsmartcols' JSON writer, printed through
- * ml_scols_print() (DEL and bidi controls as \u escapes).
+ * ml_scols_print_doc() (DEL and bidi controls as \u escapes, an empty
+ * SECTIONS as []).  The JSON document (doc/schema/show.json, show-summary.json)
+ * carries, after the table, the process it describes: format_version, pid,
+ * exe, comm, word_size.
  */
 #include "ml-private.h"
 
@@ -266,7 +269,7 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c, char *bu
 	char *s, *p;
 
 	(void)buf;
-	if (!r->nsections)   /* JSON: [null], as lsblk's empty MOUNTPOINTS */
+	if (!r->nsections)   /* JSON: [] (ml_scols_print_doc) */
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++)
 		len += strlen(r->sections[i].name) + 1;
@@ -483,6 +486,44 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 	return r;
 }
 
+/* The JSON document's own members: which process, which format (bump
+ * ML_JSON_FORMAT when a key changes meaning or type).  NULL on ENOMEM. */
+#define ML_JSON_FORMAT 1
+static char *doc_members(const struct ml_snapshot *snap)
+{
+	const struct ml_proc *p = &snap->proc;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "   \"format_version\": %d,\n   \"pid\": %d,\n   \"exe\": ",
+		ML_JSON_FORMAT, (int)p->pid);
+	ml__json_string(f, p->exe);
+	fputs(",\n   \"comm\": ", f);
+	ml__json_string(f, p->comm);
+	fprintf(f, ",\n   \"word_size\": %d", p->is_32bit ? 32 : 64);
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The table; for JSON with the document's members. */
+static int print_doc(struct libscols_table *tb, const struct ml_snapshot *snap)
+{
+	char *m = NULL;
+	int r;
+
+	if (scols_table_is_json(tb) && !(m = doc_members(snap)))
+		return -ENOMEM;
+	r = ml_scols_print_doc(tb, m);
+	free(m);
+	return r;
+}
+
 int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
@@ -527,7 +568,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	for (size_t i = 0; i < snap->nregions && r == 0; i++)
 		r = add_line(tb, &snap->regions[i], &c, ids, nids);
 	if (r == 0)
-		r = ml_scols_print(tb);
+		r = print_doc(tb, snap);
 out:
 	scols_unref_table(tb);
 	return r;
@@ -630,7 +671,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		for (size_t i = 0; i < ncols; i++)
 			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
 	}
-	int r = ml_scols_print(tb);
+	int r = print_doc(tb, snap);
 	scols_unref_table(tb);
 	return r;
 }
