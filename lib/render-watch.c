@@ -12,7 +12,8 @@
  *
  * JSON lines are written here because libsmartcols writes one document
  * per table, over many lines; strings the target controls (mapping names)
- * are made valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE) and then JSON-escaped.
+ * are made valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE) and then JSON-escaped
+ * (ml__json_string).  Each key has one JSON type (doc/schema/watch-*.json).
  * Log and screen text the target controls goes through ml_escape
  * (ML_ESC_TERM) or libsmartcols' own escaping.
  */
@@ -51,44 +52,26 @@ static const char *delta_str(uint64_t now, uint64_t then, unsigned int flags,
 
 /* ---- JSON lines ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
-
-	if (!e) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-	free(e);
-}
-
 static void json_event(FILE *out, const struct ml_watch_event *e)
 {
 	fprintf(out, "{\"event\":\"%s\",\"kind\":\"%s\",\"start\":\"0x%" PRIx64
 		"\",\"end\":\"0x%" PRIx64 "\",", ml_watch_event_name(e->type),
 		ml_kind_name(e->kind), e->start, e->end);
+	/* One type per key (doc/schema/watch-sample.json): sizes are
+	 * integers, permissions and addresses strings, each under its own
+	 * key, so a perms or brk event has no before/after. */
 	if (e->type == ML_EV_PERMS) {
 		char a[5], b[5];
-		fprintf(out, "\"before\":\"%s\",\"after\":\"%s\",", ml_perms_str(e->before, a),
-			ml_perms_str(e->after, b));
+		fprintf(out, "\"perms_before\":\"%s\",\"perms_after\":\"%s\",",
+			ml_perms_str(e->before, a), ml_perms_str(e->after, b));
 	} else if (e->type == ML_EV_BRK) {
-		fprintf(out, "\"before\":\"0x%" PRIx64 "\",\"after\":\"0x%" PRIx64 "\",",
+		fprintf(out, "\"brk_before\":\"0x%" PRIx64 "\",\"brk_after\":\"0x%" PRIx64 "\",",
 			e->before, e->after);
 	} else {
 		fprintf(out, "\"before\":%" PRIu64 ",\"after\":%" PRIu64 ",", e->before, e->after);
 	}
 	fputs("\"name\":", out);
-	json_string(out, e->name);
+	ml__json_string(out, e->name);
 	fprintf(out, ",\"deleted\":%s", e->deleted ? "true" : "false");
 	if (e->tid)
 		fprintf(out, ",\"tid\":%d}", (int)e->tid);
@@ -106,7 +89,7 @@ static void json_objects(FILE *out, const struct ml_watch_sample *s)
 		if (!o->vsize)
 			continue;
 		fputs(first ? "{\"name\":" : ",{\"name\":", out);
-		json_string(out, o->name);
+		ml__json_string(out, o->name);
 		fprintf(out, ",\"vsize\":%" PRIu64, o->vsize);
 		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
 			fprintf(out, ",\"%s\":%" PRIu64, ml_kind_name(k), o->kinds[k].vsize);
@@ -499,7 +482,7 @@ static int summary_json(const struct ml_watch *w, const struct ml_watch_summary 
 	for (size_t i = 0; i < sum->nobjects; i++) {
 		const struct ml_watch_object *o = &sum->objects[i];
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
-		json_string(out, o->name);
+		ml__json_string(out, o->name);
 		fprintf(out, ",\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"peak_vsize\":%"
 			PRIu64 ",\"peak_vsize_t\":%.3f", o->vsize_first, o->vsize,
 			o->peak_vsize, (double)o->peak_t_ns / NS);
