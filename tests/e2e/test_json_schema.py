@@ -1,0 +1,268 @@
+"""test_json_schema.py - every JSON document memlayout writes, taken from
+real runs, validated against its JSON Schema in doc/schema/ (draft
+2020-12, python3-jsonschema): show -J (default and every column, human
+sizes and -b), show -s -J, where -J (every column, mapped addresses and
+holes), pages -J, heap -J (a process with and without mlalloc), run -J's
+crash report, watch -J's lines (samples with brk, perms, grew and thread
+events, then the summary) and aslr -J.  Also what the schemas encode as
+conventions, asserted by name so a failure says which: an empty array is
+[] (never [null]), show -J names its process (pid, exe, comm, word size,
+format version), each key of watch's events has one JSON type.
+Skips (77) without python3-jsonschema.
+
+usage: test_json_schema.py MEMLAYOUT TARGET_BSS LIBMLALLOC
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+from e2e import FACT_RE, Target, check, check_eq, done, run, traced_env
+
+try:
+    import jsonschema
+except ImportError:
+    print('skip: python3-jsonschema is not installed (apt-get install '
+          'python3-jsonschema)')
+    sys.exit(77)
+
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          '..', '..', 'doc', 'schema')
+ML, TARGET, LIBMLALLOC = sys.argv[1:4]
+_schemas = {}
+
+
+def schema(name):
+    if name not in _schemas:
+        with open(os.path.join(SCHEMA_DIR, name)) as f:
+            s = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(s)
+        _schemas[name] = jsonschema.Draft202012Validator(s)
+    return _schemas[name]
+
+
+def validate(doc, name, what):
+    """Assert doc is valid under doc/schema/NAME; every error is shown."""
+    errs = sorted(schema(name).iter_errors(doc), key=lambda e: list(e.path))
+    return check(not errs, '%s is valid under %s' % (what, name),
+                 *['%s: %s' % ('/'.join(map(str, e.absolute_path)),
+                               e.message[:300]) for e in errs[:5]])
+
+
+def json_of(res, what, text_stream='stdout'):
+    """The JSON document a run printed (bytes stdout); None on failure."""
+    out = getattr(res, text_stream).decode('utf-8', 'replace')
+    if not check(res.returncode == 0, '%s exits 0' % what, res.returncode,
+                 res.stderr.decode('utf-8', 'replace')[-500:]):
+        return None
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        check(False, '%s prints one JSON document' % what, str(e), out[:500])
+        return None
+
+
+def label(cmd, args):
+    """'show -J -b -o ALL': a run named without its long column list."""
+    words = [cmd, '-J'] + ['ALL' if len(a) > 40 else a for a in args]
+    return ' '.join(words)
+
+
+def columns(verb):
+    res = run(ML, verb, '--list-columns')
+    return ','.join(l.split()[0] for l in res.stdout.decode().splitlines()
+                    if l.strip())
+
+
+def empty_arrays(doc, key):
+    """Every value of key in the rows of doc: lists, the empty ones []."""
+    return [r[key] for r in doc if key in r]
+
+
+def check_show(pid):
+    allcols = columns('show')
+    for args in ([], ['-b'], ['-o', allcols], ['-b', '-o', allcols]):
+        what = label('show', args)
+        doc = json_of(run(ML, 'show', '-J', *args, pid), what)
+        if doc is None:
+            continue
+        validate(doc, 'show.json', what)
+        secs = empty_arrays(doc['regions'], 'sections')
+        check(any(s == [] for s in secs),
+              '%s: a region without sections has "sections": []' % what,
+              [s for s in secs if not s or None in s][:3])
+        check(all(None not in s for s in secs),
+              '%s: no null inside a sections array' % what)
+        check_eq((doc.get('pid'), doc.get('comm'), doc.get('word_size'),
+                  doc.get('format_version')),
+                 (pid, 'target-bss', 64, 1), '%s: the process it describes' % what)
+        check_eq(doc.get('exe'), os.path.realpath(TARGET), '%s: exe' % what)
+        check_eq(list(doc)[0], 'regions', '%s: regions stays the first key' % what)
+    for args in ([], ['-b']):
+        what = 'show -s -J %s' % ' '.join(args)
+        doc = json_of(run(ML, 'show', '-s', '-J', *args, pid), what)
+        if doc is not None:
+            validate(doc, 'show-summary.json', what)
+            check_eq(doc.get('pid'), pid, '%s: pid' % what)
+
+
+def maps_addresses(pid):
+    """Each mapping's start and last byte, plus holes: 0, below the first,
+    the kernel half, non-canonical."""
+    addrs = ['0', '0x10', '0x7fffffffffff', '0xffff800000000000',
+             '0xffffffffff600000', '0x8000000000000000']
+    with open('/proc/%d/maps' % pid) as f:
+        for line in f:
+            lo, hi = line.split()[0].split('-')
+            addrs += ['0x' + lo, '0x%x' % (int(hi, 16) - 1)]
+    return addrs
+
+
+def check_where(pid):
+    allcols = columns('where')
+    addrs = maps_addresses(pid)
+    for args in (['-o', allcols], ['-b', '-o', allcols], []):
+        what = label('where', args)
+        doc = json_of(run(ML, 'where', '-J', *args, pid, *addrs), what)
+        if doc is None:
+            continue
+        validate(doc, 'where.json', what)
+        kf = empty_arrays(doc['addresses'], 'kflags')
+        if args:
+            check(any(k == [] for k in kf),
+                  '%s: an unmapped address has "kflags": []' % what, kf[:3])
+        check(all(None not in k for k in kf), '%s: no null inside kflags' % what,
+              [k for k in kf if None in k][:3])
+
+
+def check_pages(pid):
+    allcols = ','.join(c for c in columns('pages').split(',')
+                       if c not in ('SHARED', 'PRIVATE'))
+    for args in ([], ['-b', '-o', allcols]):
+        what = label('pages', args)
+        doc = json_of(run(ML, 'pages', '-J', *args, pid), what)
+        if doc is not None:
+            validate(doc, 'pages.json', what)
+
+
+def check_heap():
+    """Under mlalloc (exit 0) and without it (exit 3, still a document)."""
+    env_mlalloc = ['env', 'LD_PRELOAD=' + os.path.abspath(LIBMLALLOC), TARGET]
+    for args, status, what in ((['-b', '--', *env_mlalloc], 0, 'heap -J -b (mlalloc)'),
+                               (['--', *env_mlalloc], 0, 'heap -J (mlalloc)'),
+                               (['--', TARGET], 3, 'heap -J (no mlalloc)')):
+        res = run(ML, 'heap', '-J', *args)
+        if not check_eq(res.returncode, status, '%s: exit status' % what):
+            continue
+        # the target's fact lines share stdout: skip them
+        text = '\n'.join(l for l in res.stdout.decode('utf-8', 'replace').split('\n')
+                         if not FACT_RE.match(l))
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            check(False, '%s prints one JSON document' % what, str(e), text[:500])
+            continue
+        validate(doc, 'heap.json', what)
+        check_eq(doc['heap'][0].get('mlalloc'), status == 0, '%s: mlalloc' % what)
+
+
+def check_crash():
+    """A NULL read in a real program (Python's ctypes), reported as JSON."""
+    code = 'import ctypes; ctypes.string_at(0x18)'
+    res = subprocess.run([ML, 'run', '-J', '--', sys.executable, '-c', code],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60, env=traced_env())
+    err = res.stderr.decode('utf-8', 'replace')
+    if 'not installed' in err and 'jansson' in err:
+        print('skip: run -J: libjansson is not installed')
+        return
+    start = err.find('{')
+    try:
+        doc = json.loads(err[start:]) if start >= 0 else None
+    except ValueError as e:
+        doc = None
+        check(False, 'run -J writes one JSON report', str(e), err[:500])
+    if check(doc is not None, 'run -J reports the crash as JSON', err[:500]):
+        validate(doc, 'crash.json', 'run -J (a NULL read)')
+        check_eq(doc.get('kind'), 'null-pointer', 'run -J: the crash kind')
+
+
+# Each step changes one thing watch reports: brk (brk event), an mmap
+# (appeared), mprotect of its first page (perms), mremap growing it
+# (grew), a thread (thread-new).  Steps are apart by several intervals.
+WATCH_TARGET = r'''
+import ctypes, mmap, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sbrk.restype = ctypes.c_void_p
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int]
+P = mmap.PAGESIZE
+pause = lambda: time.sleep(0.25)
+pause()
+libc.sbrk(1 << 20); pause()
+a = libc.mmap(None, 16 * P, 3, 0x22, -1, 0); pause()
+libc.mprotect(a, P, 1); pause()
+libc.mremap(a + P, 15 * P, 64 * P, 1); pause()
+ev = threading.Event(); t = threading.Thread(target=ev.wait); t.start(); pause()
+ev.set(); t.join(); pause()
+'''
+
+
+def check_watch():
+    res = subprocess.run([ML, 'watch', '-J', '-i', '0.05', '--detail', '--',
+                          sys.executable, '-c', WATCH_TARGET],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60, env=traced_env())
+    if not check(res.returncode == 0, 'watch -J exits 0', res.returncode,
+                 res.stderr.decode('utf-8', 'replace')[-500:]):
+        return
+    lines = [l for l in res.stdout.decode('utf-8', 'replace').splitlines() if l]
+    seen, types = set(), {}
+    for i, line in enumerate(lines):
+        try:
+            doc = json.loads(line)
+        except ValueError as e:
+            check(False, 'watch -J line %d is JSON' % i, str(e), line[:300])
+            continue
+        validate(doc, 'watch.json', 'watch -J line %d' % i)
+        for e in doc.get('events', []):
+            seen.add(e['event'])
+            for k, v in e.items():
+                types.setdefault(k, set()).add(type(v).__name__)
+    check('summary' in json.loads(lines[-1]) if lines else False,
+          'watch -J ends with the summary')
+    for ev in ('brk', 'appeared', 'perms', 'grew', 'thread-new'):
+        check(ev in seen, 'watch -J saw a %s event' % ev, sorted(seen))
+    mixed = {k: sorted(t - {'NoneType'}) for k, t in types.items()
+             if len(t - {'NoneType'}) > 1}
+    check(not mixed, 'watch -J: each event key has one JSON type', mixed)
+
+
+def check_aslr():
+    what = 'aslr -J'
+    doc = json_of(run(ML, 'aslr', '-J', '-c', '8', '--', TARGET), what)
+    if doc is not None:
+        validate(doc, 'aslr.json', what)
+    doc = json_of(run(ML, 'aslr', '-J', '-b', '-c', '8', '--', TARGET), what + ' -b')
+    if doc is not None:
+        validate(doc, 'aslr.json', what + ' -b')
+
+
+def main():
+    with Target([TARGET]) as t:
+        check_show(t.pid)
+        check_where(t.pid)
+        check_pages(t.pid)
+    check_heap()
+    check_crash()
+    check_watch()
+    check_aslr()
+    done()
+
+
+main()
