@@ -23,7 +23,7 @@ from e2e import FACT_RE, Target, check, check_eq, done, run, traced_env
 try:
     import jsonschema
 except ImportError:
-    print('skip: python3-jsonschema is not installed (apt-get install '
+    print('skip: json-schema: python3-jsonschema is not installed (apt-get install '
           'python3-jsonschema)')
     sys.exit(77)
 
