@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api.c: the exported malloc family.  malloc and free are the fast paths: a
  * class lookup, a pop or a push on the current span's list and one counter;
  * everything else goes to the noinline slow paths of heap.c and large.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.c: the expensive invariant walker behind ml_alloc_check(): every
  * span of the calling thread's heap is checked against the equations in
  * types.h.  For tests and debugging; never called by the allocator itself. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c: the fatal path of the always-on checks.  Writes one line to
  * stderr naming the call, the address and what it points into, then aborts.
  * Uses only write/open/read (no stdio, no allocation): the heap may be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c: the thread-local heap: per-class queues of spans, the malloc slow
  * path, the free slow paths, thread exit and decay.  The fast paths live in
  * api.c; they fall here when the current span of a class has no free block,

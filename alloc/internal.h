@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h: what the allocator's files share: the glue (locks, time,
  * fatal errors), the OS layer, and the functions of each concept.  Nothing
  * here is exported from libmlalloc.so (-fvisibility=hidden). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* introspect.c: the published heap state (format in mlalloc-format.h and
  * FORMAT.md).  One mapping, named "mlalloc" so that /proc/PID/maps shows it,
  * and pointed to by the exported `mlalloc_introspect_root`.  Writers:

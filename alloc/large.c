@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* large.c: blocks bigger than ML_MAX_SMALL, each in its own mmap aligned to
  * ML_SEG_SIZE (or to its alignment if bigger), with struct ml_large in the
  * first ML_LARGE_HDR bytes.  Freed blocks stay mapped in a small cache for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlalloc-format.h: the layout of the introspection region that a running
  * mlalloc process publishes for outside readers (see alloc/FORMAT.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlalloc-reader-internal.h: the reader's validation and decoding on a
  * memory buffer, for tests and the fuzzer (tests/fuzz/fuzz-heap.c).  Not
  * part of the reader's API (mlalloc-reader.h). */

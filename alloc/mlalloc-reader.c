@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlalloc-reader.c: find and copy the published heap state of another
  * process.  Finding: the maps line named "[anon:mlalloc]" or
  * "/memfd:mlalloc"; failing that, the symbol `mlalloc_introspect_root` in the

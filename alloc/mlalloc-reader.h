@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlalloc-reader.h: take a consistent copy of the heap state that a running
  * mlalloc process publishes (format: mlalloc-format.h, FORMAT.md), from
  * another process, without stopping it.  Needs the right to read the

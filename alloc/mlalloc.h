@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlalloc.h: public interface of mlalloc, memlayout's general-purpose
  * allocator (libmlalloc.so).  It provides the standard allocation functions
  * (malloc, free, calloc, realloc, reallocarray, posix_memalign,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* os.c: the only file that talks to the kernel about memory (brk, mmap,
  * munmap, mremap, madvise, memfd, prctl).  Segments come from brk first: the
  * break is moved up to the next segment-aligned address plus ML_BRK_AHEAD

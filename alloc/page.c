@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page.c: the free lists of one span (mimalloc's free-list sharding).  A span
  * keeps three lists: `free` (malloc pops), `local_free` (the owner's frees)
  * and `thread_free` (other threads' frees, a lock-free stack).  The fast

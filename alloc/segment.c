@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* segment.c: segments (4 MiB, aligned, from brk or mmap) and the spans of
  * pages inside them.  A segment's free pages are the zero bits of its `used`
  * bitmap, so a span of n pages is found with n shifts and one ctz, and freed

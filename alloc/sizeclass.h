@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sizeclass.h: size classes and alignment arithmetic, all pure functions.
  *
  * Classes 0..7 are 16, 32, ... 128 bytes; above 128 every power-of-two range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* types.h: the allocator's data structures and their invariants.  This is the
  * design document of mlalloc in code; README.md tells the story around it.
  *

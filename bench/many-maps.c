@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * many-maps.c - a process with many mappings, for bench/show-vs-pmap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pages-scan.c - the peers of `memlayout pages` in bench/pages-scan.
  *

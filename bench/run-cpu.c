@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run-cpu.c - the CPU-bound program of bench/run-overhead: arithmetic in
  * a loop, no system calls, about 0.6 s; prints the result so the loop
  * is not optimised away. */

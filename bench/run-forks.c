@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run-forks.c - the fork-heavy program of bench/run-overhead: forks and
  * execs N short children (/bin/true by default) one after the other,
  * waiting for each. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scols-time.c - an LD_PRELOAD shim that tells how much of a command's CPU
  * time is spent inside libsmartcols' printing: it wraps scols_print_table

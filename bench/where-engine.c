@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * where-engine.c - the library side of bench/where-batch: how many
  * addresses per second ml_where_explain() answers once the snapshot, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memlayout.h - public API of libmemlayout.
  *

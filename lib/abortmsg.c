@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * abortmsg.c - the message the C library left before it called abort().
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aslr-sample.c - one run of the ASLR measurement: start the command under
  * ptrace, stop it at its entry point (or exit), take a cheap snapshot, record

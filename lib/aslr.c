@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aslr.c - the ASLR estimator: named bases observed over many runs of a
  * program, their randomisation in bits, and which of them move together.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * asprintf.c - a formatted string on the heap, for the renderers that build
  * libsmartcols cells (render-aslr.c, render-watch.c, render-pages.c).

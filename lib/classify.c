@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * classify.c - give each region its kind in the terms of the memory model.
  *

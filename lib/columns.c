@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * columns.c - what every column table of memlayout shares: parsing a
  * util-linux column list ("START,SIZE", "+RSS" to add to the default set)

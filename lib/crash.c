@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash.c - explain a fatal signal in the terms of the process memory
  * model: which kind of crash it is (a fixed vocabulary), read, write or

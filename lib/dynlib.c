@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dynlib.c - libdw and jansson, loaded on first use (dlopen), not linked.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dynlib.h - libdw (elfutils' libdwfl) and jansson, loaded on first use:
  * the files that call them include this header instead of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * elf.c - ELF attribution: which object, kind and sections each mapping holds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * escape.c - make text the target controls (mapping names, paths) safe to
  * print.  For a terminal: control bytes, DEL, backslash and bytes that are

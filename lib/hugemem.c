@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hugemem.c - big zeroed blocks backed by transparent huge pages where the
  * kernel gives them (THP "always" or "madvise").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * insn.c - decode the faulting instruction with capstone: its text, the
  * memory operand it reads or writes (explicit, or implicit on the stack

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kinds.c - the table of region kinds: short name, what it is in the terms
  * of the process memory model, and its colour in the diagram.  Everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ml-private.h - what the modules of libmemlayout share and users do not.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pagemap.c - what the kernel tells of a process's pages: the 64-bit
  * entries of /proc/PID/pagemap, decoded, and for a present page the flags

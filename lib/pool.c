@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.c - an arena for everything a snapshot points to (names, sections).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * procfs.c - readers of the small per-process files: stat, status, limits,
  * auxv, task/TID/syscall, exe, and the system files mmap_min_addr and

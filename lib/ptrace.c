@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ptrace.c - read the stack pointer and program counter of one thread of
  * another process by interrupting it for a moment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-aslr.c - the table of `memlayout aslr` through libsmartcols: one
  * row per point (region base, stack pointer, offset), columns from one

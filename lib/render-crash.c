@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-crash.c - the crash report: plain words first, then the facts
  * (signal, si_code, address, access, instruction, region and section or

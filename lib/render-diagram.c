@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-diagram.c - the address space drawn top-down, as in the figures of
  * the process memory model: the kernel half at the top, then user space

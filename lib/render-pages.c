@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-pages.c - the table of `memlayout pages`: per region (or part of
  * one) its page counts by state, a residency bar, and with --shared-with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-table.c - the region table and the per-kind summary, through
  * libsmartcols (util-linux conventions: -o columns, JSON, raw, no headings).

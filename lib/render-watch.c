@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-watch.c - what `memlayout watch` prints: JSON lines (--record,
  * -J), log lines (one per event, one per sample), the terminal screen (a

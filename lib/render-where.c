@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render-where.c - the answers of ml_where_explain() as text: a readable
  * block per address, or a table / JSON through libsmartcols.

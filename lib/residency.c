@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * residency.c - the state of every page of a range of a process (in RAM,
  * huge, zero page, swapped, guard, untouched), from its pagemap, by one of

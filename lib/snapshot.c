@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snapshot.c - take a snapshot of a process: the order of reading and the
  * errors the caller sees.

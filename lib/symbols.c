@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * symbols.c - a symbolizer: address -> ELF object, section, symbol and
  * source line, through elfutils' libdwfl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * table-text.c - a bulk writer for tables of plain ASCII text that are not
  * going to a terminal: the same bytes libsmartcols (2.38) prints for them,

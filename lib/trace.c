@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace.c - run a command under ptrace and stop it where a snapshot is
  * worth taking: at the exit of its main thread (PTRACE_EVENT_EXIT, the

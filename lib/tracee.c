@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tracee.c - read a thread that is stopped under ptrace by us: its
  * registers (NT_PRSTATUS), its process's memory, and what /proc/TID/status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unwind.c - the backtrace of a thread stopped under ptrace by us, with
  * elfutils libdwfl: modules from /proc/PID/maps (dwfl_linux_proc_report),

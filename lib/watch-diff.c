@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch-diff.c - the changes between two samples of a process, as events:
  * a mapping appeared, vanished, grew, shrank or changed permissions; the

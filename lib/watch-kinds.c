@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch-kinds.c - the ELF kind cache of `watch`: what ELF attribution said
  * each file-backed mapping is (text, rodata, relro, data, bss, file), kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch-private.h - what the files of `watch` share: the ELF kind cache
  * (watch-kinds.c) and the diff of two samples into events (watch-diff.c).

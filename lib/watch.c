@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch.c - sample a process over time: per-kind virtual (and, with
  * ML_WATCH_DETAIL, resident) sizes, brk, main stack extent, page faults,

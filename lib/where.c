@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * where.c - what an address is, in the terms of the process memory model.
  *

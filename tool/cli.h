@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the subcommands of the memlayout tool share: exit codes,
  * error reporting ("memlayout: <input>: <reason>"), the target of a command

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-aslr.c - `memlayout aslr -- COMMAND`: run a command many times, stop
  * each run at its entry point (or exit), record where its regions were,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-demo.c - `memlayout demo`: start the bundled demo program, read the
  * addresses it prints, and show its layout (table and diagram) with those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-heap.c - `memlayout heap`: the heap of a process running mlalloc, read
  * from the state mlalloc publishes (alloc/FORMAT.md) without stopping it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-pages.c - `memlayout pages`: residency page by page.  For each region
  * of a process (or those a REGION or START-END argument selects) the pages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-run.c - `memlayout run -- COMMAND`: run a program as the shell
  * would, under ptrace, and when it (or any thread, fork or exec of it)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-show.c - `memlayout show`: the regions of a process as a table (or
  * JSON), its per-kind totals, or its address space as a diagram.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-watch.c - `memlayout watch PID | -- COMMAND`: sample a process at an
  * interval and show how its memory changes: per-kind sizes, brk, stack,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-where.c - `memlayout where`: what each given address of a process
  * is: region, object, section, symbol, source line, stack or heap facts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common.c - error reporting, argument parsing and target resolution shared
  * by the subcommands.  Only this layer turns -errno into words.  The one

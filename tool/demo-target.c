@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * demo-target.c - the small program `memlayout demo` looks into.  In the
  * spirit of the classic example that prints where its code, heap and stack

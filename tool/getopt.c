@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * getopt.c - the option parser of every subcommand (see cli.h): split argv
  * at "--" (everything after it is the command, untouched), getopt_long over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap-model.c - the figures `memlayout heap` shows, computed from a copy
  * of mlalloc's published state (alloc/FORMAT.md): per size class the live

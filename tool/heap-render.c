@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap-render.c - `memlayout heap` output: a few lines of prose (the
  * process, the brk, the totals), the size-class table and the region table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap.h - `memlayout heap`: the figures computed from a copy of mlalloc's
  * published heap state (heap-model.c) and their rendering as text,

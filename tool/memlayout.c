@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memlayout.c - the memlayout command: global options and the verb table
  * that dispatches to one file per subcommand (cmd-*.c); `help [CMD]`; and,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # preload-programs.sh LIBMLALLOC PROGRAM: run a real program with and without
 # LD_PRELOAD=libmlalloc.so and require the same output and exit status.
 # PROGRAM is one of: python3, gcc, git, make.  Fails (never skips) when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader-child: a target for test-reader.  Makes known allocations, says
  * "ready" on stdout, then obeys one-letter commands from stdin:
  *   f  free 10 of the 300000-byte blocks and 1 large block, then "ready"

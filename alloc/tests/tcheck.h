@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcheck.h: assertions for the non-cmocka alloc tests; a failure prints both
  * operands and the line, then exits 1 (meson counts the test failed). */
 #ifndef ML_TCHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-api: the malloc family's contract, one test per function, run with
  * mlalloc linked in (static copy) so every call below reaches it. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-churn: threads that come and go.  Each thread allocates, frees half,
  * and leaves the rest to the main thread, then exits; its segments are
  * handed on (abandoned, then adopted or pooled).  Checks: every block intact

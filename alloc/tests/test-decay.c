@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-decay: a program that frees most of its memory shrinks.  Allocates
  * ~450 MB (small, medium and large blocks), frees it all, waits past the
  * decay time (MLALLOC_DECAY_MS=100 from meson) and keeps allocating a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-faults: the always-on checks.  Each case runs in a child process that
  * commits one error; the child must die of SIGABRT after printing one line
  * that names the call, the address and what it points into.  A case may

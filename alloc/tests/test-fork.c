@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-fork: fork while other threads allocate.  The atfork handlers must
  * leave every lock usable in the child: each child allocates, frees blocks
  * of its parent and of the other threads, and exits 0 within the timeout.

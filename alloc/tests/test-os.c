@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-os: the OS layer's fallbacks.  brk blocked by a mapping right above
  * the break: allocation goes on from mmap and the published header says so.
  * The brk reserve: a new thread's first segment comes from it without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-reader: mlalloc-reader takes the right counts from a running child
  * with known allocations: 20 blocks of 300000 bytes, 3 of 5 MiB, 1000 of 24.
  * Three targets: linked with mlalloc (found through the named mapping), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-shadow: a long random sequence of malloc-family calls checked against
  * a shadow model (slot -> size, alignment, seed of its contents).  After each
  * call the model's claims are checked: contents kept (also across realloc),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-sizeclass: the size-class and alignment arithmetic of sizeclass.h,
  * checked exhaustively against plain definitions. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stress: N threads do random malloc/realloc/free on a shared table of
  * slots, so most frees are cross-thread.  Every block is filled with a
  * pattern derived from its address and size, checked when it is freed or

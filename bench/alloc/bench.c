@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.c: allocator speed workloads after the well-known allocator
  * benchmarks (our own code and parameters; only the ideas are borrowed),
  * each a bounded, deterministic amount of work (no time loops):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/alloc/run.sh [RUNS]: run the workloads of bench.c and the traces of
 # traces.c under glibc malloc, mlalloc, jemalloc, mimalloc and tcmalloc
 # (Debian libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4; installed with

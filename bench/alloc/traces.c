@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* traces.c: space utilization on malloc-lab style traces (after the CS:APP
  * malloc lab: a trace is a list of "a id size", "f id", "r id size"
  * operations).  Our traces are generated here, deterministically, by small

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_man.py - the man pages against the tool: every command that
 `memlayout --help` lists (but help) has a page, memlayout-CMD(1), with the
 sections a reader looks for (NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXIT

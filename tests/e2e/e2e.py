@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """e2e.py - helpers shared by the end-to-end tests of the memlayout CLI.
 
 Each test script gets the memlayout executable and the target programs it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_command.py - memlayout show -- COMMAND: target-bss run under
 ptrace and snapshotted at its exit (default; its heap and bss are all
 there and match the addresses it printed) and with --at=start at its entry

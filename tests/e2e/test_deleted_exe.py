@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_deleted_exe.py - a process whose executable was deleted: a copy of
 target-bss is started from a temporary directory and unlinked; memlayout
 still reads the ELF, so its text, rodata, data and bss are still named (with

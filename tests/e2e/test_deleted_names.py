@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_deleted_names.py - names maps cannot tell apart, settled for a
 live process from /proc/PID/map_files (as root by the file's link count,
 unprivileged by whether the literal path is that inode).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_errors.py - failures and usage: a PID that does not exist, a
 kernel thread (kthreadd, PID 2) and a zombie exit 1 with one line
 "memlayout: PID: reason" on stderr and nothing on stdout (the zombie's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_exit_mid_read.py - a process killed while memlayout reads its
 20,000 mappings (big enough for the reader thread and the two-thread table
 writer): memlayout either read it all before the kill (exit 0, the whole

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_hostile_names.py - mapping names the target controls: target-mapname
 maps a file whose name holds a newline, an ESC [31m sequence, DEL and
 spaces (-J and pages -J write DEL as \\u007f).

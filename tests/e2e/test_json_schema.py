@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_json_schema.py - every JSON document memlayout writes, taken from
 real runs, validated against its JSON Schema in doc/schema/ (draft
 2020-12, python3-jsonschema): show -J (default and every column, human

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_linkage.py - libdw and jansson are loaded on first use, not linked:
 the memlayout executable names no libdw, libjansson (nor libdw's liblzma
 and libbz2) among its DT_NEEDED libraries, and a command that needs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_race.py - memlayout reading a process that races it.
 
 target-churn replaces its ~3,000 small mappings in a tight loop, so smaps

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_self.py - memlayout show --self: memlayout's own address space has
 its text (with .text) owned by the memlayout executable, one stack, a
 [vdso], regions sorted with -b sizes; -s --self has a text total.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_show.py - memlayout show on target-bss (64-bit): every part of the
 memory model where the target says it is, sizes and spans exactly those
 of /proc/PID/maps, and the output modes (-J, -b, human sizes, table, -r

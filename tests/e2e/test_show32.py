@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_show32.py - memlayout show on target-bss32, a 32-bit (-m32) build
 of target-bss: the same kinds (text, rodata, data, bss, heap, stack) in a
 32-bit address space, byte sizes in the JSON, spans equal to

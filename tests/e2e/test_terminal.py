@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_terminal.py - memlayout show on a terminal (a pseudo-terminal of
 120 and of 200 columns): libsmartcols fits the table to the width, and
 every region stays on one line -- the text columns (object, sections) are

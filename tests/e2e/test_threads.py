@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_threads.py - thread stacks: in target-threads the stacks of its 3
 blocked threads are kind thread-stack with their tids, each with a guard
 region (same tid) directly below, the main thread's local is on the

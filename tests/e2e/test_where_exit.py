@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_where_exit.py - `memlayout where PID A B C...` on a process that
 exits while the addresses are answered: the run fails (exit 1, "the
 process exited while being read") and, as for any error, leaves nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * elf-target.c - a process for the ELF attribution tests: known objects in
  * .text, .rodata, .data and a 1 MiB .bss, plus files mapped on request.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # mkvariant.py - make a test variant of an ELF executable:
 #   mkvariant.py strip  IN OUT   objcopy --strip-all (section headers stay)
 #   mkvariant.py noshdr IN OUT   copy with e_shoff, e_shnum, e_shstrndx zeroed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-elf.c - ELF attribution (lib/elf.c) on real files and processes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-common.h - what every libFuzzer target here shares: a /dev/null
  * stream the renderers write to (opened once per process; abort() if it

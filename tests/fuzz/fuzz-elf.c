@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-elf.c - libFuzzer target for the ELF files a process maps, which the
  * process controls (a malicious binary or library): the ELF attribution of

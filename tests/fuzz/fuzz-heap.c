@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-heap.c - libFuzzer target for the heap state an mlalloc process
  * publishes (alloc/FORMAT.md), which `memlayout heap PID` reads and the

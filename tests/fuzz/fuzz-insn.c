@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-insn.c - libFuzzer target for the decoding of the faulting
  * instruction (lib/insn.c's ml_insn_decode()), whose bytes and registers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-maps.c - libFuzzer target for what a target process controls: the
  * maps/smaps parser, the classifier and renderers fed by it, name decoding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heap-capture.c - write the heap state a running mlalloc process publishes
  * to a file, for the seeds of fuzz-heap (tests/fuzz/corpus-heap/).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make-fixtures.py - write the saved /proc trees the golden tests read
 through --proc-root.  Run it to regenerate tests/golden/trees/; the trees
 are committed so the tests need nothing but this folder.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """run-golden.py MEMLAYOUT [--update] - run memlayout on the saved /proc
 trees in trees/ (through --proc-root) and compare stdout, stderr and the
 exit code with the pinned files in expected/.  --update rewrites them

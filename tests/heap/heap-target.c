@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap-target: a program whose allocations are known, for the tests of
  * `memlayout heap` (tests/heap/test_heap.py).  Run it with
  * LD_PRELOAD=libmlalloc.so, or without (a process that does not use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostile-target: a process that attacks whoever runs `memlayout heap` on
  * it (root, usually), for tests/heap/test_heap.py.  It prints "ready=0x1"
  * once set up and waits for stdin to close.  Modes:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_heap.py - `memlayout heap` on heap-target, whose allocations are
 known: 1000 blocks of 48 bytes with every other one freed, and a 3 MiB
 block.  Under LD_PRELOAD=libmlalloc.so: per-class live and free counts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * malloc-user.c - a program linked against the installed libmlalloc
  * through mlalloc.pc (tests/install): malloc and free come from it; it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snapshot-self.c - a user of the installed libmemlayout (tests/install):
  * built against <memlayout/memlayout.h> with the flags pkg-config gives

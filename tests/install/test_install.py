@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """test_install.py - `meson install` into a staging root (DESTDIR), then the
 installed tree used as a user would.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-reserve.c - test target of `memlayout pages` on reservations and
  * of memlayout under a small address-space limit (tests/pages/test_limits.py).

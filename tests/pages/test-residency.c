@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-residency.c - the residency scanner on real pages of this process
  * and of forked children: both methods give the same runs (AUTO picks

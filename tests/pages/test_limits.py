@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_limits.py - memlayout where the address space is huge or memory
 short, on tests/pages/target-reserve.c (a 20 TiB never-touched PROT_NONE
 reservation, a PROT_NONE region whose even pages were written first, and

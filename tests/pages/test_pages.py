@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_pages.py - `memlayout pages` end to end on target-pages (see
 tests/targets/target-pages.c): counts and bar of a region with pages 0, 5,
 6 written, 9 read (zero page) and 12 a guard; a page touched after a run

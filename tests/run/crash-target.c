@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crash-target.c - the corpus of `memlayout run`: one way to die (or not)
  * per mode, `crash-target MODE`.  Each crashing function marks the line

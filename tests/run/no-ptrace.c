@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * no-ptrace.c - run a command under a seccomp filter that makes ptrace(2)
  * fail with EPERM, as a sandbox (a container runtime, systemd's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_run.py - memlayout run on the crash corpus (crash-target MODE):
 for each way to die, the JSON report's kind, access, region or hole,
 the exit status (128 + signal), and a backtrace that names the crashing

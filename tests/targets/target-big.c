@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-big.c - end-to-end test target: one large reservation (64 GiB,
  * PROT_NONE, never touched), so that `memlayout where` given an address

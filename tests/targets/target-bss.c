@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-bss.c - end-to-end test target: one object in each part of the
  * process memory model.

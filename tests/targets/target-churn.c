@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-churn.c - end-to-end test target: an address space that changes
  * without pause, for the tests that read a process racing them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-exec.c - end-to-end test target: a process that keeps exec'ing
  * itself, for the test of a snapshot taken across an exec.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-mapdel.c - end-to-end test target: maps files whose names the
  * test chooses, on command, for the tests of " (deleted)" and "\012" in

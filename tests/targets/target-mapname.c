@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-mapname.c - end-to-end test target: maps a file whose name the
  * test chooses (argv[1]; hostile bytes such as newlines and escape

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-pages.c - end-to-end test target of `memlayout pages`: pages in
  * known states.

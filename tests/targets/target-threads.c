@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-threads.c - end-to-end test target: a main thread and three
  * threads that block in a system call, plus (with --spin) a fourth thread

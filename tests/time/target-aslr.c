@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-aslr.c - test target of `memlayout aslr`, built twice (PIE and
  * -no-pie): a small program with text, data and a 1 MiB .bss, so its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-watch.c - test target of `memlayout watch`: changes its address
  * space one step per command read from stdin, so a test can check that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_aslr.py - memlayout aslr on a small PIE and the same program built
 -no-pie: the PIE's text is randomised (distinct page-aligned bases, bits >
 0), the non-PIE's text fixed (exactly 0 bits, one base, where its main is);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_watch.py - memlayout watch on target-watch, which changes its
 address space one step per command: grows its heap with sbrk in known
 steps, maps a region, mprotects a page of it, unmaps it, starts a thread,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch-lib.c - a shared library target-watch dlopens, with code and data
  * of known sizes: 64 KiB of .data and 1 MiB of .bss (so its bss is an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel-probe.h - what the running kernel offers, asked of the kernel
  * itself (never read from its version), for the cmocka tests whose cases

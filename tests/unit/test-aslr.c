@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-aslr.c - the ASLR estimator (aslr.c) on hand-made observations:
  * bits from the range in steps (the formula worked by hand), the step

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-classify.c - kinds from names and permissions, thread stacks and
  * their guards from stack pointers, and glibc arena reservations that must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-crash.c - the crash rule table (crash.c) on a real snapshot: this
  * test process takes a snapshot of itself, with a thread blocked in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dynlib-missing.c - libdw and jansson absent: built with a copy of
  * dynlib.c told to open libraries that do not exist (see meson.build), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dynlib.c - libdw and jansson loaded on first use (dynlib.c): both
  * load, from any number of threads at once, to complete tables; then a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-escape.c - text the target controls never reaches a terminal raw,
  * and JSON always gets valid UTF-8.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-hugemem.c - big blocks: whole 2 MiB pages, 2 MiB-aligned, zeroed;
  * a growing block keeps its bytes across every move (malloc'ed while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-maps.c - the maps/smaps parser on fixtures with every edge case:
  * names with spaces and \012, (deleted), [anon:NAME], no name, chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-pagemap.c - decoding of /proc/PID/pagemap entries (guard before
  * swap, hidden PFNs, swap type and offset) and reading the entries of our

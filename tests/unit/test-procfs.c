@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-procfs.c - the small /proc file parsers: stat (hostile comm, kernel
  * thread flag), limits, auxv (64- and 32-bit layouts), task syscall.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-render-table.c - the cells of the region table are formatted
  * without printf; they must read exactly as printf wrote them: human sizes

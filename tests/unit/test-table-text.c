@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-table-text.c - the bulk table writer (lib/table-text.c) prints the
  * bytes libsmartcols prints: random tables of every shape, both ways, in

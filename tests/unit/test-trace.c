@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-trace.c - running a command under ptrace: it stops where asked, the
  * stopped child is a live process, and finishing it (killing or letting it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-watch-diff.c - watch's diff of two samples into events
  * (watch-diff.c, through its header watch-private.h) on hand-built maps:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * target-where.c - the target of the where tests (built with -O0 -g).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_where.py - memlayout where on target-where (built -O0 -g) and
 three builds of a shared object (DWARF inside; stripped with a separate
 debug file; stripped with none).

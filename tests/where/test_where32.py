@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_where32.py - memlayout where on a 32-bit (-m32) process.
 
 A compat task on a 64-bit kernel is translated by the same 4- or 5-level

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * where-lib.c - a small shared object for the where tests: a global and a
  * static function.  The suite builds it with DWARF, then a copy stripped
