@@ -57,6 +57,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ROLLUP_MAX_AGE 1000000000ull   /* ns */
@@ -312,24 +313,45 @@ static void read_rollup(struct ml_watch *w, struct ml_watch_sample *s)
 	}
 }
 
+/* A thread seen for the first time is usually on its way into its first
+ * blocking call: while task/TID/syscall says "running" it is read again,
+ * up to NEW_THREAD_TRIES times NEW_THREAD_WAIT_NS, from a budget of
+ * NEW_THREAD_BUDGET reads a sample, so its thread-new event can name its
+ * stack; a thread that stays running keeps sp unknown. */
+#define NEW_THREAD_TRIES   8
+#define NEW_THREAD_WAIT_NS 250000L
+#define NEW_THREAD_BUDGET  16
+
 /* The stack pointer of a thread, known from the previous sample or read
- * from task/TID/syscall (blocked threads only). */
-static void thread_sp(const struct ml_watch *w, struct ml_thread *t)
+ * from task/TID/syscall (blocked threads only); *budget: the re-reads
+ * left to this sample for new threads. */
+static void thread_sp(const struct ml_watch *w, struct ml_thread *t, unsigned int *budget)
 {
 	char name[64], *buf;
+	bool seen = false;
 
 	if (w->cur) {
 		for (size_t i = 0; i < w->cur->nthreads; i++) {
-			if (w->cur->threads[i].tid == t->tid && w->cur->threads[i].sp_known) {
+			if (w->cur->threads[i].tid != t->tid)
+				continue;
+			if (w->cur->threads[i].sp_known) {
 				*t = w->cur->threads[i];
 				return;
 			}
+			seen = true;
 		}
 	}
 	snprintf(name, sizeof(name), "task/%d/syscall", (int)t->tid);
-	if (read_proc_file(w, name, &buf) == 0) {
-		ml__parse_syscall(buf, t);
-		free(buf);
+	for (int try = 0; ; try++) {
+		if (read_proc_file(w, name, &buf) == 0) {
+			ml__parse_syscall(buf, t);
+			free(buf);
+		}
+		if (t->sp_known || t->syscall_nr != -2 || seen || !w->cur ||
+		    try == NEW_THREAD_TRIES || *budget == 0)
+			return;
+		(*budget)--;
+		nanosleep(&(struct timespec){ 0, NEW_THREAD_WAIT_NS }, NULL);
 	}
 }
 
@@ -345,6 +367,7 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 	char path[128];
 	struct dirent *de;
 	size_t cap = 0;
+	unsigned int budget = NEW_THREAD_BUDGET;
 
 	if (!w->task) {
 		snprintf(path, sizeof(path), "%s/task", w->proc_dir);
@@ -367,7 +390,7 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 		struct ml_thread *t = &snap->threads[snap->nthreads++];
 		memset(t, 0, sizeof(*t));
 		t->tid = (pid_t)tid;
-		thread_sp(w, t);
+		thread_sp(w, t, &budget);
 	}
 	if (snap->nthreads == 0)
 		return -ESRCH;                /* reaped: task/ lists nothing */
