@@ -225,6 +225,14 @@ char *ml_escape(const char *s, enum ml_escape mode);
  * a write to out failed.  NULL on ENOMEM. */
 FILE *ml_json_stream(FILE *out);
 
+/* A stream into a growing heap buffer, as open_memstream(), except that a
+ * failure to grow is an error of the stream (ferror(), and fclose()
+ * returns EOF), where glibc's drops the write silently.  fclose() sets
+ * *ret (malloc'ed, NUL-terminated; NULL if nothing was written, free() it
+ * either way) and *ret_len; check ferror() before fclose().  NULL on
+ * ENOMEM. */
+FILE *ml_memstream_open(char **ret, size_t *ret_len);
+
 enum {
 	ML_OUT_JSON       = 1 << 0,
 	ML_OUT_RAW        = 1 << 1,

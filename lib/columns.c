@@ -143,60 +143,30 @@ void ml__json_string(FILE *out, const char *s)
 	free(e);
 }
 
-/* A growing buffer behind a stdio stream.  Not open_memstream(): glibc's
- * leaves its error flag clear when growing fails, and
- * scols_print_table_to_string() ignores errors anyway, so running out of
- * memory gave a document cut short instead of an error.  A cookie write
- * that fails does set the flag. */
-struct membuf {
-	char *p;
-	size_t len, cap;
-};
-
-static ssize_t membuf_write(void *cookie, const char *buf, size_t size)
-{
-	struct membuf *m = cookie;
-
-	if (m->cap - m->len <= size) {
-		size_t cap = m->cap ? m->cap : 1 << 16;
-		while (cap - m->len <= size)
-			cap *= 2;
-		char *p = realloc(m->p, cap);
-		if (!p)
-			return -1;
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, buf, size);
-	m->len += size;
-	m->p[m->len] = '\0';
-	return (ssize_t)size;
-}
-
 /* The table's JSON into *ret (malloc'ed, NUL-terminated, its length in
  * *ret_len).  0, -ENOMEM, or libsmartcols' error. */
 static int json_text(struct libscols_table *tb, char **ret, size_t *ret_len)
 {
-	cookie_io_functions_t io = { .write = membuf_write };
 	FILE *out = scols_table_get_stream(tb), *f;
-	struct membuf m = { 0 };
+	char *text;
+	size_t len;
 	int r;
 
-	if (!(f = fopencookie(&m, "w", io)))
+	if (!(f = ml_memstream_open(&text, &len)))
 		return -ENOMEM;
 	scols_table_set_stream(tb, f);
 	r = scols_print_table(tb);
 	scols_table_set_stream(tb, out);
 	if ((ferror(f) | fclose(f)) && r == 0)
 		r = -ENOMEM;
-	if (r == 0 && !m.p)
+	if (r == 0 && !text)
 		r = -EPROTO;          /* libsmartcols wrote nothing */
 	if (r < 0) {
-		free(m.p);
+		free(text);
 		return r;
 	}
-	*ret = m.p;
-	*ret_len = m.len;
+	*ret = text;
+	*ret_len = len;
 	return 0;
 }
 

@@ -374,32 +374,6 @@ static int compare_frames(struct side *a, struct side *b, struct ml_share_totals
 	return r;
 }
 
-/* A memory stream whose failure to grow is an error of the stream
- * (glibc's open_memstream() drops the write and sets no error). */
-struct membuf {
-	char *p;
-	size_t len, cap;
-};
-
-static ssize_t membuf_write(void *cookie, const char *buf, size_t size)
-{
-	struct membuf *m = cookie;
-
-	if (size > m->cap - m->len) {
-		size_t cap = m->cap ? m->cap : 1 << 16;
-		while (size > cap - m->len)
-			cap *= 2;
-		char *p = realloc(m->p, cap);
-		if (!p)
-			return -1;
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, buf, size);
-	m->len += size;
-	return (ssize_t)size;
-}
-
 /* The table made whole in memory (*ret_text, *ret_len, malloc'ed) before
  * anything is printed: an allocation failing halfway (a small ulimit -v)
  * leaves nothing on stdout, not the process line and half a table.  0 or
@@ -407,8 +381,9 @@ static ssize_t membuf_write(void *cookie, const char *buf, size_t size)
 static int table_text(const struct ml_pages_row *rows, size_t n,
 		      const struct ml_table_opts *to, char **ret_text, size_t *ret_len)
 {
-	struct membuf m = { NULL, 0, 0 };
-	FILE *mem = fopencookie(&m, "w", (cookie_io_functions_t){ .write = membuf_write });
+	char *text;
+	size_t len;
+	FILE *mem = ml_memstream_open(&text, &len);
 	int r;
 
 	if (!mem)
@@ -417,11 +392,11 @@ static int table_text(const struct ml_pages_row *rows, size_t n,
 	if ((ferror(mem) | fclose(mem)) && r == 0)
 		r = -ENOMEM;       /* it fails only to grow */
 	if (r < 0) {
-		free(m.p);
+		free(text);
 		return r == -EIO ? -ENOMEM : r;
 	}
-	*ret_text = m.p;
-	*ret_len = m.len;
+	*ret_text = text;
+	*ret_len = len;
 	return 0;
 }
 
