@@ -268,17 +268,18 @@ static bool dev_matches(const struct stat *st, const struct ml_region *r)
 	       minor(st->st_dev) == r->dev_minor;
 }
 
+/* A regular file, and (r given) the one r maps. */
 static bool is_r_file(const struct stat *st, const struct ml_region *r)
 {
-	return S_ISREG(st->st_mode) && (uint64_t)st->st_ino == r->inode &&
-	       dev_matches(st, r);
+	return S_ISREG(st->st_mode) &&
+	       (!r || ((uint64_t)st->st_ino == r->inode && dev_matches(st, r)));
 }
 
 /* An O_PATH descriptor of name under dirfd with no symlink followed
  * (openat2; in_root: name resolved inside dirfd, as the target's root).
  * Before Linux 5.6 (ENOSYS) or under a seccomp filter (EPERM), O_NOFOLLOW:
  * the last component only. */
-static int open_path_nofollow(int dirfd, const char *name, bool in_root)
+int ml__open_nofollow(int dirfd, const char *name, bool in_root)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
 				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
@@ -291,10 +292,10 @@ static int open_path_nofollow(int dirfd, const char *name, bool in_root)
 	return fd;
 }
 
-/* The O_PATH descriptor pfd (closed here) reopened read-only if it is the
- * regular file r maps; -1 if not.  Nothing is opened for reading before
- * fstat has said so. */
-static int reopen_checked(int pfd, const struct ml_region *r)
+/* The O_PATH descriptor pfd (closed here; -1 passes through) reopened
+ * read-only if it is a regular file and (r given) the one r maps; -1 if
+ * not.  Nothing is opened for reading before fstat has said so. */
+int ml__reopen_regular(int pfd, const struct ml_region *r)
 {
 	struct stat st;
 	char self[48];
@@ -357,15 +358,15 @@ static int open_at(const struct ml_snapshot *snap, const struct ml_region *r,
 	int dirfd, pfd;
 
 	if (how == 0 || how == 3)
-		return reopen_checked(open(path, O_PATH | O_CLOEXEC), r);
+		return ml__reopen_regular(open(path, O_PATH | O_CLOEXEC), r);
 	if (how == 2)
-		return reopen_checked(open_path_nofollow(AT_FDCWD, path, false), r);
+		return ml__reopen_regular(ml__open_nofollow(AT_FDCWD, path, false), r);
 	snprintf(root, sizeof(root), "%s/root", snap->proc_dir);
 	if ((dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	pfd = open_path_nofollow(dirfd, region_name(r), true);
+	pfd = ml__open_nofollow(dirfd, region_name(r), true);
 	close(dirfd);
-	return reopen_checked(pfd, r);
+	return ml__reopen_regular(pfd, r);
 }
 
 int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,

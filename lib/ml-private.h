@@ -101,6 +101,15 @@ int ml__elf_attribute(struct ml_snapshot *snap);
  * path it was opened by goes to path; -1 if none works. */
 int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 		    bool name_first, char *path, size_t size);
+/* The steps of every open of a name the target controls (elf.c, and
+ * symbols.c's finders): an O_PATH descriptor of name under dirfd with no
+ * symlink followed (openat2 RESOLVE_NO_SYMLINKS, in_root: inside dirfd as
+ * the target's root; O_NOFOLLOW before 5.6), or -1; then that descriptor
+ * (closed) reopened read-only, non-blocking, if fstat says it is a regular
+ * file and (r given) the one r maps, or -1.  A FIFO or a device is never
+ * opened. */
+int ml__open_nofollow(int dirfd, const char *name, bool in_root);
+int ml__reopen_regular(int pfd, const struct ml_region *r);
 
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);

@@ -62,13 +62,10 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Walk back at most this far for a symbol holding an address. */
@@ -144,31 +141,11 @@ static unsigned char bind_rank(unsigned int bind)
 /* ---- libdwfl's finders, checked ---- */
 
 /* A read-only descriptor of the regular file at path (absolute), reached
- * with no symlink (openat2; O_NOFOLLOW before 5.6), or -1.  O_PATH first:
- * a FIFO or a device is never opened. */
+ * with no symlink, or -1 (elf.c's steps: a FIFO or a device is never
+ * opened). */
 static int open_regular(const char *path)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int pfd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	int fd = -1;
-	struct stat st;
-	char self[48];
-
-	if (pfd < 0 && (errno == ENOSYS || errno == EPERM))
-		pfd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (pfd < 0)
-		return -1;
-	if (fstat(pfd, &st) == 0 && S_ISREG(st.st_mode)) {
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	close(pfd);
-	return fd;
+	return ml__reopen_regular(ml__open_nofollow(AT_FDCWD, path, false), NULL);
 }
 
 /* The CRC-32 of .gnu_debuglink (zlib's polynomial) of the file at fd. */
