@@ -475,8 +475,8 @@ int ml__maps_parser_finish(struct ml__maps_parser *mp)
 	return r;
 }
 
-int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
-			  size_t len, bool smaps)
+int ml__maps_parse_text(struct ml_snapshot *snap, const char *buf,
+			size_t len, bool smaps)
 {
 	struct ml__maps_parser *mp = ml__maps_parser_new(snap, smaps);
 
@@ -484,7 +484,14 @@ int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
 		return -ENOMEM;
 	int r = ml__maps_parser_feed(mp, buf, len);
 	int r2 = ml__maps_parser_finish(mp);
-	r = r < 0 ? r : r2;
+	return r < 0 ? r : r2;
+}
+
+int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
+			  size_t len, bool smaps)
+{
+	int r = ml__maps_parse_text(snap, buf, len, smaps);
+
 	return r == -EAGAIN ? -EBADMSG : r;   /* a saved text is not racing */
 }
 

@@ -51,7 +51,12 @@ struct ml__maps_parser;
 struct ml__maps_parser *ml__maps_parser_new(struct ml_snapshot *snap, bool smaps);
 int ml__maps_parser_feed(struct ml__maps_parser *p, const char *buf, size_t len);
 int ml__maps_parser_finish(struct ml__maps_parser *p);  /* also frees p */
-/* Parse a whole buffer (tests, fuzzer): lines out of order are -EBADMSG. */
+/* Parse a whole buffer read from a live process: lines out of order are
+ * -EAGAIN (read it again). */
+int ml__maps_parse_text(struct ml_snapshot *snap, const char *buf,
+			size_t len, bool smaps);
+/* Parse a whole saved buffer (tests, fuzzer): lines out of order are
+ * -EBADMSG. */
 int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
 			  size_t len, bool smaps);
 /* Read the file at fd to the end through the parser. */

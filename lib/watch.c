@@ -279,16 +279,11 @@ static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
 
 	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
 		ssize_t n = read_held(w, F_MAPS);
-		struct ml__maps_parser *mp;
 
 		if (n <= 0)
 			return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
-		if (!(mp = ml__maps_parser_new(snap, w->flags & ML_WATCH_DETAIL)))
-			return -ENOMEM;
 		snap->nregions = 0;
-		r = ml__maps_parser_feed(mp, w->buf, (size_t)n);
-		int r2 = ml__maps_parser_finish(mp);
-		r = r < 0 ? r : r2;
+		r = ml__maps_parse_text(snap, w->buf, (size_t)n, w->flags & ML_WATCH_DETAIL);
 	}
 	return r;
 }
