@@ -495,7 +495,7 @@ static char *doc_members(const struct ml_snapshot *snap)
 	const struct ml_proc *p = &snap->proc;
 	char *s = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
+	FILE *f = ml_memstream_open(&s, &len);
 
 	if (!f)
 		return NULL;
@@ -505,7 +505,7 @@ static char *doc_members(const struct ml_snapshot *snap)
 	fputs(",\n   \"comm\": ", f);
 	ml__json_string(f, p->comm);
 	fprintf(f, ",\n   \"word_size\": %d", p->is_32bit ? 32 : 64);
-	if (fclose(f)) {
+	if (ferror(f) | fclose(f)) {
 		free(s);
 		return NULL;
 	}

@@ -376,7 +376,7 @@ static int flush_buffered(FILE *mem, char **buf, size_t *len, int e)
 {
 	if (!mem)
 		return e;
-	if (fclose(mem) && e == 0)
+	if ((ferror(mem) | fclose(mem)) && e == 0)
 		e = ml_cli_error("where", "%s", strerror(ENOMEM));
 	if (e == 0 && *len && fwrite(*buf, 1, *len, stdout) != *len)
 		e = ml_cli_error("stdout", "write error");
@@ -396,7 +396,7 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
-	if (!batch(o) && !(run.out = mem = open_memstream(&membuf, &memlen))) {
+	if (!batch(o) && !(run.out = mem = ml_memstream_open(&membuf, &memlen))) {
 		ml_pagemap_close(pm);
 		ml_symbolizer_free(sym);
 		return ml_cli_error("where", "%s", strerror(ENOMEM));

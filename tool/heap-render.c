@@ -339,11 +339,25 @@ static int print_table(FILE *out, const char *name, const struct col *cols,
 		r = scols_print_table(tb);
 		goto out;
 	}
-	char *s = NULL;
-	if ((r = scols_print_table_to_string(tb, &s)) < 0)
+	/* Gathered in a stream whose failure to grow is an error (glibc's
+	 * memory stream, under scols_print_table_to_string, drops it). */
+	char *s;
+	size_t slen;
+	FILE *mem = ml_memstream_open(&s, &slen);
+	if (!mem) {
+		r = -ENOMEM;
 		goto out;
+	}
+	scols_table_set_stream(tb, mem);
+	r = scols_print_table(tb);
+	if ((ferror(mem) | fclose(mem)) && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(s);
+		goto out;
+	}
 	/* {\n   "name": [...]\n}\n  ->  the part between the braces. */
-	char *open = strchr(s, '{'), *close = strrchr(s, '}');
+	char *open = s ? strchr(s, '{') : NULL, *close = s ? strrchr(s, '}') : NULL;
 	r = -EPROTO;
 	if (open && close && close > open) {
 		*close = '\0';
