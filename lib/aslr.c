@@ -160,7 +160,7 @@ static size_t count_distinct(const struct point *p)
 		return 0;
 	for (size_t i = 0; i < p->n; i++)
 		v[i] = p->obs[i].value;
-	qsort(v, p->n, sizeof(*v), u64_cmp);
+	ml__sort(v, p->n, sizeof(*v), u64_cmp);
 	for (size_t i = 0; i < p->n; i++)
 		d += i == 0 || v[i] != v[i - 1];
 	free(v);

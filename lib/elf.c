@@ -594,7 +594,7 @@ static int obj_index_secs(struct elf_obj *obj)
 
 	if (obj->nsecs == 0)
 		return 0;
-	qsort(obj->secs, obj->nsecs, sizeof(*obj->secs), sec_cmp);
+	ml__sort(obj->secs, obj->nsecs, sizeof(*obj->secs), sec_cmp);
 	obj->maxend = malloc(obj->nsecs * sizeof(*obj->maxend));
 	if (!obj->maxend)
 		return -ENOMEM;

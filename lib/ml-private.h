@@ -14,8 +14,19 @@
 #include "memlayout.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* qsort for arrays that may be empty: an empty array's base is often NULL,
+ * which qsort's contract forbids even with a count of 0 (a target that
+ * exited between opendir and readdir leaves no threads). */
+static inline void ml__sort(void *base, size_t n, size_t size,
+			    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 struct ml__pool_chunk;
 

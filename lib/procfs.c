@@ -405,6 +405,6 @@ int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace)
 	}
 	closedir(d);
 	snap->nthreads = n;
-	qsort(snap->threads, n, sizeof(*snap->threads), thread_cmp);
+	ml__sort(snap->threads, n, sizeof(*snap->threads), thread_cmp);
 	return 0;
 }

@@ -104,7 +104,7 @@ int ml_frames_collect(struct ml_scanner *sc, struct ml_pagemap *pm,
 		r = ml_scanner_run(sc, ranges[i][0], ranges[i][1], collect_run, &c);
 	}
 	if (r == 0 && f->n)
-		qsort(f->v, f->n, sizeof(*f->v), cmp_frame);
+		ml__sort(f->v, f->n, sizeof(*f->v), cmp_frame);
 out:
 	free(c.buf);
 	if (r < 0) {

@@ -427,7 +427,7 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 		ml_symbolizer_free(sz);
 		return r;
 	}
-	qsort(sz->mods, sz->nmods, sizeof(*sz->mods), module_cmp);
+	ml__sort(sz->mods, sz->nmods, sizeof(*sz->mods), module_cmp);
 	*ret = sz;
 	return 0;
 }
@@ -738,7 +738,7 @@ static ssize_t add_plt_syms(struct module *m, size_t k)
 			r = plt_rels_add(e, scn, &sh, strndx, &rels);
 	}
 	if (r == 0 && rels.n) {
-		qsort(rels.v, rels.n, sizeof(*rels.v), plt_rel_cmp);
+		ml__sort(rels.v, rels.n, sizeof(*rels.v), plt_rel_cmp);
 		plt_walk(e, strndx, &rels, bias, NULL, NULL, &n, &bytes);
 	}
 	if (r == 0 && n) {
@@ -775,7 +775,7 @@ static int load_syms(struct module *m)
 	if ((plt = add_plt_syms(m, k)) < 0)
 		return (int)plt;
 	k = (size_t)plt;
-	qsort(m->syms, k, sizeof(*m->syms), sym_cmp);
+	ml__sort(m->syms, k, sizeof(*m->syms), sym_cmp);
 	for (size_t i = 0; i < k; i++)      /* keep the best of each address */
 		if (out == 0 || m->syms[out - 1].addr != m->syms[i].addr)
 			m->syms[out++] = m->syms[i];
@@ -856,7 +856,7 @@ static int load_sections(struct module *m)
 		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
 					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };
 	}
-	qsort(m->secs, n, sizeof(*m->secs), secn_cmp);
+	ml__sort(m->secs, n, sizeof(*m->secs), secn_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (m->secs[i].end > mx)
 			mx = m->secs[i].end;

@@ -106,7 +106,7 @@ static size_t uniq(struct kentry *a, size_t n)
 {
 	size_t m = 0;
 
-	qsort(a, n, sizeof(*a), kcmp);
+	ml__sort(a, n, sizeof(*a), kcmp);
 	for (size_t i = 0; i < n; i++)
 		if (m == 0 || kcmp(&a[m - 1], &a[i]))
 			a[m++] = a[i];

@@ -389,7 +389,7 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 	}
 	if (snap->nthreads == 0)
 		return -ESRCH;                /* reaped: task/ lists nothing */
-	qsort(snap->threads, snap->nthreads, sizeof(*snap->threads), thread_cmp);
+	ml__sort(snap->threads, snap->nthreads, sizeof(*snap->threads), thread_cmp);
 	return 0;
 }
 

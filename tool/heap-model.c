@@ -177,7 +177,8 @@ int ml_heap_build(const struct ml_alloc_snapshot *as, struct ml_heap **ret)
 		if (as->large[i].state != MLALLOC_LARGE_UNUSED)
 			add_large(h, &as->large[i]);
 	add_classes(h, class_pages, class_runs);
-	qsort(h->regions, h->nregions, sizeof(*h->regions), by_start);
+	if (h->nregions > 1)
+		qsort(h->regions, h->nregions, sizeof(*h->regions), by_start);
 	for (size_t i = 0; i < as->nheaps; i++)
 		h->threads += as->heaps[i].state == 1;
 	h->committed = h->span_bytes + h->meta_bytes + h->dirty_pages + h->large_map_bytes;

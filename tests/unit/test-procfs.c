@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-procfs.c - the small /proc file parsers: stat (hostile comm, kernel
- * thread flag), limits, auxv (64- and 32-bit layouts), task syscall.
+ * thread flag), limits, auxv (64- and 32-bit layouts), task syscall, and
+ * a task directory left empty by a target that exited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,11 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ml-private.h"
 
@@ -119,6 +124,28 @@ static void test_syscall(void **state)
 	assert_false(v.sp_known);
 }
 
+/* A target that exits between opendir and readdir leaves task/ empty: no
+ * threads and no array, and nothing handed to qsort (UBSan's nonnull check
+ * caught a NULL base there in a sanitizer run of e2e-where-exit). */
+static void test_threads_empty_task(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/ml-procfs-XXXXXX", task[4200];
+	assert_non_null(mkdtemp(root));
+	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
+	assert_non_null(snap);
+	snprintf(snap->proc_dir, sizeof(snap->proc_dir), "%s", root);
+	snprintf(task, sizeof(task), "%s/task", root);
+	assert_int_equal(mkdir(task, 0700), 0);
+	assert_int_equal(ml__read_threads(snap, false), 0);
+	assert_int_equal(snap->nthreads, 0);
+	assert_null(snap->threads);
+	rmdir(task);
+	assert_int_equal(ml__read_threads(snap, false), -ENOENT);
+	rmdir(root);
+	free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_auxv64),
 		cmocka_unit_test(test_auxv32),
 		cmocka_unit_test(test_syscall),
+		cmocka_unit_test(test_threads_empty_task),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
