@@ -11,6 +11,7 @@
  * and those tables.  A corrupt heap is exit 1, named in glibc's words.
  */
 #include "heap-table.h"
+#include "heap-where.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -454,3 +455,50 @@ int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, cha
 }
 
 const char *ml_heap_glibc_list_json(enum ml_glibc_list l) { return list_json[l]; }
+
+/* ---- where's hook ---- */
+
+static bool heap_region(const struct ml_snapshot *snap, uint64_t addr)
+{
+	const struct ml_region *r = ml_snapshot_find(snap, addr);
+
+	return r && (r->kind == ML_KIND_HEAP || (r->kind == ML_KIND_ANON && (r->perms & ML_PERM_WRITE)) ||
+		     (r->object && !strcmp(r->object, "[malloc arena]")));
+}
+
+int ml_heap_glibc_where_line(const struct ml_snapshot *snap, struct ml_heap_glibc **cache,
+			     uint64_t addr, FILE *out)
+{
+	struct ml_glibc_chunk k;
+	char buf[512];
+	int r;
+
+	if (!heap_region(snap, addr) || !ml_heap_glibc_present(snap))
+		return 0;
+	if (!*cache) {
+		if (!(*cache = calloc(1, sizeof(**cache))))
+			return -ENOMEM;
+		r = ml_heap_glibc_read(snap, false, *cache);
+		if (r == -EUCLEAN || r == -E2BIG) {
+			ml_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));
+			fprintf(out, "  malloc     glibc heap corrupt: %s\n", buf);
+		}
+		if (r < 0) {
+			ml_heap_glibc_done(*cache);
+			(*cache)->g = NULL;
+			(*cache)->maps = NULL;
+			return 0;
+		}
+	}
+	if (!(*cache)->g || ml_glibc_where(&(*cache)->src, (*cache)->g, addr, &k) < 0)
+		return 0;
+	ml_heap_glibc_chunk_words(&k, addr, buf, sizeof(buf));
+	return fprintf(out, "  malloc     %s\n", buf) < 0 ? -EIO : 0;
+}
+
+void ml_heap_glibc_where_done(struct ml_heap_glibc *cache)
+{
+	if (cache)
+		ml_heap_glibc_done(cache);
+	free(cache);
+}
