@@ -27,6 +27,7 @@ struct heap_opts {
 	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	struct ml_heap_out out;
 	bool no_stop;             /* glibc: read without stopping the threads */
+	bool traced;              /* -- COMMAND: stopped under memlayout's own trace */
 };
 
 /* Its own options; the shared ones are in the spec below. */
@@ -168,7 +169,10 @@ static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap, const
 {
 	struct ml_heap_glibc gr;
 	char words[512];
-	int r = ml_heap_glibc_read(snap, o->no_stop, &gr);
+	int r = ml_heap_glibc_read(snap, o->no_stop || o->traced, &gr);
+
+	if (o->traced)
+		gr.stopped = true;   /* every thread is in a ptrace stop of ours */
 
 	if (r == -EUCLEAN || r == -E2BIG) {
 		ml_heap_glibc_problem_words(&gr.bad, words, sizeof(words));
@@ -248,6 +252,7 @@ int ml_cmd_heap(int argc, char **argv)
 	o.cli.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */
 	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
+	o.traced = tr != NULL;
 	r = heap_of(&o, snap, o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg);
 	ml_snapshot_free(snap);
 	if (tr)
