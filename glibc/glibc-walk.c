@@ -601,12 +601,14 @@ static int classify(struct walk *w)
 	size_t k = 0;
 	int r;
 
-	qsort(w->fr, w->nfr, sizeof(*w->fr), cmp_fent);
+	if (w->nfr > 1)
+		qsort(w->fr, w->nfr, sizeof(*w->fr), cmp_fent);
 	for (size_t i = 1; i < w->nfr; i++)
 		if (w->fr[i].chunk == w->fr[i - 1].chunk)
 			return fail(w, ML_GLIBC_BAD_TWICE, w->fr[i].list, w->fr[i].bin, w->fr[i].arena,
 				    w->fr[i].chunk, w->fr[i - 1].list, w->fr[i - 1].bin);
-	qsort(h->segs, h->nsegs, sizeof(*h->segs), cmp_seg);
+	if (h->nsegs > 1)
+		qsort(h->segs, h->nsegs, sizeof(*h->segs), cmp_seg);
 	for (size_t i = 0; i < h->nsegs; i++)
 		if ((r = classify_seg(w, &h->segs[i], &k)))
 			return r;
@@ -813,7 +815,7 @@ int ml_glibc_where(const struct ml_glibc_src *src, const struct ml_glibc_heap *h
 			}
 			if (addr >= c + sz)
 				continue;
-			f = bsearch(&c, p->fr, p->nfr, sizeof(*p->fr), cmp_key);
+			f = p->nfr ? bsearch(&c, p->fr, p->nfr, sizeof(*p->fr), cmp_key) : NULL;
 			*ret = (struct ml_glibc_chunk){ c, sz, c + 2 * L->W,
 				c == a->top ? ML_GLIBC_TOP : f ? f->list : ML_GLIBC_INUSE,
 				f ? f->bin : -1, s->arena, false };
