@@ -69,6 +69,7 @@ enum ml_glibc_bad {
 	ML_GLIBC_BAD_HEAP_INFO,     /* a thread heap's heap_info is inconsistent */
 	ML_GLIBC_BAD_UNREADABLE,    /* a pointer leads to unmapped memory */
 	ML_GLIBC_BAD_TOO_MANY,      /* a bound (ML_GLIBC_MAX_*) was hit */
+	ML_GLIBC_BAD_TCACHE,        /* a heap's first tcache_perthread_struct: counts and lists disagree */
 };
 
 struct ml_glibc_problem {

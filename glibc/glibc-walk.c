@@ -448,7 +448,7 @@ static int tcaches(struct walk *w)
 		if (r < 0)
 			return r;
 		if (r == 1 && w->tc[i].first)
-			return fail(w, ML_GLIBC_BAD_LINK, ML_GLIBC_TCACHE, -1, w->tc[i].arena,
+			return fail(w, ML_GLIBC_BAD_TCACHE, ML_GLIBC_TCACHE, -1, w->tc[i].arena,
 				    w->tc[i].chunk + 2 * w->L.W, 0, 0);
 		if (r == 1 || (!w->tc[i].first && !bytes))
 			continue;

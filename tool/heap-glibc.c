@@ -93,7 +93,7 @@ int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_h
 	stop_signals(&old, SIG_BLOCK);
 	if (!no_stop && (r = ml_glibc_stop_all(p->pid, &st)) < 0) {
 		stop_signals(&old, SIG_SETMASK);
-		return r == -ETIME ? -ETIME : r == -ESRCH ? -ESRCH : r;
+		return r;
 	}
 	gr->stopped = !no_stop;
 	r = ml_glibc_heap_read(&gr->src, getenv("MEMLAYOUT_DEBUG_DIR"), &gr->g, &gr->bad);
@@ -124,7 +124,8 @@ static const struct { enum ml_glibc_bad bad; const char *fmt; } bad_words[] = {
 	{ ML_GLIBC_BAD_SIZE, "%s: chunk 0x%" PRIx64 ": invalid size field 0x%" PRIx64 " (below MINSIZE or misaligned)" },
 	{ ML_GLIBC_BAD_OUTSIDE, "%s: chunk 0x%" PRIx64 ": size field 0x%" PRIx64 " reaches past the end of its heap (0x%" PRIx64 ")" },
 	{ ML_GLIBC_BAD_BIN_SIZE, "%s: chunk 0x%" PRIx64 ": size field 0x%" PRIx64 " does not match the bin" },
-	{ ML_GLIBC_BAD_LINK, "%s: chunk 0x%" PRIx64 ": bk->fd != chunk (fd 0x%" PRIx64 ", expected 0x%" PRIx64 "); a tcache: counts and entries disagree" },
+	{ ML_GLIBC_BAD_LINK, "%s: chunk 0x%" PRIx64 ": bk->fd != chunk (fd 0x%" PRIx64 ", expected 0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_TCACHE, "%s: tcache_perthread_struct at 0x%" PRIx64 ": its counts and entry lists disagree" },
 	{ ML_GLIBC_BAD_CYCLE, "%s: cyclic list at chunk 0x%" PRIx64 " (%" PRIu64 " entries, more than the %" PRIu64 " chunks of the heaps)" },
 	{ ML_GLIBC_BAD_NOT_CHUNK, "%s: chunk 0x%" PRIx64 " is not a chunk of any heap (no chunk starts there)" },
 	{ ML_GLIBC_BAD_TWICE, "%s: chunk 0x%" PRIx64 " is also on another free list (double free)" },
