@@ -300,6 +300,9 @@ static void prose(FILE *out, const struct ctx *c)
 		c->stopped ? "read with every thread stopped" :
 		"read while it ran (--no-stop): the figures may not agree with each other");
 	free(comm);
+	if (!g->arena_bytes)
+		fputs("glibc malloc holds no memory: no arena was ever used (another allocator, or no "
+		      "allocation yet)\n", out);
 	fprintf(out, "%zu arena%s, %zu heap%s, %" PRIu64 " chunks; from the system %s, in use %s, free %s "
 		"(top of main_arena %s); mmap'd: %" PRIu64 " chunks, %s\n",
 		g->narenas, g->narenas == 1 ? "" : "s", g->nsegs, g->nsegs == 1 ? "" : "s", g->chunks,
