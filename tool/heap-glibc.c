@@ -126,7 +126,7 @@ static const struct { enum ml_glibc_bad bad; const char *fmt; } bad_words[] = {
 	{ ML_GLIBC_BAD_BIN_SIZE, "%s: chunk 0x%" PRIx64 ": size field 0x%" PRIx64 " does not match the bin" },
 	{ ML_GLIBC_BAD_LINK, "%s: chunk 0x%" PRIx64 ": bk->fd != chunk (fd 0x%" PRIx64 ", expected 0x%" PRIx64 ")" },
 	{ ML_GLIBC_BAD_TCACHE, "%s: tcache_perthread_struct at 0x%" PRIx64 ": its counts and entry lists disagree" },
-	{ ML_GLIBC_BAD_CYCLE, "%s: cyclic list at chunk 0x%" PRIx64 " (%" PRIu64 " entries, more than the %" PRIu64 " chunks of the heaps)" },
+	{ ML_GLIBC_BAD_CYCLE, "%s: cyclic or runaway list at chunk 0x%" PRIx64 " (%" PRIu64 " entries, more than the %" PRIu64 " chunks of the heaps)" },
 	{ ML_GLIBC_BAD_NOT_CHUNK, "%s: chunk 0x%" PRIx64 " is not a chunk of any heap (no chunk starts there)" },
 	{ ML_GLIBC_BAD_TWICE, "%s: chunk 0x%" PRIx64 " is also on another free list (double free)" },
 	{ ML_GLIBC_BAD_ALIGN, "%s: misaligned chunk pointer 0x%" PRIx64 },

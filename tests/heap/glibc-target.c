@@ -11,8 +11,12 @@
  *
  *   glibc-target pattern THREADS   mixed sizes, every third freed, mmap'd blocks
  *   glibc-target bench THREADS N   N live chunks in all (16-200 bytes)
- *   glibc-target cycle|size|link   a corrupted heap (fastbin cycle, a size
- *                                  reaching past the heap, bk->fd != chunk)
+ *   glibc-target cycle|size|link|long   a corrupted heap (fastbin cycle, a
+ *                                  size reaching past the heap, bk->fd !=
+ *                                  chunk, a fastbin of 1,000,000 made-up
+ *                                  chunks in an mmap'd block)
+ * pattern also prints "probe live=P free=Q": a block in use and one its
+ * free left in the tcache (bin 0, the first 24-byte block freed).
  *
  * The output stream is fmemopen()ed on a static buffer and unbuffered
  * before anything is measured, so writing the report allocates nothing.
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +64,7 @@ static void release(void *p, struct tcount *tc, uint64_t *chunks, uint64_t *byte
 }
 
 static uint64_t tc_chunks, tc_bytes;
+static void *probe_live, *probe_free;
 static pthread_mutex_t tc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void pattern(unsigned seed)
@@ -72,6 +78,10 @@ static void pattern(unsigned seed)
 	for (size_t i = 0; i < n; i++)
 		v[i] = malloc(bench ? 16 + (i * 7 + seed) % 185 : sizes[(i + seed) % 10]);
 	if (!bench) {
+		if (!seed) {
+			probe_live = v[1];
+			probe_free = v[0];               /* 24 bytes, the first freed: tcache 0 */
+		}
 		for (size_t i = 0; i < n; i += 3)
 			release(v[i], &tc, &c, &b);
 		for (size_t i = 0; i < 3; i++)            /* over the mmap threshold */
@@ -112,6 +122,25 @@ static void corrupt(const char *how)
 		keep[1] = malloc(100);
 		free(keep[0]);                       /* unsorted bin */
 		((volatile size_t *)keep[0])[-1] = ((size_t)1 << 30) | 1;
+	} else if (!strcmp(how, "long")) {       /* fastbin 0 -> a million fake chunks */
+		size_t n = 1000000, cs = 2 * W == 16 ? 32 : 16;
+		unsigned char *m = mmap(NULL, n * cs + 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(2);
+		uintptr_t first = ((uintptr_t)m + 15) & ~(uintptr_t)15;
+		for (size_t i = 0; i < n; i++) {
+			uintptr_t c = first + i * cs, mem = c + 2 * W;
+			uintptr_t next = i + 1 < n ? c + cs : 0;
+			*(volatile size_t *)(c + W) = cs | 1;
+			*(volatile uintptr_t *)mem = (mem >> 12) ^ next;
+		}
+		for (int i = 0; i < 9; i++)
+			keep[i] = malloc(24);
+		for (int i = 0; i < 8; i++)
+			free(keep[i]);
+		uintptr_t mem = (uintptr_t)keep[7];
+		*(volatile uintptr_t *)mem = (mem >> 12) ^ first;
 	} else if (!strcmp(how, "link")) {       /* unsorted chunk whose fd is wrong */
 		keep[0] = malloc(2000);
 		keep[1] = malloc(100);
@@ -156,10 +185,11 @@ int main(int argc, char **argv)
 			return 2;
 		snprintf(line, sizeof(line), "mallinfo2 arena=%zu ordblks=%zu smblks=%zu hblks=%zu hblkhd=%zu "
 			 "fsmblks=%zu uordblks=%zu fordblks=%zu keepcost=%zu\ntcache chunks=%llu bytes=%llu\n"
-			 "malloc_info_ns=%lld\n", mi.arena, mi.ordblks, mi.smblks, mi.hblks, mi.hblkhd,
+			 "malloc_info_ns=%lld\nprobe live=%p free=%p\n", mi.arena, mi.ordblks, mi.smblks, mi.hblks, mi.hblkhd,
 			 mi.fsmblks, mi.uordblks, mi.fordblks, mi.keepcost, (unsigned long long)tc_chunks,
 			 (unsigned long long)tc_bytes,
-			 (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+			 (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec),
+			 probe_live, probe_free);
 		if (write(1, line, strlen(line)) < 0)
 			return 2;
 	}

@@ -12,7 +12,8 @@
 # symbols when installed, and the scan with MEMLAYOUT_DEBUG_DIR pointing
 # nowhere), 32-bit.  Corrupted heaps (a fastbin cycle, a size past the heap,
 # bk->fd != chunk): exit 1, the finding named, in bounded time, the target
-# left running.  where on a freed and on a live chunk.
+# left running.  where on a block in use and on one in a tcache: its chunk,
+# size, state and offset.
 #
 # usage: test_glibc_heap.py MEMLAYOUT GLIBC_TARGET [GLIBC_TARGET32]
 import json
@@ -128,13 +129,17 @@ def compare(label, exe, threads, env=None, exact_tcache=True, want_found=None):
             check(d['totals']['tcache_chunks'] >= tc[0],
                   f'{label}: tcache {d["totals"]["tcache_chunks"]} chunks, the frees left at least {tc[0]}')
         check(t.state() in 'SR', f'{label}: target running after the read ({t.state()})')
-        # where on a free chunk of a bin and on the top chunk's neighbour
-        free_chunk = None
-        r2, _ = memlayout('heap', '-J', '-b', str(t.p.pid), env=env)
-        arena0 = d['heaps'][0]
-        w, _ = memlayout('where', str(t.p.pid), hex(int(arena0['start'], 16) + 0x300), env=env)
-        check(w.returncode == 0 and re.search(r'glibc chunk 0x[0-9a-f]+ of \S+ .*(in use|free in)', w.stdout),
-              f'{label}: where names the glibc chunk ({w.stdout.strip()[-200:]!r} {w.stderr.strip()})')
+        # where on a block in use and on one the target freed into its tcache
+        # (a 32-byte chunk: tcache bin 0 where MINSIZE is 32, 1 where it is 16)
+        W = d['word_size'] // 8
+        live, free = (int(x, 16) for x in re.search(r'probe live=(\S+) free=(\S+)', t.text).groups())
+        for addr, want in ((live + 5, rf'glibc chunk {hex(live - 2 * W)} of \S+ \(user pointer {hex(live)}\), '
+                                       rf'in use, {2 * W + 5} bytes into the chunk'),
+                           (free + 8, rf'glibc chunk {hex(free - 2 * W)} of 32B \(user pointer {hex(free)}\), '
+                                      rf'free in tcache {(32 - 4 * W) // 16}, {2 * W + 8} bytes into the chunk')):
+            w, _ = memlayout('where', str(t.p.pid), hex(addr), env=env)
+            check(w.returncode == 0 and re.search(want, w.stdout),
+                  f'{label}: where {hex(addr)}: {want!r} ({w.stdout.strip()[-160:]!r} {w.stderr.strip()})')
     finally:
         t.close()
 
@@ -155,9 +160,10 @@ compare('64-bit', TARGET, 0)
 compare('64-bit threads', TARGET, 3)
 compare('64-bit scan', TARGET, 2, env=dict(os.environ, MEMLAYOUT_DEBUG_DIR='/nonexistent'),
         want_found='scan')
-hostile('fastbin cycle', TARGET, 'cycle', r'fastbin 0: cyclic list')
+hostile('fastbin cycle', TARGET, 'cycle', r'fastbin 0: cyclic or runaway list')
 hostile('size past the heap', TARGET, 'size', r'heap walk: chunk 0x[0-9a-f]+: size field 0x40000001 reaches past')
 hostile('bk->fd', TARGET, 'link', r'unsorted bin 1: chunk 0x[0-9a-f]+: bk->fd != chunk')
+hostile('a million fake chunks', TARGET, 'long', r'fastbin 0: cyclic or runaway list at chunk 0x[0-9a-f]+ \(\d+ entries, more than')
 if TARGET32:
     # i386 threads leave a few chunks of their own start in their tcache
     compare('32-bit', TARGET32, 2, exact_tcache=False)
