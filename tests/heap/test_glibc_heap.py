@@ -11,7 +11,7 @@
 # chunks the target's own frees left.  64-bit found both ways (libc's debug
 # symbols when installed, and the scan with MEMLAYOUT_DEBUG_DIR pointing
 # nowhere), 32-bit.  Corrupted heaps (a fastbin cycle, a size past the heap,
-# bk->fd != chunk): exit 1, the finding named, in bounded time, the target
+# bk->fd != chunk, a fastbin into a million made-up chunks): exit 1, the finding named, in bounded time, the target
 # left running.  where on a block in use and on one in a tcache: its chunk,
 # size, state and offset.
 #
