@@ -158,7 +158,7 @@ static int bound_error(const char *input, int err, const struct ml_alloc_bound *
 
 /* Words for the errors of reading glibc malloc's heap (the reader's -errno). */
 static const struct { int err; const char *words; } glibc_errors[] = {
-	{ EPERM,   "permission denied stopping or reading it (ptrace access: same user, root or CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope)" },
+	{ EPERM,   "permission denied stopping or reading it (ptrace access: same user, root or CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope), or it is already being traced (then --no-stop reads it without stopping)" },
 	{ EACCES,  "permission denied reading its memory (process_vm_readv needs ptrace access)" },
 	{ ETIME,   "stopping every thread took longer than the limit of 2 s (try --no-stop)" },
 	{ ESRCH,   "no such process (it exited while being read)" },
