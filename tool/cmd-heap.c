@@ -26,6 +26,8 @@
 struct heap_opts {
 	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	struct ml_heap_out out;
+	bool no_stop;             /* glibc: read without stopping the threads */
+	bool traced;              /* -- COMMAND: stopped under memlayout's own trace */
 };
 
 /* Its own options; the shared ones are in the spec below. */
@@ -33,6 +35,7 @@ static const struct option longopts[] = {
 	{ "summary",      no_argument,       NULL, 's' },
 	{ "classes",      no_argument,       NULL, 'c' },
 	{ "map",          no_argument,       NULL, 'm' },
+	{ "no-stop",      no_argument,       NULL, 'S' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,11 +58,14 @@ static void usage(void)
 	      " memlayout heap [options] PID\n"
 	      " memlayout heap [options] --self\n"
 	      " memlayout heap [options] -- COMMAND [ARGS]\n\n"
-	      "Show the heap of a process running the mlalloc allocator, read while it runs:\n"
-	      "live and free blocks per size class, its segments and large blocks with a map\n"
-	      "of used and free pages, bytes live, committed and reserved, fragmentation, the\n"
-	      "largest free run and the brk.  For another allocator, say so and show what the\n"
-	      "maps tell (exit status 3).\n\n"
+	      "Show the heap of a process.  glibc malloc (any process mapping libc.so.6, read\n"
+	      "with its threads stopped): every arena and heap, bytes in use and free, the\n"
+	      "tcache, fastbins, unsorted, small and large bins, mmap'd chunks, a map of each\n"
+	      "heap, mallinfo2()'s figures.  mlalloc (read while it runs): live and free\n"
+	      "blocks per size class, its segments and large blocks with a map of used and\n"
+	      "free pages, bytes live, committed and reserved, fragmentation, the largest\n"
+	      "free run and the brk.  For another allocator, say so and show what the maps\n"
+	      "tell (exit status 3).\n\n"
 	      "Options:\n"
 	      " -o, --output <list>    region columns to print (\"+COL,...\" adds to the default)\n"
 	      "     --list-columns     list the region columns and exit\n"
@@ -70,6 +76,7 @@ static void usage(void)
 	      " -s, --summary          the totals only\n"
 	      " -c, --classes          the size-class table only\n"
 	      " -m, --map              the region table (with its page map) only\n"
+	      "     --no-stop          glibc: read without stopping the process (racy, and said so)\n"
 	      "     --self             look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)\n"
 	      "     --at <start|exit>  with -- COMMAND: at the entry point or just before it exits\n"
 	      " -h, --help             display this help\n"
@@ -77,6 +84,7 @@ static void usage(void)
 	      "Examples:\n"
 	      " LD_PRELOAD=libmlalloc.so ./server &  memlayout heap $!\n"
 	      " memlayout heap -c 1234               live and free blocks per size class\n"
+	      " memlayout heap $(pgrep -n bash)      glibc malloc: arenas, bins, tcache, heap map\n"
 	      " memlayout heap -J -b 1234            everything as JSON, sizes in bytes\n"
 	      " memlayout heap -- env LD_PRELOAD=libmlalloc.so ls   the heap of ls as it exits\n\n"
 	      "See memlayout-heap(1).\n", stdout);
@@ -91,6 +99,7 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 's': o->out.parts |= ML_HEAP_SUMMARY; return 0;
 	case 'c': o->out.parts |= ML_HEAP_CLASSES; return 0;
 	case 'm': o->out.parts |= ML_HEAP_MAP; return 0;
+	case 'S': o->no_stop = true; return 0;
 	default:
 		return ml_cli_usage_error("heap", "unknown option");
 	}
@@ -147,6 +156,45 @@ static int bound_error(const char *input, int err, const struct ml_alloc_bound *
 			    b->what, lim);
 }
 
+/* Words for the errors of reading glibc malloc's heap (the reader's -errno). */
+static const struct { int err; const char *words; } glibc_errors[] = {
+	{ EPERM,   "permission denied stopping or reading it (ptrace access: same user, root or CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope), or it is already being traced (then --no-stop reads it without stopping)" },
+	{ EACCES,  "permission denied reading its memory (process_vm_readv needs ptrace access)" },
+	{ ETIME,   "stopping every thread took longer than the limit of 2 s (try --no-stop)" },
+	{ ESRCH,   "no such process (it exited while being read)" },
+	{ ENODATA, "glibc's main_arena was not found: no libc debug symbols, and no malloc_state in libc's data passed the checks" },
+	{ ENOTSUP, "its glibc is older than 2.26 (no tcache), which this memlayout does not read" },
+	{ EFAULT,  "its memory could not be read (unmapped while being read?)" },
+};
+
+/* glibc malloc's heap: the exit code. */
+static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
+{
+	struct ml_heap_glibc gr;
+	char words[512];
+	int r = ml_heap_glibc_read(snap, o->no_stop || o->traced, &gr);
+
+	if (o->traced)
+		gr.stopped = true;   /* every thread is in a ptrace stop of ours */
+
+	if (r == -EUCLEAN || r == -E2BIG) {
+		ml_heap_glibc_problem_words(&gr.bad, words, sizeof(words));
+		ml_heap_glibc_done(&gr);
+		return ml_cli_error(input, "%s glibc heap: %s", r == -E2BIG ? "a bound hit reading its" :
+				    "corrupt", words);
+	}
+	if (r < 0) {
+		ml_heap_glibc_done(&gr);
+		for (size_t i = 0; i < sizeof(glibc_errors) / sizeof(glibc_errors[0]); i++)
+			if (glibc_errors[i].err == -r)
+				return ml_cli_error(input, "%s", glibc_errors[i].words);
+		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
+	}
+	r = ml_heap_glibc_render(snap, gr.g, gr.stopped, stdout, &o->out);
+	ml_heap_glibc_done(&gr);
+	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+}
+
 /* The heap of the process in snap, or why there is none; the exit code. */
 static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
 {
@@ -172,6 +220,8 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 				return ml_cli_error(input, "%s", read_errors[i].words);
 		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
 	}
+	if (why && ml_heap_glibc_present(snap))
+		return glibc_heap(o, snap, input);
 	if (why) {
 		r = ml_heap_render_plain(snap, why, stdout, &o->out);
 		return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_NOT_MLALLOC;
@@ -205,6 +255,7 @@ int ml_cmd_heap(int argc, char **argv)
 	o.cli.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */
 	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
+	o.traced = tr != NULL;
 	r = heap_of(&o, snap, o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg);
 	ml_snapshot_free(snap);
 	if (tr)

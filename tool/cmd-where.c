@@ -15,6 +15,7 @@
  * and a failure leaves the answers before it on stdout.
  */
 #include "cli.h"
+#include "heap-where.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +45,7 @@ struct where_run {
 	unsigned int block_flags;
 	size_t count;
 	bool bad_input;
+	struct ml_heap_glibc *glibc;    /* glibc malloc's heap, read at the first heap address */
 };
 
 static const struct option longopts[] = {
@@ -209,6 +211,8 @@ static int answer(struct where_run *run, uint64_t addr)
 		putc('\n', run->out);      /* a blank line between blocks */
 	r = run->table ? ml_where_table_add(run->table, &w)
 		       : ml_render_where_block(&w, run->out, run->block_flags);
+	if (r >= 0 && !run->table)
+		r = ml_heap_glibc_where_line(run->snap, &run->glibc, addr, run->out);
 	run->count++;
 	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
 }
@@ -428,6 +432,7 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 			e = ML_EXIT_USAGE;
 	}
 	ml_where_ctx_free(run.ctx);
+	ml_heap_glibc_where_done(run.glibc);
 	ml_pagemap_close(pm);
 	ml_symbolizer_free(sym);
 	return flush_buffered(mem, &membuf, &memlen, e);

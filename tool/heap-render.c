@@ -20,27 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "heap-table.h"
 
-enum jtype { J_STR, J_HEX, J_SIZE, J_NUM, J_BOOL, J_FLOAT };
-
-struct ctx {
-	unsigned int flags;                 /* ML_OUT_* */
-	const struct ml_snapshot *snap;
-	const struct ml_heap *h;            /* NULL for a process without mlalloc */
-	const char *why;                    /* why not mlalloc */
-};
-
-typedef char *(*cell_fn)(const void *row, const struct ctx *c);
-
-struct col {
-	const char *name;
-	double whint;
-	enum jtype json;
-	bool def;                           /* in the default set */
-	const char *help;
-	cell_fn fn;
-};
+#include <stdio.h>
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
@@ -55,7 +37,7 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-static char *size_cell(uint64_t v, const struct ctx *c)
+char *ml__heap_size_cell(uint64_t v, const struct ctx *c)
 {
 	char buf[32];
 
@@ -64,9 +46,9 @@ static char *size_cell(uint64_t v, const struct ctx *c)
 	return strdup(ml_size_human(v, buf, sizeof(buf)));
 }
 
-static char *hex_cell(uint64_t v) { return xasprintf("0x%" PRIx64, v); }
-static char *num_cell(uint64_t v) { return xasprintf("%" PRIu64, v); }
-static char *text_cell(const char *s, const struct ctx *c)
+char *ml__heap_hex_cell(uint64_t v) { return xasprintf("0x%" PRIx64, v); }
+char *ml__heap_num_cell(uint64_t v) { return xasprintf("%" PRIu64, v); }
+char *ml__heap_text_cell(const char *s, const struct ctx *c)
 {
 	if (!s)
 		return NULL;
@@ -294,16 +276,10 @@ static int json_type(enum jtype j, unsigned int flags)
 	}
 }
 
-struct rows {
-	const void *base;
-	size_t stride, n;
-	const bool *skip;          /* optional: rows to leave out */
-};
-
 /* Print (or, for JSON, append to *json the inside of) one table. */
-static int print_table(FILE *out, const char *name, const struct col *cols,
-		       const int *ids, size_t nids, const struct rows *rows,
-		       const struct ctx *c, char **json)
+int ml__heap_print_table(FILE *out, const char *name, const struct col *cols,
+			 const int *ids, size_t nids, const struct rows *rows,
+			 const struct ctx *c, char **json)
 {
 	struct libscols_table *tb = ml_scols_table_new(out, c->flags, name);
 	int r = -ENOMEM;
@@ -380,7 +356,7 @@ out:
 	return r;
 }
 
-static int all_ids(const struct col *cols, size_t n, bool only_def, int *ids)
+int ml__heap_all_ids(const struct col *cols, size_t n, bool only_def, int *ids)
 {
 	size_t k = 0;
 
@@ -429,7 +405,7 @@ static void prose(FILE *out, const struct ctx *c)
 }
 
 /* The document, through ml_json_stream (DEL, bidi controls as \u). */
-static int finish_json(FILE *out, char *json, int r)
+int ml__heap_finish_json(FILE *out, char *json, int r)
 {
 	FILE *j = r == 0 && json ? ml_json_stream(out) : NULL;
 

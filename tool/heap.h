@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "mlalloc-reader.h"
+#include "glibc-heap.h"
 
 #include <stdio.h>
 
@@ -96,5 +97,28 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
  * brk, glibc arenas).  0 or -errno. */
 int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
 			 FILE *out, const struct ml_heap_out *o);
+
+/* glibc malloc (heap-glibc.c): a process whose maps hold libc.so.6 is read
+ * by glibc/'s reader, its threads stopped unless no_stop. */
+struct ml_heap_glibc {
+	struct ml_glibc_map *maps;
+	struct ml_glibc_pid pid;
+	struct ml_glibc_src src;
+	struct ml_glibc_heap *g;
+	struct ml_glibc_problem bad;   /* for -EUCLEAN and -E2BIG */
+	bool stopped;
+};
+bool ml_heap_glibc_present(const struct ml_snapshot *snap);
+/* 0, or -errno: the stop's (-EPERM, -ETIME, -ESRCH) or the reader's. */
+int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_heap_glibc *gr);
+void ml_heap_glibc_done(struct ml_heap_glibc *gr);
+/* A finding of a corrupt heap in glibc's words. */
+int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len);
+int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
+			 FILE *out, const struct ml_heap_out *o);
+/* where's sentence for the chunk addr is in. */
+int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len);
+const char *ml_heap_glibc_list_name(enum ml_glibc_list l);
+const char *ml_heap_glibc_list_json(enum ml_glibc_list l);
 
 #endif

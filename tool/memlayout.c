@@ -23,7 +23,7 @@ static const struct verb verbs[] = {
 	{ "where", ml_cmd_where, "what an address of a process is: region, symbol, line, page" },
 	{ "pages", ml_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
 	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
-	{ "heap", ml_cmd_heap, "the heap of a process running mlalloc: classes, blocks, map, brk" },
+	{ "heap", ml_cmd_heap, "the heap of a process: glibc malloc or mlalloc, free lists, map" },
 	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
 	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },

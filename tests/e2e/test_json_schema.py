@@ -31,6 +31,7 @@ except ImportError:
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           '..', '..', 'doc', 'schema')
 ML, TARGET, LIBMLALLOC = sys.argv[1:4]
+TARGET_STATIC = os.environ['TARGET_STATIC']     # target-bss linked statically: no glibc heap
 _schemas = {}
 
 
@@ -148,11 +149,14 @@ def check_pages(pid):
 
 
 def check_heap():
-    """Under mlalloc (exit 0) and without it (exit 3, still a document)."""
+    """Under mlalloc (exit 0), glibc malloc (exit 0, heap-glibc.json) and
+    neither (a static program: exit 3, still a document)."""
     env_mlalloc = ['env', 'LD_PRELOAD=' + os.path.abspath(LIBMLALLOC), TARGET]
     for args, status, what in ((['-b', '--', *env_mlalloc], 0, 'heap -J -b (mlalloc)'),
                                (['--', *env_mlalloc], 0, 'heap -J (mlalloc)'),
-                               (['--', TARGET], 3, 'heap -J (no mlalloc)')):
+                               (['--', TARGET], 0, 'heap -J (glibc)'),
+                               (['-b', '--', TARGET], 0, 'heap -J -b (glibc)'),
+                               (['--', TARGET_STATIC], 3, 'heap -J (no mlalloc)')):
         res = run(ML, 'heap', '-J', *args)
         if not check_eq(res.returncode, status, '%s: exit status' % what):
             continue
@@ -163,6 +167,10 @@ def check_heap():
             doc = json.loads(text)
         except ValueError as e:
             check(False, '%s prints one JSON document' % what, str(e), text[:500])
+            continue
+        if 'glibc' in what:
+            validate(doc, 'heap-glibc.json', what)
+            check_eq(doc.get('allocator'), 'glibc', '%s: allocator' % what)
             continue
         validate(doc, 'heap.json', what)
         check_eq(doc['heap'][0].get('mlalloc'), status == 0, '%s: mlalloc' % what)

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * heap-glibc.c - `memlayout heap` on a process using glibc malloc: its maps
+ * handed to the reader (glibc/), every thread stopped for the read unless
+ * --no-stop (SIGINT, SIGTERM, SIGHUP and SIGQUIT held back meanwhile, so
+ * memlayout cannot die between the stop and the detach; the kernel detaches
+ * on SIGKILL), then the figures: a few prose lines, the arena table (glibc's
+ * malloc_info() figures per arena, and each free list), the heap table with
+ * its map, the tcaches, the size histogram; or one JSON document with
+ * "allocator": "glibc", "totals" (mallinfo2's figures under its own names)
+ * and those tables.  A corrupt heap is exit 1, named in glibc's words.
+ */
+#include "heap-table.h"
+#include "heap-where.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const list_names[ML_GLIBC_NLISTS] = {
+	"heap walk", "tcache", "fastbin", "unsorted bin", "smallbin", "largebin", "top", "mmap'd chunk",
+};
+static const char *const list_json[ML_GLIBC_NLISTS] = {
+	"in_use", "tcache", "fastbin", "unsorted", "smallbin", "largebin", "top", "mmapped",
+};
+
+const char *ml_heap_glibc_list_name(enum ml_glibc_list l) { return list_names[l]; }
+
+/* ---- the maps, as the reader takes them ---- */
+
+static struct ml_glibc_map *maps_of(const struct ml_snapshot *snap, size_t *ret_n)
+{
+	size_t n;
+	const struct ml_region *r = ml_snapshot_regions(snap, &n);
+	struct ml_glibc_map *m = calloc(n + 1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool heap = r[i].name && !strcmp(r[i].name, "[heap]");
+		m[i] = (struct ml_glibc_map){ r[i].start, r[i].end, r[i].offset,
+			r[i].perms & ML_PERM_READ, r[i].perms & ML_PERM_WRITE, r[i].perms & ML_PERM_EXEC,
+			heap || !r[i].name || !r[i].name[0] || (!r[i].inode && r[i].name[0] == '[' &&
+			strncmp(r[i].name, "[stack", 6) && strcmp(r[i].name, "[vvar]") && strcmp(r[i].name, "[vdso]")),
+			heap, r[i].name };
+		if (r[i].perms & ML_PERM_SHARED)
+			m[i].anon = false;
+	}
+	*ret_n = n;
+	return m;
+}
+
+bool ml_heap_glibc_present(const struct ml_snapshot *snap)
+{
+	size_t n;
+	struct ml_glibc_map *m = maps_of(snap, &n);
+	bool yes = m && ml_glibc_detect(m, n) == 0;
+
+	free(m);
+	return yes;
+}
+
+/* ---- the read ---- */
+
+static int stop_signals(sigset_t *old, int how)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	return sigprocmask(how, how == SIG_BLOCK ? &s : old, how == SIG_BLOCK ? old : NULL);
+}
+
+/* 0, or the reader's / stopper's -errno (gr->bad for -EUCLEAN, -E2BIG). */
+int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_heap_glibc *gr)
+{
+	const struct ml_proc *p = ml_snapshot_proc(snap);
+	struct ml_glibc_stopped *st = NULL;
+	sigset_t old;
+	size_t n;
+	int r;
+
+	memset(gr, 0, sizeof(*gr));
+	if (!(gr->maps = maps_of(snap, &n)))
+		return -ENOMEM;
+	gr->pid.pid = p->pid;
+	gr->src = (struct ml_glibc_src){ ml_glibc_pid_read, &gr->pid, gr->maps, n, p->is_32bit ? 4 : 8 };
+	stop_signals(&old, SIG_BLOCK);
+	if (!no_stop && (r = ml_glibc_stop_all(p->pid, &st)) < 0) {
+		stop_signals(&old, SIG_SETMASK);
+		return r;
+	}
+	gr->stopped = !no_stop;
+	r = ml_glibc_heap_read(&gr->src, getenv("MEMLAYOUT_DEBUG_DIR"), &gr->g, &gr->bad);
+	ml_glibc_stop_release(st);
+	stop_signals(&old, SIG_SETMASK);
+	return r;
+}
+
+void ml_heap_glibc_done(struct ml_heap_glibc *gr)
+{
+	ml_glibc_heap_free(gr->g);
+	free(gr->maps);
+}
+
+/* ---- words ---- */
+
+static void where_words(const struct ml_glibc_problem *b, char *buf, size_t len)
+{
+	if (b->bin >= 0 && b->list != ML_GLIBC_INUSE && b->list != ML_GLIBC_TOP)
+		snprintf(buf, len, "arena %u, %s %d", b->arena, list_names[b->list], b->bin);
+	else
+		snprintf(buf, len, "arena %u, %s", b->arena, list_names[b->list]);
+}
+
+/* One sentence per finding, in glibc's terms: {kind, format of (where,
+ * chunk, value, expect)}. */
+static const struct { enum ml_glibc_bad bad; const char *fmt; } bad_words[] = {
+	{ ML_GLIBC_BAD_SIZE, "%s: chunk 0x%" PRIx64 ": invalid size field 0x%" PRIx64 " (below MINSIZE or misaligned)" },
+	{ ML_GLIBC_BAD_OUTSIDE, "%s: chunk 0x%" PRIx64 ": size field 0x%" PRIx64 " reaches past the end of its heap (0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_BIN_SIZE, "%s: chunk 0x%" PRIx64 ": size field 0x%" PRIx64 " does not match the bin" },
+	{ ML_GLIBC_BAD_LINK, "%s: chunk 0x%" PRIx64 ": bk->fd != chunk (fd 0x%" PRIx64 ", expected 0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_TCACHE, "%s: tcache_perthread_struct at 0x%" PRIx64 ": its counts and entry lists disagree" },
+	{ ML_GLIBC_BAD_CYCLE, "%s: cyclic or runaway list at chunk 0x%" PRIx64 " (%" PRIu64 " entries, more than the %" PRIu64 " chunks of the heaps)" },
+	{ ML_GLIBC_BAD_NOT_CHUNK, "%s: chunk 0x%" PRIx64 " is not a chunk of any heap (no chunk starts there)" },
+	{ ML_GLIBC_BAD_TWICE, "%s: chunk 0x%" PRIx64 " is also on another free list (double free)" },
+	{ ML_GLIBC_BAD_ALIGN, "%s: misaligned chunk pointer 0x%" PRIx64 },
+	{ ML_GLIBC_BAD_TOP, "%s: top chunk 0x%" PRIx64 " is not where the heap ends (0x%" PRIx64 ", 0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_ARENA_LIST, "%s: main_arena's next list does not come back (at 0x%" PRIx64 ": next 0x%" PRIx64 ", main_arena 0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_HEAP_INFO, "%s: heap_info at 0x%" PRIx64 " is corrupt (read 0x%" PRIx64 ", expected 0x%" PRIx64 ")" },
+	{ ML_GLIBC_BAD_UNREADABLE, "%s: pointer 0x%" PRIx64 " leads to unmapped memory" },
+	{ ML_GLIBC_BAD_TOO_MANY, "%s: at 0x%" PRIx64 ": %" PRIu64 " is over the limit of %" PRIu64 },
+};
+
+int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len)
+{
+	char where[96];
+
+	where_words(b, where, sizeof(where));
+	for (size_t i = 0; i < ARRAY_SIZE(bad_words); i++)
+		if (bad_words[i].bad == b->bad) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(buf, len, bad_words[i].fmt, where, b->chunk, b->value, b->expect);
+#pragma GCC diagnostic pop
+			return 0;
+		}
+	snprintf(buf, len, "%s: inconsistent", where);
+	return 0;
+}
+
+/* ---- tables ---- */
+
+#define A(x) ((const struct ml_glibc_arena *)(x))
+static uint64_t a_in_use(const struct ml_glibc_arena *a) { return a->system_mem - a->fast_bytes - a->rest_bytes; }
+static char *a_index(const void *x, const struct ctx *c) { return num_cell((uint64_t)(A(x) - c->g->arenas)); }
+static char *a_addr(const void *x, const struct ctx *c) { (void)c; return hex_cell(A(x)->addr); }
+static char *a_main(const void *x, const struct ctx *c) { (void)c; return strdup(A(x)->main ? "true" : "false"); }
+static char *a_threads(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->attached_threads); }
+static char *a_system(const void *x, const struct ctx *c) { return size_cell(A(x)->system_mem, c); }
+static char *a_max_system(const void *x, const struct ctx *c) { return size_cell(A(x)->max_system_mem, c); }
+static char *a_inuse(const void *x, const struct ctx *c) { return size_cell(a_in_use(A(x)), c); }
+static char *a_free(const void *x, const struct ctx *c) { return size_cell(A(x)->fast_bytes + A(x)->rest_bytes, c); }
+static char *a_top(const void *x, const struct ctx *c) { return size_cell(A(x)->top_size, c); }
+static char *a_fast_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->fast_chunks); }
+static char *a_fast_b(const void *x, const struct ctx *c) { return size_cell(A(x)->fast_bytes, c); }
+static char *a_rest_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->rest_chunks); }
+static char *a_rest_b(const void *x, const struct ctx *c) { return size_cell(A(x)->rest_bytes, c); }
+#define LIST_CELLS(L, name) \
+	static char *a_##name##_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->list[L].chunks); } \
+	static char *a_##name##_b(const void *x, const struct ctx *c) { return size_cell(A(x)->list[L].bytes, c); }
+LIST_CELLS(ML_GLIBC_INUSE, used)
+LIST_CELLS(ML_GLIBC_TCACHE, tcache)
+LIST_CELLS(ML_GLIBC_UNSORTED, unsorted)
+LIST_CELLS(ML_GLIBC_SMALL, small)
+LIST_CELLS(ML_GLIBC_LARGE, large)
+static char *a_chunks(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->chunks); }
+static char *a_largest(const void *x, const struct ctx *c) { return size_cell(A(x)->largest_free, c); }
+#undef A
+
+static const struct col arena_cols[] = {
+	{ "ARENA",        3,    J_NUM,  true,  "index: 0 is main_arena", a_index },
+	{ "ADDR",         0.10, J_HEX,  true,  "address of its malloc_state", a_addr },
+	{ "MAIN",         4,    J_BOOL, false, "main_arena (the brk heap)", a_main },
+	{ "THREADS",      3,    J_NUM,  false, "threads attached (attached_threads)", a_threads },
+	{ "SYSTEM",       5,    J_SIZE, true,  "bytes from the system (system_mem: malloc_info's system current)", a_system },
+	{ "MAX-SYSTEM",   5,    J_SIZE, false, "most bytes ever from the system (max_system_mem)", a_max_system },
+	{ "IN-USE",       5,    J_SIZE, true,  "system minus fastbins, bins and top (mallinfo2's uordblks; tcache counts as in use)", a_inuse },
+	{ "FREE",         5,    J_SIZE, true,  "fastbins, bins and top (fordblks)", a_free },
+	{ "TOP",          5,    J_SIZE, true,  "the top chunk", a_top },
+	{ "FAST-CHUNKS",  4,    J_NUM,  false, "chunks in fastbins (malloc_info's total type=fast count)", a_fast_n },
+	{ "FAST-BYTES",   5,    J_SIZE, false, "bytes in fastbins (total type=fast size)", a_fast_b },
+	{ "REST-CHUNKS",  4,    J_NUM,  false, "chunks in the bins plus top (total type=rest count)", a_rest_n },
+	{ "REST-BYTES",   5,    J_SIZE, false, "bytes in the bins plus top (total type=rest size)", a_rest_b },
+	{ "USED-CHUNKS",  4,    J_NUM,  false, "chunks in use by the program (the heap walk; not tcache)", a_used_n },
+	{ "USED-BYTES",   5,    J_SIZE, false, "their bytes", a_used_b },
+	{ "TCACHE-CHUNKS", 4,   J_NUM,  true,  "chunks of its heaps in a tcache", a_tcache_n },
+	{ "TCACHE-BYTES", 5,    J_SIZE, false, "their bytes", a_tcache_b },
+	{ "UNSORTED-CHUNKS", 4, J_NUM,  false, "chunks in the unsorted bin", a_unsorted_n },
+	{ "UNSORTED-BYTES", 5,  J_SIZE, false, "their bytes", a_unsorted_b },
+	{ "SMALL-CHUNKS", 4,    J_NUM,  false, "chunks in the small bins", a_small_n },
+	{ "SMALL-BYTES",  5,    J_SIZE, false, "their bytes", a_small_b },
+	{ "LARGE-CHUNKS", 4,    J_NUM,  false, "chunks in the large bins", a_large_n },
+	{ "LARGE-BYTES",  5,    J_SIZE, false, "their bytes", a_large_b },
+	{ "CHUNKS",       5,    J_NUM,  true,  "chunks walked (without top)", a_chunks },
+	{ "LARGEST-FREE", 5,    J_SIZE, true,  "largest free chunk outside top", a_largest },
+};
+
+/* A row of the heap table: one heap or one mmap'd chunk. */
+struct hrow {
+	uint64_t start, end, in_use, free;
+	long arena;                 /* -1: mmap'd chunk */
+	const char *type;
+	const char *map;
+};
+
+#define H(x) ((const struct hrow *)(x))
+static char *h_start(const void *x, const struct ctx *c) { (void)c; return hex_cell(H(x)->start); }
+static char *h_end(const void *x, const struct ctx *c) { (void)c; return hex_cell(H(x)->end); }
+static char *h_size(const void *x, const struct ctx *c) { return size_cell(H(x)->end - H(x)->start, c); }
+static char *h_type(const void *x, const struct ctx *c) { (void)c; return strdup(H(x)->type); }
+static char *h_arena(const void *x, const struct ctx *c) { (void)c; return H(x)->arena < 0 ? NULL : num_cell((uint64_t)H(x)->arena); }
+static char *h_inuse(const void *x, const struct ctx *c) { return size_cell(H(x)->in_use, c); }
+static char *h_free(const void *x, const struct ctx *c) { return size_cell(H(x)->free, c); }
+static char *h_map(const void *x, const struct ctx *c) { (void)c; return H(x)->map ? strdup(H(x)->map) : NULL; }
+#undef H
+
+static const struct col heap_cols[] = {
+	{ "START",  0.10, J_HEX,  true, "start address", h_start },
+	{ "END",    0.10, J_HEX,  false, "end address (exclusive)", h_end },
+	{ "SIZE",   5,    J_SIZE, true, "size", h_size },
+	{ "TYPE",   4,    J_STR,  true, "brk (main_arena), heap (a thread arena's heap_info heap), mmap (one mmap'd chunk)", h_type },
+	{ "ARENA",  3,    J_NUM,  true, "the arena it belongs to", h_arena },
+	{ "IN-USE", 5,    J_SIZE, true, "bytes of chunks in use (tcache chunks are free here)", h_inuse },
+	{ "FREE",   5,    J_SIZE, true, "bytes of free chunks: tcache, fastbins, bins, top", h_free },
+	{ "MAP",    ML_GLIBC_MAP_CELLS, J_STR, true, "1/64 of the heap a cell: # in use, : tcache or fastbin, . bins or top, blank no chunk", h_map },
+};
+
+#define T(x) ((const struct ml_glibc_tcache *)(x))
+static char *t_addr(const void *x, const struct ctx *c) { (void)c; return hex_cell(T(x)->addr); }
+static char *t_arena(const void *x, const struct ctx *c) { (void)c; return num_cell(T(x)->arena); }
+static char *t_chunks(const void *x, const struct ctx *c) { (void)c; return num_cell(T(x)->chunks); }
+static char *t_bytes(const void *x, const struct ctx *c) { return size_cell(T(x)->bytes, c); }
+#undef T
+
+static const struct col tcache_cols[] = {
+	{ "ADDR",   0.10, J_HEX,  true, "the tcache_perthread_struct", t_addr },
+	{ "ARENA",  3,    J_NUM,  true, "the arena whose heap holds it", t_arena },
+	{ "CHUNKS", 4,    J_NUM,  true, "chunks in its lists", t_chunks },
+	{ "BYTES",  5,    J_SIZE, true, "their bytes", t_bytes },
+};
+
+struct hist { uint64_t from, to; struct ml_glibc_count used, free; };
+#define S(x) ((const struct hist *)(x))
+static char *s_from(const void *x, const struct ctx *c) { return size_cell(S(x)->from, c); }
+static char *s_to(const void *x, const struct ctx *c) { return S(x)->to ? size_cell(S(x)->to, c) : NULL; }
+static char *s_used_n(const void *x, const struct ctx *c) { (void)c; return num_cell(S(x)->used.chunks); }
+static char *s_used_b(const void *x, const struct ctx *c) { return size_cell(S(x)->used.bytes, c); }
+static char *s_free_n(const void *x, const struct ctx *c) { (void)c; return num_cell(S(x)->free.chunks); }
+static char *s_free_b(const void *x, const struct ctx *c) { return size_cell(S(x)->free.bytes, c); }
+#undef S
+
+static const struct col hist_cols[] = {
+	{ "FROM",        5, J_SIZE, true, "chunk sizes from", s_from },
+	{ "TO",          5, J_SIZE, true, "to (exclusive; none for the last)", s_to },
+	{ "USED-CHUNKS", 4, J_NUM,  true, "chunks in use (mmap'd ones too)", s_used_n },
+	{ "USED-BYTES",  5, J_SIZE, true, "their bytes", s_used_b },
+	{ "FREE-CHUNKS", 4, J_NUM,  true, "free chunks: tcache, fastbins, bins (not top)", s_free_n },
+	{ "FREE-BYTES",  5, J_SIZE, true, "their bytes", s_free_b },
+};
+
+/* ---- the report ---- */
+
+static const char *found_words(const struct ml_glibc_heap *g)
+{
+	return g->found == ML_GLIBC_BY_SYMBOLS ? "libc's debug symbols (libc6-dbg)"
+					       : "a scan of libc's data, validated against the heap";
+}
+
+static void prose(FILE *out, const struct ctx *c)
+{
+	const struct ml_glibc_heap *g = c->g;
+	const struct ml_proc *p = ml_snapshot_proc(c->snap);
+	uint64_t n[ML_GLIBC_NLISTS] = { 0 }, b[ML_GLIBC_NLISTS] = { 0 };
+	char s[8][32];
+	char *comm = ml_escape(p->comm, ML_ESC_TERM);
+
+	for (size_t i = 0; i < g->narenas; i++)
+		for (int l = 0; l < ML_GLIBC_NLISTS; l++) {
+			n[l] += g->arenas[i].list[l].chunks;
+			b[l] += g->arenas[i].list[l].bytes;
+		}
+	fprintf(out, "PID %d (%s) uses glibc 2.%u malloc: main_arena at 0x%" PRIx64 ", found by %s; %s\n",
+		(int)p->pid, comm ? comm : "?", g->version_minor, g->main_arena, found_words(g),
+		c->stopped ? "read with every thread stopped" :
+		"read while it ran (--no-stop): the figures may not agree with each other");
+	free(comm);
+	if (!g->arena_bytes)
+		fputs("glibc malloc holds no memory: no arena was ever used (another allocator, or no "
+		      "allocation yet)\n", out);
+	fprintf(out, "%zu arena%s, %zu heap%s, %" PRIu64 " chunks; from the system %s, in use %s, free %s "
+		"(top of main_arena %s); mmap'd: %" PRIu64 " chunks, %s\n",
+		g->narenas, g->narenas == 1 ? "" : "s", g->nsegs, g->nsegs == 1 ? "" : "s", g->chunks,
+		ml_size_human(g->arena_bytes, s[0], 32), ml_size_human(g->in_use_bytes, s[1], 32),
+		ml_size_human(g->free_bytes, s[2], 32), ml_size_human(g->top_bytes, s[3], 32),
+		g->mmap_chunks, ml_size_human(g->mmap_bytes, s[4], 32));
+	fprintf(out, "free lists: tcache %" PRIu64 " (%s), fastbins %" PRIu64 " (%s), unsorted %" PRIu64
+		", small %" PRIu64 ", large %" PRIu64 " (%s); largest free chunk %s; fragmentation %.1f%% "
+		"(free bytes outside top / heap bytes outside top)\n",
+		g->tcache_chunks, ml_size_human(g->tcache_bytes, s[5], 32), g->fastbin_chunks,
+		ml_size_human(g->fastbin_bytes, s[6], 32), n[ML_GLIBC_UNSORTED], n[ML_GLIBC_SMALL],
+		n[ML_GLIBC_LARGE], ml_size_human(b[ML_GLIBC_UNSORTED] + b[ML_GLIBC_SMALL] + b[ML_GLIBC_LARGE], s[7], 32),
+		ml_size_human(g->largest_free, s[0], 32), 100.0 * g->fragmentation);
+}
+
+/* "allocator", "found_by", "stopped", "totals" {...}: the head of the document. */
+static char *json_head(const struct ctx *c)
+{
+	const struct ml_glibc_heap *g = c->g;
+	const struct ml_proc *p = ml_snapshot_proc(c->snap);
+	char *s = NULL;
+	size_t len;
+	FILE *f = ml_memstream_open(&s, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "   \"allocator\": \"glibc\",\n   \"pid\": %d,\n   \"word_size\": %u,\n"
+		"   \"glibc_version\": \"2.%u\",\n   \"found_by\": \"%s\",\n   \"stopped\": %s,\n"
+		"   \"main_arena\": \"0x%" PRIx64 "\",\n   \"safe_linking\": %s,\n",
+		(int)p->pid, g->word * 8, g->version_minor,
+		g->found == ML_GLIBC_BY_SYMBOLS ? "symbols" : "scan", c->stopped ? "true" : "false",
+		g->main_arena, g->safe_linking ? "true" : "false");
+	fprintf(f, "   \"totals\": {\"arena_bytes\": %" PRIu64 ", \"free_chunks\": %" PRIu64
+		", \"fastbin_chunks\": %" PRIu64 ", \"mmap_chunks\": %" PRIu64 ", \"mmap_bytes\": %" PRIu64
+		", \"fastbin_bytes\": %" PRIu64 ", \"in_use_bytes\": %" PRIu64 ", \"free_bytes\": %" PRIu64
+		", \"top_bytes\": %" PRIu64 ", \"tcache_chunks\": %" PRIu64 ", \"tcache_bytes\": %" PRIu64
+		", \"chunks\": %" PRIu64 ", \"largest_free\": %" PRIu64 ", \"fragmentation\": %.4f}",
+		g->arena_bytes, g->free_chunks, g->fastbin_chunks, g->mmap_chunks, g->mmap_bytes,
+		g->fastbin_bytes, g->in_use_bytes, g->free_bytes, g->top_bytes, g->tcache_chunks,
+		g->tcache_bytes, g->chunks, g->largest_free, g->fragmentation);
+	if (ferror(f) | fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct hrow *heap_rows(const struct ml_glibc_heap *g, size_t *ret_n)
+{
+	struct hrow *r = calloc(g->nsegs + g->nmmapped + 1, sizeof(*r));
+	size_t n = 0;
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < g->nsegs; i++) {
+		const struct ml_glibc_heapseg *s = &g->segs[i];
+		r[n++] = (struct hrow){ s->start, s->end, s->in_use, s->free, (long)s->arena,
+			g->arenas[s->arena].main ? "brk" : "heap", s->map };
+	}
+	for (size_t i = 0; i < g->nmmapped; i++)
+		r[n++] = (struct hrow){ g->mmapped[i].start, g->mmapped[i].start + g->mmapped[i].size,
+			g->mmapped[i].size, 0, -1, "mmap", NULL };
+	*ret_n = n;
+	return r;
+}
+
+static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
+{
+	const struct ml_glibc_heap *g = c->g;
+	bool json = c->flags & ML_OUT_JSON, plain = !(c->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
+	int ids[ARRAY_SIZE(arena_cols)];
+	struct hist hs[ML_GLIBC_HIST];
+	size_t nh = 0, nrows = 0;
+	struct hrow *hr;
+	int r = 0, k;
+
+	if (parts & ML_HEAP_CLASSES) {
+		struct rows rows = { g->arenas, sizeof(*g->arenas), g->narenas, NULL };
+		k = all_ids(arena_cols, ARRAY_SIZE(arena_cols), !json, ids);
+		r = print_table(out, "arenas", arena_cols, ids, (size_t)k, &rows, c, doc);
+		for (unsigned i = 0; i < ML_GLIBC_HIST; i++)
+			if (g->hist_used[i].chunks || g->hist_free[i].chunks)
+				hs[nh++] = (struct hist){ i ? (uint64_t)16 << i : 0, i + 1 < ML_GLIBC_HIST ? (uint64_t)32 << i : 0,
+							  g->hist_used[i], g->hist_free[i] };
+		struct rows hrows = { hs, sizeof(*hs), nh, NULL };
+		k = all_ids(hist_cols, ARRAY_SIZE(hist_cols), false, ids);
+		if (r == 0 && plain)
+			fputc('\n', out);
+		if (r == 0)
+			r = print_table(out, "histogram", hist_cols, ids, (size_t)k, &hrows, c, doc);
+		struct rows trows = { g->tcaches, sizeof(*g->tcaches), g->ntcaches, NULL };
+		k = all_ids(tcache_cols, ARRAY_SIZE(tcache_cols), false, ids);
+		if (r == 0 && plain && g->ntcaches)
+			fputc('\n', out);
+		if (r == 0 && (json || g->ntcaches))
+			r = print_table(out, "tcaches", tcache_cols, ids, (size_t)k, &trows, c, doc);
+	}
+	if (r == 0 && (parts & ML_HEAP_MAP)) {
+		if (!(hr = heap_rows(g, &nrows)))
+			return -ENOMEM;
+		struct rows rows = { hr, sizeof(*hr), nrows, NULL };
+		k = all_ids(heap_cols, ARRAY_SIZE(heap_cols), !json, ids);
+		if (plain)
+			fputc('\n', out);
+		r = print_table(out, "heaps", heap_cols, ids, (size_t)k, &rows, c, doc);
+		free(hr);
+		if (r == 0 && plain)
+			fputs("MAP: 1/64 of the heap a cell: # in use, : tcache or fastbin, . free in bins or top, "
+			      "blank: no chunk (heap_info, reserve)\n", out);
+	}
+	return r;
+}
+
+int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
+			 FILE *out, const struct ml_heap_out *o)
+{
+	struct ctx c = { o->flags, snap, NULL, NULL, g, stopped };
+	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
+	bool json = o->flags & ML_OUT_JSON;
+	char *doc = NULL;
+	int r;
+
+	if (json) {
+		if (!(doc = json_head(&c)))
+			return -ENOMEM;
+	} else if ((parts & ML_HEAP_SUMMARY) && !(o->flags & (ML_OUT_RAW | ML_OUT_NOHEADINGS))) {
+		prose(out, &c);
+		if (parts & (ML_HEAP_CLASSES | ML_HEAP_MAP))
+			fputc('\n', out);
+	}
+	r = tables(out, &c, parts, &doc);
+	if (!json) {
+		free(doc);
+		return r;
+	}
+	return finish_json(out, doc, r);
+}
+
+/* One chunk, for where: "in chunk 0x... of 4.0K (mem 0x...), free in
+ * tcache bin 3 of arena 0, 16 bytes into the chunk". */
+int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len)
+{
+	char sz[32], bin[32] = "";
+
+	if (k->bin >= 0)
+		snprintf(bin, sizeof(bin), " %d", k->bin);
+	snprintf(buf, len, "glibc chunk 0x%" PRIx64 " of %s (user pointer 0x%" PRIx64 "), %s%s%s%s, "
+		 "%" PRIu64 " bytes into the chunk%s", k->chunk, ml_size_human(k->size, sz, sizeof(sz)),
+		 k->mem, k->list == ML_GLIBC_INUSE || k->list == ML_GLIBC_MMAPPED ? "in use" : "free",
+		 k->list == ML_GLIBC_INUSE ? "" : k->list == ML_GLIBC_MMAPPED ? " (mmap'd)" : " in ",
+		 k->list == ML_GLIBC_INUSE || k->list == ML_GLIBC_MMAPPED ? "" : list_names[k->list], bin,
+		 addr - k->chunk, addr < k->mem ? " (its header)" : "");
+	return 0;
+}
+
+const char *ml_heap_glibc_list_json(enum ml_glibc_list l) { return list_json[l]; }
+
+/* ---- where's hook ---- */
+
+static bool heap_region(const struct ml_snapshot *snap, uint64_t addr)
+{
+	const struct ml_region *r = ml_snapshot_find(snap, addr);
+
+	return r && (r->kind == ML_KIND_HEAP || (r->kind == ML_KIND_ANON && (r->perms & ML_PERM_WRITE)) ||
+		     (r->object && !strcmp(r->object, "[malloc arena]")));
+}
+
+int ml_heap_glibc_where_line(const struct ml_snapshot *snap, struct ml_heap_glibc **cache,
+			     uint64_t addr, FILE *out)
+{
+	struct ml_glibc_chunk k;
+	char buf[512];
+	int r;
+
+	if (!heap_region(snap, addr) || !ml_heap_glibc_present(snap))
+		return 0;
+	if (!*cache) {
+		if (!(*cache = calloc(1, sizeof(**cache))))
+			return -ENOMEM;
+		r = ml_heap_glibc_read(snap, false, *cache);
+		if (r == -EUCLEAN || r == -E2BIG) {
+			ml_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));
+			fprintf(out, "  malloc     glibc heap corrupt: %s\n", buf);
+		}
+		if (r < 0) {
+			ml_heap_glibc_done(*cache);
+			(*cache)->g = NULL;
+			(*cache)->maps = NULL;
+			return 0;
+		}
+	}
+	if (!(*cache)->g || ml_glibc_where(&(*cache)->src, (*cache)->g, addr, &k) < 0)
+		return 0;
+	ml_heap_glibc_chunk_words(&k, addr, buf, sizeof(buf));
+	return fprintf(out, "  malloc     %s\n", buf) < 0 ? -EIO : 0;
+}
+
+void ml_heap_glibc_where_done(struct ml_heap_glibc *cache)
+{
+	if (cache)
+		ml_heap_glibc_done(cache);
+	free(cache);
+}
