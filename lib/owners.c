@@ -35,6 +35,10 @@
 
 #define PROBE_STEPS  256u
 #define PROBE_BUDGET 16384u
+/* Smaller mappings are not read: glibc maps chunks from its mmap
+ * threshold (128 KiB unless lowered), CPython arenas are 256 KiB or more;
+ * a process of 20,000 small mappings costs no reads. */
+#define PROBE_MIN    (64u << 10)
 
 struct probe {
 	int fd;                  /* /proc/PID/mem, -1 if not readable */
@@ -303,7 +307,8 @@ void ml__classify_owners(struct ml_snapshot *snap)
 			own(h, ML_ALLOC_GLIBC, ML_OWNER_LAYOUT, "[malloc arena]");
 			continue;
 		}
-		if (r->kind == ML_KIND_ANON && (r->perms & ML_PERM_READ) && (r->perms & ML_PERM_WRITE))
+		if (r->kind == ML_KIND_ANON && (r->perms & ML_PERM_READ) &&
+		    (r->perms & ML_PERM_WRITE) && r->end - r->start >= PROBE_MIN)
 			by_headers(&p, r);
 	}
 	if (p.fd >= 0)
@@ -366,7 +371,8 @@ void ml__classify_owners_late(struct ml_snapshot *snap)
 			continue;
 		}
 		if (r->kind != ML_KIND_ANON || !is_plain_anon(r) || r->tid ||
-		    !(r->perms & ML_PERM_WRITE) || size < loaded[l].min_size ||
+		    !(r->perms & ML_PERM_WRITE) || (r->perms & ML_PERM_EXEC) ||   /* JIT code */
+		    size < loaded[l].min_size ||
 		    (loaded[l].exact && size != loaded[l].min_size && size != loaded[l].exact))
 			continue;
 		own(r, loaded[l].alloc, ML_OWNER_SHAPE, NULL);

@@ -15,6 +15,8 @@ by its owner, and the kernel's special mappings named, on real processes.
   least 90% of the growth is heap in `show -s` and in `watch`'s samples,
   and the obmalloc arenas are named by their pool headers.
 - node (if installed): V8's heap is named, as a guess.
+- the JVM (if `java` is installed): the Java heap is named as a guess,
+  its JIT code cache is not heap.
 - Go (if `go` is installed; skipped otherwise): a static Go binary's heap
   object at 0xc000... is heap owned by go, and no region there is called
   a thread's stack.
@@ -193,6 +195,37 @@ def check_node(ml):
     return 1
 
 
+JAVA = r'''
+import java.util.*;
+public class Main {
+    public static void main(String[] a) throws Exception {
+        List<byte[]> keep = new ArrayList<>();
+        for (int i = 0; i < 200; i++) keep.add(new byte[100000]);
+        System.out.println("ready=0x1");
+        System.in.read();
+    }
+}
+'''
+
+
+def check_jvm(ml):
+    java = shutil.which('java')
+    if not java:
+        print('skip: jvm: java not installed (Debian: default-jdk-headless)')
+        return 0
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, 'Main.java')
+        open(src, 'w').write(JAVA)
+        with Target([java, '-Xms64m', '-Xmx64m', '-XX:+UseSerialGC', src]) as t:
+            regs = show_json(ml, '-o', COLS, t.pid) or []
+            jvm = [r for r in regs if r['allocator'] == 'probably jvm']
+            big = [r for r in jvm if r['size'] >= 32 << 20 and r['kind'] == 'heap']
+            check(len(big) > 0, 'JVM: the Java heap (-Xmx64m) is heap, "probably jvm"', jvm)
+            jit = [r for r in regs if 'x' in r['perms'] and r['allocator']]
+            check_eq(jit, [], 'JVM: its JIT code cache is not called heap')
+    return 1
+
+
 GO = r'''
 package main
 
@@ -258,6 +291,7 @@ def main():
     check_preloads(ml, target)
     check_python(ml)
     check_node(ml)
+    check_jvm(ml)
     check_go(ml)
     done()
 
