@@ -40,6 +40,7 @@ struct ml_snapshot {
 	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
 	char proc_dir[4096];         /* "<proc_root>/<pid>" */
 	char proc_root[4096];        /* "/proc" or --proc-root */
+	bool mem_unread;             /* owners.c could not read its memory */
 };
 
 /* asprintf.c: a formatted string on the heap (free() it), or NULL on

@@ -18,7 +18,8 @@
  *  - ml__classify_owners_late, after it: what is still plain anon in a
  *    process that loaded jemalloc, tcmalloc, mimalloc or the JVM, is
  *    CPython or node, gets that owner as a guess (ML_OWNER_SHAPE), which
- *    the renderers say in words ("probably jemalloc").
+ *    the renderers say in words ("probably jemalloc"); where the memory
+ *    could not be read, a big one in a glibc process is probably glibc's.
  * Bounds: at most PROBE_STEPS blocks walked per mapping and PROBE_BUDGET
  * reads per snapshot, each of at most 64 bytes, and only of pages
  * pagemap says are in RAM (a read would fault in the others: the zero
@@ -282,6 +283,7 @@ void ml__classify_owners(struct ml_snapshot *snap)
 
 	p.fd = open_proc(snap, "mem");
 	p.pagemap = p.fd >= 0 ? open_proc(snap, "pagemap") : -1;
+	snap->mem_unread = p.pagemap < 0;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];
 		if (r->kind == ML_KIND_HEAP && !strcmp(r->name, "[heap]")) {
@@ -318,24 +320,29 @@ void ml__classify_owners(struct ml_snapshot *snap)
 }
 
 /* Libraries whose presence makes a plain anonymous mapping probably
- * theirs (basename prefix): the smallest such mapping, or with exact
- * the only two sizes (CPython's arenas: 256 KiB or 1 MiB), and whether
- * the brk heap is theirs (tcmalloc takes memory with sbrk). */
-static const struct {
+ * theirs (basename prefix): the smallest such mapping, with multiple a
+ * size it must be a multiple of (CPython's arenas, 256 KiB or 1 MiB,
+ * which the kernel merges when they are adjacent), and whether the brk
+ * heap is theirs (tcmalloc takes memory with sbrk).  The last row, glibc
+ * over its mmap threshold, is taken only when the memory could not be
+ * read (with it, a chunk header said no), after the first row that
+ * matches a loaded library. */
+static const struct guess {
 	const char *lib;
 	enum ml_allocator alloc;
-	uint64_t min_size, exact;
+	uint64_t min_size, multiple;
 	bool brk;
 } loaded[] = {
-	{ "libjemalloc.so",        ML_ALLOC_JEMALLOC, 1u << 20,   0,        false },
-	{ "libtcmalloc",           ML_ALLOC_TCMALLOC, 1u << 20,   0,        true },
-	{ "libmimalloc",           ML_ALLOC_MIMALLOC, 1u << 20,   0,        false },
-	{ "libmlalloc.so",         ML_ALLOC_MLALLOC,  1u << 20,   0,        false },
-	{ "libjvm.so",             ML_ALLOC_JVM,      1u << 20,   0,        false },
-	{ "libpython3",            ML_ALLOC_OBMALLOC, 256u << 10, 1u << 20, false },
-	{ "python3",               ML_ALLOC_OBMALLOC, 256u << 10, 1u << 20, false },
-	{ "node",                  ML_ALLOC_V8,       256u << 10, 0,        false },
+	{ "libjemalloc.so",        ML_ALLOC_JEMALLOC, 1u << 20,   0,          false },
+	{ "libtcmalloc",           ML_ALLOC_TCMALLOC, 1u << 20,   0,          true },
+	{ "libmimalloc",           ML_ALLOC_MIMALLOC, 1u << 20,   0,          false },
+	{ "libmlalloc.so",         ML_ALLOC_MLALLOC,  1u << 20,   0,          false },
+	{ "libjvm.so",             ML_ALLOC_JVM,      1u << 20,   0,          false },
+	{ "libpython3",            ML_ALLOC_OBMALLOC, 256u << 10, 256u << 10, false },
+	{ "python3",               ML_ALLOC_OBMALLOC, 256u << 10, 256u << 10, false },
+	{ "node",                  ML_ALLOC_V8,       256u << 10, 0,          false },
 };
+static const struct guess unread_glibc = { "libc.so.6", ML_ALLOC_GLIBC, 128u << 10, 0, false };
 
 static const char *base(const char *path)
 {
@@ -343,38 +350,67 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int loaded_owner(const struct ml_snapshot *snap)
+/* The first row of loaded[] a mapped executable names, or NULL; and
+ * whether glibc is mapped. */
+static const struct guess *loaded_owner(const struct ml_snapshot *snap, bool *ret_libc)
 {
+	const struct guess *g = NULL;
+
+	*ret_libc = false;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const struct ml_region *r = &snap->regions[i];
 		if (r->inode == 0 || !(r->perms & ML_PERM_EXEC) || r->name[0] != '/')
 			continue;
-		for (size_t l = 0; l < ML_ARRAY_SIZE(loaded); l++)
+		if (!strncmp(base(r->name), unread_glibc.lib, strlen(unread_glibc.lib)))
+			*ret_libc = true;
+		for (size_t l = 0; l < ML_ARRAY_SIZE(loaded) && !g; l++)
 			if (!strncmp(base(r->name), loaded[l].lib, strlen(loaded[l].lib)))
-				return (int)l;
+				g = &loaded[l];
 	}
-	return -1;
+	return g;
+}
+
+/* Region i sits on a small PROT_NONE mapping: the shape of a thread's
+ * stack whose stack pointer was not read (a running thread), never
+ * guessed to be an allocator's. */
+static bool above_guard(const struct ml_snapshot *snap, size_t i)
+{
+	const struct ml_region *g = i > 0 ? &snap->regions[i - 1] : NULL;
+
+	return g && g->end == snap->regions[i].start && is_plain_anon(g) &&
+	       !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+	       g->end - g->start <= PROBE_MIN;
+}
+
+static bool guess_fits(const struct guess *g, const struct ml_region *r)
+{
+	uint64_t size = r->end - r->start;
+
+	return g && size >= g->min_size && (!g->multiple || size % g->multiple == 0);
 }
 
 void ml__classify_owners_late(struct ml_snapshot *snap)
 {
-	int l = loaded_owner(snap);
+	bool libc;
+	const struct guess *g = loaded_owner(snap, &libc);
+	const struct guess *fallback = libc && snap->mem_unread ? &unread_glibc : NULL;
 
-	if (l < 0)
+	if (!g && !fallback)
 		return;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];
-		uint64_t size = r->end - r->start;
-		if (r->kind == ML_KIND_HEAP && r->owner_basis == ML_OWNER_SHAPE &&
-		    !strcmp(r->name, "[heap]") && loaded[l].brk) {
-			r->allocator = (uint8_t)loaded[l].alloc;
+		if (g && r->kind == ML_KIND_HEAP && r->owner_basis == ML_OWNER_SHAPE &&
+		    !strcmp(r->name, "[heap]") && g->brk) {
+			r->allocator = (uint8_t)g->alloc;
 			continue;
 		}
 		if (r->kind != ML_KIND_ANON || !is_plain_anon(r) || r->tid ||
 		    !(r->perms & ML_PERM_WRITE) || (r->perms & ML_PERM_EXEC) ||   /* JIT code */
-		    size < loaded[l].min_size ||
-		    (loaded[l].exact && size != loaded[l].min_size && size != loaded[l].exact))
+		    above_guard(snap, i))
 			continue;
-		own(r, loaded[l].alloc, ML_OWNER_SHAPE, NULL);
+		if (guess_fits(g, r))
+			own(r, g->alloc, ML_OWNER_SHAPE, NULL);
+		else if (guess_fits(fallback, r))
+			own(r, fallback->alloc, ML_OWNER_SHAPE, NULL);
 	}
 }
