@@ -111,6 +111,7 @@ static const struct {
 	{ ML_ALLOC_OBMALLOC, ML_OWNER_HEADER, "arenas with CPython pool headers read from its memory" },
 	{ ML_ALLOC_OBMALLOC, ML_OWNER_SHAPE,  "1 MiB arena in a CPython process (no pool header read)" },
 	{ ML_ALLOC_GO,       ML_OWNER_LAYOUT, "Go binary, mapping at the runtime's heap arena hints (0xc000000000)" },
+	{ ML_ALLOC_GO,       ML_OWNER_SHAPE,  "a mapping at the Go runtime's first heap arena hint, 0xc000000000 (binary not read)" },
 	{ ML_ALLOC_MLALLOC,  ML_OWNER_NAME,   "mlalloc's [anon:mlalloc] name" },
 	{ ML_ALLOC_NONE,     ML_OWNER_NAME,   "the [anon:NAME] the process gave it" },
 	{ ML_ALLOC_NONE,     ML_OWNER_HEADER, "its allocator's headers read from its memory" },

@@ -264,6 +264,15 @@ static bool at_go_hint(const struct ml_snapshot *snap, const struct ml_region *r
 	return !snap->proc.is_32bit && low >= 0xc000000000ull && r->start < (0x7full << 40);
 }
 
+/* Without sections (watch's samples, --no-elf): a mapping at exactly the
+ * first hint, 0xc000000000, is the shape of a Go heap, a guess. */
+static bool first_go_hint(const struct ml_snapshot *snap)
+{
+	const struct ml_region *r = ml_snapshot_find(snap, 0xc000000000ull);
+
+	return !snap->proc.is_32bit && r && r->start == 0xc000000000ull && is_plain_anon(r);
+}
+
 /* ---- the passes ---- */
 
 static int open_proc(const struct ml_snapshot *snap, const char *name)
@@ -279,7 +288,7 @@ void ml__classify_owners(struct ml_snapshot *snap)
 {
 	struct probe p = { -1, -1, PROBE_BUDGET, snap->proc.is_32bit ? 4 : 8,
 			   snap->proc.page_size ? snap->proc.page_size : 4096 };
-	bool go = is_go(snap);
+	bool go = is_go(snap), go_hint = !go && first_go_hint(snap);
 
 	p.fd = open_proc(snap, "mem");
 	p.pagemap = p.fd >= 0 ? open_proc(snap, "pagemap") : -1;
@@ -296,8 +305,8 @@ void ml__classify_owners(struct ml_snapshot *snap)
 		}
 		if (by_anon_name(r) || !is_plain_anon(r))
 			continue;
-		if (go && at_go_hint(snap, r)) {
-			own(r, ML_ALLOC_GO, ML_OWNER_LAYOUT, "[go heap arena]");
+		if ((go || go_hint) && at_go_hint(snap, r)) {
+			own(r, ML_ALLOC_GO, go ? ML_OWNER_LAYOUT : ML_OWNER_SHAPE, "[go heap arena]");
 			continue;
 		}
 		/* glibc makes an arena's head rw-p as it creates it: a whole

@@ -305,6 +305,17 @@ def check_go(ml):
             w = where_json(ml, t.pid, obj)
             check(w.get('kind') == 'heap' and w.get('allocator') == 'go',
                   'Go: where on the object says heap, go', w)
+            # watch reads no sections: the arena at the first hint is
+            # still heap there, not the stack of the thread whose sp is in it
+            res = run(ml, 'watch', '-J', '-c', '1', t.pid)
+            import json
+            try:
+                kinds = json.loads(res.stdout.decode().splitlines()[0])['kinds']
+            except (ValueError, IndexError, KeyError):
+                kinds = {}
+            check(kinds.get('heap', {}).get('vsize', 0) >= 4 << 20 and
+                  kinds.get('thread-stack', {}).get('count', 0) == 0,
+                  'Go: watch counts the arena as heap, no thread stack', kinds)
     return 1
 
 
