@@ -39,7 +39,8 @@ enum ml_kind {
 	ML_KIND_RELRO,        /* .data.rel.ro/.got, read-only after start  */
 	ML_KIND_DATA,         /* initialised writable data (.data)         */
 	ML_KIND_BSS,          /* zero-initialised data (.bss)              */
-	ML_KIND_HEAP,         /* the brk heap                              */
+	ML_KIND_HEAP,         /* memory an allocator manages: the brk heap
+	                         and its mmap'ed arenas, segments, chunks  */
 	ML_KIND_STACK,        /* the main thread's stack                   */
 	ML_KIND_THREAD_STACK, /* another thread's stack                    */
 	ML_KIND_GUARD,        /* PROT_NONE page below a thread stack       */
@@ -50,6 +51,11 @@ enum ml_kind {
 	ML_KIND_VDSO,
 	ML_KIND_VVAR,
 	ML_KIND_VSYSCALL,
+	ML_KIND_GPU,          /* GPU driver mappings, CUDA's unified address
+	                         space, pinned host buffers               */
+	ML_KIND_DEVICE,       /* another device's memory (/dev/dax*, ...)  */
+	ML_KIND_RING,         /* a ring shared with the kernel: io_uring,
+	                         perf events, BPF ring buffers             */
 	ML_KIND_OTHER,        /* a special mapping we do not know          */
 	ML_KIND__COUNT
 };
@@ -83,6 +89,36 @@ struct ml_section {
 	bool nobits;             /* SHT_NOBITS (.bss, .tbss) */
 };
 
+/* Who manages a region's memory: the allocator or language runtime that
+ * mapped it (kind heap), as far as memlayout can tell.  ml_allocator_name()
+ * gives the short name used in tables and JSON. */
+enum ml_allocator {
+	ML_ALLOC_NONE,
+	ML_ALLOC_GLIBC,       /* glibc malloc: brk heap, arenas, mmap'ed chunks */
+	ML_ALLOC_MLALLOC,     /* this project's allocator (alloc/)           */
+	ML_ALLOC_JEMALLOC,
+	ML_ALLOC_TCMALLOC,
+	ML_ALLOC_MIMALLOC,
+	ML_ALLOC_OBMALLOC,    /* CPython's small-object allocator            */
+	ML_ALLOC_GO,          /* the Go runtime's heap arenas                */
+	ML_ALLOC_V8,          /* V8's heap (node, chromium)                  */
+	ML_ALLOC_JVM,         /* the Java heap                               */
+	ML_ALLOC_NAMED,       /* an allocator that named it ([anon:NAME])    */
+	ML_ALLOC__COUNT
+};
+
+/* How the owner of a region was told; the last one is a guess. */
+enum ml_owner_basis {
+	ML_OWNER_NONE,
+	ML_OWNER_NAME,        /* the kernel's name: [heap], [anon:NAME]      */
+	ML_OWNER_LAYOUT,      /* a layout only that allocator makes (glibc's
+	                         aligned arena reservations, Go's arena hints) */
+	ML_OWNER_HEADER,      /* its own structures read from the target's
+	                         memory and checked (chunk or pool headers) */
+	ML_OWNER_SHAPE,       /* a guess: size, alignment, the library loaded */
+	ML_OWNER__COUNT
+};
+
 /* One mapping (a line of /proc/PID/maps), read-only. */
 struct ml_region {
 	uint64_t start, end;     /* [start, end) */
@@ -102,6 +138,8 @@ struct ml_region {
 	pid_t tid;               /* thread whose stack (or guard) this is, 0 */
 	bool deleted;            /* the name ended in " (deleted)" */
 	bool have_smaps;
+	uint8_t allocator;       /* enum ml_allocator: whose memory this is */
+	uint8_t owner_basis;     /* enum ml_owner_basis: how that was told */
 	/* (In this order, 96 bytes: 20,000 regions fit one 2 MiB page.) */
 };
 
@@ -182,6 +220,16 @@ const char *ml_kind_name(enum ml_kind kind);
 const char *ml_kind_description(enum ml_kind kind);
 /* Parse a kind name; returns the kind or -EINVAL. */
 int ml_kind_from_name(const char *name);
+/* "glibc", "obmalloc", ...; NULL for ML_ALLOC_NONE or out of range. */
+const char *ml_allocator_name(enum ml_allocator a);
+/* "CPython obmalloc", ...: the allocator in a few words; NULL as above. */
+const char *ml_allocator_description(enum ml_allocator a);
+/* A region's owner as one phrase: "glibc", or for a guess "probably
+ * jemalloc"; NULL when it has none.  Static strings. */
+const char *ml_region_allocator(const struct ml_region *r);
+/* What told the owner, in words ("chunk header with IS_MMAPPED and the
+ * mapping's size", "1 MiB arena with pool headers", ...); NULL if none. */
+const char *ml_region_owner_evidence(const struct ml_region *r);
 const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
 /* perms as maps writes them ("r-xp", "rw-s") into buf; returns buf. */
 char *ml_perms_str(unsigned int perms, char buf[5]);

@@ -14,7 +14,10 @@
  *    holding it as that thread's stack, and the PROT_NONE mapping directly
  *    below it as its guard.  glibc's malloc arenas reserve HEAP_MAX_SIZE
  *    (64 MiB, aligned to it) and leave the unused part PROT_NONE: such a
- *    reservation is never taken for a guard.
+ *    reservation is never taken for a guard.  A region an allocator owns
+ *    (owners.c: a goroutine's stack in a Go arena) is heap, not a stack.
+ *  - ml__classify_devices: in a process mapping /dev/nvidia-uvm, CUDA's
+ *    unified-address reservations and pinned host buffers (gpu_rules).
  */
 #include "ml-private.h"
 
@@ -43,17 +46,29 @@ static const struct special {
 	S("/memfd:",        true,  ML_KIND_SHM,          NULL),
 	S("/dev/shm/",      true,  ML_KIND_SHM,          NULL),
 	S("/dev/zero",      false, ML_KIND_SHM,          NULL),  /* shared anonymous */
+	/* Devices: GPU drivers first, then any other device node. */
+	S("/dev/nvidia",    true,  ML_KIND_GPU,          NULL),  /* nvidiactl, nvidiaN, nvidia-uvm */
+	S("/dev/kfd",       false, ML_KIND_GPU,          NULL),  /* AMD ROCm */
+	S("/dev/dri/",      true,  ML_KIND_GPU,          NULL),  /* DRM render nodes, cards */
+	S("/dev/accel/",    true,  ML_KIND_GPU,          NULL),  /* compute accelerators */
+	S("/dev/",          true,  ML_KIND_DEVICE,       NULL),  /* DAX, frame buffers, /dev/mem */
+	S("/anon_hugepage", false, ML_KIND_ANON,         "[hugetlb]"),  /* MAP_HUGETLB */
+	/* Rings shared with the kernel (anon_inode:NAME). */
+	S("anon_inode:[io_uring]",   false, ML_KIND_RING, "[io_uring]"),
+	S("anon_inode:[perf_event]", false, ML_KIND_RING, "[perf_event]"),
+	S("anon_inode:bpf-ringbuf",  false, ML_KIND_RING, "[bpf ringbuf]"),
+	S("anon_inode:bpf-",         true,  ML_KIND_RING, NULL),  /* bpf-map: mmap'able maps */
 #undef S
 };
 
 #define ARENA_SIZE_64 (64ull << 20)   /* glibc HEAP_MAX_SIZE, 64-bit */
 #define ARENA_SIZE_32 (1ull << 20)    /* 32-bit */
 
-/* Every special name starts with '[' or '/': most names of a big process
- * ("", or a path) are settled by their first byte or two. */
+/* Every special name starts with '[', '/' or 'a' (anon_inode:): most names
+ * of a big process ("", or a path) are settled by their first byte or two. */
 static const struct special *find_special(const char *name)
 {
-	if (name[0] != '[' && name[0] != '/')
+	if (name[0] != '[' && name[0] != '/' && name[0] != 'a')
 		return NULL;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(specials); i++) {
 		const struct special *s = &specials[i];
@@ -78,7 +93,10 @@ static void classify_one(struct ml_region *r)
 	if (s) {
 		r->kind = s->kind;
 		r->object = s->object;
-		/* A private memfd mapping is file-like, not shared memory. */
+		/* A private memfd mapping is file-like, not shared memory;
+		 * a shared MAP_HUGETLB one is shared memory. */
+		if (s->kind == ML_KIND_ANON && r->name[0] == '/' && (r->perms & ML_PERM_SHARED))
+			r->kind = ML_KIND_SHM;
 		if (s->kind == ML_KIND_SHM && r->name[0] == '/' &&
 		    !(r->perms & ML_PERM_SHARED) && strncmp(r->name, "/SYSV", 5))
 			r->kind = ML_KIND_FILE;
@@ -170,7 +188,7 @@ void ml__classify_fallback(struct ml_snapshot *snap)
 /* Is region i (PROT_NONE) the unused tail or whole of a glibc arena?  An
  * arena starts aligned to its size and spans exactly that size, its used
  * head rw-p and the rest ---p. */
-static bool is_arena_reservation(const struct ml_snapshot *snap, size_t i)
+bool ml__is_arena_reservation(const struct ml_snapshot *snap, size_t i)
 {
 	const struct ml_region *r = &snap->regions[i];
 	uint64_t size = snap->proc.is_32bit ? ARENA_SIZE_32 : ARENA_SIZE_64;
@@ -207,6 +225,8 @@ void ml__classify_threads(struct ml_snapshot *snap)
 		}
 		if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
 			continue;   /* a stack in a file? not ours to name */
+		if (r->allocator != ML_ALLOC_NONE)
+			continue;   /* heap (owners.c): a goroutine's stack in a Go arena */
 		r->kind = ML_KIND_THREAD_STACK;
 		r->tid = th->tid;
 		if (i == 0)
@@ -214,7 +234,7 @@ void ml__classify_threads(struct ml_snapshot *snap)
 		struct ml_region *g = &snap->regions[i - 1];
 		if (g->end == r->start && is_anon(g) &&
 		    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
-		    !is_arena_reservation(snap, i - 1)) {
+		    !ml__is_arena_reservation(snap, i - 1)) {
 			g->kind = ML_KIND_GUARD;
 			g->tid = th->tid;
 		}
@@ -222,11 +242,78 @@ void ml__classify_threads(struct ml_snapshot *snap)
 	/* Arena reservations left PROT_NONE: say what they are. */
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];
-		if (r->kind == ML_KIND_RESERVED && is_arena_reservation(snap, i)) {
+		if (r->kind == ML_KIND_RESERVED && r->allocator != ML_ALLOC_GO &&
+		    ml__is_arena_reservation(snap, i)) {
 			r->object = "[malloc arena]";
 			if (i > 0 && snap->regions[i - 1].end == r->start &&
 			    snap->regions[i - 1].kind == ML_KIND_ANON)
 				snap->regions[i - 1].object = "[malloc arena]";
 		}
 	}
+}
+
+/* ---- GPU address space ---- */
+
+#define UVA_ALIGN (2ull << 20)   /* CUDA reserves and maps in 2 MiB units */
+
+static bool maps_uvm(const struct ml_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nregions; i++)
+		if (!strcmp(snap->regions[i].name, "/dev/nvidia-uvm"))
+			return true;
+	return false;
+}
+
+static bool next_to_gpu(const struct ml_snapshot *snap, size_t i)
+{
+	const struct ml_region *r = &snap->regions[i];
+
+	return (i > 0 && snap->regions[i - 1].end == r->start &&
+		snap->regions[i - 1].kind == ML_KIND_GPU) ||
+	       (i + 1 < snap->nregions && snap->regions[i + 1].start == r->end &&
+		snap->regions[i + 1].kind == ML_KIND_GPU);
+}
+
+/* In a process that maps /dev/nvidia-uvm, CUDA's unified address space:
+ * its ---p reservations (2 MiB-aligned and at least that big, or beside a
+ * driver mapping), and the shared /dev/zero mappings inside it, the host
+ * side of pinned (cudaHostAlloc) buffers.  Rules in order; the second
+ * sweep runs back down so a run of mappings is reached from either end. */
+static const struct gpu_rule {
+	enum ml_kind from;
+	const char *name;          /* exact name, or NULL for unnamed anon */
+	bool aligned;              /* 2 MiB-aligned start, >= 2 MiB, is enough */
+	const char *object;
+} gpu_rules[] = {
+	{ ML_KIND_RESERVED, NULL,        true,  "[cuda uva]" },
+	{ ML_KIND_SHM,      "/dev/zero", false, "[cuda pinned host]" },
+};
+
+static bool gpu_rule_matches(const struct ml_snapshot *snap, size_t i,
+			     const struct gpu_rule *g)
+{
+	const struct ml_region *r = &snap->regions[i];
+
+	if (r->kind != g->from || r->tid || r->allocator != ML_ALLOC_NONE)
+		return false;
+	if (g->name ? strcmp(r->name, g->name) != 0 : (r->inode != 0 || r->name[0]))
+		return false;
+	if (next_to_gpu(snap, i))
+		return true;
+	return g->aligned && r->start % UVA_ALIGN == 0 && r->end - r->start >= UVA_ALIGN;
+}
+
+void ml__classify_devices(struct ml_snapshot *snap)
+{
+	if (!maps_uvm(snap))
+		return;
+	for (int sweep = 0; sweep < 2; sweep++)
+		for (size_t k = 0; k < snap->nregions; k++) {
+			size_t i = sweep ? snap->nregions - 1 - k : k;
+			for (size_t g = 0; g < ML_ARRAY_SIZE(gpu_rules); g++)
+				if (gpu_rule_matches(snap, i, &gpu_rules[g])) {
+					snap->regions[i].kind = ML_KIND_GPU;
+					snap->regions[i].object = gpu_rules[g].object;
+				}
+		}
 }

@@ -40,6 +40,7 @@ struct ml_snapshot {
 	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
 	char proc_dir[4096];         /* "<proc_root>/<pid>" */
 	char proc_root[4096];        /* "/proc" or --proc-root */
+	bool mem_unread;             /* owners.c could not read its memory */
 };
 
 /* asprintf.c: a formatted string on the heap (free() it), or NULL on
@@ -103,6 +104,14 @@ const char *ml__kind_color(enum ml_kind kind);
 void ml__classify_basic(struct ml_snapshot *snap);
 void ml__classify_fallback(struct ml_snapshot *snap);
 void ml__classify_threads(struct ml_snapshot *snap);
+void ml__classify_devices(struct ml_snapshot *snap);
+/* Is region i (PROT_NONE) a glibc arena's reservation (its unused tail)? */
+bool ml__is_arena_reservation(const struct ml_snapshot *snap, size_t i);
+/* owners.c: the allocator of each anonymous mapping; before the thread
+ * stacks (names, layouts, headers read from /proc/PID/mem) and after them
+ * (guesses from the libraries loaded). */
+void ml__classify_owners(struct ml_snapshot *snap);
+void ml__classify_owners_late(struct ml_snapshot *snap);
 
 /* elf.c: ELF attribution.  For each mapped ELF object, finds the load bias
  * and fills kind, object and sections of its mappings and of the anonymous

@@ -142,8 +142,10 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 	}
 	if (r->nsections > 6 && !nfold)
 		fprintf(d->out, " +%zu", r->nsections - 6);
-	if (r->kind == ML_KIND_HEAP)
+	if (r->kind == ML_KIND_HEAP && !strcmp(r->name, "[heap]"))
 		fprintf(d->out, "  brk 0x%" PRIx64, d->snap->proc.brk);
+	else if (ml_region_allocator(r))
+		fprintf(d->out, "  %s", ml_region_allocator(r));
 	sp_marks(d, lo, r->end);
 	marks_in(d, nfold ? NULL : r, lo, r->end);
 	fputc('\n', d->out);

@@ -205,6 +205,18 @@ static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
 	return strcpy(buf, ml_kind_name(r->kind));   /* names are short */
 }
 
+/* Whose memory it is ("glibc", "probably jemalloc"), none when unknown. */
+static char *c_allocator(const struct ml_region *r, const struct ctx *c, char *buf)
+{
+	const char *a = ml_region_allocator(r);
+
+	if (!a)
+		return NULL;
+	if (c->borrow)
+		return (char *)a;
+	return strcpy(buf, a);   /* static words, short */
+}
+
 /* The object, with " (deleted)" when the file is gone. */
 static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
 {
@@ -338,6 +350,7 @@ enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false) \
 	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
 	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
+	X("ALLOCATOR", 1,   false, false, true,  "whose heap memory it is (glibc, obmalloc, go, ...; \"probably\" for a guess)", c_allocator, J_STR, false) \
 	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true)            \
 	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true)        \
 	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true) \

@@ -225,6 +225,72 @@ static bool f_kind(struct buf *b, const struct ml_where *w, const struct wctx *c
 	return true;
 }
 
+static bool f_allocator(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	const char *a = w->region ? ml_region_allocator(w->region) : NULL;
+
+	(void)c; (void)t;
+	if (!a)
+		return false;
+	bstr(b, a);
+	return true;
+}
+
+/* The owner in a sentence: "heap of glibc malloc: ..." or, for a guess,
+ * "anon, probably jemalloc: ...". */
+static bool f_owner(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	const struct ml_region *r = w->region;
+	const char *ev = r ? ml_region_owner_evidence(r) : NULL;
+
+	(void)c; (void)t;
+	if (!r || !ml_region_allocator(r))
+		return false;
+	if (r->owner_basis == ML_OWNER_SHAPE) {
+		blit(b, "anon, probably ");
+		bstr(b, ml_allocator_description(r->allocator));
+	} else {
+		bstr(b, r->kind == ML_KIND_HEAP ? "heap of " : "reserved by ");
+		bstr(b, ml_allocator_description(r->allocator));
+	}
+	if (ev) {
+		blit(b, ": ");
+		bstr(b, ev);
+	}
+	return true;
+}
+
+/* Device and special mappings in words, by the label classify.c gave. */
+static const struct { enum ml_kind kind; const char *object, *words; } device_words[] = {
+	{ ML_KIND_GPU,  "[cuda uva]", "GPU memory in CUDA's unified address space "
+				      "(reserved on the host side: the GPU's allocations get their addresses here)" },
+	{ ML_KIND_GPU,  "[cuda pinned host]", "host memory pinned for the GPU (cudaHostAlloc), "
+					      "in CUDA's unified address space" },
+	{ ML_KIND_GPU,  NULL, "a GPU driver's mapping (its control and memory windows)" },
+	{ ML_KIND_RING, "[io_uring]", "io_uring's rings (submission and completion queues), shared with the kernel" },
+	{ ML_KIND_RING, "[perf_event]", "a perf event's ring buffer, shared with the kernel" },
+	{ ML_KIND_RING, NULL, "a BPF map or ring buffer mapped from the kernel" },
+	{ ML_KIND_DEVICE, NULL, "a device's memory mapped into the process" },
+	{ ML_KIND_ANON, "[hugetlb]", "hugetlbfs pages (MAP_HUGETLB)" },
+	{ ML_KIND_SHM,  "[hugetlb]", "hugetlbfs pages (MAP_HUGETLB), shared" },
+};
+
+static bool f_device(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+{
+	const struct ml_region *r = w->region;
+
+	(void)c; (void)t;
+	if (!r)
+		return false;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(device_words); i++)
+		if (device_words[i].kind == r->kind &&
+		    (!device_words[i].object || (r->object && !strcmp(r->object, device_words[i].object)))) {
+			bstr(b, device_words[i].words);
+			return true;
+		}
+	return false;
+}
+
 static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
 {
 	char p[5];
@@ -870,6 +936,8 @@ static const struct {
 	{ "  debuginfo  ", f_debugfile },
 	{ "  stack      ", f_stack },
 	{ "  heap       ", f_heap },
+	{ "  owner      ", f_owner },
+	{ "  memory     ", f_device },
 	{ "  hole       ", f_hole },
 	{ "  below      ", f_below },
 	{ "  above      ", f_above },
@@ -926,6 +994,7 @@ static const struct column {
 	{ { "ADDR",      0.10, false, false, true,  "the address" }, f_addr, J_STR, true },
 	{ { "KIND",      0.06, false, false, true,  "kind of region, or unmapped" }, f_kind, J_STR, false },
 	{ { "PERMS",     5,    false, false, true,  "permissions of the region" }, f_perms, J_STR, false },
+	{ { "ALLOCATOR", 0.06, false, false, false, "whose heap memory it is (\"probably\" for a guess)" }, f_allocator, J_STR, false },
 	{ { "OBJECT",    0.20, false, false, true,  "the object the region belongs to" }, f_object, J_STR, false },
 	{ { "START",     0.10, false, false, false, "start of the region" }, f_start, J_STR, true },
 	{ { "END",       0.10, false, false, false, "end of the region (exclusive)" }, f_end, J_STR, true },

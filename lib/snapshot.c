@@ -228,8 +228,11 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 			return r;
 	}
 	ml__classify_fallback(snap);
+	ml__classify_owners(snap);
 	ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
 	ml__classify_threads(snap);
+	ml__classify_devices(snap);
+	ml__classify_owners_late(snap);
 	/* Still there?  (read_stat refreshes the fault counters too.) */
 	if (live) {
 		r = read_stat(snap);

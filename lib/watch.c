@@ -415,11 +415,14 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 		if (ml__kind_cache_stale(w->kinds, snap))
 			r = refresh_kinds(w, snap);
 		ml__kind_cache_apply(w->kinds, snap);
+		ml__classify_owners(snap);
 	}
 	if (r == 0)
 		r = read_threads(w, snap);
 	if (r == 0) {
 		ml__classify_threads(snap);
+		ml__classify_devices(snap);
+		ml__classify_owners_late(snap);
 		snap->proc.nthreads = snap->nthreads;
 		*ret = snap;
 		return 0;

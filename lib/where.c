@@ -707,8 +707,8 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 		ret->file_offset = r->offset + ret->map_offset;
 		if (r->kind == ML_KIND_STACK || r->kind == ML_KIND_THREAD_STACK)
 			explain_stack(ctx, ret);
-		if (r->kind == ML_KIND_HEAP)
-			explain_heap(ctx, ret);
+		if (r->kind == ML_KIND_HEAP && !strcmp(r->name, "[heap]"))
+			explain_heap(ctx, ret);   /* the brk heap; others: its owner */
 		if (ctx->sym && r->object) {
 			ret->has_object = ml_symbolize(ctx->sym, addr, (r->perms & ML_PERM_EXEC) &&
 						       !(ctx->flags & ML_WHERE_NO_LINES) ?

@@ -262,7 +262,31 @@ def check_aslr():
         validate(doc, 'aslr.json', what + ' -b')
 
 
+def check_owners_and_devices():
+    """The saved tree of a PyTorch process on a GPU (tests/golden/trees/
+    torch-cuda): gpu kinds, glibc and guessed owners in show -J and
+    where -J validate."""
+    tree = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'golden',
+                        'trees', 'torch-cuda')
+    what = 'show -J --proc-root torch-cuda'
+    doc = json_of(run(ML, 'show', '-J', '--no-elf', '--proc-root', tree, '430'), what)
+    if doc is not None:
+        validate(doc, 'show.json', what)
+        kinds = {r['kind'] for r in doc['regions']}
+        owners = {r.get('allocator') for r in doc['regions']}
+        check('gpu' in kinds and 'glibc' in owners and 'probably obmalloc' in owners,
+              '%s: gpu kind, certain and guessed owners' % what, kinds, owners)
+    what = 'where -J --proc-root torch-cuda'
+    doc = json_of(run(ML, 'where', '-J', '--proc-root', tree, '430', '0x7f7882000000',
+                      '0x7f7790000100'), what)
+    if doc is not None:
+        validate(doc, 'where.json', what)
+        check_eq([(a.get('kind'), a.get('allocator')) for a in doc['addresses']],
+                 [('gpu', None), ('heap', 'glibc')], '%s: kinds and owners' % what)
+
+
 def main():
+    check_owners_and_devices()
     with Target([TARGET]) as t:
         check_show(t.pid)
         check_where(t.pid)

@@ -70,9 +70,14 @@ def main():
             check_shape(regions, 'target-bss')
             check_bss_target(regions, t.facts, target, 'target-bss')
             big = region_at(regions, t.facts['malloc_large'])
-            check(big is not None and big.get('kind') == 'anon',
-                  'malloc(1 MiB) is an anon mmap', describe(big))
-            heap = [r for r in regions if r.get('kind') == 'heap']
+            # glibc's mmap'ed chunk: heap memory (its header read from
+            # the target), owned by glibc, marked apart from the brk heap
+            owners = show_json(ml, '-o', 'START,END,KIND,ALLOCATOR,OBJECT', t.pid)
+            bigo = region_at(owners, t.facts['malloc_large'])
+            check(big is not None and bigo is not None and bigo.get('kind') == 'heap' and
+                  bigo.get('allocator') == 'glibc' and bigo.get('object') == '[malloc mmap chunk]',
+                  'malloc(1 MiB) is heap: a glibc mmap chunk', describe(bigo))
+            heap = [r for r in regions if r.get('kind') == 'heap' and r.get('name') == '[heap]']
             page = page_size()
             brk = (t.facts['brk'] + page - 1) // page * page
             check(len(heap) == 1 and addr(heap[0]['end']) == brk,

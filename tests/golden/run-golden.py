@@ -31,6 +31,9 @@ CASES = {
     "no-such-pid":     ["show", "--proc-root", X, "5"],
     "bad-column":      ["show", "-o", "START,BOGUS", "--proc-root", X, "4242"],
     "json-and-raw":    ["show", "-J", "-r", "--proc-root", X, "4242"],
+    "torch-cuda-table": ["show", "--no-elf", "-o", "START,END,SIZE,PERMS,KIND,ALLOCATOR,TID,OBJECT", "--proc-root", os.path.join(T, "torch-cuda"), "430"],
+    "torch-cuda-summary": ["show", "-s", "--no-elf", "--proc-root", os.path.join(T, "torch-cuda"), "430"],
+    "torch-cuda-where": ["where", "--proc-root", os.path.join(T, "torch-cuda"), "430", "0x7f7882000000", "0x7f78c2000000", "0x200700000", "0x7f7790000100"],
 }
 
 WAYS = {"": {}, " (libsmartcols)": {"MEMLAYOUT_TABLE": "libsmartcols"}}

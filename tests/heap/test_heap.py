@@ -233,7 +233,7 @@ def check_plain(target, bits):
             check_eq(heap['mlalloc'], False, 'plain JSON: mlalloc false')
             check_eq(heap['bits'], bits, 'plain JSON: bits')
             check_eq(heap['start_brk'], '0x%x' % stat_start_brk(t.pid), 'plain JSON: start_brk')
-            heaps = [r for r in doc['regions'] if r['kind'] == 'heap']
+            heaps = [r for r in doc['regions'] if r['kind'] == 'heap' and r['object'] == '[heap]']
             if check(len(heaps) == 1, 'plain JSON: the [heap] mapping', doc['regions']):
                 check_eq(heaps[0]['end'], heap['brk'], 'plain JSON: [heap] ends at the brk')
                 check_eq(heaps[0]['size'], heap['brk_moved'], 'plain JSON: heap size == brk moved')
