@@ -183,6 +183,31 @@ void ml__pub_begin(void);                     /* takes the header seqlock */
 void ml__pub_end(void);
 void ml__pub_atfork(int phase);
 
+/* ---- guard.c: the checking mode (MLALLOC_CHECK) ---- */
+enum { ML_CHECK_OFF = 0, ML_CHECK_FULL = 1, ML_CHECK_SAMPLE = 2 };
+extern uint8_t ml__check_mode;     /* set once at init, never changed */
+extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in check mode */
+void ml__check_init(const char *spec);
+void *ml__check_malloc(size_t size, size_t align, bool zero);
+bool ml__check_free(void *p, const char *func);      /* false: not a checked block */
+void *ml__check_realloc(void *p, size_t size);
+bool ml__check_usable(const void *p, size_t *ret_size);
+void ml__check_atfork(int phase);
+void *ml__malloc_plain(size_t size);                 /* heap.c: malloc without the check */
+void *ml__realloc_plain(void *p, size_t size);       /* api.c */
+
+/* A bug the checking mode found, for ml__check_report (error.c). */
+struct ml_check_fault {
+	uint32_t kind, access;       /* enum mlalloc_check_kind / _access */
+	uintptr_t addr, block;
+	size_t size;
+	const uintptr_t *bt_alloc, *bt_free;
+	unsigned depth_alloc, depth_free;
+	const char *func;            /* the call that found it, or NULL (a fault) */
+	const char *how;             /* how it was found, for the message, or NULL */
+};
+void ml__check_report(const struct ml_check_fault *f);   /* message + published record */
+
 /* Atfork phases. */
 enum { ML_FORK_PREPARE, ML_FORK_PARENT, ML_FORK_CHILD };
 
