@@ -36,7 +36,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <unwind.h>
@@ -238,7 +237,7 @@ static void *page_alloc(size_t size, size_t align, bool zero)
 	r->depth_f = 0;
 	atomic_store_explicit(&g.nrec, n + 1, memory_order_release);
 	ml_lock_drop(&lock);
-	if (mprotect((void *)start, data, PROT_READ | PROT_WRITE) != 0) {
+	if (ml__os_protect((void *)start, data, true) != 0) {
 		r->state = ST_FREED;   /* stays inaccessible; its addresses are lost */
 		return NULL;
 	}
@@ -264,8 +263,8 @@ static void page_free(struct rec *r, uintptr_t p, const char *func)
 		fatal_rec(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, r, func);
 	r->depth_f = backtrace_here(r->bt_f);
 	r->state = ST_FREED;
-	mprotect((void *)start, data, PROT_NONE);
-	madvise((void *)start, data, MADV_DONTNEED);
+	ml__os_protect((void *)start, data, false);
+	ml__os_purge((void *)start, data);
 }
 
 /* ---- redzone blocks ---- */
@@ -544,15 +543,13 @@ void ml__check_init(const char *spec)
 		ml__check_mode = ML_CHECK_OFF;
 		return;
 	}
-	void *m = MAP_FAILED;
-	for (g.len = RESERVE_MAX; g.len >= RESERVE_MIN && m == MAP_FAILED; g.len /= 2)
-		m = mmap(NULL, g.len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *m = NULL;
+	for (g.len = RESERVE_MAX; g.len >= RESERVE_MIN && !m; g.len /= 2)
+		m = ml__os_reserve(g.len, false, "mlalloc-check");
 	g.len *= 2;
-	void *recs = mmap(NULL, RECORDS_MAX * sizeof(struct rec), PROT_READ | PROT_WRITE,
-	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	void *quar = mmap(NULL, QUAR_SLOTS * sizeof(void *), PROT_READ | PROT_WRITE,
-	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED || recs == MAP_FAILED || quar == MAP_FAILED) {
+	void *recs = ml__os_reserve(RECORDS_MAX * sizeof(struct rec), true, "mlalloc-check-records");
+	void *quar = ml__os_reserve(QUAR_SLOTS * sizeof(void *), true, "mlalloc-check-quarantine");
+	if (!m || !recs || !quar) {
 		ml__check_mode = ML_CHECK_OFF;
 		return;
 	}

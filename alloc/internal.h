@@ -32,6 +32,8 @@ void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
 void ml__os_atfork(int phase);
 struct ml_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };
 void ml__os_info(struct ml_os_info *ret);
+void *ml__os_reserve(size_t len, bool rw, const char *name);   /* NORESERVE, named */
+int ml__os_protect(void *p, size_t len, bool rw);
 extern bool ml__os_no_brk;   /* MLALLOC_NO_BRK=1: skip brk */
 extern bool ml__pub_unnamed; /* MLALLOC_PUB_UNNAMED=1: do not name the region */
 

@@ -94,6 +94,13 @@ static void memalign_overflow(void)
 	free(p);
 }
 
+static void underflow_large(void)
+{
+	char *p = malloc(8192); /* @alloc:underflow-large */
+	p[-8] = 1;
+	free(p);
+}
+
 static void clean(void)
 {
 	char *keep[64];
@@ -127,6 +134,7 @@ static const struct { const char *name; bug_fn fn; } cases[] = {
 	{ "calloc-overflow", calloc_overflow },
 	{ "realloc-uaf", realloc_uaf },
 	{ "memalign-overflow", memalign_overflow },
+	{ "underflow-large", underflow_large },
 	{ "clean", clean },
 };
 
