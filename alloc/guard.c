@@ -554,6 +554,7 @@ void ml__check_init(const char *spec)
 		return;
 	}
 	g.base = (uintptr_t)m;
+	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
 	g.recs = recs;
 	g.quar = quar;
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ml__check_init);
