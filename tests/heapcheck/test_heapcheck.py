@@ -6,7 +6,13 @@ and MLALLOC_CHECK=MODE, and require the report mlalloc prints: the right
 bug class, block size and offset, and as allocation (and free) site the
 source line tagged @alloc:CASE (@free:CASE), found by addr2line from the
 module+offset the message gives; the process must die (SIGSEGV or SIGABRT).
-The clean cases must run to the end with no report."""
+The clean cases must run to the end with no report.
+
+MODE run:MEMLAYOUT[:RATE] runs each case under `memlayout run -J
+--check=heap [--sample-rate RATE]` instead, and requires the same facts
+from its JSON report (kind, block size and offset, the first frame in the
+corpus's source file of alloc_backtrace and free_backtrace)."""
+import json
 import os
 import re
 import shutil
@@ -86,7 +92,62 @@ def run(lib, mode, prog, arg):
     return subprocess.run([prog, arg], env=env, capture_output=True, text=True, timeout=60)
 
 
+def run_json(ml, rate, prog, arg):
+    """memlayout run -J --check=heap: (status, report or None, stderr)."""
+    cmd = [ml, 'run', '-J', '--check=heap'] + (['--sample-rate', rate] if rate else [])
+    r = subprocess.run(cmd + ['--', prog, arg], capture_output=True, text=True, timeout=60)
+    start = r.stderr.find('\n{')
+    try:
+        return r.returncode, json.loads(r.stderr[start:]) if start >= 0 else None, r.stderr
+    except ValueError:
+        return r.returncode, None, r.stderr
+
+
+def json_site(frames, src):
+    for f in frames:
+        if f.get('file') and os.path.basename(f['file']) == os.path.basename(src):
+            return os.path.basename(f['file']), f['line']
+    return None
+
+
+def check_run(ml, rate, prog, src, name, want, failures):
+    kind, size, offset, has_free = want
+    base = name[:-7] if name.endswith('-thread') else name
+    status, doc, err = run_json(ml, rate, prog, name)
+    t = tags(src)
+    fname = os.path.basename(src)
+    problems = []
+    RAN.append(name)
+    if status not in (128 + signal.SIGSEGV, 128 + signal.SIGABRT):
+        problems.append(f'memlayout exit status {status}, not 128 + SIGSEGV or SIGABRT')
+    if not doc:
+        problems.append('no JSON report')
+    else:
+        block = doc.get('block') or {}
+        got = (doc.get('kind'), block.get('size'), block.get('offset'))
+        if got != (kind, size, offset):
+            problems.append(f'reported {got}, want {(kind, size, offset)}')
+        if json_site(doc['alloc_backtrace'], src) != (fname, t[('alloc', base)]):
+            problems.append(f"alloc_backtrace site {json_site(doc['alloc_backtrace'], src)}, "
+                            f"want {fname}:{t[('alloc', base)]}")
+        if has_free and json_site(doc['free_backtrace'], src) != (fname, t[('free', base)]):
+            problems.append(f"free_backtrace site {json_site(doc['free_backtrace'], src)}, "
+                            f"want {fname}:{t[('free', base)]}")
+        # in full mode a small block's write after free is found when it
+        # leaves the quarantine: at exit, in the main thread
+        late = base == 'uaf-write-small' and not rate
+        if name.endswith('-thread') and not late and doc['thread']['main']:
+            problems.append('found in the main thread, not the second one')
+    if problems:
+        failures.append(f'run {name}: ' + '; '.join(problems) + '\n' + err[-1500:])
+    else:
+        print(f'ok: run{" --sample-rate " + rate if rate else ""} {name}: {kind}, {size} bytes, offset {offset}')
+
+
 def check(lib, mode, prog, src, name, want, failures):
+    if mode.startswith('run:'):
+        _, ml, *rate = mode.split(':')
+        return check_run(ml, rate[0] if rate else None, prog, src, name, want, failures)
     kind, size, offset, has_free = want
     base = name[:-7] if name.endswith('-thread') else name
     r = run(lib, mode, prog, name)
@@ -117,7 +178,12 @@ def check(lib, mode, prog, src, name, want, failures):
 
 def clean(lib, mode, prog, failures):
     RAN.append('clean')
-    r = run(lib, mode, prog, 'clean')
+    if mode.startswith('run:'):
+        _, ml, *rate = mode.split(':')
+        cmd = [ml, 'run', '--check=heap'] + (['--sample-rate', rate[0]] if rate else [])
+        r = subprocess.run(cmd + ['--', prog, 'clean'], capture_output=True, text=True, timeout=60)
+    else:
+        r = run(lib, mode, prog, 'clean')
     if r.returncode != 0 or r.stdout != 'clean\n' or 'mlalloc' in r.stderr:
         failures.append(f'{mode} clean {prog}: status {r.returncode}, {r.stdout!r} {r.stderr[-500:]!r}')
     else:
