@@ -349,3 +349,73 @@ void ml__check_report(const struct ml_check_fault *f)
 	ssize_t r = write(2, m.buf, m.len);
 	(void)r;
 }
+
+/* ---- leaks at exit (leaks.c) ---- */
+
+ML_API struct mlalloc_leak_report mlalloc_leak_report;
+
+uintptr_t ml__maps_end_of(uintptr_t a)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return a;
+	char buf[4096], line[512];
+	size_t ll = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			const char *s = line;
+			uintptr_t lo = parse_hex(&s);
+			s++;
+			uintptr_t hi = parse_hex(&s);
+			if (a >= lo && a < hi) {
+				close(fd);
+				return hi;
+			}
+		}
+	}
+	close(fd);
+	return a;
+}
+
+/* Publish r (mlalloc_leak_report), then, if it found leaks, print them:
+ * the totals, then each group with its backtrace. */
+void ml__leaks_print(struct mlalloc_leak_report *r)
+{
+	r->version = MLALLOC_CHECK_VERSION;
+	memcpy(&mlalloc_leak_report, r, sizeof(*r));
+	__atomic_store_n(&mlalloc_leak_report.magic, MLALLOC_LEAK_MAGIC, __ATOMIC_RELEASE);
+	if (!r->blocks)
+		return;
+	struct msg m = { .len = 0 };
+	put(&m, "mlalloc: leaks: ");
+	put_dec(&m, r->bytes);
+	put(&m, " bytes in ");
+	put_dec(&m, r->blocks);
+	put(&m, " blocks never freed and not referenced at exit, from ");
+	put_dec(&m, r->ngroups_total);
+	put(&m, " allocation sites (the largest first):\n");
+	ssize_t w = write(2, m.buf, m.len);
+	for (uint32_t i = 0; i < r->ngroups; i++) {
+		m.len = 0;
+		put(&m, "  ");
+		put_dec(&m, r->groups[i].bytes);
+		put(&m, " bytes in ");
+		put_dec(&m, r->groups[i].blocks);
+		put(&m, r->groups[i].blocks == 1 ? " block" : " blocks");
+		uintptr_t bt[MLALLOC_CHECK_DEPTH];
+		for (unsigned k = 0; k < MLALLOC_CHECK_DEPTH; k++)
+			bt[k] = (uintptr_t)r->groups[i].bt[k];
+		put_trace(&m, ", allocated at:", bt, r->groups[i].depth);
+		put(&m, "\n");
+		w = write(2, m.buf, m.len);
+	}
+	(void)w;
+}

@@ -25,6 +25,9 @@
  * stderr and the exported record mlalloc_check_report; then abort, or for
  * a fault the default action of SIGSEGV.
  *
+ * With ",leaks", live redzone blocks are also on a list, and at exit the
+ * live blocks no root reaches are reported (leaks.c).
+ *
  * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
  * record table 4 Mi records, the quarantine 64 MiB / 1 Mi blocks.  Past the
  * first two, allocations are served unchecked.  Backtraces: libgcc's
@@ -77,6 +80,7 @@ struct hdr {
 	uint8_t depth_a, depth_f;
 	uint16_t pad;
 	uint64_t size;
+	struct hdr *prev, *next;  /* the live list, with ",leaks" */
 	uintptr_t bt_a[DEPTH], bt_f[DEPTH];
 	uint8_t canary[16];       /* FILL: the left redzone */
 };
@@ -85,6 +89,8 @@ _Static_assert(sizeof(struct hdr) % 16 == 0, "user bytes 16-aligned");
 
 static struct {
 	bool underflow;
+	bool leaks;                      /* ",leaks": scan for leaks at exit */
+	struct hdr *live;                /* live redzone blocks, with leaks */
 	uint32_t rate;
 	uintptr_t base, used, len;       /* the reservation */
 	struct rec *recs;
@@ -285,6 +291,15 @@ static void *small_alloc(size_t size, bool zero)
 		memset(user, 0, size);
 	h->depth_a = backtrace_here(h->bt_a);
 	h->magic = MAGIC_LIVE;
+	if (g.leaks) {
+		ml_lock_take(&lock);
+		h->prev = NULL;
+		h->next = g.live;
+		if (g.live)
+			g.live->prev = h;
+		g.live = h;
+		ml_lock_drop(&lock);
+	}
 	return user;
 }
 
@@ -329,6 +344,14 @@ static void small_free(struct hdr *h, const char *func)
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
 	ml_lock_take(&lock);
+	if (g.leaks) {
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			g.live = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
+	}
 	g.quar[(g.qhead + g.qcount) % QUAR_SLOTS] = h;
 	g.qcount++;
 	g.qbytes += rz_total(h->size);
@@ -355,6 +378,32 @@ static struct hdr *hdr_of(const void *p, bool *ret_user)
 		return NULL;
 	*ret_user = (const uint8_t *)p == (uint8_t *)h + HDR;
 	return h;
+}
+
+/* ---- live blocks, for the leak scan (leaks.c) ---- */
+
+/* Call fn for every live checked block; under the lock (no allocation
+ * from fn).  Returns the number of blocks. */
+size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void *arg)
+{
+	size_t n = 0;
+	ml_lock_take(&lock);
+	size_t nrec = atomic_load_explicit(&g.nrec, memory_order_acquire);
+	for (size_t i = 0; i < nrec; i++) {
+		struct rec *r = &g.recs[i];
+		if (r->state != ST_LIVE)
+			continue;
+		struct ml_live b = { r->user, r->size, r->bt_a, r->depth_a };
+		fn(&b, arg);
+		n++;
+	}
+	for (struct hdr *h = g.live; h; h = h->next) {
+		struct ml_live b = { (uintptr_t)h + HDR, h->size, h->bt_a, h->depth_a };
+		fn(&b, arg);
+		n++;
+	}
+	ml_lock_drop(&lock);
+	return n;
 }
 
 /* ---- the interface (internal.h) ---- */
@@ -494,6 +543,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
  * eviction saw yet is reported here. */
 __attribute__((destructor)) static void check_at_exit(void)
 {
+	if (ml__check_mode && g.leaks)
+		ml__leaks_report();
 	if (ml__check_mode != ML_CHECK_FULL)
 		return;
 	ml_lock_take(&lock);
@@ -528,10 +579,17 @@ static bool parse_spec(const char *s)
 	} else {
 		return false;
 	}
-	if (!strcmp(s, ",underflow"))
-		g.underflow = true;
-	else if (*s)
-		return false;
+	while (*s) {
+		if (!strncmp(s, ",underflow", 10)) {
+			g.underflow = true;
+			s += 10;
+		} else if (!strncmp(s, ",leaks", 6)) {
+			g.leaks = true;
+			s += 6;
+		} else {
+			return false;
+		}
+	}
 	return true;
 }
 

@@ -195,6 +195,11 @@ bool ml__check_free(void *p, const char *func);      /* false: not a checked blo
 void *ml__check_realloc(void *p, size_t size);
 bool ml__check_usable(const void *p, size_t *ret_size);
 void ml__check_atfork(int phase);
+struct ml_live { uintptr_t user; size_t size; const uintptr_t *bt; unsigned depth; };
+size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void *arg);
+void ml__leaks_report(void);                         /* leaks.c: scan and report, at exit */
+void ml__leaks_print(struct mlalloc_leak_report *r); /* error.c: publish, and print if any */
+uintptr_t ml__maps_end_of(uintptr_t a);              /* error.c: end of the mapping holding a, else a */
 void *ml__malloc_plain(size_t size);                 /* heap.c: malloc without the check */
 void *ml__realloc_plain(void *p, size_t size);       /* api.c */
 

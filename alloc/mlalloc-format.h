@@ -174,4 +174,26 @@ struct mlalloc_check_report {
 	uint64_t free_bt[MLALLOC_CHECK_DEPTH];
 };
 
+/* Leaks at exit (MLALLOC_CHECK=...,leaks): the exported object
+ * `mlalloc_leak_report`, filled before the process exits; magic written
+ * last.  Groups of unreferenced live blocks with the same allocation
+ * backtrace, largest first; the totals count every group. */
+#define MLALLOC_LEAK_MAGIC  0x4b4c4d4du   /* "MMLK" */
+#define MLALLOC_LEAK_GROUPS 16u
+
+struct mlalloc_leak_group {
+	uint64_t bytes, blocks;
+	uint32_t depth, reserved;
+	uint64_t bt[MLALLOC_CHECK_DEPTH];
+};
+
+struct mlalloc_leak_report {
+	uint32_t magic;          /* MLALLOC_LEAK_MAGIC once complete */
+	uint32_t version;        /* MLALLOC_CHECK_VERSION */
+	uint32_t ngroups;        /* entries of groups in use (<= MLALLOC_LEAK_GROUPS) */
+	uint32_t ngroups_total;  /* groups found */
+	uint64_t bytes, blocks;  /* totals */
+	struct mlalloc_leak_group groups[MLALLOC_LEAK_GROUPS];
+};
+
 #endif

@@ -101,6 +101,35 @@ static void underflow_large(void)
 	free(p);
 }
 
+/* Leaks: three 100-byte blocks lost at one site, one of 5000 bytes at
+ * another; a block kept by a global and a block kept only by that one
+ * are not leaks. */
+struct node { struct node *next; char pad[56]; };
+static struct node *kept;
+
+static __attribute__((noinline)) void *lose_small(void)
+{
+	return malloc(100); /* @alloc:leak-small */
+}
+
+static __attribute__((noinline)) void *lose_large(void)
+{
+	return malloc(5000); /* @alloc:leak-large */
+}
+
+static void leaks(void)
+{
+	for (int i = 0; i < 3; i++)
+		memset(lose_small(), 0, 100);
+	memset(lose_large(), 0, 5000);
+	kept = malloc(sizeof(*kept));
+	kept->next = malloc(sizeof(*kept));
+	kept->next->next = NULL;
+	volatile char scrub[4096];   /* no stale copy of a lost pointer below */
+	memset((char *)scrub, 0, sizeof(scrub));
+	puts("leaks");
+}
+
 static void clean(void)
 {
 	char *keep[64];
@@ -135,6 +164,7 @@ static const struct { const char *name; bug_fn fn; } cases[] = {
 	{ "realloc-uaf", realloc_uaf },
 	{ "memalign-overflow", memalign_overflow },
 	{ "underflow-large", underflow_large },
+	{ "leaks", leaks },
 	{ "clean", clean },
 };
 

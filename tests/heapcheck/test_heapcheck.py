@@ -190,6 +190,37 @@ def clean(lib, mode, prog, failures):
         print(f'ok: {mode} clean {os.path.basename(prog)}: no report')
 
 
+LEAK_HEAD = re.compile(r'^mlalloc: leaks: (\d+) bytes in (\d+) blocks', re.M)
+LEAK_GROUP = re.compile(r'^  (\d+) bytes in (\d+) blocks?, allocated at:$', re.M)
+
+
+def check_leaks(lib, mode, prog, failures):
+    """MODE ending in ,leaks: the leaks case reports its two lost sites,
+    the larger first, and not the blocks a global still reaches."""
+    RAN.append('leaks')
+    src = os.path.join(HERE, 'heapbug.c')
+    t = tags(src)
+    r = run(lib, mode, prog, 'leaks')
+    problems = []
+    head = LEAK_HEAD.search(r.stderr)
+    if r.returncode != 0 or r.stdout != 'leaks\n':
+        problems.append(f'status {r.returncode}, output {r.stdout!r}')
+    if not head or (int(head.group(1)), int(head.group(2))) != (5300, 4):
+        problems.append(f"totals {head.groups() if head else None}, want 5300 bytes in 4 blocks")
+    groups = LEAK_GROUP.findall(r.stderr)
+    if [(int(b), int(n)) for b, n in groups] != [(5000, 1), (300, 3)]:
+        problems.append(f'groups {groups}, want 5000 bytes in 1 block, then 300 in 3')
+    for title, tag in [('5000 bytes in 1 block, allocated at:', 'leak-large'),
+                       ('300 bytes in 3 blocks, allocated at:', 'leak-small')]:
+        got = site(r.stderr, title, prog)
+        if got != ('heapbug.c', t[('alloc', tag)]):
+            problems.append(f"site of '{title}' {got}, want heapbug.c:{t[('alloc', tag)]}")
+    if problems:
+        failures.append(f'{mode} leaks: ' + '; '.join(problems) + '\n' + r.stderr[-1500:])
+    else:
+        print(f'ok: {mode} leaks: 5000 bytes in 1 block, then 300 bytes in 3 blocks, at their sites')
+
+
 def main():
     mode, lib, prog = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3]
     cxx = sys.argv[4] if len(sys.argv) > 4 else None
@@ -198,6 +229,13 @@ def main():
         sys.exit(77)
     failures = []
     src = os.path.join(HERE, 'heapbug.c')
+    if mode.endswith(',leaks'):
+        check_leaks(lib, mode, prog, failures)
+        clean(lib, mode, prog, failures)
+        for f in failures:
+            print('FAIL:', f)
+        print(f'{len(RAN) - len(failures)} passed, {len(failures)} failed')
+        sys.exit(1 if failures else 0)
     if mode.endswith(',underflow'):
         cases = dict(UNDERFLOW_CASES)
     else:
