@@ -984,6 +984,27 @@ struct ml_heapcheck {
  * not loaded or found no bug; -EBADMSG when the record is not one it
  * writes; -ENOTSUP (no ML_LIBDW_SONAME); -ESRCH, -EFAULT. */
 int ml_heapcheck_read(pid_t pid, struct ml_heapcheck *ret);
+/* Leaks at exit (--check=heap,leaks): groups of unreferenced blocks by
+ * allocation backtrace, largest first (at most ML_HEAPCHECK_LEAK_GROUPS;
+ * the totals count all). */
+#define ML_HEAPCHECK_LEAK_GROUPS 16
+struct ml_heapleaks {
+	uint64_t bytes, blocks;  /* totals */
+	size_t ngroups, ngroups_total;
+	struct {
+		uint64_t bytes, blocks;
+		size_t n;
+		uint64_t pc[ML_HEAPCHECK_DEPTH];
+	} groups[ML_HEAPCHECK_LEAK_GROUPS];
+};
+/* Read the leak report of the tracee pid stopped at its exit (after
+ * mlalloc's scan).  0 (also when it found none: bytes 0); -ENOENT when
+ * there is none yet; -EBADMSG, -ENOTSUP, -ESRCH, -EFAULT. */
+int ml_heapleaks_read(pid_t pid, struct ml_heapleaks *ret);
+/* The leaks as words and symbolized backtraces, or one JSON object
+ * (ML_OUT_JSON, kind "leaks").  0 or -errno. */
+int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
+			FILE *out, unsigned int flags);
 /* The report, as the crash report: plain words, the facts, the allocation
  * and free backtraces symbolized (function, file:line), the backtrace of
  * the thread at the stop (bt, may be NULL) and the diagram slice with the

@@ -89,3 +89,39 @@ int ml_heapcheck_read(pid_t pid, struct ml_heapcheck *ret)
 		return -EFAULT;
 	return take(&r, ret);
 }
+
+#define LEAK_SYMBOL "mlalloc_leak_report"
+
+int ml_heapleaks_read(pid_t pid, struct ml_heapleaks *ret)
+{
+	struct mlalloc_leak_report r;
+	uint64_t sym;
+	int e;
+
+	_Static_assert(ML_HEAPCHECK_LEAK_GROUPS == MLALLOC_LEAK_GROUPS, "same groups");
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	if ((e = ml__tracee_symbol(pid, LEAK_SYMBOL, &sym)) < 0)
+		return e;
+	if (ml_tracee_read(pid, sym, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		return -EFAULT;
+	if (r.magic != MLALLOC_LEAK_MAGIC)
+		return -ENOENT;
+	if (r.version != MLALLOC_CHECK_VERSION || r.ngroups > MLALLOC_LEAK_GROUPS ||
+	    r.ngroups > r.ngroups_total)
+		return -EBADMSG;
+	memset(ret, 0, sizeof(*ret));
+	ret->bytes = r.bytes;
+	ret->blocks = r.blocks;
+	ret->ngroups = r.ngroups;
+	ret->ngroups_total = r.ngroups_total;
+	for (size_t i = 0; i < r.ngroups; i++) {
+		if (r.groups[i].depth > MLALLOC_CHECK_DEPTH)
+			return -EBADMSG;
+		ret->groups[i].bytes = r.groups[i].bytes;
+		ret->groups[i].blocks = r.groups[i].blocks;
+		ret->groups[i].n = r.groups[i].depth;
+		memcpy(ret->groups[i].pc, r.groups[i].bt, sizeof(ret->groups[i].pc));
+	}
+	return 0;
+}

@@ -314,3 +314,79 @@ int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapchec
 		r = -EIO;
 	return r;
 }
+
+/* ---- leaks ---- */
+
+static int leaks_text(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
+		      struct ml_symbolizer *sz, FILE *out)
+{
+	fprintf(out, "memlayout: process %d (", (int)snap->proc.pid);
+	put_escaped(out, snap->proc.comm);
+	fprintf(out, ") leaked %" PRIu64 " bytes in %" PRIu64 " blocks, allocated at %zu places\n"
+		"  Blocks never freed that nothing the program could still reach points to at exit\n"
+		"  (its data, bss and stack, and the blocks those reach), largest first.\n",
+		l->bytes, l->blocks, l->ngroups_total);
+	for (size_t i = 0; i < l->ngroups; i++) {
+		struct hframe f[ML_HEAPCHECK_DEPTH];
+		char title[96];
+		symbolize(sz, l->groups[i].pc, l->groups[i].n, f);
+		snprintf(title, sizeof(title), "%" PRIu64 " bytes in %" PRIu64 " block%s allocated at",
+			 l->groups[i].bytes, l->groups[i].blocks, l->groups[i].blocks == 1 ? "" : "s");
+		text_frames(out, title, f, l->groups[i].n);
+	}
+	if (l->ngroups < l->ngroups_total)
+		fprintf(out, "\n  ... %zu more places\n", l->ngroups_total - l->ngroups);
+	return 0;
+}
+
+static int leaks_json(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
+		      struct ml_symbolizer *sz, FILE *out)
+{
+	int r;
+
+	if ((r = ml__json_load()) < 0)
+		return r;
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < l->ngroups; i++) {
+		struct hframe f[ML_HEAPCHECK_DEPTH];
+		symbolize(sz, l->groups[i].pc, l->groups[i].n, f);
+		json_array_append_new(a, json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)l->groups[i].bytes,
+			"blocks", (json_int_t)l->groups[i].blocks, "backtrace", json_frames(f, l->groups[i].n)));
+	}
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "kind", "leaks",
+		"bytes", (json_int_t)l->bytes, "blocks", (json_int_t)l->blocks,
+		"sites", (json_int_t)l->ngroups_total, "leaks", a ? a : json_null(),
+		"process", json_pack("{s:i, s:o, s:o}", "pid", (int)snap->proc.pid,
+				     "comm", jstr(snap->proc.comm), "exe", jstr(snap->proc.exe)));
+	if (!o)
+		return -ENOMEM;
+	FILE *j = ml_json_stream(out);
+	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
+	json_decref(o);
+	if (!j)
+		return -ENOMEM;
+	if (fclose(j) || r < 0)
+		return -EIO;
+	fputc('\n', out);
+	return 0;
+}
+
+int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
+			FILE *out, unsigned int flags)
+{
+	struct ml_symbolizer *sz = NULL;
+	int r;
+
+	if (!snap || !l || !out || l->ngroups > ML_HEAPCHECK_LEAK_GROUPS)
+		return -EINVAL;
+	for (size_t i = 0; i < l->ngroups; i++)
+		if (l->groups[i].n > ML_HEAPCHECK_DEPTH)
+			return -EINVAL;
+	if (ml_symbolizer_new(snap, &sz) < 0)
+		sz = NULL;
+	r = (flags & ML_OUT_JSON) ? leaks_json(snap, l, sz, out) : leaks_text(snap, l, sz, out);
+	ml_symbolizer_free(sz);
+	if (r == 0 && ferror(out))
+		r = -EIO;
+	return r;
+}

@@ -89,8 +89,9 @@ static void usage(void)
 	      "then let the signal end it; exit with its status (128 + signal).\n\n"
 	      "Options:\n"
 	      "     --report <file>    write the report to <file> instead of stderr\n"
-	      "     --check heap       run it with mlalloc's checking mode preloaded: explain\n"
+	      "     --check heap[,leaks]  run it with mlalloc's checking mode preloaded: explain\n"
 	      "                          use-after-free, overflows, double and invalid frees\n"
+	      "                          (and leaks at exit)\n"
 	      "     --sample-rate <n>  with --check: check one allocation in <n> (default: all)\n"
 	      " -J, --json             the report as JSON (one object per crash)\n"
 	      " -h, --help             display this help\n"
@@ -223,7 +224,8 @@ static int spawn(struct run *r, int *ret_err_fd)
 	}
 	close(go[0]);
 	close(err[1]);
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0)
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(TRACE_OPTIONS |
+		   (r->o.check.leaks ? PTRACE_O_TRACEEXIT : 0))) < 0)
 		return seize_failed(r, pid, errno, go[1], err[0]);
 	r->main = main_pid = pid;
 	tracee_add(&r->t, pid);
@@ -384,6 +386,13 @@ static void on_event(struct run *r, pid_t tid, int sig, int ev)
 	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
 			tracee_add(&r->t, (pid_t)msg);
+	} else if (ev == PTRACE_EVENT_EXIT && r->o.check.leaks) {
+		FILE *out = report_stream(r);
+		int e = ml_run_check_at_exit(tid, out, r->o.out_flags);
+		if (e == 0 && (e = report_flush(out)) < 0)
+			report_error(r, e);
+		else if (e < 0)
+			ml_cli_error(r->o.argv[0], "cannot write the leak report: %s", ml_cli_strerror(-e));
 	} else if (ev == PTRACE_EVENT_EXEC) {
 		/* A thread that exec'd took the leader's pid: the old tid is gone. */
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)

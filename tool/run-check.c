@@ -4,7 +4,9 @@
  * libmlalloc.so preloaded in its checking mode (MLALLOC_CHECK=full, or
  * sample:N with --sample-rate N; alloc/README.md); when it dies, the facts
  * mlalloc published (heapcheck.c) become the report instead of the plain
- * crash explanation.  The library is the one next to memlayout in a build
+ * crash explanation; with leaks, the leak report of a process that exits
+ * (read at its PTRACE_EVENT_EXIT stop, after mlalloc's scan at exit).
+ * The library is the one next to memlayout in a build
  * tree (../alloc/libmlalloc.so), else the installed one (MEMLAYOUT_LIBDIR,
  * first relative to memlayout's own directory).
  */
@@ -24,7 +26,7 @@ static const struct check_name {
 	const char *missing;     /* why it is refused, when field is SIZE_MAX */
 } check_names[] = {
 	{ "heap", offsetof(struct ml_run_check, heap), NULL },
-	{ "leaks", SIZE_MAX, "leak detection is not implemented yet" },
+	{ "leaks", offsetof(struct ml_run_check, leaks), NULL },
 };
 
 static int check_one(const char *name, size_t len, struct ml_run_check *ret)
@@ -38,7 +40,7 @@ static int check_one(const char *name, size_t len, struct ml_run_check *ret)
 		*(bool *)((char *)ret + c->field) = true;
 		return 0;
 	}
-	return ml_cli_usage_error("--check", "%.*s: unknown check (known: heap)", (int)len, name);
+	return ml_cli_usage_error("--check", "%.*s: unknown check (known: heap, leaks)", (int)len, name);
 }
 
 int ml_run_check_parse(const char *list, struct ml_run_check *ret)
@@ -97,9 +99,11 @@ static int find_lib(char *buf, size_t len)
 
 int ml_run_check_env(const struct ml_run_check *c)
 {
-	char lib[PATH_MAX], mode[32];
+	char lib[PATH_MAX], mode[48];
 	const char *old = getenv("LD_PRELOAD");
 
+	if (c->leaks && !c->heap)
+		return ml_cli_usage_error("--check", "leaks: needs heap (--check=heap,leaks)");
 	if (!c->heap)
 		return 0;
 	if (find_lib(lib, sizeof(lib)) < 0)
@@ -117,9 +121,9 @@ int ml_run_check_env(const struct ml_run_check *c)
 		setenv("LD_PRELOAD", lib, 1);
 	}
 	if (c->rate)
-		snprintf(mode, sizeof(mode), "sample:%lu", c->rate);
+		snprintf(mode, sizeof(mode), "sample:%lu%s", c->rate, c->leaks ? ",leaks" : "");
 	else
-		snprintf(mode, sizeof(mode), "full");
+		snprintf(mode, sizeof(mode), "full%s", c->leaks ? ",leaks" : "");
 	setenv("MLALLOC_CHECK", mode, 1);
 	return 0;
 }
@@ -134,4 +138,23 @@ int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
 		return e;
 	h.signo = signo;
 	return ml_render_heapcheck(snap, &h, bt, out, flags);
+}
+
+int ml_run_check_at_exit(pid_t tid, FILE *out, unsigned int flags)
+{
+	struct ml_snap_opts so = { NULL, 0 };
+	struct ml_task_status ts;
+	struct ml_snapshot *snap;
+	struct ml_heapleaks l;
+	int e;
+
+	if (ml_task_status(tid, &ts) < 0 || ts.tgid != tid)
+		return 0;   /* a thread: the leader's exit says it */
+	if (ml_heapleaks_read(tid, &l) < 0 || l.blocks == 0)
+		return 0;
+	if ((e = ml_snapshot_take(tid, &so, &snap)) < 0)
+		return e;
+	e = ml_render_heapleaks(snap, &l, out, flags);
+	ml_snapshot_free(snap);
+	return e;
 }

@@ -12,6 +12,7 @@
 
 struct ml_run_check {
 	bool heap;               /* --check=heap */
+	bool leaks;              /* --check=heap,leaks: also leaks at exit */
 	unsigned long rate;      /* --sample-rate N: one allocation in N; 0 = all (full mode) */
 };
 
@@ -28,5 +29,10 @@ int ml_run_check_env(const struct ml_run_check *c);
  * other -errno when the report could not be read or written. */
 int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
 			 const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+
+/* At a PTRACE_EVENT_EXIT stop of tid: if it is its process's leader and
+ * mlalloc found leaks, write the leak report to out.  0 (also when there
+ * is nothing to say), or -errno of a report that could not be written. */
+int ml_run_check_at_exit(pid_t tid, FILE *out, unsigned int flags);
 
 #endif

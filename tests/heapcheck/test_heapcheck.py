@@ -144,6 +144,36 @@ def check_run(ml, rate, prog, src, name, want, failures):
         print(f'ok: run{" --sample-rate " + rate if rate else ""} {name}: {kind}, {size} bytes, offset {offset}')
 
 
+def check_run_leaks(ml, rate, prog, failures):
+    """run -J --check=heap,leaks on the leaks case: the two groups, larger
+    first, with their sites from the symbolizer."""
+    RAN.append('leaks')
+    src = os.path.join(HERE, 'heapbug.c')
+    t = tags(src)
+    cmd = [ml, 'run', '-J', '--check=heap,leaks'] + (['--sample-rate', rate] if rate else [])
+    r = subprocess.run(cmd + ['--', prog, 'leaks'], capture_output=True, text=True, timeout=60)
+    start = r.stderr.find('\n{')
+    try:
+        doc = json.loads(r.stderr[start:]) if start >= 0 else None
+    except ValueError:
+        doc = None
+    problems = []
+    if r.returncode != 0:
+        problems.append(f'memlayout exit status {r.returncode}')
+    if not doc:
+        problems.append('no JSON leak report')
+    else:
+        got = [(g['bytes'], g['blocks'], json_site(g['backtrace'], src)) for g in doc['leaks']]
+        want = [(5000, 1, ('heapbug.c', t[('alloc', 'leak-large')])),
+                (300, 3, ('heapbug.c', t[('alloc', 'leak-small')]))]
+        if got != want or (doc['bytes'], doc['blocks']) != (5300, 4):
+            problems.append(f"leaks {got} total {(doc['bytes'], doc['blocks'])}, want {want} total 5300 in 4")
+    if problems:
+        failures.append('run leaks: ' + '; '.join(problems) + '\n' + r.stderr[-1500:])
+    else:
+        print('ok: run --check=heap,leaks: 5000 bytes in 1 block, 300 bytes in 3, at their sites')
+
+
 def check(lib, mode, prog, src, name, want, failures):
     if mode.startswith('run:'):
         _, ml, *rate = mode.split(':')
@@ -243,6 +273,9 @@ def main():
         cases.update({n + '-thread': CASES[n] for n in THREAD_CASES})
     for name, want in cases.items():
         check(lib, mode, prog, src, name, want, failures)
+    if mode.startswith('run:'):
+        _, ml, *rate = mode.split(':')
+        check_run_leaks(ml, rate[0] if rate else None, prog, failures)
     clean(lib, mode, prog, failures)
     if cxx and not mode.endswith(',underflow'):
         for name, want in CXX_CASES.items():
