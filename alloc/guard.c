@@ -188,12 +188,24 @@ static ML_COLD _Noreturn void fatal_hdr(uint32_t kind, uintptr_t addr, const str
 	abort();
 }
 
-/* First byte of [p, p + n) that is not c, or NULL. */
+/* First byte of [p, p + n) that is not c, or NULL: eight bytes at a
+ * time where aligned (poison checks of whole blocks are on every free). */
 static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t c)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != c)
-			return p + i;
+	const uint8_t *end = p + n;
+	uint64_t w = 0x0101010101010101ull * c;
+	while (p < end && ((uintptr_t)p & 7))
+		if (*p++ != c)
+			return p - 1;
+	for (; p + 8 <= end; p += 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		if (v != w)
+			break;
+	}
+	for (; p < end; p++)
+		if (*p != c)
+			return p;
 	return NULL;
 }
 
