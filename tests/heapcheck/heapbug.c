@@ -27,6 +27,16 @@ static void uaf_write_small(void)
 	p[3] = 7;
 }
 
+/* Caught at the access by page blocks only (sampled mode): in full mode
+ * a small block's read after free is not detected. */
+static void uaf_read_small(void)
+{
+	char *p = malloc(40); /* @alloc:uaf-read-small */
+	memset(p, 1, 40);
+	free(p); /* @free:uaf-read-small */
+	sink = p[5];
+}
+
 static void overflow_large(void)
 {
 	char *p = malloc(8000); /* @alloc:overflow-large */
@@ -154,6 +164,7 @@ static void clean(void)
 static const struct { const char *name; bug_fn fn; } cases[] = {
 	{ "uaf-read-large", uaf_read_large },
 	{ "uaf-write-small", uaf_write_small },
+	{ "uaf-read-small", uaf_read_small },
 	{ "overflow-large", overflow_large },
 	{ "overflow-small", overflow_small },
 	{ "underflow-small", underflow_small },

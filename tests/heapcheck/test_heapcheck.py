@@ -37,6 +37,10 @@ CASES = {
     'realloc-uaf': ('heap-use-after-free', 5000, 16, True),
     'memalign-overflow': ('heap-buffer-overflow', 4096, 4096, False),
 }
+# page blocks only: sampled mode (every block is one with rate 1)
+SAMPLED_CASES = {
+    'uaf-read-small': ('heap-use-after-free', 40, 5, True),
+}
 THREAD_CASES = ['uaf-read-large', 'uaf-write-small', 'overflow-small', 'double-free-large']
 CXX_CASES = {
     'new-overflow': ('heap-buffer-overflow', 40, 40, False),
@@ -271,6 +275,8 @@ def main():
     else:
         cases = dict(CASES)
         cases.update({n + '-thread': CASES[n] for n in THREAD_CASES})
+        if mode.startswith('sample:') or (mode.startswith('run:') and mode.count(':') == 2):
+            cases.update(SAMPLED_CASES)
     for name, want in cases.items():
         check(lib, mode, prog, src, name, want, failures)
     if mode.startswith('run:'):
