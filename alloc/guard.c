@@ -376,6 +376,8 @@ static void small_free(struct hdr *h, const char *func)
  * says whether p is the block's user address. */
 static struct hdr *hdr_of(const void *p, bool *ret_user)
 {
+	if (ml__check_mode != ML_CHECK_FULL)
+		return NULL;   /* sampled mode makes no redzone blocks */
 	ml_segment *seg = ml__hdr_of(p);
 	if (!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)
 		return NULL;
