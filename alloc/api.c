@@ -76,7 +76,7 @@ static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block
 ML_API void *malloc(size_t size)
 {
 	ml_heap *heap = ml__tl_heap;
-	if (ml_likely(size <= ML_MAX_SMALL)) {
+	if (ml_likely(size < ml__fast_lim)) {   /* ML_MAX_SMALL + 1; 0 in check mode */
 		unsigned c = ml_size_class(size);
 		ml_page *page = heap->pages[c];
 		if (ml_likely(page->free != NULL)) {
@@ -92,6 +92,8 @@ ML_API void *malloc(size_t size)
 /* Every free: the checks, reported with their message, then the push. */
 static ML_NOINLINE void free_checked(void *p, const char *func)
 {
+	if (ml_unlikely(ml__check_mode) && ml__check_free(p, func))
+		return;
 	ml_segment *seg = ml__hdr_of(p);
 	if (ml_unlikely(!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)) {
 		ml__free_slow(p, func);
@@ -157,6 +159,10 @@ ML_API void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (ml_unlikely(ml__check_mode)) {
+		ml__init_once();
+		return ml__check_malloc(total, ML_MIN_BLOCK, true);
+	}
 	if (total > ML_MAX_SMALL) {
 		ml__init_once();
 		return ml__large_alloc(total, ML_MIN_BLOCK, true);
@@ -171,6 +177,9 @@ ML_API void *calloc(size_t n, size_t size)
 size_t ml__usable_size(const void *cp, const char *func)
 {
 	void *p = (void *)cp;
+	size_t checked;
+	if (ml_unlikely(ml__check_mode) && ml__check_usable(p, &checked))
+		return checked;
 	void *hdr = ml__hdr_of(p);
 	if (!hdr)
 		ml__fatal(ML_FAULT_FOREIGN, func, p, NULL, 0);
@@ -194,6 +203,13 @@ size_t ml__usable_size(const void *cp, const char *func)
 }
 
 ML_API void *realloc(void *p, size_t size)
+{
+	if (ml_unlikely(ml__check_mode))
+		return ml__check_realloc(p, size);
+	return ml__realloc_plain(p, size);
+}
+
+void *ml__realloc_plain(void *p, size_t size)
 {
 	if (!p)
 		return malloc(size);
@@ -239,6 +255,9 @@ ML_API void *reallocarray(void *p, size_t n, size_t size)
 
 static void *aligned(size_t align, size_t size)
 {
+	ml__init_once();
+	if (ml_unlikely(ml__check_mode))
+		return ml__check_malloc(size, align, false);
 	if (align <= ML_MIN_BLOCK)
 		return malloc(size);
 	return ml__malloc_aligned(size, align);
@@ -312,6 +331,7 @@ ML_API unsigned ml_alloc_format_version(void) { return MLALLOC_PUB_VERSION; }
 
 static void fork_prepare(void)
 {
+	ml__check_atfork(ML_FORK_PREPARE);
 	ml__heap_atfork(ML_FORK_PREPARE);
 	ml__large_atfork(ML_FORK_PREPARE);
 	ml__segment_atfork(ML_FORK_PREPARE);
@@ -326,6 +346,7 @@ static void fork_parent(void)
 	ml__segment_atfork(ML_FORK_PARENT);
 	ml__large_atfork(ML_FORK_PARENT);
 	ml__heap_atfork(ML_FORK_PARENT);
+	ml__check_atfork(ML_FORK_PARENT);
 }
 
 static void fork_child(void)
@@ -335,6 +356,7 @@ static void fork_child(void)
 	ml__segment_atfork(ML_FORK_CHILD);
 	ml__large_atfork(ML_FORK_CHILD);
 	ml__heap_atfork(ML_FORK_CHILD);
+	ml__check_atfork(ML_FORK_CHILD);
 }
 
 __attribute__((constructor)) static void mlalloc_ctor(void)

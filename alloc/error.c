@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-struct msg { char buf[768]; size_t len; };
+struct msg { char buf[4096]; size_t len; };
 
 static void put(struct msg *m, const char *s)
 {
@@ -175,4 +175,247 @@ _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
 	ssize_t r = write(2, m.buf, m.len);
 	(void)r;
 	abort();
+}
+
+/* ---- the checking mode's reports (guard.c) ---- */
+
+/* Read by a tracer from the stopped process: mlalloc-format.h. */
+ML_API struct mlalloc_check_report mlalloc_check_report;
+
+static const char *const check_kind_name[] = {
+	[MLALLOC_CHECK_NONE] = "heap-error",
+	[MLALLOC_CHECK_USE_AFTER_FREE] = "heap-use-after-free",
+	[MLALLOC_CHECK_OVERFLOW] = "heap-buffer-overflow",
+	[MLALLOC_CHECK_UNDERFLOW] = "heap-buffer-underflow",
+	[MLALLOC_CHECK_DOUBLE_FREE] = "double-free",
+	[MLALLOC_CHECK_INVALID_FREE] = "invalid-free",
+};
+
+static const char *const check_access_name[] = {
+	[MLALLOC_ACCESS_UNKNOWN] = "an access to",
+	[MLALLOC_ACCESS_READ] = "a read of",
+	[MLALLOC_ACCESS_WRITE] = "a write to",
+	[MLALLOC_ACCESS_FREE] = "",
+};
+
+/* Append " module+0xoff" for the code address a (its maps line). */
+static void put_module_offset(struct msg *m, uintptr_t a)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[4096], line[512];
+	size_t ll = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			const char *s = line;
+			uintptr_t lo = parse_hex(&s);
+			s++;
+			uintptr_t hi = parse_hex(&s);
+			if (a < lo || a >= hi)
+				continue;
+			while (*s == ' ')
+				s++;
+			while (*s && *s != ' ')
+				s++;   /* perms */
+			while (*s == ' ')
+				s++;
+			uintptr_t off = parse_hex(&s);
+			const char *name = s;
+			for (int f = 0; f < 2 && *name; f++) {   /* dev, inode */
+				while (*name == ' ')
+					name++;
+				while (*name && *name != ' ')
+					name++;
+			}
+			while (*name == ' ')
+				name++;
+			close(fd);
+			put(m, " (");
+			put(m, *name ? name : "(anonymous)");
+			put(m, "+");
+			put_hex(m, a - lo + off);
+			put(m, ")");
+			return;
+		}
+	}
+	close(fd);
+}
+
+static void put_trace(struct msg *m, const char *what, const uintptr_t *bt, unsigned depth)
+{
+	put(m, what);
+	for (unsigned i = 0; i < depth; i++) {
+		put(m, "\n    #");
+		put_dec(m, i);
+		put(m, " ");
+		put_hex(m, bt[i]);
+		put_module_offset(m, bt[i]);
+	}
+	if (!depth)
+		put(m, " (no backtrace)");
+}
+
+static void put_check_block(struct msg *m, const struct ml_check_fault *f)
+{
+	int64_t off = (int64_t)(f->addr - f->block);
+	put(m, " the block ");
+	put_hex(m, f->block);
+	put(m, " of ");
+	put_dec(m, f->size);
+	put(m, " bytes, at offset ");
+	if (off < 0)
+		put(m, "-");
+	put_dec(m, (uint64_t)(off < 0 ? -off : off));
+	if (off < 0) {
+		put(m, " (");
+		put_dec(m, (uint64_t)-off);
+		put(m, " bytes before it)");
+	} else if ((uint64_t)off >= f->size) {
+		put(m, " (");
+		put_dec(m, (uint64_t)off - f->size);
+		put(m, " bytes after its end)");
+	}
+}
+
+static void publish(const struct ml_check_fault *f)
+{
+	struct mlalloc_check_report *r = &mlalloc_check_report;
+	r->version = MLALLOC_CHECK_VERSION;
+	r->kind = f->kind;
+	r->access = f->access;
+	r->address = f->addr;
+	r->block = f->block;
+	r->size = f->size;
+	r->offset = (int64_t)(f->addr - f->block);
+	r->tid = (uint32_t)gettid();
+	r->depth_alloc = f->depth_alloc;
+	r->depth_free = f->depth_free;
+	for (unsigned i = 0; i < MLALLOC_CHECK_DEPTH; i++) {
+		r->alloc_bt[i] = i < f->depth_alloc ? f->bt_alloc[i] : 0;
+		r->free_bt[i] = i < f->depth_free ? f->bt_free[i] : 0;
+	}
+	__atomic_store_n(&r->magic, MLALLOC_CHECK_MAGIC, __ATOMIC_RELEASE);
+}
+
+/* One paragraph: the bug, the address, the block and offset, the thread,
+ * then the allocation and free backtraces as raw addresses with the
+ * module and offset of each (the allocator cannot symbolize). */
+void ml__check_report(const struct ml_check_fault *f)
+{
+	struct msg m = { .len = 0 };
+	put(&m, "mlalloc: ");
+	put(&m, check_kind_name[f->kind]);
+	put(&m, ": ");
+	if (f->func) {
+		put(&m, f->func);
+		put(&m, "(");
+		put_hex(&m, f->addr);
+		put(&m, ")");
+	} else {
+		put(&m, check_access_name[f->access]);
+		put(&m, " ");
+		put_hex(&m, f->addr);
+	}
+	if (f->block) {
+		put(&m, f->kind == MLALLOC_CHECK_DOUBLE_FREE ? ": already freed," : ",");
+		put_check_block(&m, f);
+	} else {
+		put(&m, ", in mlalloc's guarded pages but in no block");
+	}
+	if (f->how) {
+		put(&m, " (");
+		put(&m, f->how);
+		put(&m, ")");
+	}
+	put(&m, ", in thread ");
+	put_dec(&m, (uint64_t)gettid());
+	put(&m, ".\n");
+	if (f->block) {
+		put_trace(&m, "  allocated at:", f->bt_alloc, f->depth_alloc);
+		if (f->depth_free)
+			put_trace(&m, "\n  freed at:", f->bt_free, f->depth_free);
+		put(&m, "\n");
+	}
+	publish(f);
+	ssize_t r = write(2, m.buf, m.len);
+	(void)r;
+}
+
+/* ---- leaks at exit (leaks.c) ---- */
+
+ML_API struct mlalloc_leak_report mlalloc_leak_report;
+
+uintptr_t ml__maps_end_of(uintptr_t a)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return a;
+	char buf[4096], line[512];
+	size_t ll = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			const char *s = line;
+			uintptr_t lo = parse_hex(&s);
+			s++;
+			uintptr_t hi = parse_hex(&s);
+			if (a >= lo && a < hi) {
+				close(fd);
+				return hi;
+			}
+		}
+	}
+	close(fd);
+	return a;
+}
+
+/* Publish r (mlalloc_leak_report), then, if it found leaks, print them:
+ * the totals, then each group with its backtrace. */
+void ml__leaks_print(struct mlalloc_leak_report *r)
+{
+	r->version = MLALLOC_CHECK_VERSION;
+	memcpy(&mlalloc_leak_report, r, sizeof(*r));
+	__atomic_store_n(&mlalloc_leak_report.magic, MLALLOC_LEAK_MAGIC, __ATOMIC_RELEASE);
+	if (!r->blocks)
+		return;
+	struct msg m = { .len = 0 };
+	put(&m, "mlalloc: leaks: ");
+	put_dec(&m, r->bytes);
+	put(&m, " bytes in ");
+	put_dec(&m, r->blocks);
+	put(&m, " blocks never freed and not referenced at exit, from ");
+	put_dec(&m, r->ngroups_total);
+	put(&m, " allocation sites (the largest first):\n");
+	ssize_t w = write(2, m.buf, m.len);
+	for (uint32_t i = 0; i < r->ngroups; i++) {
+		m.len = 0;
+		put(&m, "  ");
+		put_dec(&m, r->groups[i].bytes);
+		put(&m, " bytes in ");
+		put_dec(&m, r->groups[i].blocks);
+		put(&m, r->groups[i].blocks == 1 ? " block" : " blocks");
+		uintptr_t bt[MLALLOC_CHECK_DEPTH];
+		for (unsigned k = 0; k < MLALLOC_CHECK_DEPTH; k++)
+			bt[k] = (uintptr_t)r->groups[i].bt[k];
+		put_trace(&m, ", allocated at:", bt, r->groups[i].depth);
+		put(&m, "\n");
+		w = write(2, m.buf, m.len);
+	}
+	(void)w;
 }

@@ -87,6 +87,7 @@ static void init_globals(void)
 	const char *un = env("MLALLOC_PUB_UNNAMED");
 	if (un && *un == '1')
 		ml__pub_unnamed = true;
+	ml__check_init(env("MLALLOC_CHECK"));
 	pthread_key_create(&heap_key, heap_thread_exit);
 	(void)ml__pub();
 }
@@ -431,6 +432,19 @@ static void heap_thread_exit(void *arg)
 
 ML_NOINLINE void *ml__malloc_slow(size_t size)
 {
+	if (ml__tl_heap == &ml__heap_empty && !ml__heap_init_thread()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (ml_unlikely(ml__check_mode))
+		return ml__check_malloc(size, ML_MIN_BLOCK, false);
+	return ml__malloc_plain(size);
+}
+
+/* malloc without the checking mode: the fast path's pop, else a span
+ * found or made, or a large block. */
+void *ml__malloc_plain(size_t size)
+{
 	ml_heap *heap = ml__tl_heap;
 	if (heap == &ml__heap_empty && !(heap = ml__heap_init_thread())) {
 		errno = ENOMEM;
@@ -439,7 +453,9 @@ ML_NOINLINE void *ml__malloc_slow(size_t size)
 	if (size > ML_MAX_SMALL)
 		return ml__large_alloc(size, ML_MIN_BLOCK, false);
 	unsigned c = ml_size_class(size);
-	ml_page *page = heap_find_page(heap, c);
+	ml_page *page = heap->pages[c];
+	if (!page->free)
+		page = heap_find_page(heap, c);
 	if (!page) {
 		errno = ENOMEM;
 		return NULL;
@@ -457,7 +473,7 @@ void *ml__malloc_aligned(size_t size, size_t align)
 	if (align <= ML_PAGE_SIZE) {
 		unsigned c = ml_class_for_align(size, align);
 		if (c < ML_NCLASSES)
-			return ml__malloc_slow(ml_class_size(c));
+			return ml__malloc_plain(ml_class_size(c));
 	}
 	ml_heap *heap = ml__tl_heap;
 	if (heap == &ml__heap_empty && !ml__heap_init_thread()) {

@@ -32,6 +32,8 @@ void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
 void ml__os_atfork(int phase);
 struct ml_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };
 void ml__os_info(struct ml_os_info *ret);
+void *ml__os_reserve(size_t len, bool rw, const char *name);   /* NORESERVE, named */
+int ml__os_protect(void *p, size_t len, bool rw);
 extern bool ml__os_no_brk;   /* MLALLOC_NO_BRK=1: skip brk */
 extern bool ml__pub_unnamed; /* MLALLOC_PUB_UNNAMED=1: do not name the region */
 
@@ -182,6 +184,36 @@ void ml__pub_seg_release(uint8_t from, uint16_t index, size_t resident);   /* se
 void ml__pub_begin(void);                     /* takes the header seqlock */
 void ml__pub_end(void);
 void ml__pub_atfork(int phase);
+
+/* ---- guard.c: the checking mode (MLALLOC_CHECK) ---- */
+enum { ML_CHECK_OFF = 0, ML_CHECK_FULL = 1, ML_CHECK_SAMPLE = 2 };
+extern uint8_t ml__check_mode;     /* set once at init, never changed */
+extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in check mode */
+void ml__check_init(const char *spec);
+void *ml__check_malloc(size_t size, size_t align, bool zero);
+bool ml__check_free(void *p, const char *func);      /* false: not a checked block */
+void *ml__check_realloc(void *p, size_t size);
+bool ml__check_usable(const void *p, size_t *ret_size);
+void ml__check_atfork(int phase);
+struct ml_live { uintptr_t user; size_t size; const uintptr_t *bt; unsigned depth; };
+size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void *arg);
+void ml__leaks_report(void);                         /* leaks.c: scan and report, at exit */
+void ml__leaks_print(struct mlalloc_leak_report *r); /* error.c: publish, and print if any */
+uintptr_t ml__maps_end_of(uintptr_t a);              /* error.c: end of the mapping holding a, else a */
+void *ml__malloc_plain(size_t size);                 /* heap.c: malloc without the check */
+void *ml__realloc_plain(void *p, size_t size);       /* api.c */
+
+/* A bug the checking mode found, for ml__check_report (error.c). */
+struct ml_check_fault {
+	uint32_t kind, access;       /* enum mlalloc_check_kind / _access */
+	uintptr_t addr, block;
+	size_t size;
+	const uintptr_t *bt_alloc, *bt_free;
+	unsigned depth_alloc, depth_free;
+	const char *func;            /* the call that found it, or NULL (a fault) */
+	const char *how;             /* how it was found, for the message, or NULL */
+};
+void ml__check_report(const struct ml_check_fault *f);   /* message + published record */
 
 /* Atfork phases. */
 enum { ML_FORK_PREPARE, ML_FORK_PARENT, ML_FORK_CHILD };

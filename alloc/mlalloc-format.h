@@ -129,4 +129,71 @@ struct mlalloc_pub_header {
 	uint64_t class_pages_off;     /* uint8_t span_pages[nclasses]: pages per span of class i */
 };
 
+/* ---- checking mode (MLALLOC_CHECK, alloc/README.md "Checking mode") ----
+ * When the checking mode finds a heap bug it fills the exported object
+ * `mlalloc_check_report` before it aborts or lets the fault kill the
+ * process, so that a tracer (memlayout run --check=heap) reads the facts
+ * from the stopped process instead of parsing the message.  magic is
+ * written last: a reader takes the record only when magic matches.
+ * Backtraces are return addresses (the call site is the byte before),
+ * innermost first, mlalloc's own frames left out. */
+#define MLALLOC_CHECK_MAGIC   0x4b434c4du   /* "MLCK" */
+#define MLALLOC_CHECK_VERSION 1u
+#define MLALLOC_CHECK_DEPTH   10u
+
+enum mlalloc_check_kind {
+	MLALLOC_CHECK_NONE = 0,
+	MLALLOC_CHECK_USE_AFTER_FREE = 1,   /* heap-use-after-free */
+	MLALLOC_CHECK_OVERFLOW = 2,         /* heap-buffer-overflow */
+	MLALLOC_CHECK_UNDERFLOW = 3,        /* heap-buffer-underflow */
+	MLALLOC_CHECK_DOUBLE_FREE = 4,      /* double-free */
+	MLALLOC_CHECK_INVALID_FREE = 5,     /* invalid-free */
+};
+
+enum mlalloc_check_access {
+	MLALLOC_ACCESS_UNKNOWN = 0,
+	MLALLOC_ACCESS_READ = 1,
+	MLALLOC_ACCESS_WRITE = 2,
+	MLALLOC_ACCESS_FREE = 3,            /* found by free/realloc, or at quarantine eviction */
+};
+
+struct mlalloc_check_report {
+	uint32_t magic;          /* MLALLOC_CHECK_MAGIC once the record is complete */
+	uint32_t version;        /* MLALLOC_CHECK_VERSION */
+	uint32_t kind;           /* enum mlalloc_check_kind */
+	uint32_t access;         /* enum mlalloc_check_access */
+	uint64_t address;        /* the faulting address, or the pointer freed */
+	uint64_t block;          /* the block's user address (0: none known) */
+	uint64_t size;           /* its requested size */
+	int64_t offset;          /* address - block */
+	uint32_t tid;            /* thread that found it */
+	uint32_t depth_alloc;    /* entries of alloc_bt in use */
+	uint32_t depth_free;     /* entries of free_bt in use (0 unless freed) */
+	uint32_t reserved;
+	uint64_t alloc_bt[MLALLOC_CHECK_DEPTH];
+	uint64_t free_bt[MLALLOC_CHECK_DEPTH];
+};
+
+/* Leaks at exit (MLALLOC_CHECK=...,leaks): the exported object
+ * `mlalloc_leak_report`, filled before the process exits; magic written
+ * last.  Groups of unreferenced live blocks with the same allocation
+ * backtrace, largest first; the totals count every group. */
+#define MLALLOC_LEAK_MAGIC  0x4b4c4d4du   /* "MMLK" */
+#define MLALLOC_LEAK_GROUPS 16u
+
+struct mlalloc_leak_group {
+	uint64_t bytes, blocks;
+	uint32_t depth, reserved;
+	uint64_t bt[MLALLOC_CHECK_DEPTH];
+};
+
+struct mlalloc_leak_report {
+	uint32_t magic;          /* MLALLOC_LEAK_MAGIC once complete */
+	uint32_t version;        /* MLALLOC_CHECK_VERSION */
+	uint32_t ngroups;        /* entries of groups in use (<= MLALLOC_LEAK_GROUPS) */
+	uint32_t ngroups_total;  /* groups found */
+	uint64_t bytes, blocks;  /* totals */
+	struct mlalloc_leak_group groups[MLALLOC_LEAK_GROUPS];
+};
+
 #endif

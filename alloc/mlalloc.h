@@ -8,7 +8,9 @@
  * alloc/FORMAT.md for the introspection format read by mlalloc-reader.h.
  *
  * Environment: MLALLOC_DECAY_MS (idle time before free memory is given back,
- * default 1000), MLALLOC_NO_BRK=1 (take every segment from mmap). */
+ * default 1000), MLALLOC_NO_BRK=1 (take every segment from mmap),
+ * MLALLOC_CHECK=full|sample:N[,underflow] (the checking mode: heap bugs
+ * reported with the block and its allocation and free backtraces). */
 #ifndef MLALLOC_H
 #define MLALLOC_H
 

@@ -215,3 +215,24 @@ void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align)
 	}
 	return r;
 }
+
+/* ---- the checking mode (guard.c) ---- */
+
+/* An address range of len bytes (NORESERVE), inaccessible (guard pages)
+ * or read-write (tables touched as used), named "[anon:NAME]" where the
+ * kernel names anonymous mappings.  NULL on failure. */
+void *ml__os_reserve(size_t len, bool rw, const char *name)
+{
+	void *p = mmap(NULL, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len, (unsigned long)name);
+	return p;
+}
+
+/* Make [p, p + len) read-write or inaccessible; 0 or -errno. */
+int ml__os_protect(void *p, size_t len, bool rw)
+{
+	return mprotect(p, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE) == 0 ? 0 : -errno;
+}

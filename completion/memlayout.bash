@@ -26,7 +26,7 @@ _memlayout_options()
         where) echo "$out -t --table --self --proc-root --ptrace --at
                      --no-pagemap --no-symbols" ;;
         pages) echo "$out -w --width --method --shared-with --self" ;;
-        run)   echo "--report -J --json" ;;
+        run)   echo "--report -J --json --check --sample-rate" ;;
         heap)  echo "$out -s --summary -c --classes -m --map --no-stop --self --at" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
@@ -45,7 +45,8 @@ _memlayout_takes_arg()
     esac
     case $1:$2 in
         show:--mark | pages:-w | pages:--width | pages:--method | \
-            pages:--shared-with | run:--report | watch:-i | watch:--interval | \
+            pages:--shared-with | run:--report | run:--check | run:--sample-rate | \
+            watch:-i | watch:--interval | \
             watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs)
             return 0 ;;
     esac
@@ -111,6 +112,7 @@ _memlayout_complete_value()
         --proc-root) _filedir -d ;;
         --shared-with) _memlayout_complete_pid ;;
         --report | --record) _filedir ;;
+        --check) COMPREPLY=($(compgen -W 'heap heap,leaks' -- "$cur")) ;;
         *) COMPREPLY=() ;;   # a number, an address: nothing to offer
     esac
     return 0

@@ -996,6 +996,70 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
+/* ---- Heap bugs: mlalloc's checking mode under memlayout run --check=heap
+ * (heapcheck.c, render-heapcheck.c).  The facts mlalloc published in the
+ * stopped process (alloc/mlalloc-format.h, mlalloc_check_report). ---- */
+enum ml_heapcheck_kind {
+	ML_HEAPCHECK_USE_AFTER_FREE,
+	ML_HEAPCHECK_OVERFLOW,
+	ML_HEAPCHECK_UNDERFLOW,
+	ML_HEAPCHECK_DOUBLE_FREE,
+	ML_HEAPCHECK_INVALID_FREE,
+	ML_HEAPCHECK__COUNT
+};
+const char *ml_heapcheck_kind_name(enum ml_heapcheck_kind k);   /* "heap-use-after-free" */
+enum ml_heapcheck_access {
+	ML_HEAPCHECK_ACCESS_UNKNOWN,
+	ML_HEAPCHECK_ACCESS_READ,
+	ML_HEAPCHECK_ACCESS_WRITE,
+	ML_HEAPCHECK_ACCESS_FREE,   /* found by free/realloc or when the block left the quarantine */
+};
+const char *ml_heapcheck_access_name(enum ml_heapcheck_access a);   /* "read", ... */
+#define ML_HEAPCHECK_DEPTH 10
+struct ml_heapcheck {
+	enum ml_heapcheck_kind kind;
+	enum ml_heapcheck_access access;
+	uint64_t address;        /* the faulting address, or the pointer freed */
+	uint64_t block, size;    /* the block (user address, 0: none) and its requested size */
+	int64_t offset;          /* address - block */
+	pid_t tid;               /* the thread that found it */
+	int signo;               /* the signal at the stop: set by the caller, 0 if none */
+	size_t n_alloc, n_free;  /* entries of alloc_pc, free_pc */
+	uint64_t alloc_pc[ML_HEAPCHECK_DEPTH];   /* return addresses, innermost first */
+	uint64_t free_pc[ML_HEAPCHECK_DEPTH];
+};
+/* Read the report of the stopped tracee pid.  0; -ENOENT when mlalloc is
+ * not loaded or found no bug; -EBADMSG when the record is not one it
+ * writes; -ENOTSUP (no ML_LIBDW_SONAME); -ESRCH, -EFAULT. */
+int ml_heapcheck_read(pid_t pid, struct ml_heapcheck *ret);
+/* Leaks at exit (--check=heap,leaks): groups of unreferenced blocks by
+ * allocation backtrace, largest first (at most ML_HEAPCHECK_LEAK_GROUPS;
+ * the totals count all). */
+#define ML_HEAPCHECK_LEAK_GROUPS 16
+struct ml_heapleaks {
+	uint64_t bytes, blocks;  /* totals */
+	size_t ngroups, ngroups_total;
+	struct {
+		uint64_t bytes, blocks;
+		size_t n;
+		uint64_t pc[ML_HEAPCHECK_DEPTH];
+	} groups[ML_HEAPCHECK_LEAK_GROUPS];
+};
+/* Read the leak report of the tracee pid stopped at its exit (after
+ * mlalloc's scan).  0 (also when it found none: bytes 0); -ENOENT when
+ * there is none yet; -EBADMSG, -ENOTSUP, -ESRCH, -EFAULT. */
+int ml_heapleaks_read(pid_t pid, struct ml_heapleaks *ret);
+/* The leaks as words and symbolized backtraces, or one JSON object
+ * (ML_OUT_JSON, kind "leaks").  0 or -errno. */
+int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
+			FILE *out, unsigned int flags);
+/* The report, as the crash report: plain words, the facts, the allocation
+ * and free backtraces symbolized (function, file:line), the backtrace of
+ * the thread at the stop (bt, may be NULL) and the diagram slice with the
+ * block marked; or one JSON object (ML_OUT_JSON).  0 or -errno. */
+int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
+			const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@
 #define MAX_MSG 4096
 
 struct find {
+	const char *name;
 	GElf_Addr addr;
 	bool found;
 };
@@ -38,7 +39,7 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 		GElf_Addr addr;
 		const char *s = dwfl_module_getsym_info(mod, i, &sym, &addr,
 							NULL, NULL, NULL);
-		if (s && sym.st_shndx != SHN_UNDEF && !strcmp(s, ABORT_SYMBOL)) {
+		if (s && sym.st_shndx != SHN_UNDEF && !strcmp(s, f->name)) {
 			f->addr = addr;
 			f->found = true;
 			return DWARF_CB_ABORT;
@@ -47,13 +48,16 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 	return DWARF_CB_OK;
 }
 
-/* libdw loaded (ml__dw_load()) by the caller. */
-static int find_symbol(pid_t pid, GElf_Addr *ret)
+/* The address of the defined symbol name in the modules of the stopped
+ * tracee pid: 0, -ENOENT, -ESRCH, -ENOMEM, -ENOTSUP (no libdw). */
+int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret)
 {
-	struct find f = { 0 };
+	struct find f = { .name = name };
 	Dwfl *dwfl;
 	int r;
 
+	if ((r = ml__dw_load()) < 0)
+		return r;
 	if (!(dwfl = dwfl_begin(&ml__dw_proc_callbacks)))
 		return -ENOMEM;
 	dwfl_report_begin(dwfl);
@@ -72,7 +76,7 @@ static int find_symbol(pid_t pid, GElf_Addr *ret)
 
 int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 {
-	GElf_Addr sym;
+	uint64_t sym;
 	uint64_t ptr = 0;
 	size_t width;
 	char *buf;
@@ -81,9 +85,7 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 
 	if (pid <= 0 || !ret)
 		return -EINVAL;
-	if ((r = ml__dw_load()) < 0)
-		return r;
-	r = find_symbol(pid, &sym);
+	r = ml__tracee_symbol(pid, ABORT_SYMBOL, &sym);
 	if (r < 0)
 		return r;
 	width = is_32bit ? 4 : 8;

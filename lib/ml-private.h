@@ -224,6 +224,11 @@ int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret);
 int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 		 struct ml_symbol *ret);
 
+/* -- a symbol of a stopped tracee (abortmsg.c, for heapcheck.c) -- */
+/* The address of the defined symbol name in the modules of pid: 0,
+ * -ENOENT, -ESRCH, -ENOMEM, -ENOTSUP (no libdw). */
+int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret);
+
 /* -- where's column list (render-where.c) -- */
 int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 			   size_t *ret_n, const char **ret_bad);

@@ -24,6 +24,7 @@
  * reach it, as it shares memlayout's process group and terminal.
  */
 #include "cli.h"
+#include "run-check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +39,14 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_REPORT = ML_OPT_CMD };
+enum { OPT_REPORT = ML_OPT_CMD, OPT_CHECK, OPT_SAMPLE_RATE };
 
 enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
 
 struct run_opts {
 	const char *report;       /* --report=FILE, NULL = stderr */
+	struct ml_run_check check;   /* --check, --sample-rate (run-check.c) */
 	unsigned int out_flags;
 	char **argv;
 };
@@ -72,6 +74,8 @@ static volatile sig_atomic_t main_pid;
 /* Its own options; -J is the shared one (cli.h). */
 static const struct option longopts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,12 +89,17 @@ static void usage(void)
 	      "then let the signal end it; exit with its status (128 + signal).\n\n"
 	      "Options:\n"
 	      "     --report <file>    write the report to <file> instead of stderr\n"
+	      "     --check heap[,leaks]  run it with mlalloc's checking mode preloaded: explain\n"
+	      "                          use-after-free, overflows, double and invalid frees\n"
+	      "                          (and leaks at exit)\n"
+	      "     --sample-rate <n>  with --check: check one allocation in <n> (default: all)\n"
 	      " -J, --json             the report as JSON (one object per crash)\n"
 	      " -h, --help             display this help\n"
 	      " -V, --version          display version\n\n"
 	      "Examples:\n"
 	      " memlayout run -- ./a.out arg        explain a crash of ./a.out, if any\n"
-	      " memlayout run -J --report=crash.json -- make check\n\n"
+	      " memlayout run -J --report=crash.json -- make check\n"
+	      " memlayout run --check=heap -- ./a.out   explain its heap bugs\n\n"
 	      "See memlayout-run(1).\n", stdout);
 }
 
@@ -215,7 +224,8 @@ static int spawn(struct run *r, int *ret_err_fd)
 	}
 	close(go[0]);
 	close(err[1]);
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0)
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(TRACE_OPTIONS |
+		   (r->o.check.leaks ? PTRACE_O_TRACEEXIT : 0))) < 0)
 		return seize_failed(r, pid, errno, go[1], err[0]);
 	r->main = main_pid = pid;
 	tracee_add(&r->t, pid);
@@ -330,7 +340,15 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		f.bt = bt;
 	else if (e == -ENOTSUP)     /* the report goes on without one */
 		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
-	if (ml_crash_explain(snap, &f, &c) == 0) {
+	if (r->o.check.heap && (e = ml_run_check_explain(f.pid, f.signo, snap, bt, out,
+	    r->o.out_flags | (!r->o.report && !(r->o.out_flags & ML_OUT_JSON) &&
+	    ml_cli_color(STDERR_FILENO) ? ML_OUT_COLOR : 0))) != -ENOENT) {
+		if (e == 0 && (e = report_flush(out)) < 0)
+			report_error(r, e);
+		else if (e < 0)
+			ml_cli_error(name, "cannot write the heap report: %s", ml_cli_strerror(-e));
+		r->crashes++;
+	} else if (ml_crash_explain(snap, &f, &c) == 0) {
 		unsigned int flags = r->o.out_flags;
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
 			flags |= ML_OUT_COLOR;
@@ -368,6 +386,13 @@ static void on_event(struct run *r, pid_t tid, int sig, int ev)
 	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
 			tracee_add(&r->t, (pid_t)msg);
+	} else if (ev == PTRACE_EVENT_EXIT && r->o.check.leaks) {
+		FILE *out = report_stream(r);
+		int e = ml_run_check_at_exit(tid, out, r->o.out_flags);
+		if (e == 0 && (e = report_flush(out)) < 0)
+			report_error(r, e);
+		else if (e < 0)
+			ml_cli_error(r->o.argv[0], "cannot write the leak report: %s", ml_cli_strerror(-e));
 	} else if (ev == PTRACE_EVENT_EXEC) {
 		/* A thread that exec'd took the leader's pid: the old tid is gone. */
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)
@@ -454,6 +479,10 @@ static int parse_option(void *ctx, int c, char *arg)
 {
 	struct run_opts *o = ctx;
 
+	if (c == OPT_CHECK)
+		return ml_run_check_parse(arg, &o->check);
+	if (c == OPT_SAMPLE_RATE)
+		return ml_run_check_rate(arg, &o->check);
 	if (c != OPT_REPORT)
 		return ml_cli_usage_error("run", "unknown option");
 	o->report = arg;
@@ -482,6 +511,10 @@ int ml_cmd_run(int argc, char **argv)
 		return ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)");
 	r.o.out_flags = cli.out_flags;
 	r.o.argv = cli.words;
+	if (r.o.check.rate && !r.o.check.heap)
+		return ml_cli_usage_error("--sample-rate", "needs --check=heap");
+	if ((code = ml_run_check_env(&r.o.check)))
+		return code;
 	if ((code = spawn(&r, &err_fd)))
 		return code;
 	code = trace_loop(&r, err_fd);

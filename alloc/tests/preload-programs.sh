@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 # preload-programs.sh LIBMLALLOC PROGRAM: run a real program with and without
 # LD_PRELOAD=libmlalloc.so and require the same output and exit status.
-# PROGRAM is one of: python3, gcc, git, make.  Fails (never skips) when the
-# program is missing or when libmlalloc.so is not actually loaded.
+# PROGRAM is one of: python3, gcc, git, make, perl, sqlite3.  Fails (never
+# skips) when the program is missing or when libmlalloc.so is not actually
+# loaded.  With MLALLOC_CHECK set (the checking mode), first proves the mode
+# is on (a double free through ctypes is reported as double-free), then
+# requires the same output: no false report.
 set -u
 lib=$(realpath "$1") || exit 1
 what=$2
@@ -16,7 +19,21 @@ command -v "$what" >/dev/null 2>&1 || { echo "$what: not installed"; exit 1; }
 n=$(LD_PRELOAD=$lib sh -c 'grep -c libmlalloc /proc/$$/maps')
 [ "$n" -gt 0 ] || { echo "libmlalloc.so was not loaded"; exit 1; }
 
+if [ -n "${MLALLOC_CHECK:-}" ]; then
+	out=$(LD_PRELOAD=$lib python3 -c 'import ctypes; c = ctypes.CDLL(None); c.malloc.restype = ctypes.c_void_p; c.free.argtypes = [ctypes.c_void_p]; p = c.malloc(24); c.free(p); c.free(p)' 2>&1)
+	case $out in
+	*"mlalloc: double-free: free("*) ;;
+	*) echo "MLALLOC_CHECK=$MLALLOC_CHECK: the checking mode did not report a double free: $out"; exit 1 ;;
+	esac
+fi
+
 case $what in
+perl)
+	run() { perl -e 'my %h; for my $i (1..200000) { $h{$i % 5000} .= chr(97 + $i % 26) x ($i % 7) } my @k = sort { $a <=> $b } keys %h; my $s = 0; $s += length $h{$_} for @k; print scalar(@k), " $s\n"; my @w = map { join ",", reverse 1..$_ } 1..300; print length(join "", @w), "\n"'; }
+	;;
+sqlite3)
+	run() { sqlite3 :memory: "create table t(a integer primary key, b text); with recursive c(x) as (select 1 union all select x + 1 from c where x < 50000) insert into t select x, printf('%08d-%x', x * 7919 % 100000, x) from c; create index ib on t(b); select count(*), min(b), max(b) from t; select sum(length(b)) from t where a % 3 = 0; delete from t where a % 2 = 0; vacuum; select count(*) from t;"; }
+	;;
 python3)
 	cat > work.py <<'PY'
 import json, random, threading, re, collections, hashlib

@@ -4,7 +4,7 @@ real runs, validated against its JSON Schema in doc/schema/ (draft
 2020-12, python3-jsonschema): show -J (default and every column, human
 sizes and -b), show -s -J, where -J (every column, mapped addresses and
 holes), pages -J, heap -J (a process with and without mlalloc), run -J's
-crash report, watch -J's lines (samples with brk, perms, grew and thread
+crash report, run -J --check=heap's heap and leak reports, watch -J's lines (samples with brk, perms, grew and thread
 events, then the summary) and aslr -J.  Also what the schemas encode as
 conventions, asserted by name so a failure says which: an empty array is
 [] (never [null]), show -J names its process (pid, exe, comm, word size,
@@ -197,6 +197,44 @@ def check_crash():
         check_eq(doc.get('kind'), 'null-pointer', 'run -J: the crash kind')
 
 
+def check_heapcheck():
+    """run -J --check=heap: a double free in a real program (ctypes)."""
+    code = ('import ctypes; c = ctypes.CDLL(None); c.malloc.restype = ctypes.c_void_p; '
+            'c.free.argtypes = [ctypes.c_void_p]; p = c.malloc(40); c.free(p); c.free(p)')
+    res = subprocess.run([ML, 'run', '-J', '--check=heap', '--', sys.executable, '-c', code],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60, env=traced_env())
+    err = res.stderr.decode('utf-8', 'replace')
+    if 'not installed' in err and 'jansson' in err:
+        print('skip: run -J --check=heap: libjansson is not installed')
+        return
+    start = err.find('\n{')
+    try:
+        doc = json.loads(err[start:]) if start >= 0 else None
+    except ValueError as e:
+        doc = None
+        check(False, 'run -J --check=heap writes one JSON report', str(e), err[:500])
+    if check(doc is not None, 'run -J --check=heap reports the double free as JSON', err[-800:]):
+        validate(doc, 'run-heap.json', 'run -J --check=heap (a double free)')
+        check_eq(doc.get('kind'), 'double-free', 'run -J --check=heap: the kind')
+        check_eq((doc.get('block') or {}).get('size'), 40, 'run -J --check=heap: the block size')
+    code = 'import ctypes; ctypes.CDLL(None).malloc(4000)'
+    res = subprocess.run([ML, 'run', '-J', '--check=heap,leaks', '--', sys.executable, '-c', code],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=120, env=traced_env())
+    err = res.stderr.decode('utf-8', 'replace')
+    start = err.find('\n{')
+    try:
+        doc = json.loads(err[start:]) if start >= 0 else None
+    except ValueError as e:
+        doc = None
+        check(False, 'run -J --check=heap,leaks writes one JSON report', str(e), err[-500:])
+    if check(doc is not None, 'run -J --check=heap,leaks reports leaks as JSON', err[-800:]):
+        validate(doc, 'run-leaks.json', 'run -J --check=heap,leaks (a lost malloc)')
+        check(any(g['bytes'] >= 4000 for g in doc.get('leaks', [])),
+              'run -J --check=heap,leaks: the 4000-byte block is among the leaks')
+
+
 # Each step changes one thing watch reports: brk (brk event), an mmap
 # (appeared), mprotect of its first page (perms), mremap growing it
 # (grew), a thread (thread-new).  Steps are apart by several intervals.
@@ -293,6 +331,7 @@ def main():
         check_pages(t.pid)
     check_heap()
     check_crash()
+    check_heapcheck()
     check_watch()
     check_aslr()
     done()

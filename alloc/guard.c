@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: MIT */
+/* guard.c: the checking mode, MLALLOC_CHECK=full | sample:N, optionally
+ * followed by ",underflow".  Off by default; when off nothing here runs.
+ *
+ * Two kinds of checked block:
+ *  - page blocks: their own run of pages in one PROT_NONE reservation,
+ *    placed against a guard page (right-aligned, guard after: overflows
+ *    fault; with ",underflow" left-aligned, guard before).  The bytes
+ *    between the block and the page edge are filled and checked on free.
+ *    Free makes the pages PROT_NONE and gives them back (MADV_DONTNEED);
+ *    addresses are never reused, so a later access faults at any time.
+ *    Their facts (run, block, size, state, both backtraces) live in a
+ *    table of records in address order, found by binary search; the
+ *    SIGSEGV handler uses it to recognise its own pages.  In full mode
+ *    blocks of a page or more and over-aligned blocks are page blocks; in
+ *    sampled mode one allocation in N is (the GWP-ASan idea).
+ *  - redzone blocks (full mode, smaller than a page): a block of the plain
+ *    allocator holding a header (state, size, backtraces, a 16-byte left
+ *    canary), the user bytes and a right redzone of 16 to 31 bytes.  free
+ *    checks both redzones, poisons the bytes and keeps the block in a FIFO
+ *    quarantine bounded by bytes; leaving it, the poison is checked (a
+ *    write after free) before the block goes back to the plain allocator.
+ *    Reads after free of these blocks are not detected.
+ * A bug found is reported by ml__check_report (error.c): a message on
+ * stderr and the exported record mlalloc_check_report; then abort, or for
+ * a fault the default action of SIGSEGV.
+ *
+ * With ",leaks", live redzone blocks are also on a list, and at exit the
+ * live blocks no root reaches are reported (leaks.c).
+ *
+ * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
+ * record table 4 Mi records, the quarantine 64 MiB / 1 Mi blocks.  Past the
+ * first two, allocations are served unchecked.  Backtraces: libgcc's
+ * _Unwind_Backtrace, at most MLALLOC_CHECK_DEPTH frames; an allocation made
+ * by the unwinder itself is served unchecked. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include "internal.h"
+
+#define PAGE            ((uintptr_t)4096)
+#define DEPTH           MLALLOC_CHECK_DEPTH
+#define RESERVE_MAX     ((size_t)1 << 40)
+#define RESERVE_MIN     ((size_t)1 << 30)
+#define RECORDS_MAX     ((size_t)4 << 20)
+#define QUAR_BYTES      ((size_t)64 << 20)
+#define QUAR_SLOTS      ((size_t)1 << 20)
+#define FILL            0xbe     /* redzones and page slack */
+#define POISON          0xfd     /* freed bytes of redzone blocks */
+#define MAGIC_LIVE      0x4c4b4843u
+#define MAGIC_FREED     0x464b4843u
+
+uint8_t ml__check_mode;
+size_t ml__fast_lim = ML_MAX_SMALL + 1;
+
+enum { ST_LIVE = 1, ST_FREED = 2 };
+
+/* A page block.  records[] is in increasing run order (runs are carved
+ * upwards under the lock and never reused). */
+struct rec {
+	uintptr_t run;            /* first page; run_len bytes, guard included */
+	size_t run_len;
+	uintptr_t user;
+	size_t size;
+	uint8_t state;
+	uint8_t depth_a, depth_f;
+	uintptr_t bt_a[DEPTH], bt_f[DEPTH];
+};
+
+/* The header of a redzone block, at the start of its plain block. */
+struct hdr {
+	uint32_t magic;           /* MAGIC_LIVE or MAGIC_FREED, else not ours */
+	uint8_t depth_a, depth_f;
+	uint16_t pad;
+	uint64_t size;
+	struct hdr *prev, *next;  /* the live list, with ",leaks" */
+	uintptr_t bt_a[DEPTH], bt_f[DEPTH];
+	uint8_t canary[16];       /* FILL: the left redzone */
+};
+#define HDR sizeof(struct hdr)
+_Static_assert(sizeof(struct hdr) % 16 == 0, "user bytes 16-aligned");
+
+static struct {
+	bool underflow;
+	bool leaks;                      /* ",leaks": scan for leaks at exit */
+	struct hdr *live;                /* live redzone blocks, with leaks */
+	uint32_t rate;
+	uintptr_t base, used, len;       /* the reservation */
+	struct rec *recs;
+	_Atomic size_t nrec;
+	void **quar;
+	size_t qhead, qcount, qbytes;
+	uintptr_t self_lo, self_hi;      /* our own code, left out of backtraces */
+	struct sigaction old_segv;
+} g;
+static ml_lock lock = ML_LOCK_INIT;
+static __thread bool in_unwind __attribute__((tls_model("initial-exec")));
+static __thread uint32_t sample_left __attribute__((tls_model("initial-exec")));
+
+/* ---- backtraces ---- */
+
+struct bt { uintptr_t *out; unsigned n; };
+
+static _Unwind_Reason_Code bt_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct bt *b = arg;
+	uintptr_t ip = _Unwind_GetIP(ctx);
+	if (!ip || b->n >= DEPTH)
+		return _URC_END_OF_STACK;
+	if (b->n == 0 && ip >= g.self_lo && ip < g.self_hi)
+		return _URC_NO_REASON;   /* still inside mlalloc */
+	b->out[b->n++] = ip;
+	return _URC_NO_REASON;
+}
+
+static uint8_t backtrace_here(uintptr_t *out)
+{
+	struct bt b = { out, 0 };
+	in_unwind = true;
+	_Unwind_Backtrace(bt_frame, &b);
+	in_unwind = false;
+	return (uint8_t)b.n;
+}
+
+/* The text of the object holding this file, unless it is the main
+ * program (a static link: then nothing is left out). */
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t me = (uintptr_t)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD || me < lo || me >= lo + ph->p_memsz)
+			continue;
+		if (info->dlpi_name && info->dlpi_name[0]) {
+			g.self_lo = lo;
+			g.self_hi = lo + ph->p_memsz;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- reports ---- */
+
+static void report_rec(uint32_t kind, uint32_t access, uintptr_t addr, const struct rec *r, const char *func)
+{
+	struct ml_check_fault f = {
+		.how = func && (kind == MLALLOC_CHECK_OVERFLOW || kind == MLALLOC_CHECK_UNDERFLOW)
+		       ? "found by the bytes between the block and its page edge, when the block was freed" : NULL,
+		.kind = kind, .access = access, .addr = addr, .block = r->user, .size = r->size,
+		.bt_alloc = r->bt_a, .depth_alloc = r->depth_a,
+		.bt_free = r->bt_f, .depth_free = r->depth_f, .func = func,
+	};
+	ml__check_report(&f);
+}
+
+static void report_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
+{
+	struct ml_check_fault f = {
+		.how = kind == MLALLOC_CHECK_OVERFLOW || kind == MLALLOC_CHECK_UNDERFLOW
+		       ? "found by its redzone, when the block was freed" : NULL,
+		.kind = kind, .access = MLALLOC_ACCESS_FREE, .addr = addr,
+		.block = (uintptr_t)h + HDR, .size = h->size,
+		.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
+		.bt_free = h->bt_f, .depth_free = h->depth_f, .func = func,
+	};
+	ml__check_report(&f);
+}
+
+static ML_COLD _Noreturn void fatal_rec(uint32_t kind, uintptr_t addr, const struct rec *r, const char *func)
+{
+	report_rec(kind, MLALLOC_ACCESS_FREE, addr, r, func);
+	abort();
+}
+
+static ML_COLD _Noreturn void fatal_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
+{
+	report_hdr(kind, addr, h, func);
+	abort();
+}
+
+/* First byte of [p, p + n) that is not c, or NULL: eight bytes at a
+ * time where aligned (poison checks of whole blocks are on every free). */
+static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t c)
+{
+	const uint8_t *end = p + n;
+	uint64_t w = 0x0101010101010101ull * c;
+	while (p < end && ((uintptr_t)p & 7))
+		if (*p++ != c)
+			return p - 1;
+	for (; p + 8 <= end; p += 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		if (v != w)
+			break;
+	}
+	for (; p < end; p++)
+		if (*p != c)
+			return p;
+	return NULL;
+}
+
+/* ---- page blocks ---- */
+
+/* The record whose run holds a, or NULL. */
+static struct rec *rec_of(uintptr_t a)
+{
+	if (a < g.base || a >= g.base + g.len)
+		return NULL;
+	size_t lo = 0, hi = atomic_load_explicit(&g.nrec, memory_order_acquire);
+	while (lo < hi) {   /* first record with run > a */
+		size_t mid = (lo + hi) / 2;
+		if (g.recs[mid].run <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	struct rec *r = &g.recs[lo - 1];
+	return a < r->run + r->run_len ? r : NULL;
+}
+
+static void *page_alloc(size_t size, size_t align, bool zero)
+{
+	(void)zero;   /* fresh pages are zero */
+	size_t extra = align > PAGE ? align : 0;
+	size_t data = ml_align_up((size ? size : 1) + extra, PAGE);
+	if (!data)
+		return NULL;
+	ml_lock_take(&lock);
+	size_t n = atomic_load_explicit(&g.nrec, memory_order_relaxed);
+	if (n >= RECORDS_MAX || data + PAGE > g.len - g.used) {
+		ml_lock_drop(&lock);
+		return NULL;
+	}
+	struct rec *r = &g.recs[n];
+	r->run = g.base + g.used;
+	r->run_len = data + PAGE;
+	g.used += data + PAGE;
+	uintptr_t start = g.underflow ? r->run + PAGE : r->run;
+	uintptr_t al = align > ML_MIN_BLOCK ? align : ML_MIN_BLOCK;
+	r->user = g.underflow ? ml_align_up(start, al) : (start + data - size) & ~(al - 1);
+	r->size = size;
+	r->state = ST_LIVE;
+	r->depth_f = 0;
+	atomic_store_explicit(&g.nrec, n + 1, memory_order_release);
+	ml_lock_drop(&lock);
+	if (ml__os_protect((void *)start, data, true) != 0) {
+		r->state = ST_FREED;   /* stays inaccessible; its addresses are lost */
+		return NULL;
+	}
+	memset((void *)start, FILL, r->user - start);
+	memset((void *)(r->user + size), FILL, start + data - r->user - size);
+	r->depth_a = backtrace_here(r->bt_a);
+	return (void *)r->user;
+}
+
+static void page_free(struct rec *r, uintptr_t p, const char *func)
+{
+	if (p != r->user)
+		fatal_rec(MLALLOC_CHECK_INVALID_FREE, p, r, func);
+	if (r->state != ST_LIVE)
+		fatal_rec(MLALLOC_CHECK_DOUBLE_FREE, p, r, func);
+	uintptr_t start = g.underflow ? r->run + PAGE : r->run;
+	size_t data = r->run_len - PAGE;
+	const uint8_t *bad = first_not((void *)start, r->user - start, FILL);
+	if (bad)
+		fatal_rec(MLALLOC_CHECK_UNDERFLOW, (uintptr_t)bad, r, func);
+	bad = first_not((void *)(r->user + r->size), start + data - r->user - r->size, FILL);
+	if (bad)
+		fatal_rec(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, r, func);
+	r->depth_f = backtrace_here(r->bt_f);
+	r->state = ST_FREED;
+	ml__os_protect((void *)start, data, false);
+	ml__os_purge((void *)start, data);
+}
+
+/* ---- redzone blocks ---- */
+
+static size_t rz_total(size_t size) { return HDR + ml_align_up(size, 16) + 16; }
+
+static void *small_alloc(size_t size, bool zero)
+{
+	struct hdr *h = ml__malloc_plain(rz_total(size));
+	if (!h)
+		return NULL;
+	uint8_t *user = (uint8_t *)h + HDR;
+	h->size = size;
+	h->depth_f = 0;
+	memset(h->canary, FILL, sizeof(h->canary));
+	memset(user + size, FILL, rz_total(size) - HDR - size);
+	if (zero)
+		memset(user, 0, size);
+	h->depth_a = backtrace_here(h->bt_a);
+	h->magic = MAGIC_LIVE;
+	if (g.leaks) {
+		ml_lock_take(&lock);
+		h->prev = NULL;
+		h->next = g.live;
+		if (g.live)
+			g.live->prev = h;
+		g.live = h;
+		ml_lock_drop(&lock);
+	}
+	return user;
+}
+
+/* The oldest quarantined block leaves: check its poison, free it. */
+static void quar_evict(void)
+{
+	struct hdr *h = g.quar[g.qhead];
+	g.qhead = (g.qhead + 1) % QUAR_SLOTS;
+	g.qcount--;
+	g.qbytes -= rz_total(h->size);
+	const uint8_t *bad = first_not((uint8_t *)h + HDR, h->size, POISON);
+	if (bad) {
+		struct ml_check_fault f = {
+			.kind = MLALLOC_CHECK_USE_AFTER_FREE, .access = MLALLOC_ACCESS_WRITE,
+			.addr = (uintptr_t)bad, .block = (uintptr_t)h + HDR, .size = h->size,
+			.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
+			.bt_free = h->bt_f, .depth_free = h->depth_f, .func = NULL,
+			.how = "the poison of the freed block was found overwritten when it left the quarantine",
+		};
+		ml__check_report(&f);
+		abort();
+	}
+	h->magic = 0;   /* a plain block again */
+	free(h);
+}
+
+static void small_free(struct hdr *h, const char *func)
+{
+	uint8_t *user = (uint8_t *)h + HDR;
+	if (h->magic == MAGIC_FREED)
+		fatal_hdr(MLALLOC_CHECK_DOUBLE_FREE, (uintptr_t)user, h, func);
+	const uint8_t *bad = first_not(h->canary, sizeof(h->canary), FILL);
+	if (bad) {   /* report the damaged byte nearest the block */
+		for (bad = h->canary + sizeof(h->canary) - 1; *bad == FILL; bad--)
+			;
+		fatal_hdr(MLALLOC_CHECK_UNDERFLOW, (uintptr_t)bad, h, func);
+	}
+	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
+	if (bad)
+		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
+	h->depth_f = backtrace_here(h->bt_f);
+	h->magic = MAGIC_FREED;
+	memset(user, POISON, h->size);
+	ml_lock_take(&lock);
+	if (g.leaks) {
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			g.live = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
+	}
+	g.quar[(g.qhead + g.qcount) % QUAR_SLOTS] = h;
+	g.qcount++;
+	g.qbytes += rz_total(h->size);
+	while (g.qcount == QUAR_SLOTS || g.qbytes > QUAR_BYTES)
+		quar_evict();
+	ml_lock_drop(&lock);
+}
+
+/* The redzone header of the segment block holding p, or NULL.  *ret_user
+ * says whether p is the block's user address. */
+static struct hdr *hdr_of(const void *p, bool *ret_user)
+{
+	if (ml__check_mode != ML_CHECK_FULL)
+		return NULL;   /* sampled mode makes no redzone blocks */
+	ml_segment *seg = ml__hdr_of(p);
+	if (!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)
+		return NULL;
+	ml_page *page = ml__page_of(seg, p);
+	if (page->block_size == 0)
+		return NULL;
+	size_t off = (size_t)((const uint8_t *)p - page->start);
+	if (off >= (size_t)page->capacity * page->block_size || page->block_size < HDR + 16)
+		return NULL;
+	struct hdr *h = (struct hdr *)(page->start + off / page->block_size * page->block_size);
+	if (h->magic != MAGIC_LIVE && h->magic != MAGIC_FREED)
+		return NULL;
+	*ret_user = (const uint8_t *)p == (uint8_t *)h + HDR;
+	return h;
+}
+
+/* ---- live blocks, for the leak scan (leaks.c) ---- */
+
+/* Call fn for every live checked block; under the lock (no allocation
+ * from fn).  Returns the number of blocks. */
+size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void *arg)
+{
+	size_t n = 0;
+	ml_lock_take(&lock);
+	size_t nrec = atomic_load_explicit(&g.nrec, memory_order_acquire);
+	for (size_t i = 0; i < nrec; i++) {
+		struct rec *r = &g.recs[i];
+		if (r->state != ST_LIVE)
+			continue;
+		struct ml_live b = { r->user, r->size, r->bt_a, r->depth_a };
+		fn(&b, arg);
+		n++;
+	}
+	for (struct hdr *h = g.live; h; h = h->next) {
+		struct ml_live b = { (uintptr_t)h + HDR, h->size, h->bt_a, h->depth_a };
+		fn(&b, arg);
+		n++;
+	}
+	ml_lock_drop(&lock);
+	return n;
+}
+
+/* ---- the interface (internal.h) ---- */
+
+static bool sample_now(void)
+{
+	if (sample_left == 0)
+		sample_left = g.rate;
+	return --sample_left == 0;
+}
+
+static void *plain(size_t size, size_t align, bool zero)
+{
+	void *p = align > ML_MIN_BLOCK ? ml__malloc_aligned(size, align) : ml__malloc_plain(size);
+	if (p && zero)
+		memset(p, 0, size);
+	return p;
+}
+
+void *ml__check_malloc(size_t size, size_t align, bool zero)
+{
+	if (in_unwind || (ml__check_mode == ML_CHECK_SAMPLE && !sample_now()))
+		return plain(size, align, zero);
+	void *p;
+	if (ml__check_mode == ML_CHECK_FULL && size < PAGE && align <= ML_MIN_BLOCK)
+		p = small_alloc(size, zero);
+	else
+		p = page_alloc(size, align, zero);
+	return p ? p : plain(size, align, zero);
+}
+
+bool ml__check_free(void *p, const char *func)
+{
+	struct rec *r = rec_of((uintptr_t)p);
+	if (r) {
+		page_free(r, (uintptr_t)p, func);
+		return true;
+	}
+	if ((uintptr_t)p >= g.base && (uintptr_t)p < g.base + g.len) {
+		struct ml_check_fault f = { .kind = MLALLOC_CHECK_INVALID_FREE,
+			.access = MLALLOC_ACCESS_FREE, .addr = (uintptr_t)p, .func = func };
+		ml__check_report(&f);
+		abort();
+	}
+	bool user;
+	struct hdr *h = hdr_of(p, &user);
+	if (!h)
+		return false;
+	if (!user)
+		fatal_hdr(MLALLOC_CHECK_INVALID_FREE, (uintptr_t)p, h, func);
+	small_free(h, func);
+	return true;
+}
+
+bool ml__check_usable(const void *p, size_t *ret_size)
+{
+	struct rec *r = rec_of((uintptr_t)p);
+	bool user;
+	struct hdr *h = r ? NULL : hdr_of(p, &user);
+	if (r && (r->user != (uintptr_t)p || r->state != ST_LIVE))
+		fatal_rec(r->state != ST_LIVE ? MLALLOC_CHECK_USE_AFTER_FREE : MLALLOC_CHECK_INVALID_FREE,
+		          (uintptr_t)p, r, "malloc_usable_size");
+	if (h && (!user || h->magic != MAGIC_LIVE))
+		fatal_hdr(h->magic != MAGIC_LIVE ? MLALLOC_CHECK_USE_AFTER_FREE : MLALLOC_CHECK_INVALID_FREE,
+		          (uintptr_t)p, h, "malloc_usable_size");
+	if (!r && !h)
+		return false;
+	*ret_size = r ? r->size : h->size;
+	return true;
+}
+
+void *ml__check_realloc(void *p, size_t size)
+{
+	size_t old;
+	if (!p || !ml__check_usable(p, &old))
+		return p ? ml__realloc_plain(p, size) : ml__check_malloc(size, 0, false);
+	if (size == 0) {
+		ml__check_free(p, "realloc");
+		return NULL;
+	}
+	void *q = ml__check_malloc(size, 0, false);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old < size ? old : size);
+	ml__check_free(p, "realloc");
+	return q;
+}
+
+/* ---- faults on our pages ---- */
+
+static uint32_t access_of(void *uc)
+{
+#if defined(__x86_64__)
+	ucontext_t *u = uc;
+	return (u->uc_mcontext.gregs[REG_ERR] & 2) ? MLALLOC_ACCESS_WRITE : MLALLOC_ACCESS_READ;
+#else
+	(void)uc;
+	return MLALLOC_ACCESS_UNKNOWN;
+#endif
+}
+
+/* Not ours: hand the fault to the handler that was there before, or let
+ * the default action take it when the instruction runs again. */
+static void pass_on(int sig, siginfo_t *si, void *uc)
+{
+	if ((g.old_segv.sa_flags & SA_SIGINFO) && g.old_segv.sa_sigaction) {
+		g.old_segv.sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (g.old_segv.sa_handler != SIG_DFL && g.old_segv.sa_handler != SIG_IGN) {
+		g.old_segv.sa_handler(sig);
+		return;
+	}
+	signal(SIGSEGV, SIG_DFL);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct rec *r = rec_of(a);
+	uint32_t kind = 0;
+	if (r && r->state != ST_LIVE)
+		kind = MLALLOC_CHECK_USE_AFTER_FREE;
+	else if (r && a >= r->user + r->size)
+		kind = MLALLOC_CHECK_OVERFLOW;
+	else if (r && a < r->user)
+		kind = MLALLOC_CHECK_UNDERFLOW;
+	if (!kind) {
+		pass_on(sig, si, uc);
+		return;
+	}
+	report_rec(kind, access_of(uc), a, r, NULL);
+	signal(SIGSEGV, SIG_DFL);   /* the access runs again and kills */
+}
+
+/* At exit every quarantined block leaves: a write after free that no
+ * eviction saw yet is reported here. */
+__attribute__((destructor)) static void check_at_exit(void)
+{
+	if (ml__check_mode && g.leaks)
+		ml__leaks_report();
+	if (ml__check_mode != ML_CHECK_FULL)
+		return;
+	ml_lock_take(&lock);
+	while (g.qcount)
+		quar_evict();
+	ml_lock_drop(&lock);
+}
+
+void ml__check_atfork(int phase)
+{
+	if (phase == ML_FORK_PREPARE)
+		ml_lock_take(&lock);
+	else if (phase == ML_FORK_PARENT)
+		ml_lock_drop(&lock);
+	else
+		pthread_mutex_init(&lock, NULL);
+}
+
+static bool parse_spec(const char *s)
+{
+	if (!strncmp(s, "full", 4)) {
+		ml__check_mode = ML_CHECK_FULL;
+		s += 4;
+	} else if (!strncmp(s, "sample:", 7)) {
+		uint64_t v = 0;
+		for (s += 7; *s >= '0' && *s <= '9' && v < UINT32_MAX; s++)
+			v = v * 10 + (uint64_t)(*s - '0');
+		if (v == 0 || v > UINT32_MAX)
+			return false;
+		g.rate = (uint32_t)v;
+		ml__check_mode = ML_CHECK_SAMPLE;
+	} else {
+		return false;
+	}
+	while (*s) {
+		if (!strncmp(s, ",underflow", 10)) {
+			g.underflow = true;
+			s += 10;
+		} else if (!strncmp(s, ",leaks", 6)) {
+			g.leaks = true;
+			s += 6;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* From init_globals (heap.c), once, before any allocation is served.  A
+ * spec we cannot parse, or memory we cannot reserve, leaves the mode off. */
+void ml__check_init(const char *spec)
+{
+	if (!spec || !*spec || !strcmp(spec, "0") || !parse_spec(spec)) {
+		ml__check_mode = ML_CHECK_OFF;
+		return;
+	}
+	void *m = NULL;
+	for (g.len = RESERVE_MAX; g.len >= RESERVE_MIN && !m; g.len /= 2)
+		m = ml__os_reserve(g.len, false, "mlalloc-check");
+	g.len *= 2;
+	void *recs = ml__os_reserve(RECORDS_MAX * sizeof(struct rec), true, "mlalloc-check-records");
+	void *quar = ml__os_reserve(QUAR_SLOTS * sizeof(void *), true, "mlalloc-check-quarantine");
+	if (!m || !recs || !quar) {
+		ml__check_mode = ML_CHECK_OFF;
+		return;
+	}
+	g.base = (uintptr_t)m;
+	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
+	g.recs = recs;
+	g.quar = quar;
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ml__check_init);
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &g.old_segv);
+	ml__fast_lim = 0;
+}
