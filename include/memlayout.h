@@ -293,6 +293,19 @@ struct ml_diagram_opts {
 int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_diagram_opts *opts);
 
+/* The same address space as a picture (render-html.c): one band per region
+ * coloured by kind, its height growing with log2 of its size (gaps too,
+ * with their size on them), the marks, the stack pointers and the brk.
+ * ml_render_svg() writes an SVG document; ml_render_html() one
+ * self-contained HTML page (the SVG, the regions as JSON, a script for
+ * details and zoom; nothing loaded from anywhere).  Text the target
+ * controls is escaped.  opts: flags (ML_OUT_BYTES) and marks.  Returns 0
+ * or -errno. */
+int ml_render_svg(const struct ml_snapshot *snap, FILE *out,
+		  const struct ml_diagram_opts *opts);
+int ml_render_html(const struct ml_snapshot *snap, FILE *out,
+		   const struct ml_diagram_opts *opts);
+
 /* Human size: "4K", "1.5M", "8G" (binary units) into buf; returns buf. */
 char *ml_size_human(uint64_t bytes, char *buf, size_t len);
 
