@@ -23,7 +23,7 @@
  * bidirectional controls and line separators then as visible \uXXXX
  * text, and the result as pure ASCII: character references in SVG text
  * and attributes, \uXXXX in the JSON data (so "<" is \u003c and no
- * "</script>" can end the data block).  The page has a Content Security
+ * "</script>" can end the data block; quotes are \u0022).  The page has a Content Security
  * Policy of default-src 'none': it loads nothing from anywhere.
  */
 #include "ml-private.h"
@@ -168,14 +168,14 @@ static void put_escaped(FILE *out, const char *s, enum esc_to to)
 			fprintf(out, "&#%u;", (unsigned int)cp);
 		else if (to == ESC_XML && cp >= 0x7f)
 			fprintf(out, "&#x%X;", (unsigned int)cp);
-		else if (to == ESC_JSON && (cp >= 0x7f || strchr("<>&'", (int)cp)))
+		else if (to == ESC_JSON && (cp >= 0x7f || strchr("<>&'\"", (int)cp)))
 			if (cp >= 0x10000)
 				fprintf(out, "\\u%04X\\u%04X", (unsigned int)(0xd800 + ((cp - 0x10000) >> 10)),
 					(unsigned int)(0xdc00 + ((cp - 0x10000) & 0x3ff)));
 			else
 				fprintf(out, "\\u%04X", (unsigned int)cp);
-		else if (to == ESC_JSON && (cp == '"' || cp == '\\'))
-			fprintf(out, "\\%c", (int)cp);
+		else if (to == ESC_JSON && cp == '\\')
+			fputs("\\\\", out);
 		else
 			fputc((int)cp, out);
 	}
@@ -590,7 +590,7 @@ static const char page_js[] =
 " g.addEventListener('click',()=>select(g));\n"
 " g.addEventListener('dblclick',()=>{if(b[1])zoom(g.dataset.start,g.dataset.end);});}\n"
 "const m=/#zoom=(0x[0-9a-f]+)-(0x[0-9a-f]+)/.exec(location.hash);if(m)zoom(m[1],m[2]);\n"
-"document.body.dataset.ready='1';\n"
+"document.body.dataset.ready='1';document.body.dataset.readyMs=Math.round(performance.now());\n"
 "</script>\n";
 
 static void html_head(const struct hctx *c)

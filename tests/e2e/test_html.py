@@ -128,6 +128,8 @@ def colour_runs(rows, x):
 
 
 def check_screenshot(chromium, page, bands, colours, shot, what):
+    if not check(bands, what + ': bands to take a screenshot of'):
+        return
     svg_h = max(b['y'] + b['h'] for b in bands) + 20
     img = browser.screenshot(chromium, 'file://' + page, 1000, int(svg_h) + 400, shot)
     if not check(img is not None, what + ': screenshot taken'):
@@ -176,6 +178,7 @@ def live(ml, target, chromium, tmp, shots):
         dom_text = browser.dump_dom(chromium, 'file://' + page)
     if not regions:
         return
+    check_eq(res.returncode, 0, 'show --html exits 0')
     check(not re.search(rb'(src|href)\s*=', res.stdout),
           'show --html: nothing loaded (no src= or href=)')
     dom = browser.Dom(dom_text)
@@ -265,8 +268,8 @@ def hostile(ml, trees, chromium, tmp, shots):
         handlers = [(e[0], k) for e in dom.elements for k in e[1] if k.startswith('on')]
         check_eq(handlers, [], 'hostile %s: no event handler attributes' % opt)
         if suffix == 'html':
-            title = dom.tags('title')[0][2]
-            check_eq(title, 'memlayout: server (4242)', 'hostile --html: the page title')
+            title = [e[2] for e in dom.tags('title')[:1]]
+            check_eq(title[0] if title else None, 'memlayout: server (4242)', 'hostile --html: the page title')
         titles = ' '.join(b.get('title', '') for b in bands_of(dom))
         check('</script><script>document.title="pwned"' in titles,
               'hostile %s: the </script> name shown as text' % opt, titles[:300])
