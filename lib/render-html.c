@@ -98,7 +98,7 @@ static const char *const sgr_rgb[2][8] = {
 
 /* The CSS colour of kind k from its SGR parameters: "3N" a colour, ";1"
  * bold (bright), "2" alone or ";2" dim (mixed half with white). */
-static void kind_css(enum ml_kind k, char buf[8])
+void ml__kind_css(enum ml_kind k, char buf[8])
 {
 	const char *sgr = ml__kind_color(k);
 	int colour = -1, bold = 0, dim = 0;
@@ -147,12 +147,10 @@ static bool invisible(uint32_t cp)
 	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-enum esc_to { ESC_XML, ESC_JSON };
-
 /* s (target text) shown as the terminal shows it, written as pure ASCII
  * for an XML text node or attribute value, or for the inside of a JSON
  * string in a <script> element. */
-static void put_escaped(FILE *out, const char *s, enum esc_to to)
+void ml__html_escaped(FILE *out, const char *s, enum ml__esc_to to)
 {
 	char *t = ml_escape(s ? s : "", ML_ESC_TERM);
 	const unsigned char *p = (const unsigned char *)(t ? t : "?");
@@ -163,18 +161,18 @@ static void put_escaped(FILE *out, const char *s, enum esc_to to)
 
 		p += n;
 		if (invisible(cp))
-			fprintf(out, to == ESC_JSON ? "\\\\u%04X" : "\\u%04X", (unsigned int)cp);
-		else if (to == ESC_XML && strchr("<>&\"'", (int)cp) && cp)
+			fprintf(out, to == ML__ESC_JSON ? "\\\\u%04X" : "\\u%04X", (unsigned int)cp);
+		else if (to == ML__ESC_XML && strchr("<>&\"'", (int)cp) && cp)
 			fprintf(out, "&#%u;", (unsigned int)cp);
-		else if (to == ESC_XML && cp >= 0x7f)
+		else if (to == ML__ESC_XML && cp >= 0x7f)
 			fprintf(out, "&#x%X;", (unsigned int)cp);
-		else if (to == ESC_JSON && (cp >= 0x7f || strchr("<>&'\"", (int)cp)))
+		else if (to == ML__ESC_JSON && (cp >= 0x7f || strchr("<>&'\"", (int)cp)))
 			if (cp >= 0x10000)
 				fprintf(out, "\\u%04X\\u%04X", (unsigned int)(0xd800 + ((cp - 0x10000) >> 10)),
 					(unsigned int)(0xdc00 + ((cp - 0x10000) & 0x3ff)));
 			else
 				fprintf(out, "\\u%04X", (unsigned int)cp);
-		else if (to == ESC_JSON && cp == '\\')
+		else if (to == ML__ESC_JSON && cp == '\\')
 			fputs("\\\\", out);
 		else
 			fputc((int)cp, out);
@@ -327,7 +325,7 @@ static void band_words(const struct hctx *c, const struct band *b, bool title)
 		fprintf(c->out, "%s %s %s ", ml_kind_name(r->kind),
 			size_str(c, b->hi - b->lo, sz, sizeof(sz)),
 			b->n > 1 ? "" : ml_perms_str(r->perms, perms));
-		put_escaped(c->out, title || obj[0] != '/' ? obj : base_name(obj), ESC_XML);
+		ml__html_escaped(c->out, title || obj[0] != '/' ? obj : base_name(obj), ML__ESC_XML);
 		if (b->n > 1)
 			fprintf(c->out, " (%zu regions)", b->n);
 		if (r->tid && r->kind != ML_KIND_STACK)
@@ -356,7 +354,7 @@ static void band_svg(const struct hctx *c, const struct band *b, size_t idx)
 	const char *f = band_info[b->type].fill;
 
 	if (r) {
-		kind_css(r->kind, fill);
+		ml__kind_css(r->kind, fill);
 		f = fill;
 	}
 	fprintf(c->out, "<g class=\"band\" data-i=\"%zu\" data-type=\"%s\" data-kind=\"%s\" "
@@ -406,7 +404,7 @@ static void pointer(const struct hctx *c, uint64_t a, const char *cls,
 		"x2=\"%d\" y2=\"%.1f\"/><text x=\"%d\" y=\"%.1f\">&#8592; ", cls, a, X_BAND + W_BAND / 2,
 		y, X_NOTE - 4, y, X_NOTE, y + 4);
 	if (label)
-		put_escaped(c->out, label, ESC_XML);
+		ml__html_escaped(c->out, label, ML__ESC_XML);
 	else
 		fprintf(c->out, "sp of %d", (int)tid);
 	fprintf(c->out, " 0x%" PRIx64 "</text></g>\n", a);
@@ -481,7 +479,7 @@ int ml_render_svg(const struct ml_snapshot *snap, FILE *out,
 static void json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
-	put_escaped(out, s, ESC_JSON);
+	ml__html_escaped(out, s, ML__ESC_JSON);
 	fputc('"', out);
 }
 
@@ -524,7 +522,7 @@ static void data_json(const struct hctx *c)
 	json_str(c->out, p->exe ? p->exe : "");
 	fprintf(c->out, ",\"scale\":[%g,%g,%g],\"colors\":{", H_MIN, H_STEP, H_MAX);
 	for (int k = 0; k < ML_KIND__COUNT; k++) {
-		kind_css(k, fill);
+		ml__kind_css(k, fill);
 		fprintf(c->out, "%s\"%s\":\"%s\"", k ? "," : "", ml_kind_name(k), fill);
 	}
 	fputs("},\"regions\":[\n", c->out);
@@ -600,16 +598,16 @@ static void html_head(const struct hctx *c)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n<title>memlayout: ", c->out);
-	put_escaped(c->out, p->comm, ESC_XML);
+	ml__html_escaped(c->out, p->comm, ML__ESC_XML);
 	fprintf(c->out, " (%d)</title>\n<style>body{font:14px sans-serif;margin:12px}"
 		"#ml-side{position:fixed;right:12px;top:12px;width:380px;background:#fff;"
 		"border:1px solid #ccc;padding:6px;max-height:90vh;overflow:auto}"
 		"#ml-side:has(table:empty){display:none}#ml-details th{text-align:left;vertical-align:top;padding-right:8px}"
 		"#ml-details td{word-break:break-all;font-family:monospace}"
 		"</style></head>\n<body>\n<h1 id=\"ml-title\">PID %d (", (int)p->pid, (int)p->pid);
-	put_escaped(c->out, p->comm, ESC_XML);
+	ml__html_escaped(c->out, p->comm, ML__ESC_XML);
 	fputs(") ", c->out);
-	put_escaped(c->out, p->exe ? p->exe : "?", ESC_XML);
+	ml__html_escaped(c->out, p->exe ? p->exe : "?", ML__ESC_XML);
 	fprintf(c->out, ", %d-bit</h1>\n<p>Click a band for its details, double-click to zoom "
 		"into it. Heights grow with log2 of the size: gaps are not to scale, their size "
 		"is written on them.</p>\n<div id=\"ml-side\"><table id=\"ml-details\"></table>"
