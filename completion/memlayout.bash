@@ -31,6 +31,7 @@ _memlayout_options()
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
         plot)  echo "-b --bytes" ;;
+        demo)  echo "--html" ;;
         aslr)  echo "-c --runs --at --no-randomize -o --output --list-columns
                      -J --json -r --raw -n --noheadings -b --bytes" ;;
     esac

@@ -281,6 +281,32 @@ def hostile(ml, trees, chromium, tmp, shots):
                            1000, 1400, os.path.join(shots, 'show-html-golden.png'))
 
 
+def demo(ml, chromium, tmp, shots):
+    """demo --html: each thing the demo placed is a mark inside a band of
+    the region kind that holds it."""
+    res = run(ml, 'demo', '--html')
+    check_eq(res.returncode, 0, 'demo --html: exit status')
+    page = os.path.join(tmp, 'demo.html')
+    with open(page, 'wb') as f:
+        f.write(res.stdout)
+    dom = browser.Dom(browser.dump_dom(chromium, 'file://' + page))
+    bands = [b for b in bands_of(dom) if b['data-type'] == 'region']
+    marks = [(e[1], e[2]) for e in dom.elements if e[0] == 'g' and e[1].get('class') == 'mark']
+    check(len(marks) >= 7, 'demo --html: a mark per thing it placed', len(marks))
+    want = ['initialized global', 'zeroed global', 'constant string', 'malloc(32)',
+            'a local in main']
+    for attrs, _ in marks:
+        a = int(attrs['data-addr'], 16)
+        inside = [b for b in bands if int(b['data-start'], 16) <= a < int(b['data-end'], 16)]
+        check(len(inside) == 1, 'demo --html: mark 0x%x inside a region band' % a)
+    texts = ' '.join(e[2] for e in dom.elements if e[0] == 'text')
+    for label in want:
+        check(label in texts, 'demo --html: the mark %r drawn' % label)
+    if shots:
+        browser.screenshot(chromium, 'file://' + page, 1000, 1600,
+                           os.path.join(shots, 'demo-html.png'))
+
+
 def main():
     ml, target, trees = sys.argv[1], sys.argv[2], sys.argv[3]
     chromium = browser.find()
@@ -291,6 +317,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix='ml-html-') as tmp:
         live(ml, target, chromium, tmp, shots)
         hostile(ml, trees, chromium, tmp, shots)
+        demo(ml, chromium, tmp, shots)
     done()
 
 
