@@ -27,7 +27,7 @@ _memlayout_options()
                      --no-pagemap --no-symbols" ;;
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json" ;;
-        heap)  echo "$out -s --summary -c --classes -m --map --self --at" ;;
+        heap)  echo "$out -s --summary -c --classes -m --map --self --at --html" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
         plot)  echo "-b --bytes" ;;
