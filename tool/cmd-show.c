@@ -138,7 +138,7 @@ static bool wants_smaps(const struct show_opts *o)
 	size_t n;
 	const struct ml_column_info *info = ml_columns(&n);
 
-	if (o->diagram)
+	if (o->diagram || o->picture == PICTURE_SVG)
 		return false;
 	if (o->summary || o->picture == PICTURE_HTML)   /* RSS, PSS in its details */
 		return true;

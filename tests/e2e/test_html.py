@@ -307,6 +307,22 @@ def demo(ml, chromium, tmp, shots):
                            os.path.join(shots, 'demo-html.png'))
 
 
+def saved_trees(ml, trees):
+    """--svg needs only maps (a tree without smaps draws, as -d does); a
+    32-bit process's drawing says its kernel is not in its space."""
+    res = run(ml, 'show', '--svg', '--proc-root', os.path.join(trees, 'nosmaps'), '55')
+    check_eq(res.returncode, 0, 'show --svg of a tree without smaps: exit status')
+    try:
+        root = ET.fromstring(res.stdout)
+        g = [e for e in root.iter('{http://www.w3.org/2000/svg}g') if e.get('class') == 'band']
+        check(len(g) > 5, 'show --svg of a tree without smaps: its bands', len(g))
+    except ET.ParseError as e:
+        check(False, 'show --svg of a tree without smaps: well-formed', str(e), res.stderr)
+    res = run(ml, 'show', '--html', '--proc-root', os.path.join(trees, 'i386'), '777')
+    check(res.returncode == 0 and b'kernel: not in this 32-bit address space' in res.stdout,
+          'show --html of a 32-bit process: its kernel band', res.returncode, res.stderr)
+
+
 def main():
     ml, target, trees = sys.argv[1], sys.argv[2], sys.argv[3]
     chromium = browser.find()
@@ -318,6 +334,7 @@ def main():
         live(ml, target, chromium, tmp, shots)
         hostile(ml, trees, chromium, tmp, shots)
         demo(ml, chromium, tmp, shots)
+        saved_trees(ml, trees)
     done()
 
 
