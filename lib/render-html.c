@@ -536,7 +536,8 @@ static void data_json(const struct hctx *c)
 
 /* The page's script: details of the band clicked (textContent only, never
  * markup), zoom into a band (its regions and the gaps between them drawn
- * again with the same height rule), #zoom=LO-HI in the URL. */
+ * again with the same height rule); #zoom=LO-HI in the URL zooms, #sel=ADDR
+ * selects the band holding ADDR. */
 static const char page_js[] =
 "<script>\n"
 "'use strict';\n"
@@ -588,6 +589,9 @@ static const char page_js[] =
 " g.addEventListener('click',()=>select(g));\n"
 " g.addEventListener('dblclick',()=>{if(b[1])zoom(g.dataset.start,g.dataset.end);});}\n"
 "const m=/#zoom=(0x[0-9a-f]+)-(0x[0-9a-f]+)/.exec(location.hash);if(m)zoom(m[1],m[2]);\n"
+"const ms=/#sel=(0x[0-9a-f]+)/.exec(location.hash);if(ms){const a=BigInt(ms[1]);\n"
+" for(const g of full.querySelectorAll('.band'))if(BigInt(g.dataset.start)<=a&&\n"
+"  (a<BigInt(g.dataset.end)||g.dataset.end==='0x0'))select(g);}\n"
 "document.body.dataset.ready='1';document.body.dataset.readyMs=Math.round(performance.now());\n"
 "</script>\n";
 

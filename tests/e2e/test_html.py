@@ -13,7 +13,8 @@ and guards) with a --mark:
   - band heights follow the rule (14 + 3 * (log2(size) - 12), clamped to
     [14, 110]): a 4 KiB guard is at least 14 px, a gap of terabytes at most
     110, and a bigger band is never shorter;
-  - #zoom=LO-HI draws the regions of that range one by one;
+  - #zoom=LO-HI draws the regions of that range one by one; #sel=ADDR
+    (a click) lists a thread stack's range, kind, perms, RSS, PSS and TID;
   - a screenshot is not blank, and down its band column the runs of each
     kind's colour come in the order and with the heights of the DOM bands;
   - the SVG is well-formed XML with the same bands.
@@ -222,6 +223,25 @@ def live(ml, target, chromium, tmp, shots):
                 zb.append(int(attrs['data-start'], 16))
         check_eq(zb, sorted((r['start'] for r in inside), reverse=True),
                  'zoom: each region of the range, top-down')
+    stacks = [r for r in regions if r['kind'] == 'thread-stack']
+    if check(stacks, 'target-threads has thread stacks'):
+        r = stacks[0]
+        sdom = browser.Dom(browser.dump_dom(chromium, 'file://%s#sel=0x%x' % (page, r['start'] + 8)))
+        det, key = {}, None
+        inside = False
+        for tag, attrs, text in sdom.elements:
+            inside |= tag == 'table' and attrs.get('id') == 'ml-details'
+            if inside and tag == 'th':
+                key = text
+            elif inside and tag == 'td' and key:
+                det[key] = text
+        tid = next((x['tid'] for x in doc.get('regions', []) if int(x['s'], 16) == r['start']), None)
+        check(det.get('range') == '0x%x - 0x%x' % (r['start'], r['end']) and
+              det.get('kind') == 'thread-stack' and det.get('perms') == 'rw-p' and
+              'RSS' in det and 'PSS' in det and tid and det.get('TID') == str(tid) and
+              str(tid) in map(str, tids),
+              'click (#sel=ADDR): the details of a thread stack: range, kind, perms, '
+              'RSS, PSS, its thread', det, tid, tids)
     shot = os.path.join(shots or tmp, 'show-html.png')
     check_screenshot(chromium, page, bands, colours, shot, 'html')
     check_eq(svg.returncode, 0, 'show --svg: exit status')
