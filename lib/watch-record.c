@@ -166,11 +166,13 @@ static ssize_t bounded_line(FILE *in, char **buf, size_t *cap)
 	size_t len = 0;
 
 	for (;;) {
+		if (len > ML_RECORD_MAX_LINE)
+			return -E2BIG;
 		if (*cap - len < 4096) {
 			size_t c = *cap ? *cap * 2 : 65536;
 			char *q;
-			if (*cap > ML_RECORD_MAX_LINE)
-				return -E2BIG;
+			if (c > ML_RECORD_MAX_LINE + 8192)
+				c = ML_RECORD_MAX_LINE + 8192;
 			if (!(q = realloc(*buf, c)))
 				return -ENOMEM;
 			*buf = q;

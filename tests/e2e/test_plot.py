@@ -14,7 +14,9 @@ unmaps) is watched to its exit with --record.  The page of plot:
   - makes a screenshot that is not blank.
 A record with a hostile event name (</svg><script>, <img onerror>) shows
 it as text: no injected element.  A truncated record is an error naming
-its line, with nothing on stdout; an empty one says so.
+its line, with nothing on stdout, and so are a member of the wrong type,
+a time going back, a million-deep nesting, a 65 MiB line (the bound) and
+a NUL byte; an empty record says so.
 
 Skips (77) without chromium.  The screenshot goes to
 $MEMLAYOUT_SCREENSHOTS when set.
@@ -186,6 +188,27 @@ def main():
               b'line 4: not a sample' in res.stderr,
               'plot: a truncated record is an error naming line 4', res.returncode,
               res.stderr)
+        # malformed: a wrong type, time going back, deep nesting, a line
+        # over the bound (64 MiB), a NUL byte: exit 1 naming the line, fast
+        good = lines[0]
+        bad = {
+            'a size as a string': (good.replace('"vsize":', '"vsize":"1",', 1)
+                                   .replace('",,', '",'), 'line 2: not a sample'),
+            'time going back': (re.sub(r'"t":[0-9.]+', '"t":0', lines[2], count=1)
+                                if len(lines) > 2 else good, 'line 3: not a sample'),
+            'nesting a million deep': ('[' * 1000000 + ']' * 1000000, 'line 2: not a sample'),
+            'a 65 MiB line': ('"' + 'x' * (65 << 20) + '"', 'line 2: over a bound'),
+            'a NUL byte': (good[:20] + '\0' + good[20:], 'line 2: not a sample'),
+        }
+        for what, (line2, words) in bad.items():
+            path = os.path.join(tmp, 'bad.jsonl')
+            with open(path, 'w') as f:
+                f.write(good + '\n' + (lines[1] + '\n' if what == 'time going back' else '')
+                        + line2 + '\n')
+            res = run(ml, 'plot', path)
+            check(res.returncode == 1 and res.stdout == b'' and words.encode() in res.stderr,
+                  'plot: %s is an error naming its line' % what, res.returncode,
+                  res.stderr[:300])
         empty = os.path.join(tmp, 'empty.jsonl')
         open(empty, 'w').close()
         res = run(ml, 'plot', empty)
