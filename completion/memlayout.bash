@@ -13,7 +13,7 @@
 # the test.
 
 # The subcommands of tool/memlayout.c's verb table.
-_memlayout_verbs='show where pages run heap watch aslr demo help'
+_memlayout_verbs='show where pages run heap watch aslr demo plot help'
 
 # _memlayout_options VERB: every option of VERB (short and long).
 _memlayout_options()
@@ -22,14 +22,16 @@ _memlayout_options()
                -b --bytes'
     case $1 in
         show)  echo "$out -s --summary -d --diagram --mark --self --proc-root
-                     --ptrace --at --no-elf" ;;
+                     --ptrace --at --no-elf --html --svg" ;;
         where) echo "$out -t --table --self --proc-root --ptrace --at
                      --no-pagemap --no-symbols" ;;
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json --check --sample-rate" ;;
-        heap)  echo "$out -s --summary -c --classes -m --map --no-stop --self --at" ;;
+        heap)  echo "$out -s --summary -c --classes -m --map --no-stop --self --at --html" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
+        plot)  echo "-b --bytes" ;;
+        demo)  echo "--html" ;;
         aslr)  echo "-c --runs --at --no-randomize -o --output --list-columns
                      -J --json -r --raw -n --noheadings -b --bytes" ;;
     esac
@@ -182,6 +184,8 @@ _memlayout()
                 -- "$cur")) ;;
         run:*)
             _command_offset "$cword" ;;
+        plot:*:0)
+            _filedir ;;
         help:*:0)
             COMPREPLY=($(compgen -W "${_memlayout_verbs% help}" -- "$cur")) ;;
     esac

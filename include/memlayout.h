@@ -341,6 +341,19 @@ struct ml_diagram_opts {
 int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_diagram_opts *opts);
 
+/* The same address space as a picture (render-html.c): one band per region
+ * coloured by kind, its height growing with log2 of its size (gaps too,
+ * with their size on them), the marks, the stack pointers and the brk.
+ * ml_render_svg() writes an SVG document; ml_render_html() one
+ * self-contained HTML page (the SVG, the regions as JSON, a script for
+ * details and zoom; nothing loaded from anywhere).  Text the target
+ * controls is escaped.  opts: flags (ML_OUT_BYTES) and marks.  Returns 0
+ * or -errno. */
+int ml_render_svg(const struct ml_snapshot *snap, FILE *out,
+		  const struct ml_diagram_opts *opts);
+int ml_render_html(const struct ml_snapshot *snap, FILE *out,
+		   const struct ml_diagram_opts *opts);
+
 /* Human size: "4K", "1.5M", "8G" (binary units) into buf; returns buf. */
 char *ml_size_human(uint64_t bytes, char *buf, size_t len);
 
@@ -917,6 +930,43 @@ int ml_render_watch_screen(const struct ml_watch *w, const struct ml_watch_sampl
 			   FILE *out, unsigned int flags, unsigned int rows);
 /* The summary: a per-kind table (or, with ML_OUT_JSON, one JSON line). */
 int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int flags);
+
+/* A record of watch (--record FILE: one JSON object a line, a sample with
+ * its events) read back as facts, for `memlayout plot` (watch-record.c,
+ * render-plot.c). */
+struct ml_record_sample {
+	double t;                 /* seconds since the first sample */
+	uint64_t vsize, rss, minflt, majflt, threads;
+	uint64_t kind_vsize[ML_KIND__COUNT];
+};
+struct ml_record_event {
+	double t;
+	enum ml_watch_event_type type;
+	enum ml_kind kind;
+	uint64_t start, end;
+	const char *name;         /* "" if none; owned by the record */
+};
+struct ml_watch_record {
+	int pid;
+	struct ml_record_sample *samples;
+	size_t nsamples;
+	struct ml_record_event *events;
+	size_t nevents;
+};
+/* Read a record from in.  Returns 0 (*ret owns the record), -EBADMSG (a
+ * line that is not a watch sample, or samples out of time order: its
+ * number in *ret_line), -E2BIG (a bound hit: ML_RECORD_MAX_* ; the line
+ * in *ret_line), -ENODATA (no sample), -ENOTSUP (no jansson), -ENOMEM,
+ * -EIO. */
+#define ML_RECORD_MAX_SAMPLES 1000000
+#define ML_RECORD_MAX_EVENTS 1000000
+#define ML_RECORD_MAX_LINE (64u << 20)
+int ml_watch_record_read(FILE *in, struct ml_watch_record **ret, size_t *ret_line);
+void ml_watch_record_free(struct ml_watch_record *r);
+/* The record as one self-contained HTML page: virtual size per kind over
+ * time (stacked), resident and virtual size, page faults, threads, the
+ * events on the time axis.  flags: ML_OUT_BYTES.  0 or -errno. */
+int ml_render_plot(const struct ml_watch_record *r, FILE *out, unsigned int flags);
 /* ---- Crashes, continued: the explanation (crash.c, render-crash.c).
  * It names holes with where's kinds (enum ml_hole, above). ---- */
 

@@ -42,7 +42,9 @@
 #define ML__JSON_FUNCS(X) \
 	X(json_array) X(json_array_append_new) X(json_delete) X(json_dumpf) \
 	X(json_false) X(json_integer) X(json_null) X(json_object_set_new) \
-	X(json_pack) X(json_string) X(json_true)
+	X(json_pack) X(json_string) X(json_true) \
+	X(json_loadb) X(json_object_get) X(json_array_size) X(json_array_get) \
+	X(json_integer_value) X(json_number_value) X(json_string_value)
 
 #define ML__FN_POINTER(f) __typeof__(f) *f;
 struct ml__dw_api { ML__DW_FUNCS(ML__FN_POINTER) };
@@ -116,6 +118,13 @@ void ml__json_decref(json_t *json);
 #define json_pack (*ml__json.json_pack)
 #define json_string (*ml__json.json_string)
 #define json_true (*ml__json.json_true)
+#define json_loadb (*ml__json.json_loadb)
+#define json_object_get (*ml__json.json_object_get)
+#define json_array_size (*ml__json.json_array_size)
+#define json_array_get (*ml__json.json_array_get)
+#define json_integer_value (*ml__json.json_integer_value)
+#define json_number_value (*ml__json.json_number_value)
+#define json_string_value (*ml__json.json_string_value)
 #define json_decref ml__json_decref
 #endif
 

@@ -271,6 +271,15 @@ int ml_scols_print_doc(struct libscols_table *tb, const char *members);
  * backslashes and controls escaped), null for NULL or on ENOMEM. */
 void ml__json_string(FILE *out, const char *s);
 
+/* render-html.c, for the pictures (render-html.c, render-plot.c): kind k's
+ * colour as CSS "#rrggbb" (the terminal's, from its SGR codes); s (target
+ * text) as the terminal shows it, written as pure ASCII for XML text or
+ * attributes (character references) or the inside of a JSON string in a
+ * <script> (\uXXXX: no '<', '&' or quote), bidi controls as \uXXXX text. */
+void ml__kind_css(enum ml_kind k, char buf[8]);
+enum ml__esc_to { ML__ESC_XML, ML__ESC_JSON };
+void ml__html_escaped(FILE *out, const char *s, enum ml__esc_to to);
+
 /* -- watch's state for its renderers (watch.c, render-watch.c) -- */
 const char *ml_watch_comm(const struct ml_watch *w);
 /* The first sample (events excluded), NULL before any. */

@@ -164,5 +164,6 @@ int ml_cmd_where(int argc, char **argv);
 int ml_cmd_pages(int argc, char **argv);
 int ml_cmd_aslr(int argc, char **argv);
 int ml_cmd_watch(int argc, char **argv);
+int ml_cmd_plot(int argc, char **argv);
 
 #endif

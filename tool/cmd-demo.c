@@ -2,7 +2,8 @@
 /*
  * cmd-demo.c - `memlayout demo`: start the bundled demo program, read the
  * addresses it prints, and show its layout (table and diagram) with those
- * addresses marked, then let it go.
+ * addresses marked, then let it go.  With --html, the picture of
+ * show --html with the same marks instead (render-html.c).
  */
 #include "cli.h"
 
@@ -111,7 +112,7 @@ static void stop(struct demo *d)
 		waitpid(d->pid, NULL, 0);
 }
 
-static int show(struct demo *d)
+static int show(struct demo *d, bool html)
 {
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
@@ -121,6 +122,12 @@ static int show(struct demo *d)
 	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
 	if (r < 0)
 		return ml_cli_error(pid, "%s", ml_cli_strerror(-r));
+	if (html) {
+		struct ml_diagram_opts hopt = { 0, d->marks, d->nmarks, 0 };
+		r = ml_render_html(snap, stdout, &hopt);
+		ml_snapshot_free(snap);
+		return r < 0 || fflush(stdout) ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+	}
 	printf("memlayout demo: a program (PID %d) put one thing in each part of its\n"
 	       "address space and printed where:\n\n", (int)d->pid);
 	for (size_t i = 0; i < d->nmarks; i++) {
@@ -150,20 +157,29 @@ int ml_cmd_demo(int argc, char **argv)
 {
 	struct demo d = { .pid = -1, .in_fd = -1 };
 	char path[PATH_MAX];
+	bool html = argc > 1 && !strcmp(argv[1], "--html");
 	int r;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs("Usage:\n memlayout demo\n\nRun a small bundled program that puts a global in\n"
+		fputs("Usage:\n memlayout demo [--html]\n\nRun a small bundled program that puts a global in\n"
 		      ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
-		      "a local and a thread; show its layout with those addresses marked.\n", stdout);
+		      "a local and a thread; show its layout with those addresses marked.\n\n"
+		      "Options:\n"
+		      "     --html             its address space drawn as one web page, each thing\n"
+		      "                        it placed marked (as memlayout show --html)\n"
+		      " -h, --help             display this help\n"
+		      " -V, --version          display version\n\n"
+		      "Examples:\n"
+		      " memlayout demo\n"
+		      " memlayout demo --html > demo.html\n", stdout);
 		return ML_EXIT_OK;
 	}
 	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
 		ml_cli_version();
 		return ML_EXIT_OK;
 	}
-	if (argc > 1)
-		return ml_cli_usage_error(argv[1], "demo takes no arguments");
+	if (argc > 1 + html)
+		return ml_cli_usage_error(argv[1 + html], "demo takes no arguments but --html");
 	if (find_target(path, sizeof(path)) < 0)
 		return ml_cli_error("memlayout-demo", "not found next to memlayout nor in %s",
 				    MEMLAYOUT_LIBEXECDIR);
@@ -175,7 +191,7 @@ int ml_cmd_demo(int argc, char **argv)
 		stop(&d);
 		return ml_cli_error(path, "could not start it: %s", strerror(-r));
 	}
-	r = show(&d);
+	r = show(&d, html);
 	stop(&d);
 	return r;
 }

@@ -23,6 +23,8 @@
 
 #define MAX_COLUMNS 32
 
+enum { OPT_HTML = ML_OPT_CMD };
+
 struct heap_opts {
 	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	struct ml_heap_out out;
@@ -36,12 +38,15 @@ static const struct option longopts[] = {
 	{ "classes",      no_argument,       NULL, 'c' },
 	{ "map",          no_argument,       NULL, 'm' },
 	{ "no-stop",      no_argument,       NULL, 'S' },
+	{ "html",         no_argument,       NULL, OPT_HTML },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
 static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' },
+	{ OPT_HTML, 'J' }, { OPT_HTML, 'r' }, { OPT_HTML, 'o' }, { OPT_HTML, 's' },
+	{ OPT_HTML, 'c' }, { OPT_HTML, 'm' }, { OPT_HTML, 'n' },
 };
 
 /* Words for the errors of reading mlalloc's state (the reader's -errno). */
@@ -77,6 +82,8 @@ static void usage(void)
 	      " -c, --classes          the size-class table only\n"
 	      " -m, --map              the region table (with its page map) only\n"
 	      "     --no-stop          glibc: read without stopping the process (racy, and said so)\n"
+	      "     --html             one self-contained web page: totals, the map of pages,\n"
+	      "                        the size classes as bars\n"
 	      "     --self             look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)\n"
 	      "     --at <start|exit>  with -- COMMAND: at the entry point or just before it exits\n"
 	      " -h, --help             display this help\n"
@@ -100,6 +107,7 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 'c': o->out.parts |= ML_HEAP_CLASSES; return 0;
 	case 'm': o->out.parts |= ML_HEAP_MAP; return 0;
 	case 'S': o->no_stop = true; return 0;
+	case OPT_HTML: o->out.html = true; return 0;
 	default:
 		return ml_cli_usage_error("heap", "unknown option");
 	}
@@ -230,7 +238,7 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 		ml_alloc_snapshot_free(as);
 		return ml_cli_error(input, "%s", r == -EPROTO ? read_errors[2].words : strerror(-r));
 	}
-	r = ml_heap_render(snap, h, stdout, &o->out);
+	r = (o->out.html ? ml_heap_render_html : ml_heap_render)(snap, h, stdout, &o->out);
 	ml_heap_free(h);
 	ml_alloc_snapshot_free(as);
 	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;

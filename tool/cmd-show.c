@@ -18,11 +18,15 @@
 
 #define MAX_MARKS 64
 
-enum { OPT_MARK = ML_OPT_CMD };
+enum { OPT_MARK = ML_OPT_CMD, OPT_HTML, OPT_SVG };
+
+/* --html, --svg: the picture instead of the table (render-html.c). */
+enum picture { PICTURE_NONE, PICTURE_HTML, PICTURE_SVG };
 
 struct show_opts {
 	struct ml_cli cli;        /* target, -o, -J -r -n -b */
 	bool summary, diagram;
+	enum picture picture;
 	struct ml_mark marks[MAX_MARKS];
 	size_t nmarks;
 };
@@ -32,6 +36,8 @@ static const struct option longopts[] = {
 	{ "summary",      no_argument,       NULL, 's' },
 	{ "diagram",      no_argument,       NULL, 'd' },
 	{ "mark",         required_argument, NULL, OPT_MARK },
+	{ "html",         no_argument,       NULL, OPT_HTML },
+	{ "svg",          no_argument,       NULL, OPT_SVG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -40,6 +46,9 @@ static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' }, { 'J', 'd' }, { 'd', 's' }, { 'd', 'o' },
 	{ 's', 'o' }, { 'd', 'r' },   /* the totals have fixed columns; the diagram no raw form */
 	{ ML_OPT_SELF, ML_OPT_PROC_ROOT },
+	{ OPT_HTML, OPT_SVG }, { OPT_HTML, 'J' }, { OPT_HTML, 'd' }, { OPT_HTML, 's' },
+	{ OPT_HTML, 'o' }, { OPT_HTML, 'r' }, { OPT_SVG, 'J' }, { OPT_SVG, 'd' },
+	{ OPT_SVG, 's' }, { OPT_SVG, 'o' }, { OPT_SVG, 'r' },
 };
 
 static void usage(void)
@@ -60,6 +69,9 @@ static void usage(void)
 	      " -b, --bytes            sizes in bytes\n"
 	      " -s, --summary          per-kind totals only\n"
 	      " -d, --diagram          draw the address space top-down\n"
+	      "     --html             the address space drawn, as one self-contained\n"
+	      "                        HTML page (details and zoom on click)\n"
+	      "     --svg              the same drawing as an SVG image\n"
 	      "     --mark <addr>[=<label>]  point at an address in the diagram\n"
 	      "     --self             show memlayout itself\n"
 	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
@@ -73,7 +85,8 @@ static void usage(void)
 	      " memlayout show $$                    your shell, region by region\n"
 	      " memlayout show -d $$                 its address space drawn\n"
 	      " memlayout show -o START,SIZE,KIND,SECTIONS -- /bin/true\n"
-	      " memlayout show -s -J -b 1234         per-kind totals as JSON, in bytes\n\n"
+	      " memlayout show -s -J -b 1234         per-kind totals as JSON, in bytes\n"
+	      " memlayout show --html $$ > space.html  its address space as a web page\n\n"
 	      "See memlayout-show(1).\n", stdout);
 }
 
@@ -99,6 +112,8 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 's': o->summary = true; return 0;
 	case 'd': o->diagram = true; return 0;
 	case OPT_MARK: return add_mark(o, arg);
+	case OPT_HTML: o->picture = PICTURE_HTML; return 0;
+	case OPT_SVG: o->picture = PICTURE_SVG; return 0;
 	default:
 		return ml_cli_usage_error("show", "unknown option");
 	}
@@ -123,9 +138,9 @@ static bool wants_smaps(const struct show_opts *o)
 	size_t n;
 	const struct ml_column_info *info = ml_columns(&n);
 
-	if (o->diagram)
+	if (o->diagram || o->picture == PICTURE_SVG)
 		return false;
-	if (o->summary)
+	if (o->summary || o->picture == PICTURE_HTML)   /* RSS, PSS in its details */
 		return true;
 	if (!o->cli.have_columns) {
 		for (size_t i = 0; i < n; i++)
@@ -173,6 +188,10 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 	bool plain = !(o->cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	int r;
 
+	if (o->picture) {
+		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks, 0 };
+		return (o->picture == PICTURE_HTML ? ml_render_html : ml_render_svg)(snap, stdout, &d);
+	}
 	if (o->diagram) {
 		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks, 0 };
 		if (ml_cli_color(STDOUT_FILENO))

@@ -82,6 +82,7 @@ struct ml_heap_out {
 	unsigned int flags;       /* ML_OUT_* */
 	const int *columns;       /* region columns, NULL = default */
 	size_t ncolumns;
+	bool html;                /* --html: the page of heap-html.c */
 };
 
 /* The region-table columns (for -o and --list-columns); *ret_n gets its length. */
@@ -93,6 +94,10 @@ int ml_heap_columns_parse(const char *list, int *ret_ids, size_t max, size_t *re
 /* The heap of an mlalloc process; 0 or -errno (write error, ENOMEM). */
 int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		   FILE *out, const struct ml_heap_out *o);
+/* The same figures as one self-contained HTML page (heap-html.c): totals,
+ * the map of pages, the classes as bars.  0 or -errno. */
+int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
+			FILE *out, const struct ml_heap_out *o);
 /* A process without mlalloc state: why, and what its maps tell ([heap],
  * brk, glibc arenas).  0 or -errno. */
 int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,

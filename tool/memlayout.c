@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{ "heap", ml_cmd_heap, "the heap of a process: glibc malloc or mlalloc, free lists, map" },
 	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
 	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
+	{ "plot", ml_cmd_plot, "draw a record of watch over time as a web page" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
 };
 

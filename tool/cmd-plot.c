@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-plot.c - `memlayout plot FILE`: a record of `memlayout watch
+ * --record FILE` (or of watch -J) drawn over time as one self-contained
+ * HTML page on stdout (render-plot.c).  The file is read whole before
+ * anything is written, so a bad record leaves nothing on stdout.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout plot [options] FILE\n\n"
+	      "Draw a record of 'memlayout watch --record FILE' (JSON lines) as one\n"
+	      "self-contained HTML page: virtual size per kind over time (stacked),\n"
+	      "resident and virtual size, page faults per second, threads, and the\n"
+	      "events (mapped, unmapped, grew, shrank, perms, brk, threads) on the\n"
+	      "time axis.  FILE - reads standard input.\n\n"
+	      "Options:\n"
+	      " -b, --bytes            sizes in bytes on the axes\n"
+	      " -h, --help             display this help\n"
+	      " -V, --version          display version\n\n"
+	      "Examples:\n"
+	      " memlayout watch -c 100 --record run.jsonl 1234 > /dev/null\n"
+	      " memlayout plot run.jsonl > growth.html\n\n"
+	      "See memlayout-plot(1).\n", stdout);
+}
+
+static int parse_option(void *ctx, int c, char *arg)
+{
+	(void)ctx;
+	(void)c;
+	(void)arg;
+	return ml_cli_usage_error("plot", "unknown option");
+}
+
+static const struct ml_cli_spec spec = {
+	.verb = "plot",
+	.shared = ML_CLI_BYTES,
+	.option = parse_option,
+	.usage = usage,
+	.words = ML_CLI_WORDS_FREE,
+};
+
+static int read_error(const char *file, int r, size_t line)
+{
+	switch (r) {
+	case -ENOTSUP:
+		return ml_cli_error(file, "libjansson.so.4 (jansson) is not installed");
+	case -ENODATA:
+		return ml_cli_error(file, "no watch sample in it");
+	case -E2BIG:
+		return ml_cli_error(file, "line %zu: over a bound of the record (%u MiB a line, "
+				    "%d samples, %d events)", line, ML_RECORD_MAX_LINE >> 20,
+				    ML_RECORD_MAX_SAMPLES, ML_RECORD_MAX_EVENTS);
+	case -EBADMSG:
+		return ml_cli_error(file, "line %zu: not a sample of memlayout watch "
+				    "(see doc/schema/watch.json)", line);
+	default:
+		return ml_cli_error(file, "%s", strerror(-r));
+	}
+}
+
+int ml_cmd_plot(int argc, char **argv)
+{
+	struct ml_cli cli = { 0 };
+	struct ml_watch_record *rec;
+	size_t line = 0;
+	FILE *in;
+	int r;
+
+	if ((r = ml_cli_getopt(&spec, argc, argv, &cli, NULL)))
+		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if (cli.nwords != 1 || cli.command)
+		return ml_cli_usage_error("plot", "give one FILE (a record of watch --record)");
+	const char *file = cli.words[0];
+	in = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	if (!in)
+		return ml_cli_error(file, "%s", strerror(errno));
+	r = ml_watch_record_read(in, &rec, &line);
+	if (in != stdin)
+		fclose(in);
+	if (r)
+		return read_error(file, r, line);
+	r = ml_render_plot(rec, stdout, cli.out_flags);
+	ml_watch_record_free(rec);
+	if (fflush(stdout) || r < 0)
+		return ml_cli_error("stdout", "write error");
+	return ML_EXIT_OK;
+}
