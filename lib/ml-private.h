@@ -253,6 +253,18 @@ int ml_scols_print(struct libscols_table *tb);
  * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
  * added to the document after the table. */
 int ml_scols_print_doc(struct libscols_table *tb, const char *members);
+/* Is cp an invisible format character (Unicode Cf: bidi controls,
+ * zero-width characters, BOM; U+2028-2029)?  Escaped like controls. */
+bool ml__invisible(uint32_t cp);
+/* Text the target controls as a libsmartcols cell for output flags
+ * (ML_OUT_*): JSON-safe for JSON, as is for raw (libsmartcols writes every
+ * byte >= 0x80 as \xHH there), else with the invisible characters and "\x"
+ * as \xHH, for a table whose columns ml__scols_safe() set.  Malloc'ed;
+ * NULL on ENOMEM. */
+char *ml__escape_cell(const char *s, unsigned int flags);
+/* Every column of tb takes '\\' as safe (ml__escape_cell() wrote each
+ * backslash that must be one as \x5c already).  0 or -ENOMEM. */
+int ml__scols_safe(struct libscols_table *tb);
 /* s as a JSON string (valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE), quotes,
  * backslashes and controls escaped), null for NULL or on ENOMEM. */
 void ml__json_string(FILE *out, const char *s);
