@@ -472,16 +472,25 @@ static void obj_add_sec(struct elf_obj *obj, const char *name, uint64_t start,
 		.nobits = nobits };
 }
 
-/* Whether a section header describes something in the process image. */
+bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size)
+{
+	if (!(flags & SHF_ALLOC) || size == 0)
+		return false;
+	/* .tbss: the TLS template's zeroes, which each thread's TLS block
+	 * holds; its sh_addr only names an offset in that template and
+	 * overlaps the sections after .tdata (readelf and gdb give it no
+	 * memory in the image). */
+	return !(type == SHT_NOBITS && (flags & SHF_TLS));
+}
+
+/* Whether a section header describes something in the process image
+ * whose contents, if it has any, lie inside the file. */
 static bool shdr_wanted(const GElf_Shdr *sh, uint64_t fsize)
 {
-	bool nobits = sh->sh_type == SHT_NOBITS;
-
-	if (!(sh->sh_flags & SHF_ALLOC) || sh->sh_size == 0)
+	if (!ml__sec_in_image(sh->sh_flags, sh->sh_type, sh->sh_size))
 		return false;
-	if (nobits)
-		return !(sh->sh_flags & SHF_TLS);        /* .tbss: no address */
-	return sh->sh_offset <= fsize && sh->sh_size <= fsize - sh->sh_offset;
+	return sh->sh_type == SHT_NOBITS ||
+	       (sh->sh_offset <= fsize && sh->sh_size <= fsize - sh->sh_offset);
 }
 
 /* SHF_ALLOC sections.  -ENOENT if the section headers are missing,

@@ -253,6 +253,11 @@ int ml_scols_print(struct libscols_table *tb);
  * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
  * added to the document after the table. */
 int ml_scols_print_doc(struct libscols_table *tb, const char *members);
+/* Does a section header (sh_flags, sh_type, sh_size) describe memory in
+ * the process image: SHF_ALLOC, not empty, and not .tbss (SHT_NOBITS with
+ * SHF_TLS, which has no address)?  elf.c's rule for a region's sections,
+ * symbols.c's for the section of an address. */
+bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size);
 /* Is cp an invisible format character (Unicode Cf: bidi controls,
  * zero-width characters, BOM; U+2028-2029)?  Escaped like controls. */
 bool ml__invisible(uint32_t cp);

@@ -831,9 +831,11 @@ static int secn_cmp(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-/* The SHF_ALLOC sections of the module's main file, as libdwfl's
- * dwfl_module_address_section() sees them, without what that function
- * also does first: load (and decompress) the module's DWARF. */
+/* The sections of the module's main file that are in the process image
+ * (ml__sec_in_image: SHF_ALLOC, not empty, not .tbss, as elf.c lists
+ * them for a region), as libdwfl's dwfl_module_address_section() sees
+ * them, without what that function also does first: load (and
+ * decompress) the module's DWARF. */
 static int load_sections(struct module *m)
 {
 	GElf_Addr bias;
@@ -851,7 +853,8 @@ static int load_sections(struct module *m)
 	while ((scn = elf_nextscn(e, scn)) && n < cap) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+		/* elf.c's rule, so where and show name the same sections */
+		if (!gelf_getshdr(scn, &sh) || !ml__sec_in_image(sh.sh_flags, sh.sh_type, sh.sh_size))
 			continue;
 		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
 					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };
