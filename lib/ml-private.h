@@ -133,6 +133,16 @@ int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 /* vmflags table and smaps figures (maps.c). */
 int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
 extern const struct ml_smaps ml__no_smaps;   /* all zero */
+/* A new zeroed region at the end of snap->regions (grown as need be;
+ * pointers into the array are stale after it); NULL on ENOMEM. */
+struct ml_region *ml__region_append(struct ml_snapshot *snap);
+/* Split region i at address at (start < at < end) into two regions, the
+ * regions kept sorted and disjoint: [start, at) keeps i, [at, end) is
+ * i + 1, a copy with its file offset moved on; smaps figures, which the
+ * kernel gives for the whole mapping, stay with the second part and the
+ * first has none (have_smaps false).  Pointers into snap->regions are
+ * stale after it.  0, -EINVAL or -ENOMEM. */
+int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at);
 
 /* hugemem.c: zeroed blocks of whole 2 MiB pages, transparent huge pages
  * where the kernel gives them (NULL on ENOMEM); free with the same size. */

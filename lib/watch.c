@@ -416,10 +416,10 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	if (r == 0) {
 		ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
 		ml__classify_basic(snap);
-		ml__classify_fallback(snap);
 		if (ml__kind_cache_stale(w->kinds, snap))
 			r = refresh_kinds(w, snap);
-		ml__kind_cache_apply(w->kinds, snap);
+		if (r == 0)
+			r = ml__kind_cache_apply(w->kinds, snap);
 	}
 	if (r == 0)
 		r = read_threads(w, snap);
