@@ -130,12 +130,18 @@ void ml__json_string(FILE *out, const char *s)
 		fputs("null", out);
 		return;
 	}
+	size_t len = strlen(e);
+
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
+		int k;
+
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
+		else if ((k = ml__json_u(out, (const char *)p, len - (size_t)(p - (const unsigned char *)e))) > 0)
+			p += k - 1;   /* DEL, invisible characters */
 		else
 			fputc(*p, out);
 	}

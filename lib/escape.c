@@ -201,6 +201,17 @@ static bool put_u(FILE *out, unsigned int cp)
 	return fprintf(out, "\\u%04x", cp) == 6;
 }
 
+int ml__json_u(FILE *out, const char *s, size_t n)
+{
+	unsigned int cp;
+	int k = json_special((const unsigned char *)s, n, &cp);
+
+	if (k <= 0)
+		return 0;
+	put_u(out, cp);
+	return k;
+}
+
 /* The held bytes completed from p: how many of p's size bytes it took
  * (the rest is written as usual), or -1 on a write error. */
 static ssize_t finish_held(struct jstream *j, const unsigned char *p, size_t size)

@@ -263,6 +263,10 @@ int ml_scols_print(struct libscols_table *tb);
  * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
  * added to the document after the table. */
 int ml_scols_print_doc(struct libscols_table *tb, const char *members);
+/* If the n bytes at s start with DEL or an invisible character, write it
+ * to out as a JSON \u escape (a surrogate pair past U+FFFF) and return
+ * its length; else 0 and nothing written. */
+int ml__json_u(FILE *out, const char *s, size_t n);
 /* Does a section header (sh_flags, sh_type, sh_size) describe memory in
  * the process image: SHF_ALLOC, not empty, and not .tbss (SHT_NOBITS with
  * SHF_TLS, which has no address)?  elf.c's rule for a region's sections,

@@ -3,12 +3,14 @@
 target-mapname maps a file named 'evil<U+202E>gnp...exe' (a right-to-left
 override, which shows it as 'evil...exe.png'), with a zero-width space,
 an isolate, a BOM and a tag character (4 bytes in UTF-8) as well, and
-the target runs as 'ev<U+202E>gnp' (a symbolic link: its comm).  glibc's iswprint() calls them printable, so libsmartcols
+the target runs as 'ev<U+202E>gnp' (a copy of it: its comm, and an ELF
+object of that name in watch's per-object table).  glibc's iswprint() calls them printable, so libsmartcols
 passed them raw to the terminal; they are escaped as control characters
 are: each byte as \\xHH.
 
 Checked through a pipe and on a pseudo-terminal, for show (table, raw,
--o, -d, the process line), where (block and table) and pages: none of the
+-o, -d, the process line), where (block and table), pages and watch
+(log and its per-object table; and -J): none of the
 characters reaches the output raw, and the name is shown escaped once.
 JSON (show -J, where -J, pages -J) writes them as \\u escapes (a surrogate
 pair for the tag character) and the name round-trips.
@@ -19,6 +21,7 @@ import fcntl
 import json
 import os
 import pty
+import shutil
 import struct
 import subprocess
 import sys
@@ -70,9 +73,10 @@ def main():
     ml, target = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix='ml-e2e-') as tmp:
         path = os.path.join(tmp, NAME)
-        # comm is the name of the file exec'd: a symbolic link named COMM
+        # comm is the name of the file exec'd: a copy named COMM, which
+        # makes the executable an ELF object with that name too
         link = os.path.join(tmp, COMM)
-        os.symlink(os.path.abspath(target), link)
+        shutil.copy(target, link)
         with Target([link, path]) as t:
             a = '%#x' % t.facts['map']
             views = [
@@ -83,6 +87,8 @@ def main():
                 (['where', t.pid, a], ESCAPED),
                 (['where', '-o', 'ADDR,OBJECT', t.pid, a], ESCAPED),
                 (['pages'], ESCAPED),
+                # the executable in watch's log and its per-object table
+                (['watch', '--log', '-c', '2', '-i', '0.05'], COMM_ESCAPED),
             ]
             for args, want in views:
                 what = ' '.join(str(x) for x in args if x not in (t.pid, a))
@@ -105,6 +111,10 @@ def main():
                   'show: the comm escaped on the process line',
                   res.stdout[:200])
             no_raw(res.stdout, 'show: the process line')
+            res = run(ml, 'watch', '-J', '-c', '1', t.pid)
+            no_raw(res.stdout, 'watch -J')
+            check(b'ev\\u202egnp' in res.stdout, 'watch -J: the executable '
+                  'as an object with \\u202e', res.stdout[-400:])
             for args in (['show', '-J', t.pid], ['where', '-J', t.pid, a],
                          ['pages', '-J', t.pid]):
                 what = ' '.join(map(str, args[:2]))
