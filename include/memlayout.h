@@ -255,7 +255,8 @@ pid_t ml_traced_pid(const struct ml_traced *t);
 int ml_trace_finish(struct ml_traced *t, bool kill);
 
 /* Escaping of text the target controls.  ML_ESC_TERM: control bytes,
- * backslash and invalid UTF-8 as \xHH / \\; ML_ESC_JSON_SAFE: the same
+ * backslash, invalid UTF-8 and invisible format characters (Unicode Cf:
+ * bidi controls, zero-width characters, BOM) as \xHH / \\; ML_ESC_JSON_SAFE: the same
  * for bytes that are not valid UTF-8 only (the JSON writer escapes the
  * rest).  Returns a malloc'ed string or NULL on ENOMEM. */
 enum ml_escape { ML_ESC_TERM, ML_ESC_JSON_SAFE };
@@ -267,9 +268,10 @@ char *ml_escape(const char *s, enum ml_escape mode);
 #include <stdio.h>
 
 /* A stream that passes the JSON text written to it on to out, with DEL
- * and the bidirectional-text controls (U+061C, U+200E-200F, U+202A-202E,
- * U+2066-2069) as \u escapes: the JSON writers (libsmartcols, jansson)
- * leave them raw.  fclose() it to flush it (out stays open): 0, or EOF if
+ * and the invisible format characters (Unicode Cf: the bidirectional-text
+ * controls U+061C, U+200E-200F, U+202A-202E, U+2066-2069, zero-width
+ * characters, BOM, tags) as \u escapes: the JSON writers (libsmartcols,
+ * jansson) leave them raw.  fclose() it to flush it (out stays open): 0, or EOF if
  * a write to out failed.  NULL on ENOMEM. */
 FILE *ml_json_stream(FILE *out);
 

@@ -130,12 +130,18 @@ void ml__json_string(FILE *out, const char *s)
 		fputs("null", out);
 		return;
 	}
+	size_t len = strlen(e);
+
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
+		int k;
+
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
+		else if ((k = ml__json_u(out, (const char *)p, len - (size_t)(p - (const unsigned char *)e))) > 0)
+			p += k - 1;   /* DEL, invisible characters */
 		else
 			fputc(*p, out);
 	}
@@ -178,7 +184,7 @@ int ml_scols_print_doc(struct libscols_table *tb, const char *members)
 	int r;
 
 	if (!scols_table_is_json(tb))
-		return scols_print_table(tb);
+		return ml__scols_safe(tb) < 0 ? -ENOMEM : scols_print_table(tb);
 	if ((r = json_text(tb, &s, &len)) < 0)
 		return r;
 	len = empty_arrays(s, len);
@@ -198,6 +204,20 @@ int ml_scols_print_doc(struct libscols_table *tb, const char *members)
 	}
 	free(s);
 	return fclose(j) ? -EIO : 0;
+}
+
+int ml__scols_safe(struct libscols_table *tb)
+{
+	struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+	struct libscols_column *cl;
+	int r = 0;
+
+	if (!it)
+		return -ENOMEM;
+	while (r == 0 && scols_table_next_column(tb, it, &cl) == 0)
+		r = scols_column_set_safechars(cl, "\\") ? -ENOMEM : 0;
+	scols_free_iter(it);
+	return r;
 }
 
 int ml_scols_print(struct libscols_table *tb)

@@ -31,7 +31,9 @@
  * The kind comes from the permissions (perm_kinds[]), refined by
  * PT_GNU_RELRO and by whether only SHT_NOBITS sections lie in the mapping.
  * The anonymous mapping that starts where a segment's file pages end and
- * stays inside its page-rounded p_memsz is that segment's .bss tail.  Files
+ * stays inside its page-rounded p_memsz is that segment's .bss tail; one
+ * that goes on past it is the tail merged by the kernel with an anonymous
+ * mapping made right after it, and is split there (ml__region_split).  Files
  * without usable section headers get pseudo-sections from the program
  * headers ("[LOAD#n]", "[PT_GNU_RELRO]", ...; see phdr_names[]).
  *
@@ -472,16 +474,25 @@ static void obj_add_sec(struct elf_obj *obj, const char *name, uint64_t start,
 		.nobits = nobits };
 }
 
-/* Whether a section header describes something in the process image. */
+bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size)
+{
+	if (!(flags & SHF_ALLOC) || size == 0)
+		return false;
+	/* .tbss: the TLS template's zeroes, which each thread's TLS block
+	 * holds; its sh_addr only names an offset in that template and
+	 * overlaps the sections after .tdata (readelf and gdb give it no
+	 * memory in the image). */
+	return !(type == SHT_NOBITS && (flags & SHF_TLS));
+}
+
+/* Whether a section header describes something in the process image
+ * whose contents, if it has any, lie inside the file. */
 static bool shdr_wanted(const GElf_Shdr *sh, uint64_t fsize)
 {
-	bool nobits = sh->sh_type == SHT_NOBITS;
-
-	if (!(sh->sh_flags & SHF_ALLOC) || sh->sh_size == 0)
+	if (!ml__sec_in_image(sh->sh_flags, sh->sh_type, sh->sh_size))
 		return false;
-	if (nobits)
-		return !(sh->sh_flags & SHF_TLS);        /* .tbss: no address */
-	return sh->sh_offset <= fsize && sh->sh_size <= fsize - sh->sh_offset;
+	return sh->sh_type == SHT_NOBITS ||
+	       (sh->sh_offset <= fsize && sh->sh_size <= fsize - sh->sh_offset);
 }
 
 /* SHF_ALLOC sections.  -ENOENT if the section headers are missing,
@@ -863,13 +874,18 @@ static const char *object_name(struct ml_snapshot *snap,
 	return ml__strdup(snap, region_name(r));
 }
 
-/* The anonymous mapping right after file mapping r (bias b) is the .bss
+/* The anonymous mapping right after file mapping ri (bias b) is the .bss
  * tail of a segment if it starts where the segment's file pages end (or,
- * for a segment without file contents, where it starts) and ends inside
- * its page-rounded p_memsz.  [heap] and named mappings are never taken. */
-static int bss_tail(struct elf_pass *p, const struct elf_obj *obj,
-		    const struct ml_region *r, struct ml_region *next, uint64_t b)
+ * for a segment without file contents, where it starts).  If it ends past
+ * the segment's page-rounded p_memsz, the kernel merged the tail with an
+ * anonymous mapping made after it (same permissions, adjacent: one vma):
+ * a writable one is split there, the tail .bss and the rest anonymous.
+ * [heap] and named mappings are never taken. */
+static int bss_tail(struct elf_pass *p, const struct elf_obj *obj, size_t ri, uint64_t b)
 {
+	struct ml_snapshot *snap = p->snap;
+	struct ml_region *r = &snap->regions[ri];
+	struct ml_region *next = ri + 1 < snap->nregions ? r + 1 : NULL;
 	uint64_t lo, hi;
 
 	if (!next || next->start != r->end || next->inode != 0 ||
@@ -879,23 +895,34 @@ static int bss_tail(struct elf_pass *p, const struct elf_obj *obj,
 	hi = next->end - b;
 	for (size_t i = 0; i < obj->nloads; i++) {
 		const struct elf_seg *s = &obj->loads[i];
-
 		uint64_t zlo = s->filesz ? pg_up(p, s->vaddr + s->filesz)
 					 : pg_down(p, s->vaddr);
+		uint64_t zhi = pg_up(p, s->vaddr + s->memsz);
+		int k;
 
-		if (lo != zlo || hi <= lo || hi > pg_up(p, s->vaddr + s->memsz))
+		if (lo != zlo || zhi <= lo ||
+		    (hi > zhi && (!(next->perms & ML_PERM_WRITE) ||
+				  zhi + b <= next->start || zhi + b >= next->end)))
 			continue;
+		if (hi > zhi) {
+			if ((k = ml__region_split(snap, ri + 1, zhi + b)) < 0)
+				return k;
+			r = &snap->regions[ri];
+			next = r + 1;
+			hi = zhi;
+		}
 		next->kind = ML_KIND_BSS;
 		next->object = r->object;
-		return secs_fill(p->snap, obj, next, lo, hi, b, true);
+		return secs_fill(snap, obj, next, lo, hi, b, true);
 	}
 	return 0;
 }
 
-/* Label r (and the .bss tail after it) if it maps a segment of obj. */
-static int region_attribute(struct elf_pass *p, struct elf_obj *obj,
-			    struct ml_region *r, struct ml_region *next)
+/* Label region ri (and the .bss tail after it) if it maps a segment of
+ * obj.  May split the region after it (pointers into regions stale). */
+static int region_attribute(struct elf_pass *p, struct elf_obj *obj, size_t ri)
 {
+	struct ml_region *r = &p->snap->regions[ri];
 	uint64_t b, lo, hi;
 	enum ml_kind kind;
 	int k;
@@ -919,7 +946,7 @@ static int region_attribute(struct elf_pass *p, struct elf_obj *obj,
 	    hi > obj->relro_start)
 		kind = ML_KIND_RELRO;
 	r->kind = kind;
-	return kind == ML_KIND_RESERVED ? 0 : bss_tail(p, obj, r, next, b);
+	return kind == ML_KIND_RESERVED ? 0 : bss_tail(p, obj, ri, b);
 }
 
 int ml__elf_attribute(struct ml_snapshot *snap)
@@ -939,8 +966,7 @@ int ml__elf_attribute(struct ml_snapshot *snap)
 			continue;
 		r = cache_lookup(&p, reg, &obj);
 		if (r == 0 && obj)
-			r = region_attribute(&p, obj, reg,
-					     i + 1 < snap->nregions ? reg + 1 : NULL);
+			r = region_attribute(&p, obj, i);
 	}
 	pass_free(&p);
 	return r;

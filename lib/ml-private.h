@@ -142,6 +142,16 @@ int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 /* vmflags table and smaps figures (maps.c). */
 int ml__vmflag_bit(const char two[2]);   /* bit index or -1 */
 extern const struct ml_smaps ml__no_smaps;   /* all zero */
+/* A new zeroed region at the end of snap->regions (grown as need be;
+ * pointers into the array are stale after it); NULL on ENOMEM. */
+struct ml_region *ml__region_append(struct ml_snapshot *snap);
+/* Split region i at address at (start < at < end) into two regions, the
+ * regions kept sorted and disjoint: [start, at) keeps i, [at, end) is
+ * i + 1, a copy with its file offset moved on; smaps figures, which the
+ * kernel gives for the whole mapping, stay with the second part and the
+ * first has none (have_smaps false).  Pointers into snap->regions are
+ * stale after it.  0, -EINVAL or -ENOMEM. */
+int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at);
 
 /* hugemem.c: zeroed blocks of whole 2 MiB pages, transparent huge pages
  * where the kernel gives them (NULL on ENOMEM); free with the same size. */
@@ -267,6 +277,27 @@ int ml_scols_print(struct libscols_table *tb);
  * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
  * added to the document after the table. */
 int ml_scols_print_doc(struct libscols_table *tb, const char *members);
+/* If the n bytes at s start with DEL or an invisible character, write it
+ * to out as a JSON \u escape (a surrogate pair past U+FFFF) and return
+ * its length; else 0 and nothing written. */
+int ml__json_u(FILE *out, const char *s, size_t n);
+/* Does a section header (sh_flags, sh_type, sh_size) describe memory in
+ * the process image: SHF_ALLOC, not empty, and not .tbss (SHT_NOBITS with
+ * SHF_TLS, which has no address)?  elf.c's rule for a region's sections,
+ * symbols.c's for the section of an address. */
+bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size);
+/* Is cp an invisible format character (Unicode Cf: bidi controls,
+ * zero-width characters, BOM; U+2028-2029)?  Escaped like controls. */
+bool ml__invisible(uint32_t cp);
+/* Text the target controls as a libsmartcols cell for output flags
+ * (ML_OUT_*): JSON-safe for JSON, as is for raw (libsmartcols writes every
+ * byte >= 0x80 as \xHH there), else with the invisible characters and "\x"
+ * as \xHH, for a table whose columns ml__scols_safe() set.  Malloc'ed;
+ * NULL on ENOMEM. */
+char *ml__escape_cell(const char *s, unsigned int flags);
+/* Every column of tb takes '\\' as safe (ml__escape_cell() wrote each
+ * backslash that must be one as \x5c already).  0 or -ENOMEM. */
+int ml__scols_safe(struct libscols_table *tb);
 /* s as a JSON string (valid UTF-8 by ml_escape(ML_ESC_JSON_SAFE), quotes,
  * backslashes and controls escaped), null for NULL or on ENOMEM. */
 void ml__json_string(FILE *out, const char *s);

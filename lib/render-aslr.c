@@ -25,11 +25,10 @@ struct actx {
 typedef char *(*acell_fn)(const struct ml_aslr_row *r, const struct actx *c);
 
 
-static bool json(const struct actx *c) { return c->flags & ML_OUT_JSON; }
 
 static char *c_region(const struct ml_aslr_row *r, const struct actx *c)
 {
-	return json(c) ? ml_escape(r->name, ML_ESC_JSON_SAFE) : strdup(r->name);
+	return ml__escape_cell(r->name, c->flags);
 }
 static char *c_bits(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%.1f", r->bits); }
 static char *c_ceiling(const struct ml_aslr_row *r, const struct actx *c) { (void)c; return ml__asprintf("%.1f", r->ceiling); }
@@ -57,7 +56,7 @@ static char *c_leader(const struct ml_aslr_row *r, const struct actx *c)
 {
 	if (!r->group)
 		return NULL;
-	return json(c) ? ml_escape(r->leader, ML_ESC_JSON_SAFE) : strdup(r->leader);
+	return ml__escape_cell(r->leader, c->flags);
 }
 
 /* Offset from the group's leader: signed hex, or with -b a number. */

@@ -67,7 +67,7 @@ static char *c_object(const struct ml_pages_row *r, const struct ctx *c)
 
 	if (!o)
 		return NULL;
-	return (c->flags & ML_OUT_JSON) ? ml_escape(o, ML_ESC_JSON_SAFE) : strdup(o);
+	return ml__escape_cell(o, c->flags);
 }
 
 static char *c_pages(const struct ml_pages_row *r, const struct ctx *c)

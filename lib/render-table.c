@@ -162,15 +162,16 @@ static char *dec_cell(uint64_t v, const struct ctx *c, char *buf)
 }
 
 /* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
- * the rest; for the terminal, libsmartcols' own encoding turns every
- * non-printable character and backslash into \xHH (so we must not). */
+ * the rest; for the terminal, libsmartcols' own encoding turns controls
+ * into \xHH and ml__escape_cell() what it lets through (invisible
+ * characters, "\x"). */
 static char *text_cell(const char *s, const struct ctx *c)
 {
 	if (!s)
 		return NULL;
 	if (c->borrow)
 		return (char *)s;
-	return (c->flags & ML_OUT_JSON) ? ml_escape(s, ML_ESC_JSON_SAFE) : strdup(s);
+	return ml__escape_cell(s, c->flags);
 }
 
 /* Room for n bytes of built text: c->scratch when borrowing, else a new

@@ -363,9 +363,8 @@ static int object_row(struct libscols_table *tb, const struct ml_watch_object *o
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
 	char a[32];
 
-	if (!ln)
+	if (!ln || scols_line_refer_data(ln, 0, ml__escape_cell(o->name, 0)))
 		return -ENOMEM;
-	scols_line_set_data(ln, 0, o->name);
 	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
 		scols_line_set_data(ln, 1 + k, size_str(o->kinds[k].vsize, flags, a, sizeof(a)));
 	scols_line_set_data(ln, 6, delta_str(o->vsize, o->vsize_last, flags, a, sizeof(a)));
@@ -412,6 +411,8 @@ static int screen_objects(const struct ml_watch_sample *s, FILE *out, unsigned i
 			shown++;
 	}
 	fputc('\n', out);
+	if (r == 0)
+		r = ml__scols_safe(tb);
 	if (r == 0)
 		r = scols_print_table(tb);
 	scols_unref_table(tb);
@@ -517,7 +518,7 @@ static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsign
 			r = -ENOMEM;
 			break;
 		}
-		scols_line_set_data(ln, 0, o->name);
+		scols_line_refer_data(ln, 0, ml__escape_cell(o->name, 0));
 		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
 			scols_line_set_data(ln, 1 + k, size_str(o->peak_kind[k], flags, a, sizeof(a)));
 		scols_line_set_data(ln, 6, size_str(o->vsize_first, flags, a, sizeof(a)));
@@ -526,6 +527,8 @@ static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsign
 		scols_line_refer_data(ln, 9, ml__asprintf("%.3fs", (double)o->peak_t_ns / NS));
 	}
 	fputs("\nCode and data per object (each kind at its peak):\n", out);
+	if (r == 0)
+		r = ml__scols_safe(tb);
 	if (r == 0)
 		r = scols_print_table(tb);
 	scols_unref_table(tb);

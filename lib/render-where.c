@@ -145,15 +145,15 @@ static void btext(struct buf *b, const char *s, const struct wctx *c, bool table
 	size_t n;
 	char *e;
 
-	if (table && !(c->flags & ML_OUT_JSON)) {   /* libsmartcols escapes */
-		bstr(b, s);
-		return;
-	}
 	if ((n = plain_len(s)) != SIZE_MAX) {
 		bmem(b, s, n);
 		return;
 	}
-	e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
+	/* A table cell: libsmartcols escapes the rest (ml__escape_cell). */
+	if (table)
+		e = ml__escape_cell(s, c->flags);
+	else
+		e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
 	bstr(b, e ? e : "?");
 	free(e);
 }

@@ -40,6 +40,27 @@
 #include <time.h>
 #include <unistd.h>
 
+int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at)
+{
+	struct ml_region *r;
+
+	if (i >= snap->nregions || at <= snap->regions[i].start ||
+	    at >= snap->regions[i].end)
+		return -EINVAL;
+	if (!ml__region_append(snap))
+		return -ENOMEM;
+	r = &snap->regions[i];
+	memmove(r + 2, r + 1, (snap->nregions - 2 - i) * sizeof(*r));
+	r[1] = r[0];
+	r[1].start = at;
+	if (r[1].inode)
+		r[1].offset += at - r->start;
+	r->end = at;
+	r->smaps = &ml__no_smaps;
+	r->have_smaps = false;
+	return 0;
+}
+
 void ml_snapshot_free(struct ml_snapshot *snap)
 {
 	if (!snap)

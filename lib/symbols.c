@@ -543,17 +543,31 @@ static bool read_sym(Dwfl_Module *mod, int i, Elf **elfs, unsigned char *tables,
 
 /* ---- PLT entries, named from the relocations (as objdump names them) ----
  * A PLT entry has no symbol; objdump and gdb call it NAME@plt after the
- * relocation of the GOT slot its indirect jump reads.  x86-64 only: each
- * entry of .plt, .plt.sec, .plt.got and .plt.bnd (sh_entsize bytes, 8 or
- * 16) that starts with `jmp *disp32(%rip)`, possibly after endbr64 and a
- * bnd prefix, reads the GOT slot at the end of that instruction + disp32;
- * the JUMP_SLOT, GLOB_DAT or IRELATIVE relocation of that slot gives the
- * name (the .plt header and lazy IBT stubs jump elsewhere: no name).
+ * relocation of the GOT slot its indirect jump reads.  x86-64 and i386:
+ * each entry of .plt, .plt.sec, .plt.got and .plt.bnd (sh_entsize bytes,
+ * 8 or 16) that starts with an indirect jmp, possibly after endbr64/32 and
+ * a bnd prefix, reads a GOT slot: x86-64 `jmp *disp32(%rip)` the end of
+ * that instruction + disp32; i386 `jmp *abs32` (non-PIC) the address
+ * abs32, `jmp *disp32(%ebx)` (PIC: %ebx holds _GLOBAL_OFFSET_TABLE_, the
+ * start of .got.plt) that + disp32; the JUMP_SLOT, GLOB_DAT or IRELATIVE
+ * relocation of that slot gives the name (the .plt header and lazy IBT
+ * stubs jump elsewhere: no name).  Other machines (aarch64: adrp/ldr/br
+ * sequences) get no PLT names.
  * Bounded by the sections' sizes; O(relocations log relocations). */
 
 #define R_X86_64_GLOB_DAT_ 6
 #define R_X86_64_JUMP_SLOT_ 7
 #define R_X86_64_IRELATIVE_ 37
+#define R_386_GLOB_DAT_ 6
+#define R_386_JMP_SLOT_ 7
+#define R_386_IRELATIVE_ 42
+
+/* What decoding a PLT entry needs: the machine, and on i386 the address
+ * %ebx holds in PIC code (.got.plt's, else .got's). */
+struct plt_ctx {
+	unsigned int machine;     /* EM_X86_64 or EM_386 */
+	uint64_t got;
+};
 
 struct plt_rel {
 	uint64_t slot;            /* r_offset: the GOT slot, link-time address */
@@ -583,8 +597,17 @@ static unsigned char rel_table(const char *secname)
 }
 
 /* The relocations of one SHT_REL(A) section that can name a PLT entry. */
+static bool plt_rel_type(unsigned int machine, uint64_t type)
+{
+	if (machine == EM_386)
+		return type == R_386_JMP_SLOT_ || type == R_386_GLOB_DAT_ ||
+		       type == R_386_IRELATIVE_;
+	return type == R_X86_64_JUMP_SLOT_ || type == R_X86_64_GLOB_DAT_ ||
+	       type == R_X86_64_IRELATIVE_;
+}
+
 static int plt_rels_add(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t strndx,
-			struct plt_rels *out)
+			unsigned int machine, struct plt_rels *out)
 {
 	Elf_Scn *symscn = elf_getscn(e, sh->sh_link);
 	Elf_Data *d = elf_getdata(scn, NULL), *symd = symscn ? elf_getdata(symscn, NULL) : NULL;
@@ -607,8 +630,7 @@ static int plt_rels_add(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t strndx
 			ra = (GElf_Rela){ rl.r_offset, rl.r_info, 0 };
 		type = GELF_R_TYPE(ra.r_info);
 		symi = GELF_R_SYM(ra.r_info);
-		if (type != R_X86_64_JUMP_SLOT_ && type != R_X86_64_GLOB_DAT_ &&
-		    type != R_X86_64_IRELATIVE_)
+		if (!plt_rel_type(machine, type))
 			continue;
 		r.slot = ra.r_offset;
 		r.addend = ra.r_addend;
@@ -631,21 +653,27 @@ static int plt_rels_add(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t strndx
 
 /* The GOT slot the entry at bytes p (n of them, at link-time address a)
  * jumps through, or 0. */
-static uint64_t plt_slot(const unsigned char *p, size_t n, uint64_t a)
+static uint64_t plt_slot(const struct plt_ctx *x, const unsigned char *p, size_t n, uint64_t a)
 {
 	static const struct { unsigned char len; unsigned char bytes[5]; } lead[] = {
 		{ 0, { 0 } }, { 1, { 0xf2 } }, { 4, { 0xf3, 0x0f, 0x1e, 0xfa } },
 		{ 5, { 0xf3, 0x0f, 0x1e, 0xfa, 0xf2 } },
+		{ 4, { 0xf3, 0x0f, 0x1e, 0xfb } }, { 5, { 0xf3, 0x0f, 0x1e, 0xfb, 0xf2 } },
 	};
 
 	for (size_t i = 0; i < ML_ARRAY_SIZE(lead); i++) {
 		size_t o = lead[i].len;
 		int32_t disp;
 
-		if (o + 6 > n || memcmp(p, lead[i].bytes, o) || p[o] != 0xff || p[o + 1] != 0x25)
+		if (o + 6 > n || memcmp(p, lead[i].bytes, o) || p[o] != 0xff)
 			continue;
-		memcpy(&disp, p + o + 2, 4);   /* little-endian: x86-64 */
-		return a + o + 6 + (uint64_t)(int64_t)disp;
+		memcpy(&disp, p + o + 2, 4);   /* little-endian: x86 */
+		if (x->machine == EM_X86_64 && p[o + 1] == 0x25)
+			return a + o + 6 + (uint64_t)(int64_t)disp;
+		if (x->machine == EM_386 && p[o + 1] == 0x25)      /* jmp *abs32 */
+			return (uint32_t)disp;
+		if (x->machine == EM_386 && p[o + 1] == 0xa3 && x->got) /* jmp *d(%ebx) */
+			return (uint32_t)(x->got + (uint64_t)(int64_t)disp);
 	}
 	return 0;
 }
@@ -679,7 +707,8 @@ static bool is_plt_section(const char *name)
 /* Walk the PLT sections of e; for each named entry call back with its
  * link-time address, size and relocation.  pass 0 counts name bytes into
  * *ret_bytes and entries into *ret_n; pass 1 fills syms and names. */
-static void plt_walk(Elf *e, size_t strndx, const struct plt_rels *rels, uint64_t bias,
+static void plt_walk(Elf *e, size_t strndx, const struct plt_ctx *x,
+		     const struct plt_rels *rels, uint64_t bias,
 		     struct sym *syms, char *names, size_t *ret_n, size_t *ret_bytes)
 {
 	Elf_Scn *scn = NULL;
@@ -697,7 +726,7 @@ static void plt_walk(Elf *e, size_t strndx, const struct plt_rels *rels, uint64_
 		es = sh.sh_entsize == 8 || sh.sh_entsize == 16 ? sh.sh_entsize : 16;
 		for (uint64_t k = 0; k + es <= d->d_size && k + es <= sh.sh_size; k += es) {
 			const struct plt_rel *r = plt_rel_find(rels,
-				plt_slot((const unsigned char *)d->d_buf + k, es, sh.sh_addr + k));
+				plt_slot(x, (const unsigned char *)d->d_buf + k, es, sh.sh_addr + k));
 			int len;
 
 			if (!r || (len = plt_name(NULL, 0, r)) < 0)
@@ -724,22 +753,29 @@ static ssize_t add_plt_syms(struct module *m, size_t k)
 	Elf_Scn *scn = NULL;
 	size_t strndx, n = 0, bytes = 0;
 	struct plt_rels rels = { 0 };
+	struct plt_ctx x = { 0 };
 	struct sym *grown;
 	int r = 0;
 
-	if (!e || !gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 ||
+	if (!e || !gelf_getehdr(e, &eh) || (eh.e_machine != EM_X86_64 && eh.e_machine != EM_386) ||
 	    elf_getshdrstrndx(e, &strndx) < 0)
 		return (ssize_t)k;
+	x.machine = eh.e_machine;
 	while (r == 0 && (scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
+		const char *name;
 
-		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL) &&
-		    (sh.sh_flags & SHF_ALLOC))
-			r = plt_rels_add(e, scn, &sh, strndx, &rels);
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(e, strndx, sh.sh_name);
+		if (name && (!strcmp(name, ".got.plt") || (!x.got && !strcmp(name, ".got"))))
+			x.got = sh.sh_addr;
+		if ((sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL) && (sh.sh_flags & SHF_ALLOC))
+			r = plt_rels_add(e, scn, &sh, strndx, x.machine, &rels);
 	}
 	if (r == 0 && rels.n) {
 		ml__sort(rels.v, rels.n, sizeof(*rels.v), plt_rel_cmp);
-		plt_walk(e, strndx, &rels, bias, NULL, NULL, &n, &bytes);
+		plt_walk(e, strndx, &x, &rels, bias, NULL, NULL, &n, &bytes);
 	}
 	if (r == 0 && n) {
 		if (!(m->plt_names = malloc(bytes)) ||
@@ -748,7 +784,7 @@ static ssize_t add_plt_syms(struct module *m, size_t k)
 		} else {
 			m->syms = grown;
 			n = bytes = 0;
-			plt_walk(e, strndx, &rels, bias, m->syms + k, m->plt_names, &n, &bytes);
+			plt_walk(e, strndx, &x, &rels, bias, m->syms + k, m->plt_names, &n, &bytes);
 		}
 	}
 	free(rels.v);
@@ -831,9 +867,11 @@ static int secn_cmp(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-/* The SHF_ALLOC sections of the module's main file, as libdwfl's
- * dwfl_module_address_section() sees them, without what that function
- * also does first: load (and decompress) the module's DWARF. */
+/* The sections of the module's main file that are in the process image
+ * (ml__sec_in_image: SHF_ALLOC, not empty, not .tbss, as elf.c lists
+ * them for a region), as libdwfl's dwfl_module_address_section() sees
+ * them, without what that function also does first: load (and
+ * decompress) the module's DWARF. */
 static int load_sections(struct module *m)
 {
 	GElf_Addr bias;
@@ -851,7 +889,8 @@ static int load_sections(struct module *m)
 	while ((scn = elf_nextscn(e, scn)) && n < cap) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+		/* elf.c's rule, so where and show name the same sections */
+		if (!gelf_getshdr(scn, &sh) || !ml__sec_in_image(sh.sh_flags, sh.sh_type, sh.sh_size))
 			continue;
 		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
 					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };

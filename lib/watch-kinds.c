@@ -4,9 +4,12 @@
  * each file-backed mapping is (text, rodata, relro, data, bss, file), kept
  * by (dev, inode, offset) across samples so a sample needs no ELF parsing.
  *
- * A sample is classified by names and permissions (classify.c, with its
- * fallback for code objects); then each private file mapping whose (dev,
- * inode, offset) the cache knows takes the cached kind.  A file the cache
+ * A sample is classified by names (classify.c's basic kinds); then each
+ * private file mapping whose (dev, inode, offset) the cache knows takes
+ * the cached kind, and the anonymous mapping after it the .bss tail the
+ * full snapshot found there (elf.c's rule, its split of a merged tail
+ * included; classify.c's fallback only as the full snapshot applied it),
+ * so watch and show call each mapping the same.  A file the cache
  * has not looked at yet makes the sample stale: the caller then takes one
  * full snapshot and learns from it.  Every file of the sample is marked as
  * looked at, ELF or not, so a file costs at most one full snapshot.
@@ -23,6 +26,7 @@ struct kentry {
 	uint64_t inode, offset;
 	unsigned int major, minor;
 	enum ml_kind kind;
+	uint64_t tail;            /* bytes of .bss tail after the mapping, 0 */
 };
 
 struct ml__kind_cache {
@@ -67,7 +71,7 @@ static bool is_private_file(const struct ml_region *r)
 static struct kentry key_of(const struct ml_region *r, bool with_offset)
 {
 	return (struct kentry){ r->inode, with_offset ? r->offset : 0,
-				r->dev_major, r->dev_minor, 0 };
+				r->dev_major, r->dev_minor, 0, 0 };
 }
 
 bool ml__kind_cache_stale(const struct ml__kind_cache *c, const struct ml_snapshot *snap)
@@ -96,6 +100,9 @@ static int append(struct kentry **arr, size_t *n, const struct ml_snapshot *snap
 		if (!is_private_file(r))
 			continue;
 		na[*n] = key_of(r, with_offset);
+		if (i + 1 < snap->nregions && r[1].kind == ML_KIND_BSS &&
+		    !r[1].inode && r[1].start == r->end)
+			na[*n].tail = r[1].end - r[1].start;
 		na[(*n)++].kind = r->kind;
 	}
 	return 0;
@@ -150,15 +157,39 @@ static bool code_or_data(enum ml_kind k)
 	       k == ML_KIND_DATA || k == ML_KIND_BSS || k == ML_KIND_FILE;
 }
 
-void ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *snap)
+/* The anonymous mapping after region i is its .bss tail (hit->tail
+ * bytes, as elf.c found it); longer, the kernel merged the tail with a
+ * mapping after it: split as elf.c splits it. */
+static int apply_tail(struct ml_snapshot *snap, size_t i, const struct kentry *hit)
 {
-	for (size_t i = 0; i < snap->nregions; i++) {
-		struct ml_region *r = &snap->regions[i];
-		struct kentry k = key_of(r, true), *hit;
-		if (!is_private_file(r) || !code_or_data(r->kind))
+	struct ml_region *n = i + 1 < snap->nregions ? &snap->regions[i + 1] : NULL;
+	int r;
+
+	if (!hit->tail || !n || n->inode || n->kind != ML_KIND_ANON || n->name[0] ||
+	    n->start != snap->regions[i].end || n->end - n->start < hit->tail)
+		return 0;
+	if (n->end - n->start > hit->tail &&
+	    (r = ml__region_split(snap, i + 1, n->start + hit->tail)) < 0)
+		return r;
+	snap->regions[i + 1].kind = ML_KIND_BSS;
+	snap->regions[i + 1].object = snap->regions[i].object;
+	return 0;
+}
+
+int ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *snap)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < snap->nregions && r == 0; i++) {
+		struct ml_region *reg = &snap->regions[i];
+		struct kentry k = key_of(reg, true), *hit;
+		if (!is_private_file(reg) || !code_or_data(reg->kind))
 			continue;
 		hit = bsearch(&k, c->kinds, c->nkinds, sizeof(k), kcmp);
-		if (hit)
-			r->kind = hit->kind;
+		if (hit) {
+			reg->kind = hit->kind;
+			r = apply_tail(snap, i, hit);
+		}
 	}
+	return r;
 }

@@ -20,7 +20,8 @@ bool ml__kind_cache_stale(const struct ml__kind_cache *c, const struct ml_snapsh
 int ml__kind_cache_learn(struct ml__kind_cache *c, const struct ml_snapshot *full,
 			 const struct ml_snapshot *snap);
 /* Give snap's file-backed code and data mappings their cached kinds. */
-void ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *snap);
+/* 0 or -ENOMEM (a merged .bss tail split). */
+int ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *snap);
 
 /* Growable array of events. */
 struct ml__events {

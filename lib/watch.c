@@ -13,8 +13,9 @@
  * into one reused buffer: no path lookup, open or allocation per sample,
  * and the files keep naming the process we started with even if its PID
  * were reused.  maps and smaps_rollup hold the address space they were
- * opened on: after an exec they read empty, so an empty read reopens them
- * once before the process counts as gone.
+ * opened on: after an exec maps reads empty and smaps_rollup fails with
+ * ESRCH, so either reopens them once before the process counts as gone
+ * (smaps_rollup's totals, the resident size, would read 0 from then on).
  *
  * smaps_rollup walks the page tables of the whole process (about a fifth
  * of a sample's cost on 1,000 mappings), so it is read again only when
@@ -215,7 +216,8 @@ static int held_fd(struct ml_watch *w, int f, bool reopen)
 }
 
 /* Read the held file f whole into w->buf (NUL-terminated), from offset 0;
- * an empty read reopens it once (an exec replaced the address space).
+ * an empty read (maps) or ESRCH (smaps_rollup) reopens it once: an exec
+ * replaced the address space the file was opened on.
  * Its length or -errno. */
 static ssize_t read_held(struct ml_watch *w, int f)
 {
@@ -236,6 +238,9 @@ static ssize_t read_held(struct ml_watch *w, int f)
 			ssize_t n = pread(fd, w->buf + len, w->buf_cap - len - 1, (off_t)len);
 			if (n < 0 && errno == EINTR)
 				continue;
+			/* smaps_rollup of an address space an exec replaced */
+			if (n < 0 && errno == ESRCH && attempt == 0 && len == 0)
+				break;
 			if (n < 0)
 				return errno == ENOENT ? -ESRCH : -errno;
 			if (n == 0)
@@ -411,11 +416,12 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	if (r == 0) {
 		ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
 		ml__classify_basic(snap);
-		ml__classify_fallback(snap);
 		if (ml__kind_cache_stale(w->kinds, snap))
 			r = refresh_kinds(w, snap);
-		ml__kind_cache_apply(w->kinds, snap);
-		ml__classify_owners(snap);
+		if (r == 0)
+			r = ml__kind_cache_apply(w->kinds, snap);
+		if (r == 0)
+			ml__classify_owners(snap);
 	}
 	if (r == 0)
 		r = read_threads(w, snap);

@@ -610,7 +610,7 @@ static void exe_span(const struct ml_snapshot *t, const char *exe,
 /* Rules that real layouts rarely show, on edited copies of a real layout
  * fed to ml__elf_attribute(): [heap] right after the last file mapping is
  * never .bss; an anonymous mapping reaching past p_memsz (merged with
- * another) is not .bss; a second load of the same file at another address
+ * another) is split there into .bss and anon; a second load of the same file at another address
  * gets its own bias; a PROT_NONE hole inside a load is a reservation of
  * the object. */
 static void test_layout_rules(void **state)
@@ -640,14 +640,25 @@ static void test_layout_rules(void **state)
 	assert_int_equal(t->regions[last + 1].nsections, 0);
 	ml_snapshot_free(t);
 
-	/* The .bss mapping merged with the anonymous mapping after it. */
-	t = basic_copy(src, 0);
+	/* The .bss mapping merged with the anonymous mapping after it: split
+	 * where p_memsz ends, .bss and anon, sorted and disjoint. */
+	t = basic_copy(src, 1);
 	exe_span(t, exe, &first, &last);
 	assert_true(t->regions[last + 2].start >= t->regions[last + 1].end + 16 * 4096);
+	uint64_t bss_end = t->regions[last + 1].end;
+	n = t->nregions;
 	t->regions[last + 1].end += 16 * 4096;
 	assert_int_equal(ml__elf_attribute(t), 0);
-	assert_int_equal(t->regions[last + 1].kind, ML_KIND_ANON);
-	assert_null(t->regions[last + 1].object);
+	assert_int_equal(t->nregions, n + 1);
+	assert_int_equal(t->regions[last + 1].kind, ML_KIND_BSS);
+	assert_string_equal(t->regions[last + 1].object, t->regions[last].object);
+	assert_int_equal(t->regions[last + 1].end, bss_end);
+	assert_int_equal(t->regions[last + 2].kind, ML_KIND_ANON);
+	assert_null(t->regions[last + 2].object);
+	assert_int_equal(t->regions[last + 2].start, bss_end);
+	assert_int_equal(t->regions[last + 2].end, bss_end + 16 * 4096);
+	for (size_t i = 1; i < t->nregions; i++)
+		assert_true(t->regions[i - 1].end <= t->regions[i].start);
 	ml_snapshot_free(t);
 
 	/* A second load of the executable above everything else, its text

@@ -35,6 +35,17 @@ static void test_term(void **state)
 	check("c1\xc2\x9b" "31m", ML_ESC_TERM, "c1\\xc2\\x9b31m");            /* C1 CSI */
 	check("over\xc0\xaf", ML_ESC_TERM, "over\\xc0\\xaf");                 /* overlong */
 	check("surr\xed\xa0\x80", ML_ESC_TERM, "surr\\xed\\xa0\\x80");
+	/* Invisible format characters (Cf): each byte as \xHH. */
+	check("evil\xe2\x80\xaegnp.exe", ML_ESC_TERM, "evil\\xe2\\x80\\xaegnp.exe");  /* RLO */
+	check("z\xe2\x80\x8bw\xef\xbb\xbf", ML_ESC_TERM, "z\\xe2\\x80\\x8bw\\xef\\xbb\\xbf");
+	check("i\xe2\x81\xa6\xe2\x81\xa9", ML_ESC_TERM, "i\\xe2\\x81\\xa6\\xe2\\x81\\xa9");
+	check("alm\xd8\x9c shy\xc2\xad", ML_ESC_TERM, "alm\\xd8\\x9c shy\\xc2\\xad");
+	check("tag\xf3\xa0\x81\x81", ML_ESC_TERM, "tag\\xf3\\xa0\\x81\\x81");  /* U+E0041 */
+	/* Neighbours that show: em dash, U+2070, U+FEFE, U+0628. */
+	check("\xe2\x80\x94\xe2\x81\xb0\xef\xbb\xbe\xd8\xa8", ML_ESC_TERM,
+	      "\xe2\x80\x94\xe2\x81\xb0\xef\xbb\xbe\xd8\xa8");
+	/* JSON-safe mode leaves them to the JSON stream. */
+	check("evil\xe2\x80\xae", ML_ESC_JSON_SAFE, "evil\xe2\x80\xae");
 }
 
 static void test_json(void **state)
@@ -70,17 +81,26 @@ static void test_json_stream(void **state)
 {
 	static const char in[] =
 		"{\"name\": \"del\x7f \xe2\x80\xae" "evil \xd8\x9c \xe2\x81\xa6"
-		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xaa \xd8\xa8 \xe2\x80\x8f\"}\n";
+		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xb0 \xd8\xa8 \xe2\x80\x8f\"}\n";
 	static const char want[] =
 		"{\"name\": \"del\\u007f \\u202eevil \\u061c \\u2066"
-		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xaa \xd8\xa8 \\u200f\"}\n";
+		"caf\xc3\xa9 \xe2\x80\x94 \xe2\x81\xb0 \xd8\xa8 \\u200f\"}\n";
+	static const char in2[] =
+		"[\"z\xe2\x80\x8bw \xef\xbb\xbf \xe2\x81\xaa tag\xf3\xa0\x81\x81 \xf0\x9f\x98\x80\"]";
+	static const char want2[] =
+		"[\"z\\u200bw \\ufeff \\u206a tag\\udb40\\udc41 \xf0\x9f\x98\x80\"]";
 
 	(void)state;
 	/* DEL and the bidi controls (RLO, ALM, LRI, RLM) become \u escapes;
-	 * other text, neighbours of theirs included (em dash U+2014, U+206A,
+	 * other text, neighbours of theirs included (em dash U+2014, U+2070,
 	 * U+0628), passes as it is, however the writes cut the sequences. */
 	for (size_t step = 0; step <= 4; step++)
 		check_stream(in, step, want);
+	/* Every invisible character (ZWSP, BOM, U+206A, a tag character past
+	 * U+FFFF: a surrogate pair); an emoji (4 bytes) passes. */
+	for (size_t step = 0; step <= 5; step++)
+		check_stream(in2, step, want2);
+	check_stream("cut \xf3\xa0\x81", 1, "cut \xf3\xa0\x81");
 	check_stream("end cut \xe2\x80", 1, "end cut \xe2\x80");
 	check_stream("\x7f\x7f", 0, "\\u007f\\u007f");
 }
