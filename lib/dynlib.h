@@ -36,7 +36,8 @@
 	X(dwfl_module_getdwarf) X(dwfl_module_getelf) X(dwfl_module_getsrc) \
 	X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_module_info) \
 	X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end) \
-	X(dwfl_standard_find_debuginfo)
+	X(dwfl_standard_find_debuginfo) \
+	X(dwfl_core_file_attach) X(dwfl_core_file_report)
 
 /* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
 #define ML__JSON_FUNCS(X) \
@@ -80,6 +81,8 @@ void ml__json_decref(json_t *json);
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
 #define dwfl_begin (*ml__dw.dwfl_begin)
+#define dwfl_core_file_attach (*ml__dw.dwfl_core_file_attach)
+#define dwfl_core_file_report (*ml__dw.dwfl_core_file_report)
 #define dwfl_build_id_find_debuginfo (*ml__dw.dwfl_build_id_find_debuginfo)
 #define dwfl_build_id_find_elf (*ml__dw.dwfl_build_id_find_elf)
 #define dwfl_end (*ml__dw.dwfl_end)

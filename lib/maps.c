@@ -248,7 +248,7 @@ char *ml_perms_str(unsigned int perms, char buf[5])
 	return buf;
 }
 
-static struct ml_region *append_region(struct ml_snapshot *snap)
+struct ml_region *ml__append_region(struct ml_snapshot *snap)
 {
 	if (snap->nregions == snap->cap) {
 		size_t sz = sizeof(*snap->regions), bytes = snap->cap * sz;
@@ -290,7 +290,7 @@ static int parse_header(struct ml__maps_parser *mp, const char *p, const char *e
 
 	/* Most mappings of a big process are anonymous: no copy of "". */
 	char *name = p < end ? ml__strndup(snap, p, (size_t)(end - p)) : NULL;
-	struct ml_region *r = append_region(snap);
+	struct ml_region *r = ml__append_region(snap);
 	if ((p < end && !name) || !r)
 		return -ENOMEM;
 	r->start = start;

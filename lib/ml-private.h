@@ -40,6 +40,11 @@ struct ml_snapshot {
 	struct ml__pool_chunk *pool; /* arena for names, sections, ... */
 	char proc_dir[4096];         /* "<proc_root>/<pid>" */
 	char proc_root[4096];        /* "/proc" or --proc-root */
+	/* A snapshot of a core file (core.c): nothing is read from proc_dir
+	 * (no map_files, exe, pagemap); mapped files are opened by their
+	 * NT_FILE names under sysroot ("" for /). */
+	bool core;
+	char sysroot[4096];
 };
 
 /* asprintf.c: a formatted string on the heap (free() it), or NULL on
@@ -70,6 +75,9 @@ int ml__maps_parse_text(struct ml_snapshot *snap, const char *buf,
  * -EBADMSG. */
 int ml__maps_parse_buffer(struct ml_snapshot *snap, const char *buf,
 			  size_t len, bool smaps);
+/* A new zeroed region at the end of snap->regions (grown as needed);
+ * NULL on ENOMEM. */
+struct ml_region *ml__append_region(struct ml_snapshot *snap);
 /* Read the file at fd to the end through the parser. */
 int ml__maps_parse_fd(struct ml_snapshot *snap, int fd, bool smaps);
 
@@ -126,6 +134,24 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
  * opened. */
 int ml__open_nofollow(int dirfd, const char *name, bool in_root);
 int ml__reopen_regular(int pfd, const struct ml_region *r);
+
+/* tracee.c: an NT_PRSTATUS register block (pr_reg) of len bytes in one of
+ * the layouts it knows (64-bit, or i386 for a 32-bit task); 0 or -EBADMSG. */
+int ml__regs_decode(const void *raw, size_t len, struct ml_regs *ret);
+
+/* procfs.c: the facts of the machine reading, not of the process: page
+ * size (when unset), mmap_min_addr and the user/kernel split for a task
+ * of the given width, from snap->proc_root ("/proc"). */
+void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
+
+/* unwind.c: unwind thread tid of what dwfl holds (reported and attached
+ * by the caller: a live process, or a core), at most max frames; read()
+ * reads the target's memory (for a wild call's return address).  As
+ * ml_backtrace_take. */
+typedef ssize_t (*ml__mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+struct Dwfl;
+int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
+		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret);
 
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);

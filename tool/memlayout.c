@@ -27,6 +27,7 @@ static const struct verb verbs[] = {
 	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
 	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "explain", ml_cmd_explain, "explain the crash a core dump records, as run does live" },
 };
 
 static void usage(FILE *out)
