@@ -1016,6 +1016,8 @@ int ml_core_fault(struct ml_core *c, struct ml_fault *ret);
  * core does not lead to it, or NULL.  As ml_backtrace_take. */
 int ml_core_backtrace(struct ml_core *c, const char *exe, pid_t tid, size_t max,
 		      struct ml_backtrace **ret);
+/* The C library's abort message, as ml_abort_message. */
+int ml_core_abort_message(struct ml_core *c, const char *exe, char **ret);
 
 #ifdef __cplusplus
 }

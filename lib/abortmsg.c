@@ -47,10 +47,21 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 	return DWARF_CB_OK;
 }
 
+/* The address of __abort_msg among dwfl's modules: 0 or -ENOENT. */
+static int find_in(Dwfl *dwfl, GElf_Addr *ret)
+{
+	struct find f = { 0 };
+
+	dwfl_getmodules(dwfl, module_cb, &f, 0);
+	if (!f.found)
+		return -ENOENT;
+	*ret = f.addr;
+	return 0;
+}
+
 /* libdw loaded (ml__dw_load()) by the caller. */
 static int find_symbol(pid_t pid, GElf_Addr *ret)
 {
-	struct find f = { 0 };
 	Dwfl *dwfl;
 	int r;
 
@@ -59,35 +70,21 @@ static int find_symbol(pid_t pid, GElf_Addr *ret)
 	dwfl_report_begin(dwfl);
 	r = dwfl_linux_proc_report(dwfl, pid);
 	dwfl_report_end(dwfl, NULL, NULL);
-	if (r == 0)
-		dwfl_getmodules(dwfl, module_cb, &f, 0);
+	r = r == 0 ? find_in(dwfl, ret) : r > 0 ? -r : -ESRCH;
 	dwfl_end(dwfl);
-	if (r != 0)
-		return r > 0 ? -r : -ESRCH;
-	if (!f.found)
-		return -ENOENT;
-	*ret = f.addr;
-	return 0;
+	return r;
 }
 
-int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
+/* The message at sym (the pointer __abort_msg), read through read(). */
+static int message_at(GElf_Addr sym, bool is_32bit, ml__mem_read_fn read, void *ctx,
+		      char **ret)
 {
-	GElf_Addr sym;
 	uint64_t ptr = 0;
-	size_t width;
+	size_t width = is_32bit ? 4 : 8;
 	char *buf;
 	ssize_t n;
-	int r;
 
-	if (pid <= 0 || !ret)
-		return -EINVAL;
-	if ((r = ml__dw_load()) < 0)
-		return r;
-	r = find_symbol(pid, &sym);
-	if (r < 0)
-		return r;
-	width = is_32bit ? 4 : 8;
-	if (ml_tracee_read(pid, sym, &ptr, width) != (ssize_t)width)
+	if (read(ctx, sym, &ptr, width) != (ssize_t)width)
 		return -EFAULT;
 	if (ptr == 0)
 		return -ENOENT;
@@ -95,7 +92,7 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 	if (!buf)
 		return -ENOMEM;
 	/* Skip the size word; the text is NUL-terminated within the page. */
-	n = ml_tracee_read(pid, ptr + sizeof(unsigned int), buf, MAX_MSG);
+	n = read(ctx, ptr + sizeof(unsigned int), buf, MAX_MSG);
 	if (n <= 0) {
 		free(buf);
 		return n < 0 ? (int)n : -ENOENT;
@@ -106,4 +103,33 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 		buf[--n] = '\0';
 	*ret = buf;
 	return 0;
+}
+
+static ssize_t tracee_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return ml_tracee_read((pid_t)(intptr_t)ctx, addr, buf, len);
+}
+
+int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
+{
+	GElf_Addr sym;
+	int r;
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	if ((r = ml__dw_load()) < 0)
+		return r;
+	r = find_symbol(pid, &sym);
+	if (r < 0)
+		return r;
+	return message_at(sym, is_32bit, tracee_read, (void *)(intptr_t)pid, ret);
+}
+
+int ml__abort_message_dwfl(struct Dwfl *dwfl, bool is_32bit, ml__mem_read_fn read,
+			   void *ctx, char **ret)
+{
+	GElf_Addr sym;
+	int r = find_in((Dwfl *)dwfl, &sym);
+
+	return r < 0 ? r : message_at(sym, is_32bit, read, ctx, ret);
 }

@@ -344,7 +344,15 @@ static int read_phdrs(struct ml_core *c)
 	size_t n, budget = CORE_MAX_NOTES;
 	int r = 0;
 
-	if (elf_getphdrnum(c->elf, &n) < 0)
+	GElf_Ehdr eh;
+
+	/* libelf counts no headers when their table is cut short: the
+	 * header's own count (or, past PN_XNUM, libelf's) is checked. */
+	if (!gelf_getehdr(c->elf, &eh) || elf_getphdrnum(c->elf, &n) < 0)
+		return -ENODATA;
+	if (eh.e_phnum != PN_XNUM)
+		n = eh.e_phnum;
+	if (eh.e_phoff > c->fsize || (uint64_t)n * eh.e_phentsize > c->fsize - eh.e_phoff)
 		return -ENODATA;   /* the header table is past the end */
 	if (n > CORE_MAX_LOADS + 16)
 		return -E2BIG;
@@ -903,6 +911,32 @@ static ssize_t core_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 	return ml_core_read(ctx, addr, buf, len);
 }
 
+/* A libdwfl session on the core: its modules reported, its threads
+ * attached; NULL on failure (*ret_err). */
+static Dwfl *core_dwfl(struct ml_core *c, const char *exe, int *ret_err)
+{
+	Dwfl *dwfl;
+	int r;
+
+	if ((r = ml__dw_load()) < 0) {
+		*ret_err = r;
+		return NULL;
+	}
+	if (!(dwfl = dwfl_begin(&ml__dw_proc_callbacks))) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	dwfl_report_begin(dwfl);
+	r = dwfl_core_file_report(dwfl, c->elf, exe);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (r < 0 || dwfl_core_file_attach(dwfl, c->elf) < 0) {
+		dwfl_end(dwfl);
+		*ret_err = -EBADMSG;
+		return NULL;
+	}
+	return dwfl;
+}
+
 int ml_core_backtrace(struct ml_core *c, const char *exe, pid_t tid, size_t max,
 		      struct ml_backtrace **ret)
 {
@@ -911,18 +945,23 @@ int ml_core_backtrace(struct ml_core *c, const char *exe, pid_t tid, size_t max,
 
 	if (!c || tid <= 0 || max == 0 || !ret)
 		return -EINVAL;
-	if ((r = ml__dw_load()) < 0)
+	if (!(dwfl = core_dwfl(c, exe, &r)))
 		return r;
-	if (!(dwfl = dwfl_begin(&ml__dw_proc_callbacks)))
-		return -ENOMEM;
-	dwfl_report_begin(dwfl);
-	r = dwfl_core_file_report(dwfl, c->elf, exe);
-	dwfl_report_end(dwfl, NULL, NULL);
-	if (r < 0 || dwfl_core_file_attach(dwfl, c->elf) < 0) {
-		dwfl_end(dwfl);
-		return -EBADMSG;
-	}
 	r = ml__backtrace_dwfl((struct Dwfl *)dwfl, tid, c->info.is_32bit, max, core_mem, c, ret);
+	dwfl_end(dwfl);
+	return r;
+}
+
+int ml_core_abort_message(struct ml_core *c, const char *exe, char **ret)
+{
+	Dwfl *dwfl;
+	int r;
+
+	if (!c || !ret)
+		return -EINVAL;
+	if (!(dwfl = core_dwfl(c, exe, &r)))
+		return r;
+	r = ml__abort_message_dwfl((struct Dwfl *)dwfl, c->info.is_32bit, core_mem, c, ret);
 	dwfl_end(dwfl);
 	return r;
 }

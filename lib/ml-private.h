@@ -153,6 +153,11 @@ struct Dwfl;
 int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
 		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret);
 
+/* abortmsg.c: the C library's abort message found among dwfl's modules
+ * (reported by the caller), read through read().  As ml_abort_message. */
+int ml__abort_message_dwfl(struct Dwfl *dwfl, bool is_32bit, ml__mem_read_fn read,
+			   void *ctx, char **ret);
+
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
 

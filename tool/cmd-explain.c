@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,8 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	struct ml_backtrace *bt = NULL;
 	struct ml_fault f;
 	struct ml_crash c;
-	int e, code;
+	char *msg = NULL;
+	int e, code = 0;
 
 	if ((code = ml_cli_core_open(path, o->sysroot, &core)))
 		return code;
@@ -102,6 +104,8 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 		code = ml_cli_error(path, "%s", strerror(-e));
 		goto out;
 	}
+	if (f.signo == SIGABRT && ml_core_abort_message(core, o->exe, &msg) == 0)
+		f.abort_msg = msg;
 	e = ml_core_backtrace(core, o->exe, f.tid, MAX_FRAMES, &bt);
 	if (e == 0)
 		f.bt = bt;
@@ -119,6 +123,7 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 				    ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
 	ml_cli_core_gaps(path, core);
 out:
+	free(msg);
 	ml_backtrace_free(bt);
 	ml_snapshot_free(snap);
 	ml_core_free(core);
