@@ -13,7 +13,7 @@
 # the test.
 
 # The subcommands of tool/memlayout.c's verb table.
-_memlayout_verbs='show where pages run heap watch aslr demo help'
+_memlayout_verbs='show where pages run heap watch aslr demo explain help'
 
 # _memlayout_options VERB: every option of VERB (short and long).
 _memlayout_options()
@@ -27,6 +27,7 @@ _memlayout_options()
                      --no-pagemap --no-symbols" ;;
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json" ;;
+        explain) echo "--exe --sysroot --coredump -J --json" ;;
         heap)  echo "$out -s --summary -c --classes -m --map --self --at" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
@@ -46,7 +47,8 @@ _memlayout_takes_arg()
     case $1:$2 in
         show:--mark | pages:-w | pages:--width | pages:--method | \
             pages:--shared-with | run:--report | watch:-i | watch:--interval | \
-            watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs)
+            watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs | \
+            explain:--exe | explain:--sysroot | explain:--coredump)
             return 0 ;;
     esac
     return 1
@@ -110,7 +112,8 @@ _memlayout_complete_value()
         --method) COMPREPLY=($(compgen -W 'auto scan pread' -- "$cur")) ;;
         --proc-root) _filedir -d ;;
         --shared-with) _memlayout_complete_pid ;;
-        --report | --record) _filedir ;;
+        --report | --record | --exe) _filedir ;;
+        --sysroot) _filedir -d ;;
         *) COMPREPLY=() ;;   # a number, an address: nothing to offer
     esac
     return 0
@@ -180,6 +183,8 @@ _memlayout()
                 -- "$cur")) ;;
         run:*)
             _command_offset "$cword" ;;
+        explain:*:0)
+            _filedir ;;
         help:*:0)
             COMPREPLY=($(compgen -W "${_memlayout_verbs% help}" -- "$cur")) ;;
     esac

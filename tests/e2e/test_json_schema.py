@@ -254,6 +254,39 @@ def check_aslr():
         validate(doc, 'aslr.json', what + ' -b')
 
 
+def check_explain():
+    """explain -J and show -J on the core of a NULL read (Python's ctypes,
+    RLIMIT_CORE unlimited, in a directory of its own): crash.json and
+    show.json, as run -J and show -J on a live process."""
+    import glob
+    import resource
+    import tempfile
+    with open('/proc/sys/kernel/core_pattern') as f:
+        if f.read().startswith('|'):
+            print('skip: json-schema: explain -J: kernel.core_pattern pipes cores to a handler')
+            return
+    code = 'import ctypes; ctypes.string_at(0x18)'
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([sys.executable, '-c', code], cwd=d, stderr=subprocess.DEVNULL,
+                       timeout=60, preexec_fn=lambda: resource.setrlimit(
+                           resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2))
+        cores = glob.glob(os.path.join(d, 'core*'))
+        if not check(len(cores) == 1, 'explain -J: the crash left one core in its directory',
+                     os.listdir(d)):
+            return
+        res = subprocess.run([ML, 'explain', '-J', cores[0]], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60)
+        doc = json_of(res, 'explain -J CORE')
+        if doc is not None:
+            validate(doc, 'crash.json', 'explain -J CORE (a NULL read)')
+            check_eq(doc.get('kind'), 'null-pointer', 'explain -J: the crash kind')
+        res = subprocess.run([ML, 'show', '-J', cores[0]], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60)
+        doc = json_of(res, 'show -J CORE')
+        if doc is not None:
+            validate(doc, 'show.json', 'show -J CORE')
+
+
 def main():
     with Target([TARGET]) as t:
         check_show(t.pid)
@@ -261,6 +294,7 @@ def main():
         check_pages(t.pid)
     check_heap()
     check_crash()
+    check_explain()
     check_watch()
     check_aslr()
     done()
