@@ -13,7 +13,7 @@
 # the test.
 
 # The subcommands of tool/memlayout.c's verb table.
-_memlayout_verbs='show where pages run heap watch aslr demo explain help'
+_memlayout_verbs='show where pages run heap watch aslr demo explain save help'
 
 # _memlayout_options VERB: every option of VERB (short and long).
 _memlayout_options()
@@ -28,6 +28,7 @@ _memlayout_options()
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json" ;;
         explain) echo "--exe --sysroot --coredump -J --json" ;;
+        save)  echo "--self" ;;
         heap)  echo "$out -s --summary -c --classes -m --map --self --at" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
@@ -185,6 +186,10 @@ _memlayout()
             _command_offset "$cword" ;;
         explain:*:0)
             _filedir ;;
+        save:0:0)
+            _memlayout_complete_pid ;;
+        save:0:1 | save:1:0)
+            _filedir -d ;;
         help:*:0)
             COMPREPLY=($(compgen -W "${_memlayout_verbs% help}" -- "$cur")) ;;
     esac

@@ -176,5 +176,6 @@ int ml_cmd_pages(int argc, char **argv);
 int ml_cmd_aslr(int argc, char **argv);
 int ml_cmd_watch(int argc, char **argv);
 int ml_cmd_explain(int argc, char **argv);
+int ml_cmd_save(int argc, char **argv);
 
 #endif
