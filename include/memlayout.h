@@ -993,12 +993,15 @@ struct ml_core_gap {
 const char *ml_core_gap_name(enum ml_core_gap_kind k);
 
 /* Open and check a core; sysroot (NULL: /) is where its mapped files are
- * looked for.  0 or -errno: -ENOEXEC not an ELF file, -EMEDIUMTYPE an ELF
+ * looked for; exe (NULL: none) the file to read as its main executable
+ * (the object mapped at AT_ENTRY) instead of its path there; both must
+ * outlive c.  0 or -errno: -ENOEXEC not an ELF file, -EMEDIUMTYPE an ELF
  * file that is not a core, -EPROTONOSUPPORT a core of another
- * architecture (ml_core_info is then unavailable), -ENODATA truncated
- * (headers, notes or contents past its end), -EBADMSG malformed notes or
- * segments, -E2BIG past a bound, -ENOMEM, or open(2)'s error. */
-int ml_core_open(const char *path, const char *sysroot, struct ml_core **ret);
+ * architecture, -ENODATA truncated (headers, notes or contents past its
+ * end), -EBADMSG malformed notes or segments, -E2BIG past a bound,
+ * -ENOMEM, or open(2)'s error. */
+int ml_core_open(const char *path, const char *sysroot, const char *exe,
+		 struct ml_core **ret);
 void ml_core_free(struct ml_core *c);
 const struct ml_core_info *ml_core_info(const struct ml_core *c);
 const struct ml_core_thread *ml_core_threads(const struct ml_core *c, size_t *ret_n);
@@ -1012,12 +1015,13 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len);
 int ml_core_snapshot(struct ml_core *c, unsigned int flags, struct ml_snapshot **ret);
 /* The fault of the dumping thread, as ml_crash_explain takes it. */
 int ml_core_fault(struct ml_core *c, struct ml_fault *ret);
-/* Unwind thread tid of the core (libdwfl); exe: the executable if the
- * core does not lead to it, or NULL.  As ml_backtrace_take. */
-int ml_core_backtrace(struct ml_core *c, const char *exe, pid_t tid, size_t max,
-		      struct ml_backtrace **ret);
+/* Unwind thread tid of the core (libdwfl: the modules of snap, taken
+ * from c, at their load biases; registers and memory from the core), at
+ * most max frames.  As ml_backtrace_take. */
+int ml_core_backtrace(struct ml_core *c, const struct ml_snapshot *snap, pid_t tid,
+		      size_t max, struct ml_backtrace **ret);
 /* The C library's abort message, as ml_abort_message. */
-int ml_core_abort_message(struct ml_core *c, const char *exe, char **ret);
+int ml_core_abort_message(struct ml_core *c, const struct ml_snapshot *snap, char **ret);
 
 #ifdef __cplusplus
 }

@@ -117,6 +117,8 @@ struct ml_core {
 	size_t ngaps, gcap;
 	int rootfd;                 /* the sysroot, O_PATH */
 	char sysroot[PATH_MAX];
+	const char *exe;            /* --exe: the main executable's file, or NULL */
+	struct core_obj *exe_obj;   /* the object mapped at AT_ENTRY */
 };
 
 /* ---- small readers of untrusted bytes ---- */
@@ -415,6 +417,9 @@ static void pick_thread(struct ml_core *c)
 		c->info.signo = c->threads[k].cursig;
 }
 
+static const struct core_file *file_of(const struct ml_core *c, uint64_t addr);
+static uint64_t auxv_get(const struct ml_core *c, uint64_t type);
+
 static int core_load(struct ml_core *c, const char *path, int *ret_errno_of)
 {
 	struct stat st;
@@ -435,10 +440,13 @@ static int core_load(struct ml_core *c, const char *path, int *ret_errno_of)
 	if ((r = check_header(c)) < 0 || (r = read_phdrs(c)) < 0)
 		return r;
 	pick_thread(c);
+	const struct core_file *f = file_of(c, auxv_get(c, AT_ENTRY));
+	c->exe_obj = f ? f->obj : NULL;
 	return 0;
 }
 
-int ml_core_open(const char *path, const char *sysroot, struct ml_core **ret)
+int ml_core_open(const char *path, const char *sysroot, const char *exe,
+		 struct ml_core **ret)
 {
 	struct ml_core *c;
 	int r;
@@ -448,6 +456,7 @@ int ml_core_open(const char *path, const char *sysroot, struct ml_core **ret)
 	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
 	c->fd = c->rootfd = -1;
+	c->exe = exe;
 	snprintf(c->sysroot, sizeof(c->sysroot), "%s", sysroot ? sysroot : "");
 	if (sysroot && (c->rootfd = open(sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = -errno;
@@ -627,9 +636,13 @@ static void obj_check(struct ml_core *c, struct core_obj *obj)
 	if (obj->state != OBJ_UNCHECKED)
 		return;
 	obj->state = OBJ_MISSING;
-	if (obj->name[0] != '/')
+	if (obj->name[0] != '/' && !(obj == c->exe_obj && c->exe))
 		return;
-	obj->fd = ml__reopen_regular(ml__open_nofollow(root, obj->name, c->rootfd >= 0), NULL);
+	if (obj == c->exe_obj && c->exe)   /* the user's choice, opened as given */
+		obj->fd = ml__reopen_regular(open(c->exe, O_PATH | O_CLOEXEC), NULL);
+	else
+		obj->fd = ml__reopen_regular(ml__open_nofollow(root, obj->name, c->rootfd >= 0),
+					     NULL);
 	if (obj->fd < 0 || fstat(obj->fd, &obj->st) < 0)
 		return;
 	na = core_build_id(c, obj, a, sizeof(a));
@@ -792,6 +805,24 @@ static void name_vvar(struct ml_snapshot *snap)
 	}
 }
 
+/* The vDSO's image, for the symbolizer (it has no file). */
+#define CORE_VDSO_MAX (1u << 20)
+static void keep_vdso(struct ml_core *c, struct ml_snapshot *snap)
+{
+	const struct ml_region *r = snap->proc.vdso ? ml_snapshot_find(snap, snap->proc.vdso) : NULL;
+	unsigned char *buf;
+	ssize_t n;
+
+	if (!r || r->start != snap->proc.vdso || r->end - r->start > CORE_VDSO_MAX ||
+	    !(buf = ml__alloc(snap, r->end - r->start)))
+		return;
+	n = ml_core_read(c, r->start, buf, r->end - r->start);
+	if (n == (ssize_t)(r->end - r->start)) {
+		snap->vdso_image = buf;
+		snap->vdso_len = (size_t)n;
+	}
+}
+
 static void core_proc(struct ml_core *c, struct ml_snapshot *snap)
 {
 	struct ml_proc *p = &snap->proc;
@@ -839,6 +870,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 		if ((r = add_region(c, snap, &c->loads[i], i)) < 0)
 			return r;
 	name_region(snap, snap->proc.vdso, "[vdso]");
+	keep_vdso(c, snap);
 	on_stack = auxv_get(c, AT_EXECFN);
 	name_region(snap, on_stack ? on_stack : auxv_get(c, AT_RANDOM), "[stack]");
 	name_heap(snap);
@@ -911,57 +943,147 @@ static ssize_t core_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 	return ml_core_read(ctx, addr, buf, len);
 }
 
-/* A libdwfl session on the core: its modules reported, its threads
- * attached; NULL on failure (*ret_err). */
-static Dwfl *core_dwfl(struct ml_core *c, const char *exe, int *ret_err)
-{
-	Dwfl *dwfl;
-	int r;
+/* ---- libdwfl's view of the core's threads ----
+ * The modules are the snapshot's ELF objects, reported by a symbolizer at
+ * their load biases (opened as the snapshot opens them: under the
+ * sysroot, build-ids checked); the threads, their registers and memory
+ * come from the core through these callbacks (dwfl_attach_state), so a
+ * memory read is a binary search over the segments, not libdwfl's core
+ * support's scan of every program header. */
 
-	if ((r = ml__dw_load()) < 0) {
-		*ret_err = r;
-		return NULL;
-	}
-	if (!(dwfl = dwfl_begin(&ml__dw_proc_callbacks))) {
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
-	dwfl_report_begin(dwfl);
-	r = dwfl_core_file_report(dwfl, c->elf, exe);
-	dwfl_report_end(dwfl, NULL, NULL);
-	if (r < 0 || dwfl_core_file_attach(dwfl, c->elf) < 0) {
-		dwfl_end(dwfl);
-		*ret_err = -EBADMSG;
-		return NULL;
-	}
-	return dwfl;
+/* DWARF register n (of pc_reg + 1 in order) is word map[n] of pr_reg;
+ * the last is the pc. */
+struct dwarf_map {
+	uint16_t machine;
+	size_t width, n;
+	unsigned char map[33];
+};
+
+static const struct dwarf_map dwarf_maps[] = {
+#if defined(__x86_64__)
+	/* rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip, from user_regs_struct */
+	{ EM_X86_64, 8, 17, { 10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16 } },
+	/* eax ecx edx ebx esp ebp esi edi eip, from the i386 layout */
+	{ EM_386, 4, 9, { 6, 1, 2, 0, 15, 5, 3, 4, 12 } },
+#elif defined(__aarch64__)
+	/* x0-x30 sp (DWARF 0-31), then pc */
+	{ EM_AARCH64, 8, 33, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+			       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 } },
+#endif
+};
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct ml_core *c = arg;
+	uint64_t v = 0;
+	size_t w = word_size(c);
+
+	(void)dwfl;
+	if (ml_core_read(c, addr, &v, w) != (ssize_t)w)
+		return false;
+	*result = v;
+	return true;
 }
 
-int ml_core_backtrace(struct ml_core *c, const char *exe, pid_t tid, size_t max,
-		      struct ml_backtrace **ret)
+/* thread_arg: the ml_core_thread. */
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
-	Dwfl *dwfl;
+	const struct ml_core_thread *t = thread_arg;
+	const struct dwarf_map *m = NULL;
+	Dwarf_Word regs[33];
+
+	for (size_t i = 0; i < ML_ARRAY_SIZE(dwarf_maps) && !m; i++)
+		if (dwarf_maps[i].width == (t->regs.is_32bit ? 4u : 8u))
+			m = &dwarf_maps[i];
+	if (!m)
+		return false;
+	for (size_t i = 0; i < m->n; i++) {
+		if ((m->map[i] + 1u) * m->width > t->regs.len)
+			return false;
+		regs[i] = rd(t->regs.raw + m->map[i] * m->width, m->width);
+	}
+	if (!dwfl_thread_state_registers(thread, 0, (unsigned)m->n - 1, regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, regs[m->n - 1]);
+	return true;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct ml_core *c = arg;
+
+	(void)dwfl;
+	for (size_t i = 0; i < c->nthreads; i++)
+		if (c->threads[i].tid == tid) {
+			*thread_argp = &c->threads[i];
+			return true;
+		}
+	return false;
+}
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct ml_core *c = arg;
+	size_t i = *thread_argp ? (size_t)((struct ml_core_thread *)*thread_argp - c->threads) + 1 : 0;
+
+	(void)dwfl;
+	if (i >= c->nthreads)
+		return 0;
+	*thread_argp = &c->threads[i];
+	return c->threads[i].tid;
+}
+
+static const Dwfl_Thread_Callbacks core_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* A symbolizer of snap with the core's threads attached; 0 or -errno. */
+static int core_session(struct ml_core *c, const struct ml_snapshot *snap,
+			struct ml_symbolizer **ret)
+{
+	struct ml_symbolizer *sz;
 	int r;
 
-	if (!c || tid <= 0 || max == 0 || !ret)
-		return -EINVAL;
-	if (!(dwfl = core_dwfl(c, exe, &r)))
+	if ((r = ml_symbolizer_new(snap, &sz)) < 0)
 		return r;
-	r = ml__backtrace_dwfl((struct Dwfl *)dwfl, tid, c->info.is_32bit, max, core_mem, c, ret);
-	dwfl_end(dwfl);
+	if (!dwfl_attach_state((Dwfl *)ml__symbolizer_dwfl(sz), c->elf, c->info.pid,
+			       &core_callbacks, c)) {
+		ml_symbolizer_free(sz);
+		return -EBADMSG;
+	}
+	*ret = sz;
+	return 0;
+}
+
+int ml_core_backtrace(struct ml_core *c, const struct ml_snapshot *snap, pid_t tid,
+		      size_t max, struct ml_backtrace **ret)
+{
+	struct ml_symbolizer *sz;
+	int r;
+
+	if (!c || !snap || tid <= 0 || max == 0 || !ret)
+		return -EINVAL;
+	if ((r = core_session(c, snap, &sz)) < 0)
+		return r;
+	r = ml__backtrace_dwfl(ml__symbolizer_dwfl(sz), tid, c->info.is_32bit, max,
+			       core_mem, c, ret);
+	ml_symbolizer_free(sz);
 	return r;
 }
 
-int ml_core_abort_message(struct ml_core *c, const char *exe, char **ret)
+int ml_core_abort_message(struct ml_core *c, const struct ml_snapshot *snap, char **ret)
 {
-	Dwfl *dwfl;
+	struct ml_symbolizer *sz;
 	int r;
 
-	if (!c || !ret)
+	if (!c || !snap || !ret)
 		return -EINVAL;
-	if (!(dwfl = core_dwfl(c, exe, &r)))
+	if ((r = ml_symbolizer_new(snap, &sz)) < 0)
 		return r;
-	r = ml__abort_message_dwfl((struct Dwfl *)dwfl, c->info.is_32bit, core_mem, c, ret);
-	dwfl_end(dwfl);
+	r = ml__abort_message_dwfl(ml__symbolizer_dwfl(sz), c->info.is_32bit, core_mem, c, ret);
+	ml_symbolizer_free(sz);
 	return r;
 }

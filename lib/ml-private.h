@@ -45,6 +45,8 @@ struct ml_snapshot {
 	 * NT_FILE names under sysroot ("" for /). */
 	bool core;
 	char sysroot[4096];
+	const unsigned char *vdso_image;   /* a core's copy of the vDSO (pool), or NULL */
+	size_t vdso_len;
 };
 
 /* asprintf.c: a formatted string on the heap (free() it), or NULL on
@@ -152,6 +154,11 @@ typedef ssize_t (*ml__mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t l
 struct Dwfl;
 int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
 		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret);
+
+/* symbols.c: the libdwfl session of a symbolizer, its modules the
+ * snapshot's ELF objects at their load biases (for a core's unwinder:
+ * core.c attaches its threads to it). */
+struct Dwfl *ml__symbolizer_dwfl(struct ml_symbolizer *sz);
 
 /* abortmsg.c: the C library's abort message found among dwfl's modules
  * (reported by the caller), read through read().  As ml_abort_message. */

@@ -56,7 +56,8 @@ struct ml_target {
 int ml_cli_target_word(struct ml_target *t, char *word);
 /* Open a core file (cmd-explain, and show/where CORE): on failure print
  * "memlayout: CORE: reason" and return the exit code (> 0). */
-int ml_cli_core_open(const char *path, const char *sysroot, struct ml_core **ret);
+int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
+		     struct ml_core **ret);
 /* The gaps of a core met so far, one line each on stderr. */
 void ml_cli_core_gaps(const char *path, const struct ml_core *c);
 

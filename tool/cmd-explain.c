@@ -98,15 +98,15 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	char *msg = NULL;
 	int e, code = 0;
 
-	if ((code = ml_cli_core_open(path, o->sysroot, &core)))
+	if ((code = ml_cli_core_open(path, o->sysroot, o->exe, &core)))
 		return code;
 	if ((e = ml_core_snapshot(core, 0, &snap)) < 0 || (e = ml_core_fault(core, &f)) < 0) {
 		code = ml_cli_error(path, "%s", strerror(-e));
 		goto out;
 	}
-	if (f.signo == SIGABRT && ml_core_abort_message(core, o->exe, &msg) == 0)
+	if (f.signo == SIGABRT && ml_core_abort_message(core, snap, &msg) == 0)
 		f.abort_msg = msg;
-	e = ml_core_backtrace(core, o->exe, f.tid, MAX_FRAMES, &bt);
+	e = ml_core_backtrace(core, snap, f.tid, MAX_FRAMES, &bt);
 	if (e == 0)
 		f.bt = bt;
 	else

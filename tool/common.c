@@ -247,9 +247,10 @@ static const struct {
 	{ E2BIG, "a core dump past memlayout's bounds (segments, threads or notes)" },
 };
 
-int ml_cli_core_open(const char *path, const char *sysroot, struct ml_core **ret)
+int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
+		     struct ml_core **ret)
 {
-	int r = ml_core_open(path, sysroot, ret);
+	int r = ml_core_open(path, sysroot, exe, ret);
 
 	if (r == 0)
 		return 0;
@@ -288,7 +289,7 @@ static int snapshot_core(struct ml_target *t, struct ml_snapshot **ret)
 	struct ml_core *c;
 	int r;
 
-	if ((r = ml_cli_core_open(t->core, t->sysroot, &c)))
+	if ((r = ml_cli_core_open(t->core, t->sysroot, NULL, &c)))
 		return r;
 	r = ml_core_snapshot(c, t->snap_flags & ML_SNAP_NOELF, ret);
 	if (r < 0)

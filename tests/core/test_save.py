@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'e2e'))
 from e2e import check, check_eq, done  # noqa: E402
@@ -25,11 +26,23 @@ def ml(*args):
                           text=True, timeout=60)
 
 
+def blocked(pid):
+    """Wait (up to 5 s) until the target sits in its read of stdin: a
+    thread still running has no stack pointer in task/TID/syscall, and its
+    stack no TID, in one read and not in the other."""
+    for _ in range(500):
+        with open('/proc/%d/syscall' % pid) as f:
+            if not f.read().startswith('running'):
+                return
+        time.sleep(0.01)
+
+
 def saved_equals_live(target, what):
     p = subprocess.Popen([target], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         while not p.stdout.readline().startswith(b'ready'):
             pass                     # its facts, then "ready=0x1"
+        blocked(p.pid)
         with tempfile.TemporaryDirectory() as d:
             cap = os.path.join(d, 'cap')
             res = ml('save', str(p.pid), cap)

@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		done += (size_t)k;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	r = ml_core_open(path, sysroot, &c);
+	r = ml_core_open(path, sysroot, NULL, &c);
 	if (r == 0) {
 		fuzz_core(c);
 		ml_core_free(c);
