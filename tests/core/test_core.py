@@ -81,8 +81,23 @@ def core_path(d, pid, comm):
 
 
 def unlimited_core():
-    resource.setrlimit(resource.RLIMIT_CORE,
-                       (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    """RLIMIT_CORE as high as an ordinary user may raise it."""
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def cores_written(target, tmp):
+    """None if the kernel writes a core of a plain crash here (run in a
+    directory of its own), else why not."""
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
+        return 'the hard RLIMIT_CORE is 0'
+    d = tempfile.mkdtemp(dir=tmp)
+    p = subprocess.Popen([target, 'null-pointer'], cwd=d, preexec_fn=unlimited_core,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.wait()
+    if core_path(d, p.pid, os.path.basename(target)):
+        return None
+    return 'no core written for a crash (kernel.core_pattern %s)' % core_pattern()
 
 
 def crash(ml, target, mode, d):
@@ -316,6 +331,11 @@ def main():
     run = load_run_table()
     modes = run.CASES32 if is32 else tuple(run.CASES)
     tmp = tempfile.mkdtemp(prefix='ml-core-')
+    why = cores_written(target, tmp)
+    if why:
+        shutil.rmtree(tmp, ignore_errors=True)
+        print('skip: core: %s' % why)
+        sys.exit(77)
     try:
         cores = corpus(ml, target, run, modes, tmp)
         multithreaded(ml, target, tmp)
