@@ -420,12 +420,11 @@ static void pick_thread(struct ml_core *c)
 static const struct core_file *file_of(const struct ml_core *c, uint64_t addr);
 static uint64_t auxv_get(const struct ml_core *c, uint64_t type);
 
-static int core_load(struct ml_core *c, const char *path, int *ret_errno_of)
+static int read_core(struct ml_core *c, const char *path)
 {
 	struct stat st;
 	int r;
 
-	(void)ret_errno_of;
 	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (c->fd < 0)
 		return -errno;
@@ -463,7 +462,7 @@ int ml_core_open(const char *path, const char *sysroot, const char *exe,
 		ml_core_free(c);
 		return r;
 	}
-	r = core_load(c, path, NULL);
+	r = read_core(c, path);
 	if (r < 0) {
 		ml_core_free(c);
 		return r;

@@ -245,6 +245,34 @@ def rebuilt(ml, target, tmp):
           'rebuilt: no instruction made up from the other file', dead and dead.get('instruction'))
 
 
+def sysroot(ml, target, tmp):
+    """The executable moved under a sysroot after the crash: --sysroot
+    finds it (the instruction decoded from it, nothing missing); without
+    it the file is named as missing and no instruction is made up."""
+    d = tempfile.mkdtemp(dir=tmp)
+    prog = os.path.join(d, 'prog')
+    shutil.copy(target, prog)
+    live, core = crash(ml, prog, 'null-pointer', d)
+    if not check(core is not None, 'sysroot: a core'):
+        return
+    root = os.path.join(tmp, 'sysroot')
+    os.makedirs(root + d)
+    shutil.move(prog, root + prog)
+    res, dead = explain(ml, core)
+    check(('memlayout: %s: %s: not in the core, and the file is not on this machine'
+           % (core, prog)).encode() in res.stderr, 'sysroot: without it the file is missing',
+          res.stderr)
+    check(dead is not None and dead.get('instruction') is None,
+          'sysroot: without it no instruction', dead and dead.get('instruction'))
+    res, dead = explain(ml, core, '--sysroot', root)
+    # (the C library is not in that sysroot: it is named missing)
+    check(prog.encode() not in res.stderr, 'sysroot: with it the executable is found',
+          res.stderr)
+    check(dead is not None and dead.get('instruction') == live.get('instruction') and
+          frames(dead) == frames(live), 'sysroot: with it the instruction and frames',
+          dead and dead.get('instruction'), dead and frames(dead))
+
+
 def bad_input(ml, target, some_core, tmp):
     d = tempfile.mkdtemp(dir=tmp)
     data = open(some_core, 'rb').read()
@@ -340,6 +368,7 @@ def main():
         cores = corpus(ml, target, run, modes, tmp)
         multithreaded(ml, target, tmp)
         rebuilt(ml, target, tmp)
+        sysroot(ml, target, tmp)
         if 'null-pointer' in cores:
             bad_input(ml, target, cores['null-pointer'], tmp)
             if not is32:
