@@ -37,7 +37,7 @@
 	X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_module_info) \
 	X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end) \
 	X(dwfl_standard_find_debuginfo) \
-	X(dwfl_core_file_attach) X(dwfl_core_file_report) X(dwfl_attach_state) \
+	X(dwfl_attach_state) \
 	X(dwfl_thread_state_registers) X(dwfl_thread_state_register_pc)
 
 /* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
@@ -82,8 +82,6 @@ void ml__json_decref(json_t *json);
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
 #define dwfl_begin (*ml__dw.dwfl_begin)
-#define dwfl_core_file_attach (*ml__dw.dwfl_core_file_attach)
-#define dwfl_core_file_report (*ml__dw.dwfl_core_file_report)
 #define dwfl_attach_state (*ml__dw.dwfl_attach_state)
 #define dwfl_thread_state_registers (*ml__dw.dwfl_thread_state_registers)
 #define dwfl_thread_state_register_pc (*ml__dw.dwfl_thread_state_register_pc)
