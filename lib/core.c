@@ -3,7 +3,8 @@
  * core.c - an ELF core file (ET_CORE, as the kernel writes it) read into
  * the facts a live process gives: the snapshot model (regions with kinds,
  * objects and sections, threads with sp and pc), the fault of the thread
- * that dumped it, its memory, and its backtrace (libdwfl's core support).
+ * that dumped it, its memory, and its backtrace (libdwfl over the snapshot's
+ * objects, the core's threads attached through dwfl_attach_state).
  *
  * What a core holds, read with libelf:
  *  - PT_LOAD: one per mapping, in address order: address, size,
