@@ -13,7 +13,7 @@
 # the test.
 
 # The subcommands of tool/memlayout.c's verb table.
-_memlayout_verbs='show where pages run heap watch aslr demo plot help'
+_memlayout_verbs='show where pages run heap watch aslr demo plot explain save help'
 
 # _memlayout_options VERB: every option of VERB (short and long).
 _memlayout_options()
@@ -28,6 +28,8 @@ _memlayout_options()
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json --check --sample-rate" ;;
         heap)  echo "$out -s --summary -c --classes -m --map --no-stop --self --at --html" ;;
+        explain) echo "--exe --sysroot --coredump -J --json" ;;
+        save)  echo "--self" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
                      --log -J --json -b --bytes" ;;
         plot)  echo "-b --bytes" ;;
@@ -49,7 +51,8 @@ _memlayout_takes_arg()
         show:--mark | pages:-w | pages:--width | pages:--method | \
             pages:--shared-with | run:--report | run:--check | run:--sample-rate | \
             watch:-i | watch:--interval | \
-            watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs)
+            watch:-c | watch:--count | watch:--record | aslr:-c | aslr:--runs | \
+            explain:--exe | explain:--sysroot | explain:--coredump)
             return 0 ;;
     esac
     return 1
@@ -113,7 +116,8 @@ _memlayout_complete_value()
         --method) COMPREPLY=($(compgen -W 'auto scan pread' -- "$cur")) ;;
         --proc-root) _filedir -d ;;
         --shared-with) _memlayout_complete_pid ;;
-        --report | --record) _filedir ;;
+        --report | --record | --exe) _filedir ;;
+        --sysroot) _filedir -d ;;
         --check) COMPREPLY=($(compgen -W 'heap heap,leaks' -- "$cur")) ;;
         *) COMPREPLY=() ;;   # a number, an address: nothing to offer
     esac
@@ -186,6 +190,12 @@ _memlayout()
             _command_offset "$cword" ;;
         plot:*:0)
             _filedir ;;
+        explain:*:0)
+            _filedir ;;
+        save:0:0)
+            _memlayout_complete_pid ;;
+        save:0:1 | save:1:0)
+            _filedir -d ;;
         help:*:0)
             COMPREPLY=($(compgen -W "${_memlayout_verbs% help}" -- "$cur")) ;;
     esac

@@ -1112,6 +1112,80 @@ int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleak
 int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
 			const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 
+/* ---- Core files: a crash that already happened (core.c) ----
+ * An ELF core (ET_CORE) read into the same facts a live process gives: a
+ * snapshot (regions, kinds, objects, sections, threads), the fault of the
+ * thread that dumped it, its memory, its backtrace.  File pages the core
+ * left out are read from the file on disk (under the sysroot) only if its
+ * build-id is the one the core's copy of the file's header names. */
+struct ml_core;
+
+/* One thread of the core (NT_PRSTATUS). */
+struct ml_core_thread {
+	pid_t tid;
+	int cursig;              /* the signal it was stopped by, 0 */
+	struct ml_regs regs;
+};
+/* The process and the signal (NT_PRPSINFO, NT_SIGINFO). */
+struct ml_core_info {
+	pid_t pid;
+	char comm[17];
+	char args[81];           /* the start of its arguments, as the target wrote them */
+	unsigned int machine;    /* e_machine */
+	bool is_32bit;
+	bool have_siginfo;       /* else signo from the thread's cursig, code 0 */
+	int signo, code;
+	uint64_t addr;           /* si_addr */
+	pid_t sender;            /* si_pid of a signal a process sent (code <= 0) */
+	pid_t tid;               /* the thread that dumped it */
+	size_t nthreads;
+};
+/* What the core does not hold and could not be made up for. */
+enum ml_core_gap_kind {
+	ML_CORE_GAP_NOT_DUMPED,  /* anonymous memory left out of the core */
+	ML_CORE_GAP_NO_FILE,     /* a mapped file not found (under the sysroot) */
+	ML_CORE_GAP_BUILD_ID,    /* the file on disk is not the one mapped (rebuilt) */
+	ML_CORE_GAP_UNVERIFIED,  /* the core keeps no header to check the file by */
+};
+struct ml_core_gap {
+	enum ml_core_gap_kind kind;
+	const char *object;      /* the file's path (owned by the core), NULL */
+	uint64_t addr;           /* the first address it cost */
+};
+/* "not-dumped", "no-file", "build-id-mismatch", "unverified". */
+const char *ml_core_gap_name(enum ml_core_gap_kind k);
+
+/* Open and check a core; sysroot (NULL: /) is where its mapped files are
+ * looked for; exe (NULL: none) the file to read as its main executable
+ * (the object mapped at AT_ENTRY) instead of its path there; both must
+ * outlive c.  0 or -errno: -ENOEXEC not an ELF file, -EMEDIUMTYPE an ELF
+ * file that is not a core, -EPROTONOSUPPORT a core of another
+ * architecture, -ENODATA truncated (headers, notes or contents past its
+ * end), -EBADMSG malformed notes or segments, -E2BIG past a bound,
+ * -ENOMEM, or open(2)'s error. */
+int ml_core_open(const char *path, const char *sysroot, const char *exe,
+		 struct ml_core **ret);
+void ml_core_free(struct ml_core *c);
+const struct ml_core_info *ml_core_info(const struct ml_core *c);
+const struct ml_core_thread *ml_core_threads(const struct ml_core *c, size_t *ret_n);
+/* The gaps met so far (by ml_core_snapshot, reads, backtraces). */
+const struct ml_core_gap *ml_core_gaps(const struct ml_core *c, size_t *ret_n);
+/* Copy len bytes at addr of the dead process: the count read (short at
+ * the end of what is known) or -EFAULT (nothing there). */
+ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len);
+/* The snapshot of the dead process (flags: ML_SNAP_NOELF); freed with
+ * ml_snapshot_free, independent of c.  0 or -ENOMEM. */
+int ml_core_snapshot(struct ml_core *c, unsigned int flags, struct ml_snapshot **ret);
+/* The fault of the dumping thread, as ml_crash_explain takes it. */
+int ml_core_fault(struct ml_core *c, struct ml_fault *ret);
+/* Unwind thread tid of the core (libdwfl: the modules of snap, taken
+ * from c, at their load biases; registers and memory from the core), at
+ * most max frames.  As ml_backtrace_take. */
+int ml_core_backtrace(struct ml_core *c, const struct ml_snapshot *snap, pid_t tid,
+		      size_t max, struct ml_backtrace **ret);
+/* The C library's abort message, as ml_abort_message. */
+int ml_core_abort_message(struct ml_core *c, const struct ml_snapshot *snap, char **ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,11 +48,24 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name,
 	return DWARF_CB_OK;
 }
 
+/* The address of the defined symbol name among dwfl's modules: 0 or
+ * -ENOENT. */
+static int find_in(Dwfl *dwfl, const char *name, GElf_Addr *ret)
+{
+	struct find f = { .name = name };
+
+	dwfl_getmodules(dwfl, module_cb, &f, 0);
+	if (!f.found)
+		return -ENOENT;
+	*ret = f.addr;
+	return 0;
+}
+
 /* The address of the defined symbol name in the modules of the stopped
  * tracee pid: 0, -ENOENT, -ESRCH, -ENOMEM, -ENOTSUP (no libdw). */
 int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret)
 {
-	struct find f = { .name = name };
+	GElf_Addr addr = 0;
 	Dwfl *dwfl;
 	int r;
 
@@ -63,33 +76,23 @@ int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret)
 	dwfl_report_begin(dwfl);
 	r = dwfl_linux_proc_report(dwfl, pid);
 	dwfl_report_end(dwfl, NULL, NULL);
-	if (r == 0)
-		dwfl_getmodules(dwfl, module_cb, &f, 0);
+	r = r == 0 ? find_in(dwfl, name, &addr) : r > 0 ? -r : -ESRCH;
 	dwfl_end(dwfl);
-	if (r != 0)
-		return r > 0 ? -r : -ESRCH;
-	if (!f.found)
-		return -ENOENT;
-	*ret = f.addr;
-	return 0;
+	if (r == 0)
+		*ret = addr;
+	return r;
 }
 
-int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
+/* The message at sym (the pointer __abort_msg), read through read(). */
+static int message_at(GElf_Addr sym, bool is_32bit, ml__mem_read_fn read, void *ctx,
+		      char **ret)
 {
-	uint64_t sym;
 	uint64_t ptr = 0;
-	size_t width;
+	size_t width = is_32bit ? 4 : 8;
 	char *buf;
 	ssize_t n;
-	int r;
 
-	if (pid <= 0 || !ret)
-		return -EINVAL;
-	r = ml__tracee_symbol(pid, ABORT_SYMBOL, &sym);
-	if (r < 0)
-		return r;
-	width = is_32bit ? 4 : 8;
-	if (ml_tracee_read(pid, sym, &ptr, width) != (ssize_t)width)
+	if (read(ctx, sym, &ptr, width) != (ssize_t)width)
 		return -EFAULT;
 	if (ptr == 0)
 		return -ENOENT;
@@ -97,7 +100,7 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 	if (!buf)
 		return -ENOMEM;
 	/* Skip the size word; the text is NUL-terminated within the page. */
-	n = ml_tracee_read(pid, ptr + sizeof(unsigned int), buf, MAX_MSG);
+	n = read(ctx, ptr + sizeof(unsigned int), buf, MAX_MSG);
 	if (n <= 0) {
 		free(buf);
 		return n < 0 ? (int)n : -ENOENT;
@@ -108,4 +111,31 @@ int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
 		buf[--n] = '\0';
 	*ret = buf;
 	return 0;
+}
+
+static ssize_t tracee_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return ml_tracee_read((pid_t)(intptr_t)ctx, addr, buf, len);
+}
+
+int ml_abort_message(pid_t pid, bool is_32bit, char **ret)
+{
+	uint64_t sym;
+	int r;
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	r = ml__tracee_symbol(pid, ABORT_SYMBOL, &sym);
+	if (r < 0)
+		return r;
+	return message_at(sym, is_32bit, tracee_read, (void *)(intptr_t)pid, ret);
+}
+
+int ml__abort_message_dwfl(struct Dwfl *dwfl, bool is_32bit, ml__mem_read_fn read,
+			   void *ctx, char **ret)
+{
+	GElf_Addr sym;
+	int r = find_in((Dwfl *)dwfl, ABORT_SYMBOL, &sym);
+
+	return r < 0 ? r : message_at(sym, is_32bit, read, ctx, ret);
 }

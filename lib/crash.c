@@ -245,9 +245,12 @@ static long long mapped_file_size(const struct ctx *x, const struct ml_region *r
 	char path[4200];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/map_files/%" PRIx64 "-%" PRIx64,
-		 x->snap->proc_dir, r->start, r->end);
-	if (stat(path, &st) == 0 || stat(r->name, &st) == 0)
+	if (x->snap->core)   /* the file as it is now, under the sysroot */
+		snprintf(path, sizeof(path), "%s%s", x->snap->sysroot, r->name);
+	else
+		snprintf(path, sizeof(path), "%s/map_files/%" PRIx64 "-%" PRIx64,
+			 x->snap->proc_dir, r->start, r->end);
+	if (stat(path, &st) == 0 || (!x->snap->core && stat(r->name, &st) == 0))
 		return (long long)st.st_size;
 	return -1;
 }
@@ -626,6 +629,8 @@ static bool is_guard_page(const struct ml_snapshot *s, uint64_t addr)
 	uint64_t e;
 	bool guard = false;
 
+	if (s->core)   /* a core has no page tables: no marker is seen */
+		return false;
 	if (ml_pagemap_open(s->proc.pid, s->proc_root, &pm) < 0)
 		return false;
 	if (ml_pagemap_read(pm, addr, 1, &e) == 0) {

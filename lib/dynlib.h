@@ -36,7 +36,9 @@
 	X(dwfl_module_getdwarf) X(dwfl_module_getelf) X(dwfl_module_getsrc) \
 	X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_module_info) \
 	X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end) \
-	X(dwfl_standard_find_debuginfo)
+	X(dwfl_standard_find_debuginfo) \
+	X(dwfl_attach_state) \
+	X(dwfl_thread_state_registers) X(dwfl_thread_state_register_pc)
 
 /* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
 #define ML__JSON_FUNCS(X) \
@@ -82,6 +84,9 @@ void ml__json_decref(json_t *json);
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
 #define dwfl_begin (*ml__dw.dwfl_begin)
+#define dwfl_attach_state (*ml__dw.dwfl_attach_state)
+#define dwfl_thread_state_registers (*ml__dw.dwfl_thread_state_registers)
+#define dwfl_thread_state_register_pc (*ml__dw.dwfl_thread_state_register_pc)
 #define dwfl_build_id_find_debuginfo (*ml__dw.dwfl_build_id_find_debuginfo)
 #define dwfl_build_id_find_elf (*ml__dw.dwfl_build_id_find_elf)
 #define dwfl_end (*ml__dw.dwfl_end)

@@ -337,6 +337,9 @@ static bool region_path(const struct ml_snapshot *snap,
 	bool by_name = !r->deleted && name[0] == '/';
 	int n = -1;
 
+	if (snap->core)   /* only its name, under the sysroot (open_at) */
+		return how == 1 && by_name && (n = snprintf(buf, size, "%s", name)) > 0 &&
+		       (size_t)n < size;
 	if (how == 0)
 		n = snprintf(buf, size, "%s/map_files/%" PRIx64 "-%" PRIx64,
 			     snap->proc_dir, r->start, r->end);
@@ -363,7 +366,10 @@ static int open_at(const struct ml_snapshot *snap, const struct ml_region *r,
 		return ml__reopen_regular(open(path, O_PATH | O_CLOEXEC), r);
 	if (how == 2)
 		return ml__reopen_regular(ml__open_nofollow(AT_FDCWD, path, false), r);
-	snprintf(root, sizeof(root), "%s/root", snap->proc_dir);
+	if (snap->core)
+		snprintf(root, sizeof(root), "%s", snap->sysroot[0] ? snap->sysroot : "/");
+	else
+		snprintf(root, sizeof(root), "%s/root", snap->proc_dir);
 	if ((dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	pfd = ml__open_nofollow(dirfd, region_name(r), true);

@@ -41,6 +41,13 @@ struct ml_snapshot {
 	char proc_dir[4096];         /* "<proc_root>/<pid>" */
 	char proc_root[4096];        /* "/proc" or --proc-root */
 	bool mem_unread;             /* owners.c could not read its memory */
+	/* A snapshot of a core file (core.c): nothing is read from proc_dir
+	 * (no map_files, exe, pagemap); mapped files are opened by their
+	 * NT_FILE names under sysroot ("" for /). */
+	bool core;
+	char sysroot[4096];
+	const unsigned char *vdso_image;   /* a core's copy of the vDSO (pool), or NULL */
+	size_t vdso_len;
 };
 
 /* asprintf.c: a formatted string on the heap (free() it), or NULL on
@@ -135,6 +142,34 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
  * opened. */
 int ml__open_nofollow(int dirfd, const char *name, bool in_root);
 int ml__reopen_regular(int pfd, const struct ml_region *r);
+
+/* tracee.c: an NT_PRSTATUS register block (pr_reg) of len bytes in one of
+ * the layouts it knows (64-bit, or i386 for a 32-bit task); 0 or -EBADMSG. */
+int ml__regs_decode(const void *raw, size_t len, struct ml_regs *ret);
+
+/* procfs.c: the facts of the machine reading, not of the process: page
+ * size (when unset), mmap_min_addr and the user/kernel split for a task
+ * of the given width, from snap->proc_root ("/proc"). */
+void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
+
+/* unwind.c: unwind thread tid of what dwfl holds (reported and attached
+ * by the caller: a live process, or a core), at most max frames; read()
+ * reads the target's memory (for a wild call's return address).  As
+ * ml_backtrace_take. */
+typedef ssize_t (*ml__mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+struct Dwfl;
+int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
+		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret);
+
+/* symbols.c: the libdwfl session of a symbolizer, its modules the
+ * snapshot's ELF objects at their load biases (for a core's unwinder:
+ * core.c attaches its threads to it). */
+struct Dwfl *ml__symbolizer_dwfl(struct ml_symbolizer *sz);
+
+/* abortmsg.c: the C library's abort message found among dwfl's modules
+ * (reported by the caller), read through read().  As ml_abort_message. */
+int ml__abort_message_dwfl(struct Dwfl *dwfl, bool is_32bit, ml__mem_read_fn read,
+			   void *ctx, char **ret);
 
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);

@@ -301,6 +301,23 @@ static void read_exe(struct ml_snapshot *snap)
 	}
 }
 
+void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit)
+{
+	struct ml_proc *proc = &snap->proc;
+	char *buf = NULL;
+
+	if (!proc->page_size)
+		proc->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (read_at(snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL) == 0) {
+		proc->mmap_min_addr = strtoull(buf, NULL, 10);
+		free(buf);
+	}
+	struct geometry g = geometry_of(snap, is_32bit);
+	proc->paging_levels = g.levels;
+	proc->user_top = g.user_top;
+	proc->kernel_start = g.kernel_start;
+}
+
 int ml__read_proc_facts(struct ml_snapshot *snap)
 {
 	struct ml_proc *proc = &snap->proc;
@@ -327,16 +344,7 @@ int ml__read_proc_facts(struct ml_snapshot *snap)
 	if (!cls && snap->nregions)   /* last resort: nothing above 4 GiB */
 		cls = snap->regions[snap->nregions - 1].end <= 0x100000000ull ? 32 : 64;
 	proc->is_32bit = cls == 32;
-	if (!proc->page_size)
-		proc->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (read_at(snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL) == 0) {
-		proc->mmap_min_addr = strtoull(buf, NULL, 10);
-		free(buf);
-	}
-	struct geometry g = geometry_of(snap, proc->is_32bit);
-	proc->paging_levels = g.levels;
-	proc->user_top = g.user_top;
-	proc->kernel_start = g.kernel_start;
+	ml__read_host_facts(snap, proc->is_32bit);
 	read_exe(snap);
 	return 0;
 }

@@ -344,6 +344,20 @@ static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *sna
  * less its first PT_LOAD's page. */
 #define VDSO_MAX (1u << 20)
 
+/* An image of len bytes in a memfd, or -1 (not an ELF image). */
+static int image_fd(const unsigned char *buf, size_t len)
+{
+	int mfd = -1;
+
+	if (len >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0 &&
+	    (mfd = memfd_create("memlayout-vdso", MFD_CLOEXEC)) >= 0 &&
+	    write(mfd, buf, len) != (ssize_t)len) {
+		close(mfd);
+		mfd = -1;
+	}
+	return mfd;
+}
+
 static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
 {
 	char path[sizeof(snap->proc_dir) + 8];
@@ -352,6 +366,8 @@ static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
 	int fd, mfd = -1;
 	ssize_t got = -1;
 
+	if (snap->core)   /* no mem file: the core's copy */
+		return snap->vdso_image ? image_fd(snap->vdso_image, snap->vdso_len) : -1;
 	if (len > VDSO_MAX || r->start > (uint64_t)INT64_MAX - len ||
 	    snprintf(path, sizeof(path), "%s/mem", snap->proc_dir) >= (int)sizeof(path) ||
 	    (fd = open_regular(path)) < 0)
@@ -359,12 +375,8 @@ static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
 	if ((buf = malloc(len)))
 		got = pread(fd, buf, len, (off_t)r->start);
 	close(fd);
-	if (got == (ssize_t)len && memcmp(buf, ELFMAG, SELFMAG) == 0 &&
-	    (mfd = memfd_create("memlayout-vdso", MFD_CLOEXEC)) >= 0 &&
-	    write(mfd, buf, len) != (ssize_t)len) {
-		close(mfd);
-		mfd = -1;
-	}
+	if (got == (ssize_t)len)
+		mfd = image_fd(buf, len);
 	free(buf);
 	return mfd;
 }
@@ -430,6 +442,11 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 	ml__sort(sz->mods, sz->nmods, sizeof(*sz->mods), module_cmp);
 	*ret = sz;
 	return 0;
+}
+
+struct Dwfl *ml__symbolizer_dwfl(struct ml_symbolizer *sz)
+{
+	return (struct Dwfl *)sz->dwfl;
 }
 
 int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret)

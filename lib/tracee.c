@@ -54,20 +54,18 @@ static uint64_t word(const unsigned char *p, size_t width)
 	return v;
 }
 
-int ml_regs_get(pid_t tid, struct ml_regs *ret)
+int ml__regs_decode(const void *raw, size_t len, struct ml_regs *ret)
 {
 	struct ml_regs r = { 0 };
-	struct iovec iov = { .iov_base = r.raw, .iov_len = sizeof(r.raw) };
 
-	if (tid <= 0 || !ret)
-		return -EINVAL;
-	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
-		return -errno;
+	if (len > sizeof(r.raw))
+		return -EBADMSG;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(layouts); i++) {
 		const struct layout *l = &layouts[i];
-		if (iov.iov_len != l->size)
+		if (len != l->size)
 			continue;
-		r.len = iov.iov_len;
+		memcpy(r.raw, raw, len);
+		r.len = len;
 		r.is_32bit = l->is_32bit;
 		r.pc = word(r.raw + l->pc_off, l->width);
 		r.sp = word(r.raw + l->sp_off, l->width);
@@ -75,6 +73,18 @@ int ml_regs_get(pid_t tid, struct ml_regs *ret)
 		return 0;
 	}
 	return -EBADMSG;
+}
+
+int ml_regs_get(pid_t tid, struct ml_regs *ret)
+{
+	unsigned char raw[sizeof(ret->raw)];
+	struct iovec iov = { .iov_base = raw, .iov_len = sizeof(raw) };
+
+	if (tid <= 0 || !ret)
+		return -EINVAL;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	return ml__regs_decode(raw, iov.iov_len, ret);
 }
 
 ssize_t ml_tracee_read(pid_t pid, uint64_t addr, void *buf, size_t len)

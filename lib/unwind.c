@@ -37,6 +37,8 @@ struct walk {
 	struct ml_backtrace *bt;
 	size_t max;
 	unsigned int sp_reg;
+	ml__mem_read_fn read;     /* the target's memory */
+	void *read_ctx;
 	int err;
 };
 
@@ -120,7 +122,7 @@ static void find_period(struct ml_backtrace *bt)
 /* A fetch from an address outside every module (a call through a bad
  * pointer) has no CFI to unwind: the return address the call left at sp
  * names the caller, which a frame-pointer fallback would skip. */
-static void caller_of_wild_call(pid_t pid, struct walk *w, bool is32)
+static void caller_of_wild_call(struct walk *w, bool is32)
 {
 	struct ml_backtrace *bt = w->bt;
 	uint64_t ret = 0;
@@ -128,7 +130,7 @@ static void caller_of_wild_call(pid_t pid, struct walk *w, bool is32)
 
 	if (bt->n == 0 || bt->frames[0].object || !bt->frames[0].sp)
 		return;
-	if (ml_tracee_read(pid, bt->frames[0].sp, &ret, width) != (ssize_t)width || !ret)
+	if (w->read(w->read_ctx, bt->frames[0].sp, &ret, width) != (ssize_t)width || !ret)
 		return;
 	if (!dwfl_addrmodule(w->dwfl, ret - 1) || (bt->n > 1 && bt->frames[1].pc == ret - 1))
 		return;
@@ -151,6 +153,21 @@ static bool is_32bit(pid_t tid)
 	return ml_regs_get(tid, &r) == 0 && r.is_32bit;
 }
 
+/* The frames of tid into w->bt. */
+static void walk_thread(struct walk *w, pid_t tid, bool is32)
+{
+	w->sp_reg = is32 ? DWARF_SP_32 : DWARF_SP_64;
+	/* Ends with -1 when the unwinder runs out of CFI or hits the cap:
+	 * the frames so far are the answer either way. */
+	dwfl_getthread_frames(w->dwfl, tid, frame_cb, w);
+	caller_of_wild_call(w, is32);
+}
+
+static ssize_t tracee_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return ml_tracee_read((pid_t)(intptr_t)ctx, addr, buf, len);
+}
+
 static int walk(pid_t pid, pid_t tid, struct walk *w)
 {
 	int r;
@@ -163,13 +180,21 @@ static int walk(pid_t pid, pid_t tid, struct walk *w)
 	r = dwfl_linux_proc_attach(w->dwfl, pid, true);
 	if (r != 0)
 		return r > 0 ? -r : -ESRCH;
-	bool is32 = is_32bit(tid);
-	w->sp_reg = is32 ? DWARF_SP_32 : DWARF_SP_64;
-	/* Ends with -1 when the unwinder runs out of CFI or hits the cap:
-	 * the frames so far are the answer either way. */
-	dwfl_getthread_frames(w->dwfl, tid, frame_cb, w);
-	caller_of_wild_call(pid, w, is32);
+	w->read = tracee_read;
+	w->read_ctx = (void *)(intptr_t)pid;
+	walk_thread(w, tid, is_32bit(tid));
 	return 0;
+}
+
+static struct ml_backtrace *backtrace_new(size_t max)
+{
+	struct ml_backtrace *bt = calloc(1, sizeof(*bt));
+
+	if (bt && !(bt->frames = calloc(max, sizeof(*bt->frames)))) {
+		free(bt);
+		bt = NULL;
+	}
+	return bt;
 }
 
 int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret)
@@ -182,11 +207,9 @@ int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **re
 		return -EINVAL;
 	if ((r = ml__dw_load()) < 0)
 		return r;
-	bt = calloc(1, sizeof(*bt));
-	if (bt)
-		bt->frames = calloc(max, sizeof(*bt->frames));
+	bt = backtrace_new(max);
 	w.dwfl = dwfl_begin(&ml__dw_proc_callbacks);
-	if (!bt || !bt->frames || !w.dwfl) {
+	if (!bt || !w.dwfl) {
 		ml_backtrace_free(bt);
 		dwfl_end(w.dwfl);
 		return -ENOMEM;
@@ -201,6 +224,21 @@ int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **re
 	}
 	find_period(bt);
 	*ret = bt;
+	return 0;
+}
+
+int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
+		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret)
+{
+	struct walk w = { .dwfl = dwfl, .max = max, .read = read, .read_ctx = ctx };
+
+	if (!dwfl || tid <= 0 || max == 0 || !read || !ret)
+		return -EINVAL;
+	if (!(w.bt = backtrace_new(max)))
+		return -ENOMEM;
+	walk_thread(&w, tid, is_32bit);
+	find_period(w.bt);
+	*ret = w.bt;
 	return 0;
 }
 

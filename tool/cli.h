@@ -47,7 +47,19 @@ struct ml_target {
 	const char *proc_root;
 	enum ml_stop_at at;
 	unsigned int snap_flags;   /* ML_SNAP_* */
+	const char *core;          /* a core file given instead of a PID, or NULL */
+	const char *sysroot;       /* where a core's mapped files are (NULL: /) */
 };
+
+/* A target word: a PID, or else the path of an existing file (a core
+ * dump).  0, or the usage error's exit code. */
+int ml_cli_target_word(struct ml_target *t, char *word);
+/* Open a core file (cmd-explain, and show/where CORE): on failure print
+ * "memlayout: CORE: reason" and return the exit code (> 0). */
+int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
+		     struct ml_core **ret);
+/* The gaps of a core met so far, one line each on stderr. */
+void ml_cli_core_gaps(const char *path, const struct ml_core *c);
 
 /* Parse a PID argument; 0 or -EINVAL. */
 int ml_cli_parse_pid(const char *s, pid_t *ret);
@@ -165,5 +177,7 @@ int ml_cmd_pages(int argc, char **argv);
 int ml_cmd_aslr(int argc, char **argv);
 int ml_cmd_watch(int argc, char **argv);
 int ml_cmd_plot(int argc, char **argv);
+int ml_cmd_explain(int argc, char **argv);
+int ml_cmd_save(int argc, char **argv);
 
 #endif

@@ -66,7 +66,8 @@ static void usage(void)
 	      " memlayout where [options] PID ADDR...\n"
 	      " memlayout where [options] --self ADDR...\n"
 	      " memlayout where [options] ADDR... -- COMMAND [ARGS]\n"
-	      " memlayout where [options] PID -      (addresses from stdin, one a line)\n\n"
+	      " memlayout where [options] PID -      (addresses from stdin, one a line)\n"
+	      " memlayout where [options] CORE ADDR... (a core dump: the dead process)\n\n"
 	      "Tell what each address is in the process's memory: its region (kind,\n"
 	      "object, permissions, offsets), ELF section, symbol and source line;\n"
 	      "whose stack or how far into the heap; for an unmapped address the kind\n"
@@ -118,7 +119,7 @@ static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 {
 	struct ml_target *t = &o->cli.target;
 	bool has_cmd = cmd && *cmd;
-	int first = 0;
+	int first = 0, r;
 	uint64_t a;
 
 	if (t->self && has_cmd)
@@ -132,9 +133,8 @@ static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 	if (!t->self && !has_cmd) {
 		if (first >= nw)
 			return ml_cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
-		t->pid_arg = w[first];
-		if (ml_cli_parse_pid(w[first], &t->pid) < 0)
-			return ml_cli_usage_error(w[first], "not a process ID");
+		if ((r = ml_cli_target_word(t, w[first])))
+			return r;
 		first++;
 	}
 	if (first >= nw)
@@ -351,7 +351,7 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	if (!o->no_symbols && (r = ml_symbolizer_new(snap, ret_sym)) < 0)
 		return ml_cli_error("where", "%s%s", ml_cli_strerror_lib(-r, ML_LIBDW_SONAME),
 				    r == -ENOTSUP ? " (--no-symbols does without it)" : "");
-	if (o->no_pagemap)
+	if (o->no_pagemap || o->cli.target.core)   /* a core has no page tables */
 		return 0;
 	r = ml_pagemap_open(p->pid, o->cli.target.proc_root, ret_pm);
 	if (r == -ESRCH && !o->cli.target.proc_root) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,6 +220,86 @@ static int snapshot_error(const struct ml_target *t, int r)
 	return ml_cli_error(t->pid_arg, "%s", ml_cli_strerror(-r));
 }
 
+int ml_cli_target_word(struct ml_target *t, char *word)
+{
+	struct stat st;
+
+	t->pid_arg = word;
+	if (ml_cli_parse_pid(word, &t->pid) == 0)
+		return 0;
+	if (stat(word, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		t->core = word;
+		return 0;
+	}
+	return ml_cli_usage_error(word, "not a process ID, nor a core file");
+}
+
+/* The words of ml_core_open's errors. */
+static const struct {
+	int err;
+	const char *words;
+} core_errors[] = {
+	{ ENOEXEC, "not an ELF file (a core dump is one)" },
+	{ EMEDIUMTYPE, "an ELF file, but not a core dump (e_type is not ET_CORE)" },
+	{ EPROTONOSUPPORT, "a core dump of another architecture (e_machine not this machine's)" },
+	{ ENODATA, "truncated: its headers, notes or contents run past the end of the file" },
+	{ EBADMSG, "a malformed core dump (its notes or segments do not parse)" },
+	{ E2BIG, "a core dump past memlayout's bounds (segments, threads or notes)" },
+};
+
+int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
+		     struct ml_core **ret)
+{
+	int r = ml_core_open(path, sysroot, exe, ret);
+
+	if (r == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(core_errors) / sizeof(core_errors[0]); i++)
+		if (core_errors[i].err == -r)
+			return ml_cli_error(path, "%s", core_errors[i].words);
+	return ml_cli_error(path, "%s", strerror(-r));
+}
+
+/* What a gap of a core means, per kind (ml_core_gap_kind). */
+static const char *const gap_words[] = {
+	[ML_CORE_GAP_NOT_DUMPED] = "memory the core does not hold (filtered out by coredump_filter)",
+	[ML_CORE_GAP_NO_FILE] = "not in the core, and the file is not on this machine",
+	[ML_CORE_GAP_BUILD_ID] = "build-id mismatch: the file on disk is not the one the process mapped "
+				 "(rebuilt since?); its pages the core left out are not read from it",
+	[ML_CORE_GAP_UNVERIFIED] = "the core keeps no copy of its ELF header to check the file's build-id "
+				   "by; its pages the core left out are not read from it",
+};
+
+void ml_cli_core_gaps(const char *path, const struct ml_core *c)
+{
+	size_t n;
+	const struct ml_core_gap *g = ml_core_gaps(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char *obj = g[i].object ? ml_escape(g[i].object, ML_ESC_TERM) : NULL;
+		ml_cli_error(path, "%s%s%s", obj ? obj : "", obj ? ": " : "",
+			     (unsigned)g[i].kind < sizeof(gap_words) / sizeof(gap_words[0])
+			     ? gap_words[g[i].kind] : "?");
+		free(obj);
+	}
+}
+
+static int snapshot_core(struct ml_target *t, struct ml_snapshot **ret)
+{
+	struct ml_core *c;
+	int r;
+
+	if ((r = ml_cli_core_open(t->core, t->sysroot, NULL, &c)))
+		return r;
+	r = ml_core_snapshot(c, t->snap_flags & ML_SNAP_NOELF, ret);
+	if (r < 0)
+		r = ml_cli_error(t->core, "%s", strerror(-r));
+	else
+		ml_cli_core_gaps(t->core, c);
+	ml_core_free(c);
+	return r;
+}
+
 int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced)
 {
@@ -229,6 +310,8 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 	*ret_traced = NULL;
 	if (t->argv)
 		return snapshot_traced(t, ret, ret_traced);
+	if (t->core)
+		return snapshot_core(t, ret);
 	if (t->self) {
 		t->pid = getpid();
 		snprintf(buf, sizeof(buf), "%d", (int)t->pid);

@@ -174,10 +174,7 @@ static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int
 
 static int parse_pid(struct ml_target *t, char *word)
 {
-	t->pid_arg = word;
-	if (ml_cli_parse_pid(word, &t->pid) < 0)
-		return ml_cli_usage_error(word, "not a process ID");
-	return 0;
+	return ml_cli_target_word(t, word);
 }
 
 /* PID, --self or -- COMMAND: exactly one.  w[0..nw) are the words before

@@ -28,6 +28,8 @@ static const struct verb verbs[] = {
 	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
 	{ "plot", ml_cmd_plot, "draw a record of watch over time as a web page" },
 	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "explain", ml_cmd_explain, "explain the crash a core dump records, as run does live" },
+	{ "save", ml_cmd_save, "save the /proc files of a process into a tree --proc-root reads" },
 };
 
 static void usage(FILE *out)

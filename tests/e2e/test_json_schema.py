@@ -323,6 +323,43 @@ def check_owners_and_devices():
                  [('gpu', None), ('heap', 'glibc')], '%s: kinds and owners' % what)
 
 
+def check_explain():
+    """explain -J and show -J on the core of a NULL read (Python's ctypes,
+    RLIMIT_CORE unlimited, in a directory of its own): crash.json and
+    show.json, as run -J and show -J on a live process."""
+    import glob
+    import resource
+    import tempfile
+    with open('/proc/sys/kernel/core_pattern') as f:
+        if f.read().startswith('|'):
+            print('skip: json-schema: explain -J: kernel.core_pattern pipes cores to a handler')
+            return
+    code = 'import ctypes; ctypes.string_at(0x18)'
+    with tempfile.TemporaryDirectory() as d:
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        if hard == 0:
+            print('skip: json-schema: explain -J: the hard RLIMIT_CORE is 0')
+            return
+        subprocess.run([sys.executable, '-c', code], cwd=d, stderr=subprocess.DEVNULL,
+                       timeout=60, preexec_fn=lambda: resource.setrlimit(
+                           resource.RLIMIT_CORE, (hard, hard)))
+        cores = glob.glob(os.path.join(d, 'core*'))
+        if not check(len(cores) == 1, 'explain -J: the crash left one core in its directory',
+                     os.listdir(d)):
+            return
+        res = subprocess.run([ML, 'explain', '-J', cores[0]], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60)
+        doc = json_of(res, 'explain -J CORE')
+        if doc is not None:
+            validate(doc, 'crash.json', 'explain -J CORE (a NULL read)')
+            check_eq(doc.get('kind'), 'null-pointer', 'explain -J: the crash kind')
+        res = subprocess.run([ML, 'show', '-J', cores[0]], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=60)
+        doc = json_of(res, 'show -J CORE')
+        if doc is not None:
+            validate(doc, 'show.json', 'show -J CORE')
+
+
 def main():
     check_owners_and_devices()
     with Target([TARGET]) as t:
@@ -332,6 +369,7 @@ def main():
     check_heap()
     check_crash()
     check_heapcheck()
+    check_explain()
     check_watch()
     check_aslr()
     done()

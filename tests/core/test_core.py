@@ -1,0 +1,384 @@
+# SPDX-License-Identifier: MIT
+"""test_core.py - memlayout explain on core dumps.  Each crash kind of
+memlayout run's corpus (tests/run/crash-target.c, the table of
+tests/run/test_run.py) runs under `memlayout run -J` with RLIMIT_CORE
+unlimited, so one crash gives both the live report and the kernel's core
+(kernel.core_pattern read to find it; a pattern that pipes to a handler
+cannot be used here: skip, 77).  `memlayout explain -J CORE` must then
+give the same kind, access, address, region or hole, thread and top
+frames.  A thread's crash gives a multi-threaded core.  A copy of the
+executable whose build-id is changed after the crash (as a rebuild does)
+is named as a build-id mismatch.  Bad input (truncated cores, another
+architecture, an ELF file that is no core, garbage, nothing) gets one line
+'memlayout: FILE: reason' and exit 1.  `show CORE` and `where CORE ADDR`
+read the core as a process.  `explain --coredump` runs a coredumpctl
+found in PATH: a fake one here (systemd-coredump is not installed), a
+script that copies a real core to the -o file.
+
+usage: test_core.py MEMLAYOUT CRASH_TARGET [--32]
+"""
+import glob
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
+from e2e import check, check_eq, done, traced_env  # noqa: E402
+
+
+def load_run_table():
+    """The corpus table of tests/run/test_run.py (not its main())."""
+    path = os.path.join(HERE, '..', 'run', 'test_run.py')
+    src = open(path, encoding='utf-8').read()
+    src = src[:src.rindex('\nmain()')]
+    spec = importlib.util.spec_from_loader('test_run', loader=None)
+    mod = importlib.util.module_from_spec(spec)
+    mod.__file__ = path
+    exec(compile(src, path, 'exec'), mod.__dict__)
+    return mod
+
+
+def core_pattern():
+    with open('/proc/sys/kernel/core_pattern') as f:
+        return f.read().strip()
+
+
+def uses_pid():
+    try:
+        with open('/proc/sys/kernel/core_uses_pid') as f:
+            return f.read().strip() == '1'
+    except OSError:
+        return False
+
+
+def core_path(d, pid, comm):
+    """Where the kernel wrote the core of pid (run in d), or None."""
+    pat = core_pattern()
+    out, i = '', 0
+    while i < len(pat):
+        c = pat[i]
+        if c == '%' and i + 1 < len(pat):
+            s = pat[i + 1]
+            out += {'p': str(pid), 'P': str(pid), 'i': str(pid), 'I': str(pid),
+                    'e': comm[:15], '%': '%'}.get(s, '*')
+            i += 2
+        else:
+            out += c
+            i += 1
+    if '%p' not in pat and uses_pid():
+        out += '.' + str(pid)
+    if not out.startswith('/'):
+        out = os.path.join(d, out)
+    found = glob.glob(out)
+    return found[0] if len(found) == 1 else None
+
+
+def unlimited_core():
+    """RLIMIT_CORE as high as an ordinary user may raise it."""
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def cores_written(target, tmp):
+    """None if the kernel writes a core of a plain crash here (run in a
+    directory of its own), else why not."""
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
+        return 'the hard RLIMIT_CORE is 0'
+    d = tempfile.mkdtemp(dir=tmp)
+    p = subprocess.Popen([target, 'null-pointer'], cwd=d, preexec_fn=unlimited_core,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.wait()
+    if core_path(d, p.pid, os.path.basename(target)):
+        return None
+    return 'no core written for a crash (kernel.core_pattern %s)' % core_pattern()
+
+
+def crash(ml, target, mode, d):
+    """memlayout run -J in d: (live report or None, core path or None)."""
+    rep = os.path.join(d, 'report.json')
+    res = subprocess.run([ml, 'run', '-J', '--report=' + rep, '--', target, mode],
+                         cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60, env=traced_env(),
+                         preexec_fn=unlimited_core)
+    if not os.path.exists(rep):
+        return None, None
+    text = open(rep, encoding='utf-8').read()
+    doc = json.JSONDecoder().raw_decode(text.lstrip())[0]
+    pid = doc['process']['pid']
+    return doc, core_path(d, pid, os.path.basename(target))
+
+
+def explain(ml, core, *extra):
+    res = subprocess.run([ml, 'explain', '-J', *extra, core], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=60)
+    try:
+        return res, json.loads(res.stdout)
+    except ValueError:
+        return res, None
+
+
+def frames(doc, n=2):
+    return [f.get('function') for f in (doc.get('backtrace') or [])[:n]]
+
+
+def same_report(live, dead, what):
+    for key in ('kind', 'access', 'address', 'signo', 'si_code', 'instruction', 'pc', 'sp'):
+        check_eq(dead.get(key), live.get(key), what + ': ' + key)
+    region, lregion = dead.get('region'), live.get('region')
+    check_eq(region and region.get('kind'), lregion and lregion.get('kind'),
+             what + ': region kind')
+    check_eq(region and region.get('section'), lregion and lregion.get('section'),
+             what + ': section')
+    hole, lhole = dead.get('hole'), live.get('hole')
+    check_eq(hole and hole.get('kind'), lhole and lhole.get('kind'), what + ': hole kind')
+    check_eq(dead['thread'].get('tid'), live['thread'].get('tid'), what + ': thread')
+    check_eq(dead['thread'].get('main'), live['thread'].get('main'), what + ': main thread')
+    check_eq(frames(dead), frames(live), what + ': top frames')
+
+
+def corpus(ml, target, run, modes, tmp):
+    """Every mode: the live report and the core's agree.  Returns one
+    core of each of a few modes, for the other cases."""
+    cores = {}
+    for mode in modes:
+        if mode == 'thread-guard-overflow':
+            continue   # a guard marker lives in the page tables, not in a core
+        what = 'explain ' + mode
+        d = tempfile.mkdtemp(dir=tmp)
+        live, core = crash(ml, target, mode, d)
+        if not check(live is not None and core is not None,
+                     what + ': a live report and a core', live and live.get('kind'),
+                     os.listdir(d)):
+            continue
+        res, dead = explain(ml, core)
+        if not check(dead is not None and res.returncode == 0, what + ': a JSON report',
+                     res.returncode, res.stderr[-400:]):
+            continue
+        same_report(live, dead, what)
+        cores[mode] = core
+    return cores
+
+
+def multithreaded(ml, target, tmp):
+    d = tempfile.mkdtemp(dir=tmp)
+    live, core = crash(ml, target, 'thread', d)
+    if not check(core is not None, 'thread: a core'):
+        return
+    res, dead = explain(ml, core)
+    if not check(dead is not None, 'thread: a JSON report', res.stderr):
+        return
+    same_report(live, dead, 'explain thread')
+    check_eq(dead['thread']['main'], False, 'thread: not the main thread')
+    show = subprocess.run([ml, 'show', '-r', '-n', '-o', 'KIND,TID', core],
+                          stdout=subprocess.PIPE, text=True, timeout=60)
+    kinds = [line.split() for line in show.stdout.splitlines()]
+    check(['stack', str(live['process']['pid'])] in kinds, 'thread: show CORE has [stack]',
+          kinds)
+    check(['thread-stack', str(dead['thread']['tid'])] in kinds,
+          "thread: show CORE names the crashed thread's stack", kinds)
+
+
+def elf_notes(data):
+    """(offset, size) of each PT_NOTE of an ELF image."""
+    cls = data[4]
+    if cls == 2:
+        phoff, = struct.unpack_from('<Q', data, 32)
+        phentsize, phnum = struct.unpack_from('<HH', data, 54)
+    else:
+        phoff, = struct.unpack_from('<I', data, 28)
+        phentsize, phnum = struct.unpack_from('<HH', data, 42)
+    for i in range(phnum):
+        p = phoff + i * phentsize
+        ptype, = struct.unpack_from('<I', data, p)
+        if ptype != 4:
+            continue
+        if cls == 2:
+            off, = struct.unpack_from('<Q', data, p + 8)
+            size, = struct.unpack_from('<Q', data, p + 32)
+        else:
+            off, size = struct.unpack_from('<I', data, p + 4)[0], struct.unpack_from('<I', data, p + 16)[0]
+        yield off, size
+
+
+def change_build_id(path):
+    """Flip the bytes of the GNU build-id note of the file at path."""
+    data = bytearray(open(path, 'rb').read())
+    for off, size in elf_notes(data):
+        p = off
+        while p + 12 <= off + size:
+            namesz, descsz, ntype = struct.unpack_from('<III', data, p)
+            name = bytes(data[p + 12:p + 12 + namesz])
+            desc = p + 12 + ((namesz + 3) & ~3)
+            if ntype == 3 and name == b'GNU\0':
+                for k in range(desc, desc + descsz):
+                    data[k] ^= 0xff
+                open(path, 'wb').write(data)
+                return True
+            p = desc + ((descsz + 3) & ~3)
+    return False
+
+
+def rebuilt(ml, target, tmp):
+    d = tempfile.mkdtemp(dir=tmp)
+    prog = os.path.join(d, 'prog')
+    shutil.copy(target, prog)
+    live, core = crash(ml, prog, 'null-pointer', d)
+    if not check(core is not None, 'rebuilt: a core'):
+        return
+    res, dead = explain(ml, core)
+    check_eq(res.stderr, b'', 'rebuilt: before the rebuild, nothing is missing')
+    if not check(change_build_id(prog), 'rebuilt: the copy has a build-id'):
+        return
+    res, dead = explain(ml, core)
+    check(dead is not None and dead.get('kind') == 'null-pointer',
+          'rebuilt: still explained (the core keeps the registers and stack)', res.stderr)
+    msg = ('memlayout: %s: %s: build-id mismatch' % (core, prog)).encode()
+    check(msg in res.stderr, 'rebuilt: the build-id mismatch is named', res.stderr)
+    check(dead is not None and dead.get('instruction') is None,
+          'rebuilt: no instruction made up from the other file', dead and dead.get('instruction'))
+
+
+def sysroot(ml, target, tmp):
+    """The executable moved under a sysroot after the crash: --sysroot
+    finds it (the instruction decoded from it, nothing missing); without
+    it the file is named as missing and no instruction is made up."""
+    d = tempfile.mkdtemp(dir=tmp)
+    prog = os.path.join(d, 'prog')
+    shutil.copy(target, prog)
+    live, core = crash(ml, prog, 'null-pointer', d)
+    if not check(core is not None, 'sysroot: a core'):
+        return
+    root = os.path.join(tmp, 'sysroot')
+    os.makedirs(root + d)
+    shutil.move(prog, root + prog)
+    res, dead = explain(ml, core)
+    check(('memlayout: %s: %s: not in the core, and the file is not on this machine'
+           % (core, prog)).encode() in res.stderr, 'sysroot: without it the file is missing',
+          res.stderr)
+    check(dead is not None and dead.get('instruction') is None,
+          'sysroot: without it no instruction', dead and dead.get('instruction'))
+    res, dead = explain(ml, core, '--sysroot', root)
+    # (the C library is not in that sysroot: it is named missing)
+    check(prog.encode() not in res.stderr, 'sysroot: with it the executable is found',
+          res.stderr)
+    check(dead is not None and dead.get('instruction') == live.get('instruction') and
+          frames(dead) == frames(live), 'sysroot: with it the instruction and frames',
+          dead and dead.get('instruction'), dead and frames(dead))
+
+
+def bad_input(ml, target, some_core, tmp):
+    d = tempfile.mkdtemp(dir=tmp)
+    data = open(some_core, 'rb').read()
+    cases = []
+
+    def make(name, content):
+        path = os.path.join(d, name)
+        with open(path, 'wb') as f:
+            f.write(content)
+        return path
+
+    cases.append((make('half', data[:len(data) // 2]), 'truncated'))
+    cases.append((make('head', data[:100]), 'truncated'))
+    cases.append((make('ident', data[:10]), 'not an ELF file'))
+    other = bytearray(data)
+    other[18:20] = struct.pack('<H', 183 if other[18:20] != struct.pack('<H', 183) else 62)
+    cases.append((make('aarch64', bytes(other)), 'another architecture'))
+    cases.append((target, 'not a core dump'))
+    cases.append((make('garbage', os.urandom(4096)), 'not an ELF file'))
+    cases.append((make('empty', b''), 'not an ELF file'))
+    for path, words in cases:
+        for cmd in (['explain'], ['show'], ['where'], ['explain', '-J']):
+            argv = [ml] + cmd + [path] + (['0x1000'] if cmd == ['where'] else [])
+            res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 timeout=30)
+            what = '%s %s' % (' '.join(cmd), os.path.basename(path))
+            check_eq(res.returncode, 1, what + ': exit status')
+            err = res.stderr.decode(errors='replace')
+            check(err.startswith('memlayout: %s: ' % path) and words in err and
+                  err.count('\n') == 1, what + ': one line naming it: ' + words, err)
+            check_eq(res.stdout, b'', what + ': nothing on stdout')
+
+
+def show_where(ml, core, live):
+    res = subprocess.run([ml, 'where', core, live['address'], live['pc']],
+                         stdout=subprocess.PIPE, text=True, timeout=60)
+    check_eq(res.returncode, 0, 'where CORE: exit status')
+    check('null_read' in res.stdout, 'where CORE names the function at pc', res.stdout)
+    res = subprocess.run([ml, 'show', '-J', core], stdout=subprocess.PIPE, timeout=60)
+    doc = json.loads(res.stdout)
+    kinds = {r['kind'] for r in doc['regions']}
+    check({'text', 'rodata', 'data', 'stack', 'vdso'} <= kinds, 'show -J CORE: kinds', kinds)
+    check_eq(doc.get('pid'), live['process']['pid'], 'show -J CORE: pid')
+
+
+def coredump(ml, core, tmp):
+    """explain --coredump through a fake coredumpctl in PATH."""
+    d = tempfile.mkdtemp(dir=tmp)
+    log = os.path.join(d, 'log')
+    fake = os.path.join(d, 'coredumpctl')
+    with open(fake, 'w') as f:
+        f.write('#!/bin/sh\n'
+                'echo "$@" > %s\n'
+                'out=; while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift;; '
+                '--) shift; break;; esac; shift; done\n'
+                '[ "$1" = crash-target ] || { echo "No match found." >&2; exit 1; }\n'
+                'cp %s "$out"\n' % (log, core))
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, PATH=d + ':' + os.environ.get('PATH', ''))
+    res = subprocess.run([ml, 'explain', '-J', '--coredump', 'crash-target'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
+    check_eq(res.returncode, 0, 'explain --coredump: exit status')
+    doc = json.loads(res.stdout) if res.stdout else {}
+    check_eq(doc.get('kind'), 'null-pointer', 'explain --coredump: the core it dumped')
+    args = open(log).read().split()
+    check(args[-3:] == ['-o', args[-3 + 1], args[-1]] or ('dump' in args and '-o' in args),
+          'explain --coredump: coredumpctl dump -o FILE', args)
+    check(not os.path.exists(args[args.index('-o') + 1]),
+          'explain --coredump: the dumped file is removed', args)
+    res = subprocess.run([ml, 'explain', '--coredump', 'nothing-such'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
+    check_eq(res.returncode, 1, 'explain --coredump no match: exit status')
+    check(b'memlayout: nothing-such: coredumpctl found no core dump' in res.stderr,
+          'explain --coredump no match: says so', res.stderr)
+
+
+def main():
+    ml, target = (os.path.abspath(a) for a in sys.argv[1:3])
+    is32 = sys.argv[3:] == ['--32']
+    if core_pattern().startswith('|'):
+        print('skip: core: kernel.core_pattern pipes cores to a handler (%s); '
+              'the test needs them in files' % core_pattern())
+        sys.exit(77)
+    run = load_run_table()
+    modes = run.CASES32 if is32 else tuple(run.CASES)
+    tmp = tempfile.mkdtemp(prefix='ml-core-')
+    why = cores_written(target, tmp)
+    if why:
+        shutil.rmtree(tmp, ignore_errors=True)
+        print('skip: core: %s' % why)
+        sys.exit(77)
+    try:
+        cores = corpus(ml, target, run, modes, tmp)
+        multithreaded(ml, target, tmp)
+        rebuilt(ml, target, tmp)
+        sysroot(ml, target, tmp)
+        if 'null-pointer' in cores:
+            bad_input(ml, target, cores['null-pointer'], tmp)
+            if not is32:
+                d = tempfile.mkdtemp(dir=tmp)
+                live, core = crash(ml, target, 'null-pointer', d)
+                show_where(ml, core, live)
+                coredump(ml, cores['null-pointer'], tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+main()

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-explain.c - `memlayout explain CORE`: the report `memlayout run`
+ * prints at a crash, from a core dump after the fact.  The core gives the
+ * facts run reads from the stopped process (the snapshot, the fault of
+ * the thread that dumped it, its instruction bytes, its backtrace); the
+ * analysis and the report are run's own (ml_crash_explain,
+ * ml_render_crash).  What the core lacks is said on stderr, one line per
+ * gap (a file rebuilt since: its build-id mismatch).
+ *
+ * --coredump PID|COMM: the latest matching entry of systemd-coredump,
+ * written by `coredumpctl dump -o FILE MATCH` (coredumpctl found in PATH)
+ * into a private temporary directory, explained, then removed.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_FRAMES 64
+
+enum { OPT_EXE = ML_OPT_CMD, OPT_SYSROOT, OPT_COREDUMP };
+
+struct explain_opts {
+	const char *exe;          /* --exe */
+	const char *sysroot;      /* --sysroot */
+	const char *coredump;     /* --coredump MATCH */
+};
+
+static const struct option longopts[] = {
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+	{ "coredump", required_argument, NULL, OPT_COREDUMP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " memlayout explain [options] CORE\n"
+	      " memlayout explain [options] --coredump PID|COMM\n\n"
+	      "Explain the crash a core dump records, as 'memlayout run' explains one live:\n"
+	      "what kind, read/write/fetch, which region and section, the faulting thread,\n"
+	      "the backtrace and the address space around the fault.\n\n"
+	      "Options:\n"
+	      "     --exe <file>       the executable, if the core does not lead to it\n"
+	      "     --sysroot <dir>    look for the mapped files under <dir>\n"
+	      "     --coredump <match> the latest systemd-coredump entry of a PID or command\n"
+	      "                          name (through coredumpctl dump)\n"
+	      " -J, --json             the report as JSON (as memlayout run -J)\n"
+	      " -h, --help             display this help\n"
+	      " -V, --version          display version\n\n"
+	      "Examples:\n"
+	      " memlayout explain core              explain ./core\n"
+	      " memlayout explain -J core.1234      the same as JSON\n"
+	      " memlayout explain --coredump myprog the last crash of myprog, from systemd\n\n"
+	      "See memlayout-explain(1).\n", stdout);
+}
+
+static int parse_option(void *ctx, int c, char *arg)
+{
+	struct explain_opts *o = ctx;
+
+	switch (c) {
+	case OPT_EXE: o->exe = arg; return 0;
+	case OPT_SYSROOT: o->sysroot = arg; return 0;
+	case OPT_COREDUMP: o->coredump = arg; return 0;
+	default: return ml_cli_usage_error("explain", "unknown option");
+	}
+}
+
+static const struct ml_cli_spec spec = {
+	.verb = "explain",
+	.shared = ML_CLI_JSON,
+	.longopts = longopts,
+	.option = parse_option,
+	.usage = usage,
+	.words = ML_CLI_WORDS_FREE,
+};
+
+/* The report of the core at path. */
+static int explain(const char *path, const struct explain_opts *o, unsigned int flags)
+{
+	struct ml_core *core;
+	struct ml_snapshot *snap = NULL;
+	struct ml_backtrace *bt = NULL;
+	struct ml_fault f;
+	struct ml_crash c;
+	char *msg = NULL;
+	int e, code = 0;
+
+	if ((code = ml_cli_core_open(path, o->sysroot, o->exe, &core)))
+		return code;
+	if ((e = ml_core_snapshot(core, 0, &snap)) < 0 || (e = ml_core_fault(core, &f)) < 0) {
+		code = ml_cli_error(path, "%s", strerror(-e));
+		goto out;
+	}
+	if (f.signo == SIGABRT && ml_core_abort_message(core, snap, &msg) == 0)
+		f.abort_msg = msg;
+	e = ml_core_backtrace(core, snap, f.tid, MAX_FRAMES, &bt);
+	if (e == 0)
+		f.bt = bt;
+	else
+		ml_cli_error(path, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
+	if ((e = ml_crash_explain(snap, &f, &c)) < 0) {
+		code = ml_cli_error(path, "%s", strerror(-e));
+		goto out;
+	}
+	if (!(flags & ML_OUT_JSON) && ml_cli_color(STDOUT_FILENO))
+		flags |= ML_OUT_COLOR;
+	e = ml_render_crash(snap, &c, bt, stdout, flags);
+	if (e < 0)
+		code = ml_cli_error(e == -EIO ? "stdout" : path, "%s", e == -EIO ? "write error" :
+				    ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
+	ml_cli_core_gaps(path, core);
+out:
+	free(msg);
+	ml_backtrace_free(bt);
+	ml_snapshot_free(snap);
+	ml_core_free(core);
+	return code;
+}
+
+/* coredumpctl dump -o FILE MATCH, its output to stderr; 0 or an exit code. */
+static int coredumpctl(const char *match, const char *file)
+{
+	char *argv[] = { "coredumpctl", "--no-pager", "-q", "dump", "-o", (char *)file,
+			 "--", (char *)match, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, e;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	e = posix_spawnp(&pid, "coredumpctl", &fa, NULL, argv, NULL);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e)
+		return ml_cli_error("coredumpctl", "%s", e == ENOENT ?
+				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(e));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return ml_cli_error("coredumpctl", "%s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return ml_cli_error(match, "coredumpctl found no core dump of it (exit status %d)",
+				    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+static int explain_coredump(const struct explain_opts *o, unsigned int flags)
+{
+	char dir[] = "/tmp/memlayout-core.XXXXXX", file[sizeof(dir) + 8];
+	int code;
+
+	if (!mkdtemp(dir))
+		return ml_cli_error("/tmp", "%s", strerror(errno));
+	snprintf(file, sizeof(file), "%s/core", dir);
+	code = coredumpctl(o->coredump, file);
+	if (code == 0)
+		code = explain(file, o, flags);
+	unlink(file);
+	rmdir(dir);
+	return code;
+}
+
+int ml_cmd_explain(int argc, char **argv)
+{
+	struct explain_opts o = { 0 };
+	struct ml_cli cli = { 0 };
+	int code;
+
+	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &o)))
+		return code == ML_CLI_DONE ? ML_EXIT_OK : code;
+	if (cli.command)
+		return ml_cli_usage_error("explain", "no command: explain reads a core file");
+	if (o.coredump && cli.nwords)
+		return ml_cli_usage_error("explain", "give one of CORE or --coredump");
+	if (o.coredump)
+		return explain_coredump(&o, cli.out_flags);
+	if (cli.nwords != 1)
+		return ml_cli_usage_error("explain", cli.nwords ? "one core file only"
+					  : "no core file given (CORE or --coredump PID|COMM)");
+	return explain(cli.words[0], &o, cli.out_flags);
+}
