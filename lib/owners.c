@@ -162,10 +162,12 @@ static bool glibc_brk_chunks(struct probe *p, const struct ml_region *r)
 	return true;
 }
 
-/* An mmap'ed chunk at pos: its header at pos + prev_size (the alignment
- * correction, 0 or a few words), IS_MMAPPED set, NON_MAIN_ARENA clear,
- * and correction + size a whole number of pages inside the mapping.
- * Returns the bytes it spans, 0 if it is not one. */
+/* An mmap'ed chunk at pos: glibc puts its header at pos + correction
+ * (0, or what aligns the user pointer: 8 bytes on i386, where
+ * MALLOC_ALIGNMENT is 16 and a header 8), with prev_size = the
+ * correction, IS_MMAPPED set, NON_MAIN_ARENA clear, and correction + size
+ * a whole number of pages inside the mapping.  Returns the bytes it
+ * spans, 0 if it is not one. */
 static uint64_t glibc_mmap_chunk(struct probe *p, uint64_t pos, uint64_t end)
 {
 	unsigned char b[64];
@@ -173,16 +175,15 @@ static uint64_t glibc_mmap_chunk(struct probe *p, uint64_t pos, uint64_t end)
 
 	if (room < p->page || !peek(p, pos, b, sizeof(b)))
 		return 0;
-	uint64_t corr = word_at(p, b, 0);
-	if (corr % p->word || corr + 2 * p->word > sizeof(b))
-		return 0;
-	uint64_t size = word_at(p, b, corr / p->word + 1);
-	uint64_t span = corr + (size & ~(uint64_t)SIZE_BITS);
-	if ((size & (IS_MMAPPED | NON_MAIN_ARENA)) != IS_MMAPPED ||
-	    (corr && word_at(p, b, corr / p->word) != corr) ||
-	    span % p->page || span == 0 || span > room)
-		return 0;
-	return span;
+	for (uint64_t corr = 0; corr < 16; corr += p->word) {
+		uint64_t size = word_at(p, b, corr / p->word + 1);
+		uint64_t span = corr + (size & ~(uint64_t)SIZE_BITS);
+		if (word_at(p, b, corr / p->word) == corr &&
+		    (size & (IS_MMAPPED | NON_MAIN_ARENA)) == IS_MMAPPED &&
+		    span % p->page == 0 && span != 0 && span <= room)
+			return span;
+	}
+	return 0;
 }
 
 /* ---- CPython obmalloc ---- */

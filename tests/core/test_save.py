@@ -37,6 +37,16 @@ def blocked(pid):
         time.sleep(0.01)
 
 
+def without_told_owner(line):
+    """The row with an anonymous mapping's bracketed object ("[malloc mmap
+    chunk]", but not [heap], [stack] and the kernel's other names, which a
+    tree keeps) cut, so it compares equal to the row of a tree."""
+    f = line.split(' ')
+    if len(f) > 5 and f[3] == 'heap' and f[5].startswith('[') and f[5] != '[heap]':
+        f[5] = ''
+    return ' '.join(f)
+
+
 def saved_equals_live(target, what):
     p = subprocess.Popen([target], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -51,7 +61,13 @@ def saved_equals_live(target, what):
             live = ml('show', '-r', '-o', COLS, str(p.pid))
             saved = ml('show', '-r', '-o', COLS, '--proc-root', cap, str(p.pid))
             check_eq(saved.returncode, 0, what + ': show --proc-root exit status')
-            check(saved.stdout == live.stdout and len(live.stdout.splitlines()) > 10,
+            # A tree holds no memory contents: an anonymous mapping whose
+            # owner live show told from its headers (glibc's mmap'ed chunk,
+            # obmalloc's arenas: lib/owners.c) has no object from a tree.
+            # Every other column, and every file's object, must be equal.
+            live_rows = [without_told_owner(line) for line in live.stdout.splitlines()]
+            saved_rows = [without_told_owner(line) for line in saved.stdout.splitlines()]
+            check(saved_rows == live_rows and len(live_rows) > 10,
                   what + ': show --proc-root DIR PID lays out what show PID does',
                   live.stdout[:3000], saved.stdout[:3000])
             head_live = (ml('show', '-s', str(p.pid)).stdout.splitlines() or [''])[0]

@@ -27,6 +27,16 @@ def main():
             check(all(isinstance(r.get('rss'), int) for r in regions),
                   'with -b the RSS of every region is an int', regions[:2])
             check_bss_target(regions, t.facts, target, 'target-bss32')
+            # glibc's mmap'ed chunk on i386: its header 8 bytes in (the
+            # correction that aligns the user pointer to 16), read from
+            # the target: heap, owned by glibc, not a guess
+            if os.access('/proc/%d/mem' % t.pid, os.R_OK):
+                owners = show_json(ml, '-o', 'START,END,KIND,ALLOCATOR,OBJECT', t.pid)
+                big = [r for r in owners if addr(r['start']) <= t.facts['malloc_large'] < addr(r['end'])]
+                check(len(big) == 1 and big[0].get('kind') == 'heap' and
+                      big[0].get('allocator') == 'glibc' and
+                      big[0].get('object') == '[malloc mmap chunk]',
+                      'malloc(1 MiB) is heap: a glibc mmap chunk (32-bit header)', big)
             below = [r for r in regions if addr(r['end']) <= 1 << 32]
             check(len(below) >= len(regions) - 1,
                   'all regions (but maybe [vsyscall]) below 4 GiB',
