@@ -225,6 +225,14 @@ char *ml_escape(const char *s, enum ml_escape mode);
  * a write to out failed.  NULL on ENOMEM. */
 FILE *ml_json_stream(FILE *out);
 
+/* A stream that writes each line to out as it is when it takes at most
+ * width terminal columns, else folded at blanks into pieces that do, each
+ * after the first led by the line's first indent columns with only the
+ * bytes in keep (NULL: none) left and the rest blanked; escape sequences
+ * take no column.  fclose() writes a last unended line and leaves out
+ * open; it returns EOF if a write to out failed.  NULL on ENOMEM. */
+FILE *ml_fold_stream(FILE *out, unsigned int width, unsigned int indent, const char *keep);
+
 /* A stream into a growing heap buffer, as open_memstream(), except that a
  * failure to grow is an error of the stream (ferror(), and fclose()
  * returns EOF), where glibc's drops the write silently.  fclose() sets
@@ -242,6 +250,10 @@ enum {
 	ML_OUT_SCOLS_ONLY = 1 << 5,   /* every table through libsmartcols: never
 	                                 the bulk writer for plain ASCII tables
 	                                 off a terminal (same bytes, faster) */
+	ML_OUT_TERM       = 1 << 6,   /* stdout is a terminal (caller decides):
+	                                 the default columns fitted to its width,
+	                                 objects by their shortest unambiguous
+	                                 names; never with JSON or raw */
 };
 
 /* One output column of the region table. */
