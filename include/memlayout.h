@@ -227,9 +227,9 @@ FILE *ml_json_stream(FILE *out);
 
 /* A stream that writes each line to out as it is when it takes at most
  * width terminal columns, else folded at blanks into pieces that do, each
- * after the first led by the line's first indent columns with only the
- * bytes in keep (NULL: none) left and the rest blanked; escape sequences
- * take no column.  fclose() writes a last unended line and leaves out
+ * after the first led by the line's first indent columns (two thirds of
+ * width at most) with only the bytes in keep (NULL: none) left and the
+ * rest blanked; escape sequences take no column.  fclose() writes a last unended line and leaves out
  * open; it returns EOF if a write to out failed.  NULL on ENOMEM. */
 FILE *ml_fold_stream(FILE *out, unsigned int width, unsigned int indent, const char *keep);
 
@@ -294,7 +294,8 @@ struct ml_diagram_opts {
 	unsigned int flags;       /* ML_OUT_COLOR, ML_OUT_BYTES */
 	const struct ml_mark *marks;
 	size_t nmarks;
-	unsigned int width;       /* columns of the drawing, 0 = 78 */
+	unsigned int width;       /* a terminal's columns: every line fitted
+	                             to them; 0: lines as long as they are */
 	unsigned int context;     /* >0: only this many regions either side
 	                             of the one at `around` (a slice) */
 	uint64_t around;

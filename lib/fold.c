@@ -8,10 +8,10 @@
  * to the underlying stream as it is when it fits, else in pieces of at
  * most `width` columns: broken at the last blank that fits (a word longer
  * than the room is cut), each piece after the first led by the line's
- * first `indent` columns with every byte that is not in `keep` (the bar
- * of the diagram: "|:#") made a blank.  Columns are counted as a terminal
- * does: ANSI escape sequences take none, a multibyte character its
- * wcwidth (an invalid byte one).  A line is held whole, so its memory
+ * first `indent` columns (two thirds of the width at most) with every
+ * byte that is not in `keep` (the bar of the diagram: "|:#") made a
+ * blank.  Columns are counted as a terminal does: ANSI escape sequences
+ * take none, a multibyte character its wcwidth (an invalid byte one).  A line is held whole, so its memory
  * grows with the longest line (bounded by what the caller writes).
  */
 #include "ml-private.h"
@@ -114,7 +114,7 @@ static void emit(struct fold *f)
 {
 	const char *s = f->line;
 	size_t n = f->len, next, k, pre = 0;
-	unsigned int indent = f->indent > f->width / 2 ? f->width / 2 : f->indent;
+	unsigned int indent = f->indent > f->width * 2 / 3 ? f->width * 2 / 3 : f->indent;
 	char lead[256];
 
 	if (ml__text_width(s, n) <= f->width) {

@@ -178,7 +178,8 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 	int r;
 
 	if (o->diagram) {
-		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks, 0 };
+		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks,
+					     ml_cli_term_width() };
 		if (ml_cli_color(STDOUT_FILENO))
 			d.flags |= ML_OUT_COLOR;
 		if (plain)
