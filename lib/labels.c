@@ -90,33 +90,45 @@ static void shorten(const char **u, const char **lab, size_t n)
 	}
 }
 
-int ml__object_labels(const struct ml_snapshot *snap, const char ***ret)
+int ml__path_labels(const char *const *paths, size_t n, const char ***ret)
 {
-	size_t n = 0, m = 0;
+	size_t k = 0, m = 0;
 	const char **u, **lab, **out;
 
-	if (!(out = calloc(snap->nregions ? snap->nregions : 1, sizeof(*out))))
+	if (!(out = calloc(n ? n : 1, sizeof(*out))))
 		return -ENOMEM;
-	u = malloc((snap->nregions ? snap->nregions : 1) * 2 * sizeof(*u));
-	if (!u) {
+	if (!(u = malloc((n ? n : 1) * 2 * sizeof(*u)))) {
 		free(out);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < snap->nregions; i++)
-		if (snap->regions[i].object)
-			u[n++] = snap->regions[i].object;
-	qsort(u, n, sizeof(*u), by_tail);
-	for (size_t i = 0; i < n; i++)     /* distinct strings only */
+	for (size_t i = 0; i < n; i++)
+		if (paths[i])
+			u[k++] = paths[i];
+	qsort(u, k, sizeof(*u), by_tail);
+	for (size_t i = 0; i < k; i++)     /* distinct strings only */
 		if (!m || by_tail(&u[m - 1], &u[i]))
 			u[m++] = u[i];
-	lab = u + snap->nregions;
+	lab = u + n;
 	shorten(u, lab, m);
-	for (size_t i = 0; i < snap->nregions; i++) {
-		const char *o = snap->regions[i].object;
-		const char **hit = o ? bsearch(&o, u, m, sizeof(*u), by_tail) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char **hit = paths[i] ? bsearch(&paths[i], u, m, sizeof(*u), by_tail) : NULL;
 		out[i] = hit ? lab[hit - u] : NULL;
 	}
 	free(u);
 	*ret = out;
 	return 0;
+}
+
+int ml__object_labels(const struct ml_snapshot *snap, const char ***ret)
+{
+	const char **objs = malloc((snap->nregions ? snap->nregions : 1) * sizeof(*objs));
+	int r;
+
+	if (!objs)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->nregions; i++)
+		objs[i] = snap->regions[i].object;
+	r = ml__path_labels(objs, snap->nregions, ret);
+	free(objs);
+	return r;
 }

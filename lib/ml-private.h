@@ -190,6 +190,8 @@ unsigned int ml__text_width(const char *s, size_t n);
  * NULL where it has no object; pointers into the snapshot's strings.
  * 0 or -ENOMEM. */
 int ml__object_labels(const struct ml_snapshot *snap, const char ***ret);
+/* The same for any n paths (NULL entries stay NULL), pointers into them. */
+int ml__path_labels(const char *const *paths, size_t n, const char ***ret);
 
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so

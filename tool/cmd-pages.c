@@ -490,9 +490,21 @@ static int snapshot_pid(struct side *s, unsigned int flags)
 	return r < 0 ? target_error(s->arg, -r) : 0;
 }
 
+/* The bar's cells without -w: DEFAULT_WIDTH, or on a terminal (default
+ * columns) what its width leaves beside START, KIND, OBJECT and RESIDENT
+ * (about 58 columns), from 8 to DEFAULT_WIDTH. */
+static unsigned int bar_width(const struct ml_cli *cli)
+{
+	unsigned int w = ml_cli_term_width();
+
+	if (!(cli->out_flags & ML_OUT_TERM) || cli->have_columns || !w)
+		return DEFAULT_WIDTH;
+	return w < 58 + 8 ? 8 : w - 58 > DEFAULT_WIDTH ? DEFAULT_WIDTH : w - 58;
+}
+
 int ml_cmd_pages(int argc, char **argv)
 {
-	struct pages_opts o = { .width = DEFAULT_WIDTH };
+	struct pages_opts o = { .width = 0 };
 	struct side a = { 0 }, b = { 0 };
 	struct ml_share_totals t = { 0 };
 	struct ml_traced *tr = NULL;
@@ -500,6 +512,8 @@ int ml_cmd_pages(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if (!o.width)
+		o.width = bar_width(&o.cli);
 	if (will_pread(o.method))
 		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
 	if ((r = ml_cli_snapshot(&o.cli.target, &a.snap, &tr)))
