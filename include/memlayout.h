@@ -770,6 +770,20 @@ int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
  * The caller adds columns and lines and unrefs it. */
 struct libscols_table;
 struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
+/* On a terminal, a table's columns hidden (SCOLS_FL_HIDDEN), the highest
+ * rank first (rank 0: never; ML_FIT_OFF: always), until the columns left
+ * fit libsmartcols' terminal width; a truncated (SCOLS_FL_TRUNC) column is
+ * counted at min columns at most (0: its widest cell) and, when all its
+ * cells fit min, is no longer cut; libsmartcols cuts the others to what is
+ * left.  Call it with the lines added.  0, -EINVAL
+ * (more than ML_FIT_MAX columns), -ENOMEM. */
+#define ML_FIT_MAX 64
+#define ML_FIT_OFF 255          /* a rank: hidden on every terminal */
+struct ml_fit {
+	unsigned char rank;
+	unsigned char min;
+};
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
 
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {

@@ -9,7 +9,7 @@
  * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
  * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
  * writes [null]), and a document's own members beside its table; and, on
- * a terminal, the default columns fitted to its width (ml__scols_fit).
+ * a terminal, the default columns fitted to its width (ml_scols_fit).
  */
 #include "ml-private.h"
 
@@ -133,16 +133,16 @@ static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
 	return w ? w : 1;
 }
 
-int ml__scols_fit(struct libscols_table *tb, const struct ml__fit *fit, size_t ncols)
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols)
 {
-	size_t need[ML__FIT_MAX], total = 0, width = scols_table_get_termwidth(tb);
-	bool shown[ML__FIT_MAX];
+	size_t need[ML_FIT_MAX], total = 0, width = scols_table_get_termwidth(tb);
+	bool shown[ML_FIT_MAX];
 
-	if (ncols > ML__FIT_MAX)
+	if (ncols > ML_FIT_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < ncols; i++) {
 		struct libscols_column *cl = scols_table_get_column(tb, i);
-		if (cl && fit[i].rank == ML__FIT_OFF &&
+		if (cl && fit[i].rank == ML_FIT_OFF &&
 		    scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN) < 0)
 			return -ENOMEM;
 		shown[i] = cl && !(scols_column_get_flags(cl) & SCOLS_FL_HIDDEN);

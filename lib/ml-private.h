@@ -165,22 +165,6 @@ typedef void (*ml__text_row_fn)(void *ctx, size_t row, const char **s, size_t *n
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
 			 size_t ncols, size_t nrows, ml__text_row_fn row, void *ctx);
 
-/* columns.c: on a terminal, a table's columns hidden (SCOLS_FL_HIDDEN),
- * the highest rank first (rank 0: never; ML__FIT_OFF: always), until the columns left fit
- * libsmartcols' terminal width; a truncated (SCOLS_FL_TRUNC) column is
- * counted at min columns at most (0: its widest cell) and, when all its
- * cells fit min, is no longer cut; libsmartcols cuts the others to what is
- * left.  Call it with the lines added.  0, -EINVAL
- * (more than ML__FIT_MAX columns), -ENOMEM. */
-#define ML__FIT_MAX 64
-#define ML__FIT_OFF 255          /* a rank: hidden on every terminal */
-struct ml__fit {
-	unsigned char rank;
-	unsigned char min;
-};
-struct libscols_table;
-int ml__scols_fit(struct libscols_table *tb, const struct ml__fit *fit, size_t ncols);
-
 /* fold.c: the columns n bytes of s take on a terminal (escape sequences
  * none, multibyte characters their wcwidth). */
 unsigned int ml__text_width(const char *s, size_t n);

@@ -95,7 +95,7 @@ static const struct acolumn {
 	acell_fn fn;
 	enum jtype json;
 	bool json_default;         /* in the default set of -J too */
-	struct ml__fit fit;        /* on a terminal (ml__scols_fit): the
+	struct ml_fit fit;        /* on a terminal (ml_scols_fit): the
 	                              columns every row has alike first */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
@@ -170,7 +170,7 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct actx c = { info, opts->flags };
-	struct ml__fit fit[ML_ARRAY_SIZE(columns)];
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
 	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
 		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	struct libscols_table *tb = scols_new_table();
@@ -208,7 +208,7 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 	for (size_t i = 0; i < nids; i++)
 		fit[i] = columns[ids[i]].fit;
 	if (r == 0 && fitted)
-		r = ml__scols_fit(tb, fit, nids);
+		r = ml_scols_fit(tb, fit, nids);
 	if (r == 0)
 		r = ml_scols_print(tb);
 	scols_unref_table(tb);

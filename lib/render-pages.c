@@ -134,13 +134,13 @@ static const struct column {
 	enum json_kind json;
 	bool right;
 	const char *(*color)(const struct ml_pages_row *r);  /* with ML_OUT_COLOR */
-	struct ml__fit fit;       /* on a terminal (ml__scols_fit): counts
+	struct ml_fit fit;       /* on a terminal (ml_scols_fit): counts
 	                             that are mostly 0 hidden first */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
 	{ { "PID",       5,    false, false, false, "process ID" }, c_pid, J_NUM, true, NULL, { 0, 0 } },
 	{ { "START",     0.10, false, false, true,  "start address of the part scanned" }, c_start, J_STR, true, NULL, { 0, 0 } },
-	{ { "END",       0.10, false, false, true,  "end address (exclusive)" }, c_end, J_STR, true, NULL, { ML__FIT_OFF, 0 } },
+	{ { "END",       0.10, false, false, true,  "end address (exclusive)" }, c_end, J_STR, true, NULL, { ML_FIT_OFF, 0 } },
 	{ { "SIZE",      5,    true,  false, false, "virtual size" }, c_size, J_SIZE, true, NULL, { 0, 0 } },
 	{ { "PERMS",     5,    false, false, false, "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false, NULL, { 0, 0 } },
 	{ { "KIND",      0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false, NULL, { 0, 0 } },
@@ -183,7 +183,7 @@ static int json_type(enum json_kind j, unsigned int flags)
 	return SCOLS_JSON_STRING;
 }
 
-/* The columns; fitted to a terminal, OBJECT may be cut (ml__scols_fit). */
+/* The columns; fitted to a terminal, OBJECT may be cut (ml_scols_fit). */
 static int add_columns(struct libscols_table *tb, const int *ids, size_t n,
 		       unsigned int flags, bool fitted)
 {
@@ -206,7 +206,7 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct ctx c = { opts->flags, rows, NULL };
-	struct ml__fit fit[ML_ARRAY_SIZE(columns)];
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
 	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
 		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	struct libscols_table *tb;
@@ -261,7 +261,7 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 	}
 	for (size_t i = 0; i < nids; i++)
 		fit[i] = columns[ids[i]].fit;
-	if (fitted && (r = ml__scols_fit(tb, fit, nids)) < 0)
+	if (fitted && (r = ml_scols_fit(tb, fit, nids)) < 0)
 		goto out;
 	r = ml_scols_print(tb);
 out:

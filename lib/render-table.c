@@ -331,14 +331,14 @@ enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
  * last) so the empty cells of anonymous regions are never padded out:
  * X(name, whint, is_size, needs_smaps, default, help, cell, json, right,
  * fit rank, fit min): on a terminal the default columns are fitted to its
- * width by hiding the highest ranks first (0: never; ML__FIT_OFF: END, which
+ * width by hiding the highest ranks first (0: never; ML_FIT_OFF: END, which
  * START and SIZE say, always), OBJECT counted at 20 columns at most and
  * SECTIONS at 8 (libsmartcols cuts them to the room left).
  * It expands into the public ml_column_info table and, row for row, into
  * how each column is rendered. */
 #define COLUMNS(X)                                                                                  \
 	X("START",    1,    false, false, true,  "start address", c_start, J_HEXSTR, true, 0, 0)            \
-	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true, ML__FIT_OFF, 0)    \
+	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true, ML_FIT_OFF, 0)    \
 	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true, 0, 0)                \
 	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false, 0, 0) \
 	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true, 0, 0) \
@@ -375,7 +375,7 @@ static const struct column {
 	cell_fn fn;
 	enum json_kind json;
 	bool right;
-	struct ml__fit fit;       /* on a terminal (ml__scols_fit) */
+	struct ml_fit fit;       /* on a terminal (ml_scols_fit) */
 } columns[] = { COLUMNS(RENDER_ROW) };
 #undef RENDER_ROW
 
@@ -540,7 +540,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct ctx c = { snap, opts->flags, false, NULL, 0, 0, NULL };
-	struct ml__fit fit[ML_ARRAY_SIZE(columns)];
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
 	struct libscols_table *tb;
 	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
 		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
@@ -587,7 +587,7 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	for (size_t i = 0; i < nids; i++)
 		fit[i] = columns[ids[i]].fit;
 	if (r == 0 && fitted)
-		r = ml__scols_fit(tb, fit, nids);
+		r = ml_scols_fit(tb, fit, nids);
 	if (r == 0)
 		r = print_doc(tb, snap);
 out:

@@ -81,6 +81,8 @@ struct ml_heap_out {
 	unsigned int flags;       /* ML_OUT_* */
 	const int *columns;       /* region columns, NULL = default */
 	size_t ncolumns;
+	unsigned int width;       /* with ML_OUT_TERM: the terminal's columns
+	                             (the prose folded at them), 0: not folded */
 };
 
 /* The region-table columns (for -o and --list-columns); *ret_n gets its length. */
