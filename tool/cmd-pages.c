@@ -308,19 +308,20 @@ static bool shows_bar(const struct pages_opts *o)
 	return !o->cli.have_columns;
 }
 
-static void legend(const struct pages_opts *o, const struct side *s)
+/* The legend under the table (to f: on a terminal folded at its width). */
+static void legend(const struct pages_opts *o, const struct side *s, FILE *f)
 {
 	unsigned int unk = ml_scanner_unknown(s->sc);
 
 	if (shows_bar(o))
 		fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched"
-		      " (lower case: part of the cell)\n", stdout);
+		      " (lower case: part of the cell)\n", f);
 	if (unk & (1u << ML_PST_ZERO | 1u << ML_PST_HUGE))
 		fputs("ZERO and HUGE are unknown (?): pagemap read with pread hides frame numbers"
-		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", stdout);
+		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", f);
 	if (unk & 1u << ML_PST_GUARD)
 		fputs("GUARD is unknown (?): this kernel's PAGEMAP_SCAN does not report guard markers.\n",
-		      stdout);
+		      f);
 }
 
 /* The frames of the rows of s, into *ret. */
@@ -438,15 +439,18 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	}
 	fwrite(table, 1, len, stdout);
 	free(table);
+	FILE *f = plain ? ml_cli_fold_open(2, NULL) : stdout;
 	if (plain) {
-		legend(o, a);
+		legend(o, a, f);
 		if (b)
-			printf("Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
+			fprintf(f, "Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
 			       " only by %d, %" PRIu64 " only by %d.  Each process has its own"
 			       " page tables; SHARED pages map a frame the other maps too.\n",
 			       t->shared, (int)a->pid, (int)b->pid, t->only_a, (int)a->pid,
 			       t->only_b, (int)b->pid);
 	}
+	if (ml_cli_fold_close(f) < 0 && r == 0)
+		r = -EIO;
 	return r;
 }
 
