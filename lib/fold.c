@@ -92,6 +92,8 @@ static size_t cut(const char *s, size_t n, unsigned int room, size_t min, size_t
 		*ret_next = n;
 		return n;
 	}
+	if (s[i] == ' ' && i > min)
+		blank = i;              /* what fits ends at a blank */
 	if (!fit)
 		fit = i + k <= n ? k : n;   /* a character wider than the room */
 	size_t end = blank ? blank : fit, next = end;
