@@ -275,6 +275,14 @@ char *ml_escape(const char *s, enum ml_escape mode);
  * a write to out failed.  NULL on ENOMEM. */
 FILE *ml_json_stream(FILE *out);
 
+/* A stream that writes each line to out as it is when it takes at most
+ * width terminal columns, else folded at blanks into pieces that do, each
+ * after the first led by the line's first indent columns (two thirds of
+ * width at most) with only the bytes in keep (NULL: none) left and the
+ * rest blanked; escape sequences take no column.  fclose() writes a last unended line and leaves out
+ * open; it returns EOF if a write to out failed.  NULL on ENOMEM. */
+FILE *ml_fold_stream(FILE *out, unsigned int width, unsigned int indent, const char *keep);
+
 /* A stream into a growing heap buffer, as open_memstream(), except that a
  * failure to grow is an error of the stream (ferror(), and fclose()
  * returns EOF), where glibc's drops the write silently.  fclose() sets
@@ -292,6 +300,10 @@ enum {
 	ML_OUT_SCOLS_ONLY = 1 << 5,   /* every table through libsmartcols: never
 	                                 the bulk writer for plain ASCII tables
 	                                 off a terminal (same bytes, faster) */
+	ML_OUT_TERM       = 1 << 6,   /* stdout is a terminal (caller decides):
+	                                 the default columns fitted to its width,
+	                                 objects by their shortest unambiguous
+	                                 names; never with JSON or raw */
 };
 
 /* One output column of the region table. */
@@ -332,7 +344,8 @@ struct ml_diagram_opts {
 	unsigned int flags;       /* ML_OUT_COLOR, ML_OUT_BYTES */
 	const struct ml_mark *marks;
 	size_t nmarks;
-	unsigned int width;       /* columns of the drawing, 0 = 78 */
+	unsigned int width;       /* a terminal's columns: every line fitted
+	                             to them; 0: lines as long as they are */
 	unsigned int context;     /* >0: only this many regions either side
 	                             of the one at `around` (a slice) */
 	uint64_t around;
@@ -820,6 +833,20 @@ int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
  * The caller adds columns and lines and unrefs it. */
 struct libscols_table;
 struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
+/* On a terminal, a table's columns hidden (SCOLS_FL_HIDDEN), the highest
+ * rank first (rank 0: never; ML_FIT_OFF: always), until the columns left
+ * fit libsmartcols' terminal width; a truncated (SCOLS_FL_TRUNC) column is
+ * counted at min columns at most (0: its widest cell) and, when all its
+ * cells fit min, is no longer cut; libsmartcols cuts the others to what is
+ * left.  Call it with the lines added.  0, -EINVAL
+ * (more than ML_FIT_MAX columns), -ENOMEM. */
+#define ML_FIT_MAX 64
+#define ML_FIT_OFF 255          /* a rank: hidden on every terminal */
+struct ml_fit {
+	unsigned char rank;
+	unsigned char min;
+};
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
 
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {

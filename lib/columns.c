@@ -8,7 +8,8 @@
  * in every table (regions, pages, heap, aslr, watch), and its printing:
  * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
  * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
- * writes [null]), and a document's own members beside its table.
+ * writes [null]), and a document's own members beside its table; and, on
+ * a terminal, the default columns fitted to its width (ml_scols_fit).
  */
 #include "ml-private.h"
 
@@ -85,7 +86,83 @@ struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const c
 	scols_table_enable_noheadings(tb, !!(flags & ML_OUT_NOHEADINGS));
 	scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
 	scols_table_set_name(tb, name);
+	if (flags & ML_OUT_TERM)
+		scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
 	return tb;
+}
+
+/* Columns a cell takes on the terminal (its text as libsmartcols prints
+ * it, multibyte characters by their width). */
+static size_t cell_width(struct libscols_line *ln, size_t col)
+{
+	struct libscols_cell *ce = scols_line_get_cell(ln, col);
+	const char *d = ce ? scols_cell_get_data(ce) : NULL;
+
+	return d ? ml__text_width(d, strlen(d)) : 0;
+}
+
+/* The columns column col needs: its widest cell (a truncated column at
+ * most min of it), its header, and an absolute width hint the header is
+ * narrower than, as libsmartcols measures them. */
+static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
+			  size_t col, unsigned int min)
+{
+	struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+	struct libscols_line *ln;
+	struct libscols_cell *hc = scols_column_get_header(cl);
+	const char *title = hc ? scols_cell_get_data(hc) : NULL;
+	size_t w = 0, head = title && !scols_table_is_noheadings(tb) ? strlen(title) : 0;
+	double hint = scols_column_get_whint(cl);
+
+	while (it && scols_table_next_line(tb, it, &ln) == 0) {
+		size_t cw = cell_width(ln, col);
+		if (cw > w)
+			w = cw;
+	}
+	scols_free_iter(it);
+	if (min && (scols_column_get_flags(cl) & SCOLS_FL_TRUNC)) {
+		if (w > min)
+			w = min;
+		else            /* all of it fits its min: never cut */
+			scols_column_set_flags(cl, scols_column_get_flags(cl) & ~SCOLS_FL_TRUNC);
+	}
+	if (head > w)
+		w = head;
+	if (hint >= 1 && (size_t)hint > w && (size_t)hint > head)
+		w = (size_t)hint;
+	return w ? w : 1;
+}
+
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols)
+{
+	size_t need[ML_FIT_MAX], total = 0, width = scols_table_get_termwidth(tb);
+	bool shown[ML_FIT_MAX];
+
+	if (ncols > ML_FIT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < ncols; i++) {
+		struct libscols_column *cl = scols_table_get_column(tb, i);
+		if (cl && fit[i].rank == ML_FIT_OFF &&
+		    scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN) < 0)
+			return -ENOMEM;
+		shown[i] = cl && !(scols_column_get_flags(cl) & SCOLS_FL_HIDDEN);
+		need[i] = shown[i] ? column_need(tb, cl, i, fit[i].min) : 0;
+		total += shown[i] ? need[i] + (total ? 1 : 0) : 0;
+	}
+	while (total > width) {
+		size_t drop = SIZE_MAX;
+		for (size_t i = 0; i < ncols; i++)
+			if (shown[i] && fit[i].rank && (drop == SIZE_MAX || fit[i].rank > fit[drop].rank))
+				drop = i;
+		if (drop == SIZE_MAX)
+			break;             /* the rest: libsmartcols truncates */
+		struct libscols_column *cl = scols_table_get_column(tb, drop);
+		if (scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN) < 0)
+			return -ENOMEM;
+		shown[drop] = false;
+		total -= need[drop] + 1;
+	}
+	return 0;
 }
 
 /*

@@ -219,6 +219,18 @@ typedef void (*ml__text_row_fn)(void *ctx, size_t row, const char **s, size_t *n
 int ml__text_table_print(FILE *out, unsigned int flags, const struct ml__text_col *cols,
 			 size_t ncols, size_t nrows, ml__text_row_fn row, void *ctx);
 
+/* fold.c: the columns n bytes of s take on a terminal (escape sequences
+ * none, multibyte characters their wcwidth). */
+unsigned int ml__text_width(const char *s, size_t n);
+
+/* labels.c: *ret (malloc'ed, free() it) gets per region the shortest
+ * suffix of its object's path no other object of snap ends with ("libc.so.6"),
+ * NULL where it has no object; pointers into the snapshot's strings.
+ * 0 or -ENOMEM. */
+int ml__object_labels(const struct ml_snapshot *snap, const char ***ret);
+/* The same for any n paths (NULL entries stay NULL), pointers into them. */
+int ml__path_labels(const char *const *paths, size_t n, const char ***ret);
+
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so
  * (libmemlayout.map).  Their contracts are as public functions' are. ---- */

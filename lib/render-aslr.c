@@ -6,7 +6,11 @@
  *
  * Point names come from the target's mappings (file base names): for the
  * terminal libsmartcols escapes them, for JSON invalid UTF-8 is escaped
- * here (ML_ESC_JSON_SAFE) and the rest by the JSON writer.
+ * here (ML_ESC_JSON_SAFE) and the rest by the JSON writer.  On a terminal
+ * the default columns fit its width: the names whole (24 columns at most
+ * before they are cut: "stack (top)" and "stack pointer" stay apart), the
+ * columns alike in every row (SAMPLES, CEILING: the header says them) and
+ * ALIGN, GROUP, OFFSET hidden first.
  */
 #include "ml-private.h"
 
@@ -90,21 +94,23 @@ static const struct acolumn {
 	acell_fn fn;
 	enum jtype json;
 	bool json_default;         /* in the default set of -J too */
+	struct ml_fit fit;        /* on a terminal (ml_scols_fit): the
+	                              columns every row has alike first */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
-	{ { "REGION",   0.25, false, false, true,  "the region, stack pointer or offset measured" }, c_region, JS, true },
-	{ { "BITS",     5,    false, false, true,  "estimated randomisation in bits (0: fixed)" }, c_bits, JN, true },
-	{ { "CEILING",  5,    false, false, true,  "log2 of the sample count: bits above it are extrapolated from the range" }, c_ceiling, JN, true },
-	{ { "SAMPLES",  5,    false, false, true,  "runs in which it was seen" }, c_samples, JN, true },
-	{ { "DISTINCT", 5,    false, false, false, "distinct values among those runs" }, c_distinct, JN, true },
-	{ { "ALIGN",    5,    true,  false, true,  "step between the observed values" }, c_align, JSIZE, true },
-	{ { "MIN",      0.10, false, false, true,  "lowest value seen" }, c_min, JS, true },
-	{ { "MAX",      0.10, false, false, true,  "highest value seen" }, c_max, JS, true },
-	{ { "GROUP",    5,    false, false, true,  "regions with the same group move together" }, c_group, JN, true },
-	{ { "LEADER",   0.15, false, false, false, "the first region of the group" }, c_leader, JS, true },
-	{ { "OFFSET",   0.10, false, false, true,  "offset from the group's first region, the same in every run" }, c_offset, JOFF, true },
-	{ { "VA_SPACE", 5,    false, false, false, "/proc/sys/kernel/randomize_va_space" }, c_va_space, JN, true },
-	{ { "NORANDOMIZE", 5, false, false, false, "runs were made with personality(ADDR_NO_RANDOMIZE)" }, c_norand, JB, true },
+	{ { "REGION",   0.25, false, false, true,  "the region, stack pointer or offset measured" }, c_region, JS, true, { 0, 24 } },
+	{ { "BITS",     5,    false, false, true,  "estimated randomisation in bits (0: fixed)" }, c_bits, JN, true, { 0, 0 } },
+	{ { "CEILING",  5,    false, false, true,  "log2 of the sample count: bits above it are extrapolated from the range" }, c_ceiling, JN, true, { 4, 0 } },
+	{ { "SAMPLES",  5,    false, false, true,  "runs in which it was seen" }, c_samples, JN, true, { 5, 0 } },
+	{ { "DISTINCT", 5,    false, false, false, "distinct values among those runs" }, c_distinct, JN, true, { 0, 0 } },
+	{ { "ALIGN",    5,    true,  false, true,  "step between the observed values" }, c_align, JSIZE, true, { 3, 0 } },
+	{ { "MIN",      0.10, false, false, true,  "lowest value seen" }, c_min, JS, true, { 0, 0 } },
+	{ { "MAX",      0.10, false, false, true,  "highest value seen" }, c_max, JS, true, { 0, 0 } },
+	{ { "GROUP",    5,    false, false, true,  "regions with the same group move together" }, c_group, JN, true, { 2, 0 } },
+	{ { "LEADER",   0.15, false, false, false, "the first region of the group" }, c_leader, JS, true, { 0, 0 } },
+	{ { "OFFSET",   0.10, false, false, true,  "offset from the group's first region, the same in every run" }, c_offset, JOFF, true, { 1, 0 } },
+	{ { "VA_SPACE", 5,    false, false, false, "/proc/sys/kernel/randomize_va_space" }, c_va_space, JN, true, { 0, 0 } },
+	{ { "NORANDOMIZE", 5, false, false, false, "runs were made with personality(ADDR_NO_RANDOMIZE)" }, c_norand, JB, true, { 0, 0 } },
 };
 
 const struct ml_column_info *ml_aslr_columns(size_t *ret_n)
@@ -163,6 +169,9 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct actx c = { info, opts->flags };
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
+	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
+		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	struct libscols_table *tb = scols_new_table();
 	int r;
 
@@ -173,6 +182,8 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 	scols_table_enable_raw(tb, !!(opts->flags & ML_OUT_RAW));
 	scols_table_enable_noheadings(tb, !!(opts->flags & ML_OUT_NOHEADINGS));
 	scols_table_set_name(tb, "aslr");
+	if (fitted)
+		scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
 	if (!ids) {
 		nids = default_ids(defids, opts->flags);
 		ids = defids;
@@ -193,6 +204,10 @@ int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 			}
 		}
 	}
+	for (size_t i = 0; i < nids; i++)
+		fit[i] = columns[ids[i]].fit;
+	if (r == 0 && fitted)
+		r = ml_scols_fit(tb, fit, nids);
 	if (r == 0)
 		r = ml_scols_print(tb);
 	scols_unref_table(tb);

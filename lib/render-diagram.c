@@ -11,15 +11,27 @@
  * addresses, the stack pointers) are pointed at with "<-".  Runs of more
  * than ML_RUN_FOLD regions of the same kind and object with nothing but
  * gaps between them fold into one line, so 20,000 mappings stay readable.
+ * Objects are named by their shortest unambiguous names (labels.c).
+ *
+ * With a width (a terminal's), every line fits it: a region's sections
+ * are cut to what the line has room for ("+N" more), each pointer ("<-")
+ * that does not fit goes on a line of its own under the kind, and the
+ * rest (long notes, names) is folded by ml_fold_stream with the bar kept,
+ * under the notes.
  */
 #include "ml-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ML_RUN_FOLD 8
+/* Where a band's note starts after the address ("| kind size" and the
+ * room of the permissions). */
+#define NOTE_COL (2 + 12 + 1 + 7 + 7)
 
 struct dctx {
 	const struct ml_snapshot *snap;
@@ -27,16 +39,64 @@ struct dctx {
 	FILE *out;
 	int aw;                 /* address width */
 	bool color;
+	unsigned int width;     /* 0: lines as long as they are */
+	const char **labels;    /* per region, its object's short name */
+	int col;                /* columns written on the current line */
 };
 
-static void addr(const struct dctx *d, uint64_t a)
+/* Text on the current line, its columns counted. */
+static void say(struct dctx *d, const char *s)
 {
-	fprintf(d->out, "0x%0*" PRIx64 " ", d->aw, a);
+	fputs(s, d->out);
+	d->col += (int)ml__text_width(s, strlen(s));
 }
 
-static void noaddr(const struct dctx *d)
+/* An item after the first part of a line ("  <- sp of 42"): where it does
+ * not fit the width, on a new line led by the bar, under the kind. */
+static void item(struct dctx *d, char bar, const char *s)
+{
+	int w = (int)ml__text_width(s, strlen(s)), lead = d->aw + 5;
+
+	if (d->width && d->col > lead && d->col + 2 + w > (int)d->width) {
+		fprintf(d->out, "\n%*s%c ", d->aw + 3, "", bar);
+		d->col = lead;
+	}
+	fputs("  ", d->out);
+	say(d, s);
+}
+
+/* item() of a formatted text (dropped on ENOMEM). */
+static void itemf(struct dctx *d, char bar, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void itemf(struct dctx *d, char bar, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		item(d, bar, s);
+	free(s);
+}
+
+static void endline(struct dctx *d)
+{
+	fputc('\n', d->out);
+	d->col = 0;
+}
+
+static void addr(struct dctx *d, uint64_t a)
+{
+	fprintf(d->out, "0x%0*" PRIx64 " ", d->aw, a);
+	d->col = d->aw + 3;
+}
+
+static void noaddr(struct dctx *d)
 {
 	fprintf(d->out, "%*s ", d->aw + 2, "");
+	d->col = d->aw + 3;
 }
 
 static const char *size_str(const struct dctx *d, uint64_t v, char *buf, size_t len)
@@ -54,14 +114,8 @@ static int size_width(const struct dctx *d)
 	return (d->o->flags & ML_OUT_BYTES) ? 20 : 7;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
-}
-
 /* Print the marks in [lo, hi) after a line: "<- label 0xADDR (.section)". */
-static void marks_in(const struct dctx *d, const struct ml_region *r,
+static void marks_in(struct dctx *d, char bar, const struct ml_region *r,
 		     uint64_t lo, uint64_t hi)
 {
 	for (size_t i = 0; i < d->o->nmarks; i++) {
@@ -70,24 +124,24 @@ static void marks_in(const struct dctx *d, const struct ml_region *r,
 		if (m->addr >= lo && m->addr < hi) {
 			char *e = ml_escape(m->label ? m->label : "", ML_ESC_TERM);
 			char *se = sec ? ml_escape(sec->name, ML_ESC_TERM) : NULL;
-			fprintf(d->out, "  <- %s 0x%" PRIx64 "%s%s%s", e ? e : "", m->addr,
-				se ? " (" : "", se ? se : "", se ? ")" : "");
+			itemf(d, bar, "<- %s 0x%" PRIx64 "%s%s%s", e ? e : "", m->addr,
+			      se ? " (" : "", se ? se : "", se ? ")" : "");
 			free(e);
 			free(se);
 		}
 	}
 }
 
-static void sp_marks(const struct dctx *d, uint64_t lo, uint64_t hi)
+static void sp_marks(struct dctx *d, uint64_t lo, uint64_t hi)
 {
 	const struct ml_snapshot *s = d->snap;
 
 	for (size_t i = 0; i < s->nthreads; i++)
 		if (s->threads[i].sp_known && s->threads[i].sp >= lo && s->threads[i].sp < hi)
-			fprintf(d->out, "  <- sp of %d", (int)s->threads[i].tid);
+			itemf(d, '|', "<- sp of %d", (int)s->threads[i].tid);
 }
 
-static void band(const struct dctx *d, uint64_t at, const char *bar,
+static void band(struct dctx *d, uint64_t at, const char *bar,
 		 const char *label, uint64_t size, const char *note)
 {
 	char sz[32];
@@ -96,11 +150,12 @@ static void band(const struct dctx *d, uint64_t at, const char *bar,
 		noaddr(d);
 	else
 		addr(d, at);
-	fprintf(d->out, "%s %-12s %*s       %s", bar, label, size_width(d),
-		size ? size_str(d, size, sz, sizeof(sz)) : "", note);
+	d->col += fprintf(d->out, "%s %-12s %*s       ", bar, label, size_width(d),
+			  size ? size_str(d, size, sz, sizeof(sz)) : "");
+	say(d, note);
 }
 
-static void gap_line(const struct dctx *d, uint64_t lo, uint64_t hi)
+static void gap_line(struct dctx *d, uint64_t lo, uint64_t hi)
 {
 	const struct ml_proc *p = &d->snap->proc;
 	char note[160] = "unmapped";
@@ -108,11 +163,33 @@ static void gap_line(const struct dctx *d, uint64_t lo, uint64_t hi)
 	if (lo < p->brk && p->brk < hi && p->brk != p->start_brk)
 		snprintf(note, sizeof(note), "unmapped (brk 0x%" PRIx64 ")", p->brk);
 	band(d, UINT64_MAX, ":", "", hi - lo, note);
-	marks_in(d, NULL, lo, hi);
-	fputc('\n', d->out);
+	marks_in(d, ':', NULL, lo, hi);
+	endline(d);
 }
 
-static void region_line(const struct dctx *d, const struct ml_region *r,
+/* The sections of r that fit the line (all with no width; at most 6),
+ * then "+N" for the rest. */
+static void sections(struct dctx *d, const struct ml_region *r)
+{
+	size_t i = 0, n = r->nsections;
+
+	for (; i < n && i < 6; i++) {
+		char *s = ml_escape(r->sections[i].name, ML_ESC_TERM);
+		int w = s ? (int)ml__text_width(s, strlen(s)) : 0;
+		int more = i + 1 < n ? 4 : 0;      /* room kept for " +N" */
+		if (d->width && d->col + (i ? 1 : 2) + w + more > (int)d->width) {
+			free(s);
+			break;
+		}
+		say(d, i ? " " : "  ");
+		say(d, s ? s : "");
+		free(s);
+	}
+	if (i < n)
+		d->col += fprintf(d->out, "%s+%zu", i ? " " : "  ", n - i);
+}
+
+static void region_line(struct dctx *d, const struct ml_region *r,
 			size_t nfold, uint64_t fold_lo)
 {
 	char sz[32], perms[5];
@@ -123,32 +200,29 @@ static void region_line(const struct dctx *d, const struct ml_region *r,
 	addr(d, lo);
 	if (color)
 		fprintf(d->out, "\033[%sm", color);
-	fprintf(d->out, "| %-12s %*s %s", ml_kind_name(r->kind), size_width(d),
-		size_str(d, r->end - lo, sz, sizeof(sz)), perms);
+	d->col += fprintf(d->out, "| %-12s %*s %s", ml_kind_name(r->kind), size_width(d),
+			  size_str(d, r->end - lo, sz, sizeof(sz)), perms);
 	if (color)
 		fputs("\033[0m", d->out);
-	const char *obj = r->object ? r->object : r->name;
-	char *e = ml_escape(obj[0] == '/' ? base_name(obj) : obj, ML_ESC_TERM);
-	fprintf(d->out, " %s", e ? e : "");
+	const char *obj = d->labels && d->labels[r - d->snap->regions] ?
+			  d->labels[r - d->snap->regions] : r->object ? r->object : r->name;
+	char *e = ml_escape(obj, ML_ESC_TERM);
+	say(d, " ");
+	say(d, e ? e : "");
 	free(e);
 	if (nfold)
-		fprintf(d->out, " (%zu regions)", nfold);
+		d->col += fprintf(d->out, " (%zu regions)", nfold);
 	if (r->tid && r->kind != ML_KIND_STACK)
-		fprintf(d->out, " tid %d", (int)r->tid);
-	for (size_t i = 0; i < r->nsections && i < 6 && !nfold; i++) {
-		char *s = ml_escape(r->sections[i].name, ML_ESC_TERM);
-		fprintf(d->out, "%s%s", i ? " " : "  ", s ? s : "");
-		free(s);
-	}
-	if (r->nsections > 6 && !nfold)
-		fprintf(d->out, " +%zu", r->nsections - 6);
+		d->col += fprintf(d->out, " tid %d", (int)r->tid);
+	if (!nfold)
+		sections(d, r);
 	if (r->kind == ML_KIND_HEAP && !strcmp(r->name, "[heap]"))
-		fprintf(d->out, "  brk 0x%" PRIx64, d->snap->proc.brk);
+		itemf(d, '|', "brk 0x%" PRIx64, d->snap->proc.brk);
 	else if (ml_region_allocator(r))
-		fprintf(d->out, "  %s", ml_region_allocator(r));
+		itemf(d, '|', "%s", ml_region_allocator(r));
 	sp_marks(d, lo, r->end);
-	marks_in(d, nfold ? NULL : r, lo, r->end);
-	fputc('\n', d->out);
+	marks_in(d, '|', nfold ? NULL : r, lo, r->end);
+	endline(d);
 }
 
 /* How many regions from index i (going down) fold with region i. */
@@ -168,7 +242,7 @@ static size_t fold_run(const struct ml_snapshot *s, size_t i)
 	return n;
 }
 
-static void stack_reach(const struct dctx *d, const struct ml_region *stk, uint64_t below)
+static void stack_reach(struct dctx *d, const struct ml_region *stk, uint64_t below)
 {
 	const struct ml_proc *p = &d->snap->proc;
 	char note[200], lim[32];
@@ -182,13 +256,13 @@ static void stack_reach(const struct dctx *d, const struct ml_region *stk, uint6
 			 low < below ? ", but a mapping is in the way" : "");
 	}
 	band(d, UINT64_MAX, ":", "", 0, note);
-	fputc('\n', d->out);
+	endline(d);
 }
 
 /* The kernel half with what user code can see of it (the vsyscall page),
  * and the hole above user space.  Returns how many regions (from the top)
  * lie above user space and were drawn here. */
-static size_t top_part(const struct dctx *d)
+static size_t top_part(struct dctx *d)
 {
 	const struct ml_snapshot *s = d->snap;
 	const struct ml_proc *p = &s->proc;
@@ -198,7 +272,7 @@ static size_t top_part(const struct dctx *d)
 	if (p->is_32bit) {
 		band(d, UINT64_MAX, "#", "kernel", 0,
 		     "not in this 32-bit address space: the 64-bit kernel lies above 4 GiB");
-		fputc('\n', d->out);
+		endline(d);
 	} else {
 		for (size_t i = s->nregions; i-- > 0 && s->regions[i].start >= p->user_top;)
 			n++;
@@ -207,19 +281,19 @@ static size_t top_part(const struct dctx *d)
 		snprintf(note, sizeof(note), "kernel half: off limits to user code (%u-level paging)",
 			 p->paging_levels);
 		band(d, p->kernel_start, "#", "kernel", 0 - p->kernel_start, note);
-		marks_in(d, NULL, p->kernel_start, UINT64_MAX);
-		fputc('\n', d->out);
+		marks_in(d, '#', NULL, p->kernel_start, UINT64_MAX);
+		endline(d);
 		band(d, UINT64_MAX, ":", "", p->kernel_start - p->user_top,
 		     "non-canonical hole: no address here is valid");
-		marks_in(d, NULL, p->user_top, p->kernel_start);
-		fputc('\n', d->out);
+		marks_in(d, ':', NULL, p->user_top, p->kernel_start);
+		endline(d);
 	}
 	band(d, p->user_top, "-", "", 0, "top of user space");
-	fputc('\n', d->out);
+	endline(d);
 	return n;
 }
 
-static void bottom_part(const struct dctx *d, uint64_t lowest)
+static void bottom_part(struct dctx *d, uint64_t lowest)
 {
 	const struct ml_proc *p = &d->snap->proc;
 	char note[160];
@@ -232,8 +306,8 @@ static void bottom_part(const struct dctx *d, uint64_t lowest)
 	} else {
 		band(d, 0, "#", "null-zone", 0, "vm.mmap_min_addr is 0 (or unknown): page 0 can be mapped");
 	}
-	marks_in(d, NULL, 0, p->mmap_min_addr);
-	fputc('\n', d->out);
+	marks_in(d, '#', NULL, 0, p->mmap_min_addr);
+	endline(d);
 }
 
 /* Regions above user space (the vsyscall page), drawn in the top part. */
@@ -267,19 +341,29 @@ static void slice(const struct ml_snapshot *s, const struct ml_diagram_opts *o,
 	*hi = k + o->context < nuser ? k + o->context : nuser - 1;
 }
 
-static void elided(const struct dctx *d)
+static void elided(struct dctx *d)
 {
 	band(d, UINT64_MAX, ".", "...", 0, "");
-	fputc('\n', d->out);
+	endline(d);
 }
 
 int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_diagram_opts *opts)
 {
 	struct dctx d = { snap, opts, out, snap->proc.is_32bit ? 8 : 16,
-			  !!(opts->flags & ML_OUT_COLOR) };
+			  !!(opts->flags & ML_OUT_COLOR), opts->width, NULL, 0 };
 	uint64_t above;
 	size_t nkernel = count_kernel(snap), lo, hi;
+	int r;
+
+	if ((r = ml__object_labels(snap, &d.labels)) < 0)
+		return r;
+	/* On a terminal: what the items leave too long folded, the bar kept. */
+	if (d.width && !(d.out = ml_fold_stream(out, d.width, (unsigned int)d.aw + 3 +
+						 NOTE_COL, "|:#"))) {
+		free(d.labels);
+		return -ENOMEM;
+	}
 
 	slice(snap, opts, snap->nregions - nkernel, &lo, &hi);
 	if (hi + 1 + nkernel >= snap->nregions) {
@@ -312,5 +396,8 @@ int ml_render_diagram(const struct ml_snapshot *snap, FILE *out,
 		bottom_part(&d, above);
 	else
 		elided(&d);
+	free(d.labels);
+	if (d.out != out && fclose(d.out))
+		return -EIO;
 	return ferror(out) ? -EIO : 0;
 }

@@ -9,7 +9,9 @@
  * Counts a method could not know (ml_residency.unknown) print as "?" and
  * as JSON null.  Target-controlled text (OBJECT) is left to libsmartcols'
  * encoding on a terminal and made valid UTF-8 for JSON.  With colour a bar
- * takes the colour of the state most of its touched pages are in.
+ * takes the colour of the state most of its touched pages are in.  On a
+ * terminal the default columns fit its width: END left out, the counts
+ * that are mostly 0 hidden first, objects by their shortest names.
  */
 #include "ml-private.h"
 
@@ -22,6 +24,9 @@
 
 struct ctx {
 	unsigned int flags;
+	const struct ml_pages_row *rows;
+	const char **labels;      /* a terminal's default table: per row the
+	                             object's shortest unambiguous name */
 };
 
 typedef char *(*cell_fn)(const struct ml_pages_row *r, const struct ctx *c);
@@ -63,7 +68,7 @@ static char *c_perms(const struct ml_pages_row *r, const struct ctx *c)
 
 static char *c_object(const struct ml_pages_row *r, const struct ctx *c)
 {
-	const char *o = r->region->object;
+	const char *o = c->labels ? c->labels[r - c->rows] : r->region->object;
 
 	if (!o)
 		return NULL;
@@ -129,25 +134,27 @@ static const struct column {
 	enum json_kind json;
 	bool right;
 	const char *(*color)(const struct ml_pages_row *r);  /* with ML_OUT_COLOR */
+	struct ml_fit fit;       /* on a terminal (ml_scols_fit): counts
+	                             that are mostly 0 hidden first */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
-	{ { "PID",       5,    false, false, false, "process ID" }, c_pid, J_NUM, true },
-	{ { "START",     0.10, false, false, true,  "start address of the part scanned" }, c_start, J_STR, true },
-	{ { "END",       0.10, false, false, true,  "end address (exclusive)" }, c_end, J_STR, true },
-	{ { "SIZE",      5,    true,  false, false, "virtual size" }, c_size, J_SIZE, true },
-	{ { "PERMS",     5,    false, false, false, "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false },
-	{ { "KIND",      0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false },
-	{ { "OBJECT",    0.20, false, false, true,  "the object it belongs to" }, c_object, J_STR, false },
-	{ { "PAGES",     5,    false, false, true,  "pages in the range" }, c_pages, J_NUM, true },
-	{ { "RESIDENT",  5,    false, false, true,  "pages in RAM that map their own frame (smaps Rss)" }, c_resident, J_NUM, true },
-	{ { "HUGE",      5,    false, false, true,  "pages of PMD-mapped huge pages (THP, hugetlb)" }, c_huge, J_NUM, true },
-	{ { "ZERO",      5,    false, false, true,  "pages mapping the shared zero page (read, never written)" }, c_zero, J_NUM, true },
-	{ { "SWAPPED",   5,    false, false, true,  "pages in swap" }, c_swapped, J_NUM, true },
-	{ { "GUARD",     5,    false, false, true,  "guard markers (MADV_GUARD_INSTALL)" }, c_guard, J_NUM, true },
-	{ { "UNTOUCHED", 5,    false, false, true,  "pages with no page-table entry: never touched" }, c_untouched, J_NUM, true },
-	{ { "BAR",       0.20, false, false, true,  "residency bar: O present H huge Z zero S swapped G guard . untouched" }, c_bar, J_STR, false, bar_color },
-	{ { "SHARED",    5,    false, false, false, "--shared-with: pages whose frame the other process maps too" }, c_shared, J_NUM, true },
-	{ { "PRIVATE",   5,    false, false, false, "--shared-with: resident pages whose frame the other does not map" }, c_private, J_NUM, true },
+	{ { "PID",       5,    false, false, false, "process ID" }, c_pid, J_NUM, true, NULL, { 0, 0 } },
+	{ { "START",     0.10, false, false, true,  "start address of the part scanned" }, c_start, J_STR, true, NULL, { 0, 0 } },
+	{ { "END",       0.10, false, false, true,  "end address (exclusive)" }, c_end, J_STR, true, NULL, { ML_FIT_OFF, 0 } },
+	{ { "SIZE",      5,    true,  false, false, "virtual size" }, c_size, J_SIZE, true, NULL, { 0, 0 } },
+	{ { "PERMS",     5,    false, false, false, "permissions: r w x, p(rivate) or s(hared)" }, c_perms, J_STR, false, NULL, { 0, 0 } },
+	{ { "KIND",      0.06, false, false, true,  "what the region is (see memlayout-show(1))" }, c_kind, J_STR, false, NULL, { 0, 0 } },
+	{ { "OBJECT",    0.20, false, false, true,  "the object it belongs to" }, c_object, J_STR, false, NULL, { 0, 20 } },
+	{ { "PAGES",     5,    false, false, true,  "pages in the range" }, c_pages, J_NUM, true, NULL, { 3, 0 } },
+	{ { "RESIDENT",  5,    false, false, true,  "pages in RAM that map their own frame (smaps Rss)" }, c_resident, J_NUM, true, NULL, { 0, 0 } },
+	{ { "HUGE",      5,    false, false, true,  "pages of PMD-mapped huge pages (THP, hugetlb)" }, c_huge, J_NUM, true, NULL, { 5, 0 } },
+	{ { "ZERO",      5,    false, false, true,  "pages mapping the shared zero page (read, never written)" }, c_zero, J_NUM, true, NULL, { 6, 0 } },
+	{ { "SWAPPED",   5,    false, false, true,  "pages in swap" }, c_swapped, J_NUM, true, NULL, { 4, 0 } },
+	{ { "GUARD",     5,    false, false, true,  "guard markers (MADV_GUARD_INSTALL)" }, c_guard, J_NUM, true, NULL, { 7, 0 } },
+	{ { "UNTOUCHED", 5,    false, false, true,  "pages with no page-table entry: never touched" }, c_untouched, J_NUM, true, NULL, { 2, 0 } },
+	{ { "BAR",       0.20, false, false, true,  "residency bar: O present H huge Z zero S swapped G guard . untouched" }, c_bar, J_STR, false, bar_color, { 0, 0 } },
+	{ { "SHARED",    5,    false, false, false, "--shared-with: pages whose frame the other process maps too" }, c_shared, J_NUM, true, NULL, { 0, 0 } },
+	{ { "PRIVATE",   5,    false, false, false, "--shared-with: resident pages whose frame the other does not map" }, c_private, J_NUM, true, NULL, { 0, 0 } },
 };
 
 const struct ml_column_info *ml_pages_columns(size_t *ret_n)
@@ -176,13 +183,15 @@ static int json_type(enum json_kind j, unsigned int flags)
 	return SCOLS_JSON_STRING;
 }
 
+/* The columns; fitted to a terminal, OBJECT may be cut (ml_scols_fit). */
 static int add_columns(struct libscols_table *tb, const int *ids, size_t n,
-		       unsigned int flags)
+		       unsigned int flags, bool fitted)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct column *col = &columns[ids[i]];
+		int fl = col->right ? SCOLS_FL_RIGHT : fitted && col->fit.min ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb, col->info.name,
-			col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+			col->info.whint, fl);
 		if (!cl)
 			return -ENOMEM;
 		scols_column_set_json_type(cl, json_type(col->json, flags));
@@ -196,7 +205,10 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 	int defids[ML_ARRAY_SIZE(columns)];
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
-	struct ctx c = { opts->flags };
+	struct ctx c = { opts->flags, rows, NULL };
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
+	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
+		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	struct libscols_table *tb;
 	int r;
 
@@ -210,8 +222,19 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 		nids = ml_columns_default(infos, ninfos, defids, ML_ARRAY_SIZE(defids));
 		ids = defids;
 	}
-	if ((r = add_columns(tb, ids, nids, c.flags)) < 0)
+	if ((r = add_columns(tb, ids, nids, c.flags, fitted)) < 0)
 		goto out;
+	if (fitted) {   /* objects by their shortest unambiguous names */
+		const char **objs = malloc((n ? n : 1) * sizeof(*objs));
+		r = objs ? 0 : -ENOMEM;
+		for (size_t i = 0; i < n && objs; i++)
+			objs[i] = rows[i].region->object;
+		if (r == 0)
+			r = ml__path_labels(objs, n, &c.labels);
+		free(objs);
+		if (r < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		if (!ln) {
@@ -236,8 +259,13 @@ int ml_render_pages(const struct ml_pages_row *rows, size_t n, FILE *out,
 						     columns[ids[k]].color(&rows[i]));
 		}
 	}
+	for (size_t i = 0; i < nids; i++)
+		fit[i] = columns[ids[i]].fit;
+	if (fitted && (r = ml_scols_fit(tb, fit, nids)) < 0)
+		goto out;
 	r = ml_scols_print(tb);
 out:
 	scols_unref_table(tb);
+	free(c.labels);
 	return r;
 }

@@ -31,6 +31,9 @@ struct ctx {
 	size_t len;               /* the length of the text a cell built in
 	                             its buf (the bulk writer then needs no
 	                             strlen); SIZE_MAX: not told */
+	const char **labels;      /* per region, the object's shortest
+	                             unambiguous name (a terminal's default
+	                             table), or NULL: whole paths */
 };
 
 /* A cell's text.  Short cells (numbers, permissions, kinds) are written
@@ -222,7 +225,7 @@ static char *c_allocator(const struct ml_region *r, const struct ctx *c, char *b
 static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
 {
 	static const char del[] = " (deleted)";
-	char *o = text_cell(r->object, c), *s;
+	char *o = text_cell(c->labels ? c->labels[r - c->snap->regions] : r->object, c), *s;
 	size_t n;
 
 	(void)buf;
@@ -339,49 +342,54 @@ enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
 /* The column table, one row per column, in the default order.  The long
  * text columns, OBJECT and SECTIONS, come last (as lsblk puts MOUNTPOINTS
  * last) so the empty cells of anonymous regions are never padded out:
- * X(name, whint, is_size, needs_smaps, default, help, cell, json, right).
+ * X(name, whint, is_size, needs_smaps, default, help, cell, json, right,
+ * fit rank, fit min): on a terminal the default columns are fitted to its
+ * width by hiding the highest ranks first (0: never; ML_FIT_OFF: END, which
+ * START and SIZE say, always), OBJECT counted at 20 columns at most and
+ * SECTIONS at 8 (libsmartcols cuts them to the room left).
  * It expands into the public ml_column_info table and, row for row, into
  * how each column is rendered. */
 #define COLUMNS(X)                                                                                  \
-	X("START",    1,    false, false, true,  "start address", c_start, J_HEXSTR, true)            \
-	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true)    \
-	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true)                \
-	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false) \
-	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true) \
-	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false) \
-	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, J_NUM, true)     \
-	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false) \
-	X("ALLOCATOR", 1,   false, false, true,  "whose heap memory it is (glibc, obmalloc, go, ...; \"probably\" for a guess)", c_allocator, J_STR, false) \
-	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true)            \
-	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true)        \
-	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true) \
-	X("DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private", c_dirty, J_SIZE, true) \
-	X("SWAP",     5,    true,  true,  true,  "swapped out", c_swap, J_SIZE, true)                 \
-	X("SWAP_PSS", 5,    true,  true,  false, "proportional swap", c_swap_pss, J_SIZE, true)       \
-	X("SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes", c_shared_clean, J_SIZE, true) \
-	X("SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes", c_shared_dirty, J_SIZE, true) \
-	X("PRIVATE_CLEAN", 5, true, true, false, "clean private pages", c_private_clean, J_SIZE, true) \
-	X("PRIVATE_DIRTY", 5, true, true, false, "dirty private pages", c_private_dirty, J_SIZE, true) \
-	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, J_SIZE, true)            \
-	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, J_SIZE, true) \
-	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true)     \
-	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_TEXT, false) \
-	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true) \
-	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_TEXT, false) \
-	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false)  \
-	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_TEXT, false)
+	X("START",    1,    false, false, true,  "start address", c_start, J_HEXSTR, true, 0, 0)            \
+	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true, ML_FIT_OFF, 0)    \
+	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true, 0, 0)                \
+	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false, 0, 0) \
+	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true, 0, 0) \
+	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false, 0, 0) \
+	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, J_NUM, true, 0, 0)     \
+	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false, 0, 0) \
+	X("ALLOCATOR", 1,   false, false, true,  "whose heap memory it is (glibc, obmalloc, go, ...; \"probably\" for a guess)", c_allocator, J_STR, false, 3, 0) \
+	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true, 2, 0)            \
+	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true, 4, 0)        \
+	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true, 0, 0) \
+	X("DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private", c_dirty, J_SIZE, true, 6, 0) \
+	X("SWAP",     5,    true,  true,  true,  "swapped out", c_swap, J_SIZE, true, 7, 0)                 \
+	X("SWAP_PSS", 5,    true,  true,  false, "proportional swap", c_swap_pss, J_SIZE, true, 0, 0)       \
+	X("SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes", c_shared_clean, J_SIZE, true, 0, 0) \
+	X("SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes", c_shared_dirty, J_SIZE, true, 0, 0) \
+	X("PRIVATE_CLEAN", 5, true, true, false, "clean private pages", c_private_clean, J_SIZE, true, 0, 0) \
+	X("PRIVATE_DIRTY", 5, true, true, false, "dirty private pages", c_private_dirty, J_SIZE, true, 0, 0) \
+	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, J_SIZE, true, 0, 0)            \
+	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, J_SIZE, true, 0, 0) \
+	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true, 0, 0)     \
+	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_TEXT, false, 0, 0) \
+	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true, 5, 0) \
+	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_TEXT, false, 0, 20) \
+	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false, 1, 8)  \
+	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_TEXT, false, 0, 0)
 
-#define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right) \
+#define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right, rank, min) \
 	{ name, whint, size, smaps, def, help },
 static const struct ml_column_info infos[] = { COLUMNS(INFO_ROW) };
 #undef INFO_ROW
 
-#define RENDER_ROW(name, whint, size, smaps, def, help, fn, json, right) \
-	{ fn, json, right },
+#define RENDER_ROW(name, whint, size, smaps, def, help, fn, json, right, rank, min) \
+	{ fn, json, right, { rank, min } },
 static const struct column {
 	cell_fn fn;
 	enum json_kind json;
 	bool right;
+	struct ml_fit fit;       /* on a terminal (ml_scols_fit) */
 } columns[] = { COLUMNS(RENDER_ROW) };
 #undef RENDER_ROW
 
@@ -480,7 +488,7 @@ static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
  * stdout not a terminal (the test libsmartcols makes for its own output). */
 static bool bulk_allowed(unsigned int flags)
 {
-	return !(flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY)) && !isatty(STDOUT_FILENO);
+	return !(flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY | ML_OUT_TERM)) && !isatty(STDOUT_FILENO);
 }
 
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
@@ -545,8 +553,11 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	int defids[ML_ARRAY_SIZE(columns)];
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
-	struct ctx c = { snap, opts->flags, false, NULL, 0 };
+	struct ctx c = { snap, opts->flags, false, NULL, 0, 0, NULL };
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
 	struct libscols_table *tb;
+	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
+		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	int r = 0;
 
 	if (!ids) {
@@ -556,8 +567,13 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	if ((r = print_bulk(snap, out, opts->flags, ids, nids)) != -EILSEQ)
 		return r;
 	r = 0;
-	if (!(tb = ml_scols_table_new(out, opts->flags, "regions")))
+	/* A terminal's default table: objects by their shortest names. */
+	if (fitted && (r = ml__object_labels(snap, &c.labels)) < 0)
+		return r;
+	if (!(tb = ml_scols_table_new(out, opts->flags, "regions"))) {
+		free(c.labels);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < nids; i++) {
 		const struct column *col = &columns[ids[i]];
 		/* On a narrow terminal the text columns (sections, object,
@@ -582,10 +598,15 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	}
 	for (size_t i = 0; i < snap->nregions && r == 0; i++)
 		r = add_line(tb, &snap->regions[i], &c, ids, nids);
+	for (size_t i = 0; i < nids; i++)
+		fit[i] = columns[ids[i]].fit;
+	if (r == 0 && fitted)
+		r = ml_scols_fit(tb, fit, nids);
 	if (r == 0)
 		r = print_doc(tb, snap);
 out:
 	scols_unref_table(tb);
+	free(c.labels);
 	return r;
 }
 

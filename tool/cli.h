@@ -73,6 +73,14 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced);
 /* Colour on stdout? (a terminal and no NO_COLOR) */
 bool ml_cli_color(int fd);
+/* The width of the terminal stdout is (its window size, else $COLUMNS,
+ * else 80), or 0 when stdout is not a terminal. */
+unsigned int ml_cli_term_width(void);
+/* stdout, or on a terminal a stream folding its lines at the terminal's
+ * width (ml_fold_stream: indent, keep); ml_cli_fold_close() closes it
+ * (0, or -EIO after a write error). */
+FILE *ml_cli_fold_open(unsigned int indent, const char *keep);
+int ml_cli_fold_close(FILE *f);
 
 /* ---- options (getopt.c) ----
  * One parser for every subcommand: a spec names the command's own options

@@ -226,19 +226,21 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 {
 	char *cmd = ml_escape(o->argv[0], ML_ESC_TERM);
 	int v = info->randomize_va_space;
+	FILE *f = ml_cli_fold_open(0, NULL);   /* on a terminal, folded */
 
-	printf("%zu runs of %s, stopped %s; kernel.randomize_va_space = %d (%s).\n",
+	fprintf(f, "%zu runs of %s, stopped %s; kernel.randomize_va_space = %d (%s).\n",
 	       runs, cmd ? cmd : "?",
 	       o->cli.target.at == ML_STOP_AT_START ? "at the entry point" : "at exit", v,
 	       v >= 0 && v < (int)(sizeof(va_space_words) / sizeof(va_space_words[0]))
 		       ? va_space_words[v] : "unknown");
 	/* The personality overrides the sysctl: say so, and who set it. */
 	if (info->no_randomize)
-		printf("This run was not randomised: ADDR_NO_RANDOMIZE is set (%s).\n",
+		fprintf(f, "This run was not randomised: ADDR_NO_RANDOMIZE is set (%s).\n",
 		       o->no_randomize ? "--no-randomize" : "setarch -R");
-	printf("BITS comes from the range of the values seen; %zu runs observe at most "
+	fprintf(f, "BITS comes from the range of the values seen; %zu runs observe at most "
 	       "CEILING = log2 %zu bits, the rest is extrapolated.\n\n", runs, runs);
 	free(cmd);
+	ml_cli_fold_close(f);
 }
 
 int ml_cmd_aslr(int argc, char **argv)

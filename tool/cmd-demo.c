@@ -112,11 +112,25 @@ static void stop(struct demo *d)
 		waitpid(d->pid, NULL, 0);
 }
 
+/* Where each thing landed: the point of the demo, printed last so that a
+ * terminal leaves it in view under the diagram. */
+static void landed(const struct demo *d, const struct ml_snapshot *snap, FILE *f)
+{
+	fprintf(f, "\nWhere each thing the program made landed (PID %d):\n\n", (int)d->pid);
+	for (size_t i = 0; i < d->nmarks; i++) {
+		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
+		const struct ml_section *sec = reg ? ml_region_section(reg, d->marks[i].addr) : NULL;
+		fprintf(f, "  %-20s 0x%-14" PRIx64 " %-13s %s\n", d->marks[i].label, d->marks[i].addr,
+			reg ? ml_kind_name(reg->kind) : "unmapped", sec ? sec->name : "");
+	}
+}
+
 static int show(struct demo *d, bool html)
 {
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
 	int r = ml_snapshot_take(d->pid, &so, &snap);
+	unsigned int width = ml_cli_term_width();
 	char pid[16];
 
 	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
@@ -128,27 +142,32 @@ static int show(struct demo *d, bool html)
 		ml_snapshot_free(snap);
 		return r < 0 || fflush(stdout) ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
 	}
-	printf("memlayout demo: a program (PID %d) put one thing in each part of its\n"
-	       "address space and printed where:\n\n", (int)d->pid);
-	for (size_t i = 0; i < d->nmarks; i++) {
-		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
-		const struct ml_section *sec = reg ? ml_region_section(reg, d->marks[i].addr) : NULL;
-		printf("  %-20s 0x%-14" PRIx64 " %-13s %s\n", d->marks[i].label, d->marks[i].addr,
-		       reg ? ml_kind_name(reg->kind) : "unmapped", sec ? sec->name : "");
-	}
-	printf("\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
+	FILE *f = ml_cli_fold_open(0, NULL);
+	fprintf(f, "memlayout demo: a program (PID %d) put one thing in each part of its "
+		"address space (code, constants, globals, heap, stacks) and printed where; "
+		"here are its regions, its address space drawn, and last, where each "
+		"thing landed.\n", (int)d->pid);
+	/* On a terminal the default columns, fitted to its width; else the
+	 * demo's own set. */
 	int ids[16];
 	size_t nids = 0;
 	const char *bad;
 	if (ml_columns_parse(DEMO_COLUMNS, ids, 16, &nids, &bad) < 0)
 		abort();   /* our own constant: a bug */
-	struct ml_table_opts to = { ids, nids, 0 };
+	struct ml_table_opts to = { width ? NULL : ids, nids, width ? ML_OUT_TERM : 0 };
+	if (width)
+		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->pid);
+	else
+		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
+	ml_cli_fold_close(f);
 	r = ml_render_regions(snap, stdout, &to);
 	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
 	struct ml_diagram_opts dopt = { ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
-					d->marks, d->nmarks, 0 };
+					d->marks, d->nmarks, width };
 	if (r == 0)
 		r = ml_render_diagram(snap, stdout, &dopt);
+	if (r == 0)
+		landed(d, snap, stdout);
 	ml_snapshot_free(snap);
 	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
 }

@@ -254,6 +254,7 @@ int ml_cmd_heap(int argc, char **argv)
 	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	o.out.flags = o.cli.out_flags;
+	o.out.width = ml_cli_term_width();
 	if (o.cli.have_columns) {
 		o.out.columns = o.cli.columns;
 		o.out.ncolumns = o.cli.ncolumns;

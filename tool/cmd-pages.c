@@ -308,19 +308,20 @@ static bool shows_bar(const struct pages_opts *o)
 	return !o->cli.have_columns;
 }
 
-static void legend(const struct pages_opts *o, const struct side *s)
+/* The legend under the table (to f: on a terminal folded at its width). */
+static void legend(const struct pages_opts *o, const struct side *s, FILE *f)
 {
 	unsigned int unk = ml_scanner_unknown(s->sc);
 
 	if (shows_bar(o))
 		fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched"
-		      " (lower case: part of the cell)\n", stdout);
+		      " (lower case: part of the cell)\n", f);
 	if (unk & (1u << ML_PST_ZERO | 1u << ML_PST_HUGE))
 		fputs("ZERO and HUGE are unknown (?): pagemap read with pread hides frame numbers"
-		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", stdout);
+		      " without root (CAP_SYS_ADMIN); such pages count as RESIDENT.\n", f);
 	if (unk & 1u << ML_PST_GUARD)
 		fputs("GUARD is unknown (?): this kernel's PAGEMAP_SCAN does not report guard markers.\n",
-		      stdout);
+		      f);
 }
 
 /* The frames of the rows of s, into *ret. */
@@ -438,15 +439,18 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	}
 	fwrite(table, 1, len, stdout);
 	free(table);
+	FILE *f = plain ? ml_cli_fold_open(2, NULL) : stdout;
 	if (plain) {
-		legend(o, a);
+		legend(o, a, f);
 		if (b)
-			printf("Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
+			fprintf(f, "Frames: %" PRIu64 " mapped by both %d and %d, %" PRIu64
 			       " only by %d, %" PRIu64 " only by %d.  Each process has its own"
 			       " page tables; SHARED pages map a frame the other maps too.\n",
 			       t->shared, (int)a->pid, (int)b->pid, t->only_a, (int)a->pid,
 			       t->only_b, (int)b->pid);
 	}
+	if (ml_cli_fold_close(f) < 0 && r == 0)
+		r = -EIO;
 	return r;
 }
 
@@ -490,9 +494,21 @@ static int snapshot_pid(struct side *s, unsigned int flags)
 	return r < 0 ? target_error(s->arg, -r) : 0;
 }
 
+/* The bar's cells without -w: DEFAULT_WIDTH, or on a terminal (default
+ * columns) what its width leaves beside START, KIND, OBJECT and RESIDENT
+ * (about 58 columns), from 8 to DEFAULT_WIDTH. */
+static unsigned int bar_width(const struct ml_cli *cli)
+{
+	unsigned int w = ml_cli_term_width();
+
+	if (!(cli->out_flags & ML_OUT_TERM) || cli->have_columns || !w)
+		return DEFAULT_WIDTH;
+	return w < 58 + 8 ? 8 : w - 58 > DEFAULT_WIDTH ? DEFAULT_WIDTH : w - 58;
+}
+
 int ml_cmd_pages(int argc, char **argv)
 {
-	struct pages_opts o = { .width = DEFAULT_WIDTH };
+	struct pages_opts o = { .width = 0 };
 	struct side a = { 0 }, b = { 0 };
 	struct ml_share_totals t = { 0 };
 	struct ml_traced *tr = NULL;
@@ -500,6 +516,8 @@ int ml_cmd_pages(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if (!o.width)
+		o.width = bar_width(&o.cli);
 	if (will_pread(o.method))
 		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
 	if ((r = ml_cli_snapshot(&o.cli.target, &a.snap, &tr)))

@@ -155,8 +155,11 @@ static bool wants_smaps(const struct show_opts *o)
 	return false;
 }
 
+/* The process line (on a terminal folded at its width, the rest of a line
+ * indented). */
 static void process_line(const struct ml_snapshot *snap)
 {
+	FILE *f = ml_cli_fold_open(2, NULL);
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	char lim[32], hs[32];
 	char *exe = ml_escape(p->exe ? p->exe : "?", ML_ESC_TERM);
@@ -166,7 +169,7 @@ static void process_line(const struct ml_snapshot *snap)
 		snprintf(lim, sizeof(lim), "unlimited");
 	else
 		ml_size_human(p->stack_rlimit, lim, sizeof(lim));
-	printf("PID %d (%s) %s, %d-bit; heap %s, brk 0x%" PRIx64 "; stack limit %s; "
+	fprintf(f, "PID %d (%s) %s, %d-bit; heap %s, brk 0x%" PRIx64 "; stack limit %s; "
 	       "mmap_min_addr 0x%" PRIx64 "\n", (int)p->pid, comm ? comm : "",
 	       exe ? exe : "", p->is_32bit ? 32 : 64,
 	       ml_size_human(p->brk - p->start_brk, hs, sizeof(hs)), p->brk, lim,
@@ -178,8 +181,9 @@ static void process_line(const struct ml_snapshot *snap)
 	for (size_t i = 0; i < nt; i++)
 		unknown += !th[i].sp_known && th[i].tid != p->pid;   /* [stack] is named anyway */
 	if (unknown)
-		printf("%zu of %zu threads running in user space: their stacks are not "
+		fprintf(f, "%zu of %zu threads running in user space: their stacks are not "
 		       "labelled (--ptrace interrupts them to find out)\n", unknown, nt);
+	ml_cli_fold_close(f);
 }
 
 static int render(const struct show_opts *o, const struct ml_snapshot *snap)
@@ -194,7 +198,8 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 		return (o->picture == PICTURE_HTML ? ml_render_html : ml_render_svg)(snap, stdout, &d);
 	}
 	if (o->diagram) {
-		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks, 0 };
+		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks,
+					     ml_cli_term_width() };
 		if (ml_cli_color(STDOUT_FILENO))
 			d.flags |= ML_OUT_COLOR;
 		if (plain)

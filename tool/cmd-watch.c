@@ -287,6 +287,8 @@ static int redraw(struct watch_run *run, const struct ml_watch_sample *s)
 	return 0;
 }
 
+#define LOG_INDENT 22
+
 static int output(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	unsigned int fl = run->o->out_flags;
@@ -300,9 +302,14 @@ static int output(struct watch_run *run, const struct ml_watch_sample *s)
 		remember(run, s);
 		r = redraw(run, s);
 	} else {
-		r = ml_render_watch_events(run->w, s, stdout, fl);
+		/* The log; on a terminal each line folded at its width, the rest
+		 * under the figures ("    0.000 sample      "). */
+		FILE *f = ml_cli_fold_open(LOG_INDENT, NULL);
+		r = ml_render_watch_events(run->w, s, f, fl);
 		if (r == 0)
-			r = ml_render_watch_line(run->w, s, stdout, fl);
+			r = ml_render_watch_line(run->w, s, f, fl);
+		if (ml_cli_fold_close(f) < 0)
+			r = -EIO;
 	}
 	if (fflush(stdout) || r < 0)
 		return ml_cli_error("stdout", "write error");

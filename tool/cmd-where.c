@@ -374,19 +374,21 @@ static bool batch(const struct where_opts *o)
 	return false;
 }
 
-/* The answers of a buffered run to stdout, once all were given (e == 0);
+/* The answers of a buffered run to dest, once all were given (e == 0);
  * the memory freed either way.  e, or an exit code. */
-static int flush_buffered(FILE *mem, char **buf, size_t *len, int e)
+static int flush_buffered(FILE *mem, char **buf, size_t *len, FILE *dest, int e)
 {
 	if (!mem)
 		return e;
 	if ((ferror(mem) | fclose(mem)) && e == 0)
 		e = ml_cli_error("where", "%s", strerror(ENOMEM));
-	if (e == 0 && *len && fwrite(*buf, 1, *len, stdout) != *len)
+	if (e == 0 && *len && fwrite(*buf, 1, *len, dest) != *len)
 		e = ml_cli_error("stdout", "write error");
 	free(*buf);
 	return e;
 }
+
+#define BLOCK_LABEL_LEN 13        /* "  region     ": render-where.c */
 
 static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 {
@@ -400,7 +402,12 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 
 	if ((r = open_helpers(o, snap, &sym, &pm)))
 		return r;
+	/* On a terminal the blocks' lines are folded at its width, the rest
+	 * of a line under the values. */
+	FILE *dest = o->table ? stdout : ml_cli_fold_open(BLOCK_LABEL_LEN, NULL);
+	run.out = dest;
 	if (!batch(o) && !(run.out = mem = ml_memstream_open(&membuf, &memlen))) {
+		ml_cli_fold_close(dest);
 		ml_pagemap_close(pm);
 		ml_symbolizer_free(sym);
 		return ml_cli_error("where", "%s", strerror(ENOMEM));
@@ -435,7 +442,10 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 	ml_heap_glibc_where_done(run.glibc);
 	ml_pagemap_close(pm);
 	ml_symbolizer_free(sym);
-	return flush_buffered(mem, &membuf, &memlen, e);
+	e = flush_buffered(mem, &membuf, &memlen, dest, e);
+	if (ml_cli_fold_close(dest) < 0 && e == 0)
+		e = ml_cli_error("stdout", "write error");
+	return e;
 }
 
 int ml_cmd_where(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,6 +158,33 @@ bool ml_cli_color(int fd)
 	if (nc && *nc)
 		return false;
 	return isatty(fd);
+}
+
+unsigned int ml_cli_term_width(void)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	if (cols && atoi(cols) > 0)
+		return (unsigned int)atoi(cols);
+	return 80;
+}
+
+FILE *ml_cli_fold_open(unsigned int indent, const char *keep)
+{
+	unsigned int w = ml_cli_term_width();
+	FILE *f = w ? ml_fold_stream(stdout, w, indent, keep) : NULL;
+
+	return f ? f : stdout;
+}
+
+int ml_cli_fold_close(FILE *f)
+{
+	return f == stdout ? 0 : fclose(f) ? -EIO : 0;
 }
 
 static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,

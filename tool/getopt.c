@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_OPTS 40
 #define MAX_SEEN 32
@@ -318,6 +319,9 @@ int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
 	const char *tw = getenv("MEMLAYOUT_TABLE");
 	if (tw && !strcmp(tw, "libsmartcols"))
 		cli->out_flags |= ML_OUT_SCOLS_ONLY;
+	/* A terminal: views fitted to its width (not JSON, not raw). */
+	if (isatty(STDOUT_FILENO) && !(cli->out_flags & (ML_OUT_JSON | ML_OUT_RAW)))
+		cli->out_flags |= ML_OUT_TERM;
 	if (cli->list_columns) {
 		list_columns(spec);
 		return ML_CLI_DONE;

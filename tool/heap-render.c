@@ -96,20 +96,20 @@ static char *r_classes(const void *x, const struct ctx *c)
 #undef R
 
 static const struct col region_cols[] = {
-	{ "START",   0.10, J_HEX,  true,  "start address", r_start },
-	{ "END",     0.10, J_HEX,  false, "end address (exclusive)", r_end },
-	{ "SIZE",    5,    J_SIZE, true,  "size of the segment or of the block's mapping", r_size },
-	{ "TYPE",    7,    J_STR,  true,  "segment (small and medium blocks) or large (one block)", r_type },
-	{ "FROM",    4,    J_STR,  true,  "brk or mmap", r_from },
-	{ "STATE",   6,    J_STR,  true,  "segment: owned, abandoned, pooled; large: live, cached", r_state },
-	{ "TID",     5,    J_NUM,  false, "thread whose heap owns the segment", r_tid },
-	{ "USED",    5,    J_SIZE, true,  "bytes of pages in spans; a live large block's usable bytes", r_used },
-	{ "FREE",    5,    J_SIZE, true,  "bytes of free pages; a cached large block's mapping", r_free },
-	{ "DIRTY",   5,    J_SIZE, false, "free pages not yet given back to the system", r_dirty },
-	{ "RUN",     5,    J_SIZE, true,  "largest run of free pages", r_run },
-	{ "CLASSES", 0.10, J_STR,  false, "block sizes of the spans in the segment", r_classes },
-	{ "BLOCK",   0.10, J_HEX,  false, "large: the address the program holds", r_block },
-	{ "MAP",     ML_HEAP_MAP_CELLS, J_STR, true, "one cell per page: M metadata, # span, : free dirty, . free clean", r_map },
+	{ "START",   0.10, J_HEX,  true,  "start address", r_start, { 0, 0 } },
+	{ "END",     0.10, J_HEX,  false, "end address (exclusive)", r_end, { ML_FIT_OFF, 0 } },
+	{ "SIZE",    5,    J_SIZE, true,  "size of the segment or of the block's mapping", r_size, { 0, 0 } },
+	{ "TYPE",    7,    J_STR,  true,  "segment (small and medium blocks) or large (one block)", r_type, { 0, 0 } },
+	{ "FROM",    4,    J_STR,  true,  "brk or mmap", r_from, { 4, 0 } },
+	{ "STATE",   6,    J_STR,  true,  "segment: owned, abandoned, pooled; large: live, cached", r_state, { 3, 0 } },
+	{ "TID",     5,    J_NUM,  false, "thread whose heap owns the segment", r_tid, { 0, 0 } },
+	{ "USED",    5,    J_SIZE, true,  "bytes of pages in spans; a live large block's usable bytes", r_used, { 0, 0 } },
+	{ "FREE",    5,    J_SIZE, true,  "bytes of free pages; a cached large block's mapping", r_free, { 2, 0 } },
+	{ "DIRTY",   5,    J_SIZE, false, "free pages not yet given back to the system", r_dirty, { 0, 0 } },
+	{ "RUN",     5,    J_SIZE, true,  "largest run of free pages", r_run, { 1, 0 } },
+	{ "CLASSES", 0.10, J_STR,  false, "block sizes of the spans in the segment", r_classes, { 0, 0 } },
+	{ "BLOCK",   0.10, J_HEX,  false, "large: the address the program holds", r_block, { 0, 0 } },
+	{ "MAP",     ML_HEAP_MAP_CELLS, J_STR, true, "one cell per page: M metadata, # span, : free dirty, . free clean", r_map, { 0, 32 } },
 };
 
 const struct ml_column_info *ml_heap_columns(size_t *ret_n)
@@ -288,7 +288,7 @@ int ml__heap_print_table(FILE *out, const char *name, const struct col *cols,
 		return -ENOMEM;
 	for (size_t i = 0; i < nids; i++) {
 		const struct col *col = &cols[ids[i]];
-		int fl = col->json == J_STR ? 0 : SCOLS_FL_RIGHT;
+		int fl = col->json != J_STR ? SCOLS_FL_RIGHT : c->fitted && col->fit.min ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(tb, col->name, col->whint ? col->whint : 1, fl);
 		if (!cl)
 			goto out;
@@ -312,7 +312,11 @@ int ml__heap_print_table(FILE *out, const char *name, const struct col *cols,
 		}
 	}
 	if (!(c->flags & ML_OUT_JSON)) {
-		r = scols_print_table(tb);
+		struct ml_fit fit[ML_FIT_MAX];
+		for (size_t i = 0; i < nids && i < ML_FIT_MAX; i++)
+			fit[i] = cols[ids[i]].fit;
+		if (!c->fitted || (r = ml_scols_fit(tb, fit, nids)) == 0)
+			r = scols_print_table(tb);
 		goto out;
 	}
 	/* Gathered in a stream whose failure to grow is an error (glibc's
@@ -423,7 +427,11 @@ int ml__heap_finish_json(FILE *out, char *json, int r)
 int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		   FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { o->flags, snap, h, NULL };
+	struct ctx c = { o->flags, snap, h, NULL,
+			 (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW)) };
+	/* On a terminal the prose is folded at its width. */
+	unsigned int width = c.fitted ? o->width : 0;
+	FILE *text = width ? ml_fold_stream(out, width, 2, NULL) : NULL;
 	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
 	bool json = o->flags & ML_OUT_JSON;
 	bool plain = !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
@@ -440,7 +448,9 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 					ids[n++] = (int)i;
 			r = print_table(out, "heap", summary_cols, ids, n, &one, &c, &doc);
 		} else {
-			prose(out, &c);
+			prose(text ? text : out, &c);
+			if (text)
+				fflush(text);
 		}
 	}
 	if (r == 0 && (parts & ML_HEAP_CLASSES)) {
@@ -461,13 +471,17 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		}
 		if (plain && (parts & (ML_HEAP_SUMMARY | ML_HEAP_CLASSES)))
 			fputc('\n', out);
+		c.fitted = c.fitted && !o->columns;
 		r = print_table(out, "regions", region_cols, rids, n, &rows, &c, &doc);
 		if (r == 0 && plain)
-			fprintf(out, "MAP: one cell per %s page: M metadata, # in a span, : free "
+			fprintf(text ? text : out, "MAP: one cell per %s page: M metadata, # in a span, : free "
 				"(not yet given back), . free (given back or never used); large "
-				"blocks: # live, : cached, + longer than shown\n",
-				ml_size_human(h->as->header.page_size, (char[32]){ 0 }, 32));
+				"blocks: # live, : cached, + longer than shown%s\n",
+				ml_size_human(h->as->header.page_size, (char[32]){ 0 }, 32),
+				c.fitted ? " (on this terminal, as many cells as fit)" : "");
 	}
+	if (text && fclose(text) && r == 0)
+		r = -EIO;
 	return finish_json(out, doc, r);
 }
 
@@ -481,7 +495,7 @@ static bool heapish(const struct ml_region *r)
 int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
 			 FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { o->flags, snap, NULL, why };
+	struct ctx c = { o->flags, snap, NULL, why, false };
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	bool plain = !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	size_t n, nheap = 0;

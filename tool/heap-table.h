@@ -24,6 +24,8 @@ struct ctx {
 	const char *why;                    /* why not mlalloc */
 	const struct ml_glibc_heap *g;      /* glibc malloc's heap, or NULL */
 	bool stopped;                       /* g read with every thread stopped */
+	bool fitted;                        /* a terminal's default columns:
+	                                       fitted to its width */
 };
 
 typedef char *(*cell_fn)(const void *row, const struct ctx *c);
@@ -35,6 +37,7 @@ struct col {
 	bool def;                           /* in the default set */
 	const char *help;
 	cell_fn fn;
+	struct ml_fit fit;                  /* on a terminal (ml_scols_fit) */
 };
 
 struct rows {

@@ -83,6 +83,8 @@ struct ml_heap_out {
 	const int *columns;       /* region columns, NULL = default */
 	size_t ncolumns;
 	bool html;                /* --html: the page of heap-html.c */
+	unsigned int width;       /* with ML_OUT_TERM: the terminal's columns
+	                             (the prose folded at them), 0: not folded */
 };
 
 /* The region-table columns (for -o and --list-columns); *ret_n gets its length. */

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """test_terminal.py - memlayout show on a terminal (a pseudo-terminal of
-120 and of 200 columns): libsmartcols fits the table to the width, and
+120 and of 200 columns): libsmartcols fits the table to the width (END,
+which START and SIZE say, is left out on a terminal), and
 every region stays on one line -- the text columns (object, sections) are
 cut, the addresses and numbers never squeezed below their text (which used
 to spill the rest of each row onto a line of its own).  Off a terminal the
@@ -50,7 +51,7 @@ def region_lines(text):
     """The lines of the region table: after its heading, up to the blank
     line before the per-kind totals."""
     lines = text.split('\n')
-    head = next((i for i, l in enumerate(lines) if l.split()[:2] == ['START', 'END']),
+    head = next((i for i, l in enumerate(lines) if l.split()[:2] == ['START', 'SIZE']),
                 None)
     if head is None:
         return None, []

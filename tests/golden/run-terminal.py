@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""run-terminal.py MEMLAYOUT [--update] - every view on a real terminal (a
+pseudo-terminal of 80 and of 200 columns, TIOCSWINSZ), as a user sees it.
+
+Pinned (expected/term-COLS-NAME.txt): show, show -d and where on the saved
+/proc trees (--proc-root, deterministic).  Checked by structure, on live
+processes: pages (on this test's own child), heap (heap-target under
+mlalloc), aslr (runs of /bin/true) and watch --log (a shell command): no
+line wider than the terminal, one line per row (each row starts as a row
+does), every region present.  And off a terminal (a pipe) the same views
+keep whole paths and every column.  --update rewrites the pinned files.
+Prints one line per check and ends with a count; exits 1 if any failed.
+
+usage: run-terminal.py MEMLAYOUT [HEAP_TARGET LIBMLALLOC] [--update]
+"""
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T = os.path.join(HERE, "trees")
+X, I = os.path.join(T, "x86_64"), os.path.join(T, "i386")
+
+PINNED = {
+    "show":      ["show", "--proc-root", X, "4242"],
+    "show-i386": ["show", "--proc-root", I, "777"],
+    "diagram":   ["show", "-d", "--mark", "0x555555700010=heap block", "--mark",
+                  "0x7ff7f7c28100=a long label for a point in the text of libc",
+                  "--proc-root", X, "4242"],
+    "where":     ["where", "--proc-root", X, "4242", "0x7ff7f7c28100", "0x7ff020011010",
+                  "0x10"],
+}
+WIDTHS = (80, 200)
+failed = total = 0
+
+
+def check(ok, what, detail=""):
+    global failed, total
+    total += 1
+    if ok:
+        print("ok  ", what)
+    else:
+        failed += 1
+        print("FAIL", what)
+        if detail:
+            for l in str(detail).splitlines()[:30]:
+                print("    " + l)
+
+
+def on_terminal(exe, args, cols, env_extra=None):
+    """(exit status, stdout as text) of exe ARGS on a pty of cols columns."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    attr = termios.tcgetattr(slave)
+    attr[1] &= ~termios.OPOST          # no \r added: the bytes as written
+    termios.tcsetattr(slave, termios.TCSANOW, attr)
+    env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
+    env.pop("COLUMNS", None)
+    env.pop("MEMLAYOUT_TABLE", None)
+    env.update(env_extra or {})
+    p = subprocess.Popen([exe] + args, stdin=subprocess.DEVNULL, stdout=slave,
+                         stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:                # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.stderr.read()
+    p.wait(timeout=120)
+    return p.returncode, out.decode("utf-8", "replace").replace(T, "@TREES@")
+
+
+def piped(exe, args):
+    env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
+    p = subprocess.run([exe] + args, capture_output=True, env=env, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def too_wide(text, cols):
+    return [l for l in text.split("\n") if len(l) > cols]
+
+
+def pinned(exe, update):
+    for name, args in PINNED.items():
+        for cols in WIDTHS:
+            rc, text = on_terminal(exe, args, cols)
+            path = os.path.join(HERE, "expected", "term%d-%s.txt" % (cols, name))
+            got = "rc: %d\n%s" % (rc, text)
+            if update:
+                open(path, "w").write(got)
+                print("updated", path)
+                continue
+            want = open(path).read() if os.path.exists(path) else "(missing)"
+            check(got == want, "%s at %d columns: as pinned" % (name, cols),
+                  "\n".join(l for l in __import__("difflib").unified_diff(
+                      want.splitlines(), got.splitlines(), "expected", "got", lineterm="", n=1)))
+            check(not too_wide(text, cols), "%s at %d columns: every line fits" % (name, cols),
+                  too_wide(text, cols))
+
+
+def structure(exe, name, args, cols, row_re, nrows, env_extra=None):
+    """A live view: exit 0, every line fits, nrows lines that start as a
+    row does (one line per row: a folded row would add lines that do not)."""
+    rc, text = on_terminal(exe, args, cols, env_extra)
+    check(rc == 0, "%s at %d columns: exit 0" % (name, cols), text[-2000:])
+    check(not too_wide(text, cols), "%s at %d columns: every line fits" % (name, cols),
+          too_wide(text, cols))
+    rows = [l for l in text.split("\n") if re.match(row_re, l)]
+    check(len(rows) == nrows, "%s at %d columns: one line per row (%d rows)" % (name, cols, nrows),
+          "%d rows:\n%s" % (len(rows), text[:3000]))
+    return text
+
+
+def live(exe, heap_target, libmlalloc):
+    # pages: a child of ours, its regions counted from a raw table
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        time.sleep(0.2)
+        pid = str(child.pid)
+        rc, raw = piped(exe, ["pages", "-r", "-n", "-o", "START", pid])
+        n = len(raw.split())
+        for cols in WIDTHS:
+            structure(exe, "pages", ["pages", pid], cols, r"^0x[0-9a-f]+ ", n)
+        rc, out = piped(exe, ["pages", pid])
+        check("/usr/bin/sleep" in out or "/bin/sleep" in out and " END " in out.split("\n")[1],
+              "pages piped: whole paths and END", out[:600])
+        rc, out = piped(exe, ["show", pid])
+        head = out.split("\n")[1].split() if out.count("\n") > 1 else []
+        check(head[:2] == ["START", "END"] and "/sleep" in out and "/libc.so.6" in out,
+              "show piped: START END and whole paths", out[:600])
+        rc, text = on_terminal(exe, ["show", pid], 80)
+        check("libc.so.6" in text and "/usr/lib" not in text,
+              "show at 80 columns: objects by their short names", text[:800])
+    finally:
+        child.kill()
+        child.wait()
+    # aslr: region names whole at 80 columns
+    for cols in WIDTHS:
+        text = structure(exe, "aslr", ["aslr", "-c", "3", "--", "/bin/true"], cols,
+                         r"^(exe |heap|stack|argv|env|vdso|vvar|vsyscall|anon|ld-|libc)",
+                         len([l for l in piped(exe, ["aslr", "-c", "3", "-n", "--", "/bin/true"])[1]
+                              .split("\n") if l.strip()]))
+        check("stack (top)" in text and "stack pointer" in text,
+              "aslr at %d columns: stack (top) and stack pointer told apart" % cols, text[:1500])
+    # watch --log: folded lines stay under the figures
+    for cols in WIDTHS:
+        rc, text = on_terminal(exe, ["watch", "--log", "-i", "0.1", "--", "sh", "-c",
+                                     "sleep 0.25; exec sleep 0.2"], cols)
+        log = text.split("\nSummary")[0]
+        check(rc == 0 and "sample" in log, "watch --log at %d columns: a log" % cols, text[:1500])
+        check(not too_wide(log, cols), "watch --log at %d columns: every line fits" % cols,
+              too_wide(log, cols))
+    # heap: heap-target under mlalloc
+    if not heap_target:
+        return
+    env = dict(os.environ, LD_PRELOAD=libmlalloc)
+    t = subprocess.Popen([heap_target], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    try:
+        for line in t.stdout:
+            if line.strip() == b"ready=0x1":
+                break
+        t.stdin.write(b"a")
+        t.stdin.flush()
+        for line in t.stdout:
+            if line.strip() == b"ready=0x1":
+                break
+        pid = str(t.pid)
+        rc, raw = piped(exe, ["heap", pid])
+        n = len([l for l in raw.split("\n") if re.match(r"^\s*0x[0-9a-f]+ ", l)])
+        check(n >= 2, "heap piped: its segment and its large block", raw[:1500])
+        for cols in WIDTHS:
+            structure(exe, "heap", ["heap", pid], cols, r"^\s*0x[0-9a-f]+ ", n)
+    finally:
+        t.kill()
+        t.wait()
+
+
+def main():
+    exe = sys.argv[1]
+    rest = [a for a in sys.argv[2:] if a != "--update"]
+    update = "--update" in sys.argv
+    pinned(exe, update)
+    if update:
+        return
+    live(exe, rest[0] if rest else None, rest[1] if len(rest) > 1 else None)
+    print("%d passed, %d failed" % (total - failed, failed))
+    sys.exit(1 if failed else 0)
+
+
+main()

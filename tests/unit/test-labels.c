@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-labels.c - the shortest unambiguous names of objects (labels.c)
+ * and lines folded at a terminal's width (fold.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml-private.h"
+
+static void labels_of(const char *const *paths, size_t n, const char *const *want)
+{
+	const char **got = NULL;
+
+	assert_int_equal(ml__path_labels(paths, n, &got), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (!want[i]) {
+			assert_null(got[i]);
+			continue;
+		}
+		assert_non_null(got[i]);
+		assert_string_equal(got[i], want[i]);
+		/* a suffix of the object's own string */
+		assert_true(got[i] >= paths[i] && got[i] <= paths[i] + strlen(paths[i]));
+	}
+	free(got);
+}
+
+static void test_labels(void **state)
+{
+	(void)state;
+	const char *const p[] = {
+		"/usr/lib/x86_64-linux-gnu/libc.so.6", "[heap]", NULL,
+		"/opt/app/lib/libfoo.so", "/usr/lib/libfoo.so", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+		"/srv/a/lib/libbar.so", "/srv/b/lib/libbar.so", "/libbar.so", "memfd:x",
+	};
+	const char *const want[] = {
+		"libc.so.6", "[heap]", NULL,
+		"app/lib/libfoo.so", "usr/lib/libfoo.so", "libc.so.6",
+		"a/lib/libbar.so", "b/lib/libbar.so", "/libbar.so", "memfd:x",
+	};
+	labels_of(p, sizeof(p) / sizeof(p[0]), want);
+	labels_of(NULL, 0, NULL);
+}
+
+/* What a fold stream of width w and indent makes of text. */
+static char *fold(const char *text, unsigned int w, unsigned int indent, const char *keep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	FILE *f = ml_fold_stream(mem, w, indent, keep);
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	fclose(mem);
+	return buf;
+}
+
+static void check_fold(const char *text, unsigned int w, unsigned int indent,
+		       const char *keep, const char *want)
+{
+	char *got = fold(text, w, indent, keep);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_fold(void **state)
+{
+	(void)state;
+	check_fold("short line\n", 20, 2, NULL, "short line\n");
+	check_fold("one two three four five\n", 10, 2, NULL, "one two\n  three\n  four\n  five\n");
+	check_fold("x | a bb ccc dddd\n", 10, 4, "|", "x | a bb\n  | ccc\n  | dddd\n");
+	check_fold("abcdefghijkl\n", 5, 0, NULL, "abcde\nfghij\nkl\n");
+	/* escape sequences take no column, a multibyte character one */
+	check_fold("\033[31mred\033[0m \xe2\x86\x92 ok\n", 8, 0, NULL,
+		   "\033[31mred\033[0m \xe2\x86\x92 ok\n");
+	check_fold("no newline at the end", 10, 0, NULL, "no newline\nat the end\n");
+}
+
+int main(void)
+{
+	setlocale(LC_CTYPE, "C.UTF-8");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_fold),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
