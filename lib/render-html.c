@@ -139,14 +139,6 @@ static uint32_t utf8_cp(const unsigned char *s, size_t *len)
 		(uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 }
 
-/* Characters that change how text around them is shown: the bidi
- * controls and the line/paragraph separators.  Written as \uXXXX text. */
-static bool invisible(uint32_t cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 /* s (target text) shown as the terminal shows it, written as pure ASCII
  * for an XML text node or attribute value, or for the inside of a JSON
  * string in a <script> element. */
@@ -160,9 +152,7 @@ void ml__html_escaped(FILE *out, const char *s, enum ml__esc_to to)
 		uint32_t cp = utf8_cp(p, &n);
 
 		p += n;
-		if (invisible(cp))
-			fprintf(out, to == ML__ESC_JSON ? "\\\\u%04X" : "\\u%04X", (unsigned int)cp);
-		else if (to == ML__ESC_XML && strchr("<>&\"'", (int)cp) && cp)
+		if (to == ML__ESC_XML && strchr("<>&\"'", (int)cp) && cp)
 			fprintf(out, "&#%u;", (unsigned int)cp);
 		else if (to == ML__ESC_XML && cp >= 0x7f)
 			fprintf(out, "&#x%X;", (unsigned int)cp);

@@ -419,7 +419,7 @@ static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
 int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
 			 FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { o->flags, snap, NULL, NULL, g, stopped };
+	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped };
 	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
 	bool json = o->flags & ML_OUT_JSON;
 	char *doc = NULL;

@@ -427,8 +427,8 @@ int ml__heap_finish_json(FILE *out, char *json, int r)
 int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 		   FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { o->flags, snap, h, NULL,
-			 (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW)) };
+	struct ctx c = { .flags = o->flags, .snap = snap, .h = h,
+			 .fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW)) };
 	/* On a terminal the prose is folded at its width. */
 	unsigned int width = c.fitted ? o->width : 0;
 	FILE *text = width ? ml_fold_stream(out, width, 2, NULL) : NULL;
@@ -495,7 +495,7 @@ static bool heapish(const struct ml_region *r)
 int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
 			 FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { o->flags, snap, NULL, why, false };
+	struct ctx c = { .flags = o->flags, .snap = snap, .why = why };
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	bool plain = !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	size_t n, nheap = 0;

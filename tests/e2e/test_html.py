@@ -293,8 +293,8 @@ def hostile(ml, trees, chromium, tmp, shots):
         titles = ' '.join(b.get('title', '') for b in bands_of(dom))
         check('</script><script>document.title="pwned"' in titles,
               'hostile %s: the </script> name shown as text' % opt, titles[:300])
-        check('\\u202Egnp.exe' in titles and '"onmouseover="alert(2)\' &amp;' in titles,
-              'hostile %s: the bidi override shown as \\u202E, quotes and & as text'
+        check('\\xe2\\x80\\xaegnp.exe' in titles and '"onmouseover="alert(2)\' &amp;' in titles,
+              'hostile %s: the bidi override shown as the terminal shows it (\\xe2\\x80\\xae), quotes and & as text'
               % opt, titles[:600])
     if shots:
         browser.screenshot(chromium, 'file://' + os.path.join(tmp, 'hostile.html'),
