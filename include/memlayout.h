@@ -174,6 +174,13 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap,
 const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap,
 					 uint64_t addr);
 
+/* Name the mapping holding addr as thread tid's stack (and the PROT_NONE
+ * mapping directly below it as its guard), from an address known to lie
+ * in that stack whatever the thread's sp is now (its first sp, recorded
+ * when it was created).  0, -EINVAL, or -ENOENT (addr is in no anonymous
+ * writable mapping: nothing changed). */
+int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr);
+
 /* The section of region r holding addr, or NULL (none, or not in r). */
 const struct ml_section *ml_region_section(const struct ml_region *r, uint64_t addr);
 
@@ -935,6 +942,8 @@ struct ml_crash {
 	const char *abort_msg;
 	char explanation[512];   /* one sentence, plain words; target text
 	                            in it is already escaped */
+	const struct ml_region *thread_guard;  /* the guard right below
+	                            thread_stack, or NULL (none, or main) */
 };
 /* Explain fault f of the process in snap (taken at the stop); the hole
  * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */

@@ -15,9 +15,14 @@
  *    below it as its guard.  glibc's malloc arenas reserve HEAP_MAX_SIZE
  *    (64 MiB, aligned to it) and leave the unused part PROT_NONE: such a
  *    reservation is never taken for a guard.
+ *  - ml_snapshot_mark_stack: the same marking from an address the caller
+ *    knows lies in a thread's stack whatever its sp now is (memlayout run
+ *    records each new thread's first sp), so a thread whose sp already
+ *    ran into its guard or below still has its stack and guard named.
  */
 #include "ml-private.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,38 +191,58 @@ static bool is_arena_reservation(const struct ml_snapshot *snap, size_t i)
 }
 
 
+/* Region i, which holds an address of thread tid's stack, becomes that
+ * thread's stack, and the PROT_NONE mapping directly below it (not an
+ * arena's reservation) its guard.  false: i is no anonymous writable
+ * mapping (a stack in a file? not ours to name). */
+static bool mark_stack(struct ml_snapshot *snap, size_t i, pid_t tid)
+{
+	struct ml_region *r = &snap->regions[i];
+
+	if (r->kind == ML_KIND_STACK) {
+		if (tid == snap->proc.pid || !r->tid)
+			r->tid = tid;
+		return true;
+	}
+	if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
+		return false;
+	r->kind = ML_KIND_THREAD_STACK;
+	r->tid = tid;
+	if (i == 0)
+		return true;
+	struct ml_region *g = &snap->regions[i - 1];
+	if (g->end == r->start && is_anon(g) &&
+	    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+	    !is_arena_reservation(snap, i - 1)) {
+		g->kind = ML_KIND_GUARD;
+		g->tid = tid;
+	}
+	return true;
+}
+
+int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr)
+{
+	const struct ml_region *found;
+
+	if (!snap || tid <= 0)
+		return -EINVAL;
+	found = ml_snapshot_find(snap, addr);
+	if (!found)
+		return -ENOENT;
+	return mark_stack(snap, (size_t)(found - snap->regions), tid) ? 0 : -ENOENT;
+}
+
 void ml__classify_threads(struct ml_snapshot *snap)
 {
 	for (size_t t = 0; t < snap->nthreads; t++) {
 		const struct ml_thread *th = &snap->threads[t];
 		const struct ml_region *found;
-		size_t i;
 
 		if (!th->sp_known)
 			continue;
 		found = ml_snapshot_find(snap, th->sp);
-		if (!found)
-			continue;
-		i = (size_t)(found - snap->regions);
-		struct ml_region *r = &snap->regions[i];
-		if (r->kind == ML_KIND_STACK) {
-			if (th->tid == snap->proc.pid || !r->tid)
-				r->tid = th->tid;
-			continue;
-		}
-		if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
-			continue;   /* a stack in a file? not ours to name */
-		r->kind = ML_KIND_THREAD_STACK;
-		r->tid = th->tid;
-		if (i == 0)
-			continue;
-		struct ml_region *g = &snap->regions[i - 1];
-		if (g->end == r->start && is_anon(g) &&
-		    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
-		    !is_arena_reservation(snap, i - 1)) {
-			g->kind = ML_KIND_GUARD;
-			g->tid = th->tid;
-		}
+		if (found)
+			mark_stack(snap, (size_t)(found - snap->regions), th->tid);
 	}
 	/* Arena reservations left PROT_NONE: say what they are. */
 	for (size_t i = 0; i < snap->nregions; i++) {

@@ -146,20 +146,44 @@ static void say_stack(const struct ctx *x, char *buf, size_t len)
 	depth_words(x, buf, len);
 }
 
+/* The guard of thread stack s: the PROT_NONE mapping right below it
+ * that classify.c named its guard, or NULL (guard size 0, or a stack of
+ * the program's own). */
+static const struct ml_region *stack_guard(const struct ctx *x, const struct ml_region *s)
+{
+	const struct ml_region *g = s && s->start ? ml_snapshot_find(x->snap, s->start - 1) : NULL;
+
+	return g && g->kind == ML_KIND_GUARD && g->end == s->start ? g : NULL;
+}
+
 static void say_thread_stack(const struct ctx *x, char *buf, size_t len)
 {
 	const struct ml_crash *c = x->c;
+	const struct ml_region *s = c->thread_stack;
+	const struct ml_region *g = c->thread_guard;
+	char sz[32];
 
-	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack; "
-	       "%s at 0x%" PRIx64 " hit ", (int)c->tid, access_words(c), c->addr);
+	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack",
+	       (int)c->tid);
+	if (s)
+		append(buf, len, " [0x%" PRIx64 ", 0x%" PRIx64 ") (%s, its limit 0x%" PRIx64 ")",
+		       s->start, s->end, ml_size_human(s->end - s->start, sz, sizeof(sz)), s->start);
+	append(buf, len, "; %s at 0x%" PRIx64, access_words(c), c->addr);
+	if (s && c->addr < s->start)
+		append(buf, len, ", %" PRIu64 " bytes below its limit,", s->start - c->addr);
+	append(buf, len, " hit ");
 	if (c->guard_page)
 		append(buf, len, "a guard page installed with MADV_GUARD_INSTALL inside its "
 		       "stack mapping (no PROT_NONE page)");
+	else if (c->region && c->region == g)
+		append(buf, len, "the %s guard below it", ml_size_human(g->end - g->start, sz, sizeof(sz)));
+	else if (g)
+		append(buf, len, "%s memory below its %s guard", c->region ? "PROT_NONE" : "unmapped",
+		       ml_size_human(g->end - g->start, sz, sizeof(sz)));
 	else if (c->region)
-		append(buf, len, "the %" PRIu64 "-byte guard below it",
-		       c->region->end - c->region->start);
+		append(buf, len, "a PROT_NONE mapping below it (it has no guard)");
 	else
-		append(buf, len, "unmapped memory below it");
+		append(buf, len, "unmapped memory below it (it has no guard)");
 	depth_words(x, buf, len);
 }
 
@@ -520,12 +544,16 @@ static bool sp_left_main_stack(const struct ctx *x, enum ml_crash_kind k)
 	       near_sp(x);
 }
 
-/* A PROT_NONE mapping right below a thread's stack, a MADV_GUARD guard
- * page in the thread's own stack (or near its sp), or sp ran off one. */
+/* Below the thread's own stack (known from its sp, or from where it
+ * started: ml_snapshot_mark_stack), in its guard, or in unmapped or
+ * PROT_NONE memory that sp already reached or that lies within NEAR_SP
+ * of the stack; a MADV_GUARD guard page in the thread's own stack (or
+ * near its sp); a PROT_NONE mapping right below a thread stack near sp. */
 static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
-	const struct ml_region *r = c->region;
+	const struct ml_region *r = c->region, *s = c->thread_stack;
+	bool no_access = r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC));
 
 	(void)k;
 	if (is_main_thread(x) || !c->addr_known)
@@ -533,12 +561,15 @@ static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 	if (r && r->kind == ML_KIND_GUARD)
 		return true;
 	if (r && c->guard_page)
-		return r == c->thread_stack || near_sp(x);
-	if (r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC))) {
+		return r == s || near_sp(x);
+	if (s && c->addr < s->start && (!r || no_access) &&
+	    ((c->sp < s->start && near_sp(x)) || s->start - c->addr <= NEAR_SP))
+		return true;
+	if (no_access) {
 		const struct ml_region *above = ml_snapshot_find(x->snap, r->end);
 		return above && above->kind == ML_KIND_THREAD_STACK && near_sp(x);
 	}
-	return !r && c->thread_stack && c->sp < c->thread_stack->start && near_sp(x);
+	return false;
 }
 
 static bool exec_unmapped(const struct ctx *x, enum ml_crash_kind k)
@@ -727,6 +758,7 @@ static void find_thread_stack(const struct ctx *x)
 	for (size_t i = 0; i < s->nregions; i++)
 		if (s->regions[i].kind == ML_KIND_THREAD_STACK && s->regions[i].tid == c->tid)
 			c->thread_stack = &s->regions[i];
+	c->thread_guard = stack_guard(x, c->thread_stack);
 }
 
 /* Frames in the recursion: counted when the backtrace reached its end,

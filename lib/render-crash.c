@@ -168,6 +168,12 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 	fprintf(out, "  thread       %d (", (int)c->tid);
 	put_escaped(out, t ? t->comm : "?");
 	fprintf(out, ")%s, sp 0x%" PRIx64 "\n", c->tid == c->pid ? ", the main thread" : "", c->sp);
+	if (c->thread_stack)
+		fprintf(out, "  stack        0x%" PRIx64 "-0x%" PRIx64 "%s", c->thread_stack->start,
+			c->thread_stack->end, c->thread_guard ? ", guard " : "\n");
+	if (c->thread_stack && c->thread_guard)
+		fprintf(out, "0x%" PRIx64 "-0x%" PRIx64 "\n", c->thread_guard->start,
+			c->thread_guard->end);
 	fprintf(out, "  process      %d ", (int)c->pid);
 	put_escaped(out, p->exe ? p->exe : p->comm);
 	fputc('\n', out);
@@ -238,6 +244,21 @@ static json_t *json_hole(const struct ml_crash *c)
 			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
 }
 
+/* The faulting thread's stack: bounds, guard, how far below its limit
+ * (its lowest address) the access was. */
+static json_t *json_stack(const struct ml_crash *c)
+{
+	const struct ml_region *s = c->thread_stack, *g = c->thread_guard;
+
+	if (!s)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", jhex(s->start), "end", jhex(s->end),
+			 "guard_start", g ? jhex(g->start) : json_null(),
+			 "guard_end", g ? jhex(g->end) : json_null(),
+			 "below_limit", c->addr_known && c->addr < s->start ?
+			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
+}
+
 static json_t *json_backtrace(const struct ml_backtrace *bt)
 {
 	json_t *a = json_array();
@@ -277,8 +298,9 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "hole", json_hole(c));
-	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b}", "tid", (int)c->tid,
-			    "name", jstr(t ? t->comm : NULL), "main", c->tid == c->pid));
+	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
+			    "name", jstr(t ? t->comm : NULL), "main", c->tid == c->pid,
+			    "stack", json_stack(c)));
 	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
 			    "comm", jstr(p->comm), "exe", jstr(p->exe)));
 	json_object_set_new(o, "recursion_depth", c->recursion_depth ?

@@ -19,6 +19,12 @@
  * interrupted and detached, and memlayout exits with the program's status
  * (128 + signal if a signal ended it).
  *
+ * Each tracee's sp at its first stop (a new thread's: inside the stack
+ * clone() gave it, before it ran) is kept, so that at a crash every
+ * thread's stack and guard are named whatever its sp is by then
+ * (ml_snapshot_mark_stack): a thread whose sp ran into its guard or
+ * below it still has its stack.
+ *
  * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT) by
  * kill(1) are passed to the program; those from the terminal already
  * reach it, as it shares memlayout's process group and terminal.
@@ -49,9 +55,18 @@ struct run_opts {
 	char **argv;
 };
 
-/* The tracees we know of (tids), to detach from at the end. */
+/* The tracees we know of, to detach from at the end, and where each
+ * one's stack is: its sp at its first stop, before it ran any code (a
+ * new thread's sp is then inside the stack clone() gave it), so its
+ * stack is known after its sp has run off it. */
+struct tracee {
+	pid_t tid;
+	bool stopped_once;       /* its first stop was seen */
+	uint64_t stack;          /* first sp, 0 unknown */
+};
+
 struct tracees {
-	pid_t *tids;
+	struct tracee *v;
 	size_t n, cap;
 };
 
@@ -132,29 +147,67 @@ static void install_handlers(void)
 
 /* ---- tracee set ---- */
 
-static void tracee_add(struct tracees *t, pid_t tid)
+static struct tracee *tracee_find(struct tracees *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->tids[i] == tid)
-			return;
+		if (t->v[i].tid == tid)
+			return &t->v[i];
+	return NULL;
+}
+
+static struct tracee *tracee_add(struct tracees *t, pid_t tid)
+{
+	struct tracee *e = tracee_find(t, tid);
+
+	if (e)
+		return e;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
-		pid_t *p = realloc(t->tids, cap * sizeof(*p));
+		struct tracee *p = realloc(t->v, cap * sizeof(*p));
 		if (!p)
-			return;   /* only the final detach would miss it */
-		t->tids = p;
+			return NULL;   /* only the final detach would miss it */
+		t->v = p;
 		t->cap = cap;
 	}
-	t->tids[t->n++] = tid;
+	t->v[t->n] = (struct tracee){ .tid = tid };
+	return &t->v[t->n++];
 }
 
 static void tracee_del(struct tracees *t, pid_t tid)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (t->tids[i] == tid) {
-			t->tids[i] = t->tids[--t->n];
-			return;
-		}
+	struct tracee *e = tracee_find(t, tid);
+
+	if (e)
+		*e = t->v[--t->n];
+}
+
+/* A tracee stopped: at its first stop, record its sp as its stack. */
+static void tracee_stopped(struct tracees *t, pid_t tid)
+{
+	struct tracee *e = tracee_add(t, tid);
+	struct ml_regs regs;
+
+	if (!e || e->stopped_once)
+		return;
+	e->stopped_once = true;
+	if (ml_regs_get(tid, &regs) == 0)
+		e->stack = regs.sp;
+}
+
+/* Name every known thread stack of process pid in snap from the sp its
+ * thread started with, whatever its sp is now. */
+static void mark_stacks(struct run *r, struct ml_snapshot *snap, pid_t pid)
+{
+	char path[64];
+
+	for (size_t i = 0; i < r->t.n; i++) {
+		const struct tracee *e = &r->t.v[i];
+		if (!e->stack || e->tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)e->tid);
+		if (access(path, F_OK) == 0)
+			ml_snapshot_mark_stack(snap, e->tid, e->stack);
+	}
 }
 
 /* ---- starting the program ---- */
@@ -323,6 +376,7 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		ml_cli_error(name, "cannot explain its crash: %s", ml_cli_strerror(-e));
 		return;
 	}
+	mark_stacks(r, snap, f.pid);
 	if (f.signo == SIGABRT && ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
 		f.abort_msg = msg;
 	e = ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt);
@@ -372,6 +426,9 @@ static void on_event(struct run *r, pid_t tid, int sig, int ev)
 		/* A thread that exec'd took the leader's pid: the old tid is gone. */
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)
 			tracee_del(&r->t, (pid_t)msg);
+		struct tracee *e = tracee_find(&r->t, tid);
+		if (e)
+			e->stack = 0;    /* a new program, a new stack */
 	}
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
 }
@@ -394,7 +451,7 @@ static void detach_all(struct run *r)
 	int st;
 
 	for (size_t i = 0; i < r->t.n; i++)
-		ptrace(PTRACE_INTERRUPT, r->t.tids[i], NULL, NULL);
+		ptrace(PTRACE_INTERRUPT, r->t.v[i].tid, NULL, NULL);
 	while (r->t.n) {
 		pid_t w = waitpid(-1, &st, __WALL);
 		if (w < 0) {
@@ -440,7 +497,7 @@ static int trace_loop(struct run *r, int err_fd)
 			detach_all(r);
 			return exit_code(st);
 		}
-		tracee_add(&r->t, w);
+		tracee_stopped(&r->t, w);
 		if (st >> 16) {
 			exec_seen |= w == r->main && (st >> 16) == PTRACE_EVENT_EXEC;
 			on_event(r, w, WSTOPSIG(st), st >> 16);
@@ -488,6 +545,6 @@ int ml_cmd_run(int argc, char **argv)
 	close(err_fd);
 	if (r.report && r.report != stderr && fclose(r.report))
 		ml_cli_error(r.o.report, "%s", strerror(errno));
-	free(r.t.tids);
+	free(r.t.v);
 	return code;
 }
