@@ -419,6 +419,12 @@ struct ml_backtrace {
  * max frames.  Returns 0 (even with no frames) or -errno (-ENOTSUP: no
  * ML_LIBDW_SONAME). */
 int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret);
+/* Drop the frames inner to the first frame after #0 whose pc is pc (the
+ * frame a signal interrupted: the handler's frames and the signal frame
+ * stood on it), so the backtrace starts at the fault; the period is found
+ * again.  Returns the count dropped, -ENOENT (no such frame: nothing
+ * changed) or -EINVAL. */
+int ml_backtrace_from(struct ml_backtrace *bt, uint64_t pc);
 void ml_backtrace_free(struct ml_backtrace *bt);
 
 /* The message the C library stored before it called abort() (glibc's
@@ -917,6 +923,10 @@ struct ml_fault {
 	size_t ncode;            /* 0 if unreadable */
 	const char *abort_msg;   /* ml_abort_message(), or NULL */
 	const struct ml_backtrace *bt;  /* or NULL */
+	int then_signo;          /* 0: this fault ended the process; else the
+	                            program's own handler caught it and then
+	                            ended the process with this signal
+	                            (re-raised it, or abort()) */
 };
 
 /* The explanation.  Pointers are into the snapshot and the fault. */
@@ -942,6 +952,7 @@ struct ml_crash {
 	const char *abort_msg;
 	char explanation[512];   /* one sentence, plain words; target text
 	                            in it is already escaped */
+	int then_signo;          /* ml_fault.then_signo */
 	const struct ml_region *thread_guard;  /* the guard right below
 	                            thread_stack, or NULL (none, or main) */
 };

@@ -375,6 +375,22 @@ static void say_sent(const struct ctx *x, char *buf, size_t len)
 	append(buf, len, " (kill, raise): no fault in its memory");
 }
 
+/* After the sentence of the fault: what the program's own handler did. */
+static void say_then(const struct ctx *x, char *buf, size_t len)
+{
+	int then = x->c->then_signo;
+
+	if (!then)
+		return;
+	append(buf, len, "; the program's own %s handler caught it first, then ", sig_name(x->c->signo));
+	if (then == SIGABRT)
+		append(buf, len, "called abort() (SIGABRT)");
+	else if (then == x->c->signo)
+		append(buf, len, "raised it again, which ended the process");
+	else
+		append(buf, len, "ended the process with %s", sig_name(then));
+}
+
 static const struct kind_info {
 	const char *name;
 	say_fn say;
@@ -798,6 +814,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	c.pid = f->pid;
 	c.tid = f->tid;
 	c.abort_msg = f->abort_msg;
+	c.then_signo = f->then_signo;
 	if (f->have_regs) {
 		c.pc = f->regs.pc;
 		c.sp = f->regs.sp;
@@ -819,6 +836,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	}
 	recursion_depth(&x);
 	kinds[c.kind].say(&x, c.explanation, sizeof(c.explanation));
+	say_then(&x, c.explanation, sizeof(c.explanation));
 	*ret = c;
 	return 0;
 }

@@ -153,8 +153,12 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 
 	fprintf(out, "memlayout: process %d (", (int)c->pid);
 	put_escaped(out, p->comm);
-	fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
-		ml_crash_kind_name(c->kind));
+	if (c->then_signo)
+		fprintf(out, ") died of SIG%s after its own handler caught a SIG%s: %s\n  ",
+			sig_abbrev(c->then_signo), sig_abbrev(c->signo), ml_crash_kind_name(c->kind));
+	else
+		fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
+			ml_crash_kind_name(c->kind));
 	fputs(c->explanation, out);
 	fputs(".\n\n", out);
 	fprintf(out, "  signal       SIG%s (%d), si_code %s (%d)", sig_abbrev(c->signo), c->signo,
@@ -308,6 +312,10 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "message", jstr(c->abort_msg));
 	json_object_set_new(o, "backtrace", json_backtrace(bt));
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
+	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
+	json_object_set_new(o, "handled_then", c->then_signo ?
+			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
+			    json_null());
 	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
 	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
 	json_decref(o);

@@ -204,15 +204,39 @@ int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **re
 	return 0;
 }
 
+static void frame_free(struct ml_frame *f)
+{
+	free(f->function);
+	free(f->file);
+	free(f->object);
+}
+
+int ml_backtrace_from(struct ml_backtrace *bt, uint64_t pc)
+{
+	size_t k;
+
+	if (!bt)
+		return -EINVAL;
+	for (k = 1; k < bt->n && bt->frames[k].pc != pc; k++)
+		;
+	if (k >= bt->n)
+		return -ENOENT;
+	for (size_t i = 0; i < k; i++)
+		frame_free(&bt->frames[i]);
+	memmove(bt->frames, bt->frames + k, (bt->n - k) * sizeof(*bt->frames));
+	bt->n -= k;
+	bt->period = 0;
+	bt->period_bytes = 0;
+	find_period(bt);
+	return (int)k;
+}
+
 void ml_backtrace_free(struct ml_backtrace *bt)
 {
 	if (!bt)
 		return;
-	for (size_t i = 0; bt->frames && i < bt->n; i++) {
-		free(bt->frames[i].function);
-		free(bt->frames[i].file);
-		free(bt->frames[i].object);
-	}
+	for (size_t i = 0; bt->frames && i < bt->n; i++)
+		frame_free(&bt->frames[i]);
 	free(bt->frames);
 	free(bt);
 }

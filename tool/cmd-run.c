@@ -63,6 +63,7 @@ struct tracee {
 	pid_t tid;
 	bool stopped_once;       /* its first stop was seen */
 	uint64_t stack;          /* first sp, 0 unknown */
+	struct ml_fault *caught; /* its last fault its own handler took, or NULL */
 };
 
 struct tracees {
@@ -76,6 +77,8 @@ struct run {
 	struct tracees t;
 	FILE *report;
 	int crashes;
+	pid_t *reported;          /* processes whose death was explained: one */
+	size_t nreported, capreported;   /* report each, however many threads fault */
 };
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
@@ -177,8 +180,10 @@ static void tracee_del(struct tracees *t, pid_t tid)
 {
 	struct tracee *e = tracee_find(t, tid);
 
-	if (e)
+	if (e) {
+		free(e->caught);
 		*e = t->v[--t->n];
+	}
 }
 
 /* A tracee stopped: at its first stop, record its sp as its stack. */
@@ -357,6 +362,23 @@ static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *t
 	}
 }
 
+/* The fault its own handler caught, when the thread dies of a signal
+ * while that handler still runs: the backtrace at the death passes
+ * through the signal frame to the frame at the fault's pc (the frames of
+ * the handler are dropped).  Else the death is the fault. */
+static const struct ml_fault *caught_fault(struct run *r, pid_t tid, int sig,
+					   struct ml_backtrace *bt)
+{
+	const struct tracee *e = tracee_find(&r->t, tid);
+
+	if (!e || !e->caught || !bt || !e->caught->have_regs)
+		return NULL;
+	if (ml_backtrace_from(bt, e->caught->regs.pc) < 0)
+		return NULL;
+	e->caught->then_signo = sig;
+	return e->caught;
+}
+
 static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		    const siginfo_t *si)
 {
@@ -364,6 +386,7 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 	struct ml_snapshot *snap = NULL;
 	struct ml_backtrace *bt = NULL;
 	struct ml_fault f = { 0 };
+	const struct ml_fault *caught;
 	struct ml_crash c;
 	char *msg = NULL, name[32];
 	FILE *out = report_stream(r);
@@ -377,13 +400,15 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		return;
 	}
 	mark_stacks(r, snap, f.pid);
-	if (f.signo == SIGABRT && ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
-		f.abort_msg = msg;
 	e = ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt);
-	if (e == 0)
-		f.bt = bt;
-	else if (e == -ENOTSUP)     /* the report goes on without one */
+	if (e == -ENOTSUP)     /* the report goes on without one */
 		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
+	if ((caught = caught_fault(r, tid, f.signo, bt)))
+		f = *caught;
+	else if (f.signo == SIGABRT &&
+		 ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
+		f.abort_msg = msg;
+	f.bt = bt;
 	if (ml_crash_explain(snap, &f, &c) == 0) {
 		unsigned int flags = r->o.out_flags;
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
@@ -399,6 +424,51 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 	ml_backtrace_free(bt);
 	free(msg);
 	ml_snapshot_free(snap);
+}
+
+/* A fault the thread's own handler will take: keep what the stop shows
+ * (siginfo, registers, the instruction's bytes), cheaply, in case the
+ * handler then ends the process (Rust's and Python's do). */
+static void record_caught(struct run *r, pid_t tid, const struct ml_task_status *ts,
+			  const siginfo_t *si)
+{
+	struct tracee *e = tracee_find(&r->t, tid);
+
+	if (!e || si->si_code <= 0 || ts->tgid <= 0)
+		return;       /* only faults, not signals sent */
+	if (!e->caught && !(e->caught = malloc(sizeof(*e->caught))))
+		return;
+	*e->caught = (struct ml_fault){ 0 };
+	gather(e->caught, tid, ts, si);
+}
+
+/* Was the death of process pid explained already (another of its
+ * threads faulted at the same time)?  If not, it is now. */
+static bool reported_once(struct run *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nreported; i++)
+		if (r->reported[i] == pid)
+			return true;
+	if (r->nreported == r->capreported) {
+		size_t cap = r->capreported ? 2 * r->capreported : 8;
+		pid_t *p = realloc(r->reported, cap * sizeof(*p));
+		if (!p)
+			return false;
+		r->reported = p;
+		r->capreported = cap;
+	}
+	r->reported[r->nreported++] = pid;
+	return false;
+}
+
+/* Process pid is gone: its pid may come back as another process. */
+static void reported_forget(struct run *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nreported; i++)
+		if (r->reported[i] == pid) {
+			r->reported[i] = r->reported[--r->nreported];
+			return;
+		}
 }
 
 /* ---- the loop ---- */
@@ -427,8 +497,11 @@ static void on_event(struct run *r, pid_t tid, int sig, int ev)
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)
 			tracee_del(&r->t, (pid_t)msg);
 		struct tracee *e = tracee_find(&r->t, tid);
-		if (e)
+		if (e) {
 			e->stack = 0;    /* a new program, a new stack */
+			free(e->caught);
+			e->caught = NULL;
+		}
 	}
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
 }
@@ -436,12 +509,15 @@ static void on_event(struct run *r, pid_t tid, int sig, int ev)
 /* A signal-delivery-stop: explain a fatal crash signal, then deliver. */
 static void on_signal(struct run *r, pid_t tid, int sig)
 {
-	struct ml_task_status ts;
+	struct ml_task_status ts = { 0 };
 	siginfo_t si;
 
-	if (is_crash_signal(sig) && ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0 &&
-	    is_fatal(tid, sig, &ts))
-		explain(r, tid, &ts, &si);
+	if (is_crash_signal(sig) && ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0) {
+		if (!is_fatal(tid, sig, &ts))
+			record_caught(r, tid, &ts, &si);
+		else if (!reported_once(r, ts.tgid))
+			explain(r, tid, &ts, &si);
+	}
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 }
 
@@ -490,6 +566,7 @@ static int trace_loop(struct run *r, int err_fd)
 		}
 		if (!WIFSTOPPED(st)) {
 			tracee_del(&r->t, w);
+			reported_forget(r, w);
 			if (w != r->main)
 				continue;
 			if (!exec_seen && read(err_fd, &e, sizeof(e)) == (ssize_t)sizeof(e))
@@ -546,5 +623,6 @@ int ml_cmd_run(int argc, char **argv)
 	if (r.report && r.report != stderr && fclose(r.report))
 		ml_cli_error(r.o.report, "%s", strerror(errno));
 	free(r.t.v);
+	free(r.reported);
 	return code;
 }
