@@ -34,17 +34,29 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FRAMES 64
 
 enum { OPT_REPORT = ML_OPT_CMD };
+
+/* Its own exit codes, apart from the program's (as env(1), timeout(1)). */
+enum {
+	RUN_EXIT_FAILED = 125,       /* memlayout itself failed */
+	RUN_EXIT_CANNOT_EXEC = 126,  /* found, but not executable */
+	RUN_EXIT_NOT_FOUND = 127,    /* no such command */
+};
 
 enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
@@ -77,13 +89,16 @@ struct run {
 	struct tracees t;
 	FILE *report;
 	int crashes;
+	int death_signo;          /* the program died of it: so do we, after */
 	pid_t *reported;          /* processes whose death was explained: one */
 	size_t nreported, capreported;   /* report each, however many threads fault */
 };
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-static const int job_control[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+/* kill(1) to memlayout goes on to the program; SIGTSTP stops it (and
+ * then memlayout, as it stops), SIGCONT resumes it. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT };
+static const int job_control[] = { SIGTTIN, SIGTTOU };
 
 static volatile sig_atomic_t main_pid;
 
@@ -251,7 +266,63 @@ static int seize_failed(struct run *r, pid_t pid, int e, int go_fd, int err_fd)
 	waitpid(pid, NULL, 0);
 	close(go_fd);
 	close(err_fd);
-	return code;
+	return code == ML_EXIT_FAILURE ? RUN_EXIT_FAILED : code;
+}
+
+/* memlayout could not start it (pipe, fork): 125. */
+static int run_failed(struct run *r, int e)
+{
+	ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+	return RUN_EXIT_FAILED;
+}
+
+/* Its exec failed with e: 127 not found, 126 found but not executable,
+ * as the shell says. */
+static int exec_failed(struct run *r, int e)
+{
+	ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+	return e == ENOENT || e == ENOTDIR ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC;
+}
+
+/* The file execvp() would run for name, in path (PATH_MAX); false if
+ * none is found. */
+static bool resolve(const char *name, char *path, size_t len)
+{
+	const char *dirs = getenv("PATH"), *p, *end;
+
+	if (strchr(name, '/')) {
+		snprintf(path, len, "%s", name);
+		return true;
+	}
+	for (p = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if ((size_t)snprintf(path, len, "%.*s/%s", (int)(end - p) ? (int)(end - p) : 1,
+				     end > p ? p : ".", name) >= len)
+			continue;
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A set-user-ID or set-group-ID program runs without its privileges
+ * under ptrace (unless we may trace it anyway: root): say so, once,
+ * before it starts. */
+static void note_setid(struct run *r)
+{
+	char path[PATH_MAX];
+	struct statvfs vfs;
+	struct stat st;
+	bool uid, gid;
+
+	if (!resolve(r->o.argv[0], path, sizeof(path)) || stat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)))
+		return;
+	uid = (st.st_mode & S_ISUID) && st.st_uid != geteuid();
+	gid = (st.st_mode & S_ISGID) && st.st_gid != getegid();
+	if ((uid || gid) && geteuid() != 0)
+		ml_cli_error(r->o.argv[0], "note: a set-%s-ID program runs without its "
+			     "privileges under ptrace", uid ? "user" : "group");
 }
 
 /* Fork, seize, let it exec.  Returns the exit code on failure (> 0). */
@@ -261,11 +332,11 @@ static int spawn(struct run *r, int *ret_err_fd)
 	pid_t pid;
 
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
-		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+		return run_failed(r, errno);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
-		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+		return run_failed(r, errno);
 	if (pid == 0) {
 		close(go[1]);
 		close(err[0]);
@@ -282,7 +353,7 @@ static int spawn(struct run *r, int *ret_err_fd)
 		kill(pid, SIGKILL);
 		close(go[1]);
 		close(err[0]);
-		return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(errno));
+		return run_failed(r, errno);
 	}
 	close(go[1]);
 	*ret_err_fd = err[0];
@@ -562,7 +633,8 @@ static int trace_loop(struct run *r, int err_fd)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(errno));
+			ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(errno));
+			return RUN_EXIT_FAILED;
 		}
 		if (!WIFSTOPPED(st)) {
 			tracee_del(&r->t, w);
@@ -570,8 +642,10 @@ static int trace_loop(struct run *r, int err_fd)
 			if (w != r->main)
 				continue;
 			if (!exec_seen && read(err_fd, &e, sizeof(e)) == (ssize_t)sizeof(e))
-				return ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+				return exec_failed(r, e);
 			detach_all(r);
+			if (WIFSIGNALED(st))
+				r->death_signo = WTERMSIG(st);
 			return exit_code(st);
 		}
 		tracee_stopped(&r->t, w);
@@ -604,6 +678,28 @@ static const struct ml_cli_spec spec = {
 	.posix = true,   /* the first word that is not an option starts the command */
 };
 
+/* The program died of sig: end by it too, so a shell sees a death by a
+ * signal (a Ctrl-C stops its loop), without a core of our own (the
+ * program's was dumped already).  Returns only if sig did not end us. */
+static void die_like(int sig)
+{
+	struct rlimit no_core = { 0, 0 };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return;    /* a write error is ours to say: exit 1 */
+	fflush(stderr);
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0);
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}
+
 int ml_cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
@@ -616,6 +712,7 @@ int ml_cmd_run(int argc, char **argv)
 		return ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)");
 	r.o.out_flags = cli.out_flags;
 	r.o.argv = cli.words;
+	note_setid(&r);
 	if ((code = spawn(&r, &err_fd)))
 		return code;
 	code = trace_loop(&r, err_fd);
@@ -624,5 +721,7 @@ int ml_cmd_run(int argc, char **argv)
 		ml_cli_error(r.o.report, "%s", strerror(errno));
 	free(r.t.v);
 	free(r.reported);
+	if (r.death_signo && code == 128 + r.death_signo)
+		die_like(r.death_signo);
 	return code;
 }
