@@ -16,8 +16,11 @@
  * unchanged, except that a crash signal the thread does not catch or
  * ignore (SigCgt/SigIgn, read at the stop) is first explained.  When the
  * main program ends, tracees still running (its background children) are
- * interrupted and detached, and memlayout exits with the program's status
- * (128 + signal if a signal ended it).
+ * interrupted and detached, and memlayout exits with the program's status,
+ * or ends by the signal that ended it (after its report, without a core);
+ * its own failures are 125 (126 not executable, 127 not found).  A fault
+ * the program's handler takes is kept (no snapshot: cheap), and explained
+ * if the thread dies while that handler runs; one report per death.
  *
  * Each tracee's sp at its first stop (a new thread's: inside the stack
  * clone() gave it, before it ran) is kept, so that at a crash every
@@ -25,8 +28,8 @@
  * (ml_snapshot_mark_stack): a thread whose sp ran into its guard or
  * below it still has its stack.
  *
- * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT) by
- * kill(1) are passed to the program; those from the terminal already
+ * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGTSTP, SIGCONT) by kill(1) are passed to the program; those from the terminal already
  * reach it, as it shares memlayout's process group and terminal.
  */
 #include "cli.h"
@@ -115,7 +118,8 @@ static void usage(void)
 	      "Run a program as the shell would.  If it dies of SIGSEGV, SIGBUS, SIGILL,\n"
 	      "SIGFPE, SIGABRT or SIGTRAP, explain the crash in terms of its address\n"
 	      "space (what kind, read/write/fetch, which region and section, backtrace),\n"
-	      "then let the signal end it; exit with its status (128 + signal).\n\n"
+	      "then let the signal end it, and end by the same signal; else exit with its\n"
+	      "status.  memlayout's own: 125 it failed, 126 not executable, 127 not found.\n\n"
 	      "Options:\n"
 	      "     --report <file>    write the report to <file> instead of stderr\n"
 	      " -J, --json             the report as JSON (one object per crash)\n"
