@@ -411,9 +411,12 @@ struct ml_backtrace {
 	struct ml_frame *frames;
 	size_t n;
 	bool truncated;          /* stopped at the cap: there are more */
-	size_t period;           /* >0: the innermost frames repeat every
-	                            `period` frames (recursion) */
+	size_t period;           /* >0: the frames from period_start on
+	                            repeat every `period` frames (recursion) */
 	uint64_t period_bytes;   /* stack bytes one cycle of it takes */
+	size_t period_start;     /* the first frame of the repeating ones (1:
+	                            the fault's caller; more: the fault is in
+	                            a callee of the recursion) */
 };
 /* Unwind thread tid of process pid, stopped under ptrace by us, at most
  * max frames.  Returns 0 (even with no frames) or -errno (-ENOTSUP: no
@@ -919,10 +922,13 @@ struct ml_fault {
 	pid_t sender;            /* si_pid for a signal sent by a process */
 	bool have_regs;
 	struct ml_regs regs;
-	unsigned char code_bytes[16];   /* at regs.pc */
+	unsigned char code_bytes[16];   /* at code_addr, or regs.pc if 0 */
 	size_t ncode;            /* 0 if unreadable */
 	const char *abort_msg;   /* ml_abort_message(), or NULL */
 	const struct ml_backtrace *bt;  /* or NULL */
+	uint64_t code_addr;      /* where code_bytes were read when not at
+	                            regs.pc (an x86 int3 trap: pc - 1, the
+	                            int3 itself); 0: regs.pc */
 	int then_signo;          /* 0: this fault ended the process; else the
 	                            program's own handler caught it and then
 	                            ended the process with this signal
@@ -953,6 +959,7 @@ struct ml_crash {
 	char explanation[512];   /* one sentence, plain words; target text
 	                            in it is already escaped */
 	int then_signo;          /* ml_fault.then_signo */
+	uint64_t insn_pc;        /* the address of insn (pc, or the int3 at pc - 1) */
 	const struct ml_region *thread_guard;  /* the guard right below
 	                            thread_stack, or NULL (none, or main) */
 };

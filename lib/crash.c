@@ -91,9 +91,9 @@ static void depth_words(const struct ctx *x, char *buf, size_t len)
 {
 	const struct ml_backtrace *bt = x->f->bt;
 
-	if (!x->c->recursion_depth || !bt || bt->n < 2)
+	if (!x->c->recursion_depth || !bt || bt->n <= bt->period_start)
 		return;
-	const char *fn = bt->frames[1].function;
+	const char *fn = bt->frames[bt->period_start ? bt->period_start : 1].function;
 	char *e = ml_escape(fn ? fn : "?", ML_ESC_TERM);
 	append(buf, len, "; the frames repeat: recursion through %s(), %s%zu calls deep",
 	       e ? e : "?", bt->truncated ? "about " : "", x->c->recursion_depth);
@@ -290,7 +290,8 @@ static void say_truncated(const struct ctx *x, char *buf, size_t len)
 	append(buf, len, " maps offset %" PRIu64 " of %s", c->addr - r->start + r->offset,
 	       e ? e : "?");
 	if (size >= 0)
-		append(buf, len, ", which is only %lld bytes long now (truncated after it was mapped)", size);
+		append(buf, len, ", which is only %lld bytes long: the page is past the end "
+		       "of the file, and no file page backs it", size);
 	free(e);
 }
 
@@ -711,6 +712,24 @@ static int locate(const struct ctx *x)
 	return 0;
 }
 
+/* The instruction at the fault: at regs.pc, or where the tracer read it
+ * (an x86 int3 trap leaves pc after the int3: the int3 is shown). */
+static void decode(const struct ctx *x)
+{
+	const struct ml_fault *f = x->f;
+	struct ml_crash *c = x->c;
+	struct ml_regs at = f->regs;
+
+	if (!f->ncode)
+		return;
+	if (f->code_addr && f->code_addr < f->regs.pc && f->regs.pc - f->code_addr <= 1)
+		at.pc = f->code_addr;
+	if (ml_insn_decode(f->code_bytes, f->ncode, &at, &c->insn) == 0) {
+		c->have_insn = true;
+		c->insn_pc = at.pc;
+	}
+}
+
 /* The address to explain: si_addr, or for a general-protection fault
  * (SI_KERNEL, no address) the decoded operand's. */
 static void fault_address(const struct ctx *x)
@@ -728,6 +747,10 @@ static void fault_address(const struct ctx *x)
 		return;
 	}
 	c->addr = f->addr;
+	/* #AC (EFLAGS.AC) gives BUS_ADRALN with no address: the operand's. */
+	if (c->signo == SIGBUS && c->code == BUS_ADRALN && !c->addr && c->have_insn &&
+	    c->insn.has_mem && c->insn.ea_known)
+		c->addr = c->insn.ea;
 	/* SIGTRAP from int3 (SI_KERNEL) carries no address: the pc is it. */
 	if (!c->addr && (c->signo == SIGTRAP || c->signo == SIGILL || c->signo == SIGFPE))
 		c->addr = c->pc;
@@ -788,10 +811,10 @@ static void recursion_depth(const struct ctx *x)
 	if (!bt || !bt->period)
 		return;
 	if (!bt->truncated) {
-		for (i = 1; i + bt->period < bt->n; i++)
+		for (i = bt->period_start; i + bt->period < bt->n; i++)
 			if (bt->frames[i].pc != bt->frames[i + bt->period].pc)
 				break;
-		c->recursion_depth = i + bt->period - 1;
+		c->recursion_depth = i + bt->period - bt->period_start;
 		return;
 	}
 	if (bt->period_bytes && c->thread_stack && c->thread_stack->end > c->sp)
@@ -818,8 +841,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	if (f->have_regs) {
 		c.pc = f->regs.pc;
 		c.sp = f->regs.sp;
-		if (f->ncode && ml_insn_decode(f->code_bytes, f->ncode, &f->regs, &c.insn) == 0)
-			c.have_insn = true;
+		decode(&x);
 	}
 	fault_address(&x);
 	if ((err = locate(&x)) < 0)

@@ -167,7 +167,8 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 		fprintf(out, ", address 0x%" PRIx64, c->addr);
 	fprintf(out, "\n  access       %s\n", ml_access_name(c->access));
 	if (c->have_insn)
-		fprintf(out, "  instruction  %s  at 0x%" PRIx64 "\n", c->insn.text, c->pc);
+		fprintf(out, "  instruction  %s  at 0x%" PRIx64 "\n", c->insn.text,
+			c->insn_pc ? c->insn_pc : c->pc);
 	text_where(c, out);
 	fprintf(out, "  thread       %d (", (int)c->tid);
 	put_escaped(out, t ? t->comm : "?");

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #define MAX_PERIOD 16
+#define MAX_PERIOD_START 32
 
 #if defined(__x86_64__)
 /* DWARF register numbers of the stack pointer: rsp, and esp for i386. */
@@ -96,25 +97,29 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
-/* The smallest period p such that the frames from #1 on repeat every p
- * (at least twice over); 0 if none. */
+/* The first frame s (from #1 on, at most MAX_PERIOD_START deep: the fault
+ * may lie in a callee of the recursion, snprintf's frames or an
+ * interpreter's) from which the frames repeat with the smallest period p
+ * (at least twice over); none: period 0. */
 static void find_period(struct ml_backtrace *bt)
 {
-	for (size_t p = 1; p <= MAX_PERIOD; p++) {
-		size_t i;
+	for (size_t s = 1; s <= MAX_PERIOD_START; s++)
+		for (size_t p = 1; p <= MAX_PERIOD; p++) {
+			size_t i;
 
-		if (1 + 3 * p > bt->n)
-			break;
-		for (i = 1; i + p < bt->n && i < 1 + 2 * p; i++)
-			if (bt->frames[i].pc != bt->frames[i + p].pc)
+			if (s + 3 * p > bt->n)
 				break;
-		if (i < 1 + 2 * p)
-			continue;
-		bt->period = p;
-		if (bt->frames[1 + p].sp > bt->frames[1].sp)
-			bt->period_bytes = bt->frames[1 + p].sp - bt->frames[1].sp;
-		return;
-	}
+			for (i = s; i + p < bt->n && i < s + 2 * p; i++)
+				if (bt->frames[i].pc != bt->frames[i + p].pc)
+					break;
+			if (i < s + 2 * p)
+				continue;
+			bt->period = p;
+			bt->period_start = s;
+			if (bt->frames[s + p].sp > bt->frames[s].sp)
+				bt->period_bytes = bt->frames[s + p].sp - bt->frames[s].sp;
+			return;
+		}
 }
 
 /* A fetch from an address outside every module (a call through a bad
@@ -225,7 +230,7 @@ int ml_backtrace_from(struct ml_backtrace *bt, uint64_t pc)
 		frame_free(&bt->frames[i]);
 	memmove(bt->frames, bt->frames + k, (bt->n - k) * sizeof(*bt->frames));
 	bt->n -= k;
-	bt->period = 0;
+	bt->period = bt->period_start = 0;
 	bt->period_bytes = 0;
 	find_period(bt);
 	return (int)k;
