@@ -387,6 +387,11 @@ struct ml_insn {
 	bool ea_known;           /* ea computed from the registers */
 	uint64_t ea;             /* its effective address */
 	unsigned int align;      /* alignment it requires (movaps: 16), 0 */
+	enum ml_branch {
+		ML_BRANCH_NONE, ML_BRANCH_CALL, ML_BRANCH_RET, ML_BRANCH_JMP,
+	} branch;                /* a transfer of control through a value */
+	bool target_known;       /* a call or jmp through a register: target */
+	uint64_t target;
 };
 
 /* Shared libraries loaded on first use (dlopen), not linked, so that they
@@ -926,6 +931,9 @@ struct ml_fault {
 	size_t ncode;            /* 0 if unreadable */
 	const char *abort_msg;   /* ml_abort_message(), or NULL */
 	const struct ml_backtrace *bt;  /* or NULL */
+	bool have_stack_words;
+	uint64_t stack_words[2]; /* the words at sp - word and at sp (a return
+	                            address just popped, or the next to pop) */
 	uint64_t code_addr;      /* where code_bytes were read when not at
 	                            regs.pc (an x86 int3 trap: pc - 1, the
 	                            int3 itself); 0: regs.pc */
@@ -960,6 +968,13 @@ struct ml_crash {
 	                            in it is already escaped */
 	int then_signo;          /* ml_fault.then_signo */
 	uint64_t insn_pc;        /* the address of insn (pc, or the int3 at pc - 1) */
+	enum ml_jump_via {
+		ML_JUMP_NONE, ML_JUMP_RETURN, ML_JUMP_CALL_REG, ML_JUMP_CALL,
+	} jump_via;              /* where a bad jump target came from: a
+	                            return slot (jump_slot), a call or jmp's
+	                            register operand, a call (its return
+	                            address is jump_slot's word) */
+	uint64_t jump_slot;      /* the stack slot of the return address */
 	const struct ml_region *thread_guard;  /* the guard right below
 	                            thread_stack, or NULL (none, or main) */
 };

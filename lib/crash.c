@@ -211,10 +211,29 @@ static void say_hole(const struct ctx *x, char *buf, size_t len)
 
 static void say_jump_unmapped(const struct ctx *x, char *buf, size_t len)
 {
+	const struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+
 	append(buf, len, "jump to an unmapped address: an instruction fetch at 0x%" PRIx64,
-	       x->c->addr);
+	       c->addr);
 	say_hole(x, buf, len);
-	append(buf, len, " (a bad function pointer or a smashed return address)");
+	switch (c->jump_via) {
+	case ML_JUMP_RETURN:
+		append(buf, len, "; a ret took it from the return slot at 0x%" PRIx64
+		       " (a smashed return address)", c->jump_slot);
+		break;
+	case ML_JUMP_CALL_REG:
+		append(buf, len, "; the %s at 0x%" PRIx64 " (%s) took it from its operand "
+		       "(a bad function pointer)", c->insn.branch == ML_BRANCH_JMP ? "jmp" : "call",
+		       c->pc, c->insn.text);
+		break;
+	case ML_JUMP_CALL:
+		append(buf, len, "; a call took it, whose return address 0x%" PRIx64 " is at "
+		       "0x%" PRIx64 " (a bad function pointer)", f->stack_words[1], c->jump_slot);
+		break;
+	default:
+		append(buf, len, " (a bad function pointer or a smashed return address)");
+	}
 }
 
 static void say_kernel(const struct ctx *x, char *buf, size_t len)
@@ -589,6 +608,15 @@ static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 	return false;
 }
 
+/* A call, jmp or ret to an address where nothing is mapped (the
+ * non-canonical hole included). */
+static bool bad_branch(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->jump_via && x->c->access == ML_ACCESS_EXEC && !x->c->region &&
+	       x->c->addr_known && x->c->hole != ML_HOLE_NULL_ZONE;
+}
+
 static bool exec_unmapped(const struct ctx *x, enum ml_crash_kind k)
 {
 	(void)k;
@@ -638,6 +666,7 @@ static const struct rule {
 	{ SIGBUS,  bus_adraln,            ML_CRASH_MISALIGNED },
 	{ SIGBUS,  in_region,             ML_CRASH_FILE_TRUNCATED },
 	{ SIGSEGV, gp_misaligned,         ML_CRASH_MISALIGNED },
+	{ SIGSEGV, bad_branch,            ML_CRASH_JUMP_UNMAPPED },
 	{ SIGSEGV, hole_says,             ML_CRASH_NON_CANONICAL },
 	{ SIGSEGV, hole_says,             ML_CRASH_NULL_POINTER },
 	{ SIGSEGV, hole_says,             ML_CRASH_KERNEL_SPACE },
@@ -730,6 +759,52 @@ static void decode(const struct ctx *x)
 	}
 }
 
+/* A general-protection fault at a call, jmp or ret to a non-canonical
+ * target (the CPU faults at the branch, not at the target): the target
+ * is the address to explain, fetched, and where it came from is said. */
+static bool branch_target(const struct ctx *x)
+{
+	struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+
+	if (!c->have_insn || c->insn.branch == ML_BRANCH_NONE)
+		return false;
+	if (c->insn.branch == ML_BRANCH_RET && f->have_stack_words) {
+		c->addr = f->stack_words[1];
+		c->jump_via = ML_JUMP_RETURN;
+		c->jump_slot = c->sp;
+	} else if (c->insn.target_known) {
+		c->addr = c->insn.target;
+		c->jump_via = ML_JUMP_CALL_REG;
+	} else {
+		return false;
+	}
+	c->addr_known = true;
+	c->access = ML_ACCESS_EXEC;
+	return true;
+}
+
+/* A fetch fault at pc == the address: was it reached by a ret (the word
+ * just popped, at sp - word, is pc) or a call (the word at sp is a return
+ * address into executable memory)? */
+static void jump_source(const struct ctx *x)
+{
+	struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+	size_t w = f->regs.is_32bit ? 4 : 8;
+	const struct ml_region *r;
+
+	if (c->access != ML_ACCESS_EXEC || c->jump_via || !f->have_stack_words || c->region)
+		return;
+	if (f->stack_words[0] == c->pc) {
+		c->jump_via = ML_JUMP_RETURN;
+		c->jump_slot = c->sp - w;
+	} else if ((r = ml_snapshot_find(x->snap, f->stack_words[1])) && (r->perms & ML_PERM_EXEC)) {
+		c->jump_via = ML_JUMP_CALL;
+		c->jump_slot = c->sp;
+	}
+}
+
 /* The address to explain: si_addr, or for a general-protection fault
  * (SI_KERNEL, no address) the decoded operand's. */
 static void fault_address(const struct ctx *x)
@@ -738,6 +813,8 @@ static void fault_address(const struct ctx *x)
 	const struct ml_fault *f = x->f;
 
 	if (c->code <= 0 || c->signo == SIGABRT)
+		return;
+	if (c->signo == SIGSEGV && c->code == SI_KERNEL && branch_target(x))
 		return;
 	if (c->signo == SIGSEGV && c->code == SI_KERNEL) {
 		if (c->have_insn && c->insn.has_mem && c->insn.ea_known) {
@@ -773,6 +850,8 @@ static void settle_access(const struct ctx *x)
 		c->access = ML_ACCESS_EXEC;
 	if (c->signo != SIGSEGV && c->signo != SIGBUS)
 		return;
+	if (c->jump_via)
+		return;           /* a branch's target: a fetch */
 	if (c->addr_known && c->addr == c->pc) {
 		c->access = ML_ACCESS_EXEC;
 		return;
@@ -847,6 +926,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	if ((err = locate(&x)) < 0)
 		return err;
 	settle_access(&x);
+	jump_source(&x);
 	find_thread_stack(&x);
 	for (size_t i = 0; i < ML_ARRAY_SIZE(rules); i++) {
 		if (rules[i].signo && rules[i].signo != c.signo)

@@ -264,6 +264,20 @@ static json_t *json_stack(const struct ml_crash *c)
 			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
 }
 
+/* Where a bad jump target came from, or null. */
+static json_t *json_jump(const struct ml_crash *c)
+{
+	static const char *const via[] = {
+		[ML_JUMP_RETURN] = "return-slot", [ML_JUMP_CALL_REG] = "call-operand",
+		[ML_JUMP_CALL] = "call",
+	};
+
+	if (c->jump_via == ML_JUMP_NONE || (size_t)c->jump_via >= ML_ARRAY_SIZE(via))
+		return json_null();
+	return json_pack("{s:s, s:o}", "via", via[c->jump_via],
+			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : jhex(c->jump_slot));
+}
+
 static json_t *json_backtrace(const struct ml_backtrace *bt)
 {
 	json_t *a = json_array();
@@ -313,6 +327,7 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "message", jstr(c->abort_msg));
 	json_object_set_new(o, "backtrace", json_backtrace(bt));
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
+	json_object_set_new(o, "jump", json_jump(c));
 	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
 	json_object_set_new(o, "handled_then", c->then_signo ?
 			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :

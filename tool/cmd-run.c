@@ -419,6 +419,23 @@ static void report_error(struct run *r, int err)
 	clearerr(r->report);
 }
 
+/* The words at sp - word and at sp: where a bad jump target came from
+ * (the return address a ret just popped, or the one a ret would pop). */
+static void read_stack_words(pid_t tid, struct ml_fault *f)
+{
+	size_t w = f->regs.is_32bit ? 4 : 8;
+	unsigned char b[16];
+
+	if (f->regs.sp < w || ml_tracee_read(tid, f->regs.sp - w, b, 2 * w) != (ssize_t)(2 * w))
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t v = 0;
+		memcpy(&v, b + i * w, w);    /* little-endian x86 */
+		f->stack_words[i] = v;
+	}
+	f->have_stack_words = true;
+}
+
 static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *ts,
 		   const siginfo_t *si)
 {
@@ -440,6 +457,7 @@ static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *t
 #endif
 		n = ml_tracee_read(tid, f->code_addr, f->code_bytes, sizeof(f->code_bytes));
 		f->ncode = n > 0 ? (size_t)n : 0;
+		read_stack_words(tid, f);
 	}
 }
 

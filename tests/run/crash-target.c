@@ -155,6 +155,42 @@ int callee_recurse(int n)
 	return callee_recurse(n + 1) + out[0];
 }
 
+/* A return address overwritten with garbage, and a call through a
+ * garbage pointer: non-canonical on x86-64 (the CPU faults at the ret or
+ * the call, not at the target), an unmapped address on i386; and a ret
+ * to a canonical unmapped address (the fault is at the target). */
+#if defined(__x86_64__)
+void ret_garbage(void)
+{
+	__asm__ volatile("movabsq $0x4141414141414141, %%rax\n\tpushq %%rax\n\tret" : : : "rax");    /* LINE:ret-garbage */
+}
+
+void call_garbage(void)
+{
+	__asm__ volatile("movabsq $0x4141414141414141, %%rax\n\tcall *%%rax" : : : "rax");    /* LINE:call-garbage */
+}
+
+void ret_wild(void)
+{
+	__asm__ volatile("movabsq $0x100000000000, %%rax\n\tpushq %%rax\n\tret" : : : "rax");    /* LINE:ret-wild */
+}
+#elif defined(__i386__)
+void ret_garbage(void)
+{
+	__asm__ volatile("movl $0x41414141, %%eax\n\tpushl %%eax\n\tret" : : : "eax");    /* LINE:ret-garbage */
+}
+
+void call_garbage(void)
+{
+	__asm__ volatile("movl $0x41414141, %%eax\n\tcall *%%eax" : : : "eax");    /* LINE:call-garbage */
+}
+
+void ret_wild(void)
+{
+	ret_garbage();
+}
+#endif
+
 void misaligned(void)
 {
 	static char buf[64] __attribute__((aligned(16)));
@@ -306,6 +342,11 @@ int main(int argc, char **argv)
 	if (!strcmp(m, "misaligned-ac")) return (int)misaligned_ac();
 #endif
 	if (!strcmp(m, "callee-overflow")) return callee_recurse(0);
+#if defined(__x86_64__) || defined(__i386__)
+	if (!strcmp(m, "ret-garbage")) ret_garbage();
+	if (!strcmp(m, "call-garbage")) call_garbage();
+	if (!strcmp(m, "ret-wild")) ret_wild();
+#endif
 	if (!strcmp(m, "divide-by-zero")) return divide(0);
 	if (!strcmp(m, "illegal-instruction")) illegal();
 	if (!strcmp(m, "breakpoint")) breakpoint();

@@ -9,7 +9,11 @@ the plain corpus (test_run.py) does not pin:
   (in .bss), never "a read at 0x0";
 - breakpoint: the instruction shown is the int3 itself (pc - 1);
 - callee-overflow: a recursion whose stack runs out inside snprintf, a
-  callee: the recursion and its depth are still found.
+  callee: the recursion and its depth are still found;
+- ret-garbage, call-garbage, ret-wild: a ret or call to a garbage
+  address (non-canonical on x86-64: the CPU faults at the ret or call
+  itself): the target is the address explained, fetched, in its hole,
+  and where it came from (the return slot, the call's operand) is said.
 
 usage: test_run_kinds.py MEMLAYOUT CRASH_TARGET [--32]
 """
@@ -71,6 +75,28 @@ def main():
     check('callee_recurse()' in (d.get('explanation') or ''),
           'callee-overflow: names the recursing function',
           d.get('explanation'))
+    is32 = sys.argv[3:] == ['--32']
+    garbage = 0x41414141 if is32 else 0x4141414141414141
+    for mode, want, via in (
+            ('ret-garbage', garbage, ('return-slot',)),
+            ('call-garbage', garbage, ('call-operand', 'call')),
+            ('ret-wild', garbage if is32 else 0x100000000000,
+             ('return-slot',))):
+        d = report(ml, target, mode)
+        what = mode + ': '
+        check_eq(d.get('kind'), 'jump-unmapped', what + 'kind')
+        check_eq(d.get('access'), 'exec', what + 'a fetch')
+        check_eq(int(d.get('address') or '0', 16), want,
+                 what + 'the jump target is the address')
+        check('%#x' % want in (d.get('explanation') or ''),
+              what + 'the sentence names the target', d.get('explanation'))
+        check((d.get('hole') or {}).get('kind') is not None,
+              what + 'names the target\'s hole', d.get('hole'))
+        if not is32 and want == garbage:
+            check_eq((d.get('hole') or {}).get('kind'), 'non-canonical',
+                     what + 'the non-canonical hole')
+        check((d.get('jump') or {}).get('via') in via,
+              what + 'where the target came from', d.get('jump'))
     done()
 
 
