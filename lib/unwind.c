@@ -63,7 +63,8 @@ static void symbolise(Dwfl *dwfl, struct ml_frame *f)
 						 NULL, NULL, NULL));
 	name = dwfl_module_addrinfo(mod, f->pc, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		f->function = strdup(name);
+		if (ml__demangle(name, &f->function) < 0)
+			f->function = strdup(name);
 		f->offset = off;
 	}
 	line = dwfl_module_getsrc(mod, f->pc);
