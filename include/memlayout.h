@@ -411,6 +411,10 @@ struct ml_frame {
 	char *file;              /* source file, NULL if no debug info */
 	int line;                /* 0 if none */
 	char *object;            /* module path, NULL if none */
+	uint64_t return_address; /* a caller's frame: the return address (as
+	                            gdb shows it; pc is moved back into the
+	                            call, where its line is looked up); 0 for
+	                            the innermost or a signal-interrupted frame */
 };
 struct ml_backtrace {
 	struct ml_frame *frames;

@@ -124,10 +124,12 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 			continue;
 		}
 
-		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, f->pc);
+		/* As gdb: a caller at its return address, its line the call's. */
+		uint64_t shown = f->return_address ? f->return_address : f->pc;
+		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
 		put_escaped(out, f->function ? f->function : "??");
 		if (f->function)
-			fprintf(out, "+0x%" PRIx64, f->offset);
+			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
 		if (f->file) {
 			fputs(" at ", out);
 			put_escaped(out, f->file);

@@ -92,6 +92,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	f = &bt->frames[bt->n++];
 	f->pc = activation ? pc : pc - 1;
+	f->return_address = activation ? 0 : pc;
 	if (dwfl_frame_reg(state, w->sp_reg, &sp) == 0)
 		f->sp = sp;
 	symbolise(w->dwfl, f);
@@ -145,6 +146,7 @@ static void caller_of_wild_call(pid_t pid, struct walk *w, bool is32)
 	memmove(&bt->frames[2], &bt->frames[1], (bt->n - 1) * sizeof(bt->frames[0]));
 	memset(&bt->frames[1], 0, sizeof(bt->frames[1]));
 	bt->frames[1].pc = ret - 1;
+	bt->frames[1].return_address = ret;
 	symbolise(w->dwfl, &bt->frames[1]);
 	bt->n++;
 }
