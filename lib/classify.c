@@ -220,6 +220,25 @@ static bool mark_stack(struct ml_snapshot *snap, size_t i, pid_t tid)
 	return true;
 }
 
+/* What classify_threads made of tid's sp, when that sp is elsewhere than
+ * its stack (a signal handler's sigaltstack): plain memory again. */
+static void unmark_stack(struct ml_snapshot *snap, pid_t tid, const struct ml_region *keep)
+{
+	for (size_t i = 0; i < snap->nregions; i++) {
+		struct ml_region *r = &snap->regions[i];
+		if (r == keep || r->tid != tid)
+			continue;
+		if (r->kind == ML_KIND_THREAD_STACK)
+			r->kind = ML_KIND_ANON;
+		else if (r->kind == ML_KIND_GUARD && i + 1 < snap->nregions &&
+			 &snap->regions[i + 1] != keep)
+			r->kind = ML_KIND_RESERVED;
+		else
+			continue;
+		r->tid = 0;
+	}
+}
+
 int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr)
 {
 	const struct ml_region *found;
@@ -227,8 +246,11 @@ int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr)
 	if (!snap || tid <= 0)
 		return -EINVAL;
 	found = ml_snapshot_find(snap, addr);
-	if (!found)
+	if (!found || found->kind == ML_KIND_STACK)
+		return found ? 0 : -ENOENT;
+	if (!is_anon(found) || !(found->perms & ML_PERM_WRITE))
 		return -ENOENT;
+	unmark_stack(snap, tid, found);
 	return mark_stack(snap, (size_t)(found - snap->regions), tid) ? 0 : -ENOENT;
 }
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static volatile int sink;
@@ -58,12 +59,31 @@ static void on_segv_reraise(int sig)
 	raise(sig);
 }
 
+#define ALT_SIZE (64 << 10)
+
+/* An alternate signal stack of its own mapping with a guard page below
+ * it, as Rust's runtime makes one for each thread. */
+static char *altstack_map(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, ALT_SIZE + (size_t)ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED || mprotect(m, (size_t)ps, PROT_NONE) < 0)
+		_exit(97);
+	return m + ps;
+}
+
+static void altstack_use(char *sp)
+{
+	stack_t ss = { .ss_sp = sp, .ss_size = ALT_SIZE };
+
+	sigaltstack(&ss, NULL);
+}
+
 static void altstack(void)
 {
-	stack_t ss = { .ss_size = 64 << 10 };
-
-	ss.ss_sp = malloc(ss.ss_size);
-	sigaltstack(&ss, NULL);
+	altstack_use(altstack_map());
 }
 
 static void handle(int flags, void (*fn)(int, siginfo_t *, void *))
@@ -79,8 +99,7 @@ static void handle(int flags, void (*fn)(int, siginfo_t *, void *))
 
 static void *thread_main(void *arg)
 {
-	(void)arg;
-	altstack();
+	altstack_use(arg);    /* mapped before the thread: above its stack */
 	sink = deep(0);
 	return NULL;
 }
@@ -119,7 +138,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(m, "thread-abort")) {
 		handle(SA_ONSTACK, on_segv);
-		pthread_create(&t, NULL, thread_main, NULL);
+		pthread_create(&t, NULL, thread_main, altstack_map());
 		pthread_join(t, NULL);
 		return 0;
 	}

@@ -71,6 +71,11 @@ def handled(ml, target):
               what + ': the sentence says so', d.get('explanation'))
         bt = [f.get('function') for f in d.get('backtrace') or []]
         check(bt[:1] == [fn], what + ': backtrace starts at the fault', bt[:5])
+        st = (d.get('thread') or {}).get('stack') or {}
+        if kind == 'thread-stack-overflow':
+            # its stack, not the sigaltstack its handler runs on
+            check(st.get('below_limit') and st['below_limit'] < 65536,
+                  what + ': just below the thread\'s own stack', st)
         if kind.endswith('stack-overflow'):
             check((d.get('recursion_depth') or 0) > 100,
                   what + ': recursion depth', d.get('recursion_depth'))
