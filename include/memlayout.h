@@ -212,6 +212,13 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap,
 const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap,
 					 uint64_t addr);
 
+/* Name the mapping holding addr as thread tid's stack (and the PROT_NONE
+ * mapping directly below it as its guard), from an address known to lie
+ * in that stack whatever the thread's sp is now (its first sp, recorded
+ * when it was created).  0, -EINVAL, or -ENOENT (addr is in no anonymous
+ * writable mapping: nothing changed). */
+int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr);
+
 /* The section of region r holding addr, or NULL (none, or not in r). */
 const struct ml_section *ml_region_section(const struct ml_region *r, uint64_t addr);
 
@@ -456,6 +463,11 @@ struct ml_insn {
 	bool ea_known;           /* ea computed from the registers */
 	uint64_t ea;             /* its effective address */
 	unsigned int align;      /* alignment it requires (movaps: 16), 0 */
+	enum ml_branch {
+		ML_BRANCH_NONE, ML_BRANCH_CALL, ML_BRANCH_RET, ML_BRANCH_JMP,
+	} branch;                /* a transfer of control through a value */
+	bool target_known;       /* a call or jmp through a register: target */
+	uint64_t target;
 };
 
 /* Shared libraries loaded on first use (dlopen), not linked, so that they
@@ -475,19 +487,32 @@ struct ml_frame {
 	char *file;              /* source file, NULL if no debug info */
 	int line;                /* 0 if none */
 	char *object;            /* module path, NULL if none */
+	uint64_t return_address; /* a caller's frame: the return address (as
+	                            gdb shows it; pc is moved back into the
+	                            call, where its line is looked up); 0 for
+	                            the innermost or a signal-interrupted frame */
 };
 struct ml_backtrace {
 	struct ml_frame *frames;
 	size_t n;
 	bool truncated;          /* stopped at the cap: there are more */
-	size_t period;           /* >0: the innermost frames repeat every
-	                            `period` frames (recursion) */
+	size_t period;           /* >0: the frames from period_start on
+	                            repeat every `period` frames (recursion) */
 	uint64_t period_bytes;   /* stack bytes one cycle of it takes */
+	size_t period_start;     /* the first frame of the repeating ones (1:
+	                            the fault's caller; more: the fault is in
+	                            a callee of the recursion) */
 };
 /* Unwind thread tid of process pid, stopped under ptrace by us, at most
  * max frames.  Returns 0 (even with no frames) or -errno (-ENOTSUP: no
  * ML_LIBDW_SONAME). */
 int ml_backtrace_take(pid_t pid, pid_t tid, size_t max, struct ml_backtrace **ret);
+/* Drop the frames inner to the first frame after #0 whose pc is pc (the
+ * frame a signal interrupted: the handler's frames and the signal frame
+ * stood on it), so the backtrace starts at the fault; the period is found
+ * again.  Returns the count dropped, -ENOENT (no such frame: nothing
+ * changed) or -EINVAL. */
+int ml_backtrace_from(struct ml_backtrace *bt, uint64_t pc);
 void ml_backtrace_free(struct ml_backtrace *bt);
 
 /* The message the C library stored before it called abort() (glibc's
@@ -1033,10 +1058,20 @@ struct ml_fault {
 	pid_t sender;            /* si_pid for a signal sent by a process */
 	bool have_regs;
 	struct ml_regs regs;
-	unsigned char code_bytes[16];   /* at regs.pc */
+	unsigned char code_bytes[16];   /* at code_addr, or regs.pc if 0 */
 	size_t ncode;            /* 0 if unreadable */
 	const char *abort_msg;   /* ml_abort_message(), or NULL */
 	const struct ml_backtrace *bt;  /* or NULL */
+	bool have_stack_words;
+	uint64_t stack_words[2]; /* the words at sp - word and at sp (a return
+	                            address just popped, or the next to pop) */
+	uint64_t code_addr;      /* where code_bytes were read when not at
+	                            regs.pc (an x86 int3 trap: pc - 1, the
+	                            int3 itself); 0: regs.pc */
+	int then_signo;          /* 0: this fault ended the process; else the
+	                            program's own handler caught it and then
+	                            ended the process with this signal
+	                            (re-raised it, or abort()) */
 };
 
 /* The explanation.  Pointers are into the snapshot and the fault. */
@@ -1062,6 +1097,17 @@ struct ml_crash {
 	const char *abort_msg;
 	char explanation[512];   /* one sentence, plain words; target text
 	                            in it is already escaped */
+	int then_signo;          /* ml_fault.then_signo */
+	uint64_t insn_pc;        /* the address of insn (pc, or the int3 at pc - 1) */
+	enum ml_jump_via {
+		ML_JUMP_NONE, ML_JUMP_RETURN, ML_JUMP_CALL_REG, ML_JUMP_CALL,
+	} jump_via;              /* where a bad jump target came from: a
+	                            return slot (jump_slot), a call or jmp's
+	                            register operand, a call (its return
+	                            address is jump_slot's word) */
+	uint64_t jump_slot;      /* the stack slot of the return address */
+	const struct ml_region *thread_guard;  /* the guard right below
+	                            thread_stack, or NULL (none, or main) */
 };
 /* Explain fault f of the process in snap (taken at the stop); the hole
  * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */

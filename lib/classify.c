@@ -18,9 +18,14 @@
  *    (owners.c: a goroutine's stack in a Go arena) is heap, not a stack.
  *  - ml__classify_devices: in a process mapping /dev/nvidia-uvm, CUDA's
  *    unified-address reservations and pinned host buffers (gpu_rules).
+ *  - ml_snapshot_mark_stack: the same marking from an address the caller
+ *    knows lies in a thread's stack whatever its sp now is (memlayout run
+ *    records each new thread's first sp), so a thread whose sp already
+ *    ran into its guard or below still has its stack and guard named.
  */
 #include "ml-private.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,40 +209,85 @@ bool ml__is_arena_reservation(const struct ml_snapshot *snap, size_t i)
 }
 
 
+/* Region i, which holds an address of thread tid's stack, becomes that
+ * thread's stack, and the PROT_NONE mapping directly below it (not an
+ * arena's reservation) its guard.  false: i is no anonymous writable
+ * mapping (a stack in a file? not ours to name), or memory an allocator
+ * owns (a goroutine's stack in a Go arena is heap). */
+static bool mark_stack(struct ml_snapshot *snap, size_t i, pid_t tid)
+{
+	struct ml_region *r = &snap->regions[i];
+
+	if (r->kind == ML_KIND_STACK) {
+		if (tid == snap->proc.pid || !r->tid)
+			r->tid = tid;
+		return true;
+	}
+	if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
+		return false;
+	if (r->allocator != ML_ALLOC_NONE && r->owner_basis != ML_OWNER_SHAPE)
+		return false;   /* heap (owners.c): a goroutine's stack in a Go arena */
+	r->kind = ML_KIND_THREAD_STACK;
+	r->tid = tid;
+	r->allocator = ML_ALLOC_NONE;   /* a thread's stack is no allocator's guess */
+	r->owner_basis = ML_OWNER_NONE;
+	if (i == 0)
+		return true;
+	struct ml_region *g = &snap->regions[i - 1];
+	if (g->end == r->start && is_anon(g) &&
+	    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+	    !ml__is_arena_reservation(snap, i - 1)) {
+		g->kind = ML_KIND_GUARD;
+		g->tid = tid;
+	}
+	return true;
+}
+
+/* What classify_threads made of tid's sp, when that sp is elsewhere than
+ * its stack (a signal handler's sigaltstack): plain memory again. */
+static void unmark_stack(struct ml_snapshot *snap, pid_t tid, const struct ml_region *keep)
+{
+	for (size_t i = 0; i < snap->nregions; i++) {
+		struct ml_region *r = &snap->regions[i];
+		if (r == keep || r->tid != tid)
+			continue;
+		if (r->kind == ML_KIND_THREAD_STACK)
+			r->kind = ML_KIND_ANON;
+		else if (r->kind == ML_KIND_GUARD && i + 1 < snap->nregions &&
+			 &snap->regions[i + 1] != keep)
+			r->kind = ML_KIND_RESERVED;
+		else
+			continue;
+		r->tid = 0;
+	}
+}
+
+int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr)
+{
+	const struct ml_region *found;
+
+	if (!snap || tid <= 0)
+		return -EINVAL;
+	found = ml_snapshot_find(snap, addr);
+	if (!found || found->kind == ML_KIND_STACK)
+		return found ? 0 : -ENOENT;
+	if (!is_anon(found) || !(found->perms & ML_PERM_WRITE))
+		return -ENOENT;
+	unmark_stack(snap, tid, found);
+	return mark_stack(snap, (size_t)(found - snap->regions), tid) ? 0 : -ENOENT;
+}
+
 void ml__classify_threads(struct ml_snapshot *snap)
 {
 	for (size_t t = 0; t < snap->nthreads; t++) {
 		const struct ml_thread *th = &snap->threads[t];
 		const struct ml_region *found;
-		size_t i;
 
 		if (!th->sp_known)
 			continue;
 		found = ml_snapshot_find(snap, th->sp);
-		if (!found)
-			continue;
-		i = (size_t)(found - snap->regions);
-		struct ml_region *r = &snap->regions[i];
-		if (r->kind == ML_KIND_STACK) {
-			if (th->tid == snap->proc.pid || !r->tid)
-				r->tid = th->tid;
-			continue;
-		}
-		if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
-			continue;   /* a stack in a file? not ours to name */
-		if (r->allocator != ML_ALLOC_NONE)
-			continue;   /* heap (owners.c): a goroutine's stack in a Go arena */
-		r->kind = ML_KIND_THREAD_STACK;
-		r->tid = th->tid;
-		if (i == 0)
-			continue;
-		struct ml_region *g = &snap->regions[i - 1];
-		if (g->end == r->start && is_anon(g) &&
-		    !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
-		    !ml__is_arena_reservation(snap, i - 1)) {
-			g->kind = ML_KIND_GUARD;
-			g->tid = th->tid;
-		}
+		if (found)
+			mark_stack(snap, (size_t)(found - snap->regions), th->tid);
 	}
 	/* Arena reservations left PROT_NONE: say what they are. */
 	for (size_t i = 0; i < snap->nregions; i++) {

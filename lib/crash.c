@@ -91,9 +91,9 @@ static void depth_words(const struct ctx *x, char *buf, size_t len)
 {
 	const struct ml_backtrace *bt = x->f->bt;
 
-	if (!x->c->recursion_depth || !bt || bt->n < 2)
+	if (!x->c->recursion_depth || !bt || bt->n <= bt->period_start)
 		return;
-	const char *fn = bt->frames[1].function;
+	const char *fn = bt->frames[bt->period_start ? bt->period_start : 1].function;
 	char *e = ml_escape(fn ? fn : "?", ML_ESC_TERM);
 	append(buf, len, "; the frames repeat: recursion through %s(), %s%zu calls deep",
 	       e ? e : "?", bt->truncated ? "about " : "", x->c->recursion_depth);
@@ -146,20 +146,44 @@ static void say_stack(const struct ctx *x, char *buf, size_t len)
 	depth_words(x, buf, len);
 }
 
+/* The guard of thread stack s: the PROT_NONE mapping right below it
+ * that classify.c named its guard, or NULL (guard size 0, or a stack of
+ * the program's own). */
+static const struct ml_region *stack_guard(const struct ctx *x, const struct ml_region *s)
+{
+	const struct ml_region *g = s && s->start ? ml_snapshot_find(x->snap, s->start - 1) : NULL;
+
+	return g && g->kind == ML_KIND_GUARD && g->end == s->start ? g : NULL;
+}
+
 static void say_thread_stack(const struct ctx *x, char *buf, size_t len)
 {
 	const struct ml_crash *c = x->c;
+	const struct ml_region *s = c->thread_stack;
+	const struct ml_region *g = c->thread_guard;
+	char sz[32];
 
-	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack; "
-	       "%s at 0x%" PRIx64 " hit ", (int)c->tid, access_words(c), c->addr);
+	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack",
+	       (int)c->tid);
+	if (s)
+		append(buf, len, " [0x%" PRIx64 ", 0x%" PRIx64 ") (%s, its limit 0x%" PRIx64 ")",
+		       s->start, s->end, ml_size_human(s->end - s->start, sz, sizeof(sz)), s->start);
+	append(buf, len, "; %s at 0x%" PRIx64, access_words(c), c->addr);
+	if (s && c->addr < s->start)
+		append(buf, len, ", %" PRIu64 " bytes below its limit,", s->start - c->addr);
+	append(buf, len, " hit ");
 	if (c->guard_page)
 		append(buf, len, "a guard page installed with MADV_GUARD_INSTALL inside its "
 		       "stack mapping (no PROT_NONE page)");
+	else if (c->region && c->region == g)
+		append(buf, len, "the %s guard below it", ml_size_human(g->end - g->start, sz, sizeof(sz)));
+	else if (g)
+		append(buf, len, "%s memory below its %s guard", c->region ? "PROT_NONE" : "unmapped",
+		       ml_size_human(g->end - g->start, sz, sizeof(sz)));
 	else if (c->region)
-		append(buf, len, "the %" PRIu64 "-byte guard below it",
-		       c->region->end - c->region->start);
+		append(buf, len, "a PROT_NONE mapping below it (it has no guard)");
 	else
-		append(buf, len, "unmapped memory below it");
+		append(buf, len, "unmapped memory below it (it has no guard)");
 	depth_words(x, buf, len);
 }
 
@@ -187,10 +211,29 @@ static void say_hole(const struct ctx *x, char *buf, size_t len)
 
 static void say_jump_unmapped(const struct ctx *x, char *buf, size_t len)
 {
+	const struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+
 	append(buf, len, "jump to an unmapped address: an instruction fetch at 0x%" PRIx64,
-	       x->c->addr);
+	       c->addr);
 	say_hole(x, buf, len);
-	append(buf, len, " (a bad function pointer or a smashed return address)");
+	switch (c->jump_via) {
+	case ML_JUMP_RETURN:
+		append(buf, len, "; a ret took it from the return slot at 0x%" PRIx64
+		       " (a smashed return address)", c->jump_slot);
+		break;
+	case ML_JUMP_CALL_REG:
+		append(buf, len, "; the %s at 0x%" PRIx64 " (%s) took it from its operand "
+		       "(a bad function pointer)", c->insn.branch == ML_BRANCH_JMP ? "jmp" : "call",
+		       c->pc, c->insn.text);
+		break;
+	case ML_JUMP_CALL:
+		append(buf, len, "; a call took it, whose return address 0x%" PRIx64 " is at "
+		       "0x%" PRIx64 " (a bad function pointer)", f->stack_words[1], c->jump_slot);
+		break;
+	default:
+		append(buf, len, " (a bad function pointer or a smashed return address)");
+	}
 }
 
 static void say_kernel(const struct ctx *x, char *buf, size_t len)
@@ -269,7 +312,8 @@ static void say_truncated(const struct ctx *x, char *buf, size_t len)
 	append(buf, len, " maps offset %" PRIu64 " of %s", c->addr - r->start + r->offset,
 	       e ? e : "?");
 	if (size >= 0)
-		append(buf, len, ", which is only %lld bytes long now (truncated after it was mapped)", size);
+		append(buf, len, ", which is only %lld bytes long: the page is past the end "
+		       "of the file, and no file page backs it", size);
 	free(e);
 }
 
@@ -352,6 +396,22 @@ static void say_sent(const struct ctx *x, char *buf, size_t len)
 	if (x->f->sender)
 		append(buf, len, " by process %d", (int)x->f->sender);
 	append(buf, len, " (kill, raise): no fault in its memory");
+}
+
+/* After the sentence of the fault: what the program's own handler did. */
+static void say_then(const struct ctx *x, char *buf, size_t len)
+{
+	int then = x->c->then_signo;
+
+	if (!then)
+		return;
+	append(buf, len, "; the program's own %s handler caught it first, then ", sig_name(x->c->signo));
+	if (then == SIGABRT)
+		append(buf, len, "called abort() (SIGABRT)");
+	else if (then == x->c->signo)
+		append(buf, len, "raised it again, which ended the process");
+	else
+		append(buf, len, "ended the process with %s", sig_name(then));
 }
 
 static const struct kind_info {
@@ -523,12 +583,16 @@ static bool sp_left_main_stack(const struct ctx *x, enum ml_crash_kind k)
 	       near_sp(x);
 }
 
-/* A PROT_NONE mapping right below a thread's stack, a MADV_GUARD guard
- * page in the thread's own stack (or near its sp), or sp ran off one. */
+/* Below the thread's own stack (known from its sp, or from where it
+ * started: ml_snapshot_mark_stack), in its guard, or in unmapped or
+ * PROT_NONE memory that sp already reached or that lies within NEAR_SP
+ * of the stack; a MADV_GUARD guard page in the thread's own stack (or
+ * near its sp); a PROT_NONE mapping right below a thread stack near sp. */
 static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 {
 	const struct ml_crash *c = x->c;
-	const struct ml_region *r = c->region;
+	const struct ml_region *r = c->region, *s = c->thread_stack;
+	bool no_access = r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC));
 
 	(void)k;
 	if (is_main_thread(x) || !c->addr_known)
@@ -536,12 +600,24 @@ static bool thread_stack_overflow(const struct ctx *x, enum ml_crash_kind k)
 	if (r && r->kind == ML_KIND_GUARD)
 		return true;
 	if (r && c->guard_page)
-		return r == c->thread_stack || near_sp(x);
-	if (r && !(r->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC))) {
+		return r == s || near_sp(x);
+	if (s && c->addr < s->start && (!r || no_access) &&
+	    ((c->sp < s->start && near_sp(x)) || s->start - c->addr <= NEAR_SP))
+		return true;
+	if (no_access) {
 		const struct ml_region *above = ml_snapshot_find(x->snap, r->end);
 		return above && above->kind == ML_KIND_THREAD_STACK && near_sp(x);
 	}
-	return !r && c->thread_stack && c->sp < c->thread_stack->start && near_sp(x);
+	return false;
+}
+
+/* A call, jmp or ret to an address where nothing is mapped (the
+ * non-canonical hole included). */
+static bool bad_branch(const struct ctx *x, enum ml_crash_kind k)
+{
+	(void)k;
+	return x->c->jump_via && x->c->access == ML_ACCESS_EXEC && !x->c->region &&
+	       x->c->addr_known && x->c->hole != ML_HOLE_NULL_ZONE;
 }
 
 static bool exec_unmapped(const struct ctx *x, enum ml_crash_kind k)
@@ -593,6 +669,7 @@ static const struct rule {
 	{ SIGBUS,  bus_adraln,            ML_CRASH_MISALIGNED },
 	{ SIGBUS,  in_region,             ML_CRASH_FILE_TRUNCATED },
 	{ SIGSEGV, gp_misaligned,         ML_CRASH_MISALIGNED },
+	{ SIGSEGV, bad_branch,            ML_CRASH_JUMP_UNMAPPED },
 	{ SIGSEGV, hole_says,             ML_CRASH_NON_CANONICAL },
 	{ SIGSEGV, hole_says,             ML_CRASH_NULL_POINTER },
 	{ SIGSEGV, hole_says,             ML_CRASH_KERNEL_SPACE },
@@ -669,6 +746,70 @@ static int locate(const struct ctx *x)
 	return 0;
 }
 
+/* The instruction at the fault: at regs.pc, or where the tracer read it
+ * (an x86 int3 trap leaves pc after the int3: the int3 is shown). */
+static void decode(const struct ctx *x)
+{
+	const struct ml_fault *f = x->f;
+	struct ml_crash *c = x->c;
+	struct ml_regs at = f->regs;
+
+	if (!f->ncode)
+		return;
+	if (f->code_addr && f->code_addr < f->regs.pc && f->regs.pc - f->code_addr <= 1)
+		at.pc = f->code_addr;
+	if (ml_insn_decode(f->code_bytes, f->ncode, &at, &c->insn) == 0) {
+		c->have_insn = true;
+		c->insn_pc = at.pc;
+	}
+}
+
+/* A general-protection fault at a call, jmp or ret to a non-canonical
+ * target (the CPU faults at the branch, not at the target): the target
+ * is the address to explain, fetched, and where it came from is said. */
+static bool branch_target(const struct ctx *x)
+{
+	struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+
+	if (!c->have_insn || c->insn.branch == ML_BRANCH_NONE)
+		return false;
+	if (c->insn.branch == ML_BRANCH_RET && f->have_stack_words) {
+		c->addr = f->stack_words[1];
+		c->jump_via = ML_JUMP_RETURN;
+		c->jump_slot = c->sp;
+	} else if (c->insn.target_known) {
+		c->addr = c->insn.target;
+		c->jump_via = ML_JUMP_CALL_REG;
+	} else {
+		return false;
+	}
+	c->addr_known = true;
+	c->access = ML_ACCESS_EXEC;
+	return true;
+}
+
+/* A fetch fault at pc == the address: was it reached by a ret (the word
+ * just popped, at sp - word, is pc) or a call (the word at sp is a return
+ * address into executable memory)? */
+static void jump_source(const struct ctx *x)
+{
+	struct ml_crash *c = x->c;
+	const struct ml_fault *f = x->f;
+	size_t w = f->regs.is_32bit ? 4 : 8;
+	const struct ml_region *r;
+
+	if (c->access != ML_ACCESS_EXEC || c->jump_via || !f->have_stack_words || c->region)
+		return;
+	if (f->stack_words[0] == c->pc) {
+		c->jump_via = ML_JUMP_RETURN;
+		c->jump_slot = c->sp - w;
+	} else if ((r = ml_snapshot_find(x->snap, f->stack_words[1])) && (r->perms & ML_PERM_EXEC)) {
+		c->jump_via = ML_JUMP_CALL;
+		c->jump_slot = c->sp;
+	}
+}
+
 /* The address to explain: si_addr, or for a general-protection fault
  * (SI_KERNEL, no address) the decoded operand's. */
 static void fault_address(const struct ctx *x)
@@ -678,6 +819,8 @@ static void fault_address(const struct ctx *x)
 
 	if (c->code <= 0 || c->signo == SIGABRT)
 		return;
+	if (c->signo == SIGSEGV && c->code == SI_KERNEL && branch_target(x))
+		return;
 	if (c->signo == SIGSEGV && c->code == SI_KERNEL) {
 		if (c->have_insn && c->insn.has_mem && c->insn.ea_known) {
 			c->addr = c->insn.ea;
@@ -686,6 +829,10 @@ static void fault_address(const struct ctx *x)
 		return;
 	}
 	c->addr = f->addr;
+	/* #AC (EFLAGS.AC) gives BUS_ADRALN with no address: the operand's. */
+	if (c->signo == SIGBUS && c->code == BUS_ADRALN && !c->addr && c->have_insn &&
+	    c->insn.has_mem && c->insn.ea_known)
+		c->addr = c->insn.ea;
 	/* SIGTRAP from int3 (SI_KERNEL) carries no address: the pc is it. */
 	if (!c->addr && (c->signo == SIGTRAP || c->signo == SIGILL || c->signo == SIGFPE))
 		c->addr = c->pc;
@@ -708,6 +855,8 @@ static void settle_access(const struct ctx *x)
 		c->access = ML_ACCESS_EXEC;
 	if (c->signo != SIGSEGV && c->signo != SIGBUS)
 		return;
+	if (c->jump_via)
+		return;           /* a branch's target: a fetch */
 	if (c->addr_known && c->addr == c->pc) {
 		c->access = ML_ACCESS_EXEC;
 		return;
@@ -732,6 +881,7 @@ static void find_thread_stack(const struct ctx *x)
 	for (size_t i = 0; i < s->nregions; i++)
 		if (s->regions[i].kind == ML_KIND_THREAD_STACK && s->regions[i].tid == c->tid)
 			c->thread_stack = &s->regions[i];
+	c->thread_guard = stack_guard(x, c->thread_stack);
 }
 
 /* Frames in the recursion: counted when the backtrace reached its end,
@@ -745,10 +895,10 @@ static void recursion_depth(const struct ctx *x)
 	if (!bt || !bt->period)
 		return;
 	if (!bt->truncated) {
-		for (i = 1; i + bt->period < bt->n; i++)
+		for (i = bt->period_start; i + bt->period < bt->n; i++)
 			if (bt->frames[i].pc != bt->frames[i + bt->period].pc)
 				break;
-		c->recursion_depth = i + bt->period - 1;
+		c->recursion_depth = i + bt->period - bt->period_start;
 		return;
 	}
 	if (bt->period_bytes && c->thread_stack && c->thread_stack->end > c->sp)
@@ -771,16 +921,17 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	c.pid = f->pid;
 	c.tid = f->tid;
 	c.abort_msg = f->abort_msg;
+	c.then_signo = f->then_signo;
 	if (f->have_regs) {
 		c.pc = f->regs.pc;
 		c.sp = f->regs.sp;
-		if (f->ncode && ml_insn_decode(f->code_bytes, f->ncode, &f->regs, &c.insn) == 0)
-			c.have_insn = true;
+		decode(&x);
 	}
 	fault_address(&x);
 	if ((err = locate(&x)) < 0)
 		return err;
 	settle_access(&x);
+	jump_source(&x);
 	find_thread_stack(&x);
 	for (size_t i = 0; i < ML_ARRAY_SIZE(rules); i++) {
 		if (rules[i].signo && rules[i].signo != c.signo)
@@ -792,6 +943,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	}
 	recursion_depth(&x);
 	kinds[c.kind].say(&x, c.explanation, sizeof(c.explanation));
+	say_then(&x, c.explanation, sizeof(c.explanation));
 	*ret = c;
 	return 0;
 }

@@ -187,6 +187,29 @@ static void fill_memory(const cs_insn *in, const struct ml_regs *r, struct ml_in
 	}
 }
 
+/* call, ret, jmp through a value; a register operand's value is the
+ * target (a memory operand's or ret's is in the tracee's memory). */
+static void fill_branch(const cs_insn *in, const struct ml_regs *r, struct ml_insn *o)
+{
+	const cs_x86 *x = &in->detail->x86;
+	static const struct { unsigned int id; enum ml_branch b; } kinds[] = {
+		{ X86_INS_CALL, ML_BRANCH_CALL }, { X86_INS_RET, ML_BRANCH_RET },
+		{ X86_INS_JMP, ML_BRANCH_JMP },
+	};
+
+	for (size_t k = 0; k < ML_ARRAY_SIZE(kinds); k++)
+		if (kinds[k].id == in->id)
+			o->branch = kinds[k].b;
+	if (o->branch == ML_BRANCH_NONE || o->branch == ML_BRANCH_RET || x->op_count < 1)
+		return;
+	if (x->operands[0].type == X86_OP_REG)
+		o->target_known = reg_value(r, x->operands[0].reg, &o->target);
+	else if (x->operands[0].type == X86_OP_IMM) {
+		o->target = (uint64_t)x->operands[0].imm;
+		o->target_known = true;
+	}
+}
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define CS_SONAME "libcapstone.so." STR(CS_API_MAJOR)
@@ -255,6 +278,7 @@ int ml_insn_decode(const unsigned char *code, size_t len,
 		 in->op_str[0] ? " " : "", in->op_str);
 	o.size = in->size;
 	fill_memory(in, regs, &o);
+	fill_branch(in, regs, &o);
 	*ret = o;
 	cs.free(in, 1);
 out:

@@ -124,10 +124,12 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 			continue;
 		}
 
-		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, f->pc);
+		/* As gdb: a caller at its return address, its line the call's. */
+		uint64_t shown = f->return_address ? f->return_address : f->pc;
+		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
 		put_escaped(out, f->function ? f->function : "??");
 		if (f->function)
-			fprintf(out, "+0x%" PRIx64, f->offset);
+			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
 		if (f->file) {
 			fputs(" at ", out);
 			put_escaped(out, f->file);
@@ -153,8 +155,12 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 
 	fprintf(out, "memlayout: process %d (", (int)c->pid);
 	put_escaped(out, p->comm);
-	fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
-		ml_crash_kind_name(c->kind));
+	if (c->then_signo)
+		fprintf(out, ") died of SIG%s after its own handler caught a SIG%s: %s\n  ",
+			sig_abbrev(c->then_signo), sig_abbrev(c->signo), ml_crash_kind_name(c->kind));
+	else
+		fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
+			ml_crash_kind_name(c->kind));
 	fputs(c->explanation, out);
 	fputs(".\n\n", out);
 	fprintf(out, "  signal       SIG%s (%d), si_code %s (%d)", sig_abbrev(c->signo), c->signo,
@@ -163,11 +169,18 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 		fprintf(out, ", address 0x%" PRIx64, c->addr);
 	fprintf(out, "\n  access       %s\n", ml_access_name(c->access));
 	if (c->have_insn)
-		fprintf(out, "  instruction  %s  at 0x%" PRIx64 "\n", c->insn.text, c->pc);
+		fprintf(out, "  instruction  %s  at 0x%" PRIx64 "\n", c->insn.text,
+			c->insn_pc ? c->insn_pc : c->pc);
 	text_where(c, out);
 	fprintf(out, "  thread       %d (", (int)c->tid);
 	put_escaped(out, t ? t->comm : "?");
 	fprintf(out, ")%s, sp 0x%" PRIx64 "\n", c->tid == c->pid ? ", the main thread" : "", c->sp);
+	if (c->thread_stack)
+		fprintf(out, "  stack        0x%" PRIx64 "-0x%" PRIx64 "%s", c->thread_stack->start,
+			c->thread_stack->end, c->thread_guard ? ", guard " : "\n");
+	if (c->thread_stack && c->thread_guard)
+		fprintf(out, "0x%" PRIx64 "-0x%" PRIx64 "\n", c->thread_guard->start,
+			c->thread_guard->end);
 	fprintf(out, "  process      %d ", (int)c->pid);
 	put_escaped(out, p->exe ? p->exe : p->comm);
 	fputc('\n', out);
@@ -238,6 +251,35 @@ static json_t *json_hole(const struct ml_crash *c)
 			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
 }
 
+/* The faulting thread's stack: bounds, guard, how far below its limit
+ * (its lowest address) the access was. */
+static json_t *json_stack(const struct ml_crash *c)
+{
+	const struct ml_region *s = c->thread_stack, *g = c->thread_guard;
+
+	if (!s)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", jhex(s->start), "end", jhex(s->end),
+			 "guard_start", g ? jhex(g->start) : json_null(),
+			 "guard_end", g ? jhex(g->end) : json_null(),
+			 "below_limit", c->addr_known && c->addr < s->start ?
+			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
+}
+
+/* Where a bad jump target came from, or null. */
+static json_t *json_jump(const struct ml_crash *c)
+{
+	static const char *const via[] = {
+		[ML_JUMP_RETURN] = "return-slot", [ML_JUMP_CALL_REG] = "call-operand",
+		[ML_JUMP_CALL] = "call",
+	};
+
+	if (c->jump_via == ML_JUMP_NONE || (size_t)c->jump_via >= ML_ARRAY_SIZE(via))
+		return json_null();
+	return json_pack("{s:s, s:o}", "via", via[c->jump_via],
+			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : jhex(c->jump_slot));
+}
+
 static json_t *json_backtrace(const struct ml_backtrace *bt)
 {
 	json_t *a = json_array();
@@ -277,8 +319,9 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "hole", json_hole(c));
-	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b}", "tid", (int)c->tid,
-			    "name", jstr(t ? t->comm : NULL), "main", c->tid == c->pid));
+	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
+			    "name", jstr(t ? t->comm : NULL), "main", c->tid == c->pid,
+			    "stack", json_stack(c)));
 	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
 			    "comm", jstr(p->comm), "exe", jstr(p->exe)));
 	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
@@ -286,6 +329,11 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "message", jstr(c->abort_msg));
 	json_object_set_new(o, "backtrace", json_backtrace(bt));
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
+	json_object_set_new(o, "jump", json_jump(c));
+	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
+	json_object_set_new(o, "handled_then", c->then_signo ?
+			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
+			    json_null());
 	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
 	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
 	json_decref(o);

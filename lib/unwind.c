@@ -24,6 +24,7 @@
 #include <string.h>
 
 #define MAX_PERIOD 16
+#define MAX_PERIOD_START 32
 
 #if defined(__x86_64__)
 /* DWARF register numbers of the stack pointer: rsp, and esp for i386. */
@@ -64,7 +65,8 @@ static void symbolise(Dwfl *dwfl, struct ml_frame *f)
 						 NULL, NULL, NULL));
 	name = dwfl_module_addrinfo(mod, f->pc, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		f->function = strdup(name);
+		if (ml__demangle(name, &f->function) < 0)
+			f->function = strdup(name);
 		f->offset = off;
 	}
 	line = dwfl_module_getsrc(mod, f->pc);
@@ -92,31 +94,36 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	f = &bt->frames[bt->n++];
 	f->pc = activation ? pc : pc - 1;
+	f->return_address = activation ? 0 : pc;
 	if (dwfl_frame_reg(state, w->sp_reg, &sp) == 0)
 		f->sp = sp;
 	symbolise(w->dwfl, f);
 	return DWARF_CB_OK;
 }
 
-/* The smallest period p such that the frames from #1 on repeat every p
- * (at least twice over); 0 if none. */
+/* The first frame s (from #1 on, at most MAX_PERIOD_START deep: the fault
+ * may lie in a callee of the recursion, snprintf's frames or an
+ * interpreter's) from which the frames repeat with the smallest period p
+ * (at least twice over); none: period 0. */
 static void find_period(struct ml_backtrace *bt)
 {
-	for (size_t p = 1; p <= MAX_PERIOD; p++) {
-		size_t i;
+	for (size_t s = 1; s <= MAX_PERIOD_START; s++)
+		for (size_t p = 1; p <= MAX_PERIOD; p++) {
+			size_t i;
 
-		if (1 + 3 * p > bt->n)
-			break;
-		for (i = 1; i + p < bt->n && i < 1 + 2 * p; i++)
-			if (bt->frames[i].pc != bt->frames[i + p].pc)
+			if (s + 3 * p > bt->n)
 				break;
-		if (i < 1 + 2 * p)
-			continue;
-		bt->period = p;
-		if (bt->frames[1 + p].sp > bt->frames[1].sp)
-			bt->period_bytes = bt->frames[1 + p].sp - bt->frames[1].sp;
-		return;
-	}
+			for (i = s; i + p < bt->n && i < s + 2 * p; i++)
+				if (bt->frames[i].pc != bt->frames[i + p].pc)
+					break;
+			if (i < s + 2 * p)
+				continue;
+			bt->period = p;
+			bt->period_start = s;
+			if (bt->frames[s + p].sp > bt->frames[s].sp)
+				bt->period_bytes = bt->frames[s + p].sp - bt->frames[s].sp;
+			return;
+		}
 }
 
 /* A fetch from an address outside every module (a call through a bad
@@ -141,6 +148,7 @@ static void caller_of_wild_call(struct walk *w, bool is32)
 	memmove(&bt->frames[2], &bt->frames[1], (bt->n - 1) * sizeof(bt->frames[0]));
 	memset(&bt->frames[1], 0, sizeof(bt->frames[1]));
 	bt->frames[1].pc = ret - 1;
+	bt->frames[1].return_address = ret;
 	symbolise(w->dwfl, &bt->frames[1]);
 	bt->n++;
 }
@@ -242,15 +250,39 @@ int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
 	return 0;
 }
 
+static void frame_free(struct ml_frame *f)
+{
+	free(f->function);
+	free(f->file);
+	free(f->object);
+}
+
+int ml_backtrace_from(struct ml_backtrace *bt, uint64_t pc)
+{
+	size_t k;
+
+	if (!bt)
+		return -EINVAL;
+	for (k = 1; k < bt->n && bt->frames[k].pc != pc; k++)
+		;
+	if (k >= bt->n)
+		return -ENOENT;
+	for (size_t i = 0; i < k; i++)
+		frame_free(&bt->frames[i]);
+	memmove(bt->frames, bt->frames + k, (bt->n - k) * sizeof(*bt->frames));
+	bt->n -= k;
+	bt->period = bt->period_start = 0;
+	bt->period_bytes = 0;
+	find_period(bt);
+	return (int)k;
+}
+
 void ml_backtrace_free(struct ml_backtrace *bt)
 {
 	if (!bt)
 		return;
-	for (size_t i = 0; bt->frames && i < bt->n; i++) {
-		free(bt->frames[i].function);
-		free(bt->frames[i].file);
-		free(bt->frames[i].object);
-	}
+	for (size_t i = 0; bt->frames && i < bt->n; i++)
+		frame_free(&bt->frames[i]);
 	free(bt->frames);
 	free(bt);
 }

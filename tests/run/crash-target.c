@@ -111,6 +111,86 @@ long truncated(void)
 	return p[4096 + 8];    /* LINE:file-truncated */
 }
 
+/* A file that was never longer than 100 bytes, mapped for two pages. */
+long past_eof(void)
+{
+	char path[] = "/tmp/crash-target-XXXXXX";
+	int fd = mkstemp(path);
+	char *p;
+
+	unlink(path);
+	if (fd < 0 || write(fd, "short file\n", 11) != 11)
+		exit(99);
+	p = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+	return p[4096 + 8];    /* LINE:past-eof */
+}
+
+/* The alignment-check flag (EFLAGS.AC) on, then an unaligned load: the
+ * CPU's #AC gives SIGBUS BUS_ADRALN with no address. */
+#if defined(__x86_64__) || defined(__i386__)
+long misaligned_ac(void)
+{
+	static char buf[64] __attribute__((aligned(16)));
+	long v;
+#if defined(__x86_64__)
+	__asm__ volatile("pushfq; orq $0x40000, (%%rsp); popfq\n\t"
+			 "movl (%1), %%eax\n\t"    /* LINE:misaligned-ac */
+			 "movl %%eax, %k0" : "=r"(v) : "r"(buf + 1) : "rax", "cc");
+#else
+	__asm__ volatile("pushfl; orl $0x40000, (%%esp); popfl\n\t"
+			 "movl (%1), %%eax\n\t"
+			 "movl %%eax, %0" : "=r"(v) : "r"(buf + 1) : "eax", "cc");
+#endif
+	return v;
+}
+#endif
+
+/* A recursion whose frames are small and that calls snprintf at each
+ * level: the stack runs out inside snprintf, a callee of the recursion. */
+int callee_recurse(int n)
+{
+	char out[32];
+
+	snprintf(out, sizeof(out), "%d %f %s", n, n * 0.5, "level");    /* LINE:callee-overflow */
+	return callee_recurse(n + 1) + out[0];
+}
+
+/* A return address overwritten with garbage, and a call through a
+ * garbage pointer: non-canonical on x86-64 (the CPU faults at the ret or
+ * the call, not at the target), an unmapped address on i386; and a ret
+ * to a canonical unmapped address (the fault is at the target). */
+#if defined(__x86_64__)
+void ret_garbage(void)
+{
+	__asm__ volatile("movabsq $0x4141414141414141, %%rax\n\tpushq %%rax\n\tret" : : : "rax");    /* LINE:ret-garbage */
+}
+
+void call_garbage(void)
+{
+	__asm__ volatile("movabsq $0x4141414141414141, %%rax\n\tcall *%%rax" : : : "rax");    /* LINE:call-garbage */
+}
+
+void ret_wild(void)
+{
+	__asm__ volatile("movabsq $0x100000000000, %%rax\n\tpushq %%rax\n\tret" : : : "rax");    /* LINE:ret-wild */
+}
+#elif defined(__i386__)
+void ret_garbage(void)
+{
+	__asm__ volatile("movl $0x41414141, %%eax\n\tpushl %%eax\n\tret" : : : "eax");    /* LINE:ret-garbage */
+}
+
+void call_garbage(void)
+{
+	__asm__ volatile("movl $0x41414141, %%eax\n\tcall *%%eax" : : : "eax");    /* LINE:call-garbage */
+}
+
+void ret_wild(void)
+{
+	ret_garbage();
+}
+#endif
+
 void misaligned(void)
 {
 	static char buf[64] __attribute__((aligned(16)));
@@ -257,6 +337,16 @@ int main(int argc, char **argv)
 	if (!strcmp(m, "no-access")) return (int)prot_none();
 	if (!strcmp(m, "file-truncated")) return (int)truncated();
 	if (!strcmp(m, "misaligned")) misaligned();
+	if (!strcmp(m, "past-eof")) return (int)past_eof();
+#if defined(__x86_64__) || defined(__i386__)
+	if (!strcmp(m, "misaligned-ac")) return (int)misaligned_ac();
+#endif
+	if (!strcmp(m, "callee-overflow")) return callee_recurse(0);
+#if defined(__x86_64__) || defined(__i386__)
+	if (!strcmp(m, "ret-garbage")) ret_garbage();
+	if (!strcmp(m, "call-garbage")) call_garbage();
+	if (!strcmp(m, "ret-wild")) ret_wild();
+#endif
 	if (!strcmp(m, "divide-by-zero")) return divide(0);
 	if (!strcmp(m, "illegal-instruction")) illegal();
 	if (!strcmp(m, "breakpoint")) breakpoint();

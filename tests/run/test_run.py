@@ -82,6 +82,12 @@ def marked_lines(source):
     return lines
 
 
+def shell_status(res):
+    """The status a shell sees: 128 + N for a death by signal N (memlayout
+    run ends by the program's signal, as the program did)."""
+    return 128 - res.returncode if res.returncode < 0 else res.returncode
+
+
 def run_reported(ml, target, mode, *extra):
     """memlayout run -J --report=FILE -- target mode: (status, reports)."""
     with tempfile.TemporaryDirectory() as d:
@@ -99,6 +105,7 @@ def run_reported(ml, target, mode, *extra):
                     i += 1
                 doc, i = dec.raw_decode(text, i)
                 docs.append(doc)
+    res.returncode = shell_status(res)
     return res, docs
 
 
@@ -218,7 +225,8 @@ def text_report(ml, target):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=60)
     err = res.stderr.decode('utf-8', 'replace')
-    check_eq(res.returncode, SEGV, 'text report: exit status')
+    check_eq(res.returncode, -signal.SIGSEGV,
+             'text report: memlayout dies of the program\'s signal')
     check('NULL pointer dereference: a read at 0x18, 24 bytes above address 0'
           in err, 'text report: the plain words come first', err[:400])
     check('<- fault 0x18' in err, 'text report: the diagram marks the fault',
@@ -238,7 +246,7 @@ def full_report(ml, target):
                               target, 'null-pointer'],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, timeout=60)
-        check_eq(res.returncode, SEGV, what + ': the program\'s exit status')
+        check_eq(shell_status(res), SEGV, what + ': the program\'s exit status')
         check_eq(res.stderr.decode('utf-8', 'replace'),
                  'memlayout: /dev/full: No space left on device\n',
                  what + ': the lost report is said on stderr')
@@ -248,7 +256,7 @@ def errors(ml, target):
     res = subprocess.run([ml, 'run', '--', '/nonexistent/prog'],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          timeout=60)
-    check_eq(res.returncode, 1, 'run of a missing command: exit 1')
+    check_eq(res.returncode, 127, 'run of a missing command: exit 127')
     check(res.stderr.startswith(b'memlayout: /nonexistent/prog: cannot run'),
           'run of a missing command: says so', res.stderr)
     res = subprocess.run([ml, 'run'], stdout=subprocess.PIPE,
@@ -267,13 +275,13 @@ def forwarding(ml, target):
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
-    check_eq(p.returncode, 128 + signal.SIGTERM,
-             'SIGTERM to memlayout reaches the program')
+    check_eq(p.returncode, -signal.SIGTERM,
+             'SIGTERM to memlayout reaches the program (and ends both)')
     check_eq(err, b'', 'SIGTERM: no report')
 
 
 def refused(ml, target, no_ptrace):
-    """Both ways: exit 1, one line saying ptrace was refused (and by whom
+    """Both ways: exit 125 (memlayout failed), one line saying ptrace was refused (and by whom
     when a tracer holds the program), the program never ran, memlayout
     returned at once."""
     outer = subprocess.Popen([ml, 'run', '--', ml, 'run', '--', target,
@@ -286,7 +294,7 @@ def refused(ml, target, no_ptrace):
         outer.kill()
         out, err = outer.communicate()
     what = 'run under run'
-    check_eq(outer.returncode, 1, what + ': exit 1 (the inner one\'s)')
+    check_eq(outer.returncode, 125, what + ': exit 125 (the inner one\'s)')
     check_eq(err.decode(), 'memlayout: %s: cannot trace it: ptrace refused: '
              'it is already traced by process %d\n' % (target, outer.pid),
              what + ': names the tracer that holds it')
@@ -296,7 +304,7 @@ def refused(ml, target, no_ptrace):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=20, env=traced_env())
     what = 'run under seccomp'
-    check_eq(res.returncode, 1, what + ': exit 1')
+    check_eq(res.returncode, 125, what + ': exit 125')
     check(res.stderr.startswith(('memlayout: %s: cannot trace it: ptrace '
                                  'refused (' % target).encode()) and
           res.stderr.count(b'\n') == 1, what + ': one line, ptrace refused',
