@@ -1111,6 +1111,11 @@ struct ml_crash {
 };
 /* Explain fault f of the process in snap (taken at the stop); the hole
  * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */
+/* Where the faulting instruction's bytes are to be read from f's
+ * registers: regs.pc, or pc - 1 for an x86 int3 trap (SIGTRAP with
+ * SI_KERNEL leaves pc after the one-byte int3).  The one rule for a live
+ * thread (memlayout run) and a core (ml_core_fault). */
+uint64_t ml_fault_code_addr(const struct ml_fault *f);
 int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 		     struct ml_crash *ret);
 

@@ -225,12 +225,10 @@ static bool mark_stack(struct ml_snapshot *snap, size_t i, pid_t tid)
 	}
 	if (!is_anon(r) || !(r->perms & ML_PERM_WRITE))
 		return false;
-	if (r->allocator != ML_ALLOC_NONE && r->owner_basis != ML_OWNER_SHAPE)
+	if (r->allocator != ML_ALLOC_NONE)
 		return false;   /* heap (owners.c): a goroutine's stack in a Go arena */
 	r->kind = ML_KIND_THREAD_STACK;
 	r->tid = tid;
-	r->allocator = ML_ALLOC_NONE;   /* a thread's stack is no allocator's guess */
-	r->owner_basis = ML_OWNER_NONE;
 	if (i == 0)
 		return true;
 	struct ml_region *g = &snap->regions[i - 1];

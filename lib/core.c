@@ -931,7 +931,8 @@ int ml_core_fault(struct ml_core *c, struct ml_fault *ret)
 			f.regs = c->threads[i].regs;
 		}
 	if (f.have_regs) {
-		n = ml_core_read(c, f.regs.pc, f.code_bytes, sizeof(f.code_bytes));
+		f.code_addr = ml_fault_code_addr(&f);
+		n = ml_core_read(c, f.code_addr, f.code_bytes, sizeof(f.code_bytes));
 		f.ncode = n > 0 ? (size_t)n : 0;
 	}
 	*ret = f;

@@ -746,6 +746,17 @@ static int locate(const struct ctx *x)
 	return 0;
 }
 
+uint64_t ml_fault_code_addr(const struct ml_fault *f)
+{
+	if (!f || !f->have_regs)
+		return 0;
+#if defined(__x86_64__) || defined(__i386__)
+	if (f->signo == SIGTRAP && f->code == SI_KERNEL && f->regs.pc)
+		return f->regs.pc - 1;
+#endif
+	return f->regs.pc;
+}
+
 /* The instruction at the fault: at regs.pc, or where the tracer read it
  * (an x86 int3 trap leaves pc after the int3: the int3 is shown). */
 static void decode(const struct ctx *x)

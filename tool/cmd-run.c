@@ -459,12 +459,7 @@ static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *t
 	f->sender = si->si_code <= 0 ? si->si_pid : 0;
 	if (ml_regs_get(tid, &f->regs) == 0) {
 		f->have_regs = true;
-		f->code_addr = f->regs.pc;
-#if defined(__x86_64__) || defined(__i386__)
-		/* An int3's trap leaves pc after it: read from the int3. */
-		if (f->signo == SIGTRAP && f->code == SI_KERNEL && f->regs.pc)
-			f->code_addr = f->regs.pc - 1;
-#endif
+		f->code_addr = ml_fault_code_addr(f);
 		n = ml_tracee_read(tid, f->code_addr, f->code_bytes, sizeof(f->code_bytes));
 		f->ncode = n > 0 ? (size_t)n : 0;
 		read_stack_words(tid, f);
