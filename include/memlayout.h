@@ -491,6 +491,9 @@ struct ml_frame {
 	                            gdb shows it; pc is moved back into the
 	                            call, where its line is looked up); 0 for
 	                            the innermost or a signal-interrupted frame */
+	bool inlined;            /* a function inlined into the next frame (same
+	                            pc and sp; as gdb shows it, its caller's line
+	                            is the inlined call's, DW_AT_call_line) */
 };
 struct ml_backtrace {
 	struct ml_frame *frames;

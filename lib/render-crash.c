@@ -116,7 +116,8 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 		size_t same = 0;
 
 		/* A recursion: one line for a run of the same return address. */
-		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc)
+		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc &&
+		       !bt->frames[i + same].inlined && !bt->frames[i - 1].inlined)
 			same++;
 		if (same > 1) {
 			fprintf(out, "  ...  the same frame %zu more times\n", same);
@@ -128,7 +129,9 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 		uint64_t shown = f->return_address ? f->return_address : f->pc;
 		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
 		put_escaped(out, f->function ? f->function : "??");
-		if (f->function)
+		if (f->inlined)   /* no symbol of its own: inlined into the next */
+			fputs(" [inlined]", out);
+		else if (f->function)
 			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
 		if (f->file) {
 			fputs(" at ", out);
@@ -286,11 +289,11 @@ static json_t *json_backtrace(const struct ml_backtrace *bt)
 
 	for (size_t i = 0; bt && a && i < bt->n; i++) {
 		const struct ml_frame *f = &bt->frames[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
+		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
 			"pc", jhex(f->pc), "function", jstr(f->function),
-			"offset", (json_int_t)f->offset, "file", jstr(f->file),
+			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", jstr(f->file),
 			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", jstr(f->object)));
+			"object", jstr(f->object), "inlined", f->inlined));
 	}
 	return a;
 }
