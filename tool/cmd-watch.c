@@ -369,15 +369,18 @@ static int finish(struct watch_run *run, int r)
 	if (run->child && waitpid(run->child, &run->status, WNOHANG) <= 0)
 		run->status = -1;
 	if (r == 0 && ml_watch_last(run->w)) {
-		ml_render_watch_summary(run->w, stdout, run->o->out_flags);
+		/* On a terminal its sentences folded at the width (its tables
+		 * fitted to it: they pass unchanged). */
+		FILE *f = run->o->out_flags & ML_OUT_TERM ? ml_cli_fold_open(2, NULL) : stdout;
+		ml_render_watch_summary(run->w, f, run->o->out_flags);
 		if (run->child && run->status >= 0 && !(run->o->out_flags & ML_OUT_JSON)) {
 			char *cmd = ml_escape(run->o->argv[0], ML_ESC_TERM);
-			printf("%s %s %d.\n", cmd ? cmd : "?",
-			       WIFSIGNALED(run->status) ? "was killed by signal" : "exited with status",
-			       WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
+			fprintf(f, "%s %s %d.\n", cmd ? cmd : "?",
+				WIFSIGNALED(run->status) ? "was killed by signal" : "exited with status",
+				WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
 			free(cmd);
 		}
-		if (fflush(stdout))
+		if (ml_cli_fold_close(f) < 0 || fflush(stdout))
 			r = ml_cli_error("stdout", "write error");
 	}
 	if (run->record && fclose(run->record) && !r)
