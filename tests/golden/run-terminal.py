@@ -232,6 +232,18 @@ def live(exe, heap_target, libmlalloc):
         check(len(objs) >= 3 and all(re.search(r"\d(\.\d+)?[BKMG]?s?$", l) for l in objs),
               "watch's summary at %d columns: one line per object (%d)" % (cols, len(objs)),
               summary)
+    # watch's screen (redrawn in place on a terminal of 24 rows): every
+    # line fits, every screen in the 23 rows it may take
+    for cols in WIDTHS:
+        rc, text = on_terminal(exe, ["watch", "-i", "0.1", "-c", "3", "--", "sleep", "1"], cols)
+        screens = [x.split("\nSummary of PID")[0] for x in text.split("\x1b[H\x1b[J")[1:]]
+        check(rc == 0 and len(screens) == 3, "watch's screen at %d columns: 3 screens" % cols,
+              text[-1500:])
+        check(not too_wide(text, cols), "watch's screen at %d columns: every line fits" % cols,
+              too_wide(text, cols))
+        check(all(x.count("\n") <= 23 for x in screens),
+              "watch's screen at %d columns: each in 23 rows" % cols,
+              [x.count("\n") for x in screens])
     rc, out = piped(exe, ["watch", "--log", "-i", "0.1", "--", "sh", "-c",
                           "sleep 0.25; exec sleep 0.2"])
     objs = object_rows(out.split("\nSummary")[-1])
