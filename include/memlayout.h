@@ -1128,6 +1128,12 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
  * for and no ML_JANSSON_SONAME). */
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+/* The same with its diagram slice fitted to a terminal of width columns
+ * (ml_diagram_opts.width; 0: lines as long as they are).  The words and
+ * the backtrace are the caller's to fold (ml_fold_stream). */
+int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
+			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			  unsigned int width);
 
 /* ---- Heap bugs: mlalloc's checking mode under memlayout run --check=heap
  * (heapcheck.c, render-heapcheck.c).  The facts mlalloc published in the

@@ -248,6 +248,10 @@ unsigned int ml__text_width(const char *s, size_t n);
 int ml__object_labels(const struct ml_snapshot *snap, const char ***ret);
 /* The same for any n paths (NULL entries stay NULL), pointers into them. */
 int ml__path_labels(const char *const *paths, size_t n, const char ***ret);
+/* The cells of column col of a libsmartcols table with its lines added
+ * replaced by their labels among that column's cells.  0 or -ENOMEM. */
+struct libscols_table;
+int ml__scols_label_column(struct libscols_table *tb, size_t col);
 
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so

@@ -151,7 +151,8 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 }
 
 static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
-		       const struct ml_backtrace *bt, FILE *out, unsigned int flags)
+		       const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+		       unsigned int width)
 {
 	const struct ml_proc *p = &snap->proc;
 	const struct ml_thread *t = find_thread(snap, c->tid);
@@ -198,7 +199,7 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 	}
 
 	struct ml_mark marks[2] = { { c->addr, "fault" }, { c->sp, "sp" } };
-	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, 0,
+	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, width,
 				     DIAGRAM_CONTEXT, c->addr_known ? c->addr : c->sp };
 	if (!c->addr_known)
 		marks[0] = marks[1];
@@ -351,12 +352,19 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags)
 {
+	return ml_render_crash_width(snap, c, bt, out, flags, 0);
+}
+
+int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
+			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			  unsigned int width)
+{
 	int r;
 
 	if (!snap || !c || !out)
 		return -EINVAL;
 	r = (flags & ML_OUT_JSON) ? render_json(snap, c, bt, out) :
-				    render_text(snap, c, bt, out, flags);
+				    render_text(snap, c, bt, out, flags, width);
 	if (r == 0 && ferror(out))
 		r = -EIO;
 	return r;

@@ -76,6 +76,8 @@ bool ml_cli_color(int fd);
 /* The width of the terminal stdout is (its window size, else $COLUMNS,
  * else 80), or 0 when stdout is not a terminal. */
 unsigned int ml_cli_term_width(void);
+/* The same for the terminal on fd (stderr, where run's report goes). */
+unsigned int ml_cli_fd_width(int fd);
 /* stdout, or on a terminal a stream folding its lines at the terminal's
  * width (ml_fold_stream: indent, keep); ml_cli_fold_close() closes it
  * (0, or -EIO after a write error). */

@@ -526,7 +526,13 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		unsigned int flags = r->o.out_flags;
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
 			flags |= ML_OUT_COLOR;
-		e = ml_render_crash(snap, &c, bt, out, flags);
+		/* On a terminal (stderr's) the report folded at its width, its
+		 * diagram slice fitted to it (as show -d is). */
+		unsigned int w = !r->o.report && !(flags & ML_OUT_JSON) ? ml_cli_fd_width(STDERR_FILENO) : 0;
+		FILE *fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
+		e = ml_render_crash_width(snap, &c, bt, fo ? fo : out, flags, w);
+		if (fo && fclose(fo) && e == 0)
+			e = -EIO;
 		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
 			report_error(r, e);
 		else if (e < 0)

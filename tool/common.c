@@ -162,12 +162,17 @@ bool ml_cli_color(int fd)
 
 unsigned int ml_cli_term_width(void)
 {
+	return ml_cli_fd_width(STDOUT_FILENO);
+}
+
+unsigned int ml_cli_fd_width(int fd)
+{
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
 
-	if (!isatty(STDOUT_FILENO))
+	if (!isatty(fd))
 		return 0;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
 		return ws.ws_col;
 	if (cols && atoi(cols) > 0)
 		return (unsigned int)atoi(cols);
