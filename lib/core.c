@@ -451,7 +451,8 @@ int ml_core_open(const char *path, const char *sysroot, const char *exe,
 	struct ml_core *c;
 	int r;
 
-	if (!path || !ret || (sysroot && strlen(sysroot) >= PATH_MAX))
+	if (!path || !ret || (sysroot && strlen(sysroot) >= PATH_MAX) ||
+	    (exe && strlen(exe) >= PATH_MAX))
 		return -EINVAL;
 	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
@@ -864,6 +865,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 
 	snap->core = true;
 	snprintf(snap->sysroot, sizeof(snap->sysroot), "%s", c->sysroot);
+	snprintf(snap->core_exe, sizeof(snap->core_exe), "%s", c->exe ? c->exe : "");
 	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
 	core_proc(c, snap);
 	for (size_t i = 0; i < c->nloads; i++)

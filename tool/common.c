@@ -317,7 +317,7 @@ static int snapshot_core(struct ml_target *t, struct ml_snapshot **ret)
 	struct ml_core *c;
 	int r;
 
-	if ((r = ml_cli_core_open(t->core, t->sysroot, NULL, &c)))
+	if ((r = ml_cli_core_open(t->core, t->sysroot, t->exe, &c)))
 		return r;
 	r = ml_core_snapshot(c, t->snap_flags & ML_SNAP_NOELF, ret);
 	if (r < 0)
@@ -336,6 +336,9 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 	int r;
 
 	*ret_traced = NULL;
+	if (!t->core && (t->sysroot || t->exe))
+		return ml_cli_usage_error(t->sysroot ? "--sysroot" : "--exe",
+					  "goes with a core file only");
 	if (t->argv)
 		return snapshot_traced(t, ret, ret_traced);
 	if (t->core)

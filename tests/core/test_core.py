@@ -271,6 +271,49 @@ def sysroot(ml, target, tmp):
     check(dead is not None and dead.get('instruction') == live.get('instruction') and
           frames(dead) == frames(live), 'sysroot: with it the instruction and frames',
           dead and dead.get('instruction'), dead and frames(dead))
+    show_where_sysroot(ml, core, prog, root, live, tmp)
+
+
+def show_where_sysroot(ml, core, prog, root, live, tmp):
+    """show CORE and where CORE take --sysroot and --exe as explain does:
+    the moved executable's sections and symbols found under the sysroot,
+    or in the file --exe names; without them, none."""
+    def text_sections(*extra):
+        res = subprocess.run([ml, 'show', '-r', '-n', '-o', 'KIND,SECTIONS,NAME', *extra, core],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             timeout=60)
+        rows = [line.split() for line in res.stdout.splitlines()]
+        return res, [r[1] for r in rows if len(r) == 3 and r[0] == 'text' and r[2] == prog]
+
+    def where_pc(*extra):
+        return subprocess.run([ml, 'where', *extra, core, live['pc']], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+
+    res, secs = text_sections()
+    check(not any('.text' in s for s in secs), 'show CORE without --sysroot: no sections', secs)
+    res, secs = text_sections('--sysroot', root)
+    check(res.returncode == 0, 'show --sysroot CORE: exit status', res.returncode, res.stderr)
+    check(any('.text' in s for s in secs), 'show --sysroot CORE: the executable\'s sections',
+          secs, res.stderr)
+    check(prog not in res.stderr, 'show --sysroot CORE: the executable is found', res.stderr)
+    res = where_pc()
+    check('null_read' not in res.stdout, 'where CORE without --sysroot: no symbol', res.stdout)
+    res = where_pc('--sysroot', root)
+    check(res.returncode == 0 and 'null_read' in res.stdout,
+          'where --sysroot CORE: the function at pc', res.returncode, res.stdout, res.stderr)
+    other = os.path.join(tempfile.mkdtemp(dir=tmp), 'elsewhere')
+    shutil.copy(root + prog, other)
+    res = where_pc('--exe', other)
+    check(res.returncode == 0 and 'null_read' in res.stdout and prog not in res.stderr,
+          'where --exe FILE CORE: the function at pc from FILE', res.returncode, res.stdout,
+          res.stderr)
+    res, secs = text_sections('--exe', other)
+    check(any('.text' in s for s in secs), 'show --exe FILE CORE: the executable\'s sections',
+          secs, res.stderr)
+    res = subprocess.run([ml, 'show', '--sysroot', root, str(os.getpid())],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    check(res.returncode == 2 and 'memlayout: --sysroot: goes with a core file only' in res.stderr,
+          'show --sysroot PID: a usage error', res.returncode, res.stderr)
 
 
 def bad_input(ml, target, some_core, tmp):
