@@ -80,6 +80,7 @@ static const struct arch arches[] = {
 struct core_load {
 	uint64_t vaddr, memsz, offset, filesz;
 	unsigned int perms;
+	bool cut;           /* the core ends in its contents: filesz is what is left */
 };
 
 enum obj_state { OBJ_UNCHECKED, OBJ_OK, OBJ_MISSING, OBJ_MISMATCH, OBJ_UNVERIFIED };
@@ -324,6 +325,21 @@ static unsigned int phdr_perms(uint32_t flags)
 	       (flags & PF_X ? ML_PERM_EXEC : 0);
 }
 
+/* The file ends inside l's contents (a core cut short): keep what is
+ * there; the first address lost and the size the core should have are
+ * recorded once, the size for every segment. */
+static void cut_load(struct ml_core *c, struct core_load *l)
+{
+	uint64_t left = l->offset < c->fsize ? c->fsize - l->offset : 0;
+
+	if (c->info.full_size == c->info.size)
+		c->info.cut_addr = l->vaddr + left;
+	if (l->offset + l->filesz > c->info.full_size)
+		c->info.full_size = l->offset + l->filesz;
+	l->filesz = left;
+	l->cut = true;
+}
+
 static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 {
 	struct core_load *l = &c->loads[c->nloads];
@@ -332,12 +348,14 @@ static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 		return 0;
 	if (ph->p_filesz > ph->p_memsz || ph->p_vaddr + ph->p_memsz < ph->p_vaddr)
 		return -EBADMSG;
-	if (ph->p_offset > c->fsize || ph->p_filesz > c->fsize - ph->p_offset)
-		return -ENODATA;   /* the file ends before its contents */
+	if (ph->p_offset > UINT64_MAX - ph->p_filesz)
+		return -EBADMSG;
 	if (c->nloads && ph->p_vaddr < c->loads[c->nloads - 1].vaddr + c->loads[c->nloads - 1].memsz)
 		return -EBADMSG;   /* not sorted, or overlapping */
 	*l = (struct core_load){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
-				 phdr_perms(ph->p_flags) };
+				 phdr_perms(ph->p_flags), false };
+	if (ph->p_filesz && ph->p_offset + ph->p_filesz > c->fsize)
+		cut_load(c, l);
 	c->nloads++;
 	return 0;
 }
@@ -434,6 +452,7 @@ static int read_core(struct ml_core *c, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;
 	c->fsize = (uint64_t)st.st_size;
+	c->info.size = c->info.full_size = c->fsize;
 	elf_version(EV_CURRENT);
 	if (!(c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL)))
 		return -ENOEXEC;
@@ -700,7 +719,7 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len)
 		if (want > l->memsz - (addr + done - l->vaddr))
 			want = (size_t)(l->memsz - (addr + done - l->vaddr));
 		n = read_dumped(c, addr + done, (char *)buf + done, want);
-		if (!n)
+		if (!n && !l->cut)   /* a cut segment's file pages may have been written */
 			n = read_file_page(c, addr + done, (char *)buf + done, want);
 		if (!n)
 			break;

@@ -17,6 +17,7 @@ script that copies a real core to the -o file.
 
 usage: test_core.py MEMLAYOUT CRASH_TARGET [--32]
 """
+import ctypes
 import glob
 import importlib.util
 import json
@@ -100,18 +101,63 @@ def cores_written(target, tmp):
     return 'no core written for a crash (kernel.core_pattern %s)' % core_pattern()
 
 
+def use_gcore():
+    """Cores from gdb's gcore rather than the kernel: where core_pattern
+    pipes them to a handler (systemd-coredump, apport), or when
+    MEMLAYOUT_TEST_CORE=gcore asks for it."""
+    return (os.environ.get('MEMLAYOUT_TEST_CORE') == 'gcore' or
+            core_pattern().startswith('|'))
+
+
+ADDR_NO_RANDOMIZE = 0x0040000
+
+
+def no_aslr():
+    """As gdb runs its inferior: no address-space randomisation, so the
+    live run and gdb's run of the same program fault at the same address."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.personality(ADDR_NO_RANDOMIZE)
+    unlimited_core()
+
+
+def gcore_env():
+    """The environment gdb's inferior gets: traced_env() without the
+    LINES and COLUMNS gdb adds (unset in gcore too), so both runs have the
+    same stack."""
+    env = traced_env()
+    env.pop('LINES', None)
+    env.pop('COLUMNS', None)
+    return env
+
+
+def gcore(target, mode, d):
+    """Run target mode under gdb, which stops it at its fatal signal, and
+    dump it with gcore: the core's path, or None."""
+    core = os.path.join(d, 'gcore')
+    subprocess.run(['gdb', '-batch', '-nx', '-ex', 'set startup-with-shell off',
+                    '-ex', 'unset environment LINES', '-ex', 'unset environment COLUMNS',
+                    '-ex', 'run', '-ex', 'gcore ' + core, '--args', target, mode],
+                   cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120, env=gcore_env())
+    return core if os.path.exists(core) else None
+
+
 def crash(ml, target, mode, d):
-    """memlayout run -J in d: (live report or None, core path or None)."""
+    """memlayout run -J in d: (live report or None, core path or None).
+    With gcore, the same program run again under gdb (ASLR off in both)."""
     rep = os.path.join(d, 'report.json')
     res = subprocess.run([ml, 'run', '-J', '--report=' + rep, '--', target, mode],
                          cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, timeout=60, env=traced_env(),
-                         preexec_fn=unlimited_core)
+                         stderr=subprocess.PIPE, timeout=60,
+                         env=gcore_env() if use_gcore() else traced_env(),
+                         preexec_fn=no_aslr if use_gcore() else unlimited_core)
     if not os.path.exists(rep):
         return None, None
     text = open(rep, encoding='utf-8').read()
     doc = json.JSONDecoder().raw_decode(text.lstrip())[0]
     pid = doc['process']['pid']
+    if use_gcore():
+        return doc, gcore(target, mode, d)
     return doc, core_path(d, pid, os.path.basename(target))
 
 
@@ -138,14 +184,18 @@ def same_report(live, dead, what):
              what + ': section')
     hole, lhole = dead.get('hole'), live.get('hole')
     check_eq(hole and hole.get('kind'), lhole and lhole.get('kind'), what + ': hole kind')
-    check_eq(dead['thread'].get('tid'), live['thread'].get('tid'), what + ': thread')
+    if use_gcore():   # another run of the program: its own pid; the same thread
+        check_eq(dead['thread'].get('tid') - dead['process']['pid'],
+                 live['thread'].get('tid') - live['process']['pid'], what + ': thread')
+    else:
+        check_eq(dead['thread'].get('tid'), live['thread'].get('tid'), what + ': thread')
     check_eq(dead['thread'].get('main'), live['thread'].get('main'), what + ': main thread')
     check_eq(frames(dead), frames(live), what + ': top frames')
 
 
 def corpus(ml, target, run, modes, tmp):
-    """Every mode: the live report and the core's agree.  Returns one
-    core of each of a few modes, for the other cases."""
+    """Every mode: the live report and the core's agree.  Returns the
+    (core, live report) of each mode, for the other cases."""
     cores = {}
     for mode in modes:
         if mode == 'thread-guard-overflow':
@@ -162,7 +212,7 @@ def corpus(ml, target, run, modes, tmp):
                      res.returncode, res.stderr[-400:]):
             continue
         same_report(live, dead, what)
-        cores[mode] = core
+        cores[mode] = core, live
     return cores
 
 
@@ -327,7 +377,8 @@ def bad_input(ml, target, some_core, tmp):
             f.write(content)
         return path
 
-    cases.append((make('half', data[:len(data) // 2]), 'truncated'))
+    notes_end = max(off + size for off, size in elf_notes(data))
+    cases.append((make('notes-cut', data[:notes_end - 8]), 'truncated'))
     cases.append((make('head', data[:100]), 'truncated'))
     cases.append((make('ident', data[:10]), 'not an ELF file'))
     other = bytearray(data)
@@ -347,6 +398,66 @@ def bad_input(ml, target, some_core, tmp):
             check(err.startswith('memlayout: %s: ' % path) and words in err and
                   err.count('\n') == 1, what + ': one line naming it: ' + words, err)
             check_eq(res.stdout, b'', what + ': nothing on stdout')
+
+
+def elf_loads(data):
+    """(vaddr, offset, filesz) of each PT_LOAD of a 64- or 32-bit core."""
+    cls = data[4]
+    phoff, = struct.unpack_from('<Q' if cls == 2 else '<I', data, 32 if cls == 2 else 28)
+    phentsize, phnum = struct.unpack_from('<HH', data, 54 if cls == 2 else 42)
+    for i in range(phnum):
+        p = phoff + i * phentsize
+        if struct.unpack_from('<I', data, p)[0] != 1:
+            continue
+        if cls == 2:
+            off, vaddr = struct.unpack_from('<QQ', data, p + 8)
+            filesz, = struct.unpack_from('<Q', data, p + 32)
+        else:
+            off, vaddr = struct.unpack_from('<II', data, p + 4)
+            filesz, = struct.unpack_from('<I', data, p + 16)
+        yield vaddr, off, filesz
+
+
+def truncated(ml, core, live, tmp):
+    """A real core cut short after its notes is still explained (exit 0),
+    and the cut is named: the byte it stops at, the size it should have,
+    the first address lost.  Cut inside its notes, it is refused (exit 1)."""
+    data = open(core, 'rb').read()
+    loads = [l for l in elf_loads(data) if l[2]]
+    notes_end = max(off + size for off, size in elf_notes(data))
+    full = max(off + size for _, off, size in loads)
+    mid = loads[len(loads) // 2]
+    cuts = [('after the notes', max(notes_end, loads[0][1])),
+            ('inside a segment', mid[1] + mid[2] // 2 + 3),
+            ('half', len(data) // 2), ('the last byte', full - 1)]
+    d = tempfile.mkdtemp(dir=tmp)
+    for what, at in cuts:
+        what = 'truncated ' + what
+        path = os.path.join(d, 'cut-%d' % at)
+        with open(path, 'wb') as f:
+            f.write(data[:at])
+        lost = next(v + max(0, at - off) for v, off, size in loads if off + size > at)
+        res, dead = explain(ml, path)
+        check(res.returncode == 0 and dead is not None, what + ': explained, exit 0',
+              res.returncode, res.stderr)
+        for key in ('kind', 'signo', 'si_code', 'address'):
+            check_eq(dead and dead.get(key), live.get(key), what + ': ' + key)
+        check_eq(dead and dead['thread'].get('tid') - dead['process']['pid'],
+                 live['thread']['tid'] - live['process']['pid'], what + ': thread')
+        msg = ('memlayout: %s: truncated: the core stops at byte %d of %d: memory from '
+               '%#x on is missing\n' % (path, at, full, lost)).encode()
+        check(msg in res.stderr, what + ': the cut named', msg, res.stderr)
+        res = subprocess.run([ml, 'show', '-r', '-n', '-o', 'START', path],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        check(res.returncode == 0 and res.stdout.count(b'\n') >= len(loads),
+              what + ': show CORE lists its mappings', res.returncode, res.stderr)
+    for at in (notes_end - 1, (notes_end + 64) // 2):
+        path = os.path.join(d, 'notes-%d' % at)
+        with open(path, 'wb') as f:
+            f.write(data[:at])
+        res, dead = explain(ml, path)
+        check(res.returncode == 1 and b'truncated' in res.stderr,
+              'truncated in the notes at %d: refused, exit 1' % at, res.returncode, res.stderr)
 
 
 def show_where(ml, core, live):
@@ -395,14 +506,14 @@ def coredump(ml, core, tmp):
 def main():
     ml, target = (os.path.abspath(a) for a in sys.argv[1:3])
     is32 = sys.argv[3:] == ['--32']
-    if core_pattern().startswith('|'):
-        print('skip: core: kernel.core_pattern pipes cores to a handler (%s); '
-              'the test needs them in files' % core_pattern())
+    if use_gcore() and not shutil.which('gdb'):
+        print('skip: core: no gdb to dump cores with gcore (kernel.core_pattern %s)'
+              % core_pattern())
         sys.exit(77)
     run = load_run_table()
     modes = run.CASES32 if is32 else tuple(run.CASES)
     tmp = tempfile.mkdtemp(prefix='ml-core-')
-    why = cores_written(target, tmp)
+    why = None if use_gcore() else cores_written(target, tmp)
     if why:
         shutil.rmtree(tmp, ignore_errors=True)
         print('skip: core: %s' % why)
@@ -413,12 +524,14 @@ def main():
         rebuilt(ml, target, tmp)
         sysroot(ml, target, tmp)
         if 'null-pointer' in cores:
-            bad_input(ml, target, cores['null-pointer'], tmp)
+            null_core, null_live = cores['null-pointer']
+            bad_input(ml, target, null_core, tmp)
+            truncated(ml, null_core, null_live, tmp)
             if not is32:
                 d = tempfile.mkdtemp(dir=tmp)
                 live, core = crash(ml, target, 'null-pointer', d)
                 show_where(ml, core, live)
-                coredump(ml, cores['null-pointer'], tmp)
+                coredump(ml, null_core, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()
