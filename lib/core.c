@@ -438,6 +438,77 @@ static void pick_thread(struct ml_core *c)
 
 static const struct core_file *file_of(const struct ml_core *c, uint64_t addr);
 static uint64_t auxv_get(const struct ml_core *c, uint64_t type);
+static void obj_check(struct ml_core *c, struct core_obj *obj);
+
+/* ---- mappings with no segment ----
+ * The kernel writes a PT_LOAD for every mapping; gdb's gcore writes none
+ * for a file mapping it does not dump (unwritten private file pages),
+ * which NT_FILE still lists.  Such a mapping gets a segment with no
+ * contents, its permissions from the program header of its file (opened
+ * as for its pages: under the sysroot, the build-id checked) that loads
+ * its offset; r-- if that file is not there to say. */
+
+static unsigned int file_perms(struct ml_core *c, const struct core_file *f)
+{
+	unsigned int perms = ML_PERM_READ;
+	Elf *e;
+	size_t n;
+
+	obj_check(c, f->obj);
+	if ((f->obj->state != OBJ_OK && f->obj->state != OBJ_UNVERIFIED) || f->obj->fd < 0 ||
+	    !(e = elf_begin(f->obj->fd, ELF_C_READ_MMAP, NULL)))
+		return perms;
+	if (elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0)
+		for (size_t i = 0; i < n && i < 256; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_offset & ~(uint64_t)4095) == f->offset) {
+				perms = phdr_perms(ph.p_flags);
+				break;
+			}
+		}
+	elf_end(e);
+	return perms;
+}
+
+static int cmp_load(const void *a, const void *b)
+{
+	const struct core_load *x = a, *y = b;
+
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* A segment for each stretch of an NT_FILE mapping no PT_LOAD covers. */
+static int add_file_loads(struct ml_core *c)
+{
+	size_t j = 0, n = c->nloads, cap = 2 * c->nloads + c->nfiles;
+	struct core_load *l;
+
+	if (cap > CORE_MAX_LOADS || !(l = realloc(c->loads, (cap ? cap : 1) * sizeof(*l))))
+		return cap > CORE_MAX_LOADS ? -E2BIG : -ENOMEM;
+	c->loads = l;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const struct core_file *f = &c->files[i];
+		uint64_t cur = f->start, end;
+
+		while (cur < f->end && n < cap) {
+			while (j < c->nloads && l[j].vaddr + l[j].memsz <= cur)
+				j++;
+			if (j < c->nloads && l[j].vaddr <= cur) {
+				cur = l[j].vaddr + l[j].memsz;
+				continue;
+			}
+			end = j < c->nloads && l[j].vaddr < f->end ? l[j].vaddr : f->end;
+			l[n++] = (struct core_load){ cur, end - cur, 0, 0, file_perms(c, f), false };
+			cur = end;
+		}
+	}
+	if (n > c->nloads) {
+		c->nloads = n;
+		qsort(c->loads, n, sizeof(*l), cmp_load);
+	}
+	return 0;
+}
 
 static int read_core(struct ml_core *c, const char *path)
 {
@@ -461,7 +532,7 @@ static int read_core(struct ml_core *c, const char *path)
 	pick_thread(c);
 	const struct core_file *f = file_of(c, auxv_get(c, AT_ENTRY));
 	c->exe_obj = f ? f->obj : NULL;
-	return 0;
+	return add_file_loads(c);
 }
 
 int ml_core_open(const char *path, const char *sysroot, const char *exe,
