@@ -23,7 +23,13 @@
  *  - the contents of file pages it left out: read from the file on disk
  *    (under the sysroot) if the build-id in the core's copy of its ELF
  *    header is the file's; else the gap is recorded (ml_core_gaps), never
- *    filled with something else.
+ *    filled with something else;
+ *  - a file mapping with no PT_LOAD (gdb's gcore writes none for what it
+ *    does not dump; NT_FILE lists it): a segment without contents, its
+ *    permissions from its file's program headers (add_file_loads);
+ *  - a core cut short after its notes: each segment keeps the bytes that
+ *    are there, no file page stands in for the rest (it may have been
+ *    written), and where it stops is in ml_core_info (cut_load).
  *
  * Untrusted: every offset, size and count read from the file is checked
  * against the file's size and the note's size before use; segments must
