@@ -1226,6 +1226,10 @@ struct ml_core_info {
 	pid_t sender;            /* si_pid of a signal a process sent (code <= 0) */
 	pid_t tid;               /* the thread that dumped it */
 	size_t nthreads;
+	/* A core cut short after its notes: it stops at byte size of the
+	 * full_size its segments need; memory from cut_addr on is missing
+	 * (size == full_size: whole). */
+	uint64_t size, full_size, cut_addr;
 };
 /* What the core does not hold and could not be made up for. */
 enum ml_core_gap_kind {

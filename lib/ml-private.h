@@ -43,9 +43,11 @@ struct ml_snapshot {
 	bool mem_unread;             /* owners.c could not read its memory */
 	/* A snapshot of a core file (core.c): nothing is read from proc_dir
 	 * (no map_files, exe, pagemap); mapped files are opened by their
-	 * NT_FILE names under sysroot ("" for /). */
+	 * NT_FILE names under sysroot ("" for /), the main executable's from
+	 * core_exe first when the user named one (--exe; "" if not). */
 	bool core;
 	char sysroot[4096];
+	char core_exe[4096];
 	const unsigned char *vdso_image;   /* a core's copy of the vDSO (pool), or NULL */
 	size_t vdso_len;
 };
