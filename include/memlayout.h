@@ -453,7 +453,7 @@ enum ml_access {
 };
 const char *ml_access_name(enum ml_access a);   /* "read", ... */
 
-/* One decoded instruction (capstone). */
+/* One decoded instruction (Zydis). */
 struct ml_insn {
 	char text[128];          /* "mov eax, dword ptr [rax + 0x18]" */
 	unsigned int size;       /* bytes */
@@ -474,9 +474,10 @@ struct ml_insn {
  * cost nothing to the commands that do not need them: a function that
  * needs one that cannot be loaded (absent, or lacking a function) returns
  * -ENOTSUP.  libdw: backtraces, the abort message, symbolizers; jansson:
- * the JSON crash report. */
+ * the JSON crash report; Zydis: the faulting instruction. */
 #define ML_LIBDW_SONAME "libdw.so.1"          /* elfutils: no header macro names it */
 #define ML_JANSSON_SONAME "libjansson.so.4"   /* jansson 2.x: nor here */
+#define ML_ZYDIS_SONAME "libZydis.so.4.0"     /* Zydis 4.0 (major.minor), the instruction decoder */
 
 /* A backtrace of a stopped thread (elfutils libdwfl). */
 struct ml_frame {

@@ -289,8 +289,8 @@ int ml_pagemap_fd(const struct ml_pagemap *pm);
 /* -- the instruction decoder (insn.c, for crash.c) -- */
 /* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
  * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
- * decoder for this architecture or no capstone library (libcapstone.so.N
- * of the header built with, loaded at the call), -ENOMEM. */
+ * decoder for this architecture or no Zydis library (ML_ZYDIS_SONAME,
+ * loaded at the first call), -ENOMEM. */
 int ml_insn_decode(const unsigned char *code, size_t len,
 		   const struct ml_regs *regs, struct ml_insn *ret);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-insn.c - libFuzzer target for the decoding of the faulting
- * instruction (lib/insn.c's ml_insn_decode()), whose bytes and registers
- * the crashed process controls, for x86-64 and i386 targets.
+ * instruction (lib/insn.c's ml_insn_decode(), Zydis), whose bytes and
+ * registers the crashed process controls, for x86-64 and i386 targets.
  *
  * Input: byte 0 holds flags (FZ_32BIT: an i386 target); byte 1 the number
  * of code bytes n (cut to what follows); then the n code bytes; then the
@@ -12,44 +12,32 @@
  * user_regs_struct), pc and sp copied to struct ml_regs as ml_regs_get()
  * does.
  *
- * Each input is decoded by ml_insn_decode() from an exact-size copy and
- * checked:
- *  - it returns 0, -ENOEXEC or -ENOMEM; -ENOTSUP (no capstone) aborts at
- *    once with a message: bootstrap installs libcapstone-dev, so a missing
- *    capstone is a broken test environment, not a pass;
- *  - it decodes iff capstone itself (the oracle below) decodes one
- *    instruction of the same bytes, and then to the same size;
+ * The oracle is independent of the decoder: a table of known encodings
+ * (checked with objdump -D -b binary -mi386:x86-64 -M intel), whose
+ * length, access and address (from the input's registers) every input
+ * that begins with one must give, and the properties any x86 decoding
+ * has.  Each input is decoded by ml_insn_decode() from an exact-size copy
+ * and checked:
+ *  - it returns 0, -ENOEXEC or -ENOMEM; -ENOTSUP (no Zydis) aborts at
+ *    once with a message: bootstrap installs libzydis-dev, so a missing
+ *    Zydis is a broken test environment, not a pass;
  *  - on 0: text is NUL-terminated in its array; size is 1..15 and no more
  *    than n; access is unknown, read or write (exec is not an operand's);
  *    without has_mem, access, ea_known, ea and align are all zero; align
- *    is 0 or a power of two up to 64 (crash.c divides by it);
- *  - an explicit memory operand (the first, as insn.c picks it; lea and
- *    nop have none that is accessed) gives has_mem, and write access if
- *    capstone says it is written.  Its address, computed here from the
- *    operand's parts and the registers by name (independently of insn.c's
- *    table), is: base (rip/eip: the next instruction) + index * scale +
- *    disp, cut to the address size (a 0x67 prefix: 32 bits on x86-64, 16
- *    on i386), plus the fs/gs base on x86-64 (i386 segment bases are
- *    unknown; others are 0), cut to 32 bits on i386.  If insn.c says the
- *    address is known, it must be that one; if every part is a register
- *    insn.c reads (general-purpose, rip, fs/gs on x86-64), it must say
- *    known;
- *  - no explicit memory operand: push and call (write below sp), pop and
- *    ret (read at sp) have an implicit one; an implicit one is known, at
- *    sp or one slot below it (a word, 8 or 4 bytes; 2 for push/pop with
- *    the operand-size prefix 0x66), cut to 32 bits on i386.
+ *    is 0 or a power of two up to 64 (crash.c divides by it); an i386
+ *    address fits 32 bits; a branch target is known only for a call or
+ *    jmp;
+ *  - x86 encodings are prefix-free: the same bytes cut to the size decode
+ *    to the very same result, and one byte shorter do not decode;
+ *  - an input that begins with a known encoding decodes to its length,
+ *    access and address (bytes after it change nothing).
  * A failed check calls abort(), which libFuzzer reports as a crash.
- *
- * The oracle is capstone, dlopen()ed here once for the process (insn.c
- * dlopen()s it at each call; keeping it open also makes those cheap).
  *
  * Built with clang -fsanitize=fuzzer,address,undefined by tests/fuzz/
  * meson.build and run there as the test 'fuzz-insn' on corpus-insn/.
  */
 #include "ml-private.h"
 
-#include <capstone/capstone.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,49 +62,6 @@ struct i386_regs {
 	uint32_t ebx, ecx, edx, esi, edi, ebp, eax, xds, xes, xfs, xgs;
 	uint32_t orig_eax, eip, xcs, eflags, esp, xss;
 };
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define CS_SONAME "libcapstone.so." STR(CS_API_MAJOR)
-
-static const char no_capstone[] =
-	"fuzz-insn: capstone (" CS_SONAME ") cannot be loaded: the decoder "
-	"is not tested; install libcapstone-dev (bootstrap does)\n";
-
-/* The oracle: capstone, opened once. */
-static struct {
-	bool ready;
-	__typeof__(&cs_open) open;
-	__typeof__(&cs_option) option;
-	__typeof__(&cs_disasm) disasm;
-	__typeof__(&cs_free) free;
-	csh h64, h32;
-} cs;
-
-static void oracle_init(void)
-{
-	void *lib, *f[4];
-	static const char *const names[] = { "cs_open", "cs_option", "cs_disasm", "cs_free" };
-
-	if (cs.ready)
-		return;
-	lib = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
-	for (size_t i = 0; i < ML_ARRAY_SIZE(names); i++)
-		if (!lib || !(f[i] = dlsym(lib, names[i]))) {
-			fputs(no_capstone, stderr);
-			abort();
-		}
-	memcpy(&cs.open, &f[0], sizeof(f[0]));
-	memcpy(&cs.option, &f[1], sizeof(f[1]));
-	memcpy(&cs.disasm, &f[2], sizeof(f[2]));
-	memcpy(&cs.free, &f[3], sizeof(f[3]));
-	if (cs.open(CS_ARCH_X86, CS_MODE_64, &cs.h64) != CS_ERR_OK ||
-	    cs.open(CS_ARCH_X86, CS_MODE_32, &cs.h32) != CS_ERR_OK)
-		abort();
-	cs.option(cs.h64, CS_OPT_DETAIL, CS_OPT_ON);
-	cs.option(cs.h32, CS_OPT_DETAIL, CS_OPT_ON);
-	cs.ready = true;
-}
 
 static void make_regs(const uint64_t *v, bool is_32bit, struct ml_regs *r)
 {
@@ -151,76 +96,76 @@ static void make_regs(const uint64_t *v, bool is_32bit, struct ml_regs *r)
 	}
 }
 
-/* The value of an address register by its name; false for one insn.c
- * does not read (16-bit, vector, i386's r8..r15 which do not exist). */
-static bool gpr(x86_reg reg, const uint64_t *v, bool is_32bit, uint64_t *ret)
+static const char no_zydis[] =
+	"fuzz-insn: Zydis (" ML_ZYDIS_SONAME ") cannot be loaded: the decoder "
+	"is not tested; install libzydis-dev (bootstrap does)\n";
+
+/* A known encoding: the address is reg + disp (reg F_NREGS: none; the
+ * stack ones at sp + disp). */
+static const struct known {
+	bool is_32bit;
+	unsigned char code[15];
+	unsigned int size;
+	bool has_mem;
+	enum ml_access access;
+	enum fz_reg reg;
+	int64_t disp;
+} knowns[] = {
+	/* vmovdqu8 zmmword ptr [rax]{k1}, zmm0: a masked store writes */
+	{ false, { 0x62, 0xf1, 0x7f, 0x49, 0x7f, 0x00 }, 6, true, ML_ACCESS_WRITE, F_AX, 0 },
+	/* vpcmpb k0, zmm16, zmmword ptr [rdi], 0 (glibc's strlen-evex) */
+	{ false, { 0x62, 0xb3, 0x7d, 0x40, 0x3f, 0x07, 0x00 }, 7, true, ML_ACCESS_READ, F_DI, 0 },
+	/* vmovdqu64 zmm16, zmmword ptr [rdi] */
+	{ false, { 0x62, 0xe1, 0xfe, 0x48, 0x6f, 0x07 }, 6, true, ML_ACCESS_READ, F_DI, 0 },
+	/* vmovdqu64 zmmword ptr [rdi], zmm16 */
+	{ false, { 0x62, 0xe1, 0xfe, 0x48, 0x7f, 0x07 }, 6, true, ML_ACCESS_WRITE, F_DI, 0 },
+	/* mov rax, qword ptr [rax] */
+	{ false, { 0x48, 0x8b, 0x00 }, 3, true, ML_ACCESS_READ, F_AX, 0 },
+	/* mov dword ptr [rsp+8], eax */
+	{ false, { 0x89, 0x44, 0x24, 0x08 }, 4, true, ML_ACCESS_WRITE, F_SP, 8 },
+	/* movaps xmmword ptr [rax], xmm0 */
+	{ false, { 0x0f, 0x29, 0x00 }, 3, true, ML_ACCESS_WRITE, F_AX, 0 },
+	/* rep stosb */
+	{ false, { 0xf3, 0xaa }, 2, true, ML_ACCESS_WRITE, F_DI, 0 },
+	/* push rax; pop rbx; ret */
+	{ false, { 0x50 }, 1, true, ML_ACCESS_WRITE, F_SP, -8 },
+	{ false, { 0x5b }, 1, true, ML_ACCESS_READ, F_SP, 0 },
+	{ false, { 0xc3 }, 1, true, ML_ACCESS_READ, F_SP, 0 },
+	/* lea rax, [rax+rcx]: no access */
+	{ false, { 0x48, 0x8d, 0x04, 0x08 }, 4, false, ML_ACCESS_UNKNOWN, F_NREGS, 0 },
+	/* i386: mov eax, dword ptr [eax]; push eax; the masked store */
+	{ true, { 0x8b, 0x00 }, 2, true, ML_ACCESS_READ, F_AX, 0 },
+	{ true, { 0x50 }, 1, true, ML_ACCESS_WRITE, F_SP, -4 },
+	{ true, { 0x62, 0xf1, 0x7f, 0x49, 0x7f, 0x00 }, 6, true, ML_ACCESS_WRITE, F_AX, 0 },
+};
+
+static void check_known(const unsigned char *code, size_t n, const uint64_t *v,
+			bool is_32bit, int r, const struct ml_insn *o)
 {
-	static const struct {
-		x86_reg r64, r32;
-		enum fz_reg f;
-	} names[] = {
-		{ X86_REG_RAX, X86_REG_EAX, F_AX }, { X86_REG_RBX, X86_REG_EBX, F_BX },
-		{ X86_REG_RCX, X86_REG_ECX, F_CX }, { X86_REG_RDX, X86_REG_EDX, F_DX },
-		{ X86_REG_RSI, X86_REG_ESI, F_SI }, { X86_REG_RDI, X86_REG_EDI, F_DI },
-		{ X86_REG_RBP, X86_REG_EBP, F_BP }, { X86_REG_RSP, X86_REG_ESP, F_SP },
-		{ X86_REG_R8, X86_REG_R8D, F_R8 },  { X86_REG_R9, X86_REG_R9D, F_R9 },
-		{ X86_REG_R10, X86_REG_R10D, F_R10 }, { X86_REG_R11, X86_REG_R11D, F_R11 },
-		{ X86_REG_R12, X86_REG_R12D, F_R12 }, { X86_REG_R13, X86_REG_R13D, F_R13 },
-		{ X86_REG_R14, X86_REG_R14D, F_R14 }, { X86_REG_R15, X86_REG_R15D, F_R15 },
-	};
-
-	for (size_t i = 0; i < ML_ARRAY_SIZE(names); i++) {
-		if (is_32bit && names[i].f >= F_R8)
-			break;
-		if (reg == names[i].r32) {
-			*ret = (uint32_t)v[names[i].f];
-			return true;
-		}
-		if (reg == names[i].r64 && !is_32bit) {
-			*ret = v[names[i].f];
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The effective address of memory operand m; false if a part is a
- * register insn.c does not read. */
-static bool oracle_ea(const cs_insn *in, const x86_op_mem *m, const uint64_t *v,
-		      bool is_32bit, uint64_t *ret)
-{
-	uint64_t ea = (uint64_t)m->disp, x;
-	unsigned int asize = in->detail->x86.addr_size;
-
-	if (m->base == X86_REG_RIP || m->base == X86_REG_EIP)
-		ea += in->address + in->size;
-	else if (m->base != X86_REG_INVALID) {
-		if (!gpr(m->base, v, is_32bit, &x))
-			return false;
-		ea += x;
-	}
-	if (m->index != X86_REG_INVALID) {
-		if (!gpr(m->index, v, is_32bit, &x))
-			return false;
-		ea += x * (uint64_t)(int64_t)m->scale;
-	}
-	if (asize < 8)
-		ea &= (UINT64_C(1) << (asize * 8)) - 1;
-	if (m->segment == X86_REG_FS || m->segment == X86_REG_GS) {
+	for (size_t i = 0; i < ML_ARRAY_SIZE(knowns); i++) {
+		const struct known *k = &knowns[i];
+		if (k->is_32bit != is_32bit || n < k->size || memcmp(code, k->code, k->size))
+			continue;
+		if (r != 0 || o->size != k->size || o->has_mem != k->has_mem ||
+		    o->access != k->access)
+			abort();
+		if (k->reg == F_NREGS)
+			return;
+		uint64_t ea = v[k->reg] + (uint64_t)k->disp;
 		if (is_32bit)
-			return false;
-		ea += v[m->segment == X86_REG_FS ? F_FS_BASE : F_GS_BASE];
+			ea = (uint32_t)ea;
+		if (!o->ea_known || o->ea != ea)
+			abort();
+		return;
 	}
-	*ret = is_32bit ? (uint32_t)ea : ea;
-	return true;
 }
 
-static void check_memory(const cs_insn *in, const uint64_t *v, bool is_32bit,
-			 const struct ml_insn *o)
+static void check_result(const uint64_t *v, bool is_32bit, size_t n, const struct ml_insn *o)
 {
-	const cs_x86 *x = &in->detail->x86;
-	uint64_t ea, word = is_32bit ? 4 : 8;
-
+	if (!memchr(o->text, '\0', sizeof(o->text)))
+		abort();
+	if (o->size < 1 || o->size > 15 || o->size > n)
+		abort();
 	if (o->access != ML_ACCESS_UNKNOWN && o->access != ML_ACCESS_READ &&
 	    o->access != ML_ACCESS_WRITE)
 		abort();
@@ -228,51 +173,47 @@ static void check_memory(const cs_insn *in, const uint64_t *v, bool is_32bit,
 		abort();
 	if (o->align & (o->align - 1) || o->align > 64)
 		abort();
-	if (is_32bit && o->ea > UINT32_MAX)
+	if (is_32bit && (o->ea > UINT32_MAX || o->target > UINT32_MAX))
 		abort();
+	if (o->target_known && o->branch != ML_BRANCH_CALL && o->branch != ML_BRANCH_JMP)
+		abort();
+	(void)v;
+}
 
-	for (uint8_t i = 0; i < x->op_count; i++) {
-		const cs_x86_op *op = &x->operands[i];
-		if (op->type != X86_OP_MEM || in->id == X86_INS_LEA || in->id == X86_INS_NOP)
-			continue;
-		if (!o->has_mem)
-			abort();
-		if ((op->access & CS_AC_WRITE) && o->access != ML_ACCESS_WRITE)
-			abort();
-		bool known = oracle_ea(in, &op->mem, v, is_32bit, &ea);
-		if (o->ea_known != known || (known && o->ea != ea))
-			abort();
+static bool same(const struct ml_insn *a, const struct ml_insn *b)
+{
+	return !strcmp(a->text, b->text) && a->size == b->size && a->has_mem == b->has_mem &&
+	       a->access == b->access && a->ea_known == b->ea_known && a->ea == b->ea &&
+	       a->align == b->align && a->branch == b->branch &&
+	       a->target_known == b->target_known && a->target == b->target;
+}
+
+/* Prefix-free: the bytes cut to the size give the same decoding, one
+ * byte fewer none. */
+static void check_length(const unsigned char *code, const struct ml_regs *regs,
+			 const struct ml_insn *o)
+{
+	unsigned char *cut = malloc(o->size);
+	struct ml_insn again;
+
+	if (!cut)
 		return;
-	}
-
-	switch (in->id) {
-	case X86_INS_PUSH: case X86_INS_CALL: case X86_INS_POP: case X86_INS_RET:
-		if (!o->has_mem)
-			abort();
-		break;
-	}
-	if (o->has_mem) {
-		uint64_t sp = v[F_SP];
-		if (in->detail->x86.prefix[2] == 0x66 &&
-		    (in->id == X86_INS_PUSH || in->id == X86_INS_POP))
-			word = 2;
-		uint64_t below = is_32bit ? (uint32_t)(sp - word) : sp - word;
-		if (is_32bit)
-			sp = (uint32_t)sp;
-		if (!o->ea_known || (o->ea != sp && o->ea != below))
-			abort();
-	}
+	memcpy(cut, code, o->size);
+	memset(&again, 0x5a, sizeof(again));
+	if (ml_insn_decode(cut, o->size, regs, &again) != 0 || !same(&again, o))
+		abort();
+	if (ml_insn_decode(cut, o->size - 1, regs, &again) != -ENOEXEC)
+		abort();
+	free(cut);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool checked;
 	uint64_t v[F_NREGS] = { 0 };
 	struct ml_regs regs;
 	struct ml_insn o;
-	cs_insn *in = NULL;
 
 	if (size < 2)
 		return 0;
@@ -292,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	make_regs(v, is_32bit, &regs);
 
-	/* Exact size, so ASan sees a read past it (by insn.c; capstone is
-	 * not instrumented).  malloc(0) may return NULL: one spare byte. */
+	/* Exact size, so ASan sees a read past it (by insn.c; Zydis is not
+	 * instrumented).  malloc(0) may return NULL: one spare byte. */
 	unsigned char *code = malloc(n ? n : 1);
 	if (!code)
 		return 0;
@@ -301,28 +242,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&o, 0xa5, sizeof(o));
 	int r = ml_insn_decode(code, n, &regs, &o);
 	if (r == -ENOTSUP) {
-		fputs(no_capstone, stderr);
+		fputs(no_zydis, stderr);
 		abort();
-	}
-	if (!checked) {
-		oracle_init();
-		checked = true;
 	}
 	if (r != 0 && r != -ENOEXEC && r != -ENOMEM)
 		abort();
-
-	size_t count = cs.disasm(is_32bit ? cs.h32 : cs.h64, code, n, regs.pc, 1, &in);
-	if (r != -ENOMEM && (r == 0) != (count == 1))
-		abort();
+	check_known(code, n, v, is_32bit, r, &o);
 	if (r == 0) {
-		if (!memchr(o.text, '\0', sizeof(o.text)))
-			abort();
-		if (o.size < 1 || o.size > 15 || o.size > n || o.size != in->size)
-			abort();
-		check_memory(in, v, is_32bit, &o);
+		check_result(v, is_32bit, n, &o);
+		check_length(code, &regs, &o);
 	}
-	if (in)
-		cs.free(in, count);
 	free(code);
 	return 0;
 }
