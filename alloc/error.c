@@ -58,54 +58,81 @@ static uintptr_t parse_hex(const char **s)
 	}
 }
 
-/* Append the maps line covering a, or "no mapping". */
-static void put_mapping(struct msg *m, uintptr_t a)
+/* The /proc/self/maps line covering a, read a page at a time into line
+ * (NUL-terminated, cut at len - 1): its range in *lo, *hi and the rest of
+ * the line (from the perms field) in *rest.  0; -1 when no line covers
+ * a; -2 when maps cannot be opened.  No allocation: it runs in an abort
+ * path. */
+static int maps_line(uintptr_t a, char *line, size_t len, uintptr_t *lo, uintptr_t *hi,
+		     const char **rest)
 {
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		put(m, "an address /proc/self/maps does not show");
-		return;
-	}
-	char buf[4096], line[512];
+	char buf[4096];
 	size_t ll = 0;
 	ssize_t n;
+
+	if (fd < 0)
+		return -2;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] != '\n') {
-				if (ll < sizeof(line) - 1)
+				if (ll < len - 1)
 					line[ll++] = buf[i];
 				continue;
 			}
 			line[ll] = 0;
 			ll = 0;
 			const char *s = line;
-			uintptr_t lo = parse_hex(&s);
+			*lo = parse_hex(&s);
 			s++;
-			uintptr_t hi = parse_hex(&s);
-			if (a < lo || a >= hi)
+			*hi = parse_hex(&s);
+			if (a < *lo || a >= *hi)
 				continue;
 			close(fd);
-			/* name: after the 5th field */
-			const char *name = s;
-			for (int f = 0; f < 4 && *name; f++) {
-				while (*name == ' ')
-					name++;
-				while (*name && *name != ' ')
-					name++;
-			}
-			while (*name == ' ')
-				name++;
-			put(m, "the mapping ");
-			put_hex(m, lo);
-			put(m, "-");
-			put_hex(m, hi);
-			put(m, " ");
-			put(m, *name ? name : "(anonymous)");
-			return;
+			while (*s == ' ')
+				s++;
+			*rest = s;
+			return 0;
 		}
 	}
 	close(fd);
-	put(m, "no mapping at all");
+	return -1;
+}
+
+/* Skip n blank-separated fields of s, and the blanks after them. */
+static const char *skip_fields(const char *s, int n)
+{
+	for (int f = 0; f < n && *s; f++) {
+		while (*s == ' ')
+			s++;
+		while (*s && *s != ' ')
+			s++;
+	}
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+/* Append the maps line covering a, or "no mapping". */
+static void put_mapping(struct msg *m, uintptr_t a)
+{
+	char line[512];
+	uintptr_t lo, hi;
+	const char *rest;
+
+	int r = maps_line(a, line, sizeof(line), &lo, &hi, &rest);
+
+	if (r < 0) {
+		put(m, r == -2 ? "an address /proc/self/maps does not show" : "no mapping at all");
+		return;
+	}
+	const char *name = skip_fields(rest, 4);   /* perms, offset, dev, inode */
+	put(m, "the mapping ");
+	put_hex(m, lo);
+	put(m, "-");
+	put_hex(m, hi);
+	put(m, " ");
+	put(m, *name ? name : "(anonymous)");
 }
 
 _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
@@ -201,53 +228,20 @@ static const char *const check_access_name[] = {
 /* Append " module+0xoff" for the code address a (its maps line). */
 static void put_module_offset(struct msg *m, uintptr_t a)
 {
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char line[512];
+	uintptr_t lo, hi;
+	const char *rest;
+
+	if (maps_line(a, line, sizeof(line), &lo, &hi, &rest) < 0)
 		return;
-	char buf[4096], line[512];
-	size_t ll = 0;
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (ll < sizeof(line) - 1)
-					line[ll++] = buf[i];
-				continue;
-			}
-			line[ll] = 0;
-			ll = 0;
-			const char *s = line;
-			uintptr_t lo = parse_hex(&s);
-			s++;
-			uintptr_t hi = parse_hex(&s);
-			if (a < lo || a >= hi)
-				continue;
-			while (*s == ' ')
-				s++;
-			while (*s && *s != ' ')
-				s++;   /* perms */
-			while (*s == ' ')
-				s++;
-			uintptr_t off = parse_hex(&s);
-			const char *name = s;
-			for (int f = 0; f < 2 && *name; f++) {   /* dev, inode */
-				while (*name == ' ')
-					name++;
-				while (*name && *name != ' ')
-					name++;
-			}
-			while (*name == ' ')
-				name++;
-			close(fd);
-			put(m, " (");
-			put(m, *name ? name : "(anonymous)");
-			put(m, "+");
-			put_hex(m, a - lo + off);
-			put(m, ")");
-			return;
-		}
-	}
-	close(fd);
+	const char *s = skip_fields(rest, 1);      /* perms */
+	uintptr_t off = parse_hex(&s);
+	const char *name = skip_fields(s, 2);      /* dev, inode */
+	put(m, " (");
+	put(m, *name ? name : "(anonymous)");
+	put(m, "+");
+	put_hex(m, a - lo + off);
+	put(m, ")");
 }
 
 static void put_trace(struct msg *m, const char *what, const uintptr_t *bt, unsigned depth)
