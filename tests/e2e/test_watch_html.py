@@ -49,6 +49,8 @@ def main():
         check(page.startswith(b'<!DOCTYPE html>\n') and page.endswith(b'</html>\n'),
               'watch --html: stdout is the page and nothing else', page[:80], page[-80:])
         check(not re.search(rb'(src|href)\s*=|<script', page), 'watch --html: nothing loaded, no script')
+        if not check(os.path.exists(rec), 'watch --html --record: the record written'):
+            done()
         with open(rec) as f:
             samples = [json.loads(l) for l in f.read().splitlines()]
         samples = [s for s in samples if 'sample' in s]
