@@ -22,9 +22,9 @@ _memlayout_options()
                -b --bytes'
     case $1 in
         show)  echo "$out -s --summary -d --diagram --mark --self --proc-root
-                     --ptrace --at --no-elf --html --svg" ;;
+                     --ptrace --at --no-elf --html --svg --sysroot --exe" ;;
         where) echo "$out -t --table --self --proc-root --ptrace --at
-                     --no-pagemap --no-symbols" ;;
+                     --no-pagemap --no-symbols --sysroot --exe" ;;
         pages) echo "$out -w --width --method --shared-with --self" ;;
         run)   echo "--report -J --json --check --sample-rate" ;;
         heap)  echo "$out -s --summary -c --classes -m --map --no-stop --self --at --html" ;;
@@ -45,7 +45,7 @@ _memlayout_options()
 _memlayout_takes_arg()
 {
     case $2 in
-        -o | --output | --proc-root | --at) return 0 ;;
+        -o | --output | --proc-root | --at | --exe | --sysroot) return 0 ;;
     esac
     case $1:$2 in
         show:--mark | pages:-w | pages:--width | pages:--method | \

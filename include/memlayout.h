@@ -491,6 +491,9 @@ struct ml_frame {
 	                            gdb shows it; pc is moved back into the
 	                            call, where its line is looked up); 0 for
 	                            the innermost or a signal-interrupted frame */
+	bool inlined;            /* a function inlined into the next frame (same
+	                            pc and sp; as gdb shows it, its caller's line
+	                            is the inlined call's, DW_AT_call_line) */
 };
 struct ml_backtrace {
 	struct ml_frame *frames;
@@ -1142,6 +1145,12 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
  * for and no ML_JANSSON_SONAME). */
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+/* The same with its diagram slice fitted to a terminal of width columns
+ * (ml_diagram_opts.width; 0: lines as long as they are).  The words and
+ * the backtrace are the caller's to fold (ml_fold_stream). */
+int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
+			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			  unsigned int width);
 
 /* ---- Heap bugs: mlalloc's checking mode under memlayout run --check=heap
  * (heapcheck.c, render-heapcheck.c).  The facts mlalloc published in the
@@ -1234,6 +1243,10 @@ struct ml_core_info {
 	pid_t sender;            /* si_pid of a signal a process sent (code <= 0) */
 	pid_t tid;               /* the thread that dumped it */
 	size_t nthreads;
+	/* A core cut short after its notes: it stops at byte size of the
+	 * full_size its segments need; memory from cut_addr on is missing
+	 * (size == full_size: whole). */
+	uint64_t size, full_size, cut_addr;
 };
 /* What the core does not hold and could not be made up for. */
 enum ml_core_gap_kind {

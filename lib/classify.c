@@ -18,6 +18,10 @@
  *    (owners.c: a goroutine's stack in a Go arena) is heap, not a stack.
  *  - ml__classify_devices: in a process mapping /dev/nvidia-uvm, CUDA's
  *    unified-address reservations and pinned host buffers (gpu_rules).
+ *    Before the sp: glibc's thread descriptor at the top of an rw
+ *    mapping above a guard names its thread (tcb.c), so a thread whose sp
+ *    is elsewhere (a sigaltstack, its guard) still has its stack named;
+ *    the sp then marks only threads not found so.
  *  - ml_snapshot_mark_stack: the same marking from an address the caller
  *    knows lies in a thread's stack whatever its sp now is (memlayout run
  *    records each new thread's first sp), so a thread whose sp already
@@ -275,18 +279,67 @@ int ml_snapshot_mark_stack(struct ml_snapshot *snap, pid_t tid, uint64_t addr)
 	return mark_stack(snap, (size_t)(found - snap->regions), tid) ? 0 : -ENOENT;
 }
 
+/* Is region i an rw anonymous mapping with an anonymous PROT_NONE one
+ * (not an arena's reservation) directly below: the shape of a glibc
+ * thread's stack block with its guard? */
+static bool stack_shape(const struct ml_snapshot *snap, size_t i)
+{
+	const struct ml_region *r = &snap->regions[i], *g = i ? r - 1 : NULL;
+
+	return g && g->end == r->start && is_anon(r) && is_anon(g) &&
+	       r->kind == ML_KIND_ANON && r->allocator == ML_ALLOC_NONE &&
+	       (r->perms & ML_PERM_READ) && (r->perms & ML_PERM_WRITE) &&
+	       !(g->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+	       !ml__is_arena_reservation(snap, i - 1);
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Each glibc thread's stack by its descriptor (tcb.c), whatever its sp.
+ * Returns the TIDs found so, sorted, in a malloc'ed array (*n of them),
+ * or NULL. */
+static pid_t *classify_by_tcb(struct ml_snapshot *snap, size_t *n)
+{
+	struct ml__tcb *t = malloc(sizeof(*t));
+	pid_t *found = calloc(snap->nthreads ? snap->nthreads : 1, sizeof(*found));
+
+	*n = 0;
+	if (t && found && ml__tcb_open(snap, t) == 0)
+		for (size_t i = 1; i < snap->nregions && *n < snap->nthreads; i++) {
+			pid_t tid = stack_shape(snap, i) ? ml__tcb_tid(t, snap, &snap->regions[i]) : 0;
+			if (tid > 0 && mark_stack(snap, i, tid))
+				found[(*n)++] = tid;
+		}
+	if (t)
+		ml__tcb_close(t);
+	free(t);
+	if (found)
+		qsort(found, *n, sizeof(*found), cmp_tid);
+	return found;
+}
+
 void ml__classify_threads(struct ml_snapshot *snap)
 {
+	size_t nfound;
+	pid_t *by_tcb = classify_by_tcb(snap, &nfound);
+
 	for (size_t t = 0; t < snap->nthreads; t++) {
 		const struct ml_thread *th = &snap->threads[t];
 		const struct ml_region *found;
 
-		if (!th->sp_known)
+		if (!th->sp_known ||
+		    (nfound && bsearch(&th->tid, by_tcb, nfound, sizeof(*by_tcb), cmp_tid)))
 			continue;
 		found = ml_snapshot_find(snap, th->sp);
 		if (found)
 			mark_stack(snap, (size_t)(found - snap->regions), th->tid);
 	}
+	free(by_tcb);
 	/* Arena reservations left PROT_NONE: say what they are. */
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];

@@ -113,6 +113,7 @@ static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
 	const char *title = hc ? scols_cell_get_data(hc) : NULL;
 	size_t w = 0, head = title && !scols_table_is_noheadings(tb) ? strlen(title) : 0;
 	double hint = scols_column_get_whint(cl);
+	bool cut = min && (scols_column_get_flags(cl) & SCOLS_FL_TRUNC);
 
 	while (it && scols_table_next_line(tb, it, &ln) == 0) {
 		size_t cw = cell_width(ln, col);
@@ -120,7 +121,7 @@ static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
 			w = cw;
 	}
 	scols_free_iter(it);
-	if (min && (scols_column_get_flags(cl) & SCOLS_FL_TRUNC)) {
+	if (cut) {
 		if (w > min)
 			w = min;
 		else            /* all of it fits its min: never cut */
@@ -128,8 +129,8 @@ static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
 	}
 	if (head > w)
 		w = head;
-	if (hint >= 1 && (size_t)hint > w && (size_t)hint > head)
-		w = (size_t)hint;
+	if (!cut && hint >= 1 && (size_t)hint > w && (size_t)hint > head)
+		w = (size_t)hint;   /* a column cut to min is not widened by its hint */
 	return w ? w : 1;
 }
 

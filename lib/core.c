@@ -23,7 +23,13 @@
  *  - the contents of file pages it left out: read from the file on disk
  *    (under the sysroot) if the build-id in the core's copy of its ELF
  *    header is the file's; else the gap is recorded (ml_core_gaps), never
- *    filled with something else.
+ *    filled with something else;
+ *  - a file mapping with no PT_LOAD (gdb's gcore writes none for what it
+ *    does not dump; NT_FILE lists it): a segment without contents, its
+ *    permissions from its file's program headers (add_file_loads);
+ *  - a core cut short after its notes: each segment keeps the bytes that
+ *    are there, no file page stands in for the rest (it may have been
+ *    written), and where it stops is in ml_core_info (cut_load).
  *
  * Untrusted: every offset, size and count read from the file is checked
  * against the file's size and the note's size before use; segments must
@@ -80,6 +86,7 @@ static const struct arch arches[] = {
 struct core_load {
 	uint64_t vaddr, memsz, offset, filesz;
 	unsigned int perms;
+	bool cut;           /* the core ends in its contents: filesz is what is left */
 };
 
 enum obj_state { OBJ_UNCHECKED, OBJ_OK, OBJ_MISSING, OBJ_MISMATCH, OBJ_UNVERIFIED };
@@ -324,6 +331,21 @@ static unsigned int phdr_perms(uint32_t flags)
 	       (flags & PF_X ? ML_PERM_EXEC : 0);
 }
 
+/* The file ends inside l's contents (a core cut short): keep what is
+ * there; the first address lost and the size the core should have are
+ * recorded once, the size for every segment. */
+static void cut_load(struct ml_core *c, struct core_load *l)
+{
+	uint64_t left = l->offset < c->fsize ? c->fsize - l->offset : 0;
+
+	if (c->info.full_size == c->info.size)
+		c->info.cut_addr = l->vaddr + left;
+	if (l->offset + l->filesz > c->info.full_size)
+		c->info.full_size = l->offset + l->filesz;
+	l->filesz = left;
+	l->cut = true;
+}
+
 static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 {
 	struct core_load *l = &c->loads[c->nloads];
@@ -332,12 +354,14 @@ static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 		return 0;
 	if (ph->p_filesz > ph->p_memsz || ph->p_vaddr + ph->p_memsz < ph->p_vaddr)
 		return -EBADMSG;
-	if (ph->p_offset > c->fsize || ph->p_filesz > c->fsize - ph->p_offset)
-		return -ENODATA;   /* the file ends before its contents */
+	if (ph->p_offset > UINT64_MAX - ph->p_filesz)
+		return -EBADMSG;
 	if (c->nloads && ph->p_vaddr < c->loads[c->nloads - 1].vaddr + c->loads[c->nloads - 1].memsz)
 		return -EBADMSG;   /* not sorted, or overlapping */
 	*l = (struct core_load){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
-				 phdr_perms(ph->p_flags) };
+				 phdr_perms(ph->p_flags), false };
+	if (ph->p_filesz && ph->p_offset + ph->p_filesz > c->fsize)
+		cut_load(c, l);
 	c->nloads++;
 	return 0;
 }
@@ -420,6 +444,77 @@ static void pick_thread(struct ml_core *c)
 
 static const struct core_file *file_of(const struct ml_core *c, uint64_t addr);
 static uint64_t auxv_get(const struct ml_core *c, uint64_t type);
+static void obj_check(struct ml_core *c, struct core_obj *obj);
+
+/* ---- mappings with no segment ----
+ * The kernel writes a PT_LOAD for every mapping; gdb's gcore writes none
+ * for a file mapping it does not dump (unwritten private file pages),
+ * which NT_FILE still lists.  Such a mapping gets a segment with no
+ * contents, its permissions from the program header of its file (opened
+ * as for its pages: under the sysroot, the build-id checked) that loads
+ * its offset; r-- if that file is not there to say. */
+
+static unsigned int file_perms(struct ml_core *c, const struct core_file *f)
+{
+	unsigned int perms = ML_PERM_READ;
+	Elf *e;
+	size_t n;
+
+	obj_check(c, f->obj);
+	if ((f->obj->state != OBJ_OK && f->obj->state != OBJ_UNVERIFIED) || f->obj->fd < 0 ||
+	    !(e = elf_begin(f->obj->fd, ELF_C_READ_MMAP, NULL)))
+		return perms;
+	if (elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0)
+		for (size_t i = 0; i < n && i < 256; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_offset & ~(uint64_t)4095) == f->offset) {
+				perms = phdr_perms(ph.p_flags);
+				break;
+			}
+		}
+	elf_end(e);
+	return perms;
+}
+
+static int cmp_load(const void *a, const void *b)
+{
+	const struct core_load *x = a, *y = b;
+
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* A segment for each stretch of an NT_FILE mapping no PT_LOAD covers. */
+static int add_file_loads(struct ml_core *c)
+{
+	size_t j = 0, n = c->nloads, cap = 2 * c->nloads + c->nfiles;
+	struct core_load *l;
+
+	if (cap > CORE_MAX_LOADS || !(l = realloc(c->loads, (cap ? cap : 1) * sizeof(*l))))
+		return cap > CORE_MAX_LOADS ? -E2BIG : -ENOMEM;
+	c->loads = l;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const struct core_file *f = &c->files[i];
+		uint64_t cur = f->start, end;
+
+		while (cur < f->end && n < cap) {
+			while (j < c->nloads && l[j].vaddr + l[j].memsz <= cur)
+				j++;
+			if (j < c->nloads && l[j].vaddr <= cur) {
+				cur = l[j].vaddr + l[j].memsz;
+				continue;
+			}
+			end = j < c->nloads && l[j].vaddr < f->end ? l[j].vaddr : f->end;
+			l[n++] = (struct core_load){ cur, end - cur, 0, 0, file_perms(c, f), false };
+			cur = end;
+		}
+	}
+	if (n > c->nloads) {
+		c->nloads = n;
+		qsort(c->loads, n, sizeof(*l), cmp_load);
+	}
+	return 0;
+}
 
 static int read_core(struct ml_core *c, const char *path)
 {
@@ -434,6 +529,7 @@ static int read_core(struct ml_core *c, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;
 	c->fsize = (uint64_t)st.st_size;
+	c->info.size = c->info.full_size = c->fsize;
 	elf_version(EV_CURRENT);
 	if (!(c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL)))
 		return -ENOEXEC;
@@ -442,7 +538,7 @@ static int read_core(struct ml_core *c, const char *path)
 	pick_thread(c);
 	const struct core_file *f = file_of(c, auxv_get(c, AT_ENTRY));
 	c->exe_obj = f ? f->obj : NULL;
-	return 0;
+	return add_file_loads(c);
 }
 
 int ml_core_open(const char *path, const char *sysroot, const char *exe,
@@ -451,7 +547,8 @@ int ml_core_open(const char *path, const char *sysroot, const char *exe,
 	struct ml_core *c;
 	int r;
 
-	if (!path || !ret || (sysroot && strlen(sysroot) >= PATH_MAX))
+	if (!path || !ret || (sysroot && strlen(sysroot) >= PATH_MAX) ||
+	    (exe && strlen(exe) >= PATH_MAX))
 		return -EINVAL;
 	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
@@ -699,7 +796,7 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len)
 		if (want > l->memsz - (addr + done - l->vaddr))
 			want = (size_t)(l->memsz - (addr + done - l->vaddr));
 		n = read_dumped(c, addr + done, (char *)buf + done, want);
-		if (!n)
+		if (!n && !l->cut)   /* a cut segment's file pages may have been written */
 			n = read_file_page(c, addr + done, (char *)buf + done, want);
 		if (!n)
 			break;
@@ -864,6 +961,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 
 	snap->core = true;
 	snprintf(snap->sysroot, sizeof(snap->sysroot), "%s", c->sysroot);
+	snprintf(snap->core_exe, sizeof(snap->core_exe), "%s", c->exe ? c->exe : "");
 	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
 	core_proc(c, snap);
 	for (size_t i = 0; i < c->nloads; i++)

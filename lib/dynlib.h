@@ -38,7 +38,10 @@
 	X(dwfl_report_begin) X(dwfl_report_elf) X(dwfl_report_end) \
 	X(dwfl_standard_find_debuginfo) \
 	X(dwfl_attach_state) \
-	X(dwfl_thread_state_registers) X(dwfl_thread_state_register_pc)
+	X(dwfl_thread_state_registers) X(dwfl_thread_state_register_pc) \
+	X(dwfl_module_addrdie) X(dwarf_getscopes) X(dwarf_getscopes_die) X(dwarf_tag) X(dwarf_attr) \
+	X(dwarf_attr_integrate) X(dwarf_formstring) X(dwarf_formudata) \
+	X(dwarf_getsrcfiles) X(dwarf_filesrc)
 
 /* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
 #define ML__JSON_FUNCS(X) \
@@ -111,6 +114,16 @@ void ml__json_decref(json_t *json);
 #define dwfl_report_elf (*ml__dw.dwfl_report_elf)
 #define dwfl_report_end (*ml__dw.dwfl_report_end)
 #define dwfl_standard_find_debuginfo (*ml__dw.dwfl_standard_find_debuginfo)
+#define dwfl_module_addrdie (*ml__dw.dwfl_module_addrdie)
+#define dwarf_getscopes (*ml__dw.dwarf_getscopes)
+#define dwarf_getscopes_die (*ml__dw.dwarf_getscopes_die)
+#define dwarf_tag (*ml__dw.dwarf_tag)
+#define dwarf_attr (*ml__dw.dwarf_attr)
+#define dwarf_attr_integrate (*ml__dw.dwarf_attr_integrate)
+#define dwarf_formstring (*ml__dw.dwarf_formstring)
+#define dwarf_formudata (*ml__dw.dwarf_formudata)
+#define dwarf_getsrcfiles (*ml__dw.dwarf_getsrcfiles)
+#define dwarf_filesrc (*ml__dw.dwarf_filesrc)
 
 #define json_array (*ml__json.json_array)
 #define json_array_append_new (*ml__json.json_array_append_new)

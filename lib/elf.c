@@ -337,6 +337,9 @@ static bool region_path(const struct ml_snapshot *snap,
 	bool by_name = !r->deleted && name[0] == '/';
 	int n = -1;
 
+	if (snap->core && how == 0)   /* --exe, for the main executable */
+		return snap->core_exe[0] && snap->proc.exe && !strcmp(name, snap->proc.exe) &&
+		       (n = snprintf(buf, size, "%s", snap->core_exe)) > 0 && (size_t)n < size;
 	if (snap->core)   /* only its name, under the sysroot (open_at) */
 		return how == 1 && by_name && (n = snprintf(buf, size, "%s", name)) > 0 &&
 		       (size_t)n < size;

@@ -17,6 +17,7 @@
 #include "ml-private.h"
 
 #include <errno.h>
+#include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,5 +131,41 @@ int ml__object_labels(const struct ml_snapshot *snap, const char ***ret)
 		objs[i] = snap->regions[i].object;
 	r = ml__path_labels(objs, snap->nregions, ret);
 	free(objs);
+	return r;
+}
+
+/* Column col of tb, each cell replaced by its shortest unambiguous label
+ * among the column's cells (tables filled before they know every object:
+ * where's table, watch's summary). */
+int ml__scols_label_column(struct libscols_table *tb, size_t col)
+{
+	size_t n = scols_table_get_nlines(tb), i = 0;
+	const char **paths = malloc((n ? n : 1) * sizeof(*paths)), **lab = NULL;
+	char **copy = calloc(n ? n : 1, sizeof(*copy));
+	struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+	struct libscols_line *ln;
+	int r = paths && copy && it ? 0 : -ENOMEM;
+
+	while (r == 0 && i < n && scols_table_next_line(tb, it, &ln) == 0) {
+		struct libscols_cell *ce = scols_line_get_cell(ln, col);
+		paths[i++] = ce ? scols_cell_get_data(ce) : NULL;
+	}
+	if (r == 0)
+		r = ml__path_labels(paths, i, &lab);
+	/* copies first: a label may point into another line's cell */
+	for (size_t k = 0; r == 0 && k < i; k++)
+		if (lab[k] && lab[k] != paths[k] && !(copy[k] = strdup(lab[k])))
+			r = -ENOMEM;
+	if (it)
+		scols_reset_iter(it, SCOLS_ITER_FORWARD);
+	for (size_t k = 0; r == 0 && k < i && scols_table_next_line(tb, it, &ln) == 0; k++)
+		if (copy[k] && scols_line_refer_data(ln, col, copy[k]) == 0)
+			copy[k] = NULL;         /* the cell's now */
+	for (size_t k = 0; copy && k < i; k++)
+		free(copy[k]);
+	scols_free_iter(it);
+	free(copy);
+	free(lab);
+	free(paths);
 	return r;
 }

@@ -43,9 +43,11 @@ struct ml_snapshot {
 	bool mem_unread;             /* owners.c could not read its memory */
 	/* A snapshot of a core file (core.c): nothing is read from proc_dir
 	 * (no map_files, exe, pagemap); mapped files are opened by their
-	 * NT_FILE names under sysroot ("" for /). */
+	 * NT_FILE names under sysroot ("" for /), the main executable's from
+	 * core_exe first when the user named one (--exe; "" if not). */
 	bool core;
 	char sysroot[4096];
+	char core_exe[4096];
 	const unsigned char *vdso_image;   /* a core's copy of the vDSO (pool), or NULL */
 	size_t vdso_len;
 };
@@ -111,6 +113,24 @@ const char *ml__kind_color(enum ml_kind kind);
 void ml__classify_basic(struct ml_snapshot *snap);
 void ml__classify_fallback(struct ml_snapshot *snap);
 void ml__classify_threads(struct ml_snapshot *snap);
+
+/* tcb.c: glibc's thread descriptor at the top of a thread's stack, read
+ * from /proc/PID/mem (see tcb.c for the rule and its bounds). */
+#define ML__TCB_SCAN 8192u        /* bytes read at the top of a candidate */
+struct ml__tcb {
+	int mem, pagemap;         /* /proc/PID/mem and pagemap, -1 if closed */
+	unsigned int budget;      /* reads left */
+	unsigned int word;        /* 8 or 4 */
+	uint64_t page;
+	unsigned char buf[ML__TCB_SCAN];
+};
+/* Open the process's memory for ml__tcb_tid: 0 or -errno (-ENOTSUP for a
+ * core); t is usable (reads nothing) either way, closed by ml__tcb_close. */
+int ml__tcb_open(const struct ml_snapshot *snap, struct ml__tcb *t);
+void ml__tcb_close(struct ml__tcb *t);
+/* The TID of the thread whose glibc descriptor lies at the top of r, 0 if
+ * none is found there. */
+pid_t ml__tcb_tid(struct ml__tcb *t, const struct ml_snapshot *snap, const struct ml_region *r);
 void ml__classify_devices(struct ml_snapshot *snap);
 /* Is region i (PROT_NONE) a glibc arena's reservation (its unused tail)? */
 bool ml__is_arena_reservation(const struct ml_snapshot *snap, size_t i);
@@ -230,6 +250,10 @@ unsigned int ml__text_width(const char *s, size_t n);
 int ml__object_labels(const struct ml_snapshot *snap, const char ***ret);
 /* The same for any n paths (NULL entries stay NULL), pointers into them. */
 int ml__path_labels(const char *const *paths, size_t n, const char ***ret);
+/* The cells of column col of a libsmartcols table with its lines added
+ * replaced by their labels among that column's cells.  0 or -ENOMEM. */
+struct libscols_table;
+int ml__scols_label_column(struct libscols_table *tb, size_t col);
 
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so

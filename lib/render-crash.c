@@ -116,7 +116,8 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 		size_t same = 0;
 
 		/* A recursion: one line for a run of the same return address. */
-		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc)
+		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc &&
+		       !bt->frames[i + same].inlined && !bt->frames[i - 1].inlined)
 			same++;
 		if (same > 1) {
 			fprintf(out, "  ...  the same frame %zu more times\n", same);
@@ -128,7 +129,9 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 		uint64_t shown = f->return_address ? f->return_address : f->pc;
 		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
 		put_escaped(out, f->function ? f->function : "??");
-		if (f->function)
+		if (f->inlined)   /* no symbol of its own: inlined into the next */
+			fputs(" [inlined]", out);
+		else if (f->function)
 			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
 		if (f->file) {
 			fputs(" at ", out);
@@ -148,7 +151,8 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 }
 
 static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
-		       const struct ml_backtrace *bt, FILE *out, unsigned int flags)
+		       const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+		       unsigned int width)
 {
 	const struct ml_proc *p = &snap->proc;
 	const struct ml_thread *t = find_thread(snap, c->tid);
@@ -195,7 +199,7 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 	}
 
 	struct ml_mark marks[2] = { { c->addr, "fault" }, { c->sp, "sp" } };
-	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, 0,
+	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, width,
 				     DIAGRAM_CONTEXT, c->addr_known ? c->addr : c->sp };
 	if (!c->addr_known)
 		marks[0] = marks[1];
@@ -286,11 +290,11 @@ static json_t *json_backtrace(const struct ml_backtrace *bt)
 
 	for (size_t i = 0; bt && a && i < bt->n; i++) {
 		const struct ml_frame *f = &bt->frames[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
+		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
 			"pc", jhex(f->pc), "function", jstr(f->function),
-			"offset", (json_int_t)f->offset, "file", jstr(f->file),
+			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", jstr(f->file),
 			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", jstr(f->object)));
+			"object", jstr(f->object), "inlined", f->inlined));
 	}
 	return a;
 }
@@ -348,12 +352,19 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags)
 {
+	return ml_render_crash_width(snap, c, bt, out, flags, 0);
+}
+
+int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
+			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			  unsigned int width)
+{
 	int r;
 
 	if (!snap || !c || !out)
 		return -EINVAL;
 	r = (flags & ML_OUT_JSON) ? render_json(snap, c, bt, out) :
-				    render_text(snap, c, bt, out, flags);
+				    render_text(snap, c, bt, out, flags, width);
 	if (r == 0 && ferror(out))
 		r = -EIO;
 	return r;

@@ -298,6 +298,8 @@ static struct libscols_table *new_table(FILE *out, unsigned int flags)
 	if (tb) {
 		scols_table_set_stream(tb, out);
 		scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
+		if (flags & ML_OUT_TERM)
+			scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
 	}
 	return tb;
 }
@@ -496,6 +498,32 @@ static int summary_json(const struct ml_watch *w, const struct ml_watch_summary 
 	return ferror(out) ? -EIO : 0;
 }
 
+/* On a terminal (ml_scols_fit), the summaries' columns hidden from the
+ * highest rank; the objects by their shortest unambiguous names, cut to
+ * 16 columns at most when that is not enough. */
+static const struct ml_fit summary_fit[] = { { 0, 0 }, { 0, 0 }, { 3, 0 }, { 0, 0 }, { 2, 0 },
+					     { 4, 0 }, { 5, 0 } };
+static const struct ml_fit objects_fit[] = { { 0, 16 }, { 0, 0 }, { 4, 0 }, { 5, 0 }, { 0, 0 },
+					     { 0, 0 }, { 3, 0 }, { 0, 0 }, { 2, 0 }, { 6, 0 } };
+
+/* The table fitted to the terminal: a table of ncols columns, whose
+ * column objcol (-1: none) holds objects. */
+static int summary_fit_term(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols,
+			    int objcol, unsigned int flags)
+{
+	int r = 0;
+
+	if (!(flags & ML_OUT_TERM))
+		return 0;
+	if (objcol >= 0) {
+		struct libscols_column *cl = scols_table_get_column(tb, (size_t)objcol);
+		r = ml__scols_label_column(tb, (size_t)objcol);
+		if (r == 0 && scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_TRUNC) < 0)
+			r = -ENOMEM;
+	}
+	return r ? r : ml_scols_fit(tb, fit, ncols);
+}
+
 /* Each object: the peak of each of its kinds, START, END, the peak of
  * their sum and when. */
 static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsigned int flags)
@@ -508,7 +536,7 @@ static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsign
 
 	if (!sum->nobjects)
 		return 0;
-	if (!(tb = new_table(out, 0)))
+	if (!(tb = new_table(out, flags & ML_OUT_TERM)))
 		return -ENOMEM;
 	r = add_cols(tb, heads, ML_ARRAY_SIZE(heads));
 	for (size_t i = 0; r == 0 && i < sum->nobjects; i++) {
@@ -527,6 +555,8 @@ static int summary_objects(const struct ml_watch_summary *sum, FILE *out, unsign
 		scols_line_refer_data(ln, 9, ml__asprintf("%.3fs", (double)o->peak_t_ns / NS));
 	}
 	fputs("\nCode and data per object (each kind at its peak):\n", out);
+	if (r == 0)
+		r = summary_fit_term(tb, objects_fit, ML_ARRAY_SIZE(heads), 0, flags);
 	if (r == 0)
 		r = ml__scols_safe(tb);
 	if (r == 0)
@@ -573,7 +603,7 @@ int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int fl
 		PRIu64 " major page faults; up to %zu threads.\n", (int)ml_watch_pid(w),
 		sum.samples, (double)sum.duration_ns / NS, sum.minflt, sum.majflt,
 		sum.max_threads);
-	if (!(tb = new_table(out, 0)))
+	if (!(tb = new_table(out, flags & ML_OUT_TERM)))
 		return -ENOMEM;
 	r = add_cols(tb, heads, sum.kind_rss ? 7 : 5);
 	for (int k = 0; r == 0 && k < ML_KIND__COUNT; k++)
@@ -582,6 +612,9 @@ int ml_render_watch_summary(const struct ml_watch *w, FILE *out, unsigned int fl
 				    last->kinds[k].vsize, sum.kind_rss, flags);
 	if (r == 0) {
 		summary_row(tb, "total", &sum.total, first->vsize, last->vsize, sum.kind_rss, flags);
+		r = summary_fit_term(tb, summary_fit, sum.kind_rss ? 7 : 5, -1, flags);
+	}
+	if (r == 0) {
 		r = scols_print_table(tb);
 	}
 	scols_unref_table(tb);

@@ -989,23 +989,26 @@ static const struct column {
 	field_fn fn;
 	enum jtype json;
 	bool right;
+	struct ml_fit fit;   /* on a terminal (ml_scols_fit): the default
+	                        columns hidden from the highest rank; a min
+	                        cuts the column's text to what is left */
 } columns[] = {
 	/* name, whint, is_size, needs_smaps, default, help */
 	{ { "ADDR",      0.10, false, false, true,  "the address" }, f_addr, J_STR, true },
 	{ { "KIND",      0.06, false, false, true,  "kind of region, or unmapped" }, f_kind, J_STR, false },
-	{ { "PERMS",     5,    false, false, true,  "permissions of the region" }, f_perms, J_STR, false },
+	{ { "PERMS",     5,    false, false, true,  "permissions of the region" }, f_perms, J_STR, false, { 5, 0 } },
 	{ { "ALLOCATOR", 0.06, false, false, false, "whose heap memory it is (\"probably\" for a guess)" }, f_allocator, J_STR, false },
-	{ { "OBJECT",    0.20, false, false, true,  "the object the region belongs to" }, f_object, J_STR, false },
+	{ { "OBJECT",    0.20, false, false, true,  "the object the region belongs to" }, f_object, J_STR, false, { 0, 20 } },
 	{ { "START",     0.10, false, false, false, "start of the region" }, f_start, J_STR, true },
 	{ { "END",       0.10, false, false, false, "end of the region (exclusive)" }, f_end, J_STR, true },
 	{ { "MAPOFF",    0.08, false, false, false, "offset in the mapping" }, f_mapoff, J_STR, true },
 	{ { "FILEOFF",   0.08, false, false, false, "offset in the mapped file" }, f_fileoff, J_STR, true },
-	{ { "SECTION",   0.08, false, false, true,  "ELF section holding the address" }, f_section, J_STR, false },
+	{ { "SECTION",   0.08, false, false, true,  "ELF section holding the address" }, f_section, J_STR, false, { 4, 0 } },
 	{ { "SECOFF",    0.08, false, false, false, "offset in the section" }, f_secoff, J_STR, true },
-	{ { "SYMBOL",    0.15, false, false, true,  "symbol holding the address" }, f_symbol, J_STR, false },
-	{ { "SYMOFF",    0.06, false, false, true,  "offset in the symbol" }, f_symoff, J_STR, true },
+	{ { "SYMBOL",    0.15, false, false, true,  "symbol holding the address" }, f_symbol, J_STR, false, { 0, 24 } },
+	{ { "SYMOFF",    0.06, false, false, true,  "offset in the symbol" }, f_symoff, J_STR, true, { 2, 0 } },
 	{ { "SYMTAB",    5,    false, false, false, "table the symbol came from (.symtab, .dynsym)" }, f_symtab, J_STR, false },
-	{ { "SOURCE",    0.15, false, false, true,  "source file:line (code with DWARF)" }, f_source, J_STR, false },
+	{ { "SOURCE",    0.15, false, false, true,  "source file:line (code with DWARF)" }, f_source, J_STR, false, { 6, 16 } },
 	{ { "DEBUGINFO", 0.15, false, false, false, "file the DWARF came from" }, f_debugfile, J_STR, false },
 	{ { "BUILDID",   0.10, false, false, false, "build-id of the object" }, f_buildid, J_STR, false },
 	{ { "STACK",     5,    false, false, false, "thread whose stack holds the address" }, f_stack, J_NUM, true },
@@ -1015,7 +1018,7 @@ static const struct column {
 	{ { "ROOMLIMIT", 0.08, false, false, false, "what stops it (RLIMIT_STACK, guard gap, guard page)" }, f_roomlimit, J_STR, false },
 	{ { "HEAPOFF",   5,    true,  false, false, "offset from the start of the heap" }, f_heapoff, J_SIZE, true },
 	{ { "TOBRK",     5,    true,  false, false, "distance to the brk" }, f_tobrk, J_SIZE, true },
-	{ { "HOLE",      0.08, false, false, true,  "kind of hole an unmapped address is in" }, f_hole, J_STR, false },
+	{ { "HOLE",      0.08, false, false, true,  "kind of hole an unmapped address is in" }, f_hole, J_STR, false, { 3, 0 } },
 	{ { "BELOW",     0.10, false, false, false, "nearest region below (unmapped)" }, f_below, J_STR, false },
 	{ { "BELOWDIST", 5,    true,  false, false, "bytes past its end" }, f_belowdist, J_SIZE, true },
 	{ { "ABOVE",     0.10, false, false, false, "nearest region above (unmapped)" }, f_above, J_STR, false },
@@ -1024,7 +1027,7 @@ static const struct column {
 	{ { "PGOFF",     5,    false, false, false, "offset in the page" }, f_pgoff, J_STR, true },
 	{ { "WALK",      0.12, false, false, false, "page-table index at each level" }, f_walk, J_STR, false },
 	{ { "PAGESIZE",  5,    false, false, false, "size of the page that maps it" }, f_pagesize, J_STR, false },
-	{ { "PRESENT",   5,    false, false, true,  "the page is in RAM" }, f_present, J_BOOL, false },
+	{ { "PRESENT",   5,    false, false, true,  "the page is in RAM" }, f_present, J_BOOL, false, { 7, 0 } },
 	{ { "SWAPPED",   5,    false, false, false, "the page is in swap" }, f_swapped, J_BOOL, false },
 	{ { "FILESHARED", 5,   false, false, false, "a file page or shared anonymous" }, f_fileshared, J_BOOL, false },
 	{ { "EXCLUSIVE", 5,    false, false, false, "mapped by this process only" }, f_exclusive, J_BOOL, false },
@@ -1065,6 +1068,8 @@ struct ml_where_table {
 	int ids[ML_ARRAY_SIZE(columns)];
 	size_t nids, pending;
 	bool stream;                      /* raw, not JSON: flushed, lines reused */
+	bool fitted;                      /* a terminal's default columns:
+	                                     fitted to its width */
 	struct libscols_line **lines;     /* FLUSH_LINES, with stream */
 	uint32_t *cap;                    /* FLUSH_LINES * nids, with stream */
 	struct wctx c;
@@ -1089,8 +1094,9 @@ static int add_columns(struct ml_where_table *t)
 {
 	for (size_t i = 0; i < t->nids; i++) {
 		const struct column *col = &columns[t->ids[i]];
+		int fl = col->right ? SCOLS_FL_RIGHT : t->fitted && col->fit.min ? SCOLS_FL_TRUNC : 0;
 		struct libscols_column *cl = scols_table_new_column(t->tb, col->info.name,
-			col->info.whint, col->right ? SCOLS_FL_RIGHT : 0);
+			col->info.whint, fl);
 
 		if (!cl)
 			return -ENOMEM;
@@ -1129,6 +1135,10 @@ int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 	scols_table_enable_raw(t->tb, !!(opts->flags & ML_OUT_RAW));
 	scols_table_enable_noheadings(t->tb, !!(opts->flags & ML_OUT_NOHEADINGS));
 	scols_table_set_name(t->tb, "addresses");
+	t->fitted = (opts->flags & ML_OUT_TERM) && !opts->columns &&
+		    !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
+	if (t->fitted)
+		scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_ALWAYS);
 	t->stream = (opts->flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW;
 	if (t->stream && (!(t->lines = calloc(FLUSH_LINES, sizeof(*t->lines))) ||
 			  !(t->cap = calloc(FLUSH_LINES * (t->nids ? t->nids : 1), sizeof(*t->cap))))) {
@@ -1230,10 +1240,27 @@ int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 	return 0;
 }
 
+/* On a terminal: objects by their shortest unambiguous names among the
+ * answers, the columns fitted to its width. */
+static int fit_term(struct ml_where_table *t)
+{
+	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
+	int r = 0;
+
+	for (size_t i = 0; i < t->nids; i++) {
+		fit[i] = columns[t->ids[i]].fit;
+		if (columns[t->ids[i]].fn == f_object && r == 0)
+			r = ml__scols_label_column(t->tb, i);
+	}
+	return r ? r : ml_scols_fit(t->tb, fit, t->nids);
+}
+
 int ml_where_table_finish(struct ml_where_table *t)
 {
-	int r = (t->pending || !(t->c.flags & ML_OUT_RAW) || (t->c.flags & ML_OUT_JSON))
-		? ml_scols_print(t->tb) : 0;
+	int r = t->fitted ? fit_term(t) : 0;
+
+	if (r == 0 && (t->pending || !(t->c.flags & ML_OUT_RAW) || (t->c.flags & ML_OUT_JSON)))
+		r = ml_scols_print(t->tb);
 
 	ml_where_table_free(t);
 	return r;

@@ -13,18 +13,29 @@
  * comparing return addresses: the period and the stack bytes one cycle
  * takes, from which crash.c estimates the depth.
  *
+ * Inlined functions are frames too, as gdb shows them: the scopes around
+ * a frame's pc in its CU's DWARF (dwarf_getscopes, then the concrete
+ * chain of its innermost by dwarf_getscopes_die) name each
+ * DW_TAG_inlined_subroutine, innermost first; each caller's line is its
+ * inlined call's (DW_AT_call_file/DW_AT_call_line).  They count toward
+ * `max` (at most MAX_INLINED at one pc).
+ *
  * Ownership: the backtrace and its strings are malloc'ed, freed by
  * ml_backtrace_free().
  */
 #include "ml-private.h"
 #include "dynlib.h"
 
+#include <dwarf.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PERIOD 16
 #define MAX_PERIOD_START 32
+#define MAX_INLINED 64     /* inlined functions shown at one pc */
 
 #if defined(__x86_64__)
 /* DWARF register numbers of the stack pointer: rsp, and esp for i386. */
@@ -77,6 +88,105 @@ static void symbolise(Dwfl *dwfl, struct ml_frame *f)
 	}
 }
 
+/* The name of a subprogram or inlined subroutine DIE (its abstract
+ * origin's), linkage name first so C++ and Rust demangle; NULL if none. */
+static char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	char *out = NULL;
+
+	if (!s)
+		s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	if (s && ml__demangle(s, &out) < 0)
+		out = strdup(s);
+	return out;
+}
+
+/* Where the inlined subroutine inl was called: DW_AT_call_file (an index
+ * into cu's file table, bounded by its count) and DW_AT_call_line. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, struct ml_frame *f)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx, line;
+	Dwarf_Files *files;
+	size_t nfiles;
+	const char *name = NULL;
+
+	free(f->file);
+	f->file = NULL;
+	f->line = 0;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) == 0 &&
+	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && idx < nfiles)
+		name = dwarf_filesrc(files, idx, NULL, NULL);
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line) == 0 &&
+	    line <= INT_MAX)
+		f->line = (int)line;
+	f->file = dup_or_null(name);
+}
+
+/* The DW_TAG_inlined_subroutine scopes around pc (innermost first, up to
+ * the enclosing subprogram), at most max, into inl; their count. */
+static size_t inline_chain(Dwarf_Die *scopes, int n, Dwarf_Die *inl, size_t max)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag == DW_TAG_inlined_subroutine)
+			inl[k++] = scopes[i];
+	}
+	return k;
+}
+
+/* Frame i (symbolised) stands for a chain of functions inlined at its pc:
+ * it becomes one frame per inlined function, innermost first, marked
+ * inlined, then the function they were inlined into (its symbol kept),
+ * each caller at the line of the inlined call, as gdb shows them.  Frames
+ * past w->max are dropped (truncated). */
+static void expand_inlined(struct walk *w, size_t i)
+{
+	struct ml_backtrace *bt = w->bt;
+	Dwfl_Module *mod = dwfl_addrmodule(w->dwfl, bt->frames[i].pc);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, bt->frames[i].pc, &bias) : NULL;
+	Dwarf_Die *scopes = NULL, *chain = NULL, inl[MAX_INLINED];
+	int n = cu ? dwarf_getscopes(cu, bt->frames[i].pc - bias, &scopes) : -1;
+	/* dwarf_getscopes follows an inlined instance into its abstract
+	 * definition; the concrete chain of callers is the innermost
+	 * scope's, by dwarf_getscopes_die (as eu-addr2line -i does) */
+	int nc = n > 0 ? dwarf_getscopes_die(&scopes[0], &chain) : -1;
+	size_t k = nc > 0 ? inline_chain(chain, nc, inl, MAX_INLINED) : 0;
+
+	if (k > w->max - bt->n) {
+		k = w->max - bt->n;
+		bt->truncated = true;
+	}
+	if (k > 0) {
+		struct ml_frame *f = &bt->frames[i];
+
+		/* f + k: the outer function, the rest inlined into it. */
+		f[k] = f[0];
+		for (size_t j = 0; j < k; j++) {
+			f[j] = (struct ml_frame){ .pc = f[k].pc, .sp = f[k].sp,
+				.return_address = f[k].return_address, .inlined = true,
+				.object = dup_or_null(f[k].object),
+				.function = die_name(&inl[j]) };
+			if (j == 0)   /* the innermost: the pc's own line */
+				f[0].file = dup_or_null(f[k].file), f[0].line = f[k].line;
+			else
+				call_site(cu, &inl[j - 1], &f[j]);
+		}
+		call_site(cu, &inl[k - 1], &f[k]);
+		bt->n += k;
+	}
+	free(chain);
+	free(scopes);
+}
+
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct walk *w = arg;
@@ -98,7 +208,17 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	if (dwfl_frame_reg(state, w->sp_reg, &sp) == 0)
 		f->sp = sp;
 	symbolise(w->dwfl, f);
+	expand_inlined(w, bt->n - 1);
 	return DWARF_CB_OK;
+}
+
+/* The same frame: the same pc, and the same function at it (the frames
+ * of an inlined chain share one pc). */
+static bool same_frame(const struct ml_frame *a, const struct ml_frame *b)
+{
+	return a->pc == b->pc && a->inlined == b->inlined &&
+	       (a->function == b->function ||
+		(a->function && b->function && !strcmp(a->function, b->function)));
 }
 
 /* The first frame s (from #1 on, at most MAX_PERIOD_START deep: the fault
@@ -114,7 +234,7 @@ static void find_period(struct ml_backtrace *bt)
 			if (s + 3 * p > bt->n)
 				break;
 			for (i = s; i + p < bt->n && i < s + 2 * p; i++)
-				if (bt->frames[i].pc != bt->frames[i + p].pc)
+				if (!same_frame(&bt->frames[i], &bt->frames[i + p]))
 					break;
 			if (i < s + 2 * p)
 				continue;

@@ -49,6 +49,7 @@ struct ml_target {
 	unsigned int snap_flags;   /* ML_SNAP_* */
 	const char *core;          /* a core file given instead of a PID, or NULL */
 	const char *sysroot;       /* where a core's mapped files are (NULL: /) */
+	const char *exe;           /* a core's executable, if not found from it */
 };
 
 /* A target word: a PID, or else the path of an existing file (a core
@@ -76,6 +77,8 @@ bool ml_cli_color(int fd);
 /* The width of the terminal stdout is (its window size, else $COLUMNS,
  * else 80), or 0 when stdout is not a terminal. */
 unsigned int ml_cli_term_width(void);
+/* The same for the terminal on fd (stderr, where run's report goes). */
+unsigned int ml_cli_fd_width(int fd);
 /* stdout, or on a terminal a stream folding its lines at the terminal's
  * width (ml_fold_stream: indent, keep); ml_cli_fold_close() closes it
  * (0, or -EIO after a write error). */
@@ -101,6 +104,7 @@ enum {
 	ML_CLI_PTRACE     = 1 << 7,   /* --ptrace */
 	ML_CLI_AT         = 1 << 8,   /* --at start|exit */
 	ML_CLI_NO_ELF     = 1 << 9,   /* --no-elf */
+	ML_CLI_CORE       = 1 << 10,  /* --sysroot DIR, --exe FILE (a CORE target) */
 	ML_CLI_OUTPUT     = ML_CLI_COLUMNS | ML_CLI_JSON | ML_CLI_RAW |
 			    ML_CLI_NOHEADINGS | ML_CLI_BYTES,
 };
@@ -109,7 +113,7 @@ enum {
  * a command's own long-only options start at ML_OPT_CMD. */
 enum {
 	ML_OPT_LIST_COLUMNS = 0x100, ML_OPT_SELF, ML_OPT_PROC_ROOT, ML_OPT_PTRACE,
-	ML_OPT_AT, ML_OPT_NO_ELF,
+	ML_OPT_AT, ML_OPT_NO_ELF, ML_OPT_SYSROOT, ML_OPT_EXE,
 	ML_OPT_CMD = 0x140,
 };
 

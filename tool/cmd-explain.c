@@ -117,7 +117,12 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	}
 	if (!(flags & ML_OUT_JSON) && ml_cli_color(STDOUT_FILENO))
 		flags |= ML_OUT_COLOR;
-	e = ml_render_crash(snap, &c, bt, stdout, flags);
+	/* On a terminal folded at its width, the diagram slice fitted (as run's). */
+	unsigned int w = flags & ML_OUT_JSON ? 0 : ml_cli_term_width();
+	FILE *fo = w ? ml_fold_stream(stdout, w, 4, NULL) : NULL;
+	e = ml_render_crash_width(snap, &c, bt, fo ? fo : stdout, flags, w);
+	if (fo && fclose(fo) && e == 0)
+		e = -EIO;
 	if (e < 0)
 		code = ml_cli_error(e == -EIO ? "stdout" : path, "%s", e == -EIO ? "write error" :
 				    ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));

@@ -123,7 +123,8 @@ static void usage(void)
 	      "SIGFPE, SIGABRT or SIGTRAP, explain the crash in terms of its address\n"
 	      "space (what kind, read/write/fetch, which region and section, backtrace),\n"
 	      "then let the signal end it, and end by the same signal; else exit with its\n"
-	      "status.  memlayout's own: 125 it failed, 126 not executable, 127 not found.\n\n"
+	      "status.  memlayout's own: 125 it failed or a bad command line, 126 not\n"
+	      "executable, 127 not found.\n\n"
 	      "Options:\n"
 	      "     --report <file>    write the report to <file> instead of stderr\n"
 	      "     --check heap[,leaks]  run it with mlalloc's checking mode preloaded: explain\n"
@@ -525,7 +526,13 @@ static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
 		unsigned int flags = r->o.out_flags;
 		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
 			flags |= ML_OUT_COLOR;
-		e = ml_render_crash(snap, &c, bt, out, flags);
+		/* On a terminal (stderr's) the report folded at its width, its
+		 * diagram slice fitted to it (as show -d is). */
+		unsigned int w = !r->o.report && !(flags & ML_OUT_JSON) ? ml_cli_fd_width(STDERR_FILENO) : 0;
+		FILE *fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
+		e = ml_render_crash_width(snap, &c, bt, fo ? fo : out, flags, w);
+		if (fo && fclose(fo) && e == 0)
+			e = -EIO;
 		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
 			report_error(r, e);
 		else if (e < 0)
@@ -752,6 +759,14 @@ static void die_like(int sig)
 	raise(sig);
 }
 
+/* Before the program starts, memlayout's own failures (a bad command
+ * line: 2 elsewhere; a setup that failed: 1) are 125, so that no status of
+ * memlayout's can be read as the program's (env(1), timeout(1)). */
+static int own_status(int code)
+{
+	return code == ML_EXIT_USAGE || code == ML_EXIT_FAILURE ? RUN_EXIT_FAILED : code;
+}
+
 int ml_cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
@@ -759,15 +774,15 @@ int ml_cmd_run(int argc, char **argv)
 	int err_fd = -1, code;
 
 	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &r.o)))
-		return code == ML_CLI_DONE ? ML_EXIT_OK : code;
+		return code == ML_CLI_DONE ? ML_EXIT_OK : own_status(code);
 	if (!cli.nwords)
-		return ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)");
+		return own_status(ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)"));
 	r.o.out_flags = cli.out_flags;
 	r.o.argv = cli.words;
 	if (r.o.check.rate && !r.o.check.heap)
-		return ml_cli_usage_error("--sample-rate", "needs --check=heap");
+		return own_status(ml_cli_usage_error("--sample-rate", "needs --check=heap"));
 	if ((code = ml_run_check_env(&r.o.check)))
-		return code;
+		return own_status(code);
 	note_setid(&r);
 	if ((code = spawn(&r, &err_fd)))
 		return code;

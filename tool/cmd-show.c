@@ -76,6 +76,8 @@ static void usage(void)
 	      "     --mark <addr>[=<label>]  point at an address in the diagram\n"
 	      "     --self             show memlayout itself\n"
 	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
+	      "     --sysroot <dir>    CORE: look for the mapped files under <dir>\n"
+	      "     --exe <file>       CORE: the executable, if the core does not lead to it\n"
 	      "     --ptrace           interrupt running threads to find their stacks\n"
 	      "     --at <start|exit>  with -- COMMAND: snapshot at the entry point\n"
 	      "                        (then kill it) or just before it exits (default)\n"
@@ -123,7 +125,7 @@ static int parse_option(void *ctx, int c, char *arg)
 static const struct ml_cli_spec spec = {
 	.verb = "show",
 	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE |
-		  ML_CLI_AT | ML_CLI_NO_ELF,
+		  ML_CLI_AT | ML_CLI_NO_ELF | ML_CLI_CORE,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),

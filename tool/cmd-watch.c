@@ -23,6 +23,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <langinfo.h>
@@ -277,32 +278,106 @@ static unsigned int term_rows(void)
 	return ws.ws_row;
 }
 
+#define LOG_INDENT 22
+
+/* Lines of text (each ends with '\n'). */
+static unsigned int count_lines(const char *text, size_t len)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	return n;
+}
+
+/* The screen in rows lines at most (0: no limit), folded at the width
+ * (0: not), into *ret (malloc'ed); its lines, or -errno. */
+static int screen_text(struct watch_run *run, const struct ml_watch_sample *s,
+		       unsigned int rows, unsigned int width, char **ret, size_t *ret_len)
+{
+	FILE *mem = ml_memstream_open(ret, ret_len);
+	FILE *f = mem && width ? ml_fold_stream(mem, width, 2, NULL) : mem;
+	int used = f ? ml_render_watch_screen(run->w, s, f, run->o->out_flags, rows) : -ENOMEM;
+
+	if (f && f != mem && fclose(f) && used >= 0)
+		used = -EIO;
+	if (mem && (ferror(mem) | fclose(mem)) && used >= 0)
+		used = -ENOMEM;
+	if (used < 0) {
+		free(*ret);
+		return used;
+	}
+	return (int)count_lines(*ret ? *ret : "", *ret_len);
+}
+
+/* The newest n recent events folded at the width (0: not) into *ret
+ * (malloc'ed); their rows (UINT_MAX when out of memory: nothing fits). */
+static unsigned int recent_text(struct watch_run *run, size_t n, unsigned int width,
+				char **ret, size_t *ret_len)
+{
+	FILE *mem = ml_memstream_open(ret, ret_len);
+	FILE *f = mem && width ? ml_fold_stream(mem, width, LOG_INDENT, NULL) : mem;
+	bool bad = !f;
+
+	for (size_t i = run->nrecent - n; f && i < run->nrecent; i++)
+		fprintf(f, "%s\n", run->recent[i]);
+	if (f && f != mem && fclose(f))
+		bad = true;
+	if (mem && (ferror(mem) | fclose(mem)))
+		bad = true;
+	if (bad)
+		return UINT_MAX;
+	return count_lines(*ret ? *ret : "", *ret_len);
+}
+
 /* The screen, then as many recent events as fit (the newest); the screen
- * leaves room for up to 3 of them and the last line stays free. */
+ * leaves room for up to 3 of them and the last line stays free.  On a
+ * terminal its lines are folded at its width, and a screen that takes more
+ * rows folded is drawn again with fewer. */
 static int redraw(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	unsigned int rows = term_rows(), keep = run->nrecent < 3 ? (unsigned)run->nrecent : 3;
-	unsigned int avail = rows ? rows - 1 : 0, room = 0;
+	unsigned int avail = rows ? rows - 1 : 0, room = 0, width = ml_cli_term_width();
+	char *text = NULL;
+	size_t len = 0;
 	int used;
 
-	fputs("\033[H\033[J", stdout);
 	if (avail && avail <= keep + 2 + 4)
 		avail = keep + 2 + 5;              /* too small: let it scroll */
-	used = ml_render_watch_screen(run->w, s, stdout, run->o->out_flags,
-				      avail ? avail - keep - 2 : 0);
-	if (used < 0)
-		return used;
+	unsigned int want = avail ? avail - keep - 2 : 0, budget = want;
+	for (int tries = 0;; tries++) {
+		used = screen_text(run, s, budget, width, &text, &len);
+		if (used < 0)
+			return used;
+		if (!want || (unsigned)used <= want || tries == 3 || budget <= (unsigned)used - want)
+			break;
+		budget -= (unsigned)used - want;
+		free(text);
+		text = NULL;
+	}
+	fputs("\033[H\033[J", stdout);
+	if (len)
+		fwrite(text, 1, len, stdout);
+	free(text);
+	text = NULL;
+	len = 0;
 	if (avail)
 		room = avail > (unsigned)used + 2 ? avail - (unsigned)used - 2 : 0;
 	size_t n = avail && room < run->nrecent ? room : run->nrecent;
+	/* folded at the width, the rest under the figures: the newest that
+	 * fit in room rows */
+	while (n && recent_text(run, n, width, &text, &len) > (avail ? room : UINT_MAX)) {
+		free(text);
+		text = NULL;
+		n--;
+	}
 	if (n)
 		fputs("\nRecent events:\n", stdout);
-	for (size_t i = run->nrecent - n; i < run->nrecent; i++)
-		printf("%s\n", run->recent[i]);
+	if (n && len)
+		fwrite(text, 1, len, stdout);
+	free(text);
 	return 0;
 }
-
-#define LOG_INDENT 22
 
 static int output(struct watch_run *run, const struct ml_watch_sample *s)
 {
@@ -410,15 +485,18 @@ static int finish(struct watch_run *run, int r)
 	if (r == 0 && run->html && ml_watch_last(run->w)) {
 		r = html_page(run);
 	} else if (r == 0 && ml_watch_last(run->w)) {
-		ml_render_watch_summary(run->w, stdout, run->o->out_flags);
+		/* On a terminal its sentences folded at the width (its tables
+		 * fitted to it: they pass unchanged). */
+		FILE *f = run->o->out_flags & ML_OUT_TERM ? ml_cli_fold_open(2, NULL) : stdout;
+		ml_render_watch_summary(run->w, f, run->o->out_flags);
 		if (run->child && run->status >= 0 && !(run->o->out_flags & ML_OUT_JSON)) {
 			char *cmd = ml_escape(run->o->argv[0], ML_ESC_TERM);
-			printf("%s %s %d.\n", cmd ? cmd : "?",
-			       WIFSIGNALED(run->status) ? "was killed by signal" : "exited with status",
-			       WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
+			fprintf(f, "%s %s %d.\n", cmd ? cmd : "?",
+				WIFSIGNALED(run->status) ? "was killed by signal" : "exited with status",
+				WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
 			free(cmd);
 		}
-		if (fflush(stdout))
+		if (ml_cli_fold_close(f) < 0 || fflush(stdout))
 			r = ml_cli_error("stdout", "write error");
 	}
 	if (run->record && fclose(run->record) && !r)

@@ -85,6 +85,8 @@ static void usage(void)
 	      " -b, --bytes            sizes and distances in bytes\n"
 	      "     --self             addresses of memlayout itself\n"
 	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
+	      "     --sysroot <dir>    CORE: look for the mapped files under <dir>\n"
+	      "     --exe <file>       CORE: the executable, if the core does not lead to it\n"
 	      "     --ptrace           interrupt running threads to find their stacks\n"
 	      "     --at <start|exit>  with -- COMMAND: when to look (default exit)\n"
 	      "     --no-pagemap       do not read /proc/PID/pagemap\n"
@@ -149,7 +151,8 @@ static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 
 static const struct ml_cli_spec spec = {
 	.verb = "where",
-	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE | ML_CLI_AT,
+	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE | ML_CLI_AT |
+		  ML_CLI_CORE,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),

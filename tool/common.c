@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,12 +163,17 @@ bool ml_cli_color(int fd)
 
 unsigned int ml_cli_term_width(void)
 {
+	return ml_cli_fd_width(STDOUT_FILENO);
+}
+
+unsigned int ml_cli_fd_width(int fd)
+{
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
 
-	if (!isatty(STDOUT_FILENO))
+	if (!isatty(fd))
 		return 0;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
 		return ws.ws_col;
 	if (cols && atoi(cols) > 0)
 		return (unsigned int)atoi(cols);
@@ -270,7 +276,7 @@ static const struct {
 	{ ENOEXEC, "not an ELF file (a core dump is one)" },
 	{ EMEDIUMTYPE, "an ELF file, but not a core dump (e_type is not ET_CORE)" },
 	{ EPROTONOSUPPORT, "a core dump of another architecture (e_machine not this machine's)" },
-	{ ENODATA, "truncated: its headers, notes or contents run past the end of the file" },
+	{ ENODATA, "truncated: its headers or notes run past the end of the file" },
 	{ EBADMSG, "a malformed core dump (its notes or segments do not parse)" },
 	{ E2BIG, "a core dump past memlayout's bounds (segments, threads or notes)" },
 };
@@ -279,9 +285,16 @@ int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
 		     struct ml_core **ret)
 {
 	int r = ml_core_open(path, sysroot, exe, ret);
+	const struct ml_core_info *info;
 
-	if (r == 0)
+	if (r == 0) {
+		info = ml_core_info(*ret);
+		if (info->size < info->full_size)
+			ml_cli_error(path, "truncated: the core stops at byte %" PRIu64 " of %" PRIu64
+				     ": memory from 0x%" PRIx64 " on is missing", info->size,
+				     info->full_size, info->cut_addr);
 		return 0;
+	}
 	for (size_t i = 0; i < sizeof(core_errors) / sizeof(core_errors[0]); i++)
 		if (core_errors[i].err == -r)
 			return ml_cli_error(path, "%s", core_errors[i].words);
@@ -317,7 +330,7 @@ static int snapshot_core(struct ml_target *t, struct ml_snapshot **ret)
 	struct ml_core *c;
 	int r;
 
-	if ((r = ml_cli_core_open(t->core, t->sysroot, NULL, &c)))
+	if ((r = ml_cli_core_open(t->core, t->sysroot, t->exe, &c)))
 		return r;
 	r = ml_core_snapshot(c, t->snap_flags & ML_SNAP_NOELF, ret);
 	if (r < 0)
@@ -336,6 +349,9 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 	int r;
 
 	*ret_traced = NULL;
+	if (!t->core && (t->sysroot || t->exe))
+		return ml_cli_usage_error(t->sysroot ? "--sysroot" : "--exe",
+					  "goes with a core file only");
 	if (t->argv)
 		return snapshot_traced(t, ret, ret_traced);
 	if (t->core)

@@ -40,6 +40,8 @@ static const struct shared_opt {
 	{ ML_CLI_PTRACE,     { "ptrace",       no_argument, NULL, ML_OPT_PTRACE }, 0, ML_SNAP_PTRACE },
 	{ ML_CLI_AT,         { "at",           required_argument, NULL, ML_OPT_AT }, 0, 0 },
 	{ ML_CLI_NO_ELF,     { "no-elf",       no_argument, NULL, ML_OPT_NO_ELF }, 0, ML_SNAP_NOELF },
+	{ ML_CLI_CORE,       { "sysroot",      required_argument, NULL, ML_OPT_SYSROOT }, 0, 0 },
+	{ ML_CLI_CORE,       { "exe",          required_argument, NULL, ML_OPT_EXE }, 0, 0 },
 };
 
 static const struct option help_opt = { "help", no_argument, NULL, 'h' };
@@ -164,6 +166,8 @@ static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int
 		case 'o':              return parse_columns(spec, cli, arg);
 		case ML_OPT_SELF:      cli->target.self = true; return 0;
 		case ML_OPT_PROC_ROOT: cli->target.proc_root = arg; return 0;
+		case ML_OPT_SYSROOT:   cli->target.sysroot = arg; return 0;
+		case ML_OPT_EXE:       cli->target.exe = arg; return 0;
 		case ML_OPT_AT:        return parse_at(&cli->target, arg);
 		case ML_OPT_LIST_COLUMNS: cli->list_columns = true; return 0;
 		default:               return 0;   /* a flag */

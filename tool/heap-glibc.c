@@ -185,21 +185,21 @@ static char *a_largest(const void *x, const struct ctx *c) { return size_cell(A(
 
 static const struct col arena_cols[] = {
 	{ "ARENA",        3,    J_NUM,  true,  "index: 0 is main_arena", a_index },
-	{ "ADDR",         0.10, J_HEX,  true,  "address of its malloc_state", a_addr },
+	{ "ADDR",         0.10, J_HEX,  true,  "address of its malloc_state", a_addr, { 3, 0 } },
 	{ "MAIN",         4,    J_BOOL, false, "main_arena (the brk heap)", a_main },
 	{ "THREADS",      3,    J_NUM,  false, "threads attached (attached_threads)", a_threads },
 	{ "SYSTEM",       5,    J_SIZE, true,  "bytes from the system (system_mem: malloc_info's system current)", a_system },
 	{ "MAX-SYSTEM",   5,    J_SIZE, false, "most bytes ever from the system (max_system_mem)", a_max_system },
 	{ "IN-USE",       5,    J_SIZE, true,  "system minus fastbins, bins and top (mallinfo2's uordblks; tcache counts as in use)", a_inuse },
 	{ "FREE",         5,    J_SIZE, true,  "fastbins, bins and top (fordblks)", a_free },
-	{ "TOP",          5,    J_SIZE, true,  "the top chunk", a_top },
+	{ "TOP",          5,    J_SIZE, true,  "the top chunk", a_top, { 4, 0 } },
 	{ "FAST-CHUNKS",  4,    J_NUM,  false, "chunks in fastbins (malloc_info's total type=fast count)", a_fast_n },
 	{ "FAST-BYTES",   5,    J_SIZE, false, "bytes in fastbins (total type=fast size)", a_fast_b },
 	{ "REST-CHUNKS",  4,    J_NUM,  false, "chunks in the bins plus top (total type=rest count)", a_rest_n },
 	{ "REST-BYTES",   5,    J_SIZE, false, "bytes in the bins plus top (total type=rest size)", a_rest_b },
 	{ "USED-CHUNKS",  4,    J_NUM,  false, "chunks in use by the program (the heap walk; not tcache)", a_used_n },
 	{ "USED-BYTES",   5,    J_SIZE, false, "their bytes", a_used_b },
-	{ "TCACHE-CHUNKS", 4,   J_NUM,  true,  "chunks of its heaps in a tcache", a_tcache_n },
+	{ "TCACHE-CHUNKS", 4,   J_NUM,  true,  "chunks of its heaps in a tcache", a_tcache_n, { 2, 0 } },
 	{ "TCACHE-BYTES", 5,    J_SIZE, false, "their bytes", a_tcache_b },
 	{ "UNSORTED-CHUNKS", 4, J_NUM,  false, "chunks in the unsorted bin", a_unsorted_n },
 	{ "UNSORTED-BYTES", 5,  J_SIZE, false, "their bytes", a_unsorted_b },
@@ -208,7 +208,7 @@ static const struct col arena_cols[] = {
 	{ "LARGE-CHUNKS", 4,    J_NUM,  false, "chunks in the large bins", a_large_n },
 	{ "LARGE-BYTES",  5,    J_SIZE, false, "their bytes", a_large_b },
 	{ "CHUNKS",       5,    J_NUM,  true,  "chunks walked (without top)", a_chunks },
-	{ "LARGEST-FREE", 5,    J_SIZE, true,  "largest free chunk outside top", a_largest },
+	{ "LARGEST-FREE", 5,    J_SIZE, true,  "largest free chunk outside top", a_largest, { 5, 0 } },
 };
 
 /* A row of the heap table: one heap or one mmap'd chunk. */
@@ -232,13 +232,13 @@ static char *h_map(const void *x, const struct ctx *c) { (void)c; return H(x)->m
 
 static const struct col heap_cols[] = {
 	{ "START",  0.10, J_HEX,  true, "start address", h_start },
-	{ "END",    0.10, J_HEX,  false, "end address (exclusive)", h_end },
+	{ "END",    0.10, J_HEX,  false, "end address (exclusive)", h_end, { ML_FIT_OFF, 0 } },
 	{ "SIZE",   5,    J_SIZE, true, "size", h_size },
-	{ "TYPE",   4,    J_STR,  true, "brk (main_arena), heap (a thread arena's heap_info heap), mmap (one mmap'd chunk)", h_type },
-	{ "ARENA",  3,    J_NUM,  true, "the arena it belongs to", h_arena },
+	{ "TYPE",   4,    J_STR,  true, "brk (main_arena), heap (a thread arena's heap_info heap), mmap (one mmap'd chunk)", h_type, { 0, 0 } },
+	{ "ARENA",  3,    J_NUM,  true, "the arena it belongs to", h_arena, { 2, 0 } },
 	{ "IN-USE", 5,    J_SIZE, true, "bytes of chunks in use (tcache chunks are free here)", h_inuse },
 	{ "FREE",   5,    J_SIZE, true, "bytes of free chunks: tcache, fastbins, bins, top", h_free },
-	{ "MAP",    ML_GLIBC_MAP_CELLS, J_STR, true, "1/64 of the heap a cell: # in use, : tcache or fastbin, . bins or top, blank no chunk", h_map },
+	{ "MAP",    ML_GLIBC_MAP_CELLS, J_STR, true, "1/64 of the heap a cell: # in use, : tcache or fastbin, . bins or top, blank no chunk", h_map, { 0, 8 } },
 };
 
 #define T(x) ((const struct ml_glibc_tcache *)(x))
@@ -409,9 +409,6 @@ static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
 			fputc('\n', out);
 		r = print_table(out, "heaps", heap_cols, ids, (size_t)k, &rows, c, doc);
 		free(hr);
-		if (r == 0 && plain)
-			fputs("MAP: 1/64 of the heap a cell: # in use, : tcache or fastbin, . free in bins or top, "
-			      "blank: no chunk (heap_info, reserve)\n", out);
 	}
 	return r;
 }
@@ -419,9 +416,12 @@ static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
 int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
 			 FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped };
+	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped,
+			 .fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW)) };
 	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
 	bool json = o->flags & ML_OUT_JSON;
+	/* On a terminal the prose folded at its width, the tables fitted. */
+	FILE *text = c.fitted && o->width ? ml_fold_stream(out, o->width, 2, NULL) : NULL;
 	char *doc = NULL;
 	int r;
 
@@ -429,11 +429,19 @@ int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_h
 		if (!(doc = json_head(&c)))
 			return -ENOMEM;
 	} else if ((parts & ML_HEAP_SUMMARY) && !(o->flags & (ML_OUT_RAW | ML_OUT_NOHEADINGS))) {
-		prose(out, &c);
+		prose(text ? text : out, &c);
 		if (parts & (ML_HEAP_CLASSES | ML_HEAP_MAP))
-			fputc('\n', out);
+			fputc('\n', text ? text : out);
 	}
+	if (text)
+		fflush(text);
 	r = tables(out, &c, parts, &doc);
+	if (r == 0 && (parts & ML_HEAP_MAP) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
+		fprintf(text ? text : out, "MAP: 1/64 of the heap a cell%s: # in use, : tcache or fastbin, "
+			". free in bins or top, blank: no chunk (heap_info, reserve)\n",
+			c.fitted ? " (on this terminal, as many cells as fit)" : "");
+	if (text && fclose(text) && r == 0)
+		r = -EIO;
 	if (!json) {
 		free(doc);
 		return r;

@@ -3,12 +3,14 @@
 memlayout run's corpus (tests/run/crash-target.c, the table of
 tests/run/test_run.py) runs under `memlayout run -J` with RLIMIT_CORE
 unlimited, so one crash gives both the live report and the kernel's core
-(kernel.core_pattern read to find it; a pattern that pipes to a handler
-cannot be used here: skip, 77).  `memlayout explain -J CORE` must then
-give the same kind, access, address, region or hole, thread and top
+(kernel.core_pattern read to find it; where it pipes to a handler, or
+with MEMLAYOUT_TEST_CORE=gcore, the same program is run again under gdb,
+both runs without ASLR, and gdb's gcore writes the core).  `memlayout
+explain -J CORE` must then give the same kind, access, address, region or hole, thread and top
 frames.  A thread's crash gives a multi-threaded core.  A copy of the
 executable whose build-id is changed after the crash (as a rebuild does)
-is named as a build-id mismatch.  Bad input (truncated cores, another
+is named as a build-id mismatch.  A core cut short after its notes is
+explained, the cut named.  Bad input (cores cut in their notes, another
 architecture, an ELF file that is no core, garbage, nothing) gets one line
 'memlayout: FILE: reason' and exit 1.  `show CORE` and `where CORE ADDR`
 read the core as a process.  `explain --coredump` runs a coredumpctl
@@ -17,10 +19,12 @@ script that copies a real core to the -o file.
 
 usage: test_core.py MEMLAYOUT CRASH_TARGET [--32]
 """
+import ctypes
 import glob
 import importlib.util
 import json
 import os
+import re
 import resource
 import shutil
 import struct
@@ -100,18 +104,80 @@ def cores_written(target, tmp):
     return 'no core written for a crash (kernel.core_pattern %s)' % core_pattern()
 
 
+def use_gcore():
+    """Cores from gdb's gcore rather than the kernel: where core_pattern
+    pipes them to a handler (systemd-coredump, apport), or when
+    MEMLAYOUT_TEST_CORE=gcore asks for it."""
+    return (os.environ.get('MEMLAYOUT_TEST_CORE') == 'gcore' or
+            core_pattern().startswith('|'))
+
+
+ADDR_NO_RANDOMIZE = 0x0040000
+GCORE_PID = {}   # a gcore core's path: the pid of gdb's run
+
+# What a core from gcore cannot give as the kernel's does, per mode.
+GCORE_UNLIKE = {
+    # gdb dumps no mapping without read permission: the fault's region is not in it
+    'thread-stack-overflow': 'gcore writes no segment for a ---p guard',
+    'no-access': 'gcore writes no segment for a ---p mapping',
+    # without ASLR (gdb's run) the heap touches the executable's .bss, and
+    # core.c's name_heap takes it for the end of the executable (to fix)
+    'exec-non-executable': 'the heap of a process without ASLR is not named yet',
+    'past-heap-end': 'the heap of a process without ASLR is not named yet',
+}
+
+
+def no_aslr():
+    """As gdb runs its inferior: no address-space randomisation, so the
+    live run and gdb's run of the same program fault at the same address."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.personality(ADDR_NO_RANDOMIZE)
+    unlimited_core()
+
+
+def gcore_env():
+    """The environment gdb's inferior gets: traced_env() without the
+    LINES and COLUMNS gdb adds (unset in gcore too), so both runs have the
+    same stack."""
+    env = traced_env()
+    env.pop('LINES', None)
+    env.pop('COLUMNS', None)
+    return env
+
+
+def gcore(target, mode, d):
+    """Run target mode under gdb, which stops it at its fatal signal, and
+    dump it with gcore: the core's path, or None."""
+    core = os.path.join(d, 'gcore')
+    res = subprocess.run(['gdb', '-batch', '-nx', '-ex', 'set startup-with-shell off',
+                          '-ex', 'unset environment LINES', '-ex', 'unset environment COLUMNS',
+                          '-ex', 'run', '-ex', 'info inferiors', '-ex', 'gcore ' + core,
+                          '--args', target, mode],
+                         cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, timeout=120, env=gcore_env(), text=True)
+    pid = re.search(r'process (\d+)', res.stdout)
+    if not os.path.exists(core) or not pid:
+        return None
+    GCORE_PID[core] = int(pid.group(1))
+    return core
+
+
 def crash(ml, target, mode, d):
-    """memlayout run -J in d: (live report or None, core path or None)."""
+    """memlayout run -J in d: (live report or None, core path or None).
+    With gcore, the same program run again under gdb (ASLR off in both)."""
     rep = os.path.join(d, 'report.json')
     res = subprocess.run([ml, 'run', '-J', '--report=' + rep, '--', target, mode],
                          cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, timeout=60, env=traced_env(),
-                         preexec_fn=unlimited_core)
+                         stderr=subprocess.PIPE, timeout=60,
+                         env=gcore_env() if use_gcore() else traced_env(),
+                         preexec_fn=no_aslr if use_gcore() else unlimited_core)
     if not os.path.exists(rep):
         return None, None
     text = open(rep, encoding='utf-8').read()
     doc = json.JSONDecoder().raw_decode(text.lstrip())[0]
     pid = doc['process']['pid']
+    if use_gcore():
+        return doc, gcore(target, mode, d)
     return doc, core_path(d, pid, os.path.basename(target))
 
 
@@ -138,18 +204,25 @@ def same_report(live, dead, what):
              what + ': section')
     hole, lhole = dead.get('hole'), live.get('hole')
     check_eq(hole and hole.get('kind'), lhole and lhole.get('kind'), what + ': hole kind')
-    check_eq(dead['thread'].get('tid'), live['thread'].get('tid'), what + ': thread')
+    if use_gcore():   # another run of the program: its own pids; the same thread
+        check_eq(dead['thread'].get('tid') == dead['process']['pid'],
+                 live['thread'].get('tid') == live['process']['pid'], what + ': thread')
+    else:
+        check_eq(dead['thread'].get('tid'), live['thread'].get('tid'), what + ': thread')
     check_eq(dead['thread'].get('main'), live['thread'].get('main'), what + ': main thread')
     check_eq(frames(dead), frames(live), what + ': top frames')
 
 
 def corpus(ml, target, run, modes, tmp):
-    """Every mode: the live report and the core's agree.  Returns one
-    core of each of a few modes, for the other cases."""
+    """Every mode: the live report and the core's agree.  Returns the
+    (core, live report) of each mode, for the other cases."""
     cores = {}
     for mode in modes:
         if mode == 'thread-guard-overflow':
             continue   # a guard marker lives in the page tables, not in a core
+        if use_gcore() and mode in GCORE_UNLIKE:
+            print('gcore: %s not compared: %s' % (mode, GCORE_UNLIKE[mode]))
+            continue
         what = 'explain ' + mode
         d = tempfile.mkdtemp(dir=tmp)
         live, core = crash(ml, target, mode, d)
@@ -162,7 +235,7 @@ def corpus(ml, target, run, modes, tmp):
                      res.returncode, res.stderr[-400:]):
             continue
         same_report(live, dead, what)
-        cores[mode] = core
+        cores[mode] = core, live
     return cores
 
 
@@ -179,7 +252,7 @@ def multithreaded(ml, target, tmp):
     show = subprocess.run([ml, 'show', '-r', '-n', '-o', 'KIND,TID', core],
                           stdout=subprocess.PIPE, text=True, timeout=60)
     kinds = [line.split() for line in show.stdout.splitlines()]
-    check(['stack', str(live['process']['pid'])] in kinds, 'thread: show CORE has [stack]',
+    check(['stack', str(dead['process']['pid'])] in kinds, 'thread: show CORE has [stack]',
           kinds)
     check(['thread-stack', str(dead['thread']['tid'])] in kinds,
           "thread: show CORE names the crashed thread's stack", kinds)
@@ -225,6 +298,16 @@ def change_build_id(path):
     return False
 
 
+def own_instruction(core, live):
+    """The instruction explain can show without the executable's file: the
+    live one if the core holds the page at pc (gcore keeps the text pages
+    gdb wrote its breakpoints in), else none."""
+    pc = int(live['pc'], 16)
+    data = open(core, 'rb').read()
+    held = any(v <= pc < v + size for v, off, size in elf_loads(data))
+    return live.get('instruction') if held else None
+
+
 def rebuilt(ml, target, tmp):
     d = tempfile.mkdtemp(dir=tmp)
     prog = os.path.join(d, 'prog')
@@ -241,7 +324,7 @@ def rebuilt(ml, target, tmp):
           'rebuilt: still explained (the core keeps the registers and stack)', res.stderr)
     msg = ('memlayout: %s: %s: build-id mismatch' % (core, prog)).encode()
     check(msg in res.stderr, 'rebuilt: the build-id mismatch is named', res.stderr)
-    check(dead is not None and dead.get('instruction') is None,
+    check(dead is not None and dead.get('instruction') == own_instruction(core, live),
           'rebuilt: no instruction made up from the other file', dead and dead.get('instruction'))
 
 
@@ -262,7 +345,7 @@ def sysroot(ml, target, tmp):
     check(('memlayout: %s: %s: not in the core, and the file is not on this machine'
            % (core, prog)).encode() in res.stderr, 'sysroot: without it the file is missing',
           res.stderr)
-    check(dead is not None and dead.get('instruction') is None,
+    check(dead is not None and dead.get('instruction') == own_instruction(core, live),
           'sysroot: without it no instruction', dead and dead.get('instruction'))
     res, dead = explain(ml, core, '--sysroot', root)
     # (the C library is not in that sysroot: it is named missing)
@@ -271,6 +354,49 @@ def sysroot(ml, target, tmp):
     check(dead is not None and dead.get('instruction') == live.get('instruction') and
           frames(dead) == frames(live), 'sysroot: with it the instruction and frames',
           dead and dead.get('instruction'), dead and frames(dead))
+    show_where_sysroot(ml, core, prog, root, live, tmp)
+
+
+def show_where_sysroot(ml, core, prog, root, live, tmp):
+    """show CORE and where CORE take --sysroot and --exe as explain does:
+    the moved executable's sections and symbols found under the sysroot,
+    or in the file --exe names; without them, none."""
+    def text_sections(*extra):
+        res = subprocess.run([ml, 'show', '-r', '-n', '-o', 'KIND,SECTIONS,NAME', *extra, core],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             timeout=60)
+        rows = [line.split() for line in res.stdout.splitlines()]
+        return res, [r[1] for r in rows if len(r) == 3 and r[0] == 'text' and r[2] == prog]
+
+    def where_pc(*extra):
+        return subprocess.run([ml, 'where', *extra, core, live['pc']], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+
+    res, secs = text_sections()
+    check(not any('.text' in s for s in secs), 'show CORE without --sysroot: no sections', secs)
+    res, secs = text_sections('--sysroot', root)
+    check(res.returncode == 0, 'show --sysroot CORE: exit status', res.returncode, res.stderr)
+    check(any('.text' in s for s in secs), 'show --sysroot CORE: the executable\'s sections',
+          secs, res.stderr)
+    check(prog not in res.stderr, 'show --sysroot CORE: the executable is found', res.stderr)
+    res = where_pc()
+    check('null_read' not in res.stdout, 'where CORE without --sysroot: no symbol', res.stdout)
+    res = where_pc('--sysroot', root)
+    check(res.returncode == 0 and 'null_read' in res.stdout,
+          'where --sysroot CORE: the function at pc', res.returncode, res.stdout, res.stderr)
+    other = os.path.join(tempfile.mkdtemp(dir=tmp), 'elsewhere')
+    shutil.copy(root + prog, other)
+    res = where_pc('--exe', other)
+    check(res.returncode == 0 and 'null_read' in res.stdout and prog not in res.stderr,
+          'where --exe FILE CORE: the function at pc from FILE', res.returncode, res.stdout,
+          res.stderr)
+    res, secs = text_sections('--exe', other)
+    check(any('.text' in s for s in secs), 'show --exe FILE CORE: the executable\'s sections',
+          secs, res.stderr)
+    res = subprocess.run([ml, 'show', '--sysroot', root, str(os.getpid())],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    check(res.returncode == 2 and 'memlayout: --sysroot: goes with a core file only' in res.stderr,
+          'show --sysroot PID: a usage error', res.returncode, res.stderr)
 
 
 def bad_input(ml, target, some_core, tmp):
@@ -284,7 +410,8 @@ def bad_input(ml, target, some_core, tmp):
             f.write(content)
         return path
 
-    cases.append((make('half', data[:len(data) // 2]), 'truncated'))
+    notes_end = max(off + size for off, size in elf_notes(data))
+    cases.append((make('notes-cut', data[:notes_end - 8]), 'truncated'))
     cases.append((make('head', data[:100]), 'truncated'))
     cases.append((make('ident', data[:10]), 'not an ELF file'))
     other = bytearray(data)
@@ -306,6 +433,68 @@ def bad_input(ml, target, some_core, tmp):
             check_eq(res.stdout, b'', what + ': nothing on stdout')
 
 
+def elf_loads(data):
+    """(vaddr, offset, filesz) of each PT_LOAD of a 64- or 32-bit core."""
+    cls = data[4]
+    phoff, = struct.unpack_from('<Q' if cls == 2 else '<I', data, 32 if cls == 2 else 28)
+    phentsize, phnum = struct.unpack_from('<HH', data, 54 if cls == 2 else 42)
+    for i in range(phnum):
+        p = phoff + i * phentsize
+        if struct.unpack_from('<I', data, p)[0] != 1:
+            continue
+        if cls == 2:
+            off, vaddr = struct.unpack_from('<QQ', data, p + 8)
+            filesz, = struct.unpack_from('<Q', data, p + 32)
+        else:
+            off, vaddr = struct.unpack_from('<II', data, p + 4)
+            filesz, = struct.unpack_from('<I', data, p + 16)
+        yield vaddr, off, filesz
+
+
+def truncated(ml, core, live, tmp):
+    """A real core cut short after its notes is still explained (exit 0),
+    and the cut is named: the byte it stops at, the size it should have,
+    the first address lost.  Cut inside its notes, it is refused (exit 1)."""
+    data = open(core, 'rb').read()
+    loads = [l for l in elf_loads(data) if l[2]]
+    notes_end = max(off + size for off, size in elf_notes(data))
+    full = max(off + size for _, off, size in loads)
+    mid = loads[len(loads) // 2]
+    cuts = [('after the notes', max(notes_end, loads[0][1])),
+            ('inside a segment', mid[1] + mid[2] // 2 + 3),
+            ('half', len(data) // 2), ('the last byte', full - 1)]
+    # (gcore writes its notes after the segments: no cut keeps them)
+    cuts = [(what, at) for what, at in cuts if notes_end <= at < full]
+    d = tempfile.mkdtemp(dir=tmp)
+    for what, at in cuts:
+        what = 'truncated ' + what
+        path = os.path.join(d, 'cut-%d' % at)
+        with open(path, 'wb') as f:
+            f.write(data[:at])
+        lost = next(v + max(0, at - off) for v, off, size in loads if off + size > at)
+        res, dead = explain(ml, path)
+        check(res.returncode == 0 and dead is not None, what + ': explained, exit 0',
+              res.returncode, res.stderr)
+        for key in ('kind', 'signo', 'si_code', 'address'):
+            check_eq(dead and dead.get(key), live.get(key), what + ': ' + key)
+        check_eq(dead and dead['thread'].get('tid'), int(live['thread']['tid']),
+                 what + ': thread')
+        msg = ('memlayout: %s: truncated: the core stops at byte %d of %d: memory from '
+               '%#x on is missing\n' % (path, at, full, lost)).encode()
+        check(msg in res.stderr, what + ': the cut named', msg, res.stderr)
+        res = subprocess.run([ml, 'show', '-r', '-n', '-o', 'START', path],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        check(res.returncode == 0 and res.stdout.count(b'\n') >= len(loads),
+              what + ': show CORE lists its mappings', res.returncode, res.stderr)
+    for at in (notes_end - 1, (notes_end + 64) // 2):
+        path = os.path.join(d, 'notes-%d' % at)
+        with open(path, 'wb') as f:
+            f.write(data[:at])
+        res, dead = explain(ml, path)
+        check(res.returncode == 1 and b'truncated' in res.stderr,
+              'truncated in the notes at %d: refused, exit 1' % at, res.returncode, res.stderr)
+
+
 def show_where(ml, core, live):
     res = subprocess.run([ml, 'where', core, live['address'], live['pc']],
                          stdout=subprocess.PIPE, text=True, timeout=60)
@@ -315,7 +504,7 @@ def show_where(ml, core, live):
     doc = json.loads(res.stdout)
     kinds = {r['kind'] for r in doc['regions']}
     check({'text', 'rodata', 'data', 'stack', 'vdso'} <= kinds, 'show -J CORE: kinds', kinds)
-    check_eq(doc.get('pid'), live['process']['pid'], 'show -J CORE: pid')
+    check_eq(doc.get('pid'), GCORE_PID.get(core, live['process']['pid']), 'show -J CORE: pid')
 
 
 def coredump(ml, core, tmp):
@@ -352,14 +541,14 @@ def coredump(ml, core, tmp):
 def main():
     ml, target = (os.path.abspath(a) for a in sys.argv[1:3])
     is32 = sys.argv[3:] == ['--32']
-    if core_pattern().startswith('|'):
-        print('skip: core: kernel.core_pattern pipes cores to a handler (%s); '
-              'the test needs them in files' % core_pattern())
+    if use_gcore() and not shutil.which('gdb'):
+        print('skip: core: no gdb to dump cores with gcore (kernel.core_pattern %s)'
+              % core_pattern())
         sys.exit(77)
     run = load_run_table()
     modes = run.CASES32 if is32 else tuple(run.CASES)
     tmp = tempfile.mkdtemp(prefix='ml-core-')
-    why = cores_written(target, tmp)
+    why = None if use_gcore() else cores_written(target, tmp)
     if why:
         shutil.rmtree(tmp, ignore_errors=True)
         print('skip: core: %s' % why)
@@ -370,12 +559,14 @@ def main():
         rebuilt(ml, target, tmp)
         sysroot(ml, target, tmp)
         if 'null-pointer' in cores:
-            bad_input(ml, target, cores['null-pointer'], tmp)
+            null_core, null_live = cores['null-pointer']
+            bad_input(ml, target, null_core, tmp)
+            truncated(ml, null_core, null_live, tmp)
             if not is32:
                 d = tempfile.mkdtemp(dir=tmp)
                 live, core = crash(ml, target, 'null-pointer', d)
                 show_where(ml, core, live)
-                coredump(ml, cores['null-pointer'], tmp)
+                coredump(ml, null_core, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()

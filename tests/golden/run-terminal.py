@@ -6,13 +6,16 @@ pseudo-terminal of 80 and of 200 columns, TIOCSWINSZ), as a user sees it.
 Pinned (expected/term-COLS-NAME.txt): show, show -d and where on the saved
 /proc trees (--proc-root, deterministic).  Checked by structure, on live
 processes: pages (on this test's own child), heap (heap-target under
-mlalloc), aslr (runs of /bin/true) and watch --log (a shell command): no
-line wider than the terminal, one line per row (each row starts as a row
-does), every region present.  And off a terminal (a pipe) the same views
-keep whole paths and every column.  --update rewrites the pinned files.
-Prints one line per check and ends with a count; exits 1 if any failed.
+mlalloc), aslr (runs of /bin/true), watch --log (a shell command) with
+the summary after it, heap on glibc malloc (glibc-target) and run's crash
+report (crash-target, stderr on the terminal): no line wider than the
+terminal, one line per row (each row starts as a row does), every region
+present.  And off a terminal (a pipe) the same views keep whole paths and
+every column.  --update rewrites the pinned files.  Prints one line per
+check and ends with a count; exits 1 if any failed.
 
-usage: run-terminal.py MEMLAYOUT [HEAP_TARGET LIBMLALLOC] [--update]
+usage: run-terminal.py MEMLAYOUT [HEAP_TARGET LIBMLALLOC [GLIBC_TARGET CRASH_TARGET]]
+                       [--update]
 """
 import fcntl
 import os
@@ -36,6 +39,9 @@ PINNED = {
                   "--proc-root", X, "4242"],
     "where":     ["where", "--proc-root", X, "4242", "0x7ff7f7c28100", "0x7ff020011010",
                   "0x10"],
+    "where-table": ["where", "-t", "--proc-root", X, "4242", "0x7ff7f7c28100",
+                    "0x7ff020011010", "0x10", "0x555555700010"],
+    "summary":   ["show", "-s", "--proc-root", X, "4242"],
 }
 WIDTHS = (80, 200)
 failed = total = 0
@@ -54,8 +60,9 @@ def check(ok, what, detail=""):
                 print("    " + l)
 
 
-def on_terminal(exe, args, cols, env_extra=None):
-    """(exit status, stdout as text) of exe ARGS on a pty of cols columns."""
+def on_terminal(exe, args, cols, env_extra=None, stderr_too=False):
+    """(exit status, stdout as text) of exe ARGS on a pty of cols columns
+    (stderr_too: stderr on it as well)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
     attr = termios.tcgetattr(slave)
@@ -66,7 +73,7 @@ def on_terminal(exe, args, cols, env_extra=None):
     env.pop("MEMLAYOUT_TABLE", None)
     env.update(env_extra or {})
     p = subprocess.Popen([exe] + args, stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=subprocess.PIPE, env=env)
+                         stderr=slave if stderr_too else subprocess.PIPE, env=env)
     os.close(slave)
     out = b""
     while True:
@@ -78,15 +85,16 @@ def on_terminal(exe, args, cols, env_extra=None):
             break
         out += chunk
     os.close(master)
-    p.stderr.read()
+    if not stderr_too:
+        p.stderr.read()
     p.wait(timeout=120)
     return p.returncode, out.decode("utf-8", "replace").replace(T, "@TREES@")
 
 
-def piped(exe, args):
+def piped(exe, args, stderr=False):
     env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
     p = subprocess.run([exe] + args, capture_output=True, env=env, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+    return p.returncode, (p.stderr if stderr else p.stdout).decode("utf-8", "replace")
 
 
 def too_wide(text, cols):
@@ -122,6 +130,59 @@ def structure(exe, name, args, cols, row_re, nrows, env_extra=None):
     check(len(rows) == nrows, "%s at %d columns: one line per row (%d rows)" % (name, cols, nrows),
           "%d rows:\n%s" % (len(rows), text[:3000]))
     return text
+
+
+def object_rows(summary):
+    """The rows of the summary's table of objects (after its heading)."""
+    part = summary.split("Code and data per object")[-1].split("\n")[2:] \
+        if "Code and data per object" in summary else []
+    return [l.rstrip() for l in part if l.strip() and not re.search(r" (exited|was killed)", l)]
+
+
+def glibc_heap(exe, glibc_target):
+    """heap on glibc malloc (glibc-target pattern 3: four arenas, mmap'd
+    chunks): its prose folded, its tables fitted, one line per row of the
+    heaps table; piped, whole lines and END-less default columns kept."""
+    t = subprocess.Popen([glibc_target, "pattern", "3"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    try:
+        for line in t.stdout:
+            if line.strip() == b"ready":
+                break
+        pid = str(t.pid)
+        row = r"^\s*0x[0-9a-f]+ +[0-9.]+[BKMGT]? +(brk|heap|mmap) "
+        rc, raw = piped(exe, ["heap", pid])
+        n = len([l for l in raw.split("\n") if re.match(row, l)])
+        check(rc == 0 and n >= 4, "heap (glibc) piped: its heaps and mmap'd chunks", raw[:1500])
+        check("ARENA IN-USE" in raw and any(len(l) > 120 for l in raw.split("\n")),
+              "heap (glibc) piped: lines and columns whole", raw[:1500])
+        for cols in WIDTHS:
+            text = structure(exe, "heap (glibc)", ["heap", pid], cols, row, n)
+            check("uses glibc" in text and "MAP:" in text,
+                  "heap (glibc) at %d columns: the prose and the legend" % cols, text[:1500])
+    finally:
+        t.stdin.close()
+        t.wait(timeout=30)
+
+
+def crash_report(exe, crash_target):
+    """run's crash report on a terminal (stderr's width): every line fits,
+    each frame of the backtrace still starts a line; piped, as long as it
+    is (the crash-target's whole path)."""
+    args = ["run", "--", crash_target, "null-pointer"]
+    rc, out = piped(exe, args, stderr=True)
+    frames = len(re.findall(r"(?m)^  #\d+ ", out))
+    check(frames >= 2 and crash_target in out,
+          "run's crash report piped: a backtrace, the whole path", out[-2000:])
+    for cols in WIDTHS:
+        rc, text = on_terminal(exe, args, cols, stderr_too=True)
+        check("died of SIGSEGV" in text and "Address space around the fault" in text,
+              "run's crash report at %d columns: the report" % cols, text[-2000:])
+        check(not too_wide(text, cols), "run's crash report at %d columns: every line fits" % cols,
+              too_wide(text, cols))
+        check(len(re.findall(r"(?m)^  #\d+ ", text)) == frames,
+              "run's crash report at %d columns: one line starts each frame (%d)" % (cols, frames),
+              text[-2000:])
 
 
 def live(exe, heap_target, libmlalloc):
@@ -163,6 +224,31 @@ def live(exe, heap_target, libmlalloc):
         check(rc == 0 and "sample" in log, "watch --log at %d columns: a log" % cols, text[:1500])
         check(not too_wide(log, cols), "watch --log at %d columns: every line fits" % cols,
               too_wide(log, cols))
+        summary = text.split("\nSummary")[1] if "\nSummary" in text else ""
+        check(summary and not too_wide(summary, cols),
+              "watch's summary at %d columns: every line fits" % cols,
+              too_wide(summary, cols) or text[-1500:])
+        objs = object_rows(summary)
+        check(len(objs) >= 3 and all(re.search(r"\d(\.\d+)?[BKMG]?s?$", l) for l in objs),
+              "watch's summary at %d columns: one line per object (%d)" % (cols, len(objs)),
+              summary)
+    # watch's screen (redrawn in place on a terminal of 24 rows): every
+    # line fits, every screen in the 23 rows it may take
+    for cols in WIDTHS:
+        rc, text = on_terminal(exe, ["watch", "-i", "0.1", "-c", "3", "--", "sleep", "1"], cols)
+        screens = [x.split("\nSummary of PID")[0] for x in text.split("\x1b[H\x1b[J")[1:]]
+        check(rc == 0 and len(screens) == 3, "watch's screen at %d columns: 3 screens" % cols,
+              text[-1500:])
+        check(not too_wide(text, cols), "watch's screen at %d columns: every line fits" % cols,
+              too_wide(text, cols))
+        check(all(x.count("\n") <= 23 for x in screens),
+              "watch's screen at %d columns: each in 23 rows" % cols,
+              [x.count("\n") for x in screens])
+    rc, out = piped(exe, ["watch", "--log", "-i", "0.1", "--", "sh", "-c",
+                          "sleep 0.25; exec sleep 0.2"])
+    objs = object_rows(out.split("\nSummary")[-1])
+    check(any(l.startswith("/") and "libc.so.6" in l for l in objs),
+          "watch's summary piped: whole paths", out[-1500:])
     # heap: heap-target under mlalloc
     if not heap_target:
         return
@@ -196,6 +282,9 @@ def main():
     if update:
         return
     live(exe, rest[0] if rest else None, rest[1] if len(rest) > 1 else None)
+    if len(rest) > 3:
+        glibc_heap(exe, rest[2])
+        crash_report(exe, rest[3])
     print("%d passed, %d failed" % (total - failed, failed))
     sys.exit(1 if failed else 0)
 

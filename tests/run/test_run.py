@@ -261,7 +261,17 @@ def errors(ml, target):
           'run of a missing command: says so', res.stderr)
     res = subprocess.run([ml, 'run'], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=60)
-    check_eq(res.returncode, 2, 'run without a command: usage error')
+    check_eq(res.returncode, 125, 'run without a command: usage error, 125')
+    # memlayout's usage errors never look like the program's exit 2
+    for argv, what in (([ml, 'run', '--no-such-option', '--', 'true'], 'unknown option'),
+                       ([ml, 'run', '--sample-rate=2', '--', 'true'], '--sample-rate alone')):
+        res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             timeout=60)
+        check_eq(res.returncode, 125, 'run, %s: exit 125' % what)
+        check(res.stderr.startswith(b'memlayout: ') and b"Try 'memlayout run --help'" in res.stderr,
+              'run, %s: one line and the hint' % what, res.stderr)
+    res = subprocess.run([ml, 'run', '--', 'sh', '-c', 'exit 2'], timeout=60)
+    check_eq(res.returncode, 2, "the program's own exit 2 passes through")
 
 
 def forwarding(ml, target):

@@ -16,6 +16,8 @@
 
 #include "ml-private.h"
 
+#include <libsmartcols/libsmartcols.h>
+
 static void labels_of(const char *const *paths, size_t n, const char *const *want)
 {
 	const char **got = NULL;
@@ -87,12 +89,44 @@ static void test_fold(void **state)
 	check_fold("no newline at the end", 10, 0, NULL, "no newline\nat the end\n");
 }
 
+/* A filled table's column relabelled: equal paths in several rows (a
+ * label may point into another row's cell), empty cells left empty. */
+static void test_label_column(void **state)
+{
+	static const char *const cells[] = { "/usr/lib/libc.so.6", "/a/lib/x.so", NULL,
+					     "/usr/lib/libc.so.6", "/b/lib/x.so", "[heap]" };
+	static const char *const want[] = { "libc.so.6", "a/lib/x.so", NULL, "libc.so.6",
+					    "b/lib/x.so", "[heap]" };
+	struct libscols_table *tb = scols_new_table();
+	struct libscols_line *ln;
+	(void)state;
+
+	assert_non_null(scols_table_new_column(tb, "OBJECT", 1, 0));
+	assert_non_null(scols_table_new_column(tb, "N", 1, 0));
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+		assert_non_null(ln = scols_table_new_line(tb, NULL));
+		if (cells[i])
+			assert_int_equal(scols_line_refer_data(ln, 0, strdup(cells[i])), 0);
+		assert_int_equal(scols_line_set_data(ln, 1, "1"), 0);
+	}
+	assert_int_equal(ml__scols_label_column(tb, 0), 0);
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+		const char *d = scols_cell_get_data(scols_line_get_cell(scols_table_get_line(tb, i), 0));
+		if (want[i])
+			assert_string_equal(d, want[i]);
+		else
+			assert_null(d);
+	}
+	scols_unref_table(tb);
+}
+
 int main(void)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_label_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
