@@ -31,7 +31,7 @@ _memlayout_options()
         explain) echo "--exe --sysroot --coredump -J --json" ;;
         save)  echo "--self" ;;
         watch) echo "-i --interval -c --count --until-exit --record --detail
-                     --log -J --json -b --bytes" ;;
+                     --log --html -J --json -b --bytes" ;;
         plot)  echo "-b --bytes" ;;
         demo)  echo "--html" ;;
         aslr)  echo "-c --runs --at --no-randomize -o --output --list-columns

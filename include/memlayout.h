@@ -1004,12 +1004,27 @@ struct ml_record_event {
 	uint64_t start, end;
 	const char *name;         /* "" if none; owned by the record */
 };
+/* An ELF object of the record (a sample's "objects"; a record written
+ * before they were recorded has none), and its sizes in one sample: the
+ * entries are in sample order, an object absent from a sample has none. */
+struct ml_record_object {
+	const char *name;         /* owned by the record */
+};
+struct ml_record_objsize {
+	size_t sample;            /* index in samples */
+	size_t object;            /* index in objects */
+	uint64_t kind_vsize[ML_WATCH_OBJ_KINDS];   /* text, rodata, relro, data, bss */
+};
 struct ml_watch_record {
 	int pid;
 	struct ml_record_sample *samples;
 	size_t nsamples;
 	struct ml_record_event *events;
 	size_t nevents;
+	struct ml_record_object *objects;
+	size_t nobjects;
+	struct ml_record_objsize *objsizes;
+	size_t nobjsizes;
 };
 /* Read a record from in.  Returns 0 (*ret owns the record), -EBADMSG (a
  * line that is not a watch sample, or samples out of time order: its
@@ -1019,6 +1034,8 @@ struct ml_watch_record {
 #define ML_RECORD_MAX_SAMPLES 1000000
 #define ML_RECORD_MAX_EVENTS 1000000
 #define ML_RECORD_MAX_LINE (64u << 20)
+#define ML_RECORD_MAX_OBJECTS 1024       /* distinct object names */
+#define ML_RECORD_MAX_OBJSIZES 1000000   /* object entries of all samples */
 int ml_watch_record_read(FILE *in, struct ml_watch_record **ret, size_t *ret_line);
 void ml_watch_record_free(struct ml_watch_record *r);
 /* The record as one self-contained HTML page: virtual size per kind over

@@ -5,7 +5,11 @@
  * kind (stacked areas, the kinds' terminal colours), resident and virtual
  * size (lines), page faults per second (minor, major), threads; the
  * events (mapped, unmapped, grew, shrank, perms, brk, threads) as ticks
- * on the time axis of the first chart, each with its tooltip.
+ * on the time axis of the first chart, each with its tooltip; and, when
+ * the record has them, the ELF objects' code and data: a line per object
+ * (its text + rodata + relro + data + bss over time, the PLOT_OBJECTS
+ * biggest at their peak) and a table of every object's kinds at their
+ * peaks, first and last time seen.
  *
  * Past PLOT_POINTS samples every n-th is drawn (the last always); past
  * PLOT_TICKS events, the first PLOT_TICKS are ticked and the page says how
@@ -17,10 +21,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define ML__XSTR(x) #x
+#define ML__STR(x) ML__XSTR(x)
 
 #define PLOT_POINTS 2000
 #define PLOT_TICKS 5000
+#define PLOT_OBJECTS 16      /* object lines drawn: the biggest */
 #define CW 900               /* chart width, height, margins */
 #define CH 220
 #define ML 90
@@ -216,6 +226,123 @@ static void legend(FILE *out, const struct ml_watch_record *r)
 	      "<b style=\"color:#bf8700\">brk</b> <b style=\"color:#0969da\">threads</b></p>\n", out);
 }
 
+/* Per object of the record: peaks per kind and of the sum, first and last
+ * sample seen. */
+struct objstat {
+	uint64_t peak[ML_WATCH_OBJ_KINDS], peak_sum;
+	size_t first, last;
+	size_t rank;             /* by peak_sum, biggest 0 (ties: record order) */
+};
+
+static uint64_t objsum(const struct ml_record_objsize *z)
+{
+	uint64_t s = 0;
+
+	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+		s += z->kind_vsize[k];
+	return s;
+}
+
+static struct objstat *objstats(const struct ml_watch_record *r)
+{
+	struct objstat *st = calloc(r->nobjects, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	for (size_t i = 0; i < r->nobjects; i++)
+		st[i].first = SIZE_MAX;
+	for (size_t i = 0; i < r->nobjsizes; i++) {
+		const struct ml_record_objsize *z = &r->objsizes[i];
+		struct objstat *o = &st[z->object];
+		for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+			if (z->kind_vsize[k] > o->peak[k])
+				o->peak[k] = z->kind_vsize[k];
+		if (objsum(z) > o->peak_sum)
+			o->peak_sum = objsum(z);
+		if (z->sample < o->first)
+			o->first = z->sample;
+		o->last = z->sample;
+	}
+	for (size_t i = 0; i < r->nobjects; i++)   /* rank: O(n^2), n <= ML_RECORD_MAX_OBJECTS */
+		for (size_t j = 0; j < r->nobjects; j++)
+			st[i].rank += st[j].peak_sum > st[i].peak_sum ||
+				      (st[j].peak_sum == st[i].peak_sum && j < i);
+	return st;
+}
+
+/* The line of object o: its sum in each drawn sample (0 where unmapped). */
+static void object_line(struct chart *c, const struct objstat *st, size_t o)
+{
+	const struct ml_watch_record *r = c->r;
+	size_t n = 0, z = 0;
+	char fill[8];
+
+	snprintf(fill, sizeof(fill), "#%06x", (unsigned)((o * 0x9e3779u) & 0xbfbfbf));
+	fprintf(c->out, "<polyline class=\"object\" data-rank=\"%zu\" fill=\"none\" stroke=\"%s\" "
+		"stroke-width=\"2\" points=\"", st[o].rank, fill);
+	FOR_DRAWN(c, i) {
+		uint64_t v = 0;
+		while (z < r->nobjsizes && r->objsizes[z].sample < i)
+			z++;
+		for (size_t y = z; y < r->nobjsizes && r->objsizes[y].sample == i; y++)
+			if (r->objsizes[y].object == o)
+				v = objsum(&r->objsizes[y]);
+		fprintf(c->out, "%s%.1f,%.1f", n++ ? " " : "", x_of(c, r->samples[i].t),
+			y_of(c, (double)v));
+	}
+	fprintf(c->out, "\" data-points=\"%zu\"><title>", n);
+	ml__html_escaped(c->out, r->objects[o].name, ML__ESC_XML);
+	fputs("</title></polyline>\n", c->out);
+}
+
+static void object_row(const struct chart *c, const struct objstat *st, size_t o)
+{
+	const struct ml_watch_record *r = c->r;
+	char lab[32];
+
+	fprintf(c->out, "<tr class=\"object\" data-rank=\"%zu\" data-drawn=\"%d\"><td>",
+		st[o].rank, st[o].rank < PLOT_OBJECTS);
+	ml__html_escaped(c->out, r->objects[o].name, ML__ESC_XML);
+	fputs("</td>", c->out);
+	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++) {
+		size_label(c, (double)st[o].peak[k], lab, sizeof(lab));
+		fprintf(c->out, "<td data-kind=\"%s\" data-bytes=\"%" PRIu64 "\">%s</td>",
+			ml_kind_name(k), st[o].peak[k], lab);
+	}
+	fprintf(c->out, "<td>%.3fs</td><td>%.3fs</td></tr>\n", r->samples[st[o].first].t,
+		r->samples[st[o].last].t);
+}
+
+/* The objects' chart and table; 0 or -ENOMEM. */
+static int objects(struct chart *c)
+{
+	const struct ml_watch_record *r = c->r;
+	struct objstat *st;
+	uint64_t top = 0;
+
+	if (!r->nobjects)
+		return 0;
+	if (!(st = objstats(r)))
+		return -ENOMEM;
+	for (size_t o = 0; o < r->nobjects; o++)
+		if (st[o].rank < PLOT_OBJECTS && st[o].peak_sum > top)
+			top = st[o].peak_sum;
+	frame(c, "ml-objects", "Code and data per object (text + rodata + relro + data + bss; "
+	      "the biggest " ML__STR(PLOT_OBJECTS) ")", (double)top, true);
+	for (size_t o = 0; o < r->nobjects; o++)
+		if (st[o].rank < PLOT_OBJECTS)
+			object_line(c, st, o);
+	fputs("</svg>\n<table id=\"ml-objects-table\"><tr><th>object</th>", c->out);
+	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++)
+		fprintf(c->out, "<th>%s (peak)</th>", ml_kind_name(k));
+	fputs("<th>first seen</th><th>last seen</th></tr>\n", c->out);
+	for (size_t o = 0; o < r->nobjects; o++)
+		object_row(c, st, o);
+	fputs("</table>\n", c->out);
+	free(st);
+	return 0;
+}
+
 int ml_render_plot(const struct ml_watch_record *r, FILE *out, unsigned int flags)
 {
 	struct chart c = { out, r, 1, 0, 0, flags };
@@ -250,6 +377,9 @@ int ml_render_plot(const struct ml_watch_record *r, FILE *out, unsigned int flag
 	fputs("</svg>\n", out);
 	frame(&c, "ml-threads", "Threads", v_max(r, v_threads), false);
 	line(&c, "threads", "#8250df", v_threads);
-	fputs("</svg>\n</body></html>\n", out);
+	fputs("</svg>\n", out);
+	if (objects(&c) < 0)
+		return -ENOMEM;
+	fputs("</body></html>\n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -5,11 +5,16 @@
  * which is skipped), each parsed by jansson (loaded on first use) into the
  * facts `memlayout plot` draws: per sample the time, sizes, faults,
  * threads and virtual size per kind; per event its time, type, kind,
- * range and name.
+ * range and name; per ELF object of a sample ("objects", absent from
+ * records older than them: none then) its text, rodata, relro, data and
+ * bss, against the record's table of object names.
  *
  * The file is untrusted: a line is at most ML_RECORD_MAX_LINE bytes, the
- * record at most ML_RECORD_MAX_SAMPLES samples and ML_RECORD_MAX_EVENTS
- * events (-E2BIG names the line); a member of the wrong type, an unknown
+ * record at most ML_RECORD_MAX_SAMPLES samples, ML_RECORD_MAX_EVENTS
+ * events, ML_RECORD_MAX_OBJECTS object names and ML_RECORD_MAX_OBJSIZES
+ * object entries (-E2BIG names the line; a name is found by the previous
+ * sample's entry at the same position, else by a search of at most
+ * ML_RECORD_MAX_OBJECTS names); a member of the wrong type, an unknown
  * kind or event, a time that is not finite, negative or going back is
  * -EBADMSG with its line.  Names are copied (any bytes but NUL; the
  * renderer escapes them).
@@ -24,7 +29,8 @@
 
 struct rd {
 	struct ml_watch_record *r;
-	size_t cap_s, cap_e;
+	size_t cap_s, cap_e, cap_o, cap_z;
+	size_t prev, nprev;       /* the previous sample's entries: objsizes[prev, +nprev) */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -102,6 +108,63 @@ static int event(struct rd *d, json_t *e, double t)
 	return 0;
 }
 
+/* The index of the object named name (added if new); -E2BIG, -ENOMEM. */
+static ssize_t object_index(struct rd *d, const char *name, size_t pos)
+{
+	struct ml_watch_record *r = d->r;
+
+	if (pos < d->nprev) {
+		size_t k = r->objsizes[d->prev + pos].object;
+		if (!strcmp(r->objects[k].name, name))
+			return (ssize_t)k;
+	}
+	for (size_t k = 0; k < r->nobjects; k++)
+		if (!strcmp(r->objects[k].name, name))
+			return (ssize_t)k;
+	if (r->nobjects == ML_RECORD_MAX_OBJECTS)
+		return -E2BIG;
+	if (grow((void **)&r->objects, &d->cap_o, r->nobjects, sizeof(*r->objects)))
+		return -ENOMEM;
+	if (!(r->objects[r->nobjects].name = strdup(name)))
+		return -ENOMEM;
+	return (ssize_t)r->nobjects++;
+}
+
+/* The sample's "objects" (an array of {name, text, rodata, ...}), as
+ * entries of sample number r->nsamples. */
+static int objects(struct rd *d, json_t *objs)
+{
+	struct ml_watch_record *r = d->r;
+	size_t first = r->nobjsizes;
+
+	if (!objs)
+		return 0;
+	if (!json_is_array(objs))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_array_size(objs); i++) {
+		json_t *o = json_array_get(objs, i), *n = json_object_get(o, "name");
+		struct ml_record_objsize z = { r->nsamples, 0, { 0 } };
+		ssize_t k;
+
+		if (!json_is_string(n))
+			return -EBADMSG;
+		for (int j = 0; j < ML_WATCH_OBJ_KINDS; j++)
+			if (!get_u64(o, ml_kind_name(j), &z.kind_vsize[j]))
+				return -EBADMSG;
+		if (r->nobjsizes == ML_RECORD_MAX_OBJSIZES)
+			return -E2BIG;
+		if ((k = object_index(d, json_string_value(n), i)) < 0)
+			return (int)k;
+		if (grow((void **)&r->objsizes, &d->cap_z, r->nobjsizes, sizeof(z)))
+			return -ENOMEM;
+		z.object = (size_t)k;
+		r->objsizes[r->nobjsizes++] = z;
+	}
+	d->prev = first;
+	d->nprev = r->nobjsizes - first;
+	return 0;
+}
+
 static int sample(struct rd *d, json_t *o)
 {
 	struct ml_watch_record *r = d->r;
@@ -130,6 +193,8 @@ static int sample(struct rd *d, json_t *o)
 		return -E2BIG;
 	if (grow((void **)&r->samples, &d->cap_s, r->nsamples, sizeof(s)))
 		return -ENOMEM;
+	if ((ret = objects(d, json_object_get(o, "objects"))))
+		return ret;
 	if (!r->nsamples) {
 		uint64_t pid;
 		r->pid = get_u64(o, "pid", &pid) && pid < 1u << 30 ? (int)pid : 0;
@@ -192,6 +257,10 @@ void ml_watch_record_free(struct ml_watch_record *r)
 		return;
 	for (size_t i = 0; i < r->nevents; i++)
 		free((char *)r->events[i].name);
+	for (size_t i = 0; i < r->nobjects; i++)
+		free((char *)r->objects[i].name);
+	free(r->objects);
+	free(r->objsizes);
 	free(r->events);
 	free(r->samples);
 	free(r);

@@ -198,7 +198,8 @@ static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap, const
 				return ml_cli_error(input, "%s", glibc_errors[i].words);
 		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
 	}
-	r = ml_heap_glibc_render(snap, gr.g, gr.stopped, stdout, &o->out);
+	r = (o->out.html ? ml_heap_glibc_render_html : ml_heap_glibc_render)(snap, gr.g, gr.stopped,
+									       stdout, &o->out);
 	ml_heap_glibc_done(&gr);
 	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
 }

@@ -10,7 +10,9 @@
  * each redraw, so a resize takes effect at the next sample) and coloured
  * per kind unless NO_COLOR is set; otherwise (or with --log) one line per
  * event and per sample; with -J JSON lines.  --record FILE writes JSON
- * lines too.
+ * lines too.  --html keeps the same lines in a temporary file and, when
+ * the watch ends, writes plot's page of them (render-plot.c) to stdout
+ * instead of the screen, the log and the summary.
  * The watch ends when the target exits, on Ctrl-C (SIGINT/SIGTERM) or
  * after -c samples, and always ends with the summary.
  *
@@ -40,12 +42,12 @@
 #define RECENT 8
 #define NS_PER_S 1000000000ull
 
-enum { OPT_UNTIL_EXIT = ML_OPT_CMD, OPT_RECORD, OPT_DETAIL, OPT_LOG };
+enum { OPT_UNTIL_EXIT = ML_OPT_CMD, OPT_RECORD, OPT_DETAIL, OPT_LOG, OPT_HTML };
 
 struct watch_opts {
 	double interval;
 	long count;                /* 0: no limit */
-	bool until_exit, detail, log;
+	bool until_exit, detail, log, html;
 	unsigned int out_flags;
 	const char *record;
 	pid_t pid;
@@ -58,6 +60,7 @@ struct watch_run {
 	const struct watch_opts *o;
 	struct ml_watch *w;
 	FILE *record;
+	FILE *html;                /* --html: the record kept for the page */
 	bool screen;
 	char *recent[RECENT];
 	size_t nrecent;
@@ -75,6 +78,7 @@ static const struct option longopts[] = {
 	{ "record",     required_argument, NULL, OPT_RECORD },
 	{ "detail",     no_argument,       NULL, OPT_DETAIL },
 	{ "log",        no_argument,       NULL, OPT_LOG },
+	{ "html",       no_argument,       NULL, OPT_HTML },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +102,8 @@ static void usage(void)
 	      "     --detail           read full smaps each sample: resident size per kind\n"
 	      "                        (costly on big processes; without it only totals)\n"
 	      "     --log              one line per event and sample even on a terminal\n"
+	      "     --html             when the watch ends, write plot's page of it to stdout\n"
+	      "                        (the charts of memlayout plot), nothing else\n"
 	      " -J, --json             JSON lines on stdout (samples, then the summary)\n"
 	      " -b, --bytes            sizes in bytes\n"
 	      " -h, --help             display this help\n"
@@ -106,7 +112,8 @@ static void usage(void)
 	      " memlayout watch $$                        your shell, redrawn in place\n"
 	      " memlayout watch -i 0.05 -- ./a.out        a program from its start\n"
 	      " memlayout watch --record run.jsonl 1234   keep every sample\n"
-	      " memlayout watch --log 1234 | grep grew    what grew, as it happens\n\n"
+	      " memlayout watch --log 1234 | grep grew    what grew, as it happens\n"
+	      " memlayout watch --html -- ./a.out > run.html   its growth, drawn\n\n"
 	      "See memlayout-watch(1).\n", stdout);
 }
 
@@ -138,13 +145,21 @@ static int parse_option(void *ctx, int c, char *arg)
 	case OPT_RECORD: o->record = arg; return 0;
 	case OPT_DETAIL: o->detail = true; return 0;
 	case OPT_LOG: o->log = true; return 0;
+	case OPT_HTML: o->html = true; return 0;
 	default:
 		return ml_cli_usage_error("watch", "unknown option");
 	}
 }
 
+/* Options that cannot go together: --html owns stdout. */
+static const struct ml_cli_excl excl[] = {
+	{ OPT_HTML, 'J' }, { OPT_HTML, OPT_LOG },
+};
+
 static const struct ml_cli_spec spec = {
 	.verb = "watch",
+	.excl = excl,
+	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.shared = ML_CLI_JSON | ML_CLI_BYTES,
 	.longopts = longopts,
 	.option = parse_option,
@@ -371,6 +386,9 @@ static int output(struct watch_run *run, const struct ml_watch_sample *s)
 
 	if (run->record && ml_render_watch_json(run->w, s, run->record) < 0)
 		return ml_cli_error(run->o->record, "write error");
+	if (run->html)
+		return ml_render_watch_json(run->w, s, run->html) < 0 ?
+			ml_cli_error("--html", "write error (its temporary file)") : 0;
 	if (fl & ML_OUT_JSON) {
 		r = ml_render_watch_json(run->w, s, stdout);
 	} else if (run->screen) {
@@ -439,11 +457,34 @@ static int loop(struct watch_run *run)
 	return r;
 }
 
+/* --html: the record kept in run->html, read back and drawn as plot draws
+ * a file; the exit code. */
+static int html_page(struct watch_run *run)
+{
+	struct ml_watch_record *rec;
+	size_t line = 0;
+	int r;
+
+	if (fflush(run->html) || fseek(run->html, 0, SEEK_SET))
+		return ml_cli_error("--html", "%s (its temporary file)", strerror(errno));
+	if ((r = ml_watch_record_read(run->html, &rec, &line)) < 0)
+		return ml_cli_error("--html", "reading back its record: %s",
+				    r == -ENOTSUP ? "libjansson.so.4 (jansson) is not installed" :
+				    ml_cli_strerror(-r));
+	r = ml_render_plot(rec, stdout, run->o->out_flags);
+	ml_watch_record_free(rec);
+	if (fflush(stdout) || r < 0)
+		return ml_cli_error("stdout", "write error");
+	return 0;
+}
+
 static int finish(struct watch_run *run, int r)
 {
 	if (run->child && waitpid(run->child, &run->status, WNOHANG) <= 0)
 		run->status = -1;
-	if (r == 0 && ml_watch_last(run->w)) {
+	if (r == 0 && run->html && ml_watch_last(run->w)) {
+		r = html_page(run);
+	} else if (r == 0 && ml_watch_last(run->w)) {
 		/* On a terminal its sentences folded at the width (its tables
 		 * fitted to it: they pass unchanged). */
 		FILE *f = run->o->out_flags & ML_OUT_TERM ? ml_cli_fold_open(2, NULL) : stdout;
@@ -460,6 +501,8 @@ static int finish(struct watch_run *run, int r)
 	}
 	if (run->record && fclose(run->record) && !r)
 		r = ml_cli_error(run->o->record, "write error");
+	if (run->html)
+		fclose(run->html);
 	for (size_t i = 0; i < run->nrecent; i++)
 		free(run->recent[i]);
 	ml_watch_free(run->w);
@@ -484,6 +527,13 @@ static int start(struct watch_run *run, struct watch_opts *o)
 		ml_watch_free(run->w);
 		return r;
 	}
+	if (o->html && !(run->html = tmpfile())) {
+		r = ml_cli_error("--html", "a temporary file: %s", strerror(errno));
+		if (run->record)
+			fclose(run->record);
+		ml_watch_free(run->w);
+		return r;
+	}
 	return 0;
 }
 
@@ -498,7 +548,7 @@ int ml_cmd_watch(int argc, char **argv)
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
 	if ((r = start(&run, &o)))
 		return r;
-	run.screen = !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
+	run.screen = !o.html && !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
 	if (run.screen && ml_cli_color(STDOUT_FILENO))
 		o.out_flags |= ML_OUT_COLOR;
 	if (strcmp(nl_langinfo(CODESET), "UTF-8"))

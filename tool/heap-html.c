@@ -39,7 +39,7 @@ static const char *cell_fill(char c, const char **what)
 	return *what = "?", "#ffffff";
 }
 
-static const char *hs(const struct ml_heap_out *o, uint64_t v, char *buf, size_t len)
+const char *ml_heap_html_size(const struct ml_heap_out *o, uint64_t v, char *buf, size_t len)
 {
 	if (o->flags & ML_OUT_BYTES)
 		snprintf(buf, len, "%" PRIu64, v);
@@ -57,9 +57,9 @@ static void totals(FILE *out, const struct ml_heap *h, const struct ml_heap_out 
 		PRIu64 " large blocks</td></tr><tr><th>committed</th><td>%s</td></tr><tr><th>"
 		"reserved</th><td>%s</td></tr><tr><th>largest free run</th><td>%s</td></tr>"
 		"<tr><th>fragmentation</th><td>%.1f%% (1 - live / committed)</td></tr></table>\n",
-		hs(o, h->live_small + h->live_large, a, sizeof(a)), h->live_small_blocks,
-		h->live_large_blocks, hs(o, h->committed, b, sizeof(b)),
-		hs(o, h->reserved, c, sizeof(c)), hs(o, h->largest_run, d, sizeof(d)), f * 100);
+		ml_heap_html_size(o, h->live_small + h->live_large, a, sizeof(a)), h->live_small_blocks,
+		h->live_large_blocks, ml_heap_html_size(o, h->committed, b, sizeof(b)),
+		ml_heap_html_size(o, h->reserved, c, sizeof(c)), ml_heap_html_size(o, h->largest_run, d, sizeof(d)), f * 100);
 	fprintf(out, "<svg id=\"ml-frag\" width=\"%d\" height=\"22\" data-fragmentation=\"%.4f\">"
 		"<rect width=\"%d\" height=\"20\" fill=\"#cf222e\"><title>live</title></rect>"
 		"<rect x=\"%.1f\" width=\"%.1f\" height=\"20\" fill=\"#f5c26b\"><title>committed, "
@@ -83,8 +83,8 @@ static void map_rows(FILE *out, const struct ml_heap *h, const struct ml_heap_ou
 			"\" data-type=\"%s\" data-cells=\"%zu\"><title>0x%" PRIx64 "-0x%" PRIx64 " %s %s "
 			"%s, used %s, free %s", r->start, r->end, r->type == ML_HEAP_SEGMENT ? "segment" :
 			"large", strlen(r->map), r->start, r->end, r->type == ML_HEAP_SEGMENT ?
-			"segment" : "large block", r->from, r->state, hs(o, r->used, a, sizeof(a)),
-			hs(o, r->free, b, sizeof(b)));
+			"segment" : "large block", r->from, r->state, ml_heap_html_size(o, r->used, a, sizeof(a)),
+			ml_heap_html_size(o, r->free, b, sizeof(b)));
 		if (r->tid)
 			fprintf(out, ", thread %" PRIu64, r->tid);
 		fprintf(out, "</title><text x=\"0\" y=\"%d\" class=\"a\">0x%012" PRIx64 "</text>\n",
@@ -128,15 +128,17 @@ static void class_bars(FILE *out, const struct ml_heap *h, const struct ml_heap_
 			"fill=\"#cf222e\"/><rect class=\"free\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 			"height=\"16\" fill=\"#2da44e\"/><text x=\"%.1f\" y=\"%d\">%" PRIu64 " live, %"
 			PRIu64 " free</text></g>\n", c->size, c->live, c->free, c->cls, c->size, c->live,
-			hs(o, c->live * c->size, a, sizeof(a)), c->free,
-			hs(o, c->free * c->size, b, sizeof(b)), y + 14, c->size, y + 2, lw, 90 + lw,
+			ml_heap_html_size(o, c->live * c->size, a, sizeof(a)), c->free,
+			ml_heap_html_size(o, c->free * c->size, b, sizeof(b)), y + 14, c->size, y + 2, lw, 90 + lw,
 			y + 2, fw, 96 + lw + fw, y + 14, c->live, c->free);
 	}
 	fputs("</svg>\n", out);
 }
 
-int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
-			FILE *out, const struct ml_heap_out *o)
+/* The page's head, up to and including its <h1> naming the allocator
+ * and the process (its name escaped: ASCII, references for the rest);
+ * shared with heap-glibc-html.c. */
+void ml_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	char *comm = ml_escape(p->comm, ML_ESC_TERM);
@@ -146,15 +148,21 @@ int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
 	      "style-src 'unsafe-inline'\">\n<title>memlayout heap</title>\n<style>"
 	      "body{font:14px sans-serif;margin:12px}th{text-align:left;padding-right:10px}"
 	      "h2{font-size:15px}text{font:12px sans-serif}text.a{font:11px monospace}"
-	      "</style></head>\n<body>\n<h1 id=\"ml-title\">The mlalloc heap of PID ", out);
-	fprintf(out, "%d (", (int)p->pid);
-	for (const char *s = comm ? comm : "?"; *s; s++)   /* ASCII, references for the rest */
+	      "</style></head>\n<body>\n<h1 id=\"ml-title\">The ", out);
+	fprintf(out, "%s heap of PID %d (", allocator, (int)p->pid);
+	for (const char *s = comm ? comm : "?"; *s; s++)
 		if (strchr("<>&\"'", *s) || (unsigned char)*s >= 0x7f)
 			fprintf(out, "&#%u;", (unsigned char)*s);
 		else
 			fputc(*s, out);
 	free(comm);
 	fputs(")</h1>\n", out);
+}
+
+int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
+			FILE *out, const struct ml_heap_out *o)
+{
+	ml_heap_html_head(out, snap, "mlalloc");
 	totals(out, h, o);
 	map_rows(out, h, o);
 	class_bars(out, h, o);

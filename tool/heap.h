@@ -100,6 +100,10 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
  * the map of pages, the classes as bars.  0 or -errno. */
 int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
 			FILE *out, const struct ml_heap_out *o);
+/* heap-html.c's pieces, shared with heap-glibc-html.c: the page's head
+ * ("The ALLOCATOR heap of PID N (comm)"), and a size as -b asks. */
+void ml_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator);
+const char *ml_heap_html_size(const struct ml_heap_out *o, uint64_t v, char *buf, size_t len);
 /* A process without mlalloc state: why, and what its maps tell ([heap],
  * brk, glibc arenas).  0 or -errno. */
 int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
@@ -123,6 +127,10 @@ void ml_heap_glibc_done(struct ml_heap_glibc *gr);
 int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len);
 int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
 			 FILE *out, const struct ml_heap_out *o);
+/* The same figures as one self-contained HTML page (heap-glibc-html.c):
+ * totals, fragmentation, a map per heap, the size histogram.  0 or -errno. */
+int ml_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
+			      bool stopped, FILE *out, const struct ml_heap_out *o);
 /* where's sentence for the chunk addr is in. */
 int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len);
 const char *ml_heap_glibc_list_name(enum ml_glibc_list l);
