@@ -83,6 +83,11 @@ int ml__dw_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 
 /* jansson's inline json_decref(), through the loaded json_delete. */
 void ml__json_decref(json_t *json);
+/* JSON cells of the jansson reports (render-crash.c, render-heapcheck.c):
+ * a string escaped for JSON (ml_escape's JSON_SAFE), null for NULL or on
+ * ENOMEM; an address as a "0x..." string. */
+json_t *ml__json_str(const char *s);
+json_t *ml__json_hex(uint64_t v);
 
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)

@@ -210,7 +210,7 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 
 /* ---- JSON ---- */
 
-static json_t *jstr(const char *s)
+json_t *ml__json_str(const char *s)
 {
 	char *e;
 	json_t *j;
@@ -223,7 +223,7 @@ static json_t *jstr(const char *s)
 	return j ? j : json_null();
 }
 
-static json_t *jhex(uint64_t v)
+json_t *ml__json_hex(uint64_t v)
 {
 	char buf[32];
 
@@ -240,9 +240,9 @@ static json_t *json_region(const struct ml_crash *c)
 		return json_null();
 	ml_perms_str(r->perms, perms);
 	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
-			 "object", jstr(r->object ? r->object : (r->name[0] ? r->name : NULL)),
-			 "section", jstr(c->section ? c->section->name : NULL),
-			 "start", jhex(r->start), "end", jhex(r->end), "perms", perms,
+			 "object", ml__json_str(r->object ? r->object : (r->name[0] ? r->name : NULL)),
+			 "section", ml__json_str(c->section ? c->section->name : NULL),
+			 "start", ml__json_hex(r->start), "end", ml__json_hex(r->end), "perms", perms,
 			 "guard_page", c->guard_page);
 }
 
@@ -252,7 +252,7 @@ static json_t *json_hole(const struct ml_crash *c)
 		return json_null();
 	return json_pack("{s:s, s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
 			 "description", ml_hole_description(c->hole),
-			 "start", jhex(c->hole_start), "end", jhex(c->hole_end));
+			 "start", ml__json_hex(c->hole_start), "end", ml__json_hex(c->hole_end));
 }
 
 /* The faulting thread's stack: bounds, guard, how far below its limit
@@ -263,9 +263,9 @@ static json_t *json_stack(const struct ml_crash *c)
 
 	if (!s)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", jhex(s->start), "end", jhex(s->end),
-			 "guard_start", g ? jhex(g->start) : json_null(),
-			 "guard_end", g ? jhex(g->end) : json_null(),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", ml__json_hex(s->start), "end", ml__json_hex(s->end),
+			 "guard_start", g ? ml__json_hex(g->start) : json_null(),
+			 "guard_end", g ? ml__json_hex(g->end) : json_null(),
 			 "below_limit", c->addr_known && c->addr < s->start ?
 			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
 }
@@ -281,7 +281,7 @@ static json_t *json_jump(const struct ml_crash *c)
 	if (c->jump_via == ML_JUMP_NONE || (size_t)c->jump_via >= ML_ARRAY_SIZE(via))
 		return json_null();
 	return json_pack("{s:s, s:o}", "via", via[c->jump_via],
-			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : jhex(c->jump_slot));
+			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : ml__json_hex(c->jump_slot));
 }
 
 static json_t *json_backtrace(const struct ml_backtrace *bt)
@@ -291,10 +291,10 @@ static json_t *json_backtrace(const struct ml_backtrace *bt)
 	for (size_t i = 0; bt && a && i < bt->n; i++) {
 		const struct ml_frame *f = &bt->frames[i];
 		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
-			"pc", jhex(f->pc), "function", jstr(f->function),
-			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", jstr(f->file),
+			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
+			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", ml__json_str(f->file),
 			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", jstr(f->object), "inlined", f->inlined));
+			"object", ml__json_str(f->object), "inlined", f->inlined));
 	}
 	return a;
 }
@@ -315,22 +315,22 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 		"kind", ml_crash_kind_name(c->kind), "access", ml_access_name(c->access),
 		"signal", sig, "signo", c->signo, "code", code_name(c->signo, c->code),
 		"si_code", c->code,
-		"address", c->addr_known ? jhex(c->addr) : json_null(),
-		"explanation", jstr(c->explanation),
+		"address", c->addr_known ? ml__json_hex(c->addr) : json_null(),
+		"explanation", ml__json_str(c->explanation),
 		"instruction", c->have_insn ? json_string(c->insn.text) : json_null(),
-		"pc", jhex(c->pc), "sp", jhex(c->sp),
+		"pc", ml__json_hex(c->pc), "sp", ml__json_hex(c->sp),
 		"region", json_region(c));
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "hole", json_hole(c));
 	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
-			    "name", jstr(t ? t->comm : NULL), "main", c->tid == c->pid,
+			    "name", ml__json_str(t ? t->comm : NULL), "main", c->tid == c->pid,
 			    "stack", json_stack(c)));
 	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
-			    "comm", jstr(p->comm), "exe", jstr(p->exe)));
+			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
 	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
 			    json_integer((json_int_t)c->recursion_depth) : json_null());
-	json_object_set_new(o, "message", jstr(c->abort_msg));
+	json_object_set_new(o, "message", ml__json_str(c->abort_msg));
 	json_object_set_new(o, "backtrace", json_backtrace(bt));
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
 	json_object_set_new(o, "jump", json_jump(c));

@@ -205,37 +205,16 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_heapcheck
 
 /* ---- JSON ---- */
 
-static json_t *jstr(const char *s)
-{
-	char *e;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	e = ml_escape(s, ML_ESC_JSON_SAFE);
-	j = e ? json_string(e) : NULL;
-	free(e);
-	return j ? j : json_null();
-}
-
-static json_t *jhex(uint64_t v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
-}
-
 static json_t *json_frames(const struct hframe *f, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++)
 		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
-			"pc", jhex(f[i].pc), "function", jstr(f[i].function),
-			"offset", (json_int_t)f[i].offset, "file", jstr(f[i].file),
+			"pc", ml__json_hex(f[i].pc), "function", ml__json_str(f[i].function),
+			"offset", (json_int_t)f[i].offset, "file", ml__json_str(f[i].file),
 			"line", f[i].line ? json_integer(f[i].line) : json_null(),
-			"object", jstr(f[i].object)));
+			"object", ml__json_str(f[i].object)));
 	return a;
 }
 
@@ -246,10 +225,10 @@ static json_t *json_bt(const struct ml_backtrace *bt)
 	for (size_t i = 0; bt && a && i < bt->n; i++) {
 		const struct ml_frame *f = &bt->frames[i];
 		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
-			"pc", jhex(f->pc), "function", jstr(f->function),
-			"offset", (json_int_t)f->offset, "file", jstr(f->file),
+			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
+			"offset", (json_int_t)f->offset, "file", ml__json_str(f->file),
 			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", jstr(f->object)));
+			"object", ml__json_str(f->object)));
 	}
 	return a;
 }
@@ -269,18 +248,18 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(h->signo) ? sigabbrev_np(h->signo) : "?");
 	o = json_pack("{s:s, s:s, s:o, s:o}",
 		"kind", ml_heapcheck_kind_name(h->kind), "access", ml_heapcheck_access_name(h->access),
-		"address", jhex(h->address), "signal", h->signo ? json_string(sig) : json_null());
+		"address", ml__json_hex(h->address), "signal", h->signo ? json_string(sig) : json_null());
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "block", h->block ? json_pack("{s:o, s:I, s:I}",
-			    "address", jhex(h->block), "size", (json_int_t)h->size,
+			    "address", ml__json_hex(h->block), "size", (json_int_t)h->size,
 			    "offset", (json_int_t)h->offset) : json_null());
 	json_object_set_new(o, "alloc_backtrace", json_frames(af, h->n_alloc));
 	json_object_set_new(o, "free_backtrace", json_frames(ff, h->n_free));
 	json_object_set_new(o, "thread", json_pack("{s:i, s:b}", "tid", (int)h->tid,
 			    "main", h->tid == p->pid));
 	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid,
-			    "comm", jstr(p->comm), "exe", jstr(p->exe)));
+			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
 	json_object_set_new(o, "backtrace", json_bt(bt));
 	FILE *j = ml_json_stream(out);
 	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
@@ -357,7 +336,7 @@ static int leaks_json(const struct ml_snapshot *snap, const struct ml_heapleaks 
 		"bytes", (json_int_t)l->bytes, "blocks", (json_int_t)l->blocks,
 		"sites", (json_int_t)l->ngroups_total, "leaks", a ? a : json_null(),
 		"process", json_pack("{s:i, s:o, s:o}", "pid", (int)snap->proc.pid,
-				     "comm", jstr(snap->proc.comm), "exe", jstr(snap->proc.exe)));
+				     "comm", ml__json_str(snap->proc.comm), "exe", ml__json_str(snap->proc.exe)));
 	if (!o)
 		return -ENOMEM;
 	FILE *j = ml_json_stream(out);
