@@ -3,8 +3,8 @@
  * cmd-heap.c - `memlayout heap`: the heap of a process running mlalloc, read
  * from the state mlalloc publishes (alloc/FORMAT.md) without stopping it:
  * size classes, segments and large blocks with a page map, the brk, the
- * totals.  For a process without mlalloc, why, and what its maps tell
- * (exit status 3).
+ * totals; else glibc malloc's, read from outside (heap-glibc.c, glibc/).
+ * For a process with neither, why, and what its maps tell (exit status 3).
  *
  * Order: the maps snapshot first (it says whether the process exists, may
  * be read, is 32-bit, where its brk is), then the copy of mlalloc's state.
