@@ -409,8 +409,8 @@ struct ml_watch_summary {
 };
 void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
 
-/* name demangled (C++, Rust legacy) into *ret (malloc'd): 0, -ENOENT not
- * a mangled name it knows, -ENOTSUP no libstdc++.so.6, -ENOMEM. */
+/* name demangled (C++, Rust legacy and v0) into *ret (malloc'd): 0, -ENOENT not
+ * a mangled name it knows, -ENOTSUP no libstdc++.so.6 (v0: no libiberty), -ENOMEM. */
 int ml__demangle(const char *name, char **ret);
 
 #endif
