@@ -905,6 +905,8 @@ enum ml_watch_event_type {
 	ML_EV_BRK,                   /* the brk moved (before/after: brk) */
 	ML_EV_THREAD_NEW,            /* a thread came (tid) */
 	ML_EV_THREAD_GONE,           /* a thread went (tid) */
+	ML_EV_EXEC,                  /* it exec'd: a new address space (name: its
+	                                comm; before/after: total sizes) */
 	ML_EV__COUNT
 };
 struct ml_watch_event {

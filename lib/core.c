@@ -17,8 +17,9 @@
  * What it does not hold, and how it is made up for:
  *  - the kernel's names [heap], [stack], [vdso]: the vDSO is at
  *    AT_SYSINFO_EHDR, the stack holds AT_EXECFN's string, the heap is the
- *    first anonymous writable mapping above the executable that does not
- *    touch it (where brk puts it; a core records no brk);
+ *    first anonymous writable mapping above the executable's image (its
+ *    PT_LOADs' end, from its program headers at AT_PHDR) that is not its
+ *    .bss (where brk puts it, adjacent without ASLR; a core records no brk);
  *  - RLIMIT_STACK: the reader's own limit is assumed;
  *  - the contents of file pages it left out: read from the file on disk
  *    (under the sysroot) if the build-id in the core's copy of its ELF
@@ -853,22 +854,63 @@ static void name_region(struct ml_snapshot *snap, uint64_t addr, const char *nam
 		r->name = name;
 }
 
+#define CORE_MAX_PHDRS 256          /* an executable's program headers read */
+
+/* The end of the executable's image in memory: its highest PT_LOAD's
+ * p_vaddr + p_memsz, page-rounded, plus the load bias (AT_PHDR less
+ * PT_PHDR's p_vaddr), read from its program headers at AT_PHDR (AT_PHNUM
+ * of them, at most CORE_MAX_PHDRS).  UINT64_MAX when unknown (no PT_PHDR,
+ * headers not in the core nor in the file). */
+static uint64_t exe_image_end(struct ml_core *c, const struct ml_snapshot *snap)
+{
+	bool is64 = c->arch->cls == ELFCLASS64;
+	size_t esz = is64 ? 56 : 32, w = word_size(c);
+	size_t vaddr_at = is64 ? 16 : 8, memsz_at = is64 ? 40 : 20;
+	uint64_t at = auxv_get(c, AT_PHDR), n = auxv_get(c, AT_PHNUM), page = snap->proc.page_size;
+	uint64_t bias = 0, end = 0;
+	bool have_bias = false;
+	unsigned char ph[56];
+
+	if (!at || !n || n > CORE_MAX_PHDRS || !page || (page & (page - 1)))
+		return UINT64_MAX;
+	for (uint64_t i = 0; i < n; i++) {
+		if (ml_core_read(c, at + i * esz, ph, esz) != (ssize_t)esz)
+			return UINT64_MAX;
+		uint32_t type = (uint32_t)rd(ph, 4);
+		uint64_t vaddr = rd(ph + vaddr_at, w), memsz = rd(ph + memsz_at, w);
+		if (type == PT_PHDR) {
+			bias = at - vaddr;
+			have_bias = true;
+		} else if (type == PT_LOAD && vaddr + memsz > end && vaddr + memsz >= vaddr) {
+			end = vaddr + memsz;
+		}
+	}
+	if (!have_bias || !end || end + page - 1 < end)
+		return UINT64_MAX;
+	end = ((end + page - 1) & ~(page - 1)) + bias;
+	return end < bias ? UINT64_MAX : end;
+}
+
 /* The heap: the first anonymous writable mapping above the executable's
  * last one, not adjacent to it (that is its .bss), within the range the
  * kernel randomises the brk in (32 MiB, 1 GiB for a 64-bit task since
- * Linux 6.9; the larger bound is taken). */
-static void name_heap(struct ml_snapshot *snap)
+ * Linux 6.9; the larger bound is taken).  The executable ends at its
+ * image's end (exe_image_end): without ASLR (setarch -R, gdb) the brk
+ * starts right there, the heap adjacent to the .bss. */
+static void name_heap(struct ml_core *c, struct ml_snapshot *snap)
 {
 	const struct ml_region *exe = snap->proc.entry ? ml_snapshot_find(snap, snap->proc.entry) : NULL;
-	uint64_t reach = snap->proc.is_32bit ? 32ull << 20 : 1ull << 30, end;
+	uint64_t reach = snap->proc.is_32bit ? 32ull << 20 : 1ull << 30, end, image_end;
 	size_t i = 0;
 
 	if (!exe || !exe->inode)
 		return;
+	image_end = exe_image_end(c, snap);
 	while (i < snap->nregions && snap->regions[i].start < exe->start)
 		i++;
 	while (i < snap->nregions && (snap->regions[i].inode == exe->inode ||
-	       (!snap->regions[i].inode && snap->regions[i].start == snap->regions[i - 1].end)))
+	       (!snap->regions[i].inode && snap->regions[i].start == snap->regions[i - 1].end &&
+		snap->regions[i].start < image_end)))
 		i++;
 	end = i ? snap->regions[i - 1].end : 0;
 	if (i < snap->nregions && !snap->regions[i].inode &&
@@ -971,7 +1013,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 	keep_vdso(c, snap);
 	on_stack = auxv_get(c, AT_EXECFN);
 	name_region(snap, on_stack ? on_stack : auxv_get(c, AT_RANDOM), "[stack]");
-	name_heap(snap);
+	name_heap(c, snap);
 	name_vvar(snap);
 #if defined(__x86_64__)
 	if (!snap->proc.is_32bit)

@@ -5,8 +5,13 @@
  * legacy names, which are C++-mangled with a last "h<16 hex digits>" hash
  * component that rustc-demangle leaves out, so we do too.  libstdc++ is
  * dlopen()ed the first time a mangled name is seen (a C program's
- * backtrace never loads it) and never closed.  Rust v0 names (_R...) are
- * kept as they are: Debian 12's libstdc++ (GCC 12) does not demangle them.
+ * backtrace never loads it) and never closed.  Rust v0 names (_R...),
+ * which Debian 12's libstdc++ (GCC 12) does not know, by libiberty's
+ * rust_demangle (its static, PIC libiberty.a, built in where present:
+ * HAVE_LIBIBERTY), without the crate hashes, as rustc-demangle's
+ * non-alternate form; without libiberty they are kept as they are.  Its
+ * recursion is bounded (RUST_MAX_RECURSION_COUNT) and it allocates with
+ * malloc only, returning NULL on failure (no xmalloc, no exit).
  * The result is target-controlled text like the name: callers escape it.
  */
 #include "ml-private.h"
@@ -16,6 +21,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef HAVE_LIBIBERTY
+#include <libiberty/demangle.h>
+#endif
 
 #define STDCXX_SONAME "libstdc++.so.6"
 #define MAX_MANGLED 4096          /* longer names stay as they are */
@@ -46,6 +55,23 @@ static void drop_rust_hash(char *s)
 	s[n - 19] = '\0';
 }
 
+/* A Rust v0 name (_R...): 0, -ENOENT not one, -ENOTSUP no libiberty. */
+static int demangle_rust_v0(const char *name, char **ret)
+{
+#ifdef HAVE_LIBIBERTY
+	char *out = rust_demangle(name, 0);
+
+	if (!out)
+		return -ENOENT;
+	*ret = out;
+	return 0;
+#else
+	(void)name;
+	(void)ret;
+	return -ENOTSUP;
+#endif
+}
+
 int ml__demangle(const char *name, char **ret)
 {
 	char *out;
@@ -53,7 +79,11 @@ int ml__demangle(const char *name, char **ret)
 
 	if (!name || !ret)
 		return -EINVAL;
-	if (strncmp(name, "_Z", 2) != 0 || strnlen(name, MAX_MANGLED) == MAX_MANGLED)
+	if (strnlen(name, MAX_MANGLED) == MAX_MANGLED)
+		return -ENOENT;
+	if (strncmp(name, "_R", 2) == 0)
+		return demangle_rust_v0(name, ret);
+	if (strncmp(name, "_Z", 2) != 0)
 		return -ENOENT;
 	pthread_once(&once, load);
 	if (!cxa_demangle)

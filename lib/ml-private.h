@@ -203,10 +203,14 @@ struct ml_region *ml__region_append(struct ml_snapshot *snap);
 /* Split region i at address at (start < at < end) into two regions, the
  * regions kept sorted and disjoint: [start, at) keeps i, [at, end) is
  * i + 1, a copy with its file offset moved on; smaps figures, which the
- * kernel gives for the whole mapping, stay with the second part and the
- * first has none (have_smaps false).  Pointers into snap->regions are
- * stale after it.  0, -EINVAL or -ENOMEM. */
+ * kernel gives for the whole mapping, apportioned (ml__smaps_split).
+ * Pointers into snap->regions are stale after it.  0, -EINVAL or -ENOMEM. */
 int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at);
+/* smaps-split.c: the smaps figures of regions i and i + 1, one mapping
+ * just split, apportioned between them by the pages each has resident and
+ * swapped (pagemap); where those cannot be read the second keeps them and
+ * the first has none.  0 or -ENOMEM. */
+int ml__smaps_split(struct ml_snapshot *snap, size_t i);
 
 /* hugemem.c: zeroed blocks of whole 2 MiB pages, transparent huge pages
  * where the kernel gives them (NULL on ENOMEM); free with the same size. */
@@ -409,8 +413,8 @@ struct ml_watch_summary {
 };
 void ml_watch_summary(const struct ml_watch *w, struct ml_watch_summary *ret);
 
-/* name demangled (C++, Rust legacy) into *ret (malloc'd): 0, -ENOENT not
- * a mangled name it knows, -ENOTSUP no libstdc++.so.6, -ENOMEM. */
+/* name demangled (C++, Rust legacy and v0) into *ret (malloc'd): 0, -ENOENT not
+ * a mangled name it knows, -ENOTSUP no libstdc++.so.6 (v0: no libiberty), -ENOMEM. */
 int ml__demangle(const char *name, char **ret);
 
 #endif

@@ -52,6 +52,7 @@ static const char *const ev_colour[ML_EV__COUNT] = {
 	[ML_EV_VANISHED] = "#cf222e", [ML_EV_SHRANK] = "#cf222e",
 	[ML_EV_PERMS] = "#8250df", [ML_EV_BRK] = "#bf8700",
 	[ML_EV_THREAD_NEW] = "#0969da", [ML_EV_THREAD_GONE] = "#0969da",
+	[ML_EV_EXEC] = "#57606a",
 };
 
 static double x_of(const struct chart *c, double t)

@@ -151,6 +151,7 @@ static void event_detail(FILE *out, const struct ml_watch_event *e, unsigned int
 		break;
 	case ML_EV_GREW:
 	case ML_EV_SHRANK:
+	case ML_EV_EXEC:
 		fprintf(out, " %s -> %s (%s)", size_str(e->before, flags, a, sizeof(a)),
 			size_str(e->after, flags, b, sizeof(b)),
 			delta_str(e->after, e->before, flags, d, sizeof(d)));

@@ -56,9 +56,7 @@ int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at)
 	if (r[1].inode)
 		r[1].offset += at - r->start;
 	r->end = at;
-	r->smaps = &ml__no_smaps;
-	r->have_smaps = false;
-	return 0;
+	return ml__smaps_split(snap, i);
 }
 
 void ml_snapshot_free(struct ml_snapshot *snap)

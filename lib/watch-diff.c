@@ -2,7 +2,7 @@
 /*
  * watch-diff.c - the changes between two samples of a process, as events:
  * a mapping appeared, vanished, grew, shrank or changed permissions; the
- * brk moved; a thread came or went.
+ * brk moved; a thread came or went; the process exec'd.
  *
  * Mappings are compared by coverage, not by start address: an old and a
  * new mapping correspond where they overlap and hold the same thing (same
@@ -21,6 +21,11 @@
  * An mprotect that splits a mapping is one perms event, not a shrink; one
  * that merges a part back into its neighbour is one perms event on the
  * part, not silence.
+ *
+ * After an exec (the caller knows: the maps it held read empty) the two
+ * samples are of two programs: one exec event (the total sizes before and
+ * after), no mapping or brk events (the new program's heap did not "move"
+ * from the old one's brk).
  */
 #include "watch-private.h"
 
@@ -251,12 +256,37 @@ static int diff_threads(struct ml__events *e, const struct ml_snapshot *p,
 	return r;
 }
 
+static uint64_t total_size(const struct ml_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nregions; i++)
+		n += s->regions[i].end - s->regions[i].start;
+	return n;
+}
+
+static int exec_event(struct ml__events *e, const struct ml_snapshot *p,
+		      const struct ml_snapshot *c)
+{
+	struct ml_watch_event *ev = push(e, ML_EV_EXEC);
+
+	if (!ev)
+		return -ENOMEM;
+	ev->kind = ML_KIND_TEXT;
+	ev->before = total_size(p);
+	ev->after = total_size(c);
+	ev->name = c->proc.comm;
+	return 0;
+}
+
 int ml__watch_diff(struct ml__events *e, const struct ml_snapshot *prev,
 		   const struct ml_snapshot *cur)
 {
-	int r = diff_regions(e, prev, cur);
+	int r;
 
-	if (r == 0)
+	if (e->exec)
+		r = exec_event(e, prev, cur);
+	else if ((r = diff_regions(e, prev, cur)) == 0)
 		r = diff_brk(e, prev, cur);
 	if (r == 0)
 		r = diff_threads(e, prev, cur);

@@ -32,10 +32,12 @@ struct ml__events {
 	uint64_t *cov_old, *cov_new, *bestov, *bestov_old;
 	size_t *best, *best_old;
 	size_t scratch_cap;
+	bool exec;    /* set by the caller: an exec replaced prev's address space */
 };
 void ml__events_free(struct ml__events *e);
-/* Append the changes from prev to cur (mappings, brk, threads).  0 or
- * -ENOMEM.  Names point into the snapshots. */
+/* Append the changes from prev to cur (mappings, brk, threads; after an
+ * exec, e->exec, one exec event stands for the mappings and the brk).  0
+ * or -ENOMEM.  Names point into the snapshots. */
 int ml__watch_diff(struct ml__events *e, const struct ml_snapshot *prev,
 		   const struct ml_snapshot *cur);
 

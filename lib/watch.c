@@ -87,6 +87,7 @@ struct ml_watch {
 	size_t buf_cap;
 	uint64_t stat_rss;                    /* stat field 24 of this sample */
 	uint64_t rollup_t_ns, rollup_stat_rss; /* when smaps_rollup was last read */
+	bool execed;                          /* maps reopened since the last sample: an exec */
 };
 
 enum { F_STAT, F_MAPS, F_ROLLUP };
@@ -100,6 +101,7 @@ static const char *const event_names[ML_EV__COUNT] = {
 	[ML_EV_BRK]         = "brk",
 	[ML_EV_THREAD_NEW]  = "thread-new",
 	[ML_EV_THREAD_GONE] = "thread-gone",
+	[ML_EV_EXEC]        = "exec",
 };
 
 const char *ml_watch_event_name(enum ml_watch_event_type t)
@@ -248,6 +250,8 @@ static ssize_t read_held(struct ml_watch *w, int f)
 			len += (size_t)n;
 		}
 		w->buf[len] = '\0';
+		if (len && attempt > 0 && f == F_MAPS)
+			w->execed = true;      /* a new address space: its maps */
 		if (len)
 			return (ssize_t)len;
 	}
@@ -631,6 +635,8 @@ int ml_watch_sample(struct ml_watch *w, uint64_t t_ns, const struct ml_watch_sam
 	s.objects = w->objs;
 	s.nobjects = w->nobjs;
 	w->events.n = 0;
+	w->events.exec = w->execed;
+	w->execed = false;
 	if (w->cur && (r = ml__watch_diff(&w->events, w->cur, snap)) < 0) {
 		ml_snapshot_free(snap);
 		return r;

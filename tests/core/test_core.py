@@ -120,10 +120,6 @@ GCORE_UNLIKE = {
     # gdb dumps no mapping without read permission: the fault's region is not in it
     'thread-stack-overflow': 'gcore writes no segment for a ---p guard',
     'no-access': 'gcore writes no segment for a ---p mapping',
-    # without ASLR (gdb's run) the heap touches the executable's .bss, and
-    # core.c's name_heap takes it for the end of the executable (to fix)
-    'exec-non-executable': 'the heap of a process without ASLR is not named yet',
-    'past-heap-end': 'the heap of a process without ASLR is not named yet',
 }
 
 
@@ -162,15 +158,16 @@ def gcore(target, mode, d):
     return core
 
 
-def crash(ml, target, mode, d):
+def crash(ml, target, mode, d, aslr=True):
     """memlayout run -J in d: (live report or None, core path or None).
-    With gcore, the same program run again under gdb (ASLR off in both)."""
+    With gcore, the same program run again under gdb (ASLR off in both);
+    aslr=False: the kernel's core of a run without ASLR (setarch -R)."""
     rep = os.path.join(d, 'report.json')
     res = subprocess.run([ml, 'run', '-J', '--report=' + rep, '--', target, mode],
                          cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=60,
                          env=gcore_env() if use_gcore() else traced_env(),
-                         preexec_fn=no_aslr if use_gcore() else unlimited_core)
+                         preexec_fn=no_aslr if use_gcore() or not aslr else unlimited_core)
     if not os.path.exists(rep):
         return None, None
     text = open(rep, encoding='utf-8').read()
@@ -237,6 +234,26 @@ def corpus(ml, target, run, modes, tmp):
         same_report(live, dead, what)
         cores[mode] = core, live
     return cores
+
+
+def no_aslr_heap(ml, target, tmp):
+    """Without ASLR (setarch -R) the brk heap starts at the end of the
+    executable's .bss, adjacent to it: the core's [heap] is still the heap
+    (its executable ends at its PT_LOADs' end), as the live report says.
+    (With gcore every run is without ASLR: corpus() compares these.)"""
+    if use_gcore():
+        return
+    for mode in ('exec-non-executable', 'past-heap-end'):
+        what = 'no ASLR: explain ' + mode
+        d = tempfile.mkdtemp(dir=tmp)
+        live, core = crash(ml, target, mode, d, aslr=False)
+        if not check(live is not None and core is not None,
+                     what + ': a live report and a core', os.listdir(d)):
+            continue
+        res, dead = explain(ml, core)
+        if check(dead is not None and res.returncode == 0, what + ': a JSON report',
+                 res.returncode, res.stderr[-400:]):
+            same_report(live, dead, what)
 
 
 def multithreaded(ml, target, tmp):
@@ -555,6 +572,7 @@ def main():
         sys.exit(77)
     try:
         cores = corpus(ml, target, run, modes, tmp)
+        no_aslr_heap(ml, target, tmp)
         multithreaded(ml, target, tmp)
         rebuilt(ml, target, tmp)
         sysroot(ml, target, tmp)

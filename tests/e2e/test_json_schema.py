@@ -4,7 +4,7 @@ real runs, validated against its JSON Schema in doc/schema/ (draft
 2020-12, python3-jsonschema): show -J (default and every column, human
 sizes and -b), show -s -J, where -J (every column, mapped addresses and
 holes), pages -J, heap -J (a process with and without mlalloc), run -J's
-crash report, run -J --check=heap's heap and leak reports, watch -J's lines (samples with brk, perms, grew and thread
+crash report, run -J --check=heap's heap and leak reports, watch -J's lines (samples with brk, perms, grew, thread and exec
 events, then the summary) and aslr -J.  Also what the schemas encode as
 conventions, asserted by name so a failure says which: an empty array is
 [] (never [null]), show -J names its process (pid, exe, comm, word size,
@@ -237,7 +237,8 @@ def check_heapcheck():
 
 # Each step changes one thing watch reports: brk (brk event), an mmap
 # (appeared), mprotect of its first page (perms), mremap growing it
-# (grew), a thread (thread-new).  Steps are apart by several intervals.
+# (grew), a thread (thread-new), an exec of sleep (exec).  Steps are apart
+# by several intervals.
 WATCH_TARGET = r'''
 import ctypes, mmap, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -257,6 +258,7 @@ libc.mprotect(a, P, 1); pause()
 libc.mremap(a + P, 15 * P, 64 * P, 1); pause()
 ev = threading.Event(); t = threading.Thread(target=ev.wait); t.start(); pause()
 ev.set(); t.join(); pause()
+import os, shutil; os.execv(shutil.which('sleep'), ['sleep', '0.3'])
 '''
 
 
@@ -283,7 +285,7 @@ def check_watch():
                 types.setdefault(k, set()).add(type(v).__name__)
     check('summary' in json.loads(lines[-1]) if lines else False,
           'watch -J ends with the summary')
-    for ev in ('brk', 'appeared', 'perms', 'grew', 'thread-new'):
+    for ev in ('brk', 'appeared', 'perms', 'grew', 'thread-new', 'exec'):
         check(ev in seen, 'watch -J saw a %s event' % ev, sorted(seen))
     mixed = {k: sorted(t - {'NoneType'}) for k, t in types.items()
              if len(t - {'NoneType'}) > 1}

@@ -5,11 +5,14 @@ script (a shim: sh -> env -> python3, two more execs) that touches 48 MiB
 and sleeps.  smaps_rollup, held open, names the address space it was
 opened on; after an exec it fails (ESRCH) and the resident size read 0
 for the rest of the watch, and the summary's peak was the one before the
-first exec.
+first exec.  A brk that moved across an exec was a 'brk' event (the new
+program's heap is no move of the old one's).
 
 Checks (watch -J): every sample has a resident size above 0, the samples
 after the last exec among them; the summary's peak_rss is the largest
-sample's rss, at least 48 MiB, at a time after the first exec.
+sample's rss, at least 48 MiB, at a time after the first exec.  Each
+sample after an exec has one 'exec' event (the new program's name) and
+no 'brk' event; the summary counts them.
 
 usage: test_watch_exec.py MEMLAYOUT
 """
@@ -58,6 +61,18 @@ def main():
              if s['start_brk'] != p['start_brk']]
     check(len(samples) > 10 and execs, 'samples before and after an exec',
           len(samples), execs, res.stderr)
+    for p, s in zip(samples, samples[1:]):
+        if s['start_brk'] == p['start_brk']:
+            continue
+        types = [e['event'] for e in s['events']]
+        check(types.count('exec') == 1, 't=%s: one exec event' % s['t'], types)
+        check('brk' not in types, 't=%s: no brk event across an exec' % s['t'], types)
+        ev = [e for e in s['events'] if e['event'] == 'exec']
+        check(ev and ev[0]['name'] in ('sh', 'env', 'python3', 'big.py'),
+              't=%s: the exec names the new program' % s['t'], ev)
+    if summary:
+        check(summary['events'].get('exec', 0) >= len(execs),
+              'summary: the exec events counted', summary['events'], execs)
     zero = [s['t'] for s in samples if s['rss'] == 0]
     check(not zero, 'every sample has a resident size (none 0 after an exec)',
           zero)

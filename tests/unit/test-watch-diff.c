@@ -6,7 +6,8 @@
  * neighbour), shrank (munmap of a part), changed permissions (whole, or a
  * split by mprotect of a part: one perms event, no shrink), two mappings
  * merged into one, the brk moved, threads came and went, and the same file
- * at the same place with another inode (a new thing, not a change).
+ * at the same place with another inode (a new thing, not a change); after
+ * an exec, one exec event and no mapping or brk event.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -237,6 +238,36 @@ static void test_brk_and_threads(void **state)
 	ml_snapshot_free(c);
 }
 
+/* An exec: two programs, one event (sizes before and after, the new
+ * comm); the heap and the brk of the new one did not move from the old. */
+static void test_exec(void **state)
+{
+	const pid_t t1[] = { 100, 101 }, t2[] = { 100 };
+	char a[256], b[256];
+	struct ml__events e = { 0 };
+
+	(void)state;
+	snprintf(a, sizeof(a), HEAP, "55d57a396000");
+	snprintf(b, sizeof(b), "5600aa000000-5600aa004000 r-xp 00000000 fe:00 7 /bin/sleep\n"
+		 "5600ab000000-%s rw-p 00000000 00:00 0 [heap]\n", "5600ab021000");
+	struct ml_snapshot *p = snap_of(a, t1, 2), *c = snap_of(b, t2, 1);
+	c->proc.brk = 0x5600ab021000ull;
+	p->proc.brk = 0x55d57a396000ull;
+	strcpy(c->proc.comm, "sleep");
+	e.exec = true;
+	assert_int_equal(ml__watch_diff(&e, p, c), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.ev[0].type, ML_EV_EXEC);
+	assert_string_equal(e.ev[0].name, "sleep");
+	assert_true(e.ev[0].before == 0x21000 && e.ev[0].after == 0x4000 + 0x21000);
+	assert_int_equal(e.ev[1].type, ML_EV_THREAD_GONE);   /* exec ends the others */
+	assert_int_equal(e.ev[1].tid, 101);
+	assert_string_equal(ml_watch_event_name(ML_EV_EXEC), "exec");
+	ml__events_free(&e);
+	ml_snapshot_free(p);
+	ml_snapshot_free(c);
+}
+
 /* Sizes above 4 GiB are counted exactly (coverage is 64-bit). */
 static void test_large(void **state)
 {
@@ -262,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_same_place_other_file),
 		cmocka_unit_test(test_brk_and_threads),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_exec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
