@@ -27,6 +27,9 @@
  *                                             begin, in bytes (unit 1)
  *   stack pointer                             the main thread's sp (16-byte)
  *
+ * ml_aslr_host_info reads the host's setting for the report's header
+ * (/proc/sys/kernel/randomize_va_space and this process's persona).
+ *
  * argv and env are counted at byte granularity because they are not
  * aligned to anything: the kernel copies the strings just below the top
  * of the stack, so they sit at the stack top minus their lengths.  The
@@ -39,6 +42,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/personality.h>
 
 #define SP_UNIT 16
 
@@ -188,4 +192,21 @@ int ml_aslr_sample(struct ml_aslr *a, char *const argv[], enum ml_stop_at at,
 	/* At its exit stop the child is already leaving: let it finish. */
 	ml_trace_finish(t, at == ML_STOP_AT_START);
 	return r;
+}
+
+/* The host's side of the runs (the header of `memlayout aslr`):
+ * randomize_va_space, and the persona of this process, which the runs it
+ * starts inherit (setarch -R, or a parent's). */
+void ml_aslr_host_info(struct ml_aslr_info *ret)
+{
+	char *buf = NULL;
+	size_t len;
+	int persona = personality(0xffffffff);
+
+	ret->randomize_va_space = -1;
+	if (ml__read_file("/proc/sys/kernel/randomize_va_space", &buf, &len) == 0 &&
+	    sscanf(buf, "%d", &ret->randomize_va_space) != 1)
+		ret->randomize_va_space = -1;
+	free(buf);
+	ret->no_randomize = persona >= 0 && (persona & ADDR_NO_RANDOMIZE);
 }
