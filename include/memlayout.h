@@ -882,6 +882,10 @@ struct ml_aslr_info {
 	int randomize_va_space;      /* /proc/sys/kernel/randomize_va_space, -1 unknown */
 	bool no_randomize;           /* runs under personality(ADDR_NO_RANDOMIZE) */
 };
+/* The host's: randomize_va_space (-1 when unreadable), and whether this
+ * process's persona, which the runs inherit, has ADDR_NO_RANDOMIZE
+ * (aslr-sample.c).  Never fails. */
+void ml_aslr_host_info(struct ml_aslr_info *ret);
 const struct ml_column_info *ml_aslr_columns(size_t *ret_n);
 int ml_render_aslr(const struct ml_aslr_row *rows, size_t nrows,
 		   const struct ml_aslr_info *info, FILE *out,

@@ -136,19 +136,6 @@ static int parse_args(struct aslr_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int read_va_space(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/randomize_va_space", "re");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* The runs' stdin/stdout/stderr go to /dev/null; saved[] keeps ours. */
 static int silence(int saved[3])
 {
@@ -253,12 +240,14 @@ int ml_cmd_aslr(int argc, char **argv)
 
 	if ((r = parse_args(&o, argc, argv)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
-	info.randomize_va_space = read_va_space();
-	/* Ours (setarch -R, or a parent's) is the runs' too. */
-	int persona = personality(0xffffffff);
-	info.no_randomize = o.no_randomize || (persona >= 0 && (persona & ADDR_NO_RANDOMIZE));
-	if (o.no_randomize && personality((persona < 0 ? 0 : persona) | ADDR_NO_RANDOMIZE) < 0)
-		return ml_cli_error("personality", "%s", strerror(errno));
+	ml_aslr_host_info(&info);   /* ours (setarch -R, or a parent's) is the runs' too */
+	if (o.no_randomize) {
+		int persona = personality(0xffffffff);
+
+		if (personality((persona < 0 ? 0 : persona) | ADDR_NO_RANDOMIZE) < 0)
+			return ml_cli_error("personality", "%s", strerror(errno));
+		info.no_randomize = true;
+	}
 	if (ml_aslr_new(&a) < 0)
 		return ml_cli_error("aslr", "%s", strerror(ENOMEM));
 	r = measure(&o, a);

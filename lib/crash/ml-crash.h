@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ml-crash.h - lib/crash/ (a fatal signal explained: the fault, its
+ * instruction, backtrace, abort message, mlalloc's heap report, cores):
+ * what its files share.  Depends on core/, out/, sym/, where/.
+ */
+#ifndef ML_CRASH_H
+#define ML_CRASH_H
+
+#include "ml-where.h"
+
+/* unwind.c: unwind thread tid of what dwfl holds (reported and attached
+ * by the caller: a live process, or a core), at most max frames; read()
+ * reads the target's memory (for a wild call's return address).  As
+ * ml_backtrace_take. */
+typedef ssize_t (*ml__mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+struct Dwfl;
+int ml__backtrace_dwfl(struct Dwfl *dwfl, pid_t tid, bool is_32bit, size_t max,
+		       ml__mem_read_fn read, void *ctx, struct ml_backtrace **ret);
+
+/* abortmsg.c: the C library's abort message found among dwfl's modules
+ * (reported by the caller), read through read().  As ml_abort_message. */
+int ml__abort_message_dwfl(struct Dwfl *dwfl, bool is_32bit, ml__mem_read_fn read,
+			   void *ctx, char **ret);
+
+/* -- the instruction decoder (insn.c, for crash.c) -- */
+/* Decode the instruction in code[0..len) found at regs->pc (x86-64 or
+ * i386 by regs->is_32bit).  0, -ENOEXEC not an instruction, -ENOTSUP no
+ * decoder for this architecture or no Zydis library (ML_ZYDIS_SONAME,
+ * loaded at the first call), -ENOMEM. */
+int ml_insn_decode(const unsigned char *code, size_t len,
+		   const struct ml_regs *regs, struct ml_insn *ret);
+
+/* -- a symbol of a stopped tracee (abortmsg.c, for heapcheck.c) -- */
+/* The address of the defined symbol name in the modules of pid: 0,
+ * -ENOENT, -ESRCH, -ENOMEM, -ENOTSUP (no libdw). */
+int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret);
+
+/* name demangled (C++, Rust legacy and v0) into *ret (malloc'd): 0, -ENOENT not
+ * a mangled name it knows, -ENOTSUP no libstdc++.so.6 (v0: no libiberty), -ENOMEM. */
+int ml__demangle(const char *name, char **ret);
+
+#endif

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * render-crash.c - the crash report: plain words first, then the facts
+ * (signal, si_code, address, access, instruction, region and section or
+ * hole, thread), the backtrace, and a slice of the address-space diagram
+ * around the fault with the fault address and the stack pointer marked.
+ * With ML_OUT_JSON the same facts as one JSON object (jansson), keys as in
+ * memlayout-run(1).
+ *
+ * Text the target controls (paths, symbol and file names, the abort
+ * message, comm) is escaped: ml_escape(ML_ESC_TERM) for the terminal;
+ * for JSON, invalid UTF-8 as \xHH text (ML_ESC_JSON_SAFE) and the rest by
+ * jansson's writer, whose output goes through ml_json_stream() (DEL and
+ * bidi controls, which jansson leaves raw, as \u escapes).
+ */
+#include "ml-crash.h"
+#include "dynlib.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIAGRAM_CONTEXT 3
+
+/* si_code names per signal; generic ones (<= 0, SI_KERNEL) apart. */
+static const struct code_name {
+	int signo, code;
+	const char *name;
+} code_names[] = {
+	{ SIGSEGV, SEGV_MAPERR, "SEGV_MAPERR" }, { SIGSEGV, SEGV_ACCERR, "SEGV_ACCERR" },
+	{ SIGSEGV, SEGV_BNDERR, "SEGV_BNDERR" }, { SIGSEGV, SEGV_PKUERR, "SEGV_PKUERR" },
+	{ SIGBUS, BUS_ADRALN, "BUS_ADRALN" }, { SIGBUS, BUS_ADRERR, "BUS_ADRERR" },
+	{ SIGBUS, BUS_OBJERR, "BUS_OBJERR" }, { SIGBUS, BUS_MCEERR_AR, "BUS_MCEERR_AR" },
+	{ SIGBUS, BUS_MCEERR_AO, "BUS_MCEERR_AO" },
+	{ SIGILL, ILL_ILLOPC, "ILL_ILLOPC" }, { SIGILL, ILL_ILLOPN, "ILL_ILLOPN" },
+	{ SIGILL, ILL_ILLADR, "ILL_ILLADR" }, { SIGILL, ILL_ILLTRP, "ILL_ILLTRP" },
+	{ SIGILL, ILL_PRVOPC, "ILL_PRVOPC" }, { SIGILL, ILL_PRVREG, "ILL_PRVREG" },
+	{ SIGILL, ILL_COPROC, "ILL_COPROC" }, { SIGILL, ILL_BADSTK, "ILL_BADSTK" },
+	{ SIGFPE, FPE_INTDIV, "FPE_INTDIV" }, { SIGFPE, FPE_INTOVF, "FPE_INTOVF" },
+	{ SIGFPE, FPE_FLTDIV, "FPE_FLTDIV" }, { SIGFPE, FPE_FLTOVF, "FPE_FLTOVF" },
+	{ SIGFPE, FPE_FLTUND, "FPE_FLTUND" }, { SIGFPE, FPE_FLTRES, "FPE_FLTRES" },
+	{ SIGFPE, FPE_FLTINV, "FPE_FLTINV" }, { SIGFPE, FPE_FLTSUB, "FPE_FLTSUB" },
+	{ SIGTRAP, TRAP_BRKPT, "TRAP_BRKPT" }, { SIGTRAP, TRAP_TRACE, "TRAP_TRACE" },
+	{ 0, SI_KERNEL, "SI_KERNEL" }, { 0, SI_USER, "SI_USER" }, { 0, SI_QUEUE, "SI_QUEUE" },
+	{ 0, SI_TKILL, "SI_TKILL" }, { 0, SI_TIMER, "SI_TIMER" }, { 0, SI_MESGQ, "SI_MESGQ" },
+	{ 0, SI_ASYNCIO, "SI_ASYNCIO" }, { 0, SI_SIGIO, "SI_SIGIO" },
+};
+
+static const char *code_name(int signo, int code)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(code_names); i++)
+		if ((code_names[i].signo == signo || (code_names[i].signo == 0 &&
+		     (code <= 0 || code == SI_KERNEL))) && code_names[i].code == code)
+			return code_names[i].name;
+	return "?";
+}
+
+static const char *sig_abbrev(int signo)
+{
+	const char *s = sigabbrev_np(signo);
+	return s ? s : "?";
+}
+
+static const struct ml_thread *find_thread(const struct ml_snapshot *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+/* ---- text ---- */
+
+static void put_escaped(FILE *out, const char *s)
+{
+	char *e = ml_escape(s ? s : "", ML_ESC_TERM);
+	fputs(e ? e : "?", out);
+	free(e);
+}
+
+static void text_where(const struct ml_crash *c, FILE *out)
+{
+	char perms[5], sz[32];
+	const struct ml_region *r = c->region;
+
+	if (!c->addr_known) {
+		fputs("  where        unknown (no address)\n", out);
+		return;
+	}
+	if (!r) {
+		fprintf(out, "  hole         %s [0x%" PRIx64 ", 0x%" PRIx64 "), %s: %s\n",
+			ml_hole_name(c->hole), c->hole_start, c->hole_end,
+			ml_size_human(c->hole_end - c->hole_start, sz, sizeof(sz)),
+			ml_hole_description(c->hole));
+		return;
+	}
+	ml_perms_str(r->perms, perms);
+	fprintf(out, "  region       %s [0x%" PRIx64 ", 0x%" PRIx64 ") %s ",
+		ml_kind_name(r->kind), r->start, r->end, perms);
+	put_escaped(out, r->object ? r->object : r->name);
+	if (c->section) {
+		fputs(", section ", out);
+		put_escaped(out, c->section->name);
+	}
+	if (c->guard_page)
+		fputs(", a guard page (MADV_GUARD_INSTALL)", out);
+	fputc('\n', out);
+}
+
+static void text_frames(const struct ml_backtrace *bt, FILE *out)
+{
+	for (size_t i = 0; i < bt->n; i++) {
+		const struct ml_frame *f = &bt->frames[i];
+		size_t same = 0;
+
+		/* A recursion: one line for a run of the same return address. */
+		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc &&
+		       !bt->frames[i + same].inlined && !bt->frames[i - 1].inlined)
+			same++;
+		if (same > 1) {
+			fprintf(out, "  ...  the same frame %zu more times\n", same);
+			i += same - 1;
+			continue;
+		}
+
+		/* As gdb: a caller at its return address, its line the call's. */
+		uint64_t shown = f->return_address ? f->return_address : f->pc;
+		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
+		put_escaped(out, f->function ? f->function : "??");
+		if (f->inlined)   /* no symbol of its own: inlined into the next */
+			fputs(" [inlined]", out);
+		else if (f->function)
+			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
+		if (f->file) {
+			fputs(" at ", out);
+			put_escaped(out, f->file);
+			fprintf(out, ":%d", f->line);
+		}
+		if (f->object) {
+			const char *o = strrchr(f->object, '/');
+			fputs(" (", out);
+			put_escaped(out, o ? o + 1 : f->object);
+			fputc(')', out);
+		}
+		fputc('\n', out);
+	}
+	if (bt->truncated)
+		fprintf(out, "  ... more frames (the first %zu shown)\n", bt->n);
+}
+
+static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
+		       const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+		       unsigned int width)
+{
+	const struct ml_proc *p = &snap->proc;
+	const struct ml_thread *t = find_thread(snap, c->tid);
+
+	fprintf(out, "memlayout: process %d (", (int)c->pid);
+	put_escaped(out, p->comm);
+	if (c->then_signo)
+		fprintf(out, ") died of SIG%s after its own handler caught a SIG%s: %s\n  ",
+			sig_abbrev(c->then_signo), sig_abbrev(c->signo), ml_crash_kind_name(c->kind));
+	else
+		fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
+			ml_crash_kind_name(c->kind));
+	fputs(c->explanation, out);
+	fputs(".\n\n", out);
+	fprintf(out, "  signal       SIG%s (%d), si_code %s (%d)", sig_abbrev(c->signo), c->signo,
+		code_name(c->signo, c->code), c->code);
+	if (c->addr_known)
+		fprintf(out, ", address 0x%" PRIx64, c->addr);
+	fprintf(out, "\n  access       %s\n", ml_access_name(c->access));
+	if (c->have_insn)
+		fprintf(out, "  instruction  %s  at 0x%" PRIx64 "\n", c->insn.text,
+			c->insn_pc ? c->insn_pc : c->pc);
+	text_where(c, out);
+	fprintf(out, "  thread       %d (", (int)c->tid);
+	put_escaped(out, t ? t->comm : "?");
+	fprintf(out, ")%s, sp 0x%" PRIx64 "\n", c->tid == c->pid ? ", the main thread" : "", c->sp);
+	if (c->thread_stack)
+		fprintf(out, "  stack        0x%" PRIx64 "-0x%" PRIx64 "%s", c->thread_stack->start,
+			c->thread_stack->end, c->thread_guard ? ", guard " : "\n");
+	if (c->thread_stack && c->thread_guard)
+		fprintf(out, "0x%" PRIx64 "-0x%" PRIx64 "\n", c->thread_guard->start,
+			c->thread_guard->end);
+	fprintf(out, "  process      %d ", (int)c->pid);
+	put_escaped(out, p->exe ? p->exe : p->comm);
+	fputc('\n', out);
+	if (c->abort_msg) {
+		fputs("  message      \"", out);
+		put_escaped(out, c->abort_msg);
+		fputs("\"\n", out);
+	}
+	if (bt && bt->n) {
+		fprintf(out, "\nBacktrace of thread %d:\n", (int)c->tid);
+		text_frames(bt, out);
+	}
+
+	struct ml_mark marks[2] = { { c->addr, "fault" }, { c->sp, "sp" } };
+	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, width,
+				     DIAGRAM_CONTEXT, c->addr_known ? c->addr : c->sp };
+	if (!c->addr_known)
+		marks[0] = marks[1];
+	d.nmarks = c->addr_known ? 2 : 1;
+	fputs("\nAddress space around the fault (memlayout show -d):\n", out);
+	return ml_render_diagram(snap, out, &d);
+}
+
+/* ---- JSON ---- */
+
+json_t *ml__json_str(const char *s)
+{
+	char *e;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	e = ml_escape(s, ML_ESC_JSON_SAFE);
+	j = e ? json_string(e) : NULL;
+	free(e);
+	return j ? j : json_null();
+}
+
+json_t *ml__json_hex(uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+static json_t *json_region(const struct ml_crash *c)
+{
+	const struct ml_region *r = c->region;
+	char perms[5];
+
+	if (!r)
+		return json_null();
+	ml_perms_str(r->perms, perms);
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
+			 "object", ml__json_str(r->object ? r->object : (r->name[0] ? r->name : NULL)),
+			 "section", ml__json_str(c->section ? c->section->name : NULL),
+			 "start", ml__json_hex(r->start), "end", ml__json_hex(r->end), "perms", perms,
+			 "guard_page", c->guard_page);
+}
+
+static json_t *json_hole(const struct ml_crash *c)
+{
+	if (!c->addr_known || c->region)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
+			 "description", ml_hole_description(c->hole),
+			 "start", ml__json_hex(c->hole_start), "end", ml__json_hex(c->hole_end));
+}
+
+/* The faulting thread's stack: bounds, guard, how far below its limit
+ * (its lowest address) the access was. */
+static json_t *json_stack(const struct ml_crash *c)
+{
+	const struct ml_region *s = c->thread_stack, *g = c->thread_guard;
+
+	if (!s)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", ml__json_hex(s->start), "end", ml__json_hex(s->end),
+			 "guard_start", g ? ml__json_hex(g->start) : json_null(),
+			 "guard_end", g ? ml__json_hex(g->end) : json_null(),
+			 "below_limit", c->addr_known && c->addr < s->start ?
+			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
+}
+
+/* Where a bad jump target came from, or null. */
+static json_t *json_jump(const struct ml_crash *c)
+{
+	static const char *const via[] = {
+		[ML_JUMP_RETURN] = "return-slot", [ML_JUMP_CALL_REG] = "call-operand",
+		[ML_JUMP_CALL] = "call",
+	};
+
+	if (c->jump_via == ML_JUMP_NONE || (size_t)c->jump_via >= ML_ARRAY_SIZE(via))
+		return json_null();
+	return json_pack("{s:s, s:o}", "via", via[c->jump_via],
+			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : ml__json_hex(c->jump_slot));
+}
+
+static json_t *json_backtrace(const struct ml_backtrace *bt)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; bt && a && i < bt->n; i++) {
+		const struct ml_frame *f = &bt->frames[i];
+		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
+			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
+			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", ml__json_str(f->file),
+			"line", f->line ? json_integer(f->line) : json_null(),
+			"object", ml__json_str(f->object), "inlined", f->inlined));
+	}
+	return a;
+}
+
+static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
+		       const struct ml_backtrace *bt, FILE *out)
+{
+	const struct ml_proc *p = &snap->proc;
+	const struct ml_thread *t = find_thread(snap, c->tid);
+	char sig[16];
+	json_t *o;
+	int r;
+
+	if ((r = ml__json_load()) < 0)
+		return r;
+	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->signo));
+	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"kind", ml_crash_kind_name(c->kind), "access", ml_access_name(c->access),
+		"signal", sig, "signo", c->signo, "code", code_name(c->signo, c->code),
+		"si_code", c->code,
+		"address", c->addr_known ? ml__json_hex(c->addr) : json_null(),
+		"explanation", ml__json_str(c->explanation),
+		"instruction", c->have_insn ? json_string(c->insn.text) : json_null(),
+		"pc", ml__json_hex(c->pc), "sp", ml__json_hex(c->sp),
+		"region", json_region(c));
+	if (!o)
+		return -ENOMEM;
+	json_object_set_new(o, "hole", json_hole(c));
+	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
+			    "name", ml__json_str(t ? t->comm : NULL), "main", c->tid == c->pid,
+			    "stack", json_stack(c)));
+	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
+			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
+	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
+			    json_integer((json_int_t)c->recursion_depth) : json_null());
+	json_object_set_new(o, "message", ml__json_str(c->abort_msg));
+	json_object_set_new(o, "backtrace", json_backtrace(bt));
+	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
+	json_object_set_new(o, "jump", json_jump(c));
+	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
+	json_object_set_new(o, "handled_then", c->then_signo ?
+			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
+			    json_null());
+	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
+	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
+	json_decref(o);
+	if (!j)
+		return -ENOMEM;
+	if (fclose(j) || r < 0)
+		return -EIO;
+	fputc('\n', out);
+	return 0;
+}
+
+int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
+		    const struct ml_backtrace *bt, FILE *out, unsigned int flags)
+{
+	return ml_render_crash_width(snap, c, bt, out, flags, 0);
+}
+
+int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
+			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			  unsigned int width)
+{
+	int r;
+
+	if (!snap || !c || !out)
+		return -EINVAL;
+	r = (flags & ML_OUT_JSON) ? render_json(snap, c, bt, out) :
+				    render_text(snap, c, bt, out, flags, width);
+	if (r == 0 && ferror(out))
+		r = -EIO;
+	return r;
+}

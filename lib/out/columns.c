@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * columns.c - what every column table of memlayout shares: parsing a
+ * util-linux column list ("START,SIZE", "+RSS" to add to the default set)
+ * against any table of struct ml_column_info, its default set, and the
+ * libsmartcols table set up from the ML_OUT_* flags (stream, JSON, raw,
+ * headings, colour, name), so -o and the output modes read the same way
+ * in every table (regions, pages, heap, aslr, watch), and its printing:
+ * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
+ * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
+ * writes [null]), and a document's own members beside its table; and, on
+ * a terminal, the default columns fitted to its width (ml_scols_fit).
+ */
+#include "ml-out.h"
+
+#include <errno.h>
+#include <libsmartcols/libsmartcols.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int by_name(const struct ml_column_info *cols, size_t ncols,
+		   const char *name, size_t len)
+{
+	for (size_t i = 0; i < ncols; i++)
+		if (strlen(cols[i].name) == len && !strncasecmp(cols[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
+			  int *ret_ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ncols && n < max; i++)
+		if (cols[i].is_default)
+			ret_ids[n++] = (int)i;
+	return n;
+}
+
+int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
+			const char *list, int *ret_ids, size_t max, size_t *ret_n,
+			const char **ret_bad)
+{
+	const char *p = list;
+	size_t n = 0;
+
+	if (*p == '+') {
+		for (size_t i = 0; i < ncols; i++) {
+			if (!cols[i].is_default)
+				continue;
+			if (n == max)
+				return -E2BIG;
+			ret_ids[n++] = (int)i;
+		}
+		p++;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int id = by_name(cols, ncols, p, len);
+		if (id < 0) {
+			*ret_bad = p;
+			return -EINVAL;
+		}
+		if (n == max)
+			return -E2BIG;
+		ret_ids[n++] = id;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name)
+{
+	struct libscols_table *tb = scols_new_table();
+
+	if (!tb)
+		return NULL;
+	scols_table_set_stream(tb, out);
+	scols_table_enable_json(tb, !!(flags & ML_OUT_JSON));
+	scols_table_enable_raw(tb, !!(flags & ML_OUT_RAW));
+	scols_table_enable_noheadings(tb, !!(flags & ML_OUT_NOHEADINGS));
+	scols_table_enable_colors(tb, !!(flags & ML_OUT_COLOR));
+	scols_table_set_name(tb, name);
+	if (flags & ML_OUT_TERM)
+		scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
+	return tb;
+}
+
+/* Columns a cell takes on the terminal (its text as libsmartcols prints
+ * it, multibyte characters by their width). */
+static size_t cell_width(struct libscols_line *ln, size_t col)
+{
+	struct libscols_cell *ce = scols_line_get_cell(ln, col);
+	const char *d = ce ? scols_cell_get_data(ce) : NULL;
+
+	return d ? ml__text_width(d, strlen(d)) : 0;
+}
+
+/* The columns column col needs: its widest cell (a truncated column at
+ * most min of it), its header, and an absolute width hint the header is
+ * narrower than, as libsmartcols measures them. */
+static size_t column_need(struct libscols_table *tb, struct libscols_column *cl,
+			  size_t col, unsigned int min)
+{
+	struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+	struct libscols_line *ln;
+	struct libscols_cell *hc = scols_column_get_header(cl);
+	const char *title = hc ? scols_cell_get_data(hc) : NULL;
+	size_t w = 0, head = title && !scols_table_is_noheadings(tb) ? strlen(title) : 0;
+	double hint = scols_column_get_whint(cl);
+	bool cut = min && (scols_column_get_flags(cl) & SCOLS_FL_TRUNC);
+
+	while (it && scols_table_next_line(tb, it, &ln) == 0) {
+		size_t cw = cell_width(ln, col);
+		if (cw > w)
+			w = cw;
+	}
+	scols_free_iter(it);
+	if (cut) {
+		if (w > min)
+			w = min;
+		else            /* all of it fits its min: never cut */
+			scols_column_set_flags(cl, scols_column_get_flags(cl) & ~SCOLS_FL_TRUNC);
+	}
+	if (head > w)
+		w = head;
+	if (!cut && hint >= 1 && (size_t)hint > w && (size_t)hint > head)
+		w = (size_t)hint;   /* a column cut to min is not widened by its hint */
+	return w ? w : 1;
+}
+
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols)
+{
+	size_t need[ML_FIT_MAX], total = 0, width = scols_table_get_termwidth(tb);
+	bool shown[ML_FIT_MAX];
+
+	if (ncols > ML_FIT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < ncols; i++) {
+		struct libscols_column *cl = scols_table_get_column(tb, i);
+		if (cl && fit[i].rank == ML_FIT_OFF &&
+		    scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN) < 0)
+			return -ENOMEM;
+		shown[i] = cl && !(scols_column_get_flags(cl) & SCOLS_FL_HIDDEN);
+		need[i] = shown[i] ? column_need(tb, cl, i, fit[i].min) : 0;
+		total += shown[i] ? need[i] + (total ? 1 : 0) : 0;
+	}
+	while (total > width) {
+		size_t drop = SIZE_MAX;
+		for (size_t i = 0; i < ncols; i++)
+			if (shown[i] && fit[i].rank && (drop == SIZE_MAX || fit[i].rank > fit[drop].rank))
+				drop = i;
+		if (drop == SIZE_MAX)
+			break;             /* the rest: libsmartcols truncates */
+		struct libscols_column *cl = scols_table_get_column(tb, drop);
+		if (scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN) < 0)
+			return -ENOMEM;
+		shown[drop] = false;
+		total -= need[drop] + 1;
+	}
+	return 0;
+}
+
+/*
+ * libsmartcols (2.38) writes an array column's empty cell as [null]: one
+ * null where the column's type says an array of strings.  In its output an
+ * array of strings whose only element is null is exactly "[", newline,
+ * spaces, "null", newline, spaces, "]" (a string element is quoted, and a
+ * raw newline never occurs inside a JSON string), so rewriting that to []
+ * in place is exact.  Returns the new length.
+ */
+static size_t empty_arrays(char *s, size_t len)
+{
+	char *o = s;
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		const char *q = p + 1;
+		if (*p == '[' && q < end && *q == '\n') {
+			q += strspn(q + 1, " ") + 1;
+			if (!strncmp(q, "null\n", 5)) {
+				q += 5;
+				q += strspn(q, " ");
+				if (*q == ']') {
+					*o++ = '[';
+					*o++ = ']';
+					p = q + 1;
+					continue;
+				}
+			}
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return (size_t)(o - s);
+}
+
+void ml__json_string(FILE *out, const char *s)
+{
+	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
+
+	if (!e) {
+		fputs("null", out);
+		return;
+	}
+	size_t len = strlen(e);
+
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
+		int k;
+
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else if ((k = ml__json_u(out, (const char *)p, len - (size_t)(p - (const unsigned char *)e))) > 0)
+			p += k - 1;   /* DEL, invisible characters */
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+	free(e);
+}
+
+/* The table's JSON into *ret (malloc'ed, NUL-terminated, its length in
+ * *ret_len).  0, -ENOMEM, or libsmartcols' error. */
+static int json_text(struct libscols_table *tb, char **ret, size_t *ret_len)
+{
+	FILE *out = scols_table_get_stream(tb), *f;
+	char *text;
+	size_t len;
+	int r;
+
+	if (!(f = ml_memstream_open(&text, &len)))
+		return -ENOMEM;
+	scols_table_set_stream(tb, f);
+	r = scols_print_table(tb);
+	scols_table_set_stream(tb, out);
+	if ((ferror(f) | fclose(f)) && r == 0)
+		r = -ENOMEM;
+	if (r == 0 && !text)
+		r = -EPROTO;          /* libsmartcols wrote nothing */
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret = text;
+	*ret_len = len;
+	return 0;
+}
+
+int ml_scols_print_doc(struct libscols_table *tb, const char *members)
+{
+	FILE *j;
+	char *s;
+	size_t len;
+	int r;
+
+	if (!scols_table_is_json(tb))
+		return ml__scols_safe(tb) < 0 ? -ENOMEM : scols_print_table(tb);
+	if ((r = json_text(tb, &s, &len)) < 0)
+		return r;
+	len = empty_arrays(s, len);
+	if (!(j = ml_json_stream(scols_table_get_stream(tb)))) {
+		free(s);
+		return -ENOMEM;
+	}
+	/* {\n   "name": [...]\n}\n: the members go in before the last brace. */
+	char *close = members ? strrchr(s, '}') : NULL;
+	if (close) {
+		while (close > s && close[-1] == '\n')
+			close--;
+		fwrite(s, 1, (size_t)(close - s), j);
+		fprintf(j, ",\n%s%s", members, close);
+	} else {
+		fwrite(s, 1, len, j);
+	}
+	free(s);
+	return fclose(j) ? -EIO : 0;
+}
+
+int ml__scols_safe(struct libscols_table *tb)
+{
+	struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+	struct libscols_column *cl;
+	int r = 0;
+
+	if (!it)
+		return -ENOMEM;
+	while (r == 0 && scols_table_next_column(tb, it, &cl) == 0)
+		r = scols_column_set_safechars(cl, "\\") ? -ENOMEM : 0;
+	scols_free_iter(it);
+	return r;
+}
+
+int ml_scols_print(struct libscols_table *tb)
+{
+	return ml_scols_print_doc(tb, NULL);
+}
