@@ -88,6 +88,9 @@ void ml__json_decref(json_t *json);
  * ENOMEM; an address as a "0x..." string. */
 json_t *ml__json_str(const char *s);
 json_t *ml__json_hex(uint64_t v);
+/* Frames as a JSON array of {pc, function, offset, file, line, object}
+ * (and inlined); NULL on ENOMEM. */
+json_t *ml__json_frames(const struct ml_frame *fr, size_t n, bool with_inlined);
 
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
