@@ -237,6 +237,26 @@ json_t *ml__json_hex(uint64_t v)
 	return json_string(buf);
 }
 
+json_t *ml__json_process(const struct ml_proc *p)
+{
+	return json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid, "comm", ml__json_str(p->comm),
+			 "exe", ml__json_str(p->exe));
+}
+
+int ml__json_dump(json_t *o, FILE *out)
+{
+	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
+	int r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
+
+	json_decref(o);
+	if (!j)
+		return -ENOMEM;
+	if (fclose(j) || r < 0)
+		return -EIO;
+	fputc('\n', out);
+	return 0;
+}
+
 static json_t *json_region(const struct ml_crash *c)
 {
 	const struct ml_region *r = c->region;
@@ -338,8 +358,7 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
 			    "name", ml__json_str(t ? t->comm : NULL), "main", c->tid == c->pid,
 			    "stack", json_stack(c)));
-	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
-			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
+	json_object_set_new(o, "process", ml__json_process(p));
 	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
 			    json_integer((json_int_t)c->recursion_depth) : json_null());
 	json_object_set_new(o, "message", ml__json_str(c->abort_msg));
@@ -350,15 +369,7 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	json_object_set_new(o, "handled_then", c->then_signo ?
 			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
 			    json_null());
-	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	return ml__json_dump(o, out);
 }
 
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,

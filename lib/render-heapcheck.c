@@ -190,18 +190,9 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 	json_object_set_new(o, "free_backtrace", ml__json_frames(ff, h->n_free, false));
 	json_object_set_new(o, "thread", json_pack("{s:i, s:b}", "tid", (int)h->tid,
 			    "main", h->tid == p->pid));
-	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid,
-			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
+	json_object_set_new(o, "process", ml__json_process(p));
 	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, false) : json_array());
-	FILE *j = ml_json_stream(out);
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	return ml__json_dump(o, out);
 }
 
 int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
@@ -274,19 +265,10 @@ static int leaks_json(const struct ml_snapshot *snap, const struct ml_heapleaks 
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "kind", "leaks",
 		"bytes", (json_int_t)l->bytes, "blocks", (json_int_t)l->blocks,
 		"sites", (json_int_t)l->ngroups_total, "leaks", a ? a : json_null(),
-		"process", json_pack("{s:i, s:o, s:o}", "pid", (int)snap->proc.pid,
-				     "comm", ml__json_str(snap->proc.comm), "exe", ml__json_str(snap->proc.exe)));
+		"process", ml__json_process(&snap->proc));
 	if (!o)
 		return -ENOMEM;
-	FILE *j = ml_json_stream(out);
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	return ml__json_dump(o, out);
 }
 
 int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
