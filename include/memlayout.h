@@ -1173,7 +1173,7 @@ enum ml_run_event_kind {
 	                            neither catches nor ignores: fatal; once per
 	                            process; the signal goes on at the next call */
 	ML_RUN_EXITING,          /* tid, a thread at its exit stop (PTRACE_EVENT_EXIT,
-	                            its address space still whole) */
+	                            its address space still whole); pid = tid */
 	ML_RUN_STOPPED,          /* the program stopped (SIGTSTP, SIGSTOP, ...) */
 	ML_RUN_EXITED,           /* the program ended: status; the rest detached */
 };

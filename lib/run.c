@@ -387,8 +387,7 @@ static bool on_event(struct ml_run *r, pid_t tid, int sig, int evt, struct ml_ru
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
 			tracee_add(r, (pid_t)msg);
 	} else if (evt == PTRACE_EVENT_EXIT && (r->flags & ML_RUN_EXIT_STOP)) {
-		*ev = (struct ml_run_event){ ML_RUN_EXITING, 0, tid, 0, 0 };
-		ev->pid = tid;
+		*ev = (struct ml_run_event){ ML_RUN_EXITING, tid, tid, 0, 0 };
 		r->resume = tid;
 		r->resume_sig = 0;
 		return true;
