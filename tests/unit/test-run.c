@@ -231,7 +231,7 @@ static void test_exit_stop(void **s)
 
 static void test_exec_fails(void **s)
 {
-	char *argv[] = { "memlayout-no-such-command", NULL };
+	char *argv[] = { "/nonexistent/memlayout-no-such-command", NULL };
 	struct ml_run *r;
 	struct ml_run_event ev;
 
