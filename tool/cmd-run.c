@@ -266,6 +266,18 @@ static int fold_close(FILE *fo, int e)
 
 /* A crash that will kill: the heap report (--check=heap, when mlalloc
  * found a bug), else the crash report, to the report stream. */
+/* A report written (e: 0, pushed out next) or not: a lost one said on
+ * stderr ("memlayout: NAME: cannot write the WHAT report: ..."); lib: the
+ * library whose absence -ENOTSUP means, or "". */
+static void report_done(struct run *r, const char *name, const char *what,
+			const char *lib, int e)
+{
+	if (e == -EIO || (e == 0 && (e = report_flush(r->report)) < 0))
+		report_error(r, e);
+	else if (e < 0)
+		ml_cli_error(name, "cannot write the %s report: %s", what, ml_cli_strerror_lib(-e, lib));
+}
+
 static void explain(struct run *r, const struct ml_run_event *ev)
 {
 	struct ml_run_crash rc;
@@ -284,23 +296,13 @@ static void explain(struct run *r, const struct ml_run_event *ev)
 		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-rc.bt_error, ML_LIBDW_SONAME));
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
 	if (r->o.check.heap && (e = ml_run_check_explain(ev->pid, rc.fault.signo, rc.snap, rc.bt,
-							fo ? fo : out, flags, w)) != -ENOENT) {
-		e = fold_close(fo, e);
-		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
-			report_error(r, e);
-		else if (e < 0)
-			ml_cli_error(name, "cannot write the heap report: %s", ml_cli_strerror(-e));
-	} else if (ml_crash_explain(rc.snap, &rc.fault, &c) == 0) {
-		e = ml_render_crash_width(rc.snap, &c, rc.bt, fo ? fo : out, flags, w);
-		e = fold_close(fo, e);
-		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
-			report_error(r, e);
-		else if (e < 0)
-			ml_cli_error(name, "cannot write the crash report: %s",
-				     ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
-	} else {
+							fo ? fo : out, flags, w)) != -ENOENT)
+		report_done(r, name, "heap", "", fold_close(fo, e));
+	else if (ml_crash_explain(rc.snap, &rc.fault, &c) == 0)
+		report_done(r, name, "crash", ML_JANSSON_SONAME, fold_close(fo,
+			    ml_render_crash_width(rc.snap, &c, rc.bt, fo ? fo : out, flags, w)));
+	else
 		fold_close(fo, 0);
-	}
 	ml_run_crash_free(&rc);
 }
 
@@ -309,14 +311,10 @@ static void leaks(struct run *r, pid_t tid)
 {
 	FILE *out = report_stream(r), *fo;
 	unsigned int w, flags = report_flags(r, &w);
-	int e;
 
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
-	e = fold_close(fo, ml_run_check_at_exit(tid, fo ? fo : out, flags));
-	if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
-		report_error(r, e);
-	else if (e < 0)
-		ml_cli_error(r->o.argv[0], "cannot write the leak report: %s", ml_cli_strerror(-e));
+	report_done(r, r->o.argv[0], "leak", "",
+		    fold_close(fo, ml_run_check_at_exit(tid, fo ? fo : out, flags)));
 }
 
 /* ---- the loop ---- */
