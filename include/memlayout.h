@@ -1122,8 +1122,6 @@ struct ml_crash {
 	const struct ml_region *thread_stack;  /* the stack of tid, or NULL */
 	size_t recursion_depth;  /* >0: frames of the repeating cycle */
 	const char *abort_msg;
-	char explanation[512];   /* one sentence, plain words; target text
-	                            in it is already escaped */
 	int then_signo;          /* ml_fault.then_signo */
 	uint64_t insn_pc;        /* the address of insn (pc, or the int3 at pc - 1) */
 	enum ml_jump_via {
@@ -1135,7 +1133,16 @@ struct ml_crash {
 	uint64_t jump_slot;      /* the stack slot of the return address */
 	const struct ml_region *thread_guard;  /* the guard right below
 	                            thread_stack, or NULL (none, or main) */
+	uint64_t jump_return;    /* ML_JUMP_CALL: the return address at jump_slot */
+	pid_t sender;            /* ml_fault.sender: who sent a signal, 0 unknown */
+	int64_t file_size;       /* file-truncated: the mapped file's size, -1 unknown */
+	bool recursion_frame;    /* recursion_depth > 0 and the backtrace names
+	                            the frame the cycle runs through: */
+	const char *recursion_function;   /* its function (raw), or NULL */
+	bool recursion_about;    /* the backtrace was cut: depth estimated */
 };
+/* The facts carry no words: the sentence is the renderer's
+ * (ml_render_crash: text, or JSON "explanation"). */
 /* Explain fault f of the process in snap (taken at the stop); the hole
  * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */
 /* Where the faulting instruction's bytes are to be read from f's
@@ -1158,6 +1165,58 @@ int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
 			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			  unsigned int width);
+
+/* ---- Running a program under the tracer (run.c): memlayout run's.
+ * ml_run_start() forks and seizes it (following its threads, forks and
+ * execs) and lets it exec; ml_run_next() runs it to its next event.  The
+ * library prints nothing and installs no signal handler: forward signals
+ * sent to you to ml_run_pid(), and stop yourself on ML_RUN_STOPPED. ---- */
+struct ml_run;
+#define ML_RUN_EXIT_STOP 0x1     /* ML_RUN_EXITING at each process's exit */
+enum ml_run_event_kind {
+	ML_RUN_CRASH,            /* a thread stopped at a crash signal (SIGSEGV,
+	                            SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) it
+	                            neither catches nor ignores: fatal; once per
+	                            process; the signal goes on at the next call */
+	ML_RUN_EXITING,          /* tid, a thread at its exit stop (PTRACE_EVENT_EXIT,
+	                            its address space still whole); pid = tid */
+	ML_RUN_STOPPED,          /* the program stopped (SIGTSTP, SIGSTOP, ...) */
+	ML_RUN_EXITED,           /* the program ended: status; the rest detached */
+};
+struct ml_run_event {
+	enum ml_run_event_kind kind;
+	pid_t pid, tid;          /* the process and the thread */
+	int status;              /* ML_RUN_EXITED: its wait status */
+	int exec_errno;          /* ML_RUN_EXITED: its exec failed with this (0: it ran) */
+	struct ml_fault fault;   /* ML_RUN_CRASH: what the stop showed (siginfo,
+	                            registers, instruction bytes, stack words) */
+};
+/* Run argv (PATH searched) under the tracer; flags ML_RUN_*.  0, or -errno:
+ * pipe, fork; ptrace refused (-EPERM: *ret_tracer, if not NULL, is set to
+ * the process already tracing it when /proc says). */
+int ml_run_start(char *const argv[], unsigned int flags, struct ml_run **ret,
+		 pid_t *ret_tracer);
+/* Resume the stop the last event left, run to the next event.  0, or
+ * -errno of waitpid (-ECHILD: the program is lost). */
+int ml_run_next(struct ml_run *r, struct ml_run_event *ret);
+pid_t ml_run_pid(const struct ml_run *r);   /* the program's process */
+void ml_run_free(struct ml_run *r);         /* NULL ok */
+/* What a crash event's report needs, taken at the stop. */
+struct ml_run_crash {
+	struct ml_snapshot *snap;      /* its thread stacks named from each
+	                                  thread's first sp (ml_snapshot_mark_stack) */
+	struct ml_backtrace *bt;       /* of the thread, or NULL */
+	int bt_error;                  /* why not: -errno (-ENOTSUP: no libdw) */
+	struct ml_fault fault;         /* the event's, or the fault the program's
+	                                  own handler caught if it dies in it
+	                                  (then_signo set); bt, abort_msg filled */
+	char *abort_msg;               /* glibc's __abort_msg for SIGABRT */
+};
+/* The facts of crash event ev (max_frames of backtrace).  0, or -errno of
+ * the snapshot (-ESRCH, -EACCES, ...); free with ml_run_crash_free(). */
+int ml_run_crash(struct ml_run *r, const struct ml_run_event *ev, size_t max_frames,
+		 struct ml_run_crash *ret);
+void ml_run_crash_free(struct ml_run_crash *c);
 
 /* ---- Heap bugs: mlalloc's checking mode under memlayout run --check=heap
  * (heapcheck.c, render-heapcheck.c).  The facts mlalloc published in the
@@ -1222,6 +1281,11 @@ int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleak
  * block marked; or one JSON object (ML_OUT_JSON).  0 or -errno. */
 int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
 			const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+/* The same with its diagram slice fitted to a terminal of width columns,
+ * as ml_render_crash_width (the words are the caller's to fold). */
+int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
+			      const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			      unsigned int width);
 
 /* ---- Core files: a crash that already happened (core.c) ----
  * An ELF core (ET_CORE) read into the same facts a live process gives: a

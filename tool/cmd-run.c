@@ -6,27 +6,15 @@
  * crash in the terms of the process memory model, then let the signal do
  * what it would have done (kill, dump core).  Otherwise say nothing.
  *
- * Tracer protocol: fork; the child waits on a pipe until it is seized
- * (PTRACE_SEIZE with TRACECLONE/FORK/VFORK/EXEC and EXITKILL, so nothing
- * outlives us untraced-and-stopped or orphaned), then execvp()s; an exec
- * failure comes back as its errno on a close-on-exec pipe.  One waitpid
- * loop over every tracee: event stops are resumed; group-stops are left
- * stopped with PTRACE_LISTEN (and if the program stops, memlayout stops
- * too, so job control works); signal-delivery-stops get their signal back
- * unchanged, except that a crash signal the thread does not catch or
- * ignore (SigCgt/SigIgn, read at the stop) is first explained.  When the
- * main program ends, tracees still running (its background children) are
- * interrupted and detached, and memlayout exits with the program's status,
- * or ends by the signal that ended it (after its report, without a core);
- * its own failures are 125 (126 not executable, 127 not found).  A fault
- * the program's handler takes is kept (no snapshot: cheap), and explained
- * if the thread dies while that handler runs; one report per death.
- *
- * Each tracee's sp at its first stop (a new thread's: inside the stack
- * clone() gave it, before it ran) is kept, so that at a crash every
- * thread's stack and guard are named whatever its sp is by then
- * (ml_snapshot_mark_stack): a thread whose sp ran into its guard or
- * below it still has its stack.
+ * The tracer is the library's (run.c: ml_run_start, ml_run_next): it
+ * follows every thread, fork and exec, hands signals on, and gives an event
+ * at a crash signal that will kill (once per process: one report per
+ * death), at a process's exit stop (--check=leaks), when the program stops
+ * (job control: memlayout stops too) and at its end; ml_run_crash gathers a
+ * crash's facts (snapshot, backtrace, the fault its own handler caught).
+ * Here: options, the report, the exit status (the program's, or its death
+ * by the same signal after the report, without a core; memlayout's own
+ * failures are 125, 126 not executable, 127 not found).
  *
  * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
  * SIGTSTP, SIGCONT) by kill(1) are passed to the program; those from the terminal already
@@ -36,7 +24,6 @@
 #include "run-check.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -44,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -62,9 +48,6 @@ enum {
 	RUN_EXIT_NOT_FOUND = 127,    /* no such command */
 };
 
-enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
-
 struct run_opts {
 	const char *report;       /* --report=FILE, NULL = stderr */
 	struct ml_run_check check;   /* --check, --sample-rate (run-check.c) */
@@ -72,34 +55,13 @@ struct run_opts {
 	char **argv;
 };
 
-/* The tracees we know of, to detach from at the end, and where each
- * one's stack is: its sp at its first stop, before it ran any code (a
- * new thread's sp is then inside the stack clone() gave it), so its
- * stack is known after its sp has run off it. */
-struct tracee {
-	pid_t tid;
-	bool stopped_once;       /* its first stop was seen */
-	uint64_t stack;          /* first sp, 0 unknown */
-	struct ml_fault *caught; /* its last fault its own handler took, or NULL */
-};
-
-struct tracees {
-	struct tracee *v;
-	size_t n, cap;
-};
-
 struct run {
 	struct run_opts o;
-	pid_t main;
-	struct tracees t;
+	struct ml_run *tracer;
 	FILE *report;
-	int crashes;
 	int death_signo;          /* the program died of it: so do we, after */
-	pid_t *reported;          /* processes whose death was explained: one */
-	size_t nreported, capreported;   /* report each, however many threads fault */
 };
 
-static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
 /* kill(1) to memlayout goes on to the program; SIGTSTP stops it (and
  * then memlayout, as it stops), SIGCONT resumes it. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT };
@@ -177,127 +139,6 @@ static void install_handlers(void)
 		sigaction(job_control[i], &sa, NULL);
 }
 
-/* ---- tracee set ---- */
-
-static struct tracee *tracee_find(struct tracees *t, pid_t tid)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].tid == tid)
-			return &t->v[i];
-	return NULL;
-}
-
-static struct tracee *tracee_add(struct tracees *t, pid_t tid)
-{
-	struct tracee *e = tracee_find(t, tid);
-
-	if (e)
-		return e;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct tracee *p = realloc(t->v, cap * sizeof(*p));
-		if (!p)
-			return NULL;   /* only the final detach would miss it */
-		t->v = p;
-		t->cap = cap;
-	}
-	t->v[t->n] = (struct tracee){ .tid = tid };
-	return &t->v[t->n++];
-}
-
-static void tracee_del(struct tracees *t, pid_t tid)
-{
-	struct tracee *e = tracee_find(t, tid);
-
-	if (e) {
-		free(e->caught);
-		*e = t->v[--t->n];
-	}
-}
-
-/* A tracee stopped: at its first stop, record its sp as its stack. */
-static void tracee_stopped(struct tracees *t, pid_t tid)
-{
-	struct tracee *e = tracee_add(t, tid);
-	struct ml_regs regs;
-
-	if (!e || e->stopped_once)
-		return;
-	e->stopped_once = true;
-	if (ml_regs_get(tid, &regs) == 0)
-		e->stack = regs.sp;
-}
-
-/* Name every known thread stack of process pid in snap from the sp its
- * thread started with, whatever its sp is now. */
-static void mark_stacks(struct run *r, struct ml_snapshot *snap, pid_t pid)
-{
-	char path[64];
-
-	for (size_t i = 0; i < r->t.n; i++) {
-		const struct tracee *e = &r->t.v[i];
-		if (!e->stack || e->tid == pid)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)e->tid);
-		if (access(path, F_OK) == 0)
-			ml_snapshot_mark_stack(snap, e->tid, e->stack);
-	}
-}
-
-/* ---- starting the program ---- */
-
-static _Noreturn void child(char **argv, int go_fd, int err_fd)
-{
-	char c;
-	int e;
-
-	/* Wait until the parent has seized us; EOF means it gave up. */
-	if (read(go_fd, &c, 1) != 1)
-		_exit(127);
-	execvp(argv[0], argv);
-	e = errno;
-	if (write(err_fd, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-/* PTRACE_SEIZE of our child failed with e: say why, as precisely as
- * /proc tells (a tracer already attached to it: ours was, under another
- * memlayout run or a debugger), and end the child.  Returns the exit code. */
-static int seize_failed(struct run *r, pid_t pid, int e, int go_fd, int err_fd)
-{
-	struct ml_task_status ts;
-	int code;
-
-	if (e == EPERM && ml_task_status(pid, &ts) == 0 && ts.tracer > 0)
-		code = ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused: it is "
-				    "already traced by process %d", (int)ts.tracer);
-	else
-		code = ml_cli_error(r->o.argv[0], "cannot trace it: %s", e == EPERM ?
-			"ptrace refused (already traced, or kernel.yama.ptrace_scope, "
-			"seccomp or a missing CAP_SYS_PTRACE forbid it)" : strerror(e));
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(go_fd);
-	close(err_fd);
-	return code == ML_EXIT_FAILURE ? RUN_EXIT_FAILED : code;
-}
-
-/* memlayout could not start it (pipe, fork): 125. */
-static int run_failed(struct run *r, int e)
-{
-	ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
-	return RUN_EXIT_FAILED;
-}
-
-/* Its exec failed with e: 127 not found, 126 found but not executable,
- * as the shell says. */
-static int exec_failed(struct run *r, int e)
-{
-	ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
-	return e == ENOENT || e == ENOTDIR ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC;
-}
-
 /* The file execvp() would run for name, in path (PATH_MAX); false if
  * none is found. */
 static bool resolve(const char *name, char *path, size_t len)
@@ -339,63 +180,34 @@ static void note_setid(struct run *r)
 			     "privileges under ptrace", uid ? "user" : "group");
 }
 
-/* Fork, seize, let it exec.  Returns the exit code on failure (> 0). */
-static int spawn(struct run *r, int *ret_err_fd)
+/* Start the program under the tracer.  Returns the exit code on
+ * failure (> 0): ptrace refused (saying by whom, when /proc tells: ours
+ * is traced already, under another memlayout run or a debugger), or the
+ * pipe or fork failed. */
+static int spawn(struct run *r)
 {
-	int go[2], err[2];
-	pid_t pid;
+	pid_t tracer = 0;
+	int e = ml_run_start(r->o.argv, r->o.check.leaks ? ML_RUN_EXIT_STOP : 0, &r->tracer,
+			     &tracer);
 
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
-		return run_failed(r, errno);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return run_failed(r, errno);
-	if (pid == 0) {
-		close(go[1]);
-		close(err[0]);
-		child(r->o.argv, go[0], err[1]);
+	if (e == 0) {
+		main_pid = ml_run_pid(r->tracer);
+		install_handlers();
+		return 0;
 	}
-	close(go[0]);
-	close(err[1]);
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(TRACE_OPTIONS |
-		   (r->o.check.leaks ? PTRACE_O_TRACEEXIT : 0))) < 0)
-		return seize_failed(r, pid, errno, go[1], err[0]);
-	r->main = main_pid = pid;
-	tracee_add(&r->t, pid);
-	install_handlers();
-	if (write(go[1], "g", 1) != 1) {
-		kill(pid, SIGKILL);
-		close(go[1]);
-		close(err[0]);
-		return run_failed(r, errno);
-	}
-	close(go[1]);
-	*ret_err_fd = err[0];
-	return 0;
+	if (tracer > 0)
+		ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused: it is "
+			     "already traced by process %d", (int)tracer);
+	else if (e == -EPERM)
+		ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused (already traced, "
+			     "or kernel.yama.ptrace_scope, seccomp or a missing CAP_SYS_PTRACE "
+			     "forbid it)");
+	else
+		ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(-e));
+	return RUN_EXIT_FAILED;
 }
 
 /* ---- the crash ---- */
-
-static bool is_crash_signal(int sig)
-{
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++)
-		if (crash_signals[i] == sig)
-			return true;
-	return false;
-}
-
-/* Will delivering sig kill the thread's process?  Not if it catches or
- * ignores it (a fault's signal the program ignored or blocked has been
- * reset to the default by the kernel already). */
-static bool is_fatal(pid_t tid, int sig, struct ml_task_status *ts)
-{
-	uint64_t bit = 1ull << (sig - 1);
-
-	if (ml_task_status(tid, ts) < 0)
-		return false;
-	return !(ts->sig_caught & bit) && !(ts->sig_ignored & bit);
-}
 
 static FILE *report_stream(struct run *r)
 {
@@ -430,287 +242,117 @@ static void report_error(struct run *r, int err)
 	clearerr(r->report);
 }
 
-/* The words at sp - word and at sp: where a bad jump target came from
- * (the return address a ret just popped, or the one a ret would pop). */
-static void read_stack_words(pid_t tid, struct ml_fault *f)
+/* The report's flags and, on a terminal (stderr's), its width: the
+ * report folded at it, its diagram slice fitted to it (as show -d is). */
+static unsigned int report_flags(const struct run *r, unsigned int *ret_width)
 {
-	size_t w = f->regs.is_32bit ? 4 : 8;
-	unsigned char b[16];
+	unsigned int flags = r->o.out_flags;
+	bool tty = !r->o.report && !(flags & ML_OUT_JSON);
 
-	if (f->regs.sp < w || ml_tracee_read(tid, f->regs.sp - w, b, 2 * w) != (ssize_t)(2 * w))
-		return;
-	for (size_t i = 0; i < 2; i++) {
-		uint64_t v = 0;
-		memcpy(&v, b + i * w, w);    /* little-endian x86 */
-		f->stack_words[i] = v;
-	}
-	f->have_stack_words = true;
+	if (tty && ml_cli_color(STDERR_FILENO))
+		flags |= ML_OUT_COLOR;
+	*ret_width = tty ? ml_cli_fd_width(STDERR_FILENO) : 0;
+	return flags;
 }
 
-static void gather(struct ml_fault *f, pid_t tid, const struct ml_task_status *ts,
-		   const siginfo_t *si)
+/* Close the folding stream over the report (NULL: none); e stays the
+ * first error. */
+static int fold_close(FILE *fo, int e)
 {
-	ssize_t n;
-
-	f->pid = ts->tgid;
-	f->tid = tid;
-	f->signo = si->si_signo;
-	f->code = si->si_code;
-	f->addr = (uint64_t)(uintptr_t)si->si_addr;
-	f->sender = si->si_code <= 0 ? si->si_pid : 0;
-	if (ml_regs_get(tid, &f->regs) == 0) {
-		f->have_regs = true;
-		f->code_addr = ml_fault_code_addr(f);
-		n = ml_tracee_read(tid, f->code_addr, f->code_bytes, sizeof(f->code_bytes));
-		f->ncode = n > 0 ? (size_t)n : 0;
-		read_stack_words(tid, f);
-	}
+	if (fo && fclose(fo) && e == 0)
+		e = -EIO;
+	return e;
 }
 
-/* The fault its own handler caught, when the thread dies of a signal
- * while that handler still runs: the backtrace at the death passes
- * through the signal frame to the frame at the fault's pc (the frames of
- * the handler are dropped).  Else the death is the fault. */
-static const struct ml_fault *caught_fault(struct run *r, pid_t tid, int sig,
-					   struct ml_backtrace *bt)
+/* A crash that will kill: the heap report (--check=heap, when mlalloc
+ * found a bug), else the crash report, to the report stream. */
+/* A report written (e: 0, pushed out next) or not: a lost one said on
+ * stderr ("memlayout: NAME: cannot write the WHAT report: ..."); lib: the
+ * library whose absence -ENOTSUP means, or "". */
+static void report_done(struct run *r, const char *name, const char *what,
+			const char *lib, int e)
 {
-	const struct tracee *e = tracee_find(&r->t, tid);
-
-	if (!e || !e->caught || !bt || !e->caught->have_regs)
-		return NULL;
-	if (ml_backtrace_from(bt, e->caught->regs.pc) < 0)
-		return NULL;
-	e->caught->then_signo = sig;
-	return e->caught;
+	if (e == -EIO || (e == 0 && (e = report_flush(r->report)) < 0))
+		report_error(r, e);
+	else if (e < 0)
+		ml_cli_error(name, "cannot write the %s report: %s", what, ml_cli_strerror_lib(-e, lib));
 }
 
-static void explain(struct run *r, pid_t tid, const struct ml_task_status *ts,
-		    const siginfo_t *si)
+static void explain(struct run *r, const struct ml_run_event *ev)
 {
-	struct ml_snap_opts so = { NULL, 0 };
-	struct ml_snapshot *snap = NULL;
-	struct ml_backtrace *bt = NULL;
-	struct ml_fault f = { 0 };
-	const struct ml_fault *caught;
+	struct ml_run_crash rc;
 	struct ml_crash c;
-	char *msg = NULL, name[32];
-	FILE *out = report_stream(r);
+	char name[32];
+	FILE *out = report_stream(r), *fo;
+	unsigned int w, flags = report_flags(r, &w);
 	int e;
 
-	gather(&f, tid, ts, si);
-	snprintf(name, sizeof(name), "%d", (int)f.pid);
-	e = ml_snapshot_take(f.pid, &so, &snap);
-	if (e < 0) {
+	snprintf(name, sizeof(name), "%d", (int)ev->pid);
+	if ((e = ml_run_crash(r->tracer, ev, MAX_FRAMES, &rc)) < 0) {
 		ml_cli_error(name, "cannot explain its crash: %s", ml_cli_strerror(-e));
 		return;
 	}
-	mark_stacks(r, snap, f.pid);
-	e = ml_backtrace_take(f.pid, tid, MAX_FRAMES, &bt);
-	if (e == -ENOTSUP)     /* the report goes on without one */
-		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
-	if ((caught = caught_fault(r, tid, f.signo, bt)))
-		f = *caught;
-	else if (f.signo == SIGABRT &&
-		 ml_abort_message(f.pid, ml_snapshot_proc(snap)->is_32bit, &msg) == 0)
-		f.abort_msg = msg;
-	f.bt = bt;
-	if (r->o.check.heap && (e = ml_run_check_explain(f.pid, f.signo, snap, bt, out,
-	    r->o.out_flags | (!r->o.report && !(r->o.out_flags & ML_OUT_JSON) &&
-	    ml_cli_color(STDERR_FILENO) ? ML_OUT_COLOR : 0))) != -ENOENT) {
-		if (e == 0 && (e = report_flush(out)) < 0)
-			report_error(r, e);
-		else if (e < 0)
-			ml_cli_error(name, "cannot write the heap report: %s", ml_cli_strerror(-e));
-		r->crashes++;
-	} else if (ml_crash_explain(snap, &f, &c) == 0) {
-		unsigned int flags = r->o.out_flags;
-		if (!r->o.report && !(flags & ML_OUT_JSON) && ml_cli_color(STDERR_FILENO))
-			flags |= ML_OUT_COLOR;
-		/* On a terminal (stderr's) the report folded at its width, its
-		 * diagram slice fitted to it (as show -d is). */
-		unsigned int w = !r->o.report && !(flags & ML_OUT_JSON) ? ml_cli_fd_width(STDERR_FILENO) : 0;
-		FILE *fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
-		e = ml_render_crash_width(snap, &c, bt, fo ? fo : out, flags, w);
-		if (fo && fclose(fo) && e == 0)
-			e = -EIO;
-		if (e == -EIO || (e == 0 && (e = report_flush(out)) < 0))
-			report_error(r, e);
-		else if (e < 0)
-			ml_cli_error(name, "cannot write the crash report: %s",
-				     ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
-		r->crashes++;
-	}
-	ml_backtrace_free(bt);
-	free(msg);
-	ml_snapshot_free(snap);
+	if (rc.bt_error == -ENOTSUP)     /* the report goes on without one */
+		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-rc.bt_error, ML_LIBDW_SONAME));
+	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
+	if (r->o.check.heap && (e = ml_run_check_explain(ev->pid, rc.fault.signo, rc.snap, rc.bt,
+							fo ? fo : out, flags, w)) != -ENOENT)
+		report_done(r, name, "heap", "", fold_close(fo, e));
+	else if (ml_crash_explain(rc.snap, &rc.fault, &c) == 0)
+		report_done(r, name, "crash", ML_JANSSON_SONAME, fold_close(fo,
+			    ml_render_crash_width(rc.snap, &c, rc.bt, fo ? fo : out, flags, w)));
+	else
+		fold_close(fo, 0);
+	ml_run_crash_free(&rc);
 }
 
-/* A fault the thread's own handler will take: keep what the stop shows
- * (siginfo, registers, the instruction's bytes), cheaply, in case the
- * handler then ends the process (Rust's and Python's do). */
-static void record_caught(struct run *r, pid_t tid, const struct ml_task_status *ts,
-			  const siginfo_t *si)
+/* A process at its exit stop (--check=leaks): its leak report. */
+static void leaks(struct run *r, pid_t tid)
 {
-	struct tracee *e = tracee_find(&r->t, tid);
+	FILE *out = report_stream(r), *fo;
+	unsigned int w, flags = report_flags(r, &w);
 
-	if (!e || si->si_code <= 0 || ts->tgid <= 0)
-		return;       /* only faults, not signals sent */
-	if (!e->caught && !(e->caught = malloc(sizeof(*e->caught))))
-		return;
-	*e->caught = (struct ml_fault){ 0 };
-	gather(e->caught, tid, ts, si);
-}
-
-/* Was the death of process pid explained already (another of its
- * threads faulted at the same time)?  If not, it is now. */
-static bool reported_once(struct run *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nreported; i++)
-		if (r->reported[i] == pid)
-			return true;
-	if (r->nreported == r->capreported) {
-		size_t cap = r->capreported ? 2 * r->capreported : 8;
-		pid_t *p = realloc(r->reported, cap * sizeof(*p));
-		if (!p)
-			return false;
-		r->reported = p;
-		r->capreported = cap;
-	}
-	r->reported[r->nreported++] = pid;
-	return false;
-}
-
-/* Process pid is gone: its pid may come back as another process. */
-static void reported_forget(struct run *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->nreported; i++)
-		if (r->reported[i] == pid) {
-			r->reported[i] = r->reported[--r->nreported];
-			return;
-		}
+	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
+	report_done(r, r->o.argv[0], "leak", "",
+		    fold_close(fo, ml_run_check_at_exit(tid, fo ? fo : out, flags)));
 }
 
 /* ---- the loop ---- */
 
-static bool is_stop_signal(int sig)
+/* The program ended: its exit code, or 127 not found and 126 not
+ * executable when its exec failed (as the shell says). */
+static int ended(struct run *r, const struct ml_run_event *ev)
 {
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+	int e = ev->exec_errno;
+
+	if (e) {
+		ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+		return e == ENOENT || e == ENOTDIR ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC;
+	}
+	if (WIFSIGNALED(ev->status)) {
+		r->death_signo = WTERMSIG(ev->status);
+		return 128 + WTERMSIG(ev->status);
+	}
+	return WEXITSTATUS(ev->status);
 }
 
-/* An event stop: new tracees, exec, group-stop, our interrupt. */
-static void on_event(struct run *r, pid_t tid, int sig, int ev)
+static int trace_loop(struct run *r)
 {
-	unsigned long msg = 0;
+	struct ml_run_event ev;
+	int e;
 
-	if (ev == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
-		ptrace(PTRACE_LISTEN, tid, NULL, NULL);
-		if (tid == r->main)      /* job control: stop with it */
-			raise(SIGSTOP);
-		return;
+	while ((e = ml_run_next(r->tracer, &ev)) == 0) {
+		if (ev.kind == ML_RUN_CRASH)
+			explain(r, &ev);
+		else if (ev.kind == ML_RUN_EXITING)
+			leaks(r, ev.tid);
+		else if (ev.kind == ML_RUN_STOPPED)
+			raise(SIGSTOP);      /* job control: stop with it */
+		else
+			return ended(r, &ev);
 	}
-	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
-		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
-			tracee_add(&r->t, (pid_t)msg);
-	} else if (ev == PTRACE_EVENT_EXIT && r->o.check.leaks) {
-		FILE *out = report_stream(r);
-		int e = ml_run_check_at_exit(tid, out, r->o.out_flags);
-		if (e == 0 && (e = report_flush(out)) < 0)
-			report_error(r, e);
-		else if (e < 0)
-			ml_cli_error(r->o.argv[0], "cannot write the leak report: %s", ml_cli_strerror(-e));
-	} else if (ev == PTRACE_EVENT_EXEC) {
-		/* A thread that exec'd took the leader's pid: the old tid is gone. */
-		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && (pid_t)msg != tid)
-			tracee_del(&r->t, (pid_t)msg);
-		struct tracee *e = tracee_find(&r->t, tid);
-		if (e) {
-			e->stack = 0;    /* a new program, a new stack */
-			free(e->caught);
-			e->caught = NULL;
-		}
-	}
-	ptrace(PTRACE_CONT, tid, NULL, NULL);
-}
-
-/* A signal-delivery-stop: explain a fatal crash signal, then deliver. */
-static void on_signal(struct run *r, pid_t tid, int sig)
-{
-	struct ml_task_status ts = { 0 };
-	siginfo_t si;
-
-	if (is_crash_signal(sig) && ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0) {
-		if (!is_fatal(tid, sig, &ts))
-			record_caught(r, tid, &ts, &si);
-		else if (!reported_once(r, ts.tgid))
-			explain(r, tid, &ts, &si);
-	}
-	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
-}
-
-/* After the program ended: let go of what it left running. */
-static void detach_all(struct run *r)
-{
-	int st;
-
-	for (size_t i = 0; i < r->t.n; i++)
-		ptrace(PTRACE_INTERRUPT, r->t.v[i].tid, NULL, NULL);
-	while (r->t.n) {
-		pid_t w = waitpid(-1, &st, __WALL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (WIFSTOPPED(st)) {
-			int ev = st >> 16, sig = WSTOPSIG(st);
-			/* Hand back a pending signal; a stop event carries none. */
-			ptrace(PTRACE_DETACH, w, NULL,
-			       (void *)(long)(ev || sig == SIGTRAP ? 0 : sig));
-		}
-		tracee_del(&r->t, w);
-	}
-}
-
-static int exit_code(int st)
-{
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
-static int trace_loop(struct run *r, int err_fd)
-{
-	bool exec_seen = false;
-	int st, e;
-
-	for (;;) {
-		pid_t w = waitpid(-1, &st, __WALL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(errno));
-			return RUN_EXIT_FAILED;
-		}
-		if (!WIFSTOPPED(st)) {
-			tracee_del(&r->t, w);
-			reported_forget(r, w);
-			if (w != r->main)
-				continue;
-			if (!exec_seen && read(err_fd, &e, sizeof(e)) == (ssize_t)sizeof(e))
-				return exec_failed(r, e);
-			detach_all(r);
-			if (WIFSIGNALED(st))
-				r->death_signo = WTERMSIG(st);
-			return exit_code(st);
-		}
-		tracee_stopped(&r->t, w);
-		if (st >> 16) {
-			exec_seen |= w == r->main && (st >> 16) == PTRACE_EVENT_EXEC;
-			on_event(r, w, WSTOPSIG(st), st >> 16);
-		} else {
-			on_signal(r, w, WSTOPSIG(st));
-		}
-	}
+	ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(-e));
+	return RUN_EXIT_FAILED;
 }
 
 static int parse_option(void *ctx, int c, char *arg)
@@ -771,7 +413,7 @@ int ml_cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
 	struct ml_cli cli = { 0 };
-	int err_fd = -1, code;
+	int code;
 
 	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &r.o)))
 		return code == ML_CLI_DONE ? ML_EXIT_OK : own_status(code);
@@ -784,14 +426,12 @@ int ml_cmd_run(int argc, char **argv)
 	if ((code = ml_run_check_env(&r.o.check)))
 		return own_status(code);
 	note_setid(&r);
-	if ((code = spawn(&r, &err_fd)))
+	if ((code = spawn(&r)))
 		return code;
-	code = trace_loop(&r, err_fd);
-	close(err_fd);
+	code = trace_loop(&r);
+	ml_run_free(r.tracer);
 	if (r.report && r.report != stderr && fclose(r.report))
 		ml_cli_error(r.o.report, "%s", strerror(errno));
-	free(r.t.v);
-	free(r.reported);
 	if (r.death_signo && code == 128 + r.death_signo)
 		die_like(r.death_signo);
 	return code;

@@ -129,7 +129,8 @@ int ml_run_check_env(const struct ml_run_check *c)
 }
 
 int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
-			 const struct ml_backtrace *bt, FILE *out, unsigned int flags)
+			 const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			 unsigned int width)
 {
 	struct ml_heapcheck h;
 	int e = ml_heapcheck_read(pid, &h);
@@ -137,7 +138,7 @@ int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
 	if (e < 0)
 		return e;
 	h.signo = signo;
-	return ml_render_heapcheck(snap, &h, bt, out, flags);
+	return ml_render_heapcheck_width(snap, &h, bt, out, flags, width);
 }
 
 int ml_run_check_at_exit(pid_t tid, FILE *out, unsigned int flags)

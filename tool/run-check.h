@@ -25,10 +25,12 @@ int ml_run_check_rate(const char *arg, struct ml_run_check *ret);
  * of an error already printed (no libmlalloc.so found). */
 int ml_run_check_env(const struct ml_run_check *c);
 /* If mlalloc reported a heap bug in the stopped process, write its report
- * (render-heapcheck.c) to out and return 0; -ENOENT if it reported none;
+ * (render-heapcheck.c) to out, its diagram slice fitted to width (0: not),
+ * and return 0; -ENOENT if it reported none;
  * other -errno when the report could not be read or written. */
 int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
-			 const struct ml_backtrace *bt, FILE *out, unsigned int flags);
+			 const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			 unsigned int width);
 
 /* At a PTRACE_EVENT_EXIT stop of tid: if it is its process's leader and
  * mlalloc found leaks, write the leak report to out.  0 (also when there

@@ -18,7 +18,7 @@
  * upper part keeps the mapping's figures and the lower part has none, as
  * a row without smaps: nothing is counted twice, nothing made up.
  */
-#include "ml-private.h"
+#include "ml-core.h"
 
 #include <errno.h>
 #include <fcntl.h>

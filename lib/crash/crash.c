@@ -3,7 +3,8 @@
  * crash.c - explain a fatal signal in the terms of the process memory
  * model: which kind of crash it is (a fixed vocabulary), read, write or
  * instruction fetch, the region and section at the fault address or the
- * kind of hole it lies in, and one sentence in plain words.
+ * kind of hole it lies in: facts (struct ml_crash), whose sentence
+ * render-crash-words.c writes.
  *
  * Input: a snapshot taken at the signal-delivery-stop (the maps are still
  * those of the fault) and what the tracer read there (struct ml_fault).
@@ -13,8 +14,7 @@
  * table: the first rule whose signal matches and whose test holds gives
  * the kind.  The rules about holes read hole_crash[], which maps each of
  * where's hole kinds to the crash kind it means (and what must hold too).
- * Each kind has its sentence writer in the kinds table.  Nothing here
- * reads the tracee except one pagemap entry (is the page a MADV_GUARD
+ * Nothing here makes words or escapes text; nothing reads the tracee except one pagemap entry (is the page a MADV_GUARD
  * guard?) and one stat() of a mapped file (file-truncated).
  */
 #include "ml-crash.h"
@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,113 +37,6 @@ struct ctx {
 };
 
 typedef bool (*rule_fn)(const struct ctx *x, enum ml_crash_kind k);
-typedef void (*say_fn)(const struct ctx *x, char *buf, size_t len);
-
-/* ---- helpers for the sentences ---- */
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
-static const char *access_words(const struct ml_crash *c)
-{
-	static const char *const w[] = {
-		[ML_ACCESS_UNKNOWN] = "an access", [ML_ACCESS_READ] = "a read",
-		[ML_ACCESS_WRITE] = "a write", [ML_ACCESS_EXEC] = "an instruction fetch",
-	};
-	return w[c->access];
-}
-
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
-}
-
-/* "in .rodata of prog (rodata, mapped r--p)" for the fault's region. */
-static void where_region(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_region *r = x->c->region;
-	const char *obj = r->object ? r->object : r->name;
-	char *e = ml_escape(obj[0] == '/' ? base_name(obj) : obj, ML_ESC_TERM);
-	char *s = x->c->section ? ml_escape(x->c->section->name, ML_ESC_TERM) : NULL;
-	char perms[5];
-
-	ml_perms_str(r->perms, perms);
-	append(buf, len, "in %s%s%s%s(%s, mapped %s)", s ? s : "", s ? " of " : "",
-	       e && *e ? e : "an anonymous mapping", " ", ml_kind_name(r->kind), perms);
-	free(e);
-	free(s);
-}
-
-static void depth_words(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_backtrace *bt = x->f->bt;
-
-	if (!x->c->recursion_depth || !bt || bt->n <= bt->period_start)
-		return;
-	const char *fn = bt->frames[bt->period_start ? bt->period_start : 1].function;
-	char *e = ml_escape(fn ? fn : "?", ML_ESC_TERM);
-	append(buf, len, "; the frames repeat: recursion through %s(), %s%zu calls deep",
-	       e ? e : "?", bt->truncated ? "about " : "", x->c->recursion_depth);
-	free(e);
-}
-
-static const char *sig_name(int signo)
-{
-	static const char *const names[] = {
-		[SIGSEGV] = "SIGSEGV", [SIGBUS] = "SIGBUS", [SIGILL] = "SIGILL",
-		[SIGFPE] = "SIGFPE", [SIGABRT] = "SIGABRT", [SIGTRAP] = "SIGTRAP",
-	};
-	return signo > 0 && (size_t)signo < ML_ARRAY_SIZE(names) && names[signo] ?
-	       names[signo] : "a signal";
-}
-
-/* ---- the sentence of each kind ---- */
-
-static void say_null(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-
-	if (c->access == ML_ACCESS_EXEC)
-		append(buf, len, "call through a NULL function pointer: an instruction fetch at 0x%" PRIx64, c->addr);
-	else
-		append(buf, len, "NULL pointer dereference: %s at 0x%" PRIx64, access_words(c), c->addr);
-	if (c->addr)
-		append(buf, len, ", %" PRIu64 " bytes above address 0", c->addr);
-	else
-		append(buf, len, ", address 0 itself");
-	append(buf, len, ", inside the unmapped zone below vm.mmap_min_addr = %" PRIu64,
-	       x->p->mmap_min_addr);
-}
-
-static void say_stack(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-	const struct ml_region *s = c->thread_stack;
-	char lim[32];
-
-	if (x->p->stack_rlimit == UINT64_MAX)
-		snprintf(lim, sizeof(lim), "unlimited");
-	else
-		ml_size_human(x->p->stack_rlimit, lim, sizeof(lim));
-	append(buf, len, "stack overflow: %s at 0x%" PRIx64, access_words(c), c->addr);
-	if (s && c->addr < s->start)
-		append(buf, len, ", %" PRIu64 " bytes below the lowest page of the main thread's stack,",
-		       s->start - c->addr);
-	append(buf, len, " found no room to grow (RLIMIT_STACK %s)", lim);
-	depth_words(x, buf, len);
-}
 
 /* The guard of thread stack s: the PROT_NONE mapping right below it
  * that classify.c named its guard, or NULL (guard size 0, or a stack of
@@ -154,132 +46,6 @@ static const struct ml_region *stack_guard(const struct ctx *x, const struct ml_
 	const struct ml_region *g = s && s->start ? ml_snapshot_find(x->snap, s->start - 1) : NULL;
 
 	return g && g->kind == ML_KIND_GUARD && g->end == s->start ? g : NULL;
-}
-
-static void say_thread_stack(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-	const struct ml_region *s = c->thread_stack;
-	const struct ml_region *g = c->thread_guard;
-	char sz[32];
-
-	append(buf, len, "thread stack overflow: thread %d ran off the low end of its stack",
-	       (int)c->tid);
-	if (s)
-		append(buf, len, " [0x%" PRIx64 ", 0x%" PRIx64 ") (%s, its limit 0x%" PRIx64 ")",
-		       s->start, s->end, ml_size_human(s->end - s->start, sz, sizeof(sz)), s->start);
-	append(buf, len, "; %s at 0x%" PRIx64, access_words(c), c->addr);
-	if (s && c->addr < s->start)
-		append(buf, len, ", %" PRIu64 " bytes below its limit,", s->start - c->addr);
-	append(buf, len, " hit ");
-	if (c->guard_page)
-		append(buf, len, "a guard page installed with MADV_GUARD_INSTALL inside its "
-		       "stack mapping (no PROT_NONE page)");
-	else if (c->region && c->region == g)
-		append(buf, len, "the %s guard below it", ml_size_human(g->end - g->start, sz, sizeof(sz)));
-	else if (g)
-		append(buf, len, "%s memory below its %s guard", c->region ? "PROT_NONE" : "unmapped",
-		       ml_size_human(g->end - g->start, sz, sizeof(sz)));
-	else if (c->region)
-		append(buf, len, "a PROT_NONE mapping below it (it has no guard)");
-	else
-		append(buf, len, "unmapped memory below it (it has no guard)");
-	depth_words(x, buf, len);
-}
-
-static void say_write_ro(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "write to read-only memory: a write at 0x%" PRIx64 " ", x->c->addr);
-	where_region(x, buf, len);
-}
-
-static void say_exec_nx(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "jump into non-executable memory: an instruction fetch at 0x%" PRIx64 " ",
-	       x->c->addr);
-	where_region(x, buf, len);
-}
-
-static void say_hole(const struct ctx *x, char *buf, size_t len)
-{
-	char sz[32];
-
-	append(buf, len, ", in a %s hole of unmapped addresses [0x%" PRIx64 ", 0x%" PRIx64
-	       "), %s", ml_size_human(x->c->hole_end - x->c->hole_start, sz, sizeof(sz)),
-	       x->c->hole_start, x->c->hole_end, ml_hole_description(x->c->hole));
-}
-
-static void say_jump_unmapped(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-	const struct ml_fault *f = x->f;
-
-	append(buf, len, "jump to an unmapped address: an instruction fetch at 0x%" PRIx64,
-	       c->addr);
-	say_hole(x, buf, len);
-	switch (c->jump_via) {
-	case ML_JUMP_RETURN:
-		append(buf, len, "; a ret took it from the return slot at 0x%" PRIx64
-		       " (a smashed return address)", c->jump_slot);
-		break;
-	case ML_JUMP_CALL_REG:
-		append(buf, len, "; the %s at 0x%" PRIx64 " (%s) took it from its operand "
-		       "(a bad function pointer)", c->insn.branch == ML_BRANCH_JMP ? "jmp" : "call",
-		       c->pc, c->insn.text);
-		break;
-	case ML_JUMP_CALL:
-		append(buf, len, "; a call took it, whose return address 0x%" PRIx64 " is at "
-		       "0x%" PRIx64 " (a bad function pointer)", f->stack_words[1], c->jump_slot);
-		break;
-	default:
-		append(buf, len, " (a bad function pointer or a smashed return address)");
-	}
-}
-
-static void say_kernel(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "access to the kernel half of the address space: %s at 0x%" PRIx64
-	       ", at or above 0x%" PRIx64 ", where user code may never go",
-	       access_words(x->c), x->c->addr, x->p->kernel_start);
-}
-
-static void say_noncanon(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-
-	if (!c->addr_known) {
-		append(buf, len, "general-protection fault: the CPU refused the instruction "
-		       "without giving an address (most often a non-canonical pointer)");
-		return;
-	}
-	append(buf, len, "non-canonical address: %s at 0x%" PRIx64 ", in the hole between "
-	       "the top of user space (0x%" PRIx64 ") and the kernel half (0x%" PRIx64
-	       "), which no address may use; the CPU faults without an address, so it "
-	       "was decoded from the instruction", access_words(c), c->addr,
-	       x->p->user_top, x->p->kernel_start);
-}
-
-static void say_unmapped(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "access to unmapped memory: %s at 0x%" PRIx64,
-	       access_words(x->c), x->c->addr);
-	say_hole(x, buf, len);
-	append(buf, len, " (a wild pointer, or a use after munmap)");
-}
-
-static void say_past_heap(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "access past the end of the heap: %s at 0x%" PRIx64 ", %" PRIu64
-	       " bytes above the brk (0x%" PRIx64 "), where nothing is mapped",
-	       access_words(x->c), x->c->addr, x->c->addr - x->p->brk, x->p->brk);
-}
-
-static void say_no_access(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "access to %s: %s at 0x%" PRIx64 " ", x->c->guard_page ?
-	       "a guard page (MADV_GUARD_INSTALL) inside a mapping" : "a PROT_NONE mapping",
-	       access_words(x->c), x->c->addr);
-	where_region(x, buf, len);
 }
 
 /* The size of the file mapped by r, or -1. */
@@ -298,151 +64,32 @@ static long long mapped_file_size(const struct ctx *x, const struct ml_region *r
 	return -1;
 }
 
-static void say_truncated(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-	const struct ml_region *r = c->region;
-
-	append(buf, len, "access beyond the end of a mapped file: %s at 0x%" PRIx64,
-	       access_words(c), c->addr);
-	if (!r)
-		return;
-	char *e = ml_escape(r->name, ML_ESC_TERM);
-	long long size = mapped_file_size(x, r);
-	append(buf, len, " maps offset %" PRIu64 " of %s", c->addr - r->start + r->offset,
-	       e ? e : "?");
-	if (size >= 0)
-		append(buf, len, ", which is only %lld bytes long: the page is past the end "
-		       "of the file, and no file page backs it", size);
-	free(e);
-}
-
-static void say_misaligned(const struct ctx *x, char *buf, size_t len)
-{
-	const struct ml_crash *c = x->c;
-
-	if (c->have_insn && c->insn.align)
-		append(buf, len, "misaligned access: %s needs a %u-byte aligned operand, and "
-		       "0x%" PRIx64 " is %" PRIu64 " bytes off", c->insn.text, c->insn.align,
-		       c->addr, c->addr % c->insn.align);
-	else
-		append(buf, len, "misaligned access: %s at 0x%" PRIx64 " that the CPU requires "
-		       "aligned (alignment checking is on)", access_words(c), c->addr);
-}
-
-static const char *const fpe_words[] = {
-	[FPE_INTDIV] = "integer division by zero", [FPE_INTOVF] = "integer overflow",
-	[FPE_FLTDIV] = "floating-point division by zero", [FPE_FLTOVF] = "floating-point overflow",
-	[FPE_FLTUND] = "floating-point underflow", [FPE_FLTRES] = "inexact floating-point result",
-	[FPE_FLTINV] = "invalid floating-point operation", [FPE_FLTSUB] = "subscript out of range",
-};
-
-static void say_fpe(const struct ctx *x, char *buf, size_t len)
-{
-	int code = x->c->code;
-	const char *w = code > 0 && (size_t)code < ML_ARRAY_SIZE(fpe_words) && fpe_words[code] ?
-			fpe_words[code] : "arithmetic exception";
-
-	append(buf, len, "%s: the instruction at 0x%" PRIx64 " divided by zero or overflowed (%s)",
-	       w, x->c->pc, x->c->have_insn ? x->c->insn.text : "?");
-}
-
-static void say_ill(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "illegal instruction at 0x%" PRIx64 "%s%s%s: the CPU cannot execute it "
-	       "(ud2 is what __builtin_trap() and failed compiler checks emit)", x->c->pc,
-	       x->c->have_insn ? " (" : "", x->c->have_insn ? x->c->insn.text : "",
-	       x->c->have_insn ? ")" : "");
-}
-
-static void say_trap(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "breakpoint trap at 0x%" PRIx64 ": an int3 (or a debugger's trap) "
-	       "ran with no debugger to catch it", x->c->addr);
-}
-
-static void say_message(const struct ctx *x, char *buf, size_t len)
-{
-	char *e = x->c->abort_msg ? ml_escape(x->c->abort_msg, ML_ESC_TERM) : NULL;
-
-	if (e)
-		append(buf, len, ": \"%s\"", e);
-	free(e);
-}
-
-static void say_heap(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "heap corruption: the C library's malloc found its bookkeeping broken "
-	       "(a double free, a free of a bad pointer, or a write past a block) and aborted");
-	say_message(x, buf, len);
-}
-
-static void say_smash(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "stack smashing: on return, the stack protector found the canary of a "
-	       "frame overwritten (a buffer on the stack was written past its end) and aborted");
-	say_message(x, buf, len);
-}
-
-static void say_abort(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "the program called abort()");
-	say_message(x, buf, len);
-}
-
-static void say_sent(const struct ctx *x, char *buf, size_t len)
-{
-	append(buf, len, "%s was sent to it", sig_name(x->c->signo));
-	if (x->f->sender)
-		append(buf, len, " by process %d", (int)x->f->sender);
-	append(buf, len, " (kill, raise): no fault in its memory");
-}
-
-/* After the sentence of the fault: what the program's own handler did. */
-static void say_then(const struct ctx *x, char *buf, size_t len)
-{
-	int then = x->c->then_signo;
-
-	if (!then)
-		return;
-	append(buf, len, "; the program's own %s handler caught it first, then ", sig_name(x->c->signo));
-	if (then == SIGABRT)
-		append(buf, len, "called abort() (SIGABRT)");
-	else if (then == x->c->signo)
-		append(buf, len, "raised it again, which ended the process");
-	else
-		append(buf, len, "ended the process with %s", sig_name(then));
-}
-
-static const struct kind_info {
-	const char *name;
-	say_fn say;
-} kinds[ML_CRASH__COUNT] = {
-	[ML_CRASH_NULL_POINTER]          = { "null-pointer", say_null },
-	[ML_CRASH_STACK_OVERFLOW]        = { "stack-overflow", say_stack },
-	[ML_CRASH_THREAD_STACK_OVERFLOW] = { "thread-stack-overflow", say_thread_stack },
-	[ML_CRASH_WRITE_READ_ONLY]       = { "write-read-only", say_write_ro },
-	[ML_CRASH_EXEC_NON_EXECUTABLE]   = { "exec-non-executable", say_exec_nx },
-	[ML_CRASH_JUMP_UNMAPPED]         = { "jump-unmapped", say_jump_unmapped },
-	[ML_CRASH_KERNEL_SPACE]          = { "kernel-space", say_kernel },
-	[ML_CRASH_NON_CANONICAL]         = { "non-canonical", say_noncanon },
-	[ML_CRASH_UNMAPPED]              = { "unmapped", say_unmapped },
-	[ML_CRASH_PAST_HEAP_END]         = { "past-heap-end", say_past_heap },
-	[ML_CRASH_NO_ACCESS]             = { "no-access", say_no_access },
-	[ML_CRASH_FILE_TRUNCATED]        = { "file-truncated", say_truncated },
-	[ML_CRASH_MISALIGNED]            = { "misaligned", say_misaligned },
-	[ML_CRASH_DIVIDE_BY_ZERO]        = { "divide-by-zero", say_fpe },
-	[ML_CRASH_ILLEGAL_INSTRUCTION]   = { "illegal-instruction", say_ill },
-	[ML_CRASH_BREAKPOINT]            = { "breakpoint", say_trap },
-	[ML_CRASH_HEAP_CORRUPTION]       = { "heap-corruption", say_heap },
-	[ML_CRASH_STACK_SMASHING]        = { "stack-smashing", say_smash },
-	[ML_CRASH_ABORT]                 = { "abort", say_abort },
-	[ML_CRASH_SENT]                  = { "signal-sent", say_sent },
+static const char *const kind_names[ML_CRASH__COUNT] = {
+	[ML_CRASH_NULL_POINTER]          = "null-pointer",
+	[ML_CRASH_STACK_OVERFLOW]        = "stack-overflow",
+	[ML_CRASH_THREAD_STACK_OVERFLOW] = "thread-stack-overflow",
+	[ML_CRASH_WRITE_READ_ONLY]       = "write-read-only",
+	[ML_CRASH_EXEC_NON_EXECUTABLE]   = "exec-non-executable",
+	[ML_CRASH_JUMP_UNMAPPED]         = "jump-unmapped",
+	[ML_CRASH_KERNEL_SPACE]          = "kernel-space",
+	[ML_CRASH_NON_CANONICAL]         = "non-canonical",
+	[ML_CRASH_UNMAPPED]              = "unmapped",
+	[ML_CRASH_PAST_HEAP_END]         = "past-heap-end",
+	[ML_CRASH_NO_ACCESS]             = "no-access",
+	[ML_CRASH_FILE_TRUNCATED]        = "file-truncated",
+	[ML_CRASH_MISALIGNED]            = "misaligned",
+	[ML_CRASH_DIVIDE_BY_ZERO]        = "divide-by-zero",
+	[ML_CRASH_ILLEGAL_INSTRUCTION]   = "illegal-instruction",
+	[ML_CRASH_BREAKPOINT]            = "breakpoint",
+	[ML_CRASH_HEAP_CORRUPTION]       = "heap-corruption",
+	[ML_CRASH_STACK_SMASHING]        = "stack-smashing",
+	[ML_CRASH_ABORT]                 = "abort",
+	[ML_CRASH_SENT]                  = "signal-sent",
 };
 
 const char *ml_crash_kind_name(enum ml_crash_kind k)
 {
-	return (size_t)k < ML_CRASH__COUNT ? kinds[k].name : "?";
+	return (size_t)k < ML_CRASH__COUNT ? kind_names[k] : "?";
 }
 
 /* ---- the rules ---- */
@@ -818,6 +465,7 @@ static void jump_source(const struct ctx *x)
 	} else if ((r = ml_snapshot_find(x->snap, f->stack_words[1])) && (r->perms & ML_PERM_EXEC)) {
 		c->jump_via = ML_JUMP_CALL;
 		c->jump_slot = c->sp;
+		c->jump_return = f->stack_words[1];
 	}
 }
 
@@ -905,6 +553,11 @@ static void recursion_depth(const struct ctx *x)
 
 	if (!bt || !bt->period)
 		return;
+	if (bt->n > bt->period_start) {   /* the function the cycle runs through */
+		c->recursion_frame = true;
+		c->recursion_function = bt->frames[bt->period_start ? bt->period_start : 1].function;
+		c->recursion_about = bt->truncated;
+	}
 	if (!bt->truncated) {
 		for (i = bt->period_start; i + bt->period < bt->n; i++)
 			if (bt->frames[i].pc != bt->frames[i + bt->period].pc)
@@ -933,6 +586,8 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 	c.tid = f->tid;
 	c.abort_msg = f->abort_msg;
 	c.then_signo = f->then_signo;
+	c.sender = f->sender;
+	c.file_size = -1;
 	if (f->have_regs) {
 		c.pc = f->regs.pc;
 		c.sp = f->regs.sp;
@@ -953,8 +608,8 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 		}
 	}
 	recursion_depth(&x);
-	kinds[c.kind].say(&x, c.explanation, sizeof(c.explanation));
-	say_then(&x, c.explanation, sizeof(c.explanation));
+	if (c.kind == ML_CRASH_FILE_TRUNCATED && c.region)
+		c.file_size = mapped_file_size(&x, c.region);
 	*ret = c;
 	return 0;
 }

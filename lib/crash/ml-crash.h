@@ -40,4 +40,21 @@ int ml__tracee_symbol(pid_t pid, const char *name, uint64_t *ret);
  * a mangled name it knows, -ENOTSUP no libstdc++.so.6 (v0: no libiberty), -ENOMEM. */
 int ml__demangle(const char *name, char **ret);
 
+/* The crash report's parts (render-crash.c, render-crash-words.c), which
+ * the heap report (render-heapcheck.c) shares.  The sentence of crash c,
+ * target text escaped for a terminal or raw (for JSON): written to out,
+ * or as a malloc'ed string (NULL on ENOMEM). */
+void ml__crash_words(FILE *out, const struct ml_snapshot *snap, const struct ml_crash *c, bool raw);
+char *ml__crash_sentence(const struct ml_snapshot *snap, const struct ml_crash *c, bool raw);
+/* s escaped for a terminal (ml_escape ML_ESC_TERM; NULL as ""), "?" on ENOMEM. */
+void ml__put_escaped(FILE *out, const char *s);
+/* Frames as "  #N 0x... in fn+0x.. at file:line (object)", a run of one
+ * repeating frame as one line, names escaped; truncated: a last line says so. */
+void ml__text_frames(FILE *out, const struct ml_frame *fr, size_t n, bool truncated);
+/* "Address space around the TITLE" and the diagram's slice around
+ * `around` with marks, fitted to width (0: not).  0 or -errno. */
+int ml__diagram_slice(FILE *out, const struct ml_snapshot *snap, const char *title,
+		      const struct ml_mark *marks, size_t nmarks, uint64_t around,
+		      unsigned int flags, unsigned int width);
+
 #endif

@@ -73,7 +73,7 @@ static const struct ml_thread *find_thread(const struct ml_snapshot *s, pid_t ti
 
 /* ---- text ---- */
 
-static void put_escaped(FILE *out, const char *s)
+void ml__put_escaped(FILE *out, const char *s)
 {
 	char *e = ml_escape(s ? s : "", ML_ESC_TERM);
 	fputs(e ? e : "?", out);
@@ -99,25 +99,25 @@ static void text_where(const struct ml_crash *c, FILE *out)
 	ml_perms_str(r->perms, perms);
 	fprintf(out, "  region       %s [0x%" PRIx64 ", 0x%" PRIx64 ") %s ",
 		ml_kind_name(r->kind), r->start, r->end, perms);
-	put_escaped(out, r->object ? r->object : r->name);
+	ml__put_escaped(out, r->object ? r->object : r->name);
 	if (c->section) {
 		fputs(", section ", out);
-		put_escaped(out, c->section->name);
+		ml__put_escaped(out, c->section->name);
 	}
 	if (c->guard_page)
 		fputs(", a guard page (MADV_GUARD_INSTALL)", out);
 	fputc('\n', out);
 }
 
-static void text_frames(const struct ml_backtrace *bt, FILE *out)
+void ml__text_frames(FILE *out, const struct ml_frame *fr, size_t n, bool truncated)
 {
-	for (size_t i = 0; i < bt->n; i++) {
-		const struct ml_frame *f = &bt->frames[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct ml_frame *f = &fr[i];
 		size_t same = 0;
 
 		/* A recursion: one line for a run of the same return address. */
-		while (i > 0 && i + same < bt->n && bt->frames[i + same].pc == bt->frames[i - 1].pc &&
-		       !bt->frames[i + same].inlined && !bt->frames[i - 1].inlined)
+		while (i > 0 && i + same < n && fr[i + same].pc == fr[i - 1].pc &&
+		       !fr[i + same].inlined && !fr[i - 1].inlined)
 			same++;
 		if (same > 1) {
 			fprintf(out, "  ...  the same frame %zu more times\n", same);
@@ -128,26 +128,37 @@ static void text_frames(const struct ml_backtrace *bt, FILE *out)
 		/* As gdb: a caller at its return address, its line the call's. */
 		uint64_t shown = f->return_address ? f->return_address : f->pc;
 		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, shown);
-		put_escaped(out, f->function ? f->function : "??");
+		ml__put_escaped(out, f->function ? f->function : "??");
 		if (f->inlined)   /* no symbol of its own: inlined into the next */
 			fputs(" [inlined]", out);
 		else if (f->function)
 			fprintf(out, "+0x%" PRIx64, f->offset + (shown - f->pc));
 		if (f->file) {
 			fputs(" at ", out);
-			put_escaped(out, f->file);
+			ml__put_escaped(out, f->file);
 			fprintf(out, ":%d", f->line);
 		}
 		if (f->object) {
 			const char *o = strrchr(f->object, '/');
 			fputs(" (", out);
-			put_escaped(out, o ? o + 1 : f->object);
+			ml__put_escaped(out, o ? o + 1 : f->object);
 			fputc(')', out);
 		}
 		fputc('\n', out);
 	}
-	if (bt->truncated)
-		fprintf(out, "  ... more frames (the first %zu shown)\n", bt->n);
+	if (truncated)
+		fprintf(out, "  ... more frames (the first %zu shown)\n", n);
+}
+
+int ml__diagram_slice(FILE *out, const struct ml_snapshot *snap, const char *title,
+		      const struct ml_mark *marks, size_t nmarks, uint64_t around,
+		      unsigned int flags, unsigned int width)
+{
+	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, nmarks, width,
+				     DIAGRAM_CONTEXT, around };
+
+	fprintf(out, "\nAddress space around the %s (memlayout show -d):\n", title);
+	return ml_render_diagram(snap, out, &d);
 }
 
 static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
@@ -158,14 +169,14 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 	const struct ml_thread *t = find_thread(snap, c->tid);
 
 	fprintf(out, "memlayout: process %d (", (int)c->pid);
-	put_escaped(out, p->comm);
+	ml__put_escaped(out, p->comm);
 	if (c->then_signo)
 		fprintf(out, ") died of SIG%s after its own handler caught a SIG%s: %s\n  ",
 			sig_abbrev(c->then_signo), sig_abbrev(c->signo), ml_crash_kind_name(c->kind));
 	else
 		fprintf(out, ") died of SIG%s: %s\n  ", sig_abbrev(c->signo),
 			ml_crash_kind_name(c->kind));
-	fputs(c->explanation, out);
+	ml__crash_words(out, snap, c, false);
 	fputs(".\n\n", out);
 	fprintf(out, "  signal       SIG%s (%d), si_code %s (%d)", sig_abbrev(c->signo), c->signo,
 		code_name(c->signo, c->code), c->code);
@@ -177,7 +188,7 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 			c->insn_pc ? c->insn_pc : c->pc);
 	text_where(c, out);
 	fprintf(out, "  thread       %d (", (int)c->tid);
-	put_escaped(out, t ? t->comm : "?");
+	ml__put_escaped(out, t ? t->comm : "?");
 	fprintf(out, ")%s, sp 0x%" PRIx64 "\n", c->tid == c->pid ? ", the main thread" : "", c->sp);
 	if (c->thread_stack)
 		fprintf(out, "  stack        0x%" PRIx64 "-0x%" PRIx64 "%s", c->thread_stack->start,
@@ -186,26 +197,21 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 		fprintf(out, "0x%" PRIx64 "-0x%" PRIx64 "\n", c->thread_guard->start,
 			c->thread_guard->end);
 	fprintf(out, "  process      %d ", (int)c->pid);
-	put_escaped(out, p->exe ? p->exe : p->comm);
+	ml__put_escaped(out, p->exe ? p->exe : p->comm);
 	fputc('\n', out);
 	if (c->abort_msg) {
 		fputs("  message      \"", out);
-		put_escaped(out, c->abort_msg);
+		ml__put_escaped(out, c->abort_msg);
 		fputs("\"\n", out);
 	}
 	if (bt && bt->n) {
 		fprintf(out, "\nBacktrace of thread %d:\n", (int)c->tid);
-		text_frames(bt, out);
+		ml__text_frames(out, bt->frames, bt->n, bt->truncated);
 	}
 
 	struct ml_mark marks[2] = { { c->addr, "fault" }, { c->sp, "sp" } };
-	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, marks, c->addr_known ? 2 : 0, width,
-				     DIAGRAM_CONTEXT, c->addr_known ? c->addr : c->sp };
-	if (!c->addr_known)
-		marks[0] = marks[1];
-	d.nmarks = c->addr_known ? 2 : 1;
-	fputs("\nAddress space around the fault (memlayout show -d):\n", out);
-	return ml_render_diagram(snap, out, &d);
+	return ml__diagram_slice(out, snap, "fault", c->addr_known ? marks : marks + 1,
+				 c->addr_known ? 2 : 1, c->addr_known ? c->addr : c->sp, flags, width);
 }
 
 /* ---- JSON ---- */
@@ -229,6 +235,26 @@ json_t *ml__json_hex(uint64_t v)
 
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	return json_string(buf);
+}
+
+json_t *ml__json_process(const struct ml_proc *p)
+{
+	return json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid, "comm", ml__json_str(p->comm),
+			 "exe", ml__json_str(p->exe));
+}
+
+int ml__json_dump(json_t *o, FILE *out)
+{
+	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
+	int r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
+
+	json_decref(o);
+	if (!j)
+		return -ENOMEM;
+	if (fclose(j) || r < 0)
+		return -EIO;
+	fputc('\n', out);
+	return 0;
 }
 
 static json_t *json_region(const struct ml_crash *c)
@@ -284,17 +310,20 @@ static json_t *json_jump(const struct ml_crash *c)
 			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : ml__json_hex(c->jump_slot));
 }
 
-static json_t *json_backtrace(const struct ml_backtrace *bt)
+json_t *ml__json_frames(const struct ml_frame *fr, size_t n, bool with_inlined)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; bt && a && i < bt->n; i++) {
-		const struct ml_frame *f = &bt->frames[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
+	for (size_t i = 0; a && i < n; i++) {
+		const struct ml_frame *f = &fr[i];
+		json_t *o = json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
 			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
 			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", ml__json_str(f->file),
 			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", ml__json_str(f->object), "inlined", f->inlined));
+			"object", ml__json_str(f->object));
+		if (o && with_inlined)
+			json_object_set_new(o, "inlined", json_boolean(f->inlined));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -304,49 +333,43 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 {
 	const struct ml_proc *p = &snap->proc;
 	const struct ml_thread *t = find_thread(snap, c->tid);
-	char sig[16];
+	char sig[16], *words;
 	json_t *o;
 	int r;
 
 	if ((r = ml__json_load()) < 0)
 		return r;
+	if (!(words = ml__crash_sentence(snap, c, true)))   /* raw: jansson escapes it */
+		return -ENOMEM;
 	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->signo));
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"kind", ml_crash_kind_name(c->kind), "access", ml_access_name(c->access),
 		"signal", sig, "signo", c->signo, "code", code_name(c->signo, c->code),
 		"si_code", c->code,
 		"address", c->addr_known ? ml__json_hex(c->addr) : json_null(),
-		"explanation", ml__json_str(c->explanation),
+		"explanation", ml__json_str(words),
 		"instruction", c->have_insn ? json_string(c->insn.text) : json_null(),
 		"pc", ml__json_hex(c->pc), "sp", ml__json_hex(c->sp),
 		"region", json_region(c));
+	free(words);
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "hole", json_hole(c));
 	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
 			    "name", ml__json_str(t ? t->comm : NULL), "main", c->tid == c->pid,
 			    "stack", json_stack(c)));
-	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)c->pid,
-			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
+	json_object_set_new(o, "process", ml__json_process(p));
 	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
 			    json_integer((json_int_t)c->recursion_depth) : json_null());
 	json_object_set_new(o, "message", ml__json_str(c->abort_msg));
-	json_object_set_new(o, "backtrace", json_backtrace(bt));
+	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, true) : json_array());
 	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
 	json_object_set_new(o, "jump", json_jump(c));
 	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
 	json_object_set_new(o, "handled_then", c->then_signo ?
 			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
 			    json_null());
-	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	return ml__json_dump(o, out);
 }
 
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,

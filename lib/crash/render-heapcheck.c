@@ -6,7 +6,8 @@
  * the allocation and free backtraces symbolized with function and
  * file:line (symbols.c), the backtrace of the thread at the stop, and the
  * slice of the diagram around the block with the block and the address
- * marked.  With ML_OUT_JSON the same facts as one JSON object (keys in
+ * marked; the backtraces and the slice are the crash report's own
+ * (ml__text_frames, ml__diagram_slice, ml__json_frames).  With ML_OUT_JSON the same facts as one JSON object (keys in
  * memlayout-run(1), schema doc/schema/memlayout-run-heap.schema.json).
  * Names from the target (paths, symbols, files) are escaped.
  */
@@ -19,17 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DIAGRAM_CONTEXT 3
-
-/* One symbolized frame; strings owned by the symbolizer. */
-struct hframe {
-	uint64_t pc;             /* the call: return address - 1 */
-	const char *function, *file, *object;
-	uint64_t offset;
-	int line;
-};
-
-static void symbolize(struct ml_symbolizer *sz, const uint64_t *pcs, size_t n, struct hframe *out)
+/* Recorded return addresses as frames at the call (return address - 1),
+ * symbolized; their strings are the symbolizer's, only read (the frames
+ * are the crash report's shape, whose printers they share). */
+static void symbolize(struct ml_symbolizer *sz, const uint64_t *pcs, size_t n, struct ml_frame *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ml_symbol s;
@@ -37,28 +31,21 @@ static void symbolize(struct ml_symbolizer *sz, const uint64_t *pcs, size_t n, s
 		out[i].pc = pcs[i] ? pcs[i] - 1 : 0;
 		if (!sz || ml_symbolize(sz, out[i].pc, ML_SYM_LINES, &s) < 0)
 			continue;
-		out[i].function = s.name;
+		out[i].function = (char *)s.name;
 		out[i].offset = s.offset;
-		out[i].file = s.file;
+		out[i].file = (char *)s.file;
 		out[i].line = s.line;
-		out[i].object = s.module;
+		out[i].object = (char *)s.module;
 	}
 }
 
 /* The first frame with a source line: the site named in the words. */
-static const struct hframe *site(const struct hframe *f, size_t n)
+static const struct ml_frame *site(const struct ml_frame *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (f[i].file)
 			return &f[i];
 	return n ? &f[0] : NULL;
-}
-
-static void put_escaped(FILE *out, const char *s)
-{
-	char *e = ml_escape(s ? s : "", ML_ESC_TERM);
-	fputs(e ? e : "?", out);
-	free(e);
 }
 
 static const char *base(const char *path)
@@ -67,45 +54,29 @@ static const char *base(const char *path)
 	return b ? b + 1 : path;
 }
 
-static void text_site(FILE *out, const struct hframe *f)
+static void text_site(FILE *out, const struct ml_frame *f)
 {
 	if (!f) {
 		fputs("an unknown place", out);
 		return;
 	}
 	if (f->file) {
-		put_escaped(out, base(f->file));
+		ml__put_escaped(out, base(f->file));
 		fprintf(out, ":%d", f->line);
 	} else {
 		fprintf(out, "0x%" PRIx64, f->pc);
 	}
 	if (f->function) {
 		fputs(" (", out);
-		put_escaped(out, f->function);
+		ml__put_escaped(out, f->function);
 		fputc(')', out);
 	}
 }
 
-static void text_frames(FILE *out, const char *title, const struct hframe *f, size_t n)
+static void text_frames(FILE *out, const char *title, const struct ml_frame *f, size_t n)
 {
 	fprintf(out, "\n%s:\n", title);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, f[i].pc);
-		put_escaped(out, f[i].function ? f[i].function : "??");
-		if (f[i].function)
-			fprintf(out, "+0x%" PRIx64, f[i].offset);
-		if (f[i].file) {
-			fputs(" at ", out);
-			put_escaped(out, f[i].file);
-			fprintf(out, ":%d", f[i].line);
-		}
-		if (f[i].object) {
-			fputs(" (", out);
-			put_escaped(out, base(f[i].object));
-			fputc(')', out);
-		}
-		fputc('\n', out);
-	}
+	ml__text_frames(out, f, n, false);
 	if (!n)
 		fputs("  (none recorded)\n", out);
 }
@@ -129,8 +100,8 @@ static const char *const what_text[] = {
 	[ML_HEAPCHECK_INVALID_FREE] = "frees a pointer that is not the start of a block",
 };
 
-static void text_words(FILE *out, const struct ml_heapcheck *h, const struct hframe *a,
-		       const struct hframe *fr)
+static void text_words(FILE *out, const struct ml_heapcheck *h, const struct ml_frame *a,
+		       const struct ml_frame *fr)
 {
 	bool is_free = h->kind == ML_HEAPCHECK_DOUBLE_FREE || h->kind == ML_HEAPCHECK_INVALID_FREE;
 	if (is_free)
@@ -151,15 +122,16 @@ static void text_words(FILE *out, const struct ml_heapcheck *h, const struct hfr
 }
 
 static int render_text(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
-		       const struct hframe *af, const struct hframe *ff,
-		       const struct ml_backtrace *bt, FILE *out, unsigned int flags)
+		       const struct ml_frame *af, const struct ml_frame *ff,
+		       const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+		       unsigned int width)
 {
 	const struct ml_proc *p = &snap->proc;
 	const struct ml_region *r = ml_snapshot_find(snap, h->block ? h->block : h->address);
 	char perms[5];
 
 	fprintf(out, "memlayout: process %d (", (int)p->pid);
-	put_escaped(out, p->comm);
+	ml__put_escaped(out, p->comm);
 	fprintf(out, ") %s%s: %s\n", h->signo ? "died of SIG" : "",
 		h->signo ? (sigabbrev_np(h->signo) ? sigabbrev_np(h->signo) : "?") : "", ml_heapcheck_kind_name(h->kind));
 	text_words(out, h, site(af, h->n_alloc), h->n_free ? site(ff, h->n_free) : NULL);
@@ -172,69 +144,29 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_heapcheck
 		ml_perms_str(r->perms, perms);
 		fprintf(out, "  region       %s [0x%" PRIx64 ", 0x%" PRIx64 ") %s ",
 			ml_kind_name(r->kind), r->start, r->end, perms);
-		put_escaped(out, r->object ? r->object : r->name);
+		ml__put_escaped(out, r->object ? r->object : r->name);
 		fputc('\n', out);
 	}
 	fprintf(out, "  thread       %d%s\n  process      %d ", (int)h->tid,
 		h->tid == p->pid ? ", the main thread" : "", (int)p->pid);
-	put_escaped(out, p->exe ? p->exe : p->comm);
+	ml__put_escaped(out, p->exe ? p->exe : p->comm);
 	fputc('\n', out);
 	text_frames(out, "Allocated at", af, h->n_alloc);
 	if (h->n_free)
 		text_frames(out, "Freed at", ff, h->n_free);
 	if (bt && bt->n) {
 		fprintf(out, "\nBacktrace of thread %d at the stop:\n", (int)h->tid);
-		for (size_t i = 0; i < bt->n; i++) {
-			fprintf(out, "  #%-3zu 0x%016" PRIx64 " in ", i, bt->frames[i].pc);
-			put_escaped(out, bt->frames[i].function ? bt->frames[i].function : "??");
-			if (bt->frames[i].file) {
-				fputs(" at ", out);
-				put_escaped(out, bt->frames[i].file);
-				fprintf(out, ":%d", bt->frames[i].line);
-			}
-			fputc('\n', out);
-		}
+		ml__text_frames(out, bt->frames, bt->n, bt->truncated);
 	}
 	struct ml_mark marks[2] = { { h->block, "block" }, { h->address, "address" } };
-	size_t nm = h->block ? 2 : 1;
-	struct ml_diagram_opts d = { flags & ML_OUT_COLOR, h->block ? marks : marks + 1, nm, 0,
-				     DIAGRAM_CONTEXT, h->block ? h->block : h->address };
-	fputs("\nAddress space around the block (memlayout show -d):\n", out);
-	return ml_render_diagram(snap, out, &d);
+	return ml__diagram_slice(out, snap, "block", h->block ? marks : marks + 1,
+				 h->block ? 2 : 1, h->block ? h->block : h->address, flags, width);
 }
 
 /* ---- JSON ---- */
 
-static json_t *json_frames(const struct hframe *f, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
-			"pc", ml__json_hex(f[i].pc), "function", ml__json_str(f[i].function),
-			"offset", (json_int_t)f[i].offset, "file", ml__json_str(f[i].file),
-			"line", f[i].line ? json_integer(f[i].line) : json_null(),
-			"object", ml__json_str(f[i].object)));
-	return a;
-}
-
-static json_t *json_bt(const struct ml_backtrace *bt)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; bt && a && i < bt->n; i++) {
-		const struct ml_frame *f = &bt->frames[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
-			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
-			"offset", (json_int_t)f->offset, "file", ml__json_str(f->file),
-			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", ml__json_str(f->object)));
-	}
-	return a;
-}
-
 static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
-		       const struct hframe *af, const struct hframe *ff,
+		       const struct ml_frame *af, const struct ml_frame *ff,
 		       const struct ml_backtrace *bt, FILE *out)
 {
 	const struct ml_proc *p = &snap->proc;
@@ -254,28 +186,26 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 	json_object_set_new(o, "block", h->block ? json_pack("{s:o, s:I, s:I}",
 			    "address", ml__json_hex(h->block), "size", (json_int_t)h->size,
 			    "offset", (json_int_t)h->offset) : json_null());
-	json_object_set_new(o, "alloc_backtrace", json_frames(af, h->n_alloc));
-	json_object_set_new(o, "free_backtrace", json_frames(ff, h->n_free));
+	json_object_set_new(o, "alloc_backtrace", ml__json_frames(af, h->n_alloc, false));
+	json_object_set_new(o, "free_backtrace", ml__json_frames(ff, h->n_free, false));
 	json_object_set_new(o, "thread", json_pack("{s:i, s:b}", "tid", (int)h->tid,
 			    "main", h->tid == p->pid));
-	json_object_set_new(o, "process", json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid,
-			    "comm", ml__json_str(p->comm), "exe", ml__json_str(p->exe)));
-	json_object_set_new(o, "backtrace", json_bt(bt));
-	FILE *j = ml_json_stream(out);
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	json_object_set_new(o, "process", ml__json_process(p));
+	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, false) : json_array());
+	return ml__json_dump(o, out);
 }
 
 int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
 			const struct ml_backtrace *bt, FILE *out, unsigned int flags)
 {
-	struct hframe af[ML_HEAPCHECK_DEPTH], ff[ML_HEAPCHECK_DEPTH];
+	return ml_render_heapcheck_width(snap, h, bt, out, flags, 0);
+}
+
+int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
+			      const struct ml_backtrace *bt, FILE *out, unsigned int flags,
+			      unsigned int width)
+{
+	struct ml_frame af[ML_HEAPCHECK_DEPTH], ff[ML_HEAPCHECK_DEPTH];
 	struct ml_symbolizer *sz = NULL;
 	int r;
 
@@ -287,7 +217,7 @@ int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapchec
 	symbolize(sz, h->alloc_pc, h->n_alloc, af);
 	symbolize(sz, h->free_pc, h->n_free, ff);
 	r = (flags & ML_OUT_JSON) ? render_json(snap, h, af, ff, bt, out) :
-				    render_text(snap, h, af, ff, bt, out, flags);
+				    render_text(snap, h, af, ff, bt, out, flags, width);
 	ml_symbolizer_free(sz);
 	if (r == 0 && ferror(out))
 		r = -EIO;
@@ -300,13 +230,13 @@ static int leaks_text(const struct ml_snapshot *snap, const struct ml_heapleaks 
 		      struct ml_symbolizer *sz, FILE *out)
 {
 	fprintf(out, "memlayout: process %d (", (int)snap->proc.pid);
-	put_escaped(out, snap->proc.comm);
+	ml__put_escaped(out, snap->proc.comm);
 	fprintf(out, ") leaked %" PRIu64 " bytes in %" PRIu64 " blocks, allocated at %zu places\n"
 		"  Blocks never freed that nothing the program could still reach points to at exit\n"
 		"  (its data, bss and stack, and the blocks those reach), largest first.\n",
 		l->bytes, l->blocks, l->ngroups_total);
 	for (size_t i = 0; i < l->ngroups; i++) {
-		struct hframe f[ML_HEAPCHECK_DEPTH];
+		struct ml_frame f[ML_HEAPCHECK_DEPTH];
 		char title[96];
 		symbolize(sz, l->groups[i].pc, l->groups[i].n, f);
 		snprintf(title, sizeof(title), "%" PRIu64 " bytes in %" PRIu64 " block%s allocated at",
@@ -327,27 +257,18 @@ static int leaks_json(const struct ml_snapshot *snap, const struct ml_heapleaks 
 		return r;
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < l->ngroups; i++) {
-		struct hframe f[ML_HEAPCHECK_DEPTH];
+		struct ml_frame f[ML_HEAPCHECK_DEPTH];
 		symbolize(sz, l->groups[i].pc, l->groups[i].n, f);
 		json_array_append_new(a, json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)l->groups[i].bytes,
-			"blocks", (json_int_t)l->groups[i].blocks, "backtrace", json_frames(f, l->groups[i].n)));
+			"blocks", (json_int_t)l->groups[i].blocks, "backtrace", ml__json_frames(f, l->groups[i].n, false)));
 	}
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "kind", "leaks",
 		"bytes", (json_int_t)l->bytes, "blocks", (json_int_t)l->blocks,
 		"sites", (json_int_t)l->ngroups_total, "leaks", a ? a : json_null(),
-		"process", json_pack("{s:i, s:o, s:o}", "pid", (int)snap->proc.pid,
-				     "comm", ml__json_str(snap->proc.comm), "exe", ml__json_str(snap->proc.exe)));
+		"process", ml__json_process(&snap->proc));
 	if (!o)
 		return -ENOMEM;
-	FILE *j = ml_json_stream(out);
-	r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
+	return ml__json_dump(o, out);
 }
 
 int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,

@@ -88,6 +88,14 @@ void ml__json_decref(json_t *json);
  * ENOMEM; an address as a "0x..." string. */
 json_t *ml__json_str(const char *s);
 json_t *ml__json_hex(uint64_t v);
+/* Frames as a JSON array of {pc, function, offset, file, line, object}
+ * (and inlined); NULL on ENOMEM. */
+json_t *ml__json_frames(const struct ml_frame *fr, size_t n, bool with_inlined);
+/* {pid, comm, exe} of the process. */
+json_t *ml__json_process(const struct ml_proc *p);
+/* o (its reference taken) written indented, through ml_json_stream, and a
+ * newline.  0, -ENOMEM or -EIO. */
+int ml__json_dump(json_t *o, FILE *out);
 
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)

@@ -13,7 +13,7 @@
  *     address, the pc, each thread's sp and each region's start: a count
  *     never above what was asked, or -EFAULT;
  *  4. the region table (every column, text and JSON) and the diagram,
- *     and ml_crash_explain on the fault, to /dev/null.
+ *     and ml_crash_explain on the fault, its report (text, JSON) to /dev/null.
  * The backtrace (libdwfl, dlopen()ed) is left out: its parsing of the core
  * is elfutils', fuzzed there.  A failed check calls abort().
  *
@@ -100,7 +100,10 @@ static void fuzz_core(struct ml_core *c)
 	for (size_t i = 0; i < n && i < 64; i++)
 		read_at(c, r[i].start);
 	render(snap);
-	ml_crash_explain(snap, &f, &cr);
+	if (ml_crash_explain(snap, &f, &cr) == 0) {
+		ml_render_crash(snap, &cr, NULL, devnull(), 0);
+		ml_render_crash(snap, &cr, NULL, devnull(), ML_OUT_JSON);
+	}
 	ml_core_gaps(c, &n);
 	ml_snapshot_free(snap);
 }
