@@ -449,12 +449,6 @@ static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char 
 	return r;
 }
 
-int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size)
-{
-	const char *how;
-	return locate(pid, ret_addr, ret_size, &how, NULL);
-}
-
 /* ---- copying ---- */
 
 /* Does a table of n elements of stride bytes at off lie inside [0, size)?

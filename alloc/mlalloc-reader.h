@@ -81,9 +81,4 @@ uint64_t ml_alloc_snapshot_live(const struct ml_alloc_snapshot *snap, unsigned c
 /* Bytes in live small/medium blocks (sum over classes of live * class size). */
 uint64_t ml_alloc_snapshot_live_bytes(const struct ml_alloc_snapshot *snap);
 
-/* Address of the published region in process pid (what
- * ml_alloc_snapshot_read finds first).  0 or -errno as above (-E2BIG,
- * -ETIME: the symbol search hit a bound). */
-int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size);
-
 #endif

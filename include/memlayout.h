@@ -90,7 +90,7 @@ struct ml_section {
 };
 
 /* Who manages a region's memory: the allocator or language runtime that
- * mapped it (kind heap), as far as memlayout can tell.  ml_allocator_name()
+ * mapped it (kind heap), as far as memlayout can tell.  ml_region_allocator()
  * gives the short name used in tables and JSON. */
 enum ml_allocator {
 	ML_ALLOC_NONE,
@@ -227,8 +227,6 @@ const char *ml_kind_name(enum ml_kind kind);
 const char *ml_kind_description(enum ml_kind kind);
 /* Parse a kind name; returns the kind or -EINVAL. */
 int ml_kind_from_name(const char *name);
-/* "glibc", "obmalloc", ...; NULL for ML_ALLOC_NONE or out of range. */
-const char *ml_allocator_name(enum ml_allocator a);
 /* "CPython obmalloc", ...: the allocator in a few words; NULL as above. */
 const char *ml_allocator_description(enum ml_allocator a);
 /* A region's owner as one phrase: "glibc", or for a guess "probably
@@ -240,7 +238,6 @@ const char *ml_region_owner_evidence(const struct ml_region *r);
 const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
 /* perms as maps writes them ("r-xp", "rw-s") into buf; returns buf. */
 char *ml_perms_str(unsigned int perms, char buf[5]);
-size_t ml_vmflag_count(void);
 
 
 /* Running a command under ptrace and snapshotting it (see ml_trace.c). */
@@ -708,16 +705,12 @@ enum ml_pstate {
 	ML_PST_GUARD,       /* an MADV_GUARD_INSTALL marker: touching it faults */
 	ML_PST__COUNT
 };
-/* "untouched", "present", ...; "?" out of range. */
-const char *ml_pstate_name(enum ml_pstate st);
 
 enum ml_scan_method {
 	ML_SCAN_AUTO,       /* PAGEMAP_SCAN, or pread where the kernel lacks it */
 	ML_SCAN_IOCTL,      /* PAGEMAP_SCAN only (-EOPNOTSUPP without it) */
 	ML_SCAN_PREAD,      /* pread of /proc/PID/pagemap */
 };
-/* "auto", "scan", "pread". */
-const char *ml_scan_method_name(enum ml_scan_method m);
 /* Parse one of those names; the method or -EINVAL. */
 int ml_scan_method_from_name(const char *name);
 
@@ -754,8 +747,6 @@ struct ml_residency {
 };
 /* The bar character of a state (upper or lower case). */
 char ml_pstate_bar_char(enum ml_pstate st, bool full);
-/* The state a bar character stands for, or -EINVAL. */
-int ml_pstate_from_bar_char(char c);
 /* Scan [start, end) into *ret with a bar of at most width cells (1 to
  * ML_BAR_MAX).  Returns 0, -ESRCH (the process is gone), -EOPNOTSUPP
  * (ML_SCAN_IOCTL on a kernel without PAGEMAP_SCAN), -EIO, -ENOMEM. */
@@ -1261,8 +1252,6 @@ struct ml_core_gap {
 	const char *object;      /* the file's path (owned by the core), NULL */
 	uint64_t addr;           /* the first address it cost */
 };
-/* "not-dumped", "no-file", "build-id-mismatch", "unverified". */
-const char *ml_core_gap_name(enum ml_core_gap_kind k);
 
 /* Open and check a core; sysroot (NULL: /) is where its mapped files are
  * looked for; exe (NULL: none) the file to read as its main executable

@@ -609,17 +609,6 @@ const struct ml_core_gap *ml_core_gaps(const struct ml_core *c, size_t *ret_n)
 	return c->gaps;
 }
 
-const char *ml_core_gap_name(enum ml_core_gap_kind k)
-{
-	static const char *const names[] = {
-		[ML_CORE_GAP_NOT_DUMPED] = "not-dumped",
-		[ML_CORE_GAP_NO_FILE] = "no-file",
-		[ML_CORE_GAP_BUILD_ID] = "build-id-mismatch",
-		[ML_CORE_GAP_UNVERIFIED] = "unverified",
-	};
-	return (unsigned)k < ML_ARRAY_SIZE(names) && names[k] ? names[k] : "?";
-}
-
 /* ---- memory ---- */
 
 static const struct core_load *load_of(const struct ml_core *c, uint64_t addr)

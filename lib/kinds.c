@@ -119,11 +119,6 @@ static const struct {
 	{ ML_ALLOC_NONE,     ML_OWNER_SHAPE,  "anonymous mapping in a process that loaded that allocator (size and place only)" },
 };
 
-const char *ml_allocator_name(enum ml_allocator a)
-{
-	return (unsigned int)a < ML_ALLOC__COUNT ? allocators[a].name : NULL;
-}
-
 const char *ml_allocator_description(enum ml_allocator a)
 {
 	return (unsigned int)a < ML_ALLOC__COUNT ? allocators[a].description : NULL;

@@ -101,11 +101,6 @@ const char *ml_vmflag_name(unsigned int bit)
 	return bit < ML_ARRAY_SIZE(vmflag_names) ? vmflag_names[bit] : "?";
 }
 
-size_t ml_vmflag_count(void)
-{
-	return ML_ARRAY_SIZE(vmflag_names);
-}
-
 /* Bit of a two-letter mnemonic, searched from bit `from` on and wrapping
  * around: the kernel prints flags in bit order, so starting after the
  * previous one finds the next at once.  -1 if unknown. */
