@@ -302,31 +302,37 @@ static int cmp_tid(const void *a, const void *b)
 
 /* Each glibc thread's stack by its descriptor (tcb.c), whatever its sp.
  * Returns the TIDs found so, sorted, in a malloc'ed array (*n of them),
- * or NULL. */
+ * or NULL when there is no memory for it. */
 static pid_t *classify_by_tcb(struct ml_snapshot *snap, size_t *n)
 {
 	struct ml__tcb *t = malloc(sizeof(*t));
 	pid_t *found = calloc(snap->nthreads ? snap->nthreads : 1, sizeof(*found));
 
 	*n = 0;
-	if (t && found && ml__tcb_open(snap, t) == 0)
+	if (!t || !found) {
+		free(t);
+		free(found);
+		return NULL;
+	}
+	if (ml__tcb_open(snap, t) == 0)
 		for (size_t i = 1; i < snap->nregions && *n < snap->nthreads; i++) {
 			pid_t tid = stack_shape(snap, i) ? ml__tcb_tid(t, snap, &snap->regions[i]) : 0;
 			if (tid > 0 && mark_stack(snap, i, tid))
 				found[(*n)++] = tid;
 		}
-	if (t)
-		ml__tcb_close(t);
+	ml__tcb_close(t);
 	free(t);
-	if (found)
-		qsort(found, *n, sizeof(*found), cmp_tid);
+	qsort(found, *n, sizeof(*found), cmp_tid);
 	return found;
 }
 
-void ml__classify_threads(struct ml_snapshot *snap)
+int ml__classify_threads(struct ml_snapshot *snap)
 {
 	size_t nfound;
 	pid_t *by_tcb = classify_by_tcb(snap, &nfound);
+
+	if (!by_tcb)
+		return -ENOMEM;
 
 	for (size_t t = 0; t < snap->nthreads; t++) {
 		const struct ml_thread *th = &snap->threads[t];
@@ -351,6 +357,7 @@ void ml__classify_threads(struct ml_snapshot *snap)
 				snap->regions[i - 1].object = "[malloc arena]";
 		}
 	}
+	return 0;
 }
 
 /* ---- GPU address space ---- */

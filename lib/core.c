@@ -909,7 +909,7 @@ static void keep_vdso(struct ml_core *c, struct ml_snapshot *snap)
 	}
 }
 
-static void core_proc(struct ml_core *c, struct ml_snapshot *snap)
+static int core_proc(struct ml_core *c, struct ml_snapshot *snap)
 {
 	struct ml_proc *p = &snap->proc;
 	struct rlimit rl;
@@ -922,7 +922,7 @@ static void core_proc(struct ml_core *c, struct ml_snapshot *snap)
 	p->nthreads = c->nthreads;
 	p->stack_rlimit = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
 			  ? (uint64_t)rl.rlim_cur : UINT64_MAX;
-	ml__read_host_facts(snap, p->is_32bit);
+	return ml__read_host_facts(snap, p->is_32bit);
 }
 
 static int core_threads(struct ml_core *c, struct ml_snapshot *snap)
@@ -952,7 +952,8 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 	snprintf(snap->sysroot, sizeof(snap->sysroot), "%s", c->sysroot);
 	snprintf(snap->core_exe, sizeof(snap->core_exe), "%s", c->exe ? c->exe : "");
 	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
-	core_proc(c, snap);
+	if ((r = core_proc(c, snap)) < 0)
+		return r;
 	for (size_t i = 0; i < c->nloads; i++)
 		if ((r = add_region(c, snap, &c->loads[i], i)) < 0)
 			return r;
@@ -975,8 +976,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 	ml__classify_fallback(snap);
 	if ((r = core_threads(c, snap)) < 0)
 		return r;
-	ml__classify_threads(snap);
-	return 0;
+	return ml__classify_threads(snap);
 }
 
 int ml_core_snapshot(struct ml_core *c, unsigned int flags, struct ml_snapshot **ret)

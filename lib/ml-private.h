@@ -90,7 +90,7 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
 /* snapshot.c: the names of a live process's file mappings that maps
  * leaves ambiguous (" (deleted)" at the end, "\012" inside) settled from
  * snap->proc_dir's map_files: unescaped, and deleted only if unlinked. */
-void ml__settle_names(struct ml_snapshot *snap);
+int ml__settle_names(struct ml_snapshot *snap);
 
 /* procfs.c: the small per-process files.  All return 0 or -errno. */
 /* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
@@ -112,7 +112,7 @@ const char *ml__kind_color(enum ml_kind kind);
 /* classify.c: kinds from names and permissions, then heap/stack/threads. */
 void ml__classify_basic(struct ml_snapshot *snap);
 void ml__classify_fallback(struct ml_snapshot *snap);
-void ml__classify_threads(struct ml_snapshot *snap);
+int ml__classify_threads(struct ml_snapshot *snap);
 
 /* tcb.c: glibc's thread descriptor at the top of a thread's stack, read
  * from /proc/PID/mem (see tcb.c for the rule and its bounds). */
@@ -170,7 +170,7 @@ int ml__regs_decode(const void *raw, size_t len, struct ml_regs *ret);
 /* procfs.c: the facts of the machine reading, not of the process: page
  * size (when unset), mmap_min_addr and the user/kernel split for a task
  * of the given width, from snap->proc_root ("/proc"). */
-void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
+int ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
 
 /* unwind.c: unwind thread tid of what dwfl holds (reported and attached
  * by the caller: a live process, or a core), at most max frames; read()

@@ -700,14 +700,17 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
 			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
 	}
-	for (size_t k = 0; k < nrows; k++) {
+	int r = 0;
+	for (size_t k = 0; k < nrows && r == 0; k++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		if (!ln)
-			break;
-		for (size_t i = 0; i < ncols; i++)
-			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
+			r = -ENOMEM;   /* a partial table is never printed */
+		for (size_t i = 0; i < ncols && r == 0; i++)
+			if (scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf)) < 0)
+				r = -ENOMEM;
 	}
-	int r = print_doc(tb, snap);
+	if (r == 0)
+		r = print_doc(tb, snap);
 	scols_unref_table(tb);
 	return r;
 }

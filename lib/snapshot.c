@@ -155,8 +155,9 @@ static bool deleted_suffix(const char *s, size_t n)
 }
 
 /* The name of a live file mapping whose maps text was ambiguous, from its
- * map_files link; r is kept as maps said if the link cannot be read. */
-static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
+ * map_files link; r is kept as maps said if the link cannot be read.
+ * 0, or -ENOMEM (the settled name found no room: r kept). */
+static int settle_name(struct ml_snapshot *snap, struct ml_region *r)
 {
 	char entry[64], path[PATH_MAX], link[PATH_MAX], *name;
 	struct stat st;
@@ -165,10 +166,10 @@ static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
 
 	snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, r->start, r->end);
 	if (ml__path(path, sizeof(path), snap->proc_dir, entry) < 0)
-		return;
+		return 0;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0 || n >= (ssize_t)sizeof(link) - 1)
-		return;
+		return 0;
 	link[n] = '\0';
 	/* stat() through map_files needs CAP_CHECKPOINT_RESTORE; without it,
 	 * a file still linked under the literal name is that name. */
@@ -180,16 +181,17 @@ static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
 	if (deleted && deleted_suffix(link, (size_t)n))
 		n -= (ssize_t)strlen(" (deleted)");
 	if (!(name = ml__strndup(snap, link, (size_t)n)))
-		return;
+		return -ENOMEM;
 	r->name = name;
 	r->deleted = deleted;
+	return 0;
 }
 
 /* The mappings of one file give the same maps text and the same answer:
  * the last file settled (its text as maps gave it, and what it became) is
  * reused, so 5,000 mappings of one unlinked file cost one look, not
- * 5,000 (~8 us each: readlink and stat). */
-void ml__settle_names(struct ml_snapshot *snap)
+ * 5,000 (~8 us each: readlink and stat).  0 or -ENOMEM. */
+int ml__settle_names(struct ml_snapshot *snap)
 {
 	const struct ml_region *last = NULL;
 	const char *last_text = NULL;
@@ -206,9 +208,12 @@ void ml__settle_names(struct ml_snapshot *snap)
 			continue;
 		}
 		last_text = r->name;
-		settle_name(snap, r);
+		int e = settle_name(snap, r);
+		if (e < 0)
+			return e;
 		last = r;
 	}
+	return 0;
 }
 
 static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *opts)
@@ -237,8 +242,8 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 		return r;
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
-	if (live)
-		ml__settle_names(snap);
+	if (live && (r = ml__settle_names(snap)) < 0)
+		return r;
 	r = ml__read_proc_facts(snap);
 	if (r < 0)
 		return r;
@@ -250,8 +255,13 @@ static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
 	}
 	ml__classify_fallback(snap);
 	ml__classify_owners(snap);
-	ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
-	ml__classify_threads(snap);
+	/* No task/ (a saved tree without it, a process going) leaves the
+	 * threads unknown; no memory for them is an error. */
+	r = ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
+	if (r == -ENOMEM)
+		return r;
+	if ((r = ml__classify_threads(snap)) < 0)
+		return r;
 	ml__classify_devices(snap);
 	ml__classify_owners_late(snap);
 	/* Still there?  (read_stat refreshes the fault counters too.) */

@@ -413,8 +413,9 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	r = read_stat(w, snap);
 	if (r == 0)
 		r = read_maps(w, snap);
+	if (r == 0)
+		r = ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
 	if (r == 0) {
-		ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
 		ml__classify_basic(snap);
 		if (ml__kind_cache_stale(w->kinds, snap))
 			r = refresh_kinds(w, snap);
@@ -425,8 +426,9 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	}
 	if (r == 0)
 		r = read_threads(w, snap);
+	if (r == 0)
+		r = ml__classify_threads(snap);
 	if (r == 0) {
-		ml__classify_threads(snap);
 		ml__classify_devices(snap);
 		ml__classify_owners_late(snap);
 		snap->proc.nthreads = snap->nthreads;
