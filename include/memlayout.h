@@ -246,6 +246,32 @@ enum ml_stop_at {
 	ML_STOP_AT_START,         /* entry point, after the dynamic loader  */
 };
 
+/* A command started in a child process (ml_spawn_start): its PID, and the
+ * descriptors that release it (go_fd, -1 unless ML_SPAWN_HOLD) and that
+ * tell whether its exec failed (err_fd).  The caller waits for the child
+ * and closes the descriptors with ml_spawn_close(). */
+struct ml_spawn {
+	pid_t pid;
+	int go_fd, err_fd;
+};
+enum {
+	ML_SPAWN_HOLD    = 1 << 0,  /* the child waits for ml_spawn_release() */
+	ML_SPAWN_TRACEME = 1 << 1,  /* PTRACE_TRACEME and SIGSTOP before exec */
+};
+/* Fork and, in the child, execvp(argv[0], argv) (after the flags' steps).
+ * 0 or -errno (pipe, fork; -EINVAL for bad arguments). */
+int ml_spawn_start(char *const argv[], unsigned int flags, struct ml_spawn *ret);
+/* Let a held child go on to its exec; closes go_fd.  0 or -errno. */
+int ml_spawn_release(struct ml_spawn *s);
+/* The exec's error if the child has sent one: -errno (-ENOENT for a
+ * command not found), else 0.  Never blocks: for a child known to have
+ * ended, or to ask in passing. */
+int ml_spawn_exec_error(const struct ml_spawn *s);
+/* Wait until the child has exec'd (0) or failed to (-errno). */
+int ml_spawn_wait_exec(const struct ml_spawn *s);
+/* Close the descriptors (NULL is fine); the child is not touched. */
+void ml_spawn_close(struct ml_spawn *s);
+
 struct ml_traced;
 /* Fork and exec argv[0] (searched in PATH) under ptrace, run it until the
  * stop point, and return the stopped child in *ret.  -ENOENT/-EACCES if it

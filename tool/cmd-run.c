@@ -246,21 +246,6 @@ static void mark_stacks(struct run *r, struct ml_snapshot *snap, pid_t pid)
 
 /* ---- starting the program ---- */
 
-static _Noreturn void child(char **argv, int go_fd, int err_fd)
-{
-	char c;
-	int e;
-
-	/* Wait until the parent has seized us; EOF means it gave up. */
-	if (read(go_fd, &c, 1) != 1)
-		_exit(127);
-	execvp(argv[0], argv);
-	e = errno;
-	if (write(err_fd, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
 /* PTRACE_SEIZE of our child failed with e: say why, as precisely as
  * /proc tells (a tracer already attached to it: ours was, under another
  * memlayout run or a debugger), and end the child.  Returns the exit code. */
@@ -342,36 +327,26 @@ static void note_setid(struct run *r)
 /* Fork, seize, let it exec.  Returns the exit code on failure (> 0). */
 static int spawn(struct run *r, int *ret_err_fd)
 {
-	int go[2], err[2];
+	struct ml_spawn sp;
 	pid_t pid;
+	int e;
 
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
-		return run_failed(r, errno);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return run_failed(r, errno);
-	if (pid == 0) {
-		close(go[1]);
-		close(err[0]);
-		child(r->o.argv, go[0], err[1]);
-	}
-	close(go[0]);
-	close(err[1]);
+	if ((e = ml_spawn_start(r->o.argv, ML_SPAWN_HOLD, &sp)) < 0)
+		return run_failed(r, -e);
+	pid = sp.pid;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(TRACE_OPTIONS |
 		   (r->o.check.leaks ? PTRACE_O_TRACEEXIT : 0))) < 0)
-		return seize_failed(r, pid, errno, go[1], err[0]);
+		return seize_failed(r, pid, errno, sp.go_fd, sp.err_fd);
 	r->main = main_pid = pid;
 	tracee_add(&r->t, pid);
 	install_handlers();
-	if (write(go[1], "g", 1) != 1) {
+	if ((e = ml_spawn_release(&sp)) < 0) {
 		kill(pid, SIGKILL);
-		close(go[1]);
-		close(err[0]);
-		return run_failed(r, errno);
+		ml_spawn_close(&sp);
+		return run_failed(r, -e);
 	}
-	close(go[1]);
-	*ret_err_fd = err[0];
+	*ret_err_fd = sp.err_fd;
 	return 0;
 }
 
