@@ -152,14 +152,8 @@ static void gap_add(struct ml_core *c, enum ml_core_gap_kind kind, const char *o
 	for (size_t i = 0; i < c->ngaps; i++)
 		if (c->gaps[i].kind == kind && c->gaps[i].object == object)
 			return;
-	if (c->ngaps == c->gcap) {
-		size_t cap = c->gcap ? c->gcap * 2 : 8;
-		struct ml_core_gap *g = realloc(c->gaps, cap * sizeof(*g));
-		if (!g)
-			return;   /* only a note is lost */
-		c->gaps = g;
-		c->gcap = cap;
-	}
+	if (ML__RESERVE(c->gaps, c->gcap, c->ngaps + 1) < 0)
+		return;   /* only a note is lost */
 	c->gaps[c->ngaps++] = (struct ml_core_gap){ kind, object, addr };
 }
 

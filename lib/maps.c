@@ -413,16 +413,8 @@ static int carry(struct ml__maps_parser *mp, const char *buf, size_t len)
 {
 	if (mp->plen + len > ML_MAX_LINE)
 		return -EBADMSG;
-	if (mp->plen + len > mp->pcap) {
-		size_t ncap = mp->pcap ? mp->pcap : 256;
-		while (ncap < mp->plen + len)
-			ncap *= 2;
-		char *np = realloc(mp->partial, ncap);
-		if (!np)
-			return -ENOMEM;
-		mp->partial = np;
-		mp->pcap = ncap;
-	}
+	if (ML__RESERVE(mp->partial, mp->pcap, mp->plen + len) < 0)
+		return -ENOMEM;
 	memcpy(mp->partial + mp->plen, buf, len);
 	mp->plen += len;
 	return 0;

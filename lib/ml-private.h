@@ -220,6 +220,15 @@ void ml__huge_free(void *p, size_t size);
 int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need);
 void ml__grow_free(void *p, size_t cap, bool huge);
 
+/* grow.c: the growable array.  *arrp (a T **, passed as void *) has *cap
+ * elements of size bytes; make it hold at least need, the capacity
+ * doubled (from 16).  0, or -ENOMEM with the array and *cap as they were
+ * (also when the bytes would overflow size_t).  ML__RESERVE(arr, cap,
+ * need) is the call with its fast path inline: 0 when there is room. */
+int ml__array_grow(void *arrp, size_t *cap, size_t need, size_t size);
+#define ML__RESERVE(arr, cap, need) \
+	((need) <= (cap) ? 0 : ml__array_grow(&(arr), &(cap), (need), sizeof(*(arr))))
+
 /* table-text.c: libsmartcols' non-terminal output of a plain ASCII table,
  * written in bulk.  row() gives the cells of a row: s[c], the text of
  * column c (NULL if empty), built in bufs[c] (the column's own) if it

@@ -42,15 +42,10 @@ int ml__read_file(const char *path, char **ret_buf, size_t *ret_len)
 			close(fd);
 			return -ENOMEM;
 		}
-		if (cap - len < 2) {
-			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
+		if (cap - len < 2 && (cap > (64u << 20) || ML__RESERVE(buf, cap, len + 2) < 0)) {
+			free(buf);
+			close(fd);
+			return -ENOMEM;
 		}
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
@@ -432,15 +427,9 @@ int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace)
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct ml_thread *nt = realloc(snap->threads, ncap * sizeof(*nt));
-			if (!nt) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			snap->threads = nt;
-			cap = ncap;
+		if (ML__RESERVE(snap->threads, cap, n + 1) < 0) {
+			closedir(d);
+			return -ENOMEM;
 		}
 		memset(&snap->threads[n], 0, sizeof(snap->threads[n]));
 		snap->threads[n].tid = (pid_t)tid;

@@ -42,14 +42,8 @@ void ml__events_free(struct ml__events *e)
 
 static struct ml_watch_event *push(struct ml__events *e, enum ml_watch_event_type t)
 {
-	if (e->n == e->cap) {
-		size_t ncap = e->cap ? e->cap * 2 : 64;
-		struct ml_watch_event *nv = realloc(e->ev, ncap * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		e->ev = nv;
-		e->cap = ncap;
-	}
+	if (ML__RESERVE(e->ev, e->cap, e->n + 1) < 0)
+		return NULL;
 	struct ml_watch_event *ev = &e->ev[e->n++];
 	memset(ev, 0, sizeof(*ev));
 	ev->type = t;

@@ -227,14 +227,8 @@ static ssize_t read_held(struct ml_watch *w, int f)
 		if (fd < 0)
 			return fd;
 		for (;;) {
-			if (w->buf_cap - len < 4096) {
-				size_t ncap = w->buf_cap ? w->buf_cap * 2 : 64 * 1024;
-				char *nb = realloc(w->buf, ncap);
-				if (!nb)
-					return -ENOMEM;
-				w->buf = nb;
-				w->buf_cap = ncap;
-			}
+			if (ML__RESERVE(w->buf, w->buf_cap, len + (w->buf_cap ? 4096 : 64 * 1024)) < 0)
+				return -ENOMEM;
 			ssize_t n = pread(fd, w->buf + len, w->buf_cap - len - 1, (off_t)len);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -380,13 +374,8 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 		long tid = strtol(de->d_name, NULL, 10);
 		if (tid <= 0)
 			continue;
-		if (snap->nthreads == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ml_thread *nt = realloc(snap->threads, cap * sizeof(*nt));
-			if (!nt)
-				return -ENOMEM;
-			snap->threads = nt;
-		}
+		if (ML__RESERVE(snap->threads, cap, snap->nthreads + 1) < 0)
+			return -ENOMEM;
 		struct ml_thread *t = &snap->threads[snap->nthreads++];
 		memset(t, 0, sizeof(*t));
 		t->tid = (pid_t)tid;
@@ -447,14 +436,8 @@ static ssize_t object_index(struct ml_watch *w, const char *name, ssize_t hint)
 	for (size_t i = 0; i < w->nobjs; i++)
 		if (!strcmp(w->objs[i].name, name))
 			return (ssize_t)i;
-	if (w->nobjs == w->objs_cap) {
-		size_t ncap = w->objs_cap ? w->objs_cap * 2 : 16;
-		struct ml_watch_object *no = realloc(w->objs, ncap * sizeof(*no));
-		if (!no)
-			return -ENOMEM;
-		w->objs = no;
-		w->objs_cap = ncap;
-	}
+	if (ML__RESERVE(w->objs, w->objs_cap, w->nobjs + 1) < 0)
+		return -ENOMEM;
 	struct ml_watch_object *o = &w->objs[w->nobjs];
 	memset(o, 0, sizeof(*o));
 	if (!(o->name = strdup(name)))
