@@ -42,11 +42,12 @@ struct ml_alloc_snapshot {
 #define ML_ALLOC_MAX_SEGS   16384u       /* segment records */
 #define ML_ALLOC_MAX_LARGE  16384u       /* large-block records */
 #define ML_ALLOC_MAX_SYMS   (1u << 22)   /* ELF symbols scanned, all mapped files together */
-#define ML_ALLOC_MAX_NAMES  65536u       /* symbol names compared, all files together */
+#define ML_ALLOC_MAX_STRTAB (64u << 20)  /* ELF string table bytes read, all mapped files together */
 
 /* Which bound stopped a read (ml_alloc_snapshot_read_bounded()): what
  * ("heap slots", "segment records", "large-block records", "symbols
- * scanned", "symbol names compared", "ms torn" (a seq stayed odd), "ms
+ * scanned", "string table bytes", "copies of the symbol's name" (more than
+ * 64 places in one string table hold it), "ms torn" (a seq stayed odd), "ms
  * changing" (a seq kept moving), "ms searching"), the value met (for the
  * times: the limit) and the limit. */
 struct ml_alloc_bound {
