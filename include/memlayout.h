@@ -631,7 +631,8 @@ struct ml_where {
 	uint64_t map_offset;      /* addr - region->start */
 	bool has_file_offset;     /* the address is backed by a file page */
 	uint64_t file_offset;
-	/* ELF: from the symbolizer (has_symbol false if none or no object). */
+	/* ELF: from the symbolizer (has_symbol false if none or no object);
+	 * sym.section is the snapshot's, ml_region_section() of the region. */
 	bool has_object;
 	struct ml_symbol sym;
 	/* Stacks (kind stack or thread-stack). */

@@ -153,16 +153,6 @@ static bool same_object(const struct ml_region *a, const struct ml_region *b)
 	       a->dev_minor == b->dev_minor && strcmp(a->name, b->name) == 0;
 }
 
-/* Kind of a code object's mapping by its permissions alone. */
-static enum ml_kind kind_by_perms(unsigned int perms)
-{
-	if (perms & ML_PERM_EXEC)
-		return ML_KIND_TEXT;
-	if (perms & ML_PERM_WRITE)
-		return ML_KIND_DATA;
-	return ML_KIND_RODATA;
-}
-
 void ml__classify_fallback(struct ml_snapshot *snap)
 {
 	size_t i = 0;
@@ -181,7 +171,7 @@ void ml__classify_fallback(struct ml_snapshot *snap)
 			/* Only what elf.c left as a plain file mapping. */
 			for (size_t k = i; k < j; k++)
 				if (snap->regions[k].kind == ML_KIND_FILE)
-					snap->regions[k].kind = kind_by_perms(snap->regions[k].perms);
+					snap->regions[k].kind = ml__kind_by_perms(snap->regions[k].perms);
 			struct ml_region *last = &snap->regions[j - 1], *next = &snap->regions[j];
 			if (j < snap->nregions && next->start == last->end &&
 			    next->kind == ML_KIND_ANON && next->name[0] == '\0' &&

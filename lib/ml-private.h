@@ -111,6 +111,10 @@ const char *ml__kind_color(enum ml_kind kind);
 
 /* classify.c: kinds from names and permissions, then heap/stack/threads. */
 void ml__classify_basic(struct ml_snapshot *snap);
+/* kinds.c: the kind of a code object's mapping by its permissions alone
+ * (text, data, rodata; reserved with none): the one rule of elf.c and of
+ * classify.c's fallback. */
+enum ml_kind ml__kind_by_perms(unsigned int perms);
 void ml__classify_fallback(struct ml_snapshot *snap);
 int ml__classify_threads(struct ml_snapshot *snap);
 
