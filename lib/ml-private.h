@@ -92,6 +92,31 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
  * snap->proc_dir's map_files: unescaped, and deleted only if unlinked. */
 int ml__settle_names(struct ml_snapshot *snap);
 
+/* snapshot.c: the one builder of a snapshot.  A source says where the
+ * facts come from (ml_snapshot_take: /proc/PID's files by path; watch.c:
+ * the files it holds open, the facts that do not change and its ELF kind
+ * cache); ml__snapshot_build() reads and classifies in the one order:
+ * stat (0, 1 for a kernel thread, or -errno), maps (an empty one: -ESRCH,
+ * -ENODATA for a kernel thread), ambiguous names settled (live), facts,
+ * basic kinds, ELF kinds, fallback labels, owners, threads, thread
+ * stacks, devices, late owners, and stat again (recheck).  0 or -errno. */
+struct ml__snap_source {
+	int (*stat)(void *ctx, struct ml_snapshot *snap);
+	int (*maps)(void *ctx, struct ml_snapshot *snap);
+	int (*facts)(void *ctx, struct ml_snapshot *snap);
+	int (*kinds)(void *ctx, struct ml_snapshot *snap);
+	int (*threads)(void *ctx, struct ml_snapshot *snap);
+	void *ctx;
+	bool live;      /* a live process: names settled from map_files */
+	bool recheck;   /* stat read again at the end: gone is -ESRCH */
+};
+int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src);
+/* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
+ * being reaped), no address space left; -ESRCH a thread-group leader
+ * that exited while other threads run (Z too, but num_threads, field 20,
+ * > 1: its maps read empty, as if gone). */
+int ml__stat_dead(const char *stat);
+
 /* procfs.c: the small per-process files.  All return 0 or -errno. */
 /* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
 int ml__path(char *buf, size_t len, const char *dir, const char *name);

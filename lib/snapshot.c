@@ -71,11 +71,7 @@ void ml_snapshot_free(struct ml_snapshot *snap)
 	free(snap);
 }
 
-/* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
- * being reaped), no address space left; -ESRCH a thread-group leader
- * that exited while other threads run (Z too, but num_threads, field 20,
- * > 1: its maps read empty, as if gone). */
-static int dead_state(const char *stat)
+int ml__stat_dead(const char *stat)
 {
 	const char *rp = strrchr(stat, ')');
 	unsigned long threads = 0;
@@ -107,7 +103,7 @@ static int read_stat(struct ml_snapshot *snap)
 	/* A zombie has no address space left (its PF_EXITING already made
 	 * r -ESRCH): say which kind of dead. */
 	if (r >= 0 || r == -ESRCH) {
-		int dead = dead_state(buf);
+		int dead = ml__stat_dead(buf);
 		if (dead)
 			r = dead;
 	}
@@ -230,47 +226,88 @@ static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *
 	return 0;
 }
 
-static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
+int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src)
 {
 	int kthread, r;
 
-	kthread = read_stat(snap);
+	kthread = src->stat(src->ctx, snap);
 	if (kthread < 0)
 		return kthread;
-	r = read_maps(snap, flags & ML_SNAP_SMAPS, live);
-	if (r < 0)
+	if ((r = src->maps(src->ctx, snap)) < 0)
 		return r;
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
-	if (live && (r = ml__settle_names(snap)) < 0)
+	if (src->live && (r = ml__settle_names(snap)) < 0)
 		return r;
-	r = ml__read_proc_facts(snap);
-	if (r < 0)
+	if ((r = src->facts(src->ctx, snap)) < 0)
 		return r;
 	ml__classify_basic(snap);
-	if (!(flags & ML_SNAP_NOELF)) {
-		r = ml__elf_attribute(snap);
-		if (r < 0)
-			return r;
-	}
+	if ((r = src->kinds(src->ctx, snap)) < 0)
+		return r;
 	ml__classify_fallback(snap);
 	ml__classify_owners(snap);
-	/* No task/ (a saved tree without it, a process going) leaves the
-	 * threads unknown; no memory for them is an error. */
-	r = ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
-	if (r == -ENOMEM)
+	if ((r = src->threads(src->ctx, snap)) < 0)
 		return r;
 	if ((r = ml__classify_threads(snap)) < 0)
 		return r;
 	ml__classify_devices(snap);
 	ml__classify_owners_late(snap);
-	/* Still there?  (read_stat refreshes the fault counters too.) */
-	if (live) {
-		r = read_stat(snap);
-		if (r < 0)
-			return r;
-	}
+	/* Still there?  (stat refreshes the fault counters too.) */
+	if (src->recheck && (r = src->stat(src->ctx, snap)) < 0)
+		return r;
 	return 0;
+}
+
+/* ml_snapshot_take's source: the files of snap->proc_dir, by path. */
+struct take_ctx {
+	unsigned int flags;
+	bool live;
+};
+
+static int take_stat(void *ctx, struct ml_snapshot *snap)
+{
+	(void)ctx;
+	return read_stat(snap);
+}
+
+static int take_maps(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+
+	return read_maps(snap, t->flags & ML_SNAP_SMAPS, t->live);
+}
+
+static int take_facts(void *ctx, struct ml_snapshot *snap)
+{
+	(void)ctx;
+	return ml__read_proc_facts(snap);
+}
+
+static int take_kinds(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+
+	return t->flags & ML_SNAP_NOELF ? 0 : ml__elf_attribute(snap);
+}
+
+/* No task/ (a saved tree without it, a process going) leaves the threads
+ * unknown; no memory for them is an error. */
+static int take_threads(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+	int r = ml__read_threads(snap, t->live && (t->flags & ML_SNAP_PTRACE));
+
+	return r == -ENOMEM ? r : 0;
+}
+
+static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
+{
+	struct take_ctx t = { flags, live };
+	const struct ml__snap_source src = {
+		take_stat, take_maps, take_facts, take_kinds, take_threads, &t, live, live,
+	};
+
+	return ml__snapshot_build(snap, &src);
 }
 
 /* After -ESRCH: is pid still the live process that had start_time?  Then
