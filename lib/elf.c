@@ -828,6 +828,7 @@ static int secs_fill(struct ml_snapshot *snap, const struct elf_obj *obj,
 	if (!out)
 		return -ENOMEM;
 	for (size_t i = first, k = 0; k < n; i++) {
+		assert(i < obj->nsecs);   /* n of them were counted from first */
 		const struct elf_sec *s = &obj->secs[i];
 
 		if (s->end <= lo || (nobits_only && !s->nobits))

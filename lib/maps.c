@@ -245,6 +245,7 @@ char *ml_perms_str(unsigned int perms, char buf[5])
 
 struct ml_region *ml__region_append(struct ml_snapshot *snap)
 {
+	assert(snap->nregions <= snap->cap);
 	if (snap->nregions == snap->cap) {
 		size_t sz = sizeof(*snap->regions), bytes = snap->cap * sz;
 		void *p = snap->regions;

@@ -13,6 +13,7 @@
 
 #include "memlayout.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -111,6 +112,9 @@ struct ml__snap_source {
 	bool recheck;   /* stat read again at the end: gone is -ESRCH */
 };
 int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src);
+/* The invariant of every snapshot, for assert(): regions non-empty,
+ * sorted by start and disjoint, their sections inside them. */
+bool ml__regions_sorted(const struct ml_snapshot *snap);
 /* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
  * being reaped), no address space left; -ESRCH a thread-group leader
  * that exited while other threads run (Z too, but num_threads, field 20,

@@ -58,6 +58,8 @@ int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at)
 	r->end = at;
 	r->smaps = &ml__no_smaps;
 	r->have_smaps = false;
+	assert(r[0].start < r[0].end && r[0].end == r[1].start && r[1].start < r[1].end);
+	assert(i + 2 >= snap->nregions || r[1].end <= r[2].start);
 	return 0;
 }
 
@@ -226,6 +228,20 @@ static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *
 	return 0;
 }
 
+bool ml__regions_sorted(const struct ml_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+
+		if (r->start >= r->end || (i && r[-1].end > r->start))
+			return false;
+		for (size_t k = 0; k < r->nsections; k++)
+			if (r->sections[k].start < r->start || r->sections[k].end > r->end)
+				return false;
+	}
+	return true;
+}
+
 int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src)
 {
 	int kthread, r;
@@ -237,6 +253,7 @@ int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *s
 		return r;
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
+	assert(ml__regions_sorted(snap));   /* maps.c rejects any other order */
 	if (src->live && (r = ml__settle_names(snap)) < 0)
 		return r;
 	if ((r = src->facts(src->ctx, snap)) < 0)
@@ -252,6 +269,7 @@ int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *s
 		return r;
 	ml__classify_devices(snap);
 	ml__classify_owners_late(snap);
+	assert(ml__regions_sorted(snap));   /* splits (the .bss tail) keep it */
 	/* Still there?  (stat refreshes the fault counters too.) */
 	if (src->recheck && (r = src->stat(src->ctx, snap)) < 0)
 		return r;
@@ -391,6 +409,8 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap, size
 const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr)
 {
 	size_t lo = 0, hi = snap->nregions;
+
+	assert(snap);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

@@ -108,6 +108,8 @@ static void sweep(struct ml__events *e, const struct ml_snapshot *p,
 {
 	size_t i = 0, j = 0;
 
+	/* One merge pass is right only over two sorted, disjoint lists. */
+	assert(ml__regions_sorted(p) && ml__regions_sorted(c));
 	memset(e->cov_old, 0, p->nregions * sizeof(uint64_t));
 	memset(e->cov_new, 0, c->nregions * sizeof(uint64_t));
 	memset(e->bestov, 0, c->nregions * sizeof(uint64_t));

@@ -725,6 +725,7 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 	where_clear(ret, r && ctx->sym && r->object);
 	ret->addr = addr;
 	if (r) {
+		assert(r->start <= addr && addr < r->end);
 		ret->region = r;
 		ret->map_offset = addr - r->start;
 		ret->has_file_offset = r->inode != 0;
