@@ -123,6 +123,7 @@ struct ml_core {
 	struct ml_core_info info;
 	struct ml_core_gap *gaps;
 	size_t ngaps, gcap;
+	bool gap_lost;              /* a gap went unrecorded (ENOMEM) */
 	int rootfd;                 /* the sysroot, O_PATH */
 	char sysroot[PATH_MAX];
 	const char *exe;            /* --exe: the main executable's file, or NULL */
@@ -146,15 +147,20 @@ static size_t word_size(const struct ml_core *c)
 
 /* ---- gaps ---- */
 
-static void gap_add(struct ml_core *c, enum ml_core_gap_kind kind, const char *object,
-		    uint64_t addr)
+/* Record a gap; 0, or -ENOMEM (c->gap_lost set: the read that found it
+ * fails, so no gap is silently left out of ml_core_gaps()). */
+static int gap_add(struct ml_core *c, enum ml_core_gap_kind kind, const char *object,
+		   uint64_t addr)
 {
 	for (size_t i = 0; i < c->ngaps; i++)
 		if (c->gaps[i].kind == kind && c->gaps[i].object == object)
-			return;
-	if (ML__RESERVE(c->gaps, c->gcap, c->ngaps + 1) < 0)
-		return;   /* only a note is lost */
+			return 0;
+	if (ML__RESERVE(c->gaps, c->gcap, c->ngaps + 1) < 0) {
+		c->gap_lost = true;
+		return -ENOMEM;
+	}
 	c->gaps[c->ngaps++] = (struct ml_core_gap){ kind, object, addr };
+	return 0;
 }
 
 /* ---- notes ---- */
@@ -785,6 +791,8 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len)
 			break;
 		done += n;
 	}
+	if (c->gap_lost)
+		return -ENOMEM;
 	return done ? (ssize_t)done : -EFAULT;
 }
 
@@ -823,7 +831,7 @@ static int add_region(struct ml_core *c, struct ml_snapshot *snap, const struct 
 	} else {
 		/* An inode no file has: elf.c opens nothing for it. */
 		r->inode = (1ull << 63) | idx;
-		gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->vaddr);
+		return gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->vaddr);
 	}
 	return 0;
 }

@@ -462,6 +462,7 @@ struct bulk {
 	const int *ids;
 	size_t ncols;
 	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
+	bool lost;                /* a cell found no memory: not an empty one */
 };
 
 /* The cells of a row, for table-text.c.  A column's built text lives in
@@ -477,7 +478,10 @@ static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
 		b->c.scratch = b->scratch[col].p;
 		b->c.scap = b->scratch[col].cap;
 		b->c.len = SIZE_MAX;
+		errno = 0;
 		s[col] = columns[b->ids[col]].fn(r, &b->c, bufs[col]);
+		if (!s[col] && errno == ENOMEM)
+			b->lost = true;
 		n[col] = s[col] == bufs[col] ? b->c.len : SIZE_MAX;
 		b->scratch[col].p = b->c.scratch;
 		b->scratch[col].cap = b->c.scap;
@@ -506,7 +510,7 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_row, &b);
 	for (size_t i = 0; i < nids; i++)
 		free(b.scratch[i].p);
-	return r;
+	return r == 0 && b.lost ? -ENOMEM : r;
 }
 
 /* The JSON document's own members: which process, which format (bump
