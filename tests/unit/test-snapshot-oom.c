@@ -27,6 +27,15 @@
 
 #include "ml-private.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* ASan owns malloc: an allocator of our own would hand it blocks it never
+ * made.  The plain build runs this test. */
+int main(void)
+{
+	printf("skip: snapshot-oom: malloc interposition under AddressSanitizer\n");
+	return 77;
+}
+#else
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
@@ -186,3 +195,4 @@ int main(void)
 	       n - 1, failed, bad);
 	return bad ? 1 : 0;
 }
+#endif
