@@ -27,7 +27,6 @@ void ml__os_purge(void *p, size_t size);               /* MADV_DONTNEED */
 uintptr_t ml__os_brk_top(void);                        /* end of our top brk segment handed out, else 0 (no syscall) */
 bool ml__os_brk_release(void *seg, size_t size);       /* lower the break to seg if seg is the top segment */
 void *ml__os_map_named(size_t size, bool name);        /* for the published region */
-int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align);
 void ml__os_atfork(int phase);
 struct ml_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };

@@ -20,8 +20,8 @@ int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapsh
 
 /* Find the symbol name in the ELF file open at fd (.dynsym, then .symtab)
  * as the reader's symbol search does, within the bounds it uses: symbols
- * read in chunks, at most ML_ALLOC_MAX_SYMS scanned and ML_ALLOC_MAX_NAMES
- * names compared.  0 with *ret_value (st_value) and *ret_vaddr0 (the
+ * read in chunks, at most ML_ALLOC_MAX_SYMS scanned and ML_ALLOC_MAX_STRTAB
+ * string table bytes read.  0 with *ret_value (st_value) and *ret_vaddr0 (the
  * lowest PT_LOAD page of an ET_DYN file, else 0); -ENOENT; -E2BIG (a bound
  * hit: *ret_bound, if not NULL, says which); -ENOMEM.  For the fuzzer. */
 int ml__alloc_elf_symbol(int fd, const char *name, uint64_t *ret_value, uint64_t *ret_vaddr0,

@@ -25,9 +25,10 @@
  * moving state share one deadline (ML_ALLOC_READ_MS, monotonic clock); the
  * tables' capacities are capped (ML_ALLOC_MAX_HEAPS/SEGS/LARGE), which
  * bounds every allocation and every loop over them; the symbol search
- * reads symbols 4096 at a time, scans at most ML_ALLOC_MAX_SYMS and
- * compares at most ML_ALLOC_MAX_NAMES names over all files, within
- * ML_ALLOC_FIND_MS.  A bound hit is an error that says which
+ * reads a string table 1 MiB a pread for the places that hold the name
+ * (at most 64), then the symbols 4096 a pread for one named there: at
+ * most ML_ALLOC_MAX_STRTAB string bytes and ML_ALLOC_MAX_SYMS symbols
+ * over all files, within ML_ALLOC_FIND_MS.  A bound hit is an error that says which
  * (struct ml_alloc_bound), never a silent truncation. */
 #include <elf.h>
 #include <errno.h>
@@ -104,7 +105,7 @@ static int hit(struct ml_alloc_bound *b, int err, const char *what, uint64_t val
  * all the files of one search. */
 struct budget {
 	const struct timespec *deadline;   /* NULL: none (the fuzzer) */
-	uint64_t syms, names;              /* scanned, compared so far */
+	uint64_t syms, strbytes;           /* symbols scanned, string bytes read */
 	struct ml_alloc_bound *bound;
 };
 
@@ -162,32 +163,86 @@ static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return off <= INT64_MAX && pread(fd, buf, len, (off_t)off) == (ssize_t)len;
 }
 
-/* Is symbol k the one called name?  One pread of the name, counted. */
-static int sym_is(int fd, const Elf64_Sym *sym, const Elf64_Shdr *str, const char *name, struct budget *b)
+/* The places the string table str holds name (its bytes and the NUL: a
+ * linker may share a longer name's tail, so anywhere, not only after a
+ * NUL), read STR_BLOCK bytes a pread, consecutive blocks overlapping by
+ * the name's length.  At most MAX_NAME_AT of them, sorted.  Their count,
+ * or -E2BIG/-ETIME/-ENOMEM (a bound named in b). */
+#define STR_BLOCK ((size_t)1 << 20)
+#define MAX_NAME_AT 64
+static int name_places(int fd, const Elf64_Shdr *str, const char *name, struct budget *b,
+		       uint64_t at[MAX_NAME_AT])
 {
-	size_t nlen = strlen(name);
-	char buf[64];
+	size_t nlen = strlen(name) + 1, n = 0;
+	char *buf;
+	int r = 0;
 
-	if (sym->st_name == 0 || sym->st_name >= str->sh_size || sym->st_shndx == SHN_UNDEF ||
-	    ELF64_ST_TYPE(sym->st_info) != STT_OBJECT || nlen + 1 > sizeof(buf))
+	if (nlen > STR_BLOCK / 2 || str->sh_size < nlen)
 		return 0;
-	if (++b->names > ML_ALLOC_MAX_NAMES)
-		return hit(b->bound, -E2BIG, "symbol names compared", b->names, ML_ALLOC_MAX_NAMES);
-	if (!pread_all(fd, buf, nlen + 1, str->sh_offset + sym->st_name))
-		return 0;
-	return !memcmp(buf, name, nlen) && buf[nlen] == 0;
+	if (!(buf = malloc(STR_BLOCK)))
+		return -ENOMEM;
+	for (uint64_t off = 0; off + nlen <= str->sh_size && r == 0; off += STR_BLOCK - (nlen - 1)) {
+		size_t want = str->sh_size - off < STR_BLOCK ? (size_t)(str->sh_size - off) : STR_BLOCK;
+		if (b->strbytes + want > ML_ALLOC_MAX_STRTAB) {
+			r = hit(b->bound, -E2BIG, "string table bytes", b->strbytes + want, ML_ALLOC_MAX_STRTAB);
+			break;
+		}
+		if (past(b->deadline)) {
+			r = hit(b->bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			break;
+		}
+		ssize_t got = str->sh_offset > INT64_MAX - off ? -1 :
+			      pread(fd, buf, want, (off_t)(str->sh_offset + off));
+		if (got <= 0)
+			break;   /* past the file's end: no more names */
+		b->strbytes += want;
+		if ((size_t)got < want)
+			want = (size_t)got;   /* the table runs past the file: its last names */
+		for (const char *p = buf; (p = memmem(p, want - (size_t)(p - buf), name, nlen)); p++) {
+			uint64_t o = off + (uint64_t)(p - buf);
+			if (n && at[n - 1] >= o)
+				continue;   /* seen at the end of the previous block */
+			if (n == MAX_NAME_AT) {
+				r = hit(b->bound, -E2BIG, "copies of the symbol's name", n + 1, MAX_NAME_AT);
+				break;
+			}
+			at[n++] = o;
+		}
+		if (want < STR_BLOCK)
+			break;
+	}
+	free(buf);
+	return r < 0 ? r : (int)n;
 }
 
-/* Search one symbol table (section symtab, strings str) SYM_CHUNK symbols
- * per pread.  1 found (*ret_value), 0 not, -E2BIG/-ETIME/-ENOMEM. */
+/* Is sym a defined data object whose name starts at one of at[0..n)? */
+static bool sym_named(const Elf64_Sym *sym, const uint64_t *at, size_t n)
+{
+	if (sym->st_name == 0 || sym->st_shndx == SHN_UNDEF ||
+	    ELF64_ST_TYPE(sym->st_info) != STT_OBJECT)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (at[i] == sym->st_name)
+			return true;
+	return false;
+}
+
+/* Search one symbol table (section symtab, strings str): the places of
+ * name in str first (name_places: no read per symbol), then the symbols
+ * SYM_CHUNK per pread for one that starts at such a place; a table whose
+ * strings never hold name is not read at all.  1 found (*ret_value), 0
+ * not, -E2BIG/-ETIME/-ENOMEM. */
 static int table_search(int fd, const Elf64_Shdr *symtab, const Elf64_Shdr *str, const char *name,
 			struct budget *b, uint64_t *ret_value)
 {
-	uint64_t n = symtab->sh_size / sizeof(Elf64_Sym);
-	Elf64_Sym *chunk = malloc(SYM_CHUNK * sizeof(*chunk));
+	uint64_t n = symtab->sh_size / sizeof(Elf64_Sym), at[MAX_NAME_AT];
+	int nat = name_places(fd, str, name, b, at);
+	Elf64_Sym *chunk;
 	int r = 0;
 
-	if (!chunk)
+	if (nat <= 0)
+		return nat;
+	if (!(chunk = malloc(SYM_CHUNK * sizeof(*chunk))))
 		return -ENOMEM;
 	for (uint64_t k = 0; k < n && r == 0;) {
 		size_t want = n - k < SYM_CHUNK ? (size_t)(n - k) : SYM_CHUNK;
@@ -203,8 +258,10 @@ static int table_search(int fd, const Elf64_Shdr *symtab, const Elf64_Shdr *str,
 			break;
 		b->syms += want;
 		for (size_t i = 0; i < want && r == 0; i++)
-			if ((r = sym_is(fd, &chunk[i], str, name, b)) == 1)
+			if (sym_named(&chunk[i], at, (size_t)nat)) {
 				*ret_value = chunk[i].st_value;
+				r = 1;
+			}
 		k += want;
 	}
 	free(chunk);
@@ -447,12 +504,6 @@ static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char 
 		*ret_how = "symbol";
 	fclose(f);
 	return r;
-}
-
-int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size)
-{
-	const char *how;
-	return locate(pid, ret_addr, ret_size, &how, NULL);
 }
 
 /* ---- copying ---- */

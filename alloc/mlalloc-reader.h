@@ -42,11 +42,12 @@ struct ml_alloc_snapshot {
 #define ML_ALLOC_MAX_SEGS   16384u       /* segment records */
 #define ML_ALLOC_MAX_LARGE  16384u       /* large-block records */
 #define ML_ALLOC_MAX_SYMS   (1u << 22)   /* ELF symbols scanned, all mapped files together */
-#define ML_ALLOC_MAX_NAMES  65536u       /* symbol names compared, all files together */
+#define ML_ALLOC_MAX_STRTAB (64u << 20)  /* ELF string table bytes read, all mapped files together */
 
 /* Which bound stopped a read (ml_alloc_snapshot_read_bounded()): what
  * ("heap slots", "segment records", "large-block records", "symbols
- * scanned", "symbol names compared", "ms torn" (a seq stayed odd), "ms
+ * scanned", "string table bytes", "copies of the symbol's name" (more than
+ * 64 places in one string table hold it), "ms torn" (a seq stayed odd), "ms
  * changing" (a seq kept moving), "ms searching"), the value met (for the
  * times: the limit) and the limit. */
 struct ml_alloc_bound {
@@ -80,10 +81,5 @@ uint64_t ml_alloc_snapshot_live(const struct ml_alloc_snapshot *snap, unsigned c
 
 /* Bytes in live small/medium blocks (sum over classes of live * class size). */
 uint64_t ml_alloc_snapshot_live_bytes(const struct ml_alloc_snapshot *snap);
-
-/* Address of the published region in process pid (what
- * ml_alloc_snapshot_read finds first).  0 or -errno as above (-E2BIG,
- * -ETIME: the symbol search hit a bound). */
-int ml_alloc_locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size);
 
 #endif

@@ -148,13 +148,6 @@ void ml__os_unmap(void *p, size_t size) { munmap(p, size); }
 
 void ml__os_purge(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 
-/* Grow or shrink a mapping without moving it; 0 or -errno. */
-int ml__os_remap_inplace(void *p, size_t old_size, size_t new_size)
-{
-	void *r = mremap(p, old_size, new_size, 0);
-	return r == MAP_FAILED ? -errno : 0;
-}
-
 /* The introspection region: an anonymous mapping named "mlalloc" where the
  * kernel can name them, else a private mapping of a memfd named "mlalloc"
  * (shows as /memfd:mlalloc), else (or when !name) a plain anonymous

@@ -90,7 +90,7 @@ struct ml_section {
 };
 
 /* Who manages a region's memory: the allocator or language runtime that
- * mapped it (kind heap), as far as memlayout can tell.  ml_allocator_name()
+ * mapped it (kind heap), as far as memlayout can tell.  ml_region_allocator()
  * gives the short name used in tables and JSON. */
 enum ml_allocator {
 	ML_ALLOC_NONE,
@@ -227,8 +227,6 @@ const char *ml_kind_name(enum ml_kind kind);
 const char *ml_kind_description(enum ml_kind kind);
 /* Parse a kind name; returns the kind or -EINVAL. */
 int ml_kind_from_name(const char *name);
-/* "glibc", "obmalloc", ...; NULL for ML_ALLOC_NONE or out of range. */
-const char *ml_allocator_name(enum ml_allocator a);
 /* "CPython obmalloc", ...: the allocator in a few words; NULL as above. */
 const char *ml_allocator_description(enum ml_allocator a);
 /* A region's owner as one phrase: "glibc", or for a guess "probably
@@ -240,7 +238,6 @@ const char *ml_region_owner_evidence(const struct ml_region *r);
 const char *ml_vmflag_name(unsigned int bit);     /* "rd", "wr", ... */
 /* perms as maps writes them ("r-xp", "rw-s") into buf; returns buf. */
 char *ml_perms_str(unsigned int perms, char buf[5]);
-size_t ml_vmflag_count(void);
 
 
 /* Running a command under ptrace and snapshotting it (see ml_trace.c). */
@@ -248,6 +245,32 @@ enum ml_stop_at {
 	ML_STOP_AT_EXIT,          /* PTRACE_EVENT_EXIT: address space whole */
 	ML_STOP_AT_START,         /* entry point, after the dynamic loader  */
 };
+
+/* A command started in a child process (ml_spawn_start): its PID, and the
+ * descriptors that release it (go_fd, -1 unless ML_SPAWN_HOLD) and that
+ * tell whether its exec failed (err_fd).  The caller waits for the child
+ * and closes the descriptors with ml_spawn_close(). */
+struct ml_spawn {
+	pid_t pid;
+	int go_fd, err_fd;
+};
+enum {
+	ML_SPAWN_HOLD    = 1 << 0,  /* the child waits for ml_spawn_release() */
+	ML_SPAWN_TRACEME = 1 << 1,  /* PTRACE_TRACEME and SIGSTOP before exec */
+};
+/* Fork and, in the child, execvp(argv[0], argv) (after the flags' steps).
+ * 0 or -errno (pipe, fork; -EINVAL for bad arguments). */
+int ml_spawn_start(char *const argv[], unsigned int flags, struct ml_spawn *ret);
+/* Let a held child go on to its exec; closes go_fd.  0 or -errno. */
+int ml_spawn_release(struct ml_spawn *s);
+/* The exec's error if the child has sent one: -errno (-ENOENT for a
+ * command not found), else 0.  Never blocks: for a child known to have
+ * ended, or to ask in passing. */
+int ml_spawn_exec_error(const struct ml_spawn *s);
+/* Wait until the child has exec'd (0) or failed to (-errno). */
+int ml_spawn_wait_exec(const struct ml_spawn *s);
+/* Close the descriptors (NULL is fine); the child is not touched. */
+void ml_spawn_close(struct ml_spawn *s);
 
 struct ml_traced;
 /* Fork and exec argv[0] (searched in PATH) under ptrace, run it until the
@@ -608,7 +631,8 @@ struct ml_where {
 	uint64_t map_offset;      /* addr - region->start */
 	bool has_file_offset;     /* the address is backed by a file page */
 	uint64_t file_offset;
-	/* ELF: from the symbolizer (has_symbol false if none or no object). */
+	/* ELF: from the symbolizer (has_symbol false if none or no object);
+	 * sym.section is the snapshot's, ml_region_section() of the region. */
 	bool has_object;
 	struct ml_symbol sym;
 	/* Stacks (kind stack or thread-stack). */
@@ -708,16 +732,12 @@ enum ml_pstate {
 	ML_PST_GUARD,       /* an MADV_GUARD_INSTALL marker: touching it faults */
 	ML_PST__COUNT
 };
-/* "untouched", "present", ...; "?" out of range. */
-const char *ml_pstate_name(enum ml_pstate st);
 
 enum ml_scan_method {
 	ML_SCAN_AUTO,       /* PAGEMAP_SCAN, or pread where the kernel lacks it */
 	ML_SCAN_IOCTL,      /* PAGEMAP_SCAN only (-EOPNOTSUPP without it) */
 	ML_SCAN_PREAD,      /* pread of /proc/PID/pagemap */
 };
-/* "auto", "scan", "pread". */
-const char *ml_scan_method_name(enum ml_scan_method m);
 /* Parse one of those names; the method or -EINVAL. */
 int ml_scan_method_from_name(const char *name);
 
@@ -754,8 +774,6 @@ struct ml_residency {
 };
 /* The bar character of a state (upper or lower case). */
 char ml_pstate_bar_char(enum ml_pstate st, bool full);
-/* The state a bar character stands for, or -EINVAL. */
-int ml_pstate_from_bar_char(char c);
 /* Scan [start, end) into *ret with a bar of at most width cells (1 to
  * ML_BAR_MAX).  Returns 0, -ESRCH (the process is gone), -EOPNOTSUPP
  * (ML_SCAN_IOCTL on a kernel without PAGEMAP_SCAN), -EIO, -ENOMEM. */
@@ -1331,8 +1349,6 @@ struct ml_core_gap {
 	const char *object;      /* the file's path (owned by the core), NULL */
 	uint64_t addr;           /* the first address it cost */
 };
-/* "not-dumped", "no-file", "build-id-mismatch", "unverified". */
-const char *ml_core_gap_name(enum ml_core_gap_kind k);
 
 /* Open and check a core; sysroot (NULL: /) is where its mapped files are
  * looked for; exe (NULL: none) the file to read as its main executable

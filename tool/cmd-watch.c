@@ -216,34 +216,18 @@ static uint64_t now_ns(void)
 /* Fork and exec argv; returns once the exec happened (or failed). */
 static int spawn(char **argv, pid_t *ret)
 {
-	int fds[2], e = 0;
-	pid_t pid;
+	struct ml_spawn sp;
+	int r = ml_spawn_start(argv, 0, &sp);
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		e = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return e;
+	if (r < 0)
+		return r;
+	r = ml_spawn_wait_exec(&sp);
+	ml_spawn_close(&sp);
+	if (r < 0) {
+		waitpid(sp.pid, NULL, 0);
+		return r;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		execvp(argv[0], argv);
-		e = errno;
-		ssize_t n = write(fds[1], &e, sizeof(e));
-		(void)n;
-		_exit(127);
-	}
-	close(fds[1]);
-	ssize_t n = read(fds[0], &e, sizeof(e));   /* EOF: the exec happened */
-	close(fds[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		waitpid(pid, NULL, 0);
-		return -e;
-	}
-	*ret = pid;
+	*ret = sp.pid;
 	return 0;
 }
 

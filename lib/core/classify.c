@@ -153,16 +153,6 @@ static bool same_object(const struct ml_region *a, const struct ml_region *b)
 	       a->dev_minor == b->dev_minor && strcmp(a->name, b->name) == 0;
 }
 
-/* Kind of a code object's mapping by its permissions alone. */
-static enum ml_kind kind_by_perms(unsigned int perms)
-{
-	if (perms & ML_PERM_EXEC)
-		return ML_KIND_TEXT;
-	if (perms & ML_PERM_WRITE)
-		return ML_KIND_DATA;
-	return ML_KIND_RODATA;
-}
-
 void ml__classify_fallback(struct ml_snapshot *snap)
 {
 	size_t i = 0;
@@ -181,7 +171,7 @@ void ml__classify_fallback(struct ml_snapshot *snap)
 			/* Only what elf.c left as a plain file mapping. */
 			for (size_t k = i; k < j; k++)
 				if (snap->regions[k].kind == ML_KIND_FILE)
-					snap->regions[k].kind = kind_by_perms(snap->regions[k].perms);
+					snap->regions[k].kind = ml__kind_by_perms(snap->regions[k].perms);
 			struct ml_region *last = &snap->regions[j - 1], *next = &snap->regions[j];
 			if (j < snap->nregions && next->start == last->end &&
 			    next->kind == ML_KIND_ANON && next->name[0] == '\0' &&
@@ -302,31 +292,37 @@ static int cmp_tid(const void *a, const void *b)
 
 /* Each glibc thread's stack by its descriptor (tcb.c), whatever its sp.
  * Returns the TIDs found so, sorted, in a malloc'ed array (*n of them),
- * or NULL. */
+ * or NULL when there is no memory for it. */
 static pid_t *classify_by_tcb(struct ml_snapshot *snap, size_t *n)
 {
 	struct ml__tcb *t = malloc(sizeof(*t));
 	pid_t *found = calloc(snap->nthreads ? snap->nthreads : 1, sizeof(*found));
 
 	*n = 0;
-	if (t && found && ml__tcb_open(snap, t) == 0)
+	if (!t || !found) {
+		free(t);
+		free(found);
+		return NULL;
+	}
+	if (ml__tcb_open(snap, t) == 0)
 		for (size_t i = 1; i < snap->nregions && *n < snap->nthreads; i++) {
 			pid_t tid = stack_shape(snap, i) ? ml__tcb_tid(t, snap, &snap->regions[i]) : 0;
 			if (tid > 0 && mark_stack(snap, i, tid))
 				found[(*n)++] = tid;
 		}
-	if (t)
-		ml__tcb_close(t);
+	ml__tcb_close(t);
 	free(t);
-	if (found)
-		qsort(found, *n, sizeof(*found), cmp_tid);
+	qsort(found, *n, sizeof(*found), cmp_tid);
 	return found;
 }
 
-void ml__classify_threads(struct ml_snapshot *snap)
+int ml__classify_threads(struct ml_snapshot *snap)
 {
 	size_t nfound;
 	pid_t *by_tcb = classify_by_tcb(snap, &nfound);
+
+	if (!by_tcb)
+		return -ENOMEM;
 
 	for (size_t t = 0; t < snap->nthreads; t++) {
 		const struct ml_thread *th = &snap->threads[t];
@@ -351,6 +347,7 @@ void ml__classify_threads(struct ml_snapshot *snap)
 				snap->regions[i - 1].object = "[malloc arena]";
 		}
 	}
+	return 0;
 }
 
 /* ---- GPU address space ---- */

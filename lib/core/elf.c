@@ -28,7 +28,7 @@
  * instance); PROT_NONE holes between segments inherit it.  A new instance
  * counts only if every segment's first page is mapped from the file where
  * the bias puts it, so a plain mmap of an ELF file stays a file mapping.
- * The kind comes from the permissions (perm_kinds[]), refined by
+ * The kind comes from the permissions (kinds.c's ml__kind_by_perms), refined by
  * PT_GNU_RELRO and by whether only SHT_NOBITS sections lie in the mapping.
  * The anonymous mapping that starts where a segment's file pages end and
  * stays inside its page-rounded p_memsz is that segment's .bss tail; one
@@ -123,19 +123,6 @@ static const bool candidate_kind[ML_KIND__COUNT] = {
 	[ML_KIND_SHM] = true,  [ML_KIND_OTHER] = true,
 	[ML_KIND_TEXT] = true, [ML_KIND_RODATA] = true, [ML_KIND_RELRO] = true,
 	[ML_KIND_DATA] = true, [ML_KIND_BSS] = true,
-};
-
-/* Kind of an ELF mapping by permissions: the first row whose bits are all
- * present wins.  RODATA becomes RELRO inside PT_GNU_RELRO, DATA becomes BSS
- * when only SHT_NOBITS sections lie in the mapping. */
-static const struct {
-	unsigned int perms;
-	enum ml_kind kind;
-} perm_kinds[] = {
-	{ ML_PERM_EXEC,  ML_KIND_TEXT },
-	{ ML_PERM_WRITE, ML_KIND_DATA },
-	{ ML_PERM_READ,  ML_KIND_RODATA },
-	{ 0,             ML_KIND_RESERVED },
 };
 
 /* Program headers shown as pseudo-sections when there are no section
@@ -841,6 +828,7 @@ static int secs_fill(struct ml_snapshot *snap, const struct elf_obj *obj,
 	if (!out)
 		return -ENOMEM;
 	for (size_t i = first, k = 0; k < n; i++) {
+		assert(i < obj->nsecs);   /* n of them were counted from first */
 		const struct elf_sec *s = &obj->secs[i];
 
 		if (s->end <= lo || (nobits_only && !s->nobits))
@@ -861,15 +849,6 @@ static bool all_nobits(const struct ml_region *r)
 		if (!r->sections[i].nobits)
 			return false;
 	return r->nsections > 0;
-}
-
-static enum ml_kind kind_by_perms(unsigned int perms)
-{
-	size_t i = 0;
-
-	while ((perms & perm_kinds[i].perms) != perm_kinds[i].perms)
-		i++;
-	return perm_kinds[i].kind;
 }
 
 /* The object name for r: shared with the object unless r names it
@@ -948,7 +927,9 @@ static int region_attribute(struct elf_pass *p, struct elf_obj *obj, size_t ri)
 	r->object = object_name(p->snap, obj, r);
 	if (!r->object)
 		return -ENOMEM;
-	kind = kind_by_perms(r->perms);
+	/* RODATA becomes RELRO inside PT_GNU_RELRO, DATA becomes BSS when
+	 * only SHT_NOBITS sections lie in the mapping. */
+	kind = ml__kind_by_perms(r->perms);
 	if (kind == ML_KIND_DATA && all_nobits(r))
 		kind = ML_KIND_BSS;
 	if (kind == ML_KIND_RODATA && lo < obj->relro_end &&

@@ -72,6 +72,8 @@ int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need)
 	size_t ncap = *cap ? *cap : 4096;
 	void *np;
 
+	assert(used <= *cap && (*p || !*cap) && (!*huge || *cap >= ML__HUGE_MIN));
+
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
 			return -ENOMEM;

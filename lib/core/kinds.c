@@ -88,6 +88,29 @@ static const struct { const char *name, *description; } allocators[ML_ALLOC__COU
 	[ML_ALLOC_NAMED]    = { "named",    "an allocator that named the mapping" },
 };
 
+/* Kind of a code object's mapping by its permissions: the first row
+ * whose bits are all present wins (elf.c refines it with the object's
+ * headers; classify.c's fallback for an object it could not read keeps
+ * it).  A mapping with no permission is the object's reservation. */
+static const struct {
+	unsigned int perms;
+	enum ml_kind kind;
+} perm_kinds[] = {
+	{ ML_PERM_EXEC,  ML_KIND_TEXT },
+	{ ML_PERM_WRITE, ML_KIND_DATA },
+	{ ML_PERM_READ,  ML_KIND_RODATA },
+	{ 0,             ML_KIND_RESERVED },
+};
+
+enum ml_kind ml__kind_by_perms(unsigned int perms)
+{
+	size_t i = 0;
+
+	while ((perms & perm_kinds[i].perms) != perm_kinds[i].perms)
+		i++;
+	return perm_kinds[i].kind;
+}
+
 /* "probably NAME" for each allocator: a guess says so. */
 static const char *const guesses[ML_ALLOC__COUNT] = {
 	[ML_ALLOC_GLIBC] = "probably glibc", [ML_ALLOC_MLALLOC] = "probably mlalloc",
@@ -118,11 +141,6 @@ static const struct {
 	{ ML_ALLOC_NONE,     ML_OWNER_LAYOUT, "a layout only that allocator makes" },
 	{ ML_ALLOC_NONE,     ML_OWNER_SHAPE,  "anonymous mapping in a process that loaded that allocator (size and place only)" },
 };
-
-const char *ml_allocator_name(enum ml_allocator a)
-{
-	return (unsigned int)a < ML_ALLOC__COUNT ? allocators[a].name : NULL;
-}
 
 const char *ml_allocator_description(enum ml_allocator a)
 {

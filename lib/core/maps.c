@@ -101,11 +101,6 @@ const char *ml_vmflag_name(unsigned int bit)
 	return bit < ML_ARRAY_SIZE(vmflag_names) ? vmflag_names[bit] : "?";
 }
 
-size_t ml_vmflag_count(void)
-{
-	return ML_ARRAY_SIZE(vmflag_names);
-}
-
 /* Bit of a two-letter mnemonic, searched from bit `from` on and wrapping
  * around: the kernel prints flags in bit order, so starting after the
  * previous one finds the next at once.  -1 if unknown. */
@@ -250,6 +245,7 @@ char *ml_perms_str(unsigned int perms, char buf[5])
 
 struct ml_region *ml__region_append(struct ml_snapshot *snap)
 {
+	assert(snap->nregions <= snap->cap);
 	if (snap->nregions == snap->cap) {
 		size_t sz = sizeof(*snap->regions), bytes = snap->cap * sz;
 		void *p = snap->regions;
@@ -418,16 +414,8 @@ static int carry(struct ml__maps_parser *mp, const char *buf, size_t len)
 {
 	if (mp->plen + len > ML_MAX_LINE)
 		return -EBADMSG;
-	if (mp->plen + len > mp->pcap) {
-		size_t ncap = mp->pcap ? mp->pcap : 256;
-		while (ncap < mp->plen + len)
-			ncap *= 2;
-		char *np = realloc(mp->partial, ncap);
-		if (!np)
-			return -ENOMEM;
-		mp->partial = np;
-		mp->pcap = ncap;
-	}
+	if (ML__RESERVE(mp->partial, mp->pcap, mp->plen + len) < 0)
+		return -ENOMEM;
 	memcpy(mp->partial + mp->plen, buf, len);
 	mp->plen += len;
 	return 0;

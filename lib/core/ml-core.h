@@ -17,6 +17,7 @@
 
 #include "memlayout.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -90,7 +91,35 @@ size_t ml__decode_name(char *s, size_t len, bool *ret_deleted);
 /* snapshot.c: the names of a live process's file mappings that maps
  * leaves ambiguous (" (deleted)" at the end, "\012" inside) settled from
  * snap->proc_dir's map_files: unescaped, and deleted only if unlinked. */
-void ml__settle_names(struct ml_snapshot *snap);
+int ml__settle_names(struct ml_snapshot *snap);
+
+/* snapshot.c: the one builder of a snapshot.  A source says where the
+ * facts come from (ml_snapshot_take: /proc/PID's files by path; watch.c:
+ * the files it holds open, the facts that do not change and its ELF kind
+ * cache); ml__snapshot_build() reads and classifies in the one order:
+ * stat (0, 1 for a kernel thread, or -errno), maps (an empty one: -ESRCH,
+ * -ENODATA for a kernel thread), ambiguous names settled (live), facts,
+ * basic kinds, ELF kinds, fallback labels, owners, threads, thread
+ * stacks, devices, late owners, and stat again (recheck).  0 or -errno. */
+struct ml__snap_source {
+	int (*stat)(void *ctx, struct ml_snapshot *snap);
+	int (*maps)(void *ctx, struct ml_snapshot *snap);
+	int (*facts)(void *ctx, struct ml_snapshot *snap);
+	int (*kinds)(void *ctx, struct ml_snapshot *snap);
+	int (*threads)(void *ctx, struct ml_snapshot *snap);
+	void *ctx;
+	bool live;      /* a live process: names settled from map_files */
+	bool recheck;   /* stat read again at the end: gone is -ESRCH */
+};
+int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src);
+/* The invariant of every snapshot, for assert(): regions non-empty,
+ * sorted by start and disjoint, their sections inside them. */
+bool ml__regions_sorted(const struct ml_snapshot *snap);
+/* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
+ * being reaped), no address space left; -ESRCH a thread-group leader
+ * that exited while other threads run (Z too, but num_threads, field 20,
+ * > 1: its maps read empty, as if gone). */
+int ml__stat_dead(const char *stat);
 
 /* procfs.c: the small per-process files.  All return 0 or -errno. */
 /* "dir/name" into buf; -ENAMETOOLONG if it does not fit. */
@@ -111,8 +140,12 @@ const char *ml__kind_color(enum ml_kind kind);
 
 /* classify.c: kinds from names and permissions, then heap/stack/threads. */
 void ml__classify_basic(struct ml_snapshot *snap);
+/* kinds.c: the kind of a code object's mapping by its permissions alone
+ * (text, data, rodata; reserved with none): the one rule of elf.c and of
+ * classify.c's fallback. */
+enum ml_kind ml__kind_by_perms(unsigned int perms);
 void ml__classify_fallback(struct ml_snapshot *snap);
-void ml__classify_threads(struct ml_snapshot *snap);
+int ml__classify_threads(struct ml_snapshot *snap);
 
 /* tcb.c: glibc's thread descriptor at the top of a thread's stack, read
  * from /proc/PID/mem (see tcb.c for the rule and its bounds). */
@@ -170,7 +203,7 @@ int ml__regs_decode(const void *raw, size_t len, struct ml_regs *ret);
 /* procfs.c: the facts of the machine reading, not of the process: page
  * size (when unset), mmap_min_addr and the user/kernel split for a task
  * of the given width, from snap->proc_root ("/proc"). */
-void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
+int ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit);
 
 /* ptrace.c: interrupt a running thread to read its registers. */
 int ml__ptrace_regs(pid_t tid, uint64_t *ret_sp, uint64_t *ret_pc);
@@ -204,6 +237,15 @@ void ml__huge_free(void *p, size_t size);
  * ML__HUGE_MIN (*huge then set).  0 or -ENOMEM, the old block kept. */
 int ml__grow(void **p, size_t *cap, bool *huge, size_t used, size_t need);
 void ml__grow_free(void *p, size_t cap, bool huge);
+
+/* grow.c: the growable array.  *arrp (a T **, passed as void *) has *cap
+ * elements of size bytes; make it hold at least need, the capacity
+ * doubled (from 16).  0, or -ENOMEM with the array and *cap as they were
+ * (also when the bytes would overflow size_t).  ML__RESERVE(arr, cap,
+ * need) is the call with its fast path inline: 0 when there is room. */
+int ml__array_grow(void *arrp, size_t *cap, size_t need, size_t size);
+#define ML__RESERVE(arr, cap, need) \
+	((need) <= (cap) ? 0 : ml__array_grow(&(arr), &(cap), (need), sizeof(*(arr))))
 
 /* Does a section header (sh_flags, sh_type, sh_size) describe memory in
  * the process image: SHF_ALLOC, not empty, and not .tbss (SHT_NOBITS with

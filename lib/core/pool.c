@@ -45,6 +45,7 @@ void *ml__alloc(struct ml_snapshot *snap, size_t size)
 		c->next = snap->pool;
 		snap->pool = c;
 	}
+	assert(c->used <= c->size && c->size - c->used >= size);
 	void *p = (char *)c->data + c->used;
 	c->used += size;
 	memset(p, 0, size);

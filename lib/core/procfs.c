@@ -42,15 +42,10 @@ int ml__read_file(const char *path, char **ret_buf, size_t *ret_len)
 			close(fd);
 			return -ENOMEM;
 		}
-		if (cap - len < 2) {
-			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
+		if (cap - len < 2 && (cap > (64u << 20) || ML__RESERVE(buf, cap, len + 2) < 0)) {
+			free(buf);
+			close(fd);
+			return -ENOMEM;
 		}
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
@@ -232,6 +227,16 @@ static int read_at(const char *dir, const char *name, char **ret_buf,
 	return ml__read_file(path, ret_buf, ret_len);
 }
 
+/* A file that may be missing or unreadable (a saved tree without it, a
+ * kernel that hides it): 1 read, 0 not there, or -ENOMEM, which is never
+ * taken for "not there". */
+static int read_opt(const char *dir, const char *name, char **ret_buf, size_t *ret_len)
+{
+	int r = read_at(dir, name, ret_buf, ret_len);
+
+	return r == 0 ? 1 : r == -ENOMEM ? r : 0;
+}
+
 /* The ELF class of the executable: 32, 64, or 0 if unknown. */
 static int exe_class(const struct ml_snapshot *snap)
 {
@@ -264,7 +269,7 @@ struct geometry {
  * any task's (2-level and PAE paging belong to 32-bit kernels), with the
  * upper indices 0.  Only its user space differs: all but the top pages of
  * the low 4 GiB. */
-static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
+static int geometry_of(const struct ml_snapshot *snap, bool is32, struct geometry *ret)
 {
 	struct geometry g;
 #if defined(__aarch64__)
@@ -273,7 +278,10 @@ static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
 #else
 	char *cpu = NULL;
 	bool la57 = false;
-	if (read_at(snap->proc_root, "cpuinfo", &cpu, NULL) == 0) {
+	int r = read_opt(snap->proc_root, "cpuinfo", &cpu, NULL);
+	if (r < 0)
+		return r;
+	if (r) {
 		la57 = strstr(cpu, " la57") != NULL;
 		free(cpu);
 	}
@@ -284,38 +292,47 @@ static struct geometry geometry_of(const struct ml_snapshot *snap, bool is32)
 		g.user_top = 0xffffe000ull;
 		g.kernel_start = 0x100000000ull;
 	}
-	return g;
+	*ret = g;
+	return 0;
 }
 
-static void read_exe(struct ml_snapshot *snap)
+static int read_exe(struct ml_snapshot *snap)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
 	if (ml__path(path, sizeof(path), snap->proc_dir, "exe") < 0)
-		return;
+		return 0;
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n > 0) {
 		target[n] = '\0';
-		snap->proc.exe = ml__strdup(snap, target);
+		if (!(snap->proc.exe = ml__strdup(snap, target)))
+			return -ENOMEM;
 	}
+	return 0;
 }
 
-void ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit)
+int ml__read_host_facts(struct ml_snapshot *snap, bool is_32bit)
 {
 	struct ml_proc *proc = &snap->proc;
+	struct geometry g;
 	char *buf = NULL;
+	int r;
 
 	if (!proc->page_size)
 		proc->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (read_at(snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL) == 0) {
+	if ((r = read_opt(snap->proc_root, "sys/vm/mmap_min_addr", &buf, NULL)) < 0)
+		return r;
+	if (r) {
 		proc->mmap_min_addr = strtoull(buf, NULL, 10);
 		free(buf);
 	}
-	struct geometry g = geometry_of(snap, is_32bit);
+	if ((r = geometry_of(snap, is_32bit, &g)) < 0)
+		return r;
 	proc->paging_levels = g.levels;
 	proc->user_top = g.user_top;
 	proc->kernel_start = g.kernel_start;
+	return 0;
 }
 
 int ml__read_proc_facts(struct ml_snapshot *snap)
@@ -323,19 +340,25 @@ int ml__read_proc_facts(struct ml_snapshot *snap)
 	struct ml_proc *proc = &snap->proc;
 	char *buf = NULL;
 	size_t len;
-	int cls;
+	int cls, r;
 
-	if (read_at(snap->proc_dir, "status", &buf, NULL) == 0) {
+	if ((r = read_opt(snap->proc_dir, "status", &buf, NULL)) < 0)
+		return r;
+	if (r) {
 		ml__parse_status(buf, proc);
 		free(buf);
 	}
 	proc->stack_rlimit = 8u << 20;
-	if (read_at(snap->proc_dir, "limits", &buf, NULL) == 0) {
+	if ((r = read_opt(snap->proc_dir, "limits", &buf, NULL)) < 0)
+		return r;
+	if (r) {
 		ml__parse_limits(buf, &proc->stack_rlimit);
 		free(buf);
 	}
 	cls = exe_class(snap);
-	if (read_at(snap->proc_dir, "auxv", &buf, &len) == 0) {
+	if ((r = read_opt(snap->proc_dir, "auxv", &buf, &len)) < 0)
+		return r;
+	if (r) {
 		int acls = ml__parse_auxv(buf, len, proc);
 		if (!cls && acls > 0)
 			cls = acls;
@@ -344,9 +367,9 @@ int ml__read_proc_facts(struct ml_snapshot *snap)
 	if (!cls && snap->nregions)   /* last resort: nothing above 4 GiB */
 		cls = snap->regions[snap->nregions - 1].end <= 0x100000000ull ? 32 : 64;
 	proc->is_32bit = cls == 32;
-	ml__read_host_facts(snap, proc->is_32bit);
-	read_exe(snap);
-	return 0;
+	if ((r = ml__read_host_facts(snap, proc->is_32bit)) < 0)
+		return r;
+	return read_exe(snap);
 }
 
 static int thread_cmp(const void *a, const void *b)
@@ -355,28 +378,36 @@ static int thread_cmp(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-static void read_one_thread(const char *taskdir,
-			    struct ml_thread *t, bool use_ptrace)
+/* One thread's comm and syscall (its sp when blocked).  A thread gone or
+ * hidden leaves them unknown; 0, or -ENOMEM, which is never dropped. */
+static int read_one_thread(const char *taskdir,
+			   struct ml_thread *t, bool use_ptrace)
 {
 	char dir[PATH_MAX], *buf;
+	int r;
 
 	char tid[16];
 	snprintf(tid, sizeof(tid), "%d", (int)t->tid);
 	if (ml__path(dir, sizeof(dir), taskdir, tid) < 0)
-		return;
+		return 0;
 	t->syscall_nr = -2;
-	if (read_at(dir, "comm", &buf, NULL) == 0) {
+	if ((r = read_at(dir, "comm", &buf, NULL)) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(t->comm, sizeof(t->comm), "%s", buf);
 		free(buf);
+	} else if (r == -ENOMEM) {
+		return r;
 	}
-	if (read_at(dir, "syscall", &buf, NULL) == 0) {
+	if ((r = read_at(dir, "syscall", &buf, NULL)) == 0) {
 		ml__parse_syscall(buf, t);
 		free(buf);
+	} else if (r == -ENOMEM) {
+		return r;
 	}
 	if (!t->sp_known && use_ptrace &&
 	    ml__ptrace_regs(t->tid, &t->sp, &t->pc) == 0)
 		t->sp_known = true;
+	return 0;
 }
 
 int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace)
@@ -396,19 +427,17 @@ int ml__read_threads(struct ml_snapshot *snap, bool use_ptrace)
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct ml_thread *nt = realloc(snap->threads, ncap * sizeof(*nt));
-			if (!nt) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			snap->threads = nt;
-			cap = ncap;
+		if (ML__RESERVE(snap->threads, cap, n + 1) < 0) {
+			closedir(d);
+			return -ENOMEM;
 		}
 		memset(&snap->threads[n], 0, sizeof(snap->threads[n]));
 		snap->threads[n].tid = (pid_t)tid;
-		read_one_thread(taskdir, &snap->threads[n], use_ptrace);
+		int r = read_one_thread(taskdir, &snap->threads[n], use_ptrace);
+		if (r < 0) {
+			closedir(d);
+			return r;
+		}
 		n++;
 	}
 	closedir(d);

@@ -56,6 +56,8 @@ int ml__region_split(struct ml_snapshot *snap, size_t i, uint64_t at)
 	if (r[1].inode)
 		r[1].offset += at - r->start;
 	r->end = at;
+	assert(r[0].start < r[0].end && r[0].end == r[1].start && r[1].start < r[1].end);
+	assert(i + 2 >= snap->nregions || r[1].end <= r[2].start);
 	return ml__smaps_split(snap, i);
 }
 
@@ -69,11 +71,7 @@ void ml_snapshot_free(struct ml_snapshot *snap)
 	free(snap);
 }
 
-/* What a stat line's state says: 0 alive; -EOWNERDEAD a zombie (Z, or X
- * being reaped), no address space left; -ESRCH a thread-group leader
- * that exited while other threads run (Z too, but num_threads, field 20,
- * > 1: its maps read empty, as if gone). */
-static int dead_state(const char *stat)
+int ml__stat_dead(const char *stat)
 {
 	const char *rp = strrchr(stat, ')');
 	unsigned long threads = 0;
@@ -105,7 +103,7 @@ static int read_stat(struct ml_snapshot *snap)
 	/* A zombie has no address space left (its PF_EXITING already made
 	 * r -ESRCH): say which kind of dead. */
 	if (r >= 0 || r == -ESRCH) {
-		int dead = dead_state(buf);
+		int dead = ml__stat_dead(buf);
 		if (dead)
 			r = dead;
 	}
@@ -153,8 +151,9 @@ static bool deleted_suffix(const char *s, size_t n)
 }
 
 /* The name of a live file mapping whose maps text was ambiguous, from its
- * map_files link; r is kept as maps said if the link cannot be read. */
-static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
+ * map_files link; r is kept as maps said if the link cannot be read.
+ * 0, or -ENOMEM (the settled name found no room: r kept). */
+static int settle_name(struct ml_snapshot *snap, struct ml_region *r)
 {
 	char entry[64], path[PATH_MAX], link[PATH_MAX], *name;
 	struct stat st;
@@ -163,10 +162,10 @@ static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
 
 	snprintf(entry, sizeof(entry), "map_files/%" PRIx64 "-%" PRIx64, r->start, r->end);
 	if (ml__path(path, sizeof(path), snap->proc_dir, entry) < 0)
-		return;
+		return 0;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0 || n >= (ssize_t)sizeof(link) - 1)
-		return;
+		return 0;
 	link[n] = '\0';
 	/* stat() through map_files needs CAP_CHECKPOINT_RESTORE; without it,
 	 * a file still linked under the literal name is that name. */
@@ -178,16 +177,17 @@ static void settle_name(struct ml_snapshot *snap, struct ml_region *r)
 	if (deleted && deleted_suffix(link, (size_t)n))
 		n -= (ssize_t)strlen(" (deleted)");
 	if (!(name = ml__strndup(snap, link, (size_t)n)))
-		return;
+		return -ENOMEM;
 	r->name = name;
 	r->deleted = deleted;
+	return 0;
 }
 
 /* The mappings of one file give the same maps text and the same answer:
  * the last file settled (its text as maps gave it, and what it became) is
  * reused, so 5,000 mappings of one unlinked file cost one look, not
- * 5,000 (~8 us each: readlink and stat). */
-void ml__settle_names(struct ml_snapshot *snap)
+ * 5,000 (~8 us each: readlink and stat).  0 or -ENOMEM. */
+int ml__settle_names(struct ml_snapshot *snap)
 {
 	const struct ml_region *last = NULL;
 	const char *last_text = NULL;
@@ -204,9 +204,12 @@ void ml__settle_names(struct ml_snapshot *snap)
 			continue;
 		}
 		last_text = r->name;
-		settle_name(snap, r);
+		int e = settle_name(snap, r);
+		if (e < 0)
+			return e;
 		last = r;
 	}
+	return 0;
 }
 
 static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *opts)
@@ -223,42 +226,104 @@ static int init(struct ml_snapshot *snap, pid_t pid, const struct ml_snap_opts *
 	return 0;
 }
 
-static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
+bool ml__regions_sorted(const struct ml_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const struct ml_region *r = &snap->regions[i];
+
+		if (r->start >= r->end || (i && r[-1].end > r->start))
+			return false;
+		for (size_t k = 0; k < r->nsections; k++)
+			if (r->sections[k].start < r->start || r->sections[k].end > r->end)
+				return false;
+	}
+	return true;
+}
+
+int ml__snapshot_build(struct ml_snapshot *snap, const struct ml__snap_source *src)
 {
 	int kthread, r;
 
-	kthread = read_stat(snap);
+	kthread = src->stat(src->ctx, snap);
 	if (kthread < 0)
 		return kthread;
-	r = read_maps(snap, flags & ML_SNAP_SMAPS, live);
-	if (r < 0)
+	if ((r = src->maps(src->ctx, snap)) < 0)
 		return r;
 	if (snap->nregions == 0)
 		return kthread ? -ENODATA : -ESRCH;
-	if (live)
-		ml__settle_names(snap);
-	r = ml__read_proc_facts(snap);
-	if (r < 0)
+	assert(ml__regions_sorted(snap));   /* maps.c rejects any other order */
+	if (src->live && (r = ml__settle_names(snap)) < 0)
+		return r;
+	if ((r = src->facts(src->ctx, snap)) < 0)
 		return r;
 	ml__classify_basic(snap);
-	if (!(flags & ML_SNAP_NOELF)) {
-		r = ml__elf_attribute(snap);
-		if (r < 0)
-			return r;
-	}
+	if ((r = src->kinds(src->ctx, snap)) < 0)
+		return r;
 	ml__classify_fallback(snap);
 	ml__classify_owners(snap);
-	ml__read_threads(snap, live && (flags & ML_SNAP_PTRACE));
-	ml__classify_threads(snap);
+	if ((r = src->threads(src->ctx, snap)) < 0)
+		return r;
+	if ((r = ml__classify_threads(snap)) < 0)
+		return r;
 	ml__classify_devices(snap);
 	ml__classify_owners_late(snap);
-	/* Still there?  (read_stat refreshes the fault counters too.) */
-	if (live) {
-		r = read_stat(snap);
-		if (r < 0)
-			return r;
-	}
+	assert(ml__regions_sorted(snap));   /* splits (the .bss tail) keep it */
+	/* Still there?  (stat refreshes the fault counters too.) */
+	if (src->recheck && (r = src->stat(src->ctx, snap)) < 0)
+		return r;
 	return 0;
+}
+
+/* ml_snapshot_take's source: the files of snap->proc_dir, by path. */
+struct take_ctx {
+	unsigned int flags;
+	bool live;
+};
+
+static int take_stat(void *ctx, struct ml_snapshot *snap)
+{
+	(void)ctx;
+	return read_stat(snap);
+}
+
+static int take_maps(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+
+	return read_maps(snap, t->flags & ML_SNAP_SMAPS, t->live);
+}
+
+static int take_facts(void *ctx, struct ml_snapshot *snap)
+{
+	(void)ctx;
+	return ml__read_proc_facts(snap);
+}
+
+static int take_kinds(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+
+	return t->flags & ML_SNAP_NOELF ? 0 : ml__elf_attribute(snap);
+}
+
+/* No task/ (a saved tree without it, a process going) leaves the threads
+ * unknown; no memory for them is an error. */
+static int take_threads(void *ctx, struct ml_snapshot *snap)
+{
+	const struct take_ctx *t = ctx;
+	int r = ml__read_threads(snap, t->live && (t->flags & ML_SNAP_PTRACE));
+
+	return r == -ENOMEM ? r : 0;
+}
+
+static int take(struct ml_snapshot *snap, unsigned int flags, bool live)
+{
+	struct take_ctx t = { flags, live };
+	const struct ml__snap_source src = {
+		take_stat, take_maps, take_facts, take_kinds, take_threads, &t, live, live,
+	};
+
+	return ml__snapshot_build(snap, &src);
 }
 
 /* After -ESRCH: is pid still the live process that had start_time?  Then
@@ -342,6 +407,8 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap, size
 const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr)
 {
 	size_t lo = 0, hi = snap->nregions;
+
+	assert(snap);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

@@ -5,10 +5,9 @@
  * address space is still whole) or at its entry point (after the dynamic
  * loader, before main and its constructors' successors run).
  *
- * Protocol: fork; the child does PTRACE_TRACEME, raise(SIGSTOP), execvp.  An
- * exec failure is reported by the child as its errno through a close-on-exec
- * pipe (EOF = the exec happened); execvp's EACCES for a bare name that no
- * searchable PATH directory holds is sent as ENOENT, as the shell says.  The parent sets PTRACE_O_TRACEEXEC |
+ * Protocol: ml_spawn_start (spawn.c) with ML_SPAWN_TRACEME: the child does
+ * PTRACE_TRACEME, raise(SIGSTOP), execvp, and an exec failure comes back
+ * as its errno (-ENOENT for a command not found).  The parent sets PTRACE_O_TRACEEXEC |
  * TRACEEXIT | EXITKILL and resumes the child until the exec event, then
  * until the chosen stop.  Signals the child receives on the way are handed
  * to it unchanged (signal-delivery-stops); group-stops are resumed, since a
@@ -201,64 +200,16 @@ static int run_to(struct ml_traced *t, const struct goal *g, int *st)
 	}
 }
 
-/* Whether a file called name (no '/') exists in a directory of PATH that
- * we can search (execvp's search; its default PATH when unset). */
-static bool on_path(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	size_t len = strlen(name);
-	char buf[4096];
-
-	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
-		size_t dlen;
-
-		end = strchrnul(p, ':');
-		dlen = (size_t)(end - p);
-		if (dlen + len + 2 <= sizeof(buf)) {
-			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
-			dlen = dlen ? dlen : 1;
-			buf[dlen] = '/';
-			memcpy(buf + dlen + 1, name, len + 1);
-			if (faccessat(AT_FDCWD, buf, F_OK, AT_EACCESS) == 0)
-				return true;
-		}
-		if (*end == '\0')
-			return false;
-	}
-}
-
-/* execvp's EACCES for a bare name that no searchable PATH directory holds
- * (a PATH with a directory we may not search, such as root's under su) is
- * "no such command", as the shell says, not "permission denied". */
-static _Noreturn void child_exec(char *const argv[], int errfd)
-{
-	ssize_t n;
-	int e;
-
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0) {
-		raise(SIGSTOP);
-		execvp(argv[0], argv);
-		if (errno == EACCES && !strchr(argv[0], '/') && !on_path(argv[0]))
-			errno = ENOENT;
-	}
-	e = errno;
-	n = write(errfd, &e, sizeof(e));
-	(void)n;
-	_exit(127);
-}
-
 /* The child ended before its exec event: the errno it sent, if any. */
-static int exec_error(int errfd)
+static int exec_error(const struct ml_spawn *sp)
 {
-	int e;
+	int r = ml_spawn_exec_error(sp);
 
-	if (read(errfd, &e, sizeof(e)) == (ssize_t)sizeof(e) && e > 0)
-		return -e;
-	return -ECHILD;
+	return r < 0 ? r : -ECHILD;
 }
 
 /* From fork to the exec event. */
-static int run_to_exec(struct ml_traced *t, int errfd, int *st)
+static int run_to_exec(struct ml_traced *t, const struct ml_spawn *sp, int *st)
 {
 	static const struct goal exec_goal = { .event = PTRACE_EVENT_EXEC };
 	int r;
@@ -270,7 +221,7 @@ static int run_to_exec(struct ml_traced *t, int errfd, int *st)
 	if (r == 0)
 		r = run_to(t, &exec_goal, st);
 	if (r == -ECHILD)
-		r = exec_error(errfd);
+		r = exec_error(sp);
 	return r;
 }
 
@@ -376,48 +327,26 @@ static int reap(struct ml_traced *t, bool kill_it)
 	return st;
 }
 
-/* Fork and exec in a traced child; the child is t->pid. */
-static int spawn(char *const argv[], struct ml_traced *t, int *ret_errfd)
-{
-	int fds[2];
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
-	if (pid == 0)
-		child_exec(argv, fds[1]);
-	close(fds[1]);
-	t->pid = pid;
-	*ret_errfd = fds[0];
-	return 0;
-}
-
 int ml_trace_start(char *const argv[], enum ml_stop_at at,
 		   struct ml_traced **ret, int *ret_status)
 {
 	struct ml_traced *t;
-	int errfd = -1, st = 0, r;
+	struct ml_spawn sp;
+	int st = 0, r;
 
 	if (!argv || !argv[0] || !ret || (size_t)at >= ML_ARRAY_SIZE(stop_fns))
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = spawn(argv, t, &errfd);
+	r = ml_spawn_start(argv, ML_SPAWN_TRACEME, &sp);
 	if (r < 0) {
 		free(t);
 		return r;
 	}
-	r = run_to_exec(t, errfd, &st);
-	close(errfd);
+	t->pid = sp.pid;
+	r = run_to_exec(t, &sp, &st);
+	ml_spawn_close(&sp);
 	if (r == 0)
 		r = stop_fns[at](t, &st);
 	if (r < 0) {

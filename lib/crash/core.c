@@ -124,6 +124,7 @@ struct ml_core {
 	struct ml_core_info info;
 	struct ml_core_gap *gaps;
 	size_t ngaps, gcap;
+	bool gap_lost;              /* a gap went unrecorded (ENOMEM) */
 	int rootfd;                 /* the sysroot, O_PATH */
 	char sysroot[PATH_MAX];
 	const char *exe;            /* --exe: the main executable's file, or NULL */
@@ -147,21 +148,20 @@ static size_t word_size(const struct ml_core *c)
 
 /* ---- gaps ---- */
 
-static void gap_add(struct ml_core *c, enum ml_core_gap_kind kind, const char *object,
-		    uint64_t addr)
+/* Record a gap; 0, or -ENOMEM (c->gap_lost set: the read that found it
+ * fails, so no gap is silently left out of ml_core_gaps()). */
+static int gap_add(struct ml_core *c, enum ml_core_gap_kind kind, const char *object,
+		   uint64_t addr)
 {
 	for (size_t i = 0; i < c->ngaps; i++)
 		if (c->gaps[i].kind == kind && c->gaps[i].object == object)
-			return;
-	if (c->ngaps == c->gcap) {
-		size_t cap = c->gcap ? c->gcap * 2 : 8;
-		struct ml_core_gap *g = realloc(c->gaps, cap * sizeof(*g));
-		if (!g)
-			return;   /* only a note is lost */
-		c->gaps = g;
-		c->gcap = cap;
+			return 0;
+	if (ML__RESERVE(c->gaps, c->gcap, c->ngaps + 1) < 0) {
+		c->gap_lost = true;
+		return -ENOMEM;
 	}
 	c->gaps[c->ngaps++] = (struct ml_core_gap){ kind, object, addr };
+	return 0;
 }
 
 /* ---- notes ---- */
@@ -610,17 +610,6 @@ const struct ml_core_gap *ml_core_gaps(const struct ml_core *c, size_t *ret_n)
 	return c->gaps;
 }
 
-const char *ml_core_gap_name(enum ml_core_gap_kind k)
-{
-	static const char *const names[] = {
-		[ML_CORE_GAP_NOT_DUMPED] = "not-dumped",
-		[ML_CORE_GAP_NO_FILE] = "no-file",
-		[ML_CORE_GAP_BUILD_ID] = "build-id-mismatch",
-		[ML_CORE_GAP_UNVERIFIED] = "unverified",
-	};
-	return (unsigned)k < ML_ARRAY_SIZE(names) && names[k] ? names[k] : "?";
-}
-
 /* ---- memory ---- */
 
 static const struct core_load *load_of(const struct ml_core *c, uint64_t addr)
@@ -803,6 +792,8 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len)
 			break;
 		done += n;
 	}
+	if (c->gap_lost)
+		return -ENOMEM;
 	return done ? (ssize_t)done : -EFAULT;
 }
 
@@ -841,7 +832,7 @@ static int add_region(struct ml_core *c, struct ml_snapshot *snap, const struct 
 	} else {
 		/* An inode no file has: elf.c opens nothing for it. */
 		r->inode = (1ull << 63) | idx;
-		gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->vaddr);
+		return gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->vaddr);
 	}
 	return 0;
 }
@@ -962,7 +953,7 @@ static void keep_vdso(struct ml_core *c, struct ml_snapshot *snap)
 	}
 }
 
-static void core_proc(struct ml_core *c, struct ml_snapshot *snap)
+static int core_proc(struct ml_core *c, struct ml_snapshot *snap)
 {
 	struct ml_proc *p = &snap->proc;
 	struct rlimit rl;
@@ -975,7 +966,7 @@ static void core_proc(struct ml_core *c, struct ml_snapshot *snap)
 	p->nthreads = c->nthreads;
 	p->stack_rlimit = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
 			  ? (uint64_t)rl.rlim_cur : UINT64_MAX;
-	ml__read_host_facts(snap, p->is_32bit);
+	return ml__read_host_facts(snap, p->is_32bit);
 }
 
 static int core_threads(struct ml_core *c, struct ml_snapshot *snap)
@@ -1005,7 +996,8 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 	snprintf(snap->sysroot, sizeof(snap->sysroot), "%s", c->sysroot);
 	snprintf(snap->core_exe, sizeof(snap->core_exe), "%s", c->exe ? c->exe : "");
 	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
-	core_proc(c, snap);
+	if ((r = core_proc(c, snap)) < 0)
+		return r;
 	for (size_t i = 0; i < c->nloads; i++)
 		if ((r = add_region(c, snap, &c->loads[i], i)) < 0)
 			return r;
@@ -1028,8 +1020,7 @@ static int build(struct ml_core *c, unsigned int flags, struct ml_snapshot *snap
 	ml__classify_fallback(snap);
 	if ((r = core_threads(c, snap)) < 0)
 		return r;
-	ml__classify_threads(snap);
-	return 0;
+	return ml__classify_threads(snap);
 }
 
 int ml_core_snapshot(struct ml_core *c, unsigned int flags, struct ml_snapshot **ret)

@@ -5,7 +5,7 @@
  * at a crash signal that will end its process, a process at its exit
  * stop, the program stopped by job control, the program's end.
  *
- * Protocol: fork; the child waits on a pipe until it is seized
+ * Protocol: ml_spawn (spawn.c) forks a child held on a pipe until it is seized
  * (PTRACE_SEIZE with TRACECLONE/FORK/VFORK/EXEC and EXITKILL, so nothing
  * outlives the tracer untraced-and-stopped or orphaned), then execvp()s;
  * an exec failure comes back as its errno on a close-on-exec pipe.  One
@@ -158,21 +158,6 @@ static void reported_forget(struct ml_run *r, pid_t pid)
 
 /* ---- starting the program ---- */
 
-static _Noreturn void child(char *const argv[], int go_fd, int err_fd)
-{
-	char c;
-	int e;
-
-	/* Wait until the parent has seized us; EOF means it gave up. */
-	if (read(go_fd, &c, 1) != 1)
-		_exit(127);
-	execvp(argv[0], argv);
-	e = errno;
-	if (write(err_fd, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
 /* Seizing our child failed with e: who traces it already, if /proc says. */
 static int seize_failed(pid_t pid, int e, pid_t *ret_tracer)
 {
@@ -185,46 +170,30 @@ static int seize_failed(pid_t pid, int e, pid_t *ret_tracer)
 	return -e;
 }
 
+/* The child from ml_spawn (held until seized), seized, then released to
+ * exec; its exec's errno comes through r->err_fd (spawn.c's pipe). */
 static int start(struct ml_run *r, char *const argv[], pid_t *ret_tracer)
 {
-	int go[2], err[2], e;
-	pid_t pid;
+	struct ml_spawn sp;
+	int e;
 
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
-		e = -errno;
-		goto out_go;
-	}
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
-		e = -errno;
-		close(err[0]);
-		goto out_err;
-	}
-	if (pid == 0) {
-		close(go[1]);
-		close(err[0]);
-		child(argv, go[0], err[1]);
-	}
-	r->err_fd = err[0];
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(TRACE_OPTIONS |
+	if ((e = ml_spawn_start(argv, ML_SPAWN_HOLD, &sp)) < 0)
+		return e;
+	r->err_fd = sp.err_fd;
+	sp.err_fd = -1;
+	if (ptrace(PTRACE_SEIZE, sp.pid, NULL, (void *)(long)(TRACE_OPTIONS |
 		   (r->flags & ML_RUN_EXIT_STOP ? PTRACE_O_TRACEEXIT : 0))) < 0) {
-		e = seize_failed(pid, errno, ret_tracer);
-		goto out_err;
+		e = seize_failed(sp.pid, errno, ret_tracer);
+		ml_spawn_close(&sp);
+		return e;
 	}
-	r->main = pid;
-	tracee_add(r, pid);
-	e = write(go[1], "g", 1) == 1 ? 0 : -errno;
-	if (e < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, __WALL);
+	r->main = sp.pid;
+	tracee_add(r, sp.pid);
+	if ((e = ml_spawn_release(&sp)) < 0) {
+		kill(sp.pid, SIGKILL);
+		waitpid(sp.pid, NULL, __WALL);
 	}
-out_err:
-	close(err[1]);
-out_go:
-	close(go[0]);
-	close(go[1]);
+	ml_spawn_close(&sp);
 	return e;
 }
 

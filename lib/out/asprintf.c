@@ -26,16 +26,8 @@ static ssize_t memstream_write(void *cookie, const char *buf, size_t size)
 {
 	struct memstream *m = cookie;
 
-	if (size >= m->cap - m->len) {
-		size_t cap = m->cap ? m->cap : 1 << 16;
-		while (size >= cap - m->len)
-			cap *= 2;
-		char *p = realloc(m->p, cap);
-		if (!p)
-			return -1;   /* sets the stream's error flag */
-		m->p = p;
-		m->cap = cap;
-	}
+	if (ML__RESERVE(m->p, m->cap, m->len + size + 1) < 0)
+		return -1;   /* sets the stream's error flag */
 	memcpy(m->p + m->len, buf, size);
 	m->len += size;
 	m->p[m->len] = '\0';

@@ -154,15 +154,9 @@ static ssize_t fold_write(void *cookie, const char *buf, size_t size)
 			f->len = 0;
 			continue;
 		}
-		if (f->len == f->cap) {
-			size_t cap = f->cap ? f->cap * 2 : 256;
-			char *p = realloc(f->line, cap);
-			if (!p) {
-				errno = ENOMEM;
-				return i ? (ssize_t)i : -1;
-			}
-			f->line = p;
-			f->cap = cap;
+		if (ML__RESERVE(f->line, f->cap, f->len + 1) < 0) {
+			errno = ENOMEM;
+			return i ? (ssize_t)i : -1;
 		}
 		f->line[f->len++] = buf[i];
 	}

@@ -182,14 +182,8 @@ static double band_height(uint64_t size)
 static int add(struct layout *l, enum band_type t, uint64_t lo, uint64_t hi,
 	       size_t first, size_t n)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct band *b = realloc(l->b, cap * sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		l->b = b;
-		l->cap = cap;
-	}
+	if (ML__RESERVE(l->b, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	l->b[l->n] = (struct band){ lo, hi, t, first, n, l->height, band_height(hi - lo) };
 	l->height += l->b[l->n++].h + 1;
 	return 0;

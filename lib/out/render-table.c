@@ -462,6 +462,7 @@ struct bulk {
 	const int *ids;
 	size_t ncols;
 	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
+	bool lost;                /* a cell found no memory: not an empty one */
 };
 
 /* The cells of a row, for table-text.c.  A column's built text lives in
@@ -477,7 +478,10 @@ static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
 		b->c.scratch = b->scratch[col].p;
 		b->c.scap = b->scratch[col].cap;
 		b->c.len = SIZE_MAX;
+		errno = 0;
 		s[col] = columns[b->ids[col]].fn(r, &b->c, bufs[col]);
+		if (!s[col] && errno == ENOMEM)
+			b->lost = true;
 		n[col] = s[col] == bufs[col] ? b->c.len : SIZE_MAX;
 		b->scratch[col].p = b->c.scratch;
 		b->scratch[col].cap = b->c.scap;
@@ -506,7 +510,7 @@ static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int fl
 	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_row, &b);
 	for (size_t i = 0; i < nids; i++)
 		free(b.scratch[i].p);
-	return r;
+	return r == 0 && b.lost ? -ENOMEM : r;
 }
 
 /* The JSON document's own members: which process, which format (bump
@@ -700,14 +704,17 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
 			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
 	}
-	for (size_t k = 0; k < nrows; k++) {
+	int r = 0;
+	for (size_t k = 0; k < nrows && r == 0; k++) {
 		struct libscols_line *ln = scols_table_new_line(tb, NULL);
 		if (!ln)
-			break;
-		for (size_t i = 0; i < ncols; i++)
-			scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf));
+			r = -ENOMEM;   /* a partial table is never printed */
+		for (size_t i = 0; i < ncols && r == 0; i++)
+			if (scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf)) < 0)
+				r = -ENOMEM;
 	}
-	int r = print_doc(tb, snap);
+	if (r == 0)
+		r = print_doc(tb, snap);
 	scols_unref_table(tb);
 	return r;
 }

@@ -84,46 +84,27 @@ struct ml_scanner {
 	unsigned char *state;            /* CHUNK_PAGES */
 };
 
-/* Per state: its name and its bar characters (full cell, partial cell). */
+/* Per state: its bar characters (full cell, partial cell). */
 static const struct {
-	const char *name;
 	char full, part;
 } pstates[ML_PST__COUNT] = {
-	[ML_PST_UNTOUCHED] = { "untouched", '.', '.' },
-	[ML_PST_PRESENT]   = { "present",   'O', 'o' },
-	[ML_PST_HUGE]      = { "huge",      'H', 'h' },
-	[ML_PST_ZERO]      = { "zero",      'Z', 'z' },
-	[ML_PST_SWAPPED]   = { "swapped",   'S', 's' },
-	[ML_PST_GUARD]     = { "guard",     'G', 'g' },
+	[ML_PST_UNTOUCHED] = { '.', '.' },
+	[ML_PST_PRESENT]   = { 'O', 'o' },
+	[ML_PST_HUGE]      = { 'H', 'h' },
+	[ML_PST_ZERO]      = { 'Z', 'z' },
+	[ML_PST_SWAPPED]   = { 'S', 's' },
+	[ML_PST_GUARD]     = { 'G', 'g' },
 };
 
 static const char *const method_names[] = {
 	[ML_SCAN_AUTO] = "auto", [ML_SCAN_IOCTL] = "scan", [ML_SCAN_PREAD] = "pread",
 };
 
-const char *ml_pstate_name(enum ml_pstate st)
-{
-	return (unsigned int)st < ML_PST__COUNT ? pstates[st].name : "?";
-}
-
 char ml_pstate_bar_char(enum ml_pstate st, bool full)
 {
 	if ((unsigned int)st >= ML_PST__COUNT)
 		return '?';
 	return full ? pstates[st].full : pstates[st].part;
-}
-
-int ml_pstate_from_bar_char(char c)
-{
-	for (int i = 0; i < ML_PST__COUNT; i++)
-		if (pstates[i].full == c || pstates[i].part == c)
-			return i;
-	return -EINVAL;
-}
-
-const char *ml_scan_method_name(enum ml_scan_method m)
-{
-	return (unsigned int)m < ML_ARRAY_SIZE(method_names) ? method_names[m] : "?";
 }
 
 int ml_scan_method_from_name(const char *name)

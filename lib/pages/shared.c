@@ -37,14 +37,8 @@ struct collect {
 
 static int push(struct ml_frames *f, uint64_t pfn, size_t range)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 4096;
-		struct frame *v = realloc(f->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
+	if (ML__RESERVE(f->v, f->cap, f->n + 1) < 0)
+		return -ENOMEM;
 	f->v[f->n++] = (struct frame){ pfn, range };
 	return 0;
 }

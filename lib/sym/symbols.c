@@ -278,14 +278,8 @@ static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
 	Dwarf_Addr lo, hi;
 	struct module *m;
 
-	if (sz->nmods == sz->cap) {
-		size_t cap = sz->cap ? sz->cap * 2 : 16;
-		m = realloc(sz->mods, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		sz->mods = m;
-		sz->cap = cap;
-	}
+	if (ML__RESERVE(sz->mods, sz->cap, sz->nmods + 1) < 0)
+		return -ENOMEM;
 	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
 	m = &sz->mods[sz->nmods];
 	*m = (struct module){ .lo = lo, .hi = (hi + pgsz - 1) & ~(pgsz - 1),
@@ -655,14 +649,8 @@ static int plt_rels_add(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, size_t strndx
 			r.name = elf_strptr(e, symsh.sh_link, sym.st_name);
 		if (symi && (!r.name || !r.name[0]))
 			continue;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 64;
-			struct plt_rel *v = realloc(out->v, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			out->v = v;
-			out->cap = cap;
-		}
+		if (ML__RESERVE(out->v, out->cap, out->n + 1) < 0)
+			return -ENOMEM;
 		out->v[out->n++] = r;
 	}
 	return 0;

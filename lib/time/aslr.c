@@ -101,14 +101,8 @@ static struct point *find_point(struct ml_aslr *a, const char *name)
 static struct point *new_point(struct ml_aslr *a, const char *name,
 			       uint64_t unit, unsigned int flags)
 {
-	if (a->npoints == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 32;
-		struct point *np = realloc(a->points, ncap * sizeof(*np));
-		if (!np)
-			return NULL;
-		a->points = np;
-		a->cap = ncap;
-	}
+	if (ML__RESERVE(a->points, a->cap, a->npoints + 1) < 0)
+		return NULL;
 	struct point *p = &a->points[a->npoints];
 	memset(p, 0, sizeof(*p));
 	p->name = strdup(name);
@@ -132,14 +126,8 @@ int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
 		return -ENOMEM;
 	if (p->n && p->obs[p->n - 1].run == a->runs - 1)
 		return 0;                  /* seen in this run: the first counts */
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 16;
-		struct obs *no = realloc(p->obs, ncap * sizeof(*no));
-		if (!no)
-			return -ENOMEM;
-		p->obs = no;
-		p->cap = ncap;
-	}
+	if (ML__RESERVE(p->obs, p->cap, p->n + 1) < 0)
+		return -ENOMEM;
 	p->obs[p->n++] = (struct obs){ a->runs - 1, value };
 	return 0;
 }

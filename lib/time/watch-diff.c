@@ -47,14 +47,8 @@ void ml__events_free(struct ml__events *e)
 
 static struct ml_watch_event *push(struct ml__events *e, enum ml_watch_event_type t)
 {
-	if (e->n == e->cap) {
-		size_t ncap = e->cap ? e->cap * 2 : 64;
-		struct ml_watch_event *nv = realloc(e->ev, ncap * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		e->ev = nv;
-		e->cap = ncap;
-	}
+	if (ML__RESERVE(e->ev, e->cap, e->n + 1) < 0)
+		return NULL;
 	struct ml_watch_event *ev = &e->ev[e->n++];
 	memset(ev, 0, sizeof(*ev));
 	ev->type = t;
@@ -119,6 +113,8 @@ static void sweep(struct ml__events *e, const struct ml_snapshot *p,
 {
 	size_t i = 0, j = 0;
 
+	/* One merge pass is right only over two sorted, disjoint lists. */
+	assert(ml__regions_sorted(p) && ml__regions_sorted(c));
 	memset(e->cov_old, 0, p->nregions * sizeof(uint64_t));
 	memset(e->cov_new, 0, c->nregions * sizeof(uint64_t));
 	memset(e->bestov, 0, c->nregions * sizeof(uint64_t));

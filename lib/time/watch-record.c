@@ -33,19 +33,6 @@ struct rd {
 	size_t prev, nprev;       /* the previous sample's entries: objsizes[prev, +nprev) */
 };
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* An unsigned integer member; false if missing or not one. */
 static bool get_u64(json_t *o, const char *key, uint64_t *ret)
 {
@@ -95,7 +82,7 @@ static int event(struct rd *d, json_t *e, double t)
 		return -EBADMSG;
 	if (r->nevents == ML_RECORD_MAX_EVENTS)
 		return -E2BIG;
-	if (grow((void **)&r->events, &d->cap_e, r->nevents, sizeof(*r->events)))
+	if (ML__RESERVE(r->events, d->cap_e, r->nevents + 1))
 		return -ENOMEM;
 	struct ml_record_event *ev = &r->events[r->nevents];
 	*ev = (struct ml_record_event){ t, type, kind, 0, 0, NULL };
@@ -123,7 +110,7 @@ static ssize_t object_index(struct rd *d, const char *name, size_t pos)
 			return (ssize_t)k;
 	if (r->nobjects == ML_RECORD_MAX_OBJECTS)
 		return -E2BIG;
-	if (grow((void **)&r->objects, &d->cap_o, r->nobjects, sizeof(*r->objects)))
+	if (ML__RESERVE(r->objects, d->cap_o, r->nobjects + 1))
 		return -ENOMEM;
 	if (!(r->objects[r->nobjects].name = strdup(name)))
 		return -ENOMEM;
@@ -155,7 +142,7 @@ static int objects(struct rd *d, json_t *objs)
 			return -E2BIG;
 		if ((k = object_index(d, json_string_value(n), i)) < 0)
 			return (int)k;
-		if (grow((void **)&r->objsizes, &d->cap_z, r->nobjsizes, sizeof(z)))
+		if (ML__RESERVE(r->objsizes, d->cap_z, r->nobjsizes + 1))
 			return -ENOMEM;
 		z.object = (size_t)k;
 		r->objsizes[r->nobjsizes++] = z;
@@ -191,7 +178,7 @@ static int sample(struct rd *d, json_t *o)
 			return ret;
 	if (r->nsamples == ML_RECORD_MAX_SAMPLES)
 		return -E2BIG;
-	if (grow((void **)&r->samples, &d->cap_s, r->nsamples, sizeof(s)))
+	if (ML__RESERVE(r->samples, d->cap_s, r->nsamples + 1))
 		return -ENOMEM;
 	if ((ret = objects(d, json_object_get(o, "objects"))))
 		return ret;

@@ -229,14 +229,8 @@ static ssize_t read_held(struct ml_watch *w, int f)
 		if (fd < 0)
 			return fd;
 		for (;;) {
-			if (w->buf_cap - len < 4096) {
-				size_t ncap = w->buf_cap ? w->buf_cap * 2 : 64 * 1024;
-				char *nb = realloc(w->buf, ncap);
-				if (!nb)
-					return -ENOMEM;
-				w->buf = nb;
-				w->buf_cap = ncap;
-			}
+			if (ML__RESERVE(w->buf, w->buf_cap, len + (w->buf_cap ? 4096 : 64 * 1024)) < 0)
+				return -ENOMEM;
 			ssize_t n = pread(fd, w->buf + len, w->buf_cap - len - 1, (off_t)len);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -267,9 +261,9 @@ static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
 	if (n <= 0)
 		return n == 0 ? -ESRCH : (int)n;
 	r = ml__parse_stat(w->buf, &snap->proc);
+	if ((r >= 0 || r == -ESRCH) && ml__stat_dead(w->buf))
+		r = -ESRCH;   /* a zombie: gone, for watch */
 	const char *rp = strrchr(w->buf, ')');
-	if (r >= 0 && rp && (rp[2] == 'Z' || rp[2] == 'X'))
-		r = -ESRCH;
 	w->stat_rss = 0;
 	for (int field = 3; rp && (rp = strchr(rp + 1, ' ')); field++)
 		if (field == 24) {
@@ -384,13 +378,8 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 		long tid = strtol(de->d_name, NULL, 10);
 		if (tid <= 0)
 			continue;
-		if (snap->nthreads == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ml_thread *nt = realloc(snap->threads, cap * sizeof(*nt));
-			if (!nt)
-				return -ENOMEM;
-			snap->threads = nt;
-		}
+		if (ML__RESERVE(snap->threads, cap, snap->nthreads + 1) < 0)
+			return -ENOMEM;
 		struct ml_thread *t = &snap->threads[snap->nthreads++];
 		memset(t, 0, sizeof(*t));
 		t->tid = (pid_t)tid;
@@ -402,9 +391,53 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 	return 0;
 }
 
+/* The sample's source for ml__snapshot_build (snapshot.c), which reads
+ * and classifies in the one order a snapshot has: stat, maps and task/
+ * from the files held open, the facts that do not change from the first
+ * full snapshot, ELF kinds from the kind cache (a full snapshot only for
+ * a file newly mapped); names settled as a live snapshot's (a few at
+ * most: " (deleted)", "\012"). */
+static int sample_stat(void *ctx, struct ml_snapshot *snap)
+{
+	return read_stat(ctx, snap);
+}
+
+static int sample_maps(void *ctx, struct ml_snapshot *snap)
+{
+	return read_maps(ctx, snap);
+}
+
+/* The facts that do not change were set from the first full snapshot
+ * before stat (take()); stat gave this sample's own. */
+static int sample_facts(void *ctx, struct ml_snapshot *snap)
+{
+	(void)ctx;
+	(void)snap;
+	return 0;
+}
+
+static int sample_kinds(void *ctx, struct ml_snapshot *snap)
+{
+	struct ml_watch *w = ctx;
+	int r = 0;
+
+	if (ml__kind_cache_stale(w->kinds, snap))
+		r = refresh_kinds(w, snap);
+	return r < 0 ? r : ml__kind_cache_apply(w->kinds, snap);
+}
+
+static int sample_threads(void *ctx, struct ml_snapshot *snap)
+{
+	return read_threads(ctx, snap);
+}
+
 /* Read and classify one sample into a new snapshot. */
 static int take(struct ml_watch *w, struct ml_snapshot **ret)
 {
+	const struct ml__snap_source src = {
+		sample_stat, sample_maps, sample_facts, sample_kinds, sample_threads,
+		w, true, false,
+	};
 	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
 	int r;
 
@@ -414,31 +447,14 @@ static int take(struct ml_watch *w, struct ml_snapshot **ret)
 	snprintf(snap->proc_root, sizeof(snap->proc_root), "/proc");
 	snap->proc = w->facts;
 	snap->proc.brk = snap->proc.start_brk = 0;   /* from this sample */
-	r = read_stat(w, snap);
-	if (r == 0)
-		r = read_maps(w, snap);
-	if (r == 0) {
-		ml__settle_names(snap);   /* " (deleted)", "\012": a few names at most */
-		ml__classify_basic(snap);
-		if (ml__kind_cache_stale(w->kinds, snap))
-			r = refresh_kinds(w, snap);
-		if (r == 0)
-			r = ml__kind_cache_apply(w->kinds, snap);
-		if (r == 0)
-			ml__classify_owners(snap);
+	r = ml__snapshot_build(snap, &src);
+	if (r < 0) {
+		ml_snapshot_free(snap);
+		return r;
 	}
-	if (r == 0)
-		r = read_threads(w, snap);
-	if (r == 0) {
-		ml__classify_threads(snap);
-		ml__classify_devices(snap);
-		ml__classify_owners_late(snap);
-		snap->proc.nthreads = snap->nthreads;
-		*ret = snap;
-		return 0;
-	}
-	ml_snapshot_free(snap);
-	return r;
+	snap->proc.nthreads = snap->nthreads;
+	*ret = snap;
+	return 0;
 }
 
 /* The index of object name in the table, added if new; -ENOMEM. */
@@ -449,14 +465,8 @@ static ssize_t object_index(struct ml_watch *w, const char *name, ssize_t hint)
 	for (size_t i = 0; i < w->nobjs; i++)
 		if (!strcmp(w->objs[i].name, name))
 			return (ssize_t)i;
-	if (w->nobjs == w->objs_cap) {
-		size_t ncap = w->objs_cap ? w->objs_cap * 2 : 16;
-		struct ml_watch_object *no = realloc(w->objs, ncap * sizeof(*no));
-		if (!no)
-			return -ENOMEM;
-		w->objs = no;
-		w->objs_cap = ncap;
-	}
+	if (ML__RESERVE(w->objs, w->objs_cap, w->nobjs + 1) < 0)
+		return -ENOMEM;
 	struct ml_watch_object *o = &w->objs[w->nobjs];
 	memset(o, 0, sizeof(*o));
 	if (!(o->name = strdup(name)))

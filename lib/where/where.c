@@ -31,6 +31,7 @@
  */
 #include "ml-where.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -685,6 +686,29 @@ void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr)
 		__builtin_prefetch(&s->regions[up]);
 }
 
+/* The section holding addr is the snapshot's (elf.c reads the sections of
+ * a mapping once, for show, crash and where alike); its offset is from the
+ * whole section's start as the symbolizer read it when it names the same
+ * section, else from where the region's part of it starts.  A region the
+ * snapshot read no ELF headers for (the vdso: no file) keeps the
+ * symbolizer's. */
+static void snapshot_section(const struct ml_region *r, uint64_t addr, struct ml_symbol *sym)
+{
+	const struct ml_section *s = ml_region_section(r, addr);
+
+	if (!r->nsections)
+		return;
+	if (!s) {
+		sym->section = NULL;
+		sym->section_offset = 0;
+		return;
+	}
+	assert(s->start <= addr && addr < s->end);
+	if (!sym->section || strcmp(sym->section, s->name))
+		sym->section_offset = addr - s->start;
+	sym->section = s->name;
+}
+
 int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *ret)
 {
 	const struct ml_snapshot *s = ctx->snap;
@@ -701,6 +725,7 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 	where_clear(ret, r && ctx->sym && r->object);
 	ret->addr = addr;
 	if (r) {
+		assert(r->start <= addr && addr < r->end);
 		ret->region = r;
 		ret->map_offset = addr - r->start;
 		ret->has_file_offset = r->inode != 0;
@@ -715,6 +740,8 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 						       ML_SYM_LINES : 0, &ret->sym) == 0;
 			if (!ret->has_object)
 				memset(&ret->sym, 0, sizeof(ret->sym));
+			else
+				snapshot_section(r, addr, &ret->sym);
 		}
 	} else {
 		explain_hole(ctx, up, ret);

@@ -380,11 +380,15 @@ def check_traps():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def symbol_bomb(path, nsyms):
-    """An ELF file whose .dynsym holds nsyms defined objects, none of them
-    mlalloc_introspect_root, each a name the old reader read with a pread."""
-    strtab = b'\0' + b'x' * 100 + b'\0'
-    sym = struct.pack('<IBBHQQ', 1, 0x11, 0, 1, 0, 32)
+def symbol_bomb(path, nsyms, named=False):
+    """An ELF file whose .dynsym holds nsyms defined symbols, none of them
+    the data object mlalloc_introspect_root: objects with another name
+    (each a name the old reader read with a pread; the reader now finds
+    the name nowhere in the strings and reads no symbol), or, named,
+    functions called mlalloc_introspect_root (the strings hold the name,
+    so every symbol is read and checked)."""
+    strtab = b'\0' + (b'mlalloc_introspect_root' if named else b'x' * 100) + b'\0'
+    sym = struct.pack('<IBBHQQ', 1, 0x12 if named else 0x11, 0, 1, 0, 32)
     dynsym_off, str_off = 8192, 4096
     sh_off = dynsym_off + nsyms * len(sym)
     ehdr = struct.pack('<16sHHIQQQIHHHHHH', b'\x7fELF\x02\x01\x01' + b'\0' * 9, 3, 62, 1, 0,
@@ -431,8 +435,16 @@ def check_publishers():
         with Hostile('map', '10', *bombs) as t:
             res = Timed(t.pid, 30)
             check(not res.hung and res.seconds < 5, 'symbol-table bomb: ends within 5 s', res)
+            check(res.rc == 0 and not res.err,
+                  'symbol-table bomb of other names: costs no symbol read, the heap found', res)
+        named = [os.path.join(tmp, 'named%d.so' % i) for i in range(2)]
+        for b in named:
+            symbol_bomb(b, 1000000, named=True)
+        with Hostile('map', '10', *named) as t:
+            res = Timed(t.pid, 30)
+            check(not res.hung and res.seconds < 5, 'named symbol-table bomb: ends within 5 s', res)
             check(res.rc == 1 and 'mlalloc_introspect_root' in res.err and 'exceeds the limit of' in res.err,
-                  'symbol-table bomb: exit 1 naming the bound', res)
+                  'named symbol-table bomb: exit 1 naming the bound', res)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
