@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-where.c - where.c on the snapshot of a real child process: the
- * child maps an anonymous region and a file region at addresses this test
- * chose (a gap between them), grows its brk and tells its stack address.
+ * child maps an anonymous region and a file region in a reservation of
+ * its own (a gap of 3 pages between them, which it tells the test), grows its brk and tells its stack address.
  * Expected values come from the test's own knowledge of what the child
  * mapped and from its own sscanf parse of /proc/PID/maps and stat, never
  * from where.c's rules: region, offsets in the mapping and in the file,
@@ -33,7 +33,7 @@
 #include "kernel-probe.h"
 
 #define PG 4096ull
-#define BASE 0x300000000000ull          /* the anonymous region: 4 pages */
+static uint64_t BASE;                   /* the anonymous region: 4 pages */
 #define FILEMAP (BASE + 7 * PG)         /* the file region: 2 pages at file offset 2 pages */
 
 struct line { uint64_t start, end, off; char perms[5]; char name[256]; };
@@ -50,18 +50,27 @@ static struct ml_where_ctx *ctx;
 static void child_main(int wfd, int rfd, int filefd)
 {
 	volatile int local = 1;
-	uint64_t facts[2];
+	uint64_t facts[3];
 	char c;
+	/* 11 pages reserved where the kernel likes, then: one left ---p (so
+	 * that no neighbour merges with what follows), 4 anonymous, a gap of
+	 * 3, 2 of the file, one left ---p */
+	char *r = mmap(NULL, 11 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (mmap((void *)BASE, 4 * PG, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)BASE ||
-	    mmap((void *)FILEMAP, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
-		 filefd, 2 * PG) != (void *)FILEMAP)
+	if (r == MAP_FAILED)
+		_exit(3);
+	r += PG;
+	BASE = (uint64_t)(uintptr_t)r;
+	if (mmap(r, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) != r || munmap(r + 4 * PG, 3 * PG) ||
+	    mmap(r + 7 * PG, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+		 filefd, 2 * PG) != r + 7 * PG)
 		_exit(3);
 	if (sbrk(5 * PG) == (void *)-1)
 		_exit(4);
 	facts[0] = (uint64_t)(uintptr_t)&local;
 	facts[1] = (uint64_t)(uintptr_t)sbrk(0);
+	facts[2] = BASE;
 	if (write(wfd, facts, sizeof(facts)) != sizeof(facts))
 		_exit(5);
 	(void)!read(rfd, &c, 1);
@@ -150,13 +159,14 @@ static int setup(void **state)
 	close(up[1]);
 	close(down[0]);
 	to_child = down[1];
-	uint64_t facts[2];
+	uint64_t facts[3];
 	got = read(up[0], facts, sizeof(facts));
 	close(up[0]);
 	if (got != (ssize_t)sizeof(facts))
 		return -1;
 	child_stack_var = facts[0];
 	child_brk = facts[1];
+	BASE = facts[2];
 	read_maps(child);
 	struct ml_snap_opts o = { NULL, ML_SNAP_NOELF };
 	if (ml_snapshot_take(child, &o, &snap) || ml_where_ctx_new(snap, NULL, NULL, &ctx))
@@ -434,7 +444,7 @@ static void test_page_walk(void **state)
 #if !defined(__x86_64__)
 	skip_because("page-table geometry checked on x86-64 only");
 #else
-	static const uint64_t addrs[] = { BASE + 0x1234, FILEMAP + PG + 1, 0x7f123456789aull,
+	const uint64_t addrs[] = { BASE + 0x1234, FILEMAP + PG + 1, 0x7f123456789aull,
 					  0x10, 0x0000555512345678ull, 0x7fffffffefffull };
 	int la57 = cpu_has_la57();
 	unsigned int levels = la57 > 0 ? 5 : 4;
