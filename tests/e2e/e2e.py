@@ -283,3 +283,38 @@ def check_bss_target(regions, facts, exe, what, heap=True):
                      kind='heap')
     check_region(regions, facts['local'], what + ': local variable',
                  kind='stack')
+
+
+def on_pty(argv, cols, rows=24, env=None, stdin=None, stderr='pipe', raw=False,
+           timeout=TIMEOUT):
+    """Run argv with its stdout on a pseudo-terminal of rows x cols
+    (TIOCSWINSZ) and read it to the end.  stderr: 'pipe' (returned),
+    'pty' (on the terminal too) or 'null'.  raw: no output processing
+    (OPOST off: no \\r added), the bytes as written.  Returns (exit
+    status, stdout bytes, stderr bytes or b'')."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+    if raw:
+        attr = termios.tcgetattr(slave)
+        attr[1] &= ~termios.OPOST
+        termios.tcsetattr(slave, termios.TCSANOW, attr)
+    err_to = {'pipe': subprocess.PIPE, 'pty': slave, 'null': subprocess.DEVNULL}[stderr]
+    p = subprocess.Popen(argv, stdin=stdin, stdout=slave, stderr=err_to, env=env)
+    os.close(slave)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:   # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    err = p.stderr.read() if stderr == 'pipe' else b''
+    p.wait(timeout=timeout)
+    return p.returncode, out, err

@@ -17,18 +17,13 @@ pair for the tag character) and the name round-trips.
 
 usage: test_invisible_names.py MEMLAYOUT TARGET_MAPNAME
 """
-import fcntl
 import json
 import os
-import pty
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 
-from e2e import TIMEOUT, Target, check, check_eq, done, run
+from e2e import TIMEOUT, Target, check, check_eq, done, on_pty, run
 
 INVISIBLE = '\u202e\u200b\u2066\ufeff\U000e0041'
 NAME = 'evil\u202egnp\u200b\u2066\ufeff\U000e0041.exe'
@@ -41,25 +36,11 @@ COMM_ESCAPED = b'ev\\xe2\\x80\\xaegnp'
 
 def on_terminal(ml, args):
     """(exit status, stdout) of memlayout ARGS on a 200-column pty."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 50, 200, 0, 0))
     env = dict(os.environ, NO_COLOR='1')
     env.pop('COLUMNS', None)
-    p = subprocess.Popen([ml] + [str(a) for a in args], stdout=slave,
-                         stderr=subprocess.DEVNULL, env=env)
-    os.close(slave)
-    out = b''
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:   # EIO: the other side is closed
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    p.wait(timeout=TIMEOUT)
-    return p.returncode, out
+    rc, out, _ = on_pty([ml] + [str(a) for a in args], 200, rows=50, env=env,
+                        stderr='null', timeout=TIMEOUT)
+    return rc, out
 
 
 def no_raw(out, what):

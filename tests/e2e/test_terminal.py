@@ -10,39 +10,19 @@ compared byte by byte in tests/unit/test-table-text.c).
 
 usage: test_terminal.py MEMLAYOUT
 """
-import fcntl
 import os
-import pty
-import struct
 import subprocess
 import sys
-import termios
 
-from e2e import TIMEOUT, check, check_eq, done
+from e2e import TIMEOUT, check, check_eq, done, on_pty
 
 
 def on_terminal(ml, cols, *args):
     """stdout of memlayout ARGS on a pty of cols columns, as text."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 50, cols, 0, 0))
     env = dict(os.environ, NO_COLOR='1')
     env.pop('COLUMNS', None)
-    p = subprocess.Popen([ml] + list(args), stdout=slave, stderr=subprocess.PIPE,
-                         env=env)
-    os.close(slave)
-    out = b''
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:   # EIO: the other side is closed
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    err = p.stderr.read()
-    p.wait(timeout=TIMEOUT)
-    check_eq(p.returncode, 0, 'show on a %d-column terminal: exit status' % cols)
+    rc, out, err = on_pty([ml] + list(args), cols, rows=50, env=env, timeout=TIMEOUT)
+    check_eq(rc, 0, 'show on a %d-column terminal: exit status' % cols)
     check_eq(err, b'', 'show on a %d-column terminal: stderr' % cols)
     return out.decode('utf-8', 'replace').replace('\r\n', '\n')
 

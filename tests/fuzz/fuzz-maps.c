@@ -16,6 +16,13 @@
  *     NUL-terminated, and " (deleted)" was taken off iff it was there;
  *  3. escaped with ml_escape() in both modes and checked: the result is
  *     valid UTF-8, and in terminal mode holds no C0/C1 control or DEL.
+ * With FZ_GEN set in byte 0 the rest is not maps text but the choices of
+ * a generator (generate_and_check): it writes up to 64 well-formed maps
+ * lines from fields it picked (gaps, sizes, permissions, offset, device,
+ * inode, a name of any byte but NUL and backslash, written as the kernel
+ * does: newline as \012, " (deleted)" after an unlinked file's name) and
+ * checks each parsed region against the fields it wrote.  The expected
+ * values are known by construction, not computed by a second parser.
  * A failed check calls abort(), which libFuzzer reports as a crash.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined by tests/fuzz/
@@ -24,6 +31,7 @@
 #include "ml-private.h"
 #include "fuzz-common.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +45,7 @@ enum {
 	FZ_RAW    = 1 << 4,   /* ML_OUT_RAW | ML_OUT_NOHEADINGS for the table */
 	FZ_THREAD = 1 << 5,   /* one thread whose sp is in the middle region */
 	FZ_NOLIM  = 1 << 6,   /* RLIMIT_STACK unlimited */
+	FZ_GEN    = 1 << 7,   /* the rest drives the maps generator */
 };
 
 static void set_facts(struct ml_snapshot *snap, unsigned int fl)
@@ -206,6 +215,124 @@ static void fuzz_escape(const char *text, size_t len)
 	free(s);
 }
 
+
+/* ---- the generator: maps lines from known fields ---- */
+
+struct gen_in { const uint8_t *p; size_t n; };
+
+static unsigned int take(struct gen_in *g)
+{
+	if (!g->n)
+		return 0;
+	g->n--;
+	return *g->p++;
+}
+
+static uint64_t take_bits(struct gen_in *g, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | take(g);
+	return v;
+}
+
+struct gen_region {
+	uint64_t start, end, offset, inode;
+	unsigned int perms, major, minor;
+	bool deleted;
+	char name[80];
+	size_t nlen;
+};
+
+/* A name byte: anything but NUL and backslash (the kernel escapes only
+ * newline, as \012, which this generator writes). */
+static char name_byte(unsigned int b)
+{
+	return (b == 0 || b == '\\') ? 'n' : (char)b;
+}
+
+static void gen_one(struct gen_in *g, uint64_t *addr, struct gen_region *r)
+{
+	unsigned int pf = take(g), nl = take(g) % 48;
+
+	*addr += ((uint64_t)take(g) + (pf & 0x10 ? 0 : 1)) << 12;    /* gap, 0 allowed */
+	r->start = *addr;
+	r->end = r->start + (((uint64_t)take(g) + 1) << 12);
+	*addr = r->end;
+	r->perms = (pf & 1 ? ML_PERM_READ : 0) | (pf & 2 ? ML_PERM_WRITE : 0) |
+		   (pf & 4 ? ML_PERM_EXEC : 0) | (pf & 8 ? ML_PERM_SHARED : 0);
+	r->offset = take_bits(g, 3) << 12;
+	r->major = take(g);
+	r->minor = take(g);
+	r->inode = take_bits(g, 5);
+	r->nlen = 0;
+	for (size_t i = 0; i < nl; i++)
+		r->name[r->nlen++] = name_byte(take(g));
+	/* no blank first (maps pads names with blanks) or last (" (deleted)") */
+	if (r->nlen && r->name[0] == ' ')
+		r->name[0] = '/';
+	if (r->nlen && (r->name[r->nlen - 1] == ' ' || r->name[r->nlen - 1] == ')'))
+		r->name[r->nlen - 1] = '_';   /* nor a " (deleted)" of its own */
+	r->name[r->nlen] = '\0';
+	r->deleted = r->nlen && (pf & 0x20);
+}
+
+/* The line as the kernel writes it (show_map_vma: fields, then blanks
+ * to column 73, then the name). */
+static void gen_line(FILE *f, const struct gen_region *r)
+{
+	int n = fprintf(f, "%" PRIx64 "-%" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
+			r->start, r->end, r->perms & ML_PERM_READ ? 'r' : '-',
+			r->perms & ML_PERM_WRITE ? 'w' : '-', r->perms & ML_PERM_EXEC ? 'x' : '-',
+			r->perms & ML_PERM_SHARED ? 's' : 'p', r->offset, r->major, r->minor, r->inode);
+	if (r->nlen) {
+		for (; n < 73; n++)
+			fputc(' ', f);
+		for (size_t i = 0; i < r->nlen; i++)
+			if (r->name[i] == '\n')
+				fputs("\\012", f);
+			else
+				fputc(r->name[i], f);
+		if (r->deleted)
+			fputs(" (deleted)", f);
+	}
+	fputc('\n', f);
+}
+
+static void generate_and_check(const uint8_t *data, size_t size, unsigned int fl)
+{
+	struct gen_in g = { data, size };
+	struct gen_region want[64];
+	size_t n = take(&g) % 64 + 1, len = 0;
+	uint64_t addr = 0x10000;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, &len);
+	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
+
+	if (!f || !snap)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		gen_one(&g, &addr, &want[i]);
+		gen_line(f, &want[i]);
+	}
+	fclose(f);
+	set_facts(snap, fl);
+	if (ml__maps_parse_buffer(snap, text, len, false) != 0 || snap->nregions != n)
+		abort();   /* well-formed lines, sorted and disjoint, must parse whole */
+	for (size_t i = 0; i < n; i++) {
+		const struct ml_region *r = &snap->regions[i];
+		const struct gen_region *w = &want[i];
+		if (r->start != w->start || r->end != w->end || r->offset != w->offset ||
+		    r->inode != w->inode || r->perms != w->perms || r->dev_major != w->major ||
+		    r->dev_minor != w->minor || r->deleted != w->deleted ||
+		    strlen(r->name) != w->nlen || memcmp(r->name, w->name, w->nlen))
+			abort();
+	}
+	ml_snapshot_free(snap);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -214,6 +341,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *text = (const char *)data + 1;
 	size_t len = size - 1;
+
+	if (data[0] & FZ_GEN) {
+		generate_and_check(data + 1, size - 1, data[0]);
+		return 0;
+	}
 
 	fuzz_parser(text, len, data[0]);
 	fuzz_decode(text, len);

@@ -17,15 +17,14 @@ check and ends with a count; exits 1 if any failed.
 usage: run-terminal.py MEMLAYOUT [HEAP_TARGET LIBMLALLOC [GLIBC_TARGET CRASH_TARGET]]
                        [--update]
 """
-import fcntl
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e import on_pty  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T = os.path.join(HERE, "trees")
@@ -63,32 +62,13 @@ def check(ok, what, detail=""):
 def on_terminal(exe, args, cols, env_extra=None, stderr_too=False):
     """(exit status, stdout as text) of exe ARGS on a pty of cols columns
     (stderr_too: stderr on it as well)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
-    attr = termios.tcgetattr(slave)
-    attr[1] &= ~termios.OPOST          # no \r added: the bytes as written
-    termios.tcsetattr(slave, termios.TCSANOW, attr)
     env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
     env.pop("COLUMNS", None)
     env.pop("MEMLAYOUT_TABLE", None)
     env.update(env_extra or {})
-    p = subprocess.Popen([exe] + args, stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=slave if stderr_too else subprocess.PIPE, env=env)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:                # EIO: the other side closed
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    if not stderr_too:
-        p.stderr.read()
-    p.wait(timeout=120)
-    return p.returncode, out.decode("utf-8", "replace").replace(T, "@TREES@")
+    rc, out, _ = on_pty([exe] + args, cols, env=env, stdin=subprocess.DEVNULL,
+                        stderr="pty" if stderr_too else "pipe", raw=True, timeout=120)
+    return rc, out.decode("utf-8", "replace").replace(T, "@TREES@")
 
 
 def piped(exe, args, stderr=False):

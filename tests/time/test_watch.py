@@ -13,24 +13,20 @@ with -J and through an exec, the terminal view on a pseudo-terminal
 
 usage: test_watch.py MEMLAYOUT TARGET_WATCH WATCH_LIB
 """
-import fcntl
 import json
 import os
-import pty
 import queue
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'e2e'))
-from e2e import Target, check, check_eq, done, parse_facts, run  # noqa: E402
+from e2e import Target, check, check_eq, done, on_pty, parse_facts, run  # noqa: E402
 
 PAGE = os.sysconf('SC_PAGE_SIZE')
 WAIT = 15          # seconds to wait for an expected line
@@ -362,24 +358,10 @@ def watch_exec(ml):
           what + ': the program exec\'d is among the objects', s['objects'])
 
 
-def on_pty(ml, pid, rows, env):
+def watch_on_pty(ml, pid, rows, env):
     """watch -c 3 on a pseudo-terminal of rows x 160: its output."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, 160, 0, 0))
-    p = subprocess.Popen([ml, 'watch', '-c', '3', '-i', '0.05', str(pid)],
-                         stdout=slave, stderr=subprocess.PIPE, env=env)
-    os.close(slave)
-    out = b''
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    p.wait(timeout=WAIT)
+    _, out, _ = on_pty([ml, 'watch', '-c', '3', '-i', '0.05', str(pid)], 160, rows=rows,
+                       env=env, timeout=WAIT)
     return out.decode('utf-8', 'replace').replace('\r\n', '\n')
 
 
@@ -392,7 +374,7 @@ def screen(ml, target_exe):
         for rows, nocolor in ((15, False), (60, True)):
             what = 'watch on a %d-row terminal%s' % (rows, ', NO_COLOR' if nocolor else '')
             e = dict(env, NO_COLOR='1') if nocolor else env
-            out = on_pty(ml, t.pid, rows, e)
+            out = watch_on_pty(ml, t.pid, rows, e)
             frames = [f.split('\nSummary of PID')[0]
                       for f in out.split('\x1b[H\x1b[J')[1:]]
             if not check(len(frames) == 3, what + ': three redraws', out[-500:]):
