@@ -17,12 +17,13 @@
  * and a block reused for a request smaller by REUSE_TRIM_MIN and by a
  * quarter of it gives the pages past the request back.  Measured on
  * bench/alloc's malloc-large-zero (peak RSS, glibc 459 MiB): first fit 678
- * MiB, best fit 567, best fit + trim 537; cutting the cache to 128 MiB
- * instead cost as much time as the trim for less (malloc-large's CPU time
- * 0.055 -> 0.12 s; with the trim 0.09 s, glibc 0.28 s). */
+ * MiB, best fit 567, best fit + trim 546 (537 with a 1 MiB minimum, which
+ * doubled the CPU time of `large`: its 1-8 MiB blocks were trimmed and
+ * faulted in again); malloc-large's CPU time 0.056 -> 0.09 s (glibc 0.30 s).
+ * A cache of 128 MiB instead: 526 MiB, but malloc-large 0.12 s. */
 #define CACHE_MAX_COUNT 32
 #define CACHE_MAX_BYTES ((size_t)256 << 20)
-#define REUSE_TRIM_MIN  ((size_t)1 << 20)
+#define REUSE_TRIM_MIN  ((size_t)4 << 20)
 #define OS_PAGE 4096
 
 static ml_lock large_lock = ML_LOCK_INIT;
