@@ -118,14 +118,14 @@ static ML_NOINLINE void free_checked(void *p, const char *func)
  * Inlined into free(), which then is the fast path itself, not a jump. */
 static inline __attribute__((always_inline)) void free_block(void *p, const char *func)
 {
-	uintptr_t a = (uintptr_t)p;
-	size_t i = a >> ML_SEG_SHIFT;
-	if (ml_unlikely((a >> ML_ADDR_BITS) != 0 ||
-	                atomic_load_explicit(&ml__segmap[i], memory_order_relaxed) != 1))
+	size_t i = (uintptr_t)p >> ML_SEG_SHIFT;
+	if (ml_unlikely(i >= ML_SEGMAP_LEN || atomic_load_explicit(&ml__segmap[i], memory_order_relaxed) != 1))
 		return free_checked(p, func);
 	ml_segment *seg = (ml_segment *)(i << ML_SEG_SHIFT);
-	if (ml_unlikely(seg->magic != ML_MAGIC_SEG || (void *)seg == p))
+	if (ml_unlikely(seg->magic != ML_MAGIC_SEG))
 		return free_checked(p, func);
+	/* p == seg (the header) needs no test here: page 0 is never a span,
+	 * its limit is 0, so checked_page rejects it and free_checked reports. */
 	ml_page *page = checked_page(seg, p);
 	ml_block *b = p;
 	uintptr_t key = ml_canary(b);
