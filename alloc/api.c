@@ -14,13 +14,13 @@
 #include "mlalloc.h"
 
 /* The span of segment seg holding the block p, or NULL if p is not a block
- * start in an in-use span (the caller reports it: bad_block). */
+ * start in an in-use span (the caller reports it: bad_block).  A free span
+ * has limit 0, so the bound rejects it too. */
 static inline ml_page *checked_page(ml_segment *seg, void *p)
 {
 	ml_page *page = ml__page_of(seg, p);
 	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
-	if (ml_unlikely(page->block_size == 0 || !ml_divisible(off, page->div_magic) ||
-	                off >= page->capacity * page->block_size))
+	if (ml_unlikely(off >= page->limit || !ml_divisible(off, page->div_magic)))
 		return NULL;
 	return page;
 }
@@ -77,7 +77,7 @@ ML_API void *malloc(size_t size)
 {
 	ml_heap *heap = ml__tl_heap;
 	if (ml_likely(size < ml__fast_lim)) {   /* ML_MAX_SMALL + 1; 0 in check mode */
-		unsigned c = ml_size_class(size);
+		unsigned c = ml_size_class_fast(size);
 		ml_page *page = heap->pages[c];
 		if (ml_likely(page->free != NULL)) {
 			ml_block *b = ml__page_pop(page);
@@ -114,17 +114,18 @@ static ML_NOINLINE void free_checked(void *p, const char *func)
 /* The fast path of free: the same checks, but anything out of the common
  * case (not a block of an in-use span of a segment, a block that looks
  * free, a span that empties or was full, another thread's segment) leaves
- * by a tail call, so the common case saves no register and calls nothing. */
-static inline void free_block(void *p, const char *func)
+ * by a tail call, so the common case saves no register and calls nothing.
+ * Inlined into free(), which then is the fast path itself, not a jump. */
+static inline __attribute__((always_inline)) void free_block(void *p, const char *func)
 {
-	uintptr_t a = (uintptr_t)p;
-	size_t i = a >> ML_SEG_SHIFT;
-	if (ml_unlikely((a >> ML_ADDR_BITS) != 0 ||
-	                atomic_load_explicit(&ml__segmap[i], memory_order_relaxed) != 1))
+	size_t i = (uintptr_t)p >> ML_SEG_SHIFT;
+	if (ml_unlikely(i >= ML_SEGMAP_LEN || atomic_load_explicit(&ml__segmap[i], memory_order_relaxed) != 1))
 		return free_checked(p, func);
 	ml_segment *seg = (ml_segment *)(i << ML_SEG_SHIFT);
-	if (ml_unlikely(seg->magic != ML_MAGIC_SEG || (void *)seg == p))
+	if (ml_unlikely(seg->magic != ML_MAGIC_SEG))
 		return free_checked(p, func);
+	/* p == seg (the header) needs no test here: page 0 is never a span,
+	 * its limit is 0, so checked_page rejects it and free_checked reports. */
 	ml_page *page = checked_page(seg, p);
 	ml_block *b = p;
 	uintptr_t key = ml_canary(b);

@@ -32,7 +32,7 @@ static bool page_ok(const ml_heap *heap, const ml_page *page, bool in_full)
 		return false;
 	if (!(seg->used >> page->index & 1) || (seg->dirty >> page->index & 1))
 		return false;
-	if (page->capacity > page->reserved || page->in_full != in_full)
+	if (page->capacity > page->reserved || page->in_full != in_full || page->limit != page->capacity * page->block_size)
 		return false;
 	if ((uint64_t)page->reserved * page->block_size > (uint64_t)page->span_pages << ML_PAGE_SHIFT)
 		return false;

@@ -452,7 +452,7 @@ void *ml__malloc_plain(size_t size)
 	}
 	if (size > ML_MAX_SMALL)
 		return ml__large_alloc(size, ML_MIN_BLOCK, false);
-	unsigned c = ml_size_class(size);
+	unsigned c = ml_size_class_fast(size);
 	ml_page *page = heap->pages[c];
 	if (!page->free)
 		page = heap_find_page(heap, c);
@@ -544,6 +544,7 @@ void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
 	head->block_size = (uint32_t)nsz;
 	head->div_magic = ml_div_magic((uint32_t)nsz);
 	head->reserved = head->capacity = head->used = 1;
+	head->limit = (uint32_t)nsz;
 	head->free = head->local_free = NULL;
 	queue_push_back(heap, &heap->queue[nc], head);
 	heap->stat->nfree[oc]++;

@@ -64,13 +64,12 @@ static inline ml_block *ml_link_get(const ml_block *b)
 }
 
 /* Whether a decoded link may be followed: NULL, or a carved block of page
- * (inside [start, start + capacity * block_size), at a multiple of
- * block_size from start).  Two independent multiplies, no division. */
+ * (inside [start, start + limit), limit = capacity * block_size, at a
+ * multiple of block_size from start).  One multiply, no division. */
 static inline bool ml_link_ok(const ml_page *page, const ml_block *next)
 {
 	uintptr_t off = (uintptr_t)next - (uintptr_t)page->start;
-	return !next || (off < (uintptr_t)page->capacity * page->block_size &&
-	                 ml_divisible((uint32_t)off, page->div_magic));
+	return !next || (off < page->limit && ml_divisible((uint32_t)off, page->div_magic));
 }
 
 /* ---- error.c ---- */

@@ -20,6 +20,7 @@ void ml__page_init(ml_page *page, unsigned cls)
 	page->div_magic = ml_div_magic((uint32_t)bs);
 	page->reserved = (uint32_t)(((size_t)page->span_pages << ML_PAGE_SHIFT) / bs);
 	page->capacity = 0;
+	page->limit = 0;
 	page->used = 0;
 	page->free = page->local_free = NULL;
 	page->in_full = 0;
@@ -48,6 +49,7 @@ static void page_extend(ml_page *page)
 	b->key = ml_canary(b);
 	page->free = (ml_block *)first;
 	page->capacity += n;
+	page->limit = page->capacity * bs;
 }
 
 /* malloc found the block b at the head of page->free with a bad canary or
@@ -154,6 +156,7 @@ void ml__page_repair(ml_page *page)
 	uint32_t n = list_trim(page, &page->free, page->capacity);
 	n += list_trim(page, &page->local_free, page->capacity - n);
 	page->used = page->capacity - n;
+	page->limit = page->capacity * page->block_size;
 }
 
 /* Is b on one of page's free lists?  The confirmation step of the cheap

@@ -282,6 +282,7 @@ ml_page *ml__span_slide(ml_page *head, size_t pages)
 	for (unsigned i = 0; i < n; i++)
 		seg->pages[at + i].head_off = 0;
 	head->block_size = 0;   /* no longer a head: must not look like a span */
+	head->limit = 0;
 	head->free = head->local_free = NULL;
 	head->in_full = 0;
 	seg->used = (seg->used & ~oldm) | newm;
@@ -310,7 +311,7 @@ void ml__span_free(ml_heap *heap, ml_page *page)
 		seg->pages[at + i].head_off = 0;
 	page->block_size = 0;
 	page->free = page->local_free = NULL;
-	page->used = page->capacity = page->reserved = 0;
+	page->used = page->capacity = page->reserved = page->limit = 0;
 	page->in_full = 0;
 	atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
 	seg->used &= ~mask;

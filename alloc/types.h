@@ -96,6 +96,7 @@ struct ml_keys {
  *   capacity <= reserved;  blocks [0, capacity) were carved;
  *   used == capacity - |free| - |local_free|
  *   used - |thread_free| == blocks live in the program
+ *   limit == capacity * block_size (0 when block_size == 0: free span)
  *   in_full  <=> the page is in heap->full, not heap->queue[class]
  *   in_full and no remote free since  <=> thread_free has ML_TF_FULL
  * block_size == 0 means the span is free (or the page is metadata). */
@@ -108,6 +109,7 @@ typedef struct ml_page {
 	uint32_t used;
 	uint32_t capacity;
 	uint32_t block_size;
+	uint32_t limit;              /* capacity * block_size: bytes carved; one load for free's check */
 	uint8_t cls;
 	uint8_t in_full;
 	uint8_t span_pages;          /* on the head: pages in this span */

@@ -186,6 +186,11 @@ static void free_stack(void) { int x = 1; keep = &x; free((void *)keep); }
 static void free_global(void) { free(&a_global); }
 static void free_interior(void) { char *p = malloc(64); free(p + 8); }
 static void free_interior_large(void) { char *p = malloc(2 << 20); free(p + 4096); }
+/* free's fast path leaves these to its checked path through the span
+ * bound alone (a free span and the header page have limit 0). */
+static char *seg_of(void *p) { return (char *)((uintptr_t)p & ~(((uintptr_t)4 << 20) - 1)); }
+static void free_seg_header(void) { char *p = malloc(16); keep = p; free(seg_of(p)); }
+static void free_free_pages(void) { char *p = malloc(16); keep = p; free(seg_of(p) + ((size_t)63 << 16)); }
 static void realloc_freed(void) { char *p = malloc(100); free(p); keep = realloc(p, 200); }
 static void usable_interior(void) { char *p = malloc(64); keep = (void *)malloc_usable_size(p + 16); }
 
@@ -201,6 +206,8 @@ static const struct fault_case {
 	{ "free of a global", free_global, { "not allocated by mlalloc; it points into the mapping", "test-alloc-faults" } },
 	{ "free inside a block", free_interior, { "invalid pointer 0x", "inside the block 0x", "of 64 bytes, at offset 8" } },
 	{ "free inside a large block", free_interior_large, { "inside the block", "at offset 4096" } },
+	{ "free of a segment's header", free_seg_header, { "free(): heap metadata damaged near 0x" } },
+	{ "free into free pages of a segment", free_free_pages, { "free(): invalid pointer 0x", "points into free pages of the mlalloc segment 0x" } },
 	{ "realloc of a freed block", realloc_freed, { "realloc(): double free of 0x" } },
 	{ "malloc_usable_size inside a block", usable_interior, { "malloc_usable_size(): invalid pointer", "at offset 16" } },
 	{ "8-byte overflow into a free block", overflow8_into_free, { "malloc(): corrupted free list", "the free block 0x", "of 48 bytes" } },

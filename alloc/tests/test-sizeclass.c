@@ -42,6 +42,18 @@ static void test_size_to_class(void **state)
 	}
 }
 
+/* The table behind malloc's fast path gives ml_size_class(n) for every n
+ * it covers, and ml_size_class_fast agrees everywhere. */
+static void test_size_table(void **state)
+{
+	(void)state;
+	for (size_t n = 0; n <= ML_SC_MAX; n++) {
+		if (n <= ML_SC_TABLE_MAX)
+			assert_int_equal(ml_sc_table[(n + 15) >> 4], ml_size_class(n));
+		assert_int_equal(ml_size_class_fast(n), ml_size_class(n));
+	}
+}
+
 /* Spans hold exactly one block of a class that is a multiple of 64 KiB, or
  * at least 4 blocks past 8 KiB; they fit a segment and waste < 1/8. */
 static void test_span_pages(void **state)
@@ -118,6 +130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_class_sizes),
 		cmocka_unit_test(test_size_to_class),
+		cmocka_unit_test(test_size_table),
 		cmocka_unit_test(test_span_pages),
 		cmocka_unit_test(test_align_helpers),
 		cmocka_unit_test(test_class_for_align),

@@ -19,6 +19,8 @@
  *                  per thread (after alloc-test)
  *   large          large-block churn: 1..8 MiB blocks allocated, touched, freed
  *   malloc-large   5..25 MiB blocks churned through 20 slots (malloc-large)
+ *   malloc-large-zero  the same, each block written whole, the new one
+ *                  allocated before the old one is freed (as the peer's)
  * Peak RSS is getrusage's ru_maxrss of the whole process at the end.
  * Space utilization on traces is measured by traces.c.
  */
@@ -340,11 +342,32 @@ static void malloc_large(int threads)
 		free(live[k]);
 }
 
+/* malloc-large-zero: malloc-large as the peer suite has it: every block is
+ * written whole (its C++ value-initialises each buffer), so a freed block
+ * an allocator keeps mapped counts in the resident set in full. */
+static void malloc_large_zero(int threads)
+{
+	(void)threads;
+	unsigned long long r = 9;
+	void *live[20] = { 0 };
+	for (int i = 0; i < 400; i++) {
+		unsigned k = (unsigned)(rnd(&r) % 20);
+		size_t n = ((size_t)5 << 20) + rnd(&r) % ((size_t)20 << 20);
+		char *p = malloc(n);   /* before the old one goes, as reset() does */
+		memset(p, 0, n);
+		free(live[k]);
+		live[k] = p;
+	}
+	for (int k = 0; k < 20; k++)
+		free(live[k]);
+}
+
 static const struct { const char *name; void (*run)(int); } workloads[] = {
 	{ "cfrac", cfrac }, { "espresso", espresso }, { "larson", larson },
 	{ "xmalloc", xmalloc }, { "cache-scratch", cache_scratch },
 	{ "glibc-simple", glibc_simple }, { "glibc-thread", glibc_thread },
 	{ "alloc-test", alloc_test }, { "large", large }, { "malloc-large", malloc_large },
+	{ "malloc-large-zero", malloc_large_zero },
 };
 
 int main(int argc, char **argv)
