@@ -203,6 +203,16 @@ uintptr_t ml__maps_end_of(uintptr_t a);              /* error.c: end of the mapp
 void *ml__malloc_plain(size_t size);                 /* heap.c: malloc without the check */
 void *ml__realloc_plain(void *p, size_t size);       /* api.c */
 
+void *ml__check_malloc_slow(size_t size);            /* malloc's slow path in check mode */
+extern __thread intptr_t ml__sample_left __attribute__((tls_model("initial-exec")));  /* sampled mode's countdown */
+
+/* ---- backtrace.c: the checking mode's backtraces ---- */
+void ml__backtrace_init(void);
+uint8_t ml__backtrace(uintptr_t *out);               /* MLALLOC_CHECK_DEPTH slots; returns the count */
+void ml__backtrace_stats(void);                      /* ",stats": the walks, on stderr */
+extern bool ml__bt_stats;
+extern __thread bool ml__in_unwind __attribute__((tls_model("initial-exec")));   /* a DWARF walk is running */
+
 /* A bug the checking mode found, for ml__check_report (error.c). */
 struct ml_check_fault {
 	uint32_t kind, access;       /* enum mlalloc_check_kind / _access */
