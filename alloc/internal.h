@@ -188,7 +188,7 @@ void ml__pub_atfork(int phase);
 /* ---- guard.c: the checking mode (MLALLOC_CHECK) ---- */
 enum { ML_CHECK_OFF = 0, ML_CHECK_FULL = 1, ML_CHECK_SAMPLE = 2 };
 extern uint8_t ml__check_mode;     /* set once at init, never changed */
-extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in check mode */
+extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in full check mode */
 void ml__check_init(const char *spec);
 void *ml__check_malloc(size_t size, size_t align, bool zero);
 bool ml__check_free(void *p, const char *func);      /* false: not a checked block */
