@@ -162,13 +162,24 @@ static int slot_holding(uintptr_t lo, uintptr_t hi, uintptr_t v)
 
 /* The length of the instruction at c if it is one a prologue mixes in
  * with its pushes and it leaves rsp alone (mov of an immediate, a
- * register-to-register mov, xor, test, cmp, add or sub), else 0. */
+ * register-to-register mov, xor, test, cmp, add or sub, lea), else 0. */
 static unsigned plain_insn(const uint8_t *c)
 {
 	unsigned rex = (c[0] & 0xf0) == 0x40 ? c[0] : 0, i = rex ? 1 : 0;
 	uint8_t op = c[i];
 	if (op >= 0xb8 && op <= 0xbf)
 		return i + ((rex & 8) ? 9 : 5);
+	if (op == 0x8d) {   /* lea: any address form, a destination other than rsp */
+		uint8_t m = c[i + 1];
+		unsigned mod = m >> 6, rm = m & 7, len = i + 2;
+		if (mod == 3 || (((m >> 3) & 7) == 4 && !(rex & 4)))
+			return 0;
+		if (rm == 4)
+			len += (mod == 0 && (c[i + 2] & 7) == 5) ? 5 : 1;   /* SIB, and its disp32 */
+		else if (mod == 0 && rm == 5)
+			len += 4;                                         /* rip + disp32 */
+		return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+	}
 	static const uint8_t rr[] = { 0x01, 0x29, 0x31, 0x33, 0x39, 0x3b, 0x85, 0x89, 0x8b };
 	for (unsigned k = 0; k < sizeof(rr); k++) {
 		if (op != rr[k])
