@@ -40,9 +40,7 @@
  * first two, allocations are served unchecked.  Backtraces: backtrace.c,
  * at most MLALLOC_CHECK_DEPTH frames; an allocation made by libgcc's
  * unwinder (its fallback) is served unchecked. */
-#include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +108,6 @@ static struct {
 static ml_lock lock = ML_LOCK_INIT;
 static __thread uint32_t sample_init __attribute__((tls_model("initial-exec")));
 __thread intptr_t ml__sample_left __attribute__((tls_model("initial-exec"))) = INTPTR_MAX;
-
-#define backtrace_here ml__backtrace
 
 /* ---- reports ---- */
 
@@ -225,7 +221,7 @@ static void *page_alloc(size_t size, size_t align, bool zero)
 	}
 	memset((void *)start, FILL, r->user - start);
 	memset((void *)(r->user + size), FILL, start + data - r->user - size);
-	r->depth_a = backtrace_here(r->bt_a);
+	r->depth_a = ml__backtrace(r->bt_a);
 	return (void *)r->user;
 }
 
@@ -243,7 +239,7 @@ static void page_free(struct rec *r, uintptr_t p, const char *func)
 	bad = first_not((void *)(r->user + r->size), start + data - r->user - r->size, FILL);
 	if (bad)
 		fatal_rec(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, r, func);
-	r->depth_f = backtrace_here(r->bt_f);
+	r->depth_f = ml__backtrace(r->bt_f);
 	r->state = ST_FREED;
 	ml__os_protect((void *)start, data, false);
 	ml__os_purge((void *)start, data);
@@ -265,7 +261,7 @@ static void *small_alloc(size_t size, bool zero)
 	memset(user + size, FILL, rz_total(size) - HDR - size);
 	if (zero)
 		memset(user, 0, size);
-	h->depth_a = backtrace_here(h->bt_a);
+	h->depth_a = ml__backtrace(h->bt_a);
 	h->magic = MAGIC_LIVE;
 	if (g.leaks) {
 		ml_lock_take(&lock);
@@ -381,7 +377,7 @@ static void small_free(struct hdr *h, const char *func)
 	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
 	if (bad)
 		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
-	h->depth_f = backtrace_here(h->bt_f);
+	h->depth_f = ml__backtrace(h->bt_f);
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
 	if (g.leaks) {
