@@ -76,7 +76,9 @@ static ML_COLD void double_free_suspect(ml_segment *seg, ml_page *page, ml_block
 ML_API void *malloc(size_t size)
 {
 	ml_heap *heap = ml__tl_heap;
-	if (ml_likely(size < ml__fast_lim)) {   /* ML_MAX_SMALL + 1; 0 in check mode */
+	/* ML_MAX_SMALL + 1, 0 in full check mode; the countdown goes below 0
+	 * only in sampled mode (guard.c: sample_now) */
+	if (ml_likely(size < ml__fast_lim) && ml_likely(--ml__sample_left >= 0)) {
 		unsigned c = ml_size_class_fast(size);
 		ml_page *page = heap->pages[c];
 		if (ml_likely(page->free != NULL)) {

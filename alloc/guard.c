@@ -17,10 +17,12 @@
  *  - redzone blocks (full mode, smaller than a page): a block of the plain
  *    allocator holding a header (state, size, backtraces, a 16-byte left
  *    canary), the user bytes and a right redzone of 16 to 31 bytes.  free
- *    checks both redzones, poisons the bytes and keeps the block in a FIFO
- *    quarantine bounded by bytes; leaving it, the poison is checked (a
- *    write after free) before the block goes back to the plain allocator.
- *    Reads after free of these blocks are not detected.
+ *    checks both redzones, poisons the bytes and keeps the block in its
+ *    thread's FIFO quarantine (struct ring: no global lock, bounded by
+ *    bytes and blocks); leaving it, the poison is checked (a write after
+ *    free) before the block goes back to the plain allocator.  A thread's
+ *    quarantine leaves at its exit, every one at the process's.  Reads
+ *    after free of these blocks are not detected.
  * A bug found is reported by ml__check_report (error.c): a message on
  * stderr and the exported record mlalloc_check_report; then abort, or for
  * a fault the default action of SIGSEGV.
@@ -28,20 +30,23 @@
  * With ",leaks", live redzone blocks are also on a list, and at exit the
  * live blocks no root reaches are reported (leaks.c).
  *
+ * Sampled mode: malloc's fast path counts down ml__sample_left (one
+ * decrement); below 0 it takes the slow path, which samples (sample_now).
+ *
  * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
- * record table 4 Mi records, the quarantine 64 MiB / 1 Mi blocks.  Past the
- * first two, allocations are served unchecked.  Backtraces: libgcc's
- * _Unwind_Backtrace, at most MLALLOC_CHECK_DEPTH frames; an allocation made
- * by the unwinder itself is served unchecked. */
-#include <dlfcn.h>
+ * record table 4 Mi records, each thread's quarantine 4 MiB / 64 Ki blocks
+ * (the cost of evicting is the evicted block's cache misses: on cfrac a
+ * 32 MiB quarantine made full mode 1.9x slower than 1 MiB).  Past the
+ * first two, allocations are served unchecked.  Backtraces: backtrace.c,
+ * at most MLALLOC_CHECK_DEPTH frames; an allocation made by libgcc's
+ * unwinder (its fallback) is served unchecked. */
 #include <errno.h>
-#include <link.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include <unwind.h>
+#include <sched.h>
 
 #include "internal.h"
 
@@ -50,8 +55,8 @@
 #define RESERVE_MAX     ((size_t)1 << 40)
 #define RESERVE_MIN     ((size_t)1 << 30)
 #define RECORDS_MAX     ((size_t)4 << 20)
-#define QUAR_BYTES      ((size_t)64 << 20)
-#define QUAR_SLOTS      ((size_t)1 << 20)
+#define QUAR_BYTES      ((size_t)4 << 20)    /* per thread */
+#define QUAR_SLOTS      ((size_t)1 << 16)    /* per thread */
 #define FILL            0xbe     /* redzones and page slack */
 #define POISON          0xfd     /* freed bytes of redzone blocks */
 #define MAGIC_LIVE      0x4c4b4843u
@@ -95,59 +100,14 @@ static struct {
 	uintptr_t base, used, len;       /* the reservation */
 	struct rec *recs;
 	_Atomic size_t nrec;
-	void **quar;
-	size_t qhead, qcount, qbytes;
-	uintptr_t self_lo, self_hi;      /* our own code, left out of backtraces */
+	struct ring *rings;              /* every quarantine made, under lock */
+	pthread_key_t ring_key;          /* a thread's quarantine leaves at its exit */
+	bool stats;                      /* ",stats": walk counts at exit */
 	struct sigaction old_segv;
 } g;
 static ml_lock lock = ML_LOCK_INIT;
-static __thread bool in_unwind __attribute__((tls_model("initial-exec")));
-static __thread uint32_t sample_left __attribute__((tls_model("initial-exec")));
-
-/* ---- backtraces ---- */
-
-struct bt { uintptr_t *out; unsigned n; };
-
-static _Unwind_Reason_Code bt_frame(struct _Unwind_Context *ctx, void *arg)
-{
-	struct bt *b = arg;
-	uintptr_t ip = _Unwind_GetIP(ctx);
-	if (!ip || b->n >= DEPTH)
-		return _URC_END_OF_STACK;
-	if (b->n == 0 && ip >= g.self_lo && ip < g.self_hi)
-		return _URC_NO_REASON;   /* still inside mlalloc */
-	b->out[b->n++] = ip;
-	return _URC_NO_REASON;
-}
-
-static uint8_t backtrace_here(uintptr_t *out)
-{
-	struct bt b = { out, 0 };
-	in_unwind = true;
-	_Unwind_Backtrace(bt_frame, &b);
-	in_unwind = false;
-	return (uint8_t)b.n;
-}
-
-/* The text of the object holding this file, unless it is the main
- * program (a static link: then nothing is left out). */
-static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	(void)size;
-	uintptr_t me = (uintptr_t)arg;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type != PT_LOAD || me < lo || me >= lo + ph->p_memsz)
-			continue;
-		if (info->dlpi_name && info->dlpi_name[0]) {
-			g.self_lo = lo;
-			g.self_hi = lo + ph->p_memsz;
-		}
-		return 1;
-	}
-	return 0;
-}
+static __thread uint32_t sample_init __attribute__((tls_model("initial-exec")));
+__thread intptr_t ml__sample_left __attribute__((tls_model("initial-exec"))) = INTPTR_MAX;
 
 /* ---- reports ---- */
 
@@ -261,7 +221,7 @@ static void *page_alloc(size_t size, size_t align, bool zero)
 	}
 	memset((void *)start, FILL, r->user - start);
 	memset((void *)(r->user + size), FILL, start + data - r->user - size);
-	r->depth_a = backtrace_here(r->bt_a);
+	r->depth_a = ml__backtrace(r->bt_a);
 	return (void *)r->user;
 }
 
@@ -279,7 +239,7 @@ static void page_free(struct rec *r, uintptr_t p, const char *func)
 	bad = first_not((void *)(r->user + r->size), start + data - r->user - r->size, FILL);
 	if (bad)
 		fatal_rec(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, r, func);
-	r->depth_f = backtrace_here(r->bt_f);
+	r->depth_f = ml__backtrace(r->bt_f);
 	r->state = ST_FREED;
 	ml__os_protect((void *)start, data, false);
 	ml__os_purge((void *)start, data);
@@ -301,7 +261,7 @@ static void *small_alloc(size_t size, bool zero)
 	memset(user + size, FILL, rz_total(size) - HDR - size);
 	if (zero)
 		memset(user, 0, size);
-	h->depth_a = backtrace_here(h->bt_a);
+	h->depth_a = ml__backtrace(h->bt_a);
 	h->magic = MAGIC_LIVE;
 	if (g.leaks) {
 		ml_lock_take(&lock);
@@ -315,13 +275,37 @@ static void *small_alloc(size_t size, bool zero)
 	return user;
 }
 
-/* The oldest quarantined block leaves: check its poison, free it. */
-static void quar_evict(void)
+/* A thread's quarantine: a FIFO of its freed redzone blocks, bounded by
+ * QUAR_SLOTS and QUAR_BYTES.  Only its thread pushes and evicts; busy is
+ * taken by the owner around each operation and by whoever drains it (at
+ * exit), so the owner's free takes no global lock and shares no line. */
+struct ring {
+	struct ring *next;               /* g.rings */
+	atomic_flag busy;
+	bool owned;                      /* a live thread's (under lock) */
+	size_t head, count, bytes;
+	struct hdr *slot[QUAR_SLOTS];
+};
+static __thread struct ring *my_ring __attribute__((tls_model("initial-exec")));
+
+static void ring_take(struct ring *r)
 {
-	struct hdr *h = g.quar[g.qhead];
-	g.qhead = (g.qhead + 1) % QUAR_SLOTS;
-	g.qcount--;
-	g.qbytes -= rz_total(h->size);
+	while (atomic_flag_test_and_set_explicit(&r->busy, memory_order_acquire))
+		sched_yield();
+}
+
+static void ring_drop(struct ring *r)
+{
+	atomic_flag_clear_explicit(&r->busy, memory_order_release);
+}
+
+/* The oldest block of r leaves: check its poison, free it. */
+static void quar_evict(struct ring *r)
+{
+	struct hdr *h = r->slot[r->head];
+	r->head = (r->head + 1) % QUAR_SLOTS;
+	r->count--;
+	r->bytes -= rz_total(h->size);
 	const uint8_t *bad = first_not((uint8_t *)h + HDR, h->size, POISON);
 	if (bad) {
 		struct ml_check_fault f = {
@@ -338,6 +322,47 @@ static void quar_evict(void)
 	free(h);
 }
 
+static void ring_drain(struct ring *r)
+{
+	ring_take(r);
+	while (r->count)
+		quar_evict(r);
+	ring_drop(r);
+}
+
+/* pthread key destructor: the exiting thread's quarantine leaves (its
+ * poison checked) and the ring waits for another thread. */
+static void ring_exit(void *arg)
+{
+	struct ring *r = arg;
+	ring_drain(r);
+	my_ring = NULL;
+	ml_lock_take(&lock);
+	r->owned = false;
+	ml_lock_drop(&lock);
+}
+
+/* The calling thread's quarantine, made (or an idle one taken) on its
+ * first free; NULL if none can be made. */
+static ML_NOINLINE struct ring *ring_get(void)
+{
+	ml_lock_take(&lock);
+	struct ring *r = g.rings;
+	while (r && r->owned)
+		r = r->next;
+	if (!r && (r = ml__os_reserve(sizeof(*r), true, "mlalloc-check-quarantine"))) {
+		atomic_flag_clear(&r->busy);
+		r->next = g.rings;
+		g.rings = r;
+	}
+	if (r)
+		r->owned = true;
+	ml_lock_drop(&lock);
+	if (r)
+		pthread_setspecific(g.ring_key, r);
+	return my_ring = r;
+}
+
 static void small_free(struct hdr *h, const char *func)
 {
 	uint8_t *user = (uint8_t *)h + HDR;
@@ -352,24 +377,32 @@ static void small_free(struct hdr *h, const char *func)
 	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
 	if (bad)
 		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
-	h->depth_f = backtrace_here(h->bt_f);
+	h->depth_f = ml__backtrace(h->bt_f);
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
-	ml_lock_take(&lock);
 	if (g.leaks) {
+		ml_lock_take(&lock);
 		if (h->prev)
 			h->prev->next = h->next;
 		else
 			g.live = h->next;
 		if (h->next)
 			h->next->prev = h->prev;
+		ml_lock_drop(&lock);
 	}
-	g.quar[(g.qhead + g.qcount) % QUAR_SLOTS] = h;
-	g.qcount++;
-	g.qbytes += rz_total(h->size);
-	while (g.qcount == QUAR_SLOTS || g.qbytes > QUAR_BYTES)
-		quar_evict();
-	ml_lock_drop(&lock);
+	struct ring *r = my_ring ? my_ring : ring_get();
+	if (!r) {   /* no quarantine: checked now, freed at once */
+		h->magic = 0;
+		free(h);
+		return;
+	}
+	ring_take(r);
+	r->slot[(r->head + r->count) % QUAR_SLOTS] = h;
+	r->count++;
+	r->bytes += rz_total(h->size);
+	while (r->count == QUAR_SLOTS || r->bytes > QUAR_BYTES)
+		quar_evict(r);
+	ring_drop(r);
 }
 
 /* The redzone header of the segment block holding p, or NULL.  *ret_user
@@ -422,11 +455,24 @@ size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void 
 
 /* ---- the interface (internal.h) ---- */
 
-static bool sample_now(void)
+/* Sampled mode: is this allocation the one in g.rate?  The countdown
+ * ml__sample_left is decremented by malloc's fast path (counted), here
+ * otherwise; it going below 0 sends malloc here.  A thread starts at
+ * INTPTR_MAX (so with the mode off the fast path never leaves for it) and
+ * is set to the rate at its first slow-path call (its heap is made there). */
+static bool sample_now(bool counted)
 {
-	if (sample_left == 0)
-		sample_left = g.rate;
-	return --sample_left == 0;
+	if (ml_unlikely(!sample_init)) {   /* what the fast path counted was INTPTR_MAX's */
+		sample_init = 1;
+		ml__sample_left = (intptr_t)g.rate - 1;
+		counted = false;
+	}
+	if (!counted)
+		ml__sample_left--;
+	if (ml__sample_left >= 0)
+		return false;
+	ml__sample_left = (intptr_t)g.rate - 1;
+	return true;
 }
 
 static void *plain(size_t size, size_t align, bool zero)
@@ -437,9 +483,9 @@ static void *plain(size_t size, size_t align, bool zero)
 	return p;
 }
 
-void *ml__check_malloc(size_t size, size_t align, bool zero)
+static void *check_malloc(size_t size, size_t align, bool zero, bool counted)
 {
-	if (in_unwind || (ml__check_mode == ML_CHECK_SAMPLE && !sample_now()))
+	if (ml__in_unwind || (ml__check_mode == ML_CHECK_SAMPLE && !sample_now(counted)))
 		return plain(size, align, zero);
 	void *p;
 	if (ml__check_mode == ML_CHECK_FULL && size < PAGE && align <= ML_MIN_BLOCK)
@@ -447,6 +493,17 @@ void *ml__check_malloc(size_t size, size_t align, bool zero)
 	else
 		p = page_alloc(size, align, zero);
 	return p ? p : plain(size, align, zero);
+}
+
+void *ml__check_malloc(size_t size, size_t align, bool zero)
+{
+	return check_malloc(size, align, zero, false);
+}
+
+/* From malloc's slow path: its fast path counted sizes it serves. */
+void *ml__check_malloc_slow(size_t size)
+{
+	return check_malloc(size, ML_MIN_BLOCK, false, size < ml__fast_lim);
 }
 
 bool ml__check_free(void *p, const char *func)
@@ -559,12 +616,15 @@ __attribute__((destructor)) static void check_at_exit(void)
 {
 	if (ml__check_mode && g.leaks)
 		ml__leaks_report();
+	if (g.stats)
+		ml__backtrace_stats();
 	if (ml__check_mode != ML_CHECK_FULL)
 		return;
 	ml_lock_take(&lock);
-	while (g.qcount)
-		quar_evict();
+	struct ring *rings = g.rings;
 	ml_lock_drop(&lock);
+	for (struct ring *r = rings; r; r = r->next)
+		ring_drain(r);
 }
 
 void ml__check_atfork(int phase)
@@ -573,8 +633,13 @@ void ml__check_atfork(int phase)
 		ml_lock_take(&lock);
 	else if (phase == ML_FORK_PARENT)
 		ml_lock_drop(&lock);
-	else
+	else {
 		pthread_mutex_init(&lock, NULL);
+		for (struct ring *r = g.rings; r; r = r->next) {
+			atomic_flag_clear(&r->busy);   /* its blocks stay until exit */
+			r->owned = r == my_ring;
+		}
+	}
 }
 
 static bool parse_spec(const char *s)
@@ -600,6 +665,9 @@ static bool parse_spec(const char *s)
 		} else if (!strncmp(s, ",leaks", 6)) {
 			g.leaks = true;
 			s += 6;
+		} else if (!strncmp(s, ",stats", 6)) {
+			g.stats = ml__bt_stats = true;
+			s += 6;
 		} else {
 			return false;
 		}
@@ -620,18 +688,17 @@ void ml__check_init(const char *spec)
 		m = ml__os_reserve(g.len, false, "mlalloc-check");
 	g.len *= 2;
 	void *recs = ml__os_reserve(RECORDS_MAX * sizeof(struct rec), true, "mlalloc-check-records");
-	void *quar = ml__os_reserve(QUAR_SLOTS * sizeof(void *), true, "mlalloc-check-quarantine");
-	if (!m || !recs || !quar) {
+	if (!m || !recs || pthread_key_create(&g.ring_key, ring_exit) != 0) {
 		ml__check_mode = ML_CHECK_OFF;
 		return;
 	}
 	g.base = (uintptr_t)m;
 	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
 	g.recs = recs;
-	g.quar = quar;
-	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ml__check_init);
+	ml__backtrace_init();
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &g.old_segv);
-	ml__fast_lim = 0;
+	if (ml__check_mode == ML_CHECK_FULL)
+		ml__fast_lim = 0;   /* sampled mode: the fast path counts down */
 }

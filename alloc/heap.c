@@ -437,7 +437,7 @@ ML_NOINLINE void *ml__malloc_slow(size_t size)
 		return NULL;
 	}
 	if (ml_unlikely(ml__check_mode))
-		return ml__check_malloc(size, ML_MIN_BLOCK, false);
+		return ml__check_malloc_slow(size);
 	return ml__malloc_plain(size);
 }
 

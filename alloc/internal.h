@@ -186,7 +186,7 @@ void ml__pub_atfork(int phase);
 /* ---- guard.c: the checking mode (MLALLOC_CHECK) ---- */
 enum { ML_CHECK_OFF = 0, ML_CHECK_FULL = 1, ML_CHECK_SAMPLE = 2 };
 extern uint8_t ml__check_mode;     /* set once at init, never changed */
-extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in check mode */
+extern size_t ml__fast_lim;        /* malloc's fast path serves size < this: 0 in full check mode */
 void ml__check_init(const char *spec);
 void *ml__check_malloc(size_t size, size_t align, bool zero);
 bool ml__check_free(void *p, const char *func);      /* false: not a checked block */
@@ -200,6 +200,16 @@ void ml__leaks_print(struct mlalloc_leak_report *r); /* error.c: publish, and pr
 uintptr_t ml__maps_end_of(uintptr_t a);              /* error.c: end of the mapping holding a, else a */
 void *ml__malloc_plain(size_t size);                 /* heap.c: malloc without the check */
 void *ml__realloc_plain(void *p, size_t size);       /* api.c */
+
+void *ml__check_malloc_slow(size_t size);            /* malloc's slow path in check mode */
+extern __thread intptr_t ml__sample_left __attribute__((tls_model("initial-exec")));  /* sampled mode's countdown */
+
+/* ---- backtrace.c: the checking mode's backtraces ---- */
+void ml__backtrace_init(void);
+uint8_t ml__backtrace(uintptr_t *out);               /* MLALLOC_CHECK_DEPTH slots; returns the count */
+void ml__backtrace_stats(void);                      /* ",stats": the walks, on stderr */
+extern bool ml__bt_stats;
+extern __thread bool ml__in_unwind __attribute__((tls_model("initial-exec")));   /* a DWARF walk is running */
 
 /* A bug the checking mode found, for ml__check_report (error.c). */
 struct ml_check_fault {

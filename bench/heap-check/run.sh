@@ -59,8 +59,8 @@ cpu() {
 	asan) [ "$w" = python3 ] && { echo "n/a"; return; }
 	      set -- env ASAN_OPTIONS=detect_leaks=0 "$out/bench-asan" "$w" 1 ;;
 	esac
-	/usr/bin/time -f '%U %S' -o "$out/t" timeout "$tmo" "$@" >/dev/null 2>"$out/err"
-	st=$?
+	st=0
+	/usr/bin/time -f '%U %S' -o "$out/t" timeout "$tmo" "$@" >/dev/null 2>"$out/err" || st=$?
 	[ $st -eq 124 ] && { echo TIMEOUT; return; }
 	[ $st -ne 0 ] && { echo FAIL; return; }
 	awk '{ printf "%.4f\n", $1 + $2 }' "$out/t"
