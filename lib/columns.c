@@ -13,6 +13,7 @@
  */
 #include "ml-private.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
@@ -301,4 +302,206 @@ int ml__scols_safe(struct libscols_table *tb)
 int ml_scols_print(struct libscols_table *tb)
 {
 	return ml_scols_print_doc(tb, NULL);
+}
+
+/* ---- the table printer: any table of struct ml_column_info with cells ---- */
+
+static bool numeric(enum ml_col_type t)
+{
+	return t == ML_COL_HEX || t == ML_COL_SIZE || t == ML_COL_NUM || t == ML_COL_BOOL ||
+	       t == ML_COL_FLOAT;
+}
+
+/* Its cells hold text the target controls. */
+static bool target_text(enum ml_col_type t)
+{
+	return t == ML_COL_TEXT || t == ML_COL_ARRAY;
+}
+
+/* The columns t prints: its ids, or into ids its default set (JSON with
+ * json_every: all). */
+static const int *chosen(const struct ml_table *t, unsigned int flags, int *ids, size_t *ret_n)
+{
+	size_t n = 0;
+
+	if (t->ids) {
+		*ret_n = t->nids;
+		return t->ids;
+	}
+	for (size_t i = 0; i < t->ncols && n < ML_FIT_MAX; i++)
+		if (t->cols[i].is_default || (t->json_every && (flags & ML_OUT_JSON)))
+			ids[n++] = (int)i;
+	*ret_n = n;
+	return ids;
+}
+
+static const void *row_at(const struct ml_table *t, size_t i)
+{
+	return (const char *)t->rows + i * t->stride;
+}
+
+/* Cell id of row as the caller owns it: *ret NULL (empty), or malloc'ed
+ * (target text escaped for the terminal when flags say so).  0 or -ENOMEM. */
+static int cell_text(const struct ml_column_info *col, const void *row, const void *ctx,
+		     unsigned int flags, bool escape, char **ret)
+{
+	char buf[ML_CELL_BUF];
+	char *s, *e;
+
+	errno = 0;
+	s = col->cell(row, ctx, flags, buf);
+	if (!s) {
+		*ret = NULL;
+		return errno == ENOMEM ? -ENOMEM : 0;
+	}
+	if (escape && target_text(col->type))
+		e = ml__escape_cell(s, flags);
+	else
+		e = s == buf ? strdup(buf) : s;
+	if (s != buf && e != s)
+		free(s);
+	*ret = e;
+	return e ? 0 : -ENOMEM;
+}
+
+static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
+{
+	int fl = numeric(col->type) ? SCOLS_FL_RIGHT :
+		 target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
+	struct libscols_column *cl = scols_table_new_column(tb, col->name,
+							    col->whint ? col->whint : 1, fl);
+
+	return cl ? 0 : -ENOMEM;
+}
+
+static int add_rows(struct libscols_table *tb, unsigned int flags, const struct ml_table *t,
+		    const int *ids, size_t nids)
+{
+	for (size_t i = 0; i < t->nrows; i++) {
+		if (t->skip && t->skip[i])
+			continue;
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln)
+			return -ENOMEM;
+		for (size_t k = 0; k < nids; k++) {
+			char *s;
+			int r = cell_text(&t->cols[ids[k]], row_at(t, i), t->ctx, flags, true, &s);
+			if (r < 0)
+				return r;
+			if (s && scols_line_refer_data(ln, k, s) < 0) {
+				free(s);
+				return -ENOMEM;
+			}
+			const struct ml_column_info *col = &t->cols[ids[k]];
+			const char *color = col->color && (flags & ML_OUT_COLOR) &&
+				!(flags & (ML_OUT_JSON | ML_OUT_RAW)) ? col->color(row_at(t, i), t->ctx) : NULL;
+			if (color && scols_cell_set_color(scols_line_get_cell(ln, k), color) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int print_scols(FILE *out, unsigned int flags, const struct ml_table *t)
+{
+	int defids[ML_FIT_MAX];
+	size_t nids;
+	const int *ids = chosen(t, flags, defids, &nids);
+	bool fitted = (flags & ML_OUT_TERM) && !t->ids && !(flags & (ML_OUT_JSON | ML_OUT_RAW));
+	struct libscols_table *tb = ml_scols_table_new(out, flags & ~ML_OUT_JSON, t->name);
+	struct ml_fit fit[ML_FIT_MAX];
+	int r = tb ? 0 : -ENOMEM;
+
+	if (nids > ML_FIT_MAX)
+		r = -EINVAL;
+	for (size_t i = 0; i < nids && r == 0; i++) {
+		fit[i] = t->cols[ids[i]].fit;
+		r = add_column(tb, &t->cols[ids[i]], fitted);
+	}
+	if (r == 0)
+		r = add_rows(tb, flags, t, ids, nids);
+	if (r == 0 && fitted)
+		r = ml_scols_fit(tb, fit, nids);
+	if (r == 0)
+		r = ml__scols_safe(tb) < 0 ? -ENOMEM : scols_print_table(tb);
+	scols_unref_table(tb);
+	return r;
+}
+
+/* Cell s of col as a JSON member of its row. */
+static void json_cell(struct ml_json *j, const char *key, enum ml_col_type type,
+		      unsigned int flags, const char *s)
+{
+	if (type == ML_COL_ARRAY) {
+		ml_json_open(j, key, true);
+		for (const char *p = s; p && *p;) {
+			size_t n = strcspn(p, "\n");
+			char *one = strndup(p, n);
+			ml_json_str(j, NULL, one ? one : "");
+			free(one);
+			p += n + (p[n] == '\n');
+		}
+		ml_json_close(j);
+	} else if (!s) {
+		ml_json_null(j, key);
+	} else if (type == ML_COL_BOOL) {
+		ml_json_bool(j, key, strcmp(s, "0") && strcmp(s, "false"));
+	} else if (type == ML_COL_NUM || type == ML_COL_FLOAT ||
+		   (type == ML_COL_SIZE && (flags & ML_OUT_BYTES))) {
+		ml_json_number(j, key, s);
+	} else {
+		ml_json_str(j, key, s);
+	}
+}
+
+/* A column's JSON key: its name in lower case. */
+static void json_key(const char *name, char *key, size_t len)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < len; i++)
+		key[i] = (char)tolower((unsigned char)name[i]);
+	key[i] = '\0';
+}
+
+int ml_json_table(struct ml_json *j, unsigned int flags, const struct ml_table *t)
+{
+	int defids[ML_FIT_MAX];
+	size_t nids;
+	const int *ids = chosen(t, flags, defids, &nids);
+	char key[64];
+	int r = 0;
+
+	ml_json_open(j, t->name, true);
+	for (size_t i = 0; i < t->nrows && r == 0; i++) {
+		if (t->skip && t->skip[i])
+			continue;
+		ml_json_open(j, NULL, false);
+		for (size_t k = 0; k < nids && r == 0; k++) {
+			const struct ml_column_info *col = &t->cols[ids[k]];
+			char *s;
+			if ((r = cell_text(col, row_at(t, i), t->ctx, flags, false, &s)) < 0)
+				break;
+			json_key(col->name, key, sizeof(key));
+			json_cell(j, key, col->type, flags, s);
+			free(s);
+		}
+		ml_json_close(j);
+	}
+	ml_json_close(j);
+	return r;
+}
+
+int ml_table_print(FILE *out, unsigned int flags, const struct ml_table *t)
+{
+	struct ml_json *j;
+	int r;
+
+	if (!(flags & ML_OUT_JSON))
+		return print_scols(out, flags, t);
+	if ((r = ml_json_begin(out, &j)) < 0)
+		return r;
+	r = ml_json_table(j, flags, t);
+	int e = ml_json_end(j);
+	return r < 0 ? r : e;
 }

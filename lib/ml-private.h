@@ -337,6 +337,23 @@ int ml_aslr_add(struct ml_aslr *a, const char *name, uint64_t value,
 int ml_aslr_add_snapshot(struct ml_aslr *a, const struct ml_snapshot *snap);
 
 /* -- column sets and libsmartcols printing (columns.c) -- */
+/* A libsmartcols table writing to out, set up from ML_OUT_* flags (JSON,
+ * raw, no headings, colour) and named name (the JSON key); NULL on ENOMEM.
+ * The caller adds columns and lines and unrefs it. */
+struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
+/* On a terminal, a table's columns hidden (SCOLS_FL_HIDDEN) by struct
+ * ml_fit, until the columns left fit libsmartcols' terminal width; a
+ * truncated (SCOLS_FL_TRUNC) column is counted at min columns at most
+ * (0: its widest cell) and, when all its cells fit min, is no longer cut;
+ * libsmartcols cuts the others to what is left.  Call it with the lines
+ * added.  0, -EINVAL (more than ML_FIT_MAX columns), -ENOMEM. */
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
+/* format.c: v at p (decimal; "0x" and hex, which needs 18 bytes of room
+ * whatever v; ml_size_human's text, at most 24 bytes); the end returned,
+ * not NUL-terminated. */
+char *ml__put_dec(char *p, uint64_t v);
+char *ml__put_hex(char *p, uint64_t v);
+char *ml__put_size_human(char *p, uint64_t v);
 /* The default set of a column table: its ids into ret_ids (at most max);
  * returns how many. */
 size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,

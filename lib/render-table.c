@@ -45,102 +45,6 @@ struct ctx {
 #define CELL_BUF ML__TEXT_CELL_BUF
 typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
 
-/* Decimal digits of v at p; returns the end (not NUL-terminated). */
-static char *put_dec(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* The eight hex digits of x, most significant first, as the bytes of a
- * little-endian word: each nibble spread into a byte of its own, the
- * bytes put in printing order, then each turned into '0'..'9' or 'a'..'f'
- * (9 + 6 carries into bit 4: those bytes get 'a' - '0' - 10 = 39 more). */
-static uint64_t hex8(uint32_t x)
-{
-	uint64_t y = x;
-
-	y = (y | y << 16) & 0x0000ffff0000ffffull;
-	y = (y | y << 8) & 0x00ff00ff00ff00ffull;
-	y = (y | y << 4) & 0x0f0f0f0f0f0f0f0full;
-	y = __builtin_bswap64(y);
-	return y + 0x3030303030303030ull + (((y + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) * 39;
-}
-
-/* "0x" and lower-case hex digits of v at p, which has room for 18 bytes
- * whatever v; returns the end. */
-static char *put_hex(char *p, uint64_t v)
-{
-	char digits[32] = { 0 };   /* the copy below reads past the digits */
-	uint64_t hi = hex8((uint32_t)(v >> 32)), lo = hex8((uint32_t)v);
-	size_t n = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
-
-	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hex8 builds little-endian words");
-	memcpy(digits, &hi, 8);
-	memcpy(digits + 8, &lo, 8);
-	*p++ = '0';
-	*p++ = 'x';
-	memcpy(p, digits + 16 - n, 16);   /* the n digits and what follows */
-	return p + n;
-}
-
-/* The text of ml_size_human at p (at most 24 bytes); returns the end.  The
- * same as printf's "%.1f" of bytes / 1024^u: below 2^53 the quotient is
- * exact in a double, so the tenths are rounded here half to even as printf
- * rounds an exact tie; above, printf does it. */
-static char *put_size_human(char *p, uint64_t bytes)
-{
-	static const char units[] = "BKMGTPE";
-	int u = 0;
-	uint64_t div = 1;
-
-	while (u < 6 && bytes >= div * 1024) {
-		div *= 1024;
-		u++;
-	}
-	if (u == 0) {
-		p = put_dec(p, bytes);
-		*p++ = 'B';
-		return p;
-	}
-	if (bytes % div == 0) {
-		p = put_dec(p, bytes / div);
-	} else if (bytes >= (uint64_t)1 << 53) {
-		p += snprintf(p, 24, "%.1f", (double)bytes / (double)div);
-	} else {
-		uint64_t t = bytes * 10 / div, rem = bytes * 10 % div;
-		if (rem * 2 > div || (rem * 2 == div && (t & 1)))
-			t++;
-		p = put_dec(p, t / 10);
-		*p++ = '.';
-		*p++ = (char)('0' + t % 10);
-	}
-	*p++ = units[u];
-	return p;
-}
-
-char *ml_size_human(uint64_t bytes, char *buf, size_t len)
-{
-	char tmp[32];
-	size_t n = (size_t)(put_size_human(tmp, bytes) - tmp);
-
-	if (len) {
-		if (n >= len)
-			n = len - 1;
-		memcpy(buf, tmp, n);
-		buf[n] = '\0';
-	}
-	return buf;
-}
-
 /* Text built in buf up to e: ended, and its length told (ctx.len). */
 static char *built(const struct ctx *c, char *buf, char *e)
 {
@@ -151,17 +55,17 @@ static char *built(const struct ctx *c, char *buf, char *e)
 
 static char *size_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, (c->flags & ML_OUT_BYTES) ? put_dec(buf, v) : put_size_human(buf, v));
+	return built(c, buf, (c->flags & ML_OUT_BYTES) ? ml__put_dec(buf, v) : ml__put_size_human(buf, v));
 }
 
 static char *hex_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, put_hex(buf, v));
+	return built(c, buf, ml__put_hex(buf, v));
 }
 
 static char *dec_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, put_dec(buf, v));
+	return built(c, buf, ml__put_dec(buf, v));
 }
 
 /* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
@@ -273,7 +177,7 @@ static char *c_tid(const struct ml_region *r, const struct ctx *c, char *buf)
 		return NULL;
 	if (r->tid < 0) {   /* never from the kernel; printed as it is */
 		buf[0] = '-';
-		return built(c, buf, put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
+		return built(c, buf, ml__put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
 	}
 	return dec_cell((uint64_t)r->tid, c, buf);
 }
