@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * columns.c - what every column table of memlayout shares: parsing a
- * util-linux column list ("START,SIZE", "+RSS" to add to the default set)
- * against any table of struct ml_column_info, its default set, and the
- * libsmartcols table set up from the ML_OUT_* flags (stream, JSON, raw,
- * headings, colour, name), so -o and the output modes read the same way
- * in every table (regions, pages, heap, aslr, watch), and its printing:
- * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
- * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
- * writes [null]), and a document's own members beside its table; and, on
- * a terminal, the default columns fitted to its width (ml_scols_fit).
+ * columns.c - the one table printer of memlayout: a util-linux column
+ * list ("START,SIZE", "+RSS" to add to the default set) parsed against any
+ * table of struct ml_column_info, its default set, and the table printed
+ * from its column descriptions (ml_table_print): through libsmartcols for
+ * text (aligned, raw, no headings, colour; on a terminal the default
+ * columns fitted to its width, ml_scols_fit), through json.c for JSON,
+ * target text (ML_COL_TEXT, ML_COL_ARRAY) escaped on the way.  Also the
+ * libsmartcols pieces where's table still drives itself: the table set up
+ * from the ML_OUT_* flags, its JSON through ml_json_stream() (DEL and bidi
+ * controls as \u escapes, which libsmartcols leaves raw), an empty array
+ * cell as [] (libsmartcols writes [null]).
  */
 #include "ml-private.h"
 
@@ -203,6 +204,7 @@ static size_t empty_arrays(char *s, size_t len)
 
 void ml__json_string(FILE *out, const char *s)
 {
+	static const char short_esc[] = "\b\f\n\r\t";
 	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
 
 	if (!e) {
@@ -214,9 +216,12 @@ void ml__json_string(FILE *out, const char *s)
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
 		int k;
+		const char *sh = *p < 0x20 ? strchr(short_esc, *p) : NULL;
 
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
+		else if (sh && *p)   /* \b \f \n \r \t, as libsmartcols and jansson */
+			fprintf(out, "\\%c", "bfnrt"[sh - short_esc]);
 		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
 		else if ((k = ml__json_u(out, (const char *)p, len - (size_t)(p - (const unsigned char *)e))) > 0)
@@ -255,7 +260,7 @@ static int json_text(struct libscols_table *tb, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int ml_scols_print_doc(struct libscols_table *tb, const char *members)
+int ml_scols_print(struct libscols_table *tb)
 {
 	FILE *j;
 	char *s;
@@ -271,16 +276,7 @@ int ml_scols_print_doc(struct libscols_table *tb, const char *members)
 		free(s);
 		return -ENOMEM;
 	}
-	/* {\n   "name": [...]\n}\n: the members go in before the last brace. */
-	char *close = members ? strrchr(s, '}') : NULL;
-	if (close) {
-		while (close > s && close[-1] == '\n')
-			close--;
-		fwrite(s, 1, (size_t)(close - s), j);
-		fprintf(j, ",\n%s%s", members, close);
-	} else {
-		fwrite(s, 1, len, j);
-	}
+	fwrite(s, 1, len, j);
 	free(s);
 	return fclose(j) ? -EIO : 0;
 }
@@ -299,21 +295,16 @@ int ml__scols_safe(struct libscols_table *tb)
 	return r;
 }
 
-int ml_scols_print(struct libscols_table *tb)
-{
-	return ml_scols_print_doc(tb, NULL);
-}
 
 /* ---- the table printer: any table of struct ml_column_info with cells ---- */
 
-static bool numeric(enum ml_col_type t)
+bool ml__col_right(enum ml_col_type t)
 {
 	return t == ML_COL_HEX || t == ML_COL_SIZE || t == ML_COL_NUM || t == ML_COL_BOOL ||
 	       t == ML_COL_FLOAT;
 }
 
-/* Its cells hold text the target controls. */
-static bool target_text(enum ml_col_type t)
+bool ml__col_target_text(enum ml_col_type t)
 {
 	return t == ML_COL_TEXT || t == ML_COL_ARRAY;
 }
@@ -354,7 +345,7 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 		*ret = NULL;
 		return errno == ENOMEM ? -ENOMEM : 0;
 	}
-	if (escape && target_text(col->type))
+	if (escape && ml__col_target_text(col->type))
 		e = ml__escape_cell(s, flags);
 	else
 		e = s == buf ? strdup(buf) : s;
@@ -366,8 +357,8 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 
 static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
 {
-	int fl = numeric(col->type) ? SCOLS_FL_RIGHT :
-		 target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
+	int fl = ml__col_right(col->type) ? SCOLS_FL_RIGHT :
+		 ml__col_target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
 	struct libscols_column *cl = scols_table_new_column(tb, col->name,
 							    col->whint ? col->whint : 1, fl);
 
@@ -442,7 +433,7 @@ static void json_cell(struct ml_json *j, const char *key, enum ml_col_type type,
 			p += n + (p[n] == '\n');
 		}
 		ml_json_close(j);
-	} else if (!s) {
+	} else if (!s || !*s) {   /* an empty cell, as libsmartcols says it */
 		ml_json_null(j, key);
 	} else if (type == ML_COL_BOOL) {
 		ml_json_bool(j, key, strcmp(s, "0") && strcmp(s, "false"));

@@ -5,7 +5,7 @@
  * come (no tree in memory), in libsmartcols' layout (three spaces a level,
  * "},{" between the objects of an array, an array's strings four columns
  * in from its key), so a document of several tables and members of its own
- * reads as one libsmartcols table's does.  Everything goes through
+ * reads as one libsmartcols table's does (an array's values on one line).  Everything goes through
  * ml_json_stream() (DEL and the invisible characters as \u escapes);
  * strings through ml__json_string (valid UTF-8, controls escaped).
  *
@@ -43,9 +43,13 @@ static void lead(struct ml_json *j, const char *key)
 	bool first = j->first[d];
 
 	j->first[d] = false;
-	if (j->array[d]) {   /* an element: an array's strings sit 4 in */
-		fputs(first ? "\n" : ",\n", j->out);
-		indent(j, 3 * d + 1);
+	if (j->array[d]) {   /* elements: on one line, 4 in from the key */
+		if (first) {
+			fputc('\n', j->out);
+			indent(j, 3 * d + 1);
+		} else {
+			fputs(", ", j->out);
+		}
 		return;
 	}
 	fputs(first ? "\n" : ",\n", j->out);

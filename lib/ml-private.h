@@ -348,6 +348,10 @@ struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const c
  * libsmartcols cuts the others to what is left.  Call it with the lines
  * added.  0, -EINVAL (more than ML_FIT_MAX columns), -ENOMEM. */
 int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
+/* A column of this type is right-aligned (numbers, addresses); holds
+ * text the target controls (escaped by the table printer). */
+bool ml__col_right(enum ml_col_type t);
+bool ml__col_target_text(enum ml_col_type t);
 /* format.c: v at p (decimal; "0x" and hex, which needs 18 bytes of room
  * whatever v; ml_size_human's text, at most 24 bytes); the end returned,
  * not NUL-terminated. */
@@ -358,13 +362,10 @@ char *ml__put_size_human(char *p, uint64_t v);
  * returns how many. */
 size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
 			  int *ret_ids, size_t max);
-/* scols_print_table(tb), a JSON table through ml_json_stream().  0,
- * -ENOMEM, or -EIO if writing to the table's stream failed. */
+/* scols_print_table(tb), a JSON table through ml_json_stream() with an
+ * empty array cell as [] (not libsmartcols' [null]).  0, -ENOMEM, or -EIO
+ * if writing to the table's stream failed. */
 int ml_scols_print(struct libscols_table *tb);
-/* The same; in JSON, an empty array cell as [] (not libsmartcols' [null])
- * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
- * added to the document after the table. */
-int ml_scols_print_doc(struct libscols_table *tb, const char *members);
 /* If the n bytes at s start with DEL or an invisible character, write it
  * to out as a JSON \u escape (a surrogate pair past U+FFFF) and return
  * its length; else 0 and nothing written. */
