@@ -82,19 +82,19 @@ static inline void bch(struct buf *b, char c)
 	bmem(b, &c, 1);
 }
 
-/* v written in place by the formatting module (format.c): no copy, a
- * block has a dozen numbers and a batch a million blocks. */
-static void bput(struct buf *b, char *(*put)(char *, uint64_t), uint64_t v)
+/* The text ml__put_* wrote at the end of b, up to e: kept, NUL-ended. */
+static inline void bend(struct buf *b, char *e)
 {
-	if (!bgrow(b, 32))   /* the longest: 24; ml__put_hex copies 18 */
-		return;
-	b->len = (size_t)(put(b->s + b->len, v) - b->s);
+	b->len = (size_t)(e - b->s);
 	b->s[b->len] = '\0';
 }
 
-static void bhex(struct buf *b, uint64_t v) { bput(b, ml__put_hex, v); }
-static void bdec(struct buf *b, uint64_t v) { bput(b, ml__put_dec, v); }
-static void bhuman(struct buf *b, uint64_t v) { bput(b, ml__put_size_human, v); }
+/* v written in place by the formatting module (format.c): no copy, a
+ * block has a dozen numbers and a batch a million blocks.  32 bytes of
+ * room: the longest text is 24, and ml__put_hex copies 18. */
+static void bhex(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_hex(b->s + b->len, v)); }
+static void bdec(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_dec(b->s + b->len, v)); }
+static void bhuman(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_size_human(b->s + b->len, v)); }
 
 static void bint(struct buf *b, int v)
 {
