@@ -331,6 +331,15 @@ static const void *row_at(const struct ml_table *t, size_t i)
 	return (const char *)t->rows + i * t->stride;
 }
 
+/* Printable ASCII without a backslash reads the same escaped or not. */
+static bool plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '\\')
+			return false;
+	return true;
+}
+
 /* Cell id of row as the caller owns it: *ret NULL (empty), or malloc'ed
  * (target text escaped for the terminal when flags say so).  0 or -ENOMEM. */
 static int cell_text(const struct ml_column_info *col, const void *row, const void *ctx,
@@ -345,7 +354,7 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 		*ret = NULL;
 		return errno == ENOMEM ? -ENOMEM : 0;
 	}
-	if (escape && ml__col_target_text(col->type))
+	if (escape && ml__col_target_text(col->type) && !plain(s))
 		e = ml__escape_cell(s, flags);
 	else
 		e = s == buf ? strdup(buf) : s;

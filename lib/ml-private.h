@@ -352,12 +352,6 @@ int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t nco
  * text the target controls (escaped by the table printer). */
 bool ml__col_right(enum ml_col_type t);
 bool ml__col_target_text(enum ml_col_type t);
-/* format.c: v at p (decimal; "0x" and hex, which needs 18 bytes of room
- * whatever v; ml_size_human's text, at most 24 bytes); the end returned,
- * not NUL-terminated. */
-char *ml__put_dec(char *p, uint64_t v);
-char *ml__put_hex(char *p, uint64_t v);
-char *ml__put_size_human(char *p, uint64_t v);
 /* The default set of a column table: its ids into ret_ids (at most max);
  * returns how many. */
 size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,

@@ -13,6 +13,7 @@
  * format_version, pid, exe, comm, word_size.
  */
 #include "ml-private.h"
+#include "format.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -11,6 +11,7 @@
  * a terminal table, ML_ESC_JSON_SAFE in JSON.
  */
 #include "ml-private.h"
+#include "format.h"
 
 #include <errno.h>
 #include <inttypes.h>
