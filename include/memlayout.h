@@ -336,7 +336,37 @@ enum {
 	                                 names; never with JSON or raw */
 };
 
-/* One output column of the region table. */
+/* On a terminal, how a default column gives way (ml_table_print): the
+ * highest rank is hidden first (0: never; ML_FIT_OFF: always) until the
+ * row fits; a truncated column counted at min columns at most (0: its
+ * widest cell). */
+#define ML_FIT_MAX 64
+#define ML_FIT_OFF 255          /* a rank: hidden on every terminal */
+struct ml_fit {
+	unsigned char rank;
+	unsigned char min;
+};
+
+/* How a column's cells go into JSON, and whose text they are: ML_COL_TEXT
+ * and ML_COL_ARRAY hold text the target controls (escaped by the table
+ * printer, for the terminal and for JSON); the others text made by
+ * memlayout.  Numbers (SIZE with -b, NUM, FLOAT) are JSON numbers, BOOL a
+ * JSON boolean (false: "0" or "false"), ARRAY a cell of lines an array of strings, an
+ * empty cell null ([] for an array).  Numeric types are right-aligned. */
+enum ml_col_type {
+	ML_COL_STR, ML_COL_TEXT, ML_COL_HEX, ML_COL_SIZE, ML_COL_NUM, ML_COL_BOOL,
+	ML_COL_FLOAT, ML_COL_ARRAY,
+};
+
+/* A cell: its text written into buf (ML_CELL_BUF bytes) and buf returned,
+ * or a malloc'ed string the caller then frees, or NULL for an empty cell
+ * (errno ENOMEM: the table failed).  row: the table's row; ctx: its
+ * ml_table.ctx; flags: ML_OUT_*. */
+#define ML_CELL_BUF 64
+typedef char *(*ml_cell_fn)(const void *row, const void *ctx, unsigned int flags, char *buf);
+
+/* One output column of any table: the one column description of every
+ * view (-o, --list-columns, the default set, tables, raw and JSON). */
 struct ml_column_info {
 	const char *name;         /* "START", ... ; JSON key is the lower case */
 	double whint;             /* libsmartcols width hint */
@@ -344,7 +374,60 @@ struct ml_column_info {
 	bool needs_smaps;         /* needs /proc/PID/smaps */
 	bool is_default;          /* in the default set */
 	const char *help;
+	/* For ml_table_print (tables printed by their cells): */
+	enum ml_col_type type;
+	ml_cell_fn cell;
+	struct ml_fit fit;        /* on a terminal */
+	/* A cell's colour with ML_OUT_COLOR (not JSON, not raw), or NULL. */
+	const char *(*color)(const void *row, const void *ctx);
 };
+
+/* A table of rows printed through its column descriptions. */
+struct ml_table {
+	const char *name;                      /* its JSON key */
+	const struct ml_column_info *cols;
+	size_t ncols;
+	const int *ids;                        /* the columns; NULL: the default set */
+	size_t nids;
+	const void *rows;                      /* nrows rows, stride bytes apart */
+	size_t stride, nrows;
+	const bool *skip;                      /* NULL, or per row: leave it out */
+	const void *ctx;                       /* handed to every cell */
+	bool json_every;                       /* JSON without ids: every column */
+};
+/* t as a table (libsmartcols: aligned, raw, no headings, colour; on a
+ * terminal its default columns fitted to the width), or with ML_OUT_JSON
+ * as the document {"name": [...]}.  0 or -errno (nothing printed on
+ * ENOMEM before the first line). */
+int ml_table_print(FILE *out, unsigned int flags, const struct ml_table *t);
+
+/* The one JSON writer (json.c): a document of members, objects and arrays
+ * nested, in libsmartcols' layout, through ml_json_stream().  A key is
+ * NULL for an array's element.  Errors are kept; ml_json_end() closes what
+ * is open, ends the document, frees j and returns 0 or -errno. */
+struct ml_json;
+int ml_json_begin(FILE *out, struct ml_json **ret);
+void ml_json_open(struct ml_json *j, const char *key, bool array);
+void ml_json_close(struct ml_json *j);
+void ml_json_str(struct ml_json *j, const char *key, const char *s);   /* NULL: null */
+void ml_json_u64(struct ml_json *j, const char *key, uint64_t v);
+void ml_json_i64(struct ml_json *j, const char *key, int64_t v);
+void ml_json_hex(struct ml_json *j, const char *key, uint64_t v);     /* "0x..." */
+void ml_json_bool(struct ml_json *j, const char *key, bool v);
+void ml_json_null(struct ml_json *j, const char *key);
+void ml_json_double(struct ml_json *j, const char *key, double v);   /* %.4f */
+void ml_json_number(struct ml_json *j, const char *key, const char *text);
+int ml_json_end(struct ml_json *j);
+/* t as the member "name": [...] of an open document. */
+int ml_json_table(struct ml_json *j, unsigned int flags, const struct ml_table *t);
+
+/* The formatting module (format.c): into buf (ML_CELL_BUF bytes), which
+ * is returned.  A size human ("4.0K") or, with ML_OUT_BYTES, in bytes; an
+ * address "0x..."; a count; a ratio with four decimals. */
+char *ml_fmt_size(char *buf, uint64_t v, unsigned int flags);
+char *ml_fmt_hex(char *buf, uint64_t v);
+char *ml_fmt_u64(char *buf, uint64_t v);
+char *ml_fmt_ratio(char *buf, double v);
 /* The column table; *ret_n gets its length. */
 const struct ml_column_info *ml_columns(size_t *ret_n);
 /* Parse "START,END,+RSS" style lists (a leading '+' appends to the default
@@ -875,26 +958,6 @@ int ml_aslr_result(struct ml_aslr *a, const struct ml_aslr_row **ret);
 int ml_columns_parse_in(const struct ml_column_info *cols, size_t ncols,
 			const char *list, int *ret_ids, size_t max, size_t *ret_n,
 			const char **ret_bad);
-/* A libsmartcols table writing to out, set up from ML_OUT_* flags (JSON,
- * raw, no headings, colour) and named name (the JSON key); NULL on ENOMEM.
- * The caller adds columns and lines and unrefs it. */
-struct libscols_table;
-struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
-/* On a terminal, a table's columns hidden (SCOLS_FL_HIDDEN), the highest
- * rank first (rank 0: never; ML_FIT_OFF: always), until the columns left
- * fit libsmartcols' terminal width; a truncated (SCOLS_FL_TRUNC) column is
- * counted at min columns at most (0: its widest cell) and, when all its
- * cells fit min, is no longer cut; libsmartcols cuts the others to what is
- * left.  Call it with the lines added.  0, -EINVAL
- * (more than ML_FIT_MAX columns), -ENOMEM. */
-#define ML_FIT_MAX 64
-#define ML_FIT_OFF 255          /* a rank: hidden on every terminal */
-struct ml_fit {
-	unsigned char rank;
-	unsigned char min;
-};
-int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
-
 /* The ASLR table (render-aslr.c): columns, --list-columns, JSON. */
 struct ml_aslr_info {
 	int randomize_va_space;      /* /proc/sys/kernel/randomize_va_space, -1 unknown */

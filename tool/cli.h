@@ -151,6 +151,9 @@ struct ml_cli_spec {
 	const struct ml_column_info *(*columns)(size_t *ret_n);
 	size_t max_columns;
 	int list_width;
+	/* NULL columns: -o is kept (ml_cli.columns_arg) for the command to
+	 * parse once it knows the table, and --list-columns calls this. */
+	void (*list_columns)(void);
 	enum ml_cli_words words;
 	const char *operand;               /* ML_CLI_WORDS_OPERAND: "REGION or START-END" */
 	bool posix;                        /* the first word not an option ends
@@ -164,6 +167,7 @@ struct ml_cli {
 	int columns[ML_CLI_MAX_COLUMNS];   /* -o */
 	size_t ncolumns;
 	bool have_columns;
+	const char *columns_arg;           /* -o's argument as given */
 	bool list_columns;                 /* --list-columns (printed by ml_cli_getopt) */
 	char **words;                      /* the operand (at most one) or, for
 					    * ML_CLI_WORDS_FREE, every word left */
@@ -171,6 +175,24 @@ struct ml_cli {
 	char **command;                    /* ML_CLI_WORDS_FREE: the words after
 					    * "--" (NULL without "--") */
 };
+
+/* --help's lines of the shared options of spec among which (ML_CLI_*),
+ * in the table's order, with a command's own words for some of them (own:
+ * {val, text}, {0}-ended, or NULL); then -h and -V's lines (help_end). */
+struct ml_cli_help {
+	int val;
+	const char *text;
+};
+void ml_cli_help_options(const struct ml_cli_spec *spec, unsigned int which,
+			 const struct ml_cli_help *own);
+void ml_cli_help_end(void);
+
+/* --list-columns' lines: n columns, names right-aligned in width. */
+void ml_cli_list_columns(const struct ml_column_info *c, size_t n, int width);
+/* -o's list arg against a column table into ids (at most max), *ret_n:
+ * 0, or a usage error's exit code ("unknown column", "too many"). */
+int ml_cli_parse_columns(const struct ml_column_info *cols, size_t n, const char *arg,
+			 int *ids, size_t max, size_t *ret_n);
 
 /* Parse argv (argv[0] is the verb) by spec into *cli (zeroed by the
  * caller, defaults set), calling spec->option(ctx, ...) for the command's

@@ -56,8 +56,17 @@ static const char *const va_space_words[] = {
 	"stack, mmap base, vdso and brk heap randomised",
 };
 
+static const struct ml_cli_spec spec;
+
 static void usage(void)
 {
+	static const struct ml_cli_help own[] = {
+		{ ML_OPT_AT, "stop at the entry point (default) or at exit,\n                        which includes the heap as the program left it" },
+		{ 'n', "no headings, no summary line" },
+		{ 'b', "sizes and offsets in bytes" },
+		{ 0, NULL },
+	};
+
 	fputs("Usage:\n"
 	      " memlayout aslr [options] -- COMMAND [ARGS]\n\n"
 	      "Run COMMAND many times, stopping each run at its entry point (after the\n"
@@ -65,19 +74,12 @@ static void usage(void)
 	      "moves each region: text, data, bss, heap, each library, vdso, anonymous\n"
 	      "mmaps, the stack and the stack pointer; and which regions move together.\n\n"
 	      "Options:\n"
-	      " -c, --runs <n>         number of runs (default 200)\n"
-	      "     --at <start|exit>  stop at the entry point (default) or at exit,\n"
-	      "                        which includes the heap as the program left it\n"
-	      "     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n"
-	      " -o, --output <list>    columns to print (\"+COL,...\" adds to the default)\n"
-	      "     --list-columns     list the columns and exit\n"
-	      " -J, --json             JSON output\n"
-	      " -r, --raw              raw output (no alignment)\n"
-	      " -n, --noheadings       no headings, no summary line\n"
-	      " -b, --bytes            sizes and offsets in bytes\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "BITS is estimated from the range of the bases seen; with n runs at most\n"
+	      " -c, --runs <n>         number of runs (default 200)\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_AT, own);
+	fputs("     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	ml_cli_help_end();
+	fputs("BITS is estimated from the range of the bases seen; with n runs at most\n"
 	      "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
 	      "The runs' input and output are /dev/null.\n\n"
 	      "Examples:\n"

@@ -57,8 +57,22 @@ static const struct { int err; const char *words; } read_errors[] = {
 	{ EFAULT,  "its published heap state could not be read whole (unmapped while being read?)" },
 };
 
+static const struct ml_cli_spec spec;
+
 static void usage(void)
 {
+	static const struct ml_cli_help own[] = {
+		{ 'o', "columns of the region (heap) table, with -c alone of\n"
+		  "                        the class (arena) table (\"+COL,...\" adds to the default)" },
+		{ ML_OPT_LIST_COLUMNS, "list the columns of every heap table and exit" },
+		{ 'J', "one JSON document: heap, classes, regions" },
+		{ 'r', "raw tables (no alignment)" },
+		{ 'n', "no headings, no prose lines" },
+		{ ML_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)" },
+		{ ML_OPT_AT, "with -- COMMAND: at the entry point or just before it exits" },
+		{ 0, NULL },
+	};
+
 	fputs("Usage:\n"
 	      " memlayout heap [options] PID\n"
 	      " memlayout heap [options] --self\n"
@@ -71,24 +85,17 @@ static void usage(void)
 	      "free pages, bytes live, committed and reserved, fragmentation, the largest\n"
 	      "free run and the brk.  For another allocator, say so and show what the maps\n"
 	      "tell (exit status 3).\n\n"
-	      "Options:\n"
-	      " -o, --output <list>    region columns to print (\"+COL,...\" adds to the default)\n"
-	      "     --list-columns     list the region columns and exit\n"
-	      " -J, --json             one JSON document: heap, classes, regions\n"
-	      " -r, --raw              raw tables (no alignment)\n"
-	      " -n, --noheadings       no headings, no prose lines\n"
-	      " -b, --bytes            sizes in bytes\n"
-	      " -s, --summary          the totals only\n"
+	      "Options:\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	fputs(" -s, --summary          the totals only\n"
 	      " -c, --classes          the size-class table only\n"
 	      " -m, --map              the region table (with its page map) only\n"
 	      "     --no-stop          glibc: read without stopping the process (racy, and said so)\n"
 	      "     --html             one self-contained web page: totals, the map of pages,\n"
-	      "                        the size classes as bars\n"
-	      "     --self             look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)\n"
-	      "     --at <start|exit>  with -- COMMAND: at the entry point or just before it exits\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
+	      "                        the size classes as bars\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_SELF | ML_CLI_AT, own);
+	ml_cli_help_end();
+	fputs("Examples:\n"
 	      " LD_PRELOAD=libmlalloc.so ./server &  memlayout heap $!\n"
 	      " memlayout heap -c 1234               live and free blocks per size class\n"
 	      " memlayout heap $(pgrep -n bash)      glibc malloc: arenas, bins, tcache, heap map\n"
@@ -113,6 +120,56 @@ static int parse_option(void *ctx, int c, char *arg)
 	}
 }
 
+/* --list-columns: each table -o may choose from. */
+static void list_columns(void)
+{
+	static const struct { const char *title; bool glibc, classes; } tables[] = {
+		{ "mlalloc: segments and large blocks (-m; -o's table by default)", false, false },
+		{ "mlalloc: size classes (-o with -c alone)", false, true },
+		{ "glibc malloc: heaps and mmap'd chunks (-m; -o's table by default)", true, false },
+		{ "glibc malloc: arenas (-o with -c alone)", true, true },
+	};
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		const struct ml_column_info *c = tables[i].glibc ? ml_heap_glibc_columns(tables[i].classes, &n)
+								 : ml_heap_mlalloc_columns(tables[i].classes, &n);
+		printf("%s%s:\n", i ? "\n" : "", tables[i].title);
+		ml_cli_list_columns(c, n, 16);
+	}
+}
+
+/* -o's list against the table it chooses from (the allocator's, -c alone:
+ * its class/arena table); 0 or a usage error's exit code. */
+static int heap_columns(struct heap_opts *o, bool glibc, bool check)
+{
+	bool classes = o->out.parts == ML_HEAP_CLASSES;
+	size_t n;
+	const struct ml_column_info *c = glibc ? ml_heap_glibc_columns(classes, &n)
+					       : ml_heap_mlalloc_columns(classes, &n);
+	int r;
+
+	if (!o->cli.columns_arg)
+		return 0;
+	if (check) {   /* before the target is read: a name no table has */
+		static const int any[][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } };
+		for (size_t i = 0; i < 4; i++) {
+			c = any[i][0] ? ml_heap_glibc_columns(any[i][1], &n) : ml_heap_mlalloc_columns(any[i][1], &n);
+			const char *bad;
+			if (ml_columns_parse_in(c, n, o->cli.columns_arg, o->cli.columns, MAX_COLUMNS,
+						&o->cli.ncolumns, &bad) == 0)
+				return 0;
+		}
+		c = ml_heap_mlalloc_columns(false, &n);
+	}
+	if ((r = ml_cli_parse_columns(c, n, o->cli.columns_arg, o->cli.columns, MAX_COLUMNS,
+				      &o->cli.ncolumns)))
+		return r;
+	*(classes ? &o->out.class_columns : &o->out.columns) = o->cli.columns;
+	*(classes ? &o->out.nclass_columns : &o->out.ncolumns) = o->cli.ncolumns;
+	return 0;
+}
+
 static const struct ml_cli_spec spec = {
 	.verb = "heap",
 	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_AT,
@@ -121,7 +178,7 @@ static const struct ml_cli_spec spec = {
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,
 	.usage = usage,
-	.columns = ml_heap_columns,
+	.list_columns = list_columns,
 	.max_columns = MAX_COLUMNS,
 	.list_width = 8,
 	.words = ML_CLI_WORDS_TARGET,
@@ -230,10 +287,14 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
 	}
 	if (why && ml_heap_glibc_present(snap))
-		return glibc_heap(o, snap, input);
+		return (r = heap_columns(o, true, false)) ? r : glibc_heap(o, snap, input);
 	if (why) {
 		r = ml_heap_render_plain(snap, why, stdout, &o->out);
 		return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_NOT_MLALLOC;
+	}
+	if ((r = heap_columns(o, false, false))) {
+		ml_alloc_snapshot_free(as);
+		return r;
 	}
 	if ((r = ml_heap_build(as, &h)) < 0) {
 		ml_alloc_snapshot_free(as);
@@ -254,12 +315,10 @@ int ml_cmd_heap(int argc, char **argv)
 
 	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
 		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if ((r = heap_columns(&o, false, true)))
+		return r;
 	o.out.flags = o.cli.out_flags;
 	o.out.width = ml_cli_term_width();
-	if (o.cli.have_columns) {
-		o.out.columns = o.cli.columns;
-		o.out.ncolumns = o.cli.ncolumns;
-	}
 	if (ml_cli_color(STDOUT_FILENO) && !(o.out.flags & ML_OUT_JSON))
 		o.out.flags |= ML_OUT_COLOR;
 	o.cli.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */

@@ -60,8 +60,15 @@ static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' },
 };
 
+static const struct ml_cli_spec spec;
+
 static void usage(void)
 {
+	static const struct ml_cli_help own[] = {
+		{ 'n', "no headings, no process line, no legend" },
+		{ 0, NULL },
+	};
+
 	fputs("Usage:\n"
 	      " memlayout pages [options] PID [REGION | START-END]\n"
 	      " memlayout pages [options] --self [REGION | START-END]\n"
@@ -70,20 +77,15 @@ static void usage(void)
 	      "shared zero page, swapped, guard markers, or never touched, with a bar\n"
 	      "per region.  REGION is a kind (heap, stack, text, ...), an object (a path\n"
 	      "or its file name) or an address inside a region.\n\n"
-	      "Options:\n"
-	      " -o, --output <list>      columns to print (\"+COL,...\" adds to the default)\n"
-	      "     --list-columns       list the columns and exit\n"
-	      " -J, --json               JSON output\n"
-	      " -r, --raw                raw output (no alignment)\n"
-	      " -n, --noheadings         no headings, no process line, no legend\n"
-	      " -b, --bytes              sizes in bytes\n"
-	      " -w, --width <cells>      cells of the bar (1-256, default 32)\n"
-	      "     --method <m>         auto, scan (PAGEMAP_SCAN) or pread (of pagemap)\n"
-	      "     --shared-with <pid>  frames shared with another process (root)\n"
-	      "     --self               look at memlayout itself\n"
-	      " -h, --help               display this help\n"
-	      " -V, --version            display version\n\n"
-	      "Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
+	      "Options:\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	fputs(" -w, --width <cells>    cells of the bar (1-256, default 32)\n"
+	      "     --method <m>       auto, scan (PAGEMAP_SCAN) or pread (of pagemap)\n"
+	      "     --shared-with <pid>\n"
+	      "                        frames shared with another process (root)\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_SELF, own);
+	ml_cli_help_end();
+	fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
 	      "lower case when part of the cell is untouched.\n\n"
 	      "Examples:\n"
 	      " memlayout pages $$                     every region of your shell\n"

@@ -51,8 +51,17 @@ static const struct ml_cli_excl excl[] = {
 	{ OPT_SVG, 's' }, { OPT_SVG, 'o' }, { OPT_SVG, 'r' },
 };
 
+static const struct ml_cli_spec spec;
+
 static void usage(void)
 {
+	static const struct ml_cli_help own[] = {
+		{ 'n', "no headings, no process line" },
+		{ ML_OPT_SELF, "show memlayout itself" },
+		{ ML_OPT_AT, "with -- COMMAND: snapshot at the entry point\n                        (then kill it) or just before it exits (default)" },
+		{ 0, NULL },
+	};
+
 	fputs("Usage:\n"
 	      " memlayout show [options] PID\n"
 	      " memlayout show [options] --self\n"
@@ -61,30 +70,17 @@ static void usage(void)
 	      "Show every region of a process's address space, named as text, rodata,\n"
 	      "relro, data, bss, heap, stack, thread-stack, guard, anon, file, shm, vdso,\n"
 	      "vvar or vsyscall, with its ELF object and sections, size and residency.\n\n"
-	      "Options:\n"
-	      " -o, --output <list>    columns to print (\"+COL,...\" adds to the default)\n"
-	      "     --list-columns     list the columns and exit\n"
-	      " -J, --json             JSON output\n"
-	      " -r, --raw              raw output (no alignment)\n"
-	      " -n, --noheadings       no headings, no process line\n"
-	      " -b, --bytes            sizes in bytes\n"
-	      " -s, --summary          per-kind totals only\n"
+	      "Options:\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	fputs(" -s, --summary          per-kind totals only\n"
 	      " -d, --diagram          draw the address space top-down\n"
 	      "     --html             the address space drawn, as one self-contained\n"
 	      "                        HTML page (details and zoom on click)\n"
 	      "     --svg              the same drawing as an SVG image\n"
-	      "     --mark <addr>[=<label>]  point at an address in the diagram\n"
-	      "     --self             show memlayout itself\n"
-	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
-	      "     --sysroot <dir>    CORE: look for the mapped files under <dir>\n"
-	      "     --exe <file>       CORE: the executable, if the core does not lead to it\n"
-	      "     --ptrace           interrupt running threads to find their stacks\n"
-	      "     --at <start|exit>  with -- COMMAND: snapshot at the entry point\n"
-	      "                        (then kill it) or just before it exits (default)\n"
-	      "     --no-elf           skip ELF attribution (kinds from permissions)\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
+	      "     --mark <addr>[=<label>]  point at an address in the diagram\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_CORE | ML_CLI_PTRACE | ML_CLI_AT | ML_CLI_NO_ELF, own);
+	ml_cli_help_end();
+	fputs("Examples:\n"
 	      " memlayout show $$                    your shell, region by region\n"
 	      " memlayout show -d $$                 its address space drawn\n"
 	      " memlayout show -o START,SIZE,KIND,SECTIONS -- /bin/true\n"

@@ -60,8 +60,21 @@ static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 static const struct ml_cli_excl excl[] = {
 	{ 'J', 'r' }, { ML_OPT_SELF, ML_OPT_PROC_ROOT },
 };
+static const struct ml_cli_spec spec;
+
 static void usage(void)
 {
+	static const struct ml_cli_help own[] = {
+		{ 'o', "table columns (\"+COL,...\" adds to the default)" },
+		{ 'J', "JSON output (every column unless -o)" },
+		{ 'r', "raw table output" },
+		{ 'n', "table without headings" },
+		{ 'b', "sizes and distances in bytes" },
+		{ ML_OPT_SELF, "addresses of memlayout itself" },
+		{ ML_OPT_AT, "with -- COMMAND: when to look (default exit)" },
+		{ 0, NULL },
+	};
+
 	fputs("Usage:\n"
 	      " memlayout where [options] PID ADDR...\n"
 	      " memlayout where [options] --self ADDR...\n"
@@ -76,24 +89,12 @@ static void usage(void)
 	      "ADDR is hexadecimal, with or without 0x (as maps and pmap print it);\n"
 	      "decimal only after 0d (0d4096).\n\n"
 	      "Options:\n"
-	      " -t, --table            a table, one line per address\n"
-	      " -o, --output <list>    table columns (\"+COL,...\" adds to the default)\n"
-	      "     --list-columns     list the columns and exit\n"
-	      " -J, --json             JSON output (every column unless -o)\n"
-	      " -r, --raw              raw table output\n"
-	      " -n, --noheadings       table without headings\n"
-	      " -b, --bytes            sizes and distances in bytes\n"
-	      "     --self             addresses of memlayout itself\n"
-	      "     --proc-root <dir>  read a saved /proc tree instead of /proc\n"
-	      "     --sysroot <dir>    CORE: look for the mapped files under <dir>\n"
-	      "     --exe <file>       CORE: the executable, if the core does not lead to it\n"
-	      "     --ptrace           interrupt running threads to find their stacks\n"
-	      "     --at <start|exit>  with -- COMMAND: when to look (default exit)\n"
-	      "     --no-pagemap       do not read /proc/PID/pagemap\n"
-	      "     --no-symbols       no sections, symbols or source lines\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
+	      " -t, --table            a table, one line per address\n", stdout);
+	ml_cli_help_options(&spec, ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_CORE | ML_CLI_PTRACE | ML_CLI_AT, own);
+	fputs("     --no-pagemap       do not read /proc/PID/pagemap\n"
+	      "     --no-symbols       no sections, symbols or source lines\n", stdout);
+	ml_cli_help_end();
+	fputs("Examples:\n"
 	      " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
 	      " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
 	      " memlayout where -J 1234 0x401136            JSON, every field\n"

@@ -28,21 +28,57 @@ static const struct shared_opt {
 	struct option opt;
 	unsigned int out_flag;     /* ML_OUT_* it sets */
 	unsigned int snap_flag;    /* ML_SNAP_* it sets */
+	const char *arg, *help;    /* --help's line (a command may say more) */
 } shared_opts[] = {
-	{ ML_CLI_COLUMNS,    { "output",       required_argument, NULL, 'o' }, 0, 0 },
-	{ ML_CLI_COLUMNS,    { "list-columns", no_argument, NULL, ML_OPT_LIST_COLUMNS }, 0, 0 },
-	{ ML_CLI_JSON,       { "json",         no_argument, NULL, 'J' }, ML_OUT_JSON, 0 },
-	{ ML_CLI_RAW,        { "raw",          no_argument, NULL, 'r' }, ML_OUT_RAW, 0 },
-	{ ML_CLI_NOHEADINGS, { "noheadings",   no_argument, NULL, 'n' }, ML_OUT_NOHEADINGS, 0 },
-	{ ML_CLI_BYTES,      { "bytes",        no_argument, NULL, 'b' }, ML_OUT_BYTES, 0 },
-	{ ML_CLI_SELF,       { "self",         no_argument, NULL, ML_OPT_SELF }, 0, 0 },
-	{ ML_CLI_PROC_ROOT,  { "proc-root",    required_argument, NULL, ML_OPT_PROC_ROOT }, 0, 0 },
-	{ ML_CLI_PTRACE,     { "ptrace",       no_argument, NULL, ML_OPT_PTRACE }, 0, ML_SNAP_PTRACE },
-	{ ML_CLI_AT,         { "at",           required_argument, NULL, ML_OPT_AT }, 0, 0 },
-	{ ML_CLI_NO_ELF,     { "no-elf",       no_argument, NULL, ML_OPT_NO_ELF }, 0, ML_SNAP_NOELF },
-	{ ML_CLI_CORE,       { "sysroot",      required_argument, NULL, ML_OPT_SYSROOT }, 0, 0 },
-	{ ML_CLI_CORE,       { "exe",          required_argument, NULL, ML_OPT_EXE }, 0, 0 },
+	{ ML_CLI_COLUMNS,    { "output",       required_argument, NULL, 'o' }, 0, 0, "<list>", "columns to print (\"+COL,...\" adds to the default)" },
+	{ ML_CLI_COLUMNS,    { "list-columns", no_argument, NULL, ML_OPT_LIST_COLUMNS }, 0, 0, NULL, "list the columns and exit" },
+	{ ML_CLI_JSON,       { "json",         no_argument, NULL, 'J' }, ML_OUT_JSON, 0, NULL, "JSON output" },
+	{ ML_CLI_RAW,        { "raw",          no_argument, NULL, 'r' }, ML_OUT_RAW, 0, NULL, "raw output (no alignment)" },
+	{ ML_CLI_NOHEADINGS, { "noheadings",   no_argument, NULL, 'n' }, ML_OUT_NOHEADINGS, 0, NULL, "no headings" },
+	{ ML_CLI_BYTES,      { "bytes",        no_argument, NULL, 'b' }, ML_OUT_BYTES, 0, NULL, "sizes in bytes" },
+	{ ML_CLI_SELF,       { "self",         no_argument, NULL, ML_OPT_SELF }, 0, 0, NULL, "look at memlayout itself" },
+	{ ML_CLI_PROC_ROOT,  { "proc-root",    required_argument, NULL, ML_OPT_PROC_ROOT }, 0, 0, "<dir>", "read a saved /proc tree instead of /proc" },
+	{ ML_CLI_CORE,       { "sysroot",      required_argument, NULL, ML_OPT_SYSROOT }, 0, 0, "<dir>", "CORE: look for the mapped files under <dir>" },
+	{ ML_CLI_CORE,       { "exe",          required_argument, NULL, ML_OPT_EXE }, 0, 0, "<file>", "CORE: the executable, if the core does not lead to it" },
+	{ ML_CLI_PTRACE,     { "ptrace",       no_argument, NULL, ML_OPT_PTRACE }, 0, ML_SNAP_PTRACE, NULL, "interrupt running threads to find their stacks" },
+	{ ML_CLI_AT,         { "at",           required_argument, NULL, ML_OPT_AT }, 0, 0, "<start|exit>", "with -- COMMAND: at the entry point (then kill it)\n"
+	  "                        or just before it exits (default)" },
+	{ ML_CLI_NO_ELF,     { "no-elf",       no_argument, NULL, ML_OPT_NO_ELF }, 0, ML_SNAP_NOELF, NULL, "skip ELF attribution (kinds from permissions)" },
 };
+
+/* One line of --help: " -J, --json             text". */
+static void help_line(int val, const char *name, const char *arg, const char *text)
+{
+	char left[48];
+
+	if (val > 0 && val < 0x100)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", val, name, arg ? " " : "", arg ? arg : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", name, arg ? " " : "", arg ? arg : "");
+	printf(" %-22s %s\n", left, text);
+}
+
+void ml_cli_help_options(const struct ml_cli_spec *spec, unsigned int which,
+			 const struct ml_cli_help *own)
+{
+	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
+		const struct shared_opt *so = &shared_opts[i];
+		const char *text = so->help;
+		if (!(spec->shared & which & so->bit))
+			continue;
+		for (const struct ml_cli_help *h = own; h && h->val; h++)
+			if (h->val == so->opt.val)
+				text = h->text;
+		help_line(so->opt.val, so->opt.name, so->arg, text);
+	}
+}
+
+void ml_cli_help_end(void)
+{
+	help_line('h', "help", NULL, "display this help");
+	help_line('V', "version", NULL, "display version");
+	putchar('\n');
+}
 
 static const struct option help_opt = { "help", no_argument, NULL, 'h' };
 static const struct option version_opt = { "version", no_argument, NULL, 'V' };
@@ -116,29 +152,53 @@ static int check_excl(const struct ml_cli_spec *spec, const struct optset *s,
 	return 0;
 }
 
-static void list_columns(const struct ml_cli_spec *spec)
+void ml_cli_list_columns(const struct ml_column_info *c, size_t n, int width)
 {
-	size_t n;
-	const struct ml_column_info *c = spec->columns(&n);
-
 	for (size_t i = 0; i < n; i++)
-		printf("%*s  %s%s\n", spec->list_width, c[i].name, c[i].help,
+		printf("%*s  %s%s\n", width, c[i].name, c[i].help,
 		       c[i].needs_smaps ? " (smaps)" : "");
 }
 
-static int parse_columns(const struct ml_cli_spec *spec, struct ml_cli *cli, const char *arg)
+static void list_columns(const struct ml_cli_spec *spec)
 {
-	size_t n, max = spec->max_columns ? spec->max_columns : ML_CLI_MAX_COLUMNS;
-	const struct ml_column_info *cols = spec->columns(&n);
+	size_t n;
+	const struct ml_column_info *c;
+
+	if (spec->list_columns) {
+		spec->list_columns();
+		return;
+	}
+	c = spec->columns(&n);
+	ml_cli_list_columns(c, n, spec->list_width);
+}
+
+int ml_cli_parse_columns(const struct ml_column_info *cols, size_t n, const char *arg,
+			 int *ids, size_t max, size_t *ret_n)
+{
 	const char *bad = NULL;
-	int r = ml_columns_parse_in(cols, n, arg, cli->columns, max, &cli->ncolumns, &bad);
+	int r = ml_columns_parse_in(cols, n, arg, ids, max, ret_n, &bad);
 
 	if (r == -EINVAL)
 		return ml_cli_usage_error(bad, "unknown column");
 	if (r < 0)
 		return ml_cli_usage_error(arg, "too many columns");
-	cli->have_columns = true;
 	return 0;
+}
+
+/* -o LIST: parsed against the spec's table, or (spec->columns NULL: the
+ * table depends on the target) kept for the command to parse. */
+static int parse_columns(const struct ml_cli_spec *spec, struct ml_cli *cli, const char *arg)
+{
+	size_t n, max = spec->max_columns ? spec->max_columns : ML_CLI_MAX_COLUMNS;
+	int r = 0;
+
+	cli->columns_arg = arg;
+	if (spec->columns) {
+		const struct ml_column_info *cols = spec->columns(&n);
+		r = ml_cli_parse_columns(cols, n, arg, cli->columns, max, &cli->ncolumns);
+	}
+	cli->have_columns = r == 0;
+	return r;
 }
 
 static int parse_at(struct ml_target *t, const char *arg)

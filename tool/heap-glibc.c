@@ -158,57 +158,57 @@ int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, siz
 
 #define A(x) ((const struct ml_glibc_arena *)(x))
 static uint64_t a_in_use(const struct ml_glibc_arena *a) { return a->system_mem - a->fast_bytes - a->rest_bytes; }
-static char *a_index(const void *x, const struct ctx *c) { return num_cell((uint64_t)(A(x) - c->g->arenas)); }
-static char *a_addr(const void *x, const struct ctx *c) { (void)c; return hex_cell(A(x)->addr); }
-static char *a_main(const void *x, const struct ctx *c) { (void)c; return strdup(A(x)->main ? "true" : "false"); }
-static char *a_threads(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->attached_threads); }
-static char *a_system(const void *x, const struct ctx *c) { return size_cell(A(x)->system_mem, c); }
-static char *a_max_system(const void *x, const struct ctx *c) { return size_cell(A(x)->max_system_mem, c); }
-static char *a_inuse(const void *x, const struct ctx *c) { return size_cell(a_in_use(A(x)), c); }
-static char *a_free(const void *x, const struct ctx *c) { return size_cell(A(x)->fast_bytes + A(x)->rest_bytes, c); }
-static char *a_top(const void *x, const struct ctx *c) { return size_cell(A(x)->top_size, c); }
-static char *a_fast_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->fast_chunks); }
-static char *a_fast_b(const void *x, const struct ctx *c) { return size_cell(A(x)->fast_bytes, c); }
-static char *a_rest_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->rest_chunks); }
-static char *a_rest_b(const void *x, const struct ctx *c) { return size_cell(A(x)->rest_bytes, c); }
+CELLFN(a_index, ml_fmt_u64(buf, (uint64_t)(A(x) - c->g->arenas)))
+CELLFN(a_addr, ml_fmt_hex(buf, A(x)->addr))
+CELLFN(a_main, word_cell(buf, A(x)->main ? "true" : "false"))
+CELLFN(a_threads, ml_fmt_u64(buf, A(x)->attached_threads))
+CELLFN(a_system, ml_fmt_size(buf, A(x)->system_mem, fl))
+CELLFN(a_max_system, ml_fmt_size(buf, A(x)->max_system_mem, fl))
+CELLFN(a_inuse, ml_fmt_size(buf, a_in_use(A(x)), fl))
+CELLFN(a_free, ml_fmt_size(buf, A(x)->fast_bytes + A(x)->rest_bytes, fl))
+CELLFN(a_top, ml_fmt_size(buf, A(x)->top_size, fl))
+CELLFN(a_fast_n, ml_fmt_u64(buf, A(x)->fast_chunks))
+CELLFN(a_fast_b, ml_fmt_size(buf, A(x)->fast_bytes, fl))
+CELLFN(a_rest_n, ml_fmt_u64(buf, A(x)->rest_chunks))
+CELLFN(a_rest_b, ml_fmt_size(buf, A(x)->rest_bytes, fl))
 #define LIST_CELLS(L, name) \
-	static char *a_##name##_n(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->list[L].chunks); } \
-	static char *a_##name##_b(const void *x, const struct ctx *c) { return size_cell(A(x)->list[L].bytes, c); }
+	CELLFN(a_##name##_n, ml_fmt_u64(buf, A(x)->list[L].chunks)) \
+	CELLFN(a_##name##_b, ml_fmt_size(buf, A(x)->list[L].bytes, fl))
 LIST_CELLS(ML_GLIBC_INUSE, used)
 LIST_CELLS(ML_GLIBC_TCACHE, tcache)
 LIST_CELLS(ML_GLIBC_UNSORTED, unsorted)
 LIST_CELLS(ML_GLIBC_SMALL, small)
 LIST_CELLS(ML_GLIBC_LARGE, large)
-static char *a_chunks(const void *x, const struct ctx *c) { (void)c; return num_cell(A(x)->chunks); }
-static char *a_largest(const void *x, const struct ctx *c) { return size_cell(A(x)->largest_free, c); }
+CELLFN(a_chunks, ml_fmt_u64(buf, A(x)->chunks))
+CELLFN(a_largest, ml_fmt_size(buf, A(x)->largest_free, fl))
 #undef A
 
-static const struct col arena_cols[] = {
-	{ "ARENA",        3,    J_NUM,  true,  "index: 0 is main_arena", a_index },
-	{ "ADDR",         0.10, J_HEX,  true,  "address of its malloc_state", a_addr, { 3, 0 } },
-	{ "MAIN",         4,    J_BOOL, false, "main_arena (the brk heap)", a_main },
-	{ "THREADS",      3,    J_NUM,  false, "threads attached (attached_threads)", a_threads },
-	{ "SYSTEM",       5,    J_SIZE, true,  "bytes from the system (system_mem: malloc_info's system current)", a_system },
-	{ "MAX-SYSTEM",   5,    J_SIZE, false, "most bytes ever from the system (max_system_mem)", a_max_system },
-	{ "IN-USE",       5,    J_SIZE, true,  "system minus fastbins, bins and top (mallinfo2's uordblks; tcache counts as in use)", a_inuse },
-	{ "FREE",         5,    J_SIZE, true,  "fastbins, bins and top (fordblks)", a_free },
-	{ "TOP",          5,    J_SIZE, true,  "the top chunk", a_top, { 4, 0 } },
-	{ "FAST-CHUNKS",  4,    J_NUM,  false, "chunks in fastbins (malloc_info's total type=fast count)", a_fast_n },
-	{ "FAST-BYTES",   5,    J_SIZE, false, "bytes in fastbins (total type=fast size)", a_fast_b },
-	{ "REST-CHUNKS",  4,    J_NUM,  false, "chunks in the bins plus top (total type=rest count)", a_rest_n },
-	{ "REST-BYTES",   5,    J_SIZE, false, "bytes in the bins plus top (total type=rest size)", a_rest_b },
-	{ "USED-CHUNKS",  4,    J_NUM,  false, "chunks in use by the program (the heap walk; not tcache)", a_used_n },
-	{ "USED-BYTES",   5,    J_SIZE, false, "their bytes", a_used_b },
-	{ "TCACHE-CHUNKS", 4,   J_NUM,  true,  "chunks of its heaps in a tcache", a_tcache_n, { 2, 0 } },
-	{ "TCACHE-BYTES", 5,    J_SIZE, false, "their bytes", a_tcache_b },
-	{ "UNSORTED-CHUNKS", 4, J_NUM,  false, "chunks in the unsorted bin", a_unsorted_n },
-	{ "UNSORTED-BYTES", 5,  J_SIZE, false, "their bytes", a_unsorted_b },
-	{ "SMALL-CHUNKS", 4,    J_NUM,  false, "chunks in the small bins", a_small_n },
-	{ "SMALL-BYTES",  5,    J_SIZE, false, "their bytes", a_small_b },
-	{ "LARGE-CHUNKS", 4,    J_NUM,  false, "chunks in the large bins", a_large_n },
-	{ "LARGE-BYTES",  5,    J_SIZE, false, "their bytes", a_large_b },
-	{ "CHUNKS",       5,    J_NUM,  true,  "chunks walked (without top)", a_chunks },
-	{ "LARGEST-FREE", 5,    J_SIZE, true,  "largest free chunk outside top", a_largest, { 5, 0 } },
+static const struct ml_column_info arena_cols[] = {
+	COL("ARENA", 3, ML_COL_NUM, true, "index: 0 is main_arena", a_index),
+	COL("ADDR", 0.10, ML_COL_HEX, true, "address of its malloc_state", a_addr, { 3, 0 }),
+	COL("MAIN", 4, ML_COL_BOOL, false, "main_arena (the brk heap)", a_main),
+	COL("THREADS", 3, ML_COL_NUM, false, "threads attached (attached_threads)", a_threads),
+	COL("SYSTEM", 5, ML_COL_SIZE, true, "bytes from the system (system_mem: malloc_info's system current)", a_system),
+	COL("MAX-SYSTEM", 5, ML_COL_SIZE, false, "most bytes ever from the system (max_system_mem)", a_max_system),
+	COL("IN-USE", 5, ML_COL_SIZE, true, "system minus fastbins, bins and top (mallinfo2's uordblks; tcache counts as in use)", a_inuse),
+	COL("FREE", 5, ML_COL_SIZE, true, "fastbins, bins and top (fordblks)", a_free),
+	COL("TOP", 5, ML_COL_SIZE, true, "the top chunk", a_top, { 4, 0 }),
+	COL("FAST-CHUNKS", 4, ML_COL_NUM, false, "chunks in fastbins (malloc_info's total type=fast count)", a_fast_n),
+	COL("FAST-BYTES", 5, ML_COL_SIZE, false, "bytes in fastbins (total type=fast size)", a_fast_b),
+	COL("REST-CHUNKS", 4, ML_COL_NUM, false, "chunks in the bins plus top (total type=rest count)", a_rest_n),
+	COL("REST-BYTES", 5, ML_COL_SIZE, false, "bytes in the bins plus top (total type=rest size)", a_rest_b),
+	COL("USED-CHUNKS", 4, ML_COL_NUM, false, "chunks in use by the program (the heap walk; not tcache)", a_used_n),
+	COL("USED-BYTES", 5, ML_COL_SIZE, false, "their bytes", a_used_b),
+	COL("TCACHE-CHUNKS", 4, ML_COL_NUM, true, "chunks of its heaps in a tcache", a_tcache_n, { 2, 0 }),
+	COL("TCACHE-BYTES", 5, ML_COL_SIZE, false, "their bytes", a_tcache_b),
+	COL("UNSORTED-CHUNKS", 4, ML_COL_NUM, false, "chunks in the unsorted bin", a_unsorted_n),
+	COL("UNSORTED-BYTES", 5, ML_COL_SIZE, false, "their bytes", a_unsorted_b),
+	COL("SMALL-CHUNKS", 4, ML_COL_NUM, false, "chunks in the small bins", a_small_n),
+	COL("SMALL-BYTES", 5, ML_COL_SIZE, false, "their bytes", a_small_b),
+	COL("LARGE-CHUNKS", 4, ML_COL_NUM, false, "chunks in the large bins", a_large_n),
+	COL("LARGE-BYTES", 5, ML_COL_SIZE, false, "their bytes", a_large_b),
+	COL("CHUNKS", 5, ML_COL_NUM, true, "chunks walked (without top)", a_chunks),
+	COL("LARGEST-FREE", 5, ML_COL_SIZE, true, "largest free chunk outside top", a_largest, { 5, 0 }),
 };
 
 /* A row of the heap table: one heap or one mmap'd chunk. */
@@ -220,58 +220,58 @@ struct hrow {
 };
 
 #define H(x) ((const struct hrow *)(x))
-static char *h_start(const void *x, const struct ctx *c) { (void)c; return hex_cell(H(x)->start); }
-static char *h_end(const void *x, const struct ctx *c) { (void)c; return hex_cell(H(x)->end); }
-static char *h_size(const void *x, const struct ctx *c) { return size_cell(H(x)->end - H(x)->start, c); }
-static char *h_type(const void *x, const struct ctx *c) { (void)c; return strdup(H(x)->type); }
-static char *h_arena(const void *x, const struct ctx *c) { (void)c; return H(x)->arena < 0 ? NULL : num_cell((uint64_t)H(x)->arena); }
-static char *h_inuse(const void *x, const struct ctx *c) { return size_cell(H(x)->in_use, c); }
-static char *h_free(const void *x, const struct ctx *c) { return size_cell(H(x)->free, c); }
-static char *h_map(const void *x, const struct ctx *c) { (void)c; return H(x)->map ? strdup(H(x)->map) : NULL; }
+CELLFN(h_start, ml_fmt_hex(buf, H(x)->start))
+CELLFN(h_end, ml_fmt_hex(buf, H(x)->end))
+CELLFN(h_size, ml_fmt_size(buf, H(x)->end - H(x)->start, fl))
+CELLFN(h_type, word_cell(buf, H(x)->type))
+CELLFN(h_arena, H(x)->arena < 0 ? NULL : ml_fmt_u64(buf, (uint64_t)H(x)->arena))
+CELLFN(h_inuse, ml_fmt_size(buf, H(x)->in_use, fl))
+CELLFN(h_free, ml_fmt_size(buf, H(x)->free, fl))
+CELLFN(h_map, text_cell(H(x)->map))
 #undef H
 
-static const struct col heap_cols[] = {
-	{ "START",  0.10, J_HEX,  true, "start address", h_start },
-	{ "END",    0.10, J_HEX,  false, "end address (exclusive)", h_end, { ML_FIT_OFF, 0 } },
-	{ "SIZE",   5,    J_SIZE, true, "size", h_size },
-	{ "TYPE",   4,    J_STR,  true, "brk (main_arena), heap (a thread arena's heap_info heap), mmap (one mmap'd chunk)", h_type, { 0, 0 } },
-	{ "ARENA",  3,    J_NUM,  true, "the arena it belongs to", h_arena, { 2, 0 } },
-	{ "IN-USE", 5,    J_SIZE, true, "bytes of chunks in use (tcache chunks are free here)", h_inuse },
-	{ "FREE",   5,    J_SIZE, true, "bytes of free chunks: tcache, fastbins, bins, top", h_free },
-	{ "MAP",    ML_GLIBC_MAP_CELLS, J_STR, true, "1/64 of the heap a cell: # in use, : tcache or fastbin, . bins or top, blank no chunk", h_map, { 0, 8 } },
+static const struct ml_column_info heap_cols[] = {
+	COL("START", 0.10, ML_COL_HEX, true, "start address", h_start),
+	COL("END", 0.10, ML_COL_HEX, false, "end address (exclusive)", h_end, { ML_FIT_OFF, 0 }),
+	COL("SIZE", 5, ML_COL_SIZE, true, "size", h_size),
+	COL("TYPE", 4, ML_COL_STR, true, "brk (main_arena), heap (a thread arena's heap_info heap), mmap (one mmap'd chunk)", h_type, { 0, 0 }),
+	COL("ARENA", 3, ML_COL_NUM, true, "the arena it belongs to", h_arena, { 2, 0 }),
+	COL("IN-USE", 5, ML_COL_SIZE, true, "bytes of chunks in use (tcache chunks are free here)", h_inuse),
+	COL("FREE", 5, ML_COL_SIZE, true, "bytes of free chunks: tcache, fastbins, bins, top", h_free),
+	COL("MAP", ML_GLIBC_MAP_CELLS, ML_COL_STR, true, "1/64 of the heap a cell: # in use, : tcache or fastbin, . bins or top, blank no chunk", h_map, { 0, 8 }),
 };
 
 #define T(x) ((const struct ml_glibc_tcache *)(x))
-static char *t_addr(const void *x, const struct ctx *c) { (void)c; return hex_cell(T(x)->addr); }
-static char *t_arena(const void *x, const struct ctx *c) { (void)c; return num_cell(T(x)->arena); }
-static char *t_chunks(const void *x, const struct ctx *c) { (void)c; return num_cell(T(x)->chunks); }
-static char *t_bytes(const void *x, const struct ctx *c) { return size_cell(T(x)->bytes, c); }
+CELLFN(t_addr, ml_fmt_hex(buf, T(x)->addr))
+CELLFN(t_arena, ml_fmt_u64(buf, T(x)->arena))
+CELLFN(t_chunks, ml_fmt_u64(buf, T(x)->chunks))
+CELLFN(t_bytes, ml_fmt_size(buf, T(x)->bytes, fl))
 #undef T
 
-static const struct col tcache_cols[] = {
-	{ "ADDR",   0.10, J_HEX,  true, "the tcache_perthread_struct", t_addr },
-	{ "ARENA",  3,    J_NUM,  true, "the arena whose heap holds it", t_arena },
-	{ "CHUNKS", 4,    J_NUM,  true, "chunks in its lists", t_chunks },
-	{ "BYTES",  5,    J_SIZE, true, "their bytes", t_bytes },
+static const struct ml_column_info tcache_cols[] = {
+	COL("ADDR", 0.10, ML_COL_HEX, true, "the tcache_perthread_struct", t_addr),
+	COL("ARENA", 3, ML_COL_NUM, true, "the arena whose heap holds it", t_arena),
+	COL("CHUNKS", 4, ML_COL_NUM, true, "chunks in its lists", t_chunks),
+	COL("BYTES", 5, ML_COL_SIZE, true, "their bytes", t_bytes),
 };
 
 struct hist { uint64_t from, to; struct ml_glibc_count used, free; };
 #define S(x) ((const struct hist *)(x))
-static char *s_from(const void *x, const struct ctx *c) { return size_cell(S(x)->from, c); }
-static char *s_to(const void *x, const struct ctx *c) { return S(x)->to ? size_cell(S(x)->to, c) : NULL; }
-static char *s_used_n(const void *x, const struct ctx *c) { (void)c; return num_cell(S(x)->used.chunks); }
-static char *s_used_b(const void *x, const struct ctx *c) { return size_cell(S(x)->used.bytes, c); }
-static char *s_free_n(const void *x, const struct ctx *c) { (void)c; return num_cell(S(x)->free.chunks); }
-static char *s_free_b(const void *x, const struct ctx *c) { return size_cell(S(x)->free.bytes, c); }
+CELLFN(s_from, ml_fmt_size(buf, S(x)->from, fl))
+CELLFN(s_to, S(x)->to ? ml_fmt_size(buf, S(x)->to, fl) : NULL)
+CELLFN(s_used_n, ml_fmt_u64(buf, S(x)->used.chunks))
+CELLFN(s_used_b, ml_fmt_size(buf, S(x)->used.bytes, fl))
+CELLFN(s_free_n, ml_fmt_u64(buf, S(x)->free.chunks))
+CELLFN(s_free_b, ml_fmt_size(buf, S(x)->free.bytes, fl))
 #undef S
 
-static const struct col hist_cols[] = {
-	{ "FROM",        5, J_SIZE, true, "chunk sizes from", s_from },
-	{ "TO",          5, J_SIZE, true, "to (exclusive; none for the last)", s_to },
-	{ "USED-CHUNKS", 4, J_NUM,  true, "chunks in use (mmap'd ones too)", s_used_n },
-	{ "USED-BYTES",  5, J_SIZE, true, "their bytes", s_used_b },
-	{ "FREE-CHUNKS", 4, J_NUM,  true, "free chunks: tcache, fastbins, bins (not top)", s_free_n },
-	{ "FREE-BYTES",  5, J_SIZE, true, "their bytes", s_free_b },
+static const struct ml_column_info hist_cols[] = {
+	COL("FROM", 5, ML_COL_SIZE, true, "chunk sizes from", s_from),
+	COL("TO", 5, ML_COL_SIZE, true, "to (exclusive; none for the last)", s_to),
+	COL("USED-CHUNKS", 4, ML_COL_NUM, true, "chunks in use (mmap'd ones too)", s_used_n),
+	COL("USED-BYTES", 5, ML_COL_SIZE, true, "their bytes", s_used_b),
+	COL("FREE-CHUNKS", 4, ML_COL_NUM, true, "free chunks: tcache, fastbins, bins (not top)", s_free_n),
+	COL("FREE-BYTES", 5, ML_COL_SIZE, true, "their bytes", s_free_b),
 };
 
 /* ---- the report ---- */
@@ -318,36 +318,36 @@ static void prose(FILE *out, const struct ctx *c)
 		ml_size_human(g->largest_free, s[0], 32), 100.0 * g->fragmentation);
 }
 
-/* "allocator", "found_by", "stopped", "totals" {...}: the head of the document. */
-static char *json_head(const struct ctx *c)
+/* The head of the document: "allocator", "found_by", "stopped", "totals"
+ * (mallinfo2's figures under its own names), ... */
+static void json_head(struct ml_json *j, const struct ctx *c)
 {
 	const struct ml_glibc_heap *g = c->g;
-	const struct ml_proc *p = ml_snapshot_proc(c->snap);
-	char *s = NULL;
-	size_t len;
-	FILE *f = ml_memstream_open(&s, &len);
+	char v[16];
 
-	if (!f)
-		return NULL;
-	fprintf(f, "   \"allocator\": \"glibc\",\n   \"pid\": %d,\n   \"word_size\": %u,\n"
-		"   \"glibc_version\": \"2.%u\",\n   \"found_by\": \"%s\",\n   \"stopped\": %s,\n"
-		"   \"main_arena\": \"0x%" PRIx64 "\",\n   \"safe_linking\": %s,\n",
-		(int)p->pid, g->word * 8, g->version_minor,
-		g->found == ML_GLIBC_BY_SYMBOLS ? "symbols" : "scan", c->stopped ? "true" : "false",
-		g->main_arena, g->safe_linking ? "true" : "false");
-	fprintf(f, "   \"totals\": {\"arena_bytes\": %" PRIu64 ", \"free_chunks\": %" PRIu64
-		", \"fastbin_chunks\": %" PRIu64 ", \"mmap_chunks\": %" PRIu64 ", \"mmap_bytes\": %" PRIu64
-		", \"fastbin_bytes\": %" PRIu64 ", \"in_use_bytes\": %" PRIu64 ", \"free_bytes\": %" PRIu64
-		", \"top_bytes\": %" PRIu64 ", \"tcache_chunks\": %" PRIu64 ", \"tcache_bytes\": %" PRIu64
-		", \"chunks\": %" PRIu64 ", \"largest_free\": %" PRIu64 ", \"fragmentation\": %.4f}",
-		g->arena_bytes, g->free_chunks, g->fastbin_chunks, g->mmap_chunks, g->mmap_bytes,
-		g->fastbin_bytes, g->in_use_bytes, g->free_bytes, g->top_bytes, g->tcache_chunks,
-		g->tcache_bytes, g->chunks, g->largest_free, g->fragmentation);
-	if (ferror(f) | fclose(f)) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	snprintf(v, sizeof(v), "2.%u", g->version_minor);
+	ml_json_str(j, "allocator", "glibc");
+	ml_json_i64(j, "pid", ml_snapshot_proc(c->snap)->pid);
+	ml_json_u64(j, "word_size", g->word * 8);
+	ml_json_str(j, "glibc_version", v);
+	ml_json_str(j, "found_by", g->found == ML_GLIBC_BY_SYMBOLS ? "symbols" : "scan");
+	ml_json_bool(j, "stopped", c->stopped);
+	ml_json_hex(j, "main_arena", g->main_arena);
+	ml_json_bool(j, "safe_linking", g->safe_linking);
+	ml_json_open(j, "totals", false);
+	const struct { const char *key; uint64_t v; } totals[] = {
+		{ "arena_bytes", g->arena_bytes }, { "free_chunks", g->free_chunks },
+		{ "fastbin_chunks", g->fastbin_chunks }, { "mmap_chunks", g->mmap_chunks },
+		{ "mmap_bytes", g->mmap_bytes }, { "fastbin_bytes", g->fastbin_bytes },
+		{ "in_use_bytes", g->in_use_bytes }, { "free_bytes", g->free_bytes },
+		{ "top_bytes", g->top_bytes }, { "tcache_chunks", g->tcache_chunks },
+		{ "tcache_bytes", g->tcache_bytes }, { "chunks", g->chunks },
+		{ "largest_free", g->largest_free },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(totals); i++)
+		ml_json_u64(j, totals[i].key, totals[i].v);
+	ml_json_double(j, "fragmentation", g->fragmentation);
+	ml_json_close(j);
 }
 
 static struct hrow *heap_rows(const struct ml_glibc_heap *g, size_t *ret_n)
@@ -369,45 +369,63 @@ static struct hrow *heap_rows(const struct ml_glibc_heap *g, size_t *ret_n)
 	return r;
 }
 
-static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
+const struct ml_column_info *ml_heap_glibc_columns(bool arenas, size_t *ret_n)
+{
+	*ret_n = arenas ? ARRAY_SIZE(arena_cols) : ARRAY_SIZE(heap_cols);
+	return arenas ? arena_cols : heap_cols;
+}
+
+/* Table t's columns: those -o gave, else the default set (JSON: all). */
+static int put(FILE *out, const struct ctx *c, struct ml_table t, const int *oids, size_t noids)
+{
+	t.ids = oids;
+	t.nids = noids;
+	t.json_every = true;
+	return put_table(out, c, &t);
+}
+
+/* The size histogram's rows: the sizes that have a chunk. */
+static size_t hist_rows(const struct ml_glibc_heap *g, struct hist *hs)
+{
+	size_t nh = 0;
+
+	for (unsigned i = 0; i < ML_GLIBC_HIST; i++)
+		if (g->hist_used[i].chunks || g->hist_free[i].chunks)
+			hs[nh++] = (struct hist){ i ? (uint64_t)16 << i : 0, i + 1 < ML_GLIBC_HIST ? (uint64_t)32 << i : 0,
+						  g->hist_used[i], g->hist_free[i] };
+	return nh;
+}
+
+static int tables(FILE *out, const struct ctx *c, const struct ml_heap_out *o, unsigned parts)
 {
 	const struct ml_glibc_heap *g = c->g;
-	bool json = c->flags & ML_OUT_JSON, plain = !(c->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
-	int ids[ARRAY_SIZE(arena_cols)];
+	bool plain = !(c->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	struct hist hs[ML_GLIBC_HIST];
-	size_t nh = 0, nrows = 0;
+	size_t nrows = 0;
 	struct hrow *hr;
-	int r = 0, k;
+	int r = 0;
 
 	if (parts & ML_HEAP_CLASSES) {
-		struct rows rows = { g->arenas, sizeof(*g->arenas), g->narenas, NULL };
-		k = all_ids(arena_cols, ARRAY_SIZE(arena_cols), !json, ids);
-		r = print_table(out, "arenas", arena_cols, ids, (size_t)k, &rows, c, doc);
-		for (unsigned i = 0; i < ML_GLIBC_HIST; i++)
-			if (g->hist_used[i].chunks || g->hist_free[i].chunks)
-				hs[nh++] = (struct hist){ i ? (uint64_t)16 << i : 0, i + 1 < ML_GLIBC_HIST ? (uint64_t)32 << i : 0,
-							  g->hist_used[i], g->hist_free[i] };
-		struct rows hrows = { hs, sizeof(*hs), nh, NULL };
-		k = all_ids(hist_cols, ARRAY_SIZE(hist_cols), false, ids);
+		r = put(out, c, (struct ml_table){ "arenas", arena_cols, ARRAY_SIZE(arena_cols), NULL, 0,
+			g->arenas, sizeof(*g->arenas), g->narenas, NULL, c }, o->class_columns, o->nclass_columns);
 		if (r == 0 && plain)
 			fputc('\n', out);
 		if (r == 0)
-			r = print_table(out, "histogram", hist_cols, ids, (size_t)k, &hrows, c, doc);
-		struct rows trows = { g->tcaches, sizeof(*g->tcaches), g->ntcaches, NULL };
-		k = all_ids(tcache_cols, ARRAY_SIZE(tcache_cols), false, ids);
+			r = put(out, c, (struct ml_table){ "histogram", hist_cols, ARRAY_SIZE(hist_cols), NULL, 0,
+				hs, sizeof(*hs), hist_rows(g, hs), NULL, c }, NULL, 0);
 		if (r == 0 && plain && g->ntcaches)
 			fputc('\n', out);
-		if (r == 0 && (json || g->ntcaches))
-			r = print_table(out, "tcaches", tcache_cols, ids, (size_t)k, &trows, c, doc);
+		if (r == 0 && (c->json || g->ntcaches))
+			r = put(out, c, (struct ml_table){ "tcaches", tcache_cols, ARRAY_SIZE(tcache_cols), NULL, 0,
+				g->tcaches, sizeof(*g->tcaches), g->ntcaches, NULL, c }, NULL, 0);
 	}
 	if (r == 0 && (parts & ML_HEAP_MAP)) {
 		if (!(hr = heap_rows(g, &nrows)))
 			return -ENOMEM;
-		struct rows rows = { hr, sizeof(*hr), nrows, NULL };
-		k = all_ids(heap_cols, ARRAY_SIZE(heap_cols), !json, ids);
 		if (plain)
 			fputc('\n', out);
-		r = print_table(out, "heaps", heap_cols, ids, (size_t)k, &rows, c, doc);
+		r = put(out, c, (struct ml_table){ "heaps", heap_cols, ARRAY_SIZE(heap_cols), NULL, 0,
+			hr, sizeof(*hr), nrows, NULL, c }, o->columns, o->ncolumns);
 		free(hr);
 	}
 	return r;
@@ -416,18 +434,15 @@ static int tables(FILE *out, const struct ctx *c, unsigned parts, char **doc)
 int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
 			 FILE *out, const struct ml_heap_out *o)
 {
-	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped,
-			 .fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW)) };
+	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped };
+	bool fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
-	bool json = o->flags & ML_OUT_JSON;
 	/* On a terminal the prose folded at its width, the tables fitted. */
-	FILE *text = c.fitted && o->width ? ml_fold_stream(out, o->width, 2, NULL) : NULL;
-	char *doc = NULL;
-	int r;
+	FILE *text = fitted && o->width ? ml_fold_stream(out, o->width, 2, NULL) : NULL;
+	int r = heap_json_begin(out, &c);
 
-	if (json) {
-		if (!(doc = json_head(&c)))
-			return -ENOMEM;
+	if (c.json) {
+		json_head(c.json, &c);
 	} else if ((parts & ML_HEAP_SUMMARY) && !(o->flags & (ML_OUT_RAW | ML_OUT_NOHEADINGS))) {
 		prose(text ? text : out, &c);
 		if (parts & (ML_HEAP_CLASSES | ML_HEAP_MAP))
@@ -435,18 +450,15 @@ int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_h
 	}
 	if (text)
 		fflush(text);
-	r = tables(out, &c, parts, &doc);
+	if (r == 0)
+		r = tables(out, &c, o, parts);
 	if (r == 0 && (parts & ML_HEAP_MAP) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
 		fprintf(text ? text : out, "MAP: 1/64 of the heap a cell%s: # in use, : tcache or fastbin, "
 			". free in bins or top, blank: no chunk (heap_info, reserve)\n",
-			c.fitted ? " (on this terminal, as many cells as fit)" : "");
+			fitted && !o->columns ? " (on this terminal, as many cells as fit)" : "");
 	if (text && fclose(text) && r == 0)
 		r = -EIO;
-	if (!json) {
-		free(doc);
-		return r;
-	}
-	return finish_json(out, doc, r);
+	return heap_json_end(&c, r);
 }
 
 /* One chunk, for where: "in chunk 0x... of 4.0K (mem 0x...), free in

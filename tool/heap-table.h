@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * heap-table.h - the column-table machinery of `memlayout heap`'s output
- * (heap-render.c), shared by its two allocators' renderers: mlalloc's
- * (heap-render.c) and glibc malloc's (heap-glibc-render.c).  A table is an
- * array of struct col {name, width hint, JSON type, default, help, cell};
- * ml__heap_print_table prints it through libsmartcols, or appends its JSON
- * to the document ml__heap_finish_json writes.
+ * heap-table.h - what `memlayout heap`'s two renderers share, mlalloc's
+ * (heap-render.c) and glibc malloc's (heap-glibc.c): the context every
+ * cell gets, CELLFN() for a cell of one expression, and put_table(), which
+ * prints a table of struct ml_column_info rows through the library's one
+ * table printer (ml_table_print), or adds it to the JSON document being
+ * written (ml_json_table).
  */
 #ifndef ML_HEAP_TABLE_H
 #define ML_HEAP_TABLE_H
@@ -13,9 +13,10 @@
 #include "heap.h"
 #include "glibc-heap.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include <stdio.h>
+#include <string.h>
 
-enum jtype { J_STR, J_HEX, J_SIZE, J_NUM, J_BOOL, J_FLOAT };
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct ctx {
 	unsigned int flags;                 /* ML_OUT_* */
@@ -24,47 +25,56 @@ struct ctx {
 	const char *why;                    /* why not mlalloc */
 	const struct ml_glibc_heap *g;      /* glibc malloc's heap, or NULL */
 	bool stopped;                       /* g read with every thread stopped */
-	bool fitted;                        /* a terminal's default columns:
-	                                       fitted to its width */
+	struct ml_json *json;               /* with ML_OUT_JSON: the document */
 };
 
-typedef char *(*cell_fn)(const void *row, const struct ctx *c);
+/* A cell of one expression: x the row, c the ctx, fl the ML_OUT_* flags,
+ * buf the cell's ML_CELL_BUF bytes (ml_cell_fn). */
+#define CELLFN(fn, expr)                                                          \
+	static char *fn(const void *x, const void *cv, unsigned int fl, char *buf) \
+	{                                                                       \
+		const struct ctx *c = cv;                                       \
+		(void)x, (void)c, (void)fl, (void)buf;                          \
+		return (expr);                                                  \
+	}
 
-struct col {
-	const char *name;
-	double whint;
-	enum jtype json;
-	bool def;                           /* in the default set */
-	const char *help;
-	cell_fn fn;
-	struct ml_fit fit;                  /* on a terminal (ml_scols_fit) */
-};
+/* A column row: {name, width hint, type, in the default set, help, cell,
+ * fit on a terminal}. */
+#define COL(name, whint, type, def, help, ...) \
+	{ name, whint, (type) == ML_COL_SIZE, false, def, help, type, __VA_ARGS__ }
 
-struct rows {
-	const void *base;
-	size_t stride, n;
-	const bool *skip;          /* optional: rows to leave out */
-};
+/* A static word as a cell. */
+static inline char *word_cell(char *buf, const char *w)
+{
+	snprintf(buf, ML_CELL_BUF, "%s", w);
+	return buf;
+}
 
-char *ml__heap_size_cell(uint64_t v, const struct ctx *c);
-char *ml__heap_hex_cell(uint64_t v);
-char *ml__heap_num_cell(uint64_t v);
-char *ml__heap_text_cell(const char *s, const struct ctx *c);
-/* Print (or, for JSON, append to *json the inside of) one table: 0 or -errno. */
-int ml__heap_print_table(FILE *out, const char *name, const struct col *cols,
-			 const int *ids, size_t nids, const struct rows *rows,
-			 const struct ctx *c, char **json);
-/* The ids of every column (only_def: the default ones); their count. */
-int ml__heap_all_ids(const struct col *cols, size_t n, bool only_def, int *ids);
-/* Write {json} through ml_json_stream when r is 0; frees json; r or -errno. */
-int ml__heap_finish_json(FILE *out, char *json, int r);
+/* Text as a cell (malloc'ed; escaped by the table printer when its
+ * column is ML_COL_TEXT), NULL for none. */
+static inline char *text_cell(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
 
-#define size_cell ml__heap_size_cell
-#define hex_cell ml__heap_hex_cell
-#define num_cell ml__heap_num_cell
-#define text_cell ml__heap_text_cell
-#define print_table ml__heap_print_table
-#define all_ids ml__heap_all_ids
-#define finish_json ml__heap_finish_json
+/* Table t (its ctx c) printed, or added to c's JSON document. */
+static inline int put_table(FILE *out, const struct ctx *c, const struct ml_table *t)
+{
+	return c->json ? ml_json_table(c->json, c->flags, t) : ml_table_print(out, c->flags, t);
+}
+
+/* With ML_OUT_JSON, c's document begun: 0 or -ENOMEM. */
+static inline int heap_json_begin(FILE *out, struct ctx *c)
+{
+	return (c->flags & ML_OUT_JSON) ? ml_json_begin(out, &c->json) : 0;
+}
+
+/* c's document ended, after r (the printing's result): r or -errno. */
+static inline int heap_json_end(const struct ctx *c, int r)
+{
+	int e = c->json ? ml_json_end(c->json) : 0;
+
+	return r < 0 ? r : e;
+}
 
 #endif

@@ -31,18 +31,19 @@ enum {
 struct ml_heap_out {
 	unsigned int parts;       /* ML_HEAP_* */
 	unsigned int flags;       /* ML_OUT_* */
-	const int *columns;       /* region columns, NULL = default */
+	const int *columns;       /* -o: the region (heap) table's columns, NULL = default */
 	size_t ncolumns;
+	const int *class_columns; /* -o with -c alone: the class (arena) table's */
+	size_t nclass_columns;
 	bool html;                /* --html: the page of heap-html.c */
 	unsigned int width;       /* with ML_OUT_TERM: the terminal's columns
 	                             (the prose folded at them), 0: not folded */
 };
 
-/* The region-table columns (for -o and --list-columns); *ret_n gets its length. */
-const struct ml_column_info *ml_heap_columns(size_t *ret_n);
-/* Parse "START,SIZE" or "+CLASSES"; 0, -EINVAL (*ret_bad = the name), -E2BIG. */
-int ml_heap_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
-			  const char **ret_bad);
+/* The columns -o picks from: mlalloc's region or class table, glibc
+ * malloc's heap or arena table; *ret_n gets its length. */
+const struct ml_column_info *ml_heap_mlalloc_columns(bool classes, size_t *ret_n);
+const struct ml_column_info *ml_heap_glibc_columns(bool arenas, size_t *ret_n);
 
 /* The heap of an mlalloc process; 0 or -errno (write error, ENOMEM). */
 int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,

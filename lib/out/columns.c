@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * columns.c - what every column table of memlayout shares: parsing a
- * util-linux column list ("START,SIZE", "+RSS" to add to the default set)
- * against any table of struct ml_column_info, its default set, and the
- * libsmartcols table set up from the ML_OUT_* flags (stream, JSON, raw,
- * headings, colour, name), so -o and the output modes read the same way
- * in every table (regions, pages, heap, aslr, watch), and its printing:
- * JSON through ml_json_stream() (DEL and bidi controls as \u escapes,
- * which libsmartcols leaves raw), an empty array cell as [] (libsmartcols
- * writes [null]), and a document's own members beside its table; and, on
- * a terminal, the default columns fitted to its width (ml_scols_fit).
+ * columns.c - the one table printer of memlayout: a util-linux column
+ * list ("START,SIZE", "+RSS" to add to the default set) parsed against any
+ * table of struct ml_column_info, its default set, and the table printed
+ * from its column descriptions (ml_table_print): through libsmartcols for
+ * text (aligned, raw, no headings, colour; on a terminal the default
+ * columns fitted to its width, ml_scols_fit), through json.c for JSON,
+ * target text (ML_COL_TEXT, ML_COL_ARRAY) escaped on the way.  Also the
+ * libsmartcols pieces where's table still drives itself: the table set up
+ * from the ML_OUT_* flags, its JSON through ml_json_stream() (DEL and bidi
+ * controls as \u escapes, which libsmartcols leaves raw), an empty array
+ * cell as [] (libsmartcols writes [null]).
  */
 #include "ml-out.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
@@ -202,6 +204,7 @@ static size_t empty_arrays(char *s, size_t len)
 
 void ml__json_string(FILE *out, const char *s)
 {
+	static const char short_esc[] = "\b\f\n\r\t";
 	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
 
 	if (!e) {
@@ -213,9 +216,12 @@ void ml__json_string(FILE *out, const char *s)
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)e; *p; p++) {
 		int k;
+		const char *sh = *p < 0x20 ? strchr(short_esc, *p) : NULL;
 
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
+		else if (sh && *p)   /* \b \f \n \r \t, as libsmartcols and jansson */
+			fprintf(out, "\\%c", "bfnrt"[sh - short_esc]);
 		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
 		else if ((k = ml__json_u(out, (const char *)p, len - (size_t)(p - (const unsigned char *)e))) > 0)
@@ -254,7 +260,7 @@ static int json_text(struct libscols_table *tb, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int ml_scols_print_doc(struct libscols_table *tb, const char *members)
+int ml_scols_print(struct libscols_table *tb)
 {
 	FILE *j;
 	char *s;
@@ -270,16 +276,7 @@ int ml_scols_print_doc(struct libscols_table *tb, const char *members)
 		free(s);
 		return -ENOMEM;
 	}
-	/* {\n   "name": [...]\n}\n: the members go in before the last brace. */
-	char *close = members ? strrchr(s, '}') : NULL;
-	if (close) {
-		while (close > s && close[-1] == '\n')
-			close--;
-		fwrite(s, 1, (size_t)(close - s), j);
-		fprintf(j, ",\n%s%s", members, close);
-	} else {
-		fwrite(s, 1, len, j);
-	}
+	fwrite(s, 1, len, j);
 	free(s);
 	return fclose(j) ? -EIO : 0;
 }
@@ -298,7 +295,213 @@ int ml__scols_safe(struct libscols_table *tb)
 	return r;
 }
 
-int ml_scols_print(struct libscols_table *tb)
+
+/* ---- the table printer: any table of struct ml_column_info with cells ---- */
+
+bool ml__col_right(enum ml_col_type t)
 {
-	return ml_scols_print_doc(tb, NULL);
+	return t == ML_COL_HEX || t == ML_COL_SIZE || t == ML_COL_NUM || t == ML_COL_BOOL ||
+	       t == ML_COL_FLOAT;
+}
+
+bool ml__col_target_text(enum ml_col_type t)
+{
+	return t == ML_COL_TEXT || t == ML_COL_ARRAY;
+}
+
+/* The columns t prints: its ids, or into ids its default set (JSON with
+ * json_every: all). */
+static const int *chosen(const struct ml_table *t, unsigned int flags, int *ids, size_t *ret_n)
+{
+	size_t n = 0;
+
+	if (t->ids) {
+		*ret_n = t->nids;
+		return t->ids;
+	}
+	for (size_t i = 0; i < t->ncols && n < ML_FIT_MAX; i++)
+		if (t->cols[i].is_default || (t->json_every && (flags & ML_OUT_JSON)))
+			ids[n++] = (int)i;
+	*ret_n = n;
+	return ids;
+}
+
+static const void *row_at(const struct ml_table *t, size_t i)
+{
+	return (const char *)t->rows + i * t->stride;
+}
+
+/* Printable ASCII without a backslash reads the same escaped or not. */
+static bool plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '\\')
+			return false;
+	return true;
+}
+
+/* Cell id of row as the caller owns it: *ret NULL (empty), or malloc'ed
+ * (target text escaped for the terminal when flags say so).  0 or -ENOMEM. */
+static int cell_text(const struct ml_column_info *col, const void *row, const void *ctx,
+		     unsigned int flags, bool escape, char **ret)
+{
+	char buf[ML_CELL_BUF];
+	char *s, *e;
+
+	errno = 0;
+	s = col->cell(row, ctx, flags, buf);
+	if (!s) {
+		*ret = NULL;
+		return errno == ENOMEM ? -ENOMEM : 0;
+	}
+	if (escape && ml__col_target_text(col->type) && !plain(s))
+		e = ml__escape_cell(s, flags);
+	else
+		e = s == buf ? strdup(buf) : s;
+	if (s != buf && e != s)
+		free(s);
+	*ret = e;
+	return e ? 0 : -ENOMEM;
+}
+
+static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
+{
+	int fl = ml__col_right(col->type) ? SCOLS_FL_RIGHT :
+		 ml__col_target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
+	struct libscols_column *cl = scols_table_new_column(tb, col->name,
+							    col->whint ? col->whint : 1, fl);
+
+	return cl ? 0 : -ENOMEM;
+}
+
+static int add_rows(struct libscols_table *tb, unsigned int flags, const struct ml_table *t,
+		    const int *ids, size_t nids)
+{
+	for (size_t i = 0; i < t->nrows; i++) {
+		if (t->skip && t->skip[i])
+			continue;
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		if (!ln)
+			return -ENOMEM;
+		for (size_t k = 0; k < nids; k++) {
+			char *s;
+			int r = cell_text(&t->cols[ids[k]], row_at(t, i), t->ctx, flags, true, &s);
+			if (r < 0)
+				return r;
+			if (s && scols_line_refer_data(ln, k, s) < 0) {
+				free(s);
+				return -ENOMEM;
+			}
+			const struct ml_column_info *col = &t->cols[ids[k]];
+			const char *color = col->color && (flags & ML_OUT_COLOR) &&
+				!(flags & (ML_OUT_JSON | ML_OUT_RAW)) ? col->color(row_at(t, i), t->ctx) : NULL;
+			if (color && scols_cell_set_color(scols_line_get_cell(ln, k), color) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int print_scols(FILE *out, unsigned int flags, const struct ml_table *t)
+{
+	int defids[ML_FIT_MAX];
+	size_t nids;
+	const int *ids = chosen(t, flags, defids, &nids);
+	bool fitted = (flags & ML_OUT_TERM) && !t->ids && !(flags & (ML_OUT_JSON | ML_OUT_RAW));
+	struct libscols_table *tb = ml_scols_table_new(out, flags & ~ML_OUT_JSON, t->name);
+	struct ml_fit fit[ML_FIT_MAX];
+	int r = tb ? 0 : -ENOMEM;
+
+	if (nids > ML_FIT_MAX)
+		r = -EINVAL;
+	for (size_t i = 0; i < nids && r == 0; i++) {
+		fit[i] = t->cols[ids[i]].fit;
+		r = add_column(tb, &t->cols[ids[i]], fitted);
+	}
+	if (r == 0)
+		r = add_rows(tb, flags, t, ids, nids);
+	if (r == 0 && fitted)
+		r = ml_scols_fit(tb, fit, nids);
+	if (r == 0)
+		r = ml__scols_safe(tb) < 0 ? -ENOMEM : scols_print_table(tb);
+	scols_unref_table(tb);
+	return r;
+}
+
+/* Cell s of col as a JSON member of its row. */
+static void json_cell(struct ml_json *j, const char *key, enum ml_col_type type,
+		      unsigned int flags, const char *s)
+{
+	if (type == ML_COL_ARRAY) {
+		ml_json_open(j, key, true);
+		for (const char *p = s; p && *p;) {
+			size_t n = strcspn(p, "\n");
+			char *one = strndup(p, n);
+			ml_json_str(j, NULL, one ? one : "");
+			free(one);
+			p += n + (p[n] == '\n');
+		}
+		ml_json_close(j);
+	} else if (!s || !*s) {   /* an empty cell, as libsmartcols says it */
+		ml_json_null(j, key);
+	} else if (type == ML_COL_BOOL) {
+		ml_json_bool(j, key, strcmp(s, "0") && strcmp(s, "false"));
+	} else if (type == ML_COL_NUM || type == ML_COL_FLOAT ||
+		   (type == ML_COL_SIZE && (flags & ML_OUT_BYTES))) {
+		ml_json_number(j, key, s);
+	} else {
+		ml_json_str(j, key, s);
+	}
+}
+
+/* A column's JSON key: its name in lower case. */
+static void json_key(const char *name, char *key, size_t len)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < len; i++)
+		key[i] = (char)tolower((unsigned char)name[i]);
+	key[i] = '\0';
+}
+
+int ml_json_table(struct ml_json *j, unsigned int flags, const struct ml_table *t)
+{
+	int defids[ML_FIT_MAX];
+	size_t nids;
+	const int *ids = chosen(t, flags, defids, &nids);
+	char key[64];
+	int r = 0;
+
+	ml_json_open(j, t->name, true);
+	for (size_t i = 0; i < t->nrows && r == 0; i++) {
+		if (t->skip && t->skip[i])
+			continue;
+		ml_json_open(j, NULL, false);
+		for (size_t k = 0; k < nids && r == 0; k++) {
+			const struct ml_column_info *col = &t->cols[ids[k]];
+			char *s;
+			if ((r = cell_text(col, row_at(t, i), t->ctx, flags, false, &s)) < 0)
+				break;
+			json_key(col->name, key, sizeof(key));
+			json_cell(j, key, col->type, flags, s);
+			free(s);
+		}
+		ml_json_close(j);
+	}
+	ml_json_close(j);
+	return r;
+}
+
+int ml_table_print(FILE *out, unsigned int flags, const struct ml_table *t)
+{
+	struct ml_json *j;
+	int r;
+
+	if (!(flags & ML_OUT_JSON))
+		return print_scols(out, flags, t);
+	if ((r = ml_json_begin(out, &j)) < 0)
+		return r;
+	r = ml_json_table(j, flags, t);
+	int e = ml_json_end(j);
+	return r < 0 ? r : e;
 }

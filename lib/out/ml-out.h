@@ -50,17 +50,29 @@ struct libscols_table;
 int ml__scols_label_column(struct libscols_table *tb, size_t col);
 
 /* -- column sets and libsmartcols printing (columns.c) -- */
+/* A libsmartcols table writing to out, set up from ML_OUT_* flags (JSON,
+ * raw, no headings, colour) and named name (the JSON key); NULL on ENOMEM.
+ * The caller adds columns and lines and unrefs it. */
+struct libscols_table *ml_scols_table_new(FILE *out, unsigned int flags, const char *name);
+/* On a terminal, a table's columns hidden (SCOLS_FL_HIDDEN) by struct
+ * ml_fit, until the columns left fit libsmartcols' terminal width; a
+ * truncated (SCOLS_FL_TRUNC) column is counted at min columns at most
+ * (0: its widest cell) and, when all its cells fit min, is no longer cut;
+ * libsmartcols cuts the others to what is left.  Call it with the lines
+ * added.  0, -EINVAL (more than ML_FIT_MAX columns), -ENOMEM. */
+int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t ncols);
+/* A column of this type is right-aligned (numbers, addresses); holds
+ * text the target controls (escaped by the table printer). */
+bool ml__col_right(enum ml_col_type t);
+bool ml__col_target_text(enum ml_col_type t);
 /* The default set of a column table: its ids into ret_ids (at most max);
  * returns how many. */
 size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
 			  int *ret_ids, size_t max);
-/* scols_print_table(tb), a JSON table through ml_json_stream().  0,
- * -ENOMEM, or -EIO if writing to the table's stream failed. */
+/* scols_print_table(tb), a JSON table through ml_json_stream() with an
+ * empty array cell as [] (not libsmartcols' [null]).  0, -ENOMEM, or -EIO
+ * if writing to the table's stream failed. */
 int ml_scols_print(struct libscols_table *tb);
-/* The same; in JSON, an empty array cell as [] (not libsmartcols' [null])
- * and members (NULL: none), lines of "   \"key\": value" joined by ",\n",
- * added to the document after the table. */
-int ml_scols_print_doc(struct libscols_table *tb, const char *members);
 /* If the n bytes at s start with DEL or an invisible character, write it
  * to out as a JSON \u escape (a surrogate pair past U+FFFF) and return
  * its length; else 0 and nothing written. */

@@ -1,23 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * render-table.c - the region table and the per-kind summary, through
- * libsmartcols (util-linux conventions: -o columns, JSON, raw, no headings).
+ * render-table.c - the region table and the per-kind summary: their
+ * column descriptions (util-linux conventions: -o columns, JSON, raw, no
+ * headings) printed by the one table printer (columns.c), or, off a
+ * terminal, by the bulk writer (table-text.c: libsmartcols' bytes, faster),
+ * which the same cells feed.
  *
- * One table of columns drives everything: the default set, --list-columns,
- * -o parsing, JSON types and the cell text.  Text the target controls
- * (names, paths, section names) is escaped: for the terminal by
- * libsmartcols (every non-printable character as \xHH); for JSON, invalid
- * UTF-8 here and the rest by libsmartcols' JSON writer, printed through
- * ml_scols_print_doc() (DEL and bidi controls as \u escapes, an empty
- * SECTIONS as []).  The JSON document (doc/schema/show.json, show-summary.json)
- * carries, after the table, the process it describes: format_version, pid,
- * exe, comm, word_size.
+ * Text the target controls (names, paths, section names) is escaped by
+ * the table printer (ML_COL_TEXT, ML_COL_ARRAY); the bulk writer takes
+ * plain ASCII only.  The JSON document (doc/schema/show.json,
+ * show-summary.json) carries, after the table, the process it describes:
+ * format_version, pid, exe, comm, word_size.
  */
 #include "ml-out.h"
+#include "format.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,103 +42,18 @@ struct ctx {
  * errno ENOMEM: an allocation failed, and the table with it).  No
  * printf: with 20,000 regions the table has a quarter of a million cells. */
 #define CELL_BUF ML__TEXT_CELL_BUF
-typedef char *(*cell_fn)(const struct ml_region *r, const struct ctx *c, char *buf);
+_Static_assert(CELL_BUF >= ML_CELL_BUF, "a cell's buffer holds any cell");
 
-/* Decimal digits of v at p; returns the end (not NUL-terminated). */
-static char *put_dec(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* The eight hex digits of x, most significant first, as the bytes of a
- * little-endian word: each nibble spread into a byte of its own, the
- * bytes put in printing order, then each turned into '0'..'9' or 'a'..'f'
- * (9 + 6 carries into bit 4: those bytes get 'a' - '0' - 10 = 39 more). */
-static uint64_t hex8(uint32_t x)
-{
-	uint64_t y = x;
-
-	y = (y | y << 16) & 0x0000ffff0000ffffull;
-	y = (y | y << 8) & 0x00ff00ff00ff00ffull;
-	y = (y | y << 4) & 0x0f0f0f0f0f0f0f0full;
-	y = __builtin_bswap64(y);
-	return y + 0x3030303030303030ull + (((y + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) * 39;
-}
-
-/* "0x" and lower-case hex digits of v at p, which has room for 18 bytes
- * whatever v; returns the end. */
-static char *put_hex(char *p, uint64_t v)
-{
-	char digits[32] = { 0 };   /* the copy below reads past the digits */
-	uint64_t hi = hex8((uint32_t)(v >> 32)), lo = hex8((uint32_t)v);
-	size_t n = v ? (size_t)(67 - __builtin_clzll(v)) / 4 : 1;
-
-	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hex8 builds little-endian words");
-	memcpy(digits, &hi, 8);
-	memcpy(digits + 8, &lo, 8);
-	*p++ = '0';
-	*p++ = 'x';
-	memcpy(p, digits + 16 - n, 16);   /* the n digits and what follows */
-	return p + n;
-}
-
-/* The text of ml_size_human at p (at most 24 bytes); returns the end.  The
- * same as printf's "%.1f" of bytes / 1024^u: below 2^53 the quotient is
- * exact in a double, so the tenths are rounded here half to even as printf
- * rounds an exact tie; above, printf does it. */
-static char *put_size_human(char *p, uint64_t bytes)
-{
-	static const char units[] = "BKMGTPE";
-	int u = 0;
-	uint64_t div = 1;
-
-	while (u < 6 && bytes >= div * 1024) {
-		div *= 1024;
-		u++;
-	}
-	if (u == 0) {
-		p = put_dec(p, bytes);
-		*p++ = 'B';
-		return p;
-	}
-	if (bytes % div == 0) {
-		p = put_dec(p, bytes / div);
-	} else if (bytes >= (uint64_t)1 << 53) {
-		p += snprintf(p, 24, "%.1f", (double)bytes / (double)div);
-	} else {
-		uint64_t t = bytes * 10 / div, rem = bytes * 10 % div;
-		if (rem * 2 > div || (rem * 2 == div && (t & 1)))
-			t++;
-		p = put_dec(p, t / 10);
-		*p++ = '.';
-		*p++ = (char)('0' + t % 10);
-	}
-	*p++ = units[u];
-	return p;
-}
-
-char *ml_size_human(uint64_t bytes, char *buf, size_t len)
-{
-	char tmp[32];
-	size_t n = (size_t)(put_size_human(tmp, bytes) - tmp);
-
-	if (len) {
-		if (n >= len)
-			n = len - 1;
-		memcpy(buf, tmp, n);
-		buf[n] = '\0';
-	}
-	return buf;
-}
+/* A cell of the region table: fn, as the table printer calls it (struct
+ * ml_column_info's cell), over fn_, which reads the region and the ctx. */
+#define CELL(fn)                                                                   \
+	static char *fn##_(const struct ml_region *r, const struct ctx *c, char *buf); \
+	static char *fn(const void *r, const void *c, unsigned int fl, char *buf)  \
+	{                                                                          \
+		(void)fl;                                                          \
+		return fn##_(r, c, buf);                                           \
+	}                                                                          \
+	static char *fn##_(const struct ml_region *r, const struct ctx *c, char *buf)
 
 /* Text built in buf up to e: ended, and its length told (ctx.len). */
 static char *built(const struct ctx *c, char *buf, char *e)
@@ -151,30 +65,27 @@ static char *built(const struct ctx *c, char *buf, char *e)
 
 static char *size_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, (c->flags & ML_OUT_BYTES) ? put_dec(buf, v) : put_size_human(buf, v));
+	return built(c, buf, (c->flags & ML_OUT_BYTES) ? ml__put_dec(buf, v) : ml__put_size_human(buf, v));
 }
 
 static char *hex_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, put_hex(buf, v));
+	return built(c, buf, ml__put_hex(buf, v));
 }
 
 static char *dec_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, put_dec(buf, v));
+	return built(c, buf, ml__put_dec(buf, v));
 }
 
-/* For JSON, invalid UTF-8 becomes \xHH text and the JSON writer escapes
- * the rest; for the terminal, libsmartcols' own encoding turns controls
- * into \xHH and ml__escape_cell() what it lets through (invisible
- * characters, "\x"). */
+/* Text the target controls, as it is: lent with c->borrow (the bulk
+ * writer takes plain ASCII only), else a copy the table printer escapes
+ * (ML_COL_TEXT, ML_COL_ARRAY). */
 static char *text_cell(const char *s, const struct ctx *c)
 {
 	if (!s)
 		return NULL;
-	if (c->borrow)
-		return (char *)s;
-	return ml__escape_cell(s, c->flags);
+	return c->borrow ? (char *)s : strdup(s);
 }
 
 /* Room for n bytes of built text: c->scratch when borrowing, else a new
@@ -195,14 +106,14 @@ static char *text_room(const struct ctx *c, size_t n)
 	return w->scratch;
 }
 
-static char *c_start(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->start, c, buf); }
-static char *c_end(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->end, c, buf); }
-static char *c_offset(const struct ml_region *r, const struct ctx *c, char *buf) { return hex_cell(r->offset, c, buf); }
-static char *c_size(const struct ml_region *r, const struct ctx *c, char *buf) { return size_cell(r->end - r->start, c, buf); }
-static char *c_inode(const struct ml_region *r, const struct ctx *c, char *buf) { return dec_cell(r->inode, c, buf); }
-static char *c_name(const struct ml_region *r, const struct ctx *c, char *buf) { (void)buf; return text_cell(r->name, c); }
+CELL(c_start) { return hex_cell(r->start, c, buf); }
+CELL(c_end) { return hex_cell(r->end, c, buf); }
+CELL(c_offset) { return hex_cell(r->offset, c, buf); }
+CELL(c_size) { return size_cell(r->end - r->start, c, buf); }
+CELL(c_inode) { return dec_cell(r->inode, c, buf); }
+CELL(c_name) { (void)buf; return text_cell(r->name, c); }
 
-static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_kind)
 {
 	if (c->borrow)
 		return (char *)ml_kind_name(r->kind);
@@ -210,7 +121,7 @@ static char *c_kind(const struct ml_region *r, const struct ctx *c, char *buf)
 }
 
 /* Whose memory it is ("glibc", "probably jemalloc"), none when unknown. */
-static char *c_allocator(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_allocator)
 {
 	const char *a = ml_region_allocator(r);
 
@@ -222,7 +133,7 @@ static char *c_allocator(const struct ml_region *r, const struct ctx *c, char *b
 }
 
 /* The object, with " (deleted)" when the file is gone. */
-static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_object)
 {
 	static const char del[] = " (deleted)";
 	char *o = text_cell(c->labels ? c->labels[r - c->snap->regions] : r->object, c), *s;
@@ -243,7 +154,7 @@ static char *c_object(const struct ml_region *r, const struct ctx *c, char *buf)
 	return s;
 }
 
-static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_dev)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *p = buf;
@@ -262,24 +173,24 @@ static char *c_dev(const struct ml_region *r, const struct ctx *c, char *buf)
 	return built(c, buf, p);
 }
 
-static char *c_perms(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_perms)
 {
 	return built(c, buf, ml_perms_str(r->perms, buf) + 4);
 }
 
-static char *c_tid(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_tid)
 {
 	if (!r->tid)
 		return NULL;
 	if (r->tid < 0) {   /* never from the kernel; printed as it is */
 		buf[0] = '-';
-		return built(c, buf, put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
+		return built(c, buf, ml__put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
 	}
 	return dec_cell((uint64_t)r->tid, c, buf);
 }
 
 /* Section names: one per line in JSON (an array), space-separated else. */
-static char *c_sections(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_sections)
 {
 	char sep = (c->flags & ML_OUT_JSON) ? '\n' : ' ';
 	size_t len = 1;
@@ -301,23 +212,19 @@ static char *c_sections(const struct ml_region *r, const struct ctx *c, char *bu
 		p += n;
 	}
 	*p = '\0';
-	if (!(c->flags & ML_OUT_JSON) || c->borrow)
-		return s;
-	char *e = text_cell(s, c);
-	free(s);
-	return e;
+	return s;
 }
 
-static char *c_vmflags(const struct ml_region *r, const struct ctx *c, char *buf)
+CELL(c_vmflags)
 {
 	(void)buf;
 	return r->have_smaps ? text_cell(r->smaps->vmflags_str, c) : NULL;
 }
 
-#define SMAPS_CELL(fn, expr)                                                        \
-	static char *fn(const struct ml_region *r, const struct ctx *c, char *buf) \
-	{                                                                           \
-		return r->have_smaps ? size_cell((expr), c, buf) : NULL;            \
+#define SMAPS_CELL(fn, expr)                                               \
+	CELL(fn)                                                           \
+	{                                                                  \
+		return r->have_smaps ? size_cell((expr), c, buf) : NULL;   \
 	}
 SMAPS_CELL(c_rss, r->smaps->rss)
 SMAPS_CELL(c_pss, r->smaps->pss)
@@ -334,67 +241,50 @@ SMAPS_CELL(c_anonhuge, r->smaps->anon_huge)
 SMAPS_CELL(c_locked, r->smaps->locked)
 #undef SMAPS_CELL
 
-/* How a column is typed in JSON; J_TEXT and J_ARRAY cells hold text the
- * target controls (names, paths, section names), the others only text
- * made here (numbers, permissions, kind names), which is plain ASCII. */
-enum json_kind { J_STR, J_TEXT, J_HEXSTR, J_SIZE, J_NUM, J_ARRAY };
-
 /* The column table, one row per column, in the default order.  The long
  * text columns, OBJECT and SECTIONS, come last (as lsblk puts MOUNTPOINTS
  * last) so the empty cells of anonymous regions are never padded out:
- * X(name, whint, is_size, needs_smaps, default, help, cell, json, right,
- * fit rank, fit min): on a terminal the default columns are fitted to its
+ * X(name, whint, is_size, needs_smaps, default, help, cell, type,
+ * fit rank, fit min): ML_COL_TEXT and ML_COL_ARRAY cells hold text the
+ * target controls (names, paths, section names), the others only text
+ * made here (numbers, permissions, kind names); on a terminal the default columns are fitted to its
  * width by hiding the highest ranks first (0: never; ML_FIT_OFF: END, which
  * START and SIZE say, always), OBJECT counted at 20 columns at most and
  * SECTIONS at 8 (libsmartcols cuts them to the room left).
- * It expands into the public ml_column_info table and, row for row, into
- * how each column is rendered. */
+ * It expands into the table's column descriptions (ml_column_info). */
 #define COLUMNS(X)                                                                                  \
-	X("START",    1,    false, false, true,  "start address", c_start, J_HEXSTR, true, 0, 0)            \
-	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, J_HEXSTR, true, ML_FIT_OFF, 0)    \
-	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, J_SIZE, true, 0, 0)                \
-	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, J_STR, false, 0, 0) \
-	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, J_HEXSTR, true, 0, 0) \
-	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, J_STR, false, 0, 0) \
-	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, J_NUM, true, 0, 0)     \
-	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, J_STR, false, 0, 0) \
-	X("ALLOCATOR", 1,   false, false, true,  "whose heap memory it is (glibc, obmalloc, go, ...; \"probably\" for a guess)", c_allocator, J_STR, false, 3, 0) \
-	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, J_SIZE, true, 2, 0)            \
-	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, J_SIZE, true, 4, 0)        \
-	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, J_SIZE, true, 0, 0) \
-	X("DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private", c_dirty, J_SIZE, true, 6, 0) \
-	X("SWAP",     5,    true,  true,  true,  "swapped out", c_swap, J_SIZE, true, 7, 0)                 \
-	X("SWAP_PSS", 5,    true,  true,  false, "proportional swap", c_swap_pss, J_SIZE, true, 0, 0)       \
-	X("SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes", c_shared_clean, J_SIZE, true, 0, 0) \
-	X("SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes", c_shared_dirty, J_SIZE, true, 0, 0) \
-	X("PRIVATE_CLEAN", 5, true, true, false, "clean private pages", c_private_clean, J_SIZE, true, 0, 0) \
-	X("PRIVATE_DIRTY", 5, true, true, false, "dirty private pages", c_private_dirty, J_SIZE, true, 0, 0) \
-	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, J_SIZE, true, 0, 0)            \
-	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, J_SIZE, true, 0, 0) \
-	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, J_SIZE, true, 0, 0)     \
-	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, J_TEXT, false, 0, 0) \
-	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, J_NUM, true, 5, 0) \
-	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, J_TEXT, false, 0, 20) \
-	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, J_ARRAY, false, 1, 8)  \
-	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, J_TEXT, false, 0, 0)
+	X("START",    1,    false, false, true,  "start address", c_start, ML_COL_HEX, 0, 0)            \
+	X("END",      1,    false, false, true,  "end address (exclusive)", c_end, ML_COL_HEX, ML_FIT_OFF, 0)    \
+	X("SIZE",     5,    true,  false, true,  "virtual size", c_size, ML_COL_SIZE, 0, 0)                \
+	X("PERMS",    5,    false, false, true,  "permissions: r w x, p(rivate) or s(hared)", c_perms, ML_COL_STR, 0, 0) \
+	X("OFFSET",   1,    false, false, false, "offset in the mapped file", c_offset, ML_COL_HEX, 0, 0) \
+	X("DEV",      5,    false, false, false, "device of the mapped file (major:minor)", c_dev, ML_COL_STR, 0, 0) \
+	X("INODE",    1,    false, false, false, "inode of the mapped file", c_inode, ML_COL_NUM, 0, 0)     \
+	X("KIND",     1,    false, false, true,  "what the region is (see memlayout-show(1))", c_kind, ML_COL_STR, 0, 0) \
+	X("ALLOCATOR", 1,   false, false, true,  "whose heap memory it is (glibc, obmalloc, go, ...; \"probably\" for a guess)", c_allocator, ML_COL_STR, 3, 0) \
+	X("RSS",      5,    true,  true,  true,  "resident set size", c_rss, ML_COL_SIZE, 2, 0)            \
+	X("PSS",      5,    true,  true,  true,  "proportional set size", c_pss, ML_COL_SIZE, 4, 0)        \
+	X("PSS_DIRTY", 5,   true,  true,  false, "proportional dirty size", c_pss_dirty, ML_COL_SIZE, 0, 0) \
+	X("DIRTY",    5,    true,  true,  true,  "dirty pages, shared and private", c_dirty, ML_COL_SIZE, 6, 0) \
+	X("SWAP",     5,    true,  true,  true,  "swapped out", c_swap, ML_COL_SIZE, 7, 0)                 \
+	X("SWAP_PSS", 5,    true,  true,  false, "proportional swap", c_swap_pss, ML_COL_SIZE, 0, 0)       \
+	X("SHARED_CLEAN", 5, true, true,  false, "clean pages shared with other processes", c_shared_clean, ML_COL_SIZE, 0, 0) \
+	X("SHARED_DIRTY", 5, true, true,  false, "dirty pages shared with other processes", c_shared_dirty, ML_COL_SIZE, 0, 0) \
+	X("PRIVATE_CLEAN", 5, true, true, false, "clean private pages", c_private_clean, ML_COL_SIZE, 0, 0) \
+	X("PRIVATE_DIRTY", 5, true, true, false, "dirty private pages", c_private_dirty, ML_COL_SIZE, 0, 0) \
+	X("ANON",     5,    true,  true,  false, "anonymous memory", c_anon, ML_COL_SIZE, 0, 0)            \
+	X("ANONHUGE", 5,    true,  true,  false, "anonymous transparent huge pages", c_anonhuge, ML_COL_SIZE, 0, 0) \
+	X("LOCKED",   5,    true,  true,  false, "locked in RAM (mlock)", c_locked, ML_COL_SIZE, 0, 0)     \
+	X("VMFLAGS",  0.10, false, true,  false, "kernel VmFlags mnemonics", c_vmflags, ML_COL_TEXT, 0, 0) \
+	X("TID",      5,    false, false, true,  "thread whose stack or guard this is", c_tid, ML_COL_NUM, 5, 0) \
+	X("OBJECT",   0.25, false, false, true,  "the object it belongs to (ELF file, [heap], ...)", c_object, ML_COL_TEXT, 0, 20) \
+	X("SECTIONS", 0.15, false, false, true,  "ELF sections it holds", c_sections, ML_COL_ARRAY, 1, 8)  \
+	X("NAME",     0.20, false, false, false, "the name the kernel gives (decoded)", c_name, ML_COL_TEXT, 0, 0)
 
-#define INFO_ROW(name, whint, size, smaps, def, help, fn, json, right, rank, min) \
-	{ name, whint, size, smaps, def, help },
+#define INFO_ROW(name, whint, size, smaps, def, help, fn, type, rank, min) \
+	{ name, whint, size, smaps, def, help, type, fn, { rank, min }, NULL },
 static const struct ml_column_info infos[] = { COLUMNS(INFO_ROW) };
 #undef INFO_ROW
-
-#define RENDER_ROW(name, whint, size, smaps, def, help, fn, json, right, rank, min) \
-	{ fn, json, right, { rank, min } },
-static const struct column {
-	cell_fn fn;
-	enum json_kind json;
-	bool right;
-	struct ml_fit fit;       /* on a terminal (ml_scols_fit) */
-} columns[] = { COLUMNS(RENDER_ROW) };
-#undef RENDER_ROW
-
-_Static_assert(ML_ARRAY_SIZE(infos) == ML_ARRAY_SIZE(columns),
-	       "one rendering row per column");
 
 const struct ml_column_info *ml_columns(size_t *ret_n)
 {
@@ -410,49 +300,6 @@ int ml_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
 				   ret_n, ret_bad);
 }
 
-static int json_type(enum json_kind j, unsigned int flags)
-{
-	switch (j) {
-	case J_SIZE:  return (flags & ML_OUT_BYTES) ? SCOLS_JSON_NUMBER : SCOLS_JSON_STRING;
-	case J_NUM:   return SCOLS_JSON_NUMBER;
-	case J_ARRAY: return SCOLS_JSON_ARRAY_STRING;
-	default:      return SCOLS_JSON_STRING;
-	}
-}
-
-/* One line of the region table: short cells are copied by libsmartcols
- * (scols_line_set_data), malloc'ed ones handed over (refer_data). */
-static int add_line(struct libscols_table *tb, const struct ml_region *reg,
-		    const struct ctx *c, const int *ids, size_t nids)
-{
-	struct libscols_line *ln = scols_table_new_line(tb, NULL);
-	char buf[CELL_BUF];
-
-	if (!ln)
-		return -ENOMEM;
-	for (size_t k = 0; k < nids; k++) {
-		errno = 0;
-		char *data = columns[ids[k]].fn(reg, c, buf);
-		int r = 0;
-
-		if (!data && errno == ENOMEM)   /* a cell lost, not an empty one */
-			return -ENOMEM;
-		if (data == buf)
-			r = scols_line_set_data(ln, k, buf);
-		else if (data && (r = scols_line_refer_data(ln, k, data)) < 0)
-			free(data);
-		if (r < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Its cells hold text the target controls (names, paths, sections). */
-static bool target_text(const struct column *col)
-{
-	return col->json == J_TEXT || col->json == J_ARRAY;
-}
-
 /* The table through the bulk writer (table-text.c) when it can print it
  * exactly as libsmartcols would: not JSON, stdout not a terminal (the test
  * libsmartcols makes), every cell plain ASCII.  -EILSEQ: it cannot, and
@@ -461,7 +308,7 @@ struct bulk {
 	struct ctx c;
 	const int *ids;
 	size_t ncols;
-	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(columns)];
+	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(infos)];
 	bool lost;                /* a cell found no memory: not an empty one */
 };
 
@@ -479,7 +326,7 @@ static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
 		b->c.scap = b->scratch[col].cap;
 		b->c.len = SIZE_MAX;
 		errno = 0;
-		s[col] = columns[b->ids[col]].fn(r, &b->c, bufs[col]);
+		s[col] = infos[b->ids[col]].cell(r, &b->c, b->c.flags, bufs[col]);
 		if (!s[col] && errno == ENOMEM)
 			b->lost = true;
 		n[col] = s[col] == bufs[col] ? b->c.len : SIZE_MAX;
@@ -495,74 +342,68 @@ static bool bulk_allowed(unsigned int flags)
 	return !(flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY | ML_OUT_TERM)) && !isatty(STDOUT_FILENO);
 }
 
+/* The writer's view of column col: its header, hint, alignment, and
+ * whether its text is always ours (plain: never escaped). */
+static struct ml__text_col text_col(const struct ml_column_info *col)
+{
+	return (struct ml__text_col){ col->name, col->whint, ml__col_right(col->type),
+				      !ml__col_target_text(col->type) };
+}
+
 static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
 		      const int *ids, size_t nids)
 {
-	struct bulk b = { { snap, flags, true, NULL, 0, 0 }, ids, nids, { { NULL, 0 } } };
-	struct ml__text_col cols[ML_ARRAY_SIZE(columns)];
+	struct bulk b = { { snap, flags, true, NULL, 0, 0, NULL }, ids, nids, { { NULL, 0 } } };
+	struct ml__text_col cols[ML_ARRAY_SIZE(infos)];
 	int r;
 
 	if (!bulk_allowed(flags))
 		return -EILSEQ;
 	for (size_t i = 0; i < nids; i++)
-		cols[i] = (struct ml__text_col){ infos[ids[i]].name, infos[ids[i]].whint,
-			columns[ids[i]].right, !target_text(&columns[ids[i]]) };
+		cols[i] = text_col(&infos[ids[i]]);
 	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_row, &b);
 	for (size_t i = 0; i < nids; i++)
 		free(b.scratch[i].p);
 	return r == 0 && b.lost ? -ENOMEM : r;
 }
 
-/* The JSON document's own members: which process, which format (bump
- * ML_JSON_FORMAT when a key changes meaning or type).  NULL on ENOMEM. */
+/* The table; for JSON the document with its own members after the
+ * table: which process, which format (bump ML_JSON_FORMAT when a key
+ * changes meaning or type). */
 #define ML_JSON_FORMAT 1
-static char *doc_members(const struct ml_snapshot *snap)
+static int print_doc(FILE *out, unsigned int flags, const struct ml_table *t,
+		     const struct ml_snapshot *snap)
 {
 	const struct ml_proc *p = &snap->proc;
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = ml_memstream_open(&s, &len);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "   \"format_version\": %d,\n   \"pid\": %d,\n   \"exe\": ",
-		ML_JSON_FORMAT, (int)p->pid);
-	ml__json_string(f, p->exe);
-	fputs(",\n   \"comm\": ", f);
-	ml__json_string(f, p->comm);
-	fprintf(f, ",\n   \"word_size\": %d", p->is_32bit ? 32 : 64);
-	if (ferror(f) | fclose(f)) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* The table; for JSON with the document's members. */
-static int print_doc(struct libscols_table *tb, const struct ml_snapshot *snap)
-{
-	char *m = NULL;
+	struct ml_json *j;
 	int r;
 
-	if (scols_table_is_json(tb) && !(m = doc_members(snap)))
-		return -ENOMEM;
-	r = ml_scols_print_doc(tb, m);
-	free(m);
-	return r;
+	if (!(flags & ML_OUT_JSON))
+		return ml_table_print(out, flags, t);
+	if ((r = ml_json_begin(out, &j)) < 0)
+		return r;
+	r = ml_json_table(j, flags, t);
+	ml_json_i64(j, "format_version", ML_JSON_FORMAT);
+	ml_json_i64(j, "pid", p->pid);
+	ml_json_str(j, "exe", p->exe);
+	ml_json_str(j, "comm", p->comm);
+	ml_json_i64(j, "word_size", p->is_32bit ? 32 : 64);
+	int e = ml_json_end(j);
+	return r < 0 ? r : e;
 }
 
 int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
-	int defids[ML_ARRAY_SIZE(columns)];
+	int defids[ML_ARRAY_SIZE(infos)];
 	const int *ids = opts->columns;
 	size_t nids = opts->ncolumns;
 	struct ctx c = { snap, opts->flags, false, NULL, 0, 0, NULL };
-	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
-	struct libscols_table *tb;
+	struct ml_table t = { "regions", infos, ML_ARRAY_SIZE(infos), opts->columns, opts->ncolumns,
+			      snap->regions, sizeof(*snap->regions), snap->nregions, NULL, &c, false };
 	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
 		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
-	int r = 0;
+	int r;
 
 	if (!ids) {
 		nids = ml_columns_default(infos, ML_ARRAY_SIZE(infos), defids, ML_ARRAY_SIZE(defids));
@@ -570,46 +411,10 @@ int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 	}
 	if ((r = print_bulk(snap, out, opts->flags, ids, nids)) != -EILSEQ)
 		return r;
-	r = 0;
 	/* A terminal's default table: objects by their shortest names. */
 	if (fitted && (r = ml__object_labels(snap, &c.labels)) < 0)
 		return r;
-	if (!(tb = ml_scols_table_new(out, opts->flags, "regions"))) {
-		free(c.labels);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < nids; i++) {
-		const struct column *col = &columns[ids[i]];
-		/* On a narrow terminal the text columns (sections, object,
-		 * name) are cut to fit; the others have absolute width hints,
-		 * so libsmartcols never squeezes them below their text (which
-		 * would spill the rest of the row onto a line of its own). */
-		int fl = col->right ? SCOLS_FL_RIGHT : target_text(col) ? SCOLS_FL_TRUNC : 0;
-		struct libscols_column *cl = scols_table_new_column(tb,
-			infos[ids[i]].name, infos[ids[i]].whint, fl);
-		if (!cl) {
-			r = -ENOMEM;
-			goto out;
-		}
-		scols_column_set_json_type(cl, json_type(col->json, opts->flags));
-		/* libsmartcols splits an array cell at newlines only through
-		 * its wrap callbacks (as lsblk's MOUNTPOINTS). */
-		if (col->json == J_ARRAY && (opts->flags & ML_OUT_JSON)) {
-			scols_column_set_flags(cl, SCOLS_FL_WRAP);
-			scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize,
-						  scols_wrapnl_nextchunk, NULL);
-		}
-	}
-	for (size_t i = 0; i < snap->nregions && r == 0; i++)
-		r = add_line(tb, &snap->regions[i], &c, ids, nids);
-	for (size_t i = 0; i < nids; i++)
-		fit[i] = columns[ids[i]].fit;
-	if (r == 0 && fitted)
-		r = ml_scols_fit(tb, fit, nids);
-	if (r == 0)
-		r = print_doc(tb, snap);
-out:
-	scols_unref_table(tb);
+	r = print_doc(out, opts->flags, &t, snap);
 	free(c.labels);
 	return r;
 }
@@ -620,27 +425,33 @@ struct sum_row {
 	struct ml_kind_total t;
 };
 
-static const char *const sum_heads[] = { "KIND", "COUNT", "VIRTUAL", "RSS", "PSS", "DIRTY", "SWAP" };
+/* The summary's columns (every figure but KIND and COUNT a size; without
+ * smaps the first three). */
+#define SUM(x) ((const struct sum_row *)(x))
+CELL(s_kind) { (void)c; return strcpy(buf, SUM(r)->kind); }
+CELL(s_count) { return dec_cell(SUM(r)->t.count, c, buf); }
+CELL(s_vsize) { return size_cell(SUM(r)->t.vsize, c, buf); }
+CELL(s_rss) { return size_cell(SUM(r)->t.rss, c, buf); }
+CELL(s_pss) { return size_cell(SUM(r)->t.pss, c, buf); }
+CELL(s_dirty) { return size_cell(SUM(r)->t.dirty, c, buf); }
+CELL(s_swap) { return size_cell(SUM(r)->t.swap, c, buf); }
+#undef SUM
+
+static const struct ml_column_info sum_cols[] = {
+	{ "KIND", 5, false, false, true, "", ML_COL_STR, s_kind, { 0, 0 }, NULL },
+	{ "COUNT", 5, false, false, true, "", ML_COL_NUM, s_count, { 0, 0 }, NULL },
+	{ "VIRTUAL", 5, true, false, true, "", ML_COL_SIZE, s_vsize, { 0, 0 }, NULL },
+	{ "RSS", 5, true, true, true, "", ML_COL_SIZE, s_rss, { 0, 0 }, NULL },
+	{ "PSS", 5, true, true, true, "", ML_COL_SIZE, s_pss, { 0, 0 }, NULL },
+	{ "DIRTY", 5, true, true, true, "", ML_COL_SIZE, s_dirty, { 0, 0 }, NULL },
+	{ "SWAP", 5, true, true, true, "", ML_COL_SIZE, s_swap, { 0, 0 }, NULL },
+};
 
 struct sum {
 	struct ctx c;
 	const struct sum_row *rows;
 	size_t ncols;
 };
-
-/* Cell col of a summary row into buf (kind names are ours: plain). */
-static const char *sum_cell(const struct sum *m, const struct sum_row *row, size_t col,
-			    char *buf)
-{
-	const struct ml_kind_total *t = &row->t;
-	uint64_t v[] = { t->vsize, t->rss, t->pss, t->dirty, t->swap };
-
-	if (col == 0)
-		return row->kind;
-	if (col == 1)
-		return dec_cell(t->count, &m->c, buf);
-	return size_cell(v[col - 2], &m->c, buf);
-}
 
 static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
 			  char (*bufs)[ML__TEXT_CELL_BUF])
@@ -649,7 +460,7 @@ static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
 
 	for (size_t col = 0; col < m->ncols; col++) {
 		m->c.len = SIZE_MAX;
-		s[col] = sum_cell(m, &m->rows[row], col, bufs[col]);
+		s[col] = sum_cols[col].cell(&m->rows[row], &m->c, m->c.flags, bufs[col]);
 		n[col] = s[col] == bufs[col] ? m->c.len : SIZE_MAX;
 	}
 }
@@ -657,13 +468,13 @@ static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
 int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
+	static const int ids[] = { 0, 1, 2, 3, 4, 5, 6 };
 	struct ml_kind_total tot[ML_KIND__COUNT];
 	struct sum_row rows[ML_KIND__COUNT + 1], *all;
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
 	/* Without smaps there are no residency figures: no empty columns. */
-	size_t ncols = smaps ? ML_ARRAY_SIZE(sum_heads) : 3, nrows = 0;
-	struct sum m = { { snap, opts->flags }, rows, ncols };
-	char buf[CELL_BUF];
+	size_t ncols = smaps ? ML_ARRAY_SIZE(sum_cols) : 3, nrows = 0;
+	struct sum m = { { snap, opts->flags, false, NULL, 0, 0, NULL }, rows, ncols };
 
 	ml_snapshot_totals(snap, tot);
 	for (int k = 0; k < ML_KIND__COUNT; k++)
@@ -683,38 +494,13 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 
 	/* Off a terminal, through the bulk writer as the region table. */
 	if (bulk_allowed(opts->flags)) {
-		struct ml__text_col cols[ML_ARRAY_SIZE(sum_heads)];
+		struct ml__text_col cols[ML_ARRAY_SIZE(sum_cols)];
 		for (size_t i = 0; i < ncols; i++)
-			cols[i] = (struct ml__text_col){ sum_heads[i], 5, i > 0, true };
+			cols[i] = text_col(&sum_cols[i]);
 		int r = ml__text_table_print(out, opts->flags, cols, ncols, nrows, sum_row_cells, &m);
 		if (r != -EILSEQ)
 			return r;
 	}
-
-	struct libscols_table *tb = ml_scols_table_new(out, opts->flags, "summary");
-	if (!tb)
-		return -ENOMEM;
-	for (size_t i = 0; i < ncols; i++) {
-		struct libscols_column *cl = scols_table_new_column(tb, sum_heads[i], 5,
-						i ? SCOLS_FL_RIGHT : 0);
-		if (!cl) {
-			scols_unref_table(tb);
-			return -ENOMEM;
-		}
-		scols_column_set_json_type(cl, i == 0 ? SCOLS_JSON_STRING :
-			i == 1 ? SCOLS_JSON_NUMBER : json_type(J_SIZE, opts->flags));
-	}
-	int r = 0;
-	for (size_t k = 0; k < nrows && r == 0; k++) {
-		struct libscols_line *ln = scols_table_new_line(tb, NULL);
-		if (!ln)
-			r = -ENOMEM;   /* a partial table is never printed */
-		for (size_t i = 0; i < ncols && r == 0; i++)
-			if (scols_line_set_data(ln, i, sum_cell(&m, &rows[k], i, buf)) < 0)
-				r = -ENOMEM;
-	}
-	if (r == 0)
-		r = print_doc(tb, snap);
-	scols_unref_table(tb);
-	return r;
+	return print_doc(out, opts->flags, &(struct ml_table){ "summary", sum_cols, ML_ARRAY_SIZE(sum_cols),
+		ids, ncols, rows, sizeof(*rows), nrows, NULL, &m.c, false }, snap);
 }

@@ -11,6 +11,7 @@
  * a terminal table, ML_ESC_JSON_SAFE in JSON.
  */
 #include "ml-where.h"
+#include "format.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -82,42 +83,19 @@ static inline void bch(struct buf *b, char c)
 	bmem(b, &c, 1);
 }
 
-/* "0x" and v in lower-case hex, written in place (no copy: a block has
- * a dozen numbers and a batch a million blocks). */
-static void bhex(struct buf *b, uint64_t v)
+/* The text ml__put_* wrote at the end of b, up to e: kept, NUL-ended. */
+static inline void bend(struct buf *b, char *e)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 3) / 4;
-	char *p;
-
-	if (!bgrow(b, n + 2))
-		return;
-	p = b->s + b->len;
-	p[0] = '0';
-	p[1] = 'x';
-	for (char *d = p + 2 + n; d > p + 2; v >>= 4)
-		*--d = digits[v & 15];
-	b->len += n + 2;
+	b->len = (size_t)(e - b->s);
 	b->s[b->len] = '\0';
 }
 
-/* v in decimal, in place as bhex(). */
-static void bdec(struct buf *b, uint64_t v)
-{
-	size_t n = 1;
-	char *d;
-
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
-	if (!bgrow(b, n))
-		return;
-	d = b->s + b->len + n;
-	do
-		*--d = (char)('0' + v % 10);
-	while (v /= 10);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
+/* v written in place by the formatting module (format.c): no copy, a
+ * block has a dozen numbers and a batch a million blocks.  32 bytes of
+ * room: the longest text is 24, and ml__put_hex copies 18. */
+static void bhex(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_hex(b->s + b->len, v)); }
+static void bdec(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_dec(b->s + b->len, v)); }
+static void bhuman(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_size_human(b->s + b->len, v)); }
 
 static void bint(struct buf *b, int v)
 {
@@ -156,46 +134,6 @@ static void btext(struct buf *b, const char *s, const struct wctx *c, bool table
 		e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
 	bstr(b, e ? e : "?");
 	free(e);
-}
-
-/* ml_size_human()'s text ("512B", "4K", "1.3M") without printf: a whole
- * number of units, or one decimal rounded to nearest, ties to even, as
- * "%.1f" rounds the exact quotient (exact below 2^53 bytes; above, the
- * library function itself). */
-static void bhuman(struct buf *b, uint64_t v)
-{
-	static const char units[] = "BKMGTPE";
-	unsigned int u = 0;
-	uint64_t div = 1, whole, frac, tenth, rest;
-	char tmp[32];
-
-	while (u < 6 && v >= div * 1024) {
-		div *= 1024;
-		u++;
-	}
-	whole = v / div;
-	frac = v % div;
-	if (frac && v >= 1ull << 53) {
-		bstr(b, ml_size_human(v, tmp, sizeof(tmp)));
-		return;
-	}
-	if (!frac) {                 /* "4K", "512B" */
-		bdec(b, whole);
-		bch(b, units[u]);
-		return;
-	}
-	tenth = frac * 10 / div;     /* frac < 2^53: frac * 10 fits */
-	rest = frac * 10 % div;
-	if (rest * 2 > div || (rest * 2 == div && (tenth & 1)))
-		tenth++;
-	if (tenth == 10) {           /* 1023.96K reads "1024.0K" */
-		whole++;
-		tenth = 0;
-	}
-	bdec(b, whole);
-	bch(b, '.');
-	bch(b, (char)('0' + tenth));
-	bch(b, units[u]);
 }
 
 static void bsize(struct buf *b, uint64_t v, const struct wctx *c)

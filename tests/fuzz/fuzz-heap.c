@@ -114,7 +114,7 @@ static void render(const struct ml_heap *h, unsigned int fl)
 		  ((fl & FZ_NOHEAD) ? ML_OUT_NOHEADINGS : 0);
 	o.parts = (fl & FZ_PARTS) ? one[!!(fl & FZ_PART2)] : 0;
 	if (fl & FZ_COLS) {
-		ml_heap_columns(&ncols);
+		ml_heap_mlalloc_columns(false, &ncols);
 		if (ncols > ML_ARRAY_SIZE(all))
 			abort();
 		for (size_t i = 0; i < ncols; i++)
