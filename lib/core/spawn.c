@@ -35,34 +35,65 @@
 /* ---- ML_SPAWN_WATCH_PTRACE: ptrace(2) calls shown to the tracer ----
  *
  * A classic BPF seccomp filter: SECCOMP_RET_TRACE for ptrace(2) in each
- * ABI this host runs (x86-64: 64-bit, x32, i386), SECCOMP_RET_ALLOW for
- * every other call.  The filter runs in the kernel at each system call
- * (a few BPF instructions, no stop); only ptrace(2) stops the caller at
- * PTRACE_EVENT_SECCOMP when its tracer asked for PTRACE_O_TRACESECCOMP,
- * and the call then runs unchanged when the tracer resumes it.  Without
- * such a tracer (a process detached at the end, or a thread cloned with
- * CLONE_UNTRACED) the kernel fails the call with ENOSYS instead.  Filters
- * are inherited by forks and kept across exec; they cannot be removed.
+ * ABI this host runs (x86-64: 64-bit, x32, i386), and for a clone(2) with
+ * CLONE_UNTRACED (a thread its tracer would not follow: LeakSanitizer's
+ * tracer thread); SECCOMP_RET_ALLOW for every other call.  The data of
+ * each RET_TRACE says which (ML__SECCOMP_*).  The filter runs in the
+ * kernel at each system call (a few BPF instructions, no stop; the kernel's
+ * seccomp path costs a few tens of ns a call whatever the filter); only
+ * those calls stop the caller at PTRACE_EVENT_SECCOMP when its tracer asked
+ * for PTRACE_O_TRACESECCOMP.  Without such a tracer (a process detached at
+ * the end) the kernel fails them with ENOSYS instead.  Filters are
+ * inherited by forks and kept across exec; they cannot be removed.
  */
-struct ptrace_abi {
+struct traced_call {
 	uint32_t arch;          /* seccomp_data.arch: AUDIT_ARCH_* */
-	uint32_t nr;            /* ptrace's number in that ABI */
+	uint32_t nr;            /* the call's number in that ABI */
+	uint32_t arg0_mask;     /* 0: always; else only if args[0] has a bit of it */
+	uint16_t data;          /* SECCOMP_RET_DATA: ML__SECCOMP_* */
 };
 
-static const struct ptrace_abi ptrace_abis[] = {
+#define UNTRACED 0x00800000u   /* CLONE_UNTRACED */
+
+static const struct traced_call traced_calls[] = {
 #if defined(__x86_64__)
-	{ AUDIT_ARCH_X86_64, 101 },
-	{ AUDIT_ARCH_X86_64, 0x40000000u + 521 },   /* x32: __X32_SYSCALL_BIT */
-	{ AUDIT_ARCH_I386, 26 },
+	{ AUDIT_ARCH_X86_64, 101, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_X86_64, 0x40000000u + 521, 0, ML__SECCOMP_PTRACE },  /* x32 */
+	{ AUDIT_ARCH_I386, 26, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_X86_64, 56, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
+	{ AUDIT_ARCH_X86_64, 0x40000000u + 56, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
+	{ AUDIT_ARCH_I386, 120, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
 #elif defined(__i386__)
-	{ AUDIT_ARCH_I386, 26 },
+	{ AUDIT_ARCH_I386, 26, 0, ML__SECCOMP_PTRACE },
 #elif defined(__aarch64__)
-	{ AUDIT_ARCH_AARCH64, 117 },
-	{ AUDIT_ARCH_ARM, 26 },
+	{ AUDIT_ARCH_AARCH64, 117, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_ARM, 26, 0, ML__SECCOMP_PTRACE },
 #endif
 };
 
-#define ABI_INSNS 5   /* per ABI: load arch, compare, load nr, compare, trace */
+#define CALL_INSNS 7   /* at most, per call: arch, nr, args[0] tested; trace */
+
+/* The filter's instructions for call c at f; returns their count. */
+static size_t filter_call(const struct traced_call *c, struct sock_filter *f)
+{
+	size_t n = 0;
+	unsigned char mask = c->arg0_mask ? 2 : 0;   /* the args[0] test's two */
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->arch, 0, 3 + mask);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->nr, 0, 1 + mask);
+	if (mask) {   /* the low word of args[0] (little-endian) */
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, args[0]));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+						      c->arg0_mask, 0, 1);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | c->data);
+	return n;
+}
 
 /* Install the filter; false if this host has no table or the kernel
  * refused (then the program runs without it).  Tried first without
@@ -73,24 +104,16 @@ static const struct ptrace_abi ptrace_abis[] = {
  * stay as they were (a filter would turn on SSBD). */
 static bool watch_ptrace(void)
 {
-	struct sock_filter f[ML_ARRAY_SIZE(ptrace_abis) * ABI_INSNS + 1];
-	struct sock_fprog prog = { (unsigned short)ML_ARRAY_SIZE(f), f };
+	struct sock_filter f[ML_ARRAY_SIZE(traced_calls) * CALL_INSNS + 1];
+	struct sock_fprog prog = { 0, f };
 	size_t n = 0;
 
-	if (ML_ARRAY_SIZE(ptrace_abis) == 0)
+	if (ML_ARRAY_SIZE(traced_calls) == 0)
 		return false;
-	for (size_t i = 0; i < ML_ARRAY_SIZE(ptrace_abis); i++) {
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						      offsetof(struct seccomp_data, arch));
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      ptrace_abis[i].arch, 0, 3);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						      offsetof(struct seccomp_data, nr));
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      ptrace_abis[i].nr, 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-	}
+	for (size_t i = 0; i < ML_ARRAY_SIZE(traced_calls); i++)
+		n += filter_call(&traced_calls[i], f + n);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = (unsigned short)n;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
 		    &prog) == 0)
 		return true;

@@ -25,7 +25,11 @@
  * PTRACE_EVENT_SECCOMP; a call that cannot work because we trace (the
  * caller's PTRACE_TRACEME, an ATTACH or SEIZE of one of our tracees) is an
  * event, once per process, and every call is then resumed to run
- * unchanged (and fail as it would).  Other system calls never stop.
+ * unchanged (and fail as it would).  A clone(2) with CLONE_UNTRACED
+ * stops too, and runs without that flag: we follow that thread as every
+ * other (LeakSanitizer's tracer thread, whose PTRACE_ATTACH is then seen
+ * and fails with EPERM, not with the filter's ENOSYS for an untraced
+ * caller).  Other system calls never stop.
  *
  * Each tracee's sp at its first stop (a new thread's: inside the stack
  * clone() gave it, before it ran) is kept, so that at a crash every
@@ -42,13 +46,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <stddef.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define CLONE_UNTRACED_FLAG 0x00800000L   /* <sched.h>'s CLONE_UNTRACED */
 
 enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
@@ -385,7 +394,29 @@ static bool ptrace_refused(struct ml_run *r, long req, pid_t target)
 	       tracee_find(r, target);
 }
 
-/* A PTRACE_EVENT_SECCOMP stop (our filter: a ptrace(2) call).  True: an
+/* A clone(2) with CLONE_UNTRACED stopped (args[0] its flags): take the
+ * flag out of the register that holds it, so that the thread is followed.
+ * x86-64 only (the filter asks it nowhere else): rdi for 64-bit and x32,
+ * ebx (rbx in our view of a 32-bit tracee's registers) for i386. */
+static void clone_traced(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+#if defined(__x86_64__)
+	size_t off = si->arch == AUDIT_ARCH_I386 ? offsetof(struct user_regs_struct, rbx) :
+						   offsetof(struct user_regs_struct, rdi);
+	long v;
+
+	errno = 0;
+	v = ptrace(PTRACE_PEEKUSER, tid, (void *)off, NULL);
+	if (errno == 0 && (v & CLONE_UNTRACED_FLAG))
+		ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)(v & ~CLONE_UNTRACED_FLAG));
+#else
+	(void)tid;
+	(void)si;
+#endif
+}
+
+/* A PTRACE_EVENT_SECCOMP stop (our filter: a ptrace(2) or untraced
+ * clone(2) call).  True: an
  * event for the caller (the first such call of its process), resumed at
  * the next ml_run_next; else resumed now.  Either way the call runs. */
 static bool on_seccomp(struct ml_run *r, pid_t tid, struct ml_run_event *ev)
@@ -398,6 +429,10 @@ static bool on_seccomp(struct ml_run *r, pid_t tid, struct ml_run_event *ev)
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0 ||
 	    si.op != PTRACE_SYSCALL_INFO_SECCOMP)
 		goto resume;
+	if (si.seccomp.ret_data == ML__SECCOMP_CLONE_UNTRACED) {
+		clone_traced(tid, &si);
+		goto resume;
+	}
 	req = (long)(int)si.seccomp.args[0];   /* an int in every ABI */
 	target = (pid_t)si.seccomp.args[1];
 	if (!ptrace_refused(r, req, target) || ml_task_status(tid, &ts) < 0 ||
