@@ -6,10 +6,12 @@ fail with EPERM, its exit status is passed through).
 
 ptracer.c calls ptrace(2) as tracers do: PTRACE_TRACEME (twice; from a
 second thread; from a parent and its child), PTRACE_ATTACH and
-PTRACE_SEIZE of its own child, or not at all.  Then, where they are
-installed, real strace and gdb.
+PTRACE_SEIZE of its own child, or not at all.  lsan-leak.c, where the
+suite builds it (-fsanitize=address), leaks: LeakSanitizer attaches to
+its threads at exit from a process cloned with CLONE_UNTRACED.  Then,
+where they are installed, real strace and gdb.
 
-usage: test_run_ptrace.py MEMLAYOUT PTRACER [PTRACER32]
+usage: test_run_ptrace.py MEMLAYOUT PTRACER [PTRACER32] [LSAN_LEAK]
 """
 import os
 import re
@@ -63,6 +65,20 @@ def check_modes(ml, target):
     check_eq(res.stderr, b'', 'run %s none: nothing on stderr' % name)
 
 
+def check_lsan(ml, target):
+    """LeakSanitizer's tracer: the line, its attach failing with EPERM."""
+    env = dict(os.environ, LSAN_OPTIONS='verbosity=1:log_threads=1')
+    res = subprocess.run([ml, 'run', '--', target], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
+    found = notes(res.stderr)
+    check_eq(len(found), 1, 'run lsan-leak: one line on stderr')
+    if found:
+        check_eq(found[0].group(3), 'PTRACE_ATTACH', 'run lsan-leak: the request named')
+    check(b'(errno 1)' in res.stderr, 'run lsan-leak: its attach fails with EPERM',
+          res.stderr)
+    check_eq(res.stdout, b'leaked\n', 'run lsan-leak: the program ran')
+
+
 def check_tools(ml):
     """Real tracers, where installed."""
     strace = shutil.which('strace')
@@ -90,7 +106,10 @@ def check_tools(ml):
 def main():
     ml, targets = sys.argv[1], sys.argv[2:]
     for target in targets:
-        check_modes(ml, target)
+        if os.path.basename(target) == 'lsan-leak':
+            check_lsan(ml, target)
+        else:
+            check_modes(ml, target)
     check_tools(ml)
     done()
 
