@@ -259,6 +259,9 @@ enum {
 	ML__SECCOMP_PTRACE = 1,          /* ptrace(2) */
 	ML__SECCOMP_CLONE_UNTRACED = 2,  /* clone(2) with CLONE_UNTRACED */
 };
+/* Was a PTRACE_EVENT_SECCOMP stop (its arch, call number and RET_DATA)
+ * made by that filter, not by one the program installed itself? */
+bool ml__seccomp_ours(uint32_t arch, uint64_t nr, uint16_t data);
 
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so

@@ -95,6 +95,15 @@ static size_t filter_call(const struct traced_call *c, struct sock_filter *f)
 	return n;
 }
 
+bool ml__seccomp_ours(uint32_t arch, uint64_t nr, uint16_t data)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(traced_calls); i++)
+		if (traced_calls[i].arch == arch && traced_calls[i].nr == nr &&
+		    traced_calls[i].data == data)
+			return true;
+	return false;
+}
+
 /* Install the filter; false if this host has no table or the kernel
  * refused (then the program runs without it).  Tried first without
  * no_new_privs (allowed with CAP_SYS_ADMIN: root keeps set-ID programs'

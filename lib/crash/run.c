@@ -48,11 +48,11 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <stddef.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -415,10 +415,25 @@ static void clone_traced(pid_t tid, const struct __ptrace_syscall_info *si)
 #endif
 }
 
+/* A stop of a filter the program installed itself (SECCOMP_RET_TRACE for
+ * its own tracer): the call fails with ENOSYS without running, as the
+ * kernel makes it fail under a tracer that did not ask for these stops
+ * (or none).  x86-64: a call number of -1 skips the call, whose result
+ * is already -ENOSYS; elsewhere the call runs. */
+static void seccomp_not_ours(pid_t tid)
+{
+#if defined(__x86_64__)
+	ptrace(PTRACE_POKEUSER, tid, (void *)offsetof(struct user_regs_struct, orig_rax),
+	       (void *)-1L);
+#else
+	(void)tid;
+#endif
+}
+
 /* A PTRACE_EVENT_SECCOMP stop (our filter: a ptrace(2) or untraced
- * clone(2) call).  True: an
- * event for the caller (the first such call of its process), resumed at
- * the next ml_run_next; else resumed now.  Either way the call runs. */
+ * clone(2) call).  True: an event for the caller (the first such call of
+ * its process), resumed at the next ml_run_next; else resumed now.
+ * Either way the call runs. */
 static bool on_seccomp(struct ml_run *r, pid_t tid, struct ml_run_event *ev)
 {
 	struct __ptrace_syscall_info si;
@@ -429,6 +444,10 @@ static bool on_seccomp(struct ml_run *r, pid_t tid, struct ml_run_event *ev)
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0 ||
 	    si.op != PTRACE_SYSCALL_INFO_SECCOMP)
 		goto resume;
+	if (!ml__seccomp_ours(si.arch, si.seccomp.nr, (uint16_t)si.seccomp.ret_data)) {
+		seccomp_not_ours(tid);
+		goto resume;
+	}
 	if (si.seccomp.ret_data == ML__SECCOMP_CLONE_UNTRACED) {
 		clone_traced(tid, &si);
 		goto resume;

@@ -12,13 +12,20 @@
  *   thread    a second thread calls PTRACE_TRACEME     exit 5
  *   forked    parent and child both call PTRACE_TRACEME exit 6
  *   none      no ptrace(2) at all                      exit 7
+ *   own-filter  its own seccomp filter: SECCOMP_RET_TRACE for getppid(2),
+ *             which then fails with ENOSYS (no tracer of its own)  exit 8
  */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +60,29 @@ static int attach(int request, const char *name)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	return 4;
+}
+
+/* A filter of its own that sends getppid(2) to a tracer (its number in
+ * this program's ABI; any other ABI is allowed), then the call. */
+static int own_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 5),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	long r;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		printf("seccomp: %s\n", strerror(errno));
+		return 1;
+	}
+	r = syscall(SYS_getppid);
+	printf("getppid: %s\n", r > 0 ? "ran" : err_name(r));
+	return 8;
 }
 
 static void *thread_main(void *arg)
@@ -94,6 +124,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "none"))
 		return 7;
-	fputs("usage: ptracer traceme|attach|seize|thread|forked|none\n", stderr);
+	if (!strcmp(mode, "own-filter"))
+		return own_filter();
+	fputs("usage: ptracer traceme|attach|seize|thread|forked|none|own-filter\n", stderr);
 	return 2;
 }

@@ -6,7 +6,9 @@ fail with EPERM, its exit status is passed through).
 
 ptracer.c calls ptrace(2) as tracers do: PTRACE_TRACEME (twice; from a
 second thread; from a parent and its child), PTRACE_ATTACH and
-PTRACE_SEIZE of its own child, or not at all.  lsan-leak.c, where the
+PTRACE_SEIZE of its own child, or not at all; and a program with a
+seccomp filter of its own that asks a tracer (SECCOMP_RET_TRACE) gets
+ENOSYS as it does without memlayout.  lsan-leak.c, where the
 suite builds it (-fsanitize=address), leaks: LeakSanitizer attaches to
 its threads at exit from a process cloned with CLONE_UNTRACED.  Then,
 where they are installed, real strace and gdb.
@@ -59,6 +61,14 @@ def check_modes(ml, target):
         if found:
             check_eq(found[0].group(3), request, what + ': the request named')
             check_eq(found[0].group(1), name[:15], what + ': the program named')
+    # A filter of the program's own that asks its tracer: the call fails
+    # with ENOSYS, as with no tracer (memlayout is not the tracer it meant).
+    bare = run([target, 'own-filter'])
+    res = run([ml, 'run', '--', target, 'own-filter'])
+    check_eq(res.returncode, bare.returncode, 'run %s own-filter: its status' % name)
+    check_eq(res.stdout, bare.stdout, 'run %s own-filter: as without memlayout' % name)
+    check_eq(res.stdout, b'getppid: ENOSYS\n', 'run %s own-filter: ENOSYS' % name)
+    check_eq(notes(res.stderr), [], 'run %s own-filter: no ptrace line' % name)
     res = run([ml, 'run', '--', target, 'none'])
     check_eq(res.returncode, 7, 'run %s none: the program\'s exit status' % name)
     check_eq(notes(res.stderr), [], 'run %s none: no ptrace line' % name)
