@@ -257,6 +257,10 @@ struct ml_spawn {
 enum {
 	ML_SPAWN_HOLD    = 1 << 0,  /* the child waits for ml_spawn_release() */
 	ML_SPAWN_TRACEME = 1 << 1,  /* PTRACE_TRACEME and SIGSTOP before exec */
+	ML_SPAWN_WATCH_PTRACE = 1 << 2, /* a seccomp filter (if the kernel takes
+	                               it) stops its ptrace(2) calls at
+	                               PTRACE_EVENT_SECCOMP for a tracer with
+	                               PTRACE_O_TRACESECCOMP; untraced: ENOSYS */
 };
 /* Fork and, in the child, execvp(argv[0], argv) (after the flags' steps).
  * 0 or -errno (pipe, fork; -EINVAL for bad arguments). */
@@ -1254,6 +1258,7 @@ int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash 
  * sent to you to ml_run_pid(), and stop yourself on ML_RUN_STOPPED. ---- */
 struct ml_run;
 #define ML_RUN_EXIT_STOP 0x1     /* ML_RUN_EXITING at each process's exit */
+#define ML_RUN_WATCH_PTRACE 0x2  /* ML_RUN_PTRACE (seccomp, ML_SPAWN_WATCH_PTRACE) */
 enum ml_run_event_kind {
 	ML_RUN_CRASH,            /* a thread stopped at a crash signal (SIGSEGV,
 	                            SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) it
@@ -1263,6 +1268,11 @@ enum ml_run_event_kind {
 	                            its address space still whole); pid = tid */
 	ML_RUN_STOPPED,          /* the program stopped (SIGTSTP, SIGSTOP, ...) */
 	ML_RUN_EXITED,           /* the program ended: status; the rest detached */
+	ML_RUN_PTRACE,           /* ML_RUN_WATCH_PTRACE: a process called ptrace(2) in a
+	                            way that fails because the tracer traces it:
+	                            PTRACE_TRACEME, or PTRACE_ATTACH/PTRACE_SEIZE of a
+	                            thread the tracer traces; once per process; the
+	                            call runs (and fails) at the next call */
 };
 struct ml_run_event {
 	enum ml_run_event_kind kind;
@@ -1271,6 +1281,10 @@ struct ml_run_event {
 	int exec_errno;          /* ML_RUN_EXITED: its exec failed with this (0: it ran) */
 	struct ml_fault fault;   /* ML_RUN_CRASH: what the stop showed (siginfo,
 	                            registers, instruction bytes, stack words) */
+	long ptrace_request;     /* ML_RUN_PTRACE: its request (PTRACE_TRACEME, ...) */
+	pid_t ptrace_target;     /* ML_RUN_PTRACE: the thread it named (0: TRACEME) */
+	char comm[64];           /* ML_RUN_PTRACE: the process's name (its comm:
+	                            the target's text, unescaped) */
 };
 /* Run argv (PATH searched) under the tracer; flags ML_RUN_*.  0, or -errno:
  * pipe, fork; ptrace refused (-EPERM: *ret_tracer, if not NULL, is set to

@@ -16,6 +16,11 @@
  * by the same signal after the report, without a core; memlayout's own
  * failures are 125, 126 not executable, 127 not found).
  *
+ * A program that traces (strace, gdb, LeakSanitizer) cannot while we
+ * trace it: the tracer's ML_RUN_PTRACE event says when it tries, and one
+ * line on stderr says why it fails (once a run); the call goes on and
+ * fails as it would.
+ *
  * Signals sent to memlayout itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
  * SIGTSTP, SIGCONT) by kill(1) are passed to the program; those from the terminal already
  * reach it, as it shares memlayout's process group and terminal.
@@ -31,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -60,6 +66,7 @@ struct run {
 	struct ml_run *tracer;
 	FILE *report;
 	int death_signo;          /* the program died of it: so do we, after */
+	bool said_ptrace;         /* the ptrace line was said (once a run) */
 };
 
 /* kill(1) to memlayout goes on to the program; SIGTSTP stops it (and
@@ -187,8 +194,8 @@ static void note_setid(struct run *r)
 static int spawn(struct run *r)
 {
 	pid_t tracer = 0;
-	int e = ml_run_start(r->o.argv, r->o.check.leaks ? ML_RUN_EXIT_STOP : 0, &r->tracer,
-			     &tracer);
+	int e = ml_run_start(r->o.argv, ML_RUN_WATCH_PTRACE |
+			     (r->o.check.leaks ? ML_RUN_EXIT_STOP : 0), &r->tracer, &tracer);
 
 	if (e == 0) {
 		main_pid = ml_run_pid(r->tracer);
@@ -317,6 +324,37 @@ static void leaks(struct run *r, pid_t tid)
 		    fold_close(fo, ml_run_check_at_exit(tid, fo ? fo : out, flags)));
 }
 
+/* ---- a program that traces ---- */
+
+static const struct {
+	long request;
+	const char *name;
+} ptrace_requests[] = {
+	{ PTRACE_TRACEME, "PTRACE_TRACEME" },
+	{ PTRACE_ATTACH, "PTRACE_ATTACH" },
+	{ PTRACE_SEIZE, "PTRACE_SEIZE" },
+};
+
+/* A process of the program called ptrace(2) in a way that fails because
+ * we trace it: one line on stderr, the first time in a run. */
+static void note_ptrace(struct run *r, const struct ml_run_event *ev)
+{
+	const char *req = "?";
+	char *name;
+
+	if (r->said_ptrace)
+		return;
+	r->said_ptrace = true;
+	for (size_t i = 0; i < sizeof(ptrace_requests) / sizeof(ptrace_requests[0]); i++)
+		if (ptrace_requests[i].request == ev->ptrace_request)
+			req = ptrace_requests[i].name;
+	name = ml_escape(ev->comm[0] ? ev->comm : r->o.argv[0], ML_ESC_TERM);
+	ml_cli_error(name ? name : "?", "process %d calls ptrace(%s), which fails under "
+		     "memlayout run: a process has one tracer, and memlayout is it",
+		     (int)ev->pid, req);
+	free(name);
+}
+
 /* ---- the loop ---- */
 
 /* The program ended: its exit code, or 127 not found and 126 not
@@ -346,6 +384,8 @@ static int trace_loop(struct run *r)
 			explain(r, &ev);
 		else if (ev.kind == ML_RUN_EXITING)
 			leaks(r, ev.tid);
+		else if (ev.kind == ML_RUN_PTRACE)
+			note_ptrace(r, &ev);
 		else if (ev.kind == ML_RUN_STOPPED)
 			raise(SIGSTOP);      /* job control: stop with it */
 		else

@@ -253,6 +253,16 @@ int ml__array_grow(void *arrp, size_t *cap, size_t need, size_t size);
  * symbols.c's for the section of an address. */
 bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size);
 
+/* The SECCOMP_RET_DATA of ML_SPAWN_WATCH_PTRACE's filter (spawn.c) at a
+ * PTRACE_EVENT_SECCOMP stop: which call stopped (run.c reads it). */
+enum {
+	ML__SECCOMP_PTRACE = 1,          /* ptrace(2) */
+	ML__SECCOMP_CLONE_UNTRACED = 2,  /* clone(2) with CLONE_UNTRACED */
+};
+/* Was a PTRACE_EVENT_SECCOMP stop (its arch, call number and RET_DATA)
+ * made by that filter, not by one the program installed itself? */
+bool ml__seccomp_ours(uint32_t arch, uint64_t nr, uint16_t data);
+
 /* ---- Functions with public-style names (ml_) that only the library and
  * its tests call: not in memlayout.h, not exported by libmemlayout.so
  * (libmemlayout.map).  Their contracts are as public functions' are. ---- */

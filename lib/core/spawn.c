@@ -5,8 +5,9 @@
  *
  * Protocol: fork; the child optionally waits for a byte on a "go" pipe
  * (ML_SPAWN_HOLD: the parent seizes it first) or asks to be traced and
- * stops itself (ML_SPAWN_TRACEME: PTRACE_TRACEME, raise(SIGSTOP)), then
- * execvp()s.  An exec failure is sent as the child's errno through a
+ * stops itself (ML_SPAWN_TRACEME: PTRACE_TRACEME, raise(SIGSTOP)),
+ * optionally installs a seccomp filter that sends its ptrace(2) calls to
+ * its tracer (ML_SPAWN_WATCH_PTRACE, below), then execvp()s.  An exec failure is sent as the child's errno through a
  * close-on-exec, non-blocking pipe (EOF = the exec happened), and the
  * child _exit(127)s.  execvp's EACCES for a bare name that no searchable
  * PATH directory holds is sent as ENOENT, as the shell says.
@@ -22,8 +23,114 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* ---- ML_SPAWN_WATCH_PTRACE: ptrace(2) calls shown to the tracer ----
+ *
+ * A classic BPF seccomp filter: SECCOMP_RET_TRACE for ptrace(2) in each
+ * ABI this host runs (x86-64: 64-bit, x32, i386), and for a clone(2) with
+ * CLONE_UNTRACED (a thread its tracer would not follow: LeakSanitizer's
+ * tracer thread); SECCOMP_RET_ALLOW for every other call.  The data of
+ * each RET_TRACE says which (ML__SECCOMP_*).  The filter runs in the
+ * kernel at each system call (a few BPF instructions, no stop; the kernel's
+ * seccomp path costs a few tens of ns a call whatever the filter); only
+ * those calls stop the caller at PTRACE_EVENT_SECCOMP when its tracer asked
+ * for PTRACE_O_TRACESECCOMP.  Without such a tracer (a process detached at
+ * the end) the kernel fails them with ENOSYS instead.  Filters are
+ * inherited by forks and kept across exec; they cannot be removed.
+ */
+struct traced_call {
+	uint32_t arch;          /* seccomp_data.arch: AUDIT_ARCH_* */
+	uint32_t nr;            /* the call's number in that ABI */
+	uint32_t arg0_mask;     /* 0: always; else only if args[0] has a bit of it */
+	uint16_t data;          /* SECCOMP_RET_DATA: ML__SECCOMP_* */
+};
+
+#define UNTRACED 0x00800000u   /* CLONE_UNTRACED */
+
+static const struct traced_call traced_calls[] = {
+#if defined(__x86_64__)
+	{ AUDIT_ARCH_X86_64, 101, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_X86_64, 0x40000000u + 521, 0, ML__SECCOMP_PTRACE },  /* x32 */
+	{ AUDIT_ARCH_I386, 26, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_X86_64, 56, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
+	{ AUDIT_ARCH_X86_64, 0x40000000u + 56, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
+	{ AUDIT_ARCH_I386, 120, UNTRACED, ML__SECCOMP_CLONE_UNTRACED },
+#elif defined(__i386__)
+	{ AUDIT_ARCH_I386, 26, 0, ML__SECCOMP_PTRACE },
+#elif defined(__aarch64__)
+	{ AUDIT_ARCH_AARCH64, 117, 0, ML__SECCOMP_PTRACE },
+	{ AUDIT_ARCH_ARM, 26, 0, ML__SECCOMP_PTRACE },
+#endif
+};
+
+#define CALL_INSNS 7   /* at most, per call: arch, nr, args[0] tested; trace */
+
+/* The filter's instructions for call c at f; returns their count. */
+static size_t filter_call(const struct traced_call *c, struct sock_filter *f)
+{
+	size_t n = 0;
+	unsigned char mask = c->arg0_mask ? 2 : 0;   /* the args[0] test's two */
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->arch, 0, 3 + mask);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c->nr, 0, 1 + mask);
+	if (mask) {   /* the low word of args[0] (little-endian) */
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, args[0]));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+						      c->arg0_mask, 0, 1);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | c->data);
+	return n;
+}
+
+bool ml__seccomp_ours(uint32_t arch, uint64_t nr, uint16_t data)
+{
+	for (size_t i = 0; i < ML_ARRAY_SIZE(traced_calls); i++)
+		if (traced_calls[i].arch == arch && traced_calls[i].nr == nr &&
+		    traced_calls[i].data == data)
+			return true;
+	return false;
+}
+
+/* Install the filter; false if this host has no table or the kernel
+ * refused (then the program runs without it).  Tried first without
+ * no_new_privs (allowed with CAP_SYS_ADMIN: root keeps set-ID programs'
+ * privileges under ptrace, as it would), else with it: for anyone else
+ * ptrace already runs a set-ID program without its privileges.
+ * SECCOMP_FILTER_FLAG_SPEC_ALLOW: the program's speculation mitigations
+ * stay as they were (a filter would turn on SSBD). */
+static bool watch_ptrace(void)
+{
+	struct sock_filter f[ML_ARRAY_SIZE(traced_calls) * CALL_INSNS + 1];
+	struct sock_fprog prog = { 0, f };
+	size_t n = 0;
+
+	if (ML_ARRAY_SIZE(traced_calls) == 0)
+		return false;
+	for (size_t i = 0; i < ML_ARRAY_SIZE(traced_calls); i++)
+		n += filter_call(&traced_calls[i], f + n);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = (unsigned short)n;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+		    &prog) == 0)
+		return true;
+	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return false;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+		       &prog) == 0;
+}
 
 /* Whether a file called name (no '/') exists in a directory of PATH that
  * we can search (execvp's search; its default PATH when unset). */
@@ -59,6 +166,8 @@ static _Noreturn void child(char *const argv[], unsigned int flags, int go_fd, i
 	/* Wait until the parent has seized us; EOF means it gave up. */
 	if ((flags & ML_SPAWN_HOLD) && read(go_fd, &c, 1) != 1)
 		_exit(127);
+	if (flags & ML_SPAWN_WATCH_PTRACE)
+		(void)watch_ptrace();   /* without it, the program runs all the same */
 	if (!(flags & ML_SPAWN_TRACEME) || ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0) {
 		if (flags & ML_SPAWN_TRACEME)
 			raise(SIGSTOP);
@@ -77,7 +186,7 @@ int ml_spawn_start(char *const argv[], unsigned int flags, struct ml_spawn *ret)
 	pid_t pid;
 	int r;
 
-	if (!argv || !argv[0] || !ret || (flags & ~(ML_SPAWN_HOLD | ML_SPAWN_TRACEME)))
+	if (!argv || !argv[0] || !ret || (flags & ~(ML_SPAWN_HOLD | ML_SPAWN_TRACEME | ML_SPAWN_WATCH_PTRACE)))
 		return -EINVAL;
 	if (pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;

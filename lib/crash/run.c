@@ -20,6 +20,17 @@
  * tracees still running (its background children) are interrupted and
  * detached.
  *
+ * ML_RUN_WATCH_PTRACE: the child installs a seccomp filter before its
+ * exec (spawn.c, ML_SPAWN_WATCH_PTRACE) that stops each ptrace(2) call at
+ * PTRACE_EVENT_SECCOMP; a call that cannot work because we trace (the
+ * caller's PTRACE_TRACEME, an ATTACH or SEIZE of one of our tracees) is an
+ * event, once per process, and every call is then resumed to run
+ * unchanged (and fail as it would).  A clone(2) with CLONE_UNTRACED
+ * stops too, and runs without that flag: we follow that thread as every
+ * other (LeakSanitizer's tracer thread, whose PTRACE_ATTACH is then seen
+ * and fails with EPERM, not with the filter's ENOSYS for an untraced
+ * caller).  Other system calls never stop.
+ *
  * Each tracee's sp at its first stop (a new thread's: inside the stack
  * clone() gave it, before it ran) is kept, so that at a crash every
  * thread's stack is named whatever its sp is by then
@@ -35,13 +46,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define CLONE_UNTRACED_FLAG 0x00800000L   /* <sched.h>'s CLONE_UNTRACED */
 
 enum { TRACE_OPTIONS = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL };
@@ -64,6 +80,8 @@ struct ml_run {
 	size_t n, cap;
 	pid_t *reported;         /* processes whose death was an event: once each */
 	size_t nreported, capreported;
+	pid_t *ptraced;          /* processes whose ptrace(2) was an event: once each */
+	size_t nptraced, capptraced;
 	pid_t resume;            /* a stop left for the caller: resume it next */
 	int resume_sig;          /* with this signal */
 };
@@ -132,28 +150,40 @@ static void tracee_stopped(struct ml_run *r, pid_t tid)
 		e->stack = regs.sp;
 }
 
+/* Was pid in the set (v, *n, *cap) already?  If not, it is now. */
+static bool once(pid_t **v, size_t *n, size_t *cap, pid_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
+			return true;
+	if (grow((void **)v, cap, *n + 1, sizeof(**v)) < 0)
+		return false;
+	(*v)[(*n)++] = pid;
+	return false;
+}
+
+/* Take pid out of the set (v, *n). */
+static void forget(pid_t *v, size_t *n, pid_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == pid) {
+			v[i] = v[--*n];
+			return;
+		}
+}
+
 /* Was the death of process pid an event already (another of its threads
  * faulted at the same time)?  If not, it is now. */
 static bool reported_once(struct ml_run *r, pid_t pid)
 {
-	for (size_t i = 0; i < r->nreported; i++)
-		if (r->reported[i] == pid)
-			return true;
-	if (grow((void **)&r->reported, &r->capreported, r->nreported + 1,
-		 sizeof(*r->reported)) < 0)
-		return false;
-	r->reported[r->nreported++] = pid;
-	return false;
+	return once(&r->reported, &r->nreported, &r->capreported, pid);
 }
 
 /* Process pid is gone: its pid may come back as another process. */
 static void reported_forget(struct ml_run *r, pid_t pid)
 {
-	for (size_t i = 0; i < r->nreported; i++)
-		if (r->reported[i] == pid) {
-			r->reported[i] = r->reported[--r->nreported];
-			return;
-		}
+	forget(r->reported, &r->nreported, pid);
+	forget(r->ptraced, &r->nptraced, pid);
 }
 
 /* ---- starting the program ---- */
@@ -177,12 +207,16 @@ static int start(struct ml_run *r, char *const argv[], pid_t *ret_tracer)
 	struct ml_spawn sp;
 	int e;
 
-	if ((e = ml_spawn_start(argv, ML_SPAWN_HOLD, &sp)) < 0)
+	bool watch = r->flags & ML_RUN_WATCH_PTRACE;
+
+	if ((e = ml_spawn_start(argv, ML_SPAWN_HOLD | (watch ? ML_SPAWN_WATCH_PTRACE : 0),
+				&sp)) < 0)
 		return e;
 	r->err_fd = sp.err_fd;
 	sp.err_fd = -1;
 	if (ptrace(PTRACE_SEIZE, sp.pid, NULL, (void *)(long)(TRACE_OPTIONS |
-		   (r->flags & ML_RUN_EXIT_STOP ? PTRACE_O_TRACEEXIT : 0))) < 0) {
+		   (r->flags & ML_RUN_EXIT_STOP ? PTRACE_O_TRACEEXIT : 0) |
+		   (watch ? PTRACE_O_TRACESECCOMP : 0))) < 0) {
 		e = seize_failed(sp.pid, errno, ret_tracer);
 		ml_spawn_close(&sp);
 		return e;
@@ -203,7 +237,7 @@ int ml_run_start(char *const argv[], unsigned int flags, struct ml_run **ret,
 	struct ml_run *r;
 	int e;
 
-	if (!argv || !argv[0] || !ret)
+	if (!argv || !argv[0] || !ret || (flags & ~(ML_RUN_EXIT_STOP | ML_RUN_WATCH_PTRACE)))
 		return -EINVAL;
 	if (!(r = calloc(1, sizeof(*r))))
 		return -ENOMEM;
@@ -232,6 +266,7 @@ void ml_run_free(struct ml_run *r)
 		free(r->t[i].caught);
 	free(r->t);
 	free(r->reported);
+	free(r->ptraced);
 	free(r);
 }
 
@@ -333,6 +368,107 @@ static bool on_signal(struct ml_run *r, pid_t tid, int sig, struct ml_run_event 
 
 /* ---- the events ---- */
 
+/* The name of process pid (its comm), "" when it cannot be read. */
+static void read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? (size_t)n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Will this ptrace(2) call fail because we trace: the caller's TRACEME
+ * (it has a tracer: us), or an ATTACH or SEIZE of one of our tracees? */
+static bool ptrace_refused(struct ml_run *r, long req, pid_t target)
+{
+	if (req == PTRACE_TRACEME)
+		return true;
+	return (req == PTRACE_ATTACH || req == PTRACE_SEIZE) &&
+	       tracee_find(r, target);
+}
+
+/* A clone(2) with CLONE_UNTRACED stopped (args[0] its flags): take the
+ * flag out of the register that holds it, so that the thread is followed.
+ * x86-64 only (the filter asks it nowhere else): rdi for 64-bit and x32,
+ * ebx (rbx in our view of a 32-bit tracee's registers) for i386. */
+static void clone_traced(pid_t tid, const struct __ptrace_syscall_info *si)
+{
+#if defined(__x86_64__)
+	size_t off = si->arch == AUDIT_ARCH_I386 ? offsetof(struct user_regs_struct, rbx) :
+						   offsetof(struct user_regs_struct, rdi);
+	long v;
+
+	errno = 0;
+	v = ptrace(PTRACE_PEEKUSER, tid, (void *)off, NULL);
+	if (errno == 0 && (v & CLONE_UNTRACED_FLAG))
+		ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)(v & ~CLONE_UNTRACED_FLAG));
+#else
+	(void)tid;
+	(void)si;
+#endif
+}
+
+/* A stop of a filter the program installed itself (SECCOMP_RET_TRACE for
+ * its own tracer): the call fails with ENOSYS without running, as the
+ * kernel makes it fail under a tracer that did not ask for these stops
+ * (or none).  x86-64: a call number of -1 skips the call, whose result
+ * is already -ENOSYS; elsewhere the call runs. */
+static void seccomp_not_ours(pid_t tid)
+{
+#if defined(__x86_64__)
+	ptrace(PTRACE_POKEUSER, tid, (void *)offsetof(struct user_regs_struct, orig_rax),
+	       (void *)-1L);
+#else
+	(void)tid;
+#endif
+}
+
+/* A PTRACE_EVENT_SECCOMP stop (our filter: a ptrace(2) or untraced
+ * clone(2) call).  True: an event for the caller (the first such call of
+ * its process), resumed at the next ml_run_next; else resumed now.
+ * Either way the call runs. */
+static bool on_seccomp(struct ml_run *r, pid_t tid, struct ml_run_event *ev)
+{
+	struct __ptrace_syscall_info si;
+	struct ml_task_status ts;
+	long req;
+	pid_t target;
+
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0 ||
+	    si.op != PTRACE_SYSCALL_INFO_SECCOMP)
+		goto resume;
+	if (!ml__seccomp_ours(si.arch, si.seccomp.nr, (uint16_t)si.seccomp.ret_data)) {
+		seccomp_not_ours(tid);
+		goto resume;
+	}
+	if (si.seccomp.ret_data == ML__SECCOMP_CLONE_UNTRACED) {
+		clone_traced(tid, &si);
+		goto resume;
+	}
+	req = (long)(int)si.seccomp.args[0];   /* an int in every ABI */
+	target = (pid_t)si.seccomp.args[1];
+	if (!ptrace_refused(r, req, target) || ml_task_status(tid, &ts) < 0 ||
+	    once(&r->ptraced, &r->nptraced, &r->capptraced, ts.tgid))
+		goto resume;
+	*ev = (struct ml_run_event){ ML_RUN_PTRACE, ts.tgid, tid, 0, 0 };
+	ev->ptrace_request = req;
+	ev->ptrace_target = req == PTRACE_TRACEME ? 0 : target;
+	read_comm(ts.tgid, ev->comm, sizeof(ev->comm));
+	r->resume = tid;
+	r->resume_sig = 0;
+	return true;
+resume:
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
+	return false;
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -352,6 +488,8 @@ static bool on_event(struct ml_run *r, pid_t tid, int sig, int evt, struct ml_ru
 		*ev = (struct ml_run_event){ ML_RUN_STOPPED, tid, tid, 0, 0 };
 		return true;     /* job control: the caller stops with it */
 	}
+	if (evt == PTRACE_EVENT_SECCOMP)
+		return on_seccomp(r, tid, ev);
 	if (evt == PTRACE_EVENT_FORK || evt == PTRACE_EVENT_VFORK || evt == PTRACE_EVENT_CLONE) {
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
 			tracee_add(r, (pid_t)msg);

@@ -305,7 +305,13 @@ def refused(ml, target, no_ptrace):
         out, err = outer.communicate()
     what = 'run under run'
     check_eq(outer.returncode, 125, what + ': exit 125 (the inner one\'s)')
-    check_eq(err.decode(), 'memlayout: %s: cannot trace it: ptrace refused: '
+    # The outer one says why its program's ptrace fails; the inner names it.
+    lines = err.decode().split('\n', 1)
+    check(re.fullmatch(r'memlayout: memlayout: process \d+ calls ptrace\(PTRACE_SEIZE\), '
+                       'which fails under memlayout run: a process has one tracer, '
+                       'and memlayout is it', lines[0]),
+          what + ': the outer one says why', err)
+    check_eq(lines[-1], 'memlayout: %s: cannot trace it: ptrace refused: '
              'it is already traced by process %d\n' % (target, outer.pid),
              what + ': names the tracer that holds it')
     check_eq(out, b'', what + ': the program never ran')
