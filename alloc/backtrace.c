@@ -30,7 +30,7 @@
  * inserted by compare-and-swap, never removed (a library unloaded and
  * another mapped at its addresses could meet stale shapes: the walk's
  * bounds still hold).  The DWARF walk may allocate (libgcc's first FDE
- * lookup of an object): ml__in_unwind then serves it unchecked.
+ * lookup of an object): mla__in_unwind then serves it unchecked.
  * x86-64 only: elsewhere every walk is a DWARF walk. */
 #include <link.h>
 #include <pthread.h>
@@ -55,9 +55,9 @@ enum { S_BAD = 0, S_FP = 1, S_SP = 2, S_END = 3 };
 static _Atomic uintptr_t keys[(size_t)1 << CACHE_BITS];
 static _Atomic uint32_t vals[(size_t)1 << CACHE_BITS];   /* 0: being written */
 static uintptr_t self_lo, self_hi;   /* mlalloc's text, left out of backtraces */
-__thread bool ml__in_unwind __attribute__((tls_model("initial-exec")));
-bool ml__bt_stats;                   /* count the walks (",stats") */
-static _Atomic uint64_t ml__bt_walks[2];   /* [0] fast, [1] DWARF, with ml__bt_stats */
+__thread bool mla__in_unwind __attribute__((tls_model("initial-exec")));
+bool mla__bt_stats;                   /* count the walks (",stats") */
+static _Atomic uint64_t mla__bt_walks[2];   /* [0] fast, [1] DWARF, with mla__bt_stats */
 
 extern void *__libc_stack_end;
 
@@ -266,18 +266,18 @@ static void learn_frame(const struct frames *f, unsigned k)
 #endif
 }
 
-/* Frames from the one whose ip is ra (the caller of ml__backtrace) on:
+/* Frames from the one whose ip is ra (the caller of mla__backtrace) on:
  * learned, and mlalloc's own at the start left out of out. */
-static ML_NOINLINE unsigned walk_dwarf(uintptr_t ra, uintptr_t *out)
+static MLA_NOINLINE unsigned walk_dwarf(uintptr_t ra, uintptr_t *out)
 {
 	struct frames f;
 	f.n = 0;
 	f.ended = false;
-	ml__in_unwind = true;
+	mla__in_unwind = true;
 	_Unwind_Backtrace(dw_frame, &f);
-	ml__in_unwind = false;
-	if (ml__bt_stats)
-		atomic_fetch_add_explicit(&ml__bt_walks[1], 1, memory_order_relaxed);
+	mla__in_unwind = false;
+	if (mla__bt_stats)
+		atomic_fetch_add_explicit(&mla__bt_walks[1], 1, memory_order_relaxed);
 	unsigned j = 1;
 	while (j < f.n && f.ip[j] != ra)
 		j++;
@@ -338,7 +338,7 @@ static int walk_fast(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t hi, u
  * mlalloc's own frames at the start left out.  __builtin_frame_address
  * gives this function a frame pointer: its caller's return address, CFA
  * and rbp are read from it. */
-ML_NOINLINE uint8_t ml__backtrace(uintptr_t *out)
+MLA_NOINLINE uint8_t mla__backtrace(uintptr_t *out)
 {
 	const uintptr_t *fp = __builtin_frame_address(0);
 	uintptr_t ra = fp[1];
@@ -347,8 +347,8 @@ ML_NOINLINE uint8_t ml__backtrace(uintptr_t *out)
 	if (hi) {
 		int n = walk_fast(ra, (uintptr_t)(fp + 2), fp[0], hi, out);
 		if (n >= 0) {
-			if (ml__bt_stats)
-				atomic_fetch_add_explicit(&ml__bt_walks[0], 1, memory_order_relaxed);
+			if (mla__bt_stats)
+				atomic_fetch_add_explicit(&mla__bt_walks[0], 1, memory_order_relaxed);
 			return (uint8_t)n;
 		}
 	}
@@ -376,17 +376,17 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-void ml__backtrace_init(void)
+void mla__backtrace_init(void)
 {
-	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ml__backtrace_init);
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)&mla__backtrace_init);
 }
 
 /* ",stats": how many walks were fast and how many DWARF, one line on
  * stderr at exit (for tests and for tuning; no allocation). */
-void ml__backtrace_stats(void)
+void mla__backtrace_stats(void)
 {
 	char buf[96], *p = buf + sizeof(buf);
-	uint64_t v[2] = { atomic_load(&ml__bt_walks[0]), atomic_load(&ml__bt_walks[1]) };
+	uint64_t v[2] = { atomic_load(&mla__bt_walks[0]), atomic_load(&mla__bt_walks[1]) };
 	const char *word[2] = { "mlalloc: backtraces: fast ", " dwarf " };
 	*--p = '\n';
 	for (int i = 1; i >= 0; i--) {

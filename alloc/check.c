@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check.c: the expensive invariant walker behind ml_alloc_check(): every
+/* check.c: the expensive invariant walker behind mlalloc_check(): every
  * span of the calling thread's heap is checked against the equations in
  * types.h.  For tests and debugging; never called by the allocator itself. */
 #include <errno.h>
@@ -7,15 +7,15 @@
 #include "internal.h"
 #include "mlalloc.h"
 
-static bool list_ok(const ml_page *page, const ml_block *b, uint32_t *count)
+static bool list_ok(const mla_page *page, const mla_block *b, uint32_t *count)
 {
 	const uint8_t *lo = page->start, *hi = page->start + (size_t)page->capacity * page->block_size;
-	for (; b; b = ml_link_get(b)) {
+	for (; b; b = mla_link_get(b)) {
 		if ((const uint8_t *)b < lo || (const uint8_t *)b >= hi)
 			return false;
 		if ((uint32_t)((const uint8_t *)b - lo) % page->block_size)
 			return false;
-		if (b->key != ml_canary(b))
+		if (b->key != mla_canary(b))
 			return false;
 		if (++*count > page->capacity)
 			return false;
@@ -23,18 +23,18 @@ static bool list_ok(const ml_page *page, const ml_block *b, uint32_t *count)
 	return true;
 }
 
-static bool page_ok(const ml_heap *heap, const ml_page *page, bool in_full)
+static bool page_ok(const mla_heap *heap, const mla_page *page, bool in_full)
 {
-	const ml_segment *seg = (const ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE);
-	if (seg->magic != ML_MAGIC_SEG || atomic_load(&seg->heap) != heap)
+	const mla_segment *seg = (const mla_segment *)mla_align_down((uintptr_t)page, MLA_SEG_SIZE);
+	if (seg->magic != MLA_MAGIC_SEG || atomic_load(&seg->heap) != heap)
 		return false;
-	if (page->head_off != 0 || page->block_size != ml_class_size(page->cls))
+	if (page->head_off != 0 || page->block_size != mla_class_size(page->cls))
 		return false;
 	if (!(seg->used >> page->index & 1) || (seg->dirty >> page->index & 1))
 		return false;
 	if (page->capacity > page->reserved || page->in_full != in_full || page->limit != page->capacity * page->block_size)
 		return false;
-	if ((uint64_t)page->reserved * page->block_size > (uint64_t)page->span_pages << ML_PAGE_SHIFT)
+	if ((uint64_t)page->reserved * page->block_size > (uint64_t)page->span_pages << MLA_PAGE_SHIFT)
 		return false;
 	uint32_t nfree = 0;
 	if (!list_ok(page, page->free, &nfree) || !list_ok(page, page->local_free, &nfree))
@@ -42,24 +42,24 @@ static bool page_ok(const ml_heap *heap, const ml_page *page, bool in_full)
 	return page->used == page->capacity - nfree;
 }
 
-ML_API int ml_alloc_check(void)
+MLA_API int mlalloc_check(void)
 {
-	ml_heap *heap = ml__tl_heap;
-	if (heap == &ml__heap_empty)
+	mla_heap *heap = mla__tl_heap;
+	if (heap == &mla__heap_empty)
 		return 0;
-	for (unsigned c = 0; c < ML_NCLASSES; c++) {
-		const ml_page *first = heap->queue[c].first;
-		if (heap->pages[c] != (first ? first : &ml__page_empty))
+	for (unsigned c = 0; c < MLA_NCLASSES; c++) {
+		const mla_page *first = heap->queue[c].first;
+		if (heap->pages[c] != (first ? first : &mla__page_empty))
 			return -EFAULT;
-		for (const ml_page *p = first; p; p = p->next)
+		for (const mla_page *p = first; p; p = p->next)
 			if (p->cls != c || !page_ok(heap, p, false))
 				return -EFAULT;
 	}
-	for (const ml_page *p = heap->full.first; p; p = p->next)
+	for (const mla_page *p = heap->full.first; p; p = p->next)
 		if (!page_ok(heap, p, true))
 			return -EFAULT;
-	for (const ml_segment *seg = heap->segments; seg; seg = seg->next)
-		if ((seg->used & seg->dirty) || !(seg->used & 1) || ml__hdr_of(seg) != seg)
+	for (const mla_segment *seg = heap->segments; seg; seg = seg->next)
+		if ((seg->used & seg->dirty) || !(seg->used & 1) || mla__hdr_of(seg) != seg)
 			return -EFAULT;
 	return 0;
 }

@@ -135,7 +135,7 @@ static void put_mapping(struct msg *m, uintptr_t a)
 	put(m, *name ? name : "(anonymous)");
 }
 
-_Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
+_Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
                          const void *block, size_t block_size)
 {
 	struct msg m = { .len = 0 };
@@ -143,13 +143,13 @@ _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
 	put(&m, func);
 	put(&m, "(): ");
 	switch (fault) {
-	case ML_FAULT_FOREIGN:
+	case MLA_FAULT_FOREIGN:
 		put(&m, "invalid pointer ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, ": not allocated by mlalloc; it points into ");
 		put_mapping(&m, (uintptr_t)p);
 		break;
-	case ML_FAULT_INTERIOR:
+	case MLA_FAULT_INTERIOR:
 		put(&m, "invalid pointer ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, ": it points inside the block ");
@@ -159,38 +159,38 @@ _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
 		put(&m, " bytes, at offset ");
 		put_dec(&m, (uint64_t)((const uint8_t *)p - (const uint8_t *)block));
 		break;
-	case ML_FAULT_FREE_SPAN:
+	case MLA_FAULT_FREE_SPAN:
 		put(&m, "invalid pointer ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, ": it points into free pages of the mlalloc segment ");
 		put_hex(&m, (uintptr_t)block);
 		break;
-	case ML_FAULT_DOUBLE:
-	case ML_FAULT_LARGE_DOUBLE:
+	case MLA_FAULT_DOUBLE:
+	case MLA_FAULT_LARGE_DOUBLE:
 		put(&m, "double free of ");
 		put_hex(&m, (uintptr_t)p);
-		put(&m, fault == ML_FAULT_DOUBLE ? ": the block of " : ": the large block of ");
+		put(&m, fault == MLA_FAULT_DOUBLE ? ": the block of " : ": the large block of ");
 		put_dec(&m, block_size);
 		put(&m, " bytes is already free");
 		break;
-	case ML_FAULT_FREE_LIST:
-	case ML_FAULT_FREE_BLOCK:
-		put(&m, fault == ML_FAULT_FREE_LIST ? "corrupted free list: the free block " : "corrupted free block ");
+	case MLA_FAULT_FREE_LIST:
+	case MLA_FAULT_FREE_BLOCK:
+		put(&m, fault == MLA_FAULT_FREE_LIST ? "corrupted free list: the free block " : "corrupted free block ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, " of ");
 		put_dec(&m, block_size);
-		put(&m, fault == ML_FAULT_FREE_LIST ? " bytes links to an address that is not a block of its span"
+		put(&m, fault == MLA_FAULT_FREE_LIST ? " bytes links to an address that is not a block of its span"
 		                                    : " bytes has its canary overwritten");
 		put(&m, " (written after it was freed, or by an overflow of the block before it)");
 		break;
-	case ML_FAULT_DOUBLE_WRITTEN:
+	case MLA_FAULT_DOUBLE_WRITTEN:
 		put(&m, "double free of ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, ": the block of ");
 		put_dec(&m, block_size);
 		put(&m, " bytes is already free, and was written after it was freed (corrupted free block)");
 		break;
-	case ML_FAULT_CORRUPT:
+	case MLA_FAULT_CORRUPT:
 		put(&m, "heap metadata damaged near ");
 		put_hex(&m, (uintptr_t)p);
 		put(&m, " (header ");
@@ -207,7 +207,7 @@ _Noreturn void ml__fatal(enum ml_fault fault, const char *func, const void *p,
 /* ---- the checking mode's reports (guard.c) ---- */
 
 /* Read by a tracer from the stopped process: mlalloc-format.h. */
-ML_API struct mlalloc_check_report mlalloc_check_report;
+MLA_API struct mlalloc_check_report mlalloc_check_report;
 
 static const char *const check_kind_name[] = {
 	[MLALLOC_CHECK_NONE] = "heap-error",
@@ -258,7 +258,7 @@ static void put_trace(struct msg *m, const char *what, const uintptr_t *bt, unsi
 		put(m, " (no backtrace)");
 }
 
-static void put_check_block(struct msg *m, const struct ml_check_fault *f)
+static void put_check_block(struct msg *m, const struct mla_check_fault *f)
 {
 	int64_t off = (int64_t)(f->addr - f->block);
 	put(m, " the block ");
@@ -280,7 +280,7 @@ static void put_check_block(struct msg *m, const struct ml_check_fault *f)
 	}
 }
 
-static void publish(const struct ml_check_fault *f)
+static void publish(const struct mla_check_fault *f)
 {
 	struct mlalloc_check_report *r = &mlalloc_check_report;
 	r->version = MLALLOC_CHECK_VERSION;
@@ -303,7 +303,7 @@ static void publish(const struct ml_check_fault *f)
 /* One paragraph: the bug, the address, the block and offset, the thread,
  * then the allocation and free backtraces as raw addresses with the
  * module and offset of each (the allocator cannot symbolize). */
-void ml__check_report(const struct ml_check_fault *f)
+void mla__check_report(const struct mla_check_fault *f)
 {
 	struct msg m = { .len = 0 };
 	put(&m, "mlalloc: ");
@@ -346,9 +346,9 @@ void ml__check_report(const struct ml_check_fault *f)
 
 /* ---- leaks at exit (leaks.c) ---- */
 
-ML_API struct mlalloc_leak_report mlalloc_leak_report;
+MLA_API struct mlalloc_leak_report mlalloc_leak_report;
 
-uintptr_t ml__maps_end_of(uintptr_t a)
+uintptr_t mla__maps_end_of(uintptr_t a)
 {
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -381,7 +381,7 @@ uintptr_t ml__maps_end_of(uintptr_t a)
 
 /* Publish r (mlalloc_leak_report), then, if it found leaks, print them:
  * the totals, then each group with its backtrace. */
-void ml__leaks_print(struct mlalloc_leak_report *r)
+void mla__leaks_print(struct mlalloc_leak_report *r)
 {
 	r->version = MLALLOC_CHECK_VERSION;
 	memcpy(&mlalloc_leak_report, r, sizeof(*r));

@@ -23,14 +23,14 @@
  *    free) before the block goes back to the plain allocator.  A thread's
  *    quarantine leaves at its exit, every one at the process's.  Reads
  *    after free of these blocks are not detected.
- * A bug found is reported by ml__check_report (error.c): a message on
+ * A bug found is reported by mla__check_report (error.c): a message on
  * stderr and the exported record mlalloc_check_report; then abort, or for
  * a fault the default action of SIGSEGV.
  *
  * With ",leaks", live redzone blocks are also on a list, and at exit the
  * live blocks no root reaches are reported (leaks.c).
  *
- * Sampled mode: malloc's fast path counts down ml__sample_left (one
+ * Sampled mode: malloc's fast path counts down mla__sample_left (one
  * decrement); below 0 it takes the slow path, which samples (sample_now).
  *
  * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
@@ -62,8 +62,8 @@
 #define MAGIC_LIVE      0x4c4b4843u
 #define MAGIC_FREED     0x464b4843u
 
-uint8_t ml__check_mode;
-size_t ml__fast_lim = ML_MAX_SMALL + 1;
+uint8_t mla__check_mode;
+size_t mla__fast_lim = MLA_MAX_SMALL + 1;
 
 enum { ST_LIVE = 1, ST_FREED = 2 };
 
@@ -105,27 +105,27 @@ static struct {
 	bool stats;                      /* ",stats": walk counts at exit */
 	struct sigaction old_segv;
 } g;
-static ml_lock lock = ML_LOCK_INIT;
+static mla_lock lock = MLA_LOCK_INIT;
 static __thread uint32_t sample_init __attribute__((tls_model("initial-exec")));
-__thread intptr_t ml__sample_left __attribute__((tls_model("initial-exec"))) = INTPTR_MAX;
+__thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec"))) = INTPTR_MAX;
 
 /* ---- reports ---- */
 
 static void report_rec(uint32_t kind, uint32_t access, uintptr_t addr, const struct rec *r, const char *func)
 {
-	struct ml_check_fault f = {
+	struct mla_check_fault f = {
 		.how = func && (kind == MLALLOC_CHECK_OVERFLOW || kind == MLALLOC_CHECK_UNDERFLOW)
 		       ? "found by the bytes between the block and its page edge, when the block was freed" : NULL,
 		.kind = kind, .access = access, .addr = addr, .block = r->user, .size = r->size,
 		.bt_alloc = r->bt_a, .depth_alloc = r->depth_a,
 		.bt_free = r->bt_f, .depth_free = r->depth_f, .func = func,
 	};
-	ml__check_report(&f);
+	mla__check_report(&f);
 }
 
 static void report_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
 {
-	struct ml_check_fault f = {
+	struct mla_check_fault f = {
 		.how = kind == MLALLOC_CHECK_OVERFLOW || kind == MLALLOC_CHECK_UNDERFLOW
 		       ? "found by its redzone, when the block was freed" : NULL,
 		.kind = kind, .access = MLALLOC_ACCESS_FREE, .addr = addr,
@@ -133,16 +133,16 @@ static void report_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const
 		.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
 		.bt_free = h->bt_f, .depth_free = h->depth_f, .func = func,
 	};
-	ml__check_report(&f);
+	mla__check_report(&f);
 }
 
-static ML_COLD _Noreturn void fatal_rec(uint32_t kind, uintptr_t addr, const struct rec *r, const char *func)
+static MLA_COLD _Noreturn void fatal_rec(uint32_t kind, uintptr_t addr, const struct rec *r, const char *func)
 {
 	report_rec(kind, MLALLOC_ACCESS_FREE, addr, r, func);
 	abort();
 }
 
-static ML_COLD _Noreturn void fatal_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
+static MLA_COLD _Noreturn void fatal_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
 {
 	report_hdr(kind, addr, h, func);
 	abort();
@@ -194,13 +194,13 @@ static void *page_alloc(size_t size, size_t align, bool zero)
 {
 	(void)zero;   /* fresh pages are zero */
 	size_t extra = align > PAGE ? align : 0;
-	size_t data = ml_align_up((size ? size : 1) + extra, PAGE);
+	size_t data = mla_align_up((size ? size : 1) + extra, PAGE);
 	if (!data)
 		return NULL;
-	ml_lock_take(&lock);
+	mla_lock_take(&lock);
 	size_t n = atomic_load_explicit(&g.nrec, memory_order_relaxed);
 	if (n >= RECORDS_MAX || data + PAGE > g.len - g.used) {
-		ml_lock_drop(&lock);
+		mla_lock_drop(&lock);
 		return NULL;
 	}
 	struct rec *r = &g.recs[n];
@@ -208,20 +208,20 @@ static void *page_alloc(size_t size, size_t align, bool zero)
 	r->run_len = data + PAGE;
 	g.used += data + PAGE;
 	uintptr_t start = g.underflow ? r->run + PAGE : r->run;
-	uintptr_t al = align > ML_MIN_BLOCK ? align : ML_MIN_BLOCK;
-	r->user = g.underflow ? ml_align_up(start, al) : (start + data - size) & ~(al - 1);
+	uintptr_t al = align > MLA_MIN_BLOCK ? align : MLA_MIN_BLOCK;
+	r->user = g.underflow ? mla_align_up(start, al) : (start + data - size) & ~(al - 1);
 	r->size = size;
 	r->state = ST_LIVE;
 	r->depth_f = 0;
 	atomic_store_explicit(&g.nrec, n + 1, memory_order_release);
-	ml_lock_drop(&lock);
-	if (ml__os_protect((void *)start, data, true) != 0) {
+	mla_lock_drop(&lock);
+	if (mla__os_protect((void *)start, data, true) != 0) {
 		r->state = ST_FREED;   /* stays inaccessible; its addresses are lost */
 		return NULL;
 	}
 	memset((void *)start, FILL, r->user - start);
 	memset((void *)(r->user + size), FILL, start + data - r->user - size);
-	r->depth_a = ml__backtrace(r->bt_a);
+	r->depth_a = mla__backtrace(r->bt_a);
 	return (void *)r->user;
 }
 
@@ -239,19 +239,19 @@ static void page_free(struct rec *r, uintptr_t p, const char *func)
 	bad = first_not((void *)(r->user + r->size), start + data - r->user - r->size, FILL);
 	if (bad)
 		fatal_rec(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, r, func);
-	r->depth_f = ml__backtrace(r->bt_f);
+	r->depth_f = mla__backtrace(r->bt_f);
 	r->state = ST_FREED;
-	ml__os_protect((void *)start, data, false);
-	ml__os_purge((void *)start, data);
+	mla__os_protect((void *)start, data, false);
+	mla__os_purge((void *)start, data);
 }
 
 /* ---- redzone blocks ---- */
 
-static size_t rz_total(size_t size) { return HDR + ml_align_up(size, 16) + 16; }
+static size_t rz_total(size_t size) { return HDR + mla_align_up(size, 16) + 16; }
 
 static void *small_alloc(size_t size, bool zero)
 {
-	struct hdr *h = ml__malloc_plain(rz_total(size));
+	struct hdr *h = mla__malloc_plain(rz_total(size));
 	if (!h)
 		return NULL;
 	uint8_t *user = (uint8_t *)h + HDR;
@@ -261,16 +261,16 @@ static void *small_alloc(size_t size, bool zero)
 	memset(user + size, FILL, rz_total(size) - HDR - size);
 	if (zero)
 		memset(user, 0, size);
-	h->depth_a = ml__backtrace(h->bt_a);
+	h->depth_a = mla__backtrace(h->bt_a);
 	h->magic = MAGIC_LIVE;
 	if (g.leaks) {
-		ml_lock_take(&lock);
+		mla_lock_take(&lock);
 		h->prev = NULL;
 		h->next = g.live;
 		if (g.live)
 			g.live->prev = h;
 		g.live = h;
-		ml_lock_drop(&lock);
+		mla_lock_drop(&lock);
 	}
 	return user;
 }
@@ -308,14 +308,14 @@ static void quar_evict(struct ring *r)
 	r->bytes -= rz_total(h->size);
 	const uint8_t *bad = first_not((uint8_t *)h + HDR, h->size, POISON);
 	if (bad) {
-		struct ml_check_fault f = {
+		struct mla_check_fault f = {
 			.kind = MLALLOC_CHECK_USE_AFTER_FREE, .access = MLALLOC_ACCESS_WRITE,
 			.addr = (uintptr_t)bad, .block = (uintptr_t)h + HDR, .size = h->size,
 			.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
 			.bt_free = h->bt_f, .depth_free = h->depth_f, .func = NULL,
 			.how = "the poison of the freed block was found overwritten when it left the quarantine",
 		};
-		ml__check_report(&f);
+		mla__check_report(&f);
 		abort();
 	}
 	h->magic = 0;   /* a plain block again */
@@ -337,27 +337,27 @@ static void ring_exit(void *arg)
 	struct ring *r = arg;
 	ring_drain(r);
 	my_ring = NULL;
-	ml_lock_take(&lock);
+	mla_lock_take(&lock);
 	r->owned = false;
-	ml_lock_drop(&lock);
+	mla_lock_drop(&lock);
 }
 
 /* The calling thread's quarantine, made (or an idle one taken) on its
  * first free; NULL if none can be made. */
-static ML_NOINLINE struct ring *ring_get(void)
+static MLA_NOINLINE struct ring *ring_get(void)
 {
-	ml_lock_take(&lock);
+	mla_lock_take(&lock);
 	struct ring *r = g.rings;
 	while (r && r->owned)
 		r = r->next;
-	if (!r && (r = ml__os_reserve(sizeof(*r), true, "mlalloc-check-quarantine"))) {
+	if (!r && (r = mla__os_reserve(sizeof(*r), true, "mlalloc-check-quarantine"))) {
 		atomic_flag_clear(&r->busy);
 		r->next = g.rings;
 		g.rings = r;
 	}
 	if (r)
 		r->owned = true;
-	ml_lock_drop(&lock);
+	mla_lock_drop(&lock);
 	if (r)
 		pthread_setspecific(g.ring_key, r);
 	return my_ring = r;
@@ -377,18 +377,18 @@ static void small_free(struct hdr *h, const char *func)
 	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
 	if (bad)
 		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
-	h->depth_f = ml__backtrace(h->bt_f);
+	h->depth_f = mla__backtrace(h->bt_f);
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
 	if (g.leaks) {
-		ml_lock_take(&lock);
+		mla_lock_take(&lock);
 		if (h->prev)
 			h->prev->next = h->next;
 		else
 			g.live = h->next;
 		if (h->next)
 			h->next->prev = h->prev;
-		ml_lock_drop(&lock);
+		mla_lock_drop(&lock);
 	}
 	struct ring *r = my_ring ? my_ring : ring_get();
 	if (!r) {   /* no quarantine: checked now, freed at once */
@@ -409,12 +409,12 @@ static void small_free(struct hdr *h, const char *func)
  * says whether p is the block's user address. */
 static struct hdr *hdr_of(const void *p, bool *ret_user)
 {
-	if (ml__check_mode != ML_CHECK_FULL)
+	if (mla__check_mode != MLA_CHECK_FULL)
 		return NULL;   /* sampled mode makes no redzone blocks */
-	ml_segment *seg = ml__hdr_of(p);
-	if (!seg || seg->magic != ML_MAGIC_SEG || (void *)seg == p)
+	mla_segment *seg = mla__hdr_of(p);
+	if (!seg || seg->magic != MLA_MAGIC_SEG || (void *)seg == p)
 		return NULL;
-	ml_page *page = ml__page_of(seg, p);
+	mla_page *page = mla__page_of(seg, p);
 	if (page->block_size == 0)
 		return NULL;
 	size_t off = (size_t)((const uint8_t *)p - page->start);
@@ -431,53 +431,53 @@ static struct hdr *hdr_of(const void *p, bool *ret_user)
 
 /* Call fn for every live checked block; under the lock (no allocation
  * from fn).  Returns the number of blocks. */
-size_t ml__check_live_each(void (*fn)(const struct ml_live *b, void *arg), void *arg)
+size_t mla__check_live_each(void (*fn)(const struct mla_live *b, void *arg), void *arg)
 {
 	size_t n = 0;
-	ml_lock_take(&lock);
+	mla_lock_take(&lock);
 	size_t nrec = atomic_load_explicit(&g.nrec, memory_order_acquire);
 	for (size_t i = 0; i < nrec; i++) {
 		struct rec *r = &g.recs[i];
 		if (r->state != ST_LIVE)
 			continue;
-		struct ml_live b = { r->user, r->size, r->bt_a, r->depth_a };
+		struct mla_live b = { r->user, r->size, r->bt_a, r->depth_a };
 		fn(&b, arg);
 		n++;
 	}
 	for (struct hdr *h = g.live; h; h = h->next) {
-		struct ml_live b = { (uintptr_t)h + HDR, h->size, h->bt_a, h->depth_a };
+		struct mla_live b = { (uintptr_t)h + HDR, h->size, h->bt_a, h->depth_a };
 		fn(&b, arg);
 		n++;
 	}
-	ml_lock_drop(&lock);
+	mla_lock_drop(&lock);
 	return n;
 }
 
 /* ---- the interface (internal.h) ---- */
 
 /* Sampled mode: is this allocation the one in g.rate?  The countdown
- * ml__sample_left is decremented by malloc's fast path (counted), here
+ * mla__sample_left is decremented by malloc's fast path (counted), here
  * otherwise; it going below 0 sends malloc here.  A thread starts at
  * INTPTR_MAX (so with the mode off the fast path never leaves for it) and
  * is set to the rate at its first slow-path call (its heap is made there). */
 static bool sample_now(bool counted)
 {
-	if (ml_unlikely(!sample_init)) {   /* what the fast path counted was INTPTR_MAX's */
+	if (mla_unlikely(!sample_init)) {   /* what the fast path counted was INTPTR_MAX's */
 		sample_init = 1;
-		ml__sample_left = (intptr_t)g.rate - 1;
+		mla__sample_left = (intptr_t)g.rate - 1;
 		counted = false;
 	}
 	if (!counted)
-		ml__sample_left--;
-	if (ml__sample_left >= 0)
+		mla__sample_left--;
+	if (mla__sample_left >= 0)
 		return false;
-	ml__sample_left = (intptr_t)g.rate - 1;
+	mla__sample_left = (intptr_t)g.rate - 1;
 	return true;
 }
 
 static void *plain(size_t size, size_t align, bool zero)
 {
-	void *p = align > ML_MIN_BLOCK ? ml__malloc_aligned(size, align) : ml__malloc_plain(size);
+	void *p = align > MLA_MIN_BLOCK ? mla__malloc_aligned(size, align) : mla__malloc_plain(size);
 	if (p && zero)
 		memset(p, 0, size);
 	return p;
@@ -485,28 +485,28 @@ static void *plain(size_t size, size_t align, bool zero)
 
 static void *check_malloc(size_t size, size_t align, bool zero, bool counted)
 {
-	if (ml__in_unwind || (ml__check_mode == ML_CHECK_SAMPLE && !sample_now(counted)))
+	if (mla__in_unwind || (mla__check_mode == MLA_CHECK_SAMPLE && !sample_now(counted)))
 		return plain(size, align, zero);
 	void *p;
-	if (ml__check_mode == ML_CHECK_FULL && size < PAGE && align <= ML_MIN_BLOCK)
+	if (mla__check_mode == MLA_CHECK_FULL && size < PAGE && align <= MLA_MIN_BLOCK)
 		p = small_alloc(size, zero);
 	else
 		p = page_alloc(size, align, zero);
 	return p ? p : plain(size, align, zero);
 }
 
-void *ml__check_malloc(size_t size, size_t align, bool zero)
+void *mla__check_malloc(size_t size, size_t align, bool zero)
 {
 	return check_malloc(size, align, zero, false);
 }
 
 /* From malloc's slow path: its fast path counted sizes it serves. */
-void *ml__check_malloc_slow(size_t size)
+void *mla__check_malloc_slow(size_t size)
 {
-	return check_malloc(size, ML_MIN_BLOCK, false, size < ml__fast_lim);
+	return check_malloc(size, MLA_MIN_BLOCK, false, size < mla__fast_lim);
 }
 
-bool ml__check_free(void *p, const char *func)
+bool mla__check_free(void *p, const char *func)
 {
 	struct rec *r = rec_of((uintptr_t)p);
 	if (r) {
@@ -514,9 +514,9 @@ bool ml__check_free(void *p, const char *func)
 		return true;
 	}
 	if ((uintptr_t)p >= g.base && (uintptr_t)p < g.base + g.len) {
-		struct ml_check_fault f = { .kind = MLALLOC_CHECK_INVALID_FREE,
+		struct mla_check_fault f = { .kind = MLALLOC_CHECK_INVALID_FREE,
 			.access = MLALLOC_ACCESS_FREE, .addr = (uintptr_t)p, .func = func };
-		ml__check_report(&f);
+		mla__check_report(&f);
 		abort();
 	}
 	bool user;
@@ -529,7 +529,7 @@ bool ml__check_free(void *p, const char *func)
 	return true;
 }
 
-bool ml__check_usable(const void *p, size_t *ret_size)
+bool mla__check_usable(const void *p, size_t *ret_size)
 {
 	struct rec *r = rec_of((uintptr_t)p);
 	bool user;
@@ -546,20 +546,20 @@ bool ml__check_usable(const void *p, size_t *ret_size)
 	return true;
 }
 
-void *ml__check_realloc(void *p, size_t size)
+void *mla__check_realloc(void *p, size_t size)
 {
 	size_t old;
-	if (!p || !ml__check_usable(p, &old))
-		return p ? ml__realloc_plain(p, size) : ml__check_malloc(size, 0, false);
+	if (!p || !mla__check_usable(p, &old))
+		return p ? mla__realloc_plain(p, size) : mla__check_malloc(size, 0, false);
 	if (size == 0) {
-		ml__check_free(p, "realloc");
+		mla__check_free(p, "realloc");
 		return NULL;
 	}
-	void *q = ml__check_malloc(size, 0, false);
+	void *q = mla__check_malloc(size, 0, false);
 	if (!q)
 		return NULL;
 	memcpy(q, p, old < size ? old : size);
-	ml__check_free(p, "realloc");
+	mla__check_free(p, "realloc");
 	return q;
 }
 
@@ -614,25 +614,25 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
  * eviction saw yet is reported here. */
 __attribute__((destructor)) static void check_at_exit(void)
 {
-	if (ml__check_mode && g.leaks)
-		ml__leaks_report();
+	if (mla__check_mode && g.leaks)
+		mla__leaks_report();
 	if (g.stats)
-		ml__backtrace_stats();
-	if (ml__check_mode != ML_CHECK_FULL)
+		mla__backtrace_stats();
+	if (mla__check_mode != MLA_CHECK_FULL)
 		return;
-	ml_lock_take(&lock);
+	mla_lock_take(&lock);
 	struct ring *rings = g.rings;
-	ml_lock_drop(&lock);
+	mla_lock_drop(&lock);
 	for (struct ring *r = rings; r; r = r->next)
 		ring_drain(r);
 }
 
-void ml__check_atfork(int phase)
+void mla__check_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE)
-		ml_lock_take(&lock);
-	else if (phase == ML_FORK_PARENT)
-		ml_lock_drop(&lock);
+	if (phase == MLA_FORK_PREPARE)
+		mla_lock_take(&lock);
+	else if (phase == MLA_FORK_PARENT)
+		mla_lock_drop(&lock);
 	else {
 		pthread_mutex_init(&lock, NULL);
 		for (struct ring *r = g.rings; r; r = r->next) {
@@ -645,7 +645,7 @@ void ml__check_atfork(int phase)
 static bool parse_spec(const char *s)
 {
 	if (!strncmp(s, "full", 4)) {
-		ml__check_mode = ML_CHECK_FULL;
+		mla__check_mode = MLA_CHECK_FULL;
 		s += 4;
 	} else if (!strncmp(s, "sample:", 7)) {
 		uint64_t v = 0;
@@ -654,7 +654,7 @@ static bool parse_spec(const char *s)
 		if (v == 0 || v > UINT32_MAX)
 			return false;
 		g.rate = (uint32_t)v;
-		ml__check_mode = ML_CHECK_SAMPLE;
+		mla__check_mode = MLA_CHECK_SAMPLE;
 	} else {
 		return false;
 	}
@@ -666,7 +666,7 @@ static bool parse_spec(const char *s)
 			g.leaks = true;
 			s += 6;
 		} else if (!strncmp(s, ",stats", 6)) {
-			g.stats = ml__bt_stats = true;
+			g.stats = mla__bt_stats = true;
 			s += 6;
 		} else {
 			return false;
@@ -677,28 +677,28 @@ static bool parse_spec(const char *s)
 
 /* From init_globals (heap.c), once, before any allocation is served.  A
  * spec we cannot parse, or memory we cannot reserve, leaves the mode off. */
-void ml__check_init(const char *spec)
+void mla__check_init(const char *spec)
 {
 	if (!spec || !*spec || !strcmp(spec, "0") || !parse_spec(spec)) {
-		ml__check_mode = ML_CHECK_OFF;
+		mla__check_mode = MLA_CHECK_OFF;
 		return;
 	}
 	void *m = NULL;
 	for (g.len = RESERVE_MAX; g.len >= RESERVE_MIN && !m; g.len /= 2)
-		m = ml__os_reserve(g.len, false, "mlalloc-check");
+		m = mla__os_reserve(g.len, false, "mlalloc-check");
 	g.len *= 2;
-	void *recs = ml__os_reserve(RECORDS_MAX * sizeof(struct rec), true, "mlalloc-check-records");
+	void *recs = mla__os_reserve(RECORDS_MAX * sizeof(struct rec), true, "mlalloc-check-records");
 	if (!m || !recs || pthread_key_create(&g.ring_key, ring_exit) != 0) {
-		ml__check_mode = ML_CHECK_OFF;
+		mla__check_mode = MLA_CHECK_OFF;
 		return;
 	}
 	g.base = (uintptr_t)m;
 	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
 	g.recs = recs;
-	ml__backtrace_init();
+	mla__backtrace_init();
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &g.old_segv);
-	if (ml__check_mode == ML_CHECK_FULL)
-		ml__fast_lim = 0;   /* sampled mode: the fast path counts down */
+	if (mla__check_mode == MLA_CHECK_FULL)
+		mla__fast_lim = 0;   /* sampled mode: the fast path counts down */
 }

@@ -5,7 +5,7 @@
  * or when a free empties a span or lands in a full one.
  *
  * Full spans leave the class queue, so the slow path never rescans them; a
- * remote free into a full span clears its ML_TF_FULL mark, sets the span's
+ * remote free into a full span clears its MLA_TF_FULL mark, sets the span's
  * bit in its segment's `wake` bitmap and bumps the owner's wake_hint; the
  * owner then brings the span back.  Heaps are recycled, never unmapped. */
 #include <errno.h>
@@ -19,15 +19,15 @@
 
 #include "internal.h"
 
-ml_page ml__page_empty;
-ml_heap ml__heap_empty = { .pages = { [0 ... ML_NCLASSES - 1] = &ml__page_empty } };
-__thread ml_heap *ml__tl_heap __attribute__((tls_model("initial-exec"))) = &ml__heap_empty;
-struct ml_keys ml__keys __attribute__((aligned(16)));
-uint64_t ml__decay_ms = 1000;
+mla_page mla__page_empty;
+mla_heap mla__heap_empty = { .pages = { [0 ... MLA_NCLASSES - 1] = &mla__page_empty } };
+__thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec"))) = &mla__heap_empty;
+struct mla_keys mla__keys __attribute__((aligned(16)));
+uint64_t mla__decay_ms = 1000;
 
-static ml_lock heaps_lock = ML_LOCK_INIT;
-static ml_heap *heap_pool;          /* heaps of exited threads */
-static ml_heap *heap_all[4096];     /* every heap ever made, for fork */
+static mla_lock heaps_lock = MLA_LOCK_INIT;
+static mla_heap *heap_pool;          /* heaps of exited threads */
+static mla_heap *heap_all[4096];     /* every heap ever made, for fork */
 static size_t heap_count;
 static uint8_t *meta_cur, *meta_end;
 static pthread_key_t heap_key;
@@ -64,11 +64,11 @@ static void init_keys(void)
 		const uint8_t *rnd = (const uint8_t *)getauxval(AT_RANDOM);
 		if (rnd)
 			memcpy(k, rnd, sizeof(k));
-		k[0] ^= (uintptr_t)&k ^ (uintptr_t)ml__now_ms();
-		k[1] ^= ml_rotl(k[0], 29) * 0x9e3779b97f4a7c15u;
+		k[0] ^= (uintptr_t)&k ^ (uintptr_t)mla__now_ms();
+		k[1] ^= mla_rotl(k[0], 29) * 0x9e3779b97f4a7c15u;
 	}
-	ml__keys.canary = k[0] | 1;   /* never 0, the key of a live block */
-	ml__keys.link = k[1];
+	mla__keys.canary = k[0] | 1;   /* never 0, the key of a live block */
+	mla__keys.link = k[1];
 }
 
 static void init_globals(void)
@@ -79,24 +79,24 @@ static void init_globals(void)
 		uint64_t v = 0;
 		while (*d >= '0' && *d <= '9' && v < UINT64_MAX / 10)
 			v = v * 10 + (uint64_t)(*d++ - '0');
-		ml__decay_ms = v;
+		mla__decay_ms = v;
 	}
 	const char *nb = env("MLALLOC_NO_BRK");
 	if (nb && *nb == '1')
-		ml__os_no_brk = true;
+		mla__os_no_brk = true;
 	const char *un = env("MLALLOC_PUB_UNNAMED");
 	if (un && *un == '1')
-		ml__pub_unnamed = true;
-	ml__check_init(env("MLALLOC_CHECK"));
+		mla__pub_unnamed = true;
+	mla__check_init(env("MLALLOC_CHECK"));
 	pthread_key_create(&heap_key, heap_thread_exit);
-	(void)ml__pub();
+	(void)mla__pub();
 }
 
-void ml__init_once(void) { pthread_once(&init_once, init_globals); }
+void mla__init_once(void) { pthread_once(&init_once, init_globals); }
 
 /* ---- queues ---- */
 
-static void queue_push_front(ml_heap *heap, ml_page_queue *q, ml_page *p)
+static void queue_push_front(mla_heap *heap, mla_page_queue *q, mla_page *p)
 {
 	p->prev = NULL;
 	p->next = q->first;
@@ -112,7 +112,7 @@ static void queue_push_front(ml_heap *heap, ml_page_queue *q, ml_page *p)
 /* At the back: a span that just got a block back should not become the
  * current one, or malloc takes that one block and falls to the slow path
  * again (larson: spans bounced between full and current on every call). */
-static void queue_push_back(ml_heap *heap, ml_page_queue *q, ml_page *p)
+static void queue_push_back(mla_heap *heap, mla_page_queue *q, mla_page *p)
 {
 	p->next = NULL;
 	p->prev = q->last;
@@ -125,7 +125,7 @@ static void queue_push_back(ml_heap *heap, ml_page_queue *q, ml_page *p)
 		heap->pages[p->cls] = p;
 }
 
-static void queue_remove(ml_heap *heap, ml_page_queue *q, ml_page *p)
+static void queue_remove(mla_heap *heap, mla_page_queue *q, mla_page *p)
 {
 	if (p->prev)
 		p->prev->next = p->next;
@@ -137,12 +137,12 @@ static void queue_remove(ml_heap *heap, ml_page_queue *q, ml_page *p)
 		q->last = p->prev;
 	p->next = p->prev = NULL;
 	if (q != &heap->full)
-		heap->pages[p->cls] = q->first ? q->first : &ml__page_empty;
+		heap->pages[p->cls] = q->first ? q->first : &mla__page_empty;
 }
 
-static void page_unfull(ml_heap *heap, ml_page *page)
+static void page_unfull(mla_heap *heap, mla_page *page)
 {
-	atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
+	atomic_fetch_and_explicit(&page->thread_free, ~MLA_TF_FULL, memory_order_relaxed);
 	queue_remove(heap, &heap->full, page);
 	page->in_full = 0;
 	queue_push_back(heap, &heap->queue[page->cls], page);
@@ -150,13 +150,13 @@ static void page_unfull(ml_heap *heap, ml_page *page)
 
 /* Park a span with no free block in the full queue, unless remote frees
  * arrived meanwhile (then returns false: collect again). */
-static bool page_try_full(ml_heap *heap, ml_page *page)
+static bool page_try_full(mla_heap *heap, mla_page *page)
 {
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	do {
-		if (tf & ~ML_TF_FULL)
+		if (tf & ~MLA_TF_FULL)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, ML_TF_FULL,
+	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, MLA_TF_FULL,
 	                                               memory_order_acq_rel, memory_order_relaxed));
 	queue_remove(heap, &heap->queue[page->cls], page);
 	page->in_full = 1;
@@ -165,16 +165,16 @@ static bool page_try_full(ml_heap *heap, ml_page *page)
 }
 
 /* Bring back full spans that remote frees woke (all of them if force). */
-static void heap_wake(ml_heap *heap, bool force)
+static void heap_wake(mla_heap *heap, bool force)
 {
 	uint64_t hint = atomic_load_explicit(&heap->wake_hint, memory_order_relaxed);
 	if (!force && hint == heap->wake_seen)
 		return;
 	heap->wake_seen = hint;
-	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+	for (mla_segment *seg = heap->segments; seg; seg = seg->next) {
 		uint64_t w = atomic_exchange_explicit(&seg->wake, 0, memory_order_acquire);
 		while (w) {
-			ml_page *page = &seg->pages[__builtin_ctzll(w)];
+			mla_page *page = &seg->pages[__builtin_ctzll(w)];
 			w &= w - 1;
 			if (page->head_off == 0 && page->block_size && page->in_full)
 				page_unfull(heap, page);
@@ -187,16 +187,16 @@ static void heap_wake(ml_heap *heap, bool force)
  * back to the segment, so any class can use their pages.  Those are freed
  * last: freeing the last one may pool the segment, after which it is no
  * longer ours to read. */
-static void heap_file_segment(ml_heap *heap, ml_segment *seg)
+static void heap_file_segment(mla_heap *heap, mla_segment *seg)
 {
-	ml_page *empty[ML_SEG_PAGES];
+	mla_page *empty[MLA_SEG_PAGES];
 	unsigned nempty = 0;
-	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
-		ml_page *page = &seg->pages[i];
+	for (unsigned i = 1; i < MLA_SEG_PAGES; i++) {
+		mla_page *page = &seg->pages[i];
 		if (page->head_off || !page->block_size)
 			continue;
-		ml__page_collect_remote(page);
-		atomic_fetch_and_explicit(&page->thread_free, ~ML_TF_FULL, memory_order_relaxed);
+		mla__page_collect_remote(page);
+		atomic_fetch_and_explicit(&page->thread_free, ~MLA_TF_FULL, memory_order_relaxed);
 		page->in_full = 0;
 		page->next = page->prev = NULL;
 		if (page->used == 0)
@@ -205,23 +205,23 @@ static void heap_file_segment(ml_heap *heap, ml_segment *seg)
 			queue_push_back(heap, &heap->queue[page->cls], page);
 	}
 	for (unsigned k = 0; k < nempty; k++)
-		ml__span_free(heap, empty[k]);
+		mla__span_free(heap, empty[k]);
 }
 
 /* The span a class keeps when its last block is freed (so that a single
  * block churning does not free and take a span every time) goes back to
  * its segment on the decay tick if it is still empty: else it would pin
  * its segment, and the top of the break, forever. */
-static void heap_free_kept_spans(ml_heap *heap)
+static void heap_free_kept_spans(mla_heap *heap)
 {
-	for (unsigned c = 0; c < ML_NCLASSES; c++) {
-		ml_page *page = heap->queue[c].first;
+	for (unsigned c = 0; c < MLA_NCLASSES; c++) {
+		mla_page *page = heap->queue[c].first;
 		if (!page || page->next)
 			continue;
-		ml__page_collect_remote(page);
+		mla__page_collect_remote(page);
 		if (page->used == 0) {
 			queue_remove(heap, &heap->queue[c], page);
-			ml__span_free(heap, page);
+			mla__span_free(heap, page);
 		}
 	}
 }
@@ -229,24 +229,24 @@ static void heap_free_kept_spans(ml_heap *heap)
 /* Give back what stayed free past the decay time; at most every decay/4.
  * An empty segment goes back to the OS once it has been pooled for the
  * decay time, so memory freed at t is given back by about t + 2 decays. */
-static void heap_decay(ml_heap *heap)
+static void heap_decay(mla_heap *heap)
 {
-	uint64_t now = ml__now_ms();
+	uint64_t now = mla__now_ms();
 	if (now < heap->next_purge_ms)
 		return;
-	heap->next_purge_ms = now + (ml__decay_ms / 4 ? ml__decay_ms / 4 : 1);
+	heap->next_purge_ms = now + (mla__decay_ms / 4 ? mla__decay_ms / 4 : 1);
 	heap_free_kept_spans(heap);
-	for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
+	for (mla_segment *seg = heap->segments; seg; seg = seg->next) {
 		uint64_t had = seg->dirty;
-		ml__segment_purge(seg, now, false);
+		mla__segment_purge(seg, now, false);
 		if (had != seg->dirty)
-			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+			mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 	}
-	ml__segment_pool_purge(now, false);
-	ml__large_purge(now, false);
+	mla__segment_pool_purge(now, false);
+	mla__large_purge(now, false);
 }
 
-static void heap_housekeeping(ml_heap *heap)
+static void heap_housekeeping(mla_heap *heap)
 {
 	if ((++heap->slow_count & 15) != 0)
 		return;
@@ -255,28 +255,28 @@ static void heap_housekeeping(ml_heap *heap)
 }
 
 /* Called by large allocations and frees, which are slow anyway. */
-void ml__heap_tick(void)
+void mla__heap_tick(void)
 {
-	ml_heap *heap = ml__tl_heap;
-	if (heap != &ml__heap_empty)
+	mla_heap *heap = mla__tl_heap;
+	if (heap != &mla__heap_empty)
 		heap_decay(heap);
 }
 
 /* Collect the remote frees of every span of the heap; spans left empty go
  * back to their segments, full ones that got blocks back rejoin their
  * queue.  Slow (every span); only before the heap takes a new segment. */
-static void heap_collect_all(ml_heap *heap)
+static void heap_collect_all(mla_heap *heap)
 {
 	heap_wake(heap, true);
-	for (unsigned q = 0; q <= ML_NCLASSES; q++) {
-		ml_page_queue *queue = q < ML_NCLASSES ? &heap->queue[q] : &heap->full;
-		for (ml_page *page = queue->first, *next; page; page = next) {
+	for (unsigned q = 0; q <= MLA_NCLASSES; q++) {
+		mla_page_queue *queue = q < MLA_NCLASSES ? &heap->queue[q] : &heap->full;
+		for (mla_page *page = queue->first, *next; page; page = next) {
 			next = page->next;
-			if (!ml__page_collect_remote(page) && page->used)
+			if (!mla__page_collect_remote(page) && page->used)
 				continue;
 			if (page->used == 0 && (queue != &heap->queue[page->cls] || page != queue->first || page->next)) {
 				queue_remove(heap, queue, page);
-				ml__span_free(heap, page);
+				mla__span_free(heap, page);
 			} else if (page->in_full) {
 				page_unfull(heap, page);
 			}
@@ -285,16 +285,16 @@ static void heap_collect_all(ml_heap *heap)
 }
 
 /* A span of class c with a free block, at the front of queue[c]. */
-static ml_page *heap_find_page(ml_heap *heap, unsigned c)
+static mla_page *heap_find_page(mla_heap *heap, unsigned c)
 {
 	heap_housekeeping(heap);
 	for (int round = 0; round < 2; round++) {
-		ml_page *page = heap->queue[c].first, *next;
+		mla_page *page = heap->queue[c].first, *next;
 		for (; page; page = next) {
 			next = page->next;
-			if (ml__page_collect(page))
+			if (mla__page_collect(page))
 				goto found;
-			if (!page_try_full(heap, page) && ml__page_collect(page))
+			if (!page_try_full(heap, page) && mla__page_collect(page))
 				goto found;
 		}
 		if (round == 0)
@@ -312,12 +312,12 @@ found:
 	 * when out of room leaves the other abandoned segments to the heaps
 	 * that need them (larson: the first new thread took every segment of
 	 * the exited ones, and the second took fresh memory). */
-	ml_page *page;
-	ml_segment *seg;
-	while (!(page = ml__span_alloc(heap, ml_class_span_pages(c), false)) && (seg = ml__segment_adopt(heap))) {
+	mla_page *page;
+	mla_segment *seg;
+	while (!(page = mla__span_alloc(heap, mla_class_span_pages(c), false)) && (seg = mla__segment_adopt(heap))) {
 		heap_file_segment(heap, seg);
 		page = heap->queue[c].first;
-		if (page && ml__page_collect(page))
+		if (page && mla__page_collect(page))
 			return page;
 	}
 	if (!page) {
@@ -325,55 +325,55 @@ found:
 		 * other threads emptied give their pages back (larson grew by a
 		 * segment per thread generation without this). */
 		heap_collect_all(heap);
-		page = ml__span_alloc(heap, ml_class_span_pages(c), true);
+		page = mla__span_alloc(heap, mla_class_span_pages(c), true);
 	}
 	if (!page)
 		return NULL;
-	ml__page_init(page, c);
+	mla__page_init(page, c);
 	/* Publish the new span (used bit and class) for outside readers. */
-	ml__pub_seg_write((ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE), MLALLOC_SEGSTATE_OWNED);
+	mla__pub_seg_write((mla_segment *)mla_align_down((uintptr_t)page, MLA_SEG_SIZE), MLALLOC_SEGSTATE_OWNED);
 	queue_push_front(heap, &heap->queue[c], page);
-	ml__page_collect(page);
+	mla__page_collect(page);
 	return page;
 }
 
-static ml_heap *heap_new_struct(void)
+static mla_heap *heap_new_struct(void)
 {
-	ml_heap *heap = heap_pool;
+	mla_heap *heap = heap_pool;
 	if (heap) {
 		heap_pool = heap->next_pool;
 		return heap;
 	}
-	size_t sz = ml_align_up(sizeof(ml_heap), 64);
+	size_t sz = mla_align_up(sizeof(mla_heap), 64);
 	if (meta_cur + sz > meta_end || !meta_cur) {
-		uint8_t *m = ml__os_map(ML_PAGE_SIZE);
+		uint8_t *m = mla__os_map(MLA_PAGE_SIZE);
 		if (!m)
 			return NULL;
 		meta_cur = m;
-		meta_end = m + ML_PAGE_SIZE;
+		meta_end = m + MLA_PAGE_SIZE;
 	}
-	heap = (ml_heap *)meta_cur;
+	heap = (mla_heap *)meta_cur;
 	meta_cur += sz;
 	if (heap_count < sizeof(heap_all) / sizeof(heap_all[0]))
 		heap_all[heap_count++] = heap;
-	heap->stat = ml__pub_heap_slot(0);
+	heap->stat = mla__pub_heap_slot(0);
 	if (!heap->stat)
 		heap->stat = &heap->own_stat;
 	return heap;
 }
 
 /* The calling thread's heap, made on first use; NULL when out of memory. */
-ml_heap *ml__heap_init_thread(void)
+mla_heap *mla__heap_init_thread(void)
 {
-	ml__init_once();
-	ml_lock_take(&heaps_lock);
-	ml_heap *heap = heap_new_struct();
-	ml_lock_drop(&heaps_lock);
+	mla__init_once();
+	mla_lock_take(&heaps_lock);
+	mla_heap *heap = heap_new_struct();
+	mla_lock_drop(&heaps_lock);
 	if (!heap)
 		return NULL;
 	struct mlalloc_pub_heap *stat = heap->stat;
-	for (unsigned c = 0; c < ML_NCLASSES; c++) {
-		heap->pages[c] = &ml__page_empty;
+	for (unsigned c = 0; c < MLA_NCLASSES; c++) {
+		heap->pages[c] = &mla__page_empty;
 		heap->queue[c].first = heap->queue[c].last = NULL;
 	}
 	heap->full.first = heap->full.last = NULL;
@@ -385,7 +385,7 @@ ml_heap *ml__heap_init_thread(void)
 	heap->live = true;
 	stat->tid = (uint64_t)heap->tid;
 	stat->state = 1;
-	ml__tl_heap = heap;   /* before setspecific, which may allocate */
+	mla__tl_heap = heap;   /* before setspecific, which may allocate */
 	pthread_setspecific(heap_key, heap);
 	return heap;
 }
@@ -394,73 +394,73 @@ ml_heap *ml__heap_init_thread(void)
  * hand every segment on (pool if empty, else abandoned for adoption). */
 static void heap_thread_exit(void *arg)
 {
-	ml_heap *heap = arg;
-	if (!heap || heap == &ml__heap_empty)
+	mla_heap *heap = arg;
+	if (!heap || heap == &mla__heap_empty)
 		return;
-	ml_page_queue *queues[ML_NCLASSES + 1];
-	for (unsigned c = 0; c < ML_NCLASSES; c++)
+	mla_page_queue *queues[MLA_NCLASSES + 1];
+	for (unsigned c = 0; c < MLA_NCLASSES; c++)
 		queues[c] = &heap->queue[c];
-	queues[ML_NCLASSES] = &heap->full;
-	for (unsigned q = 0; q <= ML_NCLASSES; q++) {
-		for (ml_page *page = queues[q]->first, *next; page; page = next) {
+	queues[MLA_NCLASSES] = &heap->full;
+	for (unsigned q = 0; q <= MLA_NCLASSES; q++) {
+		for (mla_page *page = queues[q]->first, *next; page; page = next) {
 			next = page->next;
-			ml__page_collect_remote(page);
+			mla__page_collect_remote(page);
 			if (page->used == 0) {
 				queue_remove(heap, queues[q], page);
 				page->next = page->prev = NULL;
-				ml__span_free(heap, page);
+				mla__span_free(heap, page);
 			}
 		}
 	}
 	while (heap->segments) {
-		ml_segment *seg = heap->segments;
+		mla_segment *seg = heap->segments;
 		heap->segments = seg->next;
 		seg->next = seg->prev = NULL;
-		ml__segment_abandon(seg);
+		mla__segment_abandon(seg);
 	}
 	heap->stat->state = 0;
 	heap->stat->tid = 0;
 	heap->live = false;
-	ml__tl_heap = &ml__heap_empty;
-	ml_lock_take(&heaps_lock);
+	mla__tl_heap = &mla__heap_empty;
+	mla_lock_take(&heaps_lock);
 	heap->next_pool = heap_pool;
 	heap_pool = heap;
-	ml_lock_drop(&heaps_lock);
+	mla_lock_drop(&heaps_lock);
 }
 
 /* ---- malloc and free slow paths ---- */
 
-ML_NOINLINE void *ml__malloc_slow(size_t size)
+MLA_NOINLINE void *mla__malloc_slow(size_t size)
 {
-	if (ml__tl_heap == &ml__heap_empty && !ml__heap_init_thread()) {
+	if (mla__tl_heap == &mla__heap_empty && !mla__heap_init_thread()) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (ml_unlikely(ml__check_mode))
-		return ml__check_malloc_slow(size);
-	return ml__malloc_plain(size);
+	if (mla_unlikely(mla__check_mode))
+		return mla__check_malloc_slow(size);
+	return mla__malloc_plain(size);
 }
 
 /* malloc without the checking mode: the fast path's pop, else a span
  * found or made, or a large block. */
-void *ml__malloc_plain(size_t size)
+void *mla__malloc_plain(size_t size)
 {
-	ml_heap *heap = ml__tl_heap;
-	if (heap == &ml__heap_empty && !(heap = ml__heap_init_thread())) {
+	mla_heap *heap = mla__tl_heap;
+	if (heap == &mla__heap_empty && !(heap = mla__heap_init_thread())) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (size > ML_MAX_SMALL)
-		return ml__large_alloc(size, ML_MIN_BLOCK, false);
-	unsigned c = ml_size_class_fast(size);
-	ml_page *page = heap->pages[c];
+	if (size > MLA_MAX_SMALL)
+		return mla__large_alloc(size, MLA_MIN_BLOCK, false);
+	unsigned c = mla_size_class_fast(size);
+	mla_page *page = heap->pages[c];
 	if (!page->free)
 		page = heap_find_page(heap, c);
 	if (!page) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	ml_block *b = ml__page_pop(page);
+	mla_block *b = mla__page_pop(page);
 	page->used++;
 	heap->stat->nmalloc[c]++;
 	return b;
@@ -468,36 +468,36 @@ void *ml__malloc_plain(size_t size)
 
 /* Blocks aligned to align (power of two > 16): a class whose size is a
  * multiple of align when align <= 64 KiB, else a large block. */
-void *ml__malloc_aligned(size_t size, size_t align)
+void *mla__malloc_aligned(size_t size, size_t align)
 {
-	if (align <= ML_PAGE_SIZE) {
-		unsigned c = ml_class_for_align(size, align);
-		if (c < ML_NCLASSES)
-			return ml__malloc_plain(ml_class_size(c));
+	if (align <= MLA_PAGE_SIZE) {
+		unsigned c = mla_class_for_align(size, align);
+		if (c < MLA_NCLASSES)
+			return mla__malloc_plain(mla_class_size(c));
 	}
-	ml_heap *heap = ml__tl_heap;
-	if (heap == &ml__heap_empty && !ml__heap_init_thread()) {
+	mla_heap *heap = mla__tl_heap;
+	if (heap == &mla__heap_empty && !mla__heap_init_thread()) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return ml__large_alloc(size, align, false);
+	return mla__large_alloc(size, align, false);
 }
 
 /* Owner's free that emptied a span or landed in a full one. */
-ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
+MLA_NOINLINE void mla__free_local_slow(mla_heap *heap, mla_page *page)
 {
 	int saved = errno;
 	if (page->in_full)
 		page_unfull(heap, page);
 	if (page->used == 0) {
-		ml_page_queue *q = &heap->queue[page->cls];
+		mla_page_queue *q = &heap->queue[page->cls];
 		/* A class keeps its last span of one page (a single block
 		 * churning would free and take it every time); longer spans go
 		 * back at once, or the runs they pin break up the free pages
 		 * that bigger spans need (blocks growing by realloc). */
 		if (q->first != page || page->next || page->span_pages > 1) {
 			queue_remove(heap, q, page);
-			ml__span_free(heap, page);
+			mla__span_free(heap, page);
 			heap_housekeeping(heap);
 		}
 	}
@@ -505,7 +505,7 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
 }
 
 /* realloc of the block p to size > its class without malloc + copy + free:
- * possible when p is the one block of its span (ml_class_one_block), the
+ * possible when p is the one block of its span (mla_class_one_block), the
  * new class is one of those too and the caller owns the segment.  In place
  * when the span already covers the new class or the pages after it are
  * free; else, when
@@ -514,48 +514,48 @@ ML_NOINLINE void ml__free_local_slow(ml_heap *heap, ml_page *page)
  * the previous one left instead of leaving holes too short for anything.
  * The span changes class: a free in the old class, a malloc in the new.
  * Returns the block's address, or NULL (nothing changed). */
-void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
+void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 {
-	ml_heap *heap = ml__tl_heap;
-	ml_page *page = ml__page_of(seg, p);
-	unsigned nc = ml_size_class(size);
-	size_t nsz = ml_class_size(nc), pages = ml_class_span_pages(nc);
-	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || !ml_class_one_block(page->cls) ||
-	    !ml_class_one_block(nc))
+	mla_heap *heap = mla__tl_heap;
+	mla_page *page = mla__page_of(seg, p);
+	unsigned nc = mla_size_class(size);
+	size_t nsz = mla_class_size(nc), pages = mla_class_span_pages(nc);
+	if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap || !mla_class_one_block(page->cls) ||
+	    !mla_class_one_block(nc))
 		return NULL;
 	unsigned oc = page->cls;
 	size_t old_size = page->block_size;
-	ml_page_queue *q = page->in_full ? &heap->full : &heap->queue[oc];
+	mla_page_queue *q = page->in_full ? &heap->full : &heap->queue[oc];
 	queue_remove(heap, q, page);
-	ml_page *head = page;
-	if (pages > page->span_pages && !ml__span_extend(page, pages)) {
+	mla_page *head = page;
+	if (pages > page->span_pages && !mla__span_extend(page, pages)) {
 		uint64_t oldm = (((uint64_t)1 << page->span_pages) - 1) << page->index;
-		head = ml__span_slide(page, pages);
+		head = mla__span_slide(page, pages);
 		if (!head) {
 			queue_push_back(heap, q, page);
 			return NULL;
 		}
 		memmove(head->start, p, old_size);
-		ml__segment_purge_pages(seg, oldm);   /* what the block left: see ml__realloc_leaving */
+		mla__segment_purge_pages(seg, oldm);   /* what the block left: see mla__realloc_leaving */
 	}
 	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
 	head->in_full = 0;
 	head->cls = (uint8_t)nc;
 	head->block_size = (uint32_t)nsz;
-	head->div_magic = ml_div_magic((uint32_t)nsz);
+	head->div_magic = mla_div_magic((uint32_t)nsz);
 	head->reserved = head->capacity = head->used = 1;
 	head->limit = (uint32_t)nsz;
 	head->free = head->local_free = NULL;
 	queue_push_back(heap, &heap->queue[nc], head);
 	heap->stat->nfree[oc]++;
 	heap->stat->nmalloc[nc]++;
-	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 	return head->start;
 }
 
 /* realloc is moving the block p (usable bytes) of seg elsewhere and is
  * about to free it.  Returns the pages the free will leave that realloc
- * should then give back at once with ml__segment_purge_pages() (0: none):
+ * should then give back at once with mla__segment_purge_pages() (0: none):
  * those of a one-block span (64 KiB and up) in a segment of this thread
  * that the free does not send to the pool (after which the segment is no
  * longer ours to touch).  Why at once rather than after the decay: a block
@@ -565,37 +565,37 @@ void *ml__realloc_grow(ml_segment *seg, void *p, size_t size)
  * Left resident they are pure overhead (a quarter of the resident set when
  * 64 buffers grow in turn); purged, they cost one madvise per move of a
  * block that was just copied anyway. */
-uint64_t ml__realloc_leaving(ml_segment *seg, void *p, size_t usable)
+uint64_t mla__realloc_leaving(mla_segment *seg, void *p, size_t usable)
 {
-	if (usable < ML_PAGE_SIZE || atomic_load_explicit(&seg->heap, memory_order_relaxed) != ml__tl_heap)
+	if (usable < MLA_PAGE_SIZE || atomic_load_explicit(&seg->heap, memory_order_relaxed) != mla__tl_heap)
 		return 0;
-	ml_page *page = ml__page_of(seg, p);
-	if (!ml_class_one_block(page->cls) || page->span_pages >= 64)
+	mla_page *page = mla__page_of(seg, p);
+	if (!mla_class_one_block(page->cls) || page->span_pages >= 64)
 		return 0;
 	uint64_t mask = (((uint64_t)1 << page->span_pages) - 1) << page->index;
 	return (seg->used & ~mask) == 1 ? 0 : mask;
 }
 
 /* Free by a thread that does not own the segment: push on thread_free. */
-ML_NOINLINE void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b)
+MLA_NOINLINE void mla__free_remote(mla_segment *seg, mla_page *page, mla_block *b)
 {
-	ml_heap *me = ml__tl_heap;
-	if (me == &ml__heap_empty) {
+	mla_heap *me = mla__tl_heap;
+	if (me == &mla__heap_empty) {
 		int saved = errno;
-		me = ml__heap_init_thread();
+		me = mla__heap_init_thread();
 		errno = saved;
 	}
 	if (me)
 		me->stat->nfree[page->cls]++;
-	b->key = ml_canary(b);
+	b->key = mla_canary(b);
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	do {
-		ml_link_set(b, (ml_block *)(tf & ~ML_TF_FULL));
+		mla_link_set(b, (mla_block *)(tf & ~MLA_TF_FULL));
 	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, (uintptr_t)b,
 	                                               memory_order_release, memory_order_relaxed));
-	if (tf & ML_TF_FULL) {
+	if (tf & MLA_TF_FULL) {
 		atomic_fetch_or_explicit(&seg->wake, (uint64_t)1 << page->index, memory_order_release);
-		ml_heap *owner = atomic_load_explicit(&seg->heap, memory_order_acquire);
+		mla_heap *owner = atomic_load_explicit(&seg->heap, memory_order_acquire);
 		if (owner)
 			atomic_fetch_add_explicit(&owner->wake_hint, 1, memory_order_release);
 	}
@@ -603,45 +603,45 @@ ML_NOINLINE void ml__free_remote(ml_segment *seg, ml_page *page, ml_block *b)
 
 /* free() of a pointer that is not at the start of a segment-owned region:
  * a large block, or something that is not ours. */
-ML_NOINLINE void ml__free_slow(void *p, const char *func)
+MLA_NOINLINE void mla__free_slow(void *p, const char *func)
 {
-	void *hdr = ml__hdr_of(p);
+	void *hdr = mla__hdr_of(p);
 	if (!hdr)
-		ml__fatal(ML_FAULT_FOREIGN, func, p, NULL, 0);
+		mla__fatal(MLA_FAULT_FOREIGN, func, p, NULL, 0);
 	uint32_t magic = *(uint32_t *)hdr;
-	if (magic == ML_MAGIC_LARGE) {
+	if (magic == MLA_MAGIC_LARGE) {
 		int saved = errno;
-		ml__large_free(hdr, p, func);
+		mla__large_free(hdr, p, func);
 		errno = saved;
 		return;
 	}
-	ml__fatal(ML_FAULT_CORRUPT, func, p, hdr, 0);
+	mla__fatal(MLA_FAULT_CORRUPT, func, p, hdr, 0);
 }
 
-void ml__heap_purge(ml_heap *heap, bool force)
+void mla__heap_purge(mla_heap *heap, bool force)
 {
-	uint64_t now = ml__now_ms();
-	if (heap && heap != &ml__heap_empty) {
+	uint64_t now = mla__now_ms();
+	if (heap && heap != &mla__heap_empty) {
 		heap_wake(heap, true);
 		if (force)
 			heap_free_kept_spans(heap);
-		for (ml_segment *seg = heap->segments; seg; seg = seg->next) {
-			ml__segment_purge(seg, now, force);
-			ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+		for (mla_segment *seg = heap->segments; seg; seg = seg->next) {
+			mla__segment_purge(seg, now, force);
+			mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 		}
 	}
-	ml__segment_pool_purge(now, force);
-	ml__large_purge(now, force);
+	mla__segment_pool_purge(now, force);
+	mla__large_purge(now, force);
 }
 
-void ml__heap_atfork(int phase)
+void mla__heap_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE) {
-		ml_lock_take(&heaps_lock);
+	if (phase == MLA_FORK_PREPARE) {
+		mla_lock_take(&heaps_lock);
 		return;
 	}
-	if (phase == ML_FORK_PARENT) {
-		ml_lock_drop(&heaps_lock);
+	if (phase == MLA_FORK_PARENT) {
+		mla_lock_drop(&heaps_lock);
 		return;
 	}
 	pthread_mutex_init(&heaps_lock, NULL);
@@ -651,28 +651,28 @@ void ml__heap_atfork(int phase)
 	 * them) and the heap structs go to the pool.  A thread caught in the
 	 * middle of an operation at fork time leaves its spans inconsistent
 	 * (a block pushed on a list but still counted, two lists sharing
-	 * blocks): ml__segment_repair makes them agree again, at the cost of at
+	 * blocks): mla__segment_repair makes them agree again, at the cost of at
 	 * worst a few blocks or a span that nobody can free in the child: a
 	 * bounded leak, never a block handed out twice. */
-	ml_heap *me = ml__tl_heap;
+	mla_heap *me = mla__tl_heap;
 	for (size_t i = 0; i < heap_count; i++) {
-		ml_heap *h = heap_all[i];
+		mla_heap *h = heap_all[i];
 		if (h == me || !h->live)
 			continue;
 		h->live = false;
 		h->stat->state = 0;
 		h->stat->tid = 0;
 		while (h->segments) {
-			ml_segment *seg = h->segments;
+			mla_segment *seg = h->segments;
 			h->segments = seg->next;
 			seg->next = seg->prev = NULL;
-			ml__segment_repair(seg);
-			ml__segment_abandon(seg);
+			mla__segment_repair(seg);
+			mla__segment_abandon(seg);
 		}
 		h->next_pool = heap_pool;
 		heap_pool = h;
 	}
-	if (me != &ml__heap_empty) {
+	if (me != &mla__heap_empty) {
 		me->tid = (int)gettid();
 		me->stat->tid = (uint64_t)me->tid;
 	}

@@ -24,11 +24,11 @@ struct mlalloc_introspect_root {
 	uint64_t region_size;
 };
 
-ML_API struct mlalloc_introspect_root mlalloc_introspect_root = { MLALLOC_PUB_MAGIC, MLALLOC_PUB_VERSION, 0, 0 };
+MLA_API struct mlalloc_introspect_root mlalloc_introspect_root = { MLALLOC_PUB_MAGIC, MLALLOC_PUB_VERSION, 0, 0 };
 
 static struct mlalloc_pub_header *pub;
-bool ml__pub_unnamed;
-static ml_lock pub_lock = ML_LOCK_INIT;
+bool mla__pub_unnamed;
+static mla_lock pub_lock = MLA_LOCK_INIT;
 static uint32_t large_free_stack[LARGE_MAX];
 static uint32_t large_free_top, large_next;
 static uint16_t seg_free_stack[SEGS_MAX];
@@ -40,16 +40,16 @@ static void pub_create(void)
 {
 	size_t off = up64(sizeof(struct mlalloc_pub_header));
 	size_t classes_off = off;
-	off = up64(off + ML_NCLASSES * sizeof(uint32_t));
+	off = up64(off + MLA_NCLASSES * sizeof(uint32_t));
 	size_t class_pages_off = off;
-	off = up64(off + ML_NCLASSES);
+	off = up64(off + MLA_NCLASSES);
 	size_t heaps_off = off;
 	off = up64(off + HEAPS_MAX * sizeof(struct mlalloc_pub_heap));
 	size_t segs_off = off;
 	off = up64(off + SEGS_MAX * sizeof(struct mlalloc_pub_segment));
 	size_t large_off = off;
-	off = ml_align_up(off + LARGE_MAX * sizeof(struct mlalloc_pub_large), 4096);
-	struct mlalloc_pub_header *h = ml__os_map_named(off, !ml__pub_unnamed);
+	off = mla_align_up(off + LARGE_MAX * sizeof(struct mlalloc_pub_large), 4096);
+	struct mlalloc_pub_header *h = mla__os_map_named(off, !mla__pub_unnamed);
 	if (!h)
 		return;
 	memcpy(h->magic, MLALLOC_PUB_MAGIC, 8);
@@ -57,11 +57,11 @@ static void pub_create(void)
 	h->header_size = sizeof(*h);
 	h->region_size = off;
 	h->pid = (uint64_t)getpid();
-	h->seg_size = ML_SEG_SIZE;
-	h->page_size = ML_PAGE_SIZE;
-	h->seg_pages = ML_SEG_PAGES;
-	h->nclasses = ML_NCLASSES;
-	h->max_small = ML_MAX_SMALL;
+	h->seg_size = MLA_SEG_SIZE;
+	h->page_size = MLA_PAGE_SIZE;
+	h->seg_pages = MLA_SEG_PAGES;
+	h->nclasses = MLA_NCLASSES;
+	h->max_small = MLA_MAX_SMALL;
 	h->classes_off = classes_off;
 	h->class_pages_off = class_pages_off;
 	h->heaps_off = heaps_off;
@@ -73,89 +73,89 @@ static void pub_create(void)
 	h->heaps_max = HEAPS_MAX;
 	h->segs_max = SEGS_MAX;
 	h->large_max = LARGE_MAX;
-	h->decay_ms = ml__decay_ms;
+	h->decay_ms = mla__decay_ms;
 	uint32_t *cls = (uint32_t *)((uint8_t *)h + classes_off);
-	for (unsigned c = 0; c < ML_NCLASSES; c++)
-		cls[c] = (uint32_t)ml_class_size(c);
+	for (unsigned c = 0; c < MLA_NCLASSES; c++)
+		cls[c] = (uint32_t)mla_class_size(c);
 	uint8_t *pages = (uint8_t *)h + class_pages_off;
-	for (unsigned c = 0; c < ML_NCLASSES; c++)
-		pages[c] = (uint8_t)ml_class_span_pages(c);
+	for (unsigned c = 0; c < MLA_NCLASSES; c++)
+		pages[c] = (uint8_t)mla_class_span_pages(c);
 	pub = h;
 	mlalloc_introspect_root.region = (uintptr_t)h;
 	__atomic_store_n(&mlalloc_introspect_root.region_size, off, __ATOMIC_RELEASE);
 }
 
-struct mlalloc_pub_header *ml__pub(void)
+struct mlalloc_pub_header *mla__pub(void)
 {
-	if (ml_unlikely(!pub)) {
-		ml_lock_take(&pub_lock);
+	if (mla_unlikely(!pub)) {
+		mla_lock_take(&pub_lock);
 		if (!pub)
 			pub_create();
-		ml_lock_drop(&pub_lock);
+		mla_lock_drop(&pub_lock);
 	}
 	return pub;
 }
 
-void ml__pub_begin(void)
+void mla__pub_begin(void)
 {
-	ml_lock_take(&pub_lock);
+	mla_lock_take(&pub_lock);
 	if (pub) {
 		__atomic_store_n(&pub->seq, pub->seq + 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 	}
 }
 
-void ml__pub_end(void)
+void mla__pub_end(void)
 {
 	if (pub) {
-		struct ml_os_info os;
-		ml__os_info(&os);
+		struct mla_os_info os;
+		mla__os_info(&os);
 		pub->brk_start = os.brk_start;
 		pub->brk_end = os.brk_end;
 		pub->brk_failed = os.brk_failed;
 		__atomic_store_n(&pub->seq, pub->seq + 1, __ATOMIC_RELEASE);
 	}
-	ml_lock_drop(&pub_lock);
+	mla_lock_drop(&pub_lock);
 }
 
-struct mlalloc_pub_heap *ml__pub_heap_slot(int tid)
+struct mlalloc_pub_heap *mla__pub_heap_slot(int tid)
 {
-	if (!ml__pub())
+	if (!mla__pub())
 		return NULL;
 	struct mlalloc_pub_heap *slot = NULL;
-	ml__pub_begin();
+	mla__pub_begin();
 	if (pub->heaps_used < HEAPS_MAX)
 		slot = (void *)((uint8_t *)pub + pub->heaps_off + pub->heaps_used++ * sizeof(*slot));
 	else
 		pub->heaps_unpublished++;
 	if (slot)
 		slot->tid = (uint64_t)tid;
-	ml__pub_end();
+	mla__pub_end();
 	return slot;
 }
 
-int ml__pub_seg_slot(void)
+int mla__pub_seg_slot(void)
 {
-	if (!ml__pub())
+	if (!mla__pub())
 		return -1;
 	int slot = -1;
-	ml__pub_begin();
+	mla__pub_begin();
 	if (seg_free_top)
 		slot = seg_free_stack[--seg_free_top];
 	else if (pub->segs_used < SEGS_MAX)
 		slot = (int)pub->segs_used++;
 	else
 		pub->segs_unpublished++;
-	ml__pub_end();
+	mla__pub_end();
 	return slot;
 }
 
-uint32_t ml__pub_large_slot(void)
+uint32_t mla__pub_large_slot(void)
 {
-	if (!ml__pub())
+	if (!mla__pub())
 		return UINT32_MAX;
 	uint32_t slot = UINT32_MAX;
-	ml__pub_begin();
+	mla__pub_begin();
 	if (large_free_top)
 		slot = large_free_stack[--large_free_top];
 	else if (large_next < LARGE_MAX) {
@@ -164,19 +164,19 @@ uint32_t ml__pub_large_slot(void)
 	}
 	else
 		pub->large_unpublished++;
-	ml__pub_end();
+	mla__pub_end();
 	return slot;
 }
 
-/* Called inside ml__pub_begin/end by large.c. */
-void ml__pub_large_release(uint32_t index)
+/* Called inside mla__pub_begin/end by large.c. */
+void mla__pub_large_release(uint32_t index)
 {
 	if (index != UINT32_MAX && large_free_top < LARGE_MAX)
 		large_free_stack[large_free_top++] = index;
 }
 
 /* Rewrite the record of seg; the caller owns seg. */
-void ml__pub_seg_write(ml_segment *seg, uint32_t state)
+void mla__pub_seg_write(mla_segment *seg, uint32_t state)
 {
 	if (!pub || seg->pub_index == 0xffff)
 		return;
@@ -184,16 +184,16 @@ void ml__pub_seg_write(ml_segment *seg, uint32_t state)
 	uint64_t s = r->seq;
 	__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	ml_heap *owner = atomic_load_explicit(&seg->heap, memory_order_relaxed);
+	mla_heap *owner = atomic_load_explicit(&seg->heap, memory_order_relaxed);
 	r->base = (uintptr_t)seg;
 	r->kind = seg->from;
 	r->state = state;
 	r->owner_tid = owner && state == MLALLOC_SEGSTATE_OWNED ? (uint64_t)owner->tid : 0;
 	r->used = seg->used;
 	r->dirty = seg->dirty;
-	for (unsigned i = 0; i < ML_SEG_PAGES; i++) {
-		const ml_page *pg = &seg->pages[i];
-		const ml_page *head = pg - pg->head_off;
+	for (unsigned i = 0; i < MLA_SEG_PAGES; i++) {
+		const mla_page *pg = &seg->pages[i];
+		const mla_page *head = pg - pg->head_off;
 		r->page_class[i] = (seg->used >> i & 1) && i && head->block_size ? head->cls : 0xff;
 	}
 	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
@@ -203,16 +203,16 @@ void ml__pub_seg_write(ml_segment *seg, uint32_t state)
  * the OS: its record becomes unused (kind 0) and free for the next
  * segment, its bytes leave the header totals, and `resident` bytes (its
  * pages not purged before) count as purged. */
-void ml__pub_seg_release(uint8_t from, uint16_t index, size_t resident)
+void mla__pub_seg_release(uint8_t from, uint16_t index, size_t resident)
 {
 	if (!pub)
 		return;
 	__atomic_fetch_add(&pub->purged_bytes, resident, __ATOMIC_RELAXED);
-	ml__pub_begin();
+	mla__pub_begin();
 	if (from == MLALLOC_SEG_BRK)
-		pub->seg_bytes_brk -= ML_SEG_SIZE;
+		pub->seg_bytes_brk -= MLA_SEG_SIZE;
 	else
-		pub->seg_bytes_mmap -= ML_SEG_SIZE;
+		pub->seg_bytes_mmap -= MLA_SEG_SIZE;
 	if (index != 0xffff) {
 		struct mlalloc_pub_segment *r = (void *)((uint8_t *)pub + pub->segs_off + (size_t)index * sizeof(*r));
 		uint64_t s = r->seq;
@@ -223,17 +223,17 @@ void ml__pub_seg_release(uint8_t from, uint16_t index, size_t resident)
 		__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 		seg_free_stack[seg_free_top++] = index;
 	}
-	ml__pub_end();
+	mla__pub_end();
 }
 
-void ml__pub_atfork(int phase)
+void mla__pub_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE) {
-		ml_lock_take(&pub_lock);
+	if (phase == MLA_FORK_PREPARE) {
+		mla_lock_take(&pub_lock);
 		return;
 	}
-	if (phase == ML_FORK_PARENT) {
-		ml_lock_drop(&pub_lock);
+	if (phase == MLA_FORK_PARENT) {
+		mla_lock_drop(&pub_lock);
 		return;
 	}
 	pthread_mutex_init(&pub_lock, NULL);

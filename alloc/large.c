@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* large.c: blocks bigger than ML_MAX_SMALL, each in its own mmap aligned to
- * ML_SEG_SIZE (or to its alignment if bigger), with struct ml_large in the
- * first ML_LARGE_HDR bytes.  Freed blocks stay mapped in a small cache for
- * ml__decay_ms so that a program that frees and reallocates big buffers does
+/* large.c: blocks bigger than MLA_MAX_SMALL, each in its own mmap aligned to
+ * MLA_SEG_SIZE (or to its alignment if bigger), with struct mla_large in the
+ * first MLA_LARGE_HDR bytes.  Freed blocks stay mapped in a small cache for
+ * mla__decay_ms so that a program that frees and reallocates big buffers does
  * not pay for munmap, mmap and page faults every time; past the decay, or
  * past the cache bounds, they are unmapped.  Growing realloc moves the pages
  * with mremap instead of copying.  One lock guards the cache and the
@@ -26,15 +26,15 @@
 #define REUSE_TRIM_MIN  ((size_t)4 << 20)
 #define OS_PAGE 4096
 
-static ml_lock large_lock = ML_LOCK_INIT;
-static ml_large *cache;            /* most recently freed first */
+static mla_lock large_lock = MLA_LOCK_INIT;
+static mla_large *cache;            /* most recently freed first */
 static size_t cache_count, cache_bytes;
 
-static size_t user_offset(size_t align) { return ml_align_up(ML_LARGE_HDR, align); }
+static size_t user_offset(size_t align) { return mla_align_up(MLA_LARGE_HDR, align); }
 
-static void pub_record(ml_large *lg)
+static void pub_record(mla_large *lg)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (!h || lg->pub_index == UINT32_MAX)
 		return;
 	struct mlalloc_pub_large *r = (void *)((uint8_t *)h + h->large_off + (size_t)lg->pub_index * sizeof(*r));
@@ -45,9 +45,9 @@ static void pub_record(ml_large *lg)
 	r->state = lg->state;
 }
 
-static void pub_release(ml_large *lg)
+static void pub_release(mla_large *lg)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (!h || lg->pub_index == UINT32_MAX)
 		return;
 	struct mlalloc_pub_large *r = (void *)((uint8_t *)h + h->large_off + (size_t)lg->pub_index * sizeof(*r));
@@ -57,7 +57,7 @@ static void pub_release(ml_large *lg)
 /* Header totals; under large_lock and the pub seqlock. */
 static void pub_totals(long live, long live_bytes, long cached, long cached_bytes, int nmalloc, int nfree)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (!h)
 		return;
 	h->large_live += (uint64_t)live;
@@ -68,7 +68,7 @@ static void pub_totals(long live, long live_bytes, long cached, long cached_byte
 	h->large_nfree += (uint64_t)nfree;
 }
 
-static void cache_remove(ml_large *lg)
+static void cache_remove(mla_large *lg)
 {
 	if (lg->prev)
 		lg->prev->next = lg->next;
@@ -82,27 +82,27 @@ static void cache_remove(ml_large *lg)
 }
 
 /* Unmap a cached block; under large_lock and the seqlock. */
-static void large_unmap(ml_large *lg)
+static void large_unmap(mla_large *lg)
 {
 	cache_remove(lg);
 	pub_totals(0, 0, -1, -(long)lg->map_size, 0, 0);
 	pub_release(lg);
-	ml__pub_large_release(lg->pub_index);
-	ml__segmap_set((uintptr_t)lg, lg->map_size, false);
-	struct mlalloc_pub_header *h = ml__pub();
+	mla__pub_large_release(lg->pub_index);
+	mla__segmap_set((uintptr_t)lg, lg->map_size, false);
+	struct mlalloc_pub_header *h = mla__pub();
 	if (h)
 		__atomic_fetch_add(&h->purged_bytes, lg->map_size, __ATOMIC_RELAXED);
-	ml__os_unmap(lg, lg->map_size);
+	mla__os_unmap(lg, lg->map_size);
 }
 
 /* The cached block that holds size bytes at alignment align with the
  * least room to spare (not wasting more than half of it), most recently
  * freed first among equals; under large_lock.  The best fit, not the
  * first: a block reused whole stays resident whole. */
-static ml_large *cache_take(size_t size, size_t align, size_t base_align, size_t map_size)
+static mla_large *cache_take(size_t size, size_t align, size_t base_align, size_t map_size)
 {
-	ml_large *best = NULL;
-	for (ml_large *lg = cache; lg; lg = lg->next) {
+	mla_large *best = NULL;
+	for (mla_large *lg = cache; lg; lg = lg->next) {
 		if (lg->map_size < map_size || lg->map_size / 2 > map_size)
 			continue;
 		if (((uintptr_t)lg & (base_align - 1)) != 0 || user_offset(align) + size > lg->map_size)
@@ -119,35 +119,35 @@ static ml_large *cache_take(size_t size, size_t align, size_t base_align, size_t
 	return best;
 }
 
-void *ml__large_alloc(size_t size, size_t align, bool zero)
+void *mla__large_alloc(size_t size, size_t align, bool zero)
 {
 	size_t off = user_offset(align), map_size;
-	size_t base_align = align > ML_SEG_SIZE ? align : ML_SEG_SIZE;
-	if (!off || size > PTRDIFF_MAX || !(map_size = ml_align_up(off + size, OS_PAGE)) || off + size < size) {
+	size_t base_align = align > MLA_SEG_SIZE ? align : MLA_SEG_SIZE;
+	if (!off || size > PTRDIFF_MAX || !(map_size = mla_align_up(off + size, OS_PAGE)) || off + size < size) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	ml__heap_tick();
-	ml_lock_take(&large_lock);
-	ml__pub_begin();
-	ml_large *lg = cache_take(size, align, base_align, map_size);
-	ml__pub_end();
-	ml_lock_drop(&large_lock);
+	mla__heap_tick();
+	mla_lock_take(&large_lock);
+	mla__pub_begin();
+	mla_large *lg = cache_take(size, align, base_align, map_size);
+	mla__pub_end();
+	mla_lock_drop(&large_lock);
 	if (!lg) {
-		lg = ml__os_map_aligned(map_size, base_align);
+		lg = mla__os_map_aligned(map_size, base_align);
 		if (!lg) {
 			errno = ENOMEM;
 			return NULL;
 		}
-		lg->magic = ML_MAGIC_LARGE;
-		lg->kind = ML_KIND_LARGE;
+		lg->magic = MLA_MAGIC_LARGE;
+		lg->kind = MLA_KIND_LARGE;
 		lg->fresh = 1;
 		lg->map_size = map_size;
-		lg->pub_index = ml__pub_large_slot();
-		ml__segmap_set((uintptr_t)lg, map_size, true);
+		lg->pub_index = mla__pub_large_slot();
+		mla__segmap_set((uintptr_t)lg, map_size, true);
 	} else if (lg->map_size - map_size >= REUSE_TRIM_MIN && lg->map_size - map_size >= lg->map_size / 4) {
-		ml__os_purge((uint8_t *)lg + map_size, lg->map_size - map_size);
-		struct mlalloc_pub_header *h = ml__pub();
+		mla__os_purge((uint8_t *)lg + map_size, lg->map_size - map_size);
+		struct mlalloc_pub_header *h = mla__pub();
 		if (h)
 			__atomic_fetch_add(&h->purged_bytes, lg->map_size - map_size, __ATOMIC_RELAXED);
 	}
@@ -157,26 +157,26 @@ void *ml__large_alloc(size_t size, size_t align, bool zero)
 	if (zero && !lg->fresh)
 		memset(lg->user, 0, size);
 	lg->fresh = 0;
-	ml_lock_take(&large_lock);
-	ml__pub_begin();
+	mla_lock_take(&large_lock);
+	mla__pub_begin();
 	pub_totals(1, (long)lg->usable, 0, 0, 1, 0);
 	pub_record(lg);
-	ml__pub_end();
-	ml_lock_drop(&large_lock);
+	mla__pub_end();
+	mla_lock_drop(&large_lock);
 	return lg->user;
 }
 
-void ml__large_free(ml_large *lg, const void *p, const char *func)
+void mla__large_free(mla_large *lg, const void *p, const char *func)
 {
-	if (ml_unlikely(lg->kind != ML_KIND_LARGE))
-		ml__fatal(ML_FAULT_CORRUPT, func, p, lg, 0);
-	if (ml_unlikely(lg->state != MLALLOC_LARGE_LIVE))
-		ml__fatal(ML_FAULT_LARGE_DOUBLE, func, p, lg->user, lg->usable);
-	if (ml_unlikely(p != lg->user))
-		ml__fatal(ML_FAULT_INTERIOR, func, p, lg->user, lg->usable);
-	uint64_t now = ml__now_ms();
-	ml_lock_take(&large_lock);
-	ml__pub_begin();
+	if (mla_unlikely(lg->kind != MLA_KIND_LARGE))
+		mla__fatal(MLA_FAULT_CORRUPT, func, p, lg, 0);
+	if (mla_unlikely(lg->state != MLALLOC_LARGE_LIVE))
+		mla__fatal(MLA_FAULT_LARGE_DOUBLE, func, p, lg->user, lg->usable);
+	if (mla_unlikely(p != lg->user))
+		mla__fatal(MLA_FAULT_INTERIOR, func, p, lg->user, lg->usable);
+	uint64_t now = mla__now_ms();
+	mla_lock_take(&large_lock);
+	mla__pub_begin();
 	pub_totals(-1, -(long)lg->usable, 1, (long)lg->map_size, 0, 1);
 	lg->state = MLALLOC_LARGE_CACHED;
 	lg->freed_ms = now;
@@ -189,72 +189,72 @@ void ml__large_free(ml_large *lg, const void *p, const char *func)
 	cache_bytes += lg->map_size;
 	pub_record(lg);
 	while (cache_count > CACHE_MAX_COUNT || cache_bytes > CACHE_MAX_BYTES) {
-		ml_large *old = cache;
+		mla_large *old = cache;
 		while (old->next)
 			old = old->next;
 		large_unmap(old);
 	}
-	ml__pub_end();
-	ml_lock_drop(&large_lock);
-	ml__heap_tick();
+	mla__pub_end();
+	mla_lock_drop(&large_lock);
+	mla__heap_tick();
 }
 
 /* realloc of a large block: in place when it fits and does not waste more
  * than 3/4 of the mapping, else grow by moving pages.  NULL if it has to go
  * through malloc + copy (the caller does that). */
-void *ml__large_realloc(ml_large *lg, void *p, size_t size)
+void *mla__large_realloc(mla_large *lg, void *p, size_t size)
 {
 	size_t off = (size_t)((uint8_t *)p - (uint8_t *)lg);
-	size_t need = ml_align_up(off + size, OS_PAGE);
+	size_t need = mla_align_up(off + size, OS_PAGE);
 	if (!need || off + size < size)
 		return NULL;
 	if (need <= lg->map_size && need >= lg->map_size / 4)
 		return p;
-	if (need < lg->map_size || off > ML_SEG_SIZE)
+	if (need < lg->map_size || off > MLA_SEG_SIZE)
 		return NULL;
 	/* Unmark first: once moved, the old range may be mapped by anyone. */
 	size_t old_map = lg->map_size, old_usable = lg->usable;
-	ml__segmap_set((uintptr_t)lg, old_map, false);
-	uint8_t *nb = ml__os_move(lg, old_map, need, ML_SEG_SIZE);
+	mla__segmap_set((uintptr_t)lg, old_map, false);
+	uint8_t *nb = mla__os_move(lg, old_map, need, MLA_SEG_SIZE);
 	if (!nb) {
-		ml__segmap_set((uintptr_t)lg, old_map, true);
+		mla__segmap_set((uintptr_t)lg, old_map, true);
 		return NULL;
 	}
-	ml_large *nl = (ml_large *)nb;   /* the header moved with its page */
+	mla_large *nl = (mla_large *)nb;   /* the header moved with its page */
 	nl->map_size = need;
 	nl->user = nb + off;
 	nl->usable = need - off;
-	ml__segmap_set((uintptr_t)nb, need, true);
-	ml_lock_take(&large_lock);
-	ml__pub_begin();
+	mla__segmap_set((uintptr_t)nb, need, true);
+	mla_lock_take(&large_lock);
+	mla__pub_begin();
 	pub_totals(0, (long)nl->usable - (long)old_usable, 0, 0, 0, 0);
 	pub_record(nl);
-	ml__pub_end();
-	ml_lock_drop(&large_lock);
+	mla__pub_end();
+	mla_lock_drop(&large_lock);
 	return nl->user;
 }
 
 /* Unmap cached blocks idle for the decay time (all if force). */
-void ml__large_purge(uint64_t now, bool force)
+void mla__large_purge(uint64_t now, bool force)
 {
 	if (!cache || pthread_mutex_trylock(&large_lock) != 0)
 		return;
-	ml__pub_begin();
-	for (ml_large *lg = cache, *next; lg; lg = next) {
+	mla__pub_begin();
+	for (mla_large *lg = cache, *next; lg; lg = next) {
 		next = lg->next;
-		if (force || now - lg->freed_ms >= ml__decay_ms)
+		if (force || now - lg->freed_ms >= mla__decay_ms)
 			large_unmap(lg);
 	}
-	ml__pub_end();
-	ml_lock_drop(&large_lock);
+	mla__pub_end();
+	mla_lock_drop(&large_lock);
 }
 
-void ml__large_atfork(int phase)
+void mla__large_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE)
-		ml_lock_take(&large_lock);
-	else if (phase == ML_FORK_PARENT)
-		ml_lock_drop(&large_lock);
+	if (phase == MLA_FORK_PREPARE)
+		mla_lock_take(&large_lock);
+	else if (phase == MLA_FORK_PARENT)
+		mla_lock_drop(&large_lock);
 	else
 		pthread_mutex_init(&large_lock, NULL);
 }

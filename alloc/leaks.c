@@ -31,14 +31,14 @@ struct scan {
 	size_t nwork;
 };
 
-static void collect(const struct ml_live *l, void *arg)
+static void collect(const struct mla_live *l, void *arg)
 {
 	struct scan *s = arg;
 	if (s->n < s->cap)
 		s->b[s->n++] = (struct blk){ l->user, l->user + (l->size ? l->size : 1), l->bt, l->depth, false };
 }
 
-static void count(const struct ml_live *l, void *arg)
+static void count(const struct mla_live *l, void *arg)
 {
 	(void)l;
 	(*(size_t *)arg)++;
@@ -116,7 +116,7 @@ static int scan_object(struct dl_phdr_info *info, size_t size, void *arg)
 /* The end of the mapping holding the stack pointer (its top). */
 static uintptr_t stack_top(uintptr_t sp)
 {
-	return ml__maps_end_of(sp);
+	return mla__maps_end_of(sp);
 }
 
 /* Same backtrace? */
@@ -164,18 +164,18 @@ static void group(struct scan *s, struct mlalloc_leak_report *r)
 	}
 }
 
-void ml__leaks_report(void)
+void mla__leaks_report(void)
 {
 	size_t n = 0;
-	ml__check_live_each(count, &n);
+	mla__check_live_each(count, &n);
 	n += 64;   /* blocks made meanwhile by other threads are left out */
-	size_t bytes = ml_align_up(n * (sizeof(struct blk) + sizeof(size_t)), 4096);
+	size_t bytes = mla_align_up(n * (sizeof(struct blk) + sizeof(size_t)), 4096);
 	struct scan s = { .cap = n };
-	s.b = ml__os_reserve(bytes, true, "mlalloc-leaks");
+	s.b = mla__os_reserve(bytes, true, "mlalloc-leaks");
 	if (!s.b)
 		return;
 	s.work = (size_t *)(s.b + n);
-	ml__check_live_each(collect, &s);
+	mla__check_live_each(collect, &s);
 	sort_blocks(s.b, s.n);
 	dl_iterate_phdr(scan_object, &s);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
@@ -186,6 +186,6 @@ void ml__leaks_report(void)
 	}
 	static struct mlalloc_leak_report r;
 	group(&s, &r);
-	ml__leaks_print(&r);
-	ml__os_unmap(s.b, bytes);
+	mla__leaks_print(&r);
+	mla__os_unmap(s.b, bytes);
 }

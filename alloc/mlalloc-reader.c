@@ -11,7 +11,7 @@
  * read from the target is validated before use (it is untrusted), with
  * bounds written so that no sum or product can wrap.  The same copying
  * and validation run on a memory buffer (struct source with pid 0) for
- * ml__alloc_snapshot_parse(), which the fuzzer drives.
+ * mla__alloc_snapshot_parse(), which the fuzzer drives.
  *
  * Never is a path taken from the target's maps opened as such: a mapped
  * file is reached through /proc/PID/map_files/START-END (the mapping
@@ -22,14 +22,14 @@
  * shows the regular file maps names (device and inode).
  *
  * Bounds (mlalloc-reader.h, memlayout-heap(1)): the retries of a torn or
- * moving state share one deadline (ML_ALLOC_READ_MS, monotonic clock); the
- * tables' capacities are capped (ML_ALLOC_MAX_HEAPS/SEGS/LARGE), which
+ * moving state share one deadline (MLA_ALLOC_READ_MS, monotonic clock); the
+ * tables' capacities are capped (MLA_ALLOC_MAX_HEAPS/SEGS/LARGE), which
  * bounds every allocation and every loop over them; the symbol search
  * reads a string table 1 MiB a pread for the places that hold the name
  * (at most 64), then the symbols 4096 a pread for one named there: at
- * most ML_ALLOC_MAX_STRTAB string bytes and ML_ALLOC_MAX_SYMS symbols
- * over all files, within ML_ALLOC_FIND_MS.  A bound hit is an error that says which
- * (struct ml_alloc_bound), never a silent truncation. */
+ * most MLA_ALLOC_MAX_STRTAB string bytes and MLA_ALLOC_MAX_SYMS symbols
+ * over all files, within MLA_ALLOC_FIND_MS.  A bound hit is an error that says which
+ * (struct mla_alloc_bound), never a silent truncation. */
 #include <elf.h>
 #include <errno.h>
 #include <time.h>
@@ -94,10 +94,10 @@ static bool past(const struct timespec *d)
 }
 
 /* Record which bound was hit in *b (if any); returns err. */
-static int hit(struct ml_alloc_bound *b, int err, const char *what, uint64_t value, uint64_t limit)
+static int hit(struct mla_alloc_bound *b, int err, const char *what, uint64_t value, uint64_t limit)
 {
 	if (b)
-		*b = (struct ml_alloc_bound){ what, value, limit };
+		*b = (struct mla_alloc_bound){ what, value, limit };
 	return err;
 }
 
@@ -106,11 +106,11 @@ static int hit(struct ml_alloc_bound *b, int err, const char *what, uint64_t val
 struct budget {
 	const struct timespec *deadline;   /* NULL: none (the fuzzer) */
 	uint64_t syms, strbytes;           /* symbols scanned, string bytes read */
-	struct ml_alloc_bound *bound;
+	struct mla_alloc_bound *bound;
 };
 
 /* Where the published bytes come from: the memory of process pid at addr,
- * or (pid 0) the len bytes at buf, for ml__alloc_snapshot_parse().  Reads
+ * or (pid 0) the len bytes at buf, for mla__alloc_snapshot_parse().  Reads
  * are by offset from the region start.  deadline bounds the retries (NULL
  * for a buffer, which never changes); moved records whether any seq was
  * seen to change (a state kept changing) or not (it stayed torn). */
@@ -183,12 +183,12 @@ static int name_places(int fd, const Elf64_Shdr *str, const char *name, struct b
 		return -ENOMEM;
 	for (uint64_t off = 0; off + nlen <= str->sh_size && r == 0; off += STR_BLOCK - (nlen - 1)) {
 		size_t want = str->sh_size - off < STR_BLOCK ? (size_t)(str->sh_size - off) : STR_BLOCK;
-		if (b->strbytes + want > ML_ALLOC_MAX_STRTAB) {
-			r = hit(b->bound, -E2BIG, "string table bytes", b->strbytes + want, ML_ALLOC_MAX_STRTAB);
+		if (b->strbytes + want > MLA_ALLOC_MAX_STRTAB) {
+			r = hit(b->bound, -E2BIG, "string table bytes", b->strbytes + want, MLA_ALLOC_MAX_STRTAB);
 			break;
 		}
 		if (past(b->deadline)) {
-			r = hit(b->bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			r = hit(b->bound, -ETIME, "ms searching", MLA_ALLOC_FIND_MS, MLA_ALLOC_FIND_MS);
 			break;
 		}
 		ssize_t got = str->sh_offset > INT64_MAX - off ? -1 :
@@ -246,12 +246,12 @@ static int table_search(int fd, const Elf64_Shdr *symtab, const Elf64_Shdr *str,
 		return -ENOMEM;
 	for (uint64_t k = 0; k < n && r == 0;) {
 		size_t want = n - k < SYM_CHUNK ? (size_t)(n - k) : SYM_CHUNK;
-		if (b->syms + want > ML_ALLOC_MAX_SYMS) {
-			r = hit(b->bound, -E2BIG, "symbols scanned", b->syms + want, ML_ALLOC_MAX_SYMS);
+		if (b->syms + want > MLA_ALLOC_MAX_SYMS) {
+			r = hit(b->bound, -E2BIG, "symbols scanned", b->syms + want, MLA_ALLOC_MAX_SYMS);
 			break;
 		}
 		if (past(b->deadline)) {
-			r = hit(b->bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			r = hit(b->bound, -ETIME, "ms searching", MLA_ALLOC_FIND_MS, MLA_ALLOC_FIND_MS);
 			break;
 		}
 		if (!pread_all(fd, chunk, want * sizeof(*chunk), symtab->sh_offset + k * sizeof(*chunk)))
@@ -321,8 +321,8 @@ out:
 	return r;
 }
 
-int ml__alloc_elf_symbol(int fd, const char *name, uint64_t *ret_value, uint64_t *ret_vaddr0,
-			 struct ml_alloc_bound *ret_bound)
+int mla__alloc_elf_symbol(int fd, const char *name, uint64_t *ret_value, uint64_t *ret_vaddr0,
+			 struct mla_alloc_bound *ret_bound)
 {
 	struct budget b = { NULL, 0, 0, ret_bound };
 	return elf_symbol(fd, name, &b, ret_value, ret_vaddr0);
@@ -425,9 +425,9 @@ static int open_mapped(pid_t pid, const struct maps_line *m)
 }
 
 static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *ret_size,
-			    struct ml_alloc_bound *bound)
+			    struct mla_alloc_bound *bound)
 {
-	struct timespec deadline = deadline_in(ML_ALLOC_FIND_MS);
+	struct timespec deadline = deadline_in(MLA_ALLOC_FIND_MS);
 	struct budget b = { &deadline, 0, 0, bound };
 	uint64_t last_dev = 0, last_ino = 0;
 	char *line = NULL;
@@ -440,7 +440,7 @@ static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *re
 		if (parse_line(line, &m) < 0 || m.off != 0 || m.path[0] != '/' || m.inode == 0)
 			continue;
 		if (past(&deadline)) {
-			r = hit(bound, -ETIME, "ms searching", ML_ALLOC_FIND_MS, ML_ALLOC_FIND_MS);
+			r = hit(bound, -ETIME, "ms searching", MLA_ALLOC_FIND_MS, MLA_ALLOC_FIND_MS);
 			break;
 		}
 		uint64_t dev = (uint64_t)m.dev_major << 32 | m.dev_minor;
@@ -474,7 +474,7 @@ static int locate_by_symbol(pid_t pid, FILE *f, uint64_t *ret_addr, uint64_t *re
 }
 
 static int locate(pid_t pid, uint64_t *ret_addr, uint64_t *ret_size, const char **ret_how,
-		  struct ml_alloc_bound *bound)
+		  struct mla_alloc_bound *bound)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -516,18 +516,18 @@ static bool fits(uint64_t off, uint64_t n, uint64_t stride, uint64_t size)
 }
 
 /* The capacities against their caps: 0 or -E2BIG (*b says which). */
-static int check_caps(const struct mlalloc_pub_header *h, struct ml_alloc_bound *b)
+static int check_caps(const struct mlalloc_pub_header *h, struct mla_alloc_bound *b)
 {
-	if (h->heaps_max > ML_ALLOC_MAX_HEAPS)
-		return hit(b, -E2BIG, "heap slots", h->heaps_max, ML_ALLOC_MAX_HEAPS);
-	if (h->segs_max > ML_ALLOC_MAX_SEGS)
-		return hit(b, -E2BIG, "segment records", h->segs_max, ML_ALLOC_MAX_SEGS);
-	if (h->large_max > ML_ALLOC_MAX_LARGE)
-		return hit(b, -E2BIG, "large-block records", h->large_max, ML_ALLOC_MAX_LARGE);
+	if (h->heaps_max > MLA_ALLOC_MAX_HEAPS)
+		return hit(b, -E2BIG, "heap slots", h->heaps_max, MLA_ALLOC_MAX_HEAPS);
+	if (h->segs_max > MLA_ALLOC_MAX_SEGS)
+		return hit(b, -E2BIG, "segment records", h->segs_max, MLA_ALLOC_MAX_SEGS);
+	if (h->large_max > MLA_ALLOC_MAX_LARGE)
+		return hit(b, -E2BIG, "large-block records", h->large_max, MLA_ALLOC_MAX_LARGE);
 	return 0;
 }
 
-static int check_header(struct mlalloc_pub_header *h, uint64_t size, struct ml_alloc_bound *b)
+static int check_header(struct mlalloc_pub_header *h, uint64_t size, struct mla_alloc_bound *b)
 {
 	if (memcmp(h->magic, MLALLOC_PUB_MAGIC, 8))
 		return -ENOENT;
@@ -589,8 +589,8 @@ static int settle_segments(struct source *src, const struct mlalloc_pub_header *
 
 /* One try: fills snap's tables (cap bytes at tables); -EAGAIN if the
  * writer moved meanwhile. */
-static int copy_once(struct source *src, struct ml_alloc_snapshot *s, uint8_t *tables, size_t cap,
-		     struct ml_alloc_bound *b)
+static int copy_once(struct source *src, struct mla_alloc_snapshot *s, uint8_t *tables, size_t cap,
+		     struct mla_alloc_bound *b)
 {
 	struct mlalloc_pub_header h, h2;
 	int r = src_read(src, 0, &h, sizeof(h));
@@ -635,8 +635,8 @@ static int copy_once(struct source *src, struct ml_alloc_snapshot *s, uint8_t *t
 }
 
 /* A snapshot with room for the tables of header h, or NULL. */
-static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *ret_cap, int *ret_err,
-					      struct ml_alloc_bound *b)
+static struct mla_alloc_snapshot *snapshot_new(const struct source *src, size_t *ret_cap, int *ret_err,
+					      struct mla_alloc_bound *b)
 {
 	struct mlalloc_pub_header h;
 	int r = src_read(src, 0, &h, sizeof(h));
@@ -647,7 +647,7 @@ static struct ml_alloc_snapshot *snapshot_new(const struct source *src, size_t *
 		return NULL;
 	}
 	*ret_cap = tables_size(&h);
-	struct ml_alloc_snapshot *s = calloc(1, sizeof(*s) + *ret_cap);
+	struct mla_alloc_snapshot *s = calloc(1, sizeof(*s) + *ret_cap);
 	if (!s)
 		*ret_err = -ENOMEM;
 	return s;
@@ -666,18 +666,18 @@ static void back_off(unsigned t)
 	nanosleep(&ts, NULL);
 }
 
-int ml_alloc_snapshot_read_bounded(pid_t pid, struct ml_alloc_snapshot **ret_snap,
-				   struct ml_alloc_bound *ret_bound)
+int mla_alloc_snapshot_read_bounded(pid_t pid, struct mla_alloc_snapshot **ret_snap,
+				   struct mla_alloc_bound *ret_bound)
 {
 	uint64_t addr, size;
 	const char *how;
 	int r = locate(pid, &addr, &size, &how, ret_bound);
 	if (r < 0)
 		return r;
-	struct timespec deadline = deadline_in(ML_ALLOC_READ_MS);
+	struct timespec deadline = deadline_in(MLA_ALLOC_READ_MS);
 	struct source src = { pid, addr, NULL, size, &deadline, false, UINT64_MAX };
 	size_t cap;
-	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
+	struct mla_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
 	if (!s)
 		return r;
 	/* All tries share one deadline, the re-reads of segments too. */
@@ -688,7 +688,7 @@ int ml_alloc_snapshot_read_bounded(pid_t pid, struct ml_alloc_snapshot **ret_sna
 		back_off(t);
 	}
 	if (r == -EAGAIN)
-		hit(ret_bound, r, src.moved ? "ms changing" : "ms torn", ML_ALLOC_READ_MS, ML_ALLOC_READ_MS);
+		hit(ret_bound, r, src.moved ? "ms changing" : "ms torn", MLA_ALLOC_READ_MS, MLA_ALLOC_READ_MS);
 	if (r < 0) {
 		free(s);
 		return r;
@@ -699,13 +699,13 @@ int ml_alloc_snapshot_read_bounded(pid_t pid, struct ml_alloc_snapshot **ret_sna
 	return 0;
 }
 
-int ml_alloc_snapshot_read(pid_t pid, struct ml_alloc_snapshot **ret_snap)
+int mla_alloc_snapshot_read(pid_t pid, struct mla_alloc_snapshot **ret_snap)
 {
-	return ml_alloc_snapshot_read_bounded(pid, ret_snap, NULL);
+	return mla_alloc_snapshot_read_bounded(pid, ret_snap, NULL);
 }
 
-int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapshot **ret_snap,
-			     struct ml_alloc_bound *ret_bound)
+int mla__alloc_snapshot_parse(const void *buf, size_t len, struct mla_alloc_snapshot **ret_snap,
+			     struct mla_alloc_bound *ret_bound)
 {
 	struct source src = { 0, 0, buf, len, NULL, false, UINT64_MAX };
 	size_t cap;
@@ -713,7 +713,7 @@ int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapsh
 
 	if (!buf || !len)
 		return -ENOENT;
-	struct ml_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
+	struct mla_alloc_snapshot *s = snapshot_new(&src, &cap, &r, ret_bound);
 	if (!s)
 		return r;
 	if ((r = copy_once(&src, s, (uint8_t *)(s + 1), cap, ret_bound)) < 0) {
@@ -725,9 +725,9 @@ int ml__alloc_snapshot_parse(const void *buf, size_t len, struct ml_alloc_snapsh
 	return 0;
 }
 
-void ml_alloc_snapshot_free(struct ml_alloc_snapshot *snap) { free(snap); }
+void mla_alloc_snapshot_free(struct mla_alloc_snapshot *snap) { free(snap); }
 
-uint64_t ml_alloc_snapshot_live(const struct ml_alloc_snapshot *snap, unsigned cls)
+uint64_t mla_alloc_snapshot_live(const struct mla_alloc_snapshot *snap, unsigned cls)
 {
 	if (cls >= snap->header.nclasses)
 		return 0;
@@ -739,10 +739,10 @@ uint64_t ml_alloc_snapshot_live(const struct ml_alloc_snapshot *snap, unsigned c
 	return m - f;
 }
 
-uint64_t ml_alloc_snapshot_live_bytes(const struct ml_alloc_snapshot *snap)
+uint64_t mla_alloc_snapshot_live_bytes(const struct mla_alloc_snapshot *snap)
 {
 	uint64_t total = 0;
 	for (unsigned c = 0; c < snap->header.nclasses; c++)
-		total += ml_alloc_snapshot_live(snap, c) * snap->class_size[c];
+		total += mla_alloc_snapshot_live(snap, c) * snap->class_size[c];
 	return total;
 }

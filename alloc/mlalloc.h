@@ -20,15 +20,15 @@ extern "C" {
 
 /* Give back to the OS, now, every free page and cached large block, of the
  * calling thread's heap and of the shared pools.  Returns 0. */
-int ml_alloc_purge(void);
+int mlalloc_purge(void);
 
 /* Walk the calling thread's heap and check every invariant stated in
  * alloc/types.h (expensive: for tests and debugging).  Returns 0 if all
  * hold, -EFAULT at the first that does not. */
-int ml_alloc_check(void);
+int mlalloc_check(void);
 
 /* Version of the published introspection format (MLALLOC_PUB_VERSION). */
-unsigned ml_alloc_format_version(void);
+unsigned mlalloc_format_version(void);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* os.c: the only file that talks to the kernel about memory (brk, mmap,
  * munmap, mremap, madvise, memfd, prctl).  Segments come from brk first: the
- * break is moved up to the next segment-aligned address plus ML_BRK_AHEAD
+ * break is moved up to the next segment-aligned address plus MLA_BRK_AHEAD
  * segments, so the heap grows just after .bss, and the segments after the
  * first are handed out from that reserve without a syscall.  The reserve is
  * there for threads: moving the break expands the heap's VMA, which must
@@ -29,14 +29,14 @@
 #define PR_SET_VMA_ANON_NAME 0
 #endif
 
-#define ML_BRK_AHEAD 8   /* segments the break moves by at once */
+#define MLA_BRK_AHEAD 8   /* segments the break moves by at once */
 
-static ml_lock brk_lock = ML_LOCK_INIT;
+static mla_lock brk_lock = MLA_LOCK_INIT;
 /* Our part of the break is [brk_start, brk_end); segments [brk_start,
  * brk_next) were handed out, [brk_next, brk_end) is the untouched reserve. */
 static uintptr_t brk_start, brk_next, brk_end;
 static bool brk_failed;
-bool ml__os_no_brk;
+bool mla__os_no_brk;
 
 static uintptr_t sys_brk(uintptr_t to) { return (uintptr_t)syscall(SYS_brk, to); }
 
@@ -46,8 +46,8 @@ static uintptr_t sys_brk(uintptr_t to) { return (uintptr_t)syscall(SYS_brk, to);
 static void *brk_grow(size_t size)
 {
 	uintptr_t cur = sys_brk(0);
-	uintptr_t base = ml_align_up(cur, size);
-	for (size_t n = ML_BRK_AHEAD; ; n = 1) {
+	uintptr_t base = mla_align_up(cur, size);
+	for (size_t n = MLA_BRK_AHEAD; ; n = 1) {
 		uintptr_t want = base + n * size;
 		if (base && want > base && sys_brk(want) == want) {
 			if (!brk_start)
@@ -62,11 +62,11 @@ static void *brk_grow(size_t size)
 	}
 }
 
-void *ml__os_brk_segment(size_t size, int *ret_from)
+void *mla__os_brk_segment(size_t size, int *ret_from)
 {
 	void *p = NULL;
-	ml_lock_take(&brk_lock);
-	if (!brk_failed && !ml__os_no_brk) {
+	mla_lock_take(&brk_lock);
+	if (!brk_failed && !mla__os_no_brk) {
 		if (brk_end && brk_end - brk_next >= size) {
 			p = (void *)brk_next;   /* from the reserve: no syscall */
 			brk_next += size;
@@ -76,9 +76,9 @@ void *ml__os_brk_segment(size_t size, int *ret_from)
 		if (p)
 			*ret_from = MLALLOC_SEG_BRK;
 	}
-	ml_lock_drop(&brk_lock);
+	mla_lock_drop(&brk_lock);
 	if (!p) {
-		p = ml__os_map_aligned(size, size);
+		p = mla__os_map_aligned(size, size);
 		*ret_from = MLALLOC_SEG_MMAP;
 	}
 	return p;
@@ -89,37 +89,37 @@ void *ml__os_brk_segment(size_t size, int *ret_from)
  * and would stall the page faults of every other thread at each decay
  * tick; whether the break is still ours (nobody called sbrk since) is
  * checked when a segment is given back. */
-uintptr_t ml__os_brk_top(void)
+uintptr_t mla__os_brk_top(void)
 {
-	ml_lock_take(&brk_lock);
+	mla_lock_take(&brk_lock);
 	uintptr_t top = brk_next > brk_start ? brk_next : 0;
-	ml_lock_drop(&brk_lock);
+	mla_lock_drop(&brk_lock);
 	return top;
 }
 
 /* Lower the break to seg when [seg, seg + size) is the top segment handed
  * out (the reserve above it goes too); false (nothing changed) otherwise. */
-bool ml__os_brk_release(void *seg, size_t size)
+bool mla__os_brk_release(void *seg, size_t size)
 {
 	bool done = false;
-	ml_lock_take(&brk_lock);
+	mla_lock_take(&brk_lock);
 	uintptr_t s = (uintptr_t)seg;
 	if (s >= brk_start && s + size == brk_next && sys_brk(0) == brk_end && sys_brk(s) == s) {
 		brk_next = brk_end = s;
 		done = true;
 	}
-	ml_lock_drop(&brk_lock);
+	mla_lock_drop(&brk_lock);
 	return done;
 }
 
-void ml__os_info(struct ml_os_info *ret)
+void mla__os_info(struct mla_os_info *ret)
 {
 	ret->brk_start = brk_start;
 	ret->brk_end = brk_end;
 	ret->brk_failed = brk_failed;
 }
 
-void *ml__os_map(size_t size)
+void *mla__os_map(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -127,15 +127,15 @@ void *ml__os_map(size_t size)
 
 /* size bytes aligned to align (a power of two >= the OS page): map more,
  * then trim both ends. */
-void *ml__os_map_aligned(size_t size, size_t align)
+void *mla__os_map_aligned(size_t size, size_t align)
 {
 	size_t over = size + align;
 	if (over < size)
 		return NULL;
-	uint8_t *raw = ml__os_map(over);
+	uint8_t *raw = mla__os_map(over);
 	if (!raw)
 		return NULL;
-	uint8_t *p = (uint8_t *)ml_align_up((uintptr_t)raw, align);
+	uint8_t *p = (uint8_t *)mla_align_up((uintptr_t)raw, align);
 	if (p > raw)
 		munmap(raw, (size_t)(p - raw));
 	size_t tail = (size_t)(raw + over - (p + size));
@@ -144,17 +144,17 @@ void *ml__os_map_aligned(size_t size, size_t align)
 	return p;
 }
 
-void ml__os_unmap(void *p, size_t size) { munmap(p, size); }
+void mla__os_unmap(void *p, size_t size) { munmap(p, size); }
 
-void ml__os_purge(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
+void mla__os_purge(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 
 /* The introspection region: an anonymous mapping named "mlalloc" where the
  * kernel can name them, else a private mapping of a memfd named "mlalloc"
  * (shows as /memfd:mlalloc), else (or when !name) a plain anonymous
  * mapping, which readers find through the exported symbol. */
-void *ml__os_map_named(size_t size, bool name)
+void *mla__os_map_named(size_t size, bool name)
 {
-	void *p = ml__os_map(size);
+	void *p = mla__os_map(size);
 	if (!name)
 		return p;
 	if (p && prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)"mlalloc") == 0)
@@ -176,19 +176,19 @@ void *ml__os_map_named(size_t size, bool name)
 
 /* CLOCK_MONOTONIC_COARSE in ms, by a raw syscall: the libc wrapper sits
  * on code pages a small program would not otherwise touch (see heap.c env). */
-uint64_t ml__now_ms(void)
+uint64_t mla__now_ms(void)
 {
 	struct timespec ts;
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void ml__os_atfork(int phase)
+void mla__os_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE)
-		ml_lock_take(&brk_lock);
-	else if (phase == ML_FORK_PARENT)
-		ml_lock_drop(&brk_lock);
+	if (phase == MLA_FORK_PREPARE)
+		mla_lock_take(&brk_lock);
+	else if (phase == MLA_FORK_PARENT)
+		mla_lock_drop(&brk_lock);
 	else
 		pthread_mutex_init(&brk_lock, NULL);
 }
@@ -196,9 +196,9 @@ void ml__os_atfork(int phase)
 /* Move a mapping to a new place aligned to align, growing it to new_size,
  * without copying its pages (mremap).  Returns the new base or NULL (the old
  * mapping is then untouched). */
-void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align)
+void *mla__os_move(void *p, size_t old_size, size_t new_size, size_t align)
 {
-	uint8_t *to = ml__os_map_aligned(new_size, align);
+	uint8_t *to = mla__os_map_aligned(new_size, align);
 	if (!to)
 		return NULL;
 	void *r = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
@@ -214,7 +214,7 @@ void *ml__os_move(void *p, size_t old_size, size_t new_size, size_t align)
 /* An address range of len bytes (NORESERVE), inaccessible (guard pages)
  * or read-write (tables touched as used), named "[anon:NAME]" where the
  * kernel names anonymous mappings.  NULL on failure. */
-void *ml__os_reserve(size_t len, bool rw, const char *name)
+void *mla__os_reserve(size_t len, bool rw, const char *name)
 {
 	void *p = mmap(NULL, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -225,7 +225,7 @@ void *ml__os_reserve(size_t len, bool rw, const char *name)
 }
 
 /* Make [p, p + len) read-write or inaccessible; 0 or -errno. */
-int ml__os_protect(void *p, size_t len, bool rw)
+int mla__os_protect(void *p, size_t len, bool rw)
 {
 	return mprotect(p, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE) == 0 ? 0 : -errno;
 }

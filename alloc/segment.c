@@ -6,7 +6,7 @@
  * thread changes its bitmaps); a segment whose thread exited sits on the
  * abandoned list until another heap adopts it; an empty one sits in the pool.
  * Both lists are under one lock; only slow paths take it.  Free pages are
- * purged (MADV_DONTNEED) once idle for ml__decay_ms; a segment that stayed
+ * purged (MADV_DONTNEED) once idle for mla__decay_ms; a segment that stayed
  * empty in the pool that long is given back: unmapped if it came from mmap,
  * or, if it came from brk, by lowering the break once it is the top one
  * (brk memory below a live segment cannot be given back). */
@@ -14,20 +14,20 @@
 
 #include "internal.h"
 
-_Atomic uint8_t ml__segmap[ML_SEGMAP_LEN];
+_Atomic uint8_t mla__segmap[MLA_SEGMAP_LEN];
 
-static ml_lock seg_lock = ML_LOCK_INIT;
-static ml_segment *pool;        /* empty segments (heap == NULL) */
-static ml_segment *abandoned;   /* segments of exited threads with live blocks */
+static mla_lock seg_lock = MLA_LOCK_INIT;
+static mla_segment *pool;        /* empty segments (heap == NULL) */
+static mla_segment *abandoned;   /* segments of exited threads with live blocks */
 
-void *ml__hdr_walk(size_t i)
+void *mla__hdr_walk(size_t i)
 {
 	for (;;) {
-		uint8_t k = atomic_load_explicit(&ml__segmap[i], memory_order_relaxed);
+		uint8_t k = atomic_load_explicit(&mla__segmap[i], memory_order_relaxed);
 		if (k == 0)
 			return NULL;
 		if (k == 1)
-			return (void *)(i << ML_SEG_SHIFT);
+			return (void *)(i << MLA_SEG_SHIFT);
 		size_t back = k == 255 ? 254 : (size_t)k - 1;
 		if (back > i)
 			return NULL;
@@ -35,17 +35,17 @@ void *ml__hdr_walk(size_t i)
 	}
 }
 
-void ml__segmap_set(uintptr_t base, size_t size, bool on)
+void mla__segmap_set(uintptr_t base, size_t size, bool on)
 {
-	size_t first = base >> ML_SEG_SHIFT;
-	size_t n = (size + ML_SEG_SIZE - 1) >> ML_SEG_SHIFT;
-	for (size_t j = 0; j < n && first + j < ML_SEGMAP_LEN; j++) {
+	size_t first = base >> MLA_SEG_SHIFT;
+	size_t n = (size + MLA_SEG_SIZE - 1) >> MLA_SEG_SHIFT;
+	for (size_t j = 0; j < n && first + j < MLA_SEGMAP_LEN; j++) {
 		uint8_t v = on ? (uint8_t)(j + 1 < 255 ? j + 1 : 255) : 0;
-		atomic_store_explicit(&ml__segmap[first + j], v, memory_order_release);
+		atomic_store_explicit(&mla__segmap[first + j], v, memory_order_release);
 	}
 }
 
-static void list_push(ml_segment **head, ml_segment *s)
+static void list_push(mla_segment **head, mla_segment *s)
 {
 	s->prev = NULL;
 	s->next = *head;
@@ -54,7 +54,7 @@ static void list_push(ml_segment **head, ml_segment *s)
 	*head = s;
 }
 
-static void list_remove(ml_segment **head, ml_segment *s)
+static void list_remove(mla_segment **head, mla_segment *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
@@ -65,73 +65,73 @@ static void list_remove(ml_segment **head, ml_segment *s)
 	s->next = s->prev = NULL;
 }
 
-static ml_segment *segment_from_os(void)
+static mla_segment *segment_from_os(void)
 {
 	int from = 0;
-	ml_segment *seg = ml__os_brk_segment(ML_SEG_SIZE, &from);
+	mla_segment *seg = mla__os_brk_segment(MLA_SEG_SIZE, &from);
 	if (!seg)
 		return NULL;
 	/* brk memory that an earlier owner released could hold old bytes. */
 	memset(seg, 0, sizeof(*seg));
-	seg->magic = ML_MAGIC_SEG;
-	seg->kind = ML_KIND_SEGMENT;
+	seg->magic = MLA_MAGIC_SEG;
+	seg->kind = MLA_KIND_SEGMENT;
 	seg->from = (uint8_t)from;
 	seg->used = 1;   /* page 0: this header */
-	for (unsigned i = 0; i < ML_SEG_PAGES; i++)
+	for (unsigned i = 0; i < MLA_SEG_PAGES; i++)
 		seg->pages[i].index = i;
-	int slot = ml__pub_seg_slot();
+	int slot = mla__pub_seg_slot();
 	seg->pub_index = slot < 0 ? 0xffff : (uint16_t)slot;
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (h) {
-		ml__pub_begin();
+		mla__pub_begin();
 		if (from == MLALLOC_SEG_BRK)
-			h->seg_bytes_brk += ML_SEG_SIZE;
+			h->seg_bytes_brk += MLA_SEG_SIZE;
 		else
-			h->seg_bytes_mmap += ML_SEG_SIZE;
-		ml__pub_end();
+			h->seg_bytes_mmap += MLA_SEG_SIZE;
+		mla__pub_end();
 	}
-	ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, true);
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, true);
 	return seg;
 }
 
 /* A segment for heap: adopted if one was abandoned, else pooled, else new.
  * An adopted segment comes back with its pages untouched: the caller files
  * them into its queues.  NULL when the OS has no memory. */
-ml_segment *ml__segment_new(ml_heap *heap)
+mla_segment *mla__segment_new(mla_heap *heap)
 {
-	ml_lock_take(&seg_lock);
-	ml_segment *seg = pool;
-	for (ml_segment *s = pool; s; s = s->next)   /* the lowest: let the top empty */
+	mla_lock_take(&seg_lock);
+	mla_segment *seg = pool;
+	for (mla_segment *s = pool; s; s = s->next)   /* the lowest: let the top empty */
 		if (s < seg)
 			seg = s;
 	if (seg)
 		list_remove(&pool, seg);
-	ml_lock_drop(&seg_lock);
+	mla_lock_drop(&seg_lock);
 	if (!seg)
 		seg = segment_from_os();
 	if (!seg)
 		return NULL;
 	atomic_store_explicit(&seg->heap, heap, memory_order_release);
 	list_push(&heap->segments, seg);
-	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 	return seg;
 }
 
-ml_segment *ml__segment_adopt(ml_heap *heap)
+mla_segment *mla__segment_adopt(mla_heap *heap)
 {
-	if (!atomic_load_explicit((_Atomic(ml_segment *) *)&abandoned, memory_order_relaxed))
+	if (!atomic_load_explicit((_Atomic(mla_segment *) *)&abandoned, memory_order_relaxed))
 		return NULL;
-	ml_lock_take(&seg_lock);
-	ml_segment *seg = abandoned;
+	mla_lock_take(&seg_lock);
+	mla_segment *seg = abandoned;
 	if (seg)
 		list_remove(&abandoned, seg);
-	ml_lock_drop(&seg_lock);
+	mla_lock_drop(&seg_lock);
 	if (!seg)
 		return NULL;
 	atomic_store_explicit(&seg->heap, heap, memory_order_release);
 	atomic_store_explicit(&seg->wake, 0, memory_order_relaxed);
 	list_push(&heap->segments, seg);
-	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 	return seg;
 }
 
@@ -146,7 +146,7 @@ static int find_run_in(uint64_t free, unsigned n)
 	return m ? __builtin_ctzll(m) : -1;
 }
 
-static int find_run(const ml_segment *seg, unsigned n) { return find_run_in(~seg->used, n); }
+static int find_run(const mla_segment *seg, unsigned n) { return find_run_in(~seg->used, n); }
 
 static uint64_t run_mask(unsigned first, unsigned n);
 
@@ -154,7 +154,7 @@ static uint64_t run_mask(unsigned first, unsigned n);
  * most pages still resident (freed, not purged), then the tightest such
  * run (best fit keeps long runs for long spans).  Returns the first page
  * or -1; *ret_score orders candidates across segments (higher is better). */
-static int find_best(const ml_segment *seg, unsigned n, long *ret_score)
+static int find_best(const mla_segment *seg, unsigned n, long *ret_score)
 {
 	uint64_t free = ~seg->used;
 	int best = -1;
@@ -194,11 +194,11 @@ static uint64_t run_mask(unsigned first, unsigned n)
 }
 
 /* A span of `pages` pages owned by heap, head descriptor returned with
- * block_size still 0 (ml__page_init sets it), or NULL if out of memory, or
+ * block_size still 0 (mla__page_init sets it), or NULL if out of memory, or
  * if !grow and no segment of the heap has room. */
-ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
+mla_page *mla__span_alloc(mla_heap *heap, size_t pages, bool grow)
 {
-	ml_segment *seg = NULL;
+	mla_segment *seg = NULL;
 	int at = -1;
 	/* In the first few segments, the place covering the most pages freed
 	 * but still resident, in the tightest run: a heap that frees and
@@ -206,7 +206,7 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 	 * first fit. */
 	long best_score = -1;
 	unsigned looked = 0;
-	for (ml_segment *s = heap->segments; s && looked < 16; s = s->next, looked++) {
+	for (mla_segment *s = heap->segments; s && looked < 16; s = s->next, looked++) {
 		long score;
 		int a = find_best(s, (unsigned)pages, &score);
 		if (a >= 0 && score > best_score) {
@@ -222,7 +222,7 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 	if (!seg) {
 		if (!grow)
 			return NULL;
-		seg = ml__segment_new(heap);
+		seg = mla__segment_new(heap);
 		if (!seg || (at = find_run(seg, (unsigned)pages)) < 0)
 			return NULL;
 	} else if (seg != heap->segments) {
@@ -234,20 +234,20 @@ ml_page *ml__span_alloc(ml_heap *heap, size_t pages, bool grow)
 	seg->dirty &= ~mask;
 	for (unsigned i = 0; i < pages; i++)
 		seg->pages[at + i].head_off = (uint8_t)i;
-	ml_page *head = &seg->pages[at];
+	mla_page *head = &seg->pages[at];
 	head->span_pages = (uint8_t)pages;
-	head->start = (uint8_t *)seg + ((size_t)at << ML_PAGE_SHIFT);
+	head->start = (uint8_t *)seg + ((size_t)at << MLA_PAGE_SHIFT);
 	return head;
 }
 
 /* Grow the span headed by head to `pages` pages in place, if the pages
  * after it in its segment are free; the caller owns the segment and sets
  * the new class.  False (nothing changed) if they are not. */
-bool ml__span_extend(ml_page *head, size_t pages)
+bool mla__span_extend(mla_page *head, size_t pages)
 {
-	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	mla_segment *seg = (mla_segment *)mla_align_down((uintptr_t)head, MLA_SEG_SIZE);
 	unsigned at = head->index, n = head->span_pages;
-	if (pages <= n || at + pages > ML_SEG_PAGES)
+	if (pages <= n || at + pages > MLA_SEG_PAGES)
 		return false;
 	uint64_t more = run_mask(at + n, (unsigned)pages - n);
 	if (seg->used & more)
@@ -267,13 +267,13 @@ bool ml__span_extend(ml_page *head, size_t pages)
  * and sets the new head's class and lists.  Returns the new head, or NULL
  * (nothing changed) when there is no free page before the span or the free
  * run around it is too short. */
-ml_page *ml__span_slide(ml_page *head, size_t pages)
+mla_page *mla__span_slide(mla_page *head, size_t pages)
 {
-	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)head, ML_SEG_SIZE);
+	mla_segment *seg = (mla_segment *)mla_align_down((uintptr_t)head, MLA_SEG_SIZE);
 	unsigned at = head->index, n = head->span_pages, before = 0, after = 0;
 	while (!(seg->used >> (at - before - 1) & 1))   /* bit 0 (metadata) is always set */
 		before++;
-	while (at + n + after < ML_SEG_PAGES && !(seg->used >> (at + n + after) & 1))
+	while (at + n + after < MLA_SEG_PAGES && !(seg->used >> (at + n + after) & 1))
 		after++;
 	if (!before || before + n + after < pages)
 		return NULL;
@@ -287,13 +287,13 @@ ml_page *ml__span_slide(ml_page *head, size_t pages)
 	head->in_full = 0;
 	seg->used = (seg->used & ~oldm) | newm;
 	if (!seg->dirty && (oldm & ~newm))
-		seg->dirty_since_ms = ml__now_ms();
+		seg->dirty_since_ms = mla__now_ms();
 	seg->dirty = (seg->dirty | (oldm & ~newm)) & ~newm;
 	for (unsigned i = 0; i < pages; i++)
 		seg->pages[nat + i].head_off = (uint8_t)i;
-	ml_page *nh = &seg->pages[nat];
+	mla_page *nh = &seg->pages[nat];
 	nh->span_pages = (uint8_t)pages;
-	nh->start = (uint8_t *)seg + ((size_t)nat << ML_PAGE_SHIFT);
+	nh->start = (uint8_t *)seg + ((size_t)nat << MLA_PAGE_SHIFT);
 	nh->next = nh->prev = NULL;
 	return nh;
 }
@@ -302,9 +302,9 @@ ml_page *ml__span_slide(ml_page *head, size_t pages)
  * goes to the pool when it becomes empty (even the heap's last one: the
  * pool hands out its lowest segment, so the top of the break can empty
  * and be given back). */
-void ml__span_free(ml_heap *heap, ml_page *page)
+void mla__span_free(mla_heap *heap, mla_page *page)
 {
-	ml_segment *seg = (ml_segment *)ml_align_down((uintptr_t)page, ML_SEG_SIZE);
+	mla_segment *seg = (mla_segment *)mla_align_down((uintptr_t)page, MLA_SEG_SIZE);
 	unsigned at = page->index, n = page->span_pages;
 	uint64_t mask = run_mask(at, n);
 	for (unsigned i = 0; i < n; i++)
@@ -316,25 +316,25 @@ void ml__span_free(ml_heap *heap, ml_page *page)
 	atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
 	seg->used &= ~mask;
 	if (!seg->dirty)
-		seg->dirty_since_ms = ml__now_ms();
+		seg->dirty_since_ms = mla__now_ms();
 	seg->dirty |= mask;
 	if (seg->used == 1) {
 		list_remove(&heap->segments, seg);
 		atomic_store_explicit(&seg->heap, NULL, memory_order_release);
-		ml__pub_seg_write(seg, MLALLOC_SEGSTATE_POOLED);
-		seg->pooled_ms = ml__now_ms();
-		ml_lock_take(&seg_lock);
+		mla__pub_seg_write(seg, MLALLOC_SEGSTATE_POOLED);
+		seg->pooled_ms = mla__now_ms();
+		mla_lock_take(&seg_lock);
 		list_push(&pool, seg);
-		ml_lock_drop(&seg_lock);
+		mla_lock_drop(&seg_lock);
 		return;
 	}
-	ml__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
+	mla__pub_seg_write(seg, MLALLOC_SEGSTATE_OWNED);
 }
 
 /* Give back free pages idle for the decay time (all of them if force). */
-void ml__segment_purge(ml_segment *seg, uint64_t now, bool force)
+void mla__segment_purge(mla_segment *seg, uint64_t now, bool force)
 {
-	if (!seg->dirty || (!force && now - seg->dirty_since_ms < ml__decay_ms))
+	if (!seg->dirty || (!force && now - seg->dirty_since_ms < mla__decay_ms))
 		return;
 	uint64_t d = seg->dirty;
 	size_t bytes = 0;
@@ -342,19 +342,19 @@ void ml__segment_purge(ml_segment *seg, uint64_t now, bool force)
 		unsigned at = (unsigned)__builtin_ctzll(d);
 		uint64_t rest = ~(d >> at);
 		unsigned n = rest ? (unsigned)__builtin_ctzll(rest) : 64;
-		ml__os_purge((uint8_t *)seg + ((size_t)at << ML_PAGE_SHIFT), (size_t)n << ML_PAGE_SHIFT);
-		bytes += (size_t)n << ML_PAGE_SHIFT;
+		mla__os_purge((uint8_t *)seg + ((size_t)at << MLA_PAGE_SHIFT), (size_t)n << MLA_PAGE_SHIFT);
+		bytes += (size_t)n << MLA_PAGE_SHIFT;
 		d &= ~run_mask(at, n);
 	}
 	seg->dirty = 0;
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (h)
 		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 /* Give back at once the pages of seg in `pages` (a bitmap) that are free
  * and dirty, whatever their age; the caller owns seg. */
-void ml__segment_purge_pages(ml_segment *seg, uint64_t pages)
+void mla__segment_purge_pages(mla_segment *seg, uint64_t pages)
 {
 	uint64_t d = pages & seg->dirty & ~seg->used;
 	size_t bytes = 0;
@@ -363,11 +363,11 @@ void ml__segment_purge_pages(ml_segment *seg, uint64_t pages)
 		unsigned at = (unsigned)__builtin_ctzll(d);
 		uint64_t rest = ~(d >> at);
 		unsigned n = rest ? (unsigned)__builtin_ctzll(rest) : 64 - at;
-		ml__os_purge((uint8_t *)seg + ((size_t)at << ML_PAGE_SHIFT), (size_t)n << ML_PAGE_SHIFT);
-		bytes += (size_t)n << ML_PAGE_SHIFT;
+		mla__os_purge((uint8_t *)seg + ((size_t)at << MLA_PAGE_SHIFT), (size_t)n << MLA_PAGE_SHIFT);
+		bytes += (size_t)n << MLA_PAGE_SHIFT;
 		d &= ~run_mask(at, n);
 	}
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	if (h && bytes)
 		__atomic_fetch_add(&h->purged_bytes, bytes, __ATOMIC_RELAXED);
 }
@@ -375,37 +375,37 @@ void ml__segment_purge_pages(ml_segment *seg, uint64_t pages)
 /* Give a pooled segment back to the OS; under seg_lock, seg already out of
  * the pool.  False (nothing changed) if it cannot go: a brk segment that
  * is not the top of the break. */
-static bool segment_release(ml_segment *seg)
+static bool segment_release(mla_segment *seg)
 {
 	uint8_t from = seg->from;
 	uint16_t index = seg->pub_index;
-	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << ML_PAGE_SHIFT;
-	ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, false);   /* before the range can be reused */
+	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << MLA_PAGE_SHIFT;
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, false);   /* before the range can be reused */
 	if (from == MLALLOC_SEG_BRK) {
-		if (!ml__os_brk_release(seg, ML_SEG_SIZE)) {
-			ml__segmap_set((uintptr_t)seg, ML_SEG_SIZE, true);
+		if (!mla__os_brk_release(seg, MLA_SEG_SIZE)) {
+			mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, true);
 			return false;
 		}
 	} else {
-		ml__os_unmap(seg, ML_SEG_SIZE);
+		mla__os_unmap(seg, MLA_SEG_SIZE);
 	}
-	ml__pub_seg_release(from, index, resident);   /* seg is gone: values only */
+	mla__pub_seg_release(from, index, resident);   /* seg is gone: values only */
 	return true;
 }
 
-static bool pool_idle(const ml_segment *s, uint64_t now, bool force)
+static bool pool_idle(const mla_segment *s, uint64_t now, bool force)
 {
-	return force || now - s->pooled_ms >= ml__decay_ms;
+	return force || now - s->pooled_ms >= mla__decay_ms;
 }
 
 /* Purge idle pooled segments; give back those that stayed empty for the
  * decay time (all of them if force): mmap ones at once, brk ones from the
  * top of the break down. */
-void ml__segment_pool_purge(uint64_t now, bool force)
+void mla__segment_pool_purge(uint64_t now, bool force)
 {
 	if (pthread_mutex_trylock(&seg_lock) != 0)
 		return;
-	for (ml_segment *s = pool, *next; s; s = next) {
+	for (mla_segment *s = pool, *next; s; s = next) {
 		next = s->next;
 		if (s->from == MLALLOC_SEG_MMAP && pool_idle(s, now, force)) {
 			list_remove(&pool, s);
@@ -413,14 +413,14 @@ void ml__segment_pool_purge(uint64_t now, bool force)
 			continue;
 		}
 		bool had = s->dirty != 0;
-		ml__segment_purge(s, now, force);
+		mla__segment_purge(s, now, force);
 		if (had && !s->dirty)
-			ml__pub_seg_write(s, MLALLOC_SEGSTATE_POOLED);
+			mla__pub_seg_write(s, MLALLOC_SEGSTATE_POOLED);
 	}
 	uintptr_t top;
-	while ((top = ml__os_brk_top()) != 0) {
-		ml_segment *s = pool;
-		while (s && (uintptr_t)s + ML_SEG_SIZE != top)
+	while ((top = mla__os_brk_top()) != 0) {
+		mla_segment *s = pool;
+		while (s && (uintptr_t)s + MLA_SEG_SIZE != top)
 			s = s->next;
 		if (!s || !pool_idle(s, now, force))
 			break;
@@ -430,43 +430,43 @@ void ml__segment_pool_purge(uint64_t now, bool force)
 			break;
 		}
 	}
-	ml_lock_drop(&seg_lock);
+	mla_lock_drop(&seg_lock);
 }
 
 /* The owner thread exits: the segment goes to the pool if empty, else to the
  * abandoned list for the next heap that needs memory. */
-void ml__segment_abandon(ml_segment *seg)
+void mla__segment_abandon(mla_segment *seg)
 {
 	atomic_store_explicit(&seg->heap, NULL, memory_order_release);
 	bool empty = seg->used == 1;
-	ml__pub_seg_write(seg, empty ? MLALLOC_SEGSTATE_POOLED : MLALLOC_SEGSTATE_ABANDONED);
-	seg->pooled_ms = ml__now_ms();
-	ml_lock_take(&seg_lock);
+	mla__pub_seg_write(seg, empty ? MLALLOC_SEGSTATE_POOLED : MLALLOC_SEGSTATE_ABANDONED);
+	seg->pooled_ms = mla__now_ms();
+	mla_lock_take(&seg_lock);
 	list_push(empty ? &pool : &abandoned, seg);
-	ml_lock_drop(&seg_lock);
+	mla_lock_drop(&seg_lock);
 }
 
 /* In the fork child, before a segment of a thread that does not exist
  * there is abandoned: that thread may have stopped inside an operation on
- * it (see ml__page_repair), so its spans' counts and lists, and the
+ * it (see mla__page_repair), so its spans' counts and lists, and the
  * segment's bitmaps (a span taken: `used` set before `dirty` cleared), are
  * made to agree again. */
-void ml__segment_repair(ml_segment *seg)
+void mla__segment_repair(mla_segment *seg)
 {
 	seg->dirty &= ~seg->used;
-	for (unsigned i = 1; i < ML_SEG_PAGES; i++) {
-		ml_page *page = &seg->pages[i];
+	for (unsigned i = 1; i < MLA_SEG_PAGES; i++) {
+		mla_page *page = &seg->pages[i];
 		if (page->head_off == 0 && page->block_size)
-			ml__page_repair(page);
+			mla__page_repair(page);
 	}
 }
 
-void ml__segment_atfork(int phase)
+void mla__segment_atfork(int phase)
 {
-	if (phase == ML_FORK_PREPARE)
-		ml_lock_take(&seg_lock);
-	else if (phase == ML_FORK_PARENT)
-		ml_lock_drop(&seg_lock);
+	if (phase == MLA_FORK_PREPARE)
+		mla_lock_take(&seg_lock);
+	else if (phase == MLA_FORK_PARENT)
+		mla_lock_drop(&seg_lock);
 	else
 		pthread_mutex_init(&seg_lock, NULL);
 }

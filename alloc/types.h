@@ -2,22 +2,22 @@
 /* types.h: the allocator's data structures and their invariants.  This is the
  * design document of mlalloc in code; README.md tells the story around it.
  *
- * Memory is cut into segments of ML_SEG_SIZE bytes, aligned to ML_SEG_SIZE,
+ * Memory is cut into segments of MLA_SEG_SIZE bytes, aligned to MLA_SEG_SIZE,
  * taken from the brk heap (or mmap when brk cannot grow).  A segment holds
- * ML_SEG_PAGES pages of ML_PAGE_SIZE; page 0 holds struct ml_segment itself.
+ * MLA_SEG_PAGES pages of MLA_PAGE_SIZE; page 0 holds struct mla_segment itself.
  * A span is a run of pages serving blocks of one size class; its first page
  * descriptor (the head) carries the free lists.  Each segment belongs to one
  * thread's heap; only that thread allocates from it.  Blocks bigger than
- * ML_MAX_SMALL are "large": each gets its own mmap, aligned to ML_SEG_SIZE,
- * with struct ml_large at the start of the mapping.
+ * MLA_MAX_SMALL are "large": each gets its own mmap, aligned to MLA_SEG_SIZE,
+ * with struct mla_large at the start of the mapping.
  *
- * Finding metadata from a pointer p: ml__segmap[p >> ML_SEG_SHIFT] is 0 for
- * memory we do not own, 1 if an ml_segment or ml_large header starts at the
- * ML_SEG_SIZE boundary below p, and k > 1 if it starts k-1 boundaries lower
+ * Finding metadata from a pointer p: mla__segmap[p >> MLA_SEG_SHIFT] is 0 for
+ * memory we do not own, 1 if an mla_segment or mla_large header starts at the
+ * MLA_SEG_SIZE boundary below p, and k > 1 if it starts k-1 boundaries lower
  * (large blocks spanning several segments; 255 means "at least 254 lower").
  */
-#ifndef ML_ALLOC_TYPES_H
-#define ML_ALLOC_TYPES_H
+#ifndef MLA_ALLOC_TYPES_H
+#define MLA_ALLOC_TYPES_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,43 +26,43 @@
 
 #include "mlalloc-format.h"
 
-#define ML_SEG_SHIFT   22
-#define ML_SEG_SIZE    ((size_t)1 << ML_SEG_SHIFT)          /* 4 MiB */
-#define ML_PAGE_SHIFT  16
-#define ML_PAGE_SIZE   ((size_t)1 << ML_PAGE_SHIFT)         /* 64 KiB */
-#define ML_SEG_PAGES   (ML_SEG_SIZE / ML_PAGE_SIZE)         /* 64 */
-#define ML_NCLASSES    MLALLOC_PUB_NCLASSES                 /* 56 */
-#define ML_MAX_SMALL   ((size_t)512 << 10)                  /* 512 KiB */
-#define ML_MIN_BLOCK   16                                   /* malloc alignment too */
-#define ML_MAX_SPAN    32                                   /* pages */
-#define ML_ADDR_BITS   47
-#define ML_SEGMAP_LEN  ((size_t)1 << (ML_ADDR_BITS - ML_SEG_SHIFT))
+#define MLA_SEG_SHIFT   22
+#define MLA_SEG_SIZE    ((size_t)1 << MLA_SEG_SHIFT)          /* 4 MiB */
+#define MLA_PAGE_SHIFT  16
+#define MLA_PAGE_SIZE   ((size_t)1 << MLA_PAGE_SHIFT)         /* 64 KiB */
+#define MLA_SEG_PAGES   (MLA_SEG_SIZE / MLA_PAGE_SIZE)         /* 64 */
+#define MLA_NCLASSES    MLALLOC_PUB_NCLASSES                 /* 56 */
+#define MLA_MAX_SMALL   ((size_t)512 << 10)                  /* 512 KiB */
+#define MLA_MIN_BLOCK   16                                   /* malloc alignment too */
+#define MLA_MAX_SPAN    32                                   /* pages */
+#define MLA_ADDR_BITS   47
+#define MLA_SEGMAP_LEN  ((size_t)1 << (MLA_ADDR_BITS - MLA_SEG_SHIFT))
 
-#define ML_MAGIC_SEG   0x6d6c5345u   /* "ESlm" */
-#define ML_MAGIC_LARGE 0x6d6c4c41u   /* "ALlm" */
+#define MLA_MAGIC_SEG   0x6d6c5345u   /* "ESlm" */
+#define MLA_MAGIC_LARGE 0x6d6c4c41u   /* "ALlm" */
 
-enum ml_hdr_kind { ML_KIND_SEGMENT = 1, ML_KIND_LARGE = 2 };
+enum mla_hdr_kind { MLA_KIND_SEGMENT = 1, MLA_KIND_LARGE = 2 };
 
-#define ml_likely(x)   __builtin_expect(!!(x), 1)
-#define ml_unlikely(x) __builtin_expect(!!(x), 0)
-#define ML_NOINLINE    __attribute__((noinline))
-#define ML_COLD        __attribute__((noinline, cold))
-#define ML_API         __attribute__((visibility("default")))
+#define mla_likely(x)   __builtin_expect(!!(x), 1)
+#define mla_unlikely(x) __builtin_expect(!!(x), 0)
+#define MLA_NOINLINE    __attribute__((noinline))
+#define MLA_COLD        __attribute__((noinline, cold))
+#define MLA_API         __attribute__((visibility("default")))
 
 /* Free blocks.  Every block is at least 16 bytes; a free one holds two
  * words, both derived from secrets drawn once per process at init
  * (getrandom, else AT_RANDOM; a fork child keeps them):
  *
- *   link = rotl(next ^ &block ^ keys.link, 64 - ML_LINK_ROT)
+ *   link = rotl(next ^ &block ^ keys.link, 64 - MLA_LINK_ROT)
  *   key  = keys.canary ^ &block                (the canary)
  *
  * `link` is the free-list link (next block, or NULL), encoded as in glibc's
  * safe-linking and mimalloc's secure mode: a value planted by a program
  * that does not know keys.link decodes to a random address.  Decoding
- * rotates left by ML_LINK_ROT = 48, so the link's two low bytes land in the
+ * rotates left by MLA_LINK_ROT = 48, so the link's two low bytes land in the
  * top 16 bits of the decoded address, which must be zero: an overflow of 1
  * or 2 bytes into a free block always decodes out of range.  Every decoded
- * link is checked before it is followed (ml_link_ok: NULL, or a carved
+ * link is checked before it is followed (mla_link_ok: NULL, or a carved
  * block of the same span at a multiple of the block size).  `key` is the
  * canary: written when the block goes on any list (free, local_free,
  * thread_free, or carved), checked when malloc pops it, cleared by malloc.
@@ -70,25 +70,25 @@ enum ml_hdr_kind { ML_KIND_SEGMENT = 1, ML_KIND_LARGE = 2 };
  * bad link then means it was written while free (reported at once), else a
  * walk of the span's lists confirms the double free.  The page's list heads
  * (free, local_free, thread_free) are metadata and stay plain pointers.
- * Invariant: for every block b on a list of page p, b->key == ml_canary(b)
- * and ml_link_ok(p, ml_link_get(b)). */
-#define ML_LINK_ROT 48
+ * Invariant: for every block b on a list of page p, b->key == mla_canary(b)
+ * and mla_link_ok(p, mla_link_get(b)). */
+#define MLA_LINK_ROT 48
 
-typedef struct ml_block {
-	uintptr_t link;              /* encoded next: ml_link_get/ml_link_set */
-	uintptr_t key;               /* ml_canary(block) while free, 0 when handed out */
-} ml_block;
+typedef struct mla_block {
+	uintptr_t link;              /* encoded next: mla_link_get/mla_link_set */
+	uintptr_t key;               /* mla_canary(block) while free, 0 when handed out */
+} mla_block;
 
 /* The per-process secrets of the free blocks (heap.c draws them). */
-struct ml_keys {
+struct mla_keys {
 	uintptr_t canary;
 	uintptr_t link;
 };
 
 /* thread_free word: list head of blocks freed by other threads, low bit
- * ML_TF_FULL set while the owner parked the page in its full queue (the next
+ * MLA_TF_FULL set while the owner parked the page in its full queue (the next
  * remote free clears it and rings the segment's wake bitmap). */
-#define ML_TF_FULL ((uintptr_t)1)
+#define MLA_TF_FULL ((uintptr_t)1)
 
 /* Page descriptor.  For a span of n pages, descriptor [i] heads it and
  * [i+1 .. i+n-1] have head_off = their distance to [i].  Invariants for a
@@ -98,14 +98,14 @@ struct ml_keys {
  *   used - |thread_free| == blocks live in the program
  *   limit == capacity * block_size (0 when block_size == 0: free span)
  *   in_full  <=> the page is in heap->full, not heap->queue[class]
- *   in_full and no remote free since  <=> thread_free has ML_TF_FULL
+ *   in_full and no remote free since  <=> thread_free has MLA_TF_FULL
  * block_size == 0 means the span is free (or the page is metadata). */
-typedef struct ml_page {
+typedef struct mla_page {
 	/* first cache line: what malloc and a local free read and write */
-	ml_block *free;              /* malloc pops here */
-	ml_block *local_free;        /* owner's frees; moved to free when free runs dry */
+	mla_block *free;              /* malloc pops here */
+	mla_block *local_free;        /* owner's frees; moved to free when free runs dry */
 	uint8_t *start;              /* first block */
-	uint64_t div_magic;          /* ml__divisible() constant for block_size */
+	uint64_t div_magic;          /* mla__divisible() constant for block_size */
 	uint32_t used;
 	uint32_t capacity;
 	uint32_t block_size;
@@ -118,36 +118,36 @@ typedef struct ml_page {
 	_Atomic uintptr_t thread_free __attribute__((aligned(64)));
 	uint32_t reserved;
 	uint32_t index;              /* position in segment->pages */
-	struct ml_page *next, *prev; /* in heap->queue[class] or heap->full */
-} ml_page;   /* 128 bytes, 64-aligned: a remote free does not share the owner's line */
+	struct mla_page *next, *prev; /* in heap->queue[class] or heap->full */
+} mla_page;   /* 128 bytes, 64-aligned: a remote free does not share the owner's line */
 
-struct ml_heap;
+struct mla_heap;
 
-/* Segment header, at the ML_SEG_SIZE-aligned start of the segment.
+/* Segment header, at the MLA_SEG_SIZE-aligned start of the segment.
  * used  : bit i set <=> page i belongs to an in-use span (bit 0 = this header)
  * dirty : bit i set => page i is free and was touched since last purged
  * (used & dirty) == 0.  heap is the owner (NULL when abandoned or pooled);
  * only the owner changes used/dirty and the page descriptors' owner fields. */
-typedef struct ml_segment {
-	uint32_t magic;              /* ML_MAGIC_SEG */
-	uint8_t kind;                /* ML_KIND_SEGMENT */
+typedef struct mla_segment {
+	uint32_t magic;              /* MLA_MAGIC_SEG */
+	uint8_t kind;                /* MLA_KIND_SEGMENT */
 	uint8_t from;                /* MLALLOC_SEG_BRK or MLALLOC_SEG_MMAP */
 	uint16_t pub_index;          /* record in the published table, or 0xffff */
-	_Atomic(struct ml_heap *) heap;
+	_Atomic(struct mla_heap *) heap;
 	uint64_t used;
 	uint64_t dirty;
 	uint64_t dirty_since_ms;     /* when dirty went from 0 to non-0 */
 	uint64_t pooled_ms;          /* when it last went to the pool (empty) */
 	_Atomic uint64_t wake;       /* bit i: a remote free hit full page i */
-	struct ml_segment *next, *prev;
-	ml_page pages[ML_SEG_PAGES];
-} ml_segment;
+	struct mla_segment *next, *prev;
+	mla_page pages[MLA_SEG_PAGES];
+} mla_segment;
 
-/* Large block header, at the start of its own ML_SEG_SIZE-aligned mapping.
+/* Large block header, at the start of its own MLA_SEG_SIZE-aligned mapping.
  * user + usable <= (uint8_t *)this + map_size; state LIVE or CACHED. */
-typedef struct ml_large {
-	uint32_t magic;              /* ML_MAGIC_LARGE */
-	uint8_t kind;                /* ML_KIND_LARGE */
+typedef struct mla_large {
+	uint32_t magic;              /* MLA_MAGIC_LARGE */
+	uint8_t kind;                /* MLA_KIND_LARGE */
 	uint8_t state;               /* MLALLOC_LARGE_LIVE / _CACHED */
 	uint8_t fresh;               /* never handed out since mmap: still zero */
 	uint8_t pad;
@@ -156,33 +156,33 @@ typedef struct ml_large {
 	size_t usable;
 	uint8_t *user;
 	uint64_t freed_ms;
-	struct ml_large *next, *prev;  /* in the cache while CACHED */
-} ml_large;
+	struct mla_large *next, *prev;  /* in the cache while CACHED */
+} mla_large;
 
-#define ML_LARGE_HDR 64   /* bytes reserved for struct ml_large */
+#define MLA_LARGE_HDR 64   /* bytes reserved for struct mla_large */
 
-typedef struct ml_page_queue {
-	ml_page *first, *last;
-} ml_page_queue;
+typedef struct mla_page_queue {
+	mla_page *first, *last;
+} mla_page_queue;
 
-/* Thread-local heap.  pages[c] == queue[c].first, or &ml__page_empty when the
+/* Thread-local heap.  pages[c] == queue[c].first, or &mla__page_empty when the
  * queue is empty, so the malloc fast path needs no NULL test.  Heap structs
  * are never unmapped (recycled through a pool), so a stale pointer read by a
  * racing remote free stays safe to touch. */
-typedef struct ml_heap {
-	ml_page *pages[ML_NCLASSES];
+typedef struct mla_heap {
+	mla_page *pages[MLA_NCLASSES];
 	struct mlalloc_pub_heap *stat;   /* published counters (or &own_stat) */
-	ml_page_queue queue[ML_NCLASSES];
-	ml_page_queue full;
-	ml_segment *segments;            /* owned segments (list via next/prev) */
+	mla_page_queue queue[MLA_NCLASSES];
+	mla_page_queue full;
+	mla_segment *segments;            /* owned segments (list via next/prev) */
 	_Atomic uint64_t wake_hint;      /* bumped by remote frees into full pages */
 	uint64_t wake_seen;
 	uint64_t next_purge_ms;
 	uint64_t slow_count;
 	int tid;
 	bool live;
-	struct ml_heap *next_pool;       /* in the pool of unused heaps */
+	struct mla_heap *next_pool;       /* in the pool of unused heaps */
 	struct mlalloc_pub_heap own_stat;
-} ml_heap;
+} mla_heap;
 
 #endif

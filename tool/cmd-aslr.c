@@ -28,10 +28,10 @@
 #define MAX_RUNS 1000000
 #define BAR_WIDTH 30
 
-enum { OPT_NO_RANDOMIZE = ML_OPT_CMD };
+enum { OPT_NO_RANDOMIZE = CLI_OPT_CMD };
 
 struct aslr_opts {
-	struct ml_cli cli;         /* --at, -o, -J -r -n -b */
+	struct cli_opts cli;         /* --at, -o, -J -r -n -b */
 	long runs;
 	bool no_randomize;
 	char **argv;               /* -- COMMAND [ARGS] */
@@ -45,7 +45,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct ml_cli_excl excl[] = {
+static const struct cli_excl excl[] = {
 	{ 'J', 'r' },
 };
 
@@ -56,12 +56,12 @@ static const char *const va_space_words[] = {
 	"stack, mmap base, vdso and brk heap randomised",
 };
 
-static const struct ml_cli_spec spec;
+static const struct cli_spec spec;
 
 static void usage(void)
 {
-	static const struct ml_cli_help own[] = {
-		{ ML_OPT_AT, "stop at the entry point (default) or at exit,\n                        which includes the heap as the program left it" },
+	static const struct cli_help own[] = {
+		{ CLI_OPT_AT, "stop at the entry point (default) or at exit,\n                        which includes the heap as the program left it" },
 		{ 'n', "no headings, no summary line" },
 		{ 'b', "sizes and offsets in bytes" },
 		{ 0, NULL },
@@ -75,10 +75,10 @@ static void usage(void)
 	      "mmaps, the stack and the stack pointer; and which regions move together.\n\n"
 	      "Options:\n"
 	      " -c, --runs <n>         number of runs (default 200)\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_AT, own);
+	cli_help_options(&spec, CLI_AT, own);
 	fputs("     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
-	ml_cli_help_end();
+	cli_help_options(&spec, CLI_OUTPUT, own);
+	cli_help_end();
 	fputs("BITS is estimated from the range of the bases seen; with n runs at most\n"
 	      "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
 	      "The runs' input and output are /dev/null.\n\n"
@@ -100,17 +100,17 @@ static int parse_option(void *ctx, int c, char *arg)
 		errno = 0;
 		o->runs = strtol(arg, &end, 10);
 		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
-			return ml_cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
+			return cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
 		return 0;
 	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
 	default:
-		return ml_cli_usage_error("aslr", "unknown option");
+		return cli_usage_error("aslr", "unknown option");
 	}
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "aslr",
-	.shared = ML_CLI_OUTPUT | ML_CLI_AT,
+	.shared = CLI_OUTPUT | CLI_AT,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -119,21 +119,21 @@ static const struct ml_cli_spec spec = {
 	.columns = ml_aslr_columns,
 	.max_columns = MAX_COLUMNS,
 	.list_width = 12,
-	.words = ML_CLI_WORDS_FREE,   /* none before --: aslr runs a command */
+	.words = CLI_WORDS_FREE,   /* none before --: aslr runs a command */
 };
 
-/* 0, a usage exit code (> 0), or ML_CLI_DONE after --help or --list-columns. */
+/* 0, a usage exit code (> 0), or CLI_DONE after --help or --list-columns. */
 static int parse_args(struct aslr_opts *o, int argc, char **argv)
 {
 	int r;
 
-	if ((r = ml_cli_getopt(&spec, argc, argv, &o->cli, o)))
+	if ((r = cli_getopt(&spec, argc, argv, &o->cli, o)))
 		return r;
 	if (o->cli.nwords > 0)
-		return ml_cli_usage_error(o->cli.words[0], "unexpected argument (aslr runs a "
+		return cli_usage_error(o->cli.words[0], "unexpected argument (aslr runs a "
 					  "command: memlayout aslr -- COMMAND)");
 	if (!o->cli.command || !*o->cli.command)
-		return ml_cli_usage_error("aslr", "no command given (-- COMMAND [ARGS])");
+		return cli_usage_error("aslr", "no command given (-- COMMAND [ARGS])");
 	o->argv = o->cli.command;
 	return 0;
 }
@@ -180,12 +180,12 @@ static void progress(int fd, long done, long total)
 static int run_error(const struct aslr_opts *o, int r, int status)
 {
 	if (r == -ECHILD)
-		return ml_cli_error(o->argv[0], "it ended before the snapshot point (%s %d)",
+		return cli_error(o->argv[0], "it ended before the snapshot point (%s %d)",
 				    WIFSIGNALED(status) ? "signal" : "exit status",
 				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	if (r == -ENOENT || r == -EACCES || r == -ENOEXEC)
-		return ml_cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
-	return ml_cli_error(o->argv[0], "%s", ml_cli_strerror(-r));
+		return cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+	return cli_error(o->argv[0], "%s", cli_strerror(-r));
 }
 
 static int measure(const struct aslr_opts *o, struct ml_aslr *a)
@@ -194,7 +194,7 @@ static int measure(const struct aslr_opts *o, struct ml_aslr *a)
 	bool bar;
 
 	if ((r = silence(saved)) < 0)
-		return ml_cli_error("/dev/null", "%s", strerror(-r));
+		return cli_error("/dev/null", "%s", strerror(-r));
 	bar = saved[2] >= 0 && isatty(saved[2]);
 	for (long i = 0; i < o->runs; i++) {
 		r = ml_aslr_sample(a, o->argv, o->cli.target.at, &status);
@@ -215,7 +215,7 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 {
 	char *cmd = ml_escape(o->argv[0], ML_ESC_TERM);
 	int v = info->randomize_va_space;
-	FILE *f = ml_cli_fold_open(0, NULL);   /* on a terminal, folded */
+	FILE *f = cli_fold_open(0, NULL);   /* on a terminal, folded */
 
 	fprintf(f, "%zu runs of %s, stopped %s; kernel.randomize_va_space = %d (%s).\n",
 	       runs, cmd ? cmd : "?",
@@ -229,10 +229,10 @@ static void header(const struct aslr_opts *o, const struct ml_aslr_info *info, s
 	fprintf(f, "BITS comes from the range of the values seen; %zu runs observe at most "
 	       "CEILING = log2 %zu bits, the rest is extrapolated.\n\n", runs, runs);
 	free(cmd);
-	ml_cli_fold_close(f);
+	cli_fold_close(f);
 }
 
-int ml_cmd_aslr(int argc, char **argv)
+int cli_cmd_aslr(int argc, char **argv)
 {
 	struct aslr_opts o = { .cli.target.at = ML_STOP_AT_START, .runs = 200 };
 	struct ml_aslr_info info = { 0 };
@@ -241,17 +241,17 @@ int ml_cmd_aslr(int argc, char **argv)
 	int r, n;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	ml_aslr_host_info(&info);   /* ours (setarch -R, or a parent's) is the runs' too */
 	if (o.no_randomize) {
 		int persona = personality(0xffffffff);
 
 		if (personality((persona < 0 ? 0 : persona) | ADDR_NO_RANDOMIZE) < 0)
-			return ml_cli_error("personality", "%s", strerror(errno));
+			return cli_error("personality", "%s", strerror(errno));
 		info.no_randomize = true;
 	}
 	if (ml_aslr_new(&a) < 0)
-		return ml_cli_error("aslr", "%s", strerror(ENOMEM));
+		return cli_error("aslr", "%s", strerror(ENOMEM));
 	r = measure(&o, a);
 	if (r) {
 		ml_aslr_free(a);
@@ -267,6 +267,6 @@ int ml_cmd_aslr(int argc, char **argv)
 	}
 	ml_aslr_free(a);
 	if (fflush(stdout) || n < 0)
-		return ml_cli_error("stdout", "write error");
-	return ML_EXIT_OK;
+		return cli_error("stdout", "write error");
+	return CLI_EXIT_OK;
 }

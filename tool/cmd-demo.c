@@ -94,7 +94,7 @@ static int read_marks(struct demo *d)
 			continue;
 		*eq = '\0';
 		struct ml_mark *m = &d->marks[d->nmarks];
-		if (ml_cli_parse_addr(eq + 1, &m->addr) < 0)
+		if (cli_parse_addr(eq + 1, &m->addr) < 0)
 			continue;
 		snprintf(d->labels[d->nmarks], sizeof(d->labels[0]), "%.63s", line);
 		m->label = d->labels[d->nmarks++];
@@ -130,19 +130,19 @@ static int show(struct demo *d, bool html)
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
 	int r = ml_snapshot_take(d->pid, &so, &snap);
-	unsigned int width = ml_cli_term_width();
+	unsigned int width = cli_term_width();
 	char pid[16];
 
 	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
 	if (r < 0)
-		return ml_cli_error(pid, "%s", ml_cli_strerror(-r));
+		return cli_error(pid, "%s", cli_strerror(-r));
 	if (html) {
 		struct ml_diagram_opts hopt = { 0, d->marks, d->nmarks, 0 };
 		r = ml_render_html(snap, stdout, &hopt);
 		ml_snapshot_free(snap);
-		return r < 0 || fflush(stdout) ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+		return r < 0 || fflush(stdout) ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 	}
-	FILE *f = ml_cli_fold_open(0, NULL);
+	FILE *f = cli_fold_open(0, NULL);
 	fprintf(f, "memlayout demo: a program (PID %d) put one thing in each part of its "
 		"address space (code, constants, globals, heap, stacks) and printed where; "
 		"here are its regions, its address space drawn, and last, where each "
@@ -159,20 +159,20 @@ static int show(struct demo *d, bool html)
 		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->pid);
 	else
 		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
-	ml_cli_fold_close(f);
+	cli_fold_close(f);
 	r = ml_render_regions(snap, stdout, &to);
 	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
-	struct ml_diagram_opts dopt = { ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
+	struct ml_diagram_opts dopt = { cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
 					d->marks, d->nmarks, width };
 	if (r == 0)
 		r = ml_render_diagram(snap, stdout, &dopt);
 	if (r == 0)
 		landed(d, snap, stdout);
 	ml_snapshot_free(snap);
-	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
-int ml_cmd_demo(int argc, char **argv)
+int cli_cmd_demo(int argc, char **argv)
 {
 	struct demo d = { .pid = -1, .in_fd = -1 };
 	char path[PATH_MAX];
@@ -191,16 +191,16 @@ int ml_cmd_demo(int argc, char **argv)
 		      "Examples:\n"
 		      " memlayout demo\n"
 		      " memlayout demo --html > demo.html\n", stdout);
-		return ML_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
-		ml_cli_version();
-		return ML_EXIT_OK;
+		cli_version();
+		return CLI_EXIT_OK;
 	}
 	if (argc > 1 + html)
-		return ml_cli_usage_error(argv[1 + html], "demo takes no arguments but --html");
+		return cli_usage_error(argv[1 + html], "demo takes no arguments but --html");
 	if (find_target(path, sizeof(path)) < 0)
-		return ml_cli_error("memlayout-demo", "not found next to memlayout nor in %s",
+		return cli_error("memlayout-demo", "not found next to memlayout nor in %s",
 				    MEMLAYOUT_LIBEXECDIR);
 	signal(SIGPIPE, SIG_IGN);
 	r = start(&d, path);
@@ -208,7 +208,7 @@ int ml_cmd_demo(int argc, char **argv)
 		r = read_marks(&d);
 	if (r < 0) {
 		stop(&d);
-		return ml_cli_error(path, "could not start it: %s", strerror(-r));
+		return cli_error(path, "could not start it: %s", strerror(-r));
 	}
 	r = show(&d, html);
 	stop(&d);

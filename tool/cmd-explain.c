@@ -28,7 +28,7 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_EXE = ML_OPT_CMD, OPT_SYSROOT, OPT_COREDUMP };
+enum { OPT_EXE = CLI_OPT_CMD, OPT_SYSROOT, OPT_COREDUMP };
 
 struct explain_opts {
 	const char *exe;          /* --exe */
@@ -74,17 +74,17 @@ static int parse_option(void *ctx, int c, char *arg)
 	case OPT_EXE: o->exe = arg; return 0;
 	case OPT_SYSROOT: o->sysroot = arg; return 0;
 	case OPT_COREDUMP: o->coredump = arg; return 0;
-	default: return ml_cli_usage_error("explain", "unknown option");
+	default: return cli_usage_error("explain", "unknown option");
 	}
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "explain",
-	.shared = ML_CLI_JSON,
+	.shared = CLI_JSON,
 	.longopts = longopts,
 	.option = parse_option,
 	.usage = usage,
-	.words = ML_CLI_WORDS_FREE,
+	.words = CLI_WORDS_FREE,
 };
 
 /* The report of the core at path. */
@@ -98,10 +98,10 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	char *msg = NULL;
 	int e, code = 0;
 
-	if ((code = ml_cli_core_open(path, o->sysroot, o->exe, &core)))
+	if ((code = cli_core_open(path, o->sysroot, o->exe, &core)))
 		return code;
 	if ((e = ml_core_snapshot(core, 0, &snap)) < 0 || (e = ml_core_fault(core, &f)) < 0) {
-		code = ml_cli_error(path, "%s", strerror(-e));
+		code = cli_error(path, "%s", strerror(-e));
 		goto out;
 	}
 	if (f.signo == SIGABRT && ml_core_abort_message(core, snap, &msg) == 0)
@@ -110,23 +110,23 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	if (e == 0)
 		f.bt = bt;
 	else
-		ml_cli_error(path, "no backtrace: %s", ml_cli_strerror_lib(-e, ML_LIBDW_SONAME));
+		cli_error(path, "no backtrace: %s", cli_strerror_lib(-e, ML_LIBDW_SONAME));
 	if ((e = ml_crash_explain(snap, &f, &c)) < 0) {
-		code = ml_cli_error(path, "%s", strerror(-e));
+		code = cli_error(path, "%s", strerror(-e));
 		goto out;
 	}
-	if (!(flags & ML_OUT_JSON) && ml_cli_color(STDOUT_FILENO))
+	if (!(flags & ML_OUT_JSON) && cli_color(STDOUT_FILENO))
 		flags |= ML_OUT_COLOR;
 	/* On a terminal folded at its width, the diagram slice fitted (as run's). */
-	unsigned int w = flags & ML_OUT_JSON ? 0 : ml_cli_term_width();
+	unsigned int w = flags & ML_OUT_JSON ? 0 : cli_term_width();
 	FILE *fo = w ? ml_fold_stream(stdout, w, 4, NULL) : NULL;
 	e = ml_render_crash_width(snap, &c, bt, fo ? fo : stdout, flags, w);
 	if (fo && fclose(fo) && e == 0)
 		e = -EIO;
 	if (e < 0)
-		code = ml_cli_error(e == -EIO ? "stdout" : path, "%s", e == -EIO ? "write error" :
-				    ml_cli_strerror_lib(-e, ML_JANSSON_SONAME));
-	ml_cli_core_gaps(path, core);
+		code = cli_error(e == -EIO ? "stdout" : path, "%s", e == -EIO ? "write error" :
+				    cli_strerror_lib(-e, ML_JANSSON_SONAME));
+	cli_core_gaps(path, core);
 out:
 	free(msg);
 	ml_backtrace_free(bt);
@@ -149,13 +149,13 @@ static int coredumpctl(const char *match, const char *file)
 	e = posix_spawnp(&pid, "coredumpctl", &fa, NULL, argv, NULL);
 	posix_spawn_file_actions_destroy(&fa);
 	if (e)
-		return ml_cli_error("coredumpctl", "%s", e == ENOENT ?
+		return cli_error("coredumpctl", "%s", e == ENOENT ?
 				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(e));
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			return ml_cli_error("coredumpctl", "%s", strerror(errno));
+			return cli_error("coredumpctl", "%s", strerror(errno));
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return ml_cli_error(match, "coredumpctl found no core dump of it (exit status %d)",
+		return cli_error(match, "coredumpctl found no core dump of it (exit status %d)",
 				    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
@@ -166,7 +166,7 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 	int code;
 
 	if (!mkdtemp(dir))
-		return ml_cli_error("/tmp", "%s", strerror(errno));
+		return cli_error("/tmp", "%s", strerror(errno));
 	snprintf(file, sizeof(file), "%s/core", dir);
 	code = coredumpctl(o->coredump, file);
 	if (code == 0)
@@ -176,22 +176,22 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 	return code;
 }
 
-int ml_cmd_explain(int argc, char **argv)
+int cli_cmd_explain(int argc, char **argv)
 {
 	struct explain_opts o = { 0 };
-	struct ml_cli cli = { 0 };
+	struct cli_opts cli = { 0 };
 	int code;
 
-	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &o)))
-		return code == ML_CLI_DONE ? ML_EXIT_OK : code;
+	if ((code = cli_getopt(&spec, argc, argv, &cli, &o)))
+		return code == CLI_DONE ? CLI_EXIT_OK : code;
 	if (cli.command)
-		return ml_cli_usage_error("explain", "no command: explain reads a core file");
+		return cli_usage_error("explain", "no command: explain reads a core file");
 	if (o.coredump && cli.nwords)
-		return ml_cli_usage_error("explain", "give one of CORE or --coredump");
+		return cli_usage_error("explain", "give one of CORE or --coredump");
 	if (o.coredump)
 		return explain_coredump(&o, cli.out_flags);
 	if (cli.nwords != 1)
-		return ml_cli_usage_error("explain", cli.nwords ? "one core file only"
+		return cli_usage_error("explain", cli.nwords ? "one core file only"
 					  : "no core file given (CORE or --coredump PID|COMM)");
 	return explain(cli.words[0], &o, cli.out_flags);
 }

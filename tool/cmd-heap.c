@@ -23,11 +23,11 @@
 
 #define MAX_COLUMNS 32
 
-enum { OPT_HTML = ML_OPT_CMD };
+enum { OPT_HTML = CLI_OPT_CMD };
 
 struct heap_opts {
-	struct ml_cli cli;        /* target, -o, -J -r -n -b */
-	struct ml_heap_out out;
+	struct cli_opts cli;        /* target, -o, -J -r -n -b */
+	struct cli_heap_out out;
 	bool no_stop;             /* glibc: read without stopping the threads */
 	bool traced;              /* -- COMMAND: stopped under memlayout's own trace */
 };
@@ -43,7 +43,7 @@ static const struct option longopts[] = {
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
-static const struct ml_cli_excl excl[] = {
+static const struct cli_excl excl[] = {
 	{ 'J', 'r' },
 	{ OPT_HTML, 'J' }, { OPT_HTML, 'r' }, { OPT_HTML, 'o' }, { OPT_HTML, 's' },
 	{ OPT_HTML, 'c' }, { OPT_HTML, 'm' }, { OPT_HTML, 'n' },
@@ -57,19 +57,19 @@ static const struct { int err; const char *words; } read_errors[] = {
 	{ EFAULT,  "its published heap state could not be read whole (unmapped while being read?)" },
 };
 
-static const struct ml_cli_spec spec;
+static const struct cli_spec spec;
 
 static void usage(void)
 {
-	static const struct ml_cli_help own[] = {
+	static const struct cli_help own[] = {
 		{ 'o', "columns of the region (heap) table, with -c alone of\n"
 		  "                        the class (arena) table (\"+COL,...\" adds to the default)" },
-		{ ML_OPT_LIST_COLUMNS, "list the columns of every heap table and exit" },
+		{ CLI_OPT_LIST_COLUMNS, "list the columns of every heap table and exit" },
 		{ 'J', "one JSON document: heap, classes, regions" },
 		{ 'r', "raw tables (no alignment)" },
 		{ 'n', "no headings, no prose lines" },
-		{ ML_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)" },
-		{ ML_OPT_AT, "with -- COMMAND: at the entry point or just before it exits" },
+		{ CLI_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)" },
+		{ CLI_OPT_AT, "with -- COMMAND: at the entry point or just before it exits" },
 		{ 0, NULL },
 	};
 
@@ -86,15 +86,15 @@ static void usage(void)
 	      "free run and the brk.  For another allocator, say so and show what the maps\n"
 	      "tell (exit status 3).\n\n"
 	      "Options:\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	cli_help_options(&spec, CLI_OUTPUT, own);
 	fputs(" -s, --summary          the totals only\n"
 	      " -c, --classes          the size-class table only\n"
 	      " -m, --map              the region table (with its page map) only\n"
 	      "     --no-stop          glibc: read without stopping the process (racy, and said so)\n"
 	      "     --html             one self-contained web page: totals, the map of pages,\n"
 	      "                        the size classes as bars\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_SELF | ML_CLI_AT, own);
-	ml_cli_help_end();
+	cli_help_options(&spec, CLI_SELF | CLI_AT, own);
+	cli_help_end();
 	fputs("Examples:\n"
 	      " LD_PRELOAD=libmlalloc.so ./server &  memlayout heap $!\n"
 	      " memlayout heap -c 1234               live and free blocks per size class\n"
@@ -110,13 +110,13 @@ static int parse_option(void *ctx, int c, char *arg)
 
 	(void)arg;
 	switch (c) {
-	case 's': o->out.parts |= ML_HEAP_SUMMARY; return 0;
-	case 'c': o->out.parts |= ML_HEAP_CLASSES; return 0;
-	case 'm': o->out.parts |= ML_HEAP_MAP; return 0;
+	case 's': o->out.parts |= CLI_HEAP_SUMMARY; return 0;
+	case 'c': o->out.parts |= CLI_HEAP_CLASSES; return 0;
+	case 'm': o->out.parts |= CLI_HEAP_MAP; return 0;
 	case 'S': o->no_stop = true; return 0;
 	case OPT_HTML: o->out.html = true; return 0;
 	default:
-		return ml_cli_usage_error("heap", "unknown option");
+		return cli_usage_error("heap", "unknown option");
 	}
 }
 
@@ -132,10 +132,10 @@ static void list_columns(void)
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		const struct ml_column_info *c = tables[i].glibc ? ml_heap_glibc_columns(tables[i].classes, &n)
-								 : ml_heap_mlalloc_columns(tables[i].classes, &n);
+		const struct ml_column_info *c = tables[i].glibc ? cli_heap_glibc_columns(tables[i].classes, &n)
+								 : cli_heap_mlalloc_columns(tables[i].classes, &n);
 		printf("%s%s:\n", i ? "\n" : "", tables[i].title);
-		ml_cli_list_columns(c, n, 16);
+		cli_list_columns(c, n, 16);
 	}
 }
 
@@ -143,10 +143,10 @@ static void list_columns(void)
  * its class/arena table); 0 or a usage error's exit code. */
 static int heap_columns(struct heap_opts *o, bool glibc, bool check)
 {
-	bool classes = o->out.parts == ML_HEAP_CLASSES;
+	bool classes = o->out.parts == CLI_HEAP_CLASSES;
 	size_t n;
-	const struct ml_column_info *c = glibc ? ml_heap_glibc_columns(classes, &n)
-					       : ml_heap_mlalloc_columns(classes, &n);
+	const struct ml_column_info *c = glibc ? cli_heap_glibc_columns(classes, &n)
+					       : cli_heap_mlalloc_columns(classes, &n);
 	int r;
 
 	if (!o->cli.columns_arg)
@@ -154,15 +154,15 @@ static int heap_columns(struct heap_opts *o, bool glibc, bool check)
 	if (check) {   /* before the target is read: a name no table has */
 		static const int any[][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } };
 		for (size_t i = 0; i < 4; i++) {
-			c = any[i][0] ? ml_heap_glibc_columns(any[i][1], &n) : ml_heap_mlalloc_columns(any[i][1], &n);
+			c = any[i][0] ? cli_heap_glibc_columns(any[i][1], &n) : cli_heap_mlalloc_columns(any[i][1], &n);
 			const char *bad;
 			if (ml_columns_parse_in(c, n, o->cli.columns_arg, o->cli.columns, MAX_COLUMNS,
 						&o->cli.ncolumns, &bad) == 0)
 				return 0;
 		}
-		c = ml_heap_mlalloc_columns(false, &n);
+		c = cli_heap_mlalloc_columns(false, &n);
 	}
-	if ((r = ml_cli_parse_columns(c, n, o->cli.columns_arg, o->cli.columns, MAX_COLUMNS,
+	if ((r = cli_parse_columns(c, n, o->cli.columns_arg, o->cli.columns, MAX_COLUMNS,
 				      &o->cli.ncolumns)))
 		return r;
 	*(classes ? &o->out.class_columns : &o->out.columns) = o->cli.columns;
@@ -170,9 +170,9 @@ static int heap_columns(struct heap_opts *o, bool glibc, bool check)
 	return 0;
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "heap",
-	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_AT,
+	.shared = CLI_OUTPUT | CLI_SELF | CLI_AT,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -181,7 +181,7 @@ static const struct ml_cli_spec spec = {
 	.list_columns = list_columns,
 	.max_columns = MAX_COLUMNS,
 	.list_width = 8,
-	.words = ML_CLI_WORDS_TARGET,
+	.words = CLI_WORDS_TARGET,
 };
 
 /* Is libmlalloc mapped (loaded, but nothing published yet)? */
@@ -200,24 +200,24 @@ static bool has_mlalloc_lib(const struct ml_snapshot *snap)
 
 /* The error of a bound the reader hit (alloc/mlalloc-reader.h): which
  * bound, the value met and the limit; exit 1. */
-static int bound_error(const char *input, int err, const struct ml_alloc_bound *b)
+static int bound_error(const char *input, int err, const struct mla_alloc_bound *b)
 {
 	unsigned long long v = b->value, lim = b->limit;
 	double secs = (double)b->limit / 1000.0;
 
 	if (err == -EAGAIN && !strcmp(b->what, "ms torn"))
-		return ml_cli_error(input, "its published heap state stayed torn (a sequence number left odd: "
+		return cli_error(input, "its published heap state stayed torn (a sequence number left odd: "
 				    "a writer stopped mid-update?) for %g s, the limit: no consistent copy", secs);
 	if (err == -EAGAIN)
-		return ml_cli_error(input, "its published heap state kept changing for %g s, the limit: "
+		return cli_error(input, "its published heap state kept changing for %g s, the limit: "
 				    "no consistent copy, try again", secs);
 	if (err == -ETIME)
-		return ml_cli_error(input, "searching its mapped files for mlalloc_introspect_root took "
+		return cli_error(input, "searching its mapped files for mlalloc_introspect_root took "
 				    "%g s, the limit", secs);
 	if (!strncmp(b->what, "symbol", 6))
-		return ml_cli_error(input, "searching its mapped files for mlalloc_introspect_root: %llu %s "
+		return cli_error(input, "searching its mapped files for mlalloc_introspect_root: %llu %s "
 				    "exceeds the limit of %llu", v, b->what, lim);
-	return ml_cli_error(input, "its published heap state has %llu %s, over the limit of %llu", v,
+	return cli_error(input, "its published heap state has %llu %s, over the limit of %llu", v,
 			    b->what, lim);
 }
 
@@ -235,45 +235,45 @@ static const struct { int err; const char *words; } glibc_errors[] = {
 /* glibc malloc's heap: the exit code. */
 static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
 {
-	struct ml_heap_glibc gr;
+	struct cli_heap_glibc gr;
 	char words[512];
-	int r = ml_heap_glibc_read(snap, o->no_stop || o->traced, &gr);
+	int r = cli_heap_glibc_read(snap, o->no_stop || o->traced, &gr);
 
 	if (o->traced)
 		gr.stopped = true;   /* every thread is in a ptrace stop of ours */
 
 	if (r == -EUCLEAN || r == -E2BIG) {
-		ml_heap_glibc_problem_words(&gr.bad, words, sizeof(words));
-		ml_heap_glibc_done(&gr);
-		return ml_cli_error(input, "%s glibc heap: %s", r == -E2BIG ? "a bound hit reading its" :
+		cli_heap_glibc_problem_words(&gr.bad, words, sizeof(words));
+		cli_heap_glibc_done(&gr);
+		return cli_error(input, "%s glibc heap: %s", r == -E2BIG ? "a bound hit reading its" :
 				    "corrupt", words);
 	}
 	if (r < 0) {
-		ml_heap_glibc_done(&gr);
+		cli_heap_glibc_done(&gr);
 		for (size_t i = 0; i < sizeof(glibc_errors) / sizeof(glibc_errors[0]); i++)
 			if (glibc_errors[i].err == -r)
-				return ml_cli_error(input, "%s", glibc_errors[i].words);
-		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
+				return cli_error(input, "%s", glibc_errors[i].words);
+		return cli_error(input, "%s", cli_strerror(-r));
 	}
-	r = (o->out.html ? ml_heap_glibc_render_html : ml_heap_glibc_render)(snap, gr.g, gr.stopped,
+	r = (o->out.html ? cli_heap_glibc_render_html : cli_heap_glibc_render)(snap, gr.g, gr.stopped,
 									       stdout, &o->out);
-	ml_heap_glibc_done(&gr);
-	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+	cli_heap_glibc_done(&gr);
+	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
 /* The heap of the process in snap, or why there is none; the exit code. */
 static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
-	struct ml_alloc_snapshot *as = NULL;
+	struct mla_alloc_snapshot *as = NULL;
 	struct ml_heap *h = NULL;
-	struct ml_alloc_bound bound = { NULL, 0, 0 };
+	struct mla_alloc_bound bound = { NULL, 0, 0 };
 	const char *why = NULL;
 	int r;
 
 	if (p->is_32bit) {
 		why = "it is a 32-bit process, and mlalloc is built for x86-64 only";
-	} else if ((r = ml_alloc_snapshot_read_bounded(p->pid, &as, &bound)) == -ENOENT) {
+	} else if ((r = mla_alloc_snapshot_read_bounded(p->pid, &as, &bound)) == -ENOENT) {
 		why = has_mlalloc_lib(snap) ?
 			"libmlalloc is loaded but has published no heap state yet (no allocation so far)" :
 			"it publishes no mlalloc heap state (no [anon:mlalloc] or /memfd:mlalloc mapping, "
@@ -283,53 +283,53 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 	} else if (r < 0) {
 		for (size_t i = 0; i < sizeof(read_errors) / sizeof(read_errors[0]); i++)
 			if (read_errors[i].err == -r)
-				return ml_cli_error(input, "%s", read_errors[i].words);
-		return ml_cli_error(input, "%s", ml_cli_strerror(-r));
+				return cli_error(input, "%s", read_errors[i].words);
+		return cli_error(input, "%s", cli_strerror(-r));
 	}
-	if (why && ml_heap_glibc_present(snap))
+	if (why && cli_heap_glibc_present(snap))
 		return (r = heap_columns(o, true, false)) ? r : glibc_heap(o, snap, input);
 	if (why) {
-		r = ml_heap_render_plain(snap, why, stdout, &o->out);
-		return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_NOT_MLALLOC;
+		r = cli_heap_render_plain(snap, why, stdout, &o->out);
+		return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_NOT_MLALLOC;
 	}
 	if ((r = heap_columns(o, false, false))) {
-		ml_alloc_snapshot_free(as);
+		mla_alloc_snapshot_free(as);
 		return r;
 	}
 	if ((r = ml_heap_build(as, &h)) < 0) {
-		ml_alloc_snapshot_free(as);
-		return ml_cli_error(input, "%s", r == -EPROTO ? read_errors[2].words : strerror(-r));
+		mla_alloc_snapshot_free(as);
+		return cli_error(input, "%s", r == -EPROTO ? read_errors[2].words : strerror(-r));
 	}
-	r = (o->out.html ? ml_heap_render_html : ml_heap_render)(snap, h, stdout, &o->out);
+	r = (o->out.html ? cli_heap_render_html : cli_heap_render)(snap, h, stdout, &o->out);
 	ml_heap_free(h);
-	ml_alloc_snapshot_free(as);
-	return r < 0 ? ml_cli_error("stdout", "write error") : ML_EXIT_OK;
+	mla_alloc_snapshot_free(as);
+	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
-int ml_cmd_heap(int argc, char **argv)
+int cli_cmd_heap(int argc, char **argv)
 {
 	struct heap_opts o = { 0 };
 	struct ml_snapshot *snap;
 	struct ml_traced *tr;
 	int r;
 
-	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if ((r = cli_getopt(&spec, argc, argv, &o.cli, &o)))
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if ((r = heap_columns(&o, false, true)))
 		return r;
 	o.out.flags = o.cli.out_flags;
-	o.out.width = ml_cli_term_width();
-	if (ml_cli_color(STDOUT_FILENO) && !(o.out.flags & ML_OUT_JSON))
+	o.out.width = cli_term_width();
+	if (cli_color(STDOUT_FILENO) && !(o.out.flags & ML_OUT_JSON))
 		o.out.flags |= ML_OUT_COLOR;
 	o.cli.target.snap_flags = ML_SNAP_NOELF;   /* kinds from names and permissions suffice */
-	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
+	if ((r = cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
 	o.traced = tr != NULL;
 	r = heap_of(&o, snap, o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg);
 	ml_snapshot_free(snap);
 	if (tr)
 		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
-	if (fflush(stdout) && r != ML_EXIT_FAILURE)
-		return ml_cli_error("stdout", "write error");
+	if (fflush(stdout) && r != CLI_EXIT_FAILURE)
+		return cli_error("stdout", "write error");
 	return r;
 }

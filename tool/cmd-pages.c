@@ -28,7 +28,7 @@
 #define METHOD_ENV "MEMLAYOUT_PAGEMAP_METHOD"
 #define SHARED_COLUMNS "PID,START,END,KIND,OBJECT,RESIDENT,SHARED,PRIVATE,BAR"
 
-enum { OPT_METHOD = ML_OPT_CMD, OPT_SHARED_WITH };
+enum { OPT_METHOD = CLI_OPT_CMD, OPT_SHARED_WITH };
 
 /* What the REGION argument selects. */
 enum sel_type { SEL_ALL, SEL_KIND, SEL_RANGE, SEL_ADDR, SEL_OBJECT };
@@ -40,7 +40,7 @@ struct selector {
 };
 
 struct pages_opts {
-	struct ml_cli cli;        /* target, -o, -J -r -n -b */
+	struct cli_opts cli;        /* target, -o, -J -r -n -b */
 	unsigned int width;
 	enum ml_scan_method method;
 	const char *other_arg;    /* --shared-with PID2 */
@@ -56,15 +56,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct ml_cli_excl excl[] = {
+static const struct cli_excl excl[] = {
 	{ 'J', 'r' },
 };
 
-static const struct ml_cli_spec spec;
+static const struct cli_spec spec;
 
 static void usage(void)
 {
-	static const struct ml_cli_help own[] = {
+	static const struct cli_help own[] = {
 		{ 'n', "no headings, no process line, no legend" },
 		{ 0, NULL },
 	};
@@ -78,13 +78,13 @@ static void usage(void)
 	      "per region.  REGION is a kind (heap, stack, text, ...), an object (a path\n"
 	      "or its file name) or an address inside a region.\n\n"
 	      "Options:\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	cli_help_options(&spec, CLI_OUTPUT, own);
 	fputs(" -w, --width <cells>    cells of the bar (1-256, default 32)\n"
 	      "     --method <m>       auto, scan (PAGEMAP_SCAN) or pread (of pagemap)\n"
 	      "     --shared-with <pid>\n"
 	      "                        frames shared with another process (root)\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_SELF, own);
-	ml_cli_help_end();
+	cli_help_options(&spec, CLI_SELF, own);
+	cli_help_end();
 	fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
 	      "lower case when part of the cell is untouched.\n\n"
 	      "Examples:\n"
@@ -114,16 +114,16 @@ static int parse_selector(struct selector *s, const char *arg)
 	if (dash && (size_t)(dash - arg) < sizeof(left)) {
 		memcpy(left, arg, (size_t)(dash - arg));
 		left[dash - arg] = '\0';
-		if (ml_cli_parse_addr(left, &s->lo) == 0) {
-			if (ml_cli_parse_addr(dash + 1, &s->hi) < 0)
-				return ml_cli_usage_error(arg, "not an address range (START-END)");
+		if (cli_parse_addr(left, &s->lo) == 0) {
+			if (cli_parse_addr(dash + 1, &s->hi) < 0)
+				return cli_usage_error(arg, "not an address range (START-END)");
 			if (s->hi <= s->lo)
-				return ml_cli_usage_error(arg, "empty range: END must be above START");
+				return cli_usage_error(arg, "empty range: END must be above START");
 			s->type = SEL_RANGE;
 			return 0;
 		}
 	}
-	s->type = ml_cli_parse_addr(arg, &s->lo) == 0 ? SEL_ADDR : SEL_OBJECT;
+	s->type = cli_parse_addr(arg, &s->lo) == 0 ? SEL_ADDR : SEL_OBJECT;
 	return 0;
 }
 
@@ -139,27 +139,27 @@ static int parse_option(void *ctx, int c, char *arg)
 		errno = 0;
 		w = strtol(arg, &end, 10);
 		if (errno || end == arg || *end || w < 1 || w > ML_BAR_MAX)
-			return ml_cli_usage_error(arg, "--width takes a number from 1 to %d", ML_BAR_MAX);
+			return cli_usage_error(arg, "--width takes a number from 1 to %d", ML_BAR_MAX);
 		o->width = (unsigned int)w;
 		return 0;
 	case OPT_METHOD:
 		if ((r = ml_scan_method_from_name(arg)) < 0)
-			return ml_cli_usage_error(arg, "--method takes auto, scan or pread");
+			return cli_usage_error(arg, "--method takes auto, scan or pread");
 		o->method = (enum ml_scan_method)r;
 		return 0;
 	case OPT_SHARED_WITH:
 		o->other_arg = arg;
-		if (ml_cli_parse_pid(arg, &o->other) < 0)
-			return ml_cli_usage_error(arg, "not a process ID");
+		if (cli_parse_pid(arg, &o->other) < 0)
+			return cli_usage_error(arg, "not a process ID");
 		return 0;
 	default:
-		return ml_cli_usage_error("pages", "unknown option");
+		return cli_usage_error("pages", "unknown option");
 	}
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "pages",
-	.shared = ML_CLI_OUTPUT | ML_CLI_SELF,
+	.shared = CLI_OUTPUT | CLI_SELF,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -167,7 +167,7 @@ static const struct ml_cli_spec spec = {
 	.usage = usage,
 	.columns = ml_pages_columns,
 	.list_width = 10,
-	.words = ML_CLI_WORDS_OPERAND,   /* PID [REGION], --self [REGION] or [REGION] -- COMMAND */
+	.words = CLI_WORDS_OPERAND,   /* PID [REGION], --self [REGION] or [REGION] -- COMMAND */
 	.operand = "REGION or START-END",
 };
 
@@ -180,7 +180,7 @@ static int method_from_env(struct pages_opts *o)
 	if (!e || !*e)
 		return 0;
 	if ((r = ml_scan_method_from_name(e)) < 0)
-		return ml_cli_usage_error(METHOD_ENV, "'%s' is not auto, scan or pread", e);
+		return cli_usage_error(METHOD_ENV, "'%s' is not auto, scan or pread", e);
 	o->method = (enum ml_scan_method)r;
 	return 0;
 }
@@ -234,13 +234,13 @@ static void side_free(struct side *s)
 
 static int target_error(const char *arg, int err)
 {
-	return ml_cli_error(arg, "%s", ml_cli_strerror(err));
+	return cli_error(arg, "%s", cli_strerror(err));
 }
 
 static int scan_error(const char *arg, int err)
 {
 	if (err == EOPNOTSUPP)
-		return ml_cli_error(arg, "this kernel has no PAGEMAP_SCAN (Linux 6.7+): use --method=pread");
+		return cli_error(arg, "this kernel has no PAGEMAP_SCAN (Linux 6.7+): use --method=pread");
 	return target_error(arg, err);
 }
 
@@ -257,7 +257,7 @@ static int scan_side(struct side *s, const struct pages_opts *o, bool whole)
 	if ((r = ml_scanner_new(s->pm, o->method, &s->sc)) < 0)
 		return target_error(s->arg, -r);
 	if (!(s->rows = calloc(n ? n : 1, sizeof(*s->rows))))
-		return ml_cli_error(s->arg, "out of memory");
+		return cli_error(s->arg, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t lo, hi;
 		/* [vsyscall] lies above user space, in the kernel's page
@@ -282,7 +282,7 @@ static int no_match(const struct pages_opts *o, pid_t pid)
 		[SEL_ADDR] = "no region holds this address", [SEL_OBJECT] =
 		"not a kind, an address or the object of any region",
 	};
-	return ml_cli_error(o->sel.arg, "%s in process %d", what[o->sel.type], (int)pid);
+	return cli_error(o->sel.arg, "%s in process %d", what[o->sel.type], (int)pid);
 }
 
 static void header(const struct side *s)
@@ -333,7 +333,7 @@ static int side_frames(struct side *s, struct ml_frames **ret)
 	int r;
 
 	if (!ranges)
-		return ml_cli_error(s->arg, "out of memory");
+		return cli_error(s->arg, "out of memory");
 	for (size_t k = 0; k < s->nrows; k++) {
 		ranges[k][0] = s->rows[k].res.start;
 		ranges[k][1] = s->rows[k].res.end;
@@ -341,7 +341,7 @@ static int side_frames(struct side *s, struct ml_frames **ret)
 	r = ml_frames_collect(s->sc, s->pm, (const uint64_t (*)[2])ranges, s->nrows, ret);
 	free(ranges);
 	if (r == -EPERM)
-		return ml_cli_error("--shared-with", "physical frame numbers need root "
+		return cli_error("--shared-with", "physical frame numbers need root "
 				    "(CAP_SYS_ADMIN): without it /proc/%d/pagemap shows them as 0",
 				    (int)s->pid);
 	return r < 0 ? target_error(s->arg, -r) : 0;
@@ -364,7 +364,7 @@ static int compare_frames(struct side *a, struct side *b, struct ml_share_totals
 	int r;
 
 	if (!ca || !cb)
-		r = ml_cli_error("--shared-with", "out of memory");
+		r = cli_error("--shared-with", "out of memory");
 	else if ((r = side_frames(a, &fa)) == 0 && (r = side_frames(b, &fb)) == 0) {
 		ml_frames_compare(fa, fb, ca, cb, ret);
 		set_share(a, ca);
@@ -415,7 +415,7 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	char *table;
 	int r;
 
-	if (ml_cli_color(STDOUT_FILENO))
+	if (cli_color(STDOUT_FILENO))
 		to.flags |= ML_OUT_COLOR;
 	if (!o->cli.have_columns && b) {
 		ml_pages_columns_parse(SHARED_COLUMNS, shared_ids, MAX_COLUMNS, &to.ncolumns, &bad);
@@ -441,7 +441,7 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 	}
 	fwrite(table, 1, len, stdout);
 	free(table);
-	FILE *f = plain ? ml_cli_fold_open(2, NULL) : stdout;
+	FILE *f = plain ? cli_fold_open(2, NULL) : stdout;
 	if (plain) {
 		legend(o, a, f);
 		if (b)
@@ -451,7 +451,7 @@ static int render(const struct pages_opts *o, struct side *a, struct side *b,
 			       t->shared, (int)a->pid, (int)b->pid, t->only_a, (int)a->pid,
 			       t->only_b, (int)b->pid);
 	}
-	if (ml_cli_fold_close(f) < 0 && r == 0)
+	if (cli_fold_close(f) < 0 && r == 0)
 		r = -EIO;
 	return r;
 }
@@ -462,7 +462,7 @@ static int parse_args(struct pages_opts *o, int argc, char **argv)
 
 	if ((r = method_from_env(o)))
 		return r;
-	if ((r = ml_cli_getopt(&spec, argc, argv, &o->cli, o)))
+	if ((r = cli_getopt(&spec, argc, argv, &o->cli, o)))
 		return r;
 	return o->cli.nwords ? parse_selector(&o->sel, o->cli.words[0]) : 0;
 }
@@ -499,16 +499,16 @@ static int snapshot_pid(struct side *s, unsigned int flags)
 /* The bar's cells without -w: DEFAULT_WIDTH, or on a terminal (default
  * columns) what its width leaves beside START, KIND, OBJECT and RESIDENT
  * (about 58 columns), from 8 to DEFAULT_WIDTH. */
-static unsigned int bar_width(const struct ml_cli *cli)
+static unsigned int bar_width(const struct cli_opts *cli)
 {
-	unsigned int w = ml_cli_term_width();
+	unsigned int w = cli_term_width();
 
 	if (!(cli->out_flags & ML_OUT_TERM) || cli->have_columns || !w)
 		return DEFAULT_WIDTH;
 	return w < 58 + 8 ? 8 : w - 58 > DEFAULT_WIDTH ? DEFAULT_WIDTH : w - 58;
 }
 
-int ml_cmd_pages(int argc, char **argv)
+int cli_cmd_pages(int argc, char **argv)
 {
 	struct pages_opts o = { .width = 0 };
 	struct side a = { 0 }, b = { 0 };
@@ -517,12 +517,12 @@ int ml_cmd_pages(int argc, char **argv)
 	int r;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if (!o.width)
 		o.width = bar_width(&o.cli);
 	if (will_pread(o.method))
 		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
-	if ((r = ml_cli_snapshot(&o.cli.target, &a.snap, &tr)))
+	if ((r = cli_snapshot(&o.cli.target, &a.snap, &tr)))
 		return r;
 	a.pid = tr ? ml_traced_pid(tr) : o.cli.target.pid;
 	a.arg = o.cli.target.argv ? o.cli.target.argv[0] : o.cli.target.pid_arg;
@@ -542,9 +542,9 @@ int ml_cmd_pages(int argc, char **argv)
 	}
 	r = render(&o, &a, o.other_arg ? &b : NULL, &t);
 	if (r == -ENOMEM)
-		r = ml_cli_error(a.arg ? a.arg : "pages", "out of memory");
+		r = cli_error(a.arg ? a.arg : "pages", "out of memory");
 	else if (r < 0 || fflush(stdout) || ferror(stdout))
-		r = ml_cli_error("stdout", "write error");
+		r = cli_error("stdout", "write error");
 out:
 	side_free(&a);
 	side_free(&b);

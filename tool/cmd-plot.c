@@ -37,52 +37,52 @@ static int parse_option(void *ctx, int c, char *arg)
 	(void)ctx;
 	(void)c;
 	(void)arg;
-	return ml_cli_usage_error("plot", "unknown option");
+	return cli_usage_error("plot", "unknown option");
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "plot",
-	.shared = ML_CLI_BYTES,
+	.shared = CLI_BYTES,
 	.option = parse_option,
 	.usage = usage,
-	.words = ML_CLI_WORDS_FREE,
+	.words = CLI_WORDS_FREE,
 };
 
 static int read_error(const char *file, int r, size_t line)
 {
 	switch (r) {
 	case -ENOTSUP:
-		return ml_cli_error(file, "libjansson.so.4 (jansson) is not installed");
+		return cli_error(file, "libjansson.so.4 (jansson) is not installed");
 	case -ENODATA:
-		return ml_cli_error(file, "no watch sample in it");
+		return cli_error(file, "no watch sample in it");
 	case -E2BIG:
-		return ml_cli_error(file, "line %zu: over a bound of the record (%u MiB a line, "
+		return cli_error(file, "line %zu: over a bound of the record (%u MiB a line, "
 				    "%d samples, %d events)", line, ML_RECORD_MAX_LINE >> 20,
 				    ML_RECORD_MAX_SAMPLES, ML_RECORD_MAX_EVENTS);
 	case -EBADMSG:
-		return ml_cli_error(file, "line %zu: not a sample of memlayout watch "
+		return cli_error(file, "line %zu: not a sample of memlayout watch "
 				    "(see doc/schema/watch.json)", line);
 	default:
-		return ml_cli_error(file, "%s", strerror(-r));
+		return cli_error(file, "%s", strerror(-r));
 	}
 }
 
-int ml_cmd_plot(int argc, char **argv)
+int cli_cmd_plot(int argc, char **argv)
 {
-	struct ml_cli cli = { 0 };
+	struct cli_opts cli = { 0 };
 	struct ml_watch_record *rec;
 	size_t line = 0;
 	FILE *in;
 	int r;
 
-	if ((r = ml_cli_getopt(&spec, argc, argv, &cli, NULL)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if ((r = cli_getopt(&spec, argc, argv, &cli, NULL)))
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if (cli.nwords != 1 || cli.command)
-		return ml_cli_usage_error("plot", "give one FILE (a record of watch --record)");
+		return cli_usage_error("plot", "give one FILE (a record of watch --record)");
 	const char *file = cli.words[0];
 	in = strcmp(file, "-") ? fopen(file, "re") : stdin;
 	if (!in)
-		return ml_cli_error(file, "%s", strerror(errno));
+		return cli_error(file, "%s", strerror(errno));
 	r = ml_watch_record_read(in, &rec, &line);
 	if (in != stdin)
 		fclose(in);
@@ -91,6 +91,6 @@ int ml_cmd_plot(int argc, char **argv)
 	r = ml_render_plot(rec, stdout, cli.out_flags);
 	ml_watch_record_free(rec);
 	if (fflush(stdout) || r < 0)
-		return ml_cli_error("stdout", "write error");
-	return ML_EXIT_OK;
+		return cli_error("stdout", "write error");
+	return CLI_EXIT_OK;
 }

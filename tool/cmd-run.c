@@ -45,7 +45,7 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_REPORT = ML_OPT_CMD, OPT_CHECK, OPT_SAMPLE_RATE };
+enum { OPT_REPORT = CLI_OPT_CMD, OPT_CHECK, OPT_SAMPLE_RATE };
 
 /* Its own exit codes, apart from the program's (as env(1), timeout(1)). */
 enum {
@@ -56,7 +56,7 @@ enum {
 
 struct run_opts {
 	const char *report;       /* --report=FILE, NULL = stderr */
-	struct ml_run_check check;   /* --check, --sample-rate (run-check.c) */
+	struct cli_run_check check;   /* --check, --sample-rate (run-check.c) */
 	unsigned int out_flags;
 	char **argv;
 };
@@ -183,7 +183,7 @@ static void note_setid(struct run *r)
 	uid = (st.st_mode & S_ISUID) && st.st_uid != geteuid();
 	gid = (st.st_mode & S_ISGID) && st.st_gid != getegid();
 	if ((uid || gid) && geteuid() != 0)
-		ml_cli_error(r->o.argv[0], "note: a set-%s-ID program runs without its "
+		cli_error(r->o.argv[0], "note: a set-%s-ID program runs without its "
 			     "privileges under ptrace", uid ? "user" : "group");
 }
 
@@ -203,14 +203,14 @@ static int spawn(struct run *r)
 		return 0;
 	}
 	if (tracer > 0)
-		ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused: it is "
+		cli_error(r->o.argv[0], "cannot trace it: ptrace refused: it is "
 			     "already traced by process %d", (int)tracer);
 	else if (e == -EPERM)
-		ml_cli_error(r->o.argv[0], "cannot trace it: ptrace refused (already traced, "
+		cli_error(r->o.argv[0], "cannot trace it: ptrace refused (already traced, "
 			     "or kernel.yama.ptrace_scope, seccomp or a missing CAP_SYS_PTRACE "
 			     "forbid it)");
 	else
-		ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(-e));
+		cli_error(r->o.argv[0], "cannot run it: %s", strerror(-e));
 	return RUN_EXIT_FAILED;
 }
 
@@ -221,7 +221,7 @@ static FILE *report_stream(struct run *r)
 	if (!r->report) {
 		r->report = r->o.report ? fopen(r->o.report, "we") : stderr;
 		if (!r->report) {
-			ml_cli_error(r->o.report, "cannot write the report: %s", strerror(errno));
+			cli_error(r->o.report, "cannot write the report: %s", strerror(errno));
 			r->report = stderr;
 		}
 	}
@@ -245,7 +245,7 @@ static void report_error(struct run *r, int err)
 {
 	if (err == -EIO && (err = report_flush(r->report)) == 0)
 		err = -EIO;
-	ml_cli_error(r->o.report ? r->o.report : "stderr", "%s", strerror(-err));
+	cli_error(r->o.report ? r->o.report : "stderr", "%s", strerror(-err));
 	clearerr(r->report);
 }
 
@@ -256,9 +256,9 @@ static unsigned int report_flags(const struct run *r, unsigned int *ret_width)
 	unsigned int flags = r->o.out_flags;
 	bool tty = !r->o.report && !(flags & ML_OUT_JSON);
 
-	if (tty && ml_cli_color(STDERR_FILENO))
+	if (tty && cli_color(STDERR_FILENO))
 		flags |= ML_OUT_COLOR;
-	*ret_width = tty ? ml_cli_fd_width(STDERR_FILENO) : 0;
+	*ret_width = tty ? cli_fd_width(STDERR_FILENO) : 0;
 	return flags;
 }
 
@@ -282,7 +282,7 @@ static void report_done(struct run *r, const char *name, const char *what,
 	if (e == -EIO || (e == 0 && (e = report_flush(r->report)) < 0))
 		report_error(r, e);
 	else if (e < 0)
-		ml_cli_error(name, "cannot write the %s report: %s", what, ml_cli_strerror_lib(-e, lib));
+		cli_error(name, "cannot write the %s report: %s", what, cli_strerror_lib(-e, lib));
 }
 
 static void explain(struct run *r, const struct ml_run_event *ev)
@@ -296,13 +296,13 @@ static void explain(struct run *r, const struct ml_run_event *ev)
 
 	snprintf(name, sizeof(name), "%d", (int)ev->pid);
 	if ((e = ml_run_crash(r->tracer, ev, MAX_FRAMES, &rc)) < 0) {
-		ml_cli_error(name, "cannot explain its crash: %s", ml_cli_strerror(-e));
+		cli_error(name, "cannot explain its crash: %s", cli_strerror(-e));
 		return;
 	}
 	if (rc.bt_error == -ENOTSUP)     /* the report goes on without one */
-		ml_cli_error(name, "no backtrace: %s", ml_cli_strerror_lib(-rc.bt_error, ML_LIBDW_SONAME));
+		cli_error(name, "no backtrace: %s", cli_strerror_lib(-rc.bt_error, ML_LIBDW_SONAME));
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
-	if (r->o.check.heap && (e = ml_run_check_explain(ev->pid, rc.fault.signo, rc.snap, rc.bt,
+	if (r->o.check.heap && (e = cli_run_check_explain(ev->pid, rc.fault.signo, rc.snap, rc.bt,
 							fo ? fo : out, flags, w)) != -ENOENT)
 		report_done(r, name, "heap", "", fold_close(fo, e));
 	else if (ml_crash_explain(rc.snap, &rc.fault, &c) == 0)
@@ -321,7 +321,7 @@ static void leaks(struct run *r, pid_t tid)
 
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
 	report_done(r, r->o.argv[0], "leak", "",
-		    fold_close(fo, ml_run_check_at_exit(tid, fo ? fo : out, flags)));
+		    fold_close(fo, cli_run_check_at_exit(tid, fo ? fo : out, flags)));
 }
 
 /* ---- a program that traces ---- */
@@ -349,7 +349,7 @@ static void note_ptrace(struct run *r, const struct ml_run_event *ev)
 		if (ptrace_requests[i].request == ev->ptrace_request)
 			req = ptrace_requests[i].name;
 	name = ml_escape(ev->comm[0] ? ev->comm : r->o.argv[0], ML_ESC_TERM);
-	ml_cli_error(name ? name : "?", "process %d calls ptrace(%s), which fails under "
+	cli_error(name ? name : "?", "process %d calls ptrace(%s), which fails under "
 		     "memlayout run: a process has one tracer, and memlayout is it",
 		     (int)ev->pid, req);
 	free(name);
@@ -364,7 +364,7 @@ static int ended(struct run *r, const struct ml_run_event *ev)
 	int e = ev->exec_errno;
 
 	if (e) {
-		ml_cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
+		cli_error(r->o.argv[0], "cannot run it: %s", strerror(e));
 		return e == ENOENT || e == ENOTDIR ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_EXEC;
 	}
 	if (WIFSIGNALED(ev->status)) {
@@ -391,7 +391,7 @@ static int trace_loop(struct run *r)
 		else
 			return ended(r, &ev);
 	}
-	ml_cli_error(r->o.argv[0], "lost the program: %s", strerror(-e));
+	cli_error(r->o.argv[0], "lost the program: %s", strerror(-e));
 	return RUN_EXIT_FAILED;
 }
 
@@ -400,22 +400,22 @@ static int parse_option(void *ctx, int c, char *arg)
 	struct run_opts *o = ctx;
 
 	if (c == OPT_CHECK)
-		return ml_run_check_parse(arg, &o->check);
+		return cli_run_check_parse(arg, &o->check);
 	if (c == OPT_SAMPLE_RATE)
-		return ml_run_check_rate(arg, &o->check);
+		return cli_run_check_rate(arg, &o->check);
 	if (c != OPT_REPORT)
-		return ml_cli_usage_error("run", "unknown option");
+		return cli_usage_error("run", "unknown option");
 	o->report = arg;
 	return 0;
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "run",
-	.shared = ML_CLI_JSON,
+	.shared = CLI_JSON,
 	.longopts = longopts,
 	.option = parse_option,
 	.usage = usage,
-	.words = ML_CLI_WORDS_FREE,
+	.words = CLI_WORDS_FREE,
 	.posix = true,   /* the first word that is not an option starts the command */
 };
 
@@ -446,24 +446,24 @@ static void die_like(int sig)
  * memlayout's can be read as the program's (env(1), timeout(1)). */
 static int own_status(int code)
 {
-	return code == ML_EXIT_USAGE || code == ML_EXIT_FAILURE ? RUN_EXIT_FAILED : code;
+	return code == CLI_EXIT_USAGE || code == CLI_EXIT_FAILURE ? RUN_EXIT_FAILED : code;
 }
 
-int ml_cmd_run(int argc, char **argv)
+int cli_cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
-	struct ml_cli cli = { 0 };
+	struct cli_opts cli = { 0 };
 	int code;
 
-	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, &r.o)))
-		return code == ML_CLI_DONE ? ML_EXIT_OK : own_status(code);
+	if ((code = cli_getopt(&spec, argc, argv, &cli, &r.o)))
+		return code == CLI_DONE ? CLI_EXIT_OK : own_status(code);
 	if (!cli.nwords)
-		return own_status(ml_cli_usage_error("run", "no command given (memlayout run -- COMMAND)"));
+		return own_status(cli_usage_error("run", "no command given (memlayout run -- COMMAND)"));
 	r.o.out_flags = cli.out_flags;
 	r.o.argv = cli.words;
 	if (r.o.check.rate && !r.o.check.heap)
-		return own_status(ml_cli_usage_error("--sample-rate", "needs --check=heap"));
-	if ((code = ml_run_check_env(&r.o.check)))
+		return own_status(cli_usage_error("--sample-rate", "needs --check=heap"));
+	if ((code = cli_run_check_env(&r.o.check)))
 		return own_status(code);
 	note_setid(&r);
 	if ((code = spawn(&r)))
@@ -471,7 +471,7 @@ int ml_cmd_run(int argc, char **argv)
 	code = trace_loop(&r);
 	ml_run_free(r.tracer);
 	if (r.report && r.report != stderr && fclose(r.report))
-		ml_cli_error(r.o.report, "%s", strerror(errno));
+		cli_error(r.o.report, "%s", strerror(errno));
 	if (r.death_signo && code == 128 + r.death_signo)
 		die_like(r.death_signo);
 	return code;

@@ -215,35 +215,35 @@ static int save(pid_t pid, const char *dir, const char **ret_file)
 	return 0;
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "save",
-	.shared = ML_CLI_SELF,
+	.shared = CLI_SELF,
 	.usage = usage,
-	.words = ML_CLI_WORDS_OPERAND,   /* PID DIR or --self DIR */
+	.words = CLI_WORDS_OPERAND,   /* PID DIR or --self DIR */
 	.operand = "DIR",
 };
 
-int ml_cmd_save(int argc, char **argv)
+int cli_cmd_save(int argc, char **argv)
 {
-	struct ml_cli cli = { 0 };
+	struct cli_opts cli = { 0 };
 	const char *file = NULL;
 	struct stat st;
 	int code, r;
 
-	if ((code = ml_cli_getopt(&spec, argc, argv, &cli, NULL)))
-		return code == ML_CLI_DONE ? ML_EXIT_OK : code;
+	if ((code = cli_getopt(&spec, argc, argv, &cli, NULL)))
+		return code == CLI_DONE ? CLI_EXIT_OK : code;
 	if (cli.target.argv || cli.target.core)
-		return ml_cli_usage_error(cli.target.core ? cli.target.core : "save",
+		return cli_usage_error(cli.target.core ? cli.target.core : "save",
 					  "save reads a running process: give its PID or --self");
 	if (cli.nwords != 1)
-		return ml_cli_usage_error("save", "no directory given (memlayout save PID DIR)");
+		return cli_usage_error("save", "no directory given (memlayout save PID DIR)");
 	if (cli.target.self)
 		cli.target.pid = getpid();
 	if (stat(cli.words[0], &st) < 0 && mkdir(cli.words[0], 0755) < 0)
-		return ml_cli_error(cli.words[0], "%s", strerror(errno));
+		return cli_error(cli.words[0], "%s", strerror(errno));
 	r = save(cli.target.pid, cli.words[0], &file);
 	if (r < 0)
-		return ml_cli_error(r == -ESRCH ? cli.target.pid_arg ? cli.target.pid_arg : "self"
-				    : file, "%s", r == -ESRCH ? ml_cli_strerror(ESRCH) : strerror(-r));
-	return ML_EXIT_OK;
+		return cli_error(r == -ESRCH ? cli.target.pid_arg ? cli.target.pid_arg : "self"
+				    : file, "%s", r == -ESRCH ? cli_strerror(ESRCH) : strerror(-r));
+	return CLI_EXIT_OK;
 }

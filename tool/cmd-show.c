@@ -18,13 +18,13 @@
 
 #define MAX_MARKS 64
 
-enum { OPT_MARK = ML_OPT_CMD, OPT_HTML, OPT_SVG };
+enum { OPT_MARK = CLI_OPT_CMD, OPT_HTML, OPT_SVG };
 
 /* --html, --svg: the picture instead of the table (render-html.c). */
 enum picture { PICTURE_NONE, PICTURE_HTML, PICTURE_SVG };
 
 struct show_opts {
-	struct ml_cli cli;        /* target, -o, -J -r -n -b */
+	struct cli_opts cli;        /* target, -o, -J -r -n -b */
 	bool summary, diagram;
 	enum picture picture;
 	struct ml_mark marks[MAX_MARKS];
@@ -42,23 +42,23 @@ static const struct option longopts[] = {
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
-static const struct ml_cli_excl excl[] = {
+static const struct cli_excl excl[] = {
 	{ 'J', 'r' }, { 'J', 'd' }, { 'd', 's' }, { 'd', 'o' },
 	{ 's', 'o' }, { 'd', 'r' },   /* the totals have fixed columns; the diagram no raw form */
-	{ ML_OPT_SELF, ML_OPT_PROC_ROOT },
+	{ CLI_OPT_SELF, CLI_OPT_PROC_ROOT },
 	{ OPT_HTML, OPT_SVG }, { OPT_HTML, 'J' }, { OPT_HTML, 'd' }, { OPT_HTML, 's' },
 	{ OPT_HTML, 'o' }, { OPT_HTML, 'r' }, { OPT_SVG, 'J' }, { OPT_SVG, 'd' },
 	{ OPT_SVG, 's' }, { OPT_SVG, 'o' }, { OPT_SVG, 'r' },
 };
 
-static const struct ml_cli_spec spec;
+static const struct cli_spec spec;
 
 static void usage(void)
 {
-	static const struct ml_cli_help own[] = {
+	static const struct cli_help own[] = {
 		{ 'n', "no headings, no process line" },
-		{ ML_OPT_SELF, "show memlayout itself" },
-		{ ML_OPT_AT, "with -- COMMAND: snapshot at the entry point\n                        (then kill it) or just before it exits (default)" },
+		{ CLI_OPT_SELF, "show memlayout itself" },
+		{ CLI_OPT_AT, "with -- COMMAND: snapshot at the entry point\n                        (then kill it) or just before it exits (default)" },
 		{ 0, NULL },
 	};
 
@@ -71,15 +71,15 @@ static void usage(void)
 	      "relro, data, bss, heap, stack, thread-stack, guard, anon, file, shm, vdso,\n"
 	      "vvar or vsyscall, with its ELF object and sections, size and residency.\n\n"
 	      "Options:\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_OUTPUT, own);
+	cli_help_options(&spec, CLI_OUTPUT, own);
 	fputs(" -s, --summary          per-kind totals only\n"
 	      " -d, --diagram          draw the address space top-down\n"
 	      "     --html             the address space drawn, as one self-contained\n"
 	      "                        HTML page (details and zoom on click)\n"
 	      "     --svg              the same drawing as an SVG image\n"
 	      "     --mark <addr>[=<label>]  point at an address in the diagram\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_CORE | ML_CLI_PTRACE | ML_CLI_AT | ML_CLI_NO_ELF, own);
-	ml_cli_help_end();
+	cli_help_options(&spec, CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT | CLI_NO_ELF, own);
+	cli_help_end();
 	fputs("Examples:\n"
 	      " memlayout show $$                    your shell, region by region\n"
 	      " memlayout show -d $$                 its address space drawn\n"
@@ -94,11 +94,11 @@ static int add_mark(struct show_opts *o, char *arg)
 	char *eq = strchr(arg, '=');
 
 	if (o->nmarks == MAX_MARKS)
-		return ml_cli_usage_error(arg, "too many marks (at most %d)", MAX_MARKS);
+		return cli_usage_error(arg, "too many marks (at most %d)", MAX_MARKS);
 	if (eq)
 		*eq = '\0';
-	if (ml_cli_parse_addr(arg, &o->marks[o->nmarks].addr) < 0)
-		return ml_cli_usage_error(arg, "not an address");
+	if (cli_parse_addr(arg, &o->marks[o->nmarks].addr) < 0)
+		return cli_usage_error(arg, "not an address");
 	o->marks[o->nmarks++].label = eq ? eq + 1 : arg;
 	return 0;
 }
@@ -114,14 +114,14 @@ static int parse_option(void *ctx, int c, char *arg)
 	case OPT_HTML: o->picture = PICTURE_HTML; return 0;
 	case OPT_SVG: o->picture = PICTURE_SVG; return 0;
 	default:
-		return ml_cli_usage_error("show", "unknown option");
+		return cli_usage_error("show", "unknown option");
 	}
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "show",
-	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE |
-		  ML_CLI_AT | ML_CLI_NO_ELF | ML_CLI_CORE,
+	.shared = CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_PTRACE |
+		  CLI_AT | CLI_NO_ELF | CLI_CORE,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -129,7 +129,7 @@ static const struct ml_cli_spec spec = {
 	.usage = usage,
 	.columns = ml_columns,
 	.list_width = 14,
-	.words = ML_CLI_WORDS_TARGET,
+	.words = CLI_WORDS_TARGET,
 };
 
 static bool wants_smaps(const struct show_opts *o)
@@ -157,7 +157,7 @@ static bool wants_smaps(const struct show_opts *o)
  * indented). */
 static void process_line(const struct ml_snapshot *snap)
 {
-	FILE *f = ml_cli_fold_open(2, NULL);
+	FILE *f = cli_fold_open(2, NULL);
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	char lim[32], hs[32];
 	char *exe = ml_escape(p->exe ? p->exe : "?", ML_ESC_TERM);
@@ -181,7 +181,7 @@ static void process_line(const struct ml_snapshot *snap)
 	if (unknown)
 		fprintf(f, "%zu of %zu threads running in user space: their stacks are not "
 		       "labelled (--ptrace interrupts them to find out)\n", unknown, nt);
-	ml_cli_fold_close(f);
+	cli_fold_close(f);
 }
 
 static int render(const struct show_opts *o, const struct ml_snapshot *snap)
@@ -197,8 +197,8 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 	}
 	if (o->diagram) {
 		struct ml_diagram_opts d = { o->cli.out_flags, o->marks, o->nmarks,
-					     ml_cli_term_width() };
-		if (ml_cli_color(STDOUT_FILENO))
+					     cli_term_width() };
+		if (cli_color(STDOUT_FILENO))
 			d.flags |= ML_OUT_COLOR;
 		if (plain)
 			process_line(snap);
@@ -216,19 +216,19 @@ static int render(const struct show_opts *o, const struct ml_snapshot *snap)
 	return r;
 }
 
-int ml_cmd_show(int argc, char **argv)
+int cli_cmd_show(int argc, char **argv)
 {
 	struct show_opts o = { 0 };
 	int r;
 
-	if ((r = ml_cli_getopt(&spec, argc, argv, &o.cli, &o)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+	if ((r = cli_getopt(&spec, argc, argv, &o.cli, &o)))
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if (wants_smaps(&o))
 		o.cli.target.snap_flags |= ML_SNAP_SMAPS;
 
 	struct ml_snapshot *snap;
 	struct ml_traced *tr;
-	if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
+	if ((r = cli_snapshot(&o.cli.target, &snap, &tr)))
 		return r;
 	/* A table of 20,000 regions is megabytes: not in 4 KiB writes to a
 	 * pipe or file (glibc ignores the size unless given the buffer).  A
@@ -241,10 +241,10 @@ int ml_cmd_show(int argc, char **argv)
 	if (tr)
 		ml_trace_finish(tr, o.cli.target.at == ML_STOP_AT_START);
 	if (r == -ENOMEM)
-		return ml_cli_error(o.cli.target.argv ? o.cli.target.argv[0] :
+		return cli_error(o.cli.target.argv ? o.cli.target.argv[0] :
 				    o.cli.target.pid_arg ? o.cli.target.pid_arg : "show",
 				    "out of memory");
 	if (fflush(stdout) || r < 0)
-		return ml_cli_error("stdout", "write error");
-	return ML_EXIT_OK;
+		return cli_error("stdout", "write error");
+	return CLI_EXIT_OK;
 }

@@ -42,7 +42,7 @@
 #define RECENT 8
 #define NS_PER_S 1000000000ull
 
-enum { OPT_UNTIL_EXIT = ML_OPT_CMD, OPT_RECORD, OPT_DETAIL, OPT_LOG, OPT_HTML };
+enum { OPT_UNTIL_EXIT = CLI_OPT_CMD, OPT_RECORD, OPT_DETAIL, OPT_LOG, OPT_HTML };
 
 struct watch_opts {
 	double interval;
@@ -133,13 +133,13 @@ static int parse_option(void *ctx, int c, char *arg)
 		o->interval = strtod(arg, &end);
 		if (errno || end == arg || *end || !isfinite(o->interval) ||
 		    o->interval < 0.01 || o->interval > 86400)
-			return ml_cli_usage_error(arg, "--interval takes seconds from 0.01 to 86400");
+			return cli_usage_error(arg, "--interval takes seconds from 0.01 to 86400");
 		return 0;
 	case 'c':
 		errno = 0;
 		o->count = strtol(arg, &end, 10);
 		if (errno || end == arg || *end || o->count < 1)
-			return ml_cli_usage_error(arg, "--count takes a positive number");
+			return cli_usage_error(arg, "--count takes a positive number");
 		return 0;
 	case OPT_UNTIL_EXIT: o->until_exit = true; return 0;
 	case OPT_RECORD: o->record = arg; return 0;
@@ -147,59 +147,59 @@ static int parse_option(void *ctx, int c, char *arg)
 	case OPT_LOG: o->log = true; return 0;
 	case OPT_HTML: o->html = true; return 0;
 	default:
-		return ml_cli_usage_error("watch", "unknown option");
+		return cli_usage_error("watch", "unknown option");
 	}
 }
 
 /* Options that cannot go together: --html owns stdout. */
-static const struct ml_cli_excl excl[] = {
+static const struct cli_excl excl[] = {
 	{ OPT_HTML, 'J' }, { OPT_HTML, OPT_LOG },
 };
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "watch",
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
-	.shared = ML_CLI_JSON | ML_CLI_BYTES,
+	.shared = CLI_JSON | CLI_BYTES,
 	.longopts = longopts,
 	.option = parse_option,
 	.usage = usage,
-	.words = ML_CLI_WORDS_FREE,   /* PID or -- COMMAND, checked below */
+	.words = CLI_WORDS_FREE,   /* PID or -- COMMAND, checked below */
 };
 
 /* PID or -- COMMAND (no --self).  -c and --until-exit are checked here, not
  * in an exclusion table, so that target errors are reported first. */
-static int parse_target(struct watch_opts *o, const struct ml_cli *cli)
+static int parse_target(struct watch_opts *o, const struct cli_opts *cli)
 {
 	char **cmd = cli->command;
 	int given = (cmd && *cmd) + (cli->nwords > 0);
 
 	if (given == 0)
-		return ml_cli_usage_error("watch", "no process given (PID or -- COMMAND)");
+		return cli_usage_error("watch", "no process given (PID or -- COMMAND)");
 	if (given > 1)
-		return ml_cli_usage_error("watch", "give one of PID or -- COMMAND");
+		return cli_usage_error("watch", "give one of PID or -- COMMAND");
 	if (o->count && o->until_exit)
-		return ml_cli_usage_error("watch", "--count and --until-exit cannot be used together");
+		return cli_usage_error("watch", "--count and --until-exit cannot be used together");
 	if (cmd && *cmd) {
 		o->argv = cmd;
 		o->until_exit = true;
 		return 0;
 	}
 	if (cli->nwords > 1)
-		return ml_cli_usage_error(cli->words[1], "unexpected argument (one PID only)");
+		return cli_usage_error(cli->words[1], "unexpected argument (one PID only)");
 	o->pid_arg = cli->words[0];
-	if (ml_cli_parse_pid(cli->words[0], &o->pid) < 0)
-		return ml_cli_usage_error(cli->words[0], "not a process ID");
+	if (cli_parse_pid(cli->words[0], &o->pid) < 0)
+		return cli_usage_error(cli->words[0], "not a process ID");
 	return 0;
 }
 
-/* 0, a usage exit code (> 0), or ML_CLI_DONE after --help. */
+/* 0, a usage exit code (> 0), or CLI_DONE after --help. */
 static int parse_args(struct watch_opts *o, int argc, char **argv)
 {
-	struct ml_cli cli = { 0 };
+	struct cli_opts cli = { 0 };
 	int r;
 
-	if ((r = ml_cli_getopt(&spec, argc, argv, &cli, o)))
+	if ((r = cli_getopt(&spec, argc, argv, &cli, o)))
 		return r;
 	o->out_flags = cli.out_flags;
 	return parse_target(o, &cli);
@@ -321,7 +321,7 @@ static unsigned int recent_text(struct watch_run *run, size_t n, unsigned int wi
 static int redraw(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	unsigned int rows = term_rows(), keep = run->nrecent < 3 ? (unsigned)run->nrecent : 3;
-	unsigned int avail = rows ? rows - 1 : 0, room = 0, width = ml_cli_term_width();
+	unsigned int avail = rows ? rows - 1 : 0, room = 0, width = cli_term_width();
 	char *text = NULL;
 	size_t len = 0;
 	int used;
@@ -369,10 +369,10 @@ static int output(struct watch_run *run, const struct ml_watch_sample *s)
 	int r = 0;
 
 	if (run->record && ml_render_watch_json(run->w, s, run->record) < 0)
-		return ml_cli_error(run->o->record, "write error");
+		return cli_error(run->o->record, "write error");
 	if (run->html)
 		return ml_render_watch_json(run->w, s, run->html) < 0 ?
-			ml_cli_error("--html", "write error (its temporary file)") : 0;
+			cli_error("--html", "write error (its temporary file)") : 0;
 	if (fl & ML_OUT_JSON) {
 		r = ml_render_watch_json(run->w, s, stdout);
 	} else if (run->screen) {
@@ -381,15 +381,15 @@ static int output(struct watch_run *run, const struct ml_watch_sample *s)
 	} else {
 		/* The log; on a terminal each line folded at its width, the rest
 		 * under the figures ("    0.000 sample      "). */
-		FILE *f = ml_cli_fold_open(LOG_INDENT, NULL);
+		FILE *f = cli_fold_open(LOG_INDENT, NULL);
 		r = ml_render_watch_events(run->w, s, f, fl);
 		if (r == 0)
 			r = ml_render_watch_line(run->w, s, f, fl);
-		if (ml_cli_fold_close(f) < 0)
+		if (cli_fold_close(f) < 0)
 			r = -EIO;
 	}
 	if (fflush(stdout) || r < 0)
-		return ml_cli_error("stdout", "write error");
+		return cli_error("stdout", "write error");
 	return 0;
 }
 
@@ -423,7 +423,7 @@ static int loop(struct watch_run *run)
 		if (e == -ESRCH || e == -EOWNERDEAD)
 			break;                 /* it exited: the summary follows */
 		if (e < 0) {
-			r = ml_cli_error(o->pid_arg, "%s", ml_cli_strerror(-e));
+			r = cli_error(o->pid_arg, "%s", cli_strerror(-e));
 			break;
 		}
 		if ((r = output(run, s)))
@@ -450,15 +450,15 @@ static int html_page(struct watch_run *run)
 	int r;
 
 	if (fflush(run->html) || fseek(run->html, 0, SEEK_SET))
-		return ml_cli_error("--html", "%s (its temporary file)", strerror(errno));
+		return cli_error("--html", "%s (its temporary file)", strerror(errno));
 	if ((r = ml_watch_record_read(run->html, &rec, &line)) < 0)
-		return ml_cli_error("--html", "reading back its record: %s",
+		return cli_error("--html", "reading back its record: %s",
 				    r == -ENOTSUP ? "libjansson.so.4 (jansson) is not installed" :
-				    ml_cli_strerror(-r));
+				    cli_strerror(-r));
 	r = ml_render_plot(rec, stdout, run->o->out_flags);
 	ml_watch_record_free(rec);
 	if (fflush(stdout) || r < 0)
-		return ml_cli_error("stdout", "write error");
+		return cli_error("stdout", "write error");
 	return 0;
 }
 
@@ -471,7 +471,7 @@ static int finish(struct watch_run *run, int r)
 	} else if (r == 0 && ml_watch_last(run->w)) {
 		/* On a terminal its sentences folded at the width (its tables
 		 * fitted to it: they pass unchanged). */
-		FILE *f = run->o->out_flags & ML_OUT_TERM ? ml_cli_fold_open(2, NULL) : stdout;
+		FILE *f = run->o->out_flags & ML_OUT_TERM ? cli_fold_open(2, NULL) : stdout;
 		ml_render_watch_summary(run->w, f, run->o->out_flags);
 		if (run->child && run->status >= 0 && !(run->o->out_flags & ML_OUT_JSON)) {
 			char *cmd = ml_escape(run->o->argv[0], ML_ESC_TERM);
@@ -480,11 +480,11 @@ static int finish(struct watch_run *run, int r)
 				WIFSIGNALED(run->status) ? WTERMSIG(run->status) : WEXITSTATUS(run->status));
 			free(cmd);
 		}
-		if (ml_cli_fold_close(f) < 0 || fflush(stdout))
-			r = ml_cli_error("stdout", "write error");
+		if (cli_fold_close(f) < 0 || fflush(stdout))
+			r = cli_error("stdout", "write error");
 	}
 	if (run->record && fclose(run->record) && !r)
-		r = ml_cli_error(run->o->record, "write error");
+		r = cli_error(run->o->record, "write error");
 	if (run->html)
 		fclose(run->html);
 	for (size_t i = 0; i < run->nrecent; i++)
@@ -499,20 +499,20 @@ static int start(struct watch_run *run, struct watch_opts *o)
 
 	if (o->argv) {
 		if ((r = spawn(o->argv, &run->child)) < 0)
-			return ml_cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+			return cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
 		o->pid = run->child;
 		o->pid_arg = o->argv[0];
 	}
 	r = ml_watch_new(o->pid, o->detail ? ML_WATCH_DETAIL : 0, &run->w);
 	if (r < 0)
-		return ml_cli_error(o->pid_arg, "%s", ml_cli_strerror(-r));
+		return cli_error(o->pid_arg, "%s", cli_strerror(-r));
 	if (o->record && !(run->record = fopen(o->record, "we"))) {
-		r = ml_cli_error(o->record, "%s", strerror(errno));
+		r = cli_error(o->record, "%s", strerror(errno));
 		ml_watch_free(run->w);
 		return r;
 	}
 	if (o->html && !(run->html = tmpfile())) {
-		r = ml_cli_error("--html", "a temporary file: %s", strerror(errno));
+		r = cli_error("--html", "a temporary file: %s", strerror(errno));
 		if (run->record)
 			fclose(run->record);
 		ml_watch_free(run->w);
@@ -521,7 +521,7 @@ static int start(struct watch_run *run, struct watch_opts *o)
 	return 0;
 }
 
-int ml_cmd_watch(int argc, char **argv)
+int cli_cmd_watch(int argc, char **argv)
 {
 	struct watch_opts o = { .interval = 0.2 };
 	struct watch_run run = { .o = &o, .status = -1 };
@@ -529,11 +529,11 @@ int ml_cmd_watch(int argc, char **argv)
 	int r;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r == ML_CLI_DONE ? ML_EXIT_OK : r;
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if ((r = start(&run, &o)))
 		return r;
 	run.screen = !o.html && !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
-	if (run.screen && ml_cli_color(STDOUT_FILENO))
+	if (run.screen && cli_color(STDOUT_FILENO))
 		o.out_flags |= ML_OUT_COLOR;
 	if (strcmp(nl_langinfo(CODESET), "UTF-8"))
 		o.out_flags |= ML_OUT_ASCII;

@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_NO_PAGEMAP = ML_OPT_CMD, OPT_NO_SYMBOLS };
+enum { OPT_NO_PAGEMAP = CLI_OPT_CMD, OPT_NO_SYMBOLS };
 
 struct where_opts {
-	struct ml_cli cli;         /* the shared options, the target, the words */
+	struct cli_opts cli;         /* the shared options, the target, the words */
 	bool table, no_pagemap, no_symbols;
 	char **addrs;              /* ADDR arguments */
 	size_t naddrs;
@@ -45,7 +45,7 @@ struct where_run {
 	unsigned int block_flags;
 	size_t count;
 	bool bad_input;
-	struct ml_heap_glibc *glibc;    /* glibc malloc's heap, read at the first heap address */
+	struct cli_heap_glibc *glibc;    /* glibc malloc's heap, read at the first heap address */
 };
 
 static const struct option longopts[] = {
@@ -57,21 +57,21 @@ static const struct option longopts[] = {
 /* Columns that need source lines looked up (DWARF line tables). */
 static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 
-static const struct ml_cli_excl excl[] = {
-	{ 'J', 'r' }, { ML_OPT_SELF, ML_OPT_PROC_ROOT },
+static const struct cli_excl excl[] = {
+	{ 'J', 'r' }, { CLI_OPT_SELF, CLI_OPT_PROC_ROOT },
 };
-static const struct ml_cli_spec spec;
+static const struct cli_spec spec;
 
 static void usage(void)
 {
-	static const struct ml_cli_help own[] = {
+	static const struct cli_help own[] = {
 		{ 'o', "table columns (\"+COL,...\" adds to the default)" },
 		{ 'J', "JSON output (every column unless -o)" },
 		{ 'r', "raw table output" },
 		{ 'n', "table without headings" },
 		{ 'b', "sizes and distances in bytes" },
-		{ ML_OPT_SELF, "addresses of memlayout itself" },
-		{ ML_OPT_AT, "with -- COMMAND: when to look (default exit)" },
+		{ CLI_OPT_SELF, "addresses of memlayout itself" },
+		{ CLI_OPT_AT, "with -- COMMAND: when to look (default exit)" },
 		{ 0, NULL },
 	};
 
@@ -90,10 +90,10 @@ static void usage(void)
 	      "decimal only after 0d (0d4096).\n\n"
 	      "Options:\n"
 	      " -t, --table            a table, one line per address\n", stdout);
-	ml_cli_help_options(&spec, ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_CORE | ML_CLI_PTRACE | ML_CLI_AT, own);
+	cli_help_options(&spec, CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT, own);
 	fputs("     --no-pagemap       do not read /proc/PID/pagemap\n"
 	      "     --no-symbols       no sections, symbols or source lines\n", stdout);
-	ml_cli_help_end();
+	cli_help_end();
 	fputs("Examples:\n"
 	      " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
 	      " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
@@ -102,7 +102,7 @@ static void usage(void)
 	      "See memlayout-where(1).\n", stdout);
 }
 
-/* Its own options (the shared ones are ml_cli_getopt's). */
+/* Its own options (the shared ones are cli_getopt's). */
 static int parse_option(void *ctx, int c, char *arg)
 {
 	struct where_opts *o = ctx;
@@ -112,7 +112,7 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 't': o->table = true; return 0;
 	case OPT_NO_PAGEMAP: o->no_pagemap = true; return 0;
 	case OPT_NO_SYMBOLS: o->no_symbols = true; return 0;
-	default: return ml_cli_usage_error("where", "unknown option");
+	default: return cli_usage_error("where", "unknown option");
 	}
 }
 
@@ -120,40 +120,40 @@ static int parse_option(void *ctx, int c, char *arg)
  * there was no "--"). */
 static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 {
-	struct ml_target *t = &o->cli.target;
+	struct cli_target *t = &o->cli.target;
 	bool has_cmd = cmd && *cmd;
 	int first = 0, r;
 	uint64_t a;
 
 	if (t->self && has_cmd)
-		return ml_cli_usage_error("where", "give one of PID, --self or -- COMMAND");
+		return cli_usage_error("where", "give one of PID, --self or -- COMMAND");
 	if (cmd && !*cmd)
-		return ml_cli_usage_error("where", "no command after --");
+		return cli_usage_error("where", "no command after --");
 	if (has_cmd && t->proc_root)
-		return ml_cli_usage_error("where", "--proc-root does not go with -- COMMAND");
+		return cli_usage_error("where", "--proc-root does not go with -- COMMAND");
 	if (has_cmd)
 		t->argv = cmd;
 	if (!t->self && !has_cmd) {
 		if (first >= nw)
-			return ml_cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
-		if ((r = ml_cli_target_word(t, w[first])))
+			return cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
+		if ((r = cli_target_word(t, w[first])))
 			return r;
 		first++;
 	}
 	if (first >= nw)
-		return ml_cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
+		return cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
 	for (int i = first; i < nw; i++)
-		if (strcmp(w[i], "-") && ml_cli_parse_addr(w[i], &a) < 0)
-			return ml_cli_usage_error(w[i], "not an address (hex like 0x7ffd1234 or 7ffd1234, or decimal like 0d4096)");
+		if (strcmp(w[i], "-") && cli_parse_addr(w[i], &a) < 0)
+			return cli_usage_error(w[i], "not an address (hex like 0x7ffd1234 or 7ffd1234, or decimal like 0d4096)");
 	o->addrs = w + first;
 	o->naddrs = (size_t)(nw - first);
 	return 0;
 }
 
-static const struct ml_cli_spec spec = {
+static const struct cli_spec spec = {
 	.verb = "where",
-	.shared = ML_CLI_OUTPUT | ML_CLI_SELF | ML_CLI_PROC_ROOT | ML_CLI_PTRACE | ML_CLI_AT |
-		  ML_CLI_CORE,
+	.shared = CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_PTRACE | CLI_AT |
+		  CLI_CORE,
 	.longopts = longopts,
 	.excl = excl,
 	.nexcl = sizeof(excl) / sizeof(excl[0]),
@@ -161,12 +161,12 @@ static const struct ml_cli_spec spec = {
 	.usage = usage,
 	.columns = ml_where_columns,
 	.list_width = 12,
-	.words = ML_CLI_WORDS_FREE,
+	.words = CLI_WORDS_FREE,
 };
 
 static int parse_args(struct where_opts *o, int argc, char **argv)
 {
-	int r = ml_cli_getopt(&spec, argc, argv, &o->cli, o);
+	int r = cli_getopt(&spec, argc, argv, &o->cli, o);
 
 	if (r)
 		return r;
@@ -206,19 +206,19 @@ static int answer(struct where_run *run, uint64_t addr)
 		bool exec = execd(run->snap);
 		if (exec && run->out != stdout)   /* buffered: nothing written yet */
 			return WHERE_AGAIN;
-		return ml_cli_error(run->o->cli.target.pid_arg ? run->o->cli.target.pid_arg : "where",
+		return cli_error(run->o->cli.target.pid_arg ? run->o->cli.target.pid_arg : "where",
 				    "the process %s while being read", exec ? "exec'd" : "exited");
 	}
 	if (r < 0)
-		return ml_cli_error("where", "%s", strerror(-r));
+		return cli_error("where", "%s", strerror(-r));
 	if (!run->table && run->count)
 		putc('\n', run->out);      /* a blank line between blocks */
 	r = run->table ? ml_where_table_add(run->table, &w)
 		       : ml_render_where_block(&w, run->out, run->block_flags);
 	if (r >= 0 && !run->table)
-		r = ml_heap_glibc_where_line(run->snap, &run->glibc, addr, run->out);
+		r = cli_heap_glibc_where_line(run->snap, &run->glibc, addr, run->out);
 	run->count++;
-	return r < 0 ? ml_cli_error("stdout", "write error") : 0;
+	return r < 0 ? cli_error("stdout", "write error") : 0;
 }
 
 /* Hex digit values + 1, 0 for any other byte: one load a digit, no
@@ -232,7 +232,7 @@ static const unsigned char hex_value[256] = {
 
 /* An address of a batch line: "0x" and 1 to 16 hex digits, the usual
  * form, parsed here (strtoull was a few percent of a batch); anything
- * else by ml_cli_parse_addr, which gives the same answer for these. */
+ * else by cli_parse_addr, which gives the same answer for these. */
 static int parse_line_addr(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0;
@@ -240,14 +240,14 @@ static int parse_line_addr(const char *s, uint64_t *ret)
 	unsigned int d;
 
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-		return ml_cli_parse_addr(s, ret);
+		return cli_parse_addr(s, ret);
 	for (const char *p = s + 2; *p; p++, n++) {
 		if (n == 16 || !(d = hex_value[(unsigned char)*p]))
-			return ml_cli_parse_addr(s, ret);
+			return cli_parse_addr(s, ret);
 		v = v << 4 | (d - 1);
 	}
 	if (n == 0)
-		return ml_cli_parse_addr(s, ret);
+		return cli_parse_addr(s, ret);
 	*ret = v;
 	return 0;
 }
@@ -289,7 +289,7 @@ static int answer_stdin(struct where_run *run)
 			if (pending && (r = answer(run, pending_addr)))
 				break;
 			pending = false;
-			ml_cli_error(s, "not an address (stdin line %zu)", lineno);
+			cli_error(s, "not an address (stdin line %zu)", lineno);
 			run->bad_input = true;
 			continue;
 		}
@@ -321,7 +321,7 @@ static int answer_all(struct where_run *run)
 			r = answer_stdin(run);
 			continue;
 		}
-		ml_cli_parse_addr(o->addrs[i], &a);   /* checked in parse_target */
+		cli_parse_addr(o->addrs[i], &a);   /* checked in parse_target */
 		r = answer(run, a);
 	}
 	return r;
@@ -353,7 +353,7 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 	*ret_sym = NULL;
 	*ret_pm = NULL;
 	if (!o->no_symbols && (r = ml_symbolizer_new(snap, ret_sym)) < 0)
-		return ml_cli_error("where", "%s%s", ml_cli_strerror_lib(-r, ML_LIBDW_SONAME),
+		return cli_error("where", "%s%s", cli_strerror_lib(-r, ML_LIBDW_SONAME),
 				    r == -ENOTSUP ? " (--no-symbols does without it)" : "");
 	if (o->no_pagemap || o->cli.target.core)   /* a core has no page tables */
 		return 0;
@@ -363,8 +363,8 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 		*ret_sym = NULL;
 		if (!o->cli.target.argv && execd(snap))
 			return WHERE_AGAIN;
-		return ml_cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
-				    "%s", ml_cli_strerror(ESRCH));
+		return cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
+				    "%s", cli_strerror(ESRCH));
 	}
 	return 0;   /* a saved tree without pagemap, or no access: no page facts */
 }
@@ -385,9 +385,9 @@ static int flush_buffered(FILE *mem, char **buf, size_t *len, FILE *dest, int e)
 	if (!mem)
 		return e;
 	if ((ferror(mem) | fclose(mem)) && e == 0)
-		e = ml_cli_error("where", "%s", strerror(ENOMEM));
+		e = cli_error("where", "%s", strerror(ENOMEM));
 	if (e == 0 && *len && fwrite(*buf, 1, *len, dest) != *len)
-		e = ml_cli_error("stdout", "write error");
+		e = cli_error("stdout", "write error");
 	free(*buf);
 	return e;
 }
@@ -408,13 +408,13 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 		return r;
 	/* On a terminal the blocks' lines are folded at its width, the rest
 	 * of a line under the values. */
-	FILE *dest = o->table ? stdout : ml_cli_fold_open(BLOCK_LABEL_LEN, NULL);
+	FILE *dest = o->table ? stdout : cli_fold_open(BLOCK_LABEL_LEN, NULL);
 	run.out = dest;
 	if (!batch(o) && !(run.out = mem = ml_memstream_open(&membuf, &memlen))) {
-		ml_cli_fold_close(dest);
+		cli_fold_close(dest);
 		ml_pagemap_close(pm);
 		ml_symbolizer_free(sym);
-		return ml_cli_error("where", "%s", strerror(ENOMEM));
+		return cli_error("where", "%s", strerror(ENOMEM));
 	}
 	if (!isatty(STDOUT_FILENO))   /* a batch writes fewer, larger chunks */
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -430,29 +430,29 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 		r = ml_where_table_new(run.out, &to, &run.table);
 	}
 	if (r < 0) {
-		e = ml_cli_error("where", "%s", strerror(-r));
+		e = cli_error("where", "%s", strerror(-r));
 	} else {
-		run.block_flags = o->cli.out_flags | (ml_cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0);
+		run.block_flags = o->cli.out_flags | (cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0);
 		e = answer_all(&run);
 		if (run.table) {
 			r = ml_where_table_finish(run.table);
 			if (e == 0 && r < 0)
-				e = ml_cli_error("stdout", "write error");
+				e = cli_error("stdout", "write error");
 		}
 		if (e == 0 && run.bad_input)
-			e = ML_EXIT_USAGE;
+			e = CLI_EXIT_USAGE;
 	}
 	ml_where_ctx_free(run.ctx);
-	ml_heap_glibc_where_done(run.glibc);
+	cli_heap_glibc_where_done(run.glibc);
 	ml_pagemap_close(pm);
 	ml_symbolizer_free(sym);
 	e = flush_buffered(mem, &membuf, &memlen, dest, e);
-	if (ml_cli_fold_close(dest) < 0 && e == 0)
-		e = ml_cli_error("stdout", "write error");
+	if (cli_fold_close(dest) < 0 && e == 0)
+		e = cli_error("stdout", "write error");
 	return e;
 }
 
-int ml_cmd_where(int argc, char **argv)
+int cli_cmd_where(int argc, char **argv)
 {
 	struct where_opts o = { 0 };
 	struct ml_snapshot *snap;
@@ -460,10 +460,10 @@ int ml_cmd_where(int argc, char **argv)
 	int r;
 
 	if ((r = parse_args(&o, argc, argv)))
-		return r < 0 ? ML_EXIT_OK : r;
+		return r < 0 ? CLI_EXIT_OK : r;
 	/* A process that exec'd under us is read again (WHERE_AGAIN). */
 	for (int try = 1; ; try++) {
-		if ((r = ml_cli_snapshot(&o.cli.target, &snap, &tr)))
+		if ((r = cli_snapshot(&o.cli.target, &snap, &tr)))
 			return r;
 		r = run_where(&o, snap);
 		ml_snapshot_free(snap);
@@ -472,12 +472,12 @@ int ml_cmd_where(int argc, char **argv)
 		if (r != WHERE_AGAIN)
 			break;
 		if (try == ML_SNAP_TRIES) {
-			r = ml_cli_error(o.cli.target.pid_arg ? o.cli.target.pid_arg : "where",
-					 "%s", ml_cli_strerror(ESTALE));
+			r = cli_error(o.cli.target.pid_arg ? o.cli.target.pid_arg : "where",
+					 "%s", cli_strerror(ESTALE));
 			break;
 		}
 	}
 	if (fflush(stdout) && r == 0)
-		return ml_cli_error("stdout", "write error");
+		return cli_error("stdout", "write error");
 	return r;
 }

@@ -23,12 +23,12 @@
 /* The subcommand being run, for the Try line; NULL at the top level. */
 static const char *cli_verb;
 
-void ml_cli_set_verb(const char *verb)
+void cli_set_verb(const char *verb)
 {
 	cli_verb = verb;
 }
 
-void ml_cli_version(void)
+void cli_version(void)
 {
 	printf("memlayout %s\n", MEMLAYOUT_VERSION);
 }
@@ -47,17 +47,17 @@ static void verror(const char *input, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-int ml_cli_error(const char *input, const char *fmt, ...)
+int cli_error(const char *input, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	verror(input, fmt, ap);
 	va_end(ap);
-	return ML_EXIT_FAILURE;
+	return CLI_EXIT_FAILURE;
 }
 
-int ml_cli_usage_error(const char *input, const char *fmt, ...)
+int cli_usage_error(const char *input, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,11 +68,11 @@ int ml_cli_usage_error(const char *input, const char *fmt, ...)
 		fprintf(stderr, "Try 'memlayout %s --help'.\n", cli_verb);
 	else
 		fputs("Try 'memlayout --help'.\n", stderr);
-	return ML_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-#define ML_STR_(x) #x
-#define ML_STR(x) ML_STR_(x)
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
 
 static const struct { int err; const char *words; } errwords[] = {
 	{ ESRCH,   "no such process (or it exited while being read)" },
@@ -80,8 +80,8 @@ static const struct { int err; const char *words; } errwords[] = {
 	{ EPERM,   "operation not permitted (ptrace refused: root, CAP_SYS_PTRACE or kernel.yama.ptrace_scope)" },
 	{ ENODATA, "a kernel thread: it has no user address space" },
 	{ EBADMSG, "malformed data in its /proc files" },
-	{ EAGAIN,  "the address space kept changing while it was read (" ML_STR(ML_SNAP_TRIES) " tries)" },
-	{ ESTALE,  "the process exec'd while being read (" ML_STR(ML_SNAP_TRIES) " tries)" },
+	{ EAGAIN,  "the address space kept changing while it was read (" CLI_STR(ML_SNAP_TRIES) " tries)" },
+	{ ESTALE,  "the process exec'd while being read (" CLI_STR(ML_SNAP_TRIES) " tries)" },
 	{ ENOENT,  "no such file or command" },
 	{ ECHILD,  "the command ended before the snapshot point" },
 	{ ENOMEM,  "out of memory" },
@@ -89,7 +89,7 @@ static const struct { int err; const char *words; } errwords[] = {
 		      "address space left" },
 };
 
-const char *ml_cli_strerror(int err)
+const char *cli_strerror(int err)
 {
 	for (size_t i = 0; i < sizeof(errwords) / sizeof(errwords[0]); i++)
 		if (errwords[i].err == err)
@@ -102,15 +102,15 @@ static const struct { const char *soname, *words; } missing_libs[] = {
 	{ ML_JANSSON_SONAME, ML_JANSSON_SONAME " (jansson) is not installed" },
 };
 
-const char *ml_cli_strerror_lib(int err, const char *soname)
+const char *cli_strerror_lib(int err, const char *soname)
 {
 	for (size_t i = 0; err == ENOTSUP && i < sizeof(missing_libs) / sizeof(missing_libs[0]); i++)
 		if (!strcmp(missing_libs[i].soname, soname))
 			return missing_libs[i].words;
-	return ml_cli_strerror(err);
+	return cli_strerror(err);
 }
 
-int ml_cli_parse_pid(const char *s, pid_t *ret)
+int cli_parse_pid(const char *s, pid_t *ret)
 {
 	char *end;
 	long v;
@@ -128,7 +128,7 @@ int ml_cli_parse_pid(const char *s, pid_t *ret)
  * printed, not a decimal number.  Decimal only with the explicit marker
  * "0d" ("0d4096").  -EINVAL for anything else (a sign, a space, an empty
  * digit string, trailing junk, a value over 64 bits). */
-int ml_cli_parse_addr(const char *s, uint64_t *ret)
+int cli_parse_addr(const char *s, uint64_t *ret)
 {
 	int base = 16;
 	char *end;
@@ -152,7 +152,7 @@ int ml_cli_parse_addr(const char *s, uint64_t *ret)
 	return 0;
 }
 
-bool ml_cli_color(int fd)
+bool cli_color(int fd)
 {
 	const char *nc = getenv("NO_COLOR");
 
@@ -161,12 +161,12 @@ bool ml_cli_color(int fd)
 	return isatty(fd);
 }
 
-unsigned int ml_cli_term_width(void)
+unsigned int cli_term_width(void)
 {
-	return ml_cli_fd_width(STDOUT_FILENO);
+	return cli_fd_width(STDOUT_FILENO);
 }
 
-unsigned int ml_cli_fd_width(int fd)
+unsigned int cli_fd_width(int fd)
 {
 	struct winsize ws;
 	const char *cols = getenv("COLUMNS");
@@ -180,20 +180,20 @@ unsigned int ml_cli_fd_width(int fd)
 	return 80;
 }
 
-FILE *ml_cli_fold_open(unsigned int indent, const char *keep)
+FILE *cli_fold_open(unsigned int indent, const char *keep)
 {
-	unsigned int w = ml_cli_term_width();
+	unsigned int w = cli_term_width();
 	FILE *f = w ? ml_fold_stream(stdout, w, indent, keep) : NULL;
 
 	return f ? f : stdout;
 }
 
-int ml_cli_fold_close(FILE *f)
+int cli_fold_close(FILE *f)
 {
 	return f == stdout ? 0 : fclose(f) ? -EIO : 0;
 }
 
-static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,
+static int snapshot_traced(struct cli_target *t, struct ml_snapshot **ret,
 			   struct ml_traced **ret_traced)
 {
 	int status = 0, r;
@@ -202,15 +202,15 @@ static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,
 
 	r = ml_trace_start(t->argv, t->at, &tr, &status);
 	if (r == -ECHILD)
-		return ml_cli_error(t->argv[0], "it ended before the snapshot point (%s %d)",
+		return cli_error(t->argv[0], "it ended before the snapshot point (%s %d)",
 				    WIFSIGNALED(status) ? "signal" : "exit status",
 				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	if (r < 0)
-		return ml_cli_error(t->argv[0], "cannot run it: %s", strerror(-r));
+		return cli_error(t->argv[0], "cannot run it: %s", strerror(-r));
 	r = ml_snapshot_take(ml_traced_pid(tr), &opts, ret);
 	if (r < 0) {
 		ml_trace_finish(tr, true);
-		return ml_cli_error(t->argv[0], "%s", ml_cli_strerror(-r));
+		return cli_error(t->argv[0], "%s", cli_strerror(-r));
 	}
 	*ret_traced = tr;
 	return 0;
@@ -218,7 +218,7 @@ static int snapshot_traced(struct ml_target *t, struct ml_snapshot **ret,
 
 /* The parent of a zombie, from field 4 of its stat, or 0 if unknown (it
  * may have been reaped since). */
-static pid_t parent_of(const struct ml_target *t)
+static pid_t parent_of(const struct cli_target *t)
 {
 	char path[PATH_MAX], buf[512];
 	const char *rp;
@@ -239,33 +239,33 @@ static pid_t parent_of(const struct ml_target *t)
 	return ppid > 0 ? (pid_t)ppid : 0;
 }
 
-static int snapshot_error(const struct ml_target *t, int r)
+static int snapshot_error(const struct cli_target *t, int r)
 {
 	pid_t ppid;
 
 	if (r == -EBADMSG || r == -ENOENT)   /* name the file */
-		return ml_cli_error(t->pid_arg, "%s %s/%d/%s",
+		return cli_error(t->pid_arg, "%s %s/%d/%s",
 				    r == -ENOENT ? "no file" : "malformed line in",
 				    t->proc_root ? t->proc_root : "/proc", (int)t->pid,
 				    (t->snap_flags & ML_SNAP_SMAPS) ? "smaps" : "maps");
 	if (r == -EOWNERDEAD && (ppid = parent_of(t)))
-		return ml_cli_error(t->pid_arg, "a zombie: it exited and its parent (PID %d) "
+		return cli_error(t->pid_arg, "a zombie: it exited and its parent (PID %d) "
 				    "has not reaped it; it has no address space left", (int)ppid);
-	return ml_cli_error(t->pid_arg, "%s", ml_cli_strerror(-r));
+	return cli_error(t->pid_arg, "%s", cli_strerror(-r));
 }
 
-int ml_cli_target_word(struct ml_target *t, char *word)
+int cli_target_word(struct cli_target *t, char *word)
 {
 	struct stat st;
 
 	t->pid_arg = word;
-	if (ml_cli_parse_pid(word, &t->pid) == 0)
+	if (cli_parse_pid(word, &t->pid) == 0)
 		return 0;
 	if (stat(word, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		t->core = word;
 		return 0;
 	}
-	return ml_cli_usage_error(word, "not a process ID, nor a core file");
+	return cli_usage_error(word, "not a process ID, nor a core file");
 }
 
 /* The words of ml_core_open's errors. */
@@ -281,7 +281,7 @@ static const struct {
 	{ E2BIG, "a core dump past memlayout's bounds (segments, threads or notes)" },
 };
 
-int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
+int cli_core_open(const char *path, const char *sysroot, const char *exe,
 		     struct ml_core **ret)
 {
 	int r = ml_core_open(path, sysroot, exe, ret);
@@ -290,15 +290,15 @@ int ml_cli_core_open(const char *path, const char *sysroot, const char *exe,
 	if (r == 0) {
 		info = ml_core_info(*ret);
 		if (info->size < info->full_size)
-			ml_cli_error(path, "truncated: the core stops at byte %" PRIu64 " of %" PRIu64
+			cli_error(path, "truncated: the core stops at byte %" PRIu64 " of %" PRIu64
 				     ": memory from 0x%" PRIx64 " on is missing", info->size,
 				     info->full_size, info->cut_addr);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(core_errors) / sizeof(core_errors[0]); i++)
 		if (core_errors[i].err == -r)
-			return ml_cli_error(path, "%s", core_errors[i].words);
-	return ml_cli_error(path, "%s", strerror(-r));
+			return cli_error(path, "%s", core_errors[i].words);
+	return cli_error(path, "%s", strerror(-r));
 }
 
 /* What a gap of a core means, per kind (ml_core_gap_kind). */
@@ -311,37 +311,37 @@ static const char *const gap_words[] = {
 				   "by; its pages the core left out are not read from it",
 };
 
-void ml_cli_core_gaps(const char *path, const struct ml_core *c)
+void cli_core_gaps(const char *path, const struct ml_core *c)
 {
 	size_t n;
 	const struct ml_core_gap *g = ml_core_gaps(c, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		char *obj = g[i].object ? ml_escape(g[i].object, ML_ESC_TERM) : NULL;
-		ml_cli_error(path, "%s%s%s", obj ? obj : "", obj ? ": " : "",
+		cli_error(path, "%s%s%s", obj ? obj : "", obj ? ": " : "",
 			     (unsigned)g[i].kind < sizeof(gap_words) / sizeof(gap_words[0])
 			     ? gap_words[g[i].kind] : "?");
 		free(obj);
 	}
 }
 
-static int snapshot_core(struct ml_target *t, struct ml_snapshot **ret)
+static int snapshot_core(struct cli_target *t, struct ml_snapshot **ret)
 {
 	struct ml_core *c;
 	int r;
 
-	if ((r = ml_cli_core_open(t->core, t->sysroot, t->exe, &c)))
+	if ((r = cli_core_open(t->core, t->sysroot, t->exe, &c)))
 		return r;
 	r = ml_core_snapshot(c, t->snap_flags & ML_SNAP_NOELF, ret);
 	if (r < 0)
-		r = ml_cli_error(t->core, "%s", strerror(-r));
+		r = cli_error(t->core, "%s", strerror(-r));
 	else
-		ml_cli_core_gaps(t->core, c);
+		cli_core_gaps(t->core, c);
 	ml_core_free(c);
 	return r;
 }
 
-int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
+int cli_snapshot(struct cli_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced)
 {
 	struct ml_snap_opts opts = { t->proc_root, t->snap_flags };
@@ -350,7 +350,7 @@ int ml_cli_snapshot(struct ml_target *t, struct ml_snapshot **ret,
 
 	*ret_traced = NULL;
 	if (!t->core && (t->sysroot || t->exe))
-		return ml_cli_usage_error(t->sysroot ? "--sysroot" : "--exe",
+		return cli_usage_error(t->sysroot ? "--sysroot" : "--exe",
 					  "goes with a core file only");
 	if (t->argv)
 		return snapshot_traced(t, ret, ret_traced);

@@ -4,7 +4,7 @@
  * at "--" (everything after it is the command, untouched), getopt_long over
  * the command's own options and the shared ones its spec opts into, the
  * usage errors in one wording, the exclusion table, and the target (PID,
- * --self, -- COMMAND, with an operand for pages) into struct ml_target.
+ * --self, -- COMMAND, with an operand for pages) into struct cli_target.
  *
  * The shared options are a table; each sets an output flag, a snapshot
  * flag, or is one of the five with an argument or an action (-o,
@@ -24,26 +24,26 @@
 #define MAX_SEEN 32
 
 static const struct shared_opt {
-	unsigned int bit;          /* ML_CLI_* */
+	unsigned int bit;          /* CLI_* */
 	struct option opt;
 	unsigned int out_flag;     /* ML_OUT_* it sets */
 	unsigned int snap_flag;    /* ML_SNAP_* it sets */
 	const char *arg, *help;    /* --help's line (a command may say more) */
 } shared_opts[] = {
-	{ ML_CLI_COLUMNS,    { "output",       required_argument, NULL, 'o' }, 0, 0, "<list>", "columns to print (\"+COL,...\" adds to the default)" },
-	{ ML_CLI_COLUMNS,    { "list-columns", no_argument, NULL, ML_OPT_LIST_COLUMNS }, 0, 0, NULL, "list the columns and exit" },
-	{ ML_CLI_JSON,       { "json",         no_argument, NULL, 'J' }, ML_OUT_JSON, 0, NULL, "JSON output" },
-	{ ML_CLI_RAW,        { "raw",          no_argument, NULL, 'r' }, ML_OUT_RAW, 0, NULL, "raw output (no alignment)" },
-	{ ML_CLI_NOHEADINGS, { "noheadings",   no_argument, NULL, 'n' }, ML_OUT_NOHEADINGS, 0, NULL, "no headings" },
-	{ ML_CLI_BYTES,      { "bytes",        no_argument, NULL, 'b' }, ML_OUT_BYTES, 0, NULL, "sizes in bytes" },
-	{ ML_CLI_SELF,       { "self",         no_argument, NULL, ML_OPT_SELF }, 0, 0, NULL, "look at memlayout itself" },
-	{ ML_CLI_PROC_ROOT,  { "proc-root",    required_argument, NULL, ML_OPT_PROC_ROOT }, 0, 0, "<dir>", "read a saved /proc tree instead of /proc" },
-	{ ML_CLI_CORE,       { "sysroot",      required_argument, NULL, ML_OPT_SYSROOT }, 0, 0, "<dir>", "CORE: look for the mapped files under <dir>" },
-	{ ML_CLI_CORE,       { "exe",          required_argument, NULL, ML_OPT_EXE }, 0, 0, "<file>", "CORE: the executable, if the core does not lead to it" },
-	{ ML_CLI_PTRACE,     { "ptrace",       no_argument, NULL, ML_OPT_PTRACE }, 0, ML_SNAP_PTRACE, NULL, "interrupt running threads to find their stacks" },
-	{ ML_CLI_AT,         { "at",           required_argument, NULL, ML_OPT_AT }, 0, 0, "<start|exit>", "with -- COMMAND: at the entry point (then kill it)\n"
+	{ CLI_COLUMNS,    { "output",       required_argument, NULL, 'o' }, 0, 0, "<list>", "columns to print (\"+COL,...\" adds to the default)" },
+	{ CLI_COLUMNS,    { "list-columns", no_argument, NULL, CLI_OPT_LIST_COLUMNS }, 0, 0, NULL, "list the columns and exit" },
+	{ CLI_JSON,       { "json",         no_argument, NULL, 'J' }, ML_OUT_JSON, 0, NULL, "JSON output" },
+	{ CLI_RAW,        { "raw",          no_argument, NULL, 'r' }, ML_OUT_RAW, 0, NULL, "raw output (no alignment)" },
+	{ CLI_NOHEADINGS, { "noheadings",   no_argument, NULL, 'n' }, ML_OUT_NOHEADINGS, 0, NULL, "no headings" },
+	{ CLI_BYTES,      { "bytes",        no_argument, NULL, 'b' }, ML_OUT_BYTES, 0, NULL, "sizes in bytes" },
+	{ CLI_SELF,       { "self",         no_argument, NULL, CLI_OPT_SELF }, 0, 0, NULL, "look at memlayout itself" },
+	{ CLI_PROC_ROOT,  { "proc-root",    required_argument, NULL, CLI_OPT_PROC_ROOT }, 0, 0, "<dir>", "read a saved /proc tree instead of /proc" },
+	{ CLI_CORE,       { "sysroot",      required_argument, NULL, CLI_OPT_SYSROOT }, 0, 0, "<dir>", "CORE: look for the mapped files under <dir>" },
+	{ CLI_CORE,       { "exe",          required_argument, NULL, CLI_OPT_EXE }, 0, 0, "<file>", "CORE: the executable, if the core does not lead to it" },
+	{ CLI_PTRACE,     { "ptrace",       no_argument, NULL, CLI_OPT_PTRACE }, 0, ML_SNAP_PTRACE, NULL, "interrupt running threads to find their stacks" },
+	{ CLI_AT,         { "at",           required_argument, NULL, CLI_OPT_AT }, 0, 0, "<start|exit>", "with -- COMMAND: at the entry point (then kill it)\n"
 	  "                        or just before it exits (default)" },
-	{ ML_CLI_NO_ELF,     { "no-elf",       no_argument, NULL, ML_OPT_NO_ELF }, 0, ML_SNAP_NOELF, NULL, "skip ELF attribution (kinds from permissions)" },
+	{ CLI_NO_ELF,     { "no-elf",       no_argument, NULL, CLI_OPT_NO_ELF }, 0, ML_SNAP_NOELF, NULL, "skip ELF attribution (kinds from permissions)" },
 };
 
 /* One line of --help: " -J, --json             text". */
@@ -58,22 +58,22 @@ static void help_line(int val, const char *name, const char *arg, const char *te
 	printf(" %-22s %s\n", left, text);
 }
 
-void ml_cli_help_options(const struct ml_cli_spec *spec, unsigned int which,
-			 const struct ml_cli_help *own)
+void cli_help_options(const struct cli_spec *spec, unsigned int which,
+			 const struct cli_help *own)
 {
 	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
 		const struct shared_opt *so = &shared_opts[i];
 		const char *text = so->help;
 		if (!(spec->shared & which & so->bit))
 			continue;
-		for (const struct ml_cli_help *h = own; h && h->val; h++)
+		for (const struct cli_help *h = own; h && h->val; h++)
 			if (h->val == so->opt.val)
 				text = h->text;
 		help_line(so->opt.val, so->opt.name, so->arg, text);
 	}
 }
 
-void ml_cli_help_end(void)
+void cli_help_end(void)
 {
 	help_line('h', "help", NULL, "display this help");
 	help_line('V', "version", NULL, "display version");
@@ -111,7 +111,7 @@ static void add_opt(struct optset *s, const struct option *o)
 	}
 }
 
-static void build(const struct ml_cli_spec *spec, struct optset *s)
+static void build(const struct cli_spec *spec, struct optset *s)
 {
 	memset(s, 0, sizeof(*s));
 	strcpy(s->shortopts, spec->posix ? "+:" : ":");
@@ -135,7 +135,7 @@ static const char *long_name(const struct optset *s, int val)
 	return "?";
 }
 
-static int check_excl(const struct ml_cli_spec *spec, const struct optset *s,
+static int check_excl(const struct cli_spec *spec, const struct optset *s,
 		      const int *seen, size_t nseen)
 {
 	for (size_t i = 0; i < spec->nexcl; i++) {
@@ -145,21 +145,21 @@ static int check_excl(const struct ml_cli_spec *spec, const struct optset *s,
 			b |= seen[k] == spec->excl[i].b;
 		}
 		if (a && b)
-			return ml_cli_usage_error(spec->verb, "--%s and --%s cannot be used together",
+			return cli_usage_error(spec->verb, "--%s and --%s cannot be used together",
 						  long_name(s, spec->excl[i].a),
 						  long_name(s, spec->excl[i].b));
 	}
 	return 0;
 }
 
-void ml_cli_list_columns(const struct ml_column_info *c, size_t n, int width)
+void cli_list_columns(const struct ml_column_info *c, size_t n, int width)
 {
 	for (size_t i = 0; i < n; i++)
 		printf("%*s  %s%s\n", width, c[i].name, c[i].help,
 		       c[i].needs_smaps ? " (smaps)" : "");
 }
 
-static void list_columns(const struct ml_cli_spec *spec)
+static void list_columns(const struct cli_spec *spec)
 {
 	size_t n;
 	const struct ml_column_info *c;
@@ -169,50 +169,50 @@ static void list_columns(const struct ml_cli_spec *spec)
 		return;
 	}
 	c = spec->columns(&n);
-	ml_cli_list_columns(c, n, spec->list_width);
+	cli_list_columns(c, n, spec->list_width);
 }
 
-int ml_cli_parse_columns(const struct ml_column_info *cols, size_t n, const char *arg,
+int cli_parse_columns(const struct ml_column_info *cols, size_t n, const char *arg,
 			 int *ids, size_t max, size_t *ret_n)
 {
 	const char *bad = NULL;
 	int r = ml_columns_parse_in(cols, n, arg, ids, max, ret_n, &bad);
 
 	if (r == -EINVAL)
-		return ml_cli_usage_error(bad, "unknown column");
+		return cli_usage_error(bad, "unknown column");
 	if (r < 0)
-		return ml_cli_usage_error(arg, "too many columns");
+		return cli_usage_error(arg, "too many columns");
 	return 0;
 }
 
 /* -o LIST: parsed against the spec's table, or (spec->columns NULL: the
  * table depends on the target) kept for the command to parse. */
-static int parse_columns(const struct ml_cli_spec *spec, struct ml_cli *cli, const char *arg)
+static int parse_columns(const struct cli_spec *spec, struct cli_opts *cli, const char *arg)
 {
-	size_t n, max = spec->max_columns ? spec->max_columns : ML_CLI_MAX_COLUMNS;
+	size_t n, max = spec->max_columns ? spec->max_columns : CLI_MAX_COLUMNS;
 	int r = 0;
 
 	cli->columns_arg = arg;
 	if (spec->columns) {
 		const struct ml_column_info *cols = spec->columns(&n);
-		r = ml_cli_parse_columns(cols, n, arg, cli->columns, max, &cli->ncolumns);
+		r = cli_parse_columns(cols, n, arg, cli->columns, max, &cli->ncolumns);
 	}
 	cli->have_columns = r == 0;
 	return r;
 }
 
-static int parse_at(struct ml_target *t, const char *arg)
+static int parse_at(struct cli_target *t, const char *arg)
 {
 	for (size_t i = 0; i < sizeof(stop_points) / sizeof(stop_points[0]); i++)
 		if (!strcmp(arg, stop_points[i].word)) {
 			t->at = stop_points[i].at;
 			return 0;
 		}
-	return ml_cli_usage_error(arg, "--at takes 'start' or 'exit'");
+	return cli_usage_error(arg, "--at takes 'start' or 'exit'");
 }
 
 /* A shared option (*handled = true), or leave it to the command. */
-static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int c,
+static int shared_option(const struct cli_spec *spec, struct cli_opts *cli, int c,
 			 char *arg, bool *handled)
 {
 	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
@@ -224,12 +224,12 @@ static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int
 		cli->target.snap_flags |= so->snap_flag;
 		switch (c) {
 		case 'o':              return parse_columns(spec, cli, arg);
-		case ML_OPT_SELF:      cli->target.self = true; return 0;
-		case ML_OPT_PROC_ROOT: cli->target.proc_root = arg; return 0;
-		case ML_OPT_SYSROOT:   cli->target.sysroot = arg; return 0;
-		case ML_OPT_EXE:       cli->target.exe = arg; return 0;
-		case ML_OPT_AT:        return parse_at(&cli->target, arg);
-		case ML_OPT_LIST_COLUMNS: cli->list_columns = true; return 0;
+		case CLI_OPT_SELF:      cli->target.self = true; return 0;
+		case CLI_OPT_PROC_ROOT: cli->target.proc_root = arg; return 0;
+		case CLI_OPT_SYSROOT:   cli->target.sysroot = arg; return 0;
+		case CLI_OPT_EXE:       cli->target.exe = arg; return 0;
+		case CLI_OPT_AT:        return parse_at(&cli->target, arg);
+		case CLI_OPT_LIST_COLUMNS: cli->list_columns = true; return 0;
 		default:               return 0;   /* a flag */
 		}
 	}
@@ -237,50 +237,50 @@ static int shared_option(const struct ml_cli_spec *spec, struct ml_cli *cli, int
 	return 0;
 }
 
-static int parse_pid(struct ml_target *t, char *word)
+static int parse_pid(struct cli_target *t, char *word)
 {
-	return ml_cli_target_word(t, word);
+	return cli_target_word(t, word);
 }
 
 /* PID, --self or -- COMMAND: exactly one.  w[0..nw) are the words before
  * "--"; cmd the words after it (NULL if there was no "--"). */
-static int target_only(const struct ml_cli_spec *spec, struct ml_target *t,
+static int target_only(const struct cli_spec *spec, struct cli_target *t,
 		       char **w, int nw, char **cmd)
 {
 	int given = t->self + (cmd && *cmd) + (nw > 0);
 
 	if (given == 0)
-		return ml_cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
+		return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
 	if (given > 1)
-		return ml_cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
 	if (cmd) {
 		if (t->proc_root)
-			return ml_cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
+			return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
 		t->argv = cmd;
 		return 0;
 	}
 	if (t->self)
 		return 0;
 	if (nw > 1)
-		return ml_cli_usage_error(w[1], "unexpected argument (one PID only)");
+		return cli_usage_error(w[1], "unexpected argument (one PID only)");
 	return parse_pid(t, w[0]);
 }
 
 /* PID [OPERAND], --self [OPERAND] or [OPERAND] -- COMMAND. */
-static int target_operand(const struct ml_cli_spec *spec, struct ml_cli *cli,
+static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
 			  char **w, int nw, char **cmd)
 {
-	struct ml_target *t = &cli->target;
+	struct cli_target *t = &cli->target;
 	bool cmdline = cmd && *cmd;
 	int r;
 
 	if (t->self && cmdline)
-		return ml_cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
 	if (cmd && !*cmd)
-		return ml_cli_usage_error(spec->verb, "no command after --");
+		return cli_usage_error(spec->verb, "no command after --");
 	if (!t->self && !cmdline) {
 		if (nw == 0)
-			return ml_cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
+			return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
 		if ((r = parse_pid(t, w[0])))
 			return r;
 		w++;
@@ -288,19 +288,19 @@ static int target_operand(const struct ml_cli_spec *spec, struct ml_cli *cli,
 	}
 	t->argv = cmdline ? cmd : NULL;
 	if (nw > 1)
-		return ml_cli_usage_error(w[1], "unexpected argument (one %s)", spec->operand);
+		return cli_usage_error(w[1], "unexpected argument (one %s)", spec->operand);
 	cli->words = w;
 	cli->nwords = nw;
 	return 0;
 }
 
-static int words(const struct ml_cli_spec *spec, struct ml_cli *cli, char **w, int nw,
+static int words(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
 		 char **cmd)
 {
 	switch (spec->words) {
-	case ML_CLI_WORDS_TARGET:
+	case CLI_WORDS_TARGET:
 		return target_only(spec, &cli->target, w, nw, cmd);
-	case ML_CLI_WORDS_OPERAND:
+	case CLI_WORDS_OPERAND:
 		return target_operand(spec, cli, w, nw, cmd);
 	default:
 		cli->words = w;
@@ -313,7 +313,7 @@ static int words(const struct ml_cli_spec *spec, struct ml_cli *cli, char **w, i
 /* getopt_long's '?': an unknown option, or a long one given an argument it
  * does not take ("--help=x": getopt sets optopt to its value, as for an
  * unknown short one, so the word itself tells them apart). */
-static int bad_option(const struct ml_cli_spec *spec, const struct optset *s,
+static int bad_option(const struct cli_spec *spec, const struct optset *s,
 		      char **argv)
 {
 	const char *word = argv[optind - 1], *eq = strchr(word, '=');
@@ -321,17 +321,17 @@ static int bad_option(const struct ml_cli_spec *spec, const struct optset *s,
 
 	if (name && !strncmp(word, "--", 2) && eq && eq - word > 2 &&
 	    !strncmp(name, word + 2, (size_t)(eq - word - 2)))
-		return ml_cli_usage_error(spec->verb, "option '--%s' doesn't allow an argument",
+		return cli_usage_error(spec->verb, "option '--%s' doesn't allow an argument",
 					  name);
 	if (optopt)
-		return ml_cli_usage_error(spec->verb, "invalid option -- '%c'", optopt);
-	return ml_cli_usage_error(word, "unrecognized option");
+		return cli_usage_error(spec->verb, "invalid option -- '%c'", optopt);
+	return cli_usage_error(word, "unrecognized option");
 }
 
-/* The getopt loop: 0, ML_CLI_DONE after --help or --version, or an exit
+/* The getopt loop: 0, CLI_DONE after --help or --version, or an exit
  * code. */
-static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc,
-		char **argv, struct ml_cli *cli, void *ctx, int *seen, size_t *nseen)
+static int loop(const struct cli_spec *spec, const struct optset *s, int argc,
+		char **argv, struct cli_opts *cli, void *ctx, int *seen, size_t *nseen)
 {
 	bool handled;
 	int c, r;
@@ -341,16 +341,16 @@ static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc
 	while ((c = getopt_long(argc, argv, s->shortopts, s->longopts, NULL)) != -1) {
 		if (c == 'h') {
 			spec->usage();
-			return ML_CLI_DONE;
+			return CLI_DONE;
 		}
 		if (c == 'V') {
-			ml_cli_version();
-			return ML_CLI_DONE;
+			cli_version();
+			return CLI_DONE;
 		}
 		if (c == '?')
 			return bad_option(spec, s, argv);
 		if (c == ':')
-			return ml_cli_usage_error(argv[optind - 1], "option requires an argument");
+			return cli_usage_error(argv[optind - 1], "option requires an argument");
 		if ((r = shared_option(spec, cli, c, optarg, &handled)))
 			return r;
 		if (!handled && (r = spec->option(ctx, c, optarg)))
@@ -361,8 +361,8 @@ static int loop(const struct ml_cli_spec *spec, const struct optset *s, int argc
 	return 0;
 }
 
-int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
-		  struct ml_cli *cli, void *ctx)
+int cli_getopt(const struct cli_spec *spec, int argc, char **argv,
+		  struct cli_opts *cli, void *ctx)
 {
 	struct optset s;
 	int seen[MAX_SEEN], r;
@@ -388,7 +388,7 @@ int ml_cli_getopt(const struct ml_cli_spec *spec, int argc, char **argv,
 		cli->out_flags |= ML_OUT_TERM;
 	if (cli->list_columns) {
 		list_columns(spec);
-		return ML_CLI_DONE;
+		return CLI_DONE;
 	}
 	if ((r = check_excl(spec, &s, seen, nseen)))
 		return r;

@@ -39,7 +39,7 @@ static const char *cell_fill(char c, const char **what)
 }
 
 /* The totals: {label, figure, what it is}, one table row each. */
-static void totals(FILE *out, const struct ml_glibc_heap *g, const struct ml_heap_out *o)
+static void totals(FILE *out, const struct ml_glibc_heap *g, const struct cli_heap_out *o)
 {
 	uint64_t bins = 0, binned = 0;
 	double f = g->fragmentation < 0 ? 0 : g->fragmentation > 1 ? 1 : g->fragmentation;
@@ -66,7 +66,7 @@ static void totals(FILE *out, const struct ml_glibc_heap *g, const struct ml_hea
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		fprintf(out, "<tr data-name=\"%s\" data-bytes=\"%" PRIu64 "\"><th>%s</th><td>%s",
 			rows[i].id, rows[i].bytes, rows[i].label,
-			ml_heap_html_size(o, rows[i].bytes, a, sizeof(a)));
+			cli_heap_html_size(o, rows[i].bytes, a, sizeof(a)));
 		if (rows[i].what)
 			fprintf(out, " (%" PRIu64 " %s)", rows[i].chunks, rows[i].what);
 		fputs("</td></tr>", out);
@@ -80,7 +80,7 @@ static void totals(FILE *out, const struct ml_glibc_heap *g, const struct ml_hea
 		"top</title></rect></svg>\n", BAR_W, f, BAR_W, b, BAR_W * f);
 }
 
-static void map_rows(FILE *out, const struct ml_glibc_heap *g, const struct ml_heap_out *o)
+static void map_rows(FILE *out, const struct ml_glibc_heap *g, const struct cli_heap_out *o)
 {
 	char a[32], b[32];
 	int y = 0;
@@ -99,8 +99,8 @@ static void map_rows(FILE *out, const struct ml_glibc_heap *g, const struct ml_h
 			"\" data-type=\"%s\" data-arena=\"%u\" data-cells=\"%zu\"><title>0x%" PRIx64 "-0x%"
 			PRIx64 " %s of arena %u, in use %s, free %s</title><text x=\"0\" y=\"%d\" "
 			"class=\"a\">0x%012" PRIx64 "</text>\n", s->start, s->end, type, s->arena, n,
-			s->start, s->end, type, s->arena, ml_heap_html_size(o, s->in_use, a, sizeof(a)),
-			ml_heap_html_size(o, s->free, b, sizeof(b)), y + CELL, s->start);
+			s->start, s->end, type, s->arena, cli_heap_html_size(o, s->in_use, a, sizeof(a)),
+			cli_heap_html_size(o, s->free, b, sizeof(b)), y + CELL, s->start);
 		for (size_t c = 0; c < n; c++) {
 			const char *what, *fill = cell_fill(s->map[c], &what);
 			fprintf(out, "<rect class=\"cell\" data-c=\"%s\" x=\"%zu\" y=\"%d\" width=\"%d\" "
@@ -116,7 +116,7 @@ static void map_rows(FILE *out, const struct ml_glibc_heap *g, const struct ml_h
 
 /* The histogram's buckets, as heap -J's "histogram": [16 << i, 32 << i),
  * the first from 0, the last open. */
-static void hist_bars(FILE *out, const struct ml_glibc_heap *g, const struct ml_heap_out *o)
+static void hist_bars(FILE *out, const struct ml_glibc_heap *g, const struct cli_heap_out *o)
 {
 	uint64_t top = 1;
 	char a[32], b[32], f[32], t[32];
@@ -148,21 +148,21 @@ static void hist_bars(FILE *out, const struct ml_glibc_heap *g, const struct ml_
 			"y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#2da44e\"/><text x=\"%.1f\" y=\"%d\">%"
 			PRIu64 " in use, %" PRIu64 " free</text></g>\n", from, u->chunks, u->bytes, fr->chunks,
 			fr->bytes, f, to ? "-" : " and more", to ? t : "", u->chunks,
-			ml_heap_html_size(o, u->bytes, a, sizeof(a)), fr->chunks,
-			ml_heap_html_size(o, fr->bytes, b, sizeof(b)), y + 14, f, to ? "-" : "+",
+			cli_heap_html_size(o, u->bytes, a, sizeof(a)), fr->chunks,
+			cli_heap_html_size(o, fr->bytes, b, sizeof(b)), y + 14, f, to ? "-" : "+",
 			to ? t : "", y + 2, uw, 110 + uw, y + 2, fw, 116 + uw + fw, y + 14, u->chunks,
 			fr->chunks);
 	}
 	fputs("</svg>\n", out);
 }
 
-int ml_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
-			      bool stopped, FILE *out, const struct ml_heap_out *o)
+int cli_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
+			      bool stopped, FILE *out, const struct cli_heap_out *o)
 {
 	char v[32];
 
 	snprintf(v, sizeof(v), "glibc 2.%u malloc", g->version_minor);
-	ml_heap_html_head(out, snap, v);
+	cli_heap_html_head(out, snap, v);
 	fprintf(out, "<p id=\"ml-read\">%s</p>\n", stopped ? "Read with every thread stopped." :
 		"Read while it ran (--no-stop): the figures may not agree with each other.");
 	totals(out, g, o);

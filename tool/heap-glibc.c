@@ -26,7 +26,7 @@ static const char *const list_json[ML_GLIBC_NLISTS] = {
 	"in_use", "tcache", "fastbin", "unsorted", "smallbin", "largebin", "top", "mmapped",
 };
 
-const char *ml_heap_glibc_list_name(enum ml_glibc_list l) { return list_names[l]; }
+const char *cli_heap_glibc_list_name(enum ml_glibc_list l) { return list_names[l]; }
 
 /* ---- the maps, as the reader takes them ---- */
 
@@ -52,7 +52,7 @@ static struct ml_glibc_map *maps_of(const struct ml_snapshot *snap, size_t *ret_
 	return m;
 }
 
-bool ml_heap_glibc_present(const struct ml_snapshot *snap)
+bool cli_heap_glibc_present(const struct ml_snapshot *snap)
 {
 	size_t n;
 	struct ml_glibc_map *m = maps_of(snap, &n);
@@ -77,7 +77,7 @@ static int stop_signals(sigset_t *old, int how)
 }
 
 /* 0, or the reader's / stopper's -errno (gr->bad for -EUCLEAN, -E2BIG). */
-int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_heap_glibc *gr)
+int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	struct ml_glibc_stopped *st = NULL;
@@ -102,7 +102,7 @@ int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_h
 	return r;
 }
 
-void ml_heap_glibc_done(struct ml_heap_glibc *gr)
+void cli_heap_glibc_done(struct cli_heap_glibc *gr)
 {
 	ml_glibc_heap_free(gr->g);
 	free(gr->maps);
@@ -137,7 +137,7 @@ static const struct { enum ml_glibc_bad bad; const char *fmt; } bad_words[] = {
 	{ ML_GLIBC_BAD_TOO_MANY, "%s: at 0x%" PRIx64 ": %" PRIu64 " is over the limit of %" PRIu64 },
 };
 
-int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len)
+int cli_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len)
 {
 	char where[96];
 
@@ -369,7 +369,7 @@ static struct hrow *heap_rows(const struct ml_glibc_heap *g, size_t *ret_n)
 	return r;
 }
 
-const struct ml_column_info *ml_heap_glibc_columns(bool arenas, size_t *ret_n)
+const struct ml_column_info *cli_heap_glibc_columns(bool arenas, size_t *ret_n)
 {
 	*ret_n = arenas ? ARRAY_SIZE(arena_cols) : ARRAY_SIZE(heap_cols);
 	return arenas ? arena_cols : heap_cols;
@@ -396,7 +396,7 @@ static size_t hist_rows(const struct ml_glibc_heap *g, struct hist *hs)
 	return nh;
 }
 
-static int tables(FILE *out, const struct ctx *c, const struct ml_heap_out *o, unsigned parts)
+static int tables(FILE *out, const struct ctx *c, const struct cli_heap_out *o, unsigned parts)
 {
 	const struct ml_glibc_heap *g = c->g;
 	bool plain = !(c->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
@@ -405,7 +405,7 @@ static int tables(FILE *out, const struct ctx *c, const struct ml_heap_out *o, u
 	struct hrow *hr;
 	int r = 0;
 
-	if (parts & ML_HEAP_CLASSES) {
+	if (parts & CLI_HEAP_CLASSES) {
 		r = put(out, c, (struct ml_table){ "arenas", arena_cols, ARRAY_SIZE(arena_cols), NULL, 0,
 			g->arenas, sizeof(*g->arenas), g->narenas, NULL, c }, o->class_columns, o->nclass_columns);
 		if (r == 0 && plain)
@@ -419,7 +419,7 @@ static int tables(FILE *out, const struct ctx *c, const struct ml_heap_out *o, u
 			r = put(out, c, (struct ml_table){ "tcaches", tcache_cols, ARRAY_SIZE(tcache_cols), NULL, 0,
 				g->tcaches, sizeof(*g->tcaches), g->ntcaches, NULL, c }, NULL, 0);
 	}
-	if (r == 0 && (parts & ML_HEAP_MAP)) {
+	if (r == 0 && (parts & CLI_HEAP_MAP)) {
 		if (!(hr = heap_rows(g, &nrows)))
 			return -ENOMEM;
 		if (plain)
@@ -431,28 +431,28 @@ static int tables(FILE *out, const struct ctx *c, const struct ml_heap_out *o, u
 	return r;
 }
 
-int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
-			 FILE *out, const struct ml_heap_out *o)
+int cli_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
+			 FILE *out, const struct cli_heap_out *o)
 {
 	struct ctx c = { .flags = o->flags, .snap = snap, .g = g, .stopped = stopped };
 	bool fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW));
-	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
+	unsigned parts = o->parts ? o->parts : CLI_HEAP_SUMMARY | CLI_HEAP_CLASSES | CLI_HEAP_MAP;
 	/* On a terminal the prose folded at its width, the tables fitted. */
 	FILE *text = fitted && o->width ? ml_fold_stream(out, o->width, 2, NULL) : NULL;
 	int r = heap_json_begin(out, &c);
 
 	if (c.json) {
 		json_head(c.json, &c);
-	} else if ((parts & ML_HEAP_SUMMARY) && !(o->flags & (ML_OUT_RAW | ML_OUT_NOHEADINGS))) {
+	} else if ((parts & CLI_HEAP_SUMMARY) && !(o->flags & (ML_OUT_RAW | ML_OUT_NOHEADINGS))) {
 		prose(text ? text : out, &c);
-		if (parts & (ML_HEAP_CLASSES | ML_HEAP_MAP))
+		if (parts & (CLI_HEAP_CLASSES | CLI_HEAP_MAP))
 			fputc('\n', text ? text : out);
 	}
 	if (text)
 		fflush(text);
 	if (r == 0)
 		r = tables(out, &c, o, parts);
-	if (r == 0 && (parts & ML_HEAP_MAP) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
+	if (r == 0 && (parts & CLI_HEAP_MAP) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
 		fprintf(text ? text : out, "MAP: 1/64 of the heap a cell%s: # in use, : tcache or fastbin, "
 			". free in bins or top, blank: no chunk (heap_info, reserve)\n",
 			fitted && !o->columns ? " (on this terminal, as many cells as fit)" : "");
@@ -463,7 +463,7 @@ int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_h
 
 /* One chunk, for where: "in chunk 0x... of 4.0K (mem 0x...), free in
  * tcache bin 3 of arena 0, 16 bytes into the chunk". */
-int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len)
+int cli_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len)
 {
 	char sz[32], bin[32] = "";
 
@@ -478,7 +478,7 @@ int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, cha
 	return 0;
 }
 
-const char *ml_heap_glibc_list_json(enum ml_glibc_list l) { return list_json[l]; }
+const char *cli_heap_glibc_list_json(enum ml_glibc_list l) { return list_json[l]; }
 
 /* ---- where's hook ---- */
 
@@ -490,25 +490,25 @@ static bool heap_region(const struct ml_snapshot *snap, uint64_t addr)
 		     (r->object && !strcmp(r->object, "[malloc arena]")));
 }
 
-int ml_heap_glibc_where_line(const struct ml_snapshot *snap, struct ml_heap_glibc **cache,
+int cli_heap_glibc_where_line(const struct ml_snapshot *snap, struct cli_heap_glibc **cache,
 			     uint64_t addr, FILE *out)
 {
 	struct ml_glibc_chunk k;
 	char buf[512];
 	int r;
 
-	if (!heap_region(snap, addr) || !ml_heap_glibc_present(snap))
+	if (!heap_region(snap, addr) || !cli_heap_glibc_present(snap))
 		return 0;
 	if (!*cache) {
 		if (!(*cache = calloc(1, sizeof(**cache))))
 			return -ENOMEM;
-		r = ml_heap_glibc_read(snap, false, *cache);
+		r = cli_heap_glibc_read(snap, false, *cache);
 		if (r == -EUCLEAN || r == -E2BIG) {
-			ml_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));
+			cli_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));
 			fprintf(out, "  malloc     glibc heap corrupt: %s\n", buf);
 		}
 		if (r < 0) {
-			ml_heap_glibc_done(*cache);
+			cli_heap_glibc_done(*cache);
 			(*cache)->g = NULL;
 			(*cache)->maps = NULL;
 			return 0;
@@ -516,13 +516,13 @@ int ml_heap_glibc_where_line(const struct ml_snapshot *snap, struct ml_heap_glib
 	}
 	if (!(*cache)->g || ml_glibc_where(&(*cache)->src, (*cache)->g, addr, &k) < 0)
 		return 0;
-	ml_heap_glibc_chunk_words(&k, addr, buf, sizeof(buf));
+	cli_heap_glibc_chunk_words(&k, addr, buf, sizeof(buf));
 	return fprintf(out, "  malloc     %s\n", buf) < 0 ? -EIO : 0;
 }
 
-void ml_heap_glibc_where_done(struct ml_heap_glibc *cache)
+void cli_heap_glibc_where_done(struct cli_heap_glibc *cache)
 {
 	if (cache)
-		ml_heap_glibc_done(cache);
+		cli_heap_glibc_done(cache);
 	free(cache);
 }

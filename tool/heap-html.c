@@ -39,7 +39,7 @@ static const char *cell_fill(char c, const char **what)
 	return *what = "?", "#ffffff";
 }
 
-const char *ml_heap_html_size(const struct ml_heap_out *o, uint64_t v, char *buf, size_t len)
+const char *cli_heap_html_size(const struct cli_heap_out *o, uint64_t v, char *buf, size_t len)
 {
 	if (o->flags & ML_OUT_BYTES)
 		snprintf(buf, len, "%" PRIu64, v);
@@ -48,7 +48,7 @@ const char *ml_heap_html_size(const struct ml_heap_out *o, uint64_t v, char *buf
 	return buf;
 }
 
-static void totals(FILE *out, const struct ml_heap *h, const struct ml_heap_out *o)
+static void totals(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	char a[32], b[32], c[32], d[32];
 	double f = h->fragmentation < 0 ? 0 : h->fragmentation > 1 ? 1 : h->fragmentation;
@@ -57,16 +57,16 @@ static void totals(FILE *out, const struct ml_heap *h, const struct ml_heap_out 
 		PRIu64 " large blocks</td></tr><tr><th>committed</th><td>%s</td></tr><tr><th>"
 		"reserved</th><td>%s</td></tr><tr><th>largest free run</th><td>%s</td></tr>"
 		"<tr><th>fragmentation</th><td>%.1f%% (1 - live / committed)</td></tr></table>\n",
-		ml_heap_html_size(o, h->live_small + h->live_large, a, sizeof(a)), h->live_small_blocks,
-		h->live_large_blocks, ml_heap_html_size(o, h->committed, b, sizeof(b)),
-		ml_heap_html_size(o, h->reserved, c, sizeof(c)), ml_heap_html_size(o, h->largest_run, d, sizeof(d)), f * 100);
+		cli_heap_html_size(o, h->live_small + h->live_large, a, sizeof(a)), h->live_small_blocks,
+		h->live_large_blocks, cli_heap_html_size(o, h->committed, b, sizeof(b)),
+		cli_heap_html_size(o, h->reserved, c, sizeof(c)), cli_heap_html_size(o, h->largest_run, d, sizeof(d)), f * 100);
 	fprintf(out, "<svg id=\"ml-frag\" width=\"%d\" height=\"22\" data-fragmentation=\"%.4f\">"
 		"<rect width=\"%d\" height=\"20\" fill=\"#cf222e\"><title>live</title></rect>"
 		"<rect x=\"%.1f\" width=\"%.1f\" height=\"20\" fill=\"#f5c26b\"><title>committed, "
 		"not live</title></rect></svg>\n", BAR_W, f, BAR_W, BAR_W * (1 - f), BAR_W * f);
 }
 
-static void map_rows(FILE *out, const struct ml_heap *h, const struct ml_heap_out *o)
+static void map_rows(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	char a[32], b[32];
 	int y = 0;
@@ -83,8 +83,8 @@ static void map_rows(FILE *out, const struct ml_heap *h, const struct ml_heap_ou
 			"\" data-type=\"%s\" data-cells=\"%zu\"><title>0x%" PRIx64 "-0x%" PRIx64 " %s %s "
 			"%s, used %s, free %s", r->start, r->end, r->type == ML_HEAP_SEGMENT ? "segment" :
 			"large", strlen(r->map), r->start, r->end, r->type == ML_HEAP_SEGMENT ?
-			"segment" : "large block", r->from, r->state, ml_heap_html_size(o, r->used, a, sizeof(a)),
-			ml_heap_html_size(o, r->free, b, sizeof(b)));
+			"segment" : "large block", r->from, r->state, cli_heap_html_size(o, r->used, a, sizeof(a)),
+			cli_heap_html_size(o, r->free, b, sizeof(b)));
 		if (r->tid)
 			fprintf(out, ", thread %" PRIu64, r->tid);
 		fprintf(out, "</title><text x=\"0\" y=\"%d\" class=\"a\">0x%012" PRIx64 "</text>\n",
@@ -102,7 +102,7 @@ static void map_rows(FILE *out, const struct ml_heap *h, const struct ml_heap_ou
 	fputs("</svg>\n", out);
 }
 
-static void class_bars(FILE *out, const struct ml_heap *h, const struct ml_heap_out *o)
+static void class_bars(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	uint64_t top = 1;
 	char a[32], b[32];
@@ -128,8 +128,8 @@ static void class_bars(FILE *out, const struct ml_heap *h, const struct ml_heap_
 			"fill=\"#cf222e\"/><rect class=\"free\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 			"height=\"16\" fill=\"#2da44e\"/><text x=\"%.1f\" y=\"%d\">%" PRIu64 " live, %"
 			PRIu64 " free</text></g>\n", c->size, c->live, c->free, c->cls, c->size, c->live,
-			ml_heap_html_size(o, c->live * c->size, a, sizeof(a)), c->free,
-			ml_heap_html_size(o, c->free * c->size, b, sizeof(b)), y + 14, c->size, y + 2, lw, 90 + lw,
+			cli_heap_html_size(o, c->live * c->size, a, sizeof(a)), c->free,
+			cli_heap_html_size(o, c->free * c->size, b, sizeof(b)), y + 14, c->size, y + 2, lw, 90 + lw,
 			y + 2, fw, 96 + lw + fw, y + 14, c->live, c->free);
 	}
 	fputs("</svg>\n", out);
@@ -138,7 +138,7 @@ static void class_bars(FILE *out, const struct ml_heap *h, const struct ml_heap_
 /* The page's head, up to and including its <h1> naming the allocator
  * and the process (its name escaped: ASCII, references for the rest);
  * shared with heap-glibc-html.c. */
-void ml_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator)
+void cli_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
 	char *comm = ml_escape(p->comm, ML_ESC_TERM);
@@ -159,10 +159,10 @@ void ml_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *al
 	fputs(")</h1>\n", out);
 }
 
-int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
-			FILE *out, const struct ml_heap_out *o)
+int cli_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
+			FILE *out, const struct cli_heap_out *o)
 {
-	ml_heap_html_head(out, snap, "mlalloc");
+	cli_heap_html_head(out, snap, "mlalloc");
 	totals(out, h, o);
 	map_rows(out, h, o);
 	class_bars(out, h, o);

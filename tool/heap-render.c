@@ -204,7 +204,7 @@ static const struct ml_column_info maps_cols[] = {
 
 /* ---- printing ---- */
 
-const struct ml_column_info *ml_heap_mlalloc_columns(bool classes, size_t *ret_n)
+const struct ml_column_info *cli_heap_mlalloc_columns(bool classes, size_t *ret_n)
 {
 	*ret_n = classes ? ARRAY_SIZE(class_cols) : ARRAY_SIZE(region_cols);
 	return classes ? class_cols : region_cols;
@@ -263,7 +263,7 @@ static int summary_table(FILE *out, const struct ctx *c)
 }
 
 /* The region table: -o's columns, else the default set (JSON: all). */
-static int region_table(FILE *out, const struct ctx *c, const struct ml_heap_out *o)
+static int region_table(FILE *out, const struct ctx *c, const struct cli_heap_out *o)
 {
 	const struct ml_heap *h = c->h;
 
@@ -271,7 +271,7 @@ static int region_table(FILE *out, const struct ctx *c, const struct ml_heap_out
 		o->columns, o->ncolumns, h->regions, sizeof(*h->regions), h->nregions, NULL, c, true });
 }
 
-static int class_table(FILE *out, const struct ctx *c, const struct ml_heap_out *o)
+static int class_table(FILE *out, const struct ctx *c, const struct cli_heap_out *o)
 {
 	const struct ml_heap *h = c->h;
 
@@ -279,18 +279,18 @@ static int class_table(FILE *out, const struct ctx *c, const struct ml_heap_out 
 		o->class_columns, o->nclass_columns, h->classes, sizeof(*h->classes), h->nclasses, NULL, c });
 }
 
-int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
-		   FILE *out, const struct ml_heap_out *o)
+int cli_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
+		   FILE *out, const struct cli_heap_out *o)
 {
 	struct ctx c = { .flags = o->flags, .snap = snap, .h = h };
 	bool fitted = (o->flags & ML_OUT_TERM) && !(o->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	/* On a terminal the prose is folded at its width. */
 	FILE *text = fitted && o->width ? ml_fold_stream(out, o->width, 2, NULL) : NULL;
-	unsigned parts = o->parts ? o->parts : ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
+	unsigned parts = o->parts ? o->parts : CLI_HEAP_SUMMARY | CLI_HEAP_CLASSES | CLI_HEAP_MAP;
 	bool plain = !(o->flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS));
 	int r = heap_json_begin(out, &c);
 
-	if (r == 0 && (parts & ML_HEAP_SUMMARY)) {
+	if (r == 0 && (parts & CLI_HEAP_SUMMARY)) {
 		if (!plain) {
 			r = summary_table(out, &c);
 		} else {
@@ -299,13 +299,13 @@ int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
 				fflush(text);
 		}
 	}
-	if (r == 0 && (parts & ML_HEAP_CLASSES)) {
-		if (plain && (parts & ML_HEAP_SUMMARY))
+	if (r == 0 && (parts & CLI_HEAP_CLASSES)) {
+		if (plain && (parts & CLI_HEAP_SUMMARY))
 			fputc('\n', out);
 		r = class_table(out, &c, o);
 	}
-	if (r == 0 && (parts & ML_HEAP_MAP)) {
-		if (plain && (parts & (ML_HEAP_SUMMARY | ML_HEAP_CLASSES)))
+	if (r == 0 && (parts & CLI_HEAP_MAP)) {
+		if (plain && (parts & (CLI_HEAP_SUMMARY | CLI_HEAP_CLASSES)))
 			fputc('\n', out);
 		r = region_table(out, &c, o);
 		if (r == 0 && plain)
@@ -327,8 +327,8 @@ static bool heapish(const struct ml_region *r)
 	return r->kind == ML_KIND_HEAP || (r->object && !strcmp(r->object, "[malloc arena]"));
 }
 
-int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
-			 FILE *out, const struct ml_heap_out *o)
+int cli_heap_render_plain(const struct ml_snapshot *snap, const char *why,
+			 FILE *out, const struct cli_heap_out *o)
 {
 	struct ctx c = { .flags = o->flags, .snap = snap, .why = why };
 	const struct ml_proc *p = ml_snapshot_proc(snap);

@@ -7,8 +7,8 @@
  * table printer (ml_table_print), or adds it to the JSON document being
  * written (ml_json_table).
  */
-#ifndef ML_HEAP_TABLE_H
-#define ML_HEAP_TABLE_H
+#ifndef CLI_HEAP_TABLE_H
+#define CLI_HEAP_TABLE_H
 
 #include "heap.h"
 #include "glibc-heap.h"

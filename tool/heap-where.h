@@ -5,19 +5,19 @@
  * more line of its block naming the chunk it lies in.  The heap is read
  * (every thread stopped) at the first such address and kept for the rest.
  */
-#ifndef ML_HEAP_WHERE_H
-#define ML_HEAP_WHERE_H
+#ifndef CLI_HEAP_WHERE_H
+#define CLI_HEAP_WHERE_H
 
 #include <memlayout.h>
 #include <stdint.h>
 #include <stdio.h>
 
-struct ml_heap_glibc;
+struct cli_heap_glibc;
 
 /* The "malloc" line for addr, or nothing where it is in no glibc heap;
  * 0 or -errno (a write error).  *cache: NULL first, then the heap read. */
-int ml_heap_glibc_where_line(const struct ml_snapshot *snap, struct ml_heap_glibc **cache,
+int cli_heap_glibc_where_line(const struct ml_snapshot *snap, struct cli_heap_glibc **cache,
 			     uint64_t addr, FILE *out);
-void ml_heap_glibc_where_done(struct ml_heap_glibc *cache);
+void cli_heap_glibc_where_done(struct cli_heap_glibc *cache);
 
 #endif

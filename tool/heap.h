@@ -6,8 +6,8 @@
  * itself (options, target, errors) is cmd-heap.c.  Definitions of every
  * figure: doc/memlayout-heap.1.
  */
-#ifndef ML_HEAP_H
-#define ML_HEAP_H
+#ifndef CLI_HEAP_H
+#define CLI_HEAP_H
 
 #include "cli.h"
 #include "mlalloc-reader.h"
@@ -17,19 +17,19 @@
 
 /* Exit status of `memlayout heap` for a process without mlalloc state (its
  * maps were shown); documented in memlayout-heap(1). */
-#define ML_EXIT_NOT_MLALLOC 3
+#define CLI_EXIT_NOT_MLALLOC 3
 
 #include "ml-heap.h"   /* the model: lib/heap/ */
 
 /* What to print: any of these (none means all). */
 enum {
-	ML_HEAP_SUMMARY = 1 << 0,
-	ML_HEAP_CLASSES = 1 << 1,
-	ML_HEAP_MAP     = 1 << 2,
+	CLI_HEAP_SUMMARY = 1 << 0,
+	CLI_HEAP_CLASSES = 1 << 1,
+	CLI_HEAP_MAP     = 1 << 2,
 };
 
-struct ml_heap_out {
-	unsigned int parts;       /* ML_HEAP_* */
+struct cli_heap_out {
+	unsigned int parts;       /* CLI_HEAP_* */
 	unsigned int flags;       /* ML_OUT_* */
 	const int *columns;       /* -o: the region (heap) table's columns, NULL = default */
 	size_t ncolumns;
@@ -42,28 +42,28 @@ struct ml_heap_out {
 
 /* The columns -o picks from: mlalloc's region or class table, glibc
  * malloc's heap or arena table; *ret_n gets its length. */
-const struct ml_column_info *ml_heap_mlalloc_columns(bool classes, size_t *ret_n);
-const struct ml_column_info *ml_heap_glibc_columns(bool arenas, size_t *ret_n);
+const struct ml_column_info *cli_heap_mlalloc_columns(bool classes, size_t *ret_n);
+const struct ml_column_info *cli_heap_glibc_columns(bool arenas, size_t *ret_n);
 
 /* The heap of an mlalloc process; 0 or -errno (write error, ENOMEM). */
-int ml_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
-		   FILE *out, const struct ml_heap_out *o);
+int cli_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
+		   FILE *out, const struct cli_heap_out *o);
 /* The same figures as one self-contained HTML page (heap-html.c): totals,
  * the map of pages, the classes as bars.  0 or -errno. */
-int ml_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
-			FILE *out, const struct ml_heap_out *o);
+int cli_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
+			FILE *out, const struct cli_heap_out *o);
 /* heap-html.c's pieces, shared with heap-glibc-html.c: the page's head
  * ("The ALLOCATOR heap of PID N (comm)"), and a size as -b asks. */
-void ml_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator);
-const char *ml_heap_html_size(const struct ml_heap_out *o, uint64_t v, char *buf, size_t len);
+void cli_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator);
+const char *cli_heap_html_size(const struct cli_heap_out *o, uint64_t v, char *buf, size_t len);
 /* A process without mlalloc state: why, and what its maps tell ([heap],
  * brk, glibc arenas).  0 or -errno. */
-int ml_heap_render_plain(const struct ml_snapshot *snap, const char *why,
-			 FILE *out, const struct ml_heap_out *o);
+int cli_heap_render_plain(const struct ml_snapshot *snap, const char *why,
+			 FILE *out, const struct cli_heap_out *o);
 
 /* glibc malloc (heap-glibc.c): a process whose maps hold libc.so.6 is read
  * by glibc/'s reader, its threads stopped unless no_stop. */
-struct ml_heap_glibc {
+struct cli_heap_glibc {
 	struct ml_glibc_map *maps;
 	struct ml_glibc_pid pid;
 	struct ml_glibc_src src;
@@ -71,21 +71,21 @@ struct ml_heap_glibc {
 	struct ml_glibc_problem bad;   /* for -EUCLEAN and -E2BIG */
 	bool stopped;
 };
-bool ml_heap_glibc_present(const struct ml_snapshot *snap);
+bool cli_heap_glibc_present(const struct ml_snapshot *snap);
 /* 0, or -errno: the stop's (-EPERM, -ETIME, -ESRCH) or the reader's. */
-int ml_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct ml_heap_glibc *gr);
-void ml_heap_glibc_done(struct ml_heap_glibc *gr);
+int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr);
+void cli_heap_glibc_done(struct cli_heap_glibc *gr);
 /* A finding of a corrupt heap in glibc's words. */
-int ml_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len);
-int ml_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
-			 FILE *out, const struct ml_heap_out *o);
+int cli_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len);
+int cli_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
+			 FILE *out, const struct cli_heap_out *o);
 /* The same figures as one self-contained HTML page (heap-glibc-html.c):
  * totals, fragmentation, a map per heap, the size histogram.  0 or -errno. */
-int ml_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
-			      bool stopped, FILE *out, const struct ml_heap_out *o);
+int cli_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
+			      bool stopped, FILE *out, const struct cli_heap_out *o);
 /* where's sentence for the chunk addr is in. */
-int ml_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len);
-const char *ml_heap_glibc_list_name(enum ml_glibc_list l);
-const char *ml_heap_glibc_list_json(enum ml_glibc_list l);
+int cli_heap_glibc_chunk_words(const struct ml_glibc_chunk *k, uint64_t addr, char *buf, size_t len);
+const char *cli_heap_glibc_list_name(enum ml_glibc_list l);
+const char *cli_heap_glibc_list_json(enum ml_glibc_list l);
 
 #endif

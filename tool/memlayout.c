@@ -19,17 +19,17 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "show", ml_cmd_show, "the memory layout of a process, region by region" },
-	{ "where", ml_cmd_where, "what an address of a process is: region, symbol, line, page" },
-	{ "pages", ml_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
-	{ "run",  ml_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
-	{ "heap", ml_cmd_heap, "the heap of a process: glibc malloc or mlalloc, free lists, map" },
-	{ "watch", ml_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
-	{ "aslr", ml_cmd_aslr, "run a command many times: how far ASLR moves each region" },
-	{ "plot", ml_cmd_plot, "draw a record of watch over time as a web page" },
-	{ "demo", ml_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
-	{ "explain", ml_cmd_explain, "explain the crash a core dump records, as run does live" },
-	{ "save", ml_cmd_save, "save the /proc files of a process into a tree --proc-root reads" },
+	{ "show", cli_cmd_show, "the memory layout of a process, region by region" },
+	{ "where", cli_cmd_where, "what an address of a process is: region, symbol, line, page" },
+	{ "pages", cli_cmd_pages, "which pages of each region are in RAM, huge, zero, swapped or untouched" },
+	{ "run",  cli_cmd_run,  "run a program; if it crashes, explain the fault in terms of its memory" },
+	{ "heap", cli_cmd_heap, "the heap of a process: glibc malloc or mlalloc, free lists, map" },
+	{ "watch", cli_cmd_watch, "sample a process over time: sizes per kind, events, faults" },
+	{ "aslr", cli_cmd_aslr, "run a command many times: how far ASLR moves each region" },
+	{ "plot", cli_cmd_plot, "draw a record of watch over time as a web page" },
+	{ "demo", cli_cmd_demo, "run a small program and show where its code, data, heap and stacks are" },
+	{ "explain", cli_cmd_explain, "explain the crash a core dump records, as run does live" },
+	{ "save", cli_cmd_save, "save the /proc files of a process into a tree --proc-root reads" },
 };
 
 static void usage(FILE *out)
@@ -87,9 +87,9 @@ static int unknown_verb(const char *name)
 {
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (distance(name, verbs[i].name) <= 2)
-			return ml_cli_usage_error(name, "unknown command; did you mean '%s'?",
+			return cli_usage_error(name, "unknown command; did you mean '%s'?",
 						  verbs[i].name);
-	return ml_cli_usage_error(name, "unknown command");
+	return cli_usage_error(name, "unknown command");
 }
 
 /* memlayout help [CMD]: the same as memlayout --help or memlayout CMD --help
@@ -101,13 +101,13 @@ static int help(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return ML_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (argc > 2)
-		return ml_cli_usage_error(argv[2], "unexpected argument (help takes one command)");
+		return cli_usage_error(argv[2], "unexpected argument (help takes one command)");
 	if (!(v = find_verb(argv[1])))
 		return unknown_verb(argv[1]);
-	ml_cli_set_verb(v->name);
+	cli_set_verb(v->name);
 	hargv[0] = argv[1];
 	return v->fn(2, hargv);
 }
@@ -117,20 +117,20 @@ static int dispatch(int argc, char **argv)
 	const struct verb *v;
 
 	if (argc < 2)
-		return ml_cli_usage_error(NULL, "no command given");
+		return cli_usage_error(NULL, "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return ML_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		ml_cli_version();
-		return ML_EXIT_OK;
+		cli_version();
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help"))
 		return help(argc - 1, argv + 1);
 	if (!(v = find_verb(argv[1])))
 		return unknown_verb(argv[1]);
-	ml_cli_set_verb(v->name);
+	cli_set_verb(v->name);
 	return v->fn(argc - 1, argv + 1);
 }
 
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	code = dispatch(argc, argv);
 	/* A command that succeeded must have written all of its output. */
-	if (code == ML_EXIT_OK && (err = close_stdout()))
-		return ml_cli_error("stdout", "write error: %s", strerror(err));
+	if (code == CLI_EXIT_OK && (err = close_stdout()))
+		return cli_error("stdout", "write error: %s", strerror(err));
 	return code;
 }

@@ -25,25 +25,25 @@ static const struct check_name {
 	size_t field;            /* offsetof the bool it sets, or SIZE_MAX */
 	const char *missing;     /* why it is refused, when field is SIZE_MAX */
 } check_names[] = {
-	{ "heap", offsetof(struct ml_run_check, heap), NULL },
-	{ "leaks", offsetof(struct ml_run_check, leaks), NULL },
+	{ "heap", offsetof(struct cli_run_check, heap), NULL },
+	{ "leaks", offsetof(struct cli_run_check, leaks), NULL },
 };
 
-static int check_one(const char *name, size_t len, struct ml_run_check *ret)
+static int check_one(const char *name, size_t len, struct cli_run_check *ret)
 {
 	for (size_t i = 0; i < sizeof(check_names) / sizeof(check_names[0]); i++) {
 		const struct check_name *c = &check_names[i];
 		if (strlen(c->name) != len || strncmp(c->name, name, len))
 			continue;
 		if (c->field == SIZE_MAX)
-			return ml_cli_usage_error("--check", "%s: %s", c->name, c->missing);
+			return cli_usage_error("--check", "%s: %s", c->name, c->missing);
 		*(bool *)((char *)ret + c->field) = true;
 		return 0;
 	}
-	return ml_cli_usage_error("--check", "%.*s: unknown check (known: heap, leaks)", (int)len, name);
+	return cli_usage_error("--check", "%.*s: unknown check (known: heap, leaks)", (int)len, name);
 }
 
-int ml_run_check_parse(const char *list, struct ml_run_check *ret)
+int cli_run_check_parse(const char *list, struct cli_run_check *ret)
 {
 	const char *s = list;
 	int code;
@@ -57,7 +57,7 @@ int ml_run_check_parse(const char *list, struct ml_run_check *ret)
 	return 0;
 }
 
-int ml_run_check_rate(const char *arg, struct ml_run_check *ret)
+int cli_run_check_rate(const char *arg, struct cli_run_check *ret)
 {
 	char *end;
 	unsigned long v;
@@ -65,7 +65,7 @@ int ml_run_check_rate(const char *arg, struct ml_run_check *ret)
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno || end == arg || *end || v == 0 || v > UINT32_MAX || arg[0] == '-')
-		return ml_cli_usage_error(arg, "--sample-rate: not a number from 1 to %u", UINT32_MAX);
+		return cli_usage_error(arg, "--sample-rate: not a number from 1 to %u", UINT32_MAX);
 	ret->rate = v;
 	return 0;
 }
@@ -97,23 +97,23 @@ static int find_lib(char *buf, size_t len)
 	return -ENOENT;
 }
 
-int ml_run_check_env(const struct ml_run_check *c)
+int cli_run_check_env(const struct cli_run_check *c)
 {
 	char lib[PATH_MAX], mode[48];
 	const char *old = getenv("LD_PRELOAD");
 
 	if (c->leaks && !c->heap)
-		return ml_cli_usage_error("--check", "leaks: needs heap (--check=heap,leaks)");
+		return cli_usage_error("--check", "leaks: needs heap (--check=heap,leaks)");
 	if (!c->heap)
 		return 0;
 	if (find_lib(lib, sizeof(lib)) < 0)
-		return ml_cli_error("libmlalloc.so.0", "not found next to memlayout nor in %s: "
+		return cli_error("libmlalloc.so.0", "not found next to memlayout nor in %s: "
 				    "--check=heap needs it", MEMLAYOUT_LIBDIR);
 	if (old && *old) {
 		size_t len = strlen(lib) + strlen(old) + 2;
 		char *both = malloc(len);
 		if (!both)
-			return ml_cli_error("LD_PRELOAD", "%s", strerror(ENOMEM));
+			return cli_error("LD_PRELOAD", "%s", strerror(ENOMEM));
 		snprintf(both, len, "%s:%s", lib, old);
 		setenv("LD_PRELOAD", both, 1);
 		free(both);
@@ -128,7 +128,7 @@ int ml_run_check_env(const struct ml_run_check *c)
 	return 0;
 }
 
-int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
+int cli_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
 			 const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			 unsigned int width)
 {
@@ -141,7 +141,7 @@ int ml_run_check_explain(pid_t pid, int signo, const struct ml_snapshot *snap,
 	return ml_render_heapcheck_width(snap, &h, bt, out, flags, width);
 }
 
-int ml_run_check_at_exit(pid_t tid, FILE *out, unsigned int flags)
+int cli_run_check_at_exit(pid_t tid, FILE *out, unsigned int flags)
 {
 	struct ml_snap_opts so = { NULL, 0 };
 	struct ml_task_status ts;

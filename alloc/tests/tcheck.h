@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tcheck.h: assertions for the non-cmocka alloc tests; a failure prints both
  * operands and the line, then exits 1 (meson counts the test failed). */
-#ifndef ML_TCHECK_H
-#define ML_TCHECK_H
+#ifndef MLA_TCHECK_H
+#define MLA_TCHECK_H
 #include <stdio.h>
 #include <stdlib.h>
 

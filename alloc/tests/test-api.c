@@ -35,7 +35,7 @@ static void test_malloc_contract(void **state)
 		memset(p, 0xa5, malloc_usable_size(p));
 		free(p);
 	}
-	assert_int_equal(ml_alloc_check(), 0);
+	assert_int_equal(mlalloc_check(), 0);
 }
 
 static void test_enomem(void **state)
@@ -137,7 +137,7 @@ static void test_realloc_grow_in_place(void **state)
 }
 
 /* A block of a one-block span that realloc moves (or slides down) gives the
- * pages it leaves back at once (ml__realloc_leaving): none of them stays
+ * pages it leaves back at once (mla__realloc_leaving): none of them stays
  * resident.  The block moved is one with live blocks right before and
  * after it, so that it cannot grow in place. */
 static void *move_thread(void *arg)
@@ -254,7 +254,7 @@ static void test_aligned(void **state)
 	assert_int_equal((uintptr_t)p % 4096, 0);
 	assert_true(malloc_usable_size(p) >= 4096);
 	free(p);
-	assert_int_equal(ml_alloc_check(), 0);
+	assert_int_equal(mlalloc_check(), 0);
 }
 
 static void test_free_keeps_errno(void **state)
@@ -269,7 +269,7 @@ static void test_free_keeps_errno(void **state)
 		assert_int_equal(errno, 1234);
 	}
 	errno = 77;
-	ml_alloc_purge();
+	mlalloc_purge();
 	free(NULL);
 	assert_int_equal(errno, 77);
 	assert_int_equal(malloc_usable_size(NULL), 0);
@@ -307,7 +307,7 @@ static void test_large_best_fit(void **state)
 {
 	(void)state;
 	const size_t mib = (size_t)1 << 20, os = (size_t)sysconf(_SC_PAGESIZE);
-	ml_alloc_purge();   /* an empty cache: what earlier tests freed is unmapped */
+	mlalloc_purge();   /* an empty cache: what earlier tests freed is unmapped */
 	uint8_t *big = malloc(24 * mib), *mid = malloc(13 * mib);
 	assert_non_null(big);
 	assert_non_null(mid);
@@ -319,8 +319,8 @@ static void test_large_best_fit(void **state)
 	assert_ptr_equal(q, mid);
 	uint8_t *r = malloc(14 * mib);   /* only big is left: 10 MiB to spare */
 	assert_ptr_equal(r, big);
-	uint8_t *map = r - ML_LARGE_HDR;   /* the mapping starts at the header */
-	size_t kept = (ML_LARGE_HDR + 14 * mib + os - 1) / os * os, whole = (ML_LARGE_HDR + 24 * mib + os - 1) / os * os;
+	uint8_t *map = r - MLA_LARGE_HDR;   /* the mapping starts at the header */
+	size_t kept = (MLA_LARGE_HDR + 14 * mib + os - 1) / os * os, whole = (MLA_LARGE_HDR + 24 * mib + os - 1) / os * os;
 	assert_int_equal(resident_pages(map + kept, whole - kept), 0);
 	assert_int_equal(r[14 * mib - 1], 1);   /* the request's bytes are kept */
 	free(q);

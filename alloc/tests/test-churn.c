@@ -37,7 +37,7 @@ static void *thread_main(void *arg)
 			j->left[i] = mine[i];
 		}
 	}
-	CHECK(ml_alloc_check() == 0);
+	CHECK(mlalloc_check() == 0);
 	return NULL;
 }
 
@@ -61,7 +61,7 @@ int main(void)
 			}
 		}
 	}
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	CHECK(h != NULL);
 	/* One round needs about PER_ROUND * 3 MB; without reuse 150 rounds would
 	 * take hundreds of segments. */

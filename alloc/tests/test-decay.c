@@ -28,13 +28,13 @@ static long rss_mb(void) { return statm_mb(true); }
 
 static long seg_mb(void)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	return (long)((h->seg_bytes_brk + h->seg_bytes_mmap) >> 20);
 }
 
 int main(void)
 {
-	CHECK_EQ(ml__decay_ms, 100);
+	CHECK_EQ(mla__decay_ms, 100);
 	static void *blocks[70000];
 	int n = 0;
 	for (int i = 0; i < 50000; i++)
@@ -48,7 +48,7 @@ int main(void)
 		memset(blocks[i], 1, i < 50000 ? 3000 : i < 52000 ? 60000 : 8 << 20);
 	}
 	long peak = rss_mb(), peak_vm = statm_mb(false), peak_seg = seg_mb();
-	uintptr_t peak_brk = ml__pub()->brk_end;
+	uintptr_t peak_brk = mla__pub()->brk_end;
 	for (int i = 0; i < n; i++)
 		free(blocks[i]);
 	for (int wave = 0; wave < 2; wave++) {   /* pages idle for a decay, then segments */
@@ -61,16 +61,16 @@ int main(void)
 		}
 	}
 	long after = rss_mb(), after_vm = statm_mb(false), after_seg = seg_mb();
-	printf("decay: resident %ld MB at peak, %ld MB after freeing and %lu ms\n", peak, after, (unsigned long)ml__decay_ms);
+	printf("decay: resident %ld MB at peak, %ld MB after freeing and %lu ms\n", peak, after, (unsigned long)mla__decay_ms);
 	printf("decay: address space %ld -> %ld MB, segments %ld -> %ld MB, break end %#lx -> %#lx\n",
-	       peak_vm, after_vm, peak_seg, after_seg, (unsigned long)peak_brk, (unsigned long)ml__pub()->brk_end);
+	       peak_vm, after_vm, peak_seg, after_seg, (unsigned long)peak_brk, (unsigned long)mla__pub()->brk_end);
 	CHECK(peak > 250);
 	CHECK(after < peak / 4);
-	CHECK(ml__pub()->purged_bytes > (200u << 20));
+	CHECK(mla__pub()->purged_bytes > (200u << 20));
 	CHECK(peak_seg > 200);
 	CHECK(after_seg < 16);                 /* at most a few segments kept */
 	CHECK(after_vm < peak_vm - 350);       /* segments and cached large blocks gone */
 	if (peak_brk)                          /* brk segments: the break came down */
-		CHECK(ml__pub()->brk_end < peak_brk - (200u << 20));
+		CHECK(mla__pub()->brk_end < peak_brk - (200u << 20));
 	return 0;
 }

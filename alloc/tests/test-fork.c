@@ -65,7 +65,7 @@ static int child(void)
 		free(keep[i]);
 	void *big = malloc(5 << 20);
 	free(big);
-	return ml_alloc_check() == 0 ? 0 : 3;
+	return mlalloc_check() == 0 ? 0 : 3;
 }
 
 /* ---- a thread parked while the parent forks ---- */
@@ -134,7 +134,7 @@ static void holder_give_back(void)
 
 static long seg_mb(void)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	return (long)((h->seg_bytes_brk + h->seg_bytes_mmap) >> 20);
 }
 
@@ -161,7 +161,7 @@ static int adopt_child(void)
 		return 5;
 	for (int i = 0; i < NHELD / 2; i++)
 		free(mine[i]);
-	return ml_alloc_check() == 0 ? 0 : 3;
+	return mlalloc_check() == 0 ? 0 : 3;
 }
 
 /* The holder thread keeps 20 MB live while the parent forks. */
@@ -184,7 +184,7 @@ static void adopt_test(void)
 #define NC 200
 static char *as[NA], *bs[NB], *cs[NC];
 
-static ml_page *page_of(void *p) { return ml__page_of(ml__hdr_of(p), p); }
+static mla_page *page_of(void *p) { return mla__page_of(mla__hdr_of(p), p); }
 
 static void frozen_take(void)
 {
@@ -193,7 +193,7 @@ static void frozen_take(void)
 	for (int i = 0; i < NB; i++)
 		CHECK((bs[i] = malloc(2000)) != NULL);
 	CHECK((cs[0] = malloc(3000)) != NULL);
-	ml_page *pc = page_of(cs[0]);
+	mla_page *pc = page_of(cs[0]);
 	int n = 1;   /* until the span's free list runs dry: the next malloc would collect */
 	while (pc->free && n < NC)
 		CHECK((cs[n++] = malloc(3000)) != NULL);
@@ -213,18 +213,18 @@ static void frozen_give_back(void)
 		free(cs[i]);
 }
 
-static int midop_child(ml_block *popped)
+static int midop_child(mla_block *popped)
 {
 	/* Fill this thread's segments until it adopts the frozen thread's. */
-	ml_segment *seg = ml__hdr_of(as[0]);
+	mla_segment *seg = mla__hdr_of(as[0]);
 	static char *fill[2000];
 	int nfill = 0;
-	while (atomic_load(&seg->heap) != ml__tl_heap && nfill < 2000)
+	while (atomic_load(&seg->heap) != mla__tl_heap && nfill < 2000)
 		if (!(fill[nfill++] = malloc(40000)))
 			return 2;
-	if (atomic_load(&seg->heap) != ml__tl_heap)
+	if (atomic_load(&seg->heap) != mla__tl_heap)
 		return 6;
-	if (ml_alloc_check() != 0)
+	if (mlalloc_check() != 0)
 		return 3;
 	/* The spans take blocks again: none of them may be a live one. */
 	for (int round = 0; round < 3; round++) {
@@ -250,7 +250,7 @@ static int midop_child(ml_block *popped)
 	frozen_give_back();   /* the child's copies, in the child */
 	for (int i = 0; i < nfill; i++)
 		free(fill[i]);
-	return ml_alloc_check() == 0 ? 0 : 3;
+	return mlalloc_check() == 0 ? 0 : 3;
 }
 
 /* Fork catches a thread between two stores of one operation either by
@@ -267,17 +267,17 @@ static void midop_test(void)
 	struct parked p = { frozen_take, frozen_give_back };
 
 	park(&p);
-	ml_page *pa = page_of(as[0]), *pb = page_of(bs[0]), *pc = page_of(cs[2]);
+	mla_page *pa = page_of(as[0]), *pb = page_of(bs[0]), *pc = page_of(cs[2]);
 	CHECK(pa != pb && pb != pc && pa != pc);
 	CHECK(pb->free != NULL && pc->free == NULL && pc->local_free != NULL);
-	ml_page sa = *pa, sb = *pb, sc = *pc;
-	ml_block *x = (ml_block *)as[NA - 1], sx = *x;
-	ml_link_set(x, pa->local_free);
-	x->key = ml_canary(x);
+	mla_page sa = *pa, sb = *pb, sc = *pc;
+	mla_block *x = (mla_block *)as[NA - 1], sx = *x;
+	mla_link_set(x, pa->local_free);
+	x->key = mla_canary(x);
 	pa->local_free = x;
 	as[NA - 1] = NULL;   /* being freed: the child must not free it again */
-	ml_block *popped = pb->free;
-	pb->free = ml_link_get(popped);
+	mla_block *popped = pb->free;
+	pb->free = mla_link_get(popped);
 	pc->free = pc->local_free;
 	pid_t pid = fork();
 	CHECK(pid >= 0);

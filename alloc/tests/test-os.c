@@ -34,7 +34,7 @@ static int brk_blocked(void)
 	}
 	for (int i = 0; i < 20000; i++)
 		free(blocks[i]);
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	CHECK(h != NULL);
 	CHECK_EQ(h->brk_failed, 1);
 	/* The break never moved past the wall.  A reserve taken below it
@@ -63,7 +63,7 @@ static void *thread_malloc(void *arg)
 static int reserve_for_threads(void)
 {
 	free(malloc(8));   /* this thread's heap and segment */
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	CHECK(h != NULL);
 	uint64_t segs = h->seg_bytes_brk;
 	uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
@@ -78,7 +78,7 @@ static int reserve_for_threads(void)
 		CHECK((uintptr_t)got[i] >= h->brk_start && (uintptr_t)got[i] < cur);
 	}
 	CHECK_EQ((uintptr_t)syscall(SYS_brk, 0), cur);   /* no thread moved the break */
-	CHECK_EQ(h->seg_bytes_brk, segs + 3 * ML_SEG_SIZE);
+	CHECK_EQ(h->seg_bytes_brk, segs + 3 * MLA_SEG_SIZE);
 	for (int i = 0; i < 3; i++)
 		free(got[i]);
 	return 0;
@@ -88,10 +88,10 @@ static int reserve_refused(void)
 {
 	free(malloc(8));
 	uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
-	CHECK_EQ(cur % ML_SEG_SIZE, 0);
+	CHECK_EQ(cur % MLA_SEG_SIZE, 0);
 	/* Room for three segments above the break (brk wants a free page after
 	 * the new break): no reserve fits. */
-	uintptr_t at = cur + 3 * ML_SEG_SIZE + (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t at = cur + 3 * MLA_SEG_SIZE + (uintptr_t)sysconf(_SC_PAGESIZE);
 	void *wall = mmap((void *)at, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	CHECK(wall == (void *)at);
 	static void *blocks[20000];
@@ -100,10 +100,10 @@ static int reserve_refused(void)
 		CHECK(blocks[i] != NULL);
 		memset(blocks[i], i & 0xff, 4000);
 	}
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	CHECK(h != NULL);
 	CHECK_EQ(h->brk_failed, 1);
-	CHECK_EQ(h->brk_end, cur + 3 * ML_SEG_SIZE);   /* taken one at a time up to the wall */
+	CHECK_EQ(h->brk_end, cur + 3 * MLA_SEG_SIZE);   /* taken one at a time up to the wall */
 	CHECK(h->seg_bytes_mmap > 0);
 	for (int i = 0; i < 20000; i++)
 		free(blocks[i]);
@@ -132,7 +132,7 @@ static int out_of_memory(void)
 	CHECK_EQ(errno, ENOMEM);
 	while (n > 0)
 		free(blocks[--n]);
-	ml__heap_purge(ml__tl_heap, true);
+	mla__heap_purge(mla__tl_heap, true);
 	p = malloc(8 << 20);
 	CHECK(p != NULL);
 	free(p);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-reader-symbols.c - the reader's search of a mapped ELF file for
- * mlalloc_introspect_root (ml__alloc_elf_symbol) on hostile files built
+ * mlalloc_introspect_root (mla__alloc_elf_symbol) on hostile files built
  * here in a memfd: a .dynsym of 200,000 data objects whose names are
  * decoys and the real one last (found: the search reads the string table
  * in blocks and compares no name one read at a time); the same with no
@@ -129,13 +129,13 @@ static long reads_of(pid_t pid)
 
 static void test_decoys(void)
 {
-	struct ml_alloc_bound b = { NULL, 0, 0 };
+	struct mla_alloc_bound b = { NULL, 0, 0 };
 	uint64_t value = 0, vaddr0 = 1;
 	int fd = decoys(true);
 
 	CHECK(fd >= 0, "memfd");
 	long before = reads_of(getpid());
-	int r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	int r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	long after = reads_of(getpid());
 	CHECK(r == 0, "the real name after %u decoys: %d (%s %llu > %llu)", NSYMS, r,
 	      b.what ? b.what : "-", (unsigned long long)b.value, (unsigned long long)b.limit);
@@ -146,7 +146,7 @@ static void test_decoys(void)
 	close(fd);
 
 	fd = decoys(false);
-	r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	CHECK(r == -ENOENT, "decoys only: %d, want -ENOENT", r);
 	close(fd);
 }
@@ -155,7 +155,7 @@ static void test_many_copies(void)
 {
 	char str[1 + 100 * sizeof(NAME)];
 	Elf64_Sym sym = { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_shndx = 1 };
-	struct ml_alloc_bound b = { NULL, 0, 0 };
+	struct mla_alloc_bound b = { NULL, 0, 0 };
 	uint64_t value, vaddr0;
 
 	str[0] = '\0';
@@ -163,7 +163,7 @@ static void test_many_copies(void)
 		memcpy(str + 1 + i * sizeof(NAME), NAME, sizeof(NAME));
 	int fd = make_elf(str, sizeof(str), sizeof(str), &sym, 1);
 	CHECK(fd >= 0, "memfd");
-	int r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	int r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	CHECK(r == -E2BIG && b.what && !strcmp(b.what, "copies of the symbol's name") &&
 	      b.value > b.limit, "100 copies of the name: %d %s", r, b.what ? b.what : "-");
 	close(fd);
@@ -173,7 +173,7 @@ static void test_strtab_past_file(void)
 {
 	char str[1 + sizeof(NAME)] = "";
 	Elf64_Sym sym = { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT), .st_shndx = 1 };
-	struct ml_alloc_bound b = { NULL, 0, 0 };
+	struct mla_alloc_bound b = { NULL, 0, 0 };
 	uint64_t value, vaddr0;
 
 	memcpy(str + 1, NAME, sizeof(NAME));
@@ -181,7 +181,7 @@ static void test_strtab_past_file(void)
 	 * name: the names the file holds, read once. */
 	int fd = make_elf(str, sizeof(str), 1ull << 40, &sym, 1);
 	CHECK(fd >= 0, "memfd");
-	int r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	int r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	CHECK(r == 0, "a 1 TiB string table in a small file: %d %s", r, b.what ? b.what : "-");
 	close(fd);
 
@@ -190,7 +190,7 @@ static void test_strtab_past_file(void)
 	str[1] = 'x';
 	fd = make_elf(str, sizeof(str), 100u << 20, &sym, 1);
 	CHECK(fd >= 0 && ftruncate(fd, 101 << 20) == 0, "memfd");
-	r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	CHECK(r == -E2BIG && b.what && !strcmp(b.what, "string table bytes") && b.value > b.limit,
 	      "a 100 MiB string table: %d %s", r, b.what ? b.what : "-");
 	close(fd);
@@ -199,7 +199,7 @@ static void test_strtab_past_file(void)
 	/* A symbol named past the string table's end. */
 	sym.st_name = 4096;
 	fd = make_elf(str, sizeof(str), sizeof(str), &sym, 1);
-	r = ml__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
+	r = mla__alloc_elf_symbol(fd, NAME, &value, &vaddr0, &b);
 	CHECK(r == -ENOENT, "st_name past the strings: %d", r);
 	close(fd);
 }

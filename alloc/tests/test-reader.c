@@ -72,16 +72,16 @@ static void finish(struct child *c)
 
 static void check_counts(struct child *c, const char *found_by)
 {
-	struct ml_alloc_snapshot *s = NULL;
-	CHECK_EQ(ml_alloc_snapshot_read(c->pid, &s), 0);
+	struct mla_alloc_snapshot *s = NULL;
+	CHECK_EQ(mla_alloc_snapshot_read(c->pid, &s), 0);
 	CHECK(strcmp(s->found_by, found_by) == 0);
 	CHECK_EQ(s->header.pid, c->pid);
-	CHECK_EQ(s->class_size[ml_size_class(300000)], ml_class_size(ml_size_class(300000)));
+	CHECK_EQ(s->class_size[mla_size_class(300000)], mla_class_size(mla_size_class(300000)));
 	CHECK(s->class_pages != NULL);
-	for (unsigned c = 0; c < ML_SC_NCLASSES; c++)
-		CHECK_EQ(s->class_pages[c], ml_class_span_pages(c));
-	CHECK_EQ(ml_alloc_snapshot_live(s, ml_size_class(300000)), 20);
-	CHECK(ml_alloc_snapshot_live(s, ml_size_class(24)) >= 1000);
+	for (unsigned c = 0; c < MLA_SC_NCLASSES; c++)
+		CHECK_EQ(s->class_pages[c], mla_class_span_pages(c));
+	CHECK_EQ(mla_alloc_snapshot_live(s, mla_size_class(300000)), 20);
+	CHECK(mla_alloc_snapshot_live(s, mla_size_class(24)) >= 1000);
 	CHECK_EQ(s->header.large_live, 3);
 	CHECK(s->header.large_live_bytes >= 3u * (5 << 20));
 	size_t live_records = 0;
@@ -108,20 +108,20 @@ static void check_counts(struct child *c, const char *found_by)
 		for (size_t i = 0; i < s->nsegs; i++)
 			for (unsigned p = 0; p < 64 && s->segs[i].kind != MLALLOC_SEG_UNUSED; p++)
 				marked += s->segs[i].page_class[p] == cls;
-		uint64_t live = ml_alloc_snapshot_live(s, cls);
+		uint64_t live = mla_alloc_snapshot_live(s, cls);
 		if (marked * 65536 < live * s->class_size[cls])
 			fprintf(stderr, "class %u: %llu live blocks of %u bytes, %llu pages marked\n", cls,
 			        (unsigned long long)live, (unsigned)s->class_size[cls], (unsigned long long)marked);
 		CHECK(marked * 65536 >= live * s->class_size[cls]);
 	}
-	ml_alloc_snapshot_free(s);
+	mla_alloc_snapshot_free(s);
 
 	command(c, 'f');
-	CHECK_EQ(ml_alloc_snapshot_read(c->pid, &s), 0);
-	CHECK_EQ(ml_alloc_snapshot_live(s, ml_size_class(300000)), 10);
+	CHECK_EQ(mla_alloc_snapshot_read(c->pid, &s), 0);
+	CHECK_EQ(mla_alloc_snapshot_live(s, mla_size_class(300000)), 10);
 	CHECK_EQ(s->header.large_live, 2);
 	CHECK_EQ(s->header.large_nfree, 1);
-	ml_alloc_snapshot_free(s);
+	mla_alloc_snapshot_free(s);
 	printf("ok   counts of a child found through %s\n", found_by);
 }
 
@@ -135,13 +135,13 @@ int main(int argc, char **argv)
 	/* Consistent copies while two threads churn. */
 	command(&c, 'c');
 	for (int i = 0; i < 100; i++) {
-		struct ml_alloc_snapshot *s = NULL;
-		CHECK_EQ(ml_alloc_snapshot_read(c.pid, &s), 0);
+		struct mla_alloc_snapshot *s = NULL;
+		CHECK_EQ(mla_alloc_snapshot_read(c.pid, &s), 0);
 		CHECK(s->header.large_live >= 2 && s->header.large_live <= 2 + 128);
 		for (size_t k = 0; k < s->nsegs; k++)
 			CHECK((s->segs[k].seq & 1) == 0 &&
 			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
-		ml_alloc_snapshot_free(s);
+		mla_alloc_snapshot_free(s);
 	}
 	printf("ok   100 consistent copies during churn\n");
 	finish(&c);
@@ -155,12 +155,12 @@ int main(int argc, char **argv)
 
 	spawn(&c, argv[2], NULL);
 	wait_ready(&c);
-	struct ml_alloc_snapshot *s = NULL;
-	CHECK_EQ(ml_alloc_snapshot_read(c.pid, &s), -ENOENT);
+	struct mla_alloc_snapshot *s = NULL;
+	CHECK_EQ(mla_alloc_snapshot_read(c.pid, &s), -ENOENT);
 	CHECK(s == NULL);
 	finish(&c);
 	printf("ok   a process without mlalloc gives -ENOENT\n");
-	CHECK_EQ(ml_alloc_snapshot_read(c.pid, &s), -ESRCH);   /* reaped */
+	CHECK_EQ(mla_alloc_snapshot_read(c.pid, &s), -ESRCH);   /* reaped */
 	printf("ok   a missing process gives -ESRCH\n");
 	return 0;
 }

@@ -63,11 +63,11 @@ static void check_no_overlap(void)
 		CHECK(live[i - 1].p + malloc_usable_size(live[i - 1].p) <= live[i].p);
 }
 
-static void live_by_class(uint64_t out[ML_NCLASSES], uint64_t *large)
+static void live_by_class(uint64_t out[MLA_NCLASSES], uint64_t *large)
 {
-	struct mlalloc_pub_header *h = ml__pub();
+	struct mlalloc_pub_header *h = mla__pub();
 	CHECK(h != NULL);
-	for (unsigned c = 0; c < ML_NCLASSES; c++) {
+	for (unsigned c = 0; c < MLA_NCLASSES; c++) {
 		out[c] = 0;
 		for (uint64_t i = 0; i < h->heaps_used; i++) {
 			struct mlalloc_pub_heap *hp = (void *)((uint8_t *)h + h->heaps_off + i * h->heap_stride);
@@ -80,7 +80,7 @@ static void live_by_class(uint64_t out[ML_NCLASSES], uint64_t *large)
 int main(void)
 {
 	unsigned long long r = 12345;
-	uint64_t base[ML_NCLASSES], base_large, now[ML_NCLASSES], now_large;
+	uint64_t base[MLA_NCLASSES], base_large, now[MLA_NCLASSES], now_large;
 	live_by_class(base, &base_large);
 	for (int op = 0; op < OPS; op++) {
 		struct slot *s = &slots[trand(&r) % NSLOTS];
@@ -125,27 +125,27 @@ int main(void)
 		fill(s, 0);
 		if (op % 4096 == 0) {
 			check_no_overlap();
-			CHECK_EQ(ml_alloc_check(), 0);
+			CHECK_EQ(mlalloc_check(), 0);
 		}
 	}
 	/* The published counters see exactly the model's live blocks. */
-	uint64_t model[ML_NCLASSES] = { 0 }, model_large = 0;
+	uint64_t model[MLA_NCLASSES] = { 0 }, model_large = 0;
 	for (int i = 0; i < NSLOTS; i++) {
 		if (!slots[i].p)
 			continue;
-		const uint32_t *hdr = ml__hdr_of(slots[i].p);
-		if (*hdr == ML_MAGIC_LARGE)
+		const uint32_t *hdr = mla__hdr_of(slots[i].p);
+		if (*hdr == MLA_MAGIC_LARGE)
 			model_large++;
 		else
-			model[ml_size_class(malloc_usable_size(slots[i].p))]++;
+			model[mla_size_class(malloc_usable_size(slots[i].p))]++;
 	}
 	live_by_class(now, &now_large);
-	for (unsigned c = 0; c < ML_NCLASSES; c++)
+	for (unsigned c = 0; c < MLA_NCLASSES; c++)
 		CHECK_EQ(now[c] - base[c], model[c]);
 	CHECK_EQ(now_large - base_large, model_large);
 	for (int i = 0; i < NSLOTS; i++)
 		free(slots[i].p);
-	CHECK_EQ(ml_alloc_check(), 0);
+	CHECK_EQ(mlalloc_check(), 0);
 	printf("shadow: %d operations match the model\n", OPS);
 	return 0;
 }

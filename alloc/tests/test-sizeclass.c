@@ -9,32 +9,32 @@
 
 #include "sizeclass.h"
 
-/* Class sizes grow, are multiples of 16 and end at ML_SC_MAX. */
+/* Class sizes grow, are multiples of 16 and end at MLA_SC_MAX. */
 static void test_class_sizes(void **state)
 {
 	(void)state;
-	assert_int_equal(ml_class_size(0), 16);
-	assert_int_equal(ml_class_size(7), 128);
-	assert_int_equal(ml_class_size(8), 160);
-	assert_int_equal(ml_class_size(ML_SC_NCLASSES - 1), ML_SC_MAX);
-	for (unsigned c = 1; c < ML_SC_NCLASSES; c++) {
-		assert_true(ml_class_size(c) > ml_class_size(c - 1));
-		assert_int_equal(ml_class_size(c) % 16, 0);
+	assert_int_equal(mla_class_size(0), 16);
+	assert_int_equal(mla_class_size(7), 128);
+	assert_int_equal(mla_class_size(8), 160);
+	assert_int_equal(mla_class_size(MLA_SC_NCLASSES - 1), MLA_SC_MAX);
+	for (unsigned c = 1; c < MLA_SC_NCLASSES; c++) {
+		assert_true(mla_class_size(c) > mla_class_size(c - 1));
+		assert_int_equal(mla_class_size(c) % 16, 0);
 	}
 }
 
-/* ml_size_class(n) is the smallest class holding n, for every n, and the
+/* mla_size_class(n) is the smallest class holding n, for every n, and the
  * waste bound of the header comment holds. */
 static void test_size_to_class(void **state)
 {
 	(void)state;
-	assert_int_equal(ml_size_class(0), 0);
+	assert_int_equal(mla_size_class(0), 0);
 	unsigned c = 0;
-	for (size_t n = 1; n <= ML_SC_MAX; n++) {
-		while (ml_class_size(c) < n)
+	for (size_t n = 1; n <= MLA_SC_MAX; n++) {
+		while (mla_class_size(c) < n)
 			c++;
-		assert_int_equal(ml_size_class(n), c);
-		size_t waste = ml_class_size(c) - n;
+		assert_int_equal(mla_size_class(n), c);
+		size_t waste = mla_class_size(c) - n;
 		if (n <= 128)
 			assert_true(waste <= 15);
 		else
@@ -42,15 +42,15 @@ static void test_size_to_class(void **state)
 	}
 }
 
-/* The table behind malloc's fast path gives ml_size_class(n) for every n
- * it covers, and ml_size_class_fast agrees everywhere. */
+/* The table behind malloc's fast path gives mla_size_class(n) for every n
+ * it covers, and mla_size_class_fast agrees everywhere. */
 static void test_size_table(void **state)
 {
 	(void)state;
-	for (size_t n = 0; n <= ML_SC_MAX; n++) {
-		if (n <= ML_SC_TABLE_MAX)
-			assert_int_equal(ml_sc_table[(n + 15) >> 4], ml_size_class(n));
-		assert_int_equal(ml_size_class_fast(n), ml_size_class(n));
+	for (size_t n = 0; n <= MLA_SC_MAX; n++) {
+		if (n <= MLA_SC_TABLE_MAX)
+			assert_int_equal(mla_sc_table[(n + 15) >> 4], mla_size_class(n));
+		assert_int_equal(mla_size_class_fast(n), mla_size_class(n));
 	}
 }
 
@@ -59,12 +59,12 @@ static void test_size_table(void **state)
 static void test_span_pages(void **state)
 {
 	(void)state;
-	for (unsigned c = 0; c < ML_SC_NCLASSES; c++) {
-		unsigned pages = ml_class_span_pages(c);
-		size_t bytes = (size_t)pages << 16, bs = ml_class_size(c);
+	for (unsigned c = 0; c < MLA_SC_NCLASSES; c++) {
+		unsigned pages = mla_class_span_pages(c);
+		size_t bytes = (size_t)pages << 16, bs = mla_class_size(c);
 		assert_true(pages >= 1 && pages <= 32);
-		assert_int_equal(ml_class_one_block(c), bs >= 65536 && bs % 65536 == 0);
-		if (ml_class_one_block(c)) {
+		assert_int_equal(mla_class_one_block(c), bs >= 65536 && bs % 65536 == 0);
+		if (mla_class_one_block(c)) {
 			assert_true(bytes == bs);
 			continue;
 		}
@@ -76,17 +76,17 @@ static void test_span_pages(void **state)
 static void test_align_helpers(void **state)
 {
 	(void)state;
-	assert_true(ml_is_pow2(1) && ml_is_pow2(4096) && ml_is_pow2((size_t)1 << 63));
-	assert_false(ml_is_pow2(0) || ml_is_pow2(3) || ml_is_pow2(4097));
-	assert_int_equal(ml_align_up(0, 16), 0);
-	assert_int_equal(ml_align_up(1, 16), 16);
-	assert_int_equal(ml_align_up(4096, 4096), 4096);
-	assert_int_equal(ml_align_up(4097, 4096), 8192);
-	assert_int_equal(ml_align_up(SIZE_MAX - 5, 4096), 0);   /* overflow */
-	assert_int_equal(ml_align_down(0x12345, 0x1000), 0x12000);
+	assert_true(mla_is_pow2(1) && mla_is_pow2(4096) && mla_is_pow2((size_t)1 << 63));
+	assert_false(mla_is_pow2(0) || mla_is_pow2(3) || mla_is_pow2(4097));
+	assert_int_equal(mla_align_up(0, 16), 0);
+	assert_int_equal(mla_align_up(1, 16), 16);
+	assert_int_equal(mla_align_up(4096, 4096), 4096);
+	assert_int_equal(mla_align_up(4097, 4096), 8192);
+	assert_int_equal(mla_align_up(SIZE_MAX - 5, 4096), 0);   /* overflow */
+	assert_int_equal(mla_align_down(0x12345, 0x1000), 0x12000);
 	size_t r;
-	assert_true(ml_mul_overflow(SIZE_MAX / 2 + 1, 2, &r));
-	assert_false(ml_mul_overflow(1000, 1000, &r));
+	assert_true(mla_mul_overflow(SIZE_MAX / 2 + 1, 2, &r));
+	assert_false(mla_mul_overflow(1000, 1000, &r));
 	assert_int_equal(r, 1000000);
 }
 
@@ -97,18 +97,18 @@ static void test_class_for_align(void **state)
 	(void)state;
 	for (size_t align = 32; align <= 65536; align <<= 1) {
 		for (size_t n = 0; n <= 300000; n += n < 4096 ? 1 : 997) {
-			unsigned c = ml_class_for_align(n, align);
-			if (c == ML_SC_NCLASSES) {
-				assert_true(n > ML_SC_MAX - align);
+			unsigned c = mla_class_for_align(n, align);
+			if (c == MLA_SC_NCLASSES) {
+				assert_true(n > MLA_SC_MAX - align);
 				continue;
 			}
-			assert_true(ml_class_size(c) >= n && ml_class_size(c) >= align);
-			assert_int_equal(ml_class_size(c) % align, 0);
-			if (c > 0 && ml_class_size(c - 1) >= n && ml_class_size(c - 1) >= align)
-				assert_true(ml_class_size(c - 1) % align != 0);
+			assert_true(mla_class_size(c) >= n && mla_class_size(c) >= align);
+			assert_int_equal(mla_class_size(c) % align, 0);
+			if (c > 0 && mla_class_size(c - 1) >= n && mla_class_size(c - 1) >= align)
+				assert_true(mla_class_size(c - 1) % align != 0);
 		}
 	}
-	assert_int_equal(ml_class_for_align(ML_SC_MAX + 1, 64), ML_SC_NCLASSES);
+	assert_int_equal(mla_class_for_align(MLA_SC_MAX + 1, 64), MLA_SC_NCLASSES);
 }
 
 /* The one-multiply divisibility test agrees with % for every class size over
@@ -116,11 +116,11 @@ static void test_class_for_align(void **state)
 static void test_divisible(void **state)
 {
 	(void)state;
-	for (unsigned c = 0; c < ML_SC_NCLASSES; c++) {
-		uint32_t d = (uint32_t)ml_class_size(c);
-		uint64_t m = ml_div_magic(d);
+	for (unsigned c = 0; c < MLA_SC_NCLASSES; c++) {
+		uint32_t d = (uint32_t)mla_class_size(c);
+		uint64_t m = mla_div_magic(d);
 		for (uint32_t n = 0; n < (2u << 20); n += (c < 8 ? 1 : 7))
-			if (ml_divisible(n, m) != (n % d == 0))
+			if (mla_divisible(n, m) != (n % d == 0))
 				fail_msg("divisible(%u, %u) wrong", n, d);
 	}
 }

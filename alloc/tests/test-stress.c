@@ -92,7 +92,7 @@ static void *worker(void *arg)
 			}
 		}
 	}
-	CHECK(ml_alloc_check() == 0);
+	CHECK(mlalloc_check() == 0);
 	return NULL;
 }
 
@@ -110,7 +110,7 @@ int main(void)
 			free(p);
 		}
 	}
-	CHECK(ml_alloc_check() == 0);
+	CHECK(mlalloc_check() == 0);
 	printf("stress: %d threads x %d operations, all patterns intact\n", NTHREADS, ITERS);
 	return 0;
 }

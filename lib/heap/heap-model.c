@@ -108,7 +108,7 @@ static void add_large(struct ml_heap *h, const struct mlalloc_pub_large *l)
 
 /* Live blocks of class c; counters of a running thread may be a few
  * operations apart, so a negative difference reads as 0. */
-static uint64_t class_live(const struct ml_alloc_snapshot *as, unsigned c)
+static uint64_t class_live(const struct mla_alloc_snapshot *as, unsigned c)
 {
 	uint64_t m = 0, f = 0;
 
@@ -121,7 +121,7 @@ static uint64_t class_live(const struct ml_alloc_snapshot *as, unsigned c)
 
 static void add_classes(struct ml_heap *h, const uint64_t *class_pages, const uint64_t *class_runs)
 {
-	const struct ml_alloc_snapshot *as = h->as;
+	const struct mla_alloc_snapshot *as = h->as;
 	uint64_t pg = as->header.page_size;
 
 	for (unsigned c = 0; c < as->header.nclasses; c++) {
@@ -150,7 +150,7 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int ml_heap_build(const struct ml_alloc_snapshot *as, struct ml_heap **ret)
+int ml_heap_build(const struct mla_alloc_snapshot *as, struct ml_heap **ret)
 {
 	const struct mlalloc_pub_header *hd = &as->header;
 	uint64_t class_pages[MLALLOC_PUB_NCLASSES] = { 0 }, class_runs[MLALLOC_PUB_NCLASSES] = { 0 };

@@ -44,7 +44,7 @@ struct ml_heap_region {
 
 /* The heap of an mlalloc process. */
 struct ml_heap {
-	const struct ml_alloc_snapshot *as;   /* borrowed */
+	const struct mla_alloc_snapshot *as;   /* borrowed */
 	struct ml_heap_class *classes;
 	size_t nclasses;
 	struct ml_heap_region *regions;
@@ -62,7 +62,7 @@ struct ml_heap {
 
 /* Compute the figures of as (kept borrowed by *ret).  0, -ENOMEM, or
  * -EPROTO when the copy's geometry is unusable. */
-int ml_heap_build(const struct ml_alloc_snapshot *as, struct ml_heap **ret);
+int ml_heap_build(const struct mla_alloc_snapshot *as, struct ml_heap **ret);
 void ml_heap_free(struct ml_heap *h);
 
 #endif

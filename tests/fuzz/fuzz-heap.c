@@ -8,11 +8,11 @@
  * Input: byte 0 holds flags (below); the rest is a published region, from
  * its header at offset 0 (heap-capture writes seeds in this form).  Each
  * input is
- *  1. parsed with ml__alloc_snapshot_parse(), the code that
- *     ml_alloc_snapshot_read() runs on what it copies from a process;
+ *  1. parsed with mla__alloc_snapshot_parse(), the code that
+ *     mla_alloc_snapshot_read() runs on what it copies from a process;
  *     A refusal for a bound (-E2BIG) must name it, with a value over its
  *     limit; an accepted snapshot must hold no table over its cap
- *     (ML_ALLOC_MAX_HEAPS/SEGS/LARGE), which bounds everything after;
+ *     (MLA_ALLOC_MAX_HEAPS/SEGS/LARGE), which bounds everything after;
  *  2. if accepted, checked (every table the snapshot points to lies within
  *     it, as the header says), turned into classes, regions and totals by
  *     ml_heap_build(), checked again (regions in address order, counts
@@ -20,7 +20,7 @@
  *     as text or as JSON, beside a made-up maps snapshot.
  *  3. if the region bytes start with an ELF magic, also searched as an ELF
  *     file (in a memfd) for mlalloc_introspect_root by
- *     ml__alloc_elf_symbol(), the reader's bounded symbol search: found,
+ *     mla__alloc_elf_symbol(), the reader's bounded symbol search: found,
  *     not found, or a bound named with a value over its limit.
  * A failed check calls abort(), which libFuzzer reports as a crash.
  *
@@ -53,12 +53,12 @@ enum {
 };
 
 /* The snapshot's tables as the header describes them. */
-static void check_snapshot(const struct ml_alloc_snapshot *s)
+static void check_snapshot(const struct mla_alloc_snapshot *s)
 {
 	const struct mlalloc_pub_header *h = &s->header;
 
-	if (h->heaps_max > ML_ALLOC_MAX_HEAPS || h->segs_max > ML_ALLOC_MAX_SEGS ||
-	    h->large_max > ML_ALLOC_MAX_LARGE)
+	if (h->heaps_max > MLA_ALLOC_MAX_HEAPS || h->segs_max > MLA_ALLOC_MAX_SEGS ||
+	    h->large_max > MLA_ALLOC_MAX_LARGE)
 		abort();
 	if (h->nclasses != MLALLOC_PUB_NCLASSES || !s->class_size ||
 	    s->nheaps != h->heaps_used || s->nheaps > h->heaps_max ||
@@ -77,10 +77,10 @@ static void check_snapshot(const struct ml_alloc_snapshot *s)
 	for (size_t i = 0; i < s->nlarge; i++)
 		sum += s->large[i].reserved;
 	(void)sum;
-	(void)ml_alloc_snapshot_live_bytes(s);
+	(void)mla_alloc_snapshot_live_bytes(s);
 }
 
-static void check_heap(const struct ml_alloc_snapshot *s, const struct ml_heap *h)
+static void check_heap(const struct mla_alloc_snapshot *s, const struct ml_heap *h)
 {
 	if (h->nclasses > s->header.nclasses || h->nregions > s->nsegs + s->nlarge ||
 	    h->live_large_blocks + h->cached_large_blocks > s->nlarge ||
@@ -97,10 +97,10 @@ static void check_heap(const struct ml_alloc_snapshot *s, const struct ml_heap *
 static void render(const struct ml_heap *h, unsigned int fl)
 {
 	struct ml_snapshot *snap = calloc(1, sizeof(*snap));
-	static const unsigned int one[] = { ML_HEAP_CLASSES, ML_HEAP_MAP };
+	static const unsigned int one[] = { CLI_HEAP_CLASSES, CLI_HEAP_MAP };
 	int all[64];
 	size_t ncols;
-	struct ml_heap_out o = { 0, 0, NULL, 0 };
+	struct cli_heap_out o = { 0, 0, NULL, 0 };
 
 	if (!snap)
 		return;
@@ -114,7 +114,7 @@ static void render(const struct ml_heap *h, unsigned int fl)
 		  ((fl & FZ_NOHEAD) ? ML_OUT_NOHEADINGS : 0);
 	o.parts = (fl & FZ_PARTS) ? one[!!(fl & FZ_PART2)] : 0;
 	if (fl & FZ_COLS) {
-		ml_heap_mlalloc_columns(false, &ncols);
+		cli_heap_mlalloc_columns(false, &ncols);
 		if (ncols > ML_ARRAY_SIZE(all))
 			abort();
 		for (size_t i = 0; i < ncols; i++)
@@ -123,13 +123,13 @@ static void render(const struct ml_heap *h, unsigned int fl)
 		o.ncolumns = ncols;
 	}
 	if (!o.parts)
-		o.parts = ML_HEAP_SUMMARY | ML_HEAP_CLASSES | ML_HEAP_MAP;
-	ml_heap_render(snap, h, devnull(), &o);
+		o.parts = CLI_HEAP_SUMMARY | CLI_HEAP_CLASSES | CLI_HEAP_MAP;
+	cli_heap_render(snap, h, devnull(), &o);
 	ml_snapshot_free(snap);
 }
 
 /* A bound reported on -E2BIG: named, its value over its limit. */
-static void check_bound(int r, const struct ml_alloc_bound *b)
+static void check_bound(int r, const struct mla_alloc_bound *b)
 {
 	if (r == -E2BIG && (!b->what || b->value <= b->limit))
 		abort();
@@ -141,7 +141,7 @@ static void check_bound(int r, const struct ml_alloc_bound *b)
 static void search_elf(const uint8_t *buf, size_t len)
 {
 	static int fd = -1;
-	struct ml_alloc_bound b = { NULL, 0, 0 };
+	struct mla_alloc_bound b = { NULL, 0, 0 };
 	uint64_t value, vaddr0;
 
 	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG))
@@ -150,7 +150,7 @@ static void search_elf(const uint8_t *buf, size_t len)
 		return;
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, len, 0) != (ssize_t)len)
 		return;
-	int r = ml__alloc_elf_symbol(fd, "mlalloc_introspect_root", &value, &vaddr0, &b);
+	int r = mla__alloc_elf_symbol(fd, "mlalloc_introspect_root", &value, &vaddr0, &b);
 	if (r != 0 && r != -ENOENT && r != -E2BIG && r != -ENOMEM)
 		abort();
 	check_bound(r, &b);
@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ml_alloc_snapshot *s = NULL;
+	struct mla_alloc_snapshot *s = NULL;
 	struct ml_heap *h = NULL;
 
 	if (size == 0)
@@ -172,8 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data + 1, len);
 	search_elf(buf, len);
-	struct ml_alloc_bound b = { NULL, 0, 0 };
-	int r = ml__alloc_snapshot_parse(buf, len, &s, &b);
+	struct mla_alloc_bound b = { NULL, 0, 0 };
+	int r = mla__alloc_snapshot_parse(buf, len, &s, &b);
 	check_bound(r, &b);
 	if (r == 0) {
 		free(buf);   /* the snapshot must hold its own copy */
@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			render(h, data[0]);
 		}
 		ml_heap_free(h);
-		ml_alloc_snapshot_free(s);
+		mla_alloc_snapshot_free(s);
 	}
 	free(buf);
 	return 0;

@@ -5,7 +5,7 @@
  *
  * Usage: heap-capture PID FILE
  *
- * The state is copied with the reader (ml_alloc_snapshot_read) and written
+ * The state is copied with the reader (mla_alloc_snapshot_read) and written
  * back as a compact published region: byte 0 is fuzz-heap's flags byte (0),
  * then the header with each table's capacity cut to its used part and the
  * tables packed after it, region_size their total.  What is written is thus
@@ -38,14 +38,14 @@ static uint64_t put(struct out *o, const void *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	struct ml_alloc_snapshot *s;
+	struct mla_alloc_snapshot *s;
 	int r;
 
 	if (argc != 3) {
 		fprintf(stderr, "Usage: heap-capture PID FILE\n");
 		return 2;
 	}
-	if ((r = ml_alloc_snapshot_read((pid_t)atoi(argv[1]), &s)) < 0) {
+	if ((r = mla_alloc_snapshot_read((pid_t)atoi(argv[1]), &s)) < 0) {
 		fprintf(stderr, "heap-capture: %s: %s\n", argv[1], strerror(-r));
 		return 1;
 	}
@@ -73,6 +73,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(o.buf);
-	ml_alloc_snapshot_free(s);
+	mla_alloc_snapshot_free(s);
 	return 0;
 }

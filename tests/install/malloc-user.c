@@ -20,7 +20,7 @@ int main(void)
 	if (!p || !maps)
 		return 1;
 	free(p);
-	printf("format %u\n", ml_alloc_format_version());
+	printf("format %u\n", mlalloc_format_version());
 	while (fgets(line, sizeof(line), maps)) {
 		char *path = strchr(line, '/');
 		if (path && strstr(path, "/libmlalloc.so") && strstr(line, " r-xp ")) {
@@ -29,5 +29,5 @@ int main(void)
 		}
 	}
 	fclose(maps);
-	return ml_alloc_purge();
+	return mlalloc_purge();
 }
