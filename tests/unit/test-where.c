@@ -131,6 +131,29 @@ static const struct line *line_below(uint64_t a)
 	return b;
 }
 
+/* Until the child is blocked in its read() (its /proc/PID/syscall no
+ * longer "running"; at most 5 s): it wrote its facts just before, and a
+ * snapshot taken while it is still on its way there has no sp to give,
+ * where test_stack, reading the same file later, would find one. */
+static void wait_blocked(void)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)child);
+	for (int i = 0; i < 5000; i++) {
+		FILE *f = fopen(path, "r");
+		bool running;
+
+		if (!f)
+			return;   /* not readable: test_stack finds no sp either */
+		running = !fgets(buf, sizeof(buf), f) || !strncmp(buf, "running", 7);
+		fclose(f);
+		if (!running)
+			return;
+		usleep(1000);
+	}
+}
+
 static int setup(void **state)
 {
 	int up[2], down[2];
@@ -168,6 +191,7 @@ static int setup(void **state)
 	child_brk = facts[1];
 	BASE = facts[2];
 	read_maps(child);
+	wait_blocked();
 	struct ml_snap_opts o = { NULL, ML_SNAP_NOELF };
 	if (ml_snapshot_take(child, &o, &snap) || ml_where_ctx_new(snap, NULL, NULL, &ctx))
 		return -1;
