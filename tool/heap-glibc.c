@@ -497,11 +497,16 @@ int cli_heap_glibc_where_line(const struct ml_snapshot *snap, struct cli_heap_gl
 	char buf[512];
 	int r;
 
-	if (!heap_region(snap, addr) || !cli_heap_glibc_present(snap))
+	if (!heap_region(snap, addr))
 		return 0;
 	if (!*cache) {
+		/* once per snapshot: whether glibc's heap is there (a scan of
+		 * every region) and its read; a cache with no heap (g NULL)
+		 * answers every later address at once */
 		if (!(*cache = calloc(1, sizeof(**cache))))
 			return -ENOMEM;
+		if (!cli_heap_glibc_present(snap))
+			return 0;
 		r = cli_heap_glibc_read(snap, false, *cache);
 		if (r == -EUCLEAN || r == -E2BIG) {
 			cli_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));
