@@ -132,18 +132,27 @@ int main(int argc, char **argv)
 	spawn(&c, argv[1], NULL);
 	wait_ready(&c);
 	check_counts(&c, "maps");
-	/* Consistent copies while two threads churn. */
+	/* Consistent copies while two threads churn.  Every copy the reader
+	 * returns must be consistent; -EAGAIN (the state kept changing for
+	 * MLA_ALLOC_READ_MS, a documented answer) may come now and then on a
+	 * loaded machine, where the churning threads can hold the reader off
+	 * for 2 s (seen once in the sanitizer suite of a 2-CPU CI run), but
+	 * not for most reads. */
 	command(&c, 'c');
+	int again = 0;
 	for (int i = 0; i < 100; i++) {
 		struct mla_alloc_snapshot *s = NULL;
-		CHECK_EQ(mla_alloc_snapshot_read(c.pid, &s), 0);
+		int r = mla_alloc_snapshot_read(c.pid, &s);
+		if (r == -EAGAIN && ++again <= 10)
+			continue;
+		CHECK_EQ(r, 0);
 		CHECK(s->header.large_live >= 2 && s->header.large_live <= 2 + 128);
 		for (size_t k = 0; k < s->nsegs; k++)
 			CHECK((s->segs[k].seq & 1) == 0 &&
 			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
 		mla_alloc_snapshot_free(s);
 	}
-	printf("ok   100 consistent copies during churn\n");
+	printf("ok   %d consistent copies during churn, %d kept changing (-EAGAIN)\n", 100 - again, again);
 	finish(&c);
 
 	char lib[4096];
