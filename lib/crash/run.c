@@ -88,23 +88,6 @@ struct ml_run {
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
 
-/* Room for need elements of size in *p (capacity *cap, doubled). */
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 8;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	if (!(q = realloc(*p, c * size)))
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* ---- the tracee set ---- */
 
 static struct tracee *tracee_find(struct ml_run *r, pid_t tid)
@@ -121,7 +104,7 @@ static struct tracee *tracee_add(struct ml_run *r, pid_t tid)
 
 	if (e)
 		return e;
-	if (grow((void **)&r->t, &r->cap, r->n + 1, sizeof(*r->t)) < 0)
+	if (ML__RESERVE(r->t, r->cap, r->n + 1) < 0)
 		return NULL;   /* only the final detach would miss it */
 	r->t[r->n] = (struct tracee){ .tid = tid };
 	return &r->t[r->n++];
@@ -156,7 +139,7 @@ static bool once(pid_t **v, size_t *n, size_t *cap, pid_t pid)
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i] == pid)
 			return true;
-	if (grow((void **)v, cap, *n + 1, sizeof(**v)) < 0)
+	if (ML__RESERVE(*v, *cap, *n + 1) < 0)
 		return false;
 	(*v)[(*n)++] = pid;
 	return false;
