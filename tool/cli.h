@@ -126,26 +126,44 @@ enum cli_words {
 				  * more word, the operand (pages' REGION) */
 };
 
-/* Two options that cannot be used together (getopt values). */
+/* Two options that cannot be used together (getopt values); a table of
+ * them ends with {0}. */
 struct cli_excl {
 	int a, b;
 };
 
+/* A row of a command's option table, which makes both its getopt_long
+ * options and the option lines of its --help, in the table's order:
+ *  - an option of its own: val (the short letter, or CLI_OPT_CMD + n for a
+ *    long-only one), the long name, the argument's name ("<file>"; NULL:
+ *    it takes none) and the help text;
+ *  - CLI_SHARED(bits): the shared options of bits (CLI_*), here;
+ *  - CLI_SAYS(val, text): a shared option's help in this command's words.
+ * A '\n' in a help text starts a line indented under the first. */
+struct cli_opt {
+	int val;
+	const char *name, *arg, *help;
+	unsigned int shared;
+};
+#define CLI_SHARED(bits) { .shared = (bits) }
+#define CLI_SAYS(v, text) { .val = (v), .help = (text) }
+
 #define CLI_MAX_COLUMNS 64
 #define CLI_DONE (-1)   /* --help or --list-columns printed: exit 0 */
 
-struct option;
+/* A command: its options and the text of its --help ("Usage:", synopsis,
+ * about, "Options:", the table's lines, -h and -V, notes, "Examples:",
+ * examples, "See memlayout-VERB(1)."). */
 struct cli_spec {
 	const char *verb;                  /* "show": the input of its usage errors */
-	unsigned int shared;               /* CLI_* */
-	const struct option *longopts;     /* its own options, {0}-ended, or NULL
-					    * (a val below 0x100 is the short one) */
-	const char *shortopts;             /* its short options without a long name */
-	const struct cli_excl *excl;
-	size_t nexcl;
+	const char *synopsis;              /* " memlayout show [options] PID\n"... */
+	const char *about;                 /* what it does, a paragraph */
+	const struct cli_opt *opts;        /* {0}-ended */
+	const char *notes;                 /* a paragraph after the options, or NULL */
+	const char *examples;              /* " memlayout ...\n" lines */
+	const struct cli_excl *excl;       /* {0}-ended, or NULL */
 	/* Its own option c (argument arg): 0 or an exit code. */
 	int (*option)(void *ctx, int c, char *arg);
-	void (*usage)(void);               /* --help, -h */
 	/* CLI_COLUMNS: the column table, the most -o may list (0:
 	 * CLI_MAX_COLUMNS), the width of names in --list-columns. */
 	const struct ml_column_info *(*columns)(size_t *ret_n);
@@ -175,17 +193,6 @@ struct cli_opts {
 	char **command;                    /* CLI_WORDS_FREE: the words after
 					    * "--" (NULL without "--") */
 };
-
-/* --help's lines of the shared options of spec among which (CLI_*),
- * in the table's order, with a command's own words for some of them (own:
- * {val, text}, {0}-ended, or NULL); then -h and -V's lines (help_end). */
-struct cli_help {
-	int val;
-	const char *text;
-};
-void cli_help_options(const struct cli_spec *spec, unsigned int which,
-			 const struct cli_help *own);
-void cli_help_end(void);
 
 /* --list-columns' lines: n columns, names right-aligned in width. */
 void cli_list_columns(const struct ml_column_info *c, size_t n, int width);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -172,33 +171,48 @@ static int show(struct demo *d, bool html)
 	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
+enum { OPT_HTML = CLI_OPT_CMD };
+
+static const struct cli_opt opts[] = {
+	{ OPT_HTML, "html", NULL, "its address space drawn as one web page, each thing\n"
+	  "it placed marked (as memlayout show --html)" },
+	{ 0 },
+};
+
+static int parse_option(void *ctx, int c, char *arg)
+{
+	(void)c;
+	(void)arg;
+	*(bool *)ctx = true;   /* --html, its one option */
+	return 0;
+}
+
+static const struct cli_spec spec = {
+	.verb = "demo",
+	.synopsis = " memlayout demo [--html]\n",
+	.about = "Run a small bundled program that puts a global in\n"
+		 ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
+		 "a local and a thread; show its layout with those addresses marked.\n",
+	.opts = opts,
+	.examples = " memlayout demo\n"
+		    " memlayout demo --html > demo.html\n",
+	.option = parse_option,
+	.words = CLI_WORDS_FREE,
+};
+
 int cli_cmd_demo(int argc, char **argv)
 {
 	struct demo d = { .pid = -1, .in_fd = -1 };
+	struct cli_opts cli = { 0 };
 	char path[PATH_MAX];
-	bool html = argc > 1 && !strcmp(argv[1], "--html");
+	bool html = false;
 	int r;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs("Usage:\n memlayout demo [--html]\n\nRun a small bundled program that puts a global in\n"
-		      ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
-		      "a local and a thread; show its layout with those addresses marked.\n\n"
-		      "Options:\n"
-		      "     --html             its address space drawn as one web page, each thing\n"
-		      "                        it placed marked (as memlayout show --html)\n"
-		      " -h, --help             display this help\n"
-		      " -V, --version          display version\n\n"
-		      "Examples:\n"
-		      " memlayout demo\n"
-		      " memlayout demo --html > demo.html\n", stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
-		cli_version();
-		return CLI_EXIT_OK;
-	}
-	if (argc > 1 + html)
-		return cli_usage_error(argv[1 + html], "demo takes no arguments but --html");
+	if ((r = cli_getopt(&spec, argc, argv, &cli, &html)))
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
+	if (cli.nwords || cli.command)
+		return cli_usage_error(cli.nwords ? cli.words[0] : "--",
+				       "demo takes no arguments but --html");
 	if (find_target(path, sizeof(path)) < 0)
 		return cli_error("memlayout-demo", "not found next to memlayout nor in %s",
 				    MEMLAYOUT_LIBEXECDIR);

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -28,7 +27,7 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_EXE = CLI_OPT_CMD, OPT_SYSROOT, OPT_COREDUMP };
+enum { OPT_COREDUMP = CLI_OPT_CMD };
 
 struct explain_opts {
 	const char *exe;          /* --exe */
@@ -36,54 +35,41 @@ struct explain_opts {
 	const char *coredump;     /* --coredump MATCH */
 };
 
-static const struct option longopts[] = {
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-	{ "coredump", required_argument, NULL, OPT_COREDUMP },
-	{ NULL, 0, NULL, 0 },
+/* Its options, --exe and --sysroot the shared ones of a CORE, as --help
+ * lists them. */
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_CORE),
+	CLI_SAYS(CLI_OPT_SYSROOT, "look for the mapped files under <dir>"),
+	CLI_SAYS(CLI_OPT_EXE, "the executable, if the core does not lead to it"),
+	{ OPT_COREDUMP, "coredump", "<match>", "the latest systemd-coredump entry of a PID or command\n"
+	  "name (through coredumpctl dump)" },
+	CLI_SHARED(CLI_JSON),
+	CLI_SAYS('J', "the report as JSON (as memlayout run -J)"),
+	{ 0 },
 };
-
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout explain [options] CORE\n"
-	      " memlayout explain [options] --coredump PID|COMM\n\n"
-	      "Explain the crash a core dump records, as 'memlayout run' explains one live:\n"
-	      "what kind, read/write/fetch, which region and section, the faulting thread,\n"
-	      "the backtrace and the address space around the fault.\n\n"
-	      "Options:\n"
-	      "     --exe <file>       the executable, if the core does not lead to it\n"
-	      "     --sysroot <dir>    look for the mapped files under <dir>\n"
-	      "     --coredump <match> the latest systemd-coredump entry of a PID or command\n"
-	      "                          name (through coredumpctl dump)\n"
-	      " -J, --json             the report as JSON (as memlayout run -J)\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout explain core              explain ./core\n"
-	      " memlayout explain -J core.1234      the same as JSON\n"
-	      " memlayout explain --coredump myprog the last crash of myprog, from systemd\n\n"
-	      "See memlayout-explain(1).\n", stdout);
-}
 
 static int parse_option(void *ctx, int c, char *arg)
 {
 	struct explain_opts *o = ctx;
 
-	switch (c) {
-	case OPT_EXE: o->exe = arg; return 0;
-	case OPT_SYSROOT: o->sysroot = arg; return 0;
-	case OPT_COREDUMP: o->coredump = arg; return 0;
-	default: return cli_usage_error("explain", "unknown option");
-	}
+	if (c != OPT_COREDUMP)
+		return cli_usage_error("explain", "unknown option");
+	o->coredump = arg;
+	return 0;
 }
 
 static const struct cli_spec spec = {
 	.verb = "explain",
-	.shared = CLI_JSON,
-	.longopts = longopts,
+	.synopsis = " memlayout explain [options] CORE\n"
+		    " memlayout explain [options] --coredump PID|COMM\n",
+	.about = "Explain the crash a core dump records, as 'memlayout run' explains one live:\n"
+		 "what kind, read/write/fetch, which region and section, the faulting thread,\n"
+		 "the backtrace and the address space around the fault.\n",
+	.opts = opts,
+	.examples = " memlayout explain core              explain ./core\n"
+		    " memlayout explain -J core.1234      the same as JSON\n"
+		    " memlayout explain --coredump myprog the last crash of myprog, from systemd\n",
 	.option = parse_option,
-	.usage = usage,
 	.words = CLI_WORDS_FREE,
 };
 
@@ -184,6 +170,8 @@ int cli_cmd_explain(int argc, char **argv)
 
 	if ((code = cli_getopt(&spec, argc, argv, &cli, &o)))
 		return code == CLI_DONE ? CLI_EXIT_OK : code;
+	o.exe = cli.target.exe;
+	o.sysroot = cli.target.sysroot;
 	if (cli.command)
 		return cli_usage_error("explain", "no command: explain reads a core file");
 	if (o.coredump && cli.nwords)
