@@ -8,7 +8,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -49,34 +48,26 @@ static int find_target(char *buf, size_t len)
 }
 
 struct demo {
-	pid_t pid;
-	int in_fd;                 /* its stdin: closing it ends it */
+	struct ml_spawn sp;        /* its stdin (closing it ends it) and stdout on pipes */
 	FILE *out;                 /* its stdout */
 	struct ml_mark marks[MAX_MARKS];
 	char labels[MAX_MARKS][64];
 	size_t nmarks;
 };
 
-static int start(struct demo *d, const char *path)
+static int start(struct demo *d, char *path)
 {
-	int in[2], out[2];
+	char *argv[] = { path, NULL };
+	int r = ml_spawn_start(argv, ML_SPAWN_PIPE_IN | ML_SPAWN_PIPE_OUT, &d->sp);
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+	if (r < 0)
+		return r;
+	if ((r = ml_spawn_wait_exec(&d->sp)) < 0)
+		return r;
+	if (!(d->out = fdopen(d->sp.out_fd, "r")))
 		return -errno;
-	d->pid = fork();
-	if (d->pid < 0)
-		return -errno;
-	if (d->pid == 0) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	d->in_fd = in[1];
-	d->out = fdopen(out[0], "r");
-	return d->out ? 0 : -errno;
+	d->sp.out_fd = -1;   /* d->out's */
+	return 0;
 }
 
 /* Read "label=0xADDR" lines up to "ready". */
@@ -103,19 +94,18 @@ static int read_marks(struct demo *d)
 
 static void stop(struct demo *d)
 {
-	if (d->in_fd >= 0)
-		close(d->in_fd);
+	ml_spawn_close(&d->sp);
 	if (d->out)
 		fclose(d->out);
-	if (d->pid > 0)
-		waitpid(d->pid, NULL, 0);
+	if (d->sp.pid > 0)
+		waitpid(d->sp.pid, NULL, 0);
 }
 
 /* Where each thing landed: the point of the demo, printed last so that a
  * terminal leaves it in view under the diagram. */
 static void landed(const struct demo *d, const struct ml_snapshot *snap, FILE *f)
 {
-	fprintf(f, "\nWhere each thing the program made landed (PID %d):\n\n", (int)d->pid);
+	fprintf(f, "\nWhere each thing the program made landed (PID %d):\n\n", (int)d->sp.pid);
 	for (size_t i = 0; i < d->nmarks; i++) {
 		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
 		const struct ml_section *sec = reg ? ml_region_section(reg, d->marks[i].addr) : NULL;
@@ -128,11 +118,11 @@ static int show(struct demo *d, bool html)
 {
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
-	int r = ml_snapshot_take(d->pid, &so, &snap);
+	int r = ml_snapshot_take(d->sp.pid, &so, &snap);
 	unsigned int width = cli_term_width();
 	char pid[16];
 
-	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
+	snprintf(pid, sizeof(pid), "%d", (int)d->sp.pid);
 	if (r < 0)
 		return cli_error(pid, "%s", cli_strerror(-r));
 	if (html) {
@@ -145,7 +135,7 @@ static int show(struct demo *d, bool html)
 	fprintf(f, "memlayout demo: a program (PID %d) put one thing in each part of its "
 		"address space (code, constants, globals, heap, stacks) and printed where; "
 		"here are its regions, its address space drawn, and last, where each "
-		"thing landed.\n", (int)d->pid);
+		"thing landed.\n", (int)d->sp.pid);
 	/* On a terminal the default columns, fitted to its width; else the
 	 * demo's own set. */
 	int ids[16];
@@ -155,12 +145,12 @@ static int show(struct demo *d, bool html)
 		abort();   /* our own constant: a bug */
 	struct ml_table_opts to = { width ? NULL : ids, nids, width ? ML_OUT_TERM : 0 };
 	if (width)
-		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->pid);
+		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->sp.pid);
 	else
-		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
+		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->sp.pid);
 	cli_fold_close(f);
 	r = ml_render_regions(snap, stdout, &to);
-	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
+	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->sp.pid);
 	struct ml_diagram_opts dopt = { cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
 					d->marks, d->nmarks, width };
 	if (r == 0)
@@ -202,7 +192,7 @@ static const struct cli_spec spec = {
 
 int cli_cmd_demo(int argc, char **argv)
 {
-	struct demo d = { .pid = -1, .in_fd = -1 };
+	struct demo d = { .sp = { -1, -1, -1, -1, -1 } };
 	struct cli_opts cli = { 0 };
 	char path[PATH_MAX];
 	bool html = false;

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,20 +125,19 @@ static int coredumpctl(const char *match, const char *file)
 {
 	char *argv[] = { "coredumpctl", "--no-pager", "-q", "dump", "-o", (char *)file,
 			 "--", (char *)match, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st, e;
+	struct ml_spawn sp = { .pid = -1 };
+	int st, e = ml_spawn_start(argv, ML_SPAWN_OUT_TO_ERR, &sp);
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	e = posix_spawnp(&pid, "coredumpctl", &fa, NULL, argv, NULL);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e)
-		return cli_error("coredumpctl", "%s", e == ENOENT ?
-				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(e));
-	while (waitpid(pid, &st, 0) < 0)
+	if (e == 0) {
+		e = ml_spawn_wait_exec(&sp);
+		ml_spawn_close(&sp);
+	}
+	while (sp.pid > 0 && waitpid(sp.pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return cli_error("coredumpctl", "%s", strerror(errno));
+	if (e < 0)
+		return cli_error("coredumpctl", "%s", e == -ENOENT ?
+				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(-e));
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return cli_error(match, "coredumpctl found no core dump of it (exit status %d)",
 				    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));

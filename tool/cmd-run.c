@@ -122,26 +122,6 @@ static void install_handlers(void)
 		sigaction(job_control[i], &sa, NULL);
 }
 
-/* The file execvp() would run for name, in path (PATH_MAX); false if
- * none is found. */
-static bool resolve(const char *name, char *path, size_t len)
-{
-	const char *dirs = getenv("PATH"), *p, *end;
-
-	if (strchr(name, '/')) {
-		snprintf(path, len, "%s", name);
-		return true;
-	}
-	for (p = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		if ((size_t)snprintf(path, len, "%.*s/%s", (int)(end - p) ? (int)(end - p) : 1,
-				     end > p ? p : ".", name) >= len)
-			continue;
-		if (access(path, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
 
 /* A set-user-ID or set-group-ID program runs without its privileges
  * under ptrace (unless we may trace it anyway: root): say so, once,
@@ -153,7 +133,7 @@ static void note_setid(struct run *r)
 	struct stat st;
 	bool uid, gid;
 
-	if (!resolve(r->o.argv[0], path, sizeof(path)) || stat(path, &st) < 0 ||
+	if (ml_path_find(r->o.argv[0], X_OK, path, sizeof(path)) < 0 || stat(path, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)))
 		return;
 	uid = (st.st_mode & S_ISUID) && st.st_uid != geteuid();
