@@ -10,6 +10,7 @@
 #include "memlayout.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes, documented in memlayout(1) EXIT STATUS. */
 enum {
@@ -137,6 +138,8 @@ struct cli_excl {
  *  - an option of its own: val (the short letter, or CLI_OPT_CMD + n for a
  *    long-only one), the long name, the argument's name ("<file>"; NULL:
  *    it takes none) and the help text;
+ *    CLI_FLAG(..., type, field) one that sets the bool field of the
+ *    command's options (type, the ctx of cli_getopt) and nothing else;
  *  - CLI_SHARED(bits): the shared options of bits (CLI_*), here;
  *  - CLI_SAYS(val, text): a shared option's help in this command's words.
  * A '\n' in a help text starts a line indented under the first. */
@@ -144,7 +147,10 @@ struct cli_opt {
 	int val;
 	const char *name, *arg, *help;
 	unsigned int shared;
+	size_t flag;                 /* CLI_FLAG: 1 + the offset of its bool in ctx */
 };
+#define CLI_FLAG(v, name, help, type, field) \
+	{ (v), (name), NULL, (help), 0, offsetof(type, field) + 1 }
 #define CLI_SHARED(bits) { .shared = (bits) }
 #define CLI_SAYS(v, text) { .val = (v), .help = (text) }
 
@@ -162,7 +168,7 @@ struct cli_spec {
 	const char *notes;                 /* a paragraph after the options, or NULL */
 	const char *examples;              /* " memlayout ...\n" lines */
 	const struct cli_excl *excl;       /* {0}-ended, or NULL */
-	/* Its own option c (argument arg): 0 or an exit code. */
+	/* Its own option c (argument arg) but a CLI_FLAG: 0 or an exit code. */
 	int (*option)(void *ctx, int c, char *arg);
 	/* CLI_COLUMNS: the column table, the most -o may list (0:
 	 * CLI_MAX_COLUMNS), the width of names in --list-columns. */

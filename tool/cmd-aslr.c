@@ -43,7 +43,8 @@ static const struct cli_opt opts[] = {
 	CLI_SHARED(CLI_AT),
 	CLI_SAYS(CLI_OPT_AT, "stop at the entry point (default) or at exit,\n"
 		 "which includes the heap as the program left it"),
-	{ OPT_NO_RANDOMIZE, "no-randomize", NULL, "run with personality(ADDR_NO_RANDOMIZE)" },
+	CLI_FLAG(OPT_NO_RANDOMIZE, "no-randomize", "run with personality(ADDR_NO_RANDOMIZE)",
+		 struct aslr_opts, no_randomize),
 	CLI_SHARED(CLI_OUTPUT),
 	CLI_SAYS('n', "no headings, no summary line"),
 	CLI_SAYS('b', "sizes and offsets in bytes"),
@@ -73,7 +74,6 @@ static int parse_option(void *ctx, int c, char *arg)
 		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
 			return cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
 		return 0;
-	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
 	default:
 		return cli_usage_error("aslr", "unknown option");
 	}

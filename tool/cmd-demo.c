@@ -48,6 +48,7 @@ static int find_target(char *buf, size_t len)
 }
 
 struct demo {
+	bool html;                 /* --html */
 	struct ml_spawn sp;        /* its stdin (closing it ends it) and stdout on pipes */
 	FILE *out;                 /* its stdout */
 	struct ml_mark marks[MAX_MARKS];
@@ -114,7 +115,7 @@ static void landed(const struct demo *d, const struct ml_snapshot *snap, FILE *f
 	}
 }
 
-static int show(struct demo *d, bool html)
+static int show(struct demo *d)
 {
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
@@ -125,7 +126,7 @@ static int show(struct demo *d, bool html)
 	snprintf(pid, sizeof(pid), "%d", (int)d->sp.pid);
 	if (r < 0)
 		return cli_error(pid, "%s", cli_strerror(-r));
-	if (html) {
+	if (d->html) {
 		struct ml_diagram_opts hopt = { 0, d->marks, d->nmarks, 0 };
 		r = ml_render_html(snap, stdout, &hopt);
 		ml_snapshot_free(snap);
@@ -164,18 +165,10 @@ static int show(struct demo *d, bool html)
 enum { OPT_HTML = CLI_OPT_CMD };
 
 static const struct cli_opt opts[] = {
-	{ OPT_HTML, "html", NULL, "its address space drawn as one web page, each thing\n"
-	  "it placed marked (as memlayout show --html)" },
+	CLI_FLAG(OPT_HTML, "html", "its address space drawn as one web page, each thing\n"
+		 "it placed marked (as memlayout show --html)", struct demo, html),
 	{ 0 },
 };
-
-static int parse_option(void *ctx, int c, char *arg)
-{
-	(void)c;
-	(void)arg;
-	*(bool *)ctx = true;   /* --html, its one option */
-	return 0;
-}
 
 static const struct cli_spec spec = {
 	.verb = "demo",
@@ -186,7 +179,6 @@ static const struct cli_spec spec = {
 	.opts = opts,
 	.examples = " memlayout demo\n"
 		    " memlayout demo --html > demo.html\n",
-	.option = parse_option,
 	.words = CLI_WORDS_FREE,
 };
 
@@ -195,10 +187,9 @@ int cli_cmd_demo(int argc, char **argv)
 	struct demo d = { .sp = { -1, -1, -1, -1, -1 } };
 	struct cli_opts cli = { 0 };
 	char path[PATH_MAX];
-	bool html = false;
 	int r;
 
-	if ((r = cli_getopt(&spec, argc, argv, &cli, &html)))
+	if ((r = cli_getopt(&spec, argc, argv, &cli, &d)))
 		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if (cli.nwords || cli.command)
 		return cli_usage_error(cli.nwords ? cli.words[0] : "--",
@@ -214,7 +205,7 @@ int cli_cmd_demo(int argc, char **argv)
 		stop(&d);
 		return cli_error(path, "could not start it: %s", strerror(-r));
 	}
-	r = show(&d, html);
+	r = show(&d);
 	stop(&d);
 	return r;
 }

@@ -43,9 +43,10 @@ static const struct cli_opt opts[] = {
 	{ 's', "summary", NULL, "the totals only" },
 	{ 'c', "classes", NULL, "the size-class table only" },
 	{ 'm', "map", NULL, "the region table (with its page map) only" },
-	{ OPT_NO_STOP, "no-stop", NULL, "glibc: read without stopping the process (racy, and said so)" },
-	{ OPT_HTML, "html", NULL, "one self-contained web page: totals, the map of pages,\n"
-	  "the size classes as bars" },
+	CLI_FLAG(OPT_NO_STOP, "no-stop", "glibc: read without stopping the process (racy, and said so)",
+		 struct heap_opts, no_stop),
+	CLI_FLAG(OPT_HTML, "html", "one self-contained web page: totals, the map of pages,\n"
+		 "the size classes as bars", struct heap_opts, out.html),
 	CLI_SHARED(CLI_SELF | CLI_AT),
 	CLI_SAYS(CLI_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)"),
 	CLI_SAYS(CLI_OPT_AT, "with -- COMMAND: at the entry point or just before it exits"),
@@ -76,8 +77,6 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 's': o->out.parts |= CLI_HEAP_SUMMARY; return 0;
 	case 'c': o->out.parts |= CLI_HEAP_CLASSES; return 0;
 	case 'm': o->out.parts |= CLI_HEAP_MAP; return 0;
-	case OPT_NO_STOP: o->no_stop = true; return 0;
-	case OPT_HTML: o->out.html = true; return 0;
 	default:
 		return cli_usage_error("heap", "unknown option");
 	}

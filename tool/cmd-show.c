@@ -34,8 +34,8 @@ struct show_opts {
 static const struct cli_opt opts[] = {
 	CLI_SHARED(CLI_OUTPUT),
 	CLI_SAYS('n', "no headings, no process line"),
-	{ 's', "summary", NULL, "per-kind totals only" },
-	{ 'd', "diagram", NULL, "draw the address space top-down" },
+	CLI_FLAG('s', "summary", "per-kind totals only", struct show_opts, summary),
+	CLI_FLAG('d', "diagram", "draw the address space top-down", struct show_opts, diagram),
 	{ OPT_HTML, "html", NULL, "the address space drawn, as one self-contained\n"
 	  "HTML page (details and zoom on click)" },
 	{ OPT_SVG, "svg", NULL, "the same drawing as an SVG image" },
@@ -76,8 +76,6 @@ static int parse_option(void *ctx, int c, char *arg)
 	struct show_opts *o = ctx;
 
 	switch (c) {
-	case 's': o->summary = true; return 0;
-	case 'd': o->diagram = true; return 0;
 	case OPT_MARK: return add_mark(o, arg);
 	case OPT_HTML: o->picture = PICTURE_HTML; return 0;
 	case OPT_SVG: o->picture = PICTURE_SVG; return 0;

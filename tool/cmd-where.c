@@ -49,7 +49,7 @@ struct where_run {
 
 /* Its options, shared ones included, as --help lists them. */
 static const struct cli_opt opts[] = {
-	{ 't', "table", NULL, "a table, one line per address" },
+	CLI_FLAG('t', "table", "a table, one line per address", struct where_opts, table),
 	CLI_SHARED(CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT),
 	CLI_SAYS('o', "table columns (\"+COL,...\" adds to the default)"),
 	CLI_SAYS('J', "JSON output (every column unless -o)"),
@@ -58,8 +58,10 @@ static const struct cli_opt opts[] = {
 	CLI_SAYS('b', "sizes and distances in bytes"),
 	CLI_SAYS(CLI_OPT_SELF, "addresses of memlayout itself"),
 	CLI_SAYS(CLI_OPT_AT, "with -- COMMAND: when to look (default exit)"),
-	{ OPT_NO_PAGEMAP, "no-pagemap", NULL, "do not read /proc/PID/pagemap" },
-	{ OPT_NO_SYMBOLS, "no-symbols", NULL, "no sections, symbols or source lines" },
+	CLI_FLAG(OPT_NO_PAGEMAP, "no-pagemap", "do not read /proc/PID/pagemap", struct where_opts,
+		 no_pagemap),
+	CLI_FLAG(OPT_NO_SYMBOLS, "no-symbols", "no sections, symbols or source lines",
+		 struct where_opts, no_symbols),
 	{ 0 },
 };
 /* Columns that need source lines looked up (DWARF line tables). */
@@ -68,20 +70,6 @@ static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 static const struct cli_excl excl[] = {
 	{ 'J', 'r' }, { CLI_OPT_SELF, CLI_OPT_PROC_ROOT }, { 0 },
 };
-/* Its own options (the shared ones are cli_getopt's). */
-static int parse_option(void *ctx, int c, char *arg)
-{
-	struct where_opts *o = ctx;
-
-	(void)arg;
-	switch (c) {
-	case 't': o->table = true; return 0;
-	case OPT_NO_PAGEMAP: o->no_pagemap = true; return 0;
-	case OPT_NO_SYMBOLS: o->no_symbols = true; return 0;
-	default: return cli_usage_error("where", "unknown option");
-	}
-}
-
 /* [PID] ADDR... before "--" (w[0..nw)); cmd: the words after it (NULL if
  * there was no "--"). */
 static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
@@ -136,7 +124,6 @@ static const struct cli_spec spec = {
 		    " memlayout where -J 1234 0x401136            JSON, every field\n"
 		    " seq 4096 4096 65536 | memlayout where -t -r 1234 -   batch from stdin\n",
 	.excl = excl,
-	.option = parse_option,
 	.columns = ml_where_columns,
 	.list_width = 12,
 	.words = CLI_WORDS_FREE,

@@ -337,6 +337,18 @@ static int words(const struct cli_spec *spec, struct cli_opts *cli, char **w, in
 	}
 }
 
+/* The command's own option c: the flag its table row sets, or
+ * spec->option's. */
+static int own_option(const struct cli_spec *spec, void *ctx, int c, char *arg)
+{
+	for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+		if (o->name && o->val == c && o->flag) {
+			*(bool *)((char *)ctx + o->flag - 1) = true;
+			return 0;
+		}
+	return spec->option(ctx, c, arg);
+}
+
 /* getopt_long's '?': an unknown option, or a long one given an argument it
  * does not take ("--help=x": getopt sets optopt to its value, as for an
  * unknown short one, so the word itself tells them apart). */
@@ -380,7 +392,7 @@ static int loop(const struct cli_spec *spec, const struct optset *s, int argc,
 			return cli_usage_error(argv[optind - 1], "option requires an argument");
 		if ((r = shared_option(spec, s, cli, c, optarg, &handled)))
 			return r;
-		if (!handled && (r = spec->option(ctx, c, optarg)))
+		if (!handled && (r = own_option(spec, ctx, c, optarg)))
 			return r;
 		if (*nseen < MAX_SEEN)
 			seen[(*nseen)++] = c;
