@@ -73,6 +73,12 @@ int cli_parse_addr(const char *s, uint64_t *ret);
  * to be finished with ml_trace_finish by the caller. */
 int cli_snapshot(struct cli_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced);
+/* A file memlayout ships with (the demo program, libmlalloc.so): the
+ * first of rel (paths from memlayout's own directory, NULL-ended: the
+ * build tree's, then an installed tree's that may have moved, a DESTDIR
+ * staging root) and abs (the path configured) that access(mode) allows,
+ * into buf.  0 or -ENOENT. */
+int cli_find_shipped(const char *const *rel, const char *abs, int mode, char *buf, size_t len);
 /* Colour on stdout? (a terminal and no NO_COLOR) */
 bool cli_color(int fd);
 /* The width of the terminal stdout is (its window size, else $COLUMNS,

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,32 +19,6 @@
 
 #define MAX_MARKS 16
 #define DEMO_COLUMNS "START,END,SIZE,PERMS,KIND,OBJECT,RSS,TID"
-
-/* The demo program: next to memlayout in the build tree; once installed,
- * in LIBEXECDIR, looked for first relative to memlayout's own directory
- * (MEMLAYOUT_LIBEXECDIR_REL, "../libexec/memlayout": an installed tree
- * that was moved, a DESTDIR staging root), then at the absolute path baked
- * in at configure time. */
-static int find_target(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		const char *dir = dirname(self);
-		snprintf(buf, len, "%s/memlayout-demo", dir);
-		if (access(buf, X_OK) == 0)
-			return 0;
-		if (MEMLAYOUT_LIBEXECDIR_REL[0]) {
-			snprintf(buf, len, "%s/%s/memlayout-demo", dir, MEMLAYOUT_LIBEXECDIR_REL);
-			if (access(buf, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(buf, len, "%s/memlayout-demo", MEMLAYOUT_LIBEXECDIR);
-	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
-}
 
 struct demo {
 	bool html;                 /* --html */
@@ -194,7 +167,11 @@ int cli_cmd_demo(int argc, char **argv)
 	if (cli.nwords || cli.command)
 		return cli_usage_error(cli.nwords ? cli.words[0] : "--",
 				       "demo takes no arguments but --html");
-	if (find_target(path, sizeof(path)) < 0)
+	/* Next to memlayout in the build tree; once installed, in LIBEXECDIR
+	 * (first relative to memlayout: cli_find_shipped). */
+	const char *rel[] = { "memlayout-demo", MEMLAYOUT_LIBEXECDIR_REL[0] ?
+			      MEMLAYOUT_LIBEXECDIR_REL "/memlayout-demo" : NULL, NULL };
+	if (cli_find_shipped(rel, MEMLAYOUT_LIBEXECDIR "/memlayout-demo", X_OK, path, sizeof(path)) < 0)
 		return cli_error("memlayout-demo", "not found next to memlayout nor in %s",
 				    MEMLAYOUT_LIBEXECDIR);
 	signal(SIGPIPE, SIG_IGN);

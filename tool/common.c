@@ -152,6 +152,25 @@ int cli_parse_addr(const char *s, uint64_t *ret)
 	return 0;
 }
 
+int cli_find_shipped(const char *const *rel, const char *abs, int mode, char *buf, size_t len)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int k;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')))
+			*slash = '\0';
+		for (; *rel; rel++)
+			if ((k = snprintf(buf, len, "%s/%s", self, *rel)) > 0 && (size_t)k < len &&
+			    access(buf, mode) == 0)
+				return 0;
+	}
+	k = snprintf(buf, len, "%s", abs);
+	return k > 0 && (size_t)k < len && access(buf, mode) == 0 ? 0 : -ENOENT;
+}
+
 bool cli_color(int fd)
 {
 	const char *nc = getenv("NO_COLOR");
