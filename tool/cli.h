@@ -93,11 +93,13 @@ FILE *cli_fold_open(unsigned int indent, const char *keep);
 int cli_fold_close(FILE *f);
 
 /* ---- options (getopt.c) ----
- * One parser for every subcommand: a spec names the command's own options
- * and the shared ones it opts into (CLI_*), the pairs that cannot go
- * together, and what the words after the options are (the target).  It
- * splits argv at "--", runs getopt_long with the usual error words, handles
- * the shared options itself and hands the command's own to spec->option. */
+ * One parser and one --help for every subcommand: a spec's option table
+ * names the command's own options and the shared ones it opts into
+ * (CLI_*) with their help lines; the spec adds the pairs that cannot go
+ * together, what the words after the options are (the target) and the
+ * text of its --help.  It splits argv at "--", runs getopt_long with the
+ * usual error words, handles the shared options and flags itself and hands
+ * the command's other options to spec->option. */
 
 /* Shared options a spec opts into. */
 enum {

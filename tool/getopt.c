@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * getopt.c - the option parser of every subcommand (see cli.h): split argv
- * at "--" (everything after it is the command, untouched), getopt_long over
- * the command's own options and the shared ones its spec opts into, the
- * usage errors in one wording, the exclusion table, and the target (PID,
- * --self, -- COMMAND, with an operand for pages) into struct cli_target.
+ * getopt.c - the option parser and --help of every subcommand (see cli.h):
+ * split argv at "--" (everything after it is the command, untouched),
+ * getopt_long over the command's option table (its own options and the
+ * shared ones it lists), the usage errors in one wording, the exclusion
+ * table, and the target (PID, --self, -- COMMAND, with an operand for
+ * pages) into struct cli_target; --help made from the same table and the
+ * spec's text, in one shape for every command.
  *
  * The shared options are a table; each sets an output flag, a snapshot
  * flag, or is one of the five with an argument or an action (-o,
