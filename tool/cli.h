@@ -79,6 +79,9 @@ int cli_snapshot(struct cli_target *t, struct ml_snapshot **ret,
  * staging root) and abs (the path configured) that access(mode) allows,
  * into buf.  0 or -ENOENT. */
 int cli_find_shipped(const char *const *rel, const char *abs, int mode, char *buf, size_t len);
+/* A command run to a stop point that failed (ml_trace_start's -errno r,
+ * the wait status of one that ended first: -ECHILD): said, exit code. */
+int cli_run_error(const char *cmd, int r, int status);
 /* Colour on stdout? (a terminal and no NO_COLOR) */
 bool cli_color(int fd);
 /* The width of the terminal stdout is (its window size, else $COLUMNS,

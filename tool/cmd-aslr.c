@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_COLUMNS 32
@@ -159,12 +158,8 @@ static void progress(int fd, long done, long total)
 
 static int run_error(const struct aslr_opts *o, int r, int status)
 {
-	if (r == -ECHILD)
-		return cli_error(o->argv[0], "it ended before the snapshot point (%s %d)",
-				    WIFSIGNALED(status) ? "signal" : "exit status",
-				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	if (r == -ENOENT || r == -EACCES || r == -ENOEXEC)
-		return cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+	if (r == -ECHILD || r == -ENOENT || r == -EACCES || r == -ENOEXEC)
+		return cli_run_error(o->argv[0], r, status);
 	return cli_error(o->argv[0], "%s", cli_strerror(-r));
 }
 

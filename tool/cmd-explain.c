@@ -28,11 +28,6 @@
 
 enum { OPT_COREDUMP = CLI_OPT_CMD };
 
-struct explain_opts {
-	const char *exe;          /* --exe */
-	const char *sysroot;      /* --sysroot */
-	const char *coredump;     /* --coredump MATCH */
-};
 
 /* Its options, --exe and --sysroot the shared ones of a CORE, as --help
  * lists them. */
@@ -47,13 +42,12 @@ static const struct cli_opt opts[] = {
 	{ 0 },
 };
 
+/* --coredump MATCH (ctx: where it goes). */
 static int parse_option(void *ctx, int c, char *arg)
 {
-	struct explain_opts *o = ctx;
-
 	if (c != OPT_COREDUMP)
 		return cli_usage_error("explain", "unknown option");
-	o->coredump = arg;
+	*(const char **)ctx = arg;
 	return 0;
 }
 
@@ -73,7 +67,7 @@ static const struct cli_spec spec = {
 };
 
 /* The report of the core at path. */
-static int explain(const char *path, const struct explain_opts *o, unsigned int flags)
+static int explain(const char *path, const struct cli_target *t, unsigned int flags)
 {
 	struct ml_core *core;
 	struct ml_snapshot *snap = NULL;
@@ -83,7 +77,7 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	char *msg = NULL;
 	int e, code = 0;
 
-	if ((code = cli_core_open(path, o->sysroot, o->exe, &core)))
+	if ((code = cli_core_open(path, t->sysroot, t->exe, &core)))
 		return code;
 	if ((e = ml_core_snapshot(core, 0, &snap)) < 0 || (e = ml_core_fault(core, &f)) < 0) {
 		code = cli_error(path, "%s", strerror(-e));
@@ -144,7 +138,7 @@ static int coredumpctl(const char *match, const char *file)
 	return 0;
 }
 
-static int explain_coredump(const struct explain_opts *o, unsigned int flags)
+static int explain_coredump(const char *match, const struct cli_target *t, unsigned int flags)
 {
 	char dir[] = "/tmp/memlayout-core.XXXXXX", file[sizeof(dir) + 8];
 	int code;
@@ -152,9 +146,9 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 	if (!mkdtemp(dir))
 		return cli_error("/tmp", "%s", strerror(errno));
 	snprintf(file, sizeof(file), "%s/core", dir);
-	code = coredumpctl(o->coredump, file);
+	code = coredumpctl(match, file);
 	if (code == 0)
-		code = explain(file, o, flags);
+		code = explain(file, t, flags);
 	unlink(file);
 	rmdir(dir);
 	return code;
@@ -162,22 +156,20 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 
 int cli_cmd_explain(int argc, char **argv)
 {
-	struct explain_opts o = { 0 };
+	const char *coredump = NULL;
 	struct cli_opts cli = { 0 };
 	int code;
 
-	if ((code = cli_getopt(&spec, argc, argv, &cli, &o)))
+	if ((code = cli_getopt(&spec, argc, argv, &cli, &coredump)))
 		return code == CLI_DONE ? CLI_EXIT_OK : code;
-	o.exe = cli.target.exe;
-	o.sysroot = cli.target.sysroot;
 	if (cli.command)
 		return cli_usage_error("explain", "no command: explain reads a core file");
-	if (o.coredump && cli.nwords)
+	if (coredump && cli.nwords)
 		return cli_usage_error("explain", "give one of CORE or --coredump");
-	if (o.coredump)
-		return explain_coredump(&o, cli.out_flags);
+	if (coredump)
+		return explain_coredump(coredump, &cli.target, cli.out_flags);
 	if (cli.nwords != 1)
 		return cli_usage_error("explain", cli.nwords ? "one core file only"
 					  : "no core file given (CORE or --coredump PID|COMM)");
-	return explain(cli.words[0], &o, cli.out_flags);
+	return explain(cli.words[0], &cli.target, cli.out_flags);
 }

@@ -212,6 +212,15 @@ int cli_fold_close(FILE *f)
 	return f == stdout ? 0 : fclose(f) ? -EIO : 0;
 }
 
+int cli_run_error(const char *cmd, int r, int status)
+{
+	if (r == -ECHILD)
+		return cli_error(cmd, "it ended before the snapshot point (%s %d)",
+				    WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return cli_error(cmd, "cannot run it: %s", strerror(-r));
+}
+
 static int snapshot_traced(struct cli_target *t, struct ml_snapshot **ret,
 			   struct ml_traced **ret_traced)
 {
@@ -219,13 +228,8 @@ static int snapshot_traced(struct cli_target *t, struct ml_snapshot **ret,
 	struct ml_traced *tr;
 	struct ml_snap_opts opts = { NULL, t->snap_flags };
 
-	r = ml_trace_start(t->argv, t->at, &tr, &status);
-	if (r == -ECHILD)
-		return cli_error(t->argv[0], "it ended before the snapshot point (%s %d)",
-				    WIFSIGNALED(status) ? "signal" : "exit status",
-				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	if (r < 0)
-		return cli_error(t->argv[0], "cannot run it: %s", strerror(-r));
+	if ((r = ml_trace_start(t->argv, t->at, &tr, &status)) < 0)
+		return cli_run_error(t->argv[0], r, status);
 	r = ml_snapshot_take(ml_traced_pid(tr), &opts, ret);
 	if (r < 0) {
 		ml_trace_finish(tr, true);
