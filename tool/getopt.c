@@ -271,43 +271,24 @@ static int shared_option(const struct cli_spec *spec, const struct optset *s,
 	return 0;
 }
 
-/* PID, --self or -- COMMAND: exactly one.  w[0..nw) are the words before
- * "--"; cmd the words after it (NULL if there was no "--"). */
-static int target_only(const struct cli_spec *spec, struct cli_target *t,
-		       char **w, int nw, char **cmd)
-{
-	int given = t->self + (cmd && *cmd) + (nw > 0);
-
-	if (given == 0)
-		return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
-	if (given > 1)
-		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
-	if (cmd) {
-		if (t->proc_root)
-			return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
-		t->argv = cmd;
-		return 0;
-	}
-	if (t->self)
-		return 0;
-	if (nw > 1)
-		return cli_usage_error(w[1], "unexpected argument (one PID only)");
-	return cli_target_word(t, w[0]);
-}
-
-/* PID [OPERAND], --self [OPERAND] or [OPERAND] -- COMMAND. */
-static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
-			  char **w, int nw, char **cmd)
+/* PID, --self or -- COMMAND: exactly one, then for CLI_WORDS_OPERAND at
+ * most one more word, the operand (PID [OPERAND], --self [OPERAND] or
+ * [OPERAND] -- COMMAND).  w[0..nw) are the words before "--"; cmd the
+ * words after it (NULL if there was no "--"). */
+static int target(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
+		  char **cmd)
 {
 	struct cli_target *t = &cli->target;
-	bool cmdline = cmd && *cmd;
+	bool operand = spec->words == CLI_WORDS_OPERAND;
 	int r;
 
-	if (t->self && cmdline)
-		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
 	if (cmd && !*cmd)
 		return cli_usage_error(spec->verb, "no command after --");
-	if (!t->self && !cmdline) {
+	if (t->self + (cmd != NULL) + (!operand && nw > 0) > 1)
+		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+	if (cmd && t->proc_root)
+		return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
+	if (!t->self && !cmd) {
 		if (nw == 0)
 			return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
 		if ((r = cli_target_word(t, w[0])))
@@ -315,9 +296,10 @@ static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
 		w++;
 		nw--;
 	}
-	t->argv = cmdline ? cmd : NULL;
-	if (nw > 1)
-		return cli_usage_error(w[1], "unexpected argument (one %s)", spec->operand);
+	t->argv = cmd;
+	if (nw > operand)
+		return cli_usage_error(w[operand], "unexpected argument (one %s)",
+				       operand ? spec->operand : "PID only");
 	cli->words = w;
 	cli->nwords = nw;
 	return 0;
@@ -326,17 +308,12 @@ static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
 static int words(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
 		 char **cmd)
 {
-	switch (spec->words) {
-	case CLI_WORDS_TARGET:
-		return target_only(spec, &cli->target, w, nw, cmd);
-	case CLI_WORDS_OPERAND:
-		return target_operand(spec, cli, w, nw, cmd);
-	default:
-		cli->words = w;
-		cli->nwords = nw;
-		cli->command = cmd;
-		return 0;
-	}
+	if (spec->words != CLI_WORDS_FREE)
+		return target(spec, cli, w, nw, cmd);
+	cli->words = w;
+	cli->nwords = nw;
+	cli->command = cmd;
+	return 0;
 }
 
 /* The command's own option c: the flag its table row sets, or

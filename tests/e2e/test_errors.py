@@ -213,6 +213,8 @@ def main():
     usage_error(ml, ['show'], 'no PID')
     usage_error(ml, ['show', '--at=middle', '--', 'true'], 'bad --at value',
                 'middle')
+    usage_error(ml, ['show', str(os.getpid()), '--'], 'PID and an empty -- COMMAND',
+                'no command after --')
     res = run(ml, 'show', '--help')
     check(res.returncode == 0 and b'Usage' in res.stdout and not res.stderr,
           'show --help: usage on stdout, exit 0', res.returncode,
