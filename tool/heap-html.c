@@ -157,7 +157,7 @@ static void bar_pair(FILE *out, int y, int x0, const char *first, uint64_t a, ui
 
 /* ---- mlalloc ---- */
 
-static void ml_totals(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
+static void mlalloc_page_totals(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	char a[32], b[32], c[32], d[32];
 	double f = clamp01(h->fragmentation);
@@ -172,7 +172,7 @@ static void ml_totals(FILE *out, const struct ml_heap *h, const struct cli_heap_
 	frag_bar(out, f, "live", "committed, not live");
 }
 
-static void ml_map(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
+static void mlalloc_page_map(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	char a[32], b[32];
 
@@ -194,7 +194,7 @@ static void ml_map(FILE *out, const struct ml_heap *h, const struct cli_heap_out
 	fputs("</svg>\n", out);
 }
 
-static void ml_classes(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
+static void mlalloc_page_classes(FILE *out, const struct ml_heap *h, const struct cli_heap_out *o)
 {
 	uint64_t top = 1;
 	char a[32], b[32];
@@ -223,9 +223,9 @@ int cli_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h
 			FILE *out, const struct cli_heap_out *o)
 {
 	head(out, snap, "mlalloc");
-	ml_totals(out, h, o);
-	ml_map(out, h, o);
-	ml_classes(out, h, o);
+	mlalloc_page_totals(out, h, o);
+	mlalloc_page_map(out, h, o);
+	mlalloc_page_classes(out, h, o);
 	fputs("</body></html>\n", out);
 	return ferror(out) ? -EIO : 0;
 }
