@@ -247,12 +247,15 @@ enum ml_stop_at {
 };
 
 /* A command started in a child process (ml_spawn_start): its PID, and the
- * descriptors that release it (go_fd, -1 unless ML_SPAWN_HOLD) and that
- * tell whether its exec failed (err_fd).  The caller waits for the child
- * and closes the descriptors with ml_spawn_close(). */
+ * descriptors that release it (go_fd, -1 unless ML_SPAWN_HOLD), that
+ * tell whether its exec failed (err_fd), that write its stdin (in_fd, -1
+ * unless ML_SPAWN_PIPE_IN) and read its stdout (out_fd, -1 unless
+ * ML_SPAWN_PIPE_OUT).  The caller waits for the child and closes the
+ * descriptors with ml_spawn_close() (one it took over set to -1 first). */
 struct ml_spawn {
 	pid_t pid;
 	int go_fd, err_fd;
+	int in_fd, out_fd;
 };
 enum {
 	ML_SPAWN_HOLD    = 1 << 0,  /* the child waits for ml_spawn_release() */
@@ -261,6 +264,9 @@ enum {
 	                               it) stops its ptrace(2) calls at
 	                               PTRACE_EVENT_SECCOMP for a tracer with
 	                               PTRACE_O_TRACESECCOMP; untraced: ENOSYS */
+	ML_SPAWN_PIPE_IN  = 1 << 3,  /* its stdin a pipe we write (in_fd) */
+	ML_SPAWN_PIPE_OUT = 1 << 4,  /* its stdout a pipe we read (out_fd) */
+	ML_SPAWN_OUT_TO_ERR = 1 << 5, /* its stdout our stderr */
 };
 /* Fork and, in the child, execvp(argv[0], argv) (after the flags' steps).
  * 0 or -errno (pipe, fork; -EINVAL for bad arguments). */
@@ -275,6 +281,12 @@ int ml_spawn_exec_error(const struct ml_spawn *s);
 int ml_spawn_wait_exec(const struct ml_spawn *s);
 /* Close the descriptors (NULL is fine); the child is not touched. */
 void ml_spawn_close(struct ml_spawn *s);
+/* The file called name in the first directory of PATH (execvp's search,
+ * its default "/bin:/usr/bin" when PATH is unset; an empty entry is the
+ * current directory) that faccessat(mode, AT_EACCESS) allows, into buf;
+ * a name with a '/' is checked as it is.  0, -ENOENT (none), -EINVAL
+ * (len 0) or -ENAMETOOLONG. */
+int ml_path_find(const char *name, int mode, char *buf, size_t len);
 
 struct ml_traced;
 /* Fork and exec argv[0] (searched in PATH) under ptrace, run it until the

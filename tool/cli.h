@@ -10,6 +10,7 @@
 #include "memlayout.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes, documented in memlayout(1) EXIT STATUS. */
 enum {
@@ -72,6 +73,15 @@ int cli_parse_addr(const char *s, uint64_t *ret);
  * to be finished with ml_trace_finish by the caller. */
 int cli_snapshot(struct cli_target *t, struct ml_snapshot **ret,
 		    struct ml_traced **ret_traced);
+/* A file memlayout ships with (the demo program, libmlalloc.so): the
+ * first of rel (paths from memlayout's own directory, NULL-ended: the
+ * build tree's, then an installed tree's that may have moved, a DESTDIR
+ * staging root) and abs (the path configured) that access(mode) allows,
+ * into buf.  0 or -ENOENT. */
+int cli_find_shipped(const char *const *rel, const char *abs, int mode, char *buf, size_t len);
+/* A command run to a stop point that failed (ml_trace_start's -errno r,
+ * the wait status of one that ended first: -ECHILD): said, exit code. */
+int cli_run_error(const char *cmd, int r, int status);
 /* Colour on stdout? (a terminal and no NO_COLOR) */
 bool cli_color(int fd);
 /* The width of the terminal stdout is (its window size, else $COLUMNS,
@@ -86,11 +96,13 @@ FILE *cli_fold_open(unsigned int indent, const char *keep);
 int cli_fold_close(FILE *f);
 
 /* ---- options (getopt.c) ----
- * One parser for every subcommand: a spec names the command's own options
- * and the shared ones it opts into (CLI_*), the pairs that cannot go
- * together, and what the words after the options are (the target).  It
- * splits argv at "--", runs getopt_long with the usual error words, handles
- * the shared options itself and hands the command's own to spec->option. */
+ * One parser and one --help for every subcommand: a spec's option table
+ * names the command's own options and the shared ones it opts into
+ * (CLI_*) with their help lines; the spec adds the pairs that cannot go
+ * together, what the words after the options are (the target) and the
+ * text of its --help.  It splits argv at "--", runs getopt_long with the
+ * usual error words, handles the shared options and flags itself and hands
+ * the command's other options to spec->option. */
 
 /* Shared options a spec opts into. */
 enum {
@@ -126,26 +138,49 @@ enum cli_words {
 				  * more word, the operand (pages' REGION) */
 };
 
-/* Two options that cannot be used together (getopt values). */
+/* Two options that cannot be used together (getopt values); a table of
+ * them ends with {0}. */
 struct cli_excl {
 	int a, b;
 };
 
+/* A row of a command's option table, which makes both its getopt_long
+ * options and the option lines of its --help, in the table's order:
+ *  - an option of its own: val (the short letter, or CLI_OPT_CMD + n for a
+ *    long-only one), the long name, the argument's name ("<file>"; NULL:
+ *    it takes none) and the help text;
+ *    CLI_FLAG(..., type, field) one that sets the bool field of the
+ *    command's options (type, the ctx of cli_getopt) and nothing else;
+ *  - CLI_SHARED(bits): the shared options of bits (CLI_*), here;
+ *  - CLI_SAYS(val, text): a shared option's help in this command's words.
+ * A '\n' in a help text starts a line indented under the first. */
+struct cli_opt {
+	int val;
+	const char *name, *arg, *help;
+	unsigned int shared;
+	size_t flag;                 /* CLI_FLAG: 1 + the offset of its bool in ctx */
+};
+#define CLI_FLAG(v, name, help, type, field) \
+	{ (v), (name), NULL, (help), 0, offsetof(type, field) + 1 }
+#define CLI_SHARED(bits) { .shared = (bits) }
+#define CLI_SAYS(v, text) { .val = (v), .help = (text) }
+
 #define CLI_MAX_COLUMNS 64
 #define CLI_DONE (-1)   /* --help or --list-columns printed: exit 0 */
 
-struct option;
+/* A command: its options and the text of its --help ("Usage:", synopsis,
+ * about, "Options:", the table's lines, -h and -V, notes, "Examples:",
+ * examples, "See memlayout-VERB(1)."). */
 struct cli_spec {
 	const char *verb;                  /* "show": the input of its usage errors */
-	unsigned int shared;               /* CLI_* */
-	const struct option *longopts;     /* its own options, {0}-ended, or NULL
-					    * (a val below 0x100 is the short one) */
-	const char *shortopts;             /* its short options without a long name */
-	const struct cli_excl *excl;
-	size_t nexcl;
-	/* Its own option c (argument arg): 0 or an exit code. */
+	const char *synopsis;              /* " memlayout show [options] PID\n"... */
+	const char *about;                 /* what it does, a paragraph */
+	const struct cli_opt *opts;        /* {0}-ended */
+	const char *notes;                 /* a paragraph after the options, or NULL */
+	const char *examples;              /* " memlayout ...\n" lines */
+	const struct cli_excl *excl;       /* {0}-ended, or NULL */
+	/* Its own option c (argument arg) but a CLI_FLAG: 0 or an exit code. */
 	int (*option)(void *ctx, int c, char *arg);
-	void (*usage)(void);               /* --help, -h */
 	/* CLI_COLUMNS: the column table, the most -o may list (0:
 	 * CLI_MAX_COLUMNS), the width of names in --list-columns. */
 	const struct ml_column_info *(*columns)(size_t *ret_n);
@@ -175,17 +210,6 @@ struct cli_opts {
 	char **command;                    /* CLI_WORDS_FREE: the words after
 					    * "--" (NULL without "--") */
 };
-
-/* --help's lines of the shared options of spec among which (CLI_*),
- * in the table's order, with a command's own words for some of them (own:
- * {val, text}, {0}-ended, or NULL); then -h and -V's lines (help_end). */
-struct cli_help {
-	int val;
-	const char *text;
-};
-void cli_help_options(const struct cli_spec *spec, unsigned int which,
-			 const struct cli_help *own);
-void cli_help_end(void);
 
 /* --list-columns' lines: n columns, names right-aligned in width. */
 void cli_list_columns(const struct ml_column_info *c, size_t n, int width);

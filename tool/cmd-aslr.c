@@ -16,12 +16,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_COLUMNS 32
@@ -37,16 +35,23 @@ struct aslr_opts {
 	char **argv;               /* -- COMMAND [ARGS] */
 };
 
-/* Its own options; the shared ones are in the spec below (-n is
+/* Its options, shared ones included, as --help lists them (-n is
  * --noheadings, as in every command; the runs are counted with -c). */
-static const struct option longopts[] = {
-	{ "runs",         required_argument, NULL, 'c' },
-	{ "no-randomize", no_argument,       NULL, OPT_NO_RANDOMIZE },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt opts[] = {
+	{ 'c', "runs", "<n>", "number of runs (default 200)" },
+	CLI_SHARED(CLI_AT),
+	CLI_SAYS(CLI_OPT_AT, "stop at the entry point (default) or at exit,\n"
+		 "which includes the heap as the program left it"),
+	CLI_FLAG(OPT_NO_RANDOMIZE, "no-randomize", "run with personality(ADDR_NO_RANDOMIZE)",
+		 struct aslr_opts, no_randomize),
+	CLI_SHARED(CLI_OUTPUT),
+	CLI_SAYS('n', "no headings, no summary line"),
+	CLI_SAYS('b', "sizes and offsets in bytes"),
+	{ 0 },
 };
 
 static const struct cli_excl excl[] = {
-	{ 'J', 'r' },
+	{ 'J', 'r' }, { 0 },
 };
 
 /* What each value of randomize_va_space means (Documentation/admin-guide/sysctl/kernel.rst). */
@@ -55,40 +60,6 @@ static const char *const va_space_words[] = {
 	"stack, mmap base and vdso randomised; brk heap not",
 	"stack, mmap base, vdso and brk heap randomised",
 };
-
-static const struct cli_spec spec;
-
-static void usage(void)
-{
-	static const struct cli_help own[] = {
-		{ CLI_OPT_AT, "stop at the entry point (default) or at exit,\n                        which includes the heap as the program left it" },
-		{ 'n', "no headings, no summary line" },
-		{ 'b', "sizes and offsets in bytes" },
-		{ 0, NULL },
-	};
-
-	fputs("Usage:\n"
-	      " memlayout aslr [options] -- COMMAND [ARGS]\n\n"
-	      "Run COMMAND many times, stopping each run at its entry point (after the\n"
-	      "dynamic loader), and measure how far address-space layout randomisation\n"
-	      "moves each region: text, data, bss, heap, each library, vdso, anonymous\n"
-	      "mmaps, the stack and the stack pointer; and which regions move together.\n\n"
-	      "Options:\n"
-	      " -c, --runs <n>         number of runs (default 200)\n", stdout);
-	cli_help_options(&spec, CLI_AT, own);
-	fputs("     --no-randomize     run with personality(ADDR_NO_RANDOMIZE)\n", stdout);
-	cli_help_options(&spec, CLI_OUTPUT, own);
-	cli_help_end();
-	fputs("BITS is estimated from the range of the bases seen; with n runs at most\n"
-	      "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
-	      "The runs' input and output are /dev/null.\n\n"
-	      "Examples:\n"
-	      " memlayout aslr -- /bin/true                 200 runs of true\n"
-	      " memlayout aslr -c 2000 -- /bin/true         more runs, tighter estimates\n"
-	      " memlayout aslr --no-randomize -- /bin/true  everything fixed: 0 bits\n"
-	      " memlayout aslr --at=exit -J -- ./a.out      with the heap, as JSON\n\n"
-	      "See memlayout-aslr(1).\n", stdout);
-}
 
 static int parse_option(void *ctx, int c, char *arg)
 {
@@ -102,7 +73,6 @@ static int parse_option(void *ctx, int c, char *arg)
 		if (errno || end == arg || *end || o->runs < 1 || o->runs > MAX_RUNS)
 			return cli_usage_error(arg, "--runs takes a number from 1 to %d", MAX_RUNS);
 		return 0;
-	case OPT_NO_RANDOMIZE: o->no_randomize = true; return 0;
 	default:
 		return cli_usage_error("aslr", "unknown option");
 	}
@@ -110,12 +80,21 @@ static int parse_option(void *ctx, int c, char *arg)
 
 static const struct cli_spec spec = {
 	.verb = "aslr",
-	.shared = CLI_OUTPUT | CLI_AT,
-	.longopts = longopts,
+	.synopsis = " memlayout aslr [options] -- COMMAND [ARGS]\n",
+	.about = "Run COMMAND many times, stopping each run at its entry point (after the\n"
+		 "dynamic loader), and measure how far address-space layout randomisation\n"
+		 "moves each region: text, data, bss, heap, each library, vdso, anonymous\n"
+		 "mmaps, the stack and the stack pointer; and which regions move together.\n",
+	.opts = opts,
+	.notes = "BITS is estimated from the range of the bases seen; with n runs at most\n"
+		 "log2 n bits (CEILING) are observed, the rest is extrapolated.\n"
+		 "The runs' input and output are /dev/null.\n",
+	.examples = " memlayout aslr -- /bin/true                 200 runs of true\n"
+		    " memlayout aslr -c 2000 -- /bin/true         more runs, tighter estimates\n"
+		    " memlayout aslr --no-randomize -- /bin/true  everything fixed: 0 bits\n"
+		    " memlayout aslr --at=exit -J -- ./a.out      with the heap, as JSON\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,
-	.usage = usage,
 	.columns = ml_aslr_columns,
 	.max_columns = MAX_COLUMNS,
 	.list_width = 12,
@@ -179,12 +158,8 @@ static void progress(int fd, long done, long total)
 
 static int run_error(const struct aslr_opts *o, int r, int status)
 {
-	if (r == -ECHILD)
-		return cli_error(o->argv[0], "it ended before the snapshot point (%s %d)",
-				    WIFSIGNALED(status) ? "signal" : "exit status",
-				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	if (r == -ENOENT || r == -EACCES || r == -ENOEXEC)
-		return cli_error(o->argv[0], "cannot run it: %s", strerror(-r));
+	if (r == -ECHILD || r == -ENOENT || r == -EACCES || r == -ENOEXEC)
+		return cli_run_error(o->argv[0], r, status);
 	return cli_error(o->argv[0], "%s", cli_strerror(-r));
 }
 

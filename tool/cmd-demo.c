@@ -8,10 +8,7 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,61 +20,28 @@
 #define MAX_MARKS 16
 #define DEMO_COLUMNS "START,END,SIZE,PERMS,KIND,OBJECT,RSS,TID"
 
-/* The demo program: next to memlayout in the build tree; once installed,
- * in LIBEXECDIR, looked for first relative to memlayout's own directory
- * (MEMLAYOUT_LIBEXECDIR_REL, "../libexec/memlayout": an installed tree
- * that was moved, a DESTDIR staging root), then at the absolute path baked
- * in at configure time. */
-static int find_target(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		const char *dir = dirname(self);
-		snprintf(buf, len, "%s/memlayout-demo", dir);
-		if (access(buf, X_OK) == 0)
-			return 0;
-		if (MEMLAYOUT_LIBEXECDIR_REL[0]) {
-			snprintf(buf, len, "%s/%s/memlayout-demo", dir, MEMLAYOUT_LIBEXECDIR_REL);
-			if (access(buf, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(buf, len, "%s/memlayout-demo", MEMLAYOUT_LIBEXECDIR);
-	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
-}
-
 struct demo {
-	pid_t pid;
-	int in_fd;                 /* its stdin: closing it ends it */
+	bool html;                 /* --html */
+	struct ml_spawn sp;        /* its stdin (closing it ends it) and stdout on pipes */
 	FILE *out;                 /* its stdout */
 	struct ml_mark marks[MAX_MARKS];
 	char labels[MAX_MARKS][64];
 	size_t nmarks;
 };
 
-static int start(struct demo *d, const char *path)
+static int start(struct demo *d, char *path)
 {
-	int in[2], out[2];
+	char *argv[] = { path, NULL };
+	int r = ml_spawn_start(argv, ML_SPAWN_PIPE_IN | ML_SPAWN_PIPE_OUT, &d->sp);
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+	if (r < 0)
+		return r;
+	if ((r = ml_spawn_wait_exec(&d->sp)) < 0)
+		return r;
+	if (!(d->out = fdopen(d->sp.out_fd, "r")))
 		return -errno;
-	d->pid = fork();
-	if (d->pid < 0)
-		return -errno;
-	if (d->pid == 0) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	d->in_fd = in[1];
-	d->out = fdopen(out[0], "r");
-	return d->out ? 0 : -errno;
+	d->sp.out_fd = -1;   /* d->out's */
+	return 0;
 }
 
 /* Read "label=0xADDR" lines up to "ready". */
@@ -104,19 +68,18 @@ static int read_marks(struct demo *d)
 
 static void stop(struct demo *d)
 {
-	if (d->in_fd >= 0)
-		close(d->in_fd);
+	ml_spawn_close(&d->sp);
 	if (d->out)
 		fclose(d->out);
-	if (d->pid > 0)
-		waitpid(d->pid, NULL, 0);
+	if (d->sp.pid > 0)
+		waitpid(d->sp.pid, NULL, 0);
 }
 
 /* Where each thing landed: the point of the demo, printed last so that a
  * terminal leaves it in view under the diagram. */
 static void landed(const struct demo *d, const struct ml_snapshot *snap, FILE *f)
 {
-	fprintf(f, "\nWhere each thing the program made landed (PID %d):\n\n", (int)d->pid);
+	fprintf(f, "\nWhere each thing the program made landed (PID %d):\n\n", (int)d->sp.pid);
 	for (size_t i = 0; i < d->nmarks; i++) {
 		const struct ml_region *reg = ml_snapshot_find(snap, d->marks[i].addr);
 		const struct ml_section *sec = reg ? ml_region_section(reg, d->marks[i].addr) : NULL;
@@ -125,18 +88,18 @@ static void landed(const struct demo *d, const struct ml_snapshot *snap, FILE *f
 	}
 }
 
-static int show(struct demo *d, bool html)
+static int show(struct demo *d)
 {
 	struct ml_snap_opts so = { NULL, ML_SNAP_SMAPS };
 	struct ml_snapshot *snap;
-	int r = ml_snapshot_take(d->pid, &so, &snap);
+	int r = ml_snapshot_take(d->sp.pid, &so, &snap);
 	unsigned int width = cli_term_width();
 	char pid[16];
 
-	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
+	snprintf(pid, sizeof(pid), "%d", (int)d->sp.pid);
 	if (r < 0)
 		return cli_error(pid, "%s", cli_strerror(-r));
-	if (html) {
+	if (d->html) {
 		struct ml_diagram_opts hopt = { 0, d->marks, d->nmarks, 0 };
 		r = ml_render_html(snap, stdout, &hopt);
 		ml_snapshot_free(snap);
@@ -146,7 +109,7 @@ static int show(struct demo *d, bool html)
 	fprintf(f, "memlayout demo: a program (PID %d) put one thing in each part of its "
 		"address space (code, constants, globals, heap, stacks) and printed where; "
 		"here are its regions, its address space drawn, and last, where each "
-		"thing landed.\n", (int)d->pid);
+		"thing landed.\n", (int)d->sp.pid);
 	/* On a terminal the default columns, fitted to its width; else the
 	 * demo's own set. */
 	int ids[16];
@@ -156,12 +119,12 @@ static int show(struct demo *d, bool html)
 		abort();   /* our own constant: a bug */
 	struct ml_table_opts to = { width ? NULL : ids, nids, width ? ML_OUT_TERM : 0 };
 	if (width)
-		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->pid);
+		fprintf(f, "\nIts regions (memlayout show %d):\n\n", (int)d->sp.pid);
 	else
-		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->pid);
+		fprintf(f, "\nIts regions (memlayout show -o %s %d):\n\n", DEMO_COLUMNS, (int)d->sp.pid);
 	cli_fold_close(f);
 	r = ml_render_regions(snap, stdout, &to);
-	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->pid);
+	printf("\nIts address space, high addresses on top (memlayout show -d %d):\n\n", (int)d->sp.pid);
 	struct ml_diagram_opts dopt = { cli_color(STDOUT_FILENO) ? ML_OUT_COLOR : 0,
 					d->marks, d->nmarks, width };
 	if (r == 0)
@@ -172,34 +135,43 @@ static int show(struct demo *d, bool html)
 	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
+enum { OPT_HTML = CLI_OPT_CMD };
+
+static const struct cli_opt opts[] = {
+	CLI_FLAG(OPT_HTML, "html", "its address space drawn as one web page, each thing\n"
+		 "it placed marked (as memlayout show --html)", struct demo, html),
+	{ 0 },
+};
+
+static const struct cli_spec spec = {
+	.verb = "demo",
+	.synopsis = " memlayout demo [--html]\n",
+	.about = "Run a small bundled program that puts a global in\n"
+		 ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
+		 "a local and a thread; show its layout with those addresses marked.\n",
+	.opts = opts,
+	.examples = " memlayout demo\n"
+		    " memlayout demo --html > demo.html\n",
+	.words = CLI_WORDS_FREE,
+};
+
 int cli_cmd_demo(int argc, char **argv)
 {
-	struct demo d = { .pid = -1, .in_fd = -1 };
+	struct demo d = { .sp = { -1, -1, -1, -1, -1 } };
+	struct cli_opts cli = { 0 };
 	char path[PATH_MAX];
-	bool html = argc > 1 && !strcmp(argv[1], "--html");
 	int r;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs("Usage:\n memlayout demo [--html]\n\nRun a small bundled program that puts a global in\n"
-		      ".data and one in .bss, a constant in .rodata, a small and a large malloc,\n"
-		      "a local and a thread; show its layout with those addresses marked.\n\n"
-		      "Options:\n"
-		      "     --html             its address space drawn as one web page, each thing\n"
-		      "                        it placed marked (as memlayout show --html)\n"
-		      " -h, --help             display this help\n"
-		      " -V, --version          display version\n\n"
-		      "Examples:\n"
-		      " memlayout demo\n"
-		      " memlayout demo --html > demo.html\n", stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
-		cli_version();
-		return CLI_EXIT_OK;
-	}
-	if (argc > 1 + html)
-		return cli_usage_error(argv[1 + html], "demo takes no arguments but --html");
-	if (find_target(path, sizeof(path)) < 0)
+	if ((r = cli_getopt(&spec, argc, argv, &cli, &d)))
+		return r == CLI_DONE ? CLI_EXIT_OK : r;
+	if (cli.nwords || cli.command)
+		return cli_usage_error(cli.nwords ? cli.words[0] : "--",
+				       "demo takes no arguments but --html");
+	/* Next to memlayout in the build tree; once installed, in LIBEXECDIR
+	 * (first relative to memlayout: cli_find_shipped). */
+	const char *rel[] = { "memlayout-demo", MEMLAYOUT_LIBEXECDIR_REL[0] ?
+			      MEMLAYOUT_LIBEXECDIR_REL "/memlayout-demo" : NULL, NULL };
+	if (cli_find_shipped(rel, MEMLAYOUT_LIBEXECDIR "/memlayout-demo", X_OK, path, sizeof(path)) < 0)
 		return cli_error("memlayout-demo", "not found next to memlayout nor in %s",
 				    MEMLAYOUT_LIBEXECDIR);
 	signal(SIGPIPE, SIG_IGN);
@@ -210,7 +182,7 @@ int cli_cmd_demo(int argc, char **argv)
 		stop(&d);
 		return cli_error(path, "could not start it: %s", strerror(-r));
 	}
-	r = show(&d, html);
+	r = show(&d);
 	stop(&d);
 	return r;
 }

@@ -16,9 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,67 +26,48 @@
 
 #define MAX_FRAMES 64
 
-enum { OPT_EXE = CLI_OPT_CMD, OPT_SYSROOT, OPT_COREDUMP };
+enum { OPT_COREDUMP = CLI_OPT_CMD };
 
-struct explain_opts {
-	const char *exe;          /* --exe */
-	const char *sysroot;      /* --sysroot */
-	const char *coredump;     /* --coredump MATCH */
+
+/* Its options, --exe and --sysroot the shared ones of a CORE, as --help
+ * lists them. */
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_CORE),
+	CLI_SAYS(CLI_OPT_SYSROOT, "look for the mapped files under <dir>"),
+	CLI_SAYS(CLI_OPT_EXE, "the executable, if the core does not lead to it"),
+	{ OPT_COREDUMP, "coredump", "<match>", "the latest systemd-coredump entry of a PID or command\n"
+	  "name (through coredumpctl dump)" },
+	CLI_SHARED(CLI_JSON),
+	CLI_SAYS('J', "the report as JSON (as memlayout run -J)"),
+	{ 0 },
 };
 
-static const struct option longopts[] = {
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-	{ "coredump", required_argument, NULL, OPT_COREDUMP },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout explain [options] CORE\n"
-	      " memlayout explain [options] --coredump PID|COMM\n\n"
-	      "Explain the crash a core dump records, as 'memlayout run' explains one live:\n"
-	      "what kind, read/write/fetch, which region and section, the faulting thread,\n"
-	      "the backtrace and the address space around the fault.\n\n"
-	      "Options:\n"
-	      "     --exe <file>       the executable, if the core does not lead to it\n"
-	      "     --sysroot <dir>    look for the mapped files under <dir>\n"
-	      "     --coredump <match> the latest systemd-coredump entry of a PID or command\n"
-	      "                          name (through coredumpctl dump)\n"
-	      " -J, --json             the report as JSON (as memlayout run -J)\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout explain core              explain ./core\n"
-	      " memlayout explain -J core.1234      the same as JSON\n"
-	      " memlayout explain --coredump myprog the last crash of myprog, from systemd\n\n"
-	      "See memlayout-explain(1).\n", stdout);
-}
-
+/* --coredump MATCH (ctx: where it goes). */
 static int parse_option(void *ctx, int c, char *arg)
 {
-	struct explain_opts *o = ctx;
-
-	switch (c) {
-	case OPT_EXE: o->exe = arg; return 0;
-	case OPT_SYSROOT: o->sysroot = arg; return 0;
-	case OPT_COREDUMP: o->coredump = arg; return 0;
-	default: return cli_usage_error("explain", "unknown option");
-	}
+	if (c != OPT_COREDUMP)
+		return cli_usage_error("explain", "unknown option");
+	*(const char **)ctx = arg;
+	return 0;
 }
 
 static const struct cli_spec spec = {
 	.verb = "explain",
-	.shared = CLI_JSON,
-	.longopts = longopts,
+	.synopsis = " memlayout explain [options] CORE\n"
+		    " memlayout explain [options] --coredump PID|COMM\n",
+	.about = "Explain the crash a core dump records, as 'memlayout run' explains one live:\n"
+		 "what kind, read/write/fetch, which region and section, the faulting thread,\n"
+		 "the backtrace and the address space around the fault.\n",
+	.opts = opts,
+	.examples = " memlayout explain core              explain ./core\n"
+		    " memlayout explain -J core.1234      the same as JSON\n"
+		    " memlayout explain --coredump myprog the last crash of myprog, from systemd\n",
 	.option = parse_option,
-	.usage = usage,
 	.words = CLI_WORDS_FREE,
 };
 
 /* The report of the core at path. */
-static int explain(const char *path, const struct explain_opts *o, unsigned int flags)
+static int explain(const char *path, const struct cli_target *t, unsigned int flags)
 {
 	struct ml_core *core;
 	struct ml_snapshot *snap = NULL;
@@ -98,7 +77,7 @@ static int explain(const char *path, const struct explain_opts *o, unsigned int 
 	char *msg = NULL;
 	int e, code = 0;
 
-	if ((code = cli_core_open(path, o->sysroot, o->exe, &core)))
+	if ((code = cli_core_open(path, t->sysroot, t->exe, &core)))
 		return code;
 	if ((e = ml_core_snapshot(core, 0, &snap)) < 0 || (e = ml_core_fault(core, &f)) < 0) {
 		code = cli_error(path, "%s", strerror(-e));
@@ -140,27 +119,26 @@ static int coredumpctl(const char *match, const char *file)
 {
 	char *argv[] = { "coredumpctl", "--no-pager", "-q", "dump", "-o", (char *)file,
 			 "--", (char *)match, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st, e;
+	struct ml_spawn sp = { .pid = -1 };
+	int st, e = ml_spawn_start(argv, ML_SPAWN_OUT_TO_ERR, &sp);
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	e = posix_spawnp(&pid, "coredumpctl", &fa, NULL, argv, NULL);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e)
-		return cli_error("coredumpctl", "%s", e == ENOENT ?
-				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(e));
-	while (waitpid(pid, &st, 0) < 0)
+	if (e == 0) {
+		e = ml_spawn_wait_exec(&sp);
+		ml_spawn_close(&sp);
+	}
+	while (sp.pid > 0 && waitpid(sp.pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return cli_error("coredumpctl", "%s", strerror(errno));
+	if (e < 0)
+		return cli_error("coredumpctl", "%s", e == -ENOENT ?
+				    "not found (systemd-coredump's coredumpctl is not installed)" : strerror(-e));
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return cli_error(match, "coredumpctl found no core dump of it (exit status %d)",
 				    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
 
-static int explain_coredump(const struct explain_opts *o, unsigned int flags)
+static int explain_coredump(const char *match, const struct cli_target *t, unsigned int flags)
 {
 	char dir[] = "/tmp/memlayout-core.XXXXXX", file[sizeof(dir) + 8];
 	int code;
@@ -168,9 +146,9 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 	if (!mkdtemp(dir))
 		return cli_error("/tmp", "%s", strerror(errno));
 	snprintf(file, sizeof(file), "%s/core", dir);
-	code = coredumpctl(o->coredump, file);
+	code = coredumpctl(match, file);
 	if (code == 0)
-		code = explain(file, o, flags);
+		code = explain(file, t, flags);
 	unlink(file);
 	rmdir(dir);
 	return code;
@@ -178,20 +156,20 @@ static int explain_coredump(const struct explain_opts *o, unsigned int flags)
 
 int cli_cmd_explain(int argc, char **argv)
 {
-	struct explain_opts o = { 0 };
+	const char *coredump = NULL;
 	struct cli_opts cli = { 0 };
 	int code;
 
-	if ((code = cli_getopt(&spec, argc, argv, &cli, &o)))
+	if ((code = cli_getopt(&spec, argc, argv, &cli, &coredump)))
 		return code == CLI_DONE ? CLI_EXIT_OK : code;
 	if (cli.command)
 		return cli_usage_error("explain", "no command: explain reads a core file");
-	if (o.coredump && cli.nwords)
+	if (coredump && cli.nwords)
 		return cli_usage_error("explain", "give one of CORE or --coredump");
-	if (o.coredump)
-		return explain_coredump(&o, cli.out_flags);
+	if (coredump)
+		return explain_coredump(coredump, &cli.target, cli.out_flags);
 	if (cli.nwords != 1)
 		return cli_usage_error("explain", cli.nwords ? "one core file only"
 					  : "no core file given (CORE or --coredump PID|COMM)");
-	return explain(cli.words[0], &o, cli.out_flags);
+	return explain(cli.words[0], &cli.target, cli.out_flags);
 }

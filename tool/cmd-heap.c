@@ -15,7 +15,6 @@
 #include "heap.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@
 
 #define MAX_COLUMNS 32
 
-enum { OPT_HTML = CLI_OPT_CMD };
+enum { OPT_HTML = CLI_OPT_CMD, OPT_NO_STOP };
 
 struct heap_opts {
 	struct cli_opts cli;        /* target, -o, -J -r -n -b */
@@ -32,21 +31,33 @@ struct heap_opts {
 	bool traced;              /* -- COMMAND: stopped under memlayout's own trace */
 };
 
-/* Its own options; the shared ones are in the spec below. */
-static const struct option longopts[] = {
-	{ "summary",      no_argument,       NULL, 's' },
-	{ "classes",      no_argument,       NULL, 'c' },
-	{ "map",          no_argument,       NULL, 'm' },
-	{ "no-stop",      no_argument,       NULL, 'S' },
-	{ "html",         no_argument,       NULL, OPT_HTML },
-	{ NULL, 0, NULL, 0 },
+/* Its options, shared ones included, as --help lists them. */
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_OUTPUT),
+	CLI_SAYS('o', "columns of the region (heap) table, with -c alone of\n"
+		 "the class (arena) table (\"+COL,...\" adds to the default)"),
+	CLI_SAYS(CLI_OPT_LIST_COLUMNS, "list the columns of every heap table and exit"),
+	CLI_SAYS('J', "one JSON document: heap, classes, regions"),
+	CLI_SAYS('r', "raw tables (no alignment)"),
+	CLI_SAYS('n', "no headings, no prose lines"),
+	{ 's', "summary", NULL, "the totals only" },
+	{ 'c', "classes", NULL, "the size-class table only" },
+	{ 'm', "map", NULL, "the region table (with its page map) only" },
+	CLI_FLAG(OPT_NO_STOP, "no-stop", "glibc: read without stopping the process (racy, and said so)",
+		 struct heap_opts, no_stop),
+	CLI_FLAG(OPT_HTML, "html", "one self-contained web page: totals, the map of pages,\n"
+		 "the size classes as bars", struct heap_opts, out.html),
+	CLI_SHARED(CLI_SELF | CLI_AT),
+	CLI_SAYS(CLI_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)"),
+	CLI_SAYS(CLI_OPT_AT, "with -- COMMAND: at the entry point or just before it exits"),
+	{ 0 },
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
 static const struct cli_excl excl[] = {
 	{ 'J', 'r' },
 	{ OPT_HTML, 'J' }, { OPT_HTML, 'r' }, { OPT_HTML, 'o' }, { OPT_HTML, 's' },
-	{ OPT_HTML, 'c' }, { OPT_HTML, 'm' }, { OPT_HTML, 'n' },
+	{ OPT_HTML, 'c' }, { OPT_HTML, 'm' }, { OPT_HTML, 'n' }, { 0 },
 };
 
 /* Words for the errors of reading mlalloc's state (the reader's -errno). */
@@ -57,53 +68,6 @@ static const struct { int err; const char *words; } read_errors[] = {
 	{ EFAULT,  "its published heap state could not be read whole (unmapped while being read?)" },
 };
 
-static const struct cli_spec spec;
-
-static void usage(void)
-{
-	static const struct cli_help own[] = {
-		{ 'o', "columns of the region (heap) table, with -c alone of\n"
-		  "                        the class (arena) table (\"+COL,...\" adds to the default)" },
-		{ CLI_OPT_LIST_COLUMNS, "list the columns of every heap table and exit" },
-		{ 'J', "one JSON document: heap, classes, regions" },
-		{ 'r', "raw tables (no alignment)" },
-		{ 'n', "no headings, no prose lines" },
-		{ CLI_OPT_SELF, "look at memlayout itself (run under LD_PRELOAD=libmlalloc.so)" },
-		{ CLI_OPT_AT, "with -- COMMAND: at the entry point or just before it exits" },
-		{ 0, NULL },
-	};
-
-	fputs("Usage:\n"
-	      " memlayout heap [options] PID\n"
-	      " memlayout heap [options] --self\n"
-	      " memlayout heap [options] -- COMMAND [ARGS]\n\n"
-	      "Show the heap of a process.  glibc malloc (any process mapping libc.so.6, read\n"
-	      "with its threads stopped): every arena and heap, bytes in use and free, the\n"
-	      "tcache, fastbins, unsorted, small and large bins, mmap'd chunks, a map of each\n"
-	      "heap, mallinfo2()'s figures.  mlalloc (read while it runs): live and free\n"
-	      "blocks per size class, its segments and large blocks with a map of used and\n"
-	      "free pages, bytes live, committed and reserved, fragmentation, the largest\n"
-	      "free run and the brk.  For another allocator, say so and show what the maps\n"
-	      "tell (exit status 3).\n\n"
-	      "Options:\n", stdout);
-	cli_help_options(&spec, CLI_OUTPUT, own);
-	fputs(" -s, --summary          the totals only\n"
-	      " -c, --classes          the size-class table only\n"
-	      " -m, --map              the region table (with its page map) only\n"
-	      "     --no-stop          glibc: read without stopping the process (racy, and said so)\n"
-	      "     --html             one self-contained web page: totals, the map of pages,\n"
-	      "                        the size classes as bars\n", stdout);
-	cli_help_options(&spec, CLI_SELF | CLI_AT, own);
-	cli_help_end();
-	fputs("Examples:\n"
-	      " LD_PRELOAD=libmlalloc.so ./server &  memlayout heap $!\n"
-	      " memlayout heap -c 1234               live and free blocks per size class\n"
-	      " memlayout heap $(pgrep -n bash)      glibc malloc: arenas, bins, tcache, heap map\n"
-	      " memlayout heap -J -b 1234            everything as JSON, sizes in bytes\n"
-	      " memlayout heap -- env LD_PRELOAD=libmlalloc.so ls   the heap of ls as it exits\n\n"
-	      "See memlayout-heap(1).\n", stdout);
-}
-
 static int parse_option(void *ctx, int c, char *arg)
 {
 	struct heap_opts *o = ctx;
@@ -113,8 +77,6 @@ static int parse_option(void *ctx, int c, char *arg)
 	case 's': o->out.parts |= CLI_HEAP_SUMMARY; return 0;
 	case 'c': o->out.parts |= CLI_HEAP_CLASSES; return 0;
 	case 'm': o->out.parts |= CLI_HEAP_MAP; return 0;
-	case 'S': o->no_stop = true; return 0;
-	case OPT_HTML: o->out.html = true; return 0;
 	default:
 		return cli_usage_error("heap", "unknown option");
 	}
@@ -172,12 +134,25 @@ static int heap_columns(struct heap_opts *o, bool glibc, bool check)
 
 static const struct cli_spec spec = {
 	.verb = "heap",
-	.shared = CLI_OUTPUT | CLI_SELF | CLI_AT,
-	.longopts = longopts,
+	.synopsis = " memlayout heap [options] PID\n"
+		    " memlayout heap [options] --self\n"
+		    " memlayout heap [options] -- COMMAND [ARGS]\n",
+	.about = "Show the heap of a process.  glibc malloc (any process mapping libc.so.6, read\n"
+		 "with its threads stopped): every arena and heap, bytes in use and free, the\n"
+		 "tcache, fastbins, unsorted, small and large bins, mmap'd chunks, a map of each\n"
+		 "heap, mallinfo2()'s figures.  mlalloc (read while it runs): live and free\n"
+		 "blocks per size class, its segments and large blocks with a map of used and\n"
+		 "free pages, bytes live, committed and reserved, fragmentation, the largest\n"
+		 "free run and the brk.  For another allocator, say so and show what the maps\n"
+		 "tell (exit status 3).\n",
+	.opts = opts,
+	.examples = " LD_PRELOAD=libmlalloc.so ./server &  memlayout heap $!\n"
+		    " memlayout heap -c 1234               live and free blocks per size class\n"
+		    " memlayout heap $(pgrep -n bash)      glibc malloc: arenas, bins, tcache, heap map\n"
+		    " memlayout heap -J -b 1234            everything as JSON, sizes in bytes\n"
+		    " memlayout heap -- env LD_PRELOAD=libmlalloc.so ls   the heap of ls as it exits\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,
-	.usage = usage,
 	.list_columns = list_columns,
 	.max_columns = MAX_COLUMNS,
 	.list_width = 8,

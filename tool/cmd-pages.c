@@ -16,7 +16,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,53 +47,20 @@ struct pages_opts {
 	struct selector sel;
 };
 
-/* Its own options; the shared ones are in the spec below. */
-static const struct option longopts[] = {
-	{ "width",        required_argument, NULL, 'w' },
-	{ "method",       required_argument, NULL, OPT_METHOD },
-	{ "shared-with",  required_argument, NULL, OPT_SHARED_WITH },
-	{ NULL, 0, NULL, 0 },
+/* Its options, shared ones included, as --help lists them. */
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_OUTPUT),
+	CLI_SAYS('n', "no headings, no process line, no legend"),
+	{ 'w', "width", "<cells>", "cells of the bar (1-256, default 32)" },
+	{ OPT_METHOD, "method", "<m>", "auto, scan (PAGEMAP_SCAN) or pread (of pagemap)" },
+	{ OPT_SHARED_WITH, "shared-with", "<pid>", "frames shared with another process (root)" },
+	CLI_SHARED(CLI_SELF),
+	{ 0 },
 };
 
 static const struct cli_excl excl[] = {
-	{ 'J', 'r' },
+	{ 'J', 'r' }, { 0 },
 };
-
-static const struct cli_spec spec;
-
-static void usage(void)
-{
-	static const struct cli_help own[] = {
-		{ 'n', "no headings, no process line, no legend" },
-		{ 0, NULL },
-	};
-
-	fputs("Usage:\n"
-	      " memlayout pages [options] PID [REGION | START-END]\n"
-	      " memlayout pages [options] --self [REGION | START-END]\n"
-	      " memlayout pages [options] [REGION | START-END] -- COMMAND [ARGS]\n\n"
-	      "Show which pages of each region are in RAM, part of a huge page, the\n"
-	      "shared zero page, swapped, guard markers, or never touched, with a bar\n"
-	      "per region.  REGION is a kind (heap, stack, text, ...), an object (a path\n"
-	      "or its file name) or an address inside a region.\n\n"
-	      "Options:\n", stdout);
-	cli_help_options(&spec, CLI_OUTPUT, own);
-	fputs(" -w, --width <cells>    cells of the bar (1-256, default 32)\n"
-	      "     --method <m>       auto, scan (PAGEMAP_SCAN) or pread (of pagemap)\n"
-	      "     --shared-with <pid>\n"
-	      "                        frames shared with another process (root)\n", stdout);
-	cli_help_options(&spec, CLI_SELF, own);
-	cli_help_end();
-	fputs("Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
-	      "lower case when part of the cell is untouched.\n\n"
-	      "Examples:\n"
-	      " memlayout pages $$                     every region of your shell\n"
-	      " memlayout pages $$ heap                its heap only\n"
-	      " memlayout pages 1234 libc.so.6         the regions of libc\n"
-	      " memlayout pages 1234 0x7f0000000000-0x7f0000400000\n"
-	      " sudo memlayout pages --shared-with 1235 1234 text\n\n"
-	      "See memlayout-pages(1).\n", stdout);
-}
 
 /* REGION or START-END, decided by its shape; malformed ranges are usage
  * errors.  An argument that is none of kind, range or address names an
@@ -159,12 +125,23 @@ static int parse_option(void *ctx, int c, char *arg)
 
 static const struct cli_spec spec = {
 	.verb = "pages",
-	.shared = CLI_OUTPUT | CLI_SELF,
-	.longopts = longopts,
+	.synopsis = " memlayout pages [options] PID [REGION | START-END]\n"
+		    " memlayout pages [options] --self [REGION | START-END]\n"
+		    " memlayout pages [options] [REGION | START-END] -- COMMAND [ARGS]\n",
+	.about = "Show which pages of each region are in RAM, part of a huge page, the\n"
+		 "shared zero page, swapped, guard markers, or never touched, with a bar\n"
+		 "per region.  REGION is a kind (heap, stack, text, ...), an object (a path\n"
+		 "or its file name) or an address inside a region.\n",
+	.opts = opts,
+	.notes = "Bar: O present  H huge page  Z zero page  S swapped  G guard  . untouched;\n"
+		 "lower case when part of the cell is untouched.\n",
+	.examples = " memlayout pages $$                     every region of your shell\n"
+		    " memlayout pages $$ heap                its heap only\n"
+		    " memlayout pages 1234 libc.so.6         the regions of libc\n"
+		    " memlayout pages 1234 0x7f0000000000-0x7f0000400000\n"
+		    " sudo memlayout pages --shared-with 1235 1234 text\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,
-	.usage = usage,
 	.columns = ml_pages_columns,
 	.list_width = 10,
 	.words = CLI_WORDS_OPERAND,   /* PID [REGION], --self [REGION] or [REGION] -- COMMAND */

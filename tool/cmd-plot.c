@@ -8,43 +8,27 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout plot [options] FILE\n\n"
-	      "Draw a record of 'memlayout watch --record FILE' (JSON lines) as one\n"
-	      "self-contained HTML page: virtual size per kind over time (stacked),\n"
-	      "resident and virtual size, page faults per second, threads, and the\n"
-	      "events (mapped, unmapped, grew, shrank, perms, brk, threads) on the\n"
-	      "time axis.  FILE - reads standard input.\n\n"
-	      "Options:\n"
-	      " -b, --bytes            sizes in bytes on the axes\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout watch -c 100 --record run.jsonl 1234 > /dev/null\n"
-	      " memlayout plot run.jsonl > growth.html\n\n"
-	      "See memlayout-plot(1).\n", stdout);
-}
-
-static int parse_option(void *ctx, int c, char *arg)
-{
-	(void)ctx;
-	(void)c;
-	(void)arg;
-	return cli_usage_error("plot", "unknown option");
-}
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_BYTES),
+	CLI_SAYS('b', "sizes in bytes on the axes"),
+	{ 0 },
+};
 
 static const struct cli_spec spec = {
 	.verb = "plot",
-	.shared = CLI_BYTES,
-	.option = parse_option,
-	.usage = usage,
+	.synopsis = " memlayout plot [options] FILE\n",
+	.about = "Draw a record of 'memlayout watch --record FILE' (JSON lines) as one\n"
+		 "self-contained HTML page: virtual size per kind over time (stacked),\n"
+		 "resident and virtual size, page faults per second, threads, and the\n"
+		 "events (mapped, unmapped, grew, shrank, perms, brk, threads) on the\n"
+		 "time axis.  FILE - reads standard input.\n",
+	.opts = opts,
+	.examples = " memlayout watch -c 100 --record run.jsonl 1234 > /dev/null\n"
+		    " memlayout plot run.jsonl > growth.html\n",
 	.words = CLI_WORDS_FREE,
 };
 

@@ -29,7 +29,6 @@
 #include "run-check.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,39 +75,16 @@ static const int job_control[] = { SIGTTIN, SIGTTOU };
 
 static volatile sig_atomic_t main_pid;
 
-/* Its own options; -J is the shared one (cli.h). */
-static const struct option longopts[] = {
-	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "check", required_argument, NULL, OPT_CHECK },
-	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
-	{ NULL, 0, NULL, 0 },
+/* Its options, -J the shared one, as --help lists them. */
+static const struct cli_opt opts[] = {
+	{ OPT_REPORT, "report", "<file>", "write the report to <file> instead of stderr" },
+	{ OPT_CHECK, "check", "heap[,leaks]", "run it with mlalloc's checking mode preloaded: explain\n"
+	  "use-after-free, overflows, double and invalid frees\n(and leaks at exit)" },
+	{ OPT_SAMPLE_RATE, "sample-rate", "<n>", "with --check: check one allocation in <n> (default: all)" },
+	CLI_SHARED(CLI_JSON),
+	CLI_SAYS('J', "the report as JSON (one object per crash)"),
+	{ 0 },
 };
-
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout run [options] [--] COMMAND [ARGS]\n\n"
-	      "Run a program as the shell would.  If it dies of SIGSEGV, SIGBUS, SIGILL,\n"
-	      "SIGFPE, SIGABRT or SIGTRAP, explain the crash in terms of its address\n"
-	      "space (what kind, read/write/fetch, which region and section, backtrace),\n"
-	      "then let the signal end it, and end by the same signal; else exit with its\n"
-	      "status.  memlayout's own: 125 it failed or a bad command line, 126 not\n"
-	      "executable, 127 not found.\n\n"
-	      "Options:\n"
-	      "     --report <file>    write the report to <file> instead of stderr\n"
-	      "     --check heap[,leaks]  run it with mlalloc's checking mode preloaded: explain\n"
-	      "                          use-after-free, overflows, double and invalid frees\n"
-	      "                          (and leaks at exit)\n"
-	      "     --sample-rate <n>  with --check: check one allocation in <n> (default: all)\n"
-	      " -J, --json             the report as JSON (one object per crash)\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout run -- ./a.out arg        explain a crash of ./a.out, if any\n"
-	      " memlayout run -J --report=crash.json -- make check\n"
-	      " memlayout run --check=heap -- ./a.out   explain its heap bugs\n\n"
-	      "See memlayout-run(1).\n", stdout);
-}
 
 /* ---- signals to memlayout ---- */
 
@@ -146,26 +122,6 @@ static void install_handlers(void)
 		sigaction(job_control[i], &sa, NULL);
 }
 
-/* The file execvp() would run for name, in path (PATH_MAX); false if
- * none is found. */
-static bool resolve(const char *name, char *path, size_t len)
-{
-	const char *dirs = getenv("PATH"), *p, *end;
-
-	if (strchr(name, '/')) {
-		snprintf(path, len, "%s", name);
-		return true;
-	}
-	for (p = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		if ((size_t)snprintf(path, len, "%.*s/%s", (int)(end - p) ? (int)(end - p) : 1,
-				     end > p ? p : ".", name) >= len)
-			continue;
-		if (access(path, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
 
 /* A set-user-ID or set-group-ID program runs without its privileges
  * under ptrace (unless we may trace it anyway: root): say so, once,
@@ -177,7 +133,7 @@ static void note_setid(struct run *r)
 	struct stat st;
 	bool uid, gid;
 
-	if (!resolve(r->o.argv[0], path, sizeof(path)) || stat(path, &st) < 0 ||
+	if (ml_path_find(r->o.argv[0], X_OK, path, sizeof(path)) < 0 || stat(path, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)))
 		return;
 	uid = (st.st_mode & S_ISUID) && st.st_uid != geteuid();
@@ -411,10 +367,18 @@ static int parse_option(void *ctx, int c, char *arg)
 
 static const struct cli_spec spec = {
 	.verb = "run",
-	.shared = CLI_JSON,
-	.longopts = longopts,
+	.synopsis = " memlayout run [options] [--] COMMAND [ARGS]\n",
+	.about = "Run a program as the shell would.  If it dies of SIGSEGV, SIGBUS, SIGILL,\n"
+		 "SIGFPE, SIGABRT or SIGTRAP, explain the crash in terms of its address\n"
+		 "space (what kind, read/write/fetch, which region and section, backtrace),\n"
+		 "then let the signal end it, and end by the same signal; else exit with its\n"
+		 "status.  memlayout's own: 125 it failed or a bad command line, 126 not\n"
+		 "executable, 127 not found.\n",
+	.opts = opts,
+	.examples = " memlayout run -- ./a.out arg        explain a crash of ./a.out, if any\n"
+		    " memlayout run -J --report=crash.json -- make check\n"
+		    " memlayout run --check=heap -- ./a.out   explain its heap bugs\n",
 	.option = parse_option,
-	.usage = usage,
 	.words = CLI_WORDS_FREE,
 	.posix = true,   /* the first word that is not an option starts the command */
 };

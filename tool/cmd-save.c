@@ -41,23 +41,6 @@ static const char *const proc_links[] = { "exe", "root" };
 /* Files of /proc itself, and of /proc/sys. */
 static const char *const root_files[] = { "cpuinfo", "sys/vm/mmap_min_addr" };
 
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout save [options] PID DIR\n"
-	      " memlayout save [options] --self DIR\n\n"
-	      "Save the /proc files memlayout reads of a process into DIR, as a tree that\n"
-	      "'--proc-root DIR' reads: study the process later, or on another machine.\n\n"
-	      "Options:\n"
-	      "     --self             memlayout itself\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout save 1234 /tmp/cap        write /tmp/cap/1234/...\n"
-	      " memlayout show --proc-root /tmp/cap 1234\n\n"
-	      "See memlayout-save(1).\n", stdout);
-}
-
 /* Copy the file src to dst (created, not overwritten); 0 or -errno. */
 static int copy_file(const char *src, const char *dst)
 {
@@ -215,10 +198,21 @@ static int save(pid_t pid, const char *dir, const char **ret_file)
 	return 0;
 }
 
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_SELF),
+	CLI_SAYS(CLI_OPT_SELF, "memlayout itself"),
+	{ 0 },
+};
+
 static const struct cli_spec spec = {
 	.verb = "save",
-	.shared = CLI_SELF,
-	.usage = usage,
+	.synopsis = " memlayout save [options] PID DIR\n"
+		    " memlayout save [options] --self DIR\n",
+	.about = "Save the /proc files memlayout reads of a process into DIR, as a tree that\n"
+		 "'--proc-root DIR' reads: study the process later, or on another machine.\n",
+	.opts = opts,
+	.examples = " memlayout save 1234 /tmp/cap        write /tmp/cap/1234/...\n"
+		    " memlayout show --proc-root /tmp/cap 1234\n",
 	.words = CLI_WORDS_OPERAND,   /* PID DIR or --self DIR */
 	.operand = "DIR",
 };

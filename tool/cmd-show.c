@@ -9,7 +9,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +30,21 @@ struct show_opts {
 	size_t nmarks;
 };
 
-/* Its own options; the shared ones are in the spec below. */
-static const struct option longopts[] = {
-	{ "summary",      no_argument,       NULL, 's' },
-	{ "diagram",      no_argument,       NULL, 'd' },
-	{ "mark",         required_argument, NULL, OPT_MARK },
-	{ "html",         no_argument,       NULL, OPT_HTML },
-	{ "svg",          no_argument,       NULL, OPT_SVG },
-	{ NULL, 0, NULL, 0 },
+/* Its options, shared ones included, as --help lists them. */
+static const struct cli_opt opts[] = {
+	CLI_SHARED(CLI_OUTPUT),
+	CLI_SAYS('n', "no headings, no process line"),
+	CLI_FLAG('s', "summary", "per-kind totals only", struct show_opts, summary),
+	CLI_FLAG('d', "diagram", "draw the address space top-down", struct show_opts, diagram),
+	{ OPT_HTML, "html", NULL, "the address space drawn, as one self-contained\n"
+	  "HTML page (details and zoom on click)" },
+	{ OPT_SVG, "svg", NULL, "the same drawing as an SVG image" },
+	{ OPT_MARK, "mark", "<addr>[=<label>]", "point at an address in the diagram" },
+	CLI_SHARED(CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT | CLI_NO_ELF),
+	CLI_SAYS(CLI_OPT_SELF, "show memlayout itself"),
+	CLI_SAYS(CLI_OPT_AT, "with -- COMMAND: snapshot at the entry point\n"
+		 "(then kill it) or just before it exits (default)"),
+	{ 0 },
 };
 
 /* Options that cannot go together (util-linux's exclusive groups). */
@@ -48,46 +54,8 @@ static const struct cli_excl excl[] = {
 	{ CLI_OPT_SELF, CLI_OPT_PROC_ROOT },
 	{ OPT_HTML, OPT_SVG }, { OPT_HTML, 'J' }, { OPT_HTML, 'd' }, { OPT_HTML, 's' },
 	{ OPT_HTML, 'o' }, { OPT_HTML, 'r' }, { OPT_SVG, 'J' }, { OPT_SVG, 'd' },
-	{ OPT_SVG, 's' }, { OPT_SVG, 'o' }, { OPT_SVG, 'r' },
+	{ OPT_SVG, 's' }, { OPT_SVG, 'o' }, { OPT_SVG, 'r' }, { 0 },
 };
-
-static const struct cli_spec spec;
-
-static void usage(void)
-{
-	static const struct cli_help own[] = {
-		{ 'n', "no headings, no process line" },
-		{ CLI_OPT_SELF, "show memlayout itself" },
-		{ CLI_OPT_AT, "with -- COMMAND: snapshot at the entry point\n                        (then kill it) or just before it exits (default)" },
-		{ 0, NULL },
-	};
-
-	fputs("Usage:\n"
-	      " memlayout show [options] PID\n"
-	      " memlayout show [options] --self\n"
-	      " memlayout show [options] -- COMMAND [ARGS]\n"
-	      " memlayout show [options] CORE       (a core dump: the dead process)\n\n"
-	      "Show every region of a process's address space, named as text, rodata,\n"
-	      "relro, data, bss, heap, stack, thread-stack, guard, anon, file, shm, vdso,\n"
-	      "vvar or vsyscall, with its ELF object and sections, size and residency.\n\n"
-	      "Options:\n", stdout);
-	cli_help_options(&spec, CLI_OUTPUT, own);
-	fputs(" -s, --summary          per-kind totals only\n"
-	      " -d, --diagram          draw the address space top-down\n"
-	      "     --html             the address space drawn, as one self-contained\n"
-	      "                        HTML page (details and zoom on click)\n"
-	      "     --svg              the same drawing as an SVG image\n"
-	      "     --mark <addr>[=<label>]  point at an address in the diagram\n", stdout);
-	cli_help_options(&spec, CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT | CLI_NO_ELF, own);
-	cli_help_end();
-	fputs("Examples:\n"
-	      " memlayout show $$                    your shell, region by region\n"
-	      " memlayout show -d $$                 its address space drawn\n"
-	      " memlayout show -o START,SIZE,KIND,SECTIONS -- /bin/true\n"
-	      " memlayout show -s -J -b 1234         per-kind totals as JSON, in bytes\n"
-	      " memlayout show --html $$ > space.html  its address space as a web page\n\n"
-	      "See memlayout-show(1).\n", stdout);
-}
 
 static int add_mark(struct show_opts *o, char *arg)
 {
@@ -108,8 +76,6 @@ static int parse_option(void *ctx, int c, char *arg)
 	struct show_opts *o = ctx;
 
 	switch (c) {
-	case 's': o->summary = true; return 0;
-	case 'd': o->diagram = true; return 0;
 	case OPT_MARK: return add_mark(o, arg);
 	case OPT_HTML: o->picture = PICTURE_HTML; return 0;
 	case OPT_SVG: o->picture = PICTURE_SVG; return 0;
@@ -120,13 +86,21 @@ static int parse_option(void *ctx, int c, char *arg)
 
 static const struct cli_spec spec = {
 	.verb = "show",
-	.shared = CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_PTRACE |
-		  CLI_AT | CLI_NO_ELF | CLI_CORE,
-	.longopts = longopts,
+	.synopsis = " memlayout show [options] PID\n"
+		    " memlayout show [options] --self\n"
+		    " memlayout show [options] -- COMMAND [ARGS]\n"
+		    " memlayout show [options] CORE       (a core dump: the dead process)\n",
+	.about = "Show every region of a process's address space, named as text, rodata,\n"
+		 "relro, data, bss, heap, stack, thread-stack, guard, anon, file, shm, vdso,\n"
+		 "vvar or vsyscall, with its ELF object and sections, size and residency.\n",
+	.opts = opts,
+	.examples = " memlayout show $$                    your shell, region by region\n"
+		    " memlayout show -d $$                 its address space drawn\n"
+		    " memlayout show -o START,SIZE,KIND,SECTIONS -- /bin/true\n"
+		    " memlayout show -s -J -b 1234         per-kind totals as JSON, in bytes\n"
+		    " memlayout show --html $$ > space.html  its address space as a web page\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
 	.option = parse_option,
-	.usage = usage,
 	.columns = ml_columns,
 	.list_width = 14,
 	.words = CLI_WORDS_TARGET,

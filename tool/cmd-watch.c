@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <math.h>
 #include <poll.h>
@@ -70,52 +69,23 @@ struct watch_run {
 
 static volatile sig_atomic_t stop_signal;
 
-/* Its own options; -J and -b are the shared ones (cli.h). */
-static const struct option longopts[] = {
-	{ "interval",   required_argument, NULL, 'i' },
-	{ "count",      required_argument, NULL, 'c' },
-	{ "until-exit", no_argument,       NULL, OPT_UNTIL_EXIT },
-	{ "record",     required_argument, NULL, OPT_RECORD },
-	{ "detail",     no_argument,       NULL, OPT_DETAIL },
-	{ "log",        no_argument,       NULL, OPT_LOG },
-	{ "html",       no_argument,       NULL, OPT_HTML },
-	{ NULL, 0, NULL, 0 },
+/* Its options, -J and -b the shared ones, as --help lists them. */
+static const struct cli_opt opts[] = {
+	{ 'i', "interval", "<secs>", "time between samples (default 0.2; fractions allowed)" },
+	{ 'c', "count", "<n>", "stop after n samples" },
+	{ OPT_UNTIL_EXIT, "until-exit", NULL, "watch until the target exits (the default without -c;\n"
+	  "implied with -- COMMAND)" },
+	{ OPT_RECORD, "record", "<file>", "write every sample as a JSON line to file" },
+	{ OPT_DETAIL, "detail", NULL, "read full smaps each sample: resident size per kind\n"
+	  "(costly on big processes; without it only totals)" },
+	{ OPT_LOG, "log", NULL, "one line per event and sample even on a terminal" },
+	{ OPT_HTML, "html", NULL, "when the watch ends, write plot's page of it to stdout\n"
+	  "(the charts of memlayout plot), nothing else" },
+	CLI_SHARED(CLI_JSON | CLI_BYTES),
+	CLI_SAYS('J', "JSON lines on stdout (samples, then the summary)"),
+	CLI_SAYS('b', "sizes in bytes"),
+	{ 0 },
 };
-
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " memlayout watch [options] PID\n"
-	      " memlayout watch [options] -- COMMAND [ARGS]\n\n"
-	      "Sample a process at an interval and show how its memory changes: virtual\n"
-	      "size per kind (heap, stack, thread stacks, anonymous and file mmaps, code\n"
-	      "and data), resident size, the brk, the main stack, page faults, threads;\n"
-	      "and every mapping that appears, vanishes, grows, shrinks or changes\n"
-	      "permissions as it happens.  Ends with a summary: peak sizes, time to peak,\n"
-	      "faults.\n\n"
-	      "Options:\n"
-	      " -i, --interval <secs>  time between samples (default 0.2; fractions allowed)\n"
-	      " -c, --count <n>        stop after n samples\n"
-	      "     --until-exit       watch until the target exits (the default without -c;\n"
-	      "                        implied with -- COMMAND)\n"
-	      "     --record <file>    write every sample as a JSON line to file\n"
-	      "     --detail           read full smaps each sample: resident size per kind\n"
-	      "                        (costly on big processes; without it only totals)\n"
-	      "     --log              one line per event and sample even on a terminal\n"
-	      "     --html             when the watch ends, write plot's page of it to stdout\n"
-	      "                        (the charts of memlayout plot), nothing else\n"
-	      " -J, --json             JSON lines on stdout (samples, then the summary)\n"
-	      " -b, --bytes            sizes in bytes\n"
-	      " -h, --help             display this help\n"
-	      " -V, --version          display version\n\n"
-	      "Examples:\n"
-	      " memlayout watch $$                        your shell, redrawn in place\n"
-	      " memlayout watch -i 0.05 -- ./a.out        a program from its start\n"
-	      " memlayout watch --record run.jsonl 1234   keep every sample\n"
-	      " memlayout watch --log 1234 | grep grew    what grew, as it happens\n"
-	      " memlayout watch --html -- ./a.out > run.html   its growth, drawn\n\n"
-	      "See memlayout-watch(1).\n", stdout);
-}
 
 static void on_signal(int sig)
 {
@@ -153,17 +123,27 @@ static int parse_option(void *ctx, int c, char *arg)
 
 /* Options that cannot go together: --html owns stdout. */
 static const struct cli_excl excl[] = {
-	{ OPT_HTML, 'J' }, { OPT_HTML, OPT_LOG },
+	{ OPT_HTML, 'J' }, { OPT_HTML, OPT_LOG }, { 0 },
 };
 
 static const struct cli_spec spec = {
 	.verb = "watch",
+	.synopsis = " memlayout watch [options] PID\n"
+		    " memlayout watch [options] -- COMMAND [ARGS]\n",
+	.about = "Sample a process at an interval and show how its memory changes: virtual\n"
+		 "size per kind (heap, stack, thread stacks, anonymous and file mmaps, code\n"
+		 "and data), resident size, the brk, the main stack, page faults, threads;\n"
+		 "and every mapping that appears, vanishes, grows, shrinks or changes\n"
+		 "permissions as it happens.  Ends with a summary: peak sizes, time to peak,\n"
+		 "faults.\n",
+	.opts = opts,
+	.examples = " memlayout watch $$                        your shell, redrawn in place\n"
+		    " memlayout watch -i 0.05 -- ./a.out        a program from its start\n"
+		    " memlayout watch --record run.jsonl 1234   keep every sample\n"
+		    " memlayout watch --log 1234 | grep grew    what grew, as it happens\n"
+		    " memlayout watch --html -- ./a.out > run.html   its growth, drawn\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
-	.shared = CLI_JSON | CLI_BYTES,
-	.longopts = longopts,
 	.option = parse_option,
-	.usage = usage,
 	.words = CLI_WORDS_FREE,   /* PID or -- COMMAND, checked below */
 };
 

@@ -18,7 +18,6 @@
 #include "heap-where.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -48,74 +47,29 @@ struct where_run {
 	struct cli_heap_glibc *glibc;    /* glibc malloc's heap, read at the first heap address */
 };
 
-static const struct option longopts[] = {
-	{ "table",        no_argument,       NULL, 't' },
-	{ "no-pagemap",   no_argument,       NULL, OPT_NO_PAGEMAP },
-	{ "no-symbols",   no_argument,       NULL, OPT_NO_SYMBOLS },
-	{ NULL, 0, NULL, 0 },
+/* Its options, shared ones included, as --help lists them. */
+static const struct cli_opt opts[] = {
+	CLI_FLAG('t', "table", "a table, one line per address", struct where_opts, table),
+	CLI_SHARED(CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT),
+	CLI_SAYS('o', "table columns (\"+COL,...\" adds to the default)"),
+	CLI_SAYS('J', "JSON output (every column unless -o)"),
+	CLI_SAYS('r', "raw table output"),
+	CLI_SAYS('n', "table without headings"),
+	CLI_SAYS('b', "sizes and distances in bytes"),
+	CLI_SAYS(CLI_OPT_SELF, "addresses of memlayout itself"),
+	CLI_SAYS(CLI_OPT_AT, "with -- COMMAND: when to look (default exit)"),
+	CLI_FLAG(OPT_NO_PAGEMAP, "no-pagemap", "do not read /proc/PID/pagemap", struct where_opts,
+		 no_pagemap),
+	CLI_FLAG(OPT_NO_SYMBOLS, "no-symbols", "no sections, symbols or source lines",
+		 struct where_opts, no_symbols),
+	{ 0 },
 };
 /* Columns that need source lines looked up (DWARF line tables). */
 static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 
 static const struct cli_excl excl[] = {
-	{ 'J', 'r' }, { CLI_OPT_SELF, CLI_OPT_PROC_ROOT },
+	{ 'J', 'r' }, { CLI_OPT_SELF, CLI_OPT_PROC_ROOT }, { 0 },
 };
-static const struct cli_spec spec;
-
-static void usage(void)
-{
-	static const struct cli_help own[] = {
-		{ 'o', "table columns (\"+COL,...\" adds to the default)" },
-		{ 'J', "JSON output (every column unless -o)" },
-		{ 'r', "raw table output" },
-		{ 'n', "table without headings" },
-		{ 'b', "sizes and distances in bytes" },
-		{ CLI_OPT_SELF, "addresses of memlayout itself" },
-		{ CLI_OPT_AT, "with -- COMMAND: when to look (default exit)" },
-		{ 0, NULL },
-	};
-
-	fputs("Usage:\n"
-	      " memlayout where [options] PID ADDR...\n"
-	      " memlayout where [options] --self ADDR...\n"
-	      " memlayout where [options] ADDR... -- COMMAND [ARGS]\n"
-	      " memlayout where [options] PID -      (addresses from stdin, one a line)\n"
-	      " memlayout where [options] CORE ADDR... (a core dump: the dead process)\n\n"
-	      "Tell what each address is in the process's memory: its region (kind,\n"
-	      "object, permissions, offsets), ELF section, symbol and source line;\n"
-	      "whose stack or how far into the heap; for an unmapped address the kind\n"
-	      "of hole and the nearest regions; the page, its page-table walk, and\n"
-	      "what /proc/PID/pagemap says of it (frame numbers need root).\n"
-	      "ADDR is hexadecimal, with or without 0x (as maps and pmap print it);\n"
-	      "decimal only after 0d (0d4096).\n\n"
-	      "Options:\n"
-	      " -t, --table            a table, one line per address\n", stdout);
-	cli_help_options(&spec, CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_CORE | CLI_PTRACE | CLI_AT, own);
-	fputs("     --no-pagemap       do not read /proc/PID/pagemap\n"
-	      "     --no-symbols       no sections, symbols or source lines\n", stdout);
-	cli_help_end();
-	fputs("Examples:\n"
-	      " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
-	      " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
-	      " memlayout where -J 1234 0x401136            JSON, every field\n"
-	      " seq 4096 4096 65536 | memlayout where -t -r 1234 -   batch from stdin\n\n"
-	      "See memlayout-where(1).\n", stdout);
-}
-
-/* Its own options (the shared ones are cli_getopt's). */
-static int parse_option(void *ctx, int c, char *arg)
-{
-	struct where_opts *o = ctx;
-
-	(void)arg;
-	switch (c) {
-	case 't': o->table = true; return 0;
-	case OPT_NO_PAGEMAP: o->no_pagemap = true; return 0;
-	case OPT_NO_SYMBOLS: o->no_symbols = true; return 0;
-	default: return cli_usage_error("where", "unknown option");
-	}
-}
-
 /* [PID] ADDR... before "--" (w[0..nw)); cmd: the words after it (NULL if
  * there was no "--"). */
 static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
@@ -152,13 +106,24 @@ static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
 
 static const struct cli_spec spec = {
 	.verb = "where",
-	.shared = CLI_OUTPUT | CLI_SELF | CLI_PROC_ROOT | CLI_PTRACE | CLI_AT |
-		  CLI_CORE,
-	.longopts = longopts,
+	.synopsis = " memlayout where [options] PID ADDR...\n"
+		    " memlayout where [options] --self ADDR...\n"
+		    " memlayout where [options] ADDR... -- COMMAND [ARGS]\n"
+		    " memlayout where [options] PID -      (addresses from stdin, one a line)\n"
+		    " memlayout where [options] CORE ADDR... (a core dump: the dead process)\n",
+	.about = "Tell what each address is in the process's memory: its region (kind,\n"
+		 "object, permissions, offsets), ELF section, symbol and source line;\n"
+		 "whose stack or how far into the heap; for an unmapped address the kind\n"
+		 "of hole and the nearest regions; the page, its page-table walk, and\n"
+		 "what /proc/PID/pagemap says of it (frame numbers need root).\n"
+		 "ADDR is hexadecimal, with or without 0x (as maps and pmap print it);\n"
+		 "decimal only after 0d (0d4096).\n",
+	.opts = opts,
+	.examples = " memlayout where $$ 0x55d0c3a1f010           one address of your shell\n"
+		    " memlayout where -t 1234 0x7ffd5c3b0000 0    a table: a stack, the NULL zone\n"
+		    " memlayout where -J 1234 0x401136            JSON, every field\n"
+		    " seq 4096 4096 65536 | memlayout where -t -r 1234 -   batch from stdin\n",
 	.excl = excl,
-	.nexcl = sizeof(excl) / sizeof(excl[0]),
-	.option = parse_option,
-	.usage = usage,
 	.columns = ml_where_columns,
 	.list_width = 12,
 	.words = CLI_WORDS_FREE,

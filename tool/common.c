@@ -152,6 +152,25 @@ int cli_parse_addr(const char *s, uint64_t *ret)
 	return 0;
 }
 
+int cli_find_shipped(const char *const *rel, const char *abs, int mode, char *buf, size_t len)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int k;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')))
+			*slash = '\0';
+		for (; *rel; rel++)
+			if ((k = snprintf(buf, len, "%s/%s", self, *rel)) > 0 && (size_t)k < len &&
+			    access(buf, mode) == 0)
+				return 0;
+	}
+	k = snprintf(buf, len, "%s", abs);
+	return k > 0 && (size_t)k < len && access(buf, mode) == 0 ? 0 : -ENOENT;
+}
+
 bool cli_color(int fd)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -193,6 +212,15 @@ int cli_fold_close(FILE *f)
 	return f == stdout ? 0 : fclose(f) ? -EIO : 0;
 }
 
+int cli_run_error(const char *cmd, int r, int status)
+{
+	if (r == -ECHILD)
+		return cli_error(cmd, "it ended before the snapshot point (%s %d)",
+				    WIFSIGNALED(status) ? "signal" : "exit status",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return cli_error(cmd, "cannot run it: %s", strerror(-r));
+}
+
 static int snapshot_traced(struct cli_target *t, struct ml_snapshot **ret,
 			   struct ml_traced **ret_traced)
 {
@@ -200,13 +228,8 @@ static int snapshot_traced(struct cli_target *t, struct ml_snapshot **ret,
 	struct ml_traced *tr;
 	struct ml_snap_opts opts = { NULL, t->snap_flags };
 
-	r = ml_trace_start(t->argv, t->at, &tr, &status);
-	if (r == -ECHILD)
-		return cli_error(t->argv[0], "it ended before the snapshot point (%s %d)",
-				    WIFSIGNALED(status) ? "signal" : "exit status",
-				    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	if (r < 0)
-		return cli_error(t->argv[0], "cannot run it: %s", strerror(-r));
+	if ((r = ml_trace_start(t->argv, t->at, &tr, &status)) < 0)
+		return cli_run_error(t->argv[0], r, status);
 	r = ml_snapshot_take(ml_traced_pid(tr), &opts, ret);
 	if (r < 0) {
 		ml_trace_finish(tr, true);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * getopt.c - the option parser of every subcommand (see cli.h): split argv
- * at "--" (everything after it is the command, untouched), getopt_long over
- * the command's own options and the shared ones its spec opts into, the
- * usage errors in one wording, the exclusion table, and the target (PID,
- * --self, -- COMMAND, with an operand for pages) into struct cli_target.
+ * getopt.c - the option parser and --help of every subcommand (see cli.h):
+ * split argv at "--" (everything after it is the command, untouched),
+ * getopt_long over the command's option table (its own options and the
+ * shared ones it lists), the usage errors in one wording, the exclusion
+ * table, and the target (PID, --self, -- COMMAND, with an operand for
+ * pages) into struct cli_target; --help made from the same table and the
+ * spec's text, in one shape for every command.
  *
  * The shared options are a table; each sets an output flag, a snapshot
  * flag, or is one of the five with an argument or an action (-o,
@@ -22,6 +24,8 @@
 
 #define MAX_OPTS 40
 #define MAX_SEEN 32
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct shared_opt {
 	unsigned int bit;          /* CLI_* */
@@ -42,42 +46,71 @@ static const struct shared_opt {
 	{ CLI_CORE,       { "exe",          required_argument, NULL, CLI_OPT_EXE }, 0, 0, "<file>", "CORE: the executable, if the core does not lead to it" },
 	{ CLI_PTRACE,     { "ptrace",       no_argument, NULL, CLI_OPT_PTRACE }, 0, ML_SNAP_PTRACE, NULL, "interrupt running threads to find their stacks" },
 	{ CLI_AT,         { "at",           required_argument, NULL, CLI_OPT_AT }, 0, 0, "<start|exit>", "with -- COMMAND: at the entry point (then kill it)\n"
-	  "                        or just before it exits (default)" },
+	  "or just before it exits (default)" },
 	{ CLI_NO_ELF,     { "no-elf",       no_argument, NULL, CLI_OPT_NO_ELF }, 0, ML_SNAP_NOELF, NULL, "skip ELF attribution (kinds from permissions)" },
 };
 
-/* One line of --help: " -J, --json             text". */
+/* One line of --help: " -J, --json             text"; a left part too
+ * long for its column puts the text on the next line, and each '\n' of
+ * the text starts a line indented as the first. */
 static void help_line(int val, const char *name, const char *arg, const char *text)
 {
 	char left[48];
+	const char *nl;
 
 	if (val > 0 && val < 0x100)
 		snprintf(left, sizeof(left), "-%c, --%s%s%s", val, name, arg ? " " : "", arg ? arg : "");
 	else
 		snprintf(left, sizeof(left), "    --%s%s%s", name, arg ? " " : "", arg ? arg : "");
-	printf(" %-22s %s\n", left, text);
+	printf(strlen(left) > 22 ? " %s\n%24s" : " %-22s ", left, "");
+	for (;; text = nl + 1) {
+		nl = strchrnul(text, '\n');
+		printf("%.*s\n", (int)(nl - text), text);
+		if (!*nl)
+			return;
+		printf("%24s", "");
+	}
 }
 
-void cli_help_options(const struct cli_spec *spec, unsigned int which,
-			 const struct cli_help *own)
+/* The shared options a spec's table lists (CLI_*). */
+static unsigned int shared_bits(const struct cli_spec *spec)
 {
-	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
+	unsigned int bits = 0;
+
+	for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+		bits |= o->shared;
+	return bits;
+}
+
+/* The lines of the shared options of bits, in the words spec says for
+ * them (CLI_SAYS) or else their own. */
+static void help_shared(const struct cli_spec *spec, unsigned int bits)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(shared_opts); i++) {
 		const struct shared_opt *so = &shared_opts[i];
 		const char *text = so->help;
-		if (!(spec->shared & which & so->bit))
+		if (!(bits & so->bit))
 			continue;
-		for (const struct cli_help *h = own; h && h->val; h++)
-			if (h->val == so->opt.val)
-				text = h->text;
+		for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+			if (!o->name && o->val == so->opt.val)
+				text = o->help;
 		help_line(so->opt.val, so->opt.name, so->arg, text);
 	}
 }
 
-void cli_help_end(void)
+/* --help, from the spec. */
+static void usage(const struct cli_spec *spec)
 {
+	printf("Usage:\n%s\n%s\nOptions:\n", spec->synopsis, spec->about);
+	for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+		if (o->shared)
+			help_shared(spec, o->shared);
+		else if (o->name)
+			help_line(o->val, o->name, o->arg, o->help);
 	help_line('h', "help", NULL, "display this help");
 	help_line('V', "version", NULL, "display version");
-	putchar('\n');
+	printf("\n%s%sExamples:\n%s\nSee memlayout-%s(1).\n", spec->notes ? spec->notes : "",
+	       spec->notes ? "\n" : "", spec->examples, spec->verb);
 }
 
 static const struct option help_opt = { "help", no_argument, NULL, 'h' };
@@ -94,6 +127,7 @@ struct optset {
 	struct option longopts[MAX_OPTS + 1];
 	char shortopts[2 * MAX_OPTS + 3];
 	size_t n;
+	unsigned int shared;      /* CLI_* */
 };
 
 static void add_opt(struct optset *s, const struct option *o)
@@ -115,14 +149,14 @@ static void build(const struct cli_spec *spec, struct optset *s)
 {
 	memset(s, 0, sizeof(*s));
 	strcpy(s->shortopts, spec->posix ? "+:" : ":");
-	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++)
-		if (spec->shared & shared_opts[i].bit)
+	s->shared = shared_bits(spec);
+	for (size_t i = 0; i < ARRAY_SIZE(shared_opts); i++)
+		if (s->shared & shared_opts[i].bit)
 			add_opt(s, &shared_opts[i].opt);
-	for (const struct option *o = spec->longopts; o && o->name; o++)
-		add_opt(s, o);
-	/* Short-only options of the command. */
-	strncat(s->shortopts, spec->shortopts ? spec->shortopts : "",
-		sizeof(s->shortopts) - strlen(s->shortopts) - 4);
+	for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+		if (o->name)
+			add_opt(s, &(struct option){ o->name, o->arg ? required_argument : no_argument,
+						     NULL, o->val });
 	add_opt(s, &help_opt);
 	add_opt(s, &version_opt);
 }
@@ -138,7 +172,7 @@ static const char *long_name(const struct optset *s, int val)
 static int check_excl(const struct cli_spec *spec, const struct optset *s,
 		      const int *seen, size_t nseen)
 {
-	for (size_t i = 0; i < spec->nexcl; i++) {
+	for (size_t i = 0; spec->excl && spec->excl[i].a; i++) {
 		bool a = false, b = false;
 		for (size_t k = 0; k < nseen; k++) {
 			a |= seen[k] == spec->excl[i].a;
@@ -212,12 +246,12 @@ static int parse_at(struct cli_target *t, const char *arg)
 }
 
 /* A shared option (*handled = true), or leave it to the command. */
-static int shared_option(const struct cli_spec *spec, struct cli_opts *cli, int c,
-			 char *arg, bool *handled)
+static int shared_option(const struct cli_spec *spec, const struct optset *s,
+			 struct cli_opts *cli, int c, char *arg, bool *handled)
 {
-	for (size_t i = 0; i < sizeof(shared_opts) / sizeof(shared_opts[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(shared_opts); i++) {
 		const struct shared_opt *so = &shared_opts[i];
-		if (!(spec->shared & so->bit) || so->opt.val != c)
+		if (!(s->shared & so->bit) || so->opt.val != c)
 			continue;
 		*handled = true;
 		cli->out_flags |= so->out_flag;
@@ -237,58 +271,35 @@ static int shared_option(const struct cli_spec *spec, struct cli_opts *cli, int 
 	return 0;
 }
 
-static int parse_pid(struct cli_target *t, char *word)
-{
-	return cli_target_word(t, word);
-}
-
-/* PID, --self or -- COMMAND: exactly one.  w[0..nw) are the words before
- * "--"; cmd the words after it (NULL if there was no "--"). */
-static int target_only(const struct cli_spec *spec, struct cli_target *t,
-		       char **w, int nw, char **cmd)
-{
-	int given = t->self + (cmd && *cmd) + (nw > 0);
-
-	if (given == 0)
-		return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
-	if (given > 1)
-		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
-	if (cmd) {
-		if (t->proc_root)
-			return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
-		t->argv = cmd;
-		return 0;
-	}
-	if (t->self)
-		return 0;
-	if (nw > 1)
-		return cli_usage_error(w[1], "unexpected argument (one PID only)");
-	return parse_pid(t, w[0]);
-}
-
-/* PID [OPERAND], --self [OPERAND] or [OPERAND] -- COMMAND. */
-static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
-			  char **w, int nw, char **cmd)
+/* PID, --self or -- COMMAND: exactly one, then for CLI_WORDS_OPERAND at
+ * most one more word, the operand (PID [OPERAND], --self [OPERAND] or
+ * [OPERAND] -- COMMAND).  w[0..nw) are the words before "--"; cmd the
+ * words after it (NULL if there was no "--"). */
+static int target(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
+		  char **cmd)
 {
 	struct cli_target *t = &cli->target;
-	bool cmdline = cmd && *cmd;
+	bool operand = spec->words == CLI_WORDS_OPERAND;
 	int r;
 
-	if (t->self && cmdline)
-		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
 	if (cmd && !*cmd)
 		return cli_usage_error(spec->verb, "no command after --");
-	if (!t->self && !cmdline) {
+	if (t->self + (cmd != NULL) + (!operand && nw > 0) > 1)
+		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+	if (cmd && t->proc_root)
+		return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
+	if (!t->self && !cmd) {
 		if (nw == 0)
 			return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
-		if ((r = parse_pid(t, w[0])))
+		if ((r = cli_target_word(t, w[0])))
 			return r;
 		w++;
 		nw--;
 	}
-	t->argv = cmdline ? cmd : NULL;
-	if (nw > 1)
-		return cli_usage_error(w[1], "unexpected argument (one %s)", spec->operand);
+	t->argv = cmd;
+	if (nw > operand)
+		return cli_usage_error(w[operand], "unexpected argument (one %s)",
+				       operand ? spec->operand : "PID only");
 	cli->words = w;
 	cli->nwords = nw;
 	return 0;
@@ -297,17 +308,24 @@ static int target_operand(const struct cli_spec *spec, struct cli_opts *cli,
 static int words(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
 		 char **cmd)
 {
-	switch (spec->words) {
-	case CLI_WORDS_TARGET:
-		return target_only(spec, &cli->target, w, nw, cmd);
-	case CLI_WORDS_OPERAND:
-		return target_operand(spec, cli, w, nw, cmd);
-	default:
-		cli->words = w;
-		cli->nwords = nw;
-		cli->command = cmd;
-		return 0;
-	}
+	if (spec->words != CLI_WORDS_FREE)
+		return target(spec, cli, w, nw, cmd);
+	cli->words = w;
+	cli->nwords = nw;
+	cli->command = cmd;
+	return 0;
+}
+
+/* The command's own option c: the flag its table row sets, or
+ * spec->option's. */
+static int own_option(const struct cli_spec *spec, void *ctx, int c, char *arg)
+{
+	for (const struct cli_opt *o = spec->opts; o->val || o->shared; o++)
+		if (o->name && o->val == c && o->flag) {
+			*(bool *)((char *)ctx + o->flag - 1) = true;
+			return 0;
+		}
+	return spec->option(ctx, c, arg);
 }
 
 /* getopt_long's '?': an unknown option, or a long one given an argument it
@@ -340,7 +358,7 @@ static int loop(const struct cli_spec *spec, const struct optset *s, int argc,
 	opterr = 0;   /* we say it ourselves, in our format */
 	while ((c = getopt_long(argc, argv, s->shortopts, s->longopts, NULL)) != -1) {
 		if (c == 'h') {
-			spec->usage();
+			usage(spec);
 			return CLI_DONE;
 		}
 		if (c == 'V') {
@@ -351,9 +369,9 @@ static int loop(const struct cli_spec *spec, const struct optset *s, int argc,
 			return bad_option(spec, s, argv);
 		if (c == ':')
 			return cli_usage_error(argv[optind - 1], "option requires an argument");
-		if ((r = shared_option(spec, cli, c, optarg, &handled)))
+		if ((r = shared_option(spec, s, cli, c, optarg, &handled)))
 			return r;
-		if (!handled && (r = spec->option(ctx, c, optarg)))
+		if (!handled && (r = own_option(spec, ctx, c, optarg)))
 			return r;
 		if (*nseen < MAX_SEEN)
 			seen[(*nseen)++] = c;

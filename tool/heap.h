@@ -52,10 +52,6 @@ int cli_heap_render(const struct ml_snapshot *snap, const struct ml_heap *h,
  * the map of pages, the classes as bars.  0 or -errno. */
 int cli_heap_render_html(const struct ml_snapshot *snap, const struct ml_heap *h,
 			FILE *out, const struct cli_heap_out *o);
-/* heap-html.c's pieces, shared with heap-glibc-html.c: the page's head
- * ("The ALLOCATOR heap of PID N (comm)"), and a size as -b asks. */
-void cli_heap_html_head(FILE *out, const struct ml_snapshot *snap, const char *allocator);
-const char *cli_heap_html_size(const struct cli_heap_out *o, uint64_t v, char *buf, size_t len);
 /* A process without mlalloc state: why, and what its maps tell ([heap],
  * brk, glibc arenas).  0 or -errno. */
 int cli_heap_render_plain(const struct ml_snapshot *snap, const char *why,
@@ -79,7 +75,7 @@ void cli_heap_glibc_done(struct cli_heap_glibc *gr);
 int cli_heap_glibc_problem_words(const struct ml_glibc_problem *b, char *buf, size_t len);
 int cli_heap_glibc_render(const struct ml_snapshot *snap, const struct ml_glibc_heap *g, bool stopped,
 			 FILE *out, const struct cli_heap_out *o);
-/* The same figures as one self-contained HTML page (heap-glibc-html.c):
+/* The same figures as one self-contained HTML page (heap-html.c):
  * totals, fragmentation, a map per heap, the size histogram.  0 or -errno. */
 int cli_heap_glibc_render_html(const struct ml_snapshot *snap, const struct ml_glibc_heap *g,
 			      bool stopped, FILE *out, const struct cli_heap_out *o);

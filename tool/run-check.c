@@ -6,9 +6,9 @@
  * mlalloc published (heapcheck.c) become the report instead of the plain
  * crash explanation; with leaks, the leak report of a process that exits
  * (read at its PTRACE_EVENT_EXIT stop, after mlalloc's scan at exit).
- * The library is the one next to memlayout in a build
- * tree (../alloc/libmlalloc.so), else the installed one (MEMLAYOUT_LIBDIR,
- * first relative to memlayout's own directory).
+ * The library is the one next to memlayout in a build tree
+ * (../alloc/libmlalloc.so), else the installed one (MEMLAYOUT_LIBDIR, first
+ * relative to memlayout's own directory: cli_find_shipped).
  */
 #include "cli.h"
 #include "run-check.h"
@@ -19,14 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The checks --check names. */
+/* The checks --check names, and the bool each sets. */
 static const struct check_name {
 	const char *name;
-	size_t field;            /* offsetof the bool it sets, or SIZE_MAX */
-	const char *missing;     /* why it is refused, when field is SIZE_MAX */
+	size_t field;            /* offsetof the bool it sets */
 } check_names[] = {
-	{ "heap", offsetof(struct cli_run_check, heap), NULL },
-	{ "leaks", offsetof(struct cli_run_check, leaks), NULL },
+	{ "heap", offsetof(struct cli_run_check, heap) },
+	{ "leaks", offsetof(struct cli_run_check, leaks) },
 };
 
 static int check_one(const char *name, size_t len, struct cli_run_check *ret)
@@ -35,8 +34,6 @@ static int check_one(const char *name, size_t len, struct cli_run_check *ret)
 		const struct check_name *c = &check_names[i];
 		if (strlen(c->name) != len || strncmp(c->name, name, len))
 			continue;
-		if (c->field == SIZE_MAX)
-			return cli_usage_error("--check", "%s: %s", c->name, c->missing);
 		*(bool *)((char *)ret + c->field) = true;
 		return 0;
 	}
@@ -70,43 +67,18 @@ int cli_run_check_rate(const char *arg, struct cli_run_check *ret)
 	return 0;
 }
 
-/* path into buf if it is a readable file. */
-static bool try_path(char *buf, size_t len, const char *dir, const char *rel)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, rel);
-	return n > 0 && (size_t)n < len && access(buf, R_OK) == 0;
-}
-
-static int find_lib(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = 0;
-		if (try_path(buf, len, self, "../alloc/libmlalloc.so"))
-			return 0;
-		if (MEMLAYOUT_LIBDIR_REL[0] && try_path(buf, len, self, MEMLAYOUT_LIBDIR_REL "/libmlalloc.so.0"))
-			return 0;
-	}
-	if (try_path(buf, len, MEMLAYOUT_LIBDIR, "libmlalloc.so.0"))
-		return 0;
-	return -ENOENT;
-}
-
 int cli_run_check_env(const struct cli_run_check *c)
 {
 	char lib[PATH_MAX], mode[48];
 	const char *old = getenv("LD_PRELOAD");
+	const char *rel[] = { "../alloc/libmlalloc.so", MEMLAYOUT_LIBDIR_REL[0] ?
+			      MEMLAYOUT_LIBDIR_REL "/libmlalloc.so.0" : NULL, NULL };
 
 	if (c->leaks && !c->heap)
 		return cli_usage_error("--check", "leaks: needs heap (--check=heap,leaks)");
 	if (!c->heap)
 		return 0;
-	if (find_lib(lib, sizeof(lib)) < 0)
+	if (cli_find_shipped(rel, MEMLAYOUT_LIBDIR "/libmlalloc.so.0", R_OK, lib, sizeof(lib)) < 0)
 		return cli_error("libmlalloc.so.0", "not found next to memlayout nor in %s: "
 				    "--check=heap needs it", MEMLAYOUT_LIBDIR);
 	if (old && *old) {

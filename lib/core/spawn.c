@@ -7,7 +7,9 @@
  * (ML_SPAWN_HOLD: the parent seizes it first) or asks to be traced and
  * stops itself (ML_SPAWN_TRACEME: PTRACE_TRACEME, raise(SIGSTOP)),
  * optionally installs a seccomp filter that sends its ptrace(2) calls to
- * its tracer (ML_SPAWN_WATCH_PTRACE, below), then execvp()s.  An exec failure is sent as the child's errno through a
+ * its tracer (ML_SPAWN_WATCH_PTRACE, below), takes a pipe as its stdin or
+ * stdout (ML_SPAWN_PIPE_IN, ML_SPAWN_PIPE_OUT) or our stderr as its stdout
+ * (ML_SPAWN_OUT_TO_ERR), then execvp()s.  An exec failure is sent as the child's errno through a
  * close-on-exec, non-blocking pipe (EOF = the exec happened), and the
  * child _exit(127)s.  execvp's EACCES for a bare name that no searchable
  * PATH directory holds is sent as ENOENT, as the shell says.
@@ -132,91 +134,104 @@ static bool watch_ptrace(void)
 		       &prog) == 0;
 }
 
-/* Whether a file called name (no '/') exists in a directory of PATH that
- * we can search (execvp's search; its default PATH when unset). */
-static bool on_path(const char *name)
+int ml_path_find(const char *name, int mode, char *buf, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *end;
-	size_t len = strlen(name);
-	char buf[4096];
+	size_t nlen = strlen(name);
 
+	if (!len)
+		return -EINVAL;
+	if (strchr(name, '/')) {
+		if (nlen >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf, name, nlen + 1);
+		return faccessat(AT_FDCWD, buf, mode, AT_EACCESS) == 0 ? 0 : -ENOENT;
+	}
+	/* memcpy, not snprintf: the child of a fork calls this before exec. */
 	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
 		size_t dlen;
 
 		end = strchrnul(p, ':');
-		dlen = (size_t)(end - p);
-		if (dlen + len + 2 <= sizeof(buf)) {
-			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
-			dlen = dlen ? dlen : 1;
+		dlen = end > p ? (size_t)(end - p) : 1;   /* "" is the current directory */
+		if (dlen + nlen + 2 <= len) {
+			memcpy(buf, end > p ? p : ".", dlen);
 			buf[dlen] = '/';
-			memcpy(buf + dlen + 1, name, len + 1);
-			if (faccessat(AT_FDCWD, buf, F_OK, AT_EACCESS) == 0)
-				return true;
+			memcpy(buf + dlen + 1, name, nlen + 1);
+			if (faccessat(AT_FDCWD, buf, mode, AT_EACCESS) == 0)
+				return 0;
 		}
 		if (*end == '\0')
-			return false;
+			return -ENOENT;
 	}
 }
 
-static _Noreturn void child(char *const argv[], unsigned int flags, int go_fd, int err_fd)
+/* The pipes of a spawn: the exec's error, go (ML_SPAWN_HOLD), the child's
+ * stdin and its stdout; [i][0] reads, [i][1] writes. */
+enum { P_ERR, P_GO, P_IN, P_OUT, NPIPES };
+#define SPAWN_FLAGS (ML_SPAWN_HOLD | ML_SPAWN_TRACEME | ML_SPAWN_WATCH_PTRACE | \
+		     ML_SPAWN_PIPE_IN | ML_SPAWN_PIPE_OUT | ML_SPAWN_OUT_TO_ERR)
+static const unsigned int pipe_flag[NPIPES] = { 0, ML_SPAWN_HOLD, ML_SPAWN_PIPE_IN, ML_SPAWN_PIPE_OUT };
+/* Which end of each pipe the child keeps: it writes the error, reads go
+ * and stdin, writes stdout. */
+static const int child_end[NPIPES] = { 1, 0, 0, 1 };
+
+static _Noreturn void child(char *const argv[], unsigned int flags, int p[NPIPES][2])
 {
-	char c;
+	char c, buf[4096];
 	int e;
 
+	for (int i = 0; i < NPIPES; i++)
+		if (p[i][!child_end[i]] >= 0)
+			close(p[i][!child_end[i]]);
 	/* Wait until the parent has seized us; EOF means it gave up. */
-	if ((flags & ML_SPAWN_HOLD) && read(go_fd, &c, 1) != 1)
+	if ((flags & ML_SPAWN_HOLD) && read(p[P_GO][0], &c, 1) != 1)
 		_exit(127);
+	if (((flags & ML_SPAWN_PIPE_IN) && dup2(p[P_IN][0], STDIN_FILENO) < 0) ||
+	    ((flags & ML_SPAWN_PIPE_OUT) && dup2(p[P_OUT][1], STDOUT_FILENO) < 0) ||
+	    ((flags & ML_SPAWN_OUT_TO_ERR) && dup2(STDERR_FILENO, STDOUT_FILENO) < 0))
+		goto fail;
 	if (flags & ML_SPAWN_WATCH_PTRACE)
 		(void)watch_ptrace();   /* without it, the program runs all the same */
 	if (!(flags & ML_SPAWN_TRACEME) || ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0) {
 		if (flags & ML_SPAWN_TRACEME)
 			raise(SIGSTOP);
 		execvp(argv[0], argv);
-		if (errno == EACCES && !strchr(argv[0], '/') && !on_path(argv[0]))
+		if (errno == EACCES && !strchr(argv[0], '/') &&
+		    ml_path_find(argv[0], F_OK, buf, sizeof(buf)) < 0)
 			errno = ENOENT;
 	}
+fail:
 	e = errno;
-	(void)!write(err_fd, &e, sizeof(e));
+	(void)!write(p[P_ERR][1], &e, sizeof(e));
 	_exit(127);
 }
 
 int ml_spawn_start(char *const argv[], unsigned int flags, struct ml_spawn *ret)
 {
-	int go[2] = { -1, -1 }, err[2];
-	pid_t pid;
-	int r;
+	int p[NPIPES][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	pid_t pid = -1;
+	int r = 0;
 
-	if (!argv || !argv[0] || !ret || (flags & ~(ML_SPAWN_HOLD | ML_SPAWN_TRACEME | ML_SPAWN_WATCH_PTRACE)))
+	if (!argv || !argv[0] || !ret || (flags & ~SPAWN_FLAGS))
 		return -EINVAL;
-	if (pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	if ((flags & ML_SPAWN_HOLD) && pipe2(go, O_CLOEXEC) < 0) {
+	for (int i = 0; i < NPIPES && r == 0; i++)
+		if ((i == P_ERR || (flags & pipe_flag[i])) &&
+		    pipe2(p[i], O_CLOEXEC | (i == P_ERR ? O_NONBLOCK : 0)) < 0)
+			r = -errno;
+	if (r == 0 && (pid = fork()) < 0)
 		r = -errno;
-		goto fail;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (pid == 0) {
-		close(err[0]);
-		if (go[1] >= 0)
-			close(go[1]);
-		child(argv, flags, go[0], err[1]);
-	}
-	close(err[1]);
-	if (go[0] >= 0)
-		close(go[0]);
-	*ret = (struct ml_spawn){ .pid = pid, .go_fd = go[1], .err_fd = err[0] };
+	if (pid == 0)
+		child(argv, flags, p);
+	/* Ours are the other ends; on failure, every end. */
+	for (int i = 0; i < NPIPES; i++)
+		for (int k = 0; k < 2; k++)
+			if (p[i][k] >= 0 && (r < 0 || k == child_end[i]))
+				close(p[i][k]);
+	if (r < 0)
+		return r;
+	*ret = (struct ml_spawn){ .pid = pid, .go_fd = p[P_GO][1], .err_fd = p[P_ERR][0],
+				  .in_fd = p[P_IN][1], .out_fd = p[P_OUT][0] };
 	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		close(err[i]);
-		if (go[i] >= 0)
-			close(go[i]);
-	}
-	return r;
 }
 
 int ml_spawn_release(struct ml_spawn *s)
@@ -273,5 +288,9 @@ void ml_spawn_close(struct ml_spawn *s)
 		close(s->go_fd);
 	if (s->err_fd >= 0)
 		close(s->err_fd);
-	s->go_fd = s->err_fd = -1;
+	if (s->in_fd >= 0)
+		close(s->in_fd);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	s->go_fd = s->err_fd = s->in_fd = s->out_fd = -1;
 }

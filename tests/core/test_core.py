@@ -535,6 +535,7 @@ def coredump(ml, core, tmp):
                 'out=; while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift;; '
                 '--) shift; break;; esac; shift; done\n'
                 '[ "$1" = crash-target ] || { echo "No match found." >&2; exit 1; }\n'
+                'echo "dumped: $out"\n'
                 'cp %s "$out"\n' % (log, core))
     os.chmod(fake, 0o755)
     env = dict(os.environ, PATH=d + ':' + os.environ.get('PATH', ''))
@@ -543,6 +544,8 @@ def coredump(ml, core, tmp):
     check_eq(res.returncode, 0, 'explain --coredump: exit status')
     doc = json.loads(res.stdout) if res.stdout else {}
     check_eq(doc.get('kind'), 'null-pointer', 'explain --coredump: the core it dumped')
+    check(b'dumped: ' in res.stderr, "explain --coredump: coredumpctl's output on stderr",
+          res.stderr)
     args = open(log).read().split()
     check(args[-3:] == ['-o', args[-3 + 1], args[-1]] or ('dump' in args and '-o' in args),
           'explain --coredump: coredumpctl dump -o FILE', args)

@@ -6,10 +6,14 @@ names its parent); bad options and columns exit 2 with "Try 'memlayout
 SUBCOMMAND --help'." ("Try 'memlayout --help'." at the top level);
 --help, -V and --list-columns exit 0, and a --help that cannot be written
 (/dev/full) exits 1 saying why; `memlayout help CMD` is CMD --help.
+Every command's --help has one shape (getopt.c makes it from the
+command's table): Usage, Options with each text at one column (a long
+left part puts it on the next line), -h and -V, Examples, its man page.
 
 usage: test_errors.py MEMLAYOUT TARGET_BSS
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,6 +116,35 @@ def small_slips(ml):
               res.returncode, res.stderr)
 
 
+def help_shape(ml):
+    """Each command's --help: the sections in order, option texts at
+    column 24 (or on the next line), -h and -V, the man page last."""
+    top = text(run(ml, '--help').stdout)
+    verbs = [l.split()[0] for l in top.split('Commands:\n', 1)[1].split('\n\n', 1)[0]
+             .splitlines() if l.split()[0] != 'help']
+    for verb in verbs:
+        out = text(run(ml, verb, '--help').stdout)
+        lines = out.splitlines()
+        opts = out.split('\nOptions:\n', 1)[-1].split('\n\n', 1)[0].splitlines()
+        bad = []
+        for line in opts:
+            m = re.match(r'^ ((?:-\w, |    )--[a-z-]+(?: \S+)?)(.*)$', line)
+            if re.match(r'^ {24}\S', line) or (m and (
+                    (m.group(2) == '' and len(m.group(1)) > 22) or
+                    (len(m.group(1)) <= 22 and line[:24] == ' ' + m.group(1).ljust(23)
+                     and line[24:25].strip()))):
+                continue
+            bad.append(line)
+        check(lines[0] == 'Usage:' and '\nOptions:\n' in out and '\nExamples:\n' in out
+              and out.index('\nOptions:\n') < out.index('\nExamples:\n'),
+              '%s --help: Usage, Options, Examples in order' % verb, out[:300])
+        check(not bad and opts[-2:] == [' -h, --help             display this help',
+                                        ' -V, --version          display version'],
+              '%s --help: option lines in one shape, -h and -V last' % verb, bad, opts[-2:])
+        check(lines[-1] == 'See memlayout-%s(1).' % verb,
+              '%s --help: ends with its man page' % verb, lines[-1])
+
+
 def zombie(ml):
     """A child that exited and is not waited for: a zombie, named so with
     its parent (us), for each command that reads a process."""
@@ -180,6 +213,8 @@ def main():
     usage_error(ml, ['show'], 'no PID')
     usage_error(ml, ['show', '--at=middle', '--', 'true'], 'bad --at value',
                 'middle')
+    usage_error(ml, ['show', str(os.getpid()), '--'], 'PID and an empty -- COMMAND',
+                'no command after --')
     res = run(ml, 'show', '--help')
     check(res.returncode == 0 and b'Usage' in res.stdout and not res.stderr,
           'show --help: usage on stdout, exit 0', res.returncode,
@@ -191,6 +226,7 @@ def main():
           missing)
     permission_denied(ml, target)
     small_slips(ml)
+    help_shape(ml)
     zombie(ml)
     # A process that is gone by the time we look: stopped, then reaped.
     with Target([target]) as t:
