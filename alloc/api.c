@@ -13,16 +13,19 @@
 #include "internal.h"
 #include "mlalloc.h"
 
-/* The span of segment seg holding the block p, or NULL if p is not a block
- * start in an in-use span (the caller reports it: bad_block).  A free span
- * has limit 0, so the bound rejects it too. */
+/* Whether p is a block start of the span page (the head of p's span); a
+ * free span has limit 0, so the bound rejects it too.  checked_page: that
+ * span, or NULL (the caller reports it: bad_block). */
+static inline bool block_start(const mla_page *page, const void *p)
+{
+	uint32_t off = (uint32_t)((const uint8_t *)p - page->start);
+	return off < page->limit && mla_divisible(off, page->div_magic);
+}
+
 static inline mla_page *checked_page(mla_segment *seg, void *p)
 {
 	mla_page *page = mla__page_of(seg, p);
-	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
-	if (mla_unlikely(off >= page->limit || !mla_divisible(off, page->div_magic)))
-		return NULL;
-	return page;
+	return mla_likely(block_start(page, p)) ? page : NULL;
 }
 
 /* p is in segment seg but not a block start of an in-use span: abort. */
@@ -70,7 +73,7 @@ static MLA_COLD void check_not_free(mla_page *page, mla_block *b, const char *fu
 static MLA_COLD void double_free_suspect(mla_segment *seg, mla_page *page, mla_block *b, const char *func)
 {
 	check_not_free(page, b, func);
-	free_push(seg, page, b, mla_canary(b));
+	free_push(seg, page, b, mla_canary(page, b));
 }
 
 MLA_API void *malloc(size_t size)
@@ -105,7 +108,7 @@ static MLA_NOINLINE void free_checked(void *p, const char *func)
 	if (mla_unlikely(!page))
 		bad_block(seg, p, func);
 	mla_block *b = p;
-	uintptr_t key = mla_canary(b);
+	uintptr_t key = mla_canary(page, b);
 	if (mla_unlikely(b->key == key)) {
 		double_free_suspect(seg, page, b, func);
 		return;
@@ -128,10 +131,10 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 		return free_checked(p, func);
 	/* p == seg (the header) needs no test here: page 0 is never a span,
 	 * its limit is 0, so checked_page rejects it and free_checked reports. */
-	mla_page *page = checked_page(seg, p);
+	mla_page *page = mla__page_of(seg, p);
 	mla_block *b = p;
-	uintptr_t key = mla_canary(b);
-	if (mla_unlikely(!page || b->key == key))
+	uintptr_t key = mla_canary(page, b);   /* any descriptor's key is readable */
+	if (mla_unlikely(!block_start(page, p) || b->key == key))
 		return free_checked(p, func);
 	mla_heap *heap = mla__tl_heap;
 	if (mla_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
@@ -200,7 +203,7 @@ size_t mla__usable_size(const void *cp, const char *func)
 	if (mla_unlikely(!page))
 		bad_block(hdr, p, func);
 	mla_block *b = p;
-	if (mla_unlikely(b->key == mla_canary(b)))
+	if (mla_unlikely(b->key == mla_canary(page, b)))
 		check_not_free(page, b, func);
 	return page->block_size;
 }

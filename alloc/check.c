@@ -15,7 +15,7 @@ static bool list_ok(const mla_page *page, const mla_block *b, uint32_t *count)
 			return false;
 		if ((uint32_t)((const uint8_t *)b - lo) % page->block_size)
 			return false;
-		if (b->key != mla_canary(b))
+		if (b->key != mla_canary(page, b))
 			return false;
 		if (++*count > page->capacity)
 			return false;

@@ -540,6 +540,7 @@ void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 	}
 	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
 	head->in_full = 0;
+	mla__page_rekey(head);
 	head->cls = (uint8_t)nc;
 	head->block_size = (uint32_t)nsz;
 	head->div_magic = mla_div_magic((uint32_t)nsz);
@@ -587,7 +588,7 @@ MLA_NOINLINE void mla__free_remote(mla_segment *seg, mla_page *page, mla_block *
 	}
 	if (me)
 		me->stat->nfree[page->cls]++;
-	b->key = mla_canary(b);
+	b->key = mla_canary(page, b);
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	do {
 		mla_link_set(b, (mla_block *)(tf & ~MLA_TF_FULL));

@@ -48,8 +48,8 @@ extern __thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec"))
 
 static inline uintptr_t mla_rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
 
-/* The canary of the free block b. */
-static inline uintptr_t mla_canary(const mla_block *b) { return mla__keys.canary ^ (uintptr_t)b; }
+/* The canary of the free block b of the span page. */
+static inline uintptr_t mla_canary(const mla_page *page, const mla_block *b) { return page->key ^ (uintptr_t)b; }
 
 /* Store next (NULL or a block of b's span) as b's link. */
 static inline void mla_link_set(mla_block *b, const mla_block *next)
@@ -70,6 +70,15 @@ static inline bool mla_link_ok(const mla_page *page, const mla_block *next)
 {
 	uintptr_t off = (uintptr_t)next - (uintptr_t)page->start;
 	return !next || (off < page->limit && mla_divisible((uint32_t)off, page->div_magic));
+}
+
+/* Whether malloc may follow the decoded link next of a block it pops:
+ * NULL, or inside the carved part of page (types.h, "Free blocks": the
+ * block's own canary, checked when it is popped in turn, says the rest).
+ * One compare on the fast path; NULL is the rare case, tested after it. */
+static inline bool mla_link_in_span(const mla_page *page, const mla_block *next)
+{
+	return mla_likely((uintptr_t)next - (uintptr_t)page->start < page->limit) || !next;
 }
 
 /* ---- error.c ---- */
@@ -136,7 +145,7 @@ static inline mla_block *mla__page_pop(mla_page *page)
 {
 	mla_block *b = page->free;
 	mla_block *next = mla_link_get(b);
-	if (mla_unlikely(b->key != mla_canary(b) || !mla_link_ok(page, next)))
+	if (mla_unlikely(b->key != mla_canary(page, b) || !mla_link_in_span(page, next)))
 		mla__page_pop_fatal(page, b);
 	page->free = next;
 	b->key = 0;
@@ -144,6 +153,7 @@ static inline mla_block *mla__page_pop(mla_page *page)
 }
 
 void mla__page_init(mla_page *page, unsigned cls);
+void mla__page_rekey(mla_page *page);     /* a new span key: the span changes class */
 bool mla__page_collect(mla_page *page);   /* true if page->free is non-empty after */
 uint32_t mla__page_collect_remote(mla_page *page);
 bool mla__page_holds_free(mla_page *page, mla_block *b, bool walk_remote);
