@@ -76,20 +76,28 @@ static MLA_COLD void double_free_suspect(mla_segment *seg, mla_page *page, mla_b
 	free_push(seg, page, b, mla_canary(page, b));
 }
 
+/* A small request takes its span from heap->direct by one load; the
+ * countdown of the sampled mode (guard.c: sample_now) goes below 0 only in
+ * that mode.  In the full checking mode direct[] holds no span, and
+ * mla__fast_lim (MLA_MAX_SMALL + 1, else 0) sends the rest to the slow path. */
 MLA_API void *malloc(size_t size)
 {
 	mla_heap *heap = mla__tl_heap;
-	/* MLA_MAX_SMALL + 1, 0 in full check mode; the countdown goes below 0
-	 * only in sampled mode (guard.c: sample_now) */
-	if (mla_likely(size < mla__fast_lim) && mla_likely(--mla__sample_left >= 0)) {
-		unsigned c = mla_size_class_fast(size);
-		mla_page *page = heap->pages[c];
-		if (mla_likely(page->free != NULL)) {
-			mla_block *b = mla__page_pop(page);
-			page->used++;
-			heap->stat->nmalloc[c]++;
-			return b;
-		}
+	mla_page *page;
+	if (mla_likely(size <= MLA_DIRECT_MAX)) {
+		if (mla_unlikely(--mla__sample_left < 0))
+			return mla__malloc_slow(size);
+		page = heap->direct[(size + 15) >> 4];
+	} else {
+		if (mla_unlikely(size >= mla__fast_lim) || mla_unlikely(--mla__sample_left < 0))
+			return mla__malloc_slow(size);
+		page = heap->pages[mla_size_class(size)];
+	}
+	if (mla_likely(page->free != NULL)) {
+		mla_block *b = mla__page_pop(page);
+		page->used++;
+		heap->stat->nmalloc[page->cls]++;
+		return b;
 	}
 	return mla__malloc_slow(size);
 }

@@ -55,6 +55,11 @@ MLA_API int mlalloc_check(void)
 			if (p->cls != c || !page_ok(heap, p, false))
 				return -EFAULT;
 	}
+	for (size_t i = 0; i <= MLA_DIRECT_MAX / 16; i++) {
+		mla_page *want = mla__fast_lim > MLA_DIRECT_MAX ? heap->pages[mla_size_class(i * 16)] : &mla__page_empty;
+		if (heap->direct[i] != want)
+			return -EFAULT;
+	}
 	for (const mla_page *p = heap->full.first; p; p = p->next)
 		if (!page_ok(heap, p, true))
 			return -EFAULT;
