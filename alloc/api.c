@@ -94,7 +94,7 @@ MLA_API void *malloc(size_t size)
 		page = heap->pages[mla_size_class(size)];
 	}
 	if (mla_likely(page->free != NULL)) {
-		mla_block *b = mla__page_pop(page);
+		mla_block *b = mla__page_pop(heap, page);
 		page->used++;
 		heap->stat->nmalloc[page->cls]++;
 		return b;
@@ -102,9 +102,12 @@ MLA_API void *malloc(size_t size)
 	return mla__malloc_slow(size);
 }
 
-/* Every free: the checks, reported with their message, then the push. */
+/* Every free: the checks, reported with their message, then the push.
+ * free(NULL) comes here too (segmap[0] is 0) and does nothing. */
 static MLA_NOINLINE void free_checked(void *p, const char *func)
 {
+	if (!p)
+		return;
 	if (mla_unlikely(mla__check_mode) && mla__check_free(p, func))
 		return;
 	mla_segment *seg = mla__hdr_of(p);
@@ -147,7 +150,7 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 	mla_heap *heap = mla__tl_heap;
 	if (mla_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
 		return mla__free_remote(seg, page, b);
-	mla_link_set(b, page->local_free);
+	mla_link_set_k(b, page->local_free, heap->link_key);
 	b->key = key;
 	page->local_free = b;
 	heap->stat->nfree[page->cls]++;
@@ -162,8 +165,7 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 
 MLA_API void free(void *p)
 {
-	if (mla_likely(p != NULL))
-		free_block(p, "free");
+	free_block(p, "free");   /* NULL leaves by free_checked */
 }
 
 MLA_API void *calloc(size_t n, size_t size)

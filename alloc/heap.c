@@ -397,6 +397,7 @@ mla_heap *mla__heap_init_thread(void)
 	}
 	heap->full.first = heap->full.last = NULL;
 	heap->segments = NULL;
+	heap->link_key = mla__keys.link;
 	heap->wake_seen = atomic_load(&heap->wake_hint);
 	heap->slow_count = 0;
 	heap->next_purge_ms = 0;
@@ -479,7 +480,7 @@ void *mla__malloc_plain(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	mla_block *b = mla__page_pop(page);
+	mla_block *b = mla__page_pop(heap, page);
 	page->used++;
 	heap->stat->nmalloc[c]++;
 	return b;

@@ -51,17 +51,22 @@ static inline uintptr_t mla_rotl(uintptr_t x, unsigned k) { return (x << k) | (x
 /* The canary of the free block b of the span page. */
 static inline uintptr_t mla_canary(const mla_page *page, const mla_block *b) { return page->key ^ (uintptr_t)b; }
 
-/* Store next (NULL or a block of b's span) as b's link. */
-static inline void mla_link_set(mla_block *b, const mla_block *next)
+/* Store next (NULL or a block of b's span) as b's link; key is keys.link
+ * (the fast paths read the thread heap's copy, on a line they load anyway). */
+static inline void mla_link_set_k(mla_block *b, const mla_block *next, uintptr_t key)
 {
-	b->link = mla_rotl((uintptr_t)next ^ (uintptr_t)b ^ mla__keys.link, 64 - MLA_LINK_ROT);
+	b->link = mla_rotl((uintptr_t)next ^ (uintptr_t)b ^ key, 64 - MLA_LINK_ROT);
 }
 
+static inline void mla_link_set(mla_block *b, const mla_block *next) { mla_link_set_k(b, next, mla__keys.link); }
+
 /* The link of b decoded, unchecked: see mla_link_ok. */
-static inline mla_block *mla_link_get(const mla_block *b)
+static inline mla_block *mla_link_get_k(const mla_block *b, uintptr_t key)
 {
-	return (mla_block *)(mla_rotl(b->link, MLA_LINK_ROT) ^ (uintptr_t)b ^ mla__keys.link);
+	return (mla_block *)(mla_rotl(b->link, MLA_LINK_ROT) ^ (uintptr_t)b ^ key);
 }
+
+static inline mla_block *mla_link_get(const mla_block *b) { return mla_link_get_k(b, mla__keys.link); }
 
 /* Whether a decoded link may be followed: NULL, or a carved block of page
  * (inside [start, start + limit), limit = capacity * block_size, at a
@@ -141,10 +146,10 @@ MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b);
  * and its link are checked, so a block written while free (an overflow
  * from the block before it, a write after free) aborts here rather than
  * handing out the address it was made to hold. */
-static inline mla_block *mla__page_pop(mla_page *page)
+static inline mla_block *mla__page_pop(mla_heap *heap, mla_page *page)
 {
 	mla_block *b = page->free;
-	mla_block *next = mla_link_get(b);
+	mla_block *next = mla_link_get_k(b, heap->link_key);
 	if (mla_unlikely(b->key != mla_canary(page, b) || !mla_link_in_span(page, next)))
 		mla__page_pop_fatal(page, b);
 	page->free = next;

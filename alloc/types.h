@@ -192,6 +192,7 @@ typedef struct mla_heap {
 	mla_page *direct[MLA_DIRECT_MAX / 16 + 1];
 	mla_page *pages[MLA_NCLASSES];
 	struct mlalloc_pub_heap *stat;   /* published counters (or &own_stat) */
+	uintptr_t link_key;              /* keys.link, on the line of stat */
 	mla_page_queue queue[MLA_NCLASSES];
 	mla_page_queue full;
 	mla_segment *segments;            /* owned segments (list via next/prev) */
