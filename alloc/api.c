@@ -18,8 +18,7 @@
  * span, or NULL (the caller reports it: bad_block). */
 static inline bool block_start(const mla_page *page, const void *p)
 {
-	uint32_t off = (uint32_t)((const uint8_t *)p - page->start);
-	return off < page->limit && mla_divisible(off, page->div_magic);
+	return mla_block_index_ok((uintptr_t)p - (uintptr_t)page->start, page->div_magic, page->capacity);
 }
 
 static inline mla_page *checked_page(mla_segment *seg, void *p)

@@ -133,10 +133,15 @@ static inline void *mla__hdr_of(const void *p)
 	return mla__hdr_walk(i);
 }
 
+/* The head of the span holding p in seg.  The byte offset of p's page
+ * descriptor is taken from p's bits by one shift and one mask (descriptors
+ * are 128 bytes), and the head's address by one subtraction. */
 static inline mla_page *mla__page_of(mla_segment *seg, const void *p)
 {
-	mla_page *pg = &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> MLA_PAGE_SHIFT];
-	return pg - pg->head_off;
+	_Static_assert(sizeof(mla_page) == (size_t)1 << 7, "mla_page is 128 bytes");
+	uintptr_t off = ((uintptr_t)p >> (MLA_PAGE_SHIFT - 7)) & ((MLA_SEG_PAGES - 1) << 7);
+	mla_page *pg = (mla_page *)((uint8_t *)seg->pages + off);
+	return (mla_page *)((uint8_t *)pg - ((uintptr_t)pg->head_off << 7));
 }
 
 /* ---- page.c ---- */
