@@ -135,6 +135,37 @@ static void overflow8_into_remote_free(void)
 	malloc_many();
 }
 
+static uintptr_t rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
+
+/* What a use-after-free read of one free block tells: its two words, which
+ * with its address and its successor's give the canary secret and the link
+ * secret of a scheme with one secret each per process.  With them, forge a
+ * free block in a span of another class: make the live block y look free
+ * and link the free block x to it (a use-after-free write).  Each span has
+ * its own canary key, so y's pop must abort, not hand y out while live. */
+static void forged_with_other_span_key(void)
+{
+	char *a1 = malloc(48), *a2 = malloc(48);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	uintptr_t canary = w[1] ^ (uintptr_t)a1;
+	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	char *x = malloc(96), *y = malloc(96);
+	keep = y;
+	free(x);
+	uintptr_t *yw = (uintptr_t *)hide(y), *xw = (uintptr_t *)hide(x);
+	yw[0] = rotl((uintptr_t)y ^ linkkey, 16);   /* y's next: NULL */
+	yw[1] = canary ^ (uintptr_t)y;
+	xw[0] = rotl((uintptr_t)y ^ (uintptr_t)x ^ linkkey, 16);
+	note(y);
+	for (int i = 0; i < 1000; i++) {
+		char *p = hide(malloc(96));
+		if (p == y)
+			escaped("a live block again:", p);
+	}
+}
+
 /* A pointer stored into a freed block (its link), then the block freed
  * again. */
 static void double_free_after_link_write(void)
@@ -217,6 +248,7 @@ static const struct fault_case {
 	{ "double free after a write of its link", double_free_after_link_write, { "free(): double free of 0x", "written after it was freed" } },
 	{ "double free after a write of the whole block", double_free_after_block_write, { "malloc(): corrupted free block 0x" } },
 	{ "double free behind other frees", double_free_deep, { "free(): double free of 0x", "already free" } },
+	{ "free block forged with a key learned in another span", forged_with_other_span_key, { "malloc(): corrupted free block 0x", "of 96 bytes" } },
 };
 
 int main(void)
