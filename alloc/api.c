@@ -133,14 +133,17 @@ static MLA_NOINLINE void free_checked(void *p, const char *func)
  * Inlined into free(), which then is the fast path itself, not a jump. */
 static inline __attribute__((always_inline)) void free_block(void *p, const char *func)
 {
-	size_t i = (uintptr_t)p >> MLA_SEG_SHIFT;
-	if (mla_unlikely(i >= MLA_SEGMAP_LEN || atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != 1))
+	/* An address above MLA_ADDR_BITS needs no test here: masked, it finds
+	 * a segment of ours (or leaves), whose span then puts it at 2^47 - 4 MiB
+	 * or more from its start, which no span has; free_checked reports it. */
+	size_t i = ((uintptr_t)p >> MLA_SEG_SHIFT) & (MLA_SEGMAP_LEN - 1);
+	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != 1))
 		return free_checked(p, func);
 	mla_segment *seg = (mla_segment *)(i << MLA_SEG_SHIFT);
 	if (mla_unlikely(seg->magic != MLA_MAGIC_SEG))
 		return free_checked(p, func);
 	/* p == seg (the header) needs no test here: page 0 is never a span,
-	 * its limit is 0, so checked_page rejects it and free_checked reports. */
+	 * its capacity is 0, so block_start rejects it and free_checked reports. */
 	mla_page *page = mla__page_of(seg, p);
 	mla_block *b = p;
 	uintptr_t key = mla_canary(page, b);   /* any descriptor's key is readable */

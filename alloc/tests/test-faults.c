@@ -220,6 +220,9 @@ static void free_interior_large(void) { char *p = malloc(2 << 20); free(p + 4096
 /* free's fast path leaves these to its checked path through the span
  * bound alone (a free span and the header page have limit 0). */
 static char *seg_of(void *p) { return (char *)((uintptr_t)p & ~(((uintptr_t)4 << 20) - 1)); }
+/* Above the 47 address bits, at a block's place in a segment of ours: free's
+ * fast path masks the address into its segment map. */
+static void free_high_alias(void) { char *p = malloc(16); keep = p; free(p + ((uintptr_t)1 << 47)); }
 static void free_seg_header(void) { char *p = malloc(16); keep = p; free(seg_of(p)); }
 static void free_free_pages(void) { char *p = malloc(16); keep = p; free(seg_of(p) + ((size_t)63 << 16)); }
 static void realloc_freed(void) { char *p = malloc(100); free(p); keep = realloc(p, 200); }
@@ -237,6 +240,7 @@ static const struct fault_case {
 	{ "free of a global", free_global, { "not allocated by mlalloc; it points into the mapping", "test-alloc-faults" } },
 	{ "free inside a block", free_interior, { "invalid pointer 0x", "inside the block 0x", "of 64 bytes, at offset 8" } },
 	{ "free inside a large block", free_interior_large, { "inside the block", "at offset 4096" } },
+	{ "free of a block's address with bit 47 set", free_high_alias, { "free(): invalid pointer 0x", "not allocated by mlalloc", "no mapping" } },
 	{ "free of a segment's header", free_seg_header, { "free(): heap metadata damaged near 0x" } },
 	{ "free into free pages of a segment", free_free_pages, { "free(): invalid pointer 0x", "points into free pages of the mlalloc segment 0x" } },
 	{ "realloc of a freed block", realloc_freed, { "realloc(): double free of 0x" } },
