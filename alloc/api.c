@@ -14,8 +14,8 @@
 #include "mlalloc.h"
 
 /* Whether p is a block start of the span page (the head of p's span); a
- * free span has limit 0, so the bound rejects it too.  checked_page: that
- * span, or NULL (the caller reports it: bad_block). */
+ * free span and the header page have capacity 0, so it rejects them too.
+ * checked_page: that span, or NULL (the caller reports it: bad_block). */
 static inline bool block_start(const mla_page *page, const void *p)
 {
 	return mla_block_index_ok((uintptr_t)p - (uintptr_t)page->start, page->div_magic, page->capacity);
