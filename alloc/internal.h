@@ -97,6 +97,7 @@ enum mla_fault {
 	MLA_FAULT_FREE_LIST,   /* a free block's link is not a block of its span */
 	MLA_FAULT_FREE_BLOCK,  /* a free block's canary is overwritten */
 	MLA_FAULT_DOUBLE_WRITTEN,  /* double free of a block written while free */
+	MLA_FAULT_FREE_LINK_INSIDE,  /* a free list leads inside a block of its span */
 };
 _Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
                          const void *block, size_t block_size);

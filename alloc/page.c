@@ -72,9 +72,15 @@ static void page_extend(mla_page *page)
 }
 
 /* malloc found the block b at the head of page->free with a bad canary or
- * link (mla__page_pop): name the block and what is wrong with it. */
+ * link (mla__page_pop): name the block and what is wrong with it.  A b that
+ * is no block start came by a link that stays inside the span (the pop
+ * before checks only that): name the block it is inside. */
 MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b)
 {
+	uint32_t off = (uint32_t)((uint8_t *)b - page->start);
+	if (!mla_link_ok(page, b))   /* reached by a link that stays in the span */
+		mla__fatal(MLA_FAULT_FREE_LINK_INSIDE, "malloc", b, page->start + off / page->block_size * page->block_size,
+		           page->block_size);
 	if (b->key != mla_canary(page, b))
 		mla__fatal(MLA_FAULT_FREE_BLOCK, "malloc", b, b, page->block_size);
 	mla__fatal(MLA_FAULT_FREE_LIST, "malloc", b, b, page->block_size);

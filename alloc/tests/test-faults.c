@@ -166,6 +166,30 @@ static void forged_with_other_span_key(void)
 	}
 }
 
+/* A link redirected into the middle of a live block of the same span, with
+ * the link secret a use-after-free read learns: malloc follows a link that
+ * stays inside the span's carved part without more checks, so the block
+ * it leads to must fail its own canary when popped, not be handed out. */
+static void link_into_block_middle(void)
+{
+	char *a1 = malloc(64), *a2 = malloc(64);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	char *p = malloc(64), *q = malloc(64);
+	memset(hide(q), 0, 64);
+	free(p);
+	char *mid = q + 16;
+	note(q);
+	((uintptr_t *)hide(p))[0] = rotl((uintptr_t)mid ^ (uintptr_t)p ^ linkkey, 16);
+	for (int i = 0; i < 1000; i++) {
+		char *r = hide(malloc(64));
+		if (r == mid)
+			escaped("the middle of a live block:", r);
+	}
+}
+
 /* A pointer stored into a freed block (its link), then the block freed
  * again. */
 static void double_free_after_link_write(void)
@@ -252,6 +276,7 @@ static const struct fault_case {
 	{ "double free after a write of its link", double_free_after_link_write, { "free(): double free of 0x", "written after it was freed" } },
 	{ "double free after a write of the whole block", double_free_after_block_write, { "malloc(): corrupted free block 0x" } },
 	{ "double free behind other frees", double_free_deep, { "free(): double free of 0x", "already free" } },
+	{ "link redirected into the middle of a live block", link_into_block_middle, { "malloc(): corrupted free list", "of 64 bytes" } },
 	{ "free block forged with a key learned in another span", forged_with_other_span_key, { "malloc(): corrupted free block 0x", "of 96 bytes" } },
 };
 
