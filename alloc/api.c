@@ -13,16 +13,18 @@
 #include "internal.h"
 #include "mlalloc.h"
 
-/* The span of segment seg holding the block p, or NULL if p is not a block
- * start in an in-use span (the caller reports it: bad_block).  A free span
- * has limit 0, so the bound rejects it too. */
+/* Whether p is a block start of the span page (the head of p's span); a
+ * free span and the header page have capacity 0, so it rejects them too.
+ * checked_page: that span, or NULL (the caller reports it: bad_block). */
+static inline bool block_start(const mla_page *page, const void *p)
+{
+	return mla_block_index_ok((uintptr_t)p - (uintptr_t)page->start, page->div_magic, page->capacity);
+}
+
 static inline mla_page *checked_page(mla_segment *seg, void *p)
 {
 	mla_page *page = mla__page_of(seg, p);
-	uint32_t off = (uint32_t)((uint8_t *)p - page->start);
-	if (mla_unlikely(off >= page->limit || !mla_divisible(off, page->div_magic)))
-		return NULL;
-	return page;
+	return mla_likely(block_start(page, p)) ? page : NULL;
 }
 
 /* p is in segment seg but not a block start of an in-use span: abort. */
@@ -70,30 +72,41 @@ static MLA_COLD void check_not_free(mla_page *page, mla_block *b, const char *fu
 static MLA_COLD void double_free_suspect(mla_segment *seg, mla_page *page, mla_block *b, const char *func)
 {
 	check_not_free(page, b, func);
-	free_push(seg, page, b, mla_canary(b));
+	free_push(seg, page, b, mla_canary(page, b));
 }
 
+/* A small request takes its span from heap->direct by one load; the
+ * countdown of the sampled mode (guard.c: sample_now) goes below 0 only in
+ * that mode.  In the full checking mode direct[] holds no span, and
+ * mla__fast_lim (MLA_MAX_SMALL + 1, else 0) sends the rest to the slow path. */
 MLA_API void *malloc(size_t size)
 {
 	mla_heap *heap = mla__tl_heap;
-	/* MLA_MAX_SMALL + 1, 0 in full check mode; the countdown goes below 0
-	 * only in sampled mode (guard.c: sample_now) */
-	if (mla_likely(size < mla__fast_lim) && mla_likely(--mla__sample_left >= 0)) {
-		unsigned c = mla_size_class_fast(size);
-		mla_page *page = heap->pages[c];
-		if (mla_likely(page->free != NULL)) {
-			mla_block *b = mla__page_pop(page);
-			page->used++;
-			heap->stat->nmalloc[c]++;
-			return b;
-		}
+	mla_page *page;
+	if (mla_likely(size <= MLA_DIRECT_MAX)) {
+		if (mla_unlikely(--mla__sample_left < 0))
+			return mla__malloc_slow(size);
+		page = heap->direct[(size + 15) >> 4];
+	} else {
+		if (mla_unlikely(size >= mla__fast_lim) || mla_unlikely(--mla__sample_left < 0))
+			return mla__malloc_slow(size);
+		page = heap->pages[mla_size_class(size)];
+	}
+	if (mla_likely(page->free != NULL)) {
+		mla_block *b = mla__page_pop(heap, page);
+		page->used++;
+		heap->stat->nmalloc[page->cls]++;
+		return b;
 	}
 	return mla__malloc_slow(size);
 }
 
-/* Every free: the checks, reported with their message, then the push. */
+/* Every free: the checks, reported with their message, then the push.
+ * free(NULL) comes here too (segmap[0] is 0) and does nothing. */
 static MLA_NOINLINE void free_checked(void *p, const char *func)
 {
+	if (!p)
+		return;
 	if (mla_unlikely(mla__check_mode) && mla__check_free(p, func))
 		return;
 	mla_segment *seg = mla__hdr_of(p);
@@ -105,7 +118,7 @@ static MLA_NOINLINE void free_checked(void *p, const char *func)
 	if (mla_unlikely(!page))
 		bad_block(seg, p, func);
 	mla_block *b = p;
-	uintptr_t key = mla_canary(b);
+	uintptr_t key = mla_canary(page, b);
 	if (mla_unlikely(b->key == key)) {
 		double_free_suspect(seg, page, b, func);
 		return;
@@ -120,23 +133,26 @@ static MLA_NOINLINE void free_checked(void *p, const char *func)
  * Inlined into free(), which then is the fast path itself, not a jump. */
 static inline __attribute__((always_inline)) void free_block(void *p, const char *func)
 {
-	size_t i = (uintptr_t)p >> MLA_SEG_SHIFT;
-	if (mla_unlikely(i >= MLA_SEGMAP_LEN || atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != 1))
+	/* An address above MLA_ADDR_BITS needs no test here: masked, it finds
+	 * a segment of ours (or leaves), whose span then puts it at 2^47 - 4 MiB
+	 * or more from its start, which no span has; free_checked reports it. */
+	size_t i = ((uintptr_t)p >> MLA_SEG_SHIFT) & (MLA_SEGMAP_LEN - 1);
+	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != 1))
 		return free_checked(p, func);
 	mla_segment *seg = (mla_segment *)(i << MLA_SEG_SHIFT);
 	if (mla_unlikely(seg->magic != MLA_MAGIC_SEG))
 		return free_checked(p, func);
 	/* p == seg (the header) needs no test here: page 0 is never a span,
-	 * its limit is 0, so checked_page rejects it and free_checked reports. */
-	mla_page *page = checked_page(seg, p);
+	 * its capacity is 0, so block_start rejects it and free_checked reports. */
+	mla_page *page = mla__page_of(seg, p);
 	mla_block *b = p;
-	uintptr_t key = mla_canary(b);
-	if (mla_unlikely(!page || b->key == key))
+	uintptr_t key = mla_canary(page, b);   /* any descriptor's key is readable */
+	if (mla_unlikely(!block_start(page, p) || b->key == key))
 		return free_checked(p, func);
 	mla_heap *heap = mla__tl_heap;
 	if (mla_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
 		return mla__free_remote(seg, page, b);
-	mla_link_set(b, page->local_free);
+	mla_link_set_k(b, page->local_free, heap->link_key);
 	b->key = key;
 	page->local_free = b;
 	heap->stat->nfree[page->cls]++;
@@ -151,8 +167,7 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 
 MLA_API void free(void *p)
 {
-	if (mla_likely(p != NULL))
-		free_block(p, "free");
+	free_block(p, "free");   /* NULL leaves by free_checked */
 }
 
 MLA_API void *calloc(size_t n, size_t size)
@@ -200,7 +215,7 @@ size_t mla__usable_size(const void *cp, const char *func)
 	if (mla_unlikely(!page))
 		bad_block(hdr, p, func);
 	mla_block *b = p;
-	if (mla_unlikely(b->key == mla_canary(b)))
+	if (mla_unlikely(b->key == mla_canary(page, b)))
 		check_not_free(page, b, func);
 	return page->block_size;
 }

@@ -15,7 +15,7 @@ static bool list_ok(const mla_page *page, const mla_block *b, uint32_t *count)
 			return false;
 		if ((uint32_t)((const uint8_t *)b - lo) % page->block_size)
 			return false;
-		if (b->key != mla_canary(b))
+		if (b->key != mla_canary(page, b))
 			return false;
 		if (++*count > page->capacity)
 			return false;
@@ -54,6 +54,11 @@ MLA_API int mlalloc_check(void)
 		for (const mla_page *p = first; p; p = p->next)
 			if (p->cls != c || !page_ok(heap, p, false))
 				return -EFAULT;
+	}
+	for (size_t i = 0; i <= MLA_DIRECT_MAX / 16; i++) {
+		mla_page *want = mla__fast_lim > MLA_DIRECT_MAX ? heap->pages[mla_size_class(i * 16)] : &mla__page_empty;
+		if (heap->direct[i] != want)
+			return -EFAULT;
 	}
 	for (const mla_page *p = heap->full.first; p; p = p->next)
 		if (!page_ok(heap, p, true))

@@ -183,6 +183,15 @@ _Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
 		                                    : " bytes has its canary overwritten");
 		put(&m, " (written after it was freed, or by an overflow of the block before it)");
 		break;
+	case MLA_FAULT_FREE_LINK_INSIDE:
+		put(&m, "corrupted free list: a free block links to ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ", inside the block ");
+		put_hex(&m, (uintptr_t)block);
+		put(&m, " of ");
+		put_dec(&m, block_size);
+		put(&m, " bytes, not a block start (a link written after it was freed)");
+		break;
 	case MLA_FAULT_DOUBLE_WRITTEN:
 		put(&m, "double free of ");
 		put_hex(&m, (uintptr_t)p);

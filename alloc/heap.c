@@ -20,7 +20,10 @@
 #include "internal.h"
 
 mla_page mla__page_empty;
-mla_heap mla__heap_empty = { .pages = { [0 ... MLA_NCLASSES - 1] = &mla__page_empty } };
+mla_heap mla__heap_empty = {
+	.direct = { [0 ... MLA_DIRECT_MAX / 16] = &mla__page_empty },
+	.pages = { [0 ... MLA_NCLASSES - 1] = &mla__page_empty },
+};
 __thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec"))) = &mla__heap_empty;
 struct mla_keys mla__keys __attribute__((aligned(16)));
 uint64_t mla__decay_ms = 1000;
@@ -96,6 +99,20 @@ void mla__init_once(void) { pthread_once(&init_once, init_globals); }
 
 /* ---- queues ---- */
 
+/* Make p (a span of class c, or &mla__page_empty) the current span of c:
+ * pages[c] and, for a class of small requests, its entries of direct[]
+ * (types.h), unless the fast path serves nothing. */
+static void heap_set_current(mla_heap *heap, unsigned c, mla_page *p)
+{
+	heap->pages[c] = p;
+	size_t size = mla_class_size(c);
+	if (size > MLA_DIRECT_MAX || mla__fast_lim <= MLA_DIRECT_MAX)
+		return;
+	size_t lo = c ? mla_class_size(c - 1) / 16 + 1 : 0;
+	for (size_t i = lo; i <= size / 16; i++)
+		heap->direct[i] = p;
+}
+
 static void queue_push_front(mla_heap *heap, mla_page_queue *q, mla_page *p)
 {
 	p->prev = NULL;
@@ -106,7 +123,7 @@ static void queue_push_front(mla_heap *heap, mla_page_queue *q, mla_page *p)
 		q->last = p;
 	q->first = p;
 	if (q != &heap->full)
-		heap->pages[p->cls] = p;
+		heap_set_current(heap, p->cls, p);
 }
 
 /* At the back: a span that just got a block back should not become the
@@ -122,7 +139,7 @@ static void queue_push_back(mla_heap *heap, mla_page_queue *q, mla_page *p)
 		q->first = p;
 	q->last = p;
 	if (q != &heap->full && q->first == p)
-		heap->pages[p->cls] = p;
+		heap_set_current(heap, p->cls, p);
 }
 
 static void queue_remove(mla_heap *heap, mla_page_queue *q, mla_page *p)
@@ -137,7 +154,7 @@ static void queue_remove(mla_heap *heap, mla_page_queue *q, mla_page *p)
 		q->last = p->prev;
 	p->next = p->prev = NULL;
 	if (q != &heap->full)
-		heap->pages[p->cls] = q->first ? q->first : &mla__page_empty;
+		heap_set_current(heap, p->cls, q->first ? q->first : &mla__page_empty);
 }
 
 static void page_unfull(mla_heap *heap, mla_page *page)
@@ -372,12 +389,15 @@ mla_heap *mla__heap_init_thread(void)
 	if (!heap)
 		return NULL;
 	struct mlalloc_pub_heap *stat = heap->stat;
+	for (size_t i = 0; i <= MLA_DIRECT_MAX / 16; i++)
+		heap->direct[i] = &mla__page_empty;
 	for (unsigned c = 0; c < MLA_NCLASSES; c++) {
-		heap->pages[c] = &mla__page_empty;
+		heap_set_current(heap, c, &mla__page_empty);
 		heap->queue[c].first = heap->queue[c].last = NULL;
 	}
 	heap->full.first = heap->full.last = NULL;
 	heap->segments = NULL;
+	heap->link_key = mla__keys.link;
 	heap->wake_seen = atomic_load(&heap->wake_hint);
 	heap->slow_count = 0;
 	heap->next_purge_ms = 0;
@@ -460,7 +480,7 @@ void *mla__malloc_plain(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	mla_block *b = mla__page_pop(page);
+	mla_block *b = mla__page_pop(heap, page);
 	page->used++;
 	heap->stat->nmalloc[c]++;
 	return b;
@@ -540,6 +560,7 @@ void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 	}
 	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
 	head->in_full = 0;
+	mla__page_rekey(head);
 	head->cls = (uint8_t)nc;
 	head->block_size = (uint32_t)nsz;
 	head->div_magic = mla_div_magic((uint32_t)nsz);
@@ -587,7 +608,7 @@ MLA_NOINLINE void mla__free_remote(mla_segment *seg, mla_page *page, mla_block *
 	}
 	if (me)
 		me->stat->nfree[page->cls]++;
-	b->key = mla_canary(b);
+	b->key = mla_canary(page, b);
 	uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
 	do {
 		mla_link_set(b, (mla_block *)(tf & ~MLA_TF_FULL));

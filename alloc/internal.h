@@ -48,20 +48,25 @@ extern __thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec"))
 
 static inline uintptr_t mla_rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
 
-/* The canary of the free block b. */
-static inline uintptr_t mla_canary(const mla_block *b) { return mla__keys.canary ^ (uintptr_t)b; }
+/* The canary of the free block b of the span page. */
+static inline uintptr_t mla_canary(const mla_page *page, const mla_block *b) { return page->key ^ (uintptr_t)b; }
 
-/* Store next (NULL or a block of b's span) as b's link. */
-static inline void mla_link_set(mla_block *b, const mla_block *next)
+/* Store next (NULL or a block of b's span) as b's link; key is keys.link
+ * (the fast paths read the thread heap's copy, on a line they load anyway). */
+static inline void mla_link_set_k(mla_block *b, const mla_block *next, uintptr_t key)
 {
-	b->link = mla_rotl((uintptr_t)next ^ (uintptr_t)b ^ mla__keys.link, 64 - MLA_LINK_ROT);
+	b->link = mla_rotl((uintptr_t)next ^ (uintptr_t)b ^ key, 64 - MLA_LINK_ROT);
 }
+
+static inline void mla_link_set(mla_block *b, const mla_block *next) { mla_link_set_k(b, next, mla__keys.link); }
 
 /* The link of b decoded, unchecked: see mla_link_ok. */
-static inline mla_block *mla_link_get(const mla_block *b)
+static inline mla_block *mla_link_get_k(const mla_block *b, uintptr_t key)
 {
-	return (mla_block *)(mla_rotl(b->link, MLA_LINK_ROT) ^ (uintptr_t)b ^ mla__keys.link);
+	return (mla_block *)(mla_rotl(b->link, MLA_LINK_ROT) ^ (uintptr_t)b ^ key);
 }
+
+static inline mla_block *mla_link_get(const mla_block *b) { return mla_link_get_k(b, mla__keys.link); }
 
 /* Whether a decoded link may be followed: NULL, or a carved block of page
  * (inside [start, start + limit), limit = capacity * block_size, at a
@@ -70,6 +75,15 @@ static inline bool mla_link_ok(const mla_page *page, const mla_block *next)
 {
 	uintptr_t off = (uintptr_t)next - (uintptr_t)page->start;
 	return !next || (off < page->limit && mla_divisible((uint32_t)off, page->div_magic));
+}
+
+/* Whether malloc may follow the decoded link next of a block it pops:
+ * NULL, or inside the carved part of page (types.h, "Free blocks": the
+ * block's own canary, checked when it is popped in turn, says the rest).
+ * One compare on the fast path; NULL is the rare case, tested after it. */
+static inline bool mla_link_in_span(const mla_page *page, const mla_block *next)
+{
+	return mla_likely((uintptr_t)next - (uintptr_t)page->start < page->limit) || !next;
 }
 
 /* ---- error.c ---- */
@@ -83,6 +97,7 @@ enum mla_fault {
 	MLA_FAULT_FREE_LIST,   /* a free block's link is not a block of its span */
 	MLA_FAULT_FREE_BLOCK,  /* a free block's canary is overwritten */
 	MLA_FAULT_DOUBLE_WRITTEN,  /* double free of a block written while free */
+	MLA_FAULT_FREE_LINK_INSIDE,  /* a free list leads inside a block of its span */
 };
 _Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
                          const void *block, size_t block_size);
@@ -119,10 +134,15 @@ static inline void *mla__hdr_of(const void *p)
 	return mla__hdr_walk(i);
 }
 
+/* The head of the span holding p in seg.  The byte offset of p's page
+ * descriptor is taken from p's bits by one shift and one mask (descriptors
+ * are 128 bytes), and the head's address by one subtraction. */
 static inline mla_page *mla__page_of(mla_segment *seg, const void *p)
 {
-	mla_page *pg = &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> MLA_PAGE_SHIFT];
-	return pg - pg->head_off;
+	_Static_assert(sizeof(mla_page) == (size_t)1 << 7, "mla_page is 128 bytes");
+	uintptr_t off = ((uintptr_t)p >> (MLA_PAGE_SHIFT - 7)) & ((MLA_SEG_PAGES - 1) << 7);
+	mla_page *pg = (mla_page *)((uint8_t *)seg->pages + off);
+	return (mla_page *)((uint8_t *)pg - ((uintptr_t)pg->head_off << 7));
 }
 
 /* ---- page.c ---- */
@@ -132,11 +152,11 @@ MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b);
  * and its link are checked, so a block written while free (an overflow
  * from the block before it, a write after free) aborts here rather than
  * handing out the address it was made to hold. */
-static inline mla_block *mla__page_pop(mla_page *page)
+static inline mla_block *mla__page_pop(mla_heap *heap, mla_page *page)
 {
 	mla_block *b = page->free;
-	mla_block *next = mla_link_get(b);
-	if (mla_unlikely(b->key != mla_canary(b) || !mla_link_ok(page, next)))
+	mla_block *next = mla_link_get_k(b, heap->link_key);
+	if (mla_unlikely(b->key != mla_canary(page, b) || !mla_link_in_span(page, next)))
 		mla__page_pop_fatal(page, b);
 	page->free = next;
 	b->key = 0;
@@ -144,6 +164,7 @@ static inline mla_block *mla__page_pop(mla_page *page)
 }
 
 void mla__page_init(mla_page *page, unsigned cls);
+void mla__page_rekey(mla_page *page);     /* a new span key: the span changes class */
 bool mla__page_collect(mla_page *page);   /* true if page->free is non-empty after */
 uint32_t mla__page_collect_remote(mla_page *page);
 bool mla__page_holds_free(mla_page *page, mla_block *b, bool walk_remote);

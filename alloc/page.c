@@ -12,9 +12,28 @@
 
 #define MLA_CARVE_BYTES 16384   /* bytes carved per extension, at least one block */
 
+/* Spans made so far, in the process: one term of every span key, so a
+ * span made again in the same place gets another key. */
+static _Atomic uint64_t span_count;
+
+/* A fresh key for page (types.h, "Free blocks"): keys.canary, the span's
+ * address and the count mixed by splitmix64's finalizer, odd (never the 0
+ * of a live block's second word).  Blocks keyed before are void. */
+void mla__page_rekey(mla_page *page)
+{
+	uint64_t n = atomic_fetch_add_explicit(&span_count, 1, memory_order_relaxed);
+	uint64_t x = mla__keys.canary ^ (uintptr_t)page ^ (n * 0x9e3779b97f4a7c15u);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	page->key = (x ^ (x >> 31)) | 1;
+}
+
+/* First of all a new key: a fork child that finds the span cut inside
+ * this function (mla__page_repair) keeps none of the blocks keyed before. */
 void mla__page_init(mla_page *page, unsigned cls)
 {
 	size_t bs = mla_class_size(cls);
+	mla__page_rekey(page);
 	page->cls = (uint8_t)cls;
 	page->block_size = (uint32_t)bs;
 	page->div_magic = mla_div_magic((uint32_t)bs);
@@ -42,21 +61,27 @@ static void page_extend(mla_page *page)
 	for (uint32_t i = 0; i + 1 < n; i++) {
 		mla_block *nx = (mla_block *)((uint8_t *)b + bs);
 		mla_link_set(b, nx);
-		b->key = mla_canary(b);
+		b->key = mla_canary(page, b);
 		b = nx;
 	}
 	mla_link_set(b, NULL);
-	b->key = mla_canary(b);
+	b->key = mla_canary(page, b);
 	page->free = (mla_block *)first;
 	page->capacity += n;
 	page->limit = page->capacity * bs;
 }
 
 /* malloc found the block b at the head of page->free with a bad canary or
- * link (mla__page_pop): name the block and what is wrong with it. */
+ * link (mla__page_pop): name the block and what is wrong with it.  A b that
+ * is no block start came by a link that stays inside the span (the pop
+ * before checks only that): name the block it is inside. */
 MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b)
 {
-	if (b->key != mla_canary(b))
+	uint32_t off = (uint32_t)((uint8_t *)b - page->start);
+	if (!mla_link_ok(page, b))   /* reached by a link that stays in the span */
+		mla__fatal(MLA_FAULT_FREE_LINK_INSIDE, "malloc", b, page->start + off / page->block_size * page->block_size,
+		           page->block_size);
+	if (b->key != mla_canary(page, b))
 		mla__fatal(MLA_FAULT_FREE_BLOCK, "malloc", b, b, page->block_size);
 	mla__fatal(MLA_FAULT_FREE_LIST, "malloc", b, b, page->block_size);
 }
@@ -114,7 +139,7 @@ static uint32_t list_trim(mla_page *page, mla_block **head, uint32_t room)
 	uint32_t n = 0;
 	mla_block *prev = NULL;
 	for (mla_block *b = *head; b; prev = b, b = mla_link_get(b)) {
-		if (n == room || !mla_link_ok(page, b) || b->key != mla_canary(b)) {
+		if (n == room || !mla_link_ok(page, b) || b->key != mla_canary(page, b)) {
 			if (prev)
 				mla_link_set(prev, NULL);
 			else

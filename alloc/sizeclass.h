@@ -121,6 +121,18 @@ static inline uint64_t mla_div_magic(uint32_t d) { return UINT64_MAX / d + 1; }
  * "Faster remainder by direct computation", 2019): one multiply. */
 static inline bool mla_divisible(uint32_t n, uint64_t magic) { return (uint64_t)n * magic <= magic - 1; }
 
+/* Whether off is k * d for some k < capacity, with the magic of d: one
+ * 64x64 -> 128-bit multiply gives both (the high word is off / d and the
+ * low word is below the magic iff d divides off: Lemire et al., above, for
+ * off < 2^32).  A larger off (an address below a span's start) gives a
+ * quotient of at least off / d >= 2^32 / d, beyond any capacity of a span
+ * (at most 2 MiB / d), so it fails too.  free's check of a block start. */
+static inline bool mla_block_index_ok(uint64_t off, uint64_t magic, uint32_t capacity)
+{
+	unsigned __int128 m = (unsigned __int128)off * magic;
+	return (uint64_t)(m >> 64) < capacity && (uint64_t)m < magic;
+}
+
 /* Rounded-up request for calloc: n * size, false on overflow. */
 static inline bool mla_mul_overflow(size_t n, size_t size, size_t *ret)
 {

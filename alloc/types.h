@@ -50,27 +50,37 @@ enum mla_hdr_kind { MLA_KIND_SEGMENT = 1, MLA_KIND_LARGE = 2 };
 #define MLA_API         __attribute__((visibility("default")))
 
 /* Free blocks.  Every block is at least 16 bytes; a free one holds two
- * words, both derived from secrets drawn once per process at init
- * (getrandom, else AT_RANDOM; a fork child keeps them):
+ * words, both derived from secrets (getrandom, else AT_RANDOM; a fork child
+ * keeps them): keys.link, drawn once per process, and the key of the span,
+ * drawn for each span when it is made for a class (mla__page_init: a mix of
+ * keys.canary, the span and a process-wide count of spans made):
  *
  *   link = rotl(next ^ &block ^ keys.link, 64 - MLA_LINK_ROT)
- *   key  = keys.canary ^ &block                (the canary)
+ *   key  = span->key ^ &block                  (the canary)
  *
  * `link` is the free-list link (next block, or NULL), encoded as in glibc's
  * safe-linking and mimalloc's secure mode: a value planted by a program
  * that does not know keys.link decodes to a random address.  Decoding
  * rotates left by MLA_LINK_ROT = 48, so the link's two low bytes land in the
  * top 16 bits of the decoded address, which must be zero: an overflow of 1
- * or 2 bytes into a free block always decodes out of range.  Every decoded
- * link is checked before it is followed (mla_link_ok: NULL, or a carved
- * block of the same span at a multiple of the block size).  `key` is the
+ * or 2 bytes into a free block always decodes out of range.  `key` is the
  * canary: written when the block goes on any list (free, local_free,
  * thread_free, or carved), checked when malloc pops it, cleared by malloc.
+ * Only mlalloc writes span->key ^ x at x + 8, and only for x a block start
+ * of that span made since the span got its key; so a block whose canary
+ * matches is a carved block of this span, of this class.  malloc therefore
+ * checks of the link it follows only that it is NULL or inside the carved
+ * part of the span (mla_link_in_span: one compare): a link to anywhere else
+ * in the span (not a block start, a block of the span's earlier class left
+ * in its memory) is caught when that block is popped, by its canary, before
+ * it is handed out.  The slow paths (remote-free walk, double-free check,
+ * repair) still check every link fully (mla_link_ok: NULL, or a carved
+ * block of the same span at a multiple of the block size).
  * A free() that finds the canary intact has found a block already free: a
  * bad link then means it was written while free (reported at once), else a
  * walk of the span's lists confirms the double free.  The page's list heads
  * (free, local_free, thread_free) are metadata and stay plain pointers.
- * Invariant: for every block b on a list of page p, b->key == mla_canary(b)
+ * Invariant: for every block b on a list of page p, b->key == mla_canary(p, b)
  * and mla_link_ok(p, mla_link_get(b)). */
 #define MLA_LINK_ROT 48
 
@@ -79,7 +89,8 @@ typedef struct mla_block {
 	uintptr_t key;               /* mla_canary(block) while free, 0 when handed out */
 } mla_block;
 
-/* The per-process secrets of the free blocks (heap.c draws them). */
+/* The per-process secrets of the free blocks (heap.c draws them); canary
+ * is the root the span keys are drawn from. */
 struct mla_keys {
 	uintptr_t canary;
 	uintptr_t link;
@@ -114,6 +125,8 @@ typedef struct mla_page {
 	uint8_t in_full;
 	uint8_t span_pages;          /* on the head: pages in this span */
 	uint8_t head_off;            /* on any page: distance back to its head */
+	uint32_t pad0;
+	uintptr_t key;               /* the span's canary secret: mla_canary(page, b) = key ^ b */
 	/* second line: remote frees and the slow paths */
 	_Atomic uintptr_t thread_free __attribute__((aligned(64)));
 	uint32_t reserved;
@@ -166,12 +179,20 @@ typedef struct mla_page_queue {
 } mla_page_queue;
 
 /* Thread-local heap.  pages[c] == queue[c].first, or &mla__page_empty when the
- * queue is empty, so the malloc fast path needs no NULL test.  Heap structs
- * are never unmapped (recycled through a pool), so a stale pointer read by a
+ * queue is empty, so the malloc fast path needs no NULL test.  direct[i] is
+ * pages[c] for the class c of the requests of 16i - 15 .. 16i bytes (i <=
+ * MLA_DIRECT_MAX / 16, and request 0 in direct[0]): malloc's fast path finds
+ * the span of a small request by one load, as mimalloc's pages_free_direct.
+ * Where the fast path serves nothing (mla__fast_lim <= MLA_DIRECT_MAX: the
+ * full checking mode) direct[] stays &mla__page_empty.  Heap structs are
+ * never unmapped (recycled through a pool), so a stale pointer read by a
  * racing remote free stays safe to touch. */
+#define MLA_DIRECT_MAX 1024
 typedef struct mla_heap {
+	mla_page *direct[MLA_DIRECT_MAX / 16 + 1];
 	mla_page *pages[MLA_NCLASSES];
 	struct mlalloc_pub_heap *stat;   /* published counters (or &own_stat) */
+	uintptr_t link_key;              /* keys.link, on the line of stat */
 	mla_page_queue queue[MLA_NCLASSES];
 	mla_page_queue full;
 	mla_segment *segments;            /* owned segments (list via next/prev) */

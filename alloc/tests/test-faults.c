@@ -135,6 +135,61 @@ static void overflow8_into_remote_free(void)
 	malloc_many();
 }
 
+static uintptr_t rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
+
+/* What a use-after-free read of one free block tells: its two words, which
+ * with its address and its successor's give the canary secret and the link
+ * secret of a scheme with one secret each per process.  With them, forge a
+ * free block in a span of another class: make the live block y look free
+ * and link the free block x to it (a use-after-free write).  Each span has
+ * its own canary key, so y's pop must abort, not hand y out while live. */
+static void forged_with_other_span_key(void)
+{
+	char *a1 = malloc(48), *a2 = malloc(48);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	uintptr_t canary = w[1] ^ (uintptr_t)a1;
+	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	char *x = malloc(96), *y = malloc(96);
+	keep = y;
+	free(x);
+	uintptr_t *yw = (uintptr_t *)hide(y), *xw = (uintptr_t *)hide(x);
+	yw[0] = rotl((uintptr_t)y ^ linkkey, 16);   /* y's next: NULL */
+	yw[1] = canary ^ (uintptr_t)y;
+	xw[0] = rotl((uintptr_t)y ^ (uintptr_t)x ^ linkkey, 16);
+	note(y);
+	for (int i = 0; i < 1000; i++) {
+		char *p = hide(malloc(96));
+		if (p == y)
+			escaped("a live block again:", p);
+	}
+}
+
+/* A link redirected into the middle of a live block of the same span, with
+ * the link secret a use-after-free read learns: malloc follows a link that
+ * stays inside the span's carved part without more checks, so the block
+ * it leads to must fail its own canary when popped, not be handed out. */
+static void link_into_block_middle(void)
+{
+	char *a1 = malloc(64), *a2 = malloc(64);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	char *p = malloc(64), *q = malloc(64);
+	memset(hide(q), 0, 64);
+	free(p);
+	char *mid = q + 16;
+	note(q);
+	((uintptr_t *)hide(p))[0] = rotl((uintptr_t)mid ^ (uintptr_t)p ^ linkkey, 16);
+	for (int i = 0; i < 1000; i++) {
+		char *r = hide(malloc(64));
+		if (r == mid)
+			escaped("the middle of a live block:", r);
+	}
+}
+
 /* A pointer stored into a freed block (its link), then the block freed
  * again. */
 static void double_free_after_link_write(void)
@@ -189,6 +244,9 @@ static void free_interior_large(void) { char *p = malloc(2 << 20); free(p + 4096
 /* free's fast path leaves these to its checked path through the span
  * bound alone (a free span and the header page have limit 0). */
 static char *seg_of(void *p) { return (char *)((uintptr_t)p & ~(((uintptr_t)4 << 20) - 1)); }
+/* Above the 47 address bits, at a block's place in a segment of ours: free's
+ * fast path masks the address into its segment map. */
+static void free_high_alias(void) { char *p = malloc(16); keep = p; free(p + ((uintptr_t)1 << 47)); }
 static void free_seg_header(void) { char *p = malloc(16); keep = p; free(seg_of(p)); }
 static void free_free_pages(void) { char *p = malloc(16); keep = p; free(seg_of(p) + ((size_t)63 << 16)); }
 static void realloc_freed(void) { char *p = malloc(100); free(p); keep = realloc(p, 200); }
@@ -206,6 +264,7 @@ static const struct fault_case {
 	{ "free of a global", free_global, { "not allocated by mlalloc; it points into the mapping", "test-alloc-faults" } },
 	{ "free inside a block", free_interior, { "invalid pointer 0x", "inside the block 0x", "of 64 bytes, at offset 8" } },
 	{ "free inside a large block", free_interior_large, { "inside the block", "at offset 4096" } },
+	{ "free of a block's address with bit 47 set", free_high_alias, { "free(): invalid pointer 0x", "not allocated by mlalloc", "no mapping" } },
 	{ "free of a segment's header", free_seg_header, { "free(): heap metadata damaged near 0x" } },
 	{ "free into free pages of a segment", free_free_pages, { "free(): invalid pointer 0x", "points into free pages of the mlalloc segment 0x" } },
 	{ "realloc of a freed block", realloc_freed, { "realloc(): double free of 0x" } },
@@ -217,6 +276,8 @@ static const struct fault_case {
 	{ "double free after a write of its link", double_free_after_link_write, { "free(): double free of 0x", "written after it was freed" } },
 	{ "double free after a write of the whole block", double_free_after_block_write, { "malloc(): corrupted free block 0x" } },
 	{ "double free behind other frees", double_free_deep, { "free(): double free of 0x", "already free" } },
+	{ "link redirected into the middle of a live block", link_into_block_middle, { "malloc(): corrupted free list", "of 64 bytes" } },
+	{ "free block forged with a key learned in another span", forged_with_other_span_key, { "malloc(): corrupted free block 0x", "of 96 bytes" } },
 };
 
 int main(void)

@@ -273,7 +273,7 @@ static void midop_test(void)
 	mla_page sa = *pa, sb = *pb, sc = *pc;
 	mla_block *x = (mla_block *)as[NA - 1], sx = *x;
 	mla_link_set(x, pa->local_free);
-	x->key = mla_canary(x);
+	x->key = mla_canary(pa, x);
 	pa->local_free = x;
 	as[NA - 1] = NULL;   /* being freed: the child must not free it again */
 	mla_block *popped = pb->free;

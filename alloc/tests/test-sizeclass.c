@@ -125,6 +125,28 @@ static void test_divisible(void **state)
 	}
 }
 
+/* free's block-start test agrees with the plain definition for every class
+ * over every offset of a 2 MiB span and past it, at several capacities,
+ * and rejects offsets of addresses below the span (negative, wrapped). */
+static void test_block_index(void **state)
+{
+	(void)state;
+	for (unsigned c = 0; c < MLA_SC_NCLASSES; c++) {
+		uint32_t d = (uint32_t)mla_class_size(c);
+		uint64_t m = mla_div_magic(d);
+		uint32_t most = (uint32_t)((2u << 20) / d);
+		uint32_t caps[] = { 0, 1, most / 2, most };
+		for (unsigned k = 0; k < 4; k++) {
+			for (uint64_t n = 0; n < (4u << 20); n += (c < 8 ? 1 : 5))
+				if (mla_block_index_ok(n, m, caps[k]) != (n % d == 0 && n / d < caps[k]))
+					fail_msg("block_index_ok(%llu, %u, cap %u) wrong", (unsigned long long)n, d, caps[k]);
+			for (uint64_t back = 1; back < (4u << 20); back += 4093)
+				if (mla_block_index_ok(-back, m, caps[k]) || mla_block_index_ok((1ull << 32) + back * d, m, caps[k]))
+					fail_msg("block_index_ok accepts an offset out of the span (%u)", d);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_align_helpers),
 		cmocka_unit_test(test_class_for_align),
 		cmocka_unit_test(test_divisible),
+		cmocka_unit_test(test_block_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
