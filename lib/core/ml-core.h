@@ -18,6 +18,7 @@
 #include "memlayout.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -195,6 +196,14 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
  * opened. */
 int ml__open_nofollow(int dirfd, const char *name, bool in_root);
 int ml__reopen_regular(int pfd, const struct ml_region *r);
+
+/* snapshot.c: the element of base[n] (stride bytes each, sorted, disjoint,
+ * each starting with its span: uint64_t start, end, [start, end), as
+ * ML__SPAN_HEAD checks) that holds addr, or NULL; a binary search. */
+const void *ml__span_find(const void *base, size_t n, size_t stride, uint64_t addr);
+#define ML__SPAN_HEAD(type, lo, hi)                                                  \
+	_Static_assert(offsetof(type, lo) == 0 && offsetof(type, hi) == sizeof(uint64_t), \
+		       #type " starts with its span")
 
 /* tracee.c: an NT_PRSTATUS register block (pr_reg) of len bytes in one of
  * the layouts it knows (64-bit, or i386 for a 32-bit task); 0 or -EBADMSG. */

@@ -101,6 +101,7 @@ struct module {
 	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
 	size_t nsecs;
 };
+ML__SPAN_HEAD(struct module, lo, hi);
 
 /* A source file name as libdw's line table gives it (a stable pointer into
  * one compilation unit's file table), and the path shown for it. */
@@ -1084,22 +1085,13 @@ static void find_line(struct ml_symbolizer *sz, struct module *m, uint64_t addr,
 
 static struct module *find_module(struct ml_symbolizer *sz, uint64_t addr)
 {
-	size_t a = 0, b = sz->nmods;
+	struct module *m;
 
-	if (sz->last < sz->nmods && addr >= sz->mods[sz->last].lo &&
-	    addr < sz->mods[sz->last].hi)
+	if (sz->last < sz->nmods && addr >= sz->mods[sz->last].lo && addr < sz->mods[sz->last].hi)
 		return &sz->mods[sz->last];
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (sz->mods[mid].lo <= addr)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (a == 0 || addr >= sz->mods[a - 1].hi)
-		return NULL;
-	sz->last = a - 1;
-	return &sz->mods[a - 1];
+	if ((m = (struct module *)ml__span_find(sz->mods, sz->nmods, sizeof(*m), addr)))
+		sz->last = (size_t)(m - sz->mods);
+	return m;
 }
 
 int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
