@@ -196,6 +196,8 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
  * opened. */
 int ml__open_nofollow(int dirfd, const char *name, bool in_root);
 int ml__reopen_regular(int pfd, const struct ml_region *r);
+/* elf.c: a program header's p_flags (PF_R, PF_W, PF_X) as ML_PERM_* bits. */
+unsigned int ml__phdr_perms(uint32_t flags);
 
 /* snapshot.c: the element of base[n] (stride bytes each, sorted, disjoint,
  * each starting with its span: uint64_t start, end, [start, end), as

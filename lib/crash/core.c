@@ -328,12 +328,6 @@ static int read_notes(struct ml_core *c, const GElf_Phdr *ph, size_t *budget)
 
 /* ---- segments ---- */
 
-static unsigned int phdr_perms(uint32_t flags)
-{
-	return (flags & PF_R ? ML_PERM_READ : 0) | (flags & PF_W ? ML_PERM_WRITE : 0) |
-	       (flags & PF_X ? ML_PERM_EXEC : 0);
-}
-
 /* The file ends inside l's contents (a core cut short): keep what is
  * there; the first address lost and the size the core should have are
  * recorded once, the size for every segment. */
@@ -362,7 +356,7 @@ static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 	if (c->nloads && ph->p_vaddr < c->loads[c->nloads - 1].end)
 		return -EBADMSG;   /* not sorted, or overlapping */
 	*l = (struct core_load){ ph->p_vaddr, ph->p_vaddr + ph->p_memsz, ph->p_offset, ph->p_filesz,
-				 phdr_perms(ph->p_flags), false };
+				 ml__phdr_perms(ph->p_flags), false };
 	if (ph->p_filesz && ph->p_offset + ph->p_filesz > c->fsize)
 		cut_load(c, l);
 	c->nloads++;
@@ -472,7 +466,7 @@ static unsigned int file_perms(struct ml_core *c, const struct core_file *f)
 			GElf_Phdr ph;
 			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
 			    (ph.p_offset & ~(uint64_t)4095) == f->offset) {
-				perms = phdr_perms(ph.p_flags);
+				perms = ml__phdr_perms(ph.p_flags);
 				break;
 			}
 		}
@@ -905,12 +899,8 @@ static void name_vvar(struct ml_snapshot *snap)
 			break;
 		below[n++] = r;
 	}
-	if (n == 2) {
-		below[0]->name = "[vvar_vclock]";
-		below[1]->name = "[vvar]";
-	} else if (n == 1) {
-		below[0]->name = "[vvar]";
-	}
+	for (i = 0; i < n; i++)   /* from the vDSO down: [vvar_vclock] if there are two */
+		below[i]->name = i + 1 == n ? "[vvar]" : "[vvar_vclock]";
 }
 
 /* The vDSO's image, for the symbolizer (it has no file). */

@@ -48,12 +48,6 @@ static const struct ml_frame *site(const struct ml_frame *f, size_t n)
 	return n ? &f[0] : NULL;
 }
 
-static const char *base(const char *path)
-{
-	const char *b = path ? strrchr(path, '/') : NULL;
-	return b ? b + 1 : path;
-}
-
 static void text_site(FILE *out, const struct ml_frame *f)
 {
 	if (!f) {
@@ -61,7 +55,7 @@ static void text_site(FILE *out, const struct ml_frame *f)
 		return;
 	}
 	if (f->file) {
-		ml__put_escaped(out, base(f->file));
+		ml__put_escaped(out, ml__base_name(f->file));
 		fprintf(out, ":%d", f->line);
 	} else {
 		fprintf(out, "0x%" PRIx64, f->pc);

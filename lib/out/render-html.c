@@ -282,12 +282,6 @@ static int build_layout(const struct ml_snapshot *s, struct layout *l)
 
 /* ---- SVG ---- */
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
-}
-
 /* The words on a band (one line) and its tooltip (<title>). */
 static void band_words(const struct hctx *c, const struct band *b, bool title)
 {
@@ -300,7 +294,7 @@ static void band_words(const struct hctx *c, const struct band *b, bool title)
 		fprintf(c->out, "%s %s %s ", ml_kind_name(r->kind),
 			ml_fmt_size(sz, b->hi - b->lo, c->o->flags),
 			b->n > 1 ? "" : ml_perms_str(r->perms, perms));
-		ml__html_escaped(c->out, title || obj[0] != '/' ? obj : base_name(obj), ML__ESC_XML);
+		ml__html_escaped(c->out, title || obj[0] != '/' ? obj : ml__base_name(obj), ML__ESC_XML);
 		if (b->n > 1)
 			fprintf(c->out, " (%zu regions)", b->n);
 		if (r->tid && r->kind != ML_KIND_STACK)
