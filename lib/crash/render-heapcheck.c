@@ -189,12 +189,6 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 	return ml__json_dump(o, out);
 }
 
-int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
-			const struct ml_backtrace *bt, FILE *out, unsigned int flags)
-{
-	return ml_render_heapcheck_width(snap, h, bt, out, flags, 0);
-}
-
 int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
 			      const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			      unsigned int width)
