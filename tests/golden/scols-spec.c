@@ -6,10 +6,10 @@
  *
  * Built twice (tests/golden/meson.build):
  *  - scols-record.so (-DSCOLS_RECORD), preloaded into memlayout: every
- *    scols_print_table() first appends the table it is given, as memlayout
- *    built it (terminal width and modes; each column's header, width hint,
- *    flags and safe characters; each line's cells), to the file named by
- *    $MEMLAYOUT_SCOLS_SPEC, then prints it with the real function;
+ *    scols_print_table() prints the table it is given with the real
+ *    function, then appends it, as memlayout built it (terminal width and
+ *    modes; each column's header, width hint, flags and safe characters;
+ *    each line's cells), to the file named by $MEMLAYOUT_SCOLS_SPEC;
  *  - scols-replay: reads such a file on stdin and prints its tables, one
  *    after another, with libsmartcols itself, on a terminal of the width
  *    recorded.
@@ -75,13 +75,14 @@ int scols_print_table(struct libscols_table *tb)
 	int (*real)(struct libscols_table *) =
 		(int (*)(struct libscols_table *))dlsym(RTLD_NEXT, "scols_print_table");
 	const char *path = getenv("MEMLAYOUT_SCOLS_SPEC");
+	int r = real ? real(tb) : -1;   /* first: the width is known once it printed */
 	FILE *f = path && !scols_table_is_json(tb) ? fopen(path, "a") : NULL;
 
 	if (f) {
 		record(tb, f);
 		fclose(f);
 	}
-	return real ? real(tb) : -1;
+	return r;
 }
 
 #else
