@@ -1385,11 +1385,9 @@ int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleak
 /* The report, as the crash report: plain words, the facts, the allocation
  * and free backtraces symbolized (function, file:line), the backtrace of
  * the thread at the stop (bt, may be NULL) and the diagram slice with the
- * block marked; or one JSON object (ML_OUT_JSON).  0 or -errno. */
-int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
-			const struct ml_backtrace *bt, FILE *out, unsigned int flags);
-/* The same with its diagram slice fitted to a terminal of width columns,
- * as ml_render_crash_width (the words are the caller's to fold). */
+ * block marked, fitted to a terminal of width columns (0: not a terminal),
+ * as ml_render_crash_width (the words are the caller's to fold); or one
+ * JSON object (ML_OUT_JSON).  0 or -errno. */
 int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
 			      const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			      unsigned int width);

@@ -310,7 +310,7 @@ static pid_t *classify_by_tcb(struct ml_snapshot *snap, size_t *n)
 			if (tid > 0 && mark_stack(snap, i, tid))
 				found[(*n)++] = tid;
 		}
-	ml__tcb_close(t);
+	ml__probe_close(&t->p);
 	free(t);
 	qsort(found, *n, sizeof(*found), cmp_tid);
 	return found;

@@ -382,7 +382,7 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
 
 /* ---- parsing ---- */
 
-static unsigned int phdr_perms(uint32_t flags)
+unsigned int ml__phdr_perms(uint32_t flags)
 {
 	return (flags & PF_R ? ML_PERM_READ : 0) |
 	       (flags & PF_W ? ML_PERM_WRITE : 0) |
@@ -409,7 +409,7 @@ static void obj_add_load(const struct elf_pass *p, struct elf_obj *obj,
 
 	*s = (struct elf_seg){ .vaddr = ph->p_vaddr, .memsz = ph->p_memsz,
 			       .offset = ph->p_offset, .filesz = ph->p_filesz,
-			       .perms = phdr_perms(ph->p_flags) };
+			       .perms = ml__phdr_perms(ph->p_flags) };
 	if (obj->nloads == 1 || lo < obj->span_lo)
 		obj->span_lo = lo;
 	if (obj->nloads == 1 || hi > obj->span_hi)

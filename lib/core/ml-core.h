@@ -18,6 +18,7 @@
 #include "memlayout.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -147,20 +148,36 @@ enum ml_kind ml__kind_by_perms(unsigned int perms);
 void ml__classify_fallback(struct ml_snapshot *snap);
 int ml__classify_threads(struct ml_snapshot *snap);
 
-/* tcb.c: glibc's thread descriptor at the top of a thread's stack, read
- * from /proc/PID/mem (see tcb.c for the rule and its bounds). */
-#define ML__TCB_SCAN 8192u        /* bytes read at the top of a candidate */
-struct ml__tcb {
+/* probe.c: a running process's memory, read only where pagemap says the
+ * pages are in RAM, at most budget reads (see probe.c). */
+struct ml__probe {
 	int mem, pagemap;         /* /proc/PID/mem and pagemap, -1 if closed */
 	unsigned int budget;      /* reads left */
 	unsigned int word;        /* 8 or 4 */
 	uint64_t page;
+};
+/* 0 or -errno (-ENOTSUP for a core); p is usable (reads nothing) either
+ * way, closed by ml__probe_close. */
+int ml__probe_open(const struct ml_snapshot *snap, unsigned int budget, struct ml__probe *p);
+void ml__probe_close(struct ml__probe *p);
+/* Is the page at addr in RAM (no budget spent)? */
+bool ml__probe_present(struct ml__probe *p, uint64_t addr);
+/* len bytes at addr into buf, all of them on present pages, one read of
+ * the budget; false if not. */
+bool ml__probe_read(struct ml__probe *p, uint64_t addr, void *buf, size_t len);
+/* Word i of b, in the target's word size. */
+uint64_t ml__probe_word(const struct ml__probe *p, const unsigned char *b, size_t i);
+
+/* tcb.c: glibc's thread descriptor at the top of a thread's stack, read
+ * from /proc/PID/mem (see tcb.c for the rule and its bounds). */
+#define ML__TCB_SCAN 8192u        /* bytes read at the top of a candidate */
+struct ml__tcb {
+	struct ml__probe p;
 	unsigned char buf[ML__TCB_SCAN];
 };
-/* Open the process's memory for ml__tcb_tid: 0 or -errno (-ENOTSUP for a
- * core); t is usable (reads nothing) either way, closed by ml__tcb_close. */
+/* Open the process's memory for ml__tcb_tid (ml__probe_open, closed by
+ * ml__probe_close(&t->p)). */
 int ml__tcb_open(const struct ml_snapshot *snap, struct ml__tcb *t);
-void ml__tcb_close(struct ml__tcb *t);
 /* The TID of the thread whose glibc descriptor lies at the top of r, 0 if
  * none is found there. */
 pid_t ml__tcb_tid(struct ml__tcb *t, const struct ml_snapshot *snap, const struct ml_region *r);
@@ -195,6 +212,16 @@ int ml__region_open(const struct ml_snapshot *snap, const struct ml_region *r,
  * opened. */
 int ml__open_nofollow(int dirfd, const char *name, bool in_root);
 int ml__reopen_regular(int pfd, const struct ml_region *r);
+/* elf.c: a program header's p_flags (PF_R, PF_W, PF_X) as ML_PERM_* bits. */
+unsigned int ml__phdr_perms(uint32_t flags);
+
+/* snapshot.c: the element of base[n] (stride bytes each, sorted, disjoint,
+ * each starting with its span: uint64_t start, end, [start, end), as
+ * ML__SPAN_HEAD checks) that holds addr, or NULL; a binary search. */
+const void *ml__span_find(const void *base, size_t n, size_t stride, uint64_t addr);
+#define ML__SPAN_HEAD(type, lo, hi)                                                  \
+	_Static_assert(offsetof(type, lo) == 0 && offsetof(type, hi) == sizeof(uint64_t), \
+		       #type " starts with its span")
 
 /* tracee.c: an NT_PRSTATUS register block (pr_reg) of len bytes in one of
  * the layouts it knows (64-bit, or i386 for a 32-bit task); 0 or -EBADMSG. */

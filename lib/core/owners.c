@@ -29,10 +29,7 @@
  */
 #include "ml-core.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PROBE_STEPS  256u
 #define PROBE_BUDGET 16384u
@@ -40,51 +37,6 @@
  * threshold (128 KiB unless lowered), CPython arenas are 256 KiB or more;
  * a process of 20,000 small mappings costs no reads. */
 #define PROBE_MIN    (64u << 10)
-
-struct probe {
-	int fd;                  /* /proc/PID/mem, -1 if not readable */
-	int pagemap;             /* /proc/PID/pagemap, -1 if not readable */
-	unsigned int budget;     /* reads left */
-	unsigned int word;       /* 8 or 4 */
-	uint64_t page;
-};
-
-/* Is the page at addr in RAM?  Reading one that is not would fault it
- * in (the zero page, or a swap-in): the observer would change what
- * `where` and `pages` then report, so such a page is never read. */
-static bool present(struct probe *p, uint64_t addr)
-{
-	uint64_t e;
-
-	if (pread(p->pagemap, &e, sizeof(e), (off_t)(addr / p->page * sizeof(e))) != sizeof(e))
-		return false;
-	return e >> 63 & 1;
-}
-
-static bool peek(struct probe *p, uint64_t addr, void *buf, size_t n)
-{
-	if (p->fd < 0 || p->pagemap < 0 || p->budget == 0)
-		return false;
-	p->budget--;
-	if (!present(p, addr) || ((addr + n - 1) / p->page != addr / p->page &&
-				  !present(p, addr + n - 1)))
-		return false;
-	return pread(p->fd, buf, n, (off_t)addr) == (ssize_t)n;
-}
-
-static uint64_t word_at(const struct probe *p, const unsigned char *b, size_t i)
-{
-	uint64_t v = 0;
-
-	if (p->word == 8)
-		memcpy(&v, b + 8 * i, 8);
-	else {
-		uint32_t w;
-		memcpy(&w, b + 4 * i, 4);
-		v = w;
-	}
-	return v;
-}
 
 static bool is_plain_anon(const struct ml_region *r)
 {
@@ -141,17 +93,17 @@ static bool by_anon_name(struct ml_region *r)
 
 /* The brk heap starts with glibc's first chunk (prev_size 0, PREV_INUSE,
  * aligned size): up to 8 chunks must walk inside it. */
-static bool glibc_brk_chunks(struct probe *p, const struct ml_region *r)
+static bool glibc_brk_chunks(struct ml__probe *p, const struct ml_region *r)
 {
 	uint64_t pos = r->start, align = 2 * p->word;
 	unsigned char b[16];
 
 	for (int i = 0; i < 8 && pos + 2 * p->word <= r->end; i++) {
-		if (!peek(p, pos, b, 2 * p->word))
+		if (!ml__probe_read(p, pos, b, 2 * p->word))
 			return false;
-		uint64_t size = word_at(p, b, 1);
+		uint64_t size = ml__probe_word(p, b, 1);
 		uint64_t len = size & ~(uint64_t)SIZE_BITS;
-		if ((i == 0 && (word_at(p, b, 0) != 0 || !(size & 1))) ||
+		if ((i == 0 && (ml__probe_word(p, b, 0) != 0 || !(size & 1))) ||
 		    (size & (IS_MMAPPED | NON_MAIN_ARENA)) || len < 2 * align ||
 		    len % align || len > r->end - pos)
 			return false;
@@ -168,17 +120,17 @@ static bool glibc_brk_chunks(struct probe *p, const struct ml_region *r)
  * correction, IS_MMAPPED set, NON_MAIN_ARENA clear, and correction + size
  * a whole number of pages inside the mapping.  Returns the bytes it
  * spans, 0 if it is not one. */
-static uint64_t glibc_mmap_chunk(struct probe *p, uint64_t pos, uint64_t end)
+static uint64_t glibc_mmap_chunk(struct ml__probe *p, uint64_t pos, uint64_t end)
 {
 	unsigned char b[64];
 	uint64_t room = end - pos;
 
-	if (room < p->page || !peek(p, pos, b, sizeof(b)))
+	if (room < p->page || !ml__probe_read(p, pos, b, sizeof(b)))
 		return 0;
 	for (uint64_t corr = 0; corr < 16; corr += p->word) {
-		uint64_t size = word_at(p, b, corr / p->word + 1);
+		uint64_t size = ml__probe_word(p, b, corr / p->word + 1);
 		uint64_t span = corr + (size & ~(uint64_t)SIZE_BITS);
-		if (word_at(p, b, corr / p->word) == corr &&
+		if (ml__probe_word(p, b, corr / p->word) == corr &&
 		    (size & (IS_MMAPPED | NON_MAIN_ARENA)) == IS_MMAPPED &&
 		    span % p->page == 0 && span != 0 && span <= room)
 			return span;
@@ -197,7 +149,7 @@ static const struct { uint64_t arena, pool; } obm_geom[] = {
  * arenaindex, szidx, nextoffset, maxnextoffset (uint).  A pool of class
  * szidx holds blocks of (szidx + 1) * ALIGNMENT bytes and maxnextoffset
  * is the pool size less one block.  Returns the arena size, 0 if none. */
-static uint64_t obmalloc_arena(struct probe *p, uint64_t pos, uint64_t end)
+static uint64_t obmalloc_arena(struct ml__probe *p, uint64_t pos, uint64_t end)
 {
 	unsigned char b[48];
 	uint64_t align = p->word == 8 ? 16 : 8;
@@ -205,7 +157,7 @@ static uint64_t obmalloc_arena(struct probe *p, uint64_t pos, uint64_t end)
 	for (size_t g = 0; g < ML_ARRAY_SIZE(obm_geom); g++) {
 		uint64_t arena = obm_geom[g].arena, pool = obm_geom[g].pool;
 		uint64_t first = (pos + pool - 1) & ~(pool - 1);
-		if (end - pos < arena || !peek(p, first, b, 4 * p->word + 16))
+		if (end - pos < arena || !ml__probe_read(p, first, b, 4 * p->word + 16))
 			continue;
 		uint32_t u[4];
 		memcpy(u, b + 4 * p->word, sizeof(u));
@@ -217,7 +169,7 @@ static uint64_t obmalloc_arena(struct probe *p, uint64_t pos, uint64_t end)
 }
 
 /* Walk an anonymous rw mapping from its start, block by block. */
-static void by_headers(struct probe *p, struct ml_region *r)
+static void by_headers(struct ml__probe *p, struct ml_region *r)
 {
 	uint64_t pos = r->start, bytes[ML_ALLOC__COUNT] = { 0 };
 
@@ -276,24 +228,12 @@ static bool first_go_hint(const struct ml_snapshot *snap)
 
 /* ---- the passes ---- */
 
-static int open_proc(const struct ml_snapshot *snap, const char *name)
-{
-	char path[4200];
-
-	if (ml__path(path, sizeof(path), snap->proc_dir, name) < 0)
-		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 void ml__classify_owners(struct ml_snapshot *snap)
 {
-	struct probe p = { -1, -1, PROBE_BUDGET, snap->proc.is_32bit ? 4 : 8,
-			   snap->proc.page_size ? snap->proc.page_size : 4096 };
+	struct ml__probe p;
 	bool go = is_go(snap), go_hint = !go && first_go_hint(snap);
 
-	p.fd = open_proc(snap, "mem");
-	p.pagemap = p.fd >= 0 ? open_proc(snap, "pagemap") : -1;
-	snap->mem_unread = p.pagemap < 0;
+	snap->mem_unread = ml__probe_open(snap, PROBE_BUDGET, &p) < 0;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		struct ml_region *r = &snap->regions[i];
 		if (r->kind == ML_KIND_HEAP && !strcmp(r->name, "[heap]")) {
@@ -323,10 +263,7 @@ void ml__classify_owners(struct ml_snapshot *snap)
 		    (r->perms & ML_PERM_WRITE) && r->end - r->start >= PROBE_MIN)
 			by_headers(&p, r);
 	}
-	if (p.fd >= 0)
-		close(p.fd);
-	if (p.pagemap >= 0)
-		close(p.pagemap);
+	ml__probe_close(&p);
 }
 
 /* Libraries whose presence makes a plain anonymous mapping probably

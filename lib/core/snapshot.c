@@ -404,23 +404,28 @@ const struct ml_thread *ml_snapshot_threads(const struct ml_snapshot *snap, size
 	return snap->threads;
 }
 
-const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr)
+const void *ml__span_find(const void *base, size_t n, size_t stride, uint64_t addr)
 {
-	size_t lo = 0, hi = snap->nregions;
-
-	assert(snap);
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct ml_region *r = &snap->regions[mid];
-		if (addr < r->start)
+		const uint64_t *span = (const void *)((const char *)base + mid * stride);
+		if (addr < span[0])
 			hi = mid;
-		else if (addr >= r->end)
+		else if (addr >= span[1])
 			lo = mid + 1;
 		else
-			return r;
+			return span;
 	}
 	return NULL;
+}
+
+ML__SPAN_HEAD(struct ml_region, start, end);
+const struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr)
+{
+	assert(snap);
+	return ml__span_find(snap->regions, snap->nregions, sizeof(*snap->regions), addr);
 }
 
 const struct ml_section *ml_region_section(const struct ml_region *r, uint64_t addr)

@@ -28,86 +28,22 @@
  */
 #include "ml-core.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #define TCB_FIELDS 2048u   /* bytes of struct pthread searched for tid */
 #define TCB_BUDGET 4096u   /* reads a snapshot */
 
-static int open_proc(const struct ml_snapshot *snap, const char *name)
-{
-	char path[4200];
-
-	if (ml__path(path, sizeof(path), snap->proc_dir, name) < 0)
-		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 int ml__tcb_open(const struct ml_snapshot *snap, struct ml__tcb *t)
 {
-	*t = (struct ml__tcb){ .mem = -1, .pagemap = -1, .budget = TCB_BUDGET,
-		.word = snap->proc.is_32bit ? 4 : 8,
-		.page = snap->proc.page_size ? snap->proc.page_size : 4096 };
-	if (snap->core)
-		return -ENOTSUP;
-	if ((t->mem = open_proc(snap, "mem")) < 0 ||
-	    (t->pagemap = open_proc(snap, "pagemap")) < 0) {
-		int e = errno;
-		ml__tcb_close(t);
-		return -e;
-	}
-	return 0;
+	return ml__probe_open(snap, TCB_BUDGET, &t->p);
 }
 
-void ml__tcb_close(struct ml__tcb *t)
-{
-	if (t->mem >= 0)
-		close(t->mem);
-	if (t->pagemap >= 0)
-		close(t->pagemap);
-	t->mem = t->pagemap = -1;
-}
-
-static bool present(struct ml__tcb *t, uint64_t addr)
-{
-	uint64_t e;
-
-	if (pread(t->pagemap, &e, sizeof(e), (off_t)(addr / t->page * sizeof(e))) != sizeof(e))
-		return false;
-	return e >> 63 & 1;
-}
-
-/* len bytes at addr (within one or two present pages), one read. */
-static bool peek(struct ml__tcb *t, uint64_t addr, void *buf, size_t len)
-{
-	if (t->budget == 0 || addr + len < addr)
-		return false;
-	t->budget--;
-	for (uint64_t p = addr / t->page; p <= (addr + len - 1) / t->page; p++)
-		if (!present(t, p * t->page))
-			return false;
-	return pread(t->mem, buf, len, (off_t)addr) == (ssize_t)len;
-}
-
-static uint64_t word(const struct ml__tcb *t, const unsigned char *b)
-{
-	uint64_t v = 0;
-	uint32_t w;
-
-	if (t->word == 8)
-		memcpy(&v, b, 8);
-	else
-		memcpy(&w, b, 4), v = w;
-	return v;
-}
-
-static bool points_at(struct ml__tcb *t, uint64_t where, uint64_t want)
+static bool points_at(struct ml__probe *p, uint64_t where, uint64_t want)
 {
 	unsigned char b[8];
 
-	return peek(t, where, b, t->word) && word(t, b) == want;
+	return ml__probe_read(p, where, b, p->word) && ml__probe_word(p, b, 0) == want;
 }
 
 static bool is_task(const struct ml_snapshot *snap, uint32_t tid)
@@ -120,18 +56,19 @@ static bool is_task(const struct ml_snapshot *snap, uint32_t tid)
 
 /* The TID in the descriptor at pd (its bytes from b on, n of them), 0 if
  * none passes the linked-list check. */
-static pid_t tid_of(struct ml__tcb *t, const struct ml_snapshot *snap, uint64_t pd,
+static pid_t tid_of(struct ml__probe *p, const struct ml_snapshot *snap, uint64_t pd,
 		    const unsigned char *b, size_t n)
 {
-	for (size_t o = 3 * t->word; o + 4 <= n && o < TCB_FIELDS; o += 4) {
+	for (size_t o = 3 * p->word; o + 4 <= n && o < TCB_FIELDS; o += 4) {
 		uint32_t tid;
-		uint64_t list = pd + o - 2 * t->word;
+		uint64_t list = pd + o - 2 * p->word;
 
 		memcpy(&tid, b + o, 4);
-		if (tid == 0 || !is_task(snap, tid) || (o - 2 * t->word) % t->word)
+		if (tid == 0 || !is_task(snap, tid) || (o - 2 * p->word) % p->word)
 			continue;
-		uint64_t next = word(t, b + o - 2 * t->word), prev = word(t, b + o - t->word);
-		if (next && prev && points_at(t, next + t->word, list) && points_at(t, prev, list))
+		uint64_t next = ml__probe_word(p, b + o - 2 * p->word, 0);
+		uint64_t prev = ml__probe_word(p, b + o - p->word, 0);
+		if (next && prev && points_at(p, next + p->word, list) && points_at(p, prev, list))
 			return (pid_t)tid;
 	}
 	return 0;
@@ -139,27 +76,28 @@ static pid_t tid_of(struct ml__tcb *t, const struct ml_snapshot *snap, uint64_t 
 
 pid_t ml__tcb_tid(struct ml__tcb *t, const struct ml_snapshot *snap, const struct ml_region *r)
 {
+	struct ml__probe *p = &t->p;
 	unsigned char *b = t->buf;
 	uint64_t max = r->end - r->start < ML__TCB_SCAN ? r->end - r->start : ML__TCB_SCAN;
 	uint64_t len = 0, base;
 
-	if (t->mem < 0)
+	if (p->mem < 0)
 		return 0;
 	/* the present pages at its top (the descriptor's is: glibc wrote it) */
-	while (len + t->page <= max && t->budget && t->budget-- &&
-	       present(t, r->end - len - t->page))
-		len += t->page;
+	while (len + p->page <= max && p->budget && p->budget-- &&
+	       ml__probe_present(p, r->end - len - p->page))
+		len += p->page;
 	base = r->end - len;
-	if (len == 0 || t->budget == 0 || pread(t->mem, b, len, (off_t)base) != (ssize_t)len)
+	if (len == 0 || p->budget == 0 || pread(p->mem, b, len, (off_t)base) != (ssize_t)len)
 		return 0;
-	t->budget--;
-	for (uint64_t o = 0; o + 3 * t->word <= len; o += t->word) {
+	p->budget--;
+	for (uint64_t o = 0; o + 3 * p->word <= len; o += p->word) {
 		uint64_t pd = base + o;
 		pid_t tid;
 
-		if (word(t, b + o) != pd || word(t, b + o + 2 * t->word) != pd)
+		if (ml__probe_word(p, b + o, 0) != pd || ml__probe_word(p, b + o, 2) != pd)
 			continue;
-		if ((tid = tid_of(t, snap, pd, b + o, len - o)) > 0)
+		if ((tid = tid_of(p, snap, pd, b + o, len - o)) > 0)
 			return tid;
 	}
 	return 0;

@@ -85,10 +85,11 @@ static const struct arch arches[] = {
 };
 
 struct core_load {
-	uint64_t vaddr, memsz, offset, filesz;
+	uint64_t start, end, offset, filesz;
 	unsigned int perms;
 	bool cut;           /* the core ends in its contents: filesz is what is left */
 };
+ML__SPAN_HEAD(struct core_load, start, end);
 
 enum obj_state { OBJ_UNCHECKED, OBJ_OK, OBJ_MISSING, OBJ_MISMATCH, OBJ_UNVERIFIED };
 
@@ -104,6 +105,7 @@ struct core_file {
 	uint64_t start, end, offset;
 	struct core_obj *obj;
 };
+ML__SPAN_HEAD(struct core_file, start, end);
 
 struct ml_core {
 	int fd;
@@ -326,12 +328,6 @@ static int read_notes(struct ml_core *c, const GElf_Phdr *ph, size_t *budget)
 
 /* ---- segments ---- */
 
-static unsigned int phdr_perms(uint32_t flags)
-{
-	return (flags & PF_R ? ML_PERM_READ : 0) | (flags & PF_W ? ML_PERM_WRITE : 0) |
-	       (flags & PF_X ? ML_PERM_EXEC : 0);
-}
-
 /* The file ends inside l's contents (a core cut short): keep what is
  * there; the first address lost and the size the core should have are
  * recorded once, the size for every segment. */
@@ -340,7 +336,7 @@ static void cut_load(struct ml_core *c, struct core_load *l)
 	uint64_t left = l->offset < c->fsize ? c->fsize - l->offset : 0;
 
 	if (c->info.full_size == c->info.size)
-		c->info.cut_addr = l->vaddr + left;
+		c->info.cut_addr = l->start + left;
 	if (l->offset + l->filesz > c->info.full_size)
 		c->info.full_size = l->offset + l->filesz;
 	l->filesz = left;
@@ -357,10 +353,10 @@ static int add_load(struct ml_core *c, const GElf_Phdr *ph)
 		return -EBADMSG;
 	if (ph->p_offset > UINT64_MAX - ph->p_filesz)
 		return -EBADMSG;
-	if (c->nloads && ph->p_vaddr < c->loads[c->nloads - 1].vaddr + c->loads[c->nloads - 1].memsz)
+	if (c->nloads && ph->p_vaddr < c->loads[c->nloads - 1].end)
 		return -EBADMSG;   /* not sorted, or overlapping */
-	*l = (struct core_load){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
-				 phdr_perms(ph->p_flags), false };
+	*l = (struct core_load){ ph->p_vaddr, ph->p_vaddr + ph->p_memsz, ph->p_offset, ph->p_filesz,
+				 ml__phdr_perms(ph->p_flags), false };
 	if (ph->p_filesz && ph->p_offset + ph->p_filesz > c->fsize)
 		cut_load(c, l);
 	c->nloads++;
@@ -470,7 +466,7 @@ static unsigned int file_perms(struct ml_core *c, const struct core_file *f)
 			GElf_Phdr ph;
 			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
 			    (ph.p_offset & ~(uint64_t)4095) == f->offset) {
-				perms = phdr_perms(ph.p_flags);
+				perms = ml__phdr_perms(ph.p_flags);
 				break;
 			}
 		}
@@ -482,7 +478,7 @@ static int cmp_load(const void *a, const void *b)
 {
 	const struct core_load *x = a, *y = b;
 
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* A segment for each stretch of an NT_FILE mapping no PT_LOAD covers. */
@@ -499,14 +495,14 @@ static int add_file_loads(struct ml_core *c)
 		uint64_t cur = f->start, end;
 
 		while (cur < f->end && n < cap) {
-			while (j < c->nloads && l[j].vaddr + l[j].memsz <= cur)
+			while (j < c->nloads && l[j].end <= cur)
 				j++;
-			if (j < c->nloads && l[j].vaddr <= cur) {
-				cur = l[j].vaddr + l[j].memsz;
+			if (j < c->nloads && l[j].start <= cur) {
+				cur = l[j].end;
 				continue;
 			}
-			end = j < c->nloads && l[j].vaddr < f->end ? l[j].vaddr : f->end;
-			l[n++] = (struct core_load){ cur, end - cur, 0, 0, file_perms(c, f), false };
+			end = j < c->nloads && l[j].start < f->end ? l[j].start : f->end;
+			l[n++] = (struct core_load){ cur, end, 0, 0, file_perms(c, f), false };
 			cur = end;
 		}
 	}
@@ -614,36 +610,12 @@ const struct ml_core_gap *ml_core_gaps(const struct ml_core *c, size_t *ret_n)
 
 static const struct core_load *load_of(const struct ml_core *c, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nloads;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct core_load *l = &c->loads[mid];
-		if (addr < l->vaddr)
-			hi = mid;
-		else if (addr - l->vaddr >= l->memsz)
-			lo = mid + 1;
-		else
-			return l;
-	}
-	return NULL;
+	return ml__span_find(c->loads, c->nloads, sizeof(*c->loads), addr);
 }
 
 static const struct core_file *file_of(const struct ml_core *c, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nfiles;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct core_file *f = &c->files[mid];
-		if (addr < f->start)
-			hi = mid;
-		else if (addr >= f->end)
-			lo = mid + 1;
-		else
-			return f;
-	}
-	return NULL;
+	return ml__span_find(c->files, c->nfiles, sizeof(*c->files), addr);
 }
 
 /* Bytes the core itself holds at addr (no file); count or 0. */
@@ -653,7 +625,7 @@ static size_t read_dumped(const struct ml_core *c, uint64_t addr, void *buf, siz
 	uint64_t in;
 	ssize_t n;
 
-	if (!l || (in = addr - l->vaddr) >= l->filesz)
+	if (!l || (in = addr - l->start) >= l->filesz)
 		return 0;
 	if (len > l->filesz - in)
 		len = (size_t)(l->filesz - in);
@@ -783,8 +755,8 @@ ssize_t ml_core_read(struct ml_core *c, uint64_t addr, void *buf, size_t len)
 
 		if (!l)
 			break;
-		if (want > l->memsz - (addr + done - l->vaddr))
-			want = (size_t)(l->memsz - (addr + done - l->vaddr));
+		if (want > l->end - (addr + done))
+			want = (size_t)(l->end - (addr + done));
 		n = read_dumped(c, addr + done, (char *)buf + done, want);
 		if (!n && !l->cut)   /* a cut segment's file pages may have been written */
 			n = read_file_page(c, addr + done, (char *)buf + done, want);
@@ -812,14 +784,14 @@ static uint64_t auxv_get(const struct ml_core *c, uint64_t type)
 static int add_region(struct ml_core *c, struct ml_snapshot *snap, const struct core_load *l,
 		      size_t idx)
 {
-	const struct core_file *f = file_of(c, l->vaddr);
+	const struct core_file *f = file_of(c, l->start);
 	struct ml_region *r = ml__region_append(snap);
 
 	if (!r)
 		return -ENOMEM;
-	*r = (struct ml_region){ .start = l->vaddr, .end = l->vaddr + l->memsz,
+	*r = (struct ml_region){ .start = l->start, .end = l->end,
 				 .perms = l->perms, .smaps = &ml__no_smaps, .name = "" };
-	if (!f || f->start != l->vaddr)
+	if (!f || f->start != l->start)
 		return 0;
 	r->offset = f->offset;
 	if (!(r->name = ml__strdup(snap, f->obj->name)))
@@ -832,7 +804,7 @@ static int add_region(struct ml_core *c, struct ml_snapshot *snap, const struct 
 	} else {
 		/* An inode no file has: elf.c opens nothing for it. */
 		r->inode = (1ull << 63) | idx;
-		return gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->vaddr);
+		return gap_add(c, gap_of_state[f->obj->state], f->obj->name, l->start);
 	}
 	return 0;
 }
@@ -927,12 +899,8 @@ static void name_vvar(struct ml_snapshot *snap)
 			break;
 		below[n++] = r;
 	}
-	if (n == 2) {
-		below[0]->name = "[vvar_vclock]";
-		below[1]->name = "[vvar]";
-	} else if (n == 1) {
-		below[0]->name = "[vvar]";
-	}
+	for (i = 0; i < n; i++)   /* from the vDSO down: [vvar_vclock] if there are two */
+		below[i]->name = i + 1 == n ? "[vvar]" : "[vvar_vclock]";
 }
 
 /* The vDSO's image, for the symbolizer (it has no file). */

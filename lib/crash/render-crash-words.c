@@ -45,12 +45,6 @@ static const char *access_words(const struct ml_crash *c)
 	return (size_t)c->access < ML_ARRAY_SIZE(a) ? a[c->access] : a[ML_ACCESS_UNKNOWN];
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
-}
-
 static const char *sig_name(int signo)
 {
 	static const char *const names[] = {
@@ -74,7 +68,7 @@ static void where_region(const struct words *w)
 		fputs(" of ", w->out);
 	}
 	if (*obj)
-		name(w, obj[0] == '/' ? base_name(obj) : obj);
+		name(w, obj[0] == '/' ? ml__base_name(obj) : obj);
 	else
 		fputs("an anonymous mapping", w->out);
 	fprintf(w->out, " (%s, mapped %s)", ml_kind_name(r->kind), ml_perms_str(r->perms, perms));

@@ -48,12 +48,6 @@ static const struct ml_frame *site(const struct ml_frame *f, size_t n)
 	return n ? &f[0] : NULL;
 }
 
-static const char *base(const char *path)
-{
-	const char *b = path ? strrchr(path, '/') : NULL;
-	return b ? b + 1 : path;
-}
-
 static void text_site(FILE *out, const struct ml_frame *f)
 {
 	if (!f) {
@@ -61,7 +55,7 @@ static void text_site(FILE *out, const struct ml_frame *f)
 		return;
 	}
 	if (f->file) {
-		ml__put_escaped(out, base(f->file));
+		ml__put_escaped(out, ml__base_name(f->file));
 		fprintf(out, ":%d", f->line);
 	} else {
 		fprintf(out, "0x%" PRIx64, f->pc);
@@ -193,12 +187,6 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 	json_object_set_new(o, "process", ml__json_process(p));
 	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, false) : json_array());
 	return ml__json_dump(o, out);
-}
-
-int ml_render_heapcheck(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
-			const struct ml_backtrace *bt, FILE *out, unsigned int flags)
-{
-	return ml_render_heapcheck_width(snap, h, bt, out, flags, 0);
 }
 
 int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,

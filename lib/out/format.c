@@ -53,3 +53,10 @@ char *ml_fmt_ratio(char *buf, double v)
 	snprintf(buf, ML_CELL_BUF, "%.4f", v);
 	return buf;
 }
+
+const char *ml__base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s && s[1] ? s + 1 : path;
+}

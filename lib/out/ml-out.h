@@ -78,6 +78,9 @@ int ml_scols_print(struct libscols_table *tb);
  * its length; else 0 and nothing written. */
 int ml__json_u(FILE *out, const char *s, size_t n);
 
+/* format.c: the last component of path ("a/b" -> "b"); path itself if it
+ * has no '/' or ends with one. */
+const char *ml__base_name(const char *path);
 /* Is cp an invisible format character (Unicode Cf: bidi controls,
  * zero-width characters, BOM; U+2028-2029)?  Escaped like controls. */
 bool ml__invisible(uint32_t cp);

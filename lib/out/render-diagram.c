@@ -99,15 +99,6 @@ static void noaddr(struct dctx *d)
 	d->col = d->aw + 3;
 }
 
-static const char *size_str(const struct dctx *d, uint64_t v, char *buf, size_t len)
-{
-	if (d->o->flags & ML_OUT_BYTES)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		ml_size_human(v, buf, len);
-	return buf;
-}
-
 /* Room for a size: "1023.9M", or up to 20 digits with -b. */
 static int size_width(const struct dctx *d)
 {
@@ -144,14 +135,14 @@ static void sp_marks(struct dctx *d, uint64_t lo, uint64_t hi)
 static void band(struct dctx *d, uint64_t at, const char *bar,
 		 const char *label, uint64_t size, const char *note)
 {
-	char sz[32];
+	char sz[ML_CELL_BUF];
 
 	if (at == UINT64_MAX)
 		noaddr(d);
 	else
 		addr(d, at);
 	d->col += fprintf(d->out, "%s %-12s %*s       ", bar, label, size_width(d),
-			  size ? size_str(d, size, sz, sizeof(sz)) : "");
+			  size ? ml_fmt_size(sz, size, d->o->flags) : "");
 	say(d, note);
 }
 
@@ -192,7 +183,7 @@ static void sections(struct dctx *d, const struct ml_region *r)
 static void region_line(struct dctx *d, const struct ml_region *r,
 			size_t nfold, uint64_t fold_lo)
 {
-	char sz[32], perms[5];
+	char sz[ML_CELL_BUF], perms[5];
 	const char *color = d->color ? ml__kind_color(r->kind) : NULL;
 	uint64_t lo = nfold ? fold_lo : r->start;
 
@@ -201,7 +192,7 @@ static void region_line(struct dctx *d, const struct ml_region *r,
 	if (color)
 		fprintf(d->out, "\033[%sm", color);
 	d->col += fprintf(d->out, "| %-12s %*s %s", ml_kind_name(r->kind), size_width(d),
-			  size_str(d, r->end - lo, sz, sizeof(sz)), perms);
+			  ml_fmt_size(sz, r->end - lo, d->o->flags), perms);
 	if (color)
 		fputs("\033[0m", d->out);
 	const char *obj = d->labels && d->labels[r - d->snap->regions] ?
@@ -245,14 +236,14 @@ static size_t fold_run(const struct ml_snapshot *s, size_t i)
 static void stack_reach(struct dctx *d, const struct ml_region *stk, uint64_t below)
 {
 	const struct ml_proc *p = &d->snap->proc;
-	char note[200], lim[32];
+	char note[200], lim[ML_CELL_BUF];
 
 	if (p->stack_rlimit == UINT64_MAX) {
 		snprintf(note, sizeof(note), "stack may grow into this gap (RLIMIT_STACK unlimited)");
 	} else {
 		uint64_t low = stk->end > p->stack_rlimit ? stk->end - p->stack_rlimit : 0;
 		snprintf(note, sizeof(note), "stack may grow down to 0x%" PRIx64 " (RLIMIT_STACK %s)%s",
-			 low, size_str(d, p->stack_rlimit, lim, sizeof(lim)),
+			 low, ml_fmt_size(lim, p->stack_rlimit, d->o->flags),
 			 low < below ? ", but a mapping is in the way" : "");
 	}
 	band(d, UINT64_MAX, ":", "", 0, note);

@@ -282,34 +282,19 @@ static int build_layout(const struct ml_snapshot *s, struct layout *l)
 
 /* ---- SVG ---- */
 
-static const char *size_str(const struct hctx *c, uint64_t v, char *buf, size_t len)
-{
-	if (c->o->flags & ML_OUT_BYTES)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		ml_size_human(v, buf, len);
-	return buf;
-}
-
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
-}
-
 /* The words on a band (one line) and its tooltip (<title>). */
 static void band_words(const struct hctx *c, const struct band *b, bool title)
 {
 	const struct ml_region *r = b->n ? &c->snap->regions[b->first + b->n - 1] : NULL;
 	const struct ml_proc *p = &c->snap->proc;
-	char sz[32], perms[5];
+	char sz[ML_CELL_BUF], perms[5];
 
 	if (r) {
 		const char *obj = r->object ? r->object : r->name;
 		fprintf(c->out, "%s %s %s ", ml_kind_name(r->kind),
-			size_str(c, b->hi - b->lo, sz, sizeof(sz)),
+			ml_fmt_size(sz, b->hi - b->lo, c->o->flags),
 			b->n > 1 ? "" : ml_perms_str(r->perms, perms));
-		ml__html_escaped(c->out, title || obj[0] != '/' ? obj : base_name(obj), ML__ESC_XML);
+		ml__html_escaped(c->out, title || obj[0] != '/' ? obj : ml__base_name(obj), ML__ESC_XML);
 		if (b->n > 1)
 			fprintf(c->out, " (%zu regions)", b->n);
 		if (r->tid && r->kind != ML_KIND_STACK)
@@ -322,10 +307,10 @@ static void band_words(const struct hctx *c, const struct band *b, bool title)
 		fputs("NULL zone: vm.mmap_min_addr is 0 (or unknown)", c->out);
 	} else {
 		fprintf(c->out, "%s %s", band_info[b->type].label,
-			size_str(c, b->hi - b->lo, sz, sizeof(sz)));
+			ml_fmt_size(sz, b->hi - b->lo, c->o->flags));
 		if (b->type == BAND_REACH)
 			fprintf(c->out, " (RLIMIT_STACK %s)", p->stack_rlimit == UINT64_MAX ?
-				"unlimited" : size_str(c, p->stack_rlimit, sz, sizeof(sz)));
+				"unlimited" : ml_fmt_size(sz, p->stack_rlimit, c->o->flags));
 	}
 	if (title)
 		fprintf(c->out, "\n0x%" PRIx64 "-0x%" PRIx64, b->lo, b->hi);
@@ -427,7 +412,7 @@ static const char svg_style[] =
 	"<rect width=\"8\" height=\"8\" fill=\"#e0e0e0\"/><path d=\"M0 0L8 8\" stroke=\"#bbb\"/></pattern>"
 	"</defs>\n";
 
-static int write_svg(const struct hctx *c, bool standalone)
+static void write_svg(const struct hctx *c, bool standalone)
 {
 	int h = (int)ceil(c->l->height) + TOP_PAD;
 
@@ -440,22 +425,6 @@ static int write_svg(const struct hctx *c, bool standalone)
 		band_svg(c, &c->l->b[i], i);
 	pointers(c);
 	fputs("</svg>\n", c->out);
-	return 0;
-}
-
-int ml_render_svg(const struct ml_snapshot *snap, FILE *out,
-		  const struct ml_diagram_opts *opts)
-{
-	struct layout l = { 0 };
-	struct hctx c = { snap, opts, out, &l };
-	int r;
-
-	if ((r = build_layout(snap, &l)) == 0) {
-		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-		r = write_svg(&c, true);
-	}
-	free(l.b);
-	return r ? r : ferror(out) ? -EIO : 0;
 }
 
 /* ---- HTML: the SVG, the data as JSON, the script ---- */
@@ -602,20 +571,38 @@ static void html_head(const struct hctx *c)
 		"</div>\n<div id=\"ml-zoom\"></div>\n", p->is_32bit ? 32 : 64);
 }
 
-int ml_render_html(const struct ml_snapshot *snap, FILE *out,
-		   const struct ml_diagram_opts *opts)
+/* The picture alone (page false: an SVG document) or in its page. */
+static int render(const struct ml_snapshot *snap, FILE *out,
+		  const struct ml_diagram_opts *opts, bool page)
 {
 	struct layout l = { 0 };
 	struct hctx c = { snap, opts, out, &l };
 	int r;
 
 	if ((r = build_layout(snap, &l)) == 0) {
-		html_head(&c);
-		write_svg(&c, false);
-		data_json(&c);
-		fputs(page_js, out);
-		fputs("</body></html>\n", out);
+		if (page)
+			html_head(&c);
+		else
+			fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+		write_svg(&c, !page);
+		if (page) {
+			data_json(&c);
+			fputs(page_js, out);
+			fputs("</body></html>\n", out);
+		}
 	}
 	free(l.b);
 	return r ? r : ferror(out) ? -EIO : 0;
+}
+
+int ml_render_svg(const struct ml_snapshot *snap, FILE *out,
+		  const struct ml_diagram_opts *opts)
+{
+	return render(snap, out, opts, false);
+}
+
+int ml_render_html(const struct ml_snapshot *snap, FILE *out,
+		   const struct ml_diagram_opts *opts)
+{
+	return render(snap, out, opts, true);
 }

@@ -23,7 +23,8 @@
  * cell of a line but "\n" (a right-aligned one is still padded on its
  * left); one space between columns.  Raw format: no padding, and blanks
  * written as "\x20".  tests/unit/test-table-text.c prints the same tables
- * both ways and compares the bytes.
+ * both ways and compares the bytes, golden-terminal the views' tables,
+ * against the libsmartcols installed.
  *
  * How: every cell is made once, a row at a time, checked, measured and
  * kept (its length, then its bytes); then each line is laid out at fixed

@@ -101,6 +101,7 @@ struct module {
 	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
 	size_t nsecs;
 };
+ML__SPAN_HEAD(struct module, lo, hi);
 
 /* A source file name as libdw's line table gives it (a stable pointer into
  * one compilation unit's file table), and the path shown for it. */
@@ -306,29 +307,33 @@ static bool covered(const struct ml_symbolizer *sz, const struct ml_region *r)
 	return false;
 }
 
+/* The ELF image at fd (consumed) mapped by r, reported to libdwfl as
+ * name (path: its file) at its load bias; 0 if it is not one (nothing
+ * reported), or -ENOMEM. */
+static int report_fd(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
+		     const struct ml_region *r, int fd, const char *object, const char *path)
+{
+	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
+	const char *base = strrchr(object, '/');
+	Dwfl_Module *mod;
+
+	if (fd < 0)
+		return 0;
+	if (load_bias(fd, r, pgsz, &bias) < 0 ||
+	    !(mod = dwfl_report_elf(sz->dwfl, base ? base + 1 : object, path, fd, bias, false))) {
+		close(fd);   /* not consumed on failure */
+		return 0;
+	}
+	return add_module(sz, mod, object, bias, pgsz);
+}
+
 static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
 			 const struct ml_region *r)
 {
 	char path[2 * sizeof(snap->proc_dir) + 64];
-	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
-	const char *object = r->object ? r->object : r->name;
-	const char *base;
-	Dwfl_Module *mod;
 	int fd = ml__region_open(snap, r, true, path, sizeof(path));
 
-	if (fd < 0)
-		return 0;
-	if (load_bias(fd, r, pgsz, &bias) < 0) {
-		close(fd);
-		return 0;
-	}
-	base = strrchr(object, '/');
-	mod = dwfl_report_elf(sz->dwfl, base ? base + 1 : object, path, fd, bias, false);
-	if (!mod) {           /* not consumed on failure */
-		close(fd);
-		return 0;
-	}
-	return add_module(sz, mod, object, bias, pgsz);
+	return report_fd(sz, snap, r, fd, r->object ? r->object : r->name, path);
 }
 
 /* The vDSO has no file: its image is read from the process's memory
@@ -378,18 +383,7 @@ static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
 static int report_vdso(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
 		       const struct ml_region *r)
 {
-	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
-	int fd = read_vdso(snap, r);
-	Dwfl_Module *mod;
-
-	if (fd < 0)
-		return 0;
-	if (load_bias(fd, r, pgsz, &bias) < 0 ||
-	    !(mod = dwfl_report_elf(sz->dwfl, "[vdso]", "[vdso]", fd, bias, false))) {
-		close(fd);
-		return 0;
-	}
-	return add_module(sz, mod, "[vdso]", bias, pgsz);
+	return report_fd(sz, snap, r, read_vdso(snap, r), "[vdso]", "[vdso]");
 }
 
 static int module_cmp(const void *a, const void *b)
@@ -1084,22 +1078,13 @@ static void find_line(struct ml_symbolizer *sz, struct module *m, uint64_t addr,
 
 static struct module *find_module(struct ml_symbolizer *sz, uint64_t addr)
 {
-	size_t a = 0, b = sz->nmods;
+	struct module *m;
 
-	if (sz->last < sz->nmods && addr >= sz->mods[sz->last].lo &&
-	    addr < sz->mods[sz->last].hi)
+	if (sz->last < sz->nmods && addr >= sz->mods[sz->last].lo && addr < sz->mods[sz->last].hi)
 		return &sz->mods[sz->last];
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (sz->mods[mid].lo <= addr)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (a == 0 || addr >= sz->mods[a - 1].hi)
-		return NULL;
-	sz->last = a - 1;
-	return &sz->mods[a - 1];
+	if ((m = (struct module *)ml__span_find(sz->mods, sz->nmods, sizeof(*m), addr)))
+		sz->last = (size_t)(m - sz->mods);
+	return m;
 }
 
 int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,

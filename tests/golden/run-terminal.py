@@ -3,8 +3,17 @@
 """run-terminal.py MEMLAYOUT [--update] - every view on a real terminal (a
 pseudo-terminal of 80 and of 200 columns, TIOCSWINSZ), as a user sees it.
 
-Pinned (expected/term-COLS-NAME.txt): show, show -d and where on the saved
-/proc trees (--proc-root, deterministic).  Checked by structure, on live
+Pinned (expected/termCOLS-NAME.txt): show, show -d and where on the saved
+/proc trees (--proc-root, deterministic).  What libsmartcols lays out is not
+pinned as bytes (they are one version's): memlayout runs with
+scols-record.so preloaded ($MEMLAYOUT_SCOLS_RECORD), which records each
+table it hands libsmartcols (expected/termCOLS-NAME.scols, pinned: the
+cells, the columns shown, their flags and hints, the width), and each table
+in its output must be what scols-replay ($MEMLAYOUT_SCOLS_REPLAY) prints
+for that record with the installed libsmartcols; the .txt file holds the
+rest, each table a line @TABLE@.  Piped, the same tables are the bytes the
+installed libsmartcols prints (the bulk writer against
+MEMLAYOUT_TABLE=libsmartcols).  Checked by structure, on live
 processes: pages (on this test's own child), heap (heap-target under
 mlalloc), aslr (runs of /bin/true), watch --log (a shell command) with
 the summary after it, heap on glibc malloc (glibc-target) and run's crash
@@ -17,6 +26,7 @@ check and ends with a count; exits 1 if any failed.
 usage: run-terminal.py MEMLAYOUT [HEAP_TARGET LIBMLALLOC [GLIBC_TARGET CRASH_TARGET]]
                        [--update]
 """
+import difflib
 import os
 import re
 import subprocess
@@ -71,8 +81,10 @@ def on_terminal(exe, args, cols, env_extra=None, stderr_too=False):
     return rc, out.decode("utf-8", "replace").replace(T, "@TREES@")
 
 
-def piped(exe, args, stderr=False):
+def piped(exe, args, stderr=False, env_extra=None):
     env = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8")
+    env.pop("MEMLAYOUT_TABLE", None)
+    env.update(env_extra or {})
     p = subprocess.run([exe] + args, capture_output=True, env=env, timeout=120)
     return p.returncode, (p.stderr if stderr else p.stdout).decode("utf-8", "replace")
 
@@ -81,22 +93,66 @@ def too_wide(text, cols):
     return [l for l in text.split("\n") if len(l) > cols]
 
 
+def recorded(exe, args, cols):
+    """(exit status, text, tables) of exe ARGS on a pty of cols columns with
+    scols-record.so preloaded: tables, the record of each table it printed."""
+    spec = os.path.join(os.environ.get("TMPDIR", "/tmp"), "golden-scols-%d.txt" % os.getpid())
+    if os.path.exists(spec):
+        os.unlink(spec)
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    rc, text = on_terminal(exe, args, cols, {
+        "LD_PRELOAD": os.environ["MEMLAYOUT_SCOLS_RECORD"], "MEMLAYOUT_SCOLS_SPEC": spec,
+        "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"})
+    record = open(spec).read().replace(T, "@TREES@") if os.path.exists(spec) else ""
+    if os.path.exists(spec):
+        os.unlink(spec)
+    return rc, text, ["table\t" + t for t in record.split("table\t")[1:]]
+
+
+def replay(table):
+    p = subprocess.run([os.environ["MEMLAYOUT_SCOLS_REPLAY"]], input=table.encode(),
+                       capture_output=True, timeout=60)
+    return p.stdout.decode("utf-8", "replace") if p.returncode == 0 else None
+
+
+def diff(want, got):
+    return "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), "expected",
+                                           "got", lineterm="", n=1))
+
+
 def pinned(exe, update):
     for name, args in PINNED.items():
         for cols in WIDTHS:
-            rc, text = on_terminal(exe, args, cols)
-            path = os.path.join(HERE, "expected", "term%d-%s.txt" % (cols, name))
-            got = "rc: %d\n%s" % (rc, text)
+            rc, text, tables = recorded(exe, args, cols)
+            rest, at = "", 0
+            for i, t in enumerate(tables):
+                laid = replay(t)
+                k = text.find(laid, at) if laid else -1
+                check(k >= 0, "%s at %d columns: table %d as the installed libsmartcols prints it"
+                      % (name, cols, i + 1), "replayed:\n%s\ngot:\n%s" % (laid, text))
+                if k >= 0:
+                    rest, at = rest + text[at:k] + "@TABLE@\n", k + len(laid)
+            got = "rc: %d\n%s" % (rc, rest + text[at:])
+            base = os.path.join(HERE, "expected", "term%d-%s" % (cols, name))
             if update:
-                open(path, "w").write(got)
-                print("updated", path)
+                open(base + ".txt", "w").write(got)
+                if tables:
+                    open(base + ".scols", "w").write("".join(tables))
+                print("updated", base)
                 continue
-            want = open(path).read() if os.path.exists(path) else "(missing)"
-            check(got == want, "%s at %d columns: as pinned" % (name, cols),
-                  "\n".join(l for l in __import__("difflib").unified_diff(
-                      want.splitlines(), got.splitlines(), "expected", "got", lineterm="", n=1)))
+            for ext, mine in ((".txt", got), (".scols", "".join(tables))):
+                path = base + ext
+                want = open(path).read() if os.path.exists(path) else "" if ext == ".scols" \
+                    else "(missing)"
+                check(mine == want, "%s at %d columns: %s as pinned" % (
+                      name, cols, "the tables memlayout builds" if ext == ".scols" else "its text"),
+                      diff(want, mine))
             check(not too_wide(text, cols), "%s at %d columns: every line fits" % (name, cols),
                   too_wide(text, cols))
+            if tables and cols == WIDTHS[0]:
+                both = [piped(exe, args, env_extra=e)[1] for e in ({}, {"MEMLAYOUT_TABLE": "libsmartcols"})]
+                check(both[0] == both[1], "%s piped: the bulk writer prints what the installed "
+                      "libsmartcols prints" % name, diff(both[1], both[0]))
 
 
 def structure(exe, name, args, cols, row_re, nrows, env_extra=None):
