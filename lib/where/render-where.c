@@ -91,7 +91,6 @@ static inline void bend(struct buf *b, char *e)
  * room: the longest text is 24, and ml__put_hex copies 18. */
 static void bhex(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_hex(b->s + b->len, v)); }
 static void bdec(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_dec(b->s + b->len, v)); }
-static void bhuman(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_size_human(b->s + b->len, v)); }
 
 static void bint(struct buf *b, int v)
 {
@@ -129,12 +128,11 @@ static void btext(struct buf *b, const char *s, bool table)
 	free(e);
 }
 
+/* A size: human ("4.0K"), or in bytes with ML_OUT_BYTES. */
 static void bsize(struct buf *b, uint64_t v, unsigned int fl)
 {
-	if (fl & ML_OUT_BYTES)
-		bdec(b, v);
-	else
-		bhuman(b, v);
+	if (bgrow(b, 32))
+		bend(b, (fl & ML_OUT_BYTES) ? ml__put_dec(b->s + b->len, v) : ml__put_size_human(b->s + b->len, v));
 }
 
 /* ---- field texts, shared by blocks and tables ----
@@ -560,28 +558,7 @@ FIELD(f_pagemap)
 	return true;
 }
 
-FIELD(f_frame)
-{
-	size_t n = 0;
-
-	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
-		return false;
-	if (w->page.flags & ML_PAGE_KFLAGS) {
-		blit(b, "flags");
-		for (unsigned int i = 0; i < 64; i++)
-			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
-				bch(b, n++ ? ',' : ' ');
-				bstr(b, ml_kpageflag_name(i));
-			}
-	}
-	if (w->page.flags & ML_PAGE_MAPCOUNT) {
-		bstr(b, n || (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
-		bdec(b, w->page.mapcount);
-		bstr(b, w->page.mapcount == 1 ? " time" : " times");
-	}
-	return true;
-}
-
+/* The frame's flags by name: a ',' between them, '\n' in JSON (an array). */
 FIELD(f_kflags)
 {
 	size_t n = 0;
@@ -596,6 +573,23 @@ FIELD(f_kflags)
 			bstr(b, ml_kpageflag_name(i));
 		}
 	return n > 0;
+}
+
+FIELD(f_frame)
+{
+	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
+		return false;
+	if (w->page.flags & ML_PAGE_KFLAGS) {
+		blit(b, "flags ");
+		if (!f_kflags(b, w, fl, t))
+			bend(b, b->s + b->len - 1);   /* no flag has a name */
+	}
+	if (w->page.flags & ML_PAGE_MAPCOUNT) {
+		bstr(b, (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
+		bdec(b, w->page.mapcount);
+		bstr(b, w->page.mapcount == 1 ? " time" : " times");
+	}
+	return true;
 }
 
 /* ---- the block ---- */
