@@ -396,6 +396,9 @@ struct ml_column_info {
 	struct ml_fit fit;        /* on a terminal */
 	/* A cell's colour with ML_OUT_COLOR (not JSON, not raw), or NULL. */
 	const char *(*color)(const void *row, const void *ctx);
+	bool left;                /* a numeric type left-aligned all the same */
+	bool label;               /* objects: on a fitted terminal by their
+	                             shortest unambiguous names (labels.c) */
 };
 
 /* A table of rows printed through its column descriptions. */

@@ -76,7 +76,8 @@ static int stop_signals(sigset_t *old, int how)
 	return sigprocmask(how, how == SIG_BLOCK ? &s : old, how == SIG_BLOCK ? old : NULL);
 }
 
-/* 0, or the reader's / stopper's -errno (gr->bad for -EUCLEAN, -E2BIG). */
+/* 0, or the reader's / stopper's -errno (gr->bad for -EUCLEAN, -E2BIG);
+ * -ENOENT, nothing stopped, where no glibc is mapped. */
 int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
@@ -88,6 +89,8 @@ int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli
 	memset(gr, 0, sizeof(*gr));
 	if (!(gr->maps = maps_of(snap, &n)))
 		return -ENOMEM;
+	if ((r = ml_glibc_detect(gr->maps, n)) < 0)
+		return r;            /* no glibc: nothing to stop */
 	gr->pid.pid = p->pid;
 	gr->src = (struct ml_glibc_src){ ml_glibc_pid_read, &gr->pid, gr->maps, n, p->is_32bit ? 4 : 8 };
 	stop_signals(&old, SIG_BLOCK);
@@ -500,13 +503,11 @@ int cli_heap_glibc_where_line(const struct ml_snapshot *snap, struct cli_heap_gl
 	if (!heap_region(snap, addr))
 		return 0;
 	if (!*cache) {
-		/* once per snapshot: whether glibc's heap is there (a scan of
-		 * every region) and its read; a cache with no heap (g NULL)
-		 * answers every later address at once */
+		/* once per snapshot: the maps table built, glibc looked for
+		 * in it and its heap read (-ENOENT: not glibc); a cache with
+		 * no heap (g NULL) answers every later address at once */
 		if (!(*cache = calloc(1, sizeof(**cache))))
 			return -ENOMEM;
-		if (!cli_heap_glibc_present(snap))
-			return 0;
 		r = cli_heap_glibc_read(snap, false, *cache);
 		if (r == -EUCLEAN || r == -E2BIG) {
 			cli_heap_glibc_problem_words(&(*cache)->bad, buf, sizeof(buf));

@@ -68,7 +68,8 @@ struct cli_heap_glibc {
 	bool stopped;
 };
 bool cli_heap_glibc_present(const struct ml_snapshot *snap);
-/* 0, or -errno: the stop's (-EPERM, -ETIME, -ESRCH) or the reader's. */
+/* 0, or -errno: the stop's (-EPERM, -ETIME, -ESRCH) or the reader's
+ * (-ENOENT, nothing stopped: no glibc). */
 int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr);
 void cli_heap_glibc_done(struct cli_heap_glibc *gr);
 /* A finding of a corrupt heap in glibc's words. */

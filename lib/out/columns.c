@@ -6,11 +6,9 @@
  * from its column descriptions (ml_table_print): through libsmartcols for
  * text (aligned, raw, no headings, colour; on a terminal the default
  * columns fitted to its width, ml_scols_fit), through json.c for JSON,
- * target text (ML_COL_TEXT, ML_COL_ARRAY) escaped on the way.  Also the
- * libsmartcols pieces where's table still drives itself: the table set up
- * from the ML_OUT_* flags, its JSON through ml_json_stream() (DEL and bidi
- * controls as \u escapes, which libsmartcols leaves raw), an empty array
- * cell as [] (libsmartcols writes [null]).
+ * target text (ML_COL_TEXT, ML_COL_ARRAY) escaped on the way; off a
+ * terminal a table of plain ASCII goes to the bulk writer (table-text.c:
+ * libsmartcols' bytes, faster), which refuses any other.
  */
 #include "ml-out.h"
 
@@ -20,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static int by_name(const struct ml_column_info *cols, size_t ncols,
 		   const char *name, size_t len)
@@ -168,40 +167,6 @@ int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t nco
 	return 0;
 }
 
-/*
- * libsmartcols (2.38) writes an array column's empty cell as [null]: one
- * null where the column's type says an array of strings.  In its output an
- * array of strings whose only element is null is exactly "[", newline,
- * spaces, "null", newline, spaces, "]" (a string element is quoted, and a
- * raw newline never occurs inside a JSON string), so rewriting that to []
- * in place is exact.  Returns the new length.
- */
-static size_t empty_arrays(char *s, size_t len)
-{
-	char *o = s;
-	const char *p = s, *end = s + len;
-
-	while (p < end) {
-		const char *q = p + 1;
-		if (*p == '[' && q < end && *q == '\n') {
-			q += strspn(q + 1, " ") + 1;
-			if (!strncmp(q, "null\n", 5)) {
-				q += 5;
-				q += strspn(q, " ");
-				if (*q == ']') {
-					*o++ = '[';
-					*o++ = ']';
-					p = q + 1;
-					continue;
-				}
-			}
-		}
-		*o++ = *p++;
-	}
-	*o = '\0';
-	return (size_t)(o - s);
-}
-
 void ml__json_string(FILE *out, const char *s)
 {
 	static const char short_esc[] = "\b\f\n\r\t";
@@ -231,54 +196,6 @@ void ml__json_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 	free(e);
-}
-
-/* The table's JSON into *ret (malloc'ed, NUL-terminated, its length in
- * *ret_len).  0, -ENOMEM, or libsmartcols' error. */
-static int json_text(struct libscols_table *tb, char **ret, size_t *ret_len)
-{
-	FILE *out = scols_table_get_stream(tb), *f;
-	char *text;
-	size_t len;
-	int r;
-
-	if (!(f = ml_memstream_open(&text, &len)))
-		return -ENOMEM;
-	scols_table_set_stream(tb, f);
-	r = scols_print_table(tb);
-	scols_table_set_stream(tb, out);
-	if ((ferror(f) | fclose(f)) && r == 0)
-		r = -ENOMEM;
-	if (r == 0 && !text)
-		r = -EPROTO;          /* libsmartcols wrote nothing */
-	if (r < 0) {
-		free(text);
-		return r;
-	}
-	*ret = text;
-	*ret_len = len;
-	return 0;
-}
-
-int ml_scols_print(struct libscols_table *tb)
-{
-	FILE *j;
-	char *s;
-	size_t len;
-	int r;
-
-	if (!scols_table_is_json(tb))
-		return ml__scols_safe(tb) < 0 ? -ENOMEM : scols_print_table(tb);
-	if ((r = json_text(tb, &s, &len)) < 0)
-		return r;
-	len = empty_arrays(s, len);
-	if (!(j = ml_json_stream(scols_table_get_stream(tb)))) {
-		free(s);
-		return -ENOMEM;
-	}
-	fwrite(s, 1, len, j);
-	free(s);
-	return fclose(j) ? -EIO : 0;
 }
 
 int ml__scols_safe(struct libscols_table *tb)
@@ -366,7 +283,7 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 
 static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
 {
-	int fl = ml__col_right(col->type) ? SCOLS_FL_RIGHT :
+	int fl = ml__col_right(col->type) && !col->left ? SCOLS_FL_RIGHT :
 		 ml__col_target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
 	struct libscols_column *cl = scols_table_new_column(tb, col->name,
 							    col->whint ? col->whint : 1, fl);
@@ -420,6 +337,9 @@ static int print_scols(FILE *out, unsigned int flags, const struct ml_table *t)
 	}
 	if (r == 0)
 		r = add_rows(tb, flags, t, ids, nids);
+	for (size_t i = 0; i < nids && r == 0 && fitted; i++)
+		if (t->cols[ids[i]].label)
+			r = ml__scols_label_column(tb, i);
 	if (r == 0 && fitted)
 		r = ml_scols_fit(tb, fit, nids);
 	if (r == 0)
@@ -492,11 +412,68 @@ int ml_json_table(struct ml_json *j, unsigned int flags, const struct ml_table *
 	return r;
 }
 
+/* The bulk writer's (table-text.c) view of a table: the cells of a row,
+ * each in its column's buffer or malloc'ed (owned[k], freed at the next
+ * row), valid together until the next row is made. */
+struct bulk {
+	const struct ml_table *t;         /* with its columns' ids */
+	unsigned int flags;
+	char **owned;
+	bool lost;                /* a cell failed (ENOMEM) */
+};
+
+_Static_assert(ML__TEXT_CELL_BUF == ML_CELL_BUF, "a cell buffer is the writer's");
+
+static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
+		     char (*bufs)[ML__TEXT_CELL_BUF])
+{
+	struct bulk *b = ctx;
+
+	for (size_t k = 0; k < b->t->nids; k++) {
+		errno = 0;
+		free(b->owned[k]);
+		s[k] = b->t->cols[b->t->ids[k]].cell(row_at(b->t, row), b->t->ctx, b->flags, bufs[k]);
+		b->owned[k] = s[k] != bufs[k] ? (char *)s[k] : NULL;
+		b->lost |= !s[k] && errno == ENOMEM;
+		n[k] = SIZE_MAX;
+	}
+}
+
+/* t by the bulk writer: off a terminal, no colour, every row; -EILSEQ
+ * (nothing written) when it cannot print it exactly as libsmartcols. */
+static int print_bulk(FILE *out, unsigned int flags, const struct ml_table *t)
+{
+	int defids[ML_FIT_MAX];
+	size_t nids;
+	const int *ids = chosen(t, flags, defids, &nids);
+	struct ml__text_col cols[ML_FIT_MAX];
+	char *owned[ML_FIT_MAX] = { NULL };
+	struct ml_table one = *t;
+	struct bulk b = { &one, flags, owned, false };
+	int r;
+
+	if ((flags & (ML_OUT_SCOLS_ONLY | ML_OUT_TERM | ML_OUT_COLOR)) || t->skip ||
+	    nids > ML_FIT_MAX || isatty(STDOUT_FILENO))
+		return -EILSEQ;
+	one.ids = ids;
+	one.nids = nids;
+	for (size_t k = 0; k < nids; k++)
+		cols[k] = (struct ml__text_col){ t->cols[ids[k]].name, t->cols[ids[k]].whint,
+			ml__col_right(t->cols[ids[k]].type) && !t->cols[ids[k]].left,
+			!ml__col_target_text(t->cols[ids[k]].type) };
+	r = ml__text_table_print(out, flags, cols, nids, t->nrows, bulk_row, &b);
+	for (size_t k = 0; k < nids; k++)
+		free(owned[k]);
+	return r == 0 && b.lost ? -ENOMEM : r;
+}
+
 int ml_table_print(FILE *out, unsigned int flags, const struct ml_table *t)
 {
 	struct ml_json *j;
 	int r;
 
+	if (!(flags & ML_OUT_JSON) && (r = print_bulk(out, flags, t)) != -EILSEQ)
+		return r;
 	if (!(flags & ML_OUT_JSON))
 		return print_scols(out, flags, t);
 	if ((r = ml_json_begin(out, &j)) < 0)

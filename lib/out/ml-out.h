@@ -69,10 +69,6 @@ bool ml__col_target_text(enum ml_col_type t);
  * returns how many. */
 size_t ml_columns_default(const struct ml_column_info *cols, size_t ncols,
 			  int *ret_ids, size_t max);
-/* scols_print_table(tb), a JSON table through ml_json_stream() with an
- * empty array cell as [] (not libsmartcols' [null]).  0, -ENOMEM, or -EIO
- * if writing to the table's stream failed. */
-int ml_scols_print(struct libscols_table *tb);
 /* If the n bytes at s start with DEL or an invisible character, write it
  * to out as a JSON \u escape (a surrogate pair past U+FFFF) and return
  * its length; else 0 and nothing written. */

@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * render-where.c - the answers of ml_where_explain() as text: a readable
- * block per address, or a table / JSON through libsmartcols.
+ * block per address, or a table / JSON through the column engine
+ * (columns.c: ml_table_print).
  *
  * Both read the same field texts: block_lines[] says which lines a block
  * has (a line whose function writes nothing is left out), columns[] which
- * columns the table may have (-o, --list-columns, JSON types).  Text the
- * target controls (paths, symbol, section and source file names) is
- * escaped: ml_escape(ML_ESC_TERM) in blocks, libsmartcols' own encoding on
- * a terminal table, ML_ESC_JSON_SAFE in JSON.
+ * columns the table may have (-o, --list-columns, JSON types), each cell a
+ * field text or a value.  Text the target controls (paths, symbol, section
+ * and source file names) is escaped: ml_escape(ML_ESC_TERM) in blocks; in
+ * a table its columns are ML_COL_TEXT, escaped by the engine.
  */
 #include "ml-where.h"
 #include "format.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libsmartcols/libsmartcols.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define FLUSH_LINES 4096   /* raw tables are printed this many lines at a time */
-
-struct wctx {
-	unsigned int flags;     /* ML_OUT_* */
-};
 
 /* A growing text buffer: fields are appended, never truncated, and it is
  * always NUL-terminated.  It may start on the caller's storage (heap
@@ -95,7 +91,6 @@ static inline void bend(struct buf *b, char *e)
  * room: the longest text is 24, and ml__put_hex copies 18. */
 static void bhex(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_hex(b->s + b->len, v)); }
 static void bdec(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_dec(b->s + b->len, v)); }
-static void bhuman(struct buf *b, uint64_t v) { if (bgrow(b, 32)) bend(b, ml__put_size_human(b->s + b->len, v)); }
 
 static void bint(struct buf *b, int v)
 {
@@ -117,71 +112,44 @@ static size_t plain_len(const char *s)
 	return (size_t)(p - s);
 }
 
-/* Target-controlled text, escaped for where it goes. */
-static void btext(struct buf *b, const char *s, const struct wctx *c, bool table)
+/* Target-controlled text: escaped for the terminal in a block; as it is
+ * in a table cell (ML_COL_TEXT: the engine escapes it). */
+static void btext(struct buf *b, const char *s, bool table)
 {
-	size_t n;
+	size_t n = table ? strlen(s) : plain_len(s);
 	char *e;
 
-	if ((n = plain_len(s)) != SIZE_MAX) {
+	if (n != SIZE_MAX) {
 		bmem(b, s, n);
 		return;
 	}
-	/* A table cell: libsmartcols escapes the rest (ml__escape_cell). */
-	if (table)
-		e = ml__escape_cell(s, c->flags);
-	else
-		e = ml_escape(s, (c->flags & ML_OUT_JSON) ? ML_ESC_JSON_SAFE : ML_ESC_TERM);
+	e = ml_escape(s, ML_ESC_TERM);
 	bstr(b, e ? e : "?");
 	free(e);
 }
 
-static void bsize(struct buf *b, uint64_t v, const struct wctx *c)
+/* A size: human ("4.0K"), or in bytes with ML_OUT_BYTES. */
+static void bsize(struct buf *b, uint64_t v, unsigned int fl)
 {
-	if (c->flags & ML_OUT_BYTES)
-		bdec(b, v);
-	else
-		bhuman(b, v);
+	if (bgrow(b, 32))
+		bend(b, (fl & ML_OUT_BYTES) ? ml__put_dec(b->s + b->len, v) : ml__put_size_human(b->s + b->len, v));
 }
 
 /* ---- field texts, shared by blocks and tables ----
- * Each appends to b and returns whether it had something to say.  table:
- * the text is for a cell (short) rather than a block line. */
-typedef bool (*field_fn)(struct buf *b, const struct ml_where *w, const struct wctx *c, bool table);
-
-static bool f_addr(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	bhex(b, w->addr);
-	return true;
-}
-
-static bool f_kind(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	bstr(b, w->region ? ml_kind_name(w->region->kind) : "unmapped");
-	return true;
-}
-
-static bool f_allocator(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	const char *a = w->region ? ml_region_allocator(w->region) : NULL;
-
-	(void)c; (void)t;
-	if (!a)
-		return false;
-	bstr(b, a);
-	return true;
-}
+ * Each appends to b and returns whether it had something to say; fl:
+ * ML_OUT_*; t (table): the text is for a cell (short, target text as it
+ * is) rather than a block line. */
+typedef bool (*field_fn)(struct buf *b, const struct ml_where *w, unsigned int fl, bool table);
+#define FIELD(fn) static bool fn(struct buf *b, const struct ml_where *w, \
+				 __attribute__((unused)) unsigned int fl, __attribute__((unused)) bool t)
 
 /* The owner in a sentence: "heap of glibc malloc: ..." or, for a guess,
  * "anon, probably jemalloc: ...". */
-static bool f_owner(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_owner)
 {
 	const struct ml_region *r = w->region;
 	const char *ev = r ? ml_region_owner_evidence(r) : NULL;
 
-	(void)c; (void)t;
 	if (!r || !ml_region_allocator(r))
 		return false;
 	if (r->owner_basis == ML_OWNER_SHAPE) {
@@ -213,11 +181,10 @@ static const struct { enum ml_kind kind; const char *object, *words; } device_wo
 	{ ML_KIND_SHM,  "[hugetlb]", "hugetlbfs pages (MAP_HUGETLB), shared" },
 };
 
-static bool f_device(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_device)
 {
 	const struct ml_region *r = w->region;
 
-	(void)c; (void)t;
 	if (!r)
 		return false;
 	for (size_t i = 0; i < ML_ARRAY_SIZE(device_words); i++)
@@ -229,53 +196,24 @@ static bool f_device(struct buf *b, const struct ml_where *w, const struct wctx 
 	return false;
 }
 
-static bool f_perms(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	char p[5];
-
-	(void)c; (void)t;
-	if (!w->region)
-		return false;
-	bstr(b, ml_perms_str(w->region->perms, p));
-	return true;
-}
-
 static const char *object_of(const struct ml_region *r)
 {
 	return r->object ? r->object : r->name && r->name[0] ? r->name : NULL;
 }
 
-static bool f_object(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_object)
 {
 	const char *o = w->region ? object_of(w->region) : NULL;
 
 	if (!o)
 		return false;
-	btext(b, o, c, t);
+	btext(b, o, t);
 	if (w->region->deleted)
 		blit(b, " (deleted)");
 	return true;
 }
 
-static bool f_start(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->region)
-		return false;
-	bhex(b, w->region->start);
-	return true;
-}
-
-static bool f_end(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->region)
-		return false;
-	bhex(b, w->region->end);
-	return true;
-}
-
-static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_region)
 {
 	char p[5];
 
@@ -285,13 +223,13 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 	bch(b, ' ');
 	bmem(b, ml_perms_str(w->region->perms, p), 4);
 	bch(b, ' ');
-	if (f_object(b, w, c, t))
+	if (f_object(b, w, fl, t))
 		blit(b, " ");
 	bhex(b, w->region->start);
 	bch(b, '-');
 	bhex(b, w->region->end);
 	blit(b, " (");
-	bsize(b, w->region->end - w->region->start, c);
+	bsize(b, w->region->end - w->region->start, fl);
 	blit(b, ")");
 	if (w->region->tid && w->region->kind == ML_KIND_GUARD) {
 		blit(b, " below the stack of thread ");
@@ -300,27 +238,8 @@ static bool f_region(struct buf *b, const struct ml_where *w, const struct wctx 
 	return true;
 }
 
-static bool f_mapoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_offsets)
 {
-	(void)c; (void)t;
-	if (!w->region)
-		return false;
-	bhex(b, w->map_offset);
-	return true;
-}
-
-static bool f_fileoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->has_file_offset)
-		return false;
-	bhex(b, w->file_offset);
-	return true;
-}
-
-static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)t;
 	if (!w->region)
 		return false;
 	bhex(b, w->map_offset);
@@ -332,15 +251,14 @@ static bool f_offsets(struct buf *b, const struct ml_where *w, const struct wctx
 	}
 	else if (w->region->kind == ML_KIND_BSS)
 		blit(b, "; no file behind it (zero-filled)");
-	(void)c;
 	return true;
 }
 
-static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_section)
 {
 	if (!w->has_object || !w->sym.section)
 		return false;
-	btext(b, w->sym.section, c, t);
+	btext(b, w->sym.section, t);
 	if (!t) {
 		blit(b, " +");
 		bhex(b, w->sym.section_offset);
@@ -348,16 +266,7 @@ static bool f_section(struct buf *b, const struct ml_where *w, const struct wctx
 	return true;
 }
 
-static bool f_secoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->has_object || !w->sym.section)
-		return false;
-	bhex(b, w->sym.section_offset);
-	return true;
-}
-
-static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_symbol)
 {
 	if (!w->has_object || !w->sym.name) {
 		if (t || !w->has_object)
@@ -365,7 +274,7 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 		blit(b, "none holds this address");
 		return true;
 	}
-	btext(b, w->sym.name, c, t);
+	btext(b, w->sym.name, t);
 	if (t)
 		return true;
 	bch(b, '+');
@@ -383,36 +292,18 @@ static bool f_symbol(struct buf *b, const struct ml_where *w, const struct wctx 
 	return true;
 }
 
-static bool f_symoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->has_object || !w->sym.name)
-		return false;
-	bhex(b, w->sym.offset);
-	return true;
-}
-
-static bool f_symtab(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->has_object || !w->sym.name)
-		return false;
-	bstr(b, w->sym.table);
-	return true;
-}
-
 /* Source lines are looked up for code only. */
 static bool code(const struct ml_where *w)
 {
 	return w->has_object && (w->region->perms & ML_PERM_EXEC);
 }
 
-static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_source)
 {
 	if (!code(w))
 		return false;
 	if (w->sym.file) {
-		btext(b, w->sym.file, c, t);
+		btext(b, w->sym.file, t);
 		bch(b, ':');
 		bint(b, w->sym.line);
 		if (w->sym.column) {
@@ -435,31 +326,18 @@ static bool f_source(struct buf *b, const struct ml_where *w, const struct wctx 
 	return true;
 }
 
-static bool f_debugfile(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_debugfile)
 {
 	if (!code(w) || !w->sym.debug_file || !w->sym.has_dwarf)
 		return false;
-	btext(b, w->sym.debug_file, c, t);
+	btext(b, w->sym.debug_file, t);
 	return true;
 }
 
-static bool f_buildid(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->has_object || !w->sym.build_id)
-		return false;
-	bstr(b, w->sym.build_id);
-	return true;
-}
-
-static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_stack)
 {
 	if (!w->is_stack)
 		return false;
-	if (t) {
-		bint(b, (int)w->stack_tid);
-		return true;
-	}
 	if (w->region->kind == ML_KIND_STACK) {
 		blit(b, "the main thread's (TID ");
 		bint(b, (int)w->stack_tid);
@@ -470,7 +348,7 @@ static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *
 		blit(b, "'s; ");
 	} else
 		blit(b, "a thread's (TID unknown); ");
-	bsize(b, w->below_top, c);
+	bsize(b, w->below_top, fl);
 	blit(b, " below its top");
 	if (w->sp_known) {
 		bstr(b, w->addr >= w->sp ? ", above its sp " : ", below its sp ");
@@ -478,102 +356,44 @@ static bool f_stack(struct buf *b, const struct ml_where *w, const struct wctx *
 		bstr(b, w->addr >= w->sp ? " (in a live frame)" : " (free: not in use now)");
 	}
 	blit(b, "; may grow ");
-	bsize(b, w->room, c);
+	bsize(b, w->room, fl);
 	blit(b, " further before ");
 	bstr(b, w->room_limit);
 	return true;
 }
 
-static bool f_belowtop(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_heap)
 {
-	(void)t;
-	if (!w->is_stack)
-		return false;
-	bsize(b, w->below_top, c);
-	return true;
-}
-
-static bool f_sp(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->sp_known)
-		return false;
-	bhex(b, w->sp);
-	return true;
-}
-
-static bool f_room(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)t;
-	if (!w->is_stack)
-		return false;
-	bsize(b, w->room, c);
-	return true;
-}
-
-static bool f_roomlimit(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (!w->is_stack)
-		return false;
-	bstr(b, w->room_limit);
-	return true;
-}
-
-static bool f_heap(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)t;
 	if (!w->is_heap)
 		return false;
-	bsize(b, w->heap_offset, c);
+	bsize(b, w->heap_offset, fl);
 	blit(b, " from the heap's start, ");
-	bsize(b, w->to_brk, c);
+	bsize(b, w->to_brk, fl);
 	blit(b, " below the brk (end of [heap])");
 	return true;
 }
 
-static bool f_heapoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_hole)
 {
-	(void)t;
-	if (!w->is_heap)
-		return false;
-	bsize(b, w->heap_offset, c);
-	return true;
-}
-
-static bool f_tobrk(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)t;
-	if (!w->is_heap)
-		return false;
-	bsize(b, w->to_brk, c);
-	return true;
-}
-
-static bool f_hole(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c;
 	if (w->region)
 		return false;
 	bstr(b, ml_hole_name(w->hole));
-	if (!t) {
-		blit(b, ": ");
-		bstr(b, ml_hole_description(w->hole));
-	}
+	blit(b, ": ");
+	bstr(b, ml_hole_description(w->hole));
 	return true;
 }
 
 /* "kind object start-end, its end 12K below" (side: "end below" or
  * "start above"). */
 static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
-		      const char *edge, const char *dir, const struct wctx *c, bool t)
+		      const char *edge, const char *dir, unsigned int fl, bool t)
 {
 	const char *o = object_of(r);
 
 	bstr(b, ml_kind_name(r->kind));
 	if (o) {
 		blit(b, " ");
-		btext(b, o, c, t);
+		btext(b, o, t);
 	}
 	if (t)
 		return;
@@ -584,62 +404,29 @@ static void neighbour(struct buf *b, const struct ml_region *r, uint64_t dist,
 	blit(b, ", its ");
 	bstr(b, edge);
 	bch(b, ' ');
-	bsize(b, dist, c);
+	bsize(b, dist, fl);
 	bch(b, ' ');
 	bstr(b, dir);
 }
 
-static bool f_below(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_below)
 {
 	if (w->region || !w->below)
 		return false;
-	neighbour(b, w->below, w->dist_below, "end", "below", c, t);
+	neighbour(b, w->below, w->dist_below, "end", "below", fl, t);
 	return true;
 }
 
-static bool f_above(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_above)
 {
 	if (w->region || !w->above)
 		return false;
-	neighbour(b, w->above, w->dist_above, "start", "above", c, t);
+	neighbour(b, w->above, w->dist_above, "start", "above", fl, t);
 	return true;
 }
 
-static bool f_belowdist(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_walk)
 {
-	(void)t;
-	if (w->region || !w->below)
-		return false;
-	bsize(b, w->dist_below, c);
-	return true;
-}
-
-static bool f_abovedist(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)t;
-	if (w->region || !w->above)
-		return false;
-	bsize(b, w->dist_above, c);
-	return true;
-}
-
-static bool f_vpn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	bhex(b, w->vpn);
-	return true;
-}
-
-static bool f_pgoff(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	bhex(b, w->page_offset);
-	return true;
-}
-
-static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c;
 	if (!w->nlevels)
 		return false;
 	for (unsigned int i = 0; i < w->nlevels; i++) {
@@ -666,19 +453,19 @@ static bool f_walk(struct buf *b, const struct ml_where *w, const struct wctx *c
 	return true;
 }
 
-static bool f_page(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_page)
 {
 	blit(b, "VPN ");
 	bhex(b, w->vpn);
 	blit(b, ", offset ");
 	bhex(b, w->page_offset);
 	blit(b, "; walk ");
-	if (!f_walk(b, w, c, t))
+	if (!f_walk(b, w, fl, t))
 		blit(b, "unknown (paging geometry not known for this process)");
 	return true;
 }
 
-static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_pagesize)
 {
 	bool present = w->pagemap_status == 0 && (w->page.flags & ML_PAGE_PRESENT);
 
@@ -692,13 +479,13 @@ static bool f_pagesize(struct buf *b, const struct ml_where *w, const struct wct
 	}
 	switch (w->pgsz_known) {
 	case ML_PGSZ_BASE:
-		bsize(b, w->page_size, c);
+		bsize(b, w->page_size, fl);
 		if (!t)
 			blit(b, " (a base page)");
 		return true;
 	case ML_PGSZ_HUGE:
 		if (w->huge_size) {
-			bsize(b, w->huge_size, c);
+			bsize(b, w->huge_size, fl);
 			if (t) {
 				blit(b, " huge");
 			} else if (w->nlevels) {
@@ -730,11 +517,10 @@ static const struct {
 	{ ML_PAGE_UFFD_WP, "uffd-wp" },
 };
 
-static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_pagemap)
 {
 	size_t n = 0;
 
-	(void)c; (void)t;
 	if (w->pagemap_status == -ERANGE) {
 		blit(b, "not covered: pagemap ends at the top of user space");
 		return true;
@@ -772,72 +558,12 @@ static bool f_pagemap(struct buf *b, const struct ml_where *w, const struct wctx
 	return true;
 }
 
-static bool f_frame(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+/* The frame's flags by name: a ',' between them, '\n' in JSON (an array). */
+FIELD(f_kflags)
 {
 	size_t n = 0;
+	char sep = (fl & ML_OUT_JSON) ? '\n' : ',';
 
-	(void)c; (void)t;
-	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
-		return false;
-	if (w->page.flags & ML_PAGE_KFLAGS) {
-		blit(b, "flags");
-		for (unsigned int i = 0; i < 64; i++)
-			if ((w->page.kflags >> i & 1) && ml_kpageflag_name(i)) {
-				bch(b, n++ ? ',' : ' ');
-				bstr(b, ml_kpageflag_name(i));
-			}
-	}
-	if (w->page.flags & ML_PAGE_MAPCOUNT) {
-		bstr(b, n || (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
-		bdec(b, w->page.mapcount);
-		bstr(b, w->page.mapcount == 1 ? " time" : " times");
-	}
-	return true;
-}
-
-/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans); empty, and
- * null in JSON, when pagemap was not read (unmapped, --no-pagemap). */
-#define FLAG_CELL(fn, flag)                                                              \
-	static bool fn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t) \
-	{                                                                                \
-		(void)c; (void)t;                                                        \
-		if (w->pagemap_status != 0)                                              \
-			return false;                                                    \
-		bstr(b, (w->page.flags & (flag)) ? "1" : "0");                  \
-		return true;                                                             \
-	}
-FLAG_CELL(f_present, ML_PAGE_PRESENT)
-FLAG_CELL(f_swapped, ML_PAGE_SWAPPED)
-FLAG_CELL(f_fileshared, ML_PAGE_FILE_SHARED)
-FLAG_CELL(f_exclusive, ML_PAGE_EXCLUSIVE)
-FLAG_CELL(f_guardpg, ML_PAGE_GUARD)
-FLAG_CELL(f_softdirty, ML_PAGE_SOFT_DIRTY)
-#undef FLAG_CELL
-
-static bool f_pfn(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (w->pagemap_status != 0 || !w->has_phys)
-		return false;
-	bhex(b, w->page.pfn);
-	return true;
-}
-
-static bool f_phys(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	(void)c; (void)t;
-	if (w->pagemap_status != 0 || !w->has_phys)
-		return false;
-	bhex(b, w->phys);
-	return true;
-}
-
-static bool f_kflags(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
-{
-	size_t n = 0;
-	char sep = (c->flags & ML_OUT_JSON) ? '\n' : ',';
-
-	(void)t;
 	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_KFLAGS))
 		return false;
 	for (unsigned int i = 0; i < 64; i++)
@@ -849,12 +575,20 @@ static bool f_kflags(struct buf *b, const struct ml_where *w, const struct wctx 
 	return n > 0;
 }
 
-static bool f_mapcount(struct buf *b, const struct ml_where *w, const struct wctx *c, bool t)
+FIELD(f_frame)
 {
-	(void)c; (void)t;
-	if (w->pagemap_status != 0 || !(w->page.flags & ML_PAGE_MAPCOUNT))
+	if (w->pagemap_status != 0 || !(w->page.flags & (ML_PAGE_KFLAGS | ML_PAGE_MAPCOUNT)))
 		return false;
-	bdec(b, w->page.mapcount);
+	if (w->page.flags & ML_PAGE_KFLAGS) {
+		blit(b, "flags ");
+		if (!f_kflags(b, w, fl, t))
+			bend(b, b->s + b->len - 1);   /* no flag has a name */
+	}
+	if (w->page.flags & ML_PAGE_MAPCOUNT) {
+		bstr(b, (w->page.flags & ML_PAGE_KFLAGS) ? "; mapped " : "mapped ");
+		bdec(b, w->page.mapcount);
+		bstr(b, w->page.mapcount == 1 ? " time" : " times");
+	}
 	return true;
 }
 
@@ -889,7 +623,6 @@ static const struct {
  * written with one fwrite. */
 int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags)
 {
-	struct wctx c = { flags & ~ML_OUT_JSON };
 	char store[2048];
 	struct buf b = { store, 0, sizeof(store), false, false };
 	bool color = flags & ML_OUT_COLOR;
@@ -904,7 +637,7 @@ int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flag
 		size_t mark = b.len;
 
 		bmem(&b, block_lines[i].label, LABEL_LEN);
-		if (block_lines[i].fn(&b, w, &c, false))
+		if (block_lines[i].fn(&b, w, flags & ~ML_OUT_JSON, false))
 			bch(&b, '\n');
 		else
 			b.len = mark;
@@ -920,172 +653,191 @@ int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flag
 
 /* ---- the table ---- */
 
-enum jtype { J_STR, J_SIZE, J_NUM, J_BOOL, J_ARRAY };
+/* A cell from a field text (its table form), built in buf while it fits. */
+static char *field_cell(field_fn fn, const void *row, unsigned int fl, char *buf)
+{
+	struct buf b = { buf, 0, ML_CELL_BUF, false, false };
 
-static const struct column {
-	struct ml_column_info info;
-	field_fn fn;
-	enum jtype json;
-	bool right;
-	struct ml_fit fit;   /* on a terminal (ml_scols_fit): the default
-	                        columns hidden from the highest rank; a min
-	                        cuts the column's text to what is left */
-} columns[] = {
-	/* name, whint, is_size, needs_smaps, default, help */
-	{ { "ADDR",      0.10, false, false, true,  "the address" }, f_addr, J_STR, true },
-	{ { "KIND",      0.06, false, false, true,  "kind of region, or unmapped" }, f_kind, J_STR, false },
-	{ { "PERMS",     5,    false, false, true,  "permissions of the region" }, f_perms, J_STR, false, { 5, 0 } },
-	{ { "ALLOCATOR", 0.06, false, false, false, "whose heap memory it is (\"probably\" for a guess)" }, f_allocator, J_STR, false },
-	{ { "OBJECT",    0.20, false, false, true,  "the object the region belongs to" }, f_object, J_STR, false, { 0, 20 } },
-	{ { "START",     0.10, false, false, false, "start of the region" }, f_start, J_STR, true },
-	{ { "END",       0.10, false, false, false, "end of the region (exclusive)" }, f_end, J_STR, true },
-	{ { "MAPOFF",    0.08, false, false, false, "offset in the mapping" }, f_mapoff, J_STR, true },
-	{ { "FILEOFF",   0.08, false, false, false, "offset in the mapped file" }, f_fileoff, J_STR, true },
-	{ { "SECTION",   0.08, false, false, true,  "ELF section holding the address" }, f_section, J_STR, false, { 4, 0 } },
-	{ { "SECOFF",    0.08, false, false, false, "offset in the section" }, f_secoff, J_STR, true },
-	{ { "SYMBOL",    0.15, false, false, true,  "symbol holding the address" }, f_symbol, J_STR, false, { 0, 24 } },
-	{ { "SYMOFF",    0.06, false, false, true,  "offset in the symbol" }, f_symoff, J_STR, true, { 2, 0 } },
-	{ { "SYMTAB",    5,    false, false, false, "table the symbol came from (.symtab, .dynsym)" }, f_symtab, J_STR, false },
-	{ { "SOURCE",    0.15, false, false, true,  "source file:line (code with DWARF)" }, f_source, J_STR, false, { 6, 16 } },
-	{ { "DEBUGINFO", 0.15, false, false, false, "file the DWARF came from" }, f_debugfile, J_STR, false },
-	{ { "BUILDID",   0.10, false, false, false, "build-id of the object" }, f_buildid, J_STR, false },
-	{ { "STACK",     5,    false, false, false, "thread whose stack holds the address" }, f_stack, J_NUM, true },
-	{ { "BELOWTOP",  5,    true,  false, false, "distance below the top of the stack" }, f_belowtop, J_SIZE, true },
-	{ { "SP",        0.10, false, false, false, "that thread's stack pointer" }, f_sp, J_STR, true },
-	{ { "ROOM",      5,    true,  false, false, "how much further the stack may grow" }, f_room, J_SIZE, true },
-	{ { "ROOMLIMIT", 0.08, false, false, false, "what stops it (RLIMIT_STACK, guard gap, guard page)" }, f_roomlimit, J_STR, false },
-	{ { "HEAPOFF",   5,    true,  false, false, "offset from the start of the heap" }, f_heapoff, J_SIZE, true },
-	{ { "TOBRK",     5,    true,  false, false, "distance to the brk" }, f_tobrk, J_SIZE, true },
-	{ { "HOLE",      0.08, false, false, true,  "kind of hole an unmapped address is in" }, f_hole, J_STR, false, { 3, 0 } },
-	{ { "BELOW",     0.10, false, false, false, "nearest region below (unmapped)" }, f_below, J_STR, false },
-	{ { "BELOWDIST", 5,    true,  false, false, "bytes past its end" }, f_belowdist, J_SIZE, true },
-	{ { "ABOVE",     0.10, false, false, false, "nearest region above (unmapped)" }, f_above, J_STR, false },
-	{ { "ABOVEDIST", 5,    true,  false, false, "bytes to its start" }, f_abovedist, J_SIZE, true },
-	{ { "VPN",       0.08, false, false, false, "virtual page number" }, f_vpn, J_STR, true },
-	{ { "PGOFF",     5,    false, false, false, "offset in the page" }, f_pgoff, J_STR, true },
-	{ { "WALK",      0.12, false, false, false, "page-table index at each level" }, f_walk, J_STR, false },
-	{ { "PAGESIZE",  5,    false, false, false, "size of the page that maps it" }, f_pagesize, J_STR, false },
-	{ { "PRESENT",   5,    false, false, true,  "the page is in RAM" }, f_present, J_BOOL, false, { 7, 0 } },
-	{ { "SWAPPED",   5,    false, false, false, "the page is in swap" }, f_swapped, J_BOOL, false },
-	{ { "FILESHARED", 5,   false, false, false, "a file page or shared anonymous" }, f_fileshared, J_BOOL, false },
-	{ { "EXCLUSIVE", 5,    false, false, false, "mapped by this process only" }, f_exclusive, J_BOOL, false },
-	{ { "GUARDPG",   5,    false, false, false, "a guard-region marker (MADV_GUARD_INSTALL)" }, f_guardpg, J_BOOL, false },
-	{ { "SOFTDIRTY", 5,    false, false, false, "soft-dirty" }, f_softdirty, J_BOOL, false },
-	{ { "PFN",       0.08, false, false, false, "physical frame number (root)" }, f_pfn, J_STR, true },
-	{ { "PHYS",      0.10, false, false, false, "physical address (root)" }, f_phys, J_STR, true },
-	{ { "KFLAGS",    0.15, false, false, false, "flags of the frame (/proc/kpageflags, root)" }, f_kflags, J_ARRAY, false },
-	{ { "MAPCOUNT",  5,    false, false, false, "times the frame is mapped (/proc/kpagecount, root)" }, f_mapcount, J_NUM, true },
+	buf[0] = '\0';
+	if (fn(&b, row, fl, true) && !b.oom)
+		return b.s;
+	if (b.heap)
+		free(b.s);
+	errno = b.oom ? ENOMEM : 0;
+	return NULL;
+}
+
+/* A string of ours as a cell: in buf, or a copy when longer. */
+static char *str_cell(char *buf, const char *s)
+{
+	size_t n = strlen(s);
+
+	return n < ML_CELL_BUF ? memcpy(buf, s, n + 1) : strdup(s);
+}
+
+/* Cell fn: the table form of field f, or text (a ml_fmt_* into buf, or
+ * str_cell) where has holds, else empty. */
+#define FIELD_CELL(fn, f)                                                              \
+	static char *fn(const void *row, const void *ctx, unsigned int fl, char *buf) \
+	{                                                                              \
+		(void)ctx;                                                             \
+		return field_cell(f, row, fl, buf);                                    \
+	}
+#define VALUE_CELL(fn, has, text)                                                      \
+	static char *fn(const void *row, const void *ctx, unsigned int fl, char *buf) \
+	{                                                                              \
+		const struct ml_where *w = row;                                        \
+		(void)ctx; (void)fl;                                                   \
+		return (has) ? (text) : NULL;                                          \
+	}
+#define PAGE (w->pagemap_status == 0)
+#define SYM (w->has_object && w->sym.name)
+#define FLAG(f) str_cell(buf, (w->page.flags & (f)) ? "1" : "0")
+
+VALUE_CELL(c_addr, true, ml_fmt_hex(buf, w->addr))
+VALUE_CELL(c_kind, true, str_cell(buf, w->region ? ml_kind_name(w->region->kind) : "unmapped"))
+VALUE_CELL(c_perms, w->region, ml_perms_str(w->region->perms, buf))
+VALUE_CELL(c_allocator, w->region && ml_region_allocator(w->region),
+	   str_cell(buf, ml_region_allocator(w->region)))
+FIELD_CELL(c_object, f_object)
+VALUE_CELL(c_start, w->region, ml_fmt_hex(buf, w->region->start))
+VALUE_CELL(c_end, w->region, ml_fmt_hex(buf, w->region->end))
+VALUE_CELL(c_mapoff, w->region, ml_fmt_hex(buf, w->map_offset))
+VALUE_CELL(c_fileoff, w->has_file_offset, ml_fmt_hex(buf, w->file_offset))
+FIELD_CELL(c_section, f_section)
+VALUE_CELL(c_secoff, w->has_object && w->sym.section, ml_fmt_hex(buf, w->sym.section_offset))
+FIELD_CELL(c_symbol, f_symbol)
+VALUE_CELL(c_symoff, SYM, ml_fmt_hex(buf, w->sym.offset))
+VALUE_CELL(c_symtab, SYM, str_cell(buf, w->sym.table))
+FIELD_CELL(c_source, f_source)
+FIELD_CELL(c_debugfile, f_debugfile)
+VALUE_CELL(c_buildid, w->has_object && w->sym.build_id, str_cell(buf, w->sym.build_id))
+VALUE_CELL(c_stack, w->is_stack, ml_fmt_u64(buf, (uint64_t)w->stack_tid))
+VALUE_CELL(c_belowtop, w->is_stack, ml_fmt_size(buf, w->below_top, fl))
+VALUE_CELL(c_sp, w->sp_known, ml_fmt_hex(buf, w->sp))
+VALUE_CELL(c_room, w->is_stack, ml_fmt_size(buf, w->room, fl))
+VALUE_CELL(c_roomlimit, w->is_stack, str_cell(buf, w->room_limit))
+VALUE_CELL(c_heapoff, w->is_heap, ml_fmt_size(buf, w->heap_offset, fl))
+VALUE_CELL(c_tobrk, w->is_heap, ml_fmt_size(buf, w->to_brk, fl))
+VALUE_CELL(c_hole, !w->region, str_cell(buf, ml_hole_name(w->hole)))
+FIELD_CELL(c_below, f_below)
+VALUE_CELL(c_belowdist, !w->region && w->below, ml_fmt_size(buf, w->dist_below, fl))
+FIELD_CELL(c_above, f_above)
+VALUE_CELL(c_abovedist, !w->region && w->above, ml_fmt_size(buf, w->dist_above, fl))
+VALUE_CELL(c_vpn, true, ml_fmt_hex(buf, w->vpn))
+VALUE_CELL(c_pgoff, true, ml_fmt_hex(buf, w->page_offset))
+FIELD_CELL(c_walk, f_walk)
+FIELD_CELL(c_pagesize, f_pagesize)
+/* Per-flag cells: 1 or 0, as lsblk's RO (JSON booleans); empty, and
+ * null in JSON, when pagemap was not read (unmapped, --no-pagemap). */
+VALUE_CELL(c_present, PAGE, FLAG(ML_PAGE_PRESENT))
+VALUE_CELL(c_swapped, PAGE, FLAG(ML_PAGE_SWAPPED))
+VALUE_CELL(c_fileshared, PAGE, FLAG(ML_PAGE_FILE_SHARED))
+VALUE_CELL(c_exclusive, PAGE, FLAG(ML_PAGE_EXCLUSIVE))
+VALUE_CELL(c_guardpg, PAGE, FLAG(ML_PAGE_GUARD))
+VALUE_CELL(c_softdirty, PAGE, FLAG(ML_PAGE_SOFT_DIRTY))
+VALUE_CELL(c_pfn, PAGE && w->has_phys, ml_fmt_hex(buf, w->page.pfn))
+VALUE_CELL(c_phys, PAGE && w->has_phys, ml_fmt_hex(buf, w->phys))
+FIELD_CELL(c_kflags, f_kflags)
+VALUE_CELL(c_mapcount, PAGE && (w->page.flags & ML_PAGE_MAPCOUNT), ml_fmt_u64(buf, w->page.mapcount))
+#undef FLAG
+#undef SYM
+#undef PAGE
+
+/* name, width hint, default, help, type, cell, terminal fit; HEX, SIZE
+ * and NUM right-aligned, the flag cells (BOOL) left as lsblk's RO. */
+#define COL(name, whint, def, help, type, fn, ...) \
+	{ name, whint, type == ML_COL_SIZE, false, def, help, type, fn, __VA_ARGS__ }
+#define FLAGCOL(name, def, help, fn, ...) \
+	{ name, 5, false, false, def, help, ML_COL_BOOL, fn, __VA_ARGS__, NULL, .left = true }
+static const struct ml_column_info columns[] = {
+	COL("ADDR",      0.10, true,  "the address", ML_COL_HEX, c_addr),
+	COL("KIND",      0.06, true,  "kind of region, or unmapped", ML_COL_STR, c_kind),
+	COL("PERMS",     5,    true,  "permissions of the region", ML_COL_STR, c_perms, { 5, 0 }),
+	COL("ALLOCATOR", 0.06, false, "whose heap memory it is (\"probably\" for a guess)", ML_COL_STR, c_allocator),
+	COL("OBJECT",    0.20, true,  "the object the region belongs to", ML_COL_TEXT, c_object, { 0, 20 },
+	    NULL, .label = true),
+	COL("START",     0.10, false, "start of the region", ML_COL_HEX, c_start),
+	COL("END",       0.10, false, "end of the region (exclusive)", ML_COL_HEX, c_end),
+	COL("MAPOFF",    0.08, false, "offset in the mapping", ML_COL_HEX, c_mapoff),
+	COL("FILEOFF",   0.08, false, "offset in the mapped file", ML_COL_HEX, c_fileoff),
+	COL("SECTION",   0.08, true,  "ELF section holding the address", ML_COL_TEXT, c_section, { 4, 0 }),
+	COL("SECOFF",    0.08, false, "offset in the section", ML_COL_HEX, c_secoff),
+	COL("SYMBOL",    0.15, true,  "symbol holding the address", ML_COL_TEXT, c_symbol, { 0, 24 }),
+	COL("SYMOFF",    0.06, true,  "offset in the symbol", ML_COL_HEX, c_symoff, { 2, 0 }),
+	COL("SYMTAB",    5,    false, "table the symbol came from (.symtab, .dynsym)", ML_COL_STR, c_symtab),
+	COL("SOURCE",    0.15, true,  "source file:line (code with DWARF)", ML_COL_TEXT, c_source, { 6, 16 }),
+	COL("DEBUGINFO", 0.15, false, "file the DWARF came from", ML_COL_TEXT, c_debugfile),
+	COL("BUILDID",   0.10, false, "build-id of the object", ML_COL_STR, c_buildid),
+	COL("STACK",     5,    false, "thread whose stack holds the address", ML_COL_NUM, c_stack),
+	COL("BELOWTOP",  5,    false, "distance below the top of the stack", ML_COL_SIZE, c_belowtop),
+	COL("SP",        0.10, false, "that thread's stack pointer", ML_COL_HEX, c_sp),
+	COL("ROOM",      5,    false, "how much further the stack may grow", ML_COL_SIZE, c_room),
+	COL("ROOMLIMIT", 0.08, false, "what stops it (RLIMIT_STACK, guard gap, guard page)", ML_COL_STR, c_roomlimit),
+	COL("HEAPOFF",   5,    false, "offset from the start of the heap", ML_COL_SIZE, c_heapoff),
+	COL("TOBRK",     5,    false, "distance to the brk", ML_COL_SIZE, c_tobrk),
+	COL("HOLE",      0.08, true,  "kind of hole an unmapped address is in", ML_COL_STR, c_hole, { 3, 0 }),
+	COL("BELOW",     0.10, false, "nearest region below (unmapped)", ML_COL_TEXT, c_below),
+	COL("BELOWDIST", 5,    false, "bytes past its end", ML_COL_SIZE, c_belowdist),
+	COL("ABOVE",     0.10, false, "nearest region above (unmapped)", ML_COL_TEXT, c_above),
+	COL("ABOVEDIST", 5,    false, "bytes to its start", ML_COL_SIZE, c_abovedist),
+	COL("VPN",       0.08, false, "virtual page number", ML_COL_HEX, c_vpn),
+	COL("PGOFF",     5,    false, "offset in the page", ML_COL_HEX, c_pgoff),
+	COL("WALK",      0.12, false, "page-table index at each level", ML_COL_STR, c_walk),
+	COL("PAGESIZE",  5,    false, "size of the page that maps it", ML_COL_STR, c_pagesize),
+	FLAGCOL("PRESENT",    true,  "the page is in RAM", c_present, { 7, 0 }),
+	FLAGCOL("SWAPPED",    false, "the page is in swap", c_swapped, { 0, 0 }),
+	FLAGCOL("FILESHARED", false, "a file page or shared anonymous", c_fileshared, { 0, 0 }),
+	FLAGCOL("EXCLUSIVE",  false, "mapped by this process only", c_exclusive, { 0, 0 }),
+	FLAGCOL("GUARDPG",    false, "a guard-region marker (MADV_GUARD_INSTALL)", c_guardpg, { 0, 0 }),
+	FLAGCOL("SOFTDIRTY",  false, "soft-dirty", c_softdirty, { 0, 0 }),
+	COL("PFN",       0.08, false, "physical frame number (root)", ML_COL_HEX, c_pfn),
+	COL("PHYS",      0.10, false, "physical address (root)", ML_COL_HEX, c_phys),
+	COL("KFLAGS",    0.15, false, "flags of the frame (/proc/kpageflags, root)", ML_COL_ARRAY, c_kflags),
+	COL("MAPCOUNT",  5,    false, "times the frame is mapped (/proc/kpagecount, root)", ML_COL_NUM, c_mapcount),
 };
+#undef FLAGCOL
+#undef COL
 
 const struct ml_column_info *ml_where_columns(size_t *ret_n)
 {
-	static struct ml_column_info infos[ML_ARRAY_SIZE(columns)];
-
-	for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-		infos[i] = columns[i].info;
 	*ret_n = ML_ARRAY_SIZE(columns);
-	return infos;
+	return columns;
 }
 
 int ml_where_columns_parse(const char *list, int *ret_ids, size_t max,
 			   size_t *ret_n, const char **ret_bad)
 {
-	size_t n;
-	const struct ml_column_info *cols = ml_where_columns(&n);
-
-	return ml_columns_parse_in(cols, n, list, ret_ids, max, ret_n, ret_bad);
+	return ml_columns_parse_in(columns, ML_ARRAY_SIZE(columns), list, ret_ids, max, ret_n, ret_bad);
 }
 
-/* A streamed raw table keeps its FLUSH_LINES lines (one reference ours)
- * and refills them after each flush; a cell keeps the malloc'ed text it
- * was given (scols_line_refer_data) and is rewritten in place when the new
- * text fits, cap[line * nids + column] bytes, so a steady batch allocates
- * nothing per address.  Other modes build the table once: new lines. */
+/* The answers so far, printed by the engine at the end; a raw table (not
+ * JSON) is printed every FLUSH_LINES answers instead, its headings once,
+ * so a batch of any length takes bounded memory.  The answers' pointers
+ * (snapshot, symbolizer) outlive the table. */
 struct ml_where_table {
-	struct libscols_table *tb;
+	FILE *out;
+	unsigned int flags;               /* ML_OUT_*; NOHEADINGS after a flush */
 	int ids[ML_ARRAY_SIZE(columns)];
-	size_t nids, pending;
-	bool stream;                      /* raw, not JSON: flushed, lines reused */
-	bool fitted;                      /* a terminal's default columns:
-	                                     fitted to its width */
-	struct libscols_line **lines;     /* FLUSH_LINES, with stream */
-	uint32_t *cap;                    /* FLUSH_LINES * nids, with stream */
-	struct wctx c;
-	struct buf b;
+	size_t nids;                      /* 0: the default set (JSON: every column) */
+	bool stream;                      /* raw, not JSON */
+	struct ml_where *rows;
+	size_t nrows, cap;
 };
-
-static int json_type(enum jtype j, unsigned int flags)
-{
-	static const int types[] = {
-		[J_STR] = SCOLS_JSON_STRING, [J_SIZE] = SCOLS_JSON_STRING,
-		[J_NUM] = SCOLS_JSON_NUMBER,
-		/* an empty cell (unmapped, no pagemap) is null, not false */
-		[J_BOOL] = SCOLS_JSON_BOOLEAN_OPTIONAL,
-		[J_ARRAY] = SCOLS_JSON_ARRAY_STRING,
-	};
-	if (j == J_SIZE && (flags & ML_OUT_BYTES))
-		return SCOLS_JSON_NUMBER;
-	return types[j];
-}
-
-static int add_columns(struct ml_where_table *t)
-{
-	for (size_t i = 0; i < t->nids; i++) {
-		const struct column *col = &columns[t->ids[i]];
-		int fl = col->right ? SCOLS_FL_RIGHT : t->fitted && col->fit.min ? SCOLS_FL_TRUNC : 0;
-		struct libscols_column *cl = scols_table_new_column(t->tb, col->info.name,
-			col->info.whint, fl);
-
-		if (!cl)
-			return -ENOMEM;
-		scols_column_set_json_type(cl, json_type(col->json, t->c.flags));
-		if (col->json == J_ARRAY && (t->c.flags & ML_OUT_JSON)) {
-			scols_column_set_flags(cl, SCOLS_FL_WRAP);
-			scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize,
-						  scols_wrapnl_nextchunk, NULL);
-		}
-	}
-	return 0;
-}
 
 int ml_where_table_new(FILE *out, const struct ml_table_opts *opts,
 		       struct ml_where_table **ret)
 {
 	struct ml_where_table *t = calloc(1, sizeof(*t));
-	bool json = opts->flags & ML_OUT_JSON;
 
-	if (!t || !(t->tb = scols_new_table())) {
-		free(t);
+	if (!t)
 		return -ENOMEM;
-	}
-	t->c.flags = opts->flags;
-	t->b.heap = true;   /* grows on the heap from nothing */
+	t->out = out;
+	t->flags = opts->flags;
+	t->stream = (opts->flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW;
 	if (opts->columns) {
 		t->nids = opts->ncolumns < ML_ARRAY_SIZE(t->ids) ? opts->ncolumns : ML_ARRAY_SIZE(t->ids);
 		memcpy(t->ids, opts->columns, t->nids * sizeof(int));
-	} else {
-		for (size_t i = 0; i < ML_ARRAY_SIZE(columns); i++)
-			if (json || columns[i].info.is_default)
-				t->ids[t->nids++] = (int)i;
-	}
-	scols_table_set_stream(t->tb, out);
-	scols_table_enable_json(t->tb, json);
-	scols_table_enable_raw(t->tb, !!(opts->flags & ML_OUT_RAW));
-	scols_table_enable_noheadings(t->tb, !!(opts->flags & ML_OUT_NOHEADINGS));
-	scols_table_set_name(t->tb, "addresses");
-	t->fitted = (opts->flags & ML_OUT_TERM) && !opts->columns &&
-		    !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
-	if (t->fitted)
-		scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_ALWAYS);
-	t->stream = (opts->flags & (ML_OUT_RAW | ML_OUT_JSON)) == ML_OUT_RAW;
-	if (t->stream && (!(t->lines = calloc(FLUSH_LINES, sizeof(*t->lines))) ||
-			  !(t->cap = calloc(FLUSH_LINES * (t->nids ? t->nids : 1), sizeof(*t->cap))))) {
-		ml_where_table_free(t);
-		return -ENOMEM;
-	}
-	if (add_columns(t) < 0) {
-		ml_where_table_free(t);
-		return -ENOMEM;
 	}
 	*ret = t;
 	return 0;
@@ -1095,110 +847,36 @@ void ml_where_table_free(struct ml_where_table *t)
 {
 	if (!t)
 		return;
-	scols_unref_table(t->tb);
-	for (size_t i = 0; t->lines && i < FLUSH_LINES; i++)
-		scols_unref_line(t->lines[i]);
-	free(t->lines);
-	free(t->cap);
-	free(t->b.s);
+	free(t->rows);
 	free(t);
 }
 
-/* Print the lines so far and drop them (raw output only). */
-static int flush(struct ml_where_table *t)
+/* Print the answers held and drop them. */
+static int print_rows(struct ml_where_table *t)
 {
-	int r = ml_scols_print(t->tb);
+	struct ml_table tb = { "addresses", columns, ML_ARRAY_SIZE(columns),
+			       t->nids ? t->ids : NULL, t->nids, t->rows, sizeof(*t->rows),
+			       t->nrows, NULL, NULL, true };
+	int r = ml_table_print(t->out, t->flags, &tb);
 
-	scols_table_remove_lines(t->tb);
-	scols_table_enable_noheadings(t->tb, 1);
-	t->pending = 0;
+	t->flags |= ML_OUT_NOHEADINGS;
+	t->nrows = 0;
 	return r;
-}
-
-/* The line for the next answer: a kept one when streaming. */
-static struct libscols_line *next_line(struct ml_where_table *t)
-{
-	struct libscols_line **kept = t->stream ? &t->lines[t->pending] : NULL;
-
-	if (kept && *kept)
-		return scols_table_add_line(t->tb, *kept) < 0 ? NULL : *kept;
-	struct libscols_line *ln = scols_table_new_line(t->tb, NULL);
-	if (ln && kept) {
-		scols_ref_line(ln);
-		*kept = ln;
-	}
-	return ln;
-}
-
-/* Cell k of ln gets the text in t->b ("" if none). */
-static int set_cell(struct ml_where_table *t, struct libscols_line *ln, size_t k)
-{
-	uint32_t *cap = t->stream ? &t->cap[t->pending * t->nids + k] : NULL;
-	size_t need = t->b.len + 1, size;
-	char *d;
-
-	if (t->b.oom)
-		return -ENOMEM;
-	if (cap && need <= *cap) {   /* our own buffer, handed over earlier */
-		d = (char *)scols_cell_get_data(scols_line_get_cell(ln, k));
-		memcpy(d, t->b.len ? t->b.s : "", need);
-		return 0;
-	}
-	if (t->b.len == 0)
-		return 0;                /* a fresh cell is empty already */
-	size = need < 32 ? 32 : need;
-	if (!(d = malloc(size)))
-		return -ENOMEM;
-	memcpy(d, t->b.s, need);
-	if (scols_line_refer_data(ln, k, d) < 0) {
-		free(d);
-		return -ENOMEM;
-	}
-	if (cap)
-		*cap = (uint32_t)size;
-	return 0;
 }
 
 int ml_where_table_add(struct ml_where_table *t, const struct ml_where *w)
 {
-	struct libscols_line *ln = next_line(t);
-	int r;
-
-	if (!ln)
+	if (ML__RESERVE(t->rows, t->cap, t->nrows + 1) < 0)
 		return -ENOMEM;
-	for (size_t k = 0; k < t->nids; k++) {
-		t->b.len = 0;
-		if (!columns[t->ids[k]].fn(&t->b, w, &t->c, true))
-			t->b.len = 0;
-		if ((r = set_cell(t, ln, k)) < 0)
-			return r;
-	}
-	if (t->stream && ++t->pending == FLUSH_LINES)
-		return flush(t);
+	t->rows[t->nrows++] = *w;
+	if (t->stream && t->nrows == FLUSH_LINES)
+		return print_rows(t);
 	return 0;
-}
-
-/* On a terminal: objects by their shortest unambiguous names among the
- * answers, the columns fitted to its width. */
-static int fit_term(struct ml_where_table *t)
-{
-	struct ml_fit fit[ML_ARRAY_SIZE(columns)];
-	int r = 0;
-
-	for (size_t i = 0; i < t->nids; i++) {
-		fit[i] = columns[t->ids[i]].fit;
-		if (columns[t->ids[i]].fn == f_object && r == 0)
-			r = ml__scols_label_column(t->tb, i);
-	}
-	return r ? r : ml_scols_fit(t->tb, fit, t->nids);
 }
 
 int ml_where_table_finish(struct ml_where_table *t)
 {
-	int r = t->fitted ? fit_term(t) : 0;
-
-	if (r == 0 && (t->pending || !(t->c.flags & ML_OUT_RAW) || (t->c.flags & ML_OUT_JSON)))
-		r = ml_scols_print(t->tb);
+	int r = t->nrows || !t->stream ? print_rows(t) : 0;
 
 	ml_where_table_free(t);
 	return r;

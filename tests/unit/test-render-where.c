@@ -5,7 +5,8 @@
  * numbers in them, hostile names escaped), the raw table (one line per
  * answer, each cell the value put in, formatted here with printf) and the
  * JSON document (its keys and values, target text escaped, no control
- * byte), and the column list (-o parsing, unknown names refused).
+ * byte), the column list (-o parsing, unknown names refused), and the
+ * table as the column engine prints it (ml_table_print, every mode).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +319,64 @@ static void test_columns(void **state)
 		assert_true(c[i].name && c[i].help && c[i].whint > 0);
 }
 
+/* The engine (ml_table_print) on ws with where's own columns: what
+ * ml_where_table must print, whatever the mode. */
+static char *engine(const struct ml_where *ws, size_t n, const int *ids, size_t nids,
+		    unsigned int flags)
+{
+	size_t ncols, len = 0;
+	char *s = NULL;
+	FILE *f = open_memstream(&s, &len);
+	struct ml_table t = { "addresses", ml_where_columns(&ncols), ncols, ids, nids,
+			      ws, sizeof(*ws), n, NULL, NULL, true };
+
+	assert_non_null(f);
+	assert_int_equal(ml_table_print(f, flags, &t), 0);
+	fclose(f);
+	return s;
+}
+
+/* where's table is the column engine's: every column has a cell, and the
+ * table (aligned, raw, JSON, -b, chosen columns) is ml_table_print's bytes;
+ * a raw batch longer than a flush (4096 answers) too, its headings once. */
+static void test_engine(void **state)
+{
+	(void)state;
+	static const unsigned int modes[] = { 0, ML_OUT_RAW, ML_OUT_NOHEADINGS, ML_OUT_JSON,
+					      ML_OUT_JSON | ML_OUT_BYTES, ML_OUT_BYTES };
+	enum { N = 10000 };
+	struct ml_where *ws = calloc(N, sizeof(*ws));
+	int ids[64];
+	size_t nids, ncols;
+	const char *bad = NULL;
+	const struct ml_column_info *c = ml_where_columns(&ncols);
+
+	for (size_t i = 0; i < ncols; i++)
+		assert_non_null(c[i].cell);
+	assert_non_null(ws);
+	for (size_t i = 0; i < N; i++)
+		ws[i] = i % 3 == 0 ? mapped() : i % 3 == 1 ? on_stack() : unmapped();
+	assert_int_equal(ml_where_columns_parse("ADDR,OBJECT,STACK,ROOM,HOLE,WALK,PRESENT,KFLAGS",
+						ids, 64, &nids, &bad), 0);
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		for (int chosen = 0; chosen < 2; chosen++) {
+			char *got = table(ws, 3, chosen ? "ADDR,OBJECT,STACK,ROOM,HOLE,WALK,PRESENT,KFLAGS" : NULL,
+					  modes[m]);
+			char *want = engine(ws, 3, chosen ? ids : NULL, chosen ? nids : 0, modes[m]);
+			assert_string_equal(got, want);
+			free(got);
+			free(want);
+		}
+	}
+	assert_int_equal(ml_where_columns_parse("ADDR,OBJECT,STACK,HOLE", ids, 64, &nids, &bad), 0);
+	char *got = table(ws, N, "ADDR,OBJECT,STACK,HOLE", ML_OUT_RAW);
+	char *want = engine(ws, N, ids, nids, ML_OUT_RAW);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	free(ws);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_raw_table),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
