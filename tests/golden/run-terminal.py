@@ -313,7 +313,7 @@ def live(exe, heap_target, libmlalloc):
 def main():
     exe = sys.argv[1]
     rest = [a for a in sys.argv[2:] if a != "--update"]
-    update = "--update" in sys.argv
+    update = "--update" in sys.argv or os.environ.get("MEMLAYOUT_GOLDEN_UPDATE") == "1"
     pinned(exe, update)
     if update:
         return
