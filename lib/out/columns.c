@@ -364,14 +364,15 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 	return e ? 0 : -ENOMEM;
 }
 
-static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
+static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted,
+		      const char *color)
 {
 	int fl = ml__col_right(col->type) ? SCOLS_FL_RIGHT :
 		 ml__col_target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
 	struct libscols_column *cl = scols_table_new_column(tb, col->name,
 							    col->whint ? col->whint : 1, fl);
 
-	return cl ? 0 : -ENOMEM;
+	return cl && (!color || scols_column_set_color(cl, color) == 0) ? 0 : -ENOMEM;
 }
 
 static int add_rows(struct libscols_table *tb, unsigned int flags, const struct ml_table *t,
@@ -416,7 +417,8 @@ static int print_scols(FILE *out, unsigned int flags, const struct ml_table *t)
 		r = -EINVAL;
 	for (size_t i = 0; i < nids && r == 0; i++) {
 		fit[i] = t->cols[ids[i]].fit;
-		r = add_column(tb, &t->cols[ids[i]], fitted);
+		r = add_column(tb, &t->cols[ids[i]], fitted, t->colors && (flags & ML_OUT_COLOR) &&
+			       !(flags & ML_OUT_RAW) ? t->colors[ids[i]] : NULL);
 	}
 	if (r == 0)
 		r = add_rows(tb, flags, t, ids, nids);

@@ -5,7 +5,9 @@
  * come (no tree in memory), in libsmartcols' layout (three spaces a level,
  * "},{" between the objects of an array, an array's strings four columns
  * in from its key), so a document of several tables and members of its own
- * reads as one libsmartcols table's does (an array's values on one line).  Everything goes through
+ * reads as one libsmartcols table's does (an array's values on one line);
+ * or, begun by ml_json_begin_line, on one line with no blanks (watch's
+ * JSON lines).  Everything goes through
  * ml_json_stream() (DEL and the invisible characters as \u escapes);
  * strings through ml__json_string (valid UTF-8, controls escaped).
  *
@@ -28,6 +30,7 @@ struct ml_json {
 	unsigned int depth;
 	bool first[ML_JSON_DEPTH];
 	bool array[ML_JSON_DEPTH];
+	bool line;                     /* ml_json_begin_line: one line, no blanks */
 	int err;
 };
 
@@ -43,6 +46,14 @@ static void lead(struct ml_json *j, const char *key)
 	bool first = j->first[d];
 
 	j->first[d] = false;
+	if (j->line) {
+		fputs(first ? "" : ",", j->out);
+		if (key && !j->array[d]) {
+			ml__json_string(j->out, key);
+			fputc(':', j->out);
+		}
+		return;
+	}
 	if (j->array[d]) {   /* elements: on one line, 4 in from the key */
 		if (first) {
 			fputc('\n', j->out);
@@ -77,6 +88,15 @@ int ml_json_begin(FILE *out, struct ml_json **ret)
 	return 0;
 }
 
+int ml_json_begin_line(FILE *out, struct ml_json **ret)
+{
+	int r = ml_json_begin(out, ret);
+
+	if (r == 0)
+		(*ret)->line = true;
+	return r;
+}
+
 void ml_json_open(struct ml_json *j, const char *key, bool array)
 {
 	unsigned int d = j->depth;
@@ -86,7 +106,7 @@ void ml_json_open(struct ml_json *j, const char *key, bool array)
 		return;
 	}
 	/* An object in an array: "{" on its own line, then "},{". */
-	if (j->array[d] && !array) {
+	if (j->array[d] && !array && !j->line) {
 		if (j->first[d]) {
 			fputc('\n', j->out);
 			indent(j, 3 * d);
@@ -114,7 +134,7 @@ void ml_json_close(struct ml_json *j)
 	}
 	/* The bracket at its key's column (an array's strings sit 4 in);
 	 * an empty one as [] or {}. */
-	if (!j->first[d]) {
+	if (!j->first[d] && !j->line) {
 		fputc('\n', j->out);
 		indent(j, 3 * (d - 1));
 	}
@@ -178,7 +198,7 @@ int ml_json_end(struct ml_json *j)
 		return -EINVAL;
 	while (j->depth > 1)
 		ml_json_close(j);
-	fputs("\n}\n", j->out);
+	fputs(j->line ? "}\n" : "\n}\n", j->out);
 	r = j->err;
 	if (ferror(j->out) && r == 0)
 		r = -EIO;
