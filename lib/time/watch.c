@@ -188,15 +188,6 @@ void ml_watch_free(struct ml_watch *w)
 	free(w);
 }
 
-static int read_proc_file(const struct ml_watch *w, const char *name, char **ret)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, name);
-	int r = ml__read_file(path, ret, NULL);
-	return r == -ENOENT ? -ESRCH : r;
-}
-
 /* The held file f, opened (again, with reopen) if need be; -errno. */
 static int held_fd(struct ml_watch *w, int f, bool reopen)
 {
@@ -252,9 +243,17 @@ static ssize_t read_held(struct ml_watch *w, int f)
 	return 0;
 }
 
+/* The sample's source for ml__snapshot_build (snapshot.c), which reads
+ * and classifies in the one order a snapshot has: stat, maps and task/
+ * from the files held open, the facts that do not change from the first
+ * full snapshot, ELF kinds from the kind cache (a full snapshot only for
+ * a file newly mapped); names settled as a live snapshot's (a few at
+ * most: " (deleted)", "\012").  ctx is the watch. */
+
 /* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
-static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_stat(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	ssize_t n = read_held(w, F_STAT);
 	int r;
 
@@ -276,8 +275,9 @@ static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
 /* maps (smaps with DETAIL), read again while it comes out overlapping
  * (the address space changed between two reads: maps.c's -EAGAIN), at
  * most ML_SNAP_TRIES times, as a snapshot does. */
-static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_maps(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	int r = -EAGAIN;
 
 	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
@@ -325,7 +325,7 @@ static void read_rollup(struct ml_watch *w, struct ml_watch_sample *s)
  * left to this sample for new threads. */
 static void thread_sp(const struct ml_watch *w, struct ml_thread *t, unsigned int *budget)
 {
-	char name[64], *buf;
+	char path[128], *buf;
 	bool seen = false;
 
 	if (w->cur) {
@@ -339,9 +339,9 @@ static void thread_sp(const struct ml_watch *w, struct ml_thread *t, unsigned in
 			seen = true;
 		}
 	}
-	snprintf(name, sizeof(name), "task/%d/syscall", (int)t->tid);
+	snprintf(path, sizeof(path), "%s/task/%d/syscall", w->proc_dir, (int)t->tid);
 	for (int try = 0; ; try++) {
-		if (read_proc_file(w, name, &buf) == 0) {
+		if (ml__read_file(path, &buf, NULL) == 0) {
 			ml__parse_syscall(buf, t);
 			free(buf);
 		}
@@ -360,8 +360,9 @@ static int thread_cmp(const void *a, const void *b)
 }
 
 /* task/, held open and rewound each sample. */
-static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_threads(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	char path[128];
 	struct dirent *de;
 	size_t cap = 0;
@@ -391,22 +392,6 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 	return 0;
 }
 
-/* The sample's source for ml__snapshot_build (snapshot.c), which reads
- * and classifies in the one order a snapshot has: stat, maps and task/
- * from the files held open, the facts that do not change from the first
- * full snapshot, ELF kinds from the kind cache (a full snapshot only for
- * a file newly mapped); names settled as a live snapshot's (a few at
- * most: " (deleted)", "\012"). */
-static int sample_stat(void *ctx, struct ml_snapshot *snap)
-{
-	return read_stat(ctx, snap);
-}
-
-static int sample_maps(void *ctx, struct ml_snapshot *snap)
-{
-	return read_maps(ctx, snap);
-}
-
 /* The facts that do not change were set from the first full snapshot
  * before stat (take()); stat gave this sample's own. */
 static int sample_facts(void *ctx, struct ml_snapshot *snap)
@@ -424,11 +409,6 @@ static int sample_kinds(void *ctx, struct ml_snapshot *snap)
 	if (ml__kind_cache_stale(w->kinds, snap))
 		r = refresh_kinds(w, snap);
 	return r < 0 ? r : ml__kind_cache_apply(w->kinds, snap);
-}
-
-static int sample_threads(void *ctx, struct ml_snapshot *snap)
-{
-	return read_threads(ctx, snap);
 }
 
 /* Read and classify one sample into a new snapshot. */
