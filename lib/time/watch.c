@@ -63,6 +63,8 @@
 
 #define ROLLUP_MAX_AGE 1000000000ull   /* ns */
 
+enum { F_STAT, F_MAPS, F_ROLLUP, F__COUNT };
+
 struct ml_watch {
 	pid_t pid;
 	unsigned int flags;
@@ -80,8 +82,8 @@ struct ml_watch {
 	struct ml_watch_summary sum;
 	struct ml_watch_object *objs;         /* every object seen, names owned */
 	size_t nobjs, objs_cap;
-	/* files held open, -1 (NULL) until first needed; buf reused by reads */
-	int fd_stat, fd_maps, fd_rollup;
+	/* files held open (F_*), -1 (NULL) until first needed; buf reused by reads */
+	int fd[F__COUNT];
 	DIR *task;
 	char *buf;
 	size_t buf_cap;
@@ -90,7 +92,6 @@ struct ml_watch {
 	bool execed;                          /* maps reopened since the last sample: an exec */
 };
 
-enum { F_STAT, F_MAPS, F_ROLLUP };
 
 static const char *const event_names[ML_EV__COUNT] = {
 	[ML_EV_APPEARED]    = "appeared",
@@ -153,7 +154,8 @@ int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret)
 		return -ENOMEM;
 	w->pid = pid;
 	w->flags = flags;
-	w->fd_stat = w->fd_maps = w->fd_rollup = -1;
+	for (int f = 0; f < F__COUNT; f++)
+		w->fd[f] = -1;
 	snprintf(w->proc_dir, sizeof(w->proc_dir), "/proc/%d", (int)pid);
 	w->kinds = ml__kind_cache_new();
 	r = w->kinds ? refresh_kinds(w, NULL) : -ENOMEM;
@@ -173,12 +175,9 @@ void ml_watch_free(struct ml_watch *w)
 	ml_snapshot_free(w->cur);
 	ml__kind_cache_free(w->kinds);
 	ml__events_free(&w->events);
-	if (w->fd_stat >= 0)
-		close(w->fd_stat);
-	if (w->fd_maps >= 0)
-		close(w->fd_maps);
-	if (w->fd_rollup >= 0)
-		close(w->fd_rollup);
+	for (int f = 0; f < F__COUNT; f++)
+		if (w->fd[f] >= 0)
+			close(w->fd[f]);
 	if (w->task)
 		closedir(w->task);
 	free(w->buf);
@@ -193,7 +192,7 @@ static int held_fd(struct ml_watch *w, int f, bool reopen)
 {
 	static const char *const names[] = { [F_STAT] = "stat", [F_MAPS] = "maps",
 					     [F_ROLLUP] = "smaps_rollup" };
-	int *fd = f == F_STAT ? &w->fd_stat : f == F_MAPS ? &w->fd_maps : &w->fd_rollup;
+	int *fd = &w->fd[f];
 	const char *name = f == F_MAPS && (w->flags & ML_WATCH_DETAIL) ? "smaps" : names[f];
 	char path[128];
 
