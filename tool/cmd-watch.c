@@ -493,6 +493,8 @@ static int finish(struct watch_run *run, int r)
 	return r;
 }
 
+/* The target, the watch and its files; on an error the caller ends the
+ * run with finish(), which releases what was set up. */
 static int start(struct watch_run *run, struct watch_opts *o)
 {
 	int r;
@@ -506,18 +508,10 @@ static int start(struct watch_run *run, struct watch_opts *o)
 	r = ml_watch_new(o->pid, o->detail ? ML_WATCH_DETAIL : 0, &run->w);
 	if (r < 0)
 		return cli_error(o->pid_arg, "%s", cli_strerror(-r));
-	if (o->record && !(run->record = fopen(o->record, "we"))) {
-		r = cli_error(o->record, "%s", strerror(errno));
-		ml_watch_free(run->w);
-		return r;
-	}
-	if (o->html && !(run->html = tmpfile())) {
-		r = cli_error("--html", "a temporary file: %s", strerror(errno));
-		if (run->record)
-			fclose(run->record);
-		ml_watch_free(run->w);
-		return r;
-	}
+	if (o->record && !(run->record = fopen(o->record, "we")))
+		return cli_error(o->record, "%s", strerror(errno));
+	if (o->html && !(run->html = tmpfile()))
+		return cli_error("--html", "a temporary file: %s", strerror(errno));
 	return 0;
 }
 
@@ -531,7 +525,7 @@ int cli_cmd_watch(int argc, char **argv)
 	if ((r = parse_args(&o, argc, argv)))
 		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if ((r = start(&run, &o)))
-		return r;
+		return finish(&run, r);
 	run.screen = !o.html && !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
 	if (run.screen && cli_color(STDOUT_FILENO))
 		o.out_flags |= ML_OUT_COLOR;
