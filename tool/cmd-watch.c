@@ -235,19 +235,23 @@ static void remember(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	char *buf = NULL, *line, *save;
 	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	FILE *m = ml_memstream_open(&buf, &len);
 
 	if (!m)
 		return;
 	ml_render_watch_events(run->w, s, m, run->o->out_flags);
 	fclose(m);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *copy = strdup(line);
+		if (!copy)
+			break;        /* out of memory: the screen shows fewer events */
 		if (run->nrecent == RECENT) {
 			free(run->recent[0]);
 			memmove(run->recent, run->recent + 1, (RECENT - 1) * sizeof(char *));
 			run->nrecent--;
 		}
-		run->recent[run->nrecent++] = strdup(line);
+		run->recent[run->nrecent++] = copy;
 	}
 	free(buf);
 }
