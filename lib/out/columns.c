@@ -205,9 +205,16 @@ static size_t empty_arrays(char *s, size_t len)
 void ml__json_string(FILE *out, const char *s)
 {
 	static const char short_esc[] = "\b\f\n\r\t";
-	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
+	const unsigned char *q = (const unsigned char *)s;
+	char *e;
 
-	if (!e) {
+	while (q && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+		q++;
+	if (q && !*q) {           /* printable ASCII, nothing to escape: as it is */
+		fprintf(out, "\"%s\"", s);
+		return;
+	}
+	if (!(e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL)) {
 		fputs("null", out);
 		return;
 	}

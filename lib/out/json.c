@@ -7,9 +7,10 @@
  * in from its key), so a document of several tables and members of its own
  * reads as one libsmartcols table's does (an array's values on one line);
  * or, begun by ml_json_begin_line, on one line with no blanks (watch's
- * JSON lines).  Everything goes through
- * ml_json_stream() (DEL and the invisible characters as \u escapes);
- * strings through ml__json_string (valid UTF-8, controls escaped).
+ * JSON lines).  Strings go through ml__json_string (valid UTF-8, controls,
+ * DEL and the invisible characters escaped); a document of lines also
+ * through ml_json_stream() (the same characters as \u escapes), one line
+ * straight to its stream.
  *
  * Invariant: depth counts the open containers, the document's own object
  * (depth 1) included; first[d] says the container at depth d has no
@@ -71,13 +72,17 @@ static void lead(struct ml_json *j, const char *key)
 	}
 }
 
-int ml_json_begin(FILE *out, struct ml_json **ret)
+static int begin(FILE *out, bool line, struct ml_json **ret)
 {
 	struct ml_json *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return -ENOMEM;
-	if (!(j->out = ml_json_stream(out))) {
+	/* One line (watch's, many a second) goes straight to out: every
+	 * string is written by ml__json_string, which escapes what the stream
+	 * would. */
+	j->line = line;
+	if (!(j->out = line ? out : ml_json_stream(out))) {
 		free(j);
 		return -ENOMEM;
 	}
@@ -88,13 +93,14 @@ int ml_json_begin(FILE *out, struct ml_json **ret)
 	return 0;
 }
 
+int ml_json_begin(FILE *out, struct ml_json **ret)
+{
+	return begin(out, false, ret);
+}
+
 int ml_json_begin_line(FILE *out, struct ml_json **ret)
 {
-	int r = ml_json_begin(out, ret);
-
-	if (r == 0)
-		(*ret)->line = true;
-	return r;
+	return begin(out, true, ret);
 }
 
 void ml_json_open(struct ml_json *j, const char *key, bool array)
@@ -202,7 +208,7 @@ int ml_json_end(struct ml_json *j)
 	r = j->err;
 	if (ferror(j->out) && r == 0)
 		r = -EIO;
-	if (fclose(j->out) && r == 0)
+	if (!j->line && fclose(j->out) && r == 0)
 		r = -EIO;
 	free(j);
 	return r;
