@@ -413,6 +413,8 @@ struct ml_table {
 	const bool *skip;                      /* NULL, or per row: leave it out */
 	const void *ctx;                       /* handed to every cell */
 	bool json_every;                       /* JSON without ids: every column */
+	const char *const *colors;             /* NULL, or per column of cols its colour
+	                                          (header too; ML_OUT_COLOR, not JSON, raw) */
 };
 /* t as a table (libsmartcols: aligned, raw, no headings, colour; on a
  * terminal its default columns fitted to the width), or with ML_OUT_JSON
@@ -426,6 +428,8 @@ int ml_table_print(FILE *out, unsigned int flags, const struct ml_table *t);
  * is open, ends the document, frees j and returns 0 or -errno. */
 struct ml_json;
 int ml_json_begin(FILE *out, struct ml_json **ret);
+/* The same document on one line, no blanks (JSON Lines: watch's). */
+int ml_json_begin_line(FILE *out, struct ml_json **ret);
 void ml_json_open(struct ml_json *j, const char *key, bool array);
 void ml_json_close(struct ml_json *j);
 void ml_json_str(struct ml_json *j, const char *key, const char *s);   /* NULL: null */

@@ -215,19 +215,23 @@ static void remember(struct watch_run *run, const struct ml_watch_sample *s)
 {
 	char *buf = NULL, *line, *save;
 	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	FILE *m = ml_memstream_open(&buf, &len);
 
 	if (!m)
 		return;
 	ml_render_watch_events(run->w, s, m, run->o->out_flags);
 	fclose(m);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *copy = strdup(line);
+		if (!copy)
+			break;        /* out of memory: the screen shows fewer events */
 		if (run->nrecent == RECENT) {
 			free(run->recent[0]);
 			memmove(run->recent, run->recent + 1, (RECENT - 1) * sizeof(char *));
 			run->nrecent--;
 		}
-		run->recent[run->nrecent++] = strdup(line);
+		run->recent[run->nrecent++] = copy;
 	}
 	free(buf);
 }
@@ -473,6 +477,8 @@ static int finish(struct watch_run *run, int r)
 	return r;
 }
 
+/* The target, the watch and its files; on an error the caller ends the
+ * run with finish(), which releases what was set up. */
 static int start(struct watch_run *run, struct watch_opts *o)
 {
 	int r;
@@ -486,18 +492,10 @@ static int start(struct watch_run *run, struct watch_opts *o)
 	r = ml_watch_new(o->pid, o->detail ? ML_WATCH_DETAIL : 0, &run->w);
 	if (r < 0)
 		return cli_error(o->pid_arg, "%s", cli_strerror(-r));
-	if (o->record && !(run->record = fopen(o->record, "we"))) {
-		r = cli_error(o->record, "%s", strerror(errno));
-		ml_watch_free(run->w);
-		return r;
-	}
-	if (o->html && !(run->html = tmpfile())) {
-		r = cli_error("--html", "a temporary file: %s", strerror(errno));
-		if (run->record)
-			fclose(run->record);
-		ml_watch_free(run->w);
-		return r;
-	}
+	if (o->record && !(run->record = fopen(o->record, "we")))
+		return cli_error(o->record, "%s", strerror(errno));
+	if (o->html && !(run->html = tmpfile()))
+		return cli_error("--html", "a temporary file: %s", strerror(errno));
 	return 0;
 }
 
@@ -511,7 +509,7 @@ int cli_cmd_watch(int argc, char **argv)
 	if ((r = parse_args(&o, argc, argv)))
 		return r == CLI_DONE ? CLI_EXIT_OK : r;
 	if ((r = start(&run, &o)))
-		return r;
+		return finish(&run, r);
 	run.screen = !o.html && !o.log && !(o.out_flags & ML_OUT_JSON) && isatty(STDOUT_FILENO);
 	if (run.screen && cli_color(STDOUT_FILENO))
 		o.out_flags |= ML_OUT_COLOR;

@@ -170,9 +170,16 @@ int ml_scols_fit(struct libscols_table *tb, const struct ml_fit *fit, size_t nco
 void ml__json_string(FILE *out, const char *s)
 {
 	static const char short_esc[] = "\b\f\n\r\t";
-	char *e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL;
+	const unsigned char *q = (const unsigned char *)s;
+	char *e;
 
-	if (!e) {
+	while (q && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+		q++;
+	if (q && !*q) {           /* printable ASCII, nothing to escape: as it is */
+		fprintf(out, "\"%s\"", s);
+		return;
+	}
+	if (!(e = s ? ml_escape(s, ML_ESC_JSON_SAFE) : NULL)) {
 		fputs("null", out);
 		return;
 	}
@@ -281,14 +288,15 @@ static int cell_text(const struct ml_column_info *col, const void *row, const vo
 	return e ? 0 : -ENOMEM;
 }
 
-static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted)
+static int add_column(struct libscols_table *tb, const struct ml_column_info *col, bool fitted,
+		      const char *color)
 {
 	int fl = ml__col_right(col->type) && !col->left ? SCOLS_FL_RIGHT :
 		 ml__col_target_text(col->type) || (fitted && col->fit.min) ? SCOLS_FL_TRUNC : 0;
 	struct libscols_column *cl = scols_table_new_column(tb, col->name,
 							    col->whint ? col->whint : 1, fl);
 
-	return cl ? 0 : -ENOMEM;
+	return cl && (!color || scols_column_set_color(cl, color) == 0) ? 0 : -ENOMEM;
 }
 
 static int add_rows(struct libscols_table *tb, unsigned int flags, const struct ml_table *t,
@@ -333,7 +341,8 @@ static int print_scols(FILE *out, unsigned int flags, const struct ml_table *t)
 		r = -EINVAL;
 	for (size_t i = 0; i < nids && r == 0; i++) {
 		fit[i] = t->cols[ids[i]].fit;
-		r = add_column(tb, &t->cols[ids[i]], fitted);
+		r = add_column(tb, &t->cols[ids[i]], fitted, t->colors && (flags & ML_OUT_COLOR) &&
+			       !(flags & ML_OUT_RAW) ? t->colors[ids[i]] : NULL);
 	}
 	if (r == 0)
 		r = add_rows(tb, flags, t, ids, nids);

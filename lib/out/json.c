@@ -5,9 +5,12 @@
  * come (no tree in memory), in libsmartcols' layout (three spaces a level,
  * "},{" between the objects of an array, an array's strings four columns
  * in from its key), so a document of several tables and members of its own
- * reads as one libsmartcols table's does (an array's values on one line).  Everything goes through
- * ml_json_stream() (DEL and the invisible characters as \u escapes);
- * strings through ml__json_string (valid UTF-8, controls escaped).
+ * reads as one libsmartcols table's does (an array's values on one line);
+ * or, begun by ml_json_begin_line, on one line with no blanks (watch's
+ * JSON lines).  Strings go through ml__json_string (valid UTF-8, controls,
+ * DEL and the invisible characters escaped); a document of lines also
+ * through ml_json_stream() (the same characters as \u escapes), one line
+ * straight to its stream.
  *
  * Invariant: depth counts the open containers, the document's own object
  * (depth 1) included; first[d] says the container at depth d has no
@@ -28,6 +31,7 @@ struct ml_json {
 	unsigned int depth;
 	bool first[ML_JSON_DEPTH];
 	bool array[ML_JSON_DEPTH];
+	bool line;                     /* ml_json_begin_line: one line, no blanks */
 	int err;
 };
 
@@ -43,6 +47,14 @@ static void lead(struct ml_json *j, const char *key)
 	bool first = j->first[d];
 
 	j->first[d] = false;
+	if (j->line) {
+		fputs(first ? "" : ",", j->out);
+		if (key && !j->array[d]) {
+			ml__json_string(j->out, key);
+			fputc(':', j->out);
+		}
+		return;
+	}
 	if (j->array[d]) {   /* elements: on one line, 4 in from the key */
 		if (first) {
 			fputc('\n', j->out);
@@ -60,13 +72,17 @@ static void lead(struct ml_json *j, const char *key)
 	}
 }
 
-int ml_json_begin(FILE *out, struct ml_json **ret)
+static int begin(FILE *out, bool line, struct ml_json **ret)
 {
 	struct ml_json *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return -ENOMEM;
-	if (!(j->out = ml_json_stream(out))) {
+	/* One line (watch's, many a second) goes straight to out: every
+	 * string is written by ml__json_string, which escapes what the stream
+	 * would. */
+	j->line = line;
+	if (!(j->out = line ? out : ml_json_stream(out))) {
 		free(j);
 		return -ENOMEM;
 	}
@@ -75,6 +91,16 @@ int ml_json_begin(FILE *out, struct ml_json **ret)
 	fputc('{', j->out);
 	*ret = j;
 	return 0;
+}
+
+int ml_json_begin(FILE *out, struct ml_json **ret)
+{
+	return begin(out, false, ret);
+}
+
+int ml_json_begin_line(FILE *out, struct ml_json **ret)
+{
+	return begin(out, true, ret);
 }
 
 void ml_json_open(struct ml_json *j, const char *key, bool array)
@@ -86,7 +112,7 @@ void ml_json_open(struct ml_json *j, const char *key, bool array)
 		return;
 	}
 	/* An object in an array: "{" on its own line, then "},{". */
-	if (j->array[d] && !array) {
+	if (j->array[d] && !array && !j->line) {
 		if (j->first[d]) {
 			fputc('\n', j->out);
 			indent(j, 3 * d);
@@ -114,7 +140,7 @@ void ml_json_close(struct ml_json *j)
 	}
 	/* The bracket at its key's column (an array's strings sit 4 in);
 	 * an empty one as [] or {}. */
-	if (!j->first[d]) {
+	if (!j->first[d] && !j->line) {
 		fputc('\n', j->out);
 		indent(j, 3 * (d - 1));
 	}
@@ -178,11 +204,11 @@ int ml_json_end(struct ml_json *j)
 		return -EINVAL;
 	while (j->depth > 1)
 		ml_json_close(j);
-	fputs("\n}\n", j->out);
+	fputs(j->line ? "}\n" : "\n}\n", j->out);
 	r = j->err;
 	if (ferror(j->out) && r == 0)
 		r = -EIO;
-	if (fclose(j->out) && r == 0)
+	if (!j->line && fclose(j->out) && r == 0)
 		r = -EIO;
 	free(j);
 	return r;

@@ -184,41 +184,38 @@ static void estimate(const struct point *p, struct ml_aslr_row *row)
 	}
 }
 
-/* Is a - b the same in every run where both were seen? */
-static bool move_together(const struct point *a, const struct point *b, size_t runs)
+/* The runs where both a and b were seen: how many; *ret_off gets a - b
+ * in the first of them, *ret_same whether it was the same in each. */
+static size_t shared_runs(const struct point *a, const struct point *b,
+			  uint64_t *ret_off, bool *ret_same)
 {
 	size_t i = 0, j = 0, shared = 0;
-	uint64_t off = 0;
 
+	*ret_off = 0;
+	*ret_same = true;
 	while (i < a->n && j < b->n) {
 		if (a->obs[i].run < b->obs[j].run) {
 			i++;
 		} else if (a->obs[i].run > b->obs[j].run) {
 			j++;
 		} else {
-			uint64_t d = a->obs[i].value - b->obs[j].value;
-			if (shared++ && d != off)
-				return false;
-			off = d;
-			i++;
-			j++;
+			uint64_t d = a->obs[i++].value - b->obs[j++].value;
+			if (shared++ == 0)
+				*ret_off = d;
+			*ret_same = *ret_same && d == *ret_off;
 		}
 	}
-	return shared >= 2 || (shared == 1 && runs == 1);
+	return shared;
 }
 
-/* The offset of a from b in their first shared run. */
-static int64_t offset_of(const struct point *a, const struct point *b)
+/* Is a - b the same in every run where both were seen? */
+static bool move_together(const struct point *a, const struct point *b, size_t runs)
 {
-	for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
-		if (a->obs[i].run < b->obs[j].run)
-			i++;
-		else if (a->obs[i].run > b->obs[j].run)
-			j++;
-		else
-			return (int64_t)(a->obs[i].value - b->obs[j].value);
-	}
-	return 0;
+	uint64_t off;
+	bool same;
+	size_t shared = shared_runs(a, b, &off, &same);
+
+	return same && (shared >= 2 || (shared == 1 && runs == 1));
 }
 
 static size_t uf_find(size_t *parent, size_t x)
@@ -248,12 +245,15 @@ static void group(struct ml_aslr *a)
 	/* The root is the lowest index, so the group's first row leads it. */
 	for (size_t i = 0; i < a->npoints; i++) {
 		struct ml_aslr_row *row = &a->rows[i];
+		uint64_t off;
+		bool same;
 		if (a->points[i].flags & ML_ASLR_RELATIVE)
 			continue;
 		size_t root = uf_find(parent, i);
+		shared_runs(&a->points[i], &a->points[root], &off, &same);
 		row->group = root == i ? next++ : a->rows[root].group;
 		row->leader = a->points[root].name;
-		row->offset = offset_of(&a->points[i], &a->points[root]);
+		row->offset = (int64_t)off;   /* in their first shared run */
 	}
 }
 

@@ -65,14 +65,6 @@ static double y_of(const struct chart *c, double v)
 	return MT + (CH - MT - MB) * (1.0 - (c->ymax > 0 ? v / c->ymax : 0));
 }
 
-static void size_label(const struct chart *c, double v, char *buf, size_t len)
-{
-	if (c->flags & ML_OUT_BYTES)
-		snprintf(buf, len, "%.0f", v);
-	else
-		ml_size_human((uint64_t)v, buf, len);
-}
-
 /* Iterate the drawn samples: i = 0, step, 2 step, ..., and the last. */
 #define FOR_DRAWN(c, i) \
 	for (size_t i = 0; i < (c)->r->nsamples; \
@@ -82,7 +74,7 @@ static void size_label(const struct chart *c, double v, char *buf, size_t len)
 static void frame(struct chart *c, const char *id, const char *title, double ymax,
 		  bool sizes)
 {
-	char lab[32];
+	char lab[ML_CELL_BUF];
 
 	c->ymax = ymax > 0 ? ymax * 1.05 : 1;
 	fprintf(c->out, "<h2>%s</h2>\n<svg id=\"%s\" width=\"%d\" height=\"%d\" "
@@ -91,8 +83,9 @@ static void frame(struct chart *c, const char *id, const char *title, double yma
 		c->ymax, ML, MT, CW - ML - MR, CH - MT - MB);
 	for (int k = 0; k <= 4; k++) {
 		double v = c->ymax * k / 4;
-		if (sizes)
-			size_label(c, v, lab, sizeof(lab));
+		if (sizes)   /* with -b rounded as "%.0f" rounds */
+			ml_fmt_size(lab, (uint64_t)(c->flags & ML_OUT_BYTES ? nearbyint(v) : v),
+				    c->flags);
 		else
 			snprintf(lab, sizeof(lab), "%.4g", v);
 		fprintf(c->out, "<text class=\"ax\" x=\"%d\" y=\"%.1f\">%s</text>\n",
@@ -143,6 +136,15 @@ static double v_max(const struct ml_watch_record *r,
 	return m;
 }
 
+/* Does kind k have a size in some sample? */
+static bool kind_seen(const struct ml_watch_record *r, int k)
+{
+	for (size_t i = 0; i < r->nsamples; i++)
+		if (r->samples[i].kind_vsize[k])
+			return true;
+	return false;
+}
+
 /* Stacked areas: kind k's band lies between the sum of kinds below it and
  * that sum plus its own size. */
 static void stacked(struct chart *c)
@@ -159,10 +161,7 @@ static void stacked(struct chart *c)
 	}
 	frame(c, "ml-kinds", "Virtual size per kind (stacked)", top, true);
 	for (int k = 0; k < ML_KIND__COUNT; k++) {
-		uint64_t any = 0;
-		for (size_t i = 0; i < r->nsamples; i++)
-			any |= r->samples[i].kind_vsize[k];
-		if (!any)
+		if (!kind_seen(r, k))
 			continue;
 		ml__kind_css(k, fill);
 		/* points: the upper edge left to right, the lower right to left */
@@ -214,10 +213,7 @@ static void legend(FILE *out, const struct ml_watch_record *r)
 
 	fputs("<p class=\"legend\">", out);
 	for (int k = 0; k < ML_KIND__COUNT; k++) {
-		uint64_t any = 0;
-		for (size_t i = 0; i < r->nsamples; i++)
-			any |= r->samples[i].kind_vsize[k];
-		if (any) {
+		if (kind_seen(r, k)) {
 			ml__kind_css(k, fill);
 			fprintf(out, "<span style=\"background:%s\">%s</span> ", fill, ml_kind_name(k));
 		}
@@ -299,14 +295,14 @@ static void object_line(struct chart *c, const struct objstat *st, size_t o)
 static void object_row(const struct chart *c, const struct objstat *st, size_t o)
 {
 	const struct ml_watch_record *r = c->r;
-	char lab[32];
+	char lab[ML_CELL_BUF];
 
 	fprintf(c->out, "<tr class=\"object\" data-rank=\"%zu\" data-drawn=\"%d\"><td>",
 		st[o].rank, st[o].rank < PLOT_OBJECTS);
 	ml__html_escaped(c->out, r->objects[o].name, ML__ESC_XML);
 	fputs("</td>", c->out);
 	for (int k = 0; k < ML_WATCH_OBJ_KINDS; k++) {
-		size_label(c, (double)st[o].peak[k], lab, sizeof(lab));
+		ml_fmt_size(lab, st[o].peak[k], c->flags);
 		fprintf(c->out, "<td data-kind=\"%s\" data-bytes=\"%" PRIu64 "\">%s</td>",
 			ml_kind_name(k), st[o].peak[k], lab);
 	}

@@ -36,12 +36,8 @@
 void ml__events_free(struct ml__events *e)
 {
 	free(e->ev);
-	free(e->cov_old);
-	free(e->cov_new);
-	free(e->best);
-	free(e->bestov);
-	free(e->best_old);
-	free(e->bestov_old);
+	free(e->old);
+	free(e->new);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -80,105 +76,77 @@ static bool same_thing(const struct ml_region *a, const struct ml_region *b)
 	       a->dev_minor == b->dev_minor && !strcmp(a->name, b->name);
 }
 
-static int grow(void *arr, size_t n, size_t elem)
+/* Record an overlap of ov bytes of the same thing between mapping i
+ * (one side) and j (the other). */
+static void cover(struct ml__cover *c, size_t j, uint64_t ov)
 {
-	void *a = realloc(*(void **)arr, n * elem);
-
-	if (!a)
-		return -ENOMEM;
-	*(void **)arr = a;
-	return 0;
+	c->cov += ov;
+	if (ov > c->bestov) {
+		c->bestov = ov;
+		c->best = j;
+	}
 }
 
-static int scratch(struct ml__events *e, size_t n)
-{
-	if (n <= e->scratch_cap)
-		return 0;
-	if (grow(&e->cov_old, n, sizeof(uint64_t)) < 0 ||
-	    grow(&e->cov_new, n, sizeof(uint64_t)) < 0 ||
-	    grow(&e->bestov, n, sizeof(uint64_t)) < 0 ||
-	    grow(&e->bestov_old, n, sizeof(uint64_t)) < 0 ||
-	    grow(&e->best, n, sizeof(size_t)) < 0 ||
-	    grow(&e->best_old, n, sizeof(size_t)) < 0)
-		return -ENOMEM;
-	e->scratch_cap = n;
-	return 0;
-}
-
-/* Fill cov_old, cov_new (bytes covered by the same thing on the other
- * side), best (the old mapping overlapping each new one most, or
- * SIZE_MAX) and best_old (the new mapping overlapping each old one most). */
-static void sweep(struct ml__events *e, const struct ml_snapshot *p,
-		  const struct ml_snapshot *c)
+/* Fill e->old and e->new (see struct ml__cover); 0 or -ENOMEM. */
+static int sweep(struct ml__events *e, const struct ml_snapshot *p,
+		 const struct ml_snapshot *c)
 {
 	size_t i = 0, j = 0;
 
 	/* One merge pass is right only over two sorted, disjoint lists. */
 	assert(ml__regions_sorted(p) && ml__regions_sorted(c));
-	memset(e->cov_old, 0, p->nregions * sizeof(uint64_t));
-	memset(e->cov_new, 0, c->nregions * sizeof(uint64_t));
-	memset(e->bestov, 0, c->nregions * sizeof(uint64_t));
-	memset(e->bestov_old, 0, p->nregions * sizeof(uint64_t));
-	for (size_t k = 0; k < c->nregions; k++)
-		e->best[k] = SIZE_MAX;
+	if (ML__RESERVE(e->old, e->old_cap, p->nregions + 1) < 0 ||
+	    ML__RESERVE(e->new, e->new_cap, c->nregions + 1) < 0)
+		return -ENOMEM;
 	for (size_t k = 0; k < p->nregions; k++)
-		e->best_old[k] = SIZE_MAX;
+		e->old[k] = (struct ml__cover){ 0, 0, SIZE_MAX };
+	for (size_t k = 0; k < c->nregions; k++)
+		e->new[k] = (struct ml__cover){ 0, 0, SIZE_MAX };
 	while (i < p->nregions && j < c->nregions) {
 		const struct ml_region *o = &p->regions[i], *n = &c->regions[j];
 		uint64_t lo = o->start > n->start ? o->start : n->start;
 		uint64_t hi = o->end < n->end ? o->end : n->end;
 		if (lo < hi && same_thing(o, n)) {
-			e->cov_old[i] += hi - lo;
-			e->cov_new[j] += hi - lo;
-			if (hi - lo > e->bestov[j]) {
-				e->bestov[j] = hi - lo;
-				e->best[j] = i;
-			}
-			if (hi - lo > e->bestov_old[i]) {
-				e->bestov_old[i] = hi - lo;
-				e->best_old[i] = j;
-			}
+			cover(&e->old[i], j, hi - lo);
+			cover(&e->new[j], i, hi - lo);
 		}
 		if (o->end <= n->end)
 			i++;
 		else
 			j++;
 	}
+	return 0;
 }
 
 static int diff_regions(struct ml__events *e, const struct ml_snapshot *p,
 			const struct ml_snapshot *c)
 {
-	size_t n = p->nregions > c->nregions ? p->nregions : c->nregions;
-
-	if (scratch(e, n + 1) < 0)
+	if (sweep(e, p, c) < 0)
 		return -ENOMEM;
-	sweep(e, p, c);
 	for (size_t i = 0; i < p->nregions; i++) {
 		const struct ml_region *o = &p->regions[i];
-		uint64_t size = o->end - o->start;
-		if (e->cov_old[i] == 0 && !push_region(e, ML_EV_VANISHED, o, size, 0))
+		uint64_t size = o->end - o->start, cov = e->old[i].cov;
+		if (cov == 0 && !push_region(e, ML_EV_VANISHED, o, size, 0))
 			return -ENOMEM;
-		if (e->cov_old[i] && e->cov_old[i] < size &&
-		    !push_region(e, ML_EV_SHRANK, o, size, e->cov_old[i]))
+		if (cov && cov < size && !push_region(e, ML_EV_SHRANK, o, size, cov))
 			return -ENOMEM;
-		size_t j = e->best_old[i];
-		if (j != SIZE_MAX && e->best[j] != i && c->regions[j].perms != o->perms &&
+		size_t j = e->old[i].best;
+		if (j != SIZE_MAX && e->new[j].best != i && c->regions[j].perms != o->perms &&
 		    !push_region(e, ML_EV_PERMS, o, o->perms, c->regions[j].perms))
 			return -ENOMEM;
 	}
 	for (size_t j = 0; j < c->nregions; j++) {
 		const struct ml_region *r = &c->regions[j];
-		uint64_t size = r->end - r->start;
-		if (e->cov_new[j] == 0) {
+		uint64_t size = r->end - r->start, cov = e->new[j].cov;
+		if (cov == 0) {
 			if (!push_region(e, ML_EV_APPEARED, r, 0, size))
 				return -ENOMEM;
 			continue;
 		}
-		if (e->cov_new[j] < size &&
-		    !push_region(e, ML_EV_GREW, r, e->cov_new[j], size))
+		if (cov < size && !push_region(e, ML_EV_GREW, r, cov, size))
 			return -ENOMEM;
-		const struct ml_region *o = e->best[j] == SIZE_MAX ? NULL : &p->regions[e->best[j]];
+		const struct ml_region *o = e->new[j].best == SIZE_MAX ? NULL :
+					    &p->regions[e->new[j].best];
 		if (o && o->perms != r->perms &&
 		    !push_region(e, ML_EV_PERMS, r, o->perms, r->perms))
 			return -ENOMEM;

@@ -23,15 +23,21 @@ int ml__kind_cache_learn(struct ml__kind_cache *c, const struct ml_snapshot *ful
 /* 0 or -ENOMEM (a merged .bss tail split). */
 int ml__kind_cache_apply(const struct ml__kind_cache *c, struct ml_snapshot *snap);
 
+/* What the diff knows of a mapping of one side: the bytes the same thing
+ * covers on the other side (64-bit: a 32-bit host may watch more than 4
+ * GiB), and the other side's mapping overlapping it most (SIZE_MAX: none)
+ * and by how much. */
+struct ml__cover {
+	uint64_t cov, bestov;
+	size_t best;
+};
+
 /* Growable array of events. */
 struct ml__events {
 	struct ml_watch_event *ev;
 	size_t n, cap;
-	/* scratch of the diff: bytes covered (64-bit: a 32-bit host may watch
-	 * more than 4 GiB), the other side's mapping overlapping most */
-	uint64_t *cov_old, *cov_new, *bestov, *bestov_old;
-	size_t *best, *best_old;
-	size_t scratch_cap;
+	struct ml__cover *old, *new;   /* scratch of the diff, per mapping */
+	size_t old_cap, new_cap;
 	bool exec;    /* set by the caller: an exec replaced prev's address space */
 };
 void ml__events_free(struct ml__events *e);

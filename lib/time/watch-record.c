@@ -58,25 +58,24 @@ static bool get_hex(json_t *o, const char *key, uint64_t *ret)
 	return !*end && !errno;
 }
 
-static int name_index(const char *s, const char *(*name)(int), int n)
+/* The event type named s, -1 if none. */
+static int event_type(const char *s)
 {
-	for (int i = 0; s && i < n; i++)
-		if (!strcmp(s, name(i)))
+	for (int i = 0; s && i < ML_EV__COUNT; i++)
+		if (!strcmp(s, ml_watch_event_name(i)))
 			return i;
 	return -1;
 }
-
-static const char *ev_name(int i) { return ml_watch_event_name(i); }
-static const char *kind_name(int i) { return ml_kind_name(i); }
 
 static int event(struct rd *d, json_t *e, double t)
 {
 	struct ml_watch_record *r = d->r;
 	json_t *n = json_object_get(e, "name");
+	const char *k = json_string_value(json_object_get(e, "kind"));
 	int type, kind;
 
-	type = name_index(json_string_value(json_object_get(e, "event")), ev_name, ML_EV__COUNT);
-	kind = name_index(json_string_value(json_object_get(e, "kind")), kind_name, ML_KIND__COUNT);
+	type = event_type(json_string_value(json_object_get(e, "event")));
+	kind = k ? ml_kind_from_name(k) : -1;
 	if (!json_is_string(json_object_get(e, "event")) || type < 0 || kind < 0 ||
 	    (n && !json_is_string(n) && !json_is_null(n)))
 		return -EBADMSG;

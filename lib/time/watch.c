@@ -63,6 +63,8 @@
 
 #define ROLLUP_MAX_AGE 1000000000ull   /* ns */
 
+enum { F_STAT, F_MAPS, F_ROLLUP, F__COUNT };
+
 struct ml_watch {
 	pid_t pid;
 	unsigned int flags;
@@ -80,8 +82,8 @@ struct ml_watch {
 	struct ml_watch_summary sum;
 	struct ml_watch_object *objs;         /* every object seen, names owned */
 	size_t nobjs, objs_cap;
-	/* files held open, -1 (NULL) until first needed; buf reused by reads */
-	int fd_stat, fd_maps, fd_rollup;
+	/* files held open (F_*), -1 (NULL) until first needed; buf reused by reads */
+	int fd[F__COUNT];
 	DIR *task;
 	char *buf;
 	size_t buf_cap;
@@ -90,7 +92,6 @@ struct ml_watch {
 	bool execed;                          /* maps reopened since the last sample: an exec */
 };
 
-enum { F_STAT, F_MAPS, F_ROLLUP };
 
 static const char *const event_names[ML_EV__COUNT] = {
 	[ML_EV_APPEARED]    = "appeared",
@@ -153,7 +154,8 @@ int ml_watch_new(pid_t pid, unsigned int flags, struct ml_watch **ret)
 		return -ENOMEM;
 	w->pid = pid;
 	w->flags = flags;
-	w->fd_stat = w->fd_maps = w->fd_rollup = -1;
+	for (int f = 0; f < F__COUNT; f++)
+		w->fd[f] = -1;
 	snprintf(w->proc_dir, sizeof(w->proc_dir), "/proc/%d", (int)pid);
 	w->kinds = ml__kind_cache_new();
 	r = w->kinds ? refresh_kinds(w, NULL) : -ENOMEM;
@@ -173,12 +175,9 @@ void ml_watch_free(struct ml_watch *w)
 	ml_snapshot_free(w->cur);
 	ml__kind_cache_free(w->kinds);
 	ml__events_free(&w->events);
-	if (w->fd_stat >= 0)
-		close(w->fd_stat);
-	if (w->fd_maps >= 0)
-		close(w->fd_maps);
-	if (w->fd_rollup >= 0)
-		close(w->fd_rollup);
+	for (int f = 0; f < F__COUNT; f++)
+		if (w->fd[f] >= 0)
+			close(w->fd[f]);
 	if (w->task)
 		closedir(w->task);
 	free(w->buf);
@@ -188,21 +187,12 @@ void ml_watch_free(struct ml_watch *w)
 	free(w);
 }
 
-static int read_proc_file(const struct ml_watch *w, const char *name, char **ret)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", w->proc_dir, name);
-	int r = ml__read_file(path, ret, NULL);
-	return r == -ENOENT ? -ESRCH : r;
-}
-
 /* The held file f, opened (again, with reopen) if need be; -errno. */
 static int held_fd(struct ml_watch *w, int f, bool reopen)
 {
 	static const char *const names[] = { [F_STAT] = "stat", [F_MAPS] = "maps",
 					     [F_ROLLUP] = "smaps_rollup" };
-	int *fd = f == F_STAT ? &w->fd_stat : f == F_MAPS ? &w->fd_maps : &w->fd_rollup;
+	int *fd = &w->fd[f];
 	const char *name = f == F_MAPS && (w->flags & ML_WATCH_DETAIL) ? "smaps" : names[f];
 	char path[128];
 
@@ -252,9 +242,17 @@ static ssize_t read_held(struct ml_watch *w, int f)
 	return 0;
 }
 
+/* The sample's source for ml__snapshot_build (snapshot.c), which reads
+ * and classifies in the one order a snapshot has: stat, maps and task/
+ * from the files held open, the facts that do not change from the first
+ * full snapshot, ELF kinds from the kind cache (a full snapshot only for
+ * a file newly mapped); names settled as a live snapshot's (a few at
+ * most: " (deleted)", "\012").  ctx is the watch. */
+
 /* stat: faults, start_brk; a zombie or a missing process is -ESRCH. */
-static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_stat(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	ssize_t n = read_held(w, F_STAT);
 	int r;
 
@@ -276,8 +274,9 @@ static int read_stat(struct ml_watch *w, struct ml_snapshot *snap)
 /* maps (smaps with DETAIL), read again while it comes out overlapping
  * (the address space changed between two reads: maps.c's -EAGAIN), at
  * most ML_SNAP_TRIES times, as a snapshot does. */
-static int read_maps(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_maps(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	int r = -EAGAIN;
 
 	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
@@ -325,7 +324,7 @@ static void read_rollup(struct ml_watch *w, struct ml_watch_sample *s)
  * left to this sample for new threads. */
 static void thread_sp(const struct ml_watch *w, struct ml_thread *t, unsigned int *budget)
 {
-	char name[64], *buf;
+	char path[128], *buf;
 	bool seen = false;
 
 	if (w->cur) {
@@ -339,9 +338,9 @@ static void thread_sp(const struct ml_watch *w, struct ml_thread *t, unsigned in
 			seen = true;
 		}
 	}
-	snprintf(name, sizeof(name), "task/%d/syscall", (int)t->tid);
+	snprintf(path, sizeof(path), "%s/task/%d/syscall", w->proc_dir, (int)t->tid);
 	for (int try = 0; ; try++) {
-		if (read_proc_file(w, name, &buf) == 0) {
+		if (ml__read_file(path, &buf, NULL) == 0) {
 			ml__parse_syscall(buf, t);
 			free(buf);
 		}
@@ -360,8 +359,9 @@ static int thread_cmp(const void *a, const void *b)
 }
 
 /* task/, held open and rewound each sample. */
-static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
+static int sample_threads(void *ctx, struct ml_snapshot *snap)
 {
+	struct ml_watch *w = ctx;
 	char path[128];
 	struct dirent *de;
 	size_t cap = 0;
@@ -391,22 +391,6 @@ static int read_threads(struct ml_watch *w, struct ml_snapshot *snap)
 	return 0;
 }
 
-/* The sample's source for ml__snapshot_build (snapshot.c), which reads
- * and classifies in the one order a snapshot has: stat, maps and task/
- * from the files held open, the facts that do not change from the first
- * full snapshot, ELF kinds from the kind cache (a full snapshot only for
- * a file newly mapped); names settled as a live snapshot's (a few at
- * most: " (deleted)", "\012"). */
-static int sample_stat(void *ctx, struct ml_snapshot *snap)
-{
-	return read_stat(ctx, snap);
-}
-
-static int sample_maps(void *ctx, struct ml_snapshot *snap)
-{
-	return read_maps(ctx, snap);
-}
-
 /* The facts that do not change were set from the first full snapshot
  * before stat (take()); stat gave this sample's own. */
 static int sample_facts(void *ctx, struct ml_snapshot *snap)
@@ -424,11 +408,6 @@ static int sample_kinds(void *ctx, struct ml_snapshot *snap)
 	if (ml__kind_cache_stale(w->kinds, snap))
 		r = refresh_kinds(w, snap);
 	return r < 0 ? r : ml__kind_cache_apply(w->kinds, snap);
-}
-
-static int sample_threads(void *ctx, struct ml_snapshot *snap)
-{
-	return read_threads(ctx, snap);
 }
 
 /* Read and classify one sample into a new snapshot. */
