@@ -57,6 +57,7 @@
 #define RECORDS_MAX     ((size_t)4 << 20)
 #define QUAR_BYTES      ((size_t)4 << 20)    /* per thread */
 #define QUAR_SLOTS      ((size_t)1 << 16)    /* per thread */
+#define QUAR_AHEAD      8                    /* evictions prefetched ahead */
 #define FILL            0xbe     /* redzones and page slack */
 #define POISON          0xfd     /* freed bytes of redzone blocks */
 #define MAGIC_LIVE      0x4c4b4843u
@@ -79,14 +80,13 @@ struct rec {
 	uintptr_t bt_a[DEPTH], bt_f[DEPTH];
 };
 
-/* The header of a redzone block, at the start of its plain block. */
+/* The header of a redzone block, at the start of its plain block: 48
+ * bytes, the backtraces being ids in the stack depot (depot.c). */
 struct hdr {
 	uint32_t magic;           /* MAGIC_LIVE or MAGIC_FREED, else not ours */
-	uint8_t depth_a, depth_f;
-	uint16_t pad;
-	uint64_t size;
+	uint32_t size;            /* < PAGE */
+	uint32_t bt_a, bt_f;      /* depot ids of the allocation and free; 0: none */
 	struct hdr *prev, *next;  /* the live list, with ",leaks" */
-	uintptr_t bt_a[DEPTH], bt_f[DEPTH];
 	uint8_t canary[16];       /* FILL: the left redzone */
 };
 #define HDR sizeof(struct hdr)
@@ -123,17 +123,24 @@ static void report_rec(uint32_t kind, uint32_t access, uintptr_t addr, const str
 	mla__check_report(&f);
 }
 
+/* A redzone block's fault: kind, access, addr and how are the caller's. */
+static void report_hdr_how(struct mla_check_fault *f, const struct hdr *h)
+{
+	f->block = (uintptr_t)h + HDR;
+	f->size = h->size;
+	f->bt_alloc = mla__depot_get(h->bt_a, &f->depth_alloc);
+	f->bt_free = mla__depot_get(h->bt_f, &f->depth_free);
+	mla__check_report(f);
+}
+
 static void report_hdr(uint32_t kind, uintptr_t addr, const struct hdr *h, const char *func)
 {
 	struct mla_check_fault f = {
 		.how = kind == MLALLOC_CHECK_OVERFLOW || kind == MLALLOC_CHECK_UNDERFLOW
 		       ? "found by its redzone, when the block was freed" : NULL,
-		.kind = kind, .access = MLALLOC_ACCESS_FREE, .addr = addr,
-		.block = (uintptr_t)h + HDR, .size = h->size,
-		.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
-		.bt_free = h->bt_f, .depth_free = h->depth_f, .func = func,
+		.kind = kind, .access = MLALLOC_ACCESS_FREE, .addr = addr, .func = func,
 	};
-	mla__check_report(&f);
+	report_hdr_how(&f, h);
 }
 
 static MLA_COLD _Noreturn void fatal_rec(uint32_t kind, uintptr_t addr, const struct rec *r, const char *func)
@@ -255,13 +262,13 @@ static void *small_alloc(size_t size, bool zero)
 	if (!h)
 		return NULL;
 	uint8_t *user = (uint8_t *)h + HDR;
-	h->size = size;
-	h->depth_f = 0;
+	h->size = (uint32_t)size;
+	h->bt_f = 0;
 	memset(h->canary, FILL, sizeof(h->canary));
 	memset(user + size, FILL, rz_total(size) - HDR - size);
 	if (zero)
 		memset(user, 0, size);
-	h->depth_a = mla__backtrace(h->bt_a);
+	h->bt_a = mla__depot_capture();
 	h->magic = MAGIC_LIVE;
 	if (g.leaks) {
 		mla_lock_take(&lock);
@@ -302,6 +309,11 @@ static void ring_drop(struct ring *r)
 /* The oldest block of r leaves: check its poison, free it. */
 static void quar_evict(struct ring *r)
 {
+	if (r->count > QUAR_AHEAD) {   /* the block evicted QUAR_AHEAD frees later */
+		const uint8_t *next = (const uint8_t *)r->slot[(r->head + QUAR_AHEAD) % QUAR_SLOTS];
+		__builtin_prefetch(next, 1);
+		__builtin_prefetch(next + 64, 1);
+	}
 	struct hdr *h = r->slot[r->head];
 	r->head = (r->head + 1) % QUAR_SLOTS;
 	r->count--;
@@ -310,12 +322,10 @@ static void quar_evict(struct ring *r)
 	if (bad) {
 		struct mla_check_fault f = {
 			.kind = MLALLOC_CHECK_USE_AFTER_FREE, .access = MLALLOC_ACCESS_WRITE,
-			.addr = (uintptr_t)bad, .block = (uintptr_t)h + HDR, .size = h->size,
-			.bt_alloc = h->bt_a, .depth_alloc = h->depth_a,
-			.bt_free = h->bt_f, .depth_free = h->depth_f, .func = NULL,
+			.addr = (uintptr_t)bad, .func = NULL,
 			.how = "the poison of the freed block was found overwritten when it left the quarantine",
 		};
-		mla__check_report(&f);
+		report_hdr_how(&f, h);
 		abort();
 	}
 	h->magic = 0;   /* a plain block again */
@@ -377,7 +387,7 @@ static void small_free(struct hdr *h, const char *func)
 	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
 	if (bad)
 		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
-	h->depth_f = mla__backtrace(h->bt_f);
+	h->bt_f = mla__depot_capture();
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
 	if (g.leaks) {
@@ -445,7 +455,8 @@ size_t mla__check_live_each(void (*fn)(const struct mla_live *b, void *arg), voi
 		n++;
 	}
 	for (struct hdr *h = g.live; h; h = h->next) {
-		struct mla_live b = { (uintptr_t)h + HDR, h->size, h->bt_a, h->depth_a };
+		struct mla_live b = { (uintptr_t)h + HDR, h->size, NULL, 0 };
+		b.bt = mla__depot_get(h->bt_a, &b.depth);
 		fn(&b, arg);
 		n++;
 	}
@@ -696,6 +707,8 @@ void mla__check_init(const char *spec)
 	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
 	g.recs = recs;
 	mla__backtrace_init();
+	if (mla__check_mode == MLA_CHECK_FULL)
+		(void)mla__depot_init();   /* without it, redzone blocks keep no backtraces */
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &g.old_segv);

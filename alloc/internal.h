@@ -211,6 +211,12 @@ void mla__backtrace_stats(void);                      /* ",stats": the walks, on
 extern bool mla__bt_stats;
 extern __thread bool mla__in_unwind __attribute__((tls_model("initial-exec")));   /* a DWARF walk is running */
 
+/* ---- depot.c: the checking mode's stack depot (backtraces by id) ---- */
+int mla__depot_init(void);                            /* 0 or -ENOMEM (then every id is 0) */
+uint32_t mla__depot_put(const uintptr_t *f, unsigned depth);   /* 0: none stored */
+const uintptr_t *mla__depot_get(uint32_t id, unsigned *ret_depth);
+uint32_t mla__depot_capture(void);                    /* the caller's backtrace, stored */
+
 /* A bug the checking mode found, for mla__check_report (error.c). */
 struct mla_check_fault {
 	uint32_t kind, access;       /* enum mlalloc_check_kind / _access */
