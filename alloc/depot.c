@@ -104,12 +104,3 @@ const uintptr_t *mla__depot_get(uint32_t id, unsigned *ret_depth)
 	*ret_depth = ents[id - 1].depth;
 	return ents[id - 1].f;
 }
-
-/* The calling thread's backtrace, stored: its id (mlalloc's own frames
- * left out, as mla__backtrace does). */
-MLA_NOINLINE uint32_t mla__depot_capture(void)
-{
-	uintptr_t f[DEPTH];
-	unsigned n = mla__backtrace(f);
-	return mla__depot_put(f, n);
-}

@@ -268,7 +268,7 @@ static void *small_alloc(size_t size, bool zero)
 	memset(user + size, FILL, rz_total(size) - HDR - size);
 	if (zero)
 		memset(user, 0, size);
-	h->bt_a = mla__depot_capture();
+	h->bt_a = mla__backtrace_id();
 	h->magic = MAGIC_LIVE;
 	if (g.leaks) {
 		mla_lock_take(&lock);
@@ -387,7 +387,7 @@ static void small_free(struct hdr *h, const char *func)
 	bad = first_not(user + h->size, rz_total(h->size) - HDR - h->size, FILL);
 	if (bad)
 		fatal_hdr(MLALLOC_CHECK_OVERFLOW, (uintptr_t)bad, h, func);
-	h->bt_f = mla__depot_capture();
+	h->bt_f = mla__backtrace_id();
 	h->magic = MAGIC_FREED;
 	memset(user, POISON, h->size);
 	if (g.leaks) {
