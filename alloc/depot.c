@@ -11,40 +11,43 @@
  * cfrac from 3; python3 running a script from a few thousand), so the
  * table stays small and its hot entries stay in cache.
  *
- * Layout: ents[id - 1] = {hash, depth, frames}, handed out upwards by an
- * atomic counter, and an index of ids, open addressing by the backtrace's
- * hash, linear probing.  An insert writes its entry, then publishes the id
- * by a compare-and-swap of an empty index slot (release); a lookup reads
- * index slots with acquire, so an entry it meets is complete.  A lost race
- * wastes an entry, never makes a wrong one.  No lock, nothing removed.
- * Bounds: DEPOT_MAX entries (88 bytes each), an index twice that (4 bytes
- * a slot), both reserved at init and touched as used; a full depot, or one
- * that could not be reserved, answers id 0: no backtrace (depth 0). */
+ * Layout: ents[id - 1] = {hash, next, depth, frames}, handed out upwards
+ * by an atomic counter, and a small index of chain heads by hash (256 KiB:
+ * an index sized for the most entries, 8 MiB, made every lookup of a
+ * program with many stacks a cache miss, 7 % of cc1's time), each chain
+ * linked through the entries' next ids.  An insert writes its entry, next
+ * the head it saw, then publishes it by a compare-and-swap of the head
+ * (release); a lookup reads heads with acquire, so an entry it meets is
+ * complete, and entries never change.  A lost race re-reads the chain
+ * (another thread may have stored the same backtrace) and wastes at most
+ * an entry, never makes a wrong one.  No lock, nothing removed.
+ * Bounds: DEPOT_MAX entries (96 bytes each, reserved at init and touched
+ * as used); a full depot, or one that could not be reserved, answers id
+ * 0: no backtrace (depth 0).  Chains average DEPOT_MAX / HEADS at worst. */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
 
 #define DEPTH      MLALLOC_CHECK_DEPTH
-#define DEPOT_BITS 20                              /* 1 Mi backtraces */
-#define DEPOT_MAX  ((uint32_t)1 << DEPOT_BITS)
-#define INDEX_MASK (((size_t)2 << DEPOT_BITS) - 1)   /* at most half full */
+#define DEPOT_MAX  ((uint32_t)1 << 20)          /* 1 Mi backtraces */
+#define HEADS      ((size_t)1 << 16)
 
 struct ent {
 	uint32_t hash;
+	uint32_t next;                 /* the next id in its chain, 0 at the end */
 	uint32_t depth;
 	uintptr_t f[DEPTH];
 };
 
 static struct ent *ents;
-static _Atomic uint32_t *index_;
+static _Atomic uint32_t heads[HEADS];
 static _Atomic uint32_t nents;
 
 int mla__depot_init(void)
 {
 	ents = mla__os_reserve(DEPOT_MAX * sizeof(*ents), true, "mlalloc-check-depot");
-	index_ = mla__os_reserve((INDEX_MASK + 1) * sizeof(*index_), true, "mlalloc-check-depot-index");
-	return ents && index_ ? 0 : -ENOMEM;
+	return ents ? 0 : -ENOMEM;
 }
 
 static uint32_t hash_of(const uintptr_t *f, unsigned depth)
@@ -57,39 +60,49 @@ static uint32_t hash_of(const uintptr_t *f, unsigned depth)
 
 static bool same(const struct ent *e, uint32_t hash, const uintptr_t *f, unsigned depth)
 {
-	return e->hash == hash && e->depth == depth && !memcmp(e->f, f, depth * sizeof(*f));
+	if (e->hash != hash || e->depth != depth)
+		return false;
+	for (unsigned i = 0; i < depth; i++)
+		if (e->f[i] != f[i])
+			return false;
+	return true;
+}
+
+/* The id of f[0..depth) in the chain from head, or 0. */
+static uint32_t find(uint32_t head, uint32_t hash, const uintptr_t *f, unsigned depth)
+{
+	for (uint32_t id = head; id; id = ents[id - 1].next)
+		if (same(&ents[id - 1], hash, f, depth))
+			return id;
+	return 0;
 }
 
 /* The id of the backtrace f[0..depth), stored if new; 0 if the depot is
  * full or absent. */
 uint32_t mla__depot_put(const uintptr_t *f, unsigned depth)
 {
-	if (!ents || !index_)
+	if (!ents)
 		return 0;
-	uint32_t hash = hash_of(f, depth), mine = 0;
-	for (size_t at = hash & INDEX_MASK;; at = (at + 1) & INDEX_MASK) {
-		uint32_t id = atomic_load_explicit(&index_[at], memory_order_acquire);
-		if (id && same(&ents[id - 1], hash, f, depth))
-			return id;
-		if (id)
-			continue;
-		if (!mine) {   /* write an entry, then try to publish it here */
-			mine = atomic_fetch_add_explicit(&nents, 1, memory_order_relaxed) + 1;
-			if (mine > DEPOT_MAX) {
-				atomic_store_explicit(&nents, DEPOT_MAX, memory_order_relaxed);
-				return 0;
-			}
-			struct ent *e = &ents[mine - 1];
-			e->hash = hash;
-			e->depth = depth;
-			memcpy(e->f, f, depth * sizeof(*f));
-		}
-		uint32_t empty = 0;
-		if (atomic_compare_exchange_strong_explicit(&index_[at], &empty, mine,
-		                                            memory_order_release, memory_order_acquire))
+	uint32_t hash = hash_of(f, depth), mine = 0, found;
+	_Atomic uint32_t *head = &heads[hash & (HEADS - 1)];
+	uint32_t h = atomic_load_explicit(head, memory_order_acquire);
+	if ((found = find(h, hash, f, depth)) != 0)
+		return found;
+	mine = atomic_fetch_add_explicit(&nents, 1, memory_order_relaxed) + 1;
+	if (mine > DEPOT_MAX) {
+		atomic_store_explicit(&nents, DEPOT_MAX, memory_order_relaxed);
+		return 0;
+	}
+	struct ent *e = &ents[mine - 1];
+	e->hash = hash;
+	e->depth = depth;
+	memcpy(e->f, f, depth * sizeof(*f));
+	for (;;) {
+		e->next = h;
+		if (atomic_compare_exchange_weak_explicit(head, &h, mine, memory_order_release, memory_order_acquire))
 			return mine;
-		if (same(&ents[empty - 1], hash, f, depth))   /* another thread stored it first */
-			return empty;
+		if ((found = find(h, hash, f, depth)) != 0)   /* another thread stored it meanwhile */
+			return found;
 	}
 }
 
@@ -97,7 +110,7 @@ uint32_t mla__depot_put(const uintptr_t *f, unsigned depth)
  * valid and unchanged for the life of the process. */
 const uintptr_t *mla__depot_get(uint32_t id, unsigned *ret_depth)
 {
-	if (!id || id > atomic_load_explicit(&nents, memory_order_relaxed) || !ents) {
+	if (!id || id > DEPOT_MAX || id > atomic_load_explicit(&nents, memory_order_relaxed) || !ents) {
 		*ret_depth = 0;
 		return NULL;
 	}
