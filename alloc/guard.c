@@ -156,8 +156,9 @@ static MLA_COLD _Noreturn void fatal_hdr(uint32_t kind, uintptr_t addr, const st
 	abort();
 }
 
-/* First byte of [p, p + n) that is not c, or NULL: eight bytes at a
- * time where aligned (poison checks of whole blocks are on every free). */
+/* First byte of [p, p + n) that is not c, or NULL: 32 bytes a test where
+ * aligned (the poison of every freed redzone block and the slack of every
+ * page block are checked: espresso spent 19 % of its time here). */
 static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t c)
 {
 	const uint8_t *end = p + n;
@@ -165,6 +166,12 @@ static const uint8_t *first_not(const uint8_t *p, size_t n, uint8_t c)
 	while (p < end && ((uintptr_t)p & 7))
 		if (*p++ != c)
 			return p - 1;
+	for (; p + 32 <= end; p += 32) {
+		uint64_t v[4];
+		memcpy(v, p, 32);
+		if (((v[0] ^ w) | (v[1] ^ w) | (v[2] ^ w) | (v[3] ^ w)) != 0)
+			break;
+	}
 	for (; p + 8 <= end; p += 8) {
 		uint64_t v;
 		memcpy(&v, p, 8);

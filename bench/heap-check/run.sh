@@ -19,7 +19,10 @@
 # the real programs apart).
 # Then the detection table: the corpus of tests/heapcheck/heapbug.c under
 # mlalloc full, sampled with rate 1, memcheck and ASan.
-# Env: BUILD (meson build dir, default build), WORKLOADS, PROGRAMS, RATE, TIMEOUT
+# Env: BUILD (meson build dir, default build), WORKLOADS, PROGRAMS, MODES
+# (a subset of the five, plain first; e.g. "plain full" for a library of
+# another commit: BUILD=a directory holding alloc/libmlalloc.so), DETECT
+# (0: no detection table), RATE, TIMEOUT
 # (seconds per run, default 300: a run past it counts as TIMEOUT).
 # A benchmark, not a test: MISS is printed, the exit status stays 0.
 set -eu
@@ -106,7 +109,7 @@ cpu() {
 	awk '{ printf "%.4f\n", $1 + $2 }' "$out/t"
 }
 
-modes="plain full sampled memcheck asan"
+modes=${MODES:-"plain full sampled memcheck asan"}
 for i in $(seq "$runs"); do
 	for w in $workloads $programs; do
 		for m in $modes; do
@@ -161,6 +164,7 @@ print('median of %s interleaved runs, CPU time (user + system, children included
 PY
 
 # Detection: each case of the corpus under the four tools.
+[ "${DETECT:-1}" = 1 ] || exit 0   # DETECT=0: the timings only
 echo
 cc -O0 -g -pthread $nb "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug" 2>/dev/null
 cc -O0 -g -pthread $nb -fsanitize=address "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug-asan" 2>/dev/null
