@@ -22,6 +22,15 @@
  * loses the caller of any function built without frame pointers (the
  * C++ operator new of libstdc++ among them).
  *
+ * Full mode stores its backtraces in the depot (depot.c) by id, through
+ * mla__backtrace_id, which first asks the thread's memo: its last four
+ * fast walks, each with its start (return address, CFA, rbp) and the stack
+ * words its result depends on (the return addresses read, and a saved rbp
+ * only where a frame-pointer frame used it).  A walk from the same start
+ * that finds those words unchanged would find the same frames: the memo
+ * answers its id after independent loads, where a walk is a chain of
+ * dependent ones (cfrac: 20 M of 20 M walks, full mode 1.38 s -> 0.79 s).
+ *
  * Bounds: a fast walk reads only [its own frame, the stack's top): a
  * thread's top is its descriptor (glibc puts it above the stack), the
  * main thread's __libc_stack_end; a stack that is neither (an alternate

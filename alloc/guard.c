@@ -7,20 +7,27 @@
  *    placed against a guard page (right-aligned, guard after: overflows
  *    fault; with ",underflow" left-aligned, guard before).  The bytes
  *    between the block and the page edge are filled and checked on free.
- *    Free makes the pages PROT_NONE and gives them back (MADV_DONTNEED);
- *    addresses are never reused, so a later access faults at any time.
+ *    Free makes the pages PROT_NONE.  A run of up to 64 KiB of data
+ *    keeps its pages through a FIFO of freed runs (32 MiB), then waits in
+ *    a pool (32 MiB) for the next page block of its size (runs_retire):
+ *    a later access faults until the run is reused.  A larger run, or one
+ *    the full pool cannot take, is given back (MADV_DONTNEED) and its
+ *    addresses never reused: a later access faults at any time.
  *    Their facts (run, block, size, state, both backtraces) live in a
  *    table of records in address order, found by binary search; the
  *    SIGSEGV handler uses it to recognise its own pages.  In full mode
  *    blocks of a page or more and over-aligned blocks are page blocks; in
  *    sampled mode one allocation in N is (the GWP-ASan idea).
  *  - redzone blocks (full mode, smaller than a page): a block of the plain
- *    allocator holding a header (state, size, backtraces, a 16-byte left
- *    canary), the user bytes and a right redzone of 16 to 31 bytes.  free
+ *    allocator holding a 48-byte header (state, size, the ids of both
+ *    backtraces in the stack depot, depot.c, a 16-byte left canary), the
+ *    user bytes and a right redzone of 16 to 31 bytes.  free
  *    checks both redzones, poisons the bytes and keeps the block in its
  *    thread's FIFO quarantine (struct ring: no global lock, bounded by
  *    bytes and blocks); leaving it, the poison is checked (a write after
- *    free) before the block goes back to the plain allocator.  A thread's
+ *    free) before the block goes back to the plain allocator.  The
+ *    eviction prefetches the block it will evict QUAR_AHEAD frees later
+ *    (the evicted block's cache misses were 42 % of cfrac's time).  A thread's
  *    quarantine leaves at its exit, every one at the process's.  Reads
  *    after free of these blocks are not detected.
  * A bug found is reported by mla__check_report (error.c): a message on
@@ -36,7 +43,8 @@
  * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
  * record table 4 Mi records, each thread's quarantine 4 MiB / 64 Ki blocks
  * (the cost of evicting is the evicted block's cache misses: on cfrac a
- * 32 MiB quarantine made full mode 1.9x slower than 1 MiB).  Past the
+ * 32 MiB quarantine made full mode 1.9x slower than 1 MiB), the freed
+ * runs of page blocks 32 MiB waiting and 32 MiB reusable.  Past the
  * first two, allocations are served unchecked.  Backtraces: backtrace.c,
  * at most MLALLOC_CHECK_DEPTH frames; an allocation made by libgcc's
  * unwinder (its fallback) is served unchecked. */
