@@ -171,9 +171,14 @@ static int slot_holding(uintptr_t lo, uintptr_t hi, uintptr_t v)
 
 /* The length of the instruction at c if it is one a prologue mixes in
  * with its pushes and it leaves rsp alone (mov of an immediate, a
- * register-to-register mov, xor, test, cmp, add or sub, lea), else 0. */
+ * register-to-register mov, xor, test, cmp, add or sub, lea, an SSE
+ * register zeroed), else 0. */
 static unsigned plain_insn(const uint8_t *c)
 {
+	unsigned j = c[0] == 0x66;   /* pxor, xorps, xorpd of two xmm registers (git's prologues) */
+	j += (c[j] & 0xf0) == 0x40;
+	if (c[j] == 0x0f && (c[j + 1] == 0xef || c[j + 1] == 0x57) && (c[j + 2] >> 6) == 3)
+		return j + 3;
 	unsigned rex = (c[0] & 0xf0) == 0x40 ? c[0] : 0, i = rex ? 1 : 0;
 	uint8_t op = c[i];
 	if (op >= 0xb8 && op <= 0xbf)

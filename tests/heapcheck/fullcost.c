@@ -14,6 +14,11 @@
  *                      address seen before and how many had a byte not 0
  *   fullcost uaf-late  a page block freed, then 2,000 more freed (16 MiB,
  *                      within the FIFO), then read: a use after free
+ *   fullcost pxor N    N blocks allocated and freed through pxor_frame, whose
+ *                      prologue zeroes an SSE register between its pushes and
+ *                      saves the caller's rbp 8 words below its CFA (git's
+ *                      compiler makes such prologues): its shape must be
+ *                      learned from the prologue, not walked by DWARF each time
  *
  * Built -O2 -fomit-frame-pointer: the callers keep other values in rbp.
  * Sites are tagged @fc:NAME. */
@@ -92,6 +97,54 @@ static int reuse(void)
 	return 0;
 }
 
+/* pxor_frame(n): pxor_leaf(n) from a frame that keeps a value of its own
+ * in rbp and the caller's rbp past the six slots under its return address
+ * (x86-64; elsewhere a plain call). */
+void *pxor_leaf(size_t n);
+void *pxor_frame(size_t n);
+__attribute__((noinline, used)) void *pxor_leaf(size_t n)
+{
+	void *p = malloc(n);
+	sink = p;
+	return p;
+}
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".type pxor_frame, @function\n"
+	"pxor_frame:\n"
+	".cfi_startproc\n"
+	"pushq %r15\n.cfi_def_cfa_offset 16\n.cfi_offset %r15, -16\n"
+	"pushq %r14\n.cfi_def_cfa_offset 24\n.cfi_offset %r14, -24\n"
+	"pushq %r13\n.cfi_def_cfa_offset 32\n.cfi_offset %r13, -32\n"
+	"pushq %r12\n.cfi_def_cfa_offset 40\n.cfi_offset %r12, -40\n"
+	"pxor %xmm0, %xmm0\n"
+	"pushq %rbx\n.cfi_def_cfa_offset 48\n.cfi_offset %rbx, -48\n"
+	"leaq 1(%rbp), %rax\n"   /* no other slot holds the caller's rbp */
+	"pushq %rax\n.cfi_def_cfa_offset 56\n"
+	"pushq %rbp\n.cfi_def_cfa_offset 64\n.cfi_offset %rbp, -64\n"
+	"movq %rbp, %rbx\nnotq %rbx\nmovq %rbx, %rbp\n"   /* rbp: not the caller's */
+	"call pxor_leaf\n"
+	"popq %rbp\n.cfi_def_cfa_offset 56\n"
+	"popq %rbx\n.cfi_def_cfa_offset 48\n"
+	"popq %rbx\n.cfi_def_cfa_offset 40\n"
+	"popq %r12\n.cfi_def_cfa_offset 32\n"
+	"popq %r13\n.cfi_def_cfa_offset 24\n"
+	"popq %r14\n.cfi_def_cfa_offset 16\n"
+	"popq %r15\n.cfi_def_cfa_offset 8\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size pxor_frame, .-pxor_frame\n");
+#else
+void *pxor_frame(size_t n) { return pxor_leaf(n); }
+#endif
+
+static int pxor(long n)
+{
+	for (long i = 0; i < n; i++)
+		free(pxor_frame(32));
+	return 0;
+}
+
 static int uaf_late(void)
 {
 	char *x = malloc(SIZE);   /* @fc:late */
@@ -110,6 +163,8 @@ int main(int argc, char **argv)
 		return reuse();
 	if (argc > 1 && !strcmp(argv[1], "uaf-late"))
 		return uaf_late();
-	fprintf(stderr, "usage: fullcost sites N | reuse | uaf-late\n");
+	if (argc > 1 && !strcmp(argv[1], "pxor"))
+		return pxor(argc > 2 ? atol(argv[2]) : 1000);
+	fprintf(stderr, "usage: fullcost sites N | reuse | uaf-late | pxor N\n");
 	return 2;
 }

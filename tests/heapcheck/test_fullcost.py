@@ -11,7 +11,10 @@ stay exact (fullcost.c, MLALLOC_CHECK=full).
   runs (alloc/guard.c), and a calloc on a reused run is all zero.
 - uaf-late: a page block freed 2,000 page-block frees earlier (within the
   FIFO) is still inaccessible: its read is a heap-use-after-free of that
-  block, 8000 bytes, offset 100, allocated at its line."""
+  block, 8000 bytes, offset 100, allocated at its line.
+- pxor: a frame whose prologue zeroes an SSE register between its pushes
+  (git's do) is learned from its prologue: at most 60 DWARF walks for N
+  blocks (each of those walks is one through libgcc's unwinder)."""
 import os
 import re
 import subprocess
@@ -87,6 +90,14 @@ def main():
         bad.append('uaf-late: %s' % r.stderr[-400:])
     else:
         print('ok: uaf-late: a heap-use-after-free of the 8000-byte block at offset 100, allocated at line %d' % got[0])
+
+    r = run(prog, lib, ['pxor', str(N)], 'full,stats')
+    m = re.search(r'^mlalloc: backtraces: fast (\d+) dwarf (\d+)$', r.stderr, re.M)
+    if r.returncode != 0 or not m or int(m.group(2)) > 60:
+        bad.append('pxor: %s DWARF walks for %d blocks, want at most 60: %s'
+                   % (m.group(2) if m else 'no count of', N, r.stderr[-300:]))
+    else:
+        print('ok: pxor: a prologue with an SSE register zeroed learned: %s DWARF walks' % m.group(2))
 
     for b in bad:
         print('FAIL: ' + b)
