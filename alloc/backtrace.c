@@ -22,6 +22,15 @@
  * loses the caller of any function built without frame pointers (the
  * C++ operator new of libstdc++ among them).
  *
+ * Full mode stores its backtraces in the depot (depot.c) by id, through
+ * mla__backtrace_id, which first asks the thread's memo: its last four
+ * fast walks, each with its start (return address, CFA, rbp) and the stack
+ * words its result depends on (the return addresses read, and a saved rbp
+ * only where a frame-pointer frame used it).  A walk from the same start
+ * that finds those words unchanged would find the same frames: the memo
+ * answers its id after independent loads, where a walk is a chain of
+ * dependent ones (cfrac: 20 M of 20 M walks, full mode 1.38 s -> 0.79 s).
+ *
  * Bounds: a fast walk reads only [its own frame, the stack's top): a
  * thread's top is its descriptor (glibc puts it above the stack), the
  * main thread's __libc_stack_end; a stack that is neither (an alternate
@@ -57,7 +66,7 @@ static _Atomic uint32_t vals[(size_t)1 << CACHE_BITS];   /* 0: being written */
 static uintptr_t self_lo, self_hi;   /* mlalloc's text, left out of backtraces */
 __thread bool mla__in_unwind __attribute__((tls_model("initial-exec")));
 bool mla__bt_stats;                   /* count the walks (",stats") */
-static _Atomic uint64_t mla__bt_walks[2];   /* [0] fast, [1] DWARF, with mla__bt_stats */
+static _Atomic uint64_t mla__bt_walks[3];   /* [0] fast, [1] DWARF, [2] memo, with mla__bt_stats */
 
 extern void *__libc_stack_end;
 
@@ -162,9 +171,14 @@ static int slot_holding(uintptr_t lo, uintptr_t hi, uintptr_t v)
 
 /* The length of the instruction at c if it is one a prologue mixes in
  * with its pushes and it leaves rsp alone (mov of an immediate, a
- * register-to-register mov, xor, test, cmp, add or sub, lea), else 0. */
+ * register-to-register mov, xor, test, cmp, add or sub, lea, an SSE
+ * register zeroed), else 0. */
 static unsigned plain_insn(const uint8_t *c)
 {
+	unsigned j = c[0] == 0x66;   /* pxor, xorps, xorpd of two xmm registers (git's prologues) */
+	j += (c[j] & 0xf0) == 0x40;
+	if (c[j] == 0x0f && (c[j + 1] == 0xef || c[j + 1] == 0x57) && (c[j + 2] >> 6) == 3)
+		return j + 3;
 	unsigned rex = (c[0] & 0xf0) == 0x40 ? c[0] : 0, i = rex ? 1 : 0;
 	uint8_t op = c[i];
 	if (op >= 0xb8 && op <= 0xbf)
@@ -295,12 +309,51 @@ static MLA_NOINLINE unsigned walk_dwarf(uintptr_t ra, uintptr_t *out)
 
 /* ---- the fast walk: cached shapes only ---- */
 
+/* A walk's start and the stack words its result depends on (see the memo,
+ * below): every return address read, and a saved rbp only where a
+ * frame-pointer frame used it (code built without frame pointers keeps
+ * any value in rbp: a loop counter would make every walk look new). */
+#define MEMO_READS 48
+struct memo {
+	uintptr_t ra, cfa, rbp;          /* rbp: 0 if the walk did not use it */
+	uint32_t id, n;                  /* depot id; words noted (> MEMO_READS: too many) */
+	uint64_t used;                   /* walk_fast: bit i, word i matters */
+	uintptr_t at[MEMO_READS], val[MEMO_READS];
+};
+#define RBP_START  (-1)               /* rbp is still the walk's first one */
+
+/* The word at a, noted in m if there is one, as the n-th (or -2). */
+static inline uintptr_t read_word(struct memo *m, uintptr_t a, int *ret_n)
+{
+	uintptr_t v = *(const uintptr_t *)a;
+	*ret_n = -2;
+	if (m) {
+		if (m->n < MEMO_READS) {
+			m->at[m->n] = a;
+			m->val[m->n] = v;
+			*ret_n = (int)m->n;
+		}
+		m->n++;
+	}
+	return v;
+}
+
+/* The word noted as n matters (RBP_START: the first rbp). */
+static inline void memo_use(struct memo *m, int n)
+{
+	if (m && n >= 0)
+		m->used |= (uint64_t)1 << n;
+	else if (m && n == RBP_START)
+		m->used |= (uint64_t)1 << 63;   /* bit 63 is never a word's: MEMO_READS < 63 */
+}
+
 /* Frames from ra on, given the CFA of its callee and the rbp of its
  * frame; -1 at the first frame whose shape is not cached (or is BAD), or
- * when a CFA leaves (cfa, hi]. */
-static int walk_fast(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t hi, uintptr_t *out)
+ * when a CFA leaves (cfa, hi].  The words read are noted in m (or NULL). */
+static int walk_fast(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t hi, uintptr_t *out, struct memo *m)
 {
 	unsigned n = 0;
+	int rbp_at = RBP_START, at;
 	for (unsigned k = 0; k < MAXF; k++) {
 		if (n || !in_self(ra)) {
 			out[n++] = ra;
@@ -313,22 +366,24 @@ static int walk_fast(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t hi, u
 		case VALID | S_END:
 			return (int)n;
 		case VALID | S_FP:
+			memo_use(m, rbp_at);
 			next = rbp + 16;
 			if (next <= cfa || next > hi || (next & 7))
 				return -1;
-			rbp = ((const uintptr_t *)next)[-2];
+			rbp = read_word(m, next - 16, &rbp_at);
 			break;
 		case VALID | S_SP:
 			next = cfa + (uintptr_t)(s >> 2 & 0x7fff) * 8;
 			if (next > hi)
 				return -1;
 			if (s >> 17 & 0x3fff)
-				rbp = ((const uintptr_t *)next)[-(ptrdiff_t)(s >> 17 & 0x3fff)];
+				rbp = read_word(m, next - (uintptr_t)(s >> 17 & 0x3fff) * 8, &rbp_at);
 			break;
 		default:
 			return -1;
 		}
-		ra = ((const uintptr_t *)next)[-1];
+		ra = read_word(m, next - 8, &at);
+		memo_use(m, at);
 		cfa = next;
 	}
 	return -1;
@@ -345,7 +400,7 @@ MLA_NOINLINE uint8_t mla__backtrace(uintptr_t *out)
 #if defined(__x86_64__)
 	uintptr_t hi = stack_top((uintptr_t)fp);
 	if (hi) {
-		int n = walk_fast(ra, (uintptr_t)(fp + 2), fp[0], hi, out);
+		int n = walk_fast(ra, (uintptr_t)(fp + 2), fp[0], hi, out, NULL);
 		if (n >= 0) {
 			if (mla__bt_stats)
 				atomic_fetch_add_explicit(&mla__bt_walks[0], 1, memory_order_relaxed);
@@ -354,6 +409,83 @@ MLA_NOINLINE uint8_t mla__backtrace(uintptr_t *out)
 	}
 #endif
 	return (uint8_t)walk_dwarf(ra, out);
+}
+
+/* ---- the memo: a thread's last walks, checked instead of redone ---- */
+
+/* A fast walk is a function of its start (ra, CFA, rbp), of the cached
+ * shapes (never changed once learned) and of the stack words it reads.  A
+ * thread keeps its last MEMO_WAYS walks' starts, words read and depot ids:
+ * a walk from the same start that finds every one of those words as it
+ * was has the same frames, and the same id.  The check is independent
+ * loads at known addresses, where the walk is a chain of dependent ones
+ * (each frame's shape decides where the next is read): on cfrac it
+ * answers most walks in a few cycles. */
+#define MEMO_WAYS 4
+static __thread struct memo memo[MEMO_WAYS] __attribute__((tls_model("initial-exec")));
+static __thread unsigned memo_next __attribute__((tls_model("initial-exec")));
+
+static uint32_t memo_find(uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
+{
+	for (unsigned w = 0; w < MEMO_WAYS; w++) {
+		const struct memo *m = &memo[w];
+		if (m->ra != ra || m->cfa != cfa || (m->rbp && m->rbp != rbp) || !m->id)
+			continue;
+		uintptr_t diff = 0;
+		for (unsigned i = 0; i < m->n; i++)
+			diff |= *(const uintptr_t *)m->at[i] ^ m->val[i];
+		if (!diff)
+			return m->id;
+	}
+	return 0;
+}
+
+/* Keep the walk m (its words that matter) in the next way. */
+static void memo_keep(const struct memo *m)
+{
+	struct memo *to = &memo[memo_next++ % MEMO_WAYS];
+	to->id = 0;   /* a signal handler's walk meanwhile sees no half-written way */
+	to->ra = m->ra, to->cfa = m->cfa, to->n = 0;
+	to->rbp = m->used >> 63 ? m->rbp : 0;
+	if (m->used >> 63 && !m->rbp)
+		return;   /* a walk that used rbp 0 is not kept */
+	for (unsigned i = 0; i < m->n; i++) {
+		if (!(m->used >> i & 1))
+			continue;
+		to->at[to->n] = m->at[i];
+		to->val[to->n++] = m->val[i];
+	}
+	to->id = m->id;
+}
+
+/* The calling thread's backtrace (as mla__backtrace), stored in the depot
+ * (depot.c): its id, 0 if the depot could not store it. */
+MLA_NOINLINE uint32_t mla__backtrace_id(void)
+{
+	const uintptr_t *fp = __builtin_frame_address(0);
+	uintptr_t ra = fp[1], cfa = (uintptr_t)(fp + 2), rbp = fp[0], out[DEPTH];
+#if defined(__x86_64__)
+	uint32_t id = memo_find(ra, cfa, rbp);
+	if (id) {
+		if (mla__bt_stats)
+			atomic_fetch_add_explicit(&mla__bt_walks[2], 1, memory_order_relaxed);
+		return id;
+	}
+	uintptr_t hi = stack_top(cfa);
+	struct memo m;
+	m.ra = ra, m.cfa = cfa, m.rbp = rbp, m.n = 0, m.used = 0;
+	int n = hi ? walk_fast(ra, cfa, rbp, hi, out, &m) : -1;
+	if (n >= 0) {
+		if (mla__bt_stats)
+			atomic_fetch_add_explicit(&mla__bt_walks[0], 1, memory_order_relaxed);
+		m.id = mla__depot_put(out, (unsigned)n);
+		if (m.id && m.n <= MEMO_READS)
+			memo_keep(&m);
+		return m.id;
+	}
+#endif
+	unsigned k = walk_dwarf(ra, out);
+	return mla__depot_put(out, k);
 }
 
 /* The text of the object holding this file, unless it is the main
@@ -385,11 +517,12 @@ void mla__backtrace_init(void)
  * stderr at exit (for tests and for tuning; no allocation). */
 void mla__backtrace_stats(void)
 {
-	char buf[96], *p = buf + sizeof(buf);
-	uint64_t v[2] = { atomic_load(&mla__bt_walks[0]), atomic_load(&mla__bt_walks[1]) };
-	const char *word[2] = { "mlalloc: backtraces: fast ", " dwarf " };
+	char buf[192], *p = buf + sizeof(buf);
+	uint64_t v[3] = { atomic_load(&mla__bt_walks[0]) + atomic_load(&mla__bt_walks[2]),
+	                  atomic_load(&mla__bt_walks[1]), atomic_load(&mla__bt_walks[2]) };
+	const char *word[3] = { "mlalloc: backtraces: fast ", " dwarf ", "\nmlalloc: backtraces: of the fast, from the memo " };
 	*--p = '\n';
-	for (int i = 1; i >= 0; i--) {
+	for (int i = 2; i >= 0; i--) {
 		uint64_t x = v[i];
 		do
 			*--p = (char)('0' + x % 10);

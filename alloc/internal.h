@@ -228,9 +228,15 @@ extern __thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec
 /* ---- backtrace.c: the checking mode's backtraces ---- */
 void mla__backtrace_init(void);
 uint8_t mla__backtrace(uintptr_t *out);               /* MLALLOC_CHECK_DEPTH slots; returns the count */
+uint32_t mla__backtrace_id(void);                     /* the same, stored in the depot: its id */
 void mla__backtrace_stats(void);                      /* ",stats": the walks, on stderr */
 extern bool mla__bt_stats;
 extern __thread bool mla__in_unwind __attribute__((tls_model("initial-exec")));   /* a DWARF walk is running */
+
+/* ---- depot.c: the checking mode's stack depot (backtraces by id) ---- */
+int mla__depot_init(void);                            /* 0 or -ENOMEM (then every id is 0) */
+uint32_t mla__depot_put(const uintptr_t *f, unsigned depth);   /* 0: none stored */
+const uintptr_t *mla__depot_get(uint32_t id, unsigned *ret_depth);
 
 /* A bug the checking mode found, for mla__check_report (error.c). */
 struct mla_check_fault {
