@@ -223,20 +223,15 @@ bool ml__json_object_or_null(struct ml_json *j, const char *key, bool present)
 	return present;
 }
 
-static void hex_or_null(struct ml_json *j, const char *key, bool known, uint64_t v)
+/* key: v as "0x..." (hex) or as a number, or null if not known. */
+static void num_or_null(struct ml_json *j, const char *key, bool known, bool hex, uint64_t v)
 {
-	if (known)
+	if (!known)
+		ml_json_null(j, key);
+	else if (hex)
 		ml_json_hex(j, key, v);
 	else
-		ml_json_null(j, key);
-}
-
-static void int_or_null(struct ml_json *j, const char *key, bool known, int64_t v)
-{
-	if (known)
-		ml_json_i64(j, key, v);
-	else
-		ml_json_null(j, key);
+		ml_json_i64(j, key, (int64_t)v);
 }
 
 void ml__json_process(struct ml_json *j, const struct ml_proc *p)
@@ -287,10 +282,10 @@ static void json_stack(struct ml_json *j, const struct ml_crash *c)
 		return;
 	ml_json_hex(j, "start", s->start);
 	ml_json_hex(j, "end", s->end);
-	hex_or_null(j, "guard_start", g, g ? g->start : 0);
-	hex_or_null(j, "guard_end", g, g ? g->end : 0);
-	int_or_null(j, "below_limit", c->addr_known && c->addr < s->start,
-		    (int64_t)(s->start - c->addr));
+	num_or_null(j, "guard_start", g, true, g ? g->start : 0);
+	num_or_null(j, "guard_end", g, true, g ? g->end : 0);
+	num_or_null(j, "below_limit", c->addr_known && c->addr < s->start, false,
+		    s->start - c->addr);
 	ml_json_close(j);
 }
 
@@ -306,7 +301,7 @@ static void json_jump(struct ml_json *j, const struct ml_crash *c)
 				     (size_t)c->jump_via < ML_ARRAY_SIZE(via)))
 		return;
 	ml_json_str(j, "via", via[c->jump_via]);
-	hex_or_null(j, "slot", c->jump_via != ML_JUMP_CALL_REG, c->jump_slot);
+	num_or_null(j, "slot", c->jump_via != ML_JUMP_CALL_REG, true, c->jump_slot);
 	ml_json_close(j);
 }
 
@@ -322,7 +317,7 @@ void ml__json_frames(struct ml_json *j, const char *key, const struct ml_frame *
 		ml_json_str(j, "function", f->function);
 		ml_json_u64(j, "offset", f->inlined ? 0 : f->offset);
 		ml_json_str(j, "file", f->file);
-		int_or_null(j, "line", f->line, f->line);
+		num_or_null(j, "line", f->line, false, (uint64_t)f->line);
 		ml_json_str(j, "object", f->object);
 		if (with_inlined)
 			ml_json_bool(j, "inlined", f->inlined);
@@ -331,21 +326,10 @@ void ml__json_frames(struct ml_json *j, const char *key, const struct ml_frame *
 	ml_json_close(j);
 }
 
-static void json_thread(struct ml_json *j, const struct ml_snapshot *snap, const struct ml_crash *c)
-{
-	const struct ml_thread *t = find_thread(snap, c->tid);
-
-	ml_json_open(j, "thread", false);
-	ml_json_i64(j, "tid", c->tid);
-	ml_json_str(j, "name", t ? t->comm : NULL);
-	ml_json_bool(j, "main", c->tid == c->pid);
-	json_stack(j, c);
-	ml_json_close(j);
-}
-
 static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 		       const struct ml_backtrace *bt, FILE *out)
 {
+	const struct ml_thread *t = find_thread(snap, c->tid);
 	struct ml_json *j;
 	char sig[16], *words;
 	int r;
@@ -363,7 +347,7 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	ml_json_i64(j, "signo", c->signo);
 	ml_json_str(j, "code", code_name(c->signo, c->code));
 	ml_json_i64(j, "si_code", c->code);
-	hex_or_null(j, "address", c->addr_known, c->addr);
+	num_or_null(j, "address", c->addr_known, true, c->addr);
 	ml_json_str(j, "explanation", words);
 	free(words);
 	ml_json_str(j, "instruction", c->have_insn ? c->insn.text : NULL);
@@ -371,9 +355,14 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	ml_json_hex(j, "sp", c->sp);
 	json_region(j, c);
 	json_hole(j, c);
-	json_thread(j, snap, c);
+	ml_json_open(j, "thread", false);
+	ml_json_i64(j, "tid", c->tid);
+	ml_json_str(j, "name", t ? t->comm : NULL);
+	ml_json_bool(j, "main", c->tid == c->pid);
+	json_stack(j, c);
+	ml_json_close(j);
 	ml__json_process(j, &snap->proc);
-	int_or_null(j, "recursion_depth", c->recursion_depth, (int64_t)c->recursion_depth);
+	num_or_null(j, "recursion_depth", c->recursion_depth, false, c->recursion_depth);
 	ml_json_str(j, "message", c->abort_msg);
 	ml__json_frames(j, "backtrace", bt ? bt->frames : NULL, bt ? bt->n : 0, true);
 	ml_json_bool(j, "backtrace_truncated", bt && bt->truncated);
