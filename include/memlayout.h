@@ -316,8 +316,8 @@ char *ml_escape(const char *s, enum ml_escape mode);
 /* A stream that passes the JSON text written to it on to out, with DEL
  * and the invisible format characters (Unicode Cf: the bidirectional-text
  * controls U+061C, U+200E-200F, U+202A-202E, U+2066-2069, zero-width
- * characters, BOM, tags) as \u escapes: the JSON writers (libsmartcols,
- * jansson) leave them raw.  fclose() it to flush it (out stays open): 0, or EOF if
+ * characters, BOM, tags) as \u escapes: libsmartcols' JSON writer leaves
+ * them raw.  fclose() it to flush it (out stays open): 0, or EOF if
  * a write to out failed.  NULL on ENOMEM. */
 FILE *ml_json_stream(FILE *out);
 
@@ -603,7 +603,7 @@ struct ml_insn {
  * cost nothing to the commands that do not need them: a function that
  * needs one that cannot be loaded (absent, or lacking a function) returns
  * -ENOTSUP.  libdw: backtraces, the abort message, symbolizers; jansson:
- * the JSON crash report; Zydis: the faulting instruction. */
+ * reading a watch record; Zydis: the faulting instruction. */
 #define ML_LIBDW_SONAME "libdw.so.1"          /* elfutils: no header macro names it */
 #define ML_JANSSON_SONAME "libjansson.so.4"   /* jansson 2.x: nor here */
 #define ML_ZYDIS_SONAME "libZydis.so.4.0"     /* Zydis 4.0 (major.minor), the instruction decoder */
@@ -1259,8 +1259,7 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 
 /* The report: plain words, then the facts, the backtrace and a slice of
  * the diagram around the fault (text); or the same as one JSON object
- * (ML_OUT_JSON).  bt may be NULL.  0 or -errno (-ENOTSUP: JSON asked
- * for and no ML_JANSSON_SONAME). */
+ * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
 		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
 /* The same with its diagram slice fitted to a terminal of width columns

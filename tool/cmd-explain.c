@@ -103,8 +103,8 @@ static int explain(const char *path, const struct cli_target *t, unsigned int fl
 	if (fo && fclose(fo) && e == 0)
 		e = -EIO;
 	if (e < 0)
-		code = cli_error(e == -EIO ? "stdout" : path, "%s", e == -EIO ? "write error" :
-				    cli_strerror_lib(-e, ML_JANSSON_SONAME));
+		code = cli_error(e == -EIO ? "stdout" : path, "%s",
+				 e == -EIO ? "write error" : cli_strerror(-e));
 	cli_core_gaps(path, core);
 out:
 	free(msg);

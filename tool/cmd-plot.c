@@ -35,8 +35,6 @@ static const struct cli_spec spec = {
 static int read_error(const char *file, int r, size_t line)
 {
 	switch (r) {
-	case -ENOTSUP:
-		return cli_error(file, "libjansson.so.4 (jansson) is not installed");
 	case -ENODATA:
 		return cli_error(file, "no watch sample in it");
 	case -E2BIG:
@@ -46,8 +44,9 @@ static int read_error(const char *file, int r, size_t line)
 	case -EBADMSG:
 		return cli_error(file, "line %zu: not a sample of memlayout watch "
 				    "(see doc/schema/watch.json)", line);
-	default:
-		return cli_error(file, "%s", strerror(-r));
+	default:   /* -ENOTSUP: no jansson, which reads the record */
+		return cli_error(file, "%s", r == -ENOTSUP ? cli_strerror_lib(-r, ML_JANSSON_SONAME) :
+				    strerror(-r));
 	}
 }
 

@@ -227,19 +227,18 @@ static int fold_close(FILE *fo, int e)
 	return e;
 }
 
-/* A crash that will kill: the heap report (--check=heap, when mlalloc
- * found a bug), else the crash report, to the report stream. */
 /* A report written (e: 0, pushed out next) or not: a lost one said on
- * stderr ("memlayout: NAME: cannot write the WHAT report: ..."); lib: the
- * library whose absence -ENOTSUP means, or "". */
-static void report_done(struct run *r, const char *name, const char *what,
-			const char *lib, int e)
+ * stderr ("memlayout: NAME: cannot write the WHAT report: ..."). */
+static void report_done(struct run *r, const char *name, const char *what, int e)
 {
 	if (e == -EIO || (e == 0 && (e = report_flush(r->report)) < 0))
 		report_error(r, e);
 	else if (e < 0)
-		cli_error(name, "cannot write the %s report: %s", what, cli_strerror_lib(-e, lib));
+		cli_error(name, "cannot write the %s report: %s", what, cli_strerror(-e));
 }
+
+/* A crash that will kill: the heap report (--check=heap, when mlalloc
+ * found a bug), else the crash report, to the report stream. */
 
 static void explain(struct run *r, const struct ml_run_event *ev)
 {
@@ -260,9 +259,9 @@ static void explain(struct run *r, const struct ml_run_event *ev)
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
 	if (r->o.check.heap && (e = cli_run_check_explain(ev->pid, rc.fault.signo, rc.snap, rc.bt,
 							fo ? fo : out, flags, w)) != -ENOENT)
-		report_done(r, name, "heap", "", fold_close(fo, e));
+		report_done(r, name, "heap", fold_close(fo, e));
 	else if (ml_crash_explain(rc.snap, &rc.fault, &c) == 0)
-		report_done(r, name, "crash", ML_JANSSON_SONAME, fold_close(fo,
+		report_done(r, name, "crash", fold_close(fo,
 			    ml_render_crash_width(rc.snap, &c, rc.bt, fo ? fo : out, flags, w)));
 	else
 		fold_close(fo, 0);
@@ -276,7 +275,7 @@ static void leaks(struct run *r, pid_t tid)
 	unsigned int w, flags = report_flags(r, &w);
 
 	fo = w ? ml_fold_stream(out, w, 4, NULL) : NULL;
-	report_done(r, r->o.argv[0], "leak", "",
+	report_done(r, r->o.argv[0], "leak",
 		    fold_close(fo, cli_run_check_at_exit(tid, fo ? fo : out, flags)));
 }
 

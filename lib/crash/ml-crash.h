@@ -56,5 +56,13 @@ void ml__text_frames(FILE *out, const struct ml_frame *fr, size_t n, bool trunca
 int ml__diagram_slice(FILE *out, const struct ml_snapshot *snap, const char *title,
 		      const struct ml_mark *marks, size_t nmarks, uint64_t around,
 		      unsigned int flags, unsigned int width);
+/* JSON members of both reports, through json.c: key's object opened if
+ * present (true), else key: null (false); frames as an array of {pc,
+ * function, offset, file, line, object} (and inlined); "process": {pid,
+ * comm, exe}. */
+bool ml__json_object_or_null(struct ml_json *j, const char *key, bool present);
+void ml__json_frames(struct ml_json *j, const char *key, const struct ml_frame *fr, size_t n,
+		     bool with_inlined);
+void ml__json_process(struct ml_json *j, const struct ml_proc *p);
 
 #endif

@@ -4,17 +4,15 @@
  * (signal, si_code, address, access, instruction, region and section or
  * hole, thread), the backtrace, and a slice of the address-space diagram
  * around the fault with the fault address and the stack pointer marked.
- * With ML_OUT_JSON the same facts as one JSON object (jansson), keys as in
- * memlayout-run(1).
+ * With ML_OUT_JSON the same facts as one JSON object, written as they
+ * come by json.c (keys in memlayout-run(1)).
  *
  * Text the target controls (paths, symbol and file names, the abort
  * message, comm) is escaped: ml_escape(ML_ESC_TERM) for the terminal;
- * for JSON, invalid UTF-8 as \xHH text (ML_ESC_JSON_SAFE) and the rest by
- * jansson's writer, whose output goes through ml_json_stream() (DEL and
- * bidi controls, which jansson leaves raw, as \u escapes).
+ * for JSON by json.c (invalid UTF-8 as \xHH text, controls, DEL and bidi
+ * controls as \u escapes).
  */
 #include "ml-crash.h"
-#include "dynlib.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -216,160 +214,166 @@ static int render_text(const struct ml_snapshot *snap, const struct ml_crash *c,
 
 /* ---- JSON ---- */
 
-json_t *ml__json_str(const char *s)
+bool ml__json_object_or_null(struct ml_json *j, const char *key, bool present)
 {
-	char *e;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	e = ml_escape(s, ML_ESC_JSON_SAFE);
-	j = e ? json_string(e) : NULL;
-	free(e);
-	return j ? j : json_null();
+	if (present)
+		ml_json_open(j, key, false);
+	else
+		ml_json_null(j, key);
+	return present;
 }
 
-json_t *ml__json_hex(uint64_t v)
+/* key: v as "0x..." (hex) or as a number, or null if not known. */
+static void num_or_null(struct ml_json *j, const char *key, bool known, bool hex, uint64_t v)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	if (!known)
+		ml_json_null(j, key);
+	else if (hex)
+		ml_json_hex(j, key, v);
+	else
+		ml_json_i64(j, key, (int64_t)v);
 }
 
-json_t *ml__json_process(const struct ml_proc *p)
+void ml__json_process(struct ml_json *j, const struct ml_proc *p)
 {
-	return json_pack("{s:i, s:o, s:o}", "pid", (int)p->pid, "comm", ml__json_str(p->comm),
-			 "exe", ml__json_str(p->exe));
+	ml_json_open(j, "process", false);
+	ml_json_i64(j, "pid", p->pid);
+	ml_json_str(j, "comm", p->comm);
+	ml_json_str(j, "exe", p->exe);
+	ml_json_close(j);
 }
 
-int ml__json_dump(json_t *o, FILE *out)
-{
-	FILE *j = ml_json_stream(out);   /* DEL, bidi controls as \u */
-	int r = j ? json_dumpf(o, j, JSON_INDENT(3) | JSON_PRESERVE_ORDER) : -1;
-
-	json_decref(o);
-	if (!j)
-		return -ENOMEM;
-	if (fclose(j) || r < 0)
-		return -EIO;
-	fputc('\n', out);
-	return 0;
-}
-
-static json_t *json_region(const struct ml_crash *c)
+static void json_region(struct ml_json *j, const struct ml_crash *c)
 {
 	const struct ml_region *r = c->region;
 	char perms[5];
 
-	if (!r)
-		return json_null();
+	if (!ml__json_object_or_null(j, "region", r))
+		return;
 	ml_perms_str(r->perms, perms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b}", "kind", ml_kind_name(r->kind),
-			 "object", ml__json_str(r->object ? r->object : (r->name[0] ? r->name : NULL)),
-			 "section", ml__json_str(c->section ? c->section->name : NULL),
-			 "start", ml__json_hex(r->start), "end", ml__json_hex(r->end), "perms", perms,
-			 "guard_page", c->guard_page);
+	ml_json_str(j, "kind", ml_kind_name(r->kind));
+	ml_json_str(j, "object", r->object ? r->object : (r->name[0] ? r->name : NULL));
+	ml_json_str(j, "section", c->section ? c->section->name : NULL);
+	ml_json_hex(j, "start", r->start);
+	ml_json_hex(j, "end", r->end);
+	ml_json_str(j, "perms", perms);
+	ml_json_bool(j, "guard_page", c->guard_page);
+	ml_json_close(j);
 }
 
-static json_t *json_hole(const struct ml_crash *c)
+static void json_hole(struct ml_json *j, const struct ml_crash *c)
 {
-	if (!c->addr_known || c->region)
-		return json_null();
-	return json_pack("{s:s, s:s, s:o, s:o}", "kind", ml_hole_name(c->hole),
-			 "description", ml_hole_description(c->hole),
-			 "start", ml__json_hex(c->hole_start), "end", ml__json_hex(c->hole_end));
+	if (!ml__json_object_or_null(j, "hole", c->addr_known && !c->region))
+		return;
+	ml_json_str(j, "kind", ml_hole_name(c->hole));
+	ml_json_str(j, "description", ml_hole_description(c->hole));
+	ml_json_hex(j, "start", c->hole_start);
+	ml_json_hex(j, "end", c->hole_end);
+	ml_json_close(j);
 }
 
 /* The faulting thread's stack: bounds, guard, how far below its limit
  * (its lowest address) the access was. */
-static json_t *json_stack(const struct ml_crash *c)
+static void json_stack(struct ml_json *j, const struct ml_crash *c)
 {
 	const struct ml_region *s = c->thread_stack, *g = c->thread_guard;
 
-	if (!s)
-		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "start", ml__json_hex(s->start), "end", ml__json_hex(s->end),
-			 "guard_start", g ? ml__json_hex(g->start) : json_null(),
-			 "guard_end", g ? ml__json_hex(g->end) : json_null(),
-			 "below_limit", c->addr_known && c->addr < s->start ?
-			 json_integer((json_int_t)(s->start - c->addr)) : json_null());
+	if (!ml__json_object_or_null(j, "stack", s))
+		return;
+	ml_json_hex(j, "start", s->start);
+	ml_json_hex(j, "end", s->end);
+	num_or_null(j, "guard_start", g, true, g ? g->start : 0);
+	num_or_null(j, "guard_end", g, true, g ? g->end : 0);
+	num_or_null(j, "below_limit", c->addr_known && c->addr < s->start, false,
+		    s->start - c->addr);
+	ml_json_close(j);
 }
 
 /* Where a bad jump target came from, or null. */
-static json_t *json_jump(const struct ml_crash *c)
+static void json_jump(struct ml_json *j, const struct ml_crash *c)
 {
 	static const char *const via[] = {
 		[ML_JUMP_RETURN] = "return-slot", [ML_JUMP_CALL_REG] = "call-operand",
 		[ML_JUMP_CALL] = "call",
 	};
 
-	if (c->jump_via == ML_JUMP_NONE || (size_t)c->jump_via >= ML_ARRAY_SIZE(via))
-		return json_null();
-	return json_pack("{s:s, s:o}", "via", via[c->jump_via],
-			 "slot", c->jump_via == ML_JUMP_CALL_REG ? json_null() : ml__json_hex(c->jump_slot));
+	if (!ml__json_object_or_null(j, "jump", c->jump_via != ML_JUMP_NONE &&
+				     (size_t)c->jump_via < ML_ARRAY_SIZE(via)))
+		return;
+	ml_json_str(j, "via", via[c->jump_via]);
+	num_or_null(j, "slot", c->jump_via != ML_JUMP_CALL_REG, true, c->jump_slot);
+	ml_json_close(j);
 }
 
-json_t *ml__json_frames(const struct ml_frame *fr, size_t n, bool with_inlined)
+void ml__json_frames(struct ml_json *j, const char *key, const struct ml_frame *fr, size_t n,
+		     bool with_inlined)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++) {
+	ml_json_open(j, key, true);
+	for (size_t i = 0; i < n; i++) {
 		const struct ml_frame *f = &fr[i];
-		json_t *o = json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}",
-			"pc", ml__json_hex(f->pc), "function", ml__json_str(f->function),
-			"offset", (json_int_t)(f->inlined ? 0 : f->offset), "file", ml__json_str(f->file),
-			"line", f->line ? json_integer(f->line) : json_null(),
-			"object", ml__json_str(f->object));
-		if (o && with_inlined)
-			json_object_set_new(o, "inlined", json_boolean(f->inlined));
-		json_array_append_new(a, o);
+
+		ml_json_open(j, NULL, false);
+		ml_json_hex(j, "pc", f->pc);
+		ml_json_str(j, "function", f->function);
+		ml_json_u64(j, "offset", f->inlined ? 0 : f->offset);
+		ml_json_str(j, "file", f->file);
+		num_or_null(j, "line", f->line, false, (uint64_t)f->line);
+		ml_json_str(j, "object", f->object);
+		if (with_inlined)
+			ml_json_bool(j, "inlined", f->inlined);
+		ml_json_close(j);
 	}
-	return a;
+	ml_json_close(j);
 }
 
 static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 		       const struct ml_backtrace *bt, FILE *out)
 {
-	const struct ml_proc *p = &snap->proc;
 	const struct ml_thread *t = find_thread(snap, c->tid);
+	struct ml_json *j;
 	char sig[16], *words;
-	json_t *o;
 	int r;
 
-	if ((r = ml__json_load()) < 0)
+	if (!(words = ml__crash_sentence(snap, c, true)))   /* raw: json.c escapes it */
+		return -ENOMEM;
+	if ((r = ml_json_begin(out, &j)) < 0) {
+		free(words);
 		return r;
-	if (!(words = ml__crash_sentence(snap, c, true)))   /* raw: jansson escapes it */
-		return -ENOMEM;
+	}
 	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->signo));
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
-		"kind", ml_crash_kind_name(c->kind), "access", ml_access_name(c->access),
-		"signal", sig, "signo", c->signo, "code", code_name(c->signo, c->code),
-		"si_code", c->code,
-		"address", c->addr_known ? ml__json_hex(c->addr) : json_null(),
-		"explanation", ml__json_str(words),
-		"instruction", c->have_insn ? json_string(c->insn.text) : json_null(),
-		"pc", ml__json_hex(c->pc), "sp", ml__json_hex(c->sp),
-		"region", json_region(c));
+	ml_json_str(j, "kind", ml_crash_kind_name(c->kind));
+	ml_json_str(j, "access", ml_access_name(c->access));
+	ml_json_str(j, "signal", sig);
+	ml_json_i64(j, "signo", c->signo);
+	ml_json_str(j, "code", code_name(c->signo, c->code));
+	ml_json_i64(j, "si_code", c->code);
+	num_or_null(j, "address", c->addr_known, true, c->addr);
+	ml_json_str(j, "explanation", words);
 	free(words);
-	if (!o)
-		return -ENOMEM;
-	json_object_set_new(o, "hole", json_hole(c));
-	json_object_set_new(o, "thread", json_pack("{s:i, s:o, s:b, s:o}", "tid", (int)c->tid,
-			    "name", ml__json_str(t ? t->comm : NULL), "main", c->tid == c->pid,
-			    "stack", json_stack(c)));
-	json_object_set_new(o, "process", ml__json_process(p));
-	json_object_set_new(o, "recursion_depth", c->recursion_depth ?
-			    json_integer((json_int_t)c->recursion_depth) : json_null());
-	json_object_set_new(o, "message", ml__json_str(c->abort_msg));
-	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, true) : json_array());
-	json_object_set_new(o, "backtrace_truncated", json_boolean(bt && bt->truncated));
-	json_object_set_new(o, "jump", json_jump(c));
-	snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
-	json_object_set_new(o, "handled_then", c->then_signo ?
-			    json_pack("{s:s, s:i}", "signal", sig, "signo", c->then_signo) :
-			    json_null());
-	return ml__json_dump(o, out);
+	ml_json_str(j, "instruction", c->have_insn ? c->insn.text : NULL);
+	ml_json_hex(j, "pc", c->pc);
+	ml_json_hex(j, "sp", c->sp);
+	json_region(j, c);
+	json_hole(j, c);
+	ml_json_open(j, "thread", false);
+	ml_json_i64(j, "tid", c->tid);
+	ml_json_str(j, "name", t ? t->comm : NULL);
+	ml_json_bool(j, "main", c->tid == c->pid);
+	json_stack(j, c);
+	ml_json_close(j);
+	ml__json_process(j, &snap->proc);
+	num_or_null(j, "recursion_depth", c->recursion_depth, false, c->recursion_depth);
+	ml_json_str(j, "message", c->abort_msg);
+	ml__json_frames(j, "backtrace", bt ? bt->frames : NULL, bt ? bt->n : 0, true);
+	ml_json_bool(j, "backtrace_truncated", bt && bt->truncated);
+	json_jump(j, c);
+	if (ml__json_object_or_null(j, "handled_then", c->then_signo)) {
+		snprintf(sig, sizeof(sig), "SIG%s", sig_abbrev(c->then_signo));
+		ml_json_str(j, "signal", sig);
+		ml_json_i64(j, "signo", c->then_signo);
+		ml_json_close(j);
+	}
+	return ml_json_end(j);
 }
 
 int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,

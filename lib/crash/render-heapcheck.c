@@ -12,7 +12,6 @@
  * Names from the target (paths, symbols, files) are escaped.
  */
 #include "ml-crash.h"
-#include "dynlib.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -163,30 +162,33 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_heapcheck
 		       const struct ml_frame *af, const struct ml_frame *ff,
 		       const struct ml_backtrace *bt, FILE *out)
 {
-	const struct ml_proc *p = &snap->proc;
+	struct ml_json *j;
 	char sig[16] = "";
-	json_t *o;
 	int r;
 
-	if ((r = ml__json_load()) < 0)
+	if ((r = ml_json_begin(out, &j)) < 0)
 		return r;
 	if (h->signo)
 		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(h->signo) ? sigabbrev_np(h->signo) : "?");
-	o = json_pack("{s:s, s:s, s:o, s:o}",
-		"kind", ml_heapcheck_kind_name(h->kind), "access", ml_heapcheck_access_name(h->access),
-		"address", ml__json_hex(h->address), "signal", h->signo ? json_string(sig) : json_null());
-	if (!o)
-		return -ENOMEM;
-	json_object_set_new(o, "block", h->block ? json_pack("{s:o, s:I, s:I}",
-			    "address", ml__json_hex(h->block), "size", (json_int_t)h->size,
-			    "offset", (json_int_t)h->offset) : json_null());
-	json_object_set_new(o, "alloc_backtrace", ml__json_frames(af, h->n_alloc, false));
-	json_object_set_new(o, "free_backtrace", ml__json_frames(ff, h->n_free, false));
-	json_object_set_new(o, "thread", json_pack("{s:i, s:b}", "tid", (int)h->tid,
-			    "main", h->tid == p->pid));
-	json_object_set_new(o, "process", ml__json_process(p));
-	json_object_set_new(o, "backtrace", bt ? ml__json_frames(bt->frames, bt->n, false) : json_array());
-	return ml__json_dump(o, out);
+	ml_json_str(j, "kind", ml_heapcheck_kind_name(h->kind));
+	ml_json_str(j, "access", ml_heapcheck_access_name(h->access));
+	ml_json_hex(j, "address", h->address);
+	ml_json_str(j, "signal", h->signo ? sig : NULL);
+	if (ml__json_object_or_null(j, "block", h->block)) {
+		ml_json_hex(j, "address", h->block);
+		ml_json_u64(j, "size", h->size);
+		ml_json_i64(j, "offset", h->offset);
+		ml_json_close(j);
+	}
+	ml__json_frames(j, "alloc_backtrace", af, h->n_alloc, false);
+	ml__json_frames(j, "free_backtrace", ff, h->n_free, false);
+	ml_json_open(j, "thread", false);
+	ml_json_i64(j, "tid", h->tid);
+	ml_json_bool(j, "main", h->tid == snap->proc.pid);
+	ml_json_close(j);
+	ml__json_process(j, &snap->proc);
+	ml__json_frames(j, "backtrace", bt ? bt->frames : NULL, bt ? bt->n : 0, false);
+	return ml_json_end(j);
 }
 
 int ml_render_heapcheck_width(const struct ml_snapshot *snap, const struct ml_heapcheck *h,
@@ -239,24 +241,28 @@ static int leaks_text(const struct ml_snapshot *snap, const struct ml_heapleaks 
 static int leaks_json(const struct ml_snapshot *snap, const struct ml_heapleaks *l,
 		      struct ml_symbolizer *sz, FILE *out)
 {
+	struct ml_json *j;
 	int r;
 
-	if ((r = ml__json_load()) < 0)
+	if ((r = ml_json_begin(out, &j)) < 0)
 		return r;
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < l->ngroups; i++) {
+	ml_json_str(j, "kind", "leaks");
+	ml_json_u64(j, "bytes", l->bytes);
+	ml_json_u64(j, "blocks", l->blocks);
+	ml_json_u64(j, "sites", l->ngroups_total);
+	ml_json_open(j, "leaks", true);
+	for (size_t i = 0; i < l->ngroups; i++) {
 		struct ml_frame f[ML_HEAPCHECK_DEPTH];
 		symbolize(sz, l->groups[i].pc, l->groups[i].n, f);
-		json_array_append_new(a, json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)l->groups[i].bytes,
-			"blocks", (json_int_t)l->groups[i].blocks, "backtrace", ml__json_frames(f, l->groups[i].n, false)));
+		ml_json_open(j, NULL, false);
+		ml_json_u64(j, "bytes", l->groups[i].bytes);
+		ml_json_u64(j, "blocks", l->groups[i].blocks);
+		ml__json_frames(j, "backtrace", f, l->groups[i].n, false);
+		ml_json_close(j);
 	}
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "kind", "leaks",
-		"bytes", (json_int_t)l->bytes, "blocks", (json_int_t)l->blocks,
-		"sites", (json_int_t)l->ngroups_total, "leaks", a ? a : json_null(),
-		"process", ml__json_process(&snap->proc));
-	if (!o)
-		return -ENOMEM;
-	return ml__json_dump(o, out);
+	ml_json_close(j);
+	ml__json_process(j, &snap->proc);
+	return ml_json_end(j);
 }
 
 int ml_render_heapleaks(const struct ml_snapshot *snap, const struct ml_heapleaks *l,

@@ -5,7 +5,7 @@
  * Linked, libdw.so.1 (with liblzma and libbz2) and libjansson.so.4 cost
  * every start of memlayout about 0.3 ms in the dynamic loader, whatever
  * the verb, though only symbols (where), unwinding and the abort message
- * (run) use libdw and only run's JSON crash report uses jansson.  As
+ * (run) use libdw and only plot's reading of a watch record uses jansson.  As
  * insn.c does for Zydis, each is opened by its soname, that of the ABI
  * of the headers we compile with, and every function of its list in
  * dynlib.h is resolved into a table of pointers typed from those headers.

@@ -15,8 +15,7 @@
  *     before the call to ml__dw_load()); the one for a live process,
  *     ml__dw_proc_callbacks, is filled by the loader itself;
  *   - jansson's static inline functions call the library directly: each
- *     one we use is replaced (json_decref -> ml__json_decref); its macros
- *     (json_boolean) expand at the call site into redirected names.
+ *     one we use is replaced (json_decref -> ml__json_decref).
  * A function missing from a list below is a link error ("undefined
  * reference"), not a silent DT_NEEDED: the library is not linked.
  */
@@ -43,12 +42,9 @@
 	X(dwarf_attr_integrate) X(dwarf_formstring) X(dwarf_formudata) \
 	X(dwarf_getsrcfiles) X(dwarf_filesrc)
 
-/* The jansson functions lib/ calls (json_delete: by ml__json_decref). */
+/* The jansson functions lib/ calls, to parse (json_delete: by ml__json_decref). */
 #define ML__JSON_FUNCS(X) \
-	X(json_array) X(json_array_append_new) X(json_delete) X(json_dumpf) \
-	X(json_false) X(json_integer) X(json_null) X(json_object_set_new) \
-	X(json_pack) X(json_string) X(json_true) \
-	X(json_loadb) X(json_object_get) X(json_array_size) X(json_array_get) \
+	X(json_delete) X(json_loadb) X(json_object_get) X(json_array_size) X(json_array_get) \
 	X(json_integer_value) X(json_number_value) X(json_string_value)
 
 #define ML__FN_POINTER(f) __typeof__(f) *f;
@@ -83,19 +79,6 @@ int ml__dw_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 
 /* jansson's inline json_decref(), through the loaded json_delete. */
 void ml__json_decref(json_t *json);
-/* JSON cells of the jansson reports (render-crash.c, render-heapcheck.c):
- * a string escaped for JSON (ml_escape's JSON_SAFE), null for NULL or on
- * ENOMEM; an address as a "0x..." string. */
-json_t *ml__json_str(const char *s);
-json_t *ml__json_hex(uint64_t v);
-/* Frames as a JSON array of {pc, function, offset, file, line, object}
- * (and inlined); NULL on ENOMEM. */
-json_t *ml__json_frames(const struct ml_frame *fr, size_t n, bool with_inlined);
-/* {pid, comm, exe} of the process. */
-json_t *ml__json_process(const struct ml_proc *p);
-/* o (its reference taken) written indented, through ml_json_stream, and a
- * newline.  0, -ENOMEM or -EIO. */
-int ml__json_dump(json_t *o, FILE *out);
 
 #ifndef ML__DYNLIB_IMPL   /* dynlib.c itself sees the real names */
 #define dwfl_addrmodule (*ml__dw.dwfl_addrmodule)
@@ -138,17 +121,7 @@ int ml__json_dump(json_t *o, FILE *out);
 #define dwarf_getsrcfiles (*ml__dw.dwarf_getsrcfiles)
 #define dwarf_filesrc (*ml__dw.dwarf_filesrc)
 
-#define json_array (*ml__json.json_array)
-#define json_array_append_new (*ml__json.json_array_append_new)
 #define json_delete (*ml__json.json_delete)
-#define json_dumpf (*ml__json.json_dumpf)
-#define json_false (*ml__json.json_false)
-#define json_integer (*ml__json.json_integer)
-#define json_null (*ml__json.json_null)
-#define json_object_set_new (*ml__json.json_object_set_new)
-#define json_pack (*ml__json.json_pack)
-#define json_string (*ml__json.json_string)
-#define json_true (*ml__json.json_true)
 #define json_loadb (*ml__json.json_loadb)
 #define json_object_get (*ml__json.json_object_get)
 #define json_array_size (*ml__json.json_array_size)
