@@ -516,6 +516,8 @@ void *mla__check_malloc_slow(size_t size)
 
 bool mla__check_free(void *p, const char *func)
 {
+	if ((uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return false;   /* sampled mode: not a checked block (one compare) */
 	if (mla__sample_free(p, func))
 		return true;
 	struct rec *r = rec_of((uintptr_t)p);
@@ -541,6 +543,8 @@ bool mla__check_free(void *p, const char *func)
 
 bool mla__check_usable(const void *p, size_t *ret_size)
 {
+	if ((uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return false;   /* sampled mode: not a checked block (one compare) */
 	if (mla__sample_usable(p, ret_size))
 		return true;
 	struct rec *r = rec_of((uintptr_t)p);
@@ -561,6 +565,8 @@ bool mla__check_usable(const void *p, size_t *ret_size)
 void *mla__check_realloc(void *p, size_t size)
 {
 	size_t old;
+	if (p && (uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return mla__realloc_plain(p, size);   /* sampled mode, a plain block */
 	if (!p || !mla__check_usable(p, &old))
 		return p ? mla__realloc_plain(p, size) : mla__check_malloc(size, 0, false);
 	if (size == 0) {
@@ -714,13 +720,13 @@ void mla__check_init(const char *spec)
 	}
 	g.base = (uintptr_t)m;
 	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
+	if (mla__check_mode == MLA_CHECK_SAMPLE)   /* the pool's slots, else page blocks only */
+		g.used += mla__sample_init((void *)(g.base + PAGE), g.underflow, g.use_mprotect);
 	g.recs = recs;
 	mla__backtrace_init();
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &g.old_segv);
-	if (mla__check_mode == MLA_CHECK_SAMPLE)
-		(void)mla__sample_init(g.underflow, g.use_mprotect);   /* else page blocks only */
 	if (mla__check_mode == MLA_CHECK_FULL)
 		mla__fast_lim = 0;   /* sampled mode: the fast path counts down */
 }

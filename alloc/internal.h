@@ -206,7 +206,7 @@ void *mla__check_malloc_slow(size_t size);            /* malloc's slow path in c
 extern __thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec")));  /* sampled mode's countdown */
 
 /* ---- sample.c: sampled mode's pool of guarded slots ---- */
-int mla__sample_init(bool underflow, bool use_mprotect);   /* 0 or -errno */
+size_t mla__sample_init(void *at, bool underflow, bool use_mprotect);   /* bytes taken at at */
 void *mla__sample_alloc(size_t size, size_t align, bool zero);   /* NULL: not here */
 bool mla__sample_free(void *p, const char *func);        /* false: not a pool block */
 bool mla__sample_usable(const void *p, size_t *ret_size);

@@ -3,7 +3,8 @@
  * the GWP-ASan design): a fixed number of slots, each one page for a
  * block, with a guard page on either side, reused in FIFO order.
  *
- * Layout: one mapping of SLOTS * 2 + 1 pages, [G][D0][G][D1][G]...[G];
+ * Layout: SLOTS * 2 + 1 pages at the start of guard.c's reservation,
+ * [G][D0][G][D1][G]...[G];
  * slot i's data page is page 2i + 1.  A block is right-aligned in its page
  * (an overflow faults at once in the guard after it), with ",underflow"
  * left-aligned (an underflow faults in the guard before); the bytes
@@ -77,23 +78,27 @@ static int set_open(uint32_t i, bool open)
 	return mla__os_protect((void *)page_of(i), PAGE, open);
 }
 
-int mla__sample_init(bool underflow, bool use_mprotect)
+/* Set the pool up at at, PROT_NONE address space of guard.c's reservation
+ * (so that one compare there tells a checked block from a plain one).
+ * Returns the bytes it took, 0 if it could not (no pool: page blocks). */
+size_t mla__sample_init(void *at, bool underflow, bool use_mprotect)
 {
 	size_t len = (2 * (size_t)SLOTS + 1) * PAGE;
-	void *m = mla__os_reserve(len, !use_mprotect, "mlalloc-sample");
 	void *t = mla__os_reserve(SLOTS * sizeof(struct slot), true, "mlalloc-sample-slots");
-	if (!m || !t)
-		return -ENOMEM;
-	p.markers = !use_mprotect && mla__os_guard(m, len, true) == 0;
-	if (!use_mprotect && !p.markers && mla__os_protect(m, len, false) != 0)
-		return -ENOMEM;   /* no guard markers (before 6.13): PROT_NONE */
-	p.base = (uintptr_t)m;
+	if (!t)
+		return 0;
+	if (!use_mprotect && mla__os_protect(at, len, true) == 0) {
+		p.markers = mla__os_guard(at, len, true) == 0;
+		if (!p.markers)   /* before Linux 6.13: PROT_NONE again */
+			mla__os_protect(at, len, false);
+	}
+	p.base = (uintptr_t)at;
 	p.slot = t;
 	p.underflow = underflow;
 	for (uint32_t i = 0; i < SLOTS; i++)
 		p.fifo[i] = i;
 	p.count = SLOTS;
-	return 0;
+	return len;
 }
 
 static void fill(uintptr_t from, uintptr_t to)
