@@ -21,10 +21,11 @@
  * new block and an access through the old pointer is not detected.
  *
  * Two ways to make a page inaccessible, chosen once at init:
- *  - guard markers (MADV_GUARD_INSTALL/REMOVE, Linux 6.13+): the mapping
- *    stays one read-write VMA; one madvise at init puts markers on every
- *    page; a slot's page loses its marker at malloc and gets it back at
- *    free, which also drops the page (the next use faults in a zero page).
+ *  - guard markers (MADV_GUARD_INSTALL/REMOVE, Linux 6.13+): the slots
+ *    used so far are one read-write VMA with a marker on every page, put
+ *    there CHUNK slots at a time as fresh slots are first used; a slot's
+ *    page loses its marker at malloc and gets it back at free, which also
+ *    drops the page (the next use faults in a zero page).
  *  - mprotect (older kernels, or ",mprotect"): the mapping starts
  *    PROT_NONE; malloc opens the slot's page, free closes it; the page
  *    keeps its memory (no fault when reused) but each live slot is a VMA.
@@ -44,7 +45,8 @@
 #include "internal.h"
 
 #define PAGE      ((uintptr_t)4096)
-#define SLOTS     1024u
+#define SLOTS     512u
+#define CHUNK     32u       /* slots put under guard markers at once */
 #define FILL      0xbe      /* the slack around a block (as guard.c's) */
 
 enum { SL_FRESH = 0, SL_LIVE = 1, SL_FREE = 2, SL_BUSY = 3 };
@@ -60,6 +62,7 @@ struct slot {
 static struct {
 	uintptr_t base;              /* the mapping: SLOTS * 2 + 1 pages */
 	bool markers;                /* guard markers, else mprotect */
+	uint32_t ready;              /* markers: slots [0, ready) under markers */
 	bool underflow;              /* blocks left-aligned */
 	struct slot *slot;           /* SLOTS */
 	uint32_t fifo[SLOTS];        /* slots not live, oldest freed first */
@@ -78,27 +81,42 @@ static int set_open(uint32_t i, bool open)
 	return mla__os_protect((void *)page_of(i), PAGE, open);
 }
 
+/* Markers: the slots up to the chunk holding slot i get their pages
+ * read-write with a marker on each (the rest of the pool stays PROT_NONE
+ * until used: markers are page-table entries, which fork copies: a pool
+ * under markers whole cost 90 us a fork on the machine measured).  Under
+ * the lock, or at init; 0 or -errno. */
+static int prepare(uint32_t i)
+{
+	uint32_t a = p.ready, b = (i / CHUNK + 1) * CHUNK;
+	if (i < a)
+		return 0;
+	uintptr_t from = p.base + (2 * (uintptr_t)a + (a > 0)) * PAGE, to = p.base + (2 * (uintptr_t)b + 1) * PAGE;
+	int e = mla__os_protect((void *)from, to - from, true);
+	if (e == 0 && (e = mla__os_guard((void *)from, to - from, true)) != 0)
+		mla__os_protect((void *)from, to - from, false);
+	if (e == 0)
+		p.ready = b;
+	return e;
+}
+
 /* Set the pool up at at, PROT_NONE address space of guard.c's reservation
- * (so that one compare there tells a checked block from a plain one).
- * Returns the bytes it took, 0 if it could not (no pool: page blocks). */
+ * (so that one compare there tells a checked block from a plain one):
+ * with guard markers if the first chunk takes them.  Returns the bytes it
+ * took, 0 if it could not (no pool: page blocks). */
 size_t mla__sample_init(void *at, bool underflow, bool use_mprotect)
 {
-	size_t len = (2 * (size_t)SLOTS + 1) * PAGE;
 	void *t = mla__os_reserve(SLOTS * sizeof(struct slot), true, "mlalloc-sample-slots");
 	if (!t)
 		return 0;
-	if (!use_mprotect && mla__os_protect(at, len, true) == 0) {
-		p.markers = mla__os_guard(at, len, true) == 0;
-		if (!p.markers)   /* before Linux 6.13: PROT_NONE again */
-			mla__os_protect(at, len, false);
-	}
 	p.base = (uintptr_t)at;
+	p.markers = !use_mprotect && prepare(0) == 0;   /* else before Linux 6.13 */
 	p.slot = t;
 	p.underflow = underflow;
 	for (uint32_t i = 0; i < SLOTS; i++)
 		p.fifo[i] = i;
 	p.count = SLOTS;
-	return len;
+	return (2 * (size_t)SLOTS + 1) * PAGE;
 }
 
 static void fill(uintptr_t from, uintptr_t to)
@@ -117,6 +135,10 @@ void *mla__sample_alloc(size_t size, size_t align, bool zero)
 		return NULL;
 	}
 	uint32_t i = p.fifo[p.head];
+	if (p.markers && prepare(i) != 0) {
+		mla_lock_drop(&lock);
+		return NULL;
+	}
 	p.head = (p.head + 1) % SLOTS;
 	p.count--;
 	p.live++;
