@@ -6,7 +6,7 @@
 # Workloads: WORKLOADS of bench/alloc/bench.c (1 thread) and a real program
 # (python3, the script of alloc/tests/preload-programs.sh's python3 case,
 # smaller).  Modes: plain (mlalloc, mode off), full (MLALLOC_CHECK=full),
-# sampled (sample:RATE, default 1000), memcheck (valgrind, the program as
+# sampled (sample:RATE; without RATE 'sample', the default rate), memcheck (valgrind, the program as
 # built, glibc malloc replaced by memcheck's), asan (bench.c rebuilt with
 # -fsanitize=address; none for python3).  Prints the median CPU time
 # (user + system) per mode and its ratio to plain, then PASS/MISS against
@@ -17,12 +17,13 @@
 # Env: BUILD (meson build dir, default build), WORKLOADS, RATE, TIMEOUT
 # (seconds per run, default 300: a run past it counts as TIMEOUT).
 # A benchmark, not a test: MISS is printed, the exit status stays 0.
+# The sampled mode's cost at each rate, at finer resolution: sample-rates.sh.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 runs=${1:-3}
 build=${BUILD:-$top/build}
-rate=${RATE:-1000}
+rate=${RATE:-}   # empty: 'sample', the documented default rate
 tmo=${TIMEOUT:-300}
 workloads=${WORKLOADS:-"cfrac espresso alloc-test glibc-simple"}
 lib=$build/alloc/libmlalloc.so
@@ -54,7 +55,7 @@ cpu() {
 	case $mode in
 	plain) set -- env LD_PRELOAD="$lib" "$@" ;;
 	full) set -- env LD_PRELOAD="$lib" MLALLOC_CHECK=full "$@" ;;
-	sampled) set -- env LD_PRELOAD="$lib" MLALLOC_CHECK="sample:$rate" "$@" ;;
+	sampled) set -- env LD_PRELOAD="$lib" MLALLOC_CHECK="sample${rate:+:$rate}" "$@" ;;
 	memcheck) set -- valgrind -q --tool=memcheck --error-exitcode=0 "$@" ;;
 	asan) [ "$w" = python3 ] && { echo "n/a"; return; }
 	      set -- env ASAN_OPTIONS=detect_leaks=0 "$out/bench-asan" "$w" 1 ;;
@@ -77,7 +78,7 @@ for i in $(seq "$runs"); do
 done
 
 # Medians, ratios, geomeans, PASS/MISS.
-python3 - "$out/results" "$modes" "$rate" "$runs" <<'PY'
+python3 - "$out/results" "$modes" "${rate:-default}" "$runs" <<'PY'
 import math, statistics, sys
 path, modes, rate, runs = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
 vals, bad, order = {}, {}, []
@@ -91,7 +92,7 @@ for line in open(path):
         bad[(w, m)] = v
         continue
     vals.setdefault((w, m), []).append(x)
-names = {m: ('sample:' + rate if m == 'sampled' else m) for m in modes}
+names = {m: (('sample:' + rate if rate != 'default' else 'sample') if m == 'sampled' else m) for m in modes}
 print('%-14s' % 'CPU time' + ''.join(' %18s' % names[m] for m in modes))
 logs, mc = {}, []
 for w in order:
