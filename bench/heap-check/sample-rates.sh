@@ -44,6 +44,7 @@ words = re.findall(r"[a-z]+", " ".join(sorted(d.values())[:3000]))
 print(len(d), len(words), collections.Counter(w[:3] for w in words).most_common(3))
 print(json.dumps({"k": list(range(10)), "s": "x" * 100})[:60])
 PY
+py=$(python3 -c 'import sys; print(sys.executable)')   # not a pyenv shim: its shell forks
 progs=python3
 command -v perl >/dev/null && progs="$progs perl"
 command -v sqlite3 >/dev/null && progs="$progs sqlite3"
@@ -54,7 +55,7 @@ perf stat -x, -e task-clock true >/dev/null 2>&1 && use_perf=1
 ms() {
 	l=$1 mode=$2 w=$3
 	case $w in
-	python3) set -- python3 "$out/work.py" ;;
+	python3) set -- "$py" "$out/work.py" ;;
 	perl) set -- perl -e 'my %h; for my $i (1..600000) { $h{$i % 5000} .= chr(97 + $i % 26) x ($i % 7) } my @k = sort { $a <=> $b } keys %h; my $s = 0; $s += length $h{$_} for @k; print scalar(@k), " $s\n"' ;;
 	sqlite3) set -- sqlite3 :memory: "create table t(a integer primary key, b text); with recursive c(x) as (select 1 union all select x + 1 from c where x < 150000) insert into t select x, printf('%08d-%x', x * 7919 % 100000, x) from c; create index ib on t(b); select count(*), min(b), max(b) from t; delete from t where a % 2 = 0; vacuum;" ;;
 	*) set -- "$out/bench" "$w" 1 ;;
