@@ -67,7 +67,7 @@
 #define POISON          0xfd     /* freed bytes of redzone blocks */
 #define MAGIC_LIVE      0x4c4b4843u
 #define MAGIC_FREED     0x464b4843u
-#define MLA_SAMPLE_RATE 10000u   /* "sample" without ":N" */
+#define MLA_SAMPLE_RATE 20000u   /* "sample" without ":N" */
 
 uint8_t mla__check_mode;
 size_t mla__fast_lim = MLA_MAX_SMALL + 1;

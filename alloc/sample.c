@@ -16,7 +16,7 @@
  * tail; malloc takes the head, the slot freed longest ago.  So a freed
  * block stays inaccessible, and a use after free faults and is reported
  * with both backtraces, until SLOTS - live later sampled allocations have
- * taken every slot freed before it (at one in 10000, SLOTS * 10000 later
+ * taken every slot freed before it (at one in 20000, SLOTS * 20000 later
  * mallocs when few sampled blocks are live).  After that the slot holds a
  * new block and an access through the old pointer is not detected.
  *

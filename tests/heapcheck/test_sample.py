@@ -11,8 +11,8 @@
   markers     with guard markers (Linux 6.13+; else exit 77) the pool is
               not a VMA per live block: 20 live blocks add at most one line
               to /proc/self/maps; with ',mprotect' at least one each
-  rate        MLALLOC_CHECK=sample (no rate) samples one malloc in 10000,
-              the documented default: 200,000 mallocs, 20 sampled (+-2)"""
+  rate        MLALLOC_CHECK=sample (no rate) samples one malloc in 20000,
+              the documented default: 400,000 mallocs, 20 sampled (+-2)"""
 import os
 import re
 import signal
@@ -22,7 +22,7 @@ import sys
 HEAD = re.compile(r'^mlalloc: ([a-z-]+): .*?the block (0x[0-9a-f]+) of (\d+) bytes, '
                   r'at offset (-?\d+)', re.M)
 FRAME = re.compile(r'^    #\d+ 0x[0-9a-f]+ \((.*)\+(0x[0-9a-f]+)\)$')
-DEFAULT_RATE = 10000
+DEFAULT_RATE = 20000
 
 
 def run(lib, mode, prog, *args):
@@ -96,7 +96,7 @@ def markers(lib, prog, fails):
 
 
 def rate(lib, prog, fails):
-    n = 200000
+    n = 400000
     for mode in ('sample', 'sample,leaks'):
         r = run(lib, mode, prog, 'rate', str(n))
         m = re.search(r'sampled (\d+)', r.stdout)
