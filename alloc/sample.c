@@ -10,8 +10,9 @@
  * left-aligned (an underflow faults in the guard before); the bytes
  * between the block and the page edges are filled and checked at free.
  *
- * States (struct slot): FREE (in the FIFO, inaccessible), LIVE (its page
- * accessible, the block handed out), and in between under the lock.  free
+ * States (struct slot): FRESH (never used), FREE (in the FIFO,
+ * inaccessible), LIVE (its page accessible, the block handed out), BUSY
+ * (between the two, owned by the malloc or free making the change).  free
  * makes the page inaccessible at once and puts the slot at the FIFO's
  * tail; malloc takes the head, the slot freed longest ago.  So a freed
  * block stays inaccessible, and a use after free faults and is reported
