@@ -11,13 +11,14 @@
  *                 (128 bytes, the write at offset 128): must be reported
  *   vmas          50 blocks freed, then 20 live: prints how many lines
  *                 /proc/self/maps gained with the 20 ("vmas N"); exits 77
- *                 where the kernel has no guard markers
+ *                 where the kernel has no guard markers (vmas-any: never)
  *   rate N        N mallocs of 33 bytes, each freed at once: prints how
  *                 many were sampled ("sampled K"): a checked block's usable
  *                 size is its size, a plain one's its size class (48) */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,10 +113,10 @@ static int many_live(void)
 	return 0;
 }
 
-static int vmas(void)
+static int vmas(bool probe_markers)
 {
 	void *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (probe == MAP_FAILED || madvise(probe, 4096, MADV_GUARD_INSTALL) != 0) {
+	if (probe_markers && (probe == MAP_FAILED || madvise(probe, 4096, MADV_GUARD_INSTALL) != 0)) {
 		printf("no guard markers in this kernel (madvise: %s)\n", strerror(errno));
 		return 77;
 	}
@@ -153,9 +154,11 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "many-live"))
 		return many_live();
 	if (argc == 2 && !strcmp(argv[1], "vmas"))
-		return vmas();
+		return vmas(true);
+	if (argc == 2 && !strcmp(argv[1], "vmas-any"))
+		return vmas(false);
 	if (argc == 3 && !strcmp(argv[1], "rate"))
 		return rate(atol(argv[2]));
-	fprintf(stderr, "usage: sample-slots reuse|uaf-reused|many-live|vmas|rate N\n");
+	fprintf(stderr, "usage: sample-slots reuse|uaf-reused|many-live|vmas|vmas-any|rate N\n");
 	return 2;
 }

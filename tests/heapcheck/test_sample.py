@@ -11,6 +11,9 @@
   markers     with guard markers (Linux 6.13+; else exit 77) the pool is
               not a VMA per live block: 20 live blocks add at most one line
               to /proc/self/maps; with ',mprotect' at least one each
+  nomarkers LAUNCHER  as slots sample:1, under LAUNCHER (no-guard-markers.c:
+              madvise refuses guard markers, as before Linux 6.13): the
+              pool falls back to mprotect (a mapping more per live block)
   rate        MLALLOC_CHECK=sample (no rate) samples one malloc in 20000,
               the documented default: 400,000 mallocs, 20 sampled (+-2)"""
 import os
@@ -25,9 +28,12 @@ FRAME = re.compile(r'^    #\d+ 0x[0-9a-f]+ \((.*)\+(0x[0-9a-f]+)\)$')
 DEFAULT_RATE = 20000
 
 
+WRAP = []   # a command to run the program under (nomarkers)
+
+
 def run(lib, mode, prog, *args):
     env = dict(os.environ, LD_PRELOAD=lib, MLALLOC_CHECK=mode)
-    return subprocess.run([prog] + list(args), env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(WRAP + [prog] + list(args), env=env, capture_output=True, text=True, timeout=120)
 
 
 def sites(err, prog):
@@ -113,6 +119,19 @@ def main():
     fails = []
     if what == 'slots':
         slots(lib, prog, sys.argv[4], fails)
+    elif what == 'nomarkers':
+        WRAP.append(sys.argv[4])
+        r = run(lib, 'sample:1', prog, 'vmas-any')
+        if r.returncode == 77:
+            print('SKIP: ' + r.stdout.strip())
+            sys.exit(77)
+        m = re.search(r'vmas (\d+)', r.stdout)
+        if r.returncode != 0 or not m or int(m.group(1)) < 20:
+            fails.append(f'no guard markers: status {r.returncode}, {r.stdout.strip()!r}: want a '
+                         f'mapping more per live block (mprotect)\n' + r.stderr[-1500:])
+        else:
+            print(f'ok: no guard markers: 20 live sampled blocks, {m.group(1)} more mappings (mprotect)')
+        slots(lib, prog, 'sample:1', fails)
     elif what == 'markers':
         markers(lib, prog, fails)
     elif what == 'rate':
