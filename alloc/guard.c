@@ -17,7 +17,10 @@
  *    table of records in address order, found by binary search; the
  *    SIGSEGV handler uses it to recognise its own pages.  In full mode
  *    blocks of a page or more and over-aligned blocks are page blocks; in
- *    sampled mode one allocation in N is (the GWP-ASan idea).
+ *    sampled mode the sampled blocks that sample.c's pool does not take
+ *    (over a page, or every slot live).
+ *  - slots (sampled mode, one allocation in N, the GWP-ASan idea): a
+ *    block of up to a page in a reused slot of sample.c's pool.
  *  - redzone blocks (full mode, smaller than a page): a block of the plain
  *    allocator holding a 48-byte header (state, size, the ids of both
  *    backtraces in the stack depot, depot.c, a 16-byte left canary), the
@@ -39,6 +42,9 @@
  *
  * Sampled mode: malloc's fast path counts down mla__sample_left (one
  * decrement); below 0 it takes the slow path, which samples (sample_now).
+ * "sample" without ":N" is one in MLA_SAMPLE_RATE (bench/README.md,
+ * "heap-check": the cost at each rate); ",mprotect" makes the pool use
+ * mprotect even where the kernel has guard markers (sample.c).
  *
  * Bounds: the reservation is 1 TiB (halved until mmap accepts it), the
  * record table 4 Mi records, each thread's quarantine 4 MiB / 64 Ki blocks
@@ -70,6 +76,7 @@
 #define POISON          0xfd     /* freed bytes of redzone blocks */
 #define MAGIC_LIVE      0x4c4b4843u
 #define MAGIC_FREED     0x464b4843u
+#define MLA_SAMPLE_RATE 20000u   /* "sample" without ":N" */
 
 uint8_t mla__check_mode;
 size_t mla__fast_lim = MLA_MAX_SMALL + 1;
@@ -112,6 +119,7 @@ static struct {
 	struct ring *rings;              /* every quarantine made, under lock */
 	pthread_key_t ring_key;          /* a thread's quarantine leaves at its exit */
 	bool stats;                      /* ",stats": walk counts at exit */
+	bool use_mprotect;               /* ",mprotect": the pool without guard markers */
 	struct sigaction old_segv;
 } g;
 static mla_lock lock = MLA_LOCK_INIT;
@@ -535,7 +543,7 @@ static struct hdr *hdr_of(const void *p, bool *ret_user)
  * from fn).  Returns the number of blocks. */
 size_t mla__check_live_each(void (*fn)(const struct mla_live *b, void *arg), void *arg)
 {
-	size_t n = 0;
+	size_t n = mla__sample_live_each(fn, arg);
 	mla_lock_take(&lock);
 	size_t nrec = atomic_load_explicit(&g.nrec, memory_order_acquire);
 	for (size_t i = 0; i < nrec; i++) {
@@ -593,7 +601,7 @@ static void *check_malloc(size_t size, size_t align, bool zero, bool counted)
 	void *p;
 	if (mla__check_mode == MLA_CHECK_FULL && size < PAGE && align <= MLA_MIN_BLOCK)
 		p = small_alloc(size, zero);
-	else
+	else if (mla__check_mode != MLA_CHECK_SAMPLE || !(p = mla__sample_alloc(size, align, zero)))
 		p = page_alloc(size, align, zero);
 	return p ? p : plain(size, align, zero);
 }
@@ -611,6 +619,10 @@ void *mla__check_malloc_slow(size_t size)
 
 bool mla__check_free(void *p, const char *func)
 {
+	if ((uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return false;   /* sampled mode: not a checked block (one compare) */
+	if (mla__sample_free(p, func))
+		return true;
 	struct rec *r = rec_of((uintptr_t)p);
 	if (r) {
 		page_free(r, (uintptr_t)p, func);
@@ -634,6 +646,10 @@ bool mla__check_free(void *p, const char *func)
 
 bool mla__check_usable(const void *p, size_t *ret_size)
 {
+	if ((uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return false;   /* sampled mode: not a checked block (one compare) */
+	if (mla__sample_usable(p, ret_size))
+		return true;
 	struct rec *r = rec_of((uintptr_t)p);
 	bool user;
 	struct hdr *h = r ? NULL : hdr_of(p, &user);
@@ -652,6 +668,8 @@ bool mla__check_usable(const void *p, size_t *ret_size)
 void *mla__check_realloc(void *p, size_t size)
 {
 	size_t old;
+	if (p && (uintptr_t)p - g.base >= g.len && mla__check_mode != MLA_CHECK_FULL)
+		return mla__realloc_plain(p, size);   /* sampled mode, a plain block */
 	if (!p || !mla__check_usable(p, &old))
 		return p ? mla__realloc_plain(p, size) : mla__check_malloc(size, 0, false);
 	if (size == 0) {
@@ -697,6 +715,10 @@ static void pass_on(int sig, siginfo_t *si, void *uc)
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
+	if (mla__sample_fault(a, access_of(uc))) {
+		signal(SIGSEGV, SIG_DFL);   /* the access runs again and kills */
+		return;
+	}
 	struct rec *r = rec_of(a);
 	uint32_t kind = 0;
 	if (r && r->state != ST_LIVE)
@@ -732,6 +754,7 @@ __attribute__((destructor)) static void check_at_exit(void)
 
 void mla__check_atfork(int phase)
 {
+	mla__sample_atfork(phase);
 	if (phase == MLA_FORK_PREPARE)
 		mla_lock_take(&lock);
 	else if (phase == MLA_FORK_PARENT)
@@ -750,9 +773,9 @@ static bool parse_spec(const char *s)
 	if (!strncmp(s, "full", 4)) {
 		mla__check_mode = MLA_CHECK_FULL;
 		s += 4;
-	} else if (!strncmp(s, "sample:", 7)) {
-		uint64_t v = 0;
-		for (s += 7; *s >= '0' && *s <= '9' && v < UINT32_MAX; s++)
+	} else if (!strncmp(s, "sample", 6) && (s[6] == ':' || s[6] == ',' || !s[6])) {
+		uint64_t v = s[6] == ':' ? 0 : MLA_SAMPLE_RATE;
+		for (s += 6 + (s[6] == ':'); *s >= '0' && *s <= '9' && v < UINT32_MAX; s++)
 			v = v * 10 + (uint64_t)(*s - '0');
 		if (v == 0 || v > UINT32_MAX)
 			return false;
@@ -768,6 +791,9 @@ static bool parse_spec(const char *s)
 		} else if (!strncmp(s, ",leaks", 6)) {
 			g.leaks = true;
 			s += 6;
+		} else if (!strncmp(s, ",mprotect", 9)) {
+			g.use_mprotect = true;
+			s += 9;
 		} else if (!strncmp(s, ",stats", 6)) {
 			g.stats = mla__bt_stats = true;
 			s += 6;
@@ -797,6 +823,8 @@ void mla__check_init(const char *spec)
 	}
 	g.base = (uintptr_t)m;
 	g.used = PAGE;   /* a first block's pages never merge with the mapping below */
+	if (mla__check_mode == MLA_CHECK_SAMPLE)   /* the pool's slots, else page blocks only */
+		g.used += mla__sample_init((void *)(g.base + PAGE), g.underflow, g.use_mprotect);
 	g.recs = recs;
 	mla__backtrace_init();
 	if (mla__check_mode == MLA_CHECK_FULL)

@@ -33,6 +33,7 @@ struct mla_os_info { uintptr_t brk_start, brk_end; bool brk_failed; };
 void mla__os_info(struct mla_os_info *ret);
 void *mla__os_reserve(size_t len, bool rw, const char *name);   /* NORESERVE, named */
 int mla__os_protect(void *p, size_t len, bool rw);
+int mla__os_guard(void *p, size_t len, bool install);          /* MADV_GUARD_*: 0 or -errno */
 extern bool mla__os_no_brk;   /* MLALLOC_NO_BRK=1: skip brk */
 extern bool mla__pub_unnamed; /* MLALLOC_PUB_UNNAMED=1: do not name the region */
 
@@ -224,6 +225,15 @@ void *mla__realloc_plain(void *p, size_t size);       /* api.c */
 
 void *mla__check_malloc_slow(size_t size);            /* malloc's slow path in check mode */
 extern __thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec")));  /* sampled mode's countdown */
+
+/* ---- sample.c: sampled mode's pool of guarded slots ---- */
+size_t mla__sample_init(void *at, bool underflow, bool use_mprotect);   /* bytes taken at at */
+void *mla__sample_alloc(size_t size, size_t align, bool zero);   /* NULL: not here */
+bool mla__sample_free(void *p, const char *func);        /* false: not a pool block */
+bool mla__sample_usable(const void *p, size_t *ret_size);
+bool mla__sample_fault(uintptr_t a, uint32_t access);     /* true: reported */
+size_t mla__sample_live_each(void (*fn)(const struct mla_live *b, void *arg), void *arg);
+void mla__sample_atfork(int phase);
 
 /* ---- backtrace.c: the checking mode's backtraces ---- */
 void mla__backtrace_init(void);

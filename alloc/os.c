@@ -229,3 +229,16 @@ int mla__os_protect(void *p, size_t len, bool rw)
 {
 	return mprotect(p, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE) == 0 ? 0 : -errno;
 }
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102   /* Linux 6.13 */
+#define MADV_GUARD_REMOVE 103
+#endif
+
+/* Put guard markers on [p, p + len) (any access faults; the pages are
+ * dropped) or take them off; the VMA is not split.  0, or -errno
+ * (-EINVAL before Linux 6.13). */
+int mla__os_guard(void *p, size_t len, bool install)
+{
+	return madvise(p, len, install ? MADV_GUARD_INSTALL : MADV_GUARD_REMOVE) == 0 ? 0 : -errno;
+}
