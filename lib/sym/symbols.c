@@ -3,9 +3,9 @@
  * symbols.c - a symbolizer: address -> ELF object, section, symbol and
  * source line, through elfutils' libdwfl.
  *
- * Creation walks the snapshot's regions once (O(regions)): every private
- * file mapping that ELF attribution labelled text, rodata, relro, data or
- * bss and that no module reported so far covers starts a module.  Its file
+ * Creation walks the snapshot's regions once (O(regions)): every file
+ * mapping in a load of an ELF object that ELF attribution found and that
+ * no module reported so far covers starts a module.  Its file
  * is opened as elf.c opens it (ml__region_open), path first so libdwfl
  * finds debug links beside it, and reported with dwfl_report_elf() at the
  * load bias elf.c found for the mapping (snap->loads); libdwfl then owns
@@ -111,12 +111,6 @@ struct ml_symbolizer {
 	struct srcpath *paths;    /* open addressing by raw pointer; npaths <= pathcap / 2 */
 	size_t npaths, pathcap;   /* pathcap: 0 or a power of two */
 	struct ml_snapshot *own_snap;   /* ml_symbolizer_new_pid's, or NULL */
-};
-
-/* Kinds ELF attribution gives to the segments of a loaded object. */
-static const bool segment_kind[ML_KIND__COUNT] = {
-	[ML_KIND_TEXT] = true, [ML_KIND_RODATA] = true, [ML_KIND_RELRO] = true,
-	[ML_KIND_DATA] = true, [ML_KIND_BSS] = true,
 };
 
 /* Symbol types that name an address in the image. */
@@ -326,7 +320,7 @@ static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *sna
 	const struct ml__elf_load *l = ml__elf_load_at(snap, r->start);
 	char path[2 * sizeof(snap->proc_dir) + 64];
 
-	if (!l)
+	if (!l || !r->inode)   /* no ELF object, or its .bss tail */
 		return 0;
 	return report_fd(sz, snap, ml__region_open(snap, r, true, path, sizeof(path)),
 			 l->bias, l->image, r->object ? r->object : r->name, path);
@@ -455,12 +449,12 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 	for (size_t i = 0; i < snap->nregions && r == 0; i++) {
 		const struct ml_region *reg = &snap->regions[i];
 
-		if (reg->inode && !(reg->perms & ML_PERM_SHARED) &&
-		    (unsigned int)reg->kind < ML_KIND__COUNT && segment_kind[reg->kind] &&
-		    !covered(sz, reg))
-			r = report_region(sz, snap, reg);
-		else if (reg->kind == ML_KIND_VDSO && !covered(sz, reg))
+		if (covered(sz, reg))
+			continue;
+		if (reg->kind == ML_KIND_VDSO)
 			r = report_vdso(sz, snap, reg);
+		else
+			r = report_region(sz, snap, reg);
 	}
 	if (r == 0 && dwfl_report_end(sz->dwfl, NULL, NULL) != 0)
 		r = -ENOMEM;
