@@ -684,7 +684,8 @@ struct ml_symbol {
 
 
 /* Create a symbolizer for the ELF objects of snap (files opened through
- * map_files, the target's root, or the path).  Returns 0, -ENOMEM,
+ * map_files, the target's root, or the path); snap must outlive it (it
+ * uses the sections ELF attribution kept there).  Returns 0, -ENOMEM,
  * -ENOTSUP (no ML_LIBDW_SONAME). */
 int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret);
 void ml_symbolizer_free(struct ml_symbolizer *sz);

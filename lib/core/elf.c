@@ -47,9 +47,14 @@
  * loads log regions + log sections + listed sections) + one parse per
  * distinct file).
  *
+ * Each object's sorted sections (its image) and the loads found (address
+ * ranges with their bias, in snap->loads) stay in the snapshot: the
+ * symbolizer reports modules at those biases and finds sections there, so
+ * a file's headers are read and its sections parsed once, here.
+ *
  * Ownership: the cache and the parsed objects are malloc'ed and freed before
  * ml__elf_attribute() returns; what regions point to (object paths, section
- * arrays, section names) lives in the snapshot pool.
+ * arrays, section names) and the images live in the snapshot pool.
  */
 #include "ml-core.h"
 
@@ -81,12 +86,7 @@ struct elf_seg {
 	unsigned int perms;                 /* ML_PERM_* from p_flags */
 };
 
-/* An allocated section (or phdr pseudo-section), link-time addresses. */
-struct elf_sec {
-	const char *name;                   /* in the snapshot pool, or static */
-	uint64_t start, end;                /* start < end */
-	bool nobits;
-};
+ML__SPAN_HEAD(struct ml__elf_load, start, end);
 
 /* A parsed object plus its current load instance. */
 struct elf_obj {
@@ -94,9 +94,9 @@ struct elf_obj {
 	size_t nloads;
 	uint64_t relro_start, relro_end;    /* made read-only by the loader */
 	uint64_t span_lo, span_hi;          /* page-rounded hull of the loads */
-	struct elf_sec *secs;               /* sorted by start, then end desc */
-	uint64_t *maxend;                   /* maxend[i] = max secs[0..i].end */
+	struct ml__elf_sec *secs;           /* while parsing (malloc'ed) */
 	size_t nsecs;
+	const struct ml__elf_image *image;  /* then sorted, in the pool */
 	const char *object;                 /* pooled path of the first mapping */
 	bool have_bias;
 	uint64_t bias;                      /* of the last attributed mapping */
@@ -234,7 +234,6 @@ static void obj_free(struct elf_obj *obj)
 		return;
 	free(obj->loads);
 	free(obj->secs);
-	free(obj->maxend);
 	free(obj);
 }
 
@@ -461,13 +460,13 @@ static const char *sec_name(struct ml_snapshot *snap, const char *name)
 /* Append a section (the caller sized secs[]); empty or wrapping ones are
  * dropped. */
 static void obj_add_sec(struct elf_obj *obj, const char *name, uint64_t start,
-			uint64_t size, bool nobits)
+			uint64_t size, bool nobits, size_t index)
 {
 	if (size == 0 || start + size < start)
 		return;
-	obj->secs[obj->nsecs++] = (struct elf_sec){
+	obj->secs[obj->nsecs++] = (struct ml__elf_sec){
 		.name = name, .start = start, .end = start + size,
-		.nobits = nobits };
+		.index = (unsigned int)index, .nobits = nobits };
 }
 
 bool ml__sec_in_image(uint64_t flags, uint32_t type, uint64_t size)
@@ -520,7 +519,7 @@ static int obj_shdrs(struct ml_snapshot *snap, Elf *e, struct elf_obj *obj,
 		if (!name)
 			return -ENOMEM;
 		obj_add_sec(obj, name, sh.sh_addr, sh.sh_size,
-			    sh.sh_type == SHT_NOBITS);
+			    sh.sh_type == SHT_NOBITS, elf_ndxscn(scn));
 	}
 	return obj->nsecs ? 0 : -ENOENT;
 }
@@ -547,8 +546,8 @@ static int obj_add_load_secs(struct ml_snapshot *snap, struct elf_obj *obj,
 	name = ml__strdup(snap, buf);
 	if (!name)
 		return -ENOMEM;
-	obj_add_sec(obj, name, s->vaddr, s->filesz, false);
-	obj_add_sec(obj, name, s->vaddr + s->filesz, s->memsz - s->filesz, true);
+	obj_add_sec(obj, name, s->vaddr, s->filesz, false, 0);
+	obj_add_sec(obj, name, s->vaddr + s->filesz, s->memsz - s->filesz, true, 0);
 	return 0;
 }
 
@@ -578,38 +577,50 @@ static int obj_phdr_secs(struct ml_snapshot *snap, Elf *e, struct elf_obj *obj)
 		name = phdr_name(ph.p_type, &filesz);
 		if (name)
 			obj_add_sec(obj, name, ph.p_vaddr,
-				    filesz ? ph.p_filesz : ph.p_memsz, false);
+				    filesz ? ph.p_filesz : ph.p_memsz, false, 0);
 	}
 	return r;
 }
 
 static int sec_cmp(const void *a, const void *b)
 {
-	const struct elf_sec *x = a, *y = b;
+	const struct ml__elf_sec *x = a, *y = b;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	if (x->end != y->end)
 		return x->end > y->end ? -1 : 1;
-	return 0;
+	return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Sort the sections and build maxend[] for the overlap search. */
-static int obj_index_secs(struct elf_obj *obj)
+void ml__elf_secs_index(struct ml__elf_sec *secs, uint64_t *maxend, size_t n)
 {
 	uint64_t m = 0;
 
-	if (obj->nsecs == 0)
-		return 0;
-	ml__sort(obj->secs, obj->nsecs, sizeof(*obj->secs), sec_cmp);
-	obj->maxend = malloc(obj->nsecs * sizeof(*obj->maxend));
-	if (!obj->maxend)
-		return -ENOMEM;
-	for (size_t i = 0; i < obj->nsecs; i++) {
-		if (obj->secs[i].end > m)
-			m = obj->secs[i].end;
-		obj->maxend[i] = m;
+	ml__sort(secs, n, sizeof(*secs), sec_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (secs[i].end > m)
+			m = secs[i].end;
+		maxend[i] = m;
 	}
+}
+
+/* The sections, indexed, copied into the snapshot's pool as the object's
+ * image. */
+static int obj_index_secs(struct ml_snapshot *snap, struct elf_obj *obj, bool phdr_secs)
+{
+	struct ml__elf_image *img = ml__alloc(snap, sizeof(*img));
+	struct ml__elf_sec *secs = ml__alloc(snap, obj->nsecs * sizeof(*secs) + 1);
+	uint64_t *maxend = ml__alloc(snap, obj->nsecs * sizeof(*maxend) + 1);
+
+	if (!img || !secs || !maxend)
+		return -ENOMEM;
+	if (obj->nsecs)
+		memcpy(secs, obj->secs, obj->nsecs * sizeof(*secs));
+	ml__elf_secs_index(secs, maxend, obj->nsecs);
+	*img = (struct ml__elf_image){ .secs = secs, .maxend = maxend,
+				       .nsecs = obj->nsecs, .phdr_secs = phdr_secs };
+	obj->image = img;
 	return 0;
 }
 
@@ -617,6 +628,7 @@ static int obj_parse_elf(struct elf_pass *p, Elf *e, uint64_t fsize,
 			 struct elf_obj *obj)
 {
 	GElf_Ehdr eh;
+	bool phdr_secs;
 	int r;
 
 	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
@@ -625,10 +637,10 @@ static int obj_parse_elf(struct elf_pass *p, Elf *e, uint64_t fsize,
 	r = obj_phdrs(p, e, obj);
 	if (r == 0)
 		r = obj_shdrs(p->snap, e, obj, fsize);
-	if (r == -ENOENT)
+	if ((phdr_secs = r == -ENOENT))
 		r = obj_phdr_secs(p->snap, e, obj);
 	if (r == 0)
-		r = obj_index_secs(obj);
+		r = obj_index_secs(p->snap, obj, phdr_secs);
 	return r;
 }
 
@@ -791,15 +803,14 @@ static bool obj_bias(const struct elf_pass *p, const struct elf_obj *obj,
 	return best != 99;
 }
 
-/* Index of the first section that may end after lo. */
-static size_t secs_first(const struct elf_obj *obj, uint64_t lo)
+size_t ml__elf_secs_first(const struct ml__elf_image *img, uint64_t lo)
 {
-	size_t a = 0, b = obj->nsecs;
+	size_t a = 0, b = img->nsecs;
 
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (obj->maxend[m] > lo)
+		if (img->maxend[m] > lo)
 			b = m;
 		else
 			a = m + 1;
@@ -807,17 +818,22 @@ static size_t secs_first(const struct elf_obj *obj, uint64_t lo)
 	return a;
 }
 
+const struct ml__elf_load *ml__elf_load_at(const struct ml_snapshot *snap, uint64_t addr)
+{
+	return ml__span_find(snap->loads, snap->nloads, sizeof(*snap->loads), addr);
+}
+
 /* Set r->sections to the sections overlapping [lo, hi) (link-time
  * addresses), clipped, relocated by bias; only SHT_NOBITS ones if asked. */
-static int secs_fill(struct ml_snapshot *snap, const struct elf_obj *obj,
+static int secs_fill(struct ml_snapshot *snap, const struct ml__elf_image *img,
 		     struct ml_region *r, uint64_t lo, uint64_t hi,
 		     uint64_t bias, bool nobits_only)
 {
-	size_t first = secs_first(obj, lo), n = 0;
+	size_t first = ml__elf_secs_first(img, lo), n = 0;
 	struct ml_section *out;
 
-	for (size_t i = first; i < obj->nsecs && obj->secs[i].start < hi; i++)
-		n += obj->secs[i].end > lo && (!nobits_only || obj->secs[i].nobits);
+	for (size_t i = first; i < img->nsecs && img->secs[i].start < hi; i++)
+		n += img->secs[i].end > lo && (!nobits_only || img->secs[i].nobits);
 	if (n > ELF_MAX_REGION_SECS)
 		n = ELF_MAX_REGION_SECS;
 	r->sections = NULL;
@@ -828,8 +844,8 @@ static int secs_fill(struct ml_snapshot *snap, const struct elf_obj *obj,
 	if (!out)
 		return -ENOMEM;
 	for (size_t i = first, k = 0; k < n; i++) {
-		assert(i < obj->nsecs);   /* n of them were counted from first */
-		const struct elf_sec *s = &obj->secs[i];
+		assert(i < img->nsecs);   /* n of them were counted from first */
+		const struct ml__elf_sec *s = &img->secs[i];
 
 		if (s->end <= lo || (nobits_only && !s->nobits))
 			continue;
@@ -840,6 +856,23 @@ static int secs_fill(struct ml_snapshot *snap, const struct elf_obj *obj,
 	}
 	r->sections = out;
 	r->nsections = n;
+	return 0;
+}
+
+/* Record that [start, end) maps obj's image at bias b: the last load goes
+ * on if it is the same image at the same bias and ends at start. */
+static int load_note(struct ml_snapshot *snap, const struct elf_obj *obj,
+		     uint64_t start, uint64_t end, uint64_t b)
+{
+	struct ml__elf_load *l = snap->nloads ? &snap->loads[snap->nloads - 1] : NULL;
+
+	if (l && l->image == obj->image && l->bias == b && l->end == start) {
+		l->end = end;
+		return 0;
+	}
+	if (ML__RESERVE(snap->loads, snap->loadcap, snap->nloads + 1) < 0)
+		return -ENOMEM;
+	snap->loads[snap->nloads++] = (struct ml__elf_load){ start, end, b, obj->image };
 	return 0;
 }
 
@@ -901,7 +934,9 @@ static int bss_tail(struct elf_pass *p, const struct elf_obj *obj, size_t ri, ui
 		}
 		next->kind = ML_KIND_BSS;
 		next->object = r->object;
-		return secs_fill(snap, obj, next, lo, hi, b, true);
+		if ((k = load_note(snap, obj, next->start, next->end, b)) < 0)
+			return k;
+		return secs_fill(snap, obj->image, next, lo, hi, b, true);
 	}
 	return 0;
 }
@@ -921,7 +956,9 @@ static int region_attribute(struct elf_pass *p, struct elf_obj *obj, size_t ri)
 	obj->bias = b;
 	lo = r->start - b;
 	hi = r->end - b;
-	k = secs_fill(p->snap, obj, r, lo, hi, b, false);
+	k = load_note(p->snap, obj, r->start, r->end, b);
+	if (k == 0)
+		k = secs_fill(p->snap, obj->image, r, lo, hi, b, false);
 	if (k < 0)
 		return k;
 	r->object = object_name(p->snap, obj, r);

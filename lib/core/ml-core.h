@@ -35,6 +35,7 @@ static inline void ml__sort(void *base, size_t n, size_t size,
 }
 
 struct ml__pool_chunk;
+struct ml__elf_load;
 
 struct ml_snapshot {
 	struct ml_proc proc;
@@ -56,6 +57,8 @@ struct ml_snapshot {
 	char core_exe[4096];
 	const unsigned char *vdso_image;   /* a core's copy of the vDSO (pool), or NULL */
 	size_t vdso_len;
+	struct ml__elf_load *loads;  /* elf.c: sorted by start, disjoint */
+	size_t nloads, loadcap;
 };
 
 /* pool.c: allocations that live as long as the snapshot. */
@@ -195,6 +198,37 @@ void ml__classify_owners_late(struct ml_snapshot *snap);
  * .bss mapping after its last PT_LOAD.  Never fails on a bad or missing
  * file (those regions keep their basic labels); returns 0 or -ENOMEM. */
 int ml__elf_attribute(struct ml_snapshot *snap);
+/* What elf.c learnt of a mapped ELF object, kept in the snapshot (pool) so
+ * that the symbolizer neither reads the file's headers nor parses its
+ * sections again.  An image: its allocated sections (ml__sec_in_image) at
+ * link-time addresses, sorted by start, then end descending, then header
+ * index; maxend[i] = max(end of secs[0..i]).  phdr_secs: the file has no
+ * usable section headers and secs are pseudo-sections made from its
+ * program headers ("[LOAD#n]", ...; index 0).  A load: a run of adjacent
+ * mappings of one image at one load bias. */
+struct ml__elf_sec {
+	const char *name;                   /* pooled, or static */
+	uint64_t start, end;                /* start < end */
+	unsigned int index;                 /* section header index */
+	bool nobits;
+};
+struct ml__elf_image {
+	const struct ml__elf_sec *secs;
+	const uint64_t *maxend;
+	size_t nsecs;
+	bool phdr_secs;
+};
+struct ml__elf_load {
+	uint64_t start, end, bias;          /* [start, end) in memory */
+	const struct ml__elf_image *image;
+};
+/* The load holding addr, or NULL; the index of the image's first section
+ * that may end after the link-time address lo (nsecs: none); secs[n]
+ * sorted as an image's, maxend[n] made (also symbols.c's, for the vDSO,
+ * which has no file and which elf.c never reads). */
+const struct ml__elf_load *ml__elf_load_at(const struct ml_snapshot *snap, uint64_t addr);
+size_t ml__elf_secs_first(const struct ml__elf_image *img, uint64_t lo);
+void ml__elf_secs_index(struct ml__elf_sec *secs, uint64_t *maxend, size_t n);
 /* The file r maps, opened read-only if it is that file (inode, device):
  * from its map_files entry, its path under the target's root, or its path
  * as we see it (live /proc only), in that order, or the reverse with

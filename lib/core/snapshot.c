@@ -67,6 +67,7 @@ void ml_snapshot_free(struct ml_snapshot *snap)
 		return;
 	ml__grow_free(snap->regions, snap->cap * sizeof(*snap->regions), snap->regions_huge);
 	free(snap->threads);
+	free(snap->loads);
 	ml__pool_free(snap);
 	free(snap);
 }

@@ -3,15 +3,13 @@
  * symbols.c - a symbolizer: address -> ELF object, section, symbol and
  * source line, through elfutils' libdwfl.
  *
- * Creation walks the snapshot's regions once (O(regions)): every private
- * file mapping that ELF attribution labelled text, rodata, relro, data or
- * bss and that no module reported so far covers starts a module.  Its file
+ * Creation walks the snapshot's regions once (O(regions)): every file
+ * mapping in a load of an ELF object that ELF attribution found and that
+ * no module reported so far covers starts a module.  Its file
  * is opened as elf.c opens it (ml__region_open), path first so libdwfl
- * finds debug links beside it; the
- * load bias comes from the PT_LOAD holding the mapping's file offset:
- *   bias = start - (pagedown(p_vaddr) + offset - pagedown(p_offset)).
- * The module is reported with dwfl_report_elf() at that bias; libdwfl then
- * owns the descriptor.  Modules are kept sorted by start address.
+ * finds debug links beside it, and reported with dwfl_report_elf() at the
+ * load bias elf.c found for the mapping (snap->loads); libdwfl then owns
+ * the descriptor.  Modules are kept sorted by start address.
  *
  * Lookups are lazy per module.  The first address in a module loads its
  * symbols through dwfl_module_getsym_info() (libdwfl takes .symtab from the
@@ -46,14 +44,15 @@
  * the section it starts in: a sizeless _init does not stretch over .plt,
  * and an address in no section (padding after .fini) has no symbol.
  *
- * Sections come from the main file's section headers (SHF_ALLOC), sorted
- * once per module and found by binary search, chosen as
+ * Sections are those elf.c read from the main file's section headers (its
+ * image in the snapshot), found by binary search, chosen as
  * dwfl_module_address_section() would, which is not called: it loads the
  * module's DWARF first (most of the time of a one-address lookup in a
  * library whose debug file is compressed).
  *
- * Ownership: names, sections and file names point into libdwfl's data and
- * the module table, valid until ml_symbolizer_free().
+ * Ownership: names and file names point into libdwfl's data and the module
+ * table, valid until ml_symbolizer_free(); section names and the images
+ * into the snapshot, which must outlive the symbolizer.
  */
 #include "ml-sym.h"
 #include "dynlib.h"
@@ -78,28 +77,20 @@ struct sym {
 	unsigned char table;      /* index into tables[] */
 };
 
-/* An allocated section of the main ELF file, at its address in memory. */
-struct secn {
-	uint64_t start, end;
-	const char *name;         /* libelf's string table */
-	size_t index;             /* section header index, the last tie-break */
-};
-
 struct module {
 	uint64_t lo, hi;          /* [lo, hi) as libdwfl placed it */
 	uint64_t bias;
 	Dwfl_Module *mod;
 	char *path;               /* the object as the snapshot names it */
 	char *build_id;           /* hex or NULL */
-	bool syms_loaded, dwarf_tried, has_dwarf, secs_loaded;
+	bool syms_loaded, dwarf_tried, has_dwarf;
 	struct sym *syms;
 	uint64_t *maxend;
 	size_t nsyms;
 	const char *debug_file;
 	char *plt_names;          /* "NAME@plt" strings of the synthetic symbols */
-	struct secn *secs;        /* sorted by (start, end, index) */
-	uint64_t *sec_maxend;     /* sec_maxend[i] = max(end of secs[0..i]) */
-	size_t nsecs;
+	const struct ml__elf_image *image;  /* elf.c's sections; NULL: none */
+	struct ml__elf_image *vdso;         /* the vDSO's own, malloc'ed */
 };
 ML__SPAN_HEAD(struct module, lo, hi);
 
@@ -119,12 +110,7 @@ struct ml_symbolizer {
 	size_t last;              /* module of the previous lookup */
 	struct srcpath *paths;    /* open addressing by raw pointer; npaths <= pathcap / 2 */
 	size_t npaths, pathcap;   /* pathcap: 0 or a power of two */
-};
-
-/* Kinds ELF attribution gives to the segments of a loaded object. */
-static const bool segment_kind[ML_KIND__COUNT] = {
-	[ML_KIND_TEXT] = true, [ML_KIND_RODATA] = true, [ML_KIND_RELRO] = true,
-	[ML_KIND_DATA] = true, [ML_KIND_BSS] = true,
+	struct ml_snapshot *own_snap;   /* ml_symbolizer_new_pid's, or NULL */
 };
 
 /* Symbol types that name an address in the image. */
@@ -223,8 +209,8 @@ int ml__dw_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 
 /* ---- the mapped file (opened by elf.c's ml__region_open) ---- */
 
-/* The load bias of mapping r of the ELF file at fd; -EINVAL if r maps no
- * PT_LOAD of it. */
+/* The load bias of mapping r of the ELF image at fd (the vDSO's, which
+ * elf.c never sees: it has no file); -EINVAL if r maps no PT_LOAD of it. */
 static int load_bias(int fd, const struct ml_region *r, uint64_t pgsz,
 		     uint64_t *ret_bias)
 {
@@ -273,8 +259,8 @@ static char *build_id_hex(Dwfl_Module *mod)
 
 /* libdwfl's end is that of the last segment's p_memsz; the mapping (and
  * its .bss tail) goes on to the page boundary. */
-static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
-		      const char *object, uint64_t bias, uint64_t pgsz)
+static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod, const char *object,
+		      uint64_t bias, uint64_t pgsz, const struct ml__elf_image *image)
 {
 	Dwarf_Addr lo, hi;
 	struct module *m;
@@ -284,8 +270,9 @@ static int add_module(struct ml_symbolizer *sz, Dwfl_Module *mod,
 	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
 	m = &sz->mods[sz->nmods];
 	*m = (struct module){ .lo = lo, .hi = (hi + pgsz - 1) & ~(pgsz - 1),
-			      .bias = bias, .mod = mod,
-			      .path = strdup(object), .build_id = build_id_hex(mod) };
+			      .bias = bias, .mod = mod, .path = strdup(object),
+			      .build_id = build_id_hex(mod),
+			      .image = image && !image->phdr_secs ? image : NULL };
 	if (!m->path)
 		return -ENOMEM;
 	sz->nmods++;
@@ -307,33 +294,36 @@ static bool covered(const struct ml_symbolizer *sz, const struct ml_region *r)
 	return false;
 }
 
-/* The ELF image at fd (consumed) mapped by r, reported to libdwfl as
- * name (path: its file) at its load bias; 0 if it is not one (nothing
- * reported), or -ENOMEM. */
-static int report_fd(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
-		     const struct ml_region *r, int fd, const char *object, const char *path)
+/* The ELF image at fd (consumed), reported to libdwfl as name (path: its
+ * file) at load bias bias; 0 if it is not one (nothing reported), or
+ * -ENOMEM. */
+static int report_fd(struct ml_symbolizer *sz, const struct ml_snapshot *snap, int fd,
+		     uint64_t bias, const struct ml__elf_image *image,
+		     const char *object, const char *path)
 {
-	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias;
+	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096;
 	const char *base = strrchr(object, '/');
 	Dwfl_Module *mod;
 
 	if (fd < 0)
 		return 0;
-	if (load_bias(fd, r, pgsz, &bias) < 0 ||
-	    !(mod = dwfl_report_elf(sz->dwfl, base ? base + 1 : object, path, fd, bias, false))) {
+	if (!(mod = dwfl_report_elf(sz->dwfl, base ? base + 1 : object, path, fd, bias, false))) {
 		close(fd);   /* not consumed on failure */
 		return 0;
 	}
-	return add_module(sz, mod, object, bias, pgsz);
+	return add_module(sz, mod, object, bias, pgsz, image);
 }
 
 static int report_region(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
 			 const struct ml_region *r)
 {
+	const struct ml__elf_load *l = ml__elf_load_at(snap, r->start);
 	char path[2 * sizeof(snap->proc_dir) + 64];
-	int fd = ml__region_open(snap, r, true, path, sizeof(path));
 
-	return report_fd(sz, snap, r, fd, r->object ? r->object : r->name, path);
+	if (!l || !r->inode)   /* no ELF object, or its .bss tail */
+		return 0;
+	return report_fd(sz, snap, ml__region_open(snap, r, true, path, sizeof(path)),
+			 l->bias, l->image, r->object ? r->object : r->name, path);
 }
 
 /* The vDSO has no file: its image is read from the process's memory
@@ -380,10 +370,55 @@ static int read_vdso(const struct ml_snapshot *snap, const struct ml_region *r)
 	return mfd;
 }
 
+/* The vDSO's sections as elf.c would list them (ml__sec_in_image), from
+ * the image libdwfl read, in an image of the module's own. */
+static int vdso_sections(struct module *m)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(m->mod, &bias);
+	struct ml__elf_image *img = calloc(1, sizeof(*img));
+	struct ml__elf_sec *secs;
+	uint64_t *maxend;
+	Elf_Scn *scn = NULL;
+	size_t strndx, n = 0, cap = 0;
+
+	if (!(m->vdso = img))
+		return -ENOMEM;
+	if (!e || elf_getshdrstrndx(e, &strndx) < 0 || elf_getshdrnum(e, &cap) < 0 || !cap)
+		return 0;
+	if (!(img->secs = secs = malloc(cap * sizeof(*secs))) ||
+	    !(img->maxend = maxend = malloc(cap * sizeof(*maxend))))
+		return -ENOMEM;
+	while ((scn = elf_nextscn(e, scn)) && n < cap) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && ml__sec_in_image(sh.sh_flags, sh.sh_type, sh.sh_size))
+			secs[n++] = (struct ml__elf_sec){ elf_strptr(e, strndx, sh.sh_name), sh.sh_addr,
+							  sh.sh_addr + sh.sh_size, (unsigned int)elf_ndxscn(scn),
+							  sh.sh_type == SHT_NOBITS };
+	}
+	ml__elf_secs_index(secs, maxend, n);
+	img->nsecs = n;
+	m->image = img;
+	return 0;
+}
+
 static int report_vdso(struct ml_symbolizer *sz, const struct ml_snapshot *snap,
 		       const struct ml_region *r)
 {
-	return report_fd(sz, snap, r, read_vdso(snap, r), "[vdso]", "[vdso]");
+	uint64_t pgsz = snap->proc.page_size ? snap->proc.page_size : 4096, bias = 0;
+	int fd = read_vdso(snap, r);
+
+	size_t n = sz->nmods;
+	int k;
+
+	if (fd >= 0 && load_bias(fd, r, pgsz, &bias) < 0) {
+		close(fd);
+		return 0;
+	}
+	if ((k = report_fd(sz, snap, fd, bias, NULL, "[vdso]", "[vdso]")) < 0 || sz->nmods == n)
+		return k;
+	return vdso_sections(&sz->mods[n]);
 }
 
 static int module_cmp(const void *a, const void *b)
@@ -414,12 +449,12 @@ int ml_symbolizer_new(const struct ml_snapshot *snap, struct ml_symbolizer **ret
 	for (size_t i = 0; i < snap->nregions && r == 0; i++) {
 		const struct ml_region *reg = &snap->regions[i];
 
-		if (reg->inode && !(reg->perms & ML_PERM_SHARED) &&
-		    (unsigned int)reg->kind < ML_KIND__COUNT && segment_kind[reg->kind] &&
-		    !covered(sz, reg))
-			r = report_region(sz, snap, reg);
-		else if (reg->kind == ML_KIND_VDSO && !covered(sz, reg))
+		if (covered(sz, reg))
+			continue;
+		if (reg->kind == ML_KIND_VDSO)
 			r = report_vdso(sz, snap, reg);
+		else
+			r = report_region(sz, snap, reg);
 	}
 	if (r == 0 && dwfl_report_end(sz->dwfl, NULL, NULL) != 0)
 		r = -ENOMEM;
@@ -444,8 +479,10 @@ int ml_symbolizer_new_pid(pid_t pid, struct ml_symbolizer **ret)
 
 	if (r < 0)
 		return r;
-	r = ml_symbolizer_new(snap, ret);
-	ml_snapshot_free(snap);
+	if ((r = ml_symbolizer_new(snap, ret)) < 0)
+		ml_snapshot_free(snap);
+	else
+		(*ret)->own_snap = snap;   /* its images outlive the symbolizer */
 	return r;
 }
 
@@ -459,14 +496,18 @@ void ml_symbolizer_free(struct ml_symbolizer *sz)
 		free(sz->mods[i].syms);
 		free(sz->mods[i].plt_names);
 		free(sz->mods[i].maxend);
-		free(sz->mods[i].secs);
-		free(sz->mods[i].sec_maxend);
+		if (sz->mods[i].vdso) {
+			free((void *)sz->mods[i].vdso->secs);
+			free((void *)sz->mods[i].vdso->maxend);
+			free(sz->mods[i].vdso);
+		}
 	}
 	free(sz->mods);
 	for (size_t i = 0; i < sz->pathcap; i++)
 		free(sz->paths[i].path);
 	free(sz->paths);
 	dwfl_end(sz->dwfl);
+	ml_snapshot_free(sz->own_snap);
 	free(sz);
 }
 
@@ -855,78 +896,31 @@ static const struct sym *find_sym(const struct module *m, uint64_t addr, uint64_
 
 /* ---- sections and lines ---- */
 
-static int secn_cmp(const void *a, const void *b)
-{
-	const struct secn *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-/* The sections of the module's main file that are in the process image
- * (ml__sec_in_image: SHF_ALLOC, not empty, not .tbss, as elf.c lists
- * them for a region), as libdwfl's dwfl_module_address_section() sees
- * them, without what that function also does first: load (and
- * decompress) the module's DWARF. */
-static int load_sections(struct module *m)
-{
-	GElf_Addr bias;
-	Elf *e = dwfl_module_getelf(m->mod, &bias);
-	Elf_Scn *scn = NULL;
-	size_t strndx, n = 0, cap = 0;
-	uint64_t mx = 0;
-
-	m->secs_loaded = true;
-	if (!e || elf_getshdrstrndx(e, &strndx) < 0 || elf_getshdrnum(e, &cap) < 0 || !cap)
-		return 0;
-	if (!(m->secs = malloc(cap * sizeof(*m->secs))) ||
-	    !(m->sec_maxend = malloc(cap * sizeof(*m->sec_maxend))))
-		return -ENOMEM;
-	while ((scn = elf_nextscn(e, scn)) && n < cap) {
-		GElf_Shdr sh;
-
-		/* elf.c's rule, so where and show name the same sections */
-		if (!gelf_getshdr(scn, &sh) || !ml__sec_in_image(sh.sh_flags, sh.sh_type, sh.sh_size))
-			continue;
-		m->secs[n++] = (struct secn){ sh.sh_addr + bias, sh.sh_addr + bias + sh.sh_size,
-					      elf_strptr(e, strndx, sh.sh_name), elf_ndxscn(scn) };
-	}
-	ml__sort(m->secs, n, sizeof(*m->secs), secn_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (m->secs[i].end > mx)
-			mx = m->secs[i].end;
-		m->sec_maxend[i] = mx;
-	}
-	m->nsecs = n;
-	return 0;
-}
-
 /* libdwfl's rule: in (start, end, index) order, the first section ending
- * above addr holds it if it starts at or below addr.  That section is the
- * first whose prefix maximum of ends exceeds addr: a binary search.
- * Returns whether one holds addr (its start in *ret_start). */
+ * above addr holds it if it starts at or below addr; that is, of the
+ * sections holding addr, the first in that order.  elf.c's order is by
+ * start, then end descending, then index: the first section whose prefix
+ * maximum of ends exceeds addr (a binary search) has the smallest start,
+ * and a shorter one of the same start may follow.  Returns whether one
+ * holds addr (its start in *ret_start). */
 static bool find_section(const struct module *m, uint64_t addr, struct ml_symbol *ret,
 			 uint64_t *ret_start)
 {
-	size_t a = 0, b = m->nsecs;
+	const struct ml__elf_image *img = m->image;
+	uint64_t a = addr - m->bias;
+	size_t i = img ? ml__elf_secs_first(img, a) : 0;
+	const struct ml__elf_sec *s;
 
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (m->sec_maxend[mid] <= addr)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (a < m->nsecs && m->secs[a].start <= addr) {
-		ret->section = m->secs[a].name;
-		ret->section_offset = addr - m->secs[a].start;
-		*ret_start = m->secs[a].start;
-		return true;
-	}
-	return false;
+	if (!img || i == img->nsecs || img->secs[i].start > a)
+		return false;
+	s = &img->secs[i];
+	while (++i < img->nsecs && img->secs[i].start == s->start && img->secs[i].end > a)
+		if (img->secs[i].end < s->end)
+			s = &img->secs[i];
+	ret->section = s->name;
+	ret->section_offset = a - s->start;
+	*ret_start = s->start + m->bias;
+	return true;
 }
 
 /* Lexically, in place: "a//b" and "a/./b" -> "a/b", "a/x/../b" -> "a/b",
@@ -1097,8 +1091,7 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 
 	if (!m)
 		return -ENOENT;
-	if ((!m->syms_loaded && (r = load_syms(m)) < 0) ||
-	    (!m->secs_loaded && (r = load_sections(m)) < 0))
+	if (!m->syms_loaded && (r = load_syms(m)) < 0)
 		return r;
 	memset(ret, 0, sizeof(*ret));
 	ret->module = m->path;
@@ -1106,7 +1099,7 @@ int ml_symbolize(struct ml_symbolizer *sz, uint64_t addr, unsigned int flags,
 	ret->build_id = m->build_id;
 	/* An address in no section of a file that has sections (padding
 	 * after .fini, the page's tail) is in no symbol, as gdb says. */
-	if (!find_section(m, addr, ret, &lo) && m->nsecs)
+	if (!find_section(m, addr, ret, &lo) && m->image && m->image->nsecs)
 		s = NULL;
 	else
 		s = find_sym(m, addr, lo);
