@@ -273,10 +273,13 @@ static int sample_stat(void *ctx, struct ml_snapshot *snap)
 
 /* maps (smaps with DETAIL), read again while it comes out overlapping
  * (the address space changed between two reads: maps.c's -EAGAIN), at
- * most ML_SNAP_TRIES times, as a snapshot does. */
+ * most ML_SNAP_TRIES times, as a snapshot does.  Where the maps had to be
+ * reopened (an exec since stat was read), stat is read again first, so
+ * start_brk and the maps are of one program. */
 static int sample_maps(void *ctx, struct ml_snapshot *snap)
 {
 	struct ml_watch *w = ctx;
+	bool execed = w->execed;
 	int r = -EAGAIN;
 
 	for (int try = 0; try < ML_SNAP_TRIES && r == -EAGAIN; try++) {
@@ -284,6 +287,14 @@ static int sample_maps(void *ctx, struct ml_snapshot *snap)
 
 		if (n <= 0)
 			return n == 0 ? -ESRCH : (int)n;   /* empty: its mm is gone */
+		if (w->execed && !execed) {
+			execed = true;
+			if ((r = sample_stat(w, snap)) < 0)
+				return r;
+			n = read_held(w, F_MAPS);       /* w->buf held stat */
+			if (n <= 0)
+				return n == 0 ? -ESRCH : (int)n;
+		}
 		snap->nregions = 0;
 		r = ml__maps_parse_text(snap, w->buf, (size_t)n, w->flags & ML_WATCH_DETAIL);
 	}
