@@ -802,7 +802,9 @@ int ml_where_explain(struct ml_where_ctx *ctx, uint64_t addr, struct ml_where *r
 void ml_where_prefetch(struct ml_where_ctx *ctx, uint64_t addr);
 
 /* The where renderers (render-where.c). */
-/* A readable block per address. */
+/* A readable block per address: each line a label padded to
+ * ML_WHERE_LABEL_LEN columns ("  region     "), then its value. */
+#define ML_WHERE_LABEL_LEN 13
 int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flags);
 /* The column table of where (-o, --list-columns), as ml_columns(). */
 const struct ml_column_info *ml_where_columns(size_t *ret_n);

@@ -136,6 +136,8 @@ enum cli_words {
 	CLI_WORDS_TARGET,     /* exactly one of PID, --self, -- COMMAND */
 	CLI_WORDS_OPERAND,    /* PID, --self or -- COMMAND, and at most one
 				  * more word, the operand (pages' REGION) */
+	CLI_WORDS_OPERANDS,   /* the same and any number of operands (where's
+				  * ADDR...) */
 };
 
 /* Two options that cannot be used together (getopt values); a table of
@@ -191,6 +193,7 @@ struct cli_spec {
 	void (*list_columns)(void);
 	enum cli_words words;
 	const char *operand;               /* CLI_WORDS_OPERAND: "REGION or START-END" */
+	bool pid_only;                     /* the target word is a PID, not a core file */
 	bool posix;                        /* the first word not an option ends
 					    * them ("--" is getopt's): run */
 };

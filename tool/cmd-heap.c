@@ -207,32 +207,29 @@ static const struct { int err; const char *words; } glibc_errors[] = {
 	{ EFAULT,  "its memory could not be read (unmapped while being read?)" },
 };
 
-/* glibc malloc's heap: the exit code. */
-static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap, const char *input)
+/* glibc malloc's heap, found in snap (gr: cli_heap_glibc_find's, the
+ * caller's to free): the exit code. */
+static int glibc_heap(struct heap_opts *o, const struct ml_snapshot *snap,
+		      struct cli_heap_glibc *gr, const char *input)
 {
-	struct cli_heap_glibc gr;
 	char words[512];
-	int r = cli_heap_glibc_read(snap, o->no_stop || o->traced, &gr);
+	int r = cli_heap_glibc_read(snap, o->no_stop || o->traced, gr);
 
 	if (o->traced)
-		gr.stopped = true;   /* every thread is in a ptrace stop of ours */
+		gr->stopped = true;   /* every thread is in a ptrace stop of ours */
 
 	if (r == -EUCLEAN || r == -E2BIG) {
-		cli_heap_glibc_problem_words(&gr.bad, words, sizeof(words));
-		cli_heap_glibc_done(&gr);
+		cli_heap_glibc_problem_words(&gr->bad, words, sizeof(words));
 		return cli_error(input, "%s glibc heap: %s", r == -E2BIG ? "a bound hit reading its" :
 				    "corrupt", words);
 	}
-	if (r < 0) {
-		cli_heap_glibc_done(&gr);
-		for (size_t i = 0; i < sizeof(glibc_errors) / sizeof(glibc_errors[0]); i++)
-			if (glibc_errors[i].err == -r)
-				return cli_error(input, "%s", glibc_errors[i].words);
+	for (size_t i = 0; r < 0 && i < sizeof(glibc_errors) / sizeof(glibc_errors[0]); i++)
+		if (glibc_errors[i].err == -r)
+			return cli_error(input, "%s", glibc_errors[i].words);
+	if (r < 0)
 		return cli_error(input, "%s", cli_strerror(-r));
-	}
-	r = (o->out.html ? cli_heap_glibc_render_html : cli_heap_glibc_render)(snap, gr.g, gr.stopped,
+	r = (o->out.html ? cli_heap_glibc_render_html : cli_heap_glibc_render)(snap, gr->g, gr->stopped,
 									       stdout, &o->out);
-	cli_heap_glibc_done(&gr);
 	return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_OK;
 }
 
@@ -244,6 +241,7 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 	struct ml_heap *h = NULL;
 	struct mla_alloc_bound bound = { NULL, 0, 0 };
 	const char *why = NULL;
+	struct cli_heap_glibc gr;
 	int r;
 
 	if (p->is_32bit) {
@@ -261,8 +259,12 @@ static int heap_of(struct heap_opts *o, const struct ml_snapshot *snap, const ch
 				return cli_error(input, "%s", read_errors[i].words);
 		return cli_error(input, "%s", cli_strerror(-r));
 	}
-	if (why && cli_heap_glibc_present(snap))
-		return (r = heap_columns(o, true, false)) ? r : glibc_heap(o, snap, input);
+	if (why && cli_heap_glibc_find(snap, &gr) == 0) {
+		if (!(r = heap_columns(o, true, false)))
+			r = glibc_heap(o, snap, &gr, input);
+		cli_heap_glibc_done(&gr);
+		return r;
+	}
 	if (why) {
 		r = cli_heap_render_plain(snap, why, stdout, &o->out);
 		return r < 0 ? cli_error("stdout", "write error") : CLI_EXIT_NOT_MLALLOC;

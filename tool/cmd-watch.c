@@ -144,36 +144,14 @@ static const struct cli_spec spec = {
 		    " memlayout watch --html -- ./a.out > run.html   its growth, drawn\n",
 	.excl = excl,
 	.option = parse_option,
-	.words = CLI_WORDS_FREE,   /* PID or -- COMMAND, checked below */
+	.words = CLI_WORDS_TARGET,
+	.pid_only = true,
 };
 
-/* PID or -- COMMAND (no --self).  -c and --until-exit are checked here, not
- * in an exclusion table, so that target errors are reported first. */
-static int parse_target(struct watch_opts *o, const struct cli_opts *cli)
-{
-	char **cmd = cli->command;
-	int given = (cmd && *cmd) + (cli->nwords > 0);
-
-	if (given == 0)
-		return cli_usage_error("watch", "no process given (PID or -- COMMAND)");
-	if (given > 1)
-		return cli_usage_error("watch", "give one of PID or -- COMMAND");
-	if (o->count && o->until_exit)
-		return cli_usage_error("watch", "--count and --until-exit cannot be used together");
-	if (cmd && *cmd) {
-		o->argv = cmd;
-		o->until_exit = true;
-		return 0;
-	}
-	if (cli->nwords > 1)
-		return cli_usage_error(cli->words[1], "unexpected argument (one PID only)");
-	o->pid_arg = cli->words[0];
-	if (cli_parse_pid(cli->words[0], &o->pid) < 0)
-		return cli_usage_error(cli->words[0], "not a process ID");
-	return 0;
-}
-
-/* 0, a usage exit code (> 0), or CLI_DONE after --help. */
+/* 0, a usage exit code (> 0), or CLI_DONE after --help.  The target is
+ * PID or -- COMMAND (no --self, no core file); -c and --until-exit are
+ * checked here, not in an exclusion table, so that target errors are
+ * reported first. */
 static int parse_args(struct watch_opts *o, int argc, char **argv)
 {
 	struct cli_opts cli = { 0 };
@@ -181,8 +159,14 @@ static int parse_args(struct watch_opts *o, int argc, char **argv)
 
 	if ((r = cli_getopt(&spec, argc, argv, &cli, o)))
 		return r;
+	if (o->count && o->until_exit)
+		return cli_usage_error("watch", "--count and --until-exit cannot be used together");
 	o->out_flags = cli.out_flags;
-	return parse_target(o, &cli);
+	o->pid = cli.target.pid;
+	o->pid_arg = cli.target.pid_arg;
+	o->argv = cli.target.argv;
+	o->until_exit |= o->argv != NULL;
+	return 0;
 }
 
 static uint64_t now_ns(void)
@@ -248,14 +232,34 @@ static unsigned int term_rows(void)
 
 #define LOG_INDENT 22
 
-/* Lines of text (each ends with '\n'). */
-static unsigned int count_lines(const char *text, size_t len)
+/* A stream into *ret, folded at width (0: not) with the rest of a line
+ * under column indent; *mem the memory stream under it.  NULL when out
+ * of memory (text_close() closes *mem all the same). */
+static FILE *text_open(char **ret, size_t *len, unsigned int width, unsigned int indent,
+		       FILE **mem)
 {
-	unsigned int n = 0;
+	*mem = ml_memstream_open(ret, len);
+	return *mem && width ? ml_fold_stream(*mem, width, indent, NULL) : *mem;
+}
 
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n;
+/* Close text_open()'s streams once r (the writer's 0, or -errno) is known:
+ * the lines of the text in *ret (malloc'ed), or -errno with *ret freed. */
+static int text_close(FILE *f, FILE *mem, int r, char **ret, const size_t *len)
+{
+	int lines = 0;
+
+	if (f && f != mem && fclose(f) && r >= 0)
+		r = -EIO;
+	if (mem && (ferror(mem) | fclose(mem)) && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+		return r;
+	}
+	for (size_t i = 0; i < *len; i++)
+		lines += (*ret)[i] == '\n';
+	return lines;
 }
 
 /* The screen in rows lines at most (0: no limit), folded at the width
@@ -263,19 +267,10 @@ static unsigned int count_lines(const char *text, size_t len)
 static int screen_text(struct watch_run *run, const struct ml_watch_sample *s,
 		       unsigned int rows, unsigned int width, char **ret, size_t *ret_len)
 {
-	FILE *mem = ml_memstream_open(ret, ret_len);
-	FILE *f = mem && width ? ml_fold_stream(mem, width, 2, NULL) : mem;
-	int used = f ? ml_render_watch_screen(run->w, s, f, run->o->out_flags, rows) : -ENOMEM;
+	FILE *mem, *f = text_open(ret, ret_len, width, 2, &mem);
+	int r = f ? ml_render_watch_screen(run->w, s, f, run->o->out_flags, rows) : -ENOMEM;
 
-	if (f && f != mem && fclose(f) && used >= 0)
-		used = -EIO;
-	if (mem && (ferror(mem) | fclose(mem)) && used >= 0)
-		used = -ENOMEM;
-	if (used < 0) {
-		free(*ret);
-		return used;
-	}
-	return (int)count_lines(*ret ? *ret : "", *ret_len);
+	return text_close(f, mem, r, ret, ret_len);
 }
 
 /* The newest n recent events folded at the width (0: not) into *ret
@@ -283,19 +278,12 @@ static int screen_text(struct watch_run *run, const struct ml_watch_sample *s,
 static unsigned int recent_text(struct watch_run *run, size_t n, unsigned int width,
 				char **ret, size_t *ret_len)
 {
-	FILE *mem = ml_memstream_open(ret, ret_len);
-	FILE *f = mem && width ? ml_fold_stream(mem, width, LOG_INDENT, NULL) : mem;
-	bool bad = !f;
+	FILE *mem, *f = text_open(ret, ret_len, width, LOG_INDENT, &mem);
 
 	for (size_t i = run->nrecent - n; f && i < run->nrecent; i++)
 		fprintf(f, "%s\n", run->recent[i]);
-	if (f && f != mem && fclose(f))
-		bad = true;
-	if (mem && (ferror(mem) | fclose(mem)))
-		bad = true;
-	if (bad)
-		return UINT_MAX;
-	return count_lines(*ret ? *ret : "", *ret_len);
+	int lines = text_close(f, mem, f ? 0 : -ENOMEM, ret, ret_len);
+	return lines < 0 ? UINT_MAX : (unsigned int)lines;
 }
 
 /* The screen, then as many recent events as fit (the newest); the screen
@@ -437,8 +425,7 @@ static int html_page(struct watch_run *run)
 		return cli_error("--html", "%s (its temporary file)", strerror(errno));
 	if ((r = ml_watch_record_read(run->html, &rec, &line)) < 0)
 		return cli_error("--html", "reading back its record: %s",
-				    r == -ENOTSUP ? "libjansson.so.4 (jansson) is not installed" :
-				    cli_strerror(-r));
+				    cli_strerror_lib(-r, ML_JANSSON_SONAME));
 	r = ml_render_plot(rec, stdout, run->o->out_flags);
 	ml_watch_record_free(rec);
 	if (fflush(stdout) || r < 0)

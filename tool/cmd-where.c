@@ -28,10 +28,8 @@
 enum { OPT_NO_PAGEMAP = CLI_OPT_CMD, OPT_NO_SYMBOLS };
 
 struct where_opts {
-	struct cli_opts cli;         /* the shared options, the target, the words */
+	struct cli_opts cli;         /* the shared options, the target, the ADDR words */
 	bool table, no_pagemap, no_symbols;
-	char **addrs;              /* ADDR arguments */
-	size_t naddrs;
 };
 
 /* The state of one run: what answers are rendered with. */
@@ -70,37 +68,17 @@ static const char *const line_columns[] = { "SOURCE", "DEBUGINFO" };
 static const struct cli_excl excl[] = {
 	{ 'J', 'r' }, { CLI_OPT_SELF, CLI_OPT_PROC_ROOT }, { 0 },
 };
-/* [PID] ADDR... before "--" (w[0..nw)); cmd: the words after it (NULL if
- * there was no "--"). */
-static int parse_target(struct where_opts *o, char **w, int nw, char **cmd)
+/* The addresses after the target (cli_getopt's words): at least one, each
+ * "-" or an address. */
+static int parse_addrs(struct where_opts *o)
 {
-	struct cli_target *t = &o->cli.target;
-	bool has_cmd = cmd && *cmd;
-	int first = 0, r;
 	uint64_t a;
 
-	if (t->self && has_cmd)
-		return cli_usage_error("where", "give one of PID, --self or -- COMMAND");
-	if (cmd && !*cmd)
-		return cli_usage_error("where", "no command after --");
-	if (has_cmd && t->proc_root)
-		return cli_usage_error("where", "--proc-root does not go with -- COMMAND");
-	if (has_cmd)
-		t->argv = cmd;
-	if (!t->self && !has_cmd) {
-		if (first >= nw)
-			return cli_usage_error("where", "no process given (PID, --self or -- COMMAND)");
-		if ((r = cli_target_word(t, w[first])))
-			return r;
-		first++;
-	}
-	if (first >= nw)
+	if (o->cli.nwords == 0)
 		return cli_usage_error("where", "no address given (ADDR..., or - for stdin)");
-	for (int i = first; i < nw; i++)
-		if (strcmp(w[i], "-") && cli_parse_addr(w[i], &a) < 0)
-			return cli_usage_error(w[i], "not an address (hex like 0x7ffd1234 or 7ffd1234, or decimal like 0d4096)");
-	o->addrs = w + first;
-	o->naddrs = (size_t)(nw - first);
+	for (int i = 0; i < o->cli.nwords; i++)
+		if (strcmp(o->cli.words[i], "-") && cli_parse_addr(o->cli.words[i], &a) < 0)
+			return cli_usage_error(o->cli.words[i], "not an address (hex like 0x7ffd1234 or 7ffd1234, or decimal like 0d4096)");
 	return 0;
 }
 
@@ -126,7 +104,7 @@ static const struct cli_spec spec = {
 	.excl = excl,
 	.columns = ml_where_columns,
 	.list_width = 12,
-	.words = CLI_WORDS_FREE,
+	.words = CLI_WORDS_OPERANDS,
 };
 
 static int parse_args(struct where_opts *o, int argc, char **argv)
@@ -138,7 +116,14 @@ static int parse_args(struct where_opts *o, int argc, char **argv)
 	/* Any table option asks for the table. */
 	if (o->cli.have_columns || (o->cli.out_flags & (ML_OUT_JSON | ML_OUT_RAW | ML_OUT_NOHEADINGS)))
 		o->table = true;
-	return parse_target(o, o->cli.words, o->cli.nwords, o->cli.command);
+	return parse_addrs(o);
+}
+
+/* The input of a message about the process: the PID as typed, else the
+ * verb (--self, -- COMMAND). */
+static const char *who(const struct where_opts *o)
+{
+	return o->cli.target.pid_arg ? o->cli.target.pid_arg : "where";
 }
 
 /* run_where()'s "the process exec'd before anything was written: take a
@@ -171,8 +156,8 @@ static int answer(struct where_run *run, uint64_t addr)
 		bool exec = execd(run->snap);
 		if (exec && run->out != stdout)   /* buffered: nothing written yet */
 			return WHERE_AGAIN;
-		return cli_error(run->o->cli.target.pid_arg ? run->o->cli.target.pid_arg : "where",
-				    "the process %s while being read", exec ? "exec'd" : "exited");
+		return cli_error(who(run->o), "the process %s while being read",
+				 exec ? "exec'd" : "exited");
 	}
 	if (r < 0)
 		return cli_error("where", "%s", strerror(-r));
@@ -279,14 +264,14 @@ static int answer_all(struct where_run *run)
 	const struct where_opts *o = run->o;
 	int r = 0;
 
-	for (size_t i = 0; i < o->naddrs && r == 0; i++) {
+	for (int i = 0; i < o->cli.nwords && r == 0; i++) {
 		uint64_t a;
 
-		if (!strcmp(o->addrs[i], "-")) {
+		if (!strcmp(o->cli.words[i], "-")) {
 			r = answer_stdin(run);
 			continue;
 		}
-		cli_parse_addr(o->addrs[i], &a);   /* checked in parse_target */
+		cli_parse_addr(o->cli.words[i], &a);   /* checked in parse_addrs */
 		r = answer(run, a);
 	}
 	return r;
@@ -328,8 +313,7 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 		*ret_sym = NULL;
 		if (!o->cli.target.argv && execd(snap))
 			return WHERE_AGAIN;
-		return cli_error(o->cli.target.pid_arg ? o->cli.target.pid_arg : "where",
-				    "%s", cli_strerror(ESRCH));
+		return cli_error(who(o), "%s", cli_strerror(ESRCH));
 	}
 	return 0;   /* a saved tree without pagemap, or no access: no page facts */
 }
@@ -337,8 +321,8 @@ static int open_helpers(const struct where_opts *o, const struct ml_snapshot *sn
 /* Does the run read addresses from stdin (a batch, streamed)? */
 static bool batch(const struct where_opts *o)
 {
-	for (size_t i = 0; i < o->naddrs; i++)
-		if (!strcmp(o->addrs[i], "-"))
+	for (int i = 0; i < o->cli.nwords; i++)
+		if (!strcmp(o->cli.words[i], "-"))
 			return true;
 	return false;
 }
@@ -357,8 +341,6 @@ static int flush_buffered(FILE *mem, char **buf, size_t *len, FILE *dest, int e)
 	return e;
 }
 
-#define BLOCK_LABEL_LEN 13        /* "  region     ": render-where.c */
-
 static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 {
 	struct where_run run = { .o = o, .snap = snap, .out = stdout };
@@ -373,7 +355,7 @@ static int run_where(const struct where_opts *o, const struct ml_snapshot *snap)
 		return r;
 	/* On a terminal the blocks' lines are folded at its width, the rest
 	 * of a line under the values. */
-	FILE *dest = o->table ? stdout : cli_fold_open(BLOCK_LABEL_LEN, NULL);
+	FILE *dest = o->table ? stdout : cli_fold_open(ML_WHERE_LABEL_LEN, NULL);
 	run.out = dest;
 	if (!batch(o) && !(run.out = mem = ml_memstream_open(&membuf, &memlen))) {
 		cli_fold_close(dest);
@@ -437,8 +419,7 @@ int cli_cmd_where(int argc, char **argv)
 		if (r != WHERE_AGAIN)
 			break;
 		if (try == ML_SNAP_TRIES) {
-			r = cli_error(o.cli.target.pid_arg ? o.cli.target.pid_arg : "where",
-					 "%s", cli_strerror(ESTALE));
+			r = cli_error(who(&o), "%s", cli_strerror(ESTALE));
 			break;
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,43 +274,48 @@ static int shared_option(const struct cli_spec *spec, const struct optset *s,
 
 /* PID, --self or -- COMMAND: exactly one, then for CLI_WORDS_OPERAND at
  * most one more word, the operand (PID [OPERAND], --self [OPERAND] or
- * [OPERAND] -- COMMAND).  w[0..nw) are the words before "--"; cmd the
- * words after it (NULL if there was no "--"). */
-static int target(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
-		  char **cmd)
+ * [OPERAND] -- COMMAND), for CLI_WORDS_OPERANDS any number.  w[0..nw) are
+ * the words before "--"; cmd the words after it (NULL if there was no
+ * "--").  A command without --self is not offered it in the errors. */
+static int target(const struct cli_spec *spec, const struct optset *s, struct cli_opts *cli,
+		  char **w, int nw, char **cmd)
 {
 	struct cli_target *t = &cli->target;
-	bool operand = spec->words == CLI_WORDS_OPERAND;
+	int most = spec->words == CLI_WORDS_OPERANDS ? INT_MAX : spec->words == CLI_WORDS_OPERAND;
+	const char *one = s->shared & CLI_SELF ? "PID, --self or -- COMMAND" : "PID or -- COMMAND";
 	int r;
 
 	if (cmd && !*cmd)
 		return cli_usage_error(spec->verb, "no command after --");
-	if (t->self + (cmd != NULL) + (!operand && nw > 0) > 1)
-		return cli_usage_error(spec->verb, "give one of PID, --self or -- COMMAND");
+	if (t->self + (cmd != NULL) + (!most && nw > 0) > 1)
+		return cli_usage_error(spec->verb, "give one of %s", one);
 	if (cmd && t->proc_root)
 		return cli_usage_error(spec->verb, "--proc-root does not go with -- COMMAND");
 	if (!t->self && !cmd) {
 		if (nw == 0)
-			return cli_usage_error(spec->verb, "no process given (PID, --self or -- COMMAND)");
-		if ((r = cli_target_word(t, w[0])))
+			return cli_usage_error(spec->verb, "no process given (%s)", one);
+		t->pid_arg = w[0];
+		if (spec->pid_only && cli_parse_pid(w[0], &t->pid) < 0)
+			return cli_usage_error(w[0], "not a process ID");
+		if (!spec->pid_only && (r = cli_target_word(t, w[0])))
 			return r;
 		w++;
 		nw--;
 	}
 	t->argv = cmd;
-	if (nw > operand)
-		return cli_usage_error(w[operand], "unexpected argument (one %s)",
-				       operand ? spec->operand : "PID only");
+	if (nw > most)
+		return cli_usage_error(w[most], "unexpected argument (one %s)",
+				       most ? spec->operand : "PID only");
 	cli->words = w;
 	cli->nwords = nw;
 	return 0;
 }
 
-static int words(const struct cli_spec *spec, struct cli_opts *cli, char **w, int nw,
-		 char **cmd)
+static int words(const struct cli_spec *spec, const struct optset *s, struct cli_opts *cli,
+		 char **w, int nw, char **cmd)
 {
 	if (spec->words != CLI_WORDS_FREE)
-		return target(spec, cli, w, nw, cmd);
+		return target(spec, s, cli, w, nw, cmd);
 	cli->words = w;
 	cli->nwords = nw;
 	cli->command = cmd;
@@ -410,5 +416,5 @@ int cli_getopt(const struct cli_spec *spec, int argc, char **argv,
 	}
 	if ((r = check_excl(spec, &s, seen, nseen)))
 		return r;
-	return words(spec, cli, argv + optind, argc - optind, cmd);
+	return words(spec, &s, cli, argv + optind, argc - optind, cmd);
 }

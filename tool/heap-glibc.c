@@ -52,16 +52,6 @@ static struct ml_glibc_map *maps_of(const struct ml_snapshot *snap, size_t *ret_
 	return m;
 }
 
-bool cli_heap_glibc_present(const struct ml_snapshot *snap)
-{
-	size_t n;
-	struct ml_glibc_map *m = maps_of(snap, &n);
-	bool yes = m && ml_glibc_detect(m, n) == 0;
-
-	free(m);
-	return yes;
-}
-
 /* ---- the read ---- */
 
 static int stop_signals(sigset_t *old, int how)
@@ -76,25 +66,35 @@ static int stop_signals(sigset_t *old, int how)
 	return sigprocmask(how, how == SIG_BLOCK ? &s : old, how == SIG_BLOCK ? old : NULL);
 }
 
-/* 0, or the reader's / stopper's -errno (gr->bad for -EUCLEAN, -E2BIG);
- * -ENOENT, nothing stopped, where no glibc is mapped. */
-int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr)
+int cli_heap_glibc_find(const struct ml_snapshot *snap, struct cli_heap_glibc *gr)
 {
 	const struct ml_proc *p = ml_snapshot_proc(snap);
-	struct ml_glibc_stopped *st = NULL;
-	sigset_t old;
 	size_t n;
 	int r;
 
 	memset(gr, 0, sizeof(*gr));
 	if (!(gr->maps = maps_of(snap, &n)))
 		return -ENOMEM;
-	if ((r = ml_glibc_detect(gr->maps, n)) < 0)
-		return r;            /* no glibc: nothing to stop */
+	if ((r = ml_glibc_detect(gr->maps, n)) < 0) {
+		free(gr->maps);
+		gr->maps = NULL;
+		return r;
+	}
 	gr->pid.pid = p->pid;
 	gr->src = (struct ml_glibc_src){ ml_glibc_pid_read, &gr->pid, gr->maps, n, p->is_32bit ? 4 : 8 };
+	return 0;
+}
+
+int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr)
+{
+	struct ml_glibc_stopped *st = NULL;
+	sigset_t old;
+	int r;
+
+	if (!gr->maps && (r = cli_heap_glibc_find(snap, gr)) < 0)
+		return r;            /* no glibc: nothing to stop */
 	stop_signals(&old, SIG_BLOCK);
-	if (!no_stop && (r = ml_glibc_stop_all(p->pid, &st)) < 0) {
+	if (!no_stop && (r = ml_glibc_stop_all(gr->pid.pid, &st)) < 0) {
 		stop_signals(&old, SIG_SETMASK);
 		return r;
 	}

@@ -67,9 +67,12 @@ struct cli_heap_glibc {
 	struct ml_glibc_problem bad;   /* for -EUCLEAN and -E2BIG */
 	bool stopped;
 };
-bool cli_heap_glibc_present(const struct ml_snapshot *snap);
-/* 0, or -errno: the stop's (-EPERM, -ETIME, -ESRCH) or the reader's
- * (-ENOENT, nothing stopped: no glibc). */
+/* Build snap's maps table into *gr (zeroed first) and look for glibc in
+ * it: 0, or -ENOMEM / -ENOENT (none mapped) with nothing left to free. */
+int cli_heap_glibc_find(const struct ml_snapshot *snap, struct cli_heap_glibc *gr);
+/* Read the heap (found first unless gr->maps is set; else gr is zeroed):
+ * 0, or the find's, the stop's (-EPERM, -ETIME, -ESRCH) or the reader's
+ * -errno (gr->bad for -EUCLEAN, -E2BIG). */
 int cli_heap_glibc_read(const struct ml_snapshot *snap, bool no_stop, struct cli_heap_glibc *gr);
 void cli_heap_glibc_done(struct cli_heap_glibc *gr);
 /* A finding of a corrupt heap in glibc's words. */

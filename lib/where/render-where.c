@@ -595,9 +595,8 @@ FIELD(f_frame)
 /* ---- the block ---- */
 
 /* Labels come padded: two spaces, the label in 10 columns, a space. */
-#define LABEL_LEN 13
 static const struct {
-	const char label[LABEL_LEN + 1];
+	const char label[ML_WHERE_LABEL_LEN + 1];
 	field_fn fn;
 } block_lines[] = {
 	{ "  region     ", f_region },
@@ -636,7 +635,7 @@ int ml_render_where_block(const struct ml_where *w, FILE *out, unsigned int flag
 	for (size_t i = 0; i < ML_ARRAY_SIZE(block_lines); i++) {
 		size_t mark = b.len;
 
-		bmem(&b, block_lines[i].label, LABEL_LEN);
+		bmem(&b, block_lines[i].label, ML_WHERE_LABEL_LEN);
 		if (block_lines[i].fn(&b, w, flags & ~ML_OUT_JSON, false))
 			bch(&b, '\n');
 		else

@@ -410,6 +410,9 @@ def errors(ml):
             (['watch', '-i', '0', '1'], 2, '--interval takes'),
             (['watch', '-i', 'x', '1'], 2, '--interval takes'),
             (['watch', '-c', '2', '--until-exit', '1'], 2, 'cannot be used together'),
+            (['watch', '-c', '1', '1', '--'], 2, 'no command after --'),
+            (['watch', '--'], 2, 'no command after --'),
+            (['watch', 'no-such-file'], 2, 'memlayout: no-such-file: not a process ID\n'),
             (['watch', '999999999'], 1, 'memlayout: 999999999: no such process'),
             (['watch', '--', '/nonexistent/ml-no-such'], 1, 'cannot run it')):
         res = run(ml, *args)
