@@ -13,11 +13,8 @@
 #include "ml-out.h"
 #include "format.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct ctx {
 	const struct ml_snapshot *snap;
