@@ -68,11 +68,16 @@ static char *dec_cell(uint64_t v, char *buf)
 	return built(buf, ml__put_dec(buf, v));
 }
 
-/* Text the target controls: a copy the table printer escapes
- * (ML_COL_TEXT, ML_COL_ARRAY). */
-static char *text_cell(const char *s)
+/* Text the target controls, which the table printer escapes (ML_COL_TEXT,
+ * ML_COL_ARRAY): in buf when it fits (most do: no malloc per row), else a
+ * malloc'ed copy. */
+static char *text_cell(const char *s, char *buf)
 {
-	return s ? strdup(s) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s || n >= CELL_BUF)
+		return s ? strdup(s) : NULL;
+	return memcpy(buf, s, n + 1);
 }
 
 CELL(c_start) { return hex_cell(r->start, buf); }
@@ -80,7 +85,7 @@ CELL(c_end) { return hex_cell(r->end, buf); }
 CELL(c_offset) { return hex_cell(r->offset, buf); }
 CELL(c_size) { return size_cell(r->end - r->start, c, buf); }
 CELL(c_inode) { return dec_cell(r->inode, buf); }
-CELL(c_name) { (void)buf; return text_cell(r->name); }
+CELL(c_name) { return text_cell(r->name, buf); }
 CELL(c_kind) { return strcpy(buf, ml_kind_name(r->kind)); }   /* names are short */
 
 /* Whose memory it is ("glibc", "probably jemalloc"), none when unknown. */
@@ -95,17 +100,17 @@ CELL(c_allocator)
 CELL(c_object)
 {
 	static const char del[] = " (deleted)";
-	char *o = text_cell(c->labels ? c->labels[r - c->snap->regions] : r->object), *s;
+	const char *o = c->labels ? c->labels[r - c->snap->regions] : r->object;
 	size_t n;
+	char *s;
 
-	(void)buf;
 	if (!o || !r->deleted)
-		return o;
+		return text_cell(o, buf);
 	n = strlen(o);
-	if (!(s = realloc(o, n + sizeof(del))))
-		free(o);
-	else
+	if ((s = malloc(n + sizeof(del)))) {
+		memcpy(s, o, n);
 		memcpy(s + n, del, sizeof(del));
+	}
 	return s;
 }
 
@@ -172,8 +177,7 @@ CELL(c_sections)
 
 CELL(c_vmflags)
 {
-	(void)buf;
-	return r->have_smaps ? text_cell(r->smaps->vmflags_str) : NULL;
+	return r->have_smaps ? text_cell(r->smaps->vmflags_str, buf) : NULL;
 }
 
 #define SMAPS_CELL(fn, expr)                                               \
