@@ -1249,7 +1249,7 @@ struct ml_crash {
 	bool recursion_about;    /* the backtrace was cut: depth estimated */
 };
 /* The facts carry no words: the sentence is the renderer's
- * (ml_render_crash: text, or JSON "explanation"). */
+ * (ml_render_crash_width: text, or JSON "explanation"). */
 /* Explain fault f of the process in snap (taken at the stop); the hole
  * is classified by ml_where_explain().  0, -EINVAL or -ENOMEM. */
 /* Where the faulting instruction's bytes are to be read from f's
@@ -1261,13 +1261,11 @@ int ml_crash_explain(const struct ml_snapshot *snap, const struct ml_fault *f,
 		     struct ml_crash *ret);
 
 /* The report: plain words, then the facts, the backtrace and a slice of
- * the diagram around the fault (text); or the same as one JSON object
- * (ML_OUT_JSON).  bt may be NULL.  0 or -errno. */
-int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
-		    const struct ml_backtrace *bt, FILE *out, unsigned int flags);
-/* The same with its diagram slice fitted to a terminal of width columns
- * (ml_diagram_opts.width; 0: lines as long as they are).  The words and
- * the backtrace are the caller's to fold (ml_fold_stream). */
+ * the diagram around the fault (text), the slice fitted to a terminal of
+ * width columns (ml_diagram_opts.width; 0: lines as long as they are);
+ * or the same as one JSON object (ML_OUT_JSON).  bt may be NULL.  The
+ * words and the backtrace are the caller's to fold (ml_fold_stream).
+ * 0 or -errno. */
 int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
 			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			  unsigned int width);

@@ -5,7 +5,7 @@
  * facts run reads from the stopped process (the snapshot, the fault of
  * the thread that dumped it, its instruction bytes, its backtrace); the
  * analysis and the report are run's own (ml_crash_explain,
- * ml_render_crash).  What the core lacks is said on stderr, one line per
+ * ml_render_crash_width).  What the core lacks is said on stderr, one line per
  * gap (a file rebuilt since: its build-id mismatch).
  *
  * --coredump PID|COMM: the latest matching entry of systemd-coredump,

@@ -376,12 +376,6 @@ static int render_json(const struct ml_snapshot *snap, const struct ml_crash *c,
 	return ml_json_end(j);
 }
 
-int ml_render_crash(const struct ml_snapshot *snap, const struct ml_crash *c,
-		    const struct ml_backtrace *bt, FILE *out, unsigned int flags)
-{
-	return ml_render_crash_width(snap, c, bt, out, flags, 0);
-}
-
 int ml_render_crash_width(const struct ml_snapshot *snap, const struct ml_crash *c,
 			  const struct ml_backtrace *bt, FILE *out, unsigned int flags,
 			  unsigned int width)

@@ -32,7 +32,7 @@ char *ml_size_human(uint64_t bytes, char *buf, size_t len)
 
 char *ml_fmt_size(char *buf, uint64_t v, unsigned int flags)
 {
-	*((flags & ML_OUT_BYTES) ? ml__put_dec(buf, v) : ml__put_size_human(buf, v)) = '\0';
+	*ml__put_size(buf, v, flags) = '\0';
 	return buf;
 }
 

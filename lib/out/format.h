@@ -91,4 +91,10 @@ static inline char *ml__put_size_human(char *p, uint64_t bytes)
 	return p;
 }
 
+/* A size as every view writes it: human, or with ML_OUT_BYTES in bytes. */
+static inline char *ml__put_size(char *p, uint64_t v, unsigned int flags)
+{
+	return (flags & ML_OUT_BYTES) ? ml__put_dec(p, v) : ml__put_size_human(p, v);
+}
+
 #endif

@@ -2,34 +2,23 @@
 /*
  * render-table.c - the region table and the per-kind summary: their
  * column descriptions (util-linux conventions: -o columns, JSON, raw, no
- * headings) printed by the one table printer (columns.c), or, off a
- * terminal, by the bulk writer (table-text.c: libsmartcols' bytes, faster),
- * which the same cells feed.
+ * headings) printed by the one table printer (columns.c), which sends a
+ * table off a terminal to its bulk writer (table-text.c) itself.
  *
  * Text the target controls (names, paths, section names) is escaped by
- * the table printer (ML_COL_TEXT, ML_COL_ARRAY); the bulk writer takes
- * plain ASCII only.  The JSON document (doc/schema/show.json,
+ * the table printer (ML_COL_TEXT, ML_COL_ARRAY).  The JSON document (doc/schema/show.json,
  * show-summary.json) carries, after the table, the process it describes:
  * format_version, pid, exe, comm, word_size.
  */
 #include "ml-out.h"
 #include "format.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct ctx {
 	const struct ml_snapshot *snap;
 	unsigned int flags;
-	bool borrow;              /* text cells: lent, not malloc'ed (below) */
-	char *scratch;            /* with borrow: where built text goes */
-	size_t scap;
-	size_t len;               /* the length of the text a cell built in
-	                             its buf (the bulk writer then needs no
-	                             strlen); SIZE_MAX: not told */
 	const char **labels;      /* per region, the object's shortest
 	                             unambiguous name (a terminal's default
 	                             table), or NULL: whole paths */
@@ -37,120 +26,91 @@ struct ctx {
 
 /* A cell's text.  Short cells (numbers, permissions, kinds) are written
  * into buf (CELL_BUF bytes) and buf is returned; text cells return a
- * malloc'ed string the caller then owns -- or, with c->borrow, a string
- * that stays valid only until the next cell; NULL is an empty cell (with
+ * malloc'ed string the caller then owns; NULL is an empty cell (with
  * errno ENOMEM: an allocation failed, and the table with it).  No
  * printf: with 20,000 regions the table has a quarter of a million cells. */
 #define CELL_BUF ML__TEXT_CELL_BUF
 _Static_assert(CELL_BUF >= ML_CELL_BUF, "a cell's buffer holds any cell");
 
 /* A cell of the region table: fn, as the table printer calls it (struct
- * ml_column_info's cell), over fn_, which reads the region and the ctx. */
+ * ml_column_info's cell), over fn_, which reads the region and the ctx
+ * (which few cells need). */
 #define CELL(fn)                                                                   \
-	static char *fn##_(const struct ml_region *r, const struct ctx *c, char *buf); \
+	static char *fn##_(const struct ml_region *r, __attribute__((unused)) const struct ctx *c, \
+			   char *buf);                                             \
 	static char *fn(const void *r, const void *c, unsigned int fl, char *buf)  \
 	{                                                                          \
 		(void)fl;                                                          \
 		return fn##_(r, c, buf);                                           \
 	}                                                                          \
-	static char *fn##_(const struct ml_region *r, const struct ctx *c, char *buf)
+	static char *fn##_(const struct ml_region *r, __attribute__((unused)) const struct ctx *c, \
+			   char *buf)
 
-/* Text built in buf up to e: ended, and its length told (ctx.len). */
-static char *built(const struct ctx *c, char *buf, char *e)
+/* Text built in buf up to e, ended. */
+static char *built(char *buf, char *e)
 {
 	*e = '\0';
-	((struct ctx *)c)->len = (size_t)(e - buf);   /* the ctx's own field */
 	return buf;
 }
 
 static char *size_cell(uint64_t v, const struct ctx *c, char *buf)
 {
-	return built(c, buf, (c->flags & ML_OUT_BYTES) ? ml__put_dec(buf, v) : ml__put_size_human(buf, v));
+	return ml_fmt_size(buf, v, c->flags);
 }
 
-static char *hex_cell(uint64_t v, const struct ctx *c, char *buf)
+static char *hex_cell(uint64_t v, char *buf)
 {
-	return built(c, buf, ml__put_hex(buf, v));
+	return built(buf, ml__put_hex(buf, v));
 }
 
-static char *dec_cell(uint64_t v, const struct ctx *c, char *buf)
+static char *dec_cell(uint64_t v, char *buf)
 {
-	return built(c, buf, ml__put_dec(buf, v));
+	return built(buf, ml__put_dec(buf, v));
 }
 
-/* Text the target controls, as it is: lent with c->borrow (the bulk
- * writer takes plain ASCII only), else a copy the table printer escapes
- * (ML_COL_TEXT, ML_COL_ARRAY). */
-static char *text_cell(const char *s, const struct ctx *c)
+/* Text the target controls, which the table printer escapes (ML_COL_TEXT,
+ * ML_COL_ARRAY): in buf when it fits (most do: no malloc per row), else a
+ * malloc'ed copy. */
+static char *text_cell(const char *s, char *buf)
 {
-	if (!s)
-		return NULL;
-	return c->borrow ? (char *)s : strdup(s);
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s || n >= CELL_BUF)
+		return s ? strdup(s) : NULL;
+	return memcpy(buf, s, n + 1);
 }
 
-/* Room for n bytes of built text: c->scratch when borrowing, else a new
- * malloc'ed buffer. */
-static char *text_room(const struct ctx *c, size_t n)
-{
-	struct ctx *w = (struct ctx *)c;   /* the scratch buffer is the ctx's own */
-
-	if (!c->borrow)
-		return malloc(n);
-	if (n > w->scap) {
-		char *p = realloc(w->scratch, n);
-		if (!p)
-			return NULL;
-		w->scratch = p;
-		w->scap = n;
-	}
-	return w->scratch;
-}
-
-CELL(c_start) { return hex_cell(r->start, c, buf); }
-CELL(c_end) { return hex_cell(r->end, c, buf); }
-CELL(c_offset) { return hex_cell(r->offset, c, buf); }
+CELL(c_start) { return hex_cell(r->start, buf); }
+CELL(c_end) { return hex_cell(r->end, buf); }
+CELL(c_offset) { return hex_cell(r->offset, buf); }
 CELL(c_size) { return size_cell(r->end - r->start, c, buf); }
-CELL(c_inode) { return dec_cell(r->inode, c, buf); }
-CELL(c_name) { (void)buf; return text_cell(r->name, c); }
-
-CELL(c_kind)
-{
-	if (c->borrow)
-		return (char *)ml_kind_name(r->kind);
-	return strcpy(buf, ml_kind_name(r->kind));   /* names are short */
-}
+CELL(c_inode) { return dec_cell(r->inode, buf); }
+CELL(c_name) { return text_cell(r->name, buf); }
+CELL(c_kind) { return strcpy(buf, ml_kind_name(r->kind)); }   /* names are short */
 
 /* Whose memory it is ("glibc", "probably jemalloc"), none when unknown. */
 CELL(c_allocator)
 {
 	const char *a = ml_region_allocator(r);
 
-	if (!a)
-		return NULL;
-	if (c->borrow)
-		return (char *)a;
-	return strcpy(buf, a);   /* static words, short */
+	return a ? strcpy(buf, a) : NULL;   /* static words, short */
 }
 
 /* The object, with " (deleted)" when the file is gone. */
 CELL(c_object)
 {
 	static const char del[] = " (deleted)";
-	char *o = text_cell(c->labels ? c->labels[r - c->snap->regions] : r->object, c), *s;
+	const char *o = c->labels ? c->labels[r - c->snap->regions] : r->object;
 	size_t n;
+	char *s;
 
-	(void)buf;
 	if (!o || !r->deleted)
-		return o;
+		return text_cell(o, buf);
 	n = strlen(o);
-	if (c->borrow) {
-		if ((s = text_room(c, n + sizeof(del))))
-			memcpy(s, o, n);
-	} else if (!(s = realloc(o, n + sizeof(del)))) {
-		free(o);
-	}
-	if (s)
+	if ((s = malloc(n + sizeof(del)))) {
+		memcpy(s, o, n);
 		memcpy(s + n, del, sizeof(del));
+	}
 	return s;
 }
 
@@ -170,12 +130,12 @@ CELL(c_dev)
 		if (!i)
 			*p++ = ':';
 	}
-	return built(c, buf, p);
+	return built(buf, p);
 }
 
 CELL(c_perms)
 {
-	return built(c, buf, ml_perms_str(r->perms, buf) + 4);
+	return built(buf, ml_perms_str(r->perms, buf) + 4);
 }
 
 CELL(c_tid)
@@ -184,9 +144,9 @@ CELL(c_tid)
 		return NULL;
 	if (r->tid < 0) {   /* never from the kernel; printed as it is */
 		buf[0] = '-';
-		return built(c, buf, ml__put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
+		return built(buf, ml__put_dec(buf + 1, -(uint64_t)(int64_t)r->tid));
 	}
-	return dec_cell((uint64_t)r->tid, c, buf);
+	return dec_cell((uint64_t)r->tid, buf);
 }
 
 /* Section names: one per line in JSON (an array), space-separated else. */
@@ -201,7 +161,7 @@ CELL(c_sections)
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++)
 		len += strlen(r->sections[i].name) + 1;
-	s = p = text_room(c, len);
+	s = p = malloc(len);
 	if (!s)
 		return NULL;
 	for (size_t i = 0; i < r->nsections; i++) {
@@ -217,8 +177,7 @@ CELL(c_sections)
 
 CELL(c_vmflags)
 {
-	(void)buf;
-	return r->have_smaps ? text_cell(r->smaps->vmflags_str, c) : NULL;
+	return r->have_smaps ? text_cell(r->smaps->vmflags_str, buf) : NULL;
 }
 
 #define SMAPS_CELL(fn, expr)                                               \
@@ -300,73 +259,6 @@ int ml_columns_parse(const char *list, int *ret_ids, size_t max, size_t *ret_n,
 				   ret_n, ret_bad);
 }
 
-/* The table through the bulk writer (table-text.c) when it can print it
- * exactly as libsmartcols would: not JSON, stdout not a terminal (the test
- * libsmartcols makes), every cell plain ASCII.  -EILSEQ: it cannot, and
- * nothing was written. */
-struct bulk {
-	struct ctx c;
-	const int *ids;
-	size_t ncols;
-	struct { char *p; size_t cap; } scratch[ML_ARRAY_SIZE(infos)];
-	bool lost;                /* a cell found no memory: not an empty one */
-};
-
-/* The cells of a row, for table-text.c.  A column's built text lives in
- * its own scratch buffer, so that a row's cells all stay valid together
- * (table-text.c makes a row, then reads it). */
-static void bulk_row(void *ctx, size_t row, const char **s, size_t *n,
-		     char (*bufs)[ML__TEXT_CELL_BUF])
-{
-	struct bulk *b = ctx;
-	const struct ml_region *r = &b->c.snap->regions[row];
-
-	for (size_t col = 0; col < b->ncols; col++) {
-		b->c.scratch = b->scratch[col].p;
-		b->c.scap = b->scratch[col].cap;
-		b->c.len = SIZE_MAX;
-		errno = 0;
-		s[col] = infos[b->ids[col]].cell(r, &b->c, b->c.flags, bufs[col]);
-		if (!s[col] && errno == ENOMEM)
-			b->lost = true;
-		n[col] = s[col] == bufs[col] ? b->c.len : SIZE_MAX;
-		b->scratch[col].p = b->c.scratch;
-		b->scratch[col].cap = b->c.scap;
-	}
-}
-
-/* May a table go to the bulk writer at all: not JSON, not turned off, and
- * stdout not a terminal (the test libsmartcols makes for its own output). */
-static bool bulk_allowed(unsigned int flags)
-{
-	return !(flags & (ML_OUT_JSON | ML_OUT_SCOLS_ONLY | ML_OUT_TERM)) && !isatty(STDOUT_FILENO);
-}
-
-/* The writer's view of column col: its header, hint, alignment, and
- * whether its text is always ours (plain: never escaped). */
-static struct ml__text_col text_col(const struct ml_column_info *col)
-{
-	return (struct ml__text_col){ col->name, col->whint, ml__col_right(col->type),
-				      !ml__col_target_text(col->type) };
-}
-
-static int print_bulk(const struct ml_snapshot *snap, FILE *out, unsigned int flags,
-		      const int *ids, size_t nids)
-{
-	struct bulk b = { { snap, flags, true, NULL, 0, 0, NULL }, ids, nids, { { NULL, 0 } } };
-	struct ml__text_col cols[ML_ARRAY_SIZE(infos)];
-	int r;
-
-	if (!bulk_allowed(flags))
-		return -EILSEQ;
-	for (size_t i = 0; i < nids; i++)
-		cols[i] = text_col(&infos[ids[i]]);
-	r = ml__text_table_print(out, flags, cols, nids, snap->nregions, bulk_row, &b);
-	for (size_t i = 0; i < nids; i++)
-		free(b.scratch[i].p);
-	return r == 0 && b.lost ? -ENOMEM : r;
-}
-
 /* The table; for JSON the document with its own members after the
  * table: which process, which format (bump ML_JSON_FORMAT when a key
  * changes meaning or type). */
@@ -395,22 +287,13 @@ static int print_doc(FILE *out, unsigned int flags, const struct ml_table *t,
 int ml_render_regions(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
-	int defids[ML_ARRAY_SIZE(infos)];
-	const int *ids = opts->columns;
-	size_t nids = opts->ncolumns;
-	struct ctx c = { snap, opts->flags, false, NULL, 0, 0, NULL };
+	struct ctx c = { snap, opts->flags, NULL };
 	struct ml_table t = { "regions", infos, ML_ARRAY_SIZE(infos), opts->columns, opts->ncolumns,
 			      snap->regions, sizeof(*snap->regions), snap->nregions, NULL, &c, false };
-	bool fitted = (opts->flags & ML_OUT_TERM) && !ids &&
+	bool fitted = (opts->flags & ML_OUT_TERM) && !opts->columns &&
 		      !(opts->flags & (ML_OUT_JSON | ML_OUT_RAW));
 	int r;
 
-	if (!ids) {
-		nids = ml_columns_default(infos, ML_ARRAY_SIZE(infos), defids, ML_ARRAY_SIZE(defids));
-		ids = defids;
-	}
-	if ((r = print_bulk(snap, out, opts->flags, ids, nids)) != -EILSEQ)
-		return r;
 	/* A terminal's default table: objects by their shortest names. */
 	if (fitted && (r = ml__object_labels(snap, &c.labels)) < 0)
 		return r;
@@ -428,8 +311,8 @@ struct sum_row {
 /* The summary's columns (every figure but KIND and COUNT a size; without
  * smaps the first three). */
 #define SUM(x) ((const struct sum_row *)(x))
-CELL(s_kind) { (void)c; return strcpy(buf, SUM(r)->kind); }
-CELL(s_count) { return dec_cell(SUM(r)->t.count, c, buf); }
+CELL(s_kind) { return strcpy(buf, SUM(r)->kind); }
+CELL(s_count) { return dec_cell(SUM(r)->t.count, buf); }
 CELL(s_vsize) { return size_cell(SUM(r)->t.vsize, c, buf); }
 CELL(s_rss) { return size_cell(SUM(r)->t.rss, c, buf); }
 CELL(s_pss) { return size_cell(SUM(r)->t.pss, c, buf); }
@@ -447,24 +330,6 @@ static const struct ml_column_info sum_cols[] = {
 	{ "SWAP", 5, true, true, true, "", ML_COL_SIZE, s_swap, { 0, 0 }, NULL },
 };
 
-struct sum {
-	struct ctx c;
-	const struct sum_row *rows;
-	size_t ncols;
-};
-
-static void sum_row_cells(void *ctx, size_t row, const char **s, size_t *n,
-			  char (*bufs)[ML__TEXT_CELL_BUF])
-{
-	struct sum *m = ctx;
-
-	for (size_t col = 0; col < m->ncols; col++) {
-		m->c.len = SIZE_MAX;
-		s[col] = sum_cols[col].cell(&m->rows[row], &m->c, m->c.flags, bufs[col]);
-		n[col] = s[col] == bufs[col] ? m->c.len : SIZE_MAX;
-	}
-}
-
 int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		      const struct ml_table_opts *opts)
 {
@@ -474,7 +339,7 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 	bool smaps = snap->nregions && snap->regions[0].have_smaps;
 	/* Without smaps there are no residency figures: no empty columns. */
 	size_t ncols = smaps ? ML_ARRAY_SIZE(sum_cols) : 3, nrows = 0;
-	struct sum m = { { snap, opts->flags, false, NULL, 0, 0, NULL }, rows, ncols };
+	struct ctx c = { snap, opts->flags, NULL };
 
 	ml_snapshot_totals(snap, tot);
 	for (int k = 0; k < ML_KIND__COUNT; k++)
@@ -491,16 +356,6 @@ int ml_render_summary(const struct ml_snapshot *snap, FILE *out,
 		all->t.swap += rows[i].t.swap;
 	}
 	nrows++;
-
-	/* Off a terminal, through the bulk writer as the region table. */
-	if (bulk_allowed(opts->flags)) {
-		struct ml__text_col cols[ML_ARRAY_SIZE(sum_cols)];
-		for (size_t i = 0; i < ncols; i++)
-			cols[i] = text_col(&sum_cols[i]);
-		int r = ml__text_table_print(out, opts->flags, cols, ncols, nrows, sum_row_cells, &m);
-		if (r != -EILSEQ)
-			return r;
-	}
 	return print_doc(out, opts->flags, &(struct ml_table){ "summary", sum_cols, ML_ARRAY_SIZE(sum_cols),
-		ids, ncols, rows, sizeof(*rows), nrows, NULL, &m.c, false }, snap);
+		ids, ncols, rows, sizeof(*rows), nrows, NULL, &c, false }, snap);
 }

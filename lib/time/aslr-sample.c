@@ -94,12 +94,6 @@ static int add_exe(struct ml_aslr *a, const struct ml_snapshot *snap, uint64_t p
 	return 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s && s[1] ? s + 1 : path;
-}
-
 /* Files (other than the executable) by base name, at their lowest mapping. */
 static int add_files(struct ml_aslr *a, const struct ml_snapshot *snap, uint64_t page)
 {
@@ -108,7 +102,7 @@ static int add_files(struct ml_aslr *a, const struct ml_snapshot *snap, uint64_t
 		if (!reg->inode || reg->name[0] != '/' || is_exe(reg, snap->proc.exe) ||
 		    reg->kind == ML_KIND_BSS)
 			continue;
-		int r = ml_aslr_add(a, base_name(reg->name), reg->start, page, 0);
+		int r = ml_aslr_add(a, ml__base_name(reg->name), reg->start, page, 0);
 		if (r < 0)
 			return r;
 	}

@@ -132,7 +132,7 @@ static void btext(struct buf *b, const char *s, bool table)
 static void bsize(struct buf *b, uint64_t v, unsigned int fl)
 {
 	if (bgrow(b, 32))
-		bend(b, (fl & ML_OUT_BYTES) ? ml__put_dec(b->s + b->len, v) : ml__put_size_human(b->s + b->len, v));
+		bend(b, ml__put_size(b->s + b->len, v, fl));
 }
 
 /* ---- field texts, shared by blocks and tables ----

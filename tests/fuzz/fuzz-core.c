@@ -101,8 +101,8 @@ static void fuzz_core(struct ml_core *c)
 		read_at(c, r[i].start);
 	render(snap);
 	if (ml_crash_explain(snap, &f, &cr) == 0) {
-		ml_render_crash(snap, &cr, NULL, devnull(), 0);
-		ml_render_crash(snap, &cr, NULL, devnull(), ML_OUT_JSON);
+		ml_render_crash_width(snap, &cr, NULL, devnull(), 0, 0);
+		ml_render_crash_width(snap, &cr, NULL, devnull(), ML_OUT_JSON, 0);
 	}
 	ml_core_gaps(c, &n);
 	ml_snapshot_free(snap);

@@ -55,7 +55,7 @@ static void test_functions(void **state)
 	assert_int_equal(ml_watch_record_read(in, &rec, NULL), -ENOTSUP);
 	assert_null(rec);
 	c.pid = c.tid = getpid();
-	assert_int_equal(ml_render_crash(snap, &c, NULL, out, ML_OUT_JSON), 0);
+	assert_int_equal(ml_render_crash_width(snap, &c, NULL, out, ML_OUT_JSON, 0), 0);
 	ml_snapshot_free(snap);
 	fclose(in);
 	fclose(out);
