@@ -20,33 +20,11 @@ import re
 import subprocess
 import sys
 
-FRAME = re.compile(r'^    #\d+ 0x[0-9a-f]+ \((.*)\+(0x[0-9a-f]+)\)$')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_btchain import frames, lines_of  # noqa: E402  (one reader of a report's frames)
+
 MEMO = re.compile(r'^mlalloc: backtraces: of the fast, from the memo (\d+)$', re.M)
 N = 5000
-
-
-def frames(text, title):
-    out, inside = [], False
-    for line in text.splitlines():
-        if line.startswith('  ') and line.strip().endswith(':'):
-            inside = line.strip() == title
-            continue
-        m = FRAME.match(line)
-        if inside and m:
-            out.append((m.group(1), int(m.group(2), 16)))
-    return out
-
-
-def lines_of(prog, fr):
-    out = []
-    for mod, off in fr:
-        if os.path.realpath(mod) != os.path.realpath(prog):
-            continue
-        r = subprocess.run(['addr2line', '-e', prog, hex(off - 1)],
-                           capture_output=True, text=True, check=True)
-        m = re.search(r':(\d+)', r.stdout)
-        out.append(int(m.group(1)) if m else 0)
-    return out
 
 
 def run(prog, lib, args, spec='full', extra=None):
