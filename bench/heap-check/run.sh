@@ -40,21 +40,9 @@ lib=$build/alloc/libmlalloc.so
 command -v valgrind >/dev/null || { echo "valgrind not installed (apt-get install valgrind)"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-nb="-fno-builtin-malloc -fno-builtin-free -fno-builtin-realloc -fno-builtin-calloc"
-cc -O2 -g -pthread $nb "$top/bench/alloc/bench.c" -o "$out/bench" -lm
-cc -O2 -g -pthread $nb -fsanitize=address "$top/bench/alloc/bench.c" -o "$out/bench-asan" -lm
-cat > "$out/work.py" <<'PY'
-import json, random, re, collections
-r = random.Random(7)
-d = {}
-for i in range(60000):
-    k = r.randrange(6000)
-    d[k] = d.get(k, "") + chr(97 + i % 26) * r.randrange(1, 40)
-    if i % 7 == 0: d.pop(r.randrange(6000), None)
-words = re.findall(r"[a-z]+", " ".join(sorted(d.values())[:3000]))
-print(len(d), len(words), collections.Counter(w[:3] for w in words).most_common(3))
-print(json.dumps({"k": list(range(10)), "s": "x" * 100})[:60])
-PY
+. "$here/workloads.sh"
+hc_workloads "$out"
+cc -O2 -g -pthread $hc_nb -fsanitize=address "$top/bench/alloc/bench.c" -o "$out/bench-asan" -lm
 cat > "$out/work.pl" <<'PL'
 my %h; my %f;
 for my $i (1..900000) { $h{$i % 5000} .= chr(97 + $i % 26) x ($i % 7) }
@@ -171,8 +159,8 @@ PY
 # Detection: each case of the corpus under the four tools.
 [ "${DETECT:-1}" = 1 ] || exit 0   # DETECT=0: the timings only
 echo
-cc -O0 -g -pthread $nb "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug" 2>/dev/null
-cc -O0 -g -pthread $nb -fsanitize=address "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug-asan" 2>/dev/null
+cc -O0 -g -pthread $hc_nb "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug" 2>/dev/null
+cc -O0 -g -pthread $hc_nb -fsanitize=address "$top/tests/heapcheck/heapbug.c" -o "$out/heapbug-asan" 2>/dev/null
 cases="uaf-read-large uaf-write-small overflow-large overflow-small underflow-small double-free-small double-free-large invalid-free-small calloc-overflow realloc-uaf memalign-overflow uaf-read-large-thread leaks"
 printf "| case | mlalloc full | mlalloc sample:1 | memcheck | ASan |\n|---|---|---|---|---|\n"
 exec 3>&2 2>/dev/null   # the shell's "Segmentation fault" lines

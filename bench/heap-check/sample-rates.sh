@@ -30,20 +30,8 @@ base=
 [ -n "${BASE:-}" ] && base=$(realpath "$BASE/libmlalloc.so")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-nb="-fno-builtin-malloc -fno-builtin-free -fno-builtin-realloc -fno-builtin-calloc"
-cc -O2 -g -pthread $nb "$top/bench/alloc/bench.c" -o "$out/bench" -lm
-cat > "$out/work.py" <<'PY'
-import json, random, re, collections
-r = random.Random(7)
-d = {}
-for i in range(60000):
-    k = r.randrange(6000)
-    d[k] = d.get(k, "") + chr(97 + i % 26) * r.randrange(1, 40)
-    if i % 7 == 0: d.pop(r.randrange(6000), None)
-words = re.findall(r"[a-z]+", " ".join(sorted(d.values())[:3000]))
-print(len(d), len(words), collections.Counter(w[:3] for w in words).most_common(3))
-print(json.dumps({"k": list(range(10)), "s": "x" * 100})[:60])
-PY
+. "$here/workloads.sh"
+hc_workloads "$out"
 py=$(python3 -c 'import sys; print(sys.executable)')   # not a pyenv shim: its shell forks
 progs=python3
 command -v perl >/dev/null && progs="$progs perl"
