@@ -755,17 +755,11 @@ __attribute__((destructor)) static void check_at_exit(void)
 void mla__check_atfork(int phase)
 {
 	mla__sample_atfork(phase);
-	if (phase == MLA_FORK_PREPARE)
-		mla_lock_take(&lock);
-	else if (phase == MLA_FORK_PARENT)
-		mla_lock_drop(&lock);
-	else {
-		pthread_mutex_init(&lock, NULL);
+	if (mla_lock_atfork(&lock, phase))
 		for (struct ring *r = g.rings; r; r = r->next) {
 			atomic_flag_clear(&r->busy);   /* its blocks stay until exit */
 			r->owned = r == my_ring;
 		}
-	}
 }
 
 static bool parse_spec(const char *s)

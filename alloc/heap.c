@@ -657,15 +657,8 @@ void mla__heap_purge(mla_heap *heap, bool force)
 
 void mla__heap_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE) {
-		mla_lock_take(&heaps_lock);
+	if (!mla_lock_atfork(&heaps_lock, phase))
 		return;
-	}
-	if (phase == MLA_FORK_PARENT) {
-		mla_lock_drop(&heaps_lock);
-		return;
-	}
-	pthread_mutex_init(&heaps_lock, NULL);
 	/* Only this thread lives on in the child: the heaps of the others have
 	 * no thread, so their segments are handed on as if those threads had
 	 * exited (abandoned, or pooled if empty: the heaps of the child adopt

@@ -262,5 +262,18 @@ void mla__check_report(const struct mla_check_fault *f);   /* message + publishe
 
 /* Atfork phases. */
 enum { MLA_FORK_PREPARE, MLA_FORK_PARENT, MLA_FORK_CHILD };
+/* A lock's part in a fork: taken before it, dropped after it in the
+ * parent, made anew in the child (its holder may not live there).  True
+ * in the child, where the caller has its own state to mend. */
+static inline bool mla_lock_atfork(mla_lock *l, int phase)
+{
+	if (phase == MLA_FORK_PREPARE)
+		mla_lock_take(l);
+	else if (phase == MLA_FORK_PARENT)
+		mla_lock_drop(l);
+	else
+		pthread_mutex_init(l, NULL);
+	return phase == MLA_FORK_CHILD;
+}
 
 #endif

@@ -228,15 +228,8 @@ void mla__pub_seg_release(uint8_t from, uint16_t index, size_t resident)
 
 void mla__pub_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE) {
-		mla_lock_take(&pub_lock);
+	if (!mla_lock_atfork(&pub_lock, phase))
 		return;
-	}
-	if (phase == MLA_FORK_PARENT) {
-		mla_lock_drop(&pub_lock);
-		return;
-	}
-	pthread_mutex_init(&pub_lock, NULL);
 	if (!pub)
 		return;
 	pub->pid = (uint64_t)getpid();

@@ -251,10 +251,5 @@ void mla__large_purge(uint64_t now, bool force)
 
 void mla__large_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE)
-		mla_lock_take(&large_lock);
-	else if (phase == MLA_FORK_PARENT)
-		mla_lock_drop(&large_lock);
-	else
-		pthread_mutex_init(&large_lock, NULL);
+	mla_lock_atfork(&large_lock, phase);
 }

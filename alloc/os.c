@@ -185,12 +185,7 @@ uint64_t mla__now_ms(void)
 
 void mla__os_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE)
-		mla_lock_take(&brk_lock);
-	else if (phase == MLA_FORK_PARENT)
-		mla_lock_drop(&brk_lock);
-	else
-		pthread_mutex_init(&brk_lock, NULL);
+	mla_lock_atfork(&brk_lock, phase);
 }
 
 /* Move a mapping to a new place aligned to align, growing it to new_size,

@@ -306,10 +306,5 @@ size_t mla__sample_live_each(void (*fn)(const struct mla_live *b, void *arg), vo
 
 void mla__sample_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE)
-		mla_lock_take(&lock);
-	else if (phase == MLA_FORK_PARENT)
-		mla_lock_drop(&lock);
-	else
-		pthread_mutex_init(&lock, NULL);
+	mla_lock_atfork(&lock, phase);
 }

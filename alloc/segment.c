@@ -463,10 +463,5 @@ void mla__segment_repair(mla_segment *seg)
 
 void mla__segment_atfork(int phase)
 {
-	if (phase == MLA_FORK_PREPARE)
-		mla_lock_take(&seg_lock);
-	else if (phase == MLA_FORK_PARENT)
-		mla_lock_drop(&seg_lock);
-	else
-		pthread_mutex_init(&seg_lock, NULL);
+	mla_lock_atfork(&seg_lock, phase);
 }
