@@ -42,13 +42,13 @@ static MLA_COLD _Noreturn void bad_block(mla_segment *seg, void *p, const char *
  * thread owns the segment, else thread_free (a remote free). */
 static inline void free_push(mla_segment *seg, mla_page *page, mla_block *b, uintptr_t key)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (mla_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
 		mla_link_set(b, page->local_free);
 		b->key = key;
 		page->local_free = b;
 		heap->stat->nfree[page->cls]++;
-		if (mla_unlikely(--page->used == 0 || page->in_full))
+		if (mla_unlikely(mla_page_drop_used(page)))   /* empties, or in_full */
 			mla__free_local_slow(heap, page);
 		return;
 	}
@@ -81,14 +81,14 @@ static MLA_COLD void double_free_suspect(mla_segment *seg, mla_page *page, mla_b
  * mla__fast_lim (MLA_MAX_SMALL + 1, else 0) sends the rest to the slow path. */
 MLA_API void *malloc(size_t size)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	mla_page *page;
 	if (mla_likely(size <= MLA_DIRECT_MAX)) {
-		if (mla_unlikely(--mla__sample_left < 0))
+		if (mla_unlikely(--mla__tls.sample_left < 0))
 			return mla__malloc_slow(size);
 		page = heap->direct[(size + 15) >> 4];
 	} else {
-		if (mla_unlikely(size >= mla__fast_lim) || mla_unlikely(--mla__sample_left < 0))
+		if (mla_unlikely(size >= mla__fast_lim) || mla_unlikely(--mla__tls.sample_left < 0))
 			return mla__malloc_slow(size);
 		page = heap->pages[mla_size_class(size)];
 	}
@@ -149,17 +149,17 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 	uintptr_t key = mla_canary(page, b);   /* any descriptor's key is readable */
 	if (mla_unlikely(!block_start(page, p) || b->key == key))
 		return free_checked(p, func);
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (mla_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
 		return mla__free_remote(seg, page, b);
 	mla_link_set_k(b, page->local_free, heap->link_key);
 	b->key = key;
 	page->local_free = b;
 	heap->stat->nfree[page->cls]++;
-	if (mla_unlikely(--page->used == 0 || page->in_full)) {
+	if (mla_unlikely(mla_page_drop_used(page))) {   /* empties, or in_full (types.h) */
 		/* A class keeps its only one-page span when it empties (see
 		 * mla__free_local_slow): a block churning alone stays here. */
-		if (!page->in_full && heap->pages[page->cls] == page && !page->next && page->span_pages == 1)
+		if (page->used == 0 && heap->pages[page->cls] == page && !page->next && page->span_pages == 1)
 			return;
 		return mla__free_local_slow(heap, page);
 	}
@@ -339,7 +339,7 @@ MLA_API size_t malloc_usable_size(void *p)
 MLA_API int mlalloc_purge(void)
 {
 	mla__init_once();
-	mla__heap_purge(mla__tl_heap, true);
+	mla__heap_purge(mla__tls.heap, true);
 	return 0;
 }
 

@@ -32,19 +32,19 @@ static bool page_ok(const mla_heap *heap, const mla_page *page, bool in_full)
 		return false;
 	if (!(seg->used >> page->index & 1) || (seg->dirty >> page->index & 1))
 		return false;
-	if (page->capacity > page->reserved || page->in_full != in_full || page->limit != page->capacity * page->block_size)
+	if (page->capacity > page->reserved || mla_page_in_full(page) != in_full || page->limit != page->capacity * page->block_size)
 		return false;
 	if ((uint64_t)page->reserved * page->block_size > (uint64_t)page->span_pages << MLA_PAGE_SHIFT)
 		return false;
 	uint32_t nfree = 0;
 	if (!list_ok(page, page->free, &nfree) || !list_ok(page, page->local_free, &nfree))
 		return false;
-	return page->used == page->capacity - nfree;
+	return mla_page_used(page) == page->capacity - nfree;
 }
 
 MLA_API int mlalloc_check(void)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (heap == &mla__heap_empty)
 		return 0;
 	for (unsigned c = 0; c < MLA_NCLASSES; c++) {

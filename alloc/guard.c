@@ -40,7 +40,7 @@
  * With ",leaks", live redzone blocks are also on a list, and at exit the
  * live blocks no root reaches are reported (leaks.c).
  *
- * Sampled mode: malloc's fast path counts down mla__sample_left (one
+ * Sampled mode: malloc's fast path counts down mla__tls.sample_left (one
  * decrement); below 0 it takes the slow path, which samples (sample_now).
  * "sample" without ":N" is one in MLA_SAMPLE_RATE (bench/README.md,
  * "heap-check": the cost at each rate); ",mprotect" makes the pool use
@@ -124,7 +124,6 @@ static struct {
 } g;
 static mla_lock lock = MLA_LOCK_INIT;
 static __thread uint32_t sample_init __attribute__((tls_model("initial-exec")));
-__thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec"))) = INTPTR_MAX;
 
 /* ---- reports ---- */
 
@@ -567,7 +566,7 @@ size_t mla__check_live_each(void (*fn)(const struct mla_live *b, void *arg), voi
 /* ---- the interface (internal.h) ---- */
 
 /* Sampled mode: is this allocation the one in g.rate?  The countdown
- * mla__sample_left is decremented by malloc's fast path (counted), here
+ * mla__tls.sample_left is decremented by malloc's fast path (counted), here
  * otherwise; it going below 0 sends malloc here.  A thread starts at
  * INTPTR_MAX (so with the mode off the fast path never leaves for it) and
  * is set to the rate at its first slow-path call (its heap is made there). */
@@ -575,14 +574,14 @@ static bool sample_now(bool counted)
 {
 	if (mla_unlikely(!sample_init)) {   /* what the fast path counted was INTPTR_MAX's */
 		sample_init = 1;
-		mla__sample_left = (intptr_t)g.rate - 1;
+		mla__tls.sample_left = (intptr_t)g.rate - 1;
 		counted = false;
 	}
 	if (!counted)
-		mla__sample_left--;
-	if (mla__sample_left >= 0)
+		mla__tls.sample_left--;
+	if (mla__tls.sample_left >= 0)
 		return false;
-	mla__sample_left = (intptr_t)g.rate - 1;
+	mla__tls.sample_left = (intptr_t)g.rate - 1;
 	return true;
 }
 

@@ -24,7 +24,7 @@ mla_heap mla__heap_empty = {
 	.direct = { [0 ... MLA_DIRECT_MAX / 16] = &mla__page_empty },
 	.pages = { [0 ... MLA_NCLASSES - 1] = &mla__page_empty },
 };
-__thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec"))) = &mla__heap_empty;
+__thread struct mla_tls mla__tls __attribute__((tls_model("initial-exec"))) = { &mla__heap_empty, INTPTR_MAX };
 struct mla_keys mla__keys __attribute__((aligned(16)));
 uint64_t mla__decay_ms = 1000;
 
@@ -161,7 +161,7 @@ static void page_unfull(mla_heap *heap, mla_page *page)
 {
 	atomic_fetch_and_explicit(&page->thread_free, ~MLA_TF_FULL, memory_order_relaxed);
 	queue_remove(heap, &heap->full, page);
-	page->in_full = 0;
+	page->used &= ~MLA_USED_FULL;
 	queue_push_back(heap, &heap->queue[page->cls], page);
 }
 
@@ -176,7 +176,7 @@ static bool page_try_full(mla_heap *heap, mla_page *page)
 	} while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, MLA_TF_FULL,
 	                                               memory_order_acq_rel, memory_order_relaxed));
 	queue_remove(heap, &heap->queue[page->cls], page);
-	page->in_full = 1;
+	page->used |= MLA_USED_FULL;
 	queue_push_front(heap, &heap->full, page);
 	return true;
 }
@@ -193,7 +193,7 @@ static void heap_wake(mla_heap *heap, bool force)
 		while (w) {
 			mla_page *page = &seg->pages[__builtin_ctzll(w)];
 			w &= w - 1;
-			if (page->head_off == 0 && page->block_size && page->in_full)
+			if (page->head_off == 0 && page->block_size && mla_page_in_full(page))
 				page_unfull(heap, page);
 		}
 	}
@@ -214,7 +214,7 @@ static void heap_file_segment(mla_heap *heap, mla_segment *seg)
 			continue;
 		mla__page_collect_remote(page);
 		atomic_fetch_and_explicit(&page->thread_free, ~MLA_TF_FULL, memory_order_relaxed);
-		page->in_full = 0;
+		page->used &= ~MLA_USED_FULL;
 		page->next = page->prev = NULL;
 		if (page->used == 0)
 			empty[nempty++] = page;
@@ -274,7 +274,7 @@ static void heap_housekeeping(mla_heap *heap)
 /* Called by large allocations and frees, which are slow anyway. */
 void mla__heap_tick(void)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (heap != &mla__heap_empty)
 		heap_decay(heap);
 }
@@ -289,12 +289,12 @@ static void heap_collect_all(mla_heap *heap)
 		mla_page_queue *queue = q < MLA_NCLASSES ? &heap->queue[q] : &heap->full;
 		for (mla_page *page = queue->first, *next; page; page = next) {
 			next = page->next;
-			if (!mla__page_collect_remote(page) && page->used)
+			if (!mla__page_collect_remote(page) && mla_page_used(page))
 				continue;
-			if (page->used == 0 && (queue != &heap->queue[page->cls] || page != queue->first || page->next)) {
+			if (mla_page_used(page) == 0 && (queue != &heap->queue[page->cls] || page != queue->first || page->next)) {
 				queue_remove(heap, queue, page);
 				mla__span_free(heap, page);
-			} else if (page->in_full) {
+			} else if (mla_page_in_full(page)) {
 				page_unfull(heap, page);
 			}
 		}
@@ -405,7 +405,7 @@ mla_heap *mla__heap_init_thread(void)
 	heap->live = true;
 	stat->tid = (uint64_t)heap->tid;
 	stat->state = 1;
-	mla__tl_heap = heap;   /* before setspecific, which may allocate */
+	mla__tls.heap = heap;   /* before setspecific, which may allocate */
 	pthread_setspecific(heap_key, heap);
 	return heap;
 }
@@ -425,7 +425,7 @@ static void heap_thread_exit(void *arg)
 		for (mla_page *page = queues[q]->first, *next; page; page = next) {
 			next = page->next;
 			mla__page_collect_remote(page);
-			if (page->used == 0) {
+			if (mla_page_used(page) == 0) {
 				queue_remove(heap, queues[q], page);
 				page->next = page->prev = NULL;
 				mla__span_free(heap, page);
@@ -441,7 +441,7 @@ static void heap_thread_exit(void *arg)
 	heap->stat->state = 0;
 	heap->stat->tid = 0;
 	heap->live = false;
-	mla__tl_heap = &mla__heap_empty;
+	mla__tls.heap = &mla__heap_empty;
 	mla_lock_take(&heaps_lock);
 	heap->next_pool = heap_pool;
 	heap_pool = heap;
@@ -452,7 +452,7 @@ static void heap_thread_exit(void *arg)
 
 MLA_NOINLINE void *mla__malloc_slow(size_t size)
 {
-	if (mla__tl_heap == &mla__heap_empty && !mla__heap_init_thread()) {
+	if (mla__tls.heap == &mla__heap_empty && !mla__heap_init_thread()) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -465,7 +465,7 @@ MLA_NOINLINE void *mla__malloc_slow(size_t size)
  * found or made, or a large block. */
 void *mla__malloc_plain(size_t size)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (heap == &mla__heap_empty && !(heap = mla__heap_init_thread())) {
 		errno = ENOMEM;
 		return NULL;
@@ -495,7 +495,7 @@ void *mla__malloc_aligned(size_t size, size_t align)
 		if (c < MLA_NCLASSES)
 			return mla__malloc_plain(mla_class_size(c));
 	}
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	if (heap == &mla__heap_empty && !mla__heap_init_thread()) {
 		errno = ENOMEM;
 		return NULL;
@@ -507,7 +507,7 @@ void *mla__malloc_aligned(size_t size, size_t align)
 MLA_NOINLINE void mla__free_local_slow(mla_heap *heap, mla_page *page)
 {
 	int saved = errno;
-	if (page->in_full)
+	if (mla_page_in_full(page))
 		page_unfull(heap, page);
 	if (page->used == 0) {
 		mla_page_queue *q = &heap->queue[page->cls];
@@ -536,7 +536,7 @@ MLA_NOINLINE void mla__free_local_slow(mla_heap *heap, mla_page *page)
  * Returns the block's address, or NULL (nothing changed). */
 void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 {
-	mla_heap *heap = mla__tl_heap;
+	mla_heap *heap = mla__tls.heap;
 	mla_page *page = mla__page_of(seg, p);
 	unsigned nc = mla_size_class(size);
 	size_t nsz = mla_class_size(nc), pages = mla_class_span_pages(nc);
@@ -545,7 +545,7 @@ void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 		return NULL;
 	unsigned oc = page->cls;
 	size_t old_size = page->block_size;
-	mla_page_queue *q = page->in_full ? &heap->full : &heap->queue[oc];
+	mla_page_queue *q = mla_page_in_full(page) ? &heap->full : &heap->queue[oc];
 	queue_remove(heap, q, page);
 	mla_page *head = page;
 	if (pages > page->span_pages && !mla__span_extend(page, pages)) {
@@ -559,7 +559,6 @@ void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
 		mla__segment_purge_pages(seg, oldm);   /* what the block left: see mla__realloc_leaving */
 	}
 	atomic_store_explicit(&head->thread_free, 0, memory_order_relaxed);
-	head->in_full = 0;
 	mla__page_rekey(head);
 	head->cls = (uint8_t)nc;
 	head->block_size = (uint32_t)nsz;
@@ -588,7 +587,7 @@ void *mla__realloc_grow(mla_segment *seg, void *p, size_t size)
  * block that was just copied anyway. */
 uint64_t mla__realloc_leaving(mla_segment *seg, void *p, size_t usable)
 {
-	if (usable < MLA_PAGE_SIZE || atomic_load_explicit(&seg->heap, memory_order_relaxed) != mla__tl_heap)
+	if (usable < MLA_PAGE_SIZE || atomic_load_explicit(&seg->heap, memory_order_relaxed) != mla__tls.heap)
 		return 0;
 	mla_page *page = mla__page_of(seg, p);
 	if (!mla_class_one_block(page->cls) || page->span_pages >= 64)
@@ -600,7 +599,7 @@ uint64_t mla__realloc_leaving(mla_segment *seg, void *p, size_t usable)
 /* Free by a thread that does not own the segment: push on thread_free. */
 MLA_NOINLINE void mla__free_remote(mla_segment *seg, mla_page *page, mla_block *b)
 {
-	mla_heap *me = mla__tl_heap;
+	mla_heap *me = mla__tls.heap;
 	if (me == &mla__heap_empty) {
 		int saved = errno;
 		me = mla__heap_init_thread();
@@ -668,7 +667,7 @@ void mla__heap_atfork(int phase)
 	 * blocks): mla__segment_repair makes them agree again, at the cost of at
 	 * worst a few blocks or a span that nobody can free in the child: a
 	 * bounded leak, never a block handed out twice. */
-	mla_heap *me = mla__tl_heap;
+	mla_heap *me = mla__tls.heap;
 	for (size_t i = 0; i < heap_count; i++) {
 		mla_heap *h = heap_all[i];
 		if (h == me || !h->live)

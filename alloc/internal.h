@@ -43,7 +43,15 @@ extern struct mla_keys mla__keys;
 extern uint64_t mla__decay_ms;
 extern mla_page mla__page_empty;
 extern mla_heap mla__heap_empty;
-extern __thread mla_heap *mla__tl_heap __attribute__((tls_model("initial-exec")));
+/* The thread's allocator state, one initial-exec TLS block (nothing is
+ * allocated on first access): heap (&mla__heap_empty until the thread's
+ * first slow path) and the sampled mode's countdown (guard.c), so that
+ * malloc's fast path finds both by one GOT load. */
+struct mla_tls {
+	mla_heap *heap;
+	intptr_t sample_left;
+};
+extern __thread struct mla_tls mla__tls __attribute__((tls_model("initial-exec")));
 
 /* ---- free-list links and canaries (types.h, "Free blocks") ---- */
 
@@ -85,6 +93,26 @@ static inline bool mla_link_ok(const mla_page *page, const mla_block *next)
 static inline bool mla_link_in_span(const mla_page *page, const mla_block *next)
 {
 	return mla_likely((uintptr_t)next - (uintptr_t)page->start < page->limit) || !next;
+}
+
+/* A span's live blocks and its full flag, both kept in `used` (types.h). */
+static inline uint32_t mla_page_used(const mla_page *page) { return page->used & ~MLA_USED_FULL; }
+static inline bool mla_page_in_full(const mla_page *page) { return page->used & MLA_USED_FULL; }
+
+/* A local free's `--used`, true when the span empties or is in_full: the
+ * old value, as int32_t, is <= 1 (types.h).  On x86-64 one `subl` and a
+ * `jle` on its flags, which compilers do not fuse from the C (they keep
+ * the new value for a test of their own). */
+static inline bool mla_page_drop_used(mla_page *page)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	__asm__ goto("subl $1, %0\n\tjle %l[slow]" : "+m"(page->used) : : "cc" : slow);
+	return false;
+slow:
+	return true;
+#else
+	return (int32_t)page->used-- <= 1;
+#endif
 }
 
 /* ---- error.c ---- */
@@ -224,7 +252,6 @@ void *mla__malloc_plain(size_t size);                 /* heap.c: malloc without 
 void *mla__realloc_plain(void *p, size_t size);       /* api.c */
 
 void *mla__check_malloc_slow(size_t size);            /* malloc's slow path in check mode */
-extern __thread intptr_t mla__sample_left __attribute__((tls_model("initial-exec")));  /* sampled mode's countdown */
 
 /* ---- sample.c: sampled mode's pool of guarded slots ---- */
 size_t mla__sample_init(void *at, bool underflow, bool use_mprotect);   /* bytes taken at at */

@@ -42,7 +42,6 @@ void mla__page_init(mla_page *page, unsigned cls)
 	page->limit = 0;
 	page->used = 0;
 	page->free = page->local_free = NULL;
-	page->in_full = 0;
 	page->next = page->prev = NULL;
 	atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
 }
@@ -180,7 +179,7 @@ void mla__page_repair(mla_page *page)
 		page->local_free = NULL;
 	uint32_t n = list_trim(page, &page->free, page->capacity);
 	n += list_trim(page, &page->local_free, page->capacity - n);
-	page->used = page->capacity - n;
+	page->used = (page->used & MLA_USED_FULL) | (page->capacity - n);
 	page->limit = page->capacity * page->block_size;
 }
 

@@ -284,7 +284,7 @@ mla_page *mla__span_slide(mla_page *head, size_t pages)
 	head->block_size = 0;   /* no longer a head: must not look like a span */
 	head->limit = 0;
 	head->free = head->local_free = NULL;
-	head->in_full = 0;
+	head->used &= ~MLA_USED_FULL;
 	seg->used = (seg->used & ~oldm) | newm;
 	if (!seg->dirty && (oldm & ~newm))
 		seg->dirty_since_ms = mla__now_ms();
@@ -312,7 +312,6 @@ void mla__span_free(mla_heap *heap, mla_page *page)
 	page->block_size = 0;
 	page->free = page->local_free = NULL;
 	page->used = page->capacity = page->reserved = page->limit = 0;
-	page->in_full = 0;
 	atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
 	seg->used &= ~mask;
 	if (!seg->dirty)

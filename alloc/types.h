@@ -103,26 +103,32 @@ struct mla_keys {
 
 /* Page descriptor.  For a span of n pages, descriptor [i] heads it and
  * [i+1 .. i+n-1] have head_off = their distance to [i].  Invariants for a
- * head with block_size != 0 (owner-only fields unless marked atomic):
+ * head with block_size != 0 (owner-only fields unless marked atomic), where
+ * used(p) = p->used & ~MLA_USED_FULL and in_full(p) = p->used & MLA_USED_FULL
+ * (mla_page_used, mla_page_in_full):
  *   capacity <= reserved;  blocks [0, capacity) were carved;
- *   used == capacity - |free| - |local_free|
- *   used - |thread_free| == blocks live in the program
+ *   used(p) == capacity - |free| - |local_free|
+ *   used(p) - |thread_free| == blocks live in the program
  *   limit == capacity * block_size (0 when block_size == 0: free span)
- *   in_full  <=> the page is in heap->full, not heap->queue[class]
- *   in_full and no remote free since  <=> thread_free has MLA_TF_FULL
- * block_size == 0 means the span is free (or the page is metadata). */
+ *   in_full(p)  <=> the page is in heap->full, not heap->queue[class]
+ *   in_full(p) and no remote free since  <=> thread_free has MLA_TF_FULL
+ * block_size == 0 means the span is free (or the page is metadata).
+ * The full flag is the top bit of `used` so that free's fast path tests
+ * "the span empties or is full" with the decrement itself: the field read
+ * as int32_t is <= 0 exactly then (a span never holds 2^31 blocks). */
+#define MLA_USED_FULL 0x80000000u
 typedef struct mla_page {
 	/* first cache line: what malloc and a local free read and write */
 	mla_block *free;              /* malloc pops here */
 	mla_block *local_free;        /* owner's frees; moved to free when free runs dry */
 	uint8_t *start;              /* first block */
 	uint64_t div_magic;          /* mla__divisible() constant for block_size */
-	uint32_t used;
+	uint32_t used;                /* live blocks, | MLA_USED_FULL while in heap->full */
 	uint32_t capacity;
 	uint32_t block_size;
 	uint32_t limit;              /* capacity * block_size: bytes carved; one load for free's check */
 	uint8_t cls;
-	uint8_t in_full;
+	uint8_t pad1;
 	uint8_t span_pages;          /* on the head: pages in this span */
 	uint8_t head_off;            /* on any page: distance back to its head */
 	uint32_t pad0;
@@ -151,7 +157,9 @@ typedef struct mla_segment {
 	uint64_t dirty;
 	uint64_t dirty_since_ms;     /* when dirty went from 0 to non-0 */
 	uint64_t pooled_ms;          /* when it last went to the pool (empty) */
-	_Atomic uint64_t wake;       /* bit i: a remote free hit full page i */
+	/* bit i: a remote free hit full page i; on its own line, since every
+	 * free into the segment reads the line of magic and heap */
+	_Atomic uint64_t wake __attribute__((aligned(64)));
 	struct mla_segment *next, *prev;
 	mla_page pages[MLA_SEG_PAGES];
 } mla_segment;
@@ -196,7 +204,6 @@ typedef struct mla_heap {
 	mla_page_queue queue[MLA_NCLASSES];
 	mla_page_queue full;
 	mla_segment *segments;            /* owned segments (list via next/prev) */
-	_Atomic uint64_t wake_hint;      /* bumped by remote frees into full pages */
 	uint64_t wake_seen;
 	uint64_t next_purge_ms;
 	uint64_t slow_count;
@@ -204,6 +211,8 @@ typedef struct mla_heap {
 	bool live;
 	struct mla_heap *next_pool;       /* in the pool of unused heaps */
 	struct mlalloc_pub_heap own_stat;
+	/* bumped by remote frees into full pages: last, on a line of its own */
+	_Atomic uint64_t wake_hint __attribute__((aligned(64)));
 } mla_heap;
 
 #endif

@@ -219,10 +219,10 @@ static int midop_child(mla_block *popped)
 	mla_segment *seg = mla__hdr_of(as[0]);
 	static char *fill[2000];
 	int nfill = 0;
-	while (atomic_load(&seg->heap) != mla__tl_heap && nfill < 2000)
+	while (atomic_load(&seg->heap) != mla__tls.heap && nfill < 2000)
 		if (!(fill[nfill++] = malloc(40000)))
 			return 2;
-	if (atomic_load(&seg->heap) != mla__tl_heap)
+	if (atomic_load(&seg->heap) != mla__tls.heap)
 		return 6;
 	if (mlalloc_check() != 0)
 		return 3;

@@ -132,7 +132,7 @@ static int out_of_memory(void)
 	CHECK_EQ(errno, ENOMEM);
 	while (n > 0)
 		free(blocks[--n]);
-	mla__heap_purge(mla__tl_heap, true);
+	mla__heap_purge(mla__tls.heap, true);
 	p = malloc(8 << 20);
 	CHECK(p != NULL);
 	free(p);
