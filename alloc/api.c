@@ -137,11 +137,9 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 	 * a segment of ours (or leaves), whose span then puts it at 2^47 - 4 MiB
 	 * or more from its start, which no span has; free_checked reports it. */
 	size_t i = ((uintptr_t)p >> MLA_SEG_SHIFT) & (MLA_SEGMAP_LEN - 1);
-	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != 1))
+	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != MLA_MAP_SEG))
 		return free_checked(p, func);
 	mla_segment *seg = (mla_segment *)(i << MLA_SEG_SHIFT);
-	if (mla_unlikely(seg->magic != MLA_MAGIC_SEG))
-		return free_checked(p, func);
 	/* p == seg (the header) needs no test here: page 0 is never a span,
 	 * its capacity is 0, so block_start rejects it and free_checked reports. */
 	mla_page *page = mla__page_of(seg, p);
@@ -150,8 +148,11 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 	if (mla_unlikely(!block_start(page, p) || b->key == key))
 		return free_checked(p, func);
 	mla_heap *heap = mla__tls.heap;
+	/* The map says segment, so the magic is checked only where the owner
+	 * is not us: a header overwritten there (a heap pointer that is not
+	 * ours) is reported by free_checked instead of trusted. */
 	if (mla_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap))
-		return mla__free_remote(seg, page, b);
+		return mla_likely(seg->magic == MLA_MAGIC_SEG) ? mla__free_remote(seg, page, b) : free_checked(p, func);
 	mla_link_set_k(b, page->local_free, heap->link_key);
 	b->key = key;
 	page->local_free = b;

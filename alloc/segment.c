@@ -24,23 +24,24 @@ void *mla__hdr_walk(size_t i)
 {
 	for (;;) {
 		uint8_t k = atomic_load_explicit(&mla__segmap[i], memory_order_relaxed);
-		if (k == 0)
+		if (k == MLA_MAP_NONE)
 			return NULL;
-		if (k == 1)
+		if (k <= MLA_MAP_LARGE)
 			return (void *)(i << MLA_SEG_SHIFT);
-		size_t back = k == 255 ? 254 : (size_t)k - 1;
+		size_t back = k == 255 ? 253 : (size_t)k - MLA_MAP_LARGE;
 		if (back > i)
 			return NULL;
 		i -= back;
 	}
 }
 
-void mla__segmap_set(uintptr_t base, size_t size, bool on)
+void mla__segmap_set(uintptr_t base, size_t size, int kind)
 {
 	size_t first = base >> MLA_SEG_SHIFT;
 	size_t n = (size + MLA_SEG_SIZE - 1) >> MLA_SEG_SHIFT;
 	for (size_t j = 0; j < n && first + j < MLA_SEGMAP_LEN; j++) {
-		uint8_t v = on ? (uint8_t)(j + 1 < 255 ? j + 1 : 255) : 0;
+		uint8_t v = kind == MLA_MAP_NONE ? 0 : j == 0 ? (uint8_t)kind
+		          : (uint8_t)(j + MLA_MAP_LARGE < 255 ? j + MLA_MAP_LARGE : 255);
 		atomic_store_explicit(&mla__segmap[first + j], v, memory_order_release);
 	}
 }
@@ -90,7 +91,7 @@ static mla_segment *segment_from_os(void)
 			h->seg_bytes_mmap += MLA_SEG_SIZE;
 		mla__pub_end();
 	}
-	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, true);
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_SEG);
 	return seg;
 }
 
@@ -379,10 +380,10 @@ static bool segment_release(mla_segment *seg)
 	uint8_t from = seg->from;
 	uint16_t index = seg->pub_index;
 	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << MLA_PAGE_SHIFT;
-	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, false);   /* before the range can be reused */
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_NONE);   /* before the range can be reused */
 	if (from == MLALLOC_SEG_BRK) {
 		if (!mla__os_brk_release(seg, MLA_SEG_SIZE)) {
-			mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, true);
+			mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_SEG);
 			return false;
 		}
 	} else {

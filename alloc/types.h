@@ -11,11 +11,16 @@
  * MLA_MAX_SMALL are "large": each gets its own mmap, aligned to MLA_SEG_SIZE,
  * with struct mla_large at the start of the mapping.
  *
- * Finding metadata from a pointer p: mla__segmap[p >> MLA_SEG_SHIFT] is 0 for
- * memory we do not own, 1 if an mla_segment or mla_large header starts at the
- * MLA_SEG_SIZE boundary below p, and k > 1 if it starts k-1 boundaries lower
- * (large blocks spanning several segments; 255 means "at least 254 lower").
+ * Finding metadata from a pointer p: mla__segmap[p >> MLA_SEG_SHIFT] is 0
+ * (MLA_MAP_NONE) for memory we do not own, MLA_MAP_SEG if an mla_segment
+ * starts at the MLA_SEG_SIZE boundary below p, MLA_MAP_LARGE if an
+ * mla_large header starts there, and k > MLA_MAP_LARGE if an mla_large
+ * header starts k - MLA_MAP_LARGE boundaries lower (large blocks spanning
+ * several segments; 255 means "at least 253 lower").  So free's fast path
+ * knows from the map alone that p is in a segment, without reading the
+ * magic of a header that may be a large block's.
  */
+enum { MLA_MAP_NONE = 0, MLA_MAP_SEG = 1, MLA_MAP_LARGE = 2 };
 #ifndef MLA_ALLOC_TYPES_H
 #define MLA_ALLOC_TYPES_H
 
