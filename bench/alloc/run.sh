@@ -18,7 +18,10 @@
 # WORKLOADS / TRACES (space-separated subsets), BASE (a second build dir,
 # e.g. of the commit before a change: its mlalloc runs as "mlalloc-base",
 # interleaved with the others, and the geomeans of mlalloc over it are
-# printed; an A/B comparison that load hits alike on both sides).
+# printed; an A/B comparison that load hits alike on both sides),
+# MIMALLOC_SECURE (a libmimalloc-secure.so, as bench/alloc/mimalloc-secure
+# builds: it runs as "mimalloc-secure", interleaved, and a line gives
+# mlalloc's geomeans against it; the targets stay on Debian's mimalloc).
 # Benchmarks, not tests: a MISS is printed, the exit status stays 0.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +40,11 @@ if [ ! -f "$build/alloc/libmlalloc.so" ]; then
 fi
 mlalloc=$build/alloc/libmlalloc.so
 base=${BASE:-}
+secure=${MIMALLOC_SECURE:-}
+if [ -n "$secure" ] && [ ! -f "$secure" ]; then
+	echo "MIMALLOC_SECURE=$secure: no such file (bench/alloc/mimalloc-secure builds it)" >&2
+	exit 1
+fi
 if [ -n "$base" ] && [ ! -f "$base/alloc/libmlalloc.so" ]; then
 	[ -d "$base" ] || meson setup "$base" "$top" >/dev/null
 	meson compile -C "$base" mlalloc >/dev/null
@@ -65,6 +73,7 @@ for line in $want; do
 	name=$(echo "$line" | cut -d: -f1); f=$(echo "$line" | cut -d: -f2)
 	if [ -f "$f" ]; then allocs="$allocs $name:$f"; else echo "$name: not installed, left out" >&2; fi
 done
+[ -z "$secure" ] || allocs="$allocs mimalloc-secure:$secure"
 
 # One line per run: "w NAME ALLOC seconds peak-rss-KiB cpu-seconds" or
 # "t NAME ALLOC seconds peak-rss-KiB utilization".
@@ -181,4 +190,6 @@ END {
 	printf "%s peak RSS geomean %.3f <= 1.1x glibc\n", (gr["mlalloc"] <= 1.1 ? "PASS" : "MISS"), gr["mlalloc"]
 	if (nt)
 		printf "%s utilization average %.1f%% >= 90%%\n", (su["mlalloc"] / nt >= 0.9 ? "PASS" : "MISS"), 100 * su["mlalloc"] / nt
+	if ("mimalloc-secure" in gt)
+		printf "info mlalloc time geomean %.3f, mimalloc-secure %.3f: %.3fx (CPU time %.3fx), not a target\n", gt["mlalloc"], gt["mimalloc-secure"], gt["mlalloc"] / gt["mimalloc-secure"], exp((lc["mlalloc"] - lc["mimalloc-secure"]) / nw)
 }' "$out/results"
