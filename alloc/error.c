@@ -192,6 +192,15 @@ _Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
 		put_dec(&m, block_size);
 		put(&m, " bytes, not a block start (a link written after it was freed)");
 		break;
+	case MLA_FAULT_FREE_LINK_OUTSIDE:
+		put(&m, "corrupted free list: a free block links to ");
+		put_hex(&m, (uintptr_t)p);
+		put(&m, ", outside its span of ");
+		put_dec(&m, block_size);
+		put(&m, "-byte blocks at ");
+		put_hex(&m, (uintptr_t)block);
+		put(&m, " (a link written after it was freed)");
+		break;
 	case MLA_FAULT_DOUBLE_WRITTEN:
 		put(&m, "double free of ");
 		put_hex(&m, (uintptr_t)p);

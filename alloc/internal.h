@@ -86,15 +86,6 @@ static inline bool mla_link_ok(const mla_page *page, const mla_block *next)
 	return !next || (off < page->limit && mla_divisible((uint32_t)off, page->div_magic));
 }
 
-/* Whether malloc may follow the decoded link next of a block it pops:
- * NULL, or inside the carved part of page (types.h, "Free blocks": the
- * block's own canary, checked when it is popped in turn, says the rest).
- * One compare on the fast path; NULL is the rare case, tested after it. */
-static inline bool mla_link_in_span(const mla_page *page, const mla_block *next)
-{
-	return mla_likely((uintptr_t)next - (uintptr_t)page->start < page->limit) || !next;
-}
-
 /* A span's live blocks and its full flag, both kept in `used` (types.h). */
 static inline uint32_t mla_page_used(const mla_page *page) { return page->used & ~MLA_USED_FULL; }
 static inline bool mla_page_in_full(const mla_page *page) { return page->used & MLA_USED_FULL; }
@@ -127,6 +118,7 @@ enum mla_fault {
 	MLA_FAULT_FREE_BLOCK,  /* a free block's canary is overwritten */
 	MLA_FAULT_DOUBLE_WRITTEN,  /* double free of a block written while free */
 	MLA_FAULT_FREE_LINK_INSIDE,  /* a free list leads inside a block of its span */
+	MLA_FAULT_FREE_LINK_OUTSIDE, /* a free list leads out of its span (into its segment) */
 };
 _Noreturn void mla__fatal(enum mla_fault fault, const char *func, const void *p,
                          const void *block, size_t block_size);
@@ -184,10 +176,13 @@ MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b);
 static inline mla_block *mla__page_pop(mla_heap *heap, mla_page *page)
 {
 	mla_block *b = page->free;
-	mla_block *next = mla_link_get_k(b, heap->link_key);
-	if (mla_unlikely(b->key != mla_canary(page, b) || !mla_link_in_span(page, next)))
+	/* next ^ b, straight from the link: below MLA_SEG_SIZE - 16 when next
+	 * is in b's segment with room for its two words (types.h, "Free
+	 * blocks"); equal to b when next is NULL, which is the rare case. */
+	uintptr_t x = mla_rotl(b->link, MLA_LINK_ROT) ^ heap->link_key;
+	if (mla_unlikely(b->key != mla_canary(page, b) || (x > MLA_SEG_SIZE - 16 && x != (uintptr_t)b)))
 		mla__page_pop_fatal(page, b);
-	page->free = next;
+	page->free = (mla_block *)(x ^ (uintptr_t)b);
 	b->key = 0;
 	return b;
 }

@@ -72,10 +72,13 @@ static void page_extend(mla_page *page)
 
 /* malloc found the block b at the head of page->free with a bad canary or
  * link (mla__page_pop): name the block and what is wrong with it.  A b that
- * is no block start came by a link that stays inside the span (the pop
- * before checks only that): name the block it is inside. */
+ * is no block of the span came by a link that stays inside the segment (the
+ * pop before checks only that): name where it leads, outside the span or
+ * inside one of its blocks. */
 MLA_COLD _Noreturn void mla__page_pop_fatal(mla_page *page, mla_block *b)
 {
+	if ((uintptr_t)b - (uintptr_t)page->start >= page->limit)
+		mla__fatal(MLA_FAULT_FREE_LINK_OUTSIDE, "malloc", b, page->start, page->block_size);
 	uint32_t off = (uint32_t)((uint8_t *)b - page->start);
 	if (!mla_link_ok(page, b))   /* reached by a link that stays in the span */
 		mla__fatal(MLA_FAULT_FREE_LINK_INSIDE, "malloc", b, page->start + off / page->block_size * page->block_size,

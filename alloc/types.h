@@ -74,11 +74,14 @@ enum mla_hdr_kind { MLA_KIND_SEGMENT = 1, MLA_KIND_LARGE = 2 };
  * Only mlalloc writes span->key ^ x at x + 8, and only for x a block start
  * of that span made since the span got its key; so a block whose canary
  * matches is a carved block of this span, of this class.  malloc therefore
- * checks of the link it follows only that it is NULL or inside the carved
- * part of the span (mla_link_in_span: one compare): a link to anywhere else
- * in the span (not a block start, a block of the span's earlier class left
- * in its memory) is caught when that block is popped, by its canary, before
- * it is handed out.  The slow paths (remote-free walk, double-free check,
+ * checks of the link it follows only that it is NULL or leads into the
+ * block's own segment, far enough from its end for a block's two words
+ * (mla__page_pop: one compare of next ^ b, which decoding yields before
+ * next itself): a segment is mapped whole, so the next pop may read the
+ * words there, and a link to anywhere else in the segment (not a block
+ * start, a block of the span's earlier class left in its memory, another
+ * span, the header) is caught when that block is popped, by its canary,
+ * before it is handed out.  The slow paths (remote-free walk, double-free check,
  * repair) still check every link fully (mla_link_ok: NULL, or a carved
  * block of the same span at a multiple of the block size).
  * A free() that finds the canary intact has found a block already free: a

@@ -249,6 +249,31 @@ static char *seg_of(void *p) { return (char *)((uintptr_t)p & ~(((uintptr_t)4 <<
 static void free_high_alias(void) { char *p = malloc(16); keep = p; free(p + ((uintptr_t)1 << 47)); }
 static void free_seg_header(void) { char *p = malloc(16); keep = p; free(seg_of(p)); }
 static void free_free_pages(void) { char *p = malloc(16); keep = p; free(seg_of(p) + ((size_t)63 << 16)); }
+/* A link redirected to a live block of another span of the same segment,
+ * with the link secret a use-after-free read learns: malloc follows a link
+ * that stays in the segment (mla__page_pop), so the pop of the block it
+ * leads to must abort, naming it as outside the span, not hand it out. */
+static void link_into_other_span(void)
+{
+	char *a1 = malloc(64), *a2 = malloc(64);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	char *z = malloc(96), *p = malloc(64);   /* z: a span of another class */
+	keep = z;
+	if (seg_of(z) != seg_of(p))
+		_exit(3);   /* the case needs both in one segment */
+	memset(hide(z), 0, 96);
+	free(p);
+	note(z);
+	((uintptr_t *)hide(p))[0] = rotl((uintptr_t)z ^ (uintptr_t)p ^ linkkey, 16);
+	for (int i = 0; i < 1000; i++) {
+		char *r = hide(malloc(64));
+		if (r == z)
+			escaped("a block of another span:", r);
+	}
+}
 static void realloc_freed(void) { char *p = malloc(100); free(p); keep = realloc(p, 200); }
 static void usable_interior(void) { char *p = malloc(64); keep = (void *)malloc_usable_size(p + 16); }
 
@@ -277,6 +302,7 @@ static const struct fault_case {
 	{ "double free after a write of the whole block", double_free_after_block_write, { "malloc(): corrupted free block 0x" } },
 	{ "double free behind other frees", double_free_deep, { "free(): double free of 0x", "already free" } },
 	{ "link redirected into the middle of a live block", link_into_block_middle, { "malloc(): corrupted free list", "of 64 bytes" } },
+	{ "link redirected to a live block of another span", link_into_other_span, { "malloc(): corrupted free list", "outside its span of 64-byte blocks" } },
 	{ "free block forged with a key learned in another span", forged_with_other_span_key, { "malloc(): corrupted free block 0x", "of 96 bytes" } },
 };
 
