@@ -3,6 +3,8 @@
  * "ready" on stdout, then obeys one-letter commands from stdin:
  *   f  free 10 of the 300000-byte blocks and 1 large block, then "ready"
  *   c  start 2 threads that churn malloc/free until stdin closes
+ *   C  start 16 more that churn small blocks only (every thread its own
+ *      heap: the reader's copy of 16 busy heaps), then "ready"
  * and exits when stdin closes.  Built twice: linked with mlalloc, and plain
  * (for LD_PRELOAD and for "not an mlalloc process"). */
 #include <pthread.h>
@@ -17,15 +19,19 @@
 static void *medium[20], *large[3], *small[1000];
 static atomic_bool stop;
 
+static atomic_int started;
+
 static void *churn(void *arg)
 {
 	unsigned long x = (unsigned long)(uintptr_t)arg;
+	bool small_only = x > 2;
 	void *keep[64] = { 0 };
+	atomic_fetch_add(&started, 1);
 	for (long i = 0; i < 50000000 && !atomic_load(&stop); i++) {
 		x = x * 6364136223846793005UL + 1442695040888963407UL;
 		unsigned k = (unsigned)(x >> 58);
 		free(keep[k]);
-		keep[k] = malloc((x >> 20) % ((x >> 40) % 8 ? 2000 : 900000) + 1);
+		keep[k] = malloc((x >> 20) % (small_only || (x >> 40) % 8 ? 2000 : 900000) + 1);
 	}
 	for (int k = 0; k < 64; k++)
 		free(keep[k]);
@@ -42,7 +48,7 @@ int main(void)
 	for (int i = 0; i < 1000; i++)
 		small[i] = malloc(24);
 	fputs("ready\n", stdout);
-	pthread_t t[2];
+	pthread_t t[2 + 16];
 	int threads = 0;
 	char c;
 	while (read(0, &c, 1) == 1) {
@@ -54,6 +60,12 @@ int main(void)
 		} else if (c == 'c' && !threads) {
 			for (threads = 0; threads < 2; threads++)
 				pthread_create(&t[threads], NULL, churn, (void *)(uintptr_t)(threads + 1));
+			fputs("ready\n", stdout);
+		} else if (c == 'C' && threads == 2) {
+			for (; threads < 2 + 16; threads++)
+				pthread_create(&t[threads], NULL, churn, (void *)(uintptr_t)(threads + 1));
+			while (atomic_load(&started) < threads)
+				usleep(1000);
 			fputs("ready\n", stdout);
 		}
 	}

@@ -4,7 +4,8 @@
  * Three targets: linked with mlalloc (found through the named mapping), the
  * plain program under LD_PRELOAD with the region left unnamed (found through
  * the ELF symbol of libmlalloc.so), and the plain program alone (-ENOENT).
- * Then reads repeatedly while two threads of the child churn. */
+ * Then reads repeatedly while two threads of the child churn, and while
+ * eighteen do. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -153,6 +154,27 @@ int main(int argc, char **argv)
 		mla_alloc_snapshot_free(s);
 	}
 	printf("ok   %d consistent copies during churn, %d kept changing (-EAGAIN)\n", 100 - again, again);
+	/* The same with 18 threads churning, each in its own heap (issue 19:
+	 * the heap stays readable with 16 threads busy): every copy consistent,
+	 * with the heaps of all 19 threads in use. */
+	command(&c, 'C');
+	again = 0;
+	for (int i = 0; i < 30; i++) {
+		struct mla_alloc_snapshot *s = NULL;
+		int r = mla_alloc_snapshot_read(c.pid, &s);
+		if (r == -EAGAIN && ++again <= 3)
+			continue;
+		CHECK_EQ(r, 0);
+		size_t live_heaps = 0;
+		for (size_t k = 0; k < s->nheaps; k++)
+			live_heaps += s->heaps[k].state == 1 && s->heaps[k].tid != 0;
+		CHECK(live_heaps >= 19);
+		for (size_t k = 0; k < s->nsegs; k++)
+			CHECK((s->segs[k].seq & 1) == 0 &&
+			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
+		mla_alloc_snapshot_free(s);
+	}
+	printf("ok   %d consistent copies with 18 threads churning, %d kept changing (-EAGAIN)\n", 30 - again, again);
 	finish(&c);
 
 	char lib[4096];
