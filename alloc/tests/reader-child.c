@@ -2,9 +2,10 @@
 /* reader-child: a target for test-reader.  Makes known allocations, says
  * "ready" on stdout, then obeys one-letter commands from stdin:
  *   f  free 10 of the 300000-byte blocks and 1 large block, then "ready"
- *   c  start 2 threads that churn malloc/free until stdin closes
+ *   c  start 2 threads that churn malloc/free until stdin closes, then
+ *      "ready" once each has its heap
  *   C  start 16 more that churn small blocks only (every thread its own
- *      heap: the reader's copy of 16 busy heaps), then "ready"
+ *      heap: the reader's copy of 16 busy heaps), the same
  * and exits when stdin closes.  Built twice: linked with mlalloc, and plain
  * (for LD_PRELOAD and for "not an mlalloc process"). */
 #include <pthread.h>
@@ -25,7 +26,7 @@ static void *churn(void *arg)
 {
 	unsigned long x = (unsigned long)(uintptr_t)arg;
 	bool small_only = x > 2;
-	void *keep[64] = { 0 };
+	void *keep[64] = { malloc(16) };   /* the thread has its heap */
 	atomic_fetch_add(&started, 1);
 	for (long i = 0; i < 50000000 && !atomic_load(&stop); i++) {
 		x = x * 6364136223846793005UL + 1442695040888963407UL;
@@ -60,6 +61,8 @@ int main(void)
 		} else if (c == 'c' && !threads) {
 			for (threads = 0; threads < 2; threads++)
 				pthread_create(&t[threads], NULL, churn, (void *)(uintptr_t)(threads + 1));
+			while (atomic_load(&started) < threads)
+				usleep(1000);
 			fputs("ready\n", stdout);
 		} else if (c == 'C' && threads == 2) {
 			for (; threads < 2 + 16; threads++)

@@ -137,6 +137,20 @@ static void overflow8_into_remote_free(void)
 
 static uintptr_t rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k)); }
 
+/* What a use-after-free read of the free block a1 of size bytes, linking
+ * to a2, tells: with both addresses its link word gives the link secret
+ * (returned), its canary word the canary secret of a1's span (*canary). */
+static uintptr_t learn_link_key(size_t size, uintptr_t *canary)
+{
+	char *a1 = malloc(size), *a2 = malloc(size);
+	free(a2);
+	free(a1);   /* a1 links to a2 */
+	uintptr_t *w = (uintptr_t *)hide(a1);
+	if (canary)
+		*canary = w[1] ^ (uintptr_t)a1;
+	return rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+}
+
 /* What a use-after-free read of one free block tells: its two words, which
  * with its address and its successor's give the canary secret and the link
  * secret of a scheme with one secret each per process.  With them, forge a
@@ -145,12 +159,7 @@ static uintptr_t rotl(uintptr_t x, unsigned k) { return (x << k) | (x >> (64 - k
  * its own canary key, so y's pop must abort, not hand y out while live. */
 static void forged_with_other_span_key(void)
 {
-	char *a1 = malloc(48), *a2 = malloc(48);
-	free(a2);
-	free(a1);   /* a1 links to a2 */
-	uintptr_t *w = (uintptr_t *)hide(a1);
-	uintptr_t canary = w[1] ^ (uintptr_t)a1;
-	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	uintptr_t canary, linkkey = learn_link_key(48, &canary);
 	char *x = malloc(96), *y = malloc(96);
 	keep = y;
 	free(x);
@@ -172,11 +181,7 @@ static void forged_with_other_span_key(void)
  * it leads to must fail its own canary when popped, not be handed out. */
 static void link_into_block_middle(void)
 {
-	char *a1 = malloc(64), *a2 = malloc(64);
-	free(a2);
-	free(a1);   /* a1 links to a2 */
-	uintptr_t *w = (uintptr_t *)hide(a1);
-	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	uintptr_t linkkey = learn_link_key(64, NULL);
 	char *p = malloc(64), *q = malloc(64);
 	memset(hide(q), 0, 64);
 	free(p);
@@ -255,11 +260,7 @@ static void free_free_pages(void) { char *p = malloc(16); keep = p; free(seg_of(
  * leads to must abort, naming it as outside the span, not hand it out. */
 static void link_into_other_span(void)
 {
-	char *a1 = malloc(64), *a2 = malloc(64);
-	free(a2);
-	free(a1);   /* a1 links to a2 */
-	uintptr_t *w = (uintptr_t *)hide(a1);
-	uintptr_t linkkey = rotl(w[0], 48) ^ (uintptr_t)a1 ^ (uintptr_t)a2;
+	uintptr_t linkkey = learn_link_key(64, NULL);
 	char *z = malloc(96), *p = malloc(64);   /* z: a span of another class */
 	keep = z;
 	if (seg_of(z) != seg_of(p))

@@ -126,6 +126,32 @@ static void check_counts(struct child *c, const char *found_by)
 	printf("ok   counts of a child found through %s\n", found_by);
 }
 
+/* Consistent copies while threads of the child churn: n reads, each either
+ * -EAGAIN (at most max_again of them) or a copy whose every segment record
+ * is complete (even seq) and sane, with at least `heaps` heaps in use and
+ * the child's large blocks (2 of its own; the churn's up to 128 more). */
+static void read_during_churn(struct child *c, int n, int max_again, size_t heaps)
+{
+	int again = 0;
+	for (int i = 0; i < n; i++) {
+		struct mla_alloc_snapshot *s = NULL;
+		int r = mla_alloc_snapshot_read(c->pid, &s);
+		if (r == -EAGAIN && ++again <= max_again)
+			continue;
+		CHECK_EQ(r, 0);
+		CHECK(s->header.large_live >= 2 && s->header.large_live <= 2 + 128);
+		size_t live_heaps = 0;
+		for (size_t k = 0; k < s->nheaps; k++)
+			live_heaps += s->heaps[k].state == 1 && s->heaps[k].tid != 0;
+		CHECK(live_heaps >= heaps);
+		for (size_t k = 0; k < s->nsegs; k++)
+			CHECK((s->segs[k].seq & 1) == 0 &&
+			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
+		mla_alloc_snapshot_free(s);
+	}
+	printf("ok   %d consistent copies with %zu heaps in use, %d kept changing (-EAGAIN)\n", n - again, heaps, again);
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(argc == 4);   /* linked child, plain child, libmlalloc.so */
@@ -140,41 +166,11 @@ int main(int argc, char **argv)
 	 * for 2 s (seen once in the sanitizer suite of a 2-CPU CI run), but
 	 * not for most reads. */
 	command(&c, 'c');
-	int again = 0;
-	for (int i = 0; i < 100; i++) {
-		struct mla_alloc_snapshot *s = NULL;
-		int r = mla_alloc_snapshot_read(c.pid, &s);
-		if (r == -EAGAIN && ++again <= 10)
-			continue;
-		CHECK_EQ(r, 0);
-		CHECK(s->header.large_live >= 2 && s->header.large_live <= 2 + 128);
-		for (size_t k = 0; k < s->nsegs; k++)
-			CHECK((s->segs[k].seq & 1) == 0 &&
-			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
-		mla_alloc_snapshot_free(s);
-	}
-	printf("ok   %d consistent copies during churn, %d kept changing (-EAGAIN)\n", 100 - again, again);
+	read_during_churn(&c, 100, 10, 3);
 	/* The same with 18 threads churning, each in its own heap (issue 19:
-	 * the heap stays readable with 16 threads busy): every copy consistent,
-	 * with the heaps of all 19 threads in use. */
+	 * the heap stays readable with 16 threads busy). */
 	command(&c, 'C');
-	again = 0;
-	for (int i = 0; i < 30; i++) {
-		struct mla_alloc_snapshot *s = NULL;
-		int r = mla_alloc_snapshot_read(c.pid, &s);
-		if (r == -EAGAIN && ++again <= 3)
-			continue;
-		CHECK_EQ(r, 0);
-		size_t live_heaps = 0;
-		for (size_t k = 0; k < s->nheaps; k++)
-			live_heaps += s->heaps[k].state == 1 && s->heaps[k].tid != 0;
-		CHECK(live_heaps >= 19);
-		for (size_t k = 0; k < s->nsegs; k++)
-			CHECK((s->segs[k].seq & 1) == 0 &&
-			      (s->segs[k].kind == MLALLOC_SEG_UNUSED ? s->segs[k].used == 0 : (s->segs[k].used & 1)));
-		mla_alloc_snapshot_free(s);
-	}
-	printf("ok   %d consistent copies with 18 threads churning, %d kept changing (-EAGAIN)\n", 30 - again, again);
+	read_during_churn(&c, 30, 3, 19);
 	finish(&c);
 
 	char lib[4096];
