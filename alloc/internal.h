@@ -96,7 +96,7 @@ static inline bool mla_page_in_full(const mla_page *page) { return page->used & 
  * the new value for a test of their own). */
 static inline bool mla_page_drop_used(mla_page *page)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 11)   /* asm goto with outputs */
 	__asm__ goto("subl $1, %0\n\tjle %l[slow]" : "+m"(page->used) : : "cc" : slow);
 	return false;
 slow:
