@@ -137,7 +137,7 @@ static inline __attribute__((always_inline)) void free_block(void *p, const char
 	 * a segment of ours (or leaves), whose span then puts it at 2^47 - 4 MiB
 	 * or more from its start, which no span has; free_checked reports it. */
 	size_t i = ((uintptr_t)p >> MLA_SEG_SHIFT) & (MLA_SEGMAP_LEN - 1);
-	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != MLA_MAP_SEG))
+	if (mla_unlikely(atomic_load_explicit(&mla__segmap[i], memory_order_relaxed) != MLA_KIND_SEGMENT))
 		return free_checked(p, func);
 	mla_segment *seg = (mla_segment *)(i << MLA_SEG_SHIFT);
 	/* p == seg (the header) needs no test here: page 0 is never a span,

@@ -137,7 +137,7 @@ void mla__segment_repair(mla_segment *seg);   /* owner died mid-operation (fork 
 mla_segment *mla__segment_adopt(mla_heap *heap);
 void mla__segment_pool_purge(uint64_t now, bool force);   /* and give idle segments back */
 void mla__segment_atfork(int phase);
-void mla__segmap_set(uintptr_t base, size_t size, int kind);   /* MLA_MAP_* (types.h) */
+void mla__segmap_set(uintptr_t base, size_t size, enum mla_hdr_kind kind);   /* MLA_KIND_NONE: off */
 
 /* Header of the segment or large block holding p, or NULL if not ours. */
 static inline void *mla__hdr_of(const void *p)
@@ -147,9 +147,9 @@ static inline void *mla__hdr_of(const void *p)
 		return NULL;
 	size_t i = a >> MLA_SEG_SHIFT;
 	uint8_t k = atomic_load_explicit(&mla__segmap[i], memory_order_relaxed);
-	if (mla_likely(k - 1u < MLA_MAP_LARGE))   /* MLA_MAP_SEG or MLA_MAP_LARGE */
+	if (mla_likely(k - 1u < MLA_KIND_LARGE))   /* MLA_KIND_SEGMENT or MLA_KIND_LARGE */
 		return (void *)(i << MLA_SEG_SHIFT);
-	if (k == MLA_MAP_NONE)
+	if (k == MLA_KIND_NONE)
 		return NULL;
 	extern void *mla__hdr_walk(size_t i);
 	return mla__hdr_walk(i);

@@ -88,7 +88,7 @@ static void large_unmap(mla_large *lg)
 	pub_totals(0, 0, -1, -(long)lg->map_size, 0, 0);
 	pub_release(lg);
 	mla__pub_large_release(lg->pub_index);
-	mla__segmap_set((uintptr_t)lg, lg->map_size, MLA_MAP_NONE);
+	mla__segmap_set((uintptr_t)lg, lg->map_size, MLA_KIND_NONE);
 	struct mlalloc_pub_header *h = mla__pub();
 	if (h)
 		__atomic_fetch_add(&h->purged_bytes, lg->map_size, __ATOMIC_RELAXED);
@@ -144,7 +144,7 @@ void *mla__large_alloc(size_t size, size_t align, bool zero)
 		lg->fresh = 1;
 		lg->map_size = map_size;
 		lg->pub_index = mla__pub_large_slot();
-		mla__segmap_set((uintptr_t)lg, map_size, MLA_MAP_LARGE);
+		mla__segmap_set((uintptr_t)lg, map_size, MLA_KIND_LARGE);
 	} else if (lg->map_size - map_size >= REUSE_TRIM_MIN && lg->map_size - map_size >= lg->map_size / 4) {
 		mla__os_purge((uint8_t *)lg + map_size, lg->map_size - map_size);
 		struct mlalloc_pub_header *h = mla__pub();
@@ -214,17 +214,17 @@ void *mla__large_realloc(mla_large *lg, void *p, size_t size)
 		return NULL;
 	/* Unmark first: once moved, the old range may be mapped by anyone. */
 	size_t old_map = lg->map_size, old_usable = lg->usable;
-	mla__segmap_set((uintptr_t)lg, old_map, MLA_MAP_NONE);
+	mla__segmap_set((uintptr_t)lg, old_map, MLA_KIND_NONE);
 	uint8_t *nb = mla__os_move(lg, old_map, need, MLA_SEG_SIZE);
 	if (!nb) {
-		mla__segmap_set((uintptr_t)lg, old_map, MLA_MAP_LARGE);
+		mla__segmap_set((uintptr_t)lg, old_map, MLA_KIND_LARGE);
 		return NULL;
 	}
 	mla_large *nl = (mla_large *)nb;   /* the header moved with its page */
 	nl->map_size = need;
 	nl->user = nb + off;
 	nl->usable = need - off;
-	mla__segmap_set((uintptr_t)nb, need, MLA_MAP_LARGE);
+	mla__segmap_set((uintptr_t)nb, need, MLA_KIND_LARGE);
 	mla_lock_take(&large_lock);
 	mla__pub_begin();
 	pub_totals(0, (long)nl->usable - (long)old_usable, 0, 0, 0, 0);

@@ -24,24 +24,24 @@ void *mla__hdr_walk(size_t i)
 {
 	for (;;) {
 		uint8_t k = atomic_load_explicit(&mla__segmap[i], memory_order_relaxed);
-		if (k == MLA_MAP_NONE)
+		if (k == MLA_KIND_NONE)
 			return NULL;
-		if (k <= MLA_MAP_LARGE)
+		if (k <= MLA_KIND_LARGE)
 			return (void *)(i << MLA_SEG_SHIFT);
-		size_t back = k == 255 ? 253 : (size_t)k - MLA_MAP_LARGE;
+		size_t back = k == 255 ? 253 : (size_t)k - MLA_KIND_LARGE;
 		if (back > i)
 			return NULL;
 		i -= back;
 	}
 }
 
-void mla__segmap_set(uintptr_t base, size_t size, int kind)
+void mla__segmap_set(uintptr_t base, size_t size, enum mla_hdr_kind kind)
 {
 	size_t first = base >> MLA_SEG_SHIFT;
 	size_t n = (size + MLA_SEG_SIZE - 1) >> MLA_SEG_SHIFT;
 	for (size_t j = 0; j < n && first + j < MLA_SEGMAP_LEN; j++) {
-		uint8_t v = kind == MLA_MAP_NONE ? 0 : j == 0 ? (uint8_t)kind
-		          : (uint8_t)(j + MLA_MAP_LARGE < 255 ? j + MLA_MAP_LARGE : 255);
+		uint8_t v = kind == MLA_KIND_NONE ? 0 : j == 0 ? (uint8_t)kind
+		          : (uint8_t)(j + MLA_KIND_LARGE < 255 ? j + MLA_KIND_LARGE : 255);
 		atomic_store_explicit(&mla__segmap[first + j], v, memory_order_release);
 	}
 }
@@ -91,7 +91,7 @@ static mla_segment *segment_from_os(void)
 			h->seg_bytes_mmap += MLA_SEG_SIZE;
 		mla__pub_end();
 	}
-	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_SEG);
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_KIND_SEGMENT);
 	return seg;
 }
 
@@ -380,10 +380,10 @@ static bool segment_release(mla_segment *seg)
 	uint8_t from = seg->from;
 	uint16_t index = seg->pub_index;
 	size_t resident = (size_t)__builtin_popcountll(seg->dirty) << MLA_PAGE_SHIFT;
-	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_NONE);   /* before the range can be reused */
+	mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_KIND_NONE);   /* before the range can be reused */
 	if (from == MLALLOC_SEG_BRK) {
 		if (!mla__os_brk_release(seg, MLA_SEG_SIZE)) {
-			mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_MAP_SEG);
+			mla__segmap_set((uintptr_t)seg, MLA_SEG_SIZE, MLA_KIND_SEGMENT);
 			return false;
 		}
 	} else {

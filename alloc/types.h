@@ -11,16 +11,15 @@
  * MLA_MAX_SMALL are "large": each gets its own mmap, aligned to MLA_SEG_SIZE,
  * with struct mla_large at the start of the mapping.
  *
- * Finding metadata from a pointer p: mla__segmap[p >> MLA_SEG_SHIFT] is 0
- * (MLA_MAP_NONE) for memory we do not own, MLA_MAP_SEG if an mla_segment
- * starts at the MLA_SEG_SIZE boundary below p, MLA_MAP_LARGE if an
- * mla_large header starts there, and k > MLA_MAP_LARGE if an mla_large
- * header starts k - MLA_MAP_LARGE boundaries lower (large blocks spanning
+ * Finding metadata from a pointer p: mla__segmap[p >> MLA_SEG_SHIFT] is the
+ * kind (enum mla_hdr_kind) of the header that starts at the MLA_SEG_SIZE
+ * boundary below p: MLA_KIND_NONE for memory we do not own,
+ * MLA_KIND_SEGMENT or MLA_KIND_LARGE; or k > MLA_KIND_LARGE if an mla_large
+ * header starts k - MLA_KIND_LARGE boundaries lower (large blocks spanning
  * several segments; 255 means "at least 253 lower").  So free's fast path
  * knows from the map alone that p is in a segment, without reading the
  * magic of a header that may be a large block's.
  */
-enum { MLA_MAP_NONE = 0, MLA_MAP_SEG = 1, MLA_MAP_LARGE = 2 };
 #ifndef MLA_ALLOC_TYPES_H
 #define MLA_ALLOC_TYPES_H
 
@@ -46,7 +45,7 @@ enum { MLA_MAP_NONE = 0, MLA_MAP_SEG = 1, MLA_MAP_LARGE = 2 };
 #define MLA_MAGIC_SEG   0x6d6c5345u   /* "ESlm" */
 #define MLA_MAGIC_LARGE 0x6d6c4c41u   /* "ALlm" */
 
-enum mla_hdr_kind { MLA_KIND_SEGMENT = 1, MLA_KIND_LARGE = 2 };
+enum mla_hdr_kind { MLA_KIND_NONE = 0, MLA_KIND_SEGMENT = 1, MLA_KIND_LARGE = 2 };
 
 #define mla_likely(x)   __builtin_expect(!!(x), 1)
 #define mla_unlikely(x) __builtin_expect(!!(x), 0)
