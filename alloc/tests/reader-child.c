@@ -22,6 +22,18 @@ static atomic_bool stop;
 
 static atomic_int started;
 
+static void *churn(void *arg);
+
+/* Start churning threads t[*threads .. upto - 1]; return once each has
+ * its heap. */
+static void start_churn(pthread_t *t, int *threads, int upto)
+{
+	for (; *threads < upto; ++*threads)
+		pthread_create(&t[*threads], NULL, churn, (void *)(uintptr_t)(*threads + 1));
+	while (atomic_load(&started) < upto)
+		usleep(1000);
+}
+
 static void *churn(void *arg)
 {
 	unsigned long x = (unsigned long)(uintptr_t)arg;
@@ -59,16 +71,10 @@ int main(void)
 			free(large[0]);
 			fputs("ready\n", stdout);
 		} else if (c == 'c' && !threads) {
-			for (threads = 0; threads < 2; threads++)
-				pthread_create(&t[threads], NULL, churn, (void *)(uintptr_t)(threads + 1));
-			while (atomic_load(&started) < threads)
-				usleep(1000);
+			start_churn(t, &threads, 2);
 			fputs("ready\n", stdout);
 		} else if (c == 'C' && threads == 2) {
-			for (; threads < 2 + 16; threads++)
-				pthread_create(&t[threads], NULL, churn, (void *)(uintptr_t)(threads + 1));
-			while (atomic_load(&started) < threads)
-				usleep(1000);
+			start_churn(t, &threads, 2 + 16);
 			fputs("ready\n", stdout);
 		}
 	}
