@@ -43,13 +43,19 @@ def lines_of(prog, fr):
     return out
 
 
+def source_tags(name, prefix):
+    """{tag: line} of the markers '@PREFIX:tag' in the source NAME beside this script."""
+    tags = {}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)) as f:
+        for n, line in enumerate(f, 1):
+            for m in re.finditer('@' + prefix + r':([a-z0-9]+)', line):
+                tags[m.group(1)] = n
+    return tags
+
+
 def main():
     lib, prog = os.path.abspath(sys.argv[1]), sys.argv[2]
-    tags = {}
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'btchain.c')) as f:
-        for n, line in enumerate(f, 1):
-            for m in re.finditer(r'@bt:([a-z0-9]+)', line):
-                tags[m.group(1)] = n
+    tags = source_tags('btchain.c', 'bt')
     want_alloc = [tags['alloc3'], tags['alloc2'], tags['alloc1']]
     bad = 0
     for extra in ([], ['thread']):

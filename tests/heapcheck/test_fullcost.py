@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_btchain import frames, lines_of  # noqa: E402  (one reader of a report's frames)
+from test_btchain import frames, lines_of, source_tags  # noqa: E402  (one reader of a report's frames)
 
 MEMO = re.compile(r'^mlalloc: backtraces: of the fast, from the memo (\d+)$', re.M)
 N = 5000
@@ -34,11 +34,7 @@ def run(prog, lib, args, spec='full', extra=None):
 
 def main():
     lib, prog = os.path.abspath(sys.argv[1]), sys.argv[2]
-    tags = {}
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fullcost.c')) as f:
-        for n, line in enumerate(f, 1):
-            for m in re.finditer(r'@fc:([a-z]+)', line):
-                tags[m.group(1)] = n
+    tags = source_tags('fullcost.c', 'fc')
     bad = []
 
     r = run(prog, lib, ['sites', str(N)])
