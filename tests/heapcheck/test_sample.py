@@ -81,24 +81,24 @@ def slots(lib, prog, mode, fails):
             print(f'ok: {mode} {case}: {kind}, {size} bytes, offset {off}, sites {want_sites}')
 
 
+def check_vmas(r, label, ok, want, fails):
+    """r printed 'vmas N', the mappings 20 live sampled blocks added: ok(N) must hold."""
+    m = re.search(r'vmas (\d+)', r.stdout)
+    if r.returncode != 0 or not m or not ok(int(m.group(1))):
+        fails.append(f'{label}: status {r.returncode}, {r.stdout.strip()!r}: want {want}\n' + r.stderr[-1500:])
+    else:
+        print(f'ok: {label}: 20 live sampled blocks, {m.group(1)} more mappings')
+
+
 def markers(lib, prog, fails):
     r = run(lib, 'sample:1', prog, 'vmas')
     if r.returncode == 77:
         print('SKIP: ' + r.stdout.strip())
         sys.exit(77)
-    m = re.search(r'vmas (\d+)', r.stdout)
-    if r.returncode != 0 or not m or int(m.group(1)) > 1:
-        fails.append(f'guard markers: status {r.returncode}, {r.stdout.strip()!r}: '
-                     f'want at most one more mapping for 20 live sampled blocks\n' + r.stderr[-1500:])
-    else:
-        print(f'ok: guard markers: 20 live sampled blocks, {m.group(1)} more mappings')
-    r = run(lib, 'sample:1,mprotect', prog, 'vmas')
-    m = re.search(r'vmas (\d+)', r.stdout)
-    if r.returncode != 0 or not m or int(m.group(1)) < 20:
-        fails.append(f',mprotect: status {r.returncode}, {r.stdout.strip()!r}: want a mapping '
-                     f'per live block (the fallback really protects by mprotect)\n' + r.stderr[-1500:])
-    else:
-        print(f'ok: ,mprotect: 20 live sampled blocks, {m.group(1)} more mappings')
+    check_vmas(r, 'guard markers', lambda n: n <= 1,
+               'at most one more mapping for 20 live sampled blocks', fails)
+    check_vmas(run(lib, 'sample:1,mprotect', prog, 'vmas'), ',mprotect', lambda n: n >= 20,
+               'a mapping per live block (the fallback really protects by mprotect)', fails)
 
 
 def rate(lib, prog, fails):
@@ -125,12 +125,7 @@ def main():
         if r.returncode == 77:
             print('SKIP: ' + r.stdout.strip())
             sys.exit(77)
-        m = re.search(r'vmas (\d+)', r.stdout)
-        if r.returncode != 0 or not m or int(m.group(1)) < 20:
-            fails.append(f'no guard markers: status {r.returncode}, {r.stdout.strip()!r}: want a '
-                         f'mapping more per live block (mprotect)\n' + r.stderr[-1500:])
-        else:
-            print(f'ok: no guard markers: 20 live sampled blocks, {m.group(1)} more mappings (mprotect)')
+        check_vmas(r, 'no guard markers', lambda n: n >= 20, 'a mapping more per live block (mprotect)', fails)
         slots(lib, prog, 'sample:1', fails)
     elif what == 'markers':
         markers(lib, prog, fails)
